@@ -1,0 +1,55 @@
+"""The FastAPI application factory: routers, problem+json errors, request ids, Prometheus
+metrics, and a lifespan that opens one set of clients (Postgres, Redis, Temporal, NATS, ClickHouse)
+for the process."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from prometheus_client import Counter, Histogram, make_asgi_app
+
+from api import errors
+from api.routers import auth, clusters, consumers, health, streams
+from api.services import close_services, open_services
+from core.settings import Settings, get_settings
+
+REQUESTS = Counter("jsc_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("jsc_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.services = await open_services(settings)
+        try:
+            yield
+        finally:
+            await close_services(app.state.services)
+
+    app = FastAPI(title="JetStream Console API", version="0.1.0", lifespan=lifespan,
+                  docs_url="/docs", openapi_url="/openapi.json")
+    errors.install(app)
+    for module in (health, auth, clusters, streams, consumers):
+        app.include_router(module.router)
+    app.mount("/metrics", make_asgi_app())
+
+    @app.middleware("http")
+    async def _observe(request: Request, call_next):
+        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        REQUESTS.labels(request.method, route, response.status_code).inc()
+        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    return app

@@ -1,0 +1,113 @@
+"""Every error leaves the API as ``application/problem+json`` (RFC 9457) with a sentence a person
+can act on; validation errors also list each field with its message. No stack trace ever."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from redis import exceptions as redis_errors
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.jetstream.api import JetStreamError, JetStreamUnavailable
+from core.jetstream.pool import ClusterUnreachable
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+_TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
+           409: "Conflict", 422: "Invalid input", 429: "Too many requests",
+           500: "Internal error", 503: "Service unavailable"}
+
+
+class ProblemError(Exception):
+    """Raise anywhere in a request to answer with this status and sentence."""
+
+    def __init__(self, status: int, detail: str, **extra: Any):
+        super().__init__(detail)
+        self.status, self.detail, self.extra = status, detail, extra
+
+
+class ServiceUnavailable(ProblemError):
+    def __init__(self, service: str, reason: str):
+        super().__init__(503, f"{service} is unavailable: {reason}", service=service)
+
+
+def problem(status: int, detail: str, headers: dict | None = None, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status,
+            "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def field_errors(errors: list[dict]) -> list[dict[str, str]]:
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        field = ".".join(loc) or "body"
+        message = err.get("msg", "is invalid")
+        if err.get("type") == "extra_forbidden":
+            message = "is not a known field"
+        elif err.get("type") == "missing":
+            message = "is required"
+        out.append({"field": field, "message": message})
+    return out
+
+
+def validation_problem(errors: list[dict]) -> JSONResponse:
+    fields = field_errors(errors)
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in fields)
+    return problem(422, f"Invalid input: {detail}", errors=fields)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(_: Request, exc: ProblemError):
+        return problem(exc.status, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError):
+        return validation_problem(exc.errors())
+
+    @app.exception_handler(ValidationError)
+    async def _model_validation(_: Request, exc: ValidationError):
+        return validation_problem(exc.errors())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(JetStreamError)
+    async def _jetstream(_: Request, exc: JetStreamError):
+        status = 404 if exc.not_found else 400
+        return problem(status, f"NATS refused the request: {exc.description}",
+                       err_code=exc.err_code)
+
+    @app.exception_handler(ClusterUnreachable)
+    async def _unreachable(_: Request, exc: ClusterUnreachable):
+        return problem(503, str(exc), service="nats")
+
+    @app.exception_handler(JetStreamUnavailable)
+    async def _js_unavailable(_: Request, exc: JetStreamUnavailable):
+        return problem(503, str(exc), service="nats")
+
+    @app.exception_handler(redis_errors.ConnectionError)
+    @app.exception_handler(redis_errors.TimeoutError)
+    async def _redis_down(_: Request, exc: Exception):
+        return problem(503, f"redis is unavailable: {exc}", service="redis")
+
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.InterfaceError)
+    @app.exception_handler(ConnectionRefusedError)
+    async def _postgres_down(_: Request, exc: Exception):
+        log.warning("postgres unavailable: %s", exc)
+        return problem(503, "postgres is unavailable: cannot reach the database", service="postgres")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "An unexpected error occurred; it has been logged.")

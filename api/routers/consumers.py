@@ -1,0 +1,81 @@
+"""Consumers of a stream, in JetStream's own JSON: list, create, read, update (partial body merged
+over the current config), delete."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Request
+
+from api.cluster_access import cluster_jetstream
+from api.deps import Db, Principal, Svc, audit, require
+from api.errors import ProblemError
+from core.audit import config_diff
+from core.jetstream.config import ConsumerConfig
+
+router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/streams/{stream}/consumers",
+                   tags=["consumers"])
+
+
+def _name_problem(message: str) -> ProblemError:
+    return ProblemError(422, f"Invalid input: name: {message}",
+                        errors=[{"field": "name", "message": message}])
+
+
+@router.get("")
+async def list_consumers(cluster_id: uuid.UUID, stream: str, db: Db, svc: Svc,
+                         principal: Principal = Depends(require("consumers:read"))) -> dict:
+    _, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    consumers = await js.consumer_list(stream)
+    return {"items": sorted(consumers, key=lambda c: c["name"])}
+
+
+@router.post("", status_code=201)
+async def create_consumer(cluster_id: uuid.UUID, stream: str, body: ConsumerConfig,
+                          request: Request, db: Db, svc: Svc,
+                          principal: Principal = Depends(require("consumers:create"))) -> dict:
+    if not body.consumer_name:
+        raise _name_problem("give 'durable_name' or 'name': the console manages named consumers")
+    if body.name and body.durable_name and body.name != body.durable_name:
+        raise _name_problem("'name' and 'durable_name' differ; give one, or the same in both")
+    cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    info = await js.consumer_create(stream, body.to_api(), action="create")
+    await audit(request, principal, action="consumer.create", resource_type="consumer",
+                resource_id=f"{cluster.id}/{stream}/{info['name']}", resource_name=info["name"],
+                cluster_id=cluster.id, changes={"after": info["config"]})
+    return info
+
+
+@router.get("/{name}")
+async def read_consumer(cluster_id: uuid.UUID, stream: str, name: str, db: Db, svc: Svc,
+                        principal: Principal = Depends(require("consumers:read"))) -> dict:
+    _, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    return await js.consumer_info(stream, name)
+
+
+@router.patch("/{name}")
+async def update_consumer(cluster_id: uuid.UUID, stream: str, name: str, body: dict,
+                          request: Request, db: Db, svc: Svc,
+                          principal: Principal = Depends(require("consumers:update"))) -> dict:
+    cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    for key in ("name", "durable_name"):
+        if body.get(key, name) != name:
+            raise _name_problem(f"a consumer cannot be renamed: '{key}' must stay '{name}'")
+    before = (await js.consumer_info(stream, name))["config"]
+    config = ConsumerConfig.model_validate({**before, **body})
+    info = await js.consumer_create(stream, config.to_api(), action="update")
+    await audit(request, principal, action="consumer.update", resource_type="consumer",
+                resource_id=f"{cluster.id}/{stream}/{name}", resource_name=name,
+                cluster_id=cluster.id, changes=config_diff(before, info["config"]))
+    return info
+
+
+@router.delete("/{name}", status_code=204)
+async def delete_consumer(cluster_id: uuid.UUID, stream: str, name: str, request: Request, db: Db,
+                          svc: Svc, principal: Principal = Depends(require("consumers:delete"))):
+    cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    before = (await js.consumer_info(stream, name))["config"]
+    await js.consumer_delete(stream, name)
+    await audit(request, principal, action="consumer.delete", resource_type="consumer",
+                resource_id=f"{cluster.id}/{stream}/{name}", resource_name=name,
+                cluster_id=cluster.id, changes={"before": before})

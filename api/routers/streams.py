@@ -1,0 +1,100 @@
+"""Streams of a cluster, in JetStream's own JSON: list, create, read, update (a partial body is
+merged over the current config), delete and purge."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.dialects.postgresql import insert
+
+from api.cluster_access import cluster_jetstream
+from api.deps import Db, Principal, Svc, audit, require
+from api.errors import ProblemError
+from api.schemas import PurgeResult
+from core.audit import config_diff
+from core.db.models import StreamConfig as StreamConfigRow
+from core.jetstream.config import PurgeRequest, StreamConfig
+
+router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/streams", tags=["streams"])
+
+
+async def _snapshot(db: Db, cluster_id: uuid.UUID, config: dict, user_id: uuid.UUID) -> None:
+    """Keep the last config the console applied (upsert on the natural key)."""
+    stmt = insert(StreamConfigRow).values(
+        id=uuid.uuid4(), cluster_id=cluster_id, stream_name=config["name"],
+        config_snapshot=config, created_by=user_id, is_managed=True, tags={})
+    await db.execute(stmt.on_conflict_do_update(
+        index_elements=["cluster_id", "stream_name"], set_={"config_snapshot": config}))
+    await db.commit()
+
+
+@router.get("")
+async def list_streams(cluster_id: uuid.UUID, db: Db, svc: Svc,
+                       subject: str | None = Query(None, description="only streams capturing it"),
+                       principal: Principal = Depends(require("streams:read"))) -> dict:
+    _, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    streams = await js.stream_list(subject)
+    return {"items": sorted(streams, key=lambda s: s["config"]["name"])}
+
+
+@router.post("", status_code=201)
+async def create_stream(cluster_id: uuid.UUID, body: StreamConfig, request: Request, db: Db,
+                        svc: Svc, principal: Principal = Depends(require("streams:create"))) -> dict:
+    cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    info = await js.stream_create(body.to_api())
+    await _snapshot(db, cluster.id, info["config"], principal.user_id)
+    await audit(request, principal, action="stream.create", resource_type="stream",
+                resource_id=f"{cluster.id}/{body.name}", resource_name=body.name,
+                cluster_id=cluster.id, changes={"after": info["config"]})
+    return info
+
+
+@router.get("/{name}")
+async def read_stream(cluster_id: uuid.UUID, name: str, db: Db, svc: Svc,
+                      subjects_filter: str | None = Query(None, description="e.g. '>' for counts per subject"),
+                      principal: Principal = Depends(require("streams:read"))) -> dict:
+    _, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    return await js.stream_info(name, subjects_filter)
+
+
+@router.patch("/{name}")
+async def update_stream(cluster_id: uuid.UUID, name: str, body: dict, request: Request, db: Db,
+                        svc: Svc, principal: Principal = Depends(require("streams:update"))) -> dict:
+    cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    if body.get("name", name) != name:
+        raise ProblemError(422, "A stream cannot be renamed: 'name' must stay "
+                                f"'{name}'.", errors=[{"field": "name", "message": "cannot change"}])
+    before = (await js.stream_info(name))["config"]
+    merged = {**before, **body, "name": name}
+    config = StreamConfig.model_validate(merged)  # a ValidationError answers 422 per field
+    info = await js.stream_update(config.to_api())
+    await _snapshot(db, cluster.id, info["config"], principal.user_id)
+    await audit(request, principal, action="stream.update", resource_type="stream",
+                resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
+                changes=config_diff(before, info["config"]))
+    return info
+
+
+@router.delete("/{name}", status_code=204)
+async def delete_stream(cluster_id: uuid.UUID, name: str, request: Request, db: Db, svc: Svc,
+                        principal: Principal = Depends(require("streams:delete"))) -> None:
+    cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    before = (await js.stream_info(name))["config"]
+    await js.stream_delete(name)
+    await audit(request, principal, action="stream.delete", resource_type="stream",
+                resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
+                changes={"before": before})
+
+
+@router.post("/{name}/purge", response_model=PurgeResult)
+async def purge_stream(cluster_id: uuid.UUID, name: str, request: Request, db: Db, svc: Svc,
+                       body: PurgeRequest | None = None,
+                       principal: Principal = Depends(require("streams:purge"))) -> PurgeResult:
+    cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    purge = (body or PurgeRequest()).to_api()
+    purged = await js.stream_purge(name, purge)
+    await audit(request, principal, action="stream.purge", resource_type="stream",
+                resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
+                changes={"purge": purge, "purged": purged})
+    return PurgeResult(purged=purged)

@@ -1,0 +1,2 @@
+"""PostgreSQL: the SQLAlchemy models of the application state, the async engine, and the
+Alembic migrations (``core/db/migrations``) applied at start."""

@@ -1,0 +1,251 @@
+"""The application state in PostgreSQL, after the source design's schema (section 2.1), plus
+``operations`` (the listing mirror of Temporal workflows).
+
+Enumerations are stored as strings with CHECK constraints, so adding a value is a small migration.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import INET, JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db.base import Base, IdMixin, TimestampMixin
+
+ENVIRONMENTS = ("production", "staging", "development")
+ORG_ROLES = ("admin", "editor", "viewer", "operator")
+OPERATION_STATUSES = (
+    "pending", "running", "paused", "waiting_approval", "completed", "failed", "cancelled",
+)
+
+
+def _enum(name: str, *values: str) -> Enum:
+    return Enum(*values, name=name, native_enum=False, create_constraint=True, length=32)
+
+
+def _fk(target: str, ondelete: str = "CASCADE", nullable: bool = False) -> Any:
+    return mapped_column(ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True)
+
+
+class Organization(IdMixin, TimestampMixin, Base):
+    __tablename__ = "organizations"
+    name: Mapped[str] = mapped_column(String(255))
+    slug: Mapped[str] = mapped_column(String(255), unique=True)
+    plan: Mapped[str] = mapped_column(_enum("org_plan", "free", "team", "enterprise"), default="free")
+    settings: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    avatar_url: Mapped[str | None] = mapped_column(String(1024))
+    status: Mapped[str] = mapped_column(
+        _enum("user_status", "active", "invited", "disabled"), default="active"
+    )
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    mfa_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    mfa_secret: Mapped[str | None] = mapped_column(String(255))  # encrypted at rest
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OrganizationMember(IdMixin, Base):
+    __tablename__ = "organization_members"
+    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    user_id: Mapped[uuid.UUID] = _fk("users.id")
+    role: Mapped[str] = mapped_column(String(64))  # a built-in role name or a custom role's name
+    invited_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+
+class Team(IdMixin, TimestampMixin, Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class TeamMember(IdMixin, Base):
+    __tablename__ = "team_members"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+    team_id: Mapped[uuid.UUID] = _fk("teams.id")
+    user_id: Mapped[uuid.UUID] = _fk("users.id")
+    role: Mapped[str] = mapped_column(_enum("team_role", "owner", "member"), default="member")
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class NatsCluster(IdMixin, TimestampMixin, Base):
+    __tablename__ = "nats_clusters"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    environment: Mapped[str] = mapped_column(_enum("environment", *ENVIRONMENTS))
+    status: Mapped[str] = mapped_column(
+        _enum("cluster_status", "unknown", "healthy", "degraded", "unreachable"), default="unknown"
+    )
+    version: Mapped[str | None] = mapped_column(String(64))
+    jetstream_domain: Mapped[str | None] = mapped_column(String(255))
+    monitoring_url: Mapped[str | None] = mapped_column(String(1024))
+
+    connections: Mapped[list["ClusterConnection"]] = relationship(
+        back_populates="cluster", cascade="all, delete-orphan", lazy="selectin",
+        order_by="ClusterConnection.position",
+    )
+
+
+class ClusterConnection(IdMixin, Base):
+    """One server URL of a cluster. ``credentials`` and ``tls_config`` hold AES-256-GCM envelopes."""
+
+    __tablename__ = "cluster_connections"
+    cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
+    server_url: Mapped[str] = mapped_column(String(1024))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    credentials: Mapped[dict | None] = mapped_column(JSONB)
+    tls_config: Mapped[dict | None] = mapped_column(JSONB)
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    health_status: Mapped[str] = mapped_column(
+        _enum("connection_health", "unknown", "healthy", "unreachable"), default="unknown"
+    )
+    last_health_check: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    cluster: Mapped[NatsCluster] = relationship(back_populates="connections")
+
+
+class StreamConfig(IdMixin, TimestampMixin, Base):
+    __tablename__ = "stream_configs"
+    __table_args__ = (UniqueConstraint("cluster_id", "stream_name"),)
+    cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
+    stream_name: Mapped[str] = mapped_column(String(255))
+    config_snapshot: Mapped[dict] = mapped_column(JSONB)
+    created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+    is_managed: Mapped[bool] = mapped_column(Boolean, default=True)
+    tags: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class ConsumerConfig(IdMixin, TimestampMixin, Base):
+    __tablename__ = "consumer_configs"
+    __table_args__ = (UniqueConstraint("stream_config_id", "consumer_name"),)
+    stream_config_id: Mapped[uuid.UUID] = _fk("stream_configs.id")
+    consumer_name: Mapped[str] = mapped_column(String(255))
+    config_snapshot: Mapped[dict] = mapped_column(JSONB)
+    created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+    is_managed: Mapped[bool] = mapped_column(Boolean, default=True)
+    tags: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class Role(IdMixin, TimestampMixin, Base):
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+    org_id: Mapped[uuid.UUID | None] = _fk("organizations.id", nullable=True)  # None: built-in
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_system: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Permission(IdMixin, Base):
+    __tablename__ = "permissions"
+    role_id: Mapped[uuid.UUID] = _fk("roles.id")
+    resource: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    conditions: Mapped[dict] = mapped_column(JSONB, default=dict)  # {"scope": "*"} etc.
+
+
+class ApiKey(IdMixin, Base):
+    __tablename__ = "api_keys"
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    user_id: Mapped[uuid.UUID] = _fk("users.id")
+    name: Mapped[str] = mapped_column(String(255))
+    key_hash: Mapped[str] = mapped_column(String(255))
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    permissions: Mapped[list] = mapped_column(JSONB, default=list)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Session(IdMixin, Base):
+    """A login session: the family of its rotating refresh tokens (whose state lives in Redis)."""
+
+    __tablename__ = "sessions"
+    user_id: Mapped[uuid.UUID] = _fk("users.id")
+    token_hash: Mapped[str] = mapped_column(String(128))  # hash of the current refresh token
+    ip_address: Mapped[str | None] = mapped_column(INET)
+    user_agent: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SavedQuery(IdMixin, TimestampMixin, Base):
+    __tablename__ = "saved_queries"
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    user_id: Mapped[uuid.UUID] = _fk("users.id")
+    name: Mapped[str] = mapped_column(String(255))
+    query: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_shared: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Dashboard(IdMixin, TimestampMixin, Base):
+    __tablename__ = "dashboards"
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    user_id: Mapped[uuid.UUID] = _fk("users.id")
+    name: Mapped[str] = mapped_column(String(255))
+    layout: Mapped[dict] = mapped_column(JSONB, default=dict)
+    widgets: Mapped[list] = mapped_column(JSONB, default=list)
+    is_shared: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AlertRule(IdMixin, TimestampMixin, Base):
+    __tablename__ = "alert_rules"
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    cluster_id: Mapped[uuid.UUID | None] = _fk("nats_clusters.id", nullable=True)
+    name: Mapped[str] = mapped_column(String(255))
+    condition: Mapped[dict] = mapped_column(JSONB)
+    threshold: Mapped[dict] = mapped_column(JSONB)
+    severity: Mapped[str] = mapped_column(_enum("alert_severity", "info", "warning", "critical"))
+    channels: Mapped[list] = mapped_column(JSONB, default=list)
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    cooldown_mins: Mapped[int] = mapped_column(Integer, default=15)
+
+
+class Operation(IdMixin, TimestampMixin, Base):
+    """The listing mirror of one Temporal workflow (Temporal holds the running state)."""
+
+    __tablename__ = "operations"
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    workflow_id: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(_enum("operation_status", *OPERATION_STATUSES), index=True)
+    progress: Mapped[dict] = mapped_column(JSONB, default=dict)
+    input: Mapped[dict] = mapped_column(JSONB, default=dict)
+    result: Mapped[dict | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    cluster_id: Mapped[uuid.UUID | None] = _fk("nats_clusters.id", ondelete="SET NULL", nullable=True)
+    started_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,51 @@
+"""The internal event stream: every process publishes platform events (audit records for now)
+to the ``JSC_EVENTS`` JetStream stream; the one ingester moves them into ClickHouse.
+
+A publish returns only once JetStream has stored the event, so an event survives a crash of the
+publisher or of the ingester. ``Nats-Msg-Id`` is the event id: a retried publish is stored once.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+STREAM = "JSC_EVENTS"
+SUBJECT_PREFIX = "jsc.events"
+STREAM_CONFIG = StreamConfig(
+    name=STREAM, subjects=[f"{SUBJECT_PREFIX}.>"], retention=RetentionPolicy.LIMITS,
+    storage=StorageType.FILE, max_age=7 * 24 * 3600, duplicate_window=120,
+    description="JetStream Console internal events (audit), consumed by the ClickHouse ingester",
+)
+
+
+async def ensure_stream(nc: NATS) -> None:
+    js = nc.jetstream()
+    try:
+        await js.add_stream(STREAM_CONFIG)
+    except BadRequestError:  # exists with another config: bring it to ours
+        await js.update_stream(STREAM_CONFIG)
+
+
+class EventPublisher:
+    def __init__(self, nc: NATS):
+        self.nc = nc
+        self.js = nc.jetstream(timeout=5)
+
+    @classmethod
+    async def connect(cls, url: str) -> "EventPublisher":
+        nc = await nats.connect(url, name="jsc:events", max_reconnect_attempts=-1,
+                                reconnect_time_wait=0.5, connect_timeout=2)
+        await ensure_stream(nc)
+        return cls(nc)
+
+    async def publish(self, kind: str, event_id: str, body: dict) -> None:
+        await self.js.publish(f"{SUBJECT_PREFIX}.{kind}", json.dumps(body, default=str).encode(),
+                              headers={"Nats-Msg-Id": event_id})
+
+    async def close(self) -> None:
+        await self.nc.close()

@@ -1,0 +1,77 @@
+"""All configuration of JetStream Console, read from the environment (prefix ``JSC_``).
+
+Every process (API, worker, UI, CLI, launcher) builds one :class:`Settings`. The local stack
+(``jsc up``) starts whatever backing service is not given here and passes the URLs of what it
+started to its children through these same variables.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JSC_", extra="ignore")
+
+    data_dir: Path = Path(".jsc")
+
+    # HTTP endpoints of our own processes
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    ui_port: int = 8501
+    api_url: str = "http://127.0.0.1:8000"
+
+    # Backing services. None means "not configured": `jsc up` starts a local one.
+    database_url: str | None = None  # postgresql+asyncpg://user:pass@host:port/db
+    redis_url: str | None = None  # redis://host:port/0
+    temporal_address: str | None = None  # host:port
+    temporal_namespace: str = "default"
+    task_queue: str = "jsc-operations"
+    clickhouse_url: str | None = None  # http(s)://user:pass@host:port/db ; None: chdb in data_dir
+
+    # The two local clusters (hub and dr domains) and the NATS that carries internal events.
+    hub_url: str | None = None
+    dr_url: str | None = None
+    internal_nats_url: str | None = None  # default: hub_url
+
+    # Secrets. `jsc up` generates and keeps them in <data_dir>/secrets.json when not given.
+    secret_key: SecretStr | None = None  # signs JWT access tokens
+    encryption_key: SecretStr | None = None  # base64 of 32 bytes, AES-256-GCM for credentials
+
+    # First start: the organization and its admin.
+    admin_email: str = "admin@example.com"
+    admin_password: SecretStr | None = None  # random and printed once when unset
+    admin_organization: str = "Default"
+
+    access_token_ttl_s: int = 15 * 60
+    refresh_token_ttl_s: int = 7 * 24 * 3600
+    allow_signup: bool = True
+
+    log_level: str = "INFO"
+
+    # Time the API waits on one backing service during /readyz before calling it down.
+    ready_timeout_s: float = Field(default=2.0, gt=0)
+
+    @property
+    def clickhouse_dsn(self) -> str:
+        """The DSN clickhouse-connect opens: a real server when configured, else embedded chdb."""
+        if self.clickhouse_url:
+            return self.clickhouse_url
+        return f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+    @property
+    def clickhouse_mode(self) -> str:
+        return "server" if self.clickhouse_url else "chdb"
+
+    @property
+    def events_nats_url(self) -> str | None:
+        return self.internal_nats_url or self.hub_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
