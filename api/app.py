@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from prometheus_client import Counter, Histogram, make_asgi_app
 
 from api import errors
-from api.routers import auth, clusters, consumers, health, streams
+from api.routers import audit, auth, clusters, consumers, health, streams
 from api.services import close_services, open_services
 from core.settings import Settings, get_settings
 
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="JetStream Console API", version="0.1.0", lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")
     errors.install(app)
-    for module in (health, auth, clusters, streams, consumers):
+    for module in (health, auth, clusters, streams, consumers, audit):
         app.include_router(module.router)
     app.mount("/metrics", make_asgi_app())
 

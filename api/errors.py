@@ -83,9 +83,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(JetStreamError)
     async def _jetstream(_: Request, exc: JetStreamError):
-        status = 404 if exc.not_found else 400
-        return problem(status, f"NATS refused the request: {exc.description}",
-                       err_code=exc.err_code)
+        if exc.not_found:
+            return problem(404, f"{exc.description[:1].upper()}{exc.description[1:]}.",
+                           err_code=exc.err_code)
+        return problem(400, f"NATS refused the request: {exc.description}", err_code=exc.err_code)
 
     @app.exception_handler(ClusterUnreachable)
     async def _unreachable(_: Request, exc: ClusterUnreachable):

@@ -39,7 +39,7 @@ async def seed_builtin_roles(db: AsyncSession) -> None:
         db.add(role)
         await db.flush()
         for perm in sorted(perms):
-            resource, action, scope = perm.split(":")
+            resource, action, scope = perm.split(":", 2)
             db.add(Permission(role_id=role.id, resource=resource, action=action,
                               conditions={"scope": scope}))
 

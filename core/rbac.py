@@ -12,7 +12,7 @@ ACTIONS = ("read", "create", "update", "delete", "publish", "purge", "pause", "m
 
 def _expand(spec: str) -> list[str]:
     """'streams:read,create:*' -> ['streams:read:*', 'streams:create:*']."""
-    resource, actions, scope = spec.split(":")
+    resource, actions, scope = spec.split(":", 2)
     return [f"{resource}:{action}:{scope}" for action in actions.split(",")]
 
 
@@ -52,7 +52,7 @@ def allows(granted: frozenset[str] | set[str], needed: str, scope: str = "*") ->
     """
     resource, action = needed.split(":")
     for perm in granted:
-        g_res, g_act, g_scope = perm.split(":")
+        g_res, g_act, g_scope = perm.split(":", 2)
         if not _matches(g_res, resource):
             continue
         if not (_matches(g_act, action) or g_act == "manage"):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from fastapi import APIRouter, Request
 from sqlalchemy import select, update
 
-from api.deps import CurrentPrincipal, Db, Svc, audit
+from api.deps import CurrentPrincipal, Db, Principal, Svc, audit
 from api.errors import ProblemError
 from api.schemas import LoginRequest, LogoutRequest, Me, OrganizationRef, RefreshRequest, TokenPair
 from core.db.models import Organization, OrganizationMember, Session, User
@@ -54,7 +54,9 @@ async def login(body: LoginRequest, request: Request, db: Db, svc: Svc) -> Token
                    expires_at=now + timedelta(seconds=svc.settings.refresh_token_ttl_s)))
     user.last_login_at = now
     await db.commit()
-    await audit(request, None, org_id=member.org_id, action="auth.login", resource_type="session",
+    principal = Principal(user_id=user.id, org_id=member.org_id, email=user.email,
+                          role=member.role, session_id=str(sid), permissions=frozenset())
+    await audit(request, principal, action="auth.login", resource_type="session",
                 resource_id=str(sid), resource_name=user.email)
     return _pair(svc, info, refresh)
 

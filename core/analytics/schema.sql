@@ -3,7 +3,7 @@
 CREATE TABLE IF NOT EXISTS stream_metrics (
     cluster_id UUID,
     stream_name String,
-    timestamp DateTime64(3),
+    timestamp DateTime64(3, 'UTC'),
     messages_total UInt64,
     bytes_total UInt64,
     messages_rate Float64,
@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS consumer_metrics (
     cluster_id UUID,
     stream_name String,
     consumer_name String,
-    timestamp DateTime64(3),
+    timestamp DateTime64(3, 'UTC'),
     pending_count UInt64,
     ack_pending UInt64,
     redelivered UInt64,
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS cluster_metrics (
     cluster_id UUID,
     server_id String,
     server_name String,
-    timestamp DateTime64(3),
+    timestamp DateTime64(3, 'UTC'),
     cpu_percent Float32,
     memory_bytes UInt64,
     connections UInt32,
@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS message_samples (
     stream_name String,
     subject String,
     sequence UInt64,
-    timestamp DateTime64(3),
+    timestamp DateTime64(3, 'UTC'),
     headers Map(String, String),
     payload_preview String,
     payload_size UInt32,
@@ -75,7 +75,7 @@ CREATE TABLE IF NOT EXISTS audit_logs (
     org_id UUID,
     user_id Nullable(UUID),
     user_email String,
-    timestamp DateTime64(3),
+    timestamp DateTime64(3, 'UTC'),
     action String,
     resource_type String,
     resource_id String,
@@ -97,14 +97,14 @@ CREATE TABLE IF NOT EXISTS alert_events (
     org_id UUID,
     alert_rule_id UUID,
     cluster_id UUID,
-    timestamp DateTime64(3),
+    timestamp DateTime64(3, 'UTC'),
     severity Enum8('info' = 1, 'warning' = 2, 'critical' = 3),
     status Enum8('firing' = 1, 'resolved' = 2),
     metric_value Float64,
     threshold_value Float64,
     message String,
-    notified_at Nullable(DateTime64(3)),
-    resolved_at Nullable(DateTime64(3))
+    notified_at Nullable(DateTime64(3, 'UTC')),
+    resolved_at Nullable(DateTime64(3, 'UTC'))
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(timestamp)
 ORDER BY (org_id, alert_rule_id, timestamp, id)
@@ -114,7 +114,7 @@ TTL toDateTime(timestamp) + INTERVAL 90 DAY;
 CREATE TABLE IF NOT EXISTS stream_metrics_hourly (
     cluster_id UUID,
     stream_name String,
-    hour DateTime,
+    hour DateTime('UTC'),
     messages_sum SimpleAggregateFunction(max, UInt64),
     bytes_sum SimpleAggregateFunction(max, UInt64),
     avg_rate AggregateFunction(avg, Float64),

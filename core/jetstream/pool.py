@@ -51,12 +51,16 @@ class ClusterPool:
         async def _on_error(exc: Exception) -> None:
             log.warning("cluster %s: %s", endpoint.name, exc)
 
+        connecting = nats.connect(
+            **endpoint.connect_options(), name=f"jsc:{endpoint.name}",
+            connect_timeout=self.connect_timeout, max_reconnect_attempts=-1,
+            reconnect_time_wait=1, allow_reconnect=True, error_cb=_on_error,
+        )
         try:
-            return await nats.connect(
-                **endpoint.connect_options(), name=f"jsc:{endpoint.name}",
-                connect_timeout=self.connect_timeout, max_reconnect_attempts=-1,
-                reconnect_time_wait=1, allow_reconnect=True, error_cb=_on_error,
-            )
+            # A TLS handshake with a server that does not speak TLS can stall past connect_timeout.
+            return await asyncio.wait_for(connecting, timeout=self.connect_timeout * 2)
+        except asyncio.TimeoutError as exc:
+            raise ClusterUnreachable(endpoint.name, "timed out while connecting") from exc
         except Exception as exc:  # nats-py raises several kinds for "cannot connect"
             raise ClusterUnreachable(endpoint.name, str(exc) or type(exc).__name__) from exc
 

@@ -1,0 +1,82 @@
+"""ClusterHealthWorkflow against the stack's Temporal dev server, and its determinism checked by
+Temporal's replayer over a recorded history committed beside this file."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from core.db.models import NatsCluster
+from core.jetstream.pool import ClusterPool
+from core.settings import Settings
+from tests.workflows.changed_workflows import ChangedClusterHealthWorkflow
+from workflows.cluster_health import ClusterHealthWorkflow
+from workflows.types import ClusterProbeInput, ClusterProbeResult
+from workflows.worker import WORKFLOWS, build_worker
+
+HISTORY = Path(__file__).with_name("histories") / "cluster_health.json"
+
+
+@pytest.fixture(scope="module")
+async def temporal(stack):
+    return await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
+                                data_converter=pydantic_data_converter)
+
+
+async def test_probe_records_the_cluster_status(stack, temporal, hub_cluster, admin_org_id,
+                                                db_sessions):
+    async with db_sessions() as db, db.begin():
+        await db.execute(update(NatsCluster).where(NatsCluster.id == uuid.UUID(hub_cluster["id"]))
+                         .values(status="unknown", version=None))
+    settings = Settings(**{k.removeprefix("JSC_").lower(): v for k, v in stack.env.items()
+                           if k.startswith("JSC_")})
+    pool = ClusterPool()
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    worker, engine = build_worker(temporal, settings, pool, task_queue=queue)
+    workflow_id = f"cluster-health-{uuid.uuid4().hex[:8]}"
+    async with worker:
+        handle = await temporal.start_workflow(
+            ClusterHealthWorkflow.run,
+            ClusterProbeInput(org_id=str(admin_org_id), cluster_id=hub_cluster["id"]),
+            id=workflow_id, task_queue=queue)
+        result = await handle.result()
+        assert await handle.query(ClusterHealthWorkflow.status) == "completed"
+    await pool.close()
+    await engine.dispose()
+
+    assert isinstance(result, ClusterProbeResult)
+    assert result.status == "healthy" and result.version.startswith("2.")
+    async with db_sessions() as db:
+        row = await db.get(NatsCluster, uuid.UUID(hub_cluster["id"]))
+        assert row.status == "healthy" and row.version == result.version
+
+    history = await handle.fetch_history()
+    await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(history)
+    if not HISTORY.exists() or os.environ.get("JSC_RECORD_HISTORIES"):
+        HISTORY.write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+async def test_recorded_history_replays_deterministically():
+    assert HISTORY.exists(), "run the suite once to record it, then commit it"
+    data = json.loads(HISTORY.read_text())
+    history = WorkflowHistory.from_json("recorded-cluster-health", data)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+async def test_the_replayer_catches_a_nondeterministic_change():
+    """The check above can fail: a workflow that now schedules another activity does not replay."""
+    history = WorkflowHistory.from_json("recorded-cluster-health", json.loads(HISTORY.read_text()))
+    replayer = Replayer(workflows=[ChangedClusterHealthWorkflow],
+                        data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is not None
