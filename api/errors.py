@@ -14,6 +14,7 @@ from redis import exceptions as redis_errors
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.events import EventsUnavailable
 from core.jetstream.api import JetStreamError, JetStreamUnavailable
 from core.jetstream.pool import ClusterUnreachable
 
@@ -107,6 +108,12 @@ def install(app: FastAPI) -> None:
     async def _postgres_down(_: Request, exc: Exception):
         log.warning("postgres unavailable: %s", exc)
         return problem(503, "postgres is unavailable: cannot reach the database", service="postgres")
+
+    @app.exception_handler(EventsUnavailable)
+    async def _events_down(_: Request, exc: Exception):
+        log.error("internal event stream unavailable: %s", exc)
+        return problem(503, "nats is unavailable: the internal event stream (audit) cannot be "
+                            "reached; retry when it is back.", service="nats")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -31,6 +31,10 @@ async def ensure_stream(nc: NATS) -> None:
         await js.update_stream(STREAM_CONFIG)
 
 
+class EventsUnavailable(Exception):
+    """The internal event stream did not store an event."""
+
+
 class EventPublisher:
     def __init__(self, nc: NATS):
         self.nc = nc
@@ -44,8 +48,11 @@ class EventPublisher:
         return cls(nc)
 
     async def publish(self, kind: str, event_id: str, body: dict) -> None:
-        await self.js.publish(f"{SUBJECT_PREFIX}.{kind}", json.dumps(body, default=str).encode(),
-                              headers={"Nats-Msg-Id": event_id})
+        try:
+            await self.js.publish(f"{SUBJECT_PREFIX}.{kind}", json.dumps(body, default=str).encode(),
+                                  headers={"Nats-Msg-Id": event_id})
+        except nats.errors.Error as exc:
+            raise EventsUnavailable(str(exc) or type(exc).__name__) from exc
 
     async def close(self) -> None:
         await self.nc.close()

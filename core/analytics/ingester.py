@@ -45,6 +45,7 @@ class Ingester:
                 log.warning("ingester fetch failed: %s", exc)
                 await asyncio.sleep(1)
                 continue
+            msgs = await self._drop_malformed(msgs)
             try:
                 await asyncio.to_thread(self._insert, msgs)
             except Exception as exc:
@@ -54,6 +55,19 @@ class Ingester:
                 continue
             for msg in msgs:
                 await msg.ack()
+
+    async def _drop_malformed(self, msgs):
+        """An event that can never be stored is terminated (and logged), not retried forever."""
+        good = []
+        for msg in msgs:
+            try:
+                if msg.subject == f"{SUBJECT_PREFIX}.audit":
+                    AuditEvent.model_validate_json(msg.data)
+                good.append(msg)
+            except ValueError as exc:
+                log.error("dropping malformed event on %s: %s", msg.subject, exc)
+                await msg.term()
+        return good
 
     def _insert(self, msgs) -> None:
         audit = [AuditEvent.model_validate(json.loads(m.data)).row()

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from nats.aio.client import Client as NATS
-from nats.errors import NoRespondersError, TimeoutError as NatsTimeoutError
+from nats.errors import Error as NatsError, NoRespondersError, TimeoutError as NatsTimeoutError
 
 # JetStream error codes (err_code) that mean "no such thing".
 STREAM_NOT_FOUND = 10059
@@ -47,6 +47,8 @@ class JetStreamApi:
             raise JetStreamUnavailable("JetStream is not available on this cluster") from exc
         except NatsTimeoutError as exc:
             raise JetStreamUnavailable("JetStream did not answer in time") from exc
+        except NatsError as exc:  # connection closed, draining, ...
+            raise JetStreamUnavailable(f"the connection to the cluster failed: {exc}") from exc
         reply = json.loads(msg.data or b"{}")
         if err := reply.get("error"):
             raise JetStreamError(err.get("code", 500), err.get("err_code", 0),
