@@ -1,0 +1,90 @@
+"""Session fixtures: the whole local stack, started once per test run by the same code as `jsc up`.
+
+`stack` runs every real service (two NATS servers linked by a leafnode, Temporal, PostgreSQL,
+Redis, chdb inside the API) plus the API, the worker and the UI, on free loopback ports, in a
+temporary data dir, without the demo, with a known admin. Tests isolate themselves by names (unique
+streams, organizations, task queues), never by restarting servers. Useful attributes:
+
+- ``stack.api_url``, ``stack.ui_url``, ``stack.admin_email``, ``stack.admin_password``
+- ``stack.env``: the JSC_* configuration the children got (JSC_DATABASE_URL, JSC_REDIS_URL,
+  JSC_HUB_URL, JSC_DR_URL, JSC_TEMPORAL_ADDRESS, ...), ``stack.settings``: the same as a Settings
+- ``stack.info``: what stack.json holds; ``stack.kill(name)``, ``stack.restarts``,
+  ``stack.stop_service(name)`` / ``stack.start_service(name)`` for fault tests
+
+Set JSC_TEST_KEEP=1 to keep the data dir (logs in <data-dir>/logs) after the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stack.errors import StackError
+from stack.launcher import Stack
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "admin-Pass-1234"
+
+
+def make_data_dir(prefix: str = "jsc-test-") -> Path:
+    """A fresh data dir under the system temp folder.
+
+    Not pytest's tmp_path: /tmp/pytest-of-root is 0700 and PostgreSQL runs as an unprivileged
+    user (it refuses root), who must be able to enter the data dir."""
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+def remove_data_dir(path: Path) -> None:
+    if os.environ.get("JSC_TEST_KEEP"):
+        print(f"\nkept the test data dir {path} (JSC_TEST_KEEP)")
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    data_dir = make_data_dir()
+    running = Stack(data_dir, ui=True, demo=False, auto_ports=True, env_overrides={
+        "JSC_ADMIN_EMAIL": ADMIN_EMAIL,
+        "JSC_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        # one login serves the whole session
+        "JSC_ACCESS_TOKEN_TTL_S": str(24 * 3600),
+    })
+    try:
+        running.start()  # a StackError says what did not start; every test using it errors with it
+    except StackError:
+        remove_data_dir(data_dir)
+        raise
+    try:
+        yield running
+    finally:
+        running.stop()
+        remove_data_dir(data_dir)
+
+
+@pytest.fixture(scope="session")
+def settings(stack):
+    return stack.settings
+
+
+@pytest.fixture(scope="session")
+def api(stack):
+    with httpx.Client(base_url=stack.api_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def admin_token(stack, api) -> str:
+    response = api.post("/api/v1/auth/login", json={"email": stack.admin_email, "password": stack.admin_password})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+@pytest.fixture(scope="session")
+def admin_headers(admin_token) -> dict[str, str]:
+    return {"Authorization": f"Bearer {admin_token}"}
