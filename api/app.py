@@ -12,13 +12,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from prometheus_client import Counter, Histogram, make_asgi_app
 
-from api import errors
-from api.routers import audit, auth, clusters, consumers, health, streams
+import importlib
+import pkgutil
+
+from api import errors, routers
 from api.services import close_services, open_services
 from core.settings import Settings, get_settings
 
 REQUESTS = Counter("jsc_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("jsc_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+def router_modules() -> list:
+    """Every module of ``api.routers`` that defines a ``router``: adding a resource is adding a file."""
+    found = (importlib.import_module(f"{routers.__name__}.{info.name}")
+             for info in pkgutil.iter_modules(routers.__path__) if not info.name.startswith("_"))
+    return sorted((m for m in found if hasattr(m, "router")), key=lambda m: m.__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="JetStream Console API", version="0.1.0", lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")
     errors.install(app)
-    for module in (health, auth, clusters, streams, consumers, audit):
+    for module in router_modules():
         app.include_router(module.router)
     app.mount("/metrics", make_asgi_app())
 
