@@ -6,49 +6,75 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.clusters import ClusterActivities
+from activities.operations import OperationActivities
+from activities.replay import ReplayActivities
 from core.db.base import make_engine, make_sessionmaker
+from core.events import EventPublisher
 from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 from core.settings import Settings, get_settings
 from workflows.cluster_health import ClusterHealthWorkflow
+from workflows.replay import ReplayWorkflow
 
-WORKFLOWS = [ClusterHealthWorkflow]
-
-
-def activities_for(settings: Settings, pool: ClusterPool):
-    engine = make_engine(settings.database_url)
-    cluster = ClusterActivities(make_sessionmaker(engine), Cipher(settings.encryption_key.get_secret_value()), pool)
-    return engine, [cluster.probe_cluster]
+WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow]
 
 
-def build_worker(client: Client, settings: Settings, pool: ClusterPool,
-                 task_queue: str | None = None) -> tuple[Worker, object]:
-    engine, activities = activities_for(settings, pool)
+@dataclass
+class WorkerDeps:
+    """What activities hold: the database, the cipher, cluster connections, the event stream."""
+
+    settings: Settings
+    pool: ClusterPool
+    events: EventPublisher
+
+    def __post_init__(self) -> None:
+        self.engine = make_engine(self.settings.database_url)
+        self.sessions = make_sessionmaker(self.engine)
+        self.cipher = Cipher(self.settings.encryption_key.get_secret_value())
+
+    def activities(self) -> list:
+        clusters = ClusterActivities(self.sessions, self.cipher, self.pool)
+        operations = OperationActivities(self.sessions, self.events)
+        replay = ReplayActivities(self.sessions, self.cipher, self.pool)
+        return [clusters.probe_cluster, operations.record_operation, replay.replay_plan,
+                replay.replay_dry_run, replay.replay_chunk]
+
+
+@asynccontextmanager
+async def running_worker(client: Client, settings: Settings, task_queue: str | None = None):
+    """A started worker with its dependencies; everything is closed on exit."""
+    pool = ClusterPool()
+    events = await EventPublisher.connect(settings.events_nats_url)
+    deps = WorkerDeps(settings, pool, events)
     worker = Worker(client, task_queue=task_queue or settings.task_queue, workflows=WORKFLOWS,
-                    activities=activities)
-    return worker, engine
+                    activities=deps.activities(), max_concurrent_activities=20)
+    try:
+        async with worker:
+            yield worker
+    finally:
+        await pool.close()
+        await events.close()
+        await deps.engine.dispose()
 
 
 async def run(settings: Settings) -> None:
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
                                   data_converter=pydantic_data_converter)
-    pool = ClusterPool()
-    worker, engine = build_worker(client, settings, pool)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with worker:
+    async with running_worker(client, settings):
         logging.getLogger(__name__).info("worker polling task queue %s", settings.task_queue)
         await stop.wait()
-    await pool.close()
-    await engine.dispose()
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ class JetStreamUnavailable(Exception):
 class JetStreamApi:
     def __init__(self, nc: NATS, domain: str | None = None, timeout: float = 5.0):
         self.nc = nc
+        self.domain = domain
         self.prefix = f"$JS.{domain}.API" if domain else "$JS.API"
         self.timeout = timeout
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import login
+from tests.fixtures import login
 
 LOGIN = "/api/v1/auth/login"
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.db.models import ClusterConnection
 from core.security import Cipher
-from tests.api.conftest import register, unique, wait_for_audit
+from tests.fixtures import register, unique, wait_for_audit
 
 SECRET = "s3cr3t-" + uuid.uuid4().hex
 

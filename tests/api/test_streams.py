@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import unique, wait_for_audit
+from tests.fixtures import unique, wait_for_audit
 
 
 def streams_path(cluster: dict, *parts: str) -> str:

@@ -15,12 +15,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from core.db.models import NatsCluster
-from core.jetstream.pool import ClusterPool
-from core.settings import Settings
 from tests.workflows.changed_workflows import ChangedClusterHealthWorkflow
 from workflows.cluster_health import ClusterHealthWorkflow
 from workflows.types import ClusterProbeInput, ClusterProbeResult
-from workflows.worker import WORKFLOWS, build_worker
+from workflows.worker import WORKFLOWS, running_worker
 
 HISTORY = Path(__file__).with_name("histories") / "cluster_health.json"
 
@@ -36,21 +34,16 @@ async def test_probe_records_the_cluster_status(stack, temporal, hub_cluster, ad
     async with db_sessions() as db, db.begin():
         await db.execute(update(NatsCluster).where(NatsCluster.id == uuid.UUID(hub_cluster["id"]))
                          .values(status="unknown", version=None))
-    settings = Settings(**{k.removeprefix("JSC_").lower(): v for k, v in stack.env.items()
-                           if k.startswith("JSC_")})
-    pool = ClusterPool()
+    settings = stack.settings
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    worker, engine = build_worker(temporal, settings, pool, task_queue=queue)
     workflow_id = f"cluster-health-{uuid.uuid4().hex[:8]}"
-    async with worker:
+    async with running_worker(temporal, settings, task_queue=queue):
         handle = await temporal.start_workflow(
             ClusterHealthWorkflow.run,
             ClusterProbeInput(org_id=str(admin_org_id), cluster_id=hub_cluster["id"]),
             id=workflow_id, task_queue=queue)
         result = await handle.result()
         assert await handle.query(ClusterHealthWorkflow.status) == "completed"
-    await pool.close()
-    await engine.dispose()
 
     assert isinstance(result, ClusterProbeResult)
     assert result.status == "healthy" and result.version.startswith("2.")

@@ -1,0 +1,37 @@
+"""Keeping an operation's PostgreSQL row current, and auditing how it started and ended."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio import activity
+
+from core.audit import AuditEvent
+from core.events import EventPublisher
+from core.operations import OperationUpdate, apply_update
+
+
+class OperationActivities:
+    def __init__(self, sessions: async_sessionmaker, events: EventPublisher):
+        self.sessions, self.events = sessions, events
+
+    @activity.defn(name="record_operation")
+    async def record_operation(self, change: OperationUpdate) -> None:
+        async with self.sessions() as db:
+            await apply_update(db, change)
+        if change.audit_action:
+            ctx = change.context
+            # A stable id per (operation, action): a retried activity publishes the same event,
+            # which JetStream de-duplicates and ClickHouse keeps once.
+            event_id = uuid.uuid5(uuid.UUID(ctx.operation_id), change.audit_action)
+            event = AuditEvent(
+                id=event_id, org_id=uuid.UUID(ctx.org_id),
+                user_id=uuid.UUID(ctx.user_id) if ctx.user_id else None, user_email=ctx.user_email,
+                action=change.audit_action, resource_type="operation", resource_id=ctx.operation_id,
+                resource_name=ctx.type, status="failure" if change.status == "failed" else "success",
+                error_message=change.error,
+                changes={"status": change.status, "result": change.result,
+                         "progress": change.progress.model_dump() if change.progress else None},
+            )
+            await self.events.publish("audit", str(event.id), event.model_dump(mode="json"))

@@ -1,0 +1,176 @@
+"""Operations: long-running work as durable workflows. Start one (``202``; an ``Idempotency-Key``
+returns the same operation on a retried POST), list and read them (live progress from the workflow
+while it runs, the row after), and pause, resume or cancel them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+from temporalio.client import WorkflowHandle
+
+from api.cluster_access import cluster_jetstream
+from api.deps import Db, Principal, Svc, audit, require
+from api.errors import ProblemError
+from core.db.models import Operation
+from core.jetstream.api import JetStreamError
+from core.operations import FINISHED, OperationContext, get_operation, workflow_id_for
+from core.replay.models import ReplayRequest
+from workflows.replay import ReplayWorkflow
+
+router = APIRouter(prefix="/api/v1/operations", tags=["operations"])
+IDEMPOTENCY_TTL_S = 24 * 3600
+
+
+class OperationStarted(BaseModel):
+    id: uuid.UUID
+    workflow_id: str
+    status: str
+
+
+class OperationOut(BaseModel):
+    id: uuid.UUID
+    type: str
+    status: str
+    progress: dict[str, Any]
+    input: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    cluster_id: uuid.UUID | None
+    workflow_id: str
+    started_by: uuid.UUID | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+def _out(row: Operation, live: dict | None = None) -> OperationOut:
+    data = {"status": row.status, "progress": row.progress or {}, "result": row.result,
+            "error": row.error}
+    if live:
+        data.update({k: v for k, v in live.items() if v is not None or k == "result"})
+        data["status"] = live["status"] if live.get("status") not in (None, "pending") else row.status
+    return OperationOut(id=row.id, type=row.type, input=row.input, cluster_id=row.cluster_id,
+                        workflow_id=row.workflow_id, started_by=row.started_by,
+                        started_at=row.started_at, finished_at=row.finished_at, **data)
+
+
+async def _check_stream(db: Db, svc: Svc, principal: Principal, cluster_id: uuid.UUID,
+                        stream: str, role: str) -> None:
+    _, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    try:
+        await js.stream_info(stream)
+    except JetStreamError as exc:
+        if exc.not_found:
+            raise ProblemError(404, f"The {role} stream '{stream}' does not exist on cluster "
+                                    f"{cluster_id}.")
+        raise
+
+
+@router.post("/replay", status_code=202, response_model=OperationStarted)
+async def start_replay(body: ReplayRequest, request: Request, db: Db, svc: Svc,
+                       idempotency_key: str | None = Header(None, max_length=200),
+                       principal: Principal = Depends(require("messages:publish"))):
+    if not principal.can("messages:read"):
+        raise ProblemError(403, f"Your role '{principal.role}' does not allow reading messages.")
+    idem = f"idem:{principal.org_id}:replay:{idempotency_key}" if idempotency_key else None
+    if idem and (existing := await svc.redis.get(idem)):
+        row = await get_operation(db, principal.org_id, uuid.UUID(existing))
+        if row is not None:
+            return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
+    await _check_stream(db, svc, principal, body.cluster_id, body.stream, "source")
+    if body.destination.stream:
+        await _check_stream(db, svc, principal, body.destination_cluster_id,
+                            body.destination.stream, "destination")
+    op_id = uuid.uuid4()
+    if idem and not await svc.redis.set(idem, str(op_id), nx=True, ex=IDEMPOTENCY_TTL_S):
+        row = await get_operation(db, principal.org_id, uuid.UUID(await svc.redis.get(idem)))
+        return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
+    workflow_id = workflow_id_for("replay", op_id)
+    row = Operation(id=op_id, org_id=principal.org_id, type="replay", workflow_id=workflow_id,
+                    status="pending", progress={}, input=body.model_dump(mode="json"),
+                    cluster_id=body.cluster_id, started_by=principal.user_id,
+                    idempotency_key=idempotency_key)
+    db.add(row)
+    await db.commit()
+    context = OperationContext(operation_id=str(op_id), org_id=str(principal.org_id),
+                               user_id=str(principal.user_id), user_email=principal.email,
+                               type="replay")
+    await svc.temporal.start_workflow(ReplayWorkflow.run, args=[context, body], id=workflow_id,
+                                      task_queue=svc.settings.task_queue)
+    await audit(request, principal, action="operation.start", resource_type="operation",
+                resource_id=str(op_id), resource_name="replay", cluster_id=body.cluster_id,
+                changes={"input": body.model_dump(mode="json")})
+    return OperationStarted(id=op_id, workflow_id=workflow_id, status="pending")
+
+
+@router.get("", response_model=dict[str, list[OperationOut]])
+async def list_operations(
+    db: Db, type: str | None = Query(None, max_length=64),
+    status: Literal["pending", "running", "paused", "waiting_approval", "completed", "failed",
+                    "cancelled"] | None = None,
+    cluster_id: uuid.UUID | None = None, started_by: uuid.UUID | None = None,
+    limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0),
+    principal: Principal = Depends(require("operations:read")),
+):
+    query = select(Operation).where(Operation.org_id == principal.org_id)
+    for column, value in ((Operation.type, type), (Operation.status, status),
+                          (Operation.cluster_id, cluster_id), (Operation.started_by, started_by)):
+        if value is not None:
+            query = query.where(column == value)
+    rows = await db.scalars(query.order_by(Operation.started_at.desc()).limit(limit).offset(offset))
+    return {"items": [_out(r) for r in rows]}
+
+
+async def _load(db: Db, principal: Principal, operation_id: uuid.UUID) -> Operation:
+    row = await get_operation(db, principal.org_id, operation_id)
+    if row is None:
+        raise ProblemError(404, f"No operation with id {operation_id} in your organization.")
+    return row
+
+
+@router.get("/{operation_id}", response_model=OperationOut)
+async def read_operation(operation_id: uuid.UUID, db: Db, svc: Svc,
+                         principal: Principal = Depends(require("operations:read"))):
+    row = await _load(db, principal, operation_id)
+    live = None
+    if row.status not in FINISHED:
+        try:
+            handle: WorkflowHandle = svc.temporal.get_workflow_handle(row.workflow_id)
+            live = await asyncio.wait_for(handle.query("view"), timeout=2)
+        except Exception:  # no worker to answer right now: the row is the truth
+            live = None
+    return _out(row, live)
+
+
+async def _control(action: str, operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
+                   principal: Principal) -> OperationOut:
+    row = await _load(db, principal, operation_id)
+    if row.status in FINISHED:
+        raise ProblemError(409, f"The operation has already ended ({row.status}); nothing to {action}.")
+    await svc.temporal.get_workflow_handle(row.workflow_id).signal(action)
+    await audit(request, principal, action=f"operation.{action}", resource_type="operation",
+                resource_id=str(row.id), resource_name=row.type, cluster_id=row.cluster_id)
+    return _out(row)
+
+
+@router.post("/{operation_id}/pause", response_model=OperationOut)
+async def pause_operation(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
+                          principal: Principal = Depends(require("messages:publish"))):
+    return await _control("pause", operation_id, request, db, svc, principal)
+
+
+@router.post("/{operation_id}/resume", response_model=OperationOut)
+async def resume_operation(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
+                           principal: Principal = Depends(require("messages:publish"))):
+    return await _control("resume", operation_id, request, db, svc, principal)
+
+
+@router.post("/{operation_id}/cancel", response_model=OperationOut)
+async def cancel_operation(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
+                           principal: Principal = Depends(require("messages:publish"))):
+    return await _control("cancel", operation_id, request, db, svc, principal)

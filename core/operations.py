@@ -1,0 +1,70 @@
+"""Operations: the PostgreSQL mirror of long-running workflows (what the API lists), and the
+typed records workflows exchange with the activity that keeps that mirror current."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db.models import Operation
+
+Status = Literal["pending", "running", "paused", "waiting_approval", "completed", "failed",
+                 "cancelled"]
+FINISHED = ("completed", "failed", "cancelled")
+
+
+class Progress(BaseModel):
+    done: int = 0
+    total: int | None = None
+    unit: str = "messages"
+    rate_per_s: float | None = None
+    eta_s: float | None = None
+
+
+class OperationContext(BaseModel):
+    """Who started which operation: the first argument of every operation workflow."""
+
+    operation_id: str
+    org_id: str
+    user_id: str | None = None
+    user_email: str = ""
+    type: str
+
+
+class OperationUpdate(BaseModel):
+    context: OperationContext
+    status: Status
+    progress: Progress | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    audit_action: str | None = Field(default=None, description="also write this audit event")
+
+
+def workflow_id_for(operation_type: str, operation_id: uuid.UUID | str) -> str:
+    return f"{operation_type}-{operation_id}"
+
+
+async def apply_update(db: AsyncSession, change: OperationUpdate) -> None:
+    """Idempotent: the same update applied twice leaves the same row."""
+    values: dict[str, Any] = {"status": change.status}
+    if change.progress is not None:
+        values["progress"] = change.progress.model_dump()
+    if change.result is not None:
+        values["result"] = change.result
+    if change.error is not None:
+        values["error"] = change.error
+    if change.status in FINISHED:
+        values["finished_at"] = datetime.now(timezone.utc)
+    await db.execute(update(Operation).where(
+        Operation.id == uuid.UUID(change.context.operation_id)).values(**values))
+    await db.commit()
+
+
+async def get_operation(db: AsyncSession, org_id: uuid.UUID, operation_id: uuid.UUID) -> Operation | None:
+    return await db.scalar(select(Operation).where(Operation.id == operation_id,
+                                                   Operation.org_id == org_id))

@@ -1,0 +1,121 @@
+"""The replay pipeline: batched reads from the source, asynchronous publishes with a bounded window
+of outstanding acknowledgements, an optional rate limit, and a checkpoint that only ever covers
+messages the destination has acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from core.replay.destination import (MissingRedriveHeader, classify, outgoing_headers,
+                                     target_subject)
+from core.replay.models import MAX_FAILURES_KEPT, ReplayCheckpoint, ReplayChunk
+from core.replay.publisher import AsyncPublisher
+from core.replay.source import SourceMessage
+
+WINDOW = 512  # outstanding acknowledgements
+ACK_TIMEOUT_S = 10.0
+HEARTBEAT_EVERY_S = 0.5
+
+
+class RateLimiter:
+    """Paces calls to ``rate`` per second on average; catches up at most 50 ms of lag."""
+
+    def __init__(self, rate: float | None):
+        self.interval = 1.0 / rate if rate else 0.0
+        self.next = time.monotonic()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self.next > now + 0.002:
+            await asyncio.sleep(self.next - now)
+        self.next = max(self.next, now - 0.05) + self.interval
+
+
+@dataclass
+class _Pending:
+    seq: int
+    size: int
+    future: asyncio.Future | None  # None: nothing to wait for (skipped or failed message)
+
+
+class ChunkRunner:
+    """Runs one chunk of a replay: from ``checkpoint.next_seq`` for at most ``max_seconds``."""
+
+    def __init__(self, chunk: ReplayChunk, reader: Any, publisher: AsyncPublisher,
+                 heartbeat: Callable[[ReplayCheckpoint], None], skip: set[int] | None = None,
+                 expected_stream: str | None = None):
+        self.chunk, self.reader, self.publisher = chunk, reader, publisher
+        self.heartbeat, self.skip = heartbeat, skip or set()
+        self.expected_stream = expected_stream
+        self.cp = chunk.checkpoint.model_copy(deep=True)
+        self.window: deque[_Pending] = deque()
+        self.limiter = RateLimiter(chunk.request.rate_limit)
+
+    async def run(self) -> tuple[ReplayCheckpoint, bool]:
+        """Returns the checkpoint and whether the range is exhausted."""
+        started = last_beat = time.monotonic()
+        exhausted = True
+        try:
+            async for msg in self.reader.read(self.cp.next_seq, self.chunk.plan.last_seq):
+                await self._submit(msg)
+                await self._settle(block=len(self.window) >= WINDOW)
+                now = time.monotonic()
+                if now - last_beat >= HEARTBEAT_EVERY_S:
+                    self.heartbeat(self.cp)
+                    last_beat = now
+                if now - started >= self.chunk.max_seconds:
+                    exhausted = False
+                    break
+            await self._settle(drain=True)
+        finally:
+            await self.reader.close()
+        if exhausted:
+            self.cp.next_seq = max(self.cp.next_seq, self.chunk.plan.last_seq + 1)
+        self.heartbeat(self.cp)
+        return self.cp, exhausted
+
+    async def _submit(self, msg: SourceMessage) -> None:
+        request = self.chunk.request
+        if msg.seq in self.skip:  # stored by an attempt that crashed after publishing it
+            self.window.append(_Pending(msg.seq, len(msg.data), None))
+            return
+        try:
+            subject = target_subject(request, msg)
+        except MissingRedriveHeader as exc:
+            self.cp.failed += 1
+            if len(self.cp.failures) < MAX_FAILURES_KEPT:
+                self.cp.failures.append({"seq": msg.seq, "subject": msg.subject, "reason": str(exc)})
+            self.window.append(_Pending(msg.seq, -1, None))
+            return
+        await self.limiter.wait()
+        headers = outgoing_headers(request, self.chunk.operation_id, msg)
+        if self.expected_stream:
+            headers["Nats-Expected-Stream"] = self.expected_stream
+        future = await self.publisher.publish(subject, msg.data, headers)
+        self.window.append(_Pending(msg.seq, len(msg.data), future))
+
+    async def _settle(self, block: bool = False, drain: bool = False) -> None:
+        """Retire acknowledged messages from the front of the window, in source order."""
+        while self.window:
+            head = self.window[0]
+            if head.future is not None and not head.future.done() and not (block or drain):
+                return
+            if head.future is not None:
+                try:
+                    ack = await asyncio.wait_for(asyncio.shield(head.future), ACK_TIMEOUT_S)
+                except Exception as exc:
+                    raise classify(head.seq, exc) from exc
+                self.cp.dest_seqs[ack.stream] = max(self.cp.dest_seqs.get(ack.stream, 0), ack.seq)
+            self.window.popleft()
+            self.cp.next_seq = head.seq + 1
+            if head.size >= 0:
+                self.cp.done += 1
+                self.cp.bytes += head.size
+            block = False

@@ -1,0 +1,87 @@
+"""What every operation workflow shares: status and progress (a query), pause / resume / cancel
+(signals honoured between units of work), and keeping the operation's row current."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from core.operations import OperationContext, OperationUpdate, Progress
+
+RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+
+
+class OperationWorkflowBase:
+    def __init__(self) -> None:
+        self.context: OperationContext | None = None
+        self.status = "pending"
+        self.progress = Progress()
+        self.paused = False
+        self.stop_requested = False
+        self.result: dict | None = None
+        self.error: str | None = None
+
+    # --- interactions -------------------------------------------------------------------------
+    @workflow.signal
+    def pause(self) -> None:
+        self.paused = True
+
+    @workflow.signal
+    def resume(self) -> None:
+        self.paused = False
+
+    @workflow.signal
+    def cancel(self) -> None:
+        """Stop cleanly at the next boundary; the result says how far it got."""
+        self.stop_requested = True
+
+    @workflow.query
+    def view(self) -> dict:
+        return {"status": self.status, "progress": self.progress.model_dump(),
+                "result": self.result, "error": self.error}
+
+    # --- helpers for subclasses ---------------------------------------------------------------
+    async def between_chunks(self) -> None:
+        if self.paused and not self.stop_requested:
+            await self.set_status("paused")
+            await workflow.wait_condition(lambda: not self.paused or self.stop_requested)
+            if not self.stop_requested:
+                await self.set_status("running")
+
+    def advance(self, delta: int, elapsed_s: float, done: int) -> None:
+        rate = round(delta / elapsed_s, 1) if elapsed_s > 0 else None
+        total = self.progress.total
+        eta = round((total - done) / rate, 1) if rate and total is not None and total >= done else None
+        self.progress = Progress(done=done, total=total, unit=self.progress.unit,
+                                 rate_per_s=rate, eta_s=eta)
+
+    async def set_status(self, status: str, audit: str | None = None) -> None:
+        """The row is written first: a reader never sees a status the row does not have yet."""
+        await self.record(status=status, audit=audit)
+        self.status = status
+
+    async def record(self, status: str | None = None, audit: str | None = None,
+                     shielded: bool = False) -> None:
+        update = OperationUpdate(context=self.context, status=status or self.status,
+                                 progress=self.progress, result=self.result, error=self.error,
+                                 audit_action=audit)
+        call = workflow.execute_activity(
+            "record_operation", update, start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORD_RETRY)
+        if shielded:  # after a cancellation, the record must still be written
+            await asyncio.shield(call)
+        else:
+            await call
+
+    async def finish(self, status: str, result: dict, error: str | None = None,
+                     shielded: bool = False) -> dict:
+        self.result, self.error = result, error
+        if status == "completed" and self.progress.total is not None:
+            self.progress.eta_s = 0
+        await self.record(status=status, audit=f"operation.{status}", shielded=shielded)
+        self.status = status
+        return result
