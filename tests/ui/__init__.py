@@ -1,0 +1,1 @@
+"""Tests of the Streamlit UI: AppTest runs the real pages against the real API of the `stack`."""
