@@ -47,7 +47,7 @@ def wait_for_audit(api: httpx.Client, headers: dict, timeout: float = 15.0, **ma
 
 @pytest.fixture(scope="session")
 async def db_sessions(stack):
-    engine = create_async_engine(stack.env["JSC_DATABASE_URL"])
+    engine = create_async_engine(stack.env["JSC_DATABASE_URL"], pool_pre_ping=True)
     yield make_sessionmaker(engine)
     await engine.dispose()
 

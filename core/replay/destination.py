@@ -37,34 +37,51 @@ def msg_id(operation_id: str, seq: int) -> str:
     return f"{operation_id}-{seq}"
 
 
-def target_subject(request: ReplayRequest, msg: SourceMessage) -> str:
-    if request.redrive:
-        subject = msg.headers.get(request.redrive.header, "").strip()
-        if not subject:
-            raise MissingRedriveHeader(f"header {request.redrive.header} is missing")
-        return subject
-    dest = request.destination
-    if dest.subject:
-        return dest.subject
-    if dest.subject_prefix:
-        return f"{dest.subject_prefix}.{msg.subject}"
-    return msg.subject
+class MessageMapper:
+    """Subject and headers of each replayed message; what is the same for every message of a
+    replay is worked out once (this runs once per message on the hot path)."""
+
+    def __init__(self, request: ReplayRequest, operation_id: str, expected_stream: str | None):
+        self.request = request
+        dest = request.destination
+        self.redrive_header = request.redrive.header if request.redrive else None
+        self.fixed_subject = dest.subject
+        self.prefix = f"{dest.subject_prefix}." if dest.subject_prefix else None
+        self.id_prefix = f"{operation_id}-"
+        self.source_prefix = f"{request.stream}:" if request.add_source_header else None
+        self.keep_time = request.keep_original_time
+        self.base = {"Nats-Expected-Stream": expected_stream} if expected_stream else {}
+
+    def subject(self, msg: SourceMessage) -> str:
+        if self.redrive_header:
+            subject = (msg.headers or {}).get(self.redrive_header, "").strip()
+            if not subject:
+                raise MissingRedriveHeader(f"header {self.redrive_header} is missing")
+            return subject
+        if self.fixed_subject:
+            return self.fixed_subject
+        if self.prefix:
+            return self.prefix + msg.subject
+        return msg.subject
+
+    def headers(self, msg: SourceMessage) -> dict[str, str]:
+        headers = dict(self.base)
+        if msg.headers:
+            headers.update((k, v) for k, v in msg.headers.items()
+                           if k.lower() not in DROPPED_HEADERS)
+        seq = str(msg.seq)
+        headers["Nats-Msg-Id"] = self.id_prefix + seq
+        if self.source_prefix:
+            headers[SOURCE_HEADER] = self.source_prefix + seq
+        if self.keep_time:
+            headers[ORIGINAL_TIME_HEADER] = _rfc3339(msg.time)
+        return headers
 
 
 def _rfc3339(value: datetime | str) -> str:
     if isinstance(value, str):
         return value
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def outgoing_headers(request: ReplayRequest, operation_id: str, msg: SourceMessage) -> dict:
-    headers = {k: v for k, v in msg.headers.items() if k.lower() not in DROPPED_HEADERS}
-    headers["Nats-Msg-Id"] = msg_id(operation_id, msg.seq)
-    if request.add_source_header:
-        headers[SOURCE_HEADER] = f"{request.stream}:{msg.seq}"
-    if request.keep_original_time:
-        headers[ORIGINAL_TIME_HEADER] = _rfc3339(msg.time)
-    return headers
 
 
 def classify(seq: int, exc: Exception) -> Exception:
@@ -89,7 +106,7 @@ async def already_stored(dest: JetStreamApi, stream: str, after_seq: int,
         return found
     reader = MsgGetReader(dest, stream, [])
     async for msg in reader.read(after_seq + 1, last):
-        mid = msg.headers.get("Nats-Msg-Id", "")
+        mid = (msg.headers or {}).get("Nats-Msg-Id", "")
         if mid.startswith(prefix):
             found.add(int(mid[len(prefix):]))
     return found

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.replay.destination import (MissingRedriveHeader, classify, outgoing_headers,
-                                     target_subject)
+from core.replay.destination import MessageMapper, MissingRedriveHeader, classify
 from core.replay.models import MAX_FAILURES_KEPT, ReplayCheckpoint, ReplayChunk
 from core.replay.publisher import AsyncPublisher
 from core.replay.source import SourceMessage
@@ -53,7 +52,7 @@ class ChunkRunner:
                  expected_stream: str | None = None):
         self.chunk, self.reader, self.publisher = chunk, reader, publisher
         self.heartbeat, self.skip = heartbeat, skip or set()
-        self.expected_stream = expected_stream
+        self.mapper = MessageMapper(chunk.request, chunk.operation_id, expected_stream)
         self.cp = chunk.checkpoint.model_copy(deep=True)
         self.window: deque[_Pending] = deque()
         self.limiter = RateLimiter(chunk.request.rate_limit)
@@ -82,23 +81,20 @@ class ChunkRunner:
         return self.cp, exhausted
 
     async def _submit(self, msg: SourceMessage) -> None:
-        request = self.chunk.request
         if msg.seq in self.skip:  # stored by an attempt that crashed after publishing it
             self.window.append(_Pending(msg.seq, len(msg.data), None))
             return
         try:
-            subject = target_subject(request, msg)
+            subject = self.mapper.subject(msg)
         except MissingRedriveHeader as exc:
             self.cp.failed += 1
             if len(self.cp.failures) < MAX_FAILURES_KEPT:
                 self.cp.failures.append({"seq": msg.seq, "subject": msg.subject, "reason": str(exc)})
             self.window.append(_Pending(msg.seq, -1, None))
             return
-        await self.limiter.wait()
-        headers = outgoing_headers(request, self.chunk.operation_id, msg)
-        if self.expected_stream:
-            headers["Nats-Expected-Stream"] = self.expected_stream
-        future = await self.publisher.publish(subject, msg.data, headers)
+        if self.limiter.interval:
+            await self.limiter.wait()
+        future = await self.publisher.publish(subject, msg.data, self.mapper.headers(msg))
         self.window.append(_Pending(msg.seq, len(msg.data), future))
 
     async def _settle(self, block: bool = False, drain: bool = False) -> None:
@@ -109,10 +105,13 @@ class ChunkRunner:
                 return
             if head.future is not None:
                 try:
-                    ack = await asyncio.wait_for(asyncio.shield(head.future), ACK_TIMEOUT_S)
+                    if not head.future.done():
+                        await asyncio.wait_for(asyncio.shield(head.future), ACK_TIMEOUT_S)
+                    ack = head.future.result()
                 except Exception as exc:
                     raise classify(head.seq, exc) from exc
-                self.cp.dest_seqs[ack.stream] = max(self.cp.dest_seqs.get(ack.stream, 0), ack.seq)
+                if ack.seq > self.cp.dest_seqs.get(ack.stream, 0):
+                    self.cp.dest_seqs[ack.stream] = ack.seq
             self.window.popleft()
             self.cp.next_seq = head.seq + 1
             if head.size >= 0:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import base64
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import AsyncIterator
+from typing import AsyncIterator, NamedTuple
 
 from nats.aio.client import Client as NATS
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -22,12 +21,11 @@ from core.jetstream.api import JetStreamApi, JetStreamError
 INACTIVE_THRESHOLD_NS = 10 * 1_000_000_000  # removed by the server when idle this long
 
 
-@dataclass(frozen=True)
-class SourceMessage:
+class SourceMessage(NamedTuple):
     seq: int
     subject: str
     data: bytes
-    headers: dict[str, str]
+    headers: dict[str, str] | None
     time: datetime | str
 
 
@@ -93,8 +91,7 @@ class ConsumerReader:
                 seq = meta.sequence.stream
                 if seq > last_seq:
                     return
-                yield SourceMessage(seq, msg.subject, msg.data, dict(msg.headers or {}),
-                                    meta.timestamp)
+                yield SourceMessage(seq, msg.subject, msg.data, msg.headers, meta.timestamp)
                 if meta.num_pending == 0:
                     return
 
