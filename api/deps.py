@@ -1,24 +1,50 @@
 """Request dependencies: the process services, a database session, the authenticated principal,
-permission checks (RBAC, with denied attempts audited) and the audit helper."""
+permission checks (RBAC, with denied attempts audited) and the audit helper.
+
+Every authenticated route depends on ``current_principal`` (directly or through ``require``):
+
+- It accepts an access token (``Authorization: Bearer <jwt>``, whose session must be live in
+  Redis) or an API key (``Authorization: Bearer jsc_...`` or ``X-API-Key``). The member's role and
+  permissions come from ``core.permissions`` (Redis cache over PostgreSQL), so a role change or a
+  removal applies at the next request; an API key holds its scopes within its owner's role.
+- It counts the request against the rate limit of the user or key (``429`` + ``Retry-After``).
+- It is the audit guard of a mutating request (POST/PUT/PATCH/DELETE): a request that ends without
+  the handler having written an audit event (an error, a validation failure, a handler that has
+  none) gets exactly one, with its outcome. Handlers write their own success event with ``audit``.
+
+``require("resource:action")`` declares a route's permission. It appears in the OpenAPI schema as
+the security scope ``resource:action:scope`` of the route, which the RBAC matrix test reads for
+every route. ``require_stream`` is the team-namespace-aware variant for stream and consumer routes.
+"""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.params import Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 
 from api.errors import ProblemError
 from api.services import Services
+from core import api_keys, namespaces, ratelimit
 from core.audit import AuditEvent
-from core.rbac import allows, permissions_for_role
+from core.db.models import NatsCluster
+from core.permissions import load_access
+from core.rbac import allows, granted_scopes, intersect
 from core.security import TokenError, decode_access_token
 
-_bearer = HTTPBearer(auto_error=False)
+log = logging.getLogger(__name__)
+_bearer = HTTPBearer(auto_error=False, description="an access token from /auth/login, or an API key")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key (jsc_...)")
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def get_services(request: Request) -> Services:
@@ -38,32 +64,132 @@ class Principal:
     role: str
     session_id: str
     permissions: frozenset[str]
+    api_key_id: uuid.UUID | None = None  # set when the request came with an API key
 
-    def can(self, needed: str) -> bool:
-        return allows(self.permissions, needed)
+    def can(self, needed: str, scope: str = "*") -> bool:
+        return allows(self.permissions, needed, scope)
+
+    def scopes(self, needed: str) -> set[str]:
+        """The scopes in which ``needed`` (``resource:action``) is granted."""
+        return granted_scopes(self.permissions, needed)
+
+
+def _unauthorized(detail: str) -> ProblemError:
+    return ProblemError(401, detail)
+
+
+async def _from_key(services: Services, key: str) -> tuple[Principal, str, int]:
+    identity = await api_keys.authenticate(services.redis, services.sessions, key)
+    if identity is None:
+        raise _unauthorized("The API key is invalid or revoked.")
+    if identity.expired:
+        raise _unauthorized("The API key has expired; rotate it or create another.")
+    access = await load_access(services.redis, services.sessions, identity.user_id,
+                               identity.org_id, services.settings.permissions_cache_ttl_s)
+    if access is None or access.status != "active":
+        raise _unauthorized("The API key's owner is no longer an active member of its organization.")
+    await api_keys.mark_used(services.redis, services.sessions, identity)
+    principal = Principal(identity.user_id, identity.org_id, access.email, access.role, "",
+                          intersect(access.permissions, identity.scopes), api_key_id=identity.id)
+    return principal, str(identity.id), (identity.rate_limit
+                                         or services.settings.api_key_rate_limit_per_minute)
+
+
+async def _from_token(services: Services, token: str) -> tuple[Principal, str, int]:
+    try:
+        claims = decode_access_token(services.secret_key, token)
+    except TokenError:
+        raise _unauthorized("The access token is invalid or expired; sign in or refresh it.")
+    session = await services.redis.hgetall(f"session:{claims['sid']}")
+    if not session:
+        raise _unauthorized("This session has ended; sign in again.")
+    user_id, org_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["org"])
+    access = await load_access(services.redis, services.sessions, user_id, org_id,
+                               services.settings.permissions_cache_ttl_s)
+    if access is None:
+        raise _unauthorized("You are no longer a member of this organization; sign in again.")
+    if access.status != "active":
+        raise _unauthorized("This account is disabled; ask an administrator.")
+    principal = Principal(user_id, org_id, access.email or session.get("email", ""), access.role,
+                          claims["sid"], access.permissions)
+    return principal, str(user_id), access.rate_limit or services.settings.rate_limit_per_minute
 
 
 async def current_principal(
+    request: Request, response: Response,
     services: Annotated[Services, Depends(get_services)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None:
-        raise ProblemError(401, "Sign in first: send 'Authorization: Bearer <access token>'.")
+    x_api_key: Annotated[str | None, Depends(_api_key)],
+) -> AsyncIterator[Principal]:
+    known = getattr(request.state, "principal", None)
+    if known is not None:  # resolved already by another dependency of this request
+        yield known
+        return
+    token = credentials.credentials if credentials else None
+    if x_api_key or api_keys.looks_like_key(token):
+        principal, identity, limit = await _from_key(services, x_api_key or token)
+    elif token:
+        principal, identity, limit = await _from_token(services, token)
+    else:
+        raise _unauthorized("Sign in first: send 'Authorization: Bearer <access token>' or an "
+                            "API key in 'X-API-Key'.")
+    state = await ratelimit.hit(services.redis, identity, "api", limit)
+    if not state.allowed:
+        raise HTTPException(429, f"Too many requests: the limit is {limit} a minute; retry in "
+                                 f"{state.reset_s} s.", headers={"Retry-After": str(state.reset_s)})
+    response.headers["X-RateLimit-Limit"] = str(limit)
+    response.headers["X-RateLimit-Remaining"] = str(state.remaining)
+    request.state.principal = principal
     try:
-        claims = decode_access_token(services.secret_key, credentials.credentials)
-    except TokenError:
-        raise ProblemError(401, "The access token is invalid or expired; sign in or refresh it.")
-    session = await services.redis.hgetall(f"session:{claims['sid']}")
-    if not session:
-        raise ProblemError(401, "This session has ended; sign in again.")
-    return Principal(
-        user_id=uuid.UUID(claims["sub"]), org_id=uuid.UUID(claims["org"]),
-        email=session.get("email", ""), role=claims["role"], session_id=claims["sid"],
-        permissions=permissions_for_role(claims["role"]),
-    )
+        yield principal
+    except Exception as exc:
+        await _audit_outcome(request, principal, exc)
+        raise
+    await _audit_outcome(request, principal, None)
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+def _problem_of(exc: BaseException) -> tuple[int, str]:
+    if isinstance(exc, ProblemError):
+        return exc.status, exc.detail
+    if isinstance(exc, HTTPException):
+        return exc.status_code, str(exc.detail)
+    if isinstance(exc, RequestValidationError):
+        return 422, "invalid input"
+    return 500, str(exc) or type(exc).__name__
+
+
+async def _audit_outcome(request: Request, principal: Principal, exc: BaseException | None) -> None:
+    """The one audit event of a mutating request whose handler wrote none."""
+    if request.method not in MUTATING or getattr(request.state, "audit_count", 0):
+        return
+    route = request.scope.get("route")
+    needed = _route_permission(route)
+    action = needed.replace(":", ".") if needed else f"{request.method} {getattr(route, 'path', '')}"
+    resource = needed.split(":")[0] if needed else "request"
+    if exc is None:
+        log.warning("%s %s wrote no audit event; recording a generic one", request.method,
+                    request.url.path)
+        await audit(request, principal, action=action, resource_type=resource,
+                    resource_name=request.url.path)
+        return
+    status, detail = _problem_of(exc)
+    try:
+        await audit(request, principal, action=action, resource_type=resource,
+                    resource_name=request.url.path, status="failure",
+                    error_message=f"{status}: {detail}"[:2000])
+    except Exception:  # the original error matters more than its audit record
+        log.exception("could not audit the failure of %s %s", request.method, request.url.path)
+
+
+def _route_permission(route: Any) -> str | None:
+    for dep in getattr(getattr(route, "dependant", None), "dependencies", ()):
+        permission = getattr(dep.call, "permission", None)
+        if permission:
+            return permission
+    return None
+
+
+CurrentPrincipal = Annotated[Principal, Security(dependency=current_principal, scope="function")]
 Db = Annotated[AsyncSession, Depends(get_db)]
 Svc = Annotated[Services, Depends(get_services)]
 
@@ -86,22 +212,110 @@ async def audit(request: Request, principal: Principal | None, *, action: str,
         request_id=request.state.request_id, changes=changes or {}, status=status,
         error_message=error_message,
     )
+    if principal is not None and principal.api_key_id is not None:
+        event.changes = {**event.changes, "api_key_id": str(principal.api_key_id)}
     await services.events.publish("audit", str(event.id), event.model_dump(mode="json"))
+    request.state.audit_count = getattr(request.state, "audit_count", 0) + 1
 
 
-def require(permission: str):
-    """Dependency: the principal must hold ``permission`` (``resource:action``); a refusal is a
-    403 and is audited as ``denied``."""
+async def deny(request: Request, principal: Principal, permission: str, detail: str) -> None:
+    """Audit a refusal and answer 403."""
+    resource, action = permission.split(":")[:2]
+    await audit(request, principal, action=f"{resource}.{action}", resource_type=resource,
+                resource_name=request.url.path, status="denied", error_message=detail)
+    raise ProblemError(403, detail, permission=permission)
 
-    async def _check(request: Request, principal: CurrentPrincipal) -> Principal:
-        if principal.can(permission):
+
+def _not_allowed(principal: Principal, permission: str) -> str:
+    resource, action = permission.split(":")[:2]
+    if principal.api_key_id is not None:
+        return (f"This API key's scopes (within your role '{principal.role}') do not allow "
+                f"{action} on {resource}.")
+    return f"Your role '{principal.role}' does not allow {action} on {resource}."
+
+
+def _guarded(permission: str, scope: str):
+    return Security(dependency=current_principal, scopes=[f"{permission}:{scope}"], scope="function")
+
+
+def require(permission: str, *, scope: str = "*"):
+    """Dependency: the principal must hold ``permission`` (``resource:action``) with scope ``*``,
+    or, for a route that narrows to what the caller owns, with ``scope="own"``. A refusal is a 403
+    and is audited as ``denied``."""
+
+    async def _check(request: Request,
+                     principal: Principal = _guarded(permission, scope)) -> Principal:
+        granted = principal.scopes(permission)
+        if "*" in granted or scope in granted:
             return principal
-        resource, action = permission.split(":")
-        await audit(request, principal, action=f"{resource}.{action}", resource_type=resource,
-                    resource_name=request.url.path, status="denied",
-                    error_message=f"role '{principal.role}' lacks {permission}")
-        raise ProblemError(403, f"Your role '{principal.role}' does not allow {action} on "
-                                f"{resource}.", permission=permission)
+        await deny(request, principal, permission, _not_allowed(principal, permission))
+        return principal  # not reached
 
-    _check.permission = permission  # read by the RBAC matrix test
+    _check.permission = permission  # read by the audit guard and the RBAC matrix test
+    _check.scope = scope
     return _check
+
+
+def _team_like(scopes: set[str]) -> bool:
+    return any(s == "*" or s == "team" or s.startswith(("team:", "cluster:")) for s in scopes)
+
+
+def require_stream(permission: str):
+    """Like ``require``, for routes on a stream (``{stream}``, else ``{name}``, in the path) or on a
+    cluster's streams: a permission granted with scope ``team`` (``team:{id}``, ``cluster:{id}``)
+    passes for streams inside the caller's team namespaces only. Routes without a stream in the path
+    (list, create) narrow with ``authorize_stream`` / ``stream_prefixes`` themselves."""
+
+    async def _check(request: Request,
+                     principal: Principal = _guarded(permission, "team")) -> Principal:
+        granted = principal.scopes(permission)
+        if not _team_like(granted):
+            await deny(request, principal, permission, _not_allowed(principal, permission))
+        stream = request.path_params.get("stream") or request.path_params.get("name")
+        if "*" not in granted and stream is not None:
+            await authorize_stream(request, principal, permission,
+                                   request.path_params.get("cluster_id"), stream)
+        return principal
+
+    _check.permission = permission
+    _check.scope = "team"
+    return _check
+
+
+async def stream_prefixes(request: Request, principal: Principal, permission: str,
+                          cluster_id: uuid.UUID | str | None) -> list[str] | None:
+    """The stream-name prefixes the principal may act on in the cluster (None: all of them)."""
+    granted = principal.scopes(permission)
+    if "*" in granted:
+        return None
+    try:
+        cid = uuid.UUID(str(cluster_id))
+    except ValueError:
+        return []  # the route's own validation answers 422
+    async with get_services(request).sessions() as db:
+        return await namespaces.prefixes_in_scope(db, org_id=principal.org_id,
+                                                  user_id=principal.user_id, scopes=granted,
+                                                  cluster_id=cid)
+
+
+async def authorize_stream(request: Request, principal: Principal, permission: str,
+                           cluster_id: uuid.UUID | str | None, stream: str) -> None:
+    """403 (audited) unless the principal may act on ``stream`` of the cluster; 404 first when the
+    cluster is not one of the organization's, so that nothing of another tenant is confirmed."""
+    prefixes = await stream_prefixes(request, principal, permission, cluster_id)
+    if namespaces.covers(prefixes, stream):
+        return
+    try:
+        cid = uuid.UUID(str(cluster_id))
+    except ValueError:
+        return
+    async with get_services(request).sessions() as db:
+        cluster = await db.get(NatsCluster, cid)
+    if cluster is None or cluster.org_id != principal.org_id:
+        raise ProblemError(404, f"No cluster with id {cid} in your organization.")
+    resource, action = permission.split(":")
+    owned = ", ".join(f"'{p}'" for p in prefixes or ()) or "none"
+    await deny(request, principal, permission,
+               f"The stream '{stream}' is outside your teams' namespaces on this cluster "
+               f"(prefixes: {owned}); your role '{principal.role}' allows {action} on {resource} "
+               "there only.")

@@ -49,7 +49,23 @@ class Settings(BaseSettings):
 
     access_token_ttl_s: int = 15 * 60
     refresh_token_ttl_s: int = 7 * 24 * 3600
-    allow_signup: bool = True
+    allow_signup: bool = True  # POST /auth/register with organization_name; off: 403
+    invitation_ttl_s: int = Field(default=7 * 24 * 3600, gt=0)
+
+    # Abuse limits (Redis). Requests per minute of one user (all its sessions) and of one API key
+    # (a key or an organization can set its own); sign-in lockout after repeated failures.
+    rate_limit_per_minute: int = Field(default=3000, gt=0)
+    api_key_rate_limit_per_minute: int = Field(default=1200, gt=0)
+    login_max_failures: int = Field(default=5, gt=0)
+    login_failure_window_s: int = Field(default=15 * 60, gt=0)
+    login_lockout_s: int = Field(default=15 * 60, gt=0)
+    permissions_cache_ttl_s: int = Field(default=5 * 60, gt=0)
+
+    # Invitations are mailed when a mail server is configured (else only answered by the API).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "jetstream-console@localhost"
+    public_url: str | None = None  # the UI's address, for links in mails
 
     log_level: str = "INFO"
 

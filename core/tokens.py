@@ -28,11 +28,20 @@ class SessionInfo:
 
 
 class RefreshReuse(Exception):
-    """A refresh token was presented twice; its session has been revoked."""
+    """A refresh token was presented twice; its session has been revoked. ``str()`` is the
+    session id; ``info`` what the session was, when it was still known."""
+
+    def __init__(self, sid: str, info: SessionInfo | None = None):
+        super().__init__(sid)
+        self.info = info
 
 
 class RefreshInvalid(Exception):
     """Unknown or expired refresh token."""
+
+
+def _info(sid: str, data: dict) -> SessionInfo:
+    return SessionInfo(sid, data["user_id"], data["org_id"], data["email"], data["role"])
 
 
 class TokenStore:
@@ -61,16 +70,20 @@ class TokenStore:
         if sid is None:
             reused_sid = await self.redis.get(f"refresh_used:{digest}")
             if reused_sid:
+                data = await self.redis.hgetall(f"session:{reused_sid}")
                 await self.revoke(reused_sid)
-                raise RefreshReuse(reused_sid)
+                raise RefreshReuse(reused_sid, _info(reused_sid, data) if data else None)
             raise RefreshInvalid()
         await self.redis.set(f"refresh_used:{digest}", sid, ex=self.ttl_s)
         data = await self.redis.hgetall(f"session:{sid}")
         if not data:
             raise RefreshInvalid()
         await self.redis.hset(f"session:{sid}", "last_activity", str(int(time.time())))
-        info = SessionInfo(sid, data["user_id"], data["org_id"], data["email"], data["role"])
-        return info, await self._issue(sid)
+        return _info(sid, data), await self._issue(sid)
+
+    async def revoke_all(self, sids: list[str]) -> None:
+        for sid in sids:
+            await self.revoke(sid)
 
     async def revoke(self, sid: str) -> None:
         current = await self.redis.get(f"session:{sid}:refresh")

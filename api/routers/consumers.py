@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, Depends, Request
 
 from api.cluster_access import cluster_jetstream
-from api.deps import Db, Principal, Svc, audit, require
+from api.deps import Db, Principal, Svc, audit, require_stream
 from api.errors import ProblemError
 from core.audit import config_diff
 from core.jetstream.config import ConsumerConfig
@@ -24,7 +24,7 @@ def _name_problem(message: str) -> ProblemError:
 
 @router.get("")
 async def list_consumers(cluster_id: uuid.UUID, stream: str, db: Db, svc: Svc,
-                         principal: Principal = Depends(require("consumers:read"))) -> dict:
+                         principal: Principal = Depends(require_stream("consumers:read"))) -> dict:
     _, js = await cluster_jetstream(db, svc, principal, cluster_id)
     consumers = await js.consumer_list(stream)
     return {"items": sorted(consumers, key=lambda c: c["name"])}
@@ -33,7 +33,7 @@ async def list_consumers(cluster_id: uuid.UUID, stream: str, db: Db, svc: Svc,
 @router.post("", status_code=201)
 async def create_consumer(cluster_id: uuid.UUID, stream: str, body: ConsumerConfig,
                           request: Request, db: Db, svc: Svc,
-                          principal: Principal = Depends(require("consumers:create"))) -> dict:
+                          principal: Principal = Depends(require_stream("consumers:create"))) -> dict:
     if not body.consumer_name:
         raise _name_problem("give 'durable_name' or 'name': the console manages named consumers")
     if body.name and body.durable_name and body.name != body.durable_name:
@@ -48,7 +48,7 @@ async def create_consumer(cluster_id: uuid.UUID, stream: str, body: ConsumerConf
 
 @router.get("/{name}")
 async def read_consumer(cluster_id: uuid.UUID, stream: str, name: str, db: Db, svc: Svc,
-                        principal: Principal = Depends(require("consumers:read"))) -> dict:
+                        principal: Principal = Depends(require_stream("consumers:read"))) -> dict:
     _, js = await cluster_jetstream(db, svc, principal, cluster_id)
     return await js.consumer_info(stream, name)
 
@@ -56,7 +56,7 @@ async def read_consumer(cluster_id: uuid.UUID, stream: str, name: str, db: Db, s
 @router.patch("/{name}")
 async def update_consumer(cluster_id: uuid.UUID, stream: str, name: str, body: dict,
                           request: Request, db: Db, svc: Svc,
-                          principal: Principal = Depends(require("consumers:update"))) -> dict:
+                          principal: Principal = Depends(require_stream("consumers:update"))) -> dict:
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     for key in ("name", "durable_name"):
         if body.get(key, name) != name:
@@ -72,7 +72,7 @@ async def update_consumer(cluster_id: uuid.UUID, stream: str, name: str, body: d
 
 @router.delete("/{name}", status_code=204)
 async def delete_consumer(cluster_id: uuid.UUID, stream: str, name: str, request: Request, db: Db,
-                          svc: Svc, principal: Principal = Depends(require("consumers:delete"))):
+                          svc: Svc, principal: Principal = Depends(require_stream("consumers:delete"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     before = (await js.consumer_info(stream, name))["config"]
     await js.consumer_delete(stream, name)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.dialects.postgresql import insert
 
 from api.cluster_access import cluster_jetstream
-from api.deps import Db, Principal, Svc, audit, require
+from api.deps import Db, Principal, Svc, audit, authorize_stream, require_stream, stream_prefixes
 from api.errors import ProblemError
 from api.schemas import PurgeResult
 from core.audit import config_diff
+from core.namespaces import covers
 from core.db.models import StreamConfig as StreamConfigRow
 from core.jetstream.config import PurgeRequest, StreamConfig
 
@@ -30,18 +31,21 @@ async def _snapshot(db: Db, cluster_id: uuid.UUID, config: dict, user_id: uuid.U
 
 
 @router.get("")
-async def list_streams(cluster_id: uuid.UUID, db: Db, svc: Svc,
+async def list_streams(cluster_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                        subject: str | None = Query(None, description="only streams capturing it"),
-                       principal: Principal = Depends(require("streams:read"))) -> dict:
+                       principal: Principal = Depends(require_stream("streams:read"))) -> dict:
     _, js = await cluster_jetstream(db, svc, principal, cluster_id)
     streams = await js.stream_list(subject)
-    return {"items": sorted(streams, key=lambda s: s["config"]["name"])}
+    prefixes = await stream_prefixes(request, principal, "streams:read", cluster_id)
+    visible = [s for s in streams if covers(prefixes, s["config"]["name"])]
+    return {"items": sorted(visible, key=lambda s: s["config"]["name"])}
 
 
 @router.post("", status_code=201)
 async def create_stream(cluster_id: uuid.UUID, body: StreamConfig, request: Request, db: Db,
-                        svc: Svc, principal: Principal = Depends(require("streams:create"))) -> dict:
+                        svc: Svc, principal: Principal = Depends(require_stream("streams:create"))) -> dict:
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    await authorize_stream(request, principal, "streams:create", cluster.id, body.name)
     info = await js.stream_create(body.to_api())
     await _snapshot(db, cluster.id, info["config"], principal.user_id)
     await audit(request, principal, action="stream.create", resource_type="stream",
@@ -53,14 +57,14 @@ async def create_stream(cluster_id: uuid.UUID, body: StreamConfig, request: Requ
 @router.get("/{name}")
 async def read_stream(cluster_id: uuid.UUID, name: str, db: Db, svc: Svc,
                       subjects_filter: str | None = Query(None, description="e.g. '>' for counts per subject"),
-                      principal: Principal = Depends(require("streams:read"))) -> dict:
+                      principal: Principal = Depends(require_stream("streams:read"))) -> dict:
     _, js = await cluster_jetstream(db, svc, principal, cluster_id)
     return await js.stream_info(name, subjects_filter)
 
 
 @router.patch("/{name}")
 async def update_stream(cluster_id: uuid.UUID, name: str, body: dict, request: Request, db: Db,
-                        svc: Svc, principal: Principal = Depends(require("streams:update"))) -> dict:
+                        svc: Svc, principal: Principal = Depends(require_stream("streams:update"))) -> dict:
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     if body.get("name", name) != name:
         raise ProblemError(422, "A stream cannot be renamed: 'name' must stay "
@@ -78,7 +82,7 @@ async def update_stream(cluster_id: uuid.UUID, name: str, body: dict, request: R
 
 @router.delete("/{name}", status_code=204)
 async def delete_stream(cluster_id: uuid.UUID, name: str, request: Request, db: Db, svc: Svc,
-                        principal: Principal = Depends(require("streams:delete"))) -> None:
+                        principal: Principal = Depends(require_stream("streams:delete"))) -> None:
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     before = (await js.stream_info(name))["config"]
     await js.stream_delete(name)
@@ -90,7 +94,7 @@ async def delete_stream(cluster_id: uuid.UUID, name: str, request: Request, db: 
 @router.post("/{name}/purge", response_model=PurgeResult)
 async def purge_stream(cluster_id: uuid.UUID, name: str, request: Request, db: Db, svc: Svc,
                        body: PurgeRequest | None = None,
-                       principal: Principal = Depends(require("streams:purge"))) -> PurgeResult:
+                       principal: Principal = Depends(require_stream("streams:purge"))) -> PurgeResult:
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     purge = (body or PurgeRequest()).to_api()
     purged = await js.stream_purge(name, purge)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db.base import Base, IdMixin, TimestampMixin
 
 ENVIRONMENTS = ("production", "staging", "development")
-ORG_ROLES = ("admin", "editor", "viewer", "operator")
+ORG_ROLES = ("admin", "editor", "viewer", "operator", "member")  # or a custom role's name
 OPERATION_STATUSES = (
     "pending", "running", "paused", "waiting_approval", "completed", "failed", "cancelled",
 )
@@ -93,6 +93,35 @@ class TeamMember(IdMixin, Base):
     user_id: Mapped[uuid.UUID] = _fk("users.id")
     role: Mapped[str] = mapped_column(_enum("team_role", "owner", "member"), default="member")
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TeamNamespace(IdMixin, Base):
+    """A stream-name prefix a team owns on one cluster: its members manage the streams (and their
+    consumers) whose names start with it, when their role grants a permission with scope ``team``."""
+
+    __tablename__ = "team_namespaces"
+    __table_args__ = (UniqueConstraint("team_id", "cluster_id", "prefix"),)
+    team_id: Mapped[uuid.UUID] = _fk("teams.id")
+    cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
+    prefix: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Invitation(IdMixin, Base):
+    """An invitation to join an organization with a role (and a team): only a digest of its token
+    is kept; the token itself is answered once and accepted by ``POST /auth/register``."""
+
+    __tablename__ = "invitations"
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(64))
+    team_id: Mapped[uuid.UUID | None] = _fk("teams.id", ondelete="SET NULL", nullable=True)
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    invited_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class NatsCluster(IdMixin, TimestampMixin, Base):
@@ -184,6 +213,7 @@ class ApiKey(IdMixin, Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)  # None: the setting
 
 
 class Session(IdMixin, Base):

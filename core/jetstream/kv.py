@@ -1,0 +1,296 @@
+"""Key-value buckets: a bucket is the stream ``KV_<bucket>`` capturing ``$KV.<bucket>.>``, created
+with the configuration the Go and Python clients use, so every NATS client reads and writes it.
+
+Writes and watches go through nats-py's ``KeyValue``; reads of a key (latest or any revision) and
+of its history use message gets (``core.jetstream.messages``), which carry the time of each
+revision and create nothing on the server.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+import nats.js.errors as js_errors
+from nats.errors import Error as NatsError, NoRespondersError, TimeoutError as NatsTimeoutError
+from nats.js.kv import KeyValue
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
+from core.jetstream.config import Duration
+from core.jetstream.messages import (
+    DEFAULT_PAYLOAD_LIMIT, StoredMessage, StreamReader, describe_payload, format_time,
+)
+
+BUCKET_PATTERN = r"^[a-zA-Z0-9_-]+$"
+_KEY = re.compile(r"^[-/_=.a-zA-Z0-9]+$")
+_KEY_TOKEN = re.compile(r"^[-/_=a-zA-Z0-9]+$")
+KV_OPERATION = "KV-Operation"
+MARKER_REASON = "Nats-Marker-Reason"  # server-placed markers (TTL, age) since 2.11
+
+
+class BucketNotFound(Exception):
+    pass
+
+
+class KeyNotFound(Exception):
+    pass
+
+
+class KeyExists(Exception):
+    """A create-only put, or a put expecting another revision, found the key otherwise."""
+
+
+def stream_name(bucket: str) -> str:
+    return f"KV_{bucket}"
+
+
+def key_problem(key: str) -> str | None:
+    """Why ``key`` is not a valid key; None when it is."""
+    if not key:
+        return "is empty"
+    if key.startswith(".") or key.endswith("."):
+        return f"'{key}' starts or ends with a dot"
+    if not _KEY.match(key) or ".." in key:
+        return (f"'{key}' is not a key: use letters, digits and - / _ = . "
+                "(dot-separated tokens, no wildcards)")
+    return None
+
+
+def key_filter_problem(keys: str) -> str | None:
+    """Why ``keys`` is not a key filter (a key whose tokens may be ``*``, or ``>`` last)."""
+    tokens = keys.split(".")
+    for i, token in enumerate(tokens):
+        if token == ">" and i == len(tokens) - 1 or token == "*":
+            continue
+        if not _KEY_TOKEN.match(token):
+            return (f"'{keys}' is not a key filter: tokens of letters, digits and - / _ =, "
+                    "'*' for one token, '>' last for the rest")
+    return None
+
+
+class KvBucketConfig(BaseModel):
+    """A bucket to create. ``ttl`` is a duration (ns or "72h"), 0 for none."""
+
+    model_config = ConfigDict(extra="forbid")
+    bucket: str = Field(min_length=1, max_length=240, pattern=BUCKET_PATTERN)
+    description: str | None = Field(default=None, max_length=4096)
+    history: int = Field(default=1, ge=1, le=64, description="revisions kept per key")
+    ttl: Duration = 0
+    max_value_size: int = Field(default=-1, ge=-1)
+    max_bytes: int = Field(default=-1, ge=-1)
+    replicas: int = Field(default=1, ge=1, le=5)
+    storage: Literal["file", "memory"] = "file"
+    compression: bool = False
+    metadata: dict[str, str] | None = None
+
+    def stream_config(self) -> dict[str, Any]:
+        """The stream, as the Go client configures a bucket."""
+        window = 2 * 60 * 10**9
+        config: dict[str, Any] = {
+            "name": stream_name(self.bucket), "subjects": [f"$KV.{self.bucket}.>"],
+            "retention": "limits", "max_msgs_per_subject": self.history, "max_msgs": -1,
+            "max_bytes": self.max_bytes, "max_age": self.ttl, "max_msg_size": self.max_value_size,
+            "max_consumers": -1, "storage": self.storage, "num_replicas": self.replicas,
+            "discard": "new", "duplicate_window": min(window, self.ttl) if self.ttl else window,
+            "allow_rollup_hdrs": True, "deny_delete": True, "deny_purge": False,
+            "allow_direct": True, "compression": "s2" if self.compression else "none",
+        }
+        if self.description:
+            config["description"] = self.description
+        if self.metadata:
+            config["metadata"] = self.metadata
+        return config
+
+
+def bucket_status(info: dict[str, Any]) -> dict[str, Any]:
+    """A bucket's settings and state from its stream's info."""
+    config, state = info["config"], info.get("state") or {}
+    return {
+        "bucket": config["name"].removeprefix("KV_"), "description": config.get("description"),
+        "history": config.get("max_msgs_per_subject"), "ttl": config.get("max_age", 0),
+        "max_value_size": config.get("max_msg_size", -1), "max_bytes": config.get("max_bytes", -1),
+        "replicas": config.get("num_replicas", 1), "storage": config.get("storage"),
+        "compression": config.get("compression", "none") != "none",
+        "metadata": config.get("metadata") or {}, "values": state.get("messages", 0),
+        "bytes": state.get("bytes", 0), "keys": state.get("num_subjects", 0),
+        "created": info.get("created"), "stream": config["name"],
+    }
+
+
+def operation_of(headers: dict[str, list[str]] | dict[str, str] | None) -> str:
+    """PUT, DEL or PURGE, from a stored message's headers."""
+    def first(name: str) -> str | None:
+        value = (headers or {}).get(name)
+        return value[0] if isinstance(value, list) else value
+
+    if op := first(KV_OPERATION):
+        return op
+    reason = first(MARKER_REASON)
+    if reason in ("MaxAge", "Purge"):
+        return "PURGE"
+    return "DEL" if reason == "Remove" else "PUT"
+
+
+def entry_json(bucket: str, key: str, revision: int, created: str | None, operation: str,
+               value: bytes, payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
+               delta: int | None = None) -> dict[str, Any]:
+    described = describe_payload(value, payload_limit)
+    entry = {"bucket": bucket, "key": key, "revision": revision, "created": created,
+             "operation": operation, "value": described.pop("payload"), **described}
+    if delta is not None:
+        entry["delta"] = delta
+    return entry
+
+
+def watch_entry_json(bucket: str, entry: KeyValue.Entry,
+                     payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict[str, Any]:
+    created = format_time(entry.created) if entry.created else None
+    return entry_json(bucket, entry.key, entry.revision or 0, created, entry.operation or "PUT",
+                      entry.value or b"", payload_limit, delta=entry.delta)
+
+
+def _translate(exc: Exception) -> Exception:
+    """nats-py's errors as the console's (the API maps those to statuses)."""
+    if isinstance(exc, js_errors.KeyWrongLastSequenceError):
+        return KeyExists(exc.description or "the key's revision differs")
+    if isinstance(exc, js_errors.APIError):
+        return JetStreamError(exc.code or 500, exc.err_code or 0,
+                              exc.description or "unknown JetStream error")
+    if isinstance(exc, (NatsTimeoutError, js_errors.ServiceUnavailableError, NoRespondersError)):
+        return JetStreamUnavailable("JetStream did not answer in time")
+    if isinstance(exc, NatsError):
+        return JetStreamUnavailable(f"the connection to the cluster failed: {exc}")
+    return exc
+
+
+class KvBucket:
+    """One bucket of a cluster."""
+
+    def __init__(self, js: JetStreamApi, bucket: str, info: dict[str, Any]):
+        self.js, self.bucket, self.stream_info = js, bucket, info
+        self.stream = stream_name(bucket)
+        self.prefix = f"$KV.{bucket}."
+        direct = bool(info["config"].get("allow_direct"))
+        self.reader = StreamReader(js, self.stream, direct=direct)
+        self.kv = KeyValue(name=bucket, stream=self.stream, pre=self.prefix,
+                           js=js.nc.jetstream(prefix=js.prefix, timeout=js.timeout), direct=direct)
+
+    @classmethod
+    async def open(cls, js: JetStreamApi, bucket: str) -> KvBucket:
+        try:
+            info = await js.stream_info(stream_name(bucket))
+        except JetStreamError as exc:
+            if exc.not_found:
+                raise BucketNotFound(bucket) from None
+            raise
+        return cls(js, bucket, info)
+
+    def _entry(self, msg: StoredMessage, payload_limit: int | None) -> dict[str, Any]:
+        return entry_json(self.bucket, msg.subject[len(self.prefix):], msg.seq, msg.time,
+                          operation_of(msg.headers), msg.data, payload_limit)
+
+    async def get(self, key: str, revision: int | None = None,
+                  payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict[str, Any]:
+        """The latest value (KeyNotFound when absent or deleted), or the entry at ``revision``
+        (which may be a delete marker)."""
+        subject = self.prefix + key
+        if revision is None:
+            msg = await self.reader.last(subject)
+            if msg is None:
+                raise KeyNotFound(f"no key '{key}' in bucket '{self.bucket}'")
+            if operation_of(msg.headers) != "PUT":
+                raise KeyNotFound(f"key '{key}' of bucket '{self.bucket}' was deleted "
+                                  f"(revision {msg.seq})")
+        else:
+            msg = await self.reader.get(revision)
+            if msg is None or msg.subject != subject:
+                raise KeyNotFound(f"key '{key}' of bucket '{self.bucket}' has no revision "
+                                  f"{revision}")
+        return self._entry(msg, payload_limit)
+
+    async def exists(self, key: str) -> bool:
+        """Whether the key has a live (not deleted) value."""
+        msg = await self.reader.last(self.prefix + key)
+        return msg is not None and operation_of(msg.headers) == "PUT"
+
+    async def has_history(self, key: str) -> bool:
+        return await self.reader.last(self.prefix + key) is not None
+
+    async def history(self, key: str, payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
+                      ) -> list[dict[str, Any]]:
+        """Every revision kept of the key, oldest first (delete markers included)."""
+        return [self._entry(m, payload_limit)
+                async for m in self.reader.scan(1, self.prefix + key)]
+
+    async def put(self, key: str, value: bytes, expected_revision: int | None = None) -> int:
+        """The new revision. With ``expected_revision`` the put happens only if the key is at
+        that revision (0: the key does not exist), else KeyExists."""
+        try:
+            if expected_revision is None:
+                return await self.kv.put(key, value)
+            return await self.kv.update(key, value, last=expected_revision)
+        except Exception as exc:
+            raise _translate(exc) from exc
+
+    async def create(self, key: str, value: bytes) -> int:
+        """Put only if the key has no live value (a deleted key may be created again)."""
+        try:
+            return await self.kv.create(key, value)
+        except Exception as exc:
+            raise _translate(exc) from exc
+
+    async def delete(self, key: str, purge: bool = False) -> None:
+        """A delete marker (history kept), or with ``purge`` a marker that drops the history."""
+        try:
+            if purge:
+                await self.kv.purge(key)
+            else:
+                await self.kv.delete(key)
+        except Exception as exc:
+            raise _translate(exc) from exc
+
+    async def keys(self, keys: str = ">", limit: int = 1000) -> tuple[list[str], bool]:
+        """Live keys matching the filter, sorted, at most ``limit``, and whether more matched.
+        Reads with an ephemeral ordered consumer (headers only), stopped at once."""
+        found: list[str] = []
+        try:
+            watcher = await self.kv.watch(keys, ignore_deletes=True, meta_only=True,
+                                          inactive_threshold=30)
+        except Exception as exc:
+            raise _translate(exc) from exc
+        try:
+            while len(found) <= limit:
+                entry = await watcher.updates(timeout=self.js.timeout)
+                if entry is None:
+                    break
+                found.append(entry.key)
+        except NatsTimeoutError as exc:
+            raise JetStreamUnavailable("JetStream stopped sending the keys") from exc
+        finally:
+            await watcher.stop()
+        return sorted(found[:limit]), len(found) > limit
+
+    async def watch(self, keys: str = ">", include_history: bool = False,
+                    ignore_deletes: bool = False) -> KeyValue.KeyWatcher:
+        """nats-py's watcher: current values (or every revision), ``None`` once caught up, then
+        every change. Stop it with ``await watcher.stop()``."""
+        try:
+            return await self.kv.watch(keys, include_history=include_history,
+                                       ignore_deletes=ignore_deletes, inactive_threshold=30)
+        except Exception as exc:
+            raise _translate(exc) from exc
+
+
+async def list_buckets(js: JetStreamApi) -> list[dict[str, Any]]:
+    streams = await js.stream_list("$KV.>")
+    return sorted((bucket_status(s) for s in streams if s["config"]["name"].startswith("KV_")),
+                  key=lambda b: b["bucket"])
+
+
+async def create_bucket(js: JetStreamApi, config: KvBucketConfig) -> dict[str, Any]:
+    return bucket_status(await js.stream_create(config.stream_config()))
+
+
+async def delete_bucket(js: JetStreamApi, bucket: str) -> None:
+    await js.stream_delete(stream_name(bucket))

@@ -1,0 +1,38 @@
+"""Outgoing mail (invitations), sent only when a mail server is configured (``JSC_SMTP_HOST``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _send(settings: Settings, to: str, subject: str, text: str) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.smtp_from, to, subject
+    message.set_content(text)
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+        smtp.send_message(message)
+
+
+async def send_invitation(settings: Settings, *, to: str, organization: str, role: str,
+                          token: str) -> bool:
+    """Mail the invitation; False when no mail server is configured or it refused."""
+    if not settings.smtp_host:
+        return False
+    where = f"{settings.public_url.rstrip('/')}/?invitation={token}" if settings.public_url else (
+        f"POST {settings.api_url}/api/v1/auth/register with this token and a password")
+    text = (f"You are invited to join {organization} on JetStream Console as {role}.\n\n"
+            f"Accept: {where}\n\nInvitation token: {token}\n")
+    try:
+        await asyncio.to_thread(_send, settings, to, f"Join {organization} on JetStream Console",
+                                text)
+        return True
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("could not mail the invitation to %s: %s", to, exc)
+        return False

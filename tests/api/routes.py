@@ -1,0 +1,56 @@
+"""The routes of the API as its OpenAPI schema lists them, and the permission each declares (the
+security scope ``resource:action:scope`` that ``require`` puts on a route): shared by the RBAC
+matrix and the audit completeness tests."""
+
+from __future__ import annotations
+
+import uuid
+
+# Routes that declare no permission must be listed: answered without signing in,
+PUBLIC = {
+    ("GET", "/healthz"), ("GET", "/readyz"),
+    ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/register"),
+}
+# or open to every signed-in member of the organization, whatever their role.
+SIGNED_IN = {
+    ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me"),
+    ("POST", "/api/v1/auth/mfa/enable"), ("POST", "/api/v1/auth/mfa/verify"),
+    ("DELETE", "/api/v1/auth/mfa/disable"),
+    ("GET", "/api/v1/organizations"), ("POST", "/api/v1/organizations"),
+    ("GET", "/api/v1/organizations/{org_id}"),
+}
+ENDS_SESSION = {("POST", "/api/v1/auth/logout")}
+PREFIX = "matrix-"
+STREAM = f"{PREFIX}stream"
+
+
+def operations(schema: dict) -> list[tuple[str, str, dict]]:
+    return [(method.upper(), path, op) for path, ops in sorted(schema["paths"].items())
+            for method, op in ops.items() if method in ("get", "post", "put", "patch", "delete")]
+
+
+def declared(op: dict) -> list[str] | None:
+    """The permissions a route declares (None: no security at all, i.e. public)."""
+    security = op.get("security")
+    if not security:
+        return None
+    return sorted({scope for requirement in security for scopes in requirement.values()
+                   for scope in scopes})
+
+
+def fill(path: str, op: dict, cluster_id: str) -> str:
+    for param in op.get("parameters", []):
+        if param["in"] != "path":
+            continue
+        name, schema = param["name"], param.get("schema", {})
+        if name == "cluster_id" and not path.endswith("{cluster_id}"):
+            value = cluster_id  # the matrix's own cluster; the cluster itself is never addressed
+        elif schema.get("format") == "uuid":
+            value = str(uuid.uuid4())
+        elif schema.get("type") == "integer":
+            value = "1"
+        else:
+            value = STREAM
+        path = path.replace("{" + name + "}", value)
+    return path
