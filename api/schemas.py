@@ -143,3 +143,5 @@ class ClusterHealth(BaseModel):
 
 class PurgeResult(BaseModel):
     purged: int
+    dry_run: bool = False
+    would_purge: dict | None = Field(default=None, description="{messages, bytes, bytes_estimated}")

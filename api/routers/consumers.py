@@ -1,20 +1,42 @@
 """Consumers of a stream, in JetStream's own JSON: list, create, read, update (partial body merged
-over the current config), delete."""
+over the current config), delete, pause until a time and resume. Reads add ``health``: the score
+of the source design's table with its parts."""
 
 from __future__ import annotations
 
 import uuid
 
+from datetime import datetime, timezone
+
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, require_stream
 from api.errors import ProblemError
 from core.audit import config_diff
 from core.jetstream.config import ConsumerConfig
+from core.jetstream.health import consumer_health
 
 router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/streams/{stream}/consumers",
                    tags=["consumers"])
+
+
+class PauseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    until: datetime = Field(description="RFC 3339; a time without an offset is UTC")
+
+    @field_validator("until")
+    @classmethod
+    def _future(cls, until: datetime) -> datetime:
+        until = until if until.tzinfo else until.replace(tzinfo=timezone.utc)
+        if until <= datetime.now(timezone.utc):
+            raise ValueError("must be in the future")
+        return until
+
+
+def with_health(info: dict) -> dict:
+    return {**info, "health": consumer_health(info)}
 
 
 def _name_problem(message: str) -> ProblemError:
@@ -27,7 +49,7 @@ async def list_consumers(cluster_id: uuid.UUID, stream: str, db: Db, svc: Svc,
                          principal: Principal = Depends(require_stream("consumers:read"))) -> dict:
     _, js = await cluster_jetstream(db, svc, principal, cluster_id)
     consumers = await js.consumer_list(stream)
-    return {"items": sorted(consumers, key=lambda c: c["name"])}
+    return {"items": [with_health(c) for c in sorted(consumers, key=lambda c: c["name"])]}
 
 
 @router.post("", status_code=201)
@@ -50,7 +72,7 @@ async def create_consumer(cluster_id: uuid.UUID, stream: str, body: ConsumerConf
 async def read_consumer(cluster_id: uuid.UUID, stream: str, name: str, db: Db, svc: Svc,
                         principal: Principal = Depends(require_stream("consumers:read"))) -> dict:
     _, js = await cluster_jetstream(db, svc, principal, cluster_id)
-    return await js.consumer_info(stream, name)
+    return with_health(await js.consumer_info(stream, name))
 
 
 @router.patch("/{name}")
@@ -79,3 +101,30 @@ async def delete_consumer(cluster_id: uuid.UUID, stream: str, name: str, request
     await audit(request, principal, action="consumer.delete", resource_type="consumer",
                 resource_id=f"{cluster.id}/{stream}/{name}", resource_name=name,
                 cluster_id=cluster.id, changes={"before": before})
+
+
+async def _set_pause(request: Request, db: Db, svc: Svc, principal: Principal, cluster_id: uuid.UUID,
+                     stream: str, name: str, until: datetime | None) -> dict:
+    cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
+    body = {"pause_until": until.isoformat().replace("+00:00", "Z")} if until else {}
+    reply = await js.request(f"CONSUMER.PAUSE.{stream}.{name}", body)
+    await audit(request, principal, action="consumer.pause" if until else "consumer.resume",
+                resource_type="consumer", resource_id=f"{cluster.id}/{stream}/{name}",
+                resource_name=name, cluster_id=cluster.id,
+                changes={"pause_until": body.get("pause_until")})
+    return {"paused": bool(reply.get("paused")), "pause_until": reply.get("pause_until"),
+            "pause_remaining": reply.get("pause_remaining")}
+
+
+@router.post("/{name}/pause")
+async def pause_consumer(cluster_id: uuid.UUID, stream: str, name: str, body: PauseRequest,
+                         request: Request, db: Db, svc: Svc,
+                         principal: Principal = Depends(require_stream("consumers:pause"))) -> dict:
+    return await _set_pause(request, db, svc, principal, cluster_id, stream, name, body.until)
+
+
+@router.post("/{name}/resume")
+async def resume_consumer(cluster_id: uuid.UUID, stream: str, name: str, request: Request, db: Db,
+                          svc: Svc,
+                          principal: Principal = Depends(require_stream("consumers:pause"))) -> dict:
+    return await _set_pause(request, db, svc, principal, cluster_id, stream, name, None)

@@ -16,6 +16,7 @@ from core.audit import config_diff
 from core.namespaces import covers
 from core.db.models import StreamConfig as StreamConfigRow
 from core.jetstream.config import PurgeRequest, StreamConfig
+from core.jetstream.purge import preview_purge
 
 router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/streams", tags=["streams"])
 
@@ -96,7 +97,14 @@ async def purge_stream(cluster_id: uuid.UUID, name: str, request: Request, db: D
                        body: PurgeRequest | None = None,
                        principal: Principal = Depends(require_stream("streams:purge"))) -> PurgeResult:
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
-    purge = (body or PurgeRequest()).to_api()
+    body = body or PurgeRequest()
+    purge = body.to_api()
+    if body.dry_run:  # says what would go and changes nothing
+        preview = await preview_purge(js, name, purge)
+        await audit(request, principal, action="stream.purge_preview", resource_type="stream",
+                    resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
+                    changes={"purge": purge, "would_purge": preview})
+        return PurgeResult(purged=0, dry_run=True, would_purge=preview)
     purged = await js.stream_purge(name, purge)
     await audit(request, principal, action="stream.purge", resource_type="stream",
                 resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,

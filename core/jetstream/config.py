@@ -163,6 +163,7 @@ class PurgeRequest(_Strict):
     filter: str | None = Field(default=None, alias="subject")
     seq: int | None = Field(default=None, ge=1, alias="sequence")
     keep: int | None = Field(default=None, ge=0)
+    dry_run: bool = Field(default=False, description="only say how many messages and bytes would go")
 
     @field_validator("keep")
     @classmethod
@@ -172,4 +173,4 @@ class PurgeRequest(_Strict):
         return keep
 
     def to_api(self) -> dict:
-        return self.model_dump(exclude_none=True, by_alias=False)
+        return self.model_dump(exclude_none=True, by_alias=False, exclude={"dry_run"})

@@ -83,15 +83,29 @@ async def test_purge_by_subject_sequence_and_keep(api, admin_headers, hub_cluste
         await js.publish(f"{stream_name}.{'a' if i < 4 else 'b'}", b"x")
     purge = streams_path(hub_cluster, stream_name, "purge")
 
-    assert api.post(purge, headers=admin_headers, json={"subject": f"{stream_name}.a"}).json() == {"purged": 4}
+    # Dry runs say what would go and remove nothing.
+    preview = api.post(purge, headers=admin_headers, json={"subject": f"{stream_name}.a", "dry_run": True})
+    assert preview.json()["dry_run"] is True and preview.json()["purged"] == 0
+    assert preview.json()["would_purge"]["messages"] == 4
+    assert api.post(purge, headers=admin_headers, json={"sequence": 7, "dry_run": True}).json()[
+        "would_purge"]["messages"] == 6
+    assert api.post(purge, headers=admin_headers, json={"keep": 3, "dry_run": True}).json()[
+        "would_purge"]["messages"] == 7
+    whole = api.post(purge, headers=admin_headers, json={"dry_run": True}).json()["would_purge"]
+    assert whole["messages"] == 10 and not whole["bytes_estimated"]
+    assert whole["bytes"] == (await js.stream_info(stream_name)).state.bytes
+    assert (await js.stream_info(stream_name)).state.messages == 10
+    assert (await js.stream_info(stream_name)).state.consumer_count == 0
+
+    assert api.post(purge, headers=admin_headers, json={"subject": f"{stream_name}.a"}).json()["purged"] == 4
     assert (await js.stream_info(stream_name)).state.messages == 6
-    assert api.post(purge, headers=admin_headers, json={"sequence": 7}).json() == {"purged": 2}
+    assert api.post(purge, headers=admin_headers, json={"sequence": 7}).json()["purged"] == 2
     assert (await js.stream_info(stream_name)).state.first_seq == 7
-    assert api.post(purge, headers=admin_headers, json={"keep": 1}).json() == {"purged": 3}
+    assert api.post(purge, headers=admin_headers, json={"keep": 1}).json()["purged"] == 3
     assert (await js.stream_info(stream_name)).state.messages == 1
     bad = api.post(purge, headers=admin_headers, json={"sequence": 5, "keep": 1})
     assert bad.status_code == 422
-    assert api.post(purge, headers=admin_headers).json() == {"purged": 1}
+    assert api.post(purge, headers=admin_headers).json()["purged"] == 1
     event = wait_for_audit(api, admin_headers, action="stream.purge", resource_name=stream_name)
     assert event["status"] == "success"
     api.delete(streams_path(hub_cluster, stream_name), headers=admin_headers)
