@@ -46,8 +46,17 @@ class AuditEvent(BaseModel):
         return [values[c] for c in AUDIT_COLUMNS]
 
 
+def _without_server_metadata(config: dict | None) -> dict:
+    """The server keeps its own keys (``_nats.*``) in ``metadata``; they are never a user's change."""
+    config = dict(config or {})
+    if isinstance(config.get("metadata"), dict):
+        config["metadata"] = {k: v for k, v in config["metadata"].items()
+                              if not k.startswith("_nats.")}
+    return config
+
+
 def config_diff(before: dict | None, after: dict | None) -> dict[str, Any]:
     """The fields that changed, each as {"before": x, "after": y}."""
-    before, after = before or {}, after or {}
+    before, after = _without_server_metadata(before), _without_server_metadata(after)
     return {key: {"before": before.get(key), "after": after.get(key)}
             for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)}

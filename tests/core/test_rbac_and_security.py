@@ -84,3 +84,14 @@ def test_token_lifetimes_default_to_15_minutes_and_7_days(monkeypatch):
     settings = Settings()
     assert settings.access_token_ttl_s == 15 * 60
     assert settings.refresh_token_ttl_s == 7 * 24 * 3600
+
+
+def test_server_metadata_is_never_a_users_change():
+    from core.audit import config_diff
+
+    before = {"max_msgs": -1, "metadata": {"_nats.ver": "2.14.0", "owner": "a"}}
+    after = {"max_msgs": -1, "metadata": {"_nats.ver": "2.15.1", "_nats.level": "1", "owner": "a"}}
+    assert config_diff(before, after) == {}
+    after["metadata"]["owner"] = "b"
+    assert config_diff(before, after) == {"metadata": {"before": {"owner": "a"},
+                                                       "after": {"owner": "b"}}}

@@ -1,0 +1,57 @@
+"""Reading the audit trail: filters turned into a parameterised ClickHouse query, and rows turned
+into JSON-ready records."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from core.audit import AUDIT_COLUMNS
+
+# filter name -> (column, ClickHouse parameter type, comparison)
+FILTERS = {
+    "action": ("action", "String", "="),
+    "resource_type": ("resource_type", "String", "="),
+    "resource_name": ("resource_name", "String", "="),
+    "user_email": ("user_email", "String", "="),
+    "user_id": ("user_id", "UUID", "="),
+    "cluster_id": ("cluster_id", "UUID", "="),
+    "status": ("status", "String", "="),
+    "since": ("timestamp", "DateTime64(3, 'UTC')", ">="),
+    "until": ("timestamp", "DateTime64(3, 'UTC')", "<"),
+}
+
+
+@dataclass
+class AuditFilter:
+    org_id: uuid.UUID
+    values: dict[str, Any]
+
+    def sql(self, limit: int, offset: int) -> tuple[str, dict[str, Any]]:
+        where = ["org_id = {org:UUID}"]
+        params: dict[str, Any] = {"org": str(self.org_id), "limit": limit, "offset": offset}
+        for name, value in self.values.items():
+            if value is None:
+                continue
+            column, kind, op = FILTERS[name]
+            where.append(f"{column} {op} {{{name}:{kind}}}")
+            params[name] = value.astimezone(timezone.utc).replace(tzinfo=None) \
+                if isinstance(value, datetime) and value.tzinfo else value
+            if isinstance(params[name], uuid.UUID):
+                params[name] = str(params[name])
+        return (f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_logs FINAL "
+                f"WHERE {' AND '.join(where)} ORDER BY timestamp DESC, id "
+                "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"), params
+
+
+def record(row: tuple) -> dict[str, Any]:
+    item = dict(zip(AUDIT_COLUMNS, row))
+    item["changes"] = json.loads(item["changes"] or "{}")
+    if item["timestamp"].tzinfo is None:  # chdb returns naive datetimes; the column is UTC
+        item["timestamp"] = item["timestamp"].replace(tzinfo=timezone.utc)
+    ip = item["ip_address"]
+    item["ip_address"] = str(ip.ipv4_mapped or ip) if ip is not None else None
+    return item
