@@ -102,6 +102,12 @@ def install(app: FastAPI) -> None:
     async def _redis_down(_: Request, exc: Exception):
         return problem(503, f"redis is unavailable: {exc}", service="redis")
 
+    @app.exception_handler(sa_exc.DataError)
+    async def _unstorable(_: Request, exc: Exception):
+        # e.g. a NUL character, which PostgreSQL text cannot hold
+        return problem(422, "Invalid input: a value contains characters that cannot be stored "
+                            "(such as NUL); remove them and try again.")
+
     @app.exception_handler(sa_exc.OperationalError)
     @app.exception_handler(sa_exc.InterfaceError)
     @app.exception_handler(ConnectionRefusedError)

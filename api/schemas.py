@@ -13,8 +13,11 @@ Environment = Literal["production", "staging", "development"]
 CLUSTER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 
 
+EMAIL = r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+$"
+
+
 class LoginRequest(BaseModel):
-    email: str = Field(min_length=3, max_length=320)
+    email: str = Field(min_length=3, max_length=320, pattern=EMAIL)
     password: str = Field(min_length=1, max_length=1024)
 
 

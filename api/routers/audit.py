@@ -9,18 +9,26 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from api.deps import Principal, Svc, require
+from api.errors import ProblemError
 from core.analytics.audit_query import AuditFilter, record
 from core.audit import AUDIT_COLUMNS
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 EXPORT_PAGE = 1000
+# What ClickHouse's DateTime64(3) holds.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2261, 12, 31, tzinfo=timezone.utc)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def audit_filter(
@@ -35,6 +43,10 @@ def audit_filter(
     until: datetime | None = Query(None, description="up to this time (exclusive)"),
     principal: Principal = Depends(require("audit_logs:read")),
 ) -> AuditFilter:
+    for field, value in (("since", since), ("until", until)):
+        if value is not None and not (EARLIEST <= _utc(value) <= LATEST):
+            raise ProblemError(422, f"Invalid input: {field}: must be between 1970 and 2261",
+                               errors=[{"field": field, "message": "must be between 1970 and 2261"}])
     return AuditFilter(principal.org_id, {
         "action": action, "resource_type": resource_type, "resource_name": resource_name,
         "user_email": user_email, "user_id": user_id, "cluster_id": cluster_id, "status": status,
@@ -48,7 +60,7 @@ async def _page(svc: Svc, where: AuditFilter, limit: int, offset: int) -> list[d
 
 @router.get("/logs")
 async def audit_logs(svc: Svc, where: AuditFilter = Depends(audit_filter),
-                     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict:
+                     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10_000_000)) -> dict:
     items = await _page(svc, where, limit, offset)
     return {"items": items, "limit": limit, "offset": offset,
             "next_offset": offset + limit if len(items) == limit else None}

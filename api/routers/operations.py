@@ -114,7 +114,7 @@ async def list_operations(
     status: Literal["pending", "running", "paused", "waiting_approval", "completed", "failed",
                     "cancelled"] | None = None,
     cluster_id: uuid.UUID | None = None, started_by: uuid.UUID | None = None,
-    limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0),
+    limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=10_000_000),
     principal: Principal = Depends(require("operations:read")),
 ):
     query = select(Operation).where(Operation.org_id == principal.org_id)

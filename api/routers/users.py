@@ -134,7 +134,7 @@ async def reset_mfa(user_id: uuid.UUID, request: Request, db: Db,
 
 @router.get("/{user_id}/activity")
 async def user_activity(user_id: uuid.UUID, db: Db, svc: Svc,
-                        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+                        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10_000_000),
                         principal: Principal = Depends(require("audit_logs:read"))) -> dict:
     """The member's audit events in this organization, newest first."""
     await members.load_member(db, principal, user_id)
