@@ -49,7 +49,7 @@ def field_errors(errors: list[dict]) -> list[dict[str, str]]:
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(loc) or "body"
-        message = err.get("msg", "is invalid")
+        message = err.get("msg", "is invalid").removeprefix("Value error, ")
         if err.get("type") == "extra_forbidden":
             message = "is not a known field"
         elif err.get("type") == "missing":

@@ -52,5 +52,19 @@ def worker() -> None:
     main()
 
 
+# The console's commands: an HTTP client of the API (see cli/commands/).
+from cli.commands import auth, clusters, consumers, kv, messages, operations, streams  # noqa: E402
+
+app.command("login")(auth.login)
+app.command("logout")(auth.logout)
+app.add_typer(clusters.app, name="cluster")
+app.add_typer(streams.app, name="stream")
+app.add_typer(consumers.app, name="consumer")
+app.add_typer(messages.app, name="msg")
+app.add_typer(kv.app, name="kv")
+app.command("replay", cls=operations.ReplayCommand)(operations.replay)
+app.add_typer(operations.app, name="op")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -84,6 +84,10 @@ async def update_consumer(cluster_id: uuid.UUID, stream: str, name: str, body: d
         if body.get(key, name) != name:
             raise _name_problem(f"a consumer cannot be renamed: '{key}' must stay '{name}'")
     before = (await js.consumer_info(stream, name))["config"]
+    if "pause_until" in body and body["pause_until"] != before.get("pause_until"):
+        message = "use POST .../pause {until} or .../resume: JetStream pauses only through them"
+        raise ProblemError(422, f"Invalid input: pause_until: {message}",
+                           errors=[{"field": "pause_until", "message": message}])
     config = ConsumerConfig.model_validate({**before, **body})
     info = await js.consumer_create(stream, config.to_api(), action="update")
     await audit(request, principal, action="consumer.update", resource_type="consumer",

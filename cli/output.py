@@ -1,0 +1,229 @@
+"""How the CLI talks to a person: rich tables and key/value views on stdout, ``--json`` as plain
+JSON, and errors as one sentence (plus the invalid fields) on stderr with exit status 1.
+
+``Group`` is a ``typer.Typer`` whose commands are wrapped by ``handled``: a ``CliError`` (the API's
+problem document, an unreachable API, bad input found locally) is printed, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from cli.client import CliError
+
+console = Console(highlight=False, soft_wrap=False)
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def say(message: str) -> None:
+    """A line of plain text for the person (no rich markup interpreted, not re-wrapped)."""
+    console.print(Text(message), soft_wrap=True)
+
+
+def fail(error: CliError) -> None:
+    lines = [f"Error: {error.message}"]
+    for field in error.fields:
+        if f"{field['field']}: {field['message']}" not in error.message:
+            lines.append(f"  {field['field']}: {field['message']}")
+    if error.hint:
+        lines.append(error.hint)
+    typer.echo("\n".join(lines), err=True)
+
+
+def handled(fn: Callable) -> Callable:
+    """Run a command; a CliError (or anything unexpected) becomes a sentence and exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CliError as error:
+            fail(error)
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # a bug: say so in a sentence; JSC_DEBUG=1 shows the trace
+            if os.environ.get("JSC_DEBUG"):
+                raise
+            fail(CliError(f"Unexpected {type(exc).__name__}: {exc}",
+                          hint="Run again with JSC_DEBUG=1 for the details."))
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+class Group(typer.Typer):
+    """A command group whose commands print errors as sentences (see ``handled``)."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("no_args_is_help", True)
+        kwargs.setdefault("add_completion", False)
+        super().__init__(**kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable:  # type: ignore[override]
+        register = super().command(*args, **kwargs)
+
+        def decorator(fn: Callable) -> Callable:
+            register(handled(fn))
+            return fn
+
+        return decorator
+
+
+# -- tables and views --------------------------------------------------------------------------
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None,
+          empty: str = "Nothing to show.") -> None:
+    rows = list(rows)
+    if not rows:
+        say(empty)
+        return
+    out = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                header_style="bold", title_justify="left")
+    for column in columns:
+        numeric = column.isupper() and column in NUMERIC_COLUMNS
+        out.add_column(column, justify="right" if numeric else "left",
+                       overflow="fold", no_wrap=numeric)
+    for row in rows:
+        out.add_row(*(cell(v) for v in row))
+    console.print(out)
+
+
+NUMERIC_COLUMNS = {"MESSAGES", "BYTES", "SIZE", "SEQ", "CONSUMERS", "REPLICAS", "PENDING",
+                   "ACK PENDING", "REDELIVERED", "WAITING", "REV", "KEYS", "VALUES", "HISTORY",
+                   "DONE", "TOTAL", "RTT"}
+
+
+def cell(value: Any) -> Text:
+    if isinstance(value, Text):
+        return value
+    if value is None or value == "":
+        return Text("-", style="dim")
+    if isinstance(value, bool):
+        return Text("yes" if value else "no")
+    return Text(str(value))
+
+
+def view(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> None:
+    """A key/value listing; a value of None is left out."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for key, value in pairs:
+        if value is not None:
+            grid.add_row(key, cell(value))
+    if title:
+        console.print(Text(title, style="bold underline"))
+    console.print(grid)
+
+
+STATUS_STYLES = {"healthy": "green", "completed": "green", "running": "cyan", "pending": "cyan",
+                 "paused": "yellow", "degraded": "yellow", "waiting_approval": "yellow",
+                 "failed": "red", "cancelled": "red", "unreachable": "red", "unknown": "dim"}
+
+
+def status_text(status: str | None) -> Text:
+    status = status or "unknown"
+    return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+# -- formatting --------------------------------------------------------------------------------
+
+def fmt_bytes(n: int | float | None) -> str | None:
+    if n is None:
+        return None
+    if n < 0:
+        return "unlimited"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def fmt_limit(n: int | None, fmt: Callable[[int], str | None] = str) -> str | None:
+    if n is None:
+        return None
+    return "unlimited" if n < 0 else fmt(n)
+
+
+def fmt_ns(ns: int | None) -> str | None:
+    """Nanoseconds as ``72h``, ``1h30m``, ``2m5s``, ``1.5s``, ``250ms``; 0 is 'unlimited'."""
+    if ns is None:
+        return None
+    if ns <= 0:
+        return "unlimited"
+    return fmt_seconds(ns / 1e9)
+
+
+def fmt_seconds(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s".replace(".0s", "s")
+    total = int(round(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days and not (hours or minutes or secs):
+        return f"{days}d"
+    hours += days * 24
+    out = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "") + \
+          (f"{secs}s" if secs and not hours else "")
+    return out or "0s"
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def fmt_time(value: str | None) -> str | None:
+    """An API timestamp as local ``YYYY-MM-DD HH:MM:SS`` (the zero time as None)."""
+    when = parse_time(value)
+    if when is None or when.year <= 1:
+        return None
+    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def fmt_count(n: int | None) -> str | None:
+    return None if n is None else f"{n:,}"
+
+
+def preview(payload: Any, encoding: str | None, width: int = 60) -> str:
+    """A one-line preview of a message payload or KV value."""
+    if encoding == "json":
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    elif encoding == "base64":
+        text = f"<binary, base64 {payload[:width]}>" if payload else "<binary>"
+    else:
+        text = "" if payload is None else str(payload)
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

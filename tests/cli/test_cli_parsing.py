@@ -1,0 +1,44 @@
+"""The CLI's input parsing, without the stack."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from cli.client import CliError
+from cli.common import go_duration, parse_size, parse_when, split_values
+from cli.config import normalize_url
+from cli.output import fmt_ns
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1048576", 1048576), ("512MB", 512 * 1024**2), ("1.5GiB", int(1.5 * 1024**3)),
+    ("10k", 10240), ("-1", -1), ("unlimited", -1)])
+def test_sizes(text, expected):
+    assert parse_size(text, "--max-bytes") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("72h", "72h"), ("1h30m", "1h30m"), ("7d", "168h"), ("1w", "168h"), ("30s", "30s"),
+    ("0", "0s")])
+def test_durations(text, expected):
+    assert go_duration(text, "--max-age") == expected
+
+
+@pytest.mark.parametrize("bad", ["3 days", "72x", "h"])
+def test_bad_inputs_are_sentences(bad):
+    with pytest.raises(CliError, match="is not a duration"):
+        go_duration(bad, "--max-age")
+    with pytest.raises(CliError, match="is not a size"):
+        parse_size(bad, "--max-bytes")
+
+
+def test_times_and_the_rest():
+    assert parse_when("2025-06-01T12:00:00", "--since") == "2025-06-01T12:00:00+00:00"
+    ago = datetime.fromisoformat(parse_when("2h", "--since"))
+    assert abs(datetime.now(timezone.utc) - timedelta(hours=2) - ago) < timedelta(seconds=5)
+    assert split_values(["a,b", " c "]) == ["a", "b", "c"]
+    assert normalize_url("localhost:8000/api/v1/") == "http://localhost:8000"
+    assert fmt_ns(72 * 3600 * 10**9) == "3d" and fmt_ns(90 * 10**9) == "1m30s"
+    assert fmt_ns(0) == "unlimited" and fmt_ns(int(1.5e9)) == "1.5s"
