@@ -2,8 +2,9 @@
 
 Prints the replay operation's rate (API → Temporal → worker → NATS, unthrottled) beside the rate
 of a plain nats-py loop doing the same work with the same batching and no Temporal (an ephemeral
-AckNone pull consumer fetching 500 at a time, pipelined publishes with 512 acknowledgements
-outstanding), measured in the same run, and their ratio. With ``--rate N`` it also replays at a
+AckNone pull consumer fetching ``BATCH`` at a time, pipelined publishes with ``WINDOW``
+acknowledgements outstanding: the replay's own constants), measured in the same run, and their
+ratio. With ``--rate N`` it also replays at a
 rate limit for ``--rate-seconds`` and prints the rate held over that span.
 
     .venv/bin/python bench/replay.py [--messages 1000000] [--size 1024] [--rate 5000]
@@ -19,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 
 import httpx
@@ -27,7 +29,9 @@ from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.replay.pipeline import WINDOW  # noqa: E402
 from core.replay.publisher import AsyncPublisher  # noqa: E402
+from core.replay.source import BATCH  # noqa: E402
 from stack.launcher import Stack  # noqa: E402
 
 PASSWORD = "bench-Pass-1234"
@@ -50,16 +54,16 @@ async def plain_loop(nc, source: str, dest_prefix: str, count: int) -> float:
     sub = await js.pull_subscribe("", stream=source, config=ConsumerConfig(
         ack_policy=AckPolicy.NONE, mem_storage=True, inactive_threshold=10))
     publisher = await AsyncPublisher(nc).start()
-    window: list = []
+    window: deque = deque()
     done = 0
     started = time.perf_counter()
     while done < count:
-        for msg in await sub.fetch(500, timeout=5):
+        for msg in await sub.fetch(BATCH, timeout=5):
             window.append(await publisher.publish(f"{dest_prefix}.{msg.subject}", msg.data,
                                                   {"Nats-Msg-Id": f"base-{msg.metadata.sequence.stream}"}))
             done += 1
-            if len(window) >= 512:
-                await window.pop(0)
+            if len(window) >= WINDOW:
+                await window.popleft()
     await asyncio.gather(*window)
     elapsed = time.perf_counter() - started
     await sub.unsubscribe()

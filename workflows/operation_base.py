@@ -24,6 +24,7 @@ class OperationWorkflowBase:
         self.stop_requested = False
         self.result: dict | None = None
         self.error: str | None = None
+        self._background_record: asyncio.Task | None = None
 
     # --- interactions -------------------------------------------------------------------------
     @workflow.signal
@@ -64,8 +65,16 @@ class OperationWorkflowBase:
         await self.record(status=status, audit=audit)
         self.status = status
 
+    def record_in_background(self) -> None:
+        """Write progress while the next unit of work runs; the next record waits for it, so
+        rows are written in order."""
+        self._background_record = asyncio.create_task(self.record())
+
     async def record(self, status: str | None = None, audit: str | None = None,
                      shielded: bool = False) -> None:
+        previous, self._background_record = self._background_record, None
+        if previous is not None:
+            await previous
         update = OperationUpdate(context=self.context, status=status or self.status,
                                  progress=self.progress, result=self.result, error=self.error,
                                  audit_action=audit)

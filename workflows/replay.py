@@ -61,7 +61,7 @@ class ReplayWorkflow(OperationWorkflowBase):
                 checkpoint = done.checkpoint
                 if done.exhausted:
                     return await self.finish("completed", _summary(checkpoint, planned))
-                await self.record()
+                self.record_in_background()
         except asyncio.CancelledError:
             # Cancelled through Temporal: record how far it got, then end as cancelled.
             await self.finish("cancelled", {"done": self.progress.done}, shielded=True)

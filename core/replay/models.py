@@ -122,7 +122,7 @@ class ReplayChunk(BaseModel):
     request: ReplayRequest
     plan: ReplayPlan
     checkpoint: ReplayCheckpoint
-    max_seconds: float = 3.0
+    max_seconds: float = 5.0
 
 
 class ReplayChunkResult(BaseModel):

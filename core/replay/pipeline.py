@@ -16,7 +16,7 @@ from core.replay.models import MAX_FAILURES_KEPT, ReplayCheckpoint, ReplayChunk
 from core.replay.publisher import AsyncPublisher
 from core.replay.source import SourceMessage
 
-WINDOW = 512  # outstanding acknowledgements
+WINDOW = 2048  # outstanding acknowledgements
 ACK_TIMEOUT_S = 10.0
 HEARTBEAT_EVERY_S = 0.5
 

@@ -18,6 +18,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 
 from core.jetstream.api import JetStreamApi, JetStreamError
 
+BATCH = 1000  # messages per fetch
 INACTIVE_THRESHOLD_NS = 10 * 1_000_000_000  # removed by the server when idle this long
 
 
@@ -64,7 +65,7 @@ def _parse_time(value: str) -> datetime:
 class ConsumerReader:
     """Batches through an ephemeral AckNone pull consumer (limits streams only)."""
 
-    def __init__(self, js: JetStreamApi, stream: str, subjects: list[str], batch: int = 500):
+    def __init__(self, js: JetStreamApi, stream: str, subjects: list[str], batch: int = BATCH):
         self.js, self.stream, self.subjects, self.batch = js, stream, subjects, batch
         self.name = f"jsc-replay-{uuid.uuid4().hex[:12]}"
         self._sub = None

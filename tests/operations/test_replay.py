@@ -146,7 +146,7 @@ async def test_pause_resume_and_cancel(api, admin_headers, hub_cluster, hub_nc, 
     src, dst = names["src"], names["dst"]
     js = await make_stream(hub_nc, src, [f"{src}.>"])
     await make_stream(hub_nc, dst, [f"p-{src}.>"])
-    await fill(js, [f"{src}.a"], 10_000)  # at 1,000/s: chunks of about 3,000
+    await fill(js, [f"{src}.a"], 30_000)  # at 1,000/s: chunks of about 5,000
     op_id = start_replay(api, admin_headers, {
         "cluster_id": hub_cluster["id"], "stream": src, "rate_limit": 1000,
         "destination": {"stream": dst, "subject_prefix": f"p-{src}"}})["id"]
@@ -162,13 +162,13 @@ async def test_pause_resume_and_cancel(api, admin_headers, hub_cluster, hub_nc, 
 
     assert api.post(f"/api/v1/operations/{op_id}/resume", headers=admin_headers).status_code == 200
     running = wait_operation(api, admin_headers, op_id, until=("running",), timeout=30)
-    assert running["progress"]["total"] == 10_000
+    assert running["progress"]["total"] == 30_000
     await asyncio.sleep(1.5)
     assert api.post(f"/api/v1/operations/{op_id}/cancel", headers=admin_headers).status_code == 200
     op = wait_operation(api, admin_headers, op_id, timeout=30)
     assert op["status"] == "cancelled"
     replayed = op["result"]["replayed"]
-    assert held < replayed < 10_000 and op["result"]["stopped_early"]
+    assert held < replayed < 30_000 and op["result"]["stopped_early"]
     assert (await js.stream_info(dst)).state.messages == replayed  # the result says how far
     assert (await js.stream_info(src)).state.consumer_count == 0
     again = api.post(f"/api/v1/operations/{op_id}/resume", headers=admin_headers)

@@ -15,15 +15,15 @@ from tests.operations.conftest import fill, make_stream, read_all, start_replay,
 TOTAL = 100_000
 
 
-async def wait_done_beyond(api, headers, op_id: str, threshold: int, timeout: float = 120) -> int:
+async def wait_stored_beyond(js, stream: str, threshold: int, timeout: float = 120) -> int:
+    """Waits until the destination holds ``threshold`` messages: the copy is mid-chunk then."""
     deadline = time.monotonic() + timeout
     while True:
-        op = api.get(f"/api/v1/operations/{op_id}", headers=headers).json()
-        done = op["progress"].get("done") or 0
-        if done >= threshold or op["status"] in ("completed", "failed", "cancelled"):
-            return done
-        assert time.monotonic() < deadline, f"stuck at {done}: {op}"
-        await asyncio.sleep(0.3)
+        stored = (await js.stream_info(stream)).state.messages
+        if stored >= threshold:
+            return stored
+        assert time.monotonic() < deadline, f"stuck at {stored}"
+        await asyncio.sleep(0.1)
 
 
 async def test_replay_survives_three_worker_kills_exactly_once(api, admin_headers, hub_cluster,
@@ -38,7 +38,7 @@ async def test_replay_survives_three_worker_kills_exactly_once(api, admin_header
         "cluster_id": hub_cluster["id"], "stream": src, "rate_limit": 8000,
         "destination": {"stream": dst, "subject_prefix": f"k-{src}"}})["id"]
     for threshold in (15_000, 40_000, 65_000):
-        await wait_done_beyond(api, admin_headers, op_id, threshold)
+        await wait_stored_beyond(js, dst, threshold)
         stack.kill("worker")
     op = wait_operation(api, admin_headers, op_id, timeout=240)
     assert op["status"] == "completed", op
