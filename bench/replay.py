@@ -72,11 +72,12 @@ async def plain_loop(nc, source: str, dest_prefix: str, count: int) -> float:
 
 
 async def wait_finished(api: httpx.AsyncClient, headers: dict, op_id: str) -> dict:
+    """Polls as the UI does (each read of a running operation queries its workflow)."""
     while True:
         op = (await api.get(f"/api/v1/operations/{op_id}", headers=headers)).json()
         if op["status"] in ("completed", "failed", "cancelled"):
             return op
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
 
 
 async def replay_rate(api, headers, body: dict, count: int) -> tuple[float, dict]:
