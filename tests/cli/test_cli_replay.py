@@ -78,12 +78,12 @@ async def test_ctrl_c_in_a_terminal_cancels_the_operation(terminal, jsc, hub_clu
     js = hub_nc.jetstream()
     src = unique("cli-slow")
     await js.add_stream(name=src, subjects=[f"{src}.>"])
-    await fill(js, [f"{src}.a"], 300)
+    await fill(js, [f"{src}.a"], 600)  # 20 s at 30/s: several 5-second chunks
 
     term = terminal("replay", "-c", "test-hub", "-s", src, "--prefix", f"{src}.r",
                     "--rate", "30")
     op_id = term.expect(r"operation ([0-9a-f-]{36})").group(1)
-    term.expect(r"\b([1-9]\d*)/300\b", timeout=30)  # the live bar, moving
+    term.expect(r"\b([1-9]\d*)/600\b", timeout=30)  # the live bar, moving
     term.interrupt()
     term.expect(r"Cancel the operation, or detach")
     term.type("cancel\n")
@@ -93,6 +93,6 @@ async def test_ctrl_c_in_a_terminal_cancels_the_operation(terminal, jsc, hub_clu
 
     op = json.loads(jsc.ok("op", "get", op_id, "--json").stdout)
     assert op["status"] == "cancelled", op
-    copied = (await js.stream_info(src)).state.messages - 300
-    assert 0 < copied < 300 and op["result"]["replayed"] == copied
+    copied = (await js.stream_info(src)).state.messages - 600
+    assert 0 < copied < 600 and op["result"]["replayed"] == copied
     await js.delete_stream(src)

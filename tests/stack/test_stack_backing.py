@@ -112,9 +112,10 @@ def test_a_killed_server_is_restarted_and_logged(backing, capfd):
     new = wait_for(lambda: backing.pid("redis"), what="a new redis pid")
     assert new != old and not running(old)
     wait_for(lambda: probes.redis_ping(port), what="redis to answer again")
-    recorded = json.loads((backing.data_dir / "stack.json").read_text())
-    assert recorded["services"]["redis"]["pid"] == new
-    assert recorded["restarts"] == {"redis": 1}
+    stack_json = backing.data_dir / "stack.json"  # rewritten just after the restart
+    wait_for(lambda: json.loads(stack_json.read_text())["services"]["redis"]["pid"] == new,
+             what="stack.json to record the new pid")
+    assert json.loads(stack_json.read_text())["restarts"] == {"redis": 1}
     err = capfd.readouterr().err
     assert f"redis (pid {old}) exited with signal SIGKILL" in err and "restarting in 0.5 s" in err
     assert "redis restarted" in (backing.data_dir / "logs" / "redis.log").read_text()
