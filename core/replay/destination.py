@@ -33,10 +33,6 @@ class MissingRedriveHeader(Exception):
     pass
 
 
-def msg_id(operation_id: str, seq: int) -> str:
-    return f"{operation_id}-{seq}"
-
-
 class MessageMapper:
     """Subject and headers of each replayed message; what is the same for every message of a
     replay is worked out once (this runs once per message on the hot path)."""

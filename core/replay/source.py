@@ -17,6 +17,7 @@ from nats.aio.client import Client as NATS
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from core.jetstream.api import JetStreamApi, JetStreamError
+from core.jetstream.messages import parse_header_block
 
 BATCH = 1000  # messages per fetch
 INACTIVE_THRESHOLD_NS = 10 * 1_000_000_000  # removed by the server when idle this long
@@ -139,15 +140,10 @@ class MsgGetReader:
 
 
 def parse_headers(hdrs_b64: str | None) -> dict[str, str]:
+    """MSG.GET's base64 header block as {name: last value}."""
     if not hdrs_b64:
         return {}
-    lines = base64.b64decode(hdrs_b64).decode(errors="replace").split("\r\n")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:  # the first line is "NATS/1.0"
-        if ":" in line:
-            key, value = line.split(":", 1)
-            headers[key.strip()] = value.strip()
-    return headers
+    return {name: values[-1] for name, values in parse_header_block(base64.b64decode(hdrs_b64)).items()}
 
 
 async def open_reader(js: JetStreamApi, stream: str, subjects: list[str]):
