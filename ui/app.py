@@ -31,7 +31,13 @@ SCREEN_PAGES = {  # url path: (title, icon); the first is the home page
     "overview": ("Overview", ":material/dashboard:"),
     "clusters": ("Clusters", ":material/hub:"),
     "streams": ("Streams", ":material/stacks:"),
+    "operations": ("Operations", ":material/sync:"),
+    "kv": ("KV stores", ":material/key:"),
+    "objects": ("Object stores", ":material/folder:"),
+    "audit": ("Audit log", ":material/policy:"),
 }
+# reached from another page (the stream detail from the streams list), not from the menu
+HIDDEN_PAGES = {"stream": "Stream"}
 
 
 def screen(slug: str, **options: object) -> st.Page:
@@ -41,6 +47,7 @@ def screen(slug: str, **options: object) -> st.Page:
 if session.logged_in():
     pages = [screen(slug, title=title, icon=icon, default=slug == "overview")
              for slug, (title, icon) in SCREEN_PAGES.items()]
+    pages += [screen(slug, title=title, visibility="hidden") for slug, title in HIDDEN_PAGES.items()]
     # a bookmarked /login leads home rather than to "page not found"
     pages.append(screen("overview", title="Overview", url_path="login", visibility="hidden"))
     navigation = st.navigation(pages)
@@ -50,7 +57,7 @@ else:
     # logging in (or again after a session expired) the person lands where they were going.
     pages = [screen("login", title="Log in", icon=":material/login:", default=True)]
     pages += [screen("login", title="Log in", url_path=slug, visibility="hidden")
-              for slug in SCREEN_PAGES]
+              for slug in [*SCREEN_PAGES, *HIDDEN_PAGES]]
     navigation = st.navigation(pages, position="hidden")
 
 navigation.run()

@@ -227,11 +227,15 @@ class StreamInfo:
     config: dict[str, Any]
     state: dict[str, Any] = field(default_factory=dict)
     created: str | None = None
+    cluster: dict[str, Any] = field(default_factory=dict)  # leader and replicas, when clustered
+    mirror: dict[str, Any] | None = None                   # a mirror's or sources' sync state
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StreamInfo:
         return cls(dict(data.get("config") or {}), dict(data.get("state") or {}),
-                   data.get("created"))
+                   data.get("created"), dict(data.get("cluster") or {}), data.get("mirror"),
+                   list(data.get("sources") or []))
 
     @property
     def name(self) -> str:
@@ -282,6 +286,355 @@ class StreamConfig(TypedDict, total=False):
     max_age: int | str
     num_replicas: int
     discard: Literal["old", "new"]
+
+
+
+# ---- operations
+
+OperationStatus = Literal["pending", "running", "paused", "waiting_approval", "completed", "failed",
+                          "cancelled"]
+OPERATION_STATUSES: tuple[str, ...] = ("pending", "running", "paused", "waiting_approval",
+                                       "completed", "failed", "cancelled")
+FINISHED_STATUSES: tuple[str, ...] = ("completed", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int = 0
+    total: int | None = None
+    unit: str = "messages"
+    rate_per_s: float | None = None
+    eta_s: float | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Progress:
+        data = data or {}
+        total = data.get("total")
+        return cls(int(data.get("done") or 0), None if total is None else int(total),
+                   str(data.get("unit") or "messages"), data.get("rate_per_s"), data.get("eta_s"))
+
+    @property
+    def fraction(self) -> float | None:
+        """Share done, 0..1; None while the total is unknown."""
+        if self.total is None:
+            return None
+        if self.total <= 0:
+            return 1.0
+        return max(0.0, min(1.0, self.done / self.total))
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    type: str
+    status: str
+    progress: Progress
+    input: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    cluster_id: str | None
+    workflow_id: str
+    started_by: str | None
+    started_at: str | None
+    finished_at: str | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Operation:
+        return cls(str(data["id"]), str(data.get("type") or ""), str(data.get("status") or ""),
+                   Progress.from_json(data.get("progress")), dict(data.get("input") or {}),
+                   data.get("result"), data.get("error"),
+                   None if data.get("cluster_id") is None else str(data["cluster_id"]),
+                   str(data.get("workflow_id") or ""),
+                   None if data.get("started_by") is None else str(data["started_by"]),
+                   data.get("started_at"), data.get("finished_at"))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.input.get("dry_run"))
+
+
+@dataclass(frozen=True)
+class OperationStarted:
+    id: str
+    workflow_id: str
+    status: str
+
+
+class ReplayDestinationSpec(TypedDict, total=False):
+    cluster_id: str
+    stream: str
+    subject: str
+    subject_prefix: str
+
+
+class RedriveSpec(TypedDict):
+    header: str
+
+
+class ReplaySpec(TypedDict, total=False):
+    """The body of ``POST /operations/replay`` (times are ISO 8601; ``end_time`` is exclusive)."""
+
+    cluster_id: str
+    stream: str
+    subjects: list[str]
+    start_seq: int
+    end_seq: int
+    start_time: str
+    end_time: str
+    destination: ReplayDestinationSpec
+    rate_limit: float
+    add_source_header: bool
+    keep_original_time: bool
+    dry_run: bool
+    redrive: RedriveSpec
+
+
+# ---- messages and consumers
+
+Direction = Literal["forward", "backward"]
+
+
+@dataclass(frozen=True)
+class Message:
+    seq: int
+    subject: str
+    time: str | None
+    headers: dict[str, list[str]]
+    size: int
+    payload: Any
+    encoding: str
+    truncated: bool
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Message:
+        headers = {str(k): list(v) if isinstance(v, (list, tuple)) else [str(v)]
+                   for k, v in (data.get("headers") or {}).items()}
+        return cls(int(data["seq"]), str(data.get("subject") or ""), data.get("time"), headers,
+                   int(data.get("size") or 0), data.get("payload"),
+                   str(data.get("encoding") or "text"), bool(data.get("truncated")))
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    items: list[Message]
+    has_more: bool
+    next_cursor: str | None
+    first_seq: int
+    last_seq: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MessagePage:
+        return cls([Message.from_json(m) for m in data.get("items") or []],
+                   bool(data.get("has_more")), data.get("next_cursor"),
+                   int(data.get("first_seq") or 0), int(data.get("last_seq") or 0))
+
+
+@dataclass(frozen=True)
+class PublishAck:
+    stream: str
+    seq: int
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class ConsumerInfo:
+    """JetStream's own ``CONSUMER.INFO`` document, with the figures the screens show."""
+
+    name: str
+    config: dict[str, Any]
+    num_pending: int
+    num_ack_pending: int
+    num_redelivered: int
+    num_waiting: int
+    created: str | None
+    delivered: dict[str, Any]
+    ack_floor: dict[str, Any]
+    paused: bool = False
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ConsumerInfo:
+        config = dict(data.get("config") or {})
+        return cls(str(data.get("name") or config.get("durable_name") or config.get("name") or ""),
+                   config, int(data.get("num_pending") or 0), int(data.get("num_ack_pending") or 0),
+                   int(data.get("num_redelivered") or 0), int(data.get("num_waiting") or 0),
+                   data.get("created"), dict(data.get("delivered") or {}),
+                   dict(data.get("ack_floor") or {}), bool(data.get("paused")))
+
+
+class ConsumerSpec(TypedDict, total=False):
+    durable_name: str
+    description: str
+    deliver_policy: Literal["all", "last", "new", "by_start_sequence", "by_start_time",
+                            "last_per_subject"]
+    opt_start_seq: int
+    opt_start_time: str
+    ack_policy: Literal["none", "all", "explicit"]
+    ack_wait: int
+    max_deliver: int
+    max_ack_pending: int
+    filter_subject: str
+    filter_subjects: list[str]
+
+
+# ---- key-value and object stores
+
+Storage = Literal["file", "memory"]
+
+
+class KvBucketSpec(TypedDict, total=False):
+    bucket: str
+    description: str
+    history: int
+    ttl: int
+    max_value_size: int
+    replicas: int
+    storage: Storage
+
+
+@dataclass(frozen=True)
+class KvBucket:
+    bucket: str
+    description: str
+    history: int
+    ttl: int
+    max_value_size: int
+    max_bytes: int
+    replicas: int
+    storage: str
+    values: int
+    bytes: int
+    keys: int
+    created: str | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> KvBucket:
+        return cls(str(data["bucket"]), data.get("description") or "",
+                   int(data.get("history") or 1), int(data.get("ttl") or 0),
+                   int(data.get("max_value_size") if data.get("max_value_size") is not None else -1),
+                   int(data.get("max_bytes") if data.get("max_bytes") is not None else -1),
+                   int(data.get("replicas") or 1), str(data.get("storage") or ""),
+                   int(data.get("values") or 0), int(data.get("bytes") or 0),
+                   int(data.get("keys") or 0), data.get("created"))
+
+
+@dataclass(frozen=True)
+class KvEntry:
+    bucket: str
+    key: str
+    revision: int
+    created: str | None
+    operation: str
+    value: Any
+    encoding: str
+    size: int
+    truncated: bool
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> KvEntry:
+        return cls(str(data.get("bucket") or ""), str(data.get("key") or ""),
+                   int(data.get("revision") or 0), data.get("created"),
+                   str(data.get("operation") or "PUT"), data.get("value"),
+                   str(data.get("encoding") or "text"), int(data.get("size") or 0),
+                   bool(data.get("truncated")))
+
+
+@dataclass(frozen=True)
+class KeyList:
+    items: list[str]
+    truncated: bool
+
+
+class ObjectStoreSpec(TypedDict, total=False):
+    bucket: str
+    description: str
+    ttl: int
+    max_bytes: int
+    replicas: int
+    storage: Storage
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    bucket: str
+    description: str
+    ttl: int
+    max_bytes: int
+    replicas: int
+    storage: str
+    sealed: bool
+    size: int
+    created: str | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ObjectStore:
+        return cls(str(data["bucket"]), data.get("description") or "", int(data.get("ttl") or 0),
+                   int(data.get("max_bytes") if data.get("max_bytes") is not None else -1),
+                   int(data.get("replicas") or 1), str(data.get("storage") or ""),
+                   bool(data.get("sealed")), int(data.get("size") or 0), data.get("created"))
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    name: str
+    size: int
+    mtime: str | None
+    digest: str | None
+    chunks: int
+    description: str
+    headers: dict[str, list[str]]
+    deleted: bool
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ObjectInfo:
+        headers = {str(k): list(v) if isinstance(v, (list, tuple)) else [str(v)]
+                   for k, v in (data.get("headers") or {}).items()}
+        return cls(str(data.get("name") or ""), int(data.get("size") or 0), data.get("mtime"),
+                   data.get("digest"), int(data.get("chunks") or 0),
+                   data.get("description") or "", headers, bool(data.get("deleted")))
+
+    @property
+    def content_type(self) -> str | None:
+        values = self.headers.get("Content-Type") or []
+        return values[0] if values else None
+
+
+# ---- audit
+
+AuditStatus = Literal["success", "failure", "denied"]
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: str
+    timestamp: str | None
+    user_email: str
+    action: str
+    resource_type: str
+    resource_name: str
+    status: str
+    changes: dict[str, Any]
+    ip_address: str | None
+    error_message: str | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AuditEvent:
+        changes = data.get("changes")
+        return cls(str(data.get("id") or ""), data.get("timestamp"),
+                   str(data.get("user_email") or ""), str(data.get("action") or ""),
+                   str(data.get("resource_type") or ""), str(data.get("resource_name") or ""),
+                   str(data.get("status") or ""), changes if isinstance(changes, dict) else {},
+                   data.get("ip_address"), data.get("error_message") or None)
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    items: list[AuditEvent]
+    limit: int
+    offset: int
 
 
 # --------------------------------------------------------------------------- client
@@ -385,30 +738,217 @@ class ApiClient:
     def delete_stream(self, cluster_id: str, name: str) -> None:
         self._request("DELETE", f"/clusters/{_seg(cluster_id)}/streams/{_seg(name)}")
 
+    def stream_info(self, cluster_id: str, name: str) -> StreamInfo:
+        return StreamInfo.from_json(self._request("GET", _stream_path(cluster_id, name)))
+
+    def update_stream(self, cluster_id: str, name: str, changes: Mapping[str, Any]) -> StreamInfo:
+        """Change a stream: ``changes`` is merged over its current config by the API."""
+        data = self._request("PATCH", _stream_path(cluster_id, name), json=dict(changes))
+        return StreamInfo.from_json(data)
+
+    # ---- messages
+
+    def browse_messages(self, cluster_id: str, stream: str, *, start_seq: int | None = None,
+                        start_time: str | None = None, direction: Direction | None = None,
+                        subject: str | None = None, limit: int = 50,
+                        cursor: str | None = None) -> MessagePage:
+        """A page of a stream's messages; ``cursor`` (a page's ``next_cursor``) continues it."""
+        params = {"start_seq": start_seq, "start_time": start_time, "direction": direction,
+                  "subject": subject, "limit": limit, "cursor": cursor}
+        data = self._request("GET", f"{_stream_path(cluster_id, stream)}/messages", params=params)
+        return MessagePage.from_json(data)
+
+    def publish_message(self, cluster_id: str, stream: str, subject: str, payload: Any, *,
+                        headers: Mapping[str, str] | None = None,
+                        msg_id: str | None = None) -> PublishAck:
+        """Publish into the stream: a string is sent as text, anything else as JSON."""
+        body: dict[str, Any] = {"subject": subject, "payload": payload}
+        if headers:
+            body["headers"] = dict(headers)
+        if msg_id:
+            body["msg_id"] = msg_id
+        data = self._request("POST", f"{_stream_path(cluster_id, stream)}/messages", json=body)
+        return PublishAck(str(data.get("stream") or stream), int(data["seq"]),
+                          bool(data.get("duplicate")))
+
+    def delete_message(self, cluster_id: str, stream: str, seq: int) -> None:
+        self._request("DELETE", f"{_stream_path(cluster_id, stream)}/messages/{int(seq)}")
+
+    def export_messages(self, cluster_id: str, stream: str, *, format: Literal["jsonl", "csv"],
+                        subject: str | None = None, start_seq: int | None = None) -> bytes:
+        """The stream's messages (from ``start_seq``, optionally filtered) as JSON lines or CSV."""
+        return self._request("GET", f"{_stream_path(cluster_id, stream)}/messages/export",
+                             params={"format": format, "subject": subject, "start_seq": start_seq},
+                             raw=True)
+
+    # ---- consumers
+
+    def list_consumers(self, cluster_id: str, stream: str) -> list[ConsumerInfo]:
+        data = self._request("GET", f"{_stream_path(cluster_id, stream)}/consumers")
+        return [ConsumerInfo.from_json(c) for c in _items(data)]
+
+    def consumer_info(self, cluster_id: str, stream: str, name: str) -> ConsumerInfo:
+        data = self._request("GET", f"{_stream_path(cluster_id, stream)}/consumers/{_seg(name)}")
+        return ConsumerInfo.from_json(data)
+
+    def create_consumer(self, cluster_id: str, stream: str, spec: ConsumerSpec) -> ConsumerInfo:
+        data = self._request("POST", f"{_stream_path(cluster_id, stream)}/consumers",
+                             json=dict(spec))
+        return ConsumerInfo.from_json(data)
+
+    def delete_consumer(self, cluster_id: str, stream: str, name: str) -> None:
+        self._request("DELETE", f"{_stream_path(cluster_id, stream)}/consumers/{_seg(name)}")
+
+    # ---- operations
+
+    def list_operations(self, *, type: str | None = None, status: str | None = None,
+                        cluster_id: str | None = None, started_by: str | None = None,
+                        limit: int = 50, offset: int = 0) -> list[Operation]:
+        data = self._request("GET", "/operations", params={
+            "type": type, "status": status, "cluster_id": cluster_id, "started_by": started_by,
+            "limit": limit, "offset": offset})
+        return [Operation.from_json(o) for o in _items(data)]
+
+    def get_operation(self, operation_id: str) -> Operation:
+        return Operation.from_json(self._request("GET", f"/operations/{_seg(operation_id)}"))
+
+    def start_replay(self, spec: ReplaySpec, *, idempotency_key: str | None = None) -> OperationStarted:
+        """Start a replay (``202``). The same ``idempotency_key`` returns the same operation."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        data = self._request("POST", "/operations/replay", json=dict(spec), headers=headers)
+        return OperationStarted(str(data["id"]), str(data.get("workflow_id") or ""),
+                                str(data.get("status") or "pending"))
+
+    def pause_operation(self, operation_id: str) -> Operation:
+        return self._control(operation_id, "pause")
+
+    def resume_operation(self, operation_id: str) -> Operation:
+        return self._control(operation_id, "resume")
+
+    def cancel_operation(self, operation_id: str) -> Operation:
+        return self._control(operation_id, "cancel")
+
+    def _control(self, operation_id: str, action: str) -> Operation:
+        return Operation.from_json(
+            self._request("POST", f"/operations/{_seg(operation_id)}/{action}"))
+
+    # ---- key-value stores
+
+    def list_kv_buckets(self, cluster_id: str) -> list[KvBucket]:
+        return [KvBucket.from_json(b) for b in _items(self._request("GET", _kv_path(cluster_id)))]
+
+    def create_kv_bucket(self, cluster_id: str, spec: KvBucketSpec) -> KvBucket:
+        return KvBucket.from_json(self._request("POST", _kv_path(cluster_id), json=dict(spec)))
+
+    def kv_bucket(self, cluster_id: str, bucket: str) -> KvBucket:
+        return KvBucket.from_json(self._request("GET", _kv_path(cluster_id, bucket)))
+
+    def delete_kv_bucket(self, cluster_id: str, bucket: str) -> None:
+        self._request("DELETE", _kv_path(cluster_id, bucket))
+
+    def kv_keys(self, cluster_id: str, bucket: str, filter: str | None = None,
+                limit: int = 1000) -> KeyList:
+        data = self._request("GET", f"{_kv_path(cluster_id, bucket)}/keys",
+                             params={"filter": filter, "limit": limit})
+        return KeyList([str(k) for k in data.get("items") or []], bool(data.get("truncated")))
+
+    def kv_get(self, cluster_id: str, bucket: str, key: str) -> KvEntry:
+        return KvEntry.from_json(
+            self._request("GET", f"{_kv_path(cluster_id, bucket)}/keys/{_key(key)}"))
+
+    def kv_put(self, cluster_id: str, bucket: str, key: str, value: Any) -> int:
+        """Store a value (a string as text, anything else as JSON); the new revision."""
+        data = self._request("PUT", f"{_kv_path(cluster_id, bucket)}/keys/{_key(key)}",
+                             json={"value": value})
+        return int(data["revision"])
+
+    def kv_delete(self, cluster_id: str, bucket: str, key: str) -> None:
+        self._request("DELETE", f"{_kv_path(cluster_id, bucket)}/keys/{_key(key)}")
+
+    def kv_history(self, cluster_id: str, bucket: str, key: str) -> list[KvEntry]:
+        data = self._request("GET", f"{_kv_path(cluster_id, bucket)}/history/{_key(key)}")
+        return [KvEntry.from_json(e) for e in _items(data)]
+
+    # ---- object stores
+
+    def list_object_stores(self, cluster_id: str) -> list[ObjectStore]:
+        return [ObjectStore.from_json(b)
+                for b in _items(self._request("GET", _objects_path(cluster_id)))]
+
+    def create_object_store(self, cluster_id: str, spec: ObjectStoreSpec) -> ObjectStore:
+        return ObjectStore.from_json(
+            self._request("POST", _objects_path(cluster_id), json=dict(spec)))
+
+    def delete_object_store(self, cluster_id: str, bucket: str) -> None:
+        self._request("DELETE", _objects_path(cluster_id, bucket))
+
+    def list_objects(self, cluster_id: str, bucket: str) -> list[ObjectInfo]:
+        data = self._request("GET", f"{_objects_path(cluster_id, bucket)}/files")
+        return [ObjectInfo.from_json(o) for o in _items(data)]
+
+    def upload_object(self, cluster_id: str, bucket: str, name: str, data: bytes, *,
+                      content_type: str | None = None) -> ObjectInfo:
+        headers = {"Content-Type": content_type or "application/octet-stream"}
+        info = self._request("PUT", f"{_objects_path(cluster_id, bucket)}/files/{_key(name)}",
+                             content=data, headers=headers)
+        return ObjectInfo.from_json(info or {"name": name, "size": len(data)})
+
+    def download_object(self, cluster_id: str, bucket: str, name: str) -> bytes:
+        return self._request("GET", f"{_objects_path(cluster_id, bucket)}/files/{_key(name)}",
+                             raw=True)
+
+    def delete_object(self, cluster_id: str, bucket: str, name: str) -> None:
+        self._request("DELETE", f"{_objects_path(cluster_id, bucket)}/files/{_key(name)}")
+
+    # ---- audit
+
+    def audit_logs(self, *, action: str | None = None, resource_type: str | None = None,
+                   status: AuditStatus | None = None, limit: int = 50,
+                   offset: int = 0) -> AuditPage:
+        data = self._request("GET", "/audit/logs", params={
+            "action": action, "resource_type": resource_type, "status": status, "limit": limit,
+            "offset": offset})
+        return AuditPage([AuditEvent.from_json(e) for e in _items(data)],
+                         int(data.get("limit") or limit), int(data.get("offset") or offset))
+
     # ---- plumbing
 
-    def _send(self, method: str, path: str, *, json: Any = None,
-              token: str | None = None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else None
+    def _send(self, method: str, path: str, *, json: Any = None, token: str | None = None,
+              params: Mapping[str, Any] | None = None, content: bytes | None = None,
+              headers: Mapping[str, str] | None = None) -> httpx.Response:
+        sent = dict(headers or {})
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        query = {k: v for k, v in (params or {}).items() if v is not None and v != ""} or None
         try:
-            return self._http.request(method, path, json=json, headers=headers)
+            return self._http.request(method, path, json=json, params=query, content=content,
+                                      headers=sent or None)
         except httpx.TimeoutException:
             raise ApiUnavailable(0, f"The API at {self.base_url} did not answer in time.") from None
         except httpx.HTTPError as exc:
             raise ApiUnavailable(
                 0, f"The API at {self.base_url} cannot be reached ({_reason(exc)}).") from None
 
-    def _request(self, method: str, path: str, *, json: Any = None) -> Any:
+    def _request(self, method: str, path: str, *, json: Any = None,
+                 params: Mapping[str, Any] | None = None, content: bytes | None = None,
+                 headers: Mapping[str, str] | None = None, raw: bool = False) -> Any:
+        """Send with the access token (refreshed once on a 401). The decoded JSON, or with
+        ``raw`` the body's bytes."""
         tokens = self._tokens
         if tokens is None:
             raise AuthenticationRequired(401, "Please log in.")
-        response = self._send(method, path, json=json, token=tokens.access_token)
+        options = {"json": json, "params": params, "content": content, "headers": headers}
+        response = self._send(method, path, token=tokens.access_token, **options)
         if response.status_code == 401:
             fresh = self._refresh_after(tokens)
-            response = self._send(method, path, json=json, token=fresh.access_token)
+            response = self._send(method, path, token=fresh.access_token, **options)
             if response.status_code == 401:
                 self.forget()
                 raise AuthenticationRequired(401, "Your session has expired. Please log in again.")
+        if raw:
+            if response.status_code >= 400:
+                raise ApiError.from_response(response)
+            return response.content
         return self._decode(response)
 
     def _refresh_after(self, stale: Tokens) -> Tokens:
@@ -446,6 +986,25 @@ def _items(data: Any) -> list[Any]:
     if isinstance(data, dict):
         return list(data.get("items") or [])
     return list(data or [])
+
+
+def _stream_path(cluster_id: str, name: str) -> str:
+    return f"/clusters/{_seg(cluster_id)}/streams/{_seg(name)}"
+
+
+def _kv_path(cluster_id: str, bucket: str | None = None) -> str:
+    base = f"/clusters/{_seg(cluster_id)}/kv"
+    return base if bucket is None else f"{base}/{_seg(bucket)}"
+
+
+def _objects_path(cluster_id: str, bucket: str | None = None) -> str:
+    base = f"/clusters/{_seg(cluster_id)}/objects"
+    return base if bucket is None else f"{base}/{_seg(bucket)}"
+
+
+def _key(value: str) -> str:
+    """A key or object name at the end of a path (the API takes it with its slashes)."""
+    return quote(str(value), safe="/")
 
 
 def _seg(value: str) -> str:

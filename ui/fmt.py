@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 HEALTH_BADGES = {"healthy": "● Healthy", "degraded": "◐ Degraded", "unreachable": "○ Unreachable"}
 
 
@@ -57,3 +59,94 @@ def health(status: str | None) -> str:
 
 def rtt(ms: float | None) -> str:
     return "—" if ms is None else f"{ms:.1f} ms"
+
+
+STATUS_BADGES = {
+    "pending": "○ Pending", "running": "▶ Running", "paused": "❚❚ Paused",
+    "waiting_approval": "◔ Waiting for approval", "completed": "✔ Completed",
+    "failed": "✖ Failed", "cancelled": "■ Cancelled",
+    "success": "✔ Success", "failure": "✖ Failure", "denied": "⛔ Denied",
+}
+
+
+def status(value: str | None) -> str:
+    """An operation's (or an audit event's) status with its sign: "running" → "▶ Running"."""
+    return STATUS_BADGES.get(value or "", (value or "unknown").replace("_", " ").capitalize())
+
+
+def when(iso: str | None, *, millis: bool = False) -> str:
+    """An ISO 8601 time as "2024-01-15 10:45:23 UTC" (with ``millis``, "10:45:23.456")."""
+    if not iso:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return str(iso)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    if millis:
+        text += f".{moment.microsecond // 1000:03d}"
+    return text + " UTC"
+
+
+def seconds(value: float | None) -> str:
+    """A duration in seconds for people: 42 → "42s"; 150 → "2m 30s"; 7260 → "2h 1m"."""
+    if value is None:
+        return "—"
+    value = max(0.0, float(value))
+    if value < 60:
+        return f"{value:.0f}s" if value >= 1 or value == 0 else f"{value:.1f}s"
+    minutes, secs = divmod(int(round(value)), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs}s" if secs else f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h" if hours else f"{days}d"
+
+
+def rate(per_s: float | None, unit: str = "msgs") -> str:
+    return "—" if per_s is None else f"{count(round(per_s))} {unit}/s"
+
+
+def progress_text(done: int, total: int | None, unit: str = "messages",
+                  rate_per_s: float | None = None, eta_s: float | None = None) -> str:
+    """"1,234 of 3,000 messages (41%) · 200 msgs/s · about 9s left"."""
+    if total is None:
+        text = f"{done:,} {unit} so far"
+    else:
+        share = 100 if total <= 0 else min(100, int(done * 100 / total))
+        text = f"{done:,} of {total:,} {unit} ({share}%)"
+    if rate_per_s:
+        text += f" · {rate(rate_per_s)}"
+    if eta_s:
+        text += f" · about {seconds(eta_s)} left"
+    return text
+
+
+CONSUMER_HEALTH = {"healthy": "● Healthy", "lagging": "◐ Lagging", "stalled": "⚠ Stalled",
+                   "redelivering": "◐ Redelivering", "paused": "❚❚ Paused"}
+LAG_WARNING = 1000  # messages not yet delivered above which a consumer counts as lagging
+
+
+def consumer_health(num_pending: int, num_ack_pending: int, num_redelivered: int,
+                    max_ack_pending: int | None, paused: bool = False) -> tuple[str, str]:
+    """A consumer's health, from JetStream's own figures: (badge, why).
+
+    Stalled: as many messages await an ack as it may have outstanding, so nothing more is
+    delivered. Lagging: more than ``LAG_WARNING`` messages not delivered yet. Redelivering: some
+    messages had to be delivered again (acks missed their deadline or were refused)."""
+    if paused:
+        return CONSUMER_HEALTH["paused"], "Paused: no message is delivered until it is resumed."
+    if max_ack_pending and max_ack_pending > 0 and num_ack_pending >= max_ack_pending:
+        return (CONSUMER_HEALTH["stalled"],
+                f"{num_ack_pending:,} messages await an ack, the most it may have outstanding: "
+                "nothing more is delivered until they are acknowledged.")
+    if num_pending > LAG_WARNING:
+        return CONSUMER_HEALTH["lagging"], f"{num_pending:,} messages not delivered yet."
+    if num_redelivered > 0:
+        return (CONSUMER_HEALTH["redelivering"],
+                f"{num_redelivered:,} message(s) delivered more than once.")
+    return CONSUMER_HEALTH["healthy"], "Keeping up."

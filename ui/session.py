@@ -24,6 +24,7 @@ CLIENT_KEY = "jsc_api"
 ME_KEY = "jsc_me"
 FLASH_KEY = "jsc_flash"
 CLUSTER_KEY = "jsc_cluster_id"  # the cluster last chosen, shared by the pages
+STREAM_KEY = "jsc_stream_name"  # the stream last opened (on the cluster last chosen)
 EXPIRED = "Your session has expired. Please log in again."
 
 FlashKind = Literal["success", "info", "warning", "error"]
@@ -146,10 +147,11 @@ def fetch_all(fn: Callable[[T], R], items: Iterable[T]) -> list[R | ApiError]:
     return results
 
 
-def in_callback(area: str, fn: Callable[[], str]) -> None:
-    """Run an action from a button callback; its success sentence or error becomes a flash."""
+def in_callback(area: str, fn: Callable[[], str], *, success_area: str | None = None) -> None:
+    """Run an action from a button callback; its success sentence or error becomes a flash
+    (the success in ``success_area`` when given, e.g. where the page switches to)."""
     try:
-        flash(area, "success", fn())
+        flash(success_area or area, "success", fn())
     except AuthenticationRequired:
         forget()
         flash("login", "warning", EXPIRED)
@@ -199,3 +201,11 @@ def chosen_cluster() -> str | None:
 
 def choose_cluster(cluster_id: str | None) -> None:
     st.session_state[CLUSTER_KEY] = cluster_id
+
+
+def chosen_stream() -> str | None:
+    return st.session_state.get(STREAM_KEY)
+
+
+def choose_stream(name: str | None) -> None:
+    st.session_state[STREAM_KEY] = name

@@ -6,13 +6,19 @@ for the stack's hub NATS server."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import nats
 import pytest
+from nats.js.api import StreamConfig
 from streamlit.testing.v1 import AppTest
 
 from ui.client import ApiClient, ApiError, Cluster
+from ui.session import CLUSTER_KEY
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 RUN_TIMEOUT = 60  # seconds for one script run: a page may probe several clusters
@@ -78,3 +84,67 @@ def remove_stream(admin: ApiClient, cluster: Cluster, name: str) -> None:
     except ApiError as err:
         if err.status != 404:
             raise
+
+
+# --------------------------------------------------------------------------- helpers for the pages
+
+
+def rerun_until(at: AppTest, predicate, timeout: float = 60.0, every: float = 0.3,
+                what: str = "the page to show it") -> AppTest:
+    """Rerun the page until ``predicate(at)`` holds (a live page refreshes itself; AppTest does
+    not run timers, so the test reruns it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        at.run()
+        assert not at.exception, texts(at.exception)
+        if predicate(at):
+            return at
+        assert time.monotonic() < deadline, f"waited {timeout}s for {what}; errors: {texts(at.error)}"
+        time.sleep(every)
+
+
+def open_page(at: AppTest, script: str, title: str | None = None,
+              cluster: Cluster | None = None) -> AppTest:
+    """Switch to ``screens/<script>``; with ``cluster``, as the cluster chosen last (so the page
+    does not first wait on another one, which other tests may have left unreachable)."""
+    if cluster is not None:
+        at.session_state[CLUSTER_KEY] = cluster.id
+    at.switch_page(f"screens/{script}").run()
+    assert not at.exception, texts(at.exception)
+    if title is not None:
+        assert texts(at.title) == [title], (texts(at.title), texts(at.error))
+    return at
+
+
+def on_hub(stack, work):
+    """Run ``await work(js)`` against the hub NATS server (a connection of its own); its result."""
+
+    async def main():
+        nc = await nats.connect(stack.env["JSC_HUB_URL"])
+        try:
+            return await work(nc.jetstream())
+        finally:
+            await nc.close()
+
+    # in a thread of its own: Playwright's sync API keeps an event loop running in this one
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
+
+def make_stream(stack, name: str, count: int = 0, subjects: list[str] | None = None,
+                payload=lambda i: f'{{"n": {i}}}'.encode()) -> None:
+    """A memory stream ``name`` capturing ``<name>.>`` holding ``count`` messages, published
+    round-robin to ``<name>.a`` and ``<name>.b``."""
+    subjects = subjects or [f"{name}.a", f"{name}.b"]
+
+    async def work(js):
+        await js.add_stream(StreamConfig(name=name, subjects=[f"{name}.>"], storage="memory"))
+        pending = []
+        for i in range(count):
+            pending.append(await js.publish_async(subjects[i % len(subjects)], payload(i)))
+            if len(pending) >= 1000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+
+    on_hub(stack, work)

@@ -1,4 +1,5 @@
-"""Streams of one cluster: the list with messages, size and consumers; create; delete (confirmed)."""
+"""Streams of one cluster: the list with messages, size and consumers; open one (its detail page);
+create; delete (confirmed)."""
 
 from __future__ import annotations
 
@@ -72,10 +73,16 @@ def show_list(streams: list[StreamInfo]) -> None:
 
 def show_delete(cluster: Cluster, streams: list[StreamInfo]) -> None:
     by_name = {s.name: s for s in streams}
-    pick, button = st.columns([5, 1], vertical_alignment="bottom")
+    pick, open_col, delete_col = st.columns([4, 1, 1], vertical_alignment="bottom")
     pick.selectbox("Stream", sorted(by_name), key="streams_delete_name")
-    button.button("Delete…", key="streams_delete", width="stretch", on_click=_ask_deletion,
-                  args=(cluster.id,))
+    if open_col.button("Open", key="streams_open", width="stretch", type="primary",
+                       help="Messages, consumers and configuration of this stream"):
+        session.choose_stream(st.session_state.streams_delete_name)
+        for key in ("sd_cluster", "sd_stream"):  # the detail page starts on this one
+            st.session_state.pop(key, None)
+        st.switch_page("screens/stream.py")
+    delete_col.button("Delete…", key="streams_delete", width="stretch", on_click=_ask_deletion,
+                      args=(cluster.id,))
     pending = st.session_state.get(PENDING_DELETE)
     if not pending or pending[0] != cluster.id or pending[1] not in by_name:
         return
