@@ -68,6 +68,7 @@ async def test_credentials_are_never_returned_and_encrypted_at_rest(api, admin_h
         assert cipher.decrypt(row.credentials, context=f"cluster:{cid}") == {
             "type": "token", "username": None, "password": None, "token": SECRET, "creds": None}
         assert SECRET not in json.dumps(row.tls_config)
+    assert api.delete(f"/api/v1/clusters/{cid}", headers=admin_headers).status_code == 204
 
 
 def test_validation_names_the_field(api, admin_headers):
@@ -119,6 +120,8 @@ def test_health_of_an_unreachable_cluster(api, admin_headers):
     streams = api.get(f"/api/v1/clusters/{created['id']}/streams", headers=admin_headers)
     assert streams.status_code == 503
     assert created["name"] in streams.json()["detail"]
+    # Leave no unreachable cluster behind: every later health probe would wait on it.
+    assert api.delete(f"/api/v1/clusters/{created['id']}", headers=admin_headers).status_code == 204
 
 
 async def test_another_organizations_cluster_is_404_not_403(api, make_member, hub_cluster):
