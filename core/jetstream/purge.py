@@ -9,9 +9,10 @@ import uuid
 from core.jetstream.api import JetStreamApi, JetStreamError
 
 
-async def _count_from(js: JetStreamApi, stream: str, seq: int, subject: str | None) -> int | None:
+async def count_from(js: JetStreamApi, stream: str, seq: int, subject: str | None) -> int | None:
     """Messages at or after ``seq`` (matching ``subject``), from a consumer's pending count. The
-    consumer is never pulled from (nothing is delivered or acked) and is deleted at once."""
+    consumer is never pulled from (nothing is delivered or acked) and is deleted at once.
+    None when the stream refuses such a consumer (a work queue with an overlapping one)."""
     name = f"jsc-purge-preview-{uuid.uuid4().hex[:10]}"
     config = {"name": name, "deliver_policy": "by_start_sequence", "opt_start_seq": seq,
               "ack_policy": "explicit", "mem_storage": True, "num_replicas": 1,
@@ -38,7 +39,7 @@ async def preview_purge(js: JetStreamApi, stream: str, request: dict) -> dict:
     total = sum((state.get("subjects") or {}).values()) if subject else int(state["messages"])
     estimated = bool(subject or seq or keep is not None)
     if seq:
-        after = await _count_from(js, stream, seq, subject)
+        after = await count_from(js, stream, seq, subject)
         if after is None:
             after = min(total, max(0, int(state["last_seq"]) - seq + 1))
         messages = max(0, total - after)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.jetstream.api import JetStreamApi
+from core.jetstream.purge import count_from
 from core.replay.models import DryRunResult, ReplayPlan, ReplayRequest
 from core.replay.source import first_seq_at, open_reader
 
@@ -29,12 +30,24 @@ async def plan_replay(js: JetStreamApi, request: ReplayRequest) -> ReplayPlan:
     span = max(0, last - first + 1)
     estimate = span
     if request.subjects and span:
-        counted = 0
-        for pattern in request.subjects:
-            sub = await js.stream_info(request.stream, subjects_filter=pattern)
-            counted += sum((sub["state"].get("subjects") or {}).values())
-        estimate = min(span, counted)
-    return ReplayPlan(first_seq=first, last_seq=last, estimated_total=estimate)
+        estimate = await _count_in_range(js, request.stream, request.subjects, first, last) or 0
+    return ReplayPlan(first_seq=first, last_seq=last, estimated_total=min(span, estimate))
+
+
+async def _count_in_range(js: JetStreamApi, stream: str, subjects: list[str], first: int,
+                          last: int) -> int:
+    """Messages matching ``subjects`` in [first, last], exact where the stream allows counting
+    consumers; otherwise the filters' counts over the whole stream (an upper bound)."""
+    total = 0
+    for pattern in subjects:
+        from_first = await count_from(js, stream, first, pattern)
+        after_last = await count_from(js, stream, last + 1, pattern)
+        if from_first is None or after_last is None:
+            info = await js.stream_info(stream, subjects_filter=pattern)
+            total += sum((info["state"].get("subjects") or {}).values())
+        else:
+            total += from_first - after_last
+    return total
 
 
 async def dry_run(js: JetStreamApi, request: ReplayRequest, plan: ReplayPlan,

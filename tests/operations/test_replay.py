@@ -61,6 +61,7 @@ async def test_time_range_and_subject_filter(api, admin_headers, hub_cluster, hu
         "start_time": middle.isoformat(), "end_time": end.isoformat(),
         "destination": {"subject_prefix": f"t-{src}"}})["id"])
     assert op["status"] == "completed", op
+    assert op["progress"]["total"] == 5  # counted within the range, not over the whole stream
     msgs = await read_all(hub_nc, dst)
     assert source_seqs(msgs) == [11, 13, 15, 17, 19]
     assert {m.subject for m in msgs} == {f"t-{src}.{src}.eu"}
