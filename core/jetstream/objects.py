@@ -27,17 +27,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
 from core.jetstream.config import Duration
-from core.jetstream.kv import BUCKET_PATTERN
+from core.jetstream.kv import BUCKET_PATTERN, BucketNotFound  # noqa: F401 (one for both)
 from core.jetstream.messages import StreamReader
 
 DEFAULT_CHUNK_SIZE = 128 * 1024
 DIGEST_PREFIX = "SHA-256="
 ZERO_TIME = "0001-01-01T00:00:00Z"
 ROLLUP = {"Nats-Rollup": "sub"}
-
-
-class BucketNotFound(Exception):
-    pass
 
 
 class ObjectNotFound(Exception):
