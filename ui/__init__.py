@@ -3,12 +3,17 @@
 - ``app.py``: entry point (``streamlit run ui/app.py``); builds the navigation from the login state.
 - ``screens/``: one script per page, run by ``st.navigation``: login, overview, clusters, streams,
   stream (one stream's detail: overview, messages, consumers, configuration), operations (live
-  progress, pause / resume / cancel, the replay form), kv, objects, audit.
+  progress, pause / resume / cancel, the replay form), kv, objects, audit, and the administration
+  pages: users (invitations, roles of members), teams (namespaces, members), roles (the permission
+  matrix, custom roles), api_keys (a secret shown once, rotation, revocation).
   Not named ``pages/``: next to the entry point that name switches Streamlit to its legacy
   multipage mode, which runs a page file directly, without ``app.py`` and its login gate.
-- ``client.py``: the small typed API client (httpx), with typed errors carrying the API's message.
+- ``client/``: the small typed API client (httpx), with typed errors carrying the API's message:
+  the HTTP core in ``base.py``, one module of calls and types per area; ``ui.client`` re-exports
+  every public name.
 - ``session.py``: the per-browser-session glue (tokens in ``st.session_state``, errors as sentences).
-- ``forms.py``: pure validation of what a person types, before anything is sent.
+- ``forms/``: pure validation of what a person types, before anything is sent, one module per
+  area; ``ui.forms`` re-exports every public name.
 - ``widgets.py``: what several pages draw alike: the cluster picker, pagers, confirmations.
 - ``fmt.py``: numbers, sizes, durations, times and statuses for people.
 

@@ -35,6 +35,10 @@ SCREEN_PAGES = {  # url path: (title, icon); the first is the home page
     "kv": ("KV stores", ":material/key:"),
     "objects": ("Object stores", ":material/folder:"),
     "audit": ("Audit log", ":material/policy:"),
+    "users": ("Users", ":material/group:"),
+    "teams": ("Teams", ":material/groups:"),
+    "roles": ("Roles", ":material/admin_panel_settings:"),
+    "api_keys": ("API keys", ":material/vpn_key:"),
 }
 # reached from another page (the stream detail from the streams list), not from the menu
 HIDDEN_PAGES = {"stream": "Stream"}

@@ -1,0 +1,54 @@
+"""A small, typed, synchronous client of the JetStream Console HTTP API (``/api/v1``).
+
+:class:`ApiClient` is one person's connection: the HTTP core of ``base.py`` (tokens, a ``401``
+refreshed once, errors read into :class:`ApiError`) plus one mixin of calls per area, each next
+to the types it answers with:
+
+- ``errors.py``: :class:`ApiError` and its kinds (the API's sentence, the fields it refused).
+- ``base.py``: the HTTP core, login / logout / ``me``, tokens.
+- ``clusters.py``, ``streams.py``, ``messages.py`` (messages and consumers), ``operations.py``,
+  ``stores.py`` (key-value and object stores), ``audit.py``, ``admin.py`` (users, teams, roles,
+  API keys).
+
+Every public name is importable from ``ui.client`` itself.
+"""
+
+from __future__ import annotations
+
+from ui.client.admin import (AdminApi, ApiKey, ApiKeySpec, Invitation, InviteSpec, Namespace,
+                             NamespaceSpec, PermissionCatalog, Role, RoleSpec, Team, TeamMember,
+                             TeamRole, TeamSpec, User, UserChanges)
+from ui.client.audit import AuditApi, AuditEvent, AuditPage, AuditStatus
+from ui.client.base import API_PREFIX, DEFAULT_API_URL, BaseClient, Me, Organization, Tokens
+from ui.client.clusters import (Cluster, ClusterHealth, ClusterInfo, ClustersApi, ClusterSpec,
+                                CredentialsSpec, Environment, HealthStatus)
+from ui.client.errors import ApiError, ApiUnavailable, AuthenticationRequired, FieldError
+from ui.client.messages import (ConsumerInfo, ConsumerSpec, Direction, Message, MessagePage,
+                                MessagesApi, PublishAck)
+from ui.client.operations import (FINISHED_STATUSES, OPERATION_STATUSES, Operation,
+                                  OperationsApi, OperationStarted, OperationStatus, Progress,
+                                  RedriveSpec, ReplayDestinationSpec, ReplaySpec)
+from ui.client.stores import (KeyList, KvBucket, KvBucketSpec, KvEntry, ObjectInfo, ObjectStore,
+                              ObjectStoreSpec, Storage, StoresApi)
+from ui.client.streams import StreamConfig, StreamInfo, StreamsApi
+
+
+class ApiClient(ClustersApi, StreamsApi, MessagesApi, OperationsApi, StoresApi, AuditApi,
+                AdminApi):
+    """One person's connection to the API. Holds that person's tokens once logged in."""
+
+
+__all__ = [
+    "API_PREFIX", "DEFAULT_API_URL", "FINISHED_STATUSES", "OPERATION_STATUSES",
+    "AdminApi", "ApiClient", "ApiError", "ApiKey", "ApiKeySpec", "ApiUnavailable", "AuditApi",
+    "AuditEvent", "AuditPage", "AuditStatus", "AuthenticationRequired", "BaseClient", "Cluster",
+    "ClusterHealth", "ClusterInfo", "ClusterSpec", "ClustersApi", "ConsumerInfo", "ConsumerSpec",
+    "CredentialsSpec", "Direction", "Environment", "FieldError", "HealthStatus", "Invitation",
+    "InviteSpec", "KeyList", "KvBucket", "KvBucketSpec", "KvEntry", "Me", "Message",
+    "MessagePage", "MessagesApi", "Namespace", "NamespaceSpec", "ObjectInfo", "ObjectStore",
+    "ObjectStoreSpec", "Operation", "OperationStarted", "OperationStatus", "OperationsApi",
+    "Organization", "PermissionCatalog", "Progress", "PublishAck", "RedriveSpec",
+    "ReplayDestinationSpec", "ReplaySpec", "Role", "RoleSpec", "Storage", "StoresApi",
+    "StreamConfig", "StreamInfo", "StreamsApi", "Team", "TeamMember", "TeamRole", "TeamSpec",
+    "Tokens", "User", "UserChanges",
+]

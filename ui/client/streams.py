@@ -1,0 +1,83 @@
+"""Streams: list, create, read, change, delete (JetStream's own config field names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, TypedDict
+
+from ui.client.base import BaseClient, _items, _seg
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """JetStream's own ``STREAM.INFO`` document, with the few fields the screens show."""
+
+    config: dict[str, Any]
+    state: dict[str, Any] = field(default_factory=dict)
+    created: str | None = None
+    cluster: dict[str, Any] = field(default_factory=dict)  # leader and replicas, when clustered
+    mirror: dict[str, Any] | None = None                   # a mirror's or sources' sync state
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StreamInfo:
+        return cls(dict(data.get("config") or {}), dict(data.get("state") or {}),
+                   data.get("created"), dict(data.get("cluster") or {}), data.get("mirror"),
+                   list(data.get("sources") or []))
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("name", ""))
+
+    @property
+    def subjects(self) -> list[str]:
+        return list(self.config.get("subjects") or [])
+
+    @property
+    def messages(self) -> int:
+        return int(self.state.get("messages") or 0)
+
+    @property
+    def bytes(self) -> int:
+        return int(self.state.get("bytes") or 0)
+
+    @property
+    def consumer_count(self) -> int:
+        return int(self.state.get("consumer_count") or 0)
+
+
+class StreamConfig(TypedDict, total=False):
+    name: str
+    subjects: list[str]
+    storage: Literal["file", "memory"]
+    retention: Literal["limits", "interest", "workqueue"]
+    max_msgs: int
+    max_bytes: int
+    max_age: int | str
+    num_replicas: int
+    discard: Literal["old", "new"]
+
+
+class StreamsApi(BaseClient):
+    def list_streams(self, cluster_id: str) -> list[StreamInfo]:
+        data = self._request("GET", f"/clusters/{_seg(cluster_id)}/streams")
+        return [StreamInfo.from_json(s) for s in _items(data)]
+
+    def create_stream(self, cluster_id: str, config: StreamConfig) -> StreamInfo:
+        data = self._request("POST", f"/clusters/{_seg(cluster_id)}/streams", json=dict(config))
+        return StreamInfo.from_json(data)
+
+    def delete_stream(self, cluster_id: str, name: str) -> None:
+        self._request("DELETE", f"/clusters/{_seg(cluster_id)}/streams/{_seg(name)}")
+
+    def stream_info(self, cluster_id: str, name: str) -> StreamInfo:
+        return StreamInfo.from_json(self._request("GET", _stream_path(cluster_id, name)))
+
+    def update_stream(self, cluster_id: str, name: str, changes: Mapping[str, Any]) -> StreamInfo:
+        """Change a stream: ``changes`` is merged over its current config by the API."""
+        data = self._request("PATCH", _stream_path(cluster_id, name), json=dict(changes))
+        return StreamInfo.from_json(data)
+
+
+def _stream_path(cluster_id: str, name: str) -> str:
+    return f"/clusters/{_seg(cluster_id)}/streams/{_seg(name)}"
