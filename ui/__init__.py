@@ -8,6 +8,8 @@
   matrix, custom roles), api_keys (a secret shown once, rotation, revocation).
   Not named ``pages/``: next to the entry point that name switches Streamlit to its legacy
   multipage mode, which runs a page file directly, without ``app.py`` and its login gate.
+- ``stream_tabs/``: the Messages and Consumers tabs of the stream screen, large enough for a
+  module each.
 - ``client/``: the small typed API client (httpx), with typed errors carrying the API's message:
   the HTTP core in ``base.py``, one module of calls and types per area; ``ui.client`` re-exports
   every public name.

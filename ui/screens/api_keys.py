@@ -67,11 +67,13 @@ def show_actions(keys: list[ApiKey]) -> None:
     pick, rotate, revoke = st.columns([3, 1, 1], vertical_alignment="bottom")
     key = by_id[pick.selectbox("Key", list(by_id), key="api_keys_selected",
                                format_func=lambda i: f"{by_id[i].name} ({by_id[i].prefix}…)")]
+    # The callbacks read the selection when they run, not when the buttons were drawn: a click
+    # right after a new selection acts on the key now selected.
     rotate.button("Rotate", key="api_keys_rotate", width="stretch",
                   help="A new secret; the current one stops working at once.",
-                  on_click=_rotate, args=(key,))
+                  on_click=lambda: _rotate(by_id[st.session_state["api_keys_selected"]]))
     revoke.button("Revoke…", key="api_keys_revoke", width="stretch",
-                  on_click=widgets.ask, args=(CONFIRM_REVOKE, key.id))
+                  on_click=lambda: widgets.ask(CONFIRM_REVOKE, st.session_state["api_keys_selected"]))
     widgets.confirm(CONFIRM_REVOKE, key.id,
                     f"Revoke the key **{key.name}** ({key.prefix}…)? Whatever uses it is refused "
                     "from now on.", "Yes, revoke", _revoke, args=(key,))
