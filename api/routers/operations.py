@@ -51,9 +51,8 @@ class OperationOut(BaseModel):
 def _out(row: Operation, live: dict | None = None) -> OperationOut:
     data = {"status": row.status, "progress": row.progress or {}, "result": row.result,
             "error": row.error}
-    if live:
-        data.update({k: v for k, v in live.items() if v is not None or k == "result"})
-        data["status"] = live["status"] if live.get("status") not in (None, "pending") else row.status
+    if live and live.get("status") != "pending":  # the workflow's view, never behind the row
+        data.update(live)
     return OperationOut(id=row.id, type=row.type, input=row.input, cluster_id=row.cluster_id,
                         workflow_id=row.workflow_id, started_by=row.started_by,
                         started_at=row.started_at, finished_at=row.finished_at, **data)
