@@ -38,6 +38,17 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def chosen_cluster_or_none(api, key: str) -> Cluster | None:
+    """Loads the clusters and draws the picker; None (with the reason shown) when there is none."""
+    clusters = session.call(api.list_clusters)
+    if clusters is None:
+        return None
+    if not clusters:
+        no_cluster_yet()
+        return None
+    return pick_cluster(clusters, key=key)
+
+
 def no_cluster_yet() -> None:
     st.info("No cluster is registered yet: add one first.")
     st.page_link("screens/clusters.py", label="Add a cluster", icon=":material/add:")

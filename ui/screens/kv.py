@@ -24,13 +24,9 @@ PAGE_SIZE = 50
 def main() -> None:
     api = session.client()
     st.title("KV stores")
-    clusters = session.call(api.list_clusters)
-    if clusters is None:
+    cluster = widgets.chosen_cluster_or_none(api, key="kv_cluster")
+    if cluster is None:
         return
-    if not clusters:
-        widgets.no_cluster_yet()
-        return
-    cluster = widgets.pick_cluster(clusters, key="kv_cluster")
     session.show_flash("kv")
     buckets = session.call(api.list_kv_buckets, cluster.id)
     if buckets is None:

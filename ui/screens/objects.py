@@ -20,13 +20,9 @@ PAGE_SIZE = 50
 def main() -> None:
     api = session.client()
     st.title("Object stores")
-    clusters = session.call(api.list_clusters)
-    if clusters is None:
+    cluster = widgets.chosen_cluster_or_none(api, key="obj_cluster")
+    if cluster is None:
         return
-    if not clusters:
-        widgets.no_cluster_yet()
-        return
-    cluster = widgets.pick_cluster(clusters, key="obj_cluster")
     session.show_flash("objects")
     stores = session.call(api.list_object_stores, cluster.id)
     if stores is None:
