@@ -38,21 +38,8 @@ def check_kv_bucket_form(*, bucket: str, history: int = 1, ttl: str = "",
         problems.append(problem)
     if not 1 <= int(history or 0) <= 64:
         problems.append("History must keep between 1 and 64 values per key.")
-    if not 1 <= int(replicas or 0) <= 5:
-        problems.append("Replicas must be between 1 and 5.")
-    if storage not in STORAGE_TYPES:
-        problems.append("Storage must be file or memory.")
-    age, size = 0, -1
-    try:
-        age = parse_duration(ttl)
-    except ValueError as exc:
-        problems.append(str(exc).replace("maximum age", "time to live"))
-    try:
-        size = parse_size(max_value_size)
-        if size == 0 or size < -1:
-            problems.append("Maximum value size must be empty (no limit) or more than 0 bytes.")
-    except ValueError as exc:
-        problems.append(str(exc))
+    age, size = _storage_limits(problems, replicas, storage, ttl, max_value_size,
+                                "Maximum value size")
     if problems:
         return None, problems
     spec: KvBucketSpec = {"bucket": bucket, "history": int(history), "ttl": age,
@@ -84,21 +71,7 @@ def check_object_store_form(*, bucket: str, description: str = "", ttl: str = ""
     bucket = (bucket or "").strip()
     if problem := bucket_problem(bucket, "object store"):
         problems.append(problem)
-    if not 1 <= int(replicas or 0) <= 5:
-        problems.append("Replicas must be between 1 and 5.")
-    if storage not in STORAGE_TYPES:
-        problems.append("Storage must be file or memory.")
-    age, size = 0, -1
-    try:
-        age = parse_duration(ttl)
-    except ValueError as exc:
-        problems.append(str(exc).replace("maximum age", "time to live"))
-    try:
-        size = parse_size(max_bytes)
-        if size == 0 or size < -1:
-            problems.append("Maximum size must be empty (no limit) or more than 0 bytes.")
-    except ValueError as exc:
-        problems.append(str(exc))
+    age, size = _storage_limits(problems, replicas, storage, ttl, max_bytes, "Maximum size")
     if problems:
         return None, problems
     spec: ObjectStoreSpec = {"bucket": bucket, "ttl": age, "max_bytes": size,
@@ -116,3 +89,25 @@ def object_name_problem(name: str) -> str | None:
     if name != name.strip():
         return "An object name must not start or end with a blank."
     return None
+
+
+def _storage_limits(problems: list[str], replicas: object, storage: str, ttl: str,
+                    size_text: str, size_label: str) -> tuple[int, int]:
+    """What KV buckets and object stores check alike: replicas, storage, time to live and a size
+    limit. Appends a sentence to ``problems`` for each; returns (ttl ns, size bytes)."""
+    if not 1 <= int(replicas or 0) <= 5:
+        problems.append("Replicas must be between 1 and 5.")
+    if storage not in STORAGE_TYPES:
+        problems.append("Storage must be file or memory.")
+    age, size = 0, -1
+    try:
+        age = parse_duration(ttl)
+    except ValueError as exc:
+        problems.append(str(exc).replace("maximum age", "time to live"))
+    try:
+        size = parse_size(size_text)
+        if size == 0 or size < -1:
+            problems.append(f"{size_label} must be empty (no limit) or more than 0 bytes.")
+    except ValueError as exc:
+        problems.append(str(exc))
+    return age, size
