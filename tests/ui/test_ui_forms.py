@@ -254,3 +254,11 @@ def test_operation_and_consumer_figures_for_people():
     assert fmt.consumer_health(5000, 1000, 3, 1000)[0] == "⚠ Stalled"
     assert fmt.consumer_health(0, 0, 3, 1000)[0] == "◐ Redelivering"
     assert fmt.consumer_health(0, 0, 0, 1000, paused=True)[0] == "❚❚ Paused"
+
+
+@pytest.mark.parametrize("subject, pattern, captured", [
+    ("orders.eu", "orders.*", True), ("orders.eu.x", "orders.*", False),
+    ("orders.eu.x", "orders.>", True), ("orders", "orders.>", False), ("a.b", "a.b", True),
+])
+def test_subject_matches(subject, pattern, captured):
+    assert forms.subject_matches(subject, pattern) is captured

@@ -43,6 +43,11 @@ def test_overview_shows_state_and_configuration(ui_logged_in, ui_admin, ui_hub, 
         assert metrics["Messages"] == "7" and metrics["Consumers"] == "0"
         summary = " ".join(texts(at.markdown))
         assert f"{name}.>" in summary and "Memory" in summary and "#7" in summary
+        # The subject tree: 7 messages round-robin on .a and .b, folded under the stream's name.
+        tree = at.dataframe[0].value.set_index("Path")["Messages"].to_dict()
+        assert tree == {name: 7, f"{name}.a": 4, f"{name}.b": 3}
+        at.text_input(key="sd_subjects_filter").input(f"{name}.b").run()
+        assert at.dataframe[0].value.set_index("Path")["Messages"].to_dict() == {name: 3, f"{name}.b": 3}
 
         at.button(key="sd_replay").click().run()  # to the replay form, this stream as the source
         assert texts(at.title) == ["Operations"], texts(at.error)

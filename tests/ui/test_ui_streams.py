@@ -43,6 +43,7 @@ def on_server(url: str, name: str) -> StreamConfig | None:
 def test_create_a_stream_from_the_form(ui_logged_in, ui_admin, ui_hub, stack):
     name = stream_name("UI-CREATED")
     at = open_streams(ui_logged_in, ui_hub)
+    at.text_input(key="streams_search").input(name)  # the list shows just this one, once made
     at.text_input(key="stream_name").input(name)
     at.text_area(key="stream_subjects").input(f"{name}.orders.>\n{name}.events.*")
     at.selectbox(key="stream_storage").select("memory")
@@ -81,11 +82,17 @@ def test_stream_list_shows_messages_bytes_and_consumers(ui_logged_in, ui_admin, 
     asyncio.run(publish())
     try:
         at = open_streams(ui_logged_in, ui_hub)
+        at.text_input(key="streams_search").input(f"{name}.x").run()  # a subject finds it too
         table = at.dataframe[0].value
-        row = table[table["Name"] == name].iloc[0]
+        assert list(table["Name"]) == [name]
+        row = table.iloc[0]
         assert row["Messages"] == 3
         assert row["Consumers"] == 1
         assert row["Size"].endswith("B")
+        at.multiselect(key="streams_storage").set_value(["file"]).run()  # a memory stream
+        assert "No stream matches the search and filters." in texts(at.info)
+        at.multiselect(key="streams_storage").set_value(["memory"]).run()
+        assert list(at.dataframe[0].value["Name"]) == [name]
     finally:
         remove_stream(ui_admin, ui_hub, name)
 

@@ -73,6 +73,11 @@ class StreamsApi(BaseClient):
     def stream_info(self, cluster_id: str, name: str) -> StreamInfo:
         return StreamInfo.from_json(self._request("GET", _stream_path(cluster_id, name)))
 
+    def stream_subjects(self, cluster_id: str, name: str, filter: str = ">") -> dict[str, int]:
+        """Messages per subject (JetStream's ``subjects_filter``), for the subject tree."""
+        data = self._request("GET", _stream_path(cluster_id, name), params={"subjects_filter": filter})
+        return dict((data.get("state") or {}).get("subjects") or {})
+
     def update_stream(self, cluster_id: str, name: str, changes: Mapping[str, Any]) -> StreamInfo:
         """Change a stream: ``changes`` is merged over its current config by the API."""
         data = self._request("PATCH", _stream_path(cluster_id, name), json=dict(changes))

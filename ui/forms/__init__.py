@@ -18,7 +18,7 @@ from ui.forms.common import (ACK_POLICIES, BUCKET_NAME, CLUSTER_NAME, CREDENTIAL
                              RETENTION_POLICIES, SERVER_SCHEMES, STORAGE_TYPES, STREAM_NAME,
                              concrete_subject_problem, parse_duration, parse_headers, parse_json,
                              parse_size, parse_time, server_url_problem, split_list,
-                             subject_problem)
+                             subject_matches, subject_problem)
 from ui.forms.clusters import check_cluster_form
 from ui.forms.streams import (check_consumer_form, check_publish_form, check_stream_form,
                               config_changes)
@@ -35,7 +35,7 @@ __all__ = [
     "DELIVER_POLICIES", "DISCARD_POLICIES", "DOMAIN", "ENVIRONMENTS", "HEADER_NAME", "KV_KEY",
     "MAX_RATE", "REPLAY_MAPPINGS", "RETENTION_POLICIES", "SERVER_SCHEMES", "STORAGE_TYPES",
     "STREAM_NAME", "concrete_subject_problem", "parse_duration", "parse_headers", "parse_json",
-    "parse_size", "parse_time", "server_url_problem", "split_list", "subject_problem",
+    "parse_size", "parse_time", "server_url_problem", "split_list", "subject_matches", "subject_problem",
     "check_cluster_form", "check_consumer_form", "check_publish_form", "check_stream_form",
     "config_changes", "check_replay_form", "bucket_problem", "check_kv_bucket_form",
     "check_kv_value", "check_object_store_form", "kv_key_problem", "object_name_problem", "EMAIL",

@@ -164,3 +164,14 @@ def concrete_subject_problem(subject: str) -> str | None:
 
 def _optional_int(value: Any) -> int | None:
     return None if value is None or value == "" else int(value)
+
+
+def subject_matches(subject: str, pattern: str) -> bool:
+    """Whether a concrete ``subject`` is captured by ``pattern`` (``*`` one token, ``>`` the rest)."""
+    tokens, wanted = subject.split("."), pattern.split(".")
+    for i, token in enumerate(wanted):
+        if token == ">":
+            return len(tokens) > i
+        if i >= len(tokens) or token not in ("*", tokens[i]):
+            return False
+    return len(tokens) == len(wanted)

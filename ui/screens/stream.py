@@ -112,6 +112,7 @@ def show_overview(cluster: Cluster, info: StreamInfo) -> None:
             "Max age": fmt.duration_ns(config.get("max_age")),
             "Duplicate window": fmt.duration_ns(config.get("duplicate_window")),
         })
+    show_subject_tree(cluster, info)
     if info.mirror or info.sources:
         st.subheader("Copied from")
         rows = [{"Stream": s.get("name"), "Lag": s.get("lag"),
@@ -119,6 +120,35 @@ def show_overview(cluster: Cluster, info: StreamInfo) -> None:
                  if s.get("active", -1) >= 0 else "never"}
                 for s in ([info.mirror] if info.mirror else []) + info.sources]
         st.dataframe(rows, hide_index=True)
+
+
+def subject_tree(counts: dict[str, int]) -> list[dict[str, object]]:
+    """Per-subject counts folded into a tree: one row per token prefix, with its total."""
+    totals: dict[str, int] = {}
+    for subject, count in counts.items():
+        tokens = subject.split(".")
+        for depth in range(1, len(tokens) + 1):
+            prefix = ".".join(tokens[:depth])
+            totals[prefix] = totals.get(prefix, 0) + count
+    return [{"Subject": ("  " * prefix.count(".")) + prefix.split(".")[-1], "Path": prefix,
+             "Messages": total} for prefix, total in sorted(totals.items())]
+
+
+def show_subject_tree(cluster: Cluster, info: StreamInfo) -> None:
+    with st.expander("Subjects, with their message counts"):
+        pattern = st.text_input("Subject filter", value=">", key="sd_subjects_filter",
+                                help="Wildcards allowed: orders.*.eu, orders.>")
+        counts = session.call(session.client().stream_subjects, cluster.id, info.name,
+                              pattern or ">")
+        if counts is None:
+            return
+        if not counts:
+            st.caption("No message on a subject matching this filter.")
+            return
+        rows = subject_tree(counts)
+        st.dataframe(widgets.page_of(rows, key="sd_subjects_page", size=100, noun="subjects"),
+                     hide_index=True, column_config={
+                         "Messages": st.column_config.NumberColumn(format="localized")})
 
 
 # --------------------------------------------------------------------------- configuration

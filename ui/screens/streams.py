@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import fmt, forms, session
+from ui import fmt, forms, session, widgets
 from ui.client import Cluster, StreamInfo
 
 FORM_DEFAULTS: dict[str, object] = {
@@ -32,7 +32,7 @@ def main() -> None:
     if streams is None:
         return
     if streams:
-        show_list(streams)
+        show_list(filtered(streams))
         show_delete(cluster, streams)
     else:
         st.info(f"The cluster {cluster.name} has no stream yet.")
@@ -51,7 +51,27 @@ def pick_cluster(clusters: list[Cluster]) -> Cluster:
     return by_id[cluster_id]
 
 
+def filtered(streams: list[StreamInfo]) -> list[StreamInfo]:
+    """The search box (part of a name or subject pattern, or a subject the stream stores) and the
+    storage / retention filters above the list."""
+    search, storage, retention = st.columns([3, 1, 1])
+    text = search.text_input("Search", key="streams_search", placeholder="name or subject")
+    storages = storage.multiselect("Storage", ["file", "memory"], key="streams_storage")
+    retentions = retention.multiselect("Retention", ["limits", "interest", "workqueue"],
+                                       key="streams_retention")
+    needle = (text or "").strip().lower()
+    return [s for s in streams
+            if (not needle or needle in s.name.lower()
+                or any(needle in subject.lower() or forms.subject_matches(needle, subject.lower())
+                       for subject in s.subjects))
+            and (not storages or s.config.get("storage") in storages)
+            and (not retentions or s.config.get("retention") in retentions)]
+
+
 def show_list(streams: list[StreamInfo]) -> None:
+    if not streams:
+        st.info("No stream matches the search and filters.")
+        return
     rows = [{
         "Name": s.name,
         "Subjects": ", ".join(s.subjects),
@@ -65,7 +85,8 @@ def show_list(streams: list[StreamInfo]) -> None:
         "Max size": fmt.size(s.config.get("max_bytes")),
         "Max age": fmt.duration_ns(s.config.get("max_age")),
     } for s in sorted(streams, key=lambda s: s.name)]
-    st.dataframe(rows, hide_index=True, column_config={
+    st.dataframe(widgets.page_of(rows, key="streams_page", size=50, noun="streams"),
+                 hide_index=True, column_config={
         "Messages": st.column_config.NumberColumn(format="localized")})
     st.caption(f"{len(streams)} stream(s), {fmt.count(sum(s.messages for s in streams))} "
                f"messages, {fmt.size(sum(s.bytes for s in streams))} stored.")
