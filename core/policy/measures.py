@@ -1,0 +1,98 @@
+"""Measures of a change request that triggers, conditions and risk notes share (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.policy.models import GB, ChangeRequest
+
+STORAGE_QUOTA = "storage_bytes"
+STORED_KINDS = ("stream", "kv_bucket", "object_store")
+LIMIT_FIELDS = ("max_bytes", "max_msgs", "max_age", "max_msg_size", "max_msgs_per_subject",
+                "max_consumers", "max_bytes_per_subject", "max_ack_pending", "max_deliver")
+"""Config fields counted as limits by "change under N% of current limits"."""
+
+
+def max_bytes(config: dict[str, Any] | None) -> int | None:
+    """The config's ``max_bytes``; None when missing or unlimited (-1, 0)."""
+    value = (config or {}).get("max_bytes")
+    return int(value) if isinstance(value, (int, float)) and value > 0 else None
+
+
+def replicas(config: dict[str, Any] | None) -> int:
+    value = (config or {}).get("num_replicas", (config or {}).get("replicas", 1))
+    return int(value) if isinstance(value, (int, float)) else 1
+
+
+def storage_increase(request: ChangeRequest) -> int:
+    """Bytes of storage the change adds (negative when it frees some): a storage quota request's
+    requested minus current limit, or the ``max_bytes`` a stream, bucket or store adds."""
+    if request.kind == "quota":
+        if request.quota_resource == STORAGE_QUOTA and request.requested_limit is not None:
+            return int(request.requested_limit - (request.current_limit or 0))
+        return 0
+    if request.kind not in STORED_KINDS:
+        return 0
+    before, after = max_bytes(request.before), max_bytes(request.after)
+    if request.operation == "create":
+        return after or 0
+    if request.operation == "update":
+        return (after or 0) - (before or 0) if before and after else 0
+    if request.operation == "delete":
+        return -(before or 0)
+    return 0
+
+
+def monthly_cost(request: ChangeRequest, price_per_gb: float) -> float:
+    """Monthly cost of the storage increase at ``price_per_gb`` per GB-month."""
+    return round(storage_increase(request) / GB * price_per_gb, 2)
+
+
+def quota_multiplier(request: ChangeRequest) -> float | None:
+    """Requested over current limit of a quota request (infinite from a zero limit)."""
+    if request.kind != "quota" or request.requested_limit is None:
+        return None
+    if not request.current_limit:
+        return float("inf")
+    return request.requested_limit / request.current_limit
+
+
+def replicas_changed(request: ChangeRequest) -> bool:
+    return (request.operation == "update" and request.before is not None
+            and request.after is not None and replicas(request.before) != replicas(request.after))
+
+
+def change_pct(request: ChangeRequest) -> float | None:
+    """The largest relative change, in percent, of the current limits; None when the change is not
+    a change of limits (a create, a delete, or an update that touches any other field)."""
+    if request.kind == "quota":
+        if request.requested_limit is None or not request.current_limit:
+            return None
+        return abs(request.requested_limit - request.current_limit) / request.current_limit * 100
+    if request.operation != "update" or request.before is None or request.after is None:
+        return None
+    keys = set(request.before) | set(request.after)
+    changed = [k for k in keys if request.before.get(k) != request.after.get(k)]
+    if not changed or any(k not in LIMIT_FIELDS for k in changed):
+        return None
+    worst = 0.0
+    for key in changed:
+        old, new = request.before.get(key), request.after.get(key)
+        if not isinstance(old, (int, float)) or not isinstance(new, (int, float)) or old <= 0:
+            return None
+        worst = max(worst, abs(new - old) / old * 100)
+    return worst
+
+
+def governing_name(request: ChangeRequest) -> str:
+    """The name a team's namespace must cover: the stream of a consumer, else the resource."""
+    return request.stream_name or request.resource_name
+
+
+def inside_namespace(request: ChangeRequest) -> bool:
+    name = governing_name(request)
+    return any(name.startswith(prefix) for prefix in request.team_prefixes if prefix)
+
+
+def fmt_bytes(value: float) -> str:
+    return f"{round(value / GB, 1):g} GB"
