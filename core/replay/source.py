@@ -13,7 +13,6 @@ import uuid
 from datetime import datetime
 from typing import AsyncIterator, NamedTuple
 
-from nats.aio.client import Client as NATS
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from core.jetstream.api import JetStreamApi, JetStreamError

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from datetime import datetime, timezone
 
 from tests.fixtures import wait_for_audit
