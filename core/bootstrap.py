@@ -1,5 +1,6 @@
-"""First start: apply migrations, seed the built-in roles, and create the first organization and
-its admin. Called by the launcher before the API starts, and by the API at start (idempotent)."""
+"""First start: apply migrations, seed the built-in roles, create the first organization and its
+admin, and seed the approval policies of every organization that has none. Called by the
+launcher before the API starts, and by the API at start (idempotent)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.approval_policies import seed_all as seed_approval_policies
 from core.db.base import make_engine, make_sessionmaker
 from core.db.migrate import upgrade_to_head
 from core.db.models import Organization, OrganizationMember, Permission, Role, User
@@ -68,6 +70,9 @@ async def prepare(settings: Settings) -> BootstrapResult:
         await upgrade_to_head(engine)
         async with make_sessionmaker(engine)() as db, db.begin():
             await seed_builtin_roles(db)
-            return await ensure_admin(db, settings)
+            result = await ensure_admin(db, settings)
+            await db.flush()
+            await seed_approval_policies(db)
+            return result
     finally:
         await engine.dispose()

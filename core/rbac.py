@@ -20,7 +20,7 @@ import re
 RESOURCES = (
     "clusters", "streams", "consumers", "kv_stores", "object_stores", "messages", "users",
     "teams", "roles", "api_keys", "alerts", "dashboards", "audit_logs", "operations",
-    "organizations",
+    "organizations", "approval_policies",
 )
 ACTIONS = ("read", "create", "update", "delete", "publish", "purge", "pause", "manage")
 SCOPES = ("*", "own", "team", "team:{team_id}", "cluster:{cluster_id}")

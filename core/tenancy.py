@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.approval_policies import seed_organization as seed_approval_policies
 from core.db.models import Invitation, Organization, OrganizationMember, Role, Team, TeamMember, User
 from core.rbac import BUILTIN_ROLES
 from core.security import hash_password, new_opaque_token, token_digest, verify_password
@@ -68,6 +69,7 @@ async def create_organization(db: AsyncSession, name: str, admin: User) -> Organ
     await db.flush()
     db.add(OrganizationMember(org_id=org.id, user_id=admin.id, role="admin"))
     await db.flush()
+    await seed_approval_policies(db, org.id)
     return org
 
 

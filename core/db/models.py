@@ -15,11 +15,13 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -279,3 +281,24 @@ class Operation(IdMixin, TimestampMixin, Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApprovalPolicyVersion(IdMixin, Base):
+    """One version of an organization's approval policy (``core.policy.ApprovalPolicy`` dumped in
+    ``definition``). A change adds a version and moves ``is_current``; nothing is overwritten. The
+    versions of one policy share its ``name``; the id of the policy is that of its first version."""
+
+    __tablename__ = "approval_policies"
+    __table_args__ = (UniqueConstraint("org_id", "name", "version"),
+                      Index("uq_approval_policies_current", "policy_id", unique=True,
+                            postgresql_where=text("is_current")))
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    policy_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    definition: Mapped[dict] = mapped_column(JSONB)
+    created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
