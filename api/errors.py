@@ -102,6 +102,16 @@ def install(app: FastAPI) -> None:
     async def _redis_down(_: Request, exc: Exception):
         return problem(503, f"redis is unavailable: {exc}", service="redis")
 
+    @app.exception_handler(sa_exc.DBAPIError)
+    async def _database_refused(request: Request, exc: sa_exc.DBAPIError):
+        # PostgreSQL's class 22 is "data exception": the input, not the server, is at fault.
+        cause = getattr(exc.orig, "__cause__", None)
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None) or ""
+        if str(sqlstate).startswith("22"):
+            return await _unstorable(request, exc)
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return problem(500, "An unexpected error occurred; it has been logged.")
+
     @app.exception_handler(sa_exc.DataError)
     async def _unstorable(_: Request, exc: Exception):
         # e.g. a NUL character, which PostgreSQL text cannot hold

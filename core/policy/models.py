@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Kind = Literal["stream", "consumer", "kv_bucket", "object_store", "purge", "replay", "quota"]
 Operation = Literal["create", "update", "delete", "purge", "replay", "increase"]
@@ -17,6 +17,17 @@ GB = 1024 ** 3
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """Refuse what PostgreSQL cannot store or nobody means: NUL characters, absurd numbers."""
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, str) and "\x00" in item:
+                raise ValueError("must not contain NUL characters")
+            if isinstance(item, float) and not (item == 0 or 1e-6 <= abs(item) <= 1e15):
+                raise ValueError("is out of range (between 0.000001 and 1e15, or 0)")
+        return value
 
 
 class ChangeRequest(_Model):
@@ -65,7 +76,7 @@ class ApprovalGroup(_Model):
     ``when_monthly_cost_gt`` is required only above that monthly cost."""
 
     name: str
-    count: int = Field(default=1, ge=1)
+    count: int = Field(default=1, ge=1, le=100)
     roles: list[str] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)
     users: list[str] = Field(default_factory=list)
@@ -77,7 +88,7 @@ class AutoApprove(_Model):
 
     environments: list[Environment] = Field(default_factory=list)
     within_quota: bool = False
-    change_under_pct: float | None = None
+    change_under_pct: float | None = Field(default=None, ge=0, le=10_000)
     requested_limit_below_bytes: int | None = None
 
 
@@ -93,23 +104,23 @@ class AutoReject(_Model):
 
 
 class Escalation(_Model):
-    after_hours: float
-    notify: str
+    after_hours: float = Field(gt=0, le=87_600)
+    notify: str = Field(min_length=1, max_length=320)
 
 
 class ApprovalPolicy(_Model):
     """Lower ``priority`` is evaluated first; ties go by name."""
 
-    name: str
-    version: int = 1
-    priority: int = 100
+    name: str = Field(min_length=1, max_length=255)
+    version: int = Field(default=1, ge=1, le=1_000_000)
+    priority: int = Field(default=100, ge=-1_000_000, le=1_000_000)
     enabled: bool = True
-    description: str = ""
+    description: str = Field(default="", max_length=4000)
     triggers: Triggers = Field(default_factory=Triggers)
     groups: list[ApprovalGroup] = Field(default_factory=list)
     auto_approve: list[AutoApprove] = Field(default_factory=list)
     auto_reject: list[AutoReject] = Field(default_factory=list)
-    sla_hours: float | None = None
+    sla_hours: float | None = Field(default=None, ge=0, le=87_600)
     escalation: list[Escalation] = Field(default_factory=list)
 
 
@@ -123,7 +134,7 @@ class Decision(_Model):
     policy: PolicyRef | None = None
     groups: list[ApprovalGroup] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
-    sla_hours: float | None = None
+    sla_hours: float | None = Field(default=None, ge=0, le=87_600)
     escalation: list[Escalation] = Field(default_factory=list)
 
 
