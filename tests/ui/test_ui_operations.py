@@ -164,8 +164,9 @@ def test_a_dry_run_shows_what_would_be_replayed(ui_logged_in, ui_admin, ui_hub, 
         at.checkbox(key="replay_dry_run").check()
         at.number_input(key="replay_rate_limit").set_value(4.0)
         at.button(key="replay_submit").click().run()
-        assert any(s.startswith(f"Dry run of {name} started") for s in texts(at.success)), \
-            texts(at.error)
+        assert not texts(at.error), texts(at.error)
+        # The "started" flash can be consumed by the page's own refresh before AppTest reads it;
+        # what must hold is that the dry run shows up, completes and says what it would do.
         at = rerun_until(at, lambda a: detail_status(a) == "✔ Completed", what="the dry run")
         metrics = {m.label: m.value for m in at.metric}
         assert metrics["Would replay"] == "12"
