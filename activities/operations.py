@@ -24,7 +24,8 @@ class OperationActivities:
             ctx = change.context
             # A stable id per (operation, action): a retried activity publishes the same event,
             # which JetStream de-duplicates and ClickHouse keeps once.
-            event_id = uuid.uuid5(uuid.UUID(ctx.operation_id), change.audit_action)
+            key = change.audit_action + (f":{change.audit_key}" if change.audit_key else "")
+            event_id = uuid.uuid5(uuid.UUID(ctx.operation_id), key)
             event = AuditEvent(
                 id=event_id, org_id=uuid.UUID(ctx.org_id),
                 user_id=uuid.UUID(ctx.user_id) if ctx.user_id else None, user_email=ctx.user_email,
@@ -32,6 +33,7 @@ class OperationActivities:
                 resource_name=ctx.type, status="failure" if change.status == "failed" else "success",
                 error_message=change.error,
                 changes={"status": change.status, "result": change.result,
-                         "progress": change.progress.model_dump() if change.progress else None},
+                         "progress": change.progress.model_dump() if change.progress else None,
+                         **(change.audit_details or {})},
             )
             await self.events.publish("audit", str(event.id), event.model_dump(mode="json"))

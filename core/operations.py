@@ -43,6 +43,9 @@ class OperationUpdate(BaseModel):
     result: dict[str, Any] | None = None
     error: str | None = None
     audit_action: str | None = Field(default=None, description="also write this audit event")
+    audit_key: str | None = Field(default=None, description="tells apart repeated events of one "
+                                  "action (an escalation tier); part of the event's stable id")
+    audit_details: dict[str, Any] | None = None
 
 
 def workflow_id_for(operation_type: str, operation_id: uuid.UUID | str) -> str:

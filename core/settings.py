@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     smtp_from: str = "jetstream-console@localhost"
     public_url: str | None = None  # the UI's address, for links in mails
 
+    # Approvals: the price of storage in risk notes and cost thresholds ($ per GB-month).
+    storage_price_per_gb: float = Field(default=0.25, ge=0, le=1e6)
+
     log_level: str = "INFO"
 
     # Time the API waits on one backing service during /readyz before calling it down.

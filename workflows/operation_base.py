@@ -71,13 +71,15 @@ class OperationWorkflowBase:
         self._background_record = asyncio.create_task(self.record())
 
     async def record(self, status: str | None = None, audit: str | None = None,
-                     shielded: bool = False) -> None:
+                     shielded: bool = False, audit_key: str | None = None,
+                     audit_details: dict | None = None) -> None:
         previous, self._background_record = self._background_record, None
         if previous is not None:
             await previous
         update = OperationUpdate(context=self.context, status=status or self.status,
                                  progress=self.progress, result=self.result, error=self.error,
-                                 audit_action=audit)
+                                 audit_action=audit, audit_key=audit_key,
+                                 audit_details=audit_details)
         call = workflow.execute_activity(
             "record_operation", update, start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RECORD_RETRY)

@@ -11,10 +11,13 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.change_gate import PENDING_RESPONSE, gate_change
 from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, require_stream
 from api.errors import ProblemError
 from core.audit import config_diff
+from core.changes.execute import apply_change
+from core.changes.models import ChangeSpec
 from core.jetstream.config import ConsumerConfig
 from core.jetstream.health import consumer_health
 
@@ -52,16 +55,22 @@ async def list_consumers(cluster_id: uuid.UUID, stream: str, db: Db, svc: Svc,
     return {"items": [with_health(c) for c in sorted(consumers, key=lambda c: c["name"])]}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=PENDING_RESPONSE)
 async def create_consumer(cluster_id: uuid.UUID, stream: str, body: ConsumerConfig,
                           request: Request, db: Db, svc: Svc,
-                          principal: Principal = Depends(require_stream("consumers:create"))) -> dict:
+                          principal: Principal = Depends(require_stream("consumers:create"))):
     if not body.consumer_name:
         raise _name_problem("give 'durable_name' or 'name': the console manages named consumers")
     if body.name and body.durable_name and body.name != body.durable_name:
         raise _name_problem("'name' and 'durable_name' differ; give one, or the same in both")
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
-    info = await js.consumer_create(stream, body.to_api(), action="create")
+    await js.stream_info(stream)  # 404 for a stream that does not exist, before any request
+    spec = ChangeSpec(kind="consumer", operation="create", cluster_id=cluster.id,
+                      name=body.consumer_name, stream=stream, config=body.to_api())
+    if pending := await gate_change(request, db, svc, principal, cluster, spec,
+                                    permission="consumers:create"):
+        return pending
+    info = await apply_change(js, spec)
     await audit(request, principal, action="consumer.create", resource_type="consumer",
                 resource_id=f"{cluster.id}/{stream}/{info['name']}", resource_name=info["name"],
                 cluster_id=cluster.id, changes={"after": info["config"]})
@@ -75,10 +84,10 @@ async def read_consumer(cluster_id: uuid.UUID, stream: str, name: str, db: Db, s
     return with_health(await js.consumer_info(stream, name))
 
 
-@router.patch("/{name}")
+@router.patch("/{name}", responses=PENDING_RESPONSE)
 async def update_consumer(cluster_id: uuid.UUID, stream: str, name: str, body: dict,
                           request: Request, db: Db, svc: Svc,
-                          principal: Principal = Depends(require_stream("consumers:update"))) -> dict:
+                          principal: Principal = Depends(require_stream("consumers:update"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     for key in ("name", "durable_name"):
         if body.get(key, name) != name:
@@ -89,19 +98,29 @@ async def update_consumer(cluster_id: uuid.UUID, stream: str, name: str, body: d
         raise ProblemError(422, f"Invalid input: pause_until: {message}",
                            errors=[{"field": "pause_until", "message": message}])
     config = ConsumerConfig.model_validate({**before, **body})
-    info = await js.consumer_create(stream, config.to_api(), action="update")
+    spec = ChangeSpec(kind="consumer", operation="update", cluster_id=cluster.id, name=name,
+                      stream=stream, config=config.to_api())
+    if pending := await gate_change(request, db, svc, principal, cluster, spec,
+                                    permission="consumers:update", before=before):
+        return pending
+    info = await apply_change(js, spec)
     await audit(request, principal, action="consumer.update", resource_type="consumer",
                 resource_id=f"{cluster.id}/{stream}/{name}", resource_name=name,
                 cluster_id=cluster.id, changes=config_diff(before, info["config"]))
     return info
 
 
-@router.delete("/{name}", status_code=204)
+@router.delete("/{name}", status_code=204, responses=PENDING_RESPONSE)
 async def delete_consumer(cluster_id: uuid.UUID, stream: str, name: str, request: Request, db: Db,
                           svc: Svc, principal: Principal = Depends(require_stream("consumers:delete"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     before = (await js.consumer_info(stream, name))["config"]
-    await js.consumer_delete(stream, name)
+    spec = ChangeSpec(kind="consumer", operation="delete", cluster_id=cluster.id, name=name,
+                      stream=stream)
+    if pending := await gate_change(request, db, svc, principal, cluster, spec,
+                                    permission="consumers:delete", before=before):
+        return pending
+    await apply_change(js, spec)
     await audit(request, principal, action="consumer.delete", resource_type="consumer",
                 resource_id=f"{cluster.id}/{stream}/{name}", resource_name=name,
                 cluster_id=cluster.id, changes={"before": before})

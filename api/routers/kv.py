@@ -15,12 +15,15 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.kv import StopIterSentinel
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.change_gate import PENDING_RESPONSE, gate_change
 from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError
+from core.changes.execute import apply_change
+from core.changes.models import ChangeSpec
 from core.jetstream.kv import (
     BUCKET_PATTERN, BucketNotFound, KeyExists, KeyNotFound, KvBucket, KvBucketConfig,
-    bucket_status, create_bucket, delete_bucket, key_filter_problem, key_problem, list_buckets,
+    bucket_status, key_filter_problem, key_problem, list_buckets,
     watch_entry_json,
 )
 from core.jetstream.messages import DEFAULT_PAYLOAD_LIMIT, Encoding, payload_bytes
@@ -94,10 +97,10 @@ async def list_kv_buckets(cluster_id: uuid.UUID, db: Db, svc: Svc,
     return {"items": await list_buckets(js)}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=PENDING_RESPONSE)
 async def create_kv_bucket(cluster_id: uuid.UUID, body: KvBucketConfig, request: Request, db: Db,
                            svc: Svc,
-                           principal: Principal = Depends(require("kv_stores:create"))) -> dict:
+                           principal: Principal = Depends(require("kv_stores:create"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     try:
         await KvBucket.open(js, body.bucket)
@@ -105,7 +108,12 @@ async def create_kv_bucket(cluster_id: uuid.UUID, body: KvBucketConfig, request:
         pass
     else:
         raise ProblemError(409, f"A KV bucket '{body.bucket}' already exists on this cluster.")
-    status = await create_bucket(js, body)
+    spec = ChangeSpec(kind="kv_bucket", operation="create", cluster_id=cluster.id, name=body.bucket,
+                      config=body.model_dump(mode="json"))
+    if pending := await gate_change(request, db, svc, principal, cluster, spec,
+                                    permission="kv_stores:create"):
+        return pending
+    status = await apply_change(js, spec)
     await audit(request, principal, action="kv_store.create", resource_type="kv_store",
                 resource_id=f"{cluster.id}/{body.bucket}", resource_name=body.bucket,
                 cluster_id=cluster.id, changes={"after": body.model_dump(mode="json")})
@@ -119,12 +127,16 @@ async def read_kv_bucket(cluster_id: uuid.UUID, bucket: Bucket, db: Db, svc: Svc
     return bucket_status(store.stream_info)
 
 
-@router.delete("/{bucket}", status_code=204)
+@router.delete("/{bucket}", status_code=204, responses=PENDING_RESPONSE)
 async def delete_kv_bucket(cluster_id: uuid.UUID, bucket: Bucket, request: Request, db: Db,
                            svc: Svc,
-                           principal: Principal = Depends(require("kv_stores:delete"))) -> None:
+                           principal: Principal = Depends(require("kv_stores:delete"))):
     cluster, store = await _bucket(db, svc, principal, cluster_id, bucket)
-    await delete_bucket(store.js, bucket)
+    spec = ChangeSpec(kind="kv_bucket", operation="delete", cluster_id=cluster.id, name=bucket)
+    if pending := await gate_change(request, db, svc, principal, cluster, spec,
+                                    permission="kv_stores:delete", before=store.stream_info["config"]):
+        return pending
+    await apply_change(store.js, spec)
     await audit(request, principal, action="kv_store.delete", resource_type="kv_store",
                 resource_id=f"{cluster.id}/{bucket}", resource_name=bucket, cluster_id=cluster.id,
                 changes={"before": {"config": store.stream_info["config"],

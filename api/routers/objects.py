@@ -14,12 +14,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
+from api.change_gate import PENDING_RESPONSE, gate_change
 from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError
+from core.changes.execute import apply_change
+from core.changes.models import ChangeSpec
 from core.jetstream.objects import (
     BUCKET_PATTERN, DEFAULT_CHUNK_SIZE, BucketNotFound, ObjectNotFound, ObjectStore,
-    ObjectStoreConfig, create_store, delete_store, list_stores, store_status,
+    ObjectStoreConfig, list_stores, store_status,
 )
 
 router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/objects", tags=["objects"])
@@ -69,10 +72,10 @@ async def list_object_stores(cluster_id: uuid.UUID, db: Db, svc: Svc,
     return {"items": await list_stores(js)}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=PENDING_RESPONSE)
 async def create_object_store(cluster_id: uuid.UUID, body: ObjectStoreConfig, request: Request,
                               db: Db, svc: Svc,
-                              principal: Principal = Depends(require("object_stores:create"))) -> dict:
+                              principal: Principal = Depends(require("object_stores:create"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     try:
         await ObjectStore.open(js, body.bucket)
@@ -80,7 +83,12 @@ async def create_object_store(cluster_id: uuid.UUID, body: ObjectStoreConfig, re
         pass
     else:
         raise ProblemError(409, f"An object store '{body.bucket}' already exists on this cluster.")
-    status = await create_store(js, body)
+    spec = ChangeSpec(kind="object_store", operation="create", cluster_id=cluster.id, name=body.bucket,
+                      config=body.model_dump(mode="json"))
+    if pending := await gate_change(request, db, svc, principal, cluster, spec,
+                                    permission="object_stores:create"):
+        return pending
+    status = await apply_change(js, spec)
     await audit(request, principal, action="object_store.create", resource_type="object_store",
                 resource_id=f"{cluster.id}/{body.bucket}", resource_name=body.bucket,
                 cluster_id=cluster.id, changes={"after": body.model_dump(mode="json")})
@@ -94,12 +102,16 @@ async def read_object_store(cluster_id: uuid.UUID, bucket: Bucket, db: Db, svc: 
     return store_status(store.stream_info)
 
 
-@router.delete("/{bucket}", status_code=204)
+@router.delete("/{bucket}", status_code=204, responses=PENDING_RESPONSE)
 async def delete_object_store(cluster_id: uuid.UUID, bucket: Bucket, request: Request, db: Db,
                               svc: Svc,
-                              principal: Principal = Depends(require("object_stores:delete"))) -> None:
+                              principal: Principal = Depends(require("object_stores:delete"))):
     cluster, store = await _store(db, svc, principal, cluster_id, bucket)
-    await delete_store(store.js, bucket)
+    spec = ChangeSpec(kind="object_store", operation="delete", cluster_id=cluster.id, name=bucket)
+    if pending := await gate_change(request, db, svc, principal, cluster, spec,
+                                    permission="object_stores:delete", before=store.stream_info["config"]):
+        return pending
+    await apply_change(store.js, spec)
     await audit(request, principal, action="object_store.delete", resource_type="object_store",
                 resource_id=f"{cluster.id}/{bucket}", resource_name=bucket, cluster_id=cluster.id,
                 changes={"before": {"config": store.stream_info["config"],

@@ -8,11 +8,14 @@ import uuid
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.dialects.postgresql import insert
 
+from api.change_gate import PENDING_RESPONSE, gate_change
 from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, authorize_stream, require_stream, stream_prefixes
 from api.errors import ProblemError
 from api.schemas import PurgeResult
 from core.audit import config_diff
+from core.changes.execute import apply_change
+from core.changes.models import ChangeSpec
 from core.namespaces import covers
 from core.db.models import StreamConfig as StreamConfigRow
 from core.jetstream.config import PurgeRequest, StreamConfig
@@ -42,12 +45,17 @@ async def list_streams(cluster_id: uuid.UUID, request: Request, db: Db, svc: Svc
     return {"items": sorted(visible, key=lambda s: s["config"]["name"])}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=PENDING_RESPONSE)
 async def create_stream(cluster_id: uuid.UUID, body: StreamConfig, request: Request, db: Db,
-                        svc: Svc, principal: Principal = Depends(require_stream("streams:create"))) -> dict:
+                        svc: Svc, principal: Principal = Depends(require_stream("streams:create"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     await authorize_stream(request, principal, "streams:create", cluster.id, body.name)
-    info = await js.stream_create(body.to_api())
+    spec = ChangeSpec(kind="stream", operation="create", cluster_id=cluster.id, name=body.name,
+                      config=body.to_api())
+    if pending := await gate_change(request, db, svc, principal, cluster, spec,
+                                    permission="streams:create"):
+        return pending
+    info = await apply_change(js, spec)
     await _snapshot(db, cluster.id, info["config"], principal.user_id)
     await audit(request, principal, action="stream.create", resource_type="stream",
                 resource_id=f"{cluster.id}/{body.name}", resource_name=body.name,
@@ -63,9 +71,9 @@ async def read_stream(cluster_id: uuid.UUID, name: str, db: Db, svc: Svc,
     return await js.stream_info(name, subjects_filter)
 
 
-@router.patch("/{name}")
+@router.patch("/{name}", responses=PENDING_RESPONSE)
 async def update_stream(cluster_id: uuid.UUID, name: str, body: dict, request: Request, db: Db,
-                        svc: Svc, principal: Principal = Depends(require_stream("streams:update"))) -> dict:
+                        svc: Svc, principal: Principal = Depends(require_stream("streams:update"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     if body.get("name", name) != name:
         raise ProblemError(422, "A stream cannot be renamed: 'name' must stay "
@@ -73,7 +81,12 @@ async def update_stream(cluster_id: uuid.UUID, name: str, body: dict, request: R
     before = (await js.stream_info(name))["config"]
     merged = {**before, **body, "name": name}
     config = StreamConfig.model_validate(merged)  # a ValidationError answers 422 per field
-    info = await js.stream_update(config.to_api())
+    spec = ChangeSpec(kind="stream", operation="update", cluster_id=cluster.id, name=name,
+                      config=config.to_api())
+    if pending := await gate_change(request, db, svc, principal, cluster, spec,
+                                    permission="streams:update", before=before):
+        return pending
+    info = await apply_change(js, spec)
     await _snapshot(db, cluster.id, info["config"], principal.user_id)
     await audit(request, principal, action="stream.update", resource_type="stream",
                 resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
@@ -81,21 +94,25 @@ async def update_stream(cluster_id: uuid.UUID, name: str, body: dict, request: R
     return info
 
 
-@router.delete("/{name}", status_code=204)
+@router.delete("/{name}", status_code=204, responses=PENDING_RESPONSE)
 async def delete_stream(cluster_id: uuid.UUID, name: str, request: Request, db: Db, svc: Svc,
-                        principal: Principal = Depends(require_stream("streams:delete"))) -> None:
+                        principal: Principal = Depends(require_stream("streams:delete"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     before = (await js.stream_info(name))["config"]
-    await js.stream_delete(name)
+    spec = ChangeSpec(kind="stream", operation="delete", cluster_id=cluster.id, name=name)
+    if pending := await gate_change(request, db, svc, principal, cluster, spec,
+                                    permission="streams:delete", before=before):
+        return pending
+    await apply_change(js, spec)
     await audit(request, principal, action="stream.delete", resource_type="stream",
                 resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
                 changes={"before": before})
 
 
-@router.post("/{name}/purge", response_model=PurgeResult)
+@router.post("/{name}/purge", response_model=PurgeResult, responses=PENDING_RESPONSE)
 async def purge_stream(cluster_id: uuid.UUID, name: str, request: Request, db: Db, svc: Svc,
                        body: PurgeRequest | None = None,
-                       principal: Principal = Depends(require_stream("streams:purge"))) -> PurgeResult:
+                       principal: Principal = Depends(require_stream("streams:purge"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     body = body or PurgeRequest()
     purge = body.to_api()
@@ -105,7 +122,13 @@ async def purge_stream(cluster_id: uuid.UUID, name: str, request: Request, db: D
                     resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
                     changes={"purge": purge, "would_purge": preview})
         return PurgeResult(purged=0, dry_run=True, would_purge=preview)
-    purged = await js.stream_purge(name, purge)
+    spec = ChangeSpec(kind="purge", operation="purge", cluster_id=cluster.id, name=name,
+                      purge=purge)
+    before = (await js.stream_info(name))["config"]
+    if pending := await gate_change(request, db, svc, principal, cluster, spec,
+                                    permission="streams:purge", before=before):
+        return pending
+    purged = (await apply_change(js, spec))["purged"]
     await audit(request, principal, action="stream.purge", resource_type="stream",
                 resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
                 changes={"purge": purge, "purged": purged})

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Enum,
@@ -302,3 +303,84 @@ class ApprovalPolicyVersion(IdMixin, Base):
     definition: Mapped[dict] = mapped_column(JSONB)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+CHANGE_STATUSES = (
+    "waiting_approval", "approved", "executing", "executed", "failed", "rejected", "withdrawn",
+    "changes_requested", "auto_approved", "auto_rejected",
+)
+
+
+class ChangeRequestRow(IdMixin, TimestampMixin, Base):
+    """One typed change request (``core.changes.ChangeSpec`` in ``spec``) and where it stands.
+    ``votes`` mirrors the approval workflow's decisions; the workflow is the source of truth while
+    it waits, this row is what the API lists and keeps afterwards."""
+
+    __tablename__ = "change_requests"
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    operation: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(_enum("change_status", *CHANGE_STATUSES), index=True)
+    cluster_id: Mapped[uuid.UUID | None] = _fk("nats_clusters.id", ondelete="SET NULL", nullable=True)
+    team_id: Mapped[uuid.UUID | None] = _fk("teams.id", ondelete="SET NULL", nullable=True)
+    environment: Mapped[str | None] = mapped_column(String(32))
+    requester_id: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+    requester_email: Mapped[str] = mapped_column(String(320), default="")
+    spec: Mapped[dict] = mapped_column(JSONB)
+    diff: Mapped[dict] = mapped_column(JSONB, default=dict)
+    justification: Mapped[str] = mapped_column(Text, default="")
+    decision: Mapped[dict] = mapped_column(JSONB)  # core.policy.Decision
+    risk_notes: Mapped[list] = mapped_column(JSONB, default=list)
+    votes: Mapped[list] = mapped_column(JSONB, default=list)
+    result: Mapped[dict | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    operation_id: Mapped[uuid.UUID | None] = _fk("operations.id", ondelete="SET NULL", nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+QUOTA_RESOURCES = ("streams", "consumers", "storage_bytes", "messages", "max_msg_size",
+                   "max_replicas", "inbound_rate", "outbound_rate")
+
+
+class TeamQuota(IdMixin, Base):
+    """One limit of a team; a quota without a row is unlimited."""
+
+    __tablename__ = "team_quotas"
+    __table_args__ = (UniqueConstraint("team_id", "resource"),)
+    team_id: Mapped[uuid.UUID] = _fk("teams.id")
+    resource: Mapped[str] = mapped_column(_enum("quota_resource", *QUOTA_RESOURCES))
+    limit: Mapped[int] = mapped_column(BigInteger)
+    updated_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class QuotaHistory(IdMixin, Base):
+    """A change of one team limit. ``request_id`` (the natural key of an applied request) makes
+    applying a request twice write one row."""
+
+    __tablename__ = "quota_history"
+    __table_args__ = (UniqueConstraint("request_id", "resource"),)
+    team_id: Mapped[uuid.UUID] = _fk("teams.id")
+    resource: Mapped[str] = mapped_column(String(32))
+    before: Mapped[int | None] = mapped_column(BigInteger)
+    after: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(32))  # requested, set_by_admin
+    request_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    changed_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+    changed_by_email: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Webhook(IdMixin, TimestampMixin, Base):
+    """An outgoing webhook of an organization for request events; ``secret`` is an AES-256-GCM
+    envelope of the HMAC-SHA256 signing secret."""
+
+    __tablename__ = "webhooks"
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    name: Mapped[str] = mapped_column(String(255))
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[dict] = mapped_column(JSONB)
+    events: Mapped[list] = mapped_column(JSONB, default=list)  # empty: every event
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)

@@ -60,7 +60,8 @@ def reject_reasons(rule: AutoReject, request: ChangeRequest) -> list[str]:
             and m.replicas(request.after) < rule.min_replicas:
         out.append(f"A {request.environment} {request.kind.replace('_', ' ')} needs at least "
                    f"{rule.min_replicas} replicas; this one has {m.replicas(request.after)}.")
-    if rule.outside_namespace and request.kind != "quota" and not m.inside_namespace(request):
+    if rule.outside_namespace and request.kind != "quota" and not request.namespace_exempt \
+            and not m.inside_namespace(request):
         prefixes = ", ".join(f"'{p}'" for p in request.team_prefixes) or "none"
         out.append(f"The name '{m.governing_name(request)}' is outside the team's namespaces "
                    f"(prefixes: {prefixes}).")

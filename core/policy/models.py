@@ -40,6 +40,7 @@ class ChangeRequest(_Model):
     operation: Operation
     environment: Environment
     team_prefixes: list[str] = Field(default_factory=list)
+    namespace_exempt: bool = False  # the requester's grant is organization-wide, not per team
     resource_name: str = ""
     stream_name: str | None = None  # the parent stream of a consumer, for namespace checks
     requester_id: str

@@ -1,0 +1,55 @@
+"""Change activities: apply an approved change (the same ``apply_change`` as the API's direct
+path, or a team's new quota) and keep the ``change_requests`` row current."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from core.changes import requests
+from core.changes.execute import apply_change
+from core.changes.models import ApplyRequest, ChangeResult, RequestUpdate
+from core.clusters import ClusterNotFound, endpoint, get_cluster
+from core.jetstream.api import JetStreamError
+from core.jetstream.pool import ClusterPool
+from core import quotas
+from core.security import Cipher
+
+
+class ChangeActivities:
+    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool):
+        self.sessions, self.cipher, self.pool = sessions, cipher, pool
+
+    @activity.defn(name="apply_change")
+    async def apply_change(self, data: ApplyRequest) -> ChangeResult:
+        spec = data.spec
+        if spec.kind == "quota":
+            async with self.sessions() as db, db.begin():
+                changed = await quotas.set_limit(
+                    db, spec.team_id, spec.quota_resource, spec.requested_limit,
+                    reason="requested", actor_id=uuid.UUID(data.actor_id) if data.actor_id else None,
+                    actor_email=data.actor_email, request_id=uuid.UUID(data.request_id))
+            return ChangeResult(detail={"team_id": str(spec.team_id), "resource": spec.quota_resource,
+                                        "limit": spec.requested_limit, "changed": changed})
+        async with self.sessions() as db:
+            try:
+                cluster = await get_cluster(db, uuid.UUID(data.org_id), spec.cluster_id)
+            except ClusterNotFound:
+                raise ApplicationError(f"The cluster {spec.cluster_id} is no longer registered.",
+                                       type="ClusterNotFound", non_retryable=True)
+            target = endpoint(self.cipher, cluster)
+        js = await self.pool.jetstream(target)
+        try:
+            info = await apply_change(js, spec)
+        except JetStreamError as exc:  # the server refused: retrying will not change its mind
+            raise ApplicationError(f"The cluster refused the change: {exc.description}",
+                                   type="Refused", non_retryable=True)
+        return ChangeResult(detail={"applied": info})
+
+    @activity.defn(name="record_change_request")
+    async def record_change_request(self, change: RequestUpdate) -> None:
+        async with self.sessions() as db:
+            await requests.record(db, change)

@@ -1,0 +1,74 @@
+"""How a change request reads through the API: the stored row, where its approval stands (the
+current group, replayed from its votes) and what the caller may do with it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.changes.models import Voter
+from core.changes.requests import tally_of, ticket_of
+from core.changes.voting import eligible
+from core.db.models import ChangeRequestRow, Team, TeamMember
+
+
+class ApprovalOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    operation: str
+    title: str
+    status: str
+    cluster_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    environment: str | None
+    requester_id: uuid.UUID | None
+    requester_email: str
+    spec: dict[str, Any]
+    diff: dict[str, Any]
+    justification: str
+    decision: dict[str, Any]
+    risk_notes: list[str]
+    votes: list[dict[str, Any]]
+    current_group: dict[str, Any] | None
+    can_vote: bool
+    can_withdraw: bool
+    result: dict[str, Any] | None
+    error: str | None
+    operation_id: uuid.UUID | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+async def voter_of(db: AsyncSession, user_id: uuid.UUID, org_id: uuid.UUID, email: str,
+                   role: str) -> Voter:
+    """The caller as the approval workflow sees them: role and the names of their teams."""
+    teams = await db.scalars(select(Team.name).join(TeamMember, TeamMember.team_id == Team.id)
+                             .where(TeamMember.user_id == user_id, Team.org_id == org_id))
+    return Voter(user_id=str(user_id), email=email, role=role, teams=sorted(teams))
+
+
+def view(row: ChangeRequestRow, voter: Voter) -> ApprovalOut:
+    waiting = row.status == "waiting_approval"
+    group = None
+    can_vote = False
+    if waiting and row.decision.get("groups"):
+        tally = tally_of(row)
+        current = ticket_of(row).decision.groups[tally.group_index]
+        group = current.model_dump(mode="json")
+        voted = any(v.voter.user_id == voter.user_id for v in tally.votes)
+        can_vote = (voter.user_id != str(row.requester_id) and not voted
+                    and eligible(current, voter))
+    return ApprovalOut(
+        id=row.id, kind=row.kind, operation=row.operation, title=row.title, status=row.status,
+        cluster_id=row.cluster_id, team_id=row.team_id, environment=row.environment,
+        requester_id=row.requester_id, requester_email=row.requester_email, spec=row.spec,
+        diff=row.diff or {}, justification=row.justification, decision=row.decision,
+        risk_notes=row.risk_notes or [], votes=row.votes or [], current_group=group,
+        can_vote=can_vote, can_withdraw=waiting and voter.user_id == str(row.requester_id),
+        result=row.result, error=row.error, operation_id=row.operation_id,
+        created_at=row.created_at, closed_at=row.closed_at)

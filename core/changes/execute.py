@@ -1,0 +1,60 @@
+"""Applying a change to a cluster: the one function behind the API's direct path and the
+``apply_change`` activity that runs after an approval.
+
+Every branch is safe to run again: JetStream accepts a create with an identical config and an
+update to the same config; a delete of what is already gone counts as done. A purge run twice
+purges what matches twice (the messages stored in between too), which is what a purge means.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.changes.models import ChangeSpec
+from core.jetstream.api import JetStreamApi, JetStreamError
+from core.jetstream.kv import KvBucketConfig, create_bucket, delete_bucket
+from core.jetstream.objects import ObjectStoreConfig, create_store, delete_store
+
+
+async def _gone_ok(call) -> None:
+    try:
+        await call
+    except JetStreamError as exc:
+        if not exc.not_found:
+            raise
+
+
+async def apply_change(js: JetStreamApi, spec: ChangeSpec) -> dict[str, Any]:
+    """Apply a stream, consumer, bucket, store or purge change; answer what JetStream answered."""
+    kind, op = spec.kind, spec.operation
+    if kind == "stream":
+        if op == "create":
+            return await js.stream_create(spec.config)
+        if op == "update":
+            return await js.stream_update(spec.config)
+        if op == "delete":
+            await _gone_ok(js.stream_delete(spec.name))
+            return {"deleted": spec.name}
+    if kind == "purge":
+        return {"purged": await js.stream_purge(spec.name, spec.purge or {})}
+    if kind == "consumer":
+        if op in ("create", "update"):
+            return await js.consumer_create(spec.stream, spec.config, action=op)
+        if op == "delete":
+            await _gone_ok(js.consumer_delete(spec.stream, spec.name))
+            return {"deleted": spec.name}
+    if kind == "kv_bucket":
+        if op == "create":
+            return await create_bucket(js, KvBucketConfig.model_validate(spec.config))
+        if op == "delete":
+            await _gone_ok(delete_bucket(js, spec.name))
+            return {"deleted": spec.name}
+    if kind == "object_store":
+        if op == "create":
+            return await create_store(js, ObjectStoreConfig.model_validate(spec.config))
+        if op == "delete":
+            await _gone_ok(delete_store(js, spec.name))
+            return {"deleted": spec.name}
+    raise ValueError(f"no way to apply {op} of a {kind}")
+
+

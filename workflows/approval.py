@@ -1,0 +1,193 @@
+"""ApprovalWorkflow: a change request waits for people, then the change is applied once.
+
+Decisions arrive as the ``vote`` update (approve, reject, request changes, withdraw). Its validator
+applies the rules of ``core.changes.voting`` before anything is recorded, so the API answers at
+once and a refused vote leaves no trace in the history: no self-approval, a required role, one vote
+per person, no decision on a closed request. Approval groups pass in sequence, each with its N of M.
+
+While it waits, the policy's SLA and escalation tiers are timers: each tier that passes notifies
+its target and the workflow keeps waiting. On approval the change is applied by the
+``apply_change`` activity (the same code as the API's direct path) exactly once, however many
+approvals race; the result is recorded and the requester notified. A rejection, a request for
+changes or a withdrawal changes nothing. A request that policy auto-approved (a small quota
+request) skips the waiting.
+
+The ``QuotaRequestWorkflow`` is the same workflow under its own name, so quota requests are listed
+and counted apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from core.changes.models import (ApplyRequest, ApprovalTicket, ChangeResult, RequestEvent,
+                                     RequestUpdate, Vote, WebhookDelivery)
+    from core.changes.voting import Tally, VoteRefused, cast, check
+    from core.operations import OperationContext
+    from workflows.operation_base import RECORD_RETRY, OperationWorkflowBase
+
+APPLY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
+                          maximum_interval=timedelta(seconds=30), maximum_attempts=10,
+                          non_retryable_error_types=["Refused", "NotFound", "ClusterNotFound"])
+WEBHOOK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
+                            maximum_interval=timedelta(minutes=5), maximum_attempts=10)
+OUTCOME_EVENTS = {"approved": "approved", "rejected": "rejected", "withdrawn": "withdrawn",
+                  "changes_requested": "changes_requested"}
+
+
+@workflow.defn(name="ApprovalWorkflow")
+class ApprovalWorkflow(OperationWorkflowBase):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ticket: ApprovalTicket | None = None
+        self.tally = Tally()
+        self.escalations: list[dict] = []
+        self._record_lock = asyncio.Lock()
+        self._deliveries: list[asyncio.Task] = []
+
+    # --- interactions -------------------------------------------------------------------------
+    @workflow.update
+    async def vote(self, vote: Vote) -> dict:
+        vote = vote.model_copy(update={"at": workflow.now().isoformat()})
+        self.tally = cast(self.ticket, self.tally, vote)
+        await self.record_request()
+        if self.tally.status in OUTCOME_EVENTS:
+            self.announce(OUTCOME_EVENTS[self.tally.status], actor=vote.voter.email,
+                          comment=vote.comment)
+        return self.view()
+
+    @vote.validator
+    def _check_vote(self, vote: Vote) -> None:
+        if self.ticket is None:
+            raise ApplicationError("The request is still starting; try again.", type="not_ready")
+        try:
+            check(self.ticket, self.tally, vote)
+        except VoteRefused as refused:
+            raise ApplicationError(str(refused), type=refused.code, non_retryable=True)
+
+    @workflow.query
+    def view(self) -> dict:
+        return {**super().view(), "request_status": self.tally.status,
+                "group_index": self.tally.group_index,
+                "votes": [v.model_dump(mode="json") for v in self.tally.votes],
+                "escalations": self.escalations}
+
+    # --- the run ------------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, context: OperationContext, ticket: ApprovalTicket) -> dict:
+        self.context, self.ticket = context, ticket
+        if ticket.decision.outcome == "auto_approved":
+            self.tally.status = "approved"
+            self.announce("approved", comment=" ".join(ticket.decision.reasons))
+        else:
+            await self.set_status("waiting_approval", audit="approval.requested")
+            await self.record_request()
+            self.announce("created", groups=True)
+            await self.wait_for_decision()
+        if self.tally.status != "approved":
+            return await self.close("cancelled", {"outcome": self.tally.status})
+        return await self.execute()
+
+    async def wait_for_decision(self) -> None:
+        """Wait, firing each SLA / escalation tier that passes; keep waiting after the last."""
+        decided = lambda: self.tally.status != "waiting_approval"  # noqa: E731
+        started = workflow.now()
+        for tier, (hours, target) in enumerate(self.tiers(), start=1):
+            remaining = started + timedelta(hours=hours) - workflow.now()
+            if remaining > timedelta(0):
+                try:
+                    await workflow.wait_condition(decided, timeout=remaining)
+                except asyncio.TimeoutError:
+                    pass
+            if decided():
+                return
+            self.escalations.append({"tier": tier, "after_hours": hours, "target": target,
+                                     "at": workflow.now().isoformat()})
+            await self.record(audit="approval.escalated", audit_key=str(tier),
+                              audit_details={"tier": tier, "target": target, "after_hours": hours})
+            self.announce("escalated", target=target, groups=target is None)
+        await workflow.wait_condition(decided)
+
+    def tiers(self) -> list[tuple[float, str | None]]:
+        """(hours after submission, target): the SLA notifies the approvers themselves (target
+        None), each escalation its own target."""
+        decision = self.ticket.decision
+        out: list[tuple[float, str | None]] = []
+        if decision.sla_hours:
+            out.append((decision.sla_hours, None))
+        out += [(e.after_hours, e.notify) for e in decision.escalation]
+        return sorted(out, key=lambda t: t[0])
+
+    async def execute(self) -> dict:
+        self.tally.status = "executing"
+        await self.set_status("running")
+        await self.record_request()
+        apply = ApplyRequest(org_id=self.context.org_id, request_id=self.ticket.request_id,
+                             spec=self.ticket.spec, actor_id=self.ticket.requester_id,
+                             actor_email=self.ticket.requester_email)
+        try:
+            done: ChangeResult = await workflow.execute_activity(
+                "apply_change", apply, result_type=ChangeResult,
+                start_to_close_timeout=timedelta(minutes=2), retry_policy=APPLY_RETRY)
+        except ActivityError as err:
+            message = str(err.cause.message if isinstance(err.cause, ApplicationError) else err)
+            self.tally.status, self.error = "failed", message
+            await self.record_request(error=message)
+            self.announce("failed", comment=message)
+            return await self.close("failed", {"outcome": "failed"}, error=message)
+        self.tally.status = "executed"
+        await self.record_request(result=done.detail)
+        self.announce("executed")
+        return await self.close("completed", {"outcome": "executed", **done.detail})
+
+    async def close(self, status: str, result: dict, error: str | None = None) -> dict:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.tally.status in ("rejected", "withdrawn", "changes_requested"):
+            await self.record(audit=f"approval.{self.tally.status}")
+        outcome = await self.finish(status, result, error=error)
+        if self._deliveries:  # webhooks retry on their own; the outcome does not wait on them
+            await asyncio.gather(*self._deliveries, return_exceptions=True)
+        return outcome
+
+    # --- records and notifications ------------------------------------------------------------
+    async def record_request(self, result: dict | None = None, error: str | None = None) -> None:
+        """Rows are written in order: each write carries the state when it got the lock."""
+        async with self._record_lock:
+            update = RequestUpdate(request_id=self.ticket.request_id, status=self.tally.status,
+                                   votes=self.tally.votes, result=result, error=error)
+            await workflow.execute_activity(
+                "record_change_request", update, start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RECORD_RETRY)
+
+    def announce(self, event: str, *, actor: str = "", comment: str = "",
+                 target: str | None = None, groups: bool = False) -> None:
+        """Notify in the background: in the app at once, then each webhook with its own retries."""
+        current = self.ticket.decision.groups[self.tally.group_index:self.tally.group_index + 1]
+        message = RequestEvent(
+            org_id=self.context.org_id, request_id=self.ticket.request_id, event=event,
+            title=self.ticket.title, actor_email=actor, comment=comment, target=target,
+            recipients=[] if groups or target else [self.ticket.requester_id],
+            groups=[g.model_dump(mode="json") for g in current] if groups else [])
+        self._deliveries.append(asyncio.ensure_future(self._notify(message)))
+
+    async def _notify(self, message: RequestEvent) -> None:
+        hooks: list[str] = await workflow.execute_activity(
+            "notify_request", message, result_type=list[str],
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=RECORD_RETRY)
+        await asyncio.gather(*(workflow.execute_activity(
+            "deliver_webhook", WebhookDelivery(webhook_id=hook, event=message),
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=WEBHOOK_RETRY)
+            for hook in hooks), return_exceptions=True)
+
+
+@workflow.defn(name="QuotaRequestWorkflow")
+class QuotaRequestWorkflow(ApprovalWorkflow):
+    @workflow.run
+    async def run(self, context: OperationContext, ticket: ApprovalTicket) -> dict:
+        return await super().run(context, ticket)
