@@ -43,9 +43,12 @@ OUTCOME_EVENTS = {"approved": "approved", "rejected": "rejected", "withdrawn": "
 
 @workflow.defn(name="ApprovalWorkflow")
 class ApprovalWorkflow(OperationWorkflowBase):
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, context: OperationContext, ticket: ApprovalTicket) -> None:
+        # The input is known before any handler runs: after a worker restart, a vote can arrive
+        # in the same activation that replays the start.
         super().__init__()
-        self.ticket: ApprovalTicket | None = None
+        self.context, self.ticket = context, ticket
         self.tally = Tally()
         self.escalations: list[dict] = []
         self._record_lock = asyncio.Lock()
@@ -64,8 +67,6 @@ class ApprovalWorkflow(OperationWorkflowBase):
 
     @vote.validator
     def _check_vote(self, vote: Vote) -> None:
-        if self.ticket is None:
-            raise ApplicationError("The request is still starting; try again.", type="not_ready")
         try:
             check(self.ticket, self.tally, vote)
         except VoteRefused as refused:
@@ -81,7 +82,6 @@ class ApprovalWorkflow(OperationWorkflowBase):
     # --- the run ------------------------------------------------------------------------------
     @workflow.run
     async def run(self, context: OperationContext, ticket: ApprovalTicket) -> dict:
-        self.context, self.ticket = context, ticket
         if ticket.decision.outcome == "auto_approved":
             self.tally.status = "approved"
             self.announce("approved", comment=" ".join(ticket.decision.reasons))
@@ -148,8 +148,8 @@ class ApprovalWorkflow(OperationWorkflowBase):
 
     async def close(self, status: str, result: dict, error: str | None = None) -> dict:
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if self.tally.status in ("rejected", "withdrawn", "changes_requested"):
-            await self.record(audit=f"approval.{self.tally.status}")
+        self.result, self.error = result, error
+        await self.record(audit=f"approval.{self.tally.status}")  # executed, rejected, ...
         outcome = await self.finish(status, result, error=error)
         if self._deliveries:  # webhooks retry on their own; the outcome does not wait on them
             await asyncio.gather(*self._deliveries, return_exceptions=True)

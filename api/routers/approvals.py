@@ -25,7 +25,7 @@ from workflows.approval import ApprovalWorkflow
 
 router = APIRouter(prefix="/api/v1/approvals", tags=["approvals"])
 REFUSALS = {"self_approval": 403, "not_approver": 403, "not_requester": 403, "closed": 409,
-            "already_voted": 409, "reason_required": 422, "not_ready": 409}
+            "already_voted": 409, "reason_required": 422}
 
 
 class DecisionBody(BaseModel):
