@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -12,6 +13,8 @@ from temporalio.exceptions import ApplicationError
 from core.changes import requests
 from core.changes.execute import apply_change
 from core.changes.models import ApplyRequest, ChangeResult, RequestUpdate
+from core.db.models import Operation
+from core.operations import replay_operation_id, workflow_id_for
 from core.clusters import ClusterNotFound, endpoint, get_cluster
 from core.jetstream.api import JetStreamError
 from core.jetstream.pool import ClusterPool
@@ -25,7 +28,11 @@ class ChangeActivities:
 
     @activity.defn(name="apply_change")
     async def apply_change(self, data: ApplyRequest) -> ChangeResult:
+        """A stream, consumer, bucket, store or purge change is applied here; a quota is set; a
+        replay gets its operation row, and the approval workflow then starts it as a child."""
         spec = data.spec
+        if spec.kind == "replay":
+            return await self._open_replay(data)
         if spec.kind == "quota":
             async with self.sessions() as db, db.begin():
                 changed = await quotas.set_limit(
@@ -48,6 +55,18 @@ class ChangeActivities:
             raise ApplicationError(f"The cluster refused the change: {exc.description}",
                                    type="Refused", non_retryable=True)
         return ChangeResult(detail={"applied": info})
+
+    async def _open_replay(self, data: ApplyRequest) -> ChangeResult:
+        op_id = replay_operation_id(data.request_id)
+        workflow_id = workflow_id_for("replay", op_id)
+        async with self.sessions() as db, db.begin():
+            await db.execute(insert(Operation).values(
+                id=op_id, org_id=uuid.UUID(data.org_id), type="replay", workflow_id=workflow_id,
+                status="pending", progress={}, input=data.spec.config,
+                cluster_id=data.spec.cluster_id,
+                started_by=uuid.UUID(data.actor_id) if data.actor_id else None,
+            ).on_conflict_do_nothing(index_elements=["id"]))
+        return ChangeResult(detail={"operation_id": str(op_id), "workflow_id": workflow_id})
 
     @activity.defn(name="record_change_request")
     async def record_change_request(self, change: RequestUpdate) -> None:

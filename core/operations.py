@@ -52,6 +52,11 @@ def workflow_id_for(operation_type: str, operation_id: uuid.UUID | str) -> str:
     return f"{operation_type}-{operation_id}"
 
 
+def replay_operation_id(request_id: uuid.UUID | str) -> uuid.UUID:
+    """The operation of the replay an approved change request starts: one per request."""
+    return uuid.uuid5(uuid.UUID(str(request_id)), "replay")
+
+
 async def apply_update(db: AsyncSession, change: OperationUpdate) -> None:
     """Idempotent: the same update applied twice leaves the same row."""
     values: dict[str, Any] = {"status": change.status}

@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
                                      RequestUpdate, Vote, WebhookDelivery)
     from core.changes.voting import Tally, VoteRefused, cast, check
     from core.operations import OperationContext
+    from core.replay.models import ReplayRequest
     from workflows.operation_base import RECORD_RETRY, OperationWorkflowBase
 
 APPLY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
@@ -141,10 +143,23 @@ class ApprovalWorkflow(OperationWorkflowBase):
             await self.record_request(error=message)
             self.announce("failed", comment=message)
             return await self.close("failed", {"outcome": "failed"}, error=message)
+        if self.ticket.spec.kind == "replay":
+            await self.start_replay(done.detail)
         self.tally.status = "executed"
         await self.record_request(result=done.detail)
         self.announce("executed")
         return await self.close("completed", {"outcome": "executed", **done.detail})
+
+    async def start_replay(self, opened: dict) -> None:
+        """An approved replay runs as its own operation (pause, resume, cancel, progress), started
+        here as a child that outlives this workflow."""
+        context = OperationContext(operation_id=opened["operation_id"], org_id=self.context.org_id,
+                                   user_id=self.ticket.requester_id,
+                                   user_email=self.ticket.requester_email, type="replay")
+        await workflow.start_child_workflow(
+            "ReplayWorkflow", args=[context, ReplayRequest.model_validate(self.ticket.spec.config)],
+            id=opened["workflow_id"], task_queue=workflow.info().task_queue,
+            parent_close_policy=ParentClosePolicy.ABANDON)
 
     async def close(self, status: str, result: dict, error: str | None = None) -> dict:
         await workflow.wait_condition(workflow.all_handlers_finished)

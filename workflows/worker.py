@@ -9,11 +9,14 @@ import signal
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import redis.asyncio as aioredis
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
+from activities.notifications import NotificationActivities
 from activities.operations import OperationActivities
 from activities.replay import ReplayActivities
 from core.db.base import make_engine, make_sessionmaker
@@ -21,15 +24,17 @@ from core.events import EventPublisher
 from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 from core.settings import Settings, get_settings
+from workflows.approval import ApprovalWorkflow, QuotaRequestWorkflow
 from workflows.cluster_health import ClusterHealthWorkflow
 from workflows.replay import ReplayWorkflow
 
-WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow]
+WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow]
 
 
 @dataclass
 class WorkerDeps:
-    """What activities hold: the database, the cipher, cluster connections, the event stream."""
+    """What activities hold: the database, Redis, the cipher, cluster connections, the event
+    stream."""
 
     settings: Settings
     pool: ClusterPool
@@ -39,13 +44,18 @@ class WorkerDeps:
         self.engine = make_engine(self.settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
         self.cipher = Cipher(self.settings.encryption_key.get_secret_value())
+        self.redis = aioredis.from_url(self.settings.redis_url, decode_responses=True)
 
     def activities(self) -> list:
         clusters = ClusterActivities(self.sessions, self.cipher, self.pool)
         operations = OperationActivities(self.sessions, self.events)
         replay = ReplayActivities(self.sessions, self.cipher, self.pool)
+        changes = ChangeActivities(self.sessions, self.cipher, self.pool)
+        notifications = NotificationActivities(self.sessions, self.redis, self.cipher)
         return [clusters.probe_cluster, operations.record_operation, replay.replay_plan,
-                replay.replay_dry_run, replay.replay_chunk]
+                replay.replay_dry_run, replay.replay_chunk, changes.apply_change,
+                changes.record_change_request, notifications.notify_request,
+                notifications.deliver_webhook]
 
 
 @asynccontextmanager
@@ -62,6 +72,7 @@ async def running_worker(client: Client, settings: Settings, task_queue: str | N
     finally:
         await pool.close()
         await events.close()
+        await deps.redis.aclose()
         await deps.engine.dispose()
 
 

@@ -14,9 +14,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from temporalio.client import WorkflowHandle
 
-from api.cluster_access import cluster_jetstream
+from api.change_gate import ApprovalPending, gate_change
+from api.cluster_access import cluster_jetstream, load_cluster
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError
+from core.changes.models import ChangeSpec
 from core.db.models import Operation
 from core.jetstream.api import JetStreamError
 from core.operations import FINISHED, OperationContext, get_operation, workflow_id_for
@@ -70,10 +72,13 @@ async def _check_stream(db: Db, svc: Svc, principal: Principal, cluster_id: uuid
         raise
 
 
-@router.post("/replay", status_code=202, response_model=OperationStarted)
+@router.post("/replay", status_code=202, response_model=OperationStarted | ApprovalPending)
 async def start_replay(body: ReplayRequest, request: Request, db: Db, svc: Svc,
                        idempotency_key: str | None = Header(None, max_length=200),
                        principal: Principal = Depends(require("messages:publish"))):
+    """Start a replay: ``{id, workflow_id, status}``. Where policy says a replay into the
+    destination cluster needs approval, ``{request_id, operation_id, status: "waiting_approval"}``
+    instead: the replay starts once the request is approved."""
     if not principal.can("messages:read"):
         raise ProblemError(403, f"Your role '{principal.role}' does not allow reading messages.")
     idem = f"idem:{principal.org_id}:replay:{idempotency_key}" if idempotency_key else None
@@ -85,6 +90,13 @@ async def start_replay(body: ReplayRequest, request: Request, db: Db, svc: Svc,
     if body.destination.stream:
         await _check_stream(db, svc, principal, body.destination_cluster_id,
                             body.destination.stream, "destination")
+    destination = await load_cluster(db, principal, body.destination_cluster_id)
+    spec = ChangeSpec(kind="replay", operation="replay", cluster_id=destination.id,
+                      name=body.destination.stream or body.stream,
+                      config=body.model_dump(mode="json"))
+    if pending := await gate_change(request, db, svc, principal, destination, spec,
+                                    permission="messages:publish"):
+        return pending
     op_id = uuid.uuid4()
     if idem and not await svc.redis.set(idem, str(op_id), nx=True, ex=IDEMPOTENCY_TTL_S):
         row = await get_operation(db, principal.org_id, uuid.UUID(await svc.redis.get(idem)))

@@ -4,6 +4,7 @@ groups in sequence, and the change is applied once, by the worker, only when app
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 
 import pytest
@@ -175,3 +176,31 @@ async def test_policy_auto_rejects_and_development_applies_at_once(api, stack, h
                        headers=prod.admin.headers, json={"durable_name": "direct"})
     assert created.status_code == 201, created.text
     assert await consumer_exists(hub_nc, prod.stream, "direct")
+
+
+async def test_a_production_replay_waits_then_runs_as_its_own_operation(prod, hub_nc):
+    second = prod.member("admin", "second")
+    js = hub_nc.jetstream()
+    copy = unique("COPY")
+    await js.add_stream(name=copy, subjects=[f"{copy}.>"])
+    try:
+        for i in range(5):
+            await js.publish(f"{prod.stream}.orders", f"m{i}".encode())
+        asked = prod.api.post("/api/v1/operations/replay", headers=prod.admin.headers, json={
+            "cluster_id": prod.cluster_id, "stream": prod.stream,
+            "destination": {"stream": copy, "subject_prefix": copy}})
+        assert asked.status_code == 202, asked.text
+        assert asked.json()["status"] == "waiting_approval"
+        assert (await js.stream_info(copy)).state.messages == 0
+        assert prod.act(second, asked.json()["request_id"], "approve").status_code == 200
+        done = prod.wait_status(asked.json()["request_id"], "executed")
+        replay_id = done["result"]["operation_id"]
+        for _ in range(150):
+            replay = prod.api.get(f"/api/v1/operations/{replay_id}", headers=prod.admin.headers)
+            if replay.status_code == 200 and replay.json()["status"] == "completed":
+                break
+            await asyncio.sleep(0.2)
+        assert replay.json()["type"] == "replay" and replay.json()["result"]["replayed"] == 5
+        assert (await js.stream_info(copy)).state.messages == 5
+    finally:
+        await js.delete_stream(copy)

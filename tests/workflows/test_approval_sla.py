@@ -6,6 +6,7 @@ the request keeps waiting. The activities are the real ones, on the stack's Post
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import uuid
 from datetime import timedelta
@@ -19,7 +20,7 @@ from core.changes.models import ApprovalTicket, ChangeSpec, ticket_context
 from core.changes.requests import open_request
 from core.notify.webhooks import verify
 from core.policy import ApprovalGroup, Decision, Escalation
-from tests.approvals.receiver import Receiver
+from tests.webhook_receiver import Receiver
 from tests.approvals.setup import production_org
 from tests.fixtures import wait_for_audit
 from workflows.approval import ApprovalWorkflow
@@ -30,9 +31,12 @@ TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 
 @pytest.fixture
 def receiver():
-    running = Receiver()
-    yield running
-    running.close()
+    with Receiver() as running:
+        yield running
+
+
+def events(receiver: Receiver, name: str) -> list:
+    return [r for r in receiver.received if r.headers.get("x-jsc-event") == name]
 
 
 async def notifications(api, who, request_id: str) -> list[str]:
@@ -107,13 +111,14 @@ async def test_sla_then_escalation_notify_and_the_request_keeps_waiting(api, sta
     finally:
         await env.shutdown()
 
-    for delivery in receiver.deliveries:
-        headers = delivery["headers"]
-        assert verify(secret, headers["X-JSC-Timestamp"], delivery["body"],
-                      headers["X-JSC-Signature"])
-        assert not verify("another-secret", headers["X-JSC-Timestamp"], delivery["body"],
-                          headers["X-JSC-Signature"])
-    escalated = receiver.events("escalated")[-1]["json"]
+    assert receiver.received
+    for delivery in receiver.received:
+        headers = delivery.headers
+        assert verify(secret, headers["x-jsc-timestamp"], delivery.body,
+                      headers["x-jsc-signature"])
+        assert not verify("another-secret", headers["x-jsc-timestamp"], delivery.body,
+                          headers["x-jsc-signature"])
+    escalated = json.loads(events(receiver, "escalated")[-1].body)
     assert escalated["request_id"] == rid and "@platform-oncall" in escalated["text"]
     wait_for_audit(api, org.admin.headers, action="approval.escalated", resource_id=str(op.id))
 
@@ -123,4 +128,4 @@ async def _status_is(view, status: str) -> bool:
 
 
 async def _has(receiver: Receiver, event: str, count: int) -> bool:
-    return len(receiver.events(event)) >= count
+    return len(events(receiver, event)) >= count

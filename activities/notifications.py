@@ -1,0 +1,77 @@
+"""Notification activities of the approval workflow: ``notify_request`` puts an event in each
+recipient's in-app inbox and answers which webhooks hear it; ``deliver_webhook`` POSTs it, signed,
+to one of them. Both are idempotent: a notification's id is stable and delivered once per user; a
+webhook delivery carries the same ``X-JSC-Delivery`` id on every attempt, so its receiver can drop
+a repeat. A delivery that fails (connection error, timeout, any answer but 2xx) raises, and
+Temporal retries it with the workflow's backoff; a webhook deleted or disabled meanwhile is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import httpx
+import redis.asyncio as aioredis
+from cryptography.exceptions import InvalidTag
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from core.changes.models import RequestEvent, WebhookDelivery
+from core.db.models import Webhook
+from core.notify import delivery, inbox, recipients
+from core.notify.webhooks import delivery_id, event_body
+from core.security import Cipher
+from core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+class NotificationActivities:
+    def __init__(self, sessions: async_sessionmaker, redis: aioredis.Redis, cipher: Cipher, *,
+                 public_url: str | None = None):
+        """``public_url`` (the UI's address, for links in webhook messages) defaults to the
+        ``JSC_PUBLIC_URL`` setting."""
+        self.sessions, self.redis, self.cipher = sessions, redis, cipher
+        self.public_url = public_url or get_settings().public_url
+
+    @activity.defn(name="notify_request")
+    async def notify_request(self, event: RequestEvent) -> list[str]:
+        async with self.sessions() as db:
+            users = await recipients.resolve(db, event)
+            hooks = await delivery.subscribed(db, event.org_id, event.event)
+        await inbox.push(self.redis, users, inbox.notification(event))
+        return hooks
+
+    @activity.defn(name="deliver_webhook")
+    async def deliver_webhook(self, data: WebhookDelivery) -> None:
+        event = data.event
+        try:
+            webhook_id = uuid.UUID(data.webhook_id)
+        except ValueError:
+            log.warning("deliver_webhook: %r is not a webhook id; skipped", data.webhook_id)
+            return
+        async with self.sessions() as db:
+            hook = await db.get(Webhook, webhook_id)
+        if (hook is None or str(hook.org_id) != event.org_id
+                or not delivery.hears(hook, event.event)):
+            log.info("webhook %s is gone, disabled or no longer hears %s; skipped",
+                     webhook_id, event.event)
+            return
+        try:
+            secret = delivery.open_secret(self.cipher, hook)
+        except InvalidTag:  # sealed with another key: no retry will open it
+            raise ApplicationError(f"The secret of webhook '{hook.name}' cannot be decrypted with "
+                                   "this JSC_ENCRYPTION_KEY; recreate the webhook.",
+                                   type="WebhookSecretUnreadable", non_retryable=True)
+        body = event_body(event, self.public_url)
+        try:
+            reply = await delivery.post(hook.url, secret, event.event,
+                                        delivery_id(hook.id, event), body)
+        except httpx.HTTPError as exc:
+            raise ApplicationError(f"Webhook '{hook.name}' could not be reached: "
+                                   f"{type(exc).__name__}: {exc}", type="WebhookUnreachable")
+        if not reply.is_success:
+            raise ApplicationError(f"Webhook '{hook.name}' answered {reply.status_code}: "
+                                   f"{reply.text[:200]}", type="WebhookRefused")
