@@ -2,8 +2,9 @@
 
 ``register`` (run by the launcher once the API is ready, when the admin's password is known) logs in
 through the API, registers the two local clusters (``local-hub``, ``local-dr``; their URLs are
-updated when the ports moved) and creates the ``demo-orders`` stream on local-hub, each only if
-absent. ``python -m stack.demo`` is the trickle the launcher supervises: about two JSON orders a
+updated when the ports moved) and ``local-prod`` (the hub server registered once more as a
+production cluster, where changes wait for approval), creates the ``demo-orders`` stream on
+local-hub and a ``payments`` team owning ``payments-`` there, with quotas, each only if absent. ``python -m stack.demo`` is the trickle the launcher supervises: about two JSON orders a
 second on ``demo.orders.<region>``, published with JetStream straight to the hub NATS (a local demo
 utility, not an API client). While the stream does not exist it waits quietly and tries again.
 """
@@ -32,7 +33,30 @@ def _clusters(ports: dict[str, int]) -> list[dict]:
         {"name": "local-dr", "description": "Local disaster-recovery cluster (leafnode to local-hub)",
          "environment": "staging", "server_urls": [f"nats://{HOST}:{ports['dr']}"],
          "jetstream_domain": "dr", "monitoring_url": f"http://{HOST}:{ports['dr_monitor']}"},
+        {"name": "local-prod", "description": "The local hub server registered as a production "
+         "cluster: changes there follow the 'Production Changes' approval policy",
+         "environment": "production", "server_urls": [f"nats://{HOST}:{ports['hub']}"],
+         "jetstream_domain": "hub", "monitoring_url": f"http://{HOST}:{ports['hub_monitor']}"},
     ]
+
+
+DEMO_TEAM = "payments"
+DEMO_QUOTAS = {"streams": 15, "consumers": 50, "storage_bytes": 100 * 1024 ** 3,
+               "messages": 500_000_000, "max_msg_size": 8 * 1024 ** 2, "max_replicas": 3}
+"""The example limits of the source design's quota screen (section 7.1)."""
+
+
+def _team(api, hub_id: str) -> None:
+    teams = api.get("/api/v1/teams")
+    teams.raise_for_status()
+    if any(t["name"] == DEMO_TEAM for t in teams.json()["items"]):
+        return
+    made = api.post("/api/v1/teams", json={
+        "name": DEMO_TEAM, "description": "Demo team: self-service inside 'payments-' on local-hub",
+        "namespaces": [{"cluster_id": hub_id, "prefix": "payments-"}]})
+    made.raise_for_status()
+    api.put(f"/api/v1/teams/{made.json()['id']}/quotas",
+            json={"limits": DEMO_QUOTAS}).raise_for_status()
 
 
 def register(api_url: str, email: str, password: str, ports: dict[str, int],
@@ -66,6 +90,7 @@ def register(api_url: str, email: str, password: str, ports: dict[str, int],
                     "storage": "file", "num_replicas": 1}).raise_for_status()
             else:
                 found.raise_for_status()
+            _team(api, hub)
         return True
     except httpx.HTTPStatusError as e:
         detail = e.response.text[:300]

@@ -51,7 +51,8 @@ class WorkerDeps:
         operations = OperationActivities(self.sessions, self.events)
         replay = ReplayActivities(self.sessions, self.cipher, self.pool)
         changes = ChangeActivities(self.sessions, self.cipher, self.pool)
-        notifications = NotificationActivities(self.sessions, self.redis, self.cipher)
+        notifications = NotificationActivities(self.sessions, self.redis, self.cipher,
+                                               public_url=self.settings.public_url)
         return [clusters.probe_cluster, operations.record_operation, replay.replay_plan,
                 replay.replay_dry_run, replay.replay_chunk, changes.apply_change,
                 changes.record_change_request, notifications.notify_request,

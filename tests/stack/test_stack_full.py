@@ -136,8 +136,12 @@ def test_jsc_up_runs_the_demo_and_stops_everything_on_ctrl_c():
             token = api.post("/api/v1/auth/login", json={"email": "admin@example.com", "password": password})
             headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
             clusters = {c["name"]: c for c in api.get("/api/v1/clusters", headers=headers).json()["items"]}
-            assert {"local-hub", "local-dr"} <= set(clusters)
+            assert {"local-hub", "local-dr", "local-prod"} <= set(clusters)
+            assert clusters["local-prod"]["environment"] == "production"
             assert clusters["local-hub"]["jetstream_domain"] == "hub"
+            teams = {t["name"]: t for t in api.get("/api/v1/teams", headers=headers).json()["items"]}
+            quotas = api.get(f"/api/v1/teams/{teams['payments']['id']}/quotas", headers=headers)
+            assert {q["resource"]: q["limit"] for q in quotas.json()["items"]}["streams"] == 15
 
         async def demo_messages() -> int:
             nc = await nats.connect(info["services"]["hub"]["url"])
