@@ -130,6 +130,8 @@ REJECT = [
     ("no prefixes is outside", AutoReject(outside_namespace=True), req(team_prefixes=[]), True,
      "prefixes: none"),
     ("quota has no name", AutoReject(outside_namespace=True), quota_req(), False, None),
+    ("an organization-wide grant has no namespace", AutoReject(outside_namespace=True),
+     req(resource_name="orders-x", team_prefixes=[], namespace_exempt=True), False, None),
 ]
 
 
