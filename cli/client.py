@@ -4,7 +4,10 @@
 stored session; on a ``401`` it refreshes the session once (``POST /auth/refresh``, rotating the
 single-use refresh token under a lock shared by every ``jsc`` process) and retries. Every failure
 becomes a ``CliError`` holding a sentence: the API's ``application/problem+json`` ``detail`` with
-its per-field ``errors``, or what went wrong reaching the API.
+its per-field ``errors``, or what went wrong reaching the API. A management call may answer
+``202`` with a change request waiting for approval instead of making the change: that answer is
+returned like any other (``delete`` returns it too, where a ``204`` gives None); see
+``cli.output.announce_pending``.
 """
 
 from __future__ import annotations
@@ -172,6 +175,8 @@ class Api:
         return self.request("PUT", path, json=body)
 
     def delete(self, path: str, **params: Any) -> Any:
+        """None once deleted (``204``); the answer's body otherwise (``202``: sent for
+        approval)."""
         return self.request("DELETE", path, params=params)
 
     # -- session -------------------------------------------------------------------------------
@@ -238,6 +243,20 @@ class Api:
                 return found[0]
         names = ", ".join(c["name"] for c in clusters) or "none registered"
         raise CliError(f"No cluster named '{ref}' in your organization (clusters: {names}).")
+
+
+    def team(self, ref: str) -> dict:
+        """A team by id or name (exact, else ignoring case)."""
+        ref = ref.strip()
+        if _is_uuid(ref):
+            return self.get(f"/teams/{ref}")
+        teams = self.get("/teams")["items"]
+        for match in (lambda t: t["name"] == ref, lambda t: t["name"].lower() == ref.lower()):
+            found = [t for t in teams if match(t)]
+            if len(found) == 1:
+                return found[0]
+        names = ", ".join(t["name"] for t in teams) or "none"
+        raise CliError(f"No team named '{ref}' in your organization (teams: {names}).")
 
 
 def _is_uuid(value: str) -> bool:

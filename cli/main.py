@@ -53,7 +53,8 @@ def worker() -> None:
 
 
 # The console's commands: an HTTP client of the API (see cli/commands/).
-from cli.commands import auth, clusters, consumers, kv, messages, operations, streams  # noqa: E402
+from cli.commands import (approvals, auth, clusters, consumers, kv, messages,  # noqa: E402
+                          operations, quotas, streams)
 
 app.command("login")(auth.login)
 app.command("logout")(auth.logout)
@@ -64,6 +65,8 @@ app.add_typer(messages.app, name="msg")
 app.add_typer(kv.app, name="kv")
 app.command("replay", cls=operations.ReplayCommand)(operations.replay)
 app.add_typer(operations.app, name="op")
+app.add_typer(approvals.app, name="approval")
+app.add_typer(quotas.app, name="quota")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,8 @@ JSON, and errors as one sentence (plus the invalid fields) on stderr with exit s
 
 ``Group`` is a ``typer.Typer`` whose commands are wrapped by ``handled``: a ``CliError`` (the API's
 problem document, an unreachable API, bad input found locally) is printed, never a traceback.
+``announce_pending`` tells a change the API sent for approval (``202 waiting_approval``) apart
+from one it made.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str |
 
 NUMERIC_COLUMNS = {"MESSAGES", "BYTES", "SIZE", "SEQ", "CONSUMERS", "REPLICAS", "PENDING",
                    "ACK PENDING", "REDELIVERED", "WAITING", "REV", "KEYS", "VALUES", "HISTORY",
-                   "DONE", "TOTAL", "RTT"}
+                   "DONE", "TOTAL", "RTT", "USAGE", "LIMIT", "PERCENT", "BEFORE", "AFTER", "AGE"}
 
 
 def cell(value: Any) -> Text:
@@ -134,12 +136,44 @@ def view(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> None:
 
 STATUS_STYLES = {"healthy": "green", "completed": "green", "running": "cyan", "pending": "cyan",
                  "paused": "yellow", "degraded": "yellow", "waiting_approval": "yellow",
-                 "failed": "red", "cancelled": "red", "unreachable": "red", "unknown": "dim"}
+                 "failed": "red", "cancelled": "red", "unreachable": "red", "unknown": "dim",
+                 "approved": "cyan", "executing": "cyan", "executed": "green",
+                 "auto_approved": "green", "rejected": "red", "auto_rejected": "red",
+                 "changes_requested": "yellow", "withdrawn": "dim"}
 
 
 def status_text(status: str | None) -> Text:
     status = status or "unknown"
     return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+# -- changes sent for approval ----------------------------------------------------------------
+
+def short_id(value: Any) -> str:
+    return str(value or "")[:8]
+
+
+def is_pending(result: Any) -> bool:
+    """The API's ``202`` answer for a change that waits for approval instead of being made."""
+    return isinstance(result, dict) and bool(result.get("request_id")) \
+        and result.get("status") == "waiting_approval"
+
+
+def announce_pending(result: Any, *, as_json: bool = False) -> bool:
+    """When the change was sent for approval: say so (``--json``: the answer as is) and return
+    True, so the command stops there (exit status 0); else False."""
+    if not is_pending(result):
+        return False
+    if as_json:
+        emit_json(result)
+        return True
+    request_id = str(result["request_id"])
+    say(f"Sent for approval: {result.get('title') or 'the change'} (request "
+        f"{short_id(request_id)}…). Nothing changes until it is approved.")
+    for reason in result.get("reasons") or []:
+        say(f"  {reason}")
+    say(f"Follow it with: jsc approval get {request_id}")
+    return True
 
 
 # -- formatting --------------------------------------------------------------------------------
@@ -189,6 +223,36 @@ def fmt_seconds(seconds: float | None) -> str | None:
     out = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "") + \
           (f"{secs}s" if secs and not hours else "")
     return out or "0s"
+
+
+DURATION_KEYS = {"max_age", "duplicate_window", "ack_wait", "inactive_threshold",
+                 "idle_heartbeat"}
+BYTE_KEYS = {"max_bytes", "max_msg_size"}
+
+
+def config_value(key: str, value: Any) -> str:
+    """A JetStream configuration field for people: durations, sizes, 'unlimited', 'unset'."""
+    if value is None:
+        return "unset"
+    if key in DURATION_KEYS and isinstance(value, int):
+        return fmt_ns(value) or str(value)
+    if key in BYTE_KEYS and isinstance(value, int):
+        return fmt_limit(value, fmt_bytes) or str(value)
+    if key.startswith("max_") and value == -1:
+        return "unlimited"
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+
+
+def fmt_age(value: str | None, now: datetime | None = None) -> str | None:
+    """How long ago an API timestamp was, coarsely: ``45s``, ``12m``, ``3h``, ``2d``."""
+    when = parse_time(value)
+    if when is None:
+        return None
+    seconds = max(0, int(((now or datetime.now(timezone.utc)) - when).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def parse_time(value: str | None) -> datetime | None:

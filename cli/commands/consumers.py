@@ -1,4 +1,7 @@
-"""``jsc consumer ls|info|add|rm|pause|resume``: consumers of a stream."""
+"""``jsc consumer ls|info|add|edit|rm|pause|resume``: consumers of a stream.
+
+On a cluster whose policy requires approval, add, edit and rm only send the change for approval
+(``announce_pending``)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import typer
 from cli.client import CliError
 from cli.common import (cluster_option, confirm, connect, force_option, go_duration, json_option,
                         parse_future, read_json_config, split_values)
-from cli.output import (Group, emit_json, fmt_count, fmt_ns, fmt_time, say, table, view)
+from cli.output import (Group, announce_pending, config_value, emit_json, fmt_count, fmt_ns,
+                        fmt_time, say, table, view)
 
 app = Group(help="Consumers of a stream.")
 
@@ -149,11 +153,61 @@ def add_consumer(
     with connect() as api:
         found = api.cluster(cluster)
         info = api.post(consumers_path(found["id"], stream), body)
+    if announce_pending(info, as_json=as_json):
+        return
     if as_json:
         emit_json(info)
         return
     say(f"Consumer '{name}' created on stream '{stream}' ({found['name']}).")
     show_consumer(info)
+
+
+@app.command("edit")
+def edit_consumer(
+        stream: str = typer.Argument(..., help="The stream."),
+        name: str = typer.Argument(..., help="The consumer."),
+        cluster: Optional[str] = cluster_option(),
+        config_file: Optional[str] = typer.Option(None, "--config", metavar="FILE|-",
+                                                  help="Fields of a consumer configuration in "
+                                                       "JetStream's JSON; '-' reads stdin."),
+        filters: Optional[list[str]] = typer.Option(None, "--filter", help="Subject filter(s) "
+                                                    "(repeat, or comma-separated)."),
+        ack_wait: Optional[str] = typer.Option(None, "--ack-wait", help="e.g. 30s."),
+        max_deliver: Optional[int] = typer.Option(None, "--max-deliver", min=-1),
+        max_ack_pending: Optional[int] = typer.Option(None, "--max-ack-pending", min=-1),
+        description: Optional[str] = typer.Option(None, "--description"),
+        as_json: bool = json_option()) -> None:
+    """Change a consumer: the fields given over its current configuration."""
+    body = read_json_config(config_file)
+    flags = {"ack_wait": go_duration(ack_wait, "--ack-wait"), "max_deliver": max_deliver,
+             "max_ack_pending": max_ack_pending, "description": description}
+    body.update({k: v for k, v in flags.items() if v is not None})
+    subjects = split_values(filters)
+    if subjects:  # one filter or several: the other field is cleared
+        one = len(subjects) == 1
+        body.update(filter_subject=subjects[0] if one else None,
+                    filter_subjects=None if one else subjects)
+    if not body:
+        raise CliError("Nothing to change: give --config or flags such as --ack-wait 30s.")
+    with connect() as api:
+        found = api.cluster(cluster)
+        path = consumers_path(found["id"], stream, name)
+        before = api.get(path).get("config") or {}
+        info = api.patch(path, body)
+    if announce_pending(info, as_json=as_json):
+        return
+    if as_json:
+        emit_json(info)
+        return
+    after = info.get("config") or {}
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if not changed:
+        say(f"Consumer '{name}' is unchanged (it already had that configuration).")
+        return
+    say(f"Consumer '{name}' of stream '{stream}' updated on {found['name']}:")
+    for key in changed:
+        say(f"  {key}: {config_value(key, before.get(key))} -> "
+            f"{config_value(key, after.get(key))}")
 
 
 @app.command("rm")
@@ -165,7 +219,9 @@ def delete_consumer(stream: str = typer.Argument(..., help="The stream."),
     with connect() as api:
         found = api.cluster(cluster)
         confirm(f"Delete consumer '{name}' of stream '{stream}' on {found['name']}?", force)
-        api.delete(consumers_path(found["id"], stream, name))
+        result = api.delete(consumers_path(found["id"], stream, name))
+    if announce_pending(result):
+        return
     say(f"Consumer '{name}' deleted from stream '{stream}'.")
 
 

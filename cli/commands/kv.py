@@ -1,4 +1,7 @@
-"""``jsc kv ls|add|get|put|rm|history``: key-value buckets of a cluster and their keys."""
+"""``jsc kv ls|add|get|put|rm|history``: key-value buckets of a cluster and their keys.
+
+``rm BUCKET`` (without a key) deletes the bucket, as ``nats kv del`` does. On a cluster whose
+policy requires approval, creating or deleting a bucket only sends the change for approval."""
 
 from __future__ import annotations
 
@@ -7,10 +10,11 @@ from typing import Optional
 
 import typer
 
-from cli.common import (cluster_option, connect, go_duration, json_option, parse_size,
-                        payload_bytes, read_payload)
-from cli.output import (Group, emit_json, fmt_bytes, fmt_count, fmt_ns, fmt_time, preview, say,
-                        table, view)
+from cli.client import CliError
+from cli.common import (cluster_option, confirm, connect, force_option, go_duration, json_option,
+                        parse_size, payload_bytes, read_payload)
+from cli.output import (Group, announce_pending, emit_json, fmt_bytes, fmt_count, fmt_ns, fmt_time,
+                        preview, say, table, view)
 from cli.commands.messages import MAX_PAYLOAD, show_payload
 
 app = Group(help="Key-value buckets and their keys.")
@@ -109,13 +113,22 @@ def put_key(bucket: str = typer.Argument(..., help="The bucket."),
 
 @app.command("rm")
 def delete_key(bucket: str = typer.Argument(..., help="The bucket."),
-               key: str = typer.Argument(..., help="The key."),
+               key: Optional[str] = typer.Argument(None, help="The key (without: delete the "
+                                                   "whole bucket)."),
                cluster: Optional[str] = cluster_option(),
-               purge: bool = typer.Option(False, "--purge", help="Also drop the key's history.")
-               ) -> None:
-    """Delete a key (its history is kept, unless --purge)."""
+               purge: bool = typer.Option(False, "--purge", help="Also drop the key's history."),
+               force: bool = force_option()) -> None:
+    """Delete a key (its history is kept, unless --purge), or without a key the bucket."""
     with connect() as api:
         found = api.cluster(cluster)
+        if key is None:
+            if purge:
+                raise CliError("--purge applies to a key; `jsc kv rm BUCKET` deletes the bucket.")
+            confirm(f"Delete KV bucket '{bucket}' on {found['name']} with every key?", force)
+            if announce_pending(api.delete(kv_path(found["id"], bucket))):
+                return
+            say(f"Bucket '{bucket}' deleted from {found['name']}.")
+            return
         api.delete(f"{kv_path(found['id'], bucket)}/keys/{key}", purge=purge or None)
     say(f"{bucket}/{key} {'purged' if purge else 'deleted'}.")
 
@@ -158,6 +171,8 @@ def add_bucket(bucket: str = typer.Argument(..., help="The new bucket's name."),
     with connect() as api:
         found = api.cluster(cluster)
         status = api.post(kv_path(found["id"]), {k: v for k, v in body.items() if v is not None})
+    if announce_pending(status, as_json=as_json):
+        return
     if as_json:
         emit_json(status)
     else:

@@ -3,7 +3,8 @@ workflows behind the API), followed with a progress bar.
 
 Following an operation polls ``GET /operations/{id}`` until it is completed, failed or cancelled.
 Ctrl-C while following asks whether to cancel the operation or detach from it (it keeps running
-on the server; ``jsc op get ID --wait`` follows it again)."""
+on the server; ``jsc op get ID --wait`` follows it again). A replay that policy sends for approval
+is only announced (``announce_pending``): no bar, nothing to follow until it is approved."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from typer.core import TyperCommand
 
 from cli.client import Api, CliError
 from cli.common import cluster_option, connect, json_option, parse_when
-from cli.output import (Group, console, emit_json, fail, fmt_bytes, fmt_count, fmt_seconds,
-                        fmt_time, handled, say, status_text, table, view)
+from cli.output import (Group, announce_pending, console, emit_json, fail, fmt_bytes, fmt_count,
+                        fmt_seconds, fmt_time, handled, say, status_text, table, view)
 
 FINISHED = ("completed", "failed", "cancelled")
 POLL_S = 0.5
@@ -235,6 +236,8 @@ def replay(
         }
         started = api.post("/operations/replay", {k: v for k, v in body.items() if v is not None},
                            headers={"Idempotency-Key": str(uuid.uuid4())})
+        if announce_pending(started, as_json=as_json):
+            return
         op_id = started["id"]
         if no_wait:
             if as_json:

@@ -1,8 +1,10 @@
-"""``jsc stream ls|info|add|edit|rm|purge``: streams of a cluster, in JetStream's own JSON."""
+"""``jsc stream ls|info|add|edit|rm|purge``: streams of a cluster, in JetStream's own JSON.
+
+On a cluster whose policy requires approval, add, edit, rm and purge only send the change for
+approval (``announce_pending``)."""
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from typing import Any, Optional
 
@@ -11,8 +13,8 @@ import typer
 from cli.client import CliError
 from cli.common import (cluster_option, confirm, connect, force_option, go_duration, json_option,
                         parse_size, read_json_config, split_values)
-from cli.output import (Group, emit_json, fmt_bytes, fmt_count, fmt_limit, fmt_ns, fmt_time, say,
-                        table, view)
+from cli.output import (Group, announce_pending, config_value, emit_json, fmt_bytes, fmt_count,
+                        fmt_limit, fmt_ns, fmt_time, say, table, view)
 
 app = Group(help="Streams of a cluster.")
 
@@ -203,6 +205,8 @@ def add_stream(name: Optional[str] = typer.Argument(None, help="The stream (or '
     with connect() as api:
         found = api.cluster(cluster)
         info = api.post(streams_path(found["id"]), body)
+    if announce_pending(info, as_json=as_json):
+        return
     if as_json:
         emit_json(info)
         return
@@ -233,6 +237,8 @@ def edit_stream(name: str = typer.Argument(..., help="The stream."),
         found = api.cluster(cluster)
         before = api.get(streams_path(found["id"], name))["config"]
         info = api.patch(streams_path(found["id"], name), body)
+    if announce_pending(info, as_json=as_json):
+        return
     if as_json:
         emit_json(info)
         return
@@ -243,19 +249,8 @@ def edit_stream(name: str = typer.Argument(..., help="The stream."),
         return
     say(f"Stream '{name}' updated on {found['name']}:")
     for key in changed:
-        say(f"  {key}: {_show(key, before.get(key))} -> {_show(key, after.get(key))}")
-
-
-def _show(key: str, value: Any) -> str:
-    if value is None:
-        return "unset"
-    if key in ("max_age", "duplicate_window") and isinstance(value, int):
-        return fmt_ns(value) or str(value)
-    if key in ("max_bytes", "max_msg_size") and isinstance(value, int):
-        return fmt_limit(value, fmt_bytes) or str(value)
-    if key.startswith("max_") and value == -1:
-        return "unlimited"
-    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+        say(f"  {key}: {config_value(key, before.get(key))} -> "
+            f"{config_value(key, after.get(key))}")
 
 
 @app.command("rm")
@@ -268,7 +263,9 @@ def delete_stream(name: str = typer.Argument(..., help="The stream."),
             state = api.get(streams_path(found["id"], name)).get("state") or {}
             confirm(f"Delete stream '{name}' on {found['name']} with its "
                     f"{fmt_count(state.get('messages', 0))} messages?", force)
-        api.delete(streams_path(found["id"], name))
+        result = api.delete(streams_path(found["id"], name))
+    if announce_pending(result):
+        return
     say(f"Stream '{name}' deleted from {found['name']}.")
 
 
@@ -307,6 +304,8 @@ def purge_stream(name: str = typer.Argument(..., help="The stream."),
         confirm(f"Purge {('messages ' + what) if what else 'every message'} of stream "
                 f"'{name}' on {found['name']}?", force)
         result = api.post(f"{streams_path(found['id'], name)}/purge", body)
+    if announce_pending(result, as_json=as_json):
+        return
     if as_json:
         emit_json(result)
     else:

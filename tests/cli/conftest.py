@@ -1,7 +1,8 @@
 """CLI test helpers. ``jsc`` runs the real command in-process (typer's CliRunner) against the API
 of the session's ``stack``, with its own credentials file; ``cli_login`` is a credentials file
-signed in as the admin once per session. ``run_jsc_in_terminal`` runs the installed ``jsc``
-script in a pseudo-terminal, to see the live progress bar and answer prompts like a person."""
+signed in as the admin once per session; ``signed_in`` is a jsc of another account.
+``run_jsc_in_terminal`` runs the installed ``jsc`` script in a pseudo-terminal, to see the live
+progress bar and answer prompts like a person."""
 
 from __future__ import annotations
 
@@ -63,6 +64,14 @@ def fails(result, *sentences: str) -> str:
         assert sentence in result.stderr, (sentence, result.stderr)
     assert "Traceback" not in result.output and "Traceback" not in result.stderr
     return result.stderr
+
+
+def signed_in(api_url: str, config: Path, email: str, password: str) -> Jsc:
+    """A jsc with its own credentials file, signed in as this person (another organization's
+    admin, a second approver, ...)."""
+    jsc = Jsc(config)
+    jsc.ok("login", "--url", api_url, "--email", email, "--password", password)
+    return jsc
 
 
 @pytest.fixture

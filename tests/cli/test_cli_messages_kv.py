@@ -89,4 +89,10 @@ async def test_kv_put_get_history_rm(jsc, hub_cluster, hub_nc):
     assert [(e["revision"], e["operation"]) for e in history["items"]] == \
         [(1, "PUT"), (2, "PUT"), (4, "DEL")]
     fails(jsc("kv", "get", bucket, "app.color", "-c", "test-hub"), "was deleted")
-    await js.delete_key_value(bucket)
+
+    # without a key, rm deletes the bucket, once confirmed
+    fails(jsc("kv", "rm", bucket, "-c", "test-hub"), "Refusing without confirmation")
+    assert bucket in jsc.ok("kv", "ls", "-c", "test-hub").stdout
+    assert f"Bucket '{bucket}' deleted" in jsc.ok("kv", "rm", bucket, "-c", "test-hub",
+                                                  "--force").stdout
+    assert bucket not in jsc.ok("kv", "ls", "-c", "test-hub").stdout

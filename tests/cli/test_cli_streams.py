@@ -110,6 +110,14 @@ async def test_consumers(jsc, hub_cluster, hub_nc):
     jsc.ok("consumer", "resume", stream, "worker", "-c", "test-hub")
     assert not (await js.consumer_info(stream, "worker")).paused
 
+    out = jsc.ok("consumer", "edit", stream, "worker", "-c", "test-hub", "--ack-wait", "1m",
+                 "--max-deliver", "7").stdout
+    assert "ack_wait: 45s -> 1m" in out and "max_deliver: 5 -> 7" in out, out
+    info = await js.consumer_info(stream, "worker")
+    assert info.config.ack_wait == 60 and info.config.max_deliver == 7
+    assert info.config.filter_subject == f"{stream}.x"  # the rest is kept
+    fails(jsc("consumer", "edit", stream, "worker", "-c", "test-hub"), "Nothing to change")
+
     fails(jsc("consumer", "add", stream, "-c", "test-hub"), "Give the consumer's name")
     jsc.ok("consumer", "rm", stream, "audit", "-c", "test-hub", "--force")
     with pytest.raises(NotFoundError):
