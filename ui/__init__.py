@@ -5,7 +5,10 @@
   stream (one stream's detail: overview, messages, consumers, configuration), operations (live
   progress, pause / resume / cancel, the replay form), kv, objects, audit, and the administration
   pages: users (invitations, roles of members), teams (namespaces, members), roles (the permission
-  matrix, custom roles), api_keys (a secret shown once, rotation, revocation).
+  matrix, custom roles), api_keys (a secret shown once, rotation, revocation); approvals (the
+  queue with diff, policy, risk and votes; my requests; all), team_portal (usage bars against
+  quotas, the team's resources, the request-quota form, quota history), policies (the approval
+  policy editor, versioned), notifications.
   Not named ``pages/``: next to the entry point that name switches Streamlit to its legacy
   multipage mode, which runs a page file directly, without ``app.py`` and its login gate.
 - ``stream_tabs/``: the Messages and Consumers tabs of the stream screen, large enough for a
@@ -17,6 +20,8 @@
 - ``forms/``: pure validation of what a person types, before anything is sent, one module per
   area; ``ui.forms`` re-exports every public name.
 - ``widgets.py``: what several pages draw alike: the cluster picker, pagers, confirmations.
+- ``approval_widgets.py`` / ``approval_text.py``: the cards and sentences of requests, policies
+  and quotas (drawing, and the plain text behind it).
 - ``fmt.py``: numbers, sizes, durations, times and statuses for people.
 
 The UI never touches a database or NATS (DESIGN.md section 2, rule 5); the API URL comes from

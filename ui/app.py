@@ -32,13 +32,17 @@ SCREEN_PAGES = {  # url path: (title, icon); the first is the home page
     "clusters": ("Clusters", ":material/hub:"),
     "streams": ("Streams", ":material/stacks:"),
     "operations": ("Operations", ":material/sync:"),
+    "approvals": ("Approvals", ":material/approval:"),
+    "team_portal": ("Team portal", ":material/diversity_3:"),
     "kv": ("KV stores", ":material/key:"),
     "objects": ("Object stores", ":material/folder:"),
     "audit": ("Audit log", ":material/policy:"),
     "users": ("Users", ":material/group:"),
     "teams": ("Teams", ":material/groups:"),
     "roles": ("Roles", ":material/admin_panel_settings:"),
+    "policies": ("Approval policies", ":material/rule:"),
     "api_keys": ("API keys", ":material/vpn_key:"),
+    "notifications": ("Notifications", ":material/notifications:"),
 }
 # reached from another page (the stream detail from the streams list), not from the menu
 HIDDEN_PAGES = {"stream": "Stream"}

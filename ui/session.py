@@ -190,6 +190,9 @@ def sidebar() -> None:
         st.caption(f"**{person.display_name}** · {person.role}")
         if person.organization.name:
             st.caption(person.organization.name)
+        from ui.approval_widgets import notification_bell  # it imports this module
+
+        notification_bell()
         if st.button("Log out", key="logout", width="stretch"):
             log_out()
             st.rerun()

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.operations import OperationContext
+from core.policy.measures import STORAGE_QUOTA, fmt_bytes
 from core.policy.models import Decision, Kind, Operation
 
 VoteAction = Literal["approve", "reject", "request_changes", "withdraw"]
@@ -37,7 +38,9 @@ class ChangeSpec(_Model):
 
     def title(self) -> str:
         if self.kind == "quota":
-            return f"Raise quota {self.quota_resource} to {self.requested_limit:,}"
+            limit = (fmt_bytes(self.requested_limit) if self.quota_resource == STORAGE_QUOTA
+                     else f"{self.requested_limit:,}")
+            return f"Raise quota {self.quota_resource} to {limit}"
         what = self.kind.replace("_", " ")
         if self.kind == "purge":
             return f"Purge stream {self.name}"

@@ -7,6 +7,7 @@ for the stack's hub NATS server."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -148,3 +149,27 @@ def make_stream(stack, name: str, count: int = 0, subjects: list[str] | None = N
         await asyncio.gather(*pending)
 
     on_hub(stack, work)
+
+
+# -- a real browser ------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WAIT_MS = 30_000
+
+
+@pytest.fixture
+def browser_page(stack):
+    """Headless Chromium on a new page; skipped, with the reason, where Chromium is missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); "
+                    f"`which chromium` finds {shutil.which('chromium')!r}")
+    from playwright.sync_api import sync_playwright
+
+    assert stack.ui_url, "the stack was started without its UI"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 900})
+        finally:
+            browser.close()

@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-WAIT_MS = 30_000
-
-
-@pytest.fixture
-def browser_page(stack):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); "
-                    f"`which chromium` finds {shutil.which('chromium')!r}")
-    from playwright.sync_api import sync_playwright
-
-    assert stack.ui_url, "the stack was started without its UI"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser.new_page(viewport={"width": 1400, "height": 900})
-        finally:
-            browser.close()
+from tests.ui.conftest import WAIT_MS
 
 
 def log_in(page, stack) -> None:

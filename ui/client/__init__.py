@@ -8,7 +8,8 @@ to the types it answers with:
 - ``base.py``: the HTTP core, login / logout / ``me``, tokens.
 - ``clusters.py``, ``streams.py``, ``messages.py`` (messages and consumers), ``operations.py``,
   ``stores.py`` (key-value and object stores), ``audit.py``, ``admin.py`` (users, teams, roles,
-  API keys).
+  API keys), ``approvals.py`` (change requests and votes), ``quotas.py`` (team quotas and quota
+  requests), ``policies.py`` (approval policies), ``notifications.py``.
 
 Every public name is importable from ``ui.client`` itself.
 """
@@ -18,6 +19,9 @@ from __future__ import annotations
 from ui.client.admin import (AdminApi, ApiKey, ApiKeySpec, Invitation, InviteSpec, Namespace,
                              NamespaceSpec, PermissionCatalog, Role, RoleSpec, Team, TeamMember,
                              TeamRole, TeamSpec, User, UserChanges)
+from ui.client.approvals import (APPROVAL_KINDS, APPROVAL_STATUSES, Approval, ApprovalDecision,
+                                 ApprovalsApi, ApprovalStatus, ApprovalVote, ApproverGroup,
+                                 RequestSubmitted, Voter, submitted)
 from ui.client.audit import AuditApi, AuditEvent, AuditPage, AuditStatus
 from ui.client.base import API_PREFIX, DEFAULT_API_URL, BaseClient, Me, Organization, Tokens
 from ui.client.clusters import (Cluster, ClusterHealth, ClusterInfo, ClustersApi, ClusterSpec,
@@ -25,20 +29,29 @@ from ui.client.clusters import (Cluster, ClusterHealth, ClusterInfo, ClustersApi
 from ui.client.errors import ApiError, ApiUnavailable, AuthenticationRequired, FieldError
 from ui.client.messages import (ConsumerInfo, ConsumerSpec, Direction, Message, MessagePage,
                                 MessagesApi, PublishAck)
+from ui.client.notifications import Notification, Notifications, NotificationsApi
 from ui.client.operations import (FINISHED_STATUSES, OPERATION_STATUSES, Operation,
                                   OperationsApi, OperationStarted, OperationStatus, Progress,
                                   RedriveSpec, ReplayDestinationSpec, ReplaySpec)
+from ui.client.policies import ApprovalPolicy, PoliciesApi
+from ui.client.quotas import (QUOTA_RESOURCES, QuotaChange, QuotaItem, QuotasApi, TeamQuotas,
+                              TeamResource)
 from ui.client.stores import (KeyList, KvBucket, KvBucketSpec, KvEntry, ObjectInfo, ObjectStore,
                               ObjectStoreSpec, Storage, StoresApi)
 from ui.client.streams import StreamConfig, StreamInfo, StreamsApi
 
 
 class ApiClient(ClustersApi, StreamsApi, MessagesApi, OperationsApi, StoresApi, AuditApi,
-                AdminApi):
+                AdminApi, ApprovalsApi, QuotasApi, PoliciesApi, NotificationsApi):
     """One person's connection to the API. Holds that person's tokens once logged in."""
 
 
 __all__ = [
+    "APPROVAL_KINDS", "APPROVAL_STATUSES", "Approval", "ApprovalDecision", "ApprovalPolicy",
+    "ApprovalStatus", "ApprovalVote", "ApprovalsApi", "ApproverGroup", "Notification",
+    "Notifications", "NotificationsApi", "PoliciesApi", "QUOTA_RESOURCES", "QuotaChange",
+    "QuotaItem", "QuotasApi", "RequestSubmitted", "TeamQuotas", "TeamResource", "Voter",
+    "submitted",
     "API_PREFIX", "DEFAULT_API_URL", "FINISHED_STATUSES", "OPERATION_STATUSES",
     "AdminApi", "ApiClient", "ApiError", "ApiKey", "ApiKeySpec", "ApiUnavailable", "AuditApi",
     "AuditEvent", "AuditPage", "AuditStatus", "AuthenticationRequired", "BaseClient", "Cluster",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping, TypedDict
 
+from ui.client.approvals import RequestSubmitted, submitted
 from ui.client.base import BaseClient, _items, _seg
 from ui.client.streams import _stream_path
 
@@ -137,10 +138,15 @@ class MessagesApi(BaseClient):
         data = self._request("GET", f"{_stream_path(cluster_id, stream)}/consumers/{_seg(name)}")
         return ConsumerInfo.from_json(data)
 
-    def create_consumer(self, cluster_id: str, stream: str, spec: ConsumerSpec) -> ConsumerInfo:
+    def create_consumer(self, cluster_id: str, stream: str,
+                        spec: ConsumerSpec) -> ConsumerInfo | RequestSubmitted:
+        """The consumer, or the request when policy sends it for approval (``202``)."""
         data = self._request("POST", f"{_stream_path(cluster_id, stream)}/consumers",
                              json=dict(spec))
-        return ConsumerInfo.from_json(data)
+        return submitted(data) or ConsumerInfo.from_json(data)
 
-    def delete_consumer(self, cluster_id: str, stream: str, name: str) -> None:
-        self._request("DELETE", f"{_stream_path(cluster_id, stream)}/consumers/{_seg(name)}")
+    def delete_consumer(self, cluster_id: str, stream: str,
+                        name: str) -> RequestSubmitted | None:
+        """None once deleted; the request when it waits for approval."""
+        return submitted(self._request(
+            "DELETE", f"{_stream_path(cluster_id, stream)}/consumers/{_seg(name)}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping, TypedDict
 
+from ui.client.approvals import RequestSubmitted, submitted
 from ui.client.base import BaseClient, _items, _key, _seg
 
 Storage = Literal["file", "memory"]
@@ -133,14 +134,18 @@ class StoresApi(BaseClient):
     def list_kv_buckets(self, cluster_id: str) -> list[KvBucket]:
         return [KvBucket.from_json(b) for b in _items(self._request("GET", _kv_path(cluster_id)))]
 
-    def create_kv_bucket(self, cluster_id: str, spec: KvBucketSpec) -> KvBucket:
-        return KvBucket.from_json(self._request("POST", _kv_path(cluster_id), json=dict(spec)))
+    def create_kv_bucket(self, cluster_id: str,
+                         spec: KvBucketSpec) -> KvBucket | RequestSubmitted:
+        """The bucket, or the request when policy sends it for approval (``202``)."""
+        data = self._request("POST", _kv_path(cluster_id), json=dict(spec))
+        return submitted(data) or KvBucket.from_json(data)
 
     def kv_bucket(self, cluster_id: str, bucket: str) -> KvBucket:
         return KvBucket.from_json(self._request("GET", _kv_path(cluster_id, bucket)))
 
-    def delete_kv_bucket(self, cluster_id: str, bucket: str) -> None:
-        self._request("DELETE", _kv_path(cluster_id, bucket))
+    def delete_kv_bucket(self, cluster_id: str, bucket: str) -> RequestSubmitted | None:
+        """None once deleted; the request when it waits for approval."""
+        return submitted(self._request("DELETE", _kv_path(cluster_id, bucket)))
 
     def kv_keys(self, cluster_id: str, bucket: str, filter: str | None = None,
                 limit: int = 1000) -> KeyList:
@@ -171,12 +176,15 @@ class StoresApi(BaseClient):
         return [ObjectStore.from_json(b)
                 for b in _items(self._request("GET", _objects_path(cluster_id)))]
 
-    def create_object_store(self, cluster_id: str, spec: ObjectStoreSpec) -> ObjectStore:
-        return ObjectStore.from_json(
-            self._request("POST", _objects_path(cluster_id), json=dict(spec)))
+    def create_object_store(self, cluster_id: str,
+                            spec: ObjectStoreSpec) -> ObjectStore | RequestSubmitted:
+        """The store, or the request when policy sends it for approval (``202``)."""
+        data = self._request("POST", _objects_path(cluster_id), json=dict(spec))
+        return submitted(data) or ObjectStore.from_json(data)
 
-    def delete_object_store(self, cluster_id: str, bucket: str) -> None:
-        self._request("DELETE", _objects_path(cluster_id, bucket))
+    def delete_object_store(self, cluster_id: str, bucket: str) -> RequestSubmitted | None:
+        """None once deleted; the request when it waits for approval."""
+        return submitted(self._request("DELETE", _objects_path(cluster_id, bucket)))
 
     def list_objects(self, cluster_id: str, bucket: str) -> list[ObjectInfo]:
         data = self._request("GET", f"{_objects_path(cluster_id, bucket)}/files")

@@ -1,10 +1,14 @@
-"""Streams: list, create, read, change, delete (JetStream's own config field names)."""
+"""Streams: list, create, read, change, delete (JetStream's own config field names).
+
+A create, change or delete that policy sends for approval is answered with the request
+(:class:`~ui.client.approvals.RequestSubmitted`, a ``202``) instead of the stream."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, TypedDict
 
+from ui.client.approvals import RequestSubmitted, submitted
 from ui.client.base import BaseClient, _items, _seg
 
 
@@ -63,12 +67,15 @@ class StreamsApi(BaseClient):
         data = self._request("GET", f"/clusters/{_seg(cluster_id)}/streams")
         return [StreamInfo.from_json(s) for s in _items(data)]
 
-    def create_stream(self, cluster_id: str, config: StreamConfig) -> StreamInfo:
+    def create_stream(self, cluster_id: str,
+                      config: StreamConfig) -> StreamInfo | RequestSubmitted:
         data = self._request("POST", f"/clusters/{_seg(cluster_id)}/streams", json=dict(config))
-        return StreamInfo.from_json(data)
+        return submitted(data) or StreamInfo.from_json(data)
 
-    def delete_stream(self, cluster_id: str, name: str) -> None:
-        self._request("DELETE", f"/clusters/{_seg(cluster_id)}/streams/{_seg(name)}")
+    def delete_stream(self, cluster_id: str, name: str) -> RequestSubmitted | None:
+        """None once deleted; the request when it waits for approval."""
+        return submitted(self._request("DELETE",
+                                       f"/clusters/{_seg(cluster_id)}/streams/{_seg(name)}"))
 
     def stream_info(self, cluster_id: str, name: str) -> StreamInfo:
         return StreamInfo.from_json(self._request("GET", _stream_path(cluster_id, name)))
@@ -78,10 +85,11 @@ class StreamsApi(BaseClient):
         data = self._request("GET", _stream_path(cluster_id, name), params={"subjects_filter": filter})
         return dict((data.get("state") or {}).get("subjects") or {})
 
-    def update_stream(self, cluster_id: str, name: str, changes: Mapping[str, Any]) -> StreamInfo:
+    def update_stream(self, cluster_id: str, name: str,
+                      changes: Mapping[str, Any]) -> StreamInfo | RequestSubmitted:
         """Change a stream: ``changes`` is merged over its current config by the API."""
         data = self._request("PATCH", _stream_path(cluster_id, name), json=dict(changes))
-        return StreamInfo.from_json(data)
+        return submitted(data) or StreamInfo.from_json(data)
 
 
 def _stream_path(cluster_id: str, name: str) -> str:

@@ -8,7 +8,8 @@ import json
 import streamlit as st
 
 from ui import fmt, forms, session, widgets
-from ui.client import Cluster, KvBucket, KvEntry
+from ui.approval_widgets import submitted_sentence
+from ui.client import Cluster, KvBucket, KvEntry, RequestSubmitted
 
 BUCKET_DEFAULTS: dict[str, object] = {
     "kv_new_bucket": "", "kv_new_history": 1, "kv_new_ttl": "", "kv_new_max_value_size": "",
@@ -70,7 +71,9 @@ def pick_bucket(cluster: Cluster, buckets: list[KvBucket]) -> KvBucket:
 
 def _delete_bucket(cluster: Cluster, name: str) -> None:
     def act() -> str:
-        session.client().delete_kv_bucket(cluster.id, name)
+        sent = session.client().delete_kv_bucket(cluster.id, name)
+        if sent is not None:
+            return submitted_sentence(sent)
         st.session_state.pop("kv_bucket", None)
         return f"Bucket {name} deleted from {cluster.name}."
 
@@ -226,6 +229,8 @@ def _create_bucket(cluster: Cluster) -> None:
     def act() -> str:
         created = session.client().create_kv_bucket(cluster.id, spec)
         state.update(BUCKET_DEFAULTS)
+        if isinstance(created, RequestSubmitted):
+            return submitted_sentence(created)
         state["kv_bucket"] = created.bucket
         return f"Bucket {created.bucket} created on {cluster.name}."
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import fmt, forms, session, widgets
-from ui.client import ApiClient, Cluster, ObjectInfo, ObjectStore
+from ui.approval_widgets import submitted_sentence
+from ui.client import ApiClient, Cluster, ObjectInfo, ObjectStore, RequestSubmitted
 
 STORE_DEFAULTS: dict[str, object] = {
     "obj_new_bucket": "", "obj_new_description": "", "obj_new_ttl": "", "obj_new_max_bytes": "",
@@ -61,7 +62,9 @@ def pick_store(cluster: Cluster, stores: list[ObjectStore]) -> ObjectStore:
 
 def _delete_store(cluster: Cluster, name: str) -> None:
     def act() -> str:
-        session.client().delete_object_store(cluster.id, name)
+        sent = session.client().delete_object_store(cluster.id, name)
+        if sent is not None:
+            return submitted_sentence(sent)
         st.session_state.pop("obj_store", None)
         return f"Object store {name} deleted from {cluster.name}."
 
@@ -200,6 +203,8 @@ def _create_store(cluster: Cluster) -> None:
     def act() -> str:
         created = session.client().create_object_store(cluster.id, spec)
         state.update(STORE_DEFAULTS)
+        if isinstance(created, RequestSubmitted):
+            return submitted_sentence(created)
         state["obj_store"] = created.bucket
         return f"Object store {created.bucket} created on {cluster.name}."
 

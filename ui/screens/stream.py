@@ -14,7 +14,8 @@ from typing import Any
 import streamlit as st
 
 from ui import fmt, forms, session, widgets
-from ui.client import Cluster, StreamInfo
+from ui.approval_widgets import submitted_sentence
+from ui.client import Cluster, RequestSubmitted, StreamInfo
 from ui.stream_tabs.consumers import show_consumers
 from ui.stream_tabs.messages import show_messages
 
@@ -199,6 +200,8 @@ def _save_config(cluster_id: str, name: str, before: dict[str, Any]) -> None:
 
     def act() -> str:
         after = session.client().update_stream(cluster_id, name, changes)
+        if isinstance(after, RequestSubmitted):
+            return submitted_sentence(after)
         state["sd_config_base"] = state["sd_config_text"] = json.dumps(after.config, indent=2,
                                                                        sort_keys=True)
         return f"Stream {name} updated: {', '.join(sorted(changes))}."

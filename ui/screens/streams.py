@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import fmt, forms, session, widgets
-from ui.client import Cluster, StreamInfo
+from ui.approval_widgets import submitted_sentence
+from ui.client import Cluster, RequestSubmitted, StreamInfo
 
 FORM_DEFAULTS: dict[str, object] = {
     "stream_name": "", "stream_subjects": "", "stream_storage": "file",
@@ -127,7 +128,9 @@ def _delete(cluster: Cluster, name: str) -> None:
     st.session_state.pop(PENDING_DELETE, None)
 
     def act() -> str:
-        session.client().delete_stream(cluster.id, name)
+        sent = session.client().delete_stream(cluster.id, name)
+        if sent is not None:
+            return submitted_sentence(sent)
         return f"Stream {name} deleted from {cluster.name}."
 
     session.in_callback("streams", act)
@@ -170,6 +173,8 @@ def _create(cluster: Cluster) -> None:
     def act() -> str:
         info = session.client().create_stream(cluster.id, config)
         state.update(FORM_DEFAULTS)
+        if isinstance(info, RequestSubmitted):
+            return submitted_sentence(info)
         return f"Stream {info.name} created on {cluster.name}."
 
     session.in_callback("stream_form", act)

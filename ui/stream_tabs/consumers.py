@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import fmt, forms, session, widgets
-from ui.client import Cluster, ConsumerInfo, StreamInfo
+from ui.approval_widgets import submitted_sentence
+from ui.client import Cluster, ConsumerInfo, RequestSubmitted, StreamInfo
 
 PENDING_DELETE_CONSUMER = "sd_pending_delete_consumer"
 CONSUMER_DEFAULTS: dict[str, object] = {
@@ -72,7 +73,9 @@ def _health(c: ConsumerInfo) -> tuple[str, str]:
 
 def _delete_consumer(cluster_id: str, stream: str, name: str) -> None:
     def act() -> str:
-        session.client().delete_consumer(cluster_id, stream, name)
+        sent = session.client().delete_consumer(cluster_id, stream, name)
+        if sent is not None:
+            return submitted_sentence(sent)
         return f"Consumer {name} deleted from {stream}."
 
     session.in_callback("consumers", act)
@@ -123,6 +126,8 @@ def _create_consumer(cluster_id: str, stream: str) -> None:
     def act() -> str:
         created = session.client().create_consumer(cluster_id, stream, spec)
         state.update(CONSUMER_DEFAULTS)
+        if isinstance(created, RequestSubmitted):
+            return submitted_sentence(created)
         return f"Consumer {created.name} created on {stream}."
 
     session.in_callback("consumer_form", act, success_area="consumers")
