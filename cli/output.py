@@ -291,3 +291,15 @@ def preview(payload: Any, encoding: str | None, width: int = 60) -> str:
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def say_config_change(what: str, where: str, before: dict, after: dict) -> None:
+    """``<what> updated <where>:`` and one ``field: before -> after`` line per changed field, or
+    that nothing changed."""
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if not changed:
+        say(f"{what} is unchanged (it already had that configuration).")
+        return
+    say(f"{what} updated {where}:")
+    for key in changed:
+        say(f"  {key}: {config_value(key, before.get(key))} -> {config_value(key, after.get(key))}")

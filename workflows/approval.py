@@ -88,7 +88,7 @@ class ApprovalWorkflow(OperationWorkflowBase):
             self.tally.status = "approved"
             self.announce("approved", comment=" ".join(ticket.decision.reasons))
         else:
-            await self.set_status("waiting_approval", audit="approval.requested")
+            await self.set_status("waiting_approval")  # the API audited the request
             await self.record_request()
             self.announce("created", groups=True)
             await self.wait_for_decision()

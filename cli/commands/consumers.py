@@ -13,8 +13,8 @@ import typer
 from cli.client import CliError
 from cli.common import (cluster_option, confirm, connect, force_option, go_duration, json_option,
                         parse_future, read_json_config, split_values)
-from cli.output import (Group, announce_pending, config_value, emit_json, fmt_count, fmt_ns,
-                        fmt_time, say, table, view)
+from cli.output import (Group, announce_pending, emit_json, fmt_count, fmt_ns, fmt_time, say,
+                        say_config_change, table, view)
 
 app = Group(help="Consumers of a stream.")
 
@@ -199,15 +199,8 @@ def edit_consumer(
     if as_json:
         emit_json(info)
         return
-    after = info.get("config") or {}
-    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-    if not changed:
-        say(f"Consumer '{name}' is unchanged (it already had that configuration).")
-        return
-    say(f"Consumer '{name}' of stream '{stream}' updated on {found['name']}:")
-    for key in changed:
-        say(f"  {key}: {config_value(key, before.get(key))} -> "
-            f"{config_value(key, after.get(key))}")
+    say_config_change(f"Consumer '{name}' of stream '{stream}'", f"on {found['name']}", before,
+                      info.get("config") or {})
 
 
 @app.command("rm")

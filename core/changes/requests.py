@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.changes.models import CLOSED, ApprovalTicket, RequestUpdate, Vote
+from core.changes.models import CLOSED, ApprovalTicket, ChangeSpec, RequestUpdate, Vote
 from core.changes.voting import Tally, cast
 from core.db.models import ChangeRequestRow, Operation
 from core.operations import workflow_id_for
@@ -59,8 +59,6 @@ async def record(db: AsyncSession, change: RequestUpdate) -> None:
 
 
 def ticket_of(row: ChangeRequestRow) -> ApprovalTicket:
-    from core.changes.models import ChangeSpec
-
     return ApprovalTicket(request_id=str(row.id), requester_id=str(row.requester_id),
                           requester_email=row.requester_email, title=row.title,
                           spec=ChangeSpec.model_validate(row.spec),

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 import httpx
+from nats.js.errors import NotFoundError
 
 from tests.api.orgs import Account, invite, signup
 from tests.fixtures import unique
@@ -71,3 +72,12 @@ def production_org(api: httpx.Client, hub_url: str, environment: str = "producti
 
 def consumer_path(org: Org, stream: str) -> str:
     return f"/api/v1/clusters/{org.cluster_id}/streams/{stream}/consumers"
+
+
+async def consumer_exists(nc, stream: str, name: str) -> bool:
+    """Whether the NATS server itself has the consumer."""
+    try:
+        await nc.jetstream().consumer_info(stream, name)
+        return True
+    except NotFoundError:
+        return False

@@ -14,8 +14,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from tests.approvals.setup import consumer_path, production_org
-from tests.approvals.test_approvals_api import consumer_exists
+from tests.approvals.setup import consumer_exists, consumer_path, production_org
 from tests.fixtures import unique
 from workflows.worker import WORKFLOWS
 

@@ -8,9 +8,8 @@ import asyncio
 import concurrent.futures
 
 import pytest
-from nats.js.errors import NotFoundError
 
-from tests.approvals.setup import consumer_path, production_org
+from tests.approvals.setup import consumer_exists, consumer_path, production_org
 from tests.fixtures import unique, wait_for_audit
 
 
@@ -22,14 +21,6 @@ async def prod(api, stack, hub_nc):
     await js.add_stream(name=org.stream, subjects=[f"{org.stream}.>"])
     yield org
     await js.delete_stream(org.stream)
-
-
-async def consumer_exists(hub_nc, stream: str, name: str) -> bool:
-    try:
-        await hub_nc.jetstream().consumer_info(stream, name)
-        return True
-    except NotFoundError:
-        return False
 
 
 def ask_for_consumer(org, who, name: str):

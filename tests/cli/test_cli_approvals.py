@@ -9,9 +9,8 @@ import re
 import time
 
 import pytest
-from nats.js.errors import NotFoundError
 
-from tests.approvals.setup import production_org
+from tests.approvals.setup import consumer_exists, production_org
 from tests.cli.conftest import fails, signed_in, unique
 
 
@@ -27,14 +26,6 @@ async def prod(api, stack, hub_nc, tmp_path):
                   who.password) for who in (org.admin, org.second))
     yield org
     await js.delete_stream(org.stream)
-
-
-async def consumer_exists(hub_nc, stream: str, name: str) -> bool:
-    try:
-        await hub_nc.jetstream().consumer_info(stream, name)
-        return True
-    except NotFoundError:
-        return False
 
 
 def request_id_of(out: str) -> str:
