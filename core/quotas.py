@@ -3,8 +3,9 @@
 A quota without a row is unlimited. Usage is what the team's streams on every cluster where it owns
 a namespace add up to: the number of streams (KV buckets and object stores are streams), their
 consumers, the sum of their ``max_bytes`` (the storage the team reserved), their stored messages,
-and the largest ``max_msg_size`` and replica count. Inbound and outbound rates need the metrics
-pipeline and are reported as not measured (None) until it exists.
+and the largest ``max_msg_size`` and replica count. Inbound and outbound rates come from counters
+the servers keep (each stream's last sequence, each consumer's delivered count) compared between
+two reads (``rates``); the first read has none to compare with and reports them as not measured.
 """
 
 from __future__ import annotations
@@ -95,10 +96,13 @@ class Usage:
     values: dict[str, float | None] = field(default_factory=dict)
     streams: list[dict[str, Any]] = field(default_factory=list)  # the team's resources
     unreachable: list[str] = field(default_factory=list)  # clusters that did not answer
+    counters: dict[str, list[int]] = field(default_factory=dict)  # stream: [stored, delivered]
 
 
 async def live_usage(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
-                     team_id: uuid.UUID) -> Usage:
+                     team_id: uuid.UUID, *, counters: bool = False) -> Usage:
+    """The team's usage; with ``counters``, also each stream's message counters (one more
+    request per stream with consumers), from which ``rates`` derives the traffic."""
     rows = (await db.execute(select(NatsCluster, TeamNamespace.prefix)
                              .join(TeamNamespace, TeamNamespace.cluster_id == NatsCluster.id)
                              .where(TeamNamespace.team_id == team_id))).all()
@@ -119,6 +123,9 @@ async def live_usage(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
             if not any(owned_name(config["name"]).startswith(p) for p in prefixes):
                 continue
             add(usage.values, config, state)
+            if counters:
+                usage.counters[f"{cluster.id}/{config['name']}"] = [
+                    state.get("last_seq", 0), await _delivered(js, config["name"], state)]
             usage.streams.append({"cluster_id": str(cluster.id), "cluster": cluster.name,
                                   "name": config["name"], "max_bytes": config.get("max_bytes", -1),
                                   "bytes": state.get("bytes", 0),
@@ -126,6 +133,30 @@ async def live_usage(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
                                   "consumers": state.get("consumer_count", 0),
                                   "num_replicas": config.get("num_replicas", 1)})
     return usage
+
+
+async def _delivered(js, stream: str, state: dict[str, Any]) -> int:
+    if not state.get("consumer_count"):
+        return 0
+    return sum(c.get("delivered", {}).get("consumer_seq", 0) for c in await js.consumer_list(stream))
+
+
+def rates(previous: dict[str, Any] | None, current: dict[str, list[int]],
+          now: float) -> dict[str, float] | None:
+    """Messages per second stored into and delivered out of the team's streams since the
+    ``previous`` sample ``{"t": time, "counters": {...}}``; None without a usable one (none, or
+    taken less than 2 s or more than 15 min ago). Streams created or deleted in between count for
+    nothing; a counter that went back (a stream recreated) counts zero."""
+    if not previous or not 2 <= now - previous["t"] <= 900:
+        return None
+    elapsed = now - previous["t"]
+    stored = delivered = 0
+    for key, (was_stored, was_delivered) in previous["counters"].items():
+        if key in current:
+            stored += max(0, current[key][0] - was_stored)
+            delivered += max(0, current[key][1] - was_delivered)
+    return {"inbound_rate": round(stored / elapsed, 2),
+            "outbound_rate": round(delivered / elapsed, 2)}
 
 
 def add(values: dict[str, float | None], config: dict[str, Any], state: dict[str, Any]) -> None:

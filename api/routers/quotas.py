@@ -5,6 +5,8 @@ approval; either way a ``QuotaRequestWorkflow`` applies it."""
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from datetime import datetime
 from typing import Literal
@@ -85,16 +87,31 @@ async def _team(db: Db, principal: Principal, team_id: uuid.UUID) -> Team:
 
 
 async def _report(db: Db, svc: Svc, team: Team) -> QuotasOut:
-    usage = await quotas.live_usage(db, svc.clusters, svc.cipher, team.id)
+    usage = await quotas.live_usage(db, svc.clusters, svc.cipher, team.id, counters=True)
+    await _measure_rates(svc, team.id, usage)
     lines = quotas.report(await quotas.limits(db, team.id), usage)
     return QuotasOut(team_id=team.id, team_name=team.name, items=lines, resources=usage.streams,
                      unreachable=usage.unreachable)
 
 
+async def _measure_rates(svc: Svc, team_id: uuid.UUID, usage: quotas.Usage) -> None:
+    """Rates since the team's previous sample (kept in Redis for any API replica); the sample is
+    replaced once it is old enough to measure against."""
+    key, now = f"quota:sample:{team_id}", time.time()
+    raw = await svc.redis.get(key)
+    previous = json.loads(raw) if raw else None
+    measured = quotas.rates(previous, usage.counters, now)
+    if measured:
+        usage.values.update(measured)
+    if previous is None or now - previous["t"] >= 2:
+        await svc.redis.set(key, json.dumps({"t": now, "counters": usage.counters}), ex=900)
+
+
 @router.get("/api/v1/teams/{team_id}/quotas", response_model=QuotasOut)
 async def read_quotas(team_id: uuid.UUID, db: Db, svc: Svc,
                       principal: Principal = Depends(require("teams:read"))):
-    """Limits (null: unlimited), live usage from the clusters (null: not measured) and percent."""
+    """Limits (null: unlimited), live usage from the clusters and percent. The inbound and outbound
+    rates are measured between two reads at least 2 s apart (null on the first)."""
     return await _report(db, svc, await _team(db, principal, team_id))
 
 

@@ -4,6 +4,7 @@ admin, applied by the workflow and kept in the team's history."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -135,3 +136,29 @@ def test_quota_request_validation_and_membership(team_org):
         "team_id": org.payments["id"], "resource": "bananas", "requested_limit": 3,
         "justification": "x"})
     assert bad.status_code == 422
+
+
+async def test_rates_are_measured_between_two_reads(team_org, hub_nc):
+    org = team_org
+    name = f"{org.prefix}rates"
+    assert create_stream(org, name, 10 * MB).status_code == 201
+    js = hub_nc.jetstream()
+    reader = await js.pull_subscribe(f"{name}.>", durable="reader", stream=name)
+
+    def read() -> dict:
+        lines = org.api.get(f"/api/v1/teams/{org.payments['id']}/quotas",
+                            headers=org.dev.headers).json()["items"]
+        return {line["resource"]: line["usage"] for line in lines}
+
+    first = read()
+    assert first["inbound_rate"] is None and first["outbound_rate"] is None  # nothing to compare
+    started = time.monotonic()
+    for i in range(40):
+        await js.publish(f"{name}.orders", f"{i}".encode())
+    delivered = await reader.fetch(30, timeout=5)
+    assert len(delivered) == 30
+    await asyncio.sleep(2.2)
+    second = read()
+    elapsed = time.monotonic() - started
+    assert 40 / (elapsed + 1) < second["inbound_rate"] <= 40 / 2
+    assert 30 / (elapsed + 1) < second["outbound_rate"] <= 30 / 2
