@@ -61,11 +61,12 @@ class ApprovalWorkflow(OperationWorkflowBase):
     async def vote(self, vote: Vote) -> dict:
         vote = vote.model_copy(update={"at": workflow.now().isoformat()})
         self.tally = cast(self.ticket, self.tally, vote)
+        outcome = self.tally.status  # the run may move on (executing) while this records
+        answer = self.view()
+        if outcome in OUTCOME_EVENTS:
+            self.announce(OUTCOME_EVENTS[outcome], actor=vote.voter.email, comment=vote.comment)
         await self.record_request()
-        if self.tally.status in OUTCOME_EVENTS:
-            self.announce(OUTCOME_EVENTS[self.tally.status], actor=vote.voter.email,
-                          comment=vote.comment)
-        return self.view()
+        return answer
 
     @vote.validator
     def _check_vote(self, vote: Vote) -> None:
@@ -188,7 +189,8 @@ class ApprovalWorkflow(OperationWorkflowBase):
             org_id=self.context.org_id, request_id=self.ticket.request_id, event=event,
             title=self.ticket.title, actor_email=actor, comment=comment, target=target,
             recipients=[] if groups or target else [self.ticket.requester_id],
-            groups=[g.model_dump(mode="json") for g in current] if groups else [])
+            groups=[g.model_dump(mode="json") for g in current] if groups else [],
+            exclude=[self.ticket.requester_id] if groups else [])
         self._deliveries.append(asyncio.ensure_future(self._notify(message)))
 
     async def _notify(self, message: RequestEvent) -> None:

@@ -88,6 +88,7 @@ class RequestEvent(_Model):
     target: str | None = None  # an escalation target: "@team", "role:admin" or an e-mail
     recipients: list[str] = Field(default_factory=list)  # user ids to notify in the app
     groups: list[dict[str, Any]] = Field(default_factory=list)  # approvers to find (ApprovalGroup)
+    exclude: list[str] = Field(default_factory=list)  # never these (the requester, as approver)
 
 
 class RequestUpdate(_Model):

@@ -92,4 +92,5 @@ async def resolve(db: AsyncSession, event: RequestEvent) -> list[uuid.UUID]:
         found |= await group_members(db, org_id, group)
     if event.target:
         found |= await target_members(db, org_id, event.target)
+    found -= set(_uuids(event.exclude))
     return sorted(found, key=str)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import time
 
 import pytest
 
@@ -21,6 +22,18 @@ async def prod(api, stack, hub_nc):
     await js.add_stream(name=org.stream, subjects=[f"{org.stream}.>"])
     yield org
     await js.delete_stream(org.stream)
+
+
+def notified(org, who, request_id: str, expected: set[str], timeout: float = 15) -> set[str]:
+    """The events of the request in the person's notifications, once ``expected`` have come (or
+    what came by the timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        items = org.api.get("/api/v1/notifications", headers=who.headers).json()["items"]
+        events = {n["event"] for n in items if n["request_id"] == request_id}
+        if expected <= events or time.monotonic() > deadline:
+            return events
+        time.sleep(0.2)
 
 
 def ask_for_consumer(org, who, name: str):
@@ -60,6 +73,11 @@ async def test_production_change_waits_and_four_eyes_applies_it(prod, hub_nc):
 
     again = prod.act(second, pending["request_id"], "approve")
     assert again.status_code == 409
+    # The requester (an admin too) hears the outcome, not the call for approvers; the approver
+    # heard that call.
+    assert notified(prod, prod.admin, pending["request_id"], {"approved", "executed"}) == \
+        {"approved", "executed"}
+    assert notified(prod, second, pending["request_id"], {"created"}) == {"created"}
     wait_for_audit(prod.api, prod.admin.headers, action="approval.approve",
                    resource_id=pending["request_id"], user_email=second.email)
     wait_for_audit(prod.api, prod.admin.headers, action="approval.request",
