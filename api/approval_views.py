@@ -57,8 +57,9 @@ def view(row: ChangeRequestRow, voter: Voter) -> ApprovalOut:
     group = None
     can_vote = False
     if waiting and row.decision.get("groups"):
-        tally = tally_of(row)
-        current = ticket_of(row).decision.groups[tally.group_index]
+        ticket = ticket_of(row)
+        tally = tally_of(row, ticket)
+        current = ticket.decision.groups[tally.group_index]
         group = current.model_dump(mode="json")
         voted = any(v.voter.user_id == voter.user_id for v in tally.votes)
         can_vote = (voter.user_id != str(row.requester_id) and not voted

@@ -65,9 +65,9 @@ def ticket_of(row: ChangeRequestRow) -> ApprovalTicket:
                           decision=Decision.model_validate(row.decision))
 
 
-def tally_of(row: ChangeRequestRow) -> Tally:
+def tally_of(row: ChangeRequestRow, ticket: ApprovalTicket | None = None) -> Tally:
     """Where the request stands, replayed from its stored votes (the workflow does the same)."""
-    ticket = ticket_of(row)
+    ticket = ticket or ticket_of(row)
     tally = Tally()
     for vote in row.votes or []:
         tally = cast(ticket, tally, Vote.model_validate(vote))
