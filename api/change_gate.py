@@ -93,13 +93,12 @@ async def gate_change(request: Request, db: Db, svc: Svc, principal: Principal,
                       before: dict[str, Any] | None = None) -> JSONResponse | None:
     name = governing_name(spec)
     team = await quotas.owning_team(db, principal.org_id, cluster.id, quotas.owned_name(name))
-    prefixes: list[str] = []
-    if team is not None and "*" not in principal.scopes(permission):
-        prefixes = await _prefixes(db, team.id, cluster.id)
+    exempt = "*" in principal.scopes(permission)  # an organization-wide grant
+    prefixes = await _prefixes(db, team.id, cluster.id) if team is not None and not exempt else []
     usage, limits = await _team_state(db, svc, team)
     change = ChangeRequest(
         kind=spec.kind, operation=spec.operation, environment=cluster.environment,
-        team_prefixes=prefixes, namespace_exempt="*" in principal.scopes(permission),
+        team_prefixes=prefixes, namespace_exempt=exempt,
         resource_name=name if spec.kind != "consumer" else spec.name,
         stream_name=spec.stream if spec.kind == "consumer" else None,
         requester_id=str(principal.user_id), requester_roles=[principal.role],

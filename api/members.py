@@ -1,5 +1,6 @@
 """Member operations shared by ``/users`` and ``/organizations/{id}/members``: the user as the
-organization sees it, invitations, and removal (which also revokes the member's API keys there)."""
+organization sees it, invitations, and removal (which also revokes the member's API keys there);
+and the caller's team by id, for the team and quota routes."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ from core.rbac import uncovered
 
 def problem(exc: tenancy.TenancyError) -> ProblemError:
     return ProblemError(exc.status, str(exc))
+
+
+async def team_of(db: Db, principal: Principal, team_id: uuid.UUID) -> Team:
+    """The team of the caller's organization (another organization's is a 404)."""
+    try:
+        return await tenancy.team_of(db, principal.org_id, team_id)
+    except tenancy.TenancyError as exc:
+        raise problem(exc)
 
 
 async def user_out(db: Db, member: OrganizationMember, *, with_teams: bool = False) -> UserOut:

@@ -19,7 +19,8 @@ from api.approval_views import ApprovalOut, view, voter_of
 from api.change_gate import ApprovalPending, current_policies, open_and_start, team_history
 from api.deps import Db, Principal, Svc, audit, deny, require
 from api.errors import ProblemError
-from core import quotas, tenancy
+from api.members import team_of
+from core import quotas
 from core.changes.models import ChangeSpec
 from core.db.models import QUOTA_RESOURCES, ChangeRequestRow, Team, TeamMember
 from core.policy import ChangeRequest, decide
@@ -79,13 +80,6 @@ class QuotaRequestBody(BaseModel):
                                description="why the team needs it; approvers read it")
 
 
-async def _team(db: Db, principal: Principal, team_id: uuid.UUID) -> Team:
-    try:
-        return await tenancy.team_of(db, principal.org_id, team_id)
-    except tenancy.TenancyError:
-        raise ProblemError(404, f"No team with id {team_id} in your organization.")
-
-
 async def _report(db: Db, svc: Svc, team: Team) -> QuotasOut:
     usage = await quotas.live_usage(db, svc.clusters, svc.cipher, team.id, counters=True)
     await _measure_rates(svc, team.id, usage)
@@ -112,14 +106,14 @@ async def read_quotas(team_id: uuid.UUID, db: Db, svc: Svc,
                       principal: Principal = Depends(require("teams:read"))):
     """Limits (null: unlimited), live usage from the clusters and percent. The inbound and outbound
     rates are measured between two reads at least 2 s apart (null on the first)."""
-    return await _report(db, svc, await _team(db, principal, team_id))
+    return await _report(db, svc, await team_of(db, principal, team_id))
 
 
 @router.put("/api/v1/teams/{team_id}/quotas", response_model=QuotasOut)
 async def set_quotas(team_id: uuid.UUID, body: QuotaLimits, request: Request, db: Db, svc: Svc,
                      principal: Principal = Depends(require("teams:update"))):
     """Set limits directly (an admin's decision, kept in the quota history)."""
-    team = await _team(db, principal, team_id)
+    team = await team_of(db, principal, team_id)
     wanted = body.checked()
     changed = {}
     async with db.begin_nested():
@@ -136,7 +130,7 @@ async def set_quotas(team_id: uuid.UUID, body: QuotaLimits, request: Request, db
 @router.get("/api/v1/teams/{team_id}/quota-history", response_model=dict[str, list[HistoryOut]])
 async def quota_history(team_id: uuid.UUID, db: Db,
                         principal: Principal = Depends(require("teams:read"))):
-    team = await _team(db, principal, team_id)
+    team = await team_of(db, principal, team_id)
     return {"items": [HistoryOut(resource=h.resource, before=h.before, after=h.after,
                                  reason=h.reason, request_id=h.request_id,
                                  changed_by_email=h.changed_by_email, created_at=h.created_at)
@@ -148,7 +142,7 @@ async def request_quota(body: QuotaRequestBody, request: Request, db: Db, svc: S
                         principal: Principal = Depends(require("teams:read"))):
     """Ask for a higher limit for your team: auto-approved under the policy's thresholds (then
     applied within seconds), else waiting for approval at /api/v1/approvals/{request_id}."""
-    team = await _team(db, principal, body.team_id)
+    team = await team_of(db, principal, body.team_id)
     member = await db.scalar(select(TeamMember.id).where(TeamMember.team_id == team.id,
                                                          TeamMember.user_id == principal.user_id))
     if member is None and not principal.can("teams:update"):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.deps import Db, Principal, audit, require
 from api.errors import ProblemError
-from api.members import problem
+from api.members import problem, team_of
 from api.tenancy_schemas import (NamespaceIn, TeamCreate, TeamMemberIn, TeamMemberOut, TeamOut,
                                  TeamUpdate)
 from core import namespaces, tenancy
@@ -34,13 +34,6 @@ async def _out(db: Db, team: Team, *, with_members: bool = True) -> TeamOut:
     return TeamOut(id=team.id, name=team.name, description=team.description,
                    namespaces=[NamespaceIn(cluster_id=n.cluster_id, prefix=n.prefix) for n in owned],
                    members=team_members, created_at=team.created_at, updated_at=team.updated_at)
-
-
-async def _team(db: Db, principal: Principal, team_id: uuid.UUID) -> Team:
-    try:
-        return await tenancy.team_of(db, principal.org_id, team_id)
-    except tenancy.TenancyError as exc:
-        raise problem(exc)
 
 
 async def _namespaces(db: Db, principal: Principal, team_id: uuid.UUID | None,
@@ -91,13 +84,13 @@ async def create_team(body: TeamCreate, request: Request, db: Db,
 @router.get("/{team_id}", response_model=TeamOut)
 async def read_team(team_id: uuid.UUID, db: Db,
                     principal: Principal = Depends(require("teams:read"))) -> TeamOut:
-    return await _out(db, await _team(db, principal, team_id))
+    return await _out(db, await team_of(db, principal, team_id))
 
 
 @router.patch("/{team_id}", response_model=TeamOut)
 async def update_team(team_id: uuid.UUID, body: TeamUpdate, request: Request, db: Db,
                       principal: Principal = Depends(require("teams:update"))) -> TeamOut:
-    team = await _team(db, principal, team_id)
+    team = await team_of(db, principal, team_id)
     before = (await _out(db, team, with_members=False)).model_dump(mode="json")
     if body.namespaces is not None:
         await namespaces.set_namespaces(db, team, await _namespaces(db, principal, team.id,
@@ -120,7 +113,7 @@ async def update_team(team_id: uuid.UUID, body: TeamUpdate, request: Request, db
 @router.delete("/{team_id}", status_code=204)
 async def delete_team(team_id: uuid.UUID, request: Request, db: Db,
                       principal: Principal = Depends(require("teams:delete"))) -> None:
-    team = await _team(db, principal, team_id)
+    team = await team_of(db, principal, team_id)
     before = (await _out(db, team)).model_dump(mode="json")
     await db.delete(team)
     await db.commit()
@@ -131,13 +124,13 @@ async def delete_team(team_id: uuid.UUID, request: Request, db: Db,
 @router.get("/{team_id}/members", response_model=dict[str, list[TeamMemberOut]])
 async def list_team_members(team_id: uuid.UUID, db: Db,
                             principal: Principal = Depends(require("teams:read"))):
-    return {"items": (await _out(db, await _team(db, principal, team_id))).members}
+    return {"items": (await _out(db, await team_of(db, principal, team_id))).members}
 
 
 @router.post("/{team_id}/members", status_code=201, response_model=TeamMemberOut)
 async def add_team_member(team_id: uuid.UUID, body: TeamMemberIn, request: Request, db: Db,
                           principal: Principal = Depends(require("teams:update"))):
-    team = await _team(db, principal, team_id)
+    team = await team_of(db, principal, team_id)
     try:
         member = await tenancy.member(db, principal.org_id, body.user_id)
     except tenancy.TenancyError as exc:
@@ -161,7 +154,7 @@ async def add_team_member(team_id: uuid.UUID, body: TeamMemberIn, request: Reque
 @router.delete("/{team_id}/members/{user_id}", status_code=204)
 async def remove_team_member(team_id: uuid.UUID, user_id: uuid.UUID, request: Request, db: Db,
                              principal: Principal = Depends(require("teams:update"))) -> None:
-    team = await _team(db, principal, team_id)
+    team = await team_of(db, principal, team_id)
     row = await db.scalar(select(TeamMember).where(TeamMember.team_id == team.id,
                                                    TeamMember.user_id == user_id))
     if row is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.changes.models import CLOSED, ApprovalTicket, Vote, Voter
+from core.changes.models import ApprovalTicket, Vote, Voter
 from core.policy.models import ApprovalGroup
 
 
@@ -84,7 +84,3 @@ def cast(ticket: ApprovalTicket, tally: Tally, vote: Vote) -> Tally:
             after.status = "approved"
             after.group_index = len(groups) - 1
     return after
-
-
-def is_closed(status: str) -> bool:
-    return status in CLOSED or status in ("approved", "executing")
