@@ -19,7 +19,7 @@ and counted apart.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -41,6 +41,15 @@ WEBHOOK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coeff
                             maximum_interval=timedelta(minutes=5), maximum_attempts=10)
 OUTCOME_EVENTS = {"approved": "approved", "rejected": "rejected", "withdrawn": "withdrawn",
                   "changes_requested": "changes_requested"}
+# 9e0499f moved a vote's announcement before its record without a patch marker. Votes recorded
+# without the marker follow the order of the code that ran them: the old one before that release.
+OUTCOME_FIRST_PATCH = "vote-announces-outcome-first"
+OUTCOME_FIRST_RELEASED = datetime(2026, 11, 22, 2, 46, 38, tzinfo=timezone.utc)
+
+
+def announce_outcome_first() -> bool:
+    """Whether this vote announces its outcome before recording it (the order since 9e0499f)."""
+    return workflow.patched(OUTCOME_FIRST_PATCH) or workflow.now() >= OUTCOME_FIRST_RELEASED
 
 
 @workflow.defn(name="ApprovalWorkflow")
@@ -61,6 +70,12 @@ class ApprovalWorkflow(OperationWorkflowBase):
     async def vote(self, vote: Vote) -> dict:
         vote = vote.model_copy(update={"at": workflow.now().isoformat()})
         self.tally = cast(self.ticket, self.tally, vote)
+        if not announce_outcome_first():  # votes recorded before 9e0499f: record, then announce
+            await self.record_request()
+            if self.tally.status in OUTCOME_EVENTS:
+                self.announce(OUTCOME_EVENTS[self.tally.status], actor=vote.voter.email,
+                              comment=vote.comment)
+            return self.view()
         outcome = self.tally.status  # the run may move on (executing) while this records
         answer = self.view()
         if outcome in OUTCOME_EVENTS:

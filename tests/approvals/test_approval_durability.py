@@ -1,24 +1,18 @@
 """A request waits across a restart of both the API and the worker: the wait is a Temporal
-workflow, not a process. After the restart, an approval still applies the change. The approval's
-recorded history replays deterministically (committed under tests/workflows/histories/)."""
+workflow, not a process. After the restart, an approval still applies the change, and the run's
+history replays (the committed ones are replayed by tests/workflows/test_histories.py)."""
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-
 import httpx
-import pytest
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tests.approvals.setup import consumer_exists, consumer_path, production_org
 from tests.fixtures import unique
+from tests.workflows.recorded import record_new
 from workflows.worker import WORKFLOWS
-
-HISTORY = Path(__file__).parents[1] / "workflows" / "histories" / "approval.json"
 
 
 def wait_ready(api: httpx.Client) -> None:
@@ -66,15 +60,7 @@ async def test_a_waiting_request_survives_api_and_worker_restarts(api, stack, hu
         history = await client.get_workflow_handle(operation["workflow_id"]).fetch_history()
         await Replayer(workflows=WORKFLOWS,
                        data_converter=pydantic_data_converter).replay_workflow(history)
-        if not HISTORY.exists() or os.environ.get("JSC_RECORD_HISTORIES"):
-            HISTORY.write_text(json.dumps(json.loads(history.to_json()), indent=1))
+        record_new(history, "approval_outcome_first_patched.json")
     finally:
         await hub_nc.jetstream().delete_stream(stream)
 
-
-@pytest.mark.skipif(not HISTORY.exists(), reason="recorded by the test above on its first run")
-async def test_recorded_approval_history_replays_deterministically():
-    history = WorkflowHistory.from_json("recorded-approval", json.loads(HISTORY.read_text()))
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-    assert result.replay_failure is None, result.replay_failure

@@ -3,19 +3,18 @@ Temporal's replayer over a recorded history committed beside this file."""
 
 from __future__ import annotations
 
-import json
-import os
 import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from core.db.models import NatsCluster
 from tests.workflows.changed_workflows import ChangedClusterHealthWorkflow
+from tests.workflows.recorded import load
 from workflows.cluster_health import ClusterHealthWorkflow
 from workflows.types import ClusterProbeInput, ClusterProbeResult
 from workflows.worker import WORKFLOWS, running_worker
@@ -53,14 +52,10 @@ async def test_probe_records_the_cluster_status(stack, temporal, hub_cluster, ad
 
     history = await handle.fetch_history()
     await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(history)
-    if not HISTORY.exists() or os.environ.get("JSC_RECORD_HISTORIES"):
-        HISTORY.write_text(json.dumps(json.loads(history.to_json()), indent=1))
 
 
 async def test_recorded_history_replays_deterministically():
-    assert HISTORY.exists(), "run the suite once to record it, then commit it"
-    data = json.loads(HISTORY.read_text())
-    history = WorkflowHistory.from_json("recorded-cluster-health", data)
+    history = load(HISTORY.name)
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
@@ -68,7 +63,7 @@ async def test_recorded_history_replays_deterministically():
 
 async def test_the_replayer_catches_a_nondeterministic_change():
     """The check above can fail: a workflow that now schedules another activity does not replay."""
-    history = WorkflowHistory.from_json("recorded-cluster-health", json.loads(HISTORY.read_text()))
+    history = load(HISTORY.name)
     replayer = Replayer(workflows=[ChangedClusterHealthWorkflow],
                         data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)

@@ -1,0 +1,54 @@
+"""Committed workflow histories: one per released version of a workflow, never rewritten.
+
+A workflow that has run in a release is a contract: every history recorded from a released version
+must keep replaying with the current code (change it with ``workflow.patched``). So a test here
+never overwrites a committed file, and a missing file is a failure, not a skip.
+
+``record_new`` keeps the history of a run under a *new* name, and only when asked
+(``JSC_RECORD_HISTORIES=1``): that is how a new version's history is added, then committed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+DIR = Path(__file__).with_name("histories")
+
+# file -> (workflow type, which released version it was recorded from)
+COMMITTED = {
+    "approval_before_9e0499f.json": ("ApprovalWorkflow", "up to 9e0499f^: a vote records, then "
+                                     "announces (recovered from git)"),
+    "approval.json": ("ApprovalWorkflow", "9e0499f: a vote announces, then records (no marker)"),
+    "approval_outcome_first_patched.json": ("ApprovalWorkflow", "a vote announces, then records, "
+                                            "behind the 'vote-announces-outcome-first' marker"),
+    "cluster_health.json": ("ClusterHealthWorkflow", "first release"),
+    "quota_request.json": ("QuotaRequestWorkflow", "an approved request, with the marker"),
+}
+
+
+def load(name: str) -> WorkflowHistory:
+    path = DIR / name
+    assert path.exists(), (f"the committed history {path} is missing: restore it from git; a "
+                           "history of a released version is never re-recorded")
+    return WorkflowHistory.from_json(name, json.loads(path.read_text()))
+
+
+async def replay_failure(history: WorkflowHistory, workflows: list) -> Exception | None:
+    replayer = Replayer(workflows=workflows, data_converter=pydantic_data_converter)
+    return (await replayer.replay_workflow(history, raise_on_replay_failure=False)).replay_failure
+
+
+def record_new(history: WorkflowHistory, name: str) -> None:
+    """Write ``history`` as ``histories/<name>`` when JSC_RECORD_HISTORIES is set and no such file
+    exists; an existing history is never replaced."""
+    if not os.environ.get("JSC_RECORD_HISTORIES"):
+        return
+    path = DIR / name
+    assert not path.exists(), f"{path} is committed already: record a new version under a new name"
+    path.write_text(json.dumps(json.loads(history.to_json()), indent=1))
