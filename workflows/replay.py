@@ -4,6 +4,11 @@ It plans the range, then runs ``replay_chunk`` activities of a few seconds each 
 exhausted. Between chunks it honours pause, resume and cancel (signals), so the result always says
 exactly how far it got; a Temporal-level cancellation is honoured too. The operation's row is kept
 current after every chunk, and its start and end are audited.
+
+A chunk is retried without limit: a worker's death must not use up a budget. The activity itself
+gives up on errors of its own (see ``activities.replay``). After ``chunks_per_run`` chunks, or
+when Temporal suggests it, the workflow continues as new carrying its plan, checkpoint and
+pause/cancel state (:class:`ReplayCarry`), so a replay of any length keeps a small history.
 """
 
 from __future__ import annotations
@@ -17,50 +22,83 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from core.operations import OperationContext, Progress
-    from core.replay.models import (DryRunResult, ReplayCheckpoint, ReplayChunk,
+    from core.replay.models import (DryRunResult, ReplayCarry, ReplayCheckpoint, ReplayChunk,
                                     ReplayChunkResult, ReplayPlanned, ReplayRequest, ReplayStart)
     from workflows.operation_base import OperationWorkflowBase
 
-CHUNK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
-                          maximum_interval=timedelta(seconds=10), maximum_attempts=20,
-                          non_retryable_error_types=["DestinationRefused", "NotFound", "Refused",
-                                                     "ClusterNotFound"])
+NON_RETRYABLE = ["DestinationRefused", "NotFound", "Refused", "ClusterNotFound", "ReplayFailed"]
+PLAN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
+                         maximum_interval=timedelta(seconds=10), maximum_attempts=20,
+                         non_retryable_error_types=NON_RETRYABLE)
+CHUNK_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), backoff_coefficient=2,
+                          maximum_interval=timedelta(seconds=10), maximum_attempts=0,
+                          non_retryable_error_types=NON_RETRYABLE)
+# A dead worker is noticed after this long without a heartbeat (sent at least every second).
+CHUNK_HEARTBEAT_TIMEOUT = timedelta(seconds=4)
+CONTINUE_AS_NEW_PATCH = "replay-continue-as-new"
 
 
 @workflow.defn(name="ReplayWorkflow")
 class ReplayWorkflow(OperationWorkflowBase):
+    @workflow.init
+    def __init__(self, context: OperationContext, request: ReplayRequest,
+                 carry: ReplayCarry | None = None) -> None:
+        """The carried pause and cancel state is in place before any signal handler runs (a
+        signal can arrive with the first task of a continued run)."""
+        super().__init__()
+        self.context = OperationContext.model_validate(context)
+        self.carry = ReplayCarry.model_validate(carry) if carry else ReplayCarry()
+        self.paused, self.stop_requested = self.carry.paused, self.carry.stop_requested
+
     @workflow.run
-    async def run(self, context: OperationContext, request: ReplayRequest) -> dict:
+    async def run(self, context: OperationContext, request: ReplayRequest,
+                  carry: ReplayCarry | None = None) -> dict:
+        # Temporal applies the type hints only when every parameter was given: a replay
+        # started with two arguments (the API, and every history from before ``carry``)
+        # arrives as plain dicts.
+        context = OperationContext.model_validate(context)
+        request = ReplayRequest.model_validate(request)
+        carry = self.carry
         self.context = context
         start = ReplayStart(context=context, request=request)
-        await self.set_status("running")
         try:
+            if carry.planned is None:
+                await self.set_status("running")
+            else:
+                self.status = "paused" if carry.paused else "running"
             if request.dry_run:
                 result = await workflow.execute_activity(
                     "replay_dry_run", start, result_type=DryRunResult,
                     start_to_close_timeout=timedelta(hours=1), heartbeat_timeout=timedelta(seconds=30),
-                    retry_policy=CHUNK_RETRY)
+                    retry_policy=PLAN_RETRY)
                 return await self.finish("completed", result.model_dump(mode="json"))
-            planned = await workflow.execute_activity(
+            planned = carry.planned or await workflow.execute_activity(
                 "replay_plan", start, result_type=ReplayPlanned,
-                start_to_close_timeout=timedelta(minutes=2), retry_policy=CHUNK_RETRY)
-            self.progress = Progress(done=0, total=planned.plan.estimated_total)
-            checkpoint = planned.checkpoint
+                start_to_close_timeout=timedelta(minutes=2), retry_policy=PLAN_RETRY)
+            checkpoint = carry.checkpoint or planned.checkpoint
+            self.progress = Progress(done=checkpoint.done, total=planned.plan.estimated_total)
+            chunks = 0
             while True:
                 await self.between_chunks()
                 if self.stop_requested:
                     return await self.finish("cancelled", _summary(checkpoint, planned, stopped=True))
+                if chunks >= carry.chunks_per_run or workflow.info().is_continue_as_new_suggested():
+                    if workflow.patched(CONTINUE_AS_NEW_PATCH):
+                        await self.continue_with(context, request, carry, planned, checkpoint)
                 chunk = ReplayChunk(operation_id=context.operation_id, org_id=context.org_id,
-                                    request=request, plan=planned.plan, checkpoint=checkpoint)
+                                    request=request, plan=planned.plan, checkpoint=checkpoint,
+                                    max_seconds=carry.chunk_seconds)
                 done: ReplayChunkResult = await workflow.execute_activity(
                     "replay_chunk", chunk, result_type=ReplayChunkResult,
                     start_to_close_timeout=timedelta(minutes=10),
-                    heartbeat_timeout=timedelta(seconds=10), retry_policy=CHUNK_RETRY)
+                    heartbeat_timeout=CHUNK_HEARTBEAT_TIMEOUT, retry_policy=CHUNK_RETRY)
+                chunks += 1
                 self.advance(done.checkpoint.done - checkpoint.done, done.elapsed_s,
                              done.checkpoint.done)
                 checkpoint = done.checkpoint
                 if done.exhausted:
-                    return await self.finish("completed", _summary(checkpoint, planned))
+                    return await self.finish("completed",
+                                             _summary(checkpoint, planned, missing=done.missing))
                 self.record_in_background()
         except asyncio.CancelledError:
             # Cancelled through Temporal: record how far it got, then end as cancelled.
@@ -71,9 +109,20 @@ class ReplayWorkflow(OperationWorkflowBase):
             await self.finish("failed", {"done": self.progress.done}, error=message)
             raise ApplicationError(message, non_retryable=True) from err
 
+    async def continue_with(self, context: OperationContext, request: ReplayRequest,
+                            carry: ReplayCarry, planned: ReplayPlanned,
+                            checkpoint: ReplayCheckpoint) -> None:
+        """Continues as new once the row is written (continue_as_new raises). The pause and
+        cancel flags are read last, so a signal that arrived meanwhile is carried over."""
+        await self.record()
+        workflow.continue_as_new(args=[context, request, carry.model_copy(update={
+            "planned": planned, "checkpoint": checkpoint, "paused": self.paused,
+            "stop_requested": self.stop_requested, "runs": carry.runs + 1})])
 
-def _summary(cp: ReplayCheckpoint, planned: ReplayPlanned, stopped: bool = False) -> dict:
+
+def _summary(cp: ReplayCheckpoint, planned: ReplayPlanned, stopped: bool = False,
+             missing: dict | None = None) -> dict:
     return {"replayed": cp.done, "bytes": cp.bytes, "failed": cp.failed, "failures": cp.failures,
             "first_seq": planned.plan.first_seq, "last_seq": planned.plan.last_seq,
+            "planned": planned.plan.estimated_total, "missing": missing,
             "next_seq": cp.next_seq, "stopped_early": stopped, "destination_seqs": cp.dest_seqs}
-

@@ -8,6 +8,7 @@ import logging
 import signal
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import redis.asyncio as aioredis
 from temporalio.client import Client
@@ -49,7 +50,7 @@ class WorkerDeps:
     def activities(self) -> list:
         clusters = ClusterActivities(self.sessions, self.cipher, self.pool)
         operations = OperationActivities(self.sessions, self.events)
-        replay = ReplayActivities(self.sessions, self.cipher, self.pool)
+        replay = ReplayActivities(self.sessions, self.cipher, self.pool, self.redis)
         changes = ChangeActivities(self.sessions, self.cipher, self.pool)
         notifications = NotificationActivities(self.sessions, self.redis, self.cipher,
                                                public_url=self.settings.public_url)
@@ -65,8 +66,11 @@ async def running_worker(client: Client, settings: Settings, task_queue: str | N
     pool = ClusterPool()
     events = await EventPublisher.connect(settings.events_nats_url)
     deps = WorkerDeps(settings, pool, events)
+    # Heartbeats reach Temporal at least every second: a retried replay chunk resumes from a
+    # checkpoint at most about a second old, and progress read from it is as fresh.
     worker = Worker(client, task_queue=task_queue or settings.task_queue, workflows=WORKFLOWS,
-                    activities=deps.activities(), max_concurrent_activities=20)
+                    activities=deps.activities(), max_concurrent_activities=20,
+                    max_heartbeat_throttle_interval=timedelta(seconds=1))
     try:
         async with worker:
             yield worker

@@ -21,7 +21,8 @@ from api.errors import ProblemError
 from core.changes.models import ChangeSpec
 from core.db.models import Operation
 from core.jetstream.api import JetStreamError
-from core.operations import FINISHED, OperationContext, get_operation, workflow_id_for
+from core.operations import (FINISHED, OperationContext, get_operation, with_heartbeat,
+                             workflow_id_for)
 from core.replay.models import ReplayRequest
 from workflows.replay import ReplayWorkflow
 
@@ -153,9 +154,23 @@ async def read_operation(operation_id: uuid.UUID, db: Db, svc: Svc,
         try:
             handle: WorkflowHandle = svc.temporal.get_workflow_handle(row.workflow_id)
             live = await asyncio.wait_for(handle.query("view"), timeout=2)
+            if live.get("status") == "running":
+                heartbeat = await asyncio.wait_for(_last_heartbeat(svc, handle), timeout=2)
+                live["progress"] = with_heartbeat(live.get("progress") or {}, heartbeat)
         except Exception:  # no worker to answer right now: the row is the truth
-            live = None
+            live = live or None
     return _out(row, live)
+
+
+async def _last_heartbeat(svc: Svc, handle: WorkflowHandle) -> dict | None:
+    """What the operation's running activity last heartbeated (a replay chunk's checkpoint)."""
+    description = await handle.describe()
+    for pending in description.raw_description.pending_activities:
+        if pending.heartbeat_details.payloads:
+            details = await svc.temporal.data_converter.decode(pending.heartbeat_details.payloads)
+            if details:
+                return details[0]
+    return None
 
 
 async def _control(action: str, operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,

@@ -3,21 +3,26 @@
 Every message carries ``Nats-Msg-Id: <operation id>-<source seq>``, so JetStream drops a repeat
 inside the destination's duplicate window. Beyond that window, :func:`already_stored` reads the
 destination from the last checkpointed sequence on and returns the source sequences found there,
-which the resumed attempt skips.
+which the resumed attempt skips. It reads in batches (headers only on limits streams, many
+MSG.GETs in flight otherwise) and reports its progress as it goes, so a long check keeps its
+activity alive; what it reads is bounded by what the crashed attempt wrote after its last
+recorded checkpoint.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from core.jetstream.api import JetStreamApi
 from core.replay.publisher import NoStream, PublishRefused
 from core.replay.models import ORIGINAL_TIME_HEADER, SOURCE_HEADER, ReplayRequest
-from core.replay.source import MsgGetReader, SourceMessage
+from core.replay.source import SourceMessage, open_reader
 
 DROPPED_HEADERS = {"nats-msg-id", "nats-expected-stream", "nats-expected-last-msg-id",
                    "nats-expected-last-sequence", "nats-expected-last-subject-sequence"}
 # JetStream refusals that a retry cannot fix (err_code): limits, size, expectations, permissions.
+PROGRESS_EVERY = 1000
 PERMANENT_ERR_CODES = {10054, 10060, 10070, 10071, 10077, 10078, 10082, 10159, 10160, 10164}
 
 
@@ -27,6 +32,16 @@ class DestinationRefused(Exception):
     def __init__(self, seq: int, reason: str):
         super().__init__(f"the destination refused source message {seq}: {reason}")
         self.seq, self.reason = seq, reason
+
+
+class NoStreamAnswered(Exception):
+    """Nothing stored a message: no stream takes its subject, or JetStream is not up yet (a
+    restarting server answers "no responders" too). :func:`stream_takes` tells them apart."""
+
+    def __init__(self, seq: int, subject: str):
+        super().__init__(f"no stream on the destination answered for source message {seq} "
+                         f"(subject {subject})")
+        self.seq, self.subject = seq, subject
 
 
 class MissingRedriveHeader(Exception):
@@ -80,29 +95,45 @@ def _rfc3339(value: datetime | str) -> str:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def classify(seq: int, exc: Exception) -> Exception:
+def classify(seq: int, exc: Exception, subject: str = "") -> Exception:
     """A permanent refusal becomes DestinationRefused; anything else is left to retries."""
     if isinstance(exc, PublishRefused):
         if exc.err_code in PERMANENT_ERR_CODES or exc.code in (400, 403):
             return DestinationRefused(seq, exc.description)
         return exc
     if isinstance(exc, NoStream):
-        return DestinationRefused(seq, "no stream on the destination stores this subject")
+        return NoStreamAnswered(seq, subject)
     return exc
 
 
-async def already_stored(dest: JetStreamApi, stream: str, after_seq: int,
-                         operation_id: str) -> set[int]:
-    """Source sequences of this operation stored in ``stream`` after ``after_seq``."""
+async def stream_takes(dest: JetStreamApi, subject: str) -> bool:
+    """Whether a stream on the destination stores ``subject``; raises when JetStream itself
+    does not answer (then nothing is known yet)."""
+    reply = await dest.request("STREAM.NAMES", {"subject": subject})
+    return bool(reply.get("streams"))
+
+
+async def already_stored(dest: JetStreamApi, stream: str, after_seq: int, operation_id: str,
+                         progress: Callable[[int], None] = lambda n: None) -> set[int]:
+    """Source sequences of this operation stored in ``stream`` after ``after_seq``; ``progress``
+    is called with the number of destination messages read so far, every ``PROGRESS_EVERY``."""
     info = await dest.stream_info(stream)
     last = int(info["state"]["last_seq"])
     prefix = f"{operation_id}-"
     found: set[int] = set()
     if last <= after_seq:
         return found
-    reader = MsgGetReader(dest, stream, [])
-    async for msg in reader.read(after_seq + 1, last):
-        mid = (msg.headers or {}).get("Nats-Msg-Id", "")
-        if mid.startswith(prefix):
-            found.add(int(mid[len(prefix):]))
+    reader = await open_reader(dest, stream, [], headers_only=True)
+    read = 0
+    try:
+        async for msg in reader.read(after_seq + 1, last):
+            mid = (msg.headers or {}).get("Nats-Msg-Id", "")
+            if mid.startswith(prefix):
+                found.add(int(mid[len(prefix):]))
+            read += 1
+            if read % PROGRESS_EVERY == 0:
+                progress(read)
+    finally:
+        await reader.close()
+    progress(read)
     return found

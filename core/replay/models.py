@@ -102,6 +102,7 @@ class ReplayPlan(BaseModel):
     first_seq: int
     last_seq: int  # inclusive; first_seq > last_seq means nothing to replay
     estimated_total: int
+    exact: bool = True  # False: estimated_total is an upper bound
 
 
 class ReplayCheckpoint(BaseModel):
@@ -114,6 +115,7 @@ class ReplayCheckpoint(BaseModel):
     failed: int = 0
     dest_seqs: dict[str, int] = Field(default_factory=dict)
     failures: list[dict] = Field(default_factory=list)  # the first few, for the result
+    rate_per_s: float | None = None  # measured over the last seconds, for live progress
 
 
 class ReplayChunk(BaseModel):
@@ -129,6 +131,8 @@ class ReplayChunkResult(BaseModel):
     checkpoint: ReplayCheckpoint
     exhausted: bool
     elapsed_s: float
+    # On the last chunk, when fewer messages were copied than planned: how many, and why.
+    missing: dict | None = None
 
 
 class DryRunResult(BaseModel):
@@ -147,3 +151,16 @@ class ReplayStart(BaseModel):
 class ReplayPlanned(BaseModel):
     plan: ReplayPlan
     checkpoint: ReplayCheckpoint
+
+
+class ReplayCarry(BaseModel):
+    """What a replay carries into its next run when it continues as new (its history stays
+    small however long it runs), and the tuning a test may lower."""
+
+    planned: ReplayPlanned | None = None
+    checkpoint: ReplayCheckpoint | None = None
+    paused: bool = False
+    stop_requested: bool = False
+    runs: int = 0
+    chunks_per_run: int = 300
+    chunk_seconds: float = 5.0

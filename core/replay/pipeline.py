@@ -42,43 +42,75 @@ class _Pending:
     seq: int
     size: int
     future: asyncio.Future | None  # None: nothing to wait for (skipped or failed message)
+    subject: str = ""
+
+
+class RateMeter:
+    """Messages per second over the last few seconds, from (time, done) samples."""
+
+    def __init__(self, span_s: float = 3.0):
+        self.span_s = span_s
+        self.samples: deque[tuple[float, int]] = deque()
+
+    def rate(self, done: int) -> float | None:
+        now = time.monotonic()
+        self.samples.append((now, done))
+        while len(self.samples) > 2 and now - self.samples[1][0] >= self.span_s:
+            self.samples.popleft()
+        first_t, first_done = self.samples[0]
+        return round((done - first_done) / (now - first_t), 1) if now - first_t > 0.2 else None
 
 
 class ChunkRunner:
-    """Runs one chunk of a replay: from ``checkpoint.next_seq`` for at most ``max_seconds``."""
+    """Runs one chunk of a replay: from ``checkpoint.next_seq`` for at most ``max_seconds``.
+
+    The checkpoint is heartbeated every ``HEARTBEAT_EVERY_S`` by a task of its own, so a slow
+    read never starves it. ``skip`` holds source sequences a crashed attempt already stored; until
+    the checkpoint has passed the last of them, the destination position it records stays where
+    the check began, so a crash in between checks them again instead of losing them. ``fence``
+    is called before every publish and raises when this attempt may no longer write."""
 
     def __init__(self, chunk: ReplayChunk, reader: Any, publisher: AsyncPublisher,
                  heartbeat: Callable[[ReplayCheckpoint], None], skip: set[int] | None = None,
-                 expected_stream: str | None = None):
+                 expected_stream: str | None = None, fence: Callable[[], None] = lambda: None):
         self.chunk, self.reader, self.publisher = chunk, reader, publisher
-        self.heartbeat, self.skip = heartbeat, skip or set()
+        self.heartbeat, self.skip, self.fence = heartbeat, skip or set(), fence
+        self.hold_dest_until = max(self.skip, default=0)
         self.mapper = MessageMapper(chunk.request, chunk.operation_id, expected_stream)
         self.cp = chunk.checkpoint.model_copy(deep=True)
         self.window: deque[_Pending] = deque()
         self.limiter = RateLimiter(chunk.request.rate_limit)
+        self.meter = RateMeter()
 
     async def run(self) -> tuple[ReplayCheckpoint, bool]:
         """Returns the checkpoint and whether the range is exhausted."""
-        started = last_beat = time.monotonic()
+        started = time.monotonic()
         exhausted = True
+        beating = asyncio.create_task(self._beat())
         try:
             async for msg in self.reader.read(self.cp.next_seq, self.chunk.plan.last_seq):
                 await self._submit(msg)
                 await self._settle(block=len(self.window) >= WINDOW)
-                now = time.monotonic()
-                if now - last_beat >= HEARTBEAT_EVERY_S:
-                    self.heartbeat(self.cp)
-                    last_beat = now
-                if now - started >= self.chunk.max_seconds:
+                if time.monotonic() - started >= self.chunk.max_seconds:
                     exhausted = False
                     break
             await self._settle(drain=True)
         finally:
+            beating.cancel()
             await self.reader.close()
         if exhausted:
             self.cp.next_seq = max(self.cp.next_seq, self.chunk.plan.last_seq + 1)
-        self.heartbeat(self.cp)
+        self._beat_once()
         return self.cp, exhausted
+
+    def _beat_once(self) -> None:
+        self.cp.rate_per_s = self.meter.rate(self.cp.done)
+        self.heartbeat(self.cp)
+
+    async def _beat(self) -> None:
+        while True:
+            self._beat_once()
+            await asyncio.sleep(HEARTBEAT_EVERY_S)
 
     async def _submit(self, msg: SourceMessage) -> None:
         if msg.seq in self.skip:  # stored by an attempt that crashed after publishing it
@@ -94,8 +126,9 @@ class ChunkRunner:
             return
         if self.limiter.interval:
             await self.limiter.wait()
+        self.fence()
         future = await self.publisher.publish(subject, msg.data, self.mapper.headers(msg))
-        self.window.append(_Pending(msg.seq, len(msg.data), future))
+        self.window.append(_Pending(msg.seq, len(msg.data), future, subject))
 
     async def _settle(self, block: bool = False, drain: bool = False) -> None:
         """Retire acknowledged messages from the front of the window, in source order."""
@@ -109,8 +142,9 @@ class ChunkRunner:
                         await asyncio.wait_for(asyncio.shield(head.future), ACK_TIMEOUT_S)
                     ack = head.future.result()
                 except Exception as exc:
-                    raise classify(head.seq, exc) from exc
-                if ack.seq > self.cp.dest_seqs.get(ack.stream, 0):
+                    raise classify(head.seq, exc, head.subject) from exc
+                if (head.seq > self.hold_dest_until
+                        and ack.seq > self.cp.dest_seqs.get(ack.stream, 0)):
                     self.cp.dest_seqs[ack.stream] = ack.seq
             self.window.popleft()
             self.cp.next_seq = head.seq + 1

@@ -28,26 +28,64 @@ async def plan_replay(js: JetStreamApi, request: ReplayRequest) -> ReplayPlan:
         if at is not None:
             last = min(last, at - 1)
     span = max(0, last - first + 1)
-    estimate = span
-    if request.subjects and span:
-        estimate = await _count_in_range(js, request.stream, request.subjects, first, last) or 0
-    return ReplayPlan(first_seq=first, last_seq=last, estimated_total=min(span, estimate))
+    estimate, exact = span, True
+    if span and (first, last) == (int(state["first_seq"]), int(state["last_seq"])) \
+            and not request.subjects:
+        estimate = int(state["messages"])  # the whole stream: deleted sequences do not count
+    elif span and not request.subjects:
+        from_first = await count_from(js, request.stream, first, None)
+        after_last = await count_from(js, request.stream, last + 1, None)
+        if from_first is not None and after_last is not None:
+            estimate = from_first - after_last
+        else:
+            exact = False  # counts sequences, deleted ones included
+    elif span:
+        estimate, exact = await _count_in_range(js, request.stream, request.subjects, first, last)
+    return ReplayPlan(first_seq=first, last_seq=last, estimated_total=min(span, estimate),
+                      exact=exact)
+
+
+async def explain_missing(js: JetStreamApi, stream: str, plan: ReplayPlan,
+                          copied: int) -> dict | None:
+    """Why a finished replay copied fewer messages than its plan counted (None: it did not).
+    The source is the only thing that can have changed: messages were removed before they were
+    read, by the stream's limits or a purge (its first sequence moved past them), or deleted."""
+    missing = plan.estimated_total - copied
+    if missing <= 0:
+        return None
+    if not plan.exact:
+        return {"count": missing, "reason": "the plan's count was an upper bound (the source "
+                "could not be counted exactly); nothing was left unread"}
+    try:
+        state = (await js.stream_info(stream))["state"]
+    except Exception:  # the source is gone: that is the reason
+        state = None
+    if state is None:
+        reason = "the source stream was deleted or could not be read before they were copied"
+    elif int(state["first_seq"]) > plan.first_seq:
+        reason = (f"removed from the source before they were read (its first sequence is now "
+                  f"{state['first_seq']}: limits such as max_age or max_msgs, or a purge)")
+    else:
+        reason = "deleted from the source before they were read"
+    return {"count": missing, "reason": reason}
+
 
 
 async def _count_in_range(js: JetStreamApi, stream: str, subjects: list[str], first: int,
-                          last: int) -> int:
+                          last: int) -> tuple[int, bool]:
     """Messages matching ``subjects`` in [first, last], exact where the stream allows counting
     consumers; otherwise the filters' counts over the whole stream (an upper bound)."""
-    total = 0
+    total, exact = 0, True
     for pattern in subjects:
         from_first = await count_from(js, stream, first, pattern)
         after_last = await count_from(js, stream, last + 1, pattern)
         if from_first is None or after_last is None:
             info = await js.stream_info(stream, subjects_filter=pattern)
             total += sum((info["state"].get("subjects") or {}).values())
+            exact = False
         else:
             total += from_first - after_last
-    return total
+    return total, exact
 
 
 async def dry_run(js: JetStreamApi, request: ReplayRequest, plan: ReplayPlan,

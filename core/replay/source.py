@@ -3,11 +3,17 @@
 Limits streams are read in batches through an ephemeral pull consumer that never acks (AckNone,
 in memory, removed at the end and by the server after 10 s of inactivity). Interest and work-queue
 streams must not be read by a consumer (its acks would remove messages, and work queues refuse
-AckNone), so they are read message by message with the stream's MSG.GET API.
+AckNone), so they are read with the stream's MSG.GET API, many requests in flight when there is
+no subject filter.
+
+A range ends only when the server says so: the reader's last sequence was reached, or the
+consumer has nothing more pending, or MSG.GET finds nothing further. A fetch that times out (a
+busy server, a large backlog) is asked about again, never taken as the end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from datetime import datetime
@@ -19,6 +25,8 @@ from core.jetstream.api import JetStreamApi, JetStreamError
 from core.jetstream.messages import parse_header_block
 
 BATCH = 1000  # messages per fetch
+FETCH_TIMEOUT_S = 1.0
+IN_FLIGHT = 64  # MSG.GET requests outstanding when reading without a filter
 INACTIVE_THRESHOLD_NS = 10 * 1_000_000_000  # removed by the server when idle this long
 
 
@@ -63,10 +71,15 @@ def _parse_time(value: str) -> datetime:
 
 
 class ConsumerReader:
-    """Batches through an ephemeral AckNone pull consumer (limits streams only)."""
+    """Batches through an ephemeral AckNone pull consumer (limits streams only).
 
-    def __init__(self, js: JetStreamApi, stream: str, subjects: list[str], batch: int = BATCH):
+    ``headers_only`` delivers headers and the payload's size (``Nats-Msg-Size``) without the
+    payload: enough to find which messages a crashed attempt stored."""
+
+    def __init__(self, js: JetStreamApi, stream: str, subjects: list[str], batch: int = BATCH,
+                 headers_only: bool = False, fetch_timeout: float = FETCH_TIMEOUT_S):
         self.js, self.stream, self.subjects, self.batch = js, stream, subjects, batch
+        self.headers_only, self.fetch_timeout = headers_only, fetch_timeout
         self.name = f"jsc-replay-{uuid.uuid4().hex[:12]}"
         self._sub = None
 
@@ -75,6 +88,8 @@ class ConsumerReader:
                         "opt_start_seq": start_seq, "ack_policy": "none", "mem_storage": True,
                         "num_replicas": 1, "inactive_threshold": INACTIVE_THRESHOLD_NS,
                         "replay_policy": "instant", "max_waiting": 8}
+        if self.headers_only:
+            config["headers_only"] = True
         if len(self.subjects) == 1:
             config["filter_subject"] = self.subjects[0]
         elif self.subjects:
@@ -82,19 +97,30 @@ class ConsumerReader:
         await self.js.consumer_create(self.stream, config, action="create")
         jsctx = self.js.nc.jetstream(domain=self.js.domain)
         self._sub = await jsctx.pull_subscribe_bind(consumer=self.name, stream=self.stream)
+        yielded = start_seq - 1
         while True:
             try:
-                msgs = await self._sub.fetch(self.batch, timeout=1)
+                msgs = await self._sub.fetch(self.batch, timeout=self.fetch_timeout)
             except NatsTimeoutError:
-                return  # nothing more to read
+                # Slow is not finished: only the server's pending count says the range is done.
+                if await self._nothing_pending(yielded):
+                    return
+                continue
             for msg in msgs:
                 meta = msg.metadata
                 seq = meta.sequence.stream
                 if seq > last_seq:
                     return
                 yield SourceMessage(seq, msg.subject, msg.data, msg.headers, meta.timestamp)
+                yielded = seq
                 if meta.num_pending == 0:
                     return
+
+    async def _nothing_pending(self, yielded: int) -> bool:
+        """Nothing left to deliver, and nothing delivered that has not reached us yet."""
+        info = await self.js.request(f"CONSUMER.INFO.{self.stream}.{self.name}")
+        delivered = int((info.get("delivered") or {}).get("stream_seq", 0))
+        return int(info.get("num_pending", 0)) == 0 and delivered <= yielded
 
     async def close(self) -> None:
         if self._sub is not None:
@@ -109,33 +135,58 @@ class ConsumerReader:
 
 
 class MsgGetReader:
-    """One MSG.GET per message: safe on every retention policy, slower."""
+    """MSG.GET: safe on every retention policy. Without a subject filter the sequences to ask for
+    are known, so ``IN_FLIGHT`` requests are outstanding at a time; with one, each answer names
+    the next sequence to ask for."""
 
     def __init__(self, js: JetStreamApi, stream: str, subjects: list[str]):
         self.js, self.stream, self.subjects = js, stream, subjects
 
     async def read(self, start_seq: int, last_seq: int) -> AsyncIterator[SourceMessage]:
+        reads = self._pipelined if not self.subjects else self._by_subject
+        async for msg in reads(start_seq, last_seq):
+            yield msg
+
+    async def _get(self, payload: dict) -> dict | None:
+        try:
+            reply = await self.js.request(f"STREAM.MSG.GET.{self.stream}", payload)
+        except JetStreamError as exc:
+            if exc.not_found:
+                return None
+            raise
+        return reply["message"]
+
+    async def _pipelined(self, start_seq: int, last_seq: int) -> AsyncIterator[SourceMessage]:
+        seq = start_seq
+        while seq <= last_seq:
+            upto = min(last_seq, seq + IN_FLIGHT - 1)
+            answers = await asyncio.gather(*(self._get({"seq": s}) for s in range(seq, upto + 1)))
+            for msg in answers:
+                if msg is not None:  # a deleted sequence
+                    yield _from_msg_get(msg)
+            seq = upto + 1
+
+    async def _by_subject(self, start_seq: int, last_seq: int) -> AsyncIterator[SourceMessage]:
         by_subject = self.subjects[0] if len(self.subjects) == 1 else ">"
         seq = start_seq
         while seq <= last_seq:
-            try:
-                reply = await self.js.request(f"STREAM.MSG.GET.{self.stream}",
-                                              {"seq": seq, "next_by_subj": by_subject})
-            except JetStreamError as exc:
-                if exc.not_found:
-                    return
-                raise
-            msg = reply["message"]
+            msg = await self._get({"seq": seq, "next_by_subj": by_subject})
+            if msg is None:  # nothing further matches
+                return
             seq = int(msg["seq"])
             if seq > last_seq:
                 return
-            if not self.subjects or any(subject_matches(msg["subject"], p) for p in self.subjects):
-                yield SourceMessage(seq, msg["subject"], base64.b64decode(msg.get("data") or ""),
-                                    parse_headers(msg.get("hdrs")), msg["time"])
+            if any(subject_matches(msg["subject"], p) for p in self.subjects):
+                yield _from_msg_get(msg)
             seq += 1
 
     async def close(self) -> None:
         return None
+
+
+def _from_msg_get(msg: dict) -> SourceMessage:
+    return SourceMessage(int(msg["seq"]), msg["subject"], base64.b64decode(msg.get("data") or ""),
+                         parse_headers(msg.get("hdrs")), msg["time"])
 
 
 def parse_headers(hdrs_b64: str | None) -> dict[str, str]:
@@ -145,8 +196,9 @@ def parse_headers(hdrs_b64: str | None) -> dict[str, str]:
     return {name: values[-1] for name, values in parse_header_block(base64.b64decode(hdrs_b64)).items()}
 
 
-async def open_reader(js: JetStreamApi, stream: str, subjects: list[str]):
+async def open_reader(js: JetStreamApi, stream: str, subjects: list[str],
+                      headers_only: bool = False):
     info = await js.stream_info(stream)
     if info["config"].get("retention", "limits") == "limits":
-        return ConsumerReader(js, stream, subjects)
+        return ConsumerReader(js, stream, subjects, headers_only=headers_only)
     return MsgGetReader(js, stream, subjects)

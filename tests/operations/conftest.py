@@ -72,3 +72,39 @@ def wait_operation(api, headers, op_id: str, until=FINISHED, timeout: float = 12
 def names():
     tag = uuid.uuid4().hex[:8]
     return {"src": f"src-{tag}", "dst": f"dst-{tag}", "tag": tag}
+
+
+async def start_replay_with(stack, db_sessions, api, headers, body: dict, carry) -> str:
+    """Starts a ReplayWorkflow the way the API does (an operations row, then the workflow), but
+    with a ``ReplayCarry`` of the test's own: shorter runs or longer chunks than production's.
+    Returns the operation id; read it back through the API."""
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    from core.db.models import Operation
+    from core.operations import OperationContext, workflow_id_for
+    from core.replay.models import ReplayRequest
+    from workflows.replay import ReplayWorkflow
+
+    me = api.get("/api/v1/auth/me", headers=headers).json()
+    request = ReplayRequest.model_validate(body)
+    op_id = uuid.uuid4()
+    workflow_id = workflow_id_for("replay", op_id)
+    async with db_sessions() as db, db.begin():
+        db.add(Operation(id=op_id, org_id=uuid.UUID(me["organization"]["id"]), type="replay",
+                         workflow_id=workflow_id, status="pending", progress={},
+                         input=request.model_dump(mode="json"), cluster_id=request.cluster_id,
+                         started_by=uuid.UUID(me["id"])))
+    context = OperationContext(operation_id=str(op_id), org_id=me["organization"]["id"],
+                               user_id=me["id"], user_email=me["email"], type="replay")
+    client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
+                                  data_converter=pydantic_data_converter)
+    await client.start_workflow(ReplayWorkflow.run, args=[context, request, carry],
+                                id=workflow_id, task_queue=stack.settings.task_queue)
+    return str(op_id)
+
+
+def source_seqs(msgs) -> "Counter[int]":
+    """How many times each source sequence is at the destination (Nats-Replay-Source)."""
+    from collections import Counter
+    return Counter(int(m.headers["Nats-Replay-Source"].split(":")[1]) for m in msgs)
