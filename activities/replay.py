@@ -1,7 +1,7 @@
 """Replay activities: plan the range, dry-run it, and copy it chunk by chunk.
 
-A chunk heartbeats its checkpoint twice a second (the worker sends one to Temporal at least every
-second). A retried attempt resumes from the last recorded checkpoint, takes the replay's write
+A chunk heartbeats its checkpoint four times a second (the worker sends one to Temporal at least
+twice a second). A retried attempt resumes from the last recorded checkpoint, takes the replay's write
 lease (so a stalled earlier attempt cannot write beside it), and first reads what the destination
 holds beyond that checkpoint, heartbeating as it goes, so nothing is lost or stored twice.
 

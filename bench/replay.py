@@ -3,9 +3,12 @@
 Prints the replay operation's rate (API → Temporal → worker → NATS, unthrottled) beside the rate
 of a plain nats-py loop doing the same work with the same batching and no Temporal (an ephemeral
 AckNone pull consumer fetching ``BATCH`` at a time, pipelined publishes with ``WINDOW``
-acknowledgements outstanding: the replay's own constants), measured in the same run, and their
-ratio. With ``--rate N`` it also replays at a
-rate limit for ``--rate-seconds`` and prints the rate held over that span.
+acknowledgements outstanding: the replay's own constants), and beside the cheapest copy the
+machine allows (the minimal loop: 1,000-message fetches, raw pipelined publishes with the same
+headers, acknowledgements counted in a callback), all measured in the same run, with the ratios.
+Then it runs the replay again with the worker SIGKILLed half-way and prints what the kill cost
+(target: under 5 s). With ``--rate N`` it also replays at a rate limit for ``--rate-seconds`` and
+prints the rate held over that span.
 
     .venv/bin/python bench/replay.py [--messages 1000000] [--size 1024] [--rate 5000]
 
@@ -63,11 +66,52 @@ async def plain_loop(nc, source: str, dest_prefix: str, count: int) -> float:
                                                   {"Nats-Msg-Id": f"base-{msg.metadata.sequence.stream}"}))
             done += 1
             if len(window) >= WINDOW:
-                await window.popleft()
-    await asyncio.gather(*window)
+                await publisher.ack(window.popleft(), 10)
+    for token in window:
+        await publisher.ack(token, 10)
     elapsed = time.perf_counter() - started
     await sub.unsubscribe()
     await publisher.close()
+    return count / elapsed
+
+
+async def minimal_loop(nc, source: str, dest_prefix: str, count: int, dest: str) -> float:
+    """The cheapest copy this machine allows: 1,000-message fetches and raw pipelined publishes
+    carrying the replay's headers, acknowledgements counted in a callback (no future, no object
+    per message beyond what the client makes)."""
+    js = nc.jetstream()
+    sub = await js.pull_subscribe("", stream=source, config=ConsumerConfig(
+        ack_policy=AckPolicy.NONE, mem_storage=True, inactive_threshold=10))
+    inbox = nc.new_inbox()
+    acked = 0
+    room = asyncio.Event()
+
+    async def on_ack(_msg) -> None:
+        nonlocal acked
+        acked += 1
+        room.set()
+
+    ack_sub = await nc.subscribe(f"{inbox}.*", cb=on_ack)
+    sent = 0
+    started = time.perf_counter()
+    while sent < count:
+        for msg in await sub.fetch(1000, timeout=5):
+            meta = msg.metadata
+            seq = meta.sequence.stream
+            await nc.publish(f"{dest_prefix}.{msg.subject}", msg.data, reply=f"{inbox}.{seq}",
+                             headers={"Nats-Expected-Stream": dest, "Nats-Msg-Id": f"min-{seq}",
+                                      "Nats-Replay-Source": f"{source}:{seq}",
+                                      "Nats-Replay-Original-Time": meta.timestamp.isoformat()})
+            sent += 1
+            while sent - acked >= WINDOW:
+                room.clear()
+                await room.wait()
+    while acked < count:
+        room.clear()
+        await room.wait()
+    elapsed = time.perf_counter() - started
+    await ack_sub.unsubscribe()
+    await sub.unsubscribe()
     return count / elapsed
 
 
@@ -88,6 +132,38 @@ async def replay_rate(api, headers, body: dict, count: int) -> tuple[float, dict
     elapsed = time.perf_counter() - started
     assert op["status"] == "completed", op
     return count / elapsed, op
+
+
+async def kill_recovery(stack, api, headers, nc, cluster_id: str, count: int,
+                        unkilled_s: float) -> None:
+    """The same replay with the worker SIGKILLed once, half-way: how much longer it took, and
+    how long from the kill until the retried attempt was copying again (Temporal noticing the
+    dead worker, the restart, the lease, the destination check)."""
+    js = nc.jetstream()
+    log = stack.data_dir / "logs" / "worker.log"
+    started = time.perf_counter()
+    reply = await api.post("/api/v1/operations/replay", headers=headers, json={
+        "cluster_id": cluster_id, "stream": "bench-src",
+        "destination": {"stream": "bench-kill", "subject_prefix": "kill"}})
+    reply.raise_for_status()
+    op_id = reply.json()["id"]
+    while (await js.stream_info("bench-kill")).state.messages < count // 2:
+        await asyncio.sleep(0.02)
+    offset = log.stat().st_size
+    killed = time.perf_counter()
+    stack.kill("worker")
+    resumed = None
+    while resumed is None:
+        with log.open() as f:
+            f.seek(offset)
+            if any("already stored" in line and op_id in line for line in f):
+                resumed = time.perf_counter() - killed
+        await asyncio.sleep(0.05)
+    op = await wait_finished(api, headers, op_id)
+    elapsed = time.perf_counter() - started
+    assert op["status"] == "completed" and op["result"]["replayed"] == count, op
+    print(f"one worker kill:      {elapsed:>10.1f} s  (+{elapsed - unkilled_s:.1f} s over the "
+          f"run without; copying again {resumed:.1f} s after the kill, restart included)")
 
 
 async def held_rate(api, headers, nc, body: dict, dest: str, seconds: float) -> float:
@@ -118,7 +194,8 @@ async def main(args) -> None:
         js = nc.jetstream(timeout=30)
         big = StreamConfig(storage=StorageType.FILE, duplicate_window=120, max_bytes=-1)
         await js.add_stream(big, name="bench-src", subjects=["bench.src.>"])
-        for name, prefix in (("bench-base", "base"), ("bench-dst", "dst"), ("bench-rate", "rate")):
+        for name, prefix in (("bench-base", "base"), ("bench-min", "min"), ("bench-dst", "dst"),
+                             ("bench-kill", "kill"), ("bench-rate", "rate")):
             await js.add_stream(big, name=name, subjects=[f"{prefix}.>"])
         t = time.perf_counter()
         await fill(js, "bench.src.orders", args.messages, args.size)
@@ -133,12 +210,18 @@ async def main(args) -> None:
 
             baseline = await plain_loop(nc, "bench-src", "base", args.messages)
             print(f"plain nats-py loop:   {baseline:>10,.0f} msg/s")
+            minimal = await minimal_loop(nc, "bench-src", "min", args.messages, "bench-min")
+            print(f"minimal copy loop:    {minimal:>10,.0f} msg/s")
             rate, op = await replay_rate(api, headers, {
                 "cluster_id": cluster["id"], "stream": "bench-src",
                 "destination": {"stream": "bench-dst", "subject_prefix": "dst"}}, args.messages)
             print(f"replay operation:     {rate:>10,.0f} msg/s  "
                   f"({args.messages / rate:.1f} s for {args.messages:,}; replayed {op['result']['replayed']:,})")
             print(f"ratio replay/plain:   {rate / baseline:>10.2f}")
+            print(f"ratio replay/minimal: {rate / minimal:>10.2f}")
+            if not args.no_kill:
+                await kill_recovery(stack, api, headers, nc, cluster["id"], args.messages,
+                                    args.messages / rate)
             if args.rate:
                 held = await held_rate(api, headers, nc, {
                     "cluster_id": cluster["id"], "stream": "bench-src", "rate_limit": args.rate,
@@ -158,4 +241,5 @@ if __name__ == "__main__":
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--rate", type=float, default=0, help="also check a rate limit (msg/s)")
     parser.add_argument("--rate-seconds", type=float, default=60)
+    parser.add_argument("--no-kill", action="store_true", help="skip the worker-kill run")
     asyncio.run(main(parser.parse_args()))

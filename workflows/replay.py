@@ -30,11 +30,11 @@ NON_RETRYABLE = ["DestinationRefused", "NotFound", "Refused", "ClusterNotFound",
 PLAN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
                          maximum_interval=timedelta(seconds=10), maximum_attempts=20,
                          non_retryable_error_types=NON_RETRYABLE)
-CHUNK_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), backoff_coefficient=2,
+CHUNK_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), backoff_coefficient=2,
                           maximum_interval=timedelta(seconds=10), maximum_attempts=0,
                           non_retryable_error_types=NON_RETRYABLE)
 # A dead worker is noticed after this long without a heartbeat (sent at least every second).
-CHUNK_HEARTBEAT_TIMEOUT = timedelta(seconds=4)
+CHUNK_HEARTBEAT_TIMEOUT = timedelta(seconds=3)
 CONTINUE_AS_NEW_PATCH = "replay-continue-as-new"
 
 

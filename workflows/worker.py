@@ -66,11 +66,11 @@ async def running_worker(client: Client, settings: Settings, task_queue: str | N
     pool = ClusterPool()
     events = await EventPublisher.connect(settings.events_nats_url)
     deps = WorkerDeps(settings, pool, events)
-    # Heartbeats reach Temporal at least every second: a retried replay chunk resumes from a
-    # checkpoint at most about a second old, and progress read from it is as fresh.
+    # Heartbeats reach Temporal at least twice a second: a retried replay chunk resumes from a
+    # checkpoint at most about half a second old, and progress read from it is as fresh.
     worker = Worker(client, task_queue=task_queue or settings.task_queue, workflows=WORKFLOWS,
                     activities=deps.activities(), max_concurrent_activities=20,
-                    max_heartbeat_throttle_interval=timedelta(seconds=1))
+                    max_heartbeat_throttle_interval=timedelta(milliseconds=500))
     try:
         async with worker:
             yield worker

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from redis.asyncio import Redis
 from redis.exceptions import LockError
 
-TTL_S = 3.0
-RENEW_EVERY_S = 0.5
+TTL_S = 2.5
+RENEW_EVERY_S = 0.4
 MARGIN_S = 1.0
 
 

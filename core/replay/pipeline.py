@@ -18,7 +18,7 @@ from core.replay.source import SourceMessage
 
 WINDOW = 2048  # outstanding acknowledgements
 ACK_TIMEOUT_S = 10.0
-HEARTBEAT_EVERY_S = 0.5
+HEARTBEAT_EVERY_S = 0.25
 
 
 class RateLimiter:
@@ -41,7 +41,7 @@ class RateLimiter:
 class _Pending:
     seq: int
     size: int
-    future: asyncio.Future | None  # None: nothing to wait for (skipped or failed message)
+    token: int  # 0: nothing to wait for (a skipped or failed message)
     subject: str = ""
 
 
@@ -114,7 +114,7 @@ class ChunkRunner:
 
     async def _submit(self, msg: SourceMessage) -> None:
         if msg.seq in self.skip:  # stored by an attempt that crashed after publishing it
-            self.window.append(_Pending(msg.seq, len(msg.data), None))
+            self.window.append(_Pending(msg.seq, len(msg.data), 0))
             return
         try:
             subject = self.mapper.subject(msg)
@@ -122,33 +122,35 @@ class ChunkRunner:
             self.cp.failed += 1
             if len(self.cp.failures) < MAX_FAILURES_KEPT:
                 self.cp.failures.append({"seq": msg.seq, "subject": msg.subject, "reason": str(exc)})
-            self.window.append(_Pending(msg.seq, -1, None))
+            self.window.append(_Pending(msg.seq, -1, 0))
             return
         if self.limiter.interval:
             await self.limiter.wait()
         self.fence()
-        future = await self.publisher.publish(subject, msg.data, self.mapper.headers(msg))
-        self.window.append(_Pending(msg.seq, len(msg.data), future, subject))
+        token = await self.publisher.publish(subject, msg.data, self.mapper.headers(msg))
+        self.window.append(_Pending(msg.seq, len(msg.data), token, subject))
 
     async def _settle(self, block: bool = False, drain: bool = False) -> None:
         """Retire acknowledged messages from the front of the window, in source order."""
-        while self.window:
-            head = self.window[0]
-            if head.future is not None and not head.future.done() and not (block or drain):
-                return
-            if head.future is not None:
+        window, publisher, cp = self.window, self.publisher, self.cp
+        while window:
+            head = window[0]
+            if head.token:
+                ack = publisher.take(head.token)
                 try:
-                    if not head.future.done():
-                        await asyncio.wait_for(asyncio.shield(head.future), ACK_TIMEOUT_S)
-                    ack = head.future.result()
+                    if ack is None:
+                        if not (block or drain):
+                            return
+                        ack = await publisher.ack(head.token, ACK_TIMEOUT_S)
+                    elif isinstance(ack, Exception):
+                        raise ack
                 except Exception as exc:
                     raise classify(head.seq, exc, head.subject) from exc
-                if (head.seq > self.hold_dest_until
-                        and ack.seq > self.cp.dest_seqs.get(ack.stream, 0)):
-                    self.cp.dest_seqs[ack.stream] = ack.seq
-            self.window.popleft()
-            self.cp.next_seq = head.seq + 1
+                if head.seq > self.hold_dest_until and ack.seq > cp.dest_seqs.get(ack.stream, 0):
+                    cp.dest_seqs[ack.stream] = ack.seq
+            window.popleft()
+            cp.next_seq = head.seq + 1
             if head.size >= 0:
-                self.cp.done += 1
-                self.cp.bytes += head.size
+                cp.done += 1
+                cp.bytes += head.size
             block = False

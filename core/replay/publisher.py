@@ -1,9 +1,10 @@
-"""Pipelined JetStream publishing with acknowledgements as futures.
+"""Pipelined JetStream publishing: each publish gets a token, its acknowledgement lands in a
+table under that token (no future per message: this is the replay's hot path).
 
 nats-py's ``publish_async`` leaves the future unresolved when JetStream answers with an error
 (``APIError.from_error`` raises inside its reply handler), so a refused message would look like a
-timeout. This small publisher reads every reply itself: a PubAck resolves the future, an error
-sets :class:`PublishRefused` with the server's codes, "no responders" sets :class:`NoStream`.
+timeout. This small publisher reads every reply itself: a PubAck is recorded as is, an error as
+:class:`PublishRefused` with the server's codes, "no responders" as :class:`NoStream`.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ class NoStream(Exception):
 class AsyncPublisher:
     def __init__(self, nc: NATS):
         self.nc = nc
-        self._pending: dict[str, asyncio.Future] = {}
+        self.acks: dict[int, PubAck | Exception] = {}
+        self.arrived = asyncio.Event()
         self._prefix = f"{nc.new_inbox()}."
+        self._cut = len(self._prefix)
         self._sub = None
         self._next = 0
 
@@ -47,37 +50,53 @@ class AsyncPublisher:
         self._sub = await self.nc.subscribe(f"{self._prefix}*", cb=self._on_reply)
         return self
 
-    async def publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> asyncio.Future:
+    async def publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> int:
+        """Sends one message; returns the token its acknowledgement will be recorded under."""
         self._next += 1
-        token = str(self._next)
-        future = asyncio.get_running_loop().create_future()
-        self._pending[token] = future
-        await self.nc.publish(subject, payload, reply=self._prefix + token, headers=headers)
-        return future
+        token = self._next
+        await self.nc.publish(subject, payload, reply=f"{self._prefix}{token}", headers=headers)
+        return token
+
+    async def ack(self, token: int, timeout: float) -> PubAck:
+        """The acknowledgement of ``token`` (waiting up to ``timeout``); raises the refusal,
+        or ``asyncio.TimeoutError`` when none came."""
+        deadline = None
+        while token not in self.acks:
+            loop = asyncio.get_running_loop()
+            deadline = deadline or loop.time() + timeout
+            self.arrived.clear()
+            await asyncio.wait_for(self.arrived.wait(), max(deadline - loop.time(), 0.001))
+        result = self.acks.pop(token)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def take(self, token: int) -> PubAck | Exception | None:
+        """The acknowledgement of ``token`` if it has arrived (removed from the table)."""
+        return self.acks.pop(token, None)
 
     async def _on_reply(self, msg: Msg) -> None:
-        future = self._pending.pop(msg.subject[len(self._prefix):], None)
-        if future is None or future.done():
-            return
-        if msg.headers and msg.headers.get("Status") == NO_RESPONDERS and not msg.data:
-            future.set_exception(NoStream())
-            return
         try:
-            reply = json.loads(msg.data)
+            token = int(msg.subject[self._cut:])
         except ValueError:
-            future.set_exception(PublishRefused(500, 0, "unreadable acknowledgement"))
             return
-        if err := reply.get("error"):
-            future.set_exception(PublishRefused(err.get("code", 500), err.get("err_code", 0),
-                                                err.get("description", "refused")))
-        else:
-            future.set_result(PubAck(reply["stream"], int(reply["seq"]),
-                                     bool(reply.get("duplicate"))))
+        self.acks[token] = _read_ack(msg)
+        self.arrived.set()
 
     async def close(self) -> None:
         if self._sub is not None:
             await self._sub.unsubscribe()
-        for future in self._pending.values():
-            if not future.done():
-                future.cancel()
-        self._pending.clear()
+        self.acks.clear()
+
+
+def _read_ack(msg: Msg) -> PubAck | Exception:
+    if msg.headers and msg.headers.get("Status") == NO_RESPONDERS and not msg.data:
+        return NoStream()
+    try:
+        reply = json.loads(msg.data)
+    except ValueError:
+        return PublishRefused(500, 0, "unreadable acknowledgement")
+    if err := reply.get("error"):
+        return PublishRefused(err.get("code", 500), err.get("err_code", 0),
+                              err.get("description", "refused"))
+    return PubAck(reply["stream"], int(reply["seq"]), bool(reply.get("duplicate")))
