@@ -99,3 +99,12 @@ async def test_anonymous_clients_see_no_internal_stream_and_the_jsc_user_does(st
     finally:
         for nc in (hub, dr, internal):
             await nc.close()
+
+
+def test_the_internal_password_is_never_logged_nor_in_stack_json(stack, api, admin_headers):
+    api.get("/readyz")
+    password = stack.settings.events_nats_url.split("@")[0].rsplit(":", 1)[1]
+    assert len(password) >= 16
+    for path in [stack.data_dir / "stack.json", *(stack.data_dir / "logs").glob("*.log")]:
+        assert password not in path.read_text(errors="replace"), path
+    assert password not in repr(stack.settings)
