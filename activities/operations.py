@@ -21,19 +21,25 @@ class OperationActivities:
         async with self.sessions() as db:
             await apply_update(db, change)
         if change.audit_action:
-            ctx = change.context
-            # A stable id per (operation, action): a retried activity publishes the same event,
-            # which JetStream de-duplicates and ClickHouse keeps once.
-            key = change.audit_action + (f":{change.audit_key}" if change.audit_key else "")
-            event_id = uuid.uuid5(uuid.UUID(ctx.operation_id), key)
-            event = AuditEvent(
-                id=event_id, org_id=uuid.UUID(ctx.org_id),
-                user_id=uuid.UUID(ctx.user_id) if ctx.user_id else None, user_email=ctx.user_email,
-                action=change.audit_action, resource_type="operation", resource_id=ctx.operation_id,
-                resource_name=ctx.type, status="failure" if change.status == "failed" else "success",
-                error_message=change.error,
-                changes={"status": change.status, "result": change.result,
-                         "progress": change.progress.model_dump() if change.progress else None,
-                         **(change.audit_details or {})},
-            )
+            event = audit_event_of(change, activity.info())
             await self.events.publish("audit", str(event.id), event.model_dump(mode="json"))
+
+
+def audit_event_of(change: OperationUpdate, info: activity.Info) -> AuditEvent:
+    """The audit event of an operation's record, the same on every attempt: its id is stable per
+    (operation, action) and its time is when the workflow scheduled the record (not when an
+    attempt ran), so ClickHouse keeps one row however late a retry comes (the table's key holds
+    the time)."""
+    ctx = change.context
+    key = change.audit_action + (f":{change.audit_key}" if change.audit_key else "")
+    return AuditEvent(
+        id=uuid.uuid5(uuid.UUID(ctx.operation_id), key), timestamp=info.scheduled_time,
+        org_id=uuid.UUID(ctx.org_id),
+        user_id=uuid.UUID(ctx.user_id) if ctx.user_id else None, user_email=ctx.user_email,
+        action=change.audit_action, resource_type="operation", resource_id=ctx.operation_id,
+        resource_name=ctx.type, status="failure" if change.status == "failed" else "success",
+        error_message=change.error,
+        changes={"status": change.status, "result": change.result,
+                 "progress": change.progress.model_dump() if change.progress else None,
+                 **(change.audit_details or {})},
+    )

@@ -4,6 +4,7 @@ for the process."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -16,6 +17,7 @@ import importlib
 import pkgutil
 
 from api import errors, routers
+from api.outbox_delivery import run_drainer
 from api.services import close_services, open_services
 from core.settings import Settings, get_settings
 
@@ -38,9 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.services = await open_services(settings)
+        drainer = asyncio.create_task(run_drainer(app.state.services), name="outbox-drainer")
         try:
             yield
         finally:
+            drainer.cancel()
             await close_services(app.state.services)
 
     app = FastAPI(title="JetStream Console API", version="0.1.0", lifespan=lifespan,

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from api.deps import Db, Principal, Svc, audit, deny
 from api.errors import ProblemError
+from api.outbox_delivery import deliver_now, owe_start
 from core import quotas
 from core.audit import config_diff
 from core.changes.models import ApprovalTicket, ChangeSpec, ticket_context
@@ -137,20 +138,16 @@ async def open_and_start(request: Request, db: Db, svc: Svc, principal: Principa
                            team_id=team_id, diff=diff, risk_notes=notes,
                            justification=justification,
                            operation_type="quota_request" if quota else "approval")
-    await db.commit()
     workflow = QuotaRequestWorkflow if quota else ApprovalWorkflow
     context = ticket_context(ticket, str(principal.org_id), str(op.id), op.type)
-    try:
-        await svc.temporal.start_workflow(workflow.run, args=[context, ticket], id=op.workflow_id,
-                                          task_queue=svc.settings.task_queue)
-    except Exception:
-        row.status, row.error = "failed", "The approval workflow could not be started."
-        op.status, op.error = "failed", row.error
-        await db.commit()
-        raise
+    # The request, its workflow's start and its audit event commit together; the start is then
+    # delivered at once, or by the outbox drainer after a crash or while Temporal is down.
+    start = owe_start(db, workflow.__temporal_workflow_definition.name, op.workflow_id,
+                      [context, ticket], svc.settings.task_queue)
     await audit(request, principal, action="approval.request", resource_type="change_request",
                 resource_id=str(row.id), resource_name=row.title, cluster_id=spec.cluster_id,
-                changes={"spec": row.spec, "decision": row.decision, "risk_notes": notes})
+                changes={"spec": row.spec, "decision": row.decision, "risk_notes": notes}, db=db)
+    await deliver_now(svc, start)
     body = ApprovalPending(request_id=row.id, operation_id=op.id, status=row.status,
                            title=row.title, reasons=decision.reasons)
     return JSONResponse(status_code=202, content=body.model_dump(mode="json"))

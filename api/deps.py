@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 
 from api.errors import ProblemError
+from api.outbox_delivery import deliver_now, owe_audit
 from api.services import Services
 from core import api_keys, namespaces, ratelimit
 from core.audit import AuditEvent
@@ -198,8 +199,11 @@ async def audit(request: Request, principal: Principal | None, *, action: str,
                 resource_type: str, org_id: uuid.UUID | None = None, resource_id: str = "",
                 resource_name: str = "", cluster_id: uuid.UUID | None = None,
                 changes: dict[str, Any] | None = None, status: str = "success",
-                error_message: str | None = None) -> None:
-    """Publish one audit record of this request (stored in ClickHouse by the ingester)."""
+                error_message: str | None = None, db: AsyncSession | None = None) -> None:
+    """Record one audit event of this request (stored in ClickHouse by the ingester) through the
+    outbox: with ``db``, in that session's transaction, committed here together with the change
+    the handler added to it; then published at once, or by the outbox drainer if the event stream
+    is down (the change and its audit stand or fall together; the caller is never told to retry)."""
     services: Services = request.app.state.services
     event = AuditEvent(
         org_id=org_id or principal.org_id,
@@ -214,8 +218,14 @@ async def audit(request: Request, principal: Principal | None, *, action: str,
     )
     if principal is not None and principal.api_key_id is not None:
         event.changes = {**event.changes, "api_key_id": str(principal.api_key_id)}
-    await services.events.publish("audit", str(event.id), event.model_dump(mode="json"))
+    if db is not None:
+        entry = owe_audit(db, event.id, event.model_dump(mode="json"))
+        await db.commit()
+    else:
+        async with services.sessions() as own, own.begin():
+            entry = owe_audit(own, event.id, event.model_dump(mode="json"))
     request.state.audit_count = getattr(request.state, "audit_count", 0) + 1
+    await deliver_now(services, entry)
 
 
 async def deny(request: Request, principal: Principal, permission: str, detail: str) -> None:

@@ -38,6 +38,16 @@ class ServiceUnavailable(ProblemError):
         super().__init__(503, f"{service} is unavailable: {reason}", service=service)
 
 
+def problem_responses(**described: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the problems a route can answer, e.g.
+    ``problem_responses(**{"409": "...", "503": "..."})``."""
+    schema = {"type": "object", "required": ["title", "status", "detail"], "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}}, "additionalProperties": True}
+    return {int(code): {"description": text, "content": {PROBLEM: {"schema": schema}}}
+            for code, text in described.items()}
+
+
 def problem(status: int, detail: str, headers: dict | None = None, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status,
             "detail": detail, **extra}

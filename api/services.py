@@ -46,7 +46,7 @@ def _require(settings: Settings) -> None:
     missing = [name for name, value in (
         ("JSC_DATABASE_URL", settings.database_url), ("JSC_REDIS_URL", settings.redis_url),
         ("JSC_TEMPORAL_ADDRESS", settings.temporal_address),
-        ("JSC_HUB_URL or JSC_INTERNAL_NATS_URL", settings.events_nats_url),
+        ("JSC_INTERNAL_NATS_URL", settings.events_nats_url),
         ("JSC_SECRET_KEY", settings.secret_key), ("JSC_ENCRYPTION_KEY", settings.encryption_key),
     ) if not value]
     if missing:

@@ -3,6 +3,12 @@ to the ``JSC_EVENTS`` JetStream stream; the one ingester moves them into ClickHo
 
 A publish returns only once JetStream has stored the event, so an event survives a crash of the
 publisher or of the ingester. ``Nats-Msg-Id`` is the event id: a retried publish is stored once.
+
+The stream holds every organization's audit events, so it lives where no registered cluster can
+reach it: the ``JSC`` account of hub (DESIGN.md §2.8). Every client of it connects with
+``settings.events_nats_url`` (``JSC_INTERNAL_NATS_URL``, credentials of the ``jsc`` user included);
+an anonymous connection would not fail but would create a second ``JSC_EVENTS`` in the tenants'
+account, so there is no fallback to a cluster's URL.
 """
 
 from __future__ import annotations

@@ -36,7 +36,10 @@ class Settings(BaseSettings):
     # The two local clusters (hub and dr domains) and the NATS that carries internal events.
     hub_url: str | None = None
     dr_url: str | None = None
-    internal_nats_url: str | None = None  # default: hub_url
+    # The console's own streams (JSC_EVENTS): a NATS account (or server) no tenant's cluster can
+    # reach, with credentials in the URL (nats://jsc:<password>@host:port). Never the clusters'
+    # anonymous account: there tenants would read and purge every organization's audit events.
+    internal_nats_url: SecretStr | None = None
 
     # Secrets. `jsc up` generates and keeps them in <data_dir>/secrets.json when not given.
     secret_key: SecretStr | None = None  # signs JWT access tokens
@@ -88,7 +91,8 @@ class Settings(BaseSettings):
 
     @property
     def events_nats_url(self) -> str | None:
-        return self.internal_nats_url or self.hub_url
+        """The URL (with its credentials) the console's internal clients connect to."""
+        return self.internal_nats_url.get_secret_value() if self.internal_nats_url else None
 
 
 @lru_cache

@@ -13,6 +13,7 @@ JSC_DB_PASSWORD=$(token 24)
 TEMPORAL_DB_PASSWORD=$(token 24)
 CLICKHOUSE_PASSWORD=$(token 24)
 NATS_LINK_PASSWORD=$(token 24)
+NATS_JSC_PASSWORD=$(token 24)
 JSC_SECRET_KEY=$(token 48)
 JSC_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
 JSC_ADMIN_EMAIL=admin@example.com

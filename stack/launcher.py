@@ -140,6 +140,9 @@ class Stack:
         if "hub" in self.wanted:
             env["JSC_HUB_URL"] = f"nats://{HOST}:{p['hub']}"
             env["JSC_DR_URL"] = f"nats://{HOST}:{p['dr']}"
+            # The console's own streams: hub's JSC account, as the jsc user (never a tenant's APP).
+            env["JSC_INTERNAL_NATS_URL"] = (given.get("JSC_INTERNAL_NATS_URL")
+                                            or nats.internal_url(p, secrets["nats_jsc_password"]))
         if "api" in self.wanted:
             env.update(JSC_API_HOST=HOST, JSC_API_PORT=str(p["api"]), JSC_API_URL=f"http://{HOST}:{p['api']}")
         if "ui" in self.wanted:
@@ -149,7 +152,12 @@ class Stack:
     def _start_backing(self, secrets: dict[str, str]) -> None:
         p, sup, first, rest = self.ports, self._sup, [], []
         if "hub" in self.wanted:
-            confs = nats.write_configs(self.data_dir / "nats", p, secrets["nats_link_password"])
+            moved = nats.adopt_global_streams(self.data_dir / "nats")
+            if moved:
+                print(f"jsc: moved NATS streams of an older data dir into their accounts: "
+                      f"{', '.join(moved)}", file=sys.stderr)
+            confs = nats.write_configs(self.data_dir / "nats", p, secrets["nats_link_password"],
+                                       secrets["nats_jsc_password"])
             first.append(services.nats_server("hub", confs["hub"], p["hub_monitor"]))
             rest.append(services.nats_server("dr", confs["dr"], p["dr_monitor"], leaf=True))
         if "postgres" in self.wanted:

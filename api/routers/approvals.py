@@ -6,24 +6,32 @@ person, closed requests), so the answer is immediate and a refused decision chan
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import (WorkflowUpdateFailedError,
+                               WorkflowUpdateRPCTimeoutOrCancelledError)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.approval_views import ApprovalOut, view, voter_of
 from api.deps import Db, Principal, Svc, audit, deny, require
-from api.errors import ProblemError
+from api.errors import ProblemError, problem_responses
 from core.changes.models import Vote, VoteAction
 from core.db.models import CHANGE_STATUSES, ChangeRequestRow, Operation
 from workflows.approval import ApprovalWorkflow
 
 router = APIRouter(prefix="/api/v1/approvals", tags=["approvals"])
+VOTE_WAIT_S = 15.0  # a vote waits this long for a worker to take it, then answers 503
+DECISION_ERRORS = problem_responses(**{
+    "403": "Not allowed to decide (self-approval, not an approver).",
+    "404": "No such request in your organization.",
+    "409": "The request takes no more decisions (closed, or already voted).",
+    "503": "No worker is running the approval workflows: the vote is not confirmed."})
 REFUSALS = {"self_approval": 403, "not_approver": 403, "not_requester": 403, "closed": 409,
             "already_voted": 409, "reason_required": 422}
 
@@ -88,8 +96,15 @@ async def _decide(action: VoteAction, request_id: uuid.UUID, body: DecisionBody 
     operation = await db.get(Operation, row.operation_id)
     handle = svc.temporal.get_workflow_handle(operation.workflow_id)
     try:
-        await handle.execute_update(ApprovalWorkflow.vote,
-                                    Vote(voter=voter, action=action, comment=body.comment))
+        await asyncio.wait_for(handle.execute_update(
+            ApprovalWorkflow.vote, Vote(voter=voter, action=action, comment=body.comment)),
+            timeout=VOTE_WAIT_S)
+    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise ProblemError(
+            503, f"No worker answered within {VOTE_WAIT_S:g} s: the approval workflows' worker "
+                 f"(Temporal task queue '{svc.settings.task_queue}') is not running. The vote is "
+                 "not confirmed; it may still be counted when a worker starts, so read the "
+                 "request again before voting again.", service="worker")
     except WorkflowUpdateFailedError as failed:
         cause = failed.cause
         code = cause.type if isinstance(cause, ApplicationError) else None
@@ -107,14 +122,16 @@ async def _decide(action: VoteAction, request_id: uuid.UUID, body: DecisionBody 
     return view(row, voter)
 
 
-@router.post("/{request_id}/approve", response_model=ApprovalOut)
+@router.post("/{request_id}/approve", response_model=ApprovalOut,
+             responses=DECISION_ERRORS)
 async def approve(request_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                   body: DecisionBody | None = None,
                   principal: Principal = Depends(require("operations:read"))):
     return await _decide("approve", request_id, body, request, db, svc, principal)
 
 
-@router.post("/{request_id}/reject", response_model=ApprovalOut)
+@router.post("/{request_id}/reject", response_model=ApprovalOut,
+             responses=DECISION_ERRORS)
 async def reject(request_id: uuid.UUID, body: DecisionBody, request: Request, db: Db, svc: Svc,
                  principal: Principal = Depends(require("operations:read"))):
     """``comment`` is the reason, required."""
@@ -124,7 +141,8 @@ async def reject(request_id: uuid.UUID, body: DecisionBody, request: Request, db
     return await _decide("reject", request_id, body, request, db, svc, principal)
 
 
-@router.post("/{request_id}/request-changes", response_model=ApprovalOut)
+@router.post("/{request_id}/request-changes", response_model=ApprovalOut,
+             responses=DECISION_ERRORS)
 async def request_changes(request_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                           body: DecisionBody | None = None,
                           principal: Principal = Depends(require("operations:read"))):
@@ -132,7 +150,8 @@ async def request_changes(request_id: uuid.UUID, request: Request, db: Db, svc: 
     return await _decide("request_changes", request_id, body, request, db, svc, principal)
 
 
-@router.post("/{request_id}/withdraw", response_model=ApprovalOut)
+@router.post("/{request_id}/withdraw", response_model=ApprovalOut,
+             responses=DECISION_ERRORS)
 async def withdraw(request_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                    body: DecisionBody | None = None,
                    principal: Principal = Depends(require("operations:read"))):

@@ -44,8 +44,15 @@ async def _nats(s: Services) -> None:
     await s.events.nc.flush(timeout=1)
 
 
+async def _ingester(s: Services) -> None:
+    """The task moving audit events into ClickHouse runs (it restarts itself when it fails)."""
+    problem_ = s.ingester.problem() if s.ingester else "not running in this process"
+    if problem_:
+        raise RuntimeError(problem_)
+
+
 CHECKS = {"postgres": _postgres, "redis": _redis, "temporal": _temporal,
-          "clickhouse": _clickhouse, "nats": _nats}
+          "clickhouse": _clickhouse, "nats": _nats, "ingester": _ingester}
 
 
 async def _check(name: str, s: Services) -> tuple[str, str | None]:

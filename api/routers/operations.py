@@ -1,6 +1,7 @@
 """Operations: long-running work as durable workflows. Start one (``202``; an ``Idempotency-Key``
-returns the same operation on a retried POST), list and read them (live progress from the workflow
-while it runs, the row after), and pause, resume or cancel them."""
+names the operation, so a retried POST returns the same one, even after a crash), list and read
+them (live progress from the workflow while it runs, the row after), and pause, resume or cancel
+them."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from temporalio.client import WorkflowHandle
 
 from api.change_gate import ApprovalPending, gate_change
 from api.cluster_access import cluster_jetstream, load_cluster
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError
+from api.errors import ProblemError, problem_responses
+from api.outbox_delivery import deliver_now, owe_start
 from core.changes.models import ChangeSpec
 from core.db.models import Operation
 from core.jetstream.api import JetStreamError
@@ -27,7 +30,11 @@ from core.replay.models import ReplayRequest
 from workflows.replay import ReplayWorkflow
 
 router = APIRouter(prefix="/api/v1/operations", tags=["operations"])
-IDEMPOTENCY_TTL_S = 24 * 3600
+REPLAY = ReplayWorkflow.__temporal_workflow_definition.name
+DECIDED_BY_VOTES = ("approval", "quota_request")
+CONTROL_ERRORS = problem_responses(**{
+    "404": "No such operation in your organization.",
+    "409": "The operation has ended, or is an approval request (withdraw or reject it)."})
 
 
 class OperationStarted(BaseModel):
@@ -82,11 +89,10 @@ async def start_replay(body: ReplayRequest, request: Request, db: Db, svc: Svc,
     instead: the replay starts once the request is approved."""
     if not principal.can("messages:read"):
         raise ProblemError(403, f"Your role '{principal.role}' does not allow reading messages.")
-    idem = f"idem:{principal.org_id}:replay:{idempotency_key}" if idempotency_key else None
-    if idem and (existing := await svc.redis.get(idem)):
-        row = await get_operation(db, principal.org_id, uuid.UUID(existing))
-        if row is not None:
-            return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
+    # The key names the operation: a retry finds it, whatever happened to the first attempt.
+    keyed = uuid.uuid5(principal.org_id, f"replay:{idempotency_key}") if idempotency_key else None
+    if keyed and (row := await get_operation(db, principal.org_id, keyed)) is not None:
+        return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
     await _check_stream(db, svc, principal, body.cluster_id, body.stream, "source")
     if body.destination.stream:
         await _check_stream(db, svc, principal, body.destination_cluster_id,
@@ -98,25 +104,29 @@ async def start_replay(body: ReplayRequest, request: Request, db: Db, svc: Svc,
     if pending := await gate_change(request, db, svc, principal, destination, spec,
                                     permission="messages:publish"):
         return pending
-    op_id = uuid.uuid4()
-    if idem and not await svc.redis.set(idem, str(op_id), nx=True, ex=IDEMPOTENCY_TTL_S):
-        row = await get_operation(db, principal.org_id, uuid.UUID(await svc.redis.get(idem)))
-        return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
+    op_id = keyed or uuid.uuid4()
     workflow_id = workflow_id_for("replay", op_id)
-    row = Operation(id=op_id, org_id=principal.org_id, type="replay", workflow_id=workflow_id,
-                    status="pending", progress={}, input=body.model_dump(mode="json"),
-                    cluster_id=body.cluster_id, started_by=principal.user_id,
-                    idempotency_key=idempotency_key)
-    db.add(row)
-    await db.commit()
+    db.add(Operation(id=op_id, org_id=principal.org_id, type="replay", workflow_id=workflow_id,
+                     status="pending", progress={}, input=body.model_dump(mode="json"),
+                     cluster_id=body.cluster_id, started_by=principal.user_id,
+                     idempotency_key=idempotency_key))
     context = OperationContext(operation_id=str(op_id), org_id=str(principal.org_id),
                                user_id=str(principal.user_id), user_email=principal.email,
                                type="replay")
-    await svc.temporal.start_workflow(ReplayWorkflow.run, args=[context, body], id=workflow_id,
-                                      task_queue=svc.settings.task_queue)
-    await audit(request, principal, action="operation.start", resource_type="operation",
-                resource_id=str(op_id), resource_name="replay", cluster_id=body.cluster_id,
-                changes={"input": body.model_dump(mode="json")})
+    # The row, the workflow's start and the audit event commit together; the start is delivered
+    # at once, or by the outbox drainer (Temporal down, or this process gone after the commit).
+    start = owe_start(db, REPLAY, workflow_id, [context, body], svc.settings.task_queue)
+    try:
+        await audit(request, principal, action="operation.start", resource_type="operation",
+                    resource_id=str(op_id), resource_name="replay", cluster_id=body.cluster_id,
+                    changes={"input": body.model_dump(mode="json")}, db=db)
+    except IntegrityError:  # the same key, at the same moment: the other request made it
+        await db.rollback()
+        row = await get_operation(db, principal.org_id, op_id)
+        if row is None:
+            raise
+        return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
+    await deliver_now(svc, start)
     return OperationStarted(id=op_id, workflow_id=workflow_id, status="pending")
 
 
@@ -178,25 +188,34 @@ async def _control(action: str, operation_id: uuid.UUID, request: Request, db: D
     row = await _load(db, principal, operation_id)
     if row.status in FINISHED:
         raise ProblemError(409, f"The operation has already ended ({row.status}); nothing to {action}.")
+    if row.type in DECIDED_BY_VOTES:  # its workflow waits for people, not for a pause or cancel
+        request_id = (row.input or {}).get("request_id")
+        raise ProblemError(
+            409, f"An approval request cannot be {action}d as an operation: it waits for a "
+                 f"decision. Withdraw it (POST /api/v1/approvals/{request_id}/withdraw, the "
+                 "requester) or reject it (an approver) instead.", request_id=request_id)
     await svc.temporal.get_workflow_handle(row.workflow_id).signal(action)
     await audit(request, principal, action=f"operation.{action}", resource_type="operation",
                 resource_id=str(row.id), resource_name=row.type, cluster_id=row.cluster_id)
     return _out(row)
 
 
-@router.post("/{operation_id}/pause", response_model=OperationOut)
+@router.post("/{operation_id}/pause", response_model=OperationOut,
+             responses=CONTROL_ERRORS)
 async def pause_operation(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                           principal: Principal = Depends(require("messages:publish"))):
     return await _control("pause", operation_id, request, db, svc, principal)
 
 
-@router.post("/{operation_id}/resume", response_model=OperationOut)
+@router.post("/{operation_id}/resume", response_model=OperationOut,
+             responses=CONTROL_ERRORS)
 async def resume_operation(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                            principal: Principal = Depends(require("messages:publish"))):
     return await _control("resume", operation_id, request, db, svc, principal)
 
 
-@router.post("/{operation_id}/cancel", response_model=OperationOut)
+@router.post("/{operation_id}/cancel", response_model=OperationOut,
+             responses=CONTROL_ERRORS)
 async def cancel_operation(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                            principal: Principal = Depends(require("messages:publish"))):
     return await _control("cancel", operation_id, request, db, svc, principal)

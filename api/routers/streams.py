@@ -14,7 +14,7 @@ from api.deps import Db, Principal, Svc, audit, authorize_stream, require_stream
 from api.errors import ProblemError
 from api.schemas import PurgeResult
 from core.audit import config_diff
-from core.changes.execute import apply_change
+from core.changes.execute import apply_change, fixed_purge
 from core.changes.models import ChangeSpec
 from core.namespaces import covers
 from core.db.models import StreamConfig as StreamConfigRow
@@ -25,13 +25,13 @@ router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/streams", tags=["stream
 
 
 async def _snapshot(db: Db, cluster_id: uuid.UUID, config: dict, user_id: uuid.UUID) -> None:
-    """Keep the last config the console applied (upsert on the natural key)."""
+    """Keep the last config the console applied (upsert on the natural key); committed by
+    ``audit(..., db=db)``, in one transaction with the change's audit event (the outbox)."""
     stmt = insert(StreamConfigRow).values(
         id=uuid.uuid4(), cluster_id=cluster_id, stream_name=config["name"],
         config_snapshot=config, created_by=user_id, is_managed=True, tags={})
     await db.execute(stmt.on_conflict_do_update(
         index_elements=["cluster_id", "stream_name"], set_={"config_snapshot": config}))
-    await db.commit()
 
 
 @router.get("")
@@ -59,7 +59,7 @@ async def create_stream(cluster_id: uuid.UUID, body: StreamConfig, request: Requ
     await _snapshot(db, cluster.id, info["config"], principal.user_id)
     await audit(request, principal, action="stream.create", resource_type="stream",
                 resource_id=f"{cluster.id}/{body.name}", resource_name=body.name,
-                cluster_id=cluster.id, changes={"after": info["config"]})
+                cluster_id=cluster.id, changes={"after": info["config"]}, db=db)
     return info
 
 
@@ -90,7 +90,7 @@ async def update_stream(cluster_id: uuid.UUID, name: str, body: dict, request: R
     await _snapshot(db, cluster.id, info["config"], principal.user_id)
     await audit(request, principal, action="stream.update", resource_type="stream",
                 resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
-                changes=config_diff(before, info["config"]))
+                changes=config_diff(before, info["config"]), db=db)
     return info
 
 
@@ -106,7 +106,7 @@ async def delete_stream(cluster_id: uuid.UUID, name: str, request: Request, db: 
     await apply_change(js, spec)
     await audit(request, principal, action="stream.delete", resource_type="stream",
                 resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
-                changes={"before": before})
+                changes={"before": before}, db=db)
 
 
 @router.post("/{name}/purge", response_model=PurgeResult, responses=PENDING_RESPONSE)
@@ -122,14 +122,16 @@ async def purge_stream(cluster_id: uuid.UUID, name: str, request: Request, db: D
                     resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
                     changes={"purge": purge, "would_purge": preview})
         return PurgeResult(purged=0, dry_run=True, would_purge=preview)
+    info = await js.stream_info(name)
+    before = info["config"]
+    purge = fixed_purge(purge, info["state"]["last_seq"])  # what is stored now, nothing later
     spec = ChangeSpec(kind="purge", operation="purge", cluster_id=cluster.id, name=name,
                       purge=purge)
-    before = (await js.stream_info(name))["config"]
     if pending := await gate_change(request, db, svc, principal, cluster, spec,
                                     permission="streams:purge", before=before):
         return pending
     purged = (await apply_change(js, spec))["purged"]
     await audit(request, principal, action="stream.purge", resource_type="stream",
                 resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
-                changes={"purge": purge, "purged": purged})
+                changes={"purge": purge, "purged": purged}, db=db)
     return PurgeResult(purged=purged)

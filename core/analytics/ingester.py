@@ -20,40 +20,92 @@ DURABLE = "clickhouse-ingester"
 
 
 class Ingester:
+    """Runs under its own supervisor: whatever breaks a round (the connection, an ack, the durable
+    consumer deleted under it) is logged, the subscription is made again and the loop restarts;
+    ``problem()`` says what is wrong meanwhile (``/readyz`` reports it)."""
+
     def __init__(self, nc: NATS, store: AnalyticsStore, batch: int = 500):
         self.nc, self.store, self.batch = nc, store, batch
         self._task: asyncio.Task | None = None
+        self.restarts = 0
+        self.last_error: str | None = None  # set while failing, cleared by a good round
 
     async def start(self) -> None:
+        await self._subscribe()
+        self._task = asyncio.create_task(self._supervise(), name="clickhouse-ingester")
+
+    async def _subscribe(self) -> None:
         await ensure_stream(self.nc)
         js = self.nc.jetstream()
         self._sub = await js.pull_subscribe(
             f"{SUBJECT_PREFIX}.>", durable=DURABLE, stream=STREAM,
             config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_ack_pending=5000),
         )
-        self._task = asyncio.create_task(self._run(), name="clickhouse-ingester")
+
+    def problem(self) -> str | None:
+        """None while it ingests; else what stops it."""
+        if self._task is None:
+            return "not started"
+        if self._task.done():
+            return "stopped"
+        return self.last_error
+
+    async def _supervise(self) -> None:
+        while True:
+            try:
+                await self._run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - restart, whatever it was
+                self.restarts += 1
+                self.last_error = f"restarting after: {exc or type(exc).__name__}"
+                log.exception("ingester failed; restarting (%d)", self.restarts)
+            await asyncio.sleep(1)
+            try:
+                await self._sub.unsubscribe()
+            except Exception:  # noqa: BLE001 - gone with the connection
+                pass
+            try:
+                await self._subscribe()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the next round tries again
+                self.last_error = f"cannot subscribe: {exc or type(exc).__name__}"
+                log.warning("ingester cannot subscribe yet: %s", exc)
 
     async def _run(self) -> None:
+        failures = idle = 0
         while True:
             try:
                 msgs = await self._sub.fetch(self.batch, timeout=1)
             except NatsTimeoutError:
+                idle += 1
+                if idle % 5 == 0:  # quiet, or is the consumer gone? (raises NotFoundError)
+                    await self._sub.consumer_info()
+                failures, self.last_error = 0, None
                 continue
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # connection trouble: nats-py reconnects; try again
-                log.warning("ingester fetch failed: %s", exc)
+                failures += 1
+                self.last_error = f"fetch failed: {exc or type(exc).__name__}"
+                log.warning("ingester fetch failed (%d): %s", failures, exc)
+                if failures >= 3:  # the consumer itself may be gone: subscribe again
+                    raise
                 await asyncio.sleep(1)
                 continue
+            failures = idle = 0
+            self.last_error = None
             msgs = await self._drop_malformed(msgs)
             try:
                 await asyncio.to_thread(self._insert, msgs)
             except Exception as exc:
                 log.error("ingester insert failed, %d events will be redelivered: %s", len(msgs), exc)
+                self.last_error = f"insert failed: {exc}"
                 for msg in msgs:
                     await msg.nak(delay=2)
                 continue
-            for msg in msgs:
+            for msg in msgs:  # an ack lost here is redelivered: the row is stored once anyway
                 await msg.ack()
 
     async def _drop_malformed(self, msgs):

@@ -2,8 +2,9 @@
 ``apply_change`` activity that runs after an approval.
 
 Every branch is safe to run again: JetStream accepts a create with an identical config and an
-update to the same config; a delete of what is already gone counts as done. A purge run twice
-purges what matches twice (the messages stored in between too), which is what a purge means.
+update to the same config; a delete of what is already gone counts as done. A purge is fixed to
+a concrete upper sequence when it is decided (``fixed_purge``): run again after a crash, or long
+after an approval, it removes nothing stored since the decision.
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ from core.changes.models import ChangeSpec
 from core.jetstream.api import JetStreamApi, JetStreamError
 from core.jetstream.kv import KvBucketConfig, create_bucket, delete_bucket
 from core.jetstream.objects import ObjectStoreConfig, create_store, delete_store
+
+
+def fixed_purge(purge: dict[str, Any], last_seq: int) -> dict[str, Any]:
+    """The purge as decided now: "everything (matching)" becomes "everything (matching) below
+    ``last_seq + 1``". A ``seq`` is fixed already; ``keep`` (the newest N) is kept as asked."""
+    if purge.get("seq") is not None or purge.get("keep") is not None:
+        return dict(purge)
+    return {**purge, "seq": int(last_seq) + 1}
 
 
 async def _gone_ok(call) -> None:

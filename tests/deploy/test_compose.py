@@ -23,6 +23,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -43,6 +44,7 @@ REQUIRED_ENV = {
     "TEMPORAL_DB_PASSWORD": "test-temporal-db-pw",
     "CLICKHOUSE_PASSWORD": "test-clickhouse-pw",
     "NATS_LINK_PASSWORD": "test-link-pw",
+    "NATS_JSC_PASSWORD": "test-jsc-pw",
     "JSC_SECRET_KEY": "test-secret-key",
     "JSC_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  # bytes 0..31
     "JSC_ADMIN_PASSWORD": "test-admin-pw",
@@ -148,6 +150,8 @@ def test_server_processes_are_configured_through_jsc_variables(resolved):
             f"http://default:{pw['CLICKHOUSE_PASSWORD']}@clickhouse:8123/default")
         assert env["JSC_HUB_URL"] == "nats://nats-hub:4222"
         assert env["JSC_DR_URL"] == "nats://nats-dr:4222"
+        # The console's own streams: hub's JSC account, as the jsc user (internal-account.md).
+        assert env["JSC_INTERNAL_NATS_URL"] == f"nats://jsc:{pw['NATS_JSC_PASSWORD']}@nats-hub:4222"
         assert env["JSC_SECRET_KEY"] == pw["JSC_SECRET_KEY"]
         assert env["JSC_ENCRYPTION_KEY"] == pw["JSC_ENCRYPTION_KEY"]
         assert env["JSC_ADMIN_PASSWORD"] == pw["JSC_ADMIN_PASSWORD"]
@@ -254,8 +258,10 @@ def test_nats_servers_mount_the_deploy_configs(resolved):
         assert service["command"] == ["--config", f"/etc/nats/{conf}"]
     link_url = resolved["services"]["nats-dr"]["environment"]["NATS_LINK_URL"]
     assert link_url == f"nats-leaf://dr_link:{REQUIRED_ENV['NATS_LINK_PASSWORD']}@nats-hub:7422"
-    assert resolved["services"]["nats-hub"]["environment"]["NATS_LINK_PASSWORD"] == \
-        REQUIRED_ENV["NATS_LINK_PASSWORD"]
+    hub_env = resolved["services"]["nats-hub"]["environment"]
+    assert hub_env["NATS_LINK_PASSWORD"] == REQUIRED_ENV["NATS_LINK_PASSWORD"]
+    assert hub_env["NATS_JSC_PASSWORD"] == REQUIRED_ENV["NATS_JSC_PASSWORD"]
+    assert "NATS_JSC_PASSWORD" not in resolved["services"]["nats-dr"]["environment"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,7 +270,7 @@ def test_nats_servers_mount_the_deploy_configs(resolved):
 
 # What the compose file passes to each server, for configs read on this machine.
 NATS_ENV = {
-    "hub.conf": {"NATS_LINK_PASSWORD": "link-secret"},
+    "hub.conf": {"NATS_LINK_PASSWORD": "link-secret", "NATS_JSC_PASSWORD": "jsc-secret"},
     "dr.conf": {"NATS_LINK_URL": "nats-leaf://dr_link:link-secret@nats-hub:7422"},
 }
 
@@ -291,11 +297,11 @@ def test_nats_config_is_valid(nats_server, conf):
     assert "is valid" in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("conf", sorted(NATS_ENV))
-def test_nats_config_refuses_to_load_without_its_secret(nats_server, conf):
-    result = _run_nats(nats_server, "-t", "-c", str(NATS_DIR / conf), env={})
+@pytest.mark.parametrize("conf, variable", [(c, v) for c in sorted(NATS_ENV) for v in NATS_ENV[c]])
+def test_nats_config_refuses_to_load_without_its_secret(nats_server, conf, variable):
+    env = {k: v for k, v in NATS_ENV[conf].items() if k != variable}
+    result = _run_nats(nats_server, "-t", "-c", str(NATS_DIR / conf), env=env)
     assert result.returncode != 0
-    (variable,) = NATS_ENV[conf]
     assert variable in result.stdout + result.stderr
 
 
@@ -337,6 +343,13 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+class Linked(NamedTuple):
+    hub: str  # anonymous clients (APP)
+    dr: str
+    internal: str  # the console's own user (JSC)
+    link: str  # what dr's remote logs in with
+
+
 @pytest.fixture
 def linked_servers(nats_server, tmp_path):
     """hub and dr from deploy/nats, started on free local ports, with the leafnode link up."""
@@ -354,7 +367,7 @@ def linked_servers(nats_server, tmp_path):
         "http: 0.0.0.0:8222": f"http: 127.0.0.1:{dr_http}",
         'store_dir: "/data/jetstream"': f'store_dir: "{tmp_path / "dr"}"',
     }))
-    secret = uuid.uuid4().hex
+    secret, jsc_secret = uuid.uuid4().hex, uuid.uuid4().hex
     procs: list[subprocess.Popen] = []
 
     def start(name: str, conf: Path, env: dict[str, str]) -> None:
@@ -364,13 +377,15 @@ def linked_servers(nats_server, tmp_path):
         log.close()
 
     try:
-        start("hub", hub_conf, {"NATS_LINK_PASSWORD": secret})
+        start("hub", hub_conf, {"NATS_LINK_PASSWORD": secret, "NATS_JSC_PASSWORD": jsc_secret})
         _wait_for(lambda: _get_json(f"http://127.0.0.1:{hub_http}/healthz") is not None, 10, "hub")
         start("dr", dr_conf, {"NATS_LINK_URL": f"nats-leaf://dr_link:{secret}@127.0.0.1:{leaf_port}"})
         _wait_for(lambda: _get_json(f"http://127.0.0.1:{dr_http}/healthz") is not None, 10, "dr")
         _wait_for(lambda: (_get_json(f"http://127.0.0.1:{hub_http}/leafz") or {}).get("leafnodes") == 1,
                   10, "the dr -> hub leafnode link")
-        yield f"nats://127.0.0.1:{hub_port}", f"nats://127.0.0.1:{dr_port}"
+        yield Linked(f"nats://127.0.0.1:{hub_port}", f"nats://127.0.0.1:{dr_port}",
+                     f"nats://jsc:{jsc_secret}@127.0.0.1:{hub_port}",
+                     f"nats-leaf://dr_link:{secret}@127.0.0.1:{leaf_port}")
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -436,4 +451,60 @@ async def _link_scenario(hub_url: str, dr_url: str) -> None:
 
 def test_leafnode_link_lets_only_mirror_plumbing_cross(linked_servers):
     pytest.importorskip("nats", reason="nats-py is needed to drive the servers")
-    asyncio.run(_link_scenario(*linked_servers))
+    asyncio.run(_link_scenario(linked_servers.hub, linked_servers.dr))
+
+
+async def _internal_account_scenario(servers: Linked) -> None:
+    import nats
+    from nats.js.errors import NotFoundError, ServiceUnavailableError
+
+    from core.events import STREAM, EventPublisher
+
+    events = await EventPublisher.connect(servers.internal)  # creates JSC_EVENTS in JSC
+    hub = await nats.connect(servers.hub, allow_reconnect=False)
+    dr = await nats.connect(servers.dr, allow_reconnect=False)
+    try:
+        await events.publish("audit", "e-1", {"action": "test"})
+        await events.publish("audit", "e-1", {"action": "test"})  # a retry: stored once
+        assert (await events.js.stream_info(STREAM)).state.messages == 1
+        for nc in (hub, dr):
+            assert not [s for s in await nc.jetstream().streams_info() if s.config.name.startswith("JSC")]
+            with pytest.raises(NotFoundError):
+                await nc.jetstream().stream_info(STREAM)
+            with pytest.raises(NotFoundError):
+                await nc.jetstream().purge_stream(STREAM)
+        with pytest.raises(ServiceUnavailableError):  # dr cannot reach hub's API, let alone JSC's
+            await dr.jetstream(domain="hub", timeout=2).stream_info(STREAM)
+        await hub.publish("jsc.events.audit", b"forged")
+        await hub.flush()
+        assert (await events.js.stream_info(STREAM)).state.messages == 1
+    finally:
+        await events.close()
+        await hub.close()
+        await dr.close()
+
+
+def test_the_consoles_streams_live_in_their_own_account(linked_servers):
+    """deploy/nats as internal-account.md verified it: JSC_EVENTS in hub's JSC account, which
+    neither anonymous clients (APP) on hub or dr nor the leafnode link can reach."""
+    pytest.importorskip("nats", reason="nats-py is needed to drive the servers")
+    asyncio.run(_internal_account_scenario(linked_servers))
+
+
+async def _refused(url: str) -> bool:
+    import nats
+
+    try:
+        nc = await nats.connect(url, allow_reconnect=False, connect_timeout=2, max_reconnect_attempts=0)
+    except Exception:  # noqa: BLE001 - Authorization Violation
+        return True
+    await nc.close()
+    return False
+
+
+def test_the_link_user_cannot_log_in_as_a_client(linked_servers):
+    pytest.importorskip("nats", reason="nats-py is needed to drive the servers")
+    client_url = linked_servers.link.replace("nats-leaf://", "nats://").rsplit(":", 1)[0] + \
+        ":" + linked_servers.hub.rsplit(":", 1)[1]
+    assert asyncio.run(_refused(client_url))
+    assert not asyncio.run(_refused(linked_servers.internal))

@@ -81,7 +81,7 @@ def test_services_given_by_the_environment_are_used_not_started(stack):
     """JSC_DATABASE_URL & co name external services: a second API joins the session stack's."""
     given = {k: stack.env[k] for k in ("JSC_DATABASE_URL", "JSC_REDIS_URL", "JSC_TEMPORAL_ADDRESS", "JSC_HUB_URL",
                                        "JSC_DR_URL", "JSC_SECRET_KEY", "JSC_ENCRYPTION_KEY", "JSC_ADMIN_EMAIL",
-                                       "JSC_ADMIN_PASSWORD")}
+                                       "JSC_ADMIN_PASSWORD", "JSC_INTERNAL_NATS_URL")}
     data_dir = make_data_dir()
     other = Stack(data_dir, only=["api"], auto_ports=True, env_overrides=given)
     try:
