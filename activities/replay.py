@@ -143,7 +143,7 @@ class ReplayActivities:
                 raise
             raise ApplicationError(
                 f"the destination refused source message {exc.seq}: no stream on the "
-                f"destination stores subject {exc.subject}", {"seq": exc.seq},
+                f"destination stores this subject ({exc.subject})", {"seq": exc.seq},
                 type="DestinationRefused", non_retryable=True) from exc
         except DestinationRefused as exc:
             raise ApplicationError(str(exc), {"seq": exc.seq, "reason": exc.reason},

@@ -163,4 +163,4 @@ class ReplayCarry(BaseModel):
     stop_requested: bool = False
     runs: int = 0
     chunks_per_run: int = 300
-    chunk_seconds: float = 10.0
+    chunk_seconds: float = 5.0
