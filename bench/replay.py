@@ -124,14 +124,33 @@ async def wait_finished(api: httpx.AsyncClient, headers: dict, op_id: str) -> di
         await asyncio.sleep(0.5)
 
 
-async def replay_rate(api, headers, body: dict, count: int) -> tuple[float, dict]:
+async def replay_rate(api, headers, body: dict, count: int, nc=None) -> tuple[float, dict]:
+    """The operation's rate from the request to its completion as read back; with ``nc``, also
+    prints the steady rate at the destination (between 10% and 90% of the messages stored)."""
+    sampler = asyncio.create_task(steady_rate(nc, body["destination"]["stream"], count)) \
+        if nc else None
     started = time.perf_counter()
     reply = await api.post("/api/v1/operations/replay", json=body, headers=headers)
     reply.raise_for_status()
     op = await wait_finished(api, headers, reply.json()["id"])
     elapsed = time.perf_counter() - started
     assert op["status"] == "completed", op
+    if sampler:
+        print(f"  steady at the destination: {await sampler:,.0f} msg/s")
     return count / elapsed, op
+
+
+async def steady_rate(nc, stream: str, count: int) -> float:
+    js = nc.jetstream()
+    marks: dict[float, tuple[float, int]] = {}
+    while len(marks) < 2:
+        stored = (await js.stream_info(stream)).state.messages
+        for fraction in (0.1, 0.9):
+            if stored >= count * fraction and fraction not in marks:
+                marks[fraction] = (time.perf_counter(), stored)
+        await asyncio.sleep(0.05)
+    (t0, n0), (t1, n1) = marks[0.1], marks[0.9]
+    return (n1 - n0) / (t1 - t0)
 
 
 async def kill_recovery(stack, api, headers, nc, cluster_id: str, count: int,
@@ -214,7 +233,7 @@ async def main(args) -> None:
             print(f"minimal copy loop:    {minimal:>10,.0f} msg/s")
             rate, op = await replay_rate(api, headers, {
                 "cluster_id": cluster["id"], "stream": "bench-src",
-                "destination": {"stream": "bench-dst", "subject_prefix": "dst"}}, args.messages)
+                "destination": {"stream": "bench-dst", "subject_prefix": "dst"}}, args.messages, nc)
             print(f"replay operation:     {rate:>10,.0f} msg/s  "
                   f"({args.messages / rate:.1f} s for {args.messages:,}; replayed {op['result']['replayed']:,})")
             print(f"ratio replay/plain:   {rate / baseline:>10.2f}")

@@ -4,6 +4,7 @@ registering every workflow and activity of the project."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from contextlib import asynccontextmanager
@@ -89,6 +90,10 @@ async def run(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with running_worker(client, settings):
+        # What was built at startup (modules, the SDK, the data converter) lives for the
+        # process: keep it out of the collector's reach, so a replay's per-message garbage does
+        # not make every full collection walk it.
+        gc.freeze()
         logging.getLogger(__name__).info("worker polling task queue %s", settings.task_queue)
         await stop.wait()
 
