@@ -27,6 +27,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
 from fastapi.params import Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +56,16 @@ def get_services(request: Request) -> Services:
 async def get_db(services: Annotated[Services, Depends(get_services)]) -> AsyncIterator[AsyncSession]:
     async with services.sessions() as session:
         yield session
+
+
+async def streamed(db: AsyncSession, content: Any, **response: Any) -> StreamingResponse:
+    """A response that streams ``content`` once the request's database connection is back in
+    the pool: a session's exit runs only after its response is sent, so a watch or an export
+    open for an hour would otherwise hold a connection for an hour (and a few dozen of them
+    would starve every other request). Everything the route needed from the database is read
+    by then; audit records use sessions of their own."""
+    await db.close()
+    return StreamingResponse(content, **response)
 
 
 @dataclass(frozen=True)

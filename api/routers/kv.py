@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.change_gate import PENDING_RESPONSE, gate_change
 from api.cluster_access import cluster_jetstream
-from api.deps import Db, Principal, Svc, audit, require
+from api.deps import Db, Principal, Svc, audit, require, streamed
 from api.errors import ProblemError
 from core.changes.execute import apply_change
 from core.changes.models import ChangeSpec
@@ -282,5 +282,5 @@ async def watch_bucket(cluster_id: uuid.UUID, bucket: Bucket, request: Request, 
             except Exception:  # the connection may be gone; its consumer expires on its own
                 pass
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return await streamed(db, events(), media_type="text/event-stream",
+                          headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

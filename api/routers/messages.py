@@ -24,7 +24,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.cluster_access import cluster_jetstream
-from api.deps import Db, Principal, Svc, audit, require_stream
+from api.deps import Db, Principal, Svc, audit, require_stream, streamed
 from api.errors import ProblemError
 from core.jetstream.config import NAME_PATTERN
 from core.jetstream.messages import (
@@ -229,8 +229,8 @@ async def export_messages(
 
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     filename = f"{name}-{begin}-{max(stop, begin - 1)}.{format}"
-    return StreamingResponse(lines(), media_type=media,
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return await streamed(db, lines(), media_type=media,
+                          headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/{seq}")

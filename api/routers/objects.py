@@ -16,7 +16,7 @@ from starlette.requests import ClientDisconnect
 
 from api.change_gate import PENDING_RESPONSE, gate_change
 from api.cluster_access import cluster_jetstream
-from api.deps import Db, Principal, Svc, audit, require
+from api.deps import Db, Principal, Svc, audit, require, streamed
 from api.errors import ProblemError
 from core.changes.execute import apply_change
 from core.changes.models import ChangeSpec
@@ -186,8 +186,8 @@ async def download_object(cluster_id: uuid.UUID, bucket: Bucket, name: ObjectNam
     if info.get("digest"):
         headers["X-Object-Digest"] = info["digest"]
         headers["ETag"] = f"\"{info['digest']}\""
-    return StreamingResponse(holder.read(info), headers=headers,
-                             media_type=content_type or "application/octet-stream")
+    return await streamed(db, holder.read(info), headers=headers,
+                          media_type=content_type or "application/octet-stream")
 
 
 @router.delete("/{bucket}/files/{name:path}", status_code=204)
