@@ -7,7 +7,9 @@ Every authenticated route depends on ``current_principal`` (directly or through 
   Redis) or an API key (``Authorization: Bearer jsc_...`` or ``X-API-Key``). The member's role and
   permissions come from ``core.permissions`` (Redis cache over PostgreSQL), so a role change or a
   removal applies at the next request; an API key holds its scopes within its owner's role.
-- It counts the request against the rate limit of the user or key (``429`` + ``Retry-After``).
+- It counts the request against the rate limit of the user or key (``429`` + ``Retry-After``); a
+  key's limit never exceeds its organization's. An API key not in the cache is checked only
+  after the client's address passes its throttle (``core.credential_checks``).
 - It is the audit guard of a mutating request (POST/PUT/PATCH/DELETE): a request that ends without
   the handler having written an audit event (an error, a validation failure, a handler that has
   none) gets exactly one, with its outcome. Handlers write their own success event with ``audit``.
@@ -38,6 +40,7 @@ from api.outbox_delivery import deliver_now, owe_audit
 from api.services import Services
 from core import api_keys, namespaces, ratelimit
 from core.audit import AuditEvent
+from core.credential_checks import IpThrottle, Throttled
 from core.db.models import NatsCluster
 from core.permissions import load_access
 from core.rbac import allows, granted_scopes, intersect
@@ -90,8 +93,30 @@ def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, detail)
 
 
-async def _from_key(services: Services, key: str) -> tuple[Principal, str, int]:
-    identity = await api_keys.authenticate(services.redis, services.sessions, key)
+def too_many(exc: Throttled) -> HTTPException:
+    """The 429 of a credential check refused before argon2 (``core.credential_checks``)."""
+    return HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
+
+
+def client_throttle(request: Request, services: Services) -> IpThrottle:
+    return IpThrottle.of(services.redis, services.settings,
+                         request.client.host if request.client else None)
+
+
+def effective_key_limit(settings: Any, key_limit: int | None, org_limit: int | None) -> int:
+    """Requests a minute of an API key: its own limit (or the console's key default), never more
+    than its organization's limit (or the console's per-user default)."""
+    return min(key_limit or settings.api_key_rate_limit_per_minute,
+               org_limit or settings.rate_limit_per_minute)
+
+
+async def _from_key(request: Request, services: Services,
+                    key: str) -> tuple[Principal, str, int]:
+    try:
+        identity = await api_keys.authenticate(services.redis, services.sessions, key,
+                                               client_throttle(request, services))
+    except Throttled as exc:
+        raise too_many(exc) from None
     if identity is None:
         raise _unauthorized("The API key is invalid or revoked.")
     if identity.expired:
@@ -103,8 +128,8 @@ async def _from_key(services: Services, key: str) -> tuple[Principal, str, int]:
     await api_keys.mark_used(services.redis, services.sessions, identity)
     principal = Principal(identity.user_id, identity.org_id, access.email, access.role, "",
                           intersect(access.permissions, identity.scopes), api_key_id=identity.id)
-    return principal, str(identity.id), (identity.rate_limit
-                                         or services.settings.api_key_rate_limit_per_minute)
+    return principal, str(identity.id), effective_key_limit(services.settings,
+                                                            identity.rate_limit, access.rate_limit)
 
 
 async def _from_token(services: Services, token: str) -> tuple[Principal, str, int]:
@@ -139,7 +164,7 @@ async def current_principal(
         return
     token = credentials.credentials if credentials else None
     if x_api_key or api_keys.looks_like_key(token):
-        principal, identity, limit = await _from_key(services, x_api_key or token)
+        principal, identity, limit = await _from_key(request, services, x_api_key or token)
     elif token:
         principal, identity, limit = await _from_token(services, token)
     else:

@@ -53,12 +53,23 @@ def _require(settings: Settings) -> None:
         raise RuntimeError("the API needs these settings (jsc up sets them): " + ", ".join(missing))
 
 
+async def bootstrap(settings: Settings) -> None:
+    """Prepare the database. The API never generates the first admin's password (it has no
+    terminal to show it on, and a password never goes to a log): ``JSC_ADMIN_PASSWORD`` gives it,
+    or ``jsc up`` creates the admin first and prints a random one on its terminal."""
+    result = await prepare(settings, generate_password=False)
+    if result.created:
+        log.warning("created the first admin %s with the password of JSC_ADMIN_PASSWORD",
+                    result.admin_email)
+    elif result.waiting_for_password:
+        log.warning("no admin %s yet: set JSC_ADMIN_PASSWORD and restart the API to create it "
+                    "(or start the console with `jsc up`, which prints a random one on its "
+                    "terminal)", result.admin_email)
+
+
 async def open_services(settings: Settings) -> Services:
     _require(settings)
-    result = await prepare(settings)
-    if result.created:
-        log.warning("created the first admin %s with password %s (shown once)",
-                    result.admin_email, result.admin_password)
+    await bootstrap(settings)
     engine = make_engine(settings.database_url)
     analytics = AnalyticsStore(settings.clickhouse_dsn)
     await asyncio.to_thread(analytics.apply_schema)

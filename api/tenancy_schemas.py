@@ -215,7 +215,10 @@ class ApiKeyCreate(BaseModel):
                               description="resource:action:scope; '*:*:*' is everything the "
                                           "owner's role allows, now and later")
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
-    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    rate_limit_per_minute: int | None = Field(
+        default=None, ge=1, le=1_000_000,
+        description="requests per minute of this key; at most the organization's limit (a larger "
+                    "value is refused, and a lower organization limit applies at once)")
 
     @field_validator("scopes")
     @classmethod
@@ -229,7 +232,10 @@ class ApiKeyUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=255)
     scopes: list[str] | None = Field(default=None, min_length=1, max_length=200)
-    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    rate_limit_per_minute: int | None = Field(
+        default=None, ge=1, le=1_000_000,
+        description="requests per minute of this key; at most the organization's limit (a larger "
+                    "value is refused, and a lower organization limit applies at once)")
 
     @field_validator("scopes")
     @classmethod

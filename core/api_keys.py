@@ -6,11 +6,15 @@ Verifying argon2 on every request would cost tens of milliseconds, so a verified
 five minutes in ``apikey:{prefix}`` (source design 2.3) with a SHA-256 digest of the key: a request
 whose key matches the digest is accepted without argon2, one that does not is refused without it.
 Revoking, rotating or changing a key deletes that entry at once.
+
+A key is looked up by its prefix before any hashing: a key whose prefix names no live key is
+refused without argon2, and the client's address is throttled (``core.credential_checks``) before
+argon2 runs for a key that is not in the cache; every refused key counts as a failure of the
+address.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -24,8 +28,9 @@ import redis.asyncio as aioredis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from core.credential_checks import IpThrottle, verify
 from core.db.models import ApiKey
-from core.security import hash_password, verify_password
+from core.security import hash_password
 
 PREFIX = "jsc_"
 PREFIX_LENGTH = len(PREFIX) + 8
@@ -69,14 +74,17 @@ def _identity(row: ApiKey) -> KeyIdentity:
                        row.expires_at.timestamp() if row.expires_at else None)
 
 
-async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker,
-                       key: str) -> KeyIdentity | None:
+async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker, key: str,
+                       throttle: IpThrottle) -> KeyIdentity | None:
     """The key's identity, or None for an unknown, wrong or revoked key (expiry is the caller's
-    to report, so that it can say so)."""
+    to report, so that it can say so). Raises ``credential_checks.Throttled`` when the client's
+    address has failed too often, or would need argon2 more often than it may."""
+    await throttle.check()
     prefix = key[:PREFIX_LENGTH]
     cached = await redis.hgetall(f"apikey:{prefix}")
     if cached:
         if not hmac.compare_digest(cached["digest"], _digest(key)):
+            await throttle.failed()
             return None
         return KeyIdentity(uuid.UUID(cached["id"]), uuid.UUID(cached["org_id"]),
                            uuid.UUID(cached["user_id"]), prefix,
@@ -86,8 +94,11 @@ async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker,
     async with sessions() as db:
         row = await db.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if row is None or row.revoked_at is not None:
+        await throttle.failed()
         return None
-    if not await asyncio.to_thread(verify_password, row.key_hash, key):
+    await throttle.before_argon2()
+    if not await verify(row.key_hash, key, "api_key"):
+        await throttle.failed()
         return None
     identity = _identity(row)
     async with redis.pipeline(transaction=True) as pipe:

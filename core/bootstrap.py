@@ -1,6 +1,9 @@
 """First start: apply migrations, seed the built-in roles, create the first organization and its
 admin, and seed the approval policies of every organization that has none. Called by the
-launcher before the API starts, and by the API at start (idempotent)."""
+launcher before the API starts, and by the API at start (idempotent).
+
+The admin's password is ``JSC_ADMIN_PASSWORD``, or, only where the caller can show it once on a
+terminal (``jsc up``), a random one returned as ``generated_password``. Neither is ever logged."""
 
 from __future__ import annotations
 
@@ -23,8 +26,11 @@ from core.settings import Settings
 @dataclass(frozen=True)
 class BootstrapResult:
     admin_email: str
-    admin_password: str | None  # known only when just created, or given in the settings
     created: bool
+    # the random password of an admin just created: for a terminal, once; never for a log
+    generated_password: str | None = None
+    # no admin yet: none was given and the caller may not generate one
+    waiting_for_password: bool = False
 
 
 def slugify(name: str) -> str:
@@ -46,11 +52,14 @@ async def seed_builtin_roles(db: AsyncSession) -> None:
                               conditions={"scope": scope}))
 
 
-async def ensure_admin(db: AsyncSession, settings: Settings) -> BootstrapResult:
+async def ensure_admin(db: AsyncSession, settings: Settings, *,
+                       generate_password: bool = True) -> BootstrapResult:
     given = settings.admin_password.get_secret_value() if settings.admin_password else None
     email = settings.admin_email.strip().lower()
     if await db.scalar(select(User).where(User.email == email)) is not None:
-        return BootstrapResult(email, given, created=False)
+        return BootstrapResult(email, created=False)
+    if given is None and not generate_password:
+        return BootstrapResult(email, created=False, waiting_for_password=True)
     password = given or secrets.token_urlsafe(12)
     org = Organization(name=settings.admin_organization, slug=slugify(settings.admin_organization),
                        plan="enterprise", settings={})
@@ -59,10 +68,10 @@ async def ensure_admin(db: AsyncSession, settings: Settings) -> BootstrapResult:
     db.add_all([org, user])
     await db.flush()
     db.add(OrganizationMember(org_id=org.id, user_id=user.id, role="admin"))
-    return BootstrapResult(email, password, created=True)
+    return BootstrapResult(email, created=True, generated_password=None if given else password)
 
 
-async def prepare(settings: Settings) -> BootstrapResult:
+async def prepare(settings: Settings, *, generate_password: bool = True) -> BootstrapResult:
     if not settings.database_url:
         raise RuntimeError("JSC_DATABASE_URL is not set: no PostgreSQL to prepare")
     engine = make_engine(settings.database_url)
@@ -70,7 +79,7 @@ async def prepare(settings: Settings) -> BootstrapResult:
         await upgrade_to_head(engine)
         async with make_sessionmaker(engine)() as db, db.begin():
             await seed_builtin_roles(db)
-            result = await ensure_admin(db, settings)
+            result = await ensure_admin(db, settings, generate_password=generate_password)
             await db.flush()
             await seed_approval_policies(db)
             return result

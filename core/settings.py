@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, gt=0)
     login_failure_window_s: int = Field(default=15 * 60, gt=0)
     login_lockout_s: int = Field(default=15 * 60, gt=0)
+    # Per client address, checked before any argon2 work (sign-in, sign-up, an API key not in
+    # the cache): at most this many such checks a minute, and after this many failed ones in the
+    # window every credential check from the address is refused until the window ends.
+    auth_attempts_per_ip_per_minute: int = Field(default=300, gt=0)
+    auth_failures_per_ip: int = Field(default=100, gt=0)
+    auth_failure_window_s: int = Field(default=5 * 60, gt=0)
     permissions_cache_ttl_s: int = Field(default=5 * 60, gt=0)
 
     # Invitations are mailed when a mail server is configured (else only answered by the API).

@@ -5,13 +5,18 @@
 - ``refresh:{digest}``: the one live refresh token of a session (its family), pointing to ``sid``.
 - ``refresh_used:{digest}``: a refresh token already exchanged. Presenting it again is reuse: the
   whole family is revoked (RFC 6819 §5.2.2.3).
-Exchange is atomic (GETDEL), so of two concurrent refreshes with one token, exactly one wins.
+A refresh is one Lua script (``_ROTATE``): the exchange, the "used" mark, the new token and, for
+a reused token, the revocation of its family happen in one step, so of two concurrent refreshes
+with one token exactly one gets a new pair and the other is caught as a reuse, which ends the
+session (the winner's new tokens included). The script names the session's keys it derives from
+the token (a single Redis server, as here; not Redis Cluster).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -44,6 +49,44 @@ def _info(sid: str, data: dict) -> SessionInfo:
     return SessionInfo(sid, data["user_id"], data["org_id"], data["email"], data["role"])
 
 
+# KEYS: refresh:{digest}, refresh_used:{digest}; ARGV: the new token's digest, ttl, now.
+# Answers {"fresh", sid, session fields...}, {"reused", sid, session fields...} or {"unknown"}.
+_ROTATE = """
+local sid = redis.call('GET', KEYS[1])
+if sid then
+  local session = 'session:' .. sid
+  redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[2], sid, 'EX', ARGV[2])
+  if redis.call('EXISTS', session) == 0 then
+    return {'unknown'}
+  end
+  redis.call('SET', 'refresh:' .. ARGV[1], sid, 'EX', ARGV[2])
+  redis.call('SET', session .. ':refresh', ARGV[1], 'EX', ARGV[2])
+  redis.call('HSET', session, 'last_activity', ARGV[3])
+  local reply = {'fresh', sid}
+  for _, v in ipairs(redis.call('HGETALL', session)) do table.insert(reply, v) end
+  return reply
+end
+local used = redis.call('GET', KEYS[2])
+if not used then
+  return {'unknown'}
+end
+local session = 'session:' .. used
+local reply = {'reused', used}
+for _, v in ipairs(redis.call('HGETALL', session)) do table.insert(reply, v) end
+local current = redis.call('GET', session .. ':refresh')
+redis.call('DEL', session, session .. ':refresh')
+if current then
+  redis.call('DEL', 'refresh:' .. current)
+end
+return reply
+"""
+
+
+def _fields(flat: list[Any]) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2]))
+
+
 class TokenStore:
     def __init__(self, redis: aioredis.Redis, ttl_s: int):
         self.redis, self.ttl_s = redis, ttl_s
@@ -65,21 +108,19 @@ class TokenStore:
         return token
 
     async def rotate(self, refresh_token: str) -> tuple[SessionInfo, str]:
-        digest = token_digest(refresh_token)
-        sid = await self.redis.getdel(f"refresh:{digest}")
-        if sid is None:
-            reused_sid = await self.redis.get(f"refresh_used:{digest}")
-            if reused_sid:
-                data = await self.redis.hgetall(f"session:{reused_sid}")
-                await self.revoke(reused_sid)
-                raise RefreshReuse(reused_sid, _info(reused_sid, data) if data else None)
+        """Exchange a refresh token for a new one of the same session, atomically. Raises
+        ``RefreshReuse`` (the session is revoked) for a token already exchanged, ``RefreshInvalid``
+        for an unknown or expired one."""
+        digest, token = token_digest(refresh_token), new_opaque_token()
+        outcome, *rest = await self.redis.eval(
+            _ROTATE, 2, f"refresh:{digest}", f"refresh_used:{digest}", token_digest(token),
+            self.ttl_s, str(int(time.time())))
+        if outcome == "unknown":
             raise RefreshInvalid()
-        await self.redis.set(f"refresh_used:{digest}", sid, ex=self.ttl_s)
-        data = await self.redis.hgetall(f"session:{sid}")
-        if not data:
-            raise RefreshInvalid()
-        await self.redis.hset(f"session:{sid}", "last_activity", str(int(time.time())))
-        return _info(sid, data), await self._issue(sid)
+        sid, data = rest[0], _fields(rest[1:])
+        if outcome == "reused":
+            raise RefreshReuse(sid, _info(sid, data) if data else None)
+        return _info(sid, data), token
 
     async def revoke_all(self, sids: list[str]) -> None:
         for sid in sids:

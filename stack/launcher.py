@@ -78,6 +78,7 @@ class Stack:
         self.info: dict = {}  # what stack.json holds
         self.admin_email: str | None = None
         self.admin_password: str | None = None  # known on a first start, or when given
+        self._generated_password: str | None = None  # printed once by summary(), never logged
         self._lock_fd: int | None = None
         self._sup: Supervisor | None = None
         self._write_lock = threading.Lock()
@@ -187,7 +188,8 @@ class Stack:
             raise StackError(f"bootstrapping the database failed: {type(e).__name__}: {e}") from e
         self.admin_email = result.admin_email
         given = settings.admin_password.get_secret_value() if settings.admin_password else None
-        self.admin_password = result.admin_password or given
+        self._generated_password = result.generated_password
+        self.admin_password = result.generated_password or given
         child_env = {**self.environ, **self.env}
         apps = [services.api(self.ports["api"], child_env)]
         if "worker" in self.wanted:
@@ -240,7 +242,9 @@ class Stack:
                 "services": svc, "restarts": self.restarts, "logs": str(self.data_dir / "logs")}
 
     def summary(self) -> str:
-        return summary(self.info, self.admin_email, self.admin_password)
+        """What ``jsc up`` prints on its terminal: a generated admin password appears here (once,
+        at the first start) and nowhere else; one given in JSC_ADMIN_PASSWORD is not echoed."""
+        return summary(self.info, self.admin_email, self._generated_password)
 
     # -- faults and control -----------------------------------------------------------------
     @property

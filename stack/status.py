@@ -53,8 +53,8 @@ def summary(info: dict, admin_email: str | None, admin_password: str | None) -> 
         if admin_password:
             lines.append(f"  {'Admin':<11} {admin_email}   password: {admin_password}")
         else:
-            lines.append(f"  {'Admin':<11} {admin_email}   (password printed at the first start; "
-                         "or set JSC_ADMIN_PASSWORD)")
+            lines.append(f"  {'Admin':<11} {admin_email}   (password: JSC_ADMIN_PASSWORD, or the one "
+                         "printed at the first start)")
     return "\n".join(lines)
 
 

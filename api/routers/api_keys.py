@@ -15,7 +15,8 @@ from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError
 from api.tenancy_schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyUpdate
 from core import api_keys
-from core.db.models import ApiKey
+from core.db.models import ApiKey, Organization
+from core.permissions import org_rate_limit
 from core.rbac import uncovered
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["api-keys"])
@@ -44,6 +45,20 @@ def _scopes(principal: Principal, requested: list[str]) -> list[str]:
     return sorted(set(requested))
 
 
+async def _within_org_limit(db: Db, svc: Svc, principal: Principal, limit: int | None) -> None:
+    """422 naming the field when a key's rate limit exceeds its organization's (a key never gets
+    more requests a minute than its organization allows a user; enforced again per request)."""
+    if limit is None:
+        return
+    org = await db.get(Organization, principal.org_id)
+    ceiling = org_rate_limit(org.settings if org else None) or svc.settings.rate_limit_per_minute
+    if limit > ceiling:
+        message = (f"at most {ceiling}, your organization's limit of requests a minute; ask an "
+                   "administrator to raise the organization's limit first")
+        raise ProblemError(422, f"Invalid input: rate_limit_per_minute: {message}",
+                           errors=[{"field": "rate_limit_per_minute", "message": message}])
+
+
 async def _key(db: Db, principal: Principal, key_id: uuid.UUID, action: str) -> ApiKey:
     row = await db.scalar(select(ApiKey).where(ApiKey.id == key_id,
                                                ApiKey.org_id == principal.org_id))
@@ -63,8 +78,9 @@ async def list_keys(db: Db, principal: Principal = Depends(require("api_keys:rea
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated)
-async def create_key(body: ApiKeyCreate, request: Request, db: Db,
+async def create_key(body: ApiKeyCreate, request: Request, db: Db, svc: Svc,
                      principal: Principal = Depends(require("api_keys:create", scope="own"))):
+    await _within_org_limit(db, svc, principal, body.rate_limit_per_minute)
     key, prefix, hashed = api_keys.new_key()
     expires = (datetime.now(timezone.utc) + timedelta(days=body.expires_in_days)
                if body.expires_in_days else None)
@@ -98,6 +114,7 @@ async def update_key(key_id: uuid.UUID, body: ApiKeyUpdate, request: Request, db
     if changes.get("scopes"):
         row.permissions = _scopes(principal, changes["scopes"])
     if "rate_limit_per_minute" in changes:
+        await _within_org_limit(db, svc, principal, changes["rate_limit_per_minute"])
         row.rate_limit_per_minute = changes["rate_limit_per_minute"]
     await db.commit()
     await api_keys.forget(svc.redis, row.prefix)

@@ -1,10 +1,13 @@
 """Sign-in: login (with the TOTP code once MFA is on, and a lockout after repeated failures),
 refresh-token rotation, logout, the current user, and sign-up (a new organization, or an
-invitation accepted)."""
+invitation accepted).
+
+Login, sign-up and refresh pass the client address's throttle (``core.credential_checks``) before
+any argon2 work, and count their failures against it: a burst of bad credentials from one
+address is answered 429 without hashing."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -13,18 +16,20 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
-from api.deps import CurrentPrincipal, Db, Principal, Svc, audit
-from api.errors import ProblemError
+from api.deps import CurrentPrincipal, Db, Principal, Svc, audit, client_throttle, too_many
+from api.errors import ProblemError, problem_responses
 from api.schemas import LogoutRequest, OrganizationRef, RefreshRequest, TokenPair
 from api.tenancy_schemas import LoginBody, MeOut, RegisterRequest, RegisterResult
 from core import mfa, tenancy
+from core.credential_checks import Throttled, verify
 from core.db.models import Organization, OrganizationMember, Session, Team, TeamMember, User
 from core.ratelimit import LoginGuard
-from core.security import issue_access_token, token_digest, verify_password
+from core.security import issue_access_token, token_digest
 from core.tokens import RefreshInvalid, RefreshReuse, SessionInfo, TokenStore
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 BAD_LOGIN = "Incorrect email or password."
+THROTTLED = "Too many attempts from your address; wait for the time in Retry-After."
 MFA_REQUIRED = ("MFA code required: this account uses two-factor authentication; send the 6-digit "
                 "code of your authenticator app as 'code'.")
 
@@ -69,8 +74,15 @@ async def _start_session(request: Request, db: Db, svc: Svc, user: User,
     return _pair(svc, info, refresh), str(sid)
 
 
-@router.post("/login", response_model=TokenPair)
+@router.post("/login", response_model=TokenPair, responses=problem_responses(**{
+    "401": "Wrong email, password or MFA code", "403": "The account is disabled or in no "
+    "organization", "429": "The account is locked, or the address is throttled: " + THROTTLED}))
 async def login(body: LoginBody, request: Request, db: Db, svc: Svc) -> TokenPair:
+    throttle = client_throttle(request, svc)
+    try:
+        await throttle.check()
+    except Throttled as exc:
+        raise too_many(exc) from None
     email = body.email.strip().lower()
     user = await db.scalar(select(User).where(User.email == email))
     query = select(OrganizationMember).where(OrganizationMember.user_id == (user.id if user else None))
@@ -88,9 +100,13 @@ async def login(body: LoginBody, request: Request, db: Db, svc: Svc) -> TokenPai
     guard = _guard(svc)
     if locked := await guard.locked_for(email):
         await refuse("denied", "account locked after repeated failed sign-ins", _locked(locked))
-    password_ok = await asyncio.to_thread(verify_password, user.password_hash if user else None,
-                                          body.password)
+    try:
+        await throttle.before_argon2()
+    except Throttled as exc:
+        raise too_many(exc) from None
+    password_ok = await verify(user.password_hash if user else None, body.password, "login")
     if not password_ok:
+        await throttle.failed()
         lock = await guard.failed(email)
         await refuse("failure", "wrong password" + (", account now locked" if lock else ""),
                      _locked(lock) if lock else ProblemError(401, BAD_LOGIN))
@@ -107,6 +123,7 @@ async def login(body: LoginBody, request: Request, db: Db, svc: Svc) -> TokenPai
                          ProblemError(401, MFA_REQUIRED, mfa_required=True))
         secret = mfa.unseal(svc.cipher, user.id, user.mfa_secret)
         if not await mfa.check_code(svc.redis, user.id, secret, body.code):
+            await throttle.failed()
             lock = await guard.failed(email)
             await refuse("failure", "wrong MFA code" + (", account now locked" if lock else ""),
                          _locked(lock) if lock else ProblemError(
@@ -121,11 +138,18 @@ async def login(body: LoginBody, request: Request, db: Db, svc: Svc) -> TokenPai
     return pair
 
 
-@router.post("/refresh", response_model=TokenPair)
+@router.post("/refresh", response_model=TokenPair, responses=problem_responses(**{
+    "401": "Unknown, expired or reused refresh token (a reuse revokes its session)",
+    "429": THROTTLED}))
 async def refresh(body: RefreshRequest, request: Request, db: Db, svc: Svc) -> TokenPair:
+    throttle = client_throttle(request, svc)
     try:
+        await throttle.check()
         info, new_refresh = await _tokens(svc).rotate(body.refresh_token)
+    except Throttled as exc:
+        raise too_many(exc) from None
     except RefreshReuse as reuse:
+        await throttle.failed()
         await db.execute(update(Session).where(Session.id == uuid.UUID(str(reuse)))
                          .values(revoked_at=datetime.now(timezone.utc)))
         await db.commit()
@@ -137,6 +161,7 @@ async def refresh(body: RefreshRequest, request: Request, db: Db, svc: Svc) -> T
         raise ProblemError(401, "This refresh token was already used; the session has been "
                                 "revoked for safety. Sign in again.")
     except RefreshInvalid:
+        await throttle.failed()
         raise ProblemError(401, "The refresh token is invalid or expired; sign in again.")
     await db.execute(update(Session).where(Session.id == uuid.UUID(info.sid))
                      .values(token_hash=token_digest(new_refresh)))
@@ -183,9 +208,19 @@ async def me(principal: CurrentPrincipal, db: Db) -> MeOut:
                  teams=[{"id": str(t), "name": n, "role": r} for t, n, r in teams])
 
 
-@router.post("/register", status_code=201, response_model=RegisterResult)
+@router.post("/register", status_code=201, response_model=RegisterResult,
+             responses=problem_responses(**{
+                 "400": "The invitation is unknown, used, revoked or expired",
+                 "401": "The invited address has an account: give its password",
+                 "403": "Sign-up is turned off", "409": "Already registered or a member",
+                 "429": THROTTLED}))
 async def register(body: RegisterRequest, request: Request, db: Db, svc: Svc) -> RegisterResult:
     """Sign up a new organization (its first user is its admin), or accept an invitation."""
+    throttle = client_throttle(request, svc)
+    try:
+        await throttle.before_argon2()  # the new password is hashed with argon2
+    except Throttled as exc:
+        raise too_many(exc) from None
     try:
         if body.token is None:
             if not svc.settings.allow_signup:
@@ -209,6 +244,7 @@ async def register(body: RegisterRequest, request: Request, db: Db, svc: Svc) ->
         await db.commit()
     except tenancy.TenancyError as exc:
         await db.rollback()
+        await throttle.failed()
         raise ProblemError(exc.status, str(exc))
     except IntegrityError:  # the same email or invitation, a moment earlier
         await db.rollback()
