@@ -216,6 +216,9 @@ async def me(principal: CurrentPrincipal, db: Db) -> MeOut:
                  "429": THROTTLED}))
 async def register(body: RegisterRequest, request: Request, db: Db, svc: Svc) -> RegisterResult:
     """Sign up a new organization (its first user is its admin), or accept an invitation."""
+    if body.token is None and not svc.settings.allow_signup:
+        raise ProblemError(403, "Sign-up is turned off on this console; ask an organization's "
+                                "administrator for an invitation.")
     throttle = client_throttle(request, svc)
     try:
         await throttle.before_argon2()  # the new password is hashed with argon2
@@ -223,9 +226,6 @@ async def register(body: RegisterRequest, request: Request, db: Db, svc: Svc) ->
         raise too_many(exc) from None
     try:
         if body.token is None:
-            if not svc.settings.allow_signup:
-                raise ProblemError(403, "Sign-up is turned off on this console; ask an "
-                                        "organization's administrator for an invitation.")
             user, org = await tenancy.signup(
                 db, email=body.email, password=body.password,
                 organization_name=body.organization_name, first_name=body.first_name,
