@@ -104,8 +104,13 @@ class Terminal:
         for key, value in env.items():
             if value is None:
                 full_env.pop(key, None)
+        # Ctrl-C works as in a terminal even when the test run itself was started in the
+        # background (a non-interactive shell starts background jobs with SIGINT ignored, and
+        # Python then installs no KeyboardInterrupt handler).
         self.proc = subprocess.Popen([str(JSC), *args], stdin=slave, stdout=slave, stderr=slave,
-                                     env=full_env, close_fds=True, start_new_session=True)
+                                     env=full_env, close_fds=True, start_new_session=True,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                                      signal.SIG_DFL))
         os.close(slave)
         self.raw = b""
 

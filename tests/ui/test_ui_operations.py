@@ -49,7 +49,13 @@ def test_start_a_replay_from_the_form_and_see_it_complete(ui_logged_in, ui_admin
         assert at.session_state[TAB_KEY] == "Operations"  # the page switched to the list
         op_id = at.session_state[SELECTED]
 
-        at = rerun_until(at, lambda a: detail_status(a) == "✔ Completed", what="the replay to end")
+        def ended(a) -> bool:  # the list and the detail are two reads: both must have seen it
+            table = a.dataframe[0].value if a.dataframe else None
+            listed = table is not None and (table[table["ID"] == op_id[:8]]["Status"]
+                                            == "✔ Completed").any()
+            return detail_status(a) == "✔ Completed" and bool(listed)
+
+        at = rerun_until(at, ended, what="the replay to end")
         # seqs 11..40 on .a: 15 messages, every one counted on the bar and in the result
         assert at.progress[0].value == 100
         assert at.progress[0].text == "✔ Completed · 15 messages"
