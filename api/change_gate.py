@@ -1,8 +1,9 @@
 """The one gate every change passes (DESIGN.md rule 4): quota, then policy, then either "apply it
 now" or "wait for approval".
 
-``gate_change`` builds the typed change request a policy judges (environment of the cluster, the
-team that owns the name, the requester's namespaces, the team's live usage and limits), and:
+``gate_change`` builds the typed change request a policy judges (the strictest environment of any
+registration of the cluster's server, the team that owns the name, the requester's namespaces, the
+team's live usage and limits), and:
 
 - refuses with ``409`` a change that would exceed a team quota, naming the quota, the usage and the
   limit, and pointing at ``POST /api/v1/quota-requests``;
@@ -29,6 +30,7 @@ from core import quotas
 from core.audit import config_diff
 from core.changes.models import ApprovalTicket, ChangeSpec, ticket_context
 from core.changes.requests import open_request
+from core.cluster_identity import effective_environment
 from core.db.models import ApprovalPolicyVersion, NatsCluster, Team, TeamNamespace
 from core.policy import ApprovalPolicy, ChangeRequest, Decision, HistoryEntry, decide, quota_check
 from core.policy import risk_notes as make_risk_notes
@@ -89,16 +91,20 @@ def _quota_problem(team: Team, violations) -> ProblemError:
         violations=[v.model_dump() for v in violations])
 
 
-async def gate_change(request: Request, db: Db, svc: Svc, principal: Principal,
-                      cluster: NatsCluster, spec: ChangeSpec, *, permission: str,
-                      before: dict[str, Any] | None = None) -> JSONResponse | None:
+async def judge_change(db: Db, svc: Svc, principal: Principal, cluster: NatsCluster,
+                       spec: ChangeSpec, *, permission: str, before: dict[str, Any] | None = None
+                       ) -> tuple[ChangeRequest, Decision, Team | None, str]:
+    """What policy says of the change, opening nothing: (typed request, decision, owning team,
+    environment). The environment is the strictest of every registration of the cluster's server
+    (``core.cluster_identity``). A quota excess is a ``409``."""
     name = governing_name(spec)
     team = await quotas.owning_team(db, principal.org_id, cluster.id, quotas.owned_name(name))
     exempt = "*" in principal.scopes(permission)  # an organization-wide grant
     prefixes = await _prefixes(db, team.id, cluster.id) if team is not None and not exempt else []
     usage, limits = await _team_state(db, svc, team)
+    environment = await _environment(svc, cluster)
     change = ChangeRequest(
-        kind=spec.kind, operation=spec.operation, environment=cluster.environment,
+        kind=spec.kind, operation=spec.operation, environment=environment,
         team_prefixes=prefixes, namespace_exempt=exempt,
         resource_name=name if spec.kind != "consumer" else spec.name,
         stream_name=spec.stream if spec.kind == "consumer" else None,
@@ -109,14 +115,33 @@ async def gate_change(request: Request, db: Db, svc: Svc, principal: Principal,
         raise _quota_problem(team, violations)
     price = svc.settings.storage_price_per_gb
     decision = decide(change, await current_policies(db, principal.org_id), True, price)
+    return change, decision, team, environment
+
+
+async def _environment(svc: Svc, cluster: NatsCluster) -> str:
+    """The strictest environment of the cluster's server, in a session of its own that keeps the
+    identities it learnt whatever the change's own transaction does."""
+    async with svc.sessions() as own:
+        mine = await own.get(NatsCluster, cluster.id)
+        environment = await effective_environment(own, svc.clusters, svc.cipher, mine)
+        await own.commit()
+    return environment
+
+
+async def gate_change(request: Request, db: Db, svc: Svc, principal: Principal,
+                      cluster: NatsCluster, spec: ChangeSpec, *, permission: str,
+                      before: dict[str, Any] | None = None) -> JSONResponse | None:
+    change, decision, team, environment = await judge_change(
+        db, svc, principal, cluster, spec, permission=permission, before=before)
     if decision.outcome == "auto_rejected":
         await deny(request, principal, permission, " ".join(decision.reasons))
     if decision.outcome == "auto_approved":
         return None
+    price = svc.settings.storage_price_per_gb
     notes = make_risk_notes(change, await team_history(db, team.id if team else None), price)
     diff = config_diff(before, spec.config) if spec.operation == "update" else {}
     return await open_and_start(request, db, svc, principal, spec, decision, notes, diff,
-                                environment=cluster.environment,
+                                environment=environment,
                                 team_id=team.id if team else None)
 
 

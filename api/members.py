@@ -1,6 +1,8 @@
 """Member operations shared by ``/users`` and ``/organizations/{id}/members``: the user as the
 organization sees it, invitations, and removal (which also revokes the member's API keys there);
-and the caller's team by id, for the team and quota routes."""
+and the caller's team by id, for the team and quota routes. Nobody acts on a member (change, remove,
+unlock, reset MFA) who holds a permission they do not hold themselves, nor gives a role with more
+than their own (``ensure_can_act_on``, ``ensure_role_grantable``)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from datetime import datetime, timezone
 from fastapi import Request
 from sqlalchemy import select, update
 
-from api.deps import Db, Principal, Svc, audit
+from api.deps import Db, Principal, Svc, audit, deny
 from api.errors import ProblemError
 from api.tenancy_schemas import InvitationCreated, InviteRequest, UserOut
 from core import api_keys, mail, tenancy
@@ -63,6 +65,22 @@ def ensure_grantable(principal: Principal, permissions: frozenset[str] | set[str
                                 f"'{principal.role}' does not.", permissions=missing)
 
 
+async def ensure_can_act_on(request: Request, db: Db, principal: Principal,
+                            member: OrganizationMember, permission: str) -> None:
+    """403 (audited) when the member's role grants something the caller's permissions do not
+    cover: an editor-level user manager cannot reset an admin's MFA or remove an admin."""
+    if member.user_id == principal.user_id:
+        return
+    missing = uncovered(set(await role_permissions(db, principal.org_id, member.role)),
+                        principal.permissions)
+    if missing:
+        await deny(request, principal, permission,
+                   f"You cannot act on {member.user.email}: their role '{member.role}' grants "
+                   f"{', '.join(missing[:5])}{' and more' if len(missing) > 5 else ''}, which "
+                   f"your {'API key' if principal.api_key_id else 'role'} "
+                   f"'{principal.role}' does not.")
+
+
 async def ensure_role_grantable(db: Db, principal: Principal, role: str) -> None:
     ensure_grantable(principal, await role_permissions(db, principal.org_id, role),
                      f"the role '{role}'")
@@ -93,6 +111,7 @@ async def invite(request: Request, db: Db, svc: Svc, principal: Principal,
 async def remove(request: Request, db: Db, svc: Svc, principal: Principal,
                  user_id: uuid.UUID) -> None:
     member = await load_member(db, principal, user_id)
+    await ensure_can_act_on(request, db, principal, member, "users:delete")
     before = (await user_out(db, member)).model_dump(mode="json")
     try:
         await tenancy.remove_member(db, principal.org_id, user_id)

@@ -8,7 +8,10 @@ Scopes:
   the stream and consumer routes, which check the stream's name.
 - ``team:{team_id}``, ``cluster:{cluster_id}``: one team's namespaces, every stream of one cluster.
 
-The four roles of section 5.2 keep scope ``*`` exactly as specified. ``member`` is one more
+The four roles of section 5.2 keep scope ``*`` exactly as specified, plus the console's own
+``operations:read`` and ``approvals:vote`` (deciding on a change request: approve, reject, request
+changes, withdraw; whether a person's vote counts is the policy's approval groups' call, this only
+says that the caller, or an API key, may vote at all). ``member`` is one more
 built-in role for self-service teams: it reads everything a viewer reads and changes streams,
 consumers and messages only inside its teams' namespaces.
 """
@@ -20,9 +23,9 @@ import re
 RESOURCES = (
     "clusters", "streams", "consumers", "kv_stores", "object_stores", "messages", "users",
     "teams", "roles", "api_keys", "alerts", "dashboards", "audit_logs", "operations",
-    "organizations", "approval_policies",
+    "organizations", "approval_policies", "approvals",
 )
-ACTIONS = ("read", "create", "update", "delete", "publish", "purge", "pause", "manage")
+ACTIONS = ("read", "create", "update", "delete", "publish", "purge", "pause", "manage", "vote")
 SCOPES = ("*", "own", "team", "team:{team_id}", "cluster:{cluster_id}")
 _SCOPE = re.compile(r"^(\*|own|team|team:[0-9a-f-]{36}|cluster:[0-9a-f-]{36})$")
 
@@ -43,22 +46,23 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
         "clusters:read:*", "streams:read,create,update:*", "consumers:read,create,update,delete:*",
         "messages:read,publish:*", "kv_stores:read,create,update:*",
         "object_stores:read,create,update:*", "dashboards:*:own", "alerts:read,create,update:*",
-        "operations:read:*",
+        "operations:read:*", "approvals:vote:*",
     ),
     "viewer": _role(
         "clusters:read:*", "streams:read:*", "consumers:read:*", "messages:read:*",
         "kv_stores:read:*", "object_stores:read:*", "dashboards:read:*", "alerts:read:*",
-        "operations:read:*",
+        "operations:read:*", "approvals:vote:*",
     ),
     "operator": _role(
         "clusters:read:*", "streams:read:*", "consumers:read,pause:*", "messages:read,publish:*",
         "kv_stores:read,update:*", "object_stores:read:*", "alerts:read:*", "operations:read:*",
+        "approvals:vote:*",
     ),
     "member": _role(
         "clusters:read:*", "streams:read:*", "streams:create,update,delete,purge:team",
         "consumers:read:*", "consumers:create,update,delete,pause:team", "messages:read:*",
         "messages:publish:team", "kv_stores:read:*", "object_stores:read:*", "alerts:read:*",
-        "dashboards:*:own", "operations:read:*", "teams:read:*",
+        "dashboards:*:own", "operations:read:*", "approvals:vote:*", "teams:read:*",
         "api_keys:read,create,update,delete:own",
     ),
 }

@@ -3,7 +3,8 @@
 ``register`` (run by the launcher once the API is ready, when the admin's password is known) logs in
 through the API, registers the two local clusters (``local-hub``, ``local-dr``; their URLs are
 updated when the ports moved) and ``local-prod`` (the hub server registered once more as a
-production cluster, where changes wait for approval), creates the ``demo-orders`` stream on
+production cluster, where changes wait for approval: through either registration, since one server
+is judged by its strictest; it is registered last), creates the ``demo-orders`` stream on
 local-hub and a ``payments`` team owning ``payments-`` there, with quotas, each only if absent. ``python -m stack.demo`` is the trickle the launcher supervises: about two JSON orders a
 second on ``demo.orders.<region>``, published with JetStream straight to the hub NATS (a local demo
 utility, not an API client). While the stream does not exist it waits quietly and tries again.
@@ -59,6 +60,16 @@ def _team(api, hub_id: str) -> None:
             json={"limits": DEMO_QUOTAS}).raise_for_status()
 
 
+def _demo_stream(api, hub: str) -> None:
+    found = api.get(f"/api/v1/clusters/{hub}/streams/{STREAM}")
+    if found.status_code == 404:
+        api.post(f"/api/v1/clusters/{hub}/streams", json={
+            "name": STREAM, "subjects": ["demo.orders.>"], "max_age": "72h",
+            "storage": "file", "num_replicas": 1}).raise_for_status()
+    else:
+        found.raise_for_status()
+
+
 def register(api_url: str, email: str, password: str, ports: dict[str, int],
              say: Callable[[str], None] = print) -> bool:
     """Register the local clusters and the demo stream if absent. False (and said why) on failure:
@@ -73,7 +84,12 @@ def register(api_url: str, email: str, password: str, ports: dict[str, int],
             listed = api.get("/api/v1/clusters")
             listed.raise_for_status()
             known = {c["name"]: c for c in listed.json()["items"]}
-            for cluster in _clusters(ports):
+            # local-prod last: once the hub is also registered as production, a change on it
+            # (the demo stream's creation included) is judged as production.
+            clusters = sorted(_clusters(ports), key=lambda c: c["environment"] == "production")
+            for cluster in clusters:
+                if cluster["environment"] == "production":
+                    _demo_stream(api, known["local-hub"]["id"])
                 have = known.get(cluster["name"])
                 if have is None:
                     made = api.post("/api/v1/clusters", json=cluster)
@@ -82,15 +98,7 @@ def register(api_url: str, email: str, password: str, ports: dict[str, int],
                 elif [have["server_urls"], have["monitoring_url"]] != [cluster["server_urls"], cluster["monitoring_url"]]:
                     moved = {k: cluster[k] for k in ("server_urls", "monitoring_url")}  # ports changed
                     api.patch(f"/api/v1/clusters/{have['id']}", json=moved).raise_for_status()
-            hub = known["local-hub"]["id"]
-            found = api.get(f"/api/v1/clusters/{hub}/streams/{STREAM}")
-            if found.status_code == 404:
-                api.post(f"/api/v1/clusters/{hub}/streams", json={
-                    "name": STREAM, "subjects": ["demo.orders.>"], "max_age": "72h",
-                    "storage": "file", "num_replicas": 1}).raise_for_status()
-            else:
-                found.raise_for_status()
-            _team(api, hub)
+            _team(api, known["local-hub"]["id"])
         return True
     except httpx.HTTPStatusError as e:
         detail = e.response.text[:300]

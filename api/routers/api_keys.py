@@ -1,7 +1,8 @@
 """API keys: create (the key is answered once; stored as an argon2 hash with a visible prefix),
 list, read, change (name, scopes, rate limit), rotate (a new secret; the old one stops at once) and
 revoke. A key acts as its owner, within its scopes. With ``api_keys:*:own`` (the ``member`` role)
-a user manages their own keys; with scope ``*`` (admin) every key of the organization."""
+a user manages their own keys; with scope ``*`` (admin) every key of the organization, except that
+only a key's owner rotates it (the new secret is theirs alone to see): an admin revokes it."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
-from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError
+from api.deps import Db, Principal, Svc, audit, deny, require
+from api.errors import ProblemError, problem_responses
 from api.tenancy_schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyUpdate
 from core import api_keys
 from core.db.models import ApiKey, Organization
@@ -127,11 +128,20 @@ async def update_key(key_id: uuid.UUID, body: ApiKeyUpdate, request: Request, db
     return after
 
 
-@router.post("/{key_id}/rotate", response_model=ApiKeyCreated)
+@router.post("/{key_id}/rotate", response_model=ApiKeyCreated,
+             responses=problem_responses(**{
+                 "403": "The key is another user's: only its owner rotates it (an admin may "
+                        "revoke it).",
+                 "404": "No such key in your organization.", "409": "The key is revoked."}))
 async def rotate_key(key_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                      principal: Principal = Depends(require("api_keys:update", scope="own"))):
-    """A new secret (and prefix) for the key; the previous one is refused from now on."""
+    """A new secret (and prefix) for the key; the previous one is refused from now on. Only the
+    key's owner rotates it: the secret is theirs alone to see."""
     row = await _key(db, principal, key_id, "update")
+    if row.user_id != principal.user_id:
+        await deny(request, principal, "api_keys:update",
+                   "Only the key's owner can rotate it (the new secret is theirs alone to see); "
+                   f"you can revoke it with DELETE /api/v1/api-keys/{key_id}.")
     if row.revoked_at is not None:
         raise ProblemError(409, "This key is revoked; create a new one.")
     old_prefix = row.prefix

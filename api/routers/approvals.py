@@ -1,8 +1,10 @@
 """Change requests waiting for (or past) approval: list with filters, read one with its diff, the
 policy that matched and the risk notes, and decide: approve, reject (a reason is required),
-request changes, withdraw (the requester). A decision is a Temporal update of the request's
-``ApprovalWorkflow``, whose validator enforces the rules (four-eyes, required role, one vote per
-person, closed requests), so the answer is immediate and a refused decision changes nothing."""
+request changes, withdraw (the requester). Deciding needs ``approvals:vote`` (an API key votes
+only when its scopes grant it); whose vote counts is the policy's call. A decision is a Temporal
+update of the request's ``ApprovalWorkflow``, whose validator enforces the rules (four-eyes,
+required role, one vote per person, closed requests), so the answer is immediate and a refused
+decision changes nothing."""
 
 from __future__ import annotations
 
@@ -111,7 +113,7 @@ async def _decide(action: VoteAction, request_id: uuid.UUID, body: DecisionBody 
         message = cause.message if isinstance(cause, ApplicationError) else str(cause)
         status = REFUSALS.get(code or "", 409)
         if status == 403:
-            await deny(request, principal, f"operations:{action}", message)
+            await deny(request, principal, "approvals:vote", message)
         raise ProblemError(status, message, reason=code)
     except RPCError as exc:  # the workflow ended between our read and the update
         raise ProblemError(409, f"This request no longer takes decisions ({exc.message}).")
@@ -126,14 +128,14 @@ async def _decide(action: VoteAction, request_id: uuid.UUID, body: DecisionBody 
              responses=DECISION_ERRORS)
 async def approve(request_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                   body: DecisionBody | None = None,
-                  principal: Principal = Depends(require("operations:read"))):
+                  principal: Principal = Depends(require("approvals:vote"))):
     return await _decide("approve", request_id, body, request, db, svc, principal)
 
 
 @router.post("/{request_id}/reject", response_model=ApprovalOut,
              responses=DECISION_ERRORS)
 async def reject(request_id: uuid.UUID, body: DecisionBody, request: Request, db: Db, svc: Svc,
-                 principal: Principal = Depends(require("operations:read"))):
+                 principal: Principal = Depends(require("approvals:vote"))):
     """``comment`` is the reason, required."""
     if not body.comment.strip():
         raise ProblemError(422, "Invalid input: comment: give a reason to reject a request.",
@@ -145,7 +147,7 @@ async def reject(request_id: uuid.UUID, body: DecisionBody, request: Request, db
              responses=DECISION_ERRORS)
 async def request_changes(request_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                           body: DecisionBody | None = None,
-                          principal: Principal = Depends(require("operations:read"))):
+                          principal: Principal = Depends(require("approvals:vote"))):
     """Close the request without applying it, telling the requester what to change."""
     return await _decide("request_changes", request_id, body, request, db, svc, principal)
 
@@ -154,5 +156,5 @@ async def request_changes(request_id: uuid.UUID, request: Request, db: Db, svc: 
              responses=DECISION_ERRORS)
 async def withdraw(request_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                    body: DecisionBody | None = None,
-                   principal: Principal = Depends(require("operations:read"))):
+                   principal: Principal = Depends(require("approvals:vote"))):
     return await _decide("withdraw", request_id, body, request, db, svc, principal)

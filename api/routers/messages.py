@@ -5,7 +5,8 @@ page size, opaque cursor), the last message of a subject or of every subject, on
 Reading creates nothing on the server (direct and message gets, never a consumer), so it works on
 work-queue and interest streams and leaves them as they were (``core.jetstream.messages``).
 Permissions are checked like the stream's own routes (``require_stream``: a team-scoped grant covers
-the streams of the caller's team namespaces); deleting a message needs ``streams:purge``."""
+the streams of the caller's team namespaces); deleting a message needs ``streams:purge``, and so
+does publishing with a ``Nats-Rollup`` header (``api.publish_guard``)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, require_stream, streamed
-from api.errors import ProblemError
+from api.errors import ProblemError, problem_responses
+from api.publish_guard import check_rollup, refuse_kv_operation
 from core.jetstream.config import NAME_PATTERN
 from core.jetstream.messages import (
     CSV_COLUMNS, DEFAULT_PAYLOAD_LIMIT, Direction, Encoding, StreamReader, SubjectNotInStream,
@@ -289,18 +291,27 @@ class PublishRequest(BaseModel):
         return out
 
 
-@router.post("", status_code=201, responses={200: {"description": "a duplicate: not stored again"}})
+@router.post("", status_code=201, responses={
+    200: {"description": "a duplicate: not stored again"},
+    **problem_responses(**{
+        "403": "Not allowed: outside your namespaces, or a Nats-Rollup header (a purge) without "
+               "streams:purge or where a purge needs approval.",
+        "404": "No such cluster or stream.",
+        "422": "Invalid input (subject, payload, headers; a KV-Operation header is refused)."})})
 async def publish_message(cluster_id: uuid.UUID, name: StreamName, body: PublishRequest,
                           request: Request, response: Response, db: Db, svc: Svc,
                           principal: Principal = Depends(require_stream("messages:publish"))) -> dict:
     """Publish into this stream; answers JetStream's acknowledgement ``{stream, seq, duplicate}``
-    (201, or 200 for a duplicate ``msg_id``)."""
+    (201, or 200 for a duplicate ``msg_id``). A ``Nats-Rollup`` header is a purge (needs
+    ``streams:purge`` and a purge policy lets through at once); ``KV-Operation`` is refused."""
     try:
         data = payload_bytes(body.payload, body.encoding)
     except ValueError as exc:
         raise invalid("payload", str(exc))
     headers = body.header_values()
+    refuse_kv_operation(headers, cluster_id)
     cluster, js, _, info = await _open(db, svc, principal, cluster_id, name)
+    rollup = await check_rollup(request, db, svc, principal, cluster, name, headers)
     if len(data) > js.nc.max_payload:
         raise invalid("payload", f"is {len(data)} bytes; the cluster takes at most "
                                  f"{js.nc.max_payload} per message")
@@ -315,7 +326,7 @@ async def publish_message(cluster_id: uuid.UUID, name: StreamName, body: Publish
                 cluster_id=cluster.id,
                 changes={"subject": body.subject, "seq": ack["seq"], "size": len(data),
                          "msg_id": body.msg_id, "headers": sorted(headers),
-                         "duplicate": ack["duplicate"]})
+                         "duplicate": ack["duplicate"], "rollup": rollup})
     return ack
 
 

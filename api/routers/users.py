@@ -1,6 +1,7 @@
 """The members of the caller's organization: list, read, change role or name, remove, invite
 (answering the invitation's token once), unlock after a sign-in lockout, reset MFA, activity.
-A user of another organization is a 404."""
+A user of another organization is a 404; a user whose role grants more than the caller holds is a
+403 (nobody acts on someone with more power than themselves)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from api import members
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError
+from api.errors import ProblemError, problem_responses
 from api.tenancy_schemas import InvitationCreated, InvitationOut, InviteRequest, UserOut, UserUpdate
 from core import tenancy
 from core.audit import AUDIT_COLUMNS
@@ -23,6 +24,9 @@ from core.permissions import invalidate
 from core.ratelimit import LoginGuard
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
+ACT_ON_ERRORS = problem_responses(**{
+    "403": "Not allowed: the user's role grants more than yours (or your role lacks the right).",
+    "404": "No such user in your organization."})
 
 
 @router.get("", response_model=dict[str, list[UserOut]])
@@ -69,10 +73,11 @@ async def read_user(user_id: uuid.UUID, db: Db,
                                   with_teams=True)
 
 
-@router.patch("/{user_id}", response_model=UserOut)
+@router.patch("/{user_id}", response_model=UserOut, responses=ACT_ON_ERRORS)
 async def update_user(user_id: uuid.UUID, body: UserUpdate, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("users:update"))) -> UserOut:
     member = await members.load_member(db, principal, user_id)
+    await members.ensure_can_act_on(request, db, principal, member, "users:update")
     before = (await members.user_out(db, member)).model_dump(mode="json")
     try:
         if body.role is not None and body.role != member.role:
@@ -97,18 +102,19 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, request: Request, db
     return out
 
 
-@router.delete("/{user_id}", status_code=204)
+@router.delete("/{user_id}", status_code=204, responses=ACT_ON_ERRORS)
 async def remove_user(user_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("users:delete"))) -> None:
     """Remove the user from the organization (and its teams); the account itself stays."""
     await members.remove(request, db, svc, principal, user_id)
 
 
-@router.post("/{user_id}/unlock")
+@router.post("/{user_id}/unlock", responses=ACT_ON_ERRORS)
 async def unlock_user(user_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("users:update"))) -> dict:
     """End a sign-in lockout now."""
     member = await members.load_member(db, principal, user_id)
+    await members.ensure_can_act_on(request, db, principal, member, "users:update")
     s = svc.settings
     await LoginGuard(svc.redis, max_failures=s.login_max_failures,
                      window_s=s.login_failure_window_s,
@@ -118,11 +124,12 @@ async def unlock_user(user_id: uuid.UUID, request: Request, db: Db, svc: Svc,
     return {"locked": False}
 
 
-@router.delete("/{user_id}/mfa")
+@router.delete("/{user_id}/mfa", responses=ACT_ON_ERRORS)
 async def reset_mfa(user_id: uuid.UUID, request: Request, db: Db,
                     principal: Principal = Depends(require("users:update"))) -> dict:
     """Turn a member's MFA off (a lost authenticator); they can set it up again."""
     member = await members.load_member(db, principal, user_id)
+    await members.ensure_can_act_on(request, db, principal, member, "users:update")
     was = member.user.mfa_enabled
     member.user.mfa_enabled, member.user.mfa_secret = False, None
     await db.commit()

@@ -140,6 +140,9 @@ class NatsCluster(IdMixin, TimestampMixin, Base):
     version: Mapped[str | None] = mapped_column(String(64))
     jetstream_domain: Mapped[str | None] = mapped_column(String(255))
     monitoring_url: Mapped[str | None] = mapped_column(String(1024))
+    # Who the server is by its own INFO (cluster or server name, JetStream domain), recorded when
+    # the console first reaches it: two registrations of one server are judged as one.
+    server_identity: Mapped[str | None] = mapped_column(String(512), index=True)
 
     connections: Mapped[list["ClusterConnection"]] = relationship(
         back_populates="cluster", cascade="all, delete-orphan", lazy="selectin",

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from tests.api.orgs import signup
 from tests.approvals.setup import consumer_exists, consumer_path, production_org
 from tests.fixtures import unique, wait_for_audit
 
@@ -177,12 +178,14 @@ async def test_policy_auto_rejects_and_development_applies_at_once(api, stack, h
                             json={"name": unique("R1"), "subjects": [f"{unique('r1')}.>"]})
     assert refused.status_code == 403, refused.text
     assert "at least 3 replicas" in refused.json()["detail"]
-    # The same organization's development cluster applies the same change directly.
-    dev = api.post("/api/v1/clusters", headers=prod.admin.headers, json={
+    # A development cluster applies the same change directly: one of another organization (the
+    # same organization's second registration of this server would be judged as production).
+    other = signup(api)
+    dev = api.post("/api/v1/clusters", headers=other.headers, json={
         "name": unique("dev"), "environment": "development",
         "server_urls": [stack.env["JSC_HUB_URL"]], "jetstream_domain": "hub"}).json()
     created = api.post(f"/api/v1/clusters/{dev['id']}/streams/{prod.stream}/consumers",
-                       headers=prod.admin.headers, json={"durable_name": "direct"})
+                       headers=other.headers, json={"durable_name": "direct"})
     assert created.status_code == 201, created.text
     assert await consumer_exists(hub_nc, prod.stream, "direct")
 
