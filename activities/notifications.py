@@ -4,6 +4,8 @@ to one of them. Both are idempotent: a notification's id is stable and delivered
 webhook delivery carries the same ``X-JSC-Delivery`` id on every attempt, so its receiver can drop
 a repeat. A delivery that fails (connection error, timeout, any answer but 2xx) raises, and
 Temporal retries it with the workflow's backoff; a webhook deleted or disabled meanwhile is skipped.
+A webhook whose address the outbound policy (``JSC_ALLOWED_WEBHOOK_NETWORKS``) does not allow, now,
+is not called: the delivery fails for good, saying why, and the worker logs it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 from core.changes.models import RequestEvent, WebhookDelivery
 from core.db.models import Webhook
+from core.netpolicy import OutboundPolicy, OutboundRefused
 from core.notify import delivery, inbox, recipients
 from core.notify.webhooks import delivery_id, event_body
 from core.security import Cipher
@@ -30,11 +33,12 @@ log = logging.getLogger(__name__)
 
 class NotificationActivities:
     def __init__(self, sessions: async_sessionmaker, redis: aioredis.Redis, cipher: Cipher, *,
-                 public_url: str | None = None):
-        """``public_url`` (the UI's address, for links in webhook messages) defaults to the
-        ``JSC_PUBLIC_URL`` setting."""
+                 public_url: str | None = None, webhook_policy: OutboundPolicy | None = None):
+        """``public_url`` (the UI's address, for links in webhook messages) and
+        ``webhook_policy`` (where webhooks may point) default to the settings."""
         self.sessions, self.redis, self.cipher = sessions, redis, cipher
         self.public_url = public_url or get_settings().public_url
+        self.webhook_policy = webhook_policy or get_settings().webhook_policy
 
     @activity.defn(name="notify_request")
     async def notify_request(self, event: RequestEvent) -> list[str]:
@@ -68,7 +72,13 @@ class NotificationActivities:
         body = event_body(event, self.public_url)
         try:
             reply = await delivery.post(hook.url, secret, event.event,
-                                        delivery_id(hook.id, event), body)
+                                        delivery_id(hook.id, event), body,
+                                        policy=self.webhook_policy)
+        except OutboundRefused as exc:  # no retry will change the policy's mind
+            log.warning("webhook %s (%s) of organization %s not called: %s",
+                        hook.id, hook.name, hook.org_id, exc)
+            raise ApplicationError(f"Webhook '{hook.name}' was not called: {exc}",
+                                   type="WebhookAddressRefused", non_retryable=True)
         except httpx.HTTPError as exc:
             raise ApplicationError(f"Webhook '{hook.name}' could not be reached: "
                                    f"{type(exc).__name__}: {exc}", type="WebhookUnreachable")

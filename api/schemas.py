@@ -82,6 +82,10 @@ class TlsOptions(BaseModel):
 
 def _check_urls(urls: list[str]) -> list[str]:
     for url in urls:
+        if "@" in url.split("://", 1)[-1].split("/", 1)[0]:  # userinfo: not echoed back
+            raise ValueError("a server URL must not carry credentials (user:password@ or "
+                             "token@): give them in the credentials field (type user_password "
+                             "or token), where they are kept encrypted and never shown")
         if not re.match(r"^(nats|tls|ws|wss)://[^\s/]+(:\d+)?/?$", url):
             raise ValueError(f"'{url}' is not a NATS server URL such as nats://host:4222")
     return urls

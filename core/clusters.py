@@ -1,6 +1,8 @@
 """Registered clusters: lookup scoped to an organization, credentials sealed with AES-256-GCM
 (bound to the cluster id, so an envelope cannot be moved to another row), and the connection
-endpoint built from them for the pool. Credentials never leave this module in clear."""
+endpoint built from them for the pool. Credentials never leave this module in clear. Server URLs
+point only where the outbound policy allows (``check_server_urls`` when stored; the pool checks
+again at every connection)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import ClusterConnection, NatsCluster
 from core.jetstream.connection import ClusterEndpoint
+from core.netpolicy import OutboundPolicy, url_host
 from core.security import Cipher
 
 
@@ -25,6 +28,21 @@ async def get_cluster(db: AsyncSession, org_id: uuid.UUID, cluster_id: uuid.UUID
     if cluster is None:
         raise ClusterNotFound(str(cluster_id))
     return cluster
+
+
+async def check_server_urls(policy: OutboundPolicy, urls: list[str]) -> None:
+    """Raise ``OutboundRefused`` when a URL's host is, or resolves to, an address ``policy``
+    does not allow (a name that does not resolve yet passes: the pool checks it at connection)."""
+    for url in urls:
+        host, port = url_host(url)
+        await policy.check_stored(host, port)
+
+
+def shown_url(url: str) -> str:
+    """A server URL as readers see it: without any user:password@ an older release stored."""
+    scheme, _, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    return f"{scheme}://{netloc.rpartition('@')[2]}{slash}{path}"
 
 
 def seal_connections(cipher: Cipher, cluster: NatsCluster, urls: list[str],

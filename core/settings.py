@@ -10,8 +10,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.netpolicy import OutboundPolicy, parse_networks
 
 
 class Settings(BaseSettings):
@@ -40,6 +42,13 @@ class Settings(BaseSettings):
     # reach, with credentials in the URL (nats://jsc:<password>@host:port). Never the clusters'
     # anonymous account: there tenants would read and purge every organization's audit events.
     internal_nats_url: SecretStr | None = None
+
+    # Outbound URL policy (core.netpolicy): the networks, besides public addresses, that cluster
+    # URLs and webhook URLs may point to (CIDRs separated by commas). Unset: public addresses only
+    # (loopback, private, link-local and cloud metadata refused). `jsc up` adds loopback to the
+    # cluster networks for the local clusters it starts.
+    allowed_cluster_networks: str = ""
+    allowed_webhook_networks: str = ""
 
     # Secrets. `jsc up` generates and keeps them in <data_dir>/secrets.json when not given.
     secret_key: SecretStr | None = None  # signs JWT access tokens
@@ -94,6 +103,22 @@ class Settings(BaseSettings):
     @property
     def clickhouse_mode(self) -> str:
         return "server" if self.clickhouse_url else "chdb"
+
+    @field_validator("allowed_cluster_networks", "allowed_webhook_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # a ValueError names the entry that is not a network
+        return value
+
+    @property
+    def cluster_policy(self) -> OutboundPolicy:
+        return OutboundPolicy.of("cluster", "JSC_ALLOWED_CLUSTER_NETWORKS",
+                                 self.allowed_cluster_networks)
+
+    @property
+    def webhook_policy(self) -> OutboundPolicy:
+        return OutboundPolicy.of("webhook", "JSC_ALLOWED_WEBHOOK_NETWORKS",
+                                 self.allowed_webhook_networks)
 
     @property
     def events_nats_url(self) -> str | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from core.netpolicy import LOOPBACK, join_networks
 from stack import demo as demo_mod
 from stack import nats, ports, probes, services, state
 from stack import postgres as pg
@@ -144,6 +145,9 @@ class Stack:
             # The console's own streams: hub's JSC account, as the jsc user (never a tenant's APP).
             env["JSC_INTERNAL_NATS_URL"] = (given.get("JSC_INTERNAL_NATS_URL")
                                             or nats.internal_url(p, secrets["nats_jsc_password"]))
+            # The local clusters listen on loopback: cluster URLs may point there too.
+            env["JSC_ALLOWED_CLUSTER_NETWORKS"] = join_networks(
+                given.get("JSC_ALLOWED_CLUSTER_NETWORKS"), LOOPBACK)
         if "api" in self.wanted:
             env.update(JSC_API_HOST=HOST, JSC_API_PORT=str(p["api"]), JSC_API_URL=f"http://{HOST}:{p['api']}")
         if "ui" in self.wanted:

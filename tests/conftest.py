@@ -31,6 +31,11 @@ from tests.fixtures import (admin_org_id, db_sessions, dr_cluster, dr_nc,  # noq
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-Pass-1234"
+# The outbound URL policy of the test stack, in this process's environment too (before any Settings
+# is read), so workers and activities a test runs in-process judge URLs as the stack's do: the
+# clusters are on loopback, the test webhook receiver on 127.0.0.1; nothing else internal.
+os.environ["JSC_ALLOWED_CLUSTER_NETWORKS"] = "127.0.0.0/8,::1/128"
+os.environ["JSC_ALLOWED_WEBHOOK_NETWORKS"] = "127.0.0.1/32"
 
 
 def make_data_dir(prefix: str = "jsc-test-") -> Path:

@@ -1,7 +1,13 @@
-"""Registered NATS clusters: CRUD (credentials write-only), health and server/account info."""
+"""Registered NATS clusters: CRUD (credentials write-only), health and server/account info.
+
+Server URLs carry no credentials (422 on ``server_urls``: they go in ``credentials``) and point
+only where the outbound policy allows (public addresses and ``JSC_ALLOWED_CLUSTER_NETWORKS``),
+checked after DNS resolution when stored and again at every connection. A failed probe says only
+that the cluster could not be reached; the detail is in the server log."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from datetime import datetime, timezone
@@ -11,22 +17,34 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError
+from api.errors import ProblemError, problem_responses
 from api.schemas import ClusterCreate, ClusterHealth, ClusterOut, ClusterUpdate
 from api.cluster_access import load_cluster
-from core.clusters import credentials_type, endpoint, seal_connections
+from core.clusters import (check_server_urls, credentials_type, endpoint, seal_connections,
+                           shown_url)
 from core.db.models import NatsCluster
 from core.jetstream.api import JetStreamError, JetStreamUnavailable
-from core.jetstream.pool import ClusterUnreachable, server_info
+from core.jetstream.pool import ClusterAddressRefused, ClusterUnreachable, server_info
+from core.netpolicy import OutboundRefused
 
 router = APIRouter(prefix="/api/v1/clusters", tags=["clusters"])
+log = logging.getLogger(__name__)
 STATUS_TTL_S = 30
+UNREACHABLE = "could not connect to the cluster"
+_INVALID = ("Invalid input, e.g. a server URL with credentials in it or to an address the "
+            "platform does not allow (field `server_urls`)")
+CREATE_ERRORS = problem_responses(**{"409": "A cluster of that name already exists",
+                                     "422": _INVALID})
+UPDATE_ERRORS = problem_responses(**{"404": "No such cluster in your organization",
+                                     "409": "A cluster of that name already exists",
+                                     "422": _INVALID})
 
 
 def to_out(svc: Svc, cluster: NatsCluster) -> ClusterOut:
     return ClusterOut(
         id=cluster.id, name=cluster.name, description=cluster.description,
-        environment=cluster.environment, server_urls=[c.server_url for c in cluster.connections],
+        environment=cluster.environment,
+        server_urls=[shown_url(c.server_url) for c in cluster.connections],
         jetstream_domain=cluster.jetstream_domain, monitoring_url=cluster.monitoring_url,
         credentials_type=credentials_type(svc.cipher, cluster),
         tls_enabled=any(c.tls_config for c in cluster.connections),
@@ -38,6 +56,14 @@ def to_out(svc: Svc, cluster: NatsCluster) -> ClusterOut:
 def _public(body: dict) -> dict:
     """What an audit record may say of a cluster change: never credentials or TLS keys."""
     return {k: v for k, v in body.items() if k not in ("credentials", "tls")}
+
+
+async def _allowed(svc: Svc, urls: list[str]) -> None:
+    try:
+        await check_server_urls(svc.settings.cluster_policy, urls)
+    except OutboundRefused as exc:
+        raise ProblemError(422, f"Invalid input: server_urls: {exc}",
+                           errors=[{"field": "server_urls", "message": str(exc)}])
 
 
 async def _commit_unique(db: Db, name: str) -> None:
@@ -55,9 +81,10 @@ async def list_clusters(db: Db, svc: Svc, principal: Principal = Depends(require
     return {"items": [to_out(svc, c) for c in rows]}
 
 
-@router.post("", status_code=201, response_model=ClusterOut)
+@router.post("", status_code=201, response_model=ClusterOut, responses=CREATE_ERRORS)
 async def create_cluster(body: ClusterCreate, request: Request, db: Db, svc: Svc,
                          principal: Principal = Depends(require("clusters:create"))) -> ClusterOut:
+    await _allowed(svc, body.server_urls)
     cluster = NatsCluster(id=uuid.uuid4(), org_id=principal.org_id, name=body.name,
                           description=body.description, environment=body.environment,
                           jetstream_domain=body.jetstream_domain, monitoring_url=body.monitoring_url)
@@ -78,10 +105,12 @@ async def read_cluster(cluster_id: uuid.UUID, db: Db, svc: Svc,
     return to_out(svc, await load_cluster(db, principal, cluster_id))
 
 
-@router.patch("/{cluster_id}", response_model=ClusterOut)
+@router.patch("/{cluster_id}", response_model=ClusterOut, responses=UPDATE_ERRORS)
 async def update_cluster(cluster_id: uuid.UUID, body: ClusterUpdate, request: Request, db: Db,
                          svc: Svc, principal: Principal = Depends(require("clusters:update"))):
     cluster = await load_cluster(db, principal, cluster_id)
+    if body.server_urls:
+        await _allowed(svc, body.server_urls)
     before = to_out(svc, cluster).model_dump(mode="json")
     changes = body.model_dump(exclude_unset=True)
     for field in ("name", "description", "environment", "jetstream_domain", "monitoring_url"):
@@ -141,9 +170,15 @@ async def probe(svc: Svc, cluster: NatsCluster) -> ClusterHealth:
         await nc.flush(timeout=2)
         rtt_ms = round((time.perf_counter() - started) * 1000, 3)
         version = server_info(nc).get("version")
-    except Exception as exc:  # any failure to reach it (refused, timeout, auth) is "unreachable"
+    except ClusterAddressRefused as exc:  # the policy, not the network: say so
         return ClusterHealth(status="unreachable", connected=False, jetstream=False,
-                             error=str(exc) or type(exc).__name__, checked_at=now)
+                             error=str(exc), checked_at=now)
+    except Exception as exc:  # any failure to reach it (refused, timeout, auth) is "unreachable"
+        # Which one stays in the log: told to the caller, it would map open ports.
+        log.warning("cluster %s (%s): health probe failed: %s", cluster.name, cluster.id,
+                    getattr(exc, "reason", None) or str(exc) or type(exc).__name__)
+        return ClusterHealth(status="unreachable", connected=False, jetstream=False,
+                             error=UNREACHABLE, checked_at=now)
     try:
         await (await svc.clusters.jetstream(endpoint(svc.cipher, cluster))).account_info()
     except (JetStreamError, JetStreamUnavailable, ClusterUnreachable) as exc:

@@ -2,7 +2,9 @@
 ``organizations:update``). A webhook is a name, an http(s) URL, the events it hears (none listed:
 all of them) and a signing secret, generated unless given, answered once at creation and never
 again; it is stored sealed with AES-256-GCM. ``POST /webhooks/{id}/test`` sends one signed ``test``
-event at once and answers what the receiver said. Deliveries themselves are Temporal activities
+event at once and answers what the receiver said. A URL must point where the outbound policy
+allows (public addresses and ``JSC_ALLOWED_WEBHOOK_NETWORKS``; ``core.netpolicy``): checked when it
+is stored (422 on ``url``) and again, after DNS resolution, at every delivery. Deliveries themselves are Temporal activities
 (``activities/notifications.py``); the body, headers and signature are in ``core.notify.webhooks``.
 """
 
@@ -20,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import select
 
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError
+from api.errors import ProblemError, problem_responses
 from core.db.models import Webhook
+from core.netpolicy import OutboundPolicy, OutboundRefused
 from core.notify.delivery import open_secret, post, seal_secret
 from core.notify.webhooks import EVENTS, TEST_EVENT, ping_body
 
@@ -29,6 +32,11 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 ADMIN = "organizations:update"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EXAMPLE = "e.g. https://hooks.slack.com/services/T000/B000/XXXX"
+CREATE_ERRORS = problem_responses(**{
+    "409": "A webhook of that name already exists",
+    "422": "Invalid input, e.g. a URL to an address the platform does not allow (field `url`)"})
+UPDATE_ERRORS = {**CREATE_ERRORS, **problem_responses(**{
+    "404": "No such webhook in your organization"})}
 
 
 def _name(value: str) -> str:
@@ -159,6 +167,18 @@ async def _webhook(db: Db, principal: Principal, webhook_id: uuid.UUID) -> Webho
     return row
 
 
+async def _allowed(policy: OutboundPolicy, url: str) -> None:
+    """The URL's host, resolved, must be where webhooks may point (a name that does not resolve
+    yet passes here: it is checked again at every delivery)."""
+    target = httpx.URL(url)
+    try:
+        await policy.check_stored(target.raw_host.decode("ascii"),
+                                  target.port or (443 if target.scheme == "https" else 80))
+    except OutboundRefused as exc:
+        raise ProblemError(422, f"Invalid input: url: {exc}",
+                           errors=[{"field": "url", "message": str(exc)}])
+
+
 async def _name_free(db: Db, principal: Principal, name: str, other_than: uuid.UUID | None = None):
     query = select(Webhook.id).where(Webhook.org_id == principal.org_id, Webhook.name == name)
     if other_than is not None:
@@ -175,9 +195,10 @@ async def list_webhooks(db: Db, principal: Principal = Depends(require(ADMIN))):
     return {"items": [_out(r) for r in rows]}
 
 
-@router.post("", status_code=201, response_model=WebhookCreated)
+@router.post("", status_code=201, response_model=WebhookCreated, responses=CREATE_ERRORS)
 async def create_webhook(body: WebhookCreate, request: Request, db: Db, svc: Svc,
                          principal: Principal = Depends(require(ADMIN))):
+    await _allowed(svc.settings.webhook_policy, body.url)
     await _name_free(db, principal, body.name)
     webhook_id = uuid.uuid4()
     secret = body.secret or secrets.token_urlsafe(32)
@@ -200,10 +221,12 @@ async def read_webhook(webhook_id: uuid.UUID, db: Db,
     return _out(await _webhook(db, principal, webhook_id))
 
 
-@router.patch("/{webhook_id}", response_model=WebhookOut)
+@router.patch("/{webhook_id}", response_model=WebhookOut, responses=UPDATE_ERRORS)
 async def update_webhook(webhook_id: uuid.UUID, body: WebhookUpdate, request: Request, db: Db,
-                         principal: Principal = Depends(require(ADMIN))):
+                         svc: Svc, principal: Principal = Depends(require(ADMIN))):
     row = await _webhook(db, principal, webhook_id)
+    if body.url is not None:
+        await _allowed(svc.settings.webhook_policy, body.url)
     before = _audited(_out(row))
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items()
                if v != getattr(row, k)}
@@ -233,10 +256,14 @@ async def delete_webhook(webhook_id: uuid.UUID, request: Request, db: Db,
                 changes={"before": before})
 
 
-@router.post("/{webhook_id}/test", response_model=WebhookTestResult)
+@router.post("/{webhook_id}/test", response_model=WebhookTestResult,
+             responses=problem_responses(**{
+                 "404": "No such webhook in your organization",
+                 "409": "The webhook's secret cannot be decrypted with this key"}))
 async def send_test(webhook_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                     principal: Principal = Depends(require(ADMIN))):
-    """Send one signed ``test`` event now (enabled or not) and answer what the receiver said."""
+    """Send one signed ``test`` event now (enabled or not) and answer what the receiver said; a
+    URL the outbound policy does not allow (any more) is not called, and the answer says why."""
     row = await _webhook(db, principal, webhook_id)
     try:
         secret = open_secret(svc.cipher, row)
@@ -247,10 +274,13 @@ async def send_test(webhook_id: uuid.UUID, request: Request, db: Db, svc: Svc,
     delivery = str(uuid.uuid4())
     status_code, error = None, None
     try:
-        reply = await post(row.url, secret, TEST_EVENT, delivery, body)
+        reply = await post(row.url, secret, TEST_EVENT, delivery, body,
+                           policy=svc.settings.webhook_policy)
         status_code = reply.status_code
         if not reply.is_success:
             error = f"the receiver answered {reply.status_code}"
+    except OutboundRefused as exc:
+        error = f"not sent: {exc}"
     except httpx.HTTPError as exc:
         error = f"could not reach the receiver: {type(exc).__name__}: {exc}".rstrip(": ")
     result = WebhookTestResult(ok=error is None, status_code=status_code, delivery_id=delivery,

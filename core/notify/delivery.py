@@ -4,6 +4,11 @@ A webhook's signing secret is kept as an AES-256-GCM envelope bound to the webho
 (``Cipher.encrypt(secret, context=f"webhook:{id}")``), so an envelope copied onto another row does
 not open. A webhook hears an event when it is enabled and its ``events`` list names the event or is
 empty (every event).
+
+A POST goes only where the outbound policy (``core.netpolicy``, ``JSC_ALLOWED_WEBHOOK_NETWORKS``)
+allows: the receiver's name is resolved and every address checked at each call, and the
+connection is made to the checked address (the URL's host stays in ``Host`` and in TLS's SNI and
+certificate check), so a DNS answer that changes after the check (rebinding) is never used.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import Webhook
+from core.netpolicy import OutboundPolicy, Unresolvable, host_address
 from core.notify.webhooks import signed_headers
 from core.security import Cipher
 
@@ -48,9 +54,28 @@ async def subscribed(db: AsyncSession, org_id: uuid.UUID | str, event: str) -> l
 
 
 async def post(url: str, secret: str, event: str, delivery: str, body: bytes, *,
-               timeout: float = TIMEOUT_S) -> httpx.Response:
-    """POST ``body`` signed; redirects are not followed (the signature is for this URL only).
-    Connection errors and timeouts raise ``httpx.HTTPError``; any status is answered."""
+               policy: OutboundPolicy, timeout: float = TIMEOUT_S) -> httpx.Response:
+    """POST ``body`` signed to ``url`` at an address ``policy`` allows (else OutboundRefused,
+    before any connection); redirects are not followed (the signature is for this URL only).
+    A name that does not resolve, connection errors and timeouts raise ``httpx.HTTPError``; any
+    status is answered."""
+    target = httpx.URL(url)
+    port = target.port or (443 if target.scheme == "https" else 80)
+    host = target.raw_host.decode("ascii")
+    try:
+        addresses = await policy.resolve(host, port)
+    except Unresolvable as exc:
+        raise httpx.ConnectError(str(exc)) from exc
+    headers = {**signed_headers(secret, event, delivery, body),
+               "Host": target.netloc.decode("ascii")}
+    extensions = ({"sni_hostname": host} if target.scheme == "https"
+                  and host_address(host) is None else {})
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-        return await client.post(url, content=body,
-                                 headers=signed_headers(secret, event, delivery, body))
+        failed: httpx.ConnectError | None = None
+        for address in addresses:  # each checked; the next one when one does not answer
+            try:
+                return await client.post(target.copy_with(host=address), content=body,
+                                         headers=headers, extensions=extensions)
+            except httpx.ConnectError as exc:
+                failed = exc
+        raise failed
