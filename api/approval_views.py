@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.changes.models import Voter
 from core.changes.requests import tally_of, ticket_of
 from core.changes.voting import eligible
-from core.db.models import ChangeRequestRow, Team, TeamMember
+from core.db.models import ChangeRequestRow, Role, Team, TeamMember
+from core.policy.refs import by_id, relabel
+from core.rbac import BUILTIN_ROLES
 
 
 class ApprovalOut(BaseModel):
@@ -46,13 +48,36 @@ class ApprovalOut(BaseModel):
 
 async def voter_of(db: AsyncSession, user_id: uuid.UUID, org_id: uuid.UUID, email: str,
                    role: str) -> Voter:
-    """The caller as the approval workflow sees them: role and the names of their teams."""
-    teams = await db.scalars(select(Team.name).join(TeamMember, TeamMember.team_id == Team.id)
-                             .where(TeamMember.user_id == user_id, Team.org_id == org_id))
-    return Voter(user_id=str(user_id), email=email, role=role, teams=sorted(teams))
+    """The caller as the approval workflow sees them: their role and teams, by id (what decides)
+    and by name (what people read)."""
+    rows = (await db.execute(select(Team.id, Team.name)
+                             .join(TeamMember, TeamMember.team_id == Team.id)
+                             .where(TeamMember.user_id == user_id, Team.org_id == org_id))).all()
+    role_id = role if role in BUILTIN_ROLES else await db.scalar(
+        select(Role.id).where(Role.org_id == org_id, Role.name == role))
+    return Voter(user_id=str(user_id), email=email, role=role,
+                 teams=sorted(name for _, name in rows), role_id=str(role_id) if role_id else None,
+                 team_ids=sorted(str(team_id) for team_id, _ in rows))
 
 
-def view(row: ChangeRequestRow, voter: Voter) -> ApprovalOut:
+def voter_for(row: ChangeRequestRow, voter: Voter) -> Voter:
+    """The voter as a request decided before roles and teams had ids expects them: its workflow
+    matches names, so the voter carries the names (as the request froze them) of the roles and
+    teams it holds by id in the request's stored, migrated decision."""
+    ticket = ticket_of(row)
+    group = ticket.decision.groups[tally_of(row, ticket).group_index] \
+        if ticket.decision.groups else None
+    if group is None or not by_id(group):
+        return voter
+    role = next((name for name, ref in zip(group.roles, group.role_ids or [])
+                 if ref and ref == voter.role_id), voter.role)
+    teams = {name for name, ref in zip(group.teams, group.team_ids or [])
+             if ref and ref in voter.team_ids}
+    return voter.model_copy(update={"role": role, "teams": sorted(set(voter.teams) | teams)})
+
+
+def view(row: ChangeRequestRow, voter: Voter,
+         names: tuple[dict[str, str], dict[str, str]] | None = None) -> ApprovalOut:
     waiting = row.status == "waiting_approval"
     group = None
     can_vote = False
@@ -60,7 +85,8 @@ def view(row: ChangeRequestRow, voter: Voter) -> ApprovalOut:
         ticket = ticket_of(row)
         tally = tally_of(row, ticket)
         current = ticket.decision.groups[tally.group_index]
-        group = current.model_dump(mode="json")
+        shown = relabel(current, *names) if names else current
+        group = shown.model_dump(mode="json")
         voted = any(v.voter.user_id == voter.user_id for v in tally.votes)
         can_vote = (voter.user_id != str(row.requester_id) and not voted
                     and eligible(current, voter))

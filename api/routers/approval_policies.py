@@ -1,7 +1,9 @@
 """Approval policies of the organization (``core.policy.ApprovalPolicy``), versioned: a change adds
 a version and makes it current, nothing is overwritten; a policy's ``id`` stays the same across its
 versions. Admins manage them (``approval_policies:manage``); reading needs
-``approval_policies:read``. New organizations start with the three policies of the source design."""
+``approval_policies:read``. New organizations start with the three policies of the source design.
+Groups name roles and teams; each version stores their ids too (``role_ids``, ``team_ids``), so a
+rename changes nothing, and is shown with their current names."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.deps import Db, Principal, audit, require
 from api.errors import ProblemError
-from core.approval_policies import new_version
+from core.approval_policies import bind, directory, new_version, shown
 from core.db.models import ApprovalPolicyVersion as Row
 from core.policy import ApprovalPolicy
 
@@ -36,11 +38,22 @@ class PolicyOut(BaseModel):
     created_at: datetime
 
 
-def _out(row: Row) -> PolicyOut:
+def _out(row: Row, names: tuple[dict[str, str], dict[str, str]] | None = None) -> PolicyOut:
+    definition = row.definition
+    if names is not None:
+        definition = shown(ApprovalPolicy.model_validate(definition), names).model_dump(mode="json")
     return PolicyOut(id=row.policy_id, version_id=row.id, name=row.name, version=row.version,
                      is_current=row.is_current, priority=row.priority, enabled=row.enabled,
-                     definition=row.definition, created_by=row.created_by,
+                     definition=definition, created_by=row.created_by,
                      created_at=row.created_at)
+
+
+def _by_name(body: dict[str, Any]) -> dict[str, Any]:
+    """Groups given by a client are read by their names: ids it sends back are dropped."""
+    if isinstance(body.get("groups"), list):
+        body = {**body, "groups": [{k: v for k, v in g.items() if k not in ("role_ids", "team_ids")}
+                                   if isinstance(g, dict) else g for g in body["groups"]]}
+    return body
 
 
 async def _current(db: Db, principal: Principal, policy_id: uuid.UUID) -> Row:
@@ -88,13 +101,16 @@ async def list_policies(db: Db, principal: Principal = Depends(require("approval
     rows = await db.scalars(select(Row).where(Row.org_id == principal.org_id,
                                               Row.is_current.is_(True))
                             .order_by(Row.priority, Row.name))
-    return {"items": [_out(r) for r in rows]}
+    names = await directory(db, principal.org_id)
+    return {"items": [_out(r, names) for r in rows]}
 
 
 @router.post("", status_code=201, response_model=PolicyOut)
 async def create_policy(body: ApprovalPolicy, request: Request, db: Db,
                         principal: Principal = Depends(require("approval_policies:manage"))):
-    policy = body.model_copy(update={"version": 1})
+    policy = body.model_copy(update={"version": 1, "groups": [
+        g.model_copy(update={"role_ids": None, "team_ids": None}) for g in body.groups]})
+    policy = await bind(db, principal.org_id, policy)
     await _name_taken(db, principal, policy.name)
     row = new_version(principal.org_id, policy, created_by=principal.user_id)
     db.add(row)
@@ -110,7 +126,7 @@ async def create_policy(body: ApprovalPolicy, request: Request, db: Db,
 @router.get("/{policy_id}", response_model=PolicyOut)
 async def read_policy(policy_id: uuid.UUID, db: Db,
                       principal: Principal = Depends(require("approval_policies:read"))):
-    return _out(await _current(db, principal, policy_id))
+    return _out(await _current(db, principal, policy_id), await directory(db, principal.org_id))
 
 
 @router.get("/{policy_id}/versions", response_model=dict[str, list[PolicyOut]])
@@ -121,7 +137,8 @@ async def list_versions(policy_id: uuid.UUID, db: Db,
     rows = await db.scalars(select(Row).where(Row.org_id == principal.org_id,
                                               Row.policy_id == policy_id)
                             .order_by(Row.version.desc()))
-    return {"items": [_out(r) for r in rows]}
+    names = await directory(db, principal.org_id)
+    return {"items": [_out(r, names) for r in rows]}
 
 
 @router.patch("/{policy_id}", response_model=PolicyOut)
@@ -131,8 +148,9 @@ async def update_policy(policy_id: uuid.UUID, request: Request, db: Db,
     """Merge the fields given over the current definition; the result, if valid, becomes a new
     version (``version`` is set by the server)."""
     current = await _current(db, principal, policy_id)
-    merged = _merge(current.definition, {k: v for k, v in body.items() if k != "version"})
+    merged = _merge(current.definition, _by_name({k: v for k, v in body.items() if k != "version"}))
     policy = ApprovalPolicy.model_validate({**merged, "version": current.version + 1})
+    policy = await bind(db, principal.org_id, policy)
     if policy.name != current.name:
         await _name_taken(db, principal, policy.name, other_than=policy_id)
     before = current.definition
@@ -148,7 +166,7 @@ async def update_policy(policy_id: uuid.UUID, request: Request, db: Db,
                 resource_name=row.name,
                 changes={k: {"before": before.get(k), "after": after.get(k)}
                          for k in after if before.get(k) != after.get(k)})
-    return _out(row)
+    return _out(row, await directory(db, principal.org_id))
 
 
 @router.delete("/{policy_id}", status_code=204)

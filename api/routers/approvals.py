@@ -20,10 +20,13 @@ from temporalio.client import (WorkflowUpdateFailedError,
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from api.approval_views import ApprovalOut, view, voter_of
+from api.approval_views import ApprovalOut, Voter, view, voter_for, voter_of
 from api.deps import Db, Principal, Svc, audit, deny, require
 from api.errors import ProblemError, problem_responses
+from core.approval_policies import directory as labels
 from core.changes.models import Vote, VoteAction
+from core.changes.requests import tally_of, ticket_of
+from core.changes.voting import VoteRefused, check
 from core.db.models import CHANGE_STATUSES, ChangeRequestRow, Operation
 from workflows.approval import ApprovalWorkflow
 
@@ -64,11 +67,21 @@ async def list_approvals(
         query = query.where(ChangeRequestRow.requester_id == principal.user_id)
     query = query.order_by(ChangeRequestRow.created_at.desc())
     voter = await voter_of(db, principal.user_id, principal.org_id, principal.email, principal.role)
+    names = await labels(db, principal.org_id)
     if not waiting_for_me:
         rows = await db.scalars(query.limit(limit).offset(offset))
-        return {"items": [view(r, voter) for r in rows]}
-    items = [v for v in (view(r, voter) for r in await db.scalars(query)) if v.can_vote]
+        return {"items": [_view(r, voter, names, principal) for r in rows]}
+    items = [v for v in (_view(r, voter, names, principal) for r in await db.scalars(query))
+             if v.can_vote]
     return {"items": items[offset:offset + limit]}
+
+
+def _view(row: ChangeRequestRow, voter: Voter, names: tuple[dict[str, str], dict[str, str]],
+          principal: Principal) -> ApprovalOut:
+    out = view(row, voter, names)
+    if not principal.can("approvals:vote"):  # a read-only caller or key votes on nothing
+        out.can_vote = out.can_withdraw = False
+    return out
 
 
 async def _load(db: Db, principal: Principal, request_id: uuid.UUID) -> ChangeRequestRow:
@@ -83,8 +96,8 @@ async def _load(db: Db, principal: Principal, request_id: uuid.UUID) -> ChangeRe
 async def read_approval(request_id: uuid.UUID, db: Db,
                         principal: Principal = Depends(require("operations:read"))):
     row = await _load(db, principal, request_id)
-    return view(row, await voter_of(db, principal.user_id, principal.org_id, principal.email,
-                                    principal.role))
+    return _view(row, await voter_of(db, principal.user_id, principal.org_id, principal.email,
+                                     principal.role), await labels(db, principal.org_id), principal)
 
 
 async def _decide(action: VoteAction, request_id: uuid.UUID, body: DecisionBody | None,
@@ -95,12 +108,22 @@ async def _decide(action: VoteAction, request_id: uuid.UUID, body: DecisionBody 
     if row.status != "waiting_approval":
         raise ProblemError(409, f"This request is already {row.status.replace('_', ' ')}; it "
                                 "takes no more decisions.", request_status=row.status)
+    # The stored decision refers to roles and teams by id (requests decided before ids were
+    # migrated): judge the vote by it here, then give the workflow the names it matches.
+    vote = Vote(voter=voter, action=action, comment=body.comment)
+    try:
+        check(ticket_of(row), tally_of(row), vote)
+    except VoteRefused as refused:
+        status = REFUSALS.get(refused.code, 409)
+        if status == 403:
+            await deny(request, principal, "approvals:vote", str(refused))
+        raise ProblemError(status, str(refused), reason=refused.code)
+    vote = vote.model_copy(update={"voter": voter_for(row, voter)})
     operation = await db.get(Operation, row.operation_id)
     handle = svc.temporal.get_workflow_handle(operation.workflow_id)
     try:
-        await asyncio.wait_for(handle.execute_update(
-            ApprovalWorkflow.vote, Vote(voter=voter, action=action, comment=body.comment)),
-            timeout=VOTE_WAIT_S)
+        await asyncio.wait_for(handle.execute_update(ApprovalWorkflow.vote, vote),
+                               timeout=VOTE_WAIT_S)
     except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise ProblemError(
             503, f"No worker answered within {VOTE_WAIT_S:g} s: the approval workflows' worker "
@@ -121,7 +144,7 @@ async def _decide(action: VoteAction, request_id: uuid.UUID, body: DecisionBody 
     await audit(request, principal, action=f"approval.{action}", resource_type="change_request",
                 resource_id=str(row.id), resource_name=row.title, cluster_id=row.cluster_id,
                 changes={"comment": body.comment, "request_status": row.status})
-    return view(row, voter)
+    return _view(row, voter, await labels(db, principal.org_id), principal)
 
 
 @router.post("/{request_id}/approve", response_model=ApprovalOut,

@@ -55,6 +55,8 @@ class Voter(_Model):
     email: str = ""
     role: str
     teams: list[str] = Field(default_factory=list)  # team names
+    role_id: str | None = None  # a built-in role's name, a custom role's id
+    team_ids: list[str] = Field(default_factory=list)
 
 
 class Vote(_Model):

@@ -2,7 +2,7 @@
 
 A request passes its approval groups in order. A group is satisfied by ``count`` approvals from
 distinct people who each hold one of its roles, belong to one of its teams or are listed in its
-users. Nobody votes twice on one request (across groups), the requester never approves, rejects or
+users (roles and teams by id). Nobody votes twice on one request (across groups), the requester never approves, rejects or
 asks for changes on their own request, only the requester withdraws it, and a closed request takes
 no decision. A rejection needs a reason.
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from core.changes.models import ApprovalTicket, Vote, Voter
 from core.policy.models import ApprovalGroup
+from core.policy.refs import holds
 
 
 class VoteRefused(Exception):
@@ -25,7 +26,9 @@ class VoteRefused(Exception):
 
 
 def eligible(group: ApprovalGroup, voter: Voter) -> bool:
-    return (voter.role in group.roles or any(t in group.teams for t in voter.teams)
+    """By the ids of the voter's role and teams (``core.policy.refs``: a rename changes nothing);
+    a group decided before ids existed by the names the API gave the voter."""
+    return (holds(group, voter.role, voter.role_id, voter.teams, voter.team_ids)
             or voter.user_id in group.users or voter.email in group.users)
 
 

@@ -2,7 +2,8 @@
 
 - ``recipients``: those users (the requester, typically);
 - ``groups`` (dumped ``core.policy.ApprovalGroup``): every member whose organization role is in
-  ``roles``, every member of a team named in ``teams``, every member listed in ``users`` (by user
+  ``role_ids``, every member of a team in ``team_ids`` (by name, ``roles`` and ``teams``, for a
+  group decided before ids), every member listed in ``users`` (by user
   id or e-mail);
 - ``target`` (an escalation): ``@team`` → the members of that team; ``role:<role>`` → the members
   with that role; an e-mail → that member; anything else → the organization's admins. A target
@@ -21,7 +22,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.changes.models import RequestEvent
-from core.db.models import OrganizationMember, Team, TeamMember, User
+from core.db.models import OrganizationMember, Role, Team, TeamMember, User
 
 ADMIN_ROLE = "admin"
 
@@ -60,10 +61,22 @@ def _listed(values: list[str]) -> ColumnElement[bool]:
 async def group_members(db: AsyncSession, org_id: uuid.UUID,
                         group: dict[str, Any]) -> set[uuid.UUID]:
     found: set[uuid.UUID] = set()
-    if group.get("roles"):
-        found |= await _members(db, org_id, OrganizationMember.role.in_(list(group["roles"])))
-    if group.get("teams"):
-        found |= await _members(db, org_id, _in_teams(org_id, list(group["teams"])))
+    if group.get("role_ids") is not None or group.get("team_ids") is not None:
+        refs = [r for r in group.get("role_ids") or [] if r]  # a built-in role's id is its name
+        custom = select(Role.name).where(Role.org_id == org_id, Role.id.in_(_uuids(refs)))
+        if refs:
+            found |= await _members(db, org_id, OrganizationMember.role.in_(refs)
+                                    | OrganizationMember.role.in_(custom))
+        teams = _uuids(t for t in group.get("team_ids") or [] if t)
+        if teams:
+            found |= await _members(db, org_id, OrganizationMember.user_id.in_(
+                select(TeamMember.user_id).join(Team, Team.id == TeamMember.team_id)
+                .where(Team.org_id == org_id, Team.id.in_(teams))))
+    else:  # a group decided before roles and teams had ids: by name
+        if group.get("roles"):
+            found |= await _members(db, org_id, OrganizationMember.role.in_(list(group["roles"])))
+        if group.get("teams"):
+            found |= await _members(db, org_id, _in_teams(org_id, list(group["teams"])))
     if group.get("users"):
         found |= await _members(db, org_id, _listed([str(u) for u in group["users"]]))
     return found

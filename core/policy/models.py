@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Kind = Literal["stream", "consumer", "kv_bucket", "object_store", "purge", "replay", "quota"]
 Operation = Literal["create", "update", "delete", "purge", "replay", "increase"]
@@ -74,7 +74,13 @@ class Triggers(_Model):
 class ApprovalGroup(_Model):
     """``count`` approvals from anyone holding one of ``roles``, belonging to one of ``teams`` or
     listed in ``users``. Groups of a policy are passed in order (sequence). A group with
-    ``when_monthly_cost_gt`` is required only above that monthly cost."""
+    ``when_monthly_cost_gt`` is required only above that monthly cost.
+
+    ``roles`` and ``teams`` are names, as people read them; ``role_ids`` and ``team_ids`` (same
+    length, position by position; ``""`` where the name named nothing when the policy was saved)
+    are what decides who may approve: a built-in role's id is its name, a custom role's and a
+    team's their database id, so renaming a role or a team changes nothing. A group without ids
+    (``None``) was decided before ids existed and is matched by name (``core.policy.refs``)."""
 
     name: str
     count: int = Field(default=1, ge=1, le=100)
@@ -82,6 +88,16 @@ class ApprovalGroup(_Model):
     teams: list[str] = Field(default_factory=list)
     users: list[str] = Field(default_factory=list)
     when_monthly_cost_gt: float | None = None
+    role_ids: list[str] | None = None
+    team_ids: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _parallel(self) -> "ApprovalGroup":
+        for names, ids, field in ((self.roles, self.role_ids, "role_ids"),
+                                  (self.teams, self.team_ids, "team_ids")):
+            if ids is not None and len(ids) != len(names):
+                raise ValueError(f"{field} must have one entry per name ({len(names)})")
+        return self
 
 
 class AutoApprove(_Model):

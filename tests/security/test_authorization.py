@@ -275,3 +275,55 @@ async def test_a_server_registered_twice_is_judged_by_its_strictest_environment(
                            headers=other.headers,
                            json={"durable_name": unique("c-other"), "ack_policy": "explicit"})
     assert created.status_code == 201, created.text
+
+
+# --- approvers by id ---------------------------------------------------------------------------
+
+async def test_renaming_a_role_or_a_team_grants_no_approval_power(prod):
+    api = prod.api
+    editor = prod.member("editor")
+    pending = ask_for_consumer(prod, editor, prod.stream, "c-rename")
+    rid = pending["request_id"]
+    # The seeded policy names role team_lead and team platform, which this organization lacks.
+    assert prod.request(rid)["current_group"]["roles"] == ["admin", "team_lead"]
+
+    ops = custom_role(api, prod.admin, ["operations:read:*", "approvals:vote:*"], name="ops")
+    climber = invite(api, prod.admin, "ops")
+    renamed = api.patch(f"/api/v1/roles/{ops['id']}", headers=prod.admin.headers,
+                        json={"name": "team_lead"})
+    assert renamed.status_code == 200, renamed.text
+    refused = prod.act(climber, rid, "approve")
+    assert refused.status_code == 403 and "does not qualify" in refused.json()["detail"]
+
+    viewer = prod.member("viewer", "insider")
+    team = add_team(api, prod.admin, members=(viewer,))
+    assert api.patch(f"/api/v1/teams/{team['id']}", headers=prod.admin.headers,
+                     json={"name": "platform"}).status_code == 200
+    assert prod.act(viewer, rid, "approve").status_code == 403
+    assert prod.request(rid, viewer)["can_vote"] is False
+    assert prod.request(rid)["votes"] == []
+
+    # A policy saved with a team by name keeps that team through a rename.
+    finance = prod.member("viewer", "finance")
+    money = add_team(api, prod.admin, members=(finance,))
+    policy = prod.policy({"name": "By team", "priority": 1,
+                          "triggers": {"environments": ["production"], "kinds": ["consumer"]},
+                          "groups": [{"name": "Money", "teams": [money["name"]]}]})
+    assert policy["definition"]["groups"][0]["team_ids"] == [money["id"]]
+    assert api.patch(f"/api/v1/teams/{money['id']}", headers=prod.admin.headers,
+                     json={"name": "treasury"}).status_code == 200
+    shown = api.get(f"/api/v1/approval-policies/{policy['id']}", headers=prod.admin.headers)
+    assert shown.json()["definition"]["groups"][0]["teams"] == ["treasury"]
+    impostor = prod.member("viewer", "impostor")
+    add_team(api, prod.admin, members=(impostor,))  # then named as the old name
+    last = api.get("/api/v1/teams", headers=prod.admin.headers).json()["items"]
+    other = next(t for t in last if t["name"] not in ("treasury", "platform")
+                 and t["id"] not in (team["id"], money["id"]))
+    assert api.patch(f"/api/v1/teams/{other['id']}", headers=prod.admin.headers,
+                     json={"name": money["name"]}).status_code == 200
+    second = ask_for_consumer(prod, editor, prod.stream, "c-rename-2")
+    assert prod.act(impostor, second["request_id"], "approve").status_code == 403
+    assert prod.request(second["request_id"])["current_group"]["teams"] == ["treasury"]
+    approved = prod.act(finance, second["request_id"], "approve")
+    assert approved.status_code == 200, approved.text
+    prod.wait_status(second["request_id"], "executed")
