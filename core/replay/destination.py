@@ -19,8 +19,11 @@ from core.replay.publisher import NoStream, PublishRefused
 from core.replay.models import ORIGINAL_TIME_HEADER, SOURCE_HEADER, ReplayRequest
 from core.replay.source import SourceMessage, open_reader
 
+# Not carried: the source's own de-duplication and expectations, and Nats-Rollup, which would
+# make a copy purge the destination (a purge needs its own permission and passes the gate).
 DROPPED_HEADERS = {"nats-msg-id", "nats-expected-stream", "nats-expected-last-msg-id",
-                   "nats-expected-last-sequence", "nats-expected-last-subject-sequence"}
+                   "nats-expected-last-sequence", "nats-expected-last-subject-sequence",
+                   "nats-rollup"}
 # JetStream refusals that a retry cannot fix (err_code): limits, size, expectations, permissions.
 PROGRESS_EVERY = 1000
 PERMANENT_ERR_CODES = {10054, 10060, 10070, 10071, 10077, 10078, 10082, 10159, 10160, 10164}

@@ -234,3 +234,22 @@ async def test_viewers_cannot_start_and_other_orgs_cannot_see(api, make_member, 
         assert api.get(f"/api/v1/operations/{ops[0]['id']}", headers=stranger).status_code == 404
 
 
+
+
+async def test_a_replayed_rollup_header_removes_nothing(api, admin_headers, hub_cluster, hub_nc,
+                                                        names):
+    """A source message that carried Nats-Rollup is copied without it: a replay is a copy, and
+    a purge at the destination needs its own permission (and passes the change gate)."""
+    src, dst = names["src"], names["dst"]
+    js = await make_stream(hub_nc, src, [f"{src}.>"], allow_rollup_hdrs=True)
+    await make_stream(hub_nc, dst, [f"r-{src}.>"], allow_rollup_hdrs=True)
+    await js.publish(f"r-{src}.{src}.a", b"already at the destination")
+    await js.publish(f"{src}.a", b"one")
+    await js.publish(f"{src}.a", b"the roll-up", headers={"Nats-Rollup": "sub"})
+    op = wait_operation(api, admin_headers, start_replay(api, admin_headers, {
+        "cluster_id": hub_cluster["id"], "stream": src, "start_seq": 2,
+        "destination": {"stream": dst, "subject_prefix": f"r-{src}"}})["id"])
+    assert op["status"] == "completed" and op["result"]["replayed"] == 1, op
+    msgs = await read_all(hub_nc, dst)
+    assert [m.data for m in msgs] == [b"already at the destination", b"the roll-up"]
+    assert "Nats-Rollup" not in (msgs[1].headers or {})
