@@ -101,7 +101,7 @@ class ConsumerReader:
         while True:
             try:
                 msgs = await self._sub.fetch(self.batch, timeout=self.fetch_timeout)
-            except NatsTimeoutError:
+            except (NatsTimeoutError, asyncio.TimeoutError):  # nats-py raises either
                 # Slow is not finished: only the server's pending count says the range is done.
                 if await self._nothing_pending(yielded):
                     return

@@ -21,6 +21,9 @@ SKIPPED = ("/watch", "/auth/logout")
 
 async def test_no_operation_answers_5xx(stack, make_member):
     headers, _, _ = await make_member("admin", org="new")
+    # Its generated bad passwords and keys count against an address of its own (the API trusts
+    # X-Forwarded-For from loopback, as from a local proxy), not against every test's 127.0.0.1.
+    headers = {**headers, "X-Forwarded-For": "198.51.100.77"}
     schema = schemathesis.openapi.from_url(f"{stack.api_url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     failures: list[str] = []
