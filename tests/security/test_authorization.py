@@ -311,6 +311,41 @@ def test_a_user_manager_cannot_act_on_someone_with_more_power(api):
                       headers=admin.headers).status_code == 404
 
 
+def test_a_role_manager_cannot_weaken_a_role_stronger_than_its_own(api):
+    """Changing a custom role acts on everyone who holds it: a role manager changes only roles
+    whose permissions it holds itself (it may still create and change roles within its power)."""
+    admin = signup(api)
+    viewer_perms = sorted(BUILTIN_ROLES["viewer"])
+    managers = custom_role(api, admin, viewer_perms + ["roles:read:*", "roles:update:*",
+                                                       "roles:create:*"])
+    manager = invite(api, admin, managers["name"])
+    security = custom_role(api, admin, viewer_perms + ["users:read:*", "users:update:*",
+                                                       "users:delete:*"])
+    officer = invite(api, admin, security["name"])
+
+    for body in ({"permissions": viewer_perms}, {"name": unique("demoted").lower()},
+                 {"description": "nothing much"}):
+        reply = api.patch(f"/api/v1/roles/{security['id']}", headers=manager.headers, json=body)
+        assert reply.status_code == 403, (body, reply.text)
+        assert reply.headers["content-type"].startswith("application/problem+json")
+        assert "users:" in reply.json()["detail"], reply.text
+    shown = api.get(f"/api/v1/roles/{security['id']}", headers=admin.headers).json()
+    assert shown["name"] == security["name"] and "users:delete:*" in shown["permissions"]
+    assert api.get(f"/api/v1/users/{admin.user_id}", headers=officer.headers).status_code == 200
+    wait_for_audit(api, admin.headers, action="roles.update", status="denied",
+                   user_email=manager.email)
+
+    # Within its power it still manages roles: a weaker role it may change.
+    readers = custom_role(api, admin, ["streams:read:*"])
+    changed = api.patch(f"/api/v1/roles/{readers['id']}", headers=manager.headers,
+                        json={"permissions": ["streams:read:*", "consumers:read:*"]})
+    assert changed.status_code == 200, changed.text
+    # Another organization's role is not found at all.
+    stranger = signup(api)
+    assert api.patch(f"/api/v1/roles/{security['id']}", headers=stranger.headers,
+                     json={"description": "x"}).status_code == 404
+
+
 # --- one server, two registrations -------------------------------------------------------------
 
 async def test_a_server_registered_twice_is_judged_by_its_strictest_environment(rollup_orgs,
