@@ -1,8 +1,9 @@
 """Member operations shared by ``/users`` and ``/organizations/{id}/members``: the user as the
 organization sees it, invitations, and removal (which also revokes the member's API keys there);
 and the caller's team by id, for the team and quota routes. Nobody acts on a member (change, remove,
-unlock, reset MFA) who holds a permission they do not hold themselves, nor gives a role with more
-than their own (``ensure_can_act_on``, ``ensure_role_grantable``)."""
+unlock, reset MFA) who holds a permission they do not hold themselves, nor changes such a role, nor
+gives a role with more than their own (``ensure_can_act_on``, ``ensure_can_change_role``,
+``ensure_role_grantable``)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,19 @@ async def ensure_can_act_on(request: Request, db: Db, principal: Principal,
     if missing:
         await deny(request, principal, permission,
                    f"You cannot act on {member.user.email}: their role '{member.role}' grants "
+                   f"{', '.join(missing[:5])}{' and more' if len(missing) > 5 else ''}, which "
+                   f"your {'API key' if principal.api_key_id else 'role'} "
+                   f"'{principal.role}' does not.")
+
+
+async def ensure_can_change_role(request: Request, principal: Principal,
+                                 permissions: set[str], role: str) -> None:
+    """403 (audited) when a role about to change grants something the caller does not hold:
+    changing it acts on everyone who holds it (a role manager cannot weaken an admin-like role)."""
+    missing = uncovered(permissions, principal.permissions)
+    if missing:
+        await deny(request, principal, "roles:update",
+                   f"You cannot change the role '{role}': it grants "
                    f"{', '.join(missing[:5])}{' and more' if len(missing) > 5 else ''}, which "
                    f"your {'API key' if principal.api_key_id else 'role'} "
                    f"'{principal.role}' does not.")

@@ -7,6 +7,13 @@ purge wait for approval (production), the publish is refused with a ``403`` that
 ``POST .../purge``, which opens the request. ``KV-Operation`` (``DEL``, ``PURGE``) turns a message
 into a key's deletion: it is refused with a ``422`` that points at the KV routes, which check and
 audit deleting keys themselves. Header names are compared without regard to case.
+
+Message schedules (a stream with ``allow_msg_schedules``, which the server pairs with roll-ups) give
+two more ways to remove messages, treated the same as ``Nats-Rollup``: ``Nats-Schedule-Rollup: sub``
+rolls the schedule's target subject up each time it fires (a past ``@at`` fires at once), and
+``Nats-Schedule-Next: purge`` (with ``Nats-Scheduler``, headers the server itself puts on the
+messages a schedule publishes) removes the schedule it names. A schedule without them stays a
+plain publish.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from api.errors import ProblemError
 from core.changes.models import ChangeSpec
 from core.db.models import NatsCluster
 
-ROLLUP = "nats-rollup"
+# Headers that make a publish remove messages already stored, most telling first.
+PURGING = ("nats-rollup", "nats-schedule-rollup", "nats-schedule-next")
 KV_OPERATION = "kv-operation"
 
 
@@ -43,15 +51,16 @@ def refuse_kv_operation(headers: dict[str, str], cluster_id: uuid.UUID) -> None:
 async def check_rollup(request: Request, db: Db, svc: Svc, principal: Principal,
                        cluster: NatsCluster, stream: str, headers: dict[str, str]
                        ) -> str | None:
-    """None without a roll-up header; else the roll-up's value, once the caller may purge the
-    stream and policy lets the purge through now. 403 (audited) otherwise."""
-    found = _find(headers, ROLLUP)
+    """None without a header that removes messages (``PURGING``); else ``"name: value"``, once
+    the caller may purge the stream and policy lets the purge through now. 403 (audited)
+    otherwise."""
+    found = next(filter(None, (_find(headers, wanted) for wanted in PURGING)), None)
     if found is None:
         return None
     name, value = found
     if not principal.scopes("streams:purge"):
         await deny(request, principal, "streams:purge",
-                   f"A '{name}: {value}' header removes the stream's earlier messages, like a "
+                   f"A '{name}: {value}' header removes messages already in the stream, like a "
                    f"purge; your {'API key' if principal.api_key_id else 'role'} "
                    f"'{principal.role}' does not allow purge on streams.")
     if "*" not in principal.scopes("streams:purge"):
@@ -64,8 +73,8 @@ async def check_rollup(request: Request, db: Db, svc: Svc, principal: Principal,
         await deny(request, principal, "streams:purge", " ".join(decision.reasons))
     if decision.outcome != "auto_approved":
         await deny(request, principal, "streams:purge",
-                   f"A '{name}: {value}' header removes the stream's earlier messages, like a "
+                   f"A '{name}: {value}' header removes messages already in the stream, like a "
                    f"purge, and a purge of '{stream}' in {environment} needs approval: purge "
                    f"with POST /api/v1/clusters/{cluster.id}/streams/{stream}/purge (which "
                    "opens the request), or publish without the header.")
-    return value
+    return f"{name}: {value}"

@@ -6,7 +6,8 @@ Reading creates nothing on the server (direct and message gets, never a consumer
 work-queue and interest streams and leaves them as they were (``core.jetstream.messages``).
 Permissions are checked like the stream's own routes (``require_stream``: a team-scoped grant covers
 the streams of the caller's team namespaces); deleting a message needs ``streams:purge``, and so
-does publishing with a ``Nats-Rollup`` header (``api.publish_guard``)."""
+does publishing with a ``Nats-Rollup``, ``Nats-Schedule-Rollup`` or ``Nats-Schedule-Next`` header
+(``api.publish_guard``)."""
 
 from __future__ import annotations
 
@@ -294,15 +295,17 @@ class PublishRequest(BaseModel):
 @router.post("", status_code=201, responses={
     200: {"description": "a duplicate: not stored again"},
     **problem_responses(**{
-        "403": "Not allowed: outside your namespaces, or a Nats-Rollup header (a purge) without "
-               "streams:purge or where a purge needs approval.",
+        "403": "Not allowed: outside your namespaces, or a Nats-Rollup, Nats-Schedule-Rollup or "
+               "Nats-Schedule-Next header (a purge) without streams:purge or where a purge "
+               "needs approval.",
         "404": "No such cluster or stream.",
         "422": "Invalid input (subject, payload, headers; a KV-Operation header is refused)."})})
 async def publish_message(cluster_id: uuid.UUID, name: StreamName, body: PublishRequest,
                           request: Request, response: Response, db: Db, svc: Svc,
                           principal: Principal = Depends(require_stream("messages:publish"))) -> dict:
     """Publish into this stream; answers JetStream's acknowledgement ``{stream, seq, duplicate}``
-    (201, or 200 for a duplicate ``msg_id``). A ``Nats-Rollup`` header is a purge (needs
+    (201, or 200 for a duplicate ``msg_id``). A ``Nats-Rollup`` header (or a schedule's
+    ``Nats-Schedule-Rollup`` / ``Nats-Schedule-Next``) is a purge (needs
     ``streams:purge`` and a purge policy lets through at once); ``KV-Operation`` is refused."""
     try:
         data = payload_bytes(body.payload, body.encoding)

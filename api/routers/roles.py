@@ -1,7 +1,8 @@
 """Roles: the built-in ones (read-only) and the organization's custom roles, each a set of
 ``resource:action:scope`` permissions; and ``/permissions``, what a permission may name. A change
 to a custom role applies to its members at their next request (their cached permissions are
-dropped)."""
+dropped). Nobody creates or changes a role to grant more than they hold, nor changes a role that
+already does (it would act on its stronger members)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError
-from api.members import ensure_grantable
+from api.errors import ProblemError, problem_responses
+from api.members import ensure_can_change_role, ensure_grantable
 from api.tenancy_schemas import RoleCreate, RoleOut, RoleUpdate
 from core.db.models import Invitation, OrganizationMember, Permission, Role
 from core.permissions import invalidate_org, role_permissions
@@ -108,12 +109,16 @@ async def read_role(role_id: uuid.UUID, db: Db,
     return await _out(db, principal.org_id, await _role(db, principal, role_id))
 
 
-@router.patch("/roles/{role_id}", response_model=RoleOut)
+@router.patch("/roles/{role_id}", response_model=RoleOut, responses=problem_responses(**{
+    "403": "Not allowed: the role, as it is or as asked, grants more than you hold.",
+    "404": "No such role in your organization.",
+    "409": "A built-in role, or another role has that name."}))
 async def update_role(role_id: uuid.UUID, body: RoleUpdate, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("roles:update"))) -> RoleOut:
     role = await _role(db, principal, role_id)
     _custom(role)
     before = await _out(db, principal.org_id, role)
+    await ensure_can_change_role(request, principal, set(before.permissions), role.name)
     if body.name is not None and body.name != role.name:
         _check_name(body.name)
         for model in (OrganizationMember, Invitation):  # members keep their role under its new name

@@ -13,6 +13,10 @@ seeded), with the built-in roles, custom roles and API keys with narrow scopes.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+
 import pytest
 
 from core.rbac import BUILTIN_ROLES
@@ -198,6 +202,72 @@ async def test_a_rollup_header_is_a_purge_and_kv_operation_is_refused(rollup_org
                    {"Nats-Rollup": "all"}).status_code == 403
 
 
+@pytest.fixture
+async def schedule_org(api, stack, hub_nc):
+    """An organization with the hub registered as development and a stream on it that allows
+    message schedules (which, on the server, implies roll-ups)."""
+    admin = signup(api)
+    reply = api.post("/api/v1/clusters", headers=admin.headers, json={
+        "name": unique("dev"), "environment": "development",
+        "server_urls": [stack.env["JSC_HUB_URL"]], "jetstream_domain": "hub"})
+    assert reply.status_code == 201, reply.text
+    org = Org(api, admin, reply.json()["id"])
+    org.stream = unique("SCHED")
+    config = {"name": org.stream, "subjects": [f"{org.stream}.>"], "storage": "memory",
+              "allow_msg_schedules": True}
+    created = await hub_nc.request(f"$JS.API.STREAM.CREATE.{org.stream}",
+                                   json.dumps(config).encode(), timeout=5)
+    assert "error" not in json.loads(created.data), created.data
+    yield org
+    await hub_nc.jetstream().delete_stream(org.stream)
+
+
+async def subjects(hub_nc, stream: str) -> dict[str, int]:
+    info = await hub_nc.jetstream().stream_info(stream, subjects_filter=">")
+    return dict(info.state.subjects or {})
+
+
+async def test_schedule_headers_that_remove_messages_are_a_purge(schedule_org, hub_nc):
+    """A schedule with ``Nats-Schedule-Rollup: sub`` rolls its target subject up when it fires (a
+    past ``@at`` fires at once); ``Nats-Scheduler`` + ``Nats-Schedule-Next: purge`` removes a
+    schedule. Both are purges: an editor is refused, an admin on a development cluster is not."""
+    org = schedule_org
+    editor = org.member("editor")
+    target, fire_now = f"{org.stream}.a", "@at 2020-01-01T00:00:00Z"
+    for _ in range(3):
+        assert publish(org, editor, org.cluster_id).status_code == 201
+    hourly = publish_to(org, editor, f"{org.stream}.hourly", {
+        "Nats-Schedule": "@every 1h", "Nats-Schedule-Target": f"{org.stream}.b"})
+    assert hourly.status_code == 201, hourly.text  # scheduling itself stays a publish
+
+    for headers in ({"Nats-Schedule": fire_now, "Nats-Schedule-Target": target,
+                     "nats-schedule-rollup": "sub"},
+                    {"Nats-Scheduler": f"{org.stream}.hourly", "NATS-SCHEDULE-NEXT": "purge"}):
+        refused = publish_to(org, editor, f"{org.stream}.x", headers)
+        assert refused.status_code == 403, (headers, refused.text)
+        assert "purge" in refused.json()["detail"]
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert await subjects(hub_nc, org.stream) == {target: 3, f"{org.stream}.hourly": 1}
+    wait_for_audit(org.api, org.admin.headers, action="streams.purge", status="denied",
+                   user_email=editor.email)
+
+    # An admin may purge on a development cluster: the roll-up goes through and does remove the
+    # target's earlier messages once the schedule fires.
+    rolled = publish_to(org, org.admin, f"{org.stream}.once", {
+        "Nats-Schedule": fire_now, "Nats-Schedule-Target": target, "Nats-Schedule-Rollup": "sub"})
+    assert rolled.status_code == 201, rolled.text
+    deadline = time.monotonic() + 30
+    while (await subjects(hub_nc, org.stream)).get(target) != 1:
+        assert time.monotonic() < deadline, await subjects(hub_nc, org.stream)
+        await asyncio.sleep(0.1)
+
+
+def publish_to(org: Org, who: Account, subject: str, headers: dict):
+    return org.api.post(f"/api/v1/clusters/{org.cluster_id}/streams/{org.stream}/messages",
+                        headers=who.headers,
+                        json={"subject": subject, "payload": "x", "headers": headers})
+
+
 # --- acting on stronger members ----------------------------------------------------------------
 
 def test_a_user_manager_cannot_act_on_someone_with_more_power(api):
@@ -239,6 +309,41 @@ def test_a_user_manager_cannot_act_on_someone_with_more_power(api):
     stranger = signup(api)
     assert api.delete(f"/api/v1/users/{stranger.user_id}/mfa",
                       headers=admin.headers).status_code == 404
+
+
+def test_a_role_manager_cannot_weaken_a_role_stronger_than_its_own(api):
+    """Changing a custom role acts on everyone who holds it: a role manager changes only roles
+    whose permissions it holds itself (it may still create and change roles within its power)."""
+    admin = signup(api)
+    viewer_perms = sorted(BUILTIN_ROLES["viewer"])
+    managers = custom_role(api, admin, viewer_perms + ["roles:read:*", "roles:update:*",
+                                                       "roles:create:*"])
+    manager = invite(api, admin, managers["name"])
+    security = custom_role(api, admin, viewer_perms + ["users:read:*", "users:update:*",
+                                                       "users:delete:*"])
+    officer = invite(api, admin, security["name"])
+
+    for body in ({"permissions": viewer_perms}, {"name": unique("demoted").lower()},
+                 {"description": "nothing much"}):
+        reply = api.patch(f"/api/v1/roles/{security['id']}", headers=manager.headers, json=body)
+        assert reply.status_code == 403, (body, reply.text)
+        assert reply.headers["content-type"].startswith("application/problem+json")
+        assert "users:" in reply.json()["detail"], reply.text
+    shown = api.get(f"/api/v1/roles/{security['id']}", headers=admin.headers).json()
+    assert shown["name"] == security["name"] and "users:delete:*" in shown["permissions"]
+    assert api.get(f"/api/v1/users/{admin.user_id}", headers=officer.headers).status_code == 200
+    wait_for_audit(api, admin.headers, action="roles.update", status="denied",
+                   user_email=manager.email)
+
+    # Within its power it still manages roles: a weaker role it may change.
+    readers = custom_role(api, admin, ["streams:read:*"])
+    changed = api.patch(f"/api/v1/roles/{readers['id']}", headers=manager.headers,
+                        json={"permissions": ["streams:read:*", "consumers:read:*"]})
+    assert changed.status_code == 200, changed.text
+    # Another organization's role is not found at all.
+    stranger = signup(api)
+    assert api.patch(f"/api/v1/roles/{security['id']}", headers=stranger.headers,
+                     json={"description": "x"}).status_code == 404
 
 
 # --- one server, two registrations -------------------------------------------------------------
