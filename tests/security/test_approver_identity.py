@@ -55,10 +55,20 @@ def policy_named(org: Org, name: str) -> dict:
 
 
 def resave(org: Org, name: str) -> dict:
-    """An admin saves the seeded policy again (a new version binds the names it gives now)."""
+    """An admin gives the seeded policy's groups again (a new version binds the names given)."""
+    policy = policy_named(org, name)
+    groups = [{k: v for k, v in g.items() if k not in ("role_ids", "team_ids")}
+              for g in policy["definition"]["groups"]]
+    reply = org.api.patch(f"/api/v1/approval-policies/{policy['id']}", headers=org.admin.headers,
+                          json={"groups": groups})
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def edit_sla(org: Org, name: str, hours: int) -> dict:
     policy = policy_named(org, name)
     reply = org.api.patch(f"/api/v1/approval-policies/{policy['id']}", headers=org.admin.headers,
-                          json={"description": policy["definition"]["description"] + " "})
+                          json={"sla_hours": hours})
     assert reply.status_code == 200, reply.text
     return reply.json()
 
@@ -111,6 +121,13 @@ def test_renaming_a_role_to_team_lead_or_a_team_to_platform_or_finance_grants_no
                          headers=insider.headers).json()["items"]
     assert waiting not in [a["id"] for a in listed]
     assert org.request(waiting)["votes"] == []
+
+    # An admin's later edit of something else in the policy does not bind the renamed ones.
+    edited = edit_sla(org, "Production Changes", 6)["definition"]["groups"][0]
+    assert edited["role_ids"] == ["admin", ""] and edited["team_ids"] == [""]
+    later = ask_for_consumer(org, org.editor, org.stream)["request_id"]
+    assert org.act(climber, later, "approve").status_code == 403
+    assert org.act(insider, later, "approve").status_code == 403
 
     # Finance: a quota request costing over $500/month has a Finance step after Platform Admin;
     # a member of a team renamed finance is not Finance.
