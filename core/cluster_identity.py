@@ -6,9 +6,10 @@ strictest environment any registration of that server has, so production approva
 skipped through the other registration.
 
 A server is recognised by what it says of itself in its INFO, recorded on the registration
-(``nats_clusters.server_identity``) when the console reaches it: the cluster's name (every server
-of a cluster shares it) or else the server's name, with its JetStream domain. Two registrations
-that share a server URL are the same server too, whether or not either was reached yet.
+(``nats_clusters.server_identity``) whenever the console reaches it (a health probe, every judged
+change; a change of URLs or credentials forgets it): the cluster's name (every server of a cluster
+shares it) or else the server's name, with its JetStream domain. Two registrations that share a
+server URL are the same server too, whether or not either was reached yet.
 """
 
 from __future__ import annotations
@@ -72,13 +73,12 @@ async def _identity_of(pool, cipher, cluster: NatsCluster) -> str | None:
 
 
 async def effective_environment(db: AsyncSession, pool, cipher, cluster: NatsCluster) -> str:
-    """The strictest environment of every registration of the cluster's server. The cluster's
-    identity is read from its live connection, and registrations not identified yet are reached
-    now (once each: the identity is stored). The caller commits."""
-    unknown = list(await db.scalars(select(NatsCluster).where(
-        NatsCluster.org_id == cluster.org_id, NatsCluster.id != cluster.id,
-        NatsCluster.server_identity.is_(None))))
-    targets = [cluster, *unknown]
+    """The strictest environment of every registration of the cluster's server. Every registration
+    of the organization is reached now (in parallel, each within ``PROBE_TIMEOUT_S``) and its
+    identity stored: a registration unreachable at the moment keeps what it was last seen as, so
+    one whose URL now reaches another server is judged as that one. The caller commits."""
+    targets = list(await db.scalars(select(NatsCluster).where(
+        NatsCluster.org_id == cluster.org_id)))
     found = await asyncio.gather(*(_identity_of(pool, cipher, c) for c in targets))
     for target, identity in zip(targets, found):
         if identity and identity != target.server_identity:

@@ -3,7 +3,8 @@ a version and makes it current, nothing is overwritten; a policy's ``id`` stays 
 versions. Admins manage them (``approval_policies:manage``); reading needs
 ``approval_policies:read``. New organizations start with the three policies of the source design.
 Groups name roles and teams; each version stores their ids too (``role_ids``, ``team_ids``), so a
-rename changes nothing, and is shown with their current names."""
+rename changes nothing, and is shown with their current names. Names are bound to ids only where
+groups are given (creation, or a ``PATCH`` with ``groups``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from api.errors import ProblemError
 from core.approval_policies import bind, directory, new_version, shown
 from core.db.models import ApprovalPolicyVersion as Row
 from core.policy import ApprovalPolicy
+from core.policy.refs import by_id
 
 router = APIRouter(prefix="/api/v1/approval-policies", tags=["approval-policies"])
 
@@ -150,7 +152,11 @@ async def update_policy(policy_id: uuid.UUID, request: Request, db: Db,
     current = await _current(db, principal, policy_id)
     merged = _merge(current.definition, _by_name({k: v for k, v in body.items() if k != "version"}))
     policy = ApprovalPolicy.model_validate({**merged, "version": current.version + 1})
-    policy = await bind(db, principal.org_id, policy)
+    if "groups" in body or not all(by_id(g) for g in policy.groups):
+        # Only groups given now are bound by their names: an edit of anything else (an SLA, a
+        # description) keeps who may approve, even where a name named nothing when it was saved
+        # and a role or team has since been created or renamed to it.
+        policy = await bind(db, principal.org_id, policy)
     if policy.name != current.name:
         await _name_taken(db, principal, policy.name, other_than=policy_id)
     before = current.definition

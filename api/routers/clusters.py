@@ -3,7 +3,10 @@
 Server URLs carry no credentials (422 on ``server_urls``: they go in ``credentials``) and point
 only where the outbound policy allows (public addresses and ``JSC_ALLOWED_CLUSTER_NETWORKS``),
 checked after DNS resolution when stored and again at every connection. A failed probe says only
-that the cluster could not be reached; the detail is in the server log."""
+that the cluster could not be reached; the detail is in the server log. A health probe records who
+answered (``server_identity``, from the server's INFO); a change of URLs or credentials forgets it
+until the server is reached again, so a registration is never judged as the server it used to
+reach (``core.cluster_identity``)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError, problem_responses
 from api.schemas import ClusterCreate, ClusterHealth, ClusterOut, ClusterUpdate
 from api.cluster_access import load_cluster
+from core.cluster_identity import server_identity
 from core.clusters import (check_server_urls, credentials_type, endpoint, seal_connections,
                            shown_url)
 from core.db.models import NatsCluster
@@ -117,6 +121,8 @@ async def update_cluster(cluster_id: uuid.UUID, body: ClusterUpdate, request: Re
         if field in changes:
             setattr(cluster, field, changes[field])
     if {"server_urls", "credentials", "tls"} & changes.keys():
+        # It may now reach another server: who it is is learnt again (core.cluster_identity).
+        cluster.server_identity = None
         current = endpoint(svc.cipher, cluster)
         seal_connections(
             svc.cipher, cluster, body.server_urls or list(current.server_urls),
@@ -169,7 +175,9 @@ async def probe(svc: Svc, cluster: NatsCluster) -> ClusterHealth:
         started = time.perf_counter()
         await nc.flush(timeout=2)
         rtt_ms = round((time.perf_counter() - started) * 1000, 3)
-        version = server_info(nc).get("version")
+        info = server_info(nc)
+        version = info.get("version")
+        cluster.server_identity = server_identity(info)  # who answered, for change_gate
     except ClusterAddressRefused as exc:  # the policy, not the network: say so
         return ClusterHealth(status="unreachable", connected=False, jetstream=False,
                              error=str(exc), checked_at=now)
