@@ -117,6 +117,34 @@ def test_a_burst_of_bad_logins_is_refused_before_argon2(api, stack):
         "email": stack.admin_email, "password": stack.admin_password}).status_code == 200
 
 
+def test_an_ipv6_network_is_throttled_as_one_address(api, stack):
+    """A client holding an IPv6 /64 (the usual end-site allocation) cannot pass the throttle by
+    changing the low 64 bits each time; an IPv4-mapped address is its IPv4 address."""
+    limit = stack.settings.auth_failures_per_ip
+    network = f"2001:db8:{random.randrange(1, 0xffff):x}:{random.randrange(1, 0xffff):x}"
+    before = argon2_checks(api, "login")
+    statuses = []
+    for _ in range(limit + 5):
+        host = ":".join(f"{random.randrange(0x10000):x}" for _ in range(4))
+        reply = api.post(LOGIN, headers={"X-Forwarded-For": f"{network}:{host}"},
+                         json={"email": f"{unique('nobody')}@example.com", "password": "guess-1234"})
+        statuses.append(reply.status_code)
+    assert statuses == [401] * limit + [429] * 5, statuses
+    assert argon2_checks(api, "login") - before == limit
+    # Another /64 is another client.
+    other = {"X-Forwarded-For": f"2001:db8:{random.randrange(1, 0xffff):x}:1::1"}
+    assert api.post(LOGIN, headers=other, json={
+        "email": stack.admin_email, "password": stack.admin_password}).status_code == 200
+
+    ipv4 = address()
+    mapped = {"X-Forwarded-For": "::ffff:" + ipv4["X-Forwarded-For"]}
+    for _ in range(limit):
+        assert api.post(LOGIN, headers=ipv4, json={
+            "email": f"{unique('nobody')}@example.com", "password": "guess-1234"}).status_code == 401
+    problem_of(api.post(LOGIN, headers=mapped, json={
+        "email": stack.admin_email, "password": stack.admin_password}), 429)
+
+
 def test_a_burst_of_bad_api_keys_is_refused_before_argon2(api, stack):
     limit = stack.settings.auth_failures_per_ip
     owner = signup(api)
