@@ -18,6 +18,8 @@ import pytest
 from pydantic import SecretStr
 
 from api.services import bootstrap
+from core.bootstrap import prepare
+from stack.status import summary
 from tests.api.orgs import bearer, signup
 from tests.fixtures import unique, wait_for_audit
 
@@ -205,6 +207,22 @@ async def test_the_api_bootstrap_never_logs_a_password(api, stack, caplog):
     assert "set JSC_ADMIN_PASSWORD" in caplog.text
     assert api.post(LOGIN, json={"email": missing.admin_email,
                                  "password": "anything-1234"}).status_code == 401
+
+
+async def test_a_generated_password_is_returned_for_the_terminal_never_logged(api, stack, caplog):
+    """``jsc up``'s path (``core.bootstrap.prepare`` in the launcher, which prints the summary on
+    its terminal): a password it generates comes back once for the summary and reaches no log."""
+    email = f"{unique('generated-admin')}@example.com"
+    fresh = stack.settings.model_copy(update={
+        "admin_email": email, "admin_password": None, "admin_organization": unique("Gen Org")})
+    with caplog.at_level(logging.DEBUG):
+        result = await prepare(fresh)
+        again = await prepare(fresh)  # a second start: the password is not shown again
+    password = result.generated_password
+    assert result.created and password and again.generated_password is None
+    assert password not in caplog.text
+    assert f"password: {password}" in summary(stack.info, email, password)
+    assert api.post(LOGIN, json={"email": email, "password": password}).status_code == 200
 
 
 # -- refresh-token reuse ---------------------------------------------------------------------------
