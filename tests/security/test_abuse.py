@@ -147,6 +147,30 @@ def test_an_ipv6_network_is_throttled_as_one_address(api, stack):
         "email": stack.admin_email, "password": stack.admin_password}), 429)
 
 
+def test_an_invitation_is_no_way_around_the_accounts_lockout(api, stack):
+    """Anyone can sign up an organization and invite any address, so accepting an invitation with
+    an existing account's password is a sign-in of that account: wrong passwords count towards its
+    lockout, whatever the address they come from, and a locked account joins nothing."""
+    victim, attacker = signup(api), signup(api)
+    invited = api.post("/api/v1/users/invite", headers=attacker.headers,
+                       json={"email": victim.email, "role": "viewer"})
+    assert invited.status_code == 201, invited.text
+    token, tries = invited.json()["token"], stack.settings.login_max_failures
+    for i in range(tries):  # each guess from an address of its own: no per-address throttle
+        reply = api.post("/api/v1/auth/register", headers=address(),
+                         json={"token": token, "password": f"guess-{i}-1234"})
+        assert reply.status_code == (429 if i == tries - 1 else 401), reply.text
+    refused = api.post("/api/v1/auth/register", headers=address(),
+                       json={"token": token, "password": victim.password})
+    assert "locked" in problem_of(refused, 429)["detail"]
+    assert int(refused.headers["Retry-After"]) > 0
+    # The account itself is locked for sign-in too, and the attempts are in its audit trail.
+    problem_of(api.post(LOGIN, headers=address(),
+                        json={"email": victim.email, "password": victim.password}), 429)
+    wait_for_audit(api, attacker.headers, action="auth.accept_invitation", status="failure",
+                   resource_name=victim.email)
+
+
 def test_a_burst_of_bad_api_keys_is_refused_before_argon2(api, stack):
     limit = stack.settings.auth_failures_per_ip
     owner = signup(api)
