@@ -5,8 +5,9 @@ invitation accepted).
 Login, sign-up and refresh pass the client address's throttle (``core.credential_checks``) before
 any argon2 work, and count their failures against it: a burst of bad credentials from one
 address is answered 429 without hashing. Accepting an invitation with an existing account's
-password is a sign-in of that account: its failures count towards the account's lockout, and a
-locked account accepts nothing (anyone can sign up and invite any address)."""
+password is a sign-in of that account (anyone can sign up and invite any address): with its MFA
+code when MFA is on, its failures count towards the account's lockout, and a locked account
+accepts nothing."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ from core.tokens import RefreshInvalid, RefreshReuse, SessionInfo, TokenStore
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 BAD_LOGIN = "Incorrect email or password."
 THROTTLED = "Too many attempts from your address; wait for the time in Retry-After."
+BAD_MFA_CODE = ("The MFA code is not valid (or was already used); send the current code of your "
+                "authenticator app.")
 MFA_REQUIRED = ("MFA code required: this account uses two-factor authentication; send the 6-digit "
                 "code of your authenticator app as 'code'.")
 
@@ -130,9 +133,8 @@ async def login(body: LoginBody, request: Request, db: Db, svc: Svc) -> TokenPai
             await throttle.failed()
             lock = await guard.failed(email)
             await refuse("failure", "wrong MFA code" + (", account now locked" if lock else ""),
-                         _locked(lock) if lock else ProblemError(
-                             401, "The MFA code is not valid (or was already used); send the "
-                                  "current code of your authenticator app.", mfa_required=True))
+                         _locked(lock) if lock else ProblemError(401, BAD_MFA_CODE,
+                                                                 mfa_required=True))
     await guard.succeeded(email)
     pair, sid = await _start_session(request, db, svc, user, member)
     await audit(request, Principal(user.id, member.org_id, user.email, member.role, sid,
@@ -231,6 +233,23 @@ async def _invited_account(db: Db, token: str | None) -> _InvitedAccount | None:
     return _InvitedAccount(*row) if row else None
 
 
+class _MfaRefused(tenancy.Unauthorized):
+    """The invited account has MFA on and the code is missing or wrong (a wrong one counts
+    towards the account's lockout, as at sign-in)."""
+
+    def __init__(self, message: str, reason: str, counts: bool):
+        super().__init__(message)
+        self.reason, self.counts = reason, counts
+
+
+async def _second_factor(svc: Svc, user: User, code: str | None) -> None:
+    if not code:
+        raise _MfaRefused(MFA_REQUIRED, "MFA code missing", counts=False)
+    secret = mfa.unseal(svc.cipher, user.id, user.mfa_secret)
+    if not await mfa.check_code(svc.redis, user.id, secret, code):
+        raise _MfaRefused(BAD_MFA_CODE, "wrong MFA code", counts=True)
+
+
 async def _invitation_refused(request: Request, account: _InvitedAccount, status: str,
                               message: str) -> None:
     """Audited in the inviting organization, as a sign-in of the account would be in its own."""
@@ -243,7 +262,8 @@ async def _invitation_refused(request: Request, account: _InvitedAccount, status
 @router.post("/register", status_code=201, response_model=RegisterResult,
              responses=problem_responses(**{
                  "400": "The invitation is unknown, used, revoked or expired",
-                 "401": "The invited address has an account: give its password",
+                 "401": "The invited address has an account: give its password (and its MFA "
+                        "code when it has MFA on)",
                  "403": "Sign-up is turned off", "409": "Already registered or a member",
                  "429": "The invited account is locked after repeated failed sign-ins, or the "
                         "address is throttled: " + THROTTLED}))
@@ -276,6 +296,8 @@ async def register(body: RegisterRequest, request: Request, db: Db, svc: Svc) ->
             user, member, invitation = await tenancy.accept(
                 db, token=body.token, password=body.password, first_name=body.first_name,
                 last_name=body.last_name)
+            if user.mfa_enabled:  # an existing account joining: a sign-in, second factor too
+                await _second_factor(svc, user, body.code)
             org = await db.get(Organization, member.org_id)
             action = "auth.accept_invitation"
             changes = {"invitation_id": str(invitation.id), "role": member.role,
@@ -284,13 +306,16 @@ async def register(body: RegisterRequest, request: Request, db: Db, svc: Svc) ->
     except tenancy.TenancyError as exc:
         await db.rollback()
         await throttle.failed()
-        if account is not None and isinstance(exc, tenancy.Unauthorized):  # a wrong password
-            lock = await guard.failed(account.email)
-            await _invitation_refused(request, account, "failure", "wrong password" + (
+        reason = exc.reason if isinstance(exc, _MfaRefused) else "wrong password"
+        counts = not isinstance(exc, _MfaRefused) or exc.counts
+        if account is not None and isinstance(exc, tenancy.Unauthorized):
+            lock = await guard.failed(account.email) if counts else 0
+            await _invitation_refused(request, account, "failure", reason + (
                 ", account now locked" if lock else ""))
             if lock:
                 raise _locked(lock) from None
-        raise ProblemError(exc.status, str(exc))
+        raise ProblemError(exc.status, str(exc),
+                           **({"mfa_required": True} if isinstance(exc, _MfaRefused) else {}))
     except IntegrityError:  # the same email or invitation, a moment earlier
         await db.rollback()
         raise ProblemError(409, "This account or invitation was just registered; sign in.")

@@ -12,8 +12,10 @@ import asyncio
 import logging
 import random
 import re
+import time
 
 import httpx
+import pyotp
 import pytest
 from pydantic import SecretStr
 
@@ -169,6 +171,34 @@ def test_an_invitation_is_no_way_around_the_accounts_lockout(api, stack):
                         json={"email": victim.email, "password": victim.password}), 429)
     wait_for_audit(api, attacker.headers, action="auth.accept_invitation", status="failure",
                    resource_name=victim.email)
+
+
+def test_an_invitation_asks_an_account_with_mfa_for_its_code(api, stack):
+    """Joining another organization as an existing account is a sign-in of it: with MFA on, the
+    password alone does not do (else a stolen password, without the second factor, would put the
+    account in the thief's organization, whose admin could then reset its MFA)."""
+    victim, attacker = signup(api), signup(api)
+    secret = api.post("/api/v1/auth/mfa/enable", headers=victim.headers).json()["secret"]
+    totp = pyotp.TOTP(secret)
+    assert api.post("/api/v1/auth/mfa/verify", headers=victim.headers,
+                    json={"code": totp.now()}).status_code == 200
+    token = api.post("/api/v1/users/invite", headers=attacker.headers,
+                     json={"email": victim.email, "role": "viewer"}).json()["token"]
+
+    missing = problem_of(api.post("/api/v1/auth/register", headers=address(),
+                                  json={"token": token, "password": victim.password}), 401)
+    assert missing["detail"].startswith("MFA code required") and missing["mfa_required"] is True
+    wrong = problem_of(api.post("/api/v1/auth/register", headers=address(), json={
+        "token": token, "password": victim.password, "code": "000000"}), 401)
+    assert "not valid" in wrong["detail"]
+    members = api.get("/api/v1/users", headers=attacker.headers).json()["items"]
+    assert victim.email not in [m["email"] for m in members]
+
+    # With the code of the next step (the current one was used to turn MFA on), it joins.
+    joined = api.post("/api/v1/auth/register", headers=address(), json={
+        "token": token, "password": victim.password, "code": totp.at(time.time() + 30)})
+    assert joined.status_code == 201, joined.text
+    assert joined.json()["organization"]["id"] == attacker.org_id
 
 
 def test_a_burst_of_bad_api_keys_is_refused_before_argon2(api, stack):
