@@ -33,6 +33,9 @@ class RegisterRequest(BaseModel):
     email: str | None = Field(default=None, min_length=3, max_length=320)
     organization_name: str | None = Field(default=None, min_length=1, max_length=255)
     token: str | None = Field(default=None, min_length=10, max_length=512)
+    code: str | None = Field(default=None, max_length=16,
+                             description="TOTP code of an existing account with MFA on that "
+                                         "accepts an invitation")
     first_name: str = Field(default="", max_length=100)
     last_name: str = Field(default="", max_length=100)
 

@@ -13,11 +13,16 @@ shared by every API replica, with the counter of ``core.ratelimit``:
   hashing, until the window ends. Successful checks do not count, so busy honest clients behind
   one address are not locked out by their own traffic.
 - ``jsc_argon2_checks_total{purpose}`` (Prometheus, ``/metrics``): argon2 work done, by purpose.
+
+An address is a client as networks hand them out (``client_of``): an IPv6 address counts as its
+/64 (one end site's usual allocation, whose low 64 bits a client changes at will), an IPv4-mapped
+IPv6 address as its IPv4 address.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -27,8 +32,26 @@ from core import ratelimit
 from core.security import verify_password
 from core.settings import Settings
 
+IPV6_CLIENT_PREFIX = 64
+
 ARGON2_CHECKS = Counter("jsc_argon2_checks", "argon2 hashes computed or verified for a request",
                         ["purpose"])
+
+
+def client_of(address: str | None) -> str:
+    """The throttled client of an address: an IPv6 address's /64, an IPv4(-mapped) address
+    itself; anything that is not an address (or none) as given."""
+    if not address:
+        return "unknown"
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
 
 
 class Throttled(Exception):
@@ -49,7 +72,7 @@ class IpThrottle:
 
     @classmethod
     def of(cls, redis: aioredis.Redis, settings: Settings, address: str | None) -> IpThrottle:
-        return cls(redis, address or "unknown", settings.auth_attempts_per_ip_per_minute,
+        return cls(redis, client_of(address), settings.auth_attempts_per_ip_per_minute,
                    settings.auth_failures_per_ip, settings.auth_failure_window_s)
 
     def _key(self, bucket: str) -> str:

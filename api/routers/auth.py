@@ -4,11 +4,15 @@ invitation accepted).
 
 Login, sign-up and refresh pass the client address's throttle (``core.credential_checks``) before
 any argon2 work, and count their failures against it: a burst of bad credentials from one
-address is answered 429 without hashing."""
+address is answered 429 without hashing. Accepting an invitation with an existing account's
+password is a sign-in of that account (anyone can sign up and invite any address): with its MFA
+code when MFA is on, its failures count towards the account's lockout, and a locked account
+accepts nothing."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from fastapi import APIRouter, Request
@@ -22,7 +26,8 @@ from api.schemas import LogoutRequest, OrganizationRef, RefreshRequest, TokenPai
 from api.tenancy_schemas import LoginBody, MeOut, RegisterRequest, RegisterResult
 from core import mfa, tenancy
 from core.credential_checks import Throttled, verify
-from core.db.models import Organization, OrganizationMember, Session, Team, TeamMember, User
+from core.db.models import (Invitation, Organization, OrganizationMember, Session, Team,
+                            TeamMember, User)
 from core.ratelimit import LoginGuard
 from core.security import issue_access_token, token_digest
 from core.tokens import RefreshInvalid, RefreshReuse, SessionInfo, TokenStore
@@ -30,6 +35,8 @@ from core.tokens import RefreshInvalid, RefreshReuse, SessionInfo, TokenStore
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 BAD_LOGIN = "Incorrect email or password."
 THROTTLED = "Too many attempts from your address; wait for the time in Retry-After."
+BAD_MFA_CODE = ("The MFA code is not valid (or was already used); send the current code of your "
+                "authenticator app.")
 MFA_REQUIRED = ("MFA code required: this account uses two-factor authentication; send the 6-digit "
                 "code of your authenticator app as 'code'.")
 
@@ -126,9 +133,8 @@ async def login(body: LoginBody, request: Request, db: Db, svc: Svc) -> TokenPai
             await throttle.failed()
             lock = await guard.failed(email)
             await refuse("failure", "wrong MFA code" + (", account now locked" if lock else ""),
-                         _locked(lock) if lock else ProblemError(
-                             401, "The MFA code is not valid (or was already used); send the "
-                                  "current code of your authenticator app.", mfa_required=True))
+                         _locked(lock) if lock else ProblemError(401, BAD_MFA_CODE,
+                                                                 mfa_required=True))
     await guard.succeeded(email)
     pair, sid = await _start_session(request, db, svc, user, member)
     await audit(request, Principal(user.id, member.org_id, user.email, member.role, sid,
@@ -208,12 +214,59 @@ async def me(principal: CurrentPrincipal, db: Db) -> MeOut:
                  teams=[{"id": str(t), "name": n, "role": r} for t, n, r in teams])
 
 
+@dataclass(frozen=True)
+class _InvitedAccount:
+    """An existing account an invitation names: accepting it checks that account's password."""
+    user_id: uuid.UUID
+    email: str
+    org_id: uuid.UUID  # the inviting organization
+    invitation_id: uuid.UUID
+
+
+async def _invited_account(db: Db, token: str | None) -> _InvitedAccount | None:
+    if token is None:
+        return None
+    row = (await db.execute(
+        select(User.id, User.email, Invitation.org_id, Invitation.id)
+        .join(User, User.email == Invitation.email)
+        .where(Invitation.token_hash == token_digest(token)))).first()
+    return _InvitedAccount(*row) if row else None
+
+
+class _MfaRefused(tenancy.Unauthorized):
+    """The invited account has MFA on and the code is missing or wrong (a wrong one counts
+    towards the account's lockout, as at sign-in)."""
+
+    def __init__(self, message: str, reason: str, counts: bool):
+        super().__init__(message)
+        self.reason, self.counts = reason, counts
+
+
+async def _second_factor(svc: Svc, user: User, code: str | None) -> None:
+    if not code:
+        raise _MfaRefused(MFA_REQUIRED, "MFA code missing", counts=False)
+    secret = mfa.unseal(svc.cipher, user.id, user.mfa_secret)
+    if not await mfa.check_code(svc.redis, user.id, secret, code):
+        raise _MfaRefused(BAD_MFA_CODE, "wrong MFA code", counts=True)
+
+
+async def _invitation_refused(request: Request, account: _InvitedAccount, status: str,
+                              message: str) -> None:
+    """Audited in the inviting organization, as a sign-in of the account would be in its own."""
+    who = Principal(account.user_id, account.org_id, account.email, "", "", frozenset())
+    await audit(request, who, action="auth.accept_invitation", resource_type="invitation",
+                resource_id=str(account.invitation_id), resource_name=account.email,
+                status=status, error_message=message)
+
+
 @router.post("/register", status_code=201, response_model=RegisterResult,
              responses=problem_responses(**{
                  "400": "The invitation is unknown, used, revoked or expired",
-                 "401": "The invited address has an account: give its password",
+                 "401": "The invited address has an account: give its password (and its MFA "
+                        "code when it has MFA on)",
                  "403": "Sign-up is turned off", "409": "Already registered or a member",
-                 "429": THROTTLED}))
+                 "429": "The invited account is locked after repeated failed sign-ins, or the "
+                        "address is throttled: " + THROTTLED}))
 async def register(body: RegisterRequest, request: Request, db: Db, svc: Svc) -> RegisterResult:
     """Sign up a new organization (its first user is its admin), or accept an invitation."""
     if body.token is None and not svc.settings.allow_signup:
@@ -224,6 +277,12 @@ async def register(body: RegisterRequest, request: Request, db: Db, svc: Svc) ->
         await throttle.before_argon2()  # the new password is hashed with argon2
     except Throttled as exc:
         raise too_many(exc) from None
+    account = await _invited_account(db, body.token)
+    guard = _guard(svc)
+    if account is not None and (locked := await guard.locked_for(account.email)):
+        await _invitation_refused(request, account, "denied",
+                                  "account locked after repeated failed sign-ins")
+        raise _locked(locked)
     try:
         if body.token is None:
             user, org = await tenancy.signup(
@@ -237,6 +296,8 @@ async def register(body: RegisterRequest, request: Request, db: Db, svc: Svc) ->
             user, member, invitation = await tenancy.accept(
                 db, token=body.token, password=body.password, first_name=body.first_name,
                 last_name=body.last_name)
+            if user.mfa_enabled:  # an existing account joining: a sign-in, second factor too
+                await _second_factor(svc, user, body.code)
             org = await db.get(Organization, member.org_id)
             action = "auth.accept_invitation"
             changes = {"invitation_id": str(invitation.id), "role": member.role,
@@ -245,10 +306,21 @@ async def register(body: RegisterRequest, request: Request, db: Db, svc: Svc) ->
     except tenancy.TenancyError as exc:
         await db.rollback()
         await throttle.failed()
-        raise ProblemError(exc.status, str(exc))
+        reason = exc.reason if isinstance(exc, _MfaRefused) else "wrong password"
+        counts = not isinstance(exc, _MfaRefused) or exc.counts
+        if account is not None and isinstance(exc, tenancy.Unauthorized):
+            lock = await guard.failed(account.email) if counts else 0
+            await _invitation_refused(request, account, "failure", reason + (
+                ", account now locked" if lock else ""))
+            if lock:
+                raise _locked(lock) from None
+        raise ProblemError(exc.status, str(exc),
+                           **({"mfa_required": True} if isinstance(exc, _MfaRefused) else {}))
     except IntegrityError:  # the same email or invitation, a moment earlier
         await db.rollback()
         raise ProblemError(409, "This account or invitation was just registered; sign in.")
+    if account is not None:
+        await guard.succeeded(account.email)
     pair, sid = await _start_session(request, db, svc, user, member)
     who = Principal(user.id, org.id, user.email, member.role, sid, frozenset())
     await audit(request, who, action=action, resource_type="user", resource_id=str(user.id),

@@ -12,12 +12,16 @@ import asyncio
 import logging
 import random
 import re
+import time
 
 import httpx
+import pyotp
 import pytest
 from pydantic import SecretStr
 
 from api.services import bootstrap
+from core.bootstrap import prepare
+from stack.status import summary
 from tests.api.orgs import bearer, signup
 from tests.fixtures import unique, wait_for_audit
 
@@ -117,6 +121,86 @@ def test_a_burst_of_bad_logins_is_refused_before_argon2(api, stack):
         "email": stack.admin_email, "password": stack.admin_password}).status_code == 200
 
 
+def test_an_ipv6_network_is_throttled_as_one_address(api, stack):
+    """A client holding an IPv6 /64 (the usual end-site allocation) cannot pass the throttle by
+    changing the low 64 bits each time; an IPv4-mapped address is its IPv4 address."""
+    limit = stack.settings.auth_failures_per_ip
+    network = f"2001:db8:{random.randrange(1, 0xffff):x}:{random.randrange(1, 0xffff):x}"
+    before = argon2_checks(api, "login")
+    statuses = []
+    for _ in range(limit + 5):
+        host = ":".join(f"{random.randrange(0x10000):x}" for _ in range(4))
+        reply = api.post(LOGIN, headers={"X-Forwarded-For": f"{network}:{host}"},
+                         json={"email": f"{unique('nobody')}@example.com", "password": "guess-1234"})
+        statuses.append(reply.status_code)
+    assert statuses == [401] * limit + [429] * 5, statuses
+    assert argon2_checks(api, "login") - before == limit
+    # Another /64 is another client.
+    other = {"X-Forwarded-For": f"2001:db8:{random.randrange(1, 0xffff):x}:1::1"}
+    assert api.post(LOGIN, headers=other, json={
+        "email": stack.admin_email, "password": stack.admin_password}).status_code == 200
+
+    ipv4 = address()
+    mapped = {"X-Forwarded-For": "::ffff:" + ipv4["X-Forwarded-For"]}
+    for _ in range(limit):
+        assert api.post(LOGIN, headers=ipv4, json={
+            "email": f"{unique('nobody')}@example.com", "password": "guess-1234"}).status_code == 401
+    problem_of(api.post(LOGIN, headers=mapped, json={
+        "email": stack.admin_email, "password": stack.admin_password}), 429)
+
+
+def test_an_invitation_is_no_way_around_the_accounts_lockout(api, stack):
+    """Anyone can sign up an organization and invite any address, so accepting an invitation with
+    an existing account's password is a sign-in of that account: wrong passwords count towards its
+    lockout, whatever the address they come from, and a locked account joins nothing."""
+    victim, attacker = signup(api), signup(api)
+    invited = api.post("/api/v1/users/invite", headers=attacker.headers,
+                       json={"email": victim.email, "role": "viewer"})
+    assert invited.status_code == 201, invited.text
+    token, tries = invited.json()["token"], stack.settings.login_max_failures
+    for i in range(tries):  # each guess from an address of its own: no per-address throttle
+        reply = api.post("/api/v1/auth/register", headers=address(),
+                         json={"token": token, "password": f"guess-{i}-1234"})
+        assert reply.status_code == (429 if i == tries - 1 else 401), reply.text
+    refused = api.post("/api/v1/auth/register", headers=address(),
+                       json={"token": token, "password": victim.password})
+    assert "locked" in problem_of(refused, 429)["detail"]
+    assert int(refused.headers["Retry-After"]) > 0
+    # The account itself is locked for sign-in too, and the attempts are in its audit trail.
+    problem_of(api.post(LOGIN, headers=address(),
+                        json={"email": victim.email, "password": victim.password}), 429)
+    wait_for_audit(api, attacker.headers, action="auth.accept_invitation", status="failure",
+                   resource_name=victim.email)
+
+
+def test_an_invitation_asks_an_account_with_mfa_for_its_code(api, stack):
+    """Joining another organization as an existing account is a sign-in of it: with MFA on, the
+    password alone does not do (else a stolen password, without the second factor, would put the
+    account in the thief's organization, whose admin could then reset its MFA)."""
+    victim, attacker = signup(api), signup(api)
+    secret = api.post("/api/v1/auth/mfa/enable", headers=victim.headers).json()["secret"]
+    totp = pyotp.TOTP(secret)
+    assert api.post("/api/v1/auth/mfa/verify", headers=victim.headers,
+                    json={"code": totp.now()}).status_code == 200
+    token = api.post("/api/v1/users/invite", headers=attacker.headers,
+                     json={"email": victim.email, "role": "viewer"}).json()["token"]
+
+    missing = problem_of(api.post("/api/v1/auth/register", headers=address(),
+                                  json={"token": token, "password": victim.password}), 401)
+    assert missing["detail"].startswith("MFA code required") and missing["mfa_required"] is True
+    wrong = problem_of(api.post("/api/v1/auth/register", headers=address(), json={
+        "token": token, "password": victim.password, "code": "000000"}), 401)
+    assert "not valid" in wrong["detail"]
+    members = api.get("/api/v1/users", headers=attacker.headers).json()["items"]
+    assert victim.email not in [m["email"] for m in members]
+
+    # With the code of the next step (the current one was used to turn MFA on), it joins.
+    joined = api.post("/api/v1/auth/register", headers=address(), json={
+        "token": token, "password": victim.password, "code": totp.at(time.time() + 30)})
+    assert joined.status_code == 201, joined.text
+    assert joined.json()["organization"]["id"] == attacker.org_id
+
+
 def test_a_burst_of_bad_api_keys_is_refused_before_argon2(api, stack):
     limit = stack.settings.auth_failures_per_ip
     owner = signup(api)
@@ -177,6 +261,22 @@ async def test_the_api_bootstrap_never_logs_a_password(api, stack, caplog):
     assert "set JSC_ADMIN_PASSWORD" in caplog.text
     assert api.post(LOGIN, json={"email": missing.admin_email,
                                  "password": "anything-1234"}).status_code == 401
+
+
+async def test_a_generated_password_is_returned_for_the_terminal_never_logged(api, stack, caplog):
+    """``jsc up``'s path (``core.bootstrap.prepare`` in the launcher, which prints the summary on
+    its terminal): a password it generates comes back once for the summary and reaches no log."""
+    email = f"{unique('generated-admin')}@example.com"
+    fresh = stack.settings.model_copy(update={
+        "admin_email": email, "admin_password": None, "admin_organization": unique("Gen Org")})
+    with caplog.at_level(logging.DEBUG):
+        result = await prepare(fresh)
+        again = await prepare(fresh)  # a second start: the password is not shown again
+    password = result.generated_password
+    assert result.created and password and again.generated_password is None
+    assert password not in caplog.text
+    assert f"password: {password}" in summary(stack.info, email, password)
+    assert api.post(LOGIN, json={"email": email, "password": password}).status_code == 200
 
 
 # -- refresh-token reuse ---------------------------------------------------------------------------
