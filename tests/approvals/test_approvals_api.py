@@ -68,8 +68,14 @@ async def test_production_change_waits_and_four_eyes_applies_it(prod, hub_nc):
     done = prod.wait_status(pending["request_id"], "executed")
     assert done["votes"][0]["voter"]["email"] == second.email
     assert await consumer_exists(hub_nc, prod.stream, "c1")
-    operation = prod.api.get(f"/api/v1/operations/{pending['operation_id']}",
-                             headers=prod.admin.headers).json()
+    # The request is marked executed first; the operation ends right after (its own record).
+    deadline = time.monotonic() + 60
+    while True:
+        operation = prod.api.get(f"/api/v1/operations/{pending['operation_id']}",
+                                 headers=prod.admin.headers).json()
+        if operation["status"] != "running" or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
     assert operation["status"] == "completed" and operation["type"] == "approval"
 
     again = prod.act(second, pending["request_id"], "approve")
