@@ -7,7 +7,9 @@ own."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import socket
 import time
 import uuid
@@ -20,6 +22,8 @@ from activities.notifications import NotificationActivities
 from core.changes.models import RequestEvent, WebhookDelivery
 from core.clusters import seal_connections
 from core.db.models import NatsCluster, Webhook
+from core.jetstream.connection import ClusterEndpoint
+from core.jetstream.pool import ClusterPool
 from core.netpolicy import LOOPBACK, OutboundPolicy, OutboundRefused
 from core.notify import delivery
 from core.notify.delivery import seal_secret
@@ -276,3 +280,63 @@ async def test_a_failed_probe_is_generic_to_the_caller_and_detailed_in_the_log(a
     while not any(cid in line and str(port) in line for line in log.read_text().splitlines()):
         assert time.monotonic() < deadline, "the API log does not tell why the probe failed"
         time.sleep(0.2)
+
+
+class _AnnouncingServer:
+    """Enough of a NATS server (INFO, PONG) on 127.0.0.1 to be connected to; its INFO announces
+    another server (``connect_urls``), as a cluster's servers do. It drops its first client after
+    the handshake and stops listening, so the client must reconnect, to what it was told of."""
+
+    def __init__(self, announced: str):
+        self.announced = announced
+        self.server: asyncio.base_events.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        info = {"server_id": "announcer", "version": "2.10.0", "proto": 1, "headers": True,
+                "max_payload": 1048576, "host": "127.0.0.1", "port": self.port,
+                "connect_urls": [self.announced]}
+        writer.write(f"INFO {json.dumps(info)}\r\n".encode())
+        await writer.drain()
+        while not (line := await reader.readline()).startswith(b"PING") and line:
+            pass
+        writer.write(b"PONG\r\n")
+        await writer.drain()
+        self.server.close()  # no second connection here: the client must go elsewhere
+        writer.close()
+
+
+async def test_a_server_a_cluster_announces_is_checked_before_it_is_connected(caplog):
+    """A cluster's servers announce others (INFO ``connect_urls``) and nats-py reconnects to them:
+    an address the tenant's server names must pass the policy like the URLs the tenant stored,
+    or a server of theirs could point the console at any internal port."""
+    trapped: list[str] = []
+
+    async def trap(reader, writer):
+        trapped.append("connected")
+        writer.close()
+
+    inside = await asyncio.start_server(trap, "127.0.0.2", 0)  # loopback the policy refuses
+    announced = "127.0.0.2:%d" % inside.sockets[0].getsockname()[1]
+    server = _AnnouncingServer(announced)
+    await server.start()
+    policy = OutboundPolicy.of("cluster", CLUSTER_SETTING, "127.0.0.1/32")
+    pool = ClusterPool(connect_timeout=2, policy=policy)
+    endpoint = ClusterEndpoint(cluster_id=str(uuid.uuid4()), name=unique("announcer"),
+                               server_urls=(f"nats://127.0.0.1:{server.port}",))
+    caplog.set_level(logging.WARNING, logger="core.jetstream.pool")
+    try:
+        await pool.connection(endpoint)
+        deadline = time.monotonic() + 30
+        while not trapped and not any("'127.0.0.2' is a loopback address" in r.getMessage()
+                                      for r in caplog.records):
+            assert time.monotonic() < deadline, "the client neither reconnected nor refused"
+            await asyncio.sleep(0.1)
+        assert trapped == [], "the console connected to an address the policy refuses"
+    finally:
+        await pool.close()
+        inside.close()
