@@ -340,3 +340,28 @@ async def test_a_server_a_cluster_announces_is_checked_before_it_is_connected(ca
     finally:
         await pool.close()
         inside.close()
+
+
+async def test_a_failed_webhook_test_is_generic_to_the_caller_and_detailed_in_the_log(api, stack,
+                                                                                    make_member):
+    """``POST /webhooks/{id}/test`` answers whether the receiver could be reached; how it could not
+    (refused, reset, timed out, which port) would make it a port scanner of the networks webhooks
+    may reach, so that stays in the server log."""
+    headers, _, _ = await make_member("admin", org="new")
+    port = _closed_port()
+    hook = _webhook(api, headers, f"http://127.0.0.1:{port}/hook")
+    sent = api.post(f"{HOOKS}/{hook['id']}/test", headers=headers)
+    assert sent.status_code == 200, sent.text
+    result = sent.json()
+    assert result["ok"] is False and result["status_code"] is None
+    assert result["error"] == "could not reach the receiver"
+    event = wait_for_audit(api, headers, action="webhook.test", resource_id=hook["id"])
+    assert event["status"] == "failure"
+    for leak in (str(port), "refused", "Errno", "ConnectError", "Connect call"):
+        assert leak not in sent.text and leak not in json.dumps(event), leak
+    log = stack.data_dir / "logs" / "api.log"
+    deadline = time.monotonic() + 15
+    while not any(hook["id"] in line and str(port) in line
+                  for line in log.read_text().splitlines()):
+        assert time.monotonic() < deadline, "the API log does not tell why the test failed"
+        time.sleep(0.2)
