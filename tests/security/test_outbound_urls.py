@@ -365,3 +365,25 @@ async def test_a_failed_webhook_test_is_generic_to_the_caller_and_detailed_in_th
                   for line in log.read_text().splitlines()):
         assert time.monotonic() < deadline, "the API log does not tell why the test failed"
         time.sleep(0.2)
+
+
+@pytest.mark.parametrize(("host", "allowed", "verdict"), [
+    ("169.254.169.254", "0.0.0.0/0", "cloud metadata"),
+    ("169.254.169.254", "169.254.0.0/16", "cloud metadata"),
+    ("::ffff:169.254.169.254", "0.0.0.0/0,::/0", "cloud metadata"),
+    ("fd00:ec2::254", "fd00::/8", "cloud metadata"),
+    ("100.100.100.200", "100.64.0.0/10", "cloud metadata"),
+    ("169.254.1.1", "169.254.0.0/16", None),  # the rest of the network an operator allowed
+    ("169.254.169.254", "169.254.169.254/32", None),  # named on its own: meant
+    ("fd00:ec2::254", "fd00:ec2::254/128", None),
+])
+async def test_cloud_metadata_is_allowed_only_when_named_on_its_own(host, allowed, verdict):
+    """An operator who allows a wide network (link-local, 0.0.0.0/0, a CGNAT range) means the
+    services in it, not the instance's credentials: a metadata endpoint passes only when the
+    setting names that address alone."""
+    policy = OutboundPolicy.of("webhook", WEBHOOK_SETTING, allowed)
+    if verdict is None:
+        assert await policy.resolve(host, 80)
+    else:
+        with pytest.raises(OutboundRefused, match=f"is an? {verdict} address"):
+            await policy.resolve(host, 80)
