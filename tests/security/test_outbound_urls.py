@@ -387,3 +387,77 @@ async def test_cloud_metadata_is_allowed_only_when_named_on_its_own(host, allowe
     else:
         with pytest.raises(OutboundRefused, match=f"is an? {verdict} address"):
             await policy.resolve(host, 80)
+
+
+def _certificate_for(name: str, directory) -> tuple[str, str, str]:
+    """A CA and a server certificate for ``name`` only (no IP address in it): PEM files."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(timezone.utc)
+
+    def make(subject: str, key, issuer_name, issuer_key, ca: bool):
+        builder = (x509.CertificateBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                   .issuer_name(issuer_name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(minutes=5))
+                   .not_valid_after(now + timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    ca = make("test CA", ca_key, ca_name, ca_key, ca=True)
+    cert = make(name, key, ca_name, ca_key, ca=False)
+    pem = serialization.Encoding.PEM
+    paths = (directory / "ca.pem", directory / "cert.pem", directory / "key.pem")
+    paths[0].write_bytes(ca.public_bytes(pem))
+    paths[1].write_bytes(cert.public_bytes(pem))
+    paths[2].write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return tuple(str(p) for p in paths)
+
+
+async def test_tls_to_a_checked_address_still_verifies_the_name(tmp_path):
+    """The pool connects to the address it checked, not to the name; TLS must still be about the
+    name: a certificate for ``localhost`` (no IP in it) is accepted through ``tls://localhost``."""
+    import subprocess
+
+    from stack.services import binary
+
+    ca, cert, key = _certificate_for("localhost", tmp_path)
+    port = _closed_port()
+    conf = tmp_path / "tls.conf"
+    conf.write_text(f'listen: "127.0.0.1:{port}"\ntls {{ cert_file: "{cert}"\n'
+                    f'  key_file: "{key}" }}\n')
+    server = subprocess.Popen([binary("nats-server"), "-c", str(conf)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pool = ClusterPool(connect_timeout=5,
+                       policy=OutboundPolicy.of("cluster", CLUSTER_SETTING, LOOPBACK))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the TLS server did not start"
+                await asyncio.sleep(0.1)
+        endpoint = ClusterEndpoint(
+            cluster_id=str(uuid.uuid4()), name=unique("tls"),
+            server_urls=(f"tls://localhost:{port}",), tls={"ca_pem": open(ca).read()})
+        nc = await pool.connection(endpoint)
+        await nc.flush(timeout=5)
+        assert nc.is_connected and nc.connected_url.hostname == "localhost"
+    finally:
+        await pool.close()
+        server.terminate()
+        server.wait(timeout=30)
