@@ -3,9 +3,9 @@
 Before connecting, every server URL's host is resolved and checked against the outbound policy
 (``JSC_ALLOWED_CLUSTER_NETWORKS``, ``core.netpolicy``): a cluster stored before the policy, or
 whose name now resolves inside, is not connected; nor, at any reconnect, is a server the cluster
-announces or a name that resolves elsewhere since (``core.jetstream.checked_transport``). Why a connection failed is logged here, in
-detail; the caller only learns that the cluster could not be reached, so the API does not say
-which ports are open where."""
+announces or a name that resolves elsewhere since (``core.jetstream.checked_transport``). Why
+a connection failed is logged here, in detail; the caller only learns that the cluster could not
+be reached, so the API does not say which ports are open where."""
 
 from __future__ import annotations
 
