@@ -2,11 +2,12 @@
 ``organizations:update``). A webhook is a name, an http(s) URL, the events it hears (none listed:
 all of them) and a signing secret, generated unless given, answered once at creation and never
 again; it is stored sealed with AES-256-GCM. ``POST /webhooks/{id}/test`` sends one signed ``test``
-event at once and answers what the receiver said (its status; one that could not be reached is
-only that, the detail goes to the server log). A URL must point where the outbound policy
-allows (public addresses and ``JSC_ALLOWED_WEBHOOK_NETWORKS``; ``core.netpolicy``): checked when
-it is stored (422 on ``url``) and again, after DNS resolution, at every delivery. Deliveries
-themselves are Temporal activities (``activities/notifications.py``); the body, headers and signature are in ``core.notify.webhooks``.
+event at once and answers what the receiver said (its status; one that could not be reached is only
+that, the detail goes to the server log). A URL must point where the outbound policy allows (public
+addresses and ``JSC_ALLOWED_WEBHOOK_NETWORKS``; ``core.netpolicy``): checked when it is stored (422
+on ``url``) and again, after DNS resolution, at every delivery. Deliveries themselves are Temporal
+activities (``activities/notifications.py``); the body, headers and signature are in
+``core.notify.webhooks``.
 """
 
 from __future__ import annotations
