@@ -7,7 +7,9 @@ attempt. So the check cannot stop at the stored URLs: this transport resolves th
 checks every address and connects to a checked one (a DNS answer that changes after the check is
 never used); TLS still names the URL's host (nats-py passes it to ``connect_tls``). A refused
 address raises :class:`AddressRefused`, an ``OSError`` nats-py handles like a server that does not
-answer (it tries the next one). :class:`CheckedClient` is the nats-py client that always uses it.
+answer (it tries the next one). :class:`CheckedClient` is the nats-py client that always uses it;
+its WebSocket connections (``ws://``, ``wss://``) are checked at each attempt too, not pinned (the
+WebSocket client resolves the name itself).
 """
 
 from __future__ import annotations
@@ -72,7 +74,13 @@ class CheckedClient(Client):
         self._policy = policy
 
     async def _connect_to_server(self, s: Srv) -> None:  # nats-py 2.16's, with our transport
-        if s.uri.scheme in ("ws", "wss"):  # checked once, before the first connection
+        if s.uri.scheme in ("ws", "wss"):  # aiohttp resolves again: checked, not pinned
+            try:
+                await self._policy.resolve(s.uri.hostname or "", s.uri.port)
+            except OutboundRefused as exc:
+                raise AddressRefused(exc) from None
+            except Unresolvable:
+                pass  # the WebSocket client fails on it like on any server it cannot reach
             return await super()._connect_to_server(s)
         s.last_attempt = time.monotonic()
         if not isinstance(self._transport, CheckedTcpTransport):

@@ -22,6 +22,7 @@ from activities.notifications import NotificationActivities
 from core.changes.models import RequestEvent, WebhookDelivery
 from core.clusters import seal_connections
 from core.db.models import NatsCluster, Webhook
+from core.jetstream.checked_transport import AddressRefused, CheckedClient
 from core.jetstream.connection import ClusterEndpoint
 from core.jetstream.pool import ClusterPool
 from core.netpolicy import LOOPBACK, OutboundPolicy, OutboundRefused
@@ -461,3 +462,20 @@ async def test_tls_to_a_checked_address_still_verifies_the_name(tmp_path):
         await pool.close()
         server.terminate()
         server.wait(timeout=30)
+
+
+async def test_a_websocket_server_is_checked_at_each_connection_attempt():
+    """WebSocket URLs are resolved by the WebSocket client itself; the client still checks the
+    address before every attempt (as after a name started resolving inside)."""
+    errors: list[Exception] = []
+
+    async def collect(exc: Exception) -> None:
+        errors.append(exc)
+
+    nc = CheckedClient(OutboundPolicy.of("cluster", CLUSTER_SETTING, "127.0.0.1/32"))
+    with pytest.raises(Exception):  # nats-py gives up once the server failed twice
+        await asyncio.wait_for(nc.connect(
+            servers=["ws://127.0.0.2:1"], allow_reconnect=False, connect_timeout=2,
+            max_reconnect_attempts=1, reconnect_time_wait=0.1, error_cb=collect), 60)
+    assert errors and all(isinstance(e, AddressRefused) for e in errors), errors
+    assert "loopback" in str(errors[0]) and CLUSTER_SETTING in str(errors[0])
