@@ -8,9 +8,11 @@ own."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import socket
+import threading
 import time
 import uuid
 
@@ -479,3 +481,65 @@ async def test_a_websocket_server_is_checked_at_each_connection_attempt():
             max_reconnect_attempts=1, reconnect_time_wait=0.1, error_cb=collect), 60)
     assert errors and all(isinstance(e, AddressRefused) for e in errors), errors
     assert "loopback" in str(errors[0]) and CLUSTER_SETTING in str(errors[0])
+
+
+def _own_internal_address() -> str | None:
+    """This machine's address on its network, when that is not public (none: no such address)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("10.255.255.254", 9))  # sends nothing: picks the outgoing address
+            address = sock.getsockname()[0]
+        except OSError:
+            return None
+    ip = ipaddress.ip_address(address)
+    return None if ip.is_loopback or ip.is_global else address
+
+
+async def test_the_api_does_not_follow_a_cluster_to_an_announced_internal_server(api, stack,
+                                                                                 make_member):
+    """Outside in: a tenant's 'cluster' (on loopback, which the test stack allows) announces a
+    server on this machine's internal address, which it does not allow; after the first
+    connection drops, the API reconnects to what it may reach only, and logs the refusal."""
+    internal = _own_internal_address()
+    if internal is None:
+        pytest.skip("this machine has no internal (non-loopback, non-public) address to trap")
+    trapped: list[str] = []
+
+    async def trap(reader, writer):
+        trapped.append("connected")
+        writer.close()
+
+    # Their own event loop: the API client of the test blocks this one while a request runs.
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def serve():
+        inside = await asyncio.start_server(trap, internal, 0)
+        server = _AnnouncingServer(f"{internal}:{inside.sockets[0].getsockname()[1]}")
+        await server.start()
+        return inside, server
+
+    inside, server = asyncio.run_coroutine_threadsafe(serve(), loop).result(30)
+    headers, _, _ = await make_member("admin", org="new")
+    created = api.post(CLUSTERS, headers=headers, json={
+        "name": unique("announcer"), "environment": "development",
+        "server_urls": [f"nats://127.0.0.1:{server.port}"]})
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    log = stack.data_dir / "logs" / "api.log"
+    try:
+        assert api.get(f"{CLUSTERS}/{cid}/health", headers=headers).status_code == 200
+        deadline = time.monotonic() + 60
+        while not trapped and not any(cid in line and f"'{internal}'" in line
+                                      and CLUSTER_SETTING in line
+                                      for line in log.read_text().splitlines()):
+            assert time.monotonic() < deadline, "the API neither reconnected nor refused"
+            await asyncio.sleep(0.2)
+        assert trapped == [], "the API connected to an address the policy refuses"
+    finally:
+        assert api.delete(f"{CLUSTERS}/{cid}", headers=headers).status_code == 204
+        loop.call_soon_threadsafe(inside.close)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+        loop.close()
