@@ -2,14 +2,15 @@
 servers, a webhook's receiver; git remotes later), so the API is neither a way into the internal
 network (SSRF) nor a port scanner.
 
-An address is allowed when it is a public (globally routable, unicast) address, or when it lies
-in a network the operator allows for that kind of URL (``JSC_ALLOWED_CLUSTER_NETWORKS``,
-``JSC_ALLOWED_WEBHOOK_NETWORKS``: CIDRs separated by commas). Everything else is refused by
-default: loopback, private (RFC 1918, unique-local), link-local, shared (100.64/10), unspecified
-(0.0.0.0, ::), multicast, reserved, and the cloud metadata endpoints. An IPv6 address that carries
-an IPv4 one (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible, 6to4, Teredo, NAT64) must pass for
-the IPv4 address too. A name is judged by every address it resolves to (all must pass), so the
-decimal, hex and short forms of an IP (``2130706433``, ``0x7f000001``, ``127.1``) and names that
+An address is allowed when it is a public (globally routable, unicast) address, or when it lies in a
+network the operator allows for that kind of URL (``JSC_ALLOWED_CLUSTER_NETWORKS``,
+``JSC_ALLOWED_WEBHOOK_NETWORKS``: CIDRs separated by commas). Everything else is refused by default:
+loopback, private (RFC 1918, unique-local), link-local, shared (100.64/10), unspecified (0.0.0.0,
+::), multicast, reserved, and the cloud metadata endpoints; those last pass only when the setting
+names one alone (``169.254.169.254/32``), never as part of a wider network allowed. An IPv6 address
+that carries an IPv4 one (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible, 6to4, Teredo, NAT64) must
+pass for the IPv4 address too. A name is judged by every address it resolves to (all must pass), so
+the decimal, hex and short forms of an IP (``2130706433``, ``0x7f000001``, ``127.1``) and names that
 resolve inside are judged like the address they stand for.
 
 The check runs when a URL is stored (a name that does not resolve yet is accepted there) and again
@@ -150,6 +151,11 @@ class OutboundPolicy:
     def permits(self, ip: IPAddress | str) -> bool:
         ip = ipaddress.ip_address(ip) if isinstance(ip, str) else ip
         ip = ip.ipv4_mapped or ip if ip.version == 6 else ip
+        if any(a in METADATA for a in (*_embedded(ip), ip)):
+            # A wide network allowed (link-local, 0.0.0.0/0) means its services, not the
+            # instance's credentials: a metadata endpoint passes only when named on its own.
+            return any(n.num_addresses == 1 and ip in n for n in self.allowed
+                       if n.version == ip.version)
         if any(ip.version == n.version and ip in n for n in self.allowed):
             return True
         return kind(ip) is None

@@ -2,14 +2,17 @@
 ``organizations:update``). A webhook is a name, an http(s) URL, the events it hears (none listed:
 all of them) and a signing secret, generated unless given, answered once at creation and never
 again; it is stored sealed with AES-256-GCM. ``POST /webhooks/{id}/test`` sends one signed ``test``
-event at once and answers what the receiver said. A URL must point where the outbound policy
-allows (public addresses and ``JSC_ALLOWED_WEBHOOK_NETWORKS``; ``core.netpolicy``): checked when it
-is stored (422 on ``url``) and again, after DNS resolution, at every delivery. Deliveries themselves are Temporal activities
-(``activities/notifications.py``); the body, headers and signature are in ``core.notify.webhooks``.
+event at once and answers what the receiver said (its status; one that could not be reached is only
+that, the detail goes to the server log). A URL must point where the outbound policy allows (public
+addresses and ``JSC_ALLOWED_WEBHOOK_NETWORKS``; ``core.netpolicy``): checked when it is stored (422
+on ``url``) and again, after DNS resolution, at every delivery. Deliveries themselves are Temporal
+activities (``activities/notifications.py``); the body, headers and signature are in
+``core.notify.webhooks``.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import uuid
@@ -27,6 +30,11 @@ from core.db.models import Webhook
 from core.netpolicy import OutboundPolicy, OutboundRefused
 from core.notify.delivery import open_secret, post, seal_secret
 from core.notify.webhooks import EVENTS, TEST_EVENT, ping_body
+
+log = logging.getLogger(__name__)
+# What the caller learns of a receiver that could not be reached: how (refused, reset, timed out)
+# would map the ports of the networks webhooks may reach; that goes to the server log.
+UNREACHABLE = "could not reach the receiver"
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 ADMIN = "organizations:update"
@@ -282,7 +290,11 @@ async def send_test(webhook_id: uuid.UUID, request: Request, db: Db, svc: Svc,
     except OutboundRefused as exc:
         error = f"not sent: {exc}"
     except httpx.HTTPError as exc:
-        error = f"could not reach the receiver: {type(exc).__name__}: {exc}".rstrip(": ")
+        target = httpx.URL(row.url)
+        log.warning("webhook %s (%s) of organization %s: test to %s:%s failed: %s: %s", row.id,
+                    row.name, row.org_id, target.host, target.port or "default",
+                    type(exc).__name__, exc)
+        error = UNREACHABLE
     result = WebhookTestResult(ok=error is None, status_code=status_code, delivery_id=delivery,
                                error=error)
     await audit(request, principal, action="webhook.test", resource_type="webhook",

@@ -2,19 +2,20 @@
 
 Before connecting, every server URL's host is resolved and checked against the outbound policy
 (``JSC_ALLOWED_CLUSTER_NETWORKS``, ``core.netpolicy``): a cluster stored before the policy, or
-whose name now resolves inside, is not connected. Why a connection failed is logged here, in
-detail; the caller only learns that the cluster could not be reached, so the API does not say
-which ports are open where."""
+whose name now resolves inside, is not connected; nor, at any reconnect, is a server the cluster
+announces or a name that resolves elsewhere since (``core.jetstream.checked_transport``). Why
+a connection failed is logged here, in detail; the caller only learns that the cluster could not
+be reached, so the API does not say which ports are open where."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-import nats
 from nats.aio.client import Client as NATS
 
 from core.jetstream.api import JetStreamApi
+from core.jetstream.checked_transport import CheckedClient
 from core.jetstream.connection import ClusterEndpoint
 from core.netpolicy import OutboundPolicy, OutboundRefused, Unresolvable, url_host
 from core.settings import get_settings
@@ -89,14 +90,17 @@ class ClusterPool:
             log.warning("cluster %s (%s): %s", endpoint.name, endpoint.cluster_id, exc)
 
         await self._check(endpoint)
-        connecting = nats.connect(
+        # Every (re)connect, to the stored servers and to those they announce, checked too.
+        nc = CheckedClient(self.policy)
+        connecting = nc.connect(
             **endpoint.connect_options(), name=f"jsc:{endpoint.name}",
             connect_timeout=self.connect_timeout, max_reconnect_attempts=-1,
             reconnect_time_wait=1, allow_reconnect=True, error_cb=_on_error,
         )
         try:
             # A TLS handshake with a server that does not speak TLS can stall past connect_timeout.
-            return await asyncio.wait_for(connecting, timeout=self.connect_timeout * 2)
+            await asyncio.wait_for(connecting, timeout=self.connect_timeout * 2)
+            return nc
         except asyncio.TimeoutError as exc:
             raise self._unreachable(endpoint, "timed out while connecting") from exc
         except Exception as exc:  # nats-py raises several kinds for "cannot connect"
