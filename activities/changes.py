@@ -14,12 +14,15 @@ from core.changes import requests
 from core.changes.execute import apply_change
 from core.changes.models import ApplyRequest, ChangeResult, RequestUpdate
 from core.db.models import Operation
-from core.operations import replay_operation_id, workflow_id_for
+from core.operations import request_operation_id, workflow_id_for
 from core.clusters import ClusterNotFound, endpoint, get_cluster
 from core.jetstream.api import JetStreamError
 from core.jetstream.pool import ClusterPool
 from core import quotas
 from core.security import Cipher
+
+# Changes that run as operations of their own once approved (the approval workflow starts them).
+OPERATION_KINDS = ("replay", "mirror", "failover")
 
 
 class ChangeActivities:
@@ -29,10 +32,11 @@ class ChangeActivities:
     @activity.defn(name="apply_change")
     async def apply_change(self, data: ApplyRequest) -> ChangeResult:
         """A stream, consumer, bucket, store or purge change is applied here; a quota is set; a
-        replay gets its operation row, and the approval workflow then starts it as a child."""
+        replay, mirror or failover gets its operation row, and the approval workflow then starts
+        it as a child."""
         spec = data.spec
-        if spec.kind == "replay":
-            return await self._open_replay(data)
+        if spec.kind in OPERATION_KINDS:
+            return await self._open_operation(data)
         if spec.kind == "quota":
             async with self.sessions() as db, db.begin():
                 changed = await quotas.set_limit(
@@ -56,12 +60,13 @@ class ChangeActivities:
                                    type="Refused", non_retryable=True)
         return ChangeResult(detail={"applied": info})
 
-    async def _open_replay(self, data: ApplyRequest) -> ChangeResult:
-        op_id = replay_operation_id(data.request_id)
-        workflow_id = workflow_id_for("replay", op_id)
+    async def _open_operation(self, data: ApplyRequest) -> ChangeResult:
+        kind = data.spec.kind
+        op_id = request_operation_id(data.request_id, kind)
+        workflow_id = workflow_id_for(kind, op_id)
         async with self.sessions() as db, db.begin():
             await db.execute(insert(Operation).values(
-                id=op_id, org_id=uuid.UUID(data.org_id), type="replay", workflow_id=workflow_id,
+                id=op_id, org_id=uuid.UUID(data.org_id), type=kind, workflow_id=workflow_id,
                 status="pending", progress={}, input=data.spec.config,
                 cluster_id=data.spec.cluster_id,
                 started_by=uuid.UUID(data.actor_id) if data.actor_id else None,

@@ -71,7 +71,13 @@ def workflow_id_for(operation_type: str, operation_id: uuid.UUID | str) -> str:
 
 def replay_operation_id(request_id: uuid.UUID | str) -> uuid.UUID:
     """The operation of the replay an approved change request starts: one per request."""
-    return uuid.uuid5(uuid.UUID(str(request_id)), "replay")
+    return request_operation_id(request_id, "replay")
+
+
+def request_operation_id(request_id: uuid.UUID | str, kind: str) -> uuid.UUID:
+    """The operation an approved change request of ``kind`` (replay, mirror, failover) starts:
+    one per request, whatever retries and races happen."""
+    return uuid.uuid5(uuid.UUID(str(request_id)), kind)
 
 
 async def apply_update(db: AsyncSession, change: OperationUpdate) -> None:

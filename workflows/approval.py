@@ -39,6 +39,8 @@ APPLY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coeffic
                           non_retryable_error_types=["Refused", "NotFound", "ClusterNotFound"])
 WEBHOOK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
                             maximum_interval=timedelta(minutes=5), maximum_attempts=10)
+# Approved changes that run as operations of their own (a replay has its own path, above).
+OPERATION_WORKFLOWS = {"mirror": "MirrorWorkflow", "failover": "FailoverWorkflow"}
 OUTCOME_EVENTS = {"approved": "approved", "rejected": "rejected", "withdrawn": "withdrawn",
                   "changes_requested": "changes_requested"}
 # 9e0499f moved a vote's announcement before its record without a patch marker. Votes recorded
@@ -161,6 +163,8 @@ class ApprovalWorkflow(OperationWorkflowBase):
             return await self.close("failed", {"outcome": "failed"}, error=message)
         if self.ticket.spec.kind == "replay":
             await self.start_replay(done.detail)
+        elif self.ticket.spec.kind in OPERATION_WORKFLOWS:
+            await self.start_operation(done.detail)
         self.tally.status = "executed"
         await self.record_request(result=done.detail)
         self.announce("executed")
@@ -174,6 +178,18 @@ class ApprovalWorkflow(OperationWorkflowBase):
                                    user_email=self.ticket.requester_email, type="replay")
         await workflow.start_child_workflow(
             "ReplayWorkflow", args=[context, ReplayRequest.model_validate(self.ticket.spec.config)],
+            id=opened["workflow_id"], task_queue=workflow.info().task_queue,
+            parent_close_policy=ParentClosePolicy.ABANDON)
+
+    async def start_operation(self, opened: dict) -> None:
+        """An approved mirror or failover runs as its own operation, like a replay: its input is
+        the change's ``config`` (the workflow reads it into its own model)."""
+        kind = self.ticket.spec.kind
+        context = OperationContext(operation_id=opened["operation_id"], org_id=self.context.org_id,
+                                   user_id=self.ticket.requester_id,
+                                   user_email=self.ticket.requester_email, type=kind)
+        await workflow.start_child_workflow(
+            OPERATION_WORKFLOWS[kind], args=[context, self.ticket.spec.config],
             id=opened["workflow_id"], task_queue=workflow.info().task_queue,
             parent_close_policy=ParentClosePolicy.ABANDON)
 

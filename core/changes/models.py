@@ -44,6 +44,9 @@ class ChangeSpec(_Model):
         what = self.kind.replace("_", " ")
         if self.kind == "purge":
             return f"Purge stream {self.name}"
+        if self.kind == "failover":
+            drill = (self.config or {}).get("drill")
+            return f"{'Failover drill' if drill else 'Fail over'} {self.name}"
         target = f"{self.stream}/{self.name}" if self.stream else self.name
         return f"{self.operation.capitalize()} {what} {target}"
 

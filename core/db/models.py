@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -386,4 +387,52 @@ class Webhook(IdMixin, TimestampMixin, Base):
     secret: Mapped[dict] = mapped_column(JSONB)
     events: Mapped[list] = mapped_column(JSONB, default=list)  # empty: every event
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+
+
+MIRROR_STATES = ("creating", "active", "paused", "promoted", "removed", "failed")
+
+
+class Mirror(IdMixin, TimestampMixin, Base):
+    """A mirror the console created: ``target_stream`` on ``target_cluster_id`` copies
+    ``source_stream`` of ``source_cluster_id`` through the durable consumer ``consumer_name`` on
+    the source (so replication can be paused and resumed where it stood). ``spec`` is the
+    request it was made from (``core.replication.models.MirrorRequest``). Mirrors found on the
+    clusters but made elsewhere have no row: the replication map finds them there."""
+
+    __tablename__ = "mirrors"
+    __table_args__ = (UniqueConstraint("target_cluster_id", "target_stream"),)
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    source_cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
+    source_stream: Mapped[str] = mapped_column(String(255))
+    target_cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
+    target_stream: Mapped[str] = mapped_column(String(255))
+    consumer_name: Mapped[str | None] = mapped_column(String(255))
+    deliver_subject: Mapped[str | None] = mapped_column(String(255))
+    spec: Mapped[dict] = mapped_column(JSONB, default=dict)
+    state: Mapped[str] = mapped_column(_enum("mirror_state", *MIRROR_STATES), default="creating")
+    pair_id: Mapped[uuid.UUID | None] = _fk("dr_pairs.id", ondelete="SET NULL", nullable=True)
+    operation_id: Mapped[uuid.UUID | None] = _fk("operations.id", ondelete="SET NULL", nullable=True)
+    created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+
+
+class DrPair(IdMixin, TimestampMixin, Base):
+    """A disaster-recovery pair: ``streams`` (``[{stream, mirror_stream}]``) of
+    ``primary_cluster_id`` are protected by mirrors on ``standby_cluster_id``, with the team's
+    objectives. ``active_cluster_id`` is the side clients write to now (the primary until a
+    failover); ``last_drill`` and ``last_failover`` are the results of the latest of each."""
+
+    __tablename__ = "dr_pairs"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    primary_cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
+    standby_cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
+    active_cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
+    streams: Mapped[list] = mapped_column(JSONB, default=list)
+    rpo_seconds: Mapped[float] = mapped_column(Float, default=5)
+    rto_seconds: Mapped[float] = mapped_column(Float, default=30)
+    last_drill: Mapped[dict | None] = mapped_column(JSONB)
+    last_failover: Mapped[dict | None] = mapped_column(JSONB)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)

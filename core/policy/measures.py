@@ -7,7 +7,7 @@ from typing import Any
 from core.policy.models import GB, ChangeRequest
 
 STORAGE_QUOTA = "storage_bytes"
-STORED_KINDS = ("stream", "kv_bucket", "object_store")
+STORED_KINDS = ("stream", "kv_bucket", "object_store", "mirror")  # a mirror is a stream
 LIMIT_FIELDS = ("max_bytes", "max_msgs", "max_age", "max_msg_size", "max_msgs_per_subject",
                 "max_consumers", "max_bytes_per_subject", "max_ack_pending", "max_deliver")
 """Config fields counted as limits by "change under N% of current limits"."""
