@@ -32,6 +32,7 @@ SCREEN_PAGES = {  # url path: (title, icon); the first is the home page
     "clusters": ("Clusters", ":material/hub:"),
     "streams": ("Streams", ":material/stacks:"),
     "operations": ("Operations", ":material/sync:"),
+    "replication": ("Replication & DR", ":material/device_hub:"),
     "approvals": ("Approvals", ":material/approval:"),
     "team_portal": ("Team portal", ":material/diversity_3:"),
     "kv": ("KV stores", ":material/key:"),

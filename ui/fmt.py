@@ -150,3 +150,54 @@ def consumer_health(num_pending: int, num_ack_pending: int, num_redelivered: int
         return (CONSUMER_HEALTH["redelivering"],
                 f"{num_redelivered:,} message(s) delivered more than once.")
     return CONSUMER_HEALTH["healthy"], "Keeping up."
+
+
+def ago(iso: str | None, now: datetime | None = None) -> str:
+    """How long ago an ISO 8601 time was, for people: "just now", "42s ago", "3 days ago"."""
+    if not iso:
+        return "never"
+    try:
+        moment = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return str(iso)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    elapsed = ((now or datetime.now(timezone.utc)) - moment).total_seconds()
+    if elapsed < 5:
+        return "just now"
+    for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if elapsed >= length:
+            n = int(elapsed // length)
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return f"{int(elapsed)}s ago"
+
+
+def precise_seconds(value: float | None) -> str:
+    """A measured time: 0.0123 → "12 ms"; 1.234 → "1.2 s"; 95 → "1m 35s"."""
+    if value is None:
+        return "—"
+    value = max(0.0, float(value))
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    if value < 60:
+        return f"{value:.1f} s"
+    return seconds(value)
+
+
+# the replication map's status of a mirror or source, and the colour of its edge
+REPLICATION_BADGES = {
+    "in_sync": "● In sync", "behind": "◐ Behind", "paused": "❚❚ Paused", "stalled": "⚠ Stalled",
+    "broken_link": "✖ Broken link", "error": "✖ Error", "unknown": "○ Unknown",
+}
+REPLICATION_COLOURS = {
+    "in_sync": "#2e7d32", "behind": "#f29900", "paused": "#f29900", "stalled": "#c62828",
+    "broken_link": "#c62828", "error": "#c62828", "unknown": "#9e9e9e",
+}
+
+
+def replication_status(value: str | None) -> str:
+    return REPLICATION_BADGES.get(value or "unknown", (value or "unknown").replace("_", " "))
+
+
+def replication_colour(value: str | None) -> str:
+    return REPLICATION_COLOURS.get(value or "unknown", REPLICATION_COLOURS["unknown"])

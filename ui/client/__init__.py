@@ -9,7 +9,8 @@ to the types it answers with:
 - ``clusters.py``, ``streams.py``, ``messages.py`` (messages and consumers), ``operations.py``,
   ``stores.py`` (key-value and object stores), ``audit.py``, ``admin.py`` (users, teams, roles,
   API keys), ``approvals.py`` (change requests and votes), ``quotas.py`` (team quotas and quota
-  requests), ``policies.py`` (approval policies), ``notifications.py``.
+  requests), ``policies.py`` (approval policies), ``notifications.py``, ``replication.py``
+  (mirrors, DR pairs, the replication map, failover).
 
 Every public name is importable from ``ui.client`` itself.
 """
@@ -30,10 +31,15 @@ from ui.client.errors import ApiError, ApiUnavailable, AuthenticationRequired, F
 from ui.client.messages import (ConsumerInfo, ConsumerSpec, Direction, Message, MessagePage,
                                 MessagesApi, PublishAck)
 from ui.client.notifications import Notification, Notifications, NotificationsApi
-from ui.client.operations import (FINISHED_STATUSES, OPERATION_STATUSES, Operation,
-                                  OperationsApi, OperationStarted, OperationStatus, Progress,
-                                  RedriveSpec, ReplayDestinationSpec, ReplaySpec)
+from ui.client.operations import (FINISHED_STATUSES, OPERATION_STATUSES, STEP_STATUSES,
+                                  Operation, OperationsApi, OperationStarted, OperationStatus,
+                                  Progress, RedriveSpec, ReplayDestinationSpec, ReplaySpec, Step)
 from ui.client.policies import ApprovalPolicy, PoliciesApi
+from ui.client.replication import (EDGE_STATUSES, DrillResult, DrPair, DrPairSpec,
+                                   FailoverSpec, MapCluster, Mirror, MirrorOverridesSpec,
+                                   MirrorSpec, MirrorStarted, PairHealth, PairStream,
+                                   PairStreamSpec, ReplicationApi, ReplicationEdge,
+                                   ReplicationMap)
 from ui.client.quotas import (QUOTA_RESOURCES, QuotaChange, QuotaItem, QuotasApi, TeamQuotas,
                               TeamResource)
 from ui.client.stores import (KeyList, KvBucket, KvBucketSpec, KvEntry, ObjectInfo, ObjectStore,
@@ -42,7 +48,7 @@ from ui.client.streams import StreamConfig, StreamInfo, StreamsApi
 
 
 class ApiClient(ClustersApi, StreamsApi, MessagesApi, OperationsApi, StoresApi, AuditApi,
-                AdminApi, ApprovalsApi, QuotasApi, PoliciesApi, NotificationsApi):
+                AdminApi, ApprovalsApi, QuotasApi, PoliciesApi, NotificationsApi, ReplicationApi):
     """One person's connection to the API. Holds that person's tokens once logged in."""
 
 
@@ -64,4 +70,7 @@ __all__ = [
     "ReplayDestinationSpec", "ReplaySpec", "Role", "RoleSpec", "Storage", "StoresApi",
     "StreamConfig", "StreamInfo", "StreamsApi", "Team", "TeamMember", "TeamRole", "TeamSpec",
     "Tokens", "User", "UserChanges",
+    "EDGE_STATUSES", "STEP_STATUSES", "DrillResult", "DrPair", "DrPairSpec", "FailoverSpec",
+    "MapCluster", "Mirror", "MirrorOverridesSpec", "MirrorSpec", "MirrorStarted", "PairHealth",
+    "PairStream", "PairStreamSpec", "ReplicationApi", "ReplicationEdge", "ReplicationMap", "Step",
 ]

@@ -52,6 +52,7 @@ class Me:
     last_name: str
     organization: Organization
     role: str
+    permissions: tuple[str, ...] = ()  # ``resource:action:scope``, as the API grants them
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Me:
@@ -59,7 +60,19 @@ class Me:
         return cls(str(data["id"]), str(data["email"]), data.get("first_name") or "",
                    data.get("last_name") or "",
                    Organization(str(org.get("id", "")), org.get("name") or "", org.get("slug") or ""),
-                   str(data.get("role") or ""))
+                   str(data.get("role") or ""),
+                   tuple(str(p) for p in data.get("permissions") or ()))
+
+    def can(self, needed: str) -> bool:
+        """Whether this person may do ``resource:action`` on everything of the organization (a
+        ``*`` resource or action, or ``manage``, covers it). Only to hide buttons: the API
+        decides."""
+        resource, action = needed.split(":")[:2]
+        for perm in self.permissions:
+            g_res, g_act, g_scope = (perm.split(":", 2) + ["*", "*"])[:3]
+            if g_res in ("*", resource) and g_act in ("*", action, "manage") and g_scope == "*":
+                return True
+        return False
 
     @property
     def display_name(self) -> str:

@@ -1,5 +1,5 @@
 """Long-running operations (Temporal workflows): list, read, start a replay, pause, resume,
-cancel."""
+cancel. An operation made of named steps (a failover) lists them in ``progress.steps``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,25 @@ OPERATION_STATUSES: tuple[str, ...] = ("pending", "running", "paused", "waiting_
 FINISHED_STATUSES: tuple[str, ...] = ("completed", "failed", "cancelled")
 
 
+STEP_STATUSES: tuple[str, ...] = ("pending", "running", "done", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named step of an operation (a failover's measure, fence, promote, ...)."""
+
+    name: str
+    status: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    detail: Any = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Step:
+        return cls(str(data.get("name") or ""), str(data.get("status") or "pending"),
+                   data.get("started_at"), data.get("finished_at"), data.get("detail"))
+
+
 @dataclass(frozen=True)
 class Progress:
     done: int = 0
@@ -22,13 +41,16 @@ class Progress:
     unit: str = "messages"
     rate_per_s: float | None = None
     eta_s: float | None = None
+    steps: tuple[Step, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> Progress:
         data = data or {}
         total = data.get("total")
+        steps = tuple(Step.from_json(s) for s in data.get("steps") or () if isinstance(s, Mapping))
         return cls(int(data.get("done") or 0), None if total is None else int(total),
-                   str(data.get("unit") or "messages"), data.get("rate_per_s"), data.get("eta_s"))
+                   str(data.get("unit") or "messages"), data.get("rate_per_s"), data.get("eta_s"),
+                   steps)
 
     @property
     def fraction(self) -> float | None:

@@ -1,5 +1,6 @@
-"""Operations: long-running work carried by workflows (replays today), with live progress, the
-details of one, pause / resume / cancel; and the form that starts a message replay.
+"""Operations: long-running work carried by workflows (replays, mirrors, failovers), with live
+progress (step by step for a failover), the details of one, pause / resume / cancel; and the form
+that starts a message replay.
 
 The list and the details sit in a fragment that refreshes itself every few seconds while an
 operation it shows is still going, without reloading the rest of the page (the filters, the form);
@@ -15,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from ui import fmt, forms, session, widgets
+from ui import fmt, forms, operation_view, session, widgets
 from ui.client import (OPERATION_STATUSES, ApiClient, ApiError, AuthenticationRequired,
                        Cluster, Operation)
 
@@ -29,7 +30,7 @@ IDEMPOTENCY = "replay_idempotency_key"
 PAGE_SIZE = 20
 REFRESH_S = 2.0
 ALL = ""
-KNOWN_TYPES = ("replay",)
+KNOWN_TYPES = ("replay", *operation_view.REPLICATION_TYPES)
 MAPPING_LABELS = {
     "prefix": "Under a subject prefix",
     "subject": "All to one subject",
@@ -177,6 +178,8 @@ def _who(user_id: str | None) -> str:
 
 def describe(op: Operation, names: dict[str, str]) -> str:
     """One line for people: "Replay of ORDERS → ORDERS_COPY under replay (dry run)"."""
+    if (told := operation_view.describe(op, names)) is not None:
+        return told
     if op.type != "replay":
         return op.type.replace("_", " ").capitalize()
     data = op.input
@@ -220,10 +223,11 @@ def show_detail(op: Operation, ops: list[Operation], names: dict[str, str]) -> N
         told = fmt.progress_text(p.done, p.total, p.unit, None if op.finished else p.rate_per_s,
                                  None if op.finished else p.eta_s)
     st.progress(fraction, text=f"{fmt.status(op.status)} · {told}")
+    operation_view.show_steps(op)
     show_controls(op)
     if op.error:
         st.error(f"The operation failed: {op.error}")
-    if op.result:
+    if op.result and not operation_view.show_result(op, names):
         show_result(op)
     st.caption(f"Operation {op.id} · workflow {op.workflow_id} · started "
                f"{fmt.when(op.started_at)} by {_who(op.started_by)}"

@@ -1,0 +1,163 @@
+"""How the replication operations read for people, shared by the Operations page and the
+Replication page: one line saying what a mirror or failover operation does, its steps
+(``progress.steps``: measure, approve, fence, catch up, promote, ...) as a table, and its result
+(what each stream looks like on each side, the RTO measured, the messages lost)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import streamlit as st
+
+from ui import fmt
+from ui.client import Operation, Step
+
+STEP_LABELS = {
+    "measure": "Measure lag and last sequences",
+    "approve": "Approval",
+    "fence": "Fence writes on the primary",
+    "catch_up": "Wait until the mirrors hold every message",
+    "promote": "Promote the mirrors",
+    "switch": "Record the new active side",
+    "verify": "Verify with a canary publish",
+    "reverse": "Make the old primary a mirror of the new one",
+    "rollback": "Roll back",
+    "cleanup": "Clean up",
+}
+STEP_BADGES = {"pending": "○ Pending", "running": "▶ Running", "done": "✔ Done",
+               "failed": "✖ Failed", "skipped": "– Skipped"}
+REPLICATION_TYPES = ("mirror", "failover")
+
+
+def describe(op: Operation, names: dict[str, str]) -> str | None:
+    """"Mirror of ORDERS (hub) → ORDERS_DR on dr", "Failover of orders-dr to dr (drill)"; None
+    for the other kinds of operation."""
+    data = op.input
+    if op.type == "mirror":
+        mirrors = data.get("mirrors") or ([data] if data.get("source_stream") else [])
+        if len(mirrors) == 1:
+            m = mirrors[0]
+            return (f"Mirror of {m.get('source_stream', '?')} ({_name(names, m.get('source_cluster_id'))})"
+                    f" → {m.get('target_stream', '?')} on {_name(names, m.get('target_cluster_id'))}")
+        return f"{len(mirrors)} mirrors" + (" of a DR pair" if data.get("pair_id") else "")
+    if op.type == "failover":
+        what = data.get("pair_name") or (
+            ", ".join(data.get("streams") or []) if data.get("streams") else "a DR pair")
+        kind = "Drill of a failover" if data.get("drill") else "Failover"
+        text = f"{kind} of {what} to {_name(names, data.get('target_cluster_id'))}"
+        extras = [w for w, on in (("emergency", data.get("mode") == "emergency"),
+                                  ("then reversed", data.get("reverse"))) if on]
+        return text + (f" ({', '.join(extras)})" if extras else "")
+    return None
+
+
+def _name(names: dict[str, str], cluster_id: Any) -> str:
+    if not cluster_id:
+        return "?"
+    return names.get(str(cluster_id), str(cluster_id)[:8])
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def step_rows(steps: tuple[Step, ...] | list[Step]) -> list[dict[str, str]]:
+    return [{"Step": STEP_LABELS.get(s.name, s.name.replace("_", " ").capitalize()),
+             "Status": STEP_BADGES.get(s.status, s.status),
+             "Took": _took(s), "Detail": _detail(s.detail)} for s in steps]
+
+
+def show_steps(op: Operation, key: str = "op_steps") -> None:
+    """The operation's steps, one line each, when it has named steps."""
+    steps = op.progress.steps
+    if not steps:
+        return
+    st.markdown("**Steps**")
+    st.dataframe(step_rows(steps), hide_index=True, key=key)
+
+
+def _took(step: Step) -> str:
+    start, end = _parse(step.started_at), _parse(step.finished_at)
+    if start is None:
+        return ""
+    if end is None:
+        return "…" if step.status == "running" else ""
+    return fmt.precise_seconds((end - start).total_seconds())
+
+
+def _parse(iso: str | None) -> datetime | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _detail(detail: Any) -> str:
+    if detail is None or detail == "":
+        return ""
+    if isinstance(detail, str):
+        return detail
+    return json.dumps(detail, ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def show_result(op: Operation, names: dict[str, str]) -> bool:
+    """The result of a mirror or failover operation; False for another kind (not drawn)."""
+    result = op.result or {}
+    if op.type == "mirror" and "mirrors" in result:
+        show_mirror_result(result, names)
+        return True
+    if op.type == "failover" and ("streams" in result or "rto_s" in result):
+        show_failover_result(result, names)
+        return True
+    return False
+
+
+def show_mirror_result(result: dict[str, Any], names: dict[str, str]) -> None:
+    mirrors = result.get("mirrors") or []
+    cols = st.columns(3)
+    cols[0].metric("Mirrors", fmt.count(len(mirrors)))
+    cols[1].metric("Caught up in", fmt.precise_seconds(result.get("caught_up_in_s")))
+    cols[2].metric("Copied", fmt.count(sum(int(m.get("messages_copied") or 0) for m in mirrors)))
+    st.dataframe([{
+        "Source": f"{_name(names, m.get('source_cluster_id'))} / {m.get('source_stream')}",
+        "Mirror": f"{_name(names, m.get('target_cluster_id'))} / {m.get('target_stream')}",
+        "Caught up": "yes" if m.get("caught_up") else "not yet",
+        "In": fmt.precise_seconds(m.get("caught_up_in_s")),
+        "Messages": fmt.count(m.get("messages_copied")),
+        "Size": fmt.size(m.get("bytes_copied")),
+    } for m in mirrors], hide_index=True, key="op_mirror_result")
+
+
+def show_failover_result(result: dict[str, Any], names: dict[str, str]) -> None:
+    cols = st.columns(4)
+    cols[0].metric("RTO measured", fmt.precise_seconds(result.get("rto_s")))
+    emergency = result.get("mode") == "emergency"
+    cols[1].metric("Data at risk" if emergency else "Messages lost",
+                   fmt.count(result.get("data_loss_messages") or 0))
+    cols[2].metric("Active side", _name(names, result.get("active_cluster_id")))
+    cols[3].metric("Rolled back", "yes" if result.get("rolled_back") else "no")
+    if result.get("drill"):
+        st.caption("A drill: it ran on temporary copies of the mirrors; production, its mirrors "
+                   "and their clients were not touched.")
+    if emergency:
+        st.warning("Emergency failover: the primary was not fenced. The messages it had not "
+                   "replicated yet are counted as at risk: they may be lost.")
+    if result.get("rolled_back"):
+        st.error("It was rolled back: each stream is back as it was, as the table says.")
+    streams = result.get("streams") or []
+    if streams:
+        st.dataframe([{
+            "Stream": s.get("stream"), "Mirror": s.get("mirror_stream") or s.get("stream"),
+            "Primary": s.get("primary_state") or "",
+            "Standby": s.get("standby_state") or "",
+            "Primary last seq": fmt.count(s.get("primary_last_seq")),
+            "Standby last seq": fmt.count(s.get("standby_last_seq")),
+            "Lost": fmt.count(s.get("lost") or 0),
+            "Promoted": "yes" if s.get("promoted") else "no",
+        } for s in streams], hide_index=True, key="op_failover_result")
