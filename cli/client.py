@@ -245,6 +245,24 @@ class Api:
         raise CliError(f"No cluster named '{ref}' in your organization (clusters: {names}).")
 
 
+    def dr_pair(self, ref: str) -> dict:
+        """A DR pair by id, name (exact, else ignoring case) or a unique id prefix."""
+        ref = ref.strip()
+        if _is_uuid(ref):
+            return self.get(f"/dr/pairs/{ref}")
+        pairs = self.get("/dr/pairs")["items"]
+        for match in (lambda p: p["name"] == ref, lambda p: p["name"].lower() == ref.lower(),
+                      lambda p: len(ref) >= 4 and str(p["id"]).startswith(ref.lower())):
+            found = [p for p in pairs if match(p)]
+            if len(found) == 1:
+                return found[0]
+        names = ", ".join(p["name"] for p in pairs) or "none"
+        raise CliError(f"No DR pair named '{ref}' in your organization (pairs: {names}).")
+
+    def cluster_names(self) -> dict[str, str]:
+        """Cluster id -> name, to print names where the API gives ids."""
+        return {str(c["id"]): c["name"] for c in self.clusters()}
+
     def team(self, ref: str) -> dict:
         """A team by id or name (exact, else ignoring case)."""
         ref = ref.strip()

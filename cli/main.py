@@ -53,8 +53,8 @@ def worker() -> None:
 
 
 # The console's commands: an HTTP client of the API (see cli/commands/).
-from cli.commands import (approvals, auth, clusters, consumers, kv, messages,  # noqa: E402
-                          operations, quotas, streams)
+from cli.commands import (approvals, auth, clusters, consumers, dr, kv,  # noqa: E402
+                          messages, mirror, operations, quotas, streams)
 
 app.command("login")(auth.login)
 app.command("logout")(auth.logout)
@@ -67,6 +67,9 @@ app.command("replay", cls=operations.ReplayCommand)(operations.replay)
 app.add_typer(operations.app, name="op")
 app.add_typer(approvals.app, name="approval")
 app.add_typer(quotas.app, name="quota")
+app.add_typer(mirror.app, name="mirror")
+app.add_typer(dr.app, name="dr")
+app.command("failover")(dr.failover)
 
 
 if __name__ == "__main__":  # pragma: no cover

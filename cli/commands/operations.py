@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import typer
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
@@ -26,7 +26,10 @@ FINISHED = ("completed", "failed", "cancelled")
 POLL_S = 0.5
 DEFAULT_REDRIVE_HEADER = "Nats-Original-Subject"
 
-app = Group(help="Long-running operations (replays, ...): list, follow, pause, resume, cancel.")
+app = Group(help="Long-running operations (replays, mirrors, failovers): list, follow, pause, "
+                 "resume, cancel.")
+# type -> how its result is told (op, cluster names); other modules add theirs (mirror, failover)
+REPORTERS: dict[str, Callable[[dict, dict[str, str]], None]] = {}
 
 
 # -- following an operation --------------------------------------------------------------------
@@ -128,8 +131,9 @@ def follow(api: Api, op_id: str, label: str, *, show_bar: bool = True) -> dict |
             cancelling = True
 
 
-def report(op: dict, *, as_json: bool = False) -> int:
-    """Print how the operation ended; the exit status (0 only when completed)."""
+def report(op: dict, *, as_json: bool = False, names: dict[str, str] | None = None) -> int:
+    """Print how the operation ended; the exit status (0 only when completed). ``names``
+    (cluster id -> name) lets a reporter print names for ids."""
     status = op.get("status")
     if as_json:
         emit_json(op)
@@ -152,6 +156,8 @@ def report(op: dict, *, as_json: bool = False) -> int:
             f"#{result.get('last_seq')}; {fmt_count(result.get('failed', 0))} failed.")
         for failure in result.get("failures") or []:
             say(f"  failed: {failure}")
+    elif result and (reporter := REPORTERS.get(str(op.get("type")))) is not None:
+        reporter(op, names or {})
     elif result:
         view([(str(k), str(v) if isinstance(v, (dict, list)) else v)
               for k, v in result.items()], title="Result")
@@ -283,7 +289,7 @@ def _progress_text(op: dict) -> str | None:
 def list_operations(
         status: Optional[str] = typer.Option(None, "--status", help="pending, running, paused, "
                                              "completed, failed, cancelled, ..."),
-        type: Optional[str] = typer.Option(None, "--type", help="e.g. replay."),
+        type: Optional[str] = typer.Option(None, "--type", help="replay, mirror or failover."),
         limit: int = typer.Option(50, "--limit", "-n", min=1, max=500),
         as_json: bool = json_option()) -> None:
     """List the latest operations of your organization."""
