@@ -180,7 +180,7 @@ def precise_seconds(value: float | None) -> str:
     if value < 1:
         return f"{value * 1000:.0f} ms"
     if value < 60:
-        return f"{value:.1f} s"
+        return f"{value:.1f}".removesuffix(".0") + " s"
     return seconds(value)
 
 

@@ -2,7 +2,7 @@
 API of the session's ``stack`` (no fake API): ``ui_app`` is a fresh browser session at the login
 page, ``ui_logged_in`` the same after logging in through the form, ``ui_admin`` the typed client
 logged in as the admin (to set up and check what the screens did), ``ui_hub`` a cluster registered
-for the stack's hub NATS server."""
+for the stack's hub NATS server, ``ui_dr`` one for its dr server (linked to hub by a leafnode)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,15 @@ def ui_hub(ui_admin, stack):
     cluster = ui_admin.create_cluster({"name": unique("ui-hub"), "environment": "development",
                                     "server_urls": [stack.env["JSC_HUB_URL"]],
                                     "jetstream_domain": "hub"})
+    yield cluster
+    remove_cluster(ui_admin, cluster)
+
+
+@pytest.fixture(scope="module")
+def ui_dr(ui_admin, stack):
+    cluster = ui_admin.create_cluster({"name": unique("ui-dr"), "environment": "staging",
+                                       "server_urls": [stack.env["JSC_DR_URL"]],
+                                       "jetstream_domain": "dr"})
     yield cluster
     remove_cluster(ui_admin, cluster)
 

@@ -77,3 +77,43 @@ def test_operations_show_live_progress_without_a_reload(browser_page, stack, ui_
         page.screenshot(path=str(tmp_path / "replay-form.png"), full_page=True)
     finally:
         remove_stream(ui_admin, ui_hub, name)
+
+
+def test_the_replication_page_draws_the_topology_and_the_status_table(
+        browser_page, stack, ui_admin, ui_hub, ui_dr, tmp_path: Path):
+    """A mirror from hub to dr: an edge of the picture (an SVG drawn by Graphviz in the browser)
+    and a row of the Replication Status table."""
+    import time
+
+    from playwright.sync_api import expect
+
+    from .conftest import make_stream, remove_stream, unique
+
+    name = unique("UI-BROWSER-MIRROR").upper()
+    make_stream(stack, name, 10)
+    started = ui_admin.start_mirror({"source_cluster_id": ui_hub.id, "source_stream": name,
+                                     "target_cluster_id": ui_dr.id, "target_stream": name})
+    try:
+        deadline = time.monotonic() + 120
+        while not ui_admin.get_operation(started.id).finished:
+            assert time.monotonic() < deadline, "the mirror was not made in 120 s"
+            time.sleep(0.5)
+        page = browser_page
+        page.goto(f"{stack.ui_url}/replication")
+        log_in(page, stack)
+        expect(page.get_by_role("heading", name="Replication & DR")).to_be_visible(
+            timeout=WAIT_MS)
+        picture = page.locator("svg").filter(has_text=name).first
+        expect(picture).to_be_visible(timeout=WAIT_MS)
+        expect(picture.get_by_text(ui_dr.name, exact=False).first).to_be_visible()
+        expect(page.get_by_role("heading", name="Replication status")).to_be_visible()
+        expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text("Traceback")).to_have_count(0)
+        shot = tmp_path / "replication.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+    finally:
+        for mirror in ui_admin.list_mirrors():
+            if mirror.source_stream == name:
+                ui_admin.delete_mirror(mirror.id)
+        remove_stream(ui_admin, ui_hub, name)
