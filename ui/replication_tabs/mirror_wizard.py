@@ -23,13 +23,15 @@ SAVED = "mw_saved"            # the values typed so far (a widget not drawn lose
 STARTED = "mw_started"        # the operation started by the last Create
 REQUEST = "mw_request"        # or the request it waits on
 IDEMPOTENCY = "mw_idempotency_key"
+DRAWN = "mw_drawn"            # the widgets the last run drew (the others may hold stale values)
 STEPS = ("Source", "Destination", "Review")
-FIELDS: dict[str, Any] = {    # widget key: default
-    "mw_source_cluster": None, "mw_source_stream": None, "mw_type": "full", "mw_filters": "",
-    "mw_start": "all", "mw_start_seq": None, "mw_start_time": "",
-    "mw_target_cluster": None, "mw_target_stream": "", "mw_replicas": 0, "mw_storage": "",
-    "mw_max_bytes": "", "mw_max_age": "", "mw_description": "",
+STEP_FIELDS: dict[int, dict[str, Any]] = {  # the widgets of each step: key -> default
+    1: {"mw_source_cluster": None, "mw_source_stream": None, "mw_type": "full",
+        "mw_filters": "", "mw_start": "all", "mw_start_seq": None, "mw_start_time": ""},
+    2: {"mw_target_cluster": None, "mw_target_stream": "", "mw_replicas": 0, "mw_storage": "",
+        "mw_max_bytes": "", "mw_max_age": "", "mw_description": ""},
 }
+FIELDS: dict[str, Any] = {**STEP_FIELDS[1], **STEP_FIELDS[2]}
 TYPE_LABELS = {"full": "Full mirror (all messages, 1:1 copy)",
                "filtered": "Filtered mirror (a subset of subjects)"}
 START_LABELS = {"all": "From the beginning (full sync)", "seq": "From a sequence",
@@ -46,7 +48,6 @@ def show_wizard(clusters: list[Cluster]) -> None:
         show_outcome({c.id: c.name for c in clusters})
         return
     step = int(state.get(STEP, 1))
-    _restore()
     st.markdown(f"**Create a stream mirror** · step {step} of {len(STEPS)}: {STEPS[step - 1]}")
     source = show_source(clusters, editable=step == 1)
     if source is None:
@@ -111,7 +112,11 @@ def show_source(clusters: list[Cluster], editable: bool) -> tuple[Cluster, Strea
         elif start == "time":
             st.text_input("From time (ISO 8601, UTC unless an offset is given)",
                           key="mw_start_time", placeholder="2024-01-15T10:30:00Z")
-        _save()
+        drawn = ["mw_source_cluster", "mw_source_stream", "mw_type", "mw_start"]
+        drawn += {"seq": ["mw_start_seq"], "time": ["mw_start_time"]}.get(start or "", [])
+        drawn += ["mw_filters"] if state.get("mw_type") == "filtered" else []
+        state[DRAWN] = drawn
+        _save(1)
     else:
         top[1].markdown(f"**Source:** {cluster.name} / {_saved('mw_source_stream')}")
     return cluster, infos[_saved("mw_source_stream") or names[0]]
@@ -146,7 +151,8 @@ def show_destination(clusters: list[Cluster], info: StreamInfo, editable: bool) 
     if target is not None and target.environment == "production":
         st.caption(f"{target.name} is a production cluster: the mirror waits for approval "
                    "before it is made.")
-    _save()
+    state[DRAWN] = list(STEP_FIELDS[2])
+    _save(2)
 
 
 def show_review(clusters: list[Cluster]) -> None:
@@ -180,7 +186,7 @@ def _estimate(info: StreamInfo) -> str:
         source_cluster_id="-", source_stream=info.name, mirror_type=_saved("mw_type"),
         filter_subjects=_saved("mw_filters") or "", start=_saved("mw_start"),
         start_seq=_saved("mw_start_seq"), start_time=_saved("mw_start_time") or "")
-    start = source["start"] if not problems else "all"
+    start = source["start"]  # "all" while the start typed so far is not valid
     filtered = _saved("mw_type") == "filtered"
     _, sentence = forms.initial_sync(info.messages, info.bytes,
                                      int(info.state.get("first_seq") or 0),
@@ -195,21 +201,25 @@ def _saved(key: str) -> Any:
     return st.session_state.get(SAVED, {}).get(key, FIELDS.get(key))
 
 
-def _save() -> None:
-    """Keep what the drawn widgets hold (a widget not drawn in a run forgets its value)."""
+def _save(step: int) -> None:
+    """Keep what the widgets of ``step`` hold: a widget not drawn in a run forgets its value,
+    so each step's values live in ``SAVED`` while another step is shown."""
     saved = st.session_state.setdefault(SAVED, {})
-    for key in FIELDS:
-        if key in st.session_state:
+    drawn = st.session_state.get(DRAWN) or ()
+    for key in STEP_FIELDS.get(step, {}):
+        if key in st.session_state and key in drawn:
             saved[key] = st.session_state[key]
 
 
-def _restore() -> None:
+def _restore(step: int) -> None:
+    """Give the widgets of ``step`` back what was typed (from a callback: before they exist)."""
     saved = st.session_state.get(SAVED, {})
-    for key, default in FIELDS.items():
-        if key not in st.session_state:
-            value = saved.get(key, default)
-            if value is not None:
-                st.session_state[key] = value
+    for key, default in STEP_FIELDS.get(step, {}).items():
+        value = saved.get(key, default)
+        if value is None:
+            st.session_state.pop(key, None)
+        else:
+            st.session_state[key] = value
 
 
 def _spec() -> tuple[MirrorSpec | None, list[str]]:
@@ -225,7 +235,7 @@ def _spec() -> tuple[MirrorSpec | None, list[str]]:
 
 
 def _next(step: int) -> None:
-    _save()
+    _save(step)
     if step == 1:  # only what the source step asks for
         _, problems = forms.check_mirror_source(
             source_cluster_id=_saved("mw_source_cluster") or "",
@@ -241,19 +251,21 @@ def _next(step: int) -> None:
 
 
 def _go(step: int) -> None:
-    _save()
-    st.session_state[STEP] = max(1, min(len(STEPS), step))
+    _save(int(st.session_state.get(STEP, 1)))
+    step = max(1, min(len(STEPS), step))
+    _restore(step)
+    st.session_state[STEP] = step
+    st.session_state[DRAWN] = []
 
 
 def _reset() -> None:
     state = st.session_state
-    for key in (STEP, SAVED, STARTED, REQUEST, *FIELDS):
+    for key in (STEP, SAVED, STARTED, REQUEST, DRAWN, *FIELDS):
         state.pop(key, None)
 
 
 def _create() -> None:
     state = st.session_state
-    _save()
     spec, problems = _spec()
     if spec is None:
         session.flash_many("mirror_wizard", "error", problems)
