@@ -8,11 +8,15 @@
   matrix, custom roles), api_keys (a secret shown once, rotation, revocation); approvals (the
   queue with diff, policy, risk and votes; my requests; all), team_portal (usage bars against
   quotas, the team's resources, the request-quota form, quota history), policies (the approval
-  policy editor, versioned), notifications.
+  policy editor, versioned), notifications, replication (the topology picture and the
+  Replication Status table, DR pairs with their risk, drills and failover controls, the mirror
+  wizard, the DR pair form).
   Not named ``pages/``: next to the entry point that name switches Streamlit to its legacy
   multipage mode, which runs a page file directly, without ``app.py`` and its login gate.
 - ``stream_tabs/``: the Messages and Consumers tabs of the stream screen, large enough for a
-  module each.
+  module each; ``replication_tabs/`` likewise for the replication screen.
+- ``operation_view.py``: how mirror and failover operations read (one line, their steps, their
+  result), shared by the operations and replication screens.
 - ``client/``: the small typed API client (httpx), with typed errors carrying the API's message:
   the HTTP core in ``base.py``, one module of calls and types per area; ``ui.client`` re-exports
   every public name.
