@@ -70,3 +70,35 @@ async def test_a_production_mirror_waits_for_approval_then_runs(api, stack, hub_
     assert consumer not in consumers
     removed = api.get(f"/api/v1/mirrors/{row['id']}", headers=admin.headers).json()
     assert removed["state"] == "removed"
+
+
+async def test_a_pair_with_a_production_standby_makes_its_mirrors_once_approved(
+        api, stack, hub_nc, dr_nc, source, cleanup):
+    admin = signup(api)
+    hub = register(api, admin, stack.env["JSC_HUB_URL"], "hub", "development")
+    dr = register(api, admin, stack.env["JSC_DR_URL"], "dr", "production")
+    org = Org(api, admin, dr["id"])
+    second = org.member("admin", "second")
+    first, other = await source(), await source()
+    for stream in (first, other):
+        await fill(hub_nc.jetstream(), [f"{stream}.a"], 6)
+        cleanup(dr_nc, stream)
+
+    reply = api.post("/api/v1/dr/pairs", headers=admin.headers, json={
+        "name": unique("prod-pair"), "primary_cluster_id": hub["id"],
+        "standby_cluster_id": dr["id"], "streams": [{"stream": first}, {"stream": other}]})
+    assert reply.status_code == 201, reply.text
+    pair = reply.json()
+    approval = pair["approval"]
+    assert approval["status"] == "waiting_approval" and pair["operation_id"] == approval["operation_id"]
+    assert not await exists(dr_nc, first) and not await exists(dr_nc, other)
+
+    assert org.act(second, approval["request_id"], "approve").status_code == 200
+    done = org.wait_status(approval["request_id"], "executed", timeout=60)
+    op = wait_operation(api, admin.headers, done["result"]["operation_id"])
+    assert op["status"] == "completed", op
+    assert {(m["target_stream"], m["caught_up"], m["messages_copied"])
+            for m in op["result"]["mirrors"]} == {(first, True, 6), (other, True, 6)}
+    rows = api.get("/api/v1/mirrors", params={"pair_id": pair["id"]},
+                   headers=admin.headers).json()["items"]
+    assert {r["target_stream"] for r in rows} == {first, other}
