@@ -30,8 +30,12 @@ async def test_an_unreachable_target_is_503_and_nothing_is_made(
         assert reply.json()["service"] == "nats"
     finally:
         stack.start_service("dr")
+        # the API's connection to dr reconnects on its own, within a second or two
+        wait_until(lambda: api.get(f"/api/v1/clusters/{dr_cluster['id']}/streams",
+                                   headers=admin_headers).status_code == 200,
+                   "the API to reach dr again")
     assert await JetStreamApi(hub_nc).consumer_list(stream) == []
-    await wait_until_async(lambda: _dr_answers(dr_nc), "dr to answer again")
+    await wait_until_async(lambda: _dr_answers(dr_nc), "dr to answer the tests again")
     assert not await exists(dr_nc, target)
     items = api.get("/api/v1/mirrors", params={"cluster_id": dr_cluster["id"]},
                     headers=admin_headers).json()["items"]
