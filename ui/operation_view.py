@@ -43,12 +43,18 @@ def describe(op: Operation, names: dict[str, str]) -> str | None:
                     f" → {m.get('target_stream', '?')} on {_name(names, m.get('target_cluster_id'))}")
         return f"{len(mirrors)} mirrors" + (" of a DR pair" if data.get("pair_id") else "")
     if op.type == "failover":
-        what = data.get("pair_name") or (
-            ", ".join(data.get("streams") or []) if data.get("streams") else "a DR pair")
-        kind = "Drill of a failover" if data.get("drill") else "Failover"
-        text = f"{kind} of {what} to {_name(names, data.get('target_cluster_id'))}"
-        extras = [w for w, on in (("emergency", data.get("mode") == "emergency"),
-                                  ("then reversed", data.get("reverse"))) if on]
+        # the input is the failover's plan: {request, pair_name, primary, target, streams, ...}
+        request = data.get("request") or data
+        result = op.result or {}
+        what = data.get("pair_name") or result.get("pair_name") or (
+            ", ".join(str(s.get("stream", s)) if isinstance(s, dict) else str(s)
+                      for s in data.get("streams") or []) or "a DR pair")
+        target = (data.get("target") or {}).get("name") or _name(
+            names, request.get("target_cluster_id") or result.get("target_cluster_id"))
+        drill = bool(request.get("drill") or result.get("drill"))
+        text = f"{'Drill of a failover' if drill else 'Failover'} of {what} to {target}"
+        extras = [w for w, on in (("emergency", request.get("mode") == "emergency"),
+                                  ("then reversed", request.get("reverse"))) if on]
         return text + (f" ({', '.join(extras)})" if extras else "")
     return None
 

@@ -180,11 +180,13 @@ def create_pair(
             say(f"DR pair {pair['name']} created ({pair['id']}): {first['name']} -> "
                 f"{second['name']}, {len(pair.get('streams') or [])} stream(s), RPO "
                 f"{fmt_s(pair.get('rpo_seconds'))}, RTO {fmt_s(pair.get('rto_seconds'))}.")
-            if op_id:
+            if pair.get("approval"):
+                announce_pending(pair["approval"])
+            elif op_id:
                 say(f"Creating the missing mirrors: operation {op_id}"
                     + ("." if wait else f". Follow it with `jsc op get {op_id} --wait`."))
         op = None
-        if wait and op_id:
+        if wait and op_id and not pair.get("approval"):
             op = _follow_when_started(api, op_id, f"mirrors of {name}", show_bar=not as_json)
     if as_json:
         emit_json({**pair, **({"operation": op} if op else {})})
@@ -282,7 +284,8 @@ def delete_pair(pair: str = typer.Argument(..., metavar="PAIR"), force: bool = f
 
 def report_failover(op: dict, names: dict[str, str]) -> None:
     result = op.get("result") or {}
-    drill = bool(result.get("drill") or (op.get("input") or {}).get("drill"))
+    drill = bool(result.get("drill")
+                 or ((op.get("input") or {}).get("request") or {}).get("drill"))
     emergency = result.get("mode") == "emergency"
     lost = result.get("data_loss_messages")
     active = names.get(str(result.get("active_cluster_id")), short_id(

@@ -38,6 +38,7 @@ from ui.client.policies import ApprovalPolicy, PoliciesApi
 from ui.client.replication import (EDGE_STATUSES, DrillResult, DrPair, DrPairSpec,
                                    FailoverSpec, MapCluster, Mirror, MirrorOverridesSpec,
                                    MirrorSpec, MirrorStarted, PairHealth, PairStream,
+                                   PairStreamHealth,
                                    PairStreamSpec, ReplicationApi, ReplicationEdge,
                                    ReplicationMap)
 from ui.client.quotas import (QUOTA_RESOURCES, QuotaChange, QuotaItem, QuotasApi, TeamQuotas,
@@ -72,5 +73,6 @@ __all__ = [
     "Tokens", "User", "UserChanges",
     "EDGE_STATUSES", "STEP_STATUSES", "DrillResult", "DrPair", "DrPairSpec", "FailoverSpec",
     "MapCluster", "Mirror", "MirrorOverridesSpec", "MirrorSpec", "MirrorStarted", "PairHealth",
-    "PairStream", "PairStreamSpec", "ReplicationApi", "ReplicationEdge", "ReplicationMap", "Step",
+    "PairStream", "PairStreamHealth", "PairStreamSpec", "ReplicationApi", "ReplicationEdge",
+    "ReplicationMap", "Step",
 ]

@@ -167,6 +167,8 @@ class DrPair:
     created_at: str | None
     updated_at: str | None
     operation_id: str | None = None  # on create: the operation making the missing mirrors
+    missing_mirrors: tuple[str, ...] = ()  # on create: the standby streams it makes
+    approval: RequestSubmitted | None = None  # on create: when making them waits for approval
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DrPair:
@@ -178,7 +180,9 @@ class DrPair:
                    float(data.get("rpo_seconds") or 0), float(data.get("rto_seconds") or 0),
                    DrillResult.from_json(data.get("last_drill")),
                    DrillResult.from_json(data.get("last_failover")),
-                   data.get("created_at"), data.get("updated_at"), _opt(data.get("operation_id")))
+                   data.get("created_at"), data.get("updated_at"), _opt(data.get("operation_id")),
+                   tuple(str(m) for m in data.get("missing_mirrors") or ()),
+                   submitted(data.get("approval")))
 
     @property
     def passive_cluster_id(self) -> str:
@@ -244,6 +248,24 @@ class ReplicationEdge:
 
 
 @dataclass(frozen=True)
+class PairStreamHealth:
+    """One stream of a pair as the map measured it."""
+
+    stream: str
+    mirror_stream: str
+    status: str
+    lag_messages: int | None
+    lag_seconds: float | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PairStreamHealth:
+        stream = str(data.get("stream") or "")
+        return cls(stream, str(data.get("mirror_stream") or stream),
+                   str(data.get("status") or "unknown"), _int(data.get("lag_messages")),
+                   _float(data.get("lag_seconds")))
+
+
+@dataclass(frozen=True)
 class PairHealth:
     """A DR pair as the map sees it now: does the RPO hold, how much would a failover lose."""
 
@@ -258,6 +280,7 @@ class PairHealth:
     data_at_risk_messages: int | None
     worst_lag_seconds: float | None
     last_drill: DrillResult | None
+    streams: tuple[PairStreamHealth, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PairHealth:
@@ -268,7 +291,8 @@ class PairHealth:
                    float(data.get("rpo_seconds") or 0), float(data.get("rto_seconds") or 0),
                    data.get("rpo_ok"), _int(data.get("data_at_risk_messages")),
                    _float(data.get("worst_lag_seconds")),
-                   DrillResult.from_json(data.get("last_drill")))
+                   DrillResult.from_json(data.get("last_drill")),
+                   tuple(PairStreamHealth.from_json(s) for s in data.get("streams") or ()))
 
 
 @dataclass(frozen=True)

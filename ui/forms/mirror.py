@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from ui.client import DrPairSpec, MirrorOverridesSpec, MirrorSpec, PairStreamSpec
-from ui.forms.common import (CLUSTER_NAME, STORAGE_TYPES, STREAM_NAME, _optional_int,
-                             parse_duration, parse_size, parse_time, split_list, subject_problem)
+import re
+
+from ui.forms.common import (STORAGE_TYPES, STREAM_NAME, _optional_int, parse_duration,
+                             parse_size, parse_time, split_list, subject_problem)
 
 MIRROR_TYPES = ("full", "filtered")
 START_POSITIONS = ("all", "seq", "time", "new")
-PAIR_NAME = CLUSTER_NAME
+PAIR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,254}$")  # as the API accepts it
 MAX_OBJECTIVE_S = 7 * 86400
 
 
@@ -161,7 +163,7 @@ def check_dr_pair_form(*, name: str, primary_cluster_id: str, standby_cluster_id
         problems.append("Name the pair, for example orders-dr.")
     elif not PAIR_NAME.match(name):
         problems.append(f"The pair name \"{name}\" must start with a letter or digit and may "
-                        "contain letters, digits, '.', '-' and '_' (at most 63).")
+                        "contain letters, digits, spaces and . _ : - (at most 255).")
     if not primary_cluster_id:
         problems.append("Choose the primary cluster.")
     if not standby_cluster_id:

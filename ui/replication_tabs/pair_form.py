@@ -78,6 +78,12 @@ def _create() -> None:
         state.update({**DEFAULTS, "dp_streams": []})
         state[TAB_KEY] = PAIRS
         told = f"DR pair {pair.name} created."
+        if pair.approval is not None and pair.approval.waiting:
+            state.setdefault(pairs.REQUESTS, {})[pair.id] = pair.approval
+            if pair.operation_id:
+                state.setdefault(pairs.OPS, {})[pair.id] = pair.operation_id
+            return told + (f" Its {len(pair.missing_mirrors)} missing mirror(s) wait for "
+                           "approval: the request shows with the pair.")
         if pair.operation_id:
             state.setdefault(pairs.OPS, {})[pair.id] = pair.operation_id
             state[f"dr_op_{pair.id}_live"] = True

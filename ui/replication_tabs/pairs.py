@@ -107,27 +107,31 @@ def show_pair(pair: DrPair, health: PairHealth | None, edges: list[ReplicationEd
             None if health is None else health.worst_lag_seconds))
         st.markdown(drill_sentence(pair.last_drill or (health.last_drill if health else None))
                     + " · " + drill_sentence(pair.last_failover, "failover"))
-        st.dataframe(stream_rows(pair, edges, mirrors), hide_index=True,
+        st.dataframe(stream_rows(pair, health, edges, mirrors), hide_index=True,
                      key=f"dr_streams_{pair.id}")
         show_controls(pair, health, mirrors, names, person)
         show_started(pair, names)
         show_manage(pair, person)
 
 
-def stream_rows(pair: DrPair, edges: list[ReplicationEdge],
+def stream_rows(pair: DrPair, health: PairHealth | None, edges: list[ReplicationEdge],
                 mirrors: list[Mirror]) -> list[dict[str, Any]]:
+    """One row per protected stream: how its mirror stands now (as the map measured it)."""
+    measured = {s.stream: s for s in (health.streams if health else ())}
     rows = []
     for ps in pair.streams:
-        edge = next((e for e in edges if e.target_stream == ps.mirror_stream
-                     and e.source_stream == ps.stream), None) \
-            or next((e for e in edges if {e.source_stream, e.target_stream}
-                     & {ps.stream, ps.mirror_stream}), None)
-        mirror = next((m for m in mirrors if m.target_stream == ps.mirror_stream), None)
+        edge = next((e for e in edges if {e.source_stream, e.target_stream}
+                     == {ps.stream, ps.mirror_stream}), None)
+        seen = measured.get(ps.stream)
+        status = seen.status if seen else (edge.status if edge else None)
+        lag = seen.lag_messages if seen else (edge.lag_messages if edge else None)
+        lag_s = seen.lag_seconds if seen else (edge.lag_seconds if edge else None)
+        mirror = next((m for m in mirrors if m.target_stream == ps.mirror_stream
+                       and m.state != "removed"), None)
         rows.append({
             "Stream": ps.stream, "Mirror": ps.mirror_stream,
-            "Status": fmt.replication_status(edge.status) if edge else "○ No mirror found",
-            "Lag (msgs)": fmt.count(edge.lag_messages) if edge else "—",
-            "Lag (s)": fmt.precise_seconds(edge.lag_seconds) if edge else "—",
+            "Status": fmt.replication_status(status) if status else "○ No mirror found",
+            "Lag (msgs)": fmt.count(lag), "Lag (s)": fmt.precise_seconds(lag_s),
             "Mirror state": mirror.state if mirror else "",
             "Note": (edge.error or "") if edge else "",
         })
