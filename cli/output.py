@@ -90,19 +90,23 @@ class Group(typer.Typer):
 # -- tables and views --------------------------------------------------------------------------
 
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None,
-          empty: str = "Nothing to show.") -> None:
-    rows = list(rows)
+          empty: str = "Nothing to show.", keep: Sequence[str] = ()) -> None:
+    """Rows under column titles, fitted to the terminal's width (long cells wrap); the columns
+    named in ``keep`` (names people copy) are never wrapped: the others give way."""
+    rows = [[cell(v) for v in row] for row in rows]
     if not rows:
         say(empty)
         return
     out = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
                 header_style="bold", title_justify="left")
-    for column in columns:
+    for i, column in enumerate(columns):
         numeric = column.isupper() and column in NUMERIC_COLUMNS
+        widest = max((len(line) for row in rows for line in row[i].plain.splitlines()),
+                     default=0) if column in keep else None
         out.add_column(column, justify="right" if numeric else "left",
-                       overflow="fold", no_wrap=numeric)
+                       overflow="fold", no_wrap=numeric or column in keep, min_width=widest)
     for row in rows:
-        out.add_row(*(cell(v) for v in row))
+        out.add_row(*row)
     console.print(out)
 
 

@@ -19,8 +19,8 @@ from rich.text import Text
 from cli.client import Api, CliError
 from cli.common import cluster_option, confirm, connect, force_option, json_option
 from cli.commands import operations
-from cli.commands.mirror import where
-from cli.output import (Group, announce_pending, emit_json, fail, fmt_age, fmt_count,
+from cli.commands.mirror import replication_cell, where
+from cli.output import (Group, announce_pending, console, emit_json, fail, fmt_age, fmt_count,
                         fmt_seconds, fmt_time, handled, say, short_id, table, view)
 
 app = Group(help="Disaster recovery: DR pairs and the replication status.")
@@ -52,7 +52,9 @@ def drill_text(drill: dict | None) -> str | None:
     if rpo is not None:
         parts.append(f"RPO {fmt_count(rpo)}")
     age = fmt_age(drill.get("at"))
-    text = ", ".join(parts) + (f", {age} ago" if age else "")
+    if age:
+        parts.append("just now" if age in ("0s", "1s", "2s", "3s", "4s") else f"{age} ago")
+    text = ", ".join(parts)
     return text + (" (failed)" if drill.get("ok") is False else "")
 
 
@@ -107,15 +109,17 @@ def status(cluster: Optional[str] = cluster_option(), as_json: bool = json_optio
         if not c.get("reachable"):
             say(f"! {c['name']} cannot be reached: {c.get('error') or 'no answer'}")
     edges = rmap.get("edges") or []
-    table(["SOURCE", "TARGET", "LAG", "LAG S", "RATE/S", "STATUS"],
-          ([_source(e, names), where(names, e.get("target_cluster_id"), e.get("target_stream")),
-            fmt_count(e.get("lag_messages")), fmt_s(e.get("lag_seconds")),
+    table(["SOURCE → TARGET", "KIND", "LAG", "LAG S", "RATE/S", "STATUS"],
+          ([replication_cell(_source(e, names), where(names, e.get("target_cluster_id"),
+                                                      e.get("target_stream"))),
+            e.get("kind"), fmt_count(e.get("lag_messages")), fmt_s(e.get("lag_seconds")),
             fmt_count(round(e["catch_up_rate_per_s"])) if e.get("catch_up_rate_per_s") is not None
             else None, edge_status(e.get("status"))] for e in edges),
-          title="Replication", empty="No mirror or source found on these clusters.")
+          title="Replication", empty="No mirror or source found on these clusters.",
+          keep=["SOURCE → TARGET", "STATUS"])
     for e in edges:
         if e.get("error") and e.get("status") != "in_sync":
-            say(f"  {e.get('target_stream')}: {e['error']}")
+            console.print(Text(f"  {e.get('target_stream')}: {e['error']}"))  # wrapped
     pairs = rmap.get("pairs") or []
     if pairs:
         say("")
@@ -123,7 +127,7 @@ def status(cluster: Optional[str] = cluster_option(), as_json: bool = json_optio
               ([p["name"], names.get(str(p.get("active_cluster_id")), short_id(
                   p.get("active_cluster_id"))), fmt_s(p.get("rpo_seconds")), rpo_text(p),
                 fmt_count(p.get("data_at_risk_messages")), drill_text(p.get("last_drill"))]
-               for p in pairs), title="DR pairs")
+               for p in pairs), title="DR pairs", keep=["PAIR"])
 
 
 def _source(edge: dict, names: dict[str, str]) -> str:
@@ -217,13 +221,20 @@ def list_pairs(as_json: bool = json_option()) -> None:
     if as_json:
         emit_json({"items": pairs})
         return
-    table(["NAME", "PRIMARY", "STANDBY", "ACTIVE", "STREAMS", "RPO", "RTO", "LAST DRILL"],
-          ([p["name"], names.get(str(p["primary_cluster_id"]), "?"),
-            names.get(str(p["standby_cluster_id"]), "?"),
-            names.get(str(p.get("active_cluster_id")), "?"), len(p.get("streams") or []),
+    table(["NAME", "PRIMARY → STANDBY", "STREAMS", "RPO", "RTO", "LAST DRILL"],
+          ([p["name"], _sides(p, names), len(p.get("streams") or []),
             fmt_s(p.get("rpo_seconds")), fmt_s(p.get("rto_seconds")),
             drill_text(p.get("last_drill"))] for p in pairs),
-          empty="No DR pairs. Create one with `jsc dr pair create`.")
+          empty="No DR pairs. Create one with `jsc dr pair create`.", keep=["NAME"])
+    if pairs:
+        say("* the active side (where clients write now)")
+
+
+def _sides(pair: dict, names: dict[str, str]) -> str:
+    active = str(pair.get("active_cluster_id") or pair["primary_cluster_id"])
+    sides = [(str(pair[k]), names.get(str(pair[k]), "?"))
+             for k in ("primary_cluster_id", "standby_cluster_id")]
+    return " → ".join(name + ("*" if cid == active else "") for cid, name in sides)
 
 
 @pair_app.command("show")
@@ -263,7 +274,8 @@ def show_pair(pair: str = typer.Argument(..., metavar="PAIR", help="Name or id."
                      edge_status(edge.get("status")) if edge else Text("no mirror found",
                                                                        style="red")])
     say("")
-    table(["STREAM", "MIRROR", "LAG", "LAG S", "STATUS"], rows, title="Streams")
+    table(["STREAM", "MIRROR", "LAG", "LAG S", "STATUS"], rows, title="Streams",
+          keep=["STREAM", "MIRROR"])
 
 
 @pair_app.command("delete")

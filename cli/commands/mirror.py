@@ -19,8 +19,8 @@ from cli.client import Api, CliError
 from cli.common import (cluster_option, confirm, connect, force_option, go_duration,
                         json_option, parse_size, parse_when, split_values)
 from cli.commands import operations
-from cli.output import (Group, announce_pending, emit_json, fmt_bytes, fmt_count, fmt_seconds,
-                        fmt_time, say, short_id, table)
+from cli.output import (Group, announce_pending, emit_json, fmt_age, fmt_bytes, fmt_count,
+                        fmt_seconds, say, short_id, table)
 
 app = Group(help="Stream mirrors: create (an operation), list, pause, resume, remove.")
 
@@ -84,6 +84,11 @@ def state_text(state: str | None) -> Any:
 
 def where(names: dict[str, str], cluster_id: Any, stream: str | None) -> str:
     return f"{names.get(str(cluster_id), short_id(cluster_id))}/{stream or '?'}"
+
+
+def replication_cell(source: str, target: str) -> str:
+    """Source over target, in one cell (two lines): fits 80 columns with long names."""
+    return f"{source}\n→ {target}"
 
 
 # -- the result of a mirror operation ----------------------------------------------------------
@@ -192,12 +197,12 @@ def list_mirrors(cluster: Optional[str] = cluster_option(),
     if as_json:
         emit_json({"items": items})
         return
-    table(["ID", "SOURCE", "MIRROR", "STATE", "FILTER", "CREATED"],
-          ([short_id(m["id"]), where(names, m.get("source_cluster_id"), m.get("source_stream")),
-            where(names, m.get("target_cluster_id"), m.get("target_stream")),
+    table(["SOURCE → MIRROR", "STATE", "FILTER", "AGE", "ID"],
+          ([replication_cell(where(names, m.get("source_cluster_id"), m.get("source_stream")),
+                             where(names, m.get("target_cluster_id"), m.get("target_stream"))),
             state_text(m.get("state")), ", ".join(m.get("filter_subjects") or []) or None,
-            fmt_time(m.get("created_at"))] for m in items),
-          empty="No mirrors. Create one with `jsc mirror create`.")
+            fmt_age(m.get("created_at")), short_id(m["id"])] for m in items),
+          empty="No mirrors. Create one with `jsc mirror create`.", keep=["SOURCE → MIRROR", "ID"])
 
 
 def _pause_or_resume(action: str, ref: str, cluster: str | None, as_json: bool) -> None:

@@ -67,7 +67,9 @@ def show_operation(op: Operation, key: str, names: dict[str, str]) -> None:
     title = operation_view.describe(op, names) or op.type.capitalize()
     st.markdown(f"**{title}**")
     p = op.progress
-    if op.status == "completed":
+    if op.status == "waiting_approval":
+        fraction, told = 0.0, "it starts once the request is approved"
+    elif op.status == "completed":
         fraction, told = 1.0, (f"{p.done:,} {p.unit}" if not p.steps else "done")
     else:
         fraction = p.fraction or (_steps_fraction(op) if p.steps else 0.0)
