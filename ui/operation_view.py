@@ -39,8 +39,10 @@ def describe(op: Operation, names: dict[str, str]) -> str | None:
         mirrors = data.get("mirrors") or ([data] if data.get("source_stream") else [])
         if len(mirrors) == 1:
             m = mirrors[0]
-            return (f"Mirror of {m.get('source_stream', '?')} ({_name(names, m.get('source_cluster_id'))})"
-                    f" → {m.get('target_stream', '?')} on {_name(names, m.get('target_cluster_id'))}")
+            source = _name(names, m.get("source_cluster_id"))
+            target = _name(names, m.get("target_cluster_id"))
+            return (f"Mirror of {m.get('source_stream', '?')} ({source}) → "
+                    f"{m.get('target_stream', '?')} on {target}")
         return f"{len(mirrors)} mirrors" + (" of a DR pair" if data.get("pair_id") else "")
     if op.type == "failover":
         # the input is the failover's plan: {request, pair_name, primary, target, streams, ...}

@@ -202,7 +202,8 @@ def list_mirrors(cluster: Optional[str] = cluster_option(),
                              where(names, m.get("target_cluster_id"), m.get("target_stream"))),
             state_text(m.get("state")), ", ".join(m.get("filter_subjects") or []) or None,
             fmt_age(m.get("created_at")), short_id(m["id"])] for m in items),
-          empty="No mirrors. Create one with `jsc mirror create`.", keep=["SOURCE → MIRROR", "ID"])
+          empty="No mirrors. Create one with `jsc mirror create`.",
+          keep=["SOURCE → MIRROR", "ID"])
 
 
 def _pause_or_resume(action: str, ref: str, cluster: str | None, as_json: bool) -> None:

@@ -248,7 +248,8 @@ def test_the_wizard_makes_a_filtered_mirror_from_a_sequence(ui_logged_in, ui_adm
             texts(at.error)
         op_id = at.session_state["mw_started"]
 
-        at = rerun_until(at, lambda a: a.progress and a.progress[0].text.startswith("✔ Completed"),
+        at = rerun_until(at, lambda a: bool(a.progress)
+                         and a.progress[0].text.startswith("✔ Completed"),
                          what="the mirror operation to complete")
         metrics = {m.label: m.value for m in at.metric}
         assert metrics["Copied"] == "15"  # odd sequences 11..39 of <name>.a
@@ -556,7 +557,8 @@ def test_the_picture_colours_each_edge_by_its_status():
     assert dot.startswith("digraph") and dot.endswith("}")
     assert any('"n_h" [label="hub\\nproduction\\nprimary of orders-dr (active)"' in line
                for line in lines)
-    assert any("✖ unreachable" in line and "#c62828" in line for line in lines if '"n_d" [' in line)
+    assert any("✖ unreachable" in line and "#c62828" in line
+               for line in lines if '"n_d" [' in line)
     ok = next(line for line in lines if 'label="ORDERS\\n' in line)
     assert "#2e7d32" in ok and "lag 0 / 0 ms" in ok
     broken = next(line for line in lines if "PAY → PAY_M" in line)

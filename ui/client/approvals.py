@@ -15,7 +15,7 @@ APPROVAL_STATUSES: tuple[str, ...] = ("waiting_approval", "executing", "executed
                                       "rejected", "withdrawn", "changes_requested",
                                       "auto_approved")
 APPROVAL_KINDS: tuple[str, ...] = ("stream", "consumer", "kv_bucket", "object_store", "purge",
-                                   "quota")
+                                   "quota", "replay", "mirror", "failover")
 VoteAction = Literal["approve", "reject", "request-changes", "withdraw"]
 
 

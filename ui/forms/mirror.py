@@ -118,8 +118,9 @@ def check_mirror_form(*, source_cluster_id: str, source_stream: str, mirror_type
             problems.append(str(exc))
     if problems:
         return None, problems
-    spec: MirrorSpec = {**source, "target_cluster_id": target_cluster_id,  # type: ignore[typeddict-item]
-                        "target_stream": target_stream, "overrides": overrides}
+    spec: MirrorSpec = {**source,  # type: ignore[typeddict-item]
+                        "target_cluster_id": target_cluster_id, "target_stream": target_stream,
+                        "overrides": overrides}
     if (description or "").strip():
         spec["description"] = description.strip()
     return spec, []

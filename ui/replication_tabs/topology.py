@@ -47,7 +47,8 @@ def topology_dot(rmap: ReplicationMap) -> str:
         if not c.reachable:
             label.append("✖ unreachable")
         colour = "#c62828" if not c.reachable else "#37474f"
-        lines.append(f"  {_id(c.id)} [label={_quote(chr(10).join(label))}, color={_quote(colour)}];")
+        lines.append(f"  {_id(c.id)} [label={_quote(chr(10).join(label))}, "
+                     f"color={_quote(colour)}];")
     external = sorted({_source_node(e) for e in rmap.edges if _source_node(e) not in known})
     for node in external:
         domain = node.split(":", 1)[1] or "another account"
