@@ -22,13 +22,18 @@ def alembic_config(database_url: str) -> Config:
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
+    await upgrade_to(engine, "head")
+
+
+async def upgrade_to(engine: AsyncEngine, revision: str) -> None:
+    """Apply the migrations up to ``revision`` (tests of one migration over existing data)."""
     async with engine.connect() as conn:
         await conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
         try:
             def _upgrade(sync_conn) -> None:
                 cfg = alembic_config(str(engine.url.render_as_string(hide_password=False)))
                 cfg.attributes["connection"] = sync_conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, revision)
 
             await conn.run_sync(_upgrade)
             await conn.commit()
