@@ -70,7 +70,7 @@ def show_operation(op: Operation, key: str, names: dict[str, str]) -> None:
     if op.status == "waiting_approval":
         fraction, told = 0.0, "it starts once the request is approved"
     elif op.status == "completed":
-        fraction, told = 1.0, (f"{p.done:,} {p.unit}" if not p.steps else "done")
+        fraction, told = 1.0, (f"{p.done:,} {p.unit}" if not p.steps else _current_step(op))
     else:
         fraction = p.fraction or (_steps_fraction(op) if p.steps else 0.0)
         told = (fmt.progress_text(p.done, p.total, p.unit, None if op.finished else p.rate_per_s,

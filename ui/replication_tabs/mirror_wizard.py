@@ -91,7 +91,9 @@ def show_source(clusters: list[Cluster], editable: bool) -> tuple[Cluster, Strea
     infos = {s.name: s for s in streams if not s.mirror}  # a mirror is not mirrored again here
     names = sorted(infos)
     if not names:
-        st.info(f"The cluster {cluster.name} has no stream to mirror.")
+        st.info(f"The cluster {cluster.name} has no stream to mirror."
+                + (" Its mirrors are left out: mirror their source instead."
+                   if len(streams) > len(infos) else ""))
         return None
     if state.get("mw_source_stream") not in names:
         state["mw_source_stream"] = _saved("mw_source_stream") if _saved(

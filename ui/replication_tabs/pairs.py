@@ -95,15 +95,14 @@ def show_pair(pair: DrPair, health: PairHealth | None, edges: list[ReplicationEd
         st.caption(f"Primary {names.get(pair.primary_cluster_id, '?')} → standby "
                    f"{names.get(pair.standby_cluster_id, '?')} · {len(pair.streams)} stream(s)"
                    + (f" · {pair.description}" if pair.description else ""))
-        cols = st.columns(5)
-        cols[0].metric("Current primary", names.get(pair.active_cluster_id, "?"))
-        cols[1].metric(f"RPO (objective {fmt.precise_seconds(pair.rpo_seconds)})",
+        cols = st.columns(4)
+        cols[0].metric(f"RPO (objective {fmt.precise_seconds(pair.rpo_seconds)})",
                        rpo_text(health))
-        cols[2].metric("RTO objective", fmt.precise_seconds(pair.rto_seconds))
+        cols[1].metric("RTO objective", fmt.precise_seconds(pair.rto_seconds))
         at_risk = None if health is None else health.data_at_risk_messages
-        cols[3].metric("Data at risk now", "unknown" if at_risk is None
+        cols[2].metric("Data at risk now", "unknown" if at_risk is None
                        else f"{at_risk:,} msgs")
-        cols[4].metric("Worst lag", fmt.precise_seconds(
+        cols[3].metric("Worst lag", fmt.precise_seconds(
             None if health is None else health.worst_lag_seconds))
         st.markdown(drill_sentence(pair.last_drill or (health.last_drill if health else None))
                     + " · " + drill_sentence(pair.last_failover, "failover"))
@@ -146,6 +145,8 @@ def show_controls(pair: DrPair, health: PairHealth | None, mirrors: list[Mirror]
     can_failover = bool(person and person.can("replication:failover"))
     can_update = bool(person and person.can("replication:update"))
     target = names.get(pair.passive_cluster_id, "the standby")
+    st.markdown(f"**Current primary:** {names.get(pair.active_cluster_id, '?')} · writers go "
+                f"there now")
     risk = risk_sentence(pair, health, names)
     at_risk = health.data_at_risk_messages if health else None
     (st.info if at_risk == 0 else st.warning)(risk)
@@ -153,27 +154,26 @@ def show_controls(pair: DrPair, health: PairHealth | None, mirrors: list[Mirror]
         return
     active = [m for m in mirrors if m.state == "active"]
     paused = [m for m in mirrors if m.state == "paused"]
-    cols = st.columns([2, 2, 2, 3])
+    row = st.container(horizontal=True, key=f"dr_controls_{pair.id}")
     if can_failover:
-        cols[0].button(f"Failover to {target}", key=f"dr_failover_{pair.id}", type="primary",
-                       icon=":material/swap_horiz:", width="stretch", on_click=widgets.ask,
-                       args=(PENDING, (pair.id, "failover")))
+        row.button(f"Failover to {target}", key=f"dr_failover_{pair.id}", type="primary",
+                   icon=":material/swap_horiz:", on_click=widgets.ask,
+                   args=(PENDING, (pair.id, "failover")))
     if can_update:
         if paused and not active:
-            cols[1].button("Resume Replication", key=f"dr_resume_{pair.id}",
-                           icon=":material/play_arrow:", width="stretch",
-                           on_click=_pause_pair, args=(pair, paused, "resume"))
+            row.button("Resume Replication", key=f"dr_resume_{pair.id}",
+                       icon=":material/play_arrow:", on_click=_pause_pair,
+                       args=(pair, paused, "resume"))
         else:
-            cols[1].button("Pause Replication", key=f"dr_pause_{pair.id}",
-                           icon=":material/pause:", width="stretch", disabled=not active,
-                           on_click=_pause_pair, args=(pair, active, "pause"),
-                           help="Pause every mirror of the pair, reversibly; the data at risk "
-                                "grows until it is resumed.")
+            row.button("Pause Replication", key=f"dr_pause_{pair.id}", icon=":material/pause:",
+                       disabled=not active, on_click=_pause_pair, args=(pair, active, "pause"),
+                       help="Pause every mirror of the pair, reversibly; the data at risk "
+                            "grows until it is resumed.")
     if can_failover:
-        cols[2].button("Test Failover", key=f"dr_drill_{pair.id}", icon=":material/science:",
-                       width="stretch", on_click=widgets.ask, args=(PENDING, (pair.id, "drill")),
-                       help="A drill: the same steps on temporary copies of the mirrors; it "
-                            "measures RTO and RPO and touches nothing in production.")
+        row.button("Test Failover", key=f"dr_drill_{pair.id}", icon=":material/science:",
+                   on_click=widgets.ask, args=(PENDING, (pair.id, "drill")),
+                   help="A drill: the same steps on temporary copies of the mirrors; it "
+                        "measures RTO and RPO and touches nothing in production.")
     pending = st.session_state.get(PENDING)
     if can_failover and pending == (pair.id, "failover"):
         confirm_failover(pair, risk, target)
