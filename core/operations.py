@@ -28,14 +28,17 @@ class Progress(BaseModel):
 
 def with_heartbeat(progress: dict, heartbeat: dict | None) -> dict:
     """The workflow's progress moved up to what its running activity last heartbeated (``done``
-    and ``rate_per_s``, as a replay checkpoint carries them): the workflow only learns of a
-    chunk's progress when the chunk ends, its heartbeats say it within about a second."""
+    and ``rate_per_s``, as a replay checkpoint carries them; ``total`` too where the activity
+    measures it, as a mirror's catch-up does): the workflow only learns of a chunk's progress
+    when the chunk ends, its heartbeats say it within about a second."""
     if not isinstance(heartbeat, dict) or not isinstance(heartbeat.get("done"), int):
         return progress
     if heartbeat["done"] < (progress.get("done") or 0):
         return progress
     live = {**progress, "done": heartbeat["done"]}
-    rate, total = heartbeat.get("rate_per_s"), progress.get("total")
+    if isinstance(heartbeat.get("total"), int) and heartbeat["total"] >= heartbeat["done"]:
+        live["total"] = heartbeat["total"]
+    rate, total = heartbeat.get("rate_per_s"), live.get("total")
     if isinstance(rate, (int, float)) and rate > 0:
         live["rate_per_s"] = rate
         if total is not None:

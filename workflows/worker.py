@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 
 from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
+from activities.mirror import MirrorActivities
 from activities.notifications import NotificationActivities
 from activities.operations import OperationActivities
 from activities.replay import ReplayActivities
@@ -28,9 +29,11 @@ from core.security import Cipher
 from core.settings import Settings, get_settings
 from workflows.approval import ApprovalWorkflow, QuotaRequestWorkflow
 from workflows.cluster_health import ClusterHealthWorkflow
+from workflows.mirror import MirrorWorkflow
 from workflows.replay import ReplayWorkflow
 
-WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow]
+WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
+             MirrorWorkflow]
 
 
 @dataclass
@@ -52,13 +55,15 @@ class WorkerDeps:
         clusters = ClusterActivities(self.sessions, self.cipher, self.pool)
         operations = OperationActivities(self.sessions, self.events)
         replay = ReplayActivities(self.sessions, self.cipher, self.pool, self.redis)
+        mirror = MirrorActivities(self.sessions, self.cipher, self.pool, self.redis)
         changes = ChangeActivities(self.sessions, self.cipher, self.pool)
         notifications = NotificationActivities(self.sessions, self.redis, self.cipher,
                                                public_url=self.settings.public_url)
         return [clusters.probe_cluster, operations.record_operation, replay.replay_plan,
                 replay.replay_dry_run, replay.replay_chunk, changes.apply_change,
                 changes.record_change_request, notifications.notify_request,
-                notifications.deliver_webhook]
+                notifications.deliver_webhook, mirror.mirror_prepare, mirror.mirror_create,
+                mirror.mirror_wait, mirror.mirror_control, mirror.mirror_mark]
 
 
 @asynccontextmanager

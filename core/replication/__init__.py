@@ -4,7 +4,14 @@
   activities share;
 - ``mirrors``: how the console makes a mirror (a durable, flow-controlled consumer on the source,
   so replication can be paused and resumed where it stood), probes the link before creating
-  anything, and pauses or resumes it.
+  anything, and pauses or resumes it;
+- ``links``: which way a mirror reads its source (one JetStream, or another domain), and whether
+  a stream already mirrors another;
+- ``lifecycle``: creating a mirror (consumer, then stream) and removing one (stream, then
+  consumer), each safe to run again;
+- ``catchup``: how far a mirror has caught up, read from its source consumer and its stream;
+- ``rows``: the console's ``mirrors`` rows (registering a job's, claiming target names, states);
+- ``steps``: what ``MirrorWorkflow`` and its activities pass each other.
 
 A mirror in another cluster reads through ``mirror.external.api`` (``$JS.<domain>.API``); the
 local stack's hub↔dr leafnode lets only that plumbing cross (``stack/nats.py``).

@@ -28,6 +28,7 @@ COMMITTED = {
     "approval_outcome_first_patched.json": ("ApprovalWorkflow", "a vote announces, then records, "
                                             "behind the 'vote-announces-outcome-first' marker"),
     "cluster_health.json": ("ClusterHealthWorkflow", "first release"),
+    "mirror.json": ("MirrorWorkflow", "first release: prepare, create, wait until caught up"),
     "quota_request.json": ("QuotaRequestWorkflow", "an approved request, with the marker"),
 }
 
