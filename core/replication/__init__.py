@@ -4,7 +4,11 @@
   activities share;
 - ``mirrors``: how the console makes a mirror (a durable, flow-controlled consumer on the source,
   so replication can be paused and resumed where it stood), probes the link before creating
-  anything, and pauses or resumes it.
+  anything, and pauses or resumes it;
+- the replication map (``GET /api/v1/replication``): ``topology`` finds every mirror and source on
+  an organization's clusters and joins the console's rows and pairs, ``measure`` reads each edge's
+  source side, ``lag`` counts and classifies (pure), ``overview`` assembles the map and each DR
+  pair's RPO, ``views`` is what the API answers.
 
 A mirror in another cluster reads through ``mirror.external.api`` (``$JS.<domain>.API``); the
 local stack's hub↔dr leafnode lets only that plumbing cross (``stack/nats.py``).

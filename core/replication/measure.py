@@ -241,8 +241,13 @@ def _sourced_lag(state: L.SourceState | None, server_lag: int | None, link: dict
 
 def _absent(edge: Edge, memory: L.EdgeMemory | None, now: float) -> Measured:
     creating = edge.row is not None and edge.row.state == "creating"
-    status: L.Status = "unknown" if creating else "error"
-    view = _base(edge, status=status, error=edge.absent, measured_at=now,
+    return unmeasured(edge, memory, now, "unknown" if creating else "error", edge.absent)
+
+
+def unmeasured(edge: Edge, memory: L.EdgeMemory | None, now: float, status: L.Status,
+               why: str) -> Measured:
+    """An edge shown without figures, and why."""
+    view = _base(edge, status=status, error=why, measured_at=now,
                  lag_messages=None, lag_seconds=None, rate=None, source_last_seq=None,
                  target_last_seq=None, last_contact_s=None)
     return Measured(view, None, False, memory.lag_messages if memory else None)

@@ -10,6 +10,7 @@ mirrors and pairs (``topology.load_world``)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 
@@ -18,12 +19,14 @@ import redis.asyncio as aioredis
 from core.db.models import DrPair
 from core.jetstream.pool import ClusterPool
 from core.replication import lag as L
-from core.replication.measure import MEASURE_TIMEOUT_S, Measured, keep, measure_edge, recall
+from core.replication.measure import (MEASURE_TIMEOUT_S, Measured, keep, measure_edge, recall,
+                                      unmeasured)
 from core.replication.topology import (SCAN_TIMEOUT_S, ClusterScan, Edge, World, discover,
                                        keep_topology, scan_cluster)
 from core.replication.views import ClusterNode, PairStreamView, PairView, ReplicationMap
 from core.security import Cipher
 
+log = logging.getLogger(__name__)
 MEASURE_CONCURRENCY = 32  # edges measured at once (each a request or two to its source)
 
 
@@ -48,7 +51,13 @@ async def build_map(world: World, pool: ClusterPool, cipher: Cipher, redis: aior
 
     async def measure(edge: Edge) -> Measured:
         async with gate:
-            return await measure_edge(edge, scans, memories.get(edge.key), now, measure_timeout)
+            try:
+                return await measure_edge(edge, scans, memories.get(edge.key), now,
+                                          measure_timeout)
+            except Exception:  # one odd edge does not take the map down; the log has it
+                log.exception("replication map: could not measure %s", edge.key)
+                return unmeasured(edge, memories.get(edge.key), now, "unknown",
+                                  "the edge could not be measured (see the server log)")
 
     measured = await asyncio.gather(*(measure(e) for e in edges))
     await keep(redis, {e.key: m.memory for e, m in zip(edges, measured) if m.memory is not None})

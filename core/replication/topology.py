@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailabl
 from core.jetstream.pool import ClusterPool, ClusterUnreachable
 from core.security import Cipher
 
+log = logging.getLogger(__name__)
 SCAN_TIMEOUT_S = 3.0
 TOPOLOGY_TTL_S = 24 * 3600
 LIVE_MIRROR_STATES = ("creating", "active", "paused", "failed")  # rows that still name a mirror
@@ -90,6 +92,9 @@ async def scan_cluster(pool: ClusterPool, cipher: Cipher, cluster: NatsCluster,
         return ClusterScan(cluster, False, str(exc))
     except JetStreamError as exc:
         return ClusterScan(cluster, False, f"JetStream refused to list streams: {exc.description}")
+    except Exception:  # a map is still drawn; the detail goes to the server log only
+        log.exception("replication map: could not read cluster %s (%s)", cluster.name, cluster.id)
+        return ClusterScan(cluster, False, "the cluster could not be read (see the server log)")
     return ClusterScan(cluster, True, None,
                        {s["config"]["name"]: s for s in streams if s.get("config", {}).get("name")},
                        js)
