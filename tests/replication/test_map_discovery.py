@@ -107,7 +107,8 @@ def test_a_console_mirror_is_an_edge_whatever_its_target_says():
 def test_a_cluster_that_is_down_keeps_the_edges_it_had():
     world = World([HUB, DR], [], [])
     seen = scans(hub={"ORD": stream("ORD")})
-    seen[DR.id].remembered = {"ORD_P": {"name": "ORD_P", "mirror": mirror_of("ORD", "$JS.hub.API")}}
+    seen[DR.id].remembered = {"ORD_P": {"name": "ORD_P",
+                                        "mirror": mirror_of("ORD", "$JS.hub.API")}}
     (edge,) = discover(world, seen)
     assert (edge.target_stream, edge.target_reachable, edge.source_cluster, edge.row) == (
         "ORD_P", False, HUB, None)

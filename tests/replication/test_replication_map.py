@@ -186,6 +186,9 @@ async def test_a_stopped_dr_server_is_a_broken_link_counted_on_the_source(
     assert (await world["dr"].stream_info(n["console"]))["state"]["last_seq"] == total
     streams = api.get(f"/api/v1/clusters/{dr_id}/streams", headers=admin_headers)
     assert streams.status_code == 200, streams.text
+    while api.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "the stack did not come back ready"
+        await asyncio.sleep(0.3)
 
 
 async def test_another_organization_sees_none_of_it(api, admin_headers, world, make_member, stack,
