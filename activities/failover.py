@@ -38,6 +38,9 @@ from core.security import Cipher
 POLL_S = 0.02  # catch-up checks: the RTO is counted in tens of milliseconds
 WAIT_POLL_S = 1.0  # waiting for a cluster to come back
 SHORT_TIMEOUT_S = 2.0
+# An emergency failover only glances at the primary (said to be down): a connection attempt to a
+# server that does not answer would otherwise cost the pool's whole connect timeout, each time.
+EMERGENCY_GLANCE_S = 1.5
 
 
 def _refused(message: str) -> ApplicationError:
@@ -58,17 +61,24 @@ class FailoverActivities:
                                        type="ClusterNotFound", non_retryable=True)
         return await self.pool.jetstream(endpoint(self.cipher, cluster))
 
-    async def _maybe(self, org_id: str, cluster_id: str) -> JetStreamApi | None:
-        """The cluster's JetStream, or None while it cannot be reached."""
+    async def _maybe(self, org_id: str, cluster_id: str,
+                     timeout: float | None = None) -> JetStreamApi | None:
+        """The cluster's JetStream, or None while it cannot be reached (within ``timeout``)."""
         try:
-            return await self._js(org_id, cluster_id)
-        except ClusterUnreachable:
+            return await asyncio.wait_for(self._js(org_id, cluster_id), timeout)
+        except (ClusterUnreachable, asyncio.TimeoutError):
             return None
 
     async def _sides(self, task: FailoverTask) -> tuple[JetStreamApi | None, JetStreamApi]:
+        """(primary or None, target). An emergency only glances at the primary."""
         plan = task.plan
         target = await self._js(task.org_id, plan.target.cluster_id)
-        return await self._maybe(task.org_id, plan.primary.cluster_id), target
+        emergency = plan.request.mode == "emergency" and not plan.request.drill
+        return await self._maybe(task.org_id, plan.primary.cluster_id,
+                                 EMERGENCY_GLANCE_S if emergency else None), target
+
+    def _emergency(self, task: FailoverTask) -> bool:
+        return task.plan.request.mode == "emergency" and not task.plan.request.drill
 
     # --- measure -------------------------------------------------------------------------------
     @activity.defn(name="failover_measure")
@@ -160,7 +170,10 @@ class FailoverActivities:
         """Promote every mirror (a drill: every copy, under the drill's subjects); then delete
         the promoted mirrors' consumers on the primary, where it can be reached."""
         plan = task.plan
-        primary, target = await self._sides(task)
+        if self._emergency(task):  # its consumers are deleted in the cleanup, once it is back
+            primary, target = None, await self._js(task.org_id, plan.target.cluster_id)
+        else:
+            primary, target = await self._sides(task)
         measured = plan.measured
         points = {p.stream: p for p in task.points}
         origin = f"{plan.primary.domain or plan.primary.cluster_id}/"
@@ -203,7 +216,10 @@ class FailoverActivities:
         """The active side, in the bucket on the target (must succeed) and on the old primary
         (when it can be reached; the cleanup writes it later otherwise); then the pair's row."""
         plan = task.plan
-        primary, target = await self._sides(task)
+        if self._emergency(task):  # the cleanup writes the old primary's bucket, once it is back
+            primary, target = None, await self._js(task.org_id, plan.target.cluster_id)
+        else:
+            primary, target = await self._sides(task)
         sides = {"target": target, "primary": primary}
         current = []
         for js in sides.values():
@@ -234,7 +250,7 @@ class FailoverActivities:
     @activity.defn(name="failover_verify")
     async def failover_verify(self, task: FailoverTask) -> dict[str, Any]:
         """A canary on each promoted stream, read back by sequence."""
-        _, target = await self._sides(task)
+        target = await self._js(task.org_id, task.plan.target.cluster_id)
         done = list(await asyncio.gather(*(canary(target, name, task.operation_id)
                                            for name in task.promoted)))
         bad = [d["stream"] for d in done if not d["read_back"]]
@@ -358,8 +374,8 @@ class FailoverActivities:
     async def failover_state(self, task: FailoverTask) -> list[dict[str, Any]]:
         """Each stream on each side, as it is now (for the result)."""
         plan = task.plan
-        primary = await self._maybe(task.org_id, plan.primary.cluster_id)
-        target = await self._maybe(task.org_id, plan.target.cluster_id)
+        primary = await self._maybe(task.org_id, plan.primary.cluster_id, SHORT_TIMEOUT_S)
+        target = await self._maybe(task.org_id, plan.target.cluster_id, SHORT_TIMEOUT_S)
         out = []
         for s in plan.streams:
             p, t = await asyncio.gather(side_state(primary, s.stream),

@@ -227,3 +227,49 @@ class Follower:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for nc in [*self.conns.values(), self.watcher_nc]:
             await nc.close()
+
+
+async def start_directly(stack, db_sessions, api, headers, body: dict, nats_by_domain: dict,
+                         start_signal: str | None = None) -> str:
+    """Start a ``FailoverWorkflow`` the way the API does (the plan, the operation row, then the
+    workflow), with a signal delivered with its start (e.g. ``pause``, to hold it before the
+    fence). Returns the operation id; read it back through the API."""
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    from core.db.models import Operation
+    from core.operations import OperationContext, workflow_id_for
+    from core.replication import planning
+    from core.replication.models import FailoverRequest
+    from workflows.failover import FailoverWorkflow
+
+    me = api.get("/api/v1/auth/me", headers=headers).json()
+    org_id = uuid.UUID(me["organization"]["id"])
+
+    async def connect(cluster):
+        return JetStreamApi(nats_by_domain[cluster.jetstream_domain], cluster.jetstream_domain)
+
+    async with db_sessions() as db:
+        plan, primary, target = await planning.resolve(db, org_id,
+                                                       FailoverRequest.model_validate(body),
+                                                       connect)
+    plan = plan.model_copy(update={"approval": "auto", "measured": await planning.measure(
+        plan, await connect(primary), await connect(target))})
+    op_id = uuid.uuid4()
+    workflow_id = workflow_id_for("failover", op_id)
+    async with db_sessions() as db, db.begin():
+        db.add(Operation(id=op_id, org_id=org_id, type="failover", workflow_id=workflow_id,
+                         status="pending", progress={}, input=plan.model_dump(mode="json"),
+                         cluster_id=target.id, started_by=uuid.UUID(me["id"])))
+    context = OperationContext(operation_id=str(op_id), org_id=str(org_id), user_id=me["id"],
+                               user_email=me["email"], type="failover")
+    client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
+                                  data_converter=pydantic_data_converter)
+    await client.start_workflow(FailoverWorkflow.run, args=[context, plan], id=workflow_id,
+                                task_queue=stack.settings.task_queue, start_signal=start_signal)
+    return str(op_id)
+
+
+def signal(api, headers, op_id: str, name: str) -> None:
+    reply = api.post(f"/api/v1/operations/{op_id}/{name}", headers=headers)
+    assert reply.status_code == 200, reply.text

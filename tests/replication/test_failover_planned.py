@@ -15,8 +15,10 @@ from sqlalchemy import select
 
 from core.db.models import DrPair, Mirror
 from core.jetstream.api import JetStreamApi
+from core.notify.webhooks import verify
 from core.replication.active_side import BUCKET
 from tests.fixtures import unique, wait_for_audit
+from tests.webhook_receiver import Receiver
 from tests.replication.failover_setup import (Follower, drop_streams, make_pair, msg_ids, read_all,
                                               start_failover, steps_of, wait_operation)
 
@@ -27,6 +29,9 @@ async def test_planned_failover_loses_nothing_under_a_steady_publisher(
     streams = [unique("PLANA"), unique("PLANB")]
     pair = await make_pair(hub_nc, dr_nc, db_sessions, admin_org_id, hub_cluster["id"],
                            dr_cluster["id"], streams)
+    receiver = Receiver().__enter__()
+    hook = api.post("/api/v1/webhooks", headers=admin_headers, json={
+        "name": unique("dr-hook"), "url": receiver.url, "events": ["dr.failover"]}).json()
     follower = await Follower({hub_cluster["id"]: stack.env["JSC_HUB_URL"],
                                dr_cluster["id"]: stack.env["JSC_DR_URL"]},
                               stack.env["JSC_HUB_URL"], pair.id, streams, hub_cluster["id"],
@@ -44,6 +49,8 @@ async def test_planned_failover_loses_nothing_under_a_steady_publisher(
             await asyncio.sleep(0.05)  # it follows dr now
     finally:
         await follower.stop()
+        api.delete(f"/api/v1/webhooks/{hook['id']}", headers=admin_headers)
+        receiver.__exit__()
     try:
         result = op["result"]
         print("planned failover:", json.dumps({k: result[k] for k in (
@@ -107,6 +114,17 @@ async def test_planned_failover_loses_nothing_under_a_steady_publisher(
             states = set(await db.scalars(select(Mirror.state).where(
                 Mirror.pair_id == row.id)))
             assert states == {"promoted"}
+
+        # Announced through the organization's webhook, signed like every event.
+        assert result["announced"] == {hook["id"]: "delivered"}
+        [got] = receiver.received
+        assert got.headers["x-jsc-event"] == "dr.failover"
+        assert verify(hook["secret"], got.headers["x-jsc-timestamp"], got.body,
+                      got.headers["x-jsc-signature"], max_age_s=300)
+        told = json.loads(got.body)
+        assert told["event"] == "dr.failover" and told["pair_id"] == pair.id
+        assert told["active_cluster_id"] == dr_cluster["id"] and told["streams"] == streams
+        assert told["operation_id"] == started["id"] and "failed over to" in told["text"]
 
         for step in ("measure", "fence", "catch_up", "promote", "switch", "verify"):
             wait_for_audit(api, admin_headers, action=f"failover.{step}",
