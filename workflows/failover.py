@@ -102,6 +102,8 @@ class FailoverWorkflow(OperationWorkflowBase):
         await self.set_status("running")
         try:
             return await self.drive(task)
+        except StepFailed as exc:  # a step without a path of its own: end, saying where
+            return await self.close("failed", task, str(exc))
         except asyncio.CancelledError:
             # Cancelled through Temporal itself: undo what can be, say where it stopped.
             if not self.promoted and not request.drill and self._did("fence"):
@@ -193,7 +195,12 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.note_verified(verified, points)
 
         if request.drill:
-            await self.run_step("cleanup", "drill_cleanup", task, dict, QUICK, detail=lambda r: r)
+            try:
+                await self.run_step("cleanup", "drill_cleanup", task, dict, QUICK,
+                                    detail=lambda r: r)
+            except StepFailed as exc:
+                return await self.close("failed", task, f"the drill's copies could not all be "
+                                        f"deleted: {exc}")
             self.end("reverse", "skipped", "drill", begin=True)
             return await self.close("completed", task, None)
         self.summary["announced"] = await self.announcing
@@ -261,10 +268,17 @@ class FailoverWorkflow(OperationWorkflowBase):
         except ActivityError as err:
             self.end("cleanup", "failed", _message(err))
             return False
+        found = []
         for entry in done["streams"]:
             row = self.streams[entry["stream"]]
             if "old_last_seq" in entry and row.get("promoted_last_seq") is not None:
-                row["found_on_old_primary"] = max(entry["old_last_seq"] - row["promoted_last_seq"], 0)
+                # Stored on the old primary after the mirror's last copy (an emergency's loss,
+                # now known: those messages stay there, fenced, and are kept aside by reverse).
+                row["found_on_old_primary"] = max(
+                    entry["old_last_seq"] - row["promoted_last_seq"], 0)
+                found.append(row["found_on_old_primary"])
+        if found and len(found) == len(done["streams"]):
+            self.summary["found_on_old_primary"] = sum(found)
         self.end("cleanup", "done", done)
         return True
 

@@ -4,7 +4,12 @@
   activities share;
 - ``mirrors``: how the console makes a mirror (a durable, flow-controlled consumer on the source,
   so replication can be paused and resumed where it stood), probes the link before creating
-  anything, and pauses or resumes it.
+  anything, and pauses or resumes it;
+- failover: ``plan`` (what a failover works from and reports), ``planning`` (a request resolved
+  and measured), ``failover`` (measure, fence, catch up, promote, canary), ``drill`` (the same on
+  temporary copies), ``reverse`` (the old primary kept aside and made a mirror of the new one),
+  ``active_side`` (the ``jsc_dr_active`` bucket clients follow) and ``records`` (the pair and
+  mirror rows).
 
 A mirror in another cluster reads through ``mirror.external.api`` (``$JS.<domain>.API``); the
 local stack's hub↔dr leafnode lets only that plumbing cross (``stack/nats.py``).
