@@ -289,7 +289,11 @@ class FailoverWorkflow(OperationWorkflowBase):
                                 None if cancelled else reason)
 
     async def rollback(self, task: FailoverTask, reason: str) -> None:
+        """Undo what was done before the promotion: the fence (only this operation's, and not
+        of a stream whose mirror was promoted), a drill's copies. An emergency fenced nothing."""
         drilling = task.plan.request.drill
+        if not drilling and task.plan.request.mode == "emergency":
+            return
         task = task.model_copy(update={"promoted": self.promoted})
         self.steps.insert(next(i for i, s in enumerate(self.steps) if s.status == "pending")
                           if any(s.status == "pending" for s in self.steps) else len(self.steps),
@@ -297,14 +301,15 @@ class FailoverWorkflow(OperationWorkflowBase):
         try:
             done = await self.run_step(
                 "rollback", "drill_cleanup" if drilling else "failover_rollback", task, dict,
-                _retry(1, 10, 0), schedule=timedelta(minutes=30), detail=lambda r: r)
+                _retry(1, 10, 0), schedule=timedelta(minutes=30),
+                detail=lambda r: {**r, "because": reason})
             self.rolled_back = True
         except StepFailed as exc:
-            self.summary["rollback_error"] = (f"{exc}: unfence the primary's streams by hand "
-                                              "(their own subjects are in their metadata, "
-                                              "jsc.fenced_subjects)")
+            self.summary["rollback_error"] = f"{exc}: " + (
+                "delete the drill's copies by hand" if drilling else
+                "unfence the primary's streams by hand (their own subjects are in their "
+                "metadata, jsc.fenced_subjects)")
             return
-        self.summary["rolled_back"] = True
         for entry in done.get("streams", []):
             if entry.get("unfenced"):
                 self.streams[entry["stream"]]["unfenced"] = True

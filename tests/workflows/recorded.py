@@ -28,6 +28,7 @@ COMMITTED = {
     "approval_outcome_first_patched.json": ("ApprovalWorkflow", "a vote announces, then records, "
                                             "behind the 'vote-announces-outcome-first' marker"),
     "cluster_health.json": ("ClusterHealthWorkflow", "first release"),
+    "failover_planned.json": ("FailoverWorkflow", "first release: a planned failover of a pair"),
     "quota_request.json": ("QuotaRequestWorkflow", "an approved request, with the marker"),
 }
 
