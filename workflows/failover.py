@@ -102,6 +102,8 @@ class FailoverWorkflow(OperationWorkflowBase):
         await self.set_status("running")
         try:
             return await self.drive(task)
+        except StepFailed as exc:  # a step without a path of its own: end, saying where
+            return await self.close("failed", task, str(exc))
         except asyncio.CancelledError:
             # Cancelled through Temporal itself: undo what can be, say where it stopped.
             if not self.promoted and not request.drill and self._did("fence"):
@@ -193,7 +195,12 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.note_verified(verified, points)
 
         if request.drill:
-            await self.run_step("cleanup", "drill_cleanup", task, dict, QUICK, detail=lambda r: r)
+            try:
+                await self.run_step("cleanup", "drill_cleanup", task, dict, QUICK,
+                                    detail=lambda r: r)
+            except StepFailed as exc:
+                return await self.close("failed", task, f"the drill's copies could not all be "
+                                        f"deleted: {exc}")
             self.end("reverse", "skipped", "drill", begin=True)
             return await self.close("completed", task, None)
         self.summary["announced"] = await self.announcing
@@ -261,10 +268,17 @@ class FailoverWorkflow(OperationWorkflowBase):
         except ActivityError as err:
             self.end("cleanup", "failed", _message(err))
             return False
+        found = []
         for entry in done["streams"]:
             row = self.streams[entry["stream"]]
             if "old_last_seq" in entry and row.get("promoted_last_seq") is not None:
-                row["found_on_old_primary"] = max(entry["old_last_seq"] - row["promoted_last_seq"], 0)
+                # Stored on the old primary after the mirror's last copy (an emergency's loss,
+                # now known: those messages stay there, fenced, and are kept aside by reverse).
+                row["found_on_old_primary"] = max(
+                    entry["old_last_seq"] - row["promoted_last_seq"], 0)
+                found.append(row["found_on_old_primary"])
+        if found and len(found) == len(done["streams"]):
+            self.summary["found_on_old_primary"] = sum(found)
         self.end("cleanup", "done", done)
         return True
 
@@ -275,7 +289,11 @@ class FailoverWorkflow(OperationWorkflowBase):
                                 None if cancelled else reason)
 
     async def rollback(self, task: FailoverTask, reason: str) -> None:
+        """Undo what was done before the promotion: the fence (only this operation's, and not
+        of a stream whose mirror was promoted), a drill's copies. An emergency fenced nothing."""
         drilling = task.plan.request.drill
+        if not drilling and task.plan.request.mode == "emergency":
+            return
         task = task.model_copy(update={"promoted": self.promoted})
         self.steps.insert(next(i for i, s in enumerate(self.steps) if s.status == "pending")
                           if any(s.status == "pending" for s in self.steps) else len(self.steps),
@@ -283,14 +301,15 @@ class FailoverWorkflow(OperationWorkflowBase):
         try:
             done = await self.run_step(
                 "rollback", "drill_cleanup" if drilling else "failover_rollback", task, dict,
-                _retry(1, 10, 0), schedule=timedelta(minutes=30), detail=lambda r: r)
+                _retry(1, 10, 0), schedule=timedelta(minutes=30),
+                detail=lambda r: {**r, "because": reason})
             self.rolled_back = True
         except StepFailed as exc:
-            self.summary["rollback_error"] = (f"{exc}: unfence the primary's streams by hand "
-                                              "(their own subjects are in their metadata, "
-                                              "jsc.fenced_subjects)")
+            self.summary["rollback_error"] = f"{exc}: " + (
+                "delete the drill's copies by hand" if drilling else
+                "unfence the primary's streams by hand (their own subjects are in their "
+                "metadata, jsc.fenced_subjects)")
             return
-        self.summary["rolled_back"] = True
         for entry in done.get("streams", []):
             if entry.get("unfenced"):
                 self.streams[entry["stream"]]["unfenced"] = True

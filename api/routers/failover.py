@@ -45,7 +45,8 @@ ERRORS = problem_responses(**{
     "409": "Refused before anything was done: the target is not a healthy mirror of the primary "
            "(`reasons` lists why), the loss would exceed `max_data_loss_messages`, or another "
            "failover of the same streams is under way.",
-    "503": "The target cluster (or the primary, for a planned failover) cannot be reached."})
+    "503": "The target cluster cannot be reached (an unreachable primary is a 409 for a planned "
+           "failover or a drill, and expected in an emergency)."})
 
 
 @router.post("/failover", status_code=202, response_model=OperationStarted | ApprovalPending,

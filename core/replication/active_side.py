@@ -1,8 +1,8 @@
 """Where a DR pair's clients write: the ``jsc_dr_active`` key-value bucket, kept on both clusters
 of the pair, so a client reads it from whichever side it can reach.
 
-Key: the pair id (a request without a pair: :func:`pairless_key`, stable for the same primary and
-streams). Value (JSON): ``{pair_id, pair_name, active_cluster_id, active_domain, streams, epoch,
+Key: the pair id (a request without a pair: :func:`pairless_key`, the same for the two clusters
+and the stream names whichever way they fail over). Value (JSON): ``{pair_id, pair_name, active_cluster_id, active_domain, streams, epoch,
 changed_at, operation_id}``; ``streams`` are the stream names on the active side, ``epoch`` grows
 by one at every change, so a client keeps the value with the highest epoch it has seen when the
 two sides disagree (one was unreachable when the other changed).
@@ -40,9 +40,11 @@ class ActiveSide(BaseModel):
     operation_id: str | None = None
 
 
-def pairless_key(primary_cluster_id: str, streams: list[str]) -> str:
-    """The key of a failover asked for by primary and streams, without a pair."""
-    return str(uuid.uuid5(_PAIRLESS, f"{primary_cluster_id}:{','.join(sorted(streams))}"))
+def pairless_key(cluster_ids: list[str], streams: list[str]) -> str:
+    """The key of a failover asked for by primary and streams, without a pair: the same both
+    ways, so failing back moves the same key."""
+    return str(uuid.uuid5(_PAIRLESS, f"{','.join(sorted(cluster_ids))}:"
+                                     f"{','.join(sorted(set(streams)))}"))
 
 
 async def bucket(js: JetStreamApi) -> KvBucket:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.replication.models import FailoverRequest
 
@@ -108,6 +108,15 @@ class FailoverPlan(_Model):
     streams: list[PlanStream] = Field(min_length=1)
     measured: Measured | None = None
     approval: Literal["auto", "request"] = "request"
+    # The request's, repeated at the top for readers of the operation's input and of the change
+    # request's config (``input.drill``): always equal to ``request``'s.
+    drill: bool = False
+    mode: Literal["planned", "emergency"] = "planned"
+
+    @model_validator(mode="after")
+    def _as_requested(self) -> "FailoverPlan":
+        self.drill, self.mode = self.request.drill, self.request.mode
+        return self
 
     @property
     def cross_domain(self) -> bool:

@@ -79,8 +79,8 @@ async def resolve(db: AsyncSession, org_id: uuid.UUID, request: FailoverRequest,
     if primary.id != target.id and (not primary.jetstream_domain or not target.jetstream_domain):
         raise PlanProblem(409, "Both clusters need a JetStream domain: a mirror in another "
                                "cluster reads its source through $JS.<domain>.API.")
-    key = str(pair.id) if pair else active_side.pairless_key(str(primary.id),
-                                                             [s.stream for s in streams])
+    key = str(pair.id) if pair else active_side.pairless_key(
+        [str(primary.id), str(target.id)], [s.stream for s in streams])
     plan = FailoverPlan(request=request, pair_id=str(pair.id) if pair else None,
                         pair_name=pair.name if pair else None, key=key,
                         primary=cluster_ref(primary), target=cluster_ref(target), streams=streams)
