@@ -36,6 +36,7 @@ class EdgeMemory:
 
     measured_at: float  # epoch seconds
     position: int | None = None
+    seen_at: float | None = None  # when ``position`` (and ``target_last_seq``) was last read
     progress_at: float | None = None  # when ``position`` last advanced (or was first seen)
     baseline_position: int | None = None  # the rate is measured from here ...
     baseline_at: float | None = None  # ... and this time
@@ -175,7 +176,7 @@ def remember(previous: EdgeMemory | None, now: float, position: int | None,
         base = previous or EdgeMemory(measured_at=now)
         return replace(base, measured_at=now, **{k: v for k, v in fields.items() if v is not None})
     if previous is None or previous.position is None:
-        return EdgeMemory(measured_at=now, position=position, progress_at=now,
+        return EdgeMemory(measured_at=now, position=position, seen_at=now, progress_at=now,
                           baseline_position=position, baseline_at=now, **fields)
     progress_at = now if position != previous.position else (previous.progress_at or now)
     rate = previous.rate
@@ -185,7 +186,7 @@ def remember(previous: EdgeMemory | None, now: float, position: int | None,
     elif now - baseline_at >= RATE_MIN_INTERVAL_S:
         rate = (position - baseline_position) / (now - baseline_at)
         baseline_position, baseline_at = position, now
-    return EdgeMemory(measured_at=now, position=position, progress_at=progress_at,
+    return EdgeMemory(measured_at=now, position=position, seen_at=now, progress_at=progress_at,
                       baseline_position=baseline_position, baseline_at=baseline_at, rate=rate,
                       **fields)
 

@@ -263,7 +263,8 @@ def _view(edge: Edge, source: _Source, observation: L.Observation, status: L.Sta
     target_last_seq = edge.target_last_seq
     if target_last_seq is None and memory is not None and memory.target_last_seq is not None:
         target_last_seq = memory.target_last_seq
-        notes.append(f"the target's last sequence as last seen at {_iso(memory.measured_at)}")
+        seen_at = memory.seen_at or memory.measured_at
+        notes.append(f"the target's last sequence as last seen at {_iso(seen_at)}")
     if not fresh and memory is not None and memory.lag_messages is not None:
         lag_messages, lag_seconds = memory.lag_messages, memory.lag_seconds
         measured_at = memory.measured_at

@@ -127,6 +127,7 @@ def test_rate_and_progress_from_the_previous_measurement():
     # Target unreachable: the position is not known now; the rest is kept, the lag updated.
     blind = remember(still, NOW + 40, None, lag_messages=25, target_last_seq=None)
     assert blind.position == 140 and blind.lag_messages == 25 and blind.measured_at == NOW + 40
+    assert blind.seen_at == NOW + 30  # when the position was last read
     assert EdgeMemory.from_json(blind.to_json()) == blind
 
 

@@ -67,7 +67,8 @@ def test_another_organizations_cluster_is_never_the_source():
     only_dr = {DR.id: ClusterScan(DR, True, None, {
         "ORD_M": stream("ORD_M", mirror=mirror_of("ORD", "$JS.hub.API"))})}
     (edge,) = discover(world, only_dr)
-    assert (edge.source_cluster, edge.source_domain, edge.row, edge.pair) == (None, "hub", None, None)
+    assert (edge.source_cluster, edge.source_domain, edge.row, edge.pair) == (
+        None, "hub", None, None)
 
 
 def test_console_rows_and_pairs_are_joined():
