@@ -272,6 +272,8 @@ def discover(world: World, scans: dict[uuid.UUID, ClusterScan]) -> list[Edge]:
                            "mirror (promoted or changed outside the console)")
         elif row.state == "creating":
             edge.absent = "the mirror is being created"
+        elif row.state == "failed":
+            edge.absent = "the mirror could not be created (its operation says why)"
         else:
             edge.absent = (f"the mirror stream '{row.target_stream}' is not on '{target.name}' "
                            "any more")

@@ -90,9 +90,10 @@ def test_console_rows_and_pairs_are_joined():
 
 
 def test_a_console_mirror_is_an_edge_whatever_its_target_says():
-    down, gone, promoted, creating = (row("A", "A_M"), row("B", "B_M"), row("C", "C_M"),
-                                      row("D", "D_M", state="creating"))
-    world = World([HUB, DR], [down, gone, promoted, creating], [])
+    down, gone, promoted, creating, failed = (
+        row("A", "A_M"), row("B", "B_M"), row("C", "C_M"), row("D", "D_M", state="creating"),
+        row("E", "E_M", state="failed"))
+    world = World([HUB, DR], [down, gone, promoted, creating, failed], [])
     unreachable = discover(World([HUB, DR], [down], []), scans(hub={"A": stream("A")}))
     assert [(e.target_stream, e.target_reachable, e.absent) for e in unreachable] == [
         ("A_M", False, "")]
@@ -103,6 +104,7 @@ def test_a_console_mirror_is_an_edge_whatever_its_target_says():
     assert "not on 'dr' any more" in edges["B_M"].absent
     assert "no longer a mirror" in edges["C_M"].absent
     assert edges["D_M"].absent == "the mirror is being created"
+    assert "could not be created" in edges["E_M"].absent
 
 
 def test_a_cluster_that_is_down_keeps_the_edges_it_had():
