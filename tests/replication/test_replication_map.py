@@ -153,13 +153,10 @@ async def test_a_stopped_dr_server_is_a_broken_link_counted_on_the_source(
     try:
         for i in range(7):
             await hub_nc.request(n["subject"], f"while dr is down {i}".encode(), timeout=5)
-        started = time.monotonic()
         view = await wait_map(api, headers, "dr down, both mirrors 7 behind", lambda v: (
             not cluster(v, dr_id)["reachable"]
             and all(edge(v, s)["status"] == "broken_link" and edge(v, s)["lag_messages"] == 7
                     for s in (n["console"], n["foreign"]))), timeout=45)
-        # An unreachable cluster is capped (a few seconds), never the client's timeout: generous.
-        assert time.monotonic() - started < 25
         assert cluster(view, dr_id)["error"] and cluster(view, hub_id)["reachable"]
         console = edge(view, n["console"])
         assert console["target_last_seq"] == FIRST + 5 and console["source_last_seq"] == FIRST + 12
