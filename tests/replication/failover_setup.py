@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import nats
 from nats.errors import NoRespondersError, TimeoutError as NatsTimeoutError
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NoStreamResponseError, NotFoundError
 
 from core.db.models import DrPair, Mirror
@@ -23,6 +22,7 @@ from core.replication.failover import CANARY_HEADER
 from core.replication.mirrors import (consumer_name, deliver_subject, mirror_stream_config,
                                       source_consumer_config)
 from core.replication.models import MirrorRequest
+from tests.operations.conftest import read_all  # noqa: F401 (the failover tests read through it)
 
 FINISHED = ("completed", "failed", "cancelled")
 
@@ -124,24 +124,6 @@ async def wait_operation(api, headers, op_id: str, until=FINISHED, timeout: floa
 
 def steps_of(op: dict) -> dict[str, str]:
     return {s["name"]: s["status"] for s in op["progress"]["steps"]}
-
-
-async def read_all(nc, stream: str) -> list:
-    """Every message of ``stream`` through an ephemeral AckNone consumer."""
-    js = nc.jetstream()
-    info = await js.stream_info(stream)
-    if info.state.messages == 0:
-        return []
-    sub = await js.pull_subscribe("", stream=stream, config=ConsumerConfig(
-        ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=10,
-        mem_storage=True))
-    out = []
-    try:
-        while len(out) < info.state.messages:
-            out.extend(await sub.fetch(1000, timeout=5))
-    finally:
-        await sub.unsubscribe()
-    return out
 
 
 def msg_ids(msgs) -> list[str]:
