@@ -18,8 +18,7 @@ from core.operations import request_operation_id, workflow_id_for
 from core.clusters import ClusterNotFound, endpoint, get_cluster
 from core.jetstream.api import JetStreamError
 from core.jetstream.pool import ClusterPool
-from core.replication import rows as mirror_rows
-from core.replication.lifecycle import remove_consumer
+from core.replication.forget import forget_mirror
 from core import quotas
 from core.security import Cipher
 
@@ -65,21 +64,8 @@ class ChangeActivities:
         return ChangeResult(detail={"applied": info})
 
     async def _forget_mirror(self, org_id: uuid.UUID, cluster_id: uuid.UUID, stream: str) -> None:
-        """A deleted stream that was a console mirror (``DELETE /api/v1/mirrors/{id}``, once
-        approved): its source consumer goes too, and its row says ``removed``."""
         async with self.sessions() as db:
-            row = await mirror_rows.find_by_target(db, org_id, cluster_id, stream)
-            if row is None or row.state in ("removed", "promoted"):
-                return
-            try:
-                source = await get_cluster(db, org_id, row.source_cluster_id)
-            except ClusterNotFound:
-                source = None
-            if source is not None and row.consumer_name:
-                await remove_consumer(await self.pool.jetstream(endpoint(self.cipher, source)),
-                                      row.source_stream, row.consumer_name)
-            await mirror_rows.set_state(db, org_id, [row.id], "removed")
-            await db.commit()
+            await forget_mirror(db, self.pool, self.cipher, org_id, cluster_id, stream)
 
     async def _open_operation(self, data: ApplyRequest) -> ChangeResult:
         kind = data.spec.kind

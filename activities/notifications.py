@@ -1,11 +1,13 @@
 """Notification activities of the approval workflow: ``notify_request`` puts an event in each
 recipient's in-app inbox and answers which webhooks hear it; ``deliver_webhook`` POSTs it, signed,
-to one of them. Both are idempotent: a notification's id is stable and delivered once per user; a
-webhook delivery carries the same ``X-JSC-Delivery`` id on every attempt, so its receiver can drop
-a repeat. A delivery that fails (connection error, timeout, any answer but 2xx) raises, and
-Temporal retries it with the workflow's backoff; a webhook deleted or disabled meanwhile is skipped.
-A webhook whose address the outbound policy (``JSC_ALLOWED_WEBHOOK_NETWORKS``) does not allow, now,
-is not called: the delivery fails for good, saying why, and the worker logs it.
+to one of them. The failover workflow asks ``dr_webhooks`` which webhooks hear ``dr.failover``, and
+``deliver_dr_webhook`` tells one of them where a pair's clients write now. They are idempotent: a
+notification's id is stable and delivered once per user; a webhook delivery carries the same
+``X-JSC-Delivery`` id on every attempt, so its receiver can drop a repeat. A delivery that fails
+(connection error, timeout, any answer but 2xx) raises, and Temporal retries it with the workflow's
+backoff; a webhook deleted or disabled meanwhile is skipped. A webhook whose address the outbound
+policy (``JSC_ALLOWED_WEBHOOK_NETWORKS``) does not allow, now, is not called: the delivery fails
+for good, saying why, and the worker logs it.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from core.changes.models import RequestEvent, WebhookDelivery
+from core.changes.models import DrWebhookDelivery, RequestEvent, WebhookDelivery
 from core.db.models import Webhook
 from core.netpolicy import OutboundPolicy, OutboundRefused
 from core.notify import delivery, inbox, recipients
-from core.notify.webhooks import delivery_id, event_body
+from core.notify.webhooks import DR_EVENT, delivery_id, dr_body, dr_delivery_id, event_body
 from core.security import Cipher
 from core.settings import get_settings
 
@@ -51,28 +53,49 @@ class NotificationActivities:
     @activity.defn(name="deliver_webhook")
     async def deliver_webhook(self, data: WebhookDelivery) -> None:
         event = data.event
-        try:
-            webhook_id = uuid.UUID(data.webhook_id)
-        except ValueError:
-            log.warning("deliver_webhook: %r is not a webhook id; skipped", data.webhook_id)
-            return
+        hook = await self._hook(data.webhook_id, event.org_id, event.event)
+        if hook is not None:
+            await self._post(hook, event.event, delivery_id(hook.id, event),
+                             event_body(event, self.public_url))
+
+    @activity.defn(name="dr_webhooks")
+    async def dr_webhooks(self, org_id: str) -> list[str]:
+        """The organization's webhooks that hear ``dr.failover``."""
         async with self.sessions() as db:
-            hook = await db.get(Webhook, webhook_id)
-        if (hook is None or str(hook.org_id) != event.org_id
-                or not delivery.hears(hook, event.event)):
+            return await delivery.subscribed(db, org_id, DR_EVENT)
+
+    @activity.defn(name="deliver_dr_webhook")
+    async def deliver_dr_webhook(self, data: DrWebhookDelivery) -> None:
+        hook = await self._hook(data.webhook_id, data.org_id, DR_EVENT)
+        if hook is not None:
+            await self._post(hook, DR_EVENT, dr_delivery_id(hook.id, data.operation_id),
+                             dr_body(data.announcement))
+
+    async def _hook(self, webhook_id: str, org_id: str, event: str) -> Webhook | None:
+        """The webhook, if it still exists in the organization, is enabled and hears ``event``."""
+        try:
+            hook_id = uuid.UUID(webhook_id)
+        except ValueError:
+            log.warning("deliver_webhook: %r is not a webhook id; skipped", webhook_id)
+            return None
+        async with self.sessions() as db:
+            hook = await db.get(Webhook, hook_id)
+        if hook is None or str(hook.org_id) != org_id or not delivery.hears(hook, event):
             log.info("webhook %s is gone, disabled or no longer hears %s; skipped",
-                     webhook_id, event.event)
-            return
+                     hook_id, event)
+            return None
+        return hook
+
+    async def _post(self, hook: Webhook, event: str, delivery_key: str, body: bytes) -> None:
+        """One signed POST; raises (for Temporal to retry, or for good) unless answered 2xx."""
         try:
             secret = delivery.open_secret(self.cipher, hook)
         except InvalidTag:  # sealed with another key: no retry will open it
             raise ApplicationError(f"The secret of webhook '{hook.name}' cannot be decrypted with "
                                    "this JSC_ENCRYPTION_KEY; recreate the webhook.",
                                    type="WebhookSecretUnreadable", non_retryable=True)
-        body = event_body(event, self.public_url)
         try:
-            reply = await delivery.post(hook.url, secret, event.event,
-                                        delivery_id(hook.id, event), body,
+            reply = await delivery.post(hook.url, secret, event, delivery_key, body,
                                         policy=self.webhook_policy)
         except OutboundRefused as exc:  # no retry will change the policy's mind
             log.warning("webhook %s (%s) of organization %s not called: %s",

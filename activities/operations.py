@@ -1,15 +1,22 @@
-"""Keeping an operation's PostgreSQL row current, and auditing how it started and ended."""
+"""Keeping an operation's PostgreSQL row current, and auditing how it started and ended.
+
+An audit event goes to the internal event stream at once; while that stream cannot take it (hub,
+which holds it, down: a disaster-recovery failover must go on then), it is owed to the outbox
+(``core.outbox``), which the API's drainer delivers once the stream is back. The event's id is
+stable, so however many attempts owe or send it, it is stored once."""
 
 from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 
 from core.audit import AuditEvent
-from core.events import EventPublisher
+from core.events import EventPublisher, EventsUnavailable
 from core.operations import OperationUpdate, apply_update
+from core.outbox import OutboxEntry
 
 
 class OperationActivities:
@@ -22,7 +29,14 @@ class OperationActivities:
             await apply_update(db, change)
         if change.audit_action:
             event = audit_event_of(change, activity.info())
-            await self.events.publish("audit", str(event.id), event.model_dump(mode="json"))
+            body = event.model_dump(mode="json")
+            try:
+                await self.events.publish("audit", str(event.id), body)
+            except EventsUnavailable:
+                async with self.sessions() as db, db.begin():
+                    await db.execute(insert(OutboxEntry).values(
+                        id=event.id, kind="audit", payload=body, attempts=0,
+                    ).on_conflict_do_nothing(index_elements=["id"]))
 
 
 def audit_event_of(change: OperationUpdate, info: activity.Info) -> AuditEvent:

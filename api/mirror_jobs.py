@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import Request
+from sqlalchemy.exc import IntegrityError
 
 from api.deps import Db, Principal, Svc, audit
 from api.errors import ProblemError
@@ -37,6 +38,11 @@ async def start_mirror_job(request: Request, db: Db, svc: Svc, principal: Princi
     except rows.TargetClaimed as exc:
         raise ProblemError(409, f"{str(exc)[:1].upper()}{str(exc)[1:]}.",
                            mirror_id=str(exc.mirror_id))
+    except IntegrityError:  # the same target name, in a request committed at the same moment
+        await db.rollback()
+        names = ", ".join(f"'{m.target_stream}'" for m in job.mirrors)
+        raise ProblemError(409, f"Another mirror was just started under the name {names} on "
+                                "the same cluster.")
     context = OperationContext(operation_id=str(operation_id), org_id=str(principal.org_id),
                                user_id=str(principal.user_id), user_email=principal.email,
                                type="mirror")

@@ -54,6 +54,11 @@ class EventPublisher:
         return cls(nc)
 
     async def publish(self, kind: str, event_id: str, body: dict) -> None:
+        """Stored once JetStream acknowledged it; ``EventsUnavailable`` at once while the
+        connection is down (the caller owes it to the outbox rather than waiting a timeout out:
+        hub, which holds the stream, may be down for long, e.g. during a disaster recovery)."""
+        if not self.nc.is_connected:
+            raise EventsUnavailable("the internal event stream is not connected (reconnecting)")
         try:
             await self.js.publish(f"{SUBJECT_PREFIX}.{kind}", json.dumps(body, default=str).encode(),
                                   headers={"Nats-Msg-Id": event_id})

@@ -24,6 +24,9 @@ class Progress(BaseModel):
     unit: str = "messages"
     rate_per_s: float | None = None
     eta_s: float | None = None
+    steps: list[dict[str, Any]] | None = Field(
+        default=None, description="an operation made of named steps (a failover) lists them: "
+                                  "{name, status, started_at, finished_at, detail}")
 
 
 def with_heartbeat(progress: dict, heartbeat: dict | None) -> dict:

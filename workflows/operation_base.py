@@ -12,6 +12,9 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from core.operations import OperationContext, OperationUpdate, Progress
 
+# Before this marker, ``record_in_background`` started a task that awaited itself and failed at
+# once: no row was written in the background. Histories without it keep that behaviour.
+BACKGROUND_RECORD_PATCH = "operation-background-record-chained"
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
@@ -68,7 +71,19 @@ class OperationWorkflowBase:
     def record_in_background(self) -> None:
         """Write progress while the next unit of work runs; the next record waits for it, so
         rows are written in order."""
-        self._background_record = asyncio.create_task(self.record())
+        if not workflow.patched(BACKGROUND_RECORD_PATCH):
+            # As released: this task found itself as "the previous record" and failed awaiting
+            # itself, writing nothing. Kept so those runs replay as they ran.
+            self._background_record = asyncio.create_task(self.record())
+            return
+        previous, update = self._background_record, self._update()
+
+        async def after_previous() -> None:
+            if previous is not None:
+                await previous
+            await self._write(update)
+
+        self._background_record = asyncio.create_task(after_previous())
 
     async def record(self, status: str | None = None, audit: str | None = None,
                      shielded: bool = False, audit_key: str | None = None,
@@ -76,17 +91,23 @@ class OperationWorkflowBase:
         previous, self._background_record = self._background_record, None
         if previous is not None:
             await previous
-        update = OperationUpdate(context=self.context, status=status or self.status,
-                                 progress=self.progress, result=self.result, error=self.error,
-                                 audit_action=audit, audit_key=audit_key,
-                                 audit_details=audit_details)
-        call = workflow.execute_activity(
+        update = self._update(status, audit, audit_key, audit_details)
+        if shielded:  # after a cancellation, the record must still be written
+            await asyncio.shield(self._write(update))
+        else:
+            await self._write(update)
+
+    def _update(self, status: str | None = None, audit: str | None = None,
+                audit_key: str | None = None, audit_details: dict | None = None) -> OperationUpdate:
+        return OperationUpdate(context=self.context, status=status or self.status,
+                               progress=self.progress.model_copy(), result=self.result,
+                               error=self.error, audit_action=audit, audit_key=audit_key,
+                               audit_details=audit_details)
+
+    async def _write(self, update: OperationUpdate) -> None:
+        await workflow.execute_activity(
             "record_operation", update, start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RECORD_RETRY)
-        if shielded:  # after a cancellation, the record must still be written
-            await asyncio.shield(call)
-        else:
-            await call
 
     async def finish(self, status: str, result: dict, error: str | None = None,
                      shielded: bool = False) -> dict:

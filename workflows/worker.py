@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 
 from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
+from activities.failover import FailoverActivities
 from activities.mirror import MirrorActivities
 from activities.notifications import NotificationActivities
 from activities.operations import OperationActivities
@@ -29,11 +30,12 @@ from core.security import Cipher
 from core.settings import Settings, get_settings
 from workflows.approval import ApprovalWorkflow, QuotaRequestWorkflow
 from workflows.cluster_health import ClusterHealthWorkflow
+from workflows.failover import FailoverWorkflow
 from workflows.mirror import MirrorWorkflow
 from workflows.replay import ReplayWorkflow
 
 WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
-             MirrorWorkflow]
+             MirrorWorkflow, FailoverWorkflow]
 
 
 @dataclass
@@ -59,11 +61,18 @@ class WorkerDeps:
         changes = ChangeActivities(self.sessions, self.cipher, self.pool)
         notifications = NotificationActivities(self.sessions, self.redis, self.cipher,
                                                public_url=self.settings.public_url)
+        failover = FailoverActivities(self.sessions, self.cipher, self.pool)
         return [clusters.probe_cluster, operations.record_operation, replay.replay_plan,
                 replay.replay_dry_run, replay.replay_chunk, changes.apply_change,
                 changes.record_change_request, notifications.notify_request,
                 notifications.deliver_webhook, mirror.mirror_prepare, mirror.mirror_create,
-                mirror.mirror_wait, mirror.mirror_control, mirror.mirror_mark]
+                mirror.mirror_wait, mirror.mirror_control, mirror.mirror_mark,
+                notifications.dr_webhooks,
+                notifications.deliver_dr_webhook, failover.failover_measure,
+                failover.failover_fence, failover.drill_prepare, failover.failover_catch_up,
+                failover.failover_promote, failover.failover_switch, failover.failover_verify,
+                failover.failover_cleanup, failover.drill_cleanup, failover.failover_rollback,
+                failover.failover_reverse, failover.failover_state, failover.failover_record]
 
 
 @asynccontextmanager

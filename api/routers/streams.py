@@ -20,6 +20,7 @@ from core.namespaces import covers
 from core.db.models import StreamConfig as StreamConfigRow
 from core.jetstream.config import PurgeRequest, StreamConfig
 from core.jetstream.purge import preview_purge
+from core.replication.forget import forget_mirror
 
 router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/streams", tags=["streams"])
 
@@ -104,6 +105,7 @@ async def delete_stream(cluster_id: uuid.UUID, name: str, request: Request, db: 
                                     permission="streams:delete", before=before):
         return pending
     await apply_change(js, spec)
+    await forget_mirror(db, svc.clusters, svc.cipher, principal.org_id, cluster.id, name)
     await audit(request, principal, action="stream.delete", resource_type="stream",
                 resource_id=f"{cluster.id}/{name}", resource_name=name, cluster_id=cluster.id,
                 changes={"before": before}, db=db)

@@ -135,3 +135,13 @@ class WebhookDelivery(_Model):
 
     webhook_id: str
     event: RequestEvent
+
+
+class DrWebhookDelivery(_Model):
+    """The input of the ``deliver_dr_webhook`` activity: one webhook told that a disaster-recovery
+    pair's active side changed (``core.notify.webhooks.dr_body``)."""
+
+    webhook_id: str
+    org_id: str
+    operation_id: str
+    announcement: dict[str, Any]

@@ -3,7 +3,8 @@
 The body is JSON that a Slack incoming webhook accepts as is (``text`` and a ``blocks`` section,
 mrkdwn-escaped) plus the event's own fields for programs. Each POST carries:
 
-- ``X-JSC-Event``: the event (``created``, ``approved``, ... or ``test``);
+- ``X-JSC-Event``: the event (``created``, ``approved``, ... or ``test``; ``dr.failover`` when a
+  disaster-recovery pair's active side changed, see :func:`dr_body`);
 - ``X-JSC-Delivery``: an id stable for (webhook, request, event, target): a retry is recognisable;
 - ``X-JSC-Timestamp``: unix seconds at sending;
 - ``X-JSC-Signature``: ``sha256=`` + hex HMAC-SHA256 of ``f"{timestamp}.".encode() + body`` with
@@ -25,7 +26,8 @@ from typing import Any, get_args
 
 from core.changes.models import EventName, RequestEvent
 
-EVENTS: tuple[str, ...] = get_args(EventName)
+DR_EVENT = "dr.failover"  # a DR pair's active side changed (a failover, not a drill)
+EVENTS: tuple[str, ...] = (*get_args(EventName), DR_EVENT)
 TEST_EVENT = "test"
 DELIVERY_NAMESPACE = uuid.UUID("6f0c1c52-86a4-4d4c-9a35-2f3b8f0d7e61")
 SIGNATURE_PREFIX = "sha256="
@@ -105,6 +107,27 @@ def event_body(event: RequestEvent, public_url: str | None = None) -> bytes:
     return _encode({"event": event.event, "request_id": event.request_id, "title": event.title,
                     "actor": event.actor_email, "comment": event.comment,
                     "target": event.target}, line, request_link(public_url, event.request_id))
+
+
+def dr_delivery_id(webhook_id: str | uuid.UUID, operation_id: str) -> str:
+    """One delivery per (webhook, failover operation): its attempts share the id."""
+    return str(uuid.uuid5(DELIVERY_NAMESPACE, f"{webhook_id}:{operation_id}:{DR_EVENT}"))
+
+
+def dr_body(announcement: dict[str, Any]) -> bytes:
+    """The body of a ``dr.failover`` event: the active side as clients read it from the
+    ``jsc_dr_active`` bucket (``pair_id``, ``pair_name``, ``active_cluster_id``,
+    ``active_domain``, ``streams``, ``epoch``, ``changed_at``) plus the operation's
+    ``operation_id``, ``mode``, ``previous_cluster_id``, ``active_cluster_name`` and
+    ``data_loss_messages`` (null: not known)."""
+    a = announcement
+    where = a.get("active_cluster_name") or a.get("active_cluster_id")
+    loss = a.get("data_loss_messages")
+    line = (f":rotating_light: {escape(_one_line(str(a.get('pair_name') or a.get('pair_id')), 200))}"
+            f" failed over to {escape(str(where))} ({a.get('mode', 'planned')}); clients write "
+            f"there now" + ("" if loss == 0 else
+                            f"; data at risk: {'unknown' if loss is None else loss} message(s)"))
+    return _encode({"event": DR_EVENT, **a}, line, None)
 
 
 def ping_body(webhook_name: str, actor: str = "") -> bytes:

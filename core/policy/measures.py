@@ -19,6 +19,22 @@ def max_bytes(config: dict[str, Any] | None) -> int | None:
     return int(value) if isinstance(value, (int, float)) and value > 0 else None
 
 
+def created_streams(request: ChangeRequest) -> list[dict[str, Any]]:
+    """The stream configs a change adds: its config, or for a mirror change (its ``after`` is a
+    mirror job, ``{"mirrors": [...]}``) each mirror's ``overrides`` (the limits it sets; a limit
+    it does not set counts as unbounded, as for a stream without one)."""
+    after = request.after or {}
+    if request.kind == "mirror":
+        return [m.get("overrides") or {} for m in after.get("mirrors") or [] if isinstance(m, dict)]
+    return [after]
+
+
+def sum_max_bytes(configs: list[dict[str, Any]]) -> int | None:
+    """The ``max_bytes`` of all of them; None when any is unbounded."""
+    sizes = [max_bytes(c) for c in configs]
+    return None if any(s is None for s in sizes) else sum(sizes)
+
+
 def replicas(config: dict[str, Any] | None) -> int:
     value = (config or {}).get("num_replicas", (config or {}).get("replicas", 1))
     return int(value) if isinstance(value, (int, float)) else 1
@@ -35,7 +51,7 @@ def storage_increase(request: ChangeRequest) -> int:
         return 0
     before, after = max_bytes(request.before), max_bytes(request.after)
     if request.operation == "create":
-        return after or 0
+        return sum(max_bytes(c) or 0 for c in created_streams(request))
     if request.operation == "update":
         return (after or 0) - (before or 0) if before and after else 0
     if request.operation == "delete":

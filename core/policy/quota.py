@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core.policy.measures import STORAGE_QUOTA, STORED_KINDS, max_bytes, replicas
+from core.policy.measures import (STORAGE_QUOTA, STORED_KINDS, created_streams, max_bytes,
+                                  replicas, sum_max_bytes)
 from core.policy.models import ChangeRequest, QuotaViolation
 
 CEILINGS = ("max_msg_size", "max_replicas")
@@ -24,16 +25,20 @@ def impact(request: ChangeRequest) -> dict[str, float | None]:
     op = request.operation
     if request.kind in STORED_KINDS:
         if op == "create":
-            out["streams"] = 1
-            out[STORAGE_QUOTA] = max_bytes(request.after)
+            created = created_streams(request)
+            out["streams"] = len(created)
+            out[STORAGE_QUOTA] = sum_max_bytes(created)
+            if request.after is not None:
+                out["max_replicas"] = max((replicas(c) for c in created), default=1)
         elif op == "update":
             after = max_bytes(request.after)
             out[STORAGE_QUOTA] = None if after is None else after - (max_bytes(request.before) or 0)
         elif op == "delete":
             out["streams"] = -1
             out[STORAGE_QUOTA] = -(max_bytes(request.before) or 0)
-        if op in ("create", "update") and request.after is not None:
+        if op == "update" and request.after is not None:
             out["max_replicas"] = replicas(request.after)
+        if op in ("create", "update") and request.after is not None:
             size = request.after.get("max_msg_size")
             if isinstance(size, (int, float)) and size > 0:
                 out["max_msg_size"] = size

@@ -8,6 +8,10 @@ console's, replication pauses with JetStream's consumer pause and resumes where 
 ``num_pending`` is the mirror's true lag (the mirror's own ``lag`` reads 0 while paused or cut
 off).
 
+The mirror stream also keeps, in its metadata (``jsc.source_config``), what promoting it needs of
+its source's configuration (its subjects, de-duplication window, ...: :func:`promotable`), so an
+emergency failover can promote it while the source's cluster cannot be reached.
+
 Its deliveries use ``$JS.M.jsc.<id>``, so they cross the hub↔dr leafnode like any mirror's
 (``$JS.M.>`` is allowed there, both ways); the consumer's reset requests go through
 ``<api>.CONSUMER.>`` and their replies through ``$JSC.R.>``, as the link also allows.
@@ -29,6 +33,12 @@ from core.jetstream.api import CONSUMER_NOT_FOUND, STREAM_NOT_FOUND, JetStreamAp
 from core.replication.models import MirrorRequest, StartAtSequence, StartAtTime
 
 MIRROR_ID_KEY = "jsc.mirror_id"  # in the mirror stream's and the consumer's metadata
+SOURCE_CONFIG_KEY = "jsc.source_config"  # in the mirror stream's metadata: promotable(source)
+FENCED_SUBJECTS_KEY = "jsc.fenced_subjects"  # a fenced stream's own subjects (failover)
+# What a promoted mirror takes over from its source's configuration (a mirror has no subjects,
+# and its de-duplication window and the rest are not copied when it is made).
+PROMOTABLE_FIELDS = ("subjects", "duplicate_window", "allow_rollup_hdrs", "allow_direct",
+                     "max_msgs_per_subject", "deny_delete", "deny_purge")
 FLOW_CONTROL_MAX_ACK_PENDING = 10_000
 PAUSED_FOREVER = timedelta(days=365 * 100)
 
@@ -44,6 +54,16 @@ def deliver_subject(mirror_id: uuid.UUID | str) -> str:
 
 def api_prefix(domain: str | None) -> str:
     return f"$JS.{domain}.API" if domain else "$JS.API"
+
+
+def promotable(source_config: dict[str, Any]) -> dict[str, Any]:
+    """What promoting a mirror of a stream with this configuration sets on it. A fenced source
+    (failover) is recorded with its own subjects, not the fence's."""
+    record = {f: source_config[f] for f in PROMOTABLE_FIELDS if f in source_config}
+    fenced = (source_config.get("metadata") or {}).get(FENCED_SUBJECTS_KEY)
+    if fenced:
+        record["subjects"] = json.loads(fenced)
+    return record
 
 
 def source_consumer_config(request: MirrorRequest, mirror_id: uuid.UUID | str,
@@ -90,7 +110,9 @@ def mirror_stream_config(request: MirrorRequest, mirror_id: uuid.UUID | str,
     config: dict[str, Any] = {
         "name": request.target_stream, "mirror": mirror,
         "description": request.description or f"Mirror of {request.source_stream}",
-        "metadata": {MIRROR_ID_KEY: str(mirror_id)},
+        "metadata": {MIRROR_ID_KEY: str(mirror_id),
+                     SOURCE_CONFIG_KEY: json.dumps(promotable(source_config),
+                                                   separators=(",", ":"))},
     }
     for field in ("storage", "num_replicas", "max_bytes", "max_age", "max_msgs", "max_msg_size",
                   "discard"):

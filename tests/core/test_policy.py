@@ -212,6 +212,15 @@ QUOTAS = [
      [("storage_bytes", 90 * GB, 100 * GB, 101 * GB)]),
     ("delete never violates", req(operation="delete", after=None, before={"max_bytes": GB}), []),
     ("quota request has no impact", quota_req(), []),
+    # A mirror change's ``after`` is its job: each mirror is a stream, its overrides its limits.
+    ("two mirrors, two streams", req(kind="mirror", after={"mirrors": [
+        {"overrides": {"max_bytes": GB}}, {"overrides": {"max_bytes": GB}}]}),
+     [("streams", 14, 15, 16)]),
+    ("mirror storage over", req(kind="mirror", after={"mirrors": [
+        {"overrides": {"max_bytes": 11 * GB, "num_replicas": 5}}]}),
+     [("max_replicas", 0, 3, 5), ("storage_bytes", 90 * GB, 100 * GB, 101 * GB)]),
+    ("unbounded mirror", req(kind="mirror", after={"mirrors": [{"overrides": {}}]}),
+     [("storage_bytes", 90 * GB, 100 * GB, None)]),
 ]
 
 

@@ -253,3 +253,32 @@ async def test_a_replayed_rollup_header_removes_nothing(api, admin_headers, hub_
     msgs = await read_all(hub_nc, dst)
     assert [m.data for m in msgs] == [b"already at the destination", b"the roll-up"]
     assert "Nats-Rollup" not in (msgs[1].headers or {})
+
+
+async def test_the_listed_row_follows_a_running_replay(api, admin_headers, hub_cluster, hub_nc,
+                                                       names):
+    """The list reads rows only (no workflow query): between chunks the workflow writes its
+    progress there while the next chunk runs."""
+    src, dst = names["src"], names["dst"]
+    js = await make_stream(hub_nc, src, [f"{src}.>"])
+    await make_stream(hub_nc, dst, [f"row-{src}.>"])
+    await fill(js, [f"{src}.a"], 30_000)  # at 1,000/s: six chunks of about 5 s
+    op_id = start_replay(api, admin_headers, {
+        "cluster_id": hub_cluster["id"], "stream": src, "rate_limit": 1000,
+        "destination": {"stream": dst, "subject_prefix": f"row-{src}"}})["id"]
+
+    def listed() -> dict:
+        items = api.get("/api/v1/operations", params={"type": "replay", "limit": 500},
+                        headers=admin_headers).json()["items"]
+        return next(o for o in items if o["id"] == op_id)
+
+    deadline = asyncio.get_running_loop().time() + 120
+    row = listed()
+    while not (row["status"] == "running" and (row["progress"].get("done") or 0) > 0):
+        assert row["status"] in ("pending", "running"), row  # it ended with no progress written
+        assert asyncio.get_running_loop().time() < deadline, row
+        await asyncio.sleep(0.5)
+        row = listed()
+    assert 0 < row["progress"]["done"] < 30_000 and row["progress"]["total"] == 30_000
+    assert api.post(f"/api/v1/operations/{op_id}/cancel", headers=admin_headers).status_code == 200
+    assert wait_operation(api, admin_headers, op_id, timeout=60)["status"] == "cancelled"

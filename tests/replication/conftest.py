@@ -11,7 +11,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from core.jetstream.api import JetStreamApi
@@ -19,6 +18,7 @@ from stack.ports import HOST, free_port
 from stack.services import binary
 from tests.conftest import make_data_dir, remove_data_dir
 from tests.fixtures import register, unique
+from tests.operations.conftest import read_all
 
 FINISHED = ("completed", "failed", "cancelled")
 
@@ -82,20 +82,7 @@ async def fill(js, subjects: list[str], count: int, start: int = 0) -> None:
 
 async def read_stream(nc, stream: str) -> list[tuple[int, str, bytes]]:
     """(sequence, subject, payload) of every message of ``stream``, in order."""
-    js = nc.jetstream()
-    info = await js.stream_info(stream)
-    if info.state.messages == 0:
-        return []
-    sub = await js.pull_subscribe("", stream=stream, config=ConsumerConfig(
-        ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=10,
-        mem_storage=True))
-    out = []
-    try:
-        while len(out) < info.state.messages:
-            out.extend(await sub.fetch(1000, timeout=5))
-    finally:
-        await sub.unsubscribe()
-    return [(m.metadata.sequence.stream, m.subject, m.data) for m in out]
+    return [(m.metadata.sequence.stream, m.subject, m.data) for m in await read_all(nc, stream)]
 
 
 async def message_count(nc, stream: str) -> int:

@@ -76,6 +76,23 @@ async def test_delete_removes_the_stream_then_the_consumer(
     assert await message_count(dr_nc, target) == 4
 
 
+async def test_deleting_the_mirror_as_a_plain_stream_takes_its_consumer_too(
+        api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup):
+    stream = await source()
+    await fill(hub_nc.jetstream(), [f"{stream}.a"], 3)
+    target = target_name(cleanup, dr_nc)
+    started = start_mirror(api, admin_headers, mirror_body(hub_cluster, dr_cluster, stream, target))
+    wait_operation(api, admin_headers, started["id"])
+    consumer = mirror_row(api, admin_headers, started["mirror_id"])["consumer_name"]
+
+    deleted = api.delete(f"/api/v1/clusters/{dr_cluster['id']}/streams/{target}",
+                         headers=admin_headers)
+    assert deleted.status_code == 204, deleted.text
+    assert not await exists(dr_nc, target)
+    assert consumer not in [c["name"] for c in await JetStreamApi(hub_nc).consumer_list(stream)]
+    assert mirror_row(api, admin_headers, started["mirror_id"])["state"] == "removed"
+
+
 async def test_the_operations_pause_resume_and_cancel_act_on_replication(
         api, admin_headers, stack, hub_cluster, dr_cluster, hub_nc, dr_nc, cleanup):
     """A mirror that cannot catch up (it may store 2 kB of a source that holds more, refusing

@@ -51,7 +51,6 @@ def test_the_policies_in_evaluation_order_with_their_summary(ui_app, org_admin):
     assert heads(at) == POLICY_ORDER
     written = "\n".join(texts(at.markdown))
     # Production Changes, as the source design words it
-    # (mirrors and failovers too, since migration 0008)
     assert ("- Any stream/consumer/KV bucket/object store/purge/replay/mirror/failover operation "
             "in production clusters") in written
     assert ("- Platform Team or Team Lead: 1 approval from: role admin or role team_lead or team "

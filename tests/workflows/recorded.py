@@ -29,6 +29,7 @@ COMMITTED = {
                                             "behind the 'vote-announces-outcome-first' marker"),
     "cluster_health.json": ("ClusterHealthWorkflow", "first release"),
     "mirror.json": ("MirrorWorkflow", "first release: prepare, create, wait until caught up"),
+    "failover_planned.json": ("FailoverWorkflow", "first release: a planned failover of a pair"),
     "quota_request.json": ("QuotaRequestWorkflow", "an approved request, with the marker"),
 }
 

@@ -1,0 +1,138 @@
+"""``POST /api/v1/operations/failover``: fail a DR pair (or a primary's streams) over to its
+standby, or rehearse it (``drill``), as a ``FailoverWorkflow`` operation.
+
+Step 1 (measure) runs before the answer: the request is refused (``409``, with the reasons) when
+the target is not a healthy, full mirror of the primary, or an emergency would lose more than
+``max_data_loss_messages``; ``503`` when the target cannot be reached (the primary may be down:
+that is what an emergency failover is for). Then the change gate: a failover is a change of kind
+``failover`` judged on the stricter environment of the two clusters, so a production pair's
+failover waits for approval (``202`` ``waiting_approval``; the approved request starts the
+operation). ``Idempotency-Key`` names the operation, as for a replay. Permission
+``replication:failover``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from fastapi import APIRouter, Depends, Header, Request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from api.change_gate import ApprovalPending, gate_change
+from api.deps import Db, Principal, Svc, audit, require
+from api.errors import ProblemError, problem_responses
+from api.outbox_delivery import deliver_now, owe_start
+from api.routers.operations import OperationStarted
+from core.changes.models import ChangeSpec
+from core.clusters import endpoint
+from core.cluster_identity import STRICTNESS
+from core.db.models import NatsCluster, Operation
+from core.jetstream.api import JetStreamApi, JetStreamUnavailable
+from core.jetstream.pool import ClusterUnreachable
+from core.operations import FINISHED, OperationContext, get_operation, workflow_id_for
+from core.replication import planning
+from core.replication.models import FailoverRequest
+from core.replication.plan import FailoverPlan
+from workflows.failover import FailoverWorkflow
+
+router = APIRouter(prefix="/api/v1/operations", tags=["operations"])
+FAILOVER = FailoverWorkflow.__temporal_workflow_definition.name
+PERMISSION = "replication:failover"
+ERRORS = problem_responses(**{
+    "404": "No such pair or cluster in your organization.",
+    "409": "Refused before anything was done: the target is not a healthy mirror of the primary "
+           "(`reasons` lists why), the loss would exceed `max_data_loss_messages`, or another "
+           "failover of the same streams is under way.",
+    "503": "The target cluster cannot be reached (an unreachable primary is a 409 for a planned "
+           "failover or a drill, and expected in an emergency)."})
+
+
+@router.post("/failover", status_code=202, response_model=OperationStarted | ApprovalPending,
+             responses=ERRORS)
+async def start_failover(body: FailoverRequest, request: Request, db: Db, svc: Svc,
+                         idempotency_key: str | None = Header(None, max_length=200),
+                         principal: Principal = Depends(require(PERMISSION))):
+    """Start a failover or a drill: ``{id, workflow_id, status}``; or, where policy says it needs
+    approval, ``{request_id, operation_id, status: "waiting_approval"}``. The operation's
+    ``progress.steps`` and ``result`` tell it step by step (measure, approve, fence, catch_up,
+    promote, switch, verify, cleanup, reverse; rollback when it had to)."""
+    keyed = uuid.uuid5(principal.org_id, f"failover:{idempotency_key}") if idempotency_key else None
+    if keyed and (row := await get_operation(db, principal.org_id, keyed)) is not None:
+        return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
+
+    async def connect(cluster: NatsCluster) -> JetStreamApi:
+        return await svc.clusters.jetstream(endpoint(svc.cipher, cluster))
+
+    try:
+        plan, primary, target = await planning.resolve(db, principal.org_id, body, connect)
+    except planning.PlanProblem as exc:
+        raise ProblemError(exc.status, exc.message, **exc.extra)
+    await _refuse_concurrent(db, principal, plan)
+    try:
+        target_js = await connect(target)
+    except ClusterUnreachable as exc:
+        raise ProblemError(503, f"The target cluster '{target.name}' cannot be reached: a "
+                                f"failover needs it ({exc}).", service="nats")
+    emergency = body.mode == "emergency" and not body.drill
+    try:  # an emergency only glances at the primary (said to be down)
+        primary_js = await asyncio.wait_for(connect(primary), 1.5 if emergency else None)
+    except (ClusterUnreachable, asyncio.TimeoutError):
+        primary_js = None
+    try:
+        measured = await planning.measure(plan, primary_js, target_js)
+    except JetStreamUnavailable as exc:
+        raise ProblemError(503, f"The target cluster '{target.name}' did not answer: {exc}.",
+                           service="nats")
+    if measured.refusals:
+        raise ProblemError(409, "Refused: " + "; ".join(measured.refusals),
+                           reasons=measured.refusals, measured=measured.model_dump(mode="json"))
+    plan = plan.model_copy(update={"measured": measured})
+    strictest = max((primary, target), key=lambda c: STRICTNESS.get(c.environment, 0))
+    spec = ChangeSpec(kind="failover", operation="failover", cluster_id=target.id,
+                      name=plan.pair_name or primary.name, config=plan.model_dump(mode="json"))
+    if pending := await gate_change(request, db, svc, principal, strictest, spec,
+                                    permission=PERMISSION):
+        return pending
+    plan = plan.model_copy(update={"approval": "auto"})
+    op_id = keyed or uuid.uuid4()
+    workflow_id = workflow_id_for("failover", op_id)
+    db.add(Operation(id=op_id, org_id=principal.org_id, type="failover", workflow_id=workflow_id,
+                     status="pending", progress={}, input=plan.model_dump(mode="json"),
+                     cluster_id=target.id, started_by=principal.user_id,
+                     idempotency_key=idempotency_key))
+    context = OperationContext(operation_id=str(op_id), org_id=str(principal.org_id),
+                               user_id=str(principal.user_id), user_email=principal.email,
+                               type="failover")
+    start = owe_start(db, FAILOVER, workflow_id, [context, plan], svc.settings.task_queue)
+    try:
+        await audit(request, principal, action="operation.start", resource_type="operation",
+                    resource_id=str(op_id), resource_name="failover", cluster_id=target.id,
+                    changes={"input": body.model_dump(mode="json"),
+                             "measured": measured.model_dump(mode="json")}, db=db)
+    except IntegrityError:  # the same key, at the same moment: the other request made it
+        await db.rollback()
+        row = await get_operation(db, principal.org_id, op_id)
+        if row is None:
+            raise
+        return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
+    await deliver_now(svc, start)
+    return OperationStarted(id=op_id, workflow_id=workflow_id, status="pending")
+
+
+async def _refuse_concurrent(db: Db, principal: Principal, plan: FailoverPlan) -> None:
+    """One failover (or drill) of the same pair, or the same primary streams, at a time."""
+    live = await db.scalars(select(Operation).where(
+        Operation.org_id == principal.org_id, Operation.type == "failover",
+        Operation.status.not_in(FINISHED)))
+    mine = {s.stream for s in plan.streams}
+    for op in live:
+        other = op.input or {}
+        same_pair = plan.pair_id is not None and other.get("pair_id") == plan.pair_id
+        same_streams = (other.get("primary") or {}).get("cluster_id") == plan.primary.cluster_id \
+            and mine & {s.get("stream") for s in other.get("streams") or []}
+        if same_pair or same_streams:
+            raise ProblemError(409, f"Another failover of these streams is under way "
+                                    f"(operation {op.id}, {op.status}): wait for it to end.",
+                               operation_id=str(op.id))
