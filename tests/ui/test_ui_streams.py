@@ -43,7 +43,6 @@ def on_server(url: str, name: str) -> StreamConfig | None:
 def test_create_a_stream_from_the_form(ui_logged_in, ui_admin, ui_hub, stack):
     name = stream_name("UI-CREATED")
     at = open_streams(ui_logged_in, ui_hub)
-    at.text_input(key="streams_search").input(name)  # the list shows just this one, once made
     at.text_input(key="stream_name").input(name)
     at.text_area(key="stream_subjects").input(f"{name}.orders.>\n{name}.events.*")
     at.selectbox(key="stream_storage").select("memory")
@@ -53,6 +52,9 @@ def test_create_a_stream_from_the_form(ui_logged_in, ui_admin, ui_hub, stack):
     try:
         assert not at.exception
         assert f"Stream {name} created on {ui_hub.name}." in texts(at.success), texts(at.error)
+        # the list shows just this one (the search box is there once the cluster has a stream:
+        # the hub may have had none before)
+        at.text_input(key="streams_search").input(name).run()
         table = at.dataframe[0].value
         row = table[table["Name"] == name].iloc[0]
         assert row["Messages"] == 0 and row["Consumers"] == 0
