@@ -268,9 +268,10 @@ class Stack:
         """Send ``sig`` to one service's process (a fault: the supervisor restarts it)."""
         return self.supervisor.kill(name, sig)
 
-    def stop_service(self, name: str) -> None:
-        """Stop one service; it stays stopped (not restarted) until ``start_service``."""
-        self.supervisor.stop(name)
+    def stop_service(self, name: str, sig: int | None = None) -> None:
+        """Stop one service (with ``sig``, e.g. SIGKILL, for a crash); it stays stopped (not
+        restarted) until ``start_service``."""
+        self.supervisor.stop(name, sig)
 
     def start_service(self, name: str) -> None:
         """Start a service stopped by ``stop_service`` again, and wait until it is ready."""

@@ -230,15 +230,16 @@ class Supervisor:
             return popen.pid
 
     # -- stopping ---------------------------------------------------------------------------
-    def stop(self, name: str) -> None:
-        """Stop one service and leave it stopped (no restart) until ``start`` is called again."""
+    def stop(self, name: str, sig: int | None = None) -> None:
+        """Stop one service and leave it stopped (no restart) until ``start`` is called again;
+        ``sig`` (e.g. SIGKILL, a crash) instead of the service's own stop signal."""
         with self._lock:
             proc = self._procs.get(name)
             if proc is None:
                 return
             proc.supervised, proc.restart_at = False, None
         if proc.popen is not None:
-            _terminate(proc.popen, proc.spec.stop_signal, proc.spec.stop_timeout)
+            _terminate(proc.popen, sig or proc.spec.stop_signal, proc.spec.stop_timeout)
         self.on_change()
 
     def stop_all(self) -> None:

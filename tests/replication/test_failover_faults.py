@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from signal import SIGKILL
 import time
 import uuid
 
@@ -50,7 +51,7 @@ async def healthy_again(api, hub_nc) -> None:
     await until(ready, "the API to be ready again")
 
 
-async def test_emergency_failover_with_hub_down(api, admin_headers, stack, hub_cluster,
+async def test_emergency_failover_with_hub_killed(api, admin_headers, stack, hub_cluster,
                                                 dr_cluster, hub_nc, dr_nc, db_sessions,
                                                 admin_org_id):
     stream = unique("EMERG")
@@ -60,7 +61,7 @@ async def test_emergency_failover_with_hub_down(api, admin_headers, stack, hub_c
     try:
         await publish(hub_nc, stream, "before", 40)
         await wait_mirrored(dr_nc, stream, 40)
-        stack.stop_service("hub")
+        stack.stop_service("hub", SIGKILL)  # killed, not shut down
         try:
             planned = start_failover(api, admin_headers, {
                 "pair_id": pair.id, "target_cluster_id": dr_cluster["id"]}, expect=409)
