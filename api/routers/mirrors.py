@@ -21,6 +21,7 @@ from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError, problem_responses
 from api.mirror_checks import REFUSALS, reach, require_free, require_link, require_source
 from api.mirror_jobs import start_mirror_job
+from api.operation_start import keyed_operation_id
 from api.replication_schemas import MirrorOut, MirrorStarted, mirror_out
 from core.changes.models import ChangeSpec
 from core.clusters import endpoint
@@ -48,7 +49,7 @@ async def start_mirror(body: MirrorRequest, request: Request, db: Db, svc: Svc,
     mirror_id}``. Refused before anything is created when the source stream is missing (404),
     the target name is taken or the link cannot carry it (409). A production target waits for
     approval (``{request_id, operation_id, status: "waiting_approval"}``)."""
-    keyed = uuid.uuid5(principal.org_id, f"mirror:{idempotency_key}") if idempotency_key else None
+    keyed = keyed_operation_id(principal, "mirror", idempotency_key)
     if keyed and (row := await get_operation(db, principal.org_id, keyed)) is not None:
         ids = (row.input or {}).get("mirror_ids") or [None]
         return MirrorStarted(id=row.id, workflow_id=row.workflow_id, status=row.status,

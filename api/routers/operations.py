@@ -20,12 +20,12 @@ from api.change_gate import ApprovalPending, gate_change
 from api.cluster_access import cluster_jetstream, load_cluster
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError, problem_responses
-from api.outbox_delivery import deliver_now, owe_start
+from api.operation_start import keyed_operation_id, owe_operation
+from api.outbox_delivery import deliver_now
 from core.changes.models import ChangeSpec
 from core.db.models import Operation
 from core.jetstream.api import JetStreamError
-from core.operations import (FINISHED, OperationContext, get_operation, with_heartbeat,
-                             workflow_id_for)
+from core.operations import FINISHED, get_operation, with_heartbeat
 from core.replay.models import ReplayRequest
 from workflows.replay import ReplayWorkflow
 
@@ -89,8 +89,7 @@ async def start_replay(body: ReplayRequest, request: Request, db: Db, svc: Svc,
     instead: the replay starts once the request is approved."""
     if not principal.can("messages:read"):
         raise ProblemError(403, f"Your role '{principal.role}' does not allow reading messages.")
-    # The key names the operation: a retry finds it, whatever happened to the first attempt.
-    keyed = uuid.uuid5(principal.org_id, f"replay:{idempotency_key}") if idempotency_key else None
+    keyed = keyed_operation_id(principal, "replay", idempotency_key)
     if keyed and (row := await get_operation(db, principal.org_id, keyed)) is not None:
         return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
     await _check_stream(db, svc, principal, body.cluster_id, body.stream, "source")
@@ -105,21 +104,10 @@ async def start_replay(body: ReplayRequest, request: Request, db: Db, svc: Svc,
                                     permission="messages:publish"):
         return pending
     op_id = keyed or uuid.uuid4()
-    workflow_id = workflow_id_for("replay", op_id)
-    db.add(Operation(id=op_id, org_id=principal.org_id, type="replay", workflow_id=workflow_id,
-                     status="pending", progress={}, input=body.model_dump(mode="json"),
-                     cluster_id=body.cluster_id, started_by=principal.user_id,
-                     idempotency_key=idempotency_key))
-    context = OperationContext(operation_id=str(op_id), org_id=str(principal.org_id),
-                               user_id=str(principal.user_id), user_email=principal.email,
-                               type="replay")
-    # The row, the workflow's start and the audit event commit together; the start is delivered
-    # at once, or by the outbox drainer (Temporal down, or this process gone after the commit).
-    start = owe_start(db, REPLAY, workflow_id, [context, body], svc.settings.task_queue)
     try:
-        await audit(request, principal, action="operation.start", resource_type="operation",
-                    resource_id=str(op_id), resource_name="replay", cluster_id=body.cluster_id,
-                    changes={"input": body.model_dump(mode="json")}, db=db)
+        workflow_id, start = await owe_operation(
+            request, db, svc, principal, kind="replay", workflow=REPLAY, operation_id=op_id,
+            input=body, cluster_id=body.cluster_id, idempotency_key=idempotency_key)
     except IntegrityError:  # the same key, at the same moment: the other request made it
         await db.rollback()
         row = await get_operation(db, principal.org_id, op_id)
