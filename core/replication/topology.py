@@ -54,6 +54,13 @@ class World:
     def cluster(self, cluster_id: uuid.UUID | None) -> NatsCluster | None:
         return next((c for c in self.clusters if c.id == cluster_id), None)
 
+    def server_of(self, cluster_id: uuid.UUID) -> str:
+        """Who the cluster's server is (its recorded identity), so that two registrations of one
+        server are known as one; the registration itself when its identity is not known yet."""
+        cluster = self.cluster(cluster_id)
+        return (cluster.server_identity if cluster is not None and cluster.server_identity
+                else str(cluster_id))
+
 
 async def load_world(db: AsyncSession, org_id: uuid.UUID) -> World:
     clusters = list(await db.scalars(select(NatsCluster).where(NatsCluster.org_id == org_id)
@@ -240,7 +247,10 @@ def discover(world: World, scans: dict[uuid.UUID, ClusterScan]) -> list[Edge]:
     """Every mirror and source on the reachable clusters, and the console's mirrors whose target
     cannot be read (or no longer holds them), each joined with its row and pair."""
     resolver = _Resolver(world)
-    rows = {(m.target_cluster_id, m.target_stream): m for m in world.mirrors}
+    # A console mirror is found on every registration of its target's server: its row (made
+    # through one of them) is joined to each, and only the row's own registration, when it was
+    # read, reports the edge (one edge per mirror, whatever the registrations).
+    rows = {(world.server_of(m.target_cluster_id), m.target_stream): m for m in world.mirrors}
     pairs = {p.id: p for p in world.pairs}
     edges: list[Edge] = []
     for scan in scans.values():
@@ -250,9 +260,12 @@ def discover(world: World, scans: dict[uuid.UUID, ClusterScan]) -> list[Edge]:
             config = info.get("config") or {}
             target_info = info if scan.reachable else None
             if mirror := config.get("mirror"):
-                row = rows.get((scan.cluster.id, name))
+                row = rows.get((world.server_of(scan.cluster.id), name))
                 if row is not None and row.source_stream != mirror.get("name"):
                     row = None  # the stream was made again, mirroring something else
+                if row is not None and row.target_cluster_id != scan.cluster.id \
+                        and row.target_cluster_id in scans:
+                    continue  # reported through the registration the mirror was made with
                 edges.append(_edge(world, resolver, pairs, "mirror", scan.cluster, name,
                                    target_info, mirror, info.get("mirror"), row))
             for index, source in enumerate(config.get("sources") or []):

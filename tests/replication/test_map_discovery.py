@@ -115,3 +115,25 @@ def test_a_cluster_that_is_down_keeps_the_edges_it_had():
     (edge,) = discover(world, seen)
     assert (edge.target_stream, edge.target_reachable, edge.source_cluster, edge.row) == (
         "ORD_P", False, HUB, None)
+
+
+def test_a_console_mirror_on_a_server_registered_twice_is_one_edge_from_its_row():
+    # The organization registered hub and dr twice each (another name, the same servers): the
+    # mirror made from hub2 to dr2 is one edge, its source the registration it was made from.
+    hub2 = NatsCluster(id=uuid.uuid4(), name="a-hub-again", environment="development",
+                       jetstream_domain="hub", server_identity="hub-server")
+    dr2 = NatsCluster(id=uuid.uuid4(), name="dr-again", environment="development",
+                      jetstream_domain="dr", server_identity="dr-server")
+    hub = NatsCluster(id=uuid.uuid4(), name="hub", environment="development",
+                      jetstream_domain="hub", server_identity="hub-server")
+    dr = NatsCluster(id=uuid.uuid4(), name="dr", environment="development",
+                     jetstream_domain="dr", server_identity="dr-server")
+    made = Mirror(id=uuid.uuid4(), source_cluster_id=hub2.id, source_stream="ORD",
+                  target_cluster_id=dr2.id, target_stream="ORD_M", consumer_name="jsc_mirror_x",
+                  spec={}, state="active")
+    on_dr = {"ORD_M": stream("ORD_M", mirror=mirror_of("ORD", "$JS.hub.API"))}
+    world = World([hub2, hub, dr, dr2], [made], [])
+    edges = discover(world, {c.id: ClusterScan(c, True, None, on_dr if c in (dr, dr2) else {})
+                             for c in (hub2, hub, dr, dr2)})
+    (edge,) = edges
+    assert (edge.target, edge.source_cluster, edge.row) == (dr2, hub2, made)
