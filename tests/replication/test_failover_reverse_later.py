@@ -22,10 +22,13 @@ from core.replication import active_side
 from stack.ports import HOST, free_port
 from tests.approvals.setup import production_org
 from tests.fixtures import register, unique, wait_for_audit
+from tests.replication.conftest import history_of
 from tests.replication.conftest import wait_operation as wait_sync
 from tests.replication.failover_setup import (Follower, drop_streams, make_pair, msg_ids,
                                               read_all, start_failover, steps_of, wait_mirrored,
                                               wait_operation)
+from tests.workflows.recorded import record_new, replay_failure
+from workflows.worker import WORKFLOWS
 
 
 async def acked_on(follower: Follower, side: str, more: int) -> None:
@@ -201,6 +204,10 @@ async def test_a_reverse_alone_needs_its_old_primary(
         assert steps_of(op) == {"measure": "done", "approve": "done", "reverse": "done"}
         [row] = op["result"]["streams"]
         assert row["kept_messages"] == 5 and row["primary_state"] == "mirror", row
+        # Its history replays (committed once as failover_reverse_only.json, tests/workflows).
+        history = await history_of(stack, started["workflow_id"])
+        assert await replay_failure(history, WORKFLOWS) is None
+        record_new(history, "failover_reverse_only.json")
     finally:
         await drop_streams(hub_nc, [stream])
         await drop_streams(dr_nc, [stream])
