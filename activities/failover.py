@@ -73,9 +73,8 @@ class FailoverActivities:
         """(primary or None, target). An emergency only glances at the primary."""
         plan = task.plan
         target = await self._js(task.org_id, plan.target.cluster_id)
-        emergency = plan.request.mode == "emergency" and not plan.request.drill
         return await self._maybe(task.org_id, plan.primary.cluster_id,
-                                 EMERGENCY_GLANCE_S if emergency else None), target
+                                 EMERGENCY_GLANCE_S if plan.glances_at_primary else None), target
 
     def _emergency(self, task: FailoverTask) -> bool:
         return task.plan.request.mode == "emergency" and not task.plan.request.drill
@@ -331,7 +330,9 @@ class FailoverActivities:
     @activity.defn(name="failover_reverse")
     async def failover_reverse(self, task: FailoverTask) -> dict[str, Any]:
         """The old primary becomes a mirror of the new one, its old data kept aside
-        (``core.replication.reverse``); then the mirror rows and the pair's roles."""
+        (``core.replication.reverse``); then the mirror rows and the pair's roles. A reverse
+        alone fences an old stream the failover could not (it never came back then), and writes
+        the active side on the old primary where it lags."""
         plan = task.plan
         old = await self._wait_for(task.org_id, plan.primary.cluster_id)
         new = await self._js(task.org_id, plan.target.cluster_id)
@@ -340,6 +341,7 @@ class FailoverActivities:
         for s in plan.streams:
             kept = reverse.kept_name(s.stream, task.short)
             try:
+                fenced = await reverse.ensure_fenced(old, s.stream, task.operation_id)
                 while not (state := await reverse.keep_aside(old, s.stream, kept,
                                                              task.operation_id))["kept"]:
                     activity.heartbeat(state)
@@ -358,7 +360,7 @@ class FailoverActivities:
                 raise _refused(str(exc))
             made.append((request, mirror_id))
             out.append({"stream": s.stream, "kept_aside": kept, "kept_messages": state["messages"],
-                        "old_stream": dropped, **mirror})
+                        "old_stream": dropped, "fence": fenced, **mirror})
         async with self.sessions() as db, db.begin():
             for request, mirror_id in made:
                 await records.register_mirror(db, task.org_id, request, mirror_id, plan.pair_id,
@@ -367,7 +369,10 @@ class FailoverActivities:
                                      plan.primary.cluster_id,
                                      [{"stream": s.mirror_stream, "mirror_stream": s.stream}
                                       for s in plan.streams])
-        return {"streams": out}
+        result: dict[str, Any] = {"streams": out}
+        if plan.reverse_only:
+            result["active_side"] = await _catch_up_active_side(old, new, plan.key)
+        return result
 
     # --- state and records ---------------------------------------------------------------------
     @activity.defn(name="failover_state")
@@ -433,6 +438,22 @@ async def _delete_consumer(primary: JetStreamApi, task: FailoverTask, stream: st
         return await delete_consumer(primary, stream, consumer)
     except (JetStreamError, JetStreamUnavailable):
         return False
+
+
+async def _catch_up_active_side(old: JetStreamApi, new: JetStreamApi,
+                                key: str) -> dict[str, Any]:
+    """The new primary's value of the pair's active side, on the old primary too when it lacks
+    it or holds an older epoch (its failover's cleanup may never have reached it)."""
+    try:
+        current = await active_side.read(new, key)
+        if current is None:
+            return {"written": False, "why": "the new primary has no value for the pair"}
+        there = await active_side.read(old, key)
+        if there is not None and there.epoch >= current.epoch:
+            return {"written": False, "epoch": there.epoch}
+        return await active_side.announce(old, key, current)
+    except (JetStreamError, JetStreamUnavailable) as exc:
+        return {"written": False, "error": str(exc) or type(exc).__name__}
 
 
 async def _announce_maybe(js: JetStreamApi | None, key: str,

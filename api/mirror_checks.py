@@ -15,6 +15,7 @@ from api.errors import ProblemError
 from core.clusters import endpoint
 from core.db.models import NatsCluster
 from core.jetstream.api import JetStreamApi, JetStreamError
+from core.jetstream.pool import ClusterUnreachable
 from core.replication import rows
 from core.replication.links import MirrorPath, mirror_path
 from core.replication.mirrors import probe_link
@@ -35,19 +36,29 @@ class Ends:
     source: NatsCluster
     target: NatsCluster
     source_js: JetStreamApi
-    target_js: JetStreamApi
+    target_js: JetStreamApi | None  # None only when ``reach`` was told it may be unreachable
     path: MirrorPath
+    target_error: str | None = None
 
 
-async def reach(db: Db, svc: Svc, principal: Principal, source_id, target_id) -> Ends:
+async def reach(db: Db, svc: Svc, principal: Principal, source_id, target_id,
+                target_optional: bool = False) -> Ends:
+    """Both clusters, connected (503 when one cannot be; with ``target_optional``, an
+    unreachable target is ``target_js`` None and ``target_error`` says why)."""
     source = await load_cluster(db, principal, source_id)
     target = await load_cluster(db, principal, target_id)
     path = mirror_path(source, target)
     if path.refusal:
         raise ProblemError(409, f"A mirror cannot be made from '{source.name}' to "
                                 f"'{target.name}': {path.refusal}.", reason=path.refusal)
-    return Ends(source, target, await svc.clusters.jetstream(endpoint(svc.cipher, source)),
-                await svc.clusters.jetstream(endpoint(svc.cipher, target)), path)
+    source_js = await svc.clusters.jetstream(endpoint(svc.cipher, source))
+    try:
+        target_js = await svc.clusters.jetstream(endpoint(svc.cipher, target))
+    except ClusterUnreachable as exc:
+        if not target_optional:
+            raise
+        return Ends(source, target, source_js, None, path, target_error=str(exc))
+    return Ends(source, target, source_js, target_js, path)
 
 
 async def stream_info(js: JetStreamApi, name: str) -> dict | None:

@@ -131,6 +131,12 @@ class DrPairCreated(DrPairOut):
                                                        "for approval, the approval's operation)")
     missing_mirrors: list[str] = Field(description="the standby streams it makes")
     approval: ApprovalPending | None = None
+    announced: dict[str, bool] = Field(
+        default_factory=dict, description="cluster id -> whether the pair's active side (its "
+                                          "primary, epoch 0) was written in that cluster's "
+                                          "jsc_dr_active bucket")
+    announce_errors: dict[str, str] = Field(
+        default_factory=dict, description="cluster id -> why it could not be written there")
 
 
 def stored_streams(streams: list[PairStream]) -> list[dict[str, str]]:

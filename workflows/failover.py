@@ -16,6 +16,9 @@ Steps (``progress.steps``, each audited as ``failover.<step>`` when it ends):
    its mirror consumers deleted, the bucket on it written; a drill deletes its copies;
 9. **reverse** (if asked): the old primary becomes a mirror of the new one, its data kept aside.
 
+A **reverse alone** (``plan.reverse_only``: the pair failed over without ``reverse`` earlier, and
+is active on the target) runs measure, approve and reverse only (:meth:`reverse_alone`).
+
 Any failure before the promotion rolls back (a **rollback** step: unfence); after it, a
 promotion cannot be undone, and the result says the state of each stream on each side. Pause and
 cancel (the operation's signals) are honoured before the fence; cancel also during the catch-up
@@ -35,8 +38,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from core.changes.models import DrWebhookDelivery
     from core.operations import OperationContext, OperationUpdate, Progress
-    from core.replication.plan import (STEP_NAMES, FailoverPlan, FailoverTask, FencePoint,
-                                       Measured, Step)
+    from core.replication.plan import (REVERSE_ONLY_STEPS, STEP_NAMES, FailoverPlan,
+                                       FailoverTask, FencePoint, Measured, Step)
     from workflows.operation_base import RECORD_RETRY, OperationWorkflowBase
 
 NON_RETRYABLE = ["Refused", "ClusterNotFound"]
@@ -96,11 +99,19 @@ class FailoverWorkflow(OperationWorkflowBase):
                         "active_cluster_id": plan.primary.cluster_id}
         self.streams = {s.stream: {"stream": s.stream, "mirror_stream": s.mirror_stream,
                                    "promoted": False, "lost": None} for s in plan.streams}
+        if plan.reverse_only:  # a path of its own: no history before it has this input
+            self.steps = [Step(name=name) for name in REVERSE_ONLY_STEPS]
+            self.summary.update(reverse_only=True, active_cluster_id=plan.target.cluster_id,
+                                data_loss_messages=0)
+            self.streams = {s.stream: {"stream": s.stream, "mirror_stream": s.mirror_stream,
+                                       "lost": 0} for s in plan.streams}
         self._sync()
         task = FailoverTask(operation_id=self.context.operation_id,
                             org_id=self.context.org_id, plan=plan)
         await self.set_status("running")
         try:
+            if plan.reverse_only:
+                return await self.reverse_alone(task)
             return await self.drive(task)
         except StepFailed as exc:  # a step without a path of its own: end, saying where
             return await self.close("failed", task, str(exc))
@@ -216,6 +227,35 @@ class FailoverWorkflow(OperationWorkflowBase):
                                         f"failed: {exc}")
         else:
             self.end("reverse", "skipped", "not asked for", begin=True)
+        return await self.close("completed", task, None)
+
+    async def reverse_alone(self, task: FailoverTask) -> dict:
+        """Measure (the old primary reachable, something to reverse), approve, reverse."""
+        try:
+            measured = await self.run_step("measure", "failover_measure", task, Measured, QUICK)
+        except StepFailed as exc:
+            return await self.close("failed", task, f"could not measure: {exc}")
+        self.note_measure(measured)
+        if measured.refusals:
+            self.end("measure", "failed", {"refusals": measured.refusals})
+            return await self.close("failed", task, "refused: " + "; ".join(measured.refusals))
+        task = task.model_copy(update={"plan": task.plan.model_copy(update={"measured": measured})})
+        self.end("approve", "done", "auto-approved by policy" if task.plan.approval == "auto"
+                 else "approved through its change request", begin=True)
+        await self.between_chunks()  # the last point where pausing holds nothing up
+        if self.stop_requested:
+            return await self.close("cancelled", task, None)
+        try:
+            done = await self.run_step("reverse", "failover_reverse", task, dict, FOREVER,
+                                       timeout=timedelta(days=1), heartbeat=timedelta(seconds=60),
+                                       detail=lambda r: r["streams"])
+        except StepFailed as exc:
+            return await self.close("failed", task, f"the reverse failed: {exc}")
+        for entry in done["streams"]:
+            self.streams[entry["stream"]].update(
+                {k: entry[k] for k in ("kept_aside", "kept_messages", "mirror_id") if k in entry})
+        self.summary["primary_cluster_id"] = task.plan.target.cluster_id
+        self.summary["standby_cluster_id"] = task.plan.primary.cluster_id
         return await self.close("completed", task, None)
 
     async def catch_up(self, task: FailoverTask) -> dict | None:
@@ -337,7 +377,8 @@ class FailoverWorkflow(OperationWorkflowBase):
         return next(s for s in self.steps if s.name == name)
 
     def _did(self, name: str) -> bool:
-        return self.step(name).status in ("done", "failed")
+        """Whether the step ran (a reverse alone has no fence, catch_up, promote, ...)."""
+        return any(s.name == name and s.status in ("done", "failed") for s in self.steps)
 
     def begin(self, name: str) -> None:
         self.step(name).status, self.step(name).started_at = "running", workflow.now().isoformat()
@@ -475,12 +516,14 @@ class FailoverWorkflow(OperationWorkflowBase):
                 step.status, step.finished_at = "failed", workflow.now().isoformat()
         if self.announcing is not None and "announced" not in self.summary:
             self.summary["announced"] = await self.announcing
-        did_something = any(self._did(name) for name in ("fence", "catch_up", "promote"))
+        # ("reverse" without the others: a reverse alone, which keeps no failover record.)
+        did_something = any(self._did(name) for name in ("fence", "catch_up", "promote",
+                                                          "reverse"))
         if did_something or self.promoted:
             for state in await self.states(task):
                 row = self.streams[state["stream"]]
                 row.update({k: v for k, v in state.items() if k.endswith(("_state", "_last_seq"))})
-            if task.plan.pair_id:
+            if task.plan.pair_id and not task.plan.reverse_only:
                 await self.keep_record(task, status)
         self._sync()
         return await self.finish(status, self.result, error=error, shielded=shielded)

@@ -5,10 +5,18 @@ standby: a production standby waits for approval). Deleting a pair keeps its mir
 
 A stream counts as protected when the standby has a stream of the mirror's name that mirrors it
 (the console's or not); a standby stream of that name that is something else is a refusal
-(409, naming it). Every refusal comes before anything is created."""
+(409, naming it). Every refusal comes before anything is created.
+
+The pair's active side is announced from the start: creating it writes its key in the
+``jsc_dr_active`` bucket of both clusters (the primary active, epoch 0: ``core.replication.
+active_side``), so a client that follows the key can start before any failover; the answer's
+``announced`` says on which cluster it could be written (best effort: a pair recorded without
+making mirrors, ``create_missing_mirrors: false``, does not need its standby to be reachable).
+Deleting the pair purges its key on both clusters, where they can be reached."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -23,13 +31,17 @@ from api.mirror_jobs import start_mirror_job
 from api.replication_schemas import (DrPairCreated, DrPairIn, DrPairOut, DrPairPatch, pair_out,
                                      stored_streams)
 from core.changes.models import ChangeSpec
-from core.db.models import DrPair
-from core.replication import rows
+from core.clusters import endpoint
+from core.db.models import DrPair, NatsCluster
+from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
+from core.jetstream.pool import ClusterUnreachable
+from core.replication import active_side, rows
 from core.replication.links import is_mirror_of
 from core.replication.models import MirrorJob, MirrorRequest
 
 router = APIRouter(prefix="/api/v1/dr/pairs", tags=["dr"])
 NOT_FOUND = {"404": "No such DR pair in your organization."}
+KV_TIMEOUT_S = 10  # writing or purging the pair's key on one cluster, connection included
 
 
 async def _missing(db: Db, ends: Ends, body: DrPairIn) -> list[MirrorRequest]:
@@ -66,8 +78,11 @@ async def _missing(db: Db, ends: Ends, body: DrPairIn) -> list[MirrorRequest]:
 async def create_pair(body: DrPairIn, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("replication:create"))):
     """Record the pair; with ``create_missing_mirrors``, start one operation that creates the
-    missing mirrors (``operation_id``; ``approval`` when a production standby makes it wait)."""
-    ends = await reach(db, svc, principal, body.primary_cluster_id, body.standby_cluster_id)
+    missing mirrors (``operation_id``; ``approval`` when a production standby makes it wait).
+    The pair's active side (its primary, epoch 0) is written on both clusters: ``announced``
+    says where it was, ``announce_errors`` why not elsewhere."""
+    ends = await reach(db, svc, principal, body.primary_cluster_id, body.standby_cluster_id,
+                       target_optional=not body.create_missing_mirrors)
     if await db.scalar(select(DrPair.id).where(DrPair.org_id == principal.org_id,
                                                DrPair.name == body.name)):
         raise ProblemError(409, f"A DR pair named '{body.name}' already exists.", name=body.name)
@@ -93,15 +108,40 @@ async def create_pair(body: DrPairIn, request: Request, db: Db, svc: Svc,
     if missing:
         operation_id, approval = await _make_mirrors(request, db, svc, principal, ends, pair,
                                                      missing)
+    announced, announce_errors = await _announce(ends, pair)
     await audit(request, principal, action="dr_pair.create", resource_type="dr_pair",
                 resource_id=str(pair.id), resource_name=pair.name, cluster_id=pair.primary_cluster_id,
                 changes={"after": body.model_dump(mode="json"),
                          "operation_id": str(operation_id) if operation_id else None,
-                         "missing_mirrors": [m.target_stream for m in missing]}, db=db)
+                         "missing_mirrors": [m.target_stream for m in missing],
+                         "announced": announced, "announce_errors": announce_errors}, db=db)
     await db.refresh(pair)
     return DrPairCreated(**pair_out(pair).model_dump(), operation_id=operation_id,
-                         missing_mirrors=[m.target_stream for m in missing], approval=approval)
+                         missing_mirrors=[m.target_stream for m in missing], approval=approval,
+                         announced=announced, announce_errors=announce_errors)
 
+
+async def _announce(ends: Ends, pair: DrPair) -> tuple[dict[str, bool], dict[str, str]]:
+    """The pair's first active side on both clusters, each as far as it can be written."""
+    side = active_side.first(str(pair.id), pair.name, str(ends.source.id),
+                             ends.source.jetstream_domain, [s["stream"] for s in pair.streams])
+
+    async def write(js: JetStreamApi | None, unreachable: str | None) -> str | None:
+        if js is None:
+            return f"the cluster cannot be reached ({unreachable})"
+        try:
+            await asyncio.wait_for(active_side.announce(js, str(pair.id), side), KV_TIMEOUT_S)
+            return None
+        except asyncio.TimeoutError:
+            return f"no answer within {KV_TIMEOUT_S} s"
+        except (JetStreamError, JetStreamUnavailable) as exc:
+            return str(exc)
+
+    clusters = [str(ends.source.id), str(ends.target.id)]
+    errors = await asyncio.gather(write(ends.source_js, None),
+                                  write(ends.target_js, ends.target_error))
+    return ({c: e is None for c, e in zip(clusters, errors)},
+            {c: e for c, e in zip(clusters, errors) if e is not None})
 
 async def _make_mirrors(request: Request, db: Db, svc: Svc, principal: Principal, ends: Ends,
                         pair: DrPair, missing: list[MirrorRequest]
@@ -167,14 +207,36 @@ async def update_pair(pair_id: uuid.UUID, body: DrPairPatch, request: Request, d
 
 @router.delete("/{pair_id}", status_code=204, response_class=Response,
                responses=problem_responses(**NOT_FOUND))
-async def delete_pair(pair_id: uuid.UUID, request: Request, db: Db,
+async def delete_pair(pair_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("replication:delete"))):
-    """Forget the pair; its mirrors stay (and replicate) as they are."""
+    """Forget the pair; its mirrors stay (and replicate) as they are. Its key in the
+    ``jsc_dr_active`` bucket is purged on both clusters, where they can be reached (the audit
+    event says which)."""
     pair = await _load(db, principal, pair_id)
     before = pair_out(pair).model_dump(mode="json")
     primary = pair.primary_cluster_id
+    clusters = [c for cid in (pair.primary_cluster_id, pair.standby_cluster_id)
+                if (c := await db.get(NatsCluster, cid)) is not None]
     await db.delete(pair)
+    removed = await _forget(svc, clusters, str(pair_id))
     await audit(request, principal, action="dr_pair.delete", resource_type="dr_pair",
                 resource_id=str(pair_id), resource_name=before["name"], cluster_id=primary,
-                changes={"before": before}, db=db)
+                changes={"before": before, "active_side_removed": removed}, db=db)
     return Response(status_code=204)
+
+
+async def _forget(svc: Svc, clusters: list[NatsCluster], key: str) -> dict[str, str]:
+    """Purge the pair's key on each cluster: ``removed``, ``absent`` or why it could not be."""
+    async def one(cluster: NatsCluster) -> str:
+        async def purge() -> bool:
+            js = await svc.clusters.jetstream(endpoint(svc.cipher, cluster))
+            return await active_side.forget(js, key)
+        try:
+            return "removed" if await asyncio.wait_for(purge(), KV_TIMEOUT_S) else "absent"
+        except asyncio.TimeoutError:
+            return f"no answer within {KV_TIMEOUT_S} s"
+        except (ClusterUnreachable, JetStreamError, JetStreamUnavailable) as exc:
+            return str(exc)
+
+    answers = await asyncio.gather(*(one(c) for c in clusters))
+    return {str(c.id): a for c, a in zip(clusters, answers)}

@@ -9,6 +9,13 @@ that is what an emergency failover is for). Then the change gate: a failover is 
 failover waits for approval (``202`` ``waiting_approval``; the approved request starts the
 operation). ``Idempotency-Key`` names the operation, as for a replay. Permission
 ``replication:failover``.
+
+**A reverse alone.** A pair that failed over without ``reverse`` is active on its standby and its
+old primary is fenced; ``{pair_id, target_cluster_id: <the standby, active now>, reverse: true}``
+then runs the reverse step by itself (``input.reverse_only``; steps measure, approve, reverse):
+the old primary's data is kept aside, its streams become mirrors of the new primary, and the
+pair's roles are swapped, so failing back is a planned failover the other way. Refused (409) when
+the old primary cannot be reached or there is nothing to reverse. It passes the same gate.
 """
 
 from __future__ import annotations
@@ -44,7 +51,8 @@ ERRORS = problem_responses(**{
     "404": "No such pair or cluster in your organization.",
     "409": "Refused before anything was done: the target is not a healthy mirror of the primary "
            "(`reasons` lists why), the loss would exceed `max_data_loss_messages`, or another "
-           "failover of the same streams is under way.",
+           "failover of the same streams is under way; a reverse alone: the old primary cannot "
+           "be reached, or there is nothing to reverse.",
     "503": "The target cluster cannot be reached (an unreachable primary is a 409 for a planned "
            "failover or a drill, and expected in an emergency)."})
 
@@ -54,10 +62,11 @@ ERRORS = problem_responses(**{
 async def start_failover(body: FailoverRequest, request: Request, db: Db, svc: Svc,
                          idempotency_key: str | None = Header(None, max_length=200),
                          principal: Principal = Depends(require(PERMISSION))):
-    """Start a failover or a drill: ``{id, workflow_id, status}``; or, where policy says it needs
-    approval, ``{request_id, operation_id, status: "waiting_approval"}``. The operation's
-    ``progress.steps`` and ``result`` tell it step by step (measure, approve, fence, catch_up,
-    promote, switch, verify, cleanup, reverse; rollback when it had to)."""
+    """Start a failover, a drill, or the reverse alone of a pair that failed over without it:
+    ``{id, workflow_id, status}``; or, where policy says it needs approval, ``{request_id,
+    operation_id, status: "waiting_approval"}``. The operation's ``progress.steps`` and
+    ``result`` tell it step by step (measure, approve, fence, catch_up, promote, switch, verify,
+    cleanup, reverse; rollback when it had to; a reverse alone: measure, approve, reverse)."""
     keyed = uuid.uuid5(principal.org_id, f"failover:{idempotency_key}") if idempotency_key else None
     if keyed and (row := await get_operation(db, principal.org_id, keyed)) is not None:
         return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
@@ -75,9 +84,9 @@ async def start_failover(body: FailoverRequest, request: Request, db: Db, svc: S
     except ClusterUnreachable as exc:
         raise ProblemError(503, f"The target cluster '{target.name}' cannot be reached: a "
                                 f"failover needs it ({exc}).", service="nats")
-    emergency = body.mode == "emergency" and not body.drill
     try:  # an emergency only glances at the primary (said to be down)
-        primary_js = await asyncio.wait_for(connect(primary), 1.5 if emergency else None)
+        primary_js = await asyncio.wait_for(connect(primary),
+                                            1.5 if plan.glances_at_primary else None)
     except (ClusterUnreachable, asyncio.TimeoutError):
         primary_js = None
     try:

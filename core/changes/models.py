@@ -45,8 +45,10 @@ class ChangeSpec(_Model):
         if self.kind == "purge":
             return f"Purge stream {self.name}"
         if self.kind == "failover":
-            drill = (self.config or {}).get("drill")
-            return f"{'Failover drill' if drill else 'Fail over'} {self.name}"
+            config = self.config or {}
+            if config.get("reverse_only"):
+                return f"Reverse {self.name}: its old primary becomes a mirror"
+            return f"{'Failover drill' if config.get('drill') else 'Fail over'} {self.name}"
         target = f"{self.stream}/{self.name}" if self.stream else self.name
         return f"{self.operation.capitalize()} {what} {target}"
 

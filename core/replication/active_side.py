@@ -10,12 +10,17 @@ two sides disagree (one was unreachable when the other changed).
 A client watches the key (nats-py: ``kv.watch(key)``) and publishes to the cluster it names; the
 README's "Disaster recovery" section shows the few lines. Writing is idempotent per operation: a
 retry finds its own value and leaves it.
+
+A pair's first value is written when the pair is made (:func:`first`: the primary active, epoch
+0, no operation), so a client can start from the key before any failover; a failover then writes
+epoch 1. Deleting the pair purges its key (:func:`forget`).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -81,3 +86,23 @@ async def announce(js: JetStreamApi, key: str, side: ActiveSide) -> dict[str, An
     kv = await bucket(js)
     revision = await kv.put(key, side.model_dump_json().encode())
     return {"written": True, "epoch": side.epoch, "revision": revision}
+
+
+def first(pair_id: str, pair_name: str | None, cluster_id: str, domain: str | None,
+          streams: list[str]) -> ActiveSide:
+    """A new pair's value: its primary is active, epoch 0 (the first failover writes 1)."""
+    return ActiveSide(pair_id=pair_id, pair_name=pair_name, active_cluster_id=cluster_id,
+                      active_domain=domain, streams=streams, epoch=0,
+                      changed_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
+
+
+async def forget(js: JetStreamApi, key: str) -> bool:
+    """Purge the key (its history too); False when this cluster has no live value for it."""
+    try:
+        kv = await KvBucket.open(js, BUCKET)
+    except BucketNotFound:
+        return False
+    if not await kv.exists(key):
+        return False
+    await kv.delete(key, purge=True)
+    return True

@@ -20,6 +20,8 @@ from core.replication.models import FailoverRequest
 
 STEP_NAMES = ("measure", "approve", "fence", "catch_up", "promote", "switch", "verify", "cleanup",
               "reverse")
+# A reverse alone (``FailoverPlan.reverse_only``): the pair failed over without ``reverse`` earlier.
+REVERSE_ONLY_STEPS = ("measure", "approve", "reverse")
 StepName = Literal["measure", "approve", "fence", "catch_up", "promote", "switch", "verify",
                    "cleanup", "reverse", "rollback"]
 StepStatus = Literal["pending", "running", "done", "failed", "skipped"]
@@ -97,7 +99,12 @@ class FailoverPlan(_Model):
     """A failover (or drill) resolved. ``key`` names the pair's entry in the ``jsc_dr_active``
     bucket (the pair id, or a stable id of the primary and its streams for a request without a
     pair). ``approval`` says how it got past the change gate: at once by policy (``auto``), or
-    through a change request."""
+    through a change request.
+
+    ``reverse_only``: the pair is active on the target already (it failed over without
+    ``reverse``), and only the reverse step runs: ``primary`` is the old primary, which becomes a
+    mirror of ``target``, its data kept aside; each stream's ``mirror_stream`` is the promoted
+    stream on the target."""
 
     request: FailoverRequest
     pair_id: str | None = None
@@ -108,6 +115,7 @@ class FailoverPlan(_Model):
     streams: list[PlanStream] = Field(min_length=1)
     measured: Measured | None = None
     approval: Literal["auto", "request"] = "request"
+    reverse_only: bool = False
     # The request's, repeated at the top for readers of the operation's input and of the change
     # request's config (``input.drill``): always equal to ``request``'s.
     drill: bool = False
@@ -121,6 +129,12 @@ class FailoverPlan(_Model):
     @property
     def cross_domain(self) -> bool:
         return self.primary.cluster_id != self.target.cluster_id
+
+    @property
+    def glances_at_primary(self) -> bool:
+        """An emergency failover only glances at its primary (said to be down); a reverse alone
+        needs its old primary, whatever the mode."""
+        return self.mode == "emergency" and not self.drill and not self.reverse_only
 
     @property
     def title(self) -> str:

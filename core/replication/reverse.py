@@ -12,17 +12,28 @@ For each stream, on the old primary's cluster (reachable again, its stream fence
 
 Failing back is then the same failover the other way. The old stream's consumers are not kept
 (a stream's consumers never move with a failover: clients make them on the active side).
+
+The reverse runs as the last step of a failover with ``reverse``, or alone, later
+(``FailoverPlan.reverse_only``: the pair failed over without it, and is active on its standby).
+:func:`measure_reverse` is step 1 of a reverse alone: the old primary reachable, each of its
+streams still its own (fenced, or not: :func:`ensure_fenced` fences it first, so nothing is
+stored there while its data is kept aside), each promoted stream on the new primary taking
+writes, and the link from the old primary to the new one able to carry the mirrors.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 from core.jetstream.api import JetStreamApi, JetStreamError
-from core.replication.failover import PROMOTED_BY_KEY, Refused, metadata
-from core.replication.mirrors import (MIRROR_ID_KEY, mirror_stream_config, source_consumer_config)
+from core.replication.failover import (PROMOTED_BY_KEY, Refused, fence, is_fenced, metadata,
+                                       summarise)
+from core.replication.mirrors import (MIRROR_ID_KEY, api_prefix, mirror_stream_config,
+                                      probe_link, source_consumer_config)
 from core.replication.models import MirrorRequest
+from core.replication.plan import FailoverPlan, Measured, PlanStream, StreamMeasure
 
 KEPT_PREFIX = "_JSC_KEPT"
 KEPT_KEY = "jsc.kept_from"
@@ -119,3 +130,98 @@ async def remirror(old_primary: JetStreamApi, new_primary: JetStreamApi, request
                       "the mirror this failover makes")
     return {"stream": request.target_stream, "mirror_id": str(mirror_id),
             "consumer": consumer["name"], "source_last_seq": source["state"].get("last_seq", 0)}
+
+
+async def ensure_fenced(js: JetStreamApi, stream: str, operation_id: str) -> str:
+    """Before its data is kept aside, nothing more may be stored in the old stream: ``fenced``
+    (now, by this operation), ``already`` (by the failover, or a retry), ``mirror`` (it is a
+    mirror: nothing writes to it) or ``gone``."""
+    info = await _info(js, stream)
+    if info is None:
+        return "gone"
+    if info["config"].get("mirror"):
+        return "mirror"
+    if is_fenced(info["config"]):
+        return "already"
+    await fence(js, stream, operation_id)
+    return "fenced"
+
+
+# ------------------------------------------------------------------------ a reverse alone
+
+async def measure_reverse(plan: FailoverPlan, old: JetStreamApi | None,
+                          new: JetStreamApi) -> Measured:
+    """Step 1 of a reverse alone; reads only. The problems say why it cannot run: the old
+    primary unreachable, or nothing to reverse (a stream there mirrors the new primary already,
+    or is gone), or a promoted stream that is not taking writes on the new primary."""
+    if old is None:
+        measured = summarise([StreamMeasure(stream=s.stream, mirror_stream=s.mirror_stream,
+                                            primary_reachable=False) for s in plan.streams])
+        measured.problems.append(
+            f"the old primary '{plan.primary.name}' cannot be reached: the reverse needs it (its "
+            "streams' data is kept aside there, and they become mirrors of the new primary); "
+            "ask again once it is back")
+        return measured
+    found = await asyncio.gather(*(_measure_one(plan, old, new, s) for s in plan.streams))
+    streams = [m for m, _ in found]
+    if plan.cross_domain:
+        await asyncio.gather(*(_probe_back(plan, old, m) for m in streams if not m.problems))
+    measured = summarise(streams)
+    if all(reversed_already for _, reversed_already in found):
+        measured.problems.append(
+            f"nothing to reverse: every stream on '{plan.primary.name}' mirrors the new primary "
+            f"'{plan.target.name}' already")
+    return measured
+
+
+async def _measure_one(plan: FailoverPlan, old: JetStreamApi, new: JetStreamApi,
+                       s: PlanStream) -> tuple[StreamMeasure, bool]:
+    """The stream's measure, and whether it mirrors the new primary already."""
+    m = StreamMeasure(stream=s.stream, mirror_stream=s.mirror_stream, primary_reachable=True,
+                      lag_messages=0, lag_exact=True)  # nothing is lost: the old data is kept
+    current = await _info(new, s.mirror_stream)
+    if current is None:
+        m.problems.append(f"the new primary '{plan.target.name}' has no stream "
+                          f"'{s.mirror_stream}'")
+    elif current["config"].get("mirror"):
+        m.problems.append(f"'{s.mirror_stream}' on '{plan.target.name}' is still a mirror: the "
+                          "pair did not fail over to it")
+    else:
+        state = current.get("state") or {}
+        m.standby_last_seq, m.standby_messages = state.get("last_seq", 0), state.get("messages", 0)
+    previous = await _info(old, s.stream)
+    if previous is None:
+        m.problems.append(f"'{s.stream}' is gone from the old primary '{plan.primary.name}': "
+                          "nothing to reverse there (make its mirror with POST "
+                          "/api/v1/operations/mirror)")
+        return m, False
+    state = previous.get("state") or {}
+    m.primary_last_seq, m.primary_messages = state.get("last_seq", 0), state.get("messages", 0)
+    mirror = previous["config"].get("mirror")
+    if mirror:
+        api = (mirror.get("external") or {}).get("api")
+        expected = api_prefix(plan.target.domain) if plan.cross_domain else None
+        if mirror.get("name") == s.mirror_stream and api == expected:
+            m.problems.append(f"'{s.stream}' on '{plan.primary.name}' mirrors "
+                              f"'{s.mirror_stream}' of '{plan.target.name}' already: nothing to "
+                              "reverse")
+            return m, True
+        m.problems.append(f"'{s.stream}' on '{plan.primary.name}' is a mirror of "
+                          f"'{mirror.get('name')}' through {api or 'its own cluster'}, not the "
+                          "pair's old stream: it is left alone")
+        return m, False
+    if not is_fenced(previous["config"]):
+        m.warnings.append(f"'{s.stream}' on the old primary is not fenced: the reverse fences it "
+                          "first (publishers there are refused from then on)")
+    if m.primary_messages:
+        m.warnings.append(f"its {m.primary_messages} message(s) are kept aside on "
+                          f"'{plan.primary.name}' as '{s.stream}_pre_failover_<operation>'")
+    return m, False
+
+
+async def _probe_back(plan: FailoverPlan, old: JetStreamApi, m: StreamMeasure) -> None:
+    """The link from the old primary to the new one carries what the mirror needs."""
+    found = await probe_link(old.nc, plan.target.domain, m.mirror_stream)
+    if not found.ok:
+        m.problems.append(f"the link from the old primary to the new one cannot carry the "
+                          f"mirror: {found.reason}")

@@ -142,12 +142,14 @@ async def stream_exists(nc, name: str) -> bool:
 
 class Follower:
     """A publisher at a steady rate that follows the pair's active side: it watches the pair's
-    key in ``jsc_dr_active`` on hub and publishes to the cluster the key names (hub until it
-    changes), retrying a refused message (the fence: no responders) until it is acknowledged.
-    ``acked`` maps each acknowledged ``Nats-Msg-Id`` to the side that stored it."""
+    key in ``jsc_dr_active`` on hub and publishes to the cluster the key names (``first`` until
+    it changes; with ``first`` None, nothing until the key names one: a pair made through the API
+    writes it when it is made), retrying a refused message (the fence: no responders) until it
+    is acknowledged. ``acked`` maps each acknowledged ``Nats-Msg-Id`` to the side that stored
+    it."""
 
     def __init__(self, urls: dict[str, str], watch_url: str, pair_id: str, streams: list[str],
-                 first: str, rate: float = 200):
+                 first: str | None, rate: float = 200):
         self.urls, self.watch_url, self.pair_id = urls, watch_url, pair_id
         self.streams, self.active, self.rate = streams, first, rate
         self.acked: dict[str, str] = {}
@@ -167,7 +169,7 @@ class Follower:
         while kv is None and not self._stop.is_set():
             try:
                 kv = await self.watcher_nc.jetstream().key_value(BUCKET)
-            except Exception:  # the bucket is made by the first failover
+            except Exception:  # made when a pair is made through the API, or by a failover
                 await asyncio.sleep(0.05)
         if kv is None:
             return
@@ -184,6 +186,9 @@ class Follower:
     async def _publish(self) -> None:
         i = 0
         interval = 1 / self.rate
+        next_at = time.monotonic()
+        while self.active is None and not self._stop.is_set():
+            await asyncio.sleep(0.05)  # told by the key only
         next_at = time.monotonic()
         while not self._stop.is_set():
             stream = self.streams[i % len(self.streams)]

@@ -1,12 +1,19 @@
 """DR pairs through the API: creating one makes the missing mirrors in one operation (a standby
 stream that already mirrors its stream is not missing; one of that name that is something else
 is a refusal, before anything is made), and the pair is read, changed and deleted (its mirrors
-stay)."""
+stay). Its active side is announced from its creation (the ``jsc_dr_active`` key on both
+clusters, as far as they can be reached) and its key is purged when it is deleted."""
 
 from __future__ import annotations
 
+import json
+
+from nats.js.errors import KeyNotFoundError
+
 from core.jetstream.api import JetStreamApi
-from tests.fixtures import unique
+from core.replication.active_side import BUCKET
+from stack.ports import HOST, free_port
+from tests.fixtures import register, unique, wait_for_audit
 from tests.replication.conftest import fill, read_stream, target_name, wait_operation
 
 
@@ -109,3 +116,84 @@ async def test_pair_input_is_checked(api, admin_headers, hub_cluster, dr_cluster
     again = api.post("/api/v1/dr/pairs", headers=admin_headers, json=recorded)
     assert again.status_code == 409 and "already exists" in again.json()["detail"], again.text
     api.delete(f"/api/v1/dr/pairs/{first.json()['id']}", headers=admin_headers)
+
+
+async def kv_value(nc, pair_id: str) -> dict | None:
+    """The pair's value in ``jsc_dr_active`` read as a nats-py client reads it (None: no key)."""
+    kv = await nc.jetstream().key_value(BUCKET)
+    try:
+        entry = await kv.get(pair_id)
+    except KeyNotFoundError:  # absent, deleted or purged
+        return None
+    return json.loads(entry.value)
+
+
+async def test_a_pair_announces_its_active_side_from_the_start_and_forgets_it(
+        api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source):
+    stream = await source()
+    reply = api.post("/api/v1/dr/pairs", headers=admin_headers, json=pair_body(
+        hub_cluster, dr_cluster, [{"stream": stream}], create_missing_mirrors=False))
+    assert reply.status_code == 201, reply.text
+    pair = reply.json()
+    assert pair["announced"] == {hub_cluster["id"]: True, dr_cluster["id"]: True}
+    assert pair["announce_errors"] == {}
+    for nc in (hub_nc, dr_nc):  # the same first value on both clusters
+        value = await kv_value(nc, pair["id"])
+        assert value is not None
+        assert (value["active_cluster_id"], value["active_domain"], value["epoch"]) == \
+            (hub_cluster["id"], "hub", 0)
+        assert value["streams"] == [stream] and value["pair_name"] == pair["name"]
+        assert value["pair_id"] == pair["id"] and value["operation_id"] is None
+
+    # A client following the README starts before any failover: its watch finds the value.
+    watcher = await (await dr_nc.jetstream().key_value(BUCKET)).watch(pair["id"])
+    try:
+        entry = await watcher.updates(timeout=5)
+        assert entry is not None and json.loads(entry.value)["active_cluster_id"] == \
+            hub_cluster["id"]
+    finally:
+        await watcher.stop()
+
+    assert api.delete(f"/api/v1/dr/pairs/{pair['id']}",
+                      headers=admin_headers).status_code == 204
+    for nc in (hub_nc, dr_nc):
+        assert await kv_value(nc, pair["id"]) is None
+    event = wait_for_audit(api, admin_headers, action="dr_pair.delete", resource_id=pair["id"])
+    assert event["changes"]["active_side_removed"] == {hub_cluster["id"]: "removed",
+                                                       dr_cluster["id"]: "removed"}
+
+
+async def test_a_pair_whose_standby_is_unreachable_says_where_it_was_announced(
+        api, admin_headers, hub_cluster, hub_nc, source):
+    """Nothing listens where the standby is registered: the pair is recorded (it makes no
+    mirror), announced on the primary only, and the answer says so."""
+    stream = await source()
+    gone = register(api, admin_headers, f"nats://{HOST}:{free_port()}", name=unique("gone"),
+                    domain="gone")
+    pair = None
+    try:
+        body = pair_body(hub_cluster, gone, [{"stream": stream}])
+        making = api.post("/api/v1/dr/pairs", headers=admin_headers, json=body)
+        assert making.status_code == 503, making.text  # its mirrors need the standby
+        reply = api.post("/api/v1/dr/pairs", headers=admin_headers,
+                         json={**body, "create_missing_mirrors": False})
+        assert reply.status_code == 201, reply.text
+        pair = reply.json()
+        assert pair["announced"] == {hub_cluster["id"]: True, gone["id"]: False}
+        assert "cannot be reached" in pair["announce_errors"][gone["id"]], pair
+        assert list(pair["announce_errors"]) == [gone["id"]]
+        value = await kv_value(hub_nc, pair["id"])
+        assert value["active_cluster_id"] == hub_cluster["id"] and value["epoch"] == 0
+
+        assert api.delete(f"/api/v1/dr/pairs/{pair['id']}",
+                          headers=admin_headers).status_code == 204
+        pair = None
+        assert await kv_value(hub_nc, reply.json()["id"]) is None
+        event = wait_for_audit(api, admin_headers, action="dr_pair.delete",
+                               resource_id=reply.json()["id"])
+        removed = event["changes"]["active_side_removed"]
+        assert removed[hub_cluster["id"]] == "removed" and removed[gone["id"]] != "removed"
+    finally:
+        if pair is not None:
+            api.delete(f"/api/v1/dr/pairs/{pair['id']}", headers=admin_headers)
+        api.delete(f"/api/v1/clusters/{gone['id']}", headers=admin_headers)

@@ -30,6 +30,8 @@ COMMITTED = {
     "cluster_health.json": ("ClusterHealthWorkflow", "first release"),
     "mirror.json": ("MirrorWorkflow", "first release: prepare, create, wait until caught up"),
     "failover_planned.json": ("FailoverWorkflow", "first release: a planned failover of a pair"),
+    "failover_reverse_only.json": ("FailoverWorkflow", "a reverse alone (plan.reverse_only): "
+                                   "measure, approve, reverse"),
     "quota_request.json": ("QuotaRequestWorkflow", "an approved request, with the marker"),
 }
 
