@@ -28,9 +28,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api.change_gate import ApprovalPending, gate_change
-from api.deps import Db, Principal, Svc, audit, require
+from api.deps import Db, Principal, Svc, require
 from api.errors import ProblemError, problem_responses
-from api.outbox_delivery import deliver_now, owe_start
+from api.operation_start import keyed_operation_id, owe_operation
+from api.outbox_delivery import deliver_now
 from api.routers.operations import OperationStarted
 from core.changes.models import ChangeSpec
 from core.clusters import endpoint
@@ -38,7 +39,7 @@ from core.cluster_identity import STRICTNESS
 from core.db.models import NatsCluster, Operation
 from core.jetstream.api import JetStreamApi, JetStreamUnavailable
 from core.jetstream.pool import ClusterUnreachable
-from core.operations import FINISHED, OperationContext, get_operation, workflow_id_for
+from core.operations import FINISHED, get_operation
 from core.replication import planning
 from core.replication.models import FailoverRequest
 from core.replication.plan import FailoverPlan
@@ -67,7 +68,7 @@ async def start_failover(body: FailoverRequest, request: Request, db: Db, svc: S
     operation_id, status: "waiting_approval"}``. The operation's ``progress.steps`` and
     ``result`` tell it step by step (measure, approve, fence, catch_up, promote, switch, verify,
     cleanup, reverse; rollback when it had to; a reverse alone: measure, approve, reverse)."""
-    keyed = uuid.uuid5(principal.org_id, f"failover:{idempotency_key}") if idempotency_key else None
+    keyed = keyed_operation_id(principal, "failover", idempotency_key)
     if keyed and (row := await get_operation(db, principal.org_id, keyed)) is not None:
         return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
 
@@ -106,20 +107,12 @@ async def start_failover(body: FailoverRequest, request: Request, db: Db, svc: S
         return pending
     plan = plan.model_copy(update={"approval": "auto"})
     op_id = keyed or uuid.uuid4()
-    workflow_id = workflow_id_for("failover", op_id)
-    db.add(Operation(id=op_id, org_id=principal.org_id, type="failover", workflow_id=workflow_id,
-                     status="pending", progress={}, input=plan.model_dump(mode="json"),
-                     cluster_id=target.id, started_by=principal.user_id,
-                     idempotency_key=idempotency_key))
-    context = OperationContext(operation_id=str(op_id), org_id=str(principal.org_id),
-                               user_id=str(principal.user_id), user_email=principal.email,
-                               type="failover")
-    start = owe_start(db, FAILOVER, workflow_id, [context, plan], svc.settings.task_queue)
     try:
-        await audit(request, principal, action="operation.start", resource_type="operation",
-                    resource_id=str(op_id), resource_name="failover", cluster_id=target.id,
-                    changes={"input": body.model_dump(mode="json"),
-                             "measured": measured.model_dump(mode="json")}, db=db)
+        workflow_id, start = await owe_operation(
+            request, db, svc, principal, kind="failover", workflow=FAILOVER, operation_id=op_id,
+            input=plan, cluster_id=target.id, idempotency_key=idempotency_key,
+            audit_changes={"input": body.model_dump(mode="json"),
+                           "measured": measured.model_dump(mode="json")})
     except IntegrityError:  # the same key, at the same moment: the other request made it
         await db.rollback()
         row = await get_operation(db, principal.org_id, op_id)
