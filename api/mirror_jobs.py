@@ -11,8 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.deps import Db, Principal, Svc
 from api.errors import ProblemError
-from api.operation_start import owe_operation
-from api.outbox_delivery import deliver_now
+from api.operation_start import start_operation
 from core.replication import rows
 from core.replication.models import MirrorJob
 from workflows.mirror import MirrorWorkflow
@@ -23,9 +22,10 @@ MIRROR_WORKFLOW = MirrorWorkflow.__temporal_workflow_definition.name
 async def start_mirror_job(request: Request, db: Db, svc: Svc, principal: Principal,
                            job: MirrorJob, *, operation_id: uuid.UUID, cluster_id: uuid.UUID,
                            idempotency_key: str | None = None,
-                           audit_changes: dict | None = None) -> str:
+                           audit_changes: dict | None = None) -> tuple[uuid.UUID, str, str]:
     """Owe the start of the job's workflow, register its mirrors and audit it, together; then
-    deliver the start. The workflow's id."""
+    deliver the start: (operation id, workflow id, status), those of the same key's operation
+    when it was started at the same moment."""
 
     async def register() -> None:
         try:
@@ -39,10 +39,8 @@ async def start_mirror_job(request: Request, db: Db, svc: Svc, principal: Princi
             raise ProblemError(409, f"Another mirror was just started under the name {names} "
                                     "on the same cluster.")
 
-    workflow_id, start = await owe_operation(
+    return await start_operation(
         request, db, svc, principal, kind="mirror", workflow=MIRROR_WORKFLOW,
         operation_id=operation_id, input=job, cluster_id=cluster_id,
         idempotency_key=idempotency_key, progress={"unit": "messages"},
         audit_changes=audit_changes, with_row=register)
-    await deliver_now(svc, start)
-    return workflow_id

@@ -12,11 +12,12 @@ from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 
 from api.deps import Db, Principal, Svc, audit
-from api.outbox_delivery import owe_start
+from api.outbox_delivery import deliver_now, owe_start
 from core.db.models import Operation
-from core.operations import OperationContext, workflow_id_for
+from core.operations import OperationContext, get_operation, workflow_id_for
 from core.outbox import OutboxEntry
 
 
@@ -54,3 +55,20 @@ async def owe_operation(request: Request, db: Db, svc: Svc, principal: Principal
                 resource_id=str(operation_id), resource_name=kind, cluster_id=cluster_id,
                 changes={"input": data, **(audit_changes or {})}, db=db)
     return workflow_id, start
+
+
+async def start_operation(request: Request, db: Db, svc: Svc, principal: Principal,
+                          **owed: Any) -> tuple[uuid.UUID, str, str]:
+    """``owe_operation``, then deliver the start: (operation id, workflow id, status). When the
+    same key's operation was added at the same moment, that one's, as it stands."""
+    operation_id = owed["operation_id"]
+    try:
+        workflow_id, start = await owe_operation(request, db, svc, principal, **owed)
+    except IntegrityError:  # the same key, at the same moment: the other request made it
+        await db.rollback()
+        row = await get_operation(db, principal.org_id, operation_id)
+        if row is None:
+            raise
+        return row.id, row.workflow_id, row.status
+    await deliver_now(svc, start)
+    return operation_id, workflow_id, "pending"

@@ -125,21 +125,9 @@ class FailoverWorkflow(OperationWorkflowBase):
     # --- the steps --------------------------------------------------------------------------------
     async def drive(self, task: FailoverTask) -> dict:
         request = task.plan.request
-        try:
-            measured = await self.run_step("measure", "failover_measure", task, Measured, QUICK)
-        except StepFailed as exc:
-            return await self.close("failed", task, f"could not measure: {exc}")
-        self.note_measure(measured)
-        if measured.refusals:
-            self.end("measure", "failed", {"refusals": measured.refusals})
-            return await self.close("failed", task, "refused: " + "; ".join(measured.refusals))
-        task = task.model_copy(update={"plan": task.plan.model_copy(update={"measured": measured})})
-        self.end("approve", "done", "auto-approved by policy" if task.plan.approval == "auto"
-                 else "approved through its change request", begin=True)
-
-        await self.between_chunks()  # the last point where pausing holds nothing up
-        if self.stop_requested:
-            return await self.close("cancelled", task, None)
+        task, ended = await self.measure_and_approve(task)
+        if ended is not None:
+            return ended
         try:
             if request.drill:
                 points = await self.run_step("fence", "drill_prepare", task, list[FencePoint],
@@ -229,22 +217,32 @@ class FailoverWorkflow(OperationWorkflowBase):
             self.end("reverse", "skipped", "not asked for", begin=True)
         return await self.close("completed", task, None)
 
-    async def reverse_alone(self, task: FailoverTask) -> dict:
-        """Measure (the old primary reachable, something to reverse), approve, reverse."""
+    async def measure_and_approve(self, task: FailoverTask) -> tuple[FailoverTask, dict | None]:
+        """The first steps of every failover: measure (a refusal ends it), approval recorded, a
+        last chance to pause or cancel. The task with its measurement, and the operation's end
+        when it ended here."""
         try:
             measured = await self.run_step("measure", "failover_measure", task, Measured, QUICK)
         except StepFailed as exc:
-            return await self.close("failed", task, f"could not measure: {exc}")
+            return task, await self.close("failed", task, f"could not measure: {exc}")
         self.note_measure(measured)
         if measured.refusals:
             self.end("measure", "failed", {"refusals": measured.refusals})
-            return await self.close("failed", task, "refused: " + "; ".join(measured.refusals))
+            return task, await self.close("failed", task,
+                                          "refused: " + "; ".join(measured.refusals))
         task = task.model_copy(update={"plan": task.plan.model_copy(update={"measured": measured})})
         self.end("approve", "done", "auto-approved by policy" if task.plan.approval == "auto"
                  else "approved through its change request", begin=True)
         await self.between_chunks()  # the last point where pausing holds nothing up
         if self.stop_requested:
-            return await self.close("cancelled", task, None)
+            return task, await self.close("cancelled", task, None)
+        return task, None
+
+    async def reverse_alone(self, task: FailoverTask) -> dict:
+        """Measure (the old primary reachable, something to reverse), approve, reverse."""
+        task, ended = await self.measure_and_approve(task)
+        if ended is not None:
+            return ended
         try:
             done = await self.run_step("reverse", "failover_reverse", task, dict, FOREVER,
                                        timeout=timedelta(days=1), heartbeat=timedelta(seconds=60),

@@ -25,13 +25,11 @@ import uuid
 
 from fastapi import APIRouter, Depends, Header, Request
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from api.change_gate import ApprovalPending, gate_change
 from api.deps import Db, Principal, Svc, require
 from api.errors import ProblemError, problem_responses
-from api.operation_start import keyed_operation_id, owe_operation
-from api.outbox_delivery import deliver_now
+from api.operation_start import keyed_operation_id, start_operation
 from api.routers.operations import OperationStarted
 from core.changes.models import ChangeSpec
 from core.clusters import endpoint
@@ -106,21 +104,13 @@ async def start_failover(body: FailoverRequest, request: Request, db: Db, svc: S
                                     permission=PERMISSION):
         return pending
     plan = plan.model_copy(update={"approval": "auto"})
-    op_id = keyed or uuid.uuid4()
-    try:
-        workflow_id, start = await owe_operation(
-            request, db, svc, principal, kind="failover", workflow=FAILOVER, operation_id=op_id,
-            input=plan, cluster_id=target.id, idempotency_key=idempotency_key,
-            audit_changes={"input": body.model_dump(mode="json"),
-                           "measured": measured.model_dump(mode="json")})
-    except IntegrityError:  # the same key, at the same moment: the other request made it
-        await db.rollback()
-        row = await get_operation(db, principal.org_id, op_id)
-        if row is None:
-            raise
-        return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
-    await deliver_now(svc, start)
-    return OperationStarted(id=op_id, workflow_id=workflow_id, status="pending")
+    op_id, workflow_id, status = await start_operation(
+        request, db, svc, principal, kind="failover", workflow=FAILOVER,
+        operation_id=keyed or uuid.uuid4(), input=plan, cluster_id=target.id,
+        idempotency_key=idempotency_key,
+        audit_changes={"input": body.model_dump(mode="json"),
+                       "measured": measured.model_dump(mode="json")})
+    return OperationStarted(id=op_id, workflow_id=workflow_id, status=status)
 
 
 async def _refuse_concurrent(db: Db, principal: Principal, plan: FailoverPlan) -> None:

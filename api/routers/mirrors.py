@@ -13,7 +13,6 @@ import uuid
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 
 from api.change_gate import PENDING_RESPONSE, ApprovalPending, gate_change
 from api.cluster_access import load_cluster
@@ -65,19 +64,11 @@ async def start_mirror(body: MirrorRequest, request: Request, db: Db, svc: Svc,
     if pending := await gate_change(request, db, svc, principal, ends.target, spec,
                                     permission="replication:create"):
         return pending
-    op_id = keyed or uuid.uuid4()
-    try:
-        workflow_id = await start_mirror_job(request, db, svc, principal, job, operation_id=op_id,
-                                             cluster_id=ends.target.id,
-                                             idempotency_key=idempotency_key,
-                                             audit_changes={"mirror_id": str(mirror_id)})
-    except IntegrityError:  # the same key, at the same moment: the other request made it
-        await db.rollback()
-        if keyed is None or (row := await get_operation(db, principal.org_id, keyed)) is None:
-            raise
-        return MirrorStarted(id=row.id, workflow_id=row.workflow_id, status=row.status,
-                             mirror_id=mirror_id)
-    return MirrorStarted(id=op_id, workflow_id=workflow_id, status="pending", mirror_id=mirror_id)
+    op_id, workflow_id, status = await start_mirror_job(
+        request, db, svc, principal, job, operation_id=keyed or uuid.uuid4(),
+        cluster_id=ends.target.id, idempotency_key=idempotency_key,
+        audit_changes={"mirror_id": str(mirror_id)})
+    return MirrorStarted(id=op_id, workflow_id=workflow_id, status=status, mirror_id=mirror_id)
 
 
 @router.get(MIRRORS, response_model=dict[str, list[MirrorOut]])

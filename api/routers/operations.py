@@ -13,15 +13,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from temporalio.client import WorkflowHandle
 
 from api.change_gate import ApprovalPending, gate_change
 from api.cluster_access import cluster_jetstream, load_cluster
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError, problem_responses
-from api.operation_start import keyed_operation_id, owe_operation
-from api.outbox_delivery import deliver_now
+from api.operation_start import keyed_operation_id, start_operation
 from core.changes.models import ChangeSpec
 from core.db.models import Operation
 from core.jetstream.api import JetStreamError
@@ -103,19 +101,11 @@ async def start_replay(body: ReplayRequest, request: Request, db: Db, svc: Svc,
     if pending := await gate_change(request, db, svc, principal, destination, spec,
                                     permission="messages:publish"):
         return pending
-    op_id = keyed or uuid.uuid4()
-    try:
-        workflow_id, start = await owe_operation(
-            request, db, svc, principal, kind="replay", workflow=REPLAY, operation_id=op_id,
-            input=body, cluster_id=body.cluster_id, idempotency_key=idempotency_key)
-    except IntegrityError:  # the same key, at the same moment: the other request made it
-        await db.rollback()
-        row = await get_operation(db, principal.org_id, op_id)
-        if row is None:
-            raise
-        return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
-    await deliver_now(svc, start)
-    return OperationStarted(id=op_id, workflow_id=workflow_id, status="pending")
+    op_id, workflow_id, status = await start_operation(
+        request, db, svc, principal, kind="replay", workflow=REPLAY,
+        operation_id=keyed or uuid.uuid4(), input=body, cluster_id=body.cluster_id,
+        idempotency_key=idempotency_key)
+    return OperationStarted(id=op_id, workflow_id=workflow_id, status=status)
 
 
 @router.get("", response_model=dict[str, list[OperationOut]])
