@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-import time
+from functools import partial
 
 import pytest
 
@@ -19,6 +19,7 @@ from cli.commands.mirror import parse_start
 from tests.api.orgs import invite, signup
 from tests.cli.conftest import Jsc, fails, signed_in, unique
 from tests.operations.conftest import fill
+from tests.waiting import wait_until
 
 DEADLINE_S = 120
 
@@ -35,14 +36,7 @@ def edge_of(rmap: dict, target: str) -> dict | None:
     return next((e for e in rmap["edges"] if e["target_stream"] == target), None)
 
 
-def until(check, what: str):
-    deadline = time.monotonic() + DEADLINE_S
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"waited {DEADLINE_S}s for {what}"
-        time.sleep(0.5)
+until = partial(wait_until, timeout=DEADLINE_S, every=0.5)
 
 
 async def test_a_filtered_mirror_from_a_sequence_paused_resumed_removed(

@@ -5,20 +5,11 @@ internal event stream refuse publishes."""
 from __future__ import annotations
 
 import dataclasses
-import time
 from contextlib import asynccontextmanager, contextmanager
 
 import httpx
 
-
-def wait_until(check, what: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
+from tests.waiting import wait_until  # noqa: F401 (the durability tests wait through it)
 
 
 def api_ready(api: httpx.Client) -> bool:

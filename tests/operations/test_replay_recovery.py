@@ -9,12 +9,14 @@ import asyncio
 import os
 import random
 import time
+from functools import partial
 
 from core.replay.models import ReplayCarry
 from core.replay.source import ConsumerReader
 from core.jetstream.api import JetStreamApi
 from tests.operations.conftest import (fill, make_stream, read_all, source_seqs, start_replay,
                                        start_replay_with, wait_operation)
+from tests.waiting import wait_until_async
 from workflows.replay import CHUNK_HEARTBEAT_TIMEOUT
 
 KILLS = 5
@@ -42,14 +44,7 @@ class WorkerLog:
         return self.path.read_text(errors="replace").count(text)
 
 
-async def wait_for(condition, what: str, timeout: float = 180.0, every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(every)
+wait_for = partial(wait_until_async, timeout=180.0, every=0.05)
 
 
 async def stored(js, stream: str) -> int:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,32 +17,16 @@ from core.jetstream.api import JetStreamApi
 from stack.ports import HOST, free_port
 from stack.services import binary
 from tests.conftest import make_data_dir, remove_data_dir
+from tests import waiting
 from tests.fixtures import register, unique
 from tests.operations.conftest import read_all
 
 FINISHED = ("completed", "failed", "cancelled")
 
 
-def wait_until(check, what: str, timeout: float = 90.0, every: float = 0.2):
-    """Poll ``check()`` until it returns something truthy (returned), or fail saying ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"gave up waiting: {what} (last: {found!r})"
-        time.sleep(every)
-
-
-async def wait_until_async(check, what: str, timeout: float = 90.0, every: float = 0.2):
-    import asyncio
-    deadline = time.monotonic() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"gave up waiting: {what} (last: {found!r})"
-        await asyncio.sleep(every)
+# Mirrors catch up within seconds here: 90 s is generous on any machine.
+wait_until = partial(waiting.wait_until, timeout=90.0)
+wait_until_async = partial(waiting.wait_until_async, timeout=90.0)
 
 
 def mirror_body(source: dict, target: dict, stream: str, target_stream: str, **extra) -> dict:
@@ -65,7 +49,7 @@ def operation(api, headers, op_id: str) -> dict:
 
 def wait_operation(api, headers, op_id: str, until=FINISHED, timeout: float = 120.0) -> dict:
     return wait_until(lambda: (op := operation(api, headers, op_id))["status"] in until and op,
-                      f"operation {op_id} to reach {until}", timeout)
+                      f"operation {op_id} to reach {until}", timeout=timeout)
 
 
 def mirror_row(api, headers, mirror_id: str) -> dict:

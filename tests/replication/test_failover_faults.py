@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from signal import SIGKILL
-import time
 import uuid
 
 import pytest
@@ -22,20 +21,13 @@ from tests.fixtures import unique, wait_for_audit
 from tests.replication.failover_setup import (drop_streams, make_pair, msg_ids, read_all, signal,
                                               start_directly, start_failover, steps_of,
                                               wait_mirrored, wait_operation)
+from tests.waiting import wait_until_async as until
 
 
 async def publish(nc, stream: str, prefix: str, count: int) -> None:
     js = nc.jetstream()
     for i in range(count):
         await js.publish(f"{stream}.orders", b"x", headers={"Nats-Msg-Id": f"{prefix}-{i}"})
-
-
-async def until(check, what: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while not (value := await check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
-    return value
 
 
 async def healthy_again(api, hub_nc) -> None:
