@@ -436,3 +436,102 @@ class DrPair(IdMixin, TimestampMixin, Base):
     last_drill: Mapped[dict | None] = mapped_column(JSONB)
     last_failover: Mapped[dict | None] = mapped_column(JSONB)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+
+
+BACKUP_KINDS = ("full", "incremental")
+BACKUP_STATES = ("running", "completed", "failed")
+BACKUP_ITEM_STATES = ("pending", "running", "done", "failed")
+
+
+class BackupSchedule(IdMixin, TimestampMixin, Base):
+    """Backups taken on a Temporal schedule: the ``streams`` of ``cluster_id`` (every stream when
+    empty, or the streams of ``team_id``'s namespaces) to ``target``, a full backup on ``full``
+    (``{cron | every, retention_days}``) and, optionally, incremental ones on ``incremental``.
+    The Temporal schedules are named after the row (``core.backups.schedules``)."""
+
+    __tablename__ = "backup_schedules"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    name: Mapped[str] = mapped_column(String(255))
+    cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
+    team_id: Mapped[uuid.UUID | None] = _fk("teams.id", nullable=True)
+    streams: Mapped[list] = mapped_column(JSONB, default=list)
+    target: Mapped[dict] = mapped_column(JSONB, default=dict)
+    full: Mapped[dict] = mapped_column(JSONB, default=dict)
+    incremental: Mapped[dict | None] = mapped_column(JSONB)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_run: Mapped[dict | None] = mapped_column(JSONB)
+    created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+
+
+class Backup(IdMixin, TimestampMixin, Base):
+    """One backup of some streams of ``cluster_id``, stored at ``target`` (``{"type":
+    "object_store", "cluster_id", "bucket"}`` or ``{"type": "directory", "directory"}``), one
+    ``BackupItem`` per stream. ``verification`` is ``{status: pending | verified | failed,
+    checked_at, details}``: the result of restoring it into a temporary stream."""
+
+    __tablename__ = "backups"
+    org_id: Mapped[uuid.UUID] = _fk("organizations.id")
+    cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
+    team_id: Mapped[uuid.UUID | None] = _fk("teams.id", ondelete="SET NULL", nullable=True)
+    schedule_id: Mapped[uuid.UUID | None] = _fk("backup_schedules.id", ondelete="SET NULL",
+                                                nullable=True)
+    kind: Mapped[str] = mapped_column(_enum("backup_kind", *BACKUP_KINDS))
+    reason: Mapped[str] = mapped_column(String(32), default="manual")
+    target: Mapped[dict] = mapped_column(JSONB, default=dict)
+    status: Mapped[str] = mapped_column(_enum("backup_state", *BACKUP_STATES), default="running")
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    source_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    message_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    stream_count: Mapped[int] = mapped_column(Integer, default=0)
+    verification: Mapped[dict] = mapped_column(JSONB, default=dict)
+    operation_id: Mapped[uuid.UUID | None] = _fk("operations.id", ondelete="SET NULL", nullable=True)
+    created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
+
+
+class BackupItem(IdMixin, TimestampMixin, Base):
+    """One stream of a backup. A ``full`` item is the server's snapshot of the stream; an
+    ``incremental`` one holds the messages after ``base_item_id``'s ``last_seq`` up to its own.
+    ``config``/``state``/``consumers`` are the stream's as they were at backup time; ``attempt``
+    counts the snapshots taken (a server snapshot cannot be continued, only taken again)."""
+
+    __tablename__ = "backup_items"
+    __table_args__ = (UniqueConstraint("backup_id", "stream"),)
+    backup_id: Mapped[uuid.UUID] = _fk("backups.id")
+    stream: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(_enum("backup_item_kind", *BACKUP_KINDS))
+    base_item_id: Mapped[uuid.UUID | None] = _fk("backup_items.id", ondelete="SET NULL",
+                                                 nullable=True)
+    status: Mapped[str] = mapped_column(_enum("backup_item_state", *BACKUP_ITEM_STATES),
+                                        default="pending")
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    first_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    messages: Mapped[int] = mapped_column(BigInteger, default=0)
+    source_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    stored_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    config: Mapped[dict] = mapped_column(JSONB, default=dict)
+    state: Mapped[dict] = mapped_column(JSONB, default=dict)
+    consumers: Mapped[list] = mapped_column(JSONB, default=list)
+    checksum: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BackupChunk(Base):
+    """A stored chunk of a backup item (``key`` at the backup's target), its size and SHA-256,
+    written once the target holds it; ``last_seq`` is the last message sequence it carries
+    (incremental items resume after it)."""
+
+    __tablename__ = "backup_chunks"
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("backup_items.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(1024))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)

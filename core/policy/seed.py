@@ -18,7 +18,7 @@ PRODUCTION_CHANGES = ApprovalPolicy(
     description="Any stream/consumer operation in production clusters.",
     triggers=Triggers(environments=["production"],
                       kinds=["stream", "consumer", "kv_bucket", "object_store", "purge", "replay",
-                             "mirror", "failover"]),
+                             "mirror", "failover", "restore"]),
     groups=[ApprovalGroup(name="Platform Team or Team Lead", count=1,
                           roles=["admin", "team_lead"], teams=["platform"])],
     auto_approve=[AutoApprove(change_under_pct=10, within_quota=True)],

@@ -5,10 +5,10 @@ Revision ID: 0008_replication
 Revises: 0007_approver_ids
 Create Date: 2026-11-28 10:00:00
 """
-import json
-import uuid
 
 from alembic import op
+
+from core.db.policy_kinds import govern_new_kinds
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -84,26 +84,7 @@ def upgrade() -> None:
 def _govern_new_kinds() -> None:
     """A new version of each current, unchanged seeded "Production Changes" policy, whose kinds
     include mirror and failover: a production failover passes the change gate like the rest."""
-    conn = op.get_bind()
-    rows = conn.execute(sa.text(
-        "SELECT id, org_id, policy_id, name, version, priority, enabled, definition, created_by "
-        "FROM approval_policies WHERE is_current AND name = 'Production Changes'")).all()
-    for row in rows:
-        definition = dict(row.definition or {})
-        triggers = dict(definition.get("triggers") or {})
-        if triggers.get("kinds") != SEEDED_KINDS:
-            continue  # someone chose its kinds: theirs to change
-        triggers["kinds"] = NEW_KINDS
-        definition.update(triggers=triggers, version=row.version + 1)
-        conn.execute(sa.text("UPDATE approval_policies SET is_current = false WHERE id = :i"),
-                     {"i": row.id})
-        conn.execute(sa.text(
-            "INSERT INTO approval_policies (id, org_id, policy_id, name, version, is_current, "
-            "priority, enabled, definition, created_by, created_at) VALUES (:id, :org, :pid, "
-            ":name, :version, true, :priority, :enabled, CAST(:definition AS jsonb), :by, now())"),
-            {"id": uuid.uuid4(), "org": row.org_id, "pid": row.policy_id, "name": row.name,
-             "version": row.version + 1, "priority": row.priority, "enabled": row.enabled,
-             "definition": json.dumps(definition), "by": row.created_by})
+    govern_new_kinds(op.get_bind(), SEEDED_KINDS, NEW_KINDS)
 
 
 def downgrade() -> None:
