@@ -69,7 +69,7 @@ async def test_0008_lets_the_untouched_seeded_policy_govern_mirrors_and_failover
         chosen = await _policy(conn, await _org(conn, "chosen"), "Production Changes",
                                ["stream", "consumer"])
         other = await _policy(conn, await _org(conn, "other"), "Our own policy", OLD_SEEDED_KINDS)
-    await upgrade_to(scratch_db, "head")
+    await upgrade_to(scratch_db, "0008_replication")
     async with scratch_db.connect() as conn:
         versions = await _versions(conn, seeded)
         assert [(v, current) for v, current, _ in versions] == [(1, False), (2, True)]
@@ -84,6 +84,28 @@ async def test_0008_lets_the_untouched_seeded_policy_govern_mirrors_and_failover
         tables = set((await conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars())
         assert {"mirrors", "dr_pairs"} <= tables
+
+
+async def test_0009_lets_the_untouched_seeded_policy_govern_restores(scratch_db):
+    await upgrade_to(scratch_db, "0007_approver_ids")
+    async with scratch_db.begin() as conn:
+        seeded = await _policy(conn, await _org(conn, "seeded"), "Production Changes",
+                               OLD_SEEDED_KINDS)
+        chosen = await _policy(conn, await _org(conn, "chosen"), "Production Changes",
+                               ["stream", "restore"])
+    await upgrade_to(scratch_db, "head")
+    async with scratch_db.connect() as conn:
+        versions = await _versions(conn, seeded)
+        assert [(v, current) for v, current, _ in versions] == [(1, False), (2, False), (3, True)]
+        assert versions[1][2]["triggers"]["kinds"] == OLD_SEEDED_KINDS + ["mirror", "failover"]
+        assert versions[2][2]["triggers"]["kinds"] == OLD_SEEDED_KINDS + ["mirror", "failover",
+                                                                          "restore"]
+        [(version, current, definition)] = await _versions(conn, chosen)
+        assert (version, current, definition["triggers"]["kinds"]) == (1, True,
+                                                                         ["stream", "restore"])
+        tables = set((await conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars())
+        assert {"backup_schedules", "backups", "backup_items", "backup_chunks"} <= tables
 
 
 async def test_0007_binds_stored_approval_groups_to_the_ids_of_their_names(scratch_db):
