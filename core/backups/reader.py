@@ -214,7 +214,8 @@ class ConsumerRangeReader:
                 while len(self._requests) < self.IN_FLIGHT and not self._done:
                     await self._pull(inbox)
                 try:
-                    kind, payload = await asyncio.wait_for(self._ready.get(), STALL_S)
+                    async with asyncio.timeout(STALL_S):  # not wait_for: it can swallow a cancel
+                        kind, payload = await self._ready.get()
                 except asyncio.TimeoutError:
                     raise ReadFailed(f"reading stream '{self.stream}' stalled") from None
                 if kind == "error":
