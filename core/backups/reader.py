@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from nats.aio.client import Client as NATS
 
@@ -283,7 +283,7 @@ def time_ns(text: str) -> int:
     base = datetime.fromisoformat(head[:19] + (zone if zone not in ("Z", "") else "+00:00"))
     if base.tzinfo is None:
         base = base.replace(tzinfo=timezone.utc)
-    seconds = int(base.timestamp())
+    seconds = (base - _EPOCH) // timedelta(seconds=1)
     return seconds * 1_000_000_000 + int((frac + "000000000")[:9] or 0)
 
 
@@ -291,7 +291,10 @@ def ns_of(when: datetime) -> int:
     """A datetime (naive: UTC) as ns since the epoch."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000
+    return (when - _EPOCH) // timedelta(microseconds=1) * 1000  # integers: no float rounding
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def monotonic() -> float:

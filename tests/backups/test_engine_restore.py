@@ -9,7 +9,7 @@ and is refused by a restore that then leaves nothing behind."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -98,6 +98,14 @@ async def test_full_backup_to_dr_object_store_restores_exactly(
         await delete_quietly(dr_js, f"OBJ_{bucket}")
 
 
+def _at(micros: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=micros)
+
+
+def _ns(when: datetime) -> int:
+    return (when - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1) * 1000
+
+
 def _fixed(js):
     async def get(_cluster_id):
         return js
@@ -162,14 +170,14 @@ async def test_incremental_chain_restores_newest_middle_and_point_in_time(
 
         at = stream_name("AT")
         restored_names.append(at)
-        until = datetime.fromtimestamp(time_ns(cut_time) / 1e9, timezone.utc)
+        until = _at(time_ns(cut_time) // 1000 + 1)  # the next microsecond (datetime's unit)
         result = await _restore(data_activities, admin_org_id, inc2_id, name, hub_cluster["id"],
                                 at, until=until)
         got = await exact(hub_js, at, 600)
-        assert got == {s: m for s, m in expected.items() if time_ns(m[3]) <= time_ns(cut_time)}
+        assert got == {s: m for s, m in expected.items() if time_ns(m[3]) < _ns(until)}
         assert max(got) == 500 and len(got) >= 400
 
-        early = datetime.fromtimestamp(time_ns(expected[10][3]) / 1e9, timezone.utc)
+        early = _at(time_ns(expected[10][3]) // 1000)
         with pytest.raises(ApplicationError, match="cannot be cut") as refused:
             await _restore(data_activities, admin_org_id, inc2_id, name, hub_cluster["id"],
                            stream_name("EARLY"), until=early)
