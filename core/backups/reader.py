@@ -22,7 +22,6 @@ import asyncio
 import base64
 import collections
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -295,7 +294,3 @@ def ns_of(when: datetime) -> int:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def monotonic() -> float:
-    return time.monotonic()
