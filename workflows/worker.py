@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.backup_data import BackupDataActivities
 from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
 from activities.failover import FailoverActivities
@@ -62,6 +63,8 @@ class WorkerDeps:
         notifications = NotificationActivities(self.sessions, self.redis, self.cipher,
                                                public_url=self.settings.public_url)
         failover = FailoverActivities(self.sessions, self.cipher, self.pool)
+        backup_data = BackupDataActivities(self.sessions, self.cipher, self.pool, self.redis,
+                                           backups_root=self.settings.backups_root)
         return [clusters.probe_cluster, operations.record_operation, replay.replay_plan,
                 replay.replay_dry_run, replay.replay_chunk, changes.apply_change,
                 changes.record_change_request, notifications.notify_request,
@@ -72,7 +75,9 @@ class WorkerDeps:
                 failover.failover_fence, failover.drill_prepare, failover.failover_catch_up,
                 failover.failover_promote, failover.failover_switch, failover.failover_verify,
                 failover.failover_cleanup, failover.drill_cleanup, failover.failover_rollback,
-                failover.failover_reverse, failover.failover_state, failover.failover_record]
+                failover.failover_reverse, failover.failover_state, failover.failover_record,
+                backup_data.backup_item, backup_data.backup_verify, backup_data.backup_restore,
+                backup_data.backup_delete_data]
 
 
 @asynccontextmanager
