@@ -16,8 +16,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from activities.backup_data import BackupDataActivities
 from activities.backup import BackupActivities
+from activities.backup_data import BackupDataActivities
 from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
 from activities.failover import FailoverActivities
