@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import NotFoundError
 
 from core.jetstream.api import JetStreamApi
 from tests.backups.api_helpers import Streams, backup_org
@@ -109,3 +110,30 @@ async def test_an_incremental_without_an_earlier_backup_is_full_and_says_so(api,
     deleted = api.delete(f"/api/v1/backups/{backup['id']}", headers=org.headers)
     assert deleted.status_code == 204, deleted.text
     assert api.get(f"/api/v1/backups/{backup['id']}", headers=org.headers).status_code == 404
+
+
+async def test_a_backup_a_chain_needs_is_deleted_only_with_its_dependents(api, stack, streams,
+                                                                          dr_nc):
+    org = backup_org(api, stack)
+    stream = await streams.make(count=5)
+    _, full = org.backup_done([stream])
+    await streams.fill(stream, 2, start=5)
+    _, inc = org.backup_done([stream], kind="incremental")
+    store = await dr_nc.jetstream().object_store("jsc-backups")
+
+    async def stored(backup_id: str) -> bool:
+        try:
+            names = [o.name for o in await store.list()]
+        except NotFoundError:  # the bucket holds nothing
+            return False
+        return any(n.startswith(f"{org.admin.org_id}/{backup_id}/") for n in names)
+
+    assert await stored(full["id"]) and await stored(inc["id"])
+    refused = api.delete(f"/api/v1/backups/{full['id']}", headers=org.headers)
+    assert refused.status_code == 409 and inc["id"] in refused.json()["detail"], refused.text
+    deleted = api.delete(f"/api/v1/backups/{full['id']}", headers=org.headers,
+                         params={"cascade": "true"})
+    assert deleted.status_code == 204, deleted.text
+    for gone in (full, inc):
+        assert api.get(f"/api/v1/backups/{gone['id']}", headers=org.headers).status_code == 404
+        assert not await stored(gone["id"])

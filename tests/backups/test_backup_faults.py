@@ -65,6 +65,7 @@ async def test_a_worker_killed_mid_backup_and_mid_restore_resumes(api, stack, hu
     backup_id = started.json()["backup_id"]
     await wait_until_async(lambda: chunks_of(db_sessions, backup_id), "a stored chunk",
                            every=0.05)
+    assert org.read_backup(backup_id)["status"] == "running"  # killed mid-way, not after
     kill_worker(stack)
     op = org.wait_operation(started.json()["id"], timeout=600)
     assert op["status"] == "completed", op
@@ -72,12 +73,17 @@ async def test_a_worker_killed_mid_backup_and_mid_restore_resumes(api, stack, hu
     assert backup["status"] == "completed" and backup["message_count"] == MESSAGES
     assert backup["streams"][0]["last_seq"] == MESSAGES
     assert backup["verification"]["status"] == "verified", backup["verification"]
+    async with db_sessions() as db:  # a snapshot cannot be continued: it was taken again
+        attempt = await db.scalar(select(BackupItem.attempt).where(
+            BackupItem.backup_id == uuid.UUID(backup_id)))
+    assert attempt >= 2, attempt
 
     restored = streams.track(f"{stream}_back")
     begun = org.restore(backup_id, restored, to={"subjects": []})
     assert begun.status_code == 202, begun.text
     wait_until(lambda: (org.operation(begun.json()["id"])["progress"].get("done") or 0) > 0,
                "the restore to report progress", every=0.05)
+    assert org.operation(begun.json()["id"])["status"] == "running"
     kill_worker(stack)
     op = org.wait_operation(begun.json()["id"], timeout=600)
     assert op["status"] == "completed", op

@@ -1,5 +1,6 @@
 """The backup workflows' determinism: real runs' histories replay with the current code (the
-committed ``backup*.json``, ``restore*.json``, ``scheduled_backup.json`` are replayed by
+committed ``backup.json``, ``backup_verify_only.json``, ``restore.json``,
+``restore_replace.json``, ``scheduled_backup.json`` are replayed by
 ``tests/workflows``; set JSC_RECORD_HISTORIES=1 to record a new version under a new name)."""
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ async def test_backup_restore_and_scheduled_runs_replay(api, stack, hub_nc, stre
     stream = await streams.make(count=20)
     op, backup = org.backup_done([stream])
     await replays(stack, op["workflow_id"], "backup.json")
+
+    verify = api.post(f"/api/v1/backups/{backup['id']}/verify", headers=org.headers)
+    assert verify.status_code == 202, verify.text
+    checked = org.wait_operation(verify.json()["id"])
+    assert checked["status"] == "completed", checked
+    await replays(stack, checked["workflow_id"], "backup_verify_only.json")
 
     restored = streams.track(f"{stream}_back")
     started = org.restore(backup["id"], restored, to={"subjects": []})
