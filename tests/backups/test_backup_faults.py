@@ -2,7 +2,7 @@
 the operation carries on and finishes: the backup completes and verifies, the restore holds
 every message of the source. The stream is large enough (incompressible 1 KiB payloads, several
 8 MiB chunks) that the kill lands after the first chunk was stored (a chunk row exists) and
-before the last, and during the restore once it has reported progress."""
+before the last, and during the restore once it is planned (streaming the chain into the server)."""
 
 from __future__ import annotations
 
@@ -81,9 +81,11 @@ async def test_a_worker_killed_mid_backup_and_mid_restore_resumes(api, stack, hu
     restored = streams.track(f"{stream}_back")
     begun = org.restore(backup_id, restored, to={"subjects": []})
     assert begun.status_code == 202, begun.text
-    wait_until(lambda: (org.operation(begun.json()["id"])["progress"].get("done") or 0) > 0,
-               "the restore to report progress", every=0.05)
-    assert org.operation(begun.json()["id"])["status"] == "running"
+    # the restore is planned (its total known): the chain is being streamed into the server
+    now = wait_until(lambda: (op := org.operation(begun.json()["id"]))["status"] != "pending"
+                     and (op["progress"].get("total") or 0) > 0 and op,
+                     "the restore to be under way", every=0.02)
+    assert now["status"] == "running", now
     kill_worker(stack)
     op = org.wait_operation(begun.json()["id"], timeout=600)
     assert op["status"] == "completed", op
