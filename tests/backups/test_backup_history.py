@@ -21,7 +21,9 @@ async def streams(hub_nc):
 
 async def replays(stack, workflow_id: str, name: str) -> None:
     client = await temporal_client(stack)
-    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    handle = client.get_workflow_handle(workflow_id)
+    await handle.result()  # a whole history (a schedule's run goes on after its backup: retention)
+    history = await handle.fetch_history()
     assert await replay_failure(history, WORKFLOWS) is None
     record_new(history, name)
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from core.db.models import Backup
-from tests.backups.api_helpers import Streams, backup_org
+from tests.backups.api_helpers import Streams, backup_org, wait_until
 from tests.fixtures import wait_for_audit
 
 
@@ -29,6 +29,10 @@ def run(org, schedule_id: str, kind: str) -> dict:
     assert started.status_code == 202, started.text
     op = org.wait_operation(started.json()["id"])
     assert op["status"] == "completed", op
+    # retention runs after the backup, in the run's own workflow: its end is the last_run
+    wait_until(lambda: ((org.api.get(f"/api/v1/backup-schedules/{schedule_id}",
+                                     headers=org.headers).json().get("last_run") or {})
+                        .get("operation_id") == op["id"]), "the run's retention")
     return op
 
 
