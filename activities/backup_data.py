@@ -256,8 +256,8 @@ class BackupDataActivities:
             async with Snapshot(source, item.stream) as snap:
                 async for chunk in snap.chunks():
                     key = chunk_key(data.org_id, data.backup_id, item.stream, attempt, n)
-                    await target.put(key, chunk)
-                    await self._add_chunk(item.id, attempt, n, key, chunk, 0)
+                    sha = await target.put(key, chunk)
+                    await self._add_chunk(item.id, attempt, n, key, len(chunk), sha, 0)
                     n += 1
                     stored += len(chunk)
                     progress.set(min(stored, int(snap.state.get("bytes", stored))))
@@ -275,12 +275,12 @@ class BackupDataActivities:
             progress.set(row.source_bytes)
             return _item_result(row, n)
 
-    async def _add_chunk(self, item_id: uuid.UUID, attempt: int, n: int, key: str, chunk: bytes,
-                         last_seq: int) -> None:
-        sha = await asyncio.to_thread(lambda: hashlib.sha256(chunk).hexdigest())
+    async def _add_chunk(self, item_id: uuid.UUID, attempt: int, n: int, key: str, size: int,
+                         sha: str, last_seq: int) -> None:
+        """The chunk's row, once the target holds it (``sha``: as the target computed it)."""
         async with self.sessions() as db, db.begin():
             await db.merge(BackupChunk(item_id=item_id, attempt=attempt, n=n, key=key,
-                                       size=len(chunk), sha256=sha, last_seq=last_seq))
+                                       size=size, sha256=sha, last_seq=last_seq))
 
     async def _incremental(self, data: ItemInput, item: BackupItem, source: JetStreamApi,
                            target: BackupTarget) -> ItemResult:
@@ -324,7 +324,8 @@ class BackupDataActivities:
                     chunk = await target.get(key)
                 except (ChunkMissing, ChunkCorrupted):
                     chunk = None
-                if chunk is None or hashlib.sha256(chunk).hexdigest() != sha:
+                if chunk is None or await asyncio.to_thread(
+                        lambda c=chunk: hashlib.sha256(c).hexdigest()) != sha:
                     async with self.sessions() as db, db.begin():
                         await db.execute(delete(BackupChunk).where(
                             BackupChunk.item_id == item.id, BackupChunk.attempt == attempt,
@@ -337,8 +338,9 @@ class BackupDataActivities:
             async for chunk in incremental_chunks(source, item.stream, resume_after, upto,
                                                   checksum, retention=retention):
                 key = chunk_key(data.org_id, data.backup_id, item.stream, attempt, n)
-                await target.put(key, chunk.data)
-                await self._add_chunk(item.id, attempt, n, key, chunk.data, chunk.last_seq)
+                sha = await target.put(key, chunk.data)
+                await self._add_chunk(item.id, attempt, n, key, len(chunk.data), sha,
+                                      chunk.last_seq)
                 n += 1
                 messages += chunk.messages
                 raw_total += chunk.raw_bytes

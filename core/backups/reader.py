@@ -22,11 +22,10 @@ import asyncio
 import base64
 import collections
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from nats.aio.client import Client as NATS
 
@@ -214,7 +213,8 @@ class ConsumerRangeReader:
                 while len(self._requests) < self.IN_FLIGHT and not self._done:
                     await self._pull(inbox)
                 try:
-                    kind, payload = await asyncio.wait_for(self._ready.get(), STALL_S)
+                    async with asyncio.timeout(STALL_S):  # not wait_for: it can swallow a cancel
+                        kind, payload = await self._ready.get()
                 except asyncio.TimeoutError:
                     raise ReadFailed(f"reading stream '{self.stream}' stalled") from None
                 if kind == "error":
@@ -282,7 +282,7 @@ def time_ns(text: str) -> int:
     base = datetime.fromisoformat(head[:19] + (zone if zone not in ("Z", "") else "+00:00"))
     if base.tzinfo is None:
         base = base.replace(tzinfo=timezone.utc)
-    seconds = int(base.timestamp())
+    seconds = (base - _EPOCH) // timedelta(seconds=1)
     return seconds * 1_000_000_000 + int((frac + "000000000")[:9] or 0)
 
 
@@ -290,8 +290,7 @@ def ns_of(when: datetime) -> int:
     """A datetime (naive: UTC) as ns since the epoch."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000
+    return (when - _EPOCH) // timedelta(microseconds=1) * 1000  # integers: no float rounding
 
 
-def monotonic() -> float:
-    return time.monotonic()
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -218,7 +218,8 @@ class _Sender:
                 if left <= 0:
                     raise RestoreFailed("the server stopped acknowledging the restore")
                 try:
-                    await asyncio.wait_for(self._acks.wait(), left)
+                    async with asyncio.timeout(left):  # not wait_for: it can swallow a cancel
+                        await self._acks.wait()
                 except asyncio.TimeoutError:
                     pass
         if self.error is not None:

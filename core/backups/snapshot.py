@@ -104,7 +104,8 @@ class Snapshot:
         one shorter)."""
         while True:
             try:
-                item = await asyncio.wait_for(self._queue.get(), STALL_S)
+                async with asyncio.timeout(STALL_S):  # not wait_for: it can swallow a cancel
+                    item = await self._queue.get()
             except asyncio.TimeoutError:
                 raise SnapshotFailed(f"the snapshot of stream '{self.stream}' stalled: nothing "
                                      f"received for {STALL_S:g} s") from None

@@ -14,18 +14,21 @@ Keys are ``/``-separated relative names (``<org>/<backup>/<stream>/<attempt>/<n:
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import os
 import shutil
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from pathlib import Path
 
 from core.jetstream.api import JetStreamApi, JetStreamError
-from core.jetstream.objects import (BucketNotFound, DigestMismatch, ObjectNotFound, ObjectStore,
-                                    ObjectStoreConfig, create_store, meta_subject)
+from core.jetstream.objects import (DIGEST_PREFIX, BucketNotFound, ObjectNotFound, ObjectStore,
+                                    ObjectStoreConfig, chunk_subject, create_store, meta_subject)
 
-PUT_CHUNK = 256 * 1024  # object store message size (≤ the server's max payload)
+PUT_CHUNK = 1024 * 1024  # object store message size (clamped below the server's max payload)
 
 
 class ChunkMissing(Exception):
@@ -52,12 +55,14 @@ class BackupTarget(ABC):
     description: str = "a backup target"
 
     @abstractmethod
-    async def put(self, key: str, data: bytes) -> None:
-        """Store ``data`` as ``key``, replacing what was there (a retry writes the same key)."""
+    async def put(self, key: str, data: bytes) -> str:
+        """Store ``data`` as ``key``, replacing what was there (a retry writes the same key);
+        the SHA-256 (hex) of what was stored."""
 
     @abstractmethod
     async def get(self, key: str) -> bytes:
-        """The bytes of ``key``; ChunkMissing when there are none."""
+        """The bytes of ``key``; ChunkMissing when there are none. Callers check them against
+        the SHA-256 recorded when they were stored."""
 
     @abstractmethod
     async def delete_prefix(self, prefix: str) -> int:
@@ -106,25 +111,34 @@ class ObjectStoreBackupTarget(BackupTarget):
         chunk_size = min(chunk_size, max(1024, js.nc.max_payload - 1024))
         return cls(store, where, chunk_size)
 
-    async def put(self, key: str, data: bytes) -> None:
+    async def put(self, key: str, data: bytes) -> str:
         async def source() -> AsyncIterator[bytes]:
             yield data
 
-        await self.store.put(check_key(key), source(), chunk_size=self.chunk_size)
+        info, _ = await self.store.put(check_key(key), source(), chunk_size=self.chunk_size)
+        # the object's own digest is the SHA-256 of exactly these bytes: not computed twice
+        return base64.urlsafe_b64decode(info["digest"].removeprefix(DIGEST_PREFIX)).hex()
 
     async def get(self, key: str) -> bytes:
+        """The object's chunk messages joined (its digest is not recomputed here: the caller
+        compares the bytes with the SHA-256 it recorded)."""
         try:
             info = await self.store.info(check_key(key))
         except ObjectNotFound:
             raise ChunkMissing(key, self.description) from None
-        out = bytearray()
-        try:
-            async for piece in self.store.read(info):
-                out += piece
-        except DigestMismatch as exc:
-            raise ChunkCorrupted(f"chunk '{key}' in {self.description} is damaged: {exc}",
-                                 key=key) from exc
-        return bytes(out)
+        size = int(info.get("size") or 0)
+        pieces, seen = [], 0
+        subject = chunk_subject(self.store.bucket, info.get("nuid") or "")
+        async with aclosing(self.store.reader.scan(1, subject, batch=16)) as found:
+            async for msg in found:
+                pieces.append(msg.data)
+                seen += len(msg.data)
+                if seen >= size:
+                    break
+        if seen != size:
+            raise ChunkCorrupted(f"chunk '{key}' in {self.description} is damaged: {seen} "
+                                 f"bytes found, its description says {size}", key=key)
+        return b"".join(pieces)
 
     async def keys(self, prefix: str = "") -> list[str]:
         infos, _ = await self.store.list(limit=10_000_000)
@@ -179,9 +193,9 @@ class DirectoryBackupTarget(BackupTarget):
             raise TargetRefused(f"'{key}' resolves outside {self.description}")
         return path
 
-    async def put(self, key: str, data: bytes) -> None:
+    async def put(self, key: str, data: bytes) -> str:
         path = self._path(key)
-        await asyncio.to_thread(_write_atomically, path, data, self.root)
+        return await asyncio.to_thread(_write_atomically, path, data, self.root)
 
     async def get(self, key: str) -> bytes:
         path = self._path(key)
@@ -228,7 +242,7 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def _write_atomically(path: Path, data: bytes, root: Path) -> None:
+def _write_atomically(path: Path, data: bytes, root: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not _inside(path.parent.resolve(), root):
         raise TargetRefused(f"'{path}' resolves outside the backup directory")
@@ -240,6 +254,7 @@ def _write_atomically(path: Path, data: bytes, root: Path) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(temp, path)
+        return hashlib.sha256(data).hexdigest()
     except BaseException:
         try:
             os.unlink(temp)

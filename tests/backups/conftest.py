@@ -16,6 +16,7 @@ from core.db.models import Backup, BackupItem
 from core.jetstream.api import JetStreamApi, JetStreamError
 from core.jetstream.pool import ClusterPool
 from core.security import Cipher
+from tests.waiting import wait_until_async
 
 
 def stream_name(prefix: str = "BK") -> str:
@@ -43,13 +44,22 @@ async def hpub(nc, subject: str, payload: bytes, header: bytes | None = None) ->
 
 async def fill(nc, subject: str, count: int, size: int = 256, start: int = 0,
                header_every: int = 3) -> None:
-    """``count`` messages of ``size`` random bytes; every ``header_every``-th with repeated
-    header names."""
+    """``count`` messages of ``size`` random bytes on ``<subject>.<n>``; every
+    ``header_every``-th with repeated header names. Returns once the stream stored them all."""
+    js = JetStreamApi(nc, timeout=30)
+    [stream] = await js.stream_list(f"{subject}.0")
+    before = int(stream["state"]["last_seq"])
     for i in range(start, start + count):
         header = (f"NATS/1.0\r\nX-N: {i}\r\nX-N: again\r\nX-Odd:  spaced \r\n\r\n".encode()
                   if header_every and i % header_every == 0 else None)
         await hpub(nc, f"{subject}.{i % 4}", os.urandom(size), header)
     await nc.flush()
+
+    async def stored():
+        info = await js.stream_info(stream["config"]["name"])
+        return int(info["state"]["last_seq"]) >= before + count
+
+    await wait_until_async(stored, f"{count} messages stored on {subject}")
 
 
 async def make_stream(js: JetStreamApi, name: str, **config) -> dict:
