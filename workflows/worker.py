@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.backup import BackupActivities
 from activities.backup_data import BackupDataActivities
 from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
@@ -30,13 +31,17 @@ from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 from core.settings import Settings, get_settings
 from workflows.approval import ApprovalWorkflow, QuotaRequestWorkflow
+from workflows.backup import BackupWorkflow
+from workflows.backup_schedule import ScheduledBackupWorkflow
 from workflows.cluster_health import ClusterHealthWorkflow
 from workflows.failover import FailoverWorkflow
 from workflows.mirror import MirrorWorkflow
 from workflows.replay import ReplayWorkflow
+from workflows.restore import RestoreWorkflow
 
 WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
-             MirrorWorkflow, FailoverWorkflow]
+             MirrorWorkflow, FailoverWorkflow, BackupWorkflow, RestoreWorkflow,
+             ScheduledBackupWorkflow]
 
 
 @dataclass
@@ -63,6 +68,8 @@ class WorkerDeps:
         notifications = NotificationActivities(self.sessions, self.redis, self.cipher,
                                                public_url=self.settings.public_url)
         failover = FailoverActivities(self.sessions, self.cipher, self.pool)
+        backup = BackupActivities(self.sessions, self.cipher, self.pool, self.events,
+                                  self.settings)
         backup_data = BackupDataActivities(self.sessions, self.cipher, self.pool, self.redis,
                                            backups_root=self.settings.backups_root)
         return [clusters.probe_cluster, operations.record_operation, replay.replay_plan,
@@ -77,7 +84,13 @@ class WorkerDeps:
                 failover.failover_cleanup, failover.drill_cleanup, failover.failover_rollback,
                 failover.failover_reverse, failover.failover_state, failover.failover_record,
                 backup_data.backup_item, backup_data.backup_verify, backup_data.backup_restore,
-                backup_data.backup_delete_data]
+                backup_data.backup_delete_data, *backup_activities(backup)]
+
+
+def backup_activities(backup: BackupActivities) -> list:
+    return [backup.backup_prepare, backup.backup_finish, backup.backup_record_verification,
+            backup.restore_prepare, backup.restore_remove_stream, backup.backup_schedule_tick,
+            backup.backup_retention_plan, backup.backup_retention_apply]
 
 
 @asynccontextmanager

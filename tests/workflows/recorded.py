@@ -33,6 +33,14 @@ COMMITTED = {
     "failover_reverse_only.json": ("FailoverWorkflow", "a reverse alone (plan.reverse_only): "
                                    "measure, approve, reverse"),
     "quota_request.json": ("QuotaRequestWorkflow", "an approved request, with the marker"),
+    "backup.json": ("BackupWorkflow", "first release: prepare, an item per stream, finish, "
+                    "verify"),
+    "backup_verify_only.json": ("BackupWorkflow", "first release: verify_only (backup_verify)"),
+    "restore.json": ("RestoreWorkflow", "first release: a restore into a new stream"),
+    "restore_replace.json": ("RestoreWorkflow", "first release: over an existing stream (its "
+                             "set-aside backup taken and verified, the stream removed, restore)"),
+    "scheduled_backup.json": ("ScheduledBackupWorkflow", "first release: a run asked for "
+                              "(tick, BackupWorkflow as a child, retention)"),
 }
 
 
