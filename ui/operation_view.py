@@ -65,20 +65,19 @@ def describe(op: Operation, names: dict[str, str]) -> str | None:
 
 
 def _describe_backup(op: Operation, names: dict[str, str]) -> str:
-    """"Full backup of all streams of hub", "Restore of ORDERS into ORDERS_R on dr"."""
-    data = {**(op.input.get("request") or {}), **op.input}
+    """"Full backup 1a2b3c4d of hub", "Restore of ORDERS into ORDERS_R on dr". A backup's input
+    is its job (``{backup_id, verify_only}``): the cluster is the operation's."""
+    data, result = op.input, op.result or {}
     if op.type == "restore":
         to = data.get("to") or {}
-        stream = data.get("stream") or (op.result or {}).get("stream") or "a backup"
+        stream = data.get("stream") or "a backup"
         return (f"Restore of {stream} into {to.get('stream_name') or data.get('stream_name', '?')}"
                 f" on {_name(names, to.get('cluster_id') or data.get('cluster_id'))}")
-    if op.type == "backup_verify":
-        return f"Verification of backup {str(data.get('backup_id') or '?')[:8]}"
-    streams = data.get("streams")
-    what = ("all streams" if streams in (None, "all") else ", ".join(map(str, streams))
-            if isinstance(streams, list) else str(streams))
-    return (f"{str(data.get('kind') or 'full').capitalize()} backup of {what} of "
-            f"{_name(names, data.get('cluster_id'))}")
+    backup = str(data.get("backup_id") or result.get("backup_id") or "?")[:8]
+    if op.type == "backup_verify" or data.get("verify_only"):
+        return f"Verification of backup {backup}"
+    kind = str(result.get("kind") or data.get("kind") or "").capitalize()
+    return f"{kind + ' b' if kind else 'B'}ackup {backup} of {_name(names, op.cluster_id)}"
 
 
 def _name(names: dict[str, str], cluster_id: Any) -> str:

@@ -213,6 +213,8 @@ def schedule_changes(old: BackupSchedule, new: ScheduleSpec) -> ScheduleSpec:
                "incremental": cadence(old.incremental), "enabled": old.enabled}
     changes: dict[str, Any] = {}
     for key, value in new.items():
+        if key == "cluster_id":
+            continue  # a schedule stays on its cluster (the API takes no other)
         before = current.get(key)
         if key == "target" and value is None:
             continue  # "as the API chose": keep the target it resolved
