@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.backup import BackupActivities
 from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
 from activities.failover import FailoverActivities
@@ -29,13 +30,17 @@ from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 from core.settings import Settings, get_settings
 from workflows.approval import ApprovalWorkflow, QuotaRequestWorkflow
+from workflows.backup import BackupWorkflow
+from workflows.backup_schedule import ScheduledBackupWorkflow
 from workflows.cluster_health import ClusterHealthWorkflow
 from workflows.failover import FailoverWorkflow
 from workflows.mirror import MirrorWorkflow
 from workflows.replay import ReplayWorkflow
+from workflows.restore import RestoreWorkflow
 
 WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
-             MirrorWorkflow, FailoverWorkflow]
+             MirrorWorkflow, FailoverWorkflow, BackupWorkflow, RestoreWorkflow,
+             ScheduledBackupWorkflow]
 
 
 @dataclass
@@ -62,6 +67,8 @@ class WorkerDeps:
         notifications = NotificationActivities(self.sessions, self.redis, self.cipher,
                                                public_url=self.settings.public_url)
         failover = FailoverActivities(self.sessions, self.cipher, self.pool)
+        backup = BackupActivities(self.sessions, self.cipher, self.pool, self.events,
+                                  self.settings)
         return [clusters.probe_cluster, operations.record_operation, replay.replay_plan,
                 replay.replay_dry_run, replay.replay_chunk, changes.apply_change,
                 changes.record_change_request, notifications.notify_request,
@@ -72,7 +79,14 @@ class WorkerDeps:
                 failover.failover_fence, failover.drill_prepare, failover.failover_catch_up,
                 failover.failover_promote, failover.failover_switch, failover.failover_verify,
                 failover.failover_cleanup, failover.drill_cleanup, failover.failover_rollback,
-                failover.failover_reverse, failover.failover_state, failover.failover_record]
+                failover.failover_reverse, failover.failover_state, failover.failover_record,
+                *backup_activities(backup)]
+
+
+def backup_activities(backup: BackupActivities) -> list:
+    return [backup.backup_prepare, backup.backup_finish, backup.backup_record_verification,
+            backup.restore_prepare, backup.restore_remove_stream, backup.backup_schedule_tick,
+            backup.backup_retention_plan, backup.backup_retention_apply]
 
 
 @asynccontextmanager
