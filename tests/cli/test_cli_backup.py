@@ -98,16 +98,24 @@ async def test_backup_list_show_restore_then_an_incremental_chain(jsc, hub_clust
         await drop(js, src, first, newest)
 
 
-async def test_refusals_are_sentences(jsc, hub_cluster, dr_cluster, api, stack, tmp_path,
-                                      hub_nc):
+def test_refusals_are_sentences(jsc, hub_cluster, dr_cluster):
     fails(jsc("backup", "create", "-c", "test-hub", "--bucket", "b"), "--target-cluster")
     fails(jsc("backup", "create", "-c", "test-hub", "--all", "-s", "X"), "not both")
     fails(jsc("backup", "create", "-c", "test-hub", "--kind", "weekly"), "--kind")
-    fails(jsc("backup", "create", "-c", "test-hub", "-s", unique("MISSING"),
-              "--target-cluster", "test-dr"))
+    missing = unique("MISSING").upper()
+    fails(jsc("backup", "create", "-c", "test-hub", "-s", missing, "--target-cluster",
+              "test-dr"), missing)
+    fails(jsc("backup", "create", "-c", "test-hub", "-s", "X", "--directory", "../up"),
+          "directory")
     fails(jsc("backup", "restore", "0000", "--to-cluster", "test-hub", "--to-stream", "X"),
           "No backup '0000'")
+    fails(jsc("backup", "restore", "00000000-0000-0000-0000-000000000000", "--to-cluster",
+              "test-hub", "--to-stream", "X"))
+    assert "No backup schedules." in jsc.ok("backup", "schedules").stdout or \
+        "NAME" in jsc.ok("backup", "schedules").stdout
 
+
+async def test_a_viewer_reads_but_cannot_restore(api, stack, tmp_path, hub_nc):
     js = hub_nc.jetstream()
     src = unique("CLI-BK-VIEW").upper()
     await js.add_stream(name=src, subjects=[f"{src}.>"])
