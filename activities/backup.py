@@ -144,7 +144,8 @@ class BackupActivities:
             out = await rows.backup_out(db, backup)
         if out.status == "completed":
             try:
-                await write_manifest(self.pool, self.cipher, self.settings, out)
+                await write_manifest(data.org_id, out, sessions=self.sessions, pool=self.pool,
+                                     cipher=self.cipher, settings=self.settings)
             except Exception as exc:  # noqa: BLE001 - the manifest is for people; the rows rule
                 log.warning("backup %s: manifest not written (%s)", data.backup_id, exc)
         return FinishedBackup(backup_id=str(out.id), kind=out.kind, status=out.status,

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # Approvals: the price of storage in risk notes and cost thresholds ($ per GB-month).
     storage_price_per_gb: float = Field(default=0.25, ge=0, le=1e6)
 
+    # Directory backup targets live under <backup_dir>/<organization id>/ (unset: <data_dir>/backups).
+    backup_dir: Path | None = None
+
     log_level: str = "INFO"
 
     # Time the API waits on one backing service during /readyz before calling it down.
@@ -99,6 +102,11 @@ class Settings(BaseSettings):
         if self.clickhouse_url:
             return self.clickhouse_url
         return f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+    @property
+    def backups_root(self) -> Path:
+        """Where directory backup targets are kept (``JSC_BACKUP_DIR``), absolute."""
+        return (self.backup_dir or self.data_dir / "backups").absolute()
 
     @property
     def clickhouse_mode(self) -> str:

@@ -181,7 +181,8 @@ async def delete_backup(backup_id: uuid.UUID, request: Request, db: Db, svc: Svc
                            dependents=[str(b.id) for b in needing])
     doomed = [backup, *needing]
     try:
-        await delete_data(svc.clusters, svc.cipher, svc.settings, db, principal.org_id, doomed)
+        await delete_data(principal.org_id, doomed, sessions=svc.sessions, pool=svc.clusters,
+                          cipher=svc.cipher, settings=svc.settings)
     except Exception as exc:  # the data stays, and so do the rows: the caller can retry
         raise ProblemError(503, f"The backups' data could not be deleted at their target: "
                                 f"{exc}. Nothing was deleted; retry.", service="nats") from exc

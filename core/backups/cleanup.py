@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.backups.target_access import opened
 from core.db.models import Backup
 
 
@@ -21,9 +22,12 @@ async def delete_backups(db: AsyncSession, org_id: uuid.UUID, backup_ids: list[u
     return found
 
 
-async def delete_data(pool, cipher, settings, db: AsyncSession, org_id: uuid.UUID,
-                      backups: list[Backup]) -> int:
-    """Remove the backups' chunks and manifests at their targets; the number of objects
-    removed. Raises when a target cannot be reached."""
-    from core.backups import targets  # the engine's
-    return await targets.delete_backups_data(pool, cipher, settings, db, org_id, backups)
+async def delete_data(org_id: uuid.UUID | str, backups: list[Backup], **access) -> int:
+    """Remove the backups' chunks and manifests at their targets (``<org>/<backup>/``); the number
+    of objects removed. Raises when a target cannot be reached. ``access``: ``sessions``,
+    ``pool``, ``cipher``, ``settings`` (``core.backups.target_access``)."""
+    removed = 0
+    for backup in backups:
+        async with opened(backup.target, org_id, **access) as target:
+            removed += await target.delete_prefix(f"{org_id}/{backup.id}/")
+    return removed

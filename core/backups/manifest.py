@@ -7,12 +7,17 @@ from __future__ import annotations
 import json
 
 from core.backups.rows import BackupOut
+from core.backups.target_access import opened
+
+
+def manifest_key(org_id, backup_id) -> str:
+    return f"{org_id}/{backup_id}/manifest.json"
 
 
 def manifest_bytes(out: BackupOut) -> bytes:
     return json.dumps(out.model_dump(mode="json"), indent=1, sort_keys=True).encode()
 
 
-async def write_manifest(pool, cipher, settings, out: BackupOut) -> None:
-    from core.backups import targets  # the engine's
-    await targets.write_manifest(pool, cipher, settings, out, manifest_bytes(out))
+async def write_manifest(org_id, out: BackupOut, **access) -> None:
+    async with opened(out.target, org_id, **access) as target:
+        await target.put(manifest_key(org_id, out.id), manifest_bytes(out))

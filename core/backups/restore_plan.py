@@ -98,7 +98,7 @@ async def check_chain(db: AsyncSession, end_item: BackupItem) -> list[BackupItem
     for member in chain:
         owner = await db.get(Backup, member.backup_id)
         chunks = await db.scalar(select(func.count()).select_from(BackupChunk).where(
-            BackupChunk.item_id == member.id))
+            BackupChunk.item_id == member.id, BackupChunk.attempt == member.attempt))
         if owner is None or owner.status != "completed" or member.status != "done" or not chunks:
             raise RestoreRefused(409, f"The backup {member.backup_id} of the chain has no stored "
                                       f"data for stream '{member.stream}' (a chunk is missing); "
