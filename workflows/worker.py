@@ -17,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.backup import BackupActivities
+from activities.backup_data import BackupDataActivities
 from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
 from activities.failover import FailoverActivities
@@ -69,6 +70,8 @@ class WorkerDeps:
         failover = FailoverActivities(self.sessions, self.cipher, self.pool)
         backup = BackupActivities(self.sessions, self.cipher, self.pool, self.events,
                                   self.settings)
+        backup_data = BackupDataActivities(self.sessions, self.cipher, self.pool, self.redis,
+                                           backups_root=self.settings.backups_root)
         return [clusters.probe_cluster, operations.record_operation, replay.replay_plan,
                 replay.replay_dry_run, replay.replay_chunk, changes.apply_change,
                 changes.record_change_request, notifications.notify_request,
@@ -80,7 +83,8 @@ class WorkerDeps:
                 failover.failover_promote, failover.failover_switch, failover.failover_verify,
                 failover.failover_cleanup, failover.drill_cleanup, failover.failover_rollback,
                 failover.failover_reverse, failover.failover_state, failover.failover_record,
-                *backup_activities(backup)]
+                backup_data.backup_item, backup_data.backup_verify, backup_data.backup_restore,
+                backup_data.backup_delete_data, *backup_activities(backup)]
 
 
 def backup_activities(backup: BackupActivities) -> list:

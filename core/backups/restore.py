@@ -82,7 +82,9 @@ async def check_chunks_present(target: BackupTarget, links: list[ChainLink]) -> 
     """ChunkMissing for the first chunk the target does not hold."""
     for link in links:
         if not link.chunks:
-            raise ChunkMissing(f"{link.backup_id}/{link.stream}", target.description)
+            if link.kind == "full":
+                raise ChunkMissing(f"{link.backup_id}/{link.stream}", target.description)
+            continue  # an incremental backup that found no new message
         prefix = link.chunks[0].key.rsplit("/", 1)[0] + "/"
         present = set(await target.keys(prefix))
         for chunk in link.chunks:

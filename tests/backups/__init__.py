@@ -1,0 +1,1 @@
+"""Backups and restore: the engine (data path) and the service (API, workflows)."""
