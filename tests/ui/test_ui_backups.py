@@ -327,7 +327,7 @@ def test_the_main_path_in_a_browser(browser_page, stack, ui_admin, ui_hub, ui_dr
         page_.get_by_role("textbox", name="Email").fill(stack.admin_email)
         page_.get_by_role("textbox", name="Password").fill(stack.admin_password)
         page_.get_by_role("button", name="Log in").click()
-        expect(page_.get_by_role("heading", name="Backups")).to_be_visible(timeout=WAIT_MS)
+        expect(page_.get_by_role("heading", name="Backups", exact=True)).to_be_visible(timeout=WAIT_MS)
         page_.get_by_role("button", name="Create Manual Backup").click()
         page_.get_by_role("combobox", name="Cluster to back up").click()
         page_.get_by_role("option", name=re.compile(re.escape(ui_hub.name))).click()
