@@ -327,17 +327,24 @@ def test_the_main_path_in_a_browser(browser_page, stack, ui_admin, ui_hub, ui_dr
         page_.get_by_role("textbox", name="Email").fill(stack.admin_email)
         page_.get_by_role("textbox", name="Password").fill(stack.admin_password)
         page_.get_by_role("button", name="Log in").click()
-        expect(page_.get_by_role("heading", name="Backups", exact=True)).to_be_visible(timeout=WAIT_MS)
+        heading = page_.get_by_role("heading", name="Backups", exact=True)
+        expect(heading).to_be_visible(timeout=WAIT_MS)
         page_.get_by_role("button", name="Create Manual Backup").click()
-        page_.get_by_role("combobox", name="Cluster to back up").click()
-        page_.get_by_role("option", name=re.compile(re.escape(ui_hub.name))).click()
+
+        def choose(box: str, option: str) -> None:
+            """Type into a select box to narrow it (other tests register clusters too)."""
+            page_.get_by_role("combobox", name=box).click()
+            page_.keyboard.type(option)
+            page_.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+
+        choose("Cluster to back up", ui_hub.name)
         page_.get_by_text("All streams of the cluster").click()
-        page_.get_by_role("combobox", name="Streams").click()
-        page_.get_by_role("option", name=name).click()
+        choose("Streams", name)
         page_.keyboard.press("Escape")
         page_.get_by_text("Object store of a cluster").click()
-        page_.get_by_role("combobox", name="Target cluster").click()
-        page_.get_by_role("option", name=re.compile(re.escape(ui_dr.name))).click()
+        expect(page_.get_by_role("combobox", name="Target cluster")).to_be_visible(
+            timeout=WAIT_MS)
+        choose("Target cluster", ui_dr.name)
         page_.get_by_role("button", name="Start backup").click()
         expect(page_.get_by_text(re.compile(r"^Backup [0-9a-f]{8} started"))).to_be_visible(
             timeout=WAIT_MS)
@@ -350,6 +357,7 @@ def test_the_main_path_in_a_browser(browser_page, stack, ui_admin, ui_hub, ui_dr
         page_.screenshot(path=str(tmp_path / "backups.png"), full_page=True)
         [newest] = ui_admin.list_backups(limit=1)
         assert newest.stream_names == (name,) and newest.verification.status == "verified"
+        assert newest.target["cluster_id"] == ui_dr.id
     finally:
         remove_stream(ui_admin, ui_hub, name)
 
