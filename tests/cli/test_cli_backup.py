@@ -159,5 +159,6 @@ def test_targets_points_and_words():
     assert status_key({"status": "completed", "verification": {"status": "failed"}}) == \
         "verification_failed"
     assert status_key({"status": "running"}) == "running"
-    assert cadence_text({"cron": "0 2 * * *", "retention_days": 30}) == "cron 0 2 * * * UTC, kept 30d"
+    assert cadence_text({"cron": "0 2 * * *", "retention_days": 30}) == \
+        "cron 0 2 * * * UTC, kept 30d"
     assert cadence_text({"every": "1h", "retention_days": 7.5}) == "every 1h, kept 7.5d"

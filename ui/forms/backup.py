@@ -77,7 +77,8 @@ def check_backup_form(*, cluster_id: str, all_streams: bool = True,
     problems += told
     if problems:
         return None, problems
-    spec: BackupSpec = {"cluster_id": cluster_id, "streams": chosen, "kind": kind}  # type: ignore[typeddict-item]
+    spec: BackupSpec = {"cluster_id": cluster_id, "streams": chosen,
+                        "kind": kind}  # type: ignore[typeddict-item]
     if target is not None:
         spec["target"] = target
     return spec, []
@@ -195,8 +196,10 @@ def check_schedule_form(*, name: str, cluster_id: str, all_streams: bool = True,
         problems += told
     if problems:
         return None, problems
-    return {"name": name, "cluster_id": cluster_id, "streams": chosen, "target": target,
-            "full": full, "incremental": inc, "enabled": bool(enabled)}, []  # type: ignore[typeddict-item]
+    spec: ScheduleSpec = {"name": name, "cluster_id": cluster_id, "streams": chosen,
+                          "target": target, "full": full,  # type: ignore[typeddict-item]
+                          "incremental": inc, "enabled": bool(enabled)}
+    return spec, []
 
 
 def schedule_changes(old: BackupSchedule, new: ScheduleSpec) -> ScheduleSpec:
