@@ -33,6 +33,7 @@ SCREEN_PAGES = {  # url path: (title, icon); the first is the home page
     "streams": ("Streams", ":material/stacks:"),
     "operations": ("Operations", ":material/sync:"),
     "replication": ("Replication & DR", ":material/device_hub:"),
+    "backups": ("Backups", ":material/backup:"),
     "approvals": ("Approvals", ":material/approval:"),
     "team_portal": ("Team portal", ":material/diversity_3:"),
     "kv": ("KV stores", ":material/key:"),

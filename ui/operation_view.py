@@ -1,4 +1,4 @@
-"""How the replication operations read for people, shared by the Operations page and the
+"""How the replication and backup operations read for people, shared by the Operations page and the
 Replication page: one line saying what a mirror or failover operation does, its steps
 (``progress.steps``: measure, approve, fence, catch up, promote, ...) as a table, and its result
 (what each stream looks like on each side, the RTO measured, the messages lost)."""
@@ -29,6 +29,7 @@ STEP_LABELS = {
 STEP_BADGES = {"pending": "○ Pending", "running": "▶ Running", "done": "✔ Done",
                "failed": "✖ Failed", "skipped": "– Skipped"}
 REPLICATION_TYPES = ("mirror", "failover")
+BACKUP_TYPES = ("backup", "restore", "backup_verify")
 
 
 def describe(op: Operation, names: dict[str, str]) -> str | None:
@@ -58,7 +59,25 @@ def describe(op: Operation, names: dict[str, str]) -> str | None:
         extras = [w for w, on in (("emergency", request.get("mode") == "emergency"),
                                   ("then reversed", request.get("reverse"))) if on]
         return text + (f" ({', '.join(extras)})" if extras else "")
+    if op.type in BACKUP_TYPES:
+        return _describe_backup(op, names)
     return None
+
+
+def _describe_backup(op: Operation, names: dict[str, str]) -> str:
+    """"Full backup 1a2b3c4d of hub", "Restore of ORDERS into ORDERS_R on dr". A backup's input
+    is its job (``{backup_id, verify_only}``): the cluster is the operation's."""
+    data, result = op.input, op.result or {}
+    if op.type == "restore":
+        to = data.get("to") or {}
+        stream = data.get("stream") or "a backup"
+        return (f"Restore of {stream} into {to.get('stream_name') or data.get('stream_name', '?')}"
+                f" on {_name(names, to.get('cluster_id') or data.get('cluster_id'))}")
+    backup = str(data.get("backup_id") or result.get("backup_id") or "?")[:8]
+    if op.type == "backup_verify" or data.get("verify_only"):
+        return f"Verification of backup {backup}"
+    kind = str(result.get("kind") or data.get("kind") or "").capitalize()
+    return f"{kind + ' b' if kind else 'B'}ackup {backup} of {_name(names, op.cluster_id)}"
 
 
 def _name(names: dict[str, str], cluster_id: Any) -> str:
@@ -123,6 +142,13 @@ def show_result(op: Operation, names: dict[str, str]) -> bool:
     if op.type == "failover" and ("streams" in result or "rto_s" in result):
         show_failover_result(result, names)
         return True
+    if op.type in BACKUP_TYPES:
+        from ui.backup_text import result_lines  # it imports ui.client, as this module does
+
+        lines = result_lines(op.type, result)
+        if lines:
+            st.markdown("\n".join(f"- {line}" for line in lines))
+            return True
     return False
 
 

@@ -10,7 +10,8 @@ to the types it answers with:
   ``stores.py`` (key-value and object stores), ``audit.py``, ``admin.py`` (users, teams, roles,
   API keys), ``approvals.py`` (change requests and votes), ``quotas.py`` (team quotas and quota
   requests), ``policies.py`` (approval policies), ``notifications.py``, ``replication.py``
-  (mirrors, DR pairs, the replication map, failover).
+  (mirrors, DR pairs, the replication map, failover), ``backups.py`` (backups, restore, backup
+  schedules).
 
 Every public name is importable from ``ui.client`` itself.
 """
@@ -24,6 +25,10 @@ from ui.client.approvals import (APPROVAL_KINDS, APPROVAL_STATUSES, Approval, Ap
                                  ApprovalsApi, ApprovalStatus, ApprovalVote, ApproverGroup,
                                  RequestSubmitted, Voter, submitted)
 from ui.client.audit import AuditApi, AuditEvent, AuditPage, AuditStatus
+from ui.client.backups import (VERIFICATION_STATUSES, Backup, BackupItem, BackupSchedule,
+                               BackupsApi, BackupSpec, BackupStarted, BackupTargetSpec,
+                               Cadence, CadenceSpec, RestoreSpec, RestoreToSpec, ScheduleSpec,
+                               Verification)
 from ui.client.base import API_PREFIX, DEFAULT_API_URL, BaseClient, Me, Organization, Tokens
 from ui.client.clusters import (Cluster, ClusterHealth, ClusterInfo, ClustersApi, ClusterSpec,
                                 CredentialsSpec, Environment, HealthStatus)
@@ -49,7 +54,8 @@ from ui.client.streams import StreamConfig, StreamInfo, StreamsApi
 
 
 class ApiClient(ClustersApi, StreamsApi, MessagesApi, OperationsApi, StoresApi, AuditApi,
-                AdminApi, ApprovalsApi, QuotasApi, PoliciesApi, NotificationsApi, ReplicationApi):
+                AdminApi, ApprovalsApi, QuotasApi, PoliciesApi, NotificationsApi, ReplicationApi,
+                BackupsApi):
     """One person's connection to the API. Holds that person's tokens once logged in."""
 
 
@@ -75,4 +81,7 @@ __all__ = [
     "MapCluster", "Mirror", "MirrorOverridesSpec", "MirrorSpec", "MirrorStarted", "PairHealth",
     "PairStream", "PairStreamHealth", "PairStreamSpec", "ReplicationApi", "ReplicationEdge",
     "ReplicationMap", "Step",
+    "VERIFICATION_STATUSES", "Backup", "BackupItem", "BackupSchedule", "BackupsApi",
+    "BackupSpec", "BackupStarted", "BackupTargetSpec", "Cadence", "CadenceSpec", "RestoreSpec",
+    "RestoreToSpec", "ScheduleSpec", "Verification",
 ]

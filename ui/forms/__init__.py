@@ -6,7 +6,8 @@ and gives the message next to the form.
 
 By area: ``common.py`` (names, subjects, sizes, durations, times, headers, JSON), ``clusters.py``,
 ``streams.py`` (streams, publishing, consumers, an edited config), ``replay.py``, ``mirror.py``
-(the mirror wizard, the DR pair form), ``stores.py``
+(the mirror wizard, the DR pair form), ``backup.py`` (a manual backup, a restore, a backup
+schedule), ``stores.py``
 (key-value and object stores), ``admin.py`` (invitations, teams, roles, API keys). Every public
 name is importable from ``ui.forms`` itself.
 """
@@ -26,6 +27,9 @@ from ui.forms.streams import (check_consumer_form, check_publish_form, check_str
 from ui.forms.replay import check_replay_form
 from ui.forms.mirror import (MIRROR_TYPES, START_POSITIONS, check_dr_pair_form,
                              check_mirror_form, check_mirror_source, initial_sync)
+from ui.forms.backup import (BACKUP_KINDS, CADENCE_MODES, RESTORE_POINTS, TARGET_TYPES,
+                              check_backup_form, check_cadence, check_restore_form,
+                              check_schedule_form, check_target, schedule_changes)
 from ui.forms.stores import (bucket_problem, check_kv_bucket_form, check_kv_value,
                              check_object_store_form, kv_key_problem, object_name_problem)
 from ui.forms.admin import (EMAIL, MAX_KEY_DAYS, NAMESPACE_PREFIX, ROLE_NAME, SCOPE, SCOPE_HINT,
@@ -46,4 +50,7 @@ __all__ = [
     "MAX_KEY_DAYS", "NAMESPACE_PREFIX", "ROLE_NAME", "SCOPE", "SCOPE_HINT", "check_api_key_form",
     "check_invite_form", "check_permissions", "check_role_form", "check_team_form",
     "email_problem", "namespaces_of", "permission_problem",
+    "BACKUP_KINDS", "CADENCE_MODES", "RESTORE_POINTS", "TARGET_TYPES", "check_backup_form",
+    "check_cadence", "check_restore_form", "check_schedule_form", "check_target",
+    "schedule_changes",
 ]
