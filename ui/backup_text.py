@@ -11,7 +11,6 @@ Snapshots" panel shows them:
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from ui import fmt
@@ -138,15 +137,7 @@ def status_badge(backup: Backup) -> str:
 
 def short_time(iso: str | None) -> str:
     """"2024-01-15 02:00 UTC"."""
-    if not iso:
-        return "—"
-    try:
-        moment = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
-    except ValueError:
-        return str(iso)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return fmt.when(iso, minutes=True)
 
 
 def backup_row(backup: Backup, names: Mapping[str, str]) -> dict[str, str]:

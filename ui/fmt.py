@@ -74,8 +74,9 @@ def status(value: str | None) -> str:
     return STATUS_BADGES.get(value or "", (value or "unknown").replace("_", " ").capitalize())
 
 
-def when(iso: str | None, *, millis: bool = False) -> str:
-    """An ISO 8601 time as "2024-01-15 10:45:23 UTC" (with ``millis``, "10:45:23.456")."""
+def when(iso: str | None, *, millis: bool = False, minutes: bool = False) -> str:
+    """An ISO 8601 time as "2024-01-15 10:45:23 UTC" (with ``millis``, "10:45:23.456"; with
+    ``minutes``, "2024-01-15 10:45 UTC")."""
     if not iso:
         return "—"
     try:
@@ -84,8 +85,8 @@ def when(iso: str | None, *, millis: bool = False) -> str:
         return str(iso)
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc)
-    text = moment.strftime("%Y-%m-%d %H:%M:%S")
-    if millis:
+    text = moment.strftime("%Y-%m-%d %H:%M" if minutes else "%Y-%m-%d %H:%M:%S")
+    if millis and not minutes:
         text += f".{moment.microsecond // 1000:03d}"
     return text + " UTC"
 

@@ -132,6 +132,19 @@ WRITE_ERRORS = problem_responses(**{
     **TEMPORAL_DOWN})
 
 
+async def _saved(db: Db, svc: Svc, row: BackupSchedule) -> ScheduleOut:
+    """Write the row (a name taken in the organization is a 409), then its Temporal schedules."""
+    name = row.name  # a rollback expires the row's attributes
+    try:
+        await db.flush()
+    except IntegrityError:
+        await db.rollback()
+        raise _name_taken(name)
+    await _sync(svc, row)
+    await db.refresh(row)
+    return await _out(svc, row)
+
+
 @router.post("", status_code=201, response_model=ScheduleOut, responses=WRITE_ERRORS)
 async def create_schedule(body: ScheduleRequest, request: Request, db: Db, svc: Svc,
                           principal: Principal = Depends(require("backups:manage"))):
@@ -139,14 +152,7 @@ async def create_schedule(body: ScheduleRequest, request: Request, db: Db, svc: 
     row = BackupSchedule(id=uuid.uuid4(), org_id=principal.org_id, created_by=principal.user_id,
                          **values)
     db.add(row)
-    try:
-        await db.flush()
-    except IntegrityError:
-        await db.rollback()
-        raise _name_taken(body.name)
-    await _sync(svc, row)
-    await db.refresh(row)
-    out = await _out(svc, row)
+    out = await _saved(db, svc, row)
     await audit(request, principal, action="backup_schedule.create",
                 resource_type="backup_schedule", resource_id=str(row.id), resource_name=row.name,
                 cluster_id=row.cluster_id, changes={"after": out.model_dump(mode="json")}, db=db)
@@ -186,14 +192,7 @@ async def update_schedule(schedule_id: uuid.UUID, body: ScheduleChange, request:
     values = await _checked(db, svc, principal, wanted)
     for key, value in values.items():
         setattr(row, key, value)
-    try:
-        await db.flush()
-    except IntegrityError:
-        await db.rollback()
-        raise _name_taken(wanted.name)
-    await _sync(svc, row)
-    await db.refresh(row)
-    out = await _out(svc, row)
+    out = await _saved(db, svc, row)
     await audit(request, principal, action="backup_schedule.update",
                 resource_type="backup_schedule", resource_id=str(row.id), resource_name=row.name,
                 cluster_id=row.cluster_id,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import BaseModel
 
 from api.backup_checks import (choose_target, resolve_restore, selected_streams,
                                start_backup_operation)

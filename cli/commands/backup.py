@@ -17,7 +17,7 @@ import typer
 from cli.client import Api, CliError
 from cli.common import cluster_option, connect, json_option, parse_when, split_values
 from cli.commands import operations
-from cli.output import (Group, announce_pending, emit_json, fmt_bytes, fmt_count, fmt_seconds,
+from cli.output import (Group, emit_json, fmt_bytes, fmt_count, fmt_seconds,
                         fmt_time, say, short_id, table, view)
 
 app = Group(help="Backups of streams: create (verified), list, show, restore, schedules.")
@@ -143,26 +143,6 @@ operations.REPORTERS["backup_verify"] = report_backup
 operations.REPORTERS["restore"] = report_restore
 
 
-def _started(api: Api, started: dict, what: str, label: str, wait: bool, as_json: bool,
-             names: dict[str, str]) -> None:
-    """After a 202: announce the request or the operation, or follow it with ``--wait``."""
-    if announce_pending(started, as_json=as_json):
-        return
-    op_id = started["id"]
-    if not wait:
-        if as_json:
-            emit_json(started)
-        else:
-            say(f"{what}: operation {op_id}. Follow it with `jsc op get {op_id} --wait`.")
-        return
-    if not as_json:
-        say(f"{what}: operation {op_id} (Ctrl-C to cancel or detach).")
-    op = operations.follow(api, op_id, label, show_bar=not as_json)
-    if op is None:
-        return
-    raise typer.Exit(operations.report(op, as_json=as_json, names=names))
-
-
 # -- commands ----------------------------------------------------------------------------------
 
 @app.command("create")
@@ -208,7 +188,7 @@ def create_backup(
                 + (f" to {target_text(target, names)}" if target else ""))
         if started.get("backup_id"):
             what += f" (backup {short_id(started['backup_id'])})"
-        _started(api, started, what, "backup", wait, as_json, names)
+        operations.start_and_follow(api, started, what, "backup", wait, as_json, names)
 
 
 @app.command("ls")
@@ -306,7 +286,7 @@ def restore_backup(
         names = api.cluster_names() if not as_json else {}
         what = (f"Restore of backup {short_id(found['id'])}"
                 + (f" ({stream})" if stream else "") + f" into {target['name']}/{to_stream}")
-        _started(api, started, what, "restore", wait, as_json, names)
+        operations.start_and_follow(api, started, what, "restore", wait, as_json, names)
 
 
 @app.command("schedules")

@@ -159,25 +159,10 @@ def create_mirror(
             body["description"] = description
         started = api.post("/operations/mirror", body,
                            headers={"Idempotency-Key": str(uuid.uuid4())})
-        if announce_pending(started, as_json=as_json):
-            return
-        op_id = started["id"]
-        if not wait:
-            if as_json:
-                emit_json(started)
-            else:
-                say(f"Creating mirror {target['name']}/{name} of {source['name']}/"
-                    f"{source_stream}: operation {op_id}. Follow it with "
-                    f"`jsc op get {op_id} --wait`.")
-            return
-        if not as_json:
-            say(f"Creating mirror {target['name']}/{name}: operation {op_id} (Ctrl-C to cancel "
-                "or detach).")
-        op = operations.follow(api, op_id, f"mirror {name}", show_bar=not as_json)
         names = {source["id"]: source["name"], target["id"]: target["name"]}
-    if op is None:
-        return
-    raise typer.Exit(operations.report(op, as_json=as_json, names=names))
+        operations.start_and_follow(
+            api, started, f"Creating mirror {target['name']}/{name} of {source['name']}/"
+            f"{source_stream}", f"mirror {name}", wait, as_json, names)
 
 
 @app.command("ls")

@@ -184,6 +184,27 @@ class ReplayCommand(TyperCommand):
         return super().parse_args(ctx, out)
 
 
+def start_and_follow(api: Api, started: dict, what: str, label: str, wait: bool, as_json: bool,
+                     names: dict[str, str]) -> None:
+    """After an operation start's 202: announce the approval request or the operation, or (with
+    ``wait``) follow it to its end and exit with its report's code."""
+    if announce_pending(started, as_json=as_json):
+        return
+    op_id = started["id"]
+    if not wait:
+        if as_json:
+            emit_json(started)
+        else:
+            say(f"{what}: operation {op_id}. Follow it with `jsc op get {op_id} --wait`.")
+        return
+    if not as_json:
+        say(f"{what}: operation {op_id} (Ctrl-C to cancel or detach).")
+    op = follow(api, op_id, label, show_bar=not as_json)
+    if op is None:
+        return
+    raise typer.Exit(report(op, as_json=as_json, names=names))
+
+
 @handled
 def replay(
         cluster: Optional[str] = cluster_option(),
