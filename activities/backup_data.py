@@ -43,8 +43,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.attempts import counted, refused
+from activities.backup_progress import Progress, heartbeat
 from core.backups.chain import ChainBroken, ChainLink, resolve_chain
 from core.backups.checksum import MessageChecksum
+from core.backups.keys import attempt_prefix, backup_prefix, chunk_key
 from core.backups.incremental import incremental_chunks, replay_chunk
 from core.backups.restore import RestoreFailed, RestoreRefused, restore_chain
 from core.backups.snapshot import Snapshot
@@ -59,73 +62,11 @@ from core.jetstream.api import JetStreamApi, JetStreamError
 from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 
-HEARTBEAT_S = 2.0
-MAX_FAILED_ATTEMPTS = 30
-FAILURES_TTL_S = 24 * 3600
 RESTORE_MARK = "jsc.restore.operation"
 RESTORED_FROM = "jsc.restore.backup"
 T = TypeVar("T")
-
-
-def refused(message: str, kind: str = "Refused") -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
-
-
-def chunk_key(org_id: str, backup_id: str, stream: str, attempt: int, n: int) -> str:
-    return f"{org_id}/{backup_id}/{stream}/{attempt}/{n:08d}"
-
-
-def attempt_prefix(org_id: str, backup_id: str, stream: str, attempt: int) -> str:
-    return f"{org_id}/{backup_id}/{stream}/{attempt}/"
-
-
-def backup_prefix(org_id: str, backup_id: str) -> str:
-    return f"{org_id}/{backup_id}/"
-
-
-def manifest_key(org_id: str, backup_id: str) -> str:
-    return f"{org_id}/{backup_id}/manifest.json"
-
-
-def _heartbeat(details: dict) -> None:
-    try:
-        activity.heartbeat(details)
-    except RuntimeError:  # called outside an activity (tests calling the method directly)
-        pass
-
-
-class Progress:
-    """``{"done", "total"}`` heartbeats: after every chunk and every ``HEARTBEAT_S`` meanwhile."""
-
-    def __init__(self, done_before: int, total: int):
-        self.done_before, self.total, self.done = done_before, total, 0
-        self._task: asyncio.Task | None = None
-
-    def set(self, done: int) -> None:
-        self.done = done
-        self.beat()
-
-    def beat(self) -> None:
-        done = self.done_before + self.done
-        _heartbeat({"done": done, "total": max(self.total, done)})
-
-    async def __aenter__(self) -> Progress:
-        async def loop() -> None:
-            while True:
-                self.beat()
-                await asyncio.sleep(HEARTBEAT_S)
-
-        self._task = asyncio.create_task(loop())
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-        self.beat()
+REFUSALS = {ChunkMissing: None, ChunkCorrupted: None, ChainBroken: "Refused",
+            RestoreRefused: "Refused"}
 
 
 def _now() -> datetime:
@@ -166,29 +107,10 @@ class BackupDataActivities:
         return backup
 
     async def _counted(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
-        """Run ``call``; its own failures count towards the step's budget (with Redis)."""
-        try:
-            result = await call()
-        except (ApplicationError, asyncio.CancelledError):
-            raise
-        except (ChunkMissing, ChunkCorrupted) as exc:
-            raise refused(str(exc), type(exc).__name__) from exc
-        except (ChainBroken, RestoreRefused) as exc:
-            raise refused(str(exc)) from exc
-        except Exception as exc:
-            if self.redis is not None:
-                redis_key = f"jsc:backup:failures:{key}"
-                failures = await self.redis.incr(redis_key)
-                await self.redis.expire(redis_key, FAILURES_TTL_S)
-                reason = exc.description if isinstance(exc, JetStreamError) else (
-                    str(exc) or type(exc).__name__)
-                if failures >= MAX_FAILED_ATTEMPTS:
-                    raise refused(f"failed {failures} times in a row; last: {reason}",
-                                  "BackupFailed") from exc
-            raise
-        if self.redis is not None:
-            await self.redis.delete(f"jsc:backup:failures:{key}")
-        return result
+        """Run ``call``; its own failures count towards the step's budget (with Redis), a
+        refusal ends it at once (``activities.attempts``)."""
+        return await counted(self.redis, f"jsc:backup:failures:{key}", call,
+                             refusals=REFUSALS, failed_type="BackupFailed")
 
     # --- backup_item ----------------------------------------------------------------------------
     @activity.defn(name="backup_item")
@@ -495,7 +417,7 @@ class BackupDataActivities:
                     removed += await target.delete_prefix(backup_prefix(data.org_id, backup_id))
                 finally:
                     await target.close()
-                _heartbeat({"done": removed})
+                heartbeat({"done": removed})
             return removed
 
         return await self._counted(f"delete:{','.join(sorted(data.backup_ids))[:200]}", run)

@@ -19,8 +19,8 @@ from typing import TypeVar
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from activities.attempts import counted, refused
 from core.clusters import ClusterNotFound, endpoint, get_cluster
 from core.db.models import NatsCluster
 from core.jetstream.api import JetStreamApi, JetStreamError
@@ -34,13 +34,7 @@ from core.replication.steps import (ControlInput, CreateInput, MarkInput, Measur
                                     MirrorRef, Prepared, PrepareInput, WaitInput, WaitResult)
 from core.security import Cipher
 
-MAX_FAILED_ATTEMPTS = 30
-FAILURES_TTL_S = 24 * 3600
 T = TypeVar("T")
-
-
-def refused(message: str, kind: str = "Refused") -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
 
 
 class MirrorActivities:
@@ -62,27 +56,10 @@ class MirrorActivities:
 
     async def _counted(self, operation_id: str, step: str, call: Callable[[], Awaitable[T]]) -> T:
         """Run ``call``; a failure of its own counts towards the step's budget (reset on success),
-        a refusal ends it at once."""
-        key = f"jsc:mirror:failures:{operation_id}:{step}"
-        try:
-            result = await call()
-        except ApplicationError:
-            raise
-        except MirrorRefused as exc:
-            raise refused(str(exc)) from exc
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            failures = await self.redis.incr(key)
-            await self.redis.expire(key, FAILURES_TTL_S)
-            reason = exc.description if isinstance(exc, JetStreamError) else (str(exc) or
-                                                                              type(exc).__name__)
-            if failures >= MAX_FAILED_ATTEMPTS:
-                raise refused(f"{step} failed {failures} times in a row; last: {reason}",
-                              "MirrorFailed") from exc
-            raise
-        await self.redis.delete(key)
-        return result
+        a refusal ends it at once (``activities.attempts``)."""
+        return await counted(self.redis, f"jsc:mirror:failures:{operation_id}:{step}", call,
+                             refusals={MirrorRefused: "Refused"}, failed_type="MirrorFailed",
+                             step=step)
 
     # --- activities -------------------------------------------------------------------------------
     @activity.defn(name="mirror_prepare")

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import json
 
+from core.backups.keys import manifest_key
 from core.backups.rows import BackupOut
 from core.backups.target_access import opened
-
-
-def manifest_key(org_id, backup_id) -> str:
-    return f"{org_id}/{backup_id}/manifest.json"
 
 
 def manifest_bytes(out: BackupOut) -> bytes:
