@@ -12,25 +12,17 @@ emits blocks of up to 1 MiB of archive (measured with nats-server 2.15.1: its fl
 a block per entry), so the sentinel is the end of the last block, compressed with what precedes.
 
 The server's S2 reader also takes snappy framing (identifier ``sNaPpY``) and a stream identifier
-in the middle of a stream, so the console writes archive entries with ``cramjam.snappy`` and a
-chain restores as::
+in the middle of a stream, so the console writes archive entries with ``cramjam.snappy``
+(``frame``) and a chain restores as a full snapshot re-framed at its head and tail
+(``core.backups.full_snapshot``) followed by snappy-framed entries and the sentinel.
 
-    full snapshot, its last block re-framed without the sentinel
-    + incremental entries (snappy-framed) + the sentinel (snappy-framed)
-
-(``FullSnapshot``; proven against the real server by tests/backups/test_engine_restore.py).
-When the chain's newest point ends with deleted messages, the first block is re-framed too, its
-``state.json`` saying the chain's last sequence: the server pads the restored stream up to it,
-as it does for a snapshot.
-
-Only the first and last blocks of a snapshot are ever decoded here (``s2_decode``: a small
-pure-Python S2 block decoder, about 0.1 s a block); the rest passes through as the server wrote
-it.
+``s2_decode`` is a small pure-Python S2 block decoder (about 0.1 s a block), for the few blocks
+at the head and tail of a snapshot that are ever decoded; the rest passes through as the server
+wrote it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -272,95 +264,3 @@ def s2_decode(src: bytes) -> bytes:
     if len(dst) != length:
         raise ArchiveError("corrupt block: wrong length")
     return bytes(dst)
-
-
-# -- a full snapshot as the head of a chain ---------------------------------------------------
-
-class FullSnapshot:
-    """Passes a full snapshot's bytes on (``feed``, then ``finish``) as the start of a restore
-    stream: its last data block is held back and, at ``finish``, re-framed without the end
-    sentinel (ArchiveError when the snapshot does not end with exactly the sentinel). With
-    ``last_seq``, ``state.json`` (in the first data block) is rewritten to say that last sequence
-    when it says less, so the server pads the restored stream up to it.
-
-    Only the first and last data blocks are ever decoded (each at most the S2 writer's block size,
-    1 MiB for the server); memory holds at most one block beyond what ``feed`` is given."""
-
-    def __init__(self, last_seq: int | None = None):
-        self.last_seq = last_seq
-        self._rest = b""  # an incomplete framing chunk from the previous feed
-        self._held: tuple[bytes, int, int] | None = None  # latest data block: (buffer, start, end)
-        self._trailing: list = []  # non-data chunks after it
-        self._first = True  # the held block is the first data block
-        self.state: dict | None = None  # state.json, when the first data block was decoded
-        self.total = 0
-
-    def feed(self, data: bytes) -> bytes:
-        """What can be sent now of the snapshot so far (blocks passed through are not copied
-        but once, into the result)."""
-        self.total += len(data)
-        buf = self._rest + data if self._rest else bytes(data)
-        out: list = []
-        pos = 0
-        while len(buf) - pos >= 4:
-            end = pos + 4 + (buf[pos + 1] | buf[pos + 2] << 8 | buf[pos + 3] << 16)
-            if end > len(buf):
-                break
-            kind = buf[pos]
-            if kind in (COMPRESSED, UNCOMPRESSED):
-                if self._held is not None:
-                    out.append(self._release(self._held, last=False))
-                    out.extend(self._trailing)
-                    self._trailing = []
-                self._held = (buf, pos, end)
-            elif kind == IDENTIFIER or kind >= 0x80:
-                piece = memoryview(buf)[pos:end]
-                (out if self._held is None else self._trailing).append(piece)
-            else:
-                raise ArchiveError(f"unknown chunk type 0x{kind:02x} in the snapshot")
-            pos = end
-        self._rest = buf[pos:]
-        return b"".join(out)
-
-    def finish(self) -> bytes:
-        """The held last block without the sentinel (skippable chunks after it are dropped)."""
-        if self._rest:
-            raise ArchiveError("the snapshot ends in the middle of a chunk (truncated)")
-        if self._held is None:
-            raise ArchiveError("the snapshot holds no data")
-        return bytes(self._release(self._held, last=True))
-
-    def _release(self, held: tuple[bytes, int, int], last: bool):
-        buf, start, end = held
-        chunk = memoryview(buf)[start:end]
-        first, self._first = self._first, False
-        rewrite = first and self.last_seq is not None
-        if not (last or rewrite):
-            return chunk
-        data = decode_block(buf[start], bytes(chunk[4:]))
-        head = self._rewritten_head(data) if rewrite else None
-        if last:
-            data = data if head is None else head
-            if not data.endswith(SENTINEL):
-                raise ArchiveError("the snapshot does not end with the server's end-of-backup "
-                                   "sentinel (truncated, or not a v2 snapshot)")
-            return frame(data[:-len(SENTINEL)])
-        # snappy framing for the rewritten block, then S2 again for the server's blocks
-        return chunk if head is None else frame(head) + S2_IDENTIFIER
-
-    def _rewritten_head(self, data: bytes) -> bytes | None:
-        """The first block with state.json saying ``last_seq`` (None: it already does)."""
-        if data[:len(MAGIC)] != MAGIC:
-            raise ArchiveError("not a v2 snapshot (no NATSARC1 magic)")
-        try:
-            found, after = next(parse_entries(data, len(MAGIC)))
-        except (ArchiveError, StopIteration):
-            raise ArchiveError("the snapshot's first block does not hold its state.json") from None
-        if found.name != b"state.json":
-            raise ArchiveError("the snapshot does not start with state.json")
-        self.state = json.loads(found.payload)
-        if int(self.state.get("last_seq", 0)) >= self.last_seq:
-            return None
-        state = {**self.state, "last_seq": self.last_seq}
-        payload = json.dumps(state, separators=(",", ":")).encode()
-        return MAGIC + entry(b"state.json", found.timestamp, 0, b"", payload) + data[after:]

@@ -1,7 +1,13 @@
 """Restoring a chain (``core.backups.chain``) into a new stream with the server's own restore
 (``STREAM.RESTORE``): the full item's snapshot without its end sentinel, then each incremental
-item's entries, then a sentinel (``core.backups.archive``). Sequences (gaps included),
-timestamps, headers, consumers and their ack floors come back as the server stored them.
+item's entries, then a sentinel (``core.backups.full_snapshot``, ``core.backups.archive``).
+Sequences (gaps included), timestamps, headers, consumers (configuration and ack floors) come back
+as the server stored them.
+
+``quiet_consumers`` (for verification restores only, never a real one): the restored push
+consumers deliver to a private subject ``_JSC_VERIFY.<hex>.<consumer>`` without a deliver group,
+so a subscriber of their original deliver subject on the target cluster receives nothing; their
+state stays as backed up.
 
 Chunks are read from the target one at a time, a couple ahead (``prefetch``), and each one's
 SHA-256 is checked against the database before a byte of it is sent (``ChunkCorrupted`` names the
@@ -21,12 +27,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
 from core.backups import archive
+from core.backups.full_snapshot import FullSnapshot
 from core.backups.chain import ChainLink, ChunkRef
 from core.backups.reader import ns_of, time_ns
 from core.backups.targets import BackupTarget, ChunkCorrupted, ChunkMissing
@@ -37,6 +45,7 @@ WINDOW = 8
 PREFETCH = 2
 ACK_TIMEOUT_S = 60.0
 FINISH_TIMEOUT_S = 300.0
+QUIET_PREFIX = "_JSC_VERIFY"
 
 
 class RestoreRefused(Exception):
@@ -143,11 +152,13 @@ async def verified_chunks(target: BackupTarget, links: list[ChainLink], prefetch
 
 async def archive_pieces(target: BackupTarget, links: list[ChainLink],
                          until: datetime | None = None,
-                         sent: Callable[[int], None] | None = None) -> AsyncIterator[bytes]:
+                         sent: Callable[[int], None] | None = None,
+                         quiet_prefix: str | None = None) -> AsyncIterator[bytes]:
     """The restore stream of the chain, in pieces as they become ready; ``sent(n)`` after each
-    stored chunk (its stored size) is consumed."""
+    stored chunk (its stored size) is consumed; ``quiet_prefix``: push consumers deliver under
+    it (``FullSnapshot``)."""
     until_ns = ns_of(until) if until is not None else None
-    full = archive.FullSnapshot(pad_to(links, until))
+    full = FullSnapshot(pad_to(links, until), quiet_prefix)
     current = None
     async for link, chunk, data in verified_chunks(target, links):
         if link.kind == "full":
@@ -248,9 +259,10 @@ async def restore_chain(js: JetStreamApi, target: BackupTarget, links: list[Chai
                         stream_name: str, *, subjects: list[str] | None = None,
                         until: datetime | None = None,
                         progress: Callable[[int], None] | None = None,
-                        window: int = WINDOW) -> dict[str, Any]:
+                        window: int = WINDOW, quiet_consumers: bool = False) -> dict[str, Any]:
     """Restore ``links`` into the new stream ``stream_name`` on ``js``'s cluster; its stream info
-    (``config``, ``state``, ...). ``progress(n)``: stored bytes of the chain consumed so far."""
+    (``config``, ``state``, ...). ``progress(n)``: stored bytes of the chain consumed so far;
+    ``quiet_consumers``: push consumers deliver to a private subject (verification only)."""
     check_chain(links, until)
     await check_chunks_present(target, links)
     config = restore_config(links, stream_name, subjects)
@@ -270,7 +282,8 @@ async def restore_chain(js: JetStreamApi, target: BackupTarget, links: list[Chai
     sender = _Sender(js, reply["deliver_subject"], window)
     async with sender:
         try:
-            async for piece in archive_pieces(target, links, until, sent):
+            quiet = f"{QUIET_PREFIX}.{secrets.token_hex(8)}" if quiet_consumers else None
+            async for piece in archive_pieces(target, links, until, sent, quiet):
                 await sender.send(piece)
             return await sender.finish()
         except BaseException:

@@ -13,7 +13,11 @@ Per stream (``verify_stream``):
   verification records it on the item; a later one compares with that record). When the source
   had meanwhile lost the start of the range (expired, purged), the overlap is compared and the
   details say so;
-- the full item's consumers are all restored.
+- the full item's consumers are all restored. They are restored quietly
+  (``restore_chain(quiet_consumers=True)``): a push consumer delivers to a private subject
+  ``_JSC_VERIFY.<hex>.<consumer>`` instead of its own, so nobody subscribed to its deliver
+  subject on the target cluster (a standby application, say) ever receives the backup's
+  messages; pull consumers are left as they are (nobody pulls from the temporary stream).
 
 A chunk that is missing or damaged, or a restore the server refuses, makes the stream "failed"
 with details naming it; nothing here raises for a verdict.
@@ -91,7 +95,8 @@ async def verify_stream(target: BackupTarget, links: list[ChainLink], js: JetStr
     details["verified_as"] = name
     try:
         try:
-            info = await restore_chain(js, target, links, name, subjects=[], progress=progress)
+            info = await restore_chain(js, target, links, name, subjects=[], progress=progress,
+                                       quiet_consumers=True)
         except ChunkCorrupted as exc:
             return {**details, "status": "failed", "reason": str(exc), "chunk": exc.key,
                     "expected_sha256": exc.expected, "found_sha256": exc.found}
