@@ -15,7 +15,7 @@ from core.backups.restore import restore_chain
 from core.backups.steps import VerifyInput
 from core.backups.targets import open_target
 from tests.backups.conftest import delete_quietly, fill, make_stream, stream_name
-from tests.backups.test_engine_restore import _backup, _fixed, _restore
+from tests.backups.test_engine_restore import _backup, _fixed
 from tests.waiting import wait_until_async
 
 PUSH_FIELDS = ("durable_name", "ack_policy", "deliver_policy", "filter_subject", "max_deliver",
