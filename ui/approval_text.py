@@ -19,7 +19,7 @@ GB = 1024 ** 3
 
 KIND_NAMES = {"stream": "stream", "consumer": "consumer", "kv_bucket": "KV bucket",
               "object_store": "object store", "purge": "purge", "replay": "replay",
-              "quota": "quota", "mirror": "mirror", "failover": "failover"}
+              "quota": "quota", "mirror": "mirror", "failover": "failover", "restore": "restore"}
 APPROVAL_BADGES = {
     "waiting_approval": "◔ Waiting for approval", "executing": "▶ Executing",
     "executed": "✔ Executed", "failed": "✖ Failed", "rejected": "⛔ Rejected",

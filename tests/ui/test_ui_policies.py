@@ -51,8 +51,8 @@ def test_the_policies_in_evaluation_order_with_their_summary(ui_app, org_admin):
     assert heads(at) == POLICY_ORDER
     written = "\n".join(texts(at.markdown))
     # Production Changes, as the source design words it
-    assert ("- Any stream/consumer/KV bucket/object store/purge/replay/mirror/failover operation "
-            "in production clusters") in written
+    assert ("- Any stream/consumer/KV bucket/object store/purge/replay/mirror/failover/restore "
+            "operation in production clusters") in written
     assert ("- Platform Team or Team Lead: 1 approval from: role admin or role team_lead or team "
             "platform") in written
     assert "- change is < 10% of current limits and within team quota" in written
