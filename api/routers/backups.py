@@ -20,7 +20,7 @@ from api.backup_checks import (choose_target, resolve_restore, selected_streams,
                                start_backup_operation)
 from api.change_gate import PENDING_RESPONSE, ApprovalPending, gate_change
 from api.cluster_access import load_cluster
-from api.deps import Db, Principal, Svc, audit, require, require_stream
+from api.deps import Db, Principal, Svc, audit, require, require_stream, stream_prefixes
 from api.errors import ProblemError, problem_responses
 from api.operation_start import keyed_operation_id, start_operation
 from api.routers.operations import OperationStarted
@@ -28,6 +28,7 @@ from core.backups import rows
 from core.backups.cleanup import delete_backups, delete_data
 from core.backups.jobs import BackupJob
 from core.backups.models import BackupRequest, RestoreRequest
+from core import namespaces
 from core.changes.models import ChangeSpec
 from core.operations import get_operation
 
@@ -107,30 +108,41 @@ async def start_restore(body: RestoreRequest, request: Request, db: Db, svc: Svc
 
 
 @router.get(BACKUPS, response_model=dict[str, list[rows.BackupOut]])
-async def list_backups(db: Db, cluster_id: uuid.UUID | None = None,
+async def list_backups(request: Request, db: Db, cluster_id: uuid.UUID | None = None,
                        stream: str | None = Query(None, max_length=255),
                        schedule_id: uuid.UUID | None = None,
                        limit: int = Query(100, ge=1, le=500),
                        offset: int = Query(0, ge=0, le=10_000_000),
-                       principal: Principal = Depends(require("backups:read"))):
-    """The organization's backups, newest first."""
+                       principal: Principal = Depends(require_stream("backups:read"))):
+    """The organization's backups, newest first (for a caller whose ``backups:read`` has scope
+    ``team``, those of its teams' streams only: the page may then hold fewer than ``limit``)."""
     found = await rows.list_backups(db, principal.org_id, cluster_id=cluster_id, stream=stream,
                                     schedule_id=schedule_id, limit=limit, offset=offset)
-    return {"items": [await rows.backup_out(db, b) for b in found]}
+    outs = [await rows.backup_out(db, b) for b in found]
+    return {"items": [out for out in outs if await _readable(request, principal, out)]}
 
 
-async def _load(db: Db, principal: Principal, backup_id: uuid.UUID):
+async def _readable(request: Request, principal: Principal, out: rows.BackupOut) -> bool:
+    """Every stream of the backup is one the caller may read backups of."""
+    prefixes = await stream_prefixes(request, principal, "backups:read", out.cluster_id)
+    return all(namespaces.covers(prefixes, item.stream) for item in out.streams)
+
+
+async def _load(db: Db, principal: Principal, backup_id: uuid.UUID, request: Request | None = None):
+    """The organization's backup (404 otherwise, and for a ``team``-scoped reader a backup of
+    streams outside its teams' namespaces)."""
     backup = await rows.load_backup(db, principal.org_id, backup_id)
-    if backup is None:
+    if backup is None or (request is not None and not await _readable(
+            request, principal, await rows.backup_out(db, backup))):
         raise ProblemError(404, f"No backup with id {backup_id} in your organization.")
     return backup
 
 
 @router.get(BACKUPS + "/{backup_id}", response_model=rows.BackupOut,
             responses=problem_responses(**NOT_FOUND))
-async def read_backup(backup_id: uuid.UUID, db: Db,
-                      principal: Principal = Depends(require("backups:read"))):
-    return await rows.backup_out(db, await _load(db, principal, backup_id))
+async def read_backup(backup_id: uuid.UUID, request: Request, db: Db,
+                      principal: Principal = Depends(require_stream("backups:read"))):
+    return await rows.backup_out(db, await _load(db, principal, backup_id, request))
 
 
 @router.post(BACKUPS + "/{backup_id}/verify", status_code=202, response_model=OperationStarted,
@@ -144,7 +156,7 @@ async def verify_backup(backup_id: uuid.UUID, request: Request, db: Db, svc: Svc
     keyed = keyed_operation_id(principal, f"backup_verify:{backup_id}", idempotency_key)
     if keyed and (row := await get_operation(db, principal.org_id, keyed)) is not None:
         return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
-    backup = await _load(db, principal, backup_id)
+    backup = await _load(db, principal, backup_id, request)
     if backup.status != "completed":
         raise ProblemError(409, f"The backup is {backup.status}: only a completed backup can be "
                                 "verified.", backup_status=backup.status)
@@ -167,7 +179,7 @@ async def delete_backup(backup_id: uuid.UUID, request: Request, db: Db, svc: Svc
                         principal: Principal = Depends(require("backups:delete"))):
     """Delete a backup: its data at the target, then its rows. A backup that newer ones build on
     is refused unless ``cascade=true`` (which deletes those too)."""
-    backup = await _load(db, principal, backup_id)
+    backup = await _load(db, principal, backup_id, request)
     if backup.status == "running":
         raise ProblemError(409, "The backup is running: wait for it to end (or cancel its "
                                 f"operation {backup.operation_id}).",

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from core.backups.selection import backup_root
+from tests.api.orgs import add_team
 from tests.backups.api_helpers import Streams, backup_org
+from tests.fixtures import unique
 
 
 @pytest.fixture
@@ -137,3 +139,37 @@ async def test_what_a_restore_request_is_refused_for(api, org, streams, hub_nc):
     assert absent.status_code == 422 and "not_in_it" in absent.json()["detail"]
     bad_name = org.restore(backup_id, "has space", stream=stream)
     assert bad_name.status_code == 422
+
+
+async def test_a_team_scoped_reader_sees_only_its_teams_backups(api, org, streams):
+    prefix = f"{unique('teamread').replace('-', '_')}_"
+    mine = await streams.make(name=f"{prefix}orders", count=2)
+    other = await streams.make(count=2)
+    reader = org.member("member")
+    add_team(api, org.admin, (org.hub["id"], prefix), members=(reader,))
+    role = api.post("/api/v1/roles", headers=org.headers, json={
+        "name": unique("backup-team-reader"),
+        "permissions": ["clusters:read:*", "backups:read:team"]})
+    assert role.status_code == 201, role.text
+    assert api.patch(f"/api/v1/users/{reader.user_id}", headers=org.headers,
+                     json={"role": role.json()["name"]}).status_code == 200
+    ids = {}
+    for name in (mine, other):
+        started = org.backup([name])
+        assert started.status_code == 202, started.text
+        ids[name] = started.json()["backup_id"]
+
+    listed = api.get("/api/v1/backups", headers=reader.headers,
+                     params={"cluster_id": org.hub["id"]})
+    assert listed.status_code == 200, listed.text
+    seen = {b["id"] for b in listed.json()["items"]}
+    assert ids[mine] in seen and ids[other] not in seen
+    assert api.get(f"/api/v1/backups/{ids[mine]}", headers=reader.headers).status_code == 200
+    hidden = api.get(f"/api/v1/backups/{ids[other]}", headers=reader.headers)
+    assert hidden.status_code == 404, hidden.text
+    # the organization's admin still sees both
+    every = {b["id"] for b in api.get("/api/v1/backups", headers=org.headers,
+                                      params={"cluster_id": org.hub["id"]}).json()["items"]}
+    assert {ids[mine], ids[other]} <= every
+    for backup_id in ids.values():
+        org.wait_verified(backup_id)
