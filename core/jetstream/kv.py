@@ -252,23 +252,40 @@ class KvBucket:
 
     async def keys(self, keys: str = ">", limit: int = 1000) -> tuple[list[str], bool]:
         """Live keys matching the filter, sorted, at most ``limit``, and whether more matched.
-        Reads with an ephemeral ordered consumer (headers only), stopped at once."""
+
+        Reads the last entry of each key (headers only) with an ephemeral pull consumer that
+        acknowledges nothing: nothing is delivered before it is asked for, so the consumer's
+        ``num_pending`` at creation is exactly what there is to read, and each entry's own
+        ``num_pending`` says when the last one arrived. (nats-py's watcher decides that it has
+        caught up from a consumer info that can overtake deliveries still in flight on a busy
+        server, and then reports no keys at all.)"""
         found: list[str] = []
+        config = {"deliver_policy": "last_per_subject", "ack_policy": "none",
+                  "headers_only": True, "filter_subject": f"{self.prefix}{keys}",
+                  "inactive_threshold": 30_000_000_000, "mem_storage": True}
         try:
-            watcher = await self.kv.watch(keys, ignore_deletes=True, meta_only=True,
-                                          inactive_threshold=30)
-        except Exception as exc:
+            created = await self.js.consumer_create(self.stream, config)
+        except JetStreamError as exc:
             raise _translate(exc) from exc
+        name, remaining = created["name"], int(created.get("num_pending", 0))
         try:
-            while len(found) <= limit:
-                entry = await watcher.updates(timeout=self.js.timeout)
-                if entry is None:
-                    break
-                found.append(entry.key)
-        except NatsTimeoutError as exc:
-            raise JetStreamUnavailable("JetStream stopped sending the keys") from exc
+            sub = await self.kv._js.pull_subscribe_bind(consumer=name, stream=self.stream)
+            while remaining > 0 and len(found) <= limit:
+                try:
+                    batch = await sub.fetch(min(remaining, 1000), timeout=self.js.timeout)
+                except NatsTimeoutError as exc:
+                    raise JetStreamUnavailable("JetStream stopped sending the keys") from exc
+                for msg in batch:
+                    remaining = msg.metadata.num_pending
+                    operation = (msg.headers or {}).get(KV_OPERATION)
+                    if operation not in ("DEL", "PURGE"):
+                        found.append(msg.subject[len(self.prefix):])
+            await sub.unsubscribe()
         finally:
-            await watcher.stop()
+            try:
+                await self.js.consumer_delete(self.stream, name)
+            except (JetStreamError, JetStreamUnavailable):
+                pass  # the server removes it when idle
         return sorted(found[:limit]), len(found) > limit
 
     async def watch(self, keys: str = ">", include_history: bool = False,
