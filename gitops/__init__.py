@@ -1,0 +1,1 @@
+"""GitOps: manifest formats, loader, validator, pure planner, git access."""
