@@ -1,0 +1,1 @@
+"""GitOps: manifest formats (``manifests``) and the safe tree loader with validation (``loader``)."""
