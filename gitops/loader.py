@@ -116,7 +116,9 @@ def parse_documents(text: str) -> list[tuple[int, Any]]:
             if len(docs) >= MAX_DOCUMENTS_PER_FILE:
                 raise ManifestError(f"more than {MAX_DOCUMENTS_PER_FILE} documents in one file",
                                     node.start_mark.line + 1)
-            docs.append((node.start_mark.line + 1, _build(node, loader)))
+            value = _build(node, loader)
+            if value is not None:  # an empty document
+                docs.append((node.start_mark.line + 1, value))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
