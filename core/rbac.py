@@ -15,7 +15,10 @@ says that the caller, or an API key, may vote at all) and ``replication`` (mirro
 everyone reads them, editors create and change them, operators pause and resume them;
 ``replication:failover``, a failover or a drill, is held by no built-in role but ``admin``) and
 ``backups`` (everyone reads them, operators and editors take them, editors restore them
-(``backups:restore``), only admins manage schedules (``backups:manage``) and delete backups).
+(``backups:restore``), only admins manage schedules (``backups:manage``) and delete backups) and
+``gitops`` (everyone reads repositories, their syncs and drift; editors sync them and remediate
+drift (``gitops:sync``, every change still through the change gate); only admins register, change
+and remove repositories, since a repository's sync acts organization-wide).
 ``member`` is one more built-in role for self-service teams: it reads everything a viewer reads and
 changes streams, consumers and messages only inside its teams' namespaces.
 """
@@ -27,10 +30,10 @@ import re
 RESOURCES = (
     "clusters", "streams", "consumers", "kv_stores", "object_stores", "messages", "users",
     "teams", "roles", "api_keys", "alerts", "dashboards", "audit_logs", "operations",
-    "organizations", "approval_policies", "approvals", "replication", "backups",
+    "organizations", "approval_policies", "approvals", "replication", "backups", "gitops",
 )
 ACTIONS = ("read", "create", "update", "delete", "publish", "purge", "pause", "manage", "vote",
-           "failover", "restore")
+           "failover", "restore", "sync")
 SCOPES = ("*", "own", "team", "team:{team_id}", "cluster:{cluster_id}")
 _SCOPE = re.compile(r"^(\*|own|team|team:[0-9a-f-]{36}|cluster:[0-9a-f-]{36})$")
 
@@ -52,24 +55,26 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
         "messages:read,publish:*", "kv_stores:read,create,update:*",
         "object_stores:read,create,update:*", "dashboards:*:own", "alerts:read,create,update:*",
         "operations:read:*", "approvals:vote:*", "replication:read,create,update:*",
-        "backups:read,create,restore:*",
+        "backups:read,create,restore:*", "gitops:read,sync:*",
     ),
     "viewer": _role(
         "clusters:read:*", "streams:read:*", "consumers:read:*", "messages:read:*",
         "kv_stores:read:*", "object_stores:read:*", "dashboards:read:*", "alerts:read:*",
         "operations:read:*", "approvals:vote:*", "replication:read:*", "backups:read:*",
+        "gitops:read:*",
     ),
     "operator": _role(
         "clusters:read:*", "streams:read:*", "consumers:read,pause:*", "messages:read,publish:*",
         "kv_stores:read,update:*", "object_stores:read:*", "alerts:read:*", "operations:read:*",
         "approvals:vote:*", "replication:read,update:*", "backups:read,create:*",
+        "gitops:read:*",
     ),
     "member": _role(
         "clusters:read:*", "streams:read:*", "streams:create,update,delete,purge:team",
         "consumers:read:*", "consumers:create,update,delete,pause:team", "messages:read:*",
         "messages:publish:team", "kv_stores:read:*", "object_stores:read:*", "alerts:read:*",
         "dashboards:*:own", "operations:read:*", "approvals:vote:*", "teams:read:*",
-        "replication:read:*", "backups:read:*",
+        "replication:read:*", "backups:read:*", "gitops:read:*",
         "api_keys:read,create,update,delete:own",
     ),
 }

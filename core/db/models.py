@@ -535,3 +535,7 @@ class BackupChunk(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# GitOps models live in a module of their own; importing it registers them on the same metadata.
+from core.db import gitops_models  # noqa: E402,F401

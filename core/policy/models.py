@@ -7,9 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Kind = Literal["stream", "consumer", "kv_bucket", "object_store", "purge", "replay", "quota",
-               "mirror", "failover", "restore"]
+               "mirror", "failover", "restore", "gitops_sync"]
 Operation = Literal["create", "update", "delete", "purge", "replay", "increase", "failover",
-                    "restore"]
+                    "restore", "sync"]
 Environment = Literal["production", "staging", "development"]
 Outcome = Literal["auto_approved", "auto_rejected", "needs_approval"]
 
