@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.netpolicy import OutboundPolicy, parse_networks
@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     # cluster networks for the local clusters it starts.
     allowed_cluster_networks: str = ""
     allowed_webhook_networks: str = ""
+    allowed_git_networks: str = ""
+
+    # GitOps (gitops.git). file:// remotes are allowed only for repositories under
+    # JSC_GITOPS_LOCAL_ROOT (symlinks resolved); unset: file:// refused. Temporary checkouts are
+    # made (and deleted) under JSC_GITOPS_WORK_DIR (default <data_dir>/gitops). An extra CA bundle
+    # for https remotes signed by a private CA (JSC_GITOPS_CA_FILE; the system's CAs always count).
+    gitops_local_root: Path | None = None
+    gitops_work_dir: Path | None = None
+    gitops_ca_file: Path | None = None
+    gitops_timeout_s: float = Field(default=120.0, gt=0, le=3600)
 
     # Secrets. `jsc up` generates and keeps them in <data_dir>/secrets.json when not given.
     secret_key: SecretStr | None = None  # signs JWT access tokens
@@ -112,7 +122,7 @@ class Settings(BaseSettings):
     def clickhouse_mode(self) -> str:
         return "server" if self.clickhouse_url else "chdb"
 
-    @field_validator("allowed_cluster_networks", "allowed_webhook_networks")
+    @field_validator("allowed_cluster_networks", "allowed_webhook_networks", "allowed_git_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
         parse_networks(value)  # a ValueError names the entry that is not a network
@@ -127,6 +137,16 @@ class Settings(BaseSettings):
     def webhook_policy(self) -> OutboundPolicy:
         return OutboundPolicy.of("webhook", "JSC_ALLOWED_WEBHOOK_NETWORKS",
                                  self.allowed_webhook_networks)
+
+    @property
+    def git_policy(self) -> OutboundPolicy:
+        return OutboundPolicy.of("git remote", "JSC_ALLOWED_GIT_NETWORKS", self.allowed_git_networks)
+
+    @model_validator(mode="after")
+    def _gitops_work_dir(self) -> Settings:
+        if self.gitops_work_dir is None:
+            self.gitops_work_dir = self.data_dir / "gitops"
+        return self
 
     @property
     def events_nats_url(self) -> str | None:
