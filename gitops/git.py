@@ -367,11 +367,11 @@ def _call(access: RepoAccess, settings) -> Iterator[_Call]:
                 raise _invalid("a token authenticates https remotes only; use an ssh key for ssh")
             if access.auth_type == "ssh_key" and remote.scheme != "ssh":
                 raise _invalid("an ssh key authenticates ssh remotes only; use a token for https")
-            address = _checked_addresses(remote, settings)[0]
+            addresses = _checked_addresses(remote, settings)
             if remote.scheme == "https":
-                config += _https_config(remote, address, access, settings, secrets)
+                config += _https_config(remote, addresses, access, settings, secrets)
             else:
-                env["GIT_SSH_COMMAND"] = _ssh_command(remote, address, access, tmp, secrets)
+                env["GIT_SSH_COMMAND"] = _ssh_command(remote, addresses[0], access, tmp, secrets)
                 env["GIT_SSH_VARIANT"] = "ssh"
         env.update(_config_env(config))
         yield _Call(remote, tmp, env, float(getattr(settings, "gitops_timeout_s", 120.0)), secrets)
@@ -379,11 +379,11 @@ def _call(access: RepoAccess, settings) -> Iterator[_Call]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _https_config(remote: Remote, address: str, access: RepoAccess, settings,
+def _https_config(remote: Remote, addresses: list[str], access: RepoAccess, settings,
                   secrets: list[str]) -> list[tuple[str, str]]:
     config = []
-    if host_address(remote.host) is None:  # connect to the address that was checked
-        shown = f"[{address}]" if ":" in address else address
+    if host_address(remote.host) is None:  # connect to the addresses that were checked
+        shown = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
         config.append(("http.curloptResolve", f"{remote.host}:{remote.port or 443}:{shown}"))
     ca = getattr(settings, "gitops_ca_file", None)
     if ca:
@@ -446,6 +446,12 @@ def _explain(call: _Call, what: str, stderr: str) -> GitError:
             or "http 401" in low or "http 403" in low or " 401" in low or " 403" in low):
         return GitError(f"{what} {where}: authentication failed (check the token or ssh key and "
                         f"its access to the repository): {detail}", "auth")
+    if "certificate" in low and ("verif" in low or "problem" in low or "expired" in low):
+        return GitError(f"{what} {where}: the server's TLS certificate is not trusted (an operator "
+                        f"can add a private CA with JSC_GITOPS_CA_FILE): {detail}", "auth")
+    if re.search(r"returned error: 30[1278]", low):
+        return GitError(f"{what} {where}: the server answered with a redirect, which the platform "
+                        "does not follow; give the repository's final URL", "failed")
     if "stale info" in low or "already exists" in low:
         return GitError(f"{what} {where}: a branch of that name already exists", "invalid")
     if ("couldn't find remote ref" in low or "not our ref" in low or "unknown revision" in low

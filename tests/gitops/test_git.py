@@ -7,6 +7,7 @@ the URL, branch and ref names, and whether a token ever shows in an error or a c
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -293,3 +294,224 @@ def test_the_machines_git_configuration_is_not_used(git_remote: GitRemote, setti
         assert (co.root / "README.md").exists()
     assert not marker.exists()
     assert os.environ["GIT_DIR"] == "/nonexistent"
+
+
+# --- https with a token -----------------------------------------------------------------------
+
+TOKEN = "ghp_S3cretTokenValue0123456789abcdefXYZ"
+
+
+@pytest.fixture
+def https_server(tmp_path):
+    from tests.gitops.servers import SmartHttpsServer
+
+    server = SmartHttpsServer(project_root=local_root(), token=TOKEN, workdir=tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def https_settings(tmp_path, https_server) -> Settings:
+    """A platform whose operator allows loopback git remotes and trusts the test CA."""
+    return Settings(data_dir=tmp_path / "data", gitops_local_root=None,
+                    allowed_git_networks="127.0.0.0/8", gitops_ca_file=https_server.cert,
+                    gitops_timeout_s=60)
+
+
+def repo_path(remote: GitRemote) -> str:
+    return str(remote.bare.relative_to(local_root()))
+
+
+def spawned_command_lines(monkeypatch) -> list[list[str]]:
+    """Every command line gitops.git starts, recorded."""
+    seen: list[list[str]] = []
+    real = git.subprocess.Popen
+
+    def recording(args, *a, **kw):
+        seen.append([str(x) for x in args])
+        return real(args, *a, **kw)
+
+    monkeypatch.setattr(git.subprocess, "Popen", recording)
+    return seen
+
+
+def test_https_with_a_token_checks_out_resolves_and_pushes(git_remote, https_server,
+                                                           https_settings, monkeypatch):
+    sha = git_remote.commit_and_push("over https", {"environments/dev/a.yaml": "a: 1\n"})
+    spawned = spawned_command_lines(monkeypatch)
+    access = RepoAccess(https_server.url(repo_path(git_remote)), auth_type="token", token=TOKEN)
+    assert git.validate_url(access.url, https_settings) == access.url
+    assert git.resolve(access, "main", https_settings) == sha
+    with git.checkout(access, "main", https_settings) as co:
+        assert co.commit.sha == sha
+        assert (co.root / "environments/dev/a.yaml").read_text() == "a: 1\n"
+    pushed = git.push_branch(access, "main", "jsc/over-https", {"b.yaml": b"b: 1\n"}, "via https",
+                             ("A", "a@example.com"), https_settings)
+    assert git_remote.remote_sha("jsc/over-https") == pushed.sha
+    # the token arrived as a Basic Authorization header, and never on a command line
+    expected = "Basic " + base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    assert https_server.authorizations and set(https_server.authorizations) == {expected}
+    assert https_server.leaked_command_lines == []
+    assert spawned and not any(TOKEN in arg or expected.split()[1] in arg
+                               for argv in spawned for arg in argv)
+    assert TOKEN not in access.url and TOKEN not in repr(access)
+
+
+def test_https_user_name_of_the_url_is_the_basic_user(git_remote, https_server, https_settings):
+    url = https_server.url(repo_path(git_remote)).replace("https://", "https://oauth2@")
+    git.resolve(RepoAccess(url, auth_type="token", token=TOKEN), "main", https_settings)
+    assert https_server.authorizations[-1] == "Basic " + base64.b64encode(
+        f"oauth2:{TOKEN}".encode()).decode()
+
+
+def test_a_wrong_or_missing_token_is_an_auth_error_without_the_token(git_remote, https_server,
+                                                                     https_settings):
+    url = https_server.url(repo_path(git_remote))
+    wrong = "glpat-WrongTokenValue-987654321"
+    with pytest.raises(GitError) as err:
+        git.resolve(RepoAccess(url, auth_type="token", token=wrong), "main", https_settings)
+    assert err.value.reason == "auth", err.value
+    assert wrong not in str(err.value) and base64.b64encode(wrong.encode()).decode() not in str(err.value)
+    with pytest.raises(GitError) as err:
+        with git.checkout(RepoAccess(url), "main", https_settings):
+            pass
+    assert err.value.reason == "auth"
+    assert https_server.leaked_command_lines == []
+
+
+def test_https_to_loopback_is_refused_when_not_allowed(git_remote, https_server, settings):
+    url = https_server.url(repo_path(git_remote))
+    for call in (lambda: git.validate_url(url, settings),
+                 lambda: git.resolve(RepoAccess(url, auth_type="token", token=TOKEN), "main",
+                                     settings)):
+        with pytest.raises(GitError) as err:
+            call()
+        assert err.value.reason == "refused" and TOKEN not in str(err.value)
+    assert https_server.requests == []
+
+
+def test_an_untrusted_certificate_is_refused(git_remote, https_server, tmp_path):
+    no_ca = Settings(data_dir=tmp_path / "d", allowed_git_networks="127.0.0.0/8", gitops_timeout_s=60)
+    with pytest.raises(GitError) as err:
+        git.resolve(RepoAccess(https_server.url(repo_path(git_remote)), auth_type="token",
+                               token=TOKEN), "main", no_ca)
+    assert err.value.reason == "auth" and "JSC_GITOPS_CA_FILE" in str(err.value)
+    assert TOKEN not in str(err.value)
+    assert https_server.authorizations == []
+
+
+def test_redirects_are_not_followed(git_remote, https_server, https_settings, tmp_path):
+    from tests.gitops.servers import SmartHttpsServer
+
+    target = SmartHttpsServer(project_root=local_root(), token=TOKEN, workdir=tmp_path / "t")
+    (tmp_path / "t").mkdir()
+    target.start()
+    try:
+        https_server.redirect_to = f"https://127.0.0.1:{target.port}"
+        with pytest.raises(GitError) as err:
+            git.resolve(RepoAccess(https_server.url(repo_path(git_remote)), auth_type="token",
+                                   token=TOKEN), "main", https_settings)
+        assert "redirect" in str(err.value) and TOKEN not in str(err.value)
+        assert https_server.requests and target.requests == []
+    finally:
+        target.stop()
+
+
+def test_scrub_removes_secrets_from_any_text(tmp_path):
+    call = git._Call(git.parse_remote("https://h.example/r.git"), tmp_path, {}, 1, [TOKEN, "QkFTSUM="])
+    text = (f"fatal: {TOKEN} at https://user:{TOKEN}@h.example/r.git; Authorization: Basic QkFTSUM=;"
+            " authorization: Bearer other-secret")
+    scrubbed = call.scrub(text)
+    assert TOKEN not in scrubbed and "QkFTSUM=" not in scrubbed and "other-secret" not in scrubbed
+    assert "https://h.example/r.git" in scrubbed
+
+
+# --- ssh with a key ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory):
+    from tests.gitops.servers import SshServer
+
+    server = SshServer(tmp_path_factory.mktemp("sshd")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ssh_settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", gitops_local_root=None,
+                    allowed_git_networks="127.0.0.0/8", gitops_timeout_s=60)
+
+
+def test_ssh_with_a_key_and_known_hosts(git_remote, sshd, ssh_settings, monkeypatch):
+    sha = git_remote.commit_and_push("over ssh", {"environments/dev/s.yaml": "s: 1\n"})
+    spawned = spawned_command_lines(monkeypatch)
+    access = RepoAccess(sshd.url(git_remote.bare), auth_type="ssh_key", ssh_key=sshd.client_key,
+                        known_hosts=sshd.known_hosts())
+    assert git.validate_url(access.url, ssh_settings) == access.url
+    assert git.resolve(access, "main", ssh_settings) == sha
+    with git.checkout(access, sha, ssh_settings) as co:
+        assert (co.root / "environments/dev/s.yaml").read_text() == "s: 1\n"
+        key_files = list(co.root.parent.glob("ssh/id"))
+        assert key_files and oct(key_files[0].stat().st_mode & 0o777) == "0o600"
+    pushed = git.push_branch(access, "main", "jsc/over-ssh", {"c.yaml": b"c: 1\n"}, "via ssh",
+                             ("A", "a@example.com"), ssh_settings)
+    assert git_remote.remote_sha("jsc/over-ssh") == pushed.sha
+    key_body = sshd.client_key.strip().splitlines()[1]
+    assert not any(key_body in arg for argv in spawned for arg in argv)
+    assert work_dirs(ssh_settings) == []  # the key file went with the temporary directory
+
+
+def test_ssh_scp_like_url_and_a_host_name(git_remote, sshd, ssh_settings):
+    """A name is resolved, checked and pinned (HostName), its key looked up under the name."""
+    sha = git_remote.remote_sha("main")
+    url = sshd.url(git_remote.bare, host="localhost")
+    access = RepoAccess(url, auth_type="ssh_key", ssh_key=sshd.client_key,
+                        known_hosts=sshd.known_hosts("localhost"))
+    assert git.resolve(access, "main", ssh_settings) == sha
+
+
+def test_ssh_with_a_wrong_known_hosts_is_refused(git_remote, sshd, ssh_settings, tmp_path):
+    from tests.gitops.servers import keygen
+
+    other = keygen(tmp_path / "other_host", "other").split()
+    for known_hosts in (f"[127.0.0.1]:{sshd.port} {other[0]} {other[1]}",
+                        f"[127.0.0.2]:{sshd.port} {sshd.host_public}"):
+        access = RepoAccess(sshd.url(git_remote.bare), auth_type="ssh_key",
+                            ssh_key=sshd.client_key, known_hosts=known_hosts)
+        with pytest.raises(GitError) as err:
+            git.resolve(access, "main", ssh_settings)
+        assert err.value.reason == "auth" and "known_hosts" in str(err.value)
+        assert "PRIVATE KEY" not in str(err.value)
+
+
+def test_ssh_with_a_key_the_server_does_not_know_is_refused(git_remote, sshd, ssh_settings,
+                                                            tmp_path):
+    from tests.gitops.servers import keygen
+
+    keygen(tmp_path / "stranger", "stranger")
+    access = RepoAccess(sshd.url(git_remote.bare), auth_type="ssh_key",
+                        ssh_key=(tmp_path / "stranger").read_text(), known_hosts=sshd.known_hosts())
+    with pytest.raises(GitError) as err:
+        git.resolve(access, "main", ssh_settings)
+    assert err.value.reason == "auth"
+    # and without a key at all (no agent, no ~/.ssh, no password prompt)
+    with pytest.raises(GitError) as err:
+        git.resolve(RepoAccess(sshd.url(git_remote.bare), known_hosts=sshd.known_hosts()), "main",
+                    ssh_settings)
+    assert err.value.reason == "auth"
+
+
+def test_ssh_key_without_known_hosts_is_refused(git_remote, sshd, ssh_settings):
+    with pytest.raises(GitError, match="known_hosts") as err:
+        git.resolve(RepoAccess(sshd.url(git_remote.bare), auth_type="ssh_key",
+                               ssh_key=sshd.client_key), "main", ssh_settings)
+    assert err.value.reason == "invalid"
+
+
+def test_ssh_to_loopback_is_refused_when_not_allowed(git_remote, sshd, settings):
+    access = RepoAccess(sshd.url(git_remote.bare), auth_type="ssh_key", ssh_key=sshd.client_key,
+                        known_hosts=sshd.known_hosts())
+    with pytest.raises(GitError) as err:
+        git.resolve(access, "main", settings)
+    assert err.value.reason == "refused"
