@@ -90,8 +90,9 @@ async def _consumers(js: JetStreamApi, stream: str, gate: asyncio.Semaphore) -> 
 
 
 async def read_live(js: JetStreamApi, kinds: Iterable[str] = ALL_KINDS) -> list[Live]:
-    """Every resource of the kinds asked for on the cluster ``js`` talks to, sorted by
-    (kind in apply order: streams, kv, object stores, consumers; stream; name). Raises ``JetStreamUnavailable`` when the cluster does not answer."""
+    """Every resource of the kinds asked for on the cluster ``js`` talks to, sorted by kind in
+    apply order (streams, kv, object stores, consumers), then stream and name. Raises
+    ``JetStreamUnavailable`` when the cluster does not answer."""
     wanted = set(kinds)
     unknown = wanted - set(ALL_KINDS)
     if unknown:
