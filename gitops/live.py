@@ -112,6 +112,30 @@ async def read_live(js: JetStreamApi, kinds: Iterable[str] = ALL_KINDS) -> list[
     return out
 
 
+def stream_of(kind: str, name: str, stream: str | None = None) -> str:
+    """The JetStream stream a resource is (or, for a consumer, lives in)."""
+    if kind == "kv":
+        return KV_PREFIX + name
+    if kind == "object_store":
+        return OBJECT_PREFIX + name
+    return stream if kind == "consumer" and stream else name
+
+
+async def read_one(js: JetStreamApi, kind: str, name: str, stream: str | None = None
+                   ) -> Live | None:
+    """One resource as ``read_live`` shows it, or None when the cluster does not have it."""
+    try:
+        if kind == "consumer":
+            info = await js.consumer_info(stream or "", name)
+            return live_of_consumer(stream or "", info) or Live("consumer", name, stream,
+                                                                 dict(info.get("config") or {}))
+        return live_of_stream(await js.stream_info(stream_of(kind, name)))
+    except JetStreamError as exc:
+        if exc.not_found:
+            return None
+        raise
+
+
 def desired_of(resources: Iterable[Any]) -> list[Desired]:
     """The loader's resources (``gitops.manifests.Resource``) as the planner's desired side."""
     return [Desired(r.kind, r.name, r.stream, r.config) for r in resources]
