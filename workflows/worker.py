@@ -21,6 +21,9 @@ from activities.backup_data import BackupDataActivities
 from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
 from activities.failover import FailoverActivities
+from activities.gitops import GitOpsActivities
+from activities.gitops_apply import GitOpsApplyActivities
+from activities.gitops_audit import AuditOutbox
 from activities.mirror import MirrorActivities
 from activities.notifications import NotificationActivities
 from activities.operations import OperationActivities
@@ -35,13 +38,14 @@ from workflows.backup import BackupWorkflow
 from workflows.backup_schedule import ScheduledBackupWorkflow
 from workflows.cluster_health import ClusterHealthWorkflow
 from workflows.failover import FailoverWorkflow
+from workflows.gitops_sync import GitOpsApplyWorkflow, GitOpsSyncWorkflow
 from workflows.mirror import MirrorWorkflow
 from workflows.replay import ReplayWorkflow
 from workflows.restore import RestoreWorkflow
 
 WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
              MirrorWorkflow, FailoverWorkflow, BackupWorkflow, RestoreWorkflow,
-             ScheduledBackupWorkflow]
+             ScheduledBackupWorkflow, GitOpsSyncWorkflow, GitOpsApplyWorkflow]
 
 
 @dataclass
@@ -84,7 +88,15 @@ class WorkerDeps:
                 failover.failover_cleanup, failover.drill_cleanup, failover.failover_rollback,
                 failover.failover_reverse, failover.failover_state, failover.failover_record,
                 backup_data.backup_item, backup_data.backup_verify, backup_data.backup_restore,
-                backup_data.backup_delete_data, *backup_activities(backup)]
+                backup_data.backup_delete_data, *backup_activities(backup),
+                *self.gitops_activities()]
+
+    def gitops_activities(self) -> list:
+        audits = AuditOutbox(self.sessions, self.events)
+        sync = GitOpsActivities(self.sessions, self.cipher, self.pool, self.settings, audits)
+        apply = GitOpsApplyActivities(self.sessions, self.cipher, self.pool, audits)
+        return [sync.gitops_prepare, sync.gitops_open_request, sync.gitops_begin_apply,
+                sync.gitops_finish, apply.gitops_apply]
 
 
 def backup_activities(backup: BackupActivities) -> list:

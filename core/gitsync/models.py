@@ -34,8 +34,12 @@ class Prepared(BaseModel):
 
 
 class ApplyEnvironment(BaseModel):
+    """``done_before``/``total``: the operation's progress so far, for heartbeats."""
+
     sync_id: str
     environment: str
+    done_before: int = 0
+    total: int = 0
 
 
 class Applied(BaseModel):
@@ -51,11 +55,13 @@ class Applied(BaseModel):
 
 
 class SyncEnd(BaseModel):
-    """Close a sync: from its results (``error`` None), or as failed with ``error``;
-    ``cancelled``: what was not applied yet is skipped."""
+    """Close a sync: from its results, or (``error``) as failed before anything was planned.
+    ``env_errors``: environments whose apply gave up (their resources not done yet fail with
+    that error); ``cancelled``: what was not applied yet is skipped."""
 
     sync_id: str
     error: str | None = None
+    env_errors: dict[str, str] = Field(default_factory=dict)
     cancelled: bool = False
 
 
