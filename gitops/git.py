@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import git
 
-from core.netpolicy import OutboundRefused, Unresolvable, host_address
+from core.netpolicy import OutboundRefused, Unresolvable
 from core.settings import Settings
 
 GIT_TIMEOUT_S = 120
