@@ -59,7 +59,8 @@ def env_doc(cluster_id: str, plan: Plan, desired: list[Resource], live: list[Liv
         key = key_of(change.kind, change.stream, change.name)
         return change_doc(change, wanted.get(key), have.get(key))
 
-    return {"cluster_id": cluster_id, "changes": [doc(c) for c in plan.changes],
+    return {"cluster_id": cluster_id, "resources": len(desired),
+            "changes": [doc(c) for c in plan.changes],
             "skipped_deletions": [doc(c) for c in plan.skipped_deletions],
             "needs_approval": plan.needs_approval}
 

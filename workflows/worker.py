@@ -21,6 +21,7 @@ from activities.backup_data import BackupDataActivities
 from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
 from activities.failover import FailoverActivities
+from activities.gitops import GitOpsActivities
 from activities.mirror import MirrorActivities
 from activities.notifications import NotificationActivities
 from activities.operations import OperationActivities
@@ -35,13 +36,14 @@ from workflows.backup import BackupWorkflow
 from workflows.backup_schedule import ScheduledBackupWorkflow
 from workflows.cluster_health import ClusterHealthWorkflow
 from workflows.failover import FailoverWorkflow
+from workflows.gitops_sync import GitOpsApplyWorkflow, GitOpsSyncWorkflow
 from workflows.mirror import MirrorWorkflow
 from workflows.replay import ReplayWorkflow
 from workflows.restore import RestoreWorkflow
 
 WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
              MirrorWorkflow, FailoverWorkflow, BackupWorkflow, RestoreWorkflow,
-             ScheduledBackupWorkflow]
+             ScheduledBackupWorkflow, GitOpsSyncWorkflow, GitOpsApplyWorkflow]
 
 
 @dataclass
@@ -84,7 +86,13 @@ class WorkerDeps:
                 failover.failover_cleanup, failover.drill_cleanup, failover.failover_rollback,
                 failover.failover_reverse, failover.failover_state, failover.failover_record,
                 backup_data.backup_item, backup_data.backup_verify, backup_data.backup_restore,
-                backup_data.backup_delete_data, *backup_activities(backup)]
+                backup_data.backup_delete_data, *backup_activities(backup),
+                *gitops_activities(GitOpsActivities(self.sessions, self.cipher, self.pool,
+                                                    self.events, self.settings))]
+
+
+def gitops_activities(gitops: GitOpsActivities) -> list:
+    return [gitops.gitops_plan, gitops.gitops_open_request, gitops.gitops_apply]
 
 
 def backup_activities(backup: BackupActivities) -> list:
