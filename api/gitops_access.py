@@ -15,15 +15,12 @@ from api.errors import ProblemError
 from api.gitops_schemas import EnvStatus, RepoView, SyncView
 from api.outbox_delivery import owe_start
 from core.db.gitops_models import GitDrift, GitRepository, GitSync
-from core.db.models import ChangeRequestRow, NatsCluster, Operation
-from core.operations import OperationContext, workflow_id_for
+from core.db.models import ChangeRequestRow, NatsCluster
 from core.outbox import OutboxEntry
 from core.security import Cipher
 from gitops.git import display_url
-from gitops.jobs import GitSyncInput
 from gitops.planning import credentials_context
-
-SYNC_WORKFLOW = "GitOpsSyncWorkflow"
+from gitops.sync_rows import SYNC_WORKFLOW, add_sync
 DONE = ("succeeded", "no_changes", "partially_applied")
 # A request closed without approval leaves its sync rejected (read from the request).
 _REFUSED = ("rejected", "withdrawn", "changes_requested", "auto_rejected")
@@ -100,30 +97,13 @@ async def repo_view(db: AsyncSession, row: GitRepository) -> RepoView:
 
 
 async def owe_sync(db: AsyncSession, svc: Svc, repo: GitRepository, *, trigger: str, ref: str,
-             commit: str | None, dedupe: str, user: Principal | None = None,
-             only: list[str] | None = None, author: str = "", message: str = "",
-             ) -> tuple[GitSync, OutboxEntry]:
-    """Add a sync, its operation and its workflow's start to ``db``, flushed (a ``(repo, dedupe)``
-    already there raises IntegrityError: this commit was synced)."""
-    sync_id = uuid.uuid4()
-    workflow_id = workflow_id_for("gitops_sync", sync_id)
-    data = GitSyncInput(sync_id=str(sync_id), repo_id=str(repo.id), only=only or [])
-    op = Operation(id=sync_id, org_id=repo.org_id, type="gitops_sync", workflow_id=workflow_id,
-                   status="pending", progress={"unit": "resources"},
-                   input={**data.model_dump(mode="json"), "trigger": trigger, "ref": ref,
-                          "commit": commit},
-                   cluster_id=None, started_by=user.user_id if user else None)
-    sync = GitSync(id=sync_id, org_id=repo.org_id, repo_id=repo.id, dedupe=dedupe[:128],
-                   trigger=trigger, ref=ref, commit=commit, author=author[:512],
-                   message=message[:10_000], status="pending", plan={}, results=[], errors=[],
-                   warnings=[], operation_id=sync_id,
-                   requested_by=user.user_id if user else None)
-    db.add(op)
-    await db.flush()  # the sync refers to its operation
-    db.add(sync)
-    await db.flush()
-    context = OperationContext(operation_id=str(sync_id), org_id=str(repo.org_id),
-                               user_id=str(user.user_id) if user else None,
-                               user_email=user.email if user else "", type="gitops_sync")
-    start = owe_start(db, SYNC_WORKFLOW, workflow_id, [context, data], svc.settings.task_queue)
-    return sync, start
+                   commit: str | None, dedupe: str, user: Principal | None = None,
+                   only: list[str] | None = None) -> tuple[GitSync, OutboxEntry]:
+    """Add a sync and its operation, and owe its workflow's start, in ``db``'s transaction (a
+    ``(repo, dedupe)`` already there raises IntegrityError: this commit was synced)."""
+    new = await add_sync(db, repo, trigger=trigger, ref=ref, commit=commit, dedupe=dedupe,
+                         user_id=user.user_id if user else None,
+                         user_email=user.email if user else "", only=only)
+    start = owe_start(db, SYNC_WORKFLOW, new.workflow_id, [new.context, new.data],
+                      svc.settings.task_queue)
+    return new.sync, start

@@ -208,3 +208,17 @@ def _spec_insert_point(lines: list[str], start: int, end: int) -> tuple[str, int
             following = next((l for l in lines[i + 1:end] if l.strip()), "  x")
             return " " * max(_indent(following), 2), i + 1
     return "  ", end
+
+
+def remove_resource(text: str, line: int) -> str:
+    """``text`` without the resource whose mapping starts at ``line`` (its whole document, or its
+    inline consumer item): git then no longer asks for what the cluster no longer has."""
+    lines = text.splitlines(keepends=True)
+    start = line - 1
+    end = _mapping_end(lines, start)
+    if not lines[start].lstrip().startswith("- "):
+        while start > 0 and (lines[start - 1].startswith("#") or not lines[start - 1].strip()):
+            start -= 1  # its leading comments go with it
+        if end < len(lines) and lines[end].startswith("---"):
+            end += 1  # and the separator after it
+    return "".join(lines[:start] + lines[end:])

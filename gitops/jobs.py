@@ -56,3 +56,28 @@ class Applied(_Model):
     failed: int = 0
     skipped: int = 0
     error: str | None = None
+
+
+class DriftScan(_Model):
+    """What a drift scan is started with (by the repository's schedule, or a person)."""
+
+    repo_id: str
+    org_id: str
+
+
+class DriftFound(_Model):
+    """A scan's outcome: the open items, and the revert to start when the repository's policy
+    says to revert (``revert``: ``"<env>:<resource>"`` refs; empty: nothing to start)."""
+
+    open: int = 0
+    error: str | None = None
+    revert: list[str] = Field(default_factory=list)
+
+
+class RevertStart(_Model):
+    """A drift revert opened as a sync: how to start its workflow."""
+
+    sync_id: str
+    workflow_id: str
+    context: OperationContext
+    data: GitSyncInput

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from temporalio.service import RPCError
 
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError, problem_responses, validation_problem
@@ -22,12 +23,14 @@ from api.gitops_access import load_repo, repo_view, seal
 from api.gitops_schemas import RepoChange, RepoCreate, RepoView, check_credentials, interval_seconds
 from core.db.gitops_models import GitRepository
 from core.db.models import NatsCluster
+from gitops import schedules
 from gitops.git import GitError, validate_url
 from gitops.planning import access_of
 
 router = APIRouter(prefix="/api/v1/gitops/repos", tags=["gitops"])
 NOT_FOUND = {"404": "No such repository in your organization."}
-WRITE_ERRORS = problem_responses(**{
+TEMPORAL_DOWN = {"503": "Temporal (which runs the drift schedule) cannot be reached."}
+WRITE_ERRORS = problem_responses(**TEMPORAL_DOWN, **{
     "404": "No such repository, or an environment's cluster is not one of your organization's.",
     "409": "A repository of that name exists in your organization.",
     "422": "An invalid field, a URL the platform may not reach, or credentials that do not go "
@@ -68,7 +71,9 @@ def _secrets(svc: Svc, row: GitRepository, body: RepoCreate) -> None:
                           if body.webhook_secret else None)
 
 
-async def _saved(db: Db, row: GitRepository) -> RepoView:
+async def _saved(db: Db, svc: Svc, row: GitRepository) -> RepoView:
+    """Write the row (a name taken is a 409), then its drift schedule (Temporal down: 503, and
+    nothing is kept)."""
     name = row.name
     try:
         await db.flush()
@@ -76,6 +81,11 @@ async def _saved(db: Db, row: GitRepository) -> RepoView:
         await db.rollback()
         raise ProblemError(409, f"A GitOps repository named '{name}' exists already in your "
                                 "organization; choose another name.")
+    try:
+        await schedules.ensure(svc.temporal, row, svc.settings.task_queue)
+    except RPCError as exc:
+        await db.rollback()
+        raise ProblemError(503, f"temporal is unavailable: {exc.message}", service="temporal")
     await db.refresh(row)
     return await repo_view(db, row)
 
@@ -92,7 +102,7 @@ async def create_repo(body: RepoCreate, request: Request, db: Db, svc: Svc,
                         **values)
     _secrets(svc, row, body)
     db.add(row)
-    view = await _saved(db, row)
+    view = await _saved(db, svc, row)
     await audit(request, principal, action="gitops_repo.create", resource_type="gitops_repo",
                 resource_id=str(row.id), resource_name=row.name,
                 changes={"after": _audited(view)}, db=db)
@@ -139,7 +149,7 @@ async def update_repo(repo_id: uuid.UUID, body: RepoChange, request: Request, db
     if "webhook_secret" in given:
         row.webhook_secret = (seal(svc.cipher, row.id, {"secret": wanted.webhook_secret})
                               if wanted.webhook_secret else None)
-    view = await _saved(db, row)
+    view = await _saved(db, svc, row)
     await audit(request, principal, action="gitops_repo.update", resource_type="gitops_repo",
                 resource_id=str(row.id), resource_name=row.name,
                 changes={"before": before, "after": _audited(view),
@@ -149,12 +159,17 @@ async def update_repo(repo_id: uuid.UUID, body: RepoChange, request: Request, db
 
 
 @router.delete("/{repo_id}", status_code=204, response_class=Response,
-               responses=problem_responses(**NOT_FOUND))
-async def delete_repo(repo_id: uuid.UUID, request: Request, db: Db,
+               responses=problem_responses(**NOT_FOUND, **TEMPORAL_DOWN))
+async def delete_repo(repo_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("gitops:delete"))):
-    """Forget the repository, its syncs and its drift; the clusters are left as they are."""
+    """Forget the repository, its syncs, its drift and its drift schedule; the clusters are left
+    as they are."""
     row = await load_repo(db, principal.org_id, repo_id)
     name = row.name
+    try:
+        await schedules.remove(svc.temporal, repo_id)
+    except RPCError as exc:
+        raise ProblemError(503, f"temporal is unavailable: {exc.message}", service="temporal")
     await db.delete(row)
     await audit(request, principal, action="gitops_repo.delete", resource_type="gitops_repo",
                 resource_id=str(repo_id), resource_name=name, db=db)

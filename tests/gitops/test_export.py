@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops.export import export_environment, go_duration, set_fields
+from gitops.export import export_environment, go_duration, remove_resource, set_fields
 from gitops.loader import load_tree
 from gitops.planner import Desired, Live, plan
 
@@ -94,3 +94,16 @@ def test_set_fields_edits_one_resource_and_keeps_the_rest(tmp_path: Path):
     assert by[("stream", "ORDERS")]["subjects"] == ["orders.>", "x.>"]
     assert by[("consumer", "worker")]["max_deliver"] == 9
     assert by[("stream", "OTHER")]["max_age"] == 3600 * 10**9
+
+
+def test_remove_resource_keeps_the_other_documents(tmp_path: Path):
+    without_orders = remove_resource(DOC, 2)
+    assert "ORDERS" not in without_orders and "OTHER" in without_orders
+    item = DOC.splitlines().index("    - name: worker") + 1
+    without_worker = remove_resource(DOC, item)
+    assert "worker" not in without_worker and "ORDERS" in without_worker
+    for text in (without_orders, without_worker):
+        env = tmp_path / "environments" / "dev"
+        env.mkdir(parents=True, exist_ok=True)
+        (env / "a.yaml").write_text(text)
+        assert load_tree(tmp_path).ok
