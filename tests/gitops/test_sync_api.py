@@ -9,8 +9,8 @@ from nats.js.errors import NotFoundError
 
 from tests.approvals.setup import production_org
 from tests.fixtures import unique, wait_for_audit
-from tests.gitops.api_helpers import (SECRET, consumer_item, generic_push, github_push,
-                                      gitlab_push, register_repo, stream_manifest, sync_of,
+from tests.gitops.api_helpers import (consumer_item, generic_push, github_push,
+                                      gitlab_push, register_repo, stream_manifest,
                                       wait_sync)
 
 # As NACK's deploy/examples write them (stream.yml and consumer_pull.yml), names made unique.
