@@ -14,7 +14,7 @@ from core.changes import requests
 from core.changes.execute import apply_change
 from core.changes.models import ApplyRequest, ChangeResult, RequestUpdate
 from core.db.models import Operation
-from core.operations import request_operation_id, user_uuid, workflow_id_for
+from core.operations import request_operation_id, workflow_id_for
 from core.clusters import ClusterNotFound, endpoint, get_cluster
 from core.jetstream.api import JetStreamError
 from core.jetstream.pool import ClusterPool
@@ -42,7 +42,7 @@ class ChangeActivities:
             async with self.sessions() as db, db.begin():
                 changed = await quotas.set_limit(
                     db, spec.team_id, spec.quota_resource, spec.requested_limit,
-                    reason="requested", actor_id=user_uuid(data.actor_id),
+                    reason="requested", actor_id=uuid.UUID(data.actor_id) if data.actor_id else None,
                     actor_email=data.actor_email, request_id=uuid.UUID(data.request_id))
             return ChangeResult(detail={"team_id": str(spec.team_id), "resource": spec.quota_resource,
                                         "limit": spec.requested_limit, "changed": changed})
@@ -76,7 +76,7 @@ class ChangeActivities:
                 id=op_id, org_id=uuid.UUID(data.org_id), type=kind, workflow_id=workflow_id,
                 status="pending", progress={}, input=data.spec.config,
                 cluster_id=data.spec.cluster_id,
-                started_by=user_uuid(data.actor_id),
+                started_by=uuid.UUID(data.actor_id) if data.actor_id else None,
             ).on_conflict_do_nothing(index_elements=["id"]))
         return ChangeResult(detail={"operation_id": str(op_id), "workflow_id": workflow_id})
 

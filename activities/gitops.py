@@ -1,262 +1,300 @@
-"""GitOps sync activities: prepare a sync (fetch, load, plan, judge: ``gitops.prepare``), open its
-one change request, begin an approved apply, and close a sync from its results. Applying each
-environment's changes is ``activities.gitops_apply``.
-
-Each is safe to retry: prepare rewrites the row from scratch until the sync has a verdict and
-afterwards answers the stored verdict; the change request is opened once (under the sync's row
-lock, its id kept on the row), its workflow start owed in the same transaction and delivered at
-once (or by the API's outbox drainer); closing computes the status from the recorded results.
+"""GitOps sync activities: plan a sync (git + clusters + policy), open its one change request,
+apply its stored plan. Each keeps the ``gitops_syncs`` row current and is safe to run again: a
+retried plan returns what was decided; a retried apply skips what its results say is applied.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.gitops_audit import AuditOutbox, sync_audit
-from core import outbox
-from core.changes.judge import UsageUnknown
+from activities.audit_outbox import deliver_audit, owe_audit
+from core.audit import AuditEvent
+from core.changes.judge import Requester, UsageUnknown
 from core.changes.models import ApprovalTicket, ChangeSpec, ticket_context
-from core.changes.requests import open_request
-from core.clusters import ClusterNotFound
+from core.changes.requests import open_request, ticket_of
+from core.clusters import endpoint
 from core.db.gitops_models import GitRepository, GitSync
-from core.db.models import ChangeRequestRow, OrganizationMember, User
-from core.gitsync.models import GitSyncInput, OpenedRequest, Prepared, SyncEnd
-from core.gitsync.rows import FINAL, requester_email, requester_id, status_of, unapplied
-from core.jetstream.api import JetStreamUnavailable
-from core.jetstream.pool import ClusterPool, ClusterUnreachable
-from core.policy.models import Decision
+from core.db.models import ChangeRequestRow, NatsCluster, Operation
+from core.events import EventPublisher
+from core.jetstream.api import JetStreamError
+from core.jetstream.pool import ClusterPool
+from core.policy import Decision
 from core.security import Cipher
-from gitops import prepare, views
+from core.settings import Settings
+from gitops.applying import apply_planned, dependency_of
 from gitops.git import GitError
+from gitops.jobs import Applied, OpenedRequest, Planned, SyncRef
+from gitops.planning import access_of, load_commit, plan_repo
+from gitops.verdict import judge_plan
 
-APPROVAL_WORKFLOW = "ApprovalWorkflow"
+# Where a stored sync status leaves a retried plan step.
+_DECIDED = {"waiting_approval": "approval", "applying": "apply", "failed": "failed",
+            "rejected": "rejected", "no_changes": "no_changes", "succeeded": "done",
+            "partially_applied": "done"}
+AUDIT_TYPES = {"stream": "stream", "consumer": "consumer", "kv": "kv_store",
+               "object_store": "object_store"}
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _apply_order(sync: GitSync) -> tuple[list[str], int]:
-    envs = (sync.plan or {}).get("environments") or {}
-    with_changes = [env for env, plan in sorted(envs.items()) if plan.get("changes")]
-    return with_changes, sum(len(envs[e]["changes"]) for e in with_changes)
-
-
-def stored_verdict(sync: GitSync) -> Prepared:
-    """The verdict a sync already has (a retried or repeated prepare answers it again)."""
-    environments, total = _apply_order(sync)
-    verdict = {"waiting_approval": "approval", "applying": "apply", "succeeded": "apply",
-               "partially_applied": "apply"}.get(sync.status, sync.status)
-    return Prepared(verdict=verdict, environments=environments, total=total, commit=sync.commit,
-                    error=sync.error)
-
-
 class GitOpsActivities:
     def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
-                 settings, audits: AuditOutbox):
+                 events: EventPublisher, settings: Settings):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
-        self.settings, self.audits = settings, audits
+        self.events, self.settings = events, settings
 
-    async def _requester(self, db: AsyncSession, sync: GitSync, repo: GitRepository
-                         ) -> tuple[str, str, list[str]]:
-        """(id, e-mail, roles) of who asks: the person behind a manual sync, else the repo."""
-        if sync.requested_by is not None:
-            row = (await db.execute(
-                select(User.email, OrganizationMember.role)
-                .join(OrganizationMember, OrganizationMember.user_id == User.id)
-                .where(User.id == sync.requested_by, OrganizationMember.org_id == repo.org_id)
-            )).first()
-            if row is not None:
-                return str(sync.requested_by), row.email, [row.role]
-        return requester_id(repo), requester_email(repo), ["gitops"]
+    async def _rows(self, db: AsyncSession, ref: SyncRef) -> tuple[GitSync, GitRepository]:
+        sync = await db.scalar(select(GitSync).where(
+            GitSync.id == uuid.UUID(ref.sync_id), GitSync.org_id == uuid.UUID(ref.org_id)))
+        repo = await db.get(GitRepository, sync.repo_id) if sync is not None else None
+        if sync is None or repo is None:
+            raise ApplicationError(f"The sync {ref.sync_id} or its repository no longer exists.",
+                                   type="NotFound", non_retryable=True)
+        return sync, repo
 
-    async def _end(self, db: AsyncSession, sync: GitSync, verdict: str, status: str,
-                   error: str | None = None) -> Prepared:
-        sync.status, sync.error = status, error
-        if status in FINAL:
-            sync.finished_at = _now()
-        await db.commit()
-        environments, total = _apply_order(sync)
-        return Prepared(verdict=verdict, environments=environments, total=total,
-                        commit=sync.commit, error=error)
+    async def _clusters(self, db: AsyncSession, repo: GitRepository) -> dict[str, NatsCluster]:
+        ids = {env: uuid.UUID(str(cid)) for env, cid in (repo.environments or {}).items()}
+        rows = {c.id: c for c in await db.scalars(select(NatsCluster).where(
+            NatsCluster.org_id == repo.org_id, NatsCluster.id.in_(list(ids.values()))))}
+        return {env: rows[cid] for env, cid in ids.items() if cid in rows}
 
-    @activity.defn(name="gitops_prepare")
-    async def gitops_prepare(self, data: GitSyncInput) -> Prepared:
-        async with self.sessions() as db:
-            sync = await db.get(GitSync, uuid.UUID(data.sync_id))
-            repo = await db.get(GitRepository, uuid.UUID(data.repo_id))
-            if sync is None:
-                raise ApplicationError(f"no sync {data.sync_id}", type="NotFound",
-                                       non_retryable=True)
-            if sync.status not in ("pending", "running"):
-                return stored_verdict(sync)
-            if repo is None:
-                return await self._end(db, sync, "failed", "failed",
-                                       "the repository was deleted before the sync ran")
+    # --- plan -----------------------------------------------------------------------------------
+    @activity.defn(name="gitops_plan")
+    async def gitops_plan(self, ref: SyncRef) -> Planned:
+        """Fetch, load, validate, plan and judge; store it all on the sync."""
+        async with self.sessions() as db, db.begin():
+            sync, repo = await self._rows(db, ref)
+            if sync.status in _DECIDED:
+                return Planned(outcome=_DECIDED[sync.status],
+                               summary=(sync.plan or {}).get("summary", ""), error=sync.error)
             sync.status = "running"
-            await db.commit()
-            access = prepare.access_of(repo, self.cipher)
-            ref = sync.commit or sync.ref or repo.branch
-            try:
-                commit, loaded = await prepare.load_commit(access, ref, self.settings, repo.path)
-            except GitError as exc:
-                return await self._end(db, sync, "failed", "failed", str(exc))
-            sync.commit, sync.message = commit.sha, commit.message
-            sync.author = f"{commit.author} <{commit.email}>" if commit.email else commit.author
-            sync.errors, sync.warnings = list(loaded.errors), list(loaded.warnings)
-            if loaded.errors:
-                return await self._end(
-                    db, sync, "failed", "failed",
-                    f"{len(loaded.errors)} error(s) in the manifests at {commit.sha[:7]}; "
-                    "nothing was applied")
-            previous = await prepare.previous_resources(db, repo.id)
-            try:
-                envs, warnings = await prepare.plan_commit(db, self.pool, self.cipher, repo,
-                                                           loaded, previous, data.only)
-                who, email, roles = await self._requester(db, sync, repo)
-                verdict = await prepare.judge_plan(
-                    db, self.sessions, self.pool, self.cipher, repo, envs, requester_id=who,
-                    requester_roles=roles, price_per_gb=self.settings.storage_price_per_gb)
-            except ClusterNotFound as exc:
-                return await self._end(db, sync, "failed", "failed",
-                                       f"a cluster of the repository's environments is no "
-                                       f"longer registered ({exc})")
-            except (ClusterUnreachable, JetStreamUnavailable, UsageUnknown) as exc:
-                await db.rollback()
-                raise ApplicationError(f"a cluster did not answer: {exc}", type="Unreachable")
-            sync.warnings = [*loaded.warnings, *warnings]
-            sync.plan = prepare.stored_plan(envs, data.only)
-            if verdict.outcome == "no_changes":
-                repo.last_commit = commit.sha
-                return await self._end(db, sync, "no_changes", "no_changes")
-            if verdict.outcome == "rejected":
-                return await self._end(db, sync, "rejected", "rejected",
-                                       "Policy rejected this sync; nothing was applied: "
-                                       + " ".join(verdict.reasons))
-            if verdict.outcome == "approval":
-                sync.plan = {**sync.plan, "approval": {
-                    "decision": verdict.decision.model_dump(mode="json"),
-                    "notes": verdict.notes, "environment": verdict.environment,
-                    "team_id": str(verdict.team_id) if verdict.team_id else None,
-                    "requester": [who, email]}}
-                return await self._end(db, sync, "approval", "running")
-            return await self._end(db, sync, "apply", "applying")
-
-    @activity.defn(name="gitops_open_request")
-    async def gitops_open_request(self, sync_id: str) -> OpenedRequest:
-        """The sync's one change request (kind ``gitops_sync``, operation ``sync``)."""
+            clusters = await self._clusters(db, repo)
+            target = sync.commit or sync.ref or repo.branch
+            access = access_of(repo, self.cipher)
+        try:
+            tree = await load_commit(repo, access, target, self.settings)
+        except GitError as exc:
+            return await self._close(ref, "failed", str(exc))
+        planned = await plan_repo(repo, clusters, tree, self.pool, self.cipher, only=ref.only)
+        doc = planned.doc()
         async with self.sessions() as db, db.begin():
-            sync = await db.scalar(select(GitSync).where(GitSync.id == uuid.UUID(sync_id))
-                                   .with_for_update())
-            if sync.request_id is not None:
-                row = await db.get(ChangeRequestRow, sync.request_id)
-                return OpenedRequest(request_id=str(sync.request_id),
-                                     operation_id=str(row.operation_id))
-            repo = await db.get(GitRepository, sync.repo_id)
-            approval = sync.plan["approval"]
-            who, email = approval["requester"]
-            changes = [c for env in sync.plan["environments"].values() for c in env["changes"]]
-            clusters = {env["cluster_id"] for env in sync.plan["environments"].values()
-                        if env["changes"]}
-            spec = ChangeSpec(kind="gitops_sync", operation="sync",
-                              cluster_id=uuid.UUID(next(iter(clusters))) if len(clusters) == 1
-                              else None, name=repo.name,
-                              config={"sync_id": str(sync.id), "repo_id": str(repo.id),
-                                      "commit": sync.commit})
-            ticket = ApprovalTicket(
-                request_id=str(uuid.uuid5(sync.id, "change-request")), requester_id=who,
-                requester_email=email, title=views.request_title(repo.name, sync.commit, changes),
-                spec=spec, decision=Decision.model_validate(approval["decision"]))
-            diff = {"summary": sync.plan["summary"], "text": sync.plan["diff"],
-                    "commit": sync.commit, "author": sync.author, "message": sync.message,
-                    "environments": sync.plan["environments"]}
-            row, op = await open_request(
-                db, org_id=repo.org_id, ticket=ticket, environment=approval["environment"],
-                team_id=uuid.UUID(approval["team_id"]) if approval["team_id"] else None,
-                diff=diff, risk_notes=approval["notes"])
-            context = ticket_context(ticket, str(repo.org_id), str(op.id), op.type)
-            start = outbox.owe_start(db, APPROVAL_WORKFLOW, op.workflow_id, [context, ticket],
-                                     activity.info().task_queue)
-            event = sync_audit(repo, sync, action="approval.request",
-                               resource_type="change_request", resource_id=str(row.id),
-                               resource_name=row.title, user=(who, email),
-                               changes={"spec": row.spec, "decision": row.decision,
-                                        "risk_notes": approval["notes"]})
-            await self.audits.owe(db, event)
-            sync.request_id, sync.status = row.id, "waiting_approval"
-            opened = OpenedRequest(request_id=str(row.id), operation_id=str(op.id))
-        await outbox.deliver_now(self.sessions, start,
-                                 lambda entry: outbox.start_owed(activity.client(), entry))
-        await self.audits.deliver(event)
-        return opened
+            sync, repo = await self._rows(db, ref)
+            commit = planned.commit
+            sync.commit, sync.author = commit.sha, f"{commit.author} <{commit.email}>"
+            sync.message, sync.plan = commit.message[:10_000], doc
+            sync.errors, sync.warnings = planned.errors, planned.warnings
+        if planned.errors:
+            return await self._close(ref, "failed", f"The repository at {commit.sha[:12]} has "
+                                     f"{len(planned.errors)} error(s); nothing was applied. "
+                                     f"First: {planned.errors[0]}")
+        if not any(env["changes"] for env in planned.environments.values()):
+            return await self._close(ref, "no_changes", None, summary=doc["summary"])
+        return await self._judge(ref, planned.environments, clusters, doc)
 
-    @activity.defn(name="gitops_begin_apply")
-    async def gitops_begin_apply(self, config: dict) -> Prepared:
-        """An approved sync starts applying its stored plan (a repeated call continues it; one
-        already over answers its verdict)."""
+    async def _judge(self, ref: SyncRef, environments: dict, clusters: dict, doc: dict) -> Planned:
         async with self.sessions() as db:
-            sync = await db.get(GitSync, uuid.UUID(str(config["sync_id"])))
-            if sync is None:
-                raise ApplicationError(f"no sync {config['sync_id']}", type="NotFound",
-                                       non_retryable=True)
-            if config.get("commit") and sync.commit and config["commit"] != sync.commit:
-                raise ApplicationError("the approved commit is not the sync's", type="Refused",
-                                       non_retryable=True)
-            if sync.status == "waiting_approval":
-                sync.status = "applying"
-                await db.commit()
-            if sync.status != "applying":
-                return Prepared(verdict="failed", commit=sync.commit,
-                                error=f"the sync is {sync.status.replace('_', ' ')}; nothing "
-                                      "to apply")
-            return stored_verdict(sync)
-
-    @activity.defn(name="gitops_finish")
-    async def gitops_finish(self, end: SyncEnd) -> str:
-        """Close the sync: its status from the recorded results (a resource without one is
-        skipped, or failed with its environment's error), the repository's last commit, and the
-        audit event of the sync."""
+            sync, repo = await self._rows(db, ref)
+            requester = Requester(org_id=repo.org_id, user_id=str(sync.requested_by or ""),
+                                  roles=["gitops"], exempt=True)  # repositories are org-wide
+            try:
+                verdict = await judge_plan(db, self.sessions, self.pool, self.cipher,
+                                           self.settings.storage_price_per_gb, requester,
+                                           environments, clusters)
+            except UsageUnknown as exc:
+                raise ApplicationError(str(exc), type="UsageUnknown") from None
+        if verdict.outcome == "rejected":
+            return await self._close(ref, "rejected", "Refused by policy: "
+                                     + " ".join(verdict.reasons), summary=doc["summary"])
         async with self.sessions() as db, db.begin():
-            sync = await db.scalar(select(GitSync).where(GitSync.id == uuid.UUID(end.sync_id))
-                                   .with_for_update())
-            if sync.status in FINAL:
-                return sync.status
-            repo = await db.get(GitRepository, sync.repo_id)
-            if end.error is not None and not (sync.plan or {}).get("environments"):
-                sync.status, sync.error = "failed", end.error
+            sync, _ = await self._rows(db, ref)
+            if verdict.outcome == "apply":
+                sync.status = "applying"
             else:
-                rest = unapplied(sync, "not applied: the sync was cancelled" if end.cancelled
-                                 else "not applied")
-                for result in rest:
-                    if result["environment"] in end.env_errors:
-                        result.update(status="failed",
-                                      error=end.env_errors[result["environment"]])
-                sync.results = [*(sync.results or []), *rest]
-                sync.status = status_of(sync.results)
-                if end.error or end.env_errors:
-                    sync.error = end.error or "; ".join(f"{env}: {err}" for env, err
-                                                        in sorted(end.env_errors.items()))
-            sync.finished_at = _now()
-            if repo is not None and sync.status in ("succeeded", "partially_applied"):
+                sync.plan = {**doc, "approval": {
+                    "decision": verdict.decision.model_dump(mode="json"),
+                    "reasons": verdict.reasons, "risk_notes": verdict.risk_notes,
+                    "environment": verdict.environment}}
+        return Planned(outcome=verdict.outcome, summary=doc["summary"])
+
+    async def _close(self, ref: SyncRef, status: str, error: str | None, *,
+                     summary: str = "") -> Planned:
+        async with self.sessions() as db, db.begin():
+            sync, repo = await self._rows(db, ref)
+            sync.status, sync.error, sync.finished_at = status, error, _now()
+            if status == "no_changes" and sync.commit:
                 repo.last_commit = sync.commit
-            event = None
-            if repo is not None:
-                counts = {s: sum(r["status"] == s for r in sync.results or [])
-                          for s in ("applied", "failed", "skipped")}
-                event = sync_audit(repo, sync, action="gitops.sync.applied",
-                                   resource_type="gitops_repo", resource_id=str(repo.id),
-                                   resource_name=repo.name,
-                                   changes={"sync_id": str(sync.id), "commit": sync.commit,
-                                            "status": sync.status, **counts},
-                                   failed=sync.status == "failed", error=sync.error)
-                await self.audits.owe(db, event)
-            status = sync.status
-        if event is not None:
-            await self.audits.deliver(event)
-        return status
+        return Planned(outcome=status, summary=summary, error=error)
+
+    # --- one change request for the whole commit ------------------------------------------------
+    @activity.defn(name="gitops_open_request")
+    async def gitops_open_request(self, ref: SyncRef) -> OpenedRequest:
+        async with self.sessions() as db, db.begin():
+            sync, repo = await self._rows(db, ref)
+            if sync.request_id is not None:  # a retry: the request is open already
+                row = await db.get(ChangeRequestRow, sync.request_id)
+                op = await db.get(Operation, row.operation_id)
+                ticket = ticket_of(row)
+            else:
+                row, op, ticket = await self._open(db, sync, repo, ref)
+            context = ticket_context(ticket, ref.org_id, str(op.id), op.type)
+            entries = await owe_audit(db, [AuditEvent(
+                id=uuid.uuid5(row.id, "approval.request"), org_id=repo.org_id,
+                user_id=sync.requested_by, user_email=ticket.requester_email,
+                action="approval.request", resource_type="change_request",
+                resource_id=str(row.id), resource_name=row.title,
+                changes={"sync_id": str(sync.id), "commit": sync.commit,
+                         "decision": row.decision, "risk_notes": row.risk_notes})])
+            result = OpenedRequest(request_id=str(row.id), context=context, ticket=ticket,
+                                   workflow_id=op.workflow_id)
+        await deliver_audit(self.sessions, self.events, entries)
+        return result
+
+    async def _open(self, db: AsyncSession, sync: GitSync, repo: GitRepository, ref: SyncRef):
+        approval = sync.plan["approval"]
+        first_cluster = next(iter((repo.environments or {}).values()), None)
+        short = (sync.commit or "")[:7]
+        spec = ChangeSpec(kind="gitops_sync", operation="sync",
+                          cluster_id=uuid.UUID(first_cluster) if first_cluster else None,
+                          name=repo.name, config={"sync_id": str(sync.id),
+                                                  "repo_id": str(repo.id), "commit": sync.commit})
+        ticket = ApprovalTicket(
+            request_id=str(uuid.uuid4()), requester_id=str(sync.requested_by or ""),
+            requester_email=ref.user_email or f"gitops:{repo.name}",
+            title=f"Sync {repo.name} @ {short}: {sync.plan['summary']}"[:512], spec=spec,
+            decision=Decision.model_validate(approval["decision"]))
+        row, op = await open_request(
+            db, org_id=repo.org_id, ticket=ticket, environment=approval.get("environment"),
+            team_id=None, diff=_request_diff(sync.plan["environments"]),
+            risk_notes=approval.get("risk_notes", []),
+            justification=f"{sync.message}\n\n{sync.plan['diff']}"[:20_000])
+        sync.request_id, sync.status = row.id, "waiting_approval"
+        return row, op, ticket
+
+    # --- apply ----------------------------------------------------------------------------------
+    @activity.defn(name="gitops_apply")
+    async def gitops_apply(self, ref: SyncRef) -> Applied:
+        """Apply the stored plan in order, recording each resource's result as it happens."""
+        async with self.sessions() as db, db.begin():
+            sync, repo = await self._rows(db, ref)
+            if sync.status in ("succeeded", "partially_applied", "failed") and sync.finished_at:
+                return _applied_of(sync)
+            sync.status = "applying"
+            clusters = await self._clusters(db, repo)
+            environments = (sync.plan or {}).get("environments", {})
+            results: list[dict] = list(sync.results or [])
+        done = {(r["environment"], r["resource"]) for r in results if r["status"] == "applied"}
+        failed = {(r["environment"], r["resource"]) for r in results if r["status"] != "applied"}
+        for env, planned in environments.items():
+            cluster = clusters.get(env)
+            js = await self.pool.jetstream(endpoint(self.cipher, cluster)) if cluster else None
+            for change in planned["changes"]:
+                key = (env, change["resource"])
+                if key in done:
+                    continue
+                result = {"environment": env, "resource": change["resource"],
+                          "action": change["action"], "source": change.get("source", "")}
+                dependency = dependency_of(change)
+                applied_info: dict[str, Any] | None = None
+                if cluster is None:
+                    result.update(status="failed", error=f"environment {env}'s cluster is no "
+                                                         "longer registered")
+                elif dependency and (env, dependency) in failed:
+                    result.update(status="skipped", error=f"{dependency} was not applied")
+                else:
+                    try:
+                        applied_info = await apply_planned(js, str(cluster.id), change)
+                        result["status"] = "applied"
+                    except JetStreamError as exc:
+                        result.update(status="failed",
+                                      error=f"the cluster refused it: {exc.description}")
+                if result["status"] != "applied":
+                    failed.add(key)
+                results = [r for r in results if (r["environment"], r["resource"]) != key]
+                results.append(result)
+                await self._record_result(ref, results, env, cluster, change, result, applied_info)
+                activity.heartbeat(len(results))
+        return await self._finish_apply(ref, results)
+
+    async def _record_result(self, ref: SyncRef, results: list[dict], env: str,
+                             cluster: NatsCluster | None, change: dict, result: dict,
+                             info: dict | None) -> None:
+        async with self.sessions() as db, db.begin():
+            sync, repo = await self._rows(db, ref)
+            sync.results = list(results)
+            entries = []
+            if result["status"] == "applied":
+                entries = await owe_audit(db, [_change_event(sync, repo, env, cluster, change)])
+        await deliver_audit(self.sessions, self.events, entries)
+
+    async def _finish_apply(self, ref: SyncRef, results: list[dict]) -> Applied:
+        async with self.sessions() as db, db.begin():
+            sync, repo = await self._rows(db, ref)
+            applied = sum(r["status"] == "applied" for r in results)
+            bad = [r for r in results if r["status"] == "failed"]
+            status = ("succeeded" if not bad and applied == len(results)
+                      else "partially_applied" if applied else "failed")
+            sync.status, sync.finished_at, sync.results = status, _now(), results
+            sync.error = ("; ".join(f"{r['environment']}: {r['resource']}: {r['error']}"
+                                    for r in bad)[:4000] or None)
+            if status == "succeeded":
+                repo.last_commit = sync.commit
+            entries = await owe_audit(db, [AuditEvent(
+                id=uuid.uuid5(sync.id, "gitops.sync"), org_id=repo.org_id,
+                user_id=sync.requested_by, user_email=f"gitops:{repo.name}",
+                action="gitops.sync", resource_type="gitops_repo", resource_id=str(repo.id),
+                resource_name=repo.name, status="success" if status == "succeeded" else "failure",
+                error_message=sync.error,
+                changes={"sync_id": str(sync.id), "commit": sync.commit, "status": status,
+                         "results": results})])
+            out = _applied_of(sync)
+        await deliver_audit(self.sessions, self.events, entries)
+        return out
+
+
+def _applied_of(sync: GitSync) -> Applied:
+    results = sync.results or []
+    return Applied(status=sync.status, applied=sum(r["status"] == "applied" for r in results),
+                   failed=sum(r["status"] == "failed" for r in results),
+                   skipped=sum(r["status"] == "skipped" for r in results), error=sync.error)
+
+
+def _change_event(sync: GitSync, repo: GitRepository, env: str, cluster: NatsCluster,
+                  change: dict) -> AuditEvent:
+    """The audit event of one applied change, as the API writes a person's (same action and
+    resource), acting for the repository."""
+    operation = {"replace": "update"}.get(change["action"], change["action"])
+    kind = AUDIT_TYPES[change["kind"]]
+    path = f"{change['stream']}/{change['name']}" if change["stream"] else change["name"]
+    return AuditEvent(
+        id=uuid.uuid5(sync.id, f"{env}:{change['resource']}"), org_id=repo.org_id,
+        user_id=sync.requested_by, user_email=f"gitops:{repo.name}",
+        action=f"{kind}.{'create' if change['action'] == 'replace' else operation}",
+        resource_type=kind, resource_id=f"{cluster.id}/{path}", resource_name=change["name"],
+        cluster_id=cluster.id,
+        changes={"sync_id": str(sync.id), "commit": sync.commit, "environment": env,
+                 "action": change["action"], "fields": change["fields"],
+                 "after": change["config"]})
+
+
+def _request_diff(environments: dict[str, dict]) -> dict[str, Any]:
+    """The change request's diff, one entry per field as approvers read diffs (before → after)."""
+    out: dict[str, Any] = {}
+    for env, planned in environments.items():
+        for change in planned["changes"]:
+            label = f"{env}: {change['action']} {change['resource']}"
+            if change["action"] == "delete" or not change["fields"]:
+                out[label] = {"before": "exists" if change["action"] != "create" else None,
+                              "after": None if change["action"] == "delete" else "recreated"}
+            for f in change["fields"]:
+                out[f"{label}: {f['field']}"] = {"before": f["before"], "after": f["after"]}
+    return out
+

@@ -15,7 +15,7 @@ from temporalio import activity
 
 from core.audit import AuditEvent
 from core.events import EventPublisher, EventsUnavailable
-from core.operations import OperationUpdate, apply_update, user_uuid
+from core.operations import OperationUpdate, apply_update
 from core.outbox import OutboxEntry
 
 
@@ -49,7 +49,7 @@ def audit_event_of(change: OperationUpdate, info: activity.Info) -> AuditEvent:
     return AuditEvent(
         id=uuid.uuid5(uuid.UUID(ctx.operation_id), key), timestamp=info.scheduled_time,
         org_id=uuid.UUID(ctx.org_id),
-        user_id=user_uuid(ctx.user_id), user_email=ctx.user_email,
+        user_id=uuid.UUID(ctx.user_id) if ctx.user_id else None, user_email=ctx.user_email,
         action=change.audit_action, resource_type="operation", resource_id=ctx.operation_id,
         resource_name=ctx.type, status="failure" if change.status == "failed" else "success",
         error_message=change.error,

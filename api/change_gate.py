@@ -26,8 +26,7 @@ from api.deps import Db, Principal, Svc, audit, deny
 from api.errors import ProblemError
 from api.outbox_delivery import deliver_now, owe_start
 from core.audit import config_diff
-from core.changes.judge import (QuotaExceeded, UsageUnknown, current_policies,  # noqa: F401
-                                governing_name, judge, team_history)
+from core.changes.judge import QuotaExceeded, Requester, UsageUnknown, judge, team_history
 from core.changes.models import ApprovalTicket, ChangeSpec, ticket_context
 from core.changes.requests import open_request
 from core.db.models import NatsCluster, Team
@@ -49,25 +48,6 @@ PENDING_RESPONSE = {202: {"model": ApprovalPending,
                                          "at /api/v1/approvals/{request_id}."}}
 
 
-async def judge_change(db: Db, svc: Svc, principal: Principal, cluster: NatsCluster,
-                       spec: ChangeSpec, *, permission: str, before: dict[str, Any] | None = None
-                       ) -> tuple[ChangeRequest, Decision, Team | None, str]:
-    """What policy says of the change, opening nothing: (typed request, decision, owning team,
-    environment), through ``core.changes.judge`` (the GitOps sync judges through it too). A quota
-    excess is a ``409``; usage that cannot be measured a ``503``."""
-    exempt = "*" in principal.scopes(permission)  # an organization-wide grant
-    try:
-        judged = await judge(db, svc.sessions, svc.clusters, svc.cipher, org_id=principal.org_id,
-                             cluster=cluster, spec=spec, requester_id=str(principal.user_id),
-                             requester_roles=[principal.role], namespace_exempt=exempt,
-                             price_per_gb=svc.settings.storage_price_per_gb, before=before)
-    except QuotaExceeded as exc:
-        raise _quota_problem(exc.team, exc.violations) from None
-    except UsageUnknown as exc:
-        raise ProblemError(503, str(exc), service="nats") from None
-    return judged.change, judged.decision, judged.team, judged.environment
-
-
 def _quota_problem(team: Team, violations) -> ProblemError:
     first = violations[0]
     return ProblemError(
@@ -76,6 +56,26 @@ def _quota_problem(team: Team, violations) -> ProblemError:
         f"\"{first.quota}\", \"requested_limit\": ..., \"justification\": ...}}.",
         quota=first.quota, usage=first.usage, limit=first.limit, team_id=str(team.id),
         violations=[v.model_dump() for v in violations])
+
+
+async def judge_change(db: Db, svc: Svc, principal: Principal, cluster: NatsCluster,
+                       spec: ChangeSpec, *, permission: str, before: dict[str, Any] | None = None
+                       ) -> tuple[ChangeRequest, Decision, Team | None, str]:
+    """What policy says of the change, opening nothing: (typed request, decision, owning team,
+    environment), by ``core.changes.judge``. A quota excess is a ``409``, usage that cannot be
+    measured a ``503``."""
+    requester = Requester(org_id=principal.org_id, user_id=str(principal.user_id),
+                          roles=[principal.role],
+                          exempt="*" in principal.scopes(permission))  # an organization-wide grant
+    try:
+        judged = await judge(db, svc.sessions, svc.clusters, svc.cipher,
+                             svc.settings.storage_price_per_gb, requester, cluster, spec,
+                             before=before)
+    except QuotaExceeded as exc:
+        raise _quota_problem(exc.team, exc.violations)
+    except UsageUnknown as exc:
+        raise ProblemError(503, str(exc), service="nats")
+    return judged.change, judged.decision, judged.team, judged.environment
 
 
 async def gate_change(request: Request, db: Db, svc: Svc, principal: Principal,

@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.services import Services
 from core import outbox
@@ -32,8 +35,12 @@ def owe_audit(db: AsyncSession, event_id: uuid.UUID, event: dict[str, Any]) -> O
 def owe_start(db: AsyncSession, workflow: str, workflow_id: str, args: list[Any],
               task_queue: str) -> OutboxEntry:
     """Owe the start of ``workflow`` (its registered name) under ``workflow_id``; the entry's id
-    is derived from the workflow id, so it is owed once (``core.outbox.owe_start``)."""
-    return outbox.owe_start(db, workflow, workflow_id, args, task_queue)
+    is derived from the workflow id, so it is owed once."""
+    payload = {"workflow": workflow, "workflow_id": workflow_id, "task_queue": task_queue,
+               "args": [a.model_dump(mode="json") if hasattr(a, "model_dump") else a
+                        for a in args]}
+    return outbox.add(db, "workflow", uuid.uuid5(uuid.NAMESPACE_URL, f"start:{workflow_id}"),
+                      payload)
 
 
 def deliverers(services: Services) -> dict[str, outbox.Deliver]:
@@ -41,7 +48,15 @@ def deliverers(services: Services) -> dict[str, outbox.Deliver]:
         await services.events.publish("audit", str(entry.id), entry.payload)
 
     async def start(entry: OutboxEntry) -> None:
-        await outbox.start_owed(services.temporal, entry)
+        p = entry.payload
+        try:
+            await services.temporal.start_workflow(
+                p["workflow"], args=p["args"], id=p["workflow_id"], task_queue=p["task_queue"],
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                rpc_timeout=timedelta(seconds=5))
+        except WorkflowAlreadyStartedError:  # it ran and finished: nothing owed
+            pass
 
     return {"audit": audit, "workflow": start}
 

@@ -71,17 +71,6 @@ class OperationUpdate(BaseModel):
     audit_details: dict[str, Any] | None = None
 
 
-def user_uuid(value: uuid.UUID | str | None) -> uuid.UUID | None:
-    """The user a requester or an operation's starter names, as a ``users`` foreign key; None for
-    one that is not a person (a GitOps repository's push: ``gitops-repo:<id>``)."""
-    if value is None or isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
-
-
 def workflow_id_for(operation_type: str, operation_id: uuid.UUID | str) -> str:
     return f"{operation_type}-{operation_id}"
 

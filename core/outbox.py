@@ -48,33 +48,6 @@ def add(db: AsyncSession, kind: str, entry_id: uuid.UUID, payload: dict[str, Any
     return entry
 
 
-def owe_start(db: AsyncSession, workflow: str, workflow_id: str, args: list[Any],
-              task_queue: str) -> OutboxEntry:
-    """Owe the start of ``workflow`` (its registered name) under ``workflow_id``; the entry's id
-    is derived from the workflow id, so it is owed once."""
-    payload = {"workflow": workflow, "workflow_id": workflow_id, "task_queue": task_queue,
-               "args": [a.model_dump(mode="json") if hasattr(a, "model_dump") else a
-                        for a in args]}
-    return add(db, "workflow", uuid.uuid5(uuid.NAMESPACE_URL, f"start:{workflow_id}"), payload)
-
-
-async def start_owed(client: Any, entry: OutboxEntry) -> None:
-    """Deliver an owed start with a Temporal client: by its id, a start already running or
-    already finished counts as done, so an entry delivered twice starts one workflow."""
-    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-    from temporalio.exceptions import WorkflowAlreadyStartedError
-
-    p = entry.payload
-    try:
-        await client.start_workflow(
-            p["workflow"], args=p["args"], id=p["workflow_id"], task_queue=p["task_queue"],
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            rpc_timeout=timedelta(seconds=5))
-    except WorkflowAlreadyStartedError:  # it ran and finished: nothing owed
-        pass
-
-
 async def deliver_now(sessions: async_sessionmaker, entry: OutboxEntry, deliver: Deliver) -> bool:
     """Deliver one committed entry and remove it; a failure leaves it to ``drain``."""
     try:

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     # cluster networks for the local clusters it starts.
     allowed_cluster_networks: str = ""
     allowed_webhook_networks: str = ""
+    allowed_git_networks: str = ""  # git remotes (https, ssh) of GitOps repositories
+
+    # GitOps: ``file://`` remotes are allowed only under this directory (unset: refused), and
+    # checkouts are made in temporary directories under the work dir (unset: <data_dir>/gitops).
+    gitops_local_root: Path | None = None
+    gitops_work_dir: Path | None = None
 
     # Secrets. `jsc up` generates and keeps them in <data_dir>/secrets.json when not given.
     secret_key: SecretStr | None = None  # signs JWT access tokens
@@ -112,7 +118,13 @@ class Settings(BaseSettings):
     def clickhouse_mode(self) -> str:
         return "server" if self.clickhouse_url else "chdb"
 
-    @field_validator("allowed_cluster_networks", "allowed_webhook_networks")
+    @property
+    def gitops_checkouts(self) -> Path:
+        """Where temporary checkouts of GitOps repositories are made, absolute."""
+        return (self.gitops_work_dir or self.data_dir / "gitops").absolute()
+
+    @field_validator("allowed_cluster_networks", "allowed_webhook_networks",
+                     "allowed_git_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
         parse_networks(value)  # a ValueError names the entry that is not a network
@@ -127,6 +139,11 @@ class Settings(BaseSettings):
     def webhook_policy(self) -> OutboundPolicy:
         return OutboundPolicy.of("webhook", "JSC_ALLOWED_WEBHOOK_NETWORKS",
                                  self.allowed_webhook_networks)
+
+    @property
+    def git_policy(self) -> OutboundPolicy:
+        return OutboundPolicy.of("git remote", "JSC_ALLOWED_GIT_NETWORKS",
+                                 self.allowed_git_networks)
 
     @property
     def events_nats_url(self) -> str | None:

@@ -22,8 +22,7 @@ from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
 from activities.failover import FailoverActivities
 from activities.gitops import GitOpsActivities
-from activities.gitops_apply import GitOpsApplyActivities
-from activities.gitops_audit import AuditOutbox
+from activities.gitops_drift import GitOpsDriftActivities
 from activities.mirror import MirrorActivities
 from activities.notifications import NotificationActivities
 from activities.operations import OperationActivities
@@ -38,6 +37,7 @@ from workflows.backup import BackupWorkflow
 from workflows.backup_schedule import ScheduledBackupWorkflow
 from workflows.cluster_health import ClusterHealthWorkflow
 from workflows.failover import FailoverWorkflow
+from workflows.gitops_drift import GitOpsDriftWorkflow
 from workflows.gitops_sync import GitOpsApplyWorkflow, GitOpsSyncWorkflow
 from workflows.mirror import MirrorWorkflow
 from workflows.replay import ReplayWorkflow
@@ -45,7 +45,8 @@ from workflows.restore import RestoreWorkflow
 
 WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
              MirrorWorkflow, FailoverWorkflow, BackupWorkflow, RestoreWorkflow,
-             ScheduledBackupWorkflow, GitOpsSyncWorkflow, GitOpsApplyWorkflow]
+             ScheduledBackupWorkflow, GitOpsSyncWorkflow, GitOpsApplyWorkflow,
+             GitOpsDriftWorkflow]
 
 
 @dataclass
@@ -89,14 +90,18 @@ class WorkerDeps:
                 failover.failover_reverse, failover.failover_state, failover.failover_record,
                 backup_data.backup_item, backup_data.backup_verify, backup_data.backup_restore,
                 backup_data.backup_delete_data, *backup_activities(backup),
-                *self.gitops_activities()]
+                *gitops_activities(GitOpsActivities(self.sessions, self.cipher, self.pool,
+                                                    self.events, self.settings)),
+                *gitops_drift_activities(GitOpsDriftActivities(self.sessions, self.cipher,
+                                                               self.pool, self.settings))]
 
-    def gitops_activities(self) -> list:
-        audits = AuditOutbox(self.sessions, self.events)
-        sync = GitOpsActivities(self.sessions, self.cipher, self.pool, self.settings, audits)
-        apply = GitOpsApplyActivities(self.sessions, self.cipher, self.pool, audits)
-        return [sync.gitops_prepare, sync.gitops_open_request, sync.gitops_begin_apply,
-                sync.gitops_finish, apply.gitops_apply]
+
+def gitops_activities(gitops: GitOpsActivities) -> list:
+    return [gitops.gitops_plan, gitops.gitops_open_request, gitops.gitops_apply]
+
+
+def gitops_drift_activities(drift: GitOpsDriftActivities) -> list:
+    return [drift.gitops_drift_scan, drift.gitops_drift_revert]
 
 
 def backup_activities(backup: BackupActivities) -> list:

@@ -2,9 +2,7 @@
 ``apply_change`` activity that runs after an approval.
 
 Every branch is safe to run again: JetStream accepts a create with an identical config and an
-update to the same config; a delete of what is already gone counts as done. A bucket's or an object
-store's update (GitOps) carries only the settings to change, applied over its stream's current
-config. A purge is fixed to
+update to the same config; a delete of what is already gone counts as done. A purge is fixed to
 a concrete upper sequence when it is decided (``fixed_purge``): run again after a crash, or long
 after an approval, it removes nothing stored since the decision.
 """
@@ -15,8 +13,8 @@ from typing import Any
 
 from core.changes.models import ChangeSpec
 from core.jetstream.api import JetStreamApi, JetStreamError
-from core.jetstream.kv import KvBucketConfig, create_bucket, delete_bucket, update_bucket
-from core.jetstream.objects import ObjectStoreConfig, create_store, delete_store, update_store
+from core.jetstream.kv import KvBucketConfig, create_bucket, delete_bucket
+from core.jetstream.objects import ObjectStoreConfig, create_store, delete_store
 
 
 def fixed_purge(purge: dict[str, Any], last_seq: int) -> dict[str, Any]:
@@ -57,16 +55,16 @@ async def apply_change(js: JetStreamApi, spec: ChangeSpec) -> dict[str, Any]:
     if kind == "kv_bucket":
         if op == "create":
             return await create_bucket(js, KvBucketConfig.model_validate(spec.config))
-        if op == "update":  # config: only the settings to change
-            return await update_bucket(js, spec.name, spec.config or {})
+        if op == "update":  # a bucket's settings are its stream's
+            return await js.stream_update(KvBucketConfig.model_validate(spec.config).stream_config())
         if op == "delete":
             await _gone_ok(delete_bucket(js, spec.name))
             return {"deleted": spec.name}
     if kind == "object_store":
         if op == "create":
             return await create_store(js, ObjectStoreConfig.model_validate(spec.config))
-        if op == "update":  # config: only the settings to change
-            return await update_store(js, spec.name, spec.config or {})
+        if op == "update":
+            return await js.stream_update(ObjectStoreConfig.model_validate(spec.config).stream_config())
         if op == "delete":
             await _gone_ok(delete_store(js, spec.name))
             return {"deleted": spec.name}

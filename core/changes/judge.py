@@ -1,11 +1,10 @@
-"""What policy says of one change, for whoever asks: the API's change gate (a person's request) and
-the GitOps sync (a repository's commit) judge through this one function (DESIGN.md rule 4).
+"""What policy says of one change, whoever asks (a person through the API, a git push through a
+sync activity): the typed request a policy judges, built the same way for everyone.
 
-``judge`` builds the typed ``ChangeRequest`` a policy decides on: the strictest environment of any
-registration of the cluster's server (``core.cluster_identity``), the team whose namespace owns
-the name, the requester's namespaces (unless its grant is organization-wide), the team's live usage
-and limits. A quota excess raises ``QuotaExceeded``; usage that cannot be measured (a cluster of
-the team down) ``UsageUnknown``. Nothing is opened or stored.
+``judge`` builds it — the strictest environment of every registration of the cluster's server,
+the team that owns the name, the requester's namespaces (unless their grant is organization-wide),
+the team's live usage and limits — checks the team's quotas, and asks ``core.policy.decide``. It
+opens nothing and applies nothing.
 """
 
 from __future__ import annotations
@@ -26,31 +25,34 @@ from core.policy.models import QuotaViolation
 
 
 class QuotaExceeded(Exception):
+    """The change would take the owning team over a quota."""
+
     def __init__(self, team: Team, violations: list[QuotaViolation]):
         super().__init__(" ".join(v.sentence() for v in violations))
         self.team, self.violations = team, violations
 
 
 class UsageUnknown(Exception):
-    """The team's usage cannot be measured now, so its quotas cannot be checked."""
+    """The team has quotas and its usage cannot be measured now."""
 
 
-@dataclass
-class Judgement:
+@dataclass(frozen=True)
+class Requester:
+    """Who asks: a user (``user_id`` their id) or a repository (a non-user id). ``exempt``: the
+    grant is organization-wide, so namespaces do not narrow it."""
+
+    org_id: uuid.UUID
+    user_id: str
+    roles: list[str] = field(default_factory=list)
+    exempt: bool = False
+
+
+@dataclass(frozen=True)
+class Judged:
     change: ChangeRequest
     decision: Decision
     team: Team | None
     environment: str
-
-
-@dataclass
-class JudgeCache:
-    """What a batch of judgements (a sync's plan) reads once: environments per cluster, team
-    state per team, the organization's policies."""
-
-    environments: dict[uuid.UUID, str] = field(default_factory=dict)
-    teams: dict[uuid.UUID, tuple[dict, dict]] = field(default_factory=dict)
-    policies: list[ApprovalPolicy] | None = None
 
 
 def governing_name(spec: ChangeSpec) -> str:
@@ -70,11 +72,6 @@ async def team_history(db: AsyncSession, team_id: uuid.UUID | None) -> list[Hist
             for h in await quotas.history(db, team_id)]
 
 
-async def team_prefixes(db: AsyncSession, team_id: uuid.UUID, cluster_id: uuid.UUID) -> list[str]:
-    return list(await db.scalars(select(TeamNamespace.prefix).where(
-        TeamNamespace.team_id == team_id, TeamNamespace.cluster_id == cluster_id)))
-
-
 async def team_state(db: AsyncSession, pool, cipher, team: Team | None) -> tuple[dict, dict]:
     """(usage, limits) of the team, usage read live only when the team has limits."""
     if team is None:
@@ -89,50 +86,42 @@ async def team_state(db: AsyncSession, pool, cipher, team: Team | None) -> tuple
     return {k: v for k, v in usage.values.items() if v is not None}, limits
 
 
-async def strictest_environment(sessions: async_sessionmaker, pool, cipher,
-                                cluster_id: uuid.UUID) -> str:
+async def environment_of(sessions: async_sessionmaker, pool, cipher, cluster: NatsCluster) -> str:
     """The strictest environment of the cluster's server, in a session of its own that keeps the
-    identities it learnt whatever the caller's own transaction does."""
+    identities it learnt whatever the change's own transaction does."""
     async with sessions() as own:
-        mine = await own.get(NatsCluster, cluster_id)
+        mine = await own.get(NatsCluster, cluster.id)
         environment = await effective_environment(own, pool, cipher, mine)
         await own.commit()
     return environment
 
 
-async def judge(db: AsyncSession, sessions: async_sessionmaker, pool, cipher, *,
-                org_id: uuid.UUID, cluster: NatsCluster, spec: ChangeSpec, requester_id: str,
-                requester_roles: list[str], namespace_exempt: bool, price_per_gb: float,
-                before: dict[str, Any] | None = None,
-                cache: JudgeCache | None = None) -> Judgement:
-    """Policy's decision on ``spec`` (see the module docstring). ``namespace_exempt``: the
-    requester acts organization-wide (its grant is ``*``), so a team's namespaces do not bind it."""
-    cache = cache or JudgeCache()
+async def prefixes(db: AsyncSession, team_id: uuid.UUID, cluster_id: uuid.UUID) -> list[str]:
+    return list(await db.scalars(select(TeamNamespace.prefix).where(
+        TeamNamespace.team_id == team_id, TeamNamespace.cluster_id == cluster_id)))
+
+
+async def judge(db: AsyncSession, sessions: async_sessionmaker, pool, cipher, price: float,
+                requester: Requester, cluster: NatsCluster, spec: ChangeSpec, *,
+                before: dict[str, Any] | None = None, environment: str | None = None) -> Judged:
+    """What policy says of ``spec`` on ``cluster``. Raises QuotaExceeded or UsageUnknown.
+    ``environment``, when the caller knows it already, saves probing the cluster again."""
     name = governing_name(spec)
-    team = await quotas.owning_team(db, org_id, cluster.id, quotas.owned_name(name))
-    prefixes = (await team_prefixes(db, team.id, cluster.id)
-                if team is not None and not namespace_exempt else [])
-    if team is not None and team.id in cache.teams:
-        usage, limits = cache.teams[team.id]
-    else:
-        usage, limits = await team_state(db, pool, cipher, team)
-        if team is not None:
-            cache.teams[team.id] = (usage, limits)
-    if cluster.id not in cache.environments:
-        cache.environments[cluster.id] = await strictest_environment(sessions, pool, cipher,
-                                                                     cluster.id)
-    environment = cache.environments[cluster.id]
+    team = await quotas.owning_team(db, requester.org_id, cluster.id, quotas.owned_name(name))
+    own = (await prefixes(db, team.id, cluster.id)
+           if team is not None and not requester.exempt else [])
+    usage, limits = await team_state(db, pool, cipher, team)
+    if environment is None:
+        environment = await environment_of(sessions, pool, cipher, cluster)
     change = ChangeRequest(
         kind=spec.kind, operation=spec.operation, environment=environment,
-        team_prefixes=prefixes, namespace_exempt=namespace_exempt,
+        team_prefixes=own, namespace_exempt=requester.exempt,
         resource_name=name if spec.kind != "consumer" else spec.name,
         stream_name=spec.stream if spec.kind == "consumer" else None,
-        requester_id=requester_id, requester_roles=requester_roles,
+        requester_id=requester.user_id, requester_roles=list(requester.roles),
         before=before, after=spec.config, usage=usage, quota=limits)
     violations = quota_check(usage, limits, change)
     if violations:
         raise QuotaExceeded(team, violations)
-    if cache.policies is None:
-        cache.policies = await current_policies(db, org_id)
-    decision = decide(change, cache.policies, True, price_per_gb)
-    return Judgement(change, decision, team, environment)
+    decision = decide(change, await current_policies(db, requester.org_id), True, price)
+    return Judged(change, decision, team, environment)

@@ -49,9 +49,6 @@ class ChangeSpec(_Model):
             if config.get("reverse_only"):
                 return f"Reverse {self.name}: its old primary becomes a mirror"
             return f"{'Failover drill' if config.get('drill') else 'Fail over'} {self.name}"
-        if self.kind == "gitops_sync":
-            commit = str((self.config or {}).get("commit") or "")[:7]
-            return f"Sync {self.name}" + (f" @ {commit}" if commit else "")
         if self.kind == "restore":
             return f"Restore stream {self.name} from a backup, over its current data"
         target = f"{self.stream}/{self.name}" if self.stream else self.name

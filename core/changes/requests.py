@@ -12,9 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.changes.models import CLOSED, ApprovalTicket, ChangeSpec, RequestUpdate, Vote
 from core.changes.voting import Tally, cast
 from core.db.models import ChangeRequestRow, Operation
-from core.gitsync.rows import close_rejected
-from core.operations import user_uuid, workflow_id_for
+from core.operations import workflow_id_for
 from core.policy.models import Decision
+
+
+def requester_uuid(requester_id: str) -> uuid.UUID | None:
+    """The requesting user's id; None when a repository asks (a GitOps sync: ``""``)."""
+    return uuid.UUID(requester_id) if requester_id else None
 
 
 async def open_request(db: AsyncSession, *, org_id: uuid.UUID, ticket: ApprovalTicket,
@@ -28,11 +32,11 @@ async def open_request(db: AsyncSession, *, org_id: uuid.UUID, ticket: ApprovalT
     op = Operation(id=op_id, org_id=org_id, type=operation_type,
                    workflow_id=workflow_id_for(operation_type, op_id), status="pending",
                    progress={}, input={"request_id": ticket.request_id, "title": ticket.title},
-                   cluster_id=ticket.spec.cluster_id, started_by=user_uuid(ticket.requester_id))
+                   cluster_id=ticket.spec.cluster_id, started_by=requester_uuid(ticket.requester_id))
     row = ChangeRequestRow(
         id=request_id, org_id=org_id, kind=ticket.spec.kind, operation=ticket.spec.operation,
         title=ticket.title, status=status, cluster_id=ticket.spec.cluster_id, team_id=team_id,
-        environment=environment, requester_id=user_uuid(ticket.requester_id),
+        environment=environment, requester_id=requester_uuid(ticket.requester_id),
         requester_email=ticket.requester_email, spec=ticket.spec.model_dump(mode="json"),
         diff=diff, justification=justification,
         decision=ticket.decision.model_dump(mode="json"), risk_notes=risk_notes, votes=[],
@@ -54,26 +58,14 @@ async def record(db: AsyncSession, change: RequestUpdate) -> None:
         values["error"] = change.error
     if change.status in CLOSED:
         values["closed_at"] = datetime.now(timezone.utc)
-    request_id = uuid.UUID(change.request_id)
-    kind = (await db.execute(update(ChangeRequestRow).where(ChangeRequestRow.id == request_id)
-                             .values(**values).returning(ChangeRequestRow.kind))).scalar()
-    if kind == "gitops_sync":  # a sync waiting on it ends when it closes unexecuted
-        await close_rejected(db, request_id, change.status, change.error)
+    await db.execute(update(ChangeRequestRow)
+                     .where(ChangeRequestRow.id == uuid.UUID(change.request_id)).values(**values))
     await db.commit()
 
 
-def requester_of(row: ChangeRequestRow) -> str:
-    """The requester's id as the approval workflow knows it: a user's id, or for a sync a
-    repository pushed, the repository (``gitops-repo:<id>``)."""
-    if row.requester_id is not None:
-        return str(row.requester_id)
-    if row.kind == "gitops_sync":
-        return f"gitops-repo:{((row.spec or {}).get('config') or {}).get('repo_id')}"
-    return ""
-
-
 def ticket_of(row: ChangeRequestRow) -> ApprovalTicket:
-    return ApprovalTicket(request_id=str(row.id), requester_id=requester_of(row),
+    return ApprovalTicket(request_id=str(row.id),
+                          requester_id=str(row.requester_id) if row.requester_id else "",
                           requester_email=row.requester_email, title=row.title,
                           spec=ChangeSpec.model_validate(row.spec),
                           decision=Decision.model_validate(row.decision))

@@ -309,44 +309,5 @@ async def create_bucket(js: JetStreamApi, config: KvBucketConfig) -> dict[str, A
     return bucket_status(await js.stream_create(config.stream_config()))
 
 
-def bucket_stream_fields(fields: dict[str, Any], *, kv: bool = True) -> dict[str, Any]:
-    """A bucket's settings (``KvBucketConfig`` / ``ObjectStoreConfig`` names, only those given)
-    as the fields of its stream, the way ``stream_config`` sets them."""
-    out: dict[str, Any] = {}
-    names = {"max_bytes": "max_bytes", "replicas": "num_replicas", "storage": "storage",
-             "description": "description", "metadata": "metadata"}
-    if kv:
-        names.update(history="max_msgs_per_subject", max_value_size="max_msg_size")
-    for key, value in fields.items():
-        if key in names:
-            out[names[key]] = value
-        elif key == "ttl":
-            out["max_age"] = value
-            if kv:
-                window = 2 * 60 * 10**9
-                out["duplicate_window"] = min(window, value) if value else window
-        elif key == "compression":
-            out["compression"] = "s2" if value else "none"
-    return out
-
-
-async def update_bucket_stream(js: JetStreamApi, stream: str, changes: dict[str, Any]) -> dict:
-    """Update a bucket's stream with ``changes`` (stream fields) over its current config."""
-    info = await js.stream_info(stream)
-    config = {**info["config"], **changes}
-    if "metadata" in changes:  # the server keeps its own keys; a user's are replaced
-        kept = {k: v for k, v in (info["config"].get("metadata") or {}).items()
-                if k.startswith("_nats")}
-        config["metadata"] = {**kept, **(changes["metadata"] or {})}
-    return await js.stream_update(config)
-
-
-async def update_bucket(js: JetStreamApi, bucket: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """Change a bucket's settings in place (those the server allows: history, ttl, sizes,
-    replicas, description, metadata, compression)."""
-    changes = bucket_stream_fields({k: v for k, v in fields.items() if k != "bucket"})
-    return bucket_status(await update_bucket_stream(js, stream_name(bucket), changes))
-
-
 async def delete_bucket(js: JetStreamApi, bucket: str) -> None:
     await js.stream_delete(stream_name(bucket))

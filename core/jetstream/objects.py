@@ -28,7 +28,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
 from core.jetstream.config import Duration
 from core.jetstream.kv import BUCKET_PATTERN, BucketNotFound  # noqa: F401 (one for both)
-from core.jetstream.kv import bucket_stream_fields, update_bucket_stream
 from core.jetstream.messages import StreamReader
 
 DEFAULT_CHUNK_SIZE = 128 * 1024
@@ -329,13 +328,6 @@ async def list_stores(js: JetStreamApi) -> list[dict[str, Any]]:
 
 async def create_store(js: JetStreamApi, config: ObjectStoreConfig) -> dict[str, Any]:
     return store_status(await js.stream_create(config.stream_config()))
-
-
-async def update_store(js: JetStreamApi, bucket: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """Change an object store's settings in place (ttl, max_bytes, replicas, description,
-    metadata, compression)."""
-    changes = bucket_stream_fields({k: v for k, v in fields.items() if k != "bucket"}, kv=False)
-    return store_status(await update_bucket_stream(js, stream_name(bucket), changes))
 
 
 async def delete_store(js: JetStreamApi, bucket: str) -> None:
