@@ -180,7 +180,8 @@ async def test_a_production_sync_waits_for_one_approval_then_applies(api, stack,
         assert request["kind"] == "gitops_sync" and "2 to create" in request["title"]
         assert not await _has_consumer(hub_nc, stream, "c1")
         # one approval covers the whole commit; the repository is no person, so its admin may
-        assert prod.act(prod.admin, sync["request_id"], "approve").status_code == 200
+        approved = prod.act(prod.admin, sync["request_id"], "approve")
+        assert approved.status_code == 200, approved.text
         done = wait_sync(prod, repo["id"], sync["id"], "succeeded", "failed", "partially_applied")
         assert done["status"] == "succeeded", done
         assert await _has_consumer(hub_nc, stream, "c1") and await _has_consumer(hub_nc, stream, "c2")
