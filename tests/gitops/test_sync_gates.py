@@ -204,3 +204,31 @@ async def test_buckets_stores_and_a_nack_push_consumer_are_synced(dev, git_remot
     assert wait_sync(dev, repo["id"], again.json()["sync_id"])["status"] == "no_changes"
     for name in (stream, f"KV_{kv}", f"OBJ_{obj}"):
         await js.delete_stream(name)
+
+
+async def test_a_cluster_down_through_every_retry_fails_the_sync_and_says_so(api, stack,
+                                                                            git_remote):
+    """The plan step gives up on an unreachable cluster: the sync's row is closed as failed,
+    with the reason (not left running), like its operation."""
+    org = production_org(api, stack.env["JSC_HUB_URL"], environment="development")
+    dr = api.post("/api/v1/clusters", headers=org.admin.headers, json={
+        "name": unique("dr"), "environment": "development",
+        "server_urls": [stack.env["JSC_DR_URL"]], "jetstream_domain": "dr"})
+    assert dr.status_code == 201, dr.text
+    repo = org.api.post("/api/v1/gitops/repos", headers=org.admin.headers, json={
+        "url": git_remote.url, "environments": {"dr": dr.json()["id"]},
+        "webhook_secret": SECRET})
+    assert repo.status_code == 201, repo.text
+    repo_id = repo.json()["id"]
+    git_remote.write("environments/dr/s.yaml", stream_manifest(_name("DOWN")))
+    sha = git_remote.commit("while dr is down")
+    stack.stop_service("dr")
+    try:
+        started = github_push(api, repo_id, sha)
+        assert started.status_code == 202, started.text
+        sync = wait_sync(org, repo_id, started.json()["sync_id"], "failed", timeout=400)
+    finally:
+        stack.start_service("dr")
+    assert sync["finished_at"] and sync["results"] == [] and sync["error"], sync
+    operation = api.get(f"/api/v1/operations/{sync['operation_id']}", headers=org.admin.headers)
+    assert operation.json()["status"] == "failed" and operation.json()["error"] == sync["error"]
