@@ -6,6 +6,8 @@ NACK's push consumer example are synced like streams. Checked against the hub wi
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from nats.js.errors import NotFoundError
 
@@ -232,3 +234,14 @@ async def test_a_cluster_down_through_every_retry_fails_the_sync_and_says_so(api
     assert sync["finished_at"] and sync["results"] == [] and sync["error"], sync
     operation = api.get(f"/api/v1/operations/{sync['operation_id']}", headers=org.admin.headers)
     assert operation.json()["status"] == "failed" and operation.json()["error"] == sync["error"]
+
+
+def test_a_plan_of_an_unreachable_remote_is_503_naming_it(dev, git_remote):
+    repo = register_repo(dev, git_remote)
+    git_remote.write("environments/dev/a.yaml", stream_manifest(_name("GONE")))
+    git_remote.commit("a")
+    shutil.rmtree(git_remote.bare)
+    reply = dev.api.get(f"/api/v1/gitops/repos/{repo['id']}/plan", headers=dev.admin.headers)
+    assert reply.status_code == 503, reply.text
+    assert reply.json()["service"] == "git" and git_remote.bare.name in reply.json()["detail"]
+    assert SECRET not in reply.text
