@@ -84,6 +84,8 @@ async def test_a_push_syncs_the_cluster_once_per_commit(dev, git_remote, hub_nc)
     assert order.index(f"stream {orders}") < order.index(f"consumer {orders}/worker")
     wait_for_audit(dev.api, dev.admin.headers, action="stream.create", resource_name=orders,
                    user_email=f"gitops:{repo['name']}")
+    wait_for_audit(dev.api, dev.admin.headers, action="gitops.webhook", user_email="gitops webhook",
+                   resource_id=repo["id"])
 
     # the same delivery again, and another delivery of the same commit: nothing new runs
     replay = github_push(dev.api, repo["id"], sha, delivery="d-1")
