@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from tests.api.orgs import invite, signup
 from tests.gitops.conftest import make_remote
 from tests.gitops.api_helpers import stream_manifest
+from tests.waiting import wait_until
 
 from .conftest import log_in, on_hub, open_page, rerun_until, texts, unique
 
@@ -96,6 +97,39 @@ def test_register_sync_drift_and_remediate(ui_app: AppTest, api, stack):
     assert syncs_table(seen) is not None
     assert not {k for k in keys(seen) if k.startswith(("go_sync", "go_scan", "go_revert",
                                                        "go_ignore", "go_update", "go_remove"))}
+
+    async def cleanup(js):
+        await js.delete_stream(name)
+    on_hub(stack, cleanup)
+
+
+def test_the_main_path_in_chromium(browser_page, stack, ui_admin, ui_hub):
+    """In a real browser: the repository's header, its environments and syncs, and Sync Now."""
+    from playwright.sync_api import expect
+
+    from tests.ui.conftest import WAIT_MS
+    from tests.ui.test_ui_browser import log_in as browser_log_in
+
+    remote = make_remote()
+    name = unique("UIWEB").upper().replace("-", "_")
+    remote.write("environments/dev/s.yaml", stream_manifest(name))
+    remote.commit("For the browser")
+    repo = ui_admin.create_gitops_repo({"name": unique("web"), "url": remote.url,
+                                        "environments": {"dev": ui_hub.id}})
+    page = browser_page
+    page.goto(f"{stack.ui_url}/gitops")
+    browser_log_in(page, stack)
+    expect(page.get_by_role("heading", name=TITLE)).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("combobox", name="Repository").click()
+    page.get_by_role("option", name=repo["name"]).click()
+    expect(page.get_by_text("Environment Status")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name="⟳ Sync Now").click()
+    expect(page.get_by_text(f"Sync of {repo['name']} started")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Recent Syncs")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    wait_until(lambda: [s for s in ui_admin.list_gitops_syncs(repo["id"])
+                        if s["status"] == "succeeded"], "the sync applied")
+    ui_admin.delete_gitops_repo(repo["id"])
 
     async def cleanup(js):
         await js.delete_stream(name)
