@@ -222,7 +222,9 @@ class _Session:
         else:
             parts += ["-i", "/dev/null"]
         if address is not None:  # connect to the address checked; verify the key of the name
-            parts += ["-o", f"HostName={address}", "-o", f"HostKeyAlias={self.remote.host}"]
+            host, port = self.remote.host, self.remote.port
+            alias = host if port in (None, 22) else f"[{host}]:{port}"  # as known_hosts names it
+            parts += ["-o", f"HostName={address}", "-o", f"HostKeyAlias={alias}"]
         return " ".join(parts)
 
     def scrub(self, text: str) -> str:

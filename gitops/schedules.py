@@ -8,11 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import (Client, Schedule, ScheduleActionStartWorkflow,
-                               ScheduleAlreadyRunningError, ScheduleIntervalSpec,
-                               ScheduleOverlapPolicy, SchedulePolicy, ScheduleSpec, ScheduleUpdate,
-                               ScheduleUpdateInput)
-from temporalio.service import RPCError, RPCStatusCode
+                               ScheduleIntervalSpec, ScheduleOverlapPolicy, SchedulePolicy,
+                               ScheduleSpec)
 
+from core import temporal_schedules
 from gitops.jobs import DriftScan
 
 WORKFLOW = "GitOpsDriftWorkflow"
@@ -39,19 +38,8 @@ def _schedule(repo, task_queue: str) -> Schedule:
 
 async def ensure(client: Client, repo, task_queue: str) -> None:
     """Create the repository's schedule, or make it match the repository."""
-    sid = schedule_id(repo.id)
-    schedule = _schedule(repo, task_queue)
-    try:
-        await client.create_schedule(sid, schedule)
-    except ScheduleAlreadyRunningError:
-        def replace(_: ScheduleUpdateInput, new=schedule) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=new)
-        await client.get_schedule_handle(sid).update(replace)
+    await temporal_schedules.upsert(client, schedule_id(repo.id), _schedule(repo, task_queue))
 
 
 async def remove(client: Client, repo_id: Any) -> None:
-    try:
-        await client.get_schedule_handle(schedule_id(repo_id)).delete()
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
+    await temporal_schedules.remove(client, schedule_id(repo_id))

@@ -30,7 +30,7 @@ STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coeffici
                          non_retryable_error_types=["NotFound"])
 PLAN_TIMEOUT = timedelta(minutes=5)
 APPLY_TIMEOUT = timedelta(minutes=30)
-APPLY_HEARTBEAT = timedelta(minutes=2)
+APPLY_HEARTBEAT = timedelta(seconds=30)  # a killed worker's apply is retried this soon
 # Before this marker a step that gave up failed the operation but left the sync's row as it was
 # (running, applying); since, the row is closed too (``gitops_fail``).
 CLOSE_ROW_PATCH = "gitops-sync-closes-its-row-on-failure"

@@ -9,11 +9,10 @@ from sqlalchemy import update
 
 from core.db.gitops_models import GitDrift
 from tests.api.orgs import invite
-from tests.approvals.setup import production_org
+from tests.approvals.setup import consumer_exists, production_org
 from tests.fixtures import unique
 from tests.gitops.api_helpers import (consumer_item, github_push, register_repo, stream_manifest,
                                       wait_sync)
-from tests.gitops.test_sync_api import _has_consumer
 from tests.waiting import wait_until
 
 
@@ -122,7 +121,7 @@ async def test_drift_found_explained_and_remediated_three_ways(api, stack, git_r
     assert done["status"] == "succeeded" and done["trigger"] == "drift_revert", done
     assert sorted(r["resource"] for r in done["results"]) == [f"consumer {a}/w", f"stream {a}"]
     assert (await js.stream_info(a)).config.max_age == 3600
-    assert await _has_consumer(hub_nc, a, "w")
+    assert await consumer_exists(hub_nc, a, "w")
 
     async with db_sessions() as db, db.begin():
         await db.execute(update(GitDrift).where(GitDrift.id == ids[f"stream {extra}"])
@@ -158,13 +157,13 @@ async def test_a_production_revert_waits_for_approval(api, stack, git_remote, hu
         assert reverted.status_code == 202, reverted.text
         waiting = wait_sync(prod, repo["id"], reverted.json()["sync_id"])
         assert waiting["status"] == "waiting_approval", waiting
-        assert not await _has_consumer(hub_nc, stream, "c")
+        assert not await consumer_exists(hub_nc, stream, "c")
         # the admin who asked for the revert cannot approve it: another one does
         second = prod.member("admin", "second")
         assert prod.act(prod.admin, waiting["request_id"], "approve").status_code == 403
         assert prod.act(second, waiting["request_id"], "approve").status_code == 200
         wait_sync(prod, repo["id"], waiting["id"], "succeeded")
-        assert await _has_consumer(hub_nc, stream, "c")
+        assert await consumer_exists(hub_nc, stream, "c")
     finally:
         await js.delete_stream(stream)
 

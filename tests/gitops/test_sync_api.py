@@ -5,10 +5,10 @@ check the clusters themselves with nats-py."""
 from __future__ import annotations
 
 import pytest
-from nats.js.errors import NotFoundError
 
-from tests.approvals.setup import production_org
+from tests.approvals.setup import consumer_exists, production_org
 from tests.fixtures import unique, wait_for_audit
+from tests.replication.failover_setup import stream_exists
 from tests.gitops.api_helpers import (consumer_item, generic_push, github_push,
                                       gitlab_push, register_repo, stream_manifest,
                                       wait_sync)
@@ -44,14 +44,6 @@ spec:
 @pytest.fixture
 def dev(api, stack):
     return production_org(api, stack.env["JSC_HUB_URL"], environment="development")
-
-
-async def stream_exists(nc, name: str) -> bool:
-    try:
-        await nc.jetstream().stream_info(name)
-        return True
-    except NotFoundError:
-        return False
 
 
 async def test_a_push_syncs_the_cluster_once_per_commit(dev, git_remote, hub_nc):
@@ -180,25 +172,17 @@ async def test_a_production_sync_waits_for_one_approval_then_applies(api, stack,
         sync = wait_sync(prod, repo["id"], started.json()["sync_id"], "waiting_approval")
         request = prod.request(sync["request_id"])
         assert request["kind"] == "gitops_sync" and "2 to create" in request["title"]
-        assert not await _has_consumer(hub_nc, stream, "c1")
+        assert not await consumer_exists(hub_nc, stream, "c1")
         # one approval covers the whole commit; the repository is no person, so its admin may
         approved = prod.act(prod.admin, sync["request_id"], "approve")
         assert approved.status_code == 200, approved.text
         done = wait_sync(prod, repo["id"], sync["id"], "succeeded", "failed", "partially_applied")
         assert done["status"] == "succeeded", done
-        assert await _has_consumer(hub_nc, stream, "c1") and await _has_consumer(hub_nc, stream, "c2")
+        assert await consumer_exists(hub_nc, stream, "c1") and await consumer_exists(hub_nc, stream, "c2")
         approvals = api.get("/api/v1/approvals", headers=prod.admin.headers).json()["items"]
         assert [a["id"] for a in approvals if a["kind"] == "gitops_sync"] == [sync["request_id"]]
     finally:
         await hub_nc.jetstream().delete_stream(stream)
-
-
-async def _has_consumer(nc, stream: str, name: str) -> bool:
-    try:
-        await nc.jetstream().consumer_info(stream, name)
-        return True
-    except NotFoundError:
-        return False
 
 
 async def test_prune_never_deletes_without_approval(dev, git_remote, hub_nc):
