@@ -1,13 +1,14 @@
 """The ``gitops_drift`` rows of a repository, kept as the last scan found them: an item seen again
 is updated (an expired ignore opens again, a revert in progress stays so), a new one is opened,
-one no longer seen is resolved. Rows are keyed by (repository, environment, resource)."""
+one no longer seen is resolved. Rows are keyed by (repository, environment, resource). Items a
+revert acts on are marked ``reverting`` with the sync that reverts them."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.gitops_models import GitDrift, GitRepository
@@ -53,3 +54,16 @@ async def revertible(db: AsyncSession, repo: GitRepository) -> list[str]:
     rows = await db.scalars(select(GitDrift).where(
         GitDrift.repo_id == repo.id, GitDrift.status == "open", GitDrift.drift_type.in_(kinds)))
     return [f"{r.environment}:{r.resource}" for r in rows]
+
+
+async def mark_reverting(db: AsyncSession, repo_id: uuid.UUID, items: list[str],
+                         sync_id: uuid.UUID, by: str) -> None:
+    """The items (``"<env>:<resource>"``) are being reverted by ``sync_id``, asked by ``by``."""
+    remediation = {"action": "revert", "sync_id": str(sync_id), "by": by,
+                   "at": datetime.now(timezone.utc).isoformat()}
+    for ref in items:
+        env, resource = ref.split(":", 1)
+        await db.execute(update(GitDrift).where(
+            GitDrift.repo_id == repo_id, GitDrift.environment == env,
+            GitDrift.resource == resource).values(status="reverting", remediation=remediation))
+

@@ -25,7 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from temporalio.service import RPCError
 
-from activities.gitops_drift import mark_reverting
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError, problem_responses
 from api.gitops_access import DONE, load_repo, owe_sync
@@ -34,6 +33,7 @@ from api.outbox_delivery import deliver_now
 from core.db.gitops_models import GitDrift, GitRepository, GitSync
 from core.db.models import NatsCluster
 from gitops import schedules
+from gitops.drift_rows import mark_reverting
 from gitops.drift_update import UpdateRefused, update_git
 from gitops.jobs import DriftScan
 
