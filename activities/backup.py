@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.audit_outbox import deliver_audit, owe_audit
+
 from core import outbox
 from core.audit import AuditEvent
 from core.backups import retention, rows
@@ -75,21 +77,10 @@ class BackupActivities:
         return backup
 
     async def _audit(self, db, events: list[AuditEvent]) -> list[outbox.OutboxEntry]:
-        """Owe the events in ``db``'s transaction (delivered by ``_deliver`` after it commits)."""
-        entries = []
-        for event in events:
-            body = event.model_dump(mode="json")
-            await db.execute(insert(outbox.OutboxEntry).values(
-                id=event.id, kind="audit", payload=body, attempts=0,
-            ).on_conflict_do_nothing(index_elements=["id"]))
-            entries.append(outbox.OutboxEntry(id=event.id, kind="audit", payload=body))
-        return entries
+        return await owe_audit(db, events)
 
     async def _deliver(self, entries: list[outbox.OutboxEntry]) -> None:
-        async def publish(entry: outbox.OutboxEntry) -> None:
-            await self.events.publish("audit", str(entry.id), entry.payload)
-        for entry in entries:
-            await outbox.deliver_now(self.sessions, entry, publish)
+        await deliver_audit(self.sessions, self.events, entries)
 
     # --- a backup -----------------------------------------------------------------------------
     @activity.defn(name="backup_prepare")

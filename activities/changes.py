@@ -23,7 +23,7 @@ from core import quotas
 from core.security import Cipher
 
 # Changes that run as operations of their own once approved (the approval workflow starts them).
-OPERATION_KINDS = ("replay", "mirror", "failover", "restore")
+OPERATION_KINDS = ("replay", "mirror", "failover", "restore", "gitops_sync")
 
 
 class ChangeActivities:

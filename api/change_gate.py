@@ -21,18 +21,16 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from api.deps import Db, Principal, Svc, audit, deny
 from api.errors import ProblemError
 from api.outbox_delivery import deliver_now, owe_start
-from core import quotas
 from core.audit import config_diff
+from core.changes.judge import QuotaExceeded, Requester, UsageUnknown, judge, team_history
 from core.changes.models import ApprovalTicket, ChangeSpec, ticket_context
 from core.changes.requests import open_request
-from core.cluster_identity import effective_environment
-from core.db.models import ApprovalPolicyVersion, NatsCluster, Team, TeamNamespace
-from core.policy import ApprovalPolicy, ChangeRequest, Decision, HistoryEntry, decide, quota_check
+from core.db.models import NatsCluster, Team
+from core.policy import ChangeRequest, Decision
 from core.policy import risk_notes as make_risk_notes
 from workflows.approval import ApprovalWorkflow, QuotaRequestWorkflow
 
@@ -50,37 +48,6 @@ PENDING_RESPONSE = {202: {"model": ApprovalPending,
                                          "at /api/v1/approvals/{request_id}."}}
 
 
-def governing_name(spec: ChangeSpec) -> str:
-    return spec.stream if spec.kind == "consumer" and spec.stream else spec.name
-
-
-async def current_policies(db: Db, org_id: uuid.UUID) -> list[ApprovalPolicy]:
-    rows = await db.scalars(select(ApprovalPolicyVersion.definition).where(
-        ApprovalPolicyVersion.org_id == org_id, ApprovalPolicyVersion.is_current))
-    return [ApprovalPolicy.model_validate(d) for d in rows]
-
-
-async def team_history(db: Db, team_id: uuid.UUID | None) -> list[HistoryEntry]:
-    if team_id is None:
-        return []
-    return [HistoryEntry(resource=h.resource, before=h.before or 0, after=h.after or 0)
-            for h in await quotas.history(db, team_id)]
-
-
-async def _team_state(db: Db, svc: Svc, team: Team | None) -> tuple[dict, dict]:
-    """(usage, limits) of the team, usage read live only when the team has limits."""
-    if team is None:
-        return {}, {}
-    limits = await quotas.limits(db, team.id)
-    if not limits:
-        return {}, {}
-    usage = await quotas.live_usage(db, svc.clusters, svc.cipher, team.id)
-    if usage.unreachable:
-        raise ProblemError(503, "The team's usage cannot be measured to check its quotas: "
-                                + "; ".join(usage.unreachable), service="nats")
-    return {k: v for k, v in usage.values.items() if v is not None}, limits
-
-
 def _quota_problem(team: Team, violations) -> ProblemError:
     first = violations[0]
     return ProblemError(
@@ -95,37 +62,20 @@ async def judge_change(db: Db, svc: Svc, principal: Principal, cluster: NatsClus
                        spec: ChangeSpec, *, permission: str, before: dict[str, Any] | None = None
                        ) -> tuple[ChangeRequest, Decision, Team | None, str]:
     """What policy says of the change, opening nothing: (typed request, decision, owning team,
-    environment). The environment is the strictest of every registration of the cluster's server
-    (``core.cluster_identity``). A quota excess is a ``409``."""
-    name = governing_name(spec)
-    team = await quotas.owning_team(db, principal.org_id, cluster.id, quotas.owned_name(name))
-    exempt = "*" in principal.scopes(permission)  # an organization-wide grant
-    prefixes = await _prefixes(db, team.id, cluster.id) if team is not None and not exempt else []
-    usage, limits = await _team_state(db, svc, team)
-    environment = await _environment(svc, cluster)
-    change = ChangeRequest(
-        kind=spec.kind, operation=spec.operation, environment=environment,
-        team_prefixes=prefixes, namespace_exempt=exempt,
-        resource_name=name if spec.kind != "consumer" else spec.name,
-        stream_name=spec.stream if spec.kind == "consumer" else None,
-        requester_id=str(principal.user_id), requester_roles=[principal.role],
-        before=before, after=spec.config, usage=usage, quota=limits)
-    violations = quota_check(usage, limits, change)
-    if violations:
-        raise _quota_problem(team, violations)
-    price = svc.settings.storage_price_per_gb
-    decision = decide(change, await current_policies(db, principal.org_id), True, price)
-    return change, decision, team, environment
-
-
-async def _environment(svc: Svc, cluster: NatsCluster) -> str:
-    """The strictest environment of the cluster's server, in a session of its own that keeps the
-    identities it learnt whatever the change's own transaction does."""
-    async with svc.sessions() as own:
-        mine = await own.get(NatsCluster, cluster.id)
-        environment = await effective_environment(own, svc.clusters, svc.cipher, mine)
-        await own.commit()
-    return environment
+    environment), by ``core.changes.judge``. A quota excess is a ``409``, usage that cannot be
+    measured a ``503``."""
+    requester = Requester(org_id=principal.org_id, user_id=str(principal.user_id),
+                          roles=[principal.role],
+                          exempt="*" in principal.scopes(permission))  # an organization-wide grant
+    try:
+        judged = await judge(db, svc.sessions, svc.clusters, svc.cipher,
+                             svc.settings.storage_price_per_gb, requester, cluster, spec,
+                             before=before)
+    except QuotaExceeded as exc:
+        raise _quota_problem(exc.team, exc.violations)
+    except UsageUnknown as exc:
+        raise ProblemError(503, str(exc), service="nats")
+    return judged.change, judged.decision, judged.team, judged.environment
 
 
 async def gate_change(request: Request, db: Db, svc: Svc, principal: Principal,
@@ -143,11 +93,6 @@ async def gate_change(request: Request, db: Db, svc: Svc, principal: Principal,
     return await open_and_start(request, db, svc, principal, spec, decision, notes, diff,
                                 environment=environment,
                                 team_id=team.id if team else None)
-
-
-async def _prefixes(db: Db, team_id: uuid.UUID, cluster_id: uuid.UUID) -> list[str]:
-    return list(await db.scalars(select(TeamNamespace.prefix).where(
-        TeamNamespace.team_id == team_id, TeamNamespace.cluster_id == cluster_id)))
 
 
 async def open_and_start(request: Request, db: Db, svc: Svc, principal: Principal,

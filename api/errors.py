@@ -57,7 +57,9 @@ def problem(status: int, detail: str, headers: dict | None = None, **extra: Any)
 def field_errors(errors: list[dict]) -> list[dict[str, str]]:
     out = []
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:]  # where it came from, not a field (a field may be named "path")
         field = ".".join(loc) or "body"
         message = err.get("msg", "is invalid").removeprefix("Value error, ")
         if err.get("type") == "extra_forbidden":

@@ -53,8 +53,8 @@ def worker() -> None:
 
 
 # The console's commands: an HTTP client of the API (see cli/commands/).
-from cli.commands import (approvals, auth, backup, clusters, consumers, dr,  # noqa: E402
-                          kv, messages, mirror, operations, quotas, streams)
+from cli.commands import (approvals, auth, backup, clusters, config, consumers,  # noqa: E402
+                          dr, kv, messages, mirror, operations, quotas, streams)
 
 app.command("login")(auth.login)
 app.command("logout")(auth.logout)
@@ -71,6 +71,7 @@ app.add_typer(mirror.app, name="mirror")
 app.add_typer(dr.app, name="dr")
 app.command("failover")(dr.failover)
 app.add_typer(backup.app, name="backup")
+app.add_typer(config.app, name="config")
 
 
 if __name__ == "__main__":  # pragma: no cover

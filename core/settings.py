@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.netpolicy import OutboundPolicy, parse_networks
@@ -49,16 +49,14 @@ class Settings(BaseSettings):
     # cluster networks for the local clusters it starts.
     allowed_cluster_networks: str = ""
     allowed_webhook_networks: str = ""
-    allowed_git_networks: str = ""
+    allowed_git_networks: str = ""  # git remotes (https, ssh) of GitOps repositories
 
-    # GitOps (gitops.git). file:// remotes are allowed only for repositories under
-    # JSC_GITOPS_LOCAL_ROOT (symlinks resolved); unset: file:// refused. Temporary checkouts are
-    # made (and deleted) under JSC_GITOPS_WORK_DIR (default <data_dir>/gitops). An extra CA bundle
-    # for https remotes signed by a private CA (JSC_GITOPS_CA_FILE; the system's CAs always count).
+    # GitOps: ``file://`` remotes are allowed only under this directory (unset: refused), and
+    # checkouts are made in temporary directories under the work dir (unset: <data_dir>/gitops).
     gitops_local_root: Path | None = None
     gitops_work_dir: Path | None = None
-    gitops_ca_file: Path | None = None
-    gitops_timeout_s: float = Field(default=120.0, gt=0, le=3600)
+    # CA certificates (PEM) git trusts for https remotes, besides the system's: a private git host.
+    gitops_ca_bundle: Path | None = None
 
     # Secrets. `jsc up` generates and keeps them in <data_dir>/secrets.json when not given.
     secret_key: SecretStr | None = None  # signs JWT access tokens
@@ -122,7 +120,13 @@ class Settings(BaseSettings):
     def clickhouse_mode(self) -> str:
         return "server" if self.clickhouse_url else "chdb"
 
-    @field_validator("allowed_cluster_networks", "allowed_webhook_networks", "allowed_git_networks")
+    @property
+    def gitops_checkouts(self) -> Path:
+        """Where temporary checkouts of GitOps repositories are made, absolute."""
+        return (self.gitops_work_dir or self.data_dir / "gitops").absolute()
+
+    @field_validator("allowed_cluster_networks", "allowed_webhook_networks",
+                     "allowed_git_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
         parse_networks(value)  # a ValueError names the entry that is not a network
@@ -140,13 +144,8 @@ class Settings(BaseSettings):
 
     @property
     def git_policy(self) -> OutboundPolicy:
-        return OutboundPolicy.of("git remote", "JSC_ALLOWED_GIT_NETWORKS", self.allowed_git_networks)
-
-    @model_validator(mode="after")
-    def _gitops_work_dir(self) -> Settings:
-        if self.gitops_work_dir is None:
-            self.gitops_work_dir = self.data_dir / "gitops"
-        return self
+        return OutboundPolicy.of("git remote", "JSC_ALLOWED_GIT_NETWORKS",
+                                 self.allowed_git_networks)
 
     @property
     def events_nats_url(self) -> str | None:

@@ -36,15 +36,9 @@ ADMIN_PASSWORD = "admin-Pass-1234"
 # clusters are on loopback, the test webhook receiver on 127.0.0.1; nothing else internal.
 os.environ["JSC_ALLOWED_CLUSTER_NETWORKS"] = "127.0.0.0/8,::1/128"
 os.environ["JSC_ALLOWED_WEBHOOK_NETWORKS"] = "127.0.0.1/32"
-# GitOps: the tests' git remotes are bare repositories under this directory (fixture `git_remote`
-# in tests/gitops/conftest.py); the API and the worker of the stack inherit it with the rest of
-# the JSC_* environment, so file:// URLs under it are allowed there, and nowhere else.
-GIT_REMOTES_ROOT = Path(tempfile.mkdtemp(prefix="jsc-git-remotes-"))
-os.environ["JSC_GITOPS_LOCAL_ROOT"] = str(GIT_REMOTES_ROOT)
-
-
-def pytest_sessionfinish(session, exitstatus):
-    remove_data_dir(GIT_REMOTES_ROOT)
+# GitOps tests keep their bare repositories (file:// remotes) here; nowhere else is allowed.
+GITOPS_LOCAL_ROOT = Path(tempfile.mkdtemp(prefix="jsc-git-remotes-"))
+os.environ["JSC_GITOPS_LOCAL_ROOT"] = str(GITOPS_LOCAL_ROOT)
 
 
 def make_data_dir(prefix: str = "jsc-test-") -> Path:

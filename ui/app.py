@@ -34,6 +34,7 @@ SCREEN_PAGES = {  # url path: (title, icon); the first is the home page
     "operations": ("Operations", ":material/sync:"),
     "replication": ("Replication & DR", ":material/device_hub:"),
     "backups": ("Backups", ":material/backup:"),
+    "gitops": ("GitOps", ":material/account_tree:"),
     "approvals": ("Approvals", ":material/approval:"),
     "team_portal": ("Team portal", ":material/diversity_3:"),
     "kv": ("KV stores", ":material/key:"),

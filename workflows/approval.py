@@ -41,7 +41,7 @@ WEBHOOK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coeff
                             maximum_interval=timedelta(minutes=5), maximum_attempts=10)
 # Approved changes that run as operations of their own (a replay has its own path, above).
 OPERATION_WORKFLOWS = {"mirror": "MirrorWorkflow", "failover": "FailoverWorkflow",
-                       "restore": "RestoreWorkflow"}
+                       "restore": "RestoreWorkflow", "gitops_sync": "GitOpsApplyWorkflow"}
 OUTCOME_EVENTS = {"approved": "approved", "rejected": "rejected", "withdrawn": "withdrawn",
                   "changes_requested": "changes_requested"}
 # 9e0499f moved a vote's announcement before its record without a patch marker. Votes recorded

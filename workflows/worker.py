@@ -21,6 +21,8 @@ from activities.backup_data import BackupDataActivities
 from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
 from activities.failover import FailoverActivities
+from activities.gitops import GitOpsActivities
+from activities.gitops_drift import GitOpsDriftActivities
 from activities.mirror import MirrorActivities
 from activities.notifications import NotificationActivities
 from activities.operations import OperationActivities
@@ -35,13 +37,16 @@ from workflows.backup import BackupWorkflow
 from workflows.backup_schedule import ScheduledBackupWorkflow
 from workflows.cluster_health import ClusterHealthWorkflow
 from workflows.failover import FailoverWorkflow
+from workflows.gitops_drift import GitOpsDriftWorkflow
+from workflows.gitops_sync import GitOpsApplyWorkflow, GitOpsSyncWorkflow
 from workflows.mirror import MirrorWorkflow
 from workflows.replay import ReplayWorkflow
 from workflows.restore import RestoreWorkflow
 
 WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
              MirrorWorkflow, FailoverWorkflow, BackupWorkflow, RestoreWorkflow,
-             ScheduledBackupWorkflow]
+             ScheduledBackupWorkflow, GitOpsSyncWorkflow, GitOpsApplyWorkflow,
+             GitOpsDriftWorkflow]
 
 
 @dataclass
@@ -84,7 +89,20 @@ class WorkerDeps:
                 failover.failover_cleanup, failover.drill_cleanup, failover.failover_rollback,
                 failover.failover_reverse, failover.failover_state, failover.failover_record,
                 backup_data.backup_item, backup_data.backup_verify, backup_data.backup_restore,
-                backup_data.backup_delete_data, *backup_activities(backup)]
+                backup_data.backup_delete_data, *backup_activities(backup),
+                *gitops_activities(GitOpsActivities(self.sessions, self.cipher, self.pool,
+                                                    self.events, self.settings)),
+                *gitops_drift_activities(GitOpsDriftActivities(self.sessions, self.cipher,
+                                                               self.pool, self.settings))]
+
+
+def gitops_activities(gitops: GitOpsActivities) -> list:
+    return [gitops.gitops_plan, gitops.gitops_open_request, gitops.gitops_apply,
+            gitops.gitops_fail]
+
+
+def gitops_drift_activities(drift: GitOpsDriftActivities) -> list:
+    return [drift.gitops_drift_scan, drift.gitops_drift_revert]
 
 
 def backup_activities(backup: BackupActivities) -> list:

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from api.approval_views import ApprovalOut, view, voter_of
-from api.change_gate import ApprovalPending, current_policies, open_and_start, team_history
+from api.change_gate import ApprovalPending, open_and_start
+from core.changes.judge import current_policies, team_history
 from api.deps import Db, Principal, Svc, audit, deny, require
 from api.errors import ProblemError
 from api.members import team_of

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio.client import (Client, Schedule, ScheduleActionStartWorkflow,
-                               ScheduleAlreadyRunningError, ScheduleIntervalSpec,
-                               ScheduleOverlapPolicy, SchedulePolicy, ScheduleSpec, ScheduleState,
-                               ScheduleUpdate, ScheduleUpdateInput)
+                               ScheduleIntervalSpec, ScheduleOverlapPolicy, SchedulePolicy,
+                               ScheduleSpec, ScheduleState)
 from temporalio.service import RPCError, RPCStatusCode
 
+from core import temporal_schedules
 from core.backups.jobs import ScheduledRun
 
 WORKFLOW = "ScheduledBackupWorkflow"
@@ -97,22 +97,13 @@ async def sync(client: Client, row, task_queue: str) -> None:
             continue
         schedule = _schedule(row, kind, cadence, task_queue)
         try:
-            try:
-                await client.create_schedule(sid, schedule)
-            except ScheduleAlreadyRunningError:
-                def replace(_: ScheduleUpdateInput, new=schedule) -> ScheduleUpdate:
-                    return ScheduleUpdate(schedule=new)
-                await client.get_schedule_handle(sid).update(replace)
+            await temporal_schedules.upsert(client, sid, schedule)
         except RPCError as exc:
             raise _refusal(exc) from exc
 
 
 async def _delete(client: Client, sid: str) -> None:
-    try:
-        await client.get_schedule_handle(sid).delete()
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
+    await temporal_schedules.remove(client, sid)
 
 
 async def delete(client: Client, row_id: Any) -> None:

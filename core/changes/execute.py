@@ -55,12 +55,16 @@ async def apply_change(js: JetStreamApi, spec: ChangeSpec) -> dict[str, Any]:
     if kind == "kv_bucket":
         if op == "create":
             return await create_bucket(js, KvBucketConfig.model_validate(spec.config))
+        if op == "update":  # a bucket's settings are its stream's
+            return await js.stream_update(KvBucketConfig.model_validate(spec.config).stream_config())
         if op == "delete":
             await _gone_ok(delete_bucket(js, spec.name))
             return {"deleted": spec.name}
     if kind == "object_store":
         if op == "create":
             return await create_store(js, ObjectStoreConfig.model_validate(spec.config))
+        if op == "update":
+            return await js.stream_update(ObjectStoreConfig.model_validate(spec.config).stream_config())
         if op == "delete":
             await _gone_ok(delete_store(js, spec.name))
             return {"deleted": spec.name}

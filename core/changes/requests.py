@@ -16,6 +16,11 @@ from core.operations import workflow_id_for
 from core.policy.models import Decision
 
 
+def requester_uuid(requester_id: str) -> uuid.UUID | None:
+    """The requesting user's id; None when a repository asks (a GitOps sync: ``""``)."""
+    return uuid.UUID(requester_id) if requester_id else None
+
+
 async def open_request(db: AsyncSession, *, org_id: uuid.UUID, ticket: ApprovalTicket,
                  environment: str | None, team_id: uuid.UUID | None, diff: dict,
                  risk_notes: list[str], justification: str = "",
@@ -27,11 +32,11 @@ async def open_request(db: AsyncSession, *, org_id: uuid.UUID, ticket: ApprovalT
     op = Operation(id=op_id, org_id=org_id, type=operation_type,
                    workflow_id=workflow_id_for(operation_type, op_id), status="pending",
                    progress={}, input={"request_id": ticket.request_id, "title": ticket.title},
-                   cluster_id=ticket.spec.cluster_id, started_by=uuid.UUID(ticket.requester_id))
+                   cluster_id=ticket.spec.cluster_id, started_by=requester_uuid(ticket.requester_id))
     row = ChangeRequestRow(
         id=request_id, org_id=org_id, kind=ticket.spec.kind, operation=ticket.spec.operation,
         title=ticket.title, status=status, cluster_id=ticket.spec.cluster_id, team_id=team_id,
-        environment=environment, requester_id=uuid.UUID(ticket.requester_id),
+        environment=environment, requester_id=requester_uuid(ticket.requester_id),
         requester_email=ticket.requester_email, spec=ticket.spec.model_dump(mode="json"),
         diff=diff, justification=justification,
         decision=ticket.decision.model_dump(mode="json"), risk_notes=risk_notes, votes=[],
@@ -59,7 +64,8 @@ async def record(db: AsyncSession, change: RequestUpdate) -> None:
 
 
 def ticket_of(row: ChangeRequestRow) -> ApprovalTicket:
-    return ApprovalTicket(request_id=str(row.id), requester_id=str(row.requester_id),
+    return ApprovalTicket(request_id=str(row.id),
+                          requester_id=str(row.requester_id) if row.requester_id else "",
                           requester_email=row.requester_email, title=row.title,
                           spec=ChangeSpec.model_validate(row.spec),
                           decision=Decision.model_validate(row.decision))

@@ -20,7 +20,7 @@ from tests.api.routes import ENDS_SESSION, PREFIX, PUBLIC, SIGNED_IN, declared, 
 from tests.fixtures import PASSWORD, login, register, unique
 
 # Section 5.2 of the source design, literally. The console adds `operations`, `approvals`,
-# `replication` and `backups` (its own resources).
+# `replication`, `backups` and `gitops` (its own resources).
 DESIGN_5_2 = {
     "admin": {"*:*:*"},
     "editor": {"clusters:read:*", "streams:read:*", "streams:create:*", "streams:update:*",
@@ -46,7 +46,8 @@ def test_builtin_roles_are_those_of_the_design():
     for role, permissions in DESIGN_5_2.items():
         assert permissions <= BUILTIN_ROLES[role], role
         extra = {p for p in BUILTIN_ROLES[role] - permissions
-                 if not p.startswith(("operations:", "approvals:", "replication:", "backups:"))}
+                 if not p.startswith(("operations:", "approvals:", "replication:", "backups:",
+                                       "gitops:"))}
         assert not extra, (role, extra)
     assert set(DESIGN_ROLES) == set(DESIGN_5_2)
 

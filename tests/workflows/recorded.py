@@ -41,6 +41,12 @@ COMMITTED = {
                              "set-aside backup taken and verified, the stream removed, restore)"),
     "scheduled_backup.json": ("ScheduledBackupWorkflow", "first release: a run asked for "
                               "(tick, BackupWorkflow as a child, retention)"),
+    "gitops_sync.json": ("GitOpsSyncWorkflow", "first release: plan, auto-approved, apply"),
+    "gitops_sync_approval.json": ("GitOpsSyncWorkflow", "first release: plan, one change "
+                                  "request opened, its ApprovalWorkflow started as a child"),
+    "gitops_apply.json": ("GitOpsApplyWorkflow", "first release: an approved sync applied"),
+    "gitops_drift_revert.json": ("GitOpsDriftWorkflow", "first release: a scan whose repository "
+                                 "reverts, the revert's GitOpsSyncWorkflow started as a child"),
 }
 
 

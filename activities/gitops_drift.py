@@ -1,0 +1,105 @@
+"""Drift activities: scan a repository's environments against git (the last synced commit, or
+the branch before any sync) and record what differs; open a revert of the open items as a sync
+(through the change gate, like any sync) when the repository's policy says to revert."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio import activity
+
+from core.db.gitops_models import GitRepository, GitSync
+from core.db.models import NatsCluster
+from core.jetstream.pool import ClusterPool
+from core.operations import OperationContext, workflow_id_for
+from core.security import Cipher
+from core.settings import Settings
+from gitops.drift import find_drift
+from gitops.drift_rows import mark_reverting, revertible, store_drift
+from gitops.git import GitError
+from gitops.jobs import DriftFound, DriftScan, GitSyncInput, RevertStart
+from gitops.planning import access_of, live_state, load_commit, managed_by
+from gitops.sync_rows import add_sync
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class GitOpsDriftActivities:
+    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
+                 settings: Settings):
+        self.sessions, self.cipher, self.pool, self.settings = sessions, cipher, pool, settings
+
+    async def _repo(self, db, scan: DriftScan) -> GitRepository | None:
+        return await db.scalar(select(GitRepository).where(
+            GitRepository.id == uuid.UUID(scan.repo_id),
+            GitRepository.org_id == uuid.UUID(scan.org_id)))
+
+    async def _failed(self, scan: DriftScan, commit: str | None, error: str) -> DriftFound:
+        async with self.sessions() as db, db.begin():
+            repo = await self._repo(db, scan)
+            if repo is not None:
+                repo.last_scan = {**(repo.last_scan or {}), "at": _now().isoformat(),
+                                  "commit": commit, "error": error}
+        return DriftFound(error=error)
+
+    @activity.defn(name="gitops_drift_scan")
+    async def gitops_drift_scan(self, scan: DriftScan) -> DriftFound:
+        async with self.sessions() as db:
+            repo = await self._repo(db, scan)
+            if repo is None:
+                return DriftFound(error="the repository no longer exists")
+            ids = {env: uuid.UUID(str(c)) for env, c in (repo.environments or {}).items()}
+            rows = {c.id: c for c in await db.scalars(select(NatsCluster).where(
+                NatsCluster.org_id == repo.org_id, NatsCluster.id.in_(list(ids.values()))))}
+            clusters = {env: rows[c] for env, c in ids.items() if c in rows}
+            access, target = access_of(repo, self.cipher), repo.last_commit or repo.branch
+        try:
+            tree = await load_commit(repo, access, target, self.settings)
+        except GitError as exc:
+            return await self._failed(scan, None, str(exc))
+        if tree.loaded.errors:
+            return await self._failed(scan, tree.commit.sha, "The repository has errors "
+                                      f"(first: {tree.loaded.errors[0]}); drift was not checked.")
+        managed = managed_by(list(repo.namespaces or []))
+        found = {}
+        for env, cluster in clusters.items():
+            live = await live_state(self.pool, self.cipher, cluster)
+            found[env] = find_drift(tree.loaded.resources_by_env.get(env, []), live, managed)
+        async with self.sessions() as db, db.begin():
+            repo = await self._repo(db, scan)
+            if repo is None:
+                return DriftFound(error="the repository no longer exists")
+            now = _now()
+            opened = await store_drift(db, repo, found, {e: c.id for e, c in clusters.items()}, now)
+            repo.last_scan = {"at": now.isoformat(), "commit": tree.commit.sha, "drift": opened,
+                              "error": None}
+            revert = await revertible(db, repo) if repo.on_drift == "revert" else []
+        return DriftFound(open=opened, revert=revert)
+
+    @activity.defn(name="gitops_drift_revert")
+    async def gitops_drift_revert(self, scan: DriftScan, items: list[str]) -> RevertStart:
+        """Open a sync of the last synced commit restricted to ``items``, and mark them
+        reverting (once per scan: a retry finds the sync it opened)."""
+        dedupe = f"drift-revert:{activity.info().workflow_run_id}"
+        async with self.sessions() as db, db.begin():
+            repo = await self._repo(db, scan)
+            opened = await db.scalar(select(GitSync).where(GitSync.repo_id == repo.id,
+                                                           GitSync.dedupe == dedupe))
+            if opened is not None:
+                context = OperationContext(operation_id=str(opened.id), org_id=scan.org_id,
+                                           user_email=f"gitops:{repo.name}", type="gitops_sync")
+                return RevertStart(sync_id=str(opened.id),
+                                   workflow_id=workflow_id_for("gitops_sync", opened.id),
+                                   context=context, data=GitSyncInput(
+                                       sync_id=str(opened.id), repo_id=str(repo.id), only=items))
+            new = await add_sync(db, repo, trigger="drift_revert", ref=repo.branch,
+                                 commit=repo.last_commit, dedupe=dedupe,
+                                 user_email=f"gitops:{repo.name}", only=items)
+            await mark_reverting(db, repo.id, items, new.sync.id, "policy")
+        return RevertStart(sync_id=str(new.sync.id), workflow_id=new.workflow_id,
+                           context=new.context, data=new.data)

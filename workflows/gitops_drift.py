@@ -1,0 +1,44 @@
+"""GitOpsDriftWorkflow: one drift scan of a repository (its schedule's, or a person's).
+
+``gitops_drift_scan`` compares git (the last synced commit) with every environment's cluster and
+records the drift. When the repository's policy is ``revert`` and items are open,
+``gitops_drift_revert`` opens a sync of those items, and its ``GitOpsSyncWorkflow`` is started
+(outliving this one): the revert goes through the change gate like any sync, so production waits
+for an approval.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from gitops.jobs import DriftFound, DriftScan, RevertStart
+
+SCAN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2,
+                         maximum_interval=timedelta(seconds=30), maximum_attempts=5)
+SCAN_TIMEOUT = timedelta(minutes=10)
+
+
+@workflow.defn(name="GitOpsDriftWorkflow")
+class GitOpsDriftWorkflow:
+    @workflow.run
+    async def run(self, scan: DriftScan) -> dict:
+        scan = DriftScan.model_validate(scan)
+        found: DriftFound = await workflow.execute_activity(
+            "gitops_drift_scan", scan, result_type=DriftFound,
+            start_to_close_timeout=SCAN_TIMEOUT, retry_policy=SCAN_RETRY)
+        result = found.model_dump()
+        if found.revert:
+            start: RevertStart = await workflow.execute_activity(
+                "gitops_drift_revert", args=[scan, found.revert], result_type=RevertStart,
+                start_to_close_timeout=timedelta(minutes=1), retry_policy=SCAN_RETRY)
+            await workflow.start_child_workflow(
+                "GitOpsSyncWorkflow", args=[start.context, start.data], id=start.workflow_id,
+                task_queue=workflow.info().task_queue,
+                parent_close_policy=ParentClosePolicy.ABANDON)
+            result["revert_sync_id"] = start.sync_id
+        return result
