@@ -31,7 +31,7 @@ from core.settings import Settings
 from gitops.applying import apply_planned, dependency_of
 from gitops.git import GitError
 from gitops.jobs import Applied, OpenedRequest, Planned, SyncFailure, SyncRef
-from gitops.planning import access_of, load_commit, plan_repo
+from gitops.planning import access_of, load_commit, plan_repo, repo_clusters
 from gitops.verdict import judge_plan
 
 # Where a stored sync status leaves a retried plan step.
@@ -61,12 +61,6 @@ class GitOpsActivities:
                                    type="NotFound", non_retryable=True)
         return sync, repo
 
-    async def _clusters(self, db: AsyncSession, repo: GitRepository) -> dict[str, NatsCluster]:
-        ids = {env: uuid.UUID(str(cid)) for env, cid in (repo.environments or {}).items()}
-        rows = {c.id: c for c in await db.scalars(select(NatsCluster).where(
-            NatsCluster.org_id == repo.org_id, NatsCluster.id.in_(list(ids.values()))))}
-        return {env: rows[cid] for env, cid in ids.items() if cid in rows}
-
     # --- plan -----------------------------------------------------------------------------------
     @activity.defn(name="gitops_plan")
     async def gitops_plan(self, ref: SyncRef) -> Planned:
@@ -77,7 +71,7 @@ class GitOpsActivities:
                 return Planned(outcome=_DECIDED[sync.status],
                                summary=(sync.plan or {}).get("summary", ""), error=sync.error)
             sync.status = "running"
-            clusters = await self._clusters(db, repo)
+            clusters = await repo_clusters(db, repo)
             target = sync.commit or sync.ref or repo.branch
             access = access_of(repo, self.cipher)
         try:
@@ -188,7 +182,7 @@ class GitOpsActivities:
             if sync.status in ("succeeded", "partially_applied", "failed") and sync.finished_at:
                 return _applied_of(sync)
             sync.status = "applying"
-            clusters = await self._clusters(db, repo)
+            clusters = await repo_clusters(db, repo)
             environments = (sync.plan or {}).get("environments", {})
             results: list[dict] = list(sync.results or [])
         done = {(r["environment"], r["resource"]) for r in results if r["status"] == "applied"}

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 
 from core.db.gitops_models import GitRepository, GitSync
-from core.db.models import NatsCluster
 from core.jetstream.pool import ClusterPool
 from core.operations import OperationContext, workflow_id_for
 from core.security import Cipher
@@ -21,7 +20,7 @@ from gitops.drift import find_drift
 from gitops.drift_rows import mark_reverting, revertible, store_drift
 from gitops.git import GitError
 from gitops.jobs import DriftFound, DriftScan, GitSyncInput, RevertStart
-from gitops.planning import access_of, live_state, load_commit, managed_by
+from gitops.planning import access_of, live_state, load_commit, managed_by, repo_clusters
 from gitops.sync_rows import add_sync
 
 
@@ -53,10 +52,7 @@ class GitOpsDriftActivities:
             repo = await self._repo(db, scan)
             if repo is None:
                 return DriftFound(error="the repository no longer exists")
-            ids = {env: uuid.UUID(str(c)) for env, c in (repo.environments or {}).items()}
-            rows = {c.id: c for c in await db.scalars(select(NatsCluster).where(
-                NatsCluster.org_id == repo.org_id, NatsCluster.id.in_(list(ids.values()))))}
-            clusters = {env: rows[c] for env, c in ids.items() if c in rows}
+            clusters = await repo_clusters(db, repo)
             access, target = access_of(repo, self.cipher), repo.last_commit or repo.branch
         try:
             tree = await load_commit(repo, access, target, self.settings)

@@ -12,8 +12,12 @@ namespaces, nothing outside git is touched or reported.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clusters import endpoint
 from core.db.gitops_models import GitRepository
@@ -40,6 +44,14 @@ def access_of(repo: GitRepository, cipher: Cipher) -> RepoAccess:
         secrets = cipher.decrypt(repo.credentials, context=credentials_context(repo.id))
     return RepoAccess(url=repo.url, auth_type=repo.auth_type, token=secrets.get("token"),
                       ssh_key=secrets.get("ssh_key"), known_hosts=secrets.get("known_hosts"))
+
+
+async def repo_clusters(db: AsyncSession, repo: GitRepository) -> dict[str, NatsCluster]:
+    """The repository's environments that still have their cluster (of its organization)."""
+    ids = {env: uuid.UUID(str(c)) for env, c in (repo.environments or {}).items()}
+    rows = {c.id: c for c in await db.scalars(select(NatsCluster).where(
+        NatsCluster.org_id == repo.org_id, NatsCluster.id.in_(list(ids.values()))))}
+    return {env: rows[c] for env, c in ids.items() if c in rows}
 
 
 def managed_by(namespaces: list[str]):
@@ -120,4 +132,4 @@ async def plan_repo(repo: GitRepository, clusters: dict[str, NatsCluster], tree:
 
 
 __all__ = ["GitError", "RepoPlan", "Tree", "access_of", "load_commit", "plan_repo", "managed_by",
-           "credentials_context", "live_state"]
+           "credentials_context", "live_state", "repo_clusters"]

@@ -20,12 +20,11 @@ from api.gitops_schemas import PlanView, SyncNow, SyncStarted, SyncView
 from api.outbox_delivery import deliver_now
 from core.clusters import ClusterNotFound
 from core.db.gitops_models import GitSync
-from core.db.models import NatsCluster
 from core.jetstream.api import JetStreamError, JetStreamUnavailable
 from core.jetstream.pool import ClusterUnreachable
 from gitops import plan_doc
 from gitops.git import GitError, check_ref
-from gitops.planning import access_of, load_commit, plan_repo
+from gitops.planning import access_of, load_commit, plan_repo, repo_clusters
 
 router = APIRouter(prefix="/api/v1/gitops/repos", tags=["gitops"])
 NOT_FOUND = {"404": "No such repository (or sync) in your organization."}
@@ -88,10 +87,7 @@ async def show_plan(repo_id: uuid.UUID, db: Db, svc: Svc,
     except GitError as exc:
         raise ProblemError(422, f"Invalid input: ref: {exc}",
                            errors=[{"field": "ref", "message": str(exc)}])
-    ids = {env: uuid.UUID(str(c)) for env, c in (repo.environments or {}).items()}
-    rows = {c.id: c for c in await db.scalars(select(NatsCluster).where(
-        NatsCluster.org_id == principal.org_id, NatsCluster.id.in_(list(ids.values()))))}
-    clusters = {env: rows[c] for env, c in ids.items() if c in rows}
+    clusters = await repo_clusters(db, repo)
     try:
         tree = await load_commit(repo, access_of(repo, svc.cipher), target, svc.settings)
         planned = await plan_repo(repo, clusters, tree, svc.clusters, svc.cipher)
