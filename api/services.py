@@ -12,15 +12,19 @@ from temporalio.client import Client as TemporalClient
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from core.analytics.ingester import Ingester
+from core.analytics.metric_rows import MetricsSink
 from core.analytics.store import AnalyticsStore
 from core.bootstrap import prepare
 from core.db.base import make_engine, make_sessionmaker
 from core.events import EventPublisher
 from core.jetstream.pool import ClusterPool
+from core.live.publisher import ensure_live_stream
+from core.live.subjects import ALL_METRICS, STREAM as LIVE_STREAM
 from core.security import Cipher
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+METRICS_DURABLE = "clickhouse-metrics"
 
 
 @dataclass
@@ -34,7 +38,8 @@ class Services:
     events: EventPublisher
     analytics: AnalyticsStore
     cipher: Cipher
-    ingester: Ingester | None = None
+    ingester: Ingester | None = None  # audit (and alert) events
+    metrics_ingester: Ingester | None = None  # the collectors' samples
     background: list[asyncio.Task] = field(default_factory=list)
 
     @property
@@ -87,12 +92,17 @@ async def open_services(settings: Settings) -> Services:
     )
     services.ingester = Ingester(events.nc, analytics)
     await services.ingester.start()
+    services.metrics_ingester = Ingester(
+        events.nc, analytics, sink=MetricsSink(), stream=LIVE_STREAM, subject=ALL_METRICS,
+        durable=METRICS_DURABLE, ensure=ensure_live_stream)
+    await services.metrics_ingester.start()
     return services
 
 
 async def close_services(services: Services) -> None:
-    if services.ingester:
-        await services.ingester.stop()
+    for ingester in (services.ingester, services.metrics_ingester):
+        if ingester:
+            await ingester.stop()
     await services.clusters.close()
     await services.events.close()
     await services.redis.aclose()

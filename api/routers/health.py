@@ -51,8 +51,16 @@ async def _ingester(s: Services) -> None:
         raise RuntimeError(problem_)
 
 
+async def _metrics_ingester(s: Services) -> None:
+    """The task moving the collectors' samples into ClickHouse runs."""
+    problem_ = s.metrics_ingester.problem() if s.metrics_ingester else "not running in this process"
+    if problem_:
+        raise RuntimeError(problem_)
+
+
 CHECKS = {"postgres": _postgres, "redis": _redis, "temporal": _temporal,
-          "clickhouse": _clickhouse, "nats": _nats, "ingester": _ingester}
+          "clickhouse": _clickhouse, "nats": _nats, "ingester": _ingester,
+          "metrics_ingester": _metrics_ingester}
 
 
 async def _check(name: str, s: Services) -> tuple[str, str | None]:

@@ -1,18 +1,20 @@
-"""Moves events from the ``JSC_EVENTS`` stream into ClickHouse: one durable pull consumer, shared
-by every process that runs an ingester, acking a batch only after it is inserted."""
+"""Moves events from an internal JetStream stream into ClickHouse: one durable pull consumer per
+kind of event (audit and alert events from ``JSC_EVENTS``, metric samples from ``JSC_LIVE``),
+shared by every process that runs that ingester, acking a batch only after it is inserted. What a
+message becomes (which rows of which tables) is its sink's business (``core.analytics.sinks``)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from nats.aio.client import Client as NATS
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig
 
+from core.analytics.sinks import EventsSink, Sink
 from core.analytics.store import AnalyticsStore
-from core.audit import AuditEvent, AUDIT_COLUMNS
 from core.events import STREAM, SUBJECT_PREFIX, ensure_stream
 
 log = logging.getLogger(__name__)
@@ -24,21 +26,26 @@ class Ingester:
     consumer deleted under it) is logged, the subscription is made again and the loop restarts;
     ``problem()`` says what is wrong meanwhile (``/readyz`` reports it)."""
 
-    def __init__(self, nc: NATS, store: AnalyticsStore, batch: int = 500):
+    def __init__(self, nc: NATS, store: AnalyticsStore, batch: int = 500, *,
+                 sink: Sink | None = None, stream: str = STREAM,
+                 subject: str = f"{SUBJECT_PREFIX}.>", durable: str = DURABLE,
+                 ensure: Callable[[NATS], Awaitable[None]] = ensure_stream):
         self.nc, self.store, self.batch = nc, store, batch
+        self.sink = sink or EventsSink()
+        self.stream, self.subject, self.durable, self.ensure = stream, subject, durable, ensure
         self._task: asyncio.Task | None = None
         self.restarts = 0
         self.last_error: str | None = None  # set while failing, cleared by a good round
 
     async def start(self) -> None:
         await self._subscribe()
-        self._task = asyncio.create_task(self._supervise(), name="clickhouse-ingester")
+        self._task = asyncio.create_task(self._supervise(), name=f"ingester:{self.durable}")
 
     async def _subscribe(self) -> None:
-        await ensure_stream(self.nc)
+        await self.ensure(self.nc)
         js = self.nc.jetstream()
         self._sub = await js.pull_subscribe(
-            f"{SUBJECT_PREFIX}.>", durable=DURABLE, stream=STREAM,
+            self.subject, durable=self.durable, stream=self.stream,
             config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_ack_pending=5000),
         )
 
@@ -113,8 +120,7 @@ class Ingester:
         good = []
         for msg in msgs:
             try:
-                if msg.subject == f"{SUBJECT_PREFIX}.audit":
-                    AuditEvent.model_validate_json(msg.data)
+                self.sink.validate(msg.subject, msg.data)
                 good.append(msg)
             except ValueError as exc:
                 log.error("dropping malformed event on %s: %s", msg.subject, exc)
@@ -122,10 +128,7 @@ class Ingester:
         return good
 
     def _insert(self, msgs) -> None:
-        audit = [AuditEvent.model_validate(json.loads(m.data)).row()
-                 for m in msgs if m.subject == f"{SUBJECT_PREFIX}.audit"]
-        if audit:
-            self.store.insert("audit_logs", audit, AUDIT_COLUMNS)
+        self.sink.insert(self.store, [(m.subject, m.data) for m in msgs])
 
     async def stop(self) -> None:
         if self._task:

@@ -154,3 +154,72 @@ SELECT cluster_id, stream_name, toDate(timestamp) AS day,
        count() AS sample_count
 FROM stream_metrics
 GROUP BY cluster_id, stream_name, day;
+
+-- The collector's samples (issue 14): each row knows its sample (the ingester stores a sample at
+-- most once by it) and its organization; the counters behind the rates are kept too.
+ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS sample_id UUID;
+ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS org_id UUID;
+ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS messages_in UInt64;
+ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS bytes_in UInt64;
+ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS messages_out_rate Float64;
+ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS max_bytes Int64 DEFAULT -1;
+ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS mirror_lag Nullable(Int64);
+ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS mirror_active_ms Nullable(Float64);
+ALTER TABLE stream_metrics ADD INDEX IF NOT EXISTS stream_sample_idx sample_id TYPE bloom_filter GRANULARITY 4;
+
+ALTER TABLE consumer_metrics ADD COLUMN IF NOT EXISTS sample_id UUID;
+ALTER TABLE consumer_metrics ADD COLUMN IF NOT EXISTS org_id UUID;
+ALTER TABLE consumer_metrics ADD COLUMN IF NOT EXISTS delivered_total UInt64;
+ALTER TABLE consumer_metrics ADD COLUMN IF NOT EXISTS acked_total UInt64;
+ALTER TABLE consumer_metrics ADD COLUMN IF NOT EXISTS lag_trend Float64;
+ALTER TABLE consumer_metrics ADD INDEX IF NOT EXISTS consumer_sample_idx sample_id TYPE bloom_filter GRANULARITY 4;
+
+ALTER TABLE cluster_metrics ADD COLUMN IF NOT EXISTS sample_id UUID;
+ALTER TABLE cluster_metrics ADD COLUMN IF NOT EXISTS org_id UUID;
+ALTER TABLE cluster_metrics ADD COLUMN IF NOT EXISTS reachable UInt8 DEFAULT 1;
+ALTER TABLE cluster_metrics ADD INDEX IF NOT EXISTS cluster_sample_idx sample_id TYPE bloom_filter GRANULARITY 4;
+
+-- Consumer lag over long ranges: hourly and daily roll-ups like the streams'.
+CREATE TABLE IF NOT EXISTS consumer_metrics_hourly (
+    cluster_id UUID,
+    stream_name String,
+    consumer_name String,
+    hour DateTime('UTC'),
+    avg_lag AggregateFunction(avg, Int64),
+    max_lag SimpleAggregateFunction(max, Int64),
+    avg_ack_rate AggregateFunction(avg, Float64),
+    max_ack_pending SimpleAggregateFunction(max, UInt64),
+    sample_count SimpleAggregateFunction(sum, UInt64)
+) ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(hour)
+ORDER BY (cluster_id, stream_name, consumer_name, hour)
+TTL hour + INTERVAL 365 DAY;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS consumer_metrics_hourly_mv TO consumer_metrics_hourly AS
+SELECT cluster_id, stream_name, consumer_name, toStartOfHour(timestamp) AS hour,
+       avgState(lag) AS avg_lag, max(lag) AS max_lag, avgState(ack_rate) AS avg_ack_rate,
+       max(ack_pending) AS max_ack_pending, count() AS sample_count
+FROM consumer_metrics
+GROUP BY cluster_id, stream_name, consumer_name, hour;
+
+CREATE TABLE IF NOT EXISTS consumer_metrics_daily (
+    cluster_id UUID,
+    stream_name String,
+    consumer_name String,
+    day Date,
+    avg_lag AggregateFunction(avg, Int64),
+    max_lag SimpleAggregateFunction(max, Int64),
+    avg_ack_rate AggregateFunction(avg, Float64),
+    max_ack_pending SimpleAggregateFunction(max, UInt64),
+    sample_count SimpleAggregateFunction(sum, UInt64)
+) ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(day)
+ORDER BY (cluster_id, stream_name, consumer_name, day)
+TTL day + INTERVAL 730 DAY;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS consumer_metrics_daily_mv TO consumer_metrics_daily AS
+SELECT cluster_id, stream_name, consumer_name, toDate(timestamp) AS day,
+       avgState(lag) AS avg_lag, max(lag) AS max_lag, avgState(ack_rate) AS avg_ack_rate,
+       max(ack_pending) AS max_ack_pending, count() AS sample_count
+FROM consumer_metrics
+GROUP BY cluster_id, stream_name, consumer_name, day;

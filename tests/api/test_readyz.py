@@ -22,7 +22,8 @@ def test_health_and_readiness(api):
     assert api.get("/healthz").json() == {"status": "ok"}
     ready = wait_ready(api, 200).json()
     assert ready["checks"] == {name: "ok" for name in
-                               ("postgres", "redis", "temporal", "clickhouse", "nats", "ingester")}
+                               ("postgres", "redis", "temporal", "clickhouse", "nats", "ingester",
+                                "metrics_ingester")}
 
 
 def test_openapi_docs_and_metrics_are_served(api):
