@@ -3,11 +3,19 @@
 An audit event goes to the internal event stream at once; while that stream cannot take it (hub,
 which holds it, down: a disaster-recovery failover must go on then), it is owed to the outbox
 (``core.outbox``), which the API's drainer delivers once the stream is back. The event's id is
-stable, so however many attempts owe or send it, it is stored once."""
+stable, so however many attempts owe or send it, it is stored once.
+
+Every record is also pushed live (``core.live``: ``jsc.live.{org}.operations.{id}``, which the
+real-time endpoints serve as ``operation`` events), best effort: a live publish that fails is
+logged and never fails the activity (the row is the truth; the next record pushes again). Its
+message id is the activity's (workflow run, activity id), the same on every attempt, so a retried
+record is pushed once."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from datetime import datetime, timezone
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -15,18 +23,24 @@ from temporalio import activity
 
 from core.audit import AuditEvent
 from core.events import EventPublisher, EventsUnavailable
+from core.live import subjects as live_subjects
+from core.live.publisher import LivePublisher
 from core.operations import OperationUpdate, apply_update
 from core.outbox import OutboxEntry
 
+log = logging.getLogger(__name__)
+LIVE_TIMEOUT_S = 2.0  # a live push never holds a record up for longer
 
 class OperationActivities:
     def __init__(self, sessions: async_sessionmaker, events: EventPublisher):
         self.sessions, self.events = sessions, events
+        self.live = LivePublisher(events.nc, timeout=LIVE_TIMEOUT_S)
 
     @activity.defn(name="record_operation")
     async def record_operation(self, change: OperationUpdate) -> None:
         async with self.sessions() as db:
             await apply_update(db, change)
+        await self.push_live(change, activity.info())
         if change.audit_action:
             event = audit_event_of(change, activity.info())
             body = event.model_dump(mode="json")
@@ -37,6 +51,30 @@ class OperationActivities:
                     await db.execute(insert(OutboxEntry).values(
                         id=event.id, kind="audit", payload=body, attempts=0,
                     ).on_conflict_do_nothing(index_elements=["id"]))
+
+
+    async def push_live(self, change: OperationUpdate, info: activity.Info) -> None:
+        ctx = change.context
+        if not self.events.nc.is_connected:
+            log.warning("operation %s: not pushed live (the internal stream is not connected)",
+                        ctx.operation_id)
+            return
+        try:
+            await self.live.publish(live_subjects.operation(ctx.org_id, ctx.operation_id),
+                                    live_body(change, info),
+                                    f"op:{info.workflow_run_id}:{info.activity_id}")
+        except Exception as exc:  # best effort: the row is written, the next record pushes again
+            log.warning("operation %s: live push failed: %r", ctx.operation_id, exc)
+
+
+def live_body(change: OperationUpdate, info: activity.Info) -> dict:
+    """What clients of ``operations:{id}`` get: the operation's status and progress as recorded."""
+    ctx = change.context
+    scheduled = info.scheduled_time or datetime.now(timezone.utc)
+    return {"operation_id": ctx.operation_id, "type": ctx.type, "status": change.status,
+            "progress": change.progress.model_dump() if change.progress else None,
+            "result": change.result, "error": change.error,
+            "timestamp": scheduled.isoformat()}
 
 
 def audit_event_of(change: OperationUpdate, info: activity.Info) -> AuditEvent:

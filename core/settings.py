@@ -99,6 +99,15 @@ class Settings(BaseSettings):
     # Directory backup targets live under <backup_dir>/<organization id>/ (unset: <data_dir>/backups).
     backup_dir: Path | None = None
 
+    # Real-time push (SSE /api/v1/stream/metrics, WebSocket /ws/v1/realtime): the lifetime of a
+    # realtime token (read-only, real-time endpoints only), the heartbeat of an idle connection,
+    # and how many events one client may have waiting before it is dropped as too slow (it
+    # resumes with Last-Event-ID).
+    realtime_token_ttl_s: int = Field(default=5 * 60, gt=0, le=3600)
+    realtime_heartbeat_s: float = Field(default=15.0, gt=0)
+    realtime_queue_size: int = Field(default=1000, gt=0)
+    realtime_slow_client_s: float = Field(default=5.0, gt=0)  # queue full this long: dropped
+
     log_level: str = "INFO"
 
     # Time the API waits on one backing service during /readyz before calling it down.

@@ -29,6 +29,7 @@ from activities.operations import OperationActivities
 from activities.replay import ReplayActivities
 from core.db.base import make_engine, make_sessionmaker
 from core.events import EventPublisher
+from core.live.publisher import ensure_live_stream
 from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 from core.settings import Settings, get_settings
@@ -116,6 +117,7 @@ async def running_worker(client: Client, settings: Settings, task_queue: str | N
     """A started worker with its dependencies; everything is closed on exit."""
     pool = ClusterPool()
     events = await EventPublisher.connect(settings.events_nats_url)
+    await ensure_live_stream(events.nc)  # operations' progress is pushed to JSC_LIVE
     deps = WorkerDeps(settings, pool, events)
     # Heartbeats reach Temporal at least twice a second: a retried replay chunk resumes from a
     # checkpoint at most about half a second old, and progress read from it is as fresh.

@@ -20,7 +20,11 @@ SIGNED_IN = {
     ("DELETE", "/api/v1/auth/mfa/disable"),
     ("GET", "/api/v1/organizations"), ("POST", "/api/v1/organizations"),
     ("GET", "/api/v1/organizations/{org_id}"),
+    # real time: each channel is checked against the caller's permissions (api.realtime_access)
+    ("POST", "/api/v1/stream/token"), ("GET", "/api/v1/stream/metrics"),
 }
+# Routes that answer an endless stream: a test reads their status and headers only.
+STREAMING = {("GET", "/api/v1/stream/metrics")}
 ENDS_SESSION = {("POST", "/api/v1/auth/logout")}
 PREFIX = "matrix-"
 STREAM = f"{PREFIX}stream"

@@ -1,0 +1,139 @@
+"""Reading ``JSC_LIVE`` for one client connection: an ordered JetStream consumer of its own.
+
+Where it starts:
+- after a known event id (the stream sequence a client last saw: ``Last-Event-ID``): every message
+  after it, in order, so a client that reconnects (to any replica) misses nothing and repeats
+  nothing;
+- else the last message of each subject the filters cover (the latest sample of each cluster and
+  stream, an operation's latest state), then live.
+
+The consumer is ephemeral and in memory (the server removes it soon after the connection goes):
+nothing is shared between connections or replicas, so no coordination is needed.
+
+Each connection has a bounded queue. A client that does not keep up leaves its queue full; when it
+stays full for ``slow_after_s`` the reader marks it ``dropped`` (the endpoint closes the connection;
+the client resumes with its last event id) and stops taking messages, so it never holds up anyone
+else: JetStream keeps what it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from core.live.subjects import STREAM
+
+log = logging.getLogger(__name__)
+IDLE_HEARTBEAT_S = 5.0  # the server's heartbeat to the ordered consumer (gap and stall detection)
+INACTIVE_THRESHOLD_S = 30.0  # the server removes a consumer nobody listens to after this
+
+
+@dataclass(frozen=True)
+class LiveMessage:
+    seq: int  # the JSC_LIVE stream sequence: the event id
+    subject: str
+    data: bytes
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS subject matching: ``*`` is one token, a final ``>`` one or more."""
+    want, got = pattern.split("."), subject.split(".")
+    for i, token in enumerate(want):
+        if token == ">":
+            return len(got) > i
+        if i >= len(got) or (token != "*" and token != got[i]):
+            return False
+    return len(want) == len(got)
+
+
+def disjoint_filters(filters: list[str]) -> list[str]:
+    """The filters without those another one covers (a consumer's filters may not overlap)."""
+    unique = sorted(set(filters))
+    return [f for f in unique
+            if not any(other != f and _covers(other, f) for other in unique)]
+
+
+def _covers(wide: str, narrow: str) -> bool:
+    """Whether every subject ``narrow`` matches is matched by ``wide`` (for the forms of
+    ``core.live.subjects``: literal tokens, ``*`` and a final ``>``)."""
+    want, got = wide.split("."), narrow.split(".")
+    for i, token in enumerate(want):
+        if token == ">":
+            return len(got) > i
+        if i >= len(got):
+            return False
+        if token == "*":
+            if got[i] == ">":
+                return False
+        elif token != got[i]:
+            return False
+    return len(want) == len(got)
+
+
+class LiveReader:
+    """``await reader.start()``, then ``await reader.next(timeout)`` until ``reader.dropped``;
+    ``await reader.close()`` in the end."""
+
+    def __init__(self, nc: NATS, filters: list[str], *, after: int | None,
+                 queue_size: int = 1000, slow_after_s: float = 5.0):
+        if not filters:
+            raise ValueError("a live reader needs at least one subject filter")
+        self.nc, self.filters, self.after = nc, disjoint_filters(filters), after
+        self.queue: asyncio.Queue[LiveMessage] = asyncio.Queue(maxsize=queue_size)
+        self.slow_after_s = slow_after_s
+        self.dropped = asyncio.Event()
+        self.last_seq = after or 0
+        self._sub = None
+
+    async def start(self) -> None:
+        config = ConsumerConfig(inactive_threshold=INACTIVE_THRESHOLD_S)
+        if len(self.filters) > 1:
+            config.filter_subjects = self.filters
+        if self.after is not None:
+            config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
+            config.opt_start_seq = self.after + 1
+        else:
+            config.deliver_policy = DeliverPolicy.LAST_PER_SUBJECT
+        js = self.nc.jetstream()
+        self._sub = await js.subscribe(self.filters[0], stream=STREAM, cb=self._take,
+                                       ordered_consumer=True, config=config,
+                                       idle_heartbeat=IDLE_HEARTBEAT_S)
+
+    async def _take(self, msg: Msg) -> None:
+        if self.dropped.is_set():
+            return
+        seq = msg.metadata.sequence.stream
+        if seq <= self.last_seq:  # a re-created ordered consumer never repeats; be sure anyway
+            return
+        item = LiveMessage(seq, msg.subject, msg.data)
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            try:
+                await asyncio.wait_for(self.queue.put(item), self.slow_after_s)
+            except asyncio.TimeoutError:
+                log.info("live reader of %s: client too slow (%d events waiting); dropping it",
+                         self.filters, self.queue.qsize())
+                self.dropped.set()
+                return
+        self.last_seq = seq
+
+    async def next(self, timeout: float) -> LiveMessage | None:
+        """The next message, or None when none came within ``timeout`` (time for a heartbeat)."""
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except asyncio.TimeoutError:
+            return None
+
+    async def close(self) -> None:
+        if self._sub is not None:
+            sub, self._sub = self._sub, None
+            try:
+                await sub.unsubscribe()
+            except Exception:  # the connection may be closing: the server forgets it anyway
+                log.debug("live reader: unsubscribe failed", exc_info=True)
