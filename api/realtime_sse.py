@@ -18,6 +18,8 @@ from core.live.reader import LiveReader
 
 log = logging.getLogger(__name__)
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no",
+           # never reused: a stream that ends (a client dropped as too slow) ends its connection
+           "Connection": "close",
            # The UI (another origin) opens it with EventSource: the token is in the query and no
            # cookie is ever read, so any origin may.
            "Access-Control-Allow-Origin": "*"}

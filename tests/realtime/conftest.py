@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 import uuid
+from datetime import datetime, timezone
 from contextlib import asynccontextmanager
 
 import httpx
@@ -16,6 +17,7 @@ import websockets
 
 from core.live import subjects
 from core.live.publisher import LivePublisher, ensure_live_stream
+from core.live.samples import ClusterSample, ConsumerSample, StreamSample
 
 
 class SseClient:
@@ -123,15 +125,22 @@ async def live(stack):
 
 
 def stream_sample(org, cluster, stream: str, n: int, consumers=("c1", "c2"), **extra) -> dict:
-    return {"kind": "stream", "id": str(uuid.uuid4()), "org_id": str(org),
-            "cluster_id": str(cluster), "stream": stream, "messages": n, "bytes": n * 10,
-            "consumers": [{"name": c, "lag": n, "pending": n, "ack_pending": 0} for c in consumers],
-            "sent_at": time.time(), **extra}
+    """A valid ``StreamSample`` (the metrics ingester stores it too), plus ``extra`` fields."""
+    now = datetime.now(timezone.utc)
+    sample = StreamSample(
+        id=uuid.uuid4(), org_id=org, cluster_id=cluster, stream=stream, timestamp=now,
+        messages=max(n, 0), bytes=max(n, 0) * 10, first_seq=1, last_seq=max(n, 0),
+        consumer_count=len(consumers),
+        consumers=[ConsumerSample(name=c, pending=max(n, 0), ack_pending=0, redelivered=0,
+                                  waiting=0, delivered=0, acked=0, lag=max(n, 0))
+                   for c in consumers])
+    return {**sample.model_dump(mode="json"), "sent_at": time.time(), **extra}
 
 
 def cluster_sample(org, cluster, n: int) -> dict:
-    return {"kind": "cluster", "id": str(uuid.uuid4()), "org_id": str(org),
-            "cluster_id": str(cluster), "reachable": True, "streams": n, "sent_at": time.time()}
+    sample = ClusterSample(id=uuid.uuid4(), org_id=org, cluster_id=cluster,
+                           timestamp=datetime.now(timezone.utc), reachable=True, streams=n)
+    return {**sample.model_dump(mode="json"), "sent_at": time.time()}
 
 
 async def publish_stream(live, org, cluster, stream: str, n: int, **extra) -> int:
