@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     # Directory backup targets live under <backup_dir>/<organization id>/ (unset: <data_dir>/backups).
     backup_dir: Path | None = None
 
+    # Metrics collection (``jsc collector``): the pass interval; how long a dead collector's
+    # clusters wait before another takes them (its leases' TTL); which organizations' clusters to
+    # collect (ids or slugs, comma-separated; empty: all), e.g. a collector dedicated to a tenant.
+    collect_interval_s: float = Field(default=10.0, gt=0)
+    collector_lease_s: float = Field(default=30.0, gt=0)
+    collect_orgs: str = ""
+
     log_level: str = "INFO"
 
     # Time the API waits on one backing service during /readyz before calling it down.
