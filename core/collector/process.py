@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
 import signal
+import socket
 import time
 import uuid
 
@@ -26,7 +29,13 @@ async def make_collector(settings: Settings, nc, engine, *, me: str | None = Non
     return Collector(
         sessions=make_sessionmaker(engine), cipher=Cipher(settings.encryption_key.get_secret_value()),
         pool=ClusterPool(), live=LivePublisher(nc), policy=settings.cluster_policy,
-        shares=Shares(kv, me or uuid.uuid4().hex[:12]), orgs=settings.collect_orgs)
+        shares=Shares(kv, me or collector_id()), orgs=settings.collect_orgs)
+
+
+def collector_id() -> str:
+    """``<host>-<pid>-<random>``: which process a collector is, read from its id."""
+    host = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:40] or "host"
+    return f"{host}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
