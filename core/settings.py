@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     collect_interval_s: float = Field(default=10.0, gt=0)
     collector_lease_s: float = Field(default=30.0, gt=0)
     collect_orgs: str = ""
+    # A platform Prometheus scraping /metrics with this bearer token gets every organization's
+    # stream and consumer gauges (an API key gets its own organization's).
+    metrics_token: SecretStr | None = None
 
     log_level: str = "INFO"
 
