@@ -97,3 +97,20 @@ def overview(registered: dict, clusters: list[tuple], streams: list[tuple],
         "throughput": {"resolution": throughput["resolution"],
                        "step_seconds": throughput["step_seconds"], "points": points},
     }
+
+
+def processing_rates(cluster_id: uuid.UUID, stream: str) -> tuple[str, dict]:
+    """Per consumer of the stream: the latest acknowledgement rate and its average over the last
+    hour, from the samples (the health score's "processing rate")."""
+    since = datetime.now(timezone.utc) - timedelta(hours=1)
+    return ("SELECT consumer_name, argMax(ack_rate, timestamp), avg(ack_rate), count() "
+            "FROM consumer_metrics WHERE cluster_id = {c:UUID} AND stream_name = {s:String} "
+            "AND timestamp >= {since:DateTime64(3)} GROUP BY consumer_name",
+            {"c": str(cluster_id), "s": stream, "since": _naive(since)})
+
+
+def rate_ratios(rows: list[tuple]) -> dict[str, float]:
+    """consumer -> current rate over its hour's average, where the average is meaningful (two
+    samples or more, something acknowledged)."""
+    return {name: current / average for name, current, average, count in rows
+            if count >= 2 and average > 0}

@@ -52,6 +52,13 @@ async def test_history_at_every_resolution_and_only_for_its_organization(
             "cluster_id": cid, "stream": name, "range": "1h", "aggregate": "last"}).json()
         assert lag["lag"][-1]["value"] == 15  # 40 published, 25 acknowledged
 
+        # the health score's processing rate: acking stopped after the second pass (the third
+        # sample's ack rate is 0 against an hour's average above 0)
+        consumer = api.get(f"/api/v1/clusters/{cid}/streams/{name}/consumers/worker",
+                           headers=headers).json()
+        rate = next(p for p in consumer["health"]["components"] if p["name"] == "processing_rate")
+        assert rate["value"] == 0.0 and rate["status"] == "critical"
+
         hourly = api.post("/api/v1/analytics/query", headers=headers, json={
             "metric": "messages_rate", "filters": {"cluster_id": cid, "stream": name},
             "range": "3d"}).json()
