@@ -30,7 +30,7 @@ from core.security import Cipher
 from core.settings import Settings
 from gitops.applying import apply_planned, dependency_of
 from gitops.git import GitError
-from gitops.jobs import Applied, OpenedRequest, Planned, SyncRef
+from gitops.jobs import Applied, OpenedRequest, Planned, SyncFailure, SyncRef
 from gitops.ownership import applied_by
 from gitops.planning import access_of, load_commit, plan_repo
 from gitops.verdict import judge_plan
@@ -196,6 +196,7 @@ class GitOpsActivities:
             results: list[dict] = list(sync.results or [])
         done = {(r["environment"], r["resource"]) for r in results if r["status"] == "applied"}
         failed = {(r["environment"], r["resource"]) for r in results if r["status"] != "applied"}
+        total = sum(len(p["changes"]) for p in environments.values())
         for env, planned in environments.items():
             cluster = clusters.get(env)
             js = await self.pool.jetstream(endpoint(self.cipher, cluster)) if cluster else None
@@ -224,8 +225,23 @@ class GitOpsActivities:
                 results = [r for r in results if (r["environment"], r["resource"]) != key]
                 results.append(result)
                 await self._record_result(ref, results, env, cluster, change, result, applied_info)
-                activity.heartbeat(len(results))
+                # the operation's progress (GET /operations/{id} reads it while this runs)
+                activity.heartbeat({"done": len(results), "total": total})
         return await self._finish_apply(ref, results)
+
+    @activity.defn(name="gitops_fail")
+    async def gitops_fail(self, failure: SyncFailure) -> str:
+        """Close a sync whose workflow gave up on a step: ``failed`` with the error, or
+        ``partially_applied`` when some resources were applied (its results say which); a sync
+        already over is left as it is."""
+        async with self.sessions() as db, db.begin():
+            sync, _ = await self._rows(db, failure.ref)
+            if sync.finished_at is not None:
+                return sync.status
+            applied = any(r.get("status") == "applied" for r in sync.results or [])
+            sync.status = "partially_applied" if applied else "failed"
+            sync.error, sync.finished_at = failure.error[:4000], _now()
+            return sync.status
 
     async def _record_result(self, ref: SyncRef, results: list[dict], env: str,
                              cluster: NatsCluster | None, change: dict, result: dict,

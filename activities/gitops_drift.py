@@ -7,12 +7,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 
-from core.db.gitops_models import GitDrift, GitRepository, GitSync
 from core.clusters import ClusterNotFound
+from core.db.gitops_models import GitRepository, GitSync
 from core.db.models import NatsCluster
 from core.jetstream.api import JetStreamError, JetStreamUnavailable
 from core.jetstream.pool import ClusterPool, ClusterUnreachable
@@ -20,7 +20,7 @@ from core.operations import OperationContext, workflow_id_for
 from core.security import Cipher
 from core.settings import Settings
 from gitops.drift import find_drift
-from gitops.drift_rows import revertible, store_drift
+from gitops.drift_rows import mark_reverting, revertible, store_drift
 from gitops.git import GitError
 from gitops.jobs import DriftFound, DriftScan, GitSyncInput, RevertStart
 from gitops.ownership import applied_by, managed_by
@@ -128,15 +128,3 @@ class GitOpsDriftActivities:
             await mark_reverting(db, repo.id, items, new.sync.id, "policy")
         return RevertStart(sync_id=str(new.sync.id), workflow_id=new.workflow_id,
                            context=new.context, data=new.data)
-
-
-async def mark_reverting(db, repo_id: uuid.UUID, items: list[str], sync_id: uuid.UUID,
-                         by: str) -> None:
-    remediation = {"action": "revert", "sync_id": str(sync_id), "by": by,
-                   "at": _now().isoformat()}
-    for ref in items:
-        env, resource = ref.split(":", 1)
-        await db.execute(update(GitDrift).where(
-            GitDrift.repo_id == repo_id, GitDrift.environment == env,
-            GitDrift.resource == resource).values(status="reverting", remediation=remediation))
-

@@ -235,16 +235,18 @@ async def audit(request: Request, principal: Principal | None, *, action: str,
                 resource_type: str, org_id: uuid.UUID | None = None, resource_id: str = "",
                 resource_name: str = "", cluster_id: uuid.UUID | None = None,
                 changes: dict[str, Any] | None = None, status: str = "success",
-                error_message: str | None = None, db: AsyncSession | None = None) -> None:
+                error_message: str | None = None, db: AsyncSession | None = None,
+                actor: str = "") -> None:
     """Record one audit event of this request (stored in ClickHouse by the ingester) through the
     outbox: with ``db``, in that session's transaction, committed here together with the change
     the handler added to it; then published at once, or by the outbox drainer if the event stream
-    is down (the change and its audit stand or fall together; the caller is never told to retry)."""
+    is down (the change and its audit stand or fall together; the caller is never told to retry).
+    ``actor`` names who acted when no one signed in (a webhook's sender)."""
     services: Services = request.app.state.services
     event = AuditEvent(
         org_id=org_id or principal.org_id,
         user_id=principal.user_id if principal else None,
-        user_email=principal.email if principal else "",
+        user_email=principal.email if principal else actor,
         action=action, resource_type=resource_type, resource_id=resource_id,
         resource_name=resource_name, cluster_id=cluster_id,
         ip_address=request.client.host if request.client else "::",

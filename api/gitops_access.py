@@ -15,14 +15,16 @@ from api.errors import ProblemError
 from api.gitops_schemas import EnvStatus, RepoView, SyncView
 from api.outbox_delivery import owe_start
 from core.db.gitops_models import GitDrift, GitRepository, GitSync
-from core.db.models import ChangeRequestRow, NatsCluster
+from core.db.models import ChangeRequestRow, NatsCluster, Operation
 from core.outbox import OutboxEntry
 from core.security import Cipher
 from gitops.git import display_url
 from gitops.planning import credentials_context
 from gitops.sync_rows import SYNC_WORKFLOW, add_sync
 DONE = ("succeeded", "no_changes", "partially_applied")
-# A request closed without approval leaves its sync rejected (read from the request).
+# A request closed without approval leaves its sync rejected (read from the request); a sync
+# shows ``waiting_approval`` once its approval workflow takes votes (its operation row says so:
+# the workflow is started as a child after the request is stored).
 _REFUSED = ("rejected", "withdrawn", "changes_requested", "auto_rejected")
 
 
@@ -48,10 +50,14 @@ def webhook_secret_of(cipher: Cipher, repo: GitRepository) -> str | None:
 async def sync_view(db: AsyncSession, row: GitSync) -> SyncView:
     status = row.status
     if status == "waiting_approval" and row.request_id is not None:
-        request_status = await db.scalar(select(ChangeRequestRow.status).where(
-            ChangeRequestRow.id == row.request_id))
+        request_status, approval = (await db.execute(
+            select(ChangeRequestRow.status, Operation.status)
+            .join(Operation, Operation.id == ChangeRequestRow.operation_id, isouter=True)
+            .where(ChangeRequestRow.id == row.request_id))).one_or_none() or (None, None)
         if request_status in _REFUSED:
             status = "rejected"
+        elif approval == "pending":  # its approval workflow is not taking votes yet
+            status = "running"
     plan = dict(row.plan or {})
     plan.pop("approval", None)
     return SyncView(id=row.id, repo_id=row.repo_id, trigger=row.trigger, ref=row.ref,

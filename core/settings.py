@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # checkouts are made in temporary directories under the work dir (unset: <data_dir>/gitops).
     gitops_local_root: Path | None = None
     gitops_work_dir: Path | None = None
+    # CA certificates (PEM) git trusts for https remotes, besides the system's: a private git host.
+    gitops_ca_bundle: Path | None = None
 
     # Secrets. `jsc up` generates and keeps them in <data_dir>/secrets.json when not given.
     secret_key: SecretStr | None = None  # signs JWT access tokens

@@ -10,15 +10,16 @@
 - one no longer seen is resolved.
 
 Only the environments a scan read are touched: an environment whose cluster could not be read
-keeps its rows as they were.
+keeps its rows as they were. Items a revert acts on are marked ``reverting`` with the sync that
+reverts them (``mark_reverting``).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.gitops_models import GitDrift, GitRepository, GitSync
@@ -100,3 +101,15 @@ async def revertible(db: AsyncSession, repo: GitRepository) -> list[str]:
         GitDrift.repo_id == repo.id, GitDrift.status == "open", GitDrift.drift_type.in_(kinds)))
     return [f"{r.environment}:{r.resource}" for r in rows
             if (r.remediation or {}).get("action") != "revert"]
+
+
+async def mark_reverting(db: AsyncSession, repo_id: uuid.UUID, items: list[str],
+                         sync_id: uuid.UUID, by: str) -> None:
+    """The items (``"<env>:<resource>"``) are being reverted by ``sync_id``, asked by ``by``."""
+    remediation = {"action": "revert", "sync_id": str(sync_id), "by": by,
+                   "at": datetime.now(timezone.utc).isoformat()}
+    for ref in items:
+        env, resource = ref.split(":", 1)
+        await db.execute(update(GitDrift).where(
+            GitDrift.repo_id == repo_id, GitDrift.environment == env,
+            GitDrift.resource == resource).values(status="reverting", remediation=remediation))

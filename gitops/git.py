@@ -23,6 +23,7 @@ import base64
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -171,7 +172,7 @@ class _Session:
     """One git invocation context: a temporary home, the environment, the secrets' files."""
 
     def __init__(self, access: RepoAccess, settings: Settings, address: str | None):
-        self.access, self.remote = access, parse_url(access.url)
+        self.access, self.remote, self.settings = access, parse_url(access.url), settings
         base = settings.gitops_checkouts
         base.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix="git-", dir=base))
@@ -193,6 +194,8 @@ class _Session:
                "GIT_ALLOW_PROTOCOL": remote.scheme, "GIT_PROTOCOL_FROM_USER": "0", "LANG": "C",
                "GIT_SSH_VARIANT": "ssh"}
         if remote.scheme == "https":
+            if self.settings.gitops_ca_bundle is not None:
+                config.append(("http.sslCAInfo", str(self.settings.gitops_ca_bundle)))
             if self.access.token:
                 basic = base64.b64encode(f"x-access-token:{self.access.token}".encode()).decode()
                 self.secrets.append(basic)
@@ -233,14 +236,20 @@ class _Session:
         return text.replace(self.access.url, display_url(self.access.url))
 
     def run(self, repo_git: git.Git, *args: str) -> str:
+        """Run git in ``repo_git``'s directory with this session's environment alone (GitPython
+        would add the process's own, whose ``GIT_*`` variables must not reach a tenant's fetch)."""
         try:
-            return repo_git.execute(["git", *args], env=self.env, kill_after_timeout=GIT_TIMEOUT_S,
-                                    with_extended_output=False, stdout_as_string=True)
-        except git.GitCommandError as exc:
-            words = (exc.stderr or "").strip().replace("stderr: ", "").strip("'\n ")
-            last = [line.strip() for line in words.splitlines() if line.strip()][-3:]
+            done = subprocess.run(["git", *args], cwd=repo_git.working_dir, env=self.env,
+                                  capture_output=True, text=True, timeout=GIT_TIMEOUT_S,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            raise GitError(f"git {args[0]} from {display_url(self.access.url)} took longer than "
+                           f"{GIT_TIMEOUT_S} s and was stopped.") from None
+        if done.returncode != 0:
+            last = [line.strip() for line in done.stderr.splitlines() if line.strip()][-3:]
             raise GitError(self.scrub(f"git {args[0]} from {display_url(self.access.url)} failed: "
-                                      + (" ".join(last) or f"exit status {exc.status}"))) from None
+                                      + (" ".join(last) or f"exit status {done.returncode}")))
+        return done.stdout
 
     def close(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -50,6 +50,14 @@ class OpenedRequest(_Model):
     workflow_id: str
 
 
+class SyncFailure(_Model):
+    """A sync whose step gave up (a cluster unreachable through every retry): closed with
+    ``error``, as partially applied when its results say some resources were."""
+
+    ref: SyncRef
+    error: str
+
+
 class Applied(_Model):
     status: str  # succeeded | partially_applied | failed
     applied: int = 0

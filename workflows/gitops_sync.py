@@ -22,7 +22,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from core.operations import OperationContext, Progress
-    from gitops.jobs import Applied, GitSyncInput, OpenedRequest, Planned, SyncRef
+    from gitops.jobs import Applied, GitSyncInput, OpenedRequest, Planned, SyncFailure, SyncRef
     from workflows.operation_base import OperationWorkflowBase
 
 STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
@@ -31,11 +31,22 @@ STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coeffici
 PLAN_TIMEOUT = timedelta(minutes=5)
 APPLY_TIMEOUT = timedelta(minutes=30)
 APPLY_HEARTBEAT = timedelta(seconds=30)  # a killed worker's apply is retried this soon
+# Before this marker a step that gave up failed the operation but left the sync's row as it was
+# (running, applying); since, the row is closed too (``gitops_fail``).
+CLOSE_ROW_PATCH = "gitops-sync-closes-its-row-on-failure"
 
 
 def _message(err: ActivityError) -> str:
     cause = err.cause
     return str(cause.message if isinstance(cause, ApplicationError) else cause or err)
+
+
+async def close_row(ref: SyncRef, message: str) -> None:
+    """The sync's row says it failed (or partly applied), as the operation does."""
+    if workflow.patched(CLOSE_ROW_PATCH):
+        await workflow.execute_activity(
+            "gitops_fail", SyncFailure(ref=ref, error=message), result_type=str,
+            start_to_close_timeout=timedelta(minutes=1), retry_policy=STEP_RETRY)
 
 
 async def apply_sync(ref: SyncRef) -> Applied:
@@ -90,6 +101,7 @@ class GitOpsSyncWorkflow(_SyncBase):
             raise
         except ActivityError as err:
             message = _message(err)
+            await close_row(ref, message)
             await self.finish("failed", {"sync_status": "failed"}, error=message)
             raise ApplicationError(message, non_retryable=True) from err
 
@@ -107,5 +119,6 @@ class GitOpsApplyWorkflow(_SyncBase):
             return await self.finish_applied(await apply_sync(ref))
         except ActivityError as err:
             message = _message(err)
+            await close_row(ref, message)
             await self.finish("failed", {"sync_status": "failed"}, error=message)
             raise ApplicationError(message, non_retryable=True) from err

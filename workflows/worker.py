@@ -97,7 +97,8 @@ class WorkerDeps:
 
 
 def gitops_activities(gitops: GitOpsActivities) -> list:
-    return [gitops.gitops_plan, gitops.gitops_open_request, gitops.gitops_apply]
+    return [gitops.gitops_plan, gitops.gitops_open_request, gitops.gitops_apply,
+            gitops.gitops_fail]
 
 
 def gitops_drift_activities(drift: GitOpsDriftActivities) -> list:

@@ -23,7 +23,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 
-from activities.gitops_drift import mark_reverting
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError, problem_responses
 from api.gitops_access import load_repo, owe_sync
@@ -35,6 +34,7 @@ from core.db.models import NatsCluster
 from core.operations import get_operation
 from gitops import schedules
 from gitops.attribution import changed_by
+from gitops.drift_rows import mark_reverting
 from gitops.drift_update import UpdateRefused, update_git
 from gitops.jobs import DriftScan
 

@@ -30,6 +30,7 @@ from gitops.signatures import SignatureError, push_of, verify
 
 router = APIRouter(prefix="/api/v1/gitops/webhook", tags=["gitops"])
 MAX_BODY = 1024 * 1024
+WEBHOOK_ACTOR = "gitops webhook"  # who the audit log says accepted a push
 UNSIGNED = ("The request is not signed with this repository's webhook secret (X-Hub-Signature-256, "
             "X-Gitlab-Token or X-JSC-Signature), or there is no such repository with a secret.")
 
@@ -102,7 +103,7 @@ async def _start(request: Request, db: Db, svc: Svc, repo: GitRepository, commit
     await audit(request, None, org_id=repo.org_id, action="gitops.webhook",
                 resource_type="gitops_repo", resource_id=str(repo.id), resource_name=repo.name,
                 changes={"provider": provider, "delivery_id": delivery_id, "commit": commit,
-                         "sync_id": str(sync.id)}, db=db)
+                         "sync_id": str(sync.id)}, db=db, actor=WEBHOOK_ACTOR)
     await deliver_now(svc, start)
     body = WebhookAnswer(status="started", sync_id=sync.id, commit=commit)
     return JSONResponse(status_code=202, content=body.model_dump(mode="json"))

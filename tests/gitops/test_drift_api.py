@@ -187,4 +187,6 @@ async def test_a_repository_whose_policy_is_revert_reverts_on_its_own(api, stack
     assert done["status"] == "succeeded" and done["trigger"] == "drift_revert", done
     assert (await js.stream_info(name)).config.max_age == 3600
     assert scan(dev, repo["id"]) == {}
+    # removed first: its schedule would otherwise revert the stream's deletion
+    assert api.delete(f"/api/v1/gitops/repos/{repo['id']}", headers=dev.admin.headers).status_code == 204
     await js.delete_stream(name)

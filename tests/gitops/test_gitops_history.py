@@ -55,3 +55,4 @@ async def test_sync_apply_and_drift_runs_replay(api, stack, git_remote, hub_nc):
     wait_sync(dev, repo["id"], waiting["id"], "succeeded")
     apply_op = request_operation_id(waiting["request_id"], "gitops_sync")
     await replays(stack, workflow_id_for("gitops_sync", apply_op), "gitops_apply.json")
+    assert api.delete(f"/api/v1/gitops/repos/{repo['id']}", headers=dev.admin.headers).status_code == 204

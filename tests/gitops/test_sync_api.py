@@ -76,6 +76,8 @@ async def test_a_push_syncs_the_cluster_once_per_commit(dev, git_remote, hub_nc)
     assert order.index(f"stream {orders}") < order.index(f"consumer {orders}/worker")
     wait_for_audit(dev.api, dev.admin.headers, action="stream.create", resource_name=orders,
                    user_email=f"gitops:{repo['name']}")
+    wait_for_audit(dev.api, dev.admin.headers, action="gitops.webhook", user_email="gitops webhook",
+                   resource_id=repo["id"])
 
     # the same delivery again, and another delivery of the same commit: nothing new runs
     replay = github_push(dev.api, repo["id"], sha, delivery="d-1")
@@ -172,7 +174,8 @@ async def test_a_production_sync_waits_for_one_approval_then_applies(api, stack,
         assert request["kind"] == "gitops_sync" and "2 to create" in request["title"]
         assert not await consumer_exists(hub_nc, stream, "c1")
         # one approval covers the whole commit; the repository is no person, so its admin may
-        assert prod.act(prod.admin, sync["request_id"], "approve").status_code == 200
+        approved = prod.act(prod.admin, sync["request_id"], "approve")
+        assert approved.status_code == 200, approved.text
         done = wait_sync(prod, repo["id"], sync["id"], "succeeded", "failed", "partially_applied")
         assert done["status"] == "succeeded", done
         assert await consumer_exists(hub_nc, stream, "c1") and await consumer_exists(hub_nc, stream, "c2")
