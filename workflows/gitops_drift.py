@@ -22,6 +22,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -42,6 +43,21 @@ class GitOpsDriftWorkflow(OperationWorkflowBase):
             self.context = OperationContext.model_validate(args[0])
             await self.set_status("running")
         scan = DriftScan.model_validate(args[-1])
+        try:
+            result = await self._scan(scan)
+        except ActivityError as err:
+            if self.context is None:
+                raise
+            cause = err.cause
+            message = str(cause.message if isinstance(cause, ApplicationError) else cause or err)
+            return await self.finish("failed", {}, error=f"The scan could not finish: {message}")
+        if self.context is None:
+            return result
+        if result.get("error"):
+            return await self.finish("failed", result, error=result["error"])
+        return await self.finish("completed", result)
+
+    async def _scan(self, scan: DriftScan) -> dict:
         found: DriftFound = await workflow.execute_activity(
             "gitops_drift_scan", scan, result_type=DriftFound,
             start_to_close_timeout=SCAN_TIMEOUT, retry_policy=SCAN_RETRY)
@@ -55,8 +71,4 @@ class GitOpsDriftWorkflow(OperationWorkflowBase):
                 task_queue=workflow.info().task_queue,
                 parent_close_policy=ParentClosePolicy.ABANDON)
             result["revert_sync_id"] = start.sync_id
-        if self.context is None:
-            return result
-        if found.error:
-            return await self.finish("failed", result, error=found.error)
-        return await self.finish("completed", result)
+        return result
