@@ -97,6 +97,28 @@ async def test_a_scan_is_an_operation_and_what_cannot_be_read_changes_nothing(
     assert item["source"] == "environments/dev/s.yaml:1"
     assert item["changed_by"]["source"] == "outside" and "at" not in item["changed_by"]
 
+    # every role reads drift; only those with gitops:sync scan or remediate
+    base = f"/api/v1/gitops/repos/{repo['id']}/drift"
+    for role in ("viewer", "member", "operator"):
+        who = invite(api, dev.admin, role)
+        assert api.get(base, headers=who.headers).status_code == 200, role
+        assert api.post(f"{base}/scan", headers=who.headers).status_code == 403, role
+        assert remediate(dev, repo["id"], who, action="ignore",
+                         items=[item["id"]]).status_code == 403, role
+    editor = invite(api, dev.admin, "editor")
+    ignored = remediate(dev, repo["id"], editor, action="ignore", items=[item["id"]],
+                        ignore_for="1h")
+    assert ignored.status_code == 200, ignored.text
+    [view] = ignored.json()["items"]
+    assert view["status"] == "ignored" and view["remediation"]["by"] == editor.email
+    assert view["changed_by"]["source"] == "outside"
+    by_editor = api.post(f"{base}/scan", headers=editor.headers)
+    assert by_editor.status_code == 202, by_editor.text
+    wait_until(lambda: operation(dev, by_editor.json()["operation_id"])["status"] == "completed",
+               "the editor's scan", timeout=120)
+    before = drift_list(dev, repo["id"])
+    assert before["items"][0]["status"] == "ignored"  # a scan leaves an ignore until it expires
+
     # a broken file: the scan fails saying where, and no row changes
     git_remote.write("environments/dev/broken.yaml", "apiVersion: nats.io/v1\nkind: [\n")
     git_remote.commit("broken")
@@ -130,7 +152,7 @@ async def test_a_scan_is_an_operation_and_what_cannot_be_read_changes_nothing(
                          "not both")):
         reply = remediate(dev, repo["id"], action="ignore", items=[item["id"]], **body)
         assert reply.status_code == 422 and where in reply.text, (body, reply.text)
-    assert drift(dev, repo["id"])[f"stream {name}"]["status"] == "open"
+    assert drift(dev, repo["id"])[f"stream {name}"]["status"] == "ignored"
 
 
 async def test_removed_from_git_or_created_outside_is_unmanaged_and_git_takes_it_back(
