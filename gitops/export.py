@@ -54,13 +54,69 @@ def _reverse(kind: str) -> dict[str, str]:
     return out
 
 
+# Durations of the API that NACK writes as Go strings, beyond those the planner normalises.
+_DURATIONS = DURATION_FIELDS | {"max_expires", "priority_timeout"}
+
+
+def _duration(value: Any) -> Any:
+    return go_duration(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _transform_out(value: Any, dest_key: str = "dest") -> Any:
+    """A subject transform / republish with NACK's names (source, dest / destination)."""
+    if not isinstance(value, dict):
+        return value
+    out = {"source": value.get("src", ""), dest_key: value.get("dest", "")}
+    if value.get("headers_only"):
+        out["headers_only"] = True  # NACK's RePublish spells it so
+    return out
+
+
+def _source_out(value: Any) -> Any:
+    """A mirror or source with NACK's names (optStartSeq, externalApiPrefix, ...)."""
+    if not isinstance(value, dict):
+        return value
+    names = {"name": "name", "opt_start_seq": "optStartSeq", "opt_start_time": "optStartTime",
+             "filter_subject": "filterSubject", "domain": "domain"}
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if item in (None, "", [], {}):
+            continue
+        if key in names:
+            out[names[key]] = item
+        elif key == "external" and isinstance(item, dict):
+            if item.get("api"):
+                out["externalApiPrefix"] = item["api"]
+            if item.get("deliver"):
+                out["externalDeliverPrefix"] = item["deliver"]
+        elif key == "subject_transforms" and isinstance(item, list):
+            out["subjectTransforms"] = [_transform_out(t) for t in item]
+        else:
+            out[key] = item
+    return out
+
+
 def _value(api_field: str, value: Any) -> Any:
-    if api_field in DURATION_FIELDS and isinstance(value, int) and not isinstance(value, bool):
-        return go_duration(value)
-    if api_field == "backoff" and isinstance(value, list):
-        return [go_duration(v) if isinstance(v, int) else v for v in value]
+    """An API value as a manifest writes it: durations as Go strings, nested settings with the
+    manifest formats' (NACK's) names, server metadata left out."""
+    if api_field in _DURATIONS:
+        if isinstance(value, list):
+            return [_duration(v) for v in value]
+        return _duration(value)
     if api_field == "metadata" and isinstance(value, dict):
         return {k: v for k, v in value.items() if not k.startswith("_nats.")} or None
+    if api_field == "mirror":
+        return _source_out(value)
+    if api_field == "sources" and isinstance(value, list):
+        return [_source_out(v) for v in value]
+    if api_field == "subject_transform":
+        return _transform_out(value)
+    if api_field == "republish":
+        return _transform_out(value, "destination")
+    if api_field == "consumer_limits" and isinstance(value, dict):
+        limits = {"inactiveThreshold": _duration(value.get("inactive_threshold")),
+                  "maxAckPending": value.get("max_ack_pending")}
+        return {k: v for k, v in limits.items() if v is not None} or None
     return value
 
 

@@ -1,7 +1,10 @@
 """A real https git server for tests: git's own smart-HTTP backend (``git http-backend``, CGI)
 behind a TLS server on a loopback port with a certificate made for the test, which answers only
 requests carrying the expected token (``Authorization: Basic x-access-token:<token>``), and
-records the Authorization headers it saw."""
+records the Authorization headers it saw (``seen``) and the requests (``requests``). While it serves
+a request with a header it also looks at every process's command line for the token
+(``leaked_command_lines``: must stay empty). ``redirect_to``: answer every request with a redirect
+there instead."""
 
 from __future__ import annotations
 
@@ -25,9 +28,26 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+def command_lines_with(secret: str) -> list[str]:
+    """The command lines of this machine's processes that contain ``secret``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                line = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            except OSError:
+                continue
+            if secret in line:
+                found.append(line)
+    return found
+
+
 class GitHttpsServer:
     def __init__(self, root: Path, token: str, directory: Path):
-        self.root, self.seen = root, []
+        self.root, self.seen, self.token = root, [], token
+        self.requests: list[str] = []
+        self.leaked_command_lines: list[str] = []
+        self.redirect_to: str | None = None
         self.expected = "Basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
         self.cert, key = make_certificate(directory)
         server = self
@@ -43,8 +63,17 @@ class GitHttpsServer:
                 self._serve()
 
             def _serve(self) -> None:
+                server.requests.append(f"{self.command} {self.path}")
+                if server.redirect_to:
+                    self.send_response(302)
+                    self.send_header("Location", server.redirect_to + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 given = self.headers.get("Authorization", "")
                 server.seen.append(given)
+                if given:
+                    server.leaked_command_lines += command_lines_with(server.token)
                 if given != server.expected:
                     self.send_response(401)
                     self.send_header("WWW-Authenticate", 'Basic realm="git"')

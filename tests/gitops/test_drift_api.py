@@ -180,8 +180,13 @@ async def test_a_repository_whose_policy_is_revert_reverts_on_its_own(api, stack
     info = await js.stream_info(name)
     info.config.max_age = 600
     await js.update_stream(info.config)
-    items = scan(dev, repo["id"])
-    assert items[f"stream {name}"]["status"] == "reverting"
+    assert scan(dev, repo["id"])[f"stream {name}"]["drift_type"] == "changed"
+    # the scan records the drift, then opens the revert: wait for the second step too
+    def reverting():
+        found = drift(dev, repo["id"])
+        return found if found.get(f"stream {name}", {}).get("status") == "reverting" else None
+
+    items = wait_until(reverting, "the drift item to be reverting", timeout=120)
     sync_id = items[f"stream {name}"]["remediation"]["sync_id"]
     done = wait_sync(dev, repo["id"], sync_id)
     assert done["status"] == "succeeded" and done["trigger"] == "drift_revert", done

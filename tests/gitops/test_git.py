@@ -105,6 +105,7 @@ def test_refs_that_git_could_misread_are_refused(ref, git_remote, settings):
 
 
 def test_a_token_travels_in_the_environment_and_never_in_messages(settings):
+    settings = settings.model_copy(update={"allowed_git_networks": "203.0.113.0/24"})
     access = RepoAccess("https://git.example.com/acme/config.git", "token", token="s3cr3t-t0ken")
     session = gitops_git._Session(access, settings, "203.0.113.7")
     try:
@@ -119,6 +120,7 @@ def test_a_token_travels_in_the_environment_and_never_in_messages(settings):
 
 
 def test_an_ssh_key_is_a_private_file_and_the_host_is_checked(settings):
+    settings = settings.model_copy(update={"allowed_git_networks": "203.0.113.0/24"})
     access = RepoAccess("git@git.example.com:acme/config.git", "ssh_key",
                         ssh_key="-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----",
                         known_hosts="git.example.com ssh-ed25519 AAAAC3Nza")
