@@ -78,6 +78,7 @@ def main() -> None:
     st.subheader("Live")
     live_part({c.id: c.name for c in clusters})
     show_history(api, range_)
+    show_alerts(api)
     show_activity(api)
 
 
@@ -109,6 +110,26 @@ def show_history(api, range_: str) -> None:
     st.caption(f"{data['throughput']['resolution']} samples, one point per "
                f"{step // 3600} h" if step >= 3600 else f"{data['throughput']['resolution']} "
                f"samples, one point per {step} s")
+
+
+def show_alerts(api) -> None:
+    me = session.me()
+    if me is None or not me.can("alerts:read"):
+        return
+    rules = session.call(api.list_alert_rules)
+    if rules is None:
+        return
+    firing = [r for r in rules if (r.get("state") or {}).get("status") == "firing"]
+    st.subheader(f"Active alerts · {len(firing)}")
+    if not firing:
+        st.caption("Nothing is firing.")
+    for rule in firing:  # as text: names are the users' own
+        state = rule["state"]
+        target = " / ".join(x for x in (rule.get("stream"), rule.get("consumer")) if x)
+        st.text(f"⚠ {rule['severity']}  {rule['name']} · {target or rule['kind']}: "
+                f"{state.get('value')} (threshold {rule['threshold']}) since "
+                f"{fmt.when(state.get('since'))}")
+    st.page_link("screens/alerts.py", label="Open the alerts", icon=":material/notifications_active:")
 
 
 def show_activity(api) -> None:
