@@ -11,13 +11,14 @@ import uuid
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from prometheus_client import Counter, Histogram, make_asgi_app
+from prometheus_client import Counter, Histogram
 
 import importlib
 import pkgutil
 
 from api import errors, routers
 from api.outbox_delivery import run_drainer
+from api.prometheus import metrics_response
 from api.services import close_services, open_services
 from core.settings import Settings, get_settings
 
@@ -52,7 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in router_modules():
         app.include_router(module.router)
-    app.mount("/metrics", make_asgi_app())
+    app.add_api_route("/metrics", metrics_response, include_in_schema=False)
+    app.add_api_route("/metrics/", metrics_response, include_in_schema=False)
 
     @app.middleware("http")
     async def _observe(request: Request, call_next):

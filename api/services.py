@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from temporalio.client import Client as TemporalClient
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api.prometheus import LatestSamples
 from core.analytics.ingester import Ingester
 from core.analytics.metric_rows import MetricsSink
 from core.analytics.store import AnalyticsStore
@@ -40,6 +41,7 @@ class Services:
     cipher: Cipher
     ingester: Ingester | None = None  # audit (and alert) events
     metrics_ingester: Ingester | None = None  # the collectors' samples
+    latest: LatestSamples | None = None  # the newest sample of each stream, for /metrics
     background: list[asyncio.Task] = field(default_factory=list)
 
     @property
@@ -96,10 +98,14 @@ async def open_services(settings: Settings) -> Services:
         events.nc, analytics, sink=MetricsSink(), stream=LIVE_STREAM, subject=ALL_METRICS,
         durable=METRICS_DURABLE, ensure=ensure_live_stream)
     await services.metrics_ingester.start()
+    services.latest = LatestSamples()
+    await services.latest.start(events.nc)
     return services
 
 
 async def close_services(services: Services) -> None:
+    if services.latest:
+        await services.latest.stop()
     for ingester in (services.ingester, services.metrics_ingester):
         if ingester:
             await ingester.stop()

@@ -52,6 +52,15 @@ def worker() -> None:
     main()
 
 
+@app.command()
+def collector() -> None:
+    """Run a metrics collector: it takes its share of the registered clusters and publishes their
+    samples every JSC_COLLECT_INTERVAL_S."""
+    from core.collector.process import main
+
+    main()
+
+
 # The console's commands: an HTTP client of the API (see cli/commands/).
 from cli.commands import (approvals, auth, backup, clusters, config, consumers,  # noqa: E402
                           dr, kv, messages, mirror, operations, quotas, streams)

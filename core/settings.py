@@ -108,6 +108,16 @@ class Settings(BaseSettings):
     realtime_queue_size: int = Field(default=1000, gt=0)
     realtime_slow_client_s: float = Field(default=5.0, gt=0)  # queue full this long: dropped
 
+    # Metrics collection (``jsc collector``): the pass interval; how long a dead collector's
+    # clusters wait before another takes them (its leases' TTL); which organizations' clusters to
+    # collect (ids or slugs, comma-separated; empty: all), e.g. a collector dedicated to a tenant.
+    collect_interval_s: float = Field(default=10.0, gt=0)
+    collector_lease_s: float = Field(default=30.0, gt=0)
+    collect_orgs: str = ""
+    # A platform Prometheus scraping /metrics with this bearer token gets every organization's
+    # stream and consumer gauges (an API key gets its own organization's).
+    metrics_token: SecretStr | None = None
+
     log_level: str = "INFO"
 
     # Time the API waits on one backing service during /readyz before calling it down.

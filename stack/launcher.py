@@ -198,6 +198,8 @@ class Stack:
         apps = [services.api(self.ports["api"], child_env)]
         if "worker" in self.wanted:
             apps.append(services.worker(child_env))
+        if "collector" in self.wanted:
+            apps.append(services.collector(child_env))
         if "ui" in self.wanted:
             apps.append(services.ui(self.ports["ui"], child_env))
         self._sup.start(*apps)
@@ -223,6 +225,9 @@ class Stack:
             svc["api"] = {"url": self.api_url, "docs": f"{self.api_url}/docs"}
         if "worker" in self.wanted:
             svc["worker"] = {"task_queue": s.task_queue}
+        if "collector" in self.wanted:
+            svc["collector"] = {"interval_s": s.collect_interval_s,
+                                "orgs": s.collect_orgs or "all"}
         if "ui" in self.wanted:
             svc["ui"] = {"url": self.ui_url}
         if "demo" in self.wanted:

@@ -24,9 +24,9 @@ from stack.ports import HOST
 REPO = Path(__file__).resolve().parent.parent
 
 # Start order of everything the launcher may start; stop is the reverse.
-ORDER = ("hub", "dr", "postgres", "redis", "temporal", "api", "worker", "ui", "demo")
+ORDER = ("hub", "dr", "postgres", "redis", "temporal", "api", "worker", "collector", "ui", "demo")
 BACKING = ("hub", "dr", "postgres", "redis", "temporal")
-APP = ("api", "worker", "ui", "demo")
+APP = ("api", "worker", "collector", "ui", "demo")
 
 
 @dataclass
@@ -128,6 +128,10 @@ def api(port: int, env: dict[str, str]) -> Service:
 
 def worker(env: dict[str, str]) -> Service:
     return Service("worker", [sys.executable, "-m", "cli.main", "worker"], env=env, cwd=REPO)
+
+
+def collector(env: dict[str, str]) -> Service:
+    return Service("collector", [sys.executable, "-m", "cli.main", "collector"], env=env, cwd=REPO)
 
 
 def ui(port: int, env: dict[str, str]) -> Service:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from stack import probes, state
 
-LABELS = {"api": "API", "ui": "UI", "worker": "Worker", "temporal": "Temporal", "hub": "NATS hub",
+LABELS = {"api": "API", "ui": "UI", "worker": "Worker", "collector": "Collector", "temporal": "Temporal", "hub": "NATS hub",
           "dr": "NATS dr", "postgres": "PostgreSQL", "redis": "Redis", "clickhouse": "ClickHouse",
           "demo": "Demo"}
 
@@ -20,6 +20,8 @@ def _line(name: str, s: dict) -> str:
         return f"{s['url']}   (docs {s['docs']})"
     if name == "worker":
         return f"Temporal task queue {s['task_queue']}"
+    if name == "collector":
+        return f"a pass every {s['interval_s']:g} s, clusters of {s['orgs']} organizations"
     if name == "temporal":
         http = f", HTTP {s['http']}" if s.get("http") else ""
         return f"{s['address']}   (namespace {s['namespace']}{http})"
@@ -65,7 +67,7 @@ def _host_port(address: str) -> tuple[str, int] | None:
 
 def health(name: str, s: dict) -> str:
     """A short live verdict on one service."""
-    if name in ("worker", "demo"):
+    if name in ("worker", "collector", "demo"):
         return "running" if state.pid_alive(s.get("pid")) else "not running"
     if name == "clickhouse":
         return "embedded (via the API)" if s["mode"] == "chdb" else _http(f"{s['dsn'].rstrip('/')}/ping")

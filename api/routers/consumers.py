@@ -4,6 +4,8 @@ of the source design's table with its parts."""
 
 from __future__ import annotations
 
+import asyncio
+
 import uuid
 
 from datetime import datetime, timezone
@@ -19,6 +21,7 @@ from core.audit import config_diff
 from core.changes.execute import apply_change
 from core.changes.models import ChangeSpec
 from core.jetstream.config import ConsumerConfig
+from core.analytics import overview
 from core.jetstream.health import consumer_health
 
 router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/streams/{stream}/consumers",
@@ -38,8 +41,20 @@ class PauseRequest(BaseModel):
         return until
 
 
-def with_health(info: dict) -> dict:
-    return {**info, "health": consumer_health(info)}
+def with_health(info: dict, ratios: dict[str, float] | None = None) -> dict:
+    """The consumer's info with its health score; ``ratios`` (consumer -> processing rate over its
+    hour's average, from the collected samples) gives the score its processing-rate part."""
+    return {**info, "health": consumer_health(info, (ratios or {}).get(info.get("name", "")))}
+
+
+async def processing_ratios(svc: Svc, cluster_id: uuid.UUID, stream: str) -> dict[str, float]:
+    """From ClickHouse; without samples (no collector yet, ClickHouse down) the part is left out."""
+    try:
+        rows = await asyncio.to_thread(svc.analytics.query,
+                                       *overview.processing_rates(cluster_id, stream))
+    except Exception:  # noqa: BLE001 - the score stands without it, as before
+        return {}
+    return overview.rate_ratios(rows)
 
 
 def _name_problem(message: str) -> ProblemError:
@@ -52,7 +67,8 @@ async def list_consumers(cluster_id: uuid.UUID, stream: str, db: Db, svc: Svc,
                          principal: Principal = Depends(require_stream("consumers:read"))) -> dict:
     _, js = await cluster_jetstream(db, svc, principal, cluster_id)
     consumers = await js.consumer_list(stream)
-    return {"items": [with_health(c) for c in sorted(consumers, key=lambda c: c["name"])]}
+    ratios = await processing_ratios(svc, cluster_id, stream)
+    return {"items": [with_health(c, ratios) for c in sorted(consumers, key=lambda c: c["name"])]}
 
 
 @router.post("", status_code=201, responses=PENDING_RESPONSE)
@@ -81,7 +97,8 @@ async def create_consumer(cluster_id: uuid.UUID, stream: str, body: ConsumerConf
 async def read_consumer(cluster_id: uuid.UUID, stream: str, name: str, db: Db, svc: Svc,
                         principal: Principal = Depends(require_stream("consumers:read"))) -> dict:
     _, js = await cluster_jetstream(db, svc, principal, cluster_id)
-    return with_health(await js.consumer_info(stream, name))
+    info = await js.consumer_info(stream, name)
+    return with_health(info, await processing_ratios(svc, cluster_id, stream))
 
 
 @router.patch("/{name}", responses=PENDING_RESPONSE)

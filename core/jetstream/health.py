@@ -1,8 +1,9 @@
 """Consumer health per the source design's table (advanced design §2.1): each component scored
 healthy (100), warning (60) or critical (20), weighted, and the overall status from the score.
 
-Processing rate needs a time series (the metrics collector); until one is given it is reported as
-not measured and its weight is shared among the measured components.
+Processing rate is the consumer's latest acknowledgement rate over its average of the last hour,
+from the collector's samples (the API computes it from ClickHouse); without two samples yet it is
+reported as not measured and its weight is shared among the measured components.
 """
 
 from __future__ import annotations

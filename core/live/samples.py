@@ -104,3 +104,4 @@ class ClusterSample(BaseModel):
     messages_out_rate: float | None = None
     account: dict = Field(default_factory=dict, description="JetStream account info: usage, limits")
     servers: list[ServerSample] = []
+    collector: str = Field("", description="the collector that took it (its share of clusters)")

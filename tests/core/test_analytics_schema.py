@@ -44,3 +44,36 @@ def test_schema_applies_twice_and_rolls_up(tmp_path):
     assert len(stored) == 1 and stored[0][0] == "stream.create"
     assert str(stored[0][1].ipv4_mapped) == "10.0.0.1"
     store.close()
+
+
+def test_a_redelivered_sample_is_stored_once(tmp_path):
+    """The metrics ingester's sink: the same batch inserted twice (its ack lost, the API killed
+    between insert and ack) leaves one row per sample, and the roll-ups count it once."""
+    from core.analytics.metric_rows import MetricsSink
+    from core.live.samples import ClusterSample, ConsumerSample, StreamSample, sample_id
+
+    store = AnalyticsStore(f"chdb://{tmp_path / 'ch'}")
+    store.apply_schema()
+    cluster, org = uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    stream = StreamSample(id=sample_id(cluster, "stream", "ORDERS", now), org_id=org,
+                          cluster_id=cluster, stream="ORDERS", timestamp=now, messages=5, bytes=50,
+                          first_seq=1, last_seq=5, consumer_count=1, consumers=[ConsumerSample(
+                              name="c", pending=1, ack_pending=2, redelivered=0, waiting=0,
+                              delivered=4, acked=2, lag=3)])
+    summary = ClusterSample(id=sample_id(cluster, "cluster", "", now), org_id=org,
+                            cluster_id=cluster, timestamp=now, reachable=True)
+    batch = [("s", stream.model_dump_json().encode()), ("c", summary.model_dump_json().encode())]
+    sink = MetricsSink()
+    sink.insert(store, batch)
+    sink.insert(store, batch[:1])
+    sink.insert(store, batch)
+    param = {"c": str(cluster)}
+    for table in ("stream_metrics", "consumer_metrics", "cluster_metrics"):
+        assert store.query(f"SELECT count() FROM {table} WHERE cluster_id = {{c:UUID}}",
+                           param) == [(1,)], table
+    assert store.query("SELECT sum(sample_count) FROM stream_metrics_hourly WHERE "
+                       "cluster_id = {c:UUID}", param) == [(1,)]
+    assert store.query("SELECT sum(sample_count) FROM consumer_metrics_daily WHERE "
+                       "cluster_id = {c:UUID}", param) == [(1,)]
+    store.close()

@@ -1,0 +1,87 @@
+"""Collection against the real hub: rates, lag and their trend computed from known publishes and
+acks match to the message; an unreachable cluster is sampled as such; the stack's own collector
+publishes the admin organization's clusters."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from stack.ports import free_port
+from tests.fixtures import register, unique
+from tests.metrics.collecting import last_cluster_sample, last_stream_sample, org_collector
+from tests.waiting import wait_until_async
+
+
+async def test_rates_and_lag_match_the_publishes_and_acks(stack, tenant, hub_nc, live_nc):
+    _, org_id, cluster = tenant
+    name = unique("RATES").upper()
+    js = hub_nc.jetstream()
+    await js.add_stream(name=name, subjects=[f"{name}.>"])
+    try:
+        await js.add_consumer(name, ConsumerConfig(durable_name="worker",
+                                                   ack_policy=AckPolicy.EXPLICIT))
+        async with org_collector(stack.settings, org_id) as collector:
+            first = await collector.pass_once()
+            assert cluster["id"] in collector.shares.held and not first.failed
+            before = await last_stream_sample(live_nc, org_id, cluster["id"], name)
+            assert before.messages == 0 and before.consumers[0].lag == 0
+
+            for i in range(50):
+                await js.publish(f"{name}.orders", f"m{i}".encode())
+            sub = await js.pull_subscribe_bind("worker", stream=name)
+            fetched = await sub.fetch(30, timeout=10)
+            assert len(fetched) == 30
+            for msg in fetched[:20]:
+                await msg.ack_sync()
+            await asyncio.sleep(0.05)  # not a wait on speed: only a non-zero interval for rates
+            await collector.pass_once()
+            after = await last_stream_sample(live_nc, org_id, cluster["id"], name)
+
+        seconds = (after.timestamp - before.timestamp).total_seconds()
+        assert after.messages == 50 and after.last_seq == 50 and after.messages_in == 50
+        assert after.messages_rate == pytest.approx(50 / seconds)
+        worker = after.consumers[0]
+        assert (worker.name, worker.delivered_delta, worker.acked_delta) == ("worker", 30, 20)
+        assert (worker.pending, worker.ack_pending, worker.lag) == (20, 10, 30)
+        assert worker.ack_rate == pytest.approx(20 / seconds)
+        assert worker.lag_trend == pytest.approx(30 / seconds)
+        assert after.consumer_count == 1 and after.subjects == [f"{name}.>"]
+    finally:
+        await js.delete_stream(name)
+
+
+async def test_an_unreachable_cluster_is_sampled_as_unreachable(api, stack, tenant, live_nc):
+    headers, org_id, _ = tenant
+    down = register(api, headers, f"nats://127.0.0.1:{free_port()}", name=unique("down"))
+    async with org_collector(stack.settings, org_id) as collector:
+        report = await collector.pass_once()
+    assert down["id"] in report.failed
+    sample = await last_cluster_sample(live_nc, org_id, down["id"])
+    assert sample.reachable is False and "could not connect" in (sample.error or "")
+    assert sample.collector == collector.me
+
+
+async def test_the_stacks_collector_samples_the_admin_organization(stack, hub_cluster,
+                                                                   admin_org_id, live_nc):
+    """``jsc up`` runs a collector (JSC_COLLECT_ORGS=default in the test stack): hub's samples
+    keep coming, each newer than the last."""
+    async def fresh():
+        try:
+            return await last_cluster_sample(live_nc, admin_org_id, hub_cluster["id"])
+        except Exception:  # noqa: BLE001 - none yet
+            return None
+
+    first = await wait_until_async(fresh, "a sample of hub from the stack's collector", 120)
+    assert first.reachable and first.collector
+
+    async def newer():
+        sample = await fresh()
+        return sample if sample and sample.timestamp > first.timestamp else None
+
+    second = await wait_until_async(newer, "a later sample of hub", 120)
+    assert second.streams >= 0 and second.reachable
+    assert uuid.UUID(str(second.org_id)) == admin_org_id
