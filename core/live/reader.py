@@ -7,7 +7,8 @@ Where it starts:
 - else the last message of each subject the filters cover (the latest sample of each cluster and
   stream, an operation's latest state), then live.
 
-The consumer is ephemeral and in memory (the server removes it soon after the connection goes):
+The consumer is ephemeral and in memory, deleted when the connection ends (and removed by the
+server soon after a connection that vanished):
 nothing is shared between connections or replicas, so no coordination is needed.
 
 Each connection has a bounded queue. A client that does not keep up leaves its queue full; when it
@@ -131,9 +132,12 @@ class LiveReader:
             return None
 
     async def close(self) -> None:
+        """Unsubscribe and delete the consumer (else the server keeps it for
+        ``INACTIVE_THRESHOLD_S``); best effort: the server forgets it anyway."""
         if self._sub is not None:
             sub, self._sub = self._sub, None
             try:
                 await sub.unsubscribe()
-            except Exception:  # the connection may be closing: the server forgets it anyway
+                await self.nc.jetstream(timeout=2).delete_consumer(STREAM, sub._consumer)
+            except Exception:
                 log.debug("live reader: unsubscribe failed", exc_info=True)

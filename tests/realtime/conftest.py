@@ -82,10 +82,13 @@ async def sse(stack, params: dict, headers: dict | None = None):
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def until(check, what: str, timeout: float = 60.0):
-    """Wait (without blocking the loop) until ``check()`` is truthy; fail naming ``what``."""
+async def until(check, what: str, timeout: float = 60.0, poll=None):
+    """Wait (without blocking the loop) until ``check()`` is truthy; fail naming ``what``.
+    ``poll``: a coroutine function awaited before each check (to refresh what it reads)."""
     deadline = time.monotonic() + timeout
     while True:
+        if poll is not None:
+            await poll()
         found = check()
         if found:
             return found
