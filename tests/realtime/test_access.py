@@ -110,3 +110,12 @@ async def test_websocket_resumes_with_last_event_id_and_refuses_bad_tokens(
         await ws.send(f'{{"type": "subscribe", "channels": ["metrics:cluster:{cid}"]}}')
         error = await ws_next(ws)
         assert error["type"] == "error" and error["status"] == 404
+
+
+async def test_websocket_heartbeats_keep_an_idle_connection(stack, admin_headers):
+    async with websocket(stack, bearer(admin_headers)) as ws:
+        assert (await ws_next(ws))["type"] == "auth_ok"
+        beat = await ws_next(ws, "heartbeat", timeout=stack.settings.realtime_heartbeat_s * 3 + 30)
+        assert beat == {"type": "heartbeat"}
+        await ws.send('{"type": "ping"}')
+        assert (await ws_next(ws))["type"] == "pong"

@@ -4,16 +4,19 @@ resumes without loss); an SSE client resumes without loss after the API restarts
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 from urllib.parse import urlencode, urlparse
+
+import websockets
 
 from core.live import subjects
 from core.live.subjects import STREAM
 
 from tests.durability.faults import api_ready, wait_until
 from tests.fixtures import unique
-from tests.realtime.conftest import publish_stream, sse, until
+from tests.realtime.conftest import bearer, publish_stream, sse, until
 
 BIG = "x" * 16_000  # fills a slow client's buffers in a few thousand samples
 
@@ -114,3 +117,30 @@ async def test_an_sse_client_resumes_without_loss_after_the_api_restarts(
         after = await publish_stream(live, admin_org_id, cid, name, 6)
         await until(lambda: again.last_id == after, "live samples after the restart")
         assert [e["id"] for e in client.events + again.events] == before + during + [after]
+
+
+async def test_a_websocket_that_stops_reading_is_closed_and_its_reader_goes(
+        stack, admin_headers, admin_org_id, hub_cluster, live):
+    cid, name = hub_cluster["id"], unique("rt-wsslow")
+    readers: list[int] = []
+    url = stack.api_url.replace("http://", "ws://") + "/ws/v1/realtime"
+    # a client that buffers one message and reads nothing more: the server's sends back up
+    async with websockets.connect(url, max_size=None, max_queue=1) as ws:
+        await ws.send(json.dumps({"type": "auth", "token": bearer(admin_headers)}))
+        assert json.loads(await ws.recv())["type"] == "auth_ok"
+        await ws.send(json.dumps({"type": "subscribe",
+                                  "channels": [f"metrics:stream:{cid}:{name}"]}))
+        assert json.loads(await ws.recv())["type"] == "subscribed"
+        seqs = await _publish_many(live, admin_org_id, cid, name,
+                                   stack.settings.realtime_queue_size + 700)
+        await until(lambda: readers == [0], "the slow WebSocket's reader to go", timeout=120,
+                    poll=lambda: _count_readers(live, admin_org_id, cid, name, readers))
+        got, closed = [], False
+        try:
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                if message["type"] == "stream_metrics":
+                    got.append(message["id"])
+        except websockets.ConnectionClosed:
+            closed = True
+        assert closed and got == seqs[:len(got)] and len(got) < len(seqs), len(got)
