@@ -5,7 +5,10 @@ Where it starts:
   after it, in order, so a client that reconnects (to any replica) misses nothing and repeats
   nothing;
 - else the last message of each subject the filters cover (the latest sample of each cluster and
-  stream, an operation's latest state), then live.
+  stream, an operation's latest state) up to the stream's last sequence when it connects, read by
+  a short-lived consumer of its own, then live from the next sequence. The live consumer always
+  starts at a sequence, so a re-created ordered consumer (after a missed heartbeat, a reconnect)
+  resumes exactly where it was.
 
 The consumer is ephemeral and in memory, deleted when the connection ends (and removed by the
 server soon after a connection that vanished):
@@ -20,12 +23,13 @@ else: JetStream keeps what it missed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from core.live.subjects import STREAM
 
@@ -90,28 +94,72 @@ class LiveReader:
         self.dropped = asyncio.Event()
         self.last_seq = after or 0
         self._sub = None
+        self._ready = asyncio.Event()  # the snapshot is queued: live messages may follow
+        self._snapshot_task: asyncio.Task | None = None
 
     async def start(self) -> None:
-        config = ConsumerConfig(inactive_threshold=INACTIVE_THRESHOLD_S)
+        """Subscribe from the resume point (or from now, after a snapshot of the latest message of
+        each subject): raises when ``JSC_LIVE`` cannot be read."""
+        js = self.nc.jetstream(timeout=5)
+        if self.after is not None:
+            begin = self.after + 1
+            self._ready.set()
+        else:
+            begin = (await js.stream_info(STREAM)).state.last_seq + 1
+            self._snapshot_task = asyncio.create_task(self._snapshot(begin - 1))
+        config = ConsumerConfig(inactive_threshold=INACTIVE_THRESHOLD_S,
+                                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                                opt_start_seq=begin)
         if len(self.filters) > 1:
             config.filter_subjects = self.filters
-        if self.after is not None:
-            config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
-            config.opt_start_seq = self.after + 1
-        else:
-            config.deliver_policy = DeliverPolicy.LAST_PER_SUBJECT
-        js = self.nc.jetstream()
         self._sub = await js.subscribe(self.filters[0], stream=STREAM, cb=self._take,
                                        ordered_consumer=True, config=config,
                                        idle_heartbeat=IDLE_HEARTBEAT_S)
+        # nats-py re-creates an ordered consumer from the last sequence it delivered, 0 before
+        # the first: it would start over from the stream's beginning; start from ours instead.
+        jsi = getattr(getattr(self._sub, "_sub", None), "_jsi", None)
+        if jsi is not None and getattr(jsi, "_sseq", 0) < begin - 1:
+            jsi._sseq = begin - 1
+
+    async def _snapshot(self, upto: int) -> None:
+        """The latest message of each subject up to ``upto``, queued before anything live."""
+        js = self.nc.jetstream(timeout=5)
+        sub = None
+        try:
+            config = ConsumerConfig(deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+                                    ack_policy=AckPolicy.NONE, mem_storage=True,
+                                    inactive_threshold=INACTIVE_THRESHOLD_S)
+            if len(self.filters) > 1:
+                config.filter_subjects = self.filters
+            sub = await js.pull_subscribe(self.filters[0], stream=STREAM, config=config)
+            pending = (await sub.consumer_info()).num_pending
+            while pending > 0 and not self.dropped.is_set():
+                for msg in await sub.fetch(min(pending, 256), timeout=5):
+                    seq = msg.metadata.sequence.stream
+                    if seq > upto:  # newer than the snapshot: the live consumer has it
+                        pending = 0
+                        break
+                    pending = msg.metadata.num_pending
+                    await self._queue(LiveMessage(seq, msg.subject, msg.data))
+        except Exception as exc:  # the client still gets everything live
+            log.warning("live reader of %s: no latest-message snapshot: %r", self.filters, exc)
+        finally:
+            self._ready.set()
+            if sub is not None:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+                    await js.delete_consumer(STREAM, sub._consumer)
 
     async def _take(self, msg: Msg) -> None:
-        if self.dropped.is_set():
-            return
+        await self._ready.wait()  # the snapshot first (JetStream holds the rest meanwhile)
         seq = msg.metadata.sequence.stream
         if seq <= self.last_seq:  # a re-created ordered consumer never repeats; be sure anyway
             return
-        item = LiveMessage(seq, msg.subject, msg.data)
+        await self._queue(LiveMessage(seq, msg.subject, msg.data))
+
+    async def _queue(self, item: LiveMessage) -> None:
+        if self.dropped.is_set():
+            return
         try:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
@@ -122,7 +170,7 @@ class LiveReader:
                          self.filters, self.queue.qsize())
                 self.dropped.set()
                 return
-        self.last_seq = seq
+        self.last_seq = max(self.last_seq, item.seq)
 
     async def next(self, timeout: float) -> LiveMessage | None:
         """The next message, or None when none came within ``timeout`` (time for a heartbeat)."""
@@ -134,6 +182,9 @@ class LiveReader:
     async def close(self) -> None:
         """Unsubscribe and delete the consumer (else the server keeps it for
         ``INACTIVE_THRESHOLD_S``); best effort: the server forgets it anyway."""
+        if self._snapshot_task is not None:
+            self._snapshot_task.cancel()
+            await asyncio.gather(self._snapshot_task, return_exceptions=True)
         if self._sub is not None:
             sub, self._sub = self._sub, None
             try:
