@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import nats
@@ -33,7 +34,8 @@ def publish_sample(stack, org_id: uuid.UUID, cluster_id: str, stream: str, messa
         finally:
             await nc.close()
 
-    asyncio.run(go())
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's loop
+        pool.submit(asyncio.run, go()).result()
 
 
 def test_a_published_sample_appears_on_the_open_overview(browser_page, stack, ui_hub,
