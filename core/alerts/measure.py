@@ -103,11 +103,12 @@ def anomalous(rates: list[Point], baseline: float | None, now: datetime, thresho
 def mirror(lags: list[Point], active_ms: float | None, now: datetime, threshold: float,
            for_s: float, grace_s: float) -> Measurement:
     """mirror_lag: the lag over ``threshold`` for the window, or the mirror has not heard its
-    source for longer than the window (``active_ms`` of the newest sample)."""
+    source for longer than the window (``active_ms`` of the newest sample; with no window, for
+    longer than ``grace_s``)."""
     measured = over(lags, now, threshold, for_s, grace_s)
     silent_s = (active_ms or 0) / 1000
     if active_ms is not None and measured.breached is not None \
-            and silent_s > max(for_s, grace_s):
+            and silent_s > (for_s or grace_s):
         return Measurement(measured.value, True, f"no word from its source for {silent_s:.0f}s")
     return measured
 
