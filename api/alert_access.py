@@ -36,11 +36,15 @@ async def load_state(db: AsyncSession, rule_id: uuid.UUID) -> AlertRuleState | N
 
 
 async def check_owned(db: AsyncSession, org_id: uuid.UUID, body: RuleFields) -> None:
-    """The cluster first (404 before anything else is said), then the team, then the webhooks
-    the channels name (422)."""
+    """The cluster first (404 before anything else is said), then what does not go with the
+    kind (422), then the team (404) and the webhooks the channels name (422)."""
     if body.cluster_id is not None and await db.scalar(select(NatsCluster.id).where(
             NatsCluster.id == body.cluster_id, NatsCluster.org_id == org_id)) is None:
         raise ProblemError(404, f"No cluster with id {body.cluster_id} in your organization.")
+    problems = body.problems()
+    if problems:
+        detail = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        raise ProblemError(422, f"Invalid input: {detail}", errors=problems)
     if body.team_id is not None and await db.scalar(select(Team.id).where(
             Team.id == body.team_id, Team.org_id == org_id)) is None:
         raise ProblemError(404, f"No team with id {body.team_id} in your organization.")
@@ -53,10 +57,6 @@ async def check_owned(db: AsyncSession, org_id: uuid.UUID, body: RuleFields) -> 
             message = f"no webhook with id {', '.join(missing)} in your organization"
             raise ProblemError(422, f"Invalid input: channels: {message}",
                                errors=[{"field": "channels", "message": message}])
-    problems = body.problems()
-    if problems:
-        detail = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-        raise ProblemError(422, f"Invalid input: {detail}", errors=problems)
 
 
 def stored_values(body: RuleFields) -> dict[str, Any]:

@@ -73,12 +73,17 @@ class Alerting:
                              timeout: float = 90) -> dict:
         """Take samples (``each()``, by default a collection pass) until the rule, tested now,
         says it would fire (or would not, with known data)."""
+        last: list[dict] = []
+
         async def check():
             await (each or self.collect)()
-            got = self.test(rule)
-            return got if got["known"] and got["would_fire"] is fires else None
-        return await wait_until_async(check, f"{rule['kind']} measured as "
-                                             f"{'firing' if fires else 'ok'}", timeout, every=0.5)
+            last[:] = [self.test(rule)]
+            return last[0] if last[0]["known"] and last[0]["would_fire"] is fires else None
+        try:
+            return await wait_until_async(check, f"{rule['kind']} measured as "
+                                                 f"{'firing' if fires else 'ok'}", timeout, 0.5)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the last test said {last}") from None
 
     # evaluation ------------------------------------------------------------------------------
     async def temporal(self) -> Client:

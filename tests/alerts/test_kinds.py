@@ -114,6 +114,8 @@ async def test_mirror_lag_fires_for_a_mirror_that_lost_its_source(alerting, hub_
     mirror = unique("MIR").upper().replace("-", "_")
     await js.add_stream(name=source, subjects=[f"{source}.>"])
     await js.add_stream(name=mirror, mirror=StreamSource(name=source))
+    for _ in range(5):
+        await js.publish(f"{source}.x", b"x")
     try:
         rule = alerting.rule(kind="mirror_lag", stream=mirror, threshold=1000, **{"for": "3s"})
 
@@ -123,7 +125,13 @@ async def test_mirror_lag_fires_for_a_mirror_that_lost_its_source(alerting, hub_
         async def restore_source():
             await js.add_stream(name=source, subjects=[f"{source}.>"])
 
-        await alerting.fires_and_resolves(rule, breach=stop_source, repair=restore_source)
+        async def traffic():  # past the mirror's last sequence, the new source is heard
+            for _ in range(3):
+                await js.publish(f"{source}.x", b"y")
+            await alerting.collect()
+
+        await alerting.fires_and_resolves(rule, breach=stop_source, repair=restore_source,
+                                          during_repair=traffic)
     finally:
         for name in (mirror, source):
             try:
