@@ -11,6 +11,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, StreamSource
 
 from stack.ports import free_port
 from tests.fixtures import register, unique
+from tests.waiting import wait_until_async
 
 
 @pytest.fixture
@@ -116,6 +117,10 @@ async def test_mirror_lag_fires_for_a_mirror_that_lost_its_source(alerting, hub_
     await js.add_stream(name=mirror, mirror=StreamSource(name=source))
     for _ in range(5):
         await js.publish(f"{source}.x", b"x")
+
+    async def in_sync():
+        return (await js.stream_info(mirror)).state.messages == 5
+    await wait_until_async(in_sync, "the mirror in sync with its source", 30)
     try:
         rule = alerting.rule(kind="mirror_lag", stream=mirror, threshold=1000, **{"for": "3s"})
 
