@@ -147,14 +147,32 @@ async def list_events(svc: Svc, principal: Principal = Depends(require("alerts:r
                       status: Literal["firing", "resolved"] | None = None,
                       since: datetime | None = None, until: datetime | None = None,
                       cluster_id: uuid.UUID | None = None,
-                      limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+                      limit: int = Query(50, ge=1, le=500),
+                      offset: int = Query(0, ge=0, le=1_000_000)):
     """The organization's alert events, newest first."""
+    since, until = _within(since, "since"), _within(until, "until")
     items = await read_events(svc.analytics, limit + 1, offset, org_id=principal.org_id,
                               rule_id=rule_id, status=status, since=since, until=until,
                               cluster_id=cluster_id)
     more = len(items) > limit
     return EventList(items=items[:limit], limit=limit, offset=offset,
                      next_offset=offset + limit if more else None)
+
+
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(2261, 1, 1,
+                                                                      tzinfo=timezone.utc)
+
+
+def _within(value: datetime | None, field: str) -> datetime | None:
+    """A time ClickHouse can compare (1970 to 2260; a time without zone is UTC)."""
+    if value is None:
+        return None
+    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if not EARLIEST <= value < LATEST:
+        message = "must be between 1970 and 2260"
+        raise ProblemError(422, f"Invalid input: {field}: {message}",
+                           errors=[{"field": field, "message": message}])
+    return value
 
 
 async def _acknowledge(request: Request, db: Db, svc: Svc, principal: Principal,
