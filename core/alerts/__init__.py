@@ -10,4 +10,12 @@
   ``consumer_metrics``, ``cluster_metrics``; ``stream_metrics_hourly`` for ``rate_anomaly``).
 - ``evaluation``: one evaluation pass over the enabled rules, in the API process (the only one
   that may open chdb): measure, step the state in PostgreSQL, keep the pending events.
+- ``stored``: rules and their state rows (``alert_rules``, ``alert_rule_states``) to and from the
+  pure model; ``rows``: events as ``alert_events`` rows; ``schedule``: the Temporal schedule
+  ``jsc-alerts-evaluate`` (every ``JSC_ALERT_INTERVAL_S``).
+
+Who runs what: ``workflows.alerts.AlertEvaluationWorkflow`` (the worker) calls ``alerts_evaluate``
+on ``<task queue>-analytics`` (``api.analytics_worker``, in the API process), then
+``alert_publish``, ``deliver_alert_webhook`` and ``alert_delivered`` (``activities.alerts``, the
+worker). The routes are ``api.routers.alerts``.
 """
