@@ -31,6 +31,7 @@ from core.settings import Settings
 from gitops.applying import apply_planned, dependency_of
 from gitops.git import GitError
 from gitops.jobs import Applied, OpenedRequest, Planned, SyncFailure, SyncRef
+from gitops.ownership import applied_by
 from gitops.planning import access_of, load_commit, plan_repo, repo_clusters
 from gitops.verdict import judge_plan
 
@@ -74,11 +75,13 @@ class GitOpsActivities:
             clusters = await repo_clusters(db, repo)
             target = sync.commit or sync.ref or repo.branch
             access = access_of(repo, self.cipher)
+            applied = await applied_by(db, repo.id)
         try:
             tree = await load_commit(repo, access, target, self.settings)
         except GitError as exc:
             return await self._close(ref, "failed", str(exc))
-        planned = await plan_repo(repo, clusters, tree, self.pool, self.cipher, only=ref.only)
+        planned = await plan_repo(repo, clusters, tree, self.pool, self.cipher, only=ref.only,
+                                  applied=applied)
         doc = planned.doc()
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 
+from core.clusters import ClusterNotFound
 from core.db.gitops_models import GitRepository, GitSync
-from core.jetstream.pool import ClusterPool
+from core.jetstream.api import JetStreamError, JetStreamUnavailable
+from core.jetstream.pool import ClusterPool, ClusterUnreachable
 from core.operations import OperationContext, workflow_id_for
 from core.security import Cipher
 from core.settings import Settings
@@ -20,12 +22,20 @@ from gitops.drift import find_drift
 from gitops.drift_rows import mark_reverting, revertible, store_drift
 from gitops.git import GitError
 from gitops.jobs import DriftFound, DriftScan, GitSyncInput, RevertStart
-from gitops.planning import access_of, live_state, load_commit, managed_by, repo_clusters
+from gitops.ownership import applied_by, managed_by
+from gitops.planning import access_of, live_state, load_commit, repo_clusters
 from gitops.sync_rows import add_sync
+
+
+UNREADABLE = (ClusterUnreachable, JetStreamUnavailable, ClusterNotFound, JetStreamError)
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "description", None) or str(exc) or type(exc).__name__
 
 
 class GitOpsDriftActivities:
@@ -48,34 +58,49 @@ class GitOpsDriftActivities:
 
     @activity.defn(name="gitops_drift_scan")
     async def gitops_drift_scan(self, scan: DriftScan) -> DriftFound:
+        """Compare git with every environment's cluster and record the drift. A tree that cannot
+        be fetched or loaded changes no row (``last_scan.error`` says why); an environment whose
+        cluster cannot be read keeps its rows, the others are recorded."""
         async with self.sessions() as db:
             repo = await self._repo(db, scan)
             if repo is None:
                 return DriftFound(error="the repository no longer exists")
             clusters = await repo_clusters(db, repo)
             access, target = access_of(repo, self.cipher), repo.last_commit or repo.branch
+            applied = await applied_by(db, repo.id)
+            namespaces = list(repo.namespaces or [])
         try:
             tree = await load_commit(repo, access, target, self.settings)
         except GitError as exc:
-            return await self._failed(scan, None, str(exc))
+            return await self._failed(scan, None, f"The repository cannot be read: {exc}")
         if tree.loaded.errors:
             return await self._failed(scan, tree.commit.sha, "The repository has errors "
                                       f"(first: {tree.loaded.errors[0]}); drift was not checked.")
-        managed = managed_by(list(repo.namespaces or []))
-        found = {}
-        for env, cluster in clusters.items():
-            live = await live_state(self.pool, self.cipher, cluster)
+        started = _now()
+        found, created, unread = {}, {}, []
+        for env, cluster in sorted(clusters.items()):
+            times: dict = {}
+            try:
+                live = await live_state(self.pool, self.cipher, cluster, created=times)
+            except UNREADABLE as exc:
+                unread.append(f"environment {env}: its cluster {cluster.name} cannot be read "
+                              f"({_reason(exc)}); its drift was not checked")
+                continue
+            managed = managed_by(namespaces, applied.get(env, set()))
             found[env] = find_drift(tree.loaded.resources_by_env.get(env, []), live, managed)
+            created[env] = times
+        error = "; ".join(unread) or None
         async with self.sessions() as db, db.begin():
             repo = await self._repo(db, scan)
             if repo is None:
                 return DriftFound(error="the repository no longer exists")
             now = _now()
-            opened = await store_drift(db, repo, found, {e: c.id for e, c in clusters.items()}, now)
+            opened = await store_drift(db, repo, found, {e: c.id for e, c in clusters.items()},
+                                       now, created=created, scan_started=started)
             repo.last_scan = {"at": now.isoformat(), "commit": tree.commit.sha, "drift": opened,
-                              "error": None}
+                              "error": error}
             revert = await revertible(db, repo) if repo.on_drift == "revert" else []
-        return DriftFound(open=opened, revert=revert)
+        return DriftFound(open=opened, revert=revert, error=error)
 
     @activity.defn(name="gitops_drift_revert")
     async def gitops_drift_revert(self, scan: DriftScan, items: list[str]) -> RevertStart:

@@ -6,7 +6,8 @@
    resource applied (target: under 2 s).
 2. Drift: ``--streams`` streams (default 1,000) each with a durable consumer, all declared in git,
    ten of them changed behind git's back; the clock starts at ``POST .../drift/scan`` and stops
-   when the scan is recorded (``last_scan``), with the ten found (target: under 5 s).
+   when the scan's operation has ended (its drift recorded), with the ten found (target: under
+   5 s). The time to read the drift (with who changed it) is printed too.
 
     .venv/bin/python bench/gitops.py [--resources 100] [--streams 1000]
 
@@ -131,19 +132,23 @@ async def drift_half(api, admin, hub_nc, root: Path, cluster_id: str, streams: i
     for name in names[:10]:  # behind git's back
         info = await js.stream_info(name)
         await js.stream_update({**info["config"], "max_age": 7200 * 10**9})
-    before = None
     started = time.perf_counter()
-    (await api.post(f"/api/v1/gitops/repos/{repo['id']}/drift/scan", headers=admin)).raise_for_status()
+    scan = await api.post(f"/api/v1/gitops/repos/{repo['id']}/drift/scan", headers=admin)
+    scan.raise_for_status()
     while True:
-        view = (await api.get(f"/api/v1/gitops/repos/{repo['id']}", headers=admin)).json()
-        if (view["last_scan"] or {}).get("at") != before and view["last_scan"]:
+        op = (await api.get(f"/api/v1/operations/{scan.json()['operation_id']}",
+                            headers=admin)).json()
+        if op["status"] in ("completed", "failed", "cancelled"):
             break
         await asyncio.sleep(0.02)
     elapsed = time.perf_counter() - started
+    read = time.perf_counter()
     found = (await api.get(f"/api/v1/gitops/repos/{repo['id']}/drift", headers=admin)).json()
-    print(f"drift scan over {streams} streams + {streams} consumers: "
-          f"{len(found['items'])} drifted found (10 made), error={view['last_scan']['error']}, "
-          f"{elapsed:.2f} s (target < 5 s)")
+    read = time.perf_counter() - read
+    print(f"drift scan over {streams} streams + {streams} consumers: {op['status']}, "
+          f"{len(found['items'])} drifted found (10 made), error={found['error']}, "
+          f"{elapsed:.2f} s from POST .../drift/scan to the operation's end (target < 5 s); "
+          f"the drift read with its attribution: {read:.2f} s")
 
 
 async def main(args) -> None:

@@ -18,5 +18,7 @@ With I/O:
   from git and its clusters; ``verdict``: the change gate's word on a whole sync; ``applying``:
   a stored plan applied change by change.
 - ``sync_rows``, ``drift_rows``: the sync and drift rows; ``drift_update``: "update git from the
-  cluster"; ``schedules``: the drift schedule of a repository.
+  cluster"; ``schedules``: the drift schedule of a repository; ``ownership``: what a repository
+  manages beyond git (its namespaces, what its syncs applied); ``attribution``: who changed a
+  drifted resource, and when.
 """

@@ -47,7 +47,8 @@ def resource_of(info: dict[str, Any]) -> Live:
     return Live("stream", config["name"], None, dict(config))
 
 
-async def _consumers(js: JetStreamApi, stream: str, gate: asyncio.Semaphore) -> list[Live]:
+async def _consumers(js: JetStreamApi, stream: str, gate: asyncio.Semaphore,
+                     created: dict | None) -> list[Live]:
     async with gate:
         try:
             infos = await js.consumer_list(stream)
@@ -55,14 +56,26 @@ async def _consumers(js: JetStreamApi, stream: str, gate: asyncio.Semaphore) -> 
             if exc.not_found:  # deleted while we read
                 return []
             raise
-    return [Live("consumer", c["name"], stream, dict(c["config"])) for c in infos
-            if c.get("config", {}).get("durable_name")]
+    out = []
+    for info in infos:
+        if info.get("config", {}).get("durable_name"):
+            out.append(Live("consumer", info["name"], stream, dict(info["config"])))
+            if created is not None and info.get("created"):
+                created[("consumer", stream, info["name"])] = info["created"]
+    return out
 
 
-async def read_live(js: JetStreamApi) -> list[Live]:
-    """Every stream, durable consumer, KV bucket and object store of the account."""
-    resources = [resource_of(info) for info in await js.stream_list()]
+async def read_live(js: JetStreamApi, created: dict | None = None) -> list[Live]:
+    """Every stream, durable consumer, KV bucket and object store of the account. ``created``,
+    when given, gets each one's creation time as the server says it (RFC 3339), keyed
+    ``(kind, stream, name)``: what a drift report can say of a change made outside the console."""
+    infos = await js.stream_list()
+    resources = [resource_of(info) for info in infos]
+    if created is not None:
+        for resource, info in zip(resources, infos):
+            if info.get("created"):
+                created[(resource.kind, None, resource.name)] = info["created"]
     gate = asyncio.Semaphore(CONCURRENCY)
-    consumers = await asyncio.gather(*(_consumers(js, r.name, gate) for r in resources
+    consumers = await asyncio.gather(*(_consumers(js, r.name, gate, created) for r in resources
                                        if r.kind == "stream"))
     return resources + [c for group in consumers for c in group]

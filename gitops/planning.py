@@ -4,9 +4,8 @@ the tree, read every mapped environment's cluster, and diff them (``gitops.plann
 Used by the sync activity (which stores the plan) and by ``GET .../plan`` (which only shows it).
 A broken tree gives ``errors`` and no environments: nothing is planned from half a tree.
 
-What a repository manages beyond what git has (for pruning and "unmanaged" drift): the resources
-whose name (a consumer: its stream's) starts with one of the repository's ``namespaces``. Without
-namespaces, nothing outside git is touched or reported.
+What a repository manages beyond what git has (for pruning and "unmanaged" drift) is
+``gitops.ownership``'s: its namespaces, and what its own syncs applied.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from gitops.git import Commit, GitError, RepoAccess, checked_address, checkout
 from gitops.live import read_live
 from gitops.loader import LoadResult, load_tree
 from gitops.manifests import Resource
+from gitops.ownership import managed_by
 from gitops.planner import Desired, Live, plan
 
 
@@ -52,14 +52,6 @@ async def repo_clusters(db: AsyncSession, repo: GitRepository) -> dict[str, Nats
     rows = {c.id: c for c in await db.scalars(select(NatsCluster).where(
         NatsCluster.org_id == repo.org_id, NatsCluster.id.in_(list(ids.values()))))}
     return {env: rows[c] for env, c in ids.items() if c in rows}
-
-
-def managed_by(namespaces: list[str]):
-    """The planner's ``managed`` predicate for a repository's namespaces."""
-    def managed(kind: str, name: str, stream: str | None) -> bool:
-        owner = stream if kind == "consumer" and stream else name
-        return any(owner.startswith(prefix) for prefix in namespaces)
-    return managed
 
 
 @dataclass
@@ -96,15 +88,21 @@ async def load_commit(repo: GitRepository, access: RepoAccess, ref: str, setting
     return await asyncio.to_thread(work)
 
 
-async def live_state(pool: ClusterPool, cipher: Cipher, cluster: NatsCluster) -> list[Live]:
+async def live_state(pool: ClusterPool, cipher: Cipher, cluster: NatsCluster,
+                     created: dict | None = None) -> list[Live]:
+    """A cluster's resources (``created``, when given, gets their creation times:
+    ``gitops.live.read_live``)."""
     js = await pool.jetstream(endpoint(cipher, cluster))
-    return await read_live(js)
+    return await read_live(js, created=created)
 
 
 async def plan_repo(repo: GitRepository, clusters: dict[str, NatsCluster], tree: Tree,
-                    pool: ClusterPool, cipher: Cipher, *, only: list[str] | None = None) -> RepoPlan:
+                    pool: ClusterPool, cipher: Cipher, *, only: list[str] | None = None,
+                    applied: dict[str, set[str]] | None = None) -> RepoPlan:
     """Diff the loaded tree against every mapped environment's cluster. ``clusters``: the
-    repository's environments that still have their cluster."""
+    repository's environments that still have their cluster; ``applied``: what the repository's
+    syncs applied per environment (``gitops.ownership.applied_by``), managed like its
+    namespaces."""
     loaded = tree.loaded
     out = RepoPlan(commit=tree.commit, errors=list(loaded.errors), warnings=list(loaded.warnings))
     if loaded.errors:
@@ -115,7 +113,7 @@ async def plan_repo(repo: GitRepository, clusters: dict[str, NatsCluster], tree:
     for env in sorted(set(repo.environments) - set(clusters)):
         out.warnings.append(f"environment {env}: its cluster is no longer registered; skipped")
     prune = repo.prune == "with_approval"
-    managed = managed_by(list(repo.namespaces or []))
+    namespaces, applied = list(repo.namespaces or []), applied or {}
     names = sorted(clusters)
     lives = await asyncio.gather(*(live_state(pool, cipher, clusters[e]) for e in names))
     for env, live in zip(names, lives):
@@ -123,7 +121,7 @@ async def plan_repo(repo: GitRepository, clusters: dict[str, NatsCluster], tree:
         if not desired:
             out.warnings.append(f"environments/{env}: no manifests in git for this environment")
         result = plan([Desired(r.kind, r.name, r.stream, r.config) for r in desired], live,
-                      prune=prune, managed=managed)
+                      prune=prune, managed=managed_by(namespaces, applied.get(env, set())))
         out.desired[env], out.live[env] = desired, live
         out.environments[env] = plan_doc.env_doc(str(clusters[env].id), result, desired, live)
     if only:

@@ -1,6 +1,7 @@
 """The drift schedule of a repository: one Temporal schedule, ``gitops-drift-<repo id>``, starting
-``GitOpsDriftWorkflow`` every ``interval_seconds`` (overlapping runs skipped). Created or updated
-with the repository, deleted with it."""
+``GitOpsDriftWorkflow`` with a ``DriftScan`` every ``interval_seconds`` (overlapping runs skipped;
+a routine check is not an operation, unlike a scan a person asks for). Created or updated with
+the repository, deleted with it."""
 
 from __future__ import annotations
 
@@ -19,11 +20,6 @@ WORKFLOW = "GitOpsDriftWorkflow"
 
 def schedule_id(repo_id: Any) -> str:
     return f"gitops-drift-{repo_id}"
-
-
-def scan_workflow_id(repo_id: Any, key: Any) -> str:
-    """A scan a person asked for (``POST .../drift/scan``)."""
-    return f"gitops-drift-{repo_id}-scan-{key}"
 
 
 def _schedule(repo, task_queue: str) -> Schedule:

@@ -31,6 +31,7 @@ SCREEN_PAGES = {  # url path: (title, icon); the first is the home page
     "overview": ("Overview", ":material/dashboard:"),
     "clusters": ("Clusters", ":material/hub:"),
     "streams": ("Streams", ":material/stacks:"),
+    "alerts": ("Alerts", ":material/notifications_active:"),
     "operations": ("Operations", ":material/sync:"),
     "replication": ("Replication & DR", ":material/device_hub:"),
     "backups": ("Backups", ":material/backup:"),

@@ -5,18 +5,30 @@ records the drift. When the repository's policy is ``revert`` and items are open
 ``gitops_drift_revert`` opens a sync of those items, and its ``GitOpsSyncWorkflow`` is started
 (outliving this one): the revert goes through the change gate like any sync, so production waits
 for an approval.
+
+Started two ways:
+- ``[DriftScan]`` by the repository's Temporal schedule (``gitops-drift-<repo id>``): a routine
+  check, not an operation of its own (the repository's ``last_scan`` says how it went);
+- ``[OperationContext, DriftScan]`` by ``POST .../drift/scan``: an operation (type
+  ``gitops_drift``) the person follows like any other, completed with the scan's outcome, or
+  failed with the reason the scan could not look (a broken tree, an unreachable remote or
+  cluster).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from core.operations import OperationContext
     from gitops.jobs import DriftFound, DriftScan, RevertStart
+    from workflows.operation_base import OperationWorkflowBase
 
 SCAN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2,
                          maximum_interval=timedelta(seconds=30), maximum_attempts=5)
@@ -24,10 +36,28 @@ SCAN_TIMEOUT = timedelta(minutes=10)
 
 
 @workflow.defn(name="GitOpsDriftWorkflow")
-class GitOpsDriftWorkflow:
+class GitOpsDriftWorkflow(OperationWorkflowBase):
     @workflow.run
-    async def run(self, scan: DriftScan) -> dict:
-        scan = DriftScan.model_validate(scan)
+    async def run(self, *args: Any) -> dict:
+        if len(args) > 1:
+            self.context = OperationContext.model_validate(args[0])
+            await self.set_status("running")
+        scan = DriftScan.model_validate(args[-1])
+        try:
+            result = await self._scan(scan)
+        except ActivityError as err:
+            if self.context is None:
+                raise
+            cause = err.cause
+            message = str(cause.message if isinstance(cause, ApplicationError) else cause or err)
+            return await self.finish("failed", {}, error=f"The scan could not finish: {message}")
+        if self.context is None:
+            return result
+        if result.get("error"):
+            return await self.finish("failed", result, error=result["error"])
+        return await self.finish("completed", result)
+
+    async def _scan(self, scan: DriftScan) -> dict:
         found: DriftFound = await workflow.execute_activity(
             "gitops_drift_scan", scan, result_type=DriftFound,
             start_to_close_timeout=SCAN_TIMEOUT, retry_policy=SCAN_RETRY)

@@ -14,25 +14,26 @@ Reading needs ``gitops:read``; scanning now and remediating ``gitops:sync``.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
-from temporalio.service import RPCError
 
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError, problem_responses
-from api.gitops_access import DONE, load_repo, owe_sync
+from api.gitops_access import load_repo, owe_sync
 from api.gitops_schemas import interval_seconds
+from api.operation_start import keyed_operation_id, start_operation
 from api.outbox_delivery import deliver_now
-from core.db.gitops_models import GitDrift, GitRepository, GitSync
+from core.db.gitops_models import GitDrift, GitRepository
 from core.db.models import NatsCluster
+from core.operations import get_operation
 from gitops import schedules
+from gitops.attribution import changed_by
 from gitops.drift_rows import mark_reverting
 from gitops.drift_update import UpdateRefused, update_git
 from gitops.jobs import DriftScan
@@ -40,7 +41,6 @@ from gitops.jobs import DriftScan
 router = APIRouter(prefix="/api/v1/gitops/repos", tags=["gitops"])
 NOT_FOUND = {"404": "No such repository, or a drift item of another repository."}
 MAX_IGNORE = timedelta(days=90)
-AUDITED_TYPES = ("stream", "consumer", "kv_store", "object_store")
 
 
 class DriftView(BaseModel):
@@ -85,6 +85,18 @@ class Remediation(BaseModel):
             _duration(value)
         return value
 
+    @model_validator(mode="after")
+    def _one_expiry(self) -> "Remediation":
+        if self.ignore_for is not None and self.ignore_until is not None:
+            raise ValueError("give ignore_for or ignore_until, not both")
+        return self
+
+
+class ScanStarted(BaseModel):
+    operation_id: uuid.UUID
+    workflow_id: str
+    status: str
+
 
 def _duration(value: str) -> timedelta:
     text = value.strip()
@@ -100,34 +112,6 @@ def _duration(value: str) -> timedelta:
     return span
 
 
-def _resource_id(row: GitDrift) -> str:
-    path = f"{row.stream}/{row.name}" if row.stream else row.name
-    return f"{row.cluster_id}/{path}"
-
-
-async def _changed_by(svc: Svc, repo: GitRepository, rows: list[GitDrift],
-                      since: datetime | None) -> dict[uuid.UUID, dict]:
-    """Who changed each resource since the last sync, where the audit log knows."""
-    ids = sorted({_resource_id(r) for r in rows if r.cluster_id})
-    found: dict[str, dict] = {}
-    if ids:
-        sql = ("SELECT resource_id, user_email, timestamp, toString(id), action FROM audit_logs "
-               "WHERE org_id = {org:UUID} AND resource_id IN {ids:Array(String)} "
-               "AND resource_type IN {types:Array(String)} AND status = 'success' "
-               "AND NOT startsWith(user_email, 'gitops:') AND timestamp >= {since:DateTime64(3, 'UTC')} "
-               "ORDER BY timestamp DESC")
-        params = {"org": str(repo.org_id), "ids": ids, "types": list(AUDITED_TYPES),
-                  "since": (since or datetime(1970, 1, 1, tzinfo=timezone.utc)).replace(tzinfo=None)}
-        for resource_id, email, at, audit_id, action in await asyncio.to_thread(
-                svc.analytics.query, sql, params):
-            found.setdefault(resource_id, {
-                "source": "console", "actor": email, "action": action, "audit_id": audit_id,
-                "at": (at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at).isoformat()})
-    outside = {"source": "outside",
-               "note": "changed outside the console: no audited change since the last sync"}
-    return {r.id: found.get(_resource_id(r), outside) for r in rows}
-
-
 def _view(row: GitDrift, changed_by: dict) -> DriftView:
     return DriftView(id=row.id, environment=row.environment, cluster_id=row.cluster_id,
                      resource=row.resource, kind=row.kind, stream=row.stream, name=row.name,
@@ -135,12 +119,6 @@ def _view(row: GitDrift, changed_by: dict) -> DriftView:
                      changed_by=changed_by, status=row.status, ignored_until=row.ignored_until,
                      remediation=row.remediation, first_seen=row.first_seen,
                      last_seen=row.last_seen)
-
-
-async def _last_sync_at(db: Db, repo_id: uuid.UUID) -> datetime | None:
-    return await db.scalar(select(GitSync.finished_at).where(
-        GitSync.repo_id == repo_id, GitSync.status.in_(DONE))
-        .order_by(GitSync.finished_at.desc()).limit(1))
 
 
 @router.get("/{repo_id}/drift", response_model=DriftList, responses=problem_responses(**NOT_FOUND))
@@ -153,30 +131,31 @@ async def list_drift(repo_id: uuid.UUID, db: Db, svc: Svc,
     query = (query.where(GitDrift.status == status) if status
              else query.where(GitDrift.status != "resolved"))
     rows = list(await db.scalars(query.order_by(GitDrift.environment, GitDrift.resource)))
-    who = await _changed_by(svc, repo, rows, await _last_sync_at(db, repo.id))
+    who = await changed_by(db, svc.analytics.query, repo, rows)
     scan = repo.last_scan or {}
     return DriftList(repo_id=repo.id, scanned_at=scan.get("at"), commit=scan.get("commit"),
                      error=scan.get("error"), items=[_view(r, who[r.id]) for r in rows])
 
 
-@router.post("/{repo_id}/drift/scan", status_code=202, response_model=dict[str, str],
-             responses=problem_responses(**NOT_FOUND, **{
-                 "503": "Temporal (which runs scans) cannot be reached."}))
+@router.post("/{repo_id}/drift/scan", status_code=202, response_model=ScanStarted,
+             responses=problem_responses(**NOT_FOUND))
 async def scan_now(repo_id: uuid.UUID, request: Request, db: Db, svc: Svc,
+                   idempotency_key: str | None = Header(None, max_length=200),
                    principal: Principal = Depends(require("gitops:sync"))):
-    """Scan for drift now; the result is the repository's ``last_scan`` and ``GET .../drift``."""
+    """Scan for drift now, as an operation (type ``gitops_drift``: follow it at
+    ``/api/v1/operations/{operation_id}``); what it finds is ``GET .../drift`` and the
+    repository's ``last_scan``. An ``Idempotency-Key`` makes a retried request the same scan."""
     repo = await load_repo(db, principal.org_id, repo_id)
-    workflow_id = schedules.scan_workflow_id(repo.id, uuid.uuid4())
-    try:
-        await svc.temporal.start_workflow(
-            schedules.WORKFLOW, DriftScan(repo_id=str(repo.id), org_id=str(repo.org_id)),
-            id=workflow_id, task_queue=svc.settings.task_queue)
-    except RPCError as exc:
-        raise ProblemError(503, f"temporal is unavailable: {exc.message}", service="temporal")
-    await audit(request, principal, action="gitops.drift_scan", resource_type="gitops_repo",
-                resource_id=str(repo.id), resource_name=repo.name,
-                changes={"workflow_id": workflow_id})
-    return {"workflow_id": workflow_id, "status": "started"}
+    keyed = keyed_operation_id(principal, f"gitops_drift:{repo.id}", idempotency_key)
+    if keyed and (row := await get_operation(db, principal.org_id, keyed)) is not None:
+        return ScanStarted(operation_id=row.id, workflow_id=row.workflow_id, status=row.status)
+    op_id, workflow_id, status = await start_operation(
+        request, db, svc, principal, kind="gitops_drift", workflow=schedules.WORKFLOW,
+        operation_id=keyed or uuid.uuid4(),
+        input=DriftScan(repo_id=str(repo.id), org_id=str(repo.org_id)), cluster_id=None,
+        idempotency_key=idempotency_key, progress={},
+        audit_changes={"repo": repo.name})
+    return ScanStarted(operation_id=op_id, workflow_id=workflow_id, status=status)
 
 
 @router.post("/{repo_id}/drift/remediate", status_code=200, responses={
@@ -201,9 +180,9 @@ async def remediate(repo_id: uuid.UUID, body: Remediation, request: Request, db:
     refs = [f"{r.environment}:{r.resource}" for r in rows]
     details: dict[str, Any] = {"action": body.action, "items": refs}
     if body.action == "ignore":
-        answer = await _ignore(db, principal, rows, body)
+        answer = await _ignore(db, svc, principal, repo, rows, body)
     elif body.action == "revert":
-        answer = await _revert(request, db, svc, principal, repo, refs)
+        answer = await _revert(request, db, svc, principal, repo, rows, refs)
         details["sync_id"] = answer["sync_id"]
     else:
         answer = await _update_git(db, svc, principal, repo, rows)
@@ -223,7 +202,8 @@ def _status(code: int, body: dict) -> JSONResponse:
     return JSONResponse(status_code=code, content=body)
 
 
-async def _ignore(db: Db, principal: Principal, rows: list[GitDrift], body: Remediation) -> dict:
+async def _ignore(db: Db, svc: Svc, principal: Principal, repo: GitRepository,
+                  rows: list[GitDrift], body: Remediation) -> dict:
     now = datetime.now(timezone.utc)
     until = body.ignore_until or now + _duration(body.ignore_for or "7d")
     if until.tzinfo is None:
@@ -237,14 +217,21 @@ async def _ignore(db: Db, principal: Principal, rows: list[GitDrift], body: Reme
         row.remediation = {"action": "ignore", "by": principal.email, "at": now.isoformat(),
                            "until": until.isoformat()}
     await db.flush()
-    return {"items": [_view(r, {}).model_dump(mode="json") for r in rows]}
+    who = await changed_by(db, svc.analytics.query, repo, rows)
+    return {"items": [_view(r, who[r.id]).model_dump(mode="json") for r in rows]}
 
 
 async def _revert(request: Request, db: Db, svc: Svc, principal: Principal, repo: GitRepository,
-                  refs: list[str]) -> dict:
+                  rows: list[GitDrift], refs: list[str]) -> dict:
     if not repo.last_commit:
         raise ProblemError(422, "The repository was never synced: sync it first (Sync now); "
                                 "a revert restores the last synced commit.")
+    extra = [r.resource for r in rows if r.drift_type == "unmanaged"]
+    if extra and repo.prune != "with_approval":
+        raise ProblemError(422, f"Reverting {', '.join(extra)} would delete it from the cluster "
+                                "(git does not have it), and this repository never prunes: set "
+                                "its prune to with_approval, update git from the cluster, or "
+                                "ignore it.")
     sync, start = await owe_sync(db, svc, repo, trigger="drift_revert", ref=repo.branch,
                                  commit=repo.last_commit, dedupe=f"revert:{uuid.uuid4()}",
                                  user=principal, only=refs)

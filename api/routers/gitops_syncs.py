@@ -24,6 +24,7 @@ from core.jetstream.api import JetStreamError, JetStreamUnavailable
 from core.jetstream.pool import ClusterUnreachable
 from gitops import plan_doc
 from gitops.git import GitError, check_ref
+from gitops.ownership import applied_by
 from gitops.planning import access_of, load_commit, plan_repo, repo_clusters
 
 router = APIRouter(prefix="/api/v1/gitops/repos", tags=["gitops"])
@@ -88,9 +89,11 @@ async def show_plan(repo_id: uuid.UUID, db: Db, svc: Svc,
         raise ProblemError(422, f"Invalid input: ref: {exc}",
                            errors=[{"field": "ref", "message": str(exc)}])
     clusters = await repo_clusters(db, repo)
+    applied = await applied_by(db, repo.id)
     try:
         tree = await load_commit(repo, access_of(repo, svc.cipher), target, svc.settings)
-        planned = await plan_repo(repo, clusters, tree, svc.clusters, svc.cipher)
+        planned = await plan_repo(repo, clusters, tree, svc.clusters, svc.cipher,
+                                  applied=applied)
     except GitError as exc:
         raise ProblemError(503, f"The repository cannot be read: {exc}", service="git")
     except (ClusterUnreachable, JetStreamUnavailable, ClusterNotFound) as exc:

@@ -33,9 +33,10 @@ NATS_DIR = REPO / "deploy" / "nats"
 
 EXPECTED_SERVICES = {
     "postgres", "redis", "clickhouse", "nats-hub", "nats-dr", "temporal", "api", "worker", "ui",
+    "collector",
 }
-APP_SERVICES = ("api", "worker", "ui")
-SERVER_SERVICES = ("api", "worker")
+APP_SERVICES = ("api", "worker", "collector", "ui")
+SERVER_SERVICES = ("api", "worker", "collector")
 
 # Every variable docker-compose.yml requires (`${VAR:?...}`). Dummy values: validation only.
 REQUIRED_ENV = {
@@ -162,7 +163,9 @@ def test_server_processes_are_configured_through_jsc_variables(resolved):
 def test_ui_is_an_api_client_without_secrets(resolved):
     env = resolved["services"]["ui"]["environment"]
     assert env["JSC_API_URL"] == "http://api:8000"
-    leaked = {k for k, v in env.items() if v in REQUIRED_ENV.values() or "URL" in k and k != "JSC_API_URL"}
+    # the API's address (for the server, and for the browser's live component) is all it gets
+    api_urls = ("JSC_API_URL", "JSC_BROWSER_API_URL")
+    leaked = {k for k, v in env.items() if v in REQUIRED_ENV.values() or "URL" in k and k not in api_urls}
     assert not leaked, f"the ui should not get {leaked}"
 
 

@@ -31,7 +31,7 @@ def jsc_status(data_dir) -> subprocess.CompletedProcess:
 def test_stack_json_lists_every_service_without_a_secret(stack):
     text = (stack.data_dir / "stack.json").read_text()
     info = json.loads(text)
-    started = {"api", "worker", "ui", "temporal", "postgres", "redis", "hub", "dr"}
+    started = {"api", "worker", "collector", "ui", "temporal", "postgres", "redis", "hub", "dr"}
     assert started | {"clickhouse"} <= set(info["services"])
     for name in started:
         assert running(info["services"][name]["pid"]), name

@@ -49,6 +49,8 @@ COMMITTED = {
                                  "reverts, the revert's GitOpsSyncWorkflow started as a child"),
     "alert_evaluation.json": ("AlertEvaluationWorkflow", "first release: a pass whose rule fires "
                               "(evaluate, publish, one webhook, delivered)"),
+    "gitops_drift_operation.json": ("GitOpsDriftWorkflow", "a scan asked for, as an operation "
+                                    "([OperationContext, DriftScan]): running, scan, completed"),
 }
 
 

@@ -51,12 +51,14 @@ from ui.client.quotas import (QUOTA_RESOURCES, QuotaChange, QuotaItem, QuotasApi
 from ui.client.stores import (KeyList, KvBucket, KvBucketSpec, KvEntry, ObjectInfo, ObjectStore,
                               ObjectStoreSpec, Storage, StoresApi)
 from ui.client.gitops import GitOpsApi
+from ui.client.alerts import AlertsApi
+from ui.client.analytics import AnalyticsApi
 from ui.client.streams import StreamConfig, StreamInfo, StreamsApi
 
 
 class ApiClient(ClustersApi, StreamsApi, MessagesApi, OperationsApi, StoresApi, AuditApi,
                 AdminApi, ApprovalsApi, QuotasApi, PoliciesApi, NotificationsApi, ReplicationApi,
-                BackupsApi, GitOpsApi):
+                BackupsApi, GitOpsApi, AnalyticsApi, AlertsApi):
     """One person's connection to the API. Holds that person's tokens once logged in."""
 
 
@@ -82,7 +84,7 @@ __all__ = [
     "MapCluster", "Mirror", "MirrorOverridesSpec", "MirrorSpec", "MirrorStarted", "PairHealth",
     "PairStream", "PairStreamHealth", "PairStreamSpec", "ReplicationApi", "ReplicationEdge",
     "ReplicationMap", "Step",
-    "VERIFICATION_STATUSES", "Backup", "BackupItem", "BackupSchedule", "BackupsApi", "GitOpsApi",
+    "AlertsApi", "AnalyticsApi", "VERIFICATION_STATUSES", "Backup", "BackupItem", "BackupSchedule", "BackupsApi", "GitOpsApi",
     "BackupSpec", "BackupStarted", "BackupTargetSpec", "Cadence", "CadenceSpec", "RestoreSpec",
     "RestoreToSpec", "ScheduleSpec", "Verification",
 ]

@@ -27,9 +27,13 @@ def _value(field: str, value: Any) -> str:
 def who(item: dict[str, Any]) -> str:
     changed = item.get("changed_by") or {}
     if changed.get("source") == "console":
+        approved = (f", approved by {', '.join(changed['approved_by'])}"
+                    if changed.get("approved_by") else "")
         return (f"Manual change detected at {fmt.when(changed.get('at'))} by "
-                f"{changed.get('actor')} ({changed.get('action')})")
-    return "Changed outside the console (no audited change since the last sync)"
+                f"{changed.get('actor')} ({changed.get('action')}{approved})")
+    if changed.get("at"):
+        return f"Changed outside the console: {changed.get('note')} at {fmt.when(changed['at'])}"
+    return "Changed outside the console (no change of it through the console since the last sync)"
 
 
 def show_drift(repo: dict[str, Any], drift: dict[str, Any], can_act: bool) -> None:
@@ -56,7 +60,8 @@ def show_drift(repo: dict[str, Any], drift: dict[str, Any], can_act: bool) -> No
             elif item["drift_type"] == "missing":
                 st.caption("In git, but not on the cluster.")
             else:
-                st.caption("On the cluster in a namespace this repository manages, not in git.")
+                st.caption("On the cluster, not in git: in a namespace this repository manages, "
+                           "or applied by one of its syncs before git dropped it.")
             st.caption(who(item) + (f" · declared at {item['source']}" if item["source"] else ""))
             if item.get("remediation"):
                 st.caption(f"Remediation: {item['remediation']}")

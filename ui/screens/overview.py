@@ -1,4 +1,6 @@
-"""Overview: every cluster with its health and streams, and the totals across them."""
+"""Overview (the source design's §4.2): cards, every cluster with its health and streams, the
+live part pushed by the server (cards, throughput, top streams, consumers by lag: ``ui.live``),
+the throughput history over the chosen range, active alerts and recent activity."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ui import fmt, session
+from ui.live import live_overview
 from ui.client import (ApiClient, ApiError, AuthenticationRequired, Cluster, ClusterHealth,
                        StreamInfo)
 
@@ -39,8 +42,10 @@ def summarize(api: ApiClient, cluster: Cluster) -> Summary:
 
 def main() -> None:
     api = session.client()
-    head, refresh = st.columns([6, 1], vertical_alignment="bottom")
+    head, span, refresh = st.columns([5, 1.4, 1], vertical_alignment="bottom")
     head.title("Overview")
+    range_ = span.selectbox("Range", list(RANGES), format_func=RANGES.get, index=1,
+                            key="overview_range")
     refresh.button("↻ Refresh", key="overview_refresh")
 
     clusters = session.call(api.list_clusters)
@@ -69,6 +74,78 @@ def main() -> None:
 
     st.subheader("Clusters")
     st.dataframe([_row(s) for s in summaries], hide_index=True)
+
+    st.subheader("Live")
+    live_part({c.id: c.name for c in clusters})
+    show_history(api, range_)
+    show_alerts(api)
+    show_activity(api)
+
+
+RANGES = {"15m": "Last 15 minutes", "1h": "Last hour", "24h": "Last 24 hours",
+          "7d": "Last 7 days", "30d": "Last 30 days"}
+
+
+@st.fragment(run_every=240)
+def live_part(names: dict[str, str]) -> None:
+    """Re-run every four minutes: a fresh five-minute token for the component."""
+    token = session.call(session.client().realtime_token)
+    if token:
+        live_overview(token["token"], names)
+
+
+def show_history(api, range_: str) -> None:
+    st.subheader(f"Message throughput · {RANGES[range_].lower()}")
+    data = session.call(api.analytics_overview, None, range_)
+    if data is None:
+        return
+    points = data["throughput"]["points"]
+    if not points:
+        st.caption("No samples in this range yet: the collector takes one every few seconds.")
+        return
+    st.line_chart({"time": [p["t"] for p in points],
+                   "messages/s": [p["value"] for p in points]}, x="time", y="messages/s",
+                  height=220)
+    step = data["throughput"]["step_seconds"]
+    st.caption(f"{data['throughput']['resolution']} samples, one point per "
+               f"{step // 3600} h" if step >= 3600 else f"{data['throughput']['resolution']} "
+               f"samples, one point per {step} s")
+
+
+def show_alerts(api) -> None:
+    me = session.me()
+    if me is None or not me.can("alerts:read"):
+        return
+    rules = session.call(api.list_alert_rules)
+    if rules is None:
+        return
+    firing = [r for r in rules if (r.get("state") or {}).get("status") == "firing"]
+    st.subheader(f"Active alerts · {len(firing)}")
+    if not firing:
+        st.caption("Nothing is firing.")
+    for rule in firing:  # as text: names are the users' own
+        state = rule["state"]
+        target = " / ".join(x for x in (rule.get("stream"), rule.get("consumer")) if x)
+        st.text(f"⚠ {rule['severity']}  {rule['name']} · {target or rule['kind']}: "
+                f"{state.get('value')} (threshold {rule['threshold']}) since "
+                f"{fmt.when(state.get('since'))}")
+    st.page_link("screens/alerts.py", label="Open the alerts", icon=":material/notifications_active:")
+
+
+def show_activity(api) -> None:
+    me = session.me()
+    if me is None or not me.can("audit_logs:read"):
+        return
+    st.subheader("Recent activity")
+    page = session.call(lambda: api.audit_logs(limit=8))
+    if page is None:
+        return
+    if not page.items:
+        st.caption("Nothing yet.")
+    for event in page.items:  # as text: names are the users' own
+        when = (event.timestamp or "")[11:16]
+        st.text(f"{when}  {event.action} · {event.resource_name or event.resource_type} "
+                f"by {event.user_email or 'the console'}")
 
 
 def _row(s: Summary) -> dict[str, object]:

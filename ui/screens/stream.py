@@ -1,6 +1,6 @@
 """One stream: Overview (state and configuration summary), Messages (a paged browser with a live
-tail, the details of a message, publish, export), Consumers (with their health; create, delete)
-and Configuration (the stream's JSON config, editable: only what changed is sent).
+tail, the details of a message, publish, export), Consumers (with their health; create, delete),
+Metrics (throughput and each consumer's lag over a range) and Configuration (the stream's JSON config, editable: only what changed is sent).
 
 Opened from the Streams page ("Open"), or directly, choosing the cluster and stream at the top.
 Only the open tab fetches anything.
@@ -18,9 +18,10 @@ from ui.approval_widgets import submitted_sentence
 from ui.client import Cluster, RequestSubmitted, StreamInfo
 from ui.stream_tabs.consumers import show_consumers
 from ui.stream_tabs.messages import show_messages
+from ui.stream_tabs.metrics import show_metrics
 
 TAB_KEY = "sd_tab"
-TABS = ("Overview", "Messages", "Consumers", "Configuration")
+TABS = ("Overview", "Messages", "Consumers", "Metrics", "Configuration")
 
 
 def main() -> None:
@@ -63,7 +64,7 @@ def main() -> None:
     st.caption(f"On {cluster.name} ({cluster.environment}) · created {fmt.when(info.created)}"
                + (f" · {info.config['description']}" if info.config.get("description") else ""))
     tabs = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
-    shows = (show_overview, show_messages, show_consumers, show_configuration)
+    shows = (show_overview, show_messages, show_consumers, show_metrics, show_configuration)
     for tab, show in zip(tabs, shows):
         if tab.open:
             with tab:
