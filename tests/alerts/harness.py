@@ -139,7 +139,9 @@ class Alerting:
             reply = self.api.get("/api/v1/notifications", headers=self.headers)
             assert reply.status_code == 200, reply.text
             return [n for n in reply.json()["items"] if n["id"] == event["id"]]
-        return wait_until(check, f"the in-app notification of {event['id']}", 60)[0]
+        note = wait_until(check, f"the in-app notification of {event['id']}", 60)[0]
+        assert note["links"] == event["links"] and note["severity"] == event["severity"], note
+        return note
 
     async def fires_and_resolves(self, rule: dict, *, breach, repair, during_breach=None,
                                  during_repair=None) -> tuple[dict, dict]:

@@ -7,12 +7,13 @@ where it goes."""
 from __future__ import annotations
 
 import json
+import uuid
 
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from core.live import subjects
 from tests.fixtures import unique, wait_for_audit
-from tests.waiting import wait_until
+from tests.waiting import wait_until, wait_until_async
 
 
 async def lag_situation(alerting, hub_nc, **rule_fields):
@@ -85,7 +86,7 @@ async def test_a_snoozed_rule_records_without_notifying(alerting, hub_nc, api):
     assert firing["id"] not in [n["id"] for n in notes]
 
 
-async def test_refiring_within_the_cooldown_is_not_renotified(alerting, hub_nc):
+async def test_refiring_within_the_cooldown_is_not_renotified(alerting, hub_nc, api):
     rule, breach, repair = await lag_situation(alerting, hub_nc, cooldown="1h")
     first, _ = await alerting.fires_and_resolves(rule, breach=breach, repair=repair)
     await breach()
@@ -96,10 +97,25 @@ async def test_refiring_within_the_cooldown_is_not_renotified(alerting, hub_nc):
         await alerting.evaluate(rule)
         return [e for e in alerting.events(rule_id=rule["id"], status="firing")
                 if e["id"] != first["id"]]
-    from tests.waiting import wait_until_async
     again = (await wait_until_async(refired, "the second firing", 60, every=0.5))[0]
     assert again["notify"] is False and again["transition"] == first["transition"] + 2
     assert alerting.deliveries(again["id"]) == []
+
+    # the history: newest first, paged, filtered
+    history = alerting.events(rule_id=rule["id"])
+    assert [e["transition"] for e in history] == [3, 2, 1]
+    page = api.get("/api/v1/alerts/events", headers=alerting.headers,
+                   params={"rule_id": rule["id"], "limit": 2}).json()
+    assert [e["transition"] for e in page["items"]] == [3, 2] and page["next_offset"] == 2
+    rest = api.get("/api/v1/alerts/events", headers=alerting.headers,
+                   params={"rule_id": rule["id"], "limit": 2, "offset": 2}).json()
+    assert [e["transition"] for e in rest["items"]] == [1] and rest["next_offset"] is None
+    assert [e["transition"] for e in alerting.events(rule_id=rule["id"], status="resolved")] == [2]
+    assert alerting.events(rule_id=rule["id"], cluster_id=str(uuid.uuid4())) == []
+    assert [e["transition"] for e in alerting.events(
+        rule_id=rule["id"], since=history[0]["timestamp"])] == [3]
+    assert [e["transition"] for e in alerting.events(
+        rule_id=rule["id"], until=history[1]["timestamp"])] == [2, 1]
 
 
 async def test_channels_choose_where_an_alert_goes(alerting, hub_nc, api):
