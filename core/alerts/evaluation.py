@@ -64,7 +64,11 @@ class Evaluator:
         if kind == "stream_idle":
             return m.idle(await series(q.stream_series, "last_seq"), now, t, d, g)
         if kind == "storage_pct":
-            return m.over(await series(q.storage_series), now, t, d, g)
+            points = await series(q.storage_series)
+            if not points:
+                return m.Measurement(None, None, "no recent sample of the stream with a max_bytes "
+                                                 "limit (a stream without one has no percentage)")
+            return m.over(points, now, t, d, g)
         if kind == "mirror_lag":
             lags = await series(q.stream_series, "mirror_lag", "AND mirror_lag IS NOT NULL")
             return m.mirror(lags, await series(q.mirror_active_ms), now, t, d, g)
