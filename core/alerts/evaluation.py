@@ -71,7 +71,8 @@ class Evaluator:
             return m.over(points, now, t, d, g)
         if kind == "mirror_lag":
             lags = await series(q.stream_series, "mirror_lag", "AND mirror_lag IS NOT NULL")
-            return m.mirror(lags, await series(q.mirror_active_ms), now, t, d, g)
+            active_ms, error = await series(q.mirror_active_ms)
+            return m.mirror(lags, active_ms, now, t, d, g, error)
         if kind == "server_health":
             return m.unreachable(await series(q.reachable_series), now, d, g)
         if kind == "rate_anomaly":

@@ -101,11 +101,14 @@ def anomalous(rates: list[Point], baseline: float | None, now: datetime, thresho
 
 
 def mirror(lags: list[Point], active_ms: float | None, now: datetime, threshold: float,
-           for_s: float, grace_s: float) -> Measurement:
+           for_s: float, grace_s: float, error: str = "") -> Measurement:
     """mirror_lag: the lag over ``threshold`` for the window, or the mirror has not heard its
     source for longer than the window (``active_ms`` of the newest sample; with no window, for
-    longer than ``grace_s``)."""
+    longer than ``grace_s``), or the server says it cannot reach its source (``error``: a
+    mirror whose source was never reached has no activity to measure)."""
     measured = over(lags, now, threshold, for_s, grace_s)
+    if error and measured.breached is not None:
+        return Measurement(measured.value, True, f"its source cannot be reached: {error}")
     silent_s = (active_ms or 0) / 1000
     if active_ms is not None and measured.breached is not None \
             and silent_s > (for_s or grace_s):

@@ -57,11 +57,12 @@ def storage_series(store: AnalyticsStore, rule: Rule, now: datetime,
 
 
 def mirror_active_ms(store: AnalyticsStore, rule: Rule, now: datetime,
-                     grace_s: float) -> float | None:
-    rows = store.query(f"SELECT mirror_active_ms FROM stream_metrics WHERE {_WHERE} "
+                     grace_s: float) -> tuple[float | None, str]:
+    """The newest sample's time since the mirror heard its source, and the server's error."""
+    rows = store.query(f"SELECT mirror_active_ms, mirror_error FROM stream_metrics WHERE {_WHERE} "
                        "AND stream_name = {stream:String} ORDER BY timestamp DESC LIMIT 1",
                        _params(rule, now, 0, grace_s))
-    return rows[0][0] if rows else None
+    return (rows[0][0], rows[0][1]) if rows else (None, "")
 
 
 def reachable_series(store: AnalyticsStore, rule: Rule, now: datetime,

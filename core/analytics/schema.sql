@@ -165,6 +165,7 @@ ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS messages_out_rate Float64;
 ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS max_bytes Int64 DEFAULT -1;
 ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS mirror_lag Nullable(Int64);
 ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS mirror_active_ms Nullable(Float64);
+ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS mirror_error String DEFAULT '';
 ALTER TABLE stream_metrics ADD INDEX IF NOT EXISTS stream_sample_idx sample_id TYPE bloom_filter GRANULARITY 4;
 
 ALTER TABLE consumer_metrics ADD COLUMN IF NOT EXISTS sample_id UUID;

@@ -90,6 +90,13 @@ def test_mirror(lags, active_ms, for_s, breached):
     assert m.mirror(lags, active_ms, NOW, 10, for_s, GRACE).breached is breached
 
 
+def test_a_mirror_whose_source_cannot_be_reached_is_lagging():
+    """No activity to measure (the server says -1), no lag known beyond 0: its error says."""
+    got = m.mirror(series((0, 0)), None, NOW, 10, 0, GRACE, "stream not found")
+    assert got.breached is True and "stream not found" in got.detail
+    assert m.mirror(series((0, 0)), None, NOW, 10, 0, GRACE, "").breached is False
+
+
 @pytest.mark.parametrize("reachable, for_s, breached, value", [
     (series((0, 0)), 0, True, 1),
     (series((0, 1)), 0, False, 0),
