@@ -17,6 +17,7 @@ import importlib
 import pkgutil
 
 from api import errors, routers
+from api.analytics_worker import run_analytics_worker
 from api.outbox_delivery import run_drainer
 from api.prometheus import metrics_response
 from api.services import close_services, open_services
@@ -42,10 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.services = await open_services(settings)
         drainer = asyncio.create_task(run_drainer(app.state.services), name="outbox-drainer")
+        analytics = asyncio.create_task(run_analytics_worker(app.state.services),
+                                        name="analytics-worker")
         try:
             yield
         finally:
             drainer.cancel()
+            analytics.cancel()
+            await asyncio.gather(analytics, return_exceptions=True)
             await close_services(app.state.services)
 
     app = FastAPI(title="JetStream Console API", version="0.1.0", lifespan=lifespan,

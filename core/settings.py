@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     # stream and consumer gauges (an API key gets its own organization's).
     metrics_token: SecretStr | None = None
 
+    # Alerts: how often the rules are evaluated (a Temporal schedule), and how old the newest
+    # sample (or how wide a gap between samples) may be before a rule's data is "unknown".
+    alert_interval_s: float = Field(default=30.0, ge=1)
+    alert_sample_grace_s: float = Field(default=30.0, gt=0)
+
     log_level: str = "INFO"
 
     # Time the API waits on one backing service during /readyz before calling it down.

@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.alerts import AlertActivities
 from activities.backup import BackupActivities
 from activities.backup_data import BackupDataActivities
 from activities.changes import ChangeActivities
@@ -33,6 +34,7 @@ from core.live.publisher import ensure_live_stream
 from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 from core.settings import Settings, get_settings
+from workflows.alerts import AlertEvaluationWorkflow
 from workflows.approval import ApprovalWorkflow, QuotaRequestWorkflow
 from workflows.backup import BackupWorkflow
 from workflows.backup_schedule import ScheduledBackupWorkflow
@@ -47,7 +49,7 @@ from workflows.restore import RestoreWorkflow
 WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
              MirrorWorkflow, FailoverWorkflow, BackupWorkflow, RestoreWorkflow,
              ScheduledBackupWorkflow, GitOpsSyncWorkflow, GitOpsApplyWorkflow,
-             GitOpsDriftWorkflow]
+             GitOpsDriftWorkflow, AlertEvaluationWorkflow]
 
 
 @dataclass
@@ -78,7 +80,9 @@ class WorkerDeps:
                                   self.settings)
         backup_data = BackupDataActivities(self.sessions, self.cipher, self.pool, self.redis,
                                            backups_root=self.settings.backups_root)
-        return [clusters.probe_cluster, operations.record_operation, replay.replay_plan,
+        alerts = AlertActivities(self.sessions, self.redis, self.events, notifications)
+        return [alerts.alert_publish, alerts.deliver_alert_webhook, alerts.alert_delivered,
+                clusters.probe_cluster, operations.record_operation, replay.replay_plan,
                 replay.replay_dry_run, replay.replay_chunk, changes.apply_change,
                 changes.record_change_request, notifications.notify_request,
                 notifications.deliver_webhook, mirror.mirror_prepare, mirror.mirror_create,

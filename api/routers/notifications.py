@@ -26,6 +26,8 @@ class NotificationOut(BaseModel):
     target: str | None = None
     created_at: str
     read: bool
+    severity: str | None = None  # alerts: the rule's severity
+    links: dict[str, str] = {}  # alerts: where to look next (stream, consumer, chart)
 
 
 class NotificationList(BaseModel):

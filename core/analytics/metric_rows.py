@@ -18,7 +18,8 @@ from core.live.samples import ClusterSample, StreamSample
 STREAM_COLUMNS = ["sample_id", "org_id", "cluster_id", "stream_name", "timestamp",
                   "messages_total", "bytes_total", "messages_rate", "bytes_rate", "consumer_count",
                   "first_seq", "last_seq", "subjects", "messages_in", "bytes_in",
-                  "messages_out_rate", "max_bytes", "mirror_lag", "mirror_active_ms"]
+                  "messages_out_rate", "max_bytes", "mirror_lag", "mirror_active_ms",
+                  "mirror_error"]
 CONSUMER_COLUMNS = ["sample_id", "org_id", "cluster_id", "stream_name", "consumer_name",
                     "timestamp", "pending_count", "ack_pending", "redelivered", "waiting",
                     "delivered_rate", "ack_rate", "lag", "delivered_total", "acked_total",
@@ -49,7 +50,8 @@ def stream_rows(s: StreamSample) -> tuple[list, list[list]]:
               s.messages_rate or 0.0, s.bytes_rate or 0.0, s.consumer_count, s.first_seq,
               s.last_seq, s.subjects, s.messages_in or 0, s.bytes_in or 0,
               s.messages_out_rate or 0.0, s.max_bytes,
-              s.mirror.lag if s.mirror else None, s.mirror.active_ms if s.mirror else None]
+              s.mirror.lag if s.mirror else None, s.mirror.active_ms if s.mirror else None,
+              (s.mirror.error or "") if s.mirror else ""]
     consumers = [[s.id, s.org_id, s.cluster_id, s.stream, c.name, ts, c.pending, c.ack_pending,
                   c.redelivered, c.waiting, c.delivered_rate or 0.0, c.ack_rate or 0.0, c.lag,
                   c.delivered, c.acked, c.lag_trend or 0.0] for c in s.consumers]

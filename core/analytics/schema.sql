@@ -165,6 +165,7 @@ ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS messages_out_rate Float64;
 ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS max_bytes Int64 DEFAULT -1;
 ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS mirror_lag Nullable(Int64);
 ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS mirror_active_ms Nullable(Float64);
+ALTER TABLE stream_metrics ADD COLUMN IF NOT EXISTS mirror_error String DEFAULT '';
 ALTER TABLE stream_metrics ADD INDEX IF NOT EXISTS stream_sample_idx sample_id TYPE bloom_filter GRANULARITY 4;
 
 ALTER TABLE consumer_metrics ADD COLUMN IF NOT EXISTS sample_id UUID;
@@ -223,3 +224,15 @@ SELECT cluster_id, stream_name, consumer_name, toDate(timestamp) AS day,
        max(ack_pending) AS max_ack_pending, count() AS sample_count
 FROM consumer_metrics
 GROUP BY cluster_id, stream_name, consumer_name, day;
+
+-- Alert events (issue 14): what a reader needs without joining PostgreSQL. An acknowledgement
+-- inserts the event again (same sorting key), so FINAL reads its newest version.
+ALTER TABLE alert_events ADD COLUMN IF NOT EXISTS rule_name String;
+ALTER TABLE alert_events ADD COLUMN IF NOT EXISTS kind String;
+ALTER TABLE alert_events ADD COLUMN IF NOT EXISTS stream_name String;
+ALTER TABLE alert_events ADD COLUMN IF NOT EXISTS consumer_name String;
+ALTER TABLE alert_events ADD COLUMN IF NOT EXISTS transition UInt32;
+ALTER TABLE alert_events ADD COLUMN IF NOT EXISTS notify UInt8 DEFAULT 1;
+ALTER TABLE alert_events ADD COLUMN IF NOT EXISTS acknowledged_by Nullable(String);
+ALTER TABLE alert_events ADD COLUMN IF NOT EXISTS acknowledged_at Nullable(DateTime64(3, 'UTC'));
+ALTER TABLE alert_events ADD COLUMN IF NOT EXISTS body String;

@@ -65,8 +65,11 @@ def stream_sample(org_id: uuid.UUID, cluster_id: uuid.UUID, info: dict[str, Any]
     if info.get("mirror"):
         m = info["mirror"]
         active = m.get("active")
+        error = (m.get("error") or {}).get("description") if isinstance(m.get("error"), dict) \
+            else m.get("error")
         mirror = MirrorState(name=m.get("name", ""), lag=int(m.get("lag", 0)),
-                             active_ms=None if active in (None, -1) else active / 1e6)
+                             active_ms=None if active in (None, -1) else active / 1e6,
+                             error=error or None)
     return StreamSample(
         id=sample_id(cluster_id, "stream", name, at), org_id=org_id, cluster_id=cluster_id,
         stream=name, timestamp=at, messages=int(state.get("messages", 0)), bytes=size,

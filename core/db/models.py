@@ -539,3 +539,5 @@ class BackupChunk(Base):
 
 # GitOps models live in a module of their own; importing it registers them on the same metadata.
 from core.db import gitops_models  # noqa: E402,F401
+# Alert rules' evaluation state, likewise.
+from core.db import alert_models  # noqa: E402,F401

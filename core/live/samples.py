@@ -43,6 +43,8 @@ class MirrorState(BaseModel):
     name: str
     lag: int
     active_ms: float | None = Field(None, description="since the mirror last heard its source")
+    error: str | None = Field(None, description="why the mirror cannot reach its source, as the "
+                                                "server says")
 
 
 class StreamSample(BaseModel):

@@ -27,7 +27,8 @@ from typing import Any, get_args
 from core.changes.models import EventName, RequestEvent
 
 DR_EVENT = "dr.failover"  # a DR pair's active side changed (a failover, not a drill)
-EVENTS: tuple[str, ...] = (*get_args(EventName), DR_EVENT)
+ALERT_EVENT = "alert"  # an alert rule fired or resolved (core.alerts.events.webhook_body)
+EVENTS: tuple[str, ...] = (*get_args(EventName), DR_EVENT, ALERT_EVENT)
 TEST_EVENT = "test"
 DELIVERY_NAMESPACE = uuid.UUID("6f0c1c52-86a4-4d4c-9a35-2f3b8f0d7e61")
 SIGNATURE_PREFIX = "sha256="

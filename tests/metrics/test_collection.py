@@ -85,3 +85,25 @@ async def test_the_stacks_collector_samples_the_admin_organization(stack, hub_cl
     second = await wait_until_async(newer, "a later sample of hub", 120)
     assert second.streams >= 0 and second.reachable
     assert uuid.UUID(str(second.org_id)) == admin_org_id
+
+
+async def test_a_mirror_that_cannot_reach_its_source_is_sampled_with_the_servers_error(
+        stack, tenant, hub_nc, live_nc):
+    """The mirror's lag and the server's word on why it cannot reach its source travel in the
+    sample (the mirror_lag alert counts such a mirror as lagging)."""
+    _, org_id, cluster = tenant
+    name = unique("ORPHAN_MIRROR").upper()
+    js = hub_nc.jetstream()
+    await js.add_stream(name=name, mirror={"name": unique("GONE").upper()})
+    try:
+        async with org_collector(stack.settings, org_id) as collector:
+            async def reported():
+                await collector.pass_once()
+                sample = await last_stream_sample(live_nc, org_id, cluster["id"], name)
+                return sample if sample.mirror and sample.mirror.error else None
+
+            sample = await wait_until_async(reported, "the mirror's error in a sample", 60,
+                                            every=0.5)
+        assert sample.mirror.lag == 0 and sample.mirror.active_ms is None
+    finally:
+        await js.delete_stream(name)

@@ -47,6 +47,8 @@ COMMITTED = {
     "gitops_apply.json": ("GitOpsApplyWorkflow", "first release: an approved sync applied"),
     "gitops_drift_revert.json": ("GitOpsDriftWorkflow", "first release: a scan whose repository "
                                  "reverts, the revert's GitOpsSyncWorkflow started as a child"),
+    "alert_evaluation.json": ("AlertEvaluationWorkflow", "first release: a pass whose rule fires "
+                              "(evaluate, publish, one webhook, delivered)"),
     "gitops_drift_operation.json": ("GitOpsDriftWorkflow", "a scan asked for, as an operation "
                                     "([OperationContext, DriftScan]): running, scan, completed"),
 }
