@@ -107,11 +107,19 @@ async def stream_throughput(request: Request, svc: Svc, name: str, cluster_id: u
                             aggregate: Literal["avg", "max", "min", "last"] = "avg",
                             principal: Principal = Depends(read_metrics())) -> dict:
     """Messages and bytes in, and messages out (delivered), per second."""
-    out: dict[str, Any] = {"stream": name, "cluster_id": cluster_id}
-    for metric in ("messages_rate", "bytes_rate", "messages_out_rate"):
-        q = _query(metric=metric, filters=QueryFilters(cluster_id=cluster_id, stream=name),
-                   range=range, since=since, until=until, aggregate=aggregate)
-        result = await run_query(request, svc, principal, q)
+    return {"stream": name, "cluster_id": cluster_id, **await _side_by_side(
+        request, svc, principal, ("messages_rate", "bytes_rate", "messages_out_rate"),
+        QueryFilters(cluster_id=cluster_id, stream=name),
+        range=range, since=since, until=until, aggregate=aggregate)}
+
+
+async def _side_by_side(request: Request, svc: Svc, principal: Principal, metrics: tuple[str, ...],
+                        filters: QueryFilters, **fields: Any) -> dict[str, Any]:
+    """Several metrics of one thing over the same range: each metric's points by its name."""
+    out: dict[str, Any] = {}
+    for metric in metrics:
+        result = await run_query(request, svc, principal,
+                                 _query(metric=metric, filters=filters, **fields))
         out.update(resolution=result["resolution"], step_seconds=result["step_seconds"],
                    since=result["since"], until=result["until"])
         out[metric] = result["series"][0]["points"] if result["series"] else []
@@ -140,16 +148,10 @@ async def consumer_lag(request: Request, svc: Svc, name: str, cluster_id: uuid.U
                        principal: Principal = Depends(read_metrics())) -> dict:
     """The consumer's lag, with its acknowledgement rate, over the range (each bucket's
     ``aggregate`` of the samples in it)."""
-    out: dict[str, Any] = {"consumer": name, "stream": stream, "cluster_id": cluster_id}
-    for metric in ("lag", "ack_rate", "ack_pending"):
-        q = _query(metric=metric, filters=QueryFilters(cluster_id=cluster_id, stream=stream,
-                                                       consumer=name),
-                   range=range, since=since, until=until, aggregate=aggregate)
-        result = await run_query(request, svc, principal, q)
-        out.update(resolution=result["resolution"], step_seconds=result["step_seconds"],
-                   since=result["since"], until=result["until"])
-        out[metric] = result["series"][0]["points"] if result["series"] else []
-    return out
+    return {"consumer": name, "stream": stream, "cluster_id": cluster_id, **await _side_by_side(
+        request, svc, principal, ("lag", "ack_rate", "ack_pending"),
+        QueryFilters(cluster_id=cluster_id, stream=stream, consumer=name),
+        range=range, since=since, until=until, aggregate=aggregate)}
 
 
 @router.get("/cluster/overview", responses=ERRORS)

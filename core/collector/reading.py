@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 
 from core.jetstream.api import JetStreamApi, JetStreamError
-from core.netpolicy import OutboundPolicy, Unresolvable, host_address
+from core.netpolicy import OutboundPolicy
+from core.pinned_http import pin
 
 VARZ_LIMIT = 1024 * 1024
 CONCURRENCY = 16  # CONSUMER.LIST requests in flight per cluster
@@ -62,18 +63,10 @@ async def read_cluster(js: JetStreamApi, monitoring_url: str | None,
 
 
 async def fetch_varz(monitoring_url: str, policy: OutboundPolicy, timeout: float = 2.0) -> dict:
-    target = httpx.URL(monitoring_url.rstrip("/") + "/varz")
-    port = target.port or (443 if target.scheme == "https" else 80)
-    host = target.raw_host.decode("ascii")
-    try:
-        addresses = await policy.resolve(host, port)
-    except Unresolvable as exc:
-        raise httpx.ConnectError(str(exc)) from exc
-    extensions = ({"sni_hostname": host} if target.scheme == "https"
-                  and host_address(host) is None else {})
+    pinned = await pin(monitoring_url.rstrip("/") + "/varz", policy)
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-        async with client.stream("GET", target.copy_with(host=addresses[0]), extensions=extensions,
-                                 headers={"Host": target.netloc.decode("ascii")}) as reply:
+        async with client.stream("GET", pinned.at(pinned.addresses[0]), headers=pinned.headers,
+                                 extensions=pinned.extensions) as reply:
             reply.raise_for_status()
             body = b""
             async for chunk in reply.aiter_bytes():

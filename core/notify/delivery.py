@@ -20,8 +20,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import Webhook
-from core.netpolicy import OutboundPolicy, Unresolvable, host_address
+from core.netpolicy import OutboundPolicy
 from core.notify.webhooks import signed_headers
+from core.pinned_http import pin
 from core.security import Cipher
 
 TIMEOUT_S = 10.0
@@ -59,23 +60,14 @@ async def post(url: str, secret: str, event: str, delivery: str, body: bytes, *,
     before any connection); redirects are not followed (the signature is for this URL only).
     A name that does not resolve, connection errors and timeouts raise ``httpx.HTTPError``; any
     status is answered."""
-    target = httpx.URL(url)
-    port = target.port or (443 if target.scheme == "https" else 80)
-    host = target.raw_host.decode("ascii")
-    try:
-        addresses = await policy.resolve(host, port)
-    except Unresolvable as exc:
-        raise httpx.ConnectError(str(exc)) from exc
-    headers = {**signed_headers(secret, event, delivery, body),
-               "Host": target.netloc.decode("ascii")}
-    extensions = ({"sni_hostname": host} if target.scheme == "https"
-                  and host_address(host) is None else {})
+    pinned = await pin(url, policy)
+    headers = {**signed_headers(secret, event, delivery, body), **pinned.headers}
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
         failed: httpx.ConnectError | None = None
-        for address in addresses:  # each checked; the next one when one does not answer
+        for address in pinned.addresses:  # each checked; the next one when one does not answer
             try:
-                return await client.post(target.copy_with(host=address), content=body,
-                                         headers=headers, extensions=extensions)
+                return await client.post(pinned.at(address), content=body, headers=headers,
+                                         extensions=pinned.extensions)
             except httpx.ConnectError as exc:
                 failed = exc
         raise failed

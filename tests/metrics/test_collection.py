@@ -107,3 +107,23 @@ async def test_a_mirror_that_cannot_reach_its_source_is_sampled_with_the_servers
         assert sample.mirror.lag == 0 and sample.mirror.active_ms is None
     finally:
         await js.delete_stream(name)
+
+
+async def test_server_stats_from_the_monitoring_url_and_only_where_allowed(api, stack, tenant,
+                                                                          live_nc):
+    """With a monitoring URL the cluster sample carries each server's varz; a monitoring URL
+    pointing where the outbound policy refuses (cloud metadata) is never fetched."""
+    headers, org_id, _ = tenant
+    monitoring = stack.info["services"]["hub"]["monitoring"]
+    seen = register(api, headers, stack.env["JSC_HUB_URL"], name=unique("varz"), domain="hub",
+                    monitoring_url=monitoring)
+    refused = register(api, headers, stack.env["JSC_HUB_URL"], name=unique("meta"), domain="hub",
+                       monitoring_url="http://169.254.169.254/latest")
+    async with org_collector(stack.settings, org_id) as collector:
+        await collector.pass_once()
+    sample = await last_cluster_sample(live_nc, org_id, seen["id"])
+    assert [s.server_name for s in sample.servers] == ["hub"]
+    assert sample.servers[0].connections >= 1 and sample.servers[0].memory_bytes > 0
+    blocked = await last_cluster_sample(live_nc, org_id, refused["id"])
+    assert blocked.reachable and blocked.servers == []
+    assert "169.254.169.254" in (blocked.error or "") and "varz" in blocked.error
