@@ -10,7 +10,7 @@ import time
 import uuid
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
 
 import importlib
@@ -32,6 +32,39 @@ def router_modules() -> list:
     found = (importlib.import_module(f"{routers.__name__}.{info.name}")
              for info in pkgutil.iter_modules(routers.__path__) if not info.name.startswith("_"))
     return sorted((m for m in found if hasattr(m, "router")), key=lambda m: m.__name__)
+
+
+class Observe:
+    """Request ids (``X-Request-ID``, taken from the request or made) and the request metrics, as
+    a plain ASGI middleware: a streamed response (server-sent events) passes through untouched,
+    each chunk sent as it comes."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started, status = time.perf_counter(), 500
+
+        async def sending(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*(message.get("headers") or []),
+                                      (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(scope["method"], route, status).inc()
+            LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -61,15 +94,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/metrics", metrics_response, include_in_schema=False)
     app.add_api_route("/metrics/", metrics_response, include_in_schema=False)
 
-    @app.middleware("http")
-    async def _observe(request: Request, call_next):
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        REQUESTS.labels(request.method, route, response.status_code).inc()
-        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
-
+    app.add_middleware(Observe)
     return app

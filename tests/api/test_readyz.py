@@ -52,3 +52,10 @@ def test_a_stopped_service_turns_readyz_503_naming_it(api, admin_headers, hub_cl
         stack.start_service(service)
     wait_ready(api, 200, timeout=60)
     assert api.get(f"/api/v1/clusters/{hub_cluster['id']}", headers=admin_headers).status_code == 200
+
+
+def test_every_answer_carries_its_request_id(api):
+    """Given by the caller, it is kept; else one is made. A streamed answer gets it too."""
+    assert api.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+    made = api.get("/healthz").headers["x-request-id"]
+    assert len(made) == 32 and made != api.get("/healthz").headers["x-request-id"]
