@@ -89,13 +89,19 @@ async def _from_realtime(services: Services, claims: dict[str, Any]) -> Principa
                      api_key_id=uuid.UUID(claims["kid"]) if claims.get("kid") else None)
 
 
-async def resolve(conn: Any, services: Services, token: str | None) -> Principal:
+async def resolve(conn: Any, services: Services, token: str | None, *,
+                  in_query: bool = False) -> Principal:
     """The principal of a real-time connection (``conn``: the Request or the WebSocket) from a
     realtime token, an access token or an API key; a ``ProblemError`` 401/429 otherwise. The
-    connection counts once against the caller's rate limit."""
+    connection counts once against the caller's rate limit. A credential in the URL
+    (``in_query``) may only be a realtime token: URLs end up in logs and browser histories, and an
+    access token or API key must not."""
     if not token:
         raise ProblemError(401, "Sign in first: send a realtime token (?token=, from POST "
                                 "/api/v1/stream/token), an access token or an API key.")
+    if in_query and (api_keys.looks_like_key(token) or _claims(services, token) is None):
+        raise ProblemError(401, "Only a realtime token (POST /api/v1/stream/token) may go in the "
+                                "URL; send an access token or API key in a header.")
     if api_keys.looks_like_key(token):
         principal, identity, limit = await deps._from_key(conn, services, token)
     else:

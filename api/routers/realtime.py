@@ -94,8 +94,9 @@ async def stream_metrics(
 ) -> Response:
     """Server-sent events of the channels. Resume with ``Last-Event-ID``: every event after it."""
     after = _resume_point(last_event_header, last_event_id)
-    principal = await realtime_auth.resolve(
-        request, svc, x_api_key or (credentials.credentials if credentials else None) or token)
+    header = x_api_key or (credentials.credentials if credentials else None)
+    principal = await realtime_auth.resolve(request, svc, header or token,
+                                            in_query=header is None)
     names = [name.strip() for name in channels.split(",") if name.strip()]
     wanted = parse(principal, names)
     scope = Scope(svc, principal)

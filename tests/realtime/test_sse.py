@@ -101,7 +101,8 @@ async def test_heartbeat_comments_keep_an_idle_connection(stack, api, admin_head
 
 
 async def test_realtime_token_in_the_query_and_refused_elsewhere(stack, api, make_member,
-                                                                 admin_org_id, hub_cluster, live):
+                                                                 admin_org_id, hub_cluster, live,
+                                                                 admin_headers):
     headers, _, _ = await make_member("viewer")
     token = token_of(api, headers)
     name = unique("rt-token")
@@ -116,9 +117,15 @@ async def test_realtime_token_in_the_query_and_refused_elsewhere(stack, api, mak
                          ("POST", "/api/v1/stream/token"), ("GET", "/api/v1/operations")):
         reply = api.request(method, path, headers=as_bearer)
         assert reply.status_code == 401, (path, reply.status_code, reply.text)
-    # an ordinary access token in the query is no realtime token either
+    # an access token or an API key never goes in a URL (logs, histories): only in a header
     async with sse(stack, {"token": bearer(headers)}) as plain:
-        assert plain.status == 200  # the real-time endpoints take the access token too
+        assert plain.status == 401 and "realtime token" in plain.body.decode()
+    key = api.post("/api/v1/api-keys", headers=admin_headers, json={"name": unique("rt-key")})
+    assert key.status_code == 201, key.text
+    async with sse(stack, {"token": key.json()["key"]}) as keyed:
+        assert keyed.status == 401
+    async with sse(stack, {"channels": "alerts"}, {"X-API-Key": key.json()["key"]}) as header:
+        assert header.status == 200
 
 
 async def test_expired_and_signed_out_realtime_tokens_are_refused(stack, api, make_member):
