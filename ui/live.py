@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 
-from streamlit.components.v1 import html
+import streamlit as st
 
 from ui import session
 
@@ -115,4 +115,4 @@ def browser_api_url() -> str:
 
 def live_overview(token: str, cluster_names: dict[str, str]) -> None:
     config = json.dumps({"api": browser_api_url(), "token": token, "names": cluster_names})
-    html(_PAGE.replace("__CONFIG__", config.replace("</", "<\\/")), height=HEIGHT)
+    st.iframe(_PAGE.replace("__CONFIG__", config.replace("</", "<\\/")), height=HEIGHT)
