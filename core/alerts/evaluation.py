@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -106,9 +106,12 @@ class Evaluator:
     async def evaluate(self, rule_ids: list[str] | None = None,
                        now: datetime | None = None) -> list[AlertEvent]:
         """Evaluate the enabled rules (those of ``rule_ids`` only, when given) and answer the
-        pending events of every rule looked at, oldest first."""
+        pending events of every rule looked at, oldest first. A rule turned off while firing is
+        resolved ("turned off"), so nobody is left with an alert that never ends."""
         now = now or datetime.now(timezone.utc)
-        query = select(AlertRule).where(AlertRule.is_enabled.is_(True))
+        firing = select(AlertRuleState.rule_id).where(AlertRuleState.status == "firing")
+        query = select(AlertRule).where(or_(AlertRule.is_enabled.is_(True),
+                                            AlertRule.id.in_(firing)))
         if rule_ids is not None:
             query = query.where(AlertRule.id.in_([uuid.UUID(r) for r in rule_ids]))
         async with self.sessions() as db:
@@ -116,7 +119,8 @@ class Evaluator:
         pending: list[AlertEvent] = []
         for row in rows:
             rule = rule_of(row)
-            measured = await self.measure(rule, now)
+            measured = (await self.measure(rule, now) if row.is_enabled else
+                        m.Measurement(None, False, "the rule was turned off"))
             async with self.sessions() as db, db.begin():
                 pending += await _step(db, rule, measured, now)
         return sorted(pending, key=lambda e: (e.timestamp, e.transition))

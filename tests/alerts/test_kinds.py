@@ -219,3 +219,22 @@ async def test_rate_anomaly_fires_against_the_same_hour_of_the_previous_week(ale
         rule, breach=history, repair=nothing, during_breach=current(0.0),
         during_repair=current(95.0))
     assert firing["value"] == 1.0 and resolved["value"] == pytest.approx(0.05)
+
+
+async def test_a_rule_turned_off_while_firing_resolves(alerting, api):
+    """Nobody is left with an alert that never ends: turning a firing rule off resolves it (and
+    says so), delivered like any resolution."""
+    down = register(api, alerting.headers, f"nats://127.0.0.1:{free_port()}",
+                    name=unique("off"))
+    rule = alerting.rule(kind="server_health", cluster_id=down["id"], threshold=0,
+                         **{"for": "0s"})
+    await alerting.until_measured(rule, True)
+    firing = await alerting.transition(rule, "firing")
+    off = api.patch(f"/api/v1/alerts/rules/{rule['id']}", headers=alerting.headers,
+                    json={"enabled": False})
+    assert off.status_code == 200, off.text
+    resolved = await alerting.transition(rule, "resolved")
+    assert resolved["transition"] == firing["transition"] + 1
+    assert alerting.delivered(resolved)[0]["alert"]["status"] == "resolved"
+    state = api.get(f"/api/v1/alerts/rules/{rule['id']}", headers=alerting.headers).json()["state"]
+    assert state["status"] == "ok" and "turned off" in state["detail"]
