@@ -89,6 +89,20 @@ async def _from_realtime(services: Services, claims: dict[str, Any]) -> Principa
                      api_key_id=uuid.UUID(claims["kid"]) if claims.get("kid") else None)
 
 
+async def still_signed_in(services: Services, principal: Principal) -> bool:
+    """Whether the credential a connection opened with still holds (checked at every heartbeat,
+    so an open stream ends when its session is signed out or its API key revoked)."""
+    try:
+        if principal.api_key_id is not None:
+            await _key_permissions(services, str(principal.api_key_id))
+            return True
+        return bool(await services.redis.exists(f"session:{principal.session_id}"))
+    except ProblemError:
+        return False
+    except Exception:  # noqa: BLE001 - Redis or Postgres unreachable: do not cut everyone off
+        return True
+
+
 async def resolve(conn: Any, services: Services, token: str | None, *,
                   in_query: bool = False) -> Principal:
     """The principal of a real-time connection (``conn``: the Request or the WebSocket) from a

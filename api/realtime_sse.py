@@ -14,6 +14,7 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 
 from api.realtime_access import Channel, Scope, events_of
+from api.realtime_auth import still_signed_in
 from core.live.reader import LiveReader
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class EventStream(StreamingResponse):
                  heartbeat_s: float):
         super().__init__(iter(()), media_type="text/event-stream", headers=HEADERS)
         self.reader, self.channels, self.scope, self.heartbeat_s = reader, channels, scope, heartbeat_s
+        self.signed_out = asyncio.Event()
 
     async def _write(self, send) -> None:
         async def chunk(text: str) -> None:
@@ -46,6 +48,9 @@ class EventStream(StreamingResponse):
         while True:
             msg = await self.reader.next(self.heartbeat_s)
             if msg is None:
+                if not await still_signed_in(self.scope.services, self.scope.principal):
+                    self.signed_out.set()  # the client reconnects and is refused
+                    return
                 await chunk(": heartbeat\n\n")
                 continue
             seen, out = set(), []
@@ -67,7 +72,8 @@ class EventStream(StreamingResponse):
                     "headers": self.raw_headers})
         tasks = {asyncio.create_task(self._write(send)),
                  asyncio.create_task(self._until_disconnect(receive)),
-                 asyncio.create_task(self.reader.dropped.wait())}
+                 asyncio.create_task(self.reader.dropped.wait()),
+                 asyncio.create_task(self.signed_out.wait())}
         try:
             done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:

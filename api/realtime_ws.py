@@ -133,8 +133,16 @@ class Session:
             dropped.cancel()
 
     async def heartbeat(self) -> None:
+        """Every ``realtime_heartbeat_s``; a connection whose session ended (or whose API key was
+        revoked) since it opened is closed instead (4401)."""
         while True:
             await asyncio.sleep(self.services.settings.realtime_heartbeat_s)
+            if not await realtime_auth.still_signed_in(self.services, self.principal):
+                with contextlib.suppress(Exception):
+                    await self.error("The session this connection came from has ended (or its "
+                                     "API key was revoked); sign in again.", status=401)
+                    await self.ws.close(code=4401)
+                return
             await self.send({"type": "heartbeat"})
 
     async def close(self) -> None:

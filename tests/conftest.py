@@ -70,6 +70,9 @@ def stack():
         "JSC_COLLECT_INTERVAL_S": "2",
         "JSC_COLLECT_ORGS": "default",
         "JSC_COLLECTOR_LEASE_S": "6",
+        # Real-time connections: a heartbeat (and a check that their session still holds) every
+        # 5 s, so that tests of both wait seconds, not minutes.
+        "JSC_REALTIME_HEARTBEAT_S": "5",
     })
     try:
         running.start()  # a StackError says what did not start; every test using it errors with it

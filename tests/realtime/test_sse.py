@@ -9,7 +9,8 @@ import time
 import jwt
 
 from tests.fixtures import unique
-from tests.realtime.conftest import (bearer, publish_cluster, publish_stream, sse, until)
+from tests.realtime.conftest import (bearer, publish_cluster, publish_stream, sse, until,
+                                     websocket, ws_next)
 
 
 def token_of(api, headers) -> str:
@@ -158,3 +159,21 @@ async def test_cors_lets_another_origin_read_it(stack, api, admin_headers):
     assert preflight.status_code == 204
     assert "Last-Event-ID" in preflight.headers["access-control-allow-headers"]
 
+
+
+async def test_open_streams_end_when_their_session_is_signed_out(stack, api, make_member):
+    """A stream (SSE or WebSocket) checks at each heartbeat that its session still holds: signed
+    out, it ends, and its client's reconnection is refused."""
+    headers, _, _ = await make_member("viewer")
+    token = token_of(api, headers)
+    beat = stack.settings.realtime_heartbeat_s
+    async with sse(stack, {"channels": "alerts", "token": token}) as client, \
+            websocket(stack, bearer(headers)) as ws:
+        await until(lambda: "connected" in client.comments, "the stream to open")
+        assert (await ws_next(ws, "auth_ok"))["type"] == "auth_ok"
+        assert api.post("/api/v1/auth/logout", headers=headers).status_code == 204
+        await until(lambda: client.ended.is_set(), "the stream to end", timeout=beat * 3 + 30)
+        closed = await ws_next(ws, "error", timeout=beat * 3 + 30)
+        assert closed["status"] == 401 and "sign in again" in closed["message"]
+    async with sse(stack, {"channels": "alerts", "token": token}) as again:
+        assert again.status == 401
