@@ -29,12 +29,17 @@ STREAM_CONFIG = StreamConfig(
 )
 
 
-async def ensure_stream(nc: NATS) -> None:
+async def ensure_internal_stream(nc: NATS, config: StreamConfig) -> None:
+    """Create one of the console's internal streams, or bring an existing one to ``config``."""
     js = nc.jetstream()
     try:
-        await js.add_stream(STREAM_CONFIG)
+        await js.add_stream(config)
     except BadRequestError:  # exists with another config: bring it to ours
-        await js.update_stream(STREAM_CONFIG)
+        await js.update_stream(config)
+
+
+async def ensure_stream(nc: NATS) -> None:
+    await ensure_internal_stream(nc, STREAM_CONFIG)
 
 
 class EventsUnavailable(Exception):

@@ -103,6 +103,14 @@ def dr_cluster(api, admin_headers, stack) -> dict:
 
 
 @pytest.fixture(scope="session")
+async def live_nc(stack):
+    """A connection to the console's internal account (``JSC_LIVE``, ``JSC_EVENTS``)."""
+    nc = await nats.connect(stack.settings.events_nats_url)
+    yield nc
+    await nc.close()
+
+
+@pytest.fixture(scope="session")
 async def hub_nc(stack):
     nc = await nats.connect(stack.env["JSC_HUB_URL"])
     yield nc

@@ -61,15 +61,6 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-def _org_filter(orgs: str):
-    wanted = [o.strip() for o in orgs.split(",") if o.strip()]
-    if not wanted:
-        return None
-    ids = [i for i in map(_as_uuid, wanted) if i]
-    return or_(NatsCluster.org_id.in_(ids),
-               NatsCluster.org_id.in_(select(Organization.id).where(Organization.slug.in_(wanted))))
-
-
 class Collector:
     def __init__(self, *, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
                  live: LivePublisher, shares: Shares, policy: OutboundPolicy, orgs: str = ""):
@@ -84,27 +75,28 @@ class Collector:
 
     async def resolve_orgs(self) -> set[str] | None:
         """The organization ids ``orgs`` names (ids or slugs), None for all."""
-        if _org_filter(self.orgs) is None:
-            return None
         wanted = [o.strip() for o in self.orgs.split(",") if o.strip()]
+        if not wanted:
+            return None
+        ids = [i for i in map(_as_uuid, wanted) if i]
         async with self.sessions() as db:
             found = (await db.scalars(select(Organization.id).where(or_(
-                Organization.slug.in_(wanted),
-                Organization.id.in_([_as_uuid(w) for w in wanted if _as_uuid(w)]))))).all()
+                Organization.slug.in_(wanted), Organization.id.in_(ids))))).all()
         return {str(i) for i in found}
 
-    async def registered(self) -> dict[str, NatsCluster]:
+    async def registered(self, orgs: set[str] | None) -> dict[str, NatsCluster]:
+        """The registered clusters of ``orgs`` (None: of every organization)."""
         query = select(NatsCluster)
-        if (where := _org_filter(self.orgs)) is not None:
-            query = query.where(where)
+        if orgs is not None:
+            query = query.where(NatsCluster.org_id.in_([uuid.UUID(o) for o in orgs]))
         async with self.sessions() as db:
             return {str(c.id): c for c in (await db.scalars(query)).all()}
 
     async def pass_once(self) -> PassReport:
         started = time.perf_counter()
-        if self.orgs.strip():  # resolved every pass: an organization named by slug may come later
-            self.shares.orgs = await self.resolve_orgs()
-        clusters = await self.registered()
+        # resolved every pass: an organization named by slug may come later
+        self.shares.orgs = await self.resolve_orgs()
+        clusters = await self.registered(self.shares.orgs)
         held = await self.shares.settle({c: str(v.org_id) for c, v in clusters.items()})
         for gone in [c for c in self.memory.clusters if c not in held]:
             self.memory.forget(gone)

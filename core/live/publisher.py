@@ -6,17 +6,13 @@ import json
 
 import nats
 from nats.aio.client import Client as NATS
-from nats.js.errors import BadRequestError
 
+from core.events import ensure_internal_stream
 from core.live.subjects import STREAM_CONFIG
 
 
 async def ensure_live_stream(nc: NATS) -> None:
-    js = nc.jetstream()
-    try:
-        await js.add_stream(STREAM_CONFIG)
-    except BadRequestError:  # exists with another config: bring it to ours
-        await js.update_stream(STREAM_CONFIG)
+    await ensure_internal_stream(nc, STREAM_CONFIG)
 
 
 class LivePublisher:

@@ -1,22 +1,14 @@
-"""Fixtures of the alert tests: a connection to the internal account (``JSC_LIVE``), and an
-organization of its own with the hub registered, a webhook that hears alerts pointing at a local
-receiver, and the harness (``tests.alerts.harness.Alerting``)."""
+"""Fixtures of the alert tests: an organization of its own with the hub registered, a webhook that
+hears alerts pointing at a local receiver, and the harness (``tests.alerts.harness.Alerting``).
+``live_nc``, the internal account's connection, is a session fixture of ``tests.fixtures``."""
 
 from __future__ import annotations
 
-import nats
 import pytest
 
 from tests.alerts.harness import Alerting
 from tests.fixtures import register, unique
 from tests.webhook_receiver import Receiver
-
-
-@pytest.fixture(scope="module")
-async def live_nc(stack):
-    nc = await nats.connect(stack.settings.events_nats_url)
-    yield nc
-    await nc.close()
 
 
 @pytest.fixture

@@ -1,19 +1,11 @@
-"""Fixtures of the metrics tests: an organization of their own with the hub cluster registered,
-and a connection to the internal account (where ``JSC_LIVE`` is)."""
+"""Fixtures of the metrics tests: an organization of their own with the hub cluster registered
+(``live_nc``, the internal account's connection, is a session fixture of ``tests.fixtures``)."""
 
 from __future__ import annotations
 
-import nats
 import pytest
 
 from tests.fixtures import register, unique
-
-
-@pytest.fixture(scope="module")
-async def live_nc(stack):
-    nc = await nats.connect(stack.settings.events_nats_url)
-    yield nc
-    await nc.close()
 
 
 @pytest.fixture
