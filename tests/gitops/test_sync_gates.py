@@ -14,6 +14,7 @@ from nats.js.errors import NotFoundError
 
 from tests.approvals.setup import production_org
 from tests.fixtures import unique
+from tests.waiting import wait_until
 from tests.gitops.api_helpers import (SECRET, generic_push, github_push, gitlab_push,
                                       register_repo, stream_manifest, wait_sync)
 
@@ -232,8 +233,13 @@ async def test_a_cluster_down_through_every_retry_fails_the_sync_and_says_so(api
     assert started.status_code == 202, started.text
     sync = wait_sync(org, repo_id, started.json()["sync_id"], "failed", timeout=400)
     assert sync["finished_at"] and sync["results"] == [] and sync["error"], sync
-    operation = api.get(f"/api/v1/operations/{sync['operation_id']}", headers=org.admin.headers)
-    assert operation.json()["status"] == "failed" and operation.json()["error"] == sync["error"]
+    # the operation's own record follows the sync row's (another activity of the workflow)
+    def operation_ended():
+        reply = api.get(f"/api/v1/operations/{sync['operation_id']}", headers=org.admin.headers)
+        return reply.json() if reply.json()["status"] != "running" else None
+
+    operation = wait_until(operation_ended, "the sync's operation to end", 120)
+    assert operation["status"] == "failed" and operation["error"] == sync["error"]
 
 
 def test_a_plan_of_an_unreachable_remote_is_503_naming_it(dev, git_remote):
