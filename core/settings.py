@@ -123,6 +123,17 @@ class Settings(BaseSettings):
     alert_interval_s: float = Field(default=30.0, ge=1)
     alert_sample_grace_s: float = Field(default=30.0, gt=0)
 
+    # The assistant (package ``ai``). The key is the Anthropic SDK's own variable
+    # (``ANTHROPIC_API_KEY``, no prefix) and its base URL is the SDK's ``ANTHROPIC_BASE_URL``; no
+    # key: the chat answers with the deterministic findings and says the model is absent.
+    anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
+    ai_model: str = "claude-sonnet-4-5"
+    ai_max_tokens: int = Field(default=2048, ge=64, le=64_000)  # per model reply
+    ai_max_tool_rounds: int = Field(default=8, ge=1, le=50)  # model <-> tools rounds per answer
+    ai_daily_tokens_per_user: int = Field(default=300_000, ge=0)  # input + output, UTC day
+    ai_timeout_s: float = Field(default=60.0, gt=0)
+    ai_max_retries: int = Field(default=2, ge=0, le=10)
+
     log_level: str = "INFO"
 
     # Time the API waits on one backing service during /readyz before calling it down.

@@ -336,6 +336,8 @@ class ChangeRequestRow(IdMixin, TimestampMixin, Base):
     justification: Mapped[str] = mapped_column(Text, default="")
     decision: Mapped[dict] = mapped_column(JSONB)  # core.policy.Decision
     risk_notes: Mapped[list] = mapped_column(JSONB, default=list)
+    # The assistant's written risk summary, when a model is configured: {text, model, at}.
+    risk_summary: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
     votes: Mapped[list] = mapped_column(JSONB, default=list)
     result: Mapped[dict | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
@@ -541,3 +543,4 @@ class BackupChunk(Base):
 from core.db import gitops_models  # noqa: E402,F401
 # Alert rules' evaluation state, likewise.
 from core.db import alert_models  # noqa: E402,F401
+from core.db import ai_models  # noqa: E402,F401
