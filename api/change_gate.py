@@ -98,7 +98,8 @@ async def gate_change(request: Request, db: Db, svc: Svc, principal: Principal,
 async def open_and_start(request: Request, db: Db, svc: Svc, principal: Principal,
                          spec: ChangeSpec, decision: Decision, notes: list[str], diff: dict, *,
                          environment: str | None, team_id: uuid.UUID | None,
-                         justification: str = "") -> JSONResponse:
+                         justification: str = "",
+                         audit_extra: dict[str, Any] | None = None) -> JSONResponse:
     """Store the request, start its workflow, audit, and answer ``202``."""
     quota = spec.kind == "quota"
     ticket = ApprovalTicket(request_id=str(uuid.uuid4()), requester_id=str(principal.user_id),
@@ -116,7 +117,8 @@ async def open_and_start(request: Request, db: Db, svc: Svc, principal: Principa
                       [context, ticket], svc.settings.task_queue)
     await audit(request, principal, action="approval.request", resource_type="change_request",
                 resource_id=str(row.id), resource_name=row.title, cluster_id=spec.cluster_id,
-                changes={"spec": row.spec, "decision": row.decision, "risk_notes": notes}, db=db)
+                changes={"spec": row.spec, "decision": row.decision, "risk_notes": notes,
+                         **(audit_extra or {})}, db=db)
     await deliver_now(svc, start)
     body = ApprovalPending(request_id=row.id, operation_id=op.id, status=row.status,
                            title=row.title, reasons=decision.reasons)

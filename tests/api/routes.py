@@ -22,6 +22,13 @@ SIGNED_IN = {
     ("GET", "/api/v1/organizations/{org_id}"),
     # real time: each channel is checked against the caller's permissions (api.realtime_access)
     ("POST", "/api/v1/stream/token"), ("GET", "/api/v1/stream/metrics"),
+    # the assistant: its tools read through this API as the caller, with the caller's rights;
+    # a proposal checks the permission of the change it files (api.routers.ai_proposals)
+    ("POST", "/api/v1/ai/chat"), ("GET", "/api/v1/ai/conversations"),
+    ("GET", "/api/v1/ai/conversations/{conversation_id}"),
+    ("DELETE", "/api/v1/ai/conversations/{conversation_id}"),
+    ("POST", "/api/v1/ai/proposals"), ("POST", "/api/v1/ai/configure"),
+    ("GET", "/api/v1/ai/diagnose"),
 }
 # Routes that answer an endless stream: a test reads their status and headers only.
 STREAMING = {("GET", "/api/v1/stream/metrics")}
