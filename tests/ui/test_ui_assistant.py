@@ -9,12 +9,15 @@ normal create call creates."""
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from nats.js.api import ConsumerConfig
 
 from tests.ai.fake_anthropic import Error, Text, ToolUse
 
 from ui.assistant_panels.context import CONTEXT_KEY, CONVERSATION_KEY
-from ui.client import ApiError
+from ui.client import ApiError, AuthenticationRequired, ApiClient
 
 from .conftest import make_stream, on_hub, open_page, remove_stream, texts, unique
 from .test_ui_stream_detail import open_stream, stream_name
@@ -226,3 +229,34 @@ def test_describe_what_you_need_drafts_and_creates_only_on_request(ui_logged_in,
         assert not [b for b in at.button if b.key == "ai_cfg_create"]
     finally:
         remove_stream(ui_admin, ui_hub, name)
+
+
+def test_the_client_yields_each_event_as_it_arrives(ui_admin, ui_hub, stack, fake_claude):
+    """``ApiClient.chat`` hands over the first events while the model is still writing: its
+    second turn waits until the test has read the tool's result."""
+    question = unique("what streams are there")
+    read = threading.Event()
+
+    def rest_of_the_answer(_request):
+        read.wait(timeout=15)
+        return Text("Here they are." if read.is_set() else "Too late.")
+
+    fake_claude.script(question, [
+        ToolUse("list_streams", {"cluster_id": ui_hub.id}, text="Let me list them."),
+        rest_of_the_answer,
+    ])
+    kinds, text = [], ""
+    for event in ui_admin.chat(question):
+        kinds.append(event.kind)
+        text += event.data.get("delta", "") if event.kind == "text" else ""
+        if event.kind == "tool_result":
+            assert text == "Let me list them." and "done" not in kinds
+            read.set()
+    assert kinds[0] == "conversation" and kinds[-1] == "done"
+    assert text == "Let me list them.Here they are."
+    # refusals before the answer starts are ApiErrors; a stranger is asked to log in
+    with pytest.raises(ApiError) as refused:
+        list(ui_admin.chat("go on", conversation_id="00000000-0000-0000-0000-000000000000"))
+    assert refused.value.status == 404
+    with ApiClient(stack.api_url) as stranger, pytest.raises(AuthenticationRequired):
+        list(stranger.chat("hello"))

@@ -10,6 +10,7 @@ holds, so a live answer and a stored one are drawn the same way.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -105,7 +106,7 @@ class Conversation:
 def sse_events(lines: Iterable[str]) -> Iterator[ChatEvent]:
     """Server-sent events from the lines of a response, their data decoded from JSON."""
     kind, data = "message", []
-    for line in [*lines, ""]:
+    for line in itertools.chain(lines, [""]):  # a last event without its blank line ends too
         if line == "":
             if data:
                 text = "\n".join(data)
