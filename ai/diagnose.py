@@ -219,9 +219,12 @@ class _Run:
             if not reply.ok:
                 self.read.refused(f"the replication map of {self.cluster(cid)}", reply)
                 continue
+            names = {str(c.get("id")): c.get("name") for c in reply.body.get("clusters", [])}
             for edge in reply.body.get("edges", []):
                 if str(edge.get("target_cluster_id")) == cid:
-                    edges.setdefault((cid, edge.get("target_stream")), []).append(edge)
+                    named = {**edge, "source_cluster_name": names.get(
+                        str(edge.get("source_cluster_id")))}
+                    edges.setdefault((cid, edge.get("target_stream")), []).append(named)
         for cid, info in linked:
             self.findings += analyze_links(info, edges.get((cid, _name(info)), []), now=self.now,
                                            cluster_id=cid, t=self.t)

@@ -35,9 +35,13 @@ def _edge(edges: list[dict], kind: str, source: str) -> dict | None:
 
 
 def _origin(config: dict, edge: dict | None) -> str:
+    """Where the source is: its cluster's name when the map names it (``source_cluster_name``,
+    added by the diagnosis from the map's clusters), else its domain's API prefix."""
     api = (config.get("external") or {}).get("api")
-    if edge and edge.get("source_cluster_id"):
-        return f" (cluster {edge['source_cluster_id']})"
+    if edge and edge.get("source_cluster_name"):
+        return f" on cluster {edge['source_cluster_name']}"
+    if edge and edge.get("source_domain"):
+        return f" in domain {edge['source_domain']}"
     return f" ({api})" if api else ""
 
 
@@ -49,6 +53,8 @@ def _broken(kind: str, config: dict, info: dict, edge: dict | None, stream: dict
         return f"the server reports: {error.get('description') or error}"
     if edge and edge.get("status") in ("error", "broken_link"):
         return edge.get("error") or edge["status"].replace("_", " ")
+    if edge and edge.get("status") == "paused":
+        return None  # silent because paused on purpose: its lag is the finding, if any
     active = info.get("active")
     if isinstance(active, (int, float)) and active >= 0:
         if active / 1e9 >= t.mirror_silent_after_s:

@@ -26,7 +26,8 @@ def sourced(*infos):
 
 def edge(status="in_sync", lag=0, lag_s=0.0, kind="mirror", source="SRC", error=None):
     return {"kind": kind, "source_stream": source, "status": status, "lag_messages": lag,
-            "lag_seconds": lag_s, "source_cluster_id": "hub-id", "error": error,
+            "lag_seconds": lag_s, "source_cluster_id": "hub-id", "source_cluster_name": "hub",
+            "source_domain": "hub", "error": error,
             "measured_at": NOW.isoformat()}
 
 
@@ -48,6 +49,8 @@ CASES = [
     ("never heard, just created", mirror(active=-1, created=ago(5)), None, []),
     ("paused: the map counts the lag", mirror(), [edge("paused", lag=1500, lag_s=20)],
      [("mirror_behind", "warning")]),
+    ("paused and silent is not broken", mirror(active=600 * S), [edge("paused", lag=3, lag_s=9)],
+     []),
     ("behind by time only", mirror(), [edge("behind", lag=40, lag_s=600)],
      [("mirror_behind", "warning")]),
     ("behind by an hour", mirror(), [edge("behind", lag=40, lag_s=4000)],
@@ -88,7 +91,7 @@ def test_paused_says_so_and_the_map_figures_are_evidence():
     found, = analyze_links(mirror(), [edge("paused", lag=1500, lag_s=20)], now=NOW)
     assert found.evidence["lag_messages"] == 1500 and found.evidence["status"] == "paused"
     assert found.evidence["lag"] == 0  # the server's own figure does not move while paused
-    assert "1,500 messages" in found.summary and "paused" in found.summary
+    assert "1,500 messages of SRC on cluster hub" in found.summary and "paused" in found.summary
     assert found.suggestion.startswith("Resume")
 
 
