@@ -414,3 +414,9 @@ async def test_an_unknown_consumer_is_404_and_everything_covers_every_cluster(ap
     assert {"cluster_id": dr, "stream": None, "consumer": None} in everything["checked"]
     assert {"cluster_id": hub, "stream": name, "consumer": None} in everything["checked"]
     assert not [e for e in everything["errors"] if "quotas" in e]  # an owner reads teams
+    # a diagnosis stops at its limit of reads and says so, once
+    async with httpx.AsyncClient(base_url=stack.api_url, headers=owner.headers,
+                                 timeout=60) as client:
+        cut = await diagnose(client, budget=3)
+    assert cut.errors == ["the diagnosis stopped after 3 reads of the API: narrow it to a "
+                          "cluster, a stream or a consumer to check the rest"]
