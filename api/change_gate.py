@@ -18,7 +18,6 @@ team's live usage and limits), and:
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import Request
@@ -32,14 +31,11 @@ from core.audit import config_diff
 from core.changes.judge import QuotaExceeded, Requester, UsageUnknown, judge, team_history
 from core.changes.models import ApprovalTicket, ChangeSpec, ticket_context
 from core.changes.requests import open_request
+from core.changes.summaries import owe_risk_summary
 from core.db.models import NatsCluster, Team
-from core.outbox import OutboxEntry
 from core.policy import ChangeRequest, Decision
 from core.policy import risk_notes as make_risk_notes
 from workflows.approval import ApprovalWorkflow, QuotaRequestWorkflow
-from workflows.risk_summary import RiskSummaryWorkflow
-from workflows.risk_summary import workflow_id as risk_summary_id
-from workflows.types import RiskSummaryInput
 
 
 class ApprovalPending(BaseModel):
@@ -102,17 +98,6 @@ async def gate_change(request: Request, db: Db, svc: Svc, principal: Principal,
                                 team_id=team.id if team else None)
 
 
-def owe_risk_summary(db: Db, svc: Svc, request_id: uuid.UUID,
-                     org_id: uuid.UUID) -> OutboxEntry | None:
-    """When a model is configured, owe the start of the request's ``RiskSummaryWorkflow``
-    (the assistant's written risk summary), in the same transaction as the request."""
-    if not svc.settings.anthropic_api_key:
-        return None
-    data = RiskSummaryInput(request_id=str(request_id), org_id=str(org_id))
-    return owe_start(db, RiskSummaryWorkflow.__temporal_workflow_definition.name,
-                     risk_summary_id(str(request_id)), [asdict(data)], svc.settings.task_queue)
-
-
 async def open_and_start(request: Request, db: Db, svc: Svc, principal: Principal,
                          spec: ChangeSpec, decision: Decision, notes: list[str], diff: dict, *,
                          environment: str | None, team_id: uuid.UUID | None,
@@ -133,7 +118,7 @@ async def open_and_start(request: Request, db: Db, svc: Svc, principal: Principa
     # delivered at once, or by the outbox drainer after a crash or while Temporal is down.
     start = owe_start(db, workflow.__temporal_workflow_definition.name, op.workflow_id,
                       [context, ticket], svc.settings.task_queue)
-    summary = owe_risk_summary(db, svc, row.id, principal.org_id)
+    summary = owe_risk_summary(db, svc.settings, row.id, principal.org_id)
     await audit(request, principal, action="approval.request", resource_type="change_request",
                 resource_id=str(row.id), resource_name=row.title, cluster_id=spec.cluster_id,
                 changes={"spec": row.spec, "decision": row.decision, "risk_notes": notes,

@@ -1,5 +1,6 @@
 """RiskSummaryWorkflow: the assistant writes the short risk summary of a change request that waits
-for approval (started with it, through the outbox, when a model is configured).
+for approval (its start is owed with the request when a model is configured:
+``core.changes.summaries``).
 
 One activity, ``write_risk_summary``, does it all idempotently: it skips a request that has a
 summary or a worker without a model, and stores one only where none is. The model's failures are
@@ -16,6 +17,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from core.changes.summaries import RISK_SUMMARY_WORKFLOW
     from workflows.types import RiskSummaryInput
 
 FAILED = "failed to summarise"
@@ -23,11 +25,7 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2
                     maximum_interval=timedelta(seconds=30), maximum_attempts=4)
 
 
-def workflow_id(request_id: str) -> str:
-    return f"risk-summary-{request_id}"
-
-
-@workflow.defn(name="RiskSummaryWorkflow")
+@workflow.defn(name=RISK_SUMMARY_WORKFLOW)
 class RiskSummaryWorkflow:
     def __init__(self) -> None:
         self._status = "pending"
