@@ -40,8 +40,12 @@ ROLES = ("admin", "editor", "viewer", "operator", "member")
 @pytest.fixture
 async def prod(api, stack, hub_nc):
     """An organization of its own with a production cluster and a stream on it whose description
-    (read from the cluster) carries an injection."""
+    (read from the cluster) carries an injection; its stream changes wait for an admin (the
+    seeded policy would refuse a single-replica stream, and the hub is one server)."""
     org = production_org(api, stack.env["JSC_HUB_URL"])
+    org.policy({"name": "Stream changes", "priority": 1,
+                "triggers": {"environments": ["production"], "kinds": ["stream"]},
+                "groups": [{"name": "Admins", "count": 1, "roles": ["admin"]}]})
     org.stream = unique("RISK").upper().replace("-", "_")
     js = hub_nc.jetstream()
     await js.add_stream(name=org.stream, subjects=[f"{org.stream}.>"], max_bytes=MB,
