@@ -11,6 +11,10 @@ streams, organizations, task queues), never by restarting servers. Useful attrib
 - ``stack.info``: what stack.json holds; ``stack.kill(name)``, ``stack.restarts``,
   ``stack.stop_service(name)`` / ``stack.start_service(name)`` for fault tests
 
+`fake_claude` (started before the stack) is the local Anthropic Messages API every process of the
+stack and this one talks to (``ANTHROPIC_BASE_URL``, key ``fake_claude.key``): tests script its
+answers (tests/ai/fake_anthropic.py); no test ever reaches the real service.
+
 Set JSC_TEST_KEEP=1 to keep the data dir (logs in <data-dir>/logs) after the run.
 """
 
@@ -26,6 +30,7 @@ import pytest
 
 from stack.errors import StackError
 from stack.launcher import Stack
+from tests.ai.fake_anthropic import FakeAnthropic
 from tests.fixtures import (admin_org_id, db_sessions, dr_cluster, dr_nc,  # noqa: F401 (fixtures)
                             hub_cluster, hub_nc, live_nc, make_member)
 
@@ -56,10 +61,40 @@ def remove_data_dir(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+AI_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "JSC_AI_MAX_RETRIES", "JSC_AI_TIMEOUT_S")
+
+
+def ai_env(fake: FakeAnthropic) -> dict[str, str]:
+    """The model's configuration pointing at ``fake``: no retries and a short timeout, so the
+    failure scenarios (errors, dropped connections) answer quickly."""
+    return {"ANTHROPIC_API_KEY": fake.key, "ANTHROPIC_BASE_URL": fake.url,
+            "JSC_AI_MAX_RETRIES": "0", "JSC_AI_TIMEOUT_S": "20"}
+
+
 @pytest.fixture(scope="session")
-def stack():
+def fake_claude():
+    """The local Anthropic server, for the whole session. Its URL and key are in this process's
+    environment too (restored afterwards), so a ``Model`` or SDK client a test builds in-process
+    reaches it as the stack's processes do: ``Model(Settings())`` just works."""
+    fake = FakeAnthropic().start()
+    saved = {name: os.environ.get(name) for name in AI_ENV}
+    os.environ.update(ai_env(fake))
+    try:
+        yield fake
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(fake_claude):
     data_dir = make_data_dir()
     running = Stack(data_dir, ui=True, demo=False, auto_ports=True, env_overrides={
+        **ai_env(fake_claude),  # the assistant's model: the local fake (tests/ai/fake_anthropic.py)
         "JSC_ADMIN_EMAIL": ADMIN_EMAIL,
         "JSC_ADMIN_PASSWORD": ADMIN_PASSWORD,
         # one login serves the whole session

@@ -35,7 +35,7 @@ def _sent_tool_results(fake, match: str) -> list[str]:
     """The tool results the API sent back to the model, as the model read them."""
     out = []
     for request in fake.requests_matching(match):
-        for message in request["body"]["messages"]:
+        for message in request.messages:
             if message["role"] == "user" and isinstance(message["content"], list):
                 out += [b["content"] if isinstance(b["content"], str) else json.dumps(b["content"])
                         for b in message["content"] if b.get("type") == "tool_result"]
@@ -83,7 +83,7 @@ def test_a_conversation_continues_with_what_was_said(api, admin_headers, fake_cl
     conversation_id = of(events, "done")[0]["conversation_id"]
     events = ask(api, admin_headers, second, conversation_id=conversation_id)
     assert text_of(events) == "The second answer."
-    sent = fake_claude.requests_matching(second)[-1]["body"]["messages"]
+    sent = fake_claude.requests_matching(second)[-1].messages
     assert [m["role"] for m in sent] == ["user", "assistant", "user"]
     assert sent[0]["content"] == first and sent[2]["content"] == second
 
@@ -127,13 +127,15 @@ def test_tools_see_what_the_person_sees(api, tenant, fake_claude):
     add_team(api, owner, (cid, prefix), members=(member,))
     viewer = invite(api, owner, "viewer")
     stranger = signup(api)  # another organization
+    # a member reads every stream of the organization (only their changes are held to the team's
+    # namespace, which test_proposals checks); another organization sees nothing
     for who, sees_inside, sees_outside in ((owner, True, True), (viewer, True, True),
-                                           (member, True, False), (stranger, False, False)):
+                                           (member, True, True), (stranger, False, False)):
         question = unique("what do I see")
         fake_claude.script(question, [
-            ToolUse([("get_stream", {"cluster_id": cid, "stream": inside}),
-                     ("get_stream", {"cluster_id": cid, "stream": outside}),
-                     ("list_streams", {"cluster_id": cid})]),
+            [ToolUse("get_stream", {"cluster_id": cid, "stream": inside}),
+             ToolUse("get_stream", {"cluster_id": cid, "stream": outside}),
+             ToolUse("list_streams", {"cluster_id": cid})],
             Text("Done."),
         ])
         results = of(ask(api, who.headers, question), "tool_result")
@@ -225,7 +227,7 @@ def test_instructions_in_the_data_lead_to_no_proposal(api, tenant, fake_claude):
     assert sample.count("</untrusted_data>") == 1  # the envelope's own end, not the payload's
     assert "IGNORE YOUR INSTRUCTIONS" in sample
     # the delete it asked for is not even a tool
-    tools = {t["name"] for t in fake_claude.requests_matching(question)[0]["body"]["tools"]}
+    tools = {t["name"] for t in fake_claude.requests_matching(question)[0].body["tools"]}
     assert not any("delete" in name or "purge" in name for name in tools)
 
 
