@@ -123,8 +123,8 @@ async def open_and_start(request: Request, db: Db, svc: Svc, principal: Principa
                 resource_id=str(row.id), resource_name=row.title, cluster_id=spec.cluster_id,
                 changes={"spec": row.spec, "decision": row.decision, "risk_notes": notes,
                          **(audit_extra or {})}, db=db)
-    await deliver_now(svc, start)
-    if summary is not None:
+    # the summary's start follows; while Temporal does not answer, the drainer delivers both
+    if await deliver_now(svc, start) and summary is not None:
         await deliver_now(svc, summary)
     body = ApprovalPending(request_id=row.id, operation_id=op.id, status=row.status,
                            title=row.title, reasons=decision.reasons)

@@ -88,7 +88,7 @@ async def test_a_waiting_change_gets_its_summary_next_to_the_risk_notes(api, pro
 
     # what the model read: the console's facts in the open, the cluster's data enveloped
     sent, = fake_claude.requests_matching(prod.stream)
-    body = sent["body"]
+    body = sent.body
     assert body["max_tokens"] <= MAX_TOKENS and "untrusted" in str(body["system"]).lower()
     prompt, = [m["content"] for m in body["messages"] if m["role"] == "user"]
     prompt = prompt if isinstance(prompt, str) else "".join(b.get("text", "") for b in prompt)
@@ -134,7 +134,7 @@ async def test_a_waiting_change_gets_its_summary_next_to_the_risk_notes(api, pro
 
 async def test_without_the_model_the_approval_goes_on_and_no_summary_is_kept(
         prod, fake_claude, stack, temporal, hub_nc):
-    fake_claude.script(prod.stream, [Error(529, "Overloaded")] * 50)
+    fake_claude.script(prod.stream, [Error(529, "overloaded_error", "Overloaded")])
     pending = grow(prod)
     request_id = pending["request_id"]
     handle = temporal.get_workflow_handle(risk_summary_workflow_id(request_id))
