@@ -21,6 +21,7 @@ from ai.untrusted import SYSTEM_RULES, wrap
 MAX_TOKENS = 400
 MAX_CHARS = 1500  # what is stored, at most
 MAX_DATA_CHARS = 6000  # per piece of untrusted data sent
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 SYSTEM = (
     "You write the risk summary of a change request to NATS JetStream infrastructure, for the "
@@ -78,8 +79,11 @@ def prompt(request: dict[str, Any]) -> str:
 
 
 def tidy(text: str) -> str:
-    """One paragraph of plain text, at most ``MAX_CHARS`` (cut at a sentence when possible)."""
-    text = re.sub(r"\s+", " ", text.replace("**", "").replace("#", "")).strip()
+    """One paragraph of plain text without control characters (a terminal shows it too), at most
+    ``MAX_CHARS`` (cut at a sentence when possible)."""
+    text = re.sub(r"(?m)^\s*(#+|[-*]|\d+\.)\s+", "", text.replace("**", ""))  # headings, lists
+    text = re.sub(r"\s+", " ", text)
+    text = CONTROL.sub("", text).strip()
     if len(text) <= MAX_CHARS:
         return text
     cut = text[:MAX_CHARS]

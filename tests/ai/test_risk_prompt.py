@@ -61,7 +61,9 @@ def test_huge_data_is_cut():
 
 def test_the_answer_is_one_plain_paragraph_of_at_most_1500_characters():
     assert tidy("  **Risk:** high.\n\n# Check\nthe   lag. ") == "Risk: high. Check the lag."
+    assert tidy("Two risks:\n- disk\n2. cost of ticket #12") == "Two risks: disk cost of ticket #12"
     long = " ".join(f"Sentence number {i} says something about the change." for i in range(100))
     kept = tidy(long)
     assert len(kept) <= MAX_CHARS and kept.endswith(".")
     assert tidy("x" * 5000) == "x" * (MAX_CHARS - 1) + "…"
+    assert tidy("red\x1b[31m alert\x07") == "red[31m alert"  # no terminal escapes
