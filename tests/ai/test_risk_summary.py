@@ -24,6 +24,7 @@ from core.db.base import make_engine, make_sessionmaker
 from core.settings import Settings
 from tests.ai.fake_anthropic import Error, Text
 from tests.approvals.setup import production_org
+from tests.conftest import AI_MODEL
 from tests.fixtures import unique
 from tests.waiting import wait_until, wait_until_async
 from tests.workflows.recorded import record_new, replay_failure
@@ -82,13 +83,14 @@ async def test_a_waiting_change_gets_its_summary_next_to_the_risk_notes(api, pro
 
     summary = wait_until(lambda: summary_of(prod, request_id), "the risk summary", 120)
     assert summary["text"].startswith(marker) and len(summary["text"]) <= 1500
-    assert summary["model"] == Settings().ai_model and summary["at"]
+    assert summary["model"] == AI_MODEL and summary["at"]  # the stack's JSC_AI_MODEL
     request = prod.request(request_id)
     assert request["status"] == "waiting_approval" and request["risk_notes"]
 
     # what the model read: the console's facts in the open, the cluster's data enveloped
     sent, = fake_claude.requests_matching(prod.stream)
     body = sent.body
+    assert body["model"] == AI_MODEL
     assert body["max_tokens"] <= MAX_TOKENS and "untrusted" in str(body["system"]).lower()
     prompt, = [m["content"] for m in body["messages"] if m["role"] == "user"]
     prompt = prompt if isinstance(prompt, str) else "".join(b.get("text", "") for b in prompt)
