@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anthropic
+import httpx2  # the SDK's HTTP client (a dependency of anthropic): its errors while a stream is read
 
 from core.settings import Settings
 
@@ -60,6 +61,17 @@ class Reply:
         return [b for b in self.content if b.get("type") == "tool_use"]
 
 
+# The error types the service names in an error body (also in an ``error`` event of a stream that
+# fails midway, whose HTTP status was 200): busy or failing, worth trying again later.
+_BUSY = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
+
+
+def _error_type(exc: Exception) -> str | None:
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    return error.get("type") if isinstance(error, dict) else None
+
+
 def _unavailable(exc: Exception) -> ModelUnavailable:
     if isinstance(exc, anthropic.APITimeoutError):
         return ModelUnavailable("unreachable", "the model's service did not answer in time")
@@ -68,12 +80,18 @@ def _unavailable(exc: Exception) -> ModelUnavailable:
     if isinstance(exc, anthropic.AuthenticationError):
         return ModelUnavailable("refused", "the model's service refused the configured API key")
     if isinstance(exc, anthropic.APIStatusError):
-        if exc.status_code in (429, 500, 502, 503, 504, 529):
+        if exc.status_code in (429, 500, 502, 503, 504, 529) or _error_type(exc) in _BUSY:
+            detail = (_error_type(exc) if exc.status_code == 200 else None) or f"HTTP {exc.status_code}"
             return ModelUnavailable("overloaded", f"the model's service is busy or failing "
-                                                  f"(HTTP {exc.status_code})")
+                                                  f"({detail})")
         return ModelUnavailable("refused", f"the model's service refused the request "
                                            f"(HTTP {exc.status_code})")
-    return ModelUnavailable("unreachable", f"the model's service failed: {type(exc).__name__}")
+    if isinstance(exc, anthropic.AnthropicError):
+        return ModelUnavailable("unreachable", f"the model's service failed: {type(exc).__name__}")
+    # the transport failing while a stream is read (the connection closed midway) is not wrapped
+    # by the SDK: its HTTP client's own error
+    return ModelUnavailable("unreachable", f"the model's service broke off its answer: "
+                                           f"{type(exc).__name__}")
 
 
 def _blocks(message: Any) -> list[dict[str, Any]]:
@@ -127,7 +145,7 @@ class Model:
                     if event.type == "text":
                         yield event.text
                 final = await stream.get_final_message()
-        except anthropic.AnthropicError as exc:
+        except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
             raise _unavailable(exc) from exc
         usage = Usage()
         usage.add(final.usage)

@@ -61,14 +61,16 @@ def remove_data_dir(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-AI_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "JSC_AI_MAX_RETRIES", "JSC_AI_TIMEOUT_S")
+AI_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "JSC_AI_MAX_RETRIES", "JSC_AI_TIMEOUT_S",
+          "JSC_AI_MODEL")
+AI_MODEL = "claude-jsc-test-model"
 
 
 def ai_env(fake: FakeAnthropic) -> dict[str, str]:
     """The model's configuration pointing at ``fake``: no retries and a short timeout, so the
     failure scenarios (errors, dropped connections) answer quickly."""
     return {"ANTHROPIC_API_KEY": fake.key, "ANTHROPIC_BASE_URL": fake.url,
-            "JSC_AI_MAX_RETRIES": "0", "JSC_AI_TIMEOUT_S": "20"}
+            "JSC_AI_MAX_RETRIES": "0", "JSC_AI_TIMEOUT_S": "20", "JSC_AI_MODEL": AI_MODEL}
 
 
 @pytest.fixture(scope="session")

@@ -191,13 +191,26 @@ def problem(body: Any) -> str | None:
 @dataclass
 class Recorded:
     """One request the server received: its body (parsed JSON, or None), headers (lower-case
-    names), the scenario it selected (``match``, None for none), the step and the status sent."""
+    names), the scenario it selected (``match``, None for none), the step and the status sent.
+    Read as attributes or as a mapping: ``request.body`` or ``request["body"]``."""
     path: str
     headers: dict[str, str]
     body: Any
     match: str | None = None
     step: int | None = None
     status: int = 0
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in ("path", "headers", "body", "match", "step", "status"):
+            raise KeyError(name)
+        return getattr(self, name)
+
+    @property
+    def key(self) -> str:
+        """The API key the request carried (``x-api-key``, or ``Authorization: Bearer``; the SDK
+        2.x sends the latter)."""
+        bearer = self.headers.get("authorization", "")
+        return self.headers.get("x-api-key") or (bearer[7:] if bearer.lower().startswith("bearer ") else "")
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -430,9 +443,7 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             fake._record(recorded)
             if recorded.path != "/v1/messages":
                 return self._error(recorded, 404, "not_found_error", f"no route {recorded.path}")
-            bearer = headers.get("authorization", "")
-            given = headers.get("x-api-key") or (bearer[7:] if bearer.lower().startswith("bearer ") else "")
-            if given != fake.key:
+            if recorded.key != fake.key:
                 return self._error(recorded, 401, "authentication_error", "invalid x-api-key")
             if not headers.get("anthropic-version"):
                 return self._error(recorded, 400, "invalid_request_error",
