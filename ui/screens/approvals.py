@@ -1,8 +1,9 @@
 """Approvals: change requests that policy sent for approval. A request opened by a link
 (``?request=ID``, as the assistant's proposal cards open it) is shown first, above the tabs.
 **Queue**: the requests waiting for your decision, each with what changes (field by field), the
-policy that matched and why, its risk notes and the votes so far; approve, reject (with a reason)
-or request changes, with a comment.
+policy that matched and why, its risk notes (and, when a model is configured, the assistant's
+written risk summary, with the model's name) and the votes so far; approve, reject (with a
+reason) or request changes, with a comment.
 **My requests**: the requests you made, with their status, and Withdraw while one still waits.
 **All**: every request of the organization, filtered by status, team and cluster.
 
