@@ -197,7 +197,9 @@ def diagnose(stream: str = typer.Argument(..., help="The stream to check."),
                       key=lambda f: (SEVERITY_ORDER.get(f.get("severity"), 3),
                                      str(f.get("code")), str(f.get("consumer") or "")))
     if findings:
-        table(["SEVERITY", "FINDING"], ([severity_text(f), finding_text(f)] for f in findings),
+        last = len(findings) - 1
+        table(["SEVERITY", "FINDING"],
+              ([severity_text(f), finding_text(f, gap=i < last)] for i, f in enumerate(findings)),
               title=f"{len(findings)} finding(s) for {what} on {found['name']}")
     else:
         say(f"No problem found in {what} on {found['name']}.")
@@ -210,8 +212,9 @@ def severity_text(finding: dict) -> Text:
     return Text(severity, style=SEVERITY_STYLES.get(severity, ""))
 
 
-def finding_text(finding: dict) -> Text:
-    """Title, summary, what to do and the evidence, one per line (wrapped to the table)."""
+def finding_text(finding: dict, gap: bool = False) -> Text:
+    """Title, summary, what to do and the evidence, one per line (wrapped to the table); with
+    ``gap`` an empty line after, to set it apart from the next."""
     out = Text(str(finding.get("title") or finding.get("code") or ""), style="bold")
     if finding.get("summary"):
         out.append(f"\n{finding['summary']}")
@@ -219,6 +222,8 @@ def finding_text(finding: dict) -> Text:
         out.append(f"\nWhat to do: {finding['suggestion']}")
     if evidence := evidence_text(finding.get("evidence") or {}):
         out.append(f"\nEvidence: {evidence}", style="dim")
+    if gap:
+        out.append("\n")
     return out
 
 

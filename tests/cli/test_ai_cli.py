@@ -13,6 +13,8 @@ import json
 import re
 import threading
 
+from nats.js.api import AckPolicy, ConsumerConfig, DiscardPolicy, StreamConfig
+
 from tests.ai.fake_anthropic import Error, Text, ToolUse
 from tests.cli.conftest import fails, signed_in, unique
 from tests.api.orgs import signup
@@ -164,3 +166,60 @@ def test_ask_refusals_are_sentences(jsc, api, stack, tmp_path, fake_claude):
     conversation_id = _conversation_id(theirs.ok("ai", "ask", question).stdout)
     fails(jsc("ai", "ask", "go on", "--conversation", conversation_id), "conversation")
     assert fails(jsc("ai", "ask", "go on", "--conversation", "not-an-id"), "conversation_id")
+
+
+# -- jsc ai diagnose ---------------------------------------------------------------------------
+
+async def test_diagnose_prints_the_findings_within_80_columns(jsc, hub_cluster, hub_nc):
+    js = hub_nc.jetstream()
+    name = unique("CLIDG").upper().replace("-", "_")
+    await js.add_stream(StreamConfig(name=name, subjects=[f"{name.lower()}.>"],
+                                     max_bytes=20_000, discard=DiscardPolicy.NEW))
+    quiet = unique("CLIOK").upper().replace("-", "_")
+    await js.add_stream(StreamConfig(name=quiet, subjects=[f"{quiet.lower()}.>"]))
+    try:
+        await js.add_consumer(name, ConsumerConfig(durable_name="slow", max_ack_pending=5,
+                                                   ack_policy=AckPolicy.EXPLICIT, ack_wait=300))
+        while (await js.stream_info(name)).state.bytes < 19_200:  # 96 % of max_bytes
+            await js.publish(f"{name.lower()}.x", b"y" * 150)
+        sub = await js.pull_subscribe_bind("slow", stream=name)
+        assert len(await sub.fetch(20, timeout=5)) == 5  # the server stops at max_ack_pending
+        await js.publish(f"{quiet.lower()}.x", b"fine")
+
+        out = jsc.ok("ai", "diagnose", name, "-c", "test-hub", COLUMNS="80").stdout
+        assert f"finding(s) for stream '{name}' on test-hub" in out, out
+        assert "critical" in out and "What to do:" in out and "Evidence:" in out
+        assert "max_ack_pending=5" in out and "max_bytes=20,000" in out, out
+        assert all(len(line) <= 80 for line in out.splitlines()), out
+        flat = " ".join(out.split())
+        assert f"Consumer 'slow' on {name} is at max_ack_pending" in flat
+        assert f"Stream {name} is 96% full" in flat
+        # the worst first: both critical, the consumer's before the stream's (by code)
+        assert flat.index("Consumer 'slow'") < flat.index("96% full")
+
+        # one consumer: only its findings
+        out = jsc.ok("ai", "diagnose", name, "slow", "-c", "test-hub", COLUMNS="80").stdout
+        assert f"consumer 'slow' of stream '{name}'" in " ".join(out.split())
+        assert "max_bytes=20,000" not in out and "max_ack_pending=5" in out
+
+        shown = json.loads(jsc.ok("ai", "diagnose", name, "-c", "test-hub", "--json").stdout)
+        codes = {f["code"] for f in shown["findings"]}
+        assert {"ack_pending_near_max", "storage_near_limit"} <= codes
+        assert {"cluster_id": hub_cluster["id"], "stream": name, "consumer": "slow"} \
+            in shown["checked"]
+
+        out = jsc.ok("ai", "diagnose", quiet, "-c", "test-hub").stdout
+        assert out.strip() == f"No problem found in stream '{quiet}' on test-hub.", out
+    finally:
+        await js.delete_stream(name)
+        await js.delete_stream(quiet)
+
+
+def test_diagnose_refusals_are_sentences(jsc, hub_cluster, api, stack, tmp_path):
+    missing = unique("CLIMISSING").upper().replace("-", "_")
+    fails(jsc("ai", "diagnose", missing, "-c", "test-hub"), "Stream not found")
+    fails(jsc("ai", "diagnose", "bad name", "-c", "test-hub"), "stream")
+    # another organization does not see this organization's cluster
+    owner = signup(api)
+    theirs = signed_in(stack.api_url, tmp_path / "other.json", owner.email, owner.password)
+    fails(theirs("ai", "diagnose", "ANY", "-c", hub_cluster["id"]))
