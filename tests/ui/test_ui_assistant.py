@@ -12,12 +12,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from nats.js.api import ConsumerConfig
+from nats.js.api import ConsumerConfig, DiscardPolicy, StreamConfig
 
 from tests.ai.fake_anthropic import Error, Text, ToolUse
 
 from ui.assistant_panels.context import CONTEXT_KEY, CONVERSATION_KEY
-from ui.client import ApiError, AuthenticationRequired, ApiClient
+from ui.client import ApiClient, ApiError, AuthenticationRequired
 
 from .conftest import make_stream, on_hub, open_page, remove_stream, texts, unique
 from .test_ui_stream_detail import open_stream, stream_name
@@ -260,3 +260,39 @@ def test_the_client_yields_each_event_as_it_arrives(ui_admin, ui_hub, stack, fak
     assert refused.value.status == 404
     with ApiClient(stack.api_url) as stranger, pytest.raises(AuthenticationRequired):
         list(stranger.chat("hello"))
+
+
+def test_run_the_checks_shows_the_findings_as_cards(ui_logged_in, ui_admin, ui_hub, stack):
+    name = stream_name("UI-AI-FULL")
+
+    async def fill(js):
+        await js.add_stream(StreamConfig(name=name, subjects=[f"{name}.>"], max_bytes=20_000,
+                                         discard=DiscardPolicy.NEW, storage="memory"))
+        while (await js.stream_info(name)).state.bytes < 19_200:  # 96 % of max_bytes
+            await js.publish(f"{name}.x", b"y" * 150)
+
+    on_hub(stack, fill)
+    quiet = stream_name("UI-AI-QUIET")
+    make_stream(stack, quiet, 1)
+    try:
+        at = open_stream(ui_logged_in, ui_hub, name)
+        at.button(key="sd_ask").click().run()
+        at.switch_page("screens/assistant.py")
+        at.button(key="ai_checks").click().run()
+        assert not at.exception, texts(at.exception)
+        shown = markdown_text(at)
+        assert f"**Stream {name} is 96% full**" in shown and ":red-badge[Critical]" in shown
+        captions = texts(at.caption)
+        assert any(c.startswith("What to do: Raise the limit") for c in captions), captions
+        assert any("max_bytes = 20,000" in c for c in captions), captions
+
+        at = open_stream(at, ui_hub, quiet)
+        at.button(key="sd_ask").click().run()
+        at.switch_page("screens/assistant.py")
+        assert "96% full" not in markdown_text(at)  # that was about another stream
+        at.button(key="ai_checks").click().run()
+        assert any("No problem found in the stream" in s and quiet in s
+                   for s in texts(at.success)), texts(at.success)
+    finally:
+        remove_stream(ui_admin, ui_hub, name)
+        remove_stream(ui_admin, ui_hub, quiet)

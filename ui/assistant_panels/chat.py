@@ -1,4 +1,5 @@
-"""The chat: the open conversation's turns, then a question (typed in the chat box, or the
+"""The chat: what it is about (with "Run the checks": the deterministic checks alone, as finding
+cards), the open conversation's turns, then a question (typed in the chat box, or the
 starter question an "Ask about this" button left) whose answer streams in as it is written
 (``st.write_stream`` over the text deltas), the tool being run shown meanwhile, and the tool
 calls, findings, proposals and notice drawn under it once it ends."""
@@ -19,6 +20,7 @@ from ui.client import Answer, ApiError, AuthenticationRequired, Conversation
 INPUT_KEY = "ai_input"
 STARTER_TEXT_KEY = "ai_starter_text"
 SENT_KEY = "ai_starter_sent"  # the starter question, once Ask was clicked
+CHECKS_KEY = "ai_checks_result"  # {"context": ..., "diagnosis": ...} of "Run the checks"
 PLACEHOLDER = "Ask about your streams, consumers, lag, limits, mirrors…"
 
 
@@ -27,11 +29,14 @@ def show_chat(conversation: Conversation | None, cluster_names: Mapping[str, str
     context = conversation.context if conversation else state.get(CONTEXT_KEY)
     about = describe(context, cluster_names)
     if about:
-        line, clear = st.columns([5, 1], vertical_alignment="center")
+        line, check, clear = st.columns([4, 1, 1], vertical_alignment="center")
         line.caption(f"About {about}")
+        check.button("Run the checks", key="ai_checks", on_click=_run_checks, args=(context,),
+                     help="The deterministic checks only, without the model")
         if conversation is None:
             clear.button("Clear", key="ai_context_clear", on_click=_clear_context,
                          help="Ask without this context")
+        show_checks(context, about)
     if conversation is not None:
         for i, turn in enumerate(conversation.turns):
             show_turn(turn, key=f"ai_t{i}")
@@ -71,6 +76,40 @@ def _send_starter() -> None:
         state[SENT_KEY] = question
         state.pop(STARTER_KEY, None)
         state.pop(STARTER_TEXT_KEY, None)
+
+
+def _run_checks(context: Mapping[str, Any]) -> None:
+    """Button callback: the deterministic checks over the context, kept for the page."""
+    state = st.session_state
+    try:
+        found: dict[str, Any] = {"diagnosis": session.client().diagnose(
+            context.get("cluster_id"), context.get("stream"), context.get("consumer"))}
+    except AuthenticationRequired:
+        session.forget()
+        session.flash("login", "warning", session.EXPIRED)
+        return
+    except ApiError as err:
+        found = {"error": session.error_text(err)}
+    state[CHECKS_KEY] = {"context": dict(context), **found}
+
+
+def show_checks(context: Mapping[str, Any], about: str) -> None:
+    """What the last "Run the checks" found for this context: finding cards, or none."""
+    checked = st.session_state.get(CHECKS_KEY)
+    if not checked or checked["context"] != dict(context):
+        return
+    if "error" in checked:
+        st.error(checked["error"])
+        return
+    diagnosis = checked["diagnosis"]
+    findings = sorted(diagnosis.get("findings") or [],
+                      key=lambda f: cards.SEVERITY_ORDER.get(str(f.get("severity")), 3))
+    if not findings:
+        st.success(f"No problem found in {about}.", icon=":material/check_circle:")
+    for i, finding in enumerate(findings):
+        cards.finding_card(finding, key=f"ai_check_{i}")
+    for error in diagnosis.get("errors") or []:
+        st.caption(f"Not checked: {md(str(error))}")
 
 
 def _clear_context() -> None:
