@@ -26,7 +26,8 @@ CHAT_READ_TIMEOUT_S = 300.0  # the longest silence inside an answer (a slow tool
 
 @dataclass(frozen=True)
 class ChatEvent:
-    kind: str  # conversation, text, tool_call, tool_result, finding, proposal, refused, notice, done
+    kind: str  # conversation, text, tool_call, tool_result, finding, proposal, refused,
+    #            notice, done
     data: dict[str, Any]
 
 
