@@ -227,6 +227,30 @@ def test_describe_what_you_need_drafts_and_creates_only_on_request(ui_logged_in,
         at.button(key="ai_cfg_submit").click().run()
         assert any("already exists" in w for w in texts(at.warning))
         assert not [b for b in at.button if b.key == "ai_cfg_create"]
+        assert "It already has every value the draft sets." in texts(at.caption)
+        # a draft that changes it: only the fields it sets, with their values now and drafted
+        longer = f"{description}, kept 3 days"
+        fake_claude.script(longer, [ToolUse("emit_configuration", {
+            "stream": {"name": name, "subjects": [f"{name.lower()}.>"], "storage": "memory",
+                       "num_replicas": 1, "max_age": 3 * DAY_NS},
+            "explanation": ["three days"]})])
+        at.text_area(key="ai_cfg_text").input(longer)
+        at.button(key="ai_cfg_submit").click().run()
+        diff = at.dataframe[0].value
+        assert diff.to_dict("records") == [{"Field": "max_age", "Now": str(2 * DAY_NS),
+                                            "Drafted": str(3 * DAY_NS)}]
+
+        # an invalid draft: its errors, the field named, and Create disabled
+        other = stream_name("UI-AI-BAD").replace("-", "_")
+        wrong = f"Five hundred replicas for {other}"
+        fake_claude.script(wrong, [ToolUse("emit_configuration", {
+            "stream": {"name": other, "subjects": [f"{other.lower()}.>"], "num_replicas": 500},
+            "explanation": ["as many replicas as asked"]})])
+        at.text_area(key="ai_cfg_text").input(wrong)
+        at.button(key="ai_cfg_submit").click().run()
+        errors = texts(at.error)
+        assert any("not valid" in e and "num_replicas" in e for e in errors), errors
+        assert at.button(key="ai_cfg_create").disabled
     finally:
         remove_stream(ui_admin, ui_hub, name)
 

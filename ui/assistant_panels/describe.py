@@ -76,10 +76,11 @@ def show_draft(draft: Mapping[str, Any]) -> None:
         st.warning(f"A stream named {name} already exists on {cluster}: here is what would "
                    "change. Change it from its page (Configuration), where the change goes "
                    "through the usual checks.")
-        st.dataframe([{"Field": field, "Now": text.value_text(change.get("before")),
-                       "Drafted": text.value_text(change.get("after"))}
-                      for field, change in (result.get("diff") or {}).items()],
-                     hide_index=True, key="ai_cfg_diff")
+        rows = drafted_changes(result.get("diff") or {})
+        if rows:
+            st.dataframe(rows, hide_index=True, key="ai_cfg_diff")
+        else:
+            st.caption("It already has every value the draft sets.")
         return
     if not draft.get("cluster_id"):
         st.info("Choose a cluster to create it on.")
@@ -88,6 +89,14 @@ def show_draft(draft: Mapping[str, Any]) -> None:
               disabled=not stream.get("valid"), icon=":material/add:",
               on_click=_create, args=(draft,),
               help=None if stream.get("valid") else "Fix the errors first: draft again.")
+
+
+def drafted_changes(diff: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The fields the draft sets to another value than the stream has (a field the draft leaves
+    out is not a change: the API's diff lists it as going to nothing)."""
+    return [{"Field": field, "Now": text.value_text(change.get("before")),
+             "Drafted": text.value_text(change.get("after"))}
+            for field, change in diff.items() if change.get("after") is not None]
 
 
 def show_part(part: Mapping[str, Any], what: str) -> None:
