@@ -108,10 +108,13 @@ async def answer(*, model: Model, tools: dict[str, Tool], ctx: ToolContext, syst
             if budget.remaining - turn.usage.total <= 0:
                 raise ModelUnavailable("budget", NOTICES["budget"])
             reply: Reply | None = None
+            # the text of a later round starts a paragraph of its own
+            gap = "\n\n" if turn.text and not turn.text.endswith("\n") else ""
             async for piece in model.stream(system=system, messages=messages, tools=definitions):
                 if isinstance(piece, Reply):
                     reply = piece
-                else:
+                elif piece:
+                    piece, gap = gap + piece, ""
                     turn.text += piece
                     yield Event("text", {"delta": piece})
             assert reply is not None

@@ -89,5 +89,7 @@ async def configure(body: ConfigureIn, request: Request, svc: Svc,
                 resource_name=name or "", cluster_id=body.cluster_id,
                 changes={"valid": stream["valid"], "usage": usage.as_dict()})
     return {**drafted, "exists": before is not None,
-            "diff": config_diff(before, stream["config"]) if before is not None else {},
+            # only what the draft sets to another value (what it leaves out stays as it is)
+            "diff": config_diff(before, {**before, **stream["config"]})
+            if before is not None and isinstance(stream["config"], dict) else {},
             "create": create, "usage": usage.as_dict(), "model": model.name}

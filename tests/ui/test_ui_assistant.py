@@ -277,7 +277,7 @@ def test_the_client_yields_each_event_as_it_arrives(ui_admin, ui_hub, stack, fak
             assert text == "Let me list them." and "done" not in kinds
             read.set()
     assert kinds[0] == "conversation" and kinds[-1] == "done"
-    assert text == "Let me list them.Here they are."
+    assert text == "Let me list them.\n\nHere they are."
     # refusals before the answer starts are ApiErrors; a stranger is asked to log in
     with pytest.raises(ApiError) as refused:
         list(ui_admin.chat("go on", conversation_id="00000000-0000-0000-0000-000000000000"))

@@ -161,18 +161,12 @@ def ask(question: str, conversation: Conversation | None,
 def _text_of(events, answer: Answer, working) -> Iterator[str]:
     """The text deltas, for ``st.write_stream``; every event goes into ``answer``, and the tool
     being run shows in ``working`` meanwhile."""
-    after_tool = False
     for event in events:
         answer.add(event)
-        if event.kind == "text":
-            delta = str(event.data.get("delta") or "")
-            if after_tool and answer.text[: -len(delta) or None].strip():
-                delta = "\n\n" + delta  # the text after a tool round starts a paragraph
-            after_tool = False
+        if event.kind == "text":  # the server starts each tool round's text on a paragraph
             working.empty()
-            yield md(delta)
+            yield md(str(event.data.get("delta") or ""))
         elif event.kind == "tool_call":
             working.caption(f":material/build: Reading `{event.data.get('name')}`…")
-            after_tool = True
         elif event.kind == "notice":
             working.info(md(str(event.data.get("message") or "")), icon=":material/cloud_off:")
