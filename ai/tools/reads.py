@@ -6,19 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ai.analyzers.figures import size
 from ai.tools.base import (CLUSTER_ID, CONSUMER, STREAM, Tool, ToolContext, ToolOutcome, bounded,
                            cluster_of, data, get, schema, stream_of, text)
 
 MAX_SAMPLE = 20
 SAMPLE_PAYLOAD_BYTES = 512
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n:,.1f} TB"
 
 
 def _stream_brief(info: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +56,7 @@ async def get_stream(ctx: ToolContext, given: dict[str, Any]) -> ToolOutcome:
     cid, name = cluster_of(ctx, given), stream_of(ctx, given)
     info = await get(ctx, f"/api/v1/clusters/{cid}/streams/{name}")
     state = info.get("state", {})
-    summary = (f"{name}: {state.get('messages', 0):,} messages, {_size(state.get('bytes', 0))}, "
+    summary = (f"{name}: {state.get('messages', 0):,} messages, {size(state.get('bytes', 0))}, "
                f"{state.get('consumer_count', 0)} consumer(s)")
     return data(f"stream {name}", {"config": info.get("config"), "state": state,
                                    **{k: info[k] for k in ("mirror", "sources", "cluster")

@@ -13,6 +13,7 @@ conversation it came from.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -73,21 +74,25 @@ def _validated(model: type[StreamConfig] | type[ConsumerConfig], config: dict) -
             errors=[{**e, "field": f"config.{e['field']}"} for e in errors]) from None
 
 
+async def _exists(info: Awaitable[dict]) -> bool:
+    try:
+        await info
+    except JetStreamError as exc:
+        if not exc.not_found:
+            raise
+        return False
+    return True
+
+
 async def _spec(body: ProposalIn, cluster_id: uuid.UUID, js: Any) -> tuple[ChangeSpec, dict | None]:
     """The full change (a configuration validated as the API validates it) and what it replaces."""
-    exists = None
     if body.kind == "stream":
         if body.operation == "update":
             before = (await js.stream_info(body.stream))["config"]
             config = _validated(StreamConfig, {**before, **body.config, "name": body.stream})
             return ChangeSpec(kind="stream", operation="update", cluster_id=cluster_id,
                               name=body.stream, config=config), before
-        try:
-            exists = await js.stream_info(body.stream)
-        except JetStreamError as exc:
-            if not exc.not_found:
-                raise
-        if exists:
+        if await _exists(js.stream_info(body.stream)):
             raise ProblemError(409, f"The stream '{body.stream}' already exists; propose an "
                                     f"update instead.")
         config = _validated(StreamConfig, {**body.config, "name": body.stream})
@@ -100,12 +105,7 @@ async def _spec(body: ProposalIn, cluster_id: uuid.UUID, js: Any) -> tuple[Chang
         config = _validated(ConsumerConfig, {**before, **body.config})
         return ChangeSpec(kind="consumer", operation="update", cluster_id=cluster_id, name=name,
                           stream=body.stream, config=config), before
-    try:
-        exists = await js.consumer_info(body.stream, name)
-    except JetStreamError as exc:
-        if not exc.not_found:
-            raise
-    if exists:
+    if await _exists(js.consumer_info(body.stream, name)):
         raise ProblemError(409, f"The consumer '{name}' already exists; propose an update "
                                 f"instead.")
     given = {k: v for k, v in body.config.items() if k not in ("name", "durable_name")}
