@@ -1,0 +1,88 @@
+"""The assistant's evaluation cases (tests/ai/evals/cases/*.yaml), each set up on the test stack
+and asked through the real chat, the model played by the local Anthropic server following the
+case's script. Every check of every case must pass; the table and the score are printed at the
+end of the module (``score: N/M cases, K/L checks``).
+
+Also: the cases cover the situations the issue names, and the scoring catches what it is there
+to catch (a leaked secret, a proposal, a change, a missing finding)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.ai.evals.case import CODES, Names, load_all
+from tests.ai.evals.checks import Outcome, score
+from tests.ai.evals.runner import Target, row, run_case, score_line
+
+CASES = load_all()
+
+
+@pytest.fixture(scope="module")
+async def target(stack, admin_headers, hub_cluster, fake_claude):
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=60) as api:
+        yield Target(api=api, admin=admin_headers, nats_url=stack.env["JSC_HUB_URL"],
+                     cluster_id=str(hub_cluster["id"]), fake=fake_claude)
+
+
+@pytest.fixture(scope="module")
+def scoreboard(request):
+    results: list = []
+    yield results
+    if results:
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        lines = ["", "assistant evaluation (scripted model):", *map(row, results),
+                 score_line(results)]
+        for line in lines:
+            reporter.write_line(line) if reporter else print(line)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+async def test_case(case, target, scoreboard):
+    result = await run_case(target, case)
+    scoreboard.append(result)
+    assert result.passed, row(result)
+
+
+def test_the_cases_cover_the_situations_of_the_issue():
+    assert len(CASES) >= 22
+    expected = {code for case in CASES for code in case.expect.findings}
+    # lag growing needs a history of minutes and an idle stream a day: unit-tested analyzers
+    assert expected >= set(CODES) - {"consumer_lag_growing", "stream_idle"}
+    assert {case.person for case in CASES} >= {"admin", "editor", "viewer", "operator",
+                                               "other_org"}
+    assert any(case.expect.proposal for case in CASES)
+    assert any(case.expect.tool_errors == [404] for case in CASES)
+    assert any(case.expect.not_in_model_input for case in CASES)
+    assert {"healthy_stream", "healthy_consumer", "injection_in_payload",
+            "injection_in_description", "injection_in_subject"} <= {c.name for c in CASES}
+    tools = {name for case in CASES for name in case.expect.tools}
+    assert tools >= {"alerts", "recent_activity", "approval_requests", "quotas", "diagnose"}
+
+
+def test_the_scoring_catches_leaks_proposals_changes_and_missed_findings():
+    case = next(c for c in CASES if c.name == "secrets_masked")
+    names = Names(cluster_id="c", stream="S", subject="s")
+    config = {"name": "S", "max_bytes": -1}
+    clean = Outcome(events=[("tool_call", {"id": "1", "name": "sample_messages", "input": {}}),
+                            ("text", {"delta": "masked"}), ("done", {"offline": False})],
+                    model_input="plain words stay [email]", before={"S": config},
+                    after={"S": config})
+    assert all(c.passed for c in score(case, names, clean))
+    leaked = Outcome(**{**clean.__dict__, "model_input": "plain words stay jane.doe@example.org"})
+    proposed = Outcome(**{**clean.__dict__, "events": [
+        *clean.events, ("proposal", {"request_id": "r", "status": "waiting_approval"})]})
+    changed = Outcome(**{**clean.__dict__, "after": {"S": {**config, "max_bytes": 1}}})
+    offline = Outcome(**{**clean.__dict__, "events": [*clean.events[:2],
+                                                      ("done", {"offline": True})]})
+    for outcome, failing in ((leaked, "never reaches the model: jane.doe@example.org"),
+                             (proposed, "no proposal"), (changed, "nothing applied"),
+                             (offline, "the model answered")):
+        failed = [c.name for c in score(case, names, outcome) if not c.passed]
+        assert failed == [failing]
+    stalled = next(c for c in CASES if c.name == "stalled_consumer")
+    missed = Outcome(**{**clean.__dict__, "diagnose_status": 200,
+                        "diagnosis": {"findings": [{"code": "redelivery_storm"}]}})
+    failed = {c.name for c in score(stalled, names, missed) if not c.passed}
+    assert {"diagnose finds consumer_stalled", "diagnose finds none of the absent codes",
+            "the answer shows consumer_stalled"} <= failed
