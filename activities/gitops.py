@@ -19,6 +19,7 @@ from core.audit import AuditEvent
 from core.changes.judge import Requester, UsageUnknown
 from core.changes.models import ApprovalTicket, ChangeSpec, ticket_context
 from core.changes.requests import open_request, ticket_of
+from core.changes.summaries import owe_risk_summary
 from core.clusters import endpoint
 from core.db.gitops_models import GitRepository, GitSync
 from core.db.models import ChangeRequestRow, NatsCluster, Operation
@@ -174,6 +175,8 @@ class GitOpsActivities:
             risk_notes=approval.get("risk_notes", []),
             justification=f"{sync.message}\n\n{sync.plan['diff']}"[:20_000])
         sync.request_id, sync.status = row.id, "waiting_approval"
+        # the assistant's risk summary, when a model is configured: the API's drainer starts it
+        owe_risk_summary(db, self.settings, row.id, repo.org_id)
         return row, op, ticket
 
     # --- apply ----------------------------------------------------------------------------------

@@ -19,6 +19,20 @@ from core.policy.refs import by_id, relabel
 from core.rbac import BUILTIN_ROLES
 
 
+class RiskSummaryOut(BaseModel):
+    """The assistant's written risk summary, next to the deterministic risk notes."""
+    text: str
+    model: str
+    at: datetime
+
+
+def risk_summary_of(row: ChangeRequestRow) -> RiskSummaryOut | None:
+    stored = row.risk_summary
+    if not isinstance(stored, dict) or not stored.get("text"):
+        return None
+    return RiskSummaryOut.model_validate(stored)
+
+
 class ApprovalOut(BaseModel):
     id: uuid.UUID
     kind: str
@@ -35,6 +49,7 @@ class ApprovalOut(BaseModel):
     justification: str
     decision: dict[str, Any]
     risk_notes: list[str]
+    risk_summary: RiskSummaryOut | None = None  # when a model is configured, once written
     votes: list[dict[str, Any]]
     current_group: dict[str, Any] | None
     can_vote: bool
@@ -95,7 +110,8 @@ def view(row: ChangeRequestRow, voter: Voter,
         cluster_id=row.cluster_id, team_id=row.team_id, environment=row.environment,
         requester_id=row.requester_id, requester_email=row.requester_email, spec=row.spec,
         diff=row.diff or {}, justification=row.justification, decision=row.decision,
-        risk_notes=row.risk_notes or [], votes=row.votes or [], current_group=group,
+        risk_notes=row.risk_notes or [], risk_summary=risk_summary_of(row),
+        votes=row.votes or [], current_group=group,
         can_vote=can_vote, can_withdraw=waiting and voter.user_id == str(row.requester_id),
         result=row.result, error=row.error, operation_id=row.operation_id,
         created_at=row.created_at, closed_at=row.closed_at)

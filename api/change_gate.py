@@ -10,7 +10,9 @@ team's live usage and limits), and:
 - refuses with ``403`` (audited) a change a policy auto-rejects, with the policy's reasons;
 - answers ``None`` when the change is auto-approved: the route applies it at once (``201``);
 - otherwise opens a change request, starts its ``ApprovalWorkflow`` and answers the ``202``
-  response ``{request_id, operation_id, status: "waiting_approval"}`` for the route to return.
+  response ``{request_id, operation_id, status: "waiting_approval"}`` for the route to return;
+  when a model is configured, the request's ``RiskSummaryWorkflow`` (the assistant's written risk
+  summary) is started with it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from core.audit import config_diff
 from core.changes.judge import QuotaExceeded, Requester, UsageUnknown, judge, team_history
 from core.changes.models import ApprovalTicket, ChangeSpec, ticket_context
 from core.changes.requests import open_request
+from core.changes.summaries import owe_risk_summary
 from core.db.models import NatsCluster, Team
 from core.policy import ChangeRequest, Decision
 from core.policy import risk_notes as make_risk_notes
@@ -115,11 +118,14 @@ async def open_and_start(request: Request, db: Db, svc: Svc, principal: Principa
     # delivered at once, or by the outbox drainer after a crash or while Temporal is down.
     start = owe_start(db, workflow.__temporal_workflow_definition.name, op.workflow_id,
                       [context, ticket], svc.settings.task_queue)
+    summary = owe_risk_summary(db, svc.settings, row.id, principal.org_id)
     await audit(request, principal, action="approval.request", resource_type="change_request",
                 resource_id=str(row.id), resource_name=row.title, cluster_id=spec.cluster_id,
                 changes={"spec": row.spec, "decision": row.decision, "risk_notes": notes,
                          **(audit_extra or {})}, db=db)
-    await deliver_now(svc, start)
+    # the summary's start follows; while Temporal does not answer, the drainer delivers both
+    if await deliver_now(svc, start) and summary is not None:
+        await deliver_now(svc, summary)
     body = ApprovalPending(request_id=row.id, operation_id=op.id, status=row.status,
                            title=row.title, reasons=decision.reasons)
     return JSONResponse(status_code=202, content=body.model_dump(mode="json"))

@@ -36,11 +36,7 @@ def owe_start(db: AsyncSession, workflow: str, workflow_id: str, args: list[Any]
               task_queue: str) -> OutboxEntry:
     """Owe the start of ``workflow`` (its registered name) under ``workflow_id``; the entry's id
     is derived from the workflow id, so it is owed once."""
-    payload = {"workflow": workflow, "workflow_id": workflow_id, "task_queue": task_queue,
-               "args": [a.model_dump(mode="json") if hasattr(a, "model_dump") else a
-                        for a in args]}
-    return outbox.add(db, "workflow", uuid.uuid5(uuid.NAMESPACE_URL, f"start:{workflow_id}"),
-                      payload)
+    return outbox.owe_workflow_start(db, workflow, workflow_id, args, task_queue)
 
 
 def deliverers(services: Services) -> dict[str, outbox.Deliver]:

@@ -48,6 +48,17 @@ def add(db: AsyncSession, kind: str, entry_id: uuid.UUID, payload: dict[str, Any
     return entry
 
 
+def owe_workflow_start(db: AsyncSession, workflow: str, workflow_id: str, args: list[Any],
+                       task_queue: str) -> OutboxEntry:
+    """Owe the start of ``workflow`` (its registered name) under ``workflow_id``, with ``args``
+    (pydantic models are dumped as JSON); the entry's id is derived from the workflow id, so it
+    is owed once."""
+    payload = {"workflow": workflow, "workflow_id": workflow_id, "task_queue": task_queue,
+               "args": [a.model_dump(mode="json") if hasattr(a, "model_dump") else a
+                        for a in args]}
+    return add(db, "workflow", uuid.uuid5(uuid.NAMESPACE_URL, f"start:{workflow_id}"), payload)
+
+
 async def deliver_now(sessions: async_sessionmaker, entry: OutboxEntry, deliver: Deliver) -> bool:
     """Deliver one committed entry and remove it; a failure leaves it to ``drain``."""
     try:

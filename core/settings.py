@@ -127,7 +127,7 @@ class Settings(BaseSettings):
     # (``ANTHROPIC_API_KEY``, no prefix) and its base URL is the SDK's ``ANTHROPIC_BASE_URL``; no
     # key: the chat answers with the deterministic findings and says the model is absent.
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
-    ai_model: str = "claude-sonnet-4-5"
+    ai_model: str = "claude-sonnet-5-5"
     ai_max_tokens: int = Field(default=2048, ge=64, le=64_000)  # per model reply
     ai_max_tool_rounds: int = Field(default=8, ge=1, le=50)  # model <-> tools rounds per answer
     ai_daily_tokens_per_user: int = Field(default=300_000, ge=0)  # input + output, UTC day

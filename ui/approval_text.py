@@ -5,6 +5,8 @@
 - :func:`usage_label` and :func:`limit_text`: a quota's usage against its limit, e.g.
   "8 / 15 (53%)", storage in GB, "unlimited" without a limit, "not measured" without a usage.
 - :func:`change_rows`, :func:`group_text`, :func:`vote_text`: the parts of an approval request.
+- :func:`plain`: text a model wrote, escaped so Markdown shows it as written (no links, images or
+  formatting of its own).
 - :func:`check_quota_request`, :func:`check_limits`: the quota forms' checks, ``(payload,
   problems)`` like ``ui.forms``.
 """
@@ -26,6 +28,16 @@ APPROVAL_BADGES = {
     "withdrawn": "↩ Withdrawn", "changes_requested": "✎ Changes requested",
     "auto_approved": "✔ Auto-approved", "auto_rejected": "⛔ Auto-rejected",
 }
+MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|~$"
+
+
+def plain(value: str) -> str:
+    """``value`` as literal text inside Markdown: every character Markdown could read as syntax
+    is escaped, and lines stay one paragraph."""
+    escaped = "".join(f"\\{c}" if c in MARKDOWN_SPECIAL else c for c in value)
+    return " ".join(escaped.split())
+
+
 VOTE_WORDS = {"approve": "approved", "reject": "rejected", "request_changes": "requested changes",
               "request-changes": "requested changes", "withdraw": "withdrew the request"}
 # how each quota is entered and shown: (unit word, bytes or units per entered unit)

@@ -1,7 +1,8 @@
 """What the approvals, team portal and notification screens draw: one approval request as a card
-(what changes, field by field; the policy that decided and why; risk notes; votes so far; the vote
-or withdraw buttons), a quota as a usage bar, the notification bell. Actions run in button
-callbacks and leave a flash message for the page (``session.flash``)."""
+(what changes, field by field; the policy that decided and why; risk notes and the assistant's
+risk summary; votes so far; the vote or withdraw buttons), a quota as a usage bar, the
+notification bell. Actions run in button callbacks and leave a flash message for the page
+(``session.flash``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import streamlit as st
 
 from ui import approval_text as text
 from ui import fmt, session
-from ui.client import (ApiError, Approval, AuthenticationRequired, QuotaItem, RequestSubmitted)
+from ui.client import (ApiError, Approval, AuthenticationRequired, QuotaItem, RequestSubmitted,
+                       RiskSummary)
 
 PAGE_AREA = "approvals"  # where the approvals page shows what an action did
 VOTES = {  # action: (button label, client method, success sentence)
@@ -89,6 +91,8 @@ def show_request(a: Approval, clusters: dict[str, str], teams: dict[str, str], *
             show_decision(a)
             if a.risk_notes:
                 st.markdown("**Risk notes**\n" + "\n".join(f"- {md(n)}" for n in a.risk_notes))
+            if a.risk_summary:
+                show_risk_summary(a.risk_summary)
             votes = [md(text.vote_text(v.voter.email, v.voter.role, v.action, v.group,
                                        v.comment)) + f" · {fmt.when(v.at)}" for v in a.votes]
             st.markdown("**Votes so far**\n" + ("\n".join(f"- {v}" for v in votes) if votes
@@ -102,6 +106,14 @@ def show_request(a: Approval, clusters: dict[str, str], teams: dict[str, str], *
         if withdraw and a.can_withdraw and a.waiting:
             st.button("Withdraw", key=f"{key}_withdraw_{a.id}", on_click=_withdraw, args=(a,),
                       help="Take the request back: nothing is changed.")
+
+
+def show_risk_summary(summary: RiskSummary) -> None:
+    """The assistant's summary, as plain text (a model's words are never Markdown to render),
+    and who wrote it."""
+    st.markdown("**Assistant's risk summary**\n\n" + text.plain(summary.text))
+    st.caption(f"Written by {summary.model or 'the assistant'} · {fmt.when(summary.at)}: a "
+               "model's reading of the request; the risk notes are the console's own.")
 
 
 def show_decision(a: Approval) -> None:

@@ -1,7 +1,9 @@
-"""Inputs and outputs of workflows and activities (pydantic, via the pydantic data converter)."""
+"""Inputs and outputs of workflows and activities (pydantic models and dataclasses, via the pydantic
+data converter)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -18,3 +20,10 @@ class ClusterProbeResult(BaseModel):
     version: str | None = None
     error: str | None = None
     checked_at: datetime
+
+
+@dataclass
+class RiskSummaryInput:
+    """Which change request ``RiskSummaryWorkflow`` writes the risk summary of."""
+    request_id: str
+    org_id: str

@@ -28,6 +28,7 @@ from activities.mirror import MirrorActivities
 from activities.notifications import NotificationActivities
 from activities.operations import OperationActivities
 from activities.replay import ReplayActivities
+from activities.risk_summary import RiskSummaryActivities
 from core.db.base import make_engine, make_sessionmaker
 from core.events import EventPublisher
 from core.live.publisher import ensure_live_stream
@@ -45,11 +46,12 @@ from workflows.gitops_sync import GitOpsApplyWorkflow, GitOpsSyncWorkflow
 from workflows.mirror import MirrorWorkflow
 from workflows.replay import ReplayWorkflow
 from workflows.restore import RestoreWorkflow
+from workflows.risk_summary import RiskSummaryWorkflow
 
 WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
              MirrorWorkflow, FailoverWorkflow, BackupWorkflow, RestoreWorkflow,
              ScheduledBackupWorkflow, GitOpsSyncWorkflow, GitOpsApplyWorkflow,
-             GitOpsDriftWorkflow, AlertEvaluationWorkflow]
+             GitOpsDriftWorkflow, AlertEvaluationWorkflow, RiskSummaryWorkflow]
 
 
 @dataclass
@@ -66,6 +68,7 @@ class WorkerDeps:
         self.sessions = make_sessionmaker(self.engine)
         self.cipher = Cipher(self.settings.encryption_key.get_secret_value())
         self.redis = aioredis.from_url(self.settings.redis_url, decode_responses=True)
+        self.risk = RiskSummaryActivities(self.sessions, self.settings)
 
     def activities(self) -> list:
         clusters = ClusterActivities(self.sessions, self.cipher, self.pool)
@@ -95,6 +98,7 @@ class WorkerDeps:
                 failover.failover_reverse, failover.failover_state, failover.failover_record,
                 backup_data.backup_item, backup_data.backup_verify, backup_data.backup_restore,
                 backup_data.backup_delete_data, *backup_activities(backup),
+                self.risk.write_risk_summary,
                 *gitops_activities(GitOpsActivities(self.sessions, self.cipher, self.pool,
                                                     self.events, self.settings)),
                 *gitops_drift_activities(GitOpsDriftActivities(self.sessions, self.cipher,
@@ -135,6 +139,7 @@ async def running_worker(client: Client, settings: Settings, task_queue: str | N
         await pool.close()
         await events.close()
         await deps.redis.aclose()
+        await deps.risk.close()
         await deps.engine.dispose()
 
 

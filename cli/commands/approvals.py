@@ -149,6 +149,11 @@ def show_request(request: dict, names: dict[str, str] | None = None) -> None:
             say(f"{title}:")
             for line in lines:
                 say(f"  {line}")
+    summary = request.get("risk_summary") or {}
+    if summary.get("text"):
+        say("")
+        say(f"Assistant's risk summary ({summary.get('model') or 'a model'}):")
+        say(f"  {summary['text']}")
     votes = request.get("votes") or []
     if votes:
         say("")
@@ -171,7 +176,8 @@ def show_request(request: dict, names: dict[str, str] | None = None) -> None:
 
 @app.command("get")
 def get_request(request_id: str = _id_arg(), as_json: bool = json_option()) -> None:
-    """A change request: what it changes, the policy and its reasons, risk notes and votes."""
+    """A change request: what it changes, the policy and its reasons, risk notes (and the
+    assistant's risk summary, when written) and votes."""
     with connect() as api:
         found = api.get(f"/approvals/{resolve_request(api, request_id)}")
         names = {} if as_json else _names(api, found)

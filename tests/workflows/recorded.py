@@ -51,6 +51,8 @@ COMMITTED = {
                               "(evaluate, publish, one webhook, delivered)"),
     "gitops_drift_operation.json": ("GitOpsDriftWorkflow", "a scan asked for, as an operation "
                                     "([OperationContext, DriftScan]): running, scan, completed"),
+    "risk_summary.json": ("RiskSummaryWorkflow", "first release: one write_risk_summary, "
+                          "written (recorded by tests/ai/test_risk_summary.py)"),
 }
 
 

@@ -23,7 +23,7 @@ from ui.client.admin import (AdminApi, ApiKey, ApiKeySpec, Invitation, InviteSpe
                              TeamRole, TeamSpec, User, UserChanges)
 from ui.client.approvals import (APPROVAL_KINDS, APPROVAL_STATUSES, Approval, ApprovalDecision,
                                  ApprovalsApi, ApprovalStatus, ApprovalVote, ApproverGroup,
-                                 RequestSubmitted, Voter, submitted)
+                                 RequestSubmitted, RiskSummary, Voter, submitted)
 from ui.client.audit import AuditApi, AuditEvent, AuditPage, AuditStatus
 from ui.client.backups import (VERIFICATION_STATUSES, Backup, BackupItem, BackupSchedule,
                                BackupsApi, BackupSpec, BackupStarted, BackupTargetSpec,
@@ -66,7 +66,8 @@ __all__ = [
     "APPROVAL_KINDS", "APPROVAL_STATUSES", "Approval", "ApprovalDecision", "ApprovalPolicy",
     "ApprovalStatus", "ApprovalVote", "ApprovalsApi", "ApproverGroup", "Notification",
     "Notifications", "NotificationsApi", "PoliciesApi", "QUOTA_RESOURCES", "QuotaChange",
-    "QuotaItem", "QuotasApi", "RequestSubmitted", "TeamQuotas", "TeamResource", "Voter",
+    "QuotaItem", "QuotasApi", "RequestSubmitted", "RiskSummary", "TeamQuotas", "TeamResource",
+    "Voter",
     "submitted",
     "API_PREFIX", "DEFAULT_API_URL", "FINISHED_STATUSES", "OPERATION_STATUSES",
     "AdminApi", "ApiClient", "ApiError", "ApiKey", "ApiKeySpec", "ApiUnavailable", "AuditApi",

@@ -116,6 +116,21 @@ class ApprovalDecision:
 
 
 @dataclass(frozen=True)
+class RiskSummary:
+    """The assistant's written risk summary of a request (when a model is configured)."""
+
+    text: str
+    model: str
+    at: str | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> RiskSummary | None:
+        if not data or not data.get("text"):
+            return None
+        return cls(str(data["text"]), str(data.get("model") or ""), data.get("at"))
+
+
+@dataclass(frozen=True)
 class Approval:
     id: str
     kind: str
@@ -141,6 +156,7 @@ class Approval:
     operation_id: str | None
     created_at: str | None
     closed_at: str | None
+    risk_summary: RiskSummary | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Approval:
@@ -161,7 +177,8 @@ class Approval:
             tuple(ApprovalVote.from_json(v) for v in data.get("votes") or ()),
             None if not group else ApproverGroup.from_json(group),
             bool(data.get("can_vote")), bool(data.get("can_withdraw")), data.get("result"),
-            opt("error"), opt("operation_id"), data.get("created_at"), data.get("closed_at"))
+            opt("error"), opt("operation_id"), data.get("created_at"), data.get("closed_at"),
+            RiskSummary.from_json(data.get("risk_summary")))
 
     @property
     def waiting(self) -> bool:

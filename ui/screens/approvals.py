@@ -1,6 +1,7 @@
 """Approvals: change requests that policy sent for approval. **Queue**: the requests waiting for
 your decision, each with what changes (field by field), the policy that matched and why, its risk
-notes and the votes so far; approve, reject (with a reason) or request changes, with a comment.
+notes (and, when a model is configured, the assistant's written risk summary, with the model's
+name) and the votes so far; approve, reject (with a reason) or request changes, with a comment.
 **My requests**: the requests you made, with their status, and Withdraw while one still waits.
 **All**: every request of the organization, filtered by status, team and cluster.
 
