@@ -30,11 +30,10 @@ def scoreboard(request):
     results: list = []
     yield results
     if results:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        lines = ["", "assistant evaluation (scripted model):", *map(row, results),
-                 score_line(results)]
-        for line in lines:
-            reporter.write_line(line) if reporter else print(line)
+        capture = request.config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled():
+            print("\n".join(["", "assistant evaluation (scripted model):", *map(row, results),
+                             score_line(results)]))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
