@@ -1,13 +1,31 @@
-"""Plain-text rendering of a diagnosis (placeholder until the helper's version lands)."""
+"""A diagnosis as plain text, for the chat without a model and the CLI: one finding per
+paragraph (severity, title, summary, what to do), the worst first, then what could not be
+read."""
 
 from __future__ import annotations
 
-from ai.findings import Diagnosis
+import textwrap
+
+from ai.findings import Diagnosis, Finding
+
+WIDTH = 100
+
+
+def _paragraph(finding: Finding) -> str:
+    lines = [f"[{finding.severity}] {finding.title}",
+             *textwrap.wrap(finding.summary, WIDTH)]
+    if finding.suggestion:
+        lines += textwrap.wrap(f"What to do: {finding.suggestion}", WIDTH)
+    return "\n".join(lines)
 
 
 def render(diagnosis: Diagnosis) -> str:
-    if not diagnosis.findings:
-        return "No problem found."
-    return "\n\n".join(f"[{f.severity}] {f.title}\n{f.summary}"
-                       + (f"\nWhat to do: {f.suggestion}" if f.suggestion else "")
-                       for f in diagnosis.findings)
+    ordered = diagnosis.sorted()
+    checked = len(ordered.checked)
+    if ordered.findings:
+        parts = [_paragraph(f) for f in ordered.findings]
+    else:
+        parts = ["No problem found" + (f" in the {checked} things checked." if checked else ".")]
+    if ordered.errors:
+        parts.append("\n".join(["Not checked:"] + [f"- {e}" for e in ordered.errors]))
+    return "\n\n".join(parts)

@@ -45,7 +45,7 @@ def test_every_read_tool_answers_for_an_admin(api, admin_headers, hub_cluster, f
     assert text_of(events) == "All read."
     # the model's name and tools are the ones configured; the key is the one set
     request = fake_claude.requests_matching(question)[0]
-    assert request.body["model"] == AI_MODEL and request.headers["x-api-key"] == fake_claude.key
+    assert request.body["model"] == AI_MODEL and request.key == fake_claude.key
     assert {t["name"] for t in request.body["tools"]} == set(all_tools())
     assert of(events, "done")[0]["model"] == AI_MODEL
 
