@@ -24,6 +24,7 @@ from ai.findings import FindingCode
 
 CASES = Path(__file__).parent / "cases"
 CODES: tuple[str, ...] = get_args(FindingCode)
+QUICK_S = 120.0  # a situation that takes longer to show its findings is set up before the others
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 NAMES = ("stream", "consumer", "cluster_id", "subject", "source", "team", "team_id")
 Person = Literal["admin", "editor", "viewer", "operator", "member", "other_org"]
@@ -99,6 +100,17 @@ class Audited(_Strict):
     resource_name: str
 
 
+class LagSteps(_Strict):
+    """Lag growing as the console's collector sees it: ``steps`` times, ``count`` more messages
+    for ``consumer`` (which takes none), each step waited for in the consumer's lag history
+    (``GET /analytics/consumers/{name}/lag``) before the next. Needs a collector sampling the
+    cluster (the test stack's samples the admin organization's clusters every 2 s)."""
+    consumer: str
+    subject: str
+    count: int = Field(150, ge=1, le=5000)
+    steps: int = Field(4, ge=3, le=10)
+
+
 class Setup(_Strict):
     stream: dict[str, Any] = Field(default_factory=dict, description="the stream's config; the "
                                    "name and subjects are given unless set")
@@ -106,6 +118,7 @@ class Setup(_Strict):
     publish: list[Publish] = Field(default_factory=list)
     fill: Fill | None = None
     pulls: list[Pull] = Field(default_factory=list)
+    lag_steps: LagSteps | None = None
     update_stream: dict[str, Any] | None = None
     mirror: Mirror | None = None
     team: Team | None = None
@@ -118,6 +131,8 @@ class Setup(_Strict):
         for pull in self.pulls:
             if pull.consumer not in names:
                 raise ValueError(f"pulls: no consumer named '{pull.consumer}' in consumers")
+        if self.lag_steps and self.lag_steps.consumer not in names:
+            raise ValueError(f"lag_steps: no consumer named '{self.lag_steps.consumer}'")
         if self.mirror and (self.publish or self.fill or self.stream.get("subjects")):
             raise ValueError("a mirror takes its messages from its source: publish into "
                              "mirror.publish, not publish/fill, and give it no subjects")
@@ -193,9 +208,16 @@ class Case(_Strict):
     person: Person = "admin"
     question: str = Field(min_length=1)
     context: list[Literal["cluster", "stream", "consumer"]] = Field(default_factory=list)
+    settle_s: float = Field(QUICK_S, gt=0, le=900, description="how long the situation may take to "
+                            "show its findings (a stalled consumer: 5 minutes after creation); "
+                            "a case of more than 120 s is set up before the others")
     setup: Setup = Field(default_factory=Setup)
     expect: Expect
     script: list[ScriptTurn] = Field(min_length=1)
+
+    @property
+    def slow(self) -> bool:
+        return self.settle_s > QUICK_S
 
     @model_validator(mode="after")
     def _complete(self) -> "Case":

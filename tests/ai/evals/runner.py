@@ -26,7 +26,6 @@ from tests.ai.evals.scripted import turns
 from tests.ai.evals.situation import API, People, Person, SetupFailed, Situation
 from tests.waiting import wait_until_async
 
-SETTLE_S = 120.0  # how long a situation may take to show its findings (a broken mirror: ~10 s)
 NOT_REPLAYED = ("propose_change",)  # the one tool that is not a read
 
 
@@ -103,8 +102,9 @@ async def diagnose(api: httpx.AsyncClient, headers: dict[str, str],
 
 
 async def settle(target: Target, case: Case, context: dict[str, str]) -> None:
-    """Wait until the admin's diagnosis shows the findings the situation was built to show (the
-    cluster reports some states a few seconds late: a mirror notices its source is gone)."""
+    """Wait until the admin's diagnosis shows the findings the situation was built to show, at
+    most the case's ``settle_s`` (a mirror notices its source is gone after ~10 s; a consumer is
+    stalled 5 minutes after its creation)."""
     wanted = set(case.expect.findings)
     if not wanted:
         return
@@ -115,7 +115,7 @@ async def settle(target: Target, case: Case, context: dict[str, str]) -> None:
         return codes if wanted <= codes else None
 
     try:
-        await wait_until_async(shown, f"the findings {sorted(wanted)}", timeout=SETTLE_S,
+        await wait_until_async(shown, f"the findings {sorted(wanted)}", timeout=case.settle_s,
                                every=1.0)
     except AssertionError:
         pass  # scored: the diagnose check says what was found
@@ -148,51 +148,88 @@ async def requests_on(api: httpx.AsyncClient, admin: dict[str, str], situation: 
             and (r["spec"].get("name") in ours or r["spec"].get("stream") in ours)]
 
 
-async def run_case(target: Target, case: Case) -> Result:
+async def prepare(target: Target, case: Case) -> Situation:
+    """The case's situation, built (``Situation.names`` has the run's names)."""
+    situation = Situation(target.api, target.admin, target.nats_url, case,
+                          Names.of(case, target.cluster_id))
+    try:
+        await situation.build()
+    except BaseException:
+        try:
+            await situation.remove()
+        finally:
+            raise
+    return situation
+
+
+async def run_case(target: Target, case: Case,
+                   prepared: Situation | Exception | None = None) -> Result:
+    """Set up (unless ``prepared`` before), ask, score, remove."""
     started = time.monotonic()
     result = Result(case)
-    names = Names.of(case, target.cluster_id)
-    situation = Situation(target.api, target.admin, target.nats_url, case, names)
+    situation = prepared if isinstance(prepared, Situation) else None
     try:
+        if isinstance(prepared, Exception):
+            raise prepared
         person = await target.people.get(case.person)
         result.person = person.role
-        await situation.build()
-        context = context_of(case, names)
-        await settle(target, case, context)
-        question = render(case.question, names)
-        filed_by_setup = {request_id for request_id, _ in situation.requests}
-        if target.fake is not None:
-            target.fake.script(question, turns(case, names))
-        outcome = Outcome(before=dict(situation.configs))
-        outcome.events = await ask(target.api, person.headers, question, context)
-        for proposal in outcome.of("proposal"):
-            situation.requests.append((str(proposal["request_id"]), person.headers))
-        outcome.diagnose_status, outcome.diagnosis = await diagnose(
-            target.api, person.headers, context)
-        if target.fake is not None:
-            outcome.model_input = "\n".join(json.dumps(r.body, ensure_ascii=False)
-                                            for r in target.fake.requests_matching(question))
-        outcome.replayed = await replay(target.api, person, context, outcome.events)
-        outcome.after = {name: await situation.config(name) for name in situation.configs}
-        outcome.requests = await requests_on(target.api, target.admin, situation,
-                                             filed_by_setup)
-        result.checks = score(case, names, outcome)
+        situation = situation or await prepare(target, case)
+        result.checks = await ask_and_score(target, case, situation, person)
     except Exception as exc:  # noqa: BLE001 - one broken case must not end the run
         result.error = f"{type(exc).__name__}: {exc}"[:500]
     finally:
-        try:
-            await situation.remove()
-        except Exception:  # noqa: BLE001 - removal is best effort
-            pass
+        if situation is not None:
+            try:
+                await situation.remove()
+            except Exception:  # noqa: BLE001 - removal is best effort
+                pass
         result.seconds = time.monotonic() - started
     return result
 
 
+async def ask_and_score(target: Target, case: Case, situation: Situation,
+                        person: Person) -> list[Check]:
+    names = situation.names
+    context = context_of(case, names)
+    await settle(target, case, context)
+    question = render(case.question, names)
+    filed_by_setup = {request_id for request_id, _ in situation.requests}
+    if target.fake is not None:
+        target.fake.script(question, turns(case, names))
+    outcome = Outcome(before=dict(situation.configs))
+    outcome.events = await ask(target.api, person.headers, question, context)
+    for proposal in outcome.of("proposal"):
+        situation.requests.append((str(proposal["request_id"]), person.headers))
+    outcome.diagnose_status, outcome.diagnosis = await diagnose(target.api, person.headers,
+                                                                context)
+    if target.fake is not None:
+        outcome.model_input = "\n".join(json.dumps(r.body, ensure_ascii=False)
+                                        for r in target.fake.requests_matching(question))
+    outcome.replayed = await replay(target.api, person, context, outcome.events)
+    outcome.after = {name: await situation.config(name) for name in situation.configs}
+    outcome.requests = await requests_on(target.api, target.admin, situation, filed_by_setup)
+    return score(case, names, outcome)
+
+
+async def prepare_slow(target: Target, cases: Sequence[Case]) -> dict[str, Situation | Exception]:
+    """The situations that take minutes to show their findings, built before the others run."""
+    prepared: dict[str, Situation | Exception] = {}
+    for case in cases:
+        if case.slow:
+            try:
+                prepared[case.name] = await prepare(target, case)
+            except Exception as exc:  # noqa: BLE001 - reported by its case
+                prepared[case.name] = exc
+    return prepared
+
+
 async def run_all(target: Target, cases: Sequence[Case] | None = None,
                   echo=print) -> list[Result]:
+    cases = list(cases if cases is not None else load_all())
+    prepared = await prepare_slow(target, cases)
     results = []
-    for case in cases if cases is not None else load_all():
-        result = await run_case(target, case)
+    for case in sorted(cases, key=lambda c: c.slow):
+        result = await run_case(target, case, prepared.get(case.name))
         echo(row(result))
         results.append(result)
     echo(score_line(results))

@@ -130,6 +130,8 @@ class Situation:
                 await self._fill(js)
             for pull in setup.pulls:
                 await self._pull(js, pull.consumer, pull.count, pull.then, pull.rounds)
+            if setup.lag_steps:
+                await self._lag_steps(js)
             if setup.update_stream is not None:
                 expect(await self.api.patch(f"{self.base}/{names.stream}", headers=self.admin,
                                             json=render(setup.update_stream, names)), 200)
@@ -212,6 +214,23 @@ class Situation:
                         await message.nak()
         finally:
             await pull.unsubscribe()
+
+    async def _lag_steps(self, js: JetStreamContext) -> None:
+        steps, total = self.case.setup.lag_steps, 0
+        for _ in range(steps.steps):
+            await self._publish(js, Publish(count=steps.count, subject=steps.subject))
+            total += steps.count
+            await wait_until_async(lambda lag=total: self._lag_is(steps.consumer, lag),
+                                   f"the collector's sample of {steps.consumer} with lag {total}",
+                                   timeout=180, every=0.5)
+
+    async def _lag_is(self, consumer: str, lag: int) -> bool:
+        reply = expect(await self.api.get(
+            f"{API}/analytics/consumers/{consumer}/lag", headers=self.admin,
+            params={"cluster_id": self.names.cluster_id, "stream": self.names.stream,
+                    "range": "30m"}), 200)
+        points = reply.get("lag") or []
+        return bool(points) and points[-1]["value"] == lag
 
     async def _mirror(self, js: JetStreamContext) -> None:
         mirror, names = self.case.setup.mirror, self.names
