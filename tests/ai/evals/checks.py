@@ -9,8 +9,9 @@ Deterministic checks hold whatever the model does, because the console guarantee
   server records it) or, against a real model, in the tool results replayed as the person, the
   tool inputs and the answer;
 - ``tool errors``: what the tools could read as the person (tenancy, roles).
-Model checks (``calls``, ``does not call``, ``the answer shows``) hold for the scripted model by
-construction and are real measurements against a real model.
+Model checks (``calls``, ``does not call``, ``the answer shows``: the findings of the model's own
+``diagnose`` call, where the case expects one) hold for the scripted model by construction and are
+real measurements against a real model.
 """
 
 from __future__ import annotations
@@ -71,9 +72,11 @@ def findings(case: Case, outcome: Outcome) -> list[Check]:
     ok = outcome.diagnose_status == 200 and outcome.diagnosis is not None
     diagnosed = _codes((outcome.diagnosis or {}).get("findings", [])) if ok else set()
     why = "" if ok else f"diagnose answered {outcome.diagnose_status}"
-    return [*_found("diagnose finds", diagnosed, expect.findings, expect.absent, why),
-            *_found("the answer shows", _codes(outcome.of("finding")), expect.findings,
-                    expect.absent)]
+    checks = _found("diagnose finds", diagnosed, expect.findings, expect.absent, why)
+    if "diagnose" in expect.tools:  # the model is expected to run the checks and show them
+        checks += _found("the answer shows", _codes(outcome.of("finding")), expect.findings,
+                         expect.absent)
+    return checks
 
 
 def tools(case: Case, outcome: Outcome) -> list[Check]:
