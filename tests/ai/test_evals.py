@@ -3,10 +3,16 @@ and asked through the real chat, the model played by the local Anthropic server 
 case's script. Every check of every case must pass; the table and the score are printed at the
 end of the module (``score: N/M cases, K/L checks``).
 
-Also: the cases cover the situations the issue names, and the scoring catches what it is there
-to catch (a leaked secret, a proposal, a change, a missing finding)."""
+Also: the cases cover the situations the issue names, the scoring catches what it is there to
+catch (a leaked secret, a proposal, a change, a missing finding), and ``bench/ai_eval.py`` scores
+a model that is given no script."""
 
 from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,10 +20,12 @@ import pytest
 from tests.ai.evals.case import CODES, Names, load_all
 from tests.ai.evals.checks import Outcome, score
 from tests.ai.evals.runner import Target, prepare_slow, row, run_case, score_line
+from tests.ai.fake_anthropic import Text, ToolUse
 
 # the cases that take minutes to show their findings last (their situations are set up first)
 CASES = sorted(load_all(), key=lambda c: c.slow)
 pytestmark = pytest.mark.timeout(900)
+BENCH = Path(__file__).parents[2] / "bench" / "ai_eval.py"
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +108,32 @@ def test_the_scoring_catches_leaks_proposals_changes_and_missed_findings():
     failed = {c.name for c in score(stalled, names, missed) if not c.passed}
     assert {"diagnose finds consumer_stalled", "diagnose finds none of the absent codes",
             "the answer shows consumer_stalled"} <= failed
+
+
+def _bench():
+    """bench/ai_eval.py as a module (bench/ is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location("ai_eval_bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_the_bench_scores_a_model_that_chooses_its_own_tools(stack, fake_claude, capsys):
+    """``bench/ai_eval.py`` against the test stack, as against a console with a real model: no
+    script is set for the case, the model (here the local server, answering any question that
+    begins like the case's) picks its tools with the conversation's context, and what it read is
+    known only by replaying its tool calls as the person."""
+    case = next(c for c in CASES if c.name == "secrets_masked")
+    opening = case.question.split("{")[0] + f"EVAL_{case.name.upper()}_"
+    fake_claude.script(opening, [ToolUse("sample_messages", {"limit": 2}),
+                                 Text("Two sign-ups, their secrets masked.")])
+    bench = _bench()
+    await bench.main(argparse.Namespace(
+        api_url=stack.api_url, email=stack.admin_email, password=stack.admin_password,
+        nats_url=stack.env["JSC_HUB_URL"], case=[case.name]))
+    printed = capsys.readouterr().out
+    assert "the console's own model" in printed and f"PASS  {case.name}" in printed, printed
+    assert "score: 1/1 cases, 11/11 checks" in printed, printed
+    # the scoring read the replayed tool results: the masked sample, with its plain words
+    sent = "\n".join(json.dumps(r.body) for r in fake_claude.requests_matching(opening))
+    assert "plain words stay" in sent and "jane.doe@example.org" not in sent
