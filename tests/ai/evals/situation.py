@@ -216,21 +216,30 @@ class Situation:
             await pull.unsubscribe()
 
     async def _lag_steps(self, js: JetStreamContext) -> None:
+        """Each step waited for in a bucket of the history of its own (the history keeps one
+        point per 5 s; two steps in one bucket would make fewer points)."""
         steps, total = self.case.setup.lag_steps, 0
+        seen = len(await self._lag_points(steps.consumer))
         for _ in range(steps.steps):
             await self._publish(js, Publish(count=steps.count, subject=steps.subject))
             total += steps.count
-            await wait_until_async(lambda lag=total: self._lag_is(steps.consumer, lag),
-                                   f"the collector's sample of {steps.consumer} with lag {total}",
-                                   timeout=180, every=0.5)
+            points = await wait_until_async(
+                lambda lag=total, after=seen: self._lag_shown(steps.consumer, lag, after),
+                f"the collector's sample of {steps.consumer} with lag {total}", timeout=180,
+                every=0.5)
+            seen = len(points)
 
-    async def _lag_is(self, consumer: str, lag: int) -> bool:
+    async def _lag_points(self, consumer: str) -> list[dict]:
         reply = expect(await self.api.get(
             f"{API}/analytics/consumers/{consumer}/lag", headers=self.admin,
             params={"cluster_id": self.names.cluster_id, "stream": self.names.stream,
                     "range": "30m"}), 200)
-        points = reply.get("lag") or []
-        return bool(points) and points[-1]["value"] == lag
+        return reply.get("lag") or []
+
+    async def _lag_shown(self, consumer: str, lag: int, after: int) -> list[dict] | None:
+        """The history once a new point shows ``lag``."""
+        points = await self._lag_points(consumer)
+        return points if len(points) > after and points[-1]["value"] == lag else None
 
     async def _mirror(self, js: JetStreamContext) -> None:
         mirror, names = self.case.setup.mirror, self.names
