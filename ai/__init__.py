@@ -6,7 +6,8 @@ changes that go through the same approval path as a person's. It never changes a
 - ``masking`` and ``untrusted``: what is read from a cluster reaches the model masked (secrets,
   tokens, card numbers, e-mail addresses) and wrapped as data, never as instructions.
 - ``analyzers`` and ``diagnose``: deterministic findings with their evidence (K8sGPT-style): the
-  model explains them; without a model the chat answers with them.
+  model explains them; without a model the chat answers with them (``findings_text``). The
+  diagnosis reads through the API with ``reading`` (bounded, a refusal is a line, not an error).
 - ``tools``: the tool definitions; every tool calls the console's own API as the caller, so the
   assistant sees exactly what the person sees.
 - ``guard``: when a proposal may be filed at all (the person asked for a change this turn).

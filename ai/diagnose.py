@@ -28,7 +28,7 @@ import httpx
 from ai.analyzers import Thresholds, analyze_consumer, analyze_links, analyze_quotas, analyze_stream
 from ai.analyzers.consumers import filters_to_count
 from ai.findings import Checked, Diagnosis, Finding
-from ai.reading import BUDGET, Reader, Reply, segment
+from ai.reading import BUDGET, Reader, segment
 from core.quotas import owned_name
 
 MAX_CLUSTERS = 10

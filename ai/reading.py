@@ -26,6 +26,7 @@ class Reply:
     status: int  # 0: not sent (budget used, connection failed)
     body: Any = None
     detail: str = ""
+    skipped: bool = False  # not sent: the budget was used (said once, not per read)
 
     @property
     def ok(self) -> bool:
@@ -49,13 +50,15 @@ class Reader:
 
     def refused(self, what: str, reply: Reply) -> None:
         """Record why ``what`` could not be read."""
+        if reply.skipped:
+            return
         self.note(f"{what}: {reply.detail}" + (f" ({reply.status})" if reply.status else ""))
 
     async def get(self, path: str, **params: Any) -> Reply:
         if self.sent >= self.budget:
             self.note(f"the diagnosis stopped after {self.budget} reads of the API: narrow it to "
                       "a cluster, a stream or a consumer to check the rest")
-            return Reply(0, detail="not read (the diagnosis's limit of reads)")
+            return Reply(0, detail="not read (the diagnosis's limit of reads)", skipped=True)
         self.sent += 1
         async with self._gate:
             try:

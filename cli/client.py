@@ -13,8 +13,10 @@ returned like any other (``delete`` returns it too, where a ``204`` gives None);
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpx
@@ -24,6 +26,7 @@ from cli.config import ConfigError, Credentials
 
 PREFIX = "/api/v1"
 TIMEOUT_S = 30.0
+STREAM_TIMEOUT_S = 300.0  # the longest silence of a streamed answer (a slow tool, a slow model)
 LOGIN_HINT = "Run `jsc login` (or set JSC_API_KEY)."
 
 
@@ -109,19 +112,22 @@ class Api:
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             return self._http.request(method, path, **kwargs)
-        except httpx.ConnectError:
-            raise CliError(f"Cannot reach the JetStream Console API at {self.url}: the "
-                           "connection was refused or the host is unknown.",
-                           hint="Is it running (`jsc up`)? Point the CLI at it with "
-                                "`jsc login --url URL` or JSC_API_URL.") from None
-        except httpx.TimeoutException:
-            raise CliError(f"The JetStream Console API at {self.url} did not answer within "
-                           f"{self._http.timeout.read or TIMEOUT_S:g} s.") from None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
-            raise CliError(f"'{self.url}' is not a valid API URL (e.g. http://127.0.0.1:8000)."
-                           ) from None
         except httpx.HTTPError as exc:
-            raise CliError(f"The request to {self.url} failed: {exc}.") from None
+            raise self._transport_error(exc) from None
+
+    def _transport_error(self, exc: httpx.HTTPError, read_s: float | None = None) -> CliError:
+        """What went wrong reaching the API, as a sentence."""
+        if isinstance(exc, httpx.ConnectError):
+            return CliError(f"Cannot reach the JetStream Console API at {self.url}: the "
+                            "connection was refused or the host is unknown.",
+                            hint="Is it running (`jsc up`)? Point the CLI at it with "
+                                 "`jsc login --url URL` or JSC_API_URL.")
+        if isinstance(exc, httpx.TimeoutException):
+            return CliError(f"The JetStream Console API at {self.url} did not answer within "
+                            f"{read_s or self._http.timeout.read or TIMEOUT_S:g} s.")
+        if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+            return CliError(f"'{self.url}' is not a valid API URL (e.g. http://127.0.0.1:8000).")
+        return CliError(f"The request to {self.url} failed: {exc or type(exc).__name__}.")
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
                 headers: dict | None = None, auth: bool = True) -> Any:
@@ -161,6 +167,38 @@ class Api:
             kind = response.headers.get("content-type", "no content type")
             raise CliError(f"The API at {self.url} answered something that is not JSON "
                            f"({kind}).") from None
+
+    def events(self, path: str, body: Any, *, read_timeout: float = STREAM_TIMEOUT_S
+               ) -> Iterator[tuple[str, Any]]:
+        """``POST`` ``body`` and read the answer's server-sent events as they arrive:
+        ``(event, decoded data)`` pairs. A refusal (``4xx``/``5xx`` before the stream starts)
+        is a CliError, as for ``request``; so is a stream cut short."""
+        if not self.key and not self.creds.access_token:
+            raise CliError(f"Not signed in to {self.url}.", hint=LOGIN_HINT)
+        full = path if path.startswith(PREFIX) else PREFIX + path
+        timeout = httpx.Timeout(TIMEOUT_S, read=read_timeout)
+        for attempt in (1, 2):
+            headers = {"Accept": "text/event-stream", **self._auth_headers()}
+            try:
+                with self._http.stream("POST", full, json=body, headers=headers,
+                                       timeout=timeout) as response:
+                    if response.status_code == 401 and attempt == 1 and not self.key \
+                            and self.refresh():
+                        continue
+                    if response.status_code >= 400:
+                        response.read()
+                        raise self._refusal(response)
+                    yield from sse_events(response.iter_lines())
+                    return
+            except httpx.HTTPError as exc:
+                raise self._transport_error(exc, read_timeout) from None
+
+    def _refusal(self, response: httpx.Response) -> CliError:
+        error = problem_error(response)
+        if error.status == 401:
+            error.hint = ("Check JSC_API_KEY: the key may be wrong, revoked or expired."
+                          if self.key else "Run `jsc login` to sign in again.")
+        return error
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)
@@ -275,6 +313,36 @@ class Api:
                 return found[0]
         names = ", ".join(t["name"] for t in teams) or "none"
         raise CliError(f"No team named '{ref}' in your organization (teams: {names}).")
+
+
+def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, Any]]:
+    """Server-sent events from the lines of a response: ``(event, data)``, the data decoded from
+    JSON (kept as text when it is not JSON). Comments (``:``) and ids are skipped."""
+    kind, data = "message", []
+    for line in lines:
+        if line == "":
+            if data:
+                text = "\n".join(data)
+                try:
+                    yield kind, json.loads(text)
+                except ValueError:
+                    yield kind, text
+            kind, data = "message", []
+        elif line.startswith(":"):
+            continue
+        else:
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                kind = value
+            elif field == "data":
+                data.append(value)
+    if data:  # a last event without its blank line
+        text = "\n".join(data)
+        try:
+            yield kind, json.loads(text)
+        except ValueError:
+            yield kind, text
 
 
 def _is_uuid(value: str) -> bool:

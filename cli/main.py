@@ -62,8 +62,8 @@ def collector() -> None:
 
 
 # The console's commands: an HTTP client of the API (see cli/commands/).
-from cli.commands import (approvals, auth, backup, clusters, config, consumers,  # noqa: E402
-                          dr, kv, messages, mirror, operations, quotas, streams)
+from cli.commands import (ai, approvals, auth, backup, clusters, config,  # noqa: E402
+                          consumers, dr, kv, messages, mirror, operations, quotas, streams)
 
 app.command("login")(auth.login)
 app.command("logout")(auth.logout)
@@ -81,6 +81,7 @@ app.add_typer(dr.app, name="dr")
 app.command("failover")(dr.failover)
 app.add_typer(backup.app, name="backup")
 app.add_typer(config.app, name="config")
+app.add_typer(ai.app, name="ai")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,6 +29,7 @@ if not st.get_option("global.appTest"):
 
 SCREEN_PAGES = {  # url path: (title, icon); the first is the home page
     "overview": ("Overview", ":material/dashboard:"),
+    "assistant": ("Assistant", ":material/smart_toy:"),
     "clusters": ("Clusters", ":material/hub:"),
     "streams": ("Streams", ":material/stacks:"),
     "alerts": ("Alerts", ":material/notifications_active:"),

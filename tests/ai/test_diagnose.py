@@ -200,7 +200,9 @@ async def test_lag_growing_from_the_collected_history(api, admin_headers, hub_cl
     growing = found(diagnosis, "consumer_lag_growing", name, "behind")
     assert growing is not None, diagnosis
     assert growing["severity"] == "warning"
-    assert growing["evidence"]["lag_last"] == 600 and growing["evidence"]["rise"] >= 450
+    # buckets average the samples in them (one taken while publishing is in between)
+    assert growing["evidence"]["lag_last"] == 600 and growing["evidence"]["rise"] >= 100
+    assert growing["evidence"]["lag_first"] < 600
     assert growing["evidence"]["points"] >= 4 and growing["evidence"]["ack_rate"] == 0
 
 
@@ -326,7 +328,6 @@ async def test_a_viewer_gets_the_findings_of_what_they_read_and_another_org_noth
     assert {"cluster_id": cid, "stream": name, "consumer": None} in diagnosis["checked"]
     # a viewer may not read teams: their quotas are a line of what could not be read
     assert any(e.startswith("team quotas:") and e.endswith("(403)") for e in diagnosis["errors"])
-    assert found(ask(api, viewer, stream=name), "storage_near_limit", name)
     stranger, _, _ = await make_member("admin", org="new")
     for params in ({"cluster_id": cid}, {"cluster_id": cid, "stream": name},
                    {"cluster_id": cid, "stream": name, "consumer": "x"}):
@@ -411,4 +412,13 @@ async def test_an_unknown_consumer_is_404_and_everything_covers_every_cluster(ap
     assert {"cluster_id": hub, "stream": None, "consumer": None} in everything["checked"]
     assert {"cluster_id": dr, "stream": None, "consumer": None} in everything["checked"]
     assert {"cluster_id": hub, "stream": name, "consumer": None} in everything["checked"]
+    # a stream without its cluster is looked for in every cluster: found on hub, not on dr
+    alone = ask(api, owner.headers, stream=name)
+    assert alone["checked"] == [{"cluster_id": hub, "stream": name, "consumer": None}]
     assert not [e for e in everything["errors"] if "quotas" in e]  # an owner reads teams
+    # a diagnosis stops at its limit of reads and says so, once
+    async with httpx.AsyncClient(base_url=stack.api_url, headers=owner.headers,
+                                 timeout=60) as client:
+        cut = await diagnose(client, budget=3)
+    assert cut.errors == ["the diagnosis stopped after 3 reads of the API: narrow it to a "
+                          "cluster, a stream or a consumer to check the rest"]

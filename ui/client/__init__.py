@@ -11,13 +11,15 @@ to the types it answers with:
   API keys), ``approvals.py`` (change requests and votes), ``quotas.py`` (team quotas and quota
   requests), ``policies.py`` (approval policies), ``notifications.py``, ``replication.py``
   (mirrors, DR pairs, the replication map, failover), ``backups.py`` (backups, restore, backup
-  schedules).
+  schedules), ``ai.py`` (the assistant: the chat's events, conversations, diagnose,
+  "describe what you need").
 
 Every public name is importable from ``ui.client`` itself.
 """
 
 from __future__ import annotations
 
+from ui.client.ai import AiApi, Answer, ChatEvent, Conversation
 from ui.client.admin import (AdminApi, ApiKey, ApiKeySpec, Invitation, InviteSpec, Namespace,
                              NamespaceSpec, PermissionCatalog, Role, RoleSpec, Team, TeamMember,
                              TeamRole, TeamSpec, User, UserChanges)
@@ -58,11 +60,12 @@ from ui.client.streams import StreamConfig, StreamInfo, StreamsApi
 
 class ApiClient(ClustersApi, StreamsApi, MessagesApi, OperationsApi, StoresApi, AuditApi,
                 AdminApi, ApprovalsApi, QuotasApi, PoliciesApi, NotificationsApi, ReplicationApi,
-                BackupsApi, GitOpsApi, AnalyticsApi, AlertsApi):
+                BackupsApi, GitOpsApi, AnalyticsApi, AlertsApi, AiApi):
     """One person's connection to the API. Holds that person's tokens once logged in."""
 
 
 __all__ = [
+    "AiApi", "Answer", "ChatEvent", "Conversation",
     "APPROVAL_KINDS", "APPROVAL_STATUSES", "Approval", "ApprovalDecision", "ApprovalPolicy",
     "ApprovalStatus", "ApprovalVote", "ApprovalsApi", "ApproverGroup", "Notification",
     "Notifications", "NotificationsApi", "PoliciesApi", "QUOTA_RESOURCES", "QuotaChange",

@@ -1,7 +1,9 @@
-"""Approvals: change requests that policy sent for approval. **Queue**: the requests waiting for
-your decision, each with what changes (field by field), the policy that matched and why, its risk
-notes (and, when a model is configured, the assistant's written risk summary, with the model's
-name) and the votes so far; approve, reject (with a reason) or request changes, with a comment.
+"""Approvals: change requests that policy sent for approval. A request opened by a link
+(``?request=ID``, as the assistant's proposal cards open it) is shown first, above the tabs.
+**Queue**: the requests waiting for your decision, each with what changes (field by field), the
+policy that matched and why, its risk notes (and, when a model is configured, the assistant's
+written risk summary, with the model's name) and the votes so far; approve, reject (with a
+reason) or request changes, with a comment.
 **My requests**: the requests you made, with their status, and Withdraw while one still waits.
 **All**: every request of the organization, filtered by status, team and cluster.
 
@@ -21,6 +23,7 @@ from ui.client import APPROVAL_STATUSES, ApiError, Approval
 TAB_KEY = "apr_tab"
 TABS = ("Queue", "My requests", "All")
 SELECTED = "apr_selected"
+OPENED = "apr_open"  # a request opened by a link (the assistant's proposal cards set it)
 LIMIT = 50
 ALL = ""
 
@@ -32,6 +35,7 @@ def main() -> None:
     clusters, teams = session.fetch_all(lambda fn: fn(), [api.list_clusters, api.list_teams])
     cluster_names = {} if isinstance(clusters, ApiError) else {c.id: c.name for c in clusters}
     team_names = {} if isinstance(teams, ApiError) else {t.id: t.name for t in teams}
+    show_opened(cluster_names, team_names)
     queue, mine, everything = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
     if queue.open:
         with queue:
@@ -42,6 +46,26 @@ def main() -> None:
     if everything.open:
         with everything:
             show_all(cluster_names, team_names)
+
+
+def show_opened(clusters: dict[str, str], teams: dict[str, str]) -> None:
+    """The request a link opened (``?request=ID``, e.g. the assistant's proposal), above the
+    tabs, until closed."""
+    request_id = st.query_params.get("request") or st.session_state.get(OPENED)
+    if not request_id:
+        return
+    st.session_state[OPENED] = request_id
+    approval = session.call(lambda: session.client().approval(request_id))
+    head, close = st.columns([5, 1], vertical_alignment="center")
+    head.subheader("The request you opened")
+    close.button("Close", key="apr_open_close", on_click=_close_opened, width="stretch")
+    if approval is not None:
+        show_request(approval, clusters, teams, vote=True, withdraw=True, key="apr_open")
+
+
+def _close_opened() -> None:
+    st.session_state.pop(OPENED, None)
+    st.query_params.pop("request", None)
 
 
 def show_queue(clusters: dict[str, str], teams: dict[str, str]) -> None:

@@ -3,6 +3,7 @@ tail, the details of a message, publish, export), Consumers (with their health; 
 Metrics (throughput and each consumer's lag over a range) and Configuration (the stream's JSON config, editable: only what changed is sent).
 
 Opened from the Streams page ("Open"), or directly, choosing the cluster and stream at the top.
+"Ask about this" (here, and by each consumer) opens the Assistant on the stream (or consumer).
 Only the open tab fetches anything.
 """
 
@@ -15,6 +16,7 @@ import streamlit as st
 
 from ui import fmt, forms, session, widgets
 from ui.approval_widgets import submitted_sentence
+from ui.assistant_panels import context as assistant
 from ui.client import Cluster, RequestSubmitted, StreamInfo
 from ui.stream_tabs.consumers import show_consumers
 from ui.stream_tabs.messages import show_messages
@@ -34,7 +36,7 @@ def main() -> None:
         st.title("Stream")
         widgets.no_cluster_yet()
         return
-    pick, choose, replay = st.columns([3, 3, 1], vertical_alignment="bottom")
+    pick, choose, replay, ask = st.columns([3, 3, 1, 1], vertical_alignment="bottom")
     with pick:
         cluster = widgets.pick_cluster(clusters, key="sd_cluster")
     streams = session.call(api.list_streams, cluster.id)
@@ -52,9 +54,11 @@ def main() -> None:
     session.choose_stream(name)
     replay.button("Replay…", key="sd_replay", width="stretch", on_click=_to_replay,
                   args=(cluster.id, name), help="Replay messages of this stream")
+    assistant.ask_button(cluster.id, name, key="sd_ask", column=ask)
     if st.session_state.get("sd_go_replay"):
         st.session_state.pop("sd_go_replay")
         st.switch_page("screens/operations.py")
+    assistant.follow()
 
     st.title(f"Stream {name}")
     session.show_flash("stream")

@@ -1,4 +1,5 @@
-"""The Consumers tab of a stream: the list with each one's health, create, delete."""
+"""The Consumers tab of a stream: the list with each one's health, create, delete, and "Ask
+about this" on the chosen consumer (the Assistant, with that consumer as the context)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import streamlit as st
 
 from ui import fmt, forms, session, widgets
 from ui.approval_widgets import submitted_sentence
+from ui.assistant_panels import context as assistant
 from ui.client import Cluster, ConsumerInfo, RequestSubmitted, StreamInfo
 
 PENDING_DELETE_CONSUMER = "sd_pending_delete_consumer"
@@ -48,8 +50,9 @@ def show_consumers(cluster: Cluster, info: StreamInfo) -> None:
         for note in notes:
             st.markdown(f"- {note}")
         by_name = {c.name: c for c in consumers}
-        pick, delete = st.columns([5, 1], vertical_alignment="bottom")
+        pick, ask, delete = st.columns([4, 1, 1], vertical_alignment="bottom")
         chosen = pick.selectbox("Consumer", list(by_name), key="sd_con_selected")
+        assistant.ask_button(cluster.id, info.name, chosen, key="sd_con_ask", column=ask)
         delete.button("Delete…", key="sd_con_delete", width="stretch", on_click=lambda: widgets.ask(
             PENDING_DELETE_CONSUMER, (cluster.id, info.name, st.session_state.sd_con_selected)))
         target = (cluster.id, info.name, chosen)
