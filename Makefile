@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install clean
+.PHONY: run test install clean ai-eval
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -19,6 +19,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The assistant's evaluation cases against a running console (JSC_API_URL, JSC_ADMIN_EMAIL,
+# JSC_ADMIN_PASSWORD; ANTHROPIC_API_KEY set on that console) with its real model; prints a score.
+ai-eval: $(STAMP)
+	$(VENV)/bin/python bench/ai_eval.py $(AI_EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) .jsc
