@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     ai_daily_tokens_per_user: int = Field(default=300_000, ge=0)  # input + output, UTC day
     ai_timeout_s: float = Field(default=60.0, gt=0)
     ai_max_retries: int = Field(default=2, ge=0, le=10)
+    # The deterministic checks: a consumer with work outstanding and no acknowledgement for this
+    # long is stalled (ai.analyzers.Thresholds.stalled_after_s).
+    ai_stalled_after_s: float = Field(default=300.0, gt=0)
 
     log_level: str = "INFO"
 

@@ -62,7 +62,7 @@ def remove_data_dir(path: Path) -> None:
 
 
 AI_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "JSC_AI_MAX_RETRIES", "JSC_AI_TIMEOUT_S",
-          "JSC_AI_MODEL")
+          "JSC_AI_MODEL", "JSC_AI_STALLED_AFTER_S")
 AI_MODEL = "claude-jsc-test-model"
 
 
@@ -70,7 +70,10 @@ def ai_env(fake: FakeAnthropic) -> dict[str, str]:
     """The model's configuration pointing at ``fake``: no retries and a short timeout, so the
     failure scenarios (errors, dropped connections) answer quickly."""
     return {"ANTHROPIC_API_KEY": fake.key, "ANTHROPIC_BASE_URL": fake.url,
-            "JSC_AI_MAX_RETRIES": "0", "JSC_AI_TIMEOUT_S": "20", "JSC_AI_MODEL": AI_MODEL}
+            "JSC_AI_MAX_RETRIES": "0", "JSC_AI_TIMEOUT_S": "20", "JSC_AI_MODEL": AI_MODEL,
+            # a consumer without an acknowledgement for 20 s is stalled (5 minutes by default),
+            # so the evaluation case of a stalled consumer waits seconds, not minutes
+            "JSC_AI_STALLED_AFTER_S": "20"}
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import uuid
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from ai.analyzers import Thresholds
 from ai.diagnose import ScopeRefused, diagnose
 from ai.findings import Diagnosis
 from api.ai_client import caller_api
@@ -41,6 +42,13 @@ def _printable(field: str, value: str | None) -> None:
                                                                "characters"}])
 
 
+def thresholds_of(request: Request) -> Thresholds:
+    settings = request.app.state.services.settings
+    return Thresholds(stalled_after_s=settings.ai_stalled_after_s,
+                      stalled_critical_after_s=max(Thresholds.stalled_critical_after_s,
+                                                   settings.ai_stalled_after_s))
+
+
 @router.get("/diagnose", response_model=Diagnosis, responses=RESPONSES)
 async def diagnose_scope(
         request: Request,
@@ -61,6 +69,7 @@ async def diagnose_scope(
     async with caller_api(request) as api:
         try:
             return await diagnose(api, cluster_id=str(cluster_id) if cluster_id else None,
-                                  stream=stream, consumer=consumer)
+                                  stream=stream, consumer=consumer,
+                                  thresholds=thresholds_of(request))
         except ScopeRefused as exc:
             raise ProblemError(exc.status, exc.detail) from None

@@ -89,8 +89,10 @@ async def test_a_consumer_with_pending_messages_and_no_acks_is_stalled(
     await hub_nc.jetstream().add_consumer(name, ConsumerConfig(
         durable_name="worker", ack_policy=AckPolicy.EXPLICIT))
     await _publish(hub_nc, f"{name.lower()}.x", 10)
-    # just created: not stalled yet (5 minutes without an ack are)
-    now = ask(api, admin_headers, cluster_id=cid, stream=name, consumer="worker")
+    # just created: not stalled yet by the default limit (5 minutes without an ack; the test
+    # stack's API says 20 s, JSC_AI_STALLED_AFTER_S, so it is judged here with the default)
+    now = (await later(stack, admin_headers, 0, cluster_id=cid, stream=name,
+                       consumer="worker")).model_dump(mode="json")
     assert found(now, "consumer_stalled", name, "worker") is None
     assert now["checked"] == [{"cluster_id": cid, "stream": name, "consumer": "worker"}]
     diagnosis = await later(stack, admin_headers, 600, cluster_id=cid, stream=name,
