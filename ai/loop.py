@@ -120,11 +120,15 @@ async def answer(*, model: Model, tools: dict[str, Tool], ctx: ToolContext, syst
             assert reply is not None
             turn.usage.add(reply.usage)
             await budget.spend(reply.usage.total)
+            ends = reply.stop_reason != "tool_use" or not reply.tool_uses
+            # an answer cut short (max_tokens) may hold a tool use nobody will answer: keep its
+            # text only, so the stored conversation stays one the model accepts
+            content = [b for b in reply.content if not (ends and b.get("type") == "tool_use")]
             assistant = {"role": "assistant",
-                         "content": reply.content or [{"type": "text", "text": "(no answer)"}]}
+                         "content": content or [{"type": "text", "text": "(no answer)"}]}
             messages.append(assistant)
             turn.model_messages.append(assistant)
-            if reply.stop_reason != "tool_use" or not reply.tool_uses:
+            if ends:
                 break
             results = []
             for call in reply.tool_uses:

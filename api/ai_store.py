@@ -72,9 +72,11 @@ async def add_answer(db: AsyncSession, conversation_id: uuid.UUID, seq: int, tur
 
 
 async def next_seq(db: AsyncSession, conversation_id: uuid.UUID) -> int:
+    """The seq of the next question: questions are odd and their answers the even number after,
+    so a question asked while an answer is still streaming never takes that answer's place."""
     last = await db.scalar(select(func.max(AiTurn.seq))
-                           .where(AiTurn.conversation_id == conversation_id))
-    return (last or 0) + 1
+                           .where(AiTurn.conversation_id == conversation_id)) or 0
+    return last + 1 if last % 2 == 0 else last + 2
 
 
 async def remove(db: AsyncSession, conversation: AiConversation) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ai.guard import ProposalGuard
@@ -26,12 +27,13 @@ from ai.tools.base import ChatContext, ToolContext
 from api import ai_store
 from api.ai_client import caller_api
 from api.deps import Db, Principal, Svc, audit, current_principal, streamed
-from api.errors import problem_responses
+from api.errors import ProblemError, problem_responses
 from core.db.ai_models import AiConversation
 from core.jetstream.config import Name
 
 router = APIRouter(prefix="/api/v1/ai", tags=["ai"])
 NOT_FOUND = {"404": "No such conversation of yours."}
+BUSY = {"409": "The conversation is answering another message."}
 ERRORS = problem_responses(**{"401": "Not signed in.", "422": "Invalid input, the field named.",
                               "429": "Too many requests (Retry-After)."})
 
@@ -91,8 +93,8 @@ CHAT_EVENTS = {200: {"description": "Server-sent events: conversation, text, too
                      "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
 
 
-@router.post("/chat", response_class=Response, responses={**CHAT_EVENTS, **ERRORS,
-                                                          **problem_responses(**NOT_FOUND)})
+@router.post("/chat", response_class=Response, responses={
+    **CHAT_EVENTS, **ERRORS, **problem_responses(**NOT_FOUND, **BUSY)})
 async def chat(body: ChatIn, request: Request, db: Db, svc: Svc,
                principal: Principal = Depends(current_principal)):
     """Ask the assistant; the answer streams as server-sent events."""
@@ -112,6 +114,11 @@ async def chat(body: ChatIn, request: Request, db: Db, svc: Svc,
     turns = await ai_store.turns_of(db, conversation.id)
     seq = await ai_store.next_seq(db, conversation.id)
     await ai_store.add_question(db, conversation, seq, body.message)
+    try:
+        await db.flush()
+    except IntegrityError:  # the same conversation asked twice at once
+        raise ProblemError(409, "This conversation is answering another message; ask again "
+                                "when that answer has ended.") from None
     await audit(request, principal, action="ai.chat", resource_type="ai_conversation",
                 resource_id=str(conversation.id), resource_name=conversation.title,
                 cluster_id=context.cluster_id and uuid.UUID(context.cluster_id),
