@@ -5,11 +5,7 @@ Every API process makes it match its settings at start, as the alert schedule.""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from temporalio.client import (Client, Schedule, ScheduleActionStartWorkflow,
-                               ScheduleIntervalSpec, ScheduleOverlapPolicy, SchedulePolicy,
-                               ScheduleSpec)
+from temporalio.client import Client, Schedule
 
 from core import temporal_schedules
 
@@ -18,11 +14,8 @@ WORKFLOW = "ClusterHealthSweepWorkflow"
 
 
 def schedule(task_queue: str, interval_s: float) -> Schedule:
-    action = ScheduleActionStartWorkflow(WORKFLOW, id=SCHEDULE_ID, task_queue=task_queue,
-                                         execution_timeout=timedelta(minutes=10))
-    spec = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=interval_s))])
-    return Schedule(action=action, spec=spec,
-                    policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP))
+    return temporal_schedules.every(WORKFLOW, schedule_id=SCHEDULE_ID, task_queue=task_queue,
+                                    interval_s=interval_s)
 
 
 async def ensure(client: Client, task_queue: str, interval_s: float) -> None:
