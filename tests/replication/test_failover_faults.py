@@ -175,11 +175,12 @@ async def test_the_target_dying_after_the_fence_rolls_back(api, admin_headers, s
 
 async def api_reaches(api, headers, cluster_id: str) -> None:
     """The API's own connection to a restarted cluster is back (its reconnection runs on its own
-    schedule, after the test's): the next test's failover needs it."""
+    schedule, after the test's): the next test's failover needs it. ``healthy``, not merely not
+    ``unreachable``: ``degraded`` is also what a connection still reconnecting reads."""
     async def reachable():
         reply = await asyncio.to_thread(api.get, f"/api/v1/clusters/{cluster_id}/health",
                                         headers=headers)
-        return reply.status_code == 200 and reply.json()["status"] != "unreachable"
+        return reply.status_code == 200 and reply.json()["status"] == "healthy"
 
     await until(reachable, "the API to reach the restarted cluster again")
 
