@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.labels import Description, Label
+
 Kind = Literal["stream", "consumer", "kv_bucket", "object_store", "purge", "replay", "quota",
                "mirror", "failover", "restore", "gitops_sync"]
 Operation = Literal["create", "update", "delete", "purge", "replay", "increase", "failover",
@@ -130,11 +132,11 @@ class Escalation(_Model):
 class ApprovalPolicy(_Model):
     """Lower ``priority`` is evaluated first; ties go by name."""
 
-    name: str = Field(min_length=1, max_length=255)
+    name: Label = Field(min_length=1, max_length=255)
     version: int = Field(default=1, ge=1, le=1_000_000)
     priority: int = Field(default=100, ge=-1_000_000, le=1_000_000)
     enabled: bool = True
-    description: str = Field(default="", max_length=4000)
+    description: Description = Field(default="", max_length=4000)
     triggers: Triggers = Field(default_factory=Triggers)
     groups: list[ApprovalGroup] = Field(default_factory=list)
     auto_approve: list[AutoApprove] = Field(default_factory=list)
