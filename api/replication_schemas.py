@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.change_gate import ApprovalPending
 from core.db.models import DrPair, Mirror
-from core.labels import Description, Label
+from core.labels import Description
 from core.replication.models import PairStream
 
 PAIR_NAME = r"^[A-Za-z0-9][A-Za-z0-9 _.:-]*$"
@@ -72,7 +72,7 @@ class DrPairIn(BaseModel):
     yet, in one operation."""
 
     model_config = ConfigDict(extra="forbid")
-    name: Label = Field(min_length=1, max_length=255, pattern=PAIR_NAME)
+    name: str = Field(min_length=1, max_length=255, pattern=PAIR_NAME)
     description: Description = Field(default="", max_length=4096)
     primary_cluster_id: uuid.UUID
     standby_cluster_id: uuid.UUID

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.labels import Description, Label
+from core.labels import Description
 
 Environment = Literal["production", "staging", "development"]
 CLUSTER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
@@ -95,7 +95,7 @@ def _check_urls(urls: list[str]) -> list[str]:
 
 class ClusterCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Label = Field(pattern=CLUSTER_NAME, description="letters, digits, '-', '_', '.'")
+    name: str = Field(pattern=CLUSTER_NAME, description="letters, digits, '-', '_', '.'")
     description: Description = Field(default="", max_length=2000)
     environment: Environment
     server_urls: list[str] = Field(min_length=1, max_length=32)
@@ -109,7 +109,7 @@ class ClusterCreate(BaseModel):
 
 class ClusterUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Label | None = Field(default=None, pattern=CLUSTER_NAME)
+    name: str | None = Field(default=None, pattern=CLUSTER_NAME)
     description: Description | None = Field(default=None, max_length=2000)
     environment: Environment | None = None
     server_urls: list[str] | None = Field(default=None, min_length=1, max_length=32)

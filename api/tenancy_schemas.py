@@ -183,7 +183,7 @@ class TeamOut(BaseModel):
 
 class RoleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Label = Field(pattern=ROLE_NAME, description="lowercase letters, digits, '-', '_'")
+    name: str = Field(pattern=ROLE_NAME, description="lowercase letters, digits, '-', '_'")
     description: Description = Field(default="", max_length=2000)
     permissions: list[str] = Field(default_factory=list, max_length=500,
                                    description="resource:action:scope, e.g. streams:create:team")
@@ -193,7 +193,7 @@ class RoleCreate(BaseModel):
 
 class RoleUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Label | None = Field(default=None, pattern=ROLE_NAME)
+    name: str | None = Field(default=None, pattern=ROLE_NAME)
     description: Description | None = Field(default=None, max_length=2000)
     permissions: list[str] | None = Field(default=None, max_length=500)
 

@@ -20,7 +20,7 @@ NAME_PATTERN = r"^[^.*>\s/\\]+$"
 NAME_SCHEMA_PATTERN = r"^[^.*>\s/\\\x00-\x1f\x7f-\x9f]+$"  # and no control characters
 # A stream or consumer name in a body: control characters are refused with their own message.
 Name = Annotated[str, Field(min_length=1, max_length=255, pattern=NAME_PATTERN),
-                 NoControlCharacters(schema_pattern=NAME_SCHEMA_PATTERN)]
+                 NoControlCharacters(NAME_SCHEMA_PATTERN)]
 
 
 class _Strict(BaseModel):

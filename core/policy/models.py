@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.labels import Description, Label
+from core.labels import Description, Label, readable
 
 Kind = Literal["stream", "consumer", "kv_bucket", "object_store", "purge", "replay", "quota",
                "mirror", "failover", "restore", "gitops_sync"]
@@ -143,6 +143,13 @@ class ApprovalPolicy(_Model):
     auto_reject: list[AutoReject] = Field(default_factory=list)
     sla_hours: float | None = Field(default=None, ge=0, le=87_600)
     escalation: list[Escalation] = Field(default_factory=list)
+
+
+def stored_policy(definition: dict[str, Any]) -> dict[str, Any]:
+    """A stored policy's definition, its name and description readable (control characters
+    saved before they were refused are shown as U+FFFD) so it validates again."""
+    return {**definition, **{key: readable(definition[key]) for key in ("name", "description")
+                             if isinstance(definition.get(key), str)}}
 
 
 class PolicyRef(_Model):
