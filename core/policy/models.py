@@ -86,7 +86,7 @@ class ApprovalGroup(_Model):
     team's their database id, so renaming a role or a team changes nothing. A group without ids
     (``None``) was decided before ids existed and is matched by name (``core.policy.refs``)."""
 
-    name: str
+    name: Label
     count: int = Field(default=1, ge=1, le=100)
     roles: list[str] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)
@@ -146,10 +146,13 @@ class ApprovalPolicy(_Model):
 
 
 def stored_policy(definition: dict[str, Any]) -> dict[str, Any]:
-    """A stored policy's definition, its name and description readable (control characters
+    """A stored policy's definition, its names and description readable (control characters
     saved before they were refused are shown as U+FFFD) so it validates again."""
-    return {**definition, **{key: readable(definition[key]) for key in ("name", "description")
-                             if isinstance(definition.get(key), str)}}
+    readable_names = {key: readable(definition[key]) for key in ("name", "description")
+                      if isinstance(definition.get(key), str)}
+    groups = [{**g, "name": readable(g["name"])} if isinstance(g, dict)
+              and isinstance(g.get("name"), str) else g for g in definition.get("groups") or []]
+    return {**definition, **readable_names, **({"groups": groups} if groups else {})}
 
 
 class PolicyRef(_Model):

@@ -69,12 +69,14 @@ def test_the_schema_says_it_with_a_pattern():
 
 
 def test_text_stored_before_the_rule_is_read_back_readable():
-    stored = {"name": "\x82W", "description": "a\tb\nc", "priority": 5, "groups": []}
+    stored = {"name": "\x82W", "description": "a\tb\nc", "priority": 5,
+              "groups": [{"name": "Ad\x00mins", "roles": ["admin"]}]}
     with pytest.raises(ValidationError):
         Thing.model_validate({"name": stored["name"]})
     assert readable("\x82W") == "\ufffdW" and readable("a\tb\nc\r\n") == "a\ufffdb\nc\r\n"
     policy = ApprovalPolicy.model_validate(stored_policy(stored))
     assert (policy.name, policy.description) == ("\ufffdW", "a\ufffdb\nc")
+    assert policy.groups[0].name == "Ad\ufffdmins" and policy.groups[0].roles == ["admin"]
     with pytest.raises(ValidationError):
         ApprovalPolicy.model_validate(stored)
 
