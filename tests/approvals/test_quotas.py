@@ -74,7 +74,7 @@ def test_quota_usage_and_refusals_on_create_and_update(team_org):
     assert shrink.status_code == 200, shrink.text
 
 
-def wait_limit(org, resource: str, expected: int, timeout: float = 30) -> None:
+def wait_limit(org, resource: str, expected: int, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while True:
         lines = org.api.get(f"/api/v1/teams/{org.payments['id']}/quotas",
@@ -120,6 +120,8 @@ def test_quota_requests_auto_approved_and_approved(team_org):
                if h["resource"] == "storage_bytes"]
     assert storage == [(400 * GB, 1000 * GB, "requested"), (100 * GB, 400 * GB, "requested"),
                        (None, 100 * GB, "set_by_admin")]
+    for sent in (auto, big):  # the limit applies a moment before the request reads executed
+        org.wait_status(sent.json()["request_id"], "executed")
     listed = org.api.get("/api/v1/quota-requests", headers=org.dev.headers,
                          params={"team_id": org.payments["id"]}).json()["items"]
     assert [r["status"] for r in listed] == ["executed", "executed"]
@@ -162,3 +164,18 @@ async def test_rates_are_measured_between_two_reads(team_org, hub_nc):
     elapsed = time.monotonic() - started
     assert 40 / (elapsed + 1) < second["inbound_rate"] <= 40 / 2
     assert 30 / (elapsed + 1) < second["outbound_rate"] <= 30 / 2
+
+
+def test_a_request_must_raise_a_limit_and_no_text_says_inf(team_org):
+    org = team_org
+    unlimited = ask(org, "streams", 20)  # no streams limit set: unlimited
+    assert unlimited.status_code == 422, unlimited.text
+    assert "unlimited" in unlimited.json()["detail"]
+    assert unlimited.json()["errors"][0]["field"] == "requested_limit"
+    set_limits(org, consumers=0)  # a zero limit: any request multiplies it without bound
+    from_zero = ask(org, "consumers", 20)
+    assert from_zero.status_code == 202, from_zero.text
+    request = org.request(from_zero.json()["request_id"])
+    texts = " ".join([*request["decision"]["reasons"], *request["risk_notes"], request["title"],
+                      *from_zero.json()["reasons"]])
+    assert "inf" not in texts.replace("info", "") and "nan" not in texts, texts
