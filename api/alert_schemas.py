@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
@@ -12,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from core.alerts.events import AlertEvent
 from core.alerts.rules import (MAX_COOLDOWN_S, MAX_FOR_S, Kind, Severity, check_channel,
                                check_targets, check_threshold, parse_duration)
+from core.labels import Label
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 JsName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^.*>\s]+$")]
 
 
@@ -27,7 +26,7 @@ def _duration(value: str, most: float, what: str) -> str:
 class RuleFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=255)
+    name: Label = Field(min_length=1, max_length=255)
     kind: Kind
     cluster_id: uuid.UUID | None = Field(None, description="required except for quota_pct")
     stream: JsName | None = None
@@ -45,8 +44,8 @@ class RuleFields(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if _CONTROL.search(value) or not value.strip():
-            raise ValueError("must be printable text (no control characters)")
+        if not value.strip():  # control characters are refused by ``Label``
+            raise ValueError("must not be blank")
         return value.strip()
 
     @field_validator("for_")
@@ -95,7 +94,7 @@ class RuleChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=255)
+    name: Label | None = Field(None, min_length=1, max_length=255)
     kind: Kind | None = None
     cluster_id: uuid.UUID | None = None
     stream: JsName | None = None

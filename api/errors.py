@@ -15,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.events import EventsUnavailable
+from core.labels import control_message
 from core.jetstream.api import JetStreamError, JetStreamUnavailable
 from core.jetstream.pool import ClusterUnreachable
 
@@ -66,6 +67,8 @@ def field_errors(errors: list[dict]) -> list[dict[str, str]]:
             message = "is not a known field"
         elif err.get("type") == "missing":
             message = "is required"
+        elif control_message(err):
+            message = control_message(err) or message
         out.append({"field": field, "message": message})
     return out
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from core.labels import Label
 from gitops.git import GitError, check_ref, parse_url
 from gitops.planner import parse_duration
 
@@ -42,8 +43,8 @@ class _RepoFields(BaseModel):
     @field_validator("name", check_fields=False)
     @classmethod
     def _name(cls, value: str | None) -> str | None:
-        if value is not None and (_CONTROL.search(value) or not value.strip()):
-            raise ValueError("must be printable text (no control characters)")
+        if value is not None and not value.strip():  # control characters: refused by ``Label``
+            raise ValueError("must not be blank")
         return value
 
     @field_validator("branch", check_fields=False)
@@ -80,7 +81,7 @@ class RepoCreate(_RepoFields):
     """A repository to keep the clusters in sync with. Secrets (``webhook_secret``, ``token``,
     ``ssh_key``) are stored encrypted and never returned."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=255,
+    name: Label | None = Field(default=None, min_length=1, max_length=255,
                              description="Default: the last part of the URL, without .git")
     url: str = Field(min_length=1, max_length=2048, description=(
         "https://host/path, ssh://user@host/path, user@host:path, or file:///path (only under "
@@ -131,7 +132,7 @@ class RepoChange(_RepoFields):
     """A partial change: only the fields given change; ``webhook_secret``, ``token`` or
     ``ssh_key`` set to null removes it."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=255)
+    name: Label | None = Field(default=None, min_length=1, max_length=255)
     url: str | None = Field(default=None, min_length=1, max_length=2048)
     branch: str | None = Field(default=None, min_length=1, max_length=255)
     path: str | None = Field(default=None, max_length=1024)

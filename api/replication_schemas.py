@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.change_gate import ApprovalPending
 from core.db.models import DrPair, Mirror
+from core.labels import Description
 from core.replication.models import PairStream
 
 PAIR_NAME = r"^[A-Za-z0-9][A-Za-z0-9 _.:-]*$"
@@ -72,7 +73,7 @@ class DrPairIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=255, pattern=PAIR_NAME)
-    description: str = Field(default="", max_length=4096)
+    description: Description = Field(default="", max_length=4096)
     primary_cluster_id: uuid.UUID
     standby_cluster_id: uuid.UUID
     streams: list[PairStream] = Field(min_length=1, max_length=500)
@@ -92,7 +93,7 @@ class DrPairIn(BaseModel):
 
 class DrPairPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    description: str | None = Field(default=None, max_length=4096)
+    description: Description | None = Field(default=None, max_length=4096)
     rpo_seconds: float | None = Field(default=None, gt=0, le=WEEK_S)
     rto_seconds: float | None = Field(default=None, gt=0, le=WEEK_S)
     streams: list[PairStream] | None = Field(default=None, min_length=1, max_length=500)

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.labels import Description
+
 Environment = Literal["production", "staging", "development"]
 CLUSTER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 
@@ -94,7 +96,7 @@ def _check_urls(urls: list[str]) -> list[str]:
 class ClusterCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=CLUSTER_NAME, description="letters, digits, '-', '_', '.'")
-    description: str = Field(default="", max_length=2000)
+    description: Description = Field(default="", max_length=2000)
     environment: Environment
     server_urls: list[str] = Field(min_length=1, max_length=32)
     jetstream_domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
@@ -108,7 +110,7 @@ class ClusterCreate(BaseModel):
 class ClusterUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, pattern=CLUSTER_NAME)
-    description: str | None = Field(default=None, max_length=2000)
+    description: Description | None = Field(default=None, max_length=2000)
     environment: Environment | None = None
     server_urls: list[str] | None = Field(default=None, min_length=1, max_length=32)
     jetstream_domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")

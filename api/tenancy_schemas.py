@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.schemas import LoginRequest, Me, OrganizationRef, TokenPair
+from core.labels import Description, Label
 from core.rbac import validate_permission
 
 ROLE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -31,13 +32,13 @@ class RegisterRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     password: str = Field(min_length=8, max_length=1024)
     email: str | None = Field(default=None, min_length=3, max_length=320)
-    organization_name: str | None = Field(default=None, min_length=1, max_length=255)
+    organization_name: Label | None = Field(default=None, min_length=1, max_length=255)
     token: str | None = Field(default=None, min_length=10, max_length=512)
     code: str | None = Field(default=None, max_length=16,
                              description="TOTP code of an existing account with MFA on that "
                                          "accepts an invitation")
-    first_name: str = Field(default="", max_length=100)
-    last_name: str = Field(default="", max_length=100)
+    first_name: Label = Field(default="", max_length=100)
+    last_name: Label = Field(default="", max_length=100)
 
     @model_validator(mode="after")
     def _one_way(self) -> "RegisterRequest":
@@ -73,12 +74,12 @@ class MfaSetup(BaseModel):
 
 class OrganizationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=255)
+    name: Label = Field(min_length=1, max_length=255)
 
 
 class OrganizationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=255)
+    name: Label | None = Field(default=None, min_length=1, max_length=255)
     rate_limit_per_minute: int | None = Field(
         default=None, ge=0, le=1_000_000,
         description="requests per minute per user; 0: back to the console's default")
@@ -132,8 +133,8 @@ class UserOut(BaseModel):
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: str | None = Field(default=None, min_length=1, max_length=64)
-    first_name: str | None = Field(default=None, max_length=100)
-    last_name: str | None = Field(default=None, max_length=100)
+    first_name: Label | None = Field(default=None, max_length=100)
+    last_name: Label | None = Field(default=None, max_length=100)
 
 
 class NamespaceIn(BaseModel):
@@ -145,15 +146,15 @@ class NamespaceIn(BaseModel):
 
 class TeamCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=255)
-    description: str = Field(default="", max_length=2000)
+    name: Label = Field(min_length=1, max_length=255)
+    description: Description = Field(default="", max_length=2000)
     namespaces: list[NamespaceIn] = Field(default_factory=list, max_length=100)
 
 
 class TeamUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=2000)
+    name: Label | None = Field(default=None, min_length=1, max_length=255)
+    description: Description | None = Field(default=None, max_length=2000)
     namespaces: list[NamespaceIn] | None = Field(default=None, max_length=100)
 
 
@@ -183,7 +184,7 @@ class TeamOut(BaseModel):
 class RoleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=ROLE_NAME, description="lowercase letters, digits, '-', '_'")
-    description: str = Field(default="", max_length=2000)
+    description: Description = Field(default="", max_length=2000)
     permissions: list[str] = Field(default_factory=list, max_length=500,
                                    description="resource:action:scope, e.g. streams:create:team")
 
@@ -193,7 +194,7 @@ class RoleCreate(BaseModel):
 class RoleUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, pattern=ROLE_NAME)
-    description: str | None = Field(default=None, max_length=2000)
+    description: Description | None = Field(default=None, max_length=2000)
     permissions: list[str] | None = Field(default=None, max_length=500)
 
     @field_validator("permissions")
@@ -213,7 +214,7 @@ class RoleOut(BaseModel):
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=255)
+    name: Label = Field(min_length=1, max_length=255)
     scopes: list[str] = Field(default_factory=lambda: ["*:*:*"], max_length=200,
                               description="resource:action:scope; '*:*:*' is everything the "
                                           "owner's role allows, now and later")
@@ -233,7 +234,7 @@ class ApiKeyCreate(BaseModel):
 
 class ApiKeyUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=255)
+    name: Label | None = Field(default=None, min_length=1, max_length=255)
     scopes: list[str] | None = Field(default=None, min_length=1, max_length=200)
     rate_limit_per_minute: int | None = Field(
         default=None, ge=1, le=1_000_000,

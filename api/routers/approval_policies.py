@@ -22,6 +22,7 @@ from api.errors import ProblemError
 from core.approval_policies import bind, directory, new_version, shown
 from core.db.models import ApprovalPolicyVersion as Row
 from core.policy import ApprovalPolicy
+from core.policy.models import stored_policy
 from core.policy.refs import by_id
 
 router = APIRouter(prefix="/api/v1/approval-policies", tags=["approval-policies"])
@@ -43,7 +44,7 @@ class PolicyOut(BaseModel):
 def _out(row: Row, names: tuple[dict[str, str], dict[str, str]] | None = None) -> PolicyOut:
     definition = row.definition
     if names is not None:
-        definition = shown(ApprovalPolicy.model_validate(definition), names).model_dump(mode="json")
+        definition = shown(ApprovalPolicy.model_validate(stored_policy(definition)), names).model_dump(mode="json")
     return PolicyOut(id=row.policy_id, version_id=row.id, name=row.name, version=row.version,
                      is_current=row.is_current, priority=row.priority, enabled=row.enabled,
                      definition=definition, created_by=row.created_by,

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from temporalio.service import RPCError
@@ -31,6 +31,7 @@ from core.backups.jobs import ScheduledRun
 from core.backups.models import Cadence, ScheduleRequest, Target
 from core.backups.selection import SelectionError, team_prefixes
 from core.db.models import BackupSchedule, Operation
+from core.labels import Label
 from core.operations import get_operation, workflow_id_for
 
 router = APIRouter(prefix="/api/v1/backup-schedules", tags=["backups"])
@@ -57,7 +58,7 @@ class ScheduleChange(BaseModel):
     """A partial change: only the fields given change (``incremental: null`` removes it)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str | None = None
+    name: Label | None = Field(default=None, min_length=1, max_length=255)
     team_id: uuid.UUID | None = None
     streams: list[str] | Literal["all"] | None = None
     target: Target | None = None

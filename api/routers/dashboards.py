@@ -16,6 +16,7 @@ from api.analytics_schemas import AnalyticsQuery
 from api.deps import Db, Principal, audit, require
 from api.errors import ProblemError, problem_responses
 from core.db.models import Dashboard
+from core.labels import Label
 
 router = APIRouter(prefix="/api/v1/dashboards", tags=["dashboards"])
 ERRORS = problem_responses(**{
@@ -26,19 +27,19 @@ MAX_WIDGETS = 50
 
 
 class Widget(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
+    title: Label = Field(min_length=1, max_length=200)
     query: AnalyticsQuery
     chart: str = Field("line", pattern=r"^(line|area|bar|number|table)$")
 
 
 class DashboardIn(BaseModel):
-    name: str = Field(min_length=1, max_length=255)
+    name: Label = Field(min_length=1, max_length=255)
     widgets: list[Widget] = Field(default_factory=list, max_length=MAX_WIDGETS)
     shared: bool = Field(False, description="visible (read and clone) to the whole organization")
 
 
 class DashboardPatch(BaseModel):
-    name: str | None = Field(None, min_length=1, max_length=255)
+    name: Label | None = Field(None, min_length=1, max_length=255)
     widgets: list[Widget] | None = Field(None, max_length=MAX_WIDGETS)
     shared: bool | None = None
 
@@ -54,7 +55,7 @@ class DashboardOut(BaseModel):
 
 
 class CloneIn(BaseModel):
-    name: str | None = Field(None, min_length=1, max_length=255)
+    name: Label | None = Field(None, min_length=1, max_length=255)
 
 
 def _out(row: Dashboard) -> DashboardOut:

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError, problem_responses
 from core.db.models import Webhook
+from core.labels import Label
 from core.netpolicy import OutboundPolicy, OutboundRefused
 from core.notify.delivery import open_secret, post, seal_secret
 from core.notify.webhooks import EVENTS, TEST_EVENT, ping_body
@@ -48,8 +49,8 @@ UPDATE_ERRORS = {**CREATE_ERRORS, **problem_responses(**{
 
 
 def _name(value: str) -> str:
-    value = value.strip()
-    if not value or _CONTROL.search(value):
+    value = value.strip()  # control characters are refused by ``Label``
+    if not value:
         raise ValueError("must be a non-blank line of text")
     return value
 
@@ -76,7 +77,7 @@ def _events(values: list[str]) -> list[str]:
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=255)
+    name: Label = Field(min_length=1, max_length=255)
     url: str = Field(min_length=1, max_length=2048, description=_EXAMPLE)
     events: list[str] = Field(default_factory=list, max_length=len(EVENTS) * 2,
                               description="the events to send; empty: every event")
@@ -103,7 +104,7 @@ class WebhookCreate(BaseModel):
 
 class WebhookUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=255)
+    name: Label | None = Field(default=None, min_length=1, max_length=255)
     url: str | None = Field(default=None, min_length=1, max_length=2048, description=_EXAMPLE)
     events: list[str] | None = Field(default=None, max_length=len(EVENTS) * 2)
     enabled: bool | None = None

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.jetstream.config import Name
+from core.labels import Label
 
 DEFAULT_BUCKET = "jsc-backups"
 BucketName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
@@ -125,7 +126,7 @@ class ScheduleRequest(_Model):
     """``POST /api/v1/backup-schedules``: back up ``streams`` of ``cluster_id`` (or the streams of
     ``team_id``) to ``target``: fully on ``full``, incrementally on ``incremental``."""
 
-    name: str = Field(min_length=1, max_length=255)
+    name: Label = Field(min_length=1, max_length=255)
     cluster_id: uuid.UUID
     team_id: uuid.UUID | None = None
     streams: list[Name] | Literal["all"] = "all"

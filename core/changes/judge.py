@@ -21,7 +21,7 @@ from core.changes.models import ChangeSpec
 from core.cluster_identity import effective_environment
 from core.db.models import ApprovalPolicyVersion, NatsCluster, Team, TeamNamespace
 from core.policy import ApprovalPolicy, ChangeRequest, Decision, HistoryEntry, decide, quota_check
-from core.policy.models import QuotaViolation
+from core.policy.models import QuotaViolation, stored_policy
 
 
 class QuotaExceeded(Exception):
@@ -62,7 +62,7 @@ def governing_name(spec: ChangeSpec) -> str:
 async def current_policies(db: AsyncSession, org_id: uuid.UUID) -> list[ApprovalPolicy]:
     rows = await db.scalars(select(ApprovalPolicyVersion.definition).where(
         ApprovalPolicyVersion.org_id == org_id, ApprovalPolicyVersion.is_current))
-    return [ApprovalPolicy.model_validate(d) for d in rows]
+    return [ApprovalPolicy.model_validate(stored_policy(d)) for d in rows]
 
 
 async def team_history(db: AsyncSession, team_id: uuid.UUID | None) -> list[HistoryEntry]:

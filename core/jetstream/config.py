@@ -13,10 +13,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from core.jetstream.durations import parse_duration_ns
+from core.labels import NoControlCharacters
 
 Duration = Annotated[int, BeforeValidator(parse_duration_ns)]
 NAME_PATTERN = r"^[^.*>\s/\\]+$"
-Name = Annotated[str, Field(min_length=1, max_length=255, pattern=NAME_PATTERN)]
+NAME_SCHEMA_PATTERN = r"^[^.*>\s/\\\x00-\x1f\x7f-\x9f]+$"  # and no control characters
+# A stream or consumer name in a body: control characters are refused with their own message.
+Name = Annotated[str, Field(min_length=1, max_length=255, pattern=NAME_PATTERN),
+                 NoControlCharacters(NAME_SCHEMA_PATTERN)]
 
 
 class _Strict(BaseModel):

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.labels import Description, Label, readable
+
 Kind = Literal["stream", "consumer", "kv_bucket", "object_store", "purge", "replay", "quota",
                "mirror", "failover", "restore", "gitops_sync"]
 Operation = Literal["create", "update", "delete", "purge", "replay", "increase", "failover",
@@ -84,7 +86,7 @@ class ApprovalGroup(_Model):
     team's their database id, so renaming a role or a team changes nothing. A group without ids
     (``None``) was decided before ids existed and is matched by name (``core.policy.refs``)."""
 
-    name: str
+    name: Label
     count: int = Field(default=1, ge=1, le=100)
     roles: list[str] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)
@@ -130,17 +132,27 @@ class Escalation(_Model):
 class ApprovalPolicy(_Model):
     """Lower ``priority`` is evaluated first; ties go by name."""
 
-    name: str = Field(min_length=1, max_length=255)
+    name: Label = Field(min_length=1, max_length=255)
     version: int = Field(default=1, ge=1, le=1_000_000)
     priority: int = Field(default=100, ge=-1_000_000, le=1_000_000)
     enabled: bool = True
-    description: str = Field(default="", max_length=4000)
+    description: Description = Field(default="", max_length=4000)
     triggers: Triggers = Field(default_factory=Triggers)
     groups: list[ApprovalGroup] = Field(default_factory=list)
     auto_approve: list[AutoApprove] = Field(default_factory=list)
     auto_reject: list[AutoReject] = Field(default_factory=list)
     sla_hours: float | None = Field(default=None, ge=0, le=87_600)
     escalation: list[Escalation] = Field(default_factory=list)
+
+
+def stored_policy(definition: dict[str, Any]) -> dict[str, Any]:
+    """A stored policy's definition, its names and description readable (control characters
+    saved before they were refused are shown as U+FFFD) so it validates again."""
+    readable_names = {key: readable(definition[key]) for key in ("name", "description")
+                      if isinstance(definition.get(key), str)}
+    groups = [{**g, "name": readable(g["name"])} if isinstance(g, dict)
+              and isinstance(g.get("name"), str) else g for g in definition.get("groups") or []]
+    return {**definition, **readable_names, **({"groups": groups} if groups else {})}
 
 
 class PolicyRef(_Model):

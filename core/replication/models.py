@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.jetstream.config import Duration, Name
+from core.labels import Description
 
 Subject = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\s]+$")]
 
@@ -57,7 +58,7 @@ class MirrorRequest(_Model):
     subject_transforms: list[SubjectTransform] = Field(default_factory=list, max_length=64)
     start: MirrorStart = "all"
     overrides: MirrorOverrides = Field(default_factory=MirrorOverrides)
-    description: str = Field(default="", max_length=4096)
+    description: Description = Field(default="", max_length=4096)
 
     @model_validator(mode="after")
     def _one_way_to_filter(self) -> "MirrorRequest":
