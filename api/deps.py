@@ -38,7 +38,7 @@ from starlette.exceptions import HTTPException
 from api.errors import ProblemError
 from api.outbox_delivery import deliver_now, owe_audit
 from api.services import Services
-from core import api_keys, namespaces, ratelimit
+from core import api_keys, namespaces, ratelimit, sessions
 from core.audit import AuditEvent
 from core.credential_checks import IpThrottle, Throttled
 from core.db.models import NatsCluster
@@ -132,7 +132,8 @@ async def _from_key(request: Request, services: Services,
                                                             identity.rate_limit, access.rate_limit)
 
 
-async def _from_token(services: Services, token: str) -> tuple[Principal, str, int]:
+async def _from_token(services: Services, token: str,
+                      ip: str = "") -> tuple[Principal, str, int]:
     try:
         claims = decode_access_token(services.secret_key, token)
     except TokenError:
@@ -140,6 +141,7 @@ async def _from_token(services: Services, token: str) -> tuple[Principal, str, i
     session = await services.redis.hgetall(f"session:{claims['sid']}")
     if not session:
         raise _unauthorized("This session has ended; sign in again.")
+    await sessions.touch(services.redis, claims["sid"], session, ip)
     user_id, org_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["org"])
     access = await load_access(services.redis, services.sessions, user_id, org_id,
                                services.settings.permissions_cache_ttl_s)
@@ -166,7 +168,8 @@ async def current_principal(
     if x_api_key or api_keys.looks_like_key(token):
         principal, identity, limit = await _from_key(request, services, x_api_key or token)
     elif token:
-        principal, identity, limit = await _from_token(services, token)
+        principal, identity, limit = await _from_token(
+            services, token, request.client.host if request.client else "")
     else:
         raise _unauthorized("Sign in first: send 'Authorization: Bearer <access token>' or an "
                             "API key in 'X-API-Key'.")

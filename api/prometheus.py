@@ -117,7 +117,8 @@ async def metrics_response(request: Request) -> Response:
         if key or api_keys.looks_like_key(token):
             principal, _, _ = await _from_key(request, services, key or token)
         else:
-            principal, _, _ = await _from_token(services, token)
+            principal, _, _ = await _from_token(
+                services, token, request.client.host if request.client else "")
         if principal.scopes("clusters:read"):
             org = str(principal.org_id)
     if org != "" and services.latest is not None:

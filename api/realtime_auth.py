@@ -125,7 +125,8 @@ async def resolve(conn: Any, services: Services, token: str | None, *,
             identity = str(principal.api_key_id or principal.user_id)
             limit = services.settings.rate_limit_per_minute
         else:
-            principal, identity, limit = await deps._from_token(services, token)
+            principal, identity, limit = await deps._from_token(
+                services, token, conn.client.host if conn.client else "")
     state = await ratelimit.hit(services.redis, identity, "api", limit)
     if not state.allowed:
         raise ProblemError(429, f"Too many requests: the limit is {limit} a minute; retry in "

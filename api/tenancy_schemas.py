@@ -62,6 +62,24 @@ class MeOut(Me):
     teams: list[dict] = []
 
 
+class SessionOut(BaseModel):
+    """One live sign-in session of the caller."""
+    id: uuid.UUID
+    organization_id: uuid.UUID | None = Field(description="the organization it is signed in to")
+    device: str = Field(description="a short name for the client, from its User-Agent")
+    user_agent: str
+    ip_address: str = Field(description="the address it signed in from")
+    last_ip: str = Field(description="the address it was last used from")
+    created_at: datetime
+    last_used_at: datetime = Field(description="recorded at most every 30 seconds")
+    expires_at: datetime | None
+    current: bool = Field(description="the session of this request")
+
+
+class SessionsRevoked(BaseModel):
+    revoked: int = Field(description="how many sessions ended")
+
+
 class MfaCode(BaseModel):
     code: str = Field(min_length=6, max_length=16)
 

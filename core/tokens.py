@@ -5,6 +5,9 @@
 - ``refresh:{digest}``: the one live refresh token of a session (its family), pointing to ``sid``.
 - ``refresh_used:{digest}``: a refresh token already exchanged. Presenting it again is reuse: the
   whole family is revoked (RFC 6819 §5.2.2.3).
+- ``user_sessions:{user_id}``: a set of the user's session ids, so their sessions are listed
+  without scanning keys (``core.sessions``); an id whose hash has expired or was revoked is
+  dropped from it when found.
 A refresh is one Lua script (``_ROTATE``): the exchange, the "used" mark, the new token and, for
 a reused token, the revocation of its family happen in one step, so of two concurrent refreshes
 with one token exactly one gets a new pair and the other is caught as a reuse, which ends the
@@ -91,12 +94,18 @@ class TokenStore:
     def __init__(self, redis: aioredis.Redis, ttl_s: int):
         self.redis, self.ttl_s = redis, ttl_s
 
-    async def open_session(self, info: SessionInfo, ip: str) -> str:
+    async def open_session(self, info: SessionInfo, ip: str, user_agent: str = "") -> str:
         now = str(int(time.time()))
-        await self.redis.hset(f"session:{info.sid}", mapping={
-            "user_id": info.user_id, "org_id": info.org_id, "email": info.email,
-            "role": info.role, "ip_address": ip, "created_at": now, "last_activity": now})
-        await self.redis.expire(f"session:{info.sid}", self.ttl_s)
+        index = user_sessions_key(info.user_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(f"session:{info.sid}", mapping={
+                "user_id": info.user_id, "org_id": info.org_id, "email": info.email,
+                "role": info.role, "ip_address": ip, "last_ip": ip,
+                "user_agent": user_agent[:512], "created_at": now, "last_activity": now})
+            pipe.expire(f"session:{info.sid}", self.ttl_s)
+            pipe.sadd(index, info.sid)
+            pipe.expire(index, self.ttl_s)  # outlives every session in it
+            await pipe.execute()
         return await self._issue(info.sid)
 
     async def _issue(self, sid: str) -> str:
@@ -127,8 +136,17 @@ class TokenStore:
             await self.revoke(sid)
 
     async def revoke(self, sid: str) -> None:
+        """End the session: its access tokens and its refresh token stop working at once."""
         current = await self.redis.get(f"session:{sid}:refresh")
+        user_id = await self.redis.hget(f"session:{sid}", "user_id")
         keys = [f"session:{sid}", f"session:{sid}:refresh"]
         if current:
             keys.append(f"refresh:{current}")
         await self.redis.delete(*keys)
+        if user_id:
+            await self.redis.srem(user_sessions_key(user_id), sid)
+
+
+def user_sessions_key(user_id: str) -> str:
+    """The set of a user's session ids."""
+    return f"user_sessions:{user_id}"

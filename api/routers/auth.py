@@ -71,10 +71,11 @@ async def _start_session(request: Request, db: Db, svc: Svc, user: User,
     now = datetime.now(timezone.utc)
     sid = uuid.uuid4()
     ip = request.client.host if request.client else None
+    agent = request.headers.get("user-agent", "")
     info = SessionInfo(str(sid), str(user.id), str(member.org_id), user.email, member.role)
-    refresh = await _tokens(svc).open_session(info, ip or "")
+    refresh = await _tokens(svc).open_session(info, ip or "", agent)
     db.add(Session(id=sid, user_id=user.id, token_hash=token_digest(refresh), ip_address=ip,
-                   user_agent=request.headers.get("user-agent", ""),
+                   user_agent=agent,
                    expires_at=now + timedelta(seconds=svc.settings.refresh_token_ttl_s)))
     user.last_login_at = now
     await db.commit()

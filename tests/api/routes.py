@@ -16,6 +16,8 @@ PUBLIC = {
 # or open to every signed-in member of the organization, whatever their role.
 SIGNED_IN = {
     ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me"),
+    # one's own sessions (another user's session id is a 404)
+    ("GET", "/api/v1/auth/sessions"), ("DELETE", "/api/v1/auth/sessions/{session_id}"),
     ("POST", "/api/v1/auth/mfa/enable"), ("POST", "/api/v1/auth/mfa/verify"),
     ("DELETE", "/api/v1/auth/mfa/disable"),
     ("GET", "/api/v1/organizations"), ("POST", "/api/v1/organizations"),

@@ -6,8 +6,8 @@ in an organization of the test's own so that its audit log holds only these requ
 
 1. every mutating route of the OpenAPI schema (routes added later included), called by the
    organization's admin and by a viewer with placeholder parameters and an empty body;
-2. a scenario that succeeds on every route of tenancy, keys, MFA, auth, clusters, streams and
-   consumers.
+2. a scenario that succeeds on every route of tenancy, keys, MFA, auth (sessions included),
+   clusters, streams and consumers.
 """
 
 from __future__ import annotations
@@ -99,6 +99,11 @@ def test_successful_requests_leave_exactly_one_event(api, stack):
     refreshed = call("POST", "/api/v1/auth/refresh", {"refresh_token": session["refresh_token"]},
                      headers={}).json()
     call("POST", "/api/v1/auth/logout", headers=bearer(refreshed["access_token"]), expect=204)
+    other = call("POST", "/api/v1/auth/login", {"email": owner.email, "password": PASSWORD},
+                 headers={}).json()
+    other_id = next(s["id"] for s in api.get("/api/v1/auth/sessions", headers=bearer(
+        other["access_token"])).json()["items"] if s["current"])
+    call("DELETE", f"/api/v1/auth/sessions/{other_id}", expect=204)
     secret = call("POST", "/api/v1/auth/mfa/enable").json()["secret"]
     totp = pyotp.TOTP(secret)
     call("POST", "/api/v1/auth/mfa/verify", {"code": totp.now()})
@@ -121,6 +126,7 @@ def test_successful_requests_leave_exactly_one_event(api, stack):
     call("PATCH", f"/api/v1/users/{person.user_id}", {"role": "operator"})
     call("POST", f"/api/v1/users/{person.user_id}/unlock")
     call("DELETE", f"/api/v1/users/{person.user_id}/mfa")
+    call("DELETE", f"/api/v1/users/{person.user_id}/sessions")
 
     # roles, teams, keys
     role = call("POST", "/api/v1/roles", {"name": "auditor", "permissions": ["audit_logs:read:*"]},

@@ -221,6 +221,10 @@ class AdminApi(BaseClient):
     def unlock_user(self, user_id: str) -> None:
         self._request("POST", f"/users/{_seg(user_id)}/unlock")
 
+    def revoke_user_sessions(self, user_id: str) -> int:
+        """Sign the member out of every session they have in this organization; how many."""
+        return int(self._request("DELETE", f"/users/{_seg(user_id)}/sessions")["revoked"])
+
     def invite_user(self, spec: InviteSpec) -> Invitation:
         """Invite someone; the answer carries the invitation's token, once."""
         return Invitation.from_json(self._request("POST", "/users/invite", json=dict(spec)))

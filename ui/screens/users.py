@@ -1,6 +1,7 @@
 """Users: the organization's members (searchable) and pending invitations; invite someone (the
-invitation's token is shown once), change a member's role, end a sign-in lockout, remove a member,
-revoke an invitation. Reading needs ``users:read``: anyone else reads the API's refusal."""
+invitation's token is shown once), change a member's role, end a sign-in lockout, sign a member
+out of every session, remove a member, revoke an invitation. Reading needs ``users:read``: anyone
+else reads the API's refusal."""
 
 from __future__ import annotations
 
@@ -74,10 +75,14 @@ def show_user_actions(users: list[User], role_names: list[str]) -> None:
     role_col.selectbox("Role", options, key="users_new_role")
     change_col.button("Change role", key="users_change_role", width="stretch",
                       on_click=_change_role, args=(user,))
-    unlock_col, remove_col, _ = st.columns([1, 1, 3])
+    unlock_col, sign_out_col, remove_col, _ = st.columns([1, 1, 1, 2])
     unlock_col.button("Unlock sign-in", key="users_unlock", width="stretch",
                       help="End a lockout after too many failed sign-ins.",
                       on_click=_unlock, args=(user,))
+    sign_out_col.button("Sign out everywhere", key="users_sign_out", width="stretch",
+                        help="End every session they have signed in to this organization "
+                             "(a lost laptop, a leaked token).",
+                        on_click=_sign_out, args=(user,))
     remove_col.button("Remove…", key="users_remove", width="stretch",
                       on_click=widgets.ask, args=(CONFIRM_REMOVE, user.id))
     widgets.confirm(CONFIRM_REMOVE, user.id,
@@ -103,6 +108,14 @@ def _unlock(user: User) -> None:
     def act() -> str:
         session.client().unlock_user(user.id)
         return f"{user.email} may sign in again."
+
+    session.in_callback("users", act)
+
+
+def _sign_out(user: User) -> None:
+    def act() -> str:
+        ended = session.client().revoke_user_sessions(user.id)
+        return f"{user.email} was signed out of {ended} session{'s' if ended != 1 else ''}."
 
     session.in_callback("users", act)
 
