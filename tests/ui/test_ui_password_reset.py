@@ -60,3 +60,31 @@ def test_a_forgotten_password_is_reset_from_the_login_page(ui_app, api, stack, m
     choose(used, "third-Pass-0000")
     [refused] = texts(used.error)
     assert "already used" in refused and "Traceback" not in refused
+
+
+def test_the_mailed_link_works_in_a_browser(browser_page, api, stack, mailbox):
+    from playwright.sync_api import expect
+
+    from .conftest import WAIT_MS
+
+    owner, page = signup(api), browser_page
+    page.goto(stack.ui_url)
+    page.get_by_text("Forgot your password?").click()
+    page.get_by_role("textbox", name="Account address").fill(owner.email)
+    page.get_by_role("button", name="Mail me a reset link").click()
+    expect(page.get_by_text("If an account uses this address")).to_be_visible(timeout=WAIT_MS)
+
+    link = re.search(r"\S+/\?reset=\S+", mailbox.wait_for(owner.email).text).group(0)
+    page.goto(link)  # what the person clicks in the mail
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible(
+        timeout=WAIT_MS)
+    page.get_by_role("textbox", name="New password").fill(NEW_PASSWORD)
+    page.get_by_role("textbox", name="The same again").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set the password").click()
+    expect(page.get_by_text("Your new password is set; log in with it.")).to_be_visible(
+        timeout=WAIT_MS)
+    page.get_by_role("textbox", name="Email", exact=True).fill(owner.email)
+    page.get_by_role("textbox", name="Password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Traceback")).to_have_count(0)

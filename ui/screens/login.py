@@ -36,7 +36,7 @@ def _log_in() -> None:
 def _forgot() -> None:
     with st.expander("Forgot your password?"):
         with st.form("forgot_password", border=False):
-            email = st.text_input("Your account's email", key="forgot_email",
+            email = st.text_input("Account address", key="forgot_email",
                                   autocomplete="username")
             submitted = st.form_submit_button("Mail me a reset link", key="forgot_submit")
         if not submitted:
