@@ -38,7 +38,9 @@ def trigger_reasons(triggers: Triggers, request: ChangeRequest, price_per_gb: fl
     if triggers.quota_multiplier_gt is not None and factor is not None \
             and factor > triggers.quota_multiplier_gt:
         hits.append(f"The requested limit is {factor:.1f}× the current one, more than "
-                    f"{triggers.quota_multiplier_gt:g}×.")
+                    f"{triggers.quota_multiplier_gt:g}×." if factor != float("inf") else
+                    f"The requested limit raises a limit of 0 (any increase is more than "
+                    f"{triggers.quota_multiplier_gt:g}× it).")
     if triggers.replicas_changed and m.replicas_changed(request):
         hits.append(f"Replicas change from {m.replicas(request.before)} to "
                     f"{m.replicas(request.after)}.")
