@@ -1,4 +1,5 @@
-"""Outgoing mail (invitations, password reset links), sent only when a mail server is configured (``JSC_SMTP_HOST``)."""
+"""Outgoing mail (invitations, password reset links), sent only when a mail server is configured
+(``JSC_SMTP_HOST``)."""
 
 from __future__ import annotations
 
