@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.schemas import LoginRequest, Me, OrganizationRef, TokenPair
+from api.schemas import EMAIL, LoginRequest, Me, OrganizationRef, TokenPair
 from core.labels import Description, Label
 from core.rbac import validate_permission
 
 ROLE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+# A password a person chooses (sign-up, an invitation accepted, a reset).
+NewPassword = Annotated[str, Field(min_length=8, max_length=1024)]
 
 
 def _permissions(values: list[str]) -> list[str]:
@@ -30,7 +32,7 @@ class RegisterRequest(BaseModel):
     invitation's acceptance (``token``, ``password``)."""
 
     model_config = ConfigDict(extra="forbid")
-    password: str = Field(min_length=8, max_length=1024)
+    password: NewPassword
     email: str | None = Field(default=None, min_length=3, max_length=320)
     organization_name: Label | None = Field(default=None, min_length=1, max_length=255)
     token: str | None = Field(default=None, min_length=10, max_length=512)
@@ -48,6 +50,23 @@ class RegisterRequest(BaseModel):
         if self.token is not None and self.organization_name is not None:
             raise ValueError("give 'token' or 'organization_name', not both")
         return self
+
+
+class ForgotPasswordRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=320, pattern=EMAIL,
+                       description="the account's address: a reset link is mailed to it")
+
+
+class ResetRequested(BaseModel):
+    """The same answer whether or not an account uses the address."""
+    detail: str
+
+
+class ResetPasswordRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=10, max_length=512, description="the token of the mailed link")
+    password: NewPassword
 
 
 class RegisterResult(TokenPair):

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     refresh_token_ttl_s: int = 7 * 24 * 3600
     allow_signup: bool = True  # POST /auth/register with organization_name; off: 403
     invitation_ttl_s: int = Field(default=7 * 24 * 3600, gt=0)
+    # Password reset by e-mail (core.password_reset): how long a link works, and how many links
+    # one client address and one e-mail address may ask for in the window.
+    password_reset_ttl_s: int = Field(default=30 * 60, gt=0)
+    password_reset_per_ip: int = Field(default=20, gt=0)
+    password_reset_per_email: int = Field(default=5, gt=0)
+    password_reset_window_s: int = Field(default=3600, gt=0)
 
     # Abuse limits (Redis). Requests per minute of one user (all its sessions) and of one API key
     # (a key or an organization can set its own); sign-in lockout after repeated failures.
@@ -87,7 +93,8 @@ class Settings(BaseSettings):
     auth_failure_window_s: int = Field(default=5 * 60, gt=0)
     permissions_cache_ttl_s: int = Field(default=5 * 60, gt=0)
 
-    # Invitations are mailed when a mail server is configured (else only answered by the API).
+    # Invitations and password reset links are mailed when a mail server is configured (else
+    # invitations are only answered by the API, and no reset link can be sent).
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_from: str = "jetstream-console@localhost"

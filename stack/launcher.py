@@ -152,6 +152,8 @@ class Stack:
             env.update(JSC_API_HOST=HOST, JSC_API_PORT=str(p["api"]), JSC_API_URL=f"http://{HOST}:{p['api']}")
         if "ui" in self.wanted:
             env["JSC_UI_PORT"] = str(p["ui"])
+            # links in mails (invitations, password resets) lead to this UI unless told otherwise
+            env["JSC_PUBLIC_URL"] = given.get("JSC_PUBLIC_URL") or f"http://{HOST}:{p['ui']}"
         return {**{k: v for k, v in given.items() if k.startswith("JSC_")}, **env}
 
     def _start_backing(self, secrets: dict[str, str]) -> None:

@@ -15,6 +15,9 @@ streams, organizations, task queues), never by restarting servers. Useful attrib
 stack and this one talks to (``ANTHROPIC_BASE_URL``, key ``fake_claude.key``): tests script its
 answers (tests/ai/fake_anthropic.py); no test ever reaches the real service.
 
+`mailbox` (started before the stack) is a real local mail server (aiosmtpd, tests/mailbox.py):
+the stack's mail goes there (``JSC_SMTP_HOST``/``JSC_SMTP_PORT``) and tests read what arrived.
+
 Set JSC_TEST_KEEP=1 to keep the data dir (logs in <data-dir>/logs) after the run.
 """
 
@@ -31,6 +34,7 @@ import pytest
 from stack.errors import StackError
 from stack.launcher import Stack
 from tests.ai.fake_anthropic import FakeAnthropic
+from tests.mailbox import Mailbox
 from tests.fixtures import (admin_org_id, db_sessions, dr_cluster, dr_nc,  # noqa: F401 (fixtures)
                             hub_cluster, hub_nc, live_nc, make_member)
 
@@ -96,10 +100,22 @@ def fake_claude():
 
 
 @pytest.fixture(scope="session")
-def stack(fake_claude):
+def mailbox():
+    """The local mail server (tests/mailbox.py) the stack sends its mail to, for the session."""
+    box = Mailbox().start()
+    try:
+        yield box
+    finally:
+        box.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(fake_claude, mailbox):
     data_dir = make_data_dir()
     running = Stack(data_dir, ui=True, demo=False, auto_ports=True, env_overrides={
         **ai_env(fake_claude),  # the assistant's model: the local fake (tests/ai/fake_anthropic.py)
+        # mail (invitations, password reset links) goes to the local mail server
+        "JSC_SMTP_HOST": mailbox.host, "JSC_SMTP_PORT": str(mailbox.port),
         "JSC_ADMIN_EMAIL": ADMIN_EMAIL,
         "JSC_ADMIN_PASSWORD": ADMIN_PASSWORD,
         # every registered cluster probed every 15 s (the schedule jsc-cluster-health)

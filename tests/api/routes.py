@@ -11,6 +11,7 @@ PUBLIC = {
     ("GET", "/healthz"), ("GET", "/readyz"),
     ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/forgot-password"), ("POST", "/api/v1/auth/reset-password"),
     ("POST", "/api/v1/gitops/webhook/{repo_id}"),  # signed with the repository's secret instead
 }
 # or open to every signed-in member of the organization, whatever their role.

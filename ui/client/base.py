@@ -130,6 +130,18 @@ class BaseClient:
             self._tokens = tokens
         return tokens
 
+    def forgot_password(self, email: str) -> str:
+        """Ask for a password reset link by mail; the API's sentence (the same whether or not an
+        account uses the address)."""
+        data = self._decode(self._send("POST", "/auth/forgot-password", json={"email": email}))
+        return str(data["detail"])
+
+    def reset_password(self, token: str, password: str) -> None:
+        """Set a new password with the token of a mailed link (every session of the account
+        ends; log in again)."""
+        self._decode(self._send("POST", "/auth/reset-password",
+                                json={"token": token, "password": password}))
+
     def logout(self) -> None:
         """Revoke this session on the server, then forget the tokens (even if that failed)."""
         tokens = self._tokens
