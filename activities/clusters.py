@@ -5,18 +5,30 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 
 from core.clusters import ClusterNotFound, endpoint, get_cluster
+from core.db.models import NatsCluster
 from core.jetstream.pool import ClusterPool, server_info
 from core.security import Cipher
 from workflows.types import ClusterProbeInput, ClusterProbeResult
+
+MAX_SWEPT = 5000  # clusters probed by one sweep
 
 
 class ClusterActivities:
     def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
+
+    @activity.defn(name="clusters_to_probe")
+    async def clusters_to_probe(self) -> list[ClusterProbeInput]:
+        """Every registered cluster of every organization (the sweep of ``jsc-cluster-health``)."""
+        async with self.sessions() as db:
+            rows = (await db.execute(select(NatsCluster.org_id, NatsCluster.id)
+                                     .order_by(NatsCluster.created_at).limit(MAX_SWEPT))).all()
+        return [ClusterProbeInput(org_id=str(org), cluster_id=str(cid)) for org, cid in rows]
 
     @activity.defn(name="probe_cluster")
     async def probe_cluster(self, data: ClusterProbeInput) -> ClusterProbeResult:

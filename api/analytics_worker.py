@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from activities.alerts import AlertAnalyticsActivities
 from api.services import Services
+from core import cluster_health_schedule
 from core.alerts import schedule
 from core.alerts.evaluation import Evaluator
 from workflows.alerts import ANALYTICS_SUFFIX
@@ -40,6 +41,8 @@ async def run_analytics_worker(services: Services) -> None:
                                           namespace=settings.temporal_namespace,
                                           data_converter=pydantic_data_converter)
             await schedule.ensure(client, settings.task_queue, settings.alert_interval_s)
+            await cluster_health_schedule.ensure(client, settings.task_queue,
+                                                 settings.cluster_health_interval_s)
             worker = Worker(client, task_queue=queue, activities=[activities.alerts_evaluate],
                             max_concurrent_activities=4)
             log.info("analytics worker polling task queue %s", queue)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
@@ -91,23 +92,57 @@ class Group(typer.Typer):
 
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None,
           empty: str = "Nothing to show.", keep: Sequence[str] = ()) -> None:
-    """Rows under column titles, fitted to the terminal's width (long cells wrap); the columns
-    named in ``keep`` (names people copy) are never wrapped: the others give way."""
+    """Rows under column titles, one line each, fitted to the terminal's width: when the table
+    is wider, ids are shortened to their first 8 characters, then the widest cells are cut with an
+    ellipsis (never wrapped mid-word); the columns named in ``keep`` (names people copy) are never
+    cut. ``--json`` always has everything."""
     rows = [[cell(v) for v in row] for row in rows]
     if not rows:
         say(empty)
         return
+    if sum(_widths(columns, rows)) + GAP * (len(columns) - 1) > console.width:
+        rows = [[_short(c) for c in row] for row in rows]
+    widths = _fitted(columns, _widths(columns, rows), keep, console.width)
     out = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
                 header_style="bold", title_justify="left")
-    for i, column in enumerate(columns):
+    for column, width in zip(columns, widths):
         numeric = column.isupper() and column in NUMERIC_COLUMNS
-        widest = max((len(line) for row in rows for line in row[i].plain.splitlines()),
-                     default=0) if column in keep else None
-        out.add_column(column, justify="right" if numeric else "left",
-                       overflow="fold", no_wrap=numeric or column in keep, min_width=widest)
+        out.add_column(column, justify="right" if numeric else "left", overflow="ellipsis",
+                       no_wrap=True, width=width)
     for row in rows:
         out.add_row(*row)
     console.print(out)
+
+
+GAP = 3  # between two columns: their padding and the box's blank divider
+
+
+def _widths(columns: Sequence[str], rows: list[list[Text]]) -> list[int]:
+    return [max([len(column)] + [len(line) for row in rows for line in row[i].plain.splitlines()])
+            for i, column in enumerate(columns)]
+
+
+def _fitted(columns: Sequence[str], widths: list[int], keep: Sequence[str],
+            total: int) -> list[int]:
+    """Narrow the widest columns (not those kept whole, never under their title or 8
+    characters) one character at a time until the table fits ``total``."""
+    widths = list(widths)
+    room = total - GAP * (len(columns) - 1)
+    while sum(widths) > room:
+        narrowable = [i for i, c in enumerate(columns)
+                      if c not in keep and widths[i] > max(len(c), 8)]
+        if not narrowable:
+            break
+        widest = max(narrowable, key=lambda i: widths[i])
+        widths[widest] -= 1
+    return widths
+
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _short(value: Text) -> Text:
+    return Text(value.plain[:8], style=value.style) if UUID.match(value.plain) else value
 
 
 NUMERIC_COLUMNS = {"MESSAGES", "BYTES", "SIZE", "SEQ", "CONSUMERS", "REPLICAS", "PENDING",

@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     # Alerts: how often the rules are evaluated (a Temporal schedule), and how old the newest
     # sample (or how wide a gap between samples) may be before a rule's data is "unknown".
     alert_interval_s: float = Field(default=30.0, ge=1)
+    # Every registered cluster is probed this often (the schedule jsc-cluster-health), so its
+    # status in lists and in the CLI is current.
+    cluster_health_interval_s: float = Field(default=60.0, ge=1)
     alert_sample_grace_s: float = Field(default=30.0, gt=0)
 
     # The assistant (package ``ai``). The key is the Anthropic SDK's own variable

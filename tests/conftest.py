@@ -102,6 +102,8 @@ def stack(fake_claude):
         **ai_env(fake_claude),  # the assistant's model: the local fake (tests/ai/fake_anthropic.py)
         "JSC_ADMIN_EMAIL": ADMIN_EMAIL,
         "JSC_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        # every registered cluster probed every 15 s (the schedule jsc-cluster-health)
+        "JSC_CLUSTER_HEALTH_INTERVAL_S": "15",
         # one login serves the whole session
         "JSC_ACCESS_TOKEN_TTL_S": str(24 * 3600),
         # The stack's collector takes the admin organization's clusters (hub and dr) every 2 s;

@@ -39,7 +39,7 @@ from workflows.alerts import AlertEvaluationWorkflow
 from workflows.approval import ApprovalWorkflow, QuotaRequestWorkflow
 from workflows.backup import BackupWorkflow
 from workflows.backup_schedule import ScheduledBackupWorkflow
-from workflows.cluster_health import ClusterHealthWorkflow
+from workflows.cluster_health import ClusterHealthSweepWorkflow, ClusterHealthWorkflow
 from workflows.failover import FailoverWorkflow
 from workflows.gitops_drift import GitOpsDriftWorkflow
 from workflows.gitops_sync import GitOpsApplyWorkflow, GitOpsSyncWorkflow
@@ -48,7 +48,7 @@ from workflows.replay import ReplayWorkflow
 from workflows.restore import RestoreWorkflow
 from workflows.risk_summary import RiskSummaryWorkflow
 
-WORKFLOWS = [ClusterHealthWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
+WORKFLOWS = [ClusterHealthWorkflow, ClusterHealthSweepWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
              MirrorWorkflow, FailoverWorkflow, BackupWorkflow, RestoreWorkflow,
              ScheduledBackupWorkflow, GitOpsSyncWorkflow, GitOpsApplyWorkflow,
              GitOpsDriftWorkflow, AlertEvaluationWorkflow, RiskSummaryWorkflow]
@@ -85,7 +85,7 @@ class WorkerDeps:
                                            backups_root=self.settings.backups_root)
         alerts = AlertActivities(self.sessions, self.redis, self.events, notifications)
         return [alerts.alert_publish, alerts.deliver_alert_webhook, alerts.alert_delivered,
-                clusters.probe_cluster, operations.record_operation, replay.replay_plan,
+                clusters.probe_cluster, clusters.clusters_to_probe, operations.record_operation, replay.replay_plan,
                 replay.replay_dry_run, replay.replay_chunk, changes.apply_change,
                 changes.record_change_request, notifications.notify_request,
                 notifications.deliver_webhook, mirror.mirror_prepare, mirror.mirror_create,

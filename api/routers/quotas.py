@@ -151,7 +151,13 @@ async def request_quota(body: QuotaRequestBody, request: Request, db: Db, svc: S
                    f"Only members of team '{team.name}' (or an admin) can ask for its quotas.")
     limits = await quotas.limits(db, team.id)
     current = limits.get(body.resource)
-    if current is not None and body.requested_limit <= current:
+    if current is None:
+        raise ProblemError(422, f"Invalid input: requested_limit: team '{team.name}' has no "
+                                f"{body.resource} limit (unlimited); a quota request asks to "
+                                "raise a limit, and there is none to raise.",
+                           errors=[{"field": "requested_limit",
+                                    "message": "the current limit is unlimited"}])
+    if body.requested_limit <= current:
         raise ProblemError(422, f"Invalid input: requested_limit: the current {body.resource} "
                                 f"limit is already {current:,}; a quota request asks for more. "
                                 "An admin lowers limits with PUT /api/v1/teams/{id}/quotas.",

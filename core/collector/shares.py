@@ -24,6 +24,7 @@ from nats.js.kv import KeyValue
 
 log = logging.getLogger(__name__)
 BUCKET = "JSC_COLLECTORS"
+WRONG_LAST_SEQUENCE = 10071  # JetStream's err_code when the expected revision is not the last
 
 
 def owner(members: dict[str, set[str] | None], cluster_id: str, org_id: str) -> str | None:
@@ -119,6 +120,9 @@ class Shares:
             log.info("collector %s released cluster %s", self.me, cluster)
         except (KeyWrongLastSequenceError, KeyNotFoundError):
             pass  # expired and taken already
+        except BadRequestError as exc:  # nats-py's delete says "wrong last sequence" this way
+            if exc.err_code != WRONG_LAST_SEQUENCE:
+                raise
 
     async def leave(self) -> None:
         """On a clean stop: give every lease back and stop being a member at once."""

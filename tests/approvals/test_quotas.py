@@ -162,3 +162,18 @@ async def test_rates_are_measured_between_two_reads(team_org, hub_nc):
     elapsed = time.monotonic() - started
     assert 40 / (elapsed + 1) < second["inbound_rate"] <= 40 / 2
     assert 30 / (elapsed + 1) < second["outbound_rate"] <= 30 / 2
+
+
+def test_a_request_must_raise_a_limit_and_no_text_says_inf(team_org):
+    org = team_org
+    unlimited = ask(org, "streams", 20)  # no streams limit set: unlimited
+    assert unlimited.status_code == 422, unlimited.text
+    assert "unlimited" in unlimited.json()["detail"]
+    assert unlimited.json()["errors"][0]["field"] == "requested_limit"
+    set_limits(org, consumers=0)  # a zero limit: any request multiplies it without bound
+    from_zero = ask(org, "consumers", 20)
+    assert from_zero.status_code == 202, from_zero.text
+    request = org.request(from_zero.json()["request_id"])
+    texts = " ".join([*request["decision"]["reasons"], *request["risk_notes"], request["title"],
+                      *from_zero.json()["reasons"]])
+    assert "inf" not in texts.replace("info", "") and "nan" not in texts, texts

@@ -83,6 +83,7 @@ async def test_emergency_failover_with_hub_killed(api, admin_headers, stack, hub
         assert op["status"] == "completed", op
         assert steps_of(op)["cleanup"] == "done"
         await healthy_again(api, hub_nc)
+        await api_reaches(api, admin_headers, hub_cluster["id"])
 
         # Back, the old primary was fenced at once and told where clients write now.
         hub = JetStreamApi(hub_nc, "hub")
@@ -166,9 +167,21 @@ async def test_the_target_dying_after_the_fence_rolls_back(api, admin_headers, s
         await wait_mirrored(dr_nc, stream, 26, timeout=120)
         assert (await dr.stream_info(stream))["config"].get("mirror")
         wait_for_audit(api, admin_headers, action="failover.rollback", resource_id=op_id)
+        await api_reaches(api, admin_headers, dr_cluster["id"])
     finally:
         await drop_streams(hub_nc, [stream])
         await drop_streams(dr_nc, [stream])
+
+
+async def api_reaches(api, headers, cluster_id: str) -> None:
+    """The API's own connection to a restarted cluster is back (its reconnection runs on its own
+    schedule, after the test's): the next test's failover needs it."""
+    async def reachable():
+        reply = await asyncio.to_thread(api.get, f"/api/v1/clusters/{cluster_id}/health",
+                                        headers=headers)
+        return reply.status_code == 200 and reply.json()["status"] != "unreachable"
+
+    await until(reachable, "the API to reach the restarted cluster again")
 
 
 async def _connected(nc) -> bool:

@@ -28,6 +28,9 @@ COMMITTED = {
     "approval_outcome_first_patched.json": ("ApprovalWorkflow", "a vote announces, then records, "
                                             "behind the 'vote-announces-outcome-first' marker"),
     "cluster_health.json": ("ClusterHealthWorkflow", "first release"),
+    "cluster_health_sweep.json": ("ClusterHealthSweepWorkflow", "first release: every cluster "
+                                  "listed, probed in batches (recorded by "
+                                  "tests/workflows/test_cluster_health_sweep.py)"),
     "mirror.json": ("MirrorWorkflow", "first release: prepare, create, wait until caught up"),
     "failover_planned.json": ("FailoverWorkflow", "first release: a planned failover of a pair"),
     "failover_reverse_only.json": ("FailoverWorkflow", "a reverse alone (plan.reverse_only): "

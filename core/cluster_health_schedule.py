@@ -1,0 +1,29 @@
+"""The cluster health schedule: one Temporal schedule, ``jsc-cluster-health``, starting
+``ClusterHealthSweepWorkflow`` (every registered cluster probed, its status recorded) every
+``JSC_CLUSTER_HEALTH_INTERVAL_S``; a sweep still running when the next is due: the next is skipped.
+Every API process makes it match its settings at start, as the alert schedule."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.client import (Client, Schedule, ScheduleActionStartWorkflow,
+                               ScheduleIntervalSpec, ScheduleOverlapPolicy, SchedulePolicy,
+                               ScheduleSpec)
+
+from core import temporal_schedules
+
+SCHEDULE_ID = "jsc-cluster-health"
+WORKFLOW = "ClusterHealthSweepWorkflow"
+
+
+def schedule(task_queue: str, interval_s: float) -> Schedule:
+    action = ScheduleActionStartWorkflow(WORKFLOW, id=SCHEDULE_ID, task_queue=task_queue,
+                                         execution_timeout=timedelta(minutes=10))
+    spec = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=interval_s))])
+    return Schedule(action=action, spec=spec,
+                    policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP))
+
+
+async def ensure(client: Client, task_queue: str, interval_s: float) -> None:
+    await temporal_schedules.upsert(client, SCHEDULE_ID, schedule(task_queue, interval_s))
