@@ -27,7 +27,7 @@ def limit_text(resource: str, value: float | None) -> str:
         return "unknown"
     if resource == STORAGE_QUOTA:
         return fmt_bytes(value)
-    return f"{value:,.15g}"
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.15g}"
 
 
 def ratio(new: float | None, old: float | None) -> float | None:
