@@ -120,6 +120,8 @@ def test_quota_requests_auto_approved_and_approved(team_org):
                if h["resource"] == "storage_bytes"]
     assert storage == [(400 * GB, 1000 * GB, "requested"), (100 * GB, 400 * GB, "requested"),
                        (None, 100 * GB, "set_by_admin")]
+    for sent in (auto, big):  # the limit applies a moment before the request reads executed
+        org.wait_status(sent.json()["request_id"], "executed")
     listed = org.api.get("/api/v1/quota-requests", headers=org.dev.headers,
                          params={"team_id": org.payments["id"]}).json()["items"]
     assert [r["status"] for r in listed] == ["executed", "executed"]

@@ -127,10 +127,9 @@ def test_a_member_requests_more_storage_then_many_more_streams(portal, stack, mo
     assert "Current limit: **unlimited** · usage 0" in texts(at.markdown)
     assert approval_text.UNLIMITED_ALREADY in texts(at.caption)
     at.number_input(key="tp_req_limit_consumers").set_value(20)
-    at.text_area(key="tp_req_justification").input("More consumers.")
     at.button(key="tp_req_submit").click().run()
-    assert texts(at.error) == [approval_text.UNLIMITED_ALREADY]
-    at.text_area(key="tp_req_justification").input("")
+    assert texts(at.error) == [approval_text.UNLIMITED_ALREADY, "Say why the team needs it: a "
+                               "justification is required."]
 
     at.selectbox(key="tp_req_resource").select("storage_bytes").run()
     assert "Current limit: **100 GB** · usage 2 GB" in texts(at.markdown)
