@@ -51,7 +51,7 @@ class Org:
         assert reply.status_code == 200, reply.text
         return reply.json()
 
-    def wait_status(self, request_id: str, *statuses: str, timeout: float = 30) -> dict:
+    def wait_status(self, request_id: str, *statuses: str, timeout: float = 120) -> dict:
         deadline = time.monotonic() + timeout
         while True:
             current = self.request(request_id)

@@ -25,7 +25,7 @@ async def prod(api, stack, hub_nc):
     await js.delete_stream(org.stream)
 
 
-def notified(org, who, request_id: str, expected: set[str], timeout: float = 15) -> set[str]:
+def notified(org, who, request_id: str, expected: set[str], timeout: float = 60) -> set[str]:
     """The events of the request in the person's notifications, once ``expected`` have come (or
     what came by the timeout)."""
     deadline = time.monotonic() + timeout

@@ -74,7 +74,7 @@ def test_quota_usage_and_refusals_on_create_and_update(team_org):
     assert shrink.status_code == 200, shrink.text
 
 
-def wait_limit(org, resource: str, expected: int, timeout: float = 30) -> None:
+def wait_limit(org, resource: str, expected: int, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while True:
         lines = org.api.get(f"/api/v1/teams/{org.payments['id']}/quotas",

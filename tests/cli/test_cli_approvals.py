@@ -38,7 +38,7 @@ def request(jsc, request_id: str) -> dict:
     return json.loads(jsc.ok("approval", "get", request_id, "--json").stdout)
 
 
-def wait_status(jsc, request_id: str, *statuses: str, timeout: float = 30) -> dict:
+def wait_status(jsc, request_id: str, *statuses: str, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         current = request(jsc, request_id)

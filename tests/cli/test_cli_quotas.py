@@ -32,7 +32,7 @@ def limits(org) -> dict:
     return {line["resource"]: line["limit"] for line in report["items"]}
 
 
-def wait_limit(org, resource: str, expected: int, timeout: float = 30) -> None:
+def wait_limit(org, resource: str, expected: int, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while (current := limits(org)[resource]) != expected:
         assert time.monotonic() < deadline, f"{resource} is still {current}, not {expected}"
