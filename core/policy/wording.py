@@ -32,9 +32,9 @@ def limit_text(resource: str, value: float | None) -> str:
 
 def ratio(new: float | None, old: float | None) -> float | None:
     """``new / old`` when both are finite and ``old`` is above zero, else None."""
-    if not finite(new) or not finite(old) or old <= 0:  # type: ignore[operator]
+    if new is None or old is None or not finite(new) or not finite(old) or old <= 0:
         return None
-    return new / old  # type: ignore[operator]
+    return new / old
 
 
 def times_text(new: float | None, old: float | None) -> str | None:
