@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Iterable, Mapping
 
 GB = 1024 ** 3
@@ -46,6 +47,8 @@ QUOTA_UNITS: dict[str, tuple[str, int]] = {"storage_bytes": ("GB", GB),
                                            "inbound_rate": ("msg/s", 1),
                                            "outbound_rate": ("msg/s", 1)}
 MAX_LIMIT = 2 ** 63 - 1
+UNLIMITED_ALREADY = ("This quota is already unlimited: a request raises a limit, and there is "
+                     "none to raise.")
 
 
 # --------------------------------------------------------------------------- numbers
@@ -53,7 +56,7 @@ MAX_LIMIT = 2 ** 63 - 1
 
 def gb(n: float | None) -> str:
     """Bytes as GB (2**30): 48_318_382_080 → "45 GB"; small amounts keep two decimals."""
-    if n is None:
+    if n is None or not math.isfinite(float(n)):
         return "—"
     value = float(n) / GB
     if 0 < value < 0.01:
@@ -62,8 +65,9 @@ def gb(n: float | None) -> str:
 
 
 def amount(resource: str, value: float | None) -> str:
-    """A quota's figure in its unit: storage in GB, sizes in bytes, counts as "125M"."""
-    if value is None:
+    """A quota's figure in its unit: storage in GB, sizes in bytes, counts as "125M"; "—" for
+    none, or for a value that is not a finite number (never "inf" or "nan")."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return "—"
     if resource == "storage_bytes":
         return gb(value)
@@ -92,7 +96,10 @@ def _count(n: float) -> str:
 
 
 def limit_text(resource: str, limit: float | None) -> str:
-    return "unlimited" if limit is None else amount(resource, limit)
+    """A quota's limit: "unlimited" without one (an infinite one too), "—" when not a number."""
+    if limit is None or limit == math.inf:
+        return "unlimited"
+    return amount(resource, limit)
 
 
 def usage_label(resource: str, usage: float | None, limit: float | None,
@@ -140,16 +147,20 @@ def unit_of(resource: str) -> str:
 
 
 def check_quota_request(*, team_id: str | None, resource: str | None, requested: float | None,
-                        justification: str, current: int | None = None
+                        justification: str, current: int | None = None, unlimited: bool = False
                         ) -> tuple[dict[str, Any] | None, list[str]]:
-    """The body of ``POST /quota-requests``; ``requested`` in the resource's entered unit."""
+    """The body of ``POST /quota-requests``; ``requested`` in the resource's entered unit.
+    ``current`` is the limit in force (None: not known), ``unlimited`` says there is none: a
+    request must raise a limit, and an unlimited one cannot be raised."""
     problems = []
     if not team_id:
         problems.append("Choose the team the quota is for.")
     if not resource:
         problems.append("Choose the quota to raise.")
     limit = None
-    if requested is None:
+    if unlimited:
+        problems.append(UNLIMITED_ALREADY)
+    elif requested is None:
         problems.append("Enter the limit you need.")
     else:
         limit = int(round(float(requested) * QUOTA_UNITS.get(resource or "", ("", 1))[1]))
@@ -309,8 +320,9 @@ def status_badge(status: str | None) -> str:
 
 
 def value_text(value: Any) -> str:
-    """A config value in a diff cell: absent is "—", structures as compact JSON."""
-    if value is None:
+    """A config value in a diff cell: absent is "—", structures as compact JSON, a number that is
+    not finite "—" too (never "inf" or "nan")."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, separators=(", ", ": "))
@@ -328,6 +340,10 @@ def change_rows(diff: Mapping[str, Mapping[str, Any]],
                 spec: Mapping[str, Any]) -> list[dict[str, str]]:
     """What a request changes, field by field: its diff (an update, a quota), else the config it
     would create (every field from nothing) or the purge it would run."""
+    if diff and spec.get("kind") == "quota":  # a limit: None is no limit at all
+        return [{"Field": name, "Before": limit_text(name, change.get("before")),
+                 "After": limit_text(name, change.get("after"))}
+                for name, change in sorted(diff.items())]
     if diff:
         return diff_rows(diff)
     new = spec.get("config") or spec.get("purge")

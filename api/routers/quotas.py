@@ -19,17 +19,24 @@ from api.approval_views import ApprovalOut, view, voter_of
 from api.change_gate import ApprovalPending, open_and_start
 from core.changes.judge import current_policies, team_history
 from api.deps import Db, Principal, Svc, audit, deny, require
-from api.errors import ProblemError
+from api.errors import ProblemError, problem_responses
 from api.members import team_of
 from core import quotas
 from core.changes.models import ChangeSpec
 from core.db.models import QUOTA_RESOURCES, ChangeRequestRow, Team, TeamMember
 from core.policy import ChangeRequest, decide
 from core.policy import risk_notes as make_risk_notes
+from core.policy.wording import limit_text
 
 router = APIRouter(tags=["quotas"])
 Resource = Literal[QUOTA_RESOURCES]  # type: ignore[valid-type]
 MAX_LIMIT = 10**18
+REQUEST_ERRORS = problem_responses(**{
+    "401": "Not signed in.",
+    "403": "Not a member of the team (nor an admin), or a policy refuses the request.",
+    "404": "No such team in your organization.",
+    "422": "An invalid field, named; requested_limit that does not raise the current limit (an "
+           "unlimited one cannot be raised)."})
 
 
 class QuotaLine(BaseModel):
@@ -138,7 +145,8 @@ async def quota_history(team_id: uuid.UUID, db: Db,
                       for h in await quotas.history(db, team.id)]}
 
 
-@router.post("/api/v1/quota-requests", status_code=202, response_model=ApprovalPending)
+@router.post("/api/v1/quota-requests", status_code=202, response_model=ApprovalPending,
+             responses=REQUEST_ERRORS)
 async def request_quota(body: QuotaRequestBody, request: Request, db: Db, svc: Svc,
                         principal: Principal = Depends(require("teams:read"))):
     """Ask for a higher limit for your team: auto-approved under the policy's thresholds (then
@@ -152,14 +160,15 @@ async def request_quota(body: QuotaRequestBody, request: Request, db: Db, svc: S
     limits = await quotas.limits(db, team.id)
     current = limits.get(body.resource)
     if current is None:
-        raise ProblemError(422, f"Invalid input: requested_limit: team '{team.name}' has no "
-                                f"{body.resource} limit (unlimited); a quota request asks to "
-                                "raise a limit, and there is none to raise.",
+        raise ProblemError(422, f"Invalid input: requested_limit: the {body.resource} limit of "
+                                f"team '{team.name}' is already unlimited; a quota request asks "
+                                "to raise a limit, and no limit is above unlimited.",
                            errors=[{"field": "requested_limit",
-                                    "message": "the current limit is unlimited"}])
+                                    "message": "the current limit is already unlimited"}])
     if body.requested_limit <= current:
         raise ProblemError(422, f"Invalid input: requested_limit: the current {body.resource} "
-                                f"limit is already {current:,}; a quota request asks for more. "
+                                f"limit is already {limit_text(body.resource, current)}; a quota "
+                                "request asks for more. "
                                 "An admin lowers limits with PUT /api/v1/teams/{id}/quotas.",
                            errors=[{"field": "requested_limit", "message": "not an increase"}])
     usage = await quotas.live_usage(db, svc.clusters, svc.cipher, team.id)

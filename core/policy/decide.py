@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from core.policy import measures as m
+from core.policy import wording as w
 from core.policy.models import (ApprovalGroup, ApprovalPolicy, AutoApprove, AutoReject,
                                 ChangeRequest, Decision, PolicyRef, Triggers)
 
@@ -34,13 +35,10 @@ def trigger_reasons(triggers: Triggers, request: ChangeRequest, price_per_gb: fl
     if triggers.storage_increase_gt_bytes is not None and added > triggers.storage_increase_gt_bytes:
         hits.append(f"Storage grows by {m.fmt_bytes(added)}, more than "
                     f"{m.fmt_bytes(triggers.storage_increase_gt_bytes)}.")
-    factor = m.quota_multiplier(request)
-    if triggers.quota_multiplier_gt is not None and factor is not None \
-            and factor > triggers.quota_multiplier_gt:
-        hits.append(f"The requested limit is {factor:.1f}× the current one, more than "
-                    f"{triggers.quota_multiplier_gt:g}×." if factor != float("inf") else
-                    f"The requested limit raises a limit of 0 (any increase is more than "
-                    f"{triggers.quota_multiplier_gt:g}× it).")
+    if triggers.quota_multiplier_gt is not None \
+            and m.quota_multiplier_above(request, triggers.quota_multiplier_gt):
+        hits.append(w.multiplier_reason(request.quota_resource or "", request.requested_limit or 0,
+                                        request.current_limit, triggers.quota_multiplier_gt))
     if triggers.replicas_changed and m.replicas_changed(request):
         hits.append(f"Replicas change from {m.replicas(request.before)} to "
                     f"{m.replicas(request.after)}.")

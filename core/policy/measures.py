@@ -44,8 +44,9 @@ def storage_increase(request: ChangeRequest) -> int:
     """Bytes of storage the change adds (negative when it frees some): a storage quota request's
     requested minus current limit, or the ``max_bytes`` a stream, bucket or store adds."""
     if request.kind == "quota":
-        if request.quota_resource == STORAGE_QUOTA and request.requested_limit is not None:
-            return int(request.requested_limit - (request.current_limit or 0))
+        if request.quota_resource == STORAGE_QUOTA and request.requested_limit is not None \
+                and request.current_limit is not None:  # from unlimited: no storage is added
+            return int(request.requested_limit - request.current_limit)
         return 0
     if request.kind not in STORED_KINDS:
         return 0
@@ -64,13 +65,14 @@ def monthly_cost(request: ChangeRequest, price_per_gb: float) -> float:
     return round(storage_increase(request) / GB * price_per_gb, 2)
 
 
-def quota_multiplier(request: ChangeRequest) -> float | None:
-    """Requested over current limit of a quota request (infinite from a zero limit)."""
-    if request.kind != "quota" or request.requested_limit is None:
-        return None
-    if not request.current_limit:
-        return float("inf")
-    return request.requested_limit / request.current_limit
+def quota_multiplier_above(request: ChangeRequest, threshold: float) -> bool:
+    """Whether a quota request asks for more than ``threshold`` times its current limit: any raise
+    from a limit of zero does; a request from an unlimited limit (None) does not (it is no raise)."""
+    if request.kind != "quota" or request.requested_limit is None or request.current_limit is None:
+        return False
+    if request.current_limit == 0:
+        return request.requested_limit > 0
+    return request.requested_limit / request.current_limit > threshold
 
 
 def replicas_changed(request: ChangeRequest) -> bool:

@@ -6,30 +6,40 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.policy import measures as m
+from core.policy import wording as w
 from core.policy.models import ChangeRequest, HistoryEntry
 
 NEAR_LIMIT = 0.8
 
 
-def _fmt(resource: str, value: float) -> str:
-    return m.fmt_bytes(value) if resource == m.STORAGE_QUOTA else f"{value:g}"
+def _fmt(resource: str, value: float | None) -> str:
+    return w.limit_text(resource, value)
 
 
 def _subject(request: ChangeRequest) -> tuple[str, float] | None:
-    """The quota the change grows and by how much, or None."""
+    """The quota the change grows and by how much, or None (a quota request from an unlimited
+    limit grows nothing)."""
     if request.kind == "quota" and request.quota_resource and request.requested_limit is not None:
-        return request.quota_resource, request.requested_limit - (request.current_limit or 0)
+        if request.current_limit is None:
+            return None
+        return request.quota_resource, request.requested_limit - request.current_limit
     added = m.storage_increase(request)
     return (m.STORAGE_QUOTA, added) if added else None
 
 
+def _quota_note(res: str, old: float | None, new: float) -> str:
+    if old is None:
+        return (f"The {res} limit is unlimited today: a limit of {_fmt(res, new)} would lower it, "
+                "not raise it.")
+    ratios = [t for t in (w.change_text(new, old), w.times_text(new, old)) if t]
+    detail = f" ({ratios[0]}, {ratios[1]} the current limit)" if ratios else ""
+    verb = "rises" if new > old else "goes"
+    return f"The {res} limit {verb} from {_fmt(res, old)} to {_fmt(res, new)}{detail}."
+
+
 def _increase_note(request: ChangeRequest) -> str | None:
     if request.kind == "quota" and request.quota_resource and request.requested_limit is not None:
-        res, old, new = request.quota_resource, request.current_limit or 0, request.requested_limit
-        if not old:
-            return f"The {res} limit is set from nothing to {_fmt(res, new)}."
-        return (f"The {res} limit rises from {_fmt(res, old)} to {_fmt(res, new)} "
-                f"({(new - old) / old * 100:+.0f}%, {new / old:.1f}× the current limit).")
+        return _quota_note(request.quota_resource, request.current_limit, request.requested_limit)
     old, new = m.max_bytes(request.before), m.max_bytes(request.after)
     if request.operation == "update" and old and new and old != new:
         return (f"max_bytes changes from {m.fmt_bytes(old)} to {m.fmt_bytes(new)} "
@@ -60,8 +70,9 @@ def _history_note(request: ChangeRequest, history: Sequence[HistoryEntry]) -> st
     if not sizes:
         return f"The team has no earlier {resource} changes to compare with."
     largest = max(sizes)
-    if abs(size) > largest:
-        return (f"This change of {_fmt(resource, abs(size))} is {abs(size) / largest:.1f}× the "
+    factor = w.times_text(abs(size), largest)
+    if abs(size) > largest and factor:
+        return (f"This change of {_fmt(resource, abs(size))} is {factor} the "
                 f"team's largest earlier {resource} change ({_fmt(resource, largest)}).")
     return (f"This change of {_fmt(resource, abs(size))} is within the team's earlier {resource} "
             f"changes (largest: {_fmt(resource, largest)}).")

@@ -60,6 +60,8 @@ async def test_quota_set_show_request_history(team_org, hub_nc):
         assert f"Measured over 1 stream(s): {stream}." in shown
 
         fails(org.cli("quota", "request", team, "streams", "3", "-j", "fewer"), "already 5")
+        fails(org.cli("quota", "request", team, "consumers", "20", "-j", "more"),
+              "already unlimited")
         auto = org.cli.ok("quota", "request", team.upper(), "storage_bytes", "400GB",
                           "--justification", "onboarding three processors").stdout
         assert "Auto-approved: Raise quota storage_bytes to 400 GB" in auto, auto

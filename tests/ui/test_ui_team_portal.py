@@ -123,6 +123,14 @@ def test_usage_against_quotas_resources_and_an_admin_setting_limits(portal, stac
 def test_a_member_requests_more_storage_then_many_more_streams(portal, stack, monkeypatch):
     at = portal_as(portal.member, portal, stack, monkeypatch)
     assert "tp_limits_submit" not in [b.key for b in at.button]  # admins only
+    at.selectbox(key="tp_req_resource").select("consumers").run()  # no consumers limit
+    assert "Current limit: **unlimited** · usage 0" in texts(at.markdown)
+    assert approval_text.UNLIMITED_ALREADY in texts(at.caption)
+    at.number_input(key="tp_req_limit_consumers").set_value(20)
+    at.button(key="tp_req_submit").click().run()
+    assert texts(at.error) == [approval_text.UNLIMITED_ALREADY, "Say why the team needs it: a "
+                               "justification is required."]
+
     at.selectbox(key="tp_req_resource").select("storage_bytes").run()
     assert "Current limit: **100 GB** · usage 2 GB" in texts(at.markdown)
     at.number_input(key="tp_req_limit_storage_bytes").set_value(200.0)

@@ -116,6 +116,8 @@ def show_request_form(team: Team, quotas: TeamQuotas) -> None:
     item = by_resource[resource]
     st.markdown(f"Current limit: **{text.limit_text(resource, item.limit)}** · usage "
                 f"{'not measured' if item.usage is None else text.amount(resource, item.usage)}")
+    if item.limit is None:
+        st.caption(text.UNLIMITED_ALREADY)
     with st.form("tp_request"):
         _number_input("Requested limit", resource, f"tp_req_limit_{resource}", value=None)
         st.text_area("Justification", key="tp_req_justification", height=100,
@@ -130,7 +132,8 @@ def _request(team: Team, current: int | None) -> None:
     resource = state.get("tp_req_resource")
     body, problems = text.check_quota_request(
         team_id=team.id, resource=resource, requested=state.get(f"tp_req_limit_{resource}"),
-        justification=state.get("tp_req_justification") or "", current=current)
+        justification=state.get("tp_req_justification") or "", current=current,
+        unlimited=current is None)
     if body is None:
         session.flash_many(REQUEST_AREA, "error", problems)
         return
