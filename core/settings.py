@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     smtp_from: str = "jetstream-console@localhost"
     public_url: str | None = None  # the UI's address, for links in mails
 
+    # Webhooks: after ``POST /webhooks/{id}/rotate-secret`` deliveries carry a signature made with
+    # the replaced secret too, this long (0: the replaced secret stops signing at once), so that
+    # receivers can switch to the new secret without missing a delivery.
+    webhook_secret_grace_s: int = Field(default=24 * 3600, ge=0, le=30 * 24 * 3600)
+
     # Approvals: the price of storage in risk notes and cost thresholds ($ per GB-month).
     storage_price_per_gb: float = Field(default=0.25, ge=0, le=1e6)
 
