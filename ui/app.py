@@ -48,6 +48,7 @@ SCREEN_PAGES = {  # url path: (title, icon); the first is the home page
     "policies": ("Approval policies", ":material/rule:"),
     "api_keys": ("API keys", ":material/vpn_key:"),
     "notifications": ("Notifications", ":material/notifications:"),
+    "webhooks": ("Webhooks", ":material/webhook:"),
 }
 # reached from another page (the stream detail from the streams list), not from the menu
 HIDDEN_PAGES = {"stream": "Stream"}

@@ -12,7 +12,8 @@ to the types it answers with:
   requests), ``policies.py`` (approval policies), ``notifications.py``, ``replication.py``
   (mirrors, DR pairs, the replication map, failover), ``backups.py`` (backups, restore, backup
   schedules), ``ai.py`` (the assistant: the chat's events, conversations, diagnose,
-  "describe what you need").
+  "describe what you need"), ``webhooks.py`` (the organization's outgoing webhooks, their
+  secrets shown once, tests and rotation).
 
 Every public name is importable from ``ui.client`` itself.
 """
@@ -56,11 +57,13 @@ from ui.client.gitops import GitOpsApi
 from ui.client.alerts import AlertsApi
 from ui.client.analytics import AnalyticsApi
 from ui.client.streams import StreamConfig, StreamInfo, StreamsApi
+from ui.client.webhooks import (WEBHOOK_EVENTS, Webhook, WebhooksApi, WebhookSecret, WebhookSpec,
+                                WebhookTestResult)
 
 
 class ApiClient(ClustersApi, StreamsApi, MessagesApi, OperationsApi, StoresApi, AuditApi,
                 AdminApi, ApprovalsApi, QuotasApi, PoliciesApi, NotificationsApi, ReplicationApi,
-                BackupsApi, GitOpsApi, AnalyticsApi, AlertsApi, AiApi):
+                BackupsApi, GitOpsApi, AnalyticsApi, AlertsApi, AiApi, WebhooksApi):
     """One person's connection to the API. Holds that person's tokens once logged in."""
 
 
@@ -91,4 +94,6 @@ __all__ = [
     "AlertsApi", "AnalyticsApi", "VERIFICATION_STATUSES", "Backup", "BackupItem", "BackupSchedule", "BackupsApi", "GitOpsApi",
     "BackupSpec", "BackupStarted", "BackupTargetSpec", "Cadence", "CadenceSpec", "RestoreSpec",
     "RestoreToSpec", "ScheduleSpec", "Verification",
+    "WEBHOOK_EVENTS", "Webhook", "WebhookSecret", "WebhookSpec", "WebhookTestResult",
+    "WebhooksApi",
 ]
