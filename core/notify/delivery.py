@@ -6,8 +6,8 @@ not open. A webhook hears an event when it is enabled and its ``events`` list na
 empty (every event).
 
 ``rotate_secret`` gives a webhook a new secret and keeps the one it replaces (still sealed) as
-``previous_secret`` until ``previous_valid_until`` (now + the grace, ``JSC_WEBHOOK_SECRET_GRACE_S``);
-until then ``signing_secrets`` answers both, and a delivery is signed with each (the new one
+``previous_secret`` until ``previous_valid_until`` (now + the grace,
+``JSC_WEBHOOK_SECRET_GRACE_S``); until then ``signing_secrets`` answers both, and a delivery is signed with each (the new one
 first). A rotation during a grace replaces the previous secret: at most two secrets sign.
 
 A POST goes only where the outbound policy (``core.netpolicy``, ``JSC_ALLOWED_WEBHOOK_NETWORKS``)
@@ -63,9 +63,10 @@ def signing_secrets(cipher: Cipher, webhook: Webhook, now: datetime | None = Non
     not open with this key), then the replaced one while its grace lasts (left out, and logged,
     when it does not open)."""
     secrets = [open_secret(cipher, webhook)]
-    if previous_valid_until(webhook, now) is not None:
+    previous = webhook.previous_secret
+    if previous is not None and previous_valid_until(webhook, now) is not None:
         try:
-            secrets.append(cipher.decrypt(webhook.previous_secret, context=_context(webhook.id)))
+            secrets.append(cipher.decrypt(previous, context=_context(webhook.id)))
         except InvalidTag:
             log.warning("webhook %s: its previous secret cannot be decrypted with this key; "
                         "deliveries carry the current secret's signature only", webhook.id)

@@ -136,8 +136,8 @@ async def test_rotating_again_replaces_the_previous_secret(api, make_member):
     assert not verify(hook["secret"], timestamp, body, signature)  # two rotations ago
 
 
-async def test_the_workers_deliveries_carry_both_signatures(api, stack, make_member,
-                                                           db_sessions, cipher):
+async def test_the_delivery_activity_carries_both_signatures(api, stack, make_member,
+                                                             db_sessions, cipher):
     """The delivery activity (as the worker runs it for approvals, failovers and alerts)."""
     headers, _, org_id = await make_member("admin", org="new")
     redis_client = aioredis.from_url(stack.env["JSC_REDIS_URL"])

@@ -142,7 +142,8 @@ def show_form() -> None:
     with st.form("create_webhook"):
         left, right = st.columns([1, 2])
         left.text_input("Name", key="webhook_name", placeholder="slack-approvals")
-        right.text_input("URL", key="webhook_url", placeholder="https://hooks.slack.com/services/T000/B000/XXXX")
+        right.text_input("URL", key="webhook_url",
+                         placeholder="https://hooks.slack.com/services/T000/B000/XXXX")
         st.multiselect("Events (none: every event)", list(WEBHOOK_EVENTS), key="webhook_events",
                        format_func=lambda e: WEBHOOK_EVENTS[e])
         secret, enabled = st.columns([2, 1], vertical_alignment="bottom")
