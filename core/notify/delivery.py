@@ -7,8 +7,9 @@ empty (every event).
 
 ``rotate_secret`` gives a webhook a new secret and keeps the one it replaces (still sealed) as
 ``previous_secret`` until ``previous_valid_until`` (now + the grace,
-``JSC_WEBHOOK_SECRET_GRACE_S``); until then ``signing_secrets`` answers both, and a delivery is signed with each (the new one
-first). A rotation during a grace replaces the previous secret: at most two secrets sign.
+``JSC_WEBHOOK_SECRET_GRACE_S``); until then ``signing_secrets`` answers both, and a delivery is
+signed with each (the new one first). A rotation during a grace replaces the previous secret: at
+most two secrets sign.
 
 A POST goes only where the outbound policy (``core.netpolicy``, ``JSC_ALLOWED_WEBHOOK_NETWORKS``)
 allows: the receiver's name is resolved and every address checked at each call, and the
