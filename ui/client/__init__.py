@@ -36,7 +36,7 @@ from ui.client.clusters import (Cluster, ClusterHealth, ClusterInfo, ClustersApi
                                 CredentialsSpec, Environment, HealthStatus)
 from ui.client.errors import ApiError, ApiUnavailable, AuthenticationRequired, FieldError
 from ui.client.messages import (ConsumerInfo, ConsumerSpec, Direction, Message, MessagePage,
-                                MessagesApi, PublishAck)
+                                MessagesApi, PauseState, PublishAck)
 from ui.client.notifications import Notification, Notifications, NotificationsApi
 from ui.client.operations import (FINISHED_STATUSES, OPERATION_STATUSES, STEP_STATUSES,
                                   Operation, OperationsApi, OperationStarted, OperationStatus,
@@ -55,7 +55,7 @@ from ui.client.stores import (KeyList, KvBucket, KvBucketSpec, KvEntry, ObjectIn
 from ui.client.gitops import GitOpsApi
 from ui.client.alerts import AlertsApi
 from ui.client.analytics import AnalyticsApi
-from ui.client.streams import StreamConfig, StreamInfo, StreamsApi
+from ui.client.streams import PurgeResult, PurgeSpec, StreamConfig, StreamInfo, StreamsApi
 
 
 class ApiClient(ClustersApi, StreamsApi, MessagesApi, OperationsApi, StoresApi, AuditApi,
@@ -88,6 +88,7 @@ __all__ = [
     "MapCluster", "Mirror", "MirrorOverridesSpec", "MirrorSpec", "MirrorStarted", "PairHealth",
     "PairStream", "PairStreamHealth", "PairStreamSpec", "ReplicationApi", "ReplicationEdge",
     "ReplicationMap", "Step",
+    "PauseState", "PurgeResult", "PurgeSpec",
     "AlertsApi", "AnalyticsApi", "VERIFICATION_STATUSES", "Backup", "BackupItem", "BackupSchedule", "BackupsApi", "GitOpsApi",
     "BackupSpec", "BackupStarted", "BackupTargetSpec", "Cadence", "CadenceSpec", "RestoreSpec",
     "RestoreToSpec", "ScheduleSpec", "Verification",
