@@ -25,8 +25,9 @@ from ui.forms.common import (ACK_POLICIES, BUCKET_NAME, CLUSTER_NAME, CREDENTIAL
 from ui.forms.clusters import check_cluster_form
 from ui.forms.streams import (check_consumer_form, check_publish_form, check_stream_form,
                               config_changes)
-from ui.forms.consumers import (PURGE_LABELS, PURGE_MODES, check_consumer_edit, check_pause,
-                                check_purge_form, consumer_form_values, duration_text)
+from ui.forms.consumers import (EDITABLE, PURGE_LABELS, PURGE_MODES, check_consumer_edit,
+                                check_pause, check_purge_form, consumer_form_values,
+                                duration_text)
 from ui.forms.replay import check_replay_form
 from ui.forms.mirror import (MIRROR_TYPES, START_POSITIONS, check_dr_pair_form,
                              check_mirror_form, check_mirror_source, initial_sync)
@@ -47,8 +48,8 @@ __all__ = [
     "STREAM_NAME", "concrete_subject_problem", "parse_duration", "parse_headers", "parse_json",
     "parse_size", "parse_time", "server_url_problem", "split_list", "subject_matches", "subject_problem",
     "check_cluster_form", "check_consumer_form", "check_publish_form", "check_stream_form",
-    "config_changes", "PURGE_LABELS", "PURGE_MODES", "check_consumer_edit", "check_pause",
-    "check_purge_form", "consumer_form_values", "duration_text", "check_replay_form", "MIRROR_TYPES", "START_POSITIONS",
+    "config_changes", "EDITABLE", "PURGE_LABELS", "PURGE_MODES", "check_consumer_edit",
+    "check_pause", "check_purge_form", "consumer_form_values", "duration_text", "check_replay_form", "MIRROR_TYPES", "START_POSITIONS",
     "check_dr_pair_form", "check_mirror_form", "check_mirror_source", "initial_sync", "bucket_problem", "check_kv_bucket_form",
     "check_kv_value", "check_object_store_form", "kv_key_problem", "object_name_problem", "EMAIL",
     "MAX_KEY_DAYS", "NAMESPACE_PREFIX", "ROLE_NAME", "SCOPE", "SCOPE_HINT", "check_api_key_form",
