@@ -346,7 +346,8 @@ def test_another_organization_cannot_reach_the_consumer(tenant, stack):
     with ApiClient(stack.api_url) as client:
         client.login(other.email, other.password)
         cluster, stream = tenant["cluster"].id, tenant["stream"]
-        for attempt in (lambda: client.update_consumer(cluster, stream, CONSUMER, {"max_deliver": 3}),
+        for attempt in (lambda: client.update_consumer(cluster, stream, CONSUMER,
+                                                       {"max_deliver": 3}),
                         lambda: client.pause_consumer(cluster, stream, CONSUMER,
                                                       "2999-01-01T00:00:00Z"),
                         lambda: client.resume_consumer(cluster, stream, CONSUMER),

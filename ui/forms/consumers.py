@@ -151,7 +151,8 @@ def check_pause(text: str, now: datetime | None = None) -> tuple[str | None, lis
 
 def check_purge_form(*, what: str, subject: str = "", sequence: Any = None,
                      keep: Any = None) -> tuple[dict[str, Any] | None, list[str]]:
-    """The purge's body in the API's names (``subject``, ``sequence``, ``keep``), or the problems."""
+    """The purge's body in the API's names (``subject``, ``sequence``, ``keep``), or the
+    problems."""
     problems: list[str] = []
     spec: dict[str, Any] = {}
     subject = (subject or "").strip()
