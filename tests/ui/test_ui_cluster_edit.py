@@ -45,7 +45,7 @@ def test_the_server_information_of_the_chosen_cluster(ui_logged_in, ui_admin, hu
     assert f"| **Server name** | {info.server_name} |" in shown
     assert "| **JetStream domain** | hub |" in shown
     assert "| **Cluster** |" in shown
-    usage = at.dataframe(key="cluster_info_usage").value.set_index("Resource")
+    [usage] = [d.value.set_index("Resource") for d in at.dataframe if "Resource" in d.value]
     assert list(usage.index) == ["Memory", "Storage", "Streams", "Consumers"]
     assert usage.loc["Streams", "Used"] == f"{info.streams:,}"
     assert usage.loc["Streams", "Limit"] == "unlimited"  # the stack's APP account has none

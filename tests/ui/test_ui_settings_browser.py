@@ -37,7 +37,7 @@ def test_edit_a_cluster_and_read_its_server_information(browser_page, stack, ui_
         page.get_by_role("tab", name="Edit").click()
         form = page.get_by_test_id("stForm").filter(
             has=page.get_by_role("button", name="Save changes"))
-        name = form.get_by_role("textbox", name="Name")
+        name = form.get_by_role("textbox", name="Name", exact=True)
         expect(name).to_have_value(cluster.name, timeout=WAIT_MS)
         form.get_by_role("textbox", name="Description").fill("edited in a browser")
         form.get_by_role("button", name="Save changes").click()

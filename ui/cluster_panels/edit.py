@@ -12,7 +12,7 @@ from ui import forms, session
 from ui.client import Cluster
 
 AREA = "cluster_edit"
-LOADED = "cluster_edit_loaded"  # which cluster (and version of it) the fields hold
+LOADED = "cluster_edit_loaded"  # which cluster (and which values of it) the fields hold
 CREDENTIAL_LABELS = {"none": "No credentials", "user_password": "User and password",
                      "token": "Token", "creds": ".creds file (JWT and NKey)"}
 TLS_LABELS = {"keep": "Keep as they are", "replace": "Replace with the fields below",
@@ -27,7 +27,11 @@ def key(field: str) -> str:
 def load(cluster: Cluster) -> None:
     """Put the cluster's current values in the fields (once per version of it, and again when
     Streamlit dropped them after a visit to another page)."""
-    version = f"{cluster.id}@{cluster.updated_at}"
+    # what the fields show, not ``updated_at``: a health probe bumps that, and must not wipe
+    # what the person is typing
+    version = repr((cluster.id, cluster.name, cluster.environment, cluster.description,
+                    cluster.server_urls, cluster.jetstream_domain, cluster.monitoring_url,
+                    cluster.credentials_type, cluster.tls_enabled))
     if st.session_state.get(LOADED) == version and key("name") in st.session_state:
         return
     st.session_state.update({

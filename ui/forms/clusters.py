@@ -137,11 +137,11 @@ def check_cluster_changes(cluster: Cluster, *, name: str, server_urls: str, envi
     if problems:
         return None, problems
     current = {"name": cluster.name, "environment": cluster.environment,
-               "server_urls": list(cluster.server_urls), "description": cluster.description,
+               "description": cluster.description, "server_urls": list(cluster.server_urls),
                "jetstream_domain": cluster.jetstream_domain or None,
                "monitoring_url": cluster.monitoring_url or None}
-    changes: ClusterChanges = {k: v for k, v in fields.items()  # type: ignore[assignment]
-                               if v != current[k]}
+    changes: ClusterChanges = {k: fields[k] for k in current  # type: ignore[assignment]
+                               if fields[k] != current[k]}
     if credentials is not None:
         changes["credentials"] = credentials
     if send_tls:
