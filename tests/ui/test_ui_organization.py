@@ -103,6 +103,11 @@ def test_the_sidebar_links_to_the_api_docs(ui_logged_in, stack):
     assert httpx.get(f"{stack.api_url}/openapi.json").json()["info"]["title"]
 
 
+def test_the_login_page_links_to_the_api_docs_too(ui_app, stack):
+    [footer] = [c for c in texts(ui_app.caption) if "documentation" in c]
+    assert f"]({stack.api_url}/docs)" in footer
+
+
 def test_the_docs_link_uses_the_address_browsers_reach(stack, monkeypatch):
     monkeypatch.setenv("JSC_API_URL", stack.api_url)
     monkeypatch.setenv("JSC_BROWSER_API_URL", "https://console.example.com/")
