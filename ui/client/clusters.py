@@ -124,17 +124,10 @@ class ClusterSpec(TypedDict, total=False):
     credentials: CredentialsSpec
 
 
-class ClusterChanges(TypedDict, total=False):
+class ClusterChanges(ClusterSpec, total=False):
     """A ``PATCH /clusters/{id}`` body: only what changes. Credentials and TLS, when present,
     replace the stored ones as a whole (``tls: None`` removes them); absent, they are kept."""
 
-    name: str
-    description: str
-    environment: Environment
-    server_urls: list[str]
-    jetstream_domain: str | None
-    monitoring_url: str | None
-    credentials: CredentialsSpec
     tls: TlsSpec | None
 
 
