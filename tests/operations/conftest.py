@@ -84,6 +84,7 @@ async def start_replay_with(stack, db_sessions, api, headers, body: dict, carry)
     from core.db.models import Operation
     from core.operations import OperationContext, workflow_id_for
     from core.replay.models import ReplayRequest
+    from workflows.inputs import ReplayInput
     from workflows.replay import ReplayWorkflow
 
     me = api.get("/api/v1/auth/me", headers=headers).json()
@@ -99,7 +100,8 @@ async def start_replay_with(stack, db_sessions, api, headers, body: dict, carry)
                                user_id=me["id"], user_email=me["email"], type="replay")
     client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
                                   data_converter=pydantic_data_converter)
-    await client.start_workflow(ReplayWorkflow.run, args=[context, request, carry],
+    await client.start_workflow(ReplayWorkflow.run,
+                                ReplayInput(context=context, request=request, carry=carry),
                                 id=workflow_id, task_queue=stack.settings.task_queue)
     return str(op_id)
 
