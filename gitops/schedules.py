@@ -1,7 +1,8 @@
 """The drift schedule of a repository: one Temporal schedule, ``gitops-drift-<repo id>``, starting
-``GitOpsDriftWorkflow`` with a ``DriftInput`` (a scan, no operation) every ``interval_seconds`` (overlapping runs skipped;
-a routine check is not an operation, unlike a scan a person asks for). Created or updated with
-the repository, deleted with it."""
+``GitOpsDriftWorkflow`` with a ``DriftInput`` (a scan, no context) every ``interval_seconds``
+(overlapping runs skipped; a routine check is not an operation, unlike a scan a person asks for).
+Created or updated with the repository, deleted with it. A schedule made before ``DriftInput``
+starts it with the bare ``DriftScan`` until the repository is updated: the workflow reads both."""
 
 from __future__ import annotations
 
