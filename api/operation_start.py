@@ -33,6 +33,7 @@ async def owe_operation(request: Request, db: Db, svc: Svc, principal: Principal
                         progress: dict | None = None,
                         audit_changes: dict[str, Any] | None = None,
                         with_row: Callable[[], Awaitable[None]] | None = None,
+                        args: Callable[[OperationContext], list[Any]] | None = None,
                         ) -> tuple[str, OutboxEntry]:
     """Add the operation's row, owe its workflow's start (``[context, input]``) and audit it,
     committing them together (``with_row``, when given, adds the starter's own rows once the
@@ -50,7 +51,8 @@ async def owe_operation(request: Request, db: Db, svc: Svc, principal: Principal
     context = OperationContext(operation_id=str(operation_id), org_id=str(principal.org_id),
                                user_id=str(principal.user_id), user_email=principal.email,
                                type=kind)
-    start = owe_start(db, workflow, workflow_id, [context, input], svc.settings.task_queue)
+    start = owe_start(db, workflow, workflow_id, args(context) if args else [context, input],
+                      svc.settings.task_queue)
     await audit(request, principal, action="operation.start", resource_type="operation",
                 resource_id=str(operation_id), resource_name=kind, cluster_id=cluster_id,
                 changes={"input": data, **(audit_changes or {})}, db=db)

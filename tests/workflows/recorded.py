@@ -56,6 +56,10 @@ COMMITTED = {
                                     "([OperationContext, DriftScan]): running, scan, completed"),
     "risk_summary.json": ("RiskSummaryWorkflow", "first release: one write_risk_summary, "
                           "written (recorded by tests/ai/test_risk_summary.py)"),
+    "export_messages.json": ("ExportWorkflow", "first release: a message export in chunks, "
+                             "completed (recorded by tests/api/test_exports.py)"),
+    "export_audit.json": ("ExportWorkflow", "first release: an audit export in chunks on the "
+                          "analytics queue, completed (recorded by tests/api/test_exports.py)"),
 }
 
 
