@@ -34,9 +34,10 @@ async def owe_operation(request: Request, db: Db, svc: Svc, principal: Principal
                         progress: dict | None = None,
                         audit_changes: dict[str, Any] | None = None,
                         with_row: Callable[[], Awaitable[None]] | None = None,
+                        input_extra: dict[str, Any] | None = None,
                         ) -> tuple[str, OutboxEntry]:
-    """Add the operation's row, owe its workflow's start (its one typed input: the context and
-    ``input``, ``workflows.inputs.operation_input``) and audit it,
+    """Add the operation's row, owe its workflow's start (its one typed input: the context,
+    ``input`` and ``input_extra``, ``workflows.inputs.operation_input``) and audit it,
     committing them together (``with_row``, when given, adds the starter's own rows once the
     operation's is flushed): (workflow id, the owed start). Raises ``IntegrityError`` when the
     same key's operation was added meanwhile."""
@@ -52,7 +53,8 @@ async def owe_operation(request: Request, db: Db, svc: Svc, principal: Principal
     context = OperationContext(operation_id=str(operation_id), org_id=str(principal.org_id),
                                user_id=str(principal.user_id), user_email=principal.email,
                                type=kind)
-    start = owe_start(db, workflow, workflow_id, [operation_input(workflow, context, input)],
+    typed = operation_input(workflow, context, input, **(input_extra or {}))
+    start = owe_start(db, workflow, workflow_id, [typed],
                       svc.settings.task_queue)
     await audit(request, principal, action="operation.start", resource_type="operation",
                 resource_id=str(operation_id), resource_name=kind, cluster_id=cluster_id,

@@ -110,6 +110,13 @@ class Settings(BaseSettings):
 
     # Directory backup targets live under <backup_dir>/<organization id>/ (unset: <data_dir>/backups).
     backup_dir: Path | None = None
+    # Exports (messages of a stream, the audit log): a range larger than this is not streamed
+    # inline but written by an operation, in chunks of ``export_chunk_records`` records, to
+    # ``<backup root>/<organization id>/exports/`` and downloaded from
+    # ``/api/v1/operations/{id}/download``.
+    export_inline_max_messages: int = Field(default=10_000, ge=0)
+    export_inline_max_rows: int = Field(default=50_000, ge=0)
+    export_chunk_records: int = Field(default=10_000, ge=1, le=1_000_000)
 
     # Real-time push (SSE /api/v1/stream/metrics, WebSocket /ws/v1/realtime): the lifetime of a
     # realtime token (read-only, real-time endpoints only), the heartbeat of an idle connection,

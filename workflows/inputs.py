@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from core.backups.jobs import BackupJob, RestoreJob
 from core.changes.models import ApprovalTicket
+from core.exports.models import ExportJob
 from core.operations import OperationContext
 from core.replay.models import ReplayCarry, ReplayRequest
 from core.replication.models import MirrorJob
@@ -123,13 +124,16 @@ OPERATION_INPUTS: dict[str, tuple[type[BaseModel], str]] = {
     "GitOpsSyncWorkflow": (GitOpsSyncInput, "data"),
     "GitOpsApplyWorkflow": (GitOpsApplyInput, "config"),
     "GitOpsDriftWorkflow": (DriftInput, "scan"),
+    "ExportWorkflow": (ExportJob, "request"),
 }
 
 
-def operation_input(workflow: str, context: OperationContext, job: Any) -> BaseModel:
-    """The input ``workflow`` (a registered name) is started with, for ``context`` and its job."""
+def operation_input(workflow: str, context: OperationContext, job: Any,
+                    **extra: Any) -> BaseModel:
+    """The input ``workflow`` (a registered name) is started with, for ``context`` and its job
+    (``extra``: the input's other fields, e.g. an export's chunk size)."""
     model, field = OPERATION_INPUTS[workflow]
-    return model(context=context, **{field: job})
+    return model(context=context, **{field: job}, **extra)
 
 
 __all__ = ["ApprovalInput", "BackupInput", "DriftInput", "FailoverInput", "GitOpsApplyInput",

@@ -80,6 +80,10 @@ COMMITTED = {
     "gitops_drift_single_input.json": ("GitOpsDriftWorkflow", "one DriftInput (an operation): "
                                        "the revert's GitOpsSyncWorkflow started with one "
                                        "GitOpsSyncInput"),
+    "export_messages.json": ("ExportWorkflow", "first release: a message export in chunks, "
+                             "completed (recorded by tests/api/test_exports.py)"),
+    "export_audit.json": ("ExportWorkflow", "first release: an audit export in chunks on the "
+                          "analytics queue, completed (recorded by tests/api/test_exports.py)"),
 }
 
 
