@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from ui import fmt
+from ui import fmt, session
 from ui.client import Operation, Step
 
 STEP_LABELS = {
@@ -36,6 +36,13 @@ def describe(op: Operation, names: dict[str, str]) -> str | None:
     """"Mirror of ORDERS (hub) → ORDERS_DR on dr", "Failover of orders-dr to dr (drill)"; None
     for the other kinds of operation."""
     data = op.input
+    if op.type == "export":
+        format = str(data.get("format") or "jsonl").upper()
+        if data.get("kind") == "audit":
+            return f"Export of the audit log ({format})"
+        on = f" on {data['subject']}" if data.get("subject") else ""
+        return (f"Export of {data.get('stream', '?')}{on} "
+                f"({_name(names, data.get('cluster_id'))}, {format})")
     if op.type == "mirror":
         mirrors = data.get("mirrors") or ([data] if data.get("source_stream") else [])
         if len(mirrors) == 1:
@@ -134,13 +141,17 @@ def _detail(detail: Any) -> str:
 
 
 def show_result(op: Operation, names: dict[str, str]) -> bool:
-    """The result of a mirror or failover operation; False for another kind (not drawn)."""
+    """The result of a mirror, failover, export or backup operation; False for another kind (not
+    drawn)."""
     result = op.result or {}
     if op.type == "mirror" and "mirrors" in result:
         show_mirror_result(result, names)
         return True
     if op.type == "failover" and ("streams" in result or "rto_s" in result):
         show_failover_result(result, names)
+        return True
+    if op.type == "export" and "records" in result:
+        show_export_result(op)
         return True
     if op.type in BACKUP_TYPES:
         from ui.backup_text import result_lines  # it imports ui.client, as this module does
@@ -150,6 +161,29 @@ def show_result(op: Operation, names: dict[str, str]) -> bool:
             st.markdown("\n".join(f"- {line}" for line in lines))
             return True
     return False
+
+
+def show_export_result(op: Operation) -> None:
+    """What an export wrote, and its file once completed (fetched when the button is clicked)."""
+    result = op.result or {}
+    cols = st.columns(2)
+    cols[0].metric("Records", fmt.count(result.get("records")))
+    cols[1].metric("Size", fmt.size(result.get("bytes")))
+    if op.status != "completed" or result.get("stopped_early"):
+        st.caption("Only a completed export has a file to download.")
+        return
+    api = session.client()
+    filename = str(result.get("filename") or f"export.{result.get('format') or 'jsonl'}")
+
+    def fetch() -> bytes:
+        try:
+            return api.download_export(op.id)
+        except Exception as err:  # noqa: BLE001 - the file then says why, in a sentence
+            return f"The download failed: {getattr(err, 'message', err)}\n".encode()
+
+    st.download_button(f"Download {filename}", data=fetch, file_name=filename,
+                       key=f"export_download_{op.id}", on_click="ignore",
+                       mime="text/csv" if filename.endswith(".csv") else "application/x-ndjson")
 
 
 def show_mirror_result(result: dict[str, Any], names: dict[str, str]) -> None:

@@ -185,10 +185,19 @@ class BaseClient:
                  headers: Mapping[str, str] | None = None, raw: bool = False) -> Any:
         """Send with the access token (refreshed once on a 401). The decoded JSON, or with
         ``raw`` the body's bytes."""
+        response = self._response(method, path, json=json, params=params, content=content,
+                                  headers=headers)
+        if raw:
+            if response.status_code >= 400:
+                raise ApiError.from_response(response)
+            return response.content
+        return self._decode(response)
+
+    def _response(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """The API's response, sent with the access token (refreshed once on a 401)."""
         tokens = self._tokens
         if tokens is None:
             raise AuthenticationRequired(401, "Please log in.")
-        options = {"json": json, "params": params, "content": content, "headers": headers}
         response = self._send(method, path, token=tokens.access_token, **options)
         if response.status_code == 401:
             fresh = self._refresh_after(tokens)
@@ -196,11 +205,7 @@ class BaseClient:
             if response.status_code == 401:
                 self.forget()
                 raise AuthenticationRequired(401, "Your session has expired. Please log in again.")
-        if raw:
-            if response.status_code >= 400:
-                raise ApiError.from_response(response)
-            return response.content
-        return self._decode(response)
+        return response
 
     def _refresh_after(self, stale: Tokens) -> Tokens:
         """Refresh once for everyone who saw ``stale`` refused; later callers reuse the result."""

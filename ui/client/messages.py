@@ -8,6 +8,8 @@ from typing import Any, Literal, Mapping, TypedDict
 
 from ui.client.approvals import RequestSubmitted, submitted
 from ui.client.base import BaseClient, _items, _seg
+from ui.client.errors import ApiError
+from ui.client.operations import OperationStarted
 from ui.client.streams import _stream_path
 
 Direction = Literal["forward", "backward"]
@@ -138,11 +140,21 @@ class MessagesApi(BaseClient):
         self._request("DELETE", f"{_stream_path(cluster_id, stream)}/messages/{int(seq)}")
 
     def export_messages(self, cluster_id: str, stream: str, *, format: Literal["jsonl", "csv"],
-                        subject: str | None = None, start_seq: int | None = None) -> bytes:
-        """The stream's messages (from ``start_seq``, optionally filtered) as JSON lines or CSV."""
-        return self._request("GET", f"{_stream_path(cluster_id, stream)}/messages/export",
-                             params={"format": format, "subject": subject, "start_seq": start_seq},
-                             raw=True)
+                        subject: str | None = None, start_seq: int | None = None,
+                        as_operation: bool = False) -> bytes | OperationStarted:
+        """The stream's messages (from ``start_seq``, optionally filtered) as JSON lines or CSV;
+        or, for a range over the API's inline limit (or ``as_operation``), the operation that
+        writes the file (``download_export`` fetches it once completed)."""
+        response = self._response(
+            "GET", f"{_stream_path(cluster_id, stream)}/messages/export",
+            params={"format": format, "subject": subject, "start_seq": start_seq,
+                    "as_operation": "true" if as_operation else None})
+        if response.status_code == 202:
+            data = response.json()
+            return OperationStarted(str(data["id"]), data["workflow_id"], data["status"])
+        if response.status_code >= 400:
+            raise ApiError.from_response(response)
+        return response.content
 
     # ---- consumers
 

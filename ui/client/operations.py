@@ -151,6 +151,10 @@ class OperationsApi(BaseClient):
         return OperationStarted(str(data["id"]), str(data.get("workflow_id") or ""),
                                 str(data.get("status") or "pending"))
 
+    def download_export(self, operation_id: str) -> bytes:
+        """The file of a completed export operation."""
+        return self._request("GET", f"/operations/{_seg(operation_id)}/download", raw=True)
+
     def pause_operation(self, operation_id: str) -> Operation:
         return self._control(operation_id, "pause")
 

@@ -30,7 +30,7 @@ IDEMPOTENCY = "replay_idempotency_key"
 PAGE_SIZE = 20
 REFRESH_S = 2.0
 ALL = ""
-KNOWN_TYPES = ("replay", *operation_view.REPLICATION_TYPES, *operation_view.BACKUP_TYPES)
+KNOWN_TYPES = ("replay", *operation_view.REPLICATION_TYPES, *operation_view.BACKUP_TYPES, "export")
 MAPPING_LABELS = {
     "prefix": "Under a subject prefix",
     "subject": "All to one subject",

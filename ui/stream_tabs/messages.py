@@ -222,7 +222,8 @@ def show_export(cluster: Cluster, info: StreamInfo, subject: str | None) -> None
     api = session.client()
     what = f" on {subject}" if subject else ""
     st.caption(f"Export every message of {info.name}{what}, oldest first, with exact payloads "
-               "(text, or base64 when binary).")
+               "(text, or base64 when binary). A large stream's export runs as an operation: "
+               "its file then downloads from the Operations page once completed.")
     left, right, _ = st.columns([1, 1, 3])
     for col, format, mime in ((left, "jsonl", "application/x-ndjson"), (right, "csv", "text/csv")):
         col.download_button(
@@ -236,8 +237,13 @@ def _exporter(api, cluster_id: str, stream: str, format: str, subject: str | Non
 
     def fetch() -> bytes:
         try:
-            return api.export_messages(cluster_id, stream, format=format, subject=subject)
+            export = api.export_messages(cluster_id, stream, format=format, subject=subject)
         except Exception as err:  # noqa: BLE001 - the file then says why, in a sentence
             return f"The export failed: {getattr(err, 'message', err)}\n".encode()
+        if isinstance(export, bytes):
+            return export
+        return (f"{stream} is too large to export at once: the export runs as operation "
+                f"{export.id}. Download its file from the Operations page once it has "
+                f"completed.\n").encode()
 
     return fetch
