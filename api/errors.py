@@ -14,6 +14,7 @@ from redis import exceptions as redis_errors
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.contract import allowed_methods
 from core.events import EventsUnavailable
 from core.labels import control_message
 from core.jetstream.api import JetStreamError, JetStreamUnavailable
@@ -22,7 +23,7 @@ from core.jetstream.pool import ClusterUnreachable
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 _TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
-           409: "Conflict", 422: "Invalid input", 429: "Too many requests",
+           405: "Method not allowed", 409: "Conflict", 422: "Invalid input", 429: "Too many requests",
            500: "Internal error", 503: "Service unavailable"}
 
 
@@ -93,9 +94,14 @@ def install(app: FastAPI) -> None:
         return validation_problem(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException):
+    async def _http(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
-        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            allowed = ", ".join(allowed_methods(request.app, request.scope))
+            headers = {**(headers or {}), "Allow": allowed}
+            detail = f"{request.method} is not allowed here; the methods allowed are {allowed}."
+        return problem(exc.status_code, detail, headers=headers)
 
     @app.exception_handler(JetStreamError)
     async def _jetstream(_: Request, exc: JetStreamError):

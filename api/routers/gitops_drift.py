@@ -32,6 +32,7 @@ from api.outbox_delivery import deliver_now
 from core.db.gitops_models import GitDrift, GitRepository
 from core.db.models import NatsCluster
 from core.operations import get_operation
+from core.schema_rules import not_both, rules
 from gitops import schedules
 from gitops.attribution import changed_by
 from gitops.drift_rows import mark_reverting
@@ -71,7 +72,8 @@ class DriftList(BaseModel):
 
 
 class Remediation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=rules(
+        not_both("ignore_for", "ignore_until")))
     action: Literal["revert", "update_git", "ignore"]
     items: list[uuid.UUID] = Field(min_length=1, max_length=500)
     ignore_for: str | None = Field(default=None, description='e.g. "7d" (at most 90d); '
