@@ -123,7 +123,7 @@ def _view(row: GitDrift, changed_by: dict) -> DriftView:
                      last_seen=row.last_seen)
 
 
-@router.get("/{repo_id}/drift", response_model=DriftList, responses=problem_responses(**NOT_FOUND))
+@router.get("/{repo_id}/drift", response_model=DriftList)
 async def list_drift(repo_id: uuid.UUID, db: Db, svc: Svc,
                      status: Literal["open", "ignored", "reverting", "resolved"] | None = Query(None),
                      principal: Principal = Depends(require("gitops:read"))):
@@ -139,8 +139,7 @@ async def list_drift(repo_id: uuid.UUID, db: Db, svc: Svc,
                      error=scan.get("error"), items=[_view(r, who[r.id]) for r in rows])
 
 
-@router.post("/{repo_id}/drift/scan", status_code=202, response_model=ScanStarted,
-             responses=problem_responses(**NOT_FOUND))
+@router.post("/{repo_id}/drift/scan", status_code=202, response_model=ScanStarted)
 async def scan_now(repo_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                    idempotency_key: str | None = Header(None, max_length=200),
                    principal: Principal = Depends(require("gitops:sync"))):

@@ -15,7 +15,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.kv import StopIterSentinel
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.change_gate import PENDING_RESPONSE, gate_change
+from api.change_gate import gate_change
 from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, require, streamed
 from api.errors import ProblemError
@@ -97,7 +97,7 @@ async def list_kv_buckets(cluster_id: uuid.UUID, db: Db, svc: Svc,
     return {"items": await list_buckets(js)}
 
 
-@router.post("", status_code=201, responses=PENDING_RESPONSE)
+@router.post("", status_code=201)
 async def create_kv_bucket(cluster_id: uuid.UUID, body: KvBucketConfig, request: Request, db: Db,
                            svc: Svc,
                            principal: Principal = Depends(require("kv_stores:create"))):
@@ -127,7 +127,7 @@ async def read_kv_bucket(cluster_id: uuid.UUID, bucket: Bucket, db: Db, svc: Svc
     return bucket_status(store.stream_info)
 
 
-@router.delete("/{bucket}", status_code=204, responses=PENDING_RESPONSE)
+@router.delete("/{bucket}", status_code=204)
 async def delete_kv_bucket(cluster_id: uuid.UUID, bucket: Bucket, request: Request, db: Db,
                            svc: Svc,
                            principal: Principal = Depends(require("kv_stores:delete"))):

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
-from api.change_gate import PENDING_RESPONSE, gate_change
+from api.change_gate import gate_change
 from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, require, streamed
 from api.errors import ProblemError
@@ -72,7 +72,7 @@ async def list_object_stores(cluster_id: uuid.UUID, db: Db, svc: Svc,
     return {"items": await list_stores(js)}
 
 
-@router.post("", status_code=201, responses=PENDING_RESPONSE)
+@router.post("", status_code=201)
 async def create_object_store(cluster_id: uuid.UUID, body: ObjectStoreConfig, request: Request,
                               db: Db, svc: Svc,
                               principal: Principal = Depends(require("object_stores:create"))):
@@ -102,7 +102,7 @@ async def read_object_store(cluster_id: uuid.UUID, bucket: Bucket, db: Db, svc: 
     return store_status(store.stream_info)
 
 
-@router.delete("/{bucket}", status_code=204, responses=PENDING_RESPONSE)
+@router.delete("/{bucket}", status_code=204)
 async def delete_object_store(cluster_id: uuid.UUID, bucket: Bucket, request: Request, db: Db,
                               svc: Svc,
                               principal: Principal = Depends(require("object_stores:delete"))):
