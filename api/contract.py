@@ -18,8 +18,10 @@ A route may still declare a response itself (``responses=`` on the route) to say
 particular of it (a sentence, a body of its own): its description and body are kept; a problem's
 content is made the shared schema.
 
-``allowed_methods`` gives the ``Allow`` header of a ``405``: every method of every route of the
-path, not only those of the first route Starlette tried.
+``allowed_methods`` gives the ``Allow`` header of a ``405``: every method of the path, not only
+those of the first route Starlette tried; a method the literal path does not have is a ``405``
+even where a template with a parameter in its place has it (``DELETE /users/invitations`` is not
+``DELETE /users/{user_id}`` with a malformed id).
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ VALIDATION_PROBLEM_SCHEMA = {
             "type": "object", "required": ["field", "message"],
             "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}}],
 }
+SSE_EVENT = {"type": "object", "title": "ServerSentEvent", "required": ["data"],
+             "description": "One server-sent event: its name and its data (JSON text).",
+             "properties": {"event": {"type": "string"}, "data": {"type": "string"},
+                            "id": {"type": "string"}, "retry": {"type": "integer"}}}
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.",
                                "required": True, "schema": {"type": "string"}}}
 # What reaching these (by name, in ``api``) tells of a route.
@@ -191,6 +197,7 @@ def declare_responses(schema: dict[str, Any], routes: list[Any]) -> dict[str, An
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
     components["ValidationProblem"] = VALIDATION_PROBLEM_SCHEMA
+    components["ServerSentEvent"] = SSE_EVENT
     components["ApprovalPending"] = ApprovalPending.model_json_schema(
         ref_template="#/components/schemas/{model}")
     for route in iter_route_contexts(routes):
@@ -205,6 +212,10 @@ def declare_responses(schema: dict[str, Any], routes: list[Any]) -> dict[str, An
             declared = {int(c) for c in responses if c.isdigit() and int(c) >= 400}
             for code in sorted(codes | declared):
                 responses[str(code)] = _problem_response(code, responses.get(str(code)))
+            for response in responses.values():
+                stream = response.get("content", {}).get("text/event-stream")
+                if stream is not None:
+                    stream["schema"] = {"$ref": "#/components/schemas/ServerSentEvent"}
             if gated:
                 responses.setdefault("202", {
                     "description": "Policy requires approval: a change request now waits at "
@@ -232,15 +243,21 @@ def install(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _literal_segments(path: str) -> int:
+    return sum(1 for part in path.split("/") if part and "{" not in part)
+
+
 def allowed_methods(app: Any, scope: dict[str, Any]) -> list[str]:
-    """Every method some route of this path answers (the ``Allow`` of a ``405``)."""
-    methods: set[str] = set()
+    """The methods of the path (the ``Allow`` of a ``405``): those of every route of the most
+    specific template the path matches, so ``/users/invitations`` is not also ``/users/{id}``."""
+    matching: list[tuple[int, set[str]]] = []
     for route in iter_route_contexts(getattr(app, "routes", ())):
-        route_methods = route.methods
-        if not route_methods:
+        if not route.methods or not route.path:
             continue
         match, _ = route.matches({**scope, "method": "\x00"})
         if match is Match.PARTIAL:
-            methods |= set(route_methods)
-    order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+            matching.append((_literal_segments(route.path), set(route.methods)))
+    best = max((literal for literal, _ in matching), default=0)
+    methods = set().union(*(m for literal, m in matching if literal == best))
+    order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     return sorted(methods, key=lambda m: order.index(m) if m in order else len(order))

@@ -27,6 +27,9 @@ _TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: 
            500: "Internal error", 503: "Service unavailable"}
 
 
+UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 for a body it cannot read
+
+
 class ProblemError(Exception):
     """Raise anywhere in a request to answer with this status and sentence."""
 
@@ -64,7 +67,11 @@ def field_errors(errors: list[dict]) -> list[dict[str, str]]:
             loc = loc[1:]  # where it came from, not a field (a field may be named "path")
         field = ".".join(loc) or "body"
         message = err.get("msg", "is invalid").removeprefix("Value error, ")
-        if err.get("type") == "extra_forbidden":
+        if err.get("type") == "json_invalid":
+            field = "body"
+            error = (err.get("ctx") or {}).get("error")
+            message = err.get("msg", "") if not error else f"is not valid JSON: {error}"
+        elif err.get("type") == "extra_forbidden":
             message = "is not a known field"
         elif err.get("type") == "missing":
             message = "is required"
@@ -80,13 +87,24 @@ def validation_problem(errors: list[dict]) -> JSONResponse:
     return problem(422, f"Invalid input: {detail}", errors=fields)
 
 
+def not_allowed(request: Request, allowed: list[str]) -> JSONResponse:
+    methods = ", ".join(allowed)
+    return problem(405, f"{request.method} is not allowed here; the methods allowed are {methods}.",
+                   headers={"Allow": methods})
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError):
         return problem(exc.status, exc.detail, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError):
+    async def _validation(request: Request, exc: RequestValidationError):
+        if all(err.get("loc", ("",))[0] == "path" for err in exc.errors()):
+            # a literal path (``/users/invitations``) read as a malformed id of another template
+            allowed = allowed_methods(request.app, request.scope)
+            if allowed and request.method not in allowed:
+                return not_allowed(request, allowed)
         return validation_problem(exc.errors())
 
     @app.exception_handler(ValidationError)
@@ -97,10 +115,11 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
         headers = getattr(exc, "headers", None)
+        if exc.status_code == 400 and exc.detail == UNPARSABLE_BODY:  # e.g. not UTF-8
+            return validation_problem([{"loc": ("body",), "type": "json_invalid",
+                                        "msg": "is not JSON (it must be UTF-8 encoded JSON)"}])
         if exc.status_code == 405:  # every method of the path, not only the first route's
-            allowed = ", ".join(allowed_methods(request.app, request.scope))
-            headers = {**(headers or {}), "Allow": allowed}
-            detail = f"{request.method} is not allowed here; the methods allowed are {allowed}."
+            return not_allowed(request, allowed_methods(request.app, request.scope))
         return problem(exc.status_code, detail, headers=headers)
 
     @app.exception_handler(JetStreamError)

@@ -66,7 +66,8 @@ async def audit_logs(svc: Svc, where: AuditFilter = Depends(audit_filter),
             "next_offset": offset + limit if len(items) == limit else None}
 
 
-@router.get("/logs/export")
+@router.get("/logs/export", response_class=StreamingResponse, responses={200: {"content": {
+    "application/x-ndjson": {}, "text/csv": {}}, "description": "the audit records, streamed"}})
 async def export_audit_logs(svc: Svc, where: AuditFilter = Depends(audit_filter),
                             format: Literal["csv", "jsonl"] = "jsonl") -> StreamingResponse:
     async def rows() -> AsyncIterator[dict]:
