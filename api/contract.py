@@ -132,13 +132,25 @@ def _reach(func: Any, seen: set[int] | None = None) -> tuple[set[str], set[int]]
     return names, statuses
 
 
+def _id_fields(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        names = schema.get("properties", {})
+        return any(n.endswith(("_id", "_ids")) for n in names) or any(
+            _id_fields(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(_id_fields(v) for v in schema)
+    return False
+
+
 def _references_objects(route: Any) -> bool:
+    """Whether the body names another object by id (at any depth): a 404 when it is not one of
+    the organization's."""
     body = route.body_field
     model = getattr(body, "type_", None) if body is not None else None
     if model is None:
         model = getattr(getattr(body, "field_info", None), "annotation", None)
     if inspect.isclass(model) and issubclass(model, BaseModel):
-        return any(name.endswith("_id") or name.endswith("_ids") for name in model.model_fields)
+        return _id_fields(model.model_json_schema())
     return False
 
 

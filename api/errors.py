@@ -81,6 +81,15 @@ def field_errors(errors: list[dict]) -> list[dict[str, str]]:
     return out
 
 
+def _field_of(detail: str) -> dict[str, str]:
+    """The field of a sentence such as "Invalid input: url: not a URL" ("body" when none)."""
+    text = detail.removeprefix("Invalid input: ")
+    field, sep, message = text.partition(": ")
+    if sep and field and " " not in field:
+        return {"field": field, "message": message}
+    return {"field": "body", "message": text}
+
+
 def validation_problem(errors: list[dict]) -> JSONResponse:
     fields = field_errors(errors)
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in fields)
@@ -96,6 +105,8 @@ def not_allowed(request: Request, allowed: list[str]) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError):
+        if exc.status == 422 and "errors" not in exc.extra:  # every 422 lists its fields
+            return problem(422, exc.detail, errors=[_field_of(exc.detail)], **exc.extra)
         return problem(exc.status, exc.detail, **exc.extra)
 
     @app.exception_handler(RequestValidationError)

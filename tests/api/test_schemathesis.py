@@ -28,7 +28,61 @@ DERANDOMIZE = not os.environ.get("JSC_SCHEMATHESIS_RANDOM")
 SKIPPED = ("/watch", "/auth/logout", "/stream/metrics")
 # Schema-valid input these routes refuse, and why: what makes it acceptable is a fact of the
 # world (a reachable server, an existing object of the right kind), not of the request's shape.
-POSITIVE_NOT_ALWAYS_ACCEPTED: dict[str, str] = {}
+REACH = ("a URL is accepted only when it resolves into the networks the platform may reach "
+         "(DESIGN rule 8): a fact of DNS and settings, not of the request's shape")
+CONTROL = "names and text refuse C0/C1 control characters (core.labels), not said in the schema"
+PERMISSION = "a permission must be one the RBAC catalogue knows (core.rbac), checked at run time"
+POSITIVE_NOT_ALWAYS_ACCEPTED: dict[str, str] = {
+    "POST /api/v1/clusters": REACH,
+    "POST /api/v1/webhooks": REACH,
+    "PATCH /api/v1/webhooks/{webhook_id}": CONTROL,
+    "POST /api/v1/gitops/repos": REACH + "; an ssh remote needs known_hosts",
+    "PATCH /api/v1/gitops/repos/{repo_id}": "interval is a duration such as 5m (parsed, no pattern)",
+    "POST /api/v1/ai/chat": "a conversation id must be one of the caller's; " + CONTROL,
+    "POST /api/v1/ai/configure": "needs a model configured on the server, and " + CONTROL,
+    "POST /api/v1/ai/proposals": "the proposed config is validated as a stream or consumer config",
+    "POST /api/v1/alerts/rules": "a threshold's range and a cooldown's syntax depend on the kind",
+    "POST /api/v1/alerts/test": "a rule to test must be named (rule_id or an inline rule)",
+    "POST /api/v1/alerts/rules/{rule_id}/snooze": "'for' is a duration such as 1h (parsed)",
+    "GET /api/v1/analytics/metrics": "a metric must be one of the catalogue (core.analytics)",
+    "POST /api/v1/analytics/query": "a metric must be one of the catalogue (core.analytics)",
+    "GET /api/v1/analytics/cluster/overview": "range is a duration such as 1h (parsed)",
+    "GET /api/v1/alerts/events": "since must be before until; years before 1970 are refused",
+    "GET /api/v1/audit/logs": "since must be before until; years before 1970 are refused",
+    "GET /api/v1/audit/logs/export": "since must be before until; years before 1970 are refused",
+    "POST /api/v1/api-keys": PERMISSION,
+    "PATCH /api/v1/api-keys/{key_id}": PERMISSION,
+    "POST /api/v1/roles": PERMISSION,
+    "POST /api/v1/approval-policies": "group teams must exist; durations and counts cross-checked",
+    "POST /api/v1/approvals/{request_id}/reject": "a rejection needs a comment saying why",
+    "POST /api/v1/auth/register": "a password must pass the strength rules; an invitation or an "
+                                  "organization is needed (anyOf over nullable pairs)",
+    "POST /api/v1/auth/reset-password": "a password must pass the strength rules",
+    "POST /api/v1/auth/mfa/verify": "a TOTP code is right only for the current 30 seconds",
+    "POST /api/v1/users/invite": "an e-mail address and a role that exists are checked",
+    "POST /api/v1/backup-schedules": "a target directory and stream names are checked (" + CONTROL
+                                     + ")",
+    "PATCH /api/v1/backup-schedules/{schedule_id}": CONTROL,
+    "POST /api/v1/operations/backup": "a backup needs at least one stream of the cluster",
+    "POST /api/v1/operations/failover": "give pair_id, or primary_cluster_id with streams (anyOf "
+                                        "over nullable fields, left out of the schema)",
+    "POST /api/v1/operations/replay": "on the same cluster a destination subject is needed",
+    "POST /api/v1/clusters/{cluster_id}/streams/{stream}/consumers": "a consumer config needs a "
+                                                                    "name and JetStream's rules",
+    "POST /api/v1/clusters/{cluster_id}/streams/{stream}/consumers/{name}/pause":
+        "pausing until a time in the past is refused",
+    "POST /api/v1/dashboards": "widgets are validated by kind",
+    "PATCH /api/v1/dashboards/{dashboard_id}": "widgets are validated by kind",
+    "GET /api/v1/clusters/{cluster_id}/kv/{bucket}/keys": "key filters follow NATS subject rules",
+    "GET /api/v1/clusters/{cluster_id}/kv/{bucket}/keys/{key}": "keys follow NATS key rules",
+    "PUT /api/v1/clusters/{cluster_id}/kv/{bucket}/keys/{key}": "keys follow NATS key rules",
+    "DELETE /api/v1/clusters/{cluster_id}/kv/{bucket}/keys/{key}": "keys follow NATS key rules",
+    "GET /api/v1/clusters/{cluster_id}/kv/{bucket}/history/{key}": "keys follow NATS key rules",
+    "GET /api/v1/clusters/{cluster_id}/streams/{name}/messages": "a cursor is one the API issued",
+    "GET /api/v1/clusters/{cluster_id}/streams/{name}/messages/last": "subjects follow NATS rules",
+    "POST /api/v1/clusters/{cluster_id}/streams/{name}/messages": "subjects and header names "
+                                                                  "follow NATS rules",
+}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 IMPLICIT = {"HEAD", "OPTIONS"}  # answered by routes the schema does not list (CORS preflight)
 
