@@ -111,7 +111,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        if all(err.get("loc", ("",))[0] == "path" for err in exc.errors()):
+        if any(err.get("loc", ("",))[0] == "path" for err in exc.errors()):
             # a literal path (``/users/invitations``) read as a malformed id of another template
             allowed = allowed_methods(request.app, request.scope)
             if allowed and request.method not in allowed:
