@@ -16,10 +16,11 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource
 
 from cli import config
 from cli.config import ConfigError, Credentials
@@ -188,7 +189,7 @@ class Api:
                     if response.status_code >= 400:
                         response.read()
                         raise self._refusal(response)
-                    yield from sse_events(response.iter_lines())
+                    yield from sse_events(response)
                     return
             except httpx.HTTPError as exc:
                 raise self._transport_error(exc, read_timeout) from None
@@ -315,34 +316,16 @@ class Api:
         raise CliError(f"No team named '{ref}' in your organization (teams: {names}).")
 
 
-def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, Any]]:
-    """Server-sent events from the lines of a response: ``(event, data)``, the data decoded from
-    JSON (kept as text when it is not JSON). Comments (``:``) and ids are skipped."""
-    kind, data = "message", []
-    for line in lines:
-        if line == "":
-            if data:
-                text = "\n".join(data)
-                try:
-                    yield kind, json.loads(text)
-                except ValueError:
-                    yield kind, text
-            kind, data = "message", []
-        elif line.startswith(":"):
+def sse_events(response: httpx.Response) -> Iterator[tuple[str, Any]]:
+    """Server-sent events of a streamed response as they arrive: ``(event, data)``, the data
+    decoded from JSON (kept as text when it is not JSON); events without data are skipped."""
+    for sse in EventSource(response).iter_sse():
+        if not sse.data:
             continue
-        else:
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                kind = value
-            elif field == "data":
-                data.append(value)
-    if data:  # a last event without its blank line
-        text = "\n".join(data)
         try:
-            yield kind, json.loads(text)
+            yield sse.event, json.loads(sse.data)
         except ValueError:
-            yield kind, text
+            yield sse.event, sse.data
 
 
 def _is_uuid(value: str) -> bool:

@@ -72,16 +72,11 @@ async def count_request(redis: aioredis.Redis, settings: Settings, client: str,
     """Count one request for a link; raise ``Limited`` past either limit of the window."""
     window = settings.password_reset_window_s
     minutes = max(1, window // 60)
-    by_ip = await ratelimit.hit(redis, f"ip:{client}", "password_reset",
-                                settings.password_reset_per_ip, window_s=window)
-    if not by_ip.allowed:
-        raise Limited(f"Too many password reset requests from your address (the limit is "
-                      f"{by_ip.limit} in {minutes} minute(s)); retry in {by_ip.reset_s} s.",
-                      by_ip.reset_s)
     digest = hashlib.sha256(email.encode()).hexdigest()[:32]
-    by_email = await ratelimit.hit(redis, f"email:{digest}", "password_reset",
-                                   settings.password_reset_per_email, window_s=window)
-    if not by_email.allowed:
-        raise Limited(f"Too many password reset requests for this e-mail address (the limit is "
-                      f"{by_email.limit} in {minutes} minute(s)); retry in {by_email.reset_s} s.",
-                      by_email.reset_s)
+    for key, limit, whom in ((f"ip:{client}", settings.password_reset_per_ip, "from your address"),
+                             (f"email:{digest}", settings.password_reset_per_email,
+                              "for this e-mail address")):
+        hit = await ratelimit.hit(redis, key, "password_reset", limit, window_s=window)
+        if not hit.allowed:
+            raise Limited(f"Too many password reset requests {whom} (the limit is {hit.limit} in "
+                          f"{minutes} minute(s)); retry in {hit.reset_s} s.", hit.reset_s)

@@ -10,11 +10,14 @@
   quotas, the team's resources, the request-quota form, quota history), policies (the approval
   policy editor, versioned), notifications, replication (the topology picture and the
   Replication Status table, DR pairs with their risk, drills and failover controls, the mirror
-  wizard, the DR pair form).
+  wizard, the DR pair form), organization (its name and request limit: admins change them,
+  everyone reads them; the person's memberships). The sidebar of every page links to the API's
+  documentation (``JSC_BROWSER_API_URL``, default ``JSC_API_URL``, then ``/docs``).
   Not named ``pages/``: next to the entry point that name switches Streamlit to its legacy
   multipage mode, which runs a page file directly, without ``app.py`` and its login gate.
 - ``stream_tabs/``: the Messages and Consumers tabs of the stream screen, large enough for a
-  module each; ``replication_tabs/`` likewise for the replication screen.
+  module each; ``replication_tabs/`` likewise for the replication screen; ``cluster_panels/``
+  the chosen cluster's server information and edit form on the clusters screen.
 - ``operation_view.py``: how mirror and failover operations read (one line, their steps, their
   result), shared by the operations and replication screens.
 - ``client/``: the small typed API client (httpx), with typed errors carrying the API's message:

@@ -47,6 +47,7 @@ SCREEN_PAGES = {  # url path: (title, icon); the first is the home page
     "roles": ("Roles", ":material/admin_panel_settings:"),
     "policies": ("Approval policies", ":material/rule:"),
     "api_keys": ("API keys", ":material/vpn_key:"),
+    "organization": ("Organization", ":material/corporate_fare:"),
     "notifications": ("Notifications", ":material/notifications:"),
 }
 # reached from another page (the stream detail from the streams list), not from the menu

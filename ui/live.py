@@ -9,7 +9,6 @@ UI server itself uses), which must allow the UI's origin (it does for the events
 from __future__ import annotations
 
 import json
-import os
 
 import streamlit as st
 
@@ -109,8 +108,7 @@ source.onerror = () => { document.getElementById("status").textContent = "reconn
 """
 
 
-def browser_api_url() -> str:
-    return (os.environ.get("JSC_BROWSER_API_URL") or session.api_url()).rstrip("/")
+browser_api_url = session.browser_api_url
 
 
 def live_overview(token: str, cluster_names: dict[str, str]) -> None:

@@ -34,6 +34,17 @@ def api_url() -> str:
     return (os.environ.get("JSC_API_URL") or DEFAULT_API_URL).rstrip("/")
 
 
+def browser_api_url() -> str:
+    """The API's address as a browser reaches it: ``JSC_BROWSER_API_URL``, else ``JSC_API_URL``
+    (the address this server uses)."""
+    return (os.environ.get("JSC_BROWSER_API_URL") or api_url()).rstrip("/")
+
+
+def api_docs_url() -> str:
+    """The API's interactive documentation (OpenAPI, served by the API at ``/docs``)."""
+    return f"{browser_api_url()}/docs"
+
+
 def client() -> ApiClient:
     """This browser session's API client (created on first use, against ``JSC_API_URL``)."""
     current = st.session_state.get(CLIENT_KEY)
@@ -63,6 +74,11 @@ def log_in(email: str, password: str) -> None:
     except ApiError:
         api.forget()
         raise
+
+
+def reload_me() -> None:
+    """Read the logged-in person again (e.g. after their organization was renamed)."""
+    st.session_state[ME_KEY] = client().me()
 
 
 def log_out() -> None:
@@ -182,7 +198,7 @@ def show_flash(area: str) -> None:
 
 
 def sidebar() -> None:
-    """Who is logged in, and the way out."""
+    """Who is logged in, the API's documentation, and the way out."""
     person = me()
     if person is None:
         return
@@ -193,6 +209,9 @@ def sidebar() -> None:
         from ui.approval_widgets import notification_bell  # it imports this module
 
         notification_bell()
+        st.link_button("API docs", api_docs_url(), key="api_docs", icon=":material/menu_book:",
+                       width="stretch", help="The API's reference (OpenAPI): every call this "
+                                             "console makes, to try or to script.")
         if st.button("Log out", key="logout", width="stretch"):
             log_out()
             st.rerun()

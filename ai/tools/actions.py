@@ -40,7 +40,7 @@ async def propose_change(ctx: ToolContext, given: dict[str, Any]) -> ToolOutcome
                            content=f"Refused: {why} Do not retry; tell the person what you would "
                                    f"propose and let them ask for it.")
     status, reply = await post(ctx, "/api/v1/ai/proposals", body)
-    proposal = {**reply, "link": f"/approvals/{reply['request_id']}"}
+    proposal = {**reply, "link": f"/api/v1/approvals/{reply['request_id']}"}
     return ToolOutcome(
         summary=f"filed change request '{reply['title']}' ({reply['status']})",
         content=data("proposal", proposal, "").content + "\nThe request waits for a person's "

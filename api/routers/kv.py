@@ -15,32 +15,26 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.kv import StopIterSentinel
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.change_gate import gate_change
-from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, require, streamed
 from api.errors import ProblemError
-from core.changes.execute import apply_change
-from core.changes.models import ChangeSpec
+from api.store_buckets import BucketRoutes, add_bucket_routes, invalid, open_bucket
+from core.db.models import NatsCluster
 from core.jetstream.kv import (
-    BUCKET_PATTERN, BucketNotFound, KeyExists, KeyNotFound, KvBucket, KvBucketConfig,
-    bucket_status, key_filter_problem, key_problem, list_buckets,
+    BUCKET_PATTERN, KV, KeyExists, KeyNotFound, KvBucket, key_filter_problem, key_problem,
     watch_entry_json,
 )
 from core.jetstream.messages import DEFAULT_PAYLOAD_LIMIT, Encoding, payload_bytes
 
 router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/kv", tags=["kv"])
-
 Bucket = Annotated[str, Path(min_length=1, max_length=240, pattern=BUCKET_PATTERN,
                              description="the bucket")]
+add_bucket_routes(router, BucketRoutes(KV, change_kind="kv_bucket", resource="kv_store",
+                                       article="A", bucket_param=Bucket,
+                                       deleted_size=("values", "messages")))
 PayloadLimit = Annotated[int, Query(ge=0, le=8 * 1024 * 1024,
                                     description="value bytes shown; more is cut and marked "
                                                 "truncated")]
 KEEPALIVE_S = 15.0
-
-
-def invalid(field: str, message: str) -> ProblemError:
-    return ProblemError(422, f"Invalid input: {field}: {message}",
-                        errors=[{"field": field, "message": message}])
 
 
 def _check_key(key: str) -> str:
@@ -55,12 +49,9 @@ def _check_filter(keys: str, field: str) -> str:
     return keys
 
 
-async def _bucket(db: Db, svc: Svc, principal: Principal, cluster_id: uuid.UUID, bucket: str):
-    cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
-    try:
-        return cluster, await KvBucket.open(js, bucket)
-    except BucketNotFound:
-        raise ProblemError(404, f"No KV bucket '{bucket}' on this cluster.")
+async def _bucket(db: Db, svc: Svc, principal: Principal, cluster_id: uuid.UUID, bucket: str,
+                  ) -> tuple[NatsCluster, KvBucket]:
+    return await open_bucket(KV, db, svc, principal, cluster_id, bucket)
 
 
 def _value(value: Any, encoding: Encoding | None) -> bytes:
@@ -86,61 +77,6 @@ class KvNewKey(BaseModel):
     key: str = Field(min_length=1, max_length=1024)
     value: Any = None
     encoding: Encoding | None = None
-
-
-# -- buckets -----------------------------------------------------------------------------------
-
-@router.get("")
-async def list_kv_buckets(cluster_id: uuid.UUID, db: Db, svc: Svc,
-                          principal: Principal = Depends(require("kv_stores:read"))) -> dict:
-    _, js = await cluster_jetstream(db, svc, principal, cluster_id)
-    return {"items": await list_buckets(js)}
-
-
-@router.post("", status_code=201)
-async def create_kv_bucket(cluster_id: uuid.UUID, body: KvBucketConfig, request: Request, db: Db,
-                           svc: Svc,
-                           principal: Principal = Depends(require("kv_stores:create"))):
-    cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
-    try:
-        await KvBucket.open(js, body.bucket)
-    except BucketNotFound:
-        pass
-    else:
-        raise ProblemError(409, f"A KV bucket '{body.bucket}' already exists on this cluster.")
-    spec = ChangeSpec(kind="kv_bucket", operation="create", cluster_id=cluster.id, name=body.bucket,
-                      config=body.model_dump(mode="json"))
-    if pending := await gate_change(request, db, svc, principal, cluster, spec,
-                                    permission="kv_stores:create"):
-        return pending
-    status = await apply_change(js, spec)
-    await audit(request, principal, action="kv_store.create", resource_type="kv_store",
-                resource_id=f"{cluster.id}/{body.bucket}", resource_name=body.bucket,
-                cluster_id=cluster.id, changes={"after": body.model_dump(mode="json")})
-    return status
-
-
-@router.get("/{bucket}")
-async def read_kv_bucket(cluster_id: uuid.UUID, bucket: Bucket, db: Db, svc: Svc,
-                         principal: Principal = Depends(require("kv_stores:read"))) -> dict:
-    _, store = await _bucket(db, svc, principal, cluster_id, bucket)
-    return bucket_status(store.stream_info)
-
-
-@router.delete("/{bucket}", status_code=204)
-async def delete_kv_bucket(cluster_id: uuid.UUID, bucket: Bucket, request: Request, db: Db,
-                           svc: Svc,
-                           principal: Principal = Depends(require("kv_stores:delete"))):
-    cluster, store = await _bucket(db, svc, principal, cluster_id, bucket)
-    spec = ChangeSpec(kind="kv_bucket", operation="delete", cluster_id=cluster.id, name=bucket)
-    if pending := await gate_change(request, db, svc, principal, cluster, spec,
-                                    permission="kv_stores:delete", before=store.stream_info["config"]):
-        return pending
-    await apply_change(store.js, spec)
-    await audit(request, principal, action="kv_store.delete", resource_type="kv_store",
-                resource_id=f"{cluster.id}/{bucket}", resource_name=bucket, cluster_id=cluster.id,
-                changes={"before": {"config": store.stream_info["config"],
-                                    "values": store.stream_info["state"]["messages"]}})
 
 
 # -- keys --------------------------------------------------------------------------------------

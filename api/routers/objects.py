@@ -14,37 +14,29 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
-from api.change_gate import gate_change
-from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, require, streamed
 from api.errors import ProblemError
-from core.changes.execute import apply_change
-from core.changes.models import ChangeSpec
+from api.store_buckets import BucketRoutes, add_bucket_routes, invalid, open_bucket
+from core.db.models import NatsCluster
 from core.jetstream.objects import (
-    BUCKET_PATTERN, DEFAULT_CHUNK_SIZE, BucketNotFound, ObjectNotFound, ObjectStore,
-    ObjectStoreConfig, list_stores, store_status,
+    BUCKET_PATTERN, DEFAULT_CHUNK_SIZE, OBJECT_STORES, BucketNotFound, ObjectNotFound, ObjectStore,
 )
 
 router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/objects", tags=["objects"])
 
 Bucket = Annotated[str, Path(min_length=1, max_length=240, pattern=BUCKET_PATTERN,
                              description="the object store")]
+add_bucket_routes(router, BucketRoutes(OBJECT_STORES, change_kind="object_store",
+                                       resource="object_store", article="An",
+                                       bucket_param=Bucket, deleted_size=("bytes", "bytes")))
 ObjectName = Annotated[str, Path(min_length=1, max_length=1024, description="the object's name")]
 BINARY_BODY = {"requestBody": {"required": True, "content": {
     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-def invalid(field: str, message: str) -> ProblemError:
-    return ProblemError(422, f"Invalid input: {field}: {message}",
-                        errors=[{"field": field, "message": message}])
-
-
-async def _store(db: Db, svc: Svc, principal: Principal, cluster_id: uuid.UUID, bucket: str):
-    cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
-    try:
-        return cluster, await ObjectStore.open(js, bucket)
-    except BucketNotFound:
-        raise ProblemError(404, f"No object store '{bucket}' on this cluster.")
+async def _store(db: Db, svc: Svc, principal: Principal, cluster_id: uuid.UUID, bucket: str,
+                 ) -> tuple[NatsCluster, ObjectStore]:
+    return await open_bucket(OBJECT_STORES, db, svc, principal, cluster_id, bucket)
 
 
 def _not_found(exc: ObjectNotFound) -> ProblemError:
@@ -61,61 +53,6 @@ def _headers(values: dict[str, str | list[str]] | None, field: str) -> dict[str,
             raise invalid(f"{field}.{key}", "a header name is not empty and has no blank or ':'")
         out[key] = value if isinstance(value, list) else [value]
     return out
-
-
-# -- buckets -----------------------------------------------------------------------------------
-
-@router.get("")
-async def list_object_stores(cluster_id: uuid.UUID, db: Db, svc: Svc,
-                             principal: Principal = Depends(require("object_stores:read"))) -> dict:
-    _, js = await cluster_jetstream(db, svc, principal, cluster_id)
-    return {"items": await list_stores(js)}
-
-
-@router.post("", status_code=201)
-async def create_object_store(cluster_id: uuid.UUID, body: ObjectStoreConfig, request: Request,
-                              db: Db, svc: Svc,
-                              principal: Principal = Depends(require("object_stores:create"))):
-    cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
-    try:
-        await ObjectStore.open(js, body.bucket)
-    except BucketNotFound:
-        pass
-    else:
-        raise ProblemError(409, f"An object store '{body.bucket}' already exists on this cluster.")
-    spec = ChangeSpec(kind="object_store", operation="create", cluster_id=cluster.id, name=body.bucket,
-                      config=body.model_dump(mode="json"))
-    if pending := await gate_change(request, db, svc, principal, cluster, spec,
-                                    permission="object_stores:create"):
-        return pending
-    status = await apply_change(js, spec)
-    await audit(request, principal, action="object_store.create", resource_type="object_store",
-                resource_id=f"{cluster.id}/{body.bucket}", resource_name=body.bucket,
-                cluster_id=cluster.id, changes={"after": body.model_dump(mode="json")})
-    return status
-
-
-@router.get("/{bucket}")
-async def read_object_store(cluster_id: uuid.UUID, bucket: Bucket, db: Db, svc: Svc,
-                            principal: Principal = Depends(require("object_stores:read"))) -> dict:
-    _, store = await _store(db, svc, principal, cluster_id, bucket)
-    return store_status(store.stream_info)
-
-
-@router.delete("/{bucket}", status_code=204)
-async def delete_object_store(cluster_id: uuid.UUID, bucket: Bucket, request: Request, db: Db,
-                              svc: Svc,
-                              principal: Principal = Depends(require("object_stores:delete"))):
-    cluster, store = await _store(db, svc, principal, cluster_id, bucket)
-    spec = ChangeSpec(kind="object_store", operation="delete", cluster_id=cluster.id, name=bucket)
-    if pending := await gate_change(request, db, svc, principal, cluster, spec,
-                                    permission="object_stores:delete", before=store.stream_info["config"]):
-        return pending
-    await apply_change(store.js, spec)
-    await audit(request, principal, action="object_store.delete", resource_type="object_store",
-                resource_id=f"{cluster.id}/{bucket}", resource_name=bucket, cluster_id=cluster.id,
-                changes={"before": {"config": store.stream_info["config"],
-                                    "bytes": store.stream_info["state"]["bytes"]}})
 
 
 # -- objects -----------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ class Answer:
         body.append_text(status_text(data.get("status")))
         for reason in data.get("reasons") or []:
             body.append(f"\n{reason}")
-        body.append(f"\nApproval: {data.get('link') or '/approvals/' + request_id}")
+        body.append(f"\nApproval: {data.get('link') or '/api/v1/approvals/' + request_id}")
         body.append(f"\nFollow it: jsc approval get {request_id}")
         self.block(Panel(body, title="Proposed change: nothing changes until it is approved",
                          title_align="left", box=box.ROUNDED, expand=False))

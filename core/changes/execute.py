@@ -13,8 +13,11 @@ from typing import Any
 
 from core.changes.models import ChangeSpec
 from core.jetstream.api import JetStreamApi, JetStreamError
-from core.jetstream.kv import KvBucketConfig, create_bucket, delete_bucket
-from core.jetstream.objects import ObjectStoreConfig, create_store, delete_store
+from core.jetstream.buckets import BucketKind
+from core.jetstream.kv import KV
+from core.jetstream.objects import OBJECT_STORES
+
+BUCKET_KINDS: dict[str, BucketKind] = {"kv_bucket": KV, "object_store": OBJECT_STORES}
 
 
 def fixed_purge(purge: dict[str, Any], last_seq: int) -> dict[str, Any]:
@@ -52,21 +55,14 @@ async def apply_change(js: JetStreamApi, spec: ChangeSpec) -> dict[str, Any]:
         if op == "delete":
             await _gone_ok(js.consumer_delete(spec.stream, spec.name))
             return {"deleted": spec.name}
-    if kind == "kv_bucket":
+    if bucket_kind := BUCKET_KINDS.get(kind):
         if op == "create":
-            return await create_bucket(js, KvBucketConfig.model_validate(spec.config))
+            return await bucket_kind.create(js, bucket_kind.config.model_validate(spec.config))
         if op == "update":  # a bucket's settings are its stream's
-            return await js.stream_update(KvBucketConfig.model_validate(spec.config).stream_config())
+            return await js.stream_update(
+                bucket_kind.config.model_validate(spec.config).stream_config())
         if op == "delete":
-            await _gone_ok(delete_bucket(js, spec.name))
-            return {"deleted": spec.name}
-    if kind == "object_store":
-        if op == "create":
-            return await create_store(js, ObjectStoreConfig.model_validate(spec.config))
-        if op == "update":
-            return await js.stream_update(ObjectStoreConfig.model_validate(spec.config).stream_config())
-        if op == "delete":
-            await _gone_ok(delete_store(js, spec.name))
+            await _gone_ok(bucket_kind.delete(js, spec.name))
             return {"deleted": spec.name}
     raise ValueError(f"no way to apply {op} of a {kind}")
 

@@ -9,28 +9,26 @@ revision and create nothing on the server.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 import nats.js.errors as js_errors
 from nats.errors import Error as NatsError, NoRespondersError, TimeoutError as NatsTimeoutError
 from nats.js.kv import KeyValue
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
-from core.jetstream.config import Duration
+from core.jetstream.buckets import (  # noqa: F401 (BUCKET_PATTERN, BucketNotFound: one for both)
+    BUCKET_PATTERN, BucketConfig, BucketKind, BucketNotFound, StreamBucket, common_status,
+)
 from core.jetstream.messages import (
     DEFAULT_PAYLOAD_LIMIT, StoredMessage, StreamReader, describe_payload, format_time,
 )
 
-BUCKET_PATTERN = r"^[a-zA-Z0-9_-]+$"
+STREAM_PREFIX = "KV_"
 _KEY = re.compile(r"^[-/_=.a-zA-Z0-9]+$")
 _KEY_TOKEN = re.compile(r"^[-/_=a-zA-Z0-9]+$")
 KV_OPERATION = "KV-Operation"
 MARKER_REASON = "Nats-Marker-Reason"  # server-placed markers (TTL, age) since 2.11
-
-
-class BucketNotFound(Exception):
-    pass
 
 
 class KeyNotFound(Exception):
@@ -42,7 +40,7 @@ class KeyExists(Exception):
 
 
 def stream_name(bucket: str) -> str:
-    return f"KV_{bucket}"
+    return STREAM_PREFIX + bucket
 
 
 def key_problem(key: str) -> str | None:
@@ -69,53 +67,29 @@ def key_filter_problem(keys: str) -> str | None:
     return None
 
 
-class KvBucketConfig(BaseModel):
+class KvBucketConfig(BucketConfig):
     """A bucket to create. ``ttl`` is a duration (ns or "72h"), 0 for none."""
 
-    model_config = ConfigDict(extra="forbid")
-    bucket: str = Field(min_length=1, max_length=240, pattern=BUCKET_PATTERN)
-    description: str | None = Field(default=None, max_length=4096)
     history: int = Field(default=1, ge=1, le=64, description="revisions kept per key")
-    ttl: Duration = 0
     max_value_size: int = Field(default=-1, ge=-1)
-    max_bytes: int = Field(default=-1, ge=-1)
-    replicas: int = Field(default=1, ge=1, le=5)
-    storage: Literal["file", "memory"] = "file"
-    compression: bool = False
-    metadata: dict[str, str] | None = None
 
     def stream_config(self) -> dict[str, Any]:
         """The stream, as the Go client configures a bucket."""
         window = 2 * 60 * 10**9
-        config: dict[str, Any] = {
-            "name": stream_name(self.bucket), "subjects": [f"$KV.{self.bucket}.>"],
-            "retention": "limits", "max_msgs_per_subject": self.history, "max_msgs": -1,
-            "max_bytes": self.max_bytes, "max_age": self.ttl, "max_msg_size": self.max_value_size,
-            "max_consumers": -1, "storage": self.storage, "num_replicas": self.replicas,
-            "discard": "new", "duplicate_window": min(window, self.ttl) if self.ttl else window,
-            "allow_rollup_hdrs": True, "deny_delete": True, "deny_purge": False,
-            "allow_direct": True, "compression": "s2" if self.compression else "none",
-        }
-        if self.description:
-            config["description"] = self.description
-        if self.metadata:
-            config["metadata"] = self.metadata
-        return config
+        return self.bucket_stream(
+            stream_name(self.bucket), [f"$KV.{self.bucket}.>"],
+            max_msgs_per_subject=self.history, max_msgs=-1, max_msg_size=self.max_value_size,
+            max_consumers=-1, duplicate_window=min(window, self.ttl) if self.ttl else window,
+            deny_delete=True, deny_purge=False)
 
 
 def bucket_status(info: dict[str, Any]) -> dict[str, Any]:
     """A bucket's settings and state from its stream's info."""
     config, state = info["config"], info.get("state") or {}
-    return {
-        "bucket": config["name"].removeprefix("KV_"), "description": config.get("description"),
-        "history": config.get("max_msgs_per_subject"), "ttl": config.get("max_age", 0),
-        "max_value_size": config.get("max_msg_size", -1), "max_bytes": config.get("max_bytes", -1),
-        "replicas": config.get("num_replicas", 1), "storage": config.get("storage"),
-        "compression": config.get("compression", "none") != "none",
-        "metadata": config.get("metadata") or {}, "values": state.get("messages", 0),
-        "bytes": state.get("bytes", 0), "keys": state.get("num_subjects", 0),
-        "created": info.get("created"), "stream": config["name"],
-    }
+    return common_status(
+        info, STREAM_PREFIX, history=config.get("max_msgs_per_subject"),
+        max_value_size=config.get("max_msg_size", -1), values=state.get("messages", 0),
+        bytes=state.get("bytes", 0), keys=state.get("num_subjects", 0))
 
 
 def operation_of(headers: dict[str, list[str]] | dict[str, str] | None) -> str:
@@ -164,27 +138,18 @@ def _translate(exc: Exception) -> Exception:
     return exc
 
 
-class KvBucket:
+class KvBucket(StreamBucket):
     """One bucket of a cluster."""
 
+    STREAM_PREFIX = STREAM_PREFIX
+
     def __init__(self, js: JetStreamApi, bucket: str, info: dict[str, Any]):
-        self.js, self.bucket, self.stream_info = js, bucket, info
-        self.stream = stream_name(bucket)
+        super().__init__(js, bucket, info)
         self.prefix = f"$KV.{bucket}."
         direct = bool(info["config"].get("allow_direct"))
         self.reader = StreamReader(js, self.stream, direct=direct)
         self.kv = KeyValue(name=bucket, stream=self.stream, pre=self.prefix,
                            js=js.nc.jetstream(prefix=js.prefix, timeout=js.timeout), direct=direct)
-
-    @classmethod
-    async def open(cls, js: JetStreamApi, bucket: str) -> KvBucket:
-        try:
-            info = await js.stream_info(stream_name(bucket))
-        except JetStreamError as exc:
-            if exc.not_found:
-                raise BucketNotFound(bucket) from None
-            raise
-        return cls(js, bucket, info)
 
     def _entry(self, msg: StoredMessage, payload_limit: int | None) -> dict[str, Any]:
         return entry_json(self.bucket, msg.subject[len(self.prefix):], msg.seq, msg.time,
@@ -299,15 +264,6 @@ class KvBucket:
             raise _translate(exc) from exc
 
 
-async def list_buckets(js: JetStreamApi) -> list[dict[str, Any]]:
-    streams = await js.stream_list("$KV.>")
-    return sorted((bucket_status(s) for s in streams if s["config"]["name"].startswith("KV_")),
-                  key=lambda b: b["bucket"])
-
-
-async def create_bucket(js: JetStreamApi, config: KvBucketConfig) -> dict[str, Any]:
-    return bucket_status(await js.stream_create(config.stream_config()))
-
-
-async def delete_bucket(js: JetStreamApi, bucket: str) -> None:
-    await js.stream_delete(stream_name(bucket))
+KV = BucketKind(label="KV bucket", stream_prefix=STREAM_PREFIX, subjects="$KV.>",
+                status=bucket_status, config=KvBucketConfig, store=KvBucket)
+list_buckets, create_bucket, delete_bucket = KV.list, KV.create, KV.delete

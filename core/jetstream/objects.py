@@ -19,21 +19,22 @@ import hashlib
 import json
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import aclosing
-from typing import Any, Literal
+from typing import Any
 
 from nats.errors import Error as NatsError, TimeoutError as NatsTimeoutError
 from nats.nuid import NUID
-from pydantic import BaseModel, ConfigDict, Field
 
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
-from core.jetstream.config import Duration
-from core.jetstream.kv import BUCKET_PATTERN, BucketNotFound  # noqa: F401 (one for both)
+from core.jetstream.buckets import (  # noqa: F401 (BUCKET_PATTERN: one for both)
+    BUCKET_PATTERN, BucketConfig, BucketKind, BucketNotFound, StreamBucket, common_status,
+)
 from core.jetstream.messages import StreamReader
 
 DEFAULT_CHUNK_SIZE = 128 * 1024
 DIGEST_PREFIX = "SHA-256="
 ZERO_TIME = "0001-01-01T00:00:00Z"
 ROLLUP = {"Nats-Rollup": "sub"}
+STREAM_PREFIX = "OBJ_"
 
 
 class ObjectNotFound(Exception):
@@ -45,7 +46,7 @@ class DigestMismatch(Exception):
 
 
 def stream_name(bucket: str) -> str:
-    return f"OBJ_{bucket}"
+    return STREAM_PREFIX + bucket
 
 
 def meta_subject(bucket: str, name: str) -> str:
@@ -60,46 +61,19 @@ def digest_of(sha: Any) -> str:
     return DIGEST_PREFIX + base64.urlsafe_b64encode(sha.digest()).decode()
 
 
-class ObjectStoreConfig(BaseModel):
+class ObjectStoreConfig(BucketConfig):
     """A bucket to create. ``ttl`` is a duration (ns or "72h"), 0 for none."""
-
-    model_config = ConfigDict(extra="forbid")
-    bucket: str = Field(min_length=1, max_length=240, pattern=BUCKET_PATTERN)
-    description: str | None = Field(default=None, max_length=4096)
-    ttl: Duration = 0
-    max_bytes: int = Field(default=-1, ge=-1)
-    replicas: int = Field(default=1, ge=1, le=5)
-    storage: Literal["file", "memory"] = "file"
-    compression: bool = False
-    metadata: dict[str, str] | None = None
 
     def stream_config(self) -> dict[str, Any]:
         """The stream, as the Go client configures an object store."""
-        config: dict[str, Any] = {
-            "name": stream_name(self.bucket),
-            "subjects": [f"$O.{self.bucket}.C.>", f"$O.{self.bucket}.M.>"],
-            "retention": "limits", "max_age": self.ttl, "max_bytes": self.max_bytes,
-            "storage": self.storage, "num_replicas": self.replicas, "discard": "new",
-            "allow_rollup_hdrs": True, "allow_direct": True,
-            "compression": "s2" if self.compression else "none",
-        }
-        if self.description:
-            config["description"] = self.description
-        if self.metadata:
-            config["metadata"] = self.metadata
-        return config
+        return self.bucket_stream(stream_name(self.bucket),
+                                  [f"$O.{self.bucket}.C.>", f"$O.{self.bucket}.M.>"])
 
 
 def store_status(info: dict[str, Any]) -> dict[str, Any]:
     config, state = info["config"], info.get("state") or {}
-    return {
-        "bucket": config["name"].removeprefix("OBJ_"), "description": config.get("description"),
-        "ttl": config.get("max_age", 0), "max_bytes": config.get("max_bytes", -1),
-        "replicas": config.get("num_replicas", 1), "storage": config.get("storage"),
-        "compression": config.get("compression", "none") != "none",
-        "sealed": bool(config.get("sealed")), "metadata": config.get("metadata") or {},
-        "size": state.get("bytes", 0), "created": info.get("created"), "stream": config["name"],
-    }
+    return common_status(info, STREAM_PREFIX, sealed=bool(config.get("sealed")),
+                         size=state.get("bytes", 0))
 
 
 class _AckWindow:
@@ -148,25 +122,16 @@ class _AckWindow:
                                  err.get("description", "unknown JetStream error"))
 
 
-class ObjectStore:
+class ObjectStore(StreamBucket):
     """One bucket of a cluster."""
 
+    STREAM_PREFIX = STREAM_PREFIX
+
     def __init__(self, js: JetStreamApi, bucket: str, info: dict[str, Any]):
-        self.js, self.bucket, self.stream_info = js, bucket, info
-        self.stream = stream_name(bucket)
+        super().__init__(js, bucket, info)
         self.reader = StreamReader(js, self.stream,
                                    direct=bool(info["config"].get("allow_direct")),
                                    batch_bytes=2 * 1024 * 1024)
-
-    @classmethod
-    async def open(cls, js: JetStreamApi, bucket: str) -> ObjectStore:
-        try:
-            info = await js.stream_info(stream_name(bucket))
-        except JetStreamError as exc:
-            if exc.not_found:
-                raise BucketNotFound(bucket) from None
-            raise
-        return cls(js, bucket, info)
 
     # -- descriptions ---------------------------------------------------------------------------
     async def info(self, name: str, show_deleted: bool = False) -> dict[str, Any]:
@@ -320,15 +285,7 @@ class ObjectStore:
         return await self.info(name)
 
 
-async def list_stores(js: JetStreamApi) -> list[dict[str, Any]]:
-    streams = await js.stream_list("$O.>")
-    return sorted((store_status(s) for s in streams if s["config"]["name"].startswith("OBJ_")),
-                  key=lambda b: b["bucket"])
-
-
-async def create_store(js: JetStreamApi, config: ObjectStoreConfig) -> dict[str, Any]:
-    return store_status(await js.stream_create(config.stream_config()))
-
-
-async def delete_store(js: JetStreamApi, bucket: str) -> None:
-    await js.stream_delete(stream_name(bucket))
+OBJECT_STORES = BucketKind(label="object store", stream_prefix=STREAM_PREFIX, subjects="$O.>",
+                           status=store_status, config=ObjectStoreConfig, store=ObjectStore)
+list_stores, create_store = OBJECT_STORES.list, OBJECT_STORES.create
+delete_store = OBJECT_STORES.delete

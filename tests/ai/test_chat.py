@@ -161,7 +161,7 @@ def test_a_proposal_waits_for_a_person_and_changes_nothing(api, tenant, fake_cla
     events = ask(api, editor.headers, question)
     proposal, = of(events, "proposal")
     assert proposal["status"] == "waiting_approval"
-    assert proposal["link"] == f"/approvals/{proposal['request_id']}"
+    assert proposal["link"] == f"/api/v1/approvals/{proposal['request_id']}"
     # nothing applied: the stream keeps its configuration
     config = api.get(f"/api/v1/clusters/{cid}/streams/{stream}", headers=owner.headers).json()
     assert config["config"]["max_bytes"] == -1

@@ -131,7 +131,7 @@ def test_a_proposal_is_shown_boxed_with_its_approval_link(jsc, api, admin_header
     assert len(filed) == 1, filed
     request_id = filed[0]["id"]
     assert "Proposed change: nothing changes until it is approved" in out, out
-    assert f"Approval: /approvals/{request_id}" in out
+    assert f"Approval: /api/v1/approvals/{request_id}" in out
     assert f"Follow it: jsc approval get {request_id}" in out and "waiting_approval" in out
     assert "╭" in out and "╰" in out  # a box
     assert "→ propose_change filed change request" in out

@@ -12,7 +12,7 @@ to the types it answers with:
   requests), ``policies.py`` (approval policies), ``notifications.py``, ``replication.py``
   (mirrors, DR pairs, the replication map, failover), ``backups.py`` (backups, restore, backup
   schedules), ``ai.py`` (the assistant: the chat's events, conversations, diagnose,
-  "describe what you need").
+  "describe what you need"), ``organizations.py`` (memberships, the organization's settings).
 
 Every public name is importable from ``ui.client`` itself.
 """
@@ -32,12 +32,14 @@ from ui.client.backups import (VERIFICATION_STATUSES, Backup, BackupItem, Backup
                                Cadence, CadenceSpec, RestoreSpec, RestoreToSpec, ScheduleSpec,
                                Verification)
 from ui.client.base import API_PREFIX, DEFAULT_API_URL, BaseClient, Me, Organization, Tokens
-from ui.client.clusters import (Cluster, ClusterHealth, ClusterInfo, ClustersApi, ClusterSpec,
-                                CredentialsSpec, Environment, HealthStatus)
+from ui.client.clusters import (Cluster, ClusterChanges, ClusterHealth, ClusterInfo, ClustersApi,
+                                ClusterSpec, CredentialsSpec, Environment, HealthStatus, TlsSpec)
 from ui.client.errors import ApiError, ApiUnavailable, AuthenticationRequired, FieldError
 from ui.client.messages import (ConsumerInfo, ConsumerSpec, Direction, Message, MessagePage,
-                                MessagesApi, PublishAck)
+                                MessagesApi, PauseState, PublishAck)
 from ui.client.notifications import Notification, Notifications, NotificationsApi
+from ui.client.organizations import (OrganizationChanges, OrganizationsApi,
+                                     OrganizationSettings)
 from ui.client.operations import (FINISHED_STATUSES, OPERATION_STATUSES, STEP_STATUSES,
                                   Operation, OperationsApi, OperationStarted, OperationStatus,
                                   Progress, RedriveSpec, ReplayDestinationSpec, ReplaySpec, Step)
@@ -55,12 +57,12 @@ from ui.client.stores import (KeyList, KvBucket, KvBucketSpec, KvEntry, ObjectIn
 from ui.client.gitops import GitOpsApi
 from ui.client.alerts import AlertsApi
 from ui.client.analytics import AnalyticsApi
-from ui.client.streams import StreamConfig, StreamInfo, StreamsApi
+from ui.client.streams import PurgeResult, PurgeSpec, StreamConfig, StreamInfo, StreamsApi
 
 
 class ApiClient(ClustersApi, StreamsApi, MessagesApi, OperationsApi, StoresApi, AuditApi,
                 AdminApi, ApprovalsApi, QuotasApi, PoliciesApi, NotificationsApi, ReplicationApi,
-                BackupsApi, GitOpsApi, AnalyticsApi, AlertsApi, AiApi):
+                BackupsApi, GitOpsApi, AnalyticsApi, AlertsApi, AiApi, OrganizationsApi):
     """One person's connection to the API. Holds that person's tokens once logged in."""
 
 
@@ -88,7 +90,9 @@ __all__ = [
     "MapCluster", "Mirror", "MirrorOverridesSpec", "MirrorSpec", "MirrorStarted", "PairHealth",
     "PairStream", "PairStreamHealth", "PairStreamSpec", "ReplicationApi", "ReplicationEdge",
     "ReplicationMap", "Step",
+    "PauseState", "PurgeResult", "PurgeSpec",
     "AlertsApi", "AnalyticsApi", "VERIFICATION_STATUSES", "Backup", "BackupItem", "BackupSchedule", "BackupsApi", "GitOpsApi",
     "BackupSpec", "BackupStarted", "BackupTargetSpec", "Cadence", "CadenceSpec", "RestoreSpec",
     "RestoreToSpec", "ScheduleSpec", "Verification",
+    "ClusterChanges", "TlsSpec", "OrganizationChanges", "OrganizationSettings", "OrganizationsApi",
 ]

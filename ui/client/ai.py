@@ -10,13 +10,13 @@ holds, so a live answer and a stored one are drawn the same way.
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import httpx
+from httpx_sse import EventSource
 
 from ui.client.base import BaseClient, _items, _reason, _seg
 from ui.client.errors import ApiError, ApiUnavailable, AuthenticationRequired
@@ -104,26 +104,17 @@ class Conversation:
                    tuple(dict(t) for t in data.get("turns") or ()))
 
 
-def sse_events(lines: Iterable[str]) -> Iterator[ChatEvent]:
-    """Server-sent events from the lines of a response, their data decoded from JSON."""
-    kind, data = "message", []
-    for line in itertools.chain(lines, [""]):  # a last event without its blank line ends too
-        if line == "":
-            if data:
-                text = "\n".join(data)
-                try:
-                    decoded = json.loads(text)
-                except ValueError:
-                    decoded = {"text": text}
-                yield ChatEvent(kind, decoded if isinstance(decoded, dict) else {"value": decoded})
-            kind, data = "message", []
-        elif not line.startswith(":"):
-            name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if name == "event":
-                kind = value
-            elif name == "data":
-                data.append(value)
+def sse_events(response: httpx.Response) -> Iterator[ChatEvent]:
+    """Server-sent events of a streamed response as they arrive, their data decoded from JSON;
+    events without data are skipped."""
+    for sse in EventSource(response).iter_sse():
+        if not sse.data:
+            continue
+        try:
+            decoded = json.loads(sse.data)
+        except ValueError:
+            decoded = {"text": sse.data}
+        yield ChatEvent(sse.event, decoded if isinstance(decoded, dict) else {"value": decoded})
 
 
 class AiApi(BaseClient):
@@ -157,7 +148,7 @@ class AiApi(BaseClient):
                         if response.status_code == 401:
                             self.forget()
                         raise ApiError.from_response(response)
-                    yield from sse_events(response.iter_lines())
+                    yield from sse_events(response)
                     return
             except httpx.TimeoutException:
                 raise ApiUnavailable(0, f"The API at {self.base_url} stopped answering.") \

@@ -56,12 +56,28 @@ class ClusterHealth:
 
 @dataclass(frozen=True)
 class ClusterInfo:
+    """What ``GET /clusters/{id}/info`` tells of the server that answered and of the account the
+    console uses on it (JetStream's own field names: ``memory``, ``storage``, ``limits`` ...)."""
+
     server: dict[str, Any]
     account: dict[str, Any]
 
     @property
     def version(self) -> str | None:
         return self.server.get("version")
+
+    @property
+    def server_name(self) -> str | None:
+        return self.server.get("server_name")
+
+    @property
+    def cluster(self) -> str | None:
+        """The NATS cluster's name (None for a single server)."""
+        return (self.server.get("cluster") or None)
+
+    @property
+    def jetstream_domain(self) -> str | None:
+        return self.server.get("jetstream_domain") or self.account.get("domain")
 
     @property
     def streams(self) -> int:
@@ -71,6 +87,17 @@ class ClusterInfo:
     def consumers(self) -> int:
         return int(self.account.get("consumers") or 0)
 
+    @property
+    def limits(self) -> dict[str, Any]:
+        """The account's JetStream limits (-1: none)."""
+        return dict(self.account.get("limits") or {})
+
+    @property
+    def api_calls(self) -> tuple[int, int]:
+        """JetStream API requests served to the account, and how many of them failed."""
+        api = self.account.get("api") or {}
+        return int(api.get("total") or 0), int(api.get("errors") or 0)
+
 
 class CredentialsSpec(TypedDict, total=False):
     type: Literal["none", "user_password", "token", "creds"]
@@ -78,6 +105,13 @@ class CredentialsSpec(TypedDict, total=False):
     password: str
     token: str
     creds: str
+
+
+class TlsSpec(TypedDict, total=False):
+    ca_pem: str
+    cert_pem: str
+    key_pem: str
+    insecure_skip_verify: bool
 
 
 class ClusterSpec(TypedDict, total=False):
@@ -90,12 +124,26 @@ class ClusterSpec(TypedDict, total=False):
     credentials: CredentialsSpec
 
 
+class ClusterChanges(ClusterSpec, total=False):
+    """A ``PATCH /clusters/{id}`` body: only what changes. Credentials and TLS, when present,
+    replace the stored ones as a whole (``tls: None`` removes them); absent, they are kept."""
+
+    tls: TlsSpec | None
+
+
 class ClustersApi(BaseClient):
     def list_clusters(self) -> list[Cluster]:
         return [Cluster.from_json(c) for c in _items(self._request("GET", "/clusters"))]
 
     def create_cluster(self, spec: ClusterSpec) -> Cluster:
         return Cluster.from_json(self._request("POST", "/clusters", json=dict(spec)))
+
+    def cluster(self, cluster_id: str) -> Cluster:
+        return Cluster.from_json(self._request("GET", f"/clusters/{_seg(cluster_id)}"))
+
+    def update_cluster(self, cluster_id: str, changes: ClusterChanges) -> Cluster:
+        return Cluster.from_json(self._request("PATCH", f"/clusters/{_seg(cluster_id)}",
+                                               json=dict(changes)))
 
     def delete_cluster(self, cluster_id: str) -> None:
         self._request("DELETE", f"/clusters/{_seg(cluster_id)}")

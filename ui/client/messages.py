@@ -1,4 +1,5 @@
-"""A stream's messages (browse, publish, delete, export) and its consumers."""
+"""A stream's messages (browse, publish, delete, export) and its consumers (list, read, create,
+change, delete, pause until a time, resume)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,21 @@ class ConsumerInfo:
                    dict(data.get("ack_floor") or {}), bool(data.get("paused")))
 
 
+@dataclass(frozen=True)
+class PauseState:
+    """What ``.../pause`` and ``.../resume`` answer: whether the consumer is paused, until when."""
+
+    paused: bool
+    pause_until: str | None = None
+    pause_remaining: int | None = None  # nanoseconds
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PauseState:
+        remaining = data.get("pause_remaining")
+        return cls(bool(data.get("paused")), data.get("pause_until"),
+                   None if remaining is None else int(remaining))
+
+
 class ConsumerSpec(TypedDict, total=False):
     durable_name: str
     description: str
@@ -150,3 +166,22 @@ class MessagesApi(BaseClient):
         """None once deleted; the request when it waits for approval."""
         return submitted(self._request(
             "DELETE", f"{_stream_path(cluster_id, stream)}/consumers/{_seg(name)}"))
+
+    def update_consumer(self, cluster_id: str, stream: str, name: str,
+                        changes: Mapping[str, Any]) -> ConsumerInfo | RequestSubmitted:
+        """Change a consumer: ``changes`` is merged over its current config by the API. The
+        consumer, or the request when policy sends the change for approval (``202``)."""
+        data = self._request("PATCH",
+                             f"{_stream_path(cluster_id, stream)}/consumers/{_seg(name)}",
+                             json=dict(changes))
+        return submitted(data) or ConsumerInfo.from_json(data)
+
+    def pause_consumer(self, cluster_id: str, stream: str, name: str, until: str) -> PauseState:
+        """Stop deliveries until ``until`` (RFC 3339, in the future)."""
+        return PauseState.from_json(self._request(
+            "POST", f"{_stream_path(cluster_id, stream)}/consumers/{_seg(name)}/pause",
+            json={"until": until}))
+
+    def resume_consumer(self, cluster_id: str, stream: str, name: str) -> PauseState:
+        return PauseState.from_json(self._request(
+            "POST", f"{_stream_path(cluster_id, stream)}/consumers/{_seg(name)}/resume"))

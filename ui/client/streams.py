@@ -1,6 +1,7 @@
-"""Streams: list, create, read, change, delete (JetStream's own config field names).
+"""Streams: list, create, read, change, delete, purge (with its dry run) (JetStream's own config
+field names).
 
-A create, change or delete that policy sends for approval is answered with the request
+A create, change, delete or purge that policy sends for approval is answered with the request
 (:class:`~ui.client.approvals.RequestSubmitted`, a ``202``) instead of the stream."""
 
 from __future__ import annotations
@@ -50,6 +51,33 @@ class StreamInfo:
         return int(self.state.get("consumer_count") or 0)
 
 
+@dataclass(frozen=True)
+class PurgeResult:
+    """What a purge removed (``purged``), or with ``dry_run`` what it would remove: messages, and
+    bytes (estimated, from the average size, unless the whole stream is purged)."""
+
+    purged: int
+    dry_run: bool = False
+    messages: int = 0
+    bytes: int = 0
+    bytes_estimated: bool = False
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PurgeResult:
+        would = data.get("would_purge") or {}
+        return cls(int(data.get("purged") or 0), bool(data.get("dry_run")),
+                   int(would.get("messages") or 0), int(would.get("bytes") or 0),
+                   bool(would.get("bytes_estimated")))
+
+
+class PurgeSpec(TypedDict, total=False):
+    """What to purge (the API's names): a ``subject``, below a ``sequence``, or all but ``keep``."""
+
+    subject: str
+    sequence: int
+    keep: int
+
+
 class StreamConfig(TypedDict, total=False):
     name: str
     subjects: list[str]
@@ -90,6 +118,14 @@ class StreamsApi(BaseClient):
         """Change a stream: ``changes`` is merged over its current config by the API."""
         data = self._request("PATCH", _stream_path(cluster_id, name), json=dict(changes))
         return submitted(data) or StreamInfo.from_json(data)
+
+    def purge_stream(self, cluster_id: str, name: str, spec: PurgeSpec, *,
+                     dry_run: bool = False) -> PurgeResult | RequestSubmitted:
+        """Purge (with ``dry_run``, only say what would go). The result, or the request when
+        policy sends the purge for approval (``202``; a dry run never waits)."""
+        data = self._request("POST", f"{_stream_path(cluster_id, name)}/purge",
+                             json={**spec, "dry_run": dry_run})
+        return submitted(data) or PurgeResult.from_json(data)
 
 
 def _stream_path(cluster_id: str, name: str) -> str:

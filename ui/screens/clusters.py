@@ -1,4 +1,5 @@
-"""Clusters: the registered clusters with the health of each, adding one, removing one."""
+"""Clusters: the registered clusters with the health of each; for the one chosen, its server
+information and (for those allowed) changing or removing it; adding one."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import streamlit as st
 
 from ui import fmt, forms, session
 from ui.client import Cluster, ClusterHealth
+from ui.cluster_panels.edit import CREDENTIAL_LABELS, show_edit
+from ui.cluster_panels.info import show_info
 
-CREDENTIAL_LABELS = {"none": "No credentials", "user_password": "User and password",
-                     "token": "Token", "creds": ".creds file (JWT and NKey)"}
 FORM_DEFAULTS: dict[str, str] = {
     "cluster_name": "", "cluster_environment": "development", "cluster_description": "",
     "cluster_server_urls": "", "cluster_domain": "", "cluster_monitoring_url": "",
@@ -26,15 +27,17 @@ def main() -> None:
     if clusters is None:
         return
     if clusters:
-        show_list(clusters)
-        show_actions(clusters)
+        healths = show_list(clusters)
+        chosen = show_actions(clusters)
+        show_chosen(chosen, reachable=healths.get(chosen.id) != "unreachable")
     else:
         st.info("No cluster is registered yet. Add one below.")
     st.subheader("Add a cluster")
     show_form()
 
 
-def show_list(clusters: list[Cluster]) -> None:
+def show_list(clusters: list[Cluster]) -> dict[str, str]:
+    """The table of clusters with each one's health; the health status by cluster id."""
     api = session.client()
     healths = session.fetch_all(lambda c: api.cluster_health(c.id), clusters)
     rows = []
@@ -52,9 +55,11 @@ def show_list(clusters: list[Cluster]) -> None:
             "Note": (health.error or "") if ok else health.message,
         })
     st.dataframe(rows, hide_index=True)
+    return {c.id: h.status for c, h in zip(clusters, healths) if isinstance(h, ClusterHealth)}
 
 
-def show_actions(clusters: list[Cluster]) -> None:
+def show_actions(clusters: list[Cluster]) -> Cluster:
+    """The cluster picker with its buttons; the cluster chosen."""
     by_id = {c.id: c for c in clusters}
     ids = list(by_id)
     chosen = session.chosen_cluster()
@@ -67,8 +72,12 @@ def show_actions(clusters: list[Cluster]) -> None:
     delete_col.button("Remove…", key="clusters_delete", width="stretch", on_click=_ask_removal)
 
     pending = by_id.get(st.session_state.get(PENDING_DELETE) or "")
-    if pending is None:
-        return
+    if pending is not None:
+        confirm_removal(pending)
+    return by_id[cluster_id]
+
+
+def confirm_removal(pending: Cluster) -> None:
     st.warning(f"Remove the cluster **{pending.name}** from JetStream Console? Its registration "
                "and stored credentials are deleted; the NATS servers themselves are not touched.")
     yes, no, _ = st.columns([1, 1, 3])
@@ -76,6 +85,18 @@ def show_actions(clusters: list[Cluster]) -> None:
                on_click=_remove, args=(pending,))
     no.button("Cancel", key="clusters_cancel_delete", on_click=st.session_state.pop,
               args=(PENDING_DELETE, None))
+
+
+def show_chosen(cluster: Cluster, reachable: bool = True) -> None:
+    """The chosen cluster's server information and, for those who may, its edit form."""
+    person = session.me()
+    editable = person is not None and person.can("clusters:update")
+    tabs = st.tabs(["Server information", "Edit"] if editable else ["Server information"])
+    with tabs[0]:
+        show_info(cluster, reachable)
+    if editable:
+        with tabs[1]:
+            show_edit(cluster)
 
 
 def _ask_removal() -> None:

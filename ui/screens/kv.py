@@ -1,5 +1,5 @@
-"""KV stores of a cluster: the buckets (create, delete), the keys of one (filtered, paged), a key's
-value and history, putting and deleting a key."""
+"""KV stores of a cluster: the buckets (create, delete: ``ui.bucket_page``), the keys of one
+(filtered, paged), a key's value and history, putting and deleting a key."""
 
 from __future__ import annotations
 
@@ -8,76 +8,17 @@ import json
 import streamlit as st
 
 from ui import fmt, forms, session, widgets
-from ui.approval_widgets import submitted_sentence
-from ui.client import Cluster, KvBucket, KvEntry, RequestSubmitted
+from ui.bucket_page import BucketPage, SizeInput, show_page
+from ui.client import ApiClient, Cluster, KvBucket, KvBucketSpec, KvEntry
 
 BUCKET_DEFAULTS: dict[str, object] = {
     "kv_new_bucket": "", "kv_new_history": 1, "kv_new_ttl": "", "kv_new_max_value_size": "",
     "kv_new_replicas": 1, "kv_new_storage": "file", "kv_new_description": "",
 }
 PUT_DEFAULTS: dict[str, object] = {"kv_put_key": "", "kv_put_value": "", "kv_put_json": False}
-PENDING_DELETE_BUCKET = "kv_pending_delete_bucket"
 PENDING_DELETE_KEY = "kv_pending_delete_key"
 KEYS_LIMIT = 10_000
 PAGE_SIZE = 50
-
-
-def main() -> None:
-    api = session.client()
-    st.title("KV stores")
-    cluster = widgets.chosen_cluster_or_none(api, key="kv_cluster")
-    if cluster is None:
-        return
-    session.show_flash("kv")
-    buckets = session.call(api.list_kv_buckets, cluster.id)
-    if buckets is None:
-        return
-    if buckets:
-        show_buckets(buckets)
-        bucket = pick_bucket(cluster, buckets)
-        show_keys(cluster, bucket)
-    else:
-        st.info(f"The cluster {cluster.name} has no KV bucket yet.")
-    st.subheader("Create a bucket")
-    show_bucket_form(cluster)
-
-
-def show_buckets(buckets: list[KvBucket]) -> None:
-    st.dataframe([{
-        "Bucket": b.bucket, "Keys": b.keys, "Values": b.values, "Size": fmt.size(b.bytes),
-        "History": b.history, "TTL": fmt.duration_ns(b.ttl),
-        "Max value size": fmt.size(b.max_value_size), "Storage": b.storage,
-        "Replicas": b.replicas, "Description": b.description,
-    } for b in widgets.page_of(buckets, "kv_buckets_page", PAGE_SIZE, "buckets")],
-        hide_index=True)
-
-
-def pick_bucket(cluster: Cluster, buckets: list[KvBucket]) -> KvBucket:
-    by_name = {b.bucket: b for b in buckets}
-    if st.session_state.get("kv_bucket") not in by_name:
-        st.session_state["kv_bucket"] = buckets[0].bucket
-    pick, delete = st.columns([5, 1], vertical_alignment="bottom")
-    name = pick.selectbox("Bucket", list(by_name), key="kv_bucket")
-    bucket = by_name[name]
-    delete.button("Delete bucket…", key="kv_delete_bucket", width="stretch",
-                  on_click=lambda: widgets.ask(PENDING_DELETE_BUCKET,
-                                               (cluster.id, st.session_state.kv_bucket)))
-    widgets.confirm(PENDING_DELETE_BUCKET, (cluster.id, name),
-                    f"Delete the bucket **{name}** and its {bucket.keys:,} key(s)? Every value "
-                    "and its history is lost for good.", "Yes, delete it", _delete_bucket,
-                    args=(cluster, name))
-    return bucket
-
-
-def _delete_bucket(cluster: Cluster, name: str) -> None:
-    def act() -> str:
-        sent = session.client().delete_kv_bucket(cluster.id, name)
-        if sent is not None:
-            return submitted_sentence(sent)
-        st.session_state.pop("kv_bucket", None)
-        return f"Bucket {name} deleted from {cluster.name}."
-
-    session.in_callback("kv", act)
 
 
 # --------------------------------------------------------------------------- keys
@@ -192,49 +133,40 @@ def _put(cluster_id: str, bucket: str) -> None:
     session.in_callback("kv_put", act)
 
 
-# --------------------------------------------------------------------------- new bucket
+# --------------------------------------------------------------------------- the page
 
 
-def show_bucket_form(cluster: Cluster) -> None:
-    for key, value in BUCKET_DEFAULTS.items():
-        st.session_state.setdefault(key, value)
-    with st.form("kv_create_bucket"):
-        left, right = st.columns(2)
-        left.text_input("Name", key="kv_new_bucket", placeholder="config",
-                        help="Letters, digits, - and _.")
-        right.text_input("Description", key="kv_new_description")
-        cols = st.columns(5)
-        cols[0].number_input("History (values per key)", min_value=1, max_value=64, step=1,
-                             key="kv_new_history")
-        cols[1].text_input("Time to live", key="kv_new_ttl", placeholder="none, or 24h")
-        cols[2].text_input("Max value size", key="kv_new_max_value_size",
-                           placeholder="no limit, or 1MiB")
-        cols[3].number_input("Replicas", min_value=1, max_value=5, step=1, key="kv_new_replicas")
-        cols[4].selectbox("Storage", forms.STORAGE_TYPES, key="kv_new_storage")
-        st.form_submit_button("Create bucket", key="kv_new_submit", type="primary",
-                              on_click=_create_bucket, args=(cluster,))
-    session.show_flash("kv_form")
+def _history_input(cols: list) -> None:
+    cols[0].number_input("History (values per key)", min_value=1, max_value=64, step=1,
+                         key="kv_new_history")
 
 
-def _create_bucket(cluster: Cluster) -> None:
-    state = st.session_state
-    spec, problems = forms.check_kv_bucket_form(
+def _checked(state) -> tuple[KvBucketSpec | None, list[str]]:
+    return forms.check_kv_bucket_form(
         bucket=state.kv_new_bucket, history=state.kv_new_history, ttl=state.kv_new_ttl,
         max_value_size=state.kv_new_max_value_size, replicas=state.kv_new_replicas,
         storage=state.kv_new_storage, description=state.kv_new_description)
-    if spec is None:
-        session.flash_many("kv_form", "error", problems)
-        return
 
-    def act() -> str:
-        created = session.client().create_kv_bucket(cluster.id, spec)
-        state.update(BUCKET_DEFAULTS)
-        if isinstance(created, RequestSubmitted):
-            return submitted_sentence(created)
-        state["kv_bucket"] = created.bucket
-        return f"Bucket {created.bucket} created on {cluster.name}."
 
-    session.in_callback("kv_form", act, success_area="kv")
+PAGE: BucketPage[KvBucket] = BucketPage(
+    title="KV stores", area="kv", key="kv", thing="bucket", label="Bucket", none_yet="KV bucket",
+    create_heading="Create a bucket", create_button="Create bucket", name_placeholder="config",
+    ttl_placeholder="none, or 24h",
+    size=SizeInput("Max value size", "max_value_size", "no limit, or 1MiB"),
+    defaults=BUCKET_DEFAULTS, list_buckets=ApiClient.list_kv_buckets,
+    create=ApiClient.create_kv_bucket, delete=ApiClient.delete_kv_bucket,
+    row=lambda b: {
+        "Bucket": b.bucket, "Keys": b.keys, "Values": b.values, "Size": fmt.size(b.bytes),
+        "History": b.history, "TTL": fmt.duration_ns(b.ttl),
+        "Max value size": fmt.size(b.max_value_size), "Storage": b.storage,
+        "Replicas": b.replicas, "Description": b.description},
+    delete_question=lambda b: (f"Delete the bucket **{b.bucket}** and its {b.keys:,} key(s)? "
+                               "Every value and its history is lost for good."),
+    checked=_checked, own_inputs=1, limits=_history_input)
+
+
+def main() -> None:
+    show_page(PAGE, show_keys)
 
 
 session.run_page(main)

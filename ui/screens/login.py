@@ -2,7 +2,8 @@
 
 A forgotten password: "Forgot your password?" asks the API to mail a reset link
 (``POST /auth/forgot-password``); the link opens this page with ``?reset=<token>``, where a new
-password is chosen (``POST /auth/reset-password``) before logging in with it."""
+password is chosen (``POST /auth/reset-password``) before logging in with it. Under the form, a
+link to the API's documentation (logged in, it is in the sidebar)."""
 
 from __future__ import annotations
 
@@ -91,6 +92,7 @@ def main() -> None:
         session.show_flash("login")
         _log_in()
         _forgot()
+        st.caption(f"Scripting instead? [The API's documentation]({session.api_docs_url()})")
 
 
 session.run_page(main)

@@ -1,74 +1,20 @@
-"""Object stores of a cluster: the stores (create, delete), the objects of one (paged), upload,
-download and delete an object."""
+"""Object stores of a cluster: the stores (create, delete: ``ui.bucket_page``), the objects of one
+(paged), upload, download and delete an object."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from ui import fmt, forms, session, widgets
-from ui.approval_widgets import submitted_sentence
-from ui.client import ApiClient, Cluster, ObjectInfo, ObjectStore, RequestSubmitted
+from ui.bucket_page import BucketPage, SizeInput, show_page
+from ui.client import ApiClient, Cluster, ObjectInfo, ObjectStore, ObjectStoreSpec
 
 STORE_DEFAULTS: dict[str, object] = {
     "obj_new_bucket": "", "obj_new_description": "", "obj_new_ttl": "", "obj_new_max_bytes": "",
     "obj_new_replicas": 1, "obj_new_storage": "file",
 }
-PENDING_DELETE_STORE = "obj_pending_delete_store"
 PENDING_DELETE_OBJECT = "obj_pending_delete_object"
 PAGE_SIZE = 50
-
-
-def main() -> None:
-    api = session.client()
-    st.title("Object stores")
-    cluster = widgets.chosen_cluster_or_none(api, key="obj_cluster")
-    if cluster is None:
-        return
-    session.show_flash("objects")
-    stores = session.call(api.list_object_stores, cluster.id)
-    if stores is None:
-        return
-    if stores:
-        st.dataframe([{
-            "Store": s.bucket, "Size": fmt.size(s.size), "Storage": s.storage,
-            "Replicas": s.replicas, "TTL": fmt.duration_ns(s.ttl),
-            "Max size": fmt.size(s.max_bytes), "Sealed": "yes" if s.sealed else "",
-            "Description": s.description, "Created": fmt.when(s.created),
-        } for s in widgets.page_of(stores, "obj_stores_page", PAGE_SIZE, "stores")],
-            hide_index=True)
-        store = pick_store(cluster, stores)
-        show_objects(cluster, store)
-    else:
-        st.info(f"The cluster {cluster.name} has no object store yet.")
-    st.subheader("Create an object store")
-    show_store_form(cluster)
-
-
-def pick_store(cluster: Cluster, stores: list[ObjectStore]) -> ObjectStore:
-    by_name = {s.bucket: s for s in stores}
-    if st.session_state.get("obj_store") not in by_name:
-        st.session_state["obj_store"] = stores[0].bucket
-    pick, delete = st.columns([5, 1], vertical_alignment="bottom")
-    name = pick.selectbox("Object store", list(by_name), key="obj_store")
-    delete.button("Delete store…", key="obj_delete_store", width="stretch",
-                  on_click=lambda: widgets.ask(PENDING_DELETE_STORE,
-                                               (cluster.id, st.session_state.obj_store)))
-    widgets.confirm(PENDING_DELETE_STORE, (cluster.id, name),
-                    f"Delete the object store **{name}** ({fmt.size(by_name[name].size)})? Every "
-                    "object in it is lost for good.", "Yes, delete it", _delete_store,
-                    args=(cluster, name))
-    return by_name[name]
-
-
-def _delete_store(cluster: Cluster, name: str) -> None:
-    def act() -> str:
-        sent = session.client().delete_object_store(cluster.id, name)
-        if sent is not None:
-            return submitted_sentence(sent)
-        st.session_state.pop("obj_store", None)
-        return f"Object store {name} deleted from {cluster.name}."
-
-    session.in_callback("objects", act)
 
 
 # --------------------------------------------------------------------------- objects
@@ -169,46 +115,35 @@ def _upload(cluster_id: str, bucket: str) -> None:
     session.in_callback("obj_upload", act, success_area="obj_files")
 
 
-# --------------------------------------------------------------------------- new store
+# --------------------------------------------------------------------------- the page
 
 
-def show_store_form(cluster: Cluster) -> None:
-    for key, value in STORE_DEFAULTS.items():
-        st.session_state.setdefault(key, value)
-    with st.form("obj_create_store"):
-        left, right = st.columns(2)
-        left.text_input("Name", key="obj_new_bucket", placeholder="reports",
-                        help="Letters, digits, - and _.")
-        right.text_input("Description", key="obj_new_description")
-        cols = st.columns(4)
-        cols[0].text_input("Time to live", key="obj_new_ttl", placeholder="none, or 30d")
-        cols[1].text_input("Max size", key="obj_new_max_bytes", placeholder="no limit, or 10GiB")
-        cols[2].number_input("Replicas", min_value=1, max_value=5, step=1, key="obj_new_replicas")
-        cols[3].selectbox("Storage", forms.STORAGE_TYPES, key="obj_new_storage")
-        st.form_submit_button("Create object store", key="obj_new_submit", type="primary",
-                              on_click=_create_store, args=(cluster,))
-    session.show_flash("obj_form")
-
-
-def _create_store(cluster: Cluster) -> None:
-    state = st.session_state
-    spec, problems = forms.check_object_store_form(
+def _checked(state) -> tuple[ObjectStoreSpec | None, list[str]]:
+    return forms.check_object_store_form(
         bucket=state.obj_new_bucket, description=state.obj_new_description,
         ttl=state.obj_new_ttl, max_bytes=state.obj_new_max_bytes,
         replicas=state.obj_new_replicas, storage=state.obj_new_storage)
-    if spec is None:
-        session.flash_many("obj_form", "error", problems)
-        return
 
-    def act() -> str:
-        created = session.client().create_object_store(cluster.id, spec)
-        state.update(STORE_DEFAULTS)
-        if isinstance(created, RequestSubmitted):
-            return submitted_sentence(created)
-        state["obj_store"] = created.bucket
-        return f"Object store {created.bucket} created on {cluster.name}."
 
-    session.in_callback("obj_form", act, success_area="objects")
+PAGE: BucketPage[ObjectStore] = BucketPage(
+    title="Object stores", area="objects", key="obj", thing="store", label="Object store",
+    none_yet="object store", create_heading="Create an object store",
+    create_button="Create object store", name_placeholder="reports", ttl_placeholder="none, or 30d",
+    size=SizeInput("Max size", "max_bytes", "no limit, or 10GiB"),
+    defaults=STORE_DEFAULTS, list_buckets=ApiClient.list_object_stores,
+    create=ApiClient.create_object_store, delete=ApiClient.delete_object_store,
+    row=lambda s: {
+        "Store": s.bucket, "Size": fmt.size(s.size), "Storage": s.storage,
+        "Replicas": s.replicas, "TTL": fmt.duration_ns(s.ttl), "Max size": fmt.size(s.max_bytes),
+        "Sealed": "yes" if s.sealed else "", "Description": s.description,
+        "Created": fmt.when(s.created)},
+    delete_question=lambda s: (f"Delete the object store **{s.bucket}** ({fmt.size(s.size)})? "
+                               "Every object in it is lost for good."),
+    checked=_checked)
+
+
+def main() -> None:
+    show_page(PAGE, show_objects)
 
 
 session.run_page(main)

@@ -1,6 +1,8 @@
-"""One stream: Overview (state and configuration summary), Messages (a paged browser with a live
-tail, the details of a message, publish, export), Consumers (with their health; create, delete),
-Metrics (throughput and each consumer's lag over a range) and Configuration (the stream's JSON config, editable: only what changed is sent).
+"""One stream: Overview (state and configuration summary; a purge, its dry run first), Messages
+(a paged browser with a live tail, the details of a message, publish, export), Consumers (with
+their health; create, change, pause and resume, delete), Metrics (throughput and each consumer's
+lag over a range) and Configuration (the stream's JSON config, editable: only what changed is
+sent).
 
 Opened from the Streams page ("Open"), or directly, choosing the cluster and stream at the top.
 "Ask about this" (here, and by each consumer) opens the Assistant on the stream (or consumer).
@@ -21,6 +23,7 @@ from ui.client import Cluster, RequestSubmitted, StreamInfo
 from ui.stream_tabs.consumers import show_consumers
 from ui.stream_tabs.messages import show_messages
 from ui.stream_tabs.metrics import show_metrics
+from ui.stream_tabs.purge import show_purge
 
 TAB_KEY = "sd_tab"
 TABS = ("Overview", "Messages", "Consumers", "Metrics", "Configuration")
@@ -126,6 +129,8 @@ def show_overview(cluster: Cluster, info: StreamInfo) -> None:
                  if s.get("active", -1) >= 0 else "never"}
                 for s in ([info.mirror] if info.mirror else []) + info.sources]
         st.dataframe(rows, hide_index=True)
+    with st.expander("Purge messages"):
+        show_purge(cluster.id, info)
 
 
 def subject_tree(counts: dict[str, int]) -> list[dict[str, object]]:

@@ -1,5 +1,6 @@
-"""The Consumers tab of a stream: the list with each one's health, create, delete, and "Ask
-about this" on the chosen consumer (the Assistant, with that consumer as the context)."""
+"""The Consumers tab of a stream: the list with each one's health, create, delete, and on the
+chosen consumer "Ask about this" (the Assistant, with that consumer as the context), pause or
+resume (``consumer_pause.py``) and a change form (``consumer_edit.py``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from ui import fmt, forms, session, widgets
 from ui.approval_widgets import submitted_sentence
 from ui.assistant_panels import context as assistant
 from ui.client import Cluster, ConsumerInfo, RequestSubmitted, StreamInfo
+from ui.stream_tabs.consumer_edit import show_consumer_edit
+from ui.stream_tabs.consumer_pause import pause_button, show_pause
 
 PENDING_DELETE_CONSUMER = "sd_pending_delete_consumer"
 CONSUMER_DEFAULTS: dict[str, object] = {
@@ -50,9 +53,10 @@ def show_consumers(cluster: Cluster, info: StreamInfo) -> None:
         for note in notes:
             st.markdown(f"- {note}")
         by_name = {c.name: c for c in consumers}
-        pick, ask, delete = st.columns([4, 1, 1], vertical_alignment="bottom")
+        pick, ask, pause, delete = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
         chosen = pick.selectbox("Consumer", list(by_name), key="sd_con_selected")
         assistant.ask_button(cluster.id, info.name, chosen, key="sd_con_ask", column=ask)
+        pause_button(cluster.id, info.name, by_name[chosen], pause)
         delete.button("Delete…", key="sd_con_delete", width="stretch", on_click=lambda: widgets.ask(
             PENDING_DELETE_CONSUMER, (cluster.id, info.name, st.session_state.sd_con_selected)))
         target = (cluster.id, info.name, chosen)
@@ -60,6 +64,9 @@ def show_consumers(cluster: Cluster, info: StreamInfo) -> None:
                         f"Delete the consumer **{chosen}** of {info.name}? Its position and "
                         "pending acknowledgements are lost; the messages stay in the stream.",
                         "Yes, delete it", _delete_consumer, args=target)
+        show_pause(cluster.id, info.name, by_name[chosen])
+        with st.expander(f"Change {chosen}"):
+            show_consumer_edit(cluster.id, info.name, by_name[chosen])
         with st.expander(f"Everything about {chosen}"):
             st.json({"config": by_name[chosen].config, "delivered": by_name[chosen].delivered,
                      "ack_floor": by_name[chosen].ack_floor}, expanded=True)
