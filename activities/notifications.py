@@ -3,7 +3,9 @@ recipient's in-app inbox and answers which webhooks hear it; ``deliver_webhook``
 to one of them. The failover workflow asks ``dr_webhooks`` which webhooks hear ``dr.failover``, and
 ``deliver_dr_webhook`` tells one of them where a pair's clients write now. They are idempotent: a
 notification's id is stable and delivered once per user; a webhook delivery carries the same
-``X-JSC-Delivery`` id on every attempt, so its receiver can drop a repeat. A delivery that fails
+``X-JSC-Delivery`` id on every attempt, so its receiver can drop a repeat. During the grace after a
+secret rotation a delivery is signed with the new and the replaced secret
+(``core.notify.delivery.signing_secrets``). A delivery that fails
 (connection error, timeout, any answer but 2xx) raises, and Temporal retries it with the workflow's
 backoff; a webhook deleted or disabled meanwhile is skipped. A webhook whose address the outbound
 policy (``JSC_ALLOWED_WEBHOOK_NETWORKS``) does not allow, now, is not called: the delivery fails
@@ -89,13 +91,13 @@ class NotificationActivities:
     async def _post(self, hook: Webhook, event: str, delivery_key: str, body: bytes) -> None:
         """One signed POST; raises (for Temporal to retry, or for good) unless answered 2xx."""
         try:
-            secret = delivery.open_secret(self.cipher, hook)
+            secrets = delivery.signing_secrets(self.cipher, hook)
         except InvalidTag:  # sealed with another key: no retry will open it
             raise ApplicationError(f"The secret of webhook '{hook.name}' cannot be decrypted with "
-                                   "this JSC_ENCRYPTION_KEY; recreate the webhook.",
+                                   "this JSC_ENCRYPTION_KEY; rotate its secret.",
                                    type="WebhookSecretUnreadable", non_retryable=True)
         try:
-            reply = await delivery.post(hook.url, secret, event, delivery_key, body,
+            reply = await delivery.post(hook.url, secrets, event, delivery_key, body,
                                         policy=self.webhook_policy)
         except OutboundRefused as exc:  # no retry will change the policy's mind
             log.warning("webhook %s (%s) of organization %s not called: %s",

@@ -1,5 +1,6 @@
 """The API process's own Temporal worker, on ``<task queue>-analytics``: activities that need
-ClickHouse, which with embedded chdb only the API process may open (today: ``alerts_evaluate``).
+ClickHouse, which with embedded chdb only the API process may open (``alerts_evaluate``,
+``export_audit_chunk``).
 It also keeps the alert evaluation schedule in step with the settings.
 
 Started by the lifespan as a background task; while Temporal cannot be reached it retries, so the
@@ -16,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.alerts import AlertAnalyticsActivities
+from activities.exports import AuditExportActivities
 from api.services import Services
 from core import cluster_health_schedule
 from core.alerts import schedule
@@ -35,6 +37,7 @@ async def run_analytics_worker(services: Services) -> None:
     settings = services.settings
     queue = settings.task_queue + ANALYTICS_SUFFIX
     activities = AlertAnalyticsActivities(evaluator(services))
+    exports = AuditExportActivities(services.analytics, settings.backups_root)
     while True:
         try:
             client = await Client.connect(settings.temporal_address,
@@ -43,7 +46,8 @@ async def run_analytics_worker(services: Services) -> None:
             await schedule.ensure(client, settings.task_queue, settings.alert_interval_s)
             await cluster_health_schedule.ensure(client, settings.task_queue,
                                                  settings.cluster_health_interval_s)
-            worker = Worker(client, task_queue=queue, activities=[activities.alerts_evaluate],
+            worker = Worker(client, task_queue=queue, activities=[activities.alerts_evaluate,
+                                                                  exports.export_audit_chunk],
                             max_concurrent_activities=4)
             log.info("analytics worker polling task queue %s", queue)
             await worker.run()

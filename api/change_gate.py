@@ -36,6 +36,7 @@ from core.db.models import NatsCluster, Team
 from core.policy import ChangeRequest, Decision
 from core.policy import risk_notes as make_risk_notes
 from workflows.approval import ApprovalWorkflow, QuotaRequestWorkflow
+from workflows.inputs import ApprovalInput
 
 
 class ApprovalPending(BaseModel):
@@ -117,7 +118,7 @@ async def open_and_start(request: Request, db: Db, svc: Svc, principal: Principa
     # The request, its workflow's start and its audit event commit together; the start is then
     # delivered at once, or by the outbox drainer after a crash or while Temporal is down.
     start = owe_start(db, workflow.__temporal_workflow_definition.name, op.workflow_id,
-                      [context, ticket], svc.settings.task_queue)
+                      [ApprovalInput(context=context, ticket=ticket)], svc.settings.task_queue)
     summary = owe_risk_summary(db, svc.settings, row.id, principal.org_id)
     await audit(request, principal, action="approval.request", resource_type="change_request",
                 resource_id=str(row.id), resource_name=row.title, cluster_id=spec.cluster_id,

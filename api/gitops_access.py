@@ -21,6 +21,7 @@ from core.security import Cipher
 from gitops.git import display_url
 from gitops.planning import credentials_context
 from gitops.sync_rows import SYNC_WORKFLOW, add_sync
+from workflows.inputs import GitOpsSyncInput
 DONE = ("succeeded", "no_changes", "partially_applied")
 # A request closed without approval leaves its sync rejected (read from the request); a sync
 # shows ``waiting_approval`` once its approval workflow takes votes (its operation row says so:
@@ -110,6 +111,7 @@ async def owe_sync(db: AsyncSession, svc: Svc, repo: GitRepository, *, trigger: 
     new = await add_sync(db, repo, trigger=trigger, ref=ref, commit=commit, dedupe=dedupe,
                          user_id=user.user_id if user else None,
                          user_email=user.email if user else "", only=only)
-    start = owe_start(db, SYNC_WORKFLOW, new.workflow_id, [new.context, new.data],
+    start = owe_start(db, SYNC_WORKFLOW, new.workflow_id,
+                      [GitOpsSyncInput(context=new.context, data=new.data)],
                       svc.settings.task_queue)
     return new.sync, start

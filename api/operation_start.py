@@ -19,6 +19,7 @@ from api.outbox_delivery import deliver_now, owe_start
 from core.db.models import Operation
 from core.operations import OperationContext, get_operation, workflow_id_for
 from core.outbox import OutboxEntry
+from workflows.inputs import operation_input
 
 
 def keyed_operation_id(principal: Principal, kind: str, key: str | None) -> uuid.UUID | None:
@@ -33,8 +34,10 @@ async def owe_operation(request: Request, db: Db, svc: Svc, principal: Principal
                         progress: dict | None = None,
                         audit_changes: dict[str, Any] | None = None,
                         with_row: Callable[[], Awaitable[None]] | None = None,
+                        input_extra: dict[str, Any] | None = None,
                         ) -> tuple[str, OutboxEntry]:
-    """Add the operation's row, owe its workflow's start (``[context, input]``) and audit it,
+    """Add the operation's row, owe its workflow's start (its one typed input: the context,
+    ``input`` and ``input_extra``, ``workflows.inputs.operation_input``) and audit it,
     committing them together (``with_row``, when given, adds the starter's own rows once the
     operation's is flushed): (workflow id, the owed start). Raises ``IntegrityError`` when the
     same key's operation was added meanwhile."""
@@ -50,7 +53,9 @@ async def owe_operation(request: Request, db: Db, svc: Svc, principal: Principal
     context = OperationContext(operation_id=str(operation_id), org_id=str(principal.org_id),
                                user_id=str(principal.user_id), user_email=principal.email,
                                type=kind)
-    start = owe_start(db, workflow, workflow_id, [context, input], svc.settings.task_queue)
+    typed = operation_input(workflow, context, input, **(input_extra or {}))
+    start = owe_start(db, workflow, workflow_id, [typed],
+                      svc.settings.task_queue)
     await audit(request, principal, action="operation.start", resource_type="operation",
                 resource_id=str(operation_id), resource_name=kind, cluster_id=cluster_id,
                 changes={"input": data, **(audit_changes or {})}, db=db)

@@ -100,11 +100,23 @@ class Settings(BaseSettings):
     smtp_from: str = "jetstream-console@localhost"
     public_url: str | None = None  # the UI's address, for links in mails
 
+    # Webhooks: after ``POST /webhooks/{id}/rotate-secret`` deliveries carry a signature made with
+    # the replaced secret too, this long (0: the replaced secret stops signing at once), so that
+    # receivers can switch to the new secret without missing a delivery.
+    webhook_secret_grace_s: int = Field(default=24 * 3600, ge=0, le=30 * 24 * 3600)
+
     # Approvals: the price of storage in risk notes and cost thresholds ($ per GB-month).
     storage_price_per_gb: float = Field(default=0.25, ge=0, le=1e6)
 
     # Directory backup targets live under <backup_dir>/<organization id>/ (unset: <data_dir>/backups).
     backup_dir: Path | None = None
+    # Exports (messages of a stream, the audit log): a range larger than this is not streamed
+    # inline but written by an operation, in chunks of ``export_chunk_records`` records, to
+    # ``<backup root>/<organization id>/exports/`` and downloaded from
+    # ``/api/v1/operations/{id}/download``.
+    export_inline_max_messages: int = Field(default=10_000, ge=0)
+    export_inline_max_rows: int = Field(default=50_000, ge=0)
+    export_chunk_records: int = Field(default=10_000, ge=1, le=1_000_000)
 
     # Real-time push (SSE /api/v1/stream/metrics, WebSocket /ws/v1/realtime): the lifetime of a
     # realtime token (read-only, real-time endpoints only), the heartbeat of an idle connection,

@@ -73,6 +73,17 @@ class DriftScan(_Model):
     org_id: str
 
 
+class DriftInput(_Model):
+    """``GitOpsDriftWorkflow``'s input: the scan, and, when a person asked for it, the operation
+    it is (a schedule's routine scan has none). As every workflow input (``workflows.inputs``),
+    a field it does not know yet is ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    scan: DriftScan
+    context: OperationContext | None = None
+
+
 class DriftFound(_Model):
     """A scan's outcome: the open items, and the revert to start when the repository's policy
     says to revert (``revert``: ``"<env>:<resource>"`` refs; empty: nothing to start)."""

@@ -1,7 +1,8 @@
 """The drift schedule of a repository: one Temporal schedule, ``gitops-drift-<repo id>``, starting
-``GitOpsDriftWorkflow`` with a ``DriftScan`` every ``interval_seconds`` (overlapping runs skipped;
-a routine check is not an operation, unlike a scan a person asks for). Created or updated with
-the repository, deleted with it."""
+``GitOpsDriftWorkflow`` with a ``DriftInput`` (a scan, no context) every ``interval_seconds``
+(overlapping runs skipped; a routine check is not an operation, unlike a scan a person asks for).
+Created or updated with the repository, deleted with it. A schedule made before ``DriftInput``
+starts it with the bare ``DriftScan`` until the repository is updated: the workflow reads both."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from temporalio.client import (Client, Schedule, ScheduleActionStartWorkflow,
                                ScheduleSpec)
 
 from core import temporal_schedules
-from gitops.jobs import DriftScan
+from gitops.jobs import DriftInput, DriftScan
 
 WORKFLOW = "GitOpsDriftWorkflow"
 
@@ -24,8 +25,9 @@ def schedule_id(repo_id: Any) -> str:
 
 def _schedule(repo, task_queue: str) -> Schedule:
     scan = DriftScan(repo_id=str(repo.id), org_id=str(repo.org_id))
-    action = ScheduleActionStartWorkflow(WORKFLOW, args=[scan.model_dump(mode="json")],
-                                         id=schedule_id(repo.id), task_queue=task_queue)
+    start = DriftInput(scan=scan).model_dump(mode="json")
+    action = ScheduleActionStartWorkflow(WORKFLOW, args=[start], id=schedule_id(repo.id),
+                                         task_queue=task_queue)
     spec = ScheduleSpec(intervals=[ScheduleIntervalSpec(
         every=timedelta(seconds=repo.interval_seconds))])
     return Schedule(action=action, spec=spec,

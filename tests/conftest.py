@@ -131,6 +131,10 @@ def stack(fake_claude, mailbox):
         # Real-time connections: a heartbeat (and a check that their session still holds) every
         # 5 s, so that tests of both wait seconds, not minutes.
         "JSC_REALTIME_HEARTBEAT_S": "5",
+        # Exports as operations write chunks of 50 records, and over 300 messages an export is
+        # an operation by itself (tests/api/test_exports.py).
+        "JSC_EXPORT_CHUNK_RECORDS": "50",
+        "JSC_EXPORT_INLINE_MAX_MESSAGES": "300",
     })
     try:
         running.start()  # a StackError says what did not start; every test using it errors with it

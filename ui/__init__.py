@@ -8,7 +8,8 @@
   matrix, custom roles), api_keys (a secret shown once, rotation, revocation); approvals (the
   queue with diff, policy, risk and votes; my requests; all), team_portal (usage bars against
   quotas, the team's resources, the request-quota form, quota history), policies (the approval
-  policy editor, versioned), notifications, replication (the topology picture and the
+  policy editor, versioned), notifications, webhooks (create with the secret shown once, test,
+  rotate the secret, delete), replication (the topology picture and the
   Replication Status table, DR pairs with their risk, drills and failover controls, the mirror
   wizard, the DR pair form), organization (its name and request limit: admins change them,
   everyone reads them; the person's memberships). The sidebar of every page links to the API's

@@ -49,6 +49,7 @@ SCREEN_PAGES = {  # url path: (title, icon); the first is the home page
     "api_keys": ("API keys", ":material/vpn_key:"),
     "organization": ("Organization", ":material/corporate_fare:"),
     "notifications": ("Notifications", ":material/notifications:"),
+    "webhooks": ("Webhooks", ":material/webhook:"),
 }
 # reached from another page (the stream detail from the streams list), not from the menu
 HIDDEN_PAGES = {"stream": "Stream"}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -32,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from core.changes.voting import Tally, VoteRefused, cast, check
     from core.operations import OperationContext
     from core.replay.models import ReplayRequest
+    from workflows.inputs import ApprovalInput, from_args, operation_input
     from workflows.operation_base import RECORD_RETRY, OperationWorkflowBase
 
 APPLY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
@@ -55,14 +57,21 @@ def announce_outcome_first() -> bool:
     return workflow.patched(OUTCOME_FIRST_PATCH) or workflow.now() >= OUTCOME_FIRST_RELEASED
 
 
+def approval_input(args: tuple) -> ApprovalInput:
+    """One ``ApprovalInput``; a run a release started has ``[context, ticket]``."""
+    return from_args(ApprovalInput, args, ("context", "ticket"))
+
+
 @workflow.defn(name="ApprovalWorkflow")
 class ApprovalWorkflow(OperationWorkflowBase):
     @workflow.init
-    def __init__(self, context: OperationContext, ticket: ApprovalTicket) -> None:
+    def __init__(self, *args: Any) -> None:
         # The input is known before any handler runs: after a worker restart, a vote can arrive
         # in the same activation that replays the start.
         super().__init__()
-        self.context, self.ticket = context, ticket
+        data = approval_input(args)
+        self.context: OperationContext = data.context
+        self.ticket: ApprovalTicket = data.ticket
         self.tally = Tally()
         self.escalations: list[dict] = []
         self._record_lock = asyncio.Lock()
@@ -102,7 +111,9 @@ class ApprovalWorkflow(OperationWorkflowBase):
 
     # --- the run ------------------------------------------------------------------------------
     @workflow.run
-    async def run(self, context: OperationContext, ticket: ApprovalTicket) -> dict:
+    async def run(self, *args: Any) -> dict:
+        """One ``ApprovalInput`` (read by ``__init__``)."""
+        ticket = self.ticket
         if ticket.decision.outcome == "auto_approved":
             self.tally.status = "approved"
             self.announce("approved", comment=" ".join(ticket.decision.reasons))
@@ -178,7 +189,9 @@ class ApprovalWorkflow(OperationWorkflowBase):
                                    user_id=self.ticket.requester_id,
                                    user_email=self.ticket.requester_email, type="replay")
         await workflow.start_child_workflow(
-            "ReplayWorkflow", args=[context, ReplayRequest.model_validate(self.ticket.spec.config)],
+            "ReplayWorkflow",
+            operation_input("ReplayWorkflow", context,
+                            ReplayRequest.model_validate(self.ticket.spec.config)),
             id=opened["workflow_id"], task_queue=workflow.info().task_queue,
             parent_close_policy=ParentClosePolicy.ABANDON)
 
@@ -189,8 +202,9 @@ class ApprovalWorkflow(OperationWorkflowBase):
         context = OperationContext(operation_id=opened["operation_id"], org_id=self.context.org_id,
                                    user_id=self.ticket.requester_id,
                                    user_email=self.ticket.requester_email, type=kind)
+        name = OPERATION_WORKFLOWS[kind]
         await workflow.start_child_workflow(
-            OPERATION_WORKFLOWS[kind], args=[context, self.ticket.spec.config],
+            name, operation_input(name, context, self.ticket.spec.config),
             id=opened["workflow_id"], task_queue=workflow.info().task_queue,
             parent_close_policy=ParentClosePolicy.ABANDON)
 
@@ -238,5 +252,5 @@ class ApprovalWorkflow(OperationWorkflowBase):
 @workflow.defn(name="QuotaRequestWorkflow")
 class QuotaRequestWorkflow(ApprovalWorkflow):
     @workflow.run
-    async def run(self, context: OperationContext, ticket: ApprovalTicket) -> dict:
-        return await super().run(context, ticket)
+    async def run(self, *args: Any) -> dict:
+        return await super().run(*args)

@@ -19,16 +19,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from core.backups.jobs import (BackupJob, BackupRef, FinishBackup, FinishedBackup,
+    from core.backups.jobs import (BackupRef, FinishBackup, FinishedBackup,
                                    PreparedBackup, RecordVerification)
     from core.backups.steps import ItemInput, ItemResult, Verification, VerifyInput
     from core.operations import OperationContext, Progress
+    from workflows.inputs import BackupInput, from_args
     from workflows.operation_base import OperationWorkflowBase
 
 NON_RETRYABLE = ["Refused", "NotFound", "ClusterNotFound", "BackupFailed", "VerifyFailed",
@@ -97,9 +99,11 @@ class BackupWorkflow(OperationWorkflowBase):
         self.progress = Progress(unit="bytes")
 
     @workflow.run
-    async def run(self, context: OperationContext, job: BackupJob) -> dict:
-        self.context = context = OperationContext.model_validate(context)
-        job = BackupJob.model_validate(job)
+    async def run(self, *args: Any) -> dict:
+        """One ``BackupInput``; a run a release started has ``[context, job]``."""
+        data = from_args(BackupInput, args, ("context", "job"))
+        self.context = context = data.context
+        job = data.job
         try:
             await self.set_status("running")
             if job.verify_only:

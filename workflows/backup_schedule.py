@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from core.backups.steps import DeleteDataInput
     from core.operations import OperationContext
     from workflows.backup import DATA_TIMEOUT, STEP_RETRY, STEP_TIMEOUT, message_of
+    from workflows.inputs import BackupInput
 
 
 @workflow.defn(name="ScheduledBackupWorkflow")
@@ -39,7 +40,8 @@ class ScheduledBackupWorkflow:
                                        type="backup")
             try:
                 result = await workflow.execute_child_workflow(
-                    "BackupWorkflow", args=[context, BackupJob(backup_id=ticked.backup_id)],
+                    "BackupWorkflow",
+                    BackupInput(context=context, job=BackupJob(backup_id=ticked.backup_id)),
                     id=ticked.workflow_id, task_queue=info.task_queue)
                 outcome["status"] = "completed"
                 outcome["verification"] = (result or {}).get("verification")

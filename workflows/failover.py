@@ -37,9 +37,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from core.changes.models import DrWebhookDelivery
-    from core.operations import OperationContext, OperationUpdate, Progress
+    from core.operations import OperationUpdate, Progress
     from core.replication.plan import (REVERSE_ONLY_STEPS, STEP_NAMES, FailoverPlan,
                                        FailoverTask, FencePoint, Measured, Step)
+    from workflows.inputs import FailoverInput, from_args
     from workflows.operation_base import RECORD_RETRY, OperationWorkflowBase
 
 NON_RETRYABLE = ["Refused", "ClusterNotFound"]
@@ -77,7 +78,7 @@ def _seconds(start: str | datetime, end: str | datetime) -> float:
 @workflow.defn(name="FailoverWorkflow")
 class FailoverWorkflow(OperationWorkflowBase):
     @workflow.init
-    def __init__(self, context: OperationContext, plan: FailoverPlan) -> None:
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         self.steps: list[Step] = [Step(name=name) for name in STEP_NAMES]
         self.summary: dict[str, Any] = {}
@@ -87,10 +88,12 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.announcing: asyncio.Task | None = None
 
     @workflow.run
-    async def run(self, context: OperationContext, plan: FailoverPlan) -> dict:
-        # The approval workflow passes the change's config as a plain dict: validate both.
-        self.context = OperationContext.model_validate(context)
-        plan = FailoverPlan.model_validate(plan)
+    async def run(self, *args: Any) -> dict:
+        """One ``FailoverInput``; a run a release started has ``[context, plan]``. The
+        approval workflow passes the change's config as a plain dict: validated here."""
+        data = from_args(FailoverInput, args, ("context", "plan"))
+        self.context = data.context
+        plan = FailoverPlan.model_validate(data.plan)
         request = plan.request
         self.summary = {"mode": request.mode, "drill": request.drill, "reverse": request.reverse,
                         "pair_id": plan.pair_id, "pair_name": plan.pair_name,

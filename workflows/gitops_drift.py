@@ -6,13 +6,15 @@ records the drift. When the repository's policy is ``revert`` and items are open
 (outliving this one): the revert goes through the change gate like any sync, so production waits
 for an approval.
 
-Started two ways:
-- ``[DriftScan]`` by the repository's Temporal schedule (``gitops-drift-<repo id>``): a routine
-  check, not an operation of its own (the repository's ``last_scan`` says how it went);
-- ``[OperationContext, DriftScan]`` by ``POST .../drift/scan``: an operation (type
-  ``gitops_drift``) the person follows like any other, completed with the scan's outcome, or
-  failed with the reason the scan could not look (a broken tree, an unreachable remote or
-  cluster).
+Started with one ``DriftInput``, two ways:
+- without a context by the repository's Temporal schedule (``gitops-drift-<repo id>``): a
+  routine check, not an operation of its own (the repository's ``last_scan`` says how it went);
+- with the operation's context by ``POST .../drift/scan``: an operation (type ``gitops_drift``)
+  the person follows like any other, completed with the scan's outcome, or failed with the
+  reason the scan could not look (a broken tree, an unreachable remote or cluster).
+
+Released versions were started with ``[DriftScan]`` (schedules made then still do) or
+``[OperationContext, DriftScan]``: both are still read (``workflows.inputs``).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from core.operations import OperationContext
-    from gitops.jobs import DriftFound, DriftScan, RevertStart
+    from gitops.jobs import DriftFound, DriftInput, DriftScan, RevertStart
+    from workflows.inputs import GitOpsSyncInput, from_args
     from workflows.operation_base import OperationWorkflowBase
 
 SCAN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2,
@@ -39,10 +41,11 @@ SCAN_TIMEOUT = timedelta(minutes=10)
 class GitOpsDriftWorkflow(OperationWorkflowBase):
     @workflow.run
     async def run(self, *args: Any) -> dict:
-        if len(args) > 1:
-            self.context = OperationContext.model_validate(args[0])
+        data = from_args(DriftInput, args, ("scan",), ("context", "scan"))
+        scan = data.scan
+        if data.context is not None:
+            self.context = data.context
             await self.set_status("running")
-        scan = DriftScan.model_validate(args[-1])
         try:
             result = await self._scan(scan)
         except ActivityError as err:
@@ -67,7 +70,8 @@ class GitOpsDriftWorkflow(OperationWorkflowBase):
                 "gitops_drift_revert", args=[scan, found.revert], result_type=RevertStart,
                 start_to_close_timeout=timedelta(minutes=1), retry_policy=SCAN_RETRY)
             await workflow.start_child_workflow(
-                "GitOpsSyncWorkflow", args=[start.context, start.data], id=start.workflow_id,
+                "GitOpsSyncWorkflow", GitOpsSyncInput(context=start.context, data=start.data),
+                id=start.workflow_id,
                 task_queue=workflow.info().task_queue,
                 parent_close_policy=ParentClosePolicy.ABANDON)
             result["revert_sync_id"] = start.sync_id

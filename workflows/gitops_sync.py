@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -21,8 +22,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from core.operations import OperationContext, Progress
-    from gitops.jobs import Applied, GitSyncInput, OpenedRequest, Planned, SyncFailure, SyncRef
+    from core.operations import Progress
+    from gitops.jobs import Applied, OpenedRequest, Planned, SyncFailure, SyncRef
+    from workflows.inputs import ApprovalInput, GitOpsApplyInput, GitOpsSyncInput, from_args
     from workflows.operation_base import OperationWorkflowBase
 
 STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
@@ -69,9 +71,11 @@ class _SyncBase(OperationWorkflowBase):
 @workflow.defn(name="GitOpsSyncWorkflow")
 class GitOpsSyncWorkflow(_SyncBase):
     @workflow.run
-    async def run(self, context: OperationContext, data: GitSyncInput) -> dict:
-        self.context = context = OperationContext.model_validate(context)
-        data = GitSyncInput.model_validate(data)
+    async def run(self, *args: Any) -> dict:
+        """One ``GitOpsSyncInput``; a run a release started has ``[context, data]``."""
+        started = from_args(GitOpsSyncInput, args, ("context", "data"))
+        self.context = context = started.context
+        data = started.data
         ref = SyncRef(org_id=context.org_id, sync_id=data.sync_id, only=data.only,
                       user_email=context.user_email)
         try:
@@ -86,7 +90,8 @@ class GitOpsSyncWorkflow(_SyncBase):
                     "gitops_open_request", ref, result_type=OpenedRequest,
                     start_to_close_timeout=PLAN_TIMEOUT, retry_policy=STEP_RETRY)
                 await workflow.start_child_workflow(
-                    "ApprovalWorkflow", args=[opened.context, opened.ticket],
+                    "ApprovalWorkflow",
+                    ApprovalInput(context=opened.context, ticket=opened.ticket),
                     id=opened.workflow_id, task_queue=workflow.info().task_queue,
                     parent_close_policy=ParentClosePolicy.ABANDON)
                 return await self.finish("completed", {"sync_status": "waiting_approval",
@@ -111,8 +116,11 @@ class GitOpsApplyWorkflow(_SyncBase):
     """Started by an approved change request with its ``config`` ({sync_id, repo_id, commit})."""
 
     @workflow.run
-    async def run(self, context: OperationContext, config: dict) -> dict:
-        self.context = context = OperationContext.model_validate(context)
+    async def run(self, *args: Any) -> dict:
+        """One ``GitOpsApplyInput``; a run a release started has ``[context, config]``."""
+        started = from_args(GitOpsApplyInput, args, ("context", "config"))
+        self.context = context = started.context
+        config = started.config
         ref = SyncRef(org_id=context.org_id, sync_id=str(config["sync_id"]))
         try:
             await self.set_status("running")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -31,11 +32,12 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from core.operations import OperationContext, Progress
+    from core.operations import Progress
     from core.replication.models import MirrorJob
     from core.replication.steps import (ControlInput, CreateInput, MarkInput, Measurement,
                                         MirrorPlan, MirrorRef, Prepared, PrepareInput, WaitInput,
                                         WaitResult)
+    from workflows.inputs import MirrorInput, from_args
     from workflows.operation_base import OperationWorkflowBase
 
 NON_RETRYABLE = ["Refused", "NotFound", "ClusterNotFound", "MirrorFailed"]
@@ -64,10 +66,12 @@ class MirrorWorkflow(OperationWorkflowBase):
         self.consumers_paused = False
 
     @workflow.run
-    async def run(self, context: OperationContext, job: MirrorJob | dict) -> dict:
-        self.context = context = OperationContext.model_validate(context)
+    async def run(self, *args: Any) -> dict:
+        """One ``MirrorInput``; a run a release started has ``[context, job]``."""
+        data = from_args(MirrorInput, args, ("context", "job"))
+        self.context = context = data.context
         try:
-            job = MirrorJob.model_validate(job)
+            job = MirrorJob.model_validate(data.job)
         except ValidationError as exc:
             return await self.finish("failed", {"mirrors": [], "caught_up_in_s": None},
                                      error=f"The mirror job is not valid: {exc}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -24,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from core.operations import OperationContext, Progress
     from core.replay.models import (DryRunResult, ReplayCarry, ReplayCheckpoint, ReplayChunk,
                                     ReplayChunkResult, ReplayPlanned, ReplayRequest, ReplayStart)
+    from workflows.inputs import ReplayInput, from_args
     from workflows.operation_base import OperationWorkflowBase
 
 NON_RETRYABLE = ["DestinationRefused", "NotFound", "Refused", "ClusterNotFound", "ReplayFailed"]
@@ -36,29 +38,32 @@ CHUNK_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), backoff_
 # A dead worker is noticed after this long without a heartbeat (sent at least every second).
 CHUNK_HEARTBEAT_TIMEOUT = timedelta(seconds=3)
 CONTINUE_AS_NEW_PATCH = "replay-continue-as-new"
+# The positional shapes released versions started (and continued) a replay with.
+RELEASED_SHAPES = (("context", "request"), ("context", "request", "carry"))
+
+
+def replay_input(args: tuple) -> ReplayInput:
+    return from_args(ReplayInput, args, *RELEASED_SHAPES)
 
 
 @workflow.defn(name="ReplayWorkflow")
 class ReplayWorkflow(OperationWorkflowBase):
     @workflow.init
-    def __init__(self, context: OperationContext, request: ReplayRequest,
-                 carry: ReplayCarry | None = None) -> None:
+    def __init__(self, *args: Any) -> None:
         """The carried pause and cancel state is in place before any signal handler runs (a
         signal can arrive with the first task of a continued run)."""
         super().__init__()
-        self.context = OperationContext.model_validate(context)
-        self.carry = ReplayCarry.model_validate(carry) if carry else ReplayCarry()
+        data = replay_input(args)
+        self.context = data.context
+        self.carry = data.carry or ReplayCarry()
         self.paused, self.stop_requested = self.carry.paused, self.carry.stop_requested
 
     @workflow.run
-    async def run(self, context: OperationContext, request: ReplayRequest,
-                  carry: ReplayCarry | None = None) -> dict:
-        # Temporal applies the type hints only when every parameter was given: a replay
-        # started with two arguments (the API, and every history from before ``carry``)
-        # arrives as plain dicts.
-        context = OperationContext.model_validate(context)
-        request = ReplayRequest.model_validate(request)
-        carry = self.carry
+    async def run(self, *args: Any) -> dict:
+        """One ``ReplayInput``; a run a release started has ``[context, request]`` or
+        ``[context, request, carry]`` (``workflows.inputs``)."""
+        data = replay_input(args)
+        context, request, carry = data.context, data.request, self.carry
         self.context = context
         start = ReplayStart(context=context, request=request)
         try:
@@ -115,9 +120,10 @@ class ReplayWorkflow(OperationWorkflowBase):
         """Continues as new once the row is written (continue_as_new raises). The pause and
         cancel flags are read last, so a signal that arrived meanwhile is carried over."""
         await self.record()
-        workflow.continue_as_new(args=[context, request, carry.model_copy(update={
+        carried = carry.model_copy(update={
             "planned": planned, "checkpoint": checkpoint, "paused": self.paused,
-            "stop_requested": self.stop_requested, "runs": carry.runs + 1})])
+            "stop_requested": self.stop_requested, "runs": carry.runs + 1})
+        workflow.continue_as_new(ReplayInput(context=context, request=request, carry=carried))
 
 
 def _summary(cp: ReplayCheckpoint, planned: ReplayPlanned, stopped: bool = False,

@@ -19,6 +19,7 @@ change request with the change's ``config`` (a plain dict): both are validated h
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from core.operations import OperationContext, Progress
     from workflows.backup import (DATA_HEARTBEAT, DATA_TIMEOUT, STEP_RETRY, STEP_TIMEOUT,
                                   finish_backup, message_of, run_item, verify_backup)
+    from workflows.inputs import RestoreWorkflowInput, from_args
     from workflows.operation_base import OperationWorkflowBase
 
 
@@ -45,10 +47,12 @@ class RestoreWorkflow(OperationWorkflowBase):
         self.progress = Progress(unit="bytes")
 
     @workflow.run
-    async def run(self, context: OperationContext, job: RestoreJob | dict) -> dict:
-        self.context = context = OperationContext.model_validate(context)
+    async def run(self, *args: Any) -> dict:
+        """One ``RestoreWorkflowInput``; a run a release started has ``[context, job]``."""
+        data = from_args(RestoreWorkflowInput, args, ("context", "job"))
+        self.context = context = data.context
         try:
-            job = RestoreJob.model_validate(job)
+            job = RestoreJob.model_validate(data.job)
         except ValidationError as exc:
             return await self.finish("failed", {}, error=f"The restore is not valid: {exc}")
         set_aside: str | None = None

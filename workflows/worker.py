@@ -21,6 +21,7 @@ from activities.backup import BackupActivities
 from activities.backup_data import BackupDataActivities
 from activities.changes import ChangeActivities
 from activities.clusters import ClusterActivities
+from activities.exports import ExportActivities
 from activities.failover import FailoverActivities
 from activities.gitops import GitOpsActivities
 from activities.gitops_drift import GitOpsDriftActivities
@@ -40,6 +41,7 @@ from workflows.approval import ApprovalWorkflow, QuotaRequestWorkflow
 from workflows.backup import BackupWorkflow
 from workflows.backup_schedule import ScheduledBackupWorkflow
 from workflows.cluster_health import ClusterHealthSweepWorkflow, ClusterHealthWorkflow
+from workflows.export import ExportWorkflow
 from workflows.failover import FailoverWorkflow
 from workflows.gitops_drift import GitOpsDriftWorkflow
 from workflows.gitops_sync import GitOpsApplyWorkflow, GitOpsSyncWorkflow
@@ -51,7 +53,7 @@ from workflows.risk_summary import RiskSummaryWorkflow
 WORKFLOWS = [ClusterHealthWorkflow, ClusterHealthSweepWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
              MirrorWorkflow, FailoverWorkflow, BackupWorkflow, RestoreWorkflow,
              ScheduledBackupWorkflow, GitOpsSyncWorkflow, GitOpsApplyWorkflow,
-             GitOpsDriftWorkflow, AlertEvaluationWorkflow, RiskSummaryWorkflow]
+             GitOpsDriftWorkflow, AlertEvaluationWorkflow, RiskSummaryWorkflow, ExportWorkflow]
 
 
 @dataclass
@@ -84,6 +86,8 @@ class WorkerDeps:
         backup_data = BackupDataActivities(self.sessions, self.cipher, self.pool, self.redis,
                                            backups_root=self.settings.backups_root)
         alerts = AlertActivities(self.sessions, self.redis, self.events, notifications)
+        exports = ExportActivities(self.sessions, self.cipher, self.pool,
+                                   self.settings.backups_root)
         return [alerts.alert_publish, alerts.deliver_alert_webhook, alerts.alert_delivered,
                 clusters.probe_cluster, clusters.clusters_to_probe, operations.record_operation, replay.replay_plan,
                 replay.replay_dry_run, replay.replay_chunk, changes.apply_change,
@@ -98,7 +102,8 @@ class WorkerDeps:
                 failover.failover_reverse, failover.failover_state, failover.failover_record,
                 backup_data.backup_item, backup_data.backup_verify, backup_data.backup_restore,
                 backup_data.backup_delete_data, *backup_activities(backup),
-                self.risk.write_risk_summary,
+                self.risk.write_risk_summary, exports.export_messages_chunk,
+                exports.export_discard,
                 *gitops_activities(GitOpsActivities(self.sessions, self.cipher, self.pool,
                                                     self.events, self.settings)),
                 *gitops_drift_activities(GitOpsDriftActivities(self.sessions, self.cipher,

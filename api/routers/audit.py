@@ -1,24 +1,25 @@
 """The audit trail of the caller's organization, newest first, read from ClickHouse: filtered and
-paged, or exported whole as CSV or JSON lines (streamed page by page)."""
+paged, or exported whole as CSV or JSON lines (streamed page by page; a large export runs as an
+operation: ``api.export_start``)."""
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
-import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from api.deps import Principal, Svc, require
-from api.errors import ProblemError
+from api.deps import Db, Principal, Svc, require
+from api.errors import ProblemError, problem_responses
+from api.export_start import STARTED, start_export
 from core.analytics.audit_query import AuditFilter, record
-from core.audit import AUDIT_COLUMNS
+from core.exports.formats import AUDIT_MEDIA, AuditLines
+from core.exports.models import AuditExport, AuditFilters
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 EXPORT_PAGE = 1000
@@ -66,10 +67,35 @@ async def audit_logs(svc: Svc, where: AuditFilter = Depends(audit_filter),
             "next_offset": offset + limit if len(items) == limit else None}
 
 
-@router.get("/logs/export", response_class=StreamingResponse, responses={200: {"content": {
-    "application/x-ndjson": {}, "text/csv": {}}, "description": "the audit records, streamed"}})
-async def export_audit_logs(svc: Svc, where: AuditFilter = Depends(audit_filter),
-                            format: Literal["csv", "jsonl"] = "jsonl") -> StreamingResponse:
+@router.get("/logs/export", response_class=StreamingResponse, responses={
+    200: {"content": {"application/x-ndjson": {}, "text/csv": {}},
+          "description": "the audit rows, newest first, streamed"},
+    **STARTED,
+    **problem_responses(**{"403": "Your role does not allow reading the audit log.",
+                           "422": "Invalid input (a filter, a time out of range).",
+                           "429": "Too many requests (Retry-After).",
+                           "503": "The audit store cannot be reached."})})
+async def export_audit_logs(request: Request, db: Db, svc: Svc,
+                            where: AuditFilter = Depends(audit_filter),
+                            format: Literal["csv", "jsonl"] = "jsonl",
+                            as_operation: bool = Query(False, description="run the export as an "
+                                                       "operation (202) whatever its size"),
+                            idempotency_key: str | None = Header(None, max_length=200),
+                            principal: Principal = Depends(require("audit_logs:read"))) -> Response:
+    """The rows the filters select, newest first, streamed page by page. Over
+    ``JSC_EXPORT_INLINE_MAX_ROWS`` rows (or ``as_operation=true``) the export runs as an
+    operation instead: ``202 {id, workflow_id, status}``, its file at
+    ``/api/v1/operations/{id}/download``; it holds the rows stored before it was asked."""
+    if as_operation or await _count(svc, where) > svc.settings.export_inline_max_rows:
+        moment = datetime.now(timezone.utc)
+        until = where.values.get("until")
+        values = {**where.values, "until": min(_utc(until), moment) if until else moment}
+        export = AuditExport(format=format, filters=AuditFilters(**values),
+                             estimated=await _count(svc, AuditFilter(where.org_id, values)))
+        return await start_export(request, db, svc, principal, export, cluster_id=None,
+                                  idempotency_key=idempotency_key)
+    await db.close()
+
     async def rows() -> AsyncIterator[dict]:
         offset = 0
         while True:
@@ -81,21 +107,27 @@ async def export_audit_logs(svc: Svc, where: AuditFilter = Depends(audit_filter)
             offset += EXPORT_PAGE
 
     async def jsonl() -> AsyncIterator[bytes]:
+        out = AuditLines("jsonl")
         async for item in rows():
-            yield (json.dumps(item, default=str) + "\n").encode()
+            yield out.line(item).encode()
 
     async def as_csv() -> AsyncIterator[bytes]:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=AUDIT_COLUMNS)
-        writer.writeheader()
+        out = AuditLines("csv")
+        buffer.write(out.header())
         async for item in rows():
-            writer.writerow({**item, "changes": json.dumps(item["changes"], default=str)})
+            buffer.write(out.line(item))
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue().encode()
                 buffer.seek(0)
                 buffer.truncate()
         yield buffer.getvalue().encode()
 
-    media = "text/csv" if format == "csv" else "application/x-ndjson"
-    return StreamingResponse(as_csv() if format == "csv" else jsonl(), media_type=media,
+    return StreamingResponse(as_csv() if format == "csv" else jsonl(), media_type=AUDIT_MEDIA[format],
                              headers={"Content-Disposition": f'attachment; filename="audit.{format}"'})
+
+
+async def _count(svc: Svc, where: AuditFilter) -> int:
+    sql, params = where.count_sql()
+    rows = await asyncio.to_thread(svc.analytics.query, sql, params)
+    return int(rows[0][0]) if rows else 0

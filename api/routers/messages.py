@@ -1,6 +1,7 @@
 """Messages of a stream: browse (from a sequence or a time, forwards or backwards, subject filter,
 page size, opaque cursor), the last message of a subject or of every subject, one message, publish
-(with headers and ``Nats-Msg-Id``), delete one, and export a range as JSON lines or CSV, streamed.
+(with headers and ``Nats-Msg-Id``), delete one, and export a range as JSON lines or CSV, streamed
+(a large range runs as an operation: ``api.export_start``).
 
 Reading creates nothing on the server (direct and message gets, never a consumer), so it works on
 work-queue and interest streams and leaves them as they were (``core.jetstream.messages``).
@@ -11,9 +12,7 @@ does publishing with a ``Nats-Rollup``, ``Nats-Schedule-Rollup`` or ``Nats-Sched
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -21,19 +20,21 @@ from contextlib import aclosing
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, require_stream, streamed
 from api.errors import ProblemError, problem_responses
+from api.export_start import STARTED, start_export
 from api.publish_guard import check_rollup, refuse_kv_operation
+from core.exports.formats import MEDIA, MessageLines
+from core.exports.models import MessageExport
 from core.jetstream.config import NAME_PATTERN
 from core.jetstream.messages import (
-    CSV_COLUMNS, DEFAULT_PAYLOAD_LIMIT, Direction, Encoding, StreamReader, SubjectNotInStream,
-    decode_cursor, delete_message, encode_cursor, export_record, message_json, payload_bytes,
-    publish, subject_problem,
+    DEFAULT_PAYLOAD_LIMIT, Direction, Encoding, StreamReader, SubjectNotInStream, decode_cursor,
+    delete_message, encode_cursor, message_json, payload_bytes, publish, subject_problem,
 )
 
 router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/streams/{name}/messages",
@@ -182,47 +183,61 @@ async def last_per_subject(cluster_id: uuid.UUID, name: StreamName, db: Db, svc:
             "items": [message_json(m, payload_limit) for m in found]}
 
 
-@router.get("/export", response_class=StreamingResponse, responses={200: {"content": {
-    "application/x-ndjson": {}, "text/csv": {}}, "description": "the messages, streamed"}})
+@router.get("/export", response_class=StreamingResponse, responses={
+    200: {"content": {"application/x-ndjson": {}, "text/csv": {}},
+          "description": "the messages, streamed"},
+    **STARTED,
+    **problem_responses(**{
+        "403": "Not allowed: the stream is outside your namespaces.",
+        "404": "No such cluster or stream.",
+        "422": "Invalid input (a range that ends before it starts, a subject filter).",
+        "429": "Too many requests (Retry-After).",
+        "503": "The cluster (or, for an operation, Temporal) cannot be reached."})})
 async def export_messages(
-        cluster_id: uuid.UUID, name: StreamName, db: Db, svc: Svc,
+        cluster_id: uuid.UUID, name: StreamName, request: Request, db: Db, svc: Svc,
         format: Literal["jsonl", "csv"] = Query("jsonl", description="JSON lines or CSV"),
         start_seq: int | None = Query(None, ge=1, le=MAX_SEQ),
         end_seq: int | None = Query(None, ge=1, le=MAX_SEQ, description="last sequence, included"),
         start_time: datetime | None = Query(None), end_time: datetime | None = Query(None),
         subject: SubjectFilter = None,
-        principal: Principal = Depends(require_stream("messages:read"))) -> StreamingResponse:
+        as_operation: bool = Query(False, description="run the export as an operation (202) "
+                                   "whatever its size"),
+        idempotency_key: str | None = Header(None, max_length=200),
+        principal: Principal = Depends(require_stream("messages:read"))) -> Response:
     """A range of messages (by sequence and/or time, optionally filtered), oldest first, streamed
     as it is read. Payloads are exact: text when UTF-8, else base64 (``encoding``). The range
-    ends at the stream's last message when the export starts."""
+    ends at the stream's last message when the export starts. A range whose sequence span is over
+    ``JSC_EXPORT_INLINE_MAX_MESSAGES`` (or ``as_operation=true``) runs as an operation instead:
+    ``202 {id, workflow_id, status}``, its file at ``/api/v1/operations/{id}/download``."""
     if start_seq is not None and end_seq is not None and end_seq < start_seq:
         raise invalid("end_seq", "is before start_seq")
     start_time, until = _utc(start_time, "start_time"), _utc(end_time, "end_time")
     if start_time is not None and until is not None and until < start_time:
         raise invalid("end_time", "is before start_time")
     filter_ = _subject_filter(subject)
-    _, _, reader, info = await _open(db, svc, principal, cluster_id, name)
+    cluster, _, reader, info = await _open(db, svc, principal, cluster_id, name)
     first, last = int(info["state"].get("first_seq") or 0), int(info["state"].get("last_seq") or 0)
     begin, stop = max(start_seq or 1, first, 1), min(end_seq or last, last)
     if start_time is not None:
         found = await reader.first_since(start_time)
         begin = max(begin, found.seq) if found else last + 1
+    span = max(0, stop - begin + 1)
+    if as_operation or span > svc.settings.export_inline_max_messages:
+        export = MessageExport(cluster_id=cluster.id, stream=name, format=format,
+                               subject=filter_, first_seq=begin, last_seq=stop, until=until,
+                               estimated=span)
+        return await start_export(request, db, svc, principal, export, cluster_id=cluster.id,
+                                  idempotency_key=idempotency_key)
 
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        if format == "csv":
-            writer.writerow(CSV_COLUMNS)
+        out = MessageLines(format)
+        buffer.write(out.header())
         async with aclosing(reader.scan(begin, filter_, stop_seq=stop)) as messages:
             async for msg in messages:
                 if until is not None and msg.timestamp > until:
                     break
-                record = export_record(msg)
-                if format == "csv":
-                    writer.writerow([json.dumps(record["headers"]) if c == "headers" else record[c]
-                                     for c in CSV_COLUMNS])
-                else:
-                    buffer.write(json.dumps(record, ensure_ascii=False) + "\n")
+                buffer.write(out.line(msg))
                 if buffer.tell() >= 64 * 1024:
                     yield buffer.getvalue()
                     buffer.seek(0)
@@ -230,9 +245,8 @@ async def export_messages(
         if buffer.tell():
             yield buffer.getvalue()
 
-    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     filename = f"{name}-{begin}-{max(stop, begin - 1)}.{format}"
-    return await streamed(db, lines(), media_type=media,
+    return await streamed(db, lines(), media_type=MEDIA[format],
                           headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -8,6 +8,17 @@ addresses and ``JSC_ALLOWED_WEBHOOK_NETWORKS``; ``core.netpolicy``): checked whe
 on ``url``) and again, after DNS resolution, at every delivery. Deliveries themselves are Temporal
 activities (``activities/notifications.py``); the body, headers and signature are in
 ``core.notify.webhooks``.
+
+``POST /webhooks/{id}/rotate-secret`` (the same permission as changing a webhook) makes a new
+secret and answers it once, ``{id, secret, previous_valid_until}``. For a grace period
+(``JSC_WEBHOOK_SECRET_GRACE_S``, default 24 h; 0: none) every delivery is signed with both the new
+secret and the one it replaced, as Stripe does while a secret rolls: ``X-JSC-Signature:
+sha256=<new>,sha256=<previous>``; a receiver accepts a delivery when any value matches the secret
+it holds (``core.notify.webhooks.verify`` does), so it can switch at its own pace. After
+``previous_valid_until`` only the new secret signs. Rotating again during a grace replaces the
+previous secret with the one just replaced (never more than two signatures). A webhook shows its
+``previous_valid_until`` while the grace lasts (null otherwise); the audit record keeps no secret.
+A secret sealed with a lost encryption key is rotated without a grace.
 """
 
 from __future__ import annotations
@@ -16,7 +27,7 @@ import logging
 import re
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 
 import httpx
 from cryptography.exceptions import InvalidTag
@@ -29,7 +40,8 @@ from api.errors import ProblemError
 from core.db.models import Webhook
 from core.labels import Label
 from core.netpolicy import OutboundPolicy, OutboundRefused
-from core.notify.delivery import open_secret, post, seal_secret
+from core.notify.delivery import (post, previous_valid_until, rotate_secret, seal_secret,
+                                  signing_secrets)
 from core.notify.webhooks import EVENTS, TEST_EVENT, ping_body
 
 log = logging.getLogger(__name__)
@@ -136,10 +148,21 @@ class WebhookOut(BaseModel):
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
+    previous_valid_until: datetime | None = Field(
+        default=None, description="until when deliveries also carry a signature made with the "
+                                  "secret the last rotation replaced (null: they do not)")
 
 
 class WebhookCreated(WebhookOut):
     secret: str = Field(description="the signing secret: shown this once, never again")
+
+
+class SecretRotated(BaseModel):
+    id: uuid.UUID
+    secret: str = Field(description="the new signing secret: shown this once, never again")
+    previous_valid_until: datetime | None = Field(
+        description="until when deliveries are also signed with the replaced secret (null: "
+                    "they are not, the grace being 0 or the replaced secret unreadable)")
 
 
 class WebhookTestResult(BaseModel):
@@ -152,7 +175,7 @@ class WebhookTestResult(BaseModel):
 def _out(row: Webhook) -> WebhookOut:
     return WebhookOut(id=row.id, name=row.name, url=row.url, events=list(row.events or []),
                       enabled=row.enabled, created_by=row.created_by, created_at=row.created_at,
-                      updated_at=row.updated_at)
+                      updated_at=row.updated_at, previous_valid_until=previous_valid_until(row))
 
 
 def _audited(out: WebhookOut) -> dict:
@@ -163,9 +186,10 @@ def _audited(out: WebhookOut) -> dict:
     return {"name": out.name, "url": origin + "/…", "events": out.events, "enabled": out.enabled}
 
 
-async def _webhook(db: Db, principal: Principal, webhook_id: uuid.UUID) -> Webhook:
-    row = await db.scalar(select(Webhook).where(Webhook.id == webhook_id,
-                                                Webhook.org_id == principal.org_id))
+async def _webhook(db: Db, principal: Principal, webhook_id: uuid.UUID, *,
+                   lock: bool = False) -> Webhook:
+    query = select(Webhook).where(Webhook.id == webhook_id, Webhook.org_id == principal.org_id)
+    row = await db.scalar(query.with_for_update() if lock else query)
     if row is None:
         raise ProblemError(404, f"No webhook with id {webhook_id} in your organization.")
     return row
@@ -248,6 +272,23 @@ async def update_webhook(webhook_id: uuid.UUID, body: WebhookUpdate, request: Re
     return out
 
 
+@router.post("/{webhook_id}/rotate-secret", response_model=SecretRotated,
+             responses=problem_responses(**{"404": "No such webhook in your organization"}))
+async def rotate_webhook_secret(webhook_id: uuid.UUID, request: Request, db: Db, svc: Svc,
+                                principal: Principal = Depends(require(ADMIN))):
+    """A new signing secret, answered this once; the replaced one keeps signing deliveries
+    (beside the new one) until ``previous_valid_until``."""
+    row = await _webhook(db, principal, webhook_id, lock=True)  # two rotations: one after the other
+    secret = secrets.token_urlsafe(32)
+    until = rotate_secret(svc.cipher, row, secret, grace_s=svc.settings.webhook_secret_grace_s,
+                          now=datetime.now(timezone.utc))
+    # the audit record and the new secret are committed together
+    await audit(request, principal, action="webhook.rotate_secret", resource_type="webhook",
+                resource_id=str(row.id), resource_name=row.name, db=db,
+                changes={"previous_valid_until": until.isoformat() if until else None})
+    return SecretRotated(id=webhook_id, secret=secret, previous_valid_until=until)
+
+
 @router.delete("/{webhook_id}", status_code=204)
 async def delete_webhook(webhook_id: uuid.UUID, request: Request, db: Db,
                          principal: Principal = Depends(require(ADMIN))) -> None:
@@ -267,15 +308,16 @@ async def send_test(webhook_id: uuid.UUID, request: Request, db: Db, svc: Svc,
     URL the outbound policy does not allow (any more) is not called, and the answer says why."""
     row = await _webhook(db, principal, webhook_id)
     try:
-        secret = open_secret(svc.cipher, row)
+        signing = signing_secrets(svc.cipher, row)
     except InvalidTag:
         raise ProblemError(409, f"The secret of webhook '{row.name}' cannot be decrypted with this "
-                                "JSC_ENCRYPTION_KEY; delete the webhook and create it again.")
+                                "JSC_ENCRYPTION_KEY; rotate its secret (POST /api/v1/webhooks/"
+                                f"{row.id}/rotate-secret).")
     body = ping_body(row.name, principal.email)
     delivery = str(uuid.uuid4())
     status_code, error = None, None
     try:
-        reply = await post(row.url, secret, TEST_EVENT, delivery, body,
+        reply = await post(row.url, signing, TEST_EVENT, delivery, body,
                            policy=svc.settings.webhook_policy)
         status_code = reply.status_code
         if not reply.is_success:

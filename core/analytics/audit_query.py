@@ -30,21 +30,43 @@ class AuditFilter:
     org_id: uuid.UUID
     values: dict[str, Any]
 
-    def sql(self, limit: int, offset: int) -> tuple[str, dict[str, Any]]:
+    def _where(self) -> tuple[list[str], dict[str, Any]]:
         where = ["org_id = {org:UUID}"]
-        params: dict[str, Any] = {"org": str(self.org_id), "limit": limit, "offset": offset}
+        params: dict[str, Any] = {"org": str(self.org_id)}
         for name, value in self.values.items():
             if value is None:
                 continue
             column, kind, op = FILTERS[name]
             where.append(f"{column} {op} {{{name}:{kind}}}")
-            params[name] = value.astimezone(timezone.utc).replace(tzinfo=None) \
-                if isinstance(value, datetime) and value.tzinfo else value
-            if isinstance(params[name], uuid.UUID):
-                params[name] = str(params[name])
+            params[name] = _param(value)
+        return where, params
+
+    def sql(self, limit: int, offset: int,
+            after: tuple[datetime, str] | None = None) -> tuple[str, dict[str, Any]]:
+        """A page, newest first: ``offset`` rows skipped, or (keyset) the rows that come after
+        ``after`` = (timestamp, id) of the last row of the previous page, which stays exact
+        while newer rows arrive."""
+        where, params = self._where()
+        params.update(limit=limit, offset=offset)
+        if after is not None:
+            where.append("(timestamp < {after_ts:DateTime64(3, 'UTC')} OR "
+                         "(timestamp = {after_ts:DateTime64(3, 'UTC')} AND id > {after_id:UUID}))")
+            params.update(after_ts=_param(after[0]), after_id=str(after[1]))
         return (f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_logs FINAL "
                 f"WHERE {' AND '.join(where)} ORDER BY timestamp DESC, id "
                 "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"), params
+
+    def count_sql(self) -> tuple[str, dict[str, Any]]:
+        where, params = self._where()
+        return f"SELECT count() FROM audit_logs FINAL WHERE {' AND '.join(where)}", params
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
 
 
 def record(row: tuple) -> dict[str, Any]:

@@ -380,13 +380,18 @@ class QuotaHistory(IdMixin, Base):
 
 class Webhook(IdMixin, TimestampMixin, Base):
     """An outgoing webhook of an organization for request events; ``secret`` is an AES-256-GCM
-    envelope of the HMAC-SHA256 signing secret."""
+    envelope of the HMAC-SHA256 signing secret. After a rotation, ``previous_secret`` (sealed the
+    same way) is the secret it replaced, which also signs deliveries until
+    ``previous_valid_until`` (``core.notify.delivery.rotate_secret``)."""
 
     __tablename__ = "webhooks"
     org_id: Mapped[uuid.UUID] = _fk("organizations.id")
     name: Mapped[str] = mapped_column(String(255))
     url: Mapped[str] = mapped_column(String(2048))
     secret: Mapped[dict] = mapped_column(JSONB)
+    previous_secret: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
+    previous_valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                  nullable=True)
     events: Mapped[list] = mapped_column(JSONB, default=list)  # empty: every event
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)

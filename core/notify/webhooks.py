@@ -8,7 +8,11 @@ mrkdwn-escaped) plus the event's own fields for programs. Each POST carries:
 - ``X-JSC-Delivery``: an id stable for (webhook, request, event, target): a retry is recognisable;
 - ``X-JSC-Timestamp``: unix seconds at sending;
 - ``X-JSC-Signature``: ``sha256=`` + hex HMAC-SHA256 of ``f"{timestamp}.".encode() + body`` with
-  the webhook's secret, over the exact bytes of the body.
+  the webhook's secret, over the exact bytes of the body. During the grace period after a secret
+  rotation it carries two such values separated by a comma, the new secret's first:
+  ``sha256=<new>,sha256=<previous>`` (as Stripe's ``Stripe-Signature`` carries several ``v1=``
+  values while a secret rolls): a receiver accepts the delivery when any of them matches the
+  secret it knows, so it can switch to the new secret at any time during the grace.
 
 A receiver checks it with ``verify(secret, timestamp, body, signature)`` (optionally refusing old
 timestamps with ``max_age_s``), comparing in constant time.
@@ -22,7 +26,7 @@ import json
 import re
 import time
 import uuid
-from typing import Any, get_args
+from typing import Any, Sequence, get_args
 
 from core.changes.models import EventName, RequestEvent
 
@@ -143,10 +147,20 @@ def sign(secret: str, timestamp: int | str, body: bytes) -> str:
     return SIGNATURE_PREFIX + digest.hexdigest()
 
 
+def signature_header(secrets: str | Sequence[str], timestamp: int | str, body: bytes) -> str:
+    """The ``X-JSC-Signature`` value: one signature per secret (the current one first), joined
+    by commas."""
+    secrets = [secrets] if isinstance(secrets, str) else list(secrets)
+    if not secrets:
+        raise ValueError("a delivery is signed with at least one secret")
+    return ",".join(sign(secret, timestamp, body) for secret in secrets)
+
+
 def verify(secret: str, timestamp: int | str, body: bytes, signature: str, *,
            max_age_s: float | None = None, now: float | None = None) -> bool:
-    """Whether ``signature`` (the ``X-JSC-Signature`` header) was made with ``secret`` over this
-    timestamp and body; with ``max_age_s``, also that the timestamp is that recent (replays)."""
+    """Whether ``signature`` (the ``X-JSC-Signature`` header: one or more comma-separated
+    ``sha256=`` values) holds one made with ``secret`` over this timestamp and body; with
+    ``max_age_s``, also that the timestamp is that recent (replays)."""
     if max_age_s is not None:
         try:
             age = (time.time() if now is None else now) - int(timestamp)
@@ -154,13 +168,17 @@ def verify(secret: str, timestamp: int | str, body: bytes, signature: str, *,
             return False
         if abs(age) > max_age_s:
             return False
-    return hmac.compare_digest(sign(secret, timestamp, body), signature or "")
+    expected = sign(secret, timestamp, body)
+    matches = [hmac.compare_digest(expected, value.strip())
+               for value in (signature or "").split(",")]  # each compared: constant time
+    return any(matches)
 
 
-def signed_headers(secret: str, event: str, delivery: str, body: bytes,
+def signed_headers(secrets: str | Sequence[str], event: str, delivery: str, body: bytes,
                    timestamp: int | None = None) -> dict[str, str]:
+    """The headers of one delivery, signed with each of ``secrets`` (the current one first)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
     return {"Content-Type": "application/json", "User-Agent": "JetStream-Console-Webhooks/1",
             "X-JSC-Event": event, "X-JSC-Delivery": delivery,
             "X-JSC-Timestamp": str(timestamp),
-            "X-JSC-Signature": sign(secret, timestamp, body)}
+            "X-JSC-Signature": signature_header(secrets, timestamp, body)}

@@ -60,7 +60,7 @@ async def test_a_waiting_request_survives_api_and_worker_restarts(api, stack, hu
         history = await client.get_workflow_handle(operation["workflow_id"]).fetch_history()
         await Replayer(workflows=WORKFLOWS,
                        data_converter=pydantic_data_converter).replay_workflow(history)
-        record_new(history, "approval_outcome_first_patched.json")
+        record_new(history, "approval_single_input.json")
     finally:
         await hub_nc.jetstream().delete_stream(stream)
 

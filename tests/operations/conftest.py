@@ -74,16 +74,20 @@ def names():
     return {"src": f"src-{tag}", "dst": f"dst-{tag}", "tag": tag}
 
 
-async def start_replay_with(stack, db_sessions, api, headers, body: dict, carry) -> str:
+async def start_replay_with(stack, db_sessions, api, headers, body: dict, carry,
+                            released: bool = False) -> str:
     """Starts a ReplayWorkflow the way the API does (an operations row, then the workflow), but
     with a ``ReplayCarry`` of the test's own: shorter runs or longer chunks than production's.
-    Returns the operation id; read it back through the API."""
+    ``released``: with the positional arguments releases before ``ReplayInput`` started it with
+    (``[context, request, carry]``), as a run still going since then was. Returns the operation
+    id; read it back through the API."""
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
 
     from core.db.models import Operation
     from core.operations import OperationContext, workflow_id_for
     from core.replay.models import ReplayRequest
+    from workflows.inputs import ReplayInput
     from workflows.replay import ReplayWorkflow
 
     me = api.get("/api/v1/auth/me", headers=headers).json()
@@ -99,8 +103,13 @@ async def start_replay_with(stack, db_sessions, api, headers, body: dict, carry)
                                user_id=me["id"], user_email=me["email"], type="replay")
     client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
                                   data_converter=pydantic_data_converter)
-    await client.start_workflow(ReplayWorkflow.run, args=[context, request, carry],
-                                id=workflow_id, task_queue=stack.settings.task_queue)
+    if released:
+        await client.start_workflow("ReplayWorkflow", args=[context, request, carry],
+                                    id=workflow_id, task_queue=stack.settings.task_queue)
+    else:
+        await client.start_workflow(ReplayWorkflow.run,
+                                    ReplayInput(context=context, request=request, carry=carry),
+                                    id=workflow_id, task_queue=stack.settings.task_queue)
     return str(op_id)
 
 

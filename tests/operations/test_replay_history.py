@@ -1,10 +1,11 @@
 """ReplayWorkflow's determinism: a real run with pause and resume is replayed by Temporal's
-replayer, and so is the history recorded from such a run and committed beside this file."""
+replayer, and so is the history recorded from such a run and committed beside this file (and
+``tests/workflows/histories/replay_single_input.json``, the version started with one
+``ReplayInput``)."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
@@ -12,6 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tests.operations.conftest import fill, make_stream, start_replay, wait_operation
+from tests.workflows.recorded import record_new
 from workflows.worker import WORKFLOWS
 
 HISTORY = Path(__file__).with_name("histories") / "replay_pause_resume.json"
@@ -41,10 +43,10 @@ async def test_a_paused_and_resumed_replay_replays_deterministically(api, admin_
                                   data_converter=pydantic_data_converter)
     history = await client.get_workflow_handle(f"replay-{op_id}").fetch_history()
     await replayer().replay_workflow(history)
-    # A committed history is never re-recorded (tests/workflows/recorded.py): a new one is
-    # written only when asked and when none is there yet.
-    if os.environ.get("JSC_RECORD_HISTORIES") and not HISTORY.exists():
-        HISTORY.write_text(json.dumps(json.loads(history.to_json()), indent=1))
+    # A committed history is never re-recorded (tests/workflows/recorded.py): the first release's
+    # is beside this file; the version started with one ``ReplayInput`` is recorded, when asked,
+    # with the other workflows' histories.
+    record_new(history, "replay_single_input.json")
 
 
 async def test_the_committed_replay_history_replays():

@@ -229,6 +229,7 @@ async def start_directly(stack, db_sessions, api, headers, body: dict, nats_by_d
     from core.replication import planning
     from core.replication.models import FailoverRequest
     from workflows.failover import FailoverWorkflow
+    from workflows.inputs import FailoverInput
 
     me = api.get("/api/v1/auth/me", headers=headers).json()
     org_id = uuid.UUID(me["organization"]["id"])
@@ -252,7 +253,8 @@ async def start_directly(stack, db_sessions, api, headers, body: dict, nats_by_d
                                user_email=me["email"], type="failover")
     client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
                                   data_converter=pydantic_data_converter)
-    await client.start_workflow(FailoverWorkflow.run, args=[context, plan], id=workflow_id,
+    await client.start_workflow(FailoverWorkflow.run, FailoverInput(context=context, plan=plan),
+                                id=workflow_id,
                                 task_queue=stack.settings.task_queue, start_signal=start_signal)
     return str(op_id)
 

@@ -1,5 +1,6 @@
 """FailoverWorkflow's determinism: a real planned failover's history replays with the current
-code (the committed ``failover_planned.json`` is replayed by ``tests/workflows``; set
+code (the committed ``failover_planned.json`` and ``failover_single_input.json``, the version
+started with one ``FailoverInput``, are replayed by ``tests/workflows``; set
 JSC_RECORD_HISTORIES=1 to record a new version under a new name)."""
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ async def test_a_planned_failover_replays(api, admin_headers, stack, hub_cluster
                                       data_converter=pydantic_data_converter)
         history = await client.get_workflow_handle(started["workflow_id"]).fetch_history()
         assert await replay_failure(history, WORKFLOWS) is None
-        record_new(history, "failover_planned.json")
+        record_new(history, "failover_single_input.json")
     finally:
         await drop_streams(hub_nc, [stream])
         await drop_streams(dr_nc, [stream])

@@ -1,6 +1,7 @@
 """MirrorWorkflow's determinism: a real run's history replays with the current code, and the
 first release's history is committed (``tests/workflows/histories/mirror.json``, recorded from
-this test once with JSC_RECORD_HISTORIES=1; ``tests/workflows/test_histories.py`` replays it)."""
+this test once with JSC_RECORD_HISTORIES=1; ``tests/workflows/test_histories.py`` replays it), as is
+the one-typed-input version's (``mirror_single_input.json``, what this test records now)."""
 
 from __future__ import annotations
 
@@ -20,4 +21,4 @@ async def test_a_mirror_run_replays(api, admin_headers, stack, hub_cluster, dr_c
     assert wait_operation(api, admin_headers, started["id"])["status"] == "completed"
     history = await history_of(stack, started["workflow_id"])
     assert await replay_failure(history, WORKFLOWS) is None
-    record_new(history, "mirror.json")
+    record_new(history, "mirror_single_input.json")

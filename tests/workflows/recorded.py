@@ -56,6 +56,34 @@ COMMITTED = {
                                     "([OperationContext, DriftScan]): running, scan, completed"),
     "risk_summary.json": ("RiskSummaryWorkflow", "first release: one write_risk_summary, "
                           "written (recorded by tests/ai/test_risk_summary.py)"),
+    # Started with one typed input (workflows/inputs.py); the positional versions above still
+    # replay (the runs a release started keep their shape).
+    "replay_single_input.json": ("ReplayWorkflow", "one ReplayInput: paused and resumed "
+                                 "(tests/operations/test_replay_history.py)"),
+    "approval_single_input.json": ("ApprovalWorkflow", "one ApprovalInput: waits across a "
+                                   "restart, approved (tests/approvals/test_approval_durability.py)"),
+    "quota_request_single_input.json": ("QuotaRequestWorkflow", "one ApprovalInput: an approved "
+                                        "request"),
+    "backup_single_input.json": ("BackupWorkflow", "one BackupInput: prepare, items, finish, "
+                                 "verify"),
+    "restore_single_input.json": ("RestoreWorkflow", "one RestoreWorkflowInput: into a new "
+                                  "stream"),
+    "scheduled_backup_single_input.json": ("ScheduledBackupWorkflow", "its BackupWorkflow child "
+                                           "started with one BackupInput"),
+    "mirror_single_input.json": ("MirrorWorkflow", "one MirrorInput: prepare, create, wait"),
+    "failover_single_input.json": ("FailoverWorkflow", "one FailoverInput: a planned failover"),
+    "gitops_sync_single_input.json": ("GitOpsSyncWorkflow", "one GitOpsSyncInput: a change "
+                                      "request opened, its ApprovalWorkflow child started with "
+                                      "one ApprovalInput"),
+    "gitops_apply_single_input.json": ("GitOpsApplyWorkflow", "one GitOpsApplyInput: an "
+                                       "approved sync applied"),
+    "gitops_drift_single_input.json": ("GitOpsDriftWorkflow", "one DriftInput (an operation): "
+                                       "the revert's GitOpsSyncWorkflow started with one "
+                                       "GitOpsSyncInput"),
+    "export_messages.json": ("ExportWorkflow", "first release: a message export in chunks, "
+                             "completed (recorded by tests/api/test_exports.py)"),
+    "export_audit.json": ("ExportWorkflow", "first release: an audit export in chunks on the "
+                          "analytics queue, completed (recorded by tests/api/test_exports.py)"),
 }
 
 

@@ -24,6 +24,7 @@ from tests.webhook_receiver import Receiver
 from tests.approvals.setup import production_org
 from tests.fixtures import wait_for_audit
 from workflows.approval import ApprovalWorkflow
+from workflows.inputs import ApprovalInput
 from workflows.worker import running_worker
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
@@ -83,8 +84,9 @@ async def test_sla_then_escalation_notify_and_the_request_keeps_waiting(api, sta
         queue = f"sla-{uuid.uuid4().hex[:8]}"
         async with running_worker(env.client, stack.settings, task_queue=queue):
             handle = await env.client.start_workflow(
-                ApprovalWorkflow.run, args=[ticket_context(ticket, org.admin.org_id, str(op.id)),
-                                            ticket], id=op.workflow_id, task_queue=queue)
+                ApprovalWorkflow.run,
+                ApprovalInput(context=ticket_context(ticket, org.admin.org_id, str(op.id)),
+                              ticket=ticket), id=op.workflow_id, task_queue=queue)
 
             async def view() -> dict:
                 return await handle.query(ApprovalWorkflow.view)

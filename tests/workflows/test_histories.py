@@ -67,4 +67,4 @@ async def test_an_approved_quota_request_replays(api, stack):
                         headers=org.admin.headers).json()
     history = await client.get_workflow_handle(operation["workflow_id"]).fetch_history()
     assert await replay_failure(history, WORKFLOWS) is None
-    record_new(history, "quota_request.json")
+    record_new(history, "quota_request_single_input.json")

@@ -12,7 +12,9 @@ to the types it answers with:
   requests), ``policies.py`` (approval policies), ``notifications.py``, ``replication.py``
   (mirrors, DR pairs, the replication map, failover), ``backups.py`` (backups, restore, backup
   schedules), ``ai.py`` (the assistant: the chat's events, conversations, diagnose,
-  "describe what you need"), ``organizations.py`` (memberships, the organization's settings).
+  "describe what you need"), ``organizations.py`` (memberships, the organization's settings),
+  ``webhooks.py`` (the organization's outgoing webhooks, their secrets shown once, tests and
+  rotation).
 
 Every public name is importable from ``ui.client`` itself.
 """
@@ -58,11 +60,14 @@ from ui.client.gitops import GitOpsApi
 from ui.client.alerts import AlertsApi
 from ui.client.analytics import AnalyticsApi
 from ui.client.streams import PurgeResult, PurgeSpec, StreamConfig, StreamInfo, StreamsApi
+from ui.client.webhooks import (WEBHOOK_EVENTS, Webhook, WebhooksApi, WebhookSecret, WebhookSpec,
+                                WebhookTestResult)
 
 
 class ApiClient(ClustersApi, StreamsApi, MessagesApi, OperationsApi, StoresApi, AuditApi,
                 AdminApi, ApprovalsApi, QuotasApi, PoliciesApi, NotificationsApi, ReplicationApi,
-                BackupsApi, GitOpsApi, AnalyticsApi, AlertsApi, AiApi, OrganizationsApi):
+                BackupsApi, GitOpsApi, AnalyticsApi, AlertsApi, AiApi, OrganizationsApi,
+                WebhooksApi):
     """One person's connection to the API. Holds that person's tokens once logged in."""
 
 
@@ -95,4 +100,6 @@ __all__ = [
     "BackupSpec", "BackupStarted", "BackupTargetSpec", "Cadence", "CadenceSpec", "RestoreSpec",
     "RestoreToSpec", "ScheduleSpec", "Verification",
     "ClusterChanges", "TlsSpec", "OrganizationChanges", "OrganizationSettings", "OrganizationsApi",
+    "WEBHOOK_EVENTS", "Webhook", "WebhookSecret", "WebhookSpec", "WebhookTestResult",
+    "WebhooksApi",
 ]

@@ -10,7 +10,8 @@ By area: ``common.py`` (names, subjects, sizes, durations, times, headers, JSON)
 changed or paused, a purge), ``replay.py``, ``mirror.py``
 (the mirror wizard, the DR pair form), ``backup.py`` (a manual backup, a restore, a backup
 schedule), ``stores.py``
-(key-value and object stores), ``admin.py`` (invitations, teams, roles, API keys). Every public
+(key-value and object stores), ``admin.py`` (invitations, teams, roles, API keys),
+``webhooks.py`` (an outgoing webhook). Every public
 name is importable from ``ui.forms`` itself.
 """
 
@@ -42,6 +43,7 @@ from ui.forms.admin import (EMAIL, MAX_KEY_DAYS, NAMESPACE_PREFIX, ROLE_NAME, SC
                             check_api_key_form, check_invite_form, check_permissions,
                             check_role_form, check_team_form, email_problem, namespaces_of,
                             permission_problem)
+from ui.forms.webhooks import check_webhook_form, webhook_url_problem
 
 __all__ = [
     "ACK_POLICIES", "BUCKET_NAME", "CLUSTER_NAME", "CREDENTIAL_TYPES", "DEFAULT_REDRIVE_HEADER",
@@ -61,5 +63,5 @@ __all__ = [
     "email_problem", "namespaces_of", "permission_problem",
     "BACKUP_KINDS", "CADENCE_MODES", "RESTORE_POINTS", "TARGET_TYPES", "check_backup_form",
     "check_cadence", "check_restore_form", "check_schedule_form", "check_target",
-    "schedule_changes",
+    "schedule_changes", "check_webhook_form", "webhook_url_problem",
 ]
