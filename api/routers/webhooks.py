@@ -272,8 +272,7 @@ async def update_webhook(webhook_id: uuid.UUID, body: WebhookUpdate, request: Re
     return out
 
 
-@router.post("/{webhook_id}/rotate-secret", response_model=SecretRotated,
-             responses=problem_responses(**{"404": "No such webhook in your organization"}))
+@router.post("/{webhook_id}/rotate-secret", response_model=SecretRotated)
 async def rotate_webhook_secret(webhook_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                                 principal: Principal = Depends(require(ADMIN))):
     """A new signing secret, answered this once; the replaced one keeps signing deliveries
