@@ -16,7 +16,7 @@ from prometheus_client import Counter, Histogram
 import importlib
 import pkgutil
 
-from api import errors, routers
+from api import contract, errors, routers
 from api.analytics_worker import run_analytics_worker
 from api.outbox_delivery import run_drainer
 from api.prometheus import metrics_response
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in router_modules():
         app.include_router(module.router)
+    contract.install(app)
     app.add_api_route("/metrics", metrics_response, include_in_schema=False)
     app.add_api_route("/metrics/", metrics_response, include_in_schema=False)
 

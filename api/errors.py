@@ -14,6 +14,7 @@ from redis import exceptions as redis_errors
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.contract import allowed_methods
 from core.events import EventsUnavailable
 from core.labels import control_message
 from core.jetstream.api import JetStreamError, JetStreamUnavailable
@@ -22,8 +23,11 @@ from core.jetstream.pool import ClusterUnreachable
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 _TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
-           409: "Conflict", 422: "Invalid input", 429: "Too many requests",
+           405: "Method not allowed", 409: "Conflict", 422: "Invalid input", 429: "Too many requests",
            500: "Internal error", 503: "Service unavailable"}
+
+
+UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 for a body it cannot read
 
 
 class ProblemError(Exception):
@@ -63,7 +67,11 @@ def field_errors(errors: list[dict]) -> list[dict[str, str]]:
             loc = loc[1:]  # where it came from, not a field (a field may be named "path")
         field = ".".join(loc) or "body"
         message = err.get("msg", "is invalid").removeprefix("Value error, ")
-        if err.get("type") == "extra_forbidden":
+        if err.get("type") == "json_invalid":
+            field = "body"
+            error = (err.get("ctx") or {}).get("error")
+            message = err.get("msg", "") if not error else f"is not valid JSON: {error}"
+        elif err.get("type") == "extra_forbidden":
             message = "is not a known field"
         elif err.get("type") == "missing":
             message = "is required"
@@ -73,19 +81,41 @@ def field_errors(errors: list[dict]) -> list[dict[str, str]]:
     return out
 
 
+def _field_of(detail: str) -> dict[str, str]:
+    """The field of a sentence such as "Invalid input: url: not a URL" ("body" when none)."""
+    text = detail.removeprefix("Invalid input: ")
+    field, sep, message = text.partition(": ")
+    if sep and field and " " not in field:
+        return {"field": field, "message": message}
+    return {"field": "body", "message": text}
+
+
 def validation_problem(errors: list[dict]) -> JSONResponse:
     fields = field_errors(errors)
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in fields)
     return problem(422, f"Invalid input: {detail}", errors=fields)
 
 
+def not_allowed(request: Request, allowed: list[str]) -> JSONResponse:
+    methods = ", ".join(allowed)
+    return problem(405, f"{request.method} is not allowed here; the methods allowed are {methods}.",
+                   headers={"Allow": methods})
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError):
+        if exc.status == 422 and "errors" not in exc.extra:  # every 422 lists its fields
+            return problem(422, exc.detail, errors=[_field_of(exc.detail)], **exc.extra)
         return problem(exc.status, exc.detail, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError):
+    async def _validation(request: Request, exc: RequestValidationError):
+        if any(err.get("loc", ("",))[0] == "path" for err in exc.errors()):
+            # a literal path (``/users/invitations``) read as a malformed id of another template
+            allowed = allowed_methods(request.app, request.scope)
+            if allowed and request.method not in allowed:
+                return not_allowed(request, allowed)
         return validation_problem(exc.errors())
 
     @app.exception_handler(ValidationError)
@@ -93,9 +123,15 @@ def install(app: FastAPI) -> None:
         return validation_problem(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException):
+    async def _http(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
-        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 400 and exc.detail == UNPARSABLE_BODY:  # e.g. not UTF-8
+            return validation_problem([{"loc": ("body",), "type": "json_invalid",
+                                        "msg": "is not JSON (it must be UTF-8 encoded JSON)"}])
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            return not_allowed(request, allowed_methods(request.app, request.scope))
+        return problem(exc.status_code, detail, headers=headers)
 
     @app.exception_handler(JetStreamError)
     async def _jetstream(_: Request, exc: JetStreamError):

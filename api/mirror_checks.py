@@ -20,14 +20,6 @@ from core.replication import rows
 from core.replication.links import MirrorPath, mirror_path
 from core.replication.mirrors import probe_link
 
-REFUSALS = {
-    "404": "The source or target cluster is not one of your organization's, or the source "
-           "stream does not exist.",
-    "409": "The target stream name is taken, or the link between the clusters cannot carry the "
-           "mirror (``reason`` says what the probe found).",
-    "503": "A cluster could not be reached.",
-}
-
 
 @dataclass
 class Ends:

@@ -130,5 +130,5 @@ async def resolve(conn: Any, services: Services, token: str | None, *,
     state = await ratelimit.hit(services.redis, identity, "api", limit)
     if not state.allowed:
         raise ProblemError(429, f"Too many requests: the limit is {limit} a minute; retry in "
-                                f"{state.reset_s} s.")
+                                f"{state.reset_s} s.", headers={"Retry-After": str(state.reset_s)})
     return principal

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from api.schemas import EMAIL, LoginRequest, Me, OrganizationRef, TokenPair
 from core.labels import Description, Label
 from core.rbac import validate_permission
+from core.schema_rules import not_both, rules
 
 ROLE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 # A password a person chooses (sign-up, an invitation accepted, a reset).
@@ -31,7 +32,8 @@ class RegisterRequest(BaseModel):
     """Either a new organization (``email``, ``password``, ``organization_name``) or an
     invitation's acceptance (``token``, ``password``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=rules(
+        not_both("token", "organization_name")))
     password: NewPassword
     email: str | None = Field(default=None, min_length=3, max_length=320)
     organization_name: Label | None = Field(default=None, min_length=1, max_length=255)

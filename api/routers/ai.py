@@ -169,7 +169,7 @@ async def chat(body: ChatIn, request: Request, db: Db, svc: Svc,
                           headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.get("/conversations", responses=ERRORS)
+@router.get("/conversations")
 async def list_conversations(db: Db, principal: Principal = Depends(current_principal),
                              limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
     """The caller's own conversations, the most recent first."""
@@ -180,8 +180,7 @@ async def list_conversations(db: Db, principal: Principal = Depends(current_prin
     return {"items": [ai_store.view(r) for r in rows]}
 
 
-@router.get("/conversations/{conversation_id}",
-            responses={**ERRORS, **problem_responses(**NOT_FOUND)})
+@router.get("/conversations/{conversation_id}")
 async def read_conversation(conversation_id: uuid.UUID, db: Db,
                             principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     row = await ai_store.own_conversation(db, principal, conversation_id)
@@ -189,8 +188,7 @@ async def read_conversation(conversation_id: uuid.UUID, db: Db,
     return {**ai_store.view(row), "turns": [ai_store.turn_view(t) for t in turns]}
 
 
-@router.delete("/conversations/{conversation_id}", status_code=204,
-               responses={**ERRORS, **problem_responses(**NOT_FOUND)})
+@router.delete("/conversations/{conversation_id}", status_code=204)
 async def delete_conversation(conversation_id: uuid.UUID, request: Request, db: Db,
                               principal: Principal = Depends(current_principal)) -> Response:
     row = await ai_store.own_conversation(db, principal, conversation_id)

@@ -23,7 +23,7 @@ from api.change_gate import ApprovalPending, judge_change, open_and_start
 from api.cluster_access import cluster_jetstream
 from api.deps import (Db, Principal, Svc, _not_allowed, _team_like, authorize_stream,
                       current_principal, deny)
-from api.errors import ProblemError, field_errors, problem_responses
+from api.errors import ProblemError, field_errors
 from core.audit import config_diff
 from core.changes.judge import team_history
 from core.changes.models import ChangeSpec
@@ -34,12 +34,6 @@ from core.policy import risk_notes as make_risk_notes
 
 router = APIRouter(prefix="/api/v1/ai", tags=["ai"])
 REVIEWERS = ApprovalGroup(name="review of the assistant's proposal", roles=["admin", "editor"])
-RESPONSES = problem_responses(**{
-    "401": "Not signed in.", "403": "The caller may not make this change, or a policy refuses it.",
-    "404": "No such cluster, stream or consumer.",
-    "409": "Over a team quota, or the stream or consumer already exists.",
-    "422": "Invalid input, the field named.", "429": "Too many requests (Retry-After).",
-    "503": "The cluster (or another backing service) is unavailable."})
 
 
 class ProposalIn(BaseModel):
@@ -114,7 +108,7 @@ async def _spec(body: ProposalIn, cluster_id: uuid.UUID, js: Any) -> tuple[Chang
                       stream=body.stream, config=config), None
 
 
-@router.post("/proposals", status_code=202, response_model=ApprovalPending, responses=RESPONSES)
+@router.post("/proposals", status_code=202, response_model=ApprovalPending)
 async def propose(body: ProposalIn, request: Request, db: Db, svc: Svc,
                   principal: Principal = Depends(current_principal)):
     """File the assistant's proposal as a change request waiting for approval."""

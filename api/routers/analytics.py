@@ -14,15 +14,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from api.analytics_schemas import AnalyticsQuery, QueryFilters, window
 from api.analytics_scope import metrics_scope, read_metrics
 from api.deps import Principal, Svc
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
 from core.analytics.metrics_query import CATALOGUE, MetricQuery, QueryError
 from core.analytics import overview as overview_rows
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
-ERRORS = problem_responses(**{
-    "401": "Not signed in", "403": "The role may not read this cluster or stream",
-    "404": "No such cluster in the organization", "422": "A parameter names what to change",
-    "429": "Too many requests", "503": "ClickHouse is unavailable"})
 Range = Query("1h", description="the last N minutes, hours or days: '15m', '24h', '7d'")
 
 
@@ -64,7 +60,7 @@ async def run_query(request: Request, svc: Svc, principal: Principal, q: Analyti
                        for key, points in sorted(series.items())]}
 
 
-@router.get("/metrics", responses=ERRORS)
+@router.get("/metrics")
 async def metrics(request: Request, svc: Svc,
                   metric: str = Query(..., description="e.g. messages_rate, lag, ack_rate"),
                   cluster_id: uuid.UUID | None = None,
@@ -93,14 +89,14 @@ def _query(**fields: Any) -> AnalyticsQuery:
                            errors=[{"field": field, "message": message}])
 
 
-@router.post("/query", responses=ERRORS)
+@router.post("/query")
 async def query(request: Request, svc: Svc, body: AnalyticsQuery,
                 principal: Principal = Depends(read_metrics())) -> dict:
     """A structured query (metric, filters, group by, range): never SQL."""
     return await run_query(request, svc, principal, body)
 
 
-@router.get("/streams/{name}/throughput", responses=ERRORS)
+@router.get("/streams/{name}/throughput")
 async def stream_throughput(request: Request, svc: Svc, name: str, cluster_id: uuid.UUID,
                             range: str | None = Range, since: datetime | None = None,
                             until: datetime | None = None,
@@ -126,7 +122,7 @@ async def _side_by_side(request: Request, svc: Svc, principal: Principal, metric
     return out
 
 
-@router.get("/streams/{name}/latency", responses=ERRORS)
+@router.get("/streams/{name}/latency")
 async def stream_latency(request: Request, svc: Svc, name: str, cluster_id: uuid.UUID,
                          principal: Principal = Depends(read_metrics())) -> dict:
     """How far behind each consumer of the stream is, in time: its lag over its ack rate
@@ -139,7 +135,7 @@ async def stream_latency(request: Request, svc: Svc, name: str, cluster_id: uuid
         for r in map(overview_rows.consumer_record, rows)]}
 
 
-@router.get("/consumers/{name}/lag", responses=ERRORS)
+@router.get("/consumers/{name}/lag")
 async def consumer_lag(request: Request, svc: Svc, name: str, cluster_id: uuid.UUID,
                        stream: str = Query(..., max_length=255, pattern=r"^[^.*>\s]+$"),
                        range: str | None = Range, since: datetime | None = None,
@@ -154,7 +150,7 @@ async def consumer_lag(request: Request, svc: Svc, name: str, cluster_id: uuid.U
         range=range, since=since, until=until, aggregate=aggregate)}
 
 
-@router.get("/cluster/overview", responses=ERRORS)
+@router.get("/cluster/overview")
 async def cluster_overview(request: Request, svc: Svc, cluster_id: uuid.UUID | None = None,
                            range: str | None = Range,
                            principal: Principal = Depends(read_metrics())) -> dict:

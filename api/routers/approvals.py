@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 
 from api.approval_views import ApprovalOut, Voter, view, voter_for, voter_of
 from api.deps import Db, Principal, Svc, audit, deny, require
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
 from core.approval_policies import directory as labels
 from core.changes.models import Vote, VoteAction
 from core.changes.requests import tally_of, ticket_of
@@ -32,11 +32,6 @@ from workflows.approval import ApprovalWorkflow
 
 router = APIRouter(prefix="/api/v1/approvals", tags=["approvals"])
 VOTE_WAIT_S = 15.0  # a vote waits this long for a worker to take it, then answers 503
-DECISION_ERRORS = problem_responses(**{
-    "403": "Not allowed to decide (self-approval, not an approver).",
-    "404": "No such request in your organization.",
-    "409": "The request takes no more decisions (closed, or already voted).",
-    "503": "No worker is running the approval workflows: the vote is not confirmed."})
 REFUSALS = {"self_approval": 403, "not_approver": 403, "not_requester": 403, "closed": 409,
             "already_voted": 409, "reason_required": 422}
 
@@ -147,16 +142,14 @@ async def _decide(action: VoteAction, request_id: uuid.UUID, body: DecisionBody 
     return _view(row, voter, await labels(db, principal.org_id), principal)
 
 
-@router.post("/{request_id}/approve", response_model=ApprovalOut,
-             responses=DECISION_ERRORS)
+@router.post("/{request_id}/approve", response_model=ApprovalOut)
 async def approve(request_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                   body: DecisionBody | None = None,
                   principal: Principal = Depends(require("approvals:vote"))):
     return await _decide("approve", request_id, body, request, db, svc, principal)
 
 
-@router.post("/{request_id}/reject", response_model=ApprovalOut,
-             responses=DECISION_ERRORS)
+@router.post("/{request_id}/reject", response_model=ApprovalOut)
 async def reject(request_id: uuid.UUID, body: DecisionBody, request: Request, db: Db, svc: Svc,
                  principal: Principal = Depends(require("approvals:vote"))):
     """``comment`` is the reason, required."""
@@ -166,8 +159,7 @@ async def reject(request_id: uuid.UUID, body: DecisionBody, request: Request, db
     return await _decide("reject", request_id, body, request, db, svc, principal)
 
 
-@router.post("/{request_id}/request-changes", response_model=ApprovalOut,
-             responses=DECISION_ERRORS)
+@router.post("/{request_id}/request-changes", response_model=ApprovalOut)
 async def request_changes(request_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                           body: DecisionBody | None = None,
                           principal: Principal = Depends(require("approvals:vote"))):
@@ -175,8 +167,7 @@ async def request_changes(request_id: uuid.UUID, request: Request, db: Db, svc: 
     return await _decide("request_changes", request_id, body, request, db, svc, principal)
 
 
-@router.post("/{request_id}/withdraw", response_model=ApprovalOut,
-             responses=DECISION_ERRORS)
+@router.post("/{request_id}/withdraw", response_model=ApprovalOut)
 async def withdraw(request_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                    body: DecisionBody | None = None,
                    principal: Principal = Depends(require("approvals:vote"))):

@@ -82,9 +82,7 @@ async def _start_session(request: Request, db: Db, svc: Svc, user: User,
     return _pair(svc, info, refresh), str(sid)
 
 
-@router.post("/login", response_model=TokenPair, responses=problem_responses(**{
-    "401": "Wrong email, password or MFA code", "403": "The account is disabled or in no "
-    "organization", "429": "The account is locked, or the address is throttled: " + THROTTLED}))
+@router.post("/login", response_model=TokenPair)
 async def login(body: LoginBody, request: Request, db: Db, svc: Svc) -> TokenPair:
     throttle = client_throttle(request, svc)
     try:
@@ -145,9 +143,7 @@ async def login(body: LoginBody, request: Request, db: Db, svc: Svc) -> TokenPai
     return pair
 
 
-@router.post("/refresh", response_model=TokenPair, responses=problem_responses(**{
-    "401": "Unknown, expired or reused refresh token (a reuse revokes its session)",
-    "429": THROTTLED}))
+@router.post("/refresh", response_model=TokenPair)
 async def refresh(body: RefreshRequest, request: Request, db: Db, svc: Svc) -> TokenPair:
     throttle = client_throttle(request, svc)
     try:

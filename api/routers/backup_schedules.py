@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 from api.backup_checks import choose_target
 from api.cluster_access import load_cluster
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError, problem_responses, validation_problem
+from api.errors import ProblemError, validation_problem
 from api.operation_start import keyed_operation_id
 from api.outbox_delivery import deliver_now, owe_start
 from api.routers.operations import OperationStarted
@@ -35,8 +35,6 @@ from core.labels import Label
 from core.operations import get_operation, workflow_id_for
 
 router = APIRouter(prefix="/api/v1/backup-schedules", tags=["backups"])
-NOT_FOUND = {"404": "No such schedule in your organization."}
-TEMPORAL_DOWN = {"503": "Temporal (which runs the schedules) cannot be reached."}
 
 
 class ScheduleOut(BaseModel):
@@ -126,13 +124,6 @@ def _name_taken(name: str) -> ProblemError:
                              "name or change that one.")
 
 
-WRITE_ERRORS = problem_responses(**{
-    "404": "No such cluster, team or schedule in your organization.",
-    "409": "A schedule of that name exists.",
-    "422": "An invalid cadence (cron or every), or no target and no other cluster.",
-    **TEMPORAL_DOWN})
-
-
 async def _saved(db: Db, svc: Svc, row: BackupSchedule) -> ScheduleOut:
     """Write the row (a name taken in the organization is a 409), then its Temporal schedules."""
     name = row.name  # a rollback expires the row's attributes
@@ -146,7 +137,7 @@ async def _saved(db: Db, svc: Svc, row: BackupSchedule) -> ScheduleOut:
     return await _out(svc, row)
 
 
-@router.post("", status_code=201, response_model=ScheduleOut, responses=WRITE_ERRORS)
+@router.post("", status_code=201, response_model=ScheduleOut)
 async def create_schedule(body: ScheduleRequest, request: Request, db: Db, svc: Svc,
                           principal: Principal = Depends(require("backups:manage"))):
     values = await _checked(db, svc, principal, body)
@@ -170,13 +161,13 @@ async def list_schedules(db: Db, svc: Svc, cluster_id: uuid.UUID | None = None,
     return {"items": [await _out(svc, row) for row in found]}
 
 
-@router.get("/{schedule_id}", response_model=ScheduleOut, responses=problem_responses(**NOT_FOUND))
+@router.get("/{schedule_id}", response_model=ScheduleOut)
 async def read_schedule(schedule_id: uuid.UUID, db: Db, svc: Svc,
                         principal: Principal = Depends(require("backups:read"))):
     return await _out(svc, await _load(db, principal, schedule_id))
 
 
-@router.patch("/{schedule_id}", response_model=ScheduleOut, responses=WRITE_ERRORS)
+@router.patch("/{schedule_id}", response_model=ScheduleOut)
 async def update_schedule(schedule_id: uuid.UUID, body: ScheduleChange, request: Request,
                           db: Db, svc: Svc,
                           principal: Principal = Depends(require("backups:manage"))):
@@ -205,8 +196,7 @@ def _request_target(stored: dict) -> dict:
     return {k: v for k, v in stored.items() if k != "type"}
 
 
-@router.delete("/{schedule_id}", status_code=204, response_class=Response,
-               responses=problem_responses(**NOT_FOUND, **TEMPORAL_DOWN))
+@router.delete("/{schedule_id}", status_code=204, response_class=Response)
 async def delete_schedule(schedule_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                           principal: Principal = Depends(require("backups:manage"))):
     """Delete the schedule and its Temporal schedules; its backups stay."""
@@ -223,9 +213,7 @@ async def delete_schedule(schedule_id: uuid.UUID, request: Request, db: Db, svc:
     return Response(status_code=204)
 
 
-@router.post("/{schedule_id}/run", status_code=202, response_model=OperationStarted,
-             responses=problem_responses(**NOT_FOUND, **{
-                 "409": "The schedule has no incremental cadence (kind=incremental)."}))
+@router.post("/{schedule_id}/run", status_code=202, response_model=OperationStarted)
 async def run_schedule(schedule_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                        kind: Literal["full", "incremental"] = Query("full"),
                        idempotency_key: str | None = Header(None, max_length=200),

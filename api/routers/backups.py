@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from api.backup_checks import (choose_target, resolve_restore, selected_streams,
                                start_backup_operation)
-from api.change_gate import PENDING_RESPONSE, ApprovalPending, gate_change
+from api.change_gate import ApprovalPending, gate_change
 from api.cluster_access import load_cluster
 from api.deps import Db, Principal, Svc, audit, require, require_stream, stream_prefixes
 from api.errors import ProblemError, problem_responses
@@ -36,7 +36,6 @@ router = APIRouter(tags=["backups"])
 BACKUPS = "/api/v1/backups"
 RESTORE_WORKFLOW = "RestoreWorkflow"
 BACKUP_WORKFLOW = "BackupWorkflow"
-NOT_FOUND = {"404": "No such backup in your organization."}
 
 
 class BackupStarted(OperationStarted):
@@ -74,14 +73,7 @@ async def start_backup(body: BackupRequest, request: Request, db: Db, svc: Svc,
 
 
 @router.post("/api/v1/operations/restore", status_code=202,
-             response_model=OperationStarted | ApprovalPending,
-             responses={**PENDING_RESPONSE, **problem_responses(**{
-                 "404": "No such backup or cluster in your organization.",
-                 "409": "The backup is not completed, failed its verification, or misses a chunk; "
-                        "the stream exists (set to.replace) or its subjects overlap another "
-                        "stream (give to.subjects).",
-                 "422": "The stream is not in the backup, or the backup holds several.",
-                 "503": "The target cluster cannot be reached."})})
+             response_model=OperationStarted | ApprovalPending)
 async def start_restore(body: RestoreRequest, request: Request, db: Db, svc: Svc,
                         idempotency_key: str | None = Header(None, max_length=200),
                         principal: Principal = Depends(require_stream("backups:restore"))):
@@ -138,16 +130,13 @@ async def _load(db: Db, principal: Principal, backup_id: uuid.UUID, request: Req
     return backup
 
 
-@router.get(BACKUPS + "/{backup_id}", response_model=rows.BackupOut,
-            responses=problem_responses(**NOT_FOUND))
+@router.get(BACKUPS + "/{backup_id}", response_model=rows.BackupOut)
 async def read_backup(backup_id: uuid.UUID, request: Request, db: Db,
                       principal: Principal = Depends(require_stream("backups:read"))):
     return await rows.backup_out(db, await _load(db, principal, backup_id, request))
 
 
-@router.post(BACKUPS + "/{backup_id}/verify", status_code=202, response_model=OperationStarted,
-             responses=problem_responses(**NOT_FOUND, **{
-                 "409": "The backup is not completed (running or failed): nothing to verify."}))
+@router.post(BACKUPS + "/{backup_id}/verify", status_code=202, response_model=OperationStarted)
 async def verify_backup(backup_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                         idempotency_key: str | None = Header(None, max_length=200),
                         principal: Principal = Depends(require("backups:create"))):
@@ -169,11 +158,7 @@ async def verify_backup(backup_id: uuid.UUID, request: Request, db: Db, svc: Svc
     return OperationStarted(id=op_id, workflow_id=workflow_id, status=status)
 
 
-@router.delete(BACKUPS + "/{backup_id}", status_code=204, response_class=Response,
-               responses=problem_responses(**NOT_FOUND, **{
-                   "409": "The backup is running, or newer backups of its chain need it (they "
-                          "are named; ?cascade=true deletes them too).",
-                   "503": "The target could not be reached; nothing was deleted."}))
+@router.delete(BACKUPS + "/{backup_id}", status_code=204, response_class=Response)
 async def delete_backup(backup_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                         cascade: bool = False,
                         principal: Principal = Depends(require("backups:delete"))):

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
 from api.schemas import ClusterCreate, ClusterHealth, ClusterOut, ClusterUpdate
 from api.cluster_access import load_cluster
 from core.cluster_identity import server_identity
@@ -37,11 +37,6 @@ STATUS_TTL_S = 30
 UNREACHABLE = "could not connect to the cluster"
 _INVALID = ("Invalid input, e.g. a server URL with credentials in it or to an address the "
             "platform does not allow (field `server_urls`)")
-CREATE_ERRORS = problem_responses(**{"409": "A cluster of that name already exists",
-                                     "422": _INVALID})
-UPDATE_ERRORS = problem_responses(**{"404": "No such cluster in your organization",
-                                     "409": "A cluster of that name already exists",
-                                     "422": _INVALID})
 
 
 def to_out(svc: Svc, cluster: NatsCluster) -> ClusterOut:
@@ -85,7 +80,7 @@ async def list_clusters(db: Db, svc: Svc, principal: Principal = Depends(require
     return {"items": [to_out(svc, c) for c in rows]}
 
 
-@router.post("", status_code=201, response_model=ClusterOut, responses=CREATE_ERRORS)
+@router.post("", status_code=201, response_model=ClusterOut)
 async def create_cluster(body: ClusterCreate, request: Request, db: Db, svc: Svc,
                          principal: Principal = Depends(require("clusters:create"))) -> ClusterOut:
     await _allowed(svc, body.server_urls)
@@ -109,7 +104,7 @@ async def read_cluster(cluster_id: uuid.UUID, db: Db, svc: Svc,
     return to_out(svc, await load_cluster(db, principal, cluster_id))
 
 
-@router.patch("/{cluster_id}", response_model=ClusterOut, responses=UPDATE_ERRORS)
+@router.patch("/{cluster_id}", response_model=ClusterOut)
 async def update_cluster(cluster_id: uuid.UUID, body: ClusterUpdate, request: Request, db: Db,
                          svc: Svc, principal: Principal = Depends(require("clusters:update"))):
     cluster = await load_cluster(db, principal, cluster_id)

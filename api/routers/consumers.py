@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.change_gate import PENDING_RESPONSE, gate_change
+from api.change_gate import gate_change
 from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, require_stream
 from api.errors import ProblemError
@@ -71,7 +71,7 @@ async def list_consumers(cluster_id: uuid.UUID, stream: str, db: Db, svc: Svc,
     return {"items": [with_health(c, ratios) for c in sorted(consumers, key=lambda c: c["name"])]}
 
 
-@router.post("", status_code=201, responses=PENDING_RESPONSE)
+@router.post("", status_code=201)
 async def create_consumer(cluster_id: uuid.UUID, stream: str, body: ConsumerConfig,
                           request: Request, db: Db, svc: Svc,
                           principal: Principal = Depends(require_stream("consumers:create"))):
@@ -101,7 +101,7 @@ async def read_consumer(cluster_id: uuid.UUID, stream: str, name: str, db: Db, s
     return with_health(info, await processing_ratios(svc, cluster_id, stream))
 
 
-@router.patch("/{name}", responses=PENDING_RESPONSE)
+@router.patch("/{name}")
 async def update_consumer(cluster_id: uuid.UUID, stream: str, name: str, body: dict,
                           request: Request, db: Db, svc: Svc,
                           principal: Principal = Depends(require_stream("consumers:update"))):
@@ -127,7 +127,7 @@ async def update_consumer(cluster_id: uuid.UUID, stream: str, name: str, body: d
     return info
 
 
-@router.delete("/{name}", status_code=204, responses=PENDING_RESPONSE)
+@router.delete("/{name}", status_code=204)
 async def delete_consumer(cluster_id: uuid.UUID, stream: str, name: str, request: Request, db: Db,
                           svc: Svc, principal: Principal = Depends(require_stream("consumers:delete"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)

@@ -102,13 +102,13 @@ async def create_dashboard(body: DashboardIn, request: Request, db: Db,
     return _out(row)
 
 
-@router.get("/{dashboard_id}", response_model=DashboardOut, responses=ERRORS)
+@router.get("/{dashboard_id}", response_model=DashboardOut)
 async def read_dashboard(dashboard_id: uuid.UUID, db: Db,
                          principal: Principal = Depends(require("dashboards:read", scope="own"))):
     return _out(await _visible(db, principal, dashboard_id))
 
 
-@router.patch("/{dashboard_id}", response_model=DashboardOut, responses=ERRORS)
+@router.patch("/{dashboard_id}", response_model=DashboardOut)
 async def update_dashboard(dashboard_id: uuid.UUID, body: DashboardPatch, request: Request,
                            db: Db, principal: Principal = Depends(require("dashboards:update",
                                                                           scope="own"))):
@@ -129,7 +129,7 @@ async def update_dashboard(dashboard_id: uuid.UUID, body: DashboardPatch, reques
     return _out(row)
 
 
-@router.delete("/{dashboard_id}", status_code=204, responses=ERRORS)
+@router.delete("/{dashboard_id}", status_code=204)
 async def delete_dashboard(dashboard_id: uuid.UUID, request: Request, db: Db,
                            principal: Principal = Depends(require("dashboards:delete",
                                                                   scope="own"))) -> Response:
@@ -140,8 +140,7 @@ async def delete_dashboard(dashboard_id: uuid.UUID, request: Request, db: Db,
     return Response(status_code=204)
 
 
-@router.post("/{dashboard_id}/clone", status_code=201, response_model=DashboardOut,
-             responses=ERRORS)
+@router.post("/{dashboard_id}/clone", status_code=201, response_model=DashboardOut)
 async def clone_dashboard(dashboard_id: uuid.UUID, body: CloneIn, request: Request, db: Db,
                           principal: Principal = Depends(require("dashboards:create",
                                                                  scope="own"))):

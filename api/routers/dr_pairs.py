@@ -25,8 +25,8 @@ from sqlalchemy.exc import IntegrityError
 
 from api.change_gate import gate_change, ApprovalPending
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError, problem_responses
-from api.mirror_checks import REFUSALS, Ends, reach, require_link, require_source, stream_info
+from api.errors import ProblemError
+from api.mirror_checks import Ends, reach, require_link, require_source, stream_info
 from api.mirror_jobs import start_mirror_job
 from api.replication_schemas import (DrPairCreated, DrPairIn, DrPairOut, DrPairPatch, pair_out,
                                      stored_streams)
@@ -40,7 +40,6 @@ from core.replication.links import is_mirror_of
 from core.replication.models import MirrorJob, MirrorRequest
 
 router = APIRouter(prefix="/api/v1/dr/pairs", tags=["dr"])
-NOT_FOUND = {"404": "No such DR pair in your organization."}
 KV_TIMEOUT_S = 10  # writing or purging the pair's key on one cluster, connection included
 
 
@@ -70,11 +69,7 @@ async def _missing(db: Db, ends: Ends, body: DrPairIn) -> list[MirrorRequest]:
     return missing
 
 
-@router.post("", status_code=201, response_model=DrPairCreated,
-             responses=problem_responses(**{
-                 **REFUSALS, "409": "The name is taken, a standby stream of a mirror's name is "
-                                    "not a mirror of its stream, or the link cannot carry the "
-                                    "mirrors (``reason``)."}))
+@router.post("", status_code=201, response_model=DrPairCreated)
 async def create_pair(body: DrPairIn, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("replication:create"))):
     """Record the pair; with ``create_missing_mirrors``, start one operation that creates the
@@ -177,13 +172,13 @@ async def _load(db: Db, principal: Principal, pair_id: uuid.UUID) -> DrPair:
     return pair
 
 
-@router.get("/{pair_id}", response_model=DrPairOut, responses=problem_responses(**NOT_FOUND))
+@router.get("/{pair_id}", response_model=DrPairOut)
 async def read_pair(pair_id: uuid.UUID, db: Db,
                     principal: Principal = Depends(require("replication:read"))):
     return pair_out(await _load(db, principal, pair_id))
 
 
-@router.patch("/{pair_id}", response_model=DrPairOut, responses=problem_responses(**NOT_FOUND))
+@router.patch("/{pair_id}", response_model=DrPairOut)
 async def update_pair(pair_id: uuid.UUID, body: DrPairPatch, request: Request, db: Db,
                       principal: Principal = Depends(require("replication:update"))):
     """Change the description, the objectives or the streams (no mirror is made here)."""
@@ -205,8 +200,7 @@ async def update_pair(pair_id: uuid.UUID, body: DrPairPatch, request: Request, d
     return after
 
 
-@router.delete("/{pair_id}", status_code=204, response_class=Response,
-               responses=problem_responses(**NOT_FOUND))
+@router.delete("/{pair_id}", status_code=204, response_class=Response)
 async def delete_pair(pair_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("replication:delete"))):
     """Forget the pair; its mirrors stay (and replicate) as they are. Its key in the

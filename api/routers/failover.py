@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from api.change_gate import ApprovalPending, gate_change
 from api.deps import Db, Principal, Svc, require
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
 from api.operation_start import keyed_operation_id, start_operation
 from api.routers.operations import OperationStarted
 from core.changes.models import ChangeSpec
@@ -46,18 +46,9 @@ from workflows.failover import FailoverWorkflow
 router = APIRouter(prefix="/api/v1/operations", tags=["operations"])
 FAILOVER = FailoverWorkflow.__temporal_workflow_definition.name
 PERMISSION = "replication:failover"
-ERRORS = problem_responses(**{
-    "404": "No such pair or cluster in your organization.",
-    "409": "Refused before anything was done: the target is not a healthy mirror of the primary "
-           "(`reasons` lists why), the loss would exceed `max_data_loss_messages`, or another "
-           "failover of the same streams is under way; a reverse alone: the old primary cannot "
-           "be reached, or there is nothing to reverse.",
-    "503": "The target cluster cannot be reached (an unreachable primary is a 409 for a planned "
-           "failover or a drill, and expected in an emergency)."})
 
 
-@router.post("/failover", status_code=202, response_model=OperationStarted | ApprovalPending,
-             responses=ERRORS)
+@router.post("/failover", status_code=202, response_model=OperationStarted | ApprovalPending)
 async def start_failover(body: FailoverRequest, request: Request, db: Db, svc: Svc,
                          idempotency_key: str | None = Header(None, max_length=200),
                          principal: Principal = Depends(require(PERMISSION))):

@@ -32,6 +32,7 @@ from api.outbox_delivery import deliver_now
 from core.db.gitops_models import GitDrift, GitRepository
 from core.db.models import NatsCluster
 from core.operations import get_operation
+from core.schema_rules import not_both, rules
 from gitops import schedules
 from gitops.attribution import changed_by
 from gitops.drift_rows import mark_reverting
@@ -71,7 +72,8 @@ class DriftList(BaseModel):
 
 
 class Remediation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=rules(
+        not_both("ignore_for", "ignore_until")))
     action: Literal["revert", "update_git", "ignore"]
     items: list[uuid.UUID] = Field(min_length=1, max_length=500)
     ignore_for: str | None = Field(default=None, description='e.g. "7d" (at most 90d); '
@@ -121,7 +123,7 @@ def _view(row: GitDrift, changed_by: dict) -> DriftView:
                      last_seen=row.last_seen)
 
 
-@router.get("/{repo_id}/drift", response_model=DriftList, responses=problem_responses(**NOT_FOUND))
+@router.get("/{repo_id}/drift", response_model=DriftList)
 async def list_drift(repo_id: uuid.UUID, db: Db, svc: Svc,
                      status: Literal["open", "ignored", "reverting", "resolved"] | None = Query(None),
                      principal: Principal = Depends(require("gitops:read"))):
@@ -137,8 +139,7 @@ async def list_drift(repo_id: uuid.UUID, db: Db, svc: Svc,
                      error=scan.get("error"), items=[_view(r, who[r.id]) for r in rows])
 
 
-@router.post("/{repo_id}/drift/scan", status_code=202, response_model=ScanStarted,
-             responses=problem_responses(**NOT_FOUND))
+@router.post("/{repo_id}/drift/scan", status_code=202, response_model=ScanStarted)
 async def scan_now(repo_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                    idempotency_key: str | None = Header(None, max_length=200),
                    principal: Principal = Depends(require("gitops:sync"))):

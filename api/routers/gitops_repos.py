@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from temporalio.service import RPCError
 
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError, problem_responses, validation_problem
+from api.errors import ProblemError, validation_problem
 from api.gitops_access import load_repo, repo_view, seal
 from api.gitops_schemas import RepoChange, RepoCreate, RepoView, check_credentials, interval_seconds
 from core.db.gitops_models import GitRepository
@@ -28,13 +28,6 @@ from gitops.git import GitError, validate_url
 from gitops.planning import access_of
 
 router = APIRouter(prefix="/api/v1/gitops/repos", tags=["gitops"])
-NOT_FOUND = {"404": "No such repository in your organization."}
-TEMPORAL_DOWN = {"503": "Temporal (which runs the drift schedule) cannot be reached."}
-WRITE_ERRORS = problem_responses(**TEMPORAL_DOWN, **{
-    "404": "No such repository, or an environment's cluster is not one of your organization's.",
-    "409": "A repository of that name exists in your organization.",
-    "422": "An invalid field, a URL the platform may not reach, or credentials that do not go "
-           "with the URL."})
 SECRET_FIELDS = ("token", "ssh_key", "known_hosts")
 
 
@@ -94,7 +87,7 @@ def _audited(view: RepoView) -> dict:
     return view.model_dump(mode="json", exclude={"status", "last_sync", "last_scan"})
 
 
-@router.post("", status_code=201, response_model=RepoView, responses=WRITE_ERRORS)
+@router.post("", status_code=201, response_model=RepoView)
 async def create_repo(body: RepoCreate, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("gitops:create"))):
     values = await _checked(db, svc, principal, body)
@@ -116,13 +109,13 @@ async def list_repos(db: Db, principal: Principal = Depends(require("gitops:read
     return {"items": [await repo_view(db, r) for r in rows]}
 
 
-@router.get("/{repo_id}", response_model=RepoView, responses=problem_responses(**NOT_FOUND))
+@router.get("/{repo_id}", response_model=RepoView)
 async def read_repo(repo_id: uuid.UUID, db: Db,
                     principal: Principal = Depends(require("gitops:read"))):
     return await repo_view(db, await load_repo(db, principal.org_id, repo_id))
 
 
-@router.patch("/{repo_id}", response_model=RepoView, responses=WRITE_ERRORS)
+@router.patch("/{repo_id}", response_model=RepoView)
 async def update_repo(repo_id: uuid.UUID, body: RepoChange, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("gitops:update"))):
     row = await load_repo(db, principal.org_id, repo_id)
@@ -158,8 +151,7 @@ async def update_repo(repo_id: uuid.UUID, body: RepoChange, request: Request, db
     return view
 
 
-@router.delete("/{repo_id}", status_code=204, response_class=Response,
-               responses=problem_responses(**NOT_FOUND, **TEMPORAL_DOWN))
+@router.delete("/{repo_id}", status_code=204, response_class=Response)
 async def delete_repo(repo_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("gitops:delete"))):
     """Forget the repository, its syncs, its drift and its drift schedule; the clusters are left

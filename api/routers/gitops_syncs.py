@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
 from api.gitops_access import load_repo, owe_sync, sync_view
 from api.gitops_schemas import PlanView, SyncNow, SyncStarted, SyncView
 from api.outbox_delivery import deliver_now
@@ -28,11 +28,9 @@ from gitops.ownership import applied_by
 from gitops.planning import access_of, load_commit, plan_repo, repo_clusters
 
 router = APIRouter(prefix="/api/v1/gitops/repos", tags=["gitops"])
-NOT_FOUND = {"404": "No such repository (or sync) in your organization."}
 
 
-@router.post("/{repo_id}/sync", status_code=202, response_model=SyncStarted,
-             responses=problem_responses(**NOT_FOUND))
+@router.post("/{repo_id}/sync", status_code=202, response_model=SyncStarted)
 async def sync_now(repo_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                    body: SyncNow | None = None,
                    principal: Principal = Depends(require("gitops:sync"))):
@@ -48,8 +46,7 @@ async def sync_now(repo_id: uuid.UUID, request: Request, db: Db, svc: Svc,
     return SyncStarted(sync_id=sync.id, operation_id=sync.id, status="pending")
 
 
-@router.get("/{repo_id}/syncs", response_model=dict[str, list[SyncView]],
-            responses=problem_responses(**NOT_FOUND))
+@router.get("/{repo_id}/syncs", response_model=dict[str, list[SyncView]])
 async def list_syncs(repo_id: uuid.UUID, db: Db, limit: int = Query(20, ge=1, le=200),
                      before: datetime | None = None,
                      principal: Principal = Depends(require("gitops:read"))):
@@ -62,8 +59,7 @@ async def list_syncs(repo_id: uuid.UUID, db: Db, limit: int = Query(20, ge=1, le
     return {"items": [await sync_view(db, r) for r in rows]}
 
 
-@router.get("/{repo_id}/syncs/{sync_id}", response_model=SyncView,
-            responses=problem_responses(**NOT_FOUND))
+@router.get("/{repo_id}/syncs/{sync_id}", response_model=SyncView)
 async def read_sync(repo_id: uuid.UUID, sync_id: uuid.UUID, db: Db,
                     principal: Principal = Depends(require("gitops:read"))):
     await load_repo(db, principal.org_id, repo_id)
@@ -73,9 +69,7 @@ async def read_sync(repo_id: uuid.UUID, sync_id: uuid.UUID, db: Db,
     return await sync_view(db, row)
 
 
-@router.get("/{repo_id}/plan", response_model=PlanView, responses=problem_responses(**NOT_FOUND, **{
-    "422": "The ref is not a usable branch, tag or commit name.",
-    "503": "The git remote or a cluster cannot be reached now."}))
+@router.get("/{repo_id}/plan", response_model=PlanView)
 async def show_plan(repo_id: uuid.UUID, db: Db, svc: Svc,
                     ref: str | None = Query(None, min_length=1, max_length=255),
                     principal: Principal = Depends(require("gitops:read"))):

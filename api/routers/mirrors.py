@@ -14,11 +14,11 @@ import uuid
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import or_, select
 
-from api.change_gate import PENDING_RESPONSE, ApprovalPending, gate_change
+from api.change_gate import ApprovalPending, gate_change
 from api.cluster_access import load_cluster
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError, problem_responses
-from api.mirror_checks import REFUSALS, reach, require_free, require_link, require_source
+from api.errors import ProblemError
+from api.mirror_checks import reach, require_free, require_link, require_source
 from api.mirror_jobs import start_mirror_job
 from api.operation_start import keyed_operation_id
 from api.replication_schemas import MirrorOut, MirrorStarted, mirror_out
@@ -34,13 +34,11 @@ from core.replication.models import MirrorJob, MirrorRequest
 
 router = APIRouter(tags=["mirrors"])
 MIRRORS = "/api/v1/mirrors"
-NOT_FOUND = {"404": "No such mirror in your organization."}
 ENDED = ("promoted", "removed")
 
 
 @router.post("/api/v1/operations/mirror", status_code=202,
-             response_model=MirrorStarted | ApprovalPending,
-             responses=problem_responses(**REFUSALS))
+             response_model=MirrorStarted | ApprovalPending)
 async def start_mirror(body: MirrorRequest, request: Request, db: Db, svc: Svc,
                        idempotency_key: str | None = Header(None, max_length=200),
                        principal: Principal = Depends(require("replication:create"))):
@@ -94,16 +92,10 @@ async def _load(db: Db, principal: Principal, mirror_id: uuid.UUID) -> Mirror:
     return row
 
 
-@router.get(MIRRORS + "/{mirror_id}", response_model=MirrorOut,
-            responses=problem_responses(**NOT_FOUND))
+@router.get(MIRRORS + "/{mirror_id}", response_model=MirrorOut)
 async def read_mirror(mirror_id: uuid.UUID, db: Db,
                       principal: Principal = Depends(require("replication:read"))):
     return mirror_out(await _load(db, principal, mirror_id))
-
-
-CONTROL_ERRORS = problem_responses(**NOT_FOUND, **{
-    "409": "The mirror was promoted or removed, failed, or its consumer does not exist (yet).",
-    "503": "The source cluster could not be reached."})
 
 
 async def _control(action: str, mirror_id: uuid.UUID, request: Request, db: Db, svc: Svc,
@@ -136,25 +128,21 @@ async def _control(action: str, mirror_id: uuid.UUID, request: Request, db: Db, 
     return mirror_out(row)
 
 
-@router.post(MIRRORS + "/{mirror_id}/pause", response_model=MirrorOut, responses=CONTROL_ERRORS)
+@router.post(MIRRORS + "/{mirror_id}/pause", response_model=MirrorOut)
 async def pause_mirror(mirror_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                        principal: Principal = Depends(require("replication:update"))):
     """Pause replication: the source consumer stops delivering; the mirror keeps what it has."""
     return await _control("pause", mirror_id, request, db, svc, principal)
 
 
-@router.post(MIRRORS + "/{mirror_id}/resume", response_model=MirrorOut, responses=CONTROL_ERRORS)
+@router.post(MIRRORS + "/{mirror_id}/resume", response_model=MirrorOut)
 async def resume_mirror(mirror_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                         principal: Principal = Depends(require("replication:update"))):
     """Resume replication where it stood: the mirror catches up."""
     return await _control("resume", mirror_id, request, db, svc, principal)
 
 
-@router.delete(MIRRORS + "/{mirror_id}", status_code=204, response_class=Response,
-               responses={**PENDING_RESPONSE, **problem_responses(**NOT_FOUND, **{
-                   "409": "The mirror was promoted: it is a stream of its own now.",
-                   "503": "A cluster could not be reached; nothing, or only the mirror stream, "
-                          "was removed: retry."})})
+@router.delete(MIRRORS + "/{mirror_id}", status_code=204, response_class=Response)
 async def delete_mirror(mirror_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                         principal: Principal = Depends(require("replication:delete"))):
     """Remove the mirror stream, then its source consumer (what is gone already counts as

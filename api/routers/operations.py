@@ -18,7 +18,7 @@ from temporalio.client import WorkflowHandle
 from api.change_gate import ApprovalPending, gate_change
 from api.cluster_access import cluster_jetstream, load_cluster
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
 from api.operation_start import keyed_operation_id, start_operation
 from core.changes.models import ChangeSpec
 from core.db.models import Operation
@@ -30,9 +30,6 @@ from workflows.replay import ReplayWorkflow
 router = APIRouter(prefix="/api/v1/operations", tags=["operations"])
 REPLAY = ReplayWorkflow.__temporal_workflow_definition.name
 DECIDED_BY_VOTES = ("approval", "quota_request")
-CONTROL_ERRORS = problem_responses(**{
-    "404": "No such operation in your organization.",
-    "409": "The operation has ended, or is an approval request (withdraw or reject it)."})
 
 
 class OperationStarted(BaseModel):
@@ -178,22 +175,19 @@ async def _control(action: str, operation_id: uuid.UUID, request: Request, db: D
     return _out(row)
 
 
-@router.post("/{operation_id}/pause", response_model=OperationOut,
-             responses=CONTROL_ERRORS)
+@router.post("/{operation_id}/pause", response_model=OperationOut)
 async def pause_operation(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                           principal: Principal = Depends(require("messages:publish"))):
     return await _control("pause", operation_id, request, db, svc, principal)
 
 
-@router.post("/{operation_id}/resume", response_model=OperationOut,
-             responses=CONTROL_ERRORS)
+@router.post("/{operation_id}/resume", response_model=OperationOut)
 async def resume_operation(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                            principal: Principal = Depends(require("messages:publish"))):
     return await _control("resume", operation_id, request, db, svc, principal)
 
 
-@router.post("/{operation_id}/cancel", response_model=OperationOut,
-             responses=CONTROL_ERRORS)
+@router.post("/{operation_id}/cancel", response_model=OperationOut)
 async def cancel_operation(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                            principal: Principal = Depends(require("messages:publish"))):
     return await _control("cancel", operation_id, request, db, svc, principal)

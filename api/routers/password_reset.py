@@ -22,7 +22,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from sqlalchemy import select, update
 
 from api.deps import Db, Principal, Svc, audit, client_throttle, too_many
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
 from api.services import Services
 from api.tenancy_schemas import ForgotPasswordRequest, ResetPasswordRequest, ResetRequested
 from core import mail, password_reset
@@ -66,10 +66,7 @@ async def _mail_link(request: Request, services: Services, user_id: uuid.UUID, e
                             {"mailed": mailed})
 
 
-@router.post("/forgot-password", status_code=202, response_model=ResetRequested,
-             responses=problem_responses(**{
-                 "429": "Too many reset requests from this client address or for this e-mail "
-                        "address; wait for the time in Retry-After"}))
+@router.post("/forgot-password", status_code=202, response_model=ResetRequested)
 async def forgot_password(body: ForgotPasswordRequest, request: Request, db: Db, svc: Svc,
                           background: BackgroundTasks) -> ResetRequested:
     """Mail a link to reset the password of the account using ``email``, if there is one. The
@@ -96,11 +93,7 @@ async def _end_sessions(db: Db, svc: Svc, user_id: uuid.UUID) -> int:
     return len(sids)
 
 
-@router.post("/reset-password", status_code=204, responses=problem_responses(**{
-    "400": "The reset token is invalid, expired or already used",
-    "403": "The account is disabled",
-    "429": "Too many failed credential checks from this client address; wait for the time in "
-           "Retry-After"}))
+@router.post("/reset-password", status_code=204)
 async def reset_password(body: ResetPasswordRequest, request: Request, db: Db, svc: Svc) -> None:
     """Set a new password with the token of a mailed link (once). Every session of the account
     ends: sign in again with the new password."""

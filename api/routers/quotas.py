@@ -19,7 +19,7 @@ from api.approval_views import ApprovalOut, view, voter_of
 from api.change_gate import ApprovalPending, open_and_start
 from core.changes.judge import current_policies, team_history
 from api.deps import Db, Principal, Svc, audit, deny, require
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
 from api.members import team_of
 from core import quotas
 from core.changes.models import ChangeSpec
@@ -31,12 +31,6 @@ from core.policy.wording import limit_text
 router = APIRouter(tags=["quotas"])
 Resource = Literal[QUOTA_RESOURCES]  # type: ignore[valid-type]
 MAX_LIMIT = 10**18
-REQUEST_ERRORS = problem_responses(**{
-    "401": "Not signed in.",
-    "403": "Not a member of the team (nor an admin), or a policy refuses the request.",
-    "404": "No such team in your organization.",
-    "422": "An invalid field, named; requested_limit that does not raise the current limit (an "
-           "unlimited one cannot be raised)."})
 
 
 class QuotaLine(BaseModel):
@@ -145,8 +139,7 @@ async def quota_history(team_id: uuid.UUID, db: Db,
                       for h in await quotas.history(db, team.id)]}
 
 
-@router.post("/api/v1/quota-requests", status_code=202, response_model=ApprovalPending,
-             responses=REQUEST_ERRORS)
+@router.post("/api/v1/quota-requests", status_code=202, response_model=ApprovalPending)
 async def request_quota(body: QuotaRequestBody, request: Request, db: Db, svc: Svc,
                         principal: Principal = Depends(require("teams:read"))):
     """Ask for a higher limit for your team: auto-approved under the policy's thresholds (then

@@ -45,8 +45,7 @@ class RealtimeToken(BaseModel):
     expires_in: int = Field(description="seconds")
 
 
-@router.post("/api/v1/stream/token", response_model=RealtimeToken, status_code=200,
-             responses=problem_responses(**{"401": "Not signed in.", "429": "Too many requests."}))
+@router.post("/api/v1/stream/token", response_model=RealtimeToken, status_code=200)
 async def create_stream_token(request: Request, principal: CurrentPrincipal,
                               svc: Svc) -> RealtimeToken:
     """A short-lived, read-only token for the real-time endpoints (``EventSource`` cannot send an

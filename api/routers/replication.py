@@ -13,20 +13,14 @@ from fastapi import APIRouter, Depends, Query
 
 from api.cluster_access import load_cluster
 from api.deps import Db, Principal, Svc, require
-from api.errors import problem_responses
 from core.replication.overview import build_map
 from core.replication.topology import load_world
 from core.replication.views import ReplicationMap
 
 router = APIRouter(prefix="/api/v1/replication", tags=["replication"])
-ERRORS = problem_responses(**{
-    "404": "No cluster with that id in your organization (`cluster_id`)",
-    "503": "PostgreSQL or Redis is unavailable (a NATS cluster that cannot be reached is shown "
-           "in the map as unreachable, not as an error)",
-})
 
 
-@router.get("", response_model=ReplicationMap, responses=ERRORS)
+@router.get("", response_model=ReplicationMap)
 async def replication_map(
     db: Db, svc: Svc, principal: Principal = Depends(require("replication:read")),
     cluster_id: uuid.UUID | None = Query(default=None, description="only what replicates from or "

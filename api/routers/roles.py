@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
 from api.members import ensure_can_change_role, ensure_grantable
 from api.tenancy_schemas import RoleCreate, RoleOut, RoleUpdate
 from core.db.models import Invitation, OrganizationMember, Permission, Role
@@ -109,10 +109,7 @@ async def read_role(role_id: uuid.UUID, db: Db,
     return await _out(db, principal.org_id, await _role(db, principal, role_id))
 
 
-@router.patch("/roles/{role_id}", response_model=RoleOut, responses=problem_responses(**{
-    "403": "Not allowed: the role, as it is or as asked, grants more than you hold.",
-    "404": "No such role in your organization.",
-    "409": "A built-in role, or another role has that name."}))
+@router.patch("/roles/{role_id}", response_model=RoleOut)
 async def update_role(role_id: uuid.UUID, body: RoleUpdate, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("roles:update"))) -> RoleOut:
     role = await _role(db, principal, role_id)

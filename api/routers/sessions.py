@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from api import members
 from api.deps import CurrentPrincipal, Db, Principal, Svc, audit, require
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
 from api.tenancy_schemas import SessionOut, SessionsRevoked
 from core import sessions
 from core.db.models import Session
@@ -25,13 +25,6 @@ from core.sessions import LiveSession
 from core.tokens import TokenStore
 
 router = APIRouter(tags=["auth"])
-NOT_A_KEY = {"400": "Called with an API key: sessions belong to a person's sign-in",
-             "401": "Not signed in, or the session has ended"}
-NO_SESSION = {"404": "No live session of yours with that id"}
-ACT_ON_ERRORS = problem_responses(**{
-    "401": "Not signed in, or the session has ended",
-    "403": "Not allowed: the user's role grants more than yours (or your role lacks the right).",
-    "404": "No such user in your organization.", "422": "The user id is not a UUID"})
 
 
 def _store(svc: Svc) -> TokenStore:
@@ -66,8 +59,7 @@ async def _end(db: Db, svc: Svc, sids: list[str]) -> None:
         await db.commit()
 
 
-@router.get("/api/v1/auth/sessions", response_model=dict[str, list[SessionOut]],
-            responses=problem_responses(**NOT_A_KEY))
+@router.get("/api/v1/auth/sessions", response_model=dict[str, list[SessionOut]])
 async def list_sessions(principal: CurrentPrincipal, svc: Svc) -> dict[str, list[SessionOut]]:
     """Your live sessions, the most recently used first, in every organization you belong to."""
     _person(principal)
@@ -75,9 +67,7 @@ async def list_sessions(principal: CurrentPrincipal, svc: Svc) -> dict[str, list
     return {"items": [_out(s, principal) for s in live]}
 
 
-@router.delete("/api/v1/auth/sessions/{session_id}", status_code=204,
-               responses=problem_responses(**NOT_A_KEY, **NO_SESSION,
-                                           **{"422": "The session id is not a UUID"}))
+@router.delete("/api/v1/auth/sessions/{session_id}", status_code=204)
 async def revoke_session(session_id: uuid.UUID, request: Request, principal: CurrentPrincipal,
                          db: Db, svc: Svc) -> None:
     """End one of your sessions (this one too, if you name it: that is a sign-out)."""
@@ -94,7 +84,7 @@ async def revoke_session(session_id: uuid.UUID, request: Request, principal: Cur
 
 
 @router.delete("/api/v1/users/{user_id}/sessions", response_model=SessionsRevoked,
-               tags=["users"], responses=ACT_ON_ERRORS)
+               tags=["users"])
 async def revoke_user_sessions(user_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                                principal: Principal = Depends(require("users:update"))
                                ) -> SessionsRevoked:

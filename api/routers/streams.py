@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.dialects.postgresql import insert
 
-from api.change_gate import PENDING_RESPONSE, gate_change
+from api.change_gate import gate_change
 from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, authorize_stream, require_stream, stream_prefixes
 from api.errors import ProblemError
@@ -46,7 +46,7 @@ async def list_streams(cluster_id: uuid.UUID, request: Request, db: Db, svc: Svc
     return {"items": sorted(visible, key=lambda s: s["config"]["name"])}
 
 
-@router.post("", status_code=201, responses=PENDING_RESPONSE)
+@router.post("", status_code=201)
 async def create_stream(cluster_id: uuid.UUID, body: StreamConfig, request: Request, db: Db,
                         svc: Svc, principal: Principal = Depends(require_stream("streams:create"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
@@ -72,7 +72,7 @@ async def read_stream(cluster_id: uuid.UUID, name: str, db: Db, svc: Svc,
     return await js.stream_info(name, subjects_filter)
 
 
-@router.patch("/{name}", responses=PENDING_RESPONSE)
+@router.patch("/{name}")
 async def update_stream(cluster_id: uuid.UUID, name: str, body: dict, request: Request, db: Db,
                         svc: Svc, principal: Principal = Depends(require_stream("streams:update"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
@@ -95,7 +95,7 @@ async def update_stream(cluster_id: uuid.UUID, name: str, body: dict, request: R
     return info
 
 
-@router.delete("/{name}", status_code=204, responses=PENDING_RESPONSE)
+@router.delete("/{name}", status_code=204)
 async def delete_stream(cluster_id: uuid.UUID, name: str, request: Request, db: Db, svc: Svc,
                         principal: Principal = Depends(require_stream("streams:delete"))):
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
@@ -111,7 +111,7 @@ async def delete_stream(cluster_id: uuid.UUID, name: str, request: Request, db: 
                 changes={"before": before}, db=db)
 
 
-@router.post("/{name}/purge", response_model=PurgeResult, responses=PENDING_RESPONSE)
+@router.post("/{name}/purge", response_model=PurgeResult)
 async def purge_stream(cluster_id: uuid.UUID, name: str, request: Request, db: Db, svc: Svc,
                        body: PurgeRequest | None = None,
                        principal: Principal = Depends(require_stream("streams:purge"))):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from api import members
 from api.deps import Db, Principal, Svc, audit, require
-from api.errors import ProblemError, problem_responses
+from api.errors import ProblemError
 from api.tenancy_schemas import InvitationCreated, InvitationOut, InviteRequest, UserOut, UserUpdate
 from core import tenancy
 from core.audit import AUDIT_COLUMNS
@@ -24,9 +24,6 @@ from core.permissions import invalidate
 from core.ratelimit import LoginGuard
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
-ACT_ON_ERRORS = problem_responses(**{
-    "403": "Not allowed: the user's role grants more than yours (or your role lacks the right).",
-    "404": "No such user in your organization."})
 
 
 @router.get("", response_model=dict[str, list[UserOut]])
@@ -73,7 +70,7 @@ async def read_user(user_id: uuid.UUID, db: Db,
                                   with_teams=True)
 
 
-@router.patch("/{user_id}", response_model=UserOut, responses=ACT_ON_ERRORS)
+@router.patch("/{user_id}", response_model=UserOut)
 async def update_user(user_id: uuid.UUID, body: UserUpdate, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("users:update"))) -> UserOut:
     member = await members.load_member(db, principal, user_id)
@@ -102,14 +99,14 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, request: Request, db
     return out
 
 
-@router.delete("/{user_id}", status_code=204, responses=ACT_ON_ERRORS)
+@router.delete("/{user_id}", status_code=204)
 async def remove_user(user_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("users:delete"))) -> None:
     """Remove the user from the organization (and its teams); the account itself stays."""
     await members.remove(request, db, svc, principal, user_id)
 
 
-@router.post("/{user_id}/unlock", responses=ACT_ON_ERRORS)
+@router.post("/{user_id}/unlock")
 async def unlock_user(user_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                       principal: Principal = Depends(require("users:update"))) -> dict:
     """End a sign-in lockout now."""
@@ -124,7 +121,7 @@ async def unlock_user(user_id: uuid.UUID, request: Request, db: Db, svc: Svc,
     return {"locked": False}
 
 
-@router.delete("/{user_id}/mfa", responses=ACT_ON_ERRORS)
+@router.delete("/{user_id}/mfa")
 async def reset_mfa(user_id: uuid.UUID, request: Request, db: Db,
                     principal: Principal = Depends(require("users:update"))) -> dict:
     """Turn a member's MFA off (a lost authenticator); they can set it up again."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from core.jetstream.config import Name
 from core.labels import Label
+from core.schema_rules import not_both, one_of_required, rules
 
 DEFAULT_BUCKET = "jsc-backups"
 BucketName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
@@ -109,6 +110,9 @@ Every = Annotated[str, Field(pattern=r"^\d+(s|m|h|d)$", description='e.g. "1h", 
 class Cadence(_Model):
     """When a scheduled backup runs (a cron expression in UTC, or an interval) and how many days
     its backups are kept."""
+
+    model_config = ConfigDict(json_schema_extra=rules(not_both("cron", "every"),
+                                                      one_of_required("cron", "every")))
 
     cron: str | None = Field(default=None, max_length=128)
     every: Every | None = None

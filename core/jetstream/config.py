@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from core.jetstream.durations import parse_duration_ns
 from core.labels import NoControlCharacters
+from core.schema_rules import not_both, rules
 
 Duration = Annotated[int, BeforeValidator(parse_duration_ns)]
 NAME_PATTERN = r"^[^.*>\s/\\]+$"
@@ -163,6 +164,8 @@ class ConsumerConfig(_Strict):
 class PurgeRequest(_Strict):
     """What to purge: a subject (``filter``), everything below a sequence (``seq``), or all but
     the last ``keep`` messages. JetStream's own names, with the issue's aliases accepted."""
+
+    model_config = ConfigDict(json_schema_extra=rules(not_both("sequence", "keep")))
 
     filter: str | None = Field(default=None, alias="subject")
     seq: int | None = Field(default=None, ge=1, alias="sequence")

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.jetstream.config import Name
+from core.schema_rules import not_both, rules
 from core.operations import OperationContext
 
 SOURCE_HEADER = "Nats-Replay-Source"
@@ -25,6 +26,9 @@ class ReplayDestination(_Model):
     """Where messages go. ``subject``: every message to this subject; ``subject_prefix``: the
     original subject behind this prefix (``<prefix>.<subject>``); neither: the original subject
     (on another cluster). ``stream``, when given, must be the stream that stores them."""
+
+    model_config = ConfigDict(json_schema_extra=rules(not_both("subject", "subject_prefix",
+                                                               truthy=True)))
 
     cluster_id: uuid.UUID | None = Field(default=None, description="default: the source cluster")
     stream: Name | None = None

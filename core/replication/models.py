@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.jetstream.config import Duration, Name
 from core.labels import Description
+from core.schema_rules import not_both, rules
 
 Subject = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\s]+$")]
 
@@ -49,6 +50,9 @@ class MirrorRequest(_Model):
     """``POST /api/v1/operations/mirror``: ``target_stream`` on ``target_cluster_id`` mirrors
     ``source_stream`` of ``source_cluster_id`` (the same cluster, or another one reached through
     its JetStream domain)."""
+
+    model_config = ConfigDict(json_schema_extra=rules(
+        not_both("filter_subjects", "subject_transforms", truthy=True)))
 
     source_cluster_id: uuid.UUID
     source_stream: Name
@@ -91,6 +95,10 @@ class PairStream(_Model):
 class FailoverRequest(_Model):
     """``POST /api/v1/operations/failover``: a pair, or a primary cluster and some of its
     streams, fail over to ``target_cluster_id``."""
+
+    model_config = ConfigDict(json_schema_extra=rules(
+        not_both("pair_id", "primary_cluster_id"), not_both("pair_id", "streams", truthy=True),
+        not_both("drill", "reverse", truthy=True)))
 
     pair_id: uuid.UUID | None = None
     primary_cluster_id: uuid.UUID | None = None
