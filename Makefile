@@ -17,7 +17,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/jsc up --data-dir .jsc
 
+# Lint, format check and type check first (configured in pyproject.toml), then the tests.
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 # The assistant's evaluation cases against a running console (JSC_API_URL, JSC_ADMIN_EMAIL,

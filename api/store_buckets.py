@@ -63,16 +63,18 @@ def add_bucket_routes(router: APIRouter, kinds: BucketRoutes) -> None:
     kind, name = kinds.kind, kinds.change_kind
     Config = kind.config  # noqa: N806 (a class, for the body's annotation)
     Bucket = kinds.bucket_param  # noqa: N806
+    may_read, may_create, may_delete = (
+        require(kinds.permission(action)) for action in ("read", "create", "delete"))
 
     async def list_buckets(cluster_id: uuid.UUID, db: Db, svc: Svc,
-                           principal: Principal = Depends(require(kinds.permission("read"))),
+                           principal: Principal = Depends(may_read),
                            ) -> dict:
         _, js = await cluster_jetstream(db, svc, principal, cluster_id)
         return {"items": await kind.list(js)}
 
     async def create_bucket(cluster_id: uuid.UUID, body: Config,  # type: ignore[valid-type]
                             request: Request, db: Db, svc: Svc,
-                            principal: Principal = Depends(require(kinds.permission("create")))):
+                            principal: Principal = Depends(may_create)):
         cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
         try:
             await kind.store.open(js, body.bucket)
@@ -95,14 +97,14 @@ def add_bucket_routes(router: APIRouter, kinds: BucketRoutes) -> None:
 
     async def read_bucket(cluster_id: uuid.UUID, bucket: Bucket,  # type: ignore[valid-type]
                           db: Db, svc: Svc,
-                          principal: Principal = Depends(require(kinds.permission("read"))),
+                          principal: Principal = Depends(may_read),
                           ) -> dict:
         _, store = await open_bucket(kind, db, svc, principal, cluster_id, bucket)
         return kind.status(store.stream_info)
 
     async def delete_bucket(cluster_id: uuid.UUID, bucket: Bucket,  # type: ignore[valid-type]
                             request: Request, db: Db, svc: Svc,
-                            principal: Principal = Depends(require(kinds.permission("delete")))):
+                            principal: Principal = Depends(may_delete)):
         cluster, store = await open_bucket(kind, db, svc, principal, cluster_id, bucket)
         info: dict[str, Any] = store.stream_info
         spec = ChangeSpec(kind=name, operation="delete", cluster_id=cluster.id, name=bucket)

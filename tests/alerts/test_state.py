@@ -16,7 +16,10 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def run(measurements, state=RuleState(), **kw):
+START = RuleState()
+
+
+def run(measurements, state=START, **kw):
     """[(seconds, measurement)] -> (final state, [(number, status, notify)])."""
     out = []
     for seconds, measured in measurements:
