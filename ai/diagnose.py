@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -260,7 +260,7 @@ async def diagnose(api: httpx.AsyncClient, *, cluster_id: str | None = None,
     """The diagnosis of a scope, read through ``api`` (the console's API as the caller)."""
     if consumer and not stream:
         raise ValueError("a consumer needs its stream")
-    run = _Run(Reader(api, budget=budget), now or datetime.now(timezone.utc),
+    run = _Run(Reader(api, budget=budget), now or datetime.now(UTC),
                thresholds or Thresholds())
     cids = await run.clusters(str(cluster_id) if cluster_id else None)
     if stream:

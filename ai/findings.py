@@ -48,7 +48,7 @@ class Diagnosis(BaseModel):
     checked: list[Checked] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)  # what could not be read, and why
 
-    def sorted(self) -> "Diagnosis":
+    def sorted(self) -> Diagnosis:
         order = sorted(self.findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.code,
                                                      f.stream or "", f.consumer or ""))
         return self.model_copy(update={"findings": order})

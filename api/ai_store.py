@@ -5,7 +5,7 @@ budget, counted in Redis per UTC day."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -57,7 +57,7 @@ async def add_question(db: AsyncSession, conversation: AiConversation, seq: int,
     db.add(AiTurn(conversation_id=conversation.id, seq=seq, role="user", text=message,
                   tool_calls=[], proposals=[], findings=[], usage={}, model="",
                   model_messages=[]))
-    conversation.updated_at = datetime.now(timezone.utc)
+    conversation.updated_at = datetime.now(UTC)
 
 
 async def add_answer(db: AsyncSession, conversation_id: uuid.UUID, seq: int, turn: Turn,
@@ -68,7 +68,7 @@ async def add_answer(db: AsyncSession, conversation_id: uuid.UUID, seq: int, tur
                   model="" if turn.offline else model, model_messages=turn.model_messages))
     row = await db.get(AiConversation, conversation_id)
     if row is not None:
-        row.updated_at = datetime.now(timezone.utc)
+        row.updated_at = datetime.now(UTC)
 
 
 async def next_seq(db: AsyncSession, conversation_id: uuid.UUID) -> int:
@@ -102,10 +102,10 @@ def _budget_key(user_id: uuid.UUID, now: datetime) -> str:
 
 
 async def tokens_used(redis: Any, user_id: uuid.UUID) -> int:
-    return int(await redis.get(_budget_key(user_id, datetime.now(timezone.utc))) or 0)
+    return int(await redis.get(_budget_key(user_id, datetime.now(UTC))) or 0)
 
 
 async def spend_tokens(redis: Any, user_id: uuid.UUID, tokens: int) -> None:
-    key = _budget_key(user_id, datetime.now(timezone.utc))
+    key = _budget_key(user_id, datetime.now(UTC))
     await redis.incrby(key, tokens)
     await redis.expire(key, int(timedelta(days=2).total_seconds()))

@@ -9,8 +9,16 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from core.alerts.events import AlertEvent
-from core.alerts.rules import (MAX_COOLDOWN_S, MAX_FOR_S, Kind, Severity, check_channel,
-                               check_targets, check_threshold, parse_duration)
+from core.alerts.rules import (
+    MAX_COOLDOWN_S,
+    MAX_FOR_S,
+    Kind,
+    Severity,
+    check_channel,
+    check_targets,
+    check_threshold,
+    parse_duration,
+)
 from core.labels import Label
 
 JsName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^.*>\s]+$")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -31,10 +31,10 @@ def parse_range(text: str) -> timedelta:
 def window(range_: str | None, since: datetime | None,
            until: datetime | None) -> tuple[datetime, datetime]:
     """The [since, until] a request means: explicit times, else the last ``range_`` (default 1h)."""
-    end = until or datetime.now(timezone.utc)
-    end = end if end.tzinfo else end.replace(tzinfo=timezone.utc)
+    end = until or datetime.now(UTC)
+    end = end if end.tzinfo else end.replace(tzinfo=UTC)
     if since is not None:
-        start = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+        start = since if since.tzinfo else since.replace(tzinfo=UTC)
     else:
         start = end - parse_range(range_ or "1h")
     return start, end
@@ -75,7 +75,7 @@ class AnalyticsQuery(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _times(self) -> "AnalyticsQuery":
+    def _times(self) -> AnalyticsQuery:
         if self.since and self.until and self.until <= self.since:
             raise ValueError("until must be after since")
         return self

@@ -5,16 +5,15 @@ for the process."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import pkgutil
 import time
 import uuid
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
-
-import importlib
-import pkgutil
 
 from api import contract, errors, routers
 from api.analytics_worker import run_analytics_worker

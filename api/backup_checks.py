@@ -17,10 +17,23 @@ from api.operation_start import start_operation
 from core.backups import rows
 from core.backups.jobs import BackupJob, RestoreJob
 from core.backups.models import DirectoryTarget, ObjectStoreTarget, RestoreRequest, Target
-from core.backups.restore_plan import (RestoreRefused, check_chain, choose_item, overlapping,
-                                       point_end, restorable, restored_subjects)
-from core.backups.selection import (SelectionError, backup_root, default_target, directory_path,
-                                    select_streams, team_prefixes)
+from core.backups.restore_plan import (
+    RestoreRefused,
+    check_chain,
+    choose_item,
+    overlapping,
+    point_end,
+    restorable,
+    restored_subjects,
+)
+from core.backups.selection import (
+    SelectionError,
+    backup_root,
+    default_target,
+    directory_path,
+    select_streams,
+    team_prefixes,
+)
 from core.clusters import endpoint
 from core.db.models import NatsCluster
 

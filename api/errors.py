@@ -16,9 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.contract import allowed_methods
 from core.events import EventsUnavailable
-from core.labels import control_message
 from core.jetstream.api import JetStreamError, JetStreamUnavailable
 from core.jetstream.pool import ClusterUnreachable
+from core.labels import control_message
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"

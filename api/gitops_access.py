@@ -22,6 +22,7 @@ from gitops.git import display_url
 from gitops.planning import credentials_context
 from gitops.sync_rows import SYNC_WORKFLOW, add_sync
 from workflows.inputs import GitOpsSyncInput
+
 DONE = ("succeeded", "no_changes", "partially_applied")
 # A request closed without approval leaves its sync rejected (read from the request); a sync
 # shows ``waiting_approval`` once its approval workflow takes votes (its operation row says so:

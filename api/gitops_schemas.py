@@ -7,7 +7,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from core.labels import Label
 from gitops.git import GitError, check_ref, parse_url
@@ -104,7 +111,7 @@ class RepoCreate(_RepoFields):
     known_hosts: str | None = Field(default=None, min_length=1, max_length=16384)
 
     @model_validator(mode="after")
-    def _credentials(self) -> "RepoCreate":
+    def _credentials(self) -> RepoCreate:
         check_credentials(self.url, self.token, self.ssh_key, self.known_hosts)
         return self
 

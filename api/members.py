@@ -8,7 +8,7 @@ gives a role with more than their own (``ensure_can_act_on``, ``ensure_can_chang
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import Request
 from sqlalchemy import select, update
@@ -136,7 +136,7 @@ async def remove(request: Request, db: Db, svc: Svc, principal: Principal,
         ApiKey.revoked_at.is_(None)))).all()
     await db.execute(update(ApiKey).where(ApiKey.org_id == principal.org_id,
                                           ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
-                     .values(revoked_at=datetime.now(timezone.utc)))
+                     .values(revoked_at=datetime.now(UTC)))
     await db.commit()
     await invalidate(svc.redis, (user_id, principal.org_id))
     await api_keys.forget(svc.redis, *keys)

@@ -15,7 +15,7 @@ import hmac
 import json
 import logging
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from fastapi import Request
 from fastapi.responses import Response

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -64,7 +64,7 @@ async def _key_permissions(services: Services, key_id: str) -> frozenset[str]:
         row = await db.get(ApiKey, uuid.UUID(key_id))
     if row is None or row.revoked_at is not None:
         raise ProblemError(401, "The API key this realtime token came from is revoked.")
-    if row.expires_at is not None and row.expires_at <= datetime.now(timezone.utc):
+    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
         raise ProblemError(401, "The API key this realtime token came from has expired.")
     return frozenset(row.permissions or ())
 

@@ -127,7 +127,7 @@ class Session:
                                  "subscribe again with last_event_id.", status=429,
                                  last_event_id=reader.last_seq)
             self.closed.set()
-        except (asyncio.TimeoutError, WebSocketDisconnect, RuntimeError):
+        except (TimeoutError, WebSocketDisconnect, RuntimeError):
             self.closed.set()  # a client that does not read, or is gone
         finally:
             dropped.cancel()
@@ -155,7 +155,7 @@ class Session:
 async def _authenticate(websocket: WebSocket, services: Services) -> Principal | None:
     try:
         first = json.loads(await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S))
-    except (asyncio.TimeoutError, ValueError):
+    except (TimeoutError, ValueError):
         first = None
     if not isinstance(first, dict) or first.get("type") != "auth":
         await websocket.send_text(json.dumps({"type": "error", "status": 401, "message":

@@ -84,7 +84,7 @@ class DrPairIn(BaseModel):
     create_missing_mirrors: bool = True
 
     @model_validator(mode="after")
-    def _two_sides(self) -> "DrPairIn":
+    def _two_sides(self) -> DrPairIn:
         if self.primary_cluster_id == self.standby_cluster_id:
             raise ValueError("the standby cluster must differ from the primary cluster")
         _distinct(self.streams)
@@ -99,7 +99,7 @@ class DrPairPatch(BaseModel):
     streams: list[PairStream] | None = Field(default=None, min_length=1, max_length=500)
 
     @model_validator(mode="after")
-    def _distinct_streams(self) -> "DrPairPatch":
+    def _distinct_streams(self) -> DrPairPatch:
         if self.streams:
             _distinct(self.streams)
         return self

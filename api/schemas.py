@@ -65,7 +65,7 @@ class Credentials(BaseModel):
     creds: str | None = Field(default=None, description="content of a .creds file")
 
     @model_validator(mode="after")
-    def _complete(self) -> "Credentials":
+    def _complete(self) -> Credentials:
         needed = {"user_password": ("username", "password"), "token": ("token",),
                   "creds": ("creds",)}.get(self.type, ())
         missing = [f for f in needed if not getattr(self, f)]

@@ -20,7 +20,8 @@ from core.db.base import make_engine, make_sessionmaker
 from core.events import EventPublisher
 from core.jetstream.pool import ClusterPool
 from core.live.publisher import ensure_live_stream
-from core.live.subjects import ALL_METRICS, STREAM as LIVE_STREAM
+from core.live.subjects import ALL_METRICS
+from core.live.subjects import STREAM as LIVE_STREAM
 from core.security import Cipher
 from core.settings import Settings
 

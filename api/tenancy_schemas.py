@@ -45,7 +45,7 @@ class RegisterRequest(BaseModel):
     last_name: Label = Field(default="", max_length=100)
 
     @model_validator(mode="after")
-    def _one_way(self) -> "RegisterRequest":
+    def _one_way(self) -> RegisterRequest:
         if self.token is None and not (self.email and self.organization_name):
             raise ValueError("give 'token' (an invitation), or 'email' and 'organization_name' "
                              "(a new organization)")

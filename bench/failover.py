@@ -38,7 +38,8 @@ from pathlib import Path
 
 import httpx
 import nats
-from nats.errors import NoRespondersError, TimeoutError as NatsTimeoutError
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NoStreamResponseError
 
@@ -49,8 +50,12 @@ from core.db.models import DrPair, Mirror  # noqa: E402
 from core.jetstream.api import JetStreamApi  # noqa: E402
 from core.replication.active_side import BUCKET  # noqa: E402
 from core.replication.failover import CANARY_HEADER  # noqa: E402
-from core.replication.mirrors import (consumer_name, deliver_subject,  # noqa: E402
-                                      mirror_stream_config, source_consumer_config)
+from core.replication.mirrors import (  # noqa: E402
+    consumer_name,
+    deliver_subject,
+    mirror_stream_config,
+    source_consumer_config,
+)
 from core.replication.models import MirrorRequest  # noqa: E402
 from stack.launcher import Stack  # noqa: E402
 
@@ -69,7 +74,7 @@ class Follower:
         self.refused = self.timeouts = 0
         self.stop_event = asyncio.Event()
 
-    async def start(self) -> "Follower":
+    async def start(self) -> Follower:
         self.conns = {cid: await nats.connect(url) for cid, url in self.urls.items()}
         self.tasks = [asyncio.create_task(self.watch(nc)) for nc in self.conns.values()]
         self.tasks += [asyncio.create_task(self.publish(s)) for s in self.streams]

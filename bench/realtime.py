@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 # Run as a script, this folder comes first on sys.path, and would shadow the `api` package.
@@ -81,7 +81,7 @@ async def run(api_url: str, internal_url: str, clients: int, samples: int, inter
     subject = subjects.stream_sample(org, cluster, stream)
     for i in range(samples):
         sample = StreamSample(id=uuid.uuid4(), org_id=org, cluster_id=cluster, stream=stream,
-                              timestamp=datetime.now(timezone.utc), messages=i, bytes=i,
+                              timestamp=datetime.now(UTC), messages=i, bytes=i,
                               first_seq=1, last_seq=i, consumer_count=0)
         body = {**sample.model_dump(mode="json"), "sent_at": time.time()}
         await live.publish(subject, body, uuid.uuid4().hex)

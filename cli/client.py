@@ -81,7 +81,7 @@ class Api:
                                   headers={"User-Agent": "jsc-cli"})
 
     @classmethod
-    def from_config(cls) -> "Api":
+    def from_config(cls) -> Api:
         try:
             creds = config.load()
         except ConfigError as exc:
@@ -95,7 +95,7 @@ class Api:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "Api":
+    def __enter__(self) -> Api:
         return self
 
     def __exit__(self, *exc) -> None:

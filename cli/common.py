@@ -8,7 +8,7 @@ import base64
 import json
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,20 +98,20 @@ def parse_when(value: str | None, option: str) -> str | None:
         return None
     seconds = parse_duration_s(value)
     if seconds is not None:
-        return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).isoformat()
+        return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat()
     try:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise CliError(f"{option}: '{value}' is neither an ISO 8601 time "
                        "(2025-06-01T12:00:00Z) nor a duration ago (2h).") from None
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).isoformat()
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
 
 
 def parse_future(value: str, option: str) -> str:
     """A time in the future: ISO 8601, or a duration from now (``1h``)."""
     seconds = parse_duration_s(value)
     if seconds is not None:
-        return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat()
+        return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
     when = parse_when(value, option)
     assert when is not None
     return when

@@ -60,7 +60,7 @@ class Credentials:
         return {**extra, **data}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Credentials":
+    def from_json(cls, data: dict) -> Credentials:
         known = {k: data[k] for k in ("url", "email", "access_token", "refresh_token", "expires_at")
                  if k in data}
         extra = {k: v for k, v in data.items() if k not in known}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -35,8 +34,8 @@ def status(data_dir: Path = typer.Option(Path(".jsc"), "--data-dir")) -> None:
 
 @app.command()
 def api(
-    host: Optional[str] = typer.Option(None, help="Listen address (default: JSC_API_HOST)."),
-    port: Optional[int] = typer.Option(None, help="Listen port (default: JSC_API_PORT)."),
+    host: str | None = typer.Option(None, help="Listen address (default: JSC_API_HOST)."),
+    port: int | None = typer.Option(None, help="Listen port (default: JSC_API_PORT)."),
 ) -> None:
     """Run the HTTP API (uvicorn)."""
     from api.server import serve
@@ -62,8 +61,22 @@ def collector() -> None:
 
 
 # The console's commands: an HTTP client of the API (see cli/commands/).
-from cli.commands import (ai, approvals, auth, backup, clusters, config,  # noqa: E402
-                          consumers, dr, kv, messages, mirror, operations, quotas, streams)
+from cli.commands import (  # noqa: E402
+    ai,
+    approvals,
+    auth,
+    backup,
+    clusters,
+    config,
+    consumers,
+    dr,
+    kv,
+    messages,
+    mirror,
+    operations,
+    quotas,
+    streams,
+)
 
 app.command("login")(auth.login)
 app.command("logout")(auth.logout)

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -287,7 +287,7 @@ def fmt_age(value: str | None, now: datetime | None = None) -> str | None:
     when = parse_time(value)
     if when is None:
         return None
-    seconds = max(0, int(((now or datetime.now(timezone.utc)) - when).total_seconds()))
+    seconds = max(0, int(((now or datetime.now(UTC)) - when).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit}"
@@ -301,7 +301,7 @@ def parse_time(value: str | None) -> datetime | None:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def fmt_time(value: str | None) -> str | None:

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +37,7 @@ REQUEST_KINDS = {"stream": "stream", "consumer": "consumer", "kv": "kv_bucket",
 CONFIG_VERBS = ("create", "update", "delete")
 SYNCED = ("succeeded", "no_changes", "partially_applied")
 OUTSIDE_NOTE = "changed outside the console: no change of it through the console since the last sync"
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Query = Callable[[str, dict], list[tuple]]
 
@@ -63,7 +64,7 @@ class Change:
 
 
 def aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -131,7 +132,7 @@ def _audited(query: Query, org_id: uuid.UUID, keys: set[tuple[str, str]],
            "AND timestamp > {since:DateTime64(3, 'UTC')} ORDER BY timestamp DESC LIMIT 10000")
     params = {"org": str(org_id), "ids": sorted({k[1] for k in keys}),
               "types": sorted({k[0] for k in keys}),
-              "since": since.astimezone(timezone.utc).replace(tzinfo=None)}
+              "since": since.astimezone(UTC).replace(tzinfo=None)}
     found: dict[tuple[str, str], list[Change]] = {}
     for kind, resource_id, email, at, audit_id, action in query(sql, params):
         if (kind, resource_id) in keys and action.rsplit(".", 1)[-1] in CONFIG_VERBS:

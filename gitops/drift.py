@@ -9,8 +9,9 @@ would recreate has not drifted itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from gitops.manifests import Resource
 from gitops.planner import Desired, Live, plan

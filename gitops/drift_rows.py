@@ -17,7 +17,7 @@ reverts them (``mark_reverting``).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -107,7 +107,7 @@ async def mark_reverting(db: AsyncSession, repo_id: uuid.UUID, items: list[str],
                          sync_id: uuid.UUID, by: str) -> None:
     """The items (``"<env>:<resource>"``) are being reverted by ``sync_id``, asked by ``by``."""
     remediation = {"action": "revert", "sync_id": str(sync_id), "by": by,
-                   "at": datetime.now(timezone.utc).isoformat()}
+                   "at": datetime.now(UTC).isoformat()}
     for ref in items:
         env, resource = ref.split(":", 1)
         await db.execute(update(GitDrift).where(

@@ -17,8 +17,14 @@ from typing import Any
 
 import yaml
 
-from gitops.manifests import (API_DESIGN, API_NACK, CONSUMER_FIELDS, KV_FIELDS,
-                              OBJECT_STORE_FIELDS, STREAM_FIELDS)
+from gitops.manifests import (
+    API_DESIGN,
+    API_NACK,
+    CONSUMER_FIELDS,
+    KV_FIELDS,
+    OBJECT_STORE_FIELDS,
+    STREAM_FIELDS,
+)
 from gitops.planner import DURATION_FIELDS, Live
 
 FORMATS = ("nats", "nack")

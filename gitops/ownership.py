@@ -8,7 +8,7 @@ business here: it is neither reported nor touched.
 from __future__ import annotations
 
 import uuid
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -24,8 +24,9 @@ KV buckets and object stores are streams underneath, so the stream rules apply t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Literal
+from typing import Any, Literal
 
 Kind = Literal["stream", "consumer", "kv", "object_store"]
 Action = Literal["create", "update", "replace", "delete"]

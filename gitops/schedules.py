@@ -9,9 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import (Client, Schedule, ScheduleActionStartWorkflow,
-                               ScheduleIntervalSpec, ScheduleOverlapPolicy, SchedulePolicy,
-                               ScheduleSpec)
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
 
 from core import temporal_schedules
 from gitops.jobs import DriftInput, DriftScan

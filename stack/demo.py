@@ -18,7 +18,7 @@ import os
 import random
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from stack.ports import HOST
 
@@ -113,7 +113,7 @@ def order() -> tuple[str, bytes]:
     body = {"order_id": str(uuid.uuid4()), "region": region,
             "customer": f"cust-{random.randint(1, 500):04d}", "items": random.randint(1, 5),
             "amount": round(random.uniform(5, 400), 2), "currency": "EUR",
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds")}
+            "created_at": datetime.now(UTC).isoformat(timespec="milliseconds")}
     return f"demo.orders.{region}", json.dumps(body).encode()
 
 
@@ -129,7 +129,7 @@ async def trickle(url: str, rate: float = 2.0) -> None:
         subject, payload = order()
         try:
             await js.publish(subject, payload, timeout=2)
-        except (NatsError, asyncio.TimeoutError) as e:
+        except (TimeoutError, NatsError) as e:
             if not waiting:
                 print(f"demo: cannot publish to {STREAM} yet ({type(e).__name__}); retrying quietly", flush=True)
                 waiting = True

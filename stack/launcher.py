@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -112,7 +112,7 @@ class Stack:
             ports.check_free(self.ports)
             secrets = stack_secrets.load_or_create(self.data_dir)
             self.env = self._child_env(secrets)
-            self._started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            self._started_at = datetime.now(UTC).isoformat(timespec="seconds")
             self._sup = Supervisor(self.data_dir / "logs", on_change=self._write_state)
             self._write_state()
             self._start_backing(secrets)

@@ -34,9 +34,17 @@ import pytest
 from stack.errors import StackError
 from stack.launcher import Stack
 from tests.ai.fake_anthropic import FakeAnthropic
+from tests.fixtures import (  # noqa: F401 (fixtures)
+    admin_org_id,
+    db_sessions,
+    dr_cluster,
+    dr_nc,
+    hub_cluster,
+    hub_nc,
+    live_nc,
+    make_member,
+)
 from tests.mailbox import Mailbox
-from tests.fixtures import (admin_org_id, db_sessions, dr_cluster, dr_nc,  # noqa: F401 (fixtures)
-                            hub_cluster, hub_nc, live_nc, make_member)
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-Pass-1234"

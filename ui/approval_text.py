@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 GB = 1024 ** 3
 """One GB is 2**30 bytes, as JetStream reports sizes and the policies count them."""

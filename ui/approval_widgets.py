@@ -6,14 +6,20 @@ notification bell. Actions run in button callbacks and leave a flash message for
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 
 from ui import approval_text as text
 from ui import fmt, session
-from ui.client import (ApiError, Approval, AuthenticationRequired, QuotaItem, RequestSubmitted,
-                       RiskSummary)
+from ui.client import (
+    ApiError,
+    Approval,
+    AuthenticationRequired,
+    QuotaItem,
+    RequestSubmitted,
+    RiskSummary,
+)
 
 PAGE_AREA = "approvals"  # where the approvals page shows what an action did
 VOTES = {  # action: (button label, client method, success sentence)

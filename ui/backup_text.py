@@ -11,7 +11,8 @@ Snapshots" panel shows them:
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ui import fmt
 from ui.client import Backup, BackupSchedule, Cadence

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 HEALTH_BADGES = {"healthy": "● Healthy", "degraded": "◐ Degraded", "unreachable": "○ Unreachable"}
 
@@ -84,7 +84,7 @@ def when(iso: str | None, *, millis: bool = False, minutes: bool = False) -> str
     except ValueError:
         return str(iso)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     text = moment.strftime("%Y-%m-%d %H:%M" if minutes else "%Y-%m-%d %H:%M:%S")
     if millis and not minutes:
         text += f".{moment.microsecond // 1000:03d}"
@@ -162,8 +162,8 @@ def ago(iso: str | None, now: datetime | None = None) -> str:
     except ValueError:
         return str(iso)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    elapsed = ((now or datetime.now(timezone.utc)) - moment).total_seconds()
+        moment = moment.replace(tzinfo=UTC)
+    elapsed = ((now or datetime.now(UTC)) - moment).total_seconds()
     if elapsed < 5:
         return "just now"
     for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):

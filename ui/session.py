@@ -10,8 +10,9 @@ login page. Button callbacks cannot draw, so they leave a :func:`flash` message 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import streamlit as st
 

@@ -4,7 +4,8 @@ two-step confirmation of a destructive action. Each draws with Streamlit and kee
 
 from __future__ import annotations
 
-from typing import Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import streamlit as st
 

@@ -4,7 +4,7 @@ means never), durations in nanoseconds, and figures written for a person."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 _FRACTION = re.compile(r"\.(\d+)")
@@ -14,7 +14,7 @@ def timestamp(value: Any) -> datetime | None:
     """An RFC 3339 time as JetStream writes it (up to nanoseconds, ``Z``) or None (absent, the
     zero time ``0001-01-01T00:00:00Z``, unreadable)."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str) or not value or value.startswith("0001-01-01"):
         return None
     text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value.strip(), count=1)
@@ -22,7 +22,7 @@ def timestamp(value: Any) -> datetime | None:
         found = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return None
-    return found if found.tzinfo else found.replace(tzinfo=timezone.utc)
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def seconds_since(value: Any, now: datetime) -> float | None:

@@ -9,8 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from ai.findings import Diagnosis
-from ai.tools.base import (CLUSTER_ID, CONSUMER, STREAM, Tool, ToolContext, ToolInputError,
-                           ToolOutcome, cluster_of, data, get, post, schema, text)
+from ai.tools.base import (
+    CLUSTER_ID,
+    CONSUMER,
+    STREAM,
+    Tool,
+    ToolContext,
+    ToolInputError,
+    ToolOutcome,
+    cluster_of,
+    data,
+    get,
+    post,
+    schema,
+    text,
+)
 
 
 async def diagnose(ctx: ToolContext, given: dict[str, Any]) -> ToolOutcome:

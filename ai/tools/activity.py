@@ -6,8 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ai.tools.base import (CLUSTER_ID, CONSUMER, STREAM, Tool, ToolContext, ToolInputError,
-                           ToolOutcome, bounded, cluster_of, data, get, schema, text)
+from ai.tools.base import (
+    CLUSTER_ID,
+    CONSUMER,
+    STREAM,
+    Tool,
+    ToolContext,
+    ToolInputError,
+    ToolOutcome,
+    bounded,
+    cluster_of,
+    data,
+    get,
+    schema,
+    text,
+)
 
 METRICS = ("messages_rate", "bytes_rate", "messages_out_rate", "messages", "bytes", "mirror_lag",
            "lag", "pending", "ack_pending", "ack_rate", "delivered_rate", "redelivered",

@@ -7,8 +7,21 @@ from __future__ import annotations
 from typing import Any
 
 from ai.analyzers.figures import size
-from ai.tools.base import (CLUSTER_ID, CONSUMER, STREAM, Tool, ToolContext, ToolOutcome, bounded,
-                           cluster_of, data, get, schema, stream_of, text)
+from ai.tools.base import (
+    CLUSTER_ID,
+    CONSUMER,
+    STREAM,
+    Tool,
+    ToolContext,
+    ToolOutcome,
+    bounded,
+    cluster_of,
+    data,
+    get,
+    schema,
+    stream_of,
+    text,
+)
 
 MAX_SAMPLE = 20
 SAMPLE_PAYLOAD_BYTES = 512

@@ -14,9 +14,9 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ai.guard import ProposalGuard
 from ai.loop import Budget, Event, Turn, answer, sse
@@ -52,7 +52,7 @@ class ContextIn(BaseModel):
     consumer: Name | None = None
 
     @model_validator(mode="after")
-    def _consumer_needs_stream(self) -> "ContextIn":
+    def _consumer_needs_stream(self) -> ContextIn:
         if self.consumer and not self.stream:
             raise ValueError("a consumer needs its stream: give 'stream' too")
         if self.stream and not self.cluster_id:

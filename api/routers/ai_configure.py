@@ -6,7 +6,7 @@ that name when it exists. It creates nothing: the person creates it through the 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -44,7 +44,7 @@ class ConfigureIn(BaseModel):
 
 
 def _seconds_to_midnight() -> int:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return max(1, int((tomorrow - now).total_seconds()))
 

@@ -21,8 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from api.change_gate import ApprovalPending, judge_change, open_and_start
 from api.cluster_access import cluster_jetstream
-from api.deps import (Db, Principal, Svc, _not_allowed, _team_like, authorize_stream,
-                      current_principal, deny)
+from api.deps import (
+    Db,
+    Principal,
+    Svc,
+    _not_allowed,
+    _team_like,
+    authorize_stream,
+    current_principal,
+    deny,
+)
 from api.errors import ProblemError, field_errors
 from core.audit import config_diff
 from core.changes.judge import team_history
@@ -50,7 +58,7 @@ class ProposalIn(BaseModel):
     conversation_id: uuid.UUID | None = None
 
     @model_validator(mode="after")
-    def _consumer_named(self) -> "ProposalIn":
+    def _consumer_named(self) -> ProposalIn:
         if self.kind == "consumer" and not self.consumer:
             raise ValueError("a consumer proposal names the consumer: give 'consumer'")
         if self.kind == "stream" and self.consumer:

@@ -12,17 +12,32 @@ ClickHouse) are read with ``alerts:read``; acknowledging an event and snoozing a
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from api.alert_access import (check_owned, fields_of, load_rule, load_state, read_events,
-                              stored_values, view)
-from api.alert_schemas import (EventList, RuleChange, RuleCreate, RuleList, RuleView,
-                               SnoozeRequest, TestRequest, TestResult)
+from api.alert_access import (
+    check_owned,
+    fields_of,
+    load_rule,
+    load_state,
+    read_events,
+    stored_values,
+    view,
+)
+from api.alert_schemas import (
+    EventList,
+    RuleChange,
+    RuleCreate,
+    RuleList,
+    RuleView,
+    SnoozeRequest,
+    TestRequest,
+    TestResult,
+)
 from api.analytics_worker import evaluator
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError, validation_problem
@@ -128,7 +143,7 @@ async def test_rule(body: TestRequest, db: Db, svc: Svc,
         await check_owned(db, principal.org_id, body.rule)
         values = stored_values(body.rule)
         rule = rule_of(AlertRule(id=uuid.uuid4(), org_id=principal.org_id, **values))
-    measured = await evaluator(svc).measure(rule, datetime.now(timezone.utc))
+    measured = await evaluator(svc).measure(rule, datetime.now(UTC))
     return TestResult(value=measured.value, threshold=rule.threshold,
                       would_fire=bool(measured.breached), known=measured.breached is not None,
                       detail=measured.detail, status=status)
@@ -152,15 +167,15 @@ async def list_events(svc: Svc, principal: Principal = Depends(require("alerts:r
                      next_offset=offset + limit if more else None)
 
 
-EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(2261, 1, 1,
-                                                                      tzinfo=timezone.utc)
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2261, 1, 1,
+                                                                      tzinfo=UTC)
 
 
 def _within(value: datetime | None, field: str) -> datetime | None:
     """A time ClickHouse can compare (1970 to 2260; a time without zone is UTC)."""
     if value is None:
         return None
-    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
     if not EARLIEST <= value < LATEST:
         message = "must be between 1970 and 2260"
         raise ProblemError(422, f"Invalid input: {field}: {message}",
@@ -175,7 +190,7 @@ async def _acknowledge(request: Request, db: Db, svc: Svc, principal: Principal,
                                 "acknowledged.")
     if event.acknowledged_at is not None:
         return event
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     acked = event.model_copy(update={"acknowledged_by": principal.email, "acknowledged_at": now})
     state = await db.scalar(select(AlertRuleState).where(AlertRuleState.rule_id == event.rule_id)
                             .with_for_update())
@@ -221,7 +236,7 @@ async def snooze_rule(rule_id: uuid.UUID, body: SnoozeRequest, request: Request,
     row = await load_rule(db, principal.org_id, rule_id)
     seconds = parse_duration(body.for_)
     state = await locked_state(db, row.id, row.org_id)
-    state.snoozed_until = (datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    state.snoozed_until = (datetime.now(UTC) + timedelta(seconds=seconds)
                            if seconds else None)
     out = view(row, state)
     await audit(request, principal, action="alert_rule.snooze", resource_type="alert_rule",

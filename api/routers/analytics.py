@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,8 +15,8 @@ from api.analytics_schemas import AnalyticsQuery, QueryFilters, window
 from api.analytics_scope import metrics_scope, read_metrics
 from api.deps import Principal, Svc
 from api.errors import ProblemError
-from core.analytics.metrics_query import CATALOGUE, MetricQuery, QueryError
 from core.analytics import overview as overview_rows
+from core.analytics.metrics_query import CATALOGUE, MetricQuery, QueryError
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 Range = Query("1h", description="the last N minutes, hours or days: '15m', '24h', '7d'")
@@ -24,7 +24,7 @@ Range = Query("1h", description="the last N minutes, hours or days: '15m', '24h'
 
 def _utc(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
@@ -159,7 +159,7 @@ async def cluster_overview(request: Request, svc: Svc, cluster_id: uuid.UUID | N
     scope = await metrics_scope(request, principal, cluster_id)
     ids = list(scope.clusters)
     prefixes = scope.prefixes_for(ids)
-    recent = datetime.now(timezone.utc) - timedelta(minutes=2)
+    recent = datetime.now(UTC) - timedelta(minutes=2)
     store = svc.analytics
     clusters = await asyncio.to_thread(store.query, *overview_rows.latest_clusters(ids, recent)) if ids else []
     streams = await asyncio.to_thread(store.query, *overview_rows.latest_streams(ids, recent, prefixes)) if ids else []

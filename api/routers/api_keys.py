@@ -7,7 +7,7 @@ only a key's owner rotates it (the new secret is theirs alone to see): an admin 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
@@ -83,7 +83,7 @@ async def create_key(body: ApiKeyCreate, request: Request, db: Db, svc: Svc,
                      principal: Principal = Depends(require("api_keys:create", scope="own"))):
     await _within_org_limit(db, svc, principal, body.rate_limit_per_minute)
     key, prefix, hashed = api_keys.new_key()
-    expires = (datetime.now(timezone.utc) + timedelta(days=body.expires_in_days)
+    expires = (datetime.now(UTC) + timedelta(days=body.expires_in_days)
                if body.expires_in_days else None)
     row = ApiKey(org_id=principal.org_id, user_id=principal.user_id, name=body.name,
                  key_hash=hashed, prefix=prefix, permissions=_scopes(principal, body.scopes),
@@ -156,7 +156,7 @@ async def revoke_key(key_id: uuid.UUID, request: Request, db: Db, svc: Svc,
                      principal: Principal = Depends(require("api_keys:delete", scope="own"))):
     row = await _key(db, principal, key_id, "delete")
     if row.revoked_at is None:
-        row.revoked_at = datetime.now(timezone.utc)
+        row.revoked_at = datetime.now(UTC)
         await db.commit()
     await api_keys.forget(svc.redis, row.prefix)
     await audit(request, principal, action="api_key.revoke", resource_type="api_key",

@@ -15,8 +15,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from temporalio.client import (WorkflowUpdateFailedError,
-                               WorkflowUpdateRPCTimeoutOrCancelledError)
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
@@ -119,7 +118,7 @@ async def _decide(action: VoteAction, request_id: uuid.UUID, body: DecisionBody 
     try:
         await asyncio.wait_for(handle.execute_update(ApprovalWorkflow.vote, vote),
                                timeout=VOTE_WAIT_S)
-    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise ProblemError(
             503, f"No worker answered within {VOTE_WAIT_S:g} s: the approval workflows' worker "
                  f"(Temporal task queue '{svc.settings.task_queue}') is not running. The vote is "

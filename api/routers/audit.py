@@ -8,7 +8,7 @@ import asyncio
 import io
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -24,12 +24,12 @@ from core.exports.models import AuditExport, AuditFilters
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 EXPORT_PAGE = 1000
 # What ClickHouse's DateTime64(3) holds.
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2261, 12, 31, tzinfo=timezone.utc)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2261, 12, 31, tzinfo=UTC)
 
 
 def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def audit_filter(
@@ -87,7 +87,7 @@ async def export_audit_logs(request: Request, db: Db, svc: Svc,
     operation instead: ``202 {id, workflow_id, status}``, its file at
     ``/api/v1/operations/{id}/download``; it holds the rows stored before it was asked."""
     if as_operation or await _count(svc, where) > svc.settings.export_inline_max_rows:
-        moment = datetime.now(timezone.utc)
+        moment = datetime.now(UTC)
         until = where.values.get("until")
         values = {**where.values, "until": min(_utc(until), moment) if until else moment}
         export = AuditExport(format=format, filters=AuditFilters(**values),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select, update
@@ -26,8 +26,15 @@ from api.schemas import LogoutRequest, OrganizationRef, RefreshRequest, TokenPai
 from api.tenancy_schemas import LoginBody, MeOut, RegisterRequest, RegisterResult
 from core import mfa, tenancy
 from core.credential_checks import Throttled, verify
-from core.db.models import (Invitation, Organization, OrganizationMember, Session, Team,
-                            TeamMember, User)
+from core.db.models import (
+    Invitation,
+    Organization,
+    OrganizationMember,
+    Session,
+    Team,
+    TeamMember,
+    User,
+)
 from core.ratelimit import LoginGuard
 from core.security import issue_access_token, token_digest
 from core.tokens import RefreshInvalid, RefreshReuse, SessionInfo, TokenStore
@@ -68,7 +75,7 @@ def _locked(seconds: int) -> HTTPException:
 
 async def _start_session(request: Request, db: Db, svc: Svc, user: User,
                          member: OrganizationMember) -> tuple[TokenPair, str]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     sid = uuid.uuid4()
     ip = request.client.host if request.client else None
     agent = request.headers.get("user-agent", "")
@@ -154,7 +161,7 @@ async def refresh(body: RefreshRequest, request: Request, db: Db, svc: Svc) -> T
     except RefreshReuse as reuse:
         await throttle.failed()
         await db.execute(update(Session).where(Session.id == uuid.UUID(str(reuse)))
-                         .values(revoked_at=datetime.now(timezone.utc)))
+                         .values(revoked_at=datetime.now(UTC)))
         await db.commit()
         if reuse.info is not None:
             await audit(request, _principal_of(reuse.info), action="auth.refresh",
@@ -187,7 +194,7 @@ async def logout(request: Request, principal: CurrentPrincipal, db: Db, svc: Svc
                                 "(DELETE /api/v1/api-keys/{id}).")
     await _tokens(svc).revoke(principal.session_id)
     await db.execute(update(Session).where(Session.id == uuid.UUID(principal.session_id))
-                     .values(revoked_at=datetime.now(timezone.utc)))
+                     .values(revoked_at=datetime.now(UTC)))
     await db.commit()
     await audit(request, principal, action="auth.logout", resource_type="session",
                 resource_id=principal.session_id, resource_name=principal.email)

@@ -16,19 +16,23 @@ import uuid
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from api.backup_checks import (choose_target, resolve_restore, selected_streams,
-                               start_backup_operation)
+from api.backup_checks import (
+    choose_target,
+    resolve_restore,
+    selected_streams,
+    start_backup_operation,
+)
 from api.change_gate import ApprovalPending, gate_change
 from api.cluster_access import load_cluster
 from api.deps import Db, Principal, Svc, audit, require, require_stream, stream_prefixes
 from api.errors import ProblemError, problem_responses
 from api.operation_start import keyed_operation_id, start_operation
 from api.routers.operations import OperationStarted
+from core import namespaces
 from core.backups import rows
 from core.backups.cleanup import delete_backups, delete_data
 from core.backups.jobs import BackupJob
 from core.backups.models import BackupRequest, RestoreRequest
-from core import namespaces
 from core.changes.models import ChangeSpec
 from core.operations import get_operation
 

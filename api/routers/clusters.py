@@ -13,19 +13,18 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from api.cluster_access import load_cluster
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError
 from api.schemas import ClusterCreate, ClusterHealth, ClusterOut, ClusterUpdate
-from api.cluster_access import load_cluster
 from core.cluster_identity import server_identity
-from core.clusters import (check_server_urls, credentials_type, endpoint, seal_connections,
-                           shown_url)
+from core.clusters import check_server_urls, credentials_type, endpoint, seal_connections, shown_url
 from core.db.models import NatsCluster
 from core.jetstream.api import JetStreamError, JetStreamUnavailable
 from core.jetstream.pool import ClusterAddressRefused, ClusterUnreachable, server_info
@@ -164,7 +163,7 @@ async def cluster_health(cluster_id: uuid.UUID, db: Db, svc: Svc,
 
 
 async def probe(svc: Svc, cluster: NatsCluster) -> ClusterHealth:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         nc = await svc.clusters.connection(endpoint(svc.cipher, cluster))
         started = time.perf_counter()

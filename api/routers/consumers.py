@@ -5,10 +5,8 @@ of the source design's table with its parts."""
 from __future__ import annotations
 
 import asyncio
-
 import uuid
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -17,11 +15,11 @@ from api.change_gate import gate_change
 from api.cluster_access import cluster_jetstream
 from api.deps import Db, Principal, Svc, audit, require_stream
 from api.errors import ProblemError
+from core.analytics import overview
 from core.audit import config_diff
 from core.changes.execute import apply_change
 from core.changes.models import ChangeSpec
 from core.jetstream.config import ConsumerConfig
-from core.analytics import overview
 from core.jetstream.health import consumer_health
 
 router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/streams/{stream}/consumers",
@@ -35,8 +33,8 @@ class PauseRequest(BaseModel):
     @field_validator("until")
     @classmethod
     def _future(cls, until: datetime) -> datetime:
-        until = until if until.tzinfo else until.replace(tzinfo=timezone.utc)
-        if until <= datetime.now(timezone.utc):
+        until = until if until.tzinfo else until.replace(tzinfo=UTC)
+        if until <= datetime.now(UTC):
             raise ValueError("must be in the future")
         return until
 

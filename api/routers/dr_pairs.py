@@ -23,13 +23,19 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.change_gate import gate_change, ApprovalPending
+from api.change_gate import ApprovalPending, gate_change
 from api.deps import Db, Principal, Svc, audit, require
 from api.errors import ProblemError
 from api.mirror_checks import Ends, reach, require_link, require_source, stream_info
 from api.mirror_jobs import start_mirror_job
-from api.replication_schemas import (DrPairCreated, DrPairIn, DrPairOut, DrPairPatch, pair_out,
-                                     stored_streams)
+from api.replication_schemas import (
+    DrPairCreated,
+    DrPairIn,
+    DrPairOut,
+    DrPairPatch,
+    pair_out,
+    stored_streams,
+)
 from core.changes.models import ChangeSpec
 from core.clusters import endpoint
 from core.db.models import DrPair, NatsCluster
@@ -127,7 +133,7 @@ async def _announce(ends: Ends, pair: DrPair) -> tuple[dict[str, bool], dict[str
         try:
             await asyncio.wait_for(active_side.announce(js, str(pair.id), side), KV_TIMEOUT_S)
             return None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return f"no answer within {KV_TIMEOUT_S} s"
         except (JetStreamError, JetStreamUnavailable) as exc:
             return str(exc)
@@ -227,7 +233,7 @@ async def _forget(svc: Svc, clusters: list[NatsCluster], key: str) -> dict[str, 
             return await active_side.forget(js, key)
         try:
             return "removed" if await asyncio.wait_for(purge(), KV_TIMEOUT_S) else "absent"
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return f"no answer within {KV_TIMEOUT_S} s"
         except (ClusterUnreachable, JetStreamError, JetStreamUnavailable) as exc:
             return str(exc)

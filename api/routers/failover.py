@@ -32,8 +32,8 @@ from api.errors import ProblemError
 from api.operation_start import keyed_operation_id, start_operation
 from api.routers.operations import OperationStarted
 from core.changes.models import ChangeSpec
-from core.clusters import endpoint
 from core.cluster_identity import STRICTNESS
+from core.clusters import endpoint
 from core.db.models import NatsCluster, Operation
 from core.jetstream.api import JetStreamApi, JetStreamUnavailable
 from core.jetstream.pool import ClusterUnreachable
@@ -77,7 +77,7 @@ async def start_failover(body: FailoverRequest, request: Request, db: Db, svc: S
     try:  # an emergency only glances at the primary (said to be down)
         primary_js = await asyncio.wait_for(connect(primary),
                                             1.5 if plan.glances_at_primary else None)
-    except (ClusterUnreachable, asyncio.TimeoutError):
+    except (TimeoutError, ClusterUnreachable):
         primary_js = None
     try:
         measured = await planning.measure(plan, primary_js, target_js)

@@ -15,7 +15,7 @@ Reading needs ``gitops:read``; scanning now and remediating ``gitops:sync``.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -88,7 +88,7 @@ class Remediation(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _one_expiry(self) -> "Remediation":
+    def _one_expiry(self) -> Remediation:
         if self.ignore_for is not None and self.ignore_until is not None:
             raise ValueError("give ignore_for or ignore_until, not both")
         return self
@@ -205,10 +205,10 @@ def _status(code: int, body: dict) -> JSONResponse:
 
 async def _ignore(db: Db, svc: Svc, principal: Principal, repo: GitRepository,
                   rows: list[GitDrift], body: Remediation) -> dict:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     until = body.ignore_until or now + _duration(body.ignore_for or "7d")
     if until.tzinfo is None:
-        until = until.replace(tzinfo=timezone.utc)
+        until = until.replace(tzinfo=UTC)
     if not now < until <= now + MAX_IGNORE:
         raise ProblemError(422, "Invalid input: ignore_until: must be in the future, at most 90 "
                                 "days from now.",
@@ -250,7 +250,7 @@ async def _update_git(db: Db, svc: Svc, principal: Principal, repo: GitRepositor
                                   author=(principal.email.split("@")[0], principal.email))
     except UpdateRefused as exc:
         raise ProblemError(exc.status, str(exc))
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     for row in rows:
         row.remediation = {"action": "update_git", "by": principal.email, "at": now,
                            "branch": pushed["branch"], "commit": pushed["commit"]}

@@ -67,7 +67,7 @@ async def _check(name: str, s: Services) -> tuple[str, str | None]:
     try:
         await asyncio.wait_for(CHECKS[name](s), timeout=s.settings.ready_timeout_s)
         return name, None
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return name, "did not answer in time"
     except Exception as exc:  # any failure means "not ready"; say which and why
         return name, str(exc) or type(exc).__name__

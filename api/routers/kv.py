@@ -20,7 +20,13 @@ from api.errors import ProblemError
 from api.store_buckets import BucketRoutes, add_bucket_routes, invalid, open_bucket
 from core.db.models import NatsCluster
 from core.jetstream.kv import (
-    BUCKET_PATTERN, KV, KeyExists, KeyNotFound, KvBucket, key_filter_problem, key_problem,
+    BUCKET_PATTERN,
+    KV,
+    KeyExists,
+    KeyNotFound,
+    KvBucket,
+    key_filter_problem,
+    key_problem,
     watch_entry_json,
 )
 from core.jetstream.messages import DEFAULT_PAYLOAD_LIMIT, Encoding, payload_bytes

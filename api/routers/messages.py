@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -33,8 +33,18 @@ from core.exports.formats import MEDIA, MessageLines
 from core.exports.models import MessageExport
 from core.jetstream.config import NAME_PATTERN
 from core.jetstream.messages import (
-    DEFAULT_PAYLOAD_LIMIT, Direction, Encoding, StreamReader, SubjectNotInStream, decode_cursor,
-    delete_message, encode_cursor, message_json, payload_bytes, publish, subject_problem,
+    DEFAULT_PAYLOAD_LIMIT,
+    Direction,
+    Encoding,
+    StreamReader,
+    SubjectNotInStream,
+    decode_cursor,
+    delete_message,
+    encode_cursor,
+    message_json,
+    payload_bytes,
+    publish,
+    subject_problem,
 )
 
 router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/streams/{name}/messages",
@@ -70,7 +80,7 @@ def _utc(when: datetime | None, field: str) -> datetime | None:
     if when is None:
         return None
     try:
-        return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
     except (OverflowError, ValueError):
         raise invalid(field, "is out of the range of times")
 

@@ -19,7 +19,12 @@ from api.errors import ProblemError
 from api.store_buckets import BucketRoutes, add_bucket_routes, invalid, open_bucket
 from core.db.models import NatsCluster
 from core.jetstream.objects import (
-    BUCKET_PATTERN, DEFAULT_CHUNK_SIZE, OBJECT_STORES, BucketNotFound, ObjectNotFound, ObjectStore,
+    BUCKET_PATTERN,
+    DEFAULT_CHUNK_SIZE,
+    OBJECT_STORES,
+    BucketNotFound,
+    ObjectNotFound,
+    ObjectStore,
 )
 
 router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/objects", tags=["objects"])

@@ -12,8 +12,14 @@ from sqlalchemy import select
 from api import members
 from api.deps import CurrentPrincipal, Db, Principal, Svc, audit, require
 from api.errors import ProblemError
-from api.tenancy_schemas import (InvitationCreated, InviteRequest, OrganizationCreate,
-                                 OrganizationOut, OrganizationUpdate, UserOut)
+from api.tenancy_schemas import (
+    InvitationCreated,
+    InviteRequest,
+    OrganizationCreate,
+    OrganizationOut,
+    OrganizationUpdate,
+    UserOut,
+)
 from core import tenancy
 from core.db.models import NatsCluster, Organization, OrganizationMember, User
 from core.permissions import invalidate_org, org_rate_limit

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from sqlalchemy import select, update
@@ -89,7 +89,7 @@ async def _end_sessions(db: Db, svc: Svc, user_id: uuid.UUID) -> int:
     await TokenStore(svc.redis, svc.settings.refresh_token_ttl_s).revoke_all(sids)
     await db.execute(update(Session).where(Session.user_id == user_id,
                                            Session.revoked_at.is_(None))
-                     .values(revoked_at=datetime.now(timezone.utc)))
+                     .values(revoked_at=datetime.now(UTC)))
     return len(sids)
 
 

@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from api.approval_views import ApprovalOut, view, voter_of
 from api.change_gate import ApprovalPending, open_and_start
-from core.changes.judge import current_policies, team_history
 from api.deps import Db, Principal, Svc, audit, deny, require
 from api.errors import ProblemError
 from api.members import team_of
 from core import quotas
+from core.changes.judge import current_policies, team_history
 from core.changes.models import ChangeSpec
 from core.db.models import QUOTA_RESOURCES, ChangeRequestRow, Team, TeamMember
 from core.policy import ChangeRequest, decide

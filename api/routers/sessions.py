@@ -10,7 +10,7 @@ with narrow scopes cannot sign its owner out."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import update
@@ -55,7 +55,7 @@ async def _end(db: Db, svc: Svc, sids: list[str]) -> None:
         await store.revoke(sid)
     if sids:
         await db.execute(update(Session).where(Session.id.in_([uuid.UUID(s) for s in sids]))
-                         .values(revoked_at=datetime.now(timezone.utc)))
+                         .values(revoked_at=datetime.now(UTC)))
         await db.commit()
 
 

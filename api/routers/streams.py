@@ -16,10 +16,10 @@ from api.schemas import PurgeResult
 from core.audit import config_diff
 from core.changes.execute import apply_change, fixed_purge
 from core.changes.models import ChangeSpec
-from core.namespaces import covers
 from core.db.models import StreamConfig as StreamConfigRow
 from core.jetstream.config import PurgeRequest, StreamConfig
 from core.jetstream.purge import preview_purge
+from core.namespaces import covers
 from core.replication.forget import forget_mirror
 
 router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/streams", tags=["streams"])

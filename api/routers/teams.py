@@ -13,8 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from api.deps import Db, Principal, audit, require
 from api.errors import ProblemError
 from api.members import problem, team_of
-from api.tenancy_schemas import (NamespaceIn, TeamCreate, TeamMemberIn, TeamMemberOut, TeamOut,
-                                 TeamUpdate)
+from api.tenancy_schemas import (
+    NamespaceIn,
+    TeamCreate,
+    TeamMemberIn,
+    TeamMemberOut,
+    TeamOut,
+    TeamUpdate,
+)
 from core import namespaces, tenancy
 from core.db.models import Team, TeamMember, User
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
@@ -44,7 +44,7 @@ async def invite_user(body: InviteRequest, request: Request, db: Db, svc: Svc,
 async def list_invitations(db: Db, principal: Principal = Depends(require("users:read"))):
     rows = await db.scalars(select(Invitation).where(
         Invitation.org_id == principal.org_id, Invitation.accepted_at.is_(None),
-        Invitation.revoked_at.is_(None), Invitation.expires_at > datetime.now(timezone.utc))
+        Invitation.revoked_at.is_(None), Invitation.expires_at > datetime.now(UTC))
         .order_by(Invitation.created_at.desc()))
     return {"items": [InvitationOut.model_validate(i, from_attributes=True) for i in rows]}
 
@@ -57,7 +57,7 @@ async def revoke_invitation(invitation_id: uuid.UUID, request: Request, db: Db,
     if invitation is None or invitation.accepted_at or invitation.revoked_at:
         raise ProblemError(404, f"No pending invitation with id {invitation_id} in your "
                                 "organization.")
-    invitation.revoked_at = datetime.now(timezone.utc)
+    invitation.revoked_at = datetime.now(UTC)
     await db.commit()
     await audit(request, principal, action="user.revoke_invitation", resource_type="user",
                 resource_id=str(invitation.id), resource_name=invitation.email)
@@ -152,7 +152,7 @@ async def user_activity(user_id: uuid.UUID, db: Db, svc: Svc,
         item = dict(zip(AUDIT_COLUMNS, row))
         item["changes"] = json.loads(item["changes"] or "{}")
         if item["timestamp"].tzinfo is None:  # chdb answers naive datetimes; the column is UTC
-            item["timestamp"] = item["timestamp"].replace(tzinfo=timezone.utc)
+            item["timestamp"] = item["timestamp"].replace(tzinfo=UTC)
         ip = item["ip_address"]
         item["ip_address"] = str(ip.ipv4_mapped or ip) if ip is not None else None
         items.append(item)

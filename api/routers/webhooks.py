@@ -27,7 +27,7 @@ import logging
 import re
 import secrets
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 from cryptography.exceptions import InvalidTag
@@ -40,8 +40,13 @@ from api.errors import ProblemError
 from core.db.models import Webhook
 from core.labels import Label
 from core.netpolicy import OutboundPolicy, OutboundRefused
-from core.notify.delivery import (post, previous_valid_until, rotate_secret, seal_secret,
-                                  signing_secrets)
+from core.notify.delivery import (
+    post,
+    previous_valid_until,
+    rotate_secret,
+    seal_secret,
+    signing_secrets,
+)
 from core.notify.webhooks import EVENTS, TEST_EVENT, ping_body
 
 log = logging.getLogger(__name__)
@@ -132,7 +137,7 @@ class WebhookUpdate(BaseModel):
         return None if value is None else _events(value)
 
     @model_validator(mode="after")
-    def _no_nulls(self) -> "WebhookUpdate":
+    def _no_nulls(self) -> WebhookUpdate:
         nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
         if nulls:
             raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep it")
@@ -280,7 +285,7 @@ async def rotate_webhook_secret(webhook_id: uuid.UUID, request: Request, db: Db,
     row = await _webhook(db, principal, webhook_id, lock=True)  # two rotations: one after the other
     secret = secrets.token_urlsafe(32)
     until = rotate_secret(svc.cipher, row, secret, grace_s=svc.settings.webhook_secret_grace_s,
-                          now=datetime.now(timezone.utc))
+                          now=datetime.now(UTC))
     # the audit record and the new secret are committed together
     await audit(request, principal, action="webhook.rotate_secret", resource_type="webhook",
                 resource_id=str(row.id), resource_name=row.name, db=db,

@@ -10,7 +10,7 @@ then comes from the deterministic checks). ``--json`` prints the events as JSON 
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich import box
@@ -29,12 +29,12 @@ SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 @app.command("ask")
 def ask(question: str = typer.Argument(..., help="What to ask, in a sentence."),
-        cluster: Optional[str] = cluster_option(),
-        stream: Optional[str] = typer.Option(None, "--stream", "-s",
+        cluster: str | None = cluster_option(),
+        stream: str | None = typer.Option(None, "--stream", "-s",
                                              help="The stream the question is about."),
-        consumer: Optional[str] = typer.Option(None, "--consumer",
+        consumer: str | None = typer.Option(None, "--consumer",
                                                help="The consumer (of --stream) it is about."),
-        conversation: Optional[str] = typer.Option(None, "--conversation",
+        conversation: str | None = typer.Option(None, "--conversation",
                                                    help="Go on with this conversation (its id)."),
         as_json: bool = typer.Option(False, "--json",
                                      help="Print the events as JSON lines.")) -> None:
@@ -178,8 +178,8 @@ def finding_line(finding: dict) -> Text:
 
 @app.command("diagnose")
 def diagnose(stream: str = typer.Argument(..., help="The stream to check."),
-             consumer: Optional[str] = typer.Argument(None, help="Only this consumer of it."),
-             cluster: Optional[str] = cluster_option(),
+             consumer: str | None = typer.Argument(None, help="Only this consumer of it."),
+             cluster: str | None = cluster_option(),
              as_json: bool = json_option()) -> None:
     """What the deterministic checks find in a stream or one of its consumers.
 

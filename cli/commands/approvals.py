@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 from cli.client import Api, CliError
-from cli.common import connect, json_option
 from cli.commands.quotas import fmt_amount
-from cli.output import (Group, config_value, emit_json, fmt_age, fmt_time, say, short_id,
-                        status_text, table, view)
+from cli.common import connect, json_option
+from cli.output import (
+    Group,
+    config_value,
+    emit_json,
+    fmt_age,
+    fmt_time,
+    say,
+    short_id,
+    status_text,
+    table,
+    view,
+)
 
 app = Group(help="Change requests waiting for approval: list, read, approve, reject.")
 
@@ -68,15 +78,15 @@ def _id_arg() -> Any:
 
 @app.command("ls")
 def list_requests(
-        status: Optional[str] = typer.Option(None, "--status", help="waiting_approval, executed, "
+        status: str | None = typer.Option(None, "--status", help="waiting_approval, executed, "
                                              "rejected, withdrawn, changes_requested, ..."),
         mine: bool = typer.Option(False, "--mine", help="Only the requests you made."),
         waiting_for_me: bool = typer.Option(False, "--waiting-for-me", help="Only open requests "
                                             "whose current step you can approve now."),
-        team: Optional[str] = typer.Option(None, "--team", help="Only this team's (name or id)."),
-        cluster: Optional[str] = typer.Option(None, "--cluster", "-c", help="Only this "
+        team: str | None = typer.Option(None, "--team", help="Only this team's (name or id)."),
+        cluster: str | None = typer.Option(None, "--cluster", "-c", help="Only this "
                                               "cluster's (name or id)."),
-        kind: Optional[str] = typer.Option(None, "--kind", help="stream, consumer, kv_bucket, "
+        kind: str | None = typer.Option(None, "--kind", help="stream, consumer, kv_bucket, "
                                            "object_store, purge, replay or quota."),
         limit: int = typer.Option(100, "--limit", "-n", min=1, max=500),
         as_json: bool = json_option()) -> None:
@@ -203,7 +213,7 @@ def _decide(action: str, ref: str, comment: str, as_json: bool) -> None:
         say(f"The change is being applied; follow it with: jsc approval get {rid}")
 
 
-def _required(value: Optional[str], option: str, why: str) -> str:
+def _required(value: str | None, option: str, why: str) -> str:
     if value is None or not value.strip():
         raise CliError(f"Give {option}: {why}.")
     return value.strip()
@@ -219,7 +229,7 @@ def approve(request_id: str = _id_arg(),
 
 @app.command("reject")
 def reject(request_id: str = _id_arg(),
-           reason: Optional[str] = typer.Option(None, "--reason", "-m", help="Why (required)."),
+           reason: str | None = typer.Option(None, "--reason", "-m", help="Why (required)."),
            as_json: bool = json_option()) -> None:
     """Reject a request; it closes and nothing is changed."""
     _decide("reject", request_id,
@@ -228,7 +238,7 @@ def reject(request_id: str = _id_arg(),
 
 @app.command("request-changes")
 def request_changes(request_id: str = _id_arg(),
-                    comment: Optional[str] = typer.Option(None, "--comment", "-m",
+                    comment: str | None = typer.Option(None, "--comment", "-m",
                                                           help="What to change (required)."),
                     as_json: bool = json_option()) -> None:
     """Close a request without applying it, telling the requester what to change."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from cli import config
@@ -21,15 +19,15 @@ def _load() -> Credentials:
 
 @handled
 def login(
-    url: Optional[str] = typer.Option(None, "--url", help="The console's API, e.g. "
+    url: str | None = typer.Option(None, "--url", help="The console's API, e.g. "
                                       "http://127.0.0.1:8000 (default: JSC_API_URL, else the last "
                                       "one signed in to)."),
-    email: Optional[str] = typer.Option(None, "--email", "-e", help="Your email (prompted when "
+    email: str | None = typer.Option(None, "--email", "-e", help="Your email (prompted when "
                                         "missing)."),
-    password: Optional[str] = typer.Option(None, "--password", "-p", envvar="JSC_PASSWORD",
+    password: str | None = typer.Option(None, "--password", "-p", envvar="JSC_PASSWORD",
                                            show_envvar=False, help="Your password (prompted, "
                                            "hidden, when missing; or JSC_PASSWORD)."),
-    code: Optional[str] = typer.Option(None, "--code", help="The 6-digit code of your "
+    code: str | None = typer.Option(None, "--code", help="The 6-digit code of your "
                                        "authenticator app, when the account uses MFA (prompted "
                                        "when needed)."),
     as_json: bool = typer.Option(False, "--json", help="Print who you are signed in as, as JSON."),

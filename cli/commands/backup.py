@@ -10,15 +10,25 @@ backup is named by its id or a unique id prefix (``jsc backup ls`` shows them)."
 from __future__ import annotations
 
 import uuid
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 from cli.client import Api, CliError
-from cli.common import cluster_option, connect, json_option, parse_when, split_values
 from cli.commands import operations
-from cli.output import (Group, emit_json, fmt_bytes, fmt_count, fmt_seconds,
-                        fmt_time, say, short_id, table, view)
+from cli.common import cluster_option, connect, json_option, parse_when, split_values
+from cli.output import (
+    Group,
+    emit_json,
+    fmt_bytes,
+    fmt_count,
+    fmt_seconds,
+    fmt_time,
+    say,
+    short_id,
+    table,
+    view,
+)
 
 app = Group(help="Backups of streams: create (verified), list, show, restore, schedules.")
 
@@ -147,18 +157,18 @@ operations.REPORTERS["restore"] = report_restore
 
 @app.command("create")
 def create_backup(
-        cluster: Optional[str] = cluster_option(),
-        streams: Optional[list[str]] = typer.Option(None, "--stream", "-s", help="A stream to "
+        cluster: str | None = cluster_option(),
+        streams: list[str] | None = typer.Option(None, "--stream", "-s", help="A stream to "
                                                     "back up (repeat; default: all)."),
         all_streams: bool = typer.Option(False, "--all", help="Every stream of the cluster."),
         kind: str = typer.Option("full", "--kind", help="full, or incremental (the messages "
                                  "since the previous backup of each stream)."),
-        target_cluster: Optional[str] = typer.Option(None, "--target-cluster", help="Keep it in "
+        target_cluster: str | None = typer.Option(None, "--target-cluster", help="Keep it in "
                                                      "this cluster's object store (name or "
                                                      "id)."),
-        bucket: Optional[str] = typer.Option(None, "--bucket", help="The object store bucket "
+        bucket: str | None = typer.Option(None, "--bucket", help="The object store bucket "
                                              "(default jsc-backups)."),
-        directory: Optional[str] = typer.Option(None, "--directory", help="Keep it in this "
+        directory: str | None = typer.Option(None, "--directory", help="Keep it in this "
                                                 "directory under the backup root instead."),
         wait: bool = typer.Option(False, "--wait", "-w", help="Follow the operation to the end "
                                   "(the backup, then its verification)."),
@@ -192,8 +202,8 @@ def create_backup(
 
 
 @app.command("ls")
-def list_backups(cluster: Optional[str] = cluster_option(),
-                 stream: Optional[str] = typer.Option(None, "--stream", "-s", help="Only backups "
+def list_backups(cluster: str | None = cluster_option(),
+                 stream: str | None = typer.Option(None, "--stream", "-s", help="Only backups "
                                                       "holding this stream."),
                  limit: int = typer.Option(20, "--limit", "-n", min=1, max=500),
                  as_json: bool = json_option()) -> None:
@@ -253,15 +263,15 @@ def restore_backup(
         to_cluster: str = typer.Option(..., "--to-cluster", help="Restore into this cluster "
                                        "(name or id)."),
         to_stream: str = typer.Option(..., "--to-stream", help="The restored stream's name."),
-        stream: Optional[str] = typer.Option(None, "--stream", "-s", help="Which stream of the "
+        stream: str | None = typer.Option(None, "--stream", "-s", help="Which stream of the "
                                              "backup (needed when it holds several)."),
-        subjects: Optional[list[str]] = typer.Option(None, "--subject", help="The restored "
+        subjects: list[str] | None = typer.Option(None, "--subject", help="The restored "
                                                      "stream's subjects (repeat), when the "
                                                      "original ones are taken there."),
         replace: bool = typer.Option(False, "--replace", help="Restore over an existing stream "
                                      "of that name: its data is backed up first; production "
                                      "waits for approval."),
-        point: Optional[str] = typer.Option(None, "--point", help="latest (the newest backup of "
+        point: str | None = typer.Option(None, "--point", help="latest (the newest backup of "
                                             "its chain), or a time (ISO 8601, or 2h ago); "
                                             "default: this backup."),
         wait: bool = typer.Option(False, "--wait", "-w", help="Follow the restore to the end."),

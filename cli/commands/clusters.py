@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from cli.common import cluster_option, connect, json_option
-from cli.output import (Group, emit_json, fmt_bytes, fmt_count, fmt_time, status_text, table,
-                        view)
+from cli.output import Group, emit_json, fmt_bytes, fmt_count, fmt_time, status_text, table, view
 
 app = Group(help="Registered NATS clusters.")
 
 
-def _ref() -> Optional[str]:
+def _ref() -> str | None:
     return typer.Argument(None, metavar="CLUSTER", show_default=False,
                           help="Name or id (or --cluster/-c; default: JSC_CLUSTER, or the only "
                                "cluster).")
@@ -34,7 +31,7 @@ def list_clusters(as_json: bool = json_option()) -> None:
 
 
 @app.command("info")
-def cluster_info(cluster: Optional[str] = _ref(), cluster_opt: Optional[str] = cluster_option(),
+def cluster_info(cluster: str | None = _ref(), cluster_opt: str | None = cluster_option(),
                  as_json: bool = json_option()) -> None:
     """A cluster's registration, server and JetStream account usage."""
     with connect() as api:
@@ -64,8 +61,8 @@ def cluster_info(cluster: Optional[str] = _ref(), cluster_opt: Optional[str] = c
 
 
 @app.command("health")
-def cluster_health(cluster: Optional[str] = _ref(),
-                   cluster_opt: Optional[str] = cluster_option(),
+def cluster_health(cluster: str | None = _ref(),
+                   cluster_opt: str | None = cluster_option(),
                    as_json: bool = json_option()) -> None:
     """Check a cluster now (connect, round trip, JetStream); exit 1 unless healthy."""
     with connect() as api:

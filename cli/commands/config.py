@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -83,9 +83,9 @@ def _plan(api: Api, cluster: dict, root: Path, env: str | None, prune: bool,
 
 
 @app.command("export")
-def export(cluster: Optional[str] = cluster_option(),
+def export(cluster: str | None = cluster_option(),
            out: Path = typer.Option(Path("."), "--out", "-o", help="The repository's root."),
-           env: Optional[str] = typer.Option(None, "--env", help="The environment directory "
+           env: str | None = typer.Option(None, "--env", help="The environment directory "
                                              "(default: the cluster's environment)."),
            prefix: str = typer.Option("", "--stream-prefix", help="Only streams and buckets "
                                       "whose name starts with this."),
@@ -113,11 +113,11 @@ def export(cluster: Optional[str] = cluster_option(),
 
 @app.command("diff")
 def diff(root: Path = typer.Argument(..., help="The repository's root (holds environments/)."),
-         cluster: Optional[str] = cluster_option(),
-         env: Optional[str] = typer.Option(None, "--env", help="Which environments/<env>/."),
+         cluster: str | None = cluster_option(),
+         env: str | None = typer.Option(None, "--env", help="Which environments/<env>/."),
          prune: bool = typer.Option(False, "--prune", help="Also show deletions of what git "
                                     "does not have (within --stream-prefix)."),
-         prefix: Optional[str] = typer.Option(None, "--stream-prefix", help="The namespace the "
+         prefix: str | None = typer.Option(None, "--stream-prefix", help="The namespace the "
                                               "manifests manage (for --prune)."),
          as_json: bool = json_option()) -> None:
     """What applying the local manifests would change on the cluster."""
@@ -132,12 +132,12 @@ def diff(root: Path = typer.Argument(..., help="The repository's root (holds env
 
 @app.command("apply")
 def apply(root: Path = typer.Argument(..., help="The repository's root (holds environments/)."),
-          cluster: Optional[str] = cluster_option(),
-          env: Optional[str] = typer.Option(None, "--env", help="Which environments/<env>/."),
+          cluster: str | None = cluster_option(),
+          env: str | None = typer.Option(None, "--env", help="Which environments/<env>/."),
           dry_run: bool = typer.Option(False, "--dry-run", help="Only show the plan."),
           prune: bool = typer.Option(False, "--prune", help="Delete what git does not have "
                                      "(within --stream-prefix)."),
-          prefix: Optional[str] = typer.Option(None, "--stream-prefix",
+          prefix: str | None = typer.Option(None, "--stream-prefix",
                                                help="The namespace the manifests manage."),
           force: bool = force_option(), as_json: bool = json_option()) -> None:
     """Apply the local manifests through the API (changes policy holds wait for approval)."""

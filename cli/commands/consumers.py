@@ -6,15 +6,34 @@ On a cluster whose policy requires approval, add, edit and rm only send the chan
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 from cli.client import CliError
-from cli.common import (cluster_option, confirm, connect, force_option, go_duration, json_option,
-                        parse_future, read_json_config, split_values)
-from cli.output import (Group, announce_pending, emit_json, fmt_count, fmt_ns, fmt_time, say,
-                        say_config_change, table, view)
+from cli.common import (
+    cluster_option,
+    confirm,
+    connect,
+    force_option,
+    go_duration,
+    json_option,
+    parse_future,
+    read_json_config,
+    split_values,
+)
+from cli.output import (
+    Group,
+    announce_pending,
+    emit_json,
+    fmt_count,
+    fmt_ns,
+    fmt_time,
+    say,
+    say_config_change,
+    table,
+    view,
+)
 
 app = Group(help="Consumers of a stream.")
 
@@ -51,7 +70,7 @@ def _paused(info: dict) -> str | None:
 
 @app.command("ls")
 def list_consumers(stream: str = typer.Argument(..., help="The stream."),
-                   cluster: Optional[str] = cluster_option(),
+                   cluster: str | None = cluster_option(),
                    as_json: bool = json_option()) -> None:
     """List a stream's consumers with their progress."""
     with connect() as api:
@@ -93,7 +112,7 @@ def show_consumer(info: dict) -> None:
 @app.command("info")
 def consumer_info(stream: str = typer.Argument(..., help="The stream."),
                   name: str = typer.Argument(..., help="The consumer."),
-                  cluster: Optional[str] = cluster_option(), as_json: bool = json_option()) -> None:
+                  cluster: str | None = cluster_option(), as_json: bool = json_option()) -> None:
     """A consumer's configuration and state."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -107,24 +126,24 @@ def consumer_info(stream: str = typer.Argument(..., help="The stream."),
 @app.command("add")
 def add_consumer(
         stream: str = typer.Argument(..., help="The stream."),
-        name: Optional[str] = typer.Argument(None, help="The consumer (durable) name, or "
+        name: str | None = typer.Argument(None, help="The consumer (durable) name, or "
                                              "'durable_name' in --config."),
-        cluster: Optional[str] = cluster_option(),
-        config_file: Optional[str] = typer.Option(None, "--config", metavar="FILE|-",
+        cluster: str | None = cluster_option(),
+        config_file: str | None = typer.Option(None, "--config", metavar="FILE|-",
                                                   help="A consumer configuration in JetStream's "
                                                        "JSON; '-' reads stdin."),
-        filters: Optional[list[str]] = typer.Option(None, "--filter", help="Subject filter(s) "
+        filters: list[str] | None = typer.Option(None, "--filter", help="Subject filter(s) "
                                                     "(repeat, or comma-separated)."),
-        ack: Optional[Ack] = typer.Option(None, "--ack", case_sensitive=False,
+        ack: Ack | None = typer.Option(None, "--ack", case_sensitive=False,
                                           help="Ack policy (default explicit)."),
-        deliver: Optional[Deliver] = typer.Option(None, "--deliver", case_sensitive=False,
+        deliver: Deliver | None = typer.Option(None, "--deliver", case_sensitive=False,
                                                   help="Where to start (default all)."),
-        start_seq: Optional[int] = typer.Option(None, "--start-seq", min=1, help="Start at this "
+        start_seq: int | None = typer.Option(None, "--start-seq", min=1, help="Start at this "
                                                 "sequence (deliver by_start_sequence)."),
-        ack_wait: Optional[str] = typer.Option(None, "--ack-wait", help="e.g. 30s."),
-        max_deliver: Optional[int] = typer.Option(None, "--max-deliver", min=-1),
-        max_ack_pending: Optional[int] = typer.Option(None, "--max-ack-pending", min=-1),
-        description: Optional[str] = typer.Option(None, "--description"),
+        ack_wait: str | None = typer.Option(None, "--ack-wait", help="e.g. 30s."),
+        max_deliver: int | None = typer.Option(None, "--max-deliver", min=-1),
+        max_ack_pending: int | None = typer.Option(None, "--max-ack-pending", min=-1),
+        description: str | None = typer.Option(None, "--description"),
         as_json: bool = json_option()) -> None:
     """Create a durable consumer (pull, unless the config gives a deliver_subject)."""
     body = read_json_config(config_file)
@@ -166,16 +185,16 @@ def add_consumer(
 def edit_consumer(
         stream: str = typer.Argument(..., help="The stream."),
         name: str = typer.Argument(..., help="The consumer."),
-        cluster: Optional[str] = cluster_option(),
-        config_file: Optional[str] = typer.Option(None, "--config", metavar="FILE|-",
+        cluster: str | None = cluster_option(),
+        config_file: str | None = typer.Option(None, "--config", metavar="FILE|-",
                                                   help="Fields of a consumer configuration in "
                                                        "JetStream's JSON; '-' reads stdin."),
-        filters: Optional[list[str]] = typer.Option(None, "--filter", help="Subject filter(s) "
+        filters: list[str] | None = typer.Option(None, "--filter", help="Subject filter(s) "
                                                     "(repeat, or comma-separated)."),
-        ack_wait: Optional[str] = typer.Option(None, "--ack-wait", help="e.g. 30s."),
-        max_deliver: Optional[int] = typer.Option(None, "--max-deliver", min=-1),
-        max_ack_pending: Optional[int] = typer.Option(None, "--max-ack-pending", min=-1),
-        description: Optional[str] = typer.Option(None, "--description"),
+        ack_wait: str | None = typer.Option(None, "--ack-wait", help="e.g. 30s."),
+        max_deliver: int | None = typer.Option(None, "--max-deliver", min=-1),
+        max_ack_pending: int | None = typer.Option(None, "--max-ack-pending", min=-1),
+        description: str | None = typer.Option(None, "--description"),
         as_json: bool = json_option()) -> None:
     """Change a consumer: the fields given over its current configuration."""
     body = read_json_config(config_file)
@@ -206,7 +225,7 @@ def edit_consumer(
 @app.command("rm")
 def delete_consumer(stream: str = typer.Argument(..., help="The stream."),
                     name: str = typer.Argument(..., help="The consumer."),
-                    cluster: Optional[str] = cluster_option(),
+                    cluster: str | None = cluster_option(),
                     force: bool = force_option()) -> None:
     """Delete a consumer (its position and pending acks are lost)."""
     with connect() as api:
@@ -224,7 +243,7 @@ def pause_consumer(stream: str = typer.Argument(..., help="The stream."),
                    until: str = typer.Option("24h", "--until", "--for", help="When to resume by "
                                              "itself: ISO 8601 time, or a duration from now "
                                              "(1h)."),
-                   cluster: Optional[str] = cluster_option(),
+                   cluster: str | None = cluster_option(),
                    as_json: bool = json_option()) -> None:
     """Pause a consumer: it delivers nothing until the time given, or until resumed."""
     pause_until = parse_future(until, "--until")
@@ -240,7 +259,7 @@ def pause_consumer(stream: str = typer.Argument(..., help="The stream."),
 @app.command("resume")
 def resume_consumer(stream: str = typer.Argument(..., help="The stream."),
                     name: str = typer.Argument(..., help="The consumer."),
-                    cluster: Optional[str] = cluster_option(),
+                    cluster: str | None = cluster_option(),
                     as_json: bool = json_option()) -> None:
     """Resume a paused consumer now."""
     with connect() as api:

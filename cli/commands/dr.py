@@ -11,17 +11,31 @@ as an operation; ``--wait`` prints each step as it happens and the RTO and loss 
 from __future__ import annotations
 
 import time
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.text import Text
 
 from cli.client import Api, CliError
-from cli.common import cluster_option, confirm, connect, force_option, json_option
 from cli.commands import operations
 from cli.commands.mirror import replication_cell, where
-from cli.output import (Group, announce_pending, console, emit_json, fail, fmt_age, fmt_count,
-                        fmt_seconds, fmt_time, handled, say, short_id, table, view)
+from cli.common import cluster_option, confirm, connect, force_option, json_option
+from cli.output import (
+    Group,
+    announce_pending,
+    console,
+    emit_json,
+    fail,
+    fmt_age,
+    fmt_count,
+    fmt_seconds,
+    fmt_time,
+    handled,
+    say,
+    short_id,
+    table,
+    view,
+)
 
 app = Group(help="Disaster recovery: DR pairs and the replication status.")
 pair_app = Group(help="DR pairs: which streams of a primary are protected by which mirrors.")
@@ -95,7 +109,7 @@ def risk_sentence(target: str, health: dict | None) -> str:
 # -- jsc dr status -----------------------------------------------------------------------------
 
 @app.command("status")
-def status(cluster: Optional[str] = cluster_option(), as_json: bool = json_option()) -> None:
+def status(cluster: str | None = cluster_option(), as_json: bool = json_option()) -> None:
     """The replication map: every mirror and source with its lag and status, and the DR pairs
     with whether their RPO holds now."""
     with connect() as api:
@@ -165,7 +179,7 @@ def create_pair(
         rto: float = typer.Option(30, "--rto", min=0.001, help="RTO objective, seconds."),
         no_mirrors: bool = typer.Option(False, "--no-create-mirrors", help="Do not create the "
                                         "mirrors still missing on the standby."),
-        description: Optional[str] = typer.Option(None, "--description"),
+        description: str | None = typer.Option(None, "--description"),
         wait: bool = typer.Option(False, "--wait", "-w", help="Follow the creation of the "
                                   "missing mirrors."),
         as_json: bool = json_option()) -> None:
@@ -365,7 +379,7 @@ def follow_steps(api: Api, op_id: str, *, quiet: bool = False) -> dict | None:
 
 @handled
 def failover(pair: str = typer.Argument(..., metavar="PAIR", help="The DR pair (name or id)."),
-             to: Optional[str] = typer.Option(None, "--to", help="The cluster to fail over to "
+             to: str | None = typer.Option(None, "--to", help="The cluster to fail over to "
                                               "(default: the pair's side that is not active)."),
              drill: bool = typer.Option(False, "--drill", help="Rehearse it on temporary copies "
                                         "of the mirrors: production is not touched."),
@@ -374,9 +388,9 @@ def failover(pair: str = typer.Argument(..., metavar="PAIR", help="The DR pair (
                                             "is lost."),
              reverse: bool = typer.Option(False, "--reverse", help="Then make the old primary a "
                                           "mirror of the new one."),
-             max_loss: Optional[int] = typer.Option(None, "--max-loss", min=0, help="Refuse if "
+             max_loss: int | None = typer.Option(None, "--max-loss", min=0, help="Refuse if "
                                                     "more messages than this would be lost."),
-             fence_timeout: Optional[float] = typer.Option(None, "--fence-timeout", min=0.1,
+             fence_timeout: float | None = typer.Option(None, "--fence-timeout", min=0.1,
                                                            help="Seconds to wait for the "
                                                                 "mirrors before giving up."),
              wait: bool = typer.Option(False, "--wait", "-w", help="Print each step until it "

@@ -6,16 +6,35 @@ policy requires approval, creating or deleting a bucket only sends the change fo
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 
 from cli.client import CliError
-from cli.common import (cluster_option, confirm, connect, force_option, go_duration, json_option,
-                        parse_size, payload_bytes, read_payload)
-from cli.output import (Group, announce_pending, emit_json, fmt_bytes, fmt_count, fmt_ns, fmt_time,
-                        preview, say, table, view)
 from cli.commands.messages import MAX_PAYLOAD, show_payload
+from cli.common import (
+    cluster_option,
+    confirm,
+    connect,
+    force_option,
+    go_duration,
+    json_option,
+    parse_size,
+    payload_bytes,
+    read_payload,
+)
+from cli.output import (
+    Group,
+    announce_pending,
+    emit_json,
+    fmt_bytes,
+    fmt_count,
+    fmt_ns,
+    fmt_time,
+    preview,
+    say,
+    table,
+    view,
+)
 
 app = Group(help="Key-value buckets and their keys.")
 
@@ -25,9 +44,9 @@ def kv_path(cluster_id: str, bucket: str | None = None) -> str:
 
 
 @app.command("ls")
-def list_kv(bucket: Optional[str] = typer.Argument(None, help="A bucket: list its keys "
+def list_kv(bucket: str | None = typer.Argument(None, help="A bucket: list its keys "
                                                    "(without: list the buckets)."),
-            cluster: Optional[str] = cluster_option(),
+            cluster: str | None = cluster_option(),
             filter: str = typer.Option(">", "--filter", help="Key filter, e.g. 'orders.*'."),
             as_json: bool = json_option()) -> None:
     """List the buckets, or the keys of one bucket."""
@@ -59,8 +78,8 @@ def list_kv(bucket: Optional[str] = typer.Argument(None, help="A bucket: list it
 @app.command("get")
 def get_key(bucket: str = typer.Argument(..., help="The bucket."),
             key: str = typer.Argument(..., help="The key."),
-            cluster: Optional[str] = cluster_option(),
-            revision: Optional[int] = typer.Option(None, "--revision", min=1,
+            cluster: str | None = cluster_option(),
+            revision: int | None = typer.Option(None, "--revision", min=1,
                                                    help="A past revision (default: latest)."),
             raw: bool = typer.Option(False, "--raw", help="Write only the value's exact bytes."),
             as_json: bool = json_option()) -> None:
@@ -90,10 +109,10 @@ def get_key(bucket: str = typer.Argument(..., help="The bucket."),
 @app.command("put")
 def put_key(bucket: str = typer.Argument(..., help="The bucket."),
             key: str = typer.Argument(..., help="The key."),
-            value: Optional[str] = typer.Argument(None, help="The value; '-' or nothing (with "
+            value: str | None = typer.Argument(None, help="The value; '-' or nothing (with "
                                                   "piped input) reads stdin."),
-            cluster: Optional[str] = cluster_option(),
-            expected_revision: Optional[int] = typer.Option(
+            cluster: str | None = cluster_option(),
+            expected_revision: int | None = typer.Option(
                 None, "--expect-revision", min=0,
                 help="Only if the key is at this revision (0: only if it does not exist)."),
             as_json: bool = json_option()) -> None:
@@ -113,9 +132,9 @@ def put_key(bucket: str = typer.Argument(..., help="The bucket."),
 
 @app.command("rm")
 def delete_key(bucket: str = typer.Argument(..., help="The bucket."),
-               key: Optional[str] = typer.Argument(None, help="The key (without: delete the "
+               key: str | None = typer.Argument(None, help="The key (without: delete the "
                                                    "whole bucket)."),
-               cluster: Optional[str] = cluster_option(),
+               cluster: str | None = cluster_option(),
                purge: bool = typer.Option(False, "--purge", help="Also drop the key's history."),
                force: bool = force_option()) -> None:
     """Delete a key (its history is kept, unless --purge), or without a key the bucket."""
@@ -136,7 +155,7 @@ def delete_key(bucket: str = typer.Argument(..., help="The bucket."),
 @app.command("history")
 def key_history(bucket: str = typer.Argument(..., help="The bucket."),
                 key: str = typer.Argument(..., help="The key."),
-                cluster: Optional[str] = cluster_option(), as_json: bool = json_option()) -> None:
+                cluster: str | None = cluster_option(), as_json: bool = json_option()) -> None:
     """Every revision the bucket keeps of a key, oldest first."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -153,16 +172,16 @@ def key_history(bucket: str = typer.Argument(..., help="The bucket."),
 
 @app.command("add")
 def add_bucket(bucket: str = typer.Argument(..., help="The new bucket's name."),
-               cluster: Optional[str] = cluster_option(),
+               cluster: str | None = cluster_option(),
                history: int = typer.Option(1, "--history", min=1, max=64,
                                            help="Revisions kept per key."),
-               ttl: Optional[str] = typer.Option(None, "--ttl", help="Expire values after this "
+               ttl: str | None = typer.Option(None, "--ttl", help="Expire values after this "
                                                  "long (e.g. 24h)."),
                storage: str = typer.Option("file", "--storage", help="file or memory."),
                replicas: int = typer.Option(1, "--replicas", "-r", min=1, max=5),
-               max_bytes: Optional[str] = typer.Option(None, "--max-bytes",
+               max_bytes: str | None = typer.Option(None, "--max-bytes",
                                                        help="Size limit, e.g. 1GiB."),
-               description: Optional[str] = typer.Option(None, "--description"),
+               description: str | None = typer.Option(None, "--description"),
                as_json: bool = json_option()) -> None:
     """Create a bucket."""
     body = {"bucket": bucket, "history": history, "ttl": go_duration(ttl, "--ttl"),

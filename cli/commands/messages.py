@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Optional
 
 import typer
 from rich.syntax import Syntax
 from rich.text import Text
 
 from cli.client import Api, CliError
-from cli.common import (cluster_option, connect, json_option, parse_headers, parse_when,
-                        payload_bytes, read_payload)
+from cli.common import (
+    cluster_option,
+    connect,
+    json_option,
+    parse_headers,
+    parse_when,
+    payload_bytes,
+    read_payload,
+)
 from cli.output import Group, console, emit_json, fmt_bytes, fmt_time, preview, say, table, view
 
 app = Group(help="Messages of a stream: read and publish.")
@@ -43,7 +49,7 @@ def show_payload(item: dict) -> None:
 @app.command("get")
 def get_message(stream: str = typer.Argument(..., help="The stream."),
                 seq: int = typer.Argument(..., min=1, help="The message's sequence."),
-                cluster: Optional[str] = cluster_option(),
+                cluster: str | None = cluster_option(),
                 raw: bool = typer.Option(False, "--raw", help="Write only the payload's exact "
                                          "bytes to stdout."),
                 full: bool = typer.Option(False, "--full", help="Do not cut long payloads."),
@@ -88,14 +94,14 @@ def browse(api: Api, path: str, *, count: int, **params) -> tuple[list[dict], di
 @app.command("browse")
 def browse_messages(
         stream: str = typer.Argument(..., help="The stream."),
-        cluster: Optional[str] = cluster_option(),
-        subject: Optional[str] = typer.Option(None, "--subject", "-s", help="Only this subject "
+        cluster: str | None = cluster_option(),
+        subject: str | None = typer.Option(None, "--subject", "-s", help="Only this subject "
                                               "(wildcards allowed)."),
-        start_seq: Optional[int] = typer.Option(None, "--start-seq", min=1, help="From this "
+        start_seq: int | None = typer.Option(None, "--start-seq", min=1, help="From this "
                                                 "sequence."),
-        since: Optional[str] = typer.Option(None, "--since", help="From this time (ISO 8601) or "
+        since: str | None = typer.Option(None, "--since", help="From this time (ISO 8601) or "
                                             "this long ago (2h)."),
-        last: Optional[int] = typer.Option(None, "--last", min=1, max=100_000,
+        last: int | None = typer.Option(None, "--last", min=1, max=100_000,
                                            help="The newest N messages."),
         limit: int = typer.Option(25, "--limit", "-n", min=1, max=100_000,
                                   help="How many messages at most."),
@@ -131,14 +137,14 @@ def browse_messages(
 @app.command("publish")
 def publish_message(
         subject: str = typer.Argument(..., help="The subject to publish on."),
-        payload: Optional[str] = typer.Argument(None, help="The payload; '-' or nothing (with "
+        payload: str | None = typer.Argument(None, help="The payload; '-' or nothing (with "
                                                 "piped input) reads stdin."),
-        stream: Optional[str] = typer.Option(None, "--stream", help="The stream that stores it "
+        stream: str | None = typer.Option(None, "--stream", help="The stream that stores it "
                                              "(default: the one capturing the subject)."),
-        cluster: Optional[str] = cluster_option(),
-        headers: Optional[list[str]] = typer.Option(None, "--header", "-H",
+        cluster: str | None = cluster_option(),
+        headers: list[str] | None = typer.Option(None, "--header", "-H",
                                                     help="NAME:VALUE (repeat)."),
-        msg_id: Optional[str] = typer.Option(None, "--msg-id", help="Nats-Msg-Id: a repeat in "
+        msg_id: str | None = typer.Option(None, "--msg-id", help="Nats-Msg-Id: a repeat in "
                                              "the duplicate window is not stored twice."),
         as_json: bool = json_option()) -> None:
     """Publish a message into a stream, and print where it was stored."""

@@ -11,16 +11,35 @@ a mirror of that name)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 from cli.client import Api, CliError
-from cli.common import (cluster_option, confirm, connect, force_option, go_duration,
-                        json_option, parse_size, parse_when, split_values)
 from cli.commands import operations
-from cli.output import (Group, announce_pending, emit_json, fmt_age, fmt_bytes, fmt_count,
-                        fmt_seconds, say, short_id, table)
+from cli.common import (
+    cluster_option,
+    confirm,
+    connect,
+    force_option,
+    go_duration,
+    json_option,
+    parse_size,
+    parse_when,
+    split_values,
+)
+from cli.output import (
+    Group,
+    announce_pending,
+    emit_json,
+    fmt_age,
+    fmt_bytes,
+    fmt_count,
+    fmt_seconds,
+    say,
+    short_id,
+    table,
+)
 
 app = Group(help="Stream mirrors: create (an operation), list, pause, resume, remove.")
 
@@ -120,17 +139,17 @@ def create_mirror(
         source_stream: str = typer.Option(..., "--source-stream", help="The stream to mirror."),
         target_cluster: str = typer.Option(..., "--target-cluster", help="Name or id (the same "
                                            "cluster, or another one)."),
-        target_stream: Optional[str] = typer.Option(None, "--target-stream", help="The mirror "
+        target_stream: str | None = typer.Option(None, "--target-stream", help="The mirror "
                                                     "stream's name (default: the source's)."),
-        filters: Optional[list[str]] = typer.Option(None, "--filter", help="Only these "
+        filters: list[str] | None = typer.Option(None, "--filter", help="Only these "
                                                     "subjects (repeat; wildcards allowed)."),
         start: str = typer.Option("all", "--start", help="all, new, seq:N or time:ISO (or "
                                   "time:2h, two hours ago)."),
-        replicas: Optional[int] = typer.Option(None, "--replicas", min=1, max=5),
-        storage: Optional[str] = typer.Option(None, "--storage", help="file or memory."),
-        max_bytes: Optional[str] = typer.Option(None, "--max-bytes", help="e.g. 10GiB."),
-        max_age: Optional[str] = typer.Option(None, "--max-age", help="e.g. 72h or 7d."),
-        description: Optional[str] = typer.Option(None, "--description"),
+        replicas: int | None = typer.Option(None, "--replicas", min=1, max=5),
+        storage: str | None = typer.Option(None, "--storage", help="file or memory."),
+        max_bytes: str | None = typer.Option(None, "--max-bytes", help="e.g. 10GiB."),
+        max_age: str | None = typer.Option(None, "--max-age", help="e.g. 72h or 7d."),
+        description: str | None = typer.Option(None, "--description"),
         wait: bool = typer.Option(False, "--wait", "-w", help="Follow the operation until "
                                   "the mirror has caught up."),
         as_json: bool = json_option()) -> None:
@@ -166,8 +185,8 @@ def create_mirror(
 
 
 @app.command("ls")
-def list_mirrors(cluster: Optional[str] = cluster_option(),
-                 pair: Optional[str] = typer.Option(None, "--pair", help="Only this DR pair's "
+def list_mirrors(cluster: str | None = cluster_option(),
+                 pair: str | None = typer.Option(None, "--pair", help="Only this DR pair's "
                                                     "mirrors (name or id)."),
                  as_json: bool = json_option()) -> None:
     """The console's mirrors (of a cluster, or a DR pair)."""
@@ -210,21 +229,21 @@ def _pause_or_resume(action: str, ref: str, cluster: str | None, as_json: bool) 
 @app.command("pause")
 def pause_mirror(mirror: str = typer.Argument(..., metavar="MIRROR", help="Id, id prefix or "
                                               "mirror stream name."),
-                 cluster: Optional[str] = cluster_option(), as_json: bool = json_option()):
+                 cluster: str | None = cluster_option(), as_json: bool = json_option()):
     """Pause replication into a mirror, reversibly (its consumer on the source is paused)."""
     _pause_or_resume("pause", mirror, cluster, as_json)
 
 
 @app.command("resume")
 def resume_mirror(mirror: str = typer.Argument(..., metavar="MIRROR"),
-                  cluster: Optional[str] = cluster_option(), as_json: bool = json_option()):
+                  cluster: str | None = cluster_option(), as_json: bool = json_option()):
     """Resume replication into a paused mirror; it catches up from where it stood."""
     _pause_or_resume("resume", mirror, cluster, as_json)
 
 
 @app.command("rm")
 def remove_mirror(mirror: str = typer.Argument(..., metavar="MIRROR"),
-                  cluster: Optional[str] = cluster_option(), force: bool = force_option(),
+                  cluster: str | None = cluster_option(), force: bool = force_option(),
                   as_json: bool = json_option()):
     """Remove a mirror: its stream and the consumer feeding it (the source is not touched)."""
     with connect() as api:

@@ -10,17 +10,38 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import typer
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
-                           TaskProgressColumn, TextColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+)
 from typer.core import TyperCommand
 
 from cli.client import Api, CliError
 from cli.common import cluster_option, connect, json_option, parse_when
-from cli.output import (Group, announce_pending, console, emit_json, fail, fmt_bytes, fmt_count,
-                        fmt_seconds, fmt_time, handled, say, status_text, table, view)
+from cli.output import (
+    Group,
+    announce_pending,
+    console,
+    emit_json,
+    fail,
+    fmt_bytes,
+    fmt_count,
+    fmt_seconds,
+    fmt_time,
+    handled,
+    say,
+    status_text,
+    table,
+    view,
+)
 
 FINISHED = ("completed", "failed", "cancelled")
 POLL_S = 0.5
@@ -51,7 +72,7 @@ class _Bar:
         self.task = self.progress.add_task(label, total=None, rate="", eta="")
         self.logged_at = time.monotonic()
 
-    def __enter__(self) -> "_Bar":
+    def __enter__(self) -> _Bar:
         self.progress.start()
         return self
 
@@ -207,28 +228,28 @@ def start_and_follow(api: Api, started: dict, what: str, label: str, wait: bool,
 
 @handled
 def replay(
-        cluster: Optional[str] = cluster_option(),
+        cluster: str | None = cluster_option(),
         stream: str = typer.Option(..., "--stream", "-s", help="The source stream."),
-        subjects: Optional[list[str]] = typer.Option(None, "--subject", help="Only these "
+        subjects: list[str] | None = typer.Option(None, "--subject", help="Only these "
                                                      "subjects (repeat; wildcards allowed)."),
-        from_seq: Optional[int] = typer.Option(None, "--from-seq", min=1, help="First sequence."),
-        to_seq: Optional[int] = typer.Option(None, "--to-seq", min=1, help="Last sequence "
+        from_seq: int | None = typer.Option(None, "--from-seq", min=1, help="First sequence."),
+        to_seq: int | None = typer.Option(None, "--to-seq", min=1, help="Last sequence "
                                              "(included)."),
-        since: Optional[str] = typer.Option(None, "--since", help="From this time (ISO 8601; no "
+        since: str | None = typer.Option(None, "--since", help="From this time (ISO 8601; no "
                                             "offset is UTC) or this long ago (2h)."),
-        until: Optional[str] = typer.Option(None, "--until", help="Up to this time, or this "
+        until: str | None = typer.Option(None, "--until", help="Up to this time, or this "
                                             "long ago."),
-        to_cluster: Optional[str] = typer.Option(None, "--to-cluster", help="Destination "
+        to_cluster: str | None = typer.Option(None, "--to-cluster", help="Destination "
                                                  "cluster (default: the source's)."),
-        to_stream: Optional[str] = typer.Option(None, "--to-stream", help="The stream that must "
+        to_stream: str | None = typer.Option(None, "--to-stream", help="The stream that must "
                                                 "store the copies (checked)."),
-        to_subject: Optional[str] = typer.Option(None, "--to-subject", help="Publish every "
+        to_subject: str | None = typer.Option(None, "--to-subject", help="Publish every "
                                                  "message to this subject."),
-        prefix: Optional[str] = typer.Option(None, "--prefix", help="Publish to "
+        prefix: str | None = typer.Option(None, "--prefix", help="Publish to "
                                              "<prefix>.<original subject>."),
-        rate: Optional[float] = typer.Option(None, "--rate", min=0.001, help="At most this many "
+        rate: float | None = typer.Option(None, "--rate", min=0.001, help="At most this many "
                                              "messages per second."),
-        redrive: Optional[str] = typer.Option(None, "--redrive", metavar="[HEADER]",
+        redrive: str | None = typer.Option(None, "--redrive", metavar="[HEADER]",
                                               help="Dead-letter redrive: publish each message to "
                                                    "the subject in this header (default "
                                                    f"{DEFAULT_REDRIVE_HEADER})."),
@@ -308,9 +329,9 @@ def _progress_text(op: dict) -> str | None:
 
 @app.command("ls")
 def list_operations(
-        status: Optional[str] = typer.Option(None, "--status", help="pending, running, paused, "
+        status: str | None = typer.Option(None, "--status", help="pending, running, paused, "
                                              "completed, failed, cancelled, ..."),
-        type: Optional[str] = typer.Option(None, "--type", help="replay, mirror or failover."),
+        type: str | None = typer.Option(None, "--type", help="replay, mirror or failover."),
         limit: int = typer.Option(50, "--limit", "-n", min=1, max=500),
         as_json: bool = json_option()) -> None:
     """List the latest operations of your organization."""

@@ -15,8 +15,17 @@ import typer
 
 from cli.client import Api, CliError
 from cli.common import connect, json_option, parse_size
-from cli.output import (Group, announce_pending, emit_json, fmt_bytes, fmt_count, fmt_time, say,
-                        short_id, table)
+from cli.output import (
+    Group,
+    announce_pending,
+    emit_json,
+    fmt_bytes,
+    fmt_count,
+    fmt_time,
+    say,
+    short_id,
+    table,
+)
 
 app = Group(help="Team quotas: usage, limits, requests for more, history.")
 

@@ -6,15 +6,36 @@ approval (``announce_pending``)."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 from cli.client import CliError
-from cli.common import (cluster_option, confirm, connect, force_option, go_duration, json_option,
-                        parse_size, read_json_config, split_values)
-from cli.output import (Group, announce_pending, emit_json, fmt_bytes, fmt_count,
-                        fmt_limit, fmt_ns, fmt_time, say, say_config_change, table, view)
+from cli.common import (
+    cluster_option,
+    confirm,
+    connect,
+    force_option,
+    go_duration,
+    json_option,
+    parse_size,
+    read_json_config,
+    split_values,
+)
+from cli.output import (
+    Group,
+    announce_pending,
+    emit_json,
+    fmt_bytes,
+    fmt_count,
+    fmt_limit,
+    fmt_ns,
+    fmt_time,
+    say,
+    say_config_change,
+    table,
+    view,
+)
 
 app = Group(help="Streams of a cluster.")
 
@@ -113,8 +134,8 @@ def _config() -> Any:
 # -- commands ----------------------------------------------------------------------------------
 
 @app.command("ls")
-def list_streams(cluster: Optional[str] = cluster_option(),
-                 subject: Optional[str] = typer.Option(None, "--subject", help="Only streams "
+def list_streams(cluster: str | None = cluster_option(),
+                 subject: str | None = typer.Option(None, "--subject", help="Only streams "
                                                        "capturing this subject."),
                  as_json: bool = json_option()) -> None:
     """List the streams of a cluster."""
@@ -171,7 +192,7 @@ def _at(seq: int | None, when: str | None) -> str | None:
 
 @app.command("info")
 def stream_info(name: str = typer.Argument(..., help="The stream."),
-                cluster: Optional[str] = cluster_option(), as_json: bool = json_option()) -> None:
+                cluster: str | None = cluster_option(), as_json: bool = json_option()) -> None:
     """A stream's configuration and state."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -183,16 +204,16 @@ def stream_info(name: str = typer.Argument(..., help="The stream."),
 
 
 @app.command("add")
-def add_stream(name: Optional[str] = typer.Argument(None, help="The stream (or 'name' in "
+def add_stream(name: str | None = typer.Argument(None, help="The stream (or 'name' in "
                                                     "--config)."),
-               cluster: Optional[str] = cluster_option(), config_file: Optional[str] = _config(),
-               subjects: Optional[list[str]] = _subjects(), max_age: Optional[str] = _max_age(),
-               storage: Optional[Storage] = _storage(), replicas: Optional[int] = _replicas(),
-               max_bytes: Optional[str] = _max_bytes(),
-               retention: Optional[Retention] = _retention(), max_msgs: Optional[int] = _max_msgs(),
-               max_msg_size: Optional[str] = _max_msg_size(),
-               discard: Optional[Discard] = _discard(),
-               description: Optional[str] = _description(), as_json: bool = json_option()) -> None:
+               cluster: str | None = cluster_option(), config_file: str | None = _config(),
+               subjects: list[str] | None = _subjects(), max_age: str | None = _max_age(),
+               storage: Storage | None = _storage(), replicas: int | None = _replicas(),
+               max_bytes: str | None = _max_bytes(),
+               retention: Retention | None = _retention(), max_msgs: int | None = _max_msgs(),
+               max_msg_size: str | None = _max_msg_size(),
+               discard: Discard | None = _discard(),
+               description: str | None = _description(), as_json: bool = json_option()) -> None:
     """Create a stream from flags and/or a JSON configuration."""
     body = read_json_config(config_file)
     if name and body.get("name") not in (None, name):
@@ -216,15 +237,15 @@ def add_stream(name: Optional[str] = typer.Argument(None, help="The stream (or '
 
 @app.command("edit")
 def edit_stream(name: str = typer.Argument(..., help="The stream."),
-                cluster: Optional[str] = cluster_option(), config_file: Optional[str] = _config(),
-                subjects: Optional[list[str]] = _subjects(), max_age: Optional[str] = _max_age(),
-                storage: Optional[Storage] = _storage(), replicas: Optional[int] = _replicas(),
-                max_bytes: Optional[str] = _max_bytes(),
-                retention: Optional[Retention] = _retention(),
-                max_msgs: Optional[int] = _max_msgs(),
-                max_msg_size: Optional[str] = _max_msg_size(),
-                discard: Optional[Discard] = _discard(),
-                description: Optional[str] = _description(),
+                cluster: str | None = cluster_option(), config_file: str | None = _config(),
+                subjects: list[str] | None = _subjects(), max_age: str | None = _max_age(),
+                storage: Storage | None = _storage(), replicas: int | None = _replicas(),
+                max_bytes: str | None = _max_bytes(),
+                retention: Retention | None = _retention(),
+                max_msgs: int | None = _max_msgs(),
+                max_msg_size: str | None = _max_msg_size(),
+                discard: Discard | None = _discard(),
+                description: str | None = _description(),
                 as_json: bool = json_option()) -> None:
     """Change a stream: the fields given (flags, or a partial/full JSON config) over its
     current configuration."""
@@ -247,7 +268,7 @@ def edit_stream(name: str = typer.Argument(..., help="The stream."),
 
 @app.command("rm")
 def delete_stream(name: str = typer.Argument(..., help="The stream."),
-                  cluster: Optional[str] = cluster_option(), force: bool = force_option()) -> None:
+                  cluster: str | None = cluster_option(), force: bool = force_option()) -> None:
     """Delete a stream and every message in it."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -263,12 +284,12 @@ def delete_stream(name: str = typer.Argument(..., help="The stream."),
 
 @app.command("purge")
 def purge_stream(name: str = typer.Argument(..., help="The stream."),
-                 cluster: Optional[str] = cluster_option(),
-                 subject: Optional[str] = typer.Option(None, "--subject", help="Only messages "
+                 cluster: str | None = cluster_option(),
+                 subject: str | None = typer.Option(None, "--subject", help="Only messages "
                                                        "on this subject (wildcards allowed)."),
-                 seq: Optional[int] = typer.Option(None, "--seq", min=1, help="Only messages "
+                 seq: int | None = typer.Option(None, "--seq", min=1, help="Only messages "
                                                    "below this sequence."),
-                 keep: Optional[int] = typer.Option(None, "--keep", min=0, help="Keep the newest "
+                 keep: int | None = typer.Option(None, "--keep", min=0, help="Keep the newest "
                                                     "N messages."),
                  dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many "
                                               "messages and bytes would go."),

@@ -12,12 +12,11 @@ our cluster; a role limited to its team's namespace gets nothing from outside it
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from nats.js.api import (AckPolicy, ConsumerConfig, DiscardPolicy, StreamConfig,
-                         StreamSource)
+from nats.js.api import AckPolicy, ConsumerConfig, DiscardPolicy, StreamConfig, StreamSource
 
 from ai.diagnose import diagnose
 from core.jetstream.api import JetStreamApi
@@ -49,7 +48,7 @@ def found(diagnosis: dict, code: str, stream: str, consumer: str | None = None) 
 async def later(stack, headers, seconds: float, **scope):
     """The diagnosis as it will be in ``seconds``: the real API read now, judged later."""
     async with httpx.AsyncClient(base_url=stack.api_url, headers=headers, timeout=60) as client:
-        return await diagnose(client, now=datetime.now(timezone.utc) + timedelta(seconds=seconds),
+        return await diagnose(client, now=datetime.now(UTC) + timedelta(seconds=seconds),
                               **scope)
 
 

@@ -8,8 +8,15 @@ import pytest
 
 from ai.model import Model, ModelUnavailable, Reply
 from core.settings import Settings
-from tests.ai.fake_anthropic import (DEFAULT_REPLY, Drop, Error, Text, ToolUse, last_tool_result,
-                                     tool_results)
+from tests.ai.fake_anthropic import (
+    DEFAULT_REPLY,
+    Drop,
+    Error,
+    Text,
+    ToolUse,
+    last_tool_result,
+    tool_results,
+)
 from tests.fixtures import unique
 
 TOOLS = [{"name": "get_stream", "description": "A stream's state.",

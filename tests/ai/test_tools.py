@@ -3,7 +3,7 @@ key from settings, and the per-user daily token budget, outside in."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis
 
@@ -63,7 +63,7 @@ def test_a_tool_input_the_api_refuses_reaches_the_model_as_an_error(api, admin_h
 
 async def test_the_daily_budget_is_per_person(api, make_member, stack, fake_claude):
     headers, user_id, _ = await make_member("viewer")
-    day = datetime.now(timezone.utc).strftime("%Y%m%d")
+    day = datetime.now(UTC).strftime("%Y%m%d")
     client = redis.Redis.from_url(stack.env["JSC_REDIS_URL"])
     client.set(f"ai:tokens:{user_id}:{day}", 10 ** 9)
     question = unique("over budget")

@@ -4,7 +4,7 @@ by the workflow on the real Temporal, delivered signed to a local webhook receiv
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, StreamSource
@@ -45,7 +45,7 @@ async def test_consumer_lag_fires_while_a_consumer_stops_acking(alerting, stream
 
     firing, _ = await alerting.fires_and_resolves(rule, breach=stop_acking, repair=catch_up)
     assert firing["value"] == 10 and firing["severity"] == "critical"
-    assert firing["links"]["chart"].startswith(f"/api/v1/analytics/consumers/worker/lag?")
+    assert firing["links"]["chart"].startswith("/api/v1/analytics/consumers/worker/lag?")
     assert firing["links"]["consumer"].endswith(f"/streams/{name}/consumers/worker")
 
 
@@ -200,7 +200,7 @@ async def test_quota_pct_fires_for_a_team_over_its_quota(alerting, api, hub_nc):
 
 async def test_rate_anomaly_fires_against_the_same_hour_of_the_previous_week(alerting):
     name = unique("RATE").upper().replace("-", "_")  # samples only: no stream needed
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rule = alerting.rule(kind="rate_anomaly", stream=name, threshold=0.5, **{"for": "0s"})
 
     async def history():
@@ -209,7 +209,7 @@ async def test_rate_anomaly_fires_against_the_same_hour_of_the_previous_week(ale
 
     def current(rate: float):
         async def publish():
-            await alerting.publish_sample(name, datetime.now(timezone.utc), messages_rate=rate)
+            await alerting.publish_sample(name, datetime.now(UTC), messages_rate=rate)
         return publish
 
     async def nothing():

@@ -3,14 +3,14 @@ samples cover D."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.alerts import measure as m
 from core.alerts.measure import Point
 
-NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 GRACE = 30.0
 
 

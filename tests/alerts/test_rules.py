@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from core.alerts.events import event_id, links, make_event, webhook_body
-from core.alerts.rules import (KINDS, Rule, check_targets, check_threshold, format_duration,
-                               parse_duration)
+from core.alerts.rules import (
+    KINDS,
+    Rule,
+    check_targets,
+    check_threshold,
+    format_duration,
+    parse_duration,
+)
 from core.alerts.state import Transition
 
 
@@ -74,7 +80,7 @@ def test_an_event_names_where_to_look_next():
 
 def test_the_webhook_body_is_slack_compatible():
     r = rule(name="a <b> & c")
-    e = make_event(r, Transition(1, "firing", True, 150.0, datetime.now(timezone.utc)))
+    e = make_event(r, Transition(1, "firing", True, 150.0, datetime.now(UTC)))
     body = json.loads(webhook_body(e, "https://console.example.com"))
     assert body["text"].startswith(":rotating_light: [critical] a &lt;b&gt; &amp; c")
     assert "150" in body["text"] and "over 100 for 5m" in body["text"]
@@ -87,5 +93,5 @@ def test_the_webhook_body_is_slack_compatible():
 def test_every_kind_has_a_message():
     for kind in KINDS:
         e = make_event(rule(kind=kind), Transition(1, "firing", True, 1.0,
-                                                   datetime.now(timezone.utc)))
+                                                   datetime.now(UTC)))
         assert e.message.startswith("orders lag: ")

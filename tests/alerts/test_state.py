@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from core.alerts.measure import Measurement
 from core.alerts.state import RuleState, step
 
-T0 = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 BREACH, CLEAR, UNKNOWN = Measurement(20, True), Measurement(1, False), Measurement(None, None)
 
 

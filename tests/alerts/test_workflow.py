@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 from nats.js.api import AckPolicy, ConsumerConfig
@@ -92,7 +92,7 @@ async def test_retried_activities_notify_once(alerting, stack, hub_nc):
                            cluster_id=alerting.cluster["id"], severity="warning",
                            status="firing", transition=1, value=1, threshold=0,
                            message=f"{rule['name']}: the cluster has been unreachable",
-                           timestamp=datetime.now(timezone.utc))
+                           timestamp=datetime.now(UTC))
         env = ActivityEnvironment()
         first = await env.run(activities.alert_publish, event)
         again = await env.run(activities.alert_publish, event)  # a retry

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import redis
 from sqlalchemy import select, update
@@ -120,11 +120,11 @@ async def test_expired_keys_are_refused(api, db_sessions, stack):
     owner = signup(api)
     key = api.post(KEYS, headers=owner.headers, json={"name": "short", "expires_in_days": 1}).json()
     expires = datetime.fromisoformat(key["expires_at"])
-    assert timedelta(hours=23) < expires - datetime.now(timezone.utc) <= timedelta(days=1)
+    assert timedelta(hours=23) < expires - datetime.now(UTC) <= timedelta(days=1)
     assert api.get("/api/v1/auth/me", headers=key_headers(key["key"])).status_code == 200
     async with db_sessions() as db:
         await db.execute(update(ApiKey).where(ApiKey.id == uuid.UUID(key["id"]))
-                         .values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+                         .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
         await db.commit()
     cache = redis.Redis.from_url(stack.env["JSC_REDIS_URL"])
     cache.delete(f"apikey:{key['prefix']}")  # what a PATCH would do; the cache lives 5 minutes

@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.fixtures import unique, wait_for_audit
 
 
 def test_filters_paging_and_export(api, admin_headers, hub_cluster):
-    started = datetime.now(timezone.utc) - timedelta(seconds=1)
+    started = datetime.now(UTC) - timedelta(seconds=1)
     base = f"/api/v1/clusters/{hub_cluster['id']}/streams"
     names = [unique("audited") for _ in range(3)]
     for name in names:
@@ -31,7 +31,7 @@ def test_filters_paging_and_export(api, admin_headers, hub_cluster):
                      params={**recent, "limit": 2, "offset": first["next_offset"]}).json()
     paged = [e["id"] for e in first["items"] + second["items"]]
     assert len(paged) == len(set(paged)) >= 3
-    future = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert api.get("/api/v1/audit/logs", headers=admin_headers,
                    params={"since": future}).json()["items"] == []
 

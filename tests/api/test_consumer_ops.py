@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.fixtures import unique, wait_for_audit
 
@@ -14,7 +14,7 @@ async def test_pause_until_a_time_and_resume(api, admin_headers, hub_cluster, hu
     base = f"/api/v1/clusters/{hub_cluster['id']}/streams/{stream}/consumers"
     api.post(base, headers=admin_headers, json={"durable_name": "worker", "ack_policy": "explicit"})
 
-    until = datetime.now(timezone.utc) + timedelta(hours=1)
+    until = datetime.now(UTC) + timedelta(hours=1)
     paused = api.post(f"{base}/worker/pause", headers=admin_headers, json={"until": until.isoformat()})
     assert paused.status_code == 200, paused.text
     assert paused.json()["paused"] is True

@@ -8,7 +8,7 @@ import base64
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from nats.js.errors import NotFoundError
@@ -110,7 +110,7 @@ async def test_browse_by_time(api, admin_headers, hub_cluster, hub_nc, make_stre
     for i in range(5):
         await js.publish(f"{name}.a", f"before {i}".encode())
     await asyncio.sleep(0.05)
-    middle = datetime.now(timezone.utc)
+    middle = datetime.now(UTC)
     await asyncio.sleep(0.05)
     for i in range(5):
         await js.publish(f"{name}.a", f"after {i}".encode())

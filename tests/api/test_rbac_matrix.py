@@ -16,8 +16,16 @@ from __future__ import annotations
 import pytest
 
 from core.rbac import ACTIONS, BUILTIN_ROLES, DESIGN_ROLES, RESOURCES, allows
-from tests.api.routes import (ENDS_SESSION, PREFIX, PUBLIC, SIGNED_IN, STREAMING, declared, fill,
-                              operations)
+from tests.api.routes import (
+    ENDS_SESSION,
+    PREFIX,
+    PUBLIC,
+    SIGNED_IN,
+    STREAMING,
+    declared,
+    fill,
+    operations,
+)
 from tests.fixtures import PASSWORD, login, register, unique
 
 # Section 5.2 of the source design, literally. The console adds `operations`, `approvals`,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis.asyncio as aioredis
@@ -56,7 +56,7 @@ def ping(api, headers, hook_id: str, receiver: Receiver):
 async def end_grace(db_sessions, hook_id: str) -> None:
     async with db_sessions() as db, db.begin():
         await db.execute(update(Webhook).where(Webhook.id == uuid.UUID(hook_id)).values(
-            previous_valid_until=datetime.now(timezone.utc) - timedelta(seconds=1)))
+            previous_valid_until=datetime.now(UTC) - timedelta(seconds=1)))
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +68,14 @@ async def test_the_new_secret_is_answered_once_and_audited(api, make_member, db_
                                                           cipher):
     headers, _, _ = await make_member("admin", org="new")
     hook = create(api, headers)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     rotated = rotate(api, headers, hook["id"])
     assert set(rotated) == {"id", "secret", "previous_valid_until"}
     assert rotated["id"] == hook["id"] and len(rotated["secret"]) >= 40
     assert rotated["secret"] != hook["secret"]
     until = datetime.fromisoformat(rotated["previous_valid_until"])
     assert started + timedelta(seconds=GRACE_S - 60) < until \
-        < datetime.now(timezone.utc) + timedelta(seconds=GRACE_S + 60)
+        < datetime.now(UTC) + timedelta(seconds=GRACE_S + 60)
     read = api.get(f"{HOOKS}/{hook['id']}", headers=headers)
     listed = api.get(HOOKS, headers=headers)
     for reply in (read, listed):

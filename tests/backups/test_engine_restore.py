@@ -9,7 +9,7 @@ and is refused by a restore that then leaves nothing behind."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -17,8 +17,14 @@ from temporalio.exceptions import ApplicationError
 from core.backups.reader import time_ns
 from core.backups.steps import ItemInput, RestoreInput, VerifyInput
 from core.backups.targets import open_target
-from tests.backups.conftest import (delete_quietly, exact, fill, make_backup, make_stream,
-                                    stream_name)
+from tests.backups.conftest import (
+    delete_quietly,
+    exact,
+    fill,
+    make_backup,
+    make_stream,
+    stream_name,
+)
 
 CONSUMER_FIELDS = ("durable_name", "ack_policy", "filter_subject", "max_deliver", "description",
                    "ack_wait", "deliver_policy", "max_ack_pending")
@@ -99,11 +105,11 @@ async def test_full_backup_to_dr_object_store_restores_exactly(
 
 
 def _at(micros: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=micros)
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
 
 
 def _ns(when: datetime) -> int:
-    return (when - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1) * 1000
+    return (when - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) * 1000
 
 
 def _fixed(js):

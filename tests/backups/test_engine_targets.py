@@ -11,8 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from core.backups.targets import (ChunkMissing, DirectoryBackupTarget, ObjectStoreBackupTarget,
-                                  TargetRefused, open_target)
+from core.backups.targets import (
+    ChunkMissing,
+    DirectoryBackupTarget,
+    ObjectStoreBackupTarget,
+    TargetRefused,
+    open_target,
+)
 from tests.conftest import make_data_dir, remove_data_dir
 
 

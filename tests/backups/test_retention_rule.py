@@ -3,13 +3,13 @@ retention, unless an unexpired backup's chain needs it or it is the newest compl
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.backups.retention import Kept, expired
 
-NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def days_ago(n: float) -> datetime:

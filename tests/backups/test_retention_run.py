@@ -6,7 +6,7 @@ a needed chain member and the newest full stay."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -43,7 +43,7 @@ def schedule_backups(org, schedule_id: str) -> list[dict]:
 
 
 async def age(db_sessions, backup_id: str, days: float) -> None:
-    at = datetime.now(timezone.utc) - timedelta(days=days)
+    at = datetime.now(UTC) - timedelta(days=days)
     async with db_sessions() as db, db.begin():
         await db.execute(update(Backup).where(Backup.id == uuid.UUID(backup_id)).values(
             created_at=at, started_at=at, completed_at=at))

@@ -16,8 +16,8 @@ import threading
 from nats.js.api import AckPolicy, ConsumerConfig, DiscardPolicy, StreamConfig
 
 from tests.ai.fake_anthropic import Error, Text, ToolUse
-from tests.cli.conftest import fails, signed_in, unique
 from tests.api.orgs import signup
+from tests.cli.conftest import fails, signed_in, unique
 
 
 def _stream(api, headers, cluster_id: str, **config) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -38,7 +38,7 @@ def test_bad_inputs_are_sentences(bad):
 def test_times_and_the_rest():
     assert parse_when("2025-06-01T12:00:00", "--since") == "2025-06-01T12:00:00+00:00"
     ago = datetime.fromisoformat(parse_when("2h", "--since"))
-    assert abs(datetime.now(timezone.utc) - timedelta(hours=2) - ago) < timedelta(seconds=5)
+    assert abs(datetime.now(UTC) - timedelta(hours=2) - ago) < timedelta(seconds=5)
     assert split_values(["a,b", " c "]) == ["a", "b", "c"]
     assert normalize_url("localhost:8000/api/v1/") == "http://localhost:8000"
     assert fmt_ns(72 * 3600 * 10**9) == "3d" and fmt_ns(90 * 10**9) == "1m30s"
@@ -60,7 +60,7 @@ def test_quota_limits_and_amounts():
 
 
 def test_pending_answers_and_ages(capsys):
-    now = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
     assert fmt_age("2025-06-01T11:59:15Z", now) == "45s"
     assert fmt_age("2025-06-01T09:00:00+00:00", now) == "3h"
     assert fmt_age("2025-05-29T12:00:00Z", now) == "3d"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from core.analytics.store import TABLES, AnalyticsStore
 from core.audit import AUDIT_COLUMNS, AuditEvent
@@ -21,7 +21,7 @@ def test_schema_applies_twice_and_rolls_up(tmp_path):
     assert "TTL" in ttl and "365" in ttl
 
     cluster = uuid.uuid4()
-    hour = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     columns = ["cluster_id", "stream_name", "timestamp", "messages_total", "bytes_total",
                "messages_rate", "bytes_rate", "consumer_count", "first_seq", "last_seq", "subjects"]
     rows = [[cluster, "orders", hour + timedelta(minutes=m), 100 * (m + 1), 1000, float(rate), 1.0,
@@ -55,7 +55,7 @@ def test_a_redelivered_sample_is_stored_once(tmp_path):
     store = AnalyticsStore(f"chdb://{tmp_path / 'ch'}")
     store.apply_schema()
     cluster, org = uuid.uuid4(), uuid.uuid4()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     stream = StreamSample(id=sample_id(cluster, "stream", "ORDERS", now), org_id=org,
                           cluster_id=cluster, stream="ORDERS", timestamp=now, messages=5, bytes=50,
                           first_seq=1, last_seq=5, consumer_count=1, consumers=[ConsumerSample(

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.analytics.audit_query import AuditFilter
 from core.exports.formats import AuditLines, MessageLines
@@ -16,7 +16,7 @@ from core.jetstream.messages import CSV_COLUMNS, StoredMessage
 from core.operations import OperationContext
 
 CONTEXT = OperationContext(operation_id=str(uuid.uuid4()), org_id=str(uuid.uuid4()), type="export")
-MOMENT = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+MOMENT = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 
 
 def test_the_job_keeps_its_request_kind_through_json():

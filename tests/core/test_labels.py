@@ -9,8 +9,8 @@ import pytest
 from pydantic import BaseModel, Field, ValidationError
 
 from core.jetstream.config import NAME_SCHEMA_PATTERN, Name
-from core.policy.models import ApprovalPolicy, stored_policy
 from core.labels import Description, Label, control_message, readable
+from core.policy.models import ApprovalPolicy, stored_policy
 
 C0_C1 = [chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))]
 

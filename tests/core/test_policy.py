@@ -5,9 +5,22 @@ from __future__ import annotations
 
 import pytest
 
-from core.policy import (DEFAULT_GROUP, GB, SEED_POLICIES, ApprovalGroup, ApprovalPolicy,
-                         AutoApprove, AutoReject, ChangeRequest, HistoryEntry, Triggers, decide,
-                         impact, quota_check, risk_notes)
+from core.policy import (
+    DEFAULT_GROUP,
+    GB,
+    SEED_POLICIES,
+    ApprovalGroup,
+    ApprovalPolicy,
+    AutoApprove,
+    AutoReject,
+    ChangeRequest,
+    HistoryEntry,
+    Triggers,
+    decide,
+    impact,
+    quota_check,
+    risk_notes,
+)
 
 PRICE = 0.25  # $ per GB-month
 

@@ -8,8 +8,14 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from core.rbac import allows, permissions_for_role
-from core.security import (Cipher, TokenError, decode_access_token, hash_password,
-                           issue_access_token, verify_password)
+from core.security import (
+    Cipher,
+    TokenError,
+    decode_access_token,
+    hash_password,
+    issue_access_token,
+    verify_password,
+)
 
 TABLE = [
     # permission           admin  editor viewer operator

@@ -7,18 +7,23 @@ The same through the API and a real delivery: tests/api/test_webhook_rotation.py
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.exceptions import InvalidTag
 
 from core.db.models import Webhook
-from core.notify.delivery import (open_secret, previous_valid_until, rotate_secret, seal_secret,
-                                  signing_secrets)
+from core.notify.delivery import (
+    open_secret,
+    previous_valid_until,
+    rotate_secret,
+    seal_secret,
+    signing_secrets,
+)
 from core.notify.webhooks import sign, signature_header, signed_headers, verify
 from core.security import Cipher
 
-NOW = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 DAY = 24 * 3600
 BODY = b'{"text":"hello"}'
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from temporalio.testing import ActivityEnvironment
 
@@ -18,7 +18,7 @@ from core.operations import OperationContext, OperationUpdate
 
 
 def test_a_record_retried_later_is_one_row(tmp_path):
-    scheduled = datetime(2026, 11, 28, 7, 0, tzinfo=timezone.utc)
+    scheduled = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
     first = dataclasses.replace(ActivityEnvironment().info, attempt=1, scheduled_time=scheduled,
                                 current_attempt_scheduled_time=scheduled)
     later = dataclasses.replace(first, attempt=4,

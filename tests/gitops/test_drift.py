@@ -4,7 +4,7 @@ resource (the pure parts)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from gitops.attribution import Change, pick, since_per_row
@@ -76,7 +76,7 @@ def _row(drift_type="changed", env="dev", resource="stream A", changed_by=None):
 
 
 def test_the_last_sync_covering_a_resource_is_a_full_sync_or_a_revert_that_applied_it():
-    t = [datetime(2026, 1, d, tzinfo=timezone.utc) for d in range(1, 5)]
+    t = [datetime(2026, 1, d, tzinfo=UTC) for d in range(1, 5)]
     a, b, c = _row(resource="stream A"), _row(resource="stream B"), _row(env="prod")
     syncs = [("push", t[0], []), ("webhook", t[1], []),
              ("drift_revert", t[2], [{"environment": "dev", "resource": "stream A",
@@ -89,11 +89,11 @@ def test_the_last_sync_covering_a_resource_is_a_full_sync_or_a_revert_that_appli
 
 
 def test_console_changes_after_the_sync_name_their_author_else_outside():
-    since = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    since = datetime(2026, 1, 2, tzinfo=UTC)
     row = _row()
-    old = Change(datetime(2026, 1, 1, tzinfo=timezone.utc), "old@example.com", "stream.update", "1")
-    new = Change(datetime(2026, 1, 3, tzinfo=timezone.utc), "ann@example.com", "stream.update", "2")
-    approved = Change(datetime(2026, 1, 4, tzinfo=timezone.utc), "bob@example.com",
+    old = Change(datetime(2026, 1, 1, tzinfo=UTC), "old@example.com", "stream.update", "1")
+    new = Change(datetime(2026, 1, 3, tzinfo=UTC), "ann@example.com", "stream.update", "2")
+    approved = Change(datetime(2026, 1, 4, tzinfo=UTC), "bob@example.com",
                       "stream.update", "3", request_id="r1", approved_by=("cy@example.com",))
     assert pick(row, since, [old, new]) == {"source": "console", "actor": "ann@example.com",
                                             "at": new.at.isoformat(), "audit_id": "2",
@@ -104,7 +104,7 @@ def test_console_changes_after_the_sync_name_their_author_else_outside():
 
 
 def test_an_outside_change_is_dated_when_the_cluster_created_the_resource_since():
-    since = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    since = datetime(2026, 1, 2, tzinfo=UTC)
     recreated = _row(changed_by={"source": "outside", "created": "2026-01-03T10:00:00.123456789Z"})
     assert pick(recreated, since, [])["at"] == "2026-01-03T10:00:00.123456+00:00"
     older = _row(changed_by={"source": "outside", "created": "2025-12-01T00:00:00Z"})

@@ -11,8 +11,13 @@ from core.db.gitops_models import GitDrift
 from tests.api.orgs import invite
 from tests.approvals.setup import consumer_exists, production_org
 from tests.fixtures import unique
-from tests.gitops.api_helpers import (consumer_item, github_push, register_repo, stream_manifest,
-                                      wait_sync)
+from tests.gitops.api_helpers import (
+    consumer_item,
+    github_push,
+    register_repo,
+    stream_manifest,
+    wait_sync,
+)
 from tests.waiting import wait_until
 
 

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.service import RPCError
@@ -23,8 +23,13 @@ from tests.api.orgs import invite
 from tests.approvals.setup import production_org
 from tests.backups.api_helpers import temporal_client
 from tests.fixtures import register, unique
-from tests.gitops.api_helpers import (consumer_item, github_push, register_repo, stream_manifest,
-                                      wait_sync)
+from tests.gitops.api_helpers import (
+    consumer_item,
+    github_push,
+    register_repo,
+    stream_manifest,
+    wait_sync,
+)
 from tests.gitops.test_drift_api import drift, remediate
 from tests.gitops.test_gitops_history import replays
 from tests.waiting import wait_until
@@ -145,9 +150,9 @@ async def test_a_scan_is_an_operation_and_what_cannot_be_read_changes_nothing(
     assert refused.status_code == 404, refused.text
     for body, where in (({"ignore_for": "91d"}, "ignore_for"),
                         ({"ignore_for": "soon"}, "ignore_for"),
-                        ({"ignore_until": (datetime.now(timezone.utc) - timedelta(hours=1))
+                        ({"ignore_until": (datetime.now(UTC) - timedelta(hours=1))
                           .isoformat()}, "ignore_until"),
-                        ({"ignore_for": "1d", "ignore_until": (datetime.now(timezone.utc)
+                        ({"ignore_for": "1d", "ignore_until": (datetime.now(UTC)
                                                                 + timedelta(days=1)).isoformat()},
                          "not both")):
         reply = remediate(dev, repo["id"], action="ignore", items=[item["id"]], **body)

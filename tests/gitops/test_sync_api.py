@@ -8,10 +8,16 @@ import pytest
 
 from tests.approvals.setup import consumer_exists, production_org
 from tests.fixtures import unique, wait_for_audit
+from tests.gitops.api_helpers import (
+    consumer_item,
+    generic_push,
+    github_push,
+    gitlab_push,
+    register_repo,
+    stream_manifest,
+    wait_sync,
+)
 from tests.replication.failover_setup import stream_exists
-from tests.gitops.api_helpers import (consumer_item, generic_push, github_push,
-                                      gitlab_push, register_repo, stream_manifest,
-                                      wait_sync)
 
 # As NACK's deploy/examples write them (stream.yml and consumer_pull.yml), names made unique.
 NACK_STREAM = """---

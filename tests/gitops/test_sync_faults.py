@@ -12,8 +12,13 @@ from core.db.gitops_models import GitSync
 from core.jetstream.api import JetStreamApi
 from tests.approvals.setup import production_org
 from tests.fixtures import unique
-from tests.gitops.api_helpers import consumer_item, github_push, register_repo, stream_manifest
-from tests.gitops.api_helpers import wait_sync
+from tests.gitops.api_helpers import (
+    consumer_item,
+    github_push,
+    register_repo,
+    stream_manifest,
+    wait_sync,
+)
 from tests.waiting import wait_until_async
 
 STREAMS = 200  # and one consumer each: 400 resources, several seconds of applying

@@ -14,9 +14,16 @@ from nats.js.errors import NotFoundError
 
 from tests.approvals.setup import production_org
 from tests.fixtures import unique
+from tests.gitops.api_helpers import (
+    SECRET,
+    generic_push,
+    github_push,
+    gitlab_push,
+    register_repo,
+    stream_manifest,
+    wait_sync,
+)
 from tests.waiting import wait_until
-from tests.gitops.api_helpers import (SECRET, generic_push, github_push, gitlab_push,
-                                      register_repo, stream_manifest, wait_sync)
 
 SETTLED = ("succeeded", "failed", "partially_applied", "rejected")
 

@@ -9,7 +9,6 @@ import uuid
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 
-
 FINISHED = ("completed", "failed", "cancelled")
 
 
@@ -113,7 +112,7 @@ async def start_replay_with(stack, db_sessions, api, headers, body: dict, carry,
     return str(op_id)
 
 
-def source_seqs(msgs) -> "Counter[int]":
+def source_seqs(msgs) -> Counter[int]:
     """How many times each source sequence is at the destination (Nats-Replay-Source)."""
     from collections import Counter
     return Counter(int(m.headers["Nats-Replay-Source"].split(":")[1]) for m in msgs)

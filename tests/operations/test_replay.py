@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tests.fixtures import wait_for_audit
-from tests.operations.conftest import (fill, make_stream, read_all, start_replay,
-                                       wait_operation)
+from tests.operations.conftest import fill, make_stream, read_all, start_replay, wait_operation
 
 
 def source_seqs(msgs) -> list[int]:
@@ -35,7 +34,7 @@ async def test_sequence_range_to_another_stream(api, admin_headers, hub_cluster,
     assert first.headers["Nats-Msg-Id"] == f"{started['id']}-11"
     assert first.headers["Nats-Replay-Source"] == f"{src}:11"
     original = datetime.fromisoformat(first.headers["Nats-Replay-Original-Time"].replace("Z", "+00:00"))
-    assert original <= datetime.now(timezone.utc)
+    assert original <= datetime.now(UTC)
     assert first.data.startswith(b"10:")
     assert (await js.stream_info(src)).state.consumer_count == 0  # nothing left on the source
     event = wait_for_audit(api, admin_headers, action="operation.completed", resource_id=started["id"])
@@ -49,11 +48,11 @@ async def test_time_range_and_subject_filter(api, admin_headers, hub_cluster, hu
     await make_stream(hub_nc, dst, [f"t-{src}.>"])
     await fill(js, [f"{src}.eu", f"{src}.us"], 10)
     await asyncio.sleep(0.05)
-    middle = datetime.now(timezone.utc)
+    middle = datetime.now(UTC)
     await asyncio.sleep(0.05)
     await fill(js, [f"{src}.eu", f"{src}.us"], 10)  # seqs 11..20 after `middle`
     await asyncio.sleep(0.05)
-    end = datetime.now(timezone.utc)
+    end = datetime.now(UTC)
     await fill(js, [f"{src}.eu"], 5)  # after `end`: excluded
     op = wait_operation(api, admin_headers, start_replay(api, admin_headers, {
         "cluster_id": hub_cluster["id"], "stream": src, "subjects": [f"{src}.eu"],

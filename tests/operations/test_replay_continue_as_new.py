@@ -15,8 +15,14 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from core.replay.models import ReplayCarry
-from tests.operations.conftest import (fill, make_stream, read_all, source_seqs,
-                                       start_replay_with, wait_operation)
+from tests.operations.conftest import (
+    fill,
+    make_stream,
+    read_all,
+    source_seqs,
+    start_replay_with,
+    wait_operation,
+)
 from workflows.worker import WORKFLOWS
 
 HISTORY = Path(__file__).with_name("histories") / "replay_continued_as_new.json"

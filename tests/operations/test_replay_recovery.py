@@ -11,11 +11,18 @@ import random
 import time
 from functools import partial
 
+from core.jetstream.api import JetStreamApi
 from core.replay.models import ReplayCarry
 from core.replay.source import ConsumerReader
-from core.jetstream.api import JetStreamApi
-from tests.operations.conftest import (fill, make_stream, read_all, source_seqs, start_replay,
-                                       start_replay_with, wait_operation)
+from tests.operations.conftest import (
+    fill,
+    make_stream,
+    read_all,
+    source_seqs,
+    start_replay,
+    start_replay_with,
+    wait_operation,
+)
 from tests.waiting import wait_until_async
 from workflows.replay import CHUNK_HEARTBEAT_TIMEOUT
 

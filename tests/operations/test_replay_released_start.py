@@ -11,8 +11,14 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from core.replay.models import ReplayCarry
-from tests.operations.conftest import (fill, make_stream, read_all, source_seqs,
-                                       start_replay_with, wait_operation)
+from tests.operations.conftest import (
+    fill,
+    make_stream,
+    read_all,
+    source_seqs,
+    start_replay_with,
+    wait_operation,
+)
 from tests.operations.test_replay_continue_as_new import run_histories
 from tests.workflows.recorded import replay_failure
 from workflows.worker import WORKFLOWS

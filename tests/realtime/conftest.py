@@ -7,8 +7,8 @@ import asyncio
 import json
 import time
 import uuid
-from datetime import datetime, timezone
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import httpx
 import nats
@@ -129,7 +129,7 @@ async def live(stack):
 
 def stream_sample(org, cluster, stream: str, n: int, consumers=("c1", "c2"), **extra) -> dict:
     """A valid ``StreamSample`` (the metrics ingester stores it too), plus ``extra`` fields."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     sample = StreamSample(
         id=uuid.uuid4(), org_id=org, cluster_id=cluster, stream=stream, timestamp=now,
         messages=max(n, 0), bytes=max(n, 0) * 10, first_seq=1, last_seq=max(n, 0),
@@ -142,7 +142,7 @@ def stream_sample(org, cluster, stream: str, n: int, consumers=("c1", "c2"), **e
 
 def cluster_sample(org, cluster, n: int) -> dict:
     sample = ClusterSample(id=uuid.uuid4(), org_id=org, cluster_id=cluster,
-                           timestamp=datetime.now(timezone.utc), reachable=True, streams=n)
+                           timestamp=datetime.now(UTC), reachable=True, streams=n)
     return {**sample.model_dump(mode="json"), "sent_at": time.time()}
 
 

@@ -8,8 +8,15 @@ import uuid
 import pytest
 
 from tests.fixtures import unique
-from tests.realtime.conftest import (bearer, publish_cluster, publish_stream, sse, until,
-                                     websocket, ws_next)
+from tests.realtime.conftest import (
+    bearer,
+    publish_cluster,
+    publish_stream,
+    sse,
+    until,
+    websocket,
+    ws_next,
+)
 
 ROLES = ("admin", "editor", "viewer", "operator", "member")
 

@@ -13,7 +13,6 @@ import websockets
 
 from core.live import subjects
 from core.live.subjects import STREAM
-
 from tests.durability.faults import api_ready, wait_until
 from tests.fixtures import unique
 from tests.realtime.conftest import bearer, publish_stream, sse, until

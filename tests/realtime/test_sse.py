@@ -9,8 +9,15 @@ import time
 import jwt
 
 from tests.fixtures import unique
-from tests.realtime.conftest import (bearer, publish_cluster, publish_stream, sse, until,
-                                     websocket, ws_next)
+from tests.realtime.conftest import (
+    bearer,
+    publish_cluster,
+    publish_stream,
+    sse,
+    until,
+    websocket,
+    ws_next,
+)
 
 
 def token_of(api, headers) -> str:

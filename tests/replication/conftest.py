@@ -16,8 +16,8 @@ from nats.js.errors import NotFoundError
 from core.jetstream.api import JetStreamApi
 from stack.ports import HOST, free_port
 from stack.services import binary
-from tests.conftest import make_data_dir, remove_data_dir
 from tests import waiting
+from tests.conftest import make_data_dir, remove_data_dir
 from tests.fixtures import register, unique
 from tests.operations.conftest import read_all
 

@@ -12,15 +12,20 @@ import uuid
 from dataclasses import dataclass, field
 
 import nats
-from nats.errors import NoRespondersError, TimeoutError as NatsTimeoutError
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import NoStreamResponseError, NotFoundError
 
 from core.db.models import DrPair, Mirror
 from core.jetstream.api import JetStreamApi, JetStreamError
 from core.replication.active_side import BUCKET
 from core.replication.failover import CANARY_HEADER
-from core.replication.mirrors import (consumer_name, deliver_subject, mirror_stream_config,
-                                      source_consumer_config)
+from core.replication.mirrors import (
+    consumer_name,
+    deliver_subject,
+    mirror_stream_config,
+    source_consumer_config,
+)
 from core.replication.models import MirrorRequest
 from tests.operations.conftest import read_all  # noqa: F401 (the failover tests read through it)
 
@@ -158,7 +163,7 @@ class Follower:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
-    async def start(self) -> "Follower":
+    async def start(self) -> Follower:
         self.conns = {side: await nats.connect(url) for side, url in self.urls.items()}
         self.watcher_nc = await nats.connect(self.watch_url)
         self._tasks = [asyncio.create_task(self._watch()), asyncio.create_task(self._publish())]

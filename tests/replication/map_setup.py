@@ -7,14 +7,18 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 
 from core.db.models import DrPair, Mirror
 from core.jetstream.api import JetStreamApi
-from core.replication.mirrors import (consumer_name, deliver_subject, mirror_stream_config,
-                                      source_consumer_config)
+from core.replication.mirrors import (
+    consumer_name,
+    deliver_subject,
+    mirror_stream_config,
+    source_consumer_config,
+)
 from core.replication.models import MirrorRequest
 
 MAP = "/api/v1/replication"

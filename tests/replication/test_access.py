@@ -7,8 +7,14 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures import unique, wait_for_audit
-from tests.replication.conftest import (fill, mirror_body, mirror_row, start_mirror, target_name,
-                                        wait_operation)
+from tests.replication.conftest import (
+    fill,
+    mirror_body,
+    mirror_row,
+    start_mirror,
+    target_name,
+    wait_operation,
+)
 
 
 @pytest.fixture

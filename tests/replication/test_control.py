@@ -6,10 +6,22 @@ from __future__ import annotations
 
 from core.jetstream.api import JetStreamApi
 from tests.fixtures import unique
-from tests.replication.conftest import (consumer_info, exists, fill, history_of, message_count,
-                                        mirror_body, mirror_row, operation, read_stream,
-                                        start_mirror, target_name, wait_operation, wait_until,
-                                        wait_until_async)
+from tests.replication.conftest import (
+    consumer_info,
+    exists,
+    fill,
+    history_of,
+    message_count,
+    mirror_body,
+    mirror_row,
+    operation,
+    read_stream,
+    start_mirror,
+    target_name,
+    wait_operation,
+    wait_until,
+    wait_until_async,
+)
 from tests.workflows.recorded import replay_failure
 from workflows.worker import WORKFLOWS
 

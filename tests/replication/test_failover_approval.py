@@ -10,8 +10,14 @@ from core.jetstream.api import JetStreamApi
 from core.operations import request_operation_id
 from tests.approvals.setup import production_org
 from tests.fixtures import unique
-from tests.replication.failover_setup import (drop_streams, make_pair, start_failover, steps_of,
-                                              wait_mirrored, wait_operation)
+from tests.replication.failover_setup import (
+    drop_streams,
+    make_pair,
+    start_failover,
+    steps_of,
+    wait_mirrored,
+    wait_operation,
+)
 
 
 async def test_a_production_failover_waits_for_approval(api, stack, hub_nc, dr_nc, db_sessions,

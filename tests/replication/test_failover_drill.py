@@ -10,8 +10,14 @@ from core.db.models import DrPair
 from core.jetstream.api import JetStreamApi, JetStreamError
 from core.replication import active_side
 from tests.fixtures import unique
-from tests.replication.failover_setup import (drop_streams, make_pair, start_failover, steps_of,
-                                              wait_mirrored, wait_operation)
+from tests.replication.failover_setup import (
+    drop_streams,
+    make_pair,
+    start_failover,
+    steps_of,
+    wait_mirrored,
+    wait_operation,
+)
 
 
 async def snapshot(hub: JetStreamApi, dr: JetStreamApi, streams: list[str]) -> dict:

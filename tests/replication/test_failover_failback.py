@@ -14,9 +14,16 @@ from core.db.models import DrPair, Mirror
 from core.jetstream.api import JetStreamApi
 from core.replication import active_side
 from tests.fixtures import unique
-from tests.replication.failover_setup import (drop_streams, make_pair, msg_ids, read_all,
-                                              start_failover, steps_of, wait_mirrored,
-                                              wait_operation)
+from tests.replication.failover_setup import (
+    drop_streams,
+    make_pair,
+    msg_ids,
+    read_all,
+    start_failover,
+    steps_of,
+    wait_mirrored,
+    wait_operation,
+)
 
 
 async def publish(nc, stream: str, prefix: str, count: int) -> None:

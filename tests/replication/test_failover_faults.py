@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from signal import SIGKILL
 import uuid
+from signal import SIGKILL
 
 import pytest
 from nats.errors import NoRespondersError
@@ -18,9 +18,18 @@ from core.jetstream.api import JetStreamApi
 from core.replication import active_side
 from core.replication.mirrors import pause_consumer, resume_consumer
 from tests.fixtures import unique, wait_for_audit
-from tests.replication.failover_setup import (drop_streams, make_pair, msg_ids, read_all, signal,
-                                              start_directly, start_failover, steps_of,
-                                              wait_mirrored, wait_operation)
+from tests.replication.failover_setup import (
+    drop_streams,
+    make_pair,
+    msg_ids,
+    read_all,
+    signal,
+    start_directly,
+    start_failover,
+    steps_of,
+    wait_mirrored,
+    wait_operation,
+)
 from tests.waiting import wait_until_async as until
 
 

@@ -9,8 +9,13 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tests.fixtures import unique
-from tests.replication.failover_setup import (drop_streams, make_pair, start_failover,
-                                              wait_mirrored, wait_operation)
+from tests.replication.failover_setup import (
+    drop_streams,
+    make_pair,
+    start_failover,
+    wait_mirrored,
+    wait_operation,
+)
 from tests.workflows.recorded import record_new, replay_failure
 from workflows.worker import WORKFLOWS
 

@@ -18,9 +18,17 @@ from core.jetstream.api import JetStreamApi
 from core.notify.webhooks import verify
 from core.replication.active_side import BUCKET
 from tests.fixtures import unique, wait_for_audit
+from tests.replication.failover_setup import (
+    Follower,
+    drop_streams,
+    make_pair,
+    msg_ids,
+    read_all,
+    start_failover,
+    steps_of,
+    wait_operation,
+)
 from tests.webhook_receiver import Receiver
-from tests.replication.failover_setup import (Follower, drop_streams, make_pair, msg_ids, read_all,
-                                              start_failover, steps_of, wait_operation)
 
 
 async def test_planned_failover_loses_nothing_under_a_steady_publisher(

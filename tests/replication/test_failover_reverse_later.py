@@ -24,9 +24,17 @@ from tests.approvals.setup import production_org
 from tests.fixtures import register, unique, wait_for_audit
 from tests.replication.conftest import history_of
 from tests.replication.conftest import wait_operation as wait_sync
-from tests.replication.failover_setup import (Follower, drop_streams, make_pair, msg_ids,
-                                              read_all, start_failover, steps_of, wait_mirrored,
-                                              wait_operation)
+from tests.replication.failover_setup import (
+    Follower,
+    drop_streams,
+    make_pair,
+    msg_ids,
+    read_all,
+    start_failover,
+    steps_of,
+    wait_mirrored,
+    wait_operation,
+)
 from tests.workflows.recorded import record_new, replay_failure
 from workflows.worker import WORKFLOWS
 

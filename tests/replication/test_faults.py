@@ -12,9 +12,19 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from core.jetstream.api import JetStreamApi
 from tests.fixtures import unique
-from tests.replication.conftest import (consumer_info, exists, fill, mirror_body, mirror_row,
-                                        operation, start_mirror, target_name, wait_operation,
-                                        wait_until, wait_until_async)
+from tests.replication.conftest import (
+    consumer_info,
+    exists,
+    fill,
+    mirror_body,
+    mirror_row,
+    operation,
+    start_mirror,
+    target_name,
+    wait_operation,
+    wait_until,
+    wait_until_async,
+)
 
 
 async def test_an_unreachable_target_is_503_and_nothing_is_made(

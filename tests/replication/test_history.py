@@ -5,8 +5,14 @@ the one-typed-input version's (``mirror_single_input.json``, what this test reco
 
 from __future__ import annotations
 
-from tests.replication.conftest import (fill, history_of, mirror_body, start_mirror,
-                                        target_name, wait_operation)
+from tests.replication.conftest import (
+    fill,
+    history_of,
+    mirror_body,
+    start_mirror,
+    target_name,
+    wait_operation,
+)
 from tests.workflows.recorded import record_new, replay_failure
 from workflows.worker import WORKFLOWS
 

@@ -6,10 +6,23 @@ from __future__ import annotations
 
 import pytest
 
-from core.replication.lag import (ACTIVE_STALE_S, STALL_AFTER_S, ConsumerState, EdgeMemory,
-                                  Observation, PairStreamLag, SourceState, active_seconds,
-                                  age_seconds, classify, consumer_lag, copied_lag, mirror_lag,
-                                  pair_health, remember)
+from core.replication.lag import (
+    ACTIVE_STALE_S,
+    STALL_AFTER_S,
+    ConsumerState,
+    EdgeMemory,
+    Observation,
+    PairStreamLag,
+    SourceState,
+    active_seconds,
+    age_seconds,
+    classify,
+    consumer_lag,
+    copied_lag,
+    mirror_lag,
+    pair_health,
+    remember,
+)
 
 NOW = 1_800_000_000.0
 SRC = SourceState(last_seq=100, first_seq=1)

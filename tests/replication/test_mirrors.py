@@ -7,9 +7,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.jetstream.api import JetStreamApi
-from tests.replication.conftest import (fill, message_count, mirror_body, mirror_row,
-                                        read_stream, start_mirror, target_name, wait_operation,
-                                        wait_until_async)
+from tests.replication.conftest import (
+    fill,
+    message_count,
+    mirror_body,
+    mirror_row,
+    read_stream,
+    start_mirror,
+    target_name,
+    wait_operation,
+    wait_until_async,
+)
 
 
 def caught_up(op: dict, copied: int) -> dict:

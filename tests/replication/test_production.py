@@ -10,8 +10,14 @@ from core.jetstream.api import JetStreamApi
 from tests.api.orgs import signup
 from tests.approvals.setup import Org
 from tests.fixtures import unique
-from tests.replication.conftest import (exists, fill, read_stream, target_name, wait_operation,
-                                        wait_until)
+from tests.replication.conftest import (
+    exists,
+    fill,
+    read_stream,
+    target_name,
+    wait_operation,
+    wait_until,
+)
 
 
 def register(api, admin, url: str, domain: str, environment: str) -> dict:

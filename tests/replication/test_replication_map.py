@@ -21,8 +21,17 @@ from nats.js.api import ExternalStream, StreamConfig, StreamSource
 from core.jetstream.api import JetStreamApi
 from core.replication.mirrors import pause_consumer, resume_consumer
 from tests.fixtures import register, unique
-from tests.replication.map_setup import (MAP, cluster, console_mirror, dr_pair, edge,
-                                         forget_rows, pair, read_map, wait_map)
+from tests.replication.map_setup import (
+    MAP,
+    cluster,
+    console_mirror,
+    dr_pair,
+    edge,
+    forget_rows,
+    pair,
+    read_map,
+    wait_map,
+)
 
 pytestmark = pytest.mark.timeout(600)
 FIRST = 20

@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import uuid
+from datetime import UTC
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -394,14 +395,14 @@ async def test_cloud_metadata_is_allowed_only_when_named_on_its_own(host, allowe
 
 def _certificate_for(name: str, directory) -> tuple[str, str, str]:
     """A CA and a server certificate for ``name`` only (no IP address in it): PEM files."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def make(subject: str, key, issuer_name, issuer_key, ca: bool):
         builder = (x509.CertificateBuilder()

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.api.orgs import Account, invite, signup
+from tests.ui.conftest import WAIT_MS
 from ui import approval_text
 from ui.approval_widgets import REASON_REQUIRED, submitted_sentence
 from ui.client import ApiClient, ApiError, Cluster, RequestSubmitted
@@ -21,9 +22,17 @@ from ui.screens.approvals import TAB_KEY
 from ui.screens.stream import TAB_KEY as STREAM_TAB
 from ui.session import CLUSTER_KEY, STREAM_KEY
 
-from .conftest import (APP, RUN_TIMEOUT, log_in, make_stream, on_hub, open_page, rerun_until,
-                       texts, unique)
-from tests.ui.conftest import WAIT_MS
+from .conftest import (
+    APP,
+    RUN_TIMEOUT,
+    log_in,
+    make_stream,
+    on_hub,
+    open_page,
+    rerun_until,
+    texts,
+    unique,
+)
 
 CONSUMER = {"durable_name": "approved-reader", "ack_policy": "explicit"}
 

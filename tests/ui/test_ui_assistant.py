@@ -15,7 +15,6 @@ import pytest
 from nats.js.api import ConsumerConfig, DiscardPolicy, StreamConfig
 
 from tests.ai.fake_anthropic import Error, Text, ToolUse
-
 from ui.assistant_panels.context import CONTEXT_KEY, CONVERSATION_KEY
 from ui.client import ApiClient, ApiError, AuthenticationRequired
 

@@ -10,7 +10,7 @@ are tested without the stack."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -20,8 +20,19 @@ from ui import backup_text, forms
 from ui.backup_panels import PANEL_KEY
 from ui.client import ApiClient, ApiError, Backup, BackupSchedule, Cluster
 
-from .conftest import (APP, RUN_TIMEOUT, WAIT_MS, log_in, make_stream, on_hub, open_page,
-                       remove_stream, rerun_until, texts, unique)
+from .conftest import (
+    APP,
+    RUN_TIMEOUT,
+    WAIT_MS,
+    log_in,
+    make_stream,
+    on_hub,
+    open_page,
+    remove_stream,
+    rerun_until,
+    texts,
+    unique,
+)
 
 PAGE, TITLE = "backups.py", "Backups"
 OP_DEADLINE_S = 180
@@ -471,7 +482,7 @@ def test_the_schedule_and_the_backups_read_as_the_design_shows():
             "started_at": "2024-01-15T10:00:00Z", "duration_s": 83.2,
             "size_bytes": 2_469_606_195, "stream_count": 24,
             "verification": {"status": "verified",
-                             "checked_at": datetime(2024, 1, 15, 10, 2, tzinfo=timezone.utc)
+                             "checked_at": datetime(2024, 1, 15, 10, 2, tzinfo=UTC)
                              .isoformat()}, **extra})
 
     assert backup_text.backup_row(backup(), names) == {

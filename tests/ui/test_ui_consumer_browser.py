@@ -9,8 +9,13 @@ from pathlib import Path
 
 from .conftest import WAIT_MS
 from .test_ui_browser import log_in
-from .test_ui_consumer_changes import (CONSUMER, consumer_on_server, drop_stream,
-                                       messages_on_server, stream_with_consumer)
+from .test_ui_consumer_changes import (
+    CONSUMER,
+    consumer_on_server,
+    drop_stream,
+    messages_on_server,
+    stream_with_consumer,
+)
 
 
 def test_change_pause_resume_a_consumer_and_purge_after_a_dry_run(browser_page, stack, ui_hub,

@@ -6,7 +6,7 @@ The forms' reading of what a person typed is checked as pure functions too."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from nats.js.api import ConsumerConfig
@@ -119,7 +119,7 @@ def test_the_forms_read_what_a_person_typed():
     assert forms.duration_text(5400 * SECOND) == "1h30m"
     assert forms.duration_text(1_500_000_000) == "1.5s" and forms.duration_text(0) == ""
 
-    now = datetime(2026, 1, 15, 10, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
     assert forms.check_pause("90m", now) == ("2026-01-15T11:30:00Z", [])
     assert forms.check_pause("2026-01-16 08:00", now) == ("2026-01-16T08:00:00Z", [])
     assert forms.check_pause("2026-01-14T08:00:00Z", now) == (
@@ -216,7 +216,7 @@ def test_purge_after_its_dry_run(ui_logged_in, ui_hub, stack):
         at = stream_page(ui_logged_in, ui_hub.id, name, "Overview")
         preview_purge(at, "keep", keep=10)
         [question] = texts(at.warning)
-        assert question.startswith(f"The dry run says this purge would remove **20 messages** "
+        assert question.startswith("The dry run says this purge would remove **20 messages** "
                                    "(about "), question
         assert question.endswith(f"from {name}. Nothing was removed yet. Purge them?")
         assert messages_on_server(stack, name) == 30  # a dry run removes nothing

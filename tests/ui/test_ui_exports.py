@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 
+from tests.waiting import wait_until
 from ui.client import OperationStarted
 from ui.screens.operations import SELECTED
 from ui.stream_tabs.messages import _exporter
-
-from tests.waiting import wait_until
 
 from .conftest import make_stream, open_page, remove_stream, rerun_until, texts, unique
 

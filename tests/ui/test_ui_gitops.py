@@ -9,8 +9,8 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from tests.api.orgs import invite, signup
-from tests.gitops.conftest import make_remote
 from tests.gitops.api_helpers import stream_manifest
+from tests.gitops.conftest import make_remote
 from tests.waiting import wait_until
 
 from .conftest import log_in, on_hub, open_page, rerun_until, texts, unique

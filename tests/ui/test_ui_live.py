@@ -7,7 +7,7 @@ import asyncio
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import nats
 
@@ -23,7 +23,7 @@ def publish_sample(stack, org_id: uuid.UUID, cluster_id: str, stream: str, messa
     async def go():
         nc = await nats.connect(stack.settings.events_nats_url)
         try:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             cid = uuid.UUID(cluster_id)
             sample = StreamSample(id=sample_id(cid, "stream", stream, now), org_id=org_id,
                                   cluster_id=cid, stream=stream, timestamp=now, messages=messages,

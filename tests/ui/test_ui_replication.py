@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import nats
 import nats.js.errors
@@ -21,14 +21,32 @@ from streamlit.testing.v1 import AppTest
 
 from tests.api.orgs import Account, invite, signup
 from ui import fmt, forms
-from ui.client import (ApiClient, ApiError, Cluster, DrillResult, DrPair, Me, Organization,
-                       ReplicationMap)
+from ui.client import (
+    ApiClient,
+    ApiError,
+    Cluster,
+    DrillResult,
+    DrPair,
+    Me,
+    Organization,
+    ReplicationMap,
+)
 from ui.replication_tabs import NEW_MIRROR, NEW_PAIR, PAIRS, TAB_KEY, TOPOLOGY
 from ui.replication_tabs.pairs import OPS, drill_sentence, failover_spec, risk_sentence
 from ui.replication_tabs.topology import topology_dot
 
-from .conftest import (APP, RUN_TIMEOUT, log_in, make_stream, on_hub, open_page, remove_stream,
-                       rerun_until, texts, unique)
+from .conftest import (
+    APP,
+    RUN_TIMEOUT,
+    log_in,
+    make_stream,
+    on_hub,
+    open_page,
+    remove_stream,
+    rerun_until,
+    texts,
+    unique,
+)
 
 PAGE, TITLE = "replication.py", "Replication & DR"
 OP_DEADLINE_S = 120
@@ -570,7 +588,7 @@ def test_the_picture_colours_each_edge_by_its_status():
 
 
 def test_the_sentences_before_the_button():
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     drill = DrillResult("op", (now - timedelta(days=3, minutes=1)).isoformat(), 1.23, 0, True)
     assert drill_sentence(drill) == "Last drill: RTO 1.2 s, RPO 0, 3 days ago"
     assert drill_sentence(None) == "No drill yet."

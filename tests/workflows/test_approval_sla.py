@@ -20,9 +20,9 @@ from core.changes.models import ApprovalTicket, ChangeSpec, ticket_context
 from core.changes.requests import open_request
 from core.notify.webhooks import verify
 from core.policy import ApprovalGroup, Decision, Escalation
-from tests.webhook_receiver import Receiver
 from tests.approvals.setup import production_org
 from tests.fixtures import wait_for_audit
+from tests.webhook_receiver import Receiver
 from workflows.approval import ApprovalWorkflow
 from workflows.inputs import ApprovalInput
 from workflows.worker import running_worker

@@ -12,9 +12,18 @@ from core.backups.jobs import BackupJob
 from core.operations import OperationContext
 from core.replay.models import ReplayCarry
 from gitops.jobs import DriftScan
-from workflows.inputs import (OPERATION_INPUTS, BackupInput, DriftInput, FailoverInput,
-                              GitOpsApplyInput, InputNotUnderstood, MirrorInput, ReplayInput,
-                              from_args, operation_input)
+from workflows.inputs import (
+    OPERATION_INPUTS,
+    BackupInput,
+    DriftInput,
+    FailoverInput,
+    GitOpsApplyInput,
+    InputNotUnderstood,
+    MirrorInput,
+    ReplayInput,
+    from_args,
+    operation_input,
+)
 from workflows.replay import RELEASED_SHAPES
 from workflows.worker import WORKFLOWS
 

@@ -6,7 +6,8 @@ model was absent. A live answer and a stored one are drawn by the same functions
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import streamlit as st
 

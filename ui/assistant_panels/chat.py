@@ -6,8 +6,8 @@ calls, findings, proposals and notice drawn under it once it ends."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import streamlit as st
 

@@ -4,7 +4,8 @@ context and a question to start with, which the person may edit before asking.""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import streamlit as st
 

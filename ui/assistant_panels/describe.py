@@ -5,7 +5,8 @@ create calls as the Streams page (so policy, quotas and approval apply as to any
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import streamlit as st
 

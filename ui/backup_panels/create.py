@@ -5,7 +5,7 @@ an operation, verified as its last step; it is followed here once started."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import streamlit as st
 

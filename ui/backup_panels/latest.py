@@ -5,7 +5,7 @@ verification, and "Verify again", "Restore this backup" and "Delete" for those a
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import streamlit as st
 

@@ -6,7 +6,7 @@ cluster the restore waits for approval."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import streamlit as st
 

@@ -5,7 +5,8 @@ removed by the schedule, never its newest full one."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import streamlit as st
 

@@ -21,47 +21,147 @@ Every public name is importable from ``ui.client`` itself.
 
 from __future__ import annotations
 
+from ui.client.admin import (
+    AdminApi,
+    ApiKey,
+    ApiKeySpec,
+    Invitation,
+    InviteSpec,
+    Namespace,
+    NamespaceSpec,
+    PermissionCatalog,
+    Role,
+    RoleSpec,
+    Team,
+    TeamMember,
+    TeamRole,
+    TeamSpec,
+    User,
+    UserChanges,
+)
 from ui.client.ai import AiApi, Answer, ChatEvent, Conversation
-from ui.client.admin import (AdminApi, ApiKey, ApiKeySpec, Invitation, InviteSpec, Namespace,
-                             NamespaceSpec, PermissionCatalog, Role, RoleSpec, Team, TeamMember,
-                             TeamRole, TeamSpec, User, UserChanges)
-from ui.client.approvals import (APPROVAL_KINDS, APPROVAL_STATUSES, Approval, ApprovalDecision,
-                                 ApprovalsApi, ApprovalStatus, ApprovalVote, ApproverGroup,
-                                 RequestSubmitted, RiskSummary, Voter, submitted)
-from ui.client.audit import AuditApi, AuditEvent, AuditPage, AuditStatus
-from ui.client.backups import (VERIFICATION_STATUSES, Backup, BackupItem, BackupSchedule,
-                               BackupsApi, BackupSpec, BackupStarted, BackupTargetSpec,
-                               Cadence, CadenceSpec, RestoreSpec, RestoreToSpec, ScheduleSpec,
-                               Verification)
-from ui.client.base import API_PREFIX, DEFAULT_API_URL, BaseClient, Me, Organization, Tokens
-from ui.client.clusters import (Cluster, ClusterChanges, ClusterHealth, ClusterInfo, ClustersApi,
-                                ClusterSpec, CredentialsSpec, Environment, HealthStatus, TlsSpec)
-from ui.client.errors import ApiError, ApiUnavailable, AuthenticationRequired, FieldError
-from ui.client.messages import (ConsumerInfo, ConsumerSpec, Direction, Message, MessagePage,
-                                MessagesApi, PauseState, PublishAck)
-from ui.client.notifications import Notification, Notifications, NotificationsApi
-from ui.client.organizations import (OrganizationChanges, OrganizationsApi,
-                                     OrganizationSettings)
-from ui.client.operations import (FINISHED_STATUSES, OPERATION_STATUSES, STEP_STATUSES,
-                                  Operation, OperationsApi, OperationStarted, OperationStatus,
-                                  Progress, RedriveSpec, ReplayDestinationSpec, ReplaySpec, Step)
-from ui.client.policies import ApprovalPolicy, PoliciesApi
-from ui.client.replication import (EDGE_STATUSES, DrillResult, DrPair, DrPairSpec,
-                                   FailoverSpec, MapCluster, Mirror, MirrorOverridesSpec,
-                                   MirrorSpec, MirrorStarted, PairHealth, PairStream,
-                                   PairStreamHealth,
-                                   PairStreamSpec, ReplicationApi, ReplicationEdge,
-                                   ReplicationMap)
-from ui.client.quotas import (QUOTA_RESOURCES, QuotaChange, QuotaItem, QuotasApi, TeamQuotas,
-                              TeamResource)
-from ui.client.stores import (KeyList, KvBucket, KvBucketSpec, KvEntry, ObjectInfo, ObjectStore,
-                              ObjectStoreSpec, Storage, StoresApi)
-from ui.client.gitops import GitOpsApi
 from ui.client.alerts import AlertsApi
 from ui.client.analytics import AnalyticsApi
+from ui.client.approvals import (
+    APPROVAL_KINDS,
+    APPROVAL_STATUSES,
+    Approval,
+    ApprovalDecision,
+    ApprovalsApi,
+    ApprovalStatus,
+    ApprovalVote,
+    ApproverGroup,
+    RequestSubmitted,
+    RiskSummary,
+    Voter,
+    submitted,
+)
+from ui.client.audit import AuditApi, AuditEvent, AuditPage, AuditStatus
+from ui.client.backups import (
+    VERIFICATION_STATUSES,
+    Backup,
+    BackupItem,
+    BackupsApi,
+    BackupSchedule,
+    BackupSpec,
+    BackupStarted,
+    BackupTargetSpec,
+    Cadence,
+    CadenceSpec,
+    RestoreSpec,
+    RestoreToSpec,
+    ScheduleSpec,
+    Verification,
+)
+from ui.client.base import API_PREFIX, DEFAULT_API_URL, BaseClient, Me, Organization, Tokens
+from ui.client.clusters import (
+    Cluster,
+    ClusterChanges,
+    ClusterHealth,
+    ClusterInfo,
+    ClustersApi,
+    ClusterSpec,
+    CredentialsSpec,
+    Environment,
+    HealthStatus,
+    TlsSpec,
+)
+from ui.client.errors import ApiError, ApiUnavailable, AuthenticationRequired, FieldError
+from ui.client.gitops import GitOpsApi
+from ui.client.messages import (
+    ConsumerInfo,
+    ConsumerSpec,
+    Direction,
+    Message,
+    MessagePage,
+    MessagesApi,
+    PauseState,
+    PublishAck,
+)
+from ui.client.notifications import Notification, Notifications, NotificationsApi
+from ui.client.operations import (
+    FINISHED_STATUSES,
+    OPERATION_STATUSES,
+    STEP_STATUSES,
+    Operation,
+    OperationsApi,
+    OperationStarted,
+    OperationStatus,
+    Progress,
+    RedriveSpec,
+    ReplayDestinationSpec,
+    ReplaySpec,
+    Step,
+)
+from ui.client.organizations import OrganizationChanges, OrganizationsApi, OrganizationSettings
+from ui.client.policies import ApprovalPolicy, PoliciesApi
+from ui.client.quotas import (
+    QUOTA_RESOURCES,
+    QuotaChange,
+    QuotaItem,
+    QuotasApi,
+    TeamQuotas,
+    TeamResource,
+)
+from ui.client.replication import (
+    EDGE_STATUSES,
+    DrillResult,
+    DrPair,
+    DrPairSpec,
+    FailoverSpec,
+    MapCluster,
+    Mirror,
+    MirrorOverridesSpec,
+    MirrorSpec,
+    MirrorStarted,
+    PairHealth,
+    PairStream,
+    PairStreamHealth,
+    PairStreamSpec,
+    ReplicationApi,
+    ReplicationEdge,
+    ReplicationMap,
+)
+from ui.client.stores import (
+    KeyList,
+    KvBucket,
+    KvBucketSpec,
+    KvEntry,
+    ObjectInfo,
+    ObjectStore,
+    ObjectStoreSpec,
+    Storage,
+    StoresApi,
+)
 from ui.client.streams import PurgeResult, PurgeSpec, StreamConfig, StreamInfo, StreamsApi
-from ui.client.webhooks import (WEBHOOK_EVENTS, Webhook, WebhooksApi, WebhookSecret, WebhookSpec,
-                                WebhookTestResult)
+from ui.client.webhooks import (
+    WEBHOOK_EVENTS,
+    Webhook,
+    WebhooksApi,
+    WebhookSecret,
+    WebhookSpec,
+    WebhookTestResult,
+)
 
 
 class ApiClient(ClustersApi, StreamsApi, MessagesApi, OperationsApi, StoresApi, AuditApi,

@@ -4,8 +4,9 @@ A secret (an invitation's token, an API key) is answered once, by the call that 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, TypedDict
+from typing import Any, Literal, TypedDict
 
 from ui.client.base import BaseClient, _items, _seg
 

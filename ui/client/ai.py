@@ -11,9 +11,9 @@ holds, so a live answer and a stored one are drawn the same way.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import httpx
 from httpx_sse import EventSource

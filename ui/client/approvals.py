@@ -4,8 +4,9 @@ request changes, withdraw. A change that policy sends for approval is answered `
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from ui.client.base import BaseClient, _items, _seg
 

@@ -10,8 +10,9 @@ it for approval (a restore over a production stream), with a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, TypedDict
+from typing import Any, Literal, TypedDict
 
 from ui.client.approvals import RequestSubmitted, submitted
 from ui.client.base import BaseClient, _items, _seg

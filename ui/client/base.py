@@ -12,8 +12,9 @@ done by one thread while the others wait and reuse the new tokens.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Self
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx

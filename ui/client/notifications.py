@@ -3,8 +3,9 @@ to decide (created, approved, rejected, escalated, executed, ...), and marking t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ui.client.base import BaseClient
 

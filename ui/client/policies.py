@@ -4,8 +4,9 @@ and makes it current; a policy's ``id`` is the same for all its versions."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ui.client.base import BaseClient, _items, _seg
 

@@ -4,8 +4,9 @@ resources, the history of its limits; setting limits (admins) and asking for mor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ui.client.approvals import Approval, RequestSubmitted
 from ui.client.base import BaseClient, _items, _seg

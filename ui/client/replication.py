@@ -9,8 +9,9 @@ sends it for approval, with a :class:`~ui.client.approvals.RequestSubmitted`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, TypedDict
+from typing import Any, Literal, TypedDict
 
 from ui.client.approvals import RequestSubmitted, submitted
 from ui.client.base import BaseClient, _items, _seg

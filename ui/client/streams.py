@@ -6,8 +6,9 @@ A create, change, delete or purge that policy sends for approval is answered wit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, TypedDict
+from typing import Any, Literal, TypedDict
 
 from ui.client.approvals import RequestSubmitted, submitted
 from ui.client.base import BaseClient, _items, _seg

@@ -4,8 +4,9 @@ replaced one keeps signing until ``previous_valid_until``), delete."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, TypedDict
+from typing import Any, TypedDict
 
 from ui.client.base import BaseClient, _items, _seg
 

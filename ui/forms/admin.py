@@ -5,7 +5,7 @@ Permissions are ``resource:action:scope``; the resources and actions come from t
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from ui.client import ApiKeySpec, InviteSpec, NamespaceSpec, RoleSpec, TeamSpec
 from ui.forms.common import split_list

@@ -8,8 +8,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ui.client import (BackupSchedule, BackupSpec, BackupTargetSpec, CadenceSpec, RestoreSpec,
-                       RestoreToSpec, ScheduleSpec)
+from ui.client import (
+    BackupSchedule,
+    BackupSpec,
+    BackupTargetSpec,
+    CadenceSpec,
+    RestoreSpec,
+    RestoreToSpec,
+    ScheduleSpec,
+)
 from ui.forms.common import STREAM_NAME, parse_time, split_list, subject_problem
 
 BACKUP_KINDS = ("full", "incremental")

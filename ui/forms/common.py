@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -119,8 +119,8 @@ def parse_time(text: str) -> str | None:
         raise ValueError(f"\"{value}\" is not a time; write it like 2024-01-15T10:30:00Z "
                          "(UTC unless an offset such as +02:00 is given).") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_headers(text: str) -> tuple[dict[str, str], list[str]]:

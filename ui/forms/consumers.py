@@ -8,8 +8,9 @@ reads what to purge (all, below a sequence, all but the newest N; optionally on 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ui.forms.common import parse_duration, parse_time, split_list, subject_problem
 
@@ -128,7 +129,7 @@ def check_consumer_edit(config: Mapping[str, Any], *, description: str = "",
 def check_pause(text: str, now: datetime | None = None) -> tuple[str | None, list[str]]:
     """A pause "for" a duration (``30m``, ``2h``) or "until" a time (UTC unless an offset is
     given), as the RFC 3339 time to pause until; it must be in the future."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     value = (text or "").strip()
     if not value:
         return None, ["Say how long to pause, like 30m or 2h, or until when, like "
@@ -146,7 +147,7 @@ def check_pause(text: str, now: datetime | None = None) -> tuple[str | None, lis
         until = now + timedelta(microseconds=ns / 1000)
     if until <= now:
         return None, ["The pause must end in the future."]
-    return until.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"), []
+    return until.astimezone(UTC).isoformat().replace("+00:00", "Z"), []
 
 
 def check_purge_form(*, what: str, subject: str = "", sequence: Any = None,

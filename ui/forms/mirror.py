@@ -3,13 +3,20 @@ form: what they refuse before sending, and the initial sync a mirror will have t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ui.client import DrPairSpec, MirrorOverridesSpec, MirrorSpec, PairStreamSpec
-import re
-
-from ui.forms.common import (STORAGE_TYPES, STREAM_NAME, _optional_int, parse_duration,
-                             parse_size, parse_time, split_list, subject_problem)
+from ui.forms.common import (
+    STORAGE_TYPES,
+    STREAM_NAME,
+    _optional_int,
+    parse_duration,
+    parse_size,
+    parse_time,
+    split_list,
+    subject_problem,
+)
 
 MIRROR_TYPES = ("full", "filtered")
 START_POSITIONS = ("all", "seq", "time", "new")

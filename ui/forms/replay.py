@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from ui.client import ReplaySpec
-from ui.forms.common import (DEFAULT_REDRIVE_HEADER, HEADER_NAME, MAX_RATE, _optional_int,
-                             concrete_subject_problem, parse_time, split_list, subject_problem)
+from ui.forms.common import (
+    DEFAULT_REDRIVE_HEADER,
+    HEADER_NAME,
+    MAX_RATE,
+    _optional_int,
+    concrete_subject_problem,
+    parse_time,
+    split_list,
+    subject_problem,
+)
 
 
 def check_replay_form(*, cluster_id: str, stream: str, subjects: str = "",

@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ui.client import KvBucketSpec, ObjectStoreSpec
-from ui.forms.common import (BUCKET_NAME, KV_KEY, STORAGE_TYPES, parse_duration, parse_json,
-                             parse_size)
+from ui.forms.common import (
+    BUCKET_NAME,
+    KV_KEY,
+    STORAGE_TYPES,
+    parse_duration,
+    parse_json,
+    parse_size,
+)
 
 
 def bucket_problem(bucket: str, what: str = "bucket") -> str | None:

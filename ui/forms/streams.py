@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ui.client import ConsumerSpec, StreamConfig
-from ui.forms.common import (ACK_POLICIES, DELIVER_POLICIES, DISCARD_POLICIES, RETENTION_POLICIES,
-                             STORAGE_TYPES, STREAM_NAME, concrete_subject_problem, parse_duration,
-                             parse_headers, parse_json, parse_size, parse_time, split_list,
-                             subject_problem)
+from ui.forms.common import (
+    ACK_POLICIES,
+    DELIVER_POLICIES,
+    DISCARD_POLICIES,
+    RETENTION_POLICIES,
+    STORAGE_TYPES,
+    STREAM_NAME,
+    concrete_subject_problem,
+    parse_duration,
+    parse_headers,
+    parse_json,
+    parse_size,
+    parse_time,
+    split_list,
+    subject_problem,
+)
 
 
 def check_stream_form(*, name: str, subjects: str, storage: str = "file",

@@ -5,7 +5,7 @@ one). The API checks again, and also whether the URL points where webhooks may g
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from ui.client import WEBHOOK_EVENTS, WebhookSpec

@@ -13,8 +13,17 @@ import streamlit as st
 
 from ui import fmt, session, widgets
 from ui.approval_widgets import submitted_sentence
-from ui.client import (DrillResult, DrPair, FailoverSpec, Me, Mirror, PairHealth, ReplicationEdge,
-                       ReplicationMap, RequestSubmitted)
+from ui.client import (
+    DrillResult,
+    DrPair,
+    FailoverSpec,
+    Me,
+    Mirror,
+    PairHealth,
+    ReplicationEdge,
+    ReplicationMap,
+    RequestSubmitted,
+)
 from ui.replication_tabs import AREA, NEW_PAIR, TAB_KEY, live
 
 PENDING = "dr_pending"        # (pair id, "failover" | "drill") being confirmed

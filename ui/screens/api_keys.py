@@ -4,7 +4,7 @@ then never again), revoke one. A key is sent as ``X-API-Key``."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -44,7 +44,7 @@ def status(key: ApiKey) -> str:
     if key.expires_at:
         try:
             if datetime.fromisoformat(key.expires_at.replace("Z", "+00:00")) <= \
-                    datetime.now(timezone.utc):
+                    datetime.now(UTC):
                 return "Expired"
         except ValueError:
             pass

@@ -17,8 +17,14 @@ from typing import Any
 import streamlit as st
 
 from ui import fmt, forms, operation_view, session, widgets
-from ui.client import (OPERATION_STATUSES, ApiClient, ApiError, AuthenticationRequired,
-                       Cluster, Operation)
+from ui.client import (
+    OPERATION_STATUSES,
+    ApiClient,
+    ApiError,
+    AuthenticationRequired,
+    Cluster,
+    Operation,
+)
 
 TAB_KEY = "ops_tab"
 TABS = ("Operations", "Replay messages")

@@ -9,9 +9,15 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ui import fmt, session
+from ui.client import (
+    ApiClient,
+    ApiError,
+    AuthenticationRequired,
+    Cluster,
+    ClusterHealth,
+    StreamInfo,
+)
 from ui.live import live_overview
-from ui.client import (ApiClient, ApiError, AuthenticationRequired, Cluster, ClusterHealth,
-                       StreamInfo)
 
 
 @dataclass

@@ -16,8 +16,7 @@ import streamlit as st
 
 from ui import session
 from ui.client import ApiError, DrPair, Mirror, ReplicationMap
-from ui.replication_tabs import (AREA, NEW_MIRROR, NEW_PAIR, PAIRS, TAB_KEY, TABS, TOPOLOGY,
-                                 live)
+from ui.replication_tabs import AREA, NEW_MIRROR, NEW_PAIR, PAIRS, TAB_KEY, TABS, TOPOLOGY, live
 from ui.replication_tabs.mirror_wizard import show_wizard
 from ui.replication_tabs.pair_form import show_pair_form
 from ui.replication_tabs.pairs import show_pairs

@@ -9,8 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import fmt, forms, session, widgets
-from ui.client import (WEBHOOK_EVENTS, ApiError, AuthenticationRequired, Webhook,
-                       WebhookSecret)
+from ui.client import WEBHOOK_EVENTS, ApiError, AuthenticationRequired, Webhook, WebhookSecret
 
 AREA = "webhooks"
 FORM_AREA = "webhook_form"

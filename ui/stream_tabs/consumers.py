@@ -4,7 +4,6 @@ resume (``consumer_pause.py``) and a change form (``consumer_edit.py``)."""
 
 from __future__ import annotations
 
-
 import streamlit as st
 
 from ui import fmt, forms, session, widgets

@@ -4,7 +4,7 @@ delete, publish, and export."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
@@ -132,7 +132,7 @@ def _live_tail(cluster_id: str, stream: str, subject: str | None) -> None:
     else:
         st.info("No message yet: new ones show here as they arrive.")
     st.caption(f"The newest {TAIL_SIZE} · last sequence #{page.last_seq:,} · refreshed "
-               f"{datetime.now(timezone.utc):%H:%M:%S} UTC, every {TAIL_S:g} seconds")
+               f"{datetime.now(UTC):%H:%M:%S} UTC, every {TAIL_S:g} seconds")
 
 
 def show_message(cluster: Cluster, info: StreamInfo, page: MessagePage) -> None:

@@ -126,7 +126,7 @@ class Setup(_Strict):
     audit: list[Audited] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Setup":
+    def _consistent(self) -> Setup:
         names = {c.name for c in self.consumers}
         for pull in self.pulls:
             if pull.consumer not in names:
@@ -167,7 +167,7 @@ class Expect(_Strict):
         return codes
 
     @model_validator(mode="after")
-    def _meaningful(self) -> "Expect":
+    def _meaningful(self) -> Expect:
         if set(self.findings) & set(self.absent):
             raise ValueError("a code cannot be both expected and absent")
         if self.proposal and self.no_proposal:
@@ -190,7 +190,7 @@ class ScriptTurn(_Strict):
     quote_findings: bool = False
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "ScriptTurn":
+    def _one_kind(self) -> ScriptTurn:
         kinds = [self.tool is not None, self.tools is not None, self.text is not None,
                  self.quote_findings]
         if sum(kinds) != 1:
@@ -220,7 +220,7 @@ class Case(_Strict):
         return self.settle_s > QUICK_S
 
     @model_validator(mode="after")
-    def _complete(self) -> "Case":
+    def _complete(self) -> Case:
         if not self.script[-1].final or any(t.final for t in self.script[:-1]):
             raise ValueError("script: tool turns, then one final turn (text or quote_findings)")
         if "consumer" in self.context and not self.setup.consumers:
@@ -270,7 +270,7 @@ class Names:
     team_id: str = ""
 
     @classmethod
-    def of(cls, case: Case, cluster_id: str) -> "Names":
+    def of(cls, case: Case, cluster_id: str) -> Names:
         token = uuid.uuid4().hex[:8]
         stream = f"EVAL_{case.name.upper()}_{token}"
         return cls(cluster_id=cluster_id, stream=stream, subject=f"eval.{token}",
