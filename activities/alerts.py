@@ -25,8 +25,15 @@ from temporalio import activity
 
 from activities.notifications import NotificationActivities
 from core.alerts.evaluation import Evaluator, delivered
-from core.alerts.events import (WEBHOOK_EVENT, AlertEvent, EvaluationInput, WebhookDelivery,
-                                delivery_id, notification, webhook_body)
+from core.alerts.events import (
+    WEBHOOK_EVENT,
+    AlertEvent,
+    EvaluationInput,
+    WebhookDelivery,
+    delivery_id,
+    notification,
+    webhook_body,
+)
 from core.db.models import OrganizationMember, Webhook
 from core.events import EventPublisher
 from core.live.publisher import LivePublisher

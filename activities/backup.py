@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -21,18 +21,36 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.audit_outbox import deliver_audit, owe_audit
-
 from core import outbox
 from core.audit import AuditEvent
 from core.backups import retention, rows
 from core.backups.cleanup import delete_backups
-from core.backups.jobs import (BackupJob, BackupRef, FinishBackup, FinishedBackup, PlannedItem,
-                               PreparedBackup, RecordVerification, RemoveStreamInput,
-                               RestorePlan, RestorePrepareInput, RetentionApply, RetentionInput,
-                               RetentionResult, Ticked, TickInput)
+from core.backups.jobs import (
+    BackupJob,
+    BackupRef,
+    FinishBackup,
+    FinishedBackup,
+    PlannedItem,
+    PreparedBackup,
+    RecordVerification,
+    RemoveStreamInput,
+    RestorePlan,
+    RestorePrepareInput,
+    RetentionApply,
+    RetentionInput,
+    RetentionResult,
+    Ticked,
+    TickInput,
+)
 from core.backups.manifest import write_manifest
-from core.backups.restore_plan import (RestoreRefused, check_chain, choose_item, overlapping,
-                                       restorable, restored_subjects)
+from core.backups.restore_plan import (
+    RestoreRefused,
+    check_chain,
+    choose_item,
+    overlapping,
+    restorable,
+    restored_subjects,
+)
 from core.backups.selection import SelectionError, select_streams, team_prefixes
 from core.backups.steps import ItemResult
 from core.clusters import ClusterNotFound, endpoint, get_cluster
@@ -51,7 +69,7 @@ def refused(message: str, kind: str = "Refused") -> ApplicationError:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class BackupActivities:

@@ -34,7 +34,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,14 +47,27 @@ from activities.attempts import counted, refused
 from activities.backup_progress import Progress, heartbeat
 from core.backups.chain import ChainBroken, ChainLink, resolve_chain
 from core.backups.checksum import MessageChecksum
-from core.backups.keys import attempt_prefix, backup_prefix, chunk_key
 from core.backups.incremental import incremental_chunks, replay_chunk
+from core.backups.keys import attempt_prefix, backup_prefix, chunk_key
 from core.backups.restore import RestoreFailed, RestoreRefused, restore_chain
 from core.backups.snapshot import Snapshot
-from core.backups.steps import (DeleteDataInput, ItemInput, ItemResult, RestoreInput,
-                                RestoreResult, Verification, VerifyInput)
-from core.backups.targets import (BackupTarget, ChunkCorrupted, ChunkMissing, TargetRefused,
-                                  open_target, target_cluster_id)
+from core.backups.steps import (
+    DeleteDataInput,
+    ItemInput,
+    ItemResult,
+    RestoreInput,
+    RestoreResult,
+    Verification,
+    VerifyInput,
+)
+from core.backups.targets import (
+    BackupTarget,
+    ChunkCorrupted,
+    ChunkMissing,
+    TargetRefused,
+    open_target,
+    target_cluster_id,
+)
 from core.backups.verify import source_checksum, verify_stream
 from core.clusters import ClusterNotFound, endpoint, get_cluster
 from core.db.models import Backup, BackupChunk, BackupItem
@@ -70,7 +83,7 @@ REFUSALS = {ChunkMissing: None, ChunkCorrupted: None, ChainBroken: "Refused",
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class BackupDataActivities:

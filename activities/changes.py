@@ -10,16 +10,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core import quotas
 from core.changes import requests
 from core.changes.execute import apply_change
 from core.changes.models import ApplyRequest, ChangeResult, RequestUpdate
-from core.db.models import Operation
-from core.operations import request_operation_id, workflow_id_for
 from core.clusters import ClusterNotFound, endpoint, get_cluster
+from core.db.models import Operation
 from core.jetstream.api import JetStreamError
 from core.jetstream.pool import ClusterPool
+from core.operations import request_operation_id, workflow_id_for
 from core.replication.forget import forget_mirror
-from core import quotas
 from core.security import Cipher
 
 # Changes that run as operations of their own once approved (the approval workflow starts them).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -32,7 +32,7 @@ class ClusterActivities:
 
     @activity.defn(name="probe_cluster")
     async def probe_cluster(self, data: ClusterProbeInput) -> ClusterProbeResult:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with self.sessions() as db:
             try:
                 cluster = await get_cluster(db, uuid.UUID(data.org_id), uuid.UUID(data.cluster_id))

@@ -27,8 +27,18 @@ from core.clusters import ClusterNotFound, endpoint, get_cluster
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
 from core.jetstream.pool import ClusterPool, ClusterUnreachable
 from core.replication import active_side, drill, records, reverse
-from core.replication.failover import (Refused, canary, catch_up_state, delete_consumer, fence,
-                                       metadata, now_iso, promote, side_state, unfence)
+from core.replication.failover import (
+    Refused,
+    canary,
+    catch_up_state,
+    delete_consumer,
+    fence,
+    metadata,
+    now_iso,
+    promote,
+    side_state,
+    unfence,
+)
 from core.replication.mirrors import SOURCE_CONFIG_KEY
 from core.replication.models import MirrorRequest
 from core.replication.plan import FailoverTask, FencePoint, Measured
@@ -66,7 +76,7 @@ class FailoverActivities:
         """The cluster's JetStream, or None while it cannot be reached (within ``timeout``)."""
         try:
             return await asyncio.wait_for(self._js(org_id, cluster_id), timeout)
-        except (ClusterUnreachable, asyncio.TimeoutError):
+        except (TimeoutError, ClusterUnreachable):
             return None
 
     async def _sides(self, task: FailoverTask) -> tuple[JetStreamApi | None, JetStreamApi]:
@@ -227,7 +237,7 @@ class FailoverActivities:
             try:
                 current.append(await asyncio.wait_for(active_side.read(js, plan.key),
                                                        SHORT_TIMEOUT_S * 2))
-            except (asyncio.TimeoutError, JetStreamError, JetStreamUnavailable):
+            except (TimeoutError, JetStreamError, JetStreamUnavailable):
                 if js is target:
                     raise
         mine = [c for c in current if c and c.operation_id == task.operation_id]
@@ -462,6 +472,6 @@ async def _announce_maybe(js: JetStreamApi | None, key: str,
         return {"written": False, "error": "unreachable"}
     try:
         return await asyncio.wait_for(active_side.announce(js, key, side), SHORT_TIMEOUT_S * 2)
-    except (asyncio.TimeoutError, JetStreamError, JetStreamUnavailable) as exc:
+    except (TimeoutError, JetStreamError, JetStreamUnavailable) as exc:
         return {"written": False, "error": str(exc) or type(exc).__name__}
 

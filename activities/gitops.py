@@ -6,7 +6,7 @@ retried plan returns what was decided; a retried apply skips what its results sa
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -45,7 +45,7 @@ AUDIT_TYPES = {"stream": "stream", "consumer": "consumer", "kv": "kv_store",
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class GitOpsActivities:

@@ -5,7 +5,7 @@ the branch before any sync) and record what differs; open a revert of the open i
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -26,12 +26,11 @@ from gitops.ownership import applied_by, managed_by
 from gitops.planning import access_of, live_state, load_commit, repo_clusters
 from gitops.sync_rows import add_sync
 
-
 UNREADABLE = (ClusterUnreachable, JetStreamUnavailable, ClusterNotFound, JetStreamError)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _reason(exc: Exception) -> str:

@@ -30,8 +30,18 @@ from core.replication.catchup import measure
 from core.replication.lifecycle import MirrorRefused, create_mirror, created_epoch, mirror_id_of
 from core.replication.links import mirror_path
 from core.replication.mirrors import consumer_name, pause_consumer, probe_link, resume_consumer
-from core.replication.steps import (ControlInput, CreateInput, MarkInput, Measurement, MirrorPlan,
-                                    MirrorRef, Prepared, PrepareInput, WaitInput, WaitResult)
+from core.replication.steps import (
+    ControlInput,
+    CreateInput,
+    MarkInput,
+    Measurement,
+    MirrorPlan,
+    MirrorRef,
+    Prepared,
+    PrepareInput,
+    WaitInput,
+    WaitResult,
+)
 from core.security import Cipher
 
 T = TypeVar("T")

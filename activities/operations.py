@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -70,7 +70,7 @@ class OperationActivities:
 def live_body(change: OperationUpdate, info: activity.Info) -> dict:
     """What clients of ``operations:{id}`` get: the operation's status and progress as recorded."""
     ctx = change.context
-    scheduled = info.scheduled_time or datetime.now(timezone.utc)
+    scheduled = info.scheduled_time or datetime.now(UTC)
     return {"operation_id": ctx.operation_id, "type": ctx.type, "status": change.status,
             "progress": change.progress.model_dump() if change.progress else None,
             "result": change.result, "error": change.error,

@@ -24,17 +24,26 @@ from temporalio.exceptions import ApplicationError
 from core.clusters import ClusterNotFound, endpoint, get_cluster
 from core.jetstream.api import JetStreamApi, JetStreamError
 from core.jetstream.pool import ClusterPool
-from core.replay.destination import (DestinationRefused, NoStreamAnswered, already_stored,
-                                     stream_takes)
-from core.replay.models import (DryRunResult, ReplayCheckpoint, ReplayChunk, ReplayChunkResult,
-                                ReplayPlanned, ReplayStart)
+from core.replay.destination import (
+    DestinationRefused,
+    NoStreamAnswered,
+    already_stored,
+    stream_takes,
+)
 from core.replay.lease import WriteLease
+from core.replay.models import (
+    DryRunResult,
+    ReplayCheckpoint,
+    ReplayChunk,
+    ReplayChunkResult,
+    ReplayPlanned,
+    ReplayStart,
+)
 from core.replay.pipeline import ChunkRunner
-from core.replay.publisher import AsyncPublisher
 from core.replay.plan import dry_run, explain_missing, plan_replay
+from core.replay.publisher import AsyncPublisher
 from core.replay.source import open_reader
 from core.security import Cipher
-
 
 MAX_FAILED_ATTEMPTS = 30
 FAILURES_TTL_S = 24 * 3600
@@ -119,7 +128,7 @@ class ReplayActivities:
                                  elapsed_s=round(time.monotonic() - started, 3))
 
     async def _copy(self, chunk: ReplayChunk, attempt: int, lease: WriteLease,
-                    progress: "_Progress") -> tuple[ReplayCheckpoint, bool]:
+                    progress: _Progress) -> tuple[ReplayCheckpoint, bool]:
         request, org = chunk.request, chunk.org_id
         source = await self._jetstream(org, request.cluster_id)
         dest = await self._jetstream(org, request.destination_cluster_id)
@@ -151,7 +160,7 @@ class ReplayActivities:
         finally:
             await publisher.close()
 
-    async def _count_failure(self, operation_id: str, progress: "_Progress",
+    async def _count_failure(self, operation_id: str, progress: _Progress,
                              exc: BaseException) -> None:
         """Counts an attempt that failed by itself (a dead worker never gets here); one that
         made progress starts the count again. Past the limit, the operation fails."""

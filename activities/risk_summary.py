@@ -9,7 +9,7 @@ ends at once; anything else (unreachable, overloaded) is raised for Temporal to 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -68,7 +68,7 @@ class RiskSummaryActivities:
                 raise ApplicationError(str(exc), type="ModelRefused", non_retryable=True) from exc
             raise ApplicationError(str(exc), type="ModelUnavailable") from exc
         summary = {"text": text, "model": self.model.name,
-                   "at": datetime.now(timezone.utc).isoformat()}
+                   "at": datetime.now(UTC).isoformat()}
         async with self.sessions() as db:
             stored = await db.execute(
                 update(ChangeRequestRow)

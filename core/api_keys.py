@@ -22,7 +22,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 from sqlalchemy import select, update
@@ -117,7 +117,7 @@ async def mark_used(redis: aioredis.Redis, sessions: async_sessionmaker,
     if await redis.set(f"apikey:{identity.prefix}:used", "1", nx=True, ex=USED_EVERY_S):
         async with sessions() as db:
             await db.execute(update(ApiKey).where(ApiKey.id == identity.id)
-                             .values(last_used_at=datetime.now(timezone.utc)))
+                             .values(last_used_at=datetime.now(UTC)))
             await db.commit()
 
 

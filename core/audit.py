@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -23,7 +23,7 @@ class AuditEvent(BaseModel):
     org_id: uuid.UUID
     user_id: uuid.UUID | None = None
     user_email: str = ""
-    timestamp: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    timestamp: datetime = Field(default_factory=lambda: datetime.now(UTC))
     action: str  # e.g. stream.create, consumer.delete, auth.login
     resource_type: str
     resource_id: str = ""

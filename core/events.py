@@ -52,7 +52,7 @@ class EventPublisher:
         self.js = nc.jetstream(timeout=5)
 
     @classmethod
-    async def connect(cls, url: str) -> "EventPublisher":
+    async def connect(cls, url: str) -> EventPublisher:
         nc = await nats.connect(url, name="jsc:events", max_reconnect_attempts=-1,
                                 reconnect_time_wait=0.5, connect_timeout=2)
         await ensure_stream(nc)

@@ -187,7 +187,7 @@ class OutboundPolicy:
         try:
             infos = await asyncio.wait_for(
                 loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_S)
-        except (OSError, UnicodeError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, UnicodeError) as exc:
             raise Unresolvable(f"'{host}' does not resolve: {exc or type(exc).__name__}") from exc
         addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
         if not addresses:

@@ -4,7 +4,7 @@ typed records workflows exchange with the activity that keeps that mirror curren
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -96,7 +96,7 @@ async def apply_update(db: AsyncSession, change: OperationUpdate) -> None:
     if change.error is not None:
         values["error"] = change.error
     if change.status in FINISHED:
-        values["finished_at"] = datetime.now(timezone.utc)
+        values["finished_at"] = datetime.now(UTC)
     await db.execute(update(Operation).where(
         Operation.id == uuid.UUID(change.context.operation_id)).values(**values))
     await db.commit()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, Text, delete, func, select, update
@@ -76,7 +76,7 @@ async def drain(sessions: async_sessionmaker, deliverers: dict[str, Deliver], *,
                 older_than_s: float, batch: int = 100) -> int:
     """Deliver entries older than ``older_than_s`` (younger ones are their request's to deliver);
     answer how many went."""
-    cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than_s)
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
     sent = 0
     async with sessions() as db, db.begin():
         rows = list(await db.scalars(

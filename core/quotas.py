@@ -19,7 +19,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clusters import endpoint
-from core.db.models import QUOTA_RESOURCES, NatsCluster, QuotaHistory, Team, TeamNamespace, TeamQuota
+from core.db.models import (
+    QUOTA_RESOURCES,
+    NatsCluster,
+    QuotaHistory,
+    Team,
+    TeamNamespace,
+    TeamQuota,
+)
 from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 

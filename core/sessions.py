@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 
@@ -68,9 +68,9 @@ class LiveSession:
 
 def _moment(value: str | None) -> datetime:
     try:
-        return datetime.fromtimestamp(int(value or 0), timezone.utc)
+        return datetime.fromtimestamp(int(value or 0), UTC)
     except ValueError:
-        return datetime.fromtimestamp(0, timezone.utc)
+        return datetime.fromtimestamp(0, UTC)
 
 
 def _live(sid: str, data: dict[str, str], ttl_s: int, now: float) -> LiveSession:
@@ -80,7 +80,7 @@ def _live(sid: str, data: dict[str, str], ttl_s: int, now: float) -> LiveSession
         last_ip=data.get("last_ip") or data.get("ip_address", ""), user_agent=agent,
         device=device_of(agent), created_at=_moment(data.get("created_at")),
         last_used_at=_moment(data.get("last_activity")),
-        expires_at=(datetime.fromtimestamp(int(now), timezone.utc) + timedelta(seconds=ttl_s)
+        expires_at=(datetime.fromtimestamp(int(now), UTC) + timedelta(seconds=ttl_s)
                     if ttl_s > 0 else None))
 
 

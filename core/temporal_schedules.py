@@ -7,10 +7,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import (Client, Schedule, ScheduleActionStartWorkflow,
-                               ScheduleAlreadyRunningError, ScheduleIntervalSpec,
-                               ScheduleOverlapPolicy, SchedulePolicy, ScheduleSpec,
-                               ScheduleUpdate, ScheduleUpdateInput)
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 

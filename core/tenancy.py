@@ -11,13 +11,21 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.approval_policies import seed_organization as seed_approval_policies
-from core.db.models import Invitation, Organization, OrganizationMember, Role, Team, TeamMember, User
+from core.db.models import (
+    Invitation,
+    Organization,
+    OrganizationMember,
+    Role,
+    Team,
+    TeamMember,
+    User,
+)
 from core.rbac import BUILTIN_ROLES
 from core.security import hash_password, new_opaque_token, token_digest, verify_password
 
@@ -138,7 +146,7 @@ async def invite(db: AsyncSession, *, org_id: uuid.UUID, email: str, role: str,
     token = new_opaque_token()
     invitation = Invitation(org_id=org_id, email=email, role=role, team_id=team_id,
                             token_hash=token_digest(token), invited_by=invited_by,
-                            expires_at=datetime.now(timezone.utc) + timedelta(seconds=ttl_s))
+                            expires_at=datetime.now(UTC) + timedelta(seconds=ttl_s))
     db.add(invitation)
     await db.flush()
     return invitation, token
@@ -149,7 +157,7 @@ async def accept(db: AsyncSession, *, token: str, password: str, first_name: str
     """Join the inviting organization: a new account, or an existing one whose password is given."""
     invitation = await db.scalar(select(Invitation).where(
         Invitation.token_hash == token_digest(token)).with_for_update())
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if (invitation is None or invitation.accepted_at or invitation.revoked_at
             or invitation.expires_at <= now):
         raise TenancyError("This invitation is unknown, already used, revoked or expired; ask "

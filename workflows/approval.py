@@ -19,17 +19,24 @@ and counted apart.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from core.changes.models import (ApplyRequest, ApprovalTicket, ChangeResult, RequestEvent,
-                                     RequestUpdate, Vote, WebhookDelivery)
+    from core.changes.models import (
+        ApplyRequest,
+        ApprovalTicket,
+        ChangeResult,
+        RequestEvent,
+        RequestUpdate,
+        Vote,
+        WebhookDelivery,
+    )
     from core.changes.voting import Tally, VoteRefused, cast, check
     from core.operations import OperationContext
     from core.replay.models import ReplayRequest
@@ -49,7 +56,7 @@ OUTCOME_EVENTS = {"approved": "approved", "rejected": "rejected", "withdrawn": "
 # 9e0499f moved a vote's announcement before its record without a patch marker. Votes recorded
 # without the marker follow the order of the code that ran them: the old one before that release.
 OUTCOME_FIRST_PATCH = "vote-announces-outcome-first"
-OUTCOME_FIRST_RELEASED = datetime(2026, 11, 22, 2, 46, 38, tzinfo=timezone.utc)
+OUTCOME_FIRST_RELEASED = datetime(2026, 11, 22, 2, 46, 38, tzinfo=UTC)
 
 
 def announce_outcome_first() -> bool:
@@ -135,7 +142,7 @@ class ApprovalWorkflow(OperationWorkflowBase):
             if remaining > timedelta(0):
                 try:
                     await workflow.wait_condition(decided, timeout=remaining)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             if decided():
                 return

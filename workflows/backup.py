@@ -26,8 +26,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from core.backups.jobs import (BackupRef, FinishBackup, FinishedBackup,
-                                   PreparedBackup, RecordVerification)
+    from core.backups.jobs import (
+        BackupRef,
+        FinishBackup,
+        FinishedBackup,
+        PreparedBackup,
+        RecordVerification,
+    )
     from core.backups.steps import ItemInput, ItemResult, Verification, VerifyInput
     from core.operations import OperationContext, Progress
     from workflows.inputs import BackupInput, from_args

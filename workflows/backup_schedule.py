@@ -15,8 +15,15 @@ from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-    from core.backups.jobs import (BackupJob, RetentionApply, RetentionInput, RetentionResult,
-                                   ScheduledRun, Ticked, TickInput)
+    from core.backups.jobs import (
+        BackupJob,
+        RetentionApply,
+        RetentionInput,
+        RetentionResult,
+        ScheduledRun,
+        Ticked,
+        TickInput,
+    )
     from core.backups.steps import DeleteDataInput
     from core.operations import OperationContext
     from workflows.backup import DATA_TIMEOUT, STEP_RETRY, STEP_TIMEOUT, message_of

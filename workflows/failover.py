@@ -38,8 +38,15 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from core.changes.models import DrWebhookDelivery
     from core.operations import OperationUpdate, Progress
-    from core.replication.plan import (REVERSE_ONLY_STEPS, STEP_NAMES, FailoverPlan,
-                                       FailoverTask, FencePoint, Measured, Step)
+    from core.replication.plan import (
+        REVERSE_ONLY_STEPS,
+        STEP_NAMES,
+        FailoverPlan,
+        FailoverTask,
+        FencePoint,
+        Measured,
+        Step,
+    )
     from workflows.inputs import FailoverInput, from_args
     from workflows.operation_base import RECORD_RETRY, OperationWorkflowBase
 

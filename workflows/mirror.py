@@ -34,9 +34,18 @@ with workflow.unsafe.imports_passed_through():
 
     from core.operations import Progress
     from core.replication.models import MirrorJob
-    from core.replication.steps import (ControlInput, CreateInput, MarkInput, Measurement,
-                                        MirrorPlan, MirrorRef, Prepared, PrepareInput, WaitInput,
-                                        WaitResult)
+    from core.replication.steps import (
+        ControlInput,
+        CreateInput,
+        MarkInput,
+        Measurement,
+        MirrorPlan,
+        MirrorRef,
+        Prepared,
+        PrepareInput,
+        WaitInput,
+        WaitResult,
+    )
     from workflows.inputs import MirrorInput, from_args
     from workflows.operation_base import OperationWorkflowBase
 

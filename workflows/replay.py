@@ -23,8 +23,16 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from core.operations import OperationContext, Progress
-    from core.replay.models import (DryRunResult, ReplayCarry, ReplayCheckpoint, ReplayChunk,
-                                    ReplayChunkResult, ReplayPlanned, ReplayRequest, ReplayStart)
+    from core.replay.models import (
+        DryRunResult,
+        ReplayCarry,
+        ReplayCheckpoint,
+        ReplayChunk,
+        ReplayChunkResult,
+        ReplayPlanned,
+        ReplayRequest,
+        ReplayStart,
+    )
     from workflows.inputs import ReplayInput, from_args
     from workflows.operation_base import OperationWorkflowBase
 

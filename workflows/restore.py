@@ -30,8 +30,16 @@ with workflow.unsafe.imports_passed_through():
     from core.backups.jobs import RemoveStreamInput, RestoreJob, RestorePlan, RestorePrepareInput
     from core.backups.steps import RestoreInput, RestoreResult
     from core.operations import OperationContext, Progress
-    from workflows.backup import (DATA_HEARTBEAT, DATA_TIMEOUT, STEP_RETRY, STEP_TIMEOUT,
-                                  finish_backup, message_of, run_item, verify_backup)
+    from workflows.backup import (
+        DATA_HEARTBEAT,
+        DATA_TIMEOUT,
+        STEP_RETRY,
+        STEP_TIMEOUT,
+        finish_backup,
+        message_of,
+        run_item,
+        verify_backup,
+    )
     from workflows.inputs import RestoreWorkflowInput, from_args
     from workflows.operation_base import OperationWorkflowBase
 

@@ -32,8 +32,8 @@ from activities.replay import ReplayActivities
 from activities.risk_summary import RiskSummaryActivities
 from core.db.base import make_engine, make_sessionmaker
 from core.events import EventPublisher
-from core.live.publisher import ensure_live_stream
 from core.jetstream.pool import ClusterPool
+from core.live.publisher import ensure_live_stream
 from core.security import Cipher
 from core.settings import Settings, get_settings
 from workflows.alerts import AlertEvaluationWorkflow

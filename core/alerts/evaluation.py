@@ -12,7 +12,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -108,7 +108,7 @@ class Evaluator:
         """Evaluate the enabled rules (those of ``rule_ids`` only, when given) and answer the
         pending events of every rule looked at, oldest first. A rule turned off while firing is
         resolved ("turned off"), so nobody is left with an alert that never ends."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         firing = select(AlertRuleState.rule_id).where(AlertRuleState.status == "firing")
         query = select(AlertRule).where(or_(AlertRule.is_enabled.is_(True),
                                             AlertRule.id.in_(firing)))
@@ -160,4 +160,4 @@ async def delivered(sessions: async_sessionmaker, event: AlertEvent) -> None:
         if len(kept) != len(row.pending):
             row.pending = kept
             if event.notify:
-                row.last_notified_at = datetime.now(timezone.utc)
+                row.last_notified_at = datetime.now(UTC)

@@ -5,7 +5,7 @@ organization and cluster. Synchronous (the ClickHouse client is): call them in a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from core.alerts.measure import Point
 from core.alerts.rules import Rule
@@ -15,11 +15,11 @@ HISTORY_DAYS = 7
 
 
 def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def _naive(ts: datetime) -> datetime:
-    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+    return ts.astimezone(UTC).replace(tzinfo=None)
 
 
 def _params(rule: Rule, now: datetime, for_s: float, grace_s: float) -> dict:

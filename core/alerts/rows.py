@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.alerts.events import AlertEvent
 
@@ -17,7 +17,7 @@ NIL_CLUSTER = "00000000-0000-0000-0000-000000000000"
 def _naive(ts: datetime | None) -> datetime | None:
     if ts is None:
         return None
-    return (ts.astimezone(timezone.utc) if ts.tzinfo else ts).replace(tzinfo=None)
+    return (ts.astimezone(UTC) if ts.tzinfo else ts).replace(tzinfo=None)
 
 
 def row(e: AlertEvent) -> list:

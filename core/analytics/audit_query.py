@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from core.audit import AUDIT_COLUMNS
@@ -63,7 +63,7 @@ class AuditFilter:
 
 def _param(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     if isinstance(value, uuid.UUID):
         return str(value)
     return value
@@ -73,7 +73,7 @@ def record(row: tuple) -> dict[str, Any]:
     item = dict(zip(AUDIT_COLUMNS, row))
     item["changes"] = json.loads(item["changes"] or "{}")
     if item["timestamp"].tzinfo is None:  # chdb returns naive datetimes; the column is UTC
-        item["timestamp"] = item["timestamp"].replace(tzinfo=timezone.utc)
+        item["timestamp"] = item["timestamp"].replace(tzinfo=UTC)
     ip = item["ip_address"]
     item["ip_address"] = str(ip.ipv4_mapped or ip) if ip is not None else None
     return item

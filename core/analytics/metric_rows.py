@@ -9,8 +9,7 @@ one insert, so a table holds all of a sample's rows or none."""
 from __future__ import annotations
 
 import json
-from datetime import timezone
-
+from datetime import UTC
 
 from core.analytics.store import AnalyticsStore
 from core.live.samples import ClusterSample, StreamSample
@@ -41,7 +40,7 @@ def parse(data: bytes) -> StreamSample | ClusterSample:
 
 def _utc(sample):
     ts = sample.timestamp
-    return (ts.astimezone(timezone.utc) if ts.tzinfo else ts).replace(tzinfo=None)
+    return (ts.astimezone(UTC) if ts.tzinfo else ts).replace(tzinfo=None)
 
 
 def stream_rows(s: StreamSample) -> tuple[list, list[list]]:

@@ -4,14 +4,14 @@ parameterised SQL and JSON-ready records."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 TOP = 10
 
 
 def _naive(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _prefix_clause(prefixes: list[str] | None, params: dict) -> str:
@@ -45,7 +45,7 @@ def latest_streams(ids: list[uuid.UUID], since: datetime,
 
 def latest_consumers(ids: list[uuid.UUID], stream: str | None, prefixes: list[str] | None,
                      since: datetime | None = None) -> tuple[str, dict]:
-    since = since or datetime.now(timezone.utc) - timedelta(minutes=10)
+    since = since or datetime.now(UTC) - timedelta(minutes=10)
     params: dict[str, Any] = {"ids": [str(i) for i in ids], "since": _naive(since)}
     where = "cluster_id IN {ids:Array(UUID)} AND timestamp >= {since:DateTime64(3)}"
     if stream:
@@ -59,7 +59,7 @@ def latest_consumers(ids: list[uuid.UUID], stream: str | None, prefixes: list[st
 
 
 def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
 
 
 def consumer_record(row: tuple) -> dict[str, Any]:
@@ -102,7 +102,7 @@ def overview(registered: dict, clusters: list[tuple], streams: list[tuple],
 def processing_rates(cluster_id: uuid.UUID, stream: str) -> tuple[str, dict]:
     """Per consumer of the stream: the latest acknowledgement rate and its average over the last
     hour, from the samples (the health score's "processing rate")."""
-    since = datetime.now(timezone.utc) - timedelta(hours=1)
+    since = datetime.now(UTC) - timedelta(hours=1)
     return ("SELECT consumer_name, argMax(ack_rate, timestamp), avg(ack_rate), count() "
             "FROM consumer_metrics WHERE cluster_id = {c:UUID} AND stream_name = {s:String} "
             "AND timestamp >= {since:DateTime64(3)} GROUP BY consumer_name",

@@ -10,7 +10,8 @@ import json
 from typing import Protocol
 
 from core.alerts.events import AlertEvent
-from core.alerts.rows import COLUMNS as ALERT_COLUMNS, row as alert_row
+from core.alerts.rows import COLUMNS as ALERT_COLUMNS
+from core.alerts.rows import row as alert_row
 from core.analytics.store import AnalyticsStore
 from core.audit import AUDIT_COLUMNS, AuditEvent
 from core.events import SUBJECT_PREFIX

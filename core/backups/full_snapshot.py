@@ -28,9 +28,20 @@ from __future__ import annotations
 
 import json
 
-from core.backups.archive import (COMPRESSED, IDENTIFIER, MAGIC, S2_IDENTIFIER, SENTINEL,
-                                  UNCOMPRESSED, ArchiveError, Entry, decode_block, entry, frame,
-                                  parse_entries)
+from core.backups.archive import (
+    COMPRESSED,
+    IDENTIFIER,
+    MAGIC,
+    S2_IDENTIFIER,
+    SENTINEL,
+    UNCOMPRESSED,
+    ArchiveError,
+    Entry,
+    decode_block,
+    entry,
+    frame,
+    parse_entries,
+)
 
 MAX_HEAD = 16 * 1024 * 1024  # decoded bytes gathered for the head (thousands of consumers)
 CONSUMER = b"consumers/"

@@ -119,7 +119,7 @@ class Cadence(_Model):
     retention_days: float = Field(gt=0, le=3650)
 
     @model_validator(mode="after")
-    def _one(self) -> "Cadence":
+    def _one(self) -> Cadence:
         if (self.cron is None) == (self.every is None):
             raise ValueError('give exactly one of "cron" (e.g. "0 2 * * *") or "every" '
                              '(e.g. "1h")')

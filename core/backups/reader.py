@@ -25,7 +25,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from nats.aio.client import Client as NATS
 
@@ -215,7 +215,7 @@ class ConsumerRangeReader:
                 try:
                     async with asyncio.timeout(STALL_S):  # not wait_for: it can swallow a cancel
                         kind, payload = await self._ready.get()
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     raise ReadFailed(f"reading stream '{self.stream}' stalled") from None
                 if kind == "error":
                     raise ReadFailed(f"reading stream '{self.stream}' failed: {payload}")
@@ -281,7 +281,7 @@ def time_ns(text: str) -> int:
         frac, zone = rest[:digits], rest[digits:]
     base = datetime.fromisoformat(head[:19] + (zone if zone not in ("Z", "") else "+00:00"))
     if base.tzinfo is None:
-        base = base.replace(tzinfo=timezone.utc)
+        base = base.replace(tzinfo=UTC)
     seconds = (base - _EPOCH) // timedelta(seconds=1)
     return seconds * 1_000_000_000 + int((frac + "000000000")[:9] or 0)
 
@@ -289,8 +289,8 @@ def time_ns(text: str) -> int:
 def ns_of(when: datetime) -> int:
     """A datetime (naive: UTC) as ns since the epoch."""
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return (when - _EPOCH) // timedelta(microseconds=1) * 1000  # integers: no float rounding
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

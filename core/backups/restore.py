@@ -34,8 +34,8 @@ from datetime import datetime
 from typing import Any
 
 from core.backups import archive
-from core.backups.full_snapshot import FullSnapshot
 from core.backups.chain import ChainLink, ChunkRef
+from core.backups.full_snapshot import FullSnapshot
 from core.backups.reader import ns_of, time_ns
 from core.backups.targets import BackupTarget, ChunkCorrupted, ChunkMissing
 from core.jetstream.api import JetStreamApi, JetStreamError
@@ -231,7 +231,7 @@ class _Sender:
                 try:
                     async with asyncio.timeout(left):  # not wait_for: it can swallow a cancel
                         await self._acks.wait()
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         if self.error is not None:
             raise RestoreFailed(f"the server refused the restore: {self.error}")

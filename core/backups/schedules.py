@@ -13,9 +13,16 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio.client import (Client, Schedule, ScheduleActionStartWorkflow,
-                               ScheduleIntervalSpec, ScheduleOverlapPolicy, SchedulePolicy,
-                               ScheduleSpec, ScheduleState)
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleState,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from core import temporal_schedules

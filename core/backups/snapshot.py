@@ -106,7 +106,7 @@ class Snapshot:
             try:
                 async with asyncio.timeout(STALL_S):  # not wait_for: it can swallow a cancel
                     item = await self._queue.get()
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise SnapshotFailed(f"the snapshot of stream '{self.stream}' stalled: nothing "
                                      f"received for {STALL_S:g} s") from None
             if item is None:

@@ -25,8 +25,16 @@ from contextlib import aclosing
 from pathlib import Path
 
 from core.jetstream.api import JetStreamApi, JetStreamError
-from core.jetstream.objects import (DIGEST_PREFIX, BucketNotFound, ObjectNotFound, ObjectStore,
-                                    ObjectStoreConfig, chunk_subject, create_store, meta_subject)
+from core.jetstream.objects import (
+    DIGEST_PREFIX,
+    BucketNotFound,
+    ObjectNotFound,
+    ObjectStore,
+    ObjectStoreConfig,
+    chunk_subject,
+    create_store,
+    meta_subject,
+)
 
 PUT_CHUNK = 1024 * 1024  # object store message size (clamped below the server's max payload)
 

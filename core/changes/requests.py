@@ -4,7 +4,7 @@ decided, and rebuild where a request stands from its stored votes."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,7 +57,7 @@ async def record(db: AsyncSession, change: RequestUpdate) -> None:
     if change.error is not None:
         values["error"] = change.error
     if change.status in CLOSED:
-        values["closed_at"] = datetime.now(timezone.utc)
+        values["closed_at"] = datetime.now(UTC)
     await db.execute(update(ChangeRequestRow)
                      .where(ChangeRequestRow.id == uuid.UUID(change.request_id)).values(**values))
     await db.commit()

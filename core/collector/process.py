@@ -59,7 +59,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             wait = settings.collect_interval_s - (time.monotonic() - started)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=max(wait, 0.01))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     finally:
         try:

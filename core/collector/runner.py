@@ -8,7 +8,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -113,7 +113,7 @@ class Collector:
 
     async def _collect(self, cluster: NatsCluster, report: PassReport) -> None:
         cid, org = str(cluster.id), cluster.org_id
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # ClickHouse keeps ms
         try:
             js = await self.pool.jetstream(endpoint(self.cipher, cluster))
@@ -167,7 +167,7 @@ class Collector:
                     sample = StreamSample.model_validate_json(msg.data)
                 except Exception:  # noqa: BLE001 - none yet (or unreadable): no rate this pass
                     return
-                age = (datetime.now(timezone.utc) - sample.timestamp).total_seconds()
+                age = (datetime.now(UTC) - sample.timestamp).total_seconds()
                 if 0 <= age <= SEED_MAX_AGE_S:
                     self.memory.streams[(cid, name)] = sample
 

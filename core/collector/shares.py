@@ -18,8 +18,12 @@ from dataclasses import dataclass, field
 
 from nats.aio.client import Client as NATS
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import (BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError,
-                            NotFoundError)
+from nats.js.errors import (
+    BadRequestError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    NotFoundError,
+)
 from nats.js.kv import KeyValue
 
 log = logging.getLogger(__name__)

@@ -145,7 +145,7 @@ class NatsCluster(IdMixin, TimestampMixin, Base):
     # the console first reaches it: two registrations of one server are judged as one.
     server_identity: Mapped[str | None] = mapped_column(String(512), index=True)
 
-    connections: Mapped[list["ClusterConnection"]] = relationship(
+    connections: Mapped[list[ClusterConnection]] = relationship(
         back_populates="cluster", cascade="all, delete-orphan", lazy="selectin",
         order_by="ClusterConnection.position",
     )
@@ -545,7 +545,9 @@ class BackupChunk(Base):
 
 
 # GitOps models live in a module of their own; importing it registers them on the same metadata.
-from core.db import gitops_models  # noqa: E402,F401
 # Alert rules' evaluation state, likewise.
-from core.db import alert_models  # noqa: E402,F401
-from core.db import ai_models  # noqa: E402,F401
+from core.db import (
+    ai_models,  # noqa: E402,F401
+    alert_models,  # noqa: E402,F401
+    gitops_models,  # noqa: E402,F401
+)

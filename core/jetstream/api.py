@@ -10,7 +10,9 @@ import json
 from typing import Any
 
 from nats.aio.client import Client as NATS
-from nats.errors import Error as NatsError, NoRespondersError, TimeoutError as NatsTimeoutError
+from nats.errors import Error as NatsError
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 
 # JetStream error codes (err_code) that mean "no such thing".
 STREAM_NOT_FOUND = 10059

@@ -53,7 +53,7 @@ class CheckedTcpTransport(TcpTransport):
                 reader, writer = await asyncio.wait_for(
                     asyncio.open_connection(host=address, port=port, limit=buffer_size),
                     connect_timeout)
-            except (OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError) as exc:
                 failed = exc
                 continue
             # As TcpTransport keeps them (the TLS upgrade replaces the io pair, not the bare one).

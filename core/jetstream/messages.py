@@ -22,10 +22,12 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from nats.errors import Error as NatsError, NoRespondersError, TimeoutError as NatsTimeoutError
+from nats.errors import Error as NatsError
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
 
@@ -91,8 +93,8 @@ def parse_time(text: str) -> datetime:
 def format_time(when: datetime) -> str:
     """RFC 3339 in UTC, as the server reads it (a naive datetime is taken as UTC)."""
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _reject_constant(name: str) -> Any:
@@ -225,7 +227,7 @@ class StreamReader:
         """The first message stored at or after ``when``."""
         msg = await self._msg_get({"start_time": format_time(when)})
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         # Past the last message the server answers with the first one: that means none.
         return msg if msg is not None and msg.timestamp >= when else None
 

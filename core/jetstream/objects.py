@@ -21,12 +21,18 @@ from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
-from nats.errors import Error as NatsError, TimeoutError as NatsTimeoutError
+from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.nuid import NUID
 
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
 from core.jetstream.buckets import (  # noqa: F401 (BUCKET_PATTERN: one for both)
-    BUCKET_PATTERN, BucketConfig, BucketKind, BucketNotFound, StreamBucket, common_status,
+    BUCKET_PATTERN,
+    BucketConfig,
+    BucketKind,
+    BucketNotFound,
+    StreamBucket,
+    common_status,
 )
 from core.jetstream.messages import StreamReader
 

@@ -101,7 +101,7 @@ class ClusterPool:
             # A TLS handshake with a server that does not speak TLS can stall past connect_timeout.
             await asyncio.wait_for(connecting, timeout=self.connect_timeout * 2)
             return nc
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise self._unreachable(endpoint, "timed out while connecting") from exc
         except Exception as exc:  # nats-py raises several kinds for "cannot connect"
             raise self._unreachable(endpoint, str(exc) or type(exc).__name__) from exc

@@ -165,7 +165,7 @@ class LiveReader:
         except asyncio.QueueFull:
             try:
                 await asyncio.wait_for(self.queue.put(item), self.slow_after_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.info("live reader of %s: client too slow (%d events waiting); dropping it",
                          self.filters, self.queue.qsize())
                 self.dropped.set()
@@ -176,7 +176,7 @@ class LiveReader:
         """The next message, or None when none came within ``timeout`` (time for a heartbeat)."""
         try:
             return await asyncio.wait_for(self.queue.get(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
 
     async def close(self) -> None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from cryptography.exceptions import InvalidTag
@@ -56,7 +56,7 @@ def previous_valid_until(webhook: Webhook, now: datetime | None = None) -> datet
     until = webhook.previous_valid_until
     if webhook.previous_secret is None or until is None:
         return None
-    return until if until > (now or datetime.now(timezone.utc)) else None
+    return until if until > (now or datetime.now(UTC)) else None
 
 
 def signing_secrets(cipher: Cipher, webhook: Webhook, now: datetime | None = None) -> list[str]:
@@ -80,7 +80,7 @@ def rotate_secret(cipher: Cipher, webhook: Webhook, secret: str, *, grace_s: flo
     keeps signing for ``grace_s`` seconds, replacing any earlier previous secret; none does when
     the grace is 0 or the replaced secret cannot be opened with this key (so a rotation is also
     the way out of a secret sealed with a lost key). Answers until when the replaced one signs."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         open_secret(cipher, webhook)
         replaced: dict | None = webhook.secret

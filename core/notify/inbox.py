@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -56,7 +56,7 @@ def notification_id(event: RequestEvent) -> str:
 
 
 def notification(event: RequestEvent, created_at: datetime | None = None) -> dict[str, Any]:
-    created_at = created_at or datetime.now(timezone.utc)
+    created_at = created_at or datetime.now(UTC)
     return {"id": notification_id(event), "type": "approval", "org_id": event.org_id,
             "event": event.event, "request_id": event.request_id, "title": event.title,
             "actor_email": event.actor_email, "comment": event.comment, "target": event.target,
@@ -116,7 +116,7 @@ async def mark_read(redis: aioredis.Redis, user_id: uuid.UUID | str,
     org = str(org_id)
     before = await read(redis, user_id, org, limit=1)
     if before["items"]:
-        at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        at = datetime.now(UTC).isoformat(timespec="milliseconds")
         await redis.hset(read_key(user_id), mapping={org: before["items"][0]["id"],
                                                      f"{org}:at": at})
     after = await read(redis, user_id, org, limit=0)

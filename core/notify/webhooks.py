@@ -26,7 +26,8 @@ import json
 import re
 import time
 import uuid
-from typing import Any, Sequence, get_args
+from collections.abc import Sequence
+from typing import Any, get_args
 
 from core.changes.models import EventName, RequestEvent
 

@@ -16,9 +16,20 @@ these functions and tests check them as tables.
 """
 
 from core.policy.decide import DEFAULT_GROUP, decide
-from core.policy.models import (GB, ApprovalGroup, ApprovalPolicy, AutoApprove, AutoReject,
-                                ChangeRequest, Decision, Escalation, HistoryEntry, PolicyRef,
-                                QuotaViolation, Triggers)
+from core.policy.models import (
+                                GB,
+                                ApprovalGroup,
+                                ApprovalPolicy,
+                                AutoApprove,
+                                AutoReject,
+                                ChangeRequest,
+                                Decision,
+                                Escalation,
+                                HistoryEntry,
+                                PolicyRef,
+                                QuotaViolation,
+                                Triggers,
+)
 from core.policy.quota import impact, quota_check
 from core.policy.risk import risk_notes
 from core.policy.seed import SEED_POLICIES

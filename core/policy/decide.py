@@ -13,8 +13,16 @@ from collections.abc import Iterable
 
 from core.policy import measures as m
 from core.policy import wording as w
-from core.policy.models import (ApprovalGroup, ApprovalPolicy, AutoApprove, AutoReject,
-                                ChangeRequest, Decision, PolicyRef, Triggers)
+from core.policy.models import (
+    ApprovalGroup,
+    ApprovalPolicy,
+    AutoApprove,
+    AutoReject,
+    ChangeRequest,
+    Decision,
+    PolicyRef,
+    Triggers,
+)
 
 DEFAULT_GROUP = ApprovalGroup(name="Platform admins", count=1, roles=["admin"])
 

@@ -96,7 +96,7 @@ class ApprovalGroup(_Model):
     team_ids: list[str] | None = None
 
     @model_validator(mode="after")
-    def _parallel(self) -> "ApprovalGroup":
+    def _parallel(self) -> ApprovalGroup:
         for names, ids, field in ((self.roles, self.role_ids, "role_ids"),
                                   (self.teams, self.team_ids, "team_ids")):
             if ids is not None and len(ids) != len(names):

@@ -10,8 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core.policy.measures import (STORAGE_QUOTA, STORED_KINDS, created_streams, max_bytes,
-                                  replicas, sum_max_bytes)
+from core.policy.measures import (
+    STORAGE_QUOTA,
+    STORED_KINDS,
+    created_streams,
+    max_bytes,
+    replicas,
+    sum_max_bytes,
+)
 from core.policy.models import ChangeRequest, QuotaViolation
 
 CEILINGS = ("max_msg_size", "max_replicas")

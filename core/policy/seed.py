@@ -10,8 +10,15 @@ conditional group. Large Quota Requests comes first so a quota request is judged
 
 from __future__ import annotations
 
-from core.policy.models import (GB, ApprovalGroup, ApprovalPolicy, AutoApprove, AutoReject,
-                                Escalation, Triggers)
+from core.policy.models import (
+                                GB,
+                                ApprovalGroup,
+                                ApprovalPolicy,
+                                AutoApprove,
+                                AutoReject,
+                                Escalation,
+                                Triggers,
+)
 
 PRODUCTION_CHANGES = ApprovalPolicy(
     name="Production Changes", version=1, priority=20,

@@ -12,11 +12,11 @@ recorded checkpoint.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.jetstream.api import JetStreamApi
-from core.replay.publisher import NoStream, PublishRefused
 from core.replay.models import ORIGINAL_TIME_HEADER, SOURCE_HEADER, ReplayRequest
+from core.replay.publisher import NoStream, PublishRefused
 from core.replay.source import SourceMessage, open_reader
 
 # Not carried: the source's own de-duplication and expectations, and Nats-Rollup, which would
@@ -95,7 +95,7 @@ class MessageMapper:
 def _rfc3339(value: datetime | str) -> str:
     if isinstance(value, str):
         return value
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def classify(seq: int, exc: Exception, subject: str = "") -> Exception:

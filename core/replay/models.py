@@ -4,13 +4,13 @@ workflow and the activities."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.jetstream.config import Name
-from core.schema_rules import not_both, rules
 from core.operations import OperationContext
+from core.schema_rules import not_both, rules
 
 SOURCE_HEADER = "Nats-Replay-Source"
 ORIGINAL_TIME_HEADER = "Nats-Replay-Original-Time"
@@ -37,7 +37,7 @@ class ReplayDestination(_Model):
                                        pattern=r"^[^\s*>]*[^\s*>.]$")
 
     @model_validator(mode="after")
-    def _one_mapping(self) -> "ReplayDestination":
+    def _one_mapping(self) -> ReplayDestination:
         if self.subject and self.subject_prefix:
             raise ValueError("give either 'subject' or 'subject_prefix', not both")
         return self
@@ -77,10 +77,10 @@ class ReplayRequest(_Model):
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         """A time without an offset is UTC, as JetStream's own times are."""
-        return value.replace(tzinfo=timezone.utc) if value and value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
 
     @model_validator(mode="after")
-    def _ranges(self) -> "ReplayRequest":
+    def _ranges(self) -> ReplayRequest:
         if self.start_seq and self.end_seq and self.end_seq < self.start_seq:
             raise ValueError("end_seq is before start_seq")
         if self.start_time and self.end_time and self.end_time < self.start_time:

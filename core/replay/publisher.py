@@ -46,7 +46,7 @@ class AsyncPublisher:
         self._sub = None
         self._next = 0
 
-    async def start(self) -> "AsyncPublisher":
+    async def start(self) -> AsyncPublisher:
         self._sub = await self.nc.subscribe(f"{self._prefix}*", cb=self._on_reply)
         return self
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import AsyncIterator, NamedTuple
+from typing import NamedTuple
 
 from nats.errors import TimeoutError as NatsTimeoutError
 
@@ -101,7 +102,7 @@ class ConsumerReader:
         while True:
             try:
                 msgs = await self._sub.fetch(self.batch, timeout=self.fetch_timeout)
-            except (NatsTimeoutError, asyncio.TimeoutError):  # nats-py raises either
+            except (TimeoutError, NatsTimeoutError):  # nats-py raises either
                 # Slow is not finished: only the server's pending count says the range is done.
                 if await self._nothing_pending(yielded):
                     return

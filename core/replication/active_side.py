@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -93,7 +93,7 @@ def first(pair_id: str, pair_name: str | None, cluster_id: str, domain: str | No
     """A new pair's value: its primary is active, epoch 0 (the first failover writes 1)."""
     return ActiveSide(pair_id=pair_id, pair_name=pair_name, active_cluster_id=cluster_id,
                       active_domain=domain, streams=streams, epoch=0,
-                      changed_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
+                      changed_at=datetime.now(UTC).isoformat(timespec="milliseconds"))
 
 
 async def forget(js: JetStreamApi, key: str) -> bool:

@@ -26,15 +26,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from nats.aio.client import Client as NATS
 
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
 from core.jetstream.messages import StreamReader, publish
-from core.replication.mirrors import (FENCED_SUBJECTS_KEY, MIRROR_ID_KEY, SOURCE_CONFIG_KEY,
-                                      api_prefix, probe_link, promotable)
+from core.replication.mirrors import (
+    FENCED_SUBJECTS_KEY,
+    MIRROR_ID_KEY,
+    SOURCE_CONFIG_KEY,
+    api_prefix,
+    probe_link,
+    promotable,
+)
 from core.replication.plan import FencePoint, Measured, PlanStream, StreamMeasure
 
 FENCE_PREFIX = "_JSC_FENCED"
@@ -52,7 +58,7 @@ class Refused(Exception):
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def fence_subject(stream: str) -> str:

@@ -20,7 +20,7 @@ Lag is counted from the **source** side whenever the source can be read: a mirro
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 Status = Literal["in_sync", "behind", "stalled", "broken_link", "paused", "error", "unknown"]
@@ -50,7 +50,7 @@ class EdgeMemory:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "EdgeMemory":
+    def from_json(cls, data: dict[str, Any]) -> EdgeMemory:
         return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
 
 
@@ -103,7 +103,7 @@ class ConsumerState:
     paused: bool = False
 
     @classmethod
-    def of(cls, info: dict[str, Any]) -> "ConsumerState":
+    def of(cls, info: dict[str, Any]) -> ConsumerState:
         return cls(int(info.get("num_pending") or 0), int(info.get("num_ack_pending") or 0),
                    int((info.get("delivered") or {}).get("stream_seq") or 0),
                    int((info.get("ack_floor") or {}).get("stream_seq") or 0),
@@ -164,7 +164,7 @@ def age_seconds(stored_at: str | None, now: float) -> float | None:
     except ValueError:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(now - when.timestamp(), 0.0)
 
 

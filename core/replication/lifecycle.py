@@ -18,8 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from core.jetstream.api import JetStreamApi, JetStreamError
-from core.replication.mirrors import (MIRROR_ID_KEY, consumer_name, mirror_stream_config,
-                                      source_consumer_config)
+from core.replication.mirrors import (
+    MIRROR_ID_KEY,
+    consumer_name,
+    mirror_stream_config,
+    source_consumer_config,
+)
 from core.replication.steps import MirrorPlan
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -148,7 +148,7 @@ async def measure_edge(edge: Edge, scans: dict[Any, ClusterScan], memory: L.Edge
         except JetStreamError as exc:
             consumer_error = (f"the mirror's consumer '{edge.row.consumer_name}' is not on the "
                               f"source stream: {exc.description}")
-        except (asyncio.TimeoutError, JetStreamUnavailable):
+        except (TimeoutError, JetStreamUnavailable):
             source.lost(f"the source cluster '{edge.source_cluster.name}' did not answer in time")
     consumer = L.ConsumerState.of(consumer_info) if consumer_info else None
 
@@ -189,7 +189,7 @@ async def measure_edge(edge: Edge, scans: dict[Any, ClusterScan], memory: L.Edge
         try:
             age = await _capped(oldest_missing_age(source.js, edge.source_stream, copied + 1,
                                                    filters, now), timeout)
-        except (asyncio.TimeoutError, JetStreamUnavailable):
+        except (TimeoutError, JetStreamUnavailable):
             source.lost(f"the source cluster '{edge.source_cluster.name}' did not answer in time")
             age = None
         except JetStreamError:
@@ -290,7 +290,7 @@ def _base(edge: Edge, *, status: L.Status, error: str | None, measured_at: float
         filter_subjects=edge.filter_subjects, lag_messages=lag_messages, lag_seconds=lag_seconds,
         catch_up_rate_per_s=rate, status=status, error=error, source_last_seq=source_last_seq,
         target_last_seq=target_last_seq,
-        measured_at=datetime.fromtimestamp(measured_at, timezone.utc),
+        measured_at=datetime.fromtimestamp(measured_at, UTC),
         last_contact_s=last_contact_s)
 
 
@@ -299,4 +299,4 @@ def _round(value: float | None) -> float | None:
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")

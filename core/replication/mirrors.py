@@ -19,12 +19,11 @@ Its deliveries use ``$JS.M.jsc.<id>``, so they cross the hub↔dr leafnode like 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nats.aio.client import Client as NATS
@@ -83,7 +82,7 @@ def source_consumer_config(request: MirrorRequest, mirror_id: uuid.UUID | str,
         config.update(deliver_policy="by_start_sequence", opt_start_seq=start.seq)
     elif isinstance(start, StartAtTime):
         config.update(deliver_policy="by_start_time",
-                      opt_start_time=start.time.astimezone(timezone.utc).isoformat())
+                      opt_start_time=start.time.astimezone(UTC).isoformat())
     elif start == "new":
         config.update(deliver_policy="by_start_sequence", opt_start_seq=source_last_seq + 1)
     else:
@@ -146,7 +145,7 @@ async def probe_link(target: NATS, source_domain: str | None, stream: str,
         await target.flush(timeout=timeout)
         try:
             message = await subscription.next_msg(timeout=timeout)
-        except (asyncio.TimeoutError, Exception):  # nats-py raises its own TimeoutError
+        except (TimeoutError, Exception):  # nats-py raises its own TimeoutError
             return LinkProbe(False, f"no answer from {api_prefix(source_domain)} through the "
                                     f"target cluster within {timeout:g} s: the clusters are not "
                                     "linked, or the link does not carry JetStream mirror traffic")
@@ -169,7 +168,7 @@ async def probe_link(target: NATS, source_domain: str | None, stream: str,
 
 
 async def pause_consumer(source: JetStreamApi, stream: str, consumer: str) -> dict[str, Any]:
-    until = datetime.now(timezone.utc) + PAUSED_FOREVER
+    until = datetime.now(UTC) + PAUSED_FOREVER
     return await source.request(f"CONSUMER.PAUSE.{stream}.{consumer}",
                                 {"pause_until": until.isoformat()})
 

@@ -65,7 +65,7 @@ class MirrorRequest(_Model):
     description: Description = Field(default="", max_length=4096)
 
     @model_validator(mode="after")
-    def _one_way_to_filter(self) -> "MirrorRequest":
+    def _one_way_to_filter(self) -> MirrorRequest:
         if self.filter_subjects and self.subject_transforms:
             raise ValueError("give either 'filter_subjects' or 'subject_transforms', not both")
         if self.source_cluster_id == self.target_cluster_id \
@@ -113,7 +113,7 @@ class FailoverRequest(_Model):
                                                "mirrors to catch up before it unfences and aborts")
 
     @model_validator(mode="after")
-    def _pair_or_streams(self) -> "FailoverRequest":
+    def _pair_or_streams(self) -> FailoverRequest:
         if self.pair_id is None and (self.primary_cluster_id is None or not self.streams):
             raise ValueError("give 'pair_id', or 'primary_cluster_id' with 'streams'")
         if self.pair_id is not None and (self.primary_cluster_id or self.streams):

@@ -19,10 +19,23 @@ import redis.asyncio as aioredis
 from core.db.models import DrPair
 from core.jetstream.pool import ClusterPool
 from core.replication import lag as L
-from core.replication.measure import (MEASURE_TIMEOUT_S, Measured, keep, measure_edge, recall,
-                                      unmeasured)
-from core.replication.topology import (SCAN_TIMEOUT_S, ClusterScan, Edge, World, discover,
-                                       keep_topology, scan_cluster)
+from core.replication.measure import (
+    MEASURE_TIMEOUT_S,
+    Measured,
+    keep,
+    measure_edge,
+    recall,
+    unmeasured,
+)
+from core.replication.topology import (
+    SCAN_TIMEOUT_S,
+    ClusterScan,
+    Edge,
+    World,
+    discover,
+    keep_topology,
+    scan_cluster,
+)
 from core.replication.views import ClusterNode, PairStreamView, PairView, ReplicationMap
 from core.security import Cipher
 

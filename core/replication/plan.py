@@ -122,7 +122,7 @@ class FailoverPlan(_Model):
     mode: Literal["planned", "emergency"] = "planned"
 
     @model_validator(mode="after")
-    def _as_requested(self) -> "FailoverPlan":
+    def _as_requested(self) -> FailoverPlan:
         self.drill, self.mode = self.request.drill, self.request.mode
         return self
 

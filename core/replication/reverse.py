@@ -28,10 +28,21 @@ import uuid
 from typing import Any
 
 from core.jetstream.api import JetStreamApi, JetStreamError
-from core.replication.failover import (PROMOTED_BY_KEY, Refused, fence, is_fenced, metadata,
-                                       summarise)
-from core.replication.mirrors import (MIRROR_ID_KEY, api_prefix, mirror_stream_config,
-                                      probe_link, source_consumer_config)
+from core.replication.failover import (
+    PROMOTED_BY_KEY,
+    Refused,
+    fence,
+    is_fenced,
+    metadata,
+    summarise,
+)
+from core.replication.mirrors import (
+    MIRROR_ID_KEY,
+    api_prefix,
+    mirror_stream_config,
+    probe_link,
+    source_consumer_config,
+)
 from core.replication.models import MirrorRequest
 from core.replication.plan import FailoverPlan, Measured, PlanStream, StreamMeasure
 

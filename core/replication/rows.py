@@ -11,7 +11,7 @@ step check the cluster first); while another mirror's operation is still live, i
 from __future__ import annotations
 
 import uuid
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert

@@ -93,7 +93,7 @@ async def scan_cluster(pool: ClusterPool, cipher: Cipher, cluster: NatsCluster,
 
     try:
         js, streams = await asyncio.wait_for(_list(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return ClusterScan(cluster, False, f"the cluster did not answer within {timeout:g} s")
     except (ClusterUnreachable, JetStreamUnavailable) as exc:
         return ClusterScan(cluster, False, str(exc))

@@ -4,8 +4,8 @@ Revision ID: 0005_outbox
 Revises: 0004
 Create Date: 2026-11-28 07:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0005_outbox'

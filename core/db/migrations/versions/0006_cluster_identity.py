@@ -5,8 +5,8 @@ Revision ID: 0006_cluster_identity
 Revises: 0005_outbox
 Create Date: 2026-11-28 09:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0006_cluster_identity'
 down_revision = '0005_outbox'

@@ -9,8 +9,8 @@ Create Date: 2026-11-28 10:00:00
 import json
 import uuid
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0007_approver_ids'
 down_revision = '0006_cluster_identity'

@@ -6,11 +6,11 @@ Revises: 0007_approver_ids
 Create Date: 2026-11-28 10:00:00
 """
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from core.db.policy_kinds import govern_new_kinds
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 revision = '0008_replication'
 down_revision = '0007_approver_ids'

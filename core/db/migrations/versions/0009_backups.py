@@ -5,8 +5,8 @@ Revision ID: 0009_backups
 Revises: 0008_replication
 Create Date: 2026-11-28 13:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from core.db.policy_kinds import govern_new_kinds

@@ -4,8 +4,8 @@ Revision ID: 0010_gitops
 Revises: 0009_backups
 Create Date: 2026-11-28 16:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0010_gitops'

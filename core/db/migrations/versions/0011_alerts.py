@@ -5,8 +5,8 @@ Revision ID: 0011_alerts
 Revises: 0010_gitops
 Create Date: 2026-11-28 20:15:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0011_alerts'

@@ -4,8 +4,8 @@ Revision ID: 0012_ai
 Revises: 0011_alerts
 Create Date: 2026-11-28 23:20:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0012_ai'

@@ -4,8 +4,8 @@ Revision ID: 0013_webhook_secret_rotation
 Revises: 0012_ai
 Create Date: 2026-11-29 02:50:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0013_webhook_secret_rotation'
