@@ -49,16 +49,16 @@ class ChangeActivities:
         async with self.sessions() as db:
             try:
                 cluster = await get_cluster(db, uuid.UUID(data.org_id), spec.cluster_id)
-            except ClusterNotFound:
+            except ClusterNotFound as exc:
                 raise ApplicationError(f"The cluster {spec.cluster_id} is no longer registered.",
-                                       type="ClusterNotFound", non_retryable=True)
+                                       type="ClusterNotFound", non_retryable=True) from exc
             target = endpoint(self.cipher, cluster)
         js = await self.pool.jetstream(target)
         try:
             info = await apply_change(js, spec)
         except JetStreamError as exc:  # the server refused: retrying will not change its mind
             raise ApplicationError(f"The cluster refused the change: {exc.description}",
-                                   type="Refused", non_retryable=True)
+                                   type="Refused", non_retryable=True) from exc
         if spec.kind == "stream" and spec.operation == "delete":
             await self._forget_mirror(uuid.UUID(data.org_id), spec.cluster_id, spec.name)
         return ChangeResult(detail={"applied": info})

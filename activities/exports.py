@@ -52,9 +52,9 @@ class ExportActivities:
             try:
                 cluster = await get_cluster(db, uuid.UUID(chunk.job.context.org_id),
                                             export.cluster_id)
-            except ClusterNotFound:
+            except ClusterNotFound as exc:
                 raise ApplicationError(f"cluster {export.cluster_id} is no longer registered",
-                                       type="ClusterNotFound", non_retryable=True)
+                                       type="ClusterNotFound", non_retryable=True) from exc
         js = await self.pool.jetstream(endpoint(self.cipher, cluster))
         try:
             reader, _ = await StreamReader.open(js, export.stream)

@@ -66,9 +66,9 @@ class FailoverActivities:
         async with self.sessions() as db:
             try:
                 cluster = await get_cluster(db, uuid.UUID(org_id), uuid.UUID(cluster_id))
-            except ClusterNotFound:
+            except ClusterNotFound as exc:
                 raise ApplicationError(f"cluster {cluster_id} is no longer registered",
-                                       type="ClusterNotFound", non_retryable=True)
+                                       type="ClusterNotFound", non_retryable=True) from exc
         return await self.pool.jetstream(endpoint(self.cipher, cluster))
 
     async def _maybe(self, org_id: str, cluster_id: str,
@@ -114,7 +114,7 @@ class FailoverActivities:
             try:
                 point = await fence(primary, s.stream, task.operation_id)
             except Refused as exc:
-                raise _refused(str(exc))
+                raise _refused(str(exc)) from exc
             return point.model_copy(update={"mirror_stream": s.mirror_stream})
 
         return list(await asyncio.gather(*(one(s) for s in task.plan.streams)))
@@ -135,7 +135,7 @@ class FailoverActivities:
                 await drill.make_copy(target, s.mirror_stream, copy, task.operation_id)
             except JetStreamError as exc:
                 if exc.code == 400 and "not this drill" in exc.description:
-                    raise _refused(exc.description)
+                    raise _refused(exc.description) from exc
                 raise
             return FencePoint(stream=s.stream, mirror_stream=copy, last_seq=state["last_seq"],
                               messages=state["messages"], at=at, fenced=False)
@@ -367,7 +367,7 @@ class FailoverActivities:
                 mirror = await reverse.remirror(old, new, request, mirror_id, plan.target.domain,
                                                 plan.cross_domain)
             except Refused as exc:
-                raise _refused(str(exc))
+                raise _refused(str(exc)) from exc
             made.append((request, mirror_id))
             out.append({"stream": s.stream, "kept_aside": kept, "kept_messages": state["messages"],
                         "old_stream": dropped, "fence": fenced, **mirror})

@@ -92,10 +92,10 @@ class NotificationActivities:
         """One signed POST; raises (for Temporal to retry, or for good) unless answered 2xx."""
         try:
             secrets = delivery.signing_secrets(self.cipher, hook)
-        except InvalidTag:  # sealed with another key: no retry will open it
+        except InvalidTag as exc:  # sealed with another key: no retry will open it
             raise ApplicationError(f"The secret of webhook '{hook.name}' cannot be decrypted with "
                                    "this JSC_ENCRYPTION_KEY; rotate its secret.",
-                                   type="WebhookSecretUnreadable", non_retryable=True)
+                                   type="WebhookSecretUnreadable", non_retryable=True) from exc
         try:
             reply = await delivery.post(hook.url, secrets, event, delivery_key, body,
                                         policy=self.webhook_policy)
@@ -103,10 +103,10 @@ class NotificationActivities:
             log.warning("webhook %s (%s) of organization %s not called: %s",
                         hook.id, hook.name, hook.org_id, exc)
             raise ApplicationError(f"Webhook '{hook.name}' was not called: {exc}",
-                                   type="WebhookAddressRefused", non_retryable=True)
+                                   type="WebhookAddressRefused", non_retryable=True) from exc
         except httpx.HTTPError as exc:
             raise ApplicationError(f"Webhook '{hook.name}' could not be reached: "
-                                   f"{type(exc).__name__}: {exc}", type="WebhookUnreachable")
+                                   f"{type(exc).__name__}: {exc}", type="WebhookUnreachable") from exc
         if not reply.is_success:
             raise ApplicationError(f"Webhook '{hook.name}' answered {reply.status_code}: "
                                    f"{reply.text[:200]}", type="WebhookRefused")

@@ -58,9 +58,9 @@ class ReplayActivities:
         async with self.sessions() as db:
             try:
                 cluster = await get_cluster(db, uuid.UUID(org_id), cluster_id)
-            except ClusterNotFound:
+            except ClusterNotFound as exc:
                 raise ApplicationError(f"cluster {cluster_id} is no longer registered",
-                                       type="ClusterNotFound", non_retryable=True)
+                                       type="ClusterNotFound", non_retryable=True) from exc
         return await self.pool.jetstream(endpoint(self.cipher, cluster))
 
     @activity.defn(name="replay_plan")

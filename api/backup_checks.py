@@ -51,7 +51,7 @@ async def selected_streams(request: Request, db: Db, svc: Svc, principal: Princi
         return select_streams(existing, wanted, team=team, visible=visible,
                               cluster_name=f"cluster '{cluster.name}'")
     except SelectionError as exc:
-        raise ProblemError(exc.status, exc.message)
+        raise ProblemError(exc.status, exc.message) from exc
 
 
 async def choose_target(db: Db, svc: Svc, principal: Principal, cluster: NatsCluster,
@@ -73,7 +73,7 @@ async def choose_target(db: Db, svc: Svc, principal: Principal, cluster: NatsClu
             directory_path(backup_root(svc.settings), principal.org_id, target.directory)
         except ValueError as exc:
             raise ProblemError(422, f"Invalid input: target.directory {exc}.",
-                               errors=[{"field": "target.directory", "message": str(exc)}])
+                               errors=[{"field": "target.directory", "message": str(exc)}]) from exc
     return rows.target_dict(target)
 
 
@@ -116,7 +116,7 @@ async def resolve_restore(request: Request, db: Db, svc: Svc, principal: Princip
         restorable(end)
         await check_chain(db, end_item)
     except RestoreRefused as exc:
-        raise ProblemError(exc.status, exc.message, **exc.extra)
+        raise ProblemError(exc.status, exc.message, **exc.extra) from exc
     if not await _may(request, principal, backup.cluster_id, item.stream):
         raise ProblemError(404, f"No backup with id {body.backup_id} in your organization.")
     await authorize_stream(request, principal, "backups:restore", target.id, body.to.stream_name)

@@ -76,9 +76,9 @@ async def judge_change(db: Db, svc: Svc, principal: Principal, cluster: NatsClus
                              svc.settings.storage_price_per_gb, requester, cluster, spec,
                              before=before)
     except QuotaExceeded as exc:
-        raise _quota_problem(exc.team, exc.violations)
+        raise _quota_problem(exc.team, exc.violations) from exc
     except UsageUnknown as exc:
-        raise ProblemError(503, str(exc), service="nats")
+        raise ProblemError(503, str(exc), service="nats") from exc
     return judged.change, judged.decision, judged.team, judged.environment
 
 

@@ -14,8 +14,8 @@ from core.jetstream.api import JetStreamApi
 async def load_cluster(db: Db, principal: Principal, cluster_id: uuid.UUID) -> NatsCluster:
     try:
         return await get_cluster(db, principal.org_id, cluster_id)
-    except ClusterNotFound:
-        raise ProblemError(404, f"No cluster with id {cluster_id} in your organization.")
+    except ClusterNotFound as exc:
+        raise ProblemError(404, f"No cluster with id {cluster_id} in your organization.") from exc
 
 
 async def cluster_jetstream(db: Db, svc: Svc, principal: Principal,

@@ -136,8 +136,8 @@ async def _from_token(services: Services, token: str,
                       ip: str = "") -> tuple[Principal, str, int]:
     try:
         claims = decode_access_token(services.secret_key, token)
-    except TokenError:
-        raise _unauthorized("The access token is invalid or expired; sign in or refresh it.")
+    except TokenError as exc:
+        raise _unauthorized("The access token is invalid or expired; sign in or refresh it.") from exc
     session = await services.redis.hgetall(f"session:{claims['sid']}")
     if not session:
         raise _unauthorized("This session has ended; sign in again.")

@@ -31,7 +31,7 @@ async def team_of(db: Db, principal: Principal, team_id: uuid.UUID) -> Team:
     try:
         return await tenancy.team_of(db, principal.org_id, team_id)
     except tenancy.TenancyError as exc:
-        raise problem(exc)
+        raise problem(exc) from exc
 
 
 async def user_out(db: Db, member: OrganizationMember, *, with_teams: bool = False) -> UserOut:
@@ -53,7 +53,7 @@ async def load_member(db: Db, principal: Principal, user_id: uuid.UUID) -> Organ
     try:
         return await tenancy.member(db, principal.org_id, user_id)
     except tenancy.TenancyError as exc:
-        raise problem(exc)
+        raise problem(exc) from exc
 
 
 def ensure_grantable(principal: Principal, permissions: frozenset[str] | set[str],
@@ -108,7 +108,7 @@ async def invite(request: Request, db: Db, svc: Svc, principal: Principal,
             db, org_id=principal.org_id, email=body.email, role=body.role, team_id=body.team_id,
             invited_by=principal.user_id, ttl_s=svc.settings.invitation_ttl_s)
     except tenancy.TenancyError as exc:
-        raise problem(exc)
+        raise problem(exc) from exc
     await db.commit()
     org = await db.get(Organization, principal.org_id)
     mailed = await mail.send_invitation(svc.settings, to=invitation.email, organization=org.name,
@@ -130,7 +130,7 @@ async def remove(request: Request, db: Db, svc: Svc, principal: Principal,
     try:
         await tenancy.remove_member(db, principal.org_id, user_id)
     except tenancy.TenancyError as exc:
-        raise problem(exc)
+        raise problem(exc) from exc
     keys = (await db.scalars(select(ApiKey.prefix).where(
         ApiKey.org_id == principal.org_id, ApiKey.user_id == user_id,
         ApiKey.revoked_at.is_(None)))).all()

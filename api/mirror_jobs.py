@@ -32,12 +32,12 @@ async def start_mirror_job(request: Request, db: Db, svc: Svc, principal: Princi
             await rows.register_job(db, principal.org_id, job, operation_id, principal.user_id)
         except rows.TargetClaimed as exc:
             raise ProblemError(409, f"{str(exc)[:1].upper()}{str(exc)[1:]}.",
-                               mirror_id=str(exc.mirror_id))
-        except IntegrityError:  # the same target name, in a request committed at the same moment
+                               mirror_id=str(exc.mirror_id)) from exc
+        except IntegrityError as exc:  # the same target name, in a request committed at the same moment
             await db.rollback()
             names = ", ".join(f"'{m.target_stream}'" for m in job.mirrors)
             raise ProblemError(409, f"Another mirror was just started under the name {names} "
-                                    "on the same cluster.")
+                                    "on the same cluster.") from exc
 
     return await start_operation(
         request, db, svc, principal, kind="mirror", workflow=MIRROR_WORKFLOW,

@@ -50,8 +50,8 @@ async def open_bucket(kind: BucketKind, db: Db, svc: Svc, principal: Principal,
     cluster, js = await cluster_jetstream(db, svc, principal, cluster_id)
     try:
         return cluster, await kind.store.open(js, bucket)
-    except BucketNotFound:
-        raise ProblemError(404, f"No {kind.label} '{bucket}' on this cluster.")
+    except BucketNotFound as exc:
+        raise ProblemError(404, f"No {kind.label} '{bucket}' on this cluster.") from exc
 
 
 def add_bucket_routes(router: APIRouter, kinds: BucketRoutes) -> None:

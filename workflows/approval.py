@@ -107,7 +107,7 @@ class ApprovalWorkflow(OperationWorkflowBase):
         try:
             check(self.ticket, self.tally, vote)
         except VoteRefused as refused:
-            raise ApplicationError(str(refused), type=refused.code, non_retryable=True)
+            raise ApplicationError(str(refused), type=refused.code, non_retryable=True) from refused
 
     @workflow.query
     def view(self) -> dict:

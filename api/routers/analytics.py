@@ -33,7 +33,7 @@ async def run_query(request: Request, svc: Svc, principal: Principal, q: Analyti
         since, until = window(q.range, q.since, q.until)
     except ValueError as exc:
         raise ProblemError(422, f"Invalid input: range: {exc}",
-                           errors=[{"field": "range", "message": str(exc)}])
+                           errors=[{"field": "range", "message": str(exc)}]) from exc
     scope = await metrics_scope(request, principal, q.filters.cluster_id)
     clusters = list(scope.clusters)
     stream = q.filters.stream
@@ -45,7 +45,7 @@ async def run_query(request: Request, svc: Svc, principal: Principal, q: Analyti
         sql, params, level, step = query.sql()
     except QueryError as exc:
         raise ProblemError(422, f"Invalid input: {exc.field}: {exc}",
-                           errors=[{"field": exc.field, "message": str(exc)}])
+                           errors=[{"field": exc.field, "message": str(exc)}]) from exc
     rows = await asyncio.to_thread(svc.analytics.query, sql, params) if clusters else []
     series: dict[tuple, list] = {}
     names = list(q.group_by)
@@ -86,7 +86,7 @@ def _query(**fields: Any) -> AnalyticsQuery:
         field = str(errors[0]["loc"][-1]) if errors and errors[0].get("loc") else "query"
         message = errors[0]["msg"].removeprefix("Value error, ") if errors else str(exc)
         raise ProblemError(422, f"Invalid input: {field}: {message}",
-                           errors=[{"field": field, "message": message}])
+                           errors=[{"field": field, "message": message}]) from exc
 
 
 @router.post("/query")

@@ -81,10 +81,10 @@ async def _name_taken(db: Db, principal: Principal, name: str,
 async def _commit(db: Db, name: str) -> None:
     try:
         await db.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         await db.rollback()
         raise ProblemError(409, f"The approval policy '{name}' was changed at the same time, or "
-                                "the name is taken; read it again and retry.")
+                                "the name is taken; read it again and retry.") from exc
 
 
 def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

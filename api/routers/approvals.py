@@ -111,19 +111,19 @@ async def _decide(action: VoteAction, request_id: uuid.UUID, body: DecisionBody 
         status = REFUSALS.get(refused.code, 409)
         if status == 403:
             await deny(request, principal, "approvals:vote", str(refused))
-        raise ProblemError(status, str(refused), reason=refused.code)
+        raise ProblemError(status, str(refused), reason=refused.code) from refused
     vote = vote.model_copy(update={"voter": voter_for(row, voter)})
     operation = await db.get(Operation, row.operation_id)
     handle = svc.temporal.get_workflow_handle(operation.workflow_id)
     try:
         await asyncio.wait_for(handle.execute_update(ApprovalWorkflow.vote, vote),
                                timeout=VOTE_WAIT_S)
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         raise ProblemError(
             503, f"No worker answered within {VOTE_WAIT_S:g} s: the approval workflows' worker "
                  f"(Temporal task queue '{svc.settings.task_queue}') is not running. The vote is "
                  "not confirmed; it may still be counted when a worker starts, so read the "
-                 "request again before voting again.", service="worker")
+                 "request again before voting again.", service="worker") from exc
     except WorkflowUpdateFailedError as failed:
         cause = failed.cause
         code = cause.type if isinstance(cause, ApplicationError) else None
@@ -131,9 +131,9 @@ async def _decide(action: VoteAction, request_id: uuid.UUID, body: DecisionBody 
         status = REFUSALS.get(code or "", 409)
         if status == 403:
             await deny(request, principal, "approvals:vote", message)
-        raise ProblemError(status, message, reason=code)
+        raise ProblemError(status, message, reason=code) from failed
     except RPCError as exc:  # the workflow ended between our read and the update
-        raise ProblemError(409, f"This request no longer takes decisions ({exc.message}).")
+        raise ProblemError(409, f"This request no longer takes decisions ({exc.message}).") from exc
     await db.refresh(row)
     await audit(request, principal, action=f"approval.{action}", resource_type="change_request",
                 resource_id=str(row.id), resource_name=row.title, cluster_id=row.cluster_id,

@@ -169,10 +169,10 @@ async def refresh(body: RefreshRequest, request: Request, db: Db, svc: Svc) -> T
                         resource_name=reuse.info.email, status="denied",
                         error_message="refresh token reused: session revoked")
         raise ProblemError(401, "This refresh token was already used; the session has been "
-                                "revoked for safety. Sign in again.")
-    except RefreshInvalid:
+                                "revoked for safety. Sign in again.") from reuse
+    except RefreshInvalid as exc:
         await throttle.failed()
-        raise ProblemError(401, "The refresh token is invalid or expired; sign in again.")
+        raise ProblemError(401, "The refresh token is invalid or expired; sign in again.") from exc
     await db.execute(update(Session).where(Session.id == uuid.UUID(info.sid))
                      .values(token_hash=token_digest(new_refresh)))
     await db.commit()
@@ -319,10 +319,10 @@ async def register(body: RegisterRequest, request: Request, db: Db, svc: Svc) ->
             if lock:
                 raise _locked(lock) from None
         raise ProblemError(exc.status, str(exc),
-                           **({"mfa_required": True} if isinstance(exc, _MfaRefused) else {}))
-    except IntegrityError:  # the same email or invitation, a moment earlier
+                           **({"mfa_required": True} if isinstance(exc, _MfaRefused) else {})) from exc
+    except IntegrityError as exc:  # the same email or invitation, a moment earlier
         await db.rollback()
-        raise ProblemError(409, "This account or invitation was just registered; sign in.")
+        raise ProblemError(409, "This account or invitation was just registered; sign in.") from exc
     if account is not None:
         await guard.succeeded(account.email)
     pair, sid = await _start_session(request, db, svc, user, member)

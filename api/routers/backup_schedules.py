@@ -93,7 +93,7 @@ async def _checked(db: Db, svc: Svc, principal: Principal, body: ScheduleRequest
         try:
             await team_prefixes(db, principal.org_id, body.team_id, cluster.id)
         except SelectionError as exc:
-            raise ProblemError(exc.status, exc.message)
+            raise ProblemError(exc.status, exc.message) from exc
     for field, cadence in (("full", body.full), ("incremental", body.incremental)):
         if cadence is None:
             continue
@@ -101,7 +101,7 @@ async def _checked(db: Db, svc: Svc, principal: Principal, body: ScheduleRequest
             schedules.check_cadence(cadence.model_dump())
         except schedules.ScheduleRefused as exc:
             raise ProblemError(422, f"Invalid input: {field}: {exc}",
-                               errors=[{"field": field, "message": str(exc)}])
+                               errors=[{"field": field, "message": str(exc)}]) from exc
     target = await choose_target(db, svc, principal, cluster, body.target)
     return {"name": body.name, "cluster_id": cluster.id, "team_id": body.team_id,
             "streams": [] if body.streams == "all" else list(body.streams), "target": target,
@@ -114,9 +114,9 @@ async def _sync(svc: Svc, row: BackupSchedule) -> None:
     try:
         await schedules.sync(svc.temporal, row, svc.settings.task_queue)
     except schedules.ScheduleRefused as exc:
-        raise ProblemError(422, f"Invalid input: {exc}")
+        raise ProblemError(422, f"Invalid input: {exc}") from exc
     except RPCError as exc:
-        raise ProblemError(503, f"temporal is unavailable: {exc.message}", service="temporal")
+        raise ProblemError(503, f"temporal is unavailable: {exc.message}", service="temporal") from exc
 
 
 def _name_taken(name: str) -> ProblemError:
@@ -129,9 +129,9 @@ async def _saved(db: Db, svc: Svc, row: BackupSchedule) -> ScheduleOut:
     name = row.name  # a rollback expires the row's attributes
     try:
         await db.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
         await db.rollback()
-        raise _name_taken(name)
+        raise _name_taken(name) from exc
     await _sync(svc, row)
     await db.refresh(row)
     return await _out(svc, row)
@@ -204,7 +204,7 @@ async def delete_schedule(schedule_id: uuid.UUID, request: Request, db: Db, svc:
     try:
         await schedules.delete(svc.temporal, row.id)
     except RPCError as exc:
-        raise ProblemError(503, f"temporal is unavailable: {exc.message}", service="temporal")
+        raise ProblemError(503, f"temporal is unavailable: {exc.message}", service="temporal") from exc
     name, cluster_id = row.name, row.cluster_id
     await db.delete(row)
     await audit(request, principal, action="backup_schedule.delete",

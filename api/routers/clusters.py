@@ -61,15 +61,15 @@ async def _allowed(svc: Svc, urls: list[str]) -> None:
         await check_server_urls(svc.settings.cluster_policy, urls)
     except OutboundRefused as exc:
         raise ProblemError(422, f"Invalid input: server_urls: {exc}",
-                           errors=[{"field": "server_urls", "message": str(exc)}])
+                           errors=[{"field": "server_urls", "message": str(exc)}]) from exc
 
 
 async def _commit_unique(db: Db, name: str) -> None:
     try:
         await db.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         await db.rollback()
-        raise ProblemError(409, f"A cluster named '{name}' already exists in your organization.")
+        raise ProblemError(409, f"A cluster named '{name}' already exists in your organization.") from exc
 
 
 @router.get("", response_model=dict[str, list[ClusterOut]])

@@ -103,8 +103,8 @@ async def create_pair(body: DrPairIn, request: Request, db: Db, svc: Svc,
     db.add(pair)
     try:
         await db.flush()
-    except IntegrityError:
-        raise ProblemError(409, f"A DR pair named '{body.name}' already exists.", name=body.name)
+    except IntegrityError as exc:
+        raise ProblemError(409, f"A DR pair named '{body.name}' already exists.", name=body.name) from exc
     operation_id, approval = None, None
     if missing:
         operation_id, approval = await _make_mirrors(request, db, svc, principal, ends, pair,

@@ -67,13 +67,13 @@ async def start_failover(body: FailoverRequest, request: Request, db: Db, svc: S
     try:
         plan, primary, target = await planning.resolve(db, principal.org_id, body, connect)
     except planning.PlanProblem as exc:
-        raise ProblemError(exc.status, exc.message, **exc.extra)
+        raise ProblemError(exc.status, exc.message, **exc.extra) from exc
     await _refuse_concurrent(db, principal, plan)
     try:
         target_js = await connect(target)
     except ClusterUnreachable as exc:
         raise ProblemError(503, f"The target cluster '{target.name}' cannot be reached: a "
-                                f"failover needs it ({exc}).", service="nats")
+                                f"failover needs it ({exc}).", service="nats") from exc
     try:  # an emergency only glances at the primary (said to be down)
         primary_js = await asyncio.wait_for(connect(primary),
                                             1.5 if plan.glances_at_primary else None)
@@ -83,7 +83,7 @@ async def start_failover(body: FailoverRequest, request: Request, db: Db, svc: S
         measured = await planning.measure(plan, primary_js, target_js)
     except JetStreamUnavailable as exc:
         raise ProblemError(503, f"The target cluster '{target.name}' did not answer: {exc}.",
-                           service="nats")
+                           service="nats") from exc
     if measured.refusals:
         raise ProblemError(409, "Refused: " + "; ".join(measured.refusals),
                            reasons=measured.refusals, measured=measured.model_dump(mode="json"))

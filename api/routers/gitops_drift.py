@@ -249,7 +249,7 @@ async def _update_git(db: Db, svc: Svc, principal: Principal, repo: GitRepositor
         pushed = await update_git(repo, rows, clusters, svc.cipher, svc.clusters, svc.settings,
                                   author=(principal.email.split("@")[0], principal.email))
     except UpdateRefused as exc:
-        raise ProblemError(exc.status, str(exc))
+        raise ProblemError(exc.status, str(exc)) from exc
     now = datetime.now(UTC).isoformat()
     for row in rows:
         row.remediation = {"action": "update_git", "by": principal.email, "at": now,

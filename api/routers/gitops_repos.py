@@ -42,7 +42,7 @@ async def _checked(db: Db, svc: Svc, principal: Principal, body: RepoCreate) -> 
         url = await validate_url(body.url, svc.settings)
     except GitError as exc:
         raise ProblemError(422, f"Invalid input: url: {exc}",
-                           errors=[{"field": "url", "message": str(exc)}])
+                           errors=[{"field": "url", "message": str(exc)}]) from exc
     ids = set(body.environments.values())
     found = set(await db.scalars(select(NatsCluster.id).where(
         NatsCluster.org_id == principal.org_id, NatsCluster.id.in_(ids))))
@@ -70,15 +70,15 @@ async def _saved(db: Db, svc: Svc, row: GitRepository) -> RepoView:
     name = row.name
     try:
         await db.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
         await db.rollback()
         raise ProblemError(409, f"A GitOps repository named '{name}' exists already in your "
-                                "organization; choose another name.")
+                                "organization; choose another name.") from exc
     try:
         await schedules.ensure(svc.temporal, row, svc.settings.task_queue)
     except RPCError as exc:
         await db.rollback()
-        raise ProblemError(503, f"temporal is unavailable: {exc.message}", service="temporal")
+        raise ProblemError(503, f"temporal is unavailable: {exc.message}", service="temporal") from exc
     await db.refresh(row)
     return await repo_view(db, row)
 
@@ -161,7 +161,7 @@ async def delete_repo(repo_id: uuid.UUID, request: Request, db: Db, svc: Svc,
     try:
         await schedules.remove(svc.temporal, repo_id)
     except RPCError as exc:
-        raise ProblemError(503, f"temporal is unavailable: {exc.message}", service="temporal")
+        raise ProblemError(503, f"temporal is unavailable: {exc.message}", service="temporal") from exc
     await db.delete(row)
     await audit(request, principal, action="gitops_repo.delete", resource_type="gitops_repo",
                 resource_id=str(repo_id), resource_name=name, db=db)

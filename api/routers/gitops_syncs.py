@@ -81,7 +81,7 @@ async def show_plan(repo_id: uuid.UUID, db: Db, svc: Svc,
         check_ref(target)
     except GitError as exc:
         raise ProblemError(422, f"Invalid input: ref: {exc}",
-                           errors=[{"field": "ref", "message": str(exc)}])
+                           errors=[{"field": "ref", "message": str(exc)}]) from exc
     clusters = await repo_clusters(db, repo)
     applied = await applied_by(db, repo.id)
     try:
@@ -89,12 +89,12 @@ async def show_plan(repo_id: uuid.UUID, db: Db, svc: Svc,
         planned = await plan_repo(repo, clusters, tree, svc.clusters, svc.cipher,
                                   applied=applied)
     except GitError as exc:
-        raise ProblemError(503, f"The repository cannot be read: {exc}", service="git")
+        raise ProblemError(503, f"The repository cannot be read: {exc}", service="git") from exc
     except (ClusterUnreachable, JetStreamUnavailable, ClusterNotFound) as exc:
         raise ProblemError(503, f"A cluster of the repository cannot be read: {exc}",
-                           service="nats")
+                           service="nats") from exc
     except JetStreamError as exc:
-        raise ProblemError(503, f"A cluster answered an error: {exc.description}", service="nats")
+        raise ProblemError(503, f"A cluster answered an error: {exc.description}", service="nats") from exc
     commit = planned.commit
     return PlanView(commit=commit.sha, author=f"{commit.author} <{commit.email}>",
                     message=commit.message, errors=planned.errors, warnings=planned.warnings,

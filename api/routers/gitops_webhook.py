@@ -63,8 +63,8 @@ async def receive_push(repo_id: uuid.UUID, request: Request, db: Db, svc: Svc):
     secret = webhook_secret_of(svc.cipher, repo) if repo is not None else None
     try:
         delivery = verify(request.headers, body, secret or "")
-    except SignatureError:
-        raise ProblemError(401, UNSIGNED)
+    except SignatureError as exc:
+        raise ProblemError(401, UNSIGNED) from exc
     seen = await db.execute(insert(GitWebhookDelivery).values(
         repo_id=repo.id, delivery_id=delivery.delivery_id).on_conflict_do_nothing()
         .returning(GitWebhookDelivery.delivery_id))

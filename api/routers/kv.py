@@ -64,7 +64,7 @@ def _value(value: Any, encoding: Encoding | None) -> bytes:
     try:
         return payload_bytes(value, encoding)
     except ValueError as exc:
-        raise invalid("value", str(exc))
+        raise invalid("value", str(exc)) from exc
 
 
 class KvValue(BaseModel):
@@ -110,8 +110,8 @@ async def create_key(cluster_id: uuid.UUID, bucket: Bucket, body: KvNewKey, requ
     cluster, store = await _bucket(db, svc, principal, cluster_id, bucket)
     try:
         revision = await store.create(key, value)
-    except KeyExists:
-        raise ProblemError(409, f"Key '{key}' already exists in bucket '{bucket}'.")
+    except KeyExists as exc:
+        raise ProblemError(409, f"Key '{key}' already exists in bucket '{bucket}'.") from exc
     await audit(request, principal, action="kv_key.create", resource_type="kv_key",
                 resource_id=f"{cluster.id}/{bucket}/{key}", resource_name=f"{bucket}/{key}",
                 cluster_id=cluster.id, changes={"revision": revision, "size": len(value)})
@@ -129,7 +129,7 @@ async def get_key(cluster_id: uuid.UUID, bucket: Bucket, key: str, db: Db, svc: 
     try:
         return await store.get(key, revision, payload_limit)
     except KeyNotFound as exc:
-        raise ProblemError(404, f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+        raise ProblemError(404, f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from exc
 
 
 @router.put("/{bucket}/keys/{key:path}")
@@ -142,9 +142,9 @@ async def put_key(cluster_id: uuid.UUID, bucket: Bucket, key: str, body: KvValue
     cluster, store = await _bucket(db, svc, principal, cluster_id, bucket)
     try:
         revision = await store.put(key, value, body.expected_revision)
-    except KeyExists:
+    except KeyExists as exc:
         raise ProblemError(409, f"Key '{key}' is not at revision {body.expected_revision}; "
-                                "read it again and retry.", key=key)
+                                "read it again and retry.", key=key) from exc
     await audit(request, principal, action="kv_key.put", resource_type="kv_key",
                 resource_id=f"{cluster.id}/{bucket}/{key}", resource_name=f"{bucket}/{key}",
                 cluster_id=cluster.id,

@@ -81,8 +81,8 @@ def _utc(when: datetime | None, field: str) -> datetime | None:
         return None
     try:
         return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise invalid(field, "is out of the range of times")
+    except (OverflowError, ValueError) as exc:
+        raise invalid(field, "is out of the range of times") from exc
 
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -122,7 +122,7 @@ async def browse_messages(
         try:
             seq, cursor_direction, cursor_filter = decode_cursor(cursor)
         except ValueError as exc:
-            raise invalid("cursor", str(exc))
+            raise invalid("cursor", str(exc)) from exc
         if direction is not None and direction != cursor_direction:
             raise invalid("direction", "differs from the cursor's: start a new browse to turn")
         if subject is not None and filter_ != cursor_filter:
@@ -334,7 +334,7 @@ async def publish_message(cluster_id: uuid.UUID, name: StreamName, body: Publish
     try:
         data = payload_bytes(body.payload, body.encoding)
     except ValueError as exc:
-        raise invalid("payload", str(exc))
+        raise invalid("payload", str(exc)) from exc
     headers = body.header_values()
     refuse_kv_operation(headers, cluster_id)
     cluster, js, _, info = await _open(db, svc, principal, cluster_id, name)
@@ -345,7 +345,7 @@ async def publish_message(cluster_id: uuid.UUID, name: StreamName, body: Publish
     try:
         ack = await publish(js, info["config"], body.subject, data, headers, body.msg_id)
     except SubjectNotInStream as exc:
-        raise invalid("subject", f"{exc}")
+        raise invalid("subject", f"{exc}") from exc
     if ack["duplicate"]:
         response.status_code = 200
     await audit(request, principal, action="message.publish", resource_type="message",

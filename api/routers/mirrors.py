@@ -117,7 +117,7 @@ async def _control(action: str, mirror_id: uuid.UUID, request: Request, db: Db, 
         raise ProblemError(409, f"The mirror's consumer '{row.consumer_name}' does not exist on "
                                 f"stream '{row.source_stream}' of cluster '{source.name}' "
                                 f"({'not created yet' if row.state == 'creating' else 'removed'}"
-                                ").", state=row.state)
+                                ").", state=row.state) from exc
     state = "paused" if action == "pause" else "active"
     await rows.set_state(db, principal.org_id, [row.id], state)
     await audit(request, principal, action=f"mirror.{action}", resource_type="mirror",

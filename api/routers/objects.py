@@ -92,8 +92,8 @@ async def upload_object(cluster_id: uuid.UUID, bucket: Bucket, name: ObjectName,
         info, replaced = await store.put(
             name, request.stream(), description=description, chunk_size=chunk_size,
             headers={"Content-Type": [content_type]} if content_type else None)
-    except ClientDisconnect:
-        raise ProblemError(400, "The upload ended before its body did; nothing was stored.")
+    except ClientDisconnect as exc:
+        raise ProblemError(400, "The upload ended before its body did; nothing was stored.") from exc
     if replaced:
         response.status_code = 200
     await audit(request, principal, action="object.put", resource_type="object",
@@ -115,10 +115,10 @@ async def download_object(cluster_id: uuid.UUID, bucket: Bucket, name: ObjectNam
     try:
         holder, info = await store.resolve(name)
     except ObjectNotFound as exc:
-        raise _not_found(exc)
+        raise _not_found(exc) from exc
     except BucketNotFound as exc:
         raise ProblemError(404, f"Object '{name}' links to an object store that does not "
-                                f"exist ({exc}).")
+                                f"exist ({exc}).") from exc
     content_type = ((info.get("headers") or {}).get("Content-Type") or [None])[0]
     basename = name.rsplit("/", 1)[-1] or "object"
     fallback = basename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
@@ -140,7 +140,7 @@ async def delete_object(cluster_id: uuid.UUID, bucket: Bucket, name: ObjectName,
     try:
         before = await store.delete(name)
     except ObjectNotFound as exc:
-        raise _not_found(exc)
+        raise _not_found(exc) from exc
     await audit(request, principal, action="object.delete", resource_type="object",
                 resource_id=f"{cluster.id}/{bucket}/{name}", resource_name=f"{bucket}/{name}",
                 cluster_id=cluster.id,
@@ -156,7 +156,7 @@ async def read_object_info(cluster_id: uuid.UUID, bucket: Bucket, name: ObjectNa
     try:
         return await store.info(name)
     except ObjectNotFound as exc:
-        raise _not_found(exc)
+        raise _not_found(exc) from exc
 
 
 class ObjectMetaUpdate(BaseModel):
@@ -178,7 +178,7 @@ async def update_object_info(cluster_id: uuid.UUID, bucket: Bucket, name: Object
     try:
         before = await store.info(name)
     except ObjectNotFound as exc:
-        raise _not_found(exc)
+        raise _not_found(exc) from exc
     given = body.model_fields_set
     after = await store.update_meta(
         name,

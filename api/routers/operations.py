@@ -71,7 +71,7 @@ async def _check_stream(db: Db, svc: Svc, principal: Principal, cluster_id: uuid
     except JetStreamError as exc:
         if exc.not_found:
             raise ProblemError(404, f"The {role} stream '{stream}' does not exist on cluster "
-                                    f"{cluster_id}.")
+                                    f"{cluster_id}.") from exc
         raise
 
 

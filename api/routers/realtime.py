@@ -110,7 +110,7 @@ async def stream_metrics(
         await reader.start()
     except Exception as exc:
         await reader.close()
-        raise ServiceUnavailable("The internal event stream", str(exc) or type(exc).__name__)
+        raise ServiceUnavailable("The internal event stream", str(exc) or type(exc).__name__) from exc
     return EventStream(reader, wanted, scope, svc.settings.realtime_heartbeat_s)
 
 

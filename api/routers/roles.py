@@ -55,9 +55,9 @@ def _set_permissions(db: Db, role: Role, permissions: list[str]) -> None:
 async def _commit(db: Db, name: str) -> None:
     try:
         await db.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         await db.rollback()
-        raise ProblemError(409, f"A role named '{name}' already exists in your organization.")
+        raise ProblemError(409, f"A role named '{name}' already exists in your organization.") from exc
 
 
 def _check_name(name: str) -> None:
@@ -91,9 +91,9 @@ async def create_role(body: RoleCreate, request: Request, db: Db,
     db.add(role)
     try:
         await db.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
         await db.rollback()
-        raise ProblemError(409, f"A role named '{body.name}' already exists in your organization.")
+        raise ProblemError(409, f"A role named '{body.name}' already exists in your organization.") from exc
     _set_permissions(db, role, body.permissions)
     await _commit(db, body.name)
     out = await _out(db, principal.org_id, role)

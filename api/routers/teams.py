@@ -49,15 +49,15 @@ async def _namespaces(db: Db, principal: Principal, team_id: uuid.UUID | None,
             db, principal.org_id, team_id,
             [namespaces.Namespace(n.cluster_id, n.prefix) for n in wanted])
     except tenancy.TenancyError as exc:
-        raise problem(exc)
+        raise problem(exc) from exc
 
 
 async def _commit(db: Db, name: str) -> None:
     try:
         await db.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         await db.rollback()
-        raise ProblemError(409, f"A team named '{name}' already exists in your organization.")
+        raise ProblemError(409, f"A team named '{name}' already exists in your organization.") from exc
 
 
 @router.get("", response_model=dict[str, list[TeamOut]])
@@ -74,9 +74,9 @@ async def create_team(body: TeamCreate, request: Request, db: Db,
     db.add(team)
     try:
         await db.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
         await db.rollback()
-        raise ProblemError(409, f"A team named '{body.name}' already exists in your organization.")
+        raise ProblemError(409, f"A team named '{body.name}' already exists in your organization.") from exc
     await namespaces.set_namespaces(db, team, owned)
     await _commit(db, team.name)
     await db.refresh(team)
@@ -140,15 +140,15 @@ async def add_team_member(team_id: uuid.UUID, body: TeamMemberIn, request: Reque
     try:
         member = await tenancy.member(db, principal.org_id, body.user_id)
     except tenancy.TenancyError as exc:
-        raise problem(exc)
+        raise problem(exc) from exc
     email, team_name = member.user.email, team.name
     row = TeamMember(team_id=team.id, user_id=body.user_id, role=body.role)
     db.add(row)
     try:
         await db.commit()
-    except IntegrityError:  # after a rollback the loaded rows are expired: use copies
+    except IntegrityError as exc:  # after a rollback the loaded rows are expired: use copies
         await db.rollback()
-        raise ProblemError(409, f"{email} is already a member of team '{team_name}'.")
+        raise ProblemError(409, f"{email} is already a member of team '{team_name}'.") from exc
     await db.refresh(row)
     await audit(request, principal, action="team.add_member", resource_type="team",
                 resource_id=str(team.id), resource_name=team.name,

@@ -84,7 +84,7 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, request: Request, db
                 await tenancy.ensure_other_admin(db, principal.org_id, user_id)
             member.role = body.role
     except tenancy.TenancyError as exc:
-        raise members.problem(exc)
+        raise members.problem(exc) from exc
     for field in ("first_name", "last_name"):
         if getattr(body, field) is not None:
             setattr(member.user, field, getattr(body, field))

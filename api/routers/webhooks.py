@@ -209,7 +209,7 @@ async def _allowed(policy: OutboundPolicy, url: str) -> None:
                                   target.port or (443 if target.scheme == "https" else 80))
     except OutboundRefused as exc:
         raise ProblemError(422, f"Invalid input: url: {exc}",
-                           errors=[{"field": "url", "message": str(exc)}])
+                           errors=[{"field": "url", "message": str(exc)}]) from exc
 
 
 async def _name_free(db: Db, principal: Principal, name: str, other_than: uuid.UUID | None = None):
@@ -313,10 +313,10 @@ async def send_test(webhook_id: uuid.UUID, request: Request, db: Db, svc: Svc,
     row = await _webhook(db, principal, webhook_id)
     try:
         signing = signing_secrets(svc.cipher, row)
-    except InvalidTag:
+    except InvalidTag as exc:
         raise ProblemError(409, f"The secret of webhook '{row.name}' cannot be decrypted with this "
                                 "JSC_ENCRYPTION_KEY; rotate its secret (POST /api/v1/webhooks/"
-                                f"{row.id}/rotate-secret).")
+                                f"{row.id}/rotate-secret).") from exc
     body = ping_body(row.name, principal.email)
     delivery = str(uuid.uuid4())
     status_code, error = None, None

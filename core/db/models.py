@@ -546,8 +546,8 @@ class BackupChunk(Base):
 
 # GitOps models live in a module of their own; importing it registers them on the same metadata.
 # Alert rules' evaluation state, likewise.
-from core.db import (
-    ai_models,  # noqa: E402,F401
-    alert_models,  # noqa: E402,F401
-    gitops_models,  # noqa: E402,F401
+from core.db import (  # noqa: E402
+    ai_models,  # noqa: F401
+    alert_models,  # noqa: F401
+    gitops_models,  # noqa: F401
 )

@@ -55,7 +55,7 @@ async def ensure_consumer(source: JetStreamApi, plan: MirrorPlan) -> dict[str, A
     try:
         return await source.consumer_create(request.source_stream, config)
     except JetStreamError as exc:
-        raise MirrorRefused(f"the source refused the mirror's consumer: {exc.description}")
+        raise MirrorRefused(f"the source refused the mirror's consumer: {exc.description}") from exc
 
 
 async def ensure_stream(source: JetStreamApi, target: JetStreamApi,
@@ -74,7 +74,7 @@ async def ensure_stream(source: JetStreamApi, target: JetStreamApi,
     try:
         return await target.stream_create(config)
     except JetStreamError as exc:
-        raise MirrorRefused(f"the target refused the mirror stream: {exc.description}")
+        raise MirrorRefused(f"the target refused the mirror stream: {exc.description}") from exc
 
 
 async def create_mirror(source: JetStreamApi, target: JetStreamApi,

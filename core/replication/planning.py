@@ -47,8 +47,8 @@ def cluster_ref(cluster: NatsCluster) -> ClusterRef:
 async def _cluster(db: AsyncSession, org_id: uuid.UUID, cluster_id, role: str) -> NatsCluster:
     try:
         return await get_cluster(db, org_id, uuid.UUID(str(cluster_id)))
-    except ClusterNotFound:
-        raise PlanProblem(404, f"No {role} cluster with id {cluster_id} in your organization.")
+    except ClusterNotFound as exc:
+        raise PlanProblem(404, f"No {role} cluster with id {cluster_id} in your organization.") from exc
 
 
 async def resolve(db: AsyncSession, org_id: uuid.UUID, request: FailoverRequest,
