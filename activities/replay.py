@@ -1,9 +1,10 @@
 """Replay activities: plan the range, dry-run it, and copy it chunk by chunk.
 
 A chunk heartbeats its checkpoint four times a second (the worker sends one to Temporal at least
-twice a second). A retried attempt resumes from the last recorded checkpoint, takes the replay's write
-lease (so a stalled earlier attempt cannot write beside it), and first reads what the destination
-holds beyond that checkpoint, heartbeating as it goes, so nothing is lost or stored twice.
+twice a second). A retried attempt resumes from the last recorded checkpoint, takes the replay's
+write lease (so a stalled earlier attempt cannot write beside it), and first reads what the
+destination holds beyond that checkpoint, heartbeating as it goes, so nothing is lost or stored
+twice.
 
 Temporal retries a chunk without limit, because a worker that dies is not a reason to give up;
 the attempts that fail with an error of their own are counted in Redis, and after

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anthropic
-import httpx2  # the SDK's HTTP client (a dependency of anthropic): its errors while a stream is read
+# the SDK's HTTP client (a dependency of anthropic): its errors while a stream is read
+import httpx2
 
 from core.settings import Settings
 

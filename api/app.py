@@ -27,7 +27,8 @@ LATENCY = Histogram("jsc_http_request_seconds", "HTTP request latency", ["method
 
 
 def router_modules() -> list:
-    """Every module of ``api.routers`` that defines a ``router``: adding a resource is adding a file."""
+    """Every module of ``api.routers`` that defines a ``router``: adding a resource is adding a
+    file."""
     found = (importlib.import_module(f"{routers.__name__}.{info.name}")
              for info in pkgutil.iter_modules(routers.__path__) if not info.name.startswith("_"))
     return sorted((m for m in found if hasattr(m, "router")), key=lambda m: m.__name__)

@@ -7,8 +7,8 @@
 It creates the streams straight through NATS (the set-up is not what is measured), 1,000 empty
 ones and one of 10,000 messages with and one without direct gets, then times, through HTTP:
 ``GET /clusters/{id}/streams`` (every stream with its state) and every page of
-``GET .../streams/{name}/messages?limit=100`` following the cursor, forwards and backwards. It prints
-the figures and removes what it created. Not part of the test suite; it never fails it.
+``GET .../streams/{name}/messages?limit=100`` following the cursor, forwards and backwards. It
+prints the figures and removes what it created. Not part of the test suite; it never fails it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import time
 import uuid
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path, and this file would shadow the `api` package.
+# Run as a script, this folder comes first on sys.path, and this file would shadow the `api`
+# package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 import httpx  # noqa: E402

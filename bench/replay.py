@@ -235,7 +235,8 @@ async def main(args) -> None:
                 "cluster_id": cluster["id"], "stream": "bench-src",
                 "destination": {"stream": "bench-dst", "subject_prefix": "dst"}}, args.messages, nc)
             print(f"replay operation:     {rate:>10,.0f} msg/s  "
-                  f"({args.messages / rate:.1f} s for {args.messages:,}; replayed {op['result']['replayed']:,})")
+                  f"({args.messages / rate:.1f} s for {args.messages:,}; "
+                  f"replayed {op['result']['replayed']:,})")
             print(f"ratio replay/plain:   {rate / baseline:>10.2f}")
             print(f"ratio replay/minimal: {rate / minimal:>10.2f}")
             if not args.no_kill:
@@ -246,7 +247,8 @@ async def main(args) -> None:
                     "cluster_id": cluster["id"], "stream": "bench-src", "rate_limit": args.rate,
                     "destination": {"stream": "bench-rate", "subject_prefix": "rate"}},
                     "bench-rate", args.rate_seconds)
-                print(f"rate limit {args.rate:,}/s held at {held:,.0f}/s over {args.rate_seconds:.0f} s "
+                print(f"rate limit {args.rate:,}/s held at {held:,.0f}/s "
+                      f"over {args.rate_seconds:.0f} s "
                       f"({(held - args.rate) / args.rate:+.1%})")
         await nc.close()
     finally:

@@ -47,7 +47,8 @@ class AuditEvent(BaseModel):
 
 
 def _without_server_metadata(config: dict | None) -> dict:
-    """The server keeps its own keys (``_nats.*``) in ``metadata``; they are never a user's change."""
+    """The server keeps its own keys (``_nats.*``) in ``metadata``; they are never a user's
+    change."""
     config = dict(config or {})
     if isinstance(config.get("metadata"), dict):
         config["metadata"] = {k: v for k, v in config["metadata"].items()

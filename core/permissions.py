@@ -1,6 +1,7 @@
 """What a member may do in an organization, resolved from PostgreSQL and cached in Redis.
 
-- ``permissions:{user_id}:{org_id}``: a set of ``resource:action:scope`` strings (source design 2.3);
+- ``permissions:{user_id}:{org_id}``: a set of ``resource:action:scope`` strings (source design
+  2.3);
 - ``membership:{user_id}:{org_id}``: a hash with the role, the user's status and email, and the
   organization's own rate limit, if it set one.
 

@@ -46,7 +46,8 @@ def touch_due(session: dict[str, str], now: float) -> bool:
 async def touch(redis: aioredis.Redis, sid: str, session: dict[str, str], ip: str,
                 now: float | None = None) -> bool:
     """Record a use of the session (whose hash the caller has just read as ``session``) from
-    ``ip`` (kept as it was when empty); a no-op without a Redis call when the last record is recent. True when written."""
+    ``ip`` (kept as it was when empty); a no-op without a Redis call when the last record is
+    recent. True when written."""
     now = time.time() if now is None else now
     if not touch_due(session, now):
         return False

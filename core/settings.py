@@ -108,7 +108,8 @@ class Settings(BaseSettings):
     # Approvals: the price of storage in risk notes and cost thresholds ($ per GB-month).
     storage_price_per_gb: float = Field(default=0.25, ge=0, le=1e6)
 
-    # Directory backup targets live under <backup_dir>/<organization id>/ (unset: <data_dir>/backups).
+    # Directory backup targets live under <backup_dir>/<organization id>/
+    # (unset: <data_dir>/backups).
     backup_dir: Path | None = None
     # Exports (messages of a stream, the audit log): a range larger than this is not streamed
     # inline but written by an operation, in chunks of ``export_chunk_records`` records, to

@@ -1,4 +1,5 @@
-"""Load and validate a GitOps tree: ``environments/<env>/**/*.yaml|yml`` -> resources per environment.
+"""Load and validate a GitOps tree: ``environments/<env>/**/*.yaml|yml`` -> resources per
+environment.
 
 Safe by construction: no YAML tags at all (not even standard explicit ones), no anchors or aliases
 (so no alias-expansion bombs), a size limit per file, limits on files and documents, and paths
@@ -163,7 +164,8 @@ def _validation_errors(resource: Resource) -> list[str]:
 
 
 def _yaml_files(base: Path, root: Path, result: LoadResult) -> list[Path]:
-    """Regular files with a YAML extension below base, never leaving root (sorted, deterministic)."""
+    """Regular files with a YAML extension below base, never leaving root (sorted,
+    deterministic)."""
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
         current = Path(dirpath)

@@ -97,7 +97,8 @@ KV_FIELDS = {"bucket": "bucket", "description": "description", "maxValueSize": "
 OBJECT_STORE_FIELDS = {"bucket": "bucket", "description": "description", "ttl": "ttl",
                        "maxBytes": "max_bytes", "storage": "storage", "replicas": "replicas",
                        "compression": "compression", "metadata": "metadata"}
-# Known to NACK but not (yet) configurable through the console's bucket API: ignored, with a warning.
+# Known to NACK but not (yet) configurable through the console's bucket API: ignored, with a
+# warning.
 _BUCKET_UNSUPPORTED = {"placement", "republish", "mirror", "sources", "limitMarkerTtl"}
 # The source design's non-JetStream extras on a stream.
 _DESIGN_EXTRAS = {"schema"}
@@ -185,7 +186,8 @@ def translate(spec: dict, fields: dict[str, str], what: str, doc_line: int,
 
 
 def resources_from_document(doc: dict, source: str, warnings: list[tuple[int, str]]) -> list[Resource]:
-    """The resources one YAML document declares ([] for documents of other kinds, with a warning)."""
+    """The resources one YAML document declares ([] for documents of other kinds, with a
+    warning)."""
     doc_line = _line(doc, default=1) or 1
     api_version, kind = doc.get("apiVersion"), doc.get("kind")
     if api_version not in API_VERSIONS:

@@ -5,9 +5,10 @@ through the API, registers the two local clusters (``local-hub``, ``local-dr``; 
 updated when the ports moved) and ``local-prod`` (the hub server registered once more as a
 production cluster, where changes wait for approval: through either registration, since one server
 is judged by its strictest; it is registered last), creates the ``demo-orders`` stream on
-local-hub and a ``payments`` team owning ``payments-`` there, with quotas, each only if absent. ``python -m stack.demo`` is the trickle the launcher supervises: about two JSON orders a
-second on ``demo.orders.<region>``, published with JetStream straight to the hub NATS (a local demo
-utility, not an API client). While the stream does not exist it waits quietly and tries again.
+local-hub and a ``payments`` team owning ``payments-`` there, with quotas, each only if absent.
+``python -m stack.demo`` is the trickle the launcher supervises: about two JSON orders a second on
+``demo.orders.<region>``, published with JetStream straight to the hub NATS (a local demo utility,
+not an API client). While the stream does not exist it waits quietly and tries again.
 """
 
 from __future__ import annotations
@@ -102,9 +103,11 @@ def register(api_url: str, email: str, password: str, ports: dict[str, int],
         return True
     except httpx.HTTPStatusError as e:
         detail = e.response.text[:300]
-        say(f"demo: {e.request.method} {e.request.url.path} answered {e.response.status_code}: {detail}")
+        say(f"demo: {e.request.method} {e.request.url.path} answered "
+            f"{e.response.status_code}: {detail}")
     except (httpx.HTTPError, KeyError, ValueError) as e:
-        say(f"demo: could not register the local clusters and the demo stream: {type(e).__name__}: {e}")
+        say("demo: could not register the local clusters and the demo stream: "
+            f"{type(e).__name__}: {e}")
     return False
 
 

@@ -76,7 +76,8 @@ def resolve(names: Iterable[str], explicit: Mapping[str, int | None], *, auto: b
 
 
 def is_free(port: int) -> bool:
-    """Whether a server could listen on 127.0.0.1:port now (same rules as the servers: SO_REUSEADDR)."""
+    """Whether a server could listen on 127.0.0.1:port now (same rules as the servers:
+    SO_REUSEADDR)."""
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -96,7 +97,8 @@ def check_free(ports: Mapping[str, int]) -> None:
         lines = [f"  port {port} ({PORTS[name][1]}): already in use; "
                  f"set {_how_to_move(name)}" for name, port in taken]
         raise StackError("cannot start the local stack, ports are taken:\n" + "\n".join(lines)
-                         + "\n(is another `jsc up` or another server running? `jsc status` shows a stack's ports)")
+                         + "\n(is another `jsc up` or another server running? "
+                         "`jsc status` shows a stack's ports)")
 
 
 def _how_to_move(name: str) -> str:

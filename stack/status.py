@@ -48,7 +48,8 @@ def rows(info: dict) -> list[tuple[str, str]]:
 
 
 def summary(info: dict, admin_email: str | None, admin_password: str | None) -> str:
-    lines = [f"JetStream Console is up (ready in {info.get('ready_in_s', '?')} s). Ctrl-C stops everything."]
+    lines = [f"JetStream Console is up (ready in {info.get('ready_in_s', '?')} s). "
+             "Ctrl-C stops everything."]
     lines += [f"  {LABELS.get(n, n):<11} {text}" for n, text in rows(info)]
     lines.append(f"  {'Data':<11} {info['data_dir']}   (logs in {info['logs']}, secrets in secrets.json)")
     if admin_email:
@@ -107,7 +108,8 @@ def print_status(data_dir: Path) -> int:
     launcher = info.get("launcher", {})
     alive = state.pid_alive(launcher.get("pid"))
     print(f"local stack in {data_dir}: launcher pid {launcher.get('pid')} "
-          f"{'running' if alive else 'NOT running (stale stack.json)'}, started {launcher.get('started_at')}, "
+          f"{'running' if alive else 'NOT running (stale stack.json)'}, "
+          f"started {launcher.get('started_at')}, "
           f"state {info.get('state', '?')}")
     healthy = alive
     for name, text in rows(info):

@@ -89,7 +89,8 @@ class Supervisor:
     def start(self, *specs: Service) -> None:
         """Start ``specs`` together, wait until each is ready, then supervise them.
 
-        Raises StackError naming the service, with the tail of its log, if one exits or times out."""
+        Raises StackError naming the service, with the tail of its log, if one exits or times
+        out."""
         procs = []
         with self._lock:
             for spec in specs:
@@ -111,7 +112,8 @@ class Supervisor:
         spec = proc.spec
         sig = spec.stop_signal
         with open(proc.log, "ab") as log:
-            log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} jsc: starting {shlex.join(spec.argv)}\n".encode())
+            started = time.strftime('%Y-%m-%d %H:%M:%S')
+            log.write(f"=== {started} jsc: starting {shlex.join(spec.argv)}\n".encode())
             log.flush()
             try:
                 proc.popen = self._spawner.submit(

@@ -131,7 +131,8 @@ def stack(fake_claude, mailbox):
         # one login serves the whole session
         "JSC_ACCESS_TOKEN_TTL_S": str(24 * 3600),
         # The stack's collector takes the admin organization's clusters (hub and dr) every 2 s;
-        # tests of other organizations run collectors of their own (tests/metrics/collecting.py).
+        # tests of other organizations run collectors of their own
+        # (tests/metrics/collecting.py).
         # A dead collector's clusters move after 6 s.
         "JSC_COLLECT_INTERVAL_S": "2",
         "JSC_COLLECT_ORGS": "default",

@@ -24,7 +24,8 @@
 - ``client/``: the small typed API client (httpx), with typed errors carrying the API's message:
   the HTTP core in ``base.py``, one module of calls and types per area; ``ui.client`` re-exports
   every public name.
-- ``session.py``: the per-browser-session glue (tokens in ``st.session_state``, errors as sentences).
+- ``session.py``: the per-browser-session glue (tokens in ``st.session_state``, errors as
+  sentences).
 - ``forms/``: pure validation of what a person types, before anything is sent, one module per
   area; ``ui.forms`` re-exports every public name.
 - ``widgets.py``: what several pages draw alike: the cluster picker, pagers, confirmations.

@@ -49,8 +49,8 @@ async def may_read(request: Request, principal: Principal,
     **problem_responses(**{
         "403": "You may not read what was exported (the stream, or the audit log).",
         "404": "No export operation with this id in your organization.",
-        "409": "The export has not completed (running, failed or cancelled), or its file is no "
-               "longer complete in the export store.",
+        "409": "The export has not completed (running, failed or cancelled), or its "
+               "file is no longer complete in the export store.",
         "429": "Too many requests (Retry-After).",
         "503": "A backing service cannot be reached."})})
 async def download_export(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,

@@ -1,7 +1,8 @@
 """The push webhook of a GitOps repository: ``POST /api/v1/gitops/webhook/{repo_id}``.
 
 No sign-in: the sender proves itself with the repository's webhook secret (GitHub's
-``X-Hub-Signature-256``, GitLab's ``X-Gitlab-Token``, or ``X-JSC-Signature``; ``gitops.signatures``).
+``X-Hub-Signature-256``, GitLab's ``X-Gitlab-Token``, or ``X-JSC-Signature``;
+``gitops.signatures``).
 An unknown repository, one without a secret, and a bad or missing signature all get the same
 ``401``, so the route tells nobody which repositories exist; nothing is stored or started before
 the signature is verified, and the body is read once, up to 1 MiB.

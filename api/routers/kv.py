@@ -184,8 +184,8 @@ async def key_history(cluster_id: uuid.UUID, bucket: Bucket, key: str, db: Db, s
 
 @router.get("/{bucket}/watch", response_class=StreamingResponse, responses={200: {
     "content": {"text/event-stream": {}},
-    "description": "server-sent events: 'entry' (data: an entry), 'caught-up' once the current "
-                   "values were sent, and comments as keep-alives"}})
+    "description": "server-sent events: 'entry' (data: an entry), 'caught-up' once "
+                   "the current values were sent, and comments as keep-alives"}})
 async def watch_bucket(cluster_id: uuid.UUID, bucket: Bucket, request: Request, db: Db, svc: Svc,
                        key: str = Query(">", min_length=1, max_length=1024,
                                         description="key filter"),

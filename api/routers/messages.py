@@ -319,11 +319,12 @@ class PublishRequest(BaseModel):
 @router.post("", status_code=201, responses={
     200: {"description": "a duplicate: not stored again"},
     **problem_responses(**{
-        "403": "Not allowed: outside your namespaces, or a Nats-Rollup, Nats-Schedule-Rollup or "
-               "Nats-Schedule-Next header (a purge) without streams:purge or where a purge "
-               "needs approval.",
+        "403": "Not allowed: outside your namespaces, or a Nats-Rollup, "
+               "Nats-Schedule-Rollup or Nats-Schedule-Next header (a purge) without "
+               "streams:purge or where a purge needs approval.",
         "404": "No such cluster or stream.",
-        "422": "Invalid input (subject, payload, headers; a KV-Operation header is refused)."})})
+        "422": "Invalid input (subject, payload, headers; a KV-Operation header is "
+               "refused)."})})
 async def publish_message(cluster_id: uuid.UUID, name: StreamName, body: PublishRequest,
                           request: Request, response: Response, db: Db, svc: Svc,
                           principal: Principal = Depends(require_stream("messages:publish"))) -> dict:

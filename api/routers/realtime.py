@@ -119,7 +119,8 @@ async def stream_metrics_preflight() -> Response:
     """CORS preflight of a client that sends ``Last-Event-ID`` or ``Authorization``."""
     return Response(status_code=204, headers={
         "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET",
-        "Access-Control-Allow-Headers": "Authorization, X-API-Key, Last-Event-ID, Cache-Control",
+        "Access-Control-Allow-Headers": ("Authorization, X-API-Key, Last-Event-ID, "
+                                         "Cache-Control"),
         "Access-Control-Max-Age": "600"})
 
 

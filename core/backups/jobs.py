@@ -51,7 +51,7 @@ class ScheduledRun(_Job):
     operation_id: str | None = None
 
 
-# --- bookkeeping steps ------------------------------------------------------------------------------
+# --- bookkeeping steps ---------------------------------------------------------------------
 class BackupRef(_Job):
     operation_id: str
     org_id: str

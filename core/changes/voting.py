@@ -2,9 +2,9 @@
 
 A request passes its approval groups in order. A group is satisfied by ``count`` approvals from
 distinct people who each hold one of its roles, belong to one of its teams or are listed in its
-users (roles and teams by id). Nobody votes twice on one request (across groups), the requester never approves, rejects or
-asks for changes on their own request, only the requester withdraws it, and a closed request takes
-no decision. A rejection needs a reason.
+users (roles and teams by id). Nobody votes twice on one request (across groups), the requester
+never approves, rejects or asks for changes on their own request, only the requester withdraws it,
+and a closed request takes no decision. A rejection needs a reason.
 """
 
 from __future__ import annotations

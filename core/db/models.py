@@ -101,7 +101,8 @@ class TeamMember(IdMixin, Base):
 
 class TeamNamespace(IdMixin, Base):
     """A stream-name prefix a team owns on one cluster: its members manage the streams (and their
-    consumers) whose names start with it, when their role grants a permission with scope ``team``."""
+    consumers) whose names start with it, when their role grants a permission with scope
+    ``team``."""
 
     __tablename__ = "team_namespaces"
     __table_args__ = (UniqueConstraint("team_id", "cluster_id", "prefix"),)
@@ -152,7 +153,8 @@ class NatsCluster(IdMixin, TimestampMixin, Base):
 
 
 class ClusterConnection(IdMixin, Base):
-    """One server URL of a cluster. ``credentials`` and ``tls_config`` hold AES-256-GCM envelopes."""
+    """One server URL of a cluster. ``credentials`` and ``tls_config`` hold AES-256-GCM
+    envelopes."""
 
     __tablename__ = "cluster_connections"
     cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")

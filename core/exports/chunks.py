@@ -42,7 +42,8 @@ class ChunkBody:
 
 async def message_chunk(reader: StreamReader, chunk: ExportChunk,
                         beat: Callable[[int], None] = lambda done: None) -> tuple[ChunkBody, int]:
-    """The chunk's messages from ``chunk.next_seq`` on, and the sequence the next chunk starts at."""
+    """The chunk's messages from ``chunk.next_seq`` on, and the sequence the next chunk starts
+    at."""
     export: MessageExport = chunk.job.request  # type: ignore[assignment]
     lines, body = MessageLines(export.format), ChunkBody()
     if chunk.n == 0:

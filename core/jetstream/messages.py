@@ -1,9 +1,9 @@
 """A stream's messages: read without leaving any state on the server, written with JetStream's
 acknowledgement.
 
-Reading never creates a consumer, so browsing a work-queue or interest stream leaves it exactly as it
-was. Single messages come from ``$JS.API.STREAM.MSG.GET`` (every stream answers it); a walk forward
-uses its ``next_by_subj`` (one message per request) or, when the stream allows direct gets,
+Reading never creates a consumer, so browsing a work-queue or interest stream leaves it exactly as
+it was. Single messages come from ``$JS.API.STREAM.MSG.GET`` (every stream answers it); a walk
+forward uses its ``next_by_subj`` (one message per request) or, when the stream allows direct gets,
 ``$JS.API.DIRECT.GET`` batches (many messages per request, ended by a ``204 EOB`` status). A walk
 backwards scans windows of sequences downwards, newest first.
 

@@ -1,4 +1,5 @@
-"""Publishing to ``JSC_LIVE`` over a connection to the internal account (``settings.events_nats_url``)."""
+"""Publishing to ``JSC_LIVE`` over a connection to the internal account
+(``settings.events_nats_url``)."""
 
 from __future__ import annotations
 

@@ -67,7 +67,8 @@ def monthly_cost(request: ChangeRequest, price_per_gb: float) -> float:
 
 def quota_multiplier_above(request: ChangeRequest, threshold: float) -> bool:
     """Whether a quota request asks for more than ``threshold`` times its current limit: any raise
-    from a limit of zero does; a request from an unlimited limit (None) does not (it is no raise)."""
+    from a limit of zero does; a request from an unlimited limit (None) does not (it is no
+    raise)."""
     if request.kind != "quota" or request.requested_limit is None or request.current_limit is None:
         return False
     if request.current_limit == 0:

@@ -2,10 +2,11 @@
 of the pair, so a client reads it from whichever side it can reach.
 
 Key: the pair id (a request without a pair: :func:`pairless_key`, the same for the two clusters
-and the stream names whichever way they fail over). Value (JSON): ``{pair_id, pair_name, active_cluster_id, active_domain, streams, epoch,
-changed_at, operation_id}``; ``streams`` are the stream names on the active side, ``epoch`` grows
-by one at every change, so a client keeps the value with the highest epoch it has seen when the
-two sides disagree (one was unreachable when the other changed).
+and the stream names whichever way they fail over). Value (JSON): ``{pair_id, pair_name,
+active_cluster_id, active_domain, streams, epoch, changed_at, operation_id}``; ``streams`` are the
+stream names on the active side, ``epoch`` grows by one at every change, so a client keeps the
+value with the highest epoch it has seen when the two sides disagree (one was unreachable when the
+other changed).
 
 A client watches the key (nats-py: ``kv.watch(key)``) and publishes to the cluster it names; the
 README's "Disaster recovery" section shows the few lines. Writing is idempotent per operation: a

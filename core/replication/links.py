@@ -26,9 +26,10 @@ def mirror_path(source: NatsCluster, target: NatsCluster) -> MirrorPath:
     domain = source.jetstream_domain
     if not domain:
         return MirrorPath(True, None, refusal=(
-            f"the source cluster '{source.name}' has no JetStream domain registered: a mirror in "
-            "another cluster reads its source through $JS.<domain>.API; register the source "
-            "cluster's JetStream domain (PATCH /api/v1/clusters/{id} 'jetstream_domain')"))
+            f"the source cluster '{source.name}' has no JetStream domain registered: "
+            "a mirror in another cluster reads its source through $JS.<domain>.API; "
+            "register the source cluster's JetStream domain "
+            "(PATCH /api/v1/clusters/{id} 'jetstream_domain')"))
     if domain == target.jetstream_domain:
         return MirrorPath(True, domain, refusal=(
             f"the clusters '{source.name}' and '{target.name}' both register the JetStream "

@@ -169,11 +169,13 @@ def problem(body: Any) -> str | None:
                     return f"messages.{i}.content.{j}: text content blocks must be non-empty"
             elif kind == "tool_use":
                 if message["role"] != "assistant" or not block.get("id") or not block.get("name"):
-                    return f"messages.{i}.content.{j}: tool_use blocks need an id and a name, in an assistant message"
+                    return (f"messages.{i}.content.{j}: tool_use blocks need an id and a name, "
+                            "in an assistant message")
                 uses.add(block["id"])
             elif kind == "tool_result":
                 if message["role"] != "user" or block.get("tool_use_id") not in previous_uses:
-                    return (f"messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` "
+                    return (f"messages.{i}.content.{j}: unexpected `tool_use_id` found in "
+                            "`tool_result` "
                             f"blocks: {block.get('tool_use_id')}. Each `tool_result` block must have a "
                             f"corresponding `tool_use` block in the previous message.")
                 results.add(block["tool_use_id"])
@@ -310,7 +312,8 @@ class FakeAnthropic:
             return [r for r in self._requests if r.match == match]
 
     def requests_containing(self, text: str) -> list[Recorded]:
-        """The recorded requests whose body (system, messages, tools: anything) contains ``text``."""
+        """The recorded requests whose body (system, messages, tools: anything) contains
+        ``text``."""
         with self._lock:
             return [r for r in self._requests if text in json.dumps(r.body, ensure_ascii=False)]
 

@@ -72,9 +72,11 @@ KEPT = [
     "cluster 3f2c9a0e-8d41-4b7a-9c55-1e2f3a4b5c6d and stream 123e4567-e89b-12d3-a456-426614174000",
     "12345678-1234-1234-1234-123456789012",  # an all-digit UUID is not a card
     "subjects orders.eu.west.> and events.*.created; queue jsc-operations",
-    f"server {SERVER_ID} account ADKJWE4SOUJOJT2TFZZ2A5GCXKIDEVTGAC3XYMBZKHSBZQVJYZWOIZ7T user {PUBLIC_NKEY}",
+    f"server {SERVER_ID} account ADKJWE4SOUJOJT2TFZZ2A5GCXKIDEVTGAC3XYMBZKHSBZQVJYZWOIZ7T "
+    f"user {PUBLIC_NKEY}",
     "jsc_mirror_0123456789abcdef0123456789abcdef and jsc_events, jsc_dr_active",
-    "ORDERS_EU_WEST_1_ARCHIVE_2024_BACKUP_STREAM and orders-processor-v2-eu-west-1-primary-consumer",
+    "ORDERS_EU_WEST_1_ARCHIVE_2024_BACKUP_STREAM and "
+    "orders-processor-v2-eu-west-1-primary-consumer",
     "/var/lib/jsc/data/jetstream/ORDERS/msgs/1.blk and https://nats.example.com:8222/jsz?accounts=1",
     "timestamps 1700000000000 1732790100123456789 and sequence 4111 and 0.41111111111111111",
     "max_tokens: 2048, tokens: 15, token_count=3, password_hint: ask bob, secret_name: db",

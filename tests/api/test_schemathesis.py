@@ -37,7 +37,8 @@ POSITIVE_NOT_ALWAYS_ACCEPTED: dict[str, str] = {
     "POST /api/v1/webhooks": REACH,
     "PATCH /api/v1/webhooks/{webhook_id}": CONTROL,
     "POST /api/v1/gitops/repos": REACH + "; an ssh remote needs known_hosts",
-    "PATCH /api/v1/gitops/repos/{repo_id}": "interval is a duration such as 5m (parsed, no pattern)",
+    "PATCH /api/v1/gitops/repos/{repo_id}": "interval is a duration such as 5m "
+                                            "(parsed, no pattern)",
     "POST /api/v1/ai/chat": "a conversation id must be one of the caller's; " + CONTROL,
     "POST /api/v1/ai/configure": "needs a model configured on the server, and " + CONTROL,
     "POST /api/v1/ai/proposals": "the proposed config is validated as a stream or consumer config",
@@ -70,7 +71,7 @@ POSITIVE_NOT_ALWAYS_ACCEPTED: dict[str, str] = {
     "POST /api/v1/clusters/{cluster_id}/streams/{stream}/consumers": "a consumer config needs a "
                                                                     "name and JetStream's rules",
     "POST /api/v1/clusters/{cluster_id}/streams/{stream}/consumers/{name}/pause":
-        "pausing until a time in the past is refused",
+        ("pausing until a time in the past is refused"),
     "POST /api/v1/dashboards": "widgets are validated by kind",
     "PATCH /api/v1/dashboards/{dashboard_id}": "widgets are validated by kind",
     "GET /api/v1/clusters/{cluster_id}/kv/{bucket}/keys": "key filters follow NATS subject rules",

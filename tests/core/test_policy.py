@@ -259,7 +259,8 @@ RISKS = [
                                         quota={"consumers": 50, "streams": 15, "storage_bytes": 100 * GB}),
      ["The storage_bytes limit rises from 100 GB to 500 GB (+400%, 5.0× the current limit).",
       "Cost impact: +$100.00/month (400 GB at $0.25 per GB-month).",
-      "This change of 400 GB is 8.0× the team's largest earlier storage_bytes change (50 GB).",
+      "This change of 400 GB is 8.0× the team's largest earlier storage_bytes change "
+      "(50 GB).",
       "The team already uses 90% of its consumers quota (45 of 50)."]),
     ("streams 15 -> 20", quota_req(resource="streams", current=15, requested=20),
      ["The streams limit rises from 15 to 20 (+33%, 1.3× the current limit).",
@@ -267,11 +268,13 @@ RISKS = [
     ("stream max_bytes shrink", update({"max_bytes": 20 * GB}, {"max_bytes": 10 * GB}),
      ["max_bytes changes from 20 GB to 10 GB (-50%).",
       "Cost impact: -$2.50/month (-10 GB at $0.25 per GB-month).",
-      "This change of 10 GB is within the team's earlier storage_bytes changes (largest: 50 GB)."]),
+      "This change of 10 GB is within the team's earlier storage_bytes changes "
+      "(largest: 50 GB)."]),
     ("create against quota", req(quota={"storage_bytes": 100 * GB}),
      ["The new stream reserves 50 GB, 50% of the team's storage quota (100 GB).",
       "Cost impact: +$12.50/month (50 GB at $0.25 per GB-month).",
-      "This change of 50 GB is within the team's earlier storage_bytes changes (largest: 50 GB)."]),
+      "This change of 50 GB is within the team's earlier storage_bytes changes "
+      "(largest: 50 GB)."]),
     ("purge has nothing to say", req(kind="purge", operation="purge", after=None), []),
 ]
 

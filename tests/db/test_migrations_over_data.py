@@ -49,7 +49,8 @@ async def _policy(conn, org_id: uuid.UUID, name: str, kinds: list[str]) -> uuid.
         {"name": "Platform", "count": 1, "roles": ["admin"], "teams": [], "users": []}]}
     await conn.execute(text(
         "INSERT INTO approval_policies (id, org_id, policy_id, name, version, is_current, "
-        "priority, enabled, definition, created_at) VALUES (:i, :o, :i, :n, 1, true, 20, true, "
+        "priority, enabled, definition, created_at) "
+        "VALUES (:i, :o, :i, :n, 1, true, 20, true, "
         "CAST(:d AS jsonb), now())"), {"i": policy_id, "o": org_id, "n": name,
                                        "d": json.dumps(definition)})
     return policy_id
@@ -125,8 +126,9 @@ async def test_0007_binds_stored_approval_groups_to_the_ids_of_their_names(scrat
              "teams": ["platform"], "users": []}]}
         await conn.execute(text(
             "INSERT INTO approval_policies (id, org_id, policy_id, name, version, is_current, "
-            "priority, enabled, definition, created_at) VALUES (:i, :o, :i, 'Production Changes', "
-            "1, true, 20, true, CAST(:d AS jsonb), now())"),
+            "priority, enabled, definition, created_at) "
+            "VALUES (:i, :o, :i, 'Production Changes', 1, true, 20, true, "
+            "CAST(:d AS jsonb), now())"),
             {"i": policy_id, "o": org_id, "d": json.dumps(definition)})
     await upgrade_to(scratch_db, "0007_approver_ids")
     async with scratch_db.connect() as conn:

@@ -238,7 +238,8 @@ def test_duplicate_keys_refused(tmp_path):
 
 def test_python_tag_refused(tmp_path):
     write(tmp_path, "environments/p/evil.yaml",
-          "apiVersion: nats.io/v1\nkind: Stream\nmetadata:\n  name: !!python/object/apply:os.system ['touch /tmp/pwned']\n")
+          "apiVersion: nats.io/v1\nkind: Stream\nmetadata:\n"
+          "  name: !!python/object/apply:os.system ['touch /tmp/pwned']\n")
     result = load_tree(tmp_path)
     assert result.errors == ["environments/p/evil.yaml:4: tags are not allowed "
                              "(tag:yaml.org,2002:python/object/apply:os.system)"]
@@ -255,7 +256,7 @@ def test_custom_and_standard_tags_refused(tmp_path):
 def test_billion_laughs_refused_quickly(tmp_path):
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i, (prev, name) in enumerate(zip("abcdefgh", "bcdefghi")):
-        lines.append(f"{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     write(tmp_path, "environments/p/lol.yaml", "\n".join(lines) + "\n")
     start = time.monotonic()
     result = load_tree(tmp_path)
@@ -314,7 +315,8 @@ def test_symlinked_environments_dir_and_subdir_refused(tmp_path):
 
 def test_non_jetstream_documents_skipped_with_warning(tmp_path):
     write(tmp_path, "environments/p/mixed.yaml",
-          "apiVersion: v1\nkind: ConfigMap\n---\napiVersion: jetstream.nats.io/v1beta2\nkind: Account\n"
+          "apiVersion: v1\nkind: ConfigMap\n---\n"
+          "apiVersion: jetstream.nats.io/v1beta2\nkind: Account\n"
           "---\n---\n" + NACK_STREAM)
     result = load_tree(tmp_path)
     assert result.errors == []

@@ -11,7 +11,8 @@ from tests.approvals.setup import production_org
 from tests.gitops.api_helpers import SECRET, register_repo
 
 TOKEN = "ghp_not-a-real-token-but-secret"
-KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"
+KEY = ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
+       "-----END OPENSSH PRIVATE KEY-----")
 
 
 def test_roles_tenancy_and_secrets(api, stack, git_remote):

@@ -134,7 +134,8 @@ def test_a_stopped_service_stays_stopped_until_started(backing):
 
 
 def test_restarts_back_off(tmp_path, capfd):
-    """A process that keeps dying is restarted after 0.5 s, then 1 s, ... (never in a tight loop)."""
+    """A process that keeps dying is restarted after 0.5 s, then 1 s, ... (never in a tight
+    loop)."""
     messages = []
     supervisor = Supervisor(tmp_path, say=messages.append)
     flaky = Service("flaky", [sys.executable, "-c", "import time, sys; time.sleep(1.1); sys.exit(3)"])

@@ -45,7 +45,8 @@ def split_list(text: str) -> list[str]:
 
 
 def parse_duration(text: str) -> int:
-    """``"72h"``, ``"1h30m"``, ``"7d"``, ``"90s"`` to nanoseconds; empty or ``"0"`` is 0 (no limit)."""
+    """``"72h"``, ``"1h30m"``, ``"7d"``, ``"90s"`` to nanoseconds; empty or ``"0"`` is 0 (no
+    limit)."""
     value = (text or "").strip().replace(" ", "")
     if value in ("", "0"):
         return 0
@@ -167,7 +168,8 @@ def _optional_int(value: Any) -> int | None:
 
 
 def subject_matches(subject: str, pattern: str) -> bool:
-    """Whether a concrete ``subject`` is captured by ``pattern`` (``*`` one token, ``>`` the rest)."""
+    """Whether a concrete ``subject`` is captured by ``pattern`` (``*`` one token, ``>`` the
+    rest)."""
     tokens, wanted = subject.split("."), pattern.split(".")
     for i, token in enumerate(wanted):
         if token == ">":

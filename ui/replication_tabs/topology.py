@@ -113,7 +113,8 @@ def status_rows(rmap: ReplicationMap) -> list[dict[str, Any]]:
                                               -(e.lag_messages or 0), e.target_stream))
     return [{
         "Source": f"{_where(e.source_cluster_id, e.source_domain, names)} / {e.source_stream}",
-        "Target": f"{names.get(e.target_cluster_id, e.target_cluster_id[:8])} / {e.target_stream}",
+        "Target": (f"{names.get(e.target_cluster_id, e.target_cluster_id[:8])} / "
+                   f"{e.target_stream}"),
         "Type": e.kind.capitalize() + (" · filtered" if e.filter_subjects else "")
                 + ("" if e.managed else " · found"),
         "Lag (msgs)": fmt.count(e.lag_messages),

@@ -17,7 +17,8 @@ KINDS = {
     "consumer_lag": ("Consumer lag", "messages not yet processed, over the threshold for the duration"),
     "lag_growth": ("Lag growing", "the consumer's lag grew by at least the threshold, steadily, for the duration"),
     "stream_idle": ("Stream idle", "no message stored for the duration (threshold unused)"),
-    "rate_anomaly": ("Rate anomaly", "the in-rate departs from the same hour's average of the last 7 days by more than the threshold (0.5 = 50%)"),
+    "rate_anomaly": ("Rate anomaly", "the in-rate departs from the same hour's average of the "
+                     "last 7 days by more than the threshold (0.5 = 50%)"),
     "storage_pct": ("Storage", "the stream's bytes over the threshold percent of its max_bytes"),
     "mirror_lag": ("Mirror lag", "a mirror behind its source by more than the threshold messages"),
     "server_health": ("Server health", "the cluster unreachable for the duration"),

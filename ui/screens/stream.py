@@ -101,7 +101,8 @@ def show_overview(cluster: Cluster, info: StreamInfo) -> None:
     with left:
         st.subheader("State")
         widgets.facts({
-            "First message": f"#{state.get('first_seq', 0):,} · {fmt.when(state.get('first_ts'))}",
+            "First message": (f"#{state.get('first_seq', 0):,} · "
+                              f"{fmt.when(state.get('first_ts'))}"),
             "Last message": f"#{state.get('last_seq', 0):,} · {fmt.when(state.get('last_ts'))}",
             "Deleted inside the range": fmt.count(state.get("num_deleted") or 0),
             "Leader": (info.cluster.get("leader") or "—") if info.cluster else "not clustered",
@@ -114,7 +115,8 @@ def show_overview(cluster: Cluster, info: StreamInfo) -> None:
             ("per subject", fmt.limit(config.get("max_msgs_per_subject")))) if value]
         widgets.facts({
             "Subjects": ", ".join(info.subjects) or "—",
-            "Retention": f"{str(config.get('retention', '')).capitalize()} ({', '.join(limits)})",
+            "Retention": (f"{str(config.get('retention', '')).capitalize()} "
+                          f"({', '.join(limits)})"),
             "Storage": str(config.get("storage", "")).capitalize(),
             "Replicas": str(config.get("num_replicas", 1)),
             "Discard": str(config.get("discard", "")).capitalize(),

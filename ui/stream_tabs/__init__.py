@@ -1,1 +1,2 @@
-"""Tabs of the stream detail screen (``ui/screens/stream.py``) that are large enough for a module."""
+"""Tabs of the stream detail screen (``ui/screens/stream.py``) that are large enough for a
+module."""
