@@ -314,7 +314,7 @@ class FailoverActivities:
         target = await self._js(task.org_id, task.plan.target.cluster_id)
         names = [drill.copy_name(s.mirror_stream, task.short) for s in task.plan.streams]
         removed = await asyncio.gather(*(drill.delete_copy(target, n) for n in names))
-        return {"deleted": [n for n, r in zip(names, removed) if r]}
+        return {"deleted": [n for n, r in zip(names, removed, strict=False) if r]}
 
     # --- rollback ------------------------------------------------------------------------------
     @activity.defn(name="failover_rollback")

@@ -81,7 +81,7 @@ class MirrorActivities:
 
         async def prepare() -> Prepared:
             plans = [await self._plan(context.org_id, request, mirror_id)
-                     for request, mirror_id in zip(job.mirrors, job.mirror_ids)]
+                     for request, mirror_id in zip(job.mirrors, job.mirror_ids, strict=False)]
             async with self.sessions() as db, db.begin():
                 try:
                     await rows.register_job(db, uuid.UUID(context.org_id), job,

@@ -94,11 +94,11 @@ class _Run:
     async def find_stream(self, cids: list[str], name: str, *, explicit: bool) -> list[Target]:
         replies = await asyncio.gather(*(self.read.get(
             f"/api/v1/clusters/{cid}/streams/{segment(name)}") for cid in cids))
-        found = [(cid, r.body) for cid, r in zip(cids, replies) if r.ok]
+        found = [(cid, r.body) for cid, r in zip(cids, replies, strict=False) if r.ok]
         refused = [r for r in replies if r.status in REFUSALS]
         if explicit and refused:
             raise ScopeRefused(refused[0].status, refused[0].detail)
-        for cid, reply in zip(cids, replies):
+        for cid, reply in zip(cids, replies, strict=False):
             if not reply.ok and reply.status not in REFUSALS:
                 self.read.refused(f"stream {name} on {self.cluster(cid)}", reply)
         if not found and not self.read.errors:
@@ -128,7 +128,7 @@ class _Run:
             f"/api/v1/clusters/{cid}/streams/{segment(_name(info))}/consumers")
             for cid, info in with_consumers))
         pairs = []
-        for (cid, info), reply in zip(with_consumers, lists):
+        for (cid, info), reply in zip(with_consumers, lists, strict=False):
             if not reply.ok:
                 self.read.refused(f"the consumers of {_name(info)} on {self.cluster(cid)}", reply)
                 continue
@@ -158,11 +158,11 @@ class _Run:
         replies = await asyncio.gather(*(self.read.get(
             f"/api/v1/clusters/{cid}/streams/{segment(_name(info))}/consumers/{segment(name)}")
             for cid, info in targets))
-        pairs = [(cid, info, r.body) for (cid, info), r in zip(targets, replies) if r.ok]
+        pairs = [(cid, info, r.body) for (cid, info), r in zip(targets, replies, strict=False) if r.ok]
         refused = [r for r in replies if r.status in REFUSALS]
         if not pairs and refused:
             raise ScopeRefused(refused[0].status, refused[0].detail)
-        for (cid, info), reply in zip(targets, replies):
+        for (cid, info), reply in zip(targets, replies, strict=False):
             if not reply.ok and reply.status not in REFUSALS:
                 self.read.refused(f"consumer {name} of {_name(info)} on {self.cluster(cid)}", reply)
         await self.consumers(pairs)
@@ -178,10 +178,10 @@ class _Run:
         histories = dict(zip(
             [(cid, _name(s), c["name"]) for cid, s, c in lagging[:MAX_HISTORIES]],
             await asyncio.gather(*(self.history(cid, _name(s), c["name"])
-                                   for cid, s, c in lagging[:MAX_HISTORIES]))))
+                                   for cid, s, c in lagging[:MAX_HISTORIES])), strict=False))
         wanted = list(dict.fromkeys((cid, _name(s), f) for cid, s, c in pairs
                                     for f in filters_to_count(s, c, self.t)))[:MAX_COUNTS]
-        counts = dict(zip(wanted, await asyncio.gather(*(self.count(*w) for w in wanted))))
+        counts = dict(zip(wanted, await asyncio.gather(*(self.count(*w) for w in wanted)), strict=False))
         for cid, stream, consumer in pairs:
             name = _name(stream)
             self.checked.append(Checked(cluster_id=cid, stream=name, consumer=consumer["name"]))
@@ -215,7 +215,7 @@ class _Run:
         maps = await asyncio.gather(*(self.read.get("/api/v1/replication", cluster_id=cid)
                                       for cid in cids))
         edges: dict[tuple[str, str], list[dict]] = {}
-        for cid, reply in zip(cids, maps):
+        for cid, reply in zip(cids, maps, strict=False):
             if not reply.ok:
                 self.read.refused(f"the replication map of {self.cluster(cid)}", reply)
                 continue
@@ -240,7 +240,7 @@ class _Run:
             self.read.note(f"the quotas of only {MAX_TEAMS} of {len(teams)} teams were checked")
         reports = await asyncio.gather(*(self.read.get(f"/api/v1/teams/{t['id']}/quotas")
                                          for t in teams[:MAX_TEAMS]))
-        for team, report in zip(teams, reports):
+        for team, report in zip(teams, reports, strict=False):
             if report.ok:
                 self.findings += analyze_quotas(report.body, self.t)
             else:

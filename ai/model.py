@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anthropic
+
 # the SDK's HTTP client (a dependency of anthropic): its errors while a stream is read
 import httpx2
 

@@ -84,9 +84,9 @@ def voter_for(row: ChangeRequestRow, voter: Voter) -> Voter:
         if ticket.decision.groups else None
     if group is None or not by_id(group):
         return voter
-    role = next((name for name, ref in zip(group.roles, group.role_ids or [])
+    role = next((name for name, ref in zip(group.roles, group.role_ids or [], strict=False)
                  if ref and ref == voter.role_id), voter.role)
-    teams = {name for name, ref in zip(group.teams, group.team_ids or [])
+    teams = {name for name, ref in zip(group.teams, group.team_ids or [], strict=False)
              if ref and ref in voter.team_ids}
     return voter.model_copy(update={"role": role, "teams": sorted(set(voter.teams) | teams)})
 

@@ -105,7 +105,7 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str |
     widths = _fitted(columns, _widths(columns, rows), keep, console.width)
     out = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
                 header_style="bold", title_justify="left")
-    for column, width in zip(columns, widths):
+    for column, width in zip(columns, widths, strict=False):
         numeric = column.isupper() and column in NUMERIC_COLUMNS
         out.add_column(column, justify="right" if numeric else "left", overflow="ellipsis",
                        no_wrap=True, width=width)

@@ -80,7 +80,7 @@ async def effective_environment(db: AsyncSession, pool, cipher, cluster: NatsClu
     targets = list(await db.scalars(select(NatsCluster).where(
         NatsCluster.org_id == cluster.org_id)))
     found = await asyncio.gather(*(_identity_of(pool, cipher, c) for c in targets))
-    for target, identity in zip(targets, found):
+    for target, identity in zip(targets, found, strict=False):
         if identity and identity != target.server_identity:
             target.server_identity = identity
     await db.flush()

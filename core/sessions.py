@@ -99,7 +99,7 @@ async def of_user(redis: aioredis.Redis, user_id: str) -> list[LiveSession]:
         replies = await pipe.execute()
     now = time.time()
     live, ended = [], []
-    for sid, data, ttl in zip(sids, replies[::2], replies[1::2]):
+    for sid, data, ttl in zip(sids, replies[::2], replies[1::2], strict=False):
         if not data or data.get("user_id") != user_id:
             ended.append(sid)
         else:

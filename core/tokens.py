@@ -87,7 +87,7 @@ return reply
 
 
 def _fields(flat: list[Any]) -> dict[str, str]:
-    return dict(zip(flat[::2], flat[1::2]))
+    return dict(zip(flat[::2], flat[1::2], strict=False))
 
 
 class TokenStore:

@@ -72,7 +72,7 @@ async def read_live(js: JetStreamApi, created: dict | None = None) -> list[Live]
     infos = await js.stream_list()
     resources = [resource_of(info) for info in infos]
     if created is not None:
-        for resource, info in zip(resources, infos):
+        for resource, info in zip(resources, infos, strict=False):
             if info.get("created"):
                 created[(resource.kind, None, resource.name)] = info["created"]
     gate = asyncio.Semaphore(CONCURRENCY)

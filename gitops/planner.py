@@ -175,7 +175,7 @@ def _equal(key: str, want: Any, have: Any) -> bool:
             return False
         if all(isinstance(x, dict) and "name" in x for x in want + have):  # e.g. sources
             want, have = (sorted(x, key=lambda d: d["name"]) for x in (want, have))
-        return all(_equal(key, w, h) for w, h in zip(want, have))
+        return all(_equal(key, w, h) for w, h in zip(want, have, strict=False))
     if have is None and want in (False, 0, "", [], {}, frozenset()):
         return True  # omitted by the server (omitempty) == zero value
     return want == have

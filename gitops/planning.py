@@ -116,7 +116,7 @@ async def plan_repo(repo: GitRepository, clusters: dict[str, NatsCluster], tree:
     namespaces, applied = list(repo.namespaces or []), applied or {}
     names = sorted(clusters)
     lives = await asyncio.gather(*(live_state(pool, cipher, clusters[e]) for e in names))
-    for env, live in zip(names, lives):
+    for env, live in zip(names, lives, strict=False):
         desired = loaded.resources_by_env.get(env, [])
         if not desired:
             out.warnings.append(f"environments/{env}: no manifests in git for this environment")

@@ -146,7 +146,7 @@ def vote_form(a: Approval, key: str) -> None:
         st.text_area("Comment", key=f"{key}_comment_{a.id}", height=68,
                      placeholder="Optional for an approval; required to reject.")
         cols = st.columns([1, 1, 1.4, 3])
-        for col, action in zip(cols, VOTES):
+        for col, action in zip(cols, VOTES, strict=False):
             label = VOTES[action][0]
             col.form_submit_button(label, key=f"{key}_{action}_{a.id}",
                                    type="primary" if action == "approve" else "secondary",

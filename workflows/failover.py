@@ -509,7 +509,7 @@ class FailoverWorkflow(OperationWorkflowBase):
                 for h in hooks]
             answers = await asyncio.gather(*calls, return_exceptions=True)
             return {h: ("delivered" if not isinstance(a, BaseException) else _message(a))
-                    for h, a in zip(hooks, answers)}
+                    for h, a in zip(hooks, answers, strict=False)}
 
         return asyncio.create_task(run())
 

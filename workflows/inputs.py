@@ -41,7 +41,7 @@ def from_args(model: type[M], args: Sequence[Any], *released: tuple[str, ...]) -
         return model.model_validate(args[0])
     for names in released:
         if len(names) == len(args):
-            return model.model_validate(dict(zip(names, args)))
+            return model.model_validate(dict(zip(names, args, strict=False)))
     raise InputNotUnderstood(f"{model.__name__}: started with {len(args)} argument(s) of an "
                              "unknown shape")
 

@@ -116,7 +116,7 @@ class MirrorWorkflow(OperationWorkflowBase):
                 "mirror_create", CreateInput(context=self.context, plan=plan),
                 result_type=MirrorRef, start_to_close_timeout=STEP_TIMEOUT,
                 retry_policy=STEP_RETRY) for plan in batch), return_exceptions=True)
-            for plan, result in zip(batch, results):
+            for plan, result in zip(batch, results, strict=False):
                 if isinstance(result, MirrorRef):
                     self.refs.append(result)
                 elif isinstance(result, ActivityError):
@@ -195,7 +195,7 @@ class MirrorWorkflow(OperationWorkflowBase):
         made = {r.mirror_id for r in self.refs}
         items = []
         job = self.job
-        for request, mirror_id in zip(job.mirrors, job.mirror_ids) if job else ():
+        for request, mirror_id in zip(job.mirrors, job.mirror_ids, strict=False) if job else ():
             found = self.readings.get(mirror_id)
             caught_up = bool(found and found.caught_up)
             items.append({

@@ -6,6 +6,7 @@ subjects (``GET .../streams/{name}?subjects_filter=...``)."""
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from ai.analyzers.figures import count, duration, number, percent, seconds_since, timestamp
@@ -48,7 +49,7 @@ def lag_growing(consumer: dict, history: dict | None, where: dict[str, Any],
     values = [v for _, v in points]
     first, last, highest = values[0], values[-1], max(values)
     rise = last - first
-    steps = list(zip(values, values[1:]))
+    steps = list(pairwise(values))
     rising = sum(1 for a, b in steps if b >= a) / len(steps)
     if rise < t.lag_min_rise or rising < t.lag_rising_share or last < 0.9 * highest:
         return []

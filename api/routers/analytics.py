@@ -56,7 +56,7 @@ async def run_query(request: Request, svc: Svc, principal: Principal, q: Analyti
     return {"metric": q.metric, "unit": CATALOGUE[q.metric].description,
             "level": CATALOGUE[q.metric].level, "resolution": level, "step_seconds": step,
             "since": since, "until": until,
-            "series": [{"group": dict(zip(names, key)), "points": points}
+            "series": [{"group": dict(zip(names, key, strict=False)), "points": points}
                        for key, points in sorted(series.items())]}
 
 

@@ -141,8 +141,8 @@ async def _announce(ends: Ends, pair: DrPair) -> tuple[dict[str, bool], dict[str
     clusters = [str(ends.source.id), str(ends.target.id)]
     errors = await asyncio.gather(write(ends.source_js, None),
                                   write(ends.target_js, ends.target_error))
-    return ({c: e is None for c, e in zip(clusters, errors)},
-            {c: e for c, e in zip(clusters, errors) if e is not None})
+    return ({c: e is None for c, e in zip(clusters, errors, strict=False)},
+            {c: e for c, e in zip(clusters, errors, strict=False) if e is not None})
 
 async def _make_mirrors(request: Request, db: Db, svc: Svc, principal: Principal, ends: Ends,
                         pair: DrPair, missing: list[MirrorRequest]
@@ -239,4 +239,4 @@ async def _forget(svc: Svc, clusters: list[NatsCluster], key: str) -> dict[str, 
             return str(exc)
 
     answers = await asyncio.gather(*(one(c) for c in clusters))
-    return {str(c.id): a for c, a in zip(clusters, answers)}
+    return {str(c.id): a for c, a in zip(clusters, answers, strict=False)}

@@ -149,7 +149,7 @@ async def user_activity(user_id: uuid.UUID, db: Db, svc: Svc,
         "org": str(principal.org_id), "user": str(user_id), "limit": limit, "offset": offset})
     items = []
     for row in rows:
-        item = dict(zip(AUDIT_COLUMNS, row))
+        item = dict(zip(AUDIT_COLUMNS, row, strict=False))
         item["changes"] = json.loads(item["changes"] or "{}")
         if item["timestamp"].tzinfo is None:  # chdb answers naive datetimes; the column is UTC
             item["timestamp"] = item["timestamp"].replace(tzinfo=UTC)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def growing(points: list[Point], now: datetime, threshold: float, for_s: float,
     if w is None or len(w) < 2:
         return _uncovered(points, for_s) if w is None else Measurement(0.0, False)
     growth = w[-1].value - w[0].value
-    steady = all(b.value >= a.value for a, b in zip(w, w[1:]))
+    steady = all(b.value >= a.value for a, b in pairwise(w))
     return Measurement(growth, steady and growth >= max(threshold, 1))
 
 

@@ -70,7 +70,7 @@ def _param(value: Any) -> Any:
 
 
 def record(row: tuple) -> dict[str, Any]:
-    item = dict(zip(AUDIT_COLUMNS, row))
+    item = dict(zip(AUDIT_COLUMNS, row, strict=False))
     item["changes"] = json.loads(item["changes"] or "{}")
     if item["timestamp"].tzinfo is None:  # chdb returns naive datetimes; the column is UTC
         item["timestamp"] = item["timestamp"].replace(tzinfo=UTC)

@@ -33,10 +33,10 @@ def relabel(group: ApprovalGroup, role_names: Mapping[str, str],
     update = {}
     if group.role_ids is not None:
         update["roles"] = [role_names.get(i, n) if i else n
-                           for n, i in zip(group.roles, group.role_ids)]
+                           for n, i in zip(group.roles, group.role_ids, strict=False)]
     if group.team_ids is not None:
         update["teams"] = [team_names.get(i, n) if i else n
-                           for n, i in zip(group.teams, group.team_ids)]
+                           for n, i in zip(group.teams, group.team_ids, strict=False)]
     return group.model_copy(update=update) if update else group
 
 

@@ -39,7 +39,7 @@ async def recall(redis: aioredis.Redis, keys: list[str]) -> dict[str, L.EdgeMemo
         return {}
     values = await redis.mget([memory_key(k) for k in keys])
     found = {}
-    for key, value in zip(keys, values):
+    for key, value in zip(keys, values, strict=False):
         if value:
             try:
                 found[key] = L.EdgeMemory.from_json(json.loads(value))

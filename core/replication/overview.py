@@ -73,8 +73,8 @@ async def build_map(world: World, pool: ClusterPool, cipher: Cipher, redis: aior
                                   "the edge could not be measured (see the server log)")
 
     measured = await asyncio.gather(*(measure(e) for e in edges))
-    await keep(redis, {e.key: m.memory for e, m in zip(edges, measured) if m.memory is not None})
-    results = list(zip(edges, measured))
+    await keep(redis, {e.key: m.memory for e, m in zip(edges, measured, strict=False) if m.memory is not None})
+    results = list(zip(edges, measured, strict=False))
     results.sort(key=lambda r: (r[0].target.name, r[0].target_stream, r[0].kind,
                                 r[0].source_stream))
     shown = _shown_clusters(world, cluster_id, edges, pairs)

@@ -70,7 +70,7 @@ async def register_job(db: AsyncSession, org_id: uuid.UUID, job: MirrorJob,
     pair_id = uuid.UUID(job.pair_id) if job.pair_id else None
     if pair_id is not None and await db.get(DrPair, pair_id) is None:
         pair_id = None  # the pair was deleted meanwhile: the mirrors are made all the same
-    for request, mirror_id in zip(job.mirrors, job.mirror_ids):
+    for request, mirror_id in zip(job.mirrors, job.mirror_ids, strict=False):
         mid = uuid.UUID(mirror_id)
         await claim_target(db, request.target_cluster_id, request.target_stream, mid)
         await db.execute(insert(Mirror).values(

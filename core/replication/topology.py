@@ -117,7 +117,7 @@ async def keep_topology(redis: aioredis.Redis, scans: dict[uuid.UUID, ClusterSca
     unread = [scan for scan in scans.values() if not scan.reachable]
     if unread:
         values = await redis.mget([_topology_key(s.cluster.id) for s in unread])
-        for scan, value in zip(unread, values):
+        for scan, value in zip(unread, values, strict=False):
             try:
                 scan.remembered = json.loads(value) if value else {}
             except ValueError:

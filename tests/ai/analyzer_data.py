@@ -57,6 +57,6 @@ def history(*lags: float, step_s: int = 5, ack_rate: float = 0.0) -> dict[str, A
     start = NOW - timedelta(seconds=step_s * len(lags))
     times = [(start + timedelta(seconds=i * step_s)).isoformat() for i in range(len(lags))]
     return {"resolution": "raw", "step_seconds": step_s,
-            "lag": [{"t": t, "value": v} for t, v in zip(times, lags)],
+            "lag": [{"t": t, "value": v} for t, v in zip(times, lags, strict=False)],
             "ack_rate": [{"t": t, "value": ack_rate} for t in times],
             "ack_pending": [{"t": t, "value": 0} for t in times]}

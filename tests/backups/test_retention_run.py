@@ -65,7 +65,7 @@ async def test_retention_removes_exactly_the_expired_backups(api, stack, hub_nc,
         await streams.fill(stream, 3, start=10 + 3 * n)
         run(org, sid, "full" if name.startswith("f") else "incremental")
     found = list(reversed(schedule_backups(org, sid)))  # oldest first
-    ids = dict(zip(names, (b["id"] for b in found)))
+    ids = dict(zip(names, (b["id"] for b in found), strict=False))
     assert [b["reason"] for b in found] == ["scheduled"] * 4
     assert found[3]["chain"] == [ids["f2"], ids["i2"]]
     # f1, i1 and f2 are old; i2 is young and needs f2

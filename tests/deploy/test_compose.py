@@ -135,7 +135,7 @@ def test_app_commands(resolved):
     assert services["worker"]["command"] == ["jsc", "worker"]
     ui = services["ui"]["command"]
     assert ui[:4] == ["python", "-m", "streamlit", "run"] and ui[4] == "ui/app.py"
-    options = dict(zip(ui[5::2], ui[6::2]))
+    options = dict(zip(ui[5::2], ui[6::2], strict=False))
     assert options == {"--server.port": "8501", "--server.address": "0.0.0.0",
                        "--server.headless": "true"}
 

@@ -82,7 +82,7 @@ def bars(at: AppTest) -> dict[str, tuple[int, str]]:
     """Each quota's bar, by its label: (fill in percent, text)."""
     labels = [m.value.strip("*") for m in at.markdown if m.value.startswith("**")
               and m.value.strip("*") in LABELS]
-    return {label: (bar.value, bar.text) for label, bar in zip(labels, at.progress)}
+    return {label: (bar.value, bar.text) for label, bar in zip(labels, at.progress, strict=False)}
 
 
 LABELS = {"Streams", "Consumers", "Total storage", "Messages", "Max message size",

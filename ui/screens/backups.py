@@ -46,7 +46,7 @@ def main() -> None:
         return
     panel = opened() if opened() in allowed else None
     cols = st.columns(len(PANELS) + 1)
-    for col, name in zip(cols, allowed):
+    for col, name in zip(cols, allowed, strict=False):
         label, _, icon = PANELS[name]
         col.button(label, key=f"bk_open_{name}", icon=icon, width="stretch",
                    type="primary" if panel == name else "secondary",

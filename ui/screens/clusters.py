@@ -41,7 +41,7 @@ def show_list(clusters: list[Cluster]) -> dict[str, str]:
     api = session.client()
     healths = session.fetch_all(lambda c: api.cluster_health(c.id), clusters)
     rows = []
-    for cluster, health in zip(clusters, healths):
+    for cluster, health in zip(clusters, healths, strict=False):
         ok = isinstance(health, ClusterHealth)
         rows.append({
             "Name": cluster.name,
@@ -55,7 +55,7 @@ def show_list(clusters: list[Cluster]) -> dict[str, str]:
             "Note": (health.error or "") if ok else health.message,
         })
     st.dataframe(rows, hide_index=True)
-    return {c.id: h.status for c, h in zip(clusters, healths) if isinstance(h, ClusterHealth)}
+    return {c.id: h.status for c, h in zip(clusters, healths, strict=False) if isinstance(h, ClusterHealth)}
 
 
 def show_actions(clusters: list[Cluster]) -> Cluster:

@@ -33,7 +33,7 @@ def main() -> None:
     tabs = TABS if can_create else (TOPOLOGY, PAIRS)
     if st.session_state.get(TAB_KEY) not in tabs:
         st.session_state[TAB_KEY] = TOPOLOGY
-    shown = dict(zip(tabs, st.tabs(tabs, key=TAB_KEY, on_change="rerun")))
+    shown = dict(zip(tabs, st.tabs(tabs, key=TAB_KEY, on_change="rerun"), strict=False))
     if shown[TOPOLOGY].open:
         with shown[TOPOLOGY]:
             rmap, _, mirrors = _load(with_pairs=False)

@@ -72,7 +72,7 @@ def main() -> None:
                + (f" · {info.config['description']}" if info.config.get("description") else ""))
     tabs = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
     shows = (show_overview, show_messages, show_consumers, show_metrics, show_configuration)
-    for tab, show in zip(tabs, shows):
+    for tab, show in zip(tabs, shows, strict=False):
         if tab.open:
             with tab:
                 show(cluster, info)

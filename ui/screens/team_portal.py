@@ -70,7 +70,7 @@ def show_bars(quotas: TeamQuotas) -> None:
     items = list(quotas.items)
     for start in range(0, len(items), BARS_PER_ROW):
         columns = st.columns(BARS_PER_ROW)
-        for item, column in zip(items[start:start + BARS_PER_ROW], columns):
+        for item, column in zip(items[start:start + BARS_PER_ROW], columns, strict=False):
             quota_bar(item, column)
 
 
