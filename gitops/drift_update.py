@@ -43,8 +43,8 @@ async def _unmanaged(rows: list[GitDrift], clusters: dict[uuid.UUID, NatsCluster
     for cluster_id in {r.cluster_id for r in wanted}:
         if cluster_id not in clusters:
             raise UpdateRefused(422, "An environment's cluster is no longer registered.")
-        live = {(l.kind, l.stream, l.name): l
-                for l in await live_state(pool, cipher, clusters[cluster_id])}
+        live = {(item.kind, item.stream, item.name): item
+                for item in await live_state(pool, cipher, clusters[cluster_id])}
         for row in wanted:
             found = live.get((row.kind, row.stream, row.name))
             if row.cluster_id == cluster_id and found is None:

@@ -267,7 +267,7 @@ def _spec_insert_point(lines: list[str], start: int, end: int) -> tuple[str, int
         return " " * (_indent(lines[start]) + 2), start + 1
     for i in range(start, end):
         if lines[i].rstrip() == "spec:":
-            following = next((l for l in lines[i + 1:end] if l.strip()), "  x")
+            following = next((line for line in lines[i + 1:end] if line.strip()), "  x")
             return " " * max(_indent(following), 2), i + 1
     return "  ", end
 

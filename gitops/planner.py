@@ -238,19 +238,19 @@ def _order(c: Change) -> tuple:
 def plan(desired: Iterable[Desired], live: Iterable[Live], *, prune: bool = False,
          managed: Managed = lambda kind, name, stream: True) -> Plan:
     want = {_key(d): d for d in desired}
-    have = {_key(l): l for l in live}
+    have = {_key(current): current for current in live}
     changes: list[Change] = []
     skipped: list[Change] = []
     replaced_streams: set[str] = set()
 
     for key, d in want.items():
-        l = have.get(key)
-        if l is None:
+        current = have.get(key)
+        if current is None:
             changes.append(Change("create", d.kind, d.name, d.stream,
                                   [FieldChange(k, None, v) for k, v in _canon(d.config).items()
                                    if k not in IGNORED_FIELDS]))
             continue
-        fields = diff_fields(d.config, l.config)
+        fields = diff_fields(d.config, current.config)
         if not fields:
             continue
         reasons = replace_reasons(d.kind, fields)
@@ -273,13 +273,13 @@ def plan(desired: Iterable[Desired], live: Iterable[Live], *, prune: bool = Fals
             changes.append(Change("replace", d.kind, d.name, d.stream, [],
                                   f"stream {d.stream} is replaced"))
 
-    for key, l in have.items():
-        if key in want or not managed(l.kind, l.name, l.stream):
+    for key, current in have.items():
+        if key in want or not managed(current.kind, current.name, current.stream):
             continue
         if prune:
-            changes.append(Change("delete", l.kind, l.name, l.stream, [], "not in git"))
+            changes.append(Change("delete", current.kind, current.name, current.stream, [], "not in git"))
         else:
-            skipped.append(Change("delete", l.kind, l.name, l.stream, [],
+            skipped.append(Change("delete", current.kind, current.name, current.stream, [],
                                   "not in git; prune is disabled"))
 
     changes.sort(key=_order)

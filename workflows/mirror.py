@@ -153,7 +153,8 @@ class MirrorWorkflow(OperationWorkflowBase):
                 result_type=WaitResult, start_to_close_timeout=timedelta(seconds=WAIT_SLICE_S + 120),
                 heartbeat_timeout=WAIT_HEARTBEAT, retry_policy=STEP_RETRY)
             await workflow.wait_condition(
-                lambda: measuring.done() or self.paused or self.stop_requested)
+                lambda measuring=measuring: (measuring.done() or self.paused
+                                             or self.stop_requested))
             if not measuring.done():  # a signal came: act on it now, measure again after
                 measuring.cancel()
                 try:

@@ -12,7 +12,7 @@ Everything goes through the API (the CLI never talks to NATS).
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from gitops.planner import Desired, Live, plan
 app = Group(help="A cluster's configuration as GitOps manifests: export, diff, apply.")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     nats = "nats"
     nack = "nack"
 

@@ -5,7 +5,7 @@ On a cluster whose policy requires approval, add, edit and rm only send the chan
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import typer
@@ -38,13 +38,13 @@ from cli.output import (
 app = Group(help="Consumers of a stream.")
 
 
-class Ack(str, Enum):
+class Ack(StrEnum):
     explicit = "explicit"
     all = "all"
     none = "none"
 
 
-class Deliver(str, Enum):
+class Deliver(StrEnum):
     all = "all"
     last = "last"
     new = "new"

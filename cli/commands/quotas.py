@@ -8,7 +8,7 @@ and show sizes (``500GB``, powers of 1024 as everywhere in the CLI)."""
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import typer
@@ -32,7 +32,7 @@ app = Group(help="Team quotas: usage, limits, requests for more, history.")
 BYTE_RESOURCES = ("storage_bytes", "max_msg_size")
 
 
-class Resource(str, Enum):
+class Resource(StrEnum):
     streams = "streams"
     consumers = "consumers"
     storage_bytes = "storage_bytes"

@@ -5,7 +5,7 @@ approval (``announce_pending``)."""
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import typer
@@ -40,18 +40,18 @@ from cli.output import (
 app = Group(help="Streams of a cluster.")
 
 
-class Storage(str, Enum):
+class Storage(StrEnum):
     file = "file"
     memory = "memory"
 
 
-class Retention(str, Enum):
+class Retention(StrEnum):
     limits = "limits"
     interest = "interest"
     workqueue = "workqueue"
 
 
-class Discard(str, Enum):
+class Discard(StrEnum):
     old = "old"
     new = "new"
 

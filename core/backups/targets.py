@@ -80,7 +80,7 @@ class BackupTarget(ABC):
     async def keys(self, prefix: str = "") -> list[str]:
         """The keys starting with ``prefix``, sorted."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Release what the target holds (connections belong to the pool: nothing by default)."""
 
 
@@ -217,7 +217,7 @@ class DirectoryBackupTarget(BackupTarget):
 
     def _keys(self, prefix: str) -> list[str]:
         found = []
-        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+        for dirpath, _dirnames, filenames in os.walk(self.root, followlinks=False):
             rel = Path(dirpath).relative_to(self.root).as_posix()
             for name in filenames:
                 key = name if rel == "." else f"{rel}/{name}"

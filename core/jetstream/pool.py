@@ -108,7 +108,7 @@ class ClusterPool:
 
     @staticmethod
     def _unreachable(endpoint: ClusterEndpoint, reason: str) -> ClusterUnreachable:
-        servers = ", ".join("%s:%s" % url_host(url) for url in endpoint.server_urls)  # no userinfo
+        servers = ", ".join("{}:{}".format(*url_host(url)) for url in endpoint.server_urls)  # no userinfo
         log.warning("cluster %s (%s) at %s: could not connect: %s", endpoint.name,
                     endpoint.cluster_id, servers, reason)
         return ClusterUnreachable(endpoint.name, reason)

@@ -37,7 +37,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any
 
 DEFAULT_KEY = "sk-ant-test-jsc-0123456789abcdef"
 DEFAULT_REPLY = "No scripted answer."
@@ -80,8 +80,8 @@ class Drop:
     mid_stream: bool = False
 
 
-Part = Union[Text, ToolUse]
-Turn = Union[Text, ToolUse, Error, Drop, list, str, Callable[[dict], Any]]
+Part = Text | ToolUse
+Turn = Text | ToolUse | Error | Drop | list | str | Callable[[dict], Any]
 
 
 # -- reading requests ----------------------------------------------------------------------------

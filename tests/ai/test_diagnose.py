@@ -75,7 +75,7 @@ async def streams(hub_nc):
 
 async def _publish(hub_nc, subject: str, count: int, payload: bytes = b"x") -> None:
     js = hub_nc.jetstream()
-    for i in range(count):
+    for _i in range(count):
         await js.publish(subject, payload)
 
 
@@ -196,7 +196,8 @@ async def test_lag_growing_from_the_collected_history(api, admin_headers, hub_cl
     for _ in range(4):  # each step seen in a later 5 s bucket of the history
         total += 150
         await _publish(hub_nc, f"{name.lower()}.x", 150)
-        wait_until(lambda: last_lag() == total, f"the collector's samples with lag {total}", 180)
+        wait_until(lambda total=total: last_lag() == total,
+                   f"the collector's samples with lag {total}", 180)
     diagnosis = ask(api, admin_headers, cluster_id=cid, stream=name, consumer="behind")
     growing = found(diagnosis, "consumer_lag_growing", name, "behind")
     assert growing is not None, diagnosis

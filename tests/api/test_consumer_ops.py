@@ -41,7 +41,7 @@ async def test_health_shows_its_parts(api, admin_headers, hub_cluster, hub_nc):
     await js.add_stream(name=stream, subjects=[f"{stream}.>"])
     base = f"/api/v1/clusters/{hub_cluster['id']}/streams/{stream}/consumers"
     api.post(base, headers=admin_headers, json={"durable_name": "slow", "ack_policy": "explicit"})
-    for i in range(1500):
+    for _i in range(1500):
         await js.publish(f"{stream}.x", b"m")
     health = api.get(f"{base}/slow", headers=admin_headers).json()["health"]
     parts = {p["name"]: p for p in health["components"]}

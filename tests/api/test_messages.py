@@ -132,8 +132,9 @@ async def test_payloads_are_decoded_and_capped(api, admin_headers, hub_cluster, 
                 ("é" * 50_000).encode(), b"", b"NaN"]
     for payload in payloads:
         await js.publish(f"{name}.p", payload)
-    get = lambda seq, **p: api.get(messages_path(hub_cluster, name, str(seq)),
-                                   headers=admin_headers, params=p).json()
+    def get(seq, **p):
+        return api.get(messages_path(hub_cluster, name, str(seq)),
+                       headers=admin_headers, params=p).json()
     assert get(1)["payload"] == {"order": 1, "items": [1, 2]} and get(1)["encoding"] == "json"
     assert (get(2)["payload"], get(2)["encoding"]) == ("plain text é", "text")
     binary = get(3)

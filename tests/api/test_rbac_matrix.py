@@ -113,7 +113,7 @@ def test_every_route_against_every_builtin_role(api, stack, members):
         if needed is None:
             continue
         url = fill(path, op, cluster["id"])
-        for role, (headers, user_id, _) in users.items():
+        for role, (headers, _user_id, _) in users.items():
             if (method, path) in ENDS_SESSION:
                 headers = login(api, _email(api, headers), PASSWORD)  # a session of its own
             allowed = expected(role, needed) if needed else True

@@ -79,7 +79,7 @@ def wait_limit(org, resource: str, expected: int, timeout: float = 120) -> None:
     while True:
         lines = org.api.get(f"/api/v1/teams/{org.payments['id']}/quotas",
                             headers=org.dev.headers).json()["items"]
-        if {l["resource"]: l["limit"] for l in lines}[resource] == expected:
+        if {q["resource"]: q["limit"] for q in lines}[resource] == expected:
             return
         assert time.monotonic() < deadline, f"{resource} never became {expected}: {lines}"
         time.sleep(0.2)

@@ -5,6 +5,7 @@ stream takes events again."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from tests.durability.faults import events_refused
@@ -31,7 +32,7 @@ async def test_a_change_made_while_events_are_refused_is_audited_once(api, admin
         deadline = time.monotonic() + 60
         while len(audit_events(api, admin_headers, resource_name=name)) < 2:
             assert time.monotonic() < deadline, audit_events(api, admin_headers, resource_name=name)
-            time.sleep(0.3)
+            await asyncio.sleep(0.3)
         events = audit_events(api, admin_headers, resource_name=name)
         assert sorted(e["action"] for e in events) == ["stream.create", "stream.purge"], events
         assert all(e["status"] == "success" for e in events)

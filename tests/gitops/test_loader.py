@@ -255,7 +255,7 @@ def test_custom_and_standard_tags_refused(tmp_path):
 
 def test_billion_laughs_refused_quickly(tmp_path):
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for i, (prev, name) in enumerate(zip("abcdefgh", "bcdefghi", strict=False)):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     write(tmp_path, "environments/p/lol.yaml", "\n".join(lines) + "\n")
     start = time.monotonic()

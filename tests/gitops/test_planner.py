@@ -77,8 +77,8 @@ def test_enum_case_and_omitted_zero_values():
 
 def test_consumer_name_vs_durable_name_equivalent():
     d = Desired("consumer", "w", "O", {"durable_name": "w", "ack_policy": "explicit"})
-    l = Live("consumer", "w", "O", {"name": "w", "ack_policy": "explicit"})
-    assert plan([d], [l]).changes == []
+    current = Live("consumer", "w", "O", {"name": "w", "ack_policy": "explicit"})
+    assert plan([d], [current]).changes == []
 
 
 def test_replace_flagged_for_storage_change():
@@ -146,7 +146,8 @@ def test_deletions_last_consumer_before_stream():
 
 
 def test_unmanaged_live_resources_never_deleted():
-    managed = lambda kind, name, stream: (stream or name).startswith("team-a-")
+    def managed(kind, name, stream):
+        return (stream or name).startswith("team-a-")
     p = plan([], [LS("team-a-O"), LS("other"), LC("other", "w")], prune=True, managed=managed)
     assert actions(p) == [("delete", "stream", "team-a-O")]
     p = plan([], [LS("other")], prune=False, managed=managed)

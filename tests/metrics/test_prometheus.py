@@ -19,7 +19,7 @@ async def test_stream_and_consumer_gauges_for_the_organization_only(api, stack, 
     try:
         await js.add_consumer(name, ConsumerConfig(durable_name="worker",
                                                    ack_policy=AckPolicy.EXPLICIT))
-        for i in range(7):
+        for _i in range(7):
             await js.publish(f"{name}.x", b"m")
         async with org_collector(stack.settings, org_id) as collector:
             await collector.pass_once()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
@@ -114,5 +115,4 @@ async def start_replay_with(stack, db_sessions, api, headers, body: dict, carry,
 
 def source_seqs(msgs) -> Counter[int]:
     """How many times each source sequence is at the destination (Nats-Replay-Source)."""
-    from collections import Counter
     return Counter(int(m.headers["Nats-Replay-Source"].split(":")[1]) for m in msgs)

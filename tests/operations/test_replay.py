@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from tests.fixtures import wait_for_audit
 from tests.operations.conftest import fill, make_stream, read_all, start_replay, wait_operation
+from tests.waiting import wait_until_async
 
 
 def source_seqs(msgs) -> list[int]:
@@ -149,8 +150,12 @@ async def test_pause_resume_and_cancel(api, admin_headers, hub_cluster, hub_nc, 
     op_id = start_replay(api, admin_headers, {
         "cluster_id": hub_cluster["id"], "stream": src, "rate_limit": 1000,
         "destination": {"stream": dst, "subject_prefix": f"p-{src}"}})["id"]
-    while wait_operation(api, admin_headers, op_id, until=("running",))["progress"].get("done", 0) == 0:
-        await asyncio.sleep(0.2)  # a first chunk has been copied
+
+    async def first_chunk_copied() -> bool:
+        running = wait_operation(api, admin_headers, op_id, until=("running",))
+        return running["progress"].get("done", 0) > 0
+
+    await wait_until_async(first_chunk_copied, "a first chunk copied", every=0.2)
     assert api.post(f"/api/v1/operations/{op_id}/pause", headers=admin_headers).status_code == 200
     paused = wait_operation(api, admin_headers, op_id, until=("paused",), timeout=30)
     await asyncio.sleep(1.5)

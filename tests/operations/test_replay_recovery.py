@@ -129,7 +129,8 @@ async def test_replay_survives_five_random_kills_exactly_once(api, admin_headers
                                        for line in log.new_lines())
             continue
         threshold = pending.pop(0)
-        await wait_for(lambda: _async_stored_beyond(js, dst, threshold), f"{threshold} stored")
+        await wait_for(lambda threshold=threshold: _async_stored_beyond(js, dst, threshold),
+                       f"{threshold} stored")
         restart_costs.append(await restart_worker(stack, log))
     op = await asyncio.to_thread(wait_operation, api, admin_headers, op_id, timeout=900)
     elapsed = time.monotonic() - started

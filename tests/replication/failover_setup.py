@@ -161,6 +161,9 @@ class Follower:
         self.refused = 0
         self.first_ack_at: dict[str, float] = {}
         self._stop = asyncio.Event()
+        self._told = asyncio.Event()  # an active side is known (or the follower stops)
+        if first is not None:
+            self._told.set()
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> Follower:
@@ -186,14 +189,14 @@ class Follower:
                 continue
             if entry is not None and entry.value:
                 self.active = json.loads(entry.value)["active_cluster_id"]
+                self._told.set()
         await watcher.stop()
 
     async def _publish(self) -> None:
         i = 0
         interval = 1 / self.rate
         next_at = time.monotonic()
-        while self.active is None and not self._stop.is_set():
-            await asyncio.sleep(0.05)  # told by the key only
+        await self._told.wait()  # told by the key only
         next_at = time.monotonic()
         while not self._stop.is_set():
             stream = self.streams[i % len(self.streams)]
@@ -216,6 +219,7 @@ class Follower:
 
     async def stop(self) -> None:
         self._stop.set()
+        self._told.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for nc in [*self.conns.values(), self.watcher_nc]:
             await nc.close()

@@ -6,7 +6,6 @@ and the audit log."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections import Counter
@@ -28,6 +27,7 @@ from tests.replication.failover_setup import (
     steps_of,
     wait_operation,
 )
+from tests.waiting import wait_until_async
 from tests.webhook_receiver import Receiver
 
 
@@ -45,16 +45,22 @@ async def test_planned_failover_loses_nothing_under_a_steady_publisher(
                               stack.env["JSC_HUB_URL"], pair.id, streams, hub_cluster["id"],
                               rate=200).start()
     try:
-        while len(follower.acked) < 300:  # it writes to hub, steadily
-            await asyncio.sleep(0.05)
+        async def acked_on(cluster_id: str, count: int) -> bool:
+            return len([s for s in follower.acked.values() if s == cluster_id]) >= count
+
+        async def acked(count: int) -> bool:
+            return len(follower.acked) >= count
+
+        await wait_until_async(lambda: acked(300), "300 writes acknowledged",  # to hub, steadily
+                               timeout=120, every=0.05)
         started = start_failover(api, admin_headers, {
             "pair_id": pair.id, "target_cluster_id": dr_cluster["id"], "mode": "planned"})
         assert started["status"] == "pending"
         op = await wait_operation(api, admin_headers, started["id"])
         assert op["status"] == "completed", op
         on_dr = len([s for s in follower.acked.values() if s == dr_cluster["id"]])
-        while len([s for s in follower.acked.values() if s == dr_cluster["id"]]) < on_dr + 200:
-            await asyncio.sleep(0.05)  # it follows dr now
+        await wait_until_async(lambda: acked_on(dr_cluster["id"], on_dr + 200),  # it follows dr
+                               "200 more writes acknowledged by dr", timeout=120, every=0.05)
     finally:
         await follower.stop()
         api.delete(f"/api/v1/webhooks/{hook['id']}", headers=admin_headers)

@@ -106,7 +106,7 @@ def test_a_burst_of_bad_logins_is_refused_before_argon2(api, stack):
     limit, client = stack.settings.auth_failures_per_ip, address()
     before = argon2_checks(api, "login")
     statuses = []
-    for i in range(limit + 10):  # a different (unknown) account each time: no account lockout
+    for _i in range(limit + 10):  # a different (unknown) account each time: no account lockout
         reply = api.post(LOGIN, headers=client,
                          json={"email": f"{unique('nobody')}@example.com", "password": "guess-1234"})
         statuses.append(reply.status_code)

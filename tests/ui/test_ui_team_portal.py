@@ -44,7 +44,7 @@ class Portal:
         async def work(js):
             await js.add_stream(StreamConfig(name=self.stream, subjects=[f"{self.stream}.>"],
                                              storage="file", max_bytes=2 * GB))
-            for i in range(3):
+            for _i in range(3):
                 await js.publish(f"{self.stream}.new", b"{}")
 
         on_hub(stack, work)

@@ -67,7 +67,8 @@ def show_backup(backup: Backup, names: Mapping[str, str], person: Me | None) -> 
         } for item in backup.streams], hide_index=True, key="bk_items")
     if len(backup.chain) > 1:
         st.caption("Chain (oldest first): " + " → ".join(b[:8] for b in backup.chain))
-    can = (lambda p: bool(person and person.can(p)))
+    def can(p):
+        return bool(person and person.can(p))
     cols = st.columns([1, 1.3, 1, 2])
     if can("backups:create") and backup.status == "completed":
         cols[0].button("Verify again", key="bk_verify", icon=":material/verified:",
