@@ -22,6 +22,7 @@ both are validated here.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -152,9 +153,7 @@ class MirrorWorkflow(OperationWorkflowBase):
                                          max_seconds=WAIT_SLICE_S),
                 result_type=WaitResult, start_to_close_timeout=timedelta(seconds=WAIT_SLICE_S + 120),
                 heartbeat_timeout=WAIT_HEARTBEAT, retry_policy=STEP_RETRY)
-            await workflow.wait_condition(
-                lambda measuring=measuring: (measuring.done() or self.paused
-                                             or self.stop_requested))
+            await workflow.wait_condition(self.done_or_signalled(measuring))
             if not measuring.done():  # a signal came: act on it now, measure again after
                 measuring.cancel()
                 try:
@@ -185,6 +184,10 @@ class MirrorWorkflow(OperationWorkflowBase):
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=STEP_RETRY)
 
     # --- state ------------------------------------------------------------------------------------
+    def done_or_signalled(self, step: asyncio.Future[Any]) -> Callable[[], bool]:
+        """A wait condition: ``step`` has finished, or a signal asks to pause or stop."""
+        return lambda: step.done() or self.paused or self.stop_requested
+
     def settled_done(self) -> int:
         return sum(m.copied for m in self.readings.values() if _settled(m))
 
