@@ -17,8 +17,11 @@ from core.labels import NoControlCharacters
 from core.schema_rules import not_both, rules
 
 Duration = Annotated[int, BeforeValidator(parse_duration_ns)]
-NAME_PATTERN = r"^[^.*>\s/\\]+$"
-NAME_SCHEMA_PATTERN = r"^[^.*>\s/\\\x00-\x1f\x7f-\x9f]+$"  # and no control characters
+# Whitespace spelled out, not ``\s``: the engines that read the pattern (pydantic's, Python's,
+# a client's ECMA one, the fuzzer's) do not agree on which characters ``\s`` covers.
+WHITESPACE = r"\x09-\x0d\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NAME_PATTERN = rf"^[^.*>/\\{WHITESPACE}]+$"
+NAME_SCHEMA_PATTERN = rf"^[^.*>/\\{WHITESPACE}\x00-\x1f\x7f-\x9f]+$"  # and no control characters
 # A stream or consumer name in a body: control characters are refused with their own message.
 Name = Annotated[str, Field(min_length=1, max_length=255, pattern=NAME_PATTERN),
                  NoControlCharacters(NAME_SCHEMA_PATTERN)]
