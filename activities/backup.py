@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -55,7 +56,7 @@ def _now() -> datetime:
 
 
 class BackupActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
                  events: EventPublisher, settings):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.events, self.settings = events, settings
@@ -186,7 +187,7 @@ class BackupActivities:
         return plan
 
     async def _set_aside_rows(self, data: RestorePrepareInput, backup_id: uuid.UUID,
-                              target: dict) -> None:
+                              target: dict[str, Any]) -> None:
         job = data.job
         async with self.sessions() as db, db.begin():
             if await db.get(Backup, backup_id) is not None:

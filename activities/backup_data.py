@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -74,7 +74,7 @@ def _now() -> datetime:
 
 
 class BackupDataActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
                  redis=None, backups_root: Path | None = None):
         self.sessions, self.cipher, self.pool, self.redis = sessions, cipher, pool, redis
         self.backups_root = backups_root
@@ -91,7 +91,7 @@ class BackupDataActivities:
         # large chunks and slow disks: the data path waits longer than the API does
         return JetStreamApi(js.nc, js.domain, timeout=max(js.timeout, 30.0))
 
-    async def _target(self, org_id: str, target: dict) -> BackupTarget:
+    async def _target(self, org_id: str, target: dict[str, Any]) -> BackupTarget:
         try:
             return await open_target(target, org_id,
                                      jetstream=lambda cid: self._js(org_id, cid),
@@ -423,7 +423,7 @@ class BackupDataActivities:
         return await self._counted(f"delete:{','.join(sorted(data.backup_ids))[:200]}", run)
 
 
-def _marked(config: dict, operation_id: str, backup_id: str) -> dict:
+def _marked(config: dict[str, Any], operation_id: str, backup_id: str) -> dict[str, Any]:
     metadata = dict(config.get("metadata") or {})
     metadata[RESTORE_MARK] = operation_id
     metadata[RESTORED_FROM] = backup_id

@@ -12,7 +12,7 @@ from temporalio import activity
 HEARTBEAT_S = 2.0
 
 
-def heartbeat(details: dict) -> None:
+def heartbeat(details: dict[str, Any]) -> None:
     try:
         activity.heartbeat(details)
     except RuntimeError:  # called outside an activity (tests calling the method directly)

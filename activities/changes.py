@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -27,7 +27,7 @@ OPERATION_KINDS = ("replay", "mirror", "failover", "restore", "gitops_sync")
 
 
 class ChangeActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
 
     @activity.defn(name="apply_change")

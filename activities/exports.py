@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -40,7 +41,7 @@ async def _store(backups_root: Path, chunk: ExportChunk, body: ChunkBody, **curs
 class ExportActivities:
     """Served by the worker."""
 
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
                  backups_root: Path):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.backups_root = backups_root
@@ -80,7 +81,7 @@ class AuditExportActivities:
 
     @activity.defn(name="export_audit_chunk")
     async def export_audit_chunk(self, chunk: ExportChunk) -> ChunkWritten:
-        def query(sql: str, params: dict) -> list[tuple]:
+        def query(sql: str, params: dict[str, Any]) -> list[tuple]:
             return self.analytics.query(sql, params)
 
         body, after = await asyncio.to_thread(audit_chunk, query, chunk.job.context.org_id, chunk)

@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -48,7 +48,7 @@ def _refused(message: str) -> ApplicationError:
 
 
 class FailoverActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
 
     # --- connections ---------------------------------------------------------------------------
@@ -406,7 +406,7 @@ def _behind(states: list[dict[str, Any]]) -> str:
     return "the mirrors did not catch up in time: " + "; ".join(late)
 
 
-async def _record_source(target: JetStreamApi, mirror_stream: str, source: dict | None) -> None:
+async def _record_source(target: JetStreamApi, mirror_stream: str, source: dict[str, Any] | None) -> None:
     """Keep the primary's promotable settings on the mirror (only when they changed)."""
     if not source:
         return

@@ -49,7 +49,7 @@ def _now() -> datetime:
 
 
 class GitOpsActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
                  events: EventPublisher, settings: Settings):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.events, self.settings = events, settings
@@ -98,7 +98,7 @@ class GitOpsActivities:
             return await self._close(ref, "no_changes", None, summary=doc["summary"])
         return await self._judge(ref, planned.environments, clusters, doc)
 
-    async def _judge(self, ref: SyncRef, environments: dict, clusters: dict, doc: dict) -> Planned:
+    async def _judge(self, ref: SyncRef, environments: dict[str, Any], clusters: dict[str, Any], doc: dict[str, Any]) -> Planned:
         async with self.sessions() as db:
             sync, repo = await self._rows(db, ref)
             requester = Requester(org_id=repo.org_id, user_id=str(sync.requested_by or ""),
@@ -190,7 +190,7 @@ class GitOpsActivities:
             sync.status = "applying"
             clusters = await repo_clusters(db, repo)
             environments = (sync.plan or {}).get("environments", {})
-            results: list[dict] = list(sync.results or [])
+            results: list[dict[str, Any]] = list(sync.results or [])
         done = {(r["environment"], r["resource"]) for r in results if r["status"] == "applied"}
         failed = {(r["environment"], r["resource"]) for r in results if r["status"] != "applied"}
         total = sum(len(p["changes"]) for p in environments.values())
@@ -240,9 +240,9 @@ class GitOpsActivities:
             sync.error, sync.finished_at = failure.error[:4000], _now()
             return sync.status
 
-    async def _record_result(self, ref: SyncRef, results: list[dict], env: str,
-                             cluster: NatsCluster | None, change: dict, result: dict,
-                             info: dict | None) -> None:
+    async def _record_result(self, ref: SyncRef, results: list[dict[str, Any]], env: str,
+                             cluster: NatsCluster | None, change: dict[str, Any], result: dict[str, Any],
+                             info: dict[str, Any] | None) -> None:
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)
             sync.results = list(results)
@@ -251,7 +251,7 @@ class GitOpsActivities:
                 entries = await owe_audit(db, [_change_event(sync, repo, env, cluster, change)])
         await deliver_audit(self.sessions, self.events, entries)
 
-    async def _finish_apply(self, ref: SyncRef, results: list[dict]) -> Applied:
+    async def _finish_apply(self, ref: SyncRef, results: list[dict[str, Any]]) -> Applied:
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)
             applied = sum(r["status"] == "applied" for r in results)
@@ -284,7 +284,7 @@ def _applied_of(sync: GitSync) -> Applied:
 
 
 def _change_event(sync: GitSync, repo: GitRepository, env: str, cluster: NatsCluster,
-                  change: dict) -> AuditEvent:
+                  change: dict[str, Any]) -> AuditEvent:
     """The audit event of one applied change, as the API writes a person's (same action and
     resource), acting for the repository."""
     operation = {"replace": "update"}.get(change["action"], change["action"])
@@ -301,7 +301,7 @@ def _change_event(sync: GitSync, repo: GitRepository, env: str, cluster: NatsClu
                  "after": change["config"]})
 
 
-def _request_diff(environments: dict[str, dict]) -> dict[str, Any]:
+def _request_diff(environments: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The change request's diff, one entry per field as approvers read diffs (before → after)."""
     out: dict[str, Any] = {}
     for env, planned in environments.items():

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from core.clusters import ClusterNotFound
@@ -39,7 +40,7 @@ def _reason(exc: Exception) -> str:
 
 
 class GitOpsDriftActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
                  settings: Settings):
         self.sessions, self.cipher, self.pool, self.settings = sessions, cipher, pool, settings
 
@@ -79,7 +80,7 @@ class GitOpsDriftActivities:
         started = _now()
         found, created, unread = {}, {}, []
         for env, cluster in sorted(clusters.items()):
-            times: dict = {}
+            times: dict[str, Any] = {}
             try:
                 live = await live_state(self.pool, self.cipher, cluster, created=times)
             except UNREADABLE as exc:

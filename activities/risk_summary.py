@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -37,7 +37,7 @@ def request_of(row: ChangeRequestRow) -> dict[str, Any]:
 
 
 class RiskSummaryActivities:
-    def __init__(self, sessions: async_sessionmaker, settings: Settings,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings,
                  model: Model | None = None):
         self.sessions = sessions
         self.model = model or Model(settings)

@@ -99,7 +99,7 @@ class BackupWorkflow(OperationWorkflowBase):
         self.progress = Progress(unit="bytes")
 
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         """One ``BackupInput``; a run a release started has ``[context, job]``."""
         data = from_args(BackupInput, args, ("context", "job"))
         self.context = context = data.context
@@ -120,7 +120,7 @@ class BackupWorkflow(OperationWorkflowBase):
             await self.finish("failed", {"backup_id": job.backup_id}, error=message)
             raise ApplicationError(message, non_retryable=True) from err
 
-    async def back_up(self, context: OperationContext, backup_id: str) -> dict:
+    async def back_up(self, context: OperationContext, backup_id: str) -> dict[str, Any]:
         ref = BackupRef(operation_id=context.operation_id, org_id=context.org_id,
                         backup_id=backup_id)
         prepared: PreparedBackup = await workflow.execute_activity(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -34,7 +35,7 @@ DISCARD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
 @workflow.defn(name="ExportWorkflow")
 class ExportWorkflow(OperationWorkflowBase):
     @workflow.run
-    async def run(self, job: ExportJob) -> dict:
+    async def run(self, job: ExportJob) -> dict[str, Any]:
         self.context = job.context
         export = job.request
         self.progress = Progress(done=0, total=export.estimated,
@@ -94,7 +95,7 @@ class ExportWorkflow(OperationWorkflowBase):
                                             operation_id=job.context.operation_id),
             start_to_close_timeout=timedelta(minutes=5), retry_policy=DISCARD_RETRY)
 
-    def summary(self, export, chunks: list[str], size: int, stopped: bool = False) -> dict:
+    def summary(self, export, chunks: list[str], size: int, stopped: bool = False) -> dict[str, Any]:
         done = {"records": self.progress.done, "bytes": size, "format": export.format}
         if stopped:
             return {**done, "stopped_early": True}

@@ -88,7 +88,7 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.announcing: asyncio.Task | None = None
 
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         """One ``FailoverInput``; a run a release started has ``[context, plan]``. The
         approval workflow passes the change's config as a plain dict: validated here."""
         data = from_args(FailoverInput, args, ("context", "plan"))
@@ -126,7 +126,7 @@ class FailoverWorkflow(OperationWorkflowBase):
             raise
 
     # --- the steps --------------------------------------------------------------------------------
-    async def drive(self, task: FailoverTask) -> dict:
+    async def drive(self, task: FailoverTask) -> dict[str, Any]:
         request = task.plan.request
         task, ended = await self.measure_and_approve(task)
         if ended is not None:
@@ -220,7 +220,7 @@ class FailoverWorkflow(OperationWorkflowBase):
             self.end("reverse", "skipped", "not asked for", begin=True)
         return await self.close("completed", task, None)
 
-    async def measure_and_approve(self, task: FailoverTask) -> tuple[FailoverTask, dict | None]:
+    async def measure_and_approve(self, task: FailoverTask) -> tuple[FailoverTask, dict[str, Any] | None]:
         """The first steps of every failover: measure (a refusal ends it), approval recorded, a
         last chance to pause or cancel. The task with its measurement, and the operation's end
         when it ended here."""
@@ -241,7 +241,7 @@ class FailoverWorkflow(OperationWorkflowBase):
             return task, await self.close("cancelled", task, None)
         return task, None
 
-    async def reverse_alone(self, task: FailoverTask) -> dict:
+    async def reverse_alone(self, task: FailoverTask) -> dict[str, Any]:
         """Measure (the old primary reachable, something to reverse), approve, reverse."""
         task, ended = await self.measure_and_approve(task)
         if ended is not None:
@@ -259,7 +259,7 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.summary["standby_cluster_id"] = task.plan.primary.cluster_id
         return await self.close("completed", task, None)
 
-    async def catch_up(self, task: FailoverTask) -> dict | None:
+    async def catch_up(self, task: FailoverTask) -> dict[str, Any] | None:
         """The catch-up, cancellable: None when cancelled."""
         deadline = workflow.now() + timedelta(seconds=task.plan.request.fence_timeout_s)
         task = task.model_copy(update={"deadline": deadline.isoformat()})
@@ -323,7 +323,7 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.end("cleanup", "done", done)
         return True
 
-    async def abort(self, task: FailoverTask, reason: str, cancelled: bool = False) -> dict:
+    async def abort(self, task: FailoverTask, reason: str, cancelled: bool = False) -> dict[str, Any]:
         """Roll back what was done before the promotion, and end."""
         await self.rollback(task, reason)
         return await self.close("cancelled" if cancelled else "failed", task,
@@ -397,7 +397,7 @@ class FailoverWorkflow(OperationWorkflowBase):
                           details={"step": step.model_dump(mode="json")})
 
     def queue_record(self, audit: str | None = None, audit_key: str | None = None,
-                     details: dict | None = None) -> None:
+                     details: dict[str, Any] | None = None) -> None:
         """Write the row (and an audit event) while the next step runs; each write waits for the
         one queued before it, and ``record`` (the status changes, the end) waits for them all.
         Each queued write holds its predecessor: a write never waits for itself."""
@@ -422,15 +422,15 @@ class FailoverWorkflow(OperationWorkflowBase):
                                  steps=[s.model_dump(mode="json") for s in self.steps])
         self.result = self.current_result()
 
-    def current_result(self) -> dict:
+    def current_result(self) -> dict[str, Any]:
         return {**self.summary, "rolled_back": self.rolled_back,
                 "streams": list(self.streams.values()),
                 "steps": [s.model_dump(mode="json") for s in self.steps]}
 
-    async def states(self, task: FailoverTask) -> list[dict]:
+    async def states(self, task: FailoverTask) -> list[dict[str, Any]]:
         try:
             return await workflow.execute_activity(
-                "failover_state", task, result_type=list[dict],
+                "failover_state", task, result_type=list[dict[str, Any]],
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=_retry(0.5, 2, 3))
         except ActivityError:
             return []
@@ -453,7 +453,7 @@ class FailoverWorkflow(OperationWorkflowBase):
         if not m.refusals:
             self.end("measure", "done", self.step("measure").detail)
 
-    def note_promoted(self, promoted: dict, points: list[FencePoint]) -> None:
+    def note_promoted(self, promoted: dict[str, Any], points: list[FencePoint]) -> None:
         for entry in promoted["streams"]:
             row = self.streams[entry["stream"]]
             row.update(promoted=True, promoted_last_seq=entry.get("last_seq"),
@@ -469,7 +469,7 @@ class FailoverWorkflow(OperationWorkflowBase):
                 lost += row["lost"]
             self.summary["data_loss_messages"] = lost
 
-    def note_verified(self, verified: dict, points: list[FencePoint]) -> None:
+    def note_verified(self, verified: dict[str, Any], points: list[FencePoint]) -> None:
         by_name = {v["stream"]: v for v in verified["streams"]}
         for row in self.streams.values():
             name = row.get("copy") or row["mirror_stream"]
@@ -480,10 +480,10 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.summary["rto_s"] = _seconds(began, verified["accepted_at"])
         self.summary["rto_from"] = "fence point" if start else "operation start"
 
-    def announce(self, task: FailoverTask, side: dict) -> asyncio.Task:
+    def announce(self, task: FailoverTask, side: dict[str, Any]) -> asyncio.Task:
         """Tell the ``dr.failover`` webhooks, in the background; what they answered is awaited
         before the end (a webhook never holds the failover up)."""
-        async def run() -> dict:
+        async def run() -> dict[str, Any]:
             try:
                 hooks = await workflow.execute_activity(
                     "dr_webhooks", task.org_id, result_type=list[str],
@@ -507,7 +507,7 @@ class FailoverWorkflow(OperationWorkflowBase):
         return asyncio.create_task(run())
 
     async def close(self, status: str, task: FailoverTask, error: str | None,
-                    shielded: bool = False) -> dict:
+                    shielded: bool = False) -> dict[str, Any]:
         """Skip the steps not reached, read each stream's state on each side, keep the pair's
         record, and finish."""
         for step in self.steps:

@@ -66,7 +66,7 @@ class MirrorWorkflow(OperationWorkflowBase):
         self.consumers_paused = False
 
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         """One ``MirrorInput``; a run a release started has ``[context, job]``."""
         data = from_args(MirrorInput, args, ("context", "job"))
         self.context = context = data.context
@@ -181,7 +181,7 @@ class MirrorWorkflow(OperationWorkflowBase):
     def all_settled(self) -> bool:
         return all(_settled(self.readings.get(r.mirror_id)) for r in self.refs)
 
-    def summary(self, stopped: bool = False) -> dict:
+    def summary(self, stopped: bool = False) -> dict[str, Any]:
         """The result: per mirror, whether and how fast it caught up and what it copied."""
         made = {r.mirror_id for r in self.refs}
         items = []

@@ -47,7 +47,7 @@ class RestoreWorkflow(OperationWorkflowBase):
         self.progress = Progress(unit="bytes")
 
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         """One ``RestoreWorkflowInput``; a run a release started has ``[context, job]``."""
         data = from_args(RestoreWorkflowInput, args, ("context", "job"))
         self.context = context = data.context
