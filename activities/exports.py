@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -28,8 +28,12 @@ from core.jetstream.messages import StreamReader
 from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 
+if TYPE_CHECKING:
+    from core.analytics.store import AnalyticsStore
 
-async def _store(backups_root: Path, chunk: ExportChunk, body: ChunkBody, **cursor) -> ChunkWritten:
+
+async def _store(backups_root: Path, chunk: ExportChunk, body: ChunkBody,
+                 **cursor: Any) -> ChunkWritten:
     context = chunk.job.context
     data = body.data()
     digest = await export_store(backups_root, context.org_id).put(
@@ -76,12 +80,12 @@ class ExportActivities:
 class AuditExportActivities:
     """Served by the API process (``api.analytics_worker``)."""
 
-    def __init__(self, analytics, backups_root: Path):
+    def __init__(self, analytics: AnalyticsStore, backups_root: Path):
         self.analytics, self.backups_root = analytics, backups_root
 
     @activity.defn(name="export_audit_chunk")
     async def export_audit_chunk(self, chunk: ExportChunk) -> ChunkWritten:
-        def query(sql: str, params: dict[str, Any]) -> list[tuple]:
+        def query(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
             return self.analytics.query(sql, params)
 
         body, after = await asyncio.to_thread(audit_chunk, query, chunk.job.context.org_id, chunk)

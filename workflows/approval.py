@@ -57,7 +57,7 @@ def announce_outcome_first() -> bool:
     return workflow.patched(OUTCOME_FIRST_PATCH) or workflow.now() >= OUTCOME_FIRST_RELEASED
 
 
-def approval_input(args: tuple) -> ApprovalInput:
+def approval_input(args: tuple[Any, ...]) -> ApprovalInput:
     """One ``ApprovalInput``; a run a release started has ``[context, ticket]``."""
     return from_args(ApprovalInput, args, ("context", "ticket"))
 
@@ -75,7 +75,7 @@ class ApprovalWorkflow(OperationWorkflowBase):
         self.tally = Tally()
         self.escalations: list[dict[str, Any]] = []
         self._record_lock = asyncio.Lock()
-        self._deliveries: list[asyncio.Task] = []
+        self._deliveries: list[asyncio.Task[None]] = []
 
     # --- interactions -------------------------------------------------------------------------
     @workflow.update
@@ -128,7 +128,9 @@ class ApprovalWorkflow(OperationWorkflowBase):
 
     async def wait_for_decision(self) -> None:
         """Wait, firing each SLA / escalation tier that passes; keep waiting after the last."""
-        decided = lambda: self.tally.status != "waiting_approval"  # noqa: E731
+        def decided() -> bool:
+            return self.tally.status != "waiting_approval"
+
         started = workflow.now()
         for tier, (hours, target) in enumerate(self.tiers(), start=1):
             remaining = started + timedelta(hours=hours) - workflow.now()

@@ -28,6 +28,7 @@ cancel (the operation's signals) are honoured before the fence; cancel also duri
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from core.changes.models import DrWebhookDelivery
     from core.operations import OperationUpdate, Progress
     from core.replication.plan import (REVERSE_ONLY_STEPS, STEP_NAMES, FailoverPlan,
-                                       FailoverTask, FencePoint, Measured, Step)
+                                       FailoverTask, FencePoint, Measured, Step, StepStatus)
     from workflows.inputs import FailoverInput, from_args
     from workflows.operation_base import RECORD_RETRY, OperationWorkflowBase
 
@@ -85,7 +86,7 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.streams: dict[str, dict[str, Any]] = {}
         self.promoted: list[str] = []
         self.rolled_back = False
-        self.announcing: asyncio.Task | None = None
+        self.announcing: asyncio.Task[dict[str, Any]] | None = None
 
     @workflow.run
     async def run(self, *args: Any) -> dict[str, Any]:
@@ -205,6 +206,7 @@ class FailoverWorkflow(OperationWorkflowBase):
                                         f"deleted: {exc}")
             self.end("reverse", "skipped", "drill", begin=True)
             return await self.close("completed", task, None)
+        assert self.announcing is not None  # the switch step (every run but a drill) started it
         self.summary["announced"] = await self.announcing
         if not await self.cleanup(task):
             return await self.close("completed", task, None)
@@ -277,7 +279,7 @@ class FailoverWorkflow(OperationWorkflowBase):
             return None
         stop.cancel()
         try:
-            caught = handle.result()
+            caught: dict[str, Any] = handle.result()
         except ActivityError as err:
             self.end("catch_up", "failed", _message(err))
             return {"caught_up": False, "reason": _message(err), "streams": []}
@@ -359,7 +361,7 @@ class FailoverWorkflow(OperationWorkflowBase):
     async def run_step(self, name: str, activity: str, task: FailoverTask, result_type: Any,
                        retry: RetryPolicy, *, timeout: timedelta = timedelta(minutes=2),
                        heartbeat: timedelta | None = None, schedule: timedelta | None = None,
-                       detail=None) -> Any:
+                       detail: Callable[[Any], Any] | None = None) -> Any:
         self.begin(name)
         try:
             result = await workflow.execute_activity(
@@ -386,7 +388,8 @@ class FailoverWorkflow(OperationWorkflowBase):
         self._sync()
         self.queue_record()
 
-    def end(self, name: str, status: str, detail: Any = None, begin: bool = False) -> None:
+    def end(self, name: str, status: StepStatus, detail: Any = None,
+            begin: bool = False) -> None:
         step = self.step(name)
         now = workflow.now().isoformat()
         if begin or step.started_at is None:
@@ -416,11 +419,13 @@ class FailoverWorkflow(OperationWorkflowBase):
 
         self._background_record = asyncio.create_task(write())
 
-    def _sync(self) -> None:
+    def _sync(self) -> dict[str, Any]:
+        """Progress and result from the steps; the result is returned too."""
         finished = sum(s.status in ("done", "failed", "skipped") for s in self.steps)
         self.progress = Progress(done=finished, total=len(self.steps), unit="steps",
                                  steps=[s.model_dump(mode="json") for s in self.steps])
-        self.result = self.current_result()
+        self.result = result = self.current_result()
+        return result
 
     def current_result(self) -> dict[str, Any]:
         return {**self.summary, "rolled_back": self.rolled_back,
@@ -429,11 +434,12 @@ class FailoverWorkflow(OperationWorkflowBase):
 
     async def states(self, task: FailoverTask) -> list[dict[str, Any]]:
         try:
-            return await workflow.execute_activity(
+            states: list[dict[str, Any]] = await workflow.execute_activity(
                 "failover_state", task, result_type=list[dict[str, Any]],
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=_retry(0.5, 2, 3))
         except ActivityError:
             return []
+        return states
 
     def note_measure(self, m: Measured) -> None:
         for s in m.streams:
@@ -480,7 +486,7 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.summary["rto_s"] = _seconds(began, verified["accepted_at"])
         self.summary["rto_from"] = "fence point" if start else "operation start"
 
-    def announce(self, task: FailoverTask, side: dict[str, Any]) -> asyncio.Task:
+    def announce(self, task: FailoverTask, side: dict[str, Any]) -> asyncio.Task[dict[str, Any]]:
         """Tell the ``dr.failover`` webhooks, in the background; what they answered is awaited
         before the end (a webhook never holds the failover up)."""
         async def run() -> dict[str, Any]:
@@ -526,8 +532,8 @@ class FailoverWorkflow(OperationWorkflowBase):
                 row.update({k: v for k, v in state.items() if k.endswith(("_state", "_last_seq"))})
             if task.plan.pair_id and not task.plan.reverse_only:
                 await self.keep_record(task, status)
-        self._sync()
-        return await self.finish(status, self.result, error=error, shielded=shielded)
+        result = self._sync()
+        return await self.finish(status, result, error=error, shielded=shielded)
 
     async def keep_record(self, task: FailoverTask, status: str) -> None:
         drill = task.plan.request.drill

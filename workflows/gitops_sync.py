@@ -52,9 +52,10 @@ async def close_row(ref: SyncRef, message: str) -> None:
 
 
 async def apply_sync(ref: SyncRef) -> Applied:
-    return await workflow.execute_activity(
+    applied: Applied = await workflow.execute_activity(
         "gitops_apply", ref, result_type=Applied, start_to_close_timeout=APPLY_TIMEOUT,
         heartbeat_timeout=APPLY_HEARTBEAT, retry_policy=STEP_RETRY)
+    return applied
 
 
 class _SyncBase(OperationWorkflowBase):

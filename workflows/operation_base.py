@@ -28,7 +28,7 @@ class OperationWorkflowBase:
         self.stop_requested = False
         self.result: dict[str, Any] | None = None
         self.error: str | None = None
-        self._background_record: asyncio.Task | None = None
+        self._background_record: asyncio.Task[None] | None = None
 
     # --- interactions -------------------------------------------------------------------------
     @workflow.signal

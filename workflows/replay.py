@@ -42,7 +42,7 @@ CONTINUE_AS_NEW_PATCH = "replay-continue-as-new"
 RELEASED_SHAPES = (("context", "request"), ("context", "request", "carry"))
 
 
-def replay_input(args: tuple) -> ReplayInput:
+def replay_input(args: tuple[Any, ...]) -> ReplayInput:
     return from_args(ReplayInput, args, *RELEASED_SHAPES)
 
 
