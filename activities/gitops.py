@@ -86,7 +86,7 @@ class GitOpsActivities:
         doc = planned.doc()
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)
-            commit = planned.commit
+            commit = tree.commit  # the plan's (plan_repo plans the loaded tree's commit)
             sync.commit, sync.author = commit.sha, f"{commit.author} <{commit.email}>"
             sync.message, sync.plan = commit.message[:10_000], doc
             sync.errors, sync.warnings = planned.errors, planned.warnings
@@ -117,8 +117,9 @@ class GitOpsActivities:
             if verdict.outcome == "apply":
                 sync.status = "applying"
             else:
+                decision = verdict.decision
                 sync.plan = {**doc, "approval": {
-                    "decision": verdict.decision.model_dump(mode="json"),
+                    "decision": decision.model_dump(mode="json") if decision else None,
                     "reasons": verdict.reasons, "risk_notes": verdict.risk_notes,
                     "environment": verdict.environment}}
         return Planned(outcome=verdict.outcome, summary=doc["summary"])
@@ -138,9 +139,12 @@ class GitOpsActivities:
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)
             if sync.request_id is not None:  # a retry: the request is open already
-                row = await db.get(ChangeRequestRow, sync.request_id)
-                op = await db.get(Operation, row.operation_id)
-                ticket = ticket_of(row)
+                opened = await db.get(ChangeRequestRow, sync.request_id)
+                op_row = await db.get(Operation, opened.operation_id) if opened else None
+                if opened is None or op_row is None:
+                    raise LookupError(f"the change request {sync.request_id} of the sync "
+                                      "is gone")
+                row, op, ticket = opened, op_row, ticket_of(opened)
             else:
                 row, op, ticket = await self._open(db, sync, repo, ref)
             context = ticket_context(ticket, ref.org_id, str(op.id), op.type)
@@ -156,7 +160,8 @@ class GitOpsActivities:
         await deliver_audit(self.sessions, self.events, entries)
         return result
 
-    async def _open(self, db: AsyncSession, sync: GitSync, repo: GitRepository, ref: SyncRef):
+    async def _open(self, db: AsyncSession, sync: GitSync, repo: GitRepository,
+                    ref: SyncRef) -> tuple[ChangeRequestRow, Operation, ApprovalTicket]:
         approval = sync.plan["approval"]
         first_cluster = next(iter((repo.environments or {}).values()), None)
         short = (sync.commit or "")[:7]
@@ -205,7 +210,7 @@ class GitOpsActivities:
                           "action": change["action"], "source": change.get("source", "")}
                 dependency = dependency_of(change)
                 applied_info: dict[str, Any] | None = None
-                if cluster is None:
+                if cluster is None or js is None:  # (js is None exactly when cluster is)
                     result.update(status="failed", error=f"environment {env}'s cluster is no "
                                                          "longer registered")
                 elif dependency and (env, dependency) in failed:
@@ -247,7 +252,7 @@ class GitOpsActivities:
             sync, repo = await self._rows(db, ref)
             sync.results = list(results)
             entries = []
-            if result["status"] == "applied":
+            if result["status"] == "applied" and cluster is not None:  # applied: it has one
                 entries = await owe_audit(db, [_change_event(sync, repo, env, cluster, change)])
         await deliver_audit(self.sessions, self.events, entries)
 
