@@ -44,7 +44,7 @@ class GitOpsDriftActivities:
                  settings: Settings):
         self.sessions, self.cipher, self.pool, self.settings = sessions, cipher, pool, settings
 
-    async def _repo(self, db, scan: DriftScan) -> GitRepository | None:
+    async def _repo(self, db: AsyncSession, scan: DriftScan) -> GitRepository | None:
         return await db.scalar(select(GitRepository).where(
             GitRepository.id == uuid.UUID(scan.repo_id),
             GitRepository.org_id == uuid.UUID(scan.org_id)))
@@ -110,6 +110,8 @@ class GitOpsDriftActivities:
         dedupe = f"drift-revert:{activity.info().workflow_run_id}"
         async with self.sessions() as db, db.begin():
             repo = await self._repo(db, scan)
+            if repo is None:
+                raise LookupError(f"the repository {scan.repo_id} is gone")
             opened = await db.scalar(select(GitSync).where(GitSync.repo_id == repo.id,
                                                            GitSync.dedupe == dedupe))
             if opened is not None:

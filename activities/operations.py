@@ -83,8 +83,10 @@ def audit_event_of(change: OperationUpdate, info: activity.Info) -> AuditEvent:
     (operation, action) and its time is when the workflow scheduled the record (not when an
     attempt ran), so ClickHouse keeps one row however late a retry comes (the table's key holds
     the time)."""
-    ctx = change.context
-    key = change.audit_action + (f":{change.audit_key}" if change.audit_key else "")
+    ctx, action = change.context, change.audit_action
+    if action is None:
+        raise ValueError("an operation record without an audit action has no audit event")
+    key = action + (f":{change.audit_key}" if change.audit_key else "")
     return AuditEvent(
         id=uuid.uuid5(uuid.UUID(ctx.operation_id), key), timestamp=info.scheduled_time,
         org_id=uuid.UUID(ctx.org_id),
