@@ -57,7 +57,8 @@ def _now() -> datetime:
 
 
 class BackupActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
                  events: EventPublisher, settings: Settings):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.events, self.settings = events, settings
@@ -272,7 +273,8 @@ class BackupActivities:
             cluster_id=cluster_id, started_by=started_by,
         ).on_conflict_do_nothing(index_elements=["id"]))
 
-    async def _skip(self, db: AsyncSession, op_id: uuid.UUID, workflow_id: str, reason: str) -> Ticked:
+    async def _skip(self, db: AsyncSession, op_id: uuid.UUID, workflow_id: str,
+                    reason: str) -> Ticked:
         operation = await db.get(Operation, op_id)
         if operation is not None and operation.status not in ("completed", "failed", "cancelled"):
             operation.status, operation.error = "failed", f"Nothing was backed up: {reason}"

@@ -75,7 +75,8 @@ def _now() -> datetime:
 
 
 class BackupDataActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
                  redis: Redis | None = None, backups_root: Path | None = None):
         self.sessions, self.cipher, self.pool, self.redis = sessions, cipher, pool, redis
         self.backups_root = backups_root

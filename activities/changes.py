@@ -30,7 +30,8 @@ OPERATION_KINDS = ("replay", "mirror", "failover", "restore", "gitops_sync")
 
 
 class ChangeActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
 
     @activity.defn(name="apply_change")

@@ -19,7 +19,8 @@ MAX_SWEPT = 5000  # clusters probed by one sweep
 
 
 class ClusterActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
 
     @activity.defn(name="clusters_to_probe")

@@ -45,7 +45,8 @@ async def _store(backups_root: Path, chunk: ExportChunk, body: ChunkBody,
 class ExportActivities:
     """Served by the worker."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
                  backups_root: Path):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.backups_root = backups_root

@@ -48,7 +48,8 @@ def _refused(message: str) -> ApplicationError:
 
 
 class FailoverActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
 
     # --- connections ---------------------------------------------------------------------------
@@ -410,7 +411,8 @@ def _behind(states: list[dict[str, Any]]) -> str:
     return "the mirrors did not catch up in time: " + "; ".join(late)
 
 
-async def _record_source(target: JetStreamApi, mirror_stream: str, source: dict[str, Any] | None) -> None:
+async def _record_source(target: JetStreamApi, mirror_stream: str,
+                         source: dict[str, Any] | None) -> None:
     """Keep the primary's promotable settings on the mirror (only when they changed)."""
     if not source:
         return

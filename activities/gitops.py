@@ -49,7 +49,8 @@ def _now() -> datetime:
 
 
 class GitOpsActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
                  events: EventPublisher, settings: Settings):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.events, self.settings = events, settings
@@ -98,7 +99,8 @@ class GitOpsActivities:
             return await self._close(ref, "no_changes", None, summary=doc["summary"])
         return await self._judge(ref, planned.environments, clusters, doc)
 
-    async def _judge(self, ref: SyncRef, environments: dict[str, Any], clusters: dict[str, Any], doc: dict[str, Any]) -> Planned:
+    async def _judge(self, ref: SyncRef, environments: dict[str, Any], clusters: dict[str, Any],
+                     doc: dict[str, Any]) -> Planned:
         async with self.sessions() as db:
             sync, repo = await self._rows(db, ref)
             requester = Requester(org_id=repo.org_id, user_id=str(sync.requested_by or ""),
@@ -246,7 +248,8 @@ class GitOpsActivities:
             return sync.status
 
     async def _record_result(self, ref: SyncRef, results: list[dict[str, Any]], env: str,
-                             cluster: NatsCluster | None, change: dict[str, Any], result: dict[str, Any],
+                             cluster: NatsCluster | None, change: dict[str, Any],
+                             result: dict[str, Any],
                              info: dict[str, Any] | None) -> None:
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)

@@ -40,7 +40,8 @@ def _reason(exc: Exception) -> str:
 
 
 class GitOpsDriftActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
                  settings: Settings):
         self.sessions, self.cipher, self.pool, self.settings = sessions, cipher, pool, settings
 

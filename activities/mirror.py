@@ -39,7 +39,8 @@ T = TypeVar("T")
 
 
 class MirrorActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
                  redis: Redis):
         self.sessions, self.cipher, self.pool, self.redis = sessions, cipher, pool, redis
 

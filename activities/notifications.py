@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 
 class NotificationActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], redis: aioredis.Redis, cipher: Cipher, *,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], redis: aioredis.Redis,
+                 cipher: Cipher, *,
                  public_url: str | None = None, webhook_policy: OutboundPolicy | None = None):
         """``public_url`` (the UI's address, for links in webhook messages) and
         ``webhook_policy`` (where webhooks may point) default to the settings."""

@@ -41,7 +41,8 @@ FAILURES_TTL_S = 24 * 3600
 
 
 class ReplayActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
                  redis: Redis):
         self.sessions, self.cipher, self.pool, self.redis = sessions, cipher, pool, redis
 

@@ -210,7 +210,8 @@ class ApprovalWorkflow(OperationWorkflowBase):
             id=opened["workflow_id"], task_queue=workflow.info().task_queue,
             parent_close_policy=ParentClosePolicy.ABANDON)
 
-    async def close(self, status: str, result: dict[str, Any], error: str | None = None) -> dict[str, Any]:
+    async def close(self, status: str, result: dict[str, Any],
+                    error: str | None = None) -> dict[str, Any]:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self.result, self.error = result, error
         await self.record(audit=f"approval.{self.tally.status}")  # executed, rejected, ...
@@ -220,7 +221,8 @@ class ApprovalWorkflow(OperationWorkflowBase):
         return outcome
 
     # --- records and notifications ------------------------------------------------------------
-    async def record_request(self, result: dict[str, Any] | None = None, error: str | None = None) -> None:
+    async def record_request(self, result: dict[str, Any] | None = None,
+                             error: str | None = None) -> None:
         """Rows are written in order: each write carries the state when it got the lock."""
         async with self._record_lock:
             update = RequestUpdate(request_id=self.ticket.request_id, status=self.tally.status,

@@ -34,7 +34,8 @@ class ScheduledBackupWorkflow:
         ticked: Ticked = await workflow.execute_activity(
             "backup_schedule_tick", TickInput(run=run, workflow_id=info.workflow_id),
             result_type=Ticked, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
-        outcome: dict[str, Any] = {"operation_id": ticked.operation_id, "backup_id": ticked.backup_id}
+        outcome: dict[str, Any] = {"operation_id": ticked.operation_id,
+                                   "backup_id": ticked.backup_id}
         if ticked.skipped:
             outcome["skipped"] = ticked.skipped
         else:

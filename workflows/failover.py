@@ -222,7 +222,8 @@ class FailoverWorkflow(OperationWorkflowBase):
             self.end("reverse", "skipped", "not asked for", begin=True)
         return await self.close("completed", task, None)
 
-    async def measure_and_approve(self, task: FailoverTask) -> tuple[FailoverTask, dict[str, Any] | None]:
+    async def measure_and_approve(
+            self, task: FailoverTask) -> tuple[FailoverTask, dict[str, Any] | None]:
         """The first steps of every failover: measure (a refusal ends it), approval recorded, a
         last chance to pause or cancel. The task with its measurement, and the operation's end
         when it ended here."""
@@ -325,7 +326,8 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.end("cleanup", "done", done)
         return True
 
-    async def abort(self, task: FailoverTask, reason: str, cancelled: bool = False) -> dict[str, Any]:
+    async def abort(self, task: FailoverTask, reason: str,
+                    cancelled: bool = False) -> dict[str, Any]:
         """Roll back what was done before the promotion, and end."""
         await self.rollback(task, reason)
         return await self.close("cancelled" if cancelled else "failed", task,

@@ -59,7 +59,8 @@ async def apply_sync(ref: SyncRef) -> Applied:
 
 
 class _SyncBase(OperationWorkflowBase):
-    async def finish_applied(self, applied: Applied, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def finish_applied(self, applied: Applied,
+                             extra: dict[str, Any] | None = None) -> dict[str, Any]:
         total = applied.applied + applied.failed + applied.skipped
         self.progress = Progress(done=applied.applied, total=total, unit="resources", eta_s=0)
         result = {"sync_status": applied.status, "applied": applied.applied,

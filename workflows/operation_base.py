@@ -99,7 +99,8 @@ class OperationWorkflowBase:
             await self._write(update)
 
     def _update(self, status: str | None = None, audit: str | None = None,
-                audit_key: str | None = None, audit_details: dict[str, Any] | None = None) -> OperationUpdate:
+                audit_key: str | None = None,
+                audit_details: dict[str, Any] | None = None) -> OperationUpdate:
         return OperationUpdate(context=self.context, status=status or self.status,
                                progress=self.progress.model_copy(), result=self.result,
                                error=self.error, audit_action=audit, audit_key=audit_key,
