@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -67,7 +68,7 @@ def _text(value: Any) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
-async def push(redis: aioredis.Redis, user_ids: list[uuid.UUID | str],
+async def push(redis: aioredis.Redis, user_ids: Sequence[uuid.UUID | str],
                note: dict[str, Any]) -> int:
     """Deliver ``note`` to each user who does not have it yet; answers how many got it now."""
     payload = json.dumps(note, ensure_ascii=False, separators=(",", ":"))
