@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 
 import redis.asyncio as aioredis
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.credential_checks import IpThrottle, verify
 from core.db.models import ApiKey
@@ -74,7 +74,7 @@ def _identity(row: ApiKey) -> KeyIdentity:
                        row.expires_at.timestamp() if row.expires_at else None)
 
 
-async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker, key: str,
+async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession], key: str,
                        throttle: IpThrottle) -> KeyIdentity | None:
     """The key's identity, or None for an unknown, wrong or revoked key (expiry is the caller's
     to report, so that it can say so). Raises ``credential_checks.Throttled`` when the client's
@@ -112,7 +112,7 @@ async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker, key:
     return identity
 
 
-async def mark_used(redis: aioredis.Redis, sessions: async_sessionmaker,
+async def mark_used(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession],
                     identity: KeyIdentity) -> None:
     if await redis.set(f"apikey:{identity.prefix}:used", "1", nx=True, ex=USED_EVERY_S):
         async with sessions() as db:

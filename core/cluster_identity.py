@@ -15,6 +15,7 @@ server URL are the same server too, whether or not either was reached yet.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -26,7 +27,7 @@ STRICTNESS = {"development": 0, "staging": 1, "production": 2}
 PROBE_TIMEOUT_S = 3.0
 
 
-def server_identity(info: dict) -> str | None:
+def server_identity(info: dict[str, Any]) -> str | None:
     """``cluster:<name>@<domain>`` or ``server:<name>@<domain>`` from a server's INFO; None when
     it names neither (a server without a configured name is known by its URLs only)."""
     domain = info.get("domain") or ""

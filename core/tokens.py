@@ -48,7 +48,7 @@ class RefreshInvalid(Exception):
     """Unknown or expired refresh token."""
 
 
-def _info(sid: str, data: dict) -> SessionInfo:
+def _info(sid: str, data: dict[str, Any]) -> SessionInfo:
     return SessionInfo(sid, data["user_id"], data["org_id"], data["email"], data["role"])
 
 

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Evaluator:
-    sessions: async_sessionmaker
+    sessions: async_sessionmaker[AsyncSession]
     store: AnalyticsStore
     pool: ClusterPool
     cipher: Cipher
@@ -149,7 +149,7 @@ async def _step(db: AsyncSession, rule: Rule, measured: m.Measurement,
     return [AlertEvent.model_validate(p) for p in row.pending]
 
 
-async def delivered(sessions: async_sessionmaker, event: AlertEvent) -> None:
+async def delivered(sessions: async_sessionmaker[AsyncSession], event: AlertEvent) -> None:
     """The event left ``pending`` (idempotent); when it notified, the rule records when."""
     async with sessions() as db, db.begin():
         row = await db.scalar(select(AlertRuleState).where(AlertRuleState.rule_id == event.rule_id)

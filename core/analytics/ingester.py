@@ -33,7 +33,7 @@ class Ingester:
         self.nc, self.store, self.batch = nc, store, batch
         self.sink = sink or EventsSink()
         self.stream, self.subject, self.durable, self.ensure = stream, subject, durable, ensure
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self.restarts = 0
         self.last_error: str | None = None  # set while failing, cleared by a good round
 

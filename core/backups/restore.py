@@ -34,8 +34,8 @@ from datetime import datetime
 from typing import Any
 
 from core.backups import archive
-from core.backups.full_snapshot import FullSnapshot
 from core.backups.chain import ChainLink, ChunkRef
+from core.backups.full_snapshot import FullSnapshot
 from core.backups.reader import ns_of, time_ns
 from core.backups.targets import BackupTarget, ChunkCorrupted, ChunkMissing
 from core.jetstream.api import JetStreamApi, JetStreamError
@@ -114,7 +114,7 @@ async def verified_chunks(target: BackupTarget, links: list[ChainLink], prefetch
                           ) -> AsyncIterator[tuple[ChainLink, ChunkRef, bytes]]:
     """Every chunk of the chain in order, read ``prefetch`` ahead, each checked against its
     recorded SHA-256 before it is handed on."""
-    queue: asyncio.Queue = asyncio.Queue(maxsize=prefetch)
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=prefetch)
 
     async def read() -> None:
         try:

@@ -12,6 +12,7 @@ the workflow's first step, since an approval may come hours later):
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +39,7 @@ def restorable(backup: Backup) -> None:
                                   "backup.", verification=verification)
 
 
-def _reason(verification: dict) -> str:
+def _reason(verification: dict[str, Any]) -> str:
     details = verification.get("details") or {}
     return str(details.get("reason") or details.get("error") or details.get("message")
                or "see its verification details")[:300]
@@ -125,7 +126,7 @@ def subjects_overlap(a: str, b: str) -> bool:
     return True
 
 
-def overlapping(streams: list[dict], subjects: list[str], skip: str | None) -> tuple[str, str] | None:
+def overlapping(streams: list[dict[str, Any]], subjects: list[str], skip: str | None) -> tuple[str, str] | None:
     """(stream, subject) of the first other stream whose subjects overlap ``subjects``."""
     for info in streams:
         config = info.get("config") or {}

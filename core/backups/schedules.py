@@ -13,9 +13,16 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio.client import (Client, Schedule, ScheduleActionStartWorkflow,
-                               ScheduleIntervalSpec, ScheduleOverlapPolicy, SchedulePolicy,
-                               ScheduleSpec, ScheduleState)
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleState,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from core import temporal_schedules
@@ -50,13 +57,13 @@ def every(value: str) -> timedelta:
     return interval
 
 
-def spec_of(cadence: dict) -> ScheduleSpec:
+def spec_of(cadence: dict[str, Any]) -> ScheduleSpec:
     if cadence.get("cron"):
         return ScheduleSpec(cron_expressions=[cadence["cron"]])
     return ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every(cadence["every"]))])
 
 
-def check_cadence(cadence: dict) -> None:
+def check_cadence(cadence: dict[str, Any]) -> None:
     """Refuse what Temporal would refuse, before anything is stored (a cron expression has five
     fields; Temporal parses it)."""
     if cadence.get("cron"):
@@ -68,7 +75,7 @@ def check_cadence(cadence: dict) -> None:
         every(cadence["every"])
 
 
-def _schedule(row, kind: str, cadence: dict, task_queue: str) -> Schedule:
+def _schedule(row, kind: str, cadence: dict[str, Any], task_queue: str) -> Schedule:
     run = ScheduledRun(schedule_id=str(row.id), org_id=str(row.org_id), kind=kind)
     action = ScheduleActionStartWorkflow(
         WORKFLOW, args=[run.model_dump(mode="json")], id=schedule_id(row.id, kind),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,7 +72,7 @@ async def team_prefixes(db: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID,
         TeamNamespace.team_id == team_id, TeamNamespace.cluster_id == cluster_id)))
 
 
-def _preference(cluster: NatsCluster) -> tuple:
+def _preference(cluster: NatsCluster) -> tuple[Any, ...]:
     return (cluster.name != "dr", (cluster.jetstream_domain or "") != "dr",
             "dr" not in cluster.name.lower(), cluster.name)
 

@@ -37,7 +37,7 @@ class Snapshot:
                  window: int = WINDOW, queue_chunks: int = QUEUE_CHUNKS):
         self.js, self.stream, self.consumers = js, stream, consumers
         self.chunk_bytes, self.server_chunk, self.window = chunk_bytes, server_chunk, window
-        self._queue: asyncio.Queue = asyncio.Queue(maxsize=queue_chunks)
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_chunks)
         self._buffer = bytearray()
         self._sub = None
         self.config: dict[str, Any] = {}

@@ -7,13 +7,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clusters import get_cluster
 
 
-def jetstream_of(sessions: async_sessionmaker, pool, cipher, org_id: uuid.UUID | str):
+def jetstream_of(sessions: async_sessionmaker[AsyncSession], pool, cipher, org_id: uuid.UUID | str):
     from core.clusters import endpoint
 
     async def connect(cluster_id: str):
@@ -24,8 +25,8 @@ def jetstream_of(sessions: async_sessionmaker, pool, cipher, org_id: uuid.UUID |
 
 
 @asynccontextmanager
-async def opened(target: dict, org_id: uuid.UUID | str, *, sessions, pool, cipher, settings,
-                 create: bool = True) -> AsyncIterator:
+async def opened(target: dict[str, Any], org_id: uuid.UUID | str, *, sessions, pool, cipher, settings,
+                 create: bool = True) -> AsyncIterator[Any]:
     from core.backups.targets import open_target  # the engine's
     store = await open_target(target, org_id, jetstream=jetstream_of(sessions, pool, cipher, org_id),
                               backups_root=settings.backups_root, create=create)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clusters import endpoint
 from core.collector.reading import read_cluster
@@ -62,7 +62,7 @@ def _as_uuid(value: str) -> uuid.UUID | None:
 
 
 class Collector:
-    def __init__(self, *, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
                  live: LivePublisher, shares: Shares, policy: OutboundPolicy, orgs: str = ""):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.live, self.shares, self.policy = live, shares, policy

@@ -8,7 +8,7 @@ naming the field, so a typo is not silently ignored by the server.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -27,7 +27,7 @@ Name = Annotated[str, Field(min_length=1, max_length=255, pattern=NAME_PATTERN),
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    def to_api(self) -> dict:
+    def to_api(self) -> dict[str, Any]:
         """The JSON the JetStream API takes: only what was given (server defaults for the rest)."""
         return self.model_dump(mode="json", exclude_unset=True)
 
@@ -179,5 +179,5 @@ class PurgeRequest(_Strict):
             raise ValueError("give either 'sequence' or 'keep', not both")
         return keep
 
-    def to_api(self) -> dict:
+    def to_api(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True, by_alias=False, exclude={"dry_run"})

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from nats.errors import Error as NatsError, NoRespondersError, TimeoutError as NatsTimeoutError
+from nats.errors import Error as NatsError
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
 
@@ -157,7 +159,7 @@ def parse_header_block(raw: bytes) -> dict[str, list[str]]:
     return headers
 
 
-def message_json(msg: StoredMessage, payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict:
+def message_json(msg: StoredMessage, payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict[str, Any]:
     """A message as the API shows it."""
     return {"seq": msg.seq, "subject": msg.subject, "time": msg.time, "headers": msg.headers,
             **describe_payload(msg.data, payload_limit)}
@@ -370,7 +372,7 @@ def captures(stream_config: dict[str, Any], subject: str) -> bool:
 
 
 async def publish(js: JetStreamApi, stream_config: dict[str, Any], subject: str, data: bytes,
-                  headers: dict[str, str] | None = None, msg_id: str | None = None) -> dict:
+                  headers: dict[str, str] | None = None, msg_id: str | None = None) -> dict[str, Any]:
     """Publish into the stream (SubjectNotInStream when it does not capture ``subject``); the
     PubAck as ``{stream, seq, duplicate}``. ``msg_id`` becomes ``Nats-Msg-Id`` (de-duplication).
     The headers are sent as given: nothing of the console's is added to the stored message."""

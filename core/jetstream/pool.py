@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from nats.aio.client import Client as NATS
 
@@ -130,6 +131,6 @@ async def _close(nc: NATS) -> None:
         pass
 
 
-def server_info(nc: NATS) -> dict:
+def server_info(nc: NATS) -> dict[str, Any]:
     """The INFO the connected server sent (version, server id and name, cluster, ...)."""
     return dict(nc._server_info or {})

@@ -95,7 +95,7 @@ class LiveReader:
         self.last_seq = after or 0
         self._sub = None
         self._ready = asyncio.Event()  # the snapshot is queued: live messages may follow
-        self._snapshot_task: asyncio.Task | None = None
+        self._snapshot_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Subscribe from the resume point (or from now, after a snapshot of the latest message of

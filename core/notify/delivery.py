@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from typing import Any, Sequence
 
 import httpx
 from cryptography.exceptions import InvalidTag
@@ -83,7 +83,7 @@ def rotate_secret(cipher: Cipher, webhook: Webhook, secret: str, *, grace_s: flo
     now = now or datetime.now(timezone.utc)
     try:
         open_secret(cipher, webhook)
-        replaced: dict | None = webhook.secret
+        replaced: dict[str, Any] | None = webhook.secret
     except InvalidTag:
         replaced = None
     until = now + timedelta(seconds=grace_s) if replaced is not None and grace_s > 0 else None

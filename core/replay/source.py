@@ -17,7 +17,7 @@ import asyncio
 import base64
 import uuid
 from datetime import datetime
-from typing import AsyncIterator, NamedTuple
+from typing import Any, AsyncIterator, NamedTuple
 
 from nats.errors import TimeoutError as NatsTimeoutError
 
@@ -84,7 +84,7 @@ class ConsumerReader:
         self._sub = None
 
     async def read(self, start_seq: int, last_seq: int) -> AsyncIterator[SourceMessage]:
-        config: dict = {"name": self.name, "deliver_policy": "by_start_sequence",
+        config: dict[str, Any] = {"name": self.name, "deliver_policy": "by_start_sequence",
                         "opt_start_seq": start_seq, "ack_policy": "none", "mem_storage": True,
                         "num_replicas": 1, "inactive_threshold": INACTIVE_THRESHOLD_NS,
                         "replay_policy": "instant", "max_waiting": 8}
@@ -147,7 +147,7 @@ class MsgGetReader:
         async for msg in reads(start_seq, last_seq):
             yield msg
 
-    async def _get(self, payload: dict) -> dict | None:
+    async def _get(self, payload: dict[str, Any]) -> dict | None:
         try:
             reply = await self.js.request(f"STREAM.MSG.GET.{self.stream}", payload)
         except JetStreamError as exc:
@@ -184,7 +184,7 @@ class MsgGetReader:
         return None
 
 
-def _from_msg_get(msg: dict) -> SourceMessage:
+def _from_msg_get(msg: dict[str, Any]) -> SourceMessage:
     return SourceMessage(int(msg["seq"]), msg["subject"], base64.b64decode(msg.get("data") or ""),
                          parse_headers(msg.get("hdrs")), msg["time"])
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from core.jetstream.api import JetStreamApi, JetStreamError
 from core.replication.steps import Measurement, MirrorRef
 
 
-def reading(mirror_id: str, consumer: dict, stream: dict) -> Measurement:
+def reading(mirror_id: str, consumer: dict[str, Any], stream: dict) -> Measurement:
     """A measurement from the source consumer's info and the mirror stream's info."""
     state = stream.get("state") or {}
     copied, last = int(state.get("messages", 0)), int(state.get("last_seq", 0))
@@ -58,7 +59,7 @@ async def measure(source: JetStreamApi, target: JetStreamApi, ref: MirrorRef) ->
     return found
 
 
-async def _or_none(call) -> dict | None:
+async def _or_none(call) -> dict[str, Any] | None:
     try:
         return await call
     except JetStreamError as exc:

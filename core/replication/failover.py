@@ -33,8 +33,14 @@ from nats.aio.client import Client as NATS
 
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
 from core.jetstream.messages import StreamReader, publish
-from core.replication.mirrors import (FENCED_SUBJECTS_KEY, MIRROR_ID_KEY, SOURCE_CONFIG_KEY,
-                                      api_prefix, probe_link, promotable)
+from core.replication.mirrors import (
+    FENCED_SUBJECTS_KEY,
+    MIRROR_ID_KEY,
+    SOURCE_CONFIG_KEY,
+    api_prefix,
+    probe_link,
+    promotable,
+)
 from core.replication.plan import FencePoint, Measured, PlanStream, StreamMeasure
 
 FENCE_PREFIX = "_JSC_FENCED"
@@ -83,7 +89,7 @@ def literal_subject(pattern: str, token: str = CANARY_TOKEN) -> str:
 
 # ---------------------------------------------------------------------------------- measure
 
-async def _info(js: JetStreamApi | None, stream: str) -> tuple[dict | None, str | None]:
+async def _info(js: JetStreamApi | None, stream: str) -> tuple[dict[str, Any] | None, str | None]:
     """(info, None), (None, "missing") or (None, "unreachable")."""
     if js is None:
         return None, "unreachable"
@@ -290,7 +296,7 @@ async def catch_up_state(primary: JetStreamApi | None, standby: JetStreamApi,
 # ---------------------------------------------------------------------------------- promote
 
 async def promote(standby: JetStreamApi, mirror_stream: str, source: dict[str, Any],
-                  operation_id: str, origin: str, subjects: list[str] | None = None) -> dict:
+                  operation_id: str, origin: str, subjects: list[str] | None = None) -> dict[str, Any]:
     """Update the mirror with ``mirror`` removed and the primary's settings (``subjects``
     instead of the primary's when given, a drill's). Idempotent for this operation."""
     info = await standby.stream_info(mirror_stream)

@@ -11,7 +11,7 @@ step check the cluster first); while another mirror's operation is still live, i
 from __future__ import annotations
 
 import uuid
-from typing import Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -33,7 +33,7 @@ class TargetClaimed(Exception):
 
 
 async def _others(db: AsyncSession, target_cluster_id: uuid.UUID, target_stream: str,
-                  mirror_id: uuid.UUID | None) -> list:
+                  mirror_id: uuid.UUID | None) -> list[Any]:
     query = (select(Mirror.id, Operation.id, Operation.status)
              .outerjoin(Operation, Operation.id == Mirror.operation_id)
              .where(Mirror.target_cluster_id == target_cluster_id,
