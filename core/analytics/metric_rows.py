@@ -44,7 +44,7 @@ def _utc(sample):
     return (ts.astimezone(timezone.utc) if ts.tzinfo else ts).replace(tzinfo=None)
 
 
-def stream_rows(s: StreamSample) -> tuple[list[Any], list[list]]:
+def stream_rows(s: StreamSample) -> tuple[list[Any], list[list[Any]]]:
     ts = _utc(s)
     stream = [s.id, s.org_id, s.cluster_id, s.stream, ts, s.messages, s.bytes,
               s.messages_rate or 0.0, s.bytes_rate or 0.0, s.consumer_count, s.first_seq,

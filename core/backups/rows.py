@@ -72,7 +72,7 @@ def target_dict(target: Target) -> dict[str, Any]:
     return {"type": "directory", "directory": target.directory}
 
 
-def same_target(a: dict[str, Any], b: dict) -> bool:
+def same_target(a: dict[str, Any], b: dict[str, Any]) -> bool:
     keys = ("type", "cluster_id", "bucket", "directory")
     return all(a.get(k) == b.get(k) for k in keys)
 

@@ -72,7 +72,7 @@ async def team_history(db: AsyncSession, team_id: uuid.UUID | None) -> list[Hist
             for h in await quotas.history(db, team_id)]
 
 
-async def team_state(db: AsyncSession, pool, cipher, team: Team | None) -> tuple[dict[str, Any], dict]:
+async def team_state(db: AsyncSession, pool, cipher, team: Team | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(usage, limits) of the team, usage read live only when the team has limits."""
     if team is None:
         return {}, {}

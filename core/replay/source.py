@@ -147,7 +147,7 @@ class MsgGetReader:
         async for msg in reads(start_seq, last_seq):
             yield msg
 
-    async def _get(self, payload: dict[str, Any]) -> dict | None:
+    async def _get(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         try:
             reply = await self.js.request(f"STREAM.MSG.GET.{self.stream}", payload)
         except JetStreamError as exc:

@@ -21,7 +21,7 @@ from core.jetstream.api import JetStreamApi, JetStreamError
 from core.replication.steps import Measurement, MirrorRef
 
 
-def reading(mirror_id: str, consumer: dict[str, Any], stream: dict) -> Measurement:
+def reading(mirror_id: str, consumer: dict[str, Any], stream: dict[str, Any]) -> Measurement:
     """A measurement from the source consumer's info and the mirror stream's info."""
     state = stream.get("state") or {}
     copied, last = int(state.get("messages", 0)), int(state.get("last_seq", 0))
