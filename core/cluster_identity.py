@@ -15,13 +15,17 @@ server URL are the same server too, whether or not either was reached yet.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import NatsCluster
+
+if TYPE_CHECKING:
+    from core.jetstream.pool import ClusterPool
+    from core.security import Cipher
 
 STRICTNESS = {"development": 0, "staging": 1, "production": 2}
 PROBE_TIMEOUT_S = 3.0
@@ -62,7 +66,7 @@ async def registrations(db: AsyncSession, cluster: NatsCluster) -> list[NatsClus
     return [c for c in rows if c.id == cluster.id or same_server(cluster, c)]
 
 
-async def _identity_of(pool, cipher, cluster: NatsCluster) -> str | None:
+async def _identity_of(pool: ClusterPool, cipher: Cipher, cluster: NatsCluster) -> str | None:
     from core.clusters import endpoint  # the sealed credentials live there
     from core.jetstream.pool import server_info
 
@@ -73,7 +77,8 @@ async def _identity_of(pool, cipher, cluster: NatsCluster) -> str | None:
     return server_identity(server_info(nc))
 
 
-async def effective_environment(db: AsyncSession, pool, cipher, cluster: NatsCluster) -> str:
+async def effective_environment(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
+                                cluster: NatsCluster) -> str:
     """The strictest environment of every registration of the cluster's server. Every registration
     of the organization is reached now (in parallel, each within ``PROBE_TIMEOUT_S``) and its
     identity stored: a registration unreachable at the moment keeps what it was last seen as, so

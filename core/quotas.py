@@ -19,7 +19,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clusters import endpoint
-from core.db.models import QUOTA_RESOURCES, NatsCluster, QuotaHistory, Team, TeamNamespace, TeamQuota
+from core.db.models import (
+    QUOTA_RESOURCES,
+    NatsCluster,
+    QuotaHistory,
+    Team,
+    TeamNamespace,
+    TeamQuota,
+)
+from core.jetstream.api import JetStreamApi
 from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 
@@ -135,7 +143,7 @@ async def live_usage(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
     return usage
 
 
-async def _delivered(js, stream: str, state: dict[str, Any]) -> int:
+async def _delivered(js: JetStreamApi, stream: str, state: dict[str, Any]) -> int:
     if not state.get("consumer_count"):
         return 0
     return sum(c.get("delivered", {}).get("consumer_seq", 0) for c in await js.consumer_list(stream))

@@ -9,7 +9,7 @@ one insert, so a table holds all of a sample's rows or none."""
 from __future__ import annotations
 
 import json
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from core.analytics.store import AnalyticsStore
@@ -39,7 +39,7 @@ def parse(data: bytes) -> StreamSample | ClusterSample:
     raise ValueError(f"not a metric sample (kind {body.get('kind')!r})")
 
 
-def _utc(sample):
+def _utc(sample: ClusterSample | StreamSample) -> datetime:
     ts = sample.timestamp
     return (ts.astimezone(timezone.utc) if ts.tzinfo else ts).replace(tzinfo=None)
 

@@ -130,7 +130,7 @@ class FullSnapshot:
                 "too many consumers to rewrite them for this restore")
 
     @staticmethod
-    def _release(held: memoryview | bytes, last: bool):
+    def _release(held: memoryview | bytes, last: bool) -> memoryview | bytes:
         if isinstance(held, memoryview):  # the server's block
             if not last:
                 return held

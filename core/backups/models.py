@@ -66,7 +66,7 @@ class BackupRequest(_Model):
 
     @field_validator("streams")
     @classmethod
-    def _some(cls, value):
+    def _some(cls, value: Any) -> Any:
         if isinstance(value, list):
             if not value:
                 raise ValueError('name at least one stream, or say "all"')

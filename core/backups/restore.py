@@ -33,6 +33,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
+from nats.aio.msg import Msg
+
 from core.backups import archive
 from core.backups.chain import ChainLink, ChunkRef
 from core.backups.full_snapshot import FullSnapshot
@@ -210,7 +212,7 @@ class _Sender:
         except Exception:  # the connection may be gone
             pass
 
-    async def _on_ack(self, msg) -> None:
+    async def _on_ack(self, msg: Msg) -> None:
         if msg.data and self.error is None:
             try:
                 reply = json.loads(msg.data)

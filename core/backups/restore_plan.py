@@ -22,7 +22,7 @@ from core.db.models import Backup, BackupChunk, BackupItem
 
 
 class RestoreRefused(Exception):
-    def __init__(self, status: int, message: str, **extra):
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.status, self.message, self.extra = status, message, extra
 

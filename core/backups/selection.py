@@ -86,7 +86,7 @@ async def default_target(db: AsyncSession, source: NatsCluster) -> ObjectStoreTa
     return ObjectStoreTarget(cluster_id=min(others, key=_preference).id, bucket=DEFAULT_BUCKET)
 
 
-def backup_root(settings) -> Path:
+def backup_root(settings: Any) -> Path:
     configured = getattr(settings, "backup_dir", None)
     return Path(configured) if configured else Path(settings.data_dir) / "backups"
 

@@ -15,6 +15,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from nats.aio.msg import Msg
+
 from core.jetstream.api import JetStreamApi, JetStreamError
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -76,7 +78,7 @@ class Snapshot:
                 pass
             self._sub = None
 
-    async def _on_message(self, msg) -> None:
+    async def _on_message(self, msg: Msg) -> None:
         if not msg.data:  # the end: a status header says how it went (none for a tiny one)
             headers = msg.headers or {}
             status = str(headers.get("Status", "204"))

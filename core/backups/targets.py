@@ -20,7 +20,7 @@ import os
 import shutil
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,9 @@ from core.jetstream.objects import (
 )
 
 PUT_CHUNK = 1024 * 1024  # object store message size (clamped below the server's max payload)
+
+# an async callable giving the JetStreamApi of a cluster id
+JetStreamConnect = Callable[[str], Awaitable[JetStreamApi]]
 
 
 class ChunkMissing(Exception):
@@ -291,7 +294,7 @@ def describe_target(target: dict[str, Any]) -> str:
     return f"directory '{target.get('directory')}'"
 
 
-async def open_target(target: dict[str, Any], org_id: uuid.UUID | str, *, jetstream=None,
+async def open_target(target: dict[str, Any], org_id: uuid.UUID | str, *, jetstream: JetStreamConnect | None = None,
                       backups_root: Path | None = None, create: bool = True) -> BackupTarget:
     """The target a backup row's ``target`` names: ``{"type": "object_store", "cluster_id",
     "bucket"}`` (``jetstream``: an async callable giving the JetStreamApi of a cluster id, e.g.

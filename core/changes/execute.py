@@ -9,6 +9,7 @@ after an approval, it removes nothing stored since the decision.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from core.changes.models import ChangeSpec
@@ -28,7 +29,7 @@ def fixed_purge(purge: dict[str, Any], last_seq: int) -> dict[str, Any]:
     return {**purge, "seq": int(last_seq) + 1}
 
 
-async def _gone_ok(call) -> None:
+async def _gone_ok(call: Awaitable[Any]) -> None:
     try:
         await call
     except JetStreamError as exc:

@@ -13,6 +13,9 @@ import socket
 import time
 import uuid
 
+from nats.aio.client import Client as NATS
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from core.collector.runner import Collector
 from core.collector.shares import Shares, open_bucket
 from core.db.base import make_engine, make_sessionmaker
@@ -24,7 +27,7 @@ from core.settings import Settings, get_settings
 log = logging.getLogger("jsc.collector")
 
 
-async def make_collector(settings: Settings, nc, engine, *, me: str | None = None) -> Collector:
+async def make_collector(settings: Settings, nc: NATS, engine: AsyncEngine, *, me: str | None = None) -> Collector:
     kv = await open_bucket(nc, settings.collector_lease_s)
     return Collector(
         sessions=make_sessionmaker(engine), cipher=Cipher(settings.encryption_key.get_secret_value()),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.jetstream.durations import parse_duration_ns
 from core.labels import NoControlCharacters
@@ -174,7 +174,7 @@ class PurgeRequest(_Strict):
 
     @field_validator("keep")
     @classmethod
-    def _exclusive(cls, keep, info):
+    def _exclusive(cls, keep: int | None, info: ValidationInfo) -> int | None:
         if keep is not None and info.data.get("seq") is not None:
             raise ValueError("give either 'sequence' or 'keep', not both")
         return keep

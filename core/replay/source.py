@@ -197,7 +197,7 @@ def parse_headers(hdrs_b64: str | None) -> dict[str, str]:
 
 
 async def open_reader(js: JetStreamApi, stream: str, subjects: list[str],
-                      headers_only: bool = False):
+                      headers_only: bool = False) -> ConsumerReader | MsgGetReader:
     info = await js.stream_info(stream)
     if info["config"].get("retention", "limits") == "limits":
         return ConsumerReader(js, stream, subjects, headers_only=headers_only)

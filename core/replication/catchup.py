@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 from core.jetstream.api import JetStreamApi, JetStreamError
@@ -59,7 +60,7 @@ async def measure(source: JetStreamApi, target: JetStreamApi, ref: MirrorRef) ->
     return found
 
 
-async def _or_none(call) -> dict[str, Any] | None:
+async def _or_none(call: Awaitable[dict[str, Any]]) -> dict[str, Any] | None:
     try:
         return await call
     except JetStreamError as exc:

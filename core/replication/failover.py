@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -370,6 +371,6 @@ async def side_state(js: JetStreamApi | None, stream: str) -> dict[str, Any]:
             "subjects": config.get("subjects") or []}
 
 
-async def gather_settled(*calls) -> list[Any]:
+async def gather_settled(*calls: Awaitable[Any]) -> list[Any]:
     """Every call's result or exception, all awaited."""
     return await asyncio.gather(*calls, return_exceptions=True)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 
@@ -28,6 +29,8 @@ MEASURE_TIMEOUT_S = 2.0
 MEMORY_TTL_S = 900
 NO_MESSAGE = 10037  # STREAM.MSG.GET: "no message found"
 MAX_FILTERS_LOOKED_UP = 16
+
+T = TypeVar("T")
 
 
 def memory_key(edge_key: str) -> str:
@@ -124,7 +127,7 @@ class _Source:
             self.scan.error = "the cluster did not answer in time"
 
 
-async def _capped(awaitable, timeout: float):
+async def _capped(awaitable: Awaitable[T], timeout: float) -> T:
     return await asyncio.wait_for(awaitable, timeout)
 
 
