@@ -28,6 +28,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.redis_values import as_text
 from core.credential_checks import IpThrottle, verify
 from core.db.models import ApiKey
 from core.security import hash_password
@@ -61,7 +62,7 @@ def new_key() -> tuple[str, str, str]:
 
 
 def looks_like_key(value: str | None) -> bool:
-    return bool(value) and value.startswith(PREFIX) and len(value) > PREFIX_LENGTH + 1
+    return bool(value and value.startswith(PREFIX) and len(value) > PREFIX_LENGTH + 1)
 
 
 def _digest(key: str) -> str:
@@ -83,11 +84,11 @@ async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker[Async
     prefix = key[:PREFIX_LENGTH]
     cached = await redis.hgetall(f"apikey:{prefix}")
     if cached:
-        if not hmac.compare_digest(cached["digest"], _digest(key)):
+        if not hmac.compare_digest(as_text(cached["digest"]), _digest(key)):
             await throttle.failed()
             return None
-        return KeyIdentity(uuid.UUID(cached["id"]), uuid.UUID(cached["org_id"]),
-                           uuid.UUID(cached["user_id"]), prefix,
+        return KeyIdentity(uuid.UUID(as_text(cached["id"])), uuid.UUID(as_text(cached["org_id"])),
+                           uuid.UUID(as_text(cached["user_id"])), prefix,
                            frozenset(json.loads(cached["scopes"])),
                            int(cached["rate_limit"]) if cached["rate_limit"] else None,
                            float(cached["expires_at"]) if cached["expires_at"] else None)

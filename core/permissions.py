@@ -100,11 +100,11 @@ async def load_access(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncS
 
 async def invalidate(redis: aioredis.Redis, *members: tuple[uuid.UUID, uuid.UUID]) -> None:
     """Forget the cached access of (user_id, org_id) pairs."""
-    members = list(members)
-    if not members:
+    pairs = list(members)
+    if not pairs:
         return
     async with redis.pipeline(transaction=True) as pipe:
-        for user_id, org_id in members:
+        for user_id, org_id in pairs:
             pipe.set(_changed(user_id, org_id), "1", ex=CHANGED_TTL_S)
             pipe.delete(*_keys(user_id, org_id))
         await pipe.execute()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
@@ -43,7 +43,9 @@ class AnalyticsStore:
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self._client.query(sql, parameters=parameters or {}).result_rows
+            result = self._client.query(sql, parameters=parameters or {})
+            # the driver's rows: a list of row sequences, read by position
+            return cast("list[tuple[Any, ...]]", result.result_rows)
 
     def ping(self) -> bool:
         with self._lock:

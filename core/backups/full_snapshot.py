@@ -88,7 +88,7 @@ class FullSnapshot:
                 if self._head is None:
                     self._hold(chunk, out)
                 else:
-                    self._gather(kind, chunk, out)
+                    self._gather(self._head, kind, chunk, out)
             elif kind == IDENTIFIER or kind >= 0x80:
                 (out if self._held is None else self._trailing).append(chunk)
             else:
@@ -118,13 +118,14 @@ class FullSnapshot:
             self._trailing = []
         self._held = block
 
-    def _gather(self, kind: int, chunk: memoryview, out: list[Any]) -> None:
-        self._head += decode_block(kind, bytes(chunk[4:]))
-        head = self._rewritten_head(bytes(self._head))
+    def _gather(self, gathered: bytearray, kind: int, chunk: memoryview, out: list[Any]) -> None:
+        """``gathered``: ``self._head``, grown in place."""
+        gathered += decode_block(kind, bytes(chunk[4:]))
+        head = self._rewritten_head(bytes(gathered))
         if head is not None:
             self._head = None
             self._hold(head, out)
-        elif len(self._head) > MAX_HEAD:
+        elif len(gathered) > MAX_HEAD:
             raise ArchiveError(
                 f"the snapshot's state.json and consumers take more than {MAX_HEAD} bytes: "
                 "too many consumers to rewrite them for this restore")

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.aio.subscription import Subscription
 
 from core.jetstream.api import JetStreamApi, JetStreamError
 
@@ -41,7 +43,7 @@ class Snapshot:
         self.chunk_bytes, self.server_chunk, self.window = chunk_bytes, server_chunk, window
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_chunks)
         self._buffer = bytearray()
-        self._sub = None
+        self._sub: Subscription | None = None
         self.config: dict[str, Any] = {}
         self.state: dict[str, Any] = {}
         self.received = 0

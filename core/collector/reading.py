@@ -73,4 +73,5 @@ async def fetch_varz(monitoring_url: str, policy: OutboundPolicy, timeout: float
                 body += chunk
                 if len(body) > VARZ_LIMIT:
                     raise ValueError("the monitoring endpoint answered more than 1 MiB")
-    return json.loads(body)
+    varz: dict[str, Any] = json.loads(body)
+    return varz

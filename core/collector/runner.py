@@ -164,7 +164,7 @@ class Collector:
             async with gate:
                 try:
                     msg = await js.get_last_msg(subjects.STREAM, subjects.stream_sample(org, cid, name))
-                    sample = StreamSample.model_validate_json(msg.data)
+                    sample = StreamSample.model_validate_json(msg.data or b"")
                 except Exception:  # noqa: BLE001 - none yet (or unreadable): no rate this pass
                     return
                 age = (datetime.now(timezone.utc) - sample.timestamp).total_seconds()

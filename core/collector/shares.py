@@ -69,7 +69,7 @@ class Shares:
                     orgs = None
                 members[entry.key.removeprefix("members.")] = set(orgs) if orgs is not None else None
         finally:
-            await watcher.stop()
+            await watcher.stop()  # type: ignore[no-untyped-call]  # nats-py leaves stop() unannotated
         members[self.me] = self.orgs
         return members
 

@@ -52,7 +52,7 @@ class JetStreamApi:
             raise JetStreamUnavailable("JetStream did not answer in time") from exc
         except NatsError as exc:  # connection closed, draining, ...
             raise JetStreamUnavailable(f"the connection to the cluster failed: {exc}") from exc
-        reply = json.loads(msg.data or b"{}")
+        reply: dict[str, Any] = json.loads(msg.data or b"{}")
         if err := reply.get("error"):
             raise JetStreamError(err.get("code", 500), err.get("err_code", 0),
                                  err.get("description", "unknown JetStream error"))

@@ -19,7 +19,7 @@ import binascii
 import collections
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -177,7 +177,8 @@ def decode_cursor(cursor: str) -> tuple[int, Direction, str | None]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        seq, direction, subject = data["s"], {"f": "forward", "b": "backward"}[data["d"]], data["f"]
+        directions: dict[str, Direction] = {"f": "forward", "b": "backward"}
+        seq, direction, subject = data["s"], directions[data["d"]], data["f"]
         if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**63:
             raise ValueError
         if subject is not None and (not isinstance(subject, str)
@@ -278,7 +279,8 @@ class StreamReader:
             raise JetStreamUnavailable(f"the connection to the cluster failed: {exc}") from exc
 
     async def scan(self, start_seq: int, subject: str | None = None, *,
-                   stop_seq: int | None = None, batch: int = 256) -> AsyncIterator[StoredMessage]:
+                   stop_seq: int | None = None,
+                   batch: int = 256) -> AsyncGenerator[StoredMessage, None]:
         """Messages from ``start_seq`` upwards (up to ``stop_seq`` included), oldest first."""
         seq = max(1, start_seq)
         while stop_seq is None or seq <= stop_seq:

@@ -95,7 +95,9 @@ class ClusterPool:
         nc = CheckedClient(self.policy)
         connecting = nc.connect(
             **endpoint.connect_options(), name=f"jsc:{endpoint.name}",
-            connect_timeout=self.connect_timeout, max_reconnect_attempts=-1,
+            # nats-py annotates an int but takes any number of seconds
+            connect_timeout=self.connect_timeout,  # type: ignore[arg-type]
+            max_reconnect_attempts=-1,
             reconnect_time_wait=1, allow_reconnect=True, error_cb=_on_error,
         )
         try:

@@ -48,7 +48,8 @@ def seal_secret(cipher: Cipher, webhook_id: uuid.UUID, secret: str) -> dict[str,
 
 
 def open_secret(cipher: Cipher, webhook: Webhook) -> str:
-    return cipher.decrypt(webhook.secret, context=_context(webhook.id))
+    secret: str = cipher.decrypt(webhook.secret, context=_context(webhook.id))
+    return secret
 
 
 def previous_valid_until(webhook: Webhook, now: datetime | None = None) -> datetime | None:
@@ -123,4 +124,4 @@ async def post(url: str, secrets: str | Sequence[str], event: str, delivery: str
                                          extensions=pinned.extensions)
             except httpx.ConnectError as exc:
                 failed = exc
-        raise failed
+        raise failed or httpx.ConnectError(f"no address of {url} to connect to")

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, AsyncIterator, NamedTuple
 
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 
 from core.jetstream.api import JetStreamApi, JetStreamError
 from core.jetstream.messages import parse_header_block
@@ -81,7 +82,7 @@ class ConsumerReader:
         self.js, self.stream, self.subjects, self.batch = js, stream, subjects, batch
         self.headers_only, self.fetch_timeout = headers_only, fetch_timeout
         self.name = f"jsc-replay-{uuid.uuid4().hex[:12]}"
-        self._sub = None
+        self._sub: JetStreamContext.PullSubscription | None = None
 
     async def read(self, start_seq: int, last_seq: int) -> AsyncIterator[SourceMessage]:
         config: dict[str, Any] = {"name": self.name, "deliver_policy": "by_start_sequence",
@@ -154,7 +155,8 @@ class MsgGetReader:
             if exc.not_found:
                 return None
             raise
-        return reply["message"]
+        message: dict[str, Any] = reply["message"]
+        return message
 
     async def _pipelined(self, start_seq: int, last_seq: int) -> AsyncIterator[SourceMessage]:
         seq = start_seq
