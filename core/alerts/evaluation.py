@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -32,6 +34,8 @@ from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -53,7 +57,7 @@ class Evaluator:
     async def _measure(self, rule: Rule, now: datetime) -> m.Measurement:
         g, t, d = self.grace_s, rule.threshold, rule.for_s
 
-        def series(fn, *args):
+        def series(fn: Callable[..., T], *args: Any) -> Coroutine[Any, Any, T]:
             return asyncio.to_thread(fn, self.store, rule, now, g, *args)
 
         kind = rule.kind

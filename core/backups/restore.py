@@ -62,7 +62,7 @@ def restore_config(links: list[ChainLink], stream_name: str,
                    subjects: list[str] | None) -> dict[str, Any]:
     """The newest item's configuration under the new name; ``subjects`` replaces the subjects
     (``[]``: none given, the server uses the stream's name)."""
-    config = json.loads(json.dumps(links[-1].config))
+    config: dict[str, Any] = json.loads(json.dumps(links[-1].config))
     config["name"] = stream_name
     if subjects is not None:
         if subjects:
@@ -112,6 +112,10 @@ def pad_to(links: list[ChainLink], until: datetime | None) -> int | None:
     return links[-1].last_seq if links[-1].last_seq > carried else None
 
 
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 async def verified_chunks(target: BackupTarget, links: list[ChainLink], prefetch: int = PREFETCH,
                           ) -> AsyncIterator[tuple[ChainLink, ChunkRef, bytes]]:
     """Every chunk of the chain in order, read ``prefetch`` ahead, each checked against its
@@ -123,7 +127,7 @@ async def verified_chunks(target: BackupTarget, links: list[ChainLink], prefetch
             for link in links:
                 for chunk in link.chunks:
                     data = await target.get(chunk.key)
-                    found = await asyncio.to_thread(lambda d=data: hashlib.sha256(d).hexdigest())
+                    found = await asyncio.to_thread(_sha256_hex, data)
                     if found != chunk.sha256 or len(data) != chunk.size:
                         raise ChunkCorrupted(
                             f"backup {link.backup_id}, stream '{link.stream}': chunk {chunk.n} "
@@ -249,7 +253,7 @@ class _Sender:
     async def finish(self) -> dict[str, Any]:
         await self._wait(0)
         reply = await self.js.nc.request(self.subject, b"", timeout=FINISH_TIMEOUT_S)
-        answer = json.loads(reply.data or b"{}")
+        answer: dict[str, Any] = json.loads(reply.data or b"{}")
         if err := answer.get("error"):
             raise RestoreFailed(f"the server refused the restore: "
                                 f"{err.get('description', err)}")

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.backups.models import PointInTime, RestorePoint
 from core.backups.rows import item_chain, items_of
 from core.db.models import Backup, BackupChunk, BackupItem
 
@@ -74,15 +75,15 @@ async def descendants(db: AsyncSession, item: BackupItem) -> list[tuple[BackupIt
 
 
 async def point_end(db: AsyncSession, backup: Backup, item: BackupItem,
-                    point) -> tuple[Backup, BackupItem, datetime | None]:
+                    point: RestorePoint) -> tuple[Backup, BackupItem, datetime | None]:
     """The chain end the point means, and the time messages are cut at (None: all of them)."""
     if point == "backup":
         return backup, item, None
     line = [(item, backup)] + await descendants(db, item)
-    if point == "latest":
+    if not isinstance(point, PointInTime):  # "latest"
         end_item, end = line[-1]
         return end, end_item, None
-    time = point.time if hasattr(point, "time") else point
+    time = point.time
     for candidate, owner in line:
         if owner.completed_at is not None and owner.completed_at >= time:
             return owner, candidate, time
@@ -134,7 +135,7 @@ def overlapping(streams: list[dict[str, Any]], subjects: list[str], skip: str | 
             continue
         for theirs in config.get("subjects") or []:
             if any(subjects_overlap(theirs, mine) for mine in subjects):
-                return config.get("name"), theirs
+                return str(config.get("name")), theirs
     return None
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.backups.models import DirectoryTarget, ObjectStoreTarget, Target
 from core.db.models import Backup, BackupItem
 
-PENDING = {"status": "pending", "checked_at": None, "details": {}}
+PENDING: dict[str, Any] = {"status": "pending", "checked_at": None, "details": {}}
 
 
 class StreamOut(BaseModel):

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from core.jetstream.api import JetStreamApi, JetStreamError
+from core.jetstream.buckets import BucketNotFound
 from core.jetstream.objects import (
     DIGEST_PREFIX,
-    BucketNotFound,
     ObjectNotFound,
     ObjectStore,
     ObjectStoreConfig,

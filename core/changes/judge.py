@@ -97,6 +97,8 @@ async def environment_of(sessions: async_sessionmaker[AsyncSession], pool: Clust
     identities it learnt whatever the change's own transaction does."""
     async with sessions() as own:
         mine = await own.get(NatsCluster, cluster.id)
+        if mine is None:
+            raise LookupError(f"the cluster {cluster.id} is gone")
         environment = await effective_environment(own, pool, cipher, mine)
         await own.commit()
     return environment
@@ -129,6 +131,7 @@ async def judge(db: AsyncSession, sessions: async_sessionmaker[AsyncSession], po
         before=before, after=spec.config, usage=usage, quota=limits)
     violations = quota_check(usage, limits, change)
     if violations:
+        assert team is not None  # only a team has limits
         raise QuotaExceeded(team, violations)
     decision = decide(change, await current_policies(db, requester.org_id), True, price)
     return Judged(change, decision, team, environment)

@@ -46,12 +46,16 @@ def reading(mirror_id: str, consumer: dict[str, Any], stream: dict[str, Any]) ->
 async def measure(source: JetStreamApi, target: JetStreamApi, ref: MirrorRef) -> Measurement:
     """Read both ends at once; a consumer or stream that no longer exists is ``gone`` (removed
     by someone meanwhile: there is nothing left to wait for)."""
-    consumer, stream = await asyncio.gather(
+    consumer_read: dict[str, Any] | BaseException | None
+    stream_read: dict[str, Any] | BaseException | None
+    consumer_read, stream_read = await asyncio.gather(
         _or_none(source.consumer_info(ref.source_stream, ref.consumer)),
         _or_none(target.stream_info(ref.target_stream)), return_exceptions=True)
-    for result in (consumer, stream):
-        if isinstance(result, BaseException):
-            raise result
+    if isinstance(consumer_read, BaseException):
+        raise consumer_read
+    if isinstance(stream_read, BaseException):
+        raise stream_read
+    consumer, stream = consumer_read, stream_read
     if consumer is None or stream is None:
         return Measurement(mirror_id=ref.mirror_id, gone=True)
     found = reading(ref.mirror_id, consumer, stream)

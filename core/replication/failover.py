@@ -135,7 +135,7 @@ async def measure_stream(primary: JetStreamApi | None, standby: JetStreamApi, ps
     m.last_contact_s = round(active / 1e9, 3) if isinstance(active, int) and active >= 0 else None
 
     pinfo, why = await _info(primary, ps.stream)
-    if pinfo is not None:
+    if pinfo is not None and primary is not None:  # an info means a primary
         m.primary_reachable = True
         pconfig, pstate = pinfo["config"], pinfo.get("state") or {}
         m.primary_last_seq, m.primary_messages = pstate.get("last_seq", 0), pstate.get("messages", 0)
@@ -208,7 +208,7 @@ async def probe(target_nc: NATS, primary_domain: str | None, m: StreamMeasure) -
 
 def summarise(streams: list[StreamMeasure]) -> Measured:
     known = [m.lag_messages for m in streams]
-    risk = None if any(k is None for k in known) else sum(known)
+    risk = None if any(k is None for k in known) else sum(k or 0 for k in known)
     return Measured(streams=streams, primary_reachable=all(m.primary_reachable for m in streams),
                     measured_at=now_iso(), data_at_risk_messages=risk,
                     data_at_risk_exact=all(m.lag_exact for m in streams))
@@ -349,7 +349,7 @@ async def canary(js: JetStreamApi, stream: str, operation_id: str) -> dict[str, 
     accepted_at = now_iso()
     stored = await StreamReader(js, stream).get(ack["seq"])
     ok = stored is not None and stored.data == body \
-        and (stored.headers.get(CANARY_HEADER) or [None])[0] == operation_id
+        and next(iter(stored.headers.get(CANARY_HEADER) or []), None) == operation_id
     return {"stream": stream, "subject": subject, "seq": ack["seq"], "read_back": ok,
             "accepted_at": accepted_at}
 

@@ -46,7 +46,7 @@ def _bind(groups: Any, roles: dict[str, Any], teams: dict[str, Any]) -> tuple[li
 
 def upgrade() -> None:
     conn = op.get_bind()
-    directories: dict[str, Any] = {}
+    directories: dict[Any, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def directory(org_id: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         if org_id not in directories:
