@@ -28,9 +28,9 @@ import redis.asyncio as aioredis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.redis_values import as_text
 from core.credential_checks import IpThrottle, verify
 from core.db.models import ApiKey
+from core.redis_values import as_text
 from core.security import hash_password
 
 PREFIX = "jsc_"

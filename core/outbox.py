@@ -59,7 +59,8 @@ def owe_workflow_start(db: AsyncSession, workflow: str, workflow_id: str, args: 
     return add(db, "workflow", uuid.uuid5(uuid.NAMESPACE_URL, f"start:{workflow_id}"), payload)
 
 
-async def deliver_now(sessions: async_sessionmaker[AsyncSession], entry: OutboxEntry, deliver: Deliver) -> bool:
+async def deliver_now(sessions: async_sessionmaker[AsyncSession], entry: OutboxEntry,
+                      deliver: Deliver) -> bool:
     """Deliver one committed entry and remove it; a failure leaves it to ``drain``."""
     try:
         await deliver(entry)

@@ -62,8 +62,8 @@ def org_rate_limit(settings: dict[str, Any] | None) -> int | None:
     return int(value) if value else None
 
 
-async def load_access(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession], user_id: uuid.UUID,
-                      org_id: uuid.UUID, ttl_s: int) -> Access | None:
+async def load_access(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession],
+                      user_id: uuid.UUID, org_id: uuid.UUID, ttl_s: int) -> Access | None:
     """The member's access, or None when the user is not (or no longer) a member."""
     perms_key, member_key = _keys(user_id, org_id)
     async with redis.pipeline(transaction=False) as pipe:

@@ -69,8 +69,9 @@ def consumer_record(row: tuple[Any, ...]) -> dict[str, Any]:
             "timestamp": _utc(ts)}
 
 
-def overview(registered: dict[str, Any], clusters: list[tuple[Any, ...]], streams: list[tuple[Any, ...]],
-             consumers: list[tuple[Any, ...]], throughput: dict[str, Any]) -> dict[str, Any]:
+def overview(registered: dict[str, Any], clusters: list[tuple[Any, ...]],
+             streams: list[tuple[Any, ...]], consumers: list[tuple[Any, ...]],
+             throughput: dict[str, Any]) -> dict[str, Any]:
     reach = {str(r[0]): bool(r[1]) for r in clusters}
     stream_items = [{"cluster_id": str(r[0]), "stream": r[1], "messages": int(r[2]),
                      "bytes": int(r[3]), "messages_rate": float(r[4]), "consumers": int(r[5]),

@@ -127,7 +127,8 @@ def subjects_overlap(a: str, b: str) -> bool:
     return True
 
 
-def overlapping(streams: list[dict[str, Any]], subjects: list[str], skip: str | None) -> tuple[str, str] | None:
+def overlapping(streams: list[dict[str, Any]], subjects: list[str],
+                skip: str | None) -> tuple[str, str] | None:
     """(stream, subject) of the first other stream whose subjects overlap ``subjects``."""
     for info in streams:
         config = info.get("config") or {}

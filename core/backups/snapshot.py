@@ -17,7 +17,6 @@ from typing import Any
 
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.aio.subscription import Subscription
 
 from core.jetstream.api import JetStreamApi, JetStreamError
 

@@ -294,7 +294,8 @@ def describe_target(target: dict[str, Any]) -> str:
     return f"directory '{target.get('directory')}'"
 
 
-async def open_target(target: dict[str, Any], org_id: uuid.UUID | str, *, jetstream: JetStreamConnect | None = None,
+async def open_target(target: dict[str, Any], org_id: uuid.UUID | str, *,
+                      jetstream: JetStreamConnect | None = None,
                       backups_root: Path | None = None, create: bool = True) -> BackupTarget:
     """The target a backup row's ``target`` names: ``{"type": "object_store", "cluster_id",
     "bucket"}`` (``jetstream``: an async callable giving the JetStreamApi of a cluster id, e.g.

@@ -61,8 +61,8 @@ async def apply_change(js: JetStreamApi, spec: ChangeSpec) -> dict[str, Any]:
         return {"purged": await js.stream_purge(spec.name, spec.purge or {})}
     if kind == "consumer":
         if op in ("create", "update"):
-            return await js.consumer_create(_given(spec.stream, "stream"), _given(spec.config, "config"),
-                                            action=op)
+            return await js.consumer_create(_given(spec.stream, "stream"),
+                                            _given(spec.config, "config"), action=op)
         if op == "delete":
             await _gone_ok(js.consumer_delete(_given(spec.stream, "stream"), spec.name))
             return {"deleted": spec.name}

@@ -27,7 +27,8 @@ from core.settings import Settings, get_settings
 log = logging.getLogger("jsc.collector")
 
 
-async def make_collector(settings: Settings, nc: NATS, engine: AsyncEngine, *, me: str | None = None) -> Collector:
+async def make_collector(settings: Settings, nc: NATS, engine: AsyncEngine, *,
+                         me: str | None = None) -> Collector:
     key = settings.encryption_key
     if key is None:  # the caller checks first
         raise RuntimeError("JSC_ENCRYPTION_KEY is not set")

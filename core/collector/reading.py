@@ -62,7 +62,8 @@ async def read_cluster(js: JetStreamApi, monitoring_url: str | None,
     return read
 
 
-async def fetch_varz(monitoring_url: str, policy: OutboundPolicy, timeout: float = 2.0) -> dict[str, Any]:
+async def fetch_varz(monitoring_url: str, policy: OutboundPolicy,
+                     timeout: float = 2.0) -> dict[str, Any]:
     pinned = await pin(monitoring_url.rstrip("/") + "/varz", policy)
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
         async with client.stream("GET", pinned.at(pinned.addresses[0]), headers=pinned.headers,

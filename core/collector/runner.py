@@ -62,8 +62,9 @@ def _as_uuid(value: str) -> uuid.UUID | None:
 
 
 class Collector:
-    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool,
-                 live: LivePublisher, shares: Shares, policy: OutboundPolicy, orgs: str = ""):
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool, live: LivePublisher, shares: Shares, policy: OutboundPolicy,
+                 orgs: str = ""):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.live, self.shares, self.policy = live, shares, policy
         self.orgs = orgs

@@ -10,8 +10,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from core.live.samples import (ClusterSample, ConsumerSample, MirrorState, ServerSample,
-                               StreamSample, sample_id)
+from core.live.samples import (
+    ClusterSample,
+    ConsumerSample,
+    MirrorState,
+    ServerSample,
+    StreamSample,
+    sample_id,
+)
 
 
 def _delta(now: int, before: int | None) -> int | None:

@@ -61,7 +61,8 @@ class GitRepository(IdMixin, TimestampMixin, Base):
     credentials: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     webhook_secret: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     last_commit: Mapped[str | None] = mapped_column(String(64))
-    last_scan: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # {at, commit, drift, resources, error}
+    # {at, commit, drift, resources, error}
+    last_scan: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
 
 
@@ -137,6 +138,7 @@ class GitDrift(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(_enum("gitops_drift_state", *GITOPS_DRIFT_STATES),
                                         default="open", index=True)
     ignored_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    remediation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # {action, by, at, sync_id, branch}
+    # {action, by, at, sync_id, branch}
+    remediation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

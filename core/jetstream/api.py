@@ -58,7 +58,8 @@ class JetStreamApi:
                                  err.get("description", "unknown JetStream error"))
         return reply
 
-    async def _paged(self, subject: str, key: str, payload: dict[str, Any] | None = None) -> list[Any]:
+    async def _paged(self, subject: str, key: str,
+                     payload: dict[str, Any] | None = None) -> list[Any]:
         items: list[Any] = []
         while True:
             reply = await self.request(subject, {**(payload or {}), "offset": len(items)})

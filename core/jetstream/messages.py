@@ -159,7 +159,8 @@ def parse_header_block(raw: bytes) -> dict[str, list[str]]:
     return headers
 
 
-def message_json(msg: StoredMessage, payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict[str, Any]:
+def message_json(msg: StoredMessage,
+                 payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict[str, Any]:
     """A message as the API shows it."""
     return {"seq": msg.seq, "subject": msg.subject, "time": msg.time, "headers": msg.headers,
             **describe_payload(msg.data, payload_limit)}
@@ -374,7 +375,8 @@ def captures(stream_config: dict[str, Any], subject: str) -> bool:
 
 
 async def publish(js: JetStreamApi, stream_config: dict[str, Any], subject: str, data: bytes,
-                  headers: dict[str, str] | None = None, msg_id: str | None = None) -> dict[str, Any]:
+                  headers: dict[str, str] | None = None,
+                  msg_id: str | None = None) -> dict[str, Any]:
     """Publish into the stream (SubjectNotInStream when it does not capture ``subject``); the
     PubAck as ``{stream, seq, duplicate}``. ``msg_id`` becomes ``Nats-Msg-Id`` (de-duplication).
     The headers are sent as given: nothing of the console's is added to the stored message."""

@@ -15,19 +15,25 @@ batches (direct gets) and hands them on one by one, checking the size and digest
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import json
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import aclosing
-import builtins
 from typing import Any
 
-from nats.errors import Error as NatsError, TimeoutError as NatsTimeoutError
+from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.nuid import NUID
 
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
 from core.jetstream.buckets import (  # noqa: F401 (BUCKET_PATTERN: one for both)
-    BUCKET_PATTERN, BucketConfig, BucketKind, BucketNotFound, StreamBucket, common_status,
+    BUCKET_PATTERN,
+    BucketConfig,
+    BucketKind,
+    BucketNotFound,
+    StreamBucket,
+    common_status,
 )
 from core.jetstream.messages import StreamReader
 
@@ -184,7 +190,8 @@ class ObjectStore(StreamBucket):
 
     # -- data -----------------------------------------------------------------------------------
     async def put(self, name: str, source: AsyncIterable[bytes], *,
-                  description: str | None = None, headers: dict[str, builtins.list[str]] | None = None,
+                  description: str | None = None,
+                  headers: dict[str, builtins.list[str]] | None = None,
                   metadata: dict[str, str] | None = None,
                   chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[dict[str, Any], bool]:
         """Store ``source`` as ``name`` (replacing any object of that name) and return its

@@ -297,7 +297,8 @@ async def catch_up_state(primary: JetStreamApi | None, standby: JetStreamApi,
 # ---------------------------------------------------------------------------------- promote
 
 async def promote(standby: JetStreamApi, mirror_stream: str, source: dict[str, Any],
-                  operation_id: str, origin: str, subjects: list[str] | None = None) -> dict[str, Any]:
+                  operation_id: str, origin: str,
+                  subjects: list[str] | None = None) -> dict[str, Any]:
     """Update the mirror with ``mirror`` removed and the primary's settings (``subjects``
     instead of the primary's when given, a drill's). Idempotent for this operation."""
     info = await standby.stream_info(mirror_stream)

@@ -101,7 +101,6 @@ class _Source:
         self.scan = scan
         self.registered = scan is not None
         self.unreachable = scan is not None and not scan.reachable
-        readable = scan is not None and scan.reachable
         self.info = (scan.streams.get(edge.source_stream)
                      if scan is not None and scan.reachable else None)
         self.js = scan.js if scan is not None and self.info is not None else None

@@ -45,7 +45,8 @@ def cluster_ref(cluster: NatsCluster) -> ClusterRef:
                       domain=cluster.jetstream_domain, environment=cluster.environment)
 
 
-async def _cluster(db: AsyncSession, org_id: uuid.UUID, cluster_id: uuid.UUID | str | None, role: str) -> NatsCluster:
+async def _cluster(db: AsyncSession, org_id: uuid.UUID, cluster_id: uuid.UUID | str | None,
+                   role: str) -> NatsCluster:
     try:
         return await get_cluster(db, org_id, uuid.UUID(str(cluster_id)))
     except ClusterNotFound:

@@ -8,11 +8,11 @@ Create Date: 2026-11-28 10:00:00
 
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from core.db.policy_kinds import govern_new_kinds
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 revision = '0008_replication'
 down_revision = '0007_approver_ids'

@@ -7,8 +7,8 @@ Create Date: 2026-11-28 13:00:00
 """
 from typing import Any
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from core.db.policy_kinds import govern_new_kinds

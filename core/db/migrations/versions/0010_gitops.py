@@ -6,8 +6,8 @@ Create Date: 2026-11-28 16:00:00
 """
 from typing import Any
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0010_gitops'
