@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.db.models import NatsCluster
 
 TOP = 10
 
@@ -69,7 +72,7 @@ def consumer_record(row: tuple[Any, ...]) -> dict[str, Any]:
             "timestamp": _utc(ts)}
 
 
-def overview(registered: dict[str, Any], clusters: list[tuple[Any, ...]],
+def overview(registered: dict[uuid.UUID, NatsCluster], clusters: list[tuple[Any, ...]],
              streams: list[tuple[Any, ...]], consumers: list[tuple[Any, ...]],
              throughput: dict[str, Any]) -> dict[str, Any]:
     reach = {str(r[0]): bool(r[1]) for r in clusters}
