@@ -72,10 +72,12 @@ async def test_fifty_open_watches_leave_the_api_answering(stack, admin_headers, 
 
 
 async def big_export(cluster, hub_nc, make_stream) -> tuple[str, int]:  # noqa: F811
-    """A stream of 8 MB of messages: its export path and how many lines it has."""
-    name, count = make_stream(), BIG // 8192
+    """A stream of 8 MB of messages: its export path and how many lines it has. Few large
+    messages (256 of 32 KiB): the export stays inline, under the test stack's
+    JSC_EXPORT_INLINE_MAX_MESSAGES (300), above which it would run as an operation."""
+    name, count = make_stream(), BIG // 32768
     js = hub_nc.jetstream()
-    payload = b"x" * 8192
+    payload = b"x" * 32768
     await asyncio.gather(*(js.publish(f"{name}.data", payload) for _ in range(count)))
     return messages_path(cluster, name, "export"), count
 
