@@ -18,8 +18,12 @@ from dataclasses import dataclass, field
 
 from nats.aio.client import Client as NATS
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import (BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError,
-                            NotFoundError)
+from nats.js.errors import (
+    BadRequestError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    NotFoundError,
+)
 from nats.js.kv import KeyValue
 
 log = logging.getLogger(__name__)
@@ -69,7 +73,8 @@ class Shares:
                     orgs = None
                 members[entry.key.removeprefix("members.")] = set(orgs) if orgs is not None else None
         finally:
-            await watcher.stop()
+            # nats-py leaves the watcher's stop() unannotated
+            await watcher.stop()  # type: ignore[no-untyped-call]
         members[self.me] = self.orgs
         return members
 

@@ -12,16 +12,27 @@ import re
 from typing import Any
 
 import nats.js.errors as js_errors
-from nats.errors import Error as NatsError, NoRespondersError, TimeoutError as NatsTimeoutError
+from nats.errors import Error as NatsError
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.kv import KeyValue
 from pydantic import Field
 
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
 from core.jetstream.buckets import (  # noqa: F401 (BUCKET_PATTERN, BucketNotFound: one for both)
-    BUCKET_PATTERN, BucketConfig, BucketKind, BucketNotFound, StreamBucket, common_status,
+    BUCKET_PATTERN,
+    BucketConfig,
+    BucketKind,
+    BucketNotFound,
+    StreamBucket,
+    common_status,
 )
 from core.jetstream.messages import (
-    DEFAULT_PAYLOAD_LIMIT, StoredMessage, StreamReader, describe_payload, format_time,
+    DEFAULT_PAYLOAD_LIMIT,
+    StoredMessage,
+    StreamReader,
+    describe_payload,
+    format_time,
 )
 
 STREAM_PREFIX = "KV_"
@@ -119,7 +130,8 @@ def entry_json(bucket: str, key: str, revision: int, created: str | None, operat
 
 def watch_entry_json(bucket: str, entry: KeyValue.Entry,
                      payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict[str, Any]:
-    created = format_time(entry.created) if entry.created else None
+    # nats-py annotates ``created`` as int; it holds the message's datetime
+    created = format_time(entry.created) if entry.created else None  # type: ignore[arg-type]
     return entry_json(bucket, entry.key, entry.revision or 0, created, entry.operation or "PUT",
                       entry.value or b"", payload_limit, delta=entry.delta)
 

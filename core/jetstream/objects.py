@@ -15,18 +15,25 @@ batches (direct gets) and hands them on one by one, checking the size and digest
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import json
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
-from nats.errors import Error as NatsError, TimeoutError as NatsTimeoutError
+from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.nuid import NUID
 
 from core.jetstream.api import JetStreamApi, JetStreamError, JetStreamUnavailable
 from core.jetstream.buckets import (  # noqa: F401 (BUCKET_PATTERN: one for both)
-    BUCKET_PATTERN, BucketConfig, BucketKind, BucketNotFound, StreamBucket, common_status,
+    BUCKET_PATTERN,
+    BucketConfig,
+    BucketKind,
+    BucketNotFound,
+    StreamBucket,
+    common_status,
 )
 from core.jetstream.messages import StreamReader
 
@@ -139,7 +146,7 @@ class ObjectStore(StreamBucket):
         msg = await self.reader.last(meta_subject(self.bucket, name))
         if msg is None:
             raise ObjectNotFound(f"no object '{name}' in bucket '{self.bucket}'")
-        info = json.loads(msg.data)
+        info: dict[str, Any] = json.loads(msg.data)
         if info.get("deleted") and not show_deleted:
             raise ObjectNotFound(f"object '{name}' of bucket '{self.bucket}' was deleted")
         info["mtime"] = msg.time
@@ -183,7 +190,8 @@ class ObjectStore(StreamBucket):
 
     # -- data -----------------------------------------------------------------------------------
     async def put(self, name: str, source: AsyncIterable[bytes], *,
-                  description: str | None = None, headers: dict[str, list[str]] | None = None,
+                  description: str | None = None,
+                  headers: dict[str, builtins.list[str]] | None = None,
                   metadata: dict[str, str] | None = None,
                   chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[dict[str, Any], bool]:
         """Store ``source`` as ``name`` (replacing any object of that name) and return its
@@ -226,7 +234,7 @@ class ObjectStore(StreamBucket):
                 pass
             raise
         replaced = existing is not None and not existing.get("deleted")
-        if replaced and existing.get("nuid"):
+        if existing is not None and replaced and existing.get("nuid"):
             await self._purge_chunks(existing["nuid"])
         return await self.info(name), replaced
 
@@ -276,7 +284,7 @@ class ObjectStore(StreamBucket):
         return info
 
     async def update_meta(self, name: str, *, description: str | None,
-                          headers: dict[str, list[str]] | None,
+                          headers: dict[str, builtins.list[str]] | None,
                           metadata: dict[str, str] | None) -> dict[str, Any]:
         """Replace the description, headers and metadata of an object; its data stays."""
         info = await self.info(name)

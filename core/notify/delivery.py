@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from typing import Any, Sequence
 
 import httpx
 from cryptography.exceptions import InvalidTag
@@ -48,7 +48,8 @@ def seal_secret(cipher: Cipher, webhook_id: uuid.UUID, secret: str) -> dict[str,
 
 
 def open_secret(cipher: Cipher, webhook: Webhook) -> str:
-    return cipher.decrypt(webhook.secret, context=_context(webhook.id))
+    secret: str = cipher.decrypt(webhook.secret, context=_context(webhook.id))
+    return secret
 
 
 def previous_valid_until(webhook: Webhook, now: datetime | None = None) -> datetime | None:
@@ -83,7 +84,7 @@ def rotate_secret(cipher: Cipher, webhook: Webhook, secret: str, *, grace_s: flo
     now = now or datetime.now(timezone.utc)
     try:
         open_secret(cipher, webhook)
-        replaced: dict | None = webhook.secret
+        replaced: dict[str, Any] | None = webhook.secret
     except InvalidTag:
         replaced = None
     until = now + timedelta(seconds=grace_s) if replaced is not None and grace_s > 0 else None
@@ -123,4 +124,4 @@ async def post(url: str, secrets: str | Sequence[str], event: str, delivery: str
                                          extensions=pinned.extensions)
             except httpx.ConnectError as exc:
                 failed = exc
-        raise failed
+        raise failed or httpx.ConnectError(f"no address of {url} to connect to")

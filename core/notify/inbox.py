@@ -97,7 +97,8 @@ async def read(redis: aioredis.Redis, user_id: uuid.UUID | str, org_id: uuid.UUI
     org = str(org_id)
     marker, read_at = await redis.hmget(read_key(user_id), org, f"{org}:at")
     marker = _text(marker)
-    items, unread, older = [], 0, False
+    items: list[dict[str, Any]] = []
+    unread, older = 0, False
     for note in await _all(redis, user_id):
         if marker is not None and note.get("id") == marker:
             older = True
