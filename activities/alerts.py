@@ -20,7 +20,7 @@ import uuid
 
 import redis.asyncio as aioredis
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.notifications import NotificationActivities
@@ -55,7 +55,7 @@ class AlertAnalyticsActivities:
 
 
 class AlertActivities:
-    def __init__(self, sessions: async_sessionmaker, redis: aioredis.Redis,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], redis: aioredis.Redis,
                  events: EventPublisher, notifications: NotificationActivities):
         self.sessions, self.redis, self.events = sessions, redis, events
         self.notifications = notifications

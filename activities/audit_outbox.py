@@ -24,7 +24,7 @@ async def owe_audit(db: AsyncSession, events: list[AuditEvent]) -> list[outbox.O
     return entries
 
 
-async def deliver_audit(sessions: async_sessionmaker, events: EventPublisher,
+async def deliver_audit(sessions: async_sessionmaker[AsyncSession], events: EventPublisher,
                         entries: list[outbox.OutboxEntry]) -> None:
     async def publish(entry: outbox.OutboxEntry) -> None:
         await events.publish("audit", str(entry.id), entry.payload)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -39,6 +40,7 @@ from core.backups.jobs import (
     RetentionApply,
     RetentionInput,
     RetentionResult,
+    ScheduledRun,
     Ticked,
     TickInput,
 )
@@ -60,6 +62,7 @@ from core.jetstream.api import JetStreamApi, JetStreamError
 from core.jetstream.pool import ClusterPool, ClusterUnreachable
 from core.operations import workflow_id_for
 from core.security import Cipher
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +76,9 @@ def _now() -> datetime:
 
 
 class BackupActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
-                 events: EventPublisher, settings):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
+                 events: EventPublisher, settings: Settings):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.events, self.settings = events, settings
 
@@ -88,13 +92,13 @@ class BackupActivities:
                               "ClusterNotFound") from None
         return await self.pool.jetstream(endpoint(self.cipher, cluster))
 
-    async def _backup(self, db, org_id: str, backup_id: str) -> Backup:
+    async def _backup(self, db: AsyncSession, org_id: str, backup_id: str) -> Backup:
         backup = await rows.load_backup(db, uuid.UUID(org_id), uuid.UUID(backup_id))
         if backup is None:
             raise refused(f"the backup {backup_id} does not exist (deleted?)", "NotFound")
         return backup
 
-    async def _audit(self, db, events: list[AuditEvent]) -> list[outbox.OutboxEntry]:
+    async def _audit(self, db: AsyncSession, events: list[AuditEvent]) -> list[outbox.OutboxEntry]:
         return await owe_audit(db, events)
 
     async def _deliver(self, entries: list[outbox.OutboxEntry]) -> None:
@@ -204,7 +208,7 @@ class BackupActivities:
         return plan
 
     async def _set_aside_rows(self, data: RestorePrepareInput, backup_id: uuid.UUID,
-                              target: dict) -> None:
+                              target: dict[str, Any]) -> None:
         job = data.job
         async with self.sessions() as db, db.begin():
             if await db.get(Backup, backup_id) is not None:
@@ -257,6 +261,8 @@ class BackupActivities:
             await self._operation(db, run, op_id, workflow_id, schedule.cluster_id,
                                   schedule.created_by)
             cluster = await db.get(NatsCluster, schedule.cluster_id)
+            if cluster is None:
+                return await self._skip(db, op_id, workflow_id, "the cluster was deleted")
             try:
                 js = await self.pool.jetstream(endpoint(self.cipher, cluster))
                 existing = [s["config"]["name"] for s in await js.stream_list()]
@@ -274,7 +280,8 @@ class BackupActivities:
                                created_by=schedule.created_by, backup_id=backup_id)
         return Ticked(operation_id=str(op_id), workflow_id=workflow_id, backup_id=str(backup_id))
 
-    async def _operation(self, db, run, op_id: uuid.UUID, workflow_id: str,
+    async def _operation(self, db: AsyncSession, run: ScheduledRun, op_id: uuid.UUID,
+                         workflow_id: str,
                          cluster_id: uuid.UUID | None, started_by: uuid.UUID | None) -> None:
         job = BackupJob(backup_id=str(uuid.uuid5(op_id, "backup")))
         await db.execute(insert(Operation).values(
@@ -285,7 +292,8 @@ class BackupActivities:
             cluster_id=cluster_id, started_by=started_by,
         ).on_conflict_do_nothing(index_elements=["id"]))
 
-    async def _skip(self, db, op_id: uuid.UUID, workflow_id: str, reason: str) -> Ticked:
+    async def _skip(self, db: AsyncSession, op_id: uuid.UUID, workflow_id: str,
+                    reason: str) -> Ticked:
         operation = await db.get(Operation, op_id)
         if operation is not None and operation.status not in ("completed", "failed", "cancelled"):
             operation.status, operation.error = "failed", f"Nothing was backed up: {reason}"

@@ -38,8 +38,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from redis.asyncio import Redis
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -87,8 +88,9 @@ def _now() -> datetime:
 
 
 class BackupDataActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
-                 redis=None, backups_root: Path | None = None):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
+                 redis: Redis | None = None, backups_root: Path | None = None):
         self.sessions, self.cipher, self.pool, self.redis = sessions, cipher, pool, redis
         self.backups_root = backups_root
 
@@ -104,7 +106,7 @@ class BackupDataActivities:
         # large chunks and slow disks: the data path waits longer than the API does
         return JetStreamApi(js.nc, js.domain, timeout=max(js.timeout, 30.0))
 
-    async def _target(self, org_id: str, target: dict) -> BackupTarget:
+    async def _target(self, org_id: str, target: dict[str, Any]) -> BackupTarget:
         try:
             return await open_target(target, org_id,
                                      jetstream=lambda cid: self._js(org_id, cid),
@@ -173,7 +175,7 @@ class BackupDataActivities:
                     target: BackupTarget) -> ItemResult:
         """A new snapshot (attempt + 1); the earlier attempts' chunks are deleted first."""
         async with self.sessions() as db, db.begin():
-            row = await db.get(BackupItem, item.id, with_for_update=True)
+            row = await _item_row(db, item.id, lock=True)
             attempt = row.attempt = (row.attempt or 0) + 1
             earlier = sorted(set((await db.scalars(select(BackupChunk.attempt).where(
                 BackupChunk.item_id == item.id, BackupChunk.attempt < attempt))).all()))
@@ -198,7 +200,7 @@ class BackupDataActivities:
                     progress.set(min(stored, int(snap.state.get("bytes", stored))))
         state = dict(snap.state)
         async with self.sessions() as db, db.begin():
-            row = await db.get(BackupItem, item.id)
+            row = await _item_row(db, item.id)
             row.first_seq = int(state.get("first_seq", 0))
             row.last_seq = int(state.get("last_seq", 0))
             row.messages = int(state.get("messages", 0))
@@ -221,7 +223,7 @@ class BackupDataActivities:
                            target: BackupTarget) -> ItemResult:
         """The messages after the base item's last sequence, carrying on after stored chunks."""
         async with self.sessions() as db, db.begin():
-            row = await db.get(BackupItem, item.id, with_for_update=True)
+            row = await _item_row(db, item.id, lock=True)
             base = await db.get(BackupItem, row.base_item_id) if row.base_item_id else None
             if base is None or base.status != "done":
                 raise refused(f"the incremental backup of stream '{row.stream}' has no finished "
@@ -242,11 +244,11 @@ class BackupDataActivities:
                 row.consumers = sorted(c["name"] for c in await source.consumer_list(row.stream))
             attempt, upto = row.attempt, int(row.last_seq)
             retention = (row.config or {}).get("retention")
-            stored_rows = (await db.scalars(select(BackupChunk).where(
+            chunk_rows = (await db.scalars(select(BackupChunk).where(
                 BackupChunk.item_id == row.id, BackupChunk.attempt == attempt)
                 .order_by(BackupChunk.n))).all()
             stored_rows = [(c.n, c.key, c.sha256, int(c.last_seq), int(c.size))
-                           for c in stored_rows]
+                           for c in chunk_rows]
         checksum = MessageChecksum()
         progress = Progress(data.done_before, data.total)
         messages = raw_total = stored = 0
@@ -255,18 +257,18 @@ class BackupDataActivities:
             # what earlier attempts stored: fed to the checksum again (a damaged chunk and the
             # ones after it are copied again)
             for cn, key, sha, last_seq, size in stored_rows:
+                kept: bytes | None
                 try:
-                    chunk = await target.get(key)
+                    kept = await target.get(key)
                 except (ChunkMissing, ChunkCorrupted):
-                    chunk = None
-                if chunk is None or await asyncio.to_thread(
-                        lambda c=chunk: hashlib.sha256(c).hexdigest()) != sha:
+                    kept = None
+                if kept is None or await asyncio.to_thread(_sha256, kept) != sha:
                     async with self.sessions() as db, db.begin():
                         await db.execute(delete(BackupChunk).where(
                             BackupChunk.item_id == item.id, BackupChunk.attempt == attempt,
                             BackupChunk.n >= cn))
                     break
-                count, raw = replay_chunk(chunk, checksum)
+                count, raw = replay_chunk(kept, checksum)
                 messages, raw_total, stored = messages + count, raw_total + raw, stored + size
                 resume_after, n = last_seq, cn + 1
                 progress.set(raw_total)
@@ -283,7 +285,7 @@ class BackupDataActivities:
                 progress.set(raw_total)
         found = checksum.result()
         async with self.sessions() as db, db.begin():
-            row = await db.get(BackupItem, item.id)
+            row = await _item_row(db, item.id)
             row.messages = messages
             row.first_seq = found.first_seq or after + 1
             row.source_bytes, row.stored_bytes = raw_total, stored
@@ -333,10 +335,11 @@ class BackupDataActivities:
                         continue
                     if links[-1].kind == "full" and not links[-1].checksum:
                         await self._record_source_checksum(data.org_id, backup, links[-1])
-                    base = done_streams
-                    streams[stream] = await verify_stream(
-                        target, links, verify_js,
-                        progress=lambda n, b=base: progress.set(b + n))
+                    def moved(n: int, base: int = done_streams) -> None:
+                        progress.set(base + n)
+
+                    streams[stream] = await verify_stream(target, links, verify_js,
+                                                          progress=moved)
                     done_streams += sum(link.stored_bytes for link in links)
         finally:
             await target.close()
@@ -358,7 +361,7 @@ class BackupDataActivities:
         link.state = {**link.state, "checksum": found}
         link.checksum = found.get("sha256")
         async with self.sessions() as db, db.begin():
-            row = await db.get(BackupItem, uuid.UUID(link.item_id))
+            row = await _item_row(db, uuid.UUID(link.item_id))
             row.state = {**(row.state or {}), "checksum": found}
             row.checksum = found.get("sha256")
 
@@ -436,16 +439,29 @@ class BackupDataActivities:
         return await self._counted(f"delete:{','.join(sorted(data.backup_ids))[:200]}", run)
 
 
-def _marked(config: dict, operation_id: str, backup_id: str) -> dict:
+def _marked(config: dict[str, Any], operation_id: str, backup_id: str) -> dict[str, Any]:
     metadata = dict(config.get("metadata") or {})
     metadata[RESTORE_MARK] = operation_id
     metadata[RESTORED_FROM] = backup_id
     return {**config, "metadata": metadata}
 
 
-async def _count_chunks(db, item: BackupItem) -> int:
+async def _count_chunks(db: AsyncSession, item: BackupItem) -> int:
     return len((await db.scalars(select(BackupChunk.n).where(
         BackupChunk.item_id == item.id, BackupChunk.attempt == item.attempt))).all())
+
+
+async def _item_row(db: AsyncSession, item_id: uuid.UUID, lock: bool = False) -> BackupItem:
+    """The item's row, which the activity read before (locked for update when ``lock``); its
+    disappearance meanwhile is an error like any other (retried, and counted)."""
+    row = await db.get(BackupItem, item_id, with_for_update=True if lock else None)
+    if row is None:
+        raise LookupError(f"the backup item {item_id} no longer exists")
+    return row
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _item_result(item: BackupItem, chunks: int) -> ItemResult:

@@ -12,7 +12,7 @@ from temporalio import activity
 HEARTBEAT_S = 2.0
 
 
-def heartbeat(details: dict) -> None:
+def heartbeat(details: dict[str, Any]) -> None:
     try:
         activity.heartbeat(details)
     except RuntimeError:  # called outside an activity (tests calling the method directly)
@@ -24,7 +24,7 @@ class Progress:
 
     def __init__(self, done_before: int, total: int):
         self.done_before, self.total, self.done = done_before, total, 0
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def set(self, done: int) -> None:
         self.done = done

@@ -4,9 +4,10 @@ path, or a team's new quota) and keep the ``change_requests`` row current."""
 from __future__ import annotations
 
 import uuid
+from typing import TypeVar
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -22,12 +23,15 @@ from core.operations import request_operation_id, workflow_id_for
 from core.replication.forget import forget_mirror
 from core.security import Cipher
 
+T = TypeVar("T")
+
 # Changes that run as operations of their own once approved (the approval workflow starts them).
 OPERATION_KINDS = ("replay", "mirror", "failover", "restore", "gitops_sync")
 
 
 class ChangeActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
 
     @activity.defn(name="apply_change")
@@ -41,14 +45,16 @@ class ChangeActivities:
         if spec.kind == "quota":
             async with self.sessions() as db, db.begin():
                 changed = await quotas.set_limit(
-                    db, spec.team_id, spec.quota_resource, spec.requested_limit,
+                    db, _named(spec.team_id, "team_id"),
+                    _named(spec.quota_resource, "quota_resource"), spec.requested_limit,
                     reason="requested", actor_id=uuid.UUID(data.actor_id) if data.actor_id else None,
                     actor_email=data.actor_email, request_id=uuid.UUID(data.request_id))
             return ChangeResult(detail={"team_id": str(spec.team_id), "resource": spec.quota_resource,
                                         "limit": spec.requested_limit, "changed": changed})
         async with self.sessions() as db:
             try:
-                cluster = await get_cluster(db, uuid.UUID(data.org_id), spec.cluster_id)
+                cluster = await get_cluster(db, uuid.UUID(data.org_id),
+                                            _named(spec.cluster_id, "cluster_id"))
             except ClusterNotFound as exc:
                 raise ApplicationError(f"The cluster {spec.cluster_id} is no longer registered.",
                                        type="ClusterNotFound", non_retryable=True) from exc
@@ -60,7 +66,8 @@ class ChangeActivities:
             raise ApplicationError(f"The cluster refused the change: {exc.description}",
                                    type="Refused", non_retryable=True) from exc
         if spec.kind == "stream" and spec.operation == "delete":
-            await self._forget_mirror(uuid.UUID(data.org_id), spec.cluster_id, spec.name)
+            await self._forget_mirror(uuid.UUID(data.org_id), _named(spec.cluster_id, "cluster_id"),
+                                      spec.name)
         return ChangeResult(detail={"applied": info})
 
     async def _forget_mirror(self, org_id: uuid.UUID, cluster_id: uuid.UUID, stream: str) -> None:
@@ -84,3 +91,11 @@ class ChangeActivities:
     async def record_change_request(self, change: RequestUpdate) -> None:
         async with self.sessions() as db:
             await requests.record(db, change)
+
+
+def _named(value: T | None, field: str) -> T:
+    """A field every change of its kind names (the API checked it): without it the change cannot
+    be applied, by any retry."""
+    if value is None:
+        raise ApplicationError(f"The change names no {field}.", type="Refused", non_retryable=True)
+    return value

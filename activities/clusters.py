@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from core.clusters import ClusterNotFound, endpoint, get_cluster
@@ -19,7 +19,8 @@ MAX_SWEPT = 5000  # clusters probed by one sweep
 
 
 class ClusterActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
 
     @activity.defn(name="clusters_to_probe")

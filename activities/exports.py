@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -27,8 +28,12 @@ from core.jetstream.messages import StreamReader
 from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 
+if TYPE_CHECKING:
+    from core.analytics.store import AnalyticsStore
 
-async def _store(backups_root: Path, chunk: ExportChunk, body: ChunkBody, **cursor) -> ChunkWritten:
+
+async def _store(backups_root: Path, chunk: ExportChunk, body: ChunkBody,
+                 **cursor: Any) -> ChunkWritten:
     context = chunk.job.context
     data = body.data()
     digest = await export_store(backups_root, context.org_id).put(
@@ -40,7 +45,8 @@ async def _store(backups_root: Path, chunk: ExportChunk, body: ChunkBody, **curs
 class ExportActivities:
     """Served by the worker."""
 
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
                  backups_root: Path):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.backups_root = backups_root
@@ -75,12 +81,12 @@ class ExportActivities:
 class AuditExportActivities:
     """Served by the API process (``api.analytics_worker``)."""
 
-    def __init__(self, analytics, backups_root: Path):
+    def __init__(self, analytics: AnalyticsStore, backups_root: Path):
         self.analytics, self.backups_root = analytics, backups_root
 
     @activity.defn(name="export_audit_chunk")
     async def export_audit_chunk(self, chunk: ExportChunk) -> ChunkWritten:
-        def query(sql: str, params: dict) -> list[tuple]:
+        def query(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
             return self.analytics.query(sql, params)
 
         body, after = await asyncio.to_thread(audit_chunk, query, chunk.job.context.org_id, chunk)

@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -41,7 +41,7 @@ from core.replication.failover import (
 )
 from core.replication.mirrors import SOURCE_CONFIG_KEY
 from core.replication.models import MirrorRequest
-from core.replication.plan import FailoverTask, FencePoint, Measured
+from core.replication.plan import FailoverTask, FencePoint, Measured, PlanStream
 from core.replication.planning import measure
 from core.security import Cipher
 
@@ -58,7 +58,8 @@ def _refused(message: str) -> ApplicationError:
 
 
 class FailoverActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
 
     # --- connections ---------------------------------------------------------------------------
@@ -110,7 +111,7 @@ class FailoverActivities:
         if primary is None:
             raise ApplicationError("the primary cannot be reached to fence it", type="Unreachable")
 
-        async def one(s) -> FencePoint:
+        async def one(s: PlanStream) -> FencePoint:
             try:
                 point = await fence(primary, s.stream, task.operation_id)
             except Refused as exc:
@@ -127,7 +128,7 @@ class FailoverActivities:
             raise ApplicationError("the primary cannot be reached to take the fence point",
                                    type="Unreachable")
 
-        async def one(s) -> FencePoint:
+        async def one(s: PlanStream) -> FencePoint:
             state = (await primary.stream_info(s.stream))["state"]
             at = now_iso()
             copy = drill.copy_name(s.mirror_stream, task.short)
@@ -146,6 +147,8 @@ class FailoverActivities:
     @activity.defn(name="failover_catch_up")
     async def failover_catch_up(self, task: FailoverTask) -> dict[str, Any]:
         """Until every mirror (a drill: every copy) holds its fence point, or the deadline."""
+        if task.deadline is None:  # the workflow sets it before the catch-up
+            raise ValueError("the catch-up has no deadline")
         deadline = datetime.fromisoformat(task.deadline).timestamp()
         drilling = task.plan.request.drill
         started = time.monotonic()
@@ -187,13 +190,15 @@ class FailoverActivities:
         points = {p.stream: p for p in task.points}
         origin = f"{plan.primary.domain or plan.primary.cluster_id}/"
 
-        async def one(s) -> dict[str, Any]:
+        async def one(s: PlanStream) -> dict[str, Any]:
             source = dict((measured.of(s.stream).source if measured else None) or {})
             point = points.get(s.stream)
             if point is not None and point.fenced and point.subjects:
                 source["subjects"] = point.subjects  # what the primary had when it was fenced
             name, subjects = s.mirror_stream, None
             if plan.request.drill:
+                if point is None:  # a drill takes a fence point of every stream
+                    raise ValueError(f"the drill has no fence point of {s.stream}")
                 name = point.mirror_stream
                 subjects = drill.drill_subjects(source.get("subjects") or [], task.short)
             try:
@@ -416,7 +421,8 @@ def _behind(states: list[dict[str, Any]]) -> str:
     return "the mirrors did not catch up in time: " + "; ".join(late)
 
 
-async def _record_source(target: JetStreamApi, mirror_stream: str, source: dict | None) -> None:
+async def _record_source(target: JetStreamApi, mirror_stream: str,
+                         source: dict[str, Any] | None) -> None:
     """Keep the primary's promotable settings on the mirror (only when they changed)."""
     if not source:
         return

@@ -49,7 +49,8 @@ def _now() -> datetime:
 
 
 class GitOpsActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
                  events: EventPublisher, settings: Settings):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.events, self.settings = events, settings
@@ -86,7 +87,7 @@ class GitOpsActivities:
         doc = planned.doc()
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)
-            commit = planned.commit
+            commit = tree.commit  # the plan's (plan_repo plans the loaded tree's commit)
             sync.commit, sync.author = commit.sha, f"{commit.author} <{commit.email}>"
             sync.message, sync.plan = commit.message[:10_000], doc
             sync.errors, sync.warnings = planned.errors, planned.warnings
@@ -98,7 +99,8 @@ class GitOpsActivities:
             return await self._close(ref, "no_changes", None, summary=doc["summary"])
         return await self._judge(ref, planned.environments, clusters, doc)
 
-    async def _judge(self, ref: SyncRef, environments: dict, clusters: dict, doc: dict) -> Planned:
+    async def _judge(self, ref: SyncRef, environments: dict[str, Any], clusters: dict[str, Any],
+                     doc: dict[str, Any]) -> Planned:
         async with self.sessions() as db:
             sync, repo = await self._rows(db, ref)
             requester = Requester(org_id=repo.org_id, user_id=str(sync.requested_by or ""),
@@ -117,8 +119,9 @@ class GitOpsActivities:
             if verdict.outcome == "apply":
                 sync.status = "applying"
             else:
+                decision = verdict.decision
                 sync.plan = {**doc, "approval": {
-                    "decision": verdict.decision.model_dump(mode="json"),
+                    "decision": decision.model_dump(mode="json") if decision else None,
                     "reasons": verdict.reasons, "risk_notes": verdict.risk_notes,
                     "environment": verdict.environment}}
         return Planned(outcome=verdict.outcome, summary=doc["summary"])
@@ -138,9 +141,12 @@ class GitOpsActivities:
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)
             if sync.request_id is not None:  # a retry: the request is open already
-                row = await db.get(ChangeRequestRow, sync.request_id)
-                op = await db.get(Operation, row.operation_id)
-                ticket = ticket_of(row)
+                opened = await db.get(ChangeRequestRow, sync.request_id)
+                op_row = await db.get(Operation, opened.operation_id) if opened else None
+                if opened is None or op_row is None:
+                    raise LookupError(f"the change request {sync.request_id} of the sync "
+                                      "is gone")
+                row, op, ticket = opened, op_row, ticket_of(opened)
             else:
                 row, op, ticket = await self._open(db, sync, repo, ref)
             context = ticket_context(ticket, ref.org_id, str(op.id), op.type)
@@ -156,7 +162,8 @@ class GitOpsActivities:
         await deliver_audit(self.sessions, self.events, entries)
         return result
 
-    async def _open(self, db: AsyncSession, sync: GitSync, repo: GitRepository, ref: SyncRef):
+    async def _open(self, db: AsyncSession, sync: GitSync, repo: GitRepository,
+                    ref: SyncRef) -> tuple[ChangeRequestRow, Operation, ApprovalTicket]:
         approval = sync.plan["approval"]
         first_cluster = next(iter((repo.environments or {}).values()), None)
         short = (sync.commit or "")[:7]
@@ -190,7 +197,7 @@ class GitOpsActivities:
             sync.status = "applying"
             clusters = await repo_clusters(db, repo)
             environments = (sync.plan or {}).get("environments", {})
-            results: list[dict] = list(sync.results or [])
+            results: list[dict[str, Any]] = list(sync.results or [])
         done = {(r["environment"], r["resource"]) for r in results if r["status"] == "applied"}
         failed = {(r["environment"], r["resource"]) for r in results if r["status"] != "applied"}
         total = sum(len(p["changes"]) for p in environments.values())
@@ -205,7 +212,7 @@ class GitOpsActivities:
                           "action": change["action"], "source": change.get("source", "")}
                 dependency = dependency_of(change)
                 applied_info: dict[str, Any] | None = None
-                if cluster is None:
+                if cluster is None or js is None:  # (js is None exactly when cluster is)
                     result.update(status="failed", error=f"environment {env}'s cluster is no "
                                                          "longer registered")
                 elif dependency and (env, dependency) in failed:
@@ -240,18 +247,19 @@ class GitOpsActivities:
             sync.error, sync.finished_at = failure.error[:4000], _now()
             return sync.status
 
-    async def _record_result(self, ref: SyncRef, results: list[dict], env: str,
-                             cluster: NatsCluster | None, change: dict, result: dict,
-                             info: dict | None) -> None:
+    async def _record_result(self, ref: SyncRef, results: list[dict[str, Any]], env: str,
+                             cluster: NatsCluster | None, change: dict[str, Any],
+                             result: dict[str, Any],
+                             info: dict[str, Any] | None) -> None:
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)
             sync.results = list(results)
             entries = []
-            if result["status"] == "applied":
+            if result["status"] == "applied" and cluster is not None:  # applied: it has one
                 entries = await owe_audit(db, [_change_event(sync, repo, env, cluster, change)])
         await deliver_audit(self.sessions, self.events, entries)
 
-    async def _finish_apply(self, ref: SyncRef, results: list[dict]) -> Applied:
+    async def _finish_apply(self, ref: SyncRef, results: list[dict[str, Any]]) -> Applied:
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)
             applied = sum(r["status"] == "applied" for r in results)
@@ -284,7 +292,7 @@ def _applied_of(sync: GitSync) -> Applied:
 
 
 def _change_event(sync: GitSync, repo: GitRepository, env: str, cluster: NatsCluster,
-                  change: dict) -> AuditEvent:
+                  change: dict[str, Any]) -> AuditEvent:
     """The audit event of one applied change, as the API writes a person's (same action and
     resource), acting for the repository."""
     operation = {"replace": "update"}.get(change["action"], change["action"])
@@ -301,7 +309,7 @@ def _change_event(sync: GitSync, repo: GitRepository, env: str, cluster: NatsClu
                  "after": change["config"]})
 
 
-def _request_diff(environments: dict[str, dict]) -> dict[str, Any]:
+def _request_diff(environments: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The change request's diff, one entry per field as approvers read diffs (before → after)."""
     out: dict[str, Any] = {}
     for env, planned in environments.items():

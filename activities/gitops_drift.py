@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from core.clusters import ClusterNotFound
@@ -38,11 +39,12 @@ def _reason(exc: Exception) -> str:
 
 
 class GitOpsDriftActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
                  settings: Settings):
         self.sessions, self.cipher, self.pool, self.settings = sessions, cipher, pool, settings
 
-    async def _repo(self, db, scan: DriftScan) -> GitRepository | None:
+    async def _repo(self, db: AsyncSession, scan: DriftScan) -> GitRepository | None:
         return await db.scalar(select(GitRepository).where(
             GitRepository.id == uuid.UUID(scan.repo_id),
             GitRepository.org_id == uuid.UUID(scan.org_id)))
@@ -78,7 +80,7 @@ class GitOpsDriftActivities:
         started = _now()
         found, created, unread = {}, {}, []
         for env, cluster in sorted(clusters.items()):
-            times: dict = {}
+            times: dict[str, Any] = {}
             try:
                 live = await live_state(self.pool, self.cipher, cluster, created=times)
             except UNREADABLE as exc:
@@ -108,6 +110,8 @@ class GitOpsDriftActivities:
         dedupe = f"drift-revert:{activity.info().workflow_run_id}"
         async with self.sessions() as db, db.begin():
             repo = await self._repo(db, scan)
+            if repo is None:
+                raise LookupError(f"the repository {scan.repo_id} is gone")
             opened = await db.scalar(select(GitSync).where(GitSync.repo_id == repo.id,
                                                            GitSync.dedupe == dedupe))
             if opened is not None:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.attempts import counted, refused
@@ -30,6 +30,7 @@ from core.replication.catchup import measure
 from core.replication.lifecycle import MirrorRefused, create_mirror, created_epoch, mirror_id_of
 from core.replication.links import mirror_path
 from core.replication.mirrors import consumer_name, pause_consumer, probe_link, resume_consumer
+from core.replication.models import MirrorRequest
 from core.replication.steps import (
     ControlInput,
     CreateInput,
@@ -48,7 +49,8 @@ T = TypeVar("T")
 
 
 class MirrorActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
                  redis: Redis):
         self.sessions, self.cipher, self.pool, self.redis = sessions, cipher, pool, redis
 
@@ -93,7 +95,7 @@ class MirrorActivities:
 
         return await self._counted(context.operation_id, "prepare", prepare)
 
-    async def _plan(self, org_id: str, request, mirror_id: str) -> MirrorPlan:
+    async def _plan(self, org_id: str, request: MirrorRequest, mirror_id: str) -> MirrorPlan:
         source = await self._cluster(org_id, request.source_cluster_id)
         target = await self._cluster(org_id, request.target_cluster_id)
         path = mirror_path(source, target)

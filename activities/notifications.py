@@ -20,7 +20,7 @@ import uuid
 import httpx
 import redis.asyncio as aioredis
 from cryptography.exceptions import InvalidTag
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 
 class NotificationActivities:
-    def __init__(self, sessions: async_sessionmaker, redis: aioredis.Redis, cipher: Cipher, *,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], redis: aioredis.Redis,
+                 cipher: Cipher, *,
                  public_url: str | None = None, webhook_policy: OutboundPolicy | None = None):
         """``public_url`` (the UI's address, for links in webhook messages) and
         ``webhook_policy`` (where webhooks may point) default to the settings."""

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from core.audit import AuditEvent
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 LIVE_TIMEOUT_S = 2.0  # a live push never holds a record up for longer
 
 class OperationActivities:
-    def __init__(self, sessions: async_sessionmaker, events: EventPublisher):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], events: EventPublisher):
         self.sessions, self.events = sessions, events
         self.live = LivePublisher(events.nc, timeout=LIVE_TIMEOUT_S)
 
@@ -67,7 +68,7 @@ class OperationActivities:
             log.warning("operation %s: live push failed: %r", ctx.operation_id, exc)
 
 
-def live_body(change: OperationUpdate, info: activity.Info) -> dict:
+def live_body(change: OperationUpdate, info: activity.Info) -> dict[str, Any]:
     """What clients of ``operations:{id}`` get: the operation's status and progress as recorded."""
     ctx = change.context
     scheduled = info.scheduled_time or datetime.now(UTC)
@@ -82,8 +83,10 @@ def audit_event_of(change: OperationUpdate, info: activity.Info) -> AuditEvent:
     (operation, action) and its time is when the workflow scheduled the record (not when an
     attempt ran), so ClickHouse keeps one row however late a retry comes (the table's key holds
     the time)."""
-    ctx = change.context
-    key = change.audit_action + (f":{change.audit_key}" if change.audit_key else "")
+    ctx, action = change.context, change.audit_action
+    if action is None:
+        raise ValueError("an operation record without an audit action has no audit event")
+    key = action + (f":{change.audit_key}" if change.audit_key else "")
     return AuditEvent(
         id=uuid.uuid5(uuid.UUID(ctx.operation_id), key), timestamp=info.scheduled_time,
         org_id=uuid.UUID(ctx.org_id),

@@ -18,7 +18,7 @@ import time
 import uuid
 
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -51,7 +51,8 @@ FAILURES_TTL_S = 24 * 3600
 
 
 class ReplayActivities:
-    def __init__(self, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool,
                  redis: Redis):
         self.sessions, self.cipher, self.pool, self.redis = sessions, cipher, pool, redis
 

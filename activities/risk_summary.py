@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import ColumnElement, CursorResult, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -27,7 +28,7 @@ FIELDS = ("title", "kind", "operation", "environment", "spec", "diff", "decision
           "justification")
 
 
-def _empty(column):
+def _empty(column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
     """SQL NULL or a JSON ``null``."""
     return or_(column.is_(None), func.jsonb_typeof(column) == "null")
 
@@ -37,7 +38,7 @@ def request_of(row: ChangeRequestRow) -> dict[str, Any]:
 
 
 class RiskSummaryActivities:
-    def __init__(self, sessions: async_sessionmaker, settings: Settings,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings,
                  model: Model | None = None):
         self.sessions = sessions
         self.model = model or Model(settings)
@@ -76,4 +77,5 @@ class RiskSummaryActivities:
                        _empty(ChangeRequestRow.risk_summary))
                 .values(risk_summary=summary))
             await db.commit()
-        return "written" if stored.rowcount else "exists"
+        # an UPDATE's result is a cursor result, which counts the rows it changed
+        return "written" if cast(CursorResult[Any], stored).rowcount else "exists"

@@ -26,10 +26,11 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.credential_checks import IpThrottle, verify
 from core.db.models import ApiKey
+from core.redis_values import as_text
 from core.security import hash_password
 
 PREFIX = "jsc_"
@@ -61,7 +62,7 @@ def new_key() -> tuple[str, str, str]:
 
 
 def looks_like_key(value: str | None) -> bool:
-    return bool(value) and value.startswith(PREFIX) and len(value) > PREFIX_LENGTH + 1
+    return bool(value and value.startswith(PREFIX) and len(value) > PREFIX_LENGTH + 1)
 
 
 def _digest(key: str) -> str:
@@ -74,7 +75,7 @@ def _identity(row: ApiKey) -> KeyIdentity:
                        row.expires_at.timestamp() if row.expires_at else None)
 
 
-async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker, key: str,
+async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession], key: str,
                        throttle: IpThrottle) -> KeyIdentity | None:
     """The key's identity, or None for an unknown, wrong or revoked key (expiry is the caller's
     to report, so that it can say so). Raises ``credential_checks.Throttled`` when the client's
@@ -83,11 +84,11 @@ async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker, key:
     prefix = key[:PREFIX_LENGTH]
     cached = await redis.hgetall(f"apikey:{prefix}")
     if cached:
-        if not hmac.compare_digest(cached["digest"], _digest(key)):
+        if not hmac.compare_digest(as_text(cached["digest"]), _digest(key)):
             await throttle.failed()
             return None
-        return KeyIdentity(uuid.UUID(cached["id"]), uuid.UUID(cached["org_id"]),
-                           uuid.UUID(cached["user_id"]), prefix,
+        return KeyIdentity(uuid.UUID(as_text(cached["id"])), uuid.UUID(as_text(cached["org_id"])),
+                           uuid.UUID(as_text(cached["user_id"])), prefix,
                            frozenset(json.loads(cached["scopes"])),
                            int(cached["rate_limit"]) if cached["rate_limit"] else None,
                            float(cached["expires_at"]) if cached["expires_at"] else None)
@@ -112,7 +113,7 @@ async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker, key:
     return identity
 
 
-async def mark_used(redis: aioredis.Redis, sessions: async_sessionmaker,
+async def mark_used(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession],
                     identity: KeyIdentity) -> None:
     if await redis.set(f"apikey:{identity.prefix}:used", "1", nx=True, ex=USED_EVERY_S):
         async with sessions() as db:

@@ -46,7 +46,7 @@ class AuditEvent(BaseModel):
         return [values[c] for c in AUDIT_COLUMNS]
 
 
-def _without_server_metadata(config: dict | None) -> dict:
+def _without_server_metadata(config: dict[str, Any] | None) -> dict[str, Any]:
     """The server keeps its own keys (``_nats.*``) in ``metadata``; they are never a user's
     change."""
     config = dict(config or {})
@@ -56,7 +56,7 @@ def _without_server_metadata(config: dict | None) -> dict:
     return config
 
 
-def config_diff(before: dict | None, after: dict | None) -> dict[str, Any]:
+def config_diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
     """The fields that changed, each as {"before": x, "after": y}."""
     before, after = _without_server_metadata(before), _without_server_metadata(after)
     return {key: {"before": before.get(key), "after": after.get(key)}

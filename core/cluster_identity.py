@@ -15,6 +15,7 @@ server URL are the same server too, whether or not either was reached yet.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -22,11 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import NatsCluster
 
+if TYPE_CHECKING:
+    from core.jetstream.pool import ClusterPool
+    from core.security import Cipher
+
 STRICTNESS = {"development": 0, "staging": 1, "production": 2}
 PROBE_TIMEOUT_S = 3.0
 
 
-def server_identity(info: dict) -> str | None:
+def server_identity(info: dict[str, Any]) -> str | None:
     """``cluster:<name>@<domain>`` or ``server:<name>@<domain>`` from a server's INFO; None when
     it names neither (a server without a configured name is known by its URLs only)."""
     domain = info.get("domain") or ""
@@ -61,7 +66,7 @@ async def registrations(db: AsyncSession, cluster: NatsCluster) -> list[NatsClus
     return [c for c in rows if c.id == cluster.id or same_server(cluster, c)]
 
 
-async def _identity_of(pool, cipher, cluster: NatsCluster) -> str | None:
+async def _identity_of(pool: ClusterPool, cipher: Cipher, cluster: NatsCluster) -> str | None:
     from core.clusters import endpoint  # the sealed credentials live there
     from core.jetstream.pool import server_info
 
@@ -72,7 +77,8 @@ async def _identity_of(pool, cipher, cluster: NatsCluster) -> str | None:
     return server_identity(server_info(nc))
 
 
-async def effective_environment(db: AsyncSession, pool, cipher, cluster: NatsCluster) -> str:
+async def effective_environment(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
+                                cluster: NatsCluster) -> str:
     """The strictest environment of every registration of the cluster's server. Every registration
     of the organization is reached now (in parallel, each within ``PROBE_TIMEOUT_S``) and its
     identity stored: a registration unreachable at the moment keeps what it was last seen as, so

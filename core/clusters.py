@@ -72,4 +72,5 @@ def endpoint(cipher: Cipher, cluster: NatsCluster) -> ClusterEndpoint:
 
 
 def credentials_type(cipher: Cipher, cluster: NatsCluster) -> str:
-    return endpoint(cipher, cluster).credentials.get("type", "none")
+    kind: str = endpoint(cipher, cluster).credentials.get("type", "none")
+    return kind

@@ -14,6 +14,7 @@ account, so there is no fallback to a cluster's URL.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import nats
 from nats.aio.client import Client as NATS
@@ -58,7 +59,7 @@ class EventPublisher:
         await ensure_stream(nc)
         return cls(nc)
 
-    async def publish(self, kind: str, event_id: str, body: dict) -> None:
+    async def publish(self, kind: str, event_id: str, body: dict[str, Any]) -> None:
         """Stored once JetStream acknowledged it; ``EventsUnavailable`` at once while the
         connection is down (the caller owes it to the outbox rather than waiting a timeout out:
         hub, which holds the stream, may be down for long, e.g. during a disaster recovery)."""

@@ -17,7 +17,10 @@ def _send(settings: Settings, to: str, subject: str, text: str) -> None:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = settings.smtp_from, to, subject
     message.set_content(text)
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+    host = settings.smtp_host
+    if not host:  # the callers check first
+        raise smtplib.SMTPException("no mail server is configured")
+    with smtplib.SMTP(host, settings.smtp_port, timeout=10) as smtp:
         smtp.send_message(message)
 
 

@@ -34,7 +34,8 @@ def seal(cipher: Cipher, user_id: uuid.UUID, secret: str) -> str:
 
 
 def unseal(cipher: Cipher, user_id: uuid.UUID, sealed: str) -> str:
-    return cipher.decrypt(json.loads(sealed), context=f"user:{user_id}:mfa")
+    secret: str = cipher.decrypt(json.loads(sealed), context=f"user:{user_id}:mfa")
+    return secret
 
 
 async def check_code(redis: aioredis.Redis, user_id: uuid.UUID, secret: str,

@@ -29,7 +29,7 @@ class Progress(BaseModel):
                                   "{name, status, started_at, finished_at, detail}")
 
 
-def with_heartbeat(progress: dict, heartbeat: dict | None) -> dict:
+def with_heartbeat(progress: dict[str, Any], heartbeat: dict[str, Any] | None) -> dict[str, Any]:
     """The workflow's progress moved up to what its running activity last heartbeated (``done``
     and ``rate_per_s``, as a replay checkpoint carries them; ``total`` too where the activity
     measures it, as a mirror's catch-up does): the workflow only learns of a chunk's progress

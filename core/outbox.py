@@ -59,7 +59,8 @@ def owe_workflow_start(db: AsyncSession, workflow: str, workflow_id: str, args: 
     return add(db, "workflow", uuid.uuid5(uuid.NAMESPACE_URL, f"start:{workflow_id}"), payload)
 
 
-async def deliver_now(sessions: async_sessionmaker, entry: OutboxEntry, deliver: Deliver) -> bool:
+async def deliver_now(sessions: async_sessionmaker[AsyncSession], entry: OutboxEntry,
+                      deliver: Deliver) -> bool:
     """Deliver one committed entry and remove it; a failure leaves it to ``drain``."""
     try:
         await deliver(entry)
@@ -72,7 +73,7 @@ async def deliver_now(sessions: async_sessionmaker, entry: OutboxEntry, deliver:
     return True
 
 
-async def drain(sessions: async_sessionmaker, deliverers: dict[str, Deliver], *,
+async def drain(sessions: async_sessionmaker[AsyncSession], deliverers: dict[str, Deliver], *,
                 older_than_s: float, batch: int = 100) -> int:
     """Deliver entries older than ``older_than_s`` (younger ones are their request's to deliver);
     answer how many went."""

@@ -19,6 +19,7 @@ import hashlib
 import redis.asyncio as aioredis
 
 from core import ratelimit
+from core.redis_values import as_text
 from core.security import new_opaque_token, token_digest
 from core.settings import Settings
 
@@ -43,7 +44,7 @@ async def issue(redis: aioredis.Redis, user_id: str, ttl_s: int) -> str:
     previous = await redis.getset(_user_key(user_id), digest)
     async with redis.pipeline(transaction=True) as pipe:
         if previous:
-            pipe.delete(_token_key(previous))
+            pipe.delete(_token_key(as_text(previous)))
         pipe.set(_token_key(digest), user_id, ex=ttl_s)
         pipe.expire(_user_key(user_id), ttl_s)
         await pipe.execute()
@@ -55,8 +56,8 @@ async def consume(redis: aioredis.Redis, token: str) -> str | None:
     user_id = await redis.getdel(_token_key(token_digest(token)))
     if user_id is None:
         return None
-    await redis.delete(_user_key(user_id))
-    return user_id
+    await redis.delete(_user_key(as_text(user_id)))
+    return as_text(user_id)
 
 
 class Limited(Exception):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 from sqlalchemy import select
@@ -57,13 +58,13 @@ async def role_permissions(db: AsyncSession, org_id: uuid.UUID, role: str) -> fr
     return frozenset(f"{res}:{act}:{(cond or {}).get('scope', '*')}" for res, act, cond in rows)
 
 
-def org_rate_limit(settings: dict | None) -> int | None:
+def org_rate_limit(settings: dict[str, Any] | None) -> int | None:
     value = (settings or {}).get("rate_limit_per_minute")
     return int(value) if value else None
 
 
-async def load_access(redis: aioredis.Redis, sessions: async_sessionmaker, user_id: uuid.UUID,
-                      org_id: uuid.UUID, ttl_s: int) -> Access | None:
+async def load_access(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession],
+                      user_id: uuid.UUID, org_id: uuid.UUID, ttl_s: int) -> Access | None:
     """The member's access, or None when the user is not (or no longer) a member."""
     perms_key, member_key = _keys(user_id, org_id)
     async with redis.pipeline(transaction=False) as pipe:
@@ -100,11 +101,11 @@ async def load_access(redis: aioredis.Redis, sessions: async_sessionmaker, user_
 
 async def invalidate(redis: aioredis.Redis, *members: tuple[uuid.UUID, uuid.UUID]) -> None:
     """Forget the cached access of (user_id, org_id) pairs."""
-    members = list(members)
-    if not members:
+    pairs = list(members)
+    if not pairs:
         return
     async with redis.pipeline(transaction=True) as pipe:
-        for user_id, org_id in members:
+        for user_id, org_id in pairs:
             pipe.set(_changed(user_id, org_id), "1", ex=CHANGED_TTL_S)
             pipe.delete(*_keys(user_id, org_id))
         await pipe.execute()

@@ -27,6 +27,7 @@ from core.db.models import (
     TeamNamespace,
     TeamQuota,
 )
+from core.jetstream.api import JetStreamApi
 from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 
@@ -116,8 +117,8 @@ async def live_usage(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
     by_cluster: dict[uuid.UUID, tuple[NatsCluster, list[str]]] = {}
     for cluster, prefix in rows:
         by_cluster.setdefault(cluster.id, (cluster, []))[1].append(prefix)
-    usage = Usage(values={name: 0 for name in MEASURED})
-    usage.values.update(inbound_rate=None, outbound_rate=None)
+    usage = Usage()
+    totals: dict[str, float] = {name: 0 for name in MEASURED}
     for cluster, prefixes in by_cluster.values():
         try:
             js = await pool.jetstream(endpoint(cipher, cluster))
@@ -129,7 +130,7 @@ async def live_usage(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
             config, state = info["config"], info.get("state", {})
             if not any(owned_name(config["name"]).startswith(p) for p in prefixes):
                 continue
-            add(usage.values, config, state)
+            add(totals, config, state)
             if counters:
                 usage.counters[f"{cluster.id}/{config['name']}"] = [
                     state.get("last_seq", 0), await _delivered(js, config["name"], state)]
@@ -139,10 +140,12 @@ async def live_usage(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
                                   "messages": state.get("messages", 0),
                                   "consumers": state.get("consumer_count", 0),
                                   "num_replicas": config.get("num_replicas", 1)})
+    usage.values.update(totals)
+    usage.values.update(inbound_rate=None, outbound_rate=None)
     return usage
 
 
-async def _delivered(js, stream: str, state: dict[str, Any]) -> int:
+async def _delivered(js: JetStreamApi, stream: str, state: dict[str, Any]) -> int:
     if not state.get("consumer_count"):
         return 0
     return sum(c.get("delivered", {}).get("consumer_seq", 0) for c in await js.consumer_list(stream))
@@ -166,7 +169,7 @@ def rates(previous: dict[str, Any] | None, current: dict[str, list[int]],
             "outbound_rate": round(delivered / elapsed, 2)}
 
 
-def add(values: dict[str, float | None], config: dict[str, Any], state: dict[str, Any]) -> None:
+def add(values: dict[str, float], config: dict[str, Any], state: dict[str, Any]) -> None:
     values["streams"] += 1
     values["consumers"] += state.get("consumer_count", 0)
     values["messages"] += state.get("messages", 0)

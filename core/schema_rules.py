@@ -7,6 +7,7 @@ value's truth) also not an empty string or list, nor ``false``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 GIVEN: dict[str, Any] = {"not": {"type": "null"}}
@@ -28,7 +29,7 @@ def one_of_required(*names: str) -> dict[str, Any]:
     return {"anyOf": [_given((name,), False) for name in names]}
 
 
-def rules(*parts: dict[str, Any]):
+def rules(*parts: dict[str, Any]) -> Callable[[dict[str, Any], Any], None]:
     """A ``json_schema_extra`` adding each rule to the model's schema (under ``allOf``)."""
 
     def extra(schema: dict[str, Any], _model: Any = None) -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 
+from core.redis_values import as_text
 from core.tokens import user_sessions_key
 
 TOUCH_EVERY_S = 30
@@ -89,7 +90,7 @@ async def of_user(redis: aioredis.Redis, user_id: str) -> list[LiveSession]:
     """The user's live sessions, the most recently used first. Ids of sessions that ended
     (expired, revoked by a refresh-token reuse) are dropped from the index on the way."""
     index = user_sessions_key(user_id)
-    sids = sorted(await redis.smembers(index))
+    sids = sorted(as_text(sid) for sid in await redis.smembers(index))
     if not sids:
         return []
     async with redis.pipeline(transaction=False) as pipe:

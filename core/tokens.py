@@ -23,6 +23,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from core.redis_values import as_text
 from core.security import new_opaque_token, token_digest
 
 
@@ -48,7 +49,7 @@ class RefreshInvalid(Exception):
     """Unknown or expired refresh token."""
 
 
-def _info(sid: str, data: dict) -> SessionInfo:
+def _info(sid: str, data: dict[str, Any]) -> SessionInfo:
     return SessionInfo(sid, data["user_id"], data["org_id"], data["email"], data["role"])
 
 
@@ -141,10 +142,10 @@ class TokenStore:
         user_id = await self.redis.hget(f"session:{sid}", "user_id")
         keys = [f"session:{sid}", f"session:{sid}:refresh"]
         if current:
-            keys.append(f"refresh:{current}")
+            keys.append(f"refresh:{as_text(current)}")
         await self.redis.delete(*keys)
         if user_id:
-            await self.redis.srem(user_sessions_key(user_id), sid)
+            await self.redis.srem(user_sessions_key(as_text(user_id)), sid)
 
 
 def user_sessions_key(user_id: str) -> str:

@@ -31,15 +31,18 @@ def login(api: httpx.Client, email: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {reply.json()['access_token']}"}
 
 
-def wait_for_audit(api: httpx.Client, headers: dict, timeout: float = 15.0, **match) -> dict:
-    """The newest audit event whose fields equal ``match``. Events reach ClickHouse through the
-    internal event stream and its ingester, so this polls briefly."""
+def wait_for_audit(api: httpx.Client, headers: dict, timeout: float = 60.0, where=None,
+                   **match) -> dict:
+    """The newest audit event whose fields equal ``match`` (and, given ``where``, for which
+    ``where(event)`` holds). Events reach ClickHouse through the internal event stream and its
+    ingester, so this polls: generously, as a busy machine delays them."""
     deadline = time.monotonic() + timeout
     while True:
         reply = api.get("/api/v1/audit/logs", params={"limit": 1000}, headers=headers)
         assert reply.status_code == 200, reply.text
         for event in reply.json()["items"]:
-            if all(event.get(k) == v for k, v in match.items()):
+            if all(event.get(k) == v for k, v in match.items()) and (where is None
+                                                                     or where(event)):
                 return event
         assert time.monotonic() < deadline, f"no audit event with {match}"
         time.sleep(0.2)

@@ -64,7 +64,7 @@ def announce_outcome_first() -> bool:
     return workflow.patched(OUTCOME_FIRST_PATCH) or workflow.now() >= OUTCOME_FIRST_RELEASED
 
 
-def approval_input(args: tuple) -> ApprovalInput:
+def approval_input(args: tuple[Any, ...]) -> ApprovalInput:
     """One ``ApprovalInput``; a run a release started has ``[context, ticket]``."""
     return from_args(ApprovalInput, args, ("context", "ticket"))
 
@@ -80,13 +80,13 @@ class ApprovalWorkflow(OperationWorkflowBase):
         self.context: OperationContext = data.context
         self.ticket: ApprovalTicket = data.ticket
         self.tally = Tally()
-        self.escalations: list[dict] = []
+        self.escalations: list[dict[str, Any]] = []
         self._record_lock = asyncio.Lock()
-        self._deliveries: list[asyncio.Task] = []
+        self._deliveries: list[asyncio.Task[None]] = []
 
     # --- interactions -------------------------------------------------------------------------
     @workflow.update
-    async def vote(self, vote: Vote) -> dict:
+    async def vote(self, vote: Vote) -> dict[str, Any]:
         vote = vote.model_copy(update={"at": workflow.now().isoformat()})
         self.tally = cast(self.ticket, self.tally, vote)
         if not announce_outcome_first():  # votes recorded before 9e0499f: record, then announce
@@ -110,7 +110,7 @@ class ApprovalWorkflow(OperationWorkflowBase):
             raise ApplicationError(str(refused), type=refused.code, non_retryable=True) from refused
 
     @workflow.query
-    def view(self) -> dict:
+    def view(self) -> dict[str, Any]:
         return {**super().view(), "request_status": self.tally.status,
                 "group_index": self.tally.group_index,
                 "votes": [v.model_dump(mode="json") for v in self.tally.votes],
@@ -118,7 +118,7 @@ class ApprovalWorkflow(OperationWorkflowBase):
 
     # --- the run ------------------------------------------------------------------------------
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         """One ``ApprovalInput`` (read by ``__init__``)."""
         ticket = self.ticket
         if ticket.decision.outcome == "auto_approved":
@@ -135,7 +135,9 @@ class ApprovalWorkflow(OperationWorkflowBase):
 
     async def wait_for_decision(self) -> None:
         """Wait, firing each SLA / escalation tier that passes; keep waiting after the last."""
-        decided = lambda: self.tally.status != "waiting_approval"  # noqa: E731
+        def decided() -> bool:
+            return self.tally.status != "waiting_approval"
+
         started = workflow.now()
         for tier, (hours, target) in enumerate(self.tiers(), start=1):
             remaining = started + timedelta(hours=hours) - workflow.now()
@@ -163,7 +165,7 @@ class ApprovalWorkflow(OperationWorkflowBase):
         out += [(e.after_hours, e.notify) for e in decision.escalation]
         return sorted(out, key=lambda t: t[0])
 
-    async def execute(self) -> dict:
+    async def execute(self) -> dict[str, Any]:
         self.tally.status = "executing"
         await self.set_status("running")
         await self.record_request()
@@ -189,7 +191,7 @@ class ApprovalWorkflow(OperationWorkflowBase):
         self.announce("executed")
         return await self.close("completed", {"outcome": "executed", **done.detail})
 
-    async def start_replay(self, opened: dict) -> None:
+    async def start_replay(self, opened: dict[str, Any]) -> None:
         """An approved replay runs as its own operation (pause, resume, cancel, progress), started
         here as a child that outlives this workflow."""
         context = OperationContext(operation_id=opened["operation_id"], org_id=self.context.org_id,
@@ -202,7 +204,7 @@ class ApprovalWorkflow(OperationWorkflowBase):
             id=opened["workflow_id"], task_queue=workflow.info().task_queue,
             parent_close_policy=ParentClosePolicy.ABANDON)
 
-    async def start_operation(self, opened: dict) -> None:
+    async def start_operation(self, opened: dict[str, Any]) -> None:
         """An approved mirror or failover runs as its own operation, like a replay: its input is
         the change's ``config`` (the workflow reads it into its own model)."""
         kind = self.ticket.spec.kind
@@ -215,7 +217,8 @@ class ApprovalWorkflow(OperationWorkflowBase):
             id=opened["workflow_id"], task_queue=workflow.info().task_queue,
             parent_close_policy=ParentClosePolicy.ABANDON)
 
-    async def close(self, status: str, result: dict, error: str | None = None) -> dict:
+    async def close(self, status: str, result: dict[str, Any],
+                    error: str | None = None) -> dict[str, Any]:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self.result, self.error = result, error
         await self.record(audit=f"approval.{self.tally.status}")  # executed, rejected, ...
@@ -225,7 +228,8 @@ class ApprovalWorkflow(OperationWorkflowBase):
         return outcome
 
     # --- records and notifications ------------------------------------------------------------
-    async def record_request(self, result: dict | None = None, error: str | None = None) -> None:
+    async def record_request(self, result: dict[str, Any] | None = None,
+                             error: str | None = None) -> None:
         """Rows are written in order: each write carries the state when it got the lock."""
         async with self._record_lock:
             update = RequestUpdate(request_id=self.ticket.request_id, status=self.tally.status,
@@ -259,5 +263,5 @@ class ApprovalWorkflow(OperationWorkflowBase):
 @workflow.defn(name="QuotaRequestWorkflow")
 class QuotaRequestWorkflow(ApprovalWorkflow):
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         return await super().run(*args)

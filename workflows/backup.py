@@ -57,25 +57,28 @@ def message_of(err: BaseException) -> str:
 
 async def run_item(context: OperationContext, backup_id: str, item_id: str, done_before: int,
                    total: int) -> ItemResult:
-    return await workflow.execute_activity(
+    result: ItemResult = await workflow.execute_activity(
         "backup_item", ItemInput(operation_id=context.operation_id, org_id=context.org_id,
                                  backup_id=backup_id, item_id=item_id, done_before=done_before,
                                  total=total),
         result_type=ItemResult, start_to_close_timeout=DATA_TIMEOUT,
         heartbeat_timeout=DATA_HEARTBEAT, retry_policy=STEP_RETRY)
+    return result
 
 
 async def finish_backup(context: OperationContext, backup_id: str,
                         error: str | None) -> FinishedBackup:
-    return await workflow.execute_activity(
+    finished: FinishedBackup = await workflow.execute_activity(
         "backup_finish", FinishBackup(operation_id=context.operation_id, org_id=context.org_id,
                                       backup_id=backup_id, error=error),
         result_type=FinishedBackup, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+    return finished
 
 
 async def verify_backup(context: OperationContext, backup_id: str) -> Verification:
     """Verify and store the result; an error of the verification itself is its result."""
     await _record_verification(context, backup_id, Verification(status="pending"))
+    verification: Verification
     try:
         verification = await workflow.execute_activity(
             "backup_verify", VerifyInput(operation_id=context.operation_id, org_id=context.org_id,
@@ -104,7 +107,7 @@ class BackupWorkflow(OperationWorkflowBase):
         self.progress = Progress(unit="bytes")
 
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         """One ``BackupInput``; a run a release started has ``[context, job]``."""
         data = from_args(BackupInput, args, ("context", "job"))
         self.context = context = data.context
@@ -125,7 +128,7 @@ class BackupWorkflow(OperationWorkflowBase):
             await self.finish("failed", {"backup_id": job.backup_id}, error=message)
             raise ApplicationError(message, non_retryable=True) from err
 
-    async def back_up(self, context: OperationContext, backup_id: str) -> dict:
+    async def back_up(self, context: OperationContext, backup_id: str) -> dict[str, Any]:
         ref = BackupRef(operation_id=context.operation_id, org_id=context.org_id,
                         backup_id=backup_id)
         prepared: PreparedBackup = await workflow.execute_activity(

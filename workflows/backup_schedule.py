@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError
 
@@ -33,13 +35,14 @@ with workflow.unsafe.imports_passed_through():
 @workflow.defn(name="ScheduledBackupWorkflow")
 class ScheduledBackupWorkflow:
     @workflow.run
-    async def run(self, run: ScheduledRun) -> dict:
+    async def run(self, run: ScheduledRun) -> dict[str, Any]:
         run = ScheduledRun.model_validate(run)
         info = workflow.info()
         ticked: Ticked = await workflow.execute_activity(
             "backup_schedule_tick", TickInput(run=run, workflow_id=info.workflow_id),
             result_type=Ticked, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
-        outcome: dict = {"operation_id": ticked.operation_id, "backup_id": ticked.backup_id}
+        outcome: dict[str, Any] = {"operation_id": ticked.operation_id,
+                                   "backup_id": ticked.backup_id}
         if ticked.skipped:
             outcome["skipped"] = ticked.skipped
         else:

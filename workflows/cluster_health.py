@@ -23,7 +23,7 @@ class ClusterHealthWorkflow:
     @workflow.run
     async def run(self, data: ClusterProbeInput) -> ClusterProbeResult:
         self._status = "running"
-        result = await workflow.execute_activity(
+        result: ClusterProbeResult = await workflow.execute_activity(
             "probe_cluster", data, result_type=ClusterProbeResult,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1)),

@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from core.exports.models import ChunkWritten, ExportChunk, ExportDiscard, ExportJob
+    from core.exports.models import (
+        ChunkWritten,
+        ExportChunk,
+        ExportDiscard,
+        ExportJob,
+        ExportRequest,
+    )
     from core.operations import Progress
     from workflows.alerts import ANALYTICS_SUFFIX
     from workflows.operation_base import OperationWorkflowBase
@@ -34,7 +41,7 @@ DISCARD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
 @workflow.defn(name="ExportWorkflow")
 class ExportWorkflow(OperationWorkflowBase):
     @workflow.run
-    async def run(self, job: ExportJob) -> dict:
+    async def run(self, job: ExportJob) -> dict[str, Any]:
         self.context = job.context
         export = job.request
         self.progress = Progress(done=0, total=export.estimated,
@@ -77,16 +84,19 @@ class ExportWorkflow(OperationWorkflowBase):
             raise ApplicationError(message, non_retryable=True) from err
 
     async def write(self, chunk: ExportChunk) -> ChunkWritten:
+        written: ChunkWritten
         if chunk.job.request.kind == "audit":
-            return await workflow.execute_activity(
+            written = await workflow.execute_activity(
                 "export_audit_chunk", chunk, result_type=ChunkWritten,
                 task_queue=workflow.info().task_queue + ANALYTICS_SUFFIX,
                 schedule_to_close_timeout=timedelta(hours=1),
                 start_to_close_timeout=timedelta(minutes=10), retry_policy=CHUNK_RETRY)
-        return await workflow.execute_activity(
-            "export_messages_chunk", chunk, result_type=ChunkWritten,
-            start_to_close_timeout=timedelta(minutes=10), heartbeat_timeout=timedelta(seconds=60),
-            retry_policy=CHUNK_RETRY)
+        else:
+            written = await workflow.execute_activity(
+                "export_messages_chunk", chunk, result_type=ChunkWritten,
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(seconds=60), retry_policy=CHUNK_RETRY)
+        return written
 
     async def discard(self, job: ExportJob) -> None:
         await workflow.execute_activity(
@@ -94,7 +104,8 @@ class ExportWorkflow(OperationWorkflowBase):
                                             operation_id=job.context.operation_id),
             start_to_close_timeout=timedelta(minutes=5), retry_policy=DISCARD_RETRY)
 
-    def summary(self, export, chunks: list[str], size: int, stopped: bool = False) -> dict:
+    def summary(self, export: ExportRequest, chunks: list[str], size: int,
+                stopped: bool = False) -> dict[str, Any]:
         done = {"records": self.progress.done, "bytes": size, "format": export.format}
         if stopped:
             return {**done, "stopped_early": True}

@@ -28,6 +28,7 @@ cancel (the operation's signals) are honoured before the fence; cancel also duri
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         FencePoint,
         Measured,
         Step,
+        StepStatus,
     )
     from workflows.inputs import FailoverInput, from_args
     from workflows.operation_base import RECORD_RETRY, OperationWorkflowBase
@@ -92,10 +94,10 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.streams: dict[str, dict[str, Any]] = {}
         self.promoted: list[str] = []
         self.rolled_back = False
-        self.announcing: asyncio.Task | None = None
+        self.announcing: asyncio.Task[dict[str, Any]] | None = None
 
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         """One ``FailoverInput``; a run a release started has ``[context, plan]``. The
         approval workflow passes the change's config as a plain dict: validated here."""
         data = from_args(FailoverInput, args, ("context", "plan"))
@@ -133,7 +135,7 @@ class FailoverWorkflow(OperationWorkflowBase):
             raise
 
     # --- the steps --------------------------------------------------------------------------------
-    async def drive(self, task: FailoverTask) -> dict:
+    async def drive(self, task: FailoverTask) -> dict[str, Any]:
         request = task.plan.request
         task, ended = await self.measure_and_approve(task)
         if ended is not None:
@@ -212,6 +214,7 @@ class FailoverWorkflow(OperationWorkflowBase):
                                         f"deleted: {exc}")
             self.end("reverse", "skipped", "drill", begin=True)
             return await self.close("completed", task, None)
+        assert self.announcing is not None  # the switch step (every run but a drill) started it
         self.summary["announced"] = await self.announcing
         if not await self.cleanup(task):
             return await self.close("completed", task, None)
@@ -227,7 +230,8 @@ class FailoverWorkflow(OperationWorkflowBase):
             self.end("reverse", "skipped", "not asked for", begin=True)
         return await self.close("completed", task, None)
 
-    async def measure_and_approve(self, task: FailoverTask) -> tuple[FailoverTask, dict | None]:
+    async def measure_and_approve(
+            self, task: FailoverTask) -> tuple[FailoverTask, dict[str, Any] | None]:
         """The first steps of every failover: measure (a refusal ends it), approval recorded, a
         last chance to pause or cancel. The task with its measurement, and the operation's end
         when it ended here."""
@@ -248,7 +252,7 @@ class FailoverWorkflow(OperationWorkflowBase):
             return task, await self.close("cancelled", task, None)
         return task, None
 
-    async def reverse_alone(self, task: FailoverTask) -> dict:
+    async def reverse_alone(self, task: FailoverTask) -> dict[str, Any]:
         """Measure (the old primary reachable, something to reverse), approve, reverse."""
         task, ended = await self.measure_and_approve(task)
         if ended is not None:
@@ -266,7 +270,7 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.summary["standby_cluster_id"] = task.plan.primary.cluster_id
         return await self.close("completed", task, None)
 
-    async def catch_up(self, task: FailoverTask) -> dict | None:
+    async def catch_up(self, task: FailoverTask) -> dict[str, Any] | None:
         """The catch-up, cancellable: None when cancelled."""
         deadline = workflow.now() + timedelta(seconds=task.plan.request.fence_timeout_s)
         task = task.model_copy(update={"deadline": deadline.isoformat()})
@@ -284,7 +288,7 @@ class FailoverWorkflow(OperationWorkflowBase):
             return None
         stop.cancel()
         try:
-            caught = handle.result()
+            caught: dict[str, Any] = handle.result()
         except ActivityError as err:
             self.end("catch_up", "failed", _message(err))
             return {"caught_up": False, "reason": _message(err), "streams": []}
@@ -330,7 +334,8 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.end("cleanup", "done", done)
         return True
 
-    async def abort(self, task: FailoverTask, reason: str, cancelled: bool = False) -> dict:
+    async def abort(self, task: FailoverTask, reason: str,
+                    cancelled: bool = False) -> dict[str, Any]:
         """Roll back what was done before the promotion, and end."""
         await self.rollback(task, reason)
         return await self.close("cancelled" if cancelled else "failed", task,
@@ -366,7 +371,7 @@ class FailoverWorkflow(OperationWorkflowBase):
     async def run_step(self, name: str, activity: str, task: FailoverTask, result_type: Any,
                        retry: RetryPolicy, *, timeout: timedelta = timedelta(minutes=2),
                        heartbeat: timedelta | None = None, schedule: timedelta | None = None,
-                       detail=None) -> Any:
+                       detail: Callable[[Any], Any] | None = None) -> Any:
         self.begin(name)
         try:
             result = await workflow.execute_activity(
@@ -393,7 +398,8 @@ class FailoverWorkflow(OperationWorkflowBase):
         self._sync()
         self.queue_record()
 
-    def end(self, name: str, status: str, detail: Any = None, begin: bool = False) -> None:
+    def end(self, name: str, status: StepStatus, detail: Any = None,
+            begin: bool = False) -> None:
         step = self.step(name)
         now = workflow.now().isoformat()
         if begin or step.started_at is None:
@@ -404,7 +410,7 @@ class FailoverWorkflow(OperationWorkflowBase):
                           details={"step": step.model_dump(mode="json")})
 
     def queue_record(self, audit: str | None = None, audit_key: str | None = None,
-                     details: dict | None = None) -> None:
+                     details: dict[str, Any] | None = None) -> None:
         """Write the row (and an audit event) while the next step runs; each write waits for the
         one queued before it, and ``record`` (the status changes, the end) waits for them all.
         Each queued write holds its predecessor: a write never waits for itself."""
@@ -423,24 +429,27 @@ class FailoverWorkflow(OperationWorkflowBase):
 
         self._background_record = asyncio.create_task(write())
 
-    def _sync(self) -> None:
+    def _sync(self) -> dict[str, Any]:
+        """Progress and result from the steps; the result is returned too."""
         finished = sum(s.status in ("done", "failed", "skipped") for s in self.steps)
         self.progress = Progress(done=finished, total=len(self.steps), unit="steps",
                                  steps=[s.model_dump(mode="json") for s in self.steps])
-        self.result = self.current_result()
+        self.result = result = self.current_result()
+        return result
 
-    def current_result(self) -> dict:
+    def current_result(self) -> dict[str, Any]:
         return {**self.summary, "rolled_back": self.rolled_back,
                 "streams": list(self.streams.values()),
                 "steps": [s.model_dump(mode="json") for s in self.steps]}
 
-    async def states(self, task: FailoverTask) -> list[dict]:
+    async def states(self, task: FailoverTask) -> list[dict[str, Any]]:
         try:
-            return await workflow.execute_activity(
-                "failover_state", task, result_type=list[dict],
+            states: list[dict[str, Any]] = await workflow.execute_activity(
+                "failover_state", task, result_type=list[dict[str, Any]],
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=_retry(0.5, 2, 3))
         except ActivityError:
             return []
+        return states
 
     def note_measure(self, m: Measured) -> None:
         for s in m.streams:
@@ -460,7 +469,7 @@ class FailoverWorkflow(OperationWorkflowBase):
         if not m.refusals:
             self.end("measure", "done", self.step("measure").detail)
 
-    def note_promoted(self, promoted: dict, points: list[FencePoint]) -> None:
+    def note_promoted(self, promoted: dict[str, Any], points: list[FencePoint]) -> None:
         for entry in promoted["streams"]:
             row = self.streams[entry["stream"]]
             row.update(promoted=True, promoted_last_seq=entry.get("last_seq"),
@@ -476,7 +485,7 @@ class FailoverWorkflow(OperationWorkflowBase):
                 lost += row["lost"]
             self.summary["data_loss_messages"] = lost
 
-    def note_verified(self, verified: dict, points: list[FencePoint]) -> None:
+    def note_verified(self, verified: dict[str, Any], points: list[FencePoint]) -> None:
         by_name = {v["stream"]: v for v in verified["streams"]}
         for row in self.streams.values():
             name = row.get("copy") or row["mirror_stream"]
@@ -487,10 +496,10 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.summary["rto_s"] = _seconds(began, verified["accepted_at"])
         self.summary["rto_from"] = "fence point" if start else "operation start"
 
-    def announce(self, task: FailoverTask, side: dict) -> asyncio.Task:
+    def announce(self, task: FailoverTask, side: dict[str, Any]) -> asyncio.Task[dict[str, Any]]:
         """Tell the ``dr.failover`` webhooks, in the background; what they answered is awaited
         before the end (a webhook never holds the failover up)."""
-        async def run() -> dict:
+        async def run() -> dict[str, Any]:
             try:
                 hooks = await workflow.execute_activity(
                     "dr_webhooks", task.org_id, result_type=list[str],
@@ -514,7 +523,7 @@ class FailoverWorkflow(OperationWorkflowBase):
         return asyncio.create_task(run())
 
     async def close(self, status: str, task: FailoverTask, error: str | None,
-                    shielded: bool = False) -> dict:
+                    shielded: bool = False) -> dict[str, Any]:
         """Skip the steps not reached, read each stream's state on each side, keep the pair's
         record, and finish."""
         for step in self.steps:
@@ -533,8 +542,8 @@ class FailoverWorkflow(OperationWorkflowBase):
                 row.update({k: v for k, v in state.items() if k.endswith(("_state", "_last_seq"))})
             if task.plan.pair_id and not task.plan.reverse_only:
                 await self.keep_record(task, status)
-        self._sync()
-        return await self.finish(status, self.result, error=error, shielded=shielded)
+        result = self._sync()
+        return await self.finish(status, result, error=error, shielded=shielded)
 
     async def keep_record(self, task: FailoverTask, status: str) -> None:
         drill = task.plan.request.drill

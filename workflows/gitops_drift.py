@@ -40,7 +40,7 @@ SCAN_TIMEOUT = timedelta(minutes=10)
 @workflow.defn(name="GitOpsDriftWorkflow")
 class GitOpsDriftWorkflow(OperationWorkflowBase):
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         data = from_args(DriftInput, args, ("scan",), ("context", "scan"))
         scan = data.scan
         if data.context is not None:
@@ -60,7 +60,7 @@ class GitOpsDriftWorkflow(OperationWorkflowBase):
             return await self.finish("failed", result, error=result["error"])
         return await self.finish("completed", result)
 
-    async def _scan(self, scan: DriftScan) -> dict:
+    async def _scan(self, scan: DriftScan) -> dict[str, Any]:
         found: DriftFound = await workflow.execute_activity(
             "gitops_drift_scan", scan, result_type=DriftFound,
             start_to_close_timeout=SCAN_TIMEOUT, retry_policy=SCAN_RETRY)

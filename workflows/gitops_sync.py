@@ -52,13 +52,15 @@ async def close_row(ref: SyncRef, message: str) -> None:
 
 
 async def apply_sync(ref: SyncRef) -> Applied:
-    return await workflow.execute_activity(
+    applied: Applied = await workflow.execute_activity(
         "gitops_apply", ref, result_type=Applied, start_to_close_timeout=APPLY_TIMEOUT,
         heartbeat_timeout=APPLY_HEARTBEAT, retry_policy=STEP_RETRY)
+    return applied
 
 
 class _SyncBase(OperationWorkflowBase):
-    async def finish_applied(self, applied: Applied, extra: dict | None = None) -> dict:
+    async def finish_applied(self, applied: Applied,
+                             extra: dict[str, Any] | None = None) -> dict[str, Any]:
         total = applied.applied + applied.failed + applied.skipped
         self.progress = Progress(done=applied.applied, total=total, unit="resources", eta_s=0)
         result = {"sync_status": applied.status, "applied": applied.applied,
@@ -71,7 +73,7 @@ class _SyncBase(OperationWorkflowBase):
 @workflow.defn(name="GitOpsSyncWorkflow")
 class GitOpsSyncWorkflow(_SyncBase):
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         """One ``GitOpsSyncInput``; a run a release started has ``[context, data]``."""
         started = from_args(GitOpsSyncInput, args, ("context", "data"))
         self.context = context = started.context
@@ -116,7 +118,7 @@ class GitOpsApplyWorkflow(_SyncBase):
     """Started by an approved change request with its ``config`` ({sync_id, repo_id, commit})."""
 
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         """One ``GitOpsApplyInput``; a run a release started has ``[context, config]``."""
         started = from_args(GitOpsApplyInput, args, ("context", "config"))
         self.context = context = started.context

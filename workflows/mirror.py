@@ -76,7 +76,7 @@ class MirrorWorkflow(OperationWorkflowBase):
         self.consumers_paused = False
 
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         """One ``MirrorInput``; a run a release started has ``[context, job]``."""
         data = from_args(MirrorInput, args, ("context", "job"))
         self.context = context = data.context
@@ -194,10 +194,10 @@ class MirrorWorkflow(OperationWorkflowBase):
     def all_settled(self) -> bool:
         return all(_settled(self.readings.get(r.mirror_id)) for r in self.refs)
 
-    def summary(self, stopped: bool = False) -> dict:
+    def summary(self, stopped: bool = False) -> dict[str, Any]:
         """The result: per mirror, whether and how fast it caught up and what it copied."""
         made = {r.mirror_id for r in self.refs}
-        items = []
+        items: list[dict[str, Any]] = []
         job = self.job
         for request, mirror_id in zip(job.mirrors, job.mirror_ids, strict=False) if job else ():
             found = self.readings.get(mirror_id)
@@ -208,13 +208,13 @@ class MirrorWorkflow(OperationWorkflowBase):
                 "target_cluster_id": str(request.target_cluster_id),
                 "target_stream": request.target_stream, "created": mirror_id in made,
                 "caught_up": caught_up,
-                "caught_up_in_s": found.caught_up_in_s if caught_up else None,
+                "caught_up_in_s": found.caught_up_in_s if found and caught_up else None,
                 "messages_copied": found.copied if found else 0,
                 "bytes_copied": found.bytes if found else 0,
                 "removed_meanwhile": bool(found and found.gone),
             })
         times = [i["caught_up_in_s"] for i in items if i["caught_up_in_s"] is not None]
-        result = {"mirrors": items, "caught_up_in_s": max(times) if times else None,
+        result: dict[str, Any] = {"mirrors": items, "caught_up_in_s": max(times) if times else None,
                   "stopped_early": stopped, "paused": self.consumers_paused}
         if stopped:
             result["left_in_place"] = [i["mirror_id"] for i in items if i["created"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -25,9 +26,9 @@ class OperationWorkflowBase:
         self.progress = Progress()
         self.paused = False
         self.stop_requested = False
-        self.result: dict | None = None
+        self.result: dict[str, Any] | None = None
         self.error: str | None = None
-        self._background_record: asyncio.Task | None = None
+        self._background_record: asyncio.Task[None] | None = None
 
     # --- interactions -------------------------------------------------------------------------
     @workflow.signal
@@ -44,7 +45,7 @@ class OperationWorkflowBase:
         self.stop_requested = True
 
     @workflow.query
-    def view(self) -> dict:
+    def view(self) -> dict[str, Any]:
         return {"status": self.status, "progress": self.progress.model_dump(),
                 "result": self.result, "error": self.error}
 
@@ -87,7 +88,7 @@ class OperationWorkflowBase:
 
     async def record(self, status: str | None = None, audit: str | None = None,
                      shielded: bool = False, audit_key: str | None = None,
-                     audit_details: dict | None = None) -> None:
+                     audit_details: dict[str, Any] | None = None) -> None:
         previous, self._background_record = self._background_record, None
         if previous is not None:
             await previous
@@ -98,7 +99,8 @@ class OperationWorkflowBase:
             await self._write(update)
 
     def _update(self, status: str | None = None, audit: str | None = None,
-                audit_key: str | None = None, audit_details: dict | None = None) -> OperationUpdate:
+                audit_key: str | None = None,
+                audit_details: dict[str, Any] | None = None) -> OperationUpdate:
         return OperationUpdate(context=self.context, status=status or self.status,
                                progress=self.progress.model_copy(), result=self.result,
                                error=self.error, audit_action=audit, audit_key=audit_key,
@@ -109,8 +111,8 @@ class OperationWorkflowBase:
             "record_operation", update, start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RECORD_RETRY)
 
-    async def finish(self, status: str, result: dict, error: str | None = None,
-                     shielded: bool = False) -> dict:
+    async def finish(self, status: str, result: dict[str, Any], error: str | None = None,
+                     shielded: bool = False) -> dict[str, Any]:
         self.result, self.error = result, error
         if status == "completed" and self.progress.total is not None:
             self.progress.eta_s = 0

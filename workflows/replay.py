@@ -50,7 +50,7 @@ CONTINUE_AS_NEW_PATCH = "replay-continue-as-new"
 RELEASED_SHAPES = (("context", "request"), ("context", "request", "carry"))
 
 
-def replay_input(args: tuple) -> ReplayInput:
+def replay_input(args: tuple[Any, ...]) -> ReplayInput:
     return from_args(ReplayInput, args, *RELEASED_SHAPES)
 
 
@@ -67,7 +67,7 @@ class ReplayWorkflow(OperationWorkflowBase):
         self.paused, self.stop_requested = self.carry.paused, self.carry.stop_requested
 
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         """One ``ReplayInput``; a run a release started has ``[context, request]`` or
         ``[context, request, carry]`` (``workflows.inputs``)."""
         data = replay_input(args)
@@ -135,7 +135,7 @@ class ReplayWorkflow(OperationWorkflowBase):
 
 
 def _summary(cp: ReplayCheckpoint, planned: ReplayPlanned, stopped: bool = False,
-             missing: dict | None = None) -> dict:
+             missing: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"replayed": cp.done, "bytes": cp.bytes, "failed": cp.failed, "failures": cp.failures,
             "first_seq": planned.plan.first_seq, "last_seq": planned.plan.last_seq,
             "planned": planned.plan.estimated_total, "missing": missing,

@@ -55,7 +55,7 @@ class RestoreWorkflow(OperationWorkflowBase):
         self.progress = Progress(unit="bytes")
 
     @workflow.run
-    async def run(self, *args: Any) -> dict:
+    async def run(self, *args: Any) -> dict[str, Any]:
         """One ``RestoreWorkflowInput``; a run a release started has ``[context, job]``."""
         data = from_args(RestoreWorkflowInput, args, ("context", "job"))
         self.context = context = data.context
@@ -103,10 +103,11 @@ class RestoreWorkflow(OperationWorkflowBase):
                         job: RestoreJob) -> None:
         """Back up the existing stream, verify that backup, then (only then) delete the
         stream."""
-        backup_id = plan.set_aside_backup_id
+        backup_id, item_id = plan.set_aside_backup_id, plan.set_aside_item_id
+        assert backup_id is not None and item_id is not None  # the plan sets both, or neither
         error = None
         try:
-            await run_item(context, backup_id, plan.set_aside_item_id, 0, 0)
+            await run_item(context, backup_id, item_id, 0, 0)
         except ActivityError as err:
             error = message_of(err)
         finished = await finish_backup(context, backup_id, error)

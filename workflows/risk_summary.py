@@ -35,6 +35,7 @@ class RiskSummaryWorkflow:
         """``written``, ``exists``, ``skipped`` (no model), ``missing`` (no such request) or
         ``failed to summarise``."""
         self._status = "writing"
+        outcome: str
         try:
             outcome = await workflow.execute_activity(
                 "write_risk_summary", data, result_type=str,

@@ -7,9 +7,11 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from temporalio.client import Client
@@ -55,6 +57,15 @@ WORKFLOWS = [ClusterHealthWorkflow, ClusterHealthSweepWorkflow, ReplayWorkflow, 
              ScheduledBackupWorkflow, GitOpsSyncWorkflow, GitOpsApplyWorkflow,
              GitOpsDriftWorkflow, AlertEvaluationWorkflow, RiskSummaryWorkflow, ExportWorkflow]
 
+T = TypeVar("T")
+
+
+def required(value: T | None, setting: str) -> T:
+    """A setting the worker cannot run without (``jsc up`` sets them all)."""
+    if value is None:
+        raise RuntimeError(f"the worker needs {setting} (jsc up sets it)")
+    return value
+
 
 @dataclass
 class WorkerDeps:
@@ -66,13 +77,15 @@ class WorkerDeps:
     events: EventPublisher
 
     def __post_init__(self) -> None:
-        self.engine = make_engine(self.settings.database_url)
+        self.engine = make_engine(required(self.settings.database_url, "JSC_DATABASE_URL"))
         self.sessions = make_sessionmaker(self.engine)
-        self.cipher = Cipher(self.settings.encryption_key.get_secret_value())
-        self.redis = aioredis.from_url(self.settings.redis_url, decode_responses=True)
+        key = required(self.settings.encryption_key, "JSC_ENCRYPTION_KEY")
+        self.cipher = Cipher(key.get_secret_value())
+        self.redis = aioredis.from_url(required(self.settings.redis_url, "JSC_REDIS_URL"),
+                                       decode_responses=True)
         self.risk = RiskSummaryActivities(self.sessions, self.settings)
 
-    def activities(self) -> list:
+    def activities(self) -> list[Callable[..., Any]]:
         clusters = ClusterActivities(self.sessions, self.cipher, self.pool)
         operations = OperationActivities(self.sessions, self.events)
         replay = ReplayActivities(self.sessions, self.cipher, self.pool, self.redis)
@@ -110,26 +123,28 @@ class WorkerDeps:
                                                                self.pool, self.settings))]
 
 
-def gitops_activities(gitops: GitOpsActivities) -> list:
+def gitops_activities(gitops: GitOpsActivities) -> list[Callable[..., Any]]:
     return [gitops.gitops_plan, gitops.gitops_open_request, gitops.gitops_apply,
             gitops.gitops_fail]
 
 
-def gitops_drift_activities(drift: GitOpsDriftActivities) -> list:
+def gitops_drift_activities(drift: GitOpsDriftActivities) -> list[Callable[..., Any]]:
     return [drift.gitops_drift_scan, drift.gitops_drift_revert]
 
 
-def backup_activities(backup: BackupActivities) -> list:
+def backup_activities(backup: BackupActivities) -> list[Callable[..., Any]]:
     return [backup.backup_prepare, backup.backup_finish, backup.backup_record_verification,
             backup.restore_prepare, backup.restore_remove_stream, backup.backup_schedule_tick,
             backup.backup_retention_plan, backup.backup_retention_apply]
 
 
 @asynccontextmanager
-async def running_worker(client: Client, settings: Settings, task_queue: str | None = None):
+async def running_worker(client: Client, settings: Settings,
+                         task_queue: str | None = None) -> AsyncIterator[Worker]:
     """A started worker with its dependencies; everything is closed on exit."""
     pool = ClusterPool()
-    events = await EventPublisher.connect(settings.events_nats_url)
+    events = await EventPublisher.connect(
+        required(settings.events_nats_url, "JSC_INTERNAL_NATS_URL"))
     await ensure_live_stream(events.nc)  # operations' progress is pushed to JSC_LIVE
     deps = WorkerDeps(settings, pool, events)
     # Heartbeats reach Temporal at least twice a second: a retried replay chunk resumes from a
@@ -149,7 +164,8 @@ async def running_worker(client: Client, settings: Settings, task_queue: str | N
 
 
 async def run(settings: Settings) -> None:
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
+    client = await Client.connect(required(settings.temporal_address, "JSC_TEMPORAL_ADDRESS"),
+                                  namespace=settings.temporal_namespace,
                                   data_converter=pydantic_data_converter)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

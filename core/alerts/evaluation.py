@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -33,10 +35,12 @@ from core.security import Cipher
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 @dataclass
 class Evaluator:
-    sessions: async_sessionmaker
+    sessions: async_sessionmaker[AsyncSession]
     store: AnalyticsStore
     pool: ClusterPool
     cipher: Cipher
@@ -53,7 +57,7 @@ class Evaluator:
     async def _measure(self, rule: Rule, now: datetime) -> m.Measurement:
         g, t, d = self.grace_s, rule.threshold, rule.for_s
 
-        def series(fn, *args):
+        def series(fn: Callable[..., T], *args: Any) -> Coroutine[Any, Any, T]:
             return asyncio.to_thread(fn, self.store, rule, now, g, *args)
 
         kind = rule.kind
@@ -149,7 +153,7 @@ async def _step(db: AsyncSession, rule: Rule, measured: m.Measurement,
     return [AlertEvent.model_validate(p) for p in row.pending]
 
 
-async def delivered(sessions: async_sessionmaker, event: AlertEvent) -> None:
+async def delivered(sessions: async_sessionmaker[AsyncSession], event: AlertEvent) -> None:
     """The event left ``pending`` (idempotent); when it notified, the rule records when."""
     async with sessions() as db, db.begin():
         row = await db.scalar(select(AlertRuleState).where(AlertRuleState.rule_id == event.rule_id)

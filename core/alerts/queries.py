@@ -6,6 +6,7 @@ organization and cluster. Synchronous (the ClickHouse client is): call them in a
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from core.alerts.measure import Point
 from core.alerts.rules import Rule
@@ -22,7 +23,7 @@ def _naive(ts: datetime) -> datetime:
     return ts.astimezone(UTC).replace(tzinfo=None)
 
 
-def _params(rule: Rule, now: datetime, for_s: float, grace_s: float) -> dict:
+def _params(rule: Rule, now: datetime, for_s: float, grace_s: float) -> dict[str, Any]:
     return {"org": str(rule.org_id), "cluster": str(rule.cluster_id), "stream": rule.stream or "",
             "consumer": rule.consumer or "",
             "lo": _naive(now - timedelta(seconds=for_s + grace_s)), "hi": _naive(now)}
@@ -32,7 +33,7 @@ _WHERE = ("org_id = {org:UUID} AND cluster_id = {cluster:UUID} "
           "AND timestamp >= {lo:DateTime64(3)} AND timestamp <= {hi:DateTime64(3)}")
 
 
-def _points(store: AnalyticsStore, sql: str, params: dict) -> list[Point]:
+def _points(store: AnalyticsStore, sql: str, params: dict[str, Any]) -> list[Point]:
     return [Point(_utc(ts), float(v)) for ts, v in store.query(sql, params) if v is not None]
 
 

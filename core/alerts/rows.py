@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from core.alerts.events import AlertEvent
 
@@ -20,7 +21,7 @@ def _naive(ts: datetime | None) -> datetime | None:
     return (ts.astimezone(UTC) if ts.tzinfo else ts).replace(tzinfo=None)
 
 
-def row(e: AlertEvent) -> list:
+def row(e: AlertEvent) -> list[Any]:
     ts = _naive(e.timestamp)
     return [e.id, e.org_id, e.rule_id, e.cluster_id or NIL_CLUSTER, ts, e.severity, e.status,
             float(e.value) if e.value is not None else float("nan"), e.threshold, e.message,

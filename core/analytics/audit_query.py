@@ -69,7 +69,7 @@ def _param(value: Any) -> Any:
     return value
 
 
-def record(row: tuple) -> dict[str, Any]:
+def record(row: tuple[Any, ...]) -> dict[str, Any]:
     item = dict(zip(AUDIT_COLUMNS, row, strict=False))
     item["changes"] = json.loads(item["changes"] or "{}")
     if item["timestamp"].tzinfo is None:  # chdb returns naive datetimes; the column is UTC

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig
 
@@ -33,7 +34,7 @@ class Ingester:
         self.nc, self.store, self.batch = nc, store, batch
         self.sink = sink or EventsSink()
         self.stream, self.subject, self.durable, self.ensure = stream, subject, durable, ensure
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self.restarts = 0
         self.last_error: str | None = None  # set while failing, cleared by a good round
 
@@ -115,7 +116,7 @@ class Ingester:
             for msg in msgs:  # an ack lost here is redelivered: the row is stored once anyway
                 await msg.ack()
 
-    async def _drop_malformed(self, msgs):
+    async def _drop_malformed(self, msgs: list[Msg]) -> list[Msg]:
         """An event that can never be stored is terminated (and logged), not retried forever."""
         good = []
         for msg in msgs:
@@ -127,7 +128,7 @@ class Ingester:
                 await msg.term()
         return good
 
-    def _insert(self, msgs) -> None:
+    def _insert(self, msgs: list[Msg]) -> None:
         self.sink.insert(self.store, [(m.subject, m.data) for m in msgs])
 
     async def stop(self) -> None:

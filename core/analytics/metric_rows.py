@@ -9,7 +9,8 @@ one insert, so a table holds all of a sample's rows or none."""
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Any
 
 from core.analytics.store import AnalyticsStore
 from core.live.samples import ClusterSample, StreamSample
@@ -38,12 +39,12 @@ def parse(data: bytes) -> StreamSample | ClusterSample:
     raise ValueError(f"not a metric sample (kind {body.get('kind')!r})")
 
 
-def _utc(sample):
+def _utc(sample: ClusterSample | StreamSample) -> datetime:
     ts = sample.timestamp
     return (ts.astimezone(UTC) if ts.tzinfo else ts).replace(tzinfo=None)
 
 
-def stream_rows(s: StreamSample) -> tuple[list, list[list]]:
+def stream_rows(s: StreamSample) -> tuple[list[Any], list[list[Any]]]:
     ts = _utc(s)
     stream = [s.id, s.org_id, s.cluster_id, s.stream, ts, s.messages, s.bytes,
               s.messages_rate or 0.0, s.bytes_rate or 0.0, s.consumer_count, s.first_seq,
@@ -57,7 +58,7 @@ def stream_rows(s: StreamSample) -> tuple[list, list[list]]:
     return stream, consumers
 
 
-def cluster_rows(s: ClusterSample) -> list[list]:
+def cluster_rows(s: ClusterSample) -> list[list[Any]]:
     ts = _utc(s)
     if not s.servers:  # nothing known per server (no monitoring URL, or unreachable): one row
         return [[s.id, s.org_id, s.cluster_id, "", "", ts, 0.0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -67,7 +68,7 @@ def cluster_rows(s: ClusterSample) -> list[list]:
              v.out_msgs, v.in_bytes, v.out_bytes, int(s.reachable)] for v in s.servers]
 
 
-def _stored(store: AnalyticsStore, table: str, samples: list) -> set[str]:
+def _stored(store: AnalyticsStore, table: str, samples: list[Any]) -> set[str]:
     if not samples:
         return set()
     times = [_utc(s) for s in samples]

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.db.models import NatsCluster
 
 TOP = 10
 
@@ -14,7 +17,7 @@ def _naive(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def _prefix_clause(prefixes: list[str] | None, params: dict) -> str:
+def _prefix_clause(prefixes: list[str] | None, params: dict[str, Any]) -> str:
     if prefixes is None:
         return ""
     if not prefixes:
@@ -24,7 +27,7 @@ def _prefix_clause(prefixes: list[str] | None, params: dict) -> str:
                                   for i in range(len(prefixes))) + ")"
 
 
-def latest_clusters(ids: list[uuid.UUID], since: datetime) -> tuple[str, dict]:
+def latest_clusters(ids: list[uuid.UUID], since: datetime) -> tuple[str, dict[str, Any]]:
     return ("SELECT cluster_id, argMax(reachable, timestamp), max(timestamp), "
             "sum(connections) FROM (SELECT cluster_id, timestamp, any(reachable) AS reachable, "
             "sum(connections) AS connections FROM cluster_metrics WHERE cluster_id IN "
@@ -34,7 +37,7 @@ def latest_clusters(ids: list[uuid.UUID], since: datetime) -> tuple[str, dict]:
 
 
 def latest_streams(ids: list[uuid.UUID], since: datetime,
-                   prefixes: list[str] | None) -> tuple[str, dict]:
+                   prefixes: list[str] | None) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"ids": [str(i) for i in ids], "since": _naive(since)}
     return ("SELECT cluster_id, stream_name, argMax(messages_total, timestamp), "
             "argMax(bytes_total, timestamp), argMax(messages_rate, timestamp), "
@@ -44,7 +47,7 @@ def latest_streams(ids: list[uuid.UUID], since: datetime,
 
 
 def latest_consumers(ids: list[uuid.UUID], stream: str | None, prefixes: list[str] | None,
-                     since: datetime | None = None) -> tuple[str, dict]:
+                     since: datetime | None = None) -> tuple[str, dict[str, Any]]:
     since = since or datetime.now(UTC) - timedelta(minutes=10)
     params: dict[str, Any] = {"ids": [str(i) for i in ids], "since": _naive(since)}
     where = "cluster_id IN {ids:Array(UUID)} AND timestamp >= {since:DateTime64(3)}"
@@ -62,15 +65,16 @@ def _utc(ts: datetime) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
 
 
-def consumer_record(row: tuple) -> dict[str, Any]:
+def consumer_record(row: tuple[Any, ...]) -> dict[str, Any]:
     cid, stream, name, lag, ack_rate, ack_pending, pending, ts = row
     return {"cluster_id": str(cid), "stream": stream, "consumer": name, "lag": int(lag),
             "ack_rate": float(ack_rate), "ack_pending": int(ack_pending), "pending": int(pending),
             "timestamp": _utc(ts)}
 
 
-def overview(registered: dict, clusters: list[tuple], streams: list[tuple],
-             consumers: list[tuple], throughput: dict) -> dict[str, Any]:
+def overview(registered: dict[uuid.UUID, NatsCluster], clusters: list[tuple[Any, ...]],
+             streams: list[tuple[Any, ...]], consumers: list[tuple[Any, ...]],
+             throughput: dict[str, Any]) -> dict[str, Any]:
     reach = {str(r[0]): bool(r[1]) for r in clusters}
     stream_items = [{"cluster_id": str(r[0]), "stream": r[1], "messages": int(r[2]),
                      "bytes": int(r[3]), "messages_rate": float(r[4]), "consumers": int(r[5]),
@@ -99,7 +103,7 @@ def overview(registered: dict, clusters: list[tuple], streams: list[tuple],
     }
 
 
-def processing_rates(cluster_id: uuid.UUID, stream: str) -> tuple[str, dict]:
+def processing_rates(cluster_id: uuid.UUID, stream: str) -> tuple[str, dict[str, Any]]:
     """Per consumer of the stream: the latest acknowledgement rate and its average over the last
     hour, from the samples (the health score's "processing rate")."""
     since = datetime.now(UTC) - timedelta(hours=1)
@@ -109,7 +113,7 @@ def processing_rates(cluster_id: uuid.UUID, stream: str) -> tuple[str, dict]:
             {"c": str(cluster_id), "s": stream, "since": _naive(since)})
 
 
-def rate_ratios(rows: list[tuple]) -> dict[str, float]:
+def rate_ratios(rows: list[tuple[Any, ...]]) -> dict[str, float]:
     """consumer -> current rate over its hour's average, where the average is meaningful (two
     samples or more, something acknowledged)."""
     return {name: current / average for name, current, average, count in rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any, cast
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
@@ -36,13 +37,15 @@ class AnalyticsStore:
             for statement in schema_statements():
                 self._client.command(statement)
 
-    def insert(self, table: str, rows: list[list], columns: list[str]) -> None:
+    def insert(self, table: str, rows: list[list[Any]], columns: list[str]) -> None:
         with self._lock:
             self._client.insert(table, rows, column_names=columns)
 
-    def query(self, sql: str, parameters: dict | None = None) -> list[tuple]:
+    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self._client.query(sql, parameters=parameters or {}).result_rows
+            result = self._client.query(sql, parameters=parameters or {})
+            # the driver's rows: a list of row sequences, read by position
+            return cast("list[tuple[Any, ...]]", result.result_rows)
 
     def ping(self) -> bool:
         with self._lock:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,11 +42,11 @@ class ChainLink:
     first_seq: int
     last_seq: int
     messages: int
-    config: dict
-    state: dict
-    consumers: list
+    config: dict[str, Any]
+    state: dict[str, Any]
+    consumers: list[Any]
     checksum: str | None
-    target: dict
+    target: dict[str, Any]
     started_at: datetime | None
     completed_at: datetime | None
     base_item_id: str | None
@@ -87,7 +88,7 @@ async def resolve_chain(db: AsyncSession, org_id: uuid.UUID | str, backup_id: uu
     if item is None:
         raise ChainBroken(f"backup {backup_id} holds no stream '{stream}'")
     links: list[ChainLink] = []
-    seen: set = set()
+    seen: set[Any] = set()
     while True:
         if item.id in seen or len(links) > MAX_CHAIN:
             raise ChainBroken(f"the chain of stream '{stream}' loops")

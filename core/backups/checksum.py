@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from core.backups.reader import read_range
 from core.jetstream.api import JetStreamApi
@@ -26,7 +27,7 @@ class RangeChecksum:
     last_seq: int
     sha256: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -4,6 +4,7 @@ chunks go with them). Used by ``DELETE /api/v1/backups/{id}`` and by retention."
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,7 @@ async def delete_backups(db: AsyncSession, org_id: uuid.UUID, backup_ids: list[u
     return found
 
 
-async def delete_data(org_id: uuid.UUID | str, backups: list[Backup], **access) -> int:
+async def delete_data(org_id: uuid.UUID | str, backups: list[Backup], **access: Any) -> int:
     """Remove the backups' chunks and manifests at their targets (``<org>/<backup>/``); the number
     of objects removed. Raises when a target cannot be reached. ``access``: ``sessions``,
     ``pool``, ``cipher``, ``settings`` (``core.backups.target_access``)."""

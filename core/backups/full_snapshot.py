@@ -27,6 +27,7 @@ the server wrote them. The last block is held back and re-framed without the end
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from core.backups.archive import (
     COMPRESSED,
@@ -62,11 +63,11 @@ class FullSnapshot:
         # the latest data block: a chunk passed through as is (memoryview), or decoded data to
         # re-frame (bytes: the rewritten head)
         self._held: memoryview | bytes | None = None
-        self._trailing: list = []  # non-data chunks after it
+        self._trailing: list[Any] = []  # non-data chunks after it
         # the decoded start of the snapshot while its head is gathered (None: not rewritten)
         self._head: bytearray | None = \
             bytearray() if last_seq is not None or quiet_prefix else None
-        self.state: dict | None = None  # state.json, when the head was decoded
+        self.state: dict[str, Any] | None = None  # state.json, when the head was decoded
         self.quieted: list[str] = []  # the push consumers given a private deliver subject
         self.total = 0
 
@@ -75,7 +76,7 @@ class FullSnapshot:
         but once, into the result)."""
         self.total += len(data)
         buf = self._rest + data if self._rest else bytes(data)
-        out: list = []
+        out: list[Any] = []
         pos = 0
         while len(buf) - pos >= 4:
             end = pos + 4 + (buf[pos + 1] | buf[pos + 2] << 8 | buf[pos + 3] << 16)
@@ -87,7 +88,7 @@ class FullSnapshot:
                 if self._head is None:
                     self._hold(chunk, out)
                 else:
-                    self._gather(kind, chunk, out)
+                    self._gather(self._head, kind, chunk, out)
             elif kind == IDENTIFIER or kind >= 0x80:
                 (out if self._held is None else self._trailing).append(chunk)
             else:
@@ -110,26 +111,27 @@ class FullSnapshot:
             raise ArchiveError("the snapshot holds no data")
         return bytes(self._release(self._held, last=True))
 
-    def _hold(self, block: memoryview | bytes, out: list) -> None:
+    def _hold(self, block: memoryview | bytes, out: list[Any]) -> None:
         if self._held is not None:
             out.append(self._release(self._held, last=False))
             out.extend(self._trailing)
             self._trailing = []
         self._held = block
 
-    def _gather(self, kind: int, chunk: memoryview, out: list) -> None:
-        self._head += decode_block(kind, bytes(chunk[4:]))
-        head = self._rewritten_head(bytes(self._head))
+    def _gather(self, gathered: bytearray, kind: int, chunk: memoryview, out: list[Any]) -> None:
+        """``gathered``: ``self._head``, grown in place."""
+        gathered += decode_block(kind, bytes(chunk[4:]))
+        head = self._rewritten_head(bytes(gathered))
         if head is not None:
             self._head = None
             self._hold(head, out)
-        elif len(self._head) > MAX_HEAD:
+        elif len(gathered) > MAX_HEAD:
             raise ArchiveError(
                 f"the snapshot's state.json and consumers take more than {MAX_HEAD} bytes: "
                 "too many consumers to rewrite them for this restore")
 
     @staticmethod
-    def _release(held: memoryview | bytes, last: bool):
+    def _release(held: memoryview | bytes, last: bool) -> memoryview | bytes:
         if isinstance(held, memoryview):  # the server's block
             if not last:
                 return held
@@ -178,7 +180,7 @@ class FullSnapshot:
         parts.append(data[pos:])
         return b"".join(parts)
 
-    def _state_entry(self, found: Entry, state: dict) -> bytes:
+    def _state_entry(self, found: Entry, state: dict[str, Any]) -> bytes:
         if self.last_seq is None or int(state.get("last_seq", 0)) >= self.last_seq:
             return entry(found.name, found.timestamp, found.seq, found.header, found.payload)
         payload = json.dumps({**state, "last_seq": self.last_seq}, separators=(",", ":"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -66,7 +66,7 @@ class BackupRequest(_Model):
 
     @field_validator("streams")
     @classmethod
-    def _some(cls, value):
+    def _some(cls, value: Any) -> Any:
         if isinstance(value, list):
             if not value:
                 raise ValueError('name at least one stream, or say "all"')

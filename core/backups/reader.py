@@ -26,6 +26,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from nats.aio.client import Client as NATS
 
@@ -66,7 +67,8 @@ class RawTap:
                           headers: bytes | None) -> None:
             handler = self.handlers.get(sid)
             if handler is None:
-                await original(sid, subject, reply, data, headers)
+                # nats-py annotates ``headers`` as bytes but passes None for a message without
+                await original(sid, subject, reply, data, headers)  # type: ignore[arg-type]
                 return
             nc.stats["in_msgs"] += 1
             nc.stats["in_bytes"] += len(data)
@@ -138,8 +140,8 @@ class ConsumerRangeReader:
         self.first_seq, self.last_seq = first_seq, last_seq
         self.batch = max(16, min(20_000, BATCH_BYTES // max(64, avg_size + 64)))
         self.name = f"jsc-backup-{uuid.uuid4().hex[:12]}"
-        self._ready: asyncio.Queue = asyncio.Queue()
-        self._requests: collections.deque[list] = collections.deque()  # [token, remaining]
+        self._ready: asyncio.Queue[Any] = asyncio.Queue()
+        self._requests: collections.deque[list[Any]] = collections.deque()  # [token, remaining]
         self._current: list[RawMessage] = []
         self._done = False
         self._tokens = 0

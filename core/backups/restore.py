@@ -33,6 +33,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
+from nats.aio.msg import Msg
+
 from core.backups import archive
 from core.backups.chain import ChainLink, ChunkRef
 from core.backups.full_snapshot import FullSnapshot
@@ -60,7 +62,7 @@ def restore_config(links: list[ChainLink], stream_name: str,
                    subjects: list[str] | None) -> dict[str, Any]:
     """The newest item's configuration under the new name; ``subjects`` replaces the subjects
     (``[]``: none given, the server uses the stream's name)."""
-    config = json.loads(json.dumps(links[-1].config))
+    config: dict[str, Any] = json.loads(json.dumps(links[-1].config))
     config["name"] = stream_name
     if subjects is not None:
         if subjects:
@@ -110,18 +112,22 @@ def pad_to(links: list[ChainLink], until: datetime | None) -> int | None:
     return links[-1].last_seq if links[-1].last_seq > carried else None
 
 
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 async def verified_chunks(target: BackupTarget, links: list[ChainLink], prefetch: int = PREFETCH,
                           ) -> AsyncIterator[tuple[ChainLink, ChunkRef, bytes]]:
     """Every chunk of the chain in order, read ``prefetch`` ahead, each checked against its
     recorded SHA-256 before it is handed on."""
-    queue: asyncio.Queue = asyncio.Queue(maxsize=prefetch)
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=prefetch)
 
     async def read() -> None:
         try:
             for link in links:
                 for chunk in link.chunks:
                     data = await target.get(chunk.key)
-                    found = await asyncio.to_thread(lambda d=data: hashlib.sha256(d).hexdigest())
+                    found = await asyncio.to_thread(_sha256_hex, data)
                     if found != chunk.sha256 or len(data) != chunk.size:
                         raise ChunkCorrupted(
                             f"backup {link.backup_id}, stream '{link.stream}': chunk {chunk.n} "
@@ -210,7 +216,7 @@ class _Sender:
         except Exception:  # the connection may be gone
             pass
 
-    async def _on_ack(self, msg) -> None:
+    async def _on_ack(self, msg: Msg) -> None:
         if msg.data and self.error is None:
             try:
                 reply = json.loads(msg.data)
@@ -247,7 +253,7 @@ class _Sender:
     async def finish(self) -> dict[str, Any]:
         await self._wait(0)
         reply = await self.js.nc.request(self.subject, b"", timeout=FINISH_TIMEOUT_S)
-        answer = json.loads(reply.data or b"{}")
+        answer: dict[str, Any] = json.loads(reply.data or b"{}")
         if err := answer.get("error"):
             raise RestoreFailed(f"the server refused the restore: "
                                 f"{err.get('description', err)}")

@@ -12,16 +12,18 @@ the workflow's first step, since an approval may come hours later):
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.backups.models import PointInTime, RestorePoint
 from core.backups.rows import item_chain, items_of
 from core.db.models import Backup, BackupChunk, BackupItem
 
 
 class RestoreRefused(Exception):
-    def __init__(self, status: int, message: str, **extra):
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.status, self.message, self.extra = status, message, extra
 
@@ -38,7 +40,7 @@ def restorable(backup: Backup) -> None:
                                   "backup.", verification=verification)
 
 
-def _reason(verification: dict) -> str:
+def _reason(verification: dict[str, Any]) -> str:
     details = verification.get("details") or {}
     return str(details.get("reason") or details.get("error") or details.get("message")
                or "see its verification details")[:300]
@@ -73,15 +75,15 @@ async def descendants(db: AsyncSession, item: BackupItem) -> list[tuple[BackupIt
 
 
 async def point_end(db: AsyncSession, backup: Backup, item: BackupItem,
-                    point) -> tuple[Backup, BackupItem, datetime | None]:
+                    point: RestorePoint) -> tuple[Backup, BackupItem, datetime | None]:
     """The chain end the point means, and the time messages are cut at (None: all of them)."""
     if point == "backup":
         return backup, item, None
     line = [(item, backup)] + await descendants(db, item)
-    if point == "latest":
+    if not isinstance(point, PointInTime):  # "latest"
         end_item, end = line[-1]
         return end, end_item, None
-    time = point.time if hasattr(point, "time") else point
+    time = point.time
     for candidate, owner in line:
         if owner.completed_at is not None and owner.completed_at >= time:
             return owner, candidate, time
@@ -125,7 +127,8 @@ def subjects_overlap(a: str, b: str) -> bool:
     return True
 
 
-def overlapping(streams: list[dict], subjects: list[str], skip: str | None) -> tuple[str, str] | None:
+def overlapping(streams: list[dict[str, Any]], subjects: list[str],
+                skip: str | None) -> tuple[str, str] | None:
     """(stream, subject) of the first other stream whose subjects overlap ``subjects``."""
     for info in streams:
         config = info.get("config") or {}
@@ -133,7 +136,7 @@ def overlapping(streams: list[dict], subjects: list[str], skip: str | None) -> t
             continue
         for theirs in config.get("subjects") or []:
             if any(subjects_overlap(theirs, mine) for mine in subjects):
-                return config.get("name"), theirs
+                return str(config.get("name")), theirs
     return None
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.backups.models import DirectoryTarget, ObjectStoreTarget, Target
 from core.db.models import Backup, BackupItem
 
-PENDING = {"status": "pending", "checked_at": None, "details": {}}
+PENDING: dict[str, Any] = {"status": "pending", "checked_at": None, "details": {}}
 
 
 class StreamOut(BaseModel):
@@ -72,13 +72,13 @@ def target_dict(target: Target) -> dict[str, Any]:
     return {"type": "directory", "directory": target.directory}
 
 
-def same_target(a: dict, b: dict) -> bool:
+def same_target(a: dict[str, Any], b: dict[str, Any]) -> bool:
     keys = ("type", "cluster_id", "bucket", "directory")
     return all(a.get(k) == b.get(k) for k in keys)
 
 
 def create_backup(db: AsyncSession, *, org_id: uuid.UUID, cluster_id: uuid.UUID,
-                  streams: list[str], kind: str, target: dict, reason: str = "manual",
+                  streams: list[str], kind: str, target: dict[str, Any], reason: str = "manual",
                   team_id: uuid.UUID | None = None, schedule_id: uuid.UUID | None = None,
                   operation_id: uuid.UUID | None = None, created_by: uuid.UUID | None = None,
                   backup_id: uuid.UUID | None = None) -> Backup:
@@ -180,7 +180,7 @@ async def dependents(db: AsyncSession, backup: Backup) -> list[Backup]:
     return sorted(found.values(), key=lambda b: b.created_at)
 
 
-def consumer_names(consumers: list) -> list[str]:
+def consumer_names(consumers: list[Any]) -> list[str]:
     names = []
     for c in consumers or []:
         if isinstance(c, str):

@@ -17,6 +17,7 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
+    ScheduleDescription,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
@@ -27,6 +28,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core import temporal_schedules
 from core.backups.jobs import ScheduledRun
+from core.db.models import BackupSchedule
 
 WORKFLOW = "ScheduledBackupWorkflow"
 KINDS = ("full", "incremental")
@@ -57,13 +59,13 @@ def every(value: str) -> timedelta:
     return interval
 
 
-def spec_of(cadence: dict) -> ScheduleSpec:
+def spec_of(cadence: dict[str, Any]) -> ScheduleSpec:
     if cadence.get("cron"):
         return ScheduleSpec(cron_expressions=[cadence["cron"]])
     return ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every(cadence["every"]))])
 
 
-def check_cadence(cadence: dict) -> None:
+def check_cadence(cadence: dict[str, Any]) -> None:
     """Refuse what Temporal would refuse, before anything is stored (a cron expression has five
     fields; Temporal parses it)."""
     if cadence.get("cron"):
@@ -75,7 +77,7 @@ def check_cadence(cadence: dict) -> None:
         every(cadence["every"])
 
 
-def _schedule(row, kind: str, cadence: dict, task_queue: str) -> Schedule:
+def _schedule(row: BackupSchedule, kind: str, cadence: dict[str, Any], task_queue: str) -> Schedule:
     run = ScheduledRun(schedule_id=str(row.id), org_id=str(row.org_id), kind=kind)
     action = ScheduleActionStartWorkflow(
         WORKFLOW, args=[run.model_dump(mode="json")], id=schedule_id(row.id, kind),
@@ -92,7 +94,7 @@ def _refusal(exc: RPCError) -> ScheduleRefused | RPCError:
     return exc
 
 
-async def sync(client: Client, row, task_queue: str) -> None:
+async def sync(client: Client, row: BackupSchedule, task_queue: str) -> None:
     """Create or update the row's Temporal schedules (one per cadence it has), delete the one of
     a cadence it no longer has."""
     wanted = {"full": row.full, "incremental": row.incremental}
@@ -118,7 +120,7 @@ async def delete(client: Client, row_id: Any) -> None:
         await _delete(client, schedule_id(row_id, kind))
 
 
-async def describe(client: Client, row_id: Any, kind: str):
+async def describe(client: Client, row_id: Any, kind: str) -> ScheduleDescription | None:
     """The Temporal description of one cadence's schedule, or None."""
     try:
         return await client.get_schedule_handle(schedule_id(row_id, kind)).describe()
@@ -128,7 +130,7 @@ async def describe(client: Client, row_id: Any, kind: str):
         raise
 
 
-async def next_runs(client: Client, row, count: int = 5) -> list[datetime]:
+async def next_runs(client: Client, row: BackupSchedule, count: int = 5) -> list[datetime]:
     """The next times any of the row's schedules runs (none while disabled), soonest first."""
     if not row.enabled:
         return []

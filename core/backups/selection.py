@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,7 +72,7 @@ async def team_prefixes(db: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID,
         TeamNamespace.team_id == team_id, TeamNamespace.cluster_id == cluster_id)))
 
 
-def _preference(cluster: NatsCluster) -> tuple:
+def _preference(cluster: NatsCluster) -> tuple[Any, ...]:
     return (cluster.name != "dr", (cluster.jetstream_domain or "") != "dr",
             "dr" not in cluster.name.lower(), cluster.name)
 
@@ -85,7 +86,7 @@ async def default_target(db: AsyncSession, source: NatsCluster) -> ObjectStoreTa
     return ObjectStoreTarget(cluster_id=min(others, key=_preference).id, bucket=DEFAULT_BUCKET)
 
 
-def backup_root(settings) -> Path:
+def backup_root(settings: Any) -> Path:
     configured = getattr(settings, "backup_dir", None)
     return Path(configured) if configured else Path(settings.data_dir) / "backups"
 

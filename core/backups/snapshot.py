@@ -15,6 +15,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
 from core.jetstream.api import JetStreamApi, JetStreamError
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -37,9 +40,9 @@ class Snapshot:
                  window: int = WINDOW, queue_chunks: int = QUEUE_CHUNKS):
         self.js, self.stream, self.consumers = js, stream, consumers
         self.chunk_bytes, self.server_chunk, self.window = chunk_bytes, server_chunk, window
-        self._queue: asyncio.Queue = asyncio.Queue(maxsize=queue_chunks)
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_chunks)
         self._buffer = bytearray()
-        self._sub = None
+        self._sub: Subscription | None = None
         self.config: dict[str, Any] = {}
         self.state: dict[str, Any] = {}
         self.received = 0
@@ -76,7 +79,7 @@ class Snapshot:
                 pass
             self._sub = None
 
-    async def _on_message(self, msg) -> None:
+    async def _on_message(self, msg: Msg) -> None:
         if not msg.data:  # the end: a status header says how it went (none for a tiny one)
             headers = msg.headers or {}
             status = str(headers.get("Status", "204"))

@@ -20,14 +20,15 @@ import os
 import shutil
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from pathlib import Path
+from typing import Any
 
 from core.jetstream.api import JetStreamApi, JetStreamError
+from core.jetstream.buckets import BucketNotFound
 from core.jetstream.objects import (
     DIGEST_PREFIX,
-    BucketNotFound,
     ObjectNotFound,
     ObjectStore,
     ObjectStoreConfig,
@@ -37,6 +38,9 @@ from core.jetstream.objects import (
 )
 
 PUT_CHUNK = 1024 * 1024  # object store message size (clamped below the server's max payload)
+
+# an async callable giving the JetStreamApi of a cluster id
+JetStreamConnect = Callable[[str], Awaitable[JetStreamApi]]
 
 
 class ChunkMissing(Exception):
@@ -279,18 +283,19 @@ def _read_no_follow(path: Path) -> bytes:
 
 # -- a backup row's target -----------------------------------------------------------------------
 
-def target_cluster_id(target: dict) -> str | None:
+def target_cluster_id(target: dict[str, Any]) -> str | None:
     """The cluster holding an object store target (None for a directory)."""
     return str(target["cluster_id"]) if target.get("type") == "object_store" else None
 
 
-def describe_target(target: dict) -> str:
+def describe_target(target: dict[str, Any]) -> str:
     if target.get("type") == "object_store":
         return f"object store '{target.get('bucket')}' on cluster {target.get('cluster_id')}"
     return f"directory '{target.get('directory')}'"
 
 
-async def open_target(target: dict, org_id: uuid.UUID | str, *, jetstream=None,
+async def open_target(target: dict[str, Any], org_id: uuid.UUID | str, *,
+                      jetstream: JetStreamConnect | None = None,
                       backups_root: Path | None = None, create: bool = True) -> BackupTarget:
     """The target a backup row's ``target`` names: ``{"type": "object_store", "cluster_id",
     "bucket"}`` (``jetstream``: an async callable giving the JetStreamApi of a cluster id, e.g.

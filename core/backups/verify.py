@@ -112,7 +112,7 @@ async def verify_stream(target: BackupTarget, links: list[ChainLink], js: JetStr
             pass  # never made, or the restore removed it
 
 
-async def _compare(js: JetStreamApi, name: str, links: list[ChainLink], info: dict,
+async def _compare(js: JetStreamApi, name: str, links: list[ChainLink], info: dict[str, Any],
                    details: dict[str, Any]) -> dict[str, Any]:
     problems: list[str] = []
     state = info.get("state") or {}

@@ -9,7 +9,8 @@ after an approval, it removes nothing stored since the decision.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from core.changes.models import ChangeSpec
 from core.jetstream.api import JetStreamApi, JetStreamError
@@ -18,6 +19,8 @@ from core.jetstream.kv import KV
 from core.jetstream.objects import OBJECT_STORES
 
 BUCKET_KINDS: dict[str, BucketKind] = {"kv_bucket": KV, "object_store": OBJECT_STORES}
+
+T = TypeVar("T")
 
 
 def fixed_purge(purge: dict[str, Any], last_seq: int) -> dict[str, Any]:
@@ -28,7 +31,7 @@ def fixed_purge(purge: dict[str, Any], last_seq: int) -> dict[str, Any]:
     return {**purge, "seq": int(last_seq) + 1}
 
 
-async def _gone_ok(call) -> None:
+async def _gone_ok(call: Awaitable[Any]) -> None:
     try:
         await call
     except JetStreamError as exc:
@@ -36,14 +39,21 @@ async def _gone_ok(call) -> None:
             raise
 
 
+def _given(value: T | None, field: str) -> T:
+    """A field the change's validation requires for its kind and operation."""
+    if value is None:
+        raise ValueError(f"the change has no {field}")
+    return value
+
+
 async def apply_change(js: JetStreamApi, spec: ChangeSpec) -> dict[str, Any]:
     """Apply a stream, consumer, bucket, store or purge change; answer what JetStream answered."""
     kind, op = spec.kind, spec.operation
     if kind == "stream":
         if op == "create":
-            return await js.stream_create(spec.config)
+            return await js.stream_create(_given(spec.config, "config"))
         if op == "update":
-            return await js.stream_update(spec.config)
+            return await js.stream_update(_given(spec.config, "config"))
         if op == "delete":
             await _gone_ok(js.stream_delete(spec.name))
             return {"deleted": spec.name}
@@ -51,9 +61,10 @@ async def apply_change(js: JetStreamApi, spec: ChangeSpec) -> dict[str, Any]:
         return {"purged": await js.stream_purge(spec.name, spec.purge or {})}
     if kind == "consumer":
         if op in ("create", "update"):
-            return await js.consumer_create(spec.stream, spec.config, action=op)
+            return await js.consumer_create(_given(spec.stream, "stream"),
+                                            _given(spec.config, "config"), action=op)
         if op == "delete":
-            await _gone_ok(js.consumer_delete(spec.stream, spec.name))
+            await _gone_ok(js.consumer_delete(_given(spec.stream, "stream"), spec.name))
             return {"deleted": spec.name}
     if bucket_kind := BUCKET_KINDS.get(kind):
         if op == "create":

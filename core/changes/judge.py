@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +22,10 @@ from core.cluster_identity import effective_environment
 from core.db.models import ApprovalPolicyVersion, NatsCluster, Team, TeamNamespace
 from core.policy import ApprovalPolicy, ChangeRequest, Decision, HistoryEntry, decide, quota_check
 from core.policy.models import QuotaViolation, stored_policy
+
+if TYPE_CHECKING:
+    from core.jetstream.pool import ClusterPool
+    from core.security import Cipher
 
 
 class QuotaExceeded(Exception):
@@ -72,7 +76,8 @@ async def team_history(db: AsyncSession, team_id: uuid.UUID | None) -> list[Hist
             for h in await quotas.history(db, team_id)]
 
 
-async def team_state(db: AsyncSession, pool, cipher, team: Team | None) -> tuple[dict, dict]:
+async def team_state(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
+                     team: Team | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(usage, limits) of the team, usage read live only when the team has limits."""
     if team is None:
         return {}, {}
@@ -86,11 +91,14 @@ async def team_state(db: AsyncSession, pool, cipher, team: Team | None) -> tuple
     return {k: v for k, v in usage.values.items() if v is not None}, limits
 
 
-async def environment_of(sessions: async_sessionmaker, pool, cipher, cluster: NatsCluster) -> str:
+async def environment_of(sessions: async_sessionmaker[AsyncSession], pool: ClusterPool,
+                         cipher: Cipher, cluster: NatsCluster) -> str:
     """The strictest environment of the cluster's server, in a session of its own that keeps the
     identities it learnt whatever the change's own transaction does."""
     async with sessions() as own:
         mine = await own.get(NatsCluster, cluster.id)
+        if mine is None:
+            raise LookupError(f"the cluster {cluster.id} is gone")
         environment = await effective_environment(own, pool, cipher, mine)
         await own.commit()
     return environment
@@ -101,7 +109,8 @@ async def prefixes(db: AsyncSession, team_id: uuid.UUID, cluster_id: uuid.UUID) 
         TeamNamespace.team_id == team_id, TeamNamespace.cluster_id == cluster_id)))
 
 
-async def judge(db: AsyncSession, sessions: async_sessionmaker, pool, cipher, price: float,
+async def judge(db: AsyncSession, sessions: async_sessionmaker[AsyncSession], pool: ClusterPool,
+                cipher: Cipher, price: float,
                 requester: Requester, cluster: NatsCluster, spec: ChangeSpec, *,
                 before: dict[str, Any] | None = None, environment: str | None = None) -> Judged:
     """What policy says of ``spec`` on ``cluster``. Raises QuotaExceeded or UsageUnknown.
@@ -122,6 +131,7 @@ async def judge(db: AsyncSession, sessions: async_sessionmaker, pool, cipher, pr
         before=before, after=spec.config, usage=usage, quota=limits)
     violations = quota_check(usage, limits, change)
     if violations:
+        assert team is not None  # only a team has limits
         raise QuotaExceeded(team, violations)
     decision = decide(change, await current_policies(db, requester.org_id), True, price)
     return Judged(change, decision, team, environment)

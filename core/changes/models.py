@@ -38,7 +38,7 @@ class ChangeSpec(_Model):
 
     def title(self) -> str:
         if self.kind == "quota":
-            limit = (fmt_bytes(self.requested_limit) if self.quota_resource == STORAGE_QUOTA
+            limit = (fmt_bytes(self.requested_limit or 0) if self.quota_resource == STORAGE_QUOTA
                      else f"{self.requested_limit:,}")
             return f"Raise quota {self.quota_resource} to {limit}"
         what = self.kind.replace("_", " ")

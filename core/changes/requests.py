@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,7 @@ def requester_uuid(requester_id: str) -> uuid.UUID | None:
 
 
 async def open_request(db: AsyncSession, *, org_id: uuid.UUID, ticket: ApprovalTicket,
-                 environment: str | None, team_id: uuid.UUID | None, diff: dict,
+                 environment: str | None, team_id: uuid.UUID | None, diff: dict[str, Any],
                  risk_notes: list[str], justification: str = "",
                  operation_type: str = "approval") -> tuple[ChangeRequestRow, Operation]:
     """Add the request and its operation row (the caller commits, then starts the workflow)."""
@@ -50,7 +51,7 @@ async def open_request(db: AsyncSession, *, org_id: uuid.UUID, ticket: ApprovalT
 
 async def record(db: AsyncSession, change: RequestUpdate) -> None:
     """Idempotent: the same update twice leaves the same row."""
-    values: dict = {"status": change.status,
+    values: dict[str, Any] = {"status": change.status,
                     "votes": [v.model_dump(mode="json") for v in change.votes]}
     if change.result is not None:
         values["result"] = change.result

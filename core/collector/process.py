@@ -13,6 +13,9 @@ import socket
 import time
 import uuid
 
+from nats.aio.client import Client as NATS
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from core.collector.runner import Collector
 from core.collector.shares import Shares, open_bucket
 from core.db.base import make_engine, make_sessionmaker
@@ -24,10 +27,14 @@ from core.settings import Settings, get_settings
 log = logging.getLogger("jsc.collector")
 
 
-async def make_collector(settings: Settings, nc, engine, *, me: str | None = None) -> Collector:
+async def make_collector(settings: Settings, nc: NATS, engine: AsyncEngine, *,
+                         me: str | None = None) -> Collector:
+    key = settings.encryption_key
+    if key is None:  # the caller checks first
+        raise RuntimeError("JSC_ENCRYPTION_KEY is not set")
     kv = await open_bucket(nc, settings.collector_lease_s)
     return Collector(
-        sessions=make_sessionmaker(engine), cipher=Cipher(settings.encryption_key.get_secret_value()),
+        sessions=make_sessionmaker(engine), cipher=Cipher(key.get_secret_value()),
         pool=ClusterPool(), live=LivePublisher(nc), policy=settings.cluster_policy,
         shares=Shares(kv, me or collector_id()), orgs=settings.collect_orgs)
 

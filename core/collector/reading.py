@@ -31,10 +31,10 @@ class ClusterRead:
     varz_error: str | None = None
 
 
-async def read_consumers(js: JetStreamApi, streams: list[dict[str, Any]]) -> dict[str, list]:
+async def read_consumers(js: JetStreamApi, streams: list[dict[str, Any]]) -> dict[str, list[Any]]:
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def one(name: str) -> tuple[str, list]:
+    async def one(name: str) -> tuple[str, list[Any]]:
         async with gate:
             try:
                 return name, await js.consumer_list(name)
@@ -62,7 +62,8 @@ async def read_cluster(js: JetStreamApi, monitoring_url: str | None,
     return read
 
 
-async def fetch_varz(monitoring_url: str, policy: OutboundPolicy, timeout: float = 2.0) -> dict:
+async def fetch_varz(monitoring_url: str, policy: OutboundPolicy,
+                     timeout: float = 2.0) -> dict[str, Any]:
     pinned = await pin(monitoring_url.rstrip("/") + "/varz", policy)
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
         async with client.stream("GET", pinned.at(pinned.addresses[0]), headers=pinned.headers,
@@ -73,4 +74,5 @@ async def fetch_varz(monitoring_url: str, policy: OutboundPolicy, timeout: float
                 body += chunk
                 if len(body) > VARZ_LIMIT:
                     raise ValueError("the monitoring endpoint answered more than 1 MiB")
-    return json.loads(body)
+    varz: dict[str, Any] = json.loads(body)
+    return varz

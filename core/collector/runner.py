@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clusters import endpoint
 from core.collector.reading import read_cluster
@@ -62,8 +62,9 @@ def _as_uuid(value: str) -> uuid.UUID | None:
 
 
 class Collector:
-    def __init__(self, *, sessions: async_sessionmaker, cipher: Cipher, pool: ClusterPool,
-                 live: LivePublisher, shares: Shares, policy: OutboundPolicy, orgs: str = ""):
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
+                 pool: ClusterPool, live: LivePublisher, shares: Shares, policy: OutboundPolicy,
+                 orgs: str = ""):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.live, self.shares, self.policy = live, shares, policy
         self.orgs = orgs
@@ -164,7 +165,7 @@ class Collector:
             async with gate:
                 try:
                     msg = await js.get_last_msg(subjects.STREAM, subjects.stream_sample(org, cid, name))
-                    sample = StreamSample.model_validate_json(msg.data)
+                    sample = StreamSample.model_validate_json(msg.data or b"")
                 except Exception:  # noqa: BLE001 - none yet (or unreadable): no rate this pass
                     return
                 age = (datetime.now(UTC) - sample.timestamp).total_seconds()

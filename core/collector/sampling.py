@@ -57,7 +57,8 @@ def stream_sample(org_id: uuid.UUID, cluster_id: uuid.UUID, info: dict[str, Any]
     config, state = info.get("config") or {}, info.get("state") or {}
     name = config["name"]
     seconds = (at - previous.timestamp).total_seconds() if previous else None
-    before = {c.name: c for c in previous.consumers} if previous else {}
+    before: dict[str | None, ConsumerSample] = (
+        {c.name: c for c in previous.consumers} if previous else {})
     samples = [consumer_sample(c, before.get(c.get("name")), seconds) for c in consumers]
     last_seq, size = int(state.get("last_seq", 0)), int(state.get("bytes", 0))
     # messages stored since: by sequence (purges and limits do not hide new publishes)

@@ -73,7 +73,8 @@ class Shares:
                     orgs = None
                 members[entry.key.removeprefix("members.")] = set(orgs) if orgs is not None else None
         finally:
-            await watcher.stop()
+            # nats-py leaves the watcher's stop() unannotated
+            await watcher.stop()  # type: ignore[no-untyped-call]
         members[self.me] = self.orgs
         return members
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -29,7 +30,7 @@ class AiConversation(IdMixin, TimestampMixin, Base):
     org_id: Mapped[uuid.UUID] = _fk("organizations.id")
     user_id: Mapped[uuid.UUID] = _fk("users.id")
     title: Mapped[str] = mapped_column(String(200), default="")
-    context: Mapped[dict] = mapped_column(JSONB, default=dict)
+    context: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
 class AiTurn(IdMixin, Base):
@@ -39,11 +40,11 @@ class AiTurn(IdMixin, Base):
     seq: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(_enum("ai_turn_role", *TURN_ROLES))
     text: Mapped[str] = mapped_column(Text, default="")
-    tool_calls: Mapped[list] = mapped_column(JSONB, default=list)
-    proposals: Mapped[list] = mapped_column(JSONB, default=list)
-    findings: Mapped[list] = mapped_column(JSONB, default=list)
-    notice: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
-    usage: Mapped[dict] = mapped_column(JSONB, default=dict)
+    tool_calls: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    proposals: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    findings: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    notice: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    usage: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     model: Mapped[str] = mapped_column(String(100), default="")
-    model_messages: Mapped[list] = mapped_column(JSONB, default=list)
+    model_messages: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -42,6 +43,6 @@ class AlertRuleState(Base):
     snoozed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     acknowledged_by: Mapped[str | None] = mapped_column(String(320))
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    pending: Mapped[list] = mapped_column(JSONB, default=list)
+    pending: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now())

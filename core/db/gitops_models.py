@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -47,20 +48,21 @@ class GitRepository(IdMixin, TimestampMixin, Base):
     url: Mapped[str] = mapped_column(String(2048))
     branch: Mapped[str] = mapped_column(String(255), default="main")
     path: Mapped[str] = mapped_column(String(1024), default="")
-    environments: Mapped[dict] = mapped_column(JSONB, default=dict)
+    environments: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     sync: Mapped[str] = mapped_column(_enum("gitops_sync_mode", *GITOPS_SYNC_MODES), default="auto")
     prune: Mapped[str] = mapped_column(_enum("gitops_prune_mode", *GITOPS_PRUNE_MODES),
                                        default="never")
     on_drift: Mapped[str] = mapped_column(_enum("gitops_drift_mode", *GITOPS_DRIFT_MODES),
                                           default="report")
     interval_seconds: Mapped[int] = mapped_column(Integer, default=300)
-    namespaces: Mapped[list] = mapped_column(JSONB, default=list)
+    namespaces: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     auth_type: Mapped[str] = mapped_column(_enum("gitops_auth_type", *GITOPS_AUTH_TYPES),
                                            default="none")
-    credentials: Mapped[dict | None] = mapped_column(JSONB)
-    webhook_secret: Mapped[dict | None] = mapped_column(JSONB)
+    credentials: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    webhook_secret: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     last_commit: Mapped[str | None] = mapped_column(String(64))
-    last_scan: Mapped[dict | None] = mapped_column(JSONB)  # {at, commit, drift, resources, error}
+    # {at, commit, drift, resources, error}
+    last_scan: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
 
 
@@ -83,10 +85,10 @@ class GitSync(IdMixin, TimestampMixin, Base):
     message: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(_enum("gitops_sync_state", *GITOPS_SYNC_STATES),
                                         default="pending", index=True)
-    plan: Mapped[dict] = mapped_column(JSONB, default=dict)
-    results: Mapped[list] = mapped_column(JSONB, default=list)
-    errors: Mapped[list] = mapped_column(JSONB, default=list)
-    warnings: Mapped[list] = mapped_column(JSONB, default=list)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    results: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    errors: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    warnings: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     error: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[uuid.UUID | None] = _fk("change_requests.id", ondelete="SET NULL",
                                                nullable=True)
@@ -130,12 +132,13 @@ class GitDrift(IdMixin, TimestampMixin, Base):
     stream: Mapped[str | None] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255))
     drift_type: Mapped[str] = mapped_column(_enum("gitops_drift_type", *GITOPS_DRIFT_TYPES))
-    fields: Mapped[list] = mapped_column(JSONB, default=list)
+    fields: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     source: Mapped[str] = mapped_column(String(1024), default="")  # path:line in git
-    changed_by: Mapped[dict] = mapped_column(JSONB, default=dict)
+    changed_by: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     status: Mapped[str] = mapped_column(_enum("gitops_drift_state", *GITOPS_DRIFT_STATES),
                                         default="open", index=True)
     ignored_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    remediation: Mapped[dict | None] = mapped_column(JSONB)  # {action, by, at, sync_id, branch}
+    # {action, by, at, sync_id, branch}
+    remediation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

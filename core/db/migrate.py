@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -30,7 +30,7 @@ async def upgrade_to(engine: AsyncEngine, revision: str) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
         try:
-            def _upgrade(sync_conn) -> None:
+            def _upgrade(sync_conn: Connection) -> None:
                 cfg = alembic_config(str(engine.url.render_as_string(hide_password=False)))
                 cfg.attributes["connection"] = sync_conn
                 command.upgrade(cfg, revision)

@@ -50,7 +50,7 @@ class Organization(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(255))
     slug: Mapped[str] = mapped_column(String(255), unique=True)
     plan: Mapped[str] = mapped_column(_enum("org_plan", "free", "team", "enterprise"), default="free")
-    settings: Mapped[dict] = mapped_column(JSONB, default=dict)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -160,8 +160,8 @@ class ClusterConnection(IdMixin, Base):
     cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
     server_url: Mapped[str] = mapped_column(String(1024))
     position: Mapped[int] = mapped_column(Integer, default=0)
-    credentials: Mapped[dict | None] = mapped_column(JSONB)
-    tls_config: Mapped[dict | None] = mapped_column(JSONB)
+    credentials: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    tls_config: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     health_status: Mapped[str] = mapped_column(
         _enum("connection_health", "unknown", "healthy", "unreachable"), default="unknown"
@@ -176,10 +176,10 @@ class StreamConfig(IdMixin, TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("cluster_id", "stream_name"),)
     cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
     stream_name: Mapped[str] = mapped_column(String(255))
-    config_snapshot: Mapped[dict] = mapped_column(JSONB)
+    config_snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
     is_managed: Mapped[bool] = mapped_column(Boolean, default=True)
-    tags: Mapped[dict] = mapped_column(JSONB, default=dict)
+    tags: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
 class ConsumerConfig(IdMixin, TimestampMixin, Base):
@@ -187,10 +187,10 @@ class ConsumerConfig(IdMixin, TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("stream_config_id", "consumer_name"),)
     stream_config_id: Mapped[uuid.UUID] = _fk("stream_configs.id")
     consumer_name: Mapped[str] = mapped_column(String(255))
-    config_snapshot: Mapped[dict] = mapped_column(JSONB)
+    config_snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
     is_managed: Mapped[bool] = mapped_column(Boolean, default=True)
-    tags: Mapped[dict] = mapped_column(JSONB, default=dict)
+    tags: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
 class Role(IdMixin, TimestampMixin, Base):
@@ -207,7 +207,7 @@ class Permission(IdMixin, Base):
     role_id: Mapped[uuid.UUID] = _fk("roles.id")
     resource: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
-    conditions: Mapped[dict] = mapped_column(JSONB, default=dict)  # {"scope": "*"} etc.
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)  # {"scope": "*"} etc.
 
 
 class ApiKey(IdMixin, Base):
@@ -217,7 +217,7 @@ class ApiKey(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(255))
     key_hash: Mapped[str] = mapped_column(String(255))
     prefix: Mapped[str] = mapped_column(String(32), unique=True)
-    permissions: Mapped[list] = mapped_column(JSONB, default=list)
+    permissions: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -253,8 +253,8 @@ class Dashboard(IdMixin, TimestampMixin, Base):
     org_id: Mapped[uuid.UUID] = _fk("organizations.id")
     user_id: Mapped[uuid.UUID] = _fk("users.id")
     name: Mapped[str] = mapped_column(String(255))
-    layout: Mapped[dict] = mapped_column(JSONB, default=dict)
-    widgets: Mapped[list] = mapped_column(JSONB, default=list)
+    layout: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    widgets: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     is_shared: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -263,10 +263,10 @@ class AlertRule(IdMixin, TimestampMixin, Base):
     org_id: Mapped[uuid.UUID] = _fk("organizations.id")
     cluster_id: Mapped[uuid.UUID | None] = _fk("nats_clusters.id", nullable=True)
     name: Mapped[str] = mapped_column(String(255))
-    condition: Mapped[dict] = mapped_column(JSONB)
-    threshold: Mapped[dict] = mapped_column(JSONB)
+    condition: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    threshold: Mapped[dict[str, Any]] = mapped_column(JSONB)
     severity: Mapped[str] = mapped_column(_enum("alert_severity", "info", "warning", "critical"))
-    channels: Mapped[list] = mapped_column(JSONB, default=list)
+    channels: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     cooldown_mins: Mapped[int] = mapped_column(Integer, default=15)
 
@@ -279,9 +279,9 @@ class Operation(IdMixin, TimestampMixin, Base):
     type: Mapped[str] = mapped_column(String(64), index=True)
     workflow_id: Mapped[str] = mapped_column(String(255), unique=True)
     status: Mapped[str] = mapped_column(_enum("operation_status", *OPERATION_STATUSES), index=True)
-    progress: Mapped[dict] = mapped_column(JSONB, default=dict)
-    input: Mapped[dict] = mapped_column(JSONB, default=dict)
-    result: Mapped[dict | None] = mapped_column(JSONB)
+    progress: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    input: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
     cluster_id: Mapped[uuid.UUID | None] = _fk("nats_clusters.id", ondelete="SET NULL", nullable=True)
     started_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
@@ -306,7 +306,7 @@ class ApprovalPolicyVersion(IdMixin, Base):
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     priority: Mapped[int] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    definition: Mapped[dict] = mapped_column(JSONB)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -333,15 +333,15 @@ class ChangeRequestRow(IdMixin, TimestampMixin, Base):
     environment: Mapped[str | None] = mapped_column(String(32))
     requester_id: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
     requester_email: Mapped[str] = mapped_column(String(320), default="")
-    spec: Mapped[dict] = mapped_column(JSONB)
-    diff: Mapped[dict] = mapped_column(JSONB, default=dict)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    diff: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     justification: Mapped[str] = mapped_column(Text, default="")
-    decision: Mapped[dict] = mapped_column(JSONB)  # core.policy.Decision
-    risk_notes: Mapped[list] = mapped_column(JSONB, default=list)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSONB)  # core.policy.Decision
+    risk_notes: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     # The assistant's written risk summary, when a model is configured: {text, model, at}.
-    risk_summary: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
-    votes: Mapped[list] = mapped_column(JSONB, default=list)
-    result: Mapped[dict | None] = mapped_column(JSONB)
+    risk_summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    votes: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
     operation_id: Mapped[uuid.UUID | None] = _fk("operations.id", ondelete="SET NULL", nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -390,11 +390,11 @@ class Webhook(IdMixin, TimestampMixin, Base):
     org_id: Mapped[uuid.UUID] = _fk("organizations.id")
     name: Mapped[str] = mapped_column(String(255))
     url: Mapped[str] = mapped_column(String(2048))
-    secret: Mapped[dict] = mapped_column(JSONB)
-    previous_secret: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
+    secret: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    previous_secret: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
     previous_valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
                                                                   nullable=True)
-    events: Mapped[list] = mapped_column(JSONB, default=list)  # empty: every event
+    events: Mapped[list[Any]] = mapped_column(JSONB, default=list)  # empty: every event
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
 
@@ -418,7 +418,7 @@ class Mirror(IdMixin, TimestampMixin, Base):
     target_stream: Mapped[str] = mapped_column(String(255))
     consumer_name: Mapped[str | None] = mapped_column(String(255))
     deliver_subject: Mapped[str | None] = mapped_column(String(255))
-    spec: Mapped[dict] = mapped_column(JSONB, default=dict)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     state: Mapped[str] = mapped_column(_enum("mirror_state", *MIRROR_STATES), default="creating")
     pair_id: Mapped[uuid.UUID | None] = _fk("dr_pairs.id", ondelete="SET NULL", nullable=True)
     operation_id: Mapped[uuid.UUID | None] = _fk("operations.id", ondelete="SET NULL", nullable=True)
@@ -439,11 +439,11 @@ class DrPair(IdMixin, TimestampMixin, Base):
     primary_cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
     standby_cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
     active_cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
-    streams: Mapped[list] = mapped_column(JSONB, default=list)
+    streams: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     rpo_seconds: Mapped[float] = mapped_column(Float, default=5)
     rto_seconds: Mapped[float] = mapped_column(Float, default=30)
-    last_drill: Mapped[dict | None] = mapped_column(JSONB)
-    last_failover: Mapped[dict | None] = mapped_column(JSONB)
+    last_drill: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    last_failover: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
 
 
@@ -464,12 +464,12 @@ class BackupSchedule(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(255))
     cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
     team_id: Mapped[uuid.UUID | None] = _fk("teams.id", nullable=True)
-    streams: Mapped[list] = mapped_column(JSONB, default=list)
-    target: Mapped[dict] = mapped_column(JSONB, default=dict)
-    full: Mapped[dict] = mapped_column(JSONB, default=dict)
-    incremental: Mapped[dict | None] = mapped_column(JSONB)
+    streams: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    target: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    full: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    incremental: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    last_run: Mapped[dict | None] = mapped_column(JSONB)
+    last_run: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
 
 
@@ -487,7 +487,7 @@ class Backup(IdMixin, TimestampMixin, Base):
                                                 nullable=True)
     kind: Mapped[str] = mapped_column(_enum("backup_kind", *BACKUP_KINDS))
     reason: Mapped[str] = mapped_column(String(32), default="manual")
-    target: Mapped[dict] = mapped_column(JSONB, default=dict)
+    target: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     status: Mapped[str] = mapped_column(_enum("backup_state", *BACKUP_STATES), default="running")
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -496,7 +496,7 @@ class Backup(IdMixin, TimestampMixin, Base):
     source_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     message_count: Mapped[int] = mapped_column(BigInteger, default=0)
     stream_count: Mapped[int] = mapped_column(Integer, default=0)
-    verification: Mapped[dict] = mapped_column(JSONB, default=dict)
+    verification: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     operation_id: Mapped[uuid.UUID | None] = _fk("operations.id", ondelete="SET NULL", nullable=True)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
 
@@ -522,9 +522,9 @@ class BackupItem(IdMixin, TimestampMixin, Base):
     messages: Mapped[int] = mapped_column(BigInteger, default=0)
     source_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     stored_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
-    config: Mapped[dict] = mapped_column(JSONB, default=dict)
-    state: Mapped[dict] = mapped_column(JSONB, default=dict)
-    consumers: Mapped[list] = mapped_column(JSONB, default=list)
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    consumers: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     checksum: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -10,7 +10,7 @@ import uuid
 import sqlalchemy as sa
 
 
-def govern_new_kinds(conn, seeded_kinds: list[str], new_kinds: list[str]) -> None:
+def govern_new_kinds(conn: sa.Connection, seeded_kinds: list[str], new_kinds: list[str]) -> None:
     """A new version of each current "Production Changes" policy whose kinds are still exactly
     ``seeded_kinds``, with ``new_kinds`` instead; a policy someone changed is theirs to change."""
     rows = conn.execute(sa.text(

@@ -66,7 +66,7 @@ async def message_chunk(reader: StreamReader, chunk: ExportChunk,
     return body, next_seq
 
 
-def audit_chunk(query: Callable[[str, dict[str, Any]], list[tuple]], org_id: str,
+def audit_chunk(query: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]], org_id: str,
                 chunk: ExportChunk) -> tuple[ChunkBody, AuditCursor | None]:
     """The chunk's audit rows (``query``: run a parameterised ClickHouse query, answer the rows),
     and the last one's cursor."""

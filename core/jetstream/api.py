@@ -42,7 +42,7 @@ class JetStreamApi:
         self.prefix = f"$JS.{domain}.API" if domain else "$JS.API"
         self.timeout = timeout
 
-    async def request(self, subject: str, payload: dict | None = None) -> dict[str, Any]:
+    async def request(self, subject: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(payload).encode() if payload is not None else b""
         try:
             msg = await self.nc.request(f"{self.prefix}.{subject}", data, timeout=self.timeout)
@@ -52,13 +52,14 @@ class JetStreamApi:
             raise JetStreamUnavailable("JetStream did not answer in time") from exc
         except NatsError as exc:  # connection closed, draining, ...
             raise JetStreamUnavailable(f"the connection to the cluster failed: {exc}") from exc
-        reply = json.loads(msg.data or b"{}")
+        reply: dict[str, Any] = json.loads(msg.data or b"{}")
         if err := reply.get("error"):
             raise JetStreamError(err.get("code", 500), err.get("err_code", 0),
                                  err.get("description", "unknown JetStream error"))
         return reply
 
-    async def _paged(self, subject: str, key: str, payload: dict | None = None) -> list[Any]:
+    async def _paged(self, subject: str, key: str,
+                     payload: dict[str, Any] | None = None) -> list[Any]:
         items: list[Any] = []
         while True:
             reply = await self.request(subject, {**(payload or {}), "offset": len(items)})

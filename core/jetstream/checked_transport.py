@@ -36,7 +36,7 @@ class AddressRefused(OSError):
 
 class CheckedTcpTransport(TcpTransport):
     def __init__(self, policy: OutboundPolicy):
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # nats-py leaves it unannotated
         self.policy = policy
 
     async def connect(self, uri: ParseResult, buffer_size: int, connect_timeout: int) -> None:

@@ -8,17 +8,20 @@ naming the field, so a typo is not silently ignored by the server.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.jetstream.durations import parse_duration_ns
 from core.labels import NoControlCharacters
 from core.schema_rules import not_both, rules
 
 Duration = Annotated[int, BeforeValidator(parse_duration_ns)]
-NAME_PATTERN = r"^[^.*>\s/\\]+$"
-NAME_SCHEMA_PATTERN = r"^[^.*>\s/\\\x00-\x1f\x7f-\x9f]+$"  # and no control characters
+# Whitespace spelled out, not ``\s``: the engines that read the pattern (pydantic's, Python's,
+# a client's ECMA one, the fuzzer's) do not agree on which characters ``\s`` covers.
+WHITESPACE = r"\x09-\x0d\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NAME_PATTERN = rf"^[^.*>/\\{WHITESPACE}]+$"
+NAME_SCHEMA_PATTERN = rf"^[^.*>/\\{WHITESPACE}\x00-\x1f\x7f-\x9f]+$"  # and no control characters
 # A stream or consumer name in a body: control characters are refused with their own message.
 Name = Annotated[str, Field(min_length=1, max_length=255, pattern=NAME_PATTERN),
                  NoControlCharacters(NAME_SCHEMA_PATTERN)]
@@ -27,7 +30,7 @@ Name = Annotated[str, Field(min_length=1, max_length=255, pattern=NAME_PATTERN),
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    def to_api(self) -> dict:
+    def to_api(self) -> dict[str, Any]:
         """The JSON the JetStream API takes: only what was given (server defaults for the rest)."""
         return self.model_dump(mode="json", exclude_unset=True)
 
@@ -174,10 +177,10 @@ class PurgeRequest(_Strict):
 
     @field_validator("keep")
     @classmethod
-    def _exclusive(cls, keep, info):
+    def _exclusive(cls, keep: int | None, info: ValidationInfo) -> int | None:
         if keep is not None and info.data.get("seq") is not None:
             raise ValueError("give either 'sequence' or 'keep', not both")
         return keep
 
-    def to_api(self) -> dict:
+    def to_api(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True, by_alias=False, exclude={"dry_run"})

@@ -130,7 +130,8 @@ def entry_json(bucket: str, key: str, revision: int, created: str | None, operat
 
 def watch_entry_json(bucket: str, entry: KeyValue.Entry,
                      payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict[str, Any]:
-    created = format_time(entry.created) if entry.created else None
+    # nats-py annotates ``created`` as int; it holds the message's datetime
+    created = format_time(entry.created) if entry.created else None  # type: ignore[arg-type]
     return entry_json(bucket, entry.key, entry.revision or 0, created, entry.operation or "PUT",
                       entry.value or b"", payload_limit, delta=entry.delta)
 

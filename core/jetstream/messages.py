@@ -19,7 +19,7 @@ import binascii
 import collections
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -159,7 +159,8 @@ def parse_header_block(raw: bytes) -> dict[str, list[str]]:
     return headers
 
 
-def message_json(msg: StoredMessage, payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict:
+def message_json(msg: StoredMessage,
+                 payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict[str, Any]:
     """A message as the API shows it."""
     return {"seq": msg.seq, "subject": msg.subject, "time": msg.time, "headers": msg.headers,
             **describe_payload(msg.data, payload_limit)}
@@ -177,7 +178,8 @@ def decode_cursor(cursor: str) -> tuple[int, Direction, str | None]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        seq, direction, subject = data["s"], {"f": "forward", "b": "backward"}[data["d"]], data["f"]
+        directions: dict[str, Direction] = {"f": "forward", "b": "backward"}
+        seq, direction, subject = data["s"], directions[data["d"]], data["f"]
         if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**63:
             raise ValueError
         if subject is not None and (not isinstance(subject, str)
@@ -278,7 +280,8 @@ class StreamReader:
             raise JetStreamUnavailable(f"the connection to the cluster failed: {exc}") from exc
 
     async def scan(self, start_seq: int, subject: str | None = None, *,
-                   stop_seq: int | None = None, batch: int = 256) -> AsyncIterator[StoredMessage]:
+                   stop_seq: int | None = None,
+                   batch: int = 256) -> AsyncGenerator[StoredMessage, None]:
         """Messages from ``start_seq`` upwards (up to ``stop_seq`` included), oldest first."""
         seq = max(1, start_seq)
         while stop_seq is None or seq <= stop_seq:
@@ -372,7 +375,8 @@ def captures(stream_config: dict[str, Any], subject: str) -> bool:
 
 
 async def publish(js: JetStreamApi, stream_config: dict[str, Any], subject: str, data: bytes,
-                  headers: dict[str, str] | None = None, msg_id: str | None = None) -> dict:
+                  headers: dict[str, str] | None = None,
+                  msg_id: str | None = None) -> dict[str, Any]:
     """Publish into the stream (SubjectNotInStream when it does not capture ``subject``); the
     PubAck as ``{stream, seq, duplicate}``. ``msg_id`` becomes ``Nats-Msg-Id`` (de-duplication).
     The headers are sent as given: nothing of the console's is added to the stored message."""

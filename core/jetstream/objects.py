@@ -15,6 +15,7 @@ batches (direct gets) and hands them on one by one, checking the size and digest
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import json
 from collections.abc import AsyncIterable, AsyncIterator
@@ -145,7 +146,7 @@ class ObjectStore(StreamBucket):
         msg = await self.reader.last(meta_subject(self.bucket, name))
         if msg is None:
             raise ObjectNotFound(f"no object '{name}' in bucket '{self.bucket}'")
-        info = json.loads(msg.data)
+        info: dict[str, Any] = json.loads(msg.data)
         if info.get("deleted") and not show_deleted:
             raise ObjectNotFound(f"object '{name}' of bucket '{self.bucket}' was deleted")
         info["mtime"] = msg.time
@@ -189,7 +190,8 @@ class ObjectStore(StreamBucket):
 
     # -- data -----------------------------------------------------------------------------------
     async def put(self, name: str, source: AsyncIterable[bytes], *,
-                  description: str | None = None, headers: dict[str, list[str]] | None = None,
+                  description: str | None = None,
+                  headers: dict[str, builtins.list[str]] | None = None,
                   metadata: dict[str, str] | None = None,
                   chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[dict[str, Any], bool]:
         """Store ``source`` as ``name`` (replacing any object of that name) and return its
@@ -232,7 +234,7 @@ class ObjectStore(StreamBucket):
                 pass
             raise
         replaced = existing is not None and not existing.get("deleted")
-        if replaced and existing.get("nuid"):
+        if existing is not None and replaced and existing.get("nuid"):
             await self._purge_chunks(existing["nuid"])
         return await self.info(name), replaced
 
@@ -282,7 +284,7 @@ class ObjectStore(StreamBucket):
         return info
 
     async def update_meta(self, name: str, *, description: str | None,
-                          headers: dict[str, list[str]] | None,
+                          headers: dict[str, builtins.list[str]] | None,
                           metadata: dict[str, str] | None) -> dict[str, Any]:
         """Replace the description, headers and metadata of an object; its data stays."""
         info = await self.info(name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from nats.aio.client import Client as NATS
 
@@ -94,7 +95,9 @@ class ClusterPool:
         nc = CheckedClient(self.policy)
         connecting = nc.connect(
             **endpoint.connect_options(), name=f"jsc:{endpoint.name}",
-            connect_timeout=self.connect_timeout, max_reconnect_attempts=-1,
+            # nats-py annotates an int but takes any number of seconds
+            connect_timeout=self.connect_timeout,  # type: ignore[arg-type]
+            max_reconnect_attempts=-1,
             reconnect_time_wait=1, allow_reconnect=True, error_cb=_on_error,
         )
         try:
@@ -130,6 +133,6 @@ async def _close(nc: NATS) -> None:
         pass
 
 
-def server_info(nc: NATS) -> dict:
+def server_info(nc: NATS) -> dict[str, Any]:
     """The INFO the connected server sent (version, server id and name, cluster, ...)."""
     return dict(nc._server_info or {})

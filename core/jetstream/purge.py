@@ -5,6 +5,7 @@ otherwise."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from core.jetstream.api import JetStreamApi, JetStreamError
 
@@ -32,7 +33,7 @@ async def count_from(js: JetStreamApi, stream: str, seq: int, subject: str | Non
             pass
 
 
-async def preview_purge(js: JetStreamApi, stream: str, request: dict) -> dict:
+async def preview_purge(js: JetStreamApi, stream: str, request: dict[str, Any]) -> dict[str, Any]:
     subject, seq, keep = request.get("filter"), request.get("seq"), request.get("keep")
     info = await js.stream_info(stream, subjects_filter=subject) if subject else await js.stream_info(stream)
     state = info["state"]

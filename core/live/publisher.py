@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import nats
 from nats.aio.client import Client as NATS
@@ -21,7 +22,7 @@ class LivePublisher:
         self.nc = nc
         self.js = nc.jetstream(timeout=timeout)
 
-    async def publish(self, subject: str, body: dict | str, msg_id: str) -> int:
+    async def publish(self, subject: str, body: dict[str, Any] | str, msg_id: str) -> int:
         """Stored once (``msg_id`` de-duplicates a retry); answers the stream sequence."""
         data = body if isinstance(body, str) else json.dumps(body, default=str)
         ack = await self.js.publish(subject, data.encode(), headers={"Nats-Msg-Id": msg_id})

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from core.live.subjects import STREAM
@@ -93,9 +94,9 @@ class LiveReader:
         self.slow_after_s = slow_after_s
         self.dropped = asyncio.Event()
         self.last_seq = after or 0
-        self._sub = None
+        self._sub: JetStreamContext.PushSubscription | None = None
         self._ready = asyncio.Event()  # the snapshot is queued: live messages may follow
-        self._snapshot_task: asyncio.Task | None = None
+        self._snapshot_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Subscribe from the resume point (or from now, after a snapshot of the latest message of
@@ -132,7 +133,7 @@ class LiveReader:
             if len(self.filters) > 1:
                 config.filter_subjects = self.filters
             sub = await js.pull_subscribe(self.filters[0], stream=STREAM, config=config)
-            pending = (await sub.consumer_info()).num_pending
+            pending = (await sub.consumer_info()).num_pending or 0
             while pending > 0 and not self.dropped.is_set():
                 for msg in await sub.fetch(min(pending, 256), timeout=5):
                     seq = msg.metadata.sequence.stream

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -104,6 +105,7 @@ class ClusterSample(BaseModel):
     messages_rate: float | None = None  # in, all streams, per second
     bytes_rate: float | None = None
     messages_out_rate: float | None = None
-    account: dict = Field(default_factory=dict, description="JetStream account info: usage, limits")
+    account: dict[str, Any] = Field(default_factory=dict,
+                                    description="JetStream account info: usage, limits")
     servers: list[ServerSample] = []
     collector: str = Field("", description="the collector that took it (its share of clusters)")

@@ -23,6 +23,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from cryptography.exceptions import InvalidTag
@@ -48,7 +49,8 @@ def seal_secret(cipher: Cipher, webhook_id: uuid.UUID, secret: str) -> dict[str,
 
 
 def open_secret(cipher: Cipher, webhook: Webhook) -> str:
-    return cipher.decrypt(webhook.secret, context=_context(webhook.id))
+    secret: str = cipher.decrypt(webhook.secret, context=_context(webhook.id))
+    return secret
 
 
 def previous_valid_until(webhook: Webhook, now: datetime | None = None) -> datetime | None:
@@ -83,7 +85,7 @@ def rotate_secret(cipher: Cipher, webhook: Webhook, secret: str, *, grace_s: flo
     now = now or datetime.now(UTC)
     try:
         open_secret(cipher, webhook)
-        replaced: dict | None = webhook.secret
+        replaced: dict[str, Any] | None = webhook.secret
     except InvalidTag:
         replaced = None
     until = now + timedelta(seconds=grace_s) if replaced is not None and grace_s > 0 else None
@@ -123,4 +125,4 @@ async def post(url: str, secrets: str | Sequence[str], event: str, delivery: str
                                          extensions=pinned.extensions)
             except httpx.ConnectError as exc:
                 failed = exc
-        raise failed
+        raise failed or httpx.ConnectError(f"no address of {url} to connect to")

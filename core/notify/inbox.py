@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,7 +68,7 @@ def _text(value: Any) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
-async def push(redis: aioredis.Redis, user_ids: list[uuid.UUID | str],
+async def push(redis: aioredis.Redis, user_ids: Sequence[uuid.UUID | str],
                note: dict[str, Any]) -> int:
     """Deliver ``note`` to each user who does not have it yet; answers how many got it now."""
     payload = json.dumps(note, ensure_ascii=False, separators=(",", ":"))
@@ -96,7 +97,8 @@ async def read(redis: aioredis.Redis, user_id: uuid.UUID | str, org_id: uuid.UUI
     org = str(org_id)
     marker, read_at = await redis.hmget(read_key(user_id), org, f"{org}:at")
     marker = _text(marker)
-    items, unread, older = [], 0, False
+    items: list[dict[str, Any]] = []
+    unread, older = 0, False
     for note in await _all(redis, user_id):
         if marker is not None and note.get("id") == marker:
             older = True

@@ -32,7 +32,7 @@ def created_streams(request: ChangeRequest) -> list[dict[str, Any]]:
 def sum_max_bytes(configs: list[dict[str, Any]]) -> int | None:
     """The ``max_bytes`` of all of them; None when any is unbounded."""
     sizes = [max_bytes(c) for c in configs]
-    return None if any(s is None for s in sizes) else sum(sizes)
+    return None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
 
 
 def replicas(config: dict[str, Any] | None) -> int:

@@ -33,7 +33,7 @@ class WriteLease:
         self.lock = redis.lock(f"replay:{operation_id}:writer", timeout=TTL_S, sleep=0.1,
                                thread_local=False, raise_on_release_error=False)
         self.valid_until = 0.0
-        self._keeper: asyncio.Task | None = None
+        self._keeper: asyncio.Task[None] | None = None
 
     async def acquire(self, waiting: Callable[[], None]) -> None:
         """Takes the lease, calling ``waiting`` (a heartbeat) while another attempt holds it,

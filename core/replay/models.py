@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -118,7 +119,7 @@ class ReplayCheckpoint(BaseModel):
     bytes: int = 0
     failed: int = 0
     dest_seqs: dict[str, int] = Field(default_factory=dict)
-    failures: list[dict] = Field(default_factory=list)  # the first few, for the result
+    failures: list[dict[str, Any]] = Field(default_factory=list)  # the first few, for the result
     rate_per_s: float | None = None  # measured over the last seconds, for live progress
 
 
@@ -136,7 +137,7 @@ class ReplayChunkResult(BaseModel):
     exhausted: bool
     elapsed_s: float
     # On the last chunk, when fewer messages were copied than planned: how many, and why.
-    missing: dict | None = None
+    missing: dict[str, Any] | None = None
 
 
 class DryRunResult(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from core.jetstream.api import JetStreamApi
 from core.jetstream.purge import count_from
@@ -46,7 +47,7 @@ async def plan_replay(js: JetStreamApi, request: ReplayRequest) -> ReplayPlan:
 
 
 async def explain_missing(js: JetStreamApi, stream: str, plan: ReplayPlan,
-                          copied: int) -> dict | None:
+                          copied: int) -> dict[str, Any] | None:
     """Why a finished replay copied fewer messages than its plan counted (None: it did not).
     The source is the only thing that can have changed: messages were removed before they were
     read, by the stream's limits or a purge (its first sequence moved past them), or deleted."""

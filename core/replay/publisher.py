@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 
 NO_RESPONDERS = "503"
 
@@ -43,7 +44,7 @@ class AsyncPublisher:
         self.arrived = asyncio.Event()
         self._prefix = f"{nc.new_inbox()}."
         self._cut = len(self._prefix)
-        self._sub = None
+        self._sub: Subscription | None = None
         self._next = 0
 
     async def start(self) -> AsyncPublisher:

@@ -18,9 +18,10 @@ import base64
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 
 from core.jetstream.api import JetStreamApi, JetStreamError
 from core.jetstream.messages import parse_header_block
@@ -82,10 +83,10 @@ class ConsumerReader:
         self.js, self.stream, self.subjects, self.batch = js, stream, subjects, batch
         self.headers_only, self.fetch_timeout = headers_only, fetch_timeout
         self.name = f"jsc-replay-{uuid.uuid4().hex[:12]}"
-        self._sub = None
+        self._sub: JetStreamContext.PullSubscription | None = None
 
     async def read(self, start_seq: int, last_seq: int) -> AsyncIterator[SourceMessage]:
-        config: dict = {"name": self.name, "deliver_policy": "by_start_sequence",
+        config: dict[str, Any] = {"name": self.name, "deliver_policy": "by_start_sequence",
                         "opt_start_seq": start_seq, "ack_policy": "none", "mem_storage": True,
                         "num_replicas": 1, "inactive_threshold": INACTIVE_THRESHOLD_NS,
                         "replay_policy": "instant", "max_waiting": 8}
@@ -148,14 +149,15 @@ class MsgGetReader:
         async for msg in reads(start_seq, last_seq):
             yield msg
 
-    async def _get(self, payload: dict) -> dict | None:
+    async def _get(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         try:
             reply = await self.js.request(f"STREAM.MSG.GET.{self.stream}", payload)
         except JetStreamError as exc:
             if exc.not_found:
                 return None
             raise
-        return reply["message"]
+        message: dict[str, Any] = reply["message"]
+        return message
 
     async def _pipelined(self, start_seq: int, last_seq: int) -> AsyncIterator[SourceMessage]:
         seq = start_seq
@@ -185,7 +187,7 @@ class MsgGetReader:
         return None
 
 
-def _from_msg_get(msg: dict) -> SourceMessage:
+def _from_msg_get(msg: dict[str, Any]) -> SourceMessage:
     return SourceMessage(int(msg["seq"]), msg["subject"], base64.b64decode(msg.get("data") or ""),
                          parse_headers(msg.get("hdrs")), msg["time"])
 
@@ -198,7 +200,7 @@ def parse_headers(hdrs_b64: str | None) -> dict[str, str]:
 
 
 async def open_reader(js: JetStreamApi, stream: str, subjects: list[str],
-                      headers_only: bool = False):
+                      headers_only: bool = False) -> ConsumerReader | MsgGetReader:
     info = await js.stream_info(stream)
     if info["config"].get("retention", "limits") == "limits":
         return ConsumerReader(js, stream, subjects, headers_only=headers_only)

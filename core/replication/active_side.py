@@ -27,7 +27,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.jetstream.api import JetStreamApi, JetStreamError
-from core.jetstream.kv import BucketNotFound, KeyNotFound, KvBucket, KvBucketConfig, create_bucket
+from core.jetstream.buckets import BucketNotFound
+from core.jetstream.kv import KeyNotFound, KvBucket, KvBucketConfig, create_bucket
 
 BUCKET = "jsc_dr_active"
 HISTORY = 5

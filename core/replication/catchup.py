@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
+from typing import Any
 
 from core.jetstream.api import JetStreamApi, JetStreamError
 from core.replication.steps import Measurement, MirrorRef
 
 
-def reading(mirror_id: str, consumer: dict, stream: dict) -> Measurement:
+def reading(mirror_id: str, consumer: dict[str, Any], stream: dict[str, Any]) -> Measurement:
     """A measurement from the source consumer's info and the mirror stream's info."""
     state = stream.get("state") or {}
     copied, last = int(state.get("messages", 0)), int(state.get("last_seq", 0))
@@ -44,12 +46,16 @@ def reading(mirror_id: str, consumer: dict, stream: dict) -> Measurement:
 async def measure(source: JetStreamApi, target: JetStreamApi, ref: MirrorRef) -> Measurement:
     """Read both ends at once; a consumer or stream that no longer exists is ``gone`` (removed
     by someone meanwhile: there is nothing left to wait for)."""
-    consumer, stream = await asyncio.gather(
+    consumer_read: dict[str, Any] | BaseException | None
+    stream_read: dict[str, Any] | BaseException | None
+    consumer_read, stream_read = await asyncio.gather(
         _or_none(source.consumer_info(ref.source_stream, ref.consumer)),
         _or_none(target.stream_info(ref.target_stream)), return_exceptions=True)
-    for result in (consumer, stream):
-        if isinstance(result, BaseException):
-            raise result
+    if isinstance(consumer_read, BaseException):
+        raise consumer_read
+    if isinstance(stream_read, BaseException):
+        raise stream_read
+    consumer, stream = consumer_read, stream_read
     if consumer is None or stream is None:
         return Measurement(mirror_id=ref.mirror_id, gone=True)
     found = reading(ref.mirror_id, consumer, stream)
@@ -58,7 +64,7 @@ async def measure(source: JetStreamApi, target: JetStreamApi, ref: MirrorRef) ->
     return found
 
 
-async def _or_none(call) -> dict | None:
+async def _or_none(call: Awaitable[dict[str, Any]]) -> dict[str, Any] | None:
     try:
         return await call
     except JetStreamError as exc:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,7 +90,7 @@ def literal_subject(pattern: str, token: str = CANARY_TOKEN) -> str:
 
 # ---------------------------------------------------------------------------------- measure
 
-async def _info(js: JetStreamApi | None, stream: str) -> tuple[dict | None, str | None]:
+async def _info(js: JetStreamApi | None, stream: str) -> tuple[dict[str, Any] | None, str | None]:
     """(info, None), (None, "missing") or (None, "unreachable")."""
     if js is None:
         return None, "unreachable"
@@ -134,7 +135,7 @@ async def measure_stream(primary: JetStreamApi | None, standby: JetStreamApi, ps
     m.last_contact_s = round(active / 1e9, 3) if isinstance(active, int) and active >= 0 else None
 
     pinfo, why = await _info(primary, ps.stream)
-    if pinfo is not None:
+    if pinfo is not None and primary is not None:  # an info means a primary
         m.primary_reachable = True
         pconfig, pstate = pinfo["config"], pinfo.get("state") or {}
         m.primary_last_seq, m.primary_messages = pstate.get("last_seq", 0), pstate.get("messages", 0)
@@ -207,7 +208,7 @@ async def probe(target_nc: NATS, primary_domain: str | None, m: StreamMeasure) -
 
 def summarise(streams: list[StreamMeasure]) -> Measured:
     known = [m.lag_messages for m in streams]
-    risk = None if any(k is None for k in known) else sum(known)
+    risk = None if any(k is None for k in known) else sum(k or 0 for k in known)
     return Measured(streams=streams, primary_reachable=all(m.primary_reachable for m in streams),
                     measured_at=now_iso(), data_at_risk_messages=risk,
                     data_at_risk_exact=all(m.lag_exact for m in streams))
@@ -296,7 +297,8 @@ async def catch_up_state(primary: JetStreamApi | None, standby: JetStreamApi,
 # ---------------------------------------------------------------------------------- promote
 
 async def promote(standby: JetStreamApi, mirror_stream: str, source: dict[str, Any],
-                  operation_id: str, origin: str, subjects: list[str] | None = None) -> dict:
+                  operation_id: str, origin: str,
+                  subjects: list[str] | None = None) -> dict[str, Any]:
     """Update the mirror with ``mirror`` removed and the primary's settings (``subjects``
     instead of the primary's when given, a drill's). Idempotent for this operation."""
     info = await standby.stream_info(mirror_stream)
@@ -348,7 +350,7 @@ async def canary(js: JetStreamApi, stream: str, operation_id: str) -> dict[str, 
     accepted_at = now_iso()
     stored = await StreamReader(js, stream).get(ack["seq"])
     ok = stored is not None and stored.data == body \
-        and (stored.headers.get(CANARY_HEADER) or [None])[0] == operation_id
+        and next(iter(stored.headers.get(CANARY_HEADER) or []), None) == operation_id
     return {"stream": stream, "subject": subject, "seq": ack["seq"], "read_back": ok,
             "accepted_at": accepted_at}
 
@@ -370,6 +372,6 @@ async def side_state(js: JetStreamApi | None, stream: str) -> dict[str, Any]:
             "subjects": config.get("subjects") or []}
 
 
-async def gather_settled(*calls) -> list[Any]:
+async def gather_settled(*calls: Awaitable[Any]) -> list[Any]:
     """Every call's result or exception, all awaited."""
     return await asyncio.gather(*calls, return_exceptions=True)

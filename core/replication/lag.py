@@ -51,7 +51,8 @@ class EdgeMemory:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EdgeMemory:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        values: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
+        return cls(**values)
 
 
 @dataclass(frozen=True)

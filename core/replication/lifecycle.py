@@ -14,6 +14,7 @@ the mirror was removed) is left alone.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +36,7 @@ def mirror_id_of(info: dict[str, Any]) -> str | None:
     return ((info.get("config") or info).get("metadata") or {}).get(MIRROR_ID_KEY)
 
 
-async def _info(call) -> dict[str, Any] | None:
+async def _info(call: Awaitable[dict[str, Any]]) -> dict[str, Any] | None:
     try:
         return await call
     except JetStreamError as exc:

@@ -8,6 +8,7 @@ Whether the link between two clusters really carries a mirror is found out by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from core.cluster_identity import same_server
 from core.db.models import NatsCluster
@@ -38,7 +39,7 @@ def mirror_path(source: NatsCluster, target: NatsCluster) -> MirrorPath:
     return MirrorPath(True, domain)
 
 
-def is_mirror_of(info: dict, stream: str, path: MirrorPath) -> bool:
+def is_mirror_of(info: dict[str, Any], stream: str, path: MirrorPath) -> bool:
     """Whether the stream ``info`` describes mirrors ``stream`` the way ``path`` says (a stream
     made elsewhere counts too: whoever made it, it protects that stream)."""
     mirror = (info.get("config") or {}).get("mirror") or {}

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 
@@ -28,6 +29,8 @@ MEASURE_TIMEOUT_S = 2.0
 MEMORY_TTL_S = 900
 NO_MESSAGE = 10037  # STREAM.MSG.GET: "no message found"
 MAX_FILTERS_LOOKED_UP = 16
+
+T = TypeVar("T")
 
 
 def memory_key(edge_key: str) -> str:
@@ -85,6 +88,11 @@ class Measured:
     known_lag_messages: int | None  # the last known lag, for a pair's data at risk
 
 
+def _source_name(edge: Edge) -> str:
+    """The source cluster's name (a source that was read is always registered)."""
+    return edge.source_cluster.name if edge.source_cluster is not None else "unregistered"
+
+
 class _Source:
     """The source side of an edge as far as it can be read now."""
 
@@ -93,15 +101,15 @@ class _Source:
         self.scan = scan
         self.registered = scan is not None
         self.unreachable = scan is not None and not scan.reachable
-        readable = scan is not None and scan.reachable
-        self.info = scan.streams.get(edge.source_stream) if readable else None
-        self.js = scan.js if self.info is not None else None
+        self.info = (scan.streams.get(edge.source_stream)
+                     if scan is not None and scan.reachable else None)
+        self.js = scan.js if scan is not None and self.info is not None else None
         self.error = ""
         if scan is not None and scan.reachable and self.info is None:
             self.error = (f"the source stream '{edge.source_stream}' does not exist on "
-                          f"'{edge.source_cluster.name}'")
+                          f"'{_source_name(edge)}'")
         elif self.unreachable:
-            self.error = f"the source cluster '{edge.source_cluster.name}' cannot be reached"
+            self.error = f"the source cluster '{_source_name(edge)}' cannot be reached"
 
     @property
     def state(self) -> L.SourceState | None:
@@ -124,7 +132,7 @@ class _Source:
             self.scan.error = "the cluster did not answer in time"
 
 
-async def _capped(awaitable, timeout: float):
+async def _capped(awaitable: Awaitable[T], timeout: float) -> T:
     return await asyncio.wait_for(awaitable, timeout)
 
 
@@ -149,7 +157,7 @@ async def measure_edge(edge: Edge, scans: dict[Any, ClusterScan], memory: L.Edge
             consumer_error = (f"the mirror's consumer '{edge.row.consumer_name}' is not on the "
                               f"source stream: {exc.description}")
         except (TimeoutError, JetStreamUnavailable):
-            source.lost(f"the source cluster '{edge.source_cluster.name}' did not answer in time")
+            source.lost(f"the source cluster '{_source_name(edge)}' did not answer in time")
     consumer = L.ConsumerState.of(consumer_info) if consumer_info else None
 
     link = edge.link or {}
@@ -190,7 +198,7 @@ async def measure_edge(edge: Edge, scans: dict[Any, ClusterScan], memory: L.Edge
             age = await _capped(oldest_missing_age(source.js, edge.source_stream, copied + 1,
                                                    filters, now), timeout)
         except (TimeoutError, JetStreamUnavailable):
-            source.lost(f"the source cluster '{edge.source_cluster.name}' did not answer in time")
+            source.lost(f"the source cluster '{_source_name(edge)}' did not answer in time")
             age = None
         except JetStreamError:
             age = None

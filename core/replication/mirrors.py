@@ -142,7 +142,8 @@ async def probe_link(target: NATS, source_domain: str | None, stream: str,
     try:
         subject = f"{api_prefix(source_domain)}.CONSUMER.INFO.{stream}.jsc_probe_{secrets.token_hex(4)}"
         await target.publish(subject, b"", reply=inbox)
-        await target.flush(timeout=timeout)
+        # nats-py annotates flush's timeout as int; it takes any number of seconds
+        await target.flush(timeout=timeout)  # type: ignore[arg-type]
         try:
             message = await subscription.next_msg(timeout=timeout)
         except (TimeoutError, Exception):  # nats-py raises its own TimeoutError

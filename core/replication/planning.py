@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +35,7 @@ Connect = Callable[[NatsCluster], Awaitable[JetStreamApi]]
 class PlanProblem(Exception):
     """The request cannot become a plan: ``status`` (404, 409) and a sentence."""
 
-    def __init__(self, status: int, message: str, **extra):
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.status, self.message, self.extra = status, message, extra
 
@@ -44,7 +45,8 @@ def cluster_ref(cluster: NatsCluster) -> ClusterRef:
                       domain=cluster.jetstream_domain, environment=cluster.environment)
 
 
-async def _cluster(db: AsyncSession, org_id: uuid.UUID, cluster_id, role: str) -> NatsCluster:
+async def _cluster(db: AsyncSession, org_id: uuid.UUID, cluster_id: uuid.UUID | str | None,
+                   role: str) -> NatsCluster:
     try:
         return await get_cluster(db, org_id, uuid.UUID(str(cluster_id)))
     except ClusterNotFound as exc:

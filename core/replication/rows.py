@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +34,7 @@ class TargetClaimed(Exception):
 
 
 async def _others(db: AsyncSession, target_cluster_id: uuid.UUID, target_stream: str,
-                  mirror_id: uuid.UUID | None) -> list:
+                  mirror_id: uuid.UUID | None) -> list[Any]:
     query = (select(Mirror.id, Operation.id, Operation.status)
              .outerjoin(Operation, Operation.id == Mirror.operation_id)
              .where(Mirror.target_cluster_id == target_cluster_id,
@@ -89,8 +90,9 @@ async def set_state(db: AsyncSession, org_id: uuid.UUID, mirror_ids: Iterable[st
     query = update(Mirror).where(Mirror.org_id == org_id, Mirror.id.in_(ids))
     if only := list(only_from):
         query = query.where(Mirror.state.in_(only))
-    moved = await db.execute(query.values(state=state).execution_options(
-        synchronize_session=False))
+    # an UPDATE's result is a CursorResult (SQLAlchemy's types say Result)
+    moved = cast("CursorResult[Any]", await db.execute(query.values(state=state).execution_options(
+        synchronize_session=False)))
     return moved.rowcount or 0
 
 

@@ -217,7 +217,7 @@ class _Resolver:
 
 def _source_info(info: dict[str, Any], config: dict[str, Any], index: int) -> dict[str, Any] | None:
     """The server's report on one configured source (matched by name and API, else position)."""
-    reports = info.get("sources") or []
+    reports: list[dict[str, Any]] = info.get("sources") or []
     api = (config.get("external") or {}).get("api")
     for report in reports:
         same_api = (report.get("external") or {}).get("api") == api
@@ -274,13 +274,14 @@ def discover(world: World, scans: dict[uuid.UUID, ClusterScan]) -> list[Edge]:
     seen = {(e.target.id, e.target_stream) for e in edges if e.kind == "mirror"}
     for row in world.mirrors:
         target = world.cluster(row.target_cluster_id)
-        scan = scans.get(row.target_cluster_id)
-        if target is None or scan is None or (row.target_cluster_id, row.target_stream) in seen:
+        target_scan = scans.get(row.target_cluster_id)
+        if (target is None or target_scan is None
+                or (row.target_cluster_id, row.target_stream) in seen):
             continue
         edge = _known_edge(world, pairs, row, target)
-        if not scan.reachable:
+        if not target_scan.reachable:
             edge.target_reachable = False
-        elif row.target_stream in scan.streams:
+        elif row.target_stream in target_scan.streams:
             edge.absent = (f"the stream '{row.target_stream}' on '{target.name}' is no longer a "
                            "mirror (promoted or changed outside the console)")
         elif row.state == "creating":

@@ -8,6 +8,7 @@ Create Date: 2026-11-28 10:00:00
 """
 import json
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,7 +22,7 @@ depends_on = None
 BUILTIN = ("admin", "editor", "viewer", "operator", "member")
 
 
-def _directory(conn, org_id) -> tuple[dict, dict]:
+def _directory(conn: sa.Connection, org_id: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     roles = {name: name for name in BUILTIN}
     roles |= {name: str(rid) for rid, name in conn.execute(
         sa.text("SELECT id, name FROM roles WHERE org_id = :o"), {"o": org_id})}
@@ -30,7 +31,7 @@ def _directory(conn, org_id) -> tuple[dict, dict]:
     return roles, teams
 
 
-def _bind(groups, roles: dict, teams: dict) -> tuple[list, bool]:
+def _bind(groups: Any, roles: dict[str, Any], teams: dict[str, Any]) -> tuple[list[Any], bool]:
     changed = False
     out = []
     for group in groups or []:
@@ -45,9 +46,9 @@ def _bind(groups, roles: dict, teams: dict) -> tuple[list, bool]:
 
 def upgrade() -> None:
     conn = op.get_bind()
-    directories: dict = {}
+    directories: dict[Any, tuple[dict[str, Any], dict[str, Any]]] = {}
 
-    def directory(org_id):
+    def directory(org_id: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         if org_id not in directories:
             directories[org_id] = _directory(conn, org_id)
         return directories[org_id]

@@ -6,6 +6,8 @@ Revises: 0007_approver_ids
 Create Date: 2026-11-28 10:00:00
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -21,14 +23,15 @@ SEEDED_KINDS = ["stream", "consumer", "kv_bucket", "object_store", "purge", "rep
 NEW_KINDS = SEEDED_KINDS + ["mirror", "failover"]
 
 
-def _timestamps():
+def _timestamps() -> list[sa.Column[Any]]:
     return [sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
                       nullable=False),
             sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
                       nullable=False)]
 
 
-def _fk(name, target, ondelete='CASCADE', nullable=False):
+def _fk(name: str, target: str, ondelete: str = 'CASCADE',
+        nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.Uuid(), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable)
 
 

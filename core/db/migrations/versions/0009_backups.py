@@ -5,6 +5,8 @@ Revision ID: 0009_backups
 Revises: 0008_replication
 Create Date: 2026-11-28 13:00:00
 """
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -21,22 +23,23 @@ SEEDED_KINDS = ["stream", "consumer", "kv_bucket", "object_store", "purge", "rep
 NEW_KINDS = SEEDED_KINDS + ["restore"]
 
 
-def _timestamps():
+def _timestamps() -> list[sa.Column[Any]]:
     return [sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
                       nullable=False),
             sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
                       nullable=False)]
 
 
-def _fk(name, target, ondelete='CASCADE', nullable=False):
+def _fk(name: str, target: str, ondelete: str = 'CASCADE',
+        nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.Uuid(), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable)
 
 
-def _enum(name, *values):
+def _enum(name: str, *values: str) -> sa.Enum:
     return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=32)
 
 
-def _indexes(table, *columns):
+def _indexes(table: str, *columns: str) -> None:
     for column in columns:
         op.create_index(f'ix_{table}_{column}', table, [column])
 
