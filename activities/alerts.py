@@ -55,8 +55,13 @@ class AlertAnalyticsActivities:
 
 
 class AlertActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], redis: aioredis.Redis,
-                 events: EventPublisher, notifications: NotificationActivities):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: aioredis.Redis,
+        events: EventPublisher,
+        notifications: NotificationActivities,
+    ):
         self.sessions, self.redis, self.events = sessions, redis, events
         self.notifications = notifications
 
@@ -64,8 +69,9 @@ class AlertActivities:
     async def alert_publish(self, event: AlertEvent) -> list[str]:
         await self.events.publish("alert", str(event.id), event.body())
         try:
-            await LivePublisher(self.events.nc).publish(live_alerts(event.org_id), event.body(),
-                                                        str(event.id))
+            await LivePublisher(self.events.nc).publish(
+                live_alerts(event.org_id), event.body(), str(event.id)
+            )
         except Exception as exc:  # best effort: clients also read the events API
             log.warning("alert event %s not pushed live: %s", event.id, exc)
         if not event.notify:
@@ -73,10 +79,22 @@ class AlertActivities:
         chosen = [c.split(":", 1)[1] for c in event.channels if c.startswith("webhook:")]
         in_app = not event.channels or "in_app" in event.channels
         async with self.sessions() as db:
-            hooks = chosen if event.channels else await delivery.subscribed(db, event.org_id,
-                                                                           WEBHOOK_EVENT)
-            users = list(await db.scalars(select(OrganizationMember.user_id).where(
-                OrganizationMember.org_id == event.org_id))) if in_app else []
+            hooks = (
+                chosen
+                if event.channels
+                else await delivery.subscribed(db, event.org_id, WEBHOOK_EVENT)
+            )
+            users = (
+                list(
+                    await db.scalars(
+                        select(OrganizationMember.user_id).where(
+                            OrganizationMember.org_id == event.org_id
+                        )
+                    )
+                )
+                if in_app
+                else []
+            )
         if users:
             await inbox.push(self.redis, users, notification(event))
         return hooks
@@ -86,8 +104,12 @@ class AlertActivities:
         event = data.event
         hook = await self._hook(data.webhook_id, event, data.chosen)
         if hook is not None:
-            await self.notifications._post(hook, WEBHOOK_EVENT, delivery_id(hook.id, event),
-                                           webhook_body(event, self.notifications.public_url))
+            await self.notifications._post(
+                hook,
+                WEBHOOK_EVENT,
+                delivery_id(hook.id, event),
+                webhook_body(event, self.notifications.public_url),
+            )
 
     async def _hook(self, webhook_id: str, event: AlertEvent, chosen: bool) -> Webhook | None:
         try:
@@ -96,8 +118,12 @@ class AlertActivities:
             return None
         async with self.sessions() as db:
             hook = await db.get(Webhook, hook_id)
-        if hook is None or hook.org_id != event.org_id or not hook.enabled or (
-                not chosen and not delivery.hears(hook, WEBHOOK_EVENT)):
+        if (
+            hook is None
+            or hook.org_id != event.org_id
+            or not hook.enabled
+            or (not chosen and not delivery.hears(hook, WEBHOOK_EVENT))
+        ):
             log.info("webhook %s is gone, disabled or no longer hears alerts; skipped", hook_id)
             return None
         return hook

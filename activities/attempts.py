@@ -28,12 +28,18 @@ def refused(message: str, kind: str = "Refused") -> ApplicationError:
 
 
 def reason_of(exc: BaseException) -> str:
-    return exc.description if isinstance(exc, JetStreamError) else (str(exc) or
-                                                                    type(exc).__name__)
+    return exc.description if isinstance(exc, JetStreamError) else (str(exc) or type(exc).__name__)
 
 
-async def counted(redis: Redis | None, key: str, call: Callable[[], Awaitable[T]], *,
-                  refusals: Refusals, failed_type: str, step: str = "") -> T:
+async def counted(
+    redis: Redis | None,
+    key: str,
+    call: Callable[[], Awaitable[T]],
+    *,
+    refusals: Refusals,
+    failed_type: str,
+    step: str = "",
+) -> T:
     """Run ``call`` under the rules above; ``key`` names the step's count in Redis, ``step``
     starts the final error's message."""
     try:
@@ -49,8 +55,9 @@ async def counted(redis: Redis | None, key: str, call: Callable[[], Awaitable[T]
             await redis.expire(key, FAILURES_TTL_S)
             if failures >= MAX_FAILED_ATTEMPTS:
                 prefix = f"{step} failed" if step else "failed"
-                raise refused(f"{prefix} {failures} times in a row; last: {reason_of(exc)}",
-                              failed_type) from exc
+                raise refused(
+                    f"{prefix} {failures} times in a row; last: {reason_of(exc)}", failed_type
+                ) from exc
         raise
     if redis is not None:
         await redis.delete(key)

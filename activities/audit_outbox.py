@@ -17,16 +17,27 @@ async def owe_audit(db: AsyncSession, events: list[AuditEvent]) -> list[outbox.O
     entries = []
     for event in events:
         body = event.model_dump(mode="json")
-        await db.execute(insert(outbox.OutboxEntry).values(
-            id=event.id, kind="audit", payload=body, attempts=0,
-        ).on_conflict_do_nothing(index_elements=["id"]))
+        await db.execute(
+            insert(outbox.OutboxEntry)
+            .values(
+                id=event.id,
+                kind="audit",
+                payload=body,
+                attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
         entries.append(outbox.OutboxEntry(id=event.id, kind="audit", payload=body))
     return entries
 
 
-async def deliver_audit(sessions: async_sessionmaker[AsyncSession], events: EventPublisher,
-                        entries: list[outbox.OutboxEntry]) -> None:
+async def deliver_audit(
+    sessions: async_sessionmaker[AsyncSession],
+    events: EventPublisher,
+    entries: list[outbox.OutboxEntry],
+) -> None:
     async def publish(entry: outbox.OutboxEntry) -> None:
         await events.publish("audit", str(entry.id), entry.payload)
+
     for entry in entries:
         await outbox.deliver_now(sessions, entry, publish)

@@ -79,8 +79,12 @@ from core.security import Cipher
 RESTORE_MARK = "jsc.restore.operation"
 RESTORED_FROM = "jsc.restore.backup"
 T = TypeVar("T")
-REFUSALS = {ChunkMissing: None, ChunkCorrupted: None, ChainBroken: "Refused",
-            RestoreRefused: "Refused"}
+REFUSALS = {
+    ChunkMissing: None,
+    ChunkCorrupted: None,
+    ChainBroken: "Refused",
+    RestoreRefused: "Refused",
+}
 
 
 def _now() -> datetime:
@@ -88,9 +92,14 @@ def _now() -> datetime:
 
 
 class BackupDataActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
-                 pool: ClusterPool,
-                 redis: Redis | None = None, backups_root: Path | None = None):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: Cipher,
+        pool: ClusterPool,
+        redis: Redis | None = None,
+        backups_root: Path | None = None,
+    ):
         self.sessions, self.cipher, self.pool, self.redis = sessions, cipher, pool, redis
         self.backups_root = backups_root
 
@@ -100,17 +109,21 @@ class BackupDataActivities:
             try:
                 cluster = await get_cluster(db, uuid.UUID(org_id), uuid.UUID(str(cluster_id)))
             except ClusterNotFound:
-                raise refused(f"the cluster {cluster_id} is no longer registered",
-                              "ClusterNotFound") from None
+                raise refused(
+                    f"the cluster {cluster_id} is no longer registered", "ClusterNotFound"
+                ) from None
         js = await self.pool.jetstream(endpoint(self.cipher, cluster))
         # large chunks and slow disks: the data path waits longer than the API does
         return JetStreamApi(js.nc, js.domain, timeout=max(js.timeout, 30.0))
 
     async def _target(self, org_id: str, target: dict[str, Any]) -> BackupTarget:
         try:
-            return await open_target(target, org_id,
-                                     jetstream=lambda cid: self._js(org_id, cid),
-                                     backups_root=self.backups_root or _settings_root())
+            return await open_target(
+                target,
+                org_id,
+                jetstream=lambda cid: self._js(org_id, cid),
+                backups_root=self.backups_root or _settings_root(),
+            )
         except TargetRefused as exc:
             raise refused(str(exc)) from exc
 
@@ -124,13 +137,19 @@ class BackupDataActivities:
     async def _counted(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
         """Run ``call``; its own failures count towards the step's budget (with Redis), a
         refusal ends it at once (``activities.attempts``)."""
-        return await counted(self.redis, f"jsc:backup:failures:{key}", call,
-                             refusals=REFUSALS, failed_type="BackupFailed")
+        return await counted(
+            self.redis,
+            f"jsc:backup:failures:{key}",
+            call,
+            refusals=REFUSALS,
+            failed_type="BackupFailed",
+        )
 
     # --- backup_item ----------------------------------------------------------------------------
     @activity.defn(name="backup_item")
     async def backup_item(self, data: ItemInput) -> ItemResult:
         """Copy one stream of a backup (its ``BackupItem``) to the backup's target."""
+
         async def run() -> ItemResult:
             try:
                 return await self._backup_item(data)
@@ -165,27 +184,42 @@ class BackupDataActivities:
             return await self._incremental(data, item, source, target)
         except JetStreamError as exc:
             if exc.not_found:
-                raise refused(f"the stream '{item.stream}' does not exist on the source "
-                              "cluster", "NotFound") from exc
+                raise refused(
+                    f"the stream '{item.stream}' does not exist on the source cluster", "NotFound"
+                ) from exc
             raise
         finally:
             await target.close()
 
-    async def _full(self, data: ItemInput, item: BackupItem, source: JetStreamApi,
-                    target: BackupTarget) -> ItemResult:
+    async def _full(
+        self, data: ItemInput, item: BackupItem, source: JetStreamApi, target: BackupTarget
+    ) -> ItemResult:
         """A new snapshot (attempt + 1); the earlier attempts' chunks are deleted first."""
         async with self.sessions() as db, db.begin():
             row = await _item_row(db, item.id, lock=True)
             attempt = row.attempt = (row.attempt or 0) + 1
-            earlier = sorted(set((await db.scalars(select(BackupChunk.attempt).where(
-                BackupChunk.item_id == item.id, BackupChunk.attempt < attempt))).all()))
+            earlier = sorted(
+                set(
+                    (
+                        await db.scalars(
+                            select(BackupChunk.attempt).where(
+                                BackupChunk.item_id == item.id, BackupChunk.attempt < attempt
+                            )
+                        )
+                    ).all()
+                )
+            )
         for old in range(1, attempt):
-            await target.delete_prefix(attempt_prefix(data.org_id, data.backup_id, item.stream,
-                                                      old))
+            await target.delete_prefix(
+                attempt_prefix(data.org_id, data.backup_id, item.stream, old)
+            )
         if earlier:
             async with self.sessions() as db, db.begin():
-                await db.execute(delete(BackupChunk).where(BackupChunk.item_id == item.id,
-                                                           BackupChunk.attempt < attempt))
+                await db.execute(
+                    delete(BackupChunk).where(
+                        BackupChunk.item_id == item.id, BackupChunk.attempt < attempt
+                    )
+                )
         consumers = sorted(c["name"] for c in await source.consumer_list(item.stream))
         progress = Progress(data.done_before, data.total)
         stored = n = 0
@@ -212,22 +246,36 @@ class BackupDataActivities:
             progress.set(row.source_bytes)
             return _item_result(row, n)
 
-    async def _add_chunk(self, item_id: uuid.UUID, attempt: int, n: int, key: str, size: int,
-                         sha: str, last_seq: int) -> None:
+    async def _add_chunk(
+        self, item_id: uuid.UUID, attempt: int, n: int, key: str, size: int, sha: str, last_seq: int
+    ) -> None:
         """The chunk's row, once the target holds it (``sha``: as the target computed it)."""
         async with self.sessions() as db, db.begin():
-            await db.merge(BackupChunk(item_id=item_id, attempt=attempt, n=n, key=key,
-                                       size=size, sha256=sha, last_seq=last_seq))
+            await db.merge(
+                BackupChunk(
+                    item_id=item_id,
+                    attempt=attempt,
+                    n=n,
+                    key=key,
+                    size=size,
+                    sha256=sha,
+                    last_seq=last_seq,
+                )
+            )
 
-    async def _incremental(self, data: ItemInput, item: BackupItem, source: JetStreamApi,
-                           target: BackupTarget) -> ItemResult:
+    async def _incremental(
+        self, data: ItemInput, item: BackupItem, source: JetStreamApi, target: BackupTarget
+    ) -> ItemResult:
         """The messages after the base item's last sequence, carrying on after stored chunks."""
         async with self.sessions() as db, db.begin():
             row = await _item_row(db, item.id, lock=True)
             base = await db.get(BackupItem, row.base_item_id) if row.base_item_id else None
             if base is None or base.status != "done":
-                raise refused(f"the incremental backup of stream '{row.stream}' has no finished "
-                              "backup to build on", "NotFound")
+                raise refused(
+                    f"the incremental backup of stream '{row.stream}' has no finished "
+                    "backup to build on",
+                    "NotFound",
+                )
             after = int(base.last_seq)
             if not row.attempt:
                 row.attempt = 1
@@ -237,18 +285,22 @@ class BackupDataActivities:
                 if upto < after:
                     raise refused(
                         f"stream '{row.stream}' ends at sequence {upto}, before its previous "
-                        f"backup's last sequence {after}: it was recreated; take a full backup")
+                        f"backup's last sequence {after}: it was recreated; take a full backup"
+                    )
                 row.last_seq = upto
                 row.first_seq = after + 1
                 row.config, row.state = info["config"], info["state"]
                 row.consumers = sorted(c["name"] for c in await source.consumer_list(row.stream))
             attempt, upto = row.attempt, int(row.last_seq)
             retention = (row.config or {}).get("retention")
-            chunk_rows = (await db.scalars(select(BackupChunk).where(
-                BackupChunk.item_id == row.id, BackupChunk.attempt == attempt)
-                .order_by(BackupChunk.n))).all()
-            stored_rows = [(c.n, c.key, c.sha256, int(c.last_seq), int(c.size))
-                           for c in chunk_rows]
+            chunk_rows = (
+                await db.scalars(
+                    select(BackupChunk)
+                    .where(BackupChunk.item_id == row.id, BackupChunk.attempt == attempt)
+                    .order_by(BackupChunk.n)
+                )
+            ).all()
+            stored_rows = [(c.n, c.key, c.sha256, int(c.last_seq), int(c.size)) for c in chunk_rows]
         checksum = MessageChecksum()
         progress = Progress(data.done_before, data.total)
         messages = raw_total = stored = 0
@@ -264,20 +316,26 @@ class BackupDataActivities:
                     kept = None
                 if kept is None or await asyncio.to_thread(_sha256, kept) != sha:
                     async with self.sessions() as db, db.begin():
-                        await db.execute(delete(BackupChunk).where(
-                            BackupChunk.item_id == item.id, BackupChunk.attempt == attempt,
-                            BackupChunk.n >= cn))
+                        await db.execute(
+                            delete(BackupChunk).where(
+                                BackupChunk.item_id == item.id,
+                                BackupChunk.attempt == attempt,
+                                BackupChunk.n >= cn,
+                            )
+                        )
                     break
                 count, raw = replay_chunk(kept, checksum)
                 messages, raw_total, stored = messages + count, raw_total + raw, stored + size
                 resume_after, n = last_seq, cn + 1
                 progress.set(raw_total)
-            async for chunk in incremental_chunks(source, item.stream, resume_after, upto,
-                                                  checksum, retention=retention):
+            async for chunk in incremental_chunks(
+                source, item.stream, resume_after, upto, checksum, retention=retention
+            ):
                 key = chunk_key(data.org_id, data.backup_id, item.stream, attempt, n)
                 sha = await target.put(key, chunk.data)
-                await self._add_chunk(item.id, attempt, n, key, len(chunk.data), sha,
-                                      chunk.last_seq)
+                await self._add_chunk(
+                    item.id, attempt, n, key, len(chunk.data), sha, chunk.last_seq
+                )
                 n += 1
                 messages += chunk.messages
                 raw_total += chunk.raw_bytes
@@ -290,9 +348,15 @@ class BackupDataActivities:
             row.first_seq = found.first_seq or after + 1
             row.source_bytes, row.stored_bytes = raw_total, stored
             row.checksum = found.sha256
-            row.state = {**(row.state or {}), "checksum": {
-                "first_seq": after + 1, "last_seq": upto, "messages": found.messages,
-                "sha256": found.sha256}}
+            row.state = {
+                **(row.state or {}),
+                "checksum": {
+                    "first_seq": after + 1,
+                    "last_seq": upto,
+                    "messages": found.messages,
+                    "sha256": found.sha256,
+                },
+            }
             row.status, row.completed_at = "done", _now()
             return _item_result(row, n)
 
@@ -301,28 +365,39 @@ class BackupDataActivities:
     async def backup_verify(self, data: VerifyInput) -> Verification:
         """Restore each stream of the backup into a temporary stream, compare, record the verdict
         as the backup's ``verification``."""
-        return await self._counted(f"{data.operation_id}:verify:{data.backup_id}",
-                                   lambda: self._verify(data))
+        return await self._counted(
+            f"{data.operation_id}:verify:{data.backup_id}", lambda: self._verify(data)
+        )
 
     async def _verify(self, data: VerifyInput) -> Verification:
         backup = await self._backup(data.org_id, data.backup_id)
         async with self.sessions() as db:
-            items = (await db.scalars(select(BackupItem).where(
-                BackupItem.backup_id == backup.id).order_by(BackupItem.stream))).all()
+            items = (
+                await db.scalars(
+                    select(BackupItem)
+                    .where(BackupItem.backup_id == backup.id)
+                    .order_by(BackupItem.stream)
+                )
+            ).all()
             chains: dict[str, list[ChainLink] | str] = {}
             for item in items:
                 if item.status != "done":
                     chains[item.stream] = f"the backup of stream '{item.stream}' did not finish"
                     continue
                 try:
-                    chains[item.stream] = await resolve_chain(db, data.org_id, data.backup_id,
-                                                              item.stream)
+                    chains[item.stream] = await resolve_chain(
+                        db, data.org_id, data.backup_id, item.stream
+                    )
                 except ChainBroken as exc:
                     chains[item.stream] = str(exc)
         where = target_cluster_id(backup.target) or str(backup.cluster_id)
         streams: dict[str, Any] = {}
-        total = sum(link.stored_bytes for links in chains.values() if isinstance(links, list)
-                    for link in links)
+        total = sum(
+            link.stored_bytes
+            for links in chains.values()
+            if isinstance(links, list)
+            for link in links
+        )
         progress = Progress(0, total)
         done_streams = 0
         target = await self._target(data.org_id, backup.target)
@@ -335,20 +410,25 @@ class BackupDataActivities:
                         continue
                     if links[-1].kind == "full" and not links[-1].checksum:
                         await self._record_source_checksum(data.org_id, backup, links[-1])
+
                     def moved(n: int, base: int = done_streams) -> None:
                         progress.set(base + n)
 
-                    streams[stream] = await verify_stream(target, links, verify_js,
-                                                          progress=moved)
+                    streams[stream] = await verify_stream(target, links, verify_js, progress=moved)
                     done_streams += sum(link.stored_bytes for link in links)
         finally:
             await target.close()
         failed = sorted(s for s, d in streams.items() if d.get("status") != "verified")
         verification = Verification(
-            status="failed" if failed or not streams else "verified", checked_at=_now(),
-            details={"cluster_id": where, "streams": streams,
-                     **({"failed": failed} if failed else {}),
-                     **({} if streams else {"reason": "the backup holds no stream"})})
+            status="failed" if failed or not streams else "verified",
+            checked_at=_now(),
+            details={
+                "cluster_id": where,
+                "streams": streams,
+                **({"failed": failed} if failed else {}),
+                **({} if streams else {"reason": "the backup holds no stream"}),
+            },
+        )
         async with self.sessions() as db, db.begin():
             row = await db.get(Backup, backup.id)
             if row is not None:
@@ -370,8 +450,7 @@ class BackupDataActivities:
     async def backup_restore(self, data: RestoreInput) -> RestoreResult:
         """Restore ``data.stream`` of the chain ending at ``data.backup_id`` into
         ``data.stream_name`` on ``data.cluster_id``."""
-        return await self._counted(f"{data.operation_id}:restore",
-                                   lambda: self._restore(data))
+        return await self._counted(f"{data.operation_id}:restore", lambda: self._restore(data))
 
     async def _restore(self, data: RestoreInput) -> RestoreResult:
         backup = await self._backup(data.org_id, data.backup_id)
@@ -386,21 +465,32 @@ class BackupDataActivities:
         links[-1].config = _marked(links[-1].config, data.operation_id, data.backup_id)
         try:
             async with progress:
-                info = await restore_chain(js, target, links, data.stream_name,
-                                           subjects=subjects, until=data.until,
-                                           progress=progress.set)
+                info = await restore_chain(
+                    js,
+                    target,
+                    links,
+                    data.stream_name,
+                    subjects=subjects,
+                    until=data.until,
+                    progress=progress.set,
+                )
         except RestoreFailed as exc:
             raise refused(str(exc)) from exc
         finally:
             await target.close()
         state = info.get("state") or {}
         consumers = sorted(c["name"] for c in await js.consumer_list(data.stream_name))
-        return RestoreResult(cluster_id=data.cluster_id, stream_name=data.stream_name,
-                             messages=int(state.get("messages", 0)),
-                             first_seq=int(state.get("first_seq", 0)),
-                             last_seq=int(state.get("last_seq", 0)), consumers=consumers,
-                             restored_bytes=total, chain=[link.backup_id for link in links],
-                             set_aside_backup_id=data.set_aside_backup_id)
+        return RestoreResult(
+            cluster_id=data.cluster_id,
+            stream_name=data.stream_name,
+            messages=int(state.get("messages", 0)),
+            first_seq=int(state.get("first_seq", 0)),
+            last_seq=int(state.get("last_seq", 0)),
+            consumers=consumers,
+            restored_bytes=total,
+            chain=[link.backup_id for link in links],
+            set_aside_backup_id=data.set_aside_backup_id,
+        )
 
     async def _clear_own_attempt(self, js: JetStreamApi, data: RestoreInput) -> None:
         """Delete the stream an earlier attempt of this restore made; refuse any other."""
@@ -412,8 +502,11 @@ class BackupDataActivities:
             raise
         mark = (info["config"].get("metadata") or {}).get(RESTORE_MARK)
         if mark != data.operation_id:
-            raise refused(f"the stream '{data.stream_name}' exists; set to.replace=true to "
-                          "restore over it: its data is backed up first", "Exists")
+            raise refused(
+                f"the stream '{data.stream_name}' exists; set to.replace=true to "
+                "restore over it: its data is backed up first",
+                "Exists",
+            )
         await js.stream_delete(data.stream_name)
 
     # --- backup_delete_data ---------------------------------------------------------------------
@@ -421,6 +514,7 @@ class BackupDataActivities:
     async def backup_delete_data(self, data: DeleteDataInput) -> int:
         """Remove the data of ``data.backup_ids`` (chunks and manifest) from their targets; the
         number of objects or files removed. Rows stay (the service removes them)."""
+
         async def run() -> int:
             removed = 0
             for backup_id in data.backup_ids:
@@ -447,8 +541,15 @@ def _marked(config: dict[str, Any], operation_id: str, backup_id: str) -> dict[s
 
 
 async def _count_chunks(db: AsyncSession, item: BackupItem) -> int:
-    return len((await db.scalars(select(BackupChunk.n).where(
-        BackupChunk.item_id == item.id, BackupChunk.attempt == item.attempt))).all())
+    return len(
+        (
+            await db.scalars(
+                select(BackupChunk.n).where(
+                    BackupChunk.item_id == item.id, BackupChunk.attempt == item.attempt
+                )
+            )
+        ).all()
+    )
 
 
 async def _item_row(db: AsyncSession, item_id: uuid.UUID, lock: bool = False) -> BackupItem:
@@ -465,15 +566,21 @@ def _sha256(data: bytes) -> str:
 
 
 def _item_result(item: BackupItem, chunks: int) -> ItemResult:
-    return ItemResult(item_id=str(item.id), stream=item.stream, kind=item.kind,
-                      messages=int(item.messages or 0), first_seq=int(item.first_seq or 0),
-                      last_seq=int(item.last_seq or 0),
-                      source_bytes=int(item.source_bytes or 0),
-                      stored_bytes=int(item.stored_bytes or 0), chunks=chunks,
-                      consumers=len(item.consumers or []))
+    return ItemResult(
+        item_id=str(item.id),
+        stream=item.stream,
+        kind=item.kind,
+        messages=int(item.messages or 0),
+        first_seq=int(item.first_seq or 0),
+        last_seq=int(item.last_seq or 0),
+        source_bytes=int(item.source_bytes or 0),
+        stored_bytes=int(item.stored_bytes or 0),
+        chunks=chunks,
+        consumers=len(item.consumers or []),
+    )
 
 
 def _settings_root() -> Path:
     from core.settings import get_settings
-    return get_settings().backups_root
 
+    return get_settings().backups_root

@@ -30,8 +30,9 @@ OPERATION_KINDS = ("replay", "mirror", "failover", "restore", "gitops_sync")
 
 
 class ChangeActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
-                 pool: ClusterPool):
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool
+    ):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
 
     @activity.defn(name="apply_change")
@@ -45,29 +46,48 @@ class ChangeActivities:
         if spec.kind == "quota":
             async with self.sessions() as db, db.begin():
                 changed = await quotas.set_limit(
-                    db, _named(spec.team_id, "team_id"),
-                    _named(spec.quota_resource, "quota_resource"), spec.requested_limit,
-                    reason="requested", actor_id=uuid.UUID(data.actor_id) if data.actor_id else None,
-                    actor_email=data.actor_email, request_id=uuid.UUID(data.request_id))
-            return ChangeResult(detail={"team_id": str(spec.team_id), "resource": spec.quota_resource,
-                                        "limit": spec.requested_limit, "changed": changed})
+                    db,
+                    _named(spec.team_id, "team_id"),
+                    _named(spec.quota_resource, "quota_resource"),
+                    spec.requested_limit,
+                    reason="requested",
+                    actor_id=uuid.UUID(data.actor_id) if data.actor_id else None,
+                    actor_email=data.actor_email,
+                    request_id=uuid.UUID(data.request_id),
+                )
+            return ChangeResult(
+                detail={
+                    "team_id": str(spec.team_id),
+                    "resource": spec.quota_resource,
+                    "limit": spec.requested_limit,
+                    "changed": changed,
+                }
+            )
         async with self.sessions() as db:
             try:
-                cluster = await get_cluster(db, uuid.UUID(data.org_id),
-                                            _named(spec.cluster_id, "cluster_id"))
+                cluster = await get_cluster(
+                    db, uuid.UUID(data.org_id), _named(spec.cluster_id, "cluster_id")
+                )
             except ClusterNotFound as exc:
-                raise ApplicationError(f"The cluster {spec.cluster_id} is no longer registered.",
-                                       type="ClusterNotFound", non_retryable=True) from exc
+                raise ApplicationError(
+                    f"The cluster {spec.cluster_id} is no longer registered.",
+                    type="ClusterNotFound",
+                    non_retryable=True,
+                ) from exc
             target = endpoint(self.cipher, cluster)
         js = await self.pool.jetstream(target)
         try:
             info = await apply_change(js, spec)
         except JetStreamError as exc:  # the server refused: retrying will not change its mind
-            raise ApplicationError(f"The cluster refused the change: {exc.description}",
-                                   type="Refused", non_retryable=True) from exc
+            raise ApplicationError(
+                f"The cluster refused the change: {exc.description}",
+                type="Refused",
+                non_retryable=True,
+            ) from exc
         if spec.kind == "stream" and spec.operation == "delete":
-            await self._forget_mirror(uuid.UUID(data.org_id), _named(spec.cluster_id, "cluster_id"),
-                                      spec.name)
+            await self._forget_mirror(
+                uuid.UUID(data.org_id), _named(spec.cluster_id, "cluster_id"), spec.name
+            )
         return ChangeResult(detail={"applied": info})
 
     async def _forget_mirror(self, org_id: uuid.UUID, cluster_id: uuid.UUID, stream: str) -> None:
@@ -79,12 +99,21 @@ class ChangeActivities:
         op_id = request_operation_id(data.request_id, kind)
         workflow_id = workflow_id_for(kind, op_id)
         async with self.sessions() as db, db.begin():
-            await db.execute(insert(Operation).values(
-                id=op_id, org_id=uuid.UUID(data.org_id), type=kind, workflow_id=workflow_id,
-                status="pending", progress={}, input=data.spec.config,
-                cluster_id=data.spec.cluster_id,
-                started_by=uuid.UUID(data.actor_id) if data.actor_id else None,
-            ).on_conflict_do_nothing(index_elements=["id"]))
+            await db.execute(
+                insert(Operation)
+                .values(
+                    id=op_id,
+                    org_id=uuid.UUID(data.org_id),
+                    type=kind,
+                    workflow_id=workflow_id,
+                    status="pending",
+                    progress={},
+                    input=data.spec.config,
+                    cluster_id=data.spec.cluster_id,
+                    started_by=uuid.UUID(data.actor_id) if data.actor_id else None,
+                )
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
         return ChangeResult(detail={"operation_id": str(op_id), "workflow_id": workflow_id})
 
     @activity.defn(name="record_change_request")

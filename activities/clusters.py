@@ -19,16 +19,22 @@ MAX_SWEPT = 5000  # clusters probed by one sweep
 
 
 class ClusterActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
-                 pool: ClusterPool):
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool
+    ):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
 
     @activity.defn(name="clusters_to_probe")
     async def clusters_to_probe(self) -> list[ClusterProbeInput]:
         """Every registered cluster of every organization (the sweep of ``jsc-cluster-health``)."""
         async with self.sessions() as db:
-            rows = (await db.execute(select(NatsCluster.org_id, NatsCluster.id)
-                                     .order_by(NatsCluster.created_at).limit(MAX_SWEPT))).all()
+            rows = (
+                await db.execute(
+                    select(NatsCluster.org_id, NatsCluster.id)
+                    .order_by(NatsCluster.created_at)
+                    .limit(MAX_SWEPT)
+                )
+            ).all()
         return [ClusterProbeInput(org_id=str(org), cluster_id=str(cid)) for org, cid in rows]
 
     @activity.defn(name="probe_cluster")
@@ -38,8 +44,12 @@ class ClusterActivities:
             try:
                 cluster = await get_cluster(db, uuid.UUID(data.org_id), uuid.UUID(data.cluster_id))
             except ClusterNotFound:
-                return ClusterProbeResult(cluster_id=data.cluster_id, status="unreachable",
-                                          error="cluster is no longer registered", checked_at=now)
+                return ClusterProbeResult(
+                    cluster_id=data.cluster_id,
+                    status="unreachable",
+                    error="cluster is no longer registered",
+                    checked_at=now,
+                )
             status, version, error = "healthy", None, None
             try:
                 js = await self.pool.jetstream(endpoint(self.cipher, cluster))
@@ -50,5 +60,6 @@ class ClusterActivities:
                 status, error = ("degraded" if connected else "unreachable"), str(exc)
             cluster.status, cluster.version = status, version or cluster.version
             await db.commit()
-        return ClusterProbeResult(cluster_id=data.cluster_id, status=status, version=version,
-                                  error=error, checked_at=now)
+        return ClusterProbeResult(
+            cluster_id=data.cluster_id, status=status, version=version, error=error, checked_at=now
+        )

@@ -32,22 +32,34 @@ if TYPE_CHECKING:
     from core.analytics.store import AnalyticsStore
 
 
-async def _store(backups_root: Path, chunk: ExportChunk, body: ChunkBody,
-                 **cursor: Any) -> ChunkWritten:
+async def _store(
+    backups_root: Path, chunk: ExportChunk, body: ChunkBody, **cursor: Any
+) -> ChunkWritten:
     context = chunk.job.context
     data = body.data()
     digest = await export_store(backups_root, context.org_id).put(
-        chunk_key(context.operation_id, chunk.n), data)
-    return ChunkWritten(n=chunk.n, records=body.records, bytes=len(data), sha256=digest,
-                        exhausted=body.exhausted, **cursor)
+        chunk_key(context.operation_id, chunk.n), data
+    )
+    return ChunkWritten(
+        n=chunk.n,
+        records=body.records,
+        bytes=len(data),
+        sha256=digest,
+        exhausted=body.exhausted,
+        **cursor,
+    )
 
 
 class ExportActivities:
     """Served by the worker."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
-                 pool: ClusterPool,
-                 backups_root: Path):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: Cipher,
+        pool: ClusterPool,
+        backups_root: Path,
+    ):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.backups_root = backups_root
 
@@ -56,26 +68,34 @@ class ExportActivities:
         export: MessageExport = chunk.job.request  # type: ignore[assignment]
         async with self.sessions() as db:
             try:
-                cluster = await get_cluster(db, uuid.UUID(chunk.job.context.org_id),
-                                            export.cluster_id)
+                cluster = await get_cluster(
+                    db, uuid.UUID(chunk.job.context.org_id), export.cluster_id
+                )
             except ClusterNotFound as exc:
-                raise ApplicationError(f"cluster {export.cluster_id} is no longer registered",
-                                       type="ClusterNotFound", non_retryable=True) from exc
+                raise ApplicationError(
+                    f"cluster {export.cluster_id} is no longer registered",
+                    type="ClusterNotFound",
+                    non_retryable=True,
+                ) from exc
         js = await self.pool.jetstream(endpoint(self.cipher, cluster))
         try:
             reader, _ = await StreamReader.open(js, export.stream)
             body, next_seq = await message_chunk(reader, chunk, activity.heartbeat)
         except JetStreamError as exc:
             if exc.not_found:
-                raise ApplicationError(f"the stream '{export.stream}' no longer exists",
-                                       type="NotFound", non_retryable=True) from exc
+                raise ApplicationError(
+                    f"the stream '{export.stream}' no longer exists",
+                    type="NotFound",
+                    non_retryable=True,
+                ) from exc
             raise
         return await _store(self.backups_root, chunk, body, next_seq=next_seq)
 
     @activity.defn(name="export_discard")
     async def export_discard(self, discard: ExportDiscard) -> int:
         return await export_store(self.backups_root, discard.org_id).delete_prefix(
-            export_prefix(discard.operation_id))
+            export_prefix(discard.operation_id)
+        )
 
 
 class AuditExportActivities:

@@ -58,8 +58,9 @@ def _refused(message: str) -> ApplicationError:
 
 
 class FailoverActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
-                 pool: ClusterPool):
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher, pool: ClusterPool
+    ):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
 
     # --- connections ---------------------------------------------------------------------------
@@ -68,12 +69,16 @@ class FailoverActivities:
             try:
                 cluster = await get_cluster(db, uuid.UUID(org_id), uuid.UUID(cluster_id))
             except ClusterNotFound as exc:
-                raise ApplicationError(f"cluster {cluster_id} is no longer registered",
-                                       type="ClusterNotFound", non_retryable=True) from exc
+                raise ApplicationError(
+                    f"cluster {cluster_id} is no longer registered",
+                    type="ClusterNotFound",
+                    non_retryable=True,
+                ) from exc
         return await self.pool.jetstream(endpoint(self.cipher, cluster))
 
-    async def _maybe(self, org_id: str, cluster_id: str,
-                     timeout: float | None = None) -> JetStreamApi | None:
+    async def _maybe(
+        self, org_id: str, cluster_id: str, timeout: float | None = None
+    ) -> JetStreamApi | None:
         """The cluster's JetStream, or None while it cannot be reached (within ``timeout``)."""
         try:
             return await asyncio.wait_for(self._js(org_id, cluster_id), timeout)
@@ -84,8 +89,11 @@ class FailoverActivities:
         """(primary or None, target). An emergency only glances at the primary."""
         plan = task.plan
         target = await self._js(task.org_id, plan.target.cluster_id)
-        return await self._maybe(task.org_id, plan.primary.cluster_id,
-                                 EMERGENCY_GLANCE_S if plan.glances_at_primary else None), target
+        return await self._maybe(
+            task.org_id,
+            plan.primary.cluster_id,
+            EMERGENCY_GLANCE_S if plan.glances_at_primary else None,
+        ), target
 
     def _emergency(self, task: FailoverTask) -> bool:
         return task.plan.request.mode == "emergency" and not task.plan.request.drill
@@ -125,8 +133,9 @@ class FailoverActivities:
         """A drill's fence point (the primary's last sequence, not fenced) and its copies."""
         primary, target = await self._sides(task)
         if primary is None:
-            raise ApplicationError("the primary cannot be reached to take the fence point",
-                                   type="Unreachable")
+            raise ApplicationError(
+                "the primary cannot be reached to take the fence point", type="Unreachable"
+            )
 
         async def one(s: PlanStream) -> FencePoint:
             state = (await primary.stream_info(s.stream))["state"]
@@ -138,8 +147,14 @@ class FailoverActivities:
                 if exc.code == 400 and "not this drill" in exc.description:
                     raise _refused(exc.description) from exc
                 raise
-            return FencePoint(stream=s.stream, mirror_stream=copy, last_seq=state["last_seq"],
-                              messages=state["messages"], at=at, fenced=False)
+            return FencePoint(
+                stream=s.stream,
+                mirror_stream=copy,
+                last_seq=state["last_seq"],
+                messages=state["messages"],
+                at=at,
+                fenced=False,
+            )
 
         return list(await asyncio.gather(*(one(s) for s in task.plan.streams)))
 
@@ -159,21 +174,36 @@ class FailoverActivities:
                 if not drilling:
                     primary = await self._maybe(task.org_id, task.plan.primary.cluster_id)
                 target = await self._js(task.org_id, task.plan.target.cluster_id)
-                states = list(await asyncio.gather(*(
-                    catch_up_state(primary, target, p,
-                                   None if drilling else _consumer_of(task, p.stream))
-                    for p in task.points)))
+                states = list(
+                    await asyncio.gather(
+                        *(
+                            catch_up_state(
+                                primary,
+                                target,
+                                p,
+                                None if drilling else _consumer_of(task, p.stream),
+                            )
+                            for p in task.points
+                        )
+                    )
+                )
                 reason = None
             except (ClusterUnreachable, JetStreamUnavailable) as exc:
                 reason = f"the target cannot be reached: {exc}"
             activity.heartbeat({"states": states, "reason": reason})
             if states and reason is None and all(s["caught_up"] for s in states):
-                return {"caught_up": True, "streams": states,
-                        "waited_s": round(time.monotonic() - started, 3)}
+                return {
+                    "caught_up": True,
+                    "streams": states,
+                    "waited_s": round(time.monotonic() - started, 3),
+                }
             if time.time() >= deadline:
-                return {"caught_up": False, "streams": states,
-                        "waited_s": round(time.monotonic() - started, 3),
-                        "reason": reason or _behind(states)}
+                return {
+                    "caught_up": False,
+                    "streams": states,
+                    "waited_s": round(time.monotonic() - started, 3),
+                    "reason": reason or _behind(states),
+                }
             await asyncio.sleep(POLL_S)
 
     # --- promote -------------------------------------------------------------------------------
@@ -202,14 +232,24 @@ class FailoverActivities:
                 name = point.mirror_stream
                 subjects = drill.drill_subjects(source.get("subjects") or [], task.short)
             try:
-                done = await promote(target, name, source, task.operation_id,
-                                     origin + s.stream, subjects)
+                done = await promote(
+                    target, name, source, task.operation_id, origin + s.stream, subjects
+                )
             except Refused as exc:
-                return {"stream": s.stream, "mirror_stream": name, "promoted": False,
-                        "error": str(exc), "refused": True}
+                return {
+                    "stream": s.stream,
+                    "mirror_stream": name,
+                    "promoted": False,
+                    "error": str(exc),
+                    "refused": True,
+                }
             except (JetStreamError, JetStreamUnavailable) as exc:
-                return {"stream": s.stream, "mirror_stream": name, "promoted": False,
-                        "error": str(exc)}
+                return {
+                    "stream": s.stream,
+                    "mirror_stream": name,
+                    "promoted": False,
+                    "error": str(exc),
+                }
             done.update(stream=s.stream, promoted_at=now_iso())
             if not plan.request.drill and primary is not None:
                 done["consumer_deleted"] = await _delete_consumer(primary, task, s.stream)
@@ -240,24 +280,31 @@ class FailoverActivities:
             if js is None:
                 continue
             try:
-                current.append(await asyncio.wait_for(active_side.read(js, plan.key),
-                                                       SHORT_TIMEOUT_S * 2))
+                current.append(
+                    await asyncio.wait_for(active_side.read(js, plan.key), SHORT_TIMEOUT_S * 2)
+                )
             except (TimeoutError, JetStreamError, JetStreamUnavailable):
                 if js is target:
                     raise
         mine = [c for c in current if c and c.operation_id == task.operation_id]
         epoch = mine[0].epoch if mine else max([c.epoch for c in current if c] + [0]) + 1
         side = active_side.ActiveSide(
-            pair_id=plan.key, pair_name=plan.pair_name, active_cluster_id=plan.target.cluster_id,
-            active_domain=plan.target.domain, streams=[s.mirror_stream for s in plan.streams],
-            epoch=epoch, changed_at=mine[0].changed_at if mine else now_iso(),
-            operation_id=task.operation_id)
+            pair_id=plan.key,
+            pair_name=plan.pair_name,
+            active_cluster_id=plan.target.cluster_id,
+            active_domain=plan.target.domain,
+            streams=[s.mirror_stream for s in plan.streams],
+            epoch=epoch,
+            changed_at=mine[0].changed_at if mine else now_iso(),
+            operation_id=task.operation_id,
+        )
         written = {"target": await active_side.announce(target, plan.key, side)}
         written["primary"] = await _announce_maybe(primary, plan.key, side)
         async with self.sessions() as db, db.begin():
             await records.set_active(db, task.org_id, plan.pair_id, plan.target.cluster_id)
-            await records.mark_promoted(db, task.org_id, plan.target.cluster_id,
-                                        [s.mirror_stream for s in plan.streams])
+            await records.mark_promoted(
+                db, task.org_id, plan.target.cluster_id, [s.mirror_stream for s in plan.streams]
+            )
         return {"epoch": epoch, "written": written, "active_side": side.model_dump()}
 
     # --- verify --------------------------------------------------------------------------------
@@ -265,12 +312,16 @@ class FailoverActivities:
     async def failover_verify(self, task: FailoverTask) -> dict[str, Any]:
         """A canary on each promoted stream, read back by sequence."""
         target = await self._js(task.org_id, task.plan.target.cluster_id)
-        done = list(await asyncio.gather(*(canary(target, name, task.operation_id)
-                                           for name in task.promoted)))
+        done = list(
+            await asyncio.gather(
+                *(canary(target, name, task.operation_id) for name in task.promoted)
+            )
+        )
         bad = [d["stream"] for d in done if not d["read_back"]]
         if bad:
-            raise ApplicationError(f"the canary could not be read back from {', '.join(bad)}",
-                                   type="CanaryMissing")
+            raise ApplicationError(
+                f"the canary could not be read back from {', '.join(bad)}", type="CanaryMissing"
+            )
         return {"streams": done, "accepted_at": max(d["accepted_at"] for d in done)}
 
     # --- cleanup -------------------------------------------------------------------------------
@@ -281,8 +332,9 @@ class FailoverActivities:
         side written in its bucket. Waits for the old primary as long as it takes."""
         plan = task.plan
         primary = await self._wait_for(task.org_id, plan.primary.cluster_id)
-        side = active_side.ActiveSide.model_validate(task.announcement) if task.announcement \
-            else None
+        side = (
+            active_side.ActiveSide.model_validate(task.announcement) if task.announcement else None
+        )
         out: dict[str, Any] = {"streams": []}
         for s in plan.streams:
             entry: dict[str, Any] = {"stream": s.stream}
@@ -329,16 +381,26 @@ class FailoverActivities:
         plan = task.plan
         primary = await self._maybe(task.org_id, plan.primary.cluster_id)
         if primary is None:
-            raise ApplicationError("the primary cannot be reached to unfence it",
-                                   type="Unreachable")
+            raise ApplicationError(
+                "the primary cannot be reached to unfence it", type="Unreachable"
+            )
         out = []
         for s in plan.streams:
             if s.mirror_stream in task.promoted:
-                out.append({"stream": s.stream, "unfenced": False,
-                            "why": "its mirror was promoted: it stays fenced"})
+                out.append(
+                    {
+                        "stream": s.stream,
+                        "unfenced": False,
+                        "why": "its mirror was promoted: it stays fenced",
+                    }
+                )
                 continue
-            out.append({"stream": s.stream,
-                        "unfenced": await unfence(primary, s.stream, task.operation_id)})
+            out.append(
+                {
+                    "stream": s.stream,
+                    "unfenced": await unfence(primary, s.stream, task.operation_id),
+                }
+            )
         return {"streams": out}
 
     # --- reverse -------------------------------------------------------------------------------
@@ -357,8 +419,9 @@ class FailoverActivities:
             kept = reverse.kept_name(s.stream, task.short)
             try:
                 fenced = await reverse.ensure_fenced(old, s.stream, task.operation_id)
-                while not (state := await reverse.keep_aside(old, s.stream, kept,
-                                                             task.operation_id))["kept"]:
+                while not (
+                    state := await reverse.keep_aside(old, s.stream, kept, task.operation_id)
+                )["kept"]:
                     activity.heartbeat(state)
                     await asyncio.sleep(0.1)
                 mirror_id = reverse.reverse_mirror_id(task.operation_id, s.stream)
@@ -366,24 +429,40 @@ class FailoverActivities:
                 request = MirrorRequest(
                     source_cluster_id=uuid.UUID(plan.target.cluster_id),
                     source_stream=s.mirror_stream,
-                    target_cluster_id=uuid.UUID(plan.primary.cluster_id), target_stream=s.stream,
+                    target_cluster_id=uuid.UUID(plan.primary.cluster_id),
+                    target_stream=s.stream,
                     description=f"{s.stream}: mirror of {s.mirror_stream} on "
-                                f"{plan.target.name} since failover {task.operation_id}")
-                mirror = await reverse.remirror(old, new, request, mirror_id, plan.target.domain,
-                                                plan.cross_domain)
+                    f"{plan.target.name} since failover {task.operation_id}",
+                )
+                mirror = await reverse.remirror(
+                    old, new, request, mirror_id, plan.target.domain, plan.cross_domain
+                )
             except Refused as exc:
                 raise _refused(str(exc)) from exc
             made.append((request, mirror_id))
-            out.append({"stream": s.stream, "kept_aside": kept, "kept_messages": state["messages"],
-                        "old_stream": dropped, "fence": fenced, **mirror})
+            out.append(
+                {
+                    "stream": s.stream,
+                    "kept_aside": kept,
+                    "kept_messages": state["messages"],
+                    "old_stream": dropped,
+                    "fence": fenced,
+                    **mirror,
+                }
+            )
         async with self.sessions() as db, db.begin():
             for request, mirror_id in made:
-                await records.register_mirror(db, task.org_id, request, mirror_id, plan.pair_id,
-                                              task.operation_id, None)
-            await records.swap_roles(db, task.org_id, plan.pair_id, plan.target.cluster_id,
-                                     plan.primary.cluster_id,
-                                     [{"stream": s.mirror_stream, "mirror_stream": s.stream}
-                                      for s in plan.streams])
+                await records.register_mirror(
+                    db, task.org_id, request, mirror_id, plan.pair_id, task.operation_id, None
+                )
+            await records.swap_roles(
+                db,
+                task.org_id,
+                plan.pair_id,
+                plan.target.cluster_id,
+                plan.primary.cluster_id,
+                [{"stream": s.mirror_stream, "mirror_stream": s.stream} for s in plan.streams],
+            )
         result: dict[str, Any] = {"streams": out}
         if plan.reverse_only:
             result["active_side"] = await _catch_up_active_side(old, new, plan.key)
@@ -398,11 +477,19 @@ class FailoverActivities:
         target = await self._maybe(task.org_id, plan.target.cluster_id, SHORT_TIMEOUT_S)
         out = []
         for s in plan.streams:
-            p, t = await asyncio.gather(side_state(primary, s.stream),
-                                        side_state(target, s.mirror_stream))
-            out.append({"stream": s.stream, "mirror_stream": s.mirror_stream,
-                        "primary_state": p["state"], "primary_last_seq": p["last_seq"],
-                        "standby_state": t["state"], "standby_last_seq": t["last_seq"]})
+            p, t = await asyncio.gather(
+                side_state(primary, s.stream), side_state(target, s.mirror_stream)
+            )
+            out.append(
+                {
+                    "stream": s.stream,
+                    "mirror_stream": s.mirror_stream,
+                    "primary_state": p["state"],
+                    "primary_last_seq": p["last_seq"],
+                    "standby_state": t["state"],
+                    "standby_last_seq": t["last_seq"],
+                }
+            )
         return out
 
     @activity.defn(name="failover_record")
@@ -410,19 +497,24 @@ class FailoverActivities:
         """The pair's ``last_drill`` or ``last_failover``."""
         field = "last_drill" if task.plan.request.drill else "last_failover"
         async with self.sessions() as db, db.begin():
-            await records.record_outcome(db, task.org_id, task.plan.pair_id, field,
-                                         task.record or {})
+            await records.record_outcome(
+                db, task.org_id, task.plan.pair_id, field, task.record or {}
+            )
 
 
 def _behind(states: list[dict[str, Any]]) -> str:
-    late = [f"{s['mirror_stream']} holds up to {s['standby_last_seq']} of {s['fence_seq']}"
-            + (f", {s['pending']} pending" if s.get("pending") else "")
-            for s in states if not s["caught_up"]]
+    late = [
+        f"{s['mirror_stream']} holds up to {s['standby_last_seq']} of {s['fence_seq']}"
+        + (f", {s['pending']} pending" if s.get("pending") else "")
+        for s in states
+        if not s["caught_up"]
+    ]
     return "the mirrors did not catch up in time: " + "; ".join(late)
 
 
-async def _record_source(target: JetStreamApi, mirror_stream: str,
-                         source: dict[str, Any] | None) -> None:
+async def _record_source(
+    target: JetStreamApi, mirror_stream: str, source: dict[str, Any] | None
+) -> None:
     """Keep the primary's promotable settings on the mirror (only when they changed)."""
     if not source:
         return
@@ -456,8 +548,7 @@ async def _delete_consumer(primary: JetStreamApi, task: FailoverTask, stream: st
         return False
 
 
-async def _catch_up_active_side(old: JetStreamApi, new: JetStreamApi,
-                                key: str) -> dict[str, Any]:
+async def _catch_up_active_side(old: JetStreamApi, new: JetStreamApi, key: str) -> dict[str, Any]:
     """The new primary's value of the pair's active side, on the old primary too when it lacks
     it or holds an older epoch (its failover's cleanup may never have reached it)."""
     try:
@@ -472,12 +563,12 @@ async def _catch_up_active_side(old: JetStreamApi, new: JetStreamApi,
         return {"written": False, "error": str(exc) or type(exc).__name__}
 
 
-async def _announce_maybe(js: JetStreamApi | None, key: str,
-                          side: active_side.ActiveSide) -> dict[str, Any]:
+async def _announce_maybe(
+    js: JetStreamApi | None, key: str, side: active_side.ActiveSide
+) -> dict[str, Any]:
     if js is None:
         return {"written": False, "error": "unreachable"}
     try:
         return await asyncio.wait_for(active_side.announce(js, key, side), SHORT_TIMEOUT_S * 2)
     except (TimeoutError, JetStreamError, JetStreamUnavailable) as exc:
         return {"written": False, "error": str(exc) or type(exc).__name__}
-

@@ -37,11 +37,21 @@ from gitops.planning import access_of, load_commit, plan_repo, repo_clusters
 from gitops.verdict import judge_plan
 
 # Where a stored sync status leaves a retried plan step.
-_DECIDED = {"waiting_approval": "approval", "applying": "apply", "failed": "failed",
-            "rejected": "rejected", "no_changes": "no_changes", "succeeded": "done",
-            "partially_applied": "done"}
-AUDIT_TYPES = {"stream": "stream", "consumer": "consumer", "kv": "kv_store",
-               "object_store": "object_store"}
+_DECIDED = {
+    "waiting_approval": "approval",
+    "applying": "apply",
+    "failed": "failed",
+    "rejected": "rejected",
+    "no_changes": "no_changes",
+    "succeeded": "done",
+    "partially_applied": "done",
+}
+AUDIT_TYPES = {
+    "stream": "stream",
+    "consumer": "consumer",
+    "kv": "kv_store",
+    "object_store": "object_store",
+}
 
 
 def _now() -> datetime:
@@ -49,19 +59,30 @@ def _now() -> datetime:
 
 
 class GitOpsActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
-                 pool: ClusterPool,
-                 events: EventPublisher, settings: Settings):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: Cipher,
+        pool: ClusterPool,
+        events: EventPublisher,
+        settings: Settings,
+    ):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.events, self.settings = events, settings
 
     async def _rows(self, db: AsyncSession, ref: SyncRef) -> tuple[GitSync, GitRepository]:
-        sync = await db.scalar(select(GitSync).where(
-            GitSync.id == uuid.UUID(ref.sync_id), GitSync.org_id == uuid.UUID(ref.org_id)))
+        sync = await db.scalar(
+            select(GitSync).where(
+                GitSync.id == uuid.UUID(ref.sync_id), GitSync.org_id == uuid.UUID(ref.org_id)
+            )
+        )
         repo = await db.get(GitRepository, sync.repo_id) if sync is not None else None
         if sync is None or repo is None:
-            raise ApplicationError(f"The sync {ref.sync_id} or its repository no longer exists.",
-                                   type="NotFound", non_retryable=True)
+            raise ApplicationError(
+                f"The sync {ref.sync_id} or its repository no longer exists.",
+                type="NotFound",
+                non_retryable=True,
+            )
         return sync, repo
 
     # --- plan -----------------------------------------------------------------------------------
@@ -71,8 +92,11 @@ class GitOpsActivities:
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)
             if sync.status in _DECIDED:
-                return Planned(outcome=_DECIDED[sync.status],
-                               summary=(sync.plan or {}).get("summary", ""), error=sync.error)
+                return Planned(
+                    outcome=_DECIDED[sync.status],
+                    summary=(sync.plan or {}).get("summary", ""),
+                    error=sync.error,
+                )
             sync.status = "running"
             clusters = await repo_clusters(db, repo)
             target = sync.commit or sync.ref or repo.branch
@@ -82,8 +106,9 @@ class GitOpsActivities:
             tree = await load_commit(repo, access, target, self.settings)
         except GitError as exc:
             return await self._close(ref, "failed", str(exc))
-        planned = await plan_repo(repo, clusters, tree, self.pool, self.cipher, only=ref.only,
-                                  applied=applied)
+        planned = await plan_repo(
+            repo, clusters, tree, self.pool, self.cipher, only=ref.only, applied=applied
+        )
         doc = planned.doc()
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)
@@ -92,42 +117,72 @@ class GitOpsActivities:
             sync.message, sync.plan = commit.message[:10_000], doc
             sync.errors, sync.warnings = planned.errors, planned.warnings
         if planned.errors:
-            return await self._close(ref, "failed", f"The repository at {commit.sha[:12]} has "
-                                     f"{len(planned.errors)} error(s); nothing was applied. "
-                                     f"First: {planned.errors[0]}")
+            return await self._close(
+                ref,
+                "failed",
+                f"The repository at {commit.sha[:12]} has "
+                f"{len(planned.errors)} error(s); nothing was applied. "
+                f"First: {planned.errors[0]}",
+            )
         if not any(env["changes"] for env in planned.environments.values()):
             return await self._close(ref, "no_changes", None, summary=doc["summary"])
         return await self._judge(ref, planned.environments, clusters, doc)
 
-    async def _judge(self, ref: SyncRef, environments: dict[str, Any], clusters: dict[str, Any],
-                     doc: dict[str, Any]) -> Planned:
+    async def _judge(
+        self,
+        ref: SyncRef,
+        environments: dict[str, Any],
+        clusters: dict[str, Any],
+        doc: dict[str, Any],
+    ) -> Planned:
         async with self.sessions() as db:
             sync, repo = await self._rows(db, ref)
-            requester = Requester(org_id=repo.org_id, user_id=str(sync.requested_by or ""),
-                                  roles=["gitops"], exempt=True)  # repositories are org-wide
+            requester = Requester(
+                org_id=repo.org_id,
+                user_id=str(sync.requested_by or ""),
+                roles=["gitops"],
+                exempt=True,
+            )  # repositories are org-wide
             try:
-                verdict = await judge_plan(db, self.sessions, self.pool, self.cipher,
-                                           self.settings.storage_price_per_gb, requester,
-                                           environments, clusters)
+                verdict = await judge_plan(
+                    db,
+                    self.sessions,
+                    self.pool,
+                    self.cipher,
+                    self.settings.storage_price_per_gb,
+                    requester,
+                    environments,
+                    clusters,
+                )
             except UsageUnknown as exc:
                 raise ApplicationError(str(exc), type="UsageUnknown") from None
         if verdict.outcome == "rejected":
-            return await self._close(ref, "rejected", "Refused by policy: "
-                                     + " ".join(verdict.reasons), summary=doc["summary"])
+            return await self._close(
+                ref,
+                "rejected",
+                "Refused by policy: " + " ".join(verdict.reasons),
+                summary=doc["summary"],
+            )
         async with self.sessions() as db, db.begin():
             sync, _ = await self._rows(db, ref)
             if verdict.outcome == "apply":
                 sync.status = "applying"
             else:
                 decision = verdict.decision
-                sync.plan = {**doc, "approval": {
-                    "decision": decision.model_dump(mode="json") if decision else None,
-                    "reasons": verdict.reasons, "risk_notes": verdict.risk_notes,
-                    "environment": verdict.environment}}
+                sync.plan = {
+                    **doc,
+                    "approval": {
+                        "decision": decision.model_dump(mode="json") if decision else None,
+                        "reasons": verdict.reasons,
+                        "risk_notes": verdict.risk_notes,
+                        "environment": verdict.environment,
+                    },
+                }
         return Planned(outcome=verdict.outcome, summary=doc["summary"])
 
-    async def _close(self, ref: SyncRef, status: str, error: str | None, *,
-                     summary: str = "") -> Planned:
+    async def _close(
+        self, ref: SyncRef, status: str, error: str | None, *, summary: str = ""
+    ) -> Planned:
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)
             sync.status, sync.error, sync.finished_at = status, error, _now()
@@ -144,43 +199,69 @@ class GitOpsActivities:
                 opened = await db.get(ChangeRequestRow, sync.request_id)
                 op_row = await db.get(Operation, opened.operation_id) if opened else None
                 if opened is None or op_row is None:
-                    raise LookupError(f"the change request {sync.request_id} of the sync "
-                                      "is gone")
+                    raise LookupError(f"the change request {sync.request_id} of the sync is gone")
                 row, op, ticket = opened, op_row, ticket_of(opened)
             else:
                 row, op, ticket = await self._open(db, sync, repo, ref)
             context = ticket_context(ticket, ref.org_id, str(op.id), op.type)
-            entries = await owe_audit(db, [AuditEvent(
-                id=uuid.uuid5(row.id, "approval.request"), org_id=repo.org_id,
-                user_id=sync.requested_by, user_email=ticket.requester_email,
-                action="approval.request", resource_type="change_request",
-                resource_id=str(row.id), resource_name=row.title,
-                changes={"sync_id": str(sync.id), "commit": sync.commit,
-                         "decision": row.decision, "risk_notes": row.risk_notes})])
-            result = OpenedRequest(request_id=str(row.id), context=context, ticket=ticket,
-                                   workflow_id=op.workflow_id)
+            entries = await owe_audit(
+                db,
+                [
+                    AuditEvent(
+                        id=uuid.uuid5(row.id, "approval.request"),
+                        org_id=repo.org_id,
+                        user_id=sync.requested_by,
+                        user_email=ticket.requester_email,
+                        action="approval.request",
+                        resource_type="change_request",
+                        resource_id=str(row.id),
+                        resource_name=row.title,
+                        changes={
+                            "sync_id": str(sync.id),
+                            "commit": sync.commit,
+                            "decision": row.decision,
+                            "risk_notes": row.risk_notes,
+                        },
+                    )
+                ],
+            )
+            result = OpenedRequest(
+                request_id=str(row.id), context=context, ticket=ticket, workflow_id=op.workflow_id
+            )
         await deliver_audit(self.sessions, self.events, entries)
         return result
 
-    async def _open(self, db: AsyncSession, sync: GitSync, repo: GitRepository,
-                    ref: SyncRef) -> tuple[ChangeRequestRow, Operation, ApprovalTicket]:
+    async def _open(
+        self, db: AsyncSession, sync: GitSync, repo: GitRepository, ref: SyncRef
+    ) -> tuple[ChangeRequestRow, Operation, ApprovalTicket]:
         approval = sync.plan["approval"]
         first_cluster = next(iter((repo.environments or {}).values()), None)
         short = (sync.commit or "")[:7]
-        spec = ChangeSpec(kind="gitops_sync", operation="sync",
-                          cluster_id=uuid.UUID(first_cluster) if first_cluster else None,
-                          name=repo.name, config={"sync_id": str(sync.id),
-                                                  "repo_id": str(repo.id), "commit": sync.commit})
+        spec = ChangeSpec(
+            kind="gitops_sync",
+            operation="sync",
+            cluster_id=uuid.UUID(first_cluster) if first_cluster else None,
+            name=repo.name,
+            config={"sync_id": str(sync.id), "repo_id": str(repo.id), "commit": sync.commit},
+        )
         ticket = ApprovalTicket(
-            request_id=str(uuid.uuid4()), requester_id=str(sync.requested_by or ""),
+            request_id=str(uuid.uuid4()),
+            requester_id=str(sync.requested_by or ""),
             requester_email=ref.user_email or f"gitops:{repo.name}",
-            title=f"Sync {repo.name} @ {short}: {sync.plan['summary']}"[:512], spec=spec,
-            decision=Decision.model_validate(approval["decision"]))
+            title=f"Sync {repo.name} @ {short}: {sync.plan['summary']}"[:512],
+            spec=spec,
+            decision=Decision.model_validate(approval["decision"]),
+        )
         row, op = await open_request(
-            db, org_id=repo.org_id, ticket=ticket, environment=approval.get("environment"),
-            team_id=None, diff=_request_diff(sync.plan["environments"]),
+            db,
+            org_id=repo.org_id,
+            ticket=ticket,
+            environment=approval.get("environment"),
+            team_id=None,
+            diff=_request_diff(sync.plan["environments"]),
             risk_notes=approval.get("risk_notes", []),
-            justification=f"{sync.message}\n\n{sync.plan['diff']}"[:20_000])
+            justification=f"{sync.message}\n\n{sync.plan['diff']}"[:20_000],
+        )
         sync.request_id, sync.status = row.id, "waiting_approval"
         # the assistant's risk summary, when a model is configured: the API's drainer starts it
         owe_risk_summary(db, self.settings, row.id, repo.org_id)
@@ -208,13 +289,19 @@ class GitOpsActivities:
                 key = (env, change["resource"])
                 if key in done:
                     continue
-                result = {"environment": env, "resource": change["resource"],
-                          "action": change["action"], "source": change.get("source", "")}
+                result = {
+                    "environment": env,
+                    "resource": change["resource"],
+                    "action": change["action"],
+                    "source": change.get("source", ""),
+                }
                 dependency = dependency_of(change)
                 applied_info: dict[str, Any] | None = None
                 if cluster is None or js is None:  # (js is None exactly when cluster is)
-                    result.update(status="failed", error=f"environment {env}'s cluster is no "
-                                                         "longer registered")
+                    result.update(
+                        status="failed",
+                        error=f"environment {env}'s cluster is no longer registered",
+                    )
                 elif dependency and (env, dependency) in failed:
                     result.update(status="skipped", error=f"{dependency} was not applied")
                 else:
@@ -222,8 +309,9 @@ class GitOpsActivities:
                         applied_info = await apply_planned(js, str(cluster.id), change)
                         result["status"] = "applied"
                     except JetStreamError as exc:
-                        result.update(status="failed",
-                                      error=f"the cluster refused it: {exc.description}")
+                        result.update(
+                            status="failed", error=f"the cluster refused it: {exc.description}"
+                        )
                 if result["status"] != "applied":
                     failed.add(key)
                 results = [r for r in results if (r["environment"], r["resource"]) != key]
@@ -247,10 +335,16 @@ class GitOpsActivities:
             sync.error, sync.finished_at = failure.error[:4000], _now()
             return sync.status
 
-    async def _record_result(self, ref: SyncRef, results: list[dict[str, Any]], env: str,
-                             cluster: NatsCluster | None, change: dict[str, Any],
-                             result: dict[str, Any],
-                             info: dict[str, Any] | None) -> None:
+    async def _record_result(
+        self,
+        ref: SyncRef,
+        results: list[dict[str, Any]],
+        env: str,
+        cluster: NatsCluster | None,
+        change: dict[str, Any],
+        result: dict[str, Any],
+        info: dict[str, Any] | None,
+    ) -> None:
         async with self.sessions() as db, db.begin():
             sync, repo = await self._rows(db, ref)
             sync.results = list(results)
@@ -264,21 +358,43 @@ class GitOpsActivities:
             sync, repo = await self._rows(db, ref)
             applied = sum(r["status"] == "applied" for r in results)
             bad = [r for r in results if r["status"] == "failed"]
-            status = ("succeeded" if not bad and applied == len(results)
-                      else "partially_applied" if applied else "failed")
+            status = (
+                "succeeded"
+                if not bad and applied == len(results)
+                else "partially_applied"
+                if applied
+                else "failed"
+            )
             sync.status, sync.finished_at, sync.results = status, _now(), results
-            sync.error = ("; ".join(f"{r['environment']}: {r['resource']}: {r['error']}"
-                                    for r in bad)[:4000] or None)
+            sync.error = (
+                "; ".join(f"{r['environment']}: {r['resource']}: {r['error']}" for r in bad)[:4000]
+                or None
+            )
             if status == "succeeded":
                 repo.last_commit = sync.commit
-            entries = await owe_audit(db, [AuditEvent(
-                id=uuid.uuid5(sync.id, "gitops.sync"), org_id=repo.org_id,
-                user_id=sync.requested_by, user_email=f"gitops:{repo.name}",
-                action="gitops.sync", resource_type="gitops_repo", resource_id=str(repo.id),
-                resource_name=repo.name, status="success" if status == "succeeded" else "failure",
-                error_message=sync.error,
-                changes={"sync_id": str(sync.id), "commit": sync.commit, "status": status,
-                         "results": results})])
+            entries = await owe_audit(
+                db,
+                [
+                    AuditEvent(
+                        id=uuid.uuid5(sync.id, "gitops.sync"),
+                        org_id=repo.org_id,
+                        user_id=sync.requested_by,
+                        user_email=f"gitops:{repo.name}",
+                        action="gitops.sync",
+                        resource_type="gitops_repo",
+                        resource_id=str(repo.id),
+                        resource_name=repo.name,
+                        status="success" if status == "succeeded" else "failure",
+                        error_message=sync.error,
+                        changes={
+                            "sync_id": str(sync.id),
+                            "commit": sync.commit,
+                            "status": status,
+                            "results": results,
+                        },
+                    )
+                ],
+            )
             out = _applied_of(sync)
         await deliver_audit(self.sessions, self.events, entries)
         return out
@@ -286,27 +402,42 @@ class GitOpsActivities:
 
 def _applied_of(sync: GitSync) -> Applied:
     results = sync.results or []
-    return Applied(status=sync.status, applied=sum(r["status"] == "applied" for r in results),
-                   failed=sum(r["status"] == "failed" for r in results),
-                   skipped=sum(r["status"] == "skipped" for r in results), error=sync.error)
+    return Applied(
+        status=sync.status,
+        applied=sum(r["status"] == "applied" for r in results),
+        failed=sum(r["status"] == "failed" for r in results),
+        skipped=sum(r["status"] == "skipped" for r in results),
+        error=sync.error,
+    )
 
 
-def _change_event(sync: GitSync, repo: GitRepository, env: str, cluster: NatsCluster,
-                  change: dict[str, Any]) -> AuditEvent:
+def _change_event(
+    sync: GitSync, repo: GitRepository, env: str, cluster: NatsCluster, change: dict[str, Any]
+) -> AuditEvent:
     """The audit event of one applied change, as the API writes a person's (same action and
     resource), acting for the repository."""
     operation = {"replace": "update"}.get(change["action"], change["action"])
     kind = AUDIT_TYPES[change["kind"]]
     path = f"{change['stream']}/{change['name']}" if change["stream"] else change["name"]
     return AuditEvent(
-        id=uuid.uuid5(sync.id, f"{env}:{change['resource']}"), org_id=repo.org_id,
-        user_id=sync.requested_by, user_email=f"gitops:{repo.name}",
+        id=uuid.uuid5(sync.id, f"{env}:{change['resource']}"),
+        org_id=repo.org_id,
+        user_id=sync.requested_by,
+        user_email=f"gitops:{repo.name}",
         action=f"{kind}.{'create' if change['action'] == 'replace' else operation}",
-        resource_type=kind, resource_id=f"{cluster.id}/{path}", resource_name=change["name"],
+        resource_type=kind,
+        resource_id=f"{cluster.id}/{path}",
+        resource_name=change["name"],
         cluster_id=cluster.id,
-        changes={"sync_id": str(sync.id), "commit": sync.commit, "environment": env,
-                 "action": change["action"], "fields": change["fields"],
-                 "after": change["config"]})
+        changes={
+            "sync_id": str(sync.id),
+            "commit": sync.commit,
+            "environment": env,
+            "action": change["action"],
+            "fields": change["fields"],
+            "after": change["config"],
+        },
+    )
 
 
 def _request_diff(environments: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -316,9 +447,10 @@ def _request_diff(environments: dict[str, dict[str, Any]]) -> dict[str, Any]:
         for change in planned["changes"]:
             label = f"{env}: {change['action']} {change['resource']}"
             if change["action"] == "delete" or not change["fields"]:
-                out[label] = {"before": "exists" if change["action"] != "create" else None,
-                              "after": None if change["action"] == "delete" else "recreated"}
+                out[label] = {
+                    "before": "exists" if change["action"] != "create" else None,
+                    "after": None if change["action"] == "delete" else "recreated",
+                }
             for f in change["fields"]:
                 out[f"{label}: {f['field']}"] = {"before": f["before"], "after": f["after"]}
     return out
-

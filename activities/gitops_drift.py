@@ -39,22 +39,33 @@ def _reason(exc: Exception) -> str:
 
 
 class GitOpsDriftActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
-                 pool: ClusterPool,
-                 settings: Settings):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: Cipher,
+        pool: ClusterPool,
+        settings: Settings,
+    ):
         self.sessions, self.cipher, self.pool, self.settings = sessions, cipher, pool, settings
 
     async def _repo(self, db: AsyncSession, scan: DriftScan) -> GitRepository | None:
-        return await db.scalar(select(GitRepository).where(
-            GitRepository.id == uuid.UUID(scan.repo_id),
-            GitRepository.org_id == uuid.UUID(scan.org_id)))
+        return await db.scalar(
+            select(GitRepository).where(
+                GitRepository.id == uuid.UUID(scan.repo_id),
+                GitRepository.org_id == uuid.UUID(scan.org_id),
+            )
+        )
 
     async def _failed(self, scan: DriftScan, commit: str | None, error: str) -> DriftFound:
         async with self.sessions() as db, db.begin():
             repo = await self._repo(db, scan)
             if repo is not None:
-                repo.last_scan = {**(repo.last_scan or {}), "at": _now().isoformat(),
-                                  "commit": commit, "error": error}
+                repo.last_scan = {
+                    **(repo.last_scan or {}),
+                    "at": _now().isoformat(),
+                    "commit": commit,
+                    "error": error,
+                }
         return DriftFound(error=error)
 
     @activity.defn(name="gitops_drift_scan")
@@ -75,8 +86,12 @@ class GitOpsDriftActivities:
         except GitError as exc:
             return await self._failed(scan, None, f"The repository cannot be read: {exc}")
         if tree.loaded.errors:
-            return await self._failed(scan, tree.commit.sha, "The repository has errors "
-                                      f"(first: {tree.loaded.errors[0]}); drift was not checked.")
+            return await self._failed(
+                scan,
+                tree.commit.sha,
+                "The repository has errors "
+                f"(first: {tree.loaded.errors[0]}); drift was not checked.",
+            )
         started = _now()
         found, created, unread = {}, {}, []
         for env, cluster in sorted(clusters.items()):
@@ -84,8 +99,10 @@ class GitOpsDriftActivities:
             try:
                 live = await live_state(self.pool, self.cipher, cluster, created=times)
             except UNREADABLE as exc:
-                unread.append(f"environment {env}: its cluster {cluster.name} cannot be read "
-                              f"({_reason(exc)}); its drift was not checked")
+                unread.append(
+                    f"environment {env}: its cluster {cluster.name} cannot be read "
+                    f"({_reason(exc)}); its drift was not checked"
+                )
                 continue
             managed = managed_by(namespaces, applied.get(env, set()))
             found[env] = find_drift(tree.loaded.resources_by_env.get(env, []), live, managed)
@@ -96,10 +113,21 @@ class GitOpsDriftActivities:
             if repo is None:
                 return DriftFound(error="the repository no longer exists")
             now = _now()
-            opened = await store_drift(db, repo, found, {e: c.id for e, c in clusters.items()},
-                                       now, created=created, scan_started=started)
-            repo.last_scan = {"at": now.isoformat(), "commit": tree.commit.sha, "drift": opened,
-                              "error": error}
+            opened = await store_drift(
+                db,
+                repo,
+                found,
+                {e: c.id for e, c in clusters.items()},
+                now,
+                created=created,
+                scan_started=started,
+            )
+            repo.last_scan = {
+                "at": now.isoformat(),
+                "commit": tree.commit.sha,
+                "drift": opened,
+                "error": error,
+            }
             revert = await revertible(db, repo) if repo.on_drift == "revert" else []
         return DriftFound(open=opened, revert=revert, error=error)
 
@@ -112,18 +140,36 @@ class GitOpsDriftActivities:
             repo = await self._repo(db, scan)
             if repo is None:
                 raise LookupError(f"the repository {scan.repo_id} is gone")
-            opened = await db.scalar(select(GitSync).where(GitSync.repo_id == repo.id,
-                                                           GitSync.dedupe == dedupe))
+            opened = await db.scalar(
+                select(GitSync).where(GitSync.repo_id == repo.id, GitSync.dedupe == dedupe)
+            )
             if opened is not None:
-                context = OperationContext(operation_id=str(opened.id), org_id=scan.org_id,
-                                           user_email=f"gitops:{repo.name}", type="gitops_sync")
-                return RevertStart(sync_id=str(opened.id),
-                                   workflow_id=workflow_id_for("gitops_sync", opened.id),
-                                   context=context, data=GitSyncInput(
-                                       sync_id=str(opened.id), repo_id=str(repo.id), only=items))
-            new = await add_sync(db, repo, trigger="drift_revert", ref=repo.branch,
-                                 commit=repo.last_commit, dedupe=dedupe,
-                                 user_email=f"gitops:{repo.name}", only=items)
+                context = OperationContext(
+                    operation_id=str(opened.id),
+                    org_id=scan.org_id,
+                    user_email=f"gitops:{repo.name}",
+                    type="gitops_sync",
+                )
+                return RevertStart(
+                    sync_id=str(opened.id),
+                    workflow_id=workflow_id_for("gitops_sync", opened.id),
+                    context=context,
+                    data=GitSyncInput(sync_id=str(opened.id), repo_id=str(repo.id), only=items),
+                )
+            new = await add_sync(
+                db,
+                repo,
+                trigger="drift_revert",
+                ref=repo.branch,
+                commit=repo.last_commit,
+                dedupe=dedupe,
+                user_email=f"gitops:{repo.name}",
+                only=items,
+            )
             await mark_reverting(db, repo.id, items, new.sync.id, "policy")
-        return RevertStart(sync_id=str(new.sync.id), workflow_id=new.workflow_id,
-                           context=new.context, data=new.data)
+        return RevertStart(
+            sync_id=str(new.sync.id),
+            workflow_id=new.workflow_id,
+            context=new.context,
+            data=new.data,
+        )

@@ -49,9 +49,13 @@ T = TypeVar("T")
 
 
 class MirrorActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
-                 pool: ClusterPool,
-                 redis: Redis):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: Cipher,
+        pool: ClusterPool,
+        redis: Redis,
+    ):
         self.sessions, self.cipher, self.pool, self.redis = sessions, cipher, pool, redis
 
     # --- plumbing -------------------------------------------------------------------------------
@@ -60,8 +64,9 @@ class MirrorActivities:
             try:
                 return await get_cluster(db, uuid.UUID(org_id), uuid.UUID(str(cluster_id)))
             except ClusterNotFound:
-                raise refused(f"the cluster {cluster_id} is no longer registered",
-                              "ClusterNotFound") from None
+                raise refused(
+                    f"the cluster {cluster_id} is no longer registered", "ClusterNotFound"
+                ) from None
 
     async def _jetstream(self, cluster: NatsCluster) -> JetStreamApi:
         return await self.pool.jetstream(endpoint(self.cipher, cluster))
@@ -69,9 +74,14 @@ class MirrorActivities:
     async def _counted(self, operation_id: str, step: str, call: Callable[[], Awaitable[T]]) -> T:
         """Run ``call``; a failure of its own counts towards the step's budget (reset on success),
         a refusal ends it at once (``activities.attempts``)."""
-        return await counted(self.redis, f"jsc:mirror:failures:{operation_id}:{step}", call,
-                             refusals={MirrorRefused: "Refused"}, failed_type="MirrorFailed",
-                             step=step)
+        return await counted(
+            self.redis,
+            f"jsc:mirror:failures:{operation_id}:{step}",
+            call,
+            refusals={MirrorRefused: "Refused"},
+            failed_type="MirrorFailed",
+            step=step,
+        )
 
     # --- activities -------------------------------------------------------------------------------
     @activity.defn(name="mirror_prepare")
@@ -82,13 +92,19 @@ class MirrorActivities:
         context, job = data.context, data.job
 
         async def prepare() -> Prepared:
-            plans = [await self._plan(context.org_id, request, mirror_id)
-                     for request, mirror_id in zip(job.mirrors, job.mirror_ids, strict=False)]
+            plans = [
+                await self._plan(context.org_id, request, mirror_id)
+                for request, mirror_id in zip(job.mirrors, job.mirror_ids, strict=False)
+            ]
             async with self.sessions() as db, db.begin():
                 try:
-                    await rows.register_job(db, uuid.UUID(context.org_id), job,
-                                            uuid.UUID(context.operation_id),
-                                            uuid.UUID(context.user_id) if context.user_id else None)
+                    await rows.register_job(
+                        db,
+                        uuid.UUID(context.org_id),
+                        job,
+                        uuid.UUID(context.operation_id),
+                        uuid.UUID(context.user_id) if context.user_id else None,
+                    )
                 except rows.TargetClaimed as exc:
                     raise MirrorRefused(str(exc)) from exc
             return Prepared(plans=plans)
@@ -106,8 +122,11 @@ class MirrorActivities:
             info = await source_js.stream_info(request.source_stream)
         except JetStreamError as exc:
             if exc.not_found:
-                raise refused(f"the source stream '{request.source_stream}' does not exist on "
-                              f"cluster '{source.name}'", "NotFound") from exc
+                raise refused(
+                    f"the source stream '{request.source_stream}' does not exist on "
+                    f"cluster '{source.name}'",
+                    "NotFound",
+                ) from exc
             raise
         existing = None
         try:
@@ -116,16 +135,23 @@ class MirrorActivities:
             if not exc.not_found:
                 raise
         if existing is not None and mirror_id_of(existing) != mirror_id:
-            raise MirrorRefused(f"the stream '{request.target_stream}' already exists on cluster "
-                                f"'{target.name}'")
+            raise MirrorRefused(
+                f"the stream '{request.target_stream}' already exists on cluster '{target.name}'"
+            )
         if existing is None and path.cross_domain:
             probe = await probe_link(target_js.nc, path.source_domain, request.source_stream)
             if not probe.ok:
-                raise MirrorRefused(f"the link from '{target.name}' to '{source.name}' cannot "
-                                    f"carry the mirror: {probe.reason}")
-        return MirrorPlan(mirror_id=mirror_id, request=request, cross_domain=path.cross_domain,
-                          source_domain=path.source_domain,
-                          source_last_seq=int(info["state"]["last_seq"]))
+                raise MirrorRefused(
+                    f"the link from '{target.name}' to '{source.name}' cannot "
+                    f"carry the mirror: {probe.reason}"
+                )
+        return MirrorPlan(
+            mirror_id=mirror_id,
+            request=request,
+            cross_domain=path.cross_domain,
+            source_domain=path.source_domain,
+            source_last_seq=int(info["state"]["last_seq"]),
+        )
 
     @activity.defn(name="mirror_create")
     async def mirror_create(self, data: CreateInput) -> MirrorRef:
@@ -137,16 +163,26 @@ class MirrorActivities:
         async def create() -> MirrorRef:
             source = await self._cluster(context.org_id, request.source_cluster_id)
             target = await self._cluster(context.org_id, request.target_cluster_id)
-            info = await create_mirror(await self._jetstream(source), await self._jetstream(target),
-                                       plan)
+            info = await create_mirror(
+                await self._jetstream(source), await self._jetstream(target), plan
+            )
             async with self.sessions() as db, db.begin():
-                await rows.set_state(db, uuid.UUID(context.org_id), [plan.mirror_id], "active",
-                                     only_from=["creating"])
-            return MirrorRef(mirror_id=plan.mirror_id, source_cluster_id=str(source.id),
-                             source_stream=request.source_stream, target_cluster_id=str(target.id),
-                             target_stream=request.target_stream,
-                             consumer=consumer_name(plan.mirror_id),
-                             created_at=created_epoch(info) or time.time())
+                await rows.set_state(
+                    db,
+                    uuid.UUID(context.org_id),
+                    [plan.mirror_id],
+                    "active",
+                    only_from=["creating"],
+                )
+            return MirrorRef(
+                mirror_id=plan.mirror_id,
+                source_cluster_id=str(source.id),
+                source_stream=request.source_stream,
+                target_cluster_id=str(target.id),
+                target_stream=request.target_stream,
+                consumer=consumer_name(plan.mirror_id),
+                created_at=created_epoch(info) or time.time(),
+            )
 
         return await self._counted(context.operation_id, f"create {plan.mirror_id}", create)
 
@@ -171,8 +207,9 @@ class MirrorActivities:
                     if cid not in ends:
                         ends[cid] = await self._jetstream(clusters[cid])
             open_ = [r for r in mirrors if not _settled(latest.get(r.mirror_id))]
-            found = await asyncio.gather(*(measure(ends[r.source_cluster_id],
-                                                   ends[r.target_cluster_id], r) for r in open_))
+            found = await asyncio.gather(
+                *(measure(ends[r.source_cluster_id], ends[r.target_cluster_id], r) for r in open_)
+            )
             latest.update({m.mirror_id: m for m in found})
 
         while True:
@@ -183,8 +220,10 @@ class MirrorActivities:
             first_done = done if first_done is None else first_done
             rate = round((done - first_done) / elapsed, 1) if elapsed > 0 else None
             activity.heartbeat({"done": done, "total": total, "rate_per_s": rate})
-            if all(_settled(latest.get(r.mirror_id)) for r in mirrors) \
-                    or elapsed >= data.max_seconds:
+            if (
+                all(_settled(latest.get(r.mirror_id)) for r in mirrors)
+                or elapsed >= data.max_seconds
+            ):
                 return WaitResult(measurements=list(latest.values()), elapsed_s=round(elapsed, 3))
             await asyncio.sleep(poll_s)
 
@@ -196,8 +235,9 @@ class MirrorActivities:
 
         async def control() -> None:
             for ref in data.mirrors:
-                source = await self._jetstream(await self._cluster(context.org_id,
-                                                                   ref.source_cluster_id))
+                source = await self._jetstream(
+                    await self._cluster(context.org_id, ref.source_cluster_id)
+                )
                 try:
                     if data.action == "pause":
                         await pause_consumer(source, ref.source_stream, ref.consumer)
@@ -208,21 +248,34 @@ class MirrorActivities:
                         raise
             async with self.sessions() as db, db.begin():
                 if data.action == "pause":
-                    await rows.set_state(db, uuid.UUID(context.org_id),
-                                         [r.mirror_id for r in data.mirrors], "paused",
-                                         only_from=["creating", "active"])
+                    await rows.set_state(
+                        db,
+                        uuid.UUID(context.org_id),
+                        [r.mirror_id for r in data.mirrors],
+                        "paused",
+                        only_from=["creating", "active"],
+                    )
                 else:
-                    await rows.set_state(db, uuid.UUID(context.org_id),
-                                         [r.mirror_id for r in data.mirrors], "active",
-                                         only_from=["paused"])
+                    await rows.set_state(
+                        db,
+                        uuid.UUID(context.org_id),
+                        [r.mirror_id for r in data.mirrors],
+                        "active",
+                        only_from=["paused"],
+                    )
 
         await self._counted(context.operation_id, data.action, control)
 
     @activity.defn(name="mirror_mark")
     async def mirror_mark(self, data: MarkInput) -> None:
         async with self.sessions() as db, db.begin():
-            await rows.set_state(db, uuid.UUID(data.context.org_id), data.mirror_ids, data.state,
-                                 only_from=data.only_from)
+            await rows.set_state(
+                db,
+                uuid.UUID(data.context.org_id),
+                data.mirror_ids,
+                data.state,
+                only_from=data.only_from,
+            )
 
 
 def _settled(found: Measurement | None) -> bool:

@@ -36,9 +36,15 @@ log = logging.getLogger(__name__)
 
 
 class NotificationActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], redis: aioredis.Redis,
-                 cipher: Cipher, *,
-                 public_url: str | None = None, webhook_policy: OutboundPolicy | None = None):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: aioredis.Redis,
+        cipher: Cipher,
+        *,
+        public_url: str | None = None,
+        webhook_policy: OutboundPolicy | None = None,
+    ):
         """``public_url`` (the UI's address, for links in webhook messages) and
         ``webhook_policy`` (where webhooks may point) default to the settings."""
         self.sessions, self.redis, self.cipher = sessions, redis, cipher
@@ -58,8 +64,9 @@ class NotificationActivities:
         event = data.event
         hook = await self._hook(data.webhook_id, event.org_id, event.event)
         if hook is not None:
-            await self._post(hook, event.event, delivery_id(hook.id, event),
-                             event_body(event, self.public_url))
+            await self._post(
+                hook, event.event, delivery_id(hook.id, event), event_body(event, self.public_url)
+            )
 
     @activity.defn(name="dr_webhooks")
     async def dr_webhooks(self, org_id: str) -> list[str]:
@@ -71,8 +78,12 @@ class NotificationActivities:
     async def deliver_dr_webhook(self, data: DrWebhookDelivery) -> None:
         hook = await self._hook(data.webhook_id, data.org_id, DR_EVENT)
         if hook is not None:
-            await self._post(hook, DR_EVENT, dr_delivery_id(hook.id, data.operation_id),
-                             dr_body(data.announcement))
+            await self._post(
+                hook,
+                DR_EVENT,
+                dr_delivery_id(hook.id, data.operation_id),
+                dr_body(data.announcement),
+            )
 
     async def _hook(self, webhook_id: str, org_id: str, event: str) -> Webhook | None:
         """The webhook, if it still exists in the organization, is enabled and hears ``event``."""
@@ -84,8 +95,7 @@ class NotificationActivities:
         async with self.sessions() as db:
             hook = await db.get(Webhook, hook_id)
         if hook is None or str(hook.org_id) != org_id or not delivery.hears(hook, event):
-            log.info("webhook %s is gone, disabled or no longer hears %s; skipped",
-                     hook_id, event)
+            log.info("webhook %s is gone, disabled or no longer hears %s; skipped", hook_id, event)
             return None
         return hook
 
@@ -94,20 +104,36 @@ class NotificationActivities:
         try:
             secrets = delivery.signing_secrets(self.cipher, hook)
         except InvalidTag as exc:  # sealed with another key: no retry will open it
-            raise ApplicationError(f"The secret of webhook '{hook.name}' cannot be decrypted with "
-                                   "this JSC_ENCRYPTION_KEY; rotate its secret.",
-                                   type="WebhookSecretUnreadable", non_retryable=True) from exc
+            raise ApplicationError(
+                f"The secret of webhook '{hook.name}' cannot be decrypted with "
+                "this JSC_ENCRYPTION_KEY; rotate its secret.",
+                type="WebhookSecretUnreadable",
+                non_retryable=True,
+            ) from exc
         try:
-            reply = await delivery.post(hook.url, secrets, event, delivery_key, body,
-                                        policy=self.webhook_policy)
+            reply = await delivery.post(
+                hook.url, secrets, event, delivery_key, body, policy=self.webhook_policy
+            )
         except OutboundRefused as exc:  # no retry will change the policy's mind
-            log.warning("webhook %s (%s) of organization %s not called: %s",
-                        hook.id, hook.name, hook.org_id, exc)
-            raise ApplicationError(f"Webhook '{hook.name}' was not called: {exc}",
-                                   type="WebhookAddressRefused", non_retryable=True) from exc
+            log.warning(
+                "webhook %s (%s) of organization %s not called: %s",
+                hook.id,
+                hook.name,
+                hook.org_id,
+                exc,
+            )
+            raise ApplicationError(
+                f"Webhook '{hook.name}' was not called: {exc}",
+                type="WebhookAddressRefused",
+                non_retryable=True,
+            ) from exc
         except httpx.HTTPError as exc:
-            raise ApplicationError(f"Webhook '{hook.name}' could not be reached: "
-                                   f"{type(exc).__name__}: {exc}", type="WebhookUnreachable") from exc
+            raise ApplicationError(
+                f"Webhook '{hook.name}' could not be reached: {type(exc).__name__}: {exc}",
+                type="WebhookUnreachable",
+            ) from exc
         if not reply.is_success:
-            raise ApplicationError(f"Webhook '{hook.name}' answered {reply.status_code}: "
-                                   f"{reply.text[:200]}", type="WebhookRefused")
+            raise ApplicationError(
+                f"Webhook '{hook.name}' answered {reply.status_code}: {reply.text[:200]}",
+                type="WebhookRefused",
+            )

@@ -32,6 +32,7 @@ from core.outbox import OutboxEntry
 log = logging.getLogger(__name__)
 LIVE_TIMEOUT_S = 2.0  # a live push never holds a record up for longer
 
+
 class OperationActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], events: EventPublisher):
         self.sessions, self.events = sessions, events
@@ -49,21 +50,31 @@ class OperationActivities:
                 await self.events.publish("audit", str(event.id), body)
             except EventsUnavailable:
                 async with self.sessions() as db, db.begin():
-                    await db.execute(insert(OutboxEntry).values(
-                        id=event.id, kind="audit", payload=body, attempts=0,
-                    ).on_conflict_do_nothing(index_elements=["id"]))
-
+                    await db.execute(
+                        insert(OutboxEntry)
+                        .values(
+                            id=event.id,
+                            kind="audit",
+                            payload=body,
+                            attempts=0,
+                        )
+                        .on_conflict_do_nothing(index_elements=["id"])
+                    )
 
     async def push_live(self, change: OperationUpdate, info: activity.Info) -> None:
         ctx = change.context
         if not self.events.nc.is_connected:
-            log.warning("operation %s: not pushed live (the internal stream is not connected)",
-                        ctx.operation_id)
+            log.warning(
+                "operation %s: not pushed live (the internal stream is not connected)",
+                ctx.operation_id,
+            )
             return
         try:
-            await self.live.publish(live_subjects.operation(ctx.org_id, ctx.operation_id),
-                                    live_body(change, info),
-                                    f"op:{info.workflow_run_id}:{info.activity_id}")
+            await self.live.publish(
+                live_subjects.operation(ctx.org_id, ctx.operation_id),
+                live_body(change, info),
+                f"op:{info.workflow_run_id}:{info.activity_id}",
+            )
         except Exception as exc:  # best effort: the row is written, the next record pushes again
             log.warning("operation %s: live push failed: %r", ctx.operation_id, exc)
 
@@ -72,10 +83,15 @@ def live_body(change: OperationUpdate, info: activity.Info) -> dict[str, Any]:
     """What clients of ``operations:{id}`` get: the operation's status and progress as recorded."""
     ctx = change.context
     scheduled = info.scheduled_time or datetime.now(UTC)
-    return {"operation_id": ctx.operation_id, "type": ctx.type, "status": change.status,
-            "progress": change.progress.model_dump() if change.progress else None,
-            "result": change.result, "error": change.error,
-            "timestamp": scheduled.isoformat()}
+    return {
+        "operation_id": ctx.operation_id,
+        "type": ctx.type,
+        "status": change.status,
+        "progress": change.progress.model_dump() if change.progress else None,
+        "result": change.result,
+        "error": change.error,
+        "timestamp": scheduled.isoformat(),
+    }
 
 
 def audit_event_of(change: OperationUpdate, info: activity.Info) -> AuditEvent:
@@ -88,13 +104,21 @@ def audit_event_of(change: OperationUpdate, info: activity.Info) -> AuditEvent:
         raise ValueError("an operation record without an audit action has no audit event")
     key = action + (f":{change.audit_key}" if change.audit_key else "")
     return AuditEvent(
-        id=uuid.uuid5(uuid.UUID(ctx.operation_id), key), timestamp=info.scheduled_time,
+        id=uuid.uuid5(uuid.UUID(ctx.operation_id), key),
+        timestamp=info.scheduled_time,
         org_id=uuid.UUID(ctx.org_id),
-        user_id=uuid.UUID(ctx.user_id) if ctx.user_id else None, user_email=ctx.user_email,
-        action=change.audit_action, resource_type="operation", resource_id=ctx.operation_id,
-        resource_name=ctx.type, status="failure" if change.status == "failed" else "success",
+        user_id=uuid.UUID(ctx.user_id) if ctx.user_id else None,
+        user_email=ctx.user_email,
+        action=change.audit_action,
+        resource_type="operation",
+        resource_id=ctx.operation_id,
+        resource_name=ctx.type,
+        status="failure" if change.status == "failed" else "success",
         error_message=change.error,
-        changes={"status": change.status, "result": change.result,
-                 "progress": change.progress.model_dump() if change.progress else None,
-                 **(change.audit_details or {})},
+        changes={
+            "status": change.status,
+            "result": change.result,
+            "progress": change.progress.model_dump() if change.progress else None,
+            **(change.audit_details or {}),
+        },
     )

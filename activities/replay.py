@@ -51,9 +51,13 @@ FAILURES_TTL_S = 24 * 3600
 
 
 class ReplayActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
-                 pool: ClusterPool,
-                 redis: Redis):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: Cipher,
+        pool: ClusterPool,
+        redis: Redis,
+    ):
         self.sessions, self.cipher, self.pool, self.redis = sessions, cipher, pool, redis
 
     async def _jetstream(self, org_id: str, cluster_id: uuid.UUID) -> JetStreamApi:
@@ -61,8 +65,11 @@ class ReplayActivities:
             try:
                 cluster = await get_cluster(db, uuid.UUID(org_id), cluster_id)
             except ClusterNotFound as exc:
-                raise ApplicationError(f"cluster {cluster_id} is no longer registered",
-                                       type="ClusterNotFound", non_retryable=True) from exc
+                raise ApplicationError(
+                    f"cluster {cluster_id} is no longer registered",
+                    type="ClusterNotFound",
+                    non_retryable=True,
+                ) from exc
         return await self.pool.jetstream(endpoint(self.cipher, cluster))
 
     @activity.defn(name="replay_plan")
@@ -107,8 +114,9 @@ class ReplayActivities:
             missing = None
             if exhausted:
                 source = await self._jetstream(chunk.org_id, chunk.request.cluster_id)
-                missing = await explain_missing(source, chunk.request.stream, chunk.plan,
-                                                checkpoint.done + checkpoint.failed)
+                missing = await explain_missing(
+                    source, chunk.request.stream, chunk.plan, checkpoint.done + checkpoint.failed
+                )
         except JetStreamError as exc:
             if exc.not_found:
                 raise _refusal(exc) from exc
@@ -126,27 +134,44 @@ class ReplayActivities:
         finally:
             await lease.release()
         await self.redis.delete(_failures_key(chunk.operation_id))
-        return ReplayChunkResult(checkpoint=checkpoint, exhausted=exhausted, missing=missing,
-                                 elapsed_s=round(time.monotonic() - started, 3))
+        return ReplayChunkResult(
+            checkpoint=checkpoint,
+            exhausted=exhausted,
+            missing=missing,
+            elapsed_s=round(time.monotonic() - started, 3),
+        )
 
-    async def _copy(self, chunk: ReplayChunk, attempt: int, lease: WriteLease,
-                    progress: _Progress) -> tuple[ReplayCheckpoint, bool]:
+    async def _copy(
+        self, chunk: ReplayChunk, attempt: int, lease: WriteLease, progress: _Progress
+    ) -> tuple[ReplayCheckpoint, bool]:
         request, org = chunk.request, chunk.org_id
         source = await self._jetstream(org, request.cluster_id)
         dest = await self._jetstream(org, request.destination_cluster_id)
         skip: set[int] = set()
         if attempt > 1:
-            activity.logger.info("verifying the destination from %s before resuming at %d",
-                                 chunk.checkpoint.dest_seqs, chunk.checkpoint.next_seq)
+            activity.logger.info(
+                "verifying the destination from %s before resuming at %d",
+                chunk.checkpoint.dest_seqs,
+                chunk.checkpoint.next_seq,
+            )
             for stream, seq in chunk.checkpoint.dest_seqs.items():
-                skip |= await already_stored(dest, stream, seq, chunk.operation_id,
-                                             progress=lambda n: progress.beat())
-            activity.logger.info("resuming at %d, %d already stored", chunk.checkpoint.next_seq,
-                                 len(skip))
+                skip |= await already_stored(
+                    dest, stream, seq, chunk.operation_id, progress=lambda n: progress.beat()
+                )
+            activity.logger.info(
+                "resuming at %d, %d already stored", chunk.checkpoint.next_seq, len(skip)
+            )
         reader = await open_reader(source, request.stream, request.subjects)
         publisher = await AsyncPublisher(dest.nc).start()
-        runner = ChunkRunner(chunk, reader, publisher, heartbeat=progress.record, skip=skip,
-                             expected_stream=request.destination.stream, fence=lease.check)
+        runner = ChunkRunner(
+            chunk,
+            reader,
+            publisher,
+            heartbeat=progress.record,
+            skip=skip,
+            expected_stream=request.destination.stream,
+            fence=lease.check,
+        )
         try:
             return await runner.run()
         except NoStreamAnswered as exc:
@@ -154,16 +179,24 @@ class ReplayActivities:
                 raise
             raise ApplicationError(
                 f"the destination refused source message {exc.seq}: no stream on the "
-                f"destination stores this subject ({exc.subject})", {"seq": exc.seq},
-                type="DestinationRefused", non_retryable=True) from exc
+                f"destination stores this subject ({exc.subject})",
+                {"seq": exc.seq},
+                type="DestinationRefused",
+                non_retryable=True,
+            ) from exc
         except DestinationRefused as exc:
-            raise ApplicationError(str(exc), {"seq": exc.seq, "reason": exc.reason},
-                                   type="DestinationRefused", non_retryable=True) from exc
+            raise ApplicationError(
+                str(exc),
+                {"seq": exc.seq, "reason": exc.reason},
+                type="DestinationRefused",
+                non_retryable=True,
+            ) from exc
         finally:
             await publisher.close()
 
-    async def _count_failure(self, operation_id: str, progress: _Progress,
-                             exc: BaseException) -> None:
+    async def _count_failure(
+        self, operation_id: str, progress: _Progress, exc: BaseException
+    ) -> None:
         """Counts an attempt that failed by itself (a dead worker never gets here); one that
         made progress starts the count again. Past the limit, the operation fails."""
         key = _failures_key(operation_id)
@@ -177,8 +210,11 @@ class ReplayActivities:
             return
         activity.logger.warning("replay attempt failed (%d in a row): %s", failures, exc)
         if failures >= MAX_FAILED_ATTEMPTS:
-            raise ApplicationError(f"gave up after {failures} failed attempts in a row: {exc}",
-                                   type="ReplayFailed", non_retryable=True) from exc
+            raise ApplicationError(
+                f"gave up after {failures} failed attempts in a row: {exc}",
+                type="ReplayFailed",
+                non_retryable=True,
+            ) from exc
 
 
 class _Progress:
@@ -204,5 +240,6 @@ def _failures_key(operation_id: str) -> str:
 
 
 def _refusal(exc: JetStreamError) -> ApplicationError:
-    return ApplicationError(exc.description, type="NotFound" if exc.not_found else "Refused",
-                            non_retryable=True)
+    return ApplicationError(
+        exc.description, type="NotFound" if exc.not_found else "Refused", non_retryable=True
+    )

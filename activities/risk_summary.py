@@ -24,8 +24,17 @@ from core.db.models import ChangeRequestRow
 from core.settings import Settings
 from workflows.types import RiskSummaryInput
 
-FIELDS = ("title", "kind", "operation", "environment", "spec", "diff", "decision", "risk_notes",
-          "justification")
+FIELDS = (
+    "title",
+    "kind",
+    "operation",
+    "environment",
+    "spec",
+    "diff",
+    "decision",
+    "risk_notes",
+    "justification",
+)
 
 
 def _empty(column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
@@ -38,8 +47,12 @@ def request_of(row: ChangeRequestRow) -> dict[str, Any]:
 
 
 class RiskSummaryActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings,
-                 model: Model | None = None):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        model: Model | None = None,
+    ):
         self.sessions = sessions
         self.model = model or Model(settings)
 
@@ -51,8 +64,11 @@ class RiskSummaryActivities:
         """``written``, ``exists``, ``skipped`` (no model) or ``missing``."""
         request_id, org_id = uuid.UUID(data.request_id), uuid.UUID(data.org_id)
         async with self.sessions() as db:
-            row = await db.scalar(select(ChangeRequestRow).where(
-                ChangeRequestRow.id == request_id, ChangeRequestRow.org_id == org_id))
+            row = await db.scalar(
+                select(ChangeRequestRow).where(
+                    ChangeRequestRow.id == request_id, ChangeRequestRow.org_id == org_id
+                )
+            )
             if row is None:
                 return "missing"
             if row.risk_summary:
@@ -68,14 +84,17 @@ class RiskSummaryActivities:
             if exc.reason == "refused":
                 raise ApplicationError(str(exc), type="ModelRefused", non_retryable=True) from exc
             raise ApplicationError(str(exc), type="ModelUnavailable") from exc
-        summary = {"text": text, "model": self.model.name,
-                   "at": datetime.now(UTC).isoformat()}
+        summary = {"text": text, "model": self.model.name, "at": datetime.now(UTC).isoformat()}
         async with self.sessions() as db:
             stored = await db.execute(
                 update(ChangeRequestRow)
-                .where(ChangeRequestRow.id == request_id, ChangeRequestRow.org_id == org_id,
-                       _empty(ChangeRequestRow.risk_summary))
-                .values(risk_summary=summary))
+                .where(
+                    ChangeRequestRow.id == request_id,
+                    ChangeRequestRow.org_id == org_id,
+                    _empty(ChangeRequestRow.risk_summary),
+                )
+                .values(risk_summary=summary)
+            )
             await db.commit()
         # an UPDATE's result is a cursor result, which counts the rows it changed
         return "written" if cast(CursorResult[Any], stored).rowcount else "exists"

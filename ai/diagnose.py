@@ -62,8 +62,9 @@ class _Run:
         self.cluster_names: dict[str, str] = {}
 
     def result(self) -> Diagnosis:
-        return Diagnosis(findings=self.findings, checked=self.checked,
-                         errors=list(self.read.errors)).sorted()
+        return Diagnosis(
+            findings=self.findings, checked=self.checked, errors=list(self.read.errors)
+        ).sorted()
 
     def cluster(self, cid: str) -> str:
         return f"cluster {self.cluster_names.get(cid, cid)}"
@@ -85,15 +86,18 @@ class _Run:
             return []
         items = reply.body.get("items", [])
         if len(items) > MAX_CLUSTERS:
-            self.read.note(f"only the first {MAX_CLUSTERS} of {len(items)} clusters were checked: "
-                           "ask about one cluster to check another")
+            self.read.note(
+                f"only the first {MAX_CLUSTERS} of {len(items)} clusters were checked: "
+                "ask about one cluster to check another"
+            )
         for item in items[:MAX_CLUSTERS]:
             self.cluster_names[str(item["id"])] = item.get("name", str(item["id"]))
         return [str(item["id"]) for item in items[:MAX_CLUSTERS]]
 
     async def find_stream(self, cids: list[str], name: str, *, explicit: bool) -> list[Target]:
-        replies = await asyncio.gather(*(self.read.get(
-            f"/api/v1/clusters/{cid}/streams/{segment(name)}") for cid in cids))
+        replies = await asyncio.gather(
+            *(self.read.get(f"/api/v1/clusters/{cid}/streams/{segment(name)}") for cid in cids)
+        )
         found = [(cid, r.body) for cid, r in zip(cids, replies, strict=False) if r.ok]
         refused = [r for r in replies if r.status in REFUSALS]
         if explicit and refused:
@@ -122,11 +126,18 @@ class _Run:
             self.checked.append(Checked(cluster_id=cid, stream=_name(info)))
             self.findings += analyze_stream(info, now=self.now, cluster_id=cid, t=self.t)
         with_consumers = self._bounded_by_cluster(
-            [(cid, info) for cid, info in targets
-             if info.get("state", {}).get("consumer_count", 1) > 0])
-        lists = await asyncio.gather(*(self.read.get(
-            f"/api/v1/clusters/{cid}/streams/{segment(_name(info))}/consumers")
-            for cid, info in with_consumers))
+            [
+                (cid, info)
+                for cid, info in targets
+                if info.get("state", {}).get("consumer_count", 1) > 0
+            ]
+        )
+        lists = await asyncio.gather(
+            *(
+                self.read.get(f"/api/v1/clusters/{cid}/streams/{segment(_name(info))}/consumers")
+                for cid, info in with_consumers
+            )
+        )
         pairs = []
         for (cid, info), reply in zip(with_consumers, lists, strict=False):
             if not reply.ok:
@@ -134,8 +145,10 @@ class _Run:
                 continue
             items = reply.body.get("items", [])
             if len(items) > MAX_CONSUMERS:
-                self.read.note(f"only {MAX_CONSUMERS} of the {len(items)} consumers of "
-                               f"{_name(info)} were checked")
+                self.read.note(
+                    f"only {MAX_CONSUMERS} of the {len(items)} consumers of "
+                    f"{_name(info)} were checked"
+                )
             pairs += [(cid, info, c) for c in items[:MAX_CONSUMERS]]
         await self.consumers(pairs)
         await self.links(targets)
@@ -149,16 +162,25 @@ class _Run:
                 kept.append((cid, info))
         for cid, n in per.items():
             if n > MAX_STREAMS:
-                self.read.note(f"the consumers of only {MAX_STREAMS} of the {n} streams of "
-                               f"{self.cluster(cid)} were checked: ask about one stream to check "
-                               "its consumers")
+                self.read.note(
+                    f"the consumers of only {MAX_STREAMS} of the {n} streams of "
+                    f"{self.cluster(cid)} were checked: ask about one stream to check "
+                    "its consumers"
+                )
         return kept
 
     async def consumer_scope(self, targets: list[Target], name: str) -> None:
-        replies = await asyncio.gather(*(self.read.get(
-            f"/api/v1/clusters/{cid}/streams/{segment(_name(info))}/consumers/{segment(name)}")
-            for cid, info in targets))
-        pairs = [(cid, info, r.body) for (cid, info), r in zip(targets, replies, strict=False) if r.ok]
+        replies = await asyncio.gather(
+            *(
+                self.read.get(
+                    f"/api/v1/clusters/{cid}/streams/{segment(_name(info))}/consumers/{segment(name)}"
+                )
+                for cid, info in targets
+            )
+        )
+        pairs = [
+            (cid, info, r.body) for (cid, info), r in zip(targets, replies, strict=False) if r.ok
+        ]
         refused = [r for r in replies if r.status in REFUSALS]
         if not pairs and refused:
             raise ScopeRefused(refused[0].status, refused[0].detail)
@@ -173,27 +195,55 @@ class _Run:
 
         lagging = sorted((p for p in pairs if lag(p[2]) > 0), key=lambda p: -lag(p[2]))
         if len(lagging) > MAX_HISTORIES:
-            self.read.note(f"lag histories were read for the {MAX_HISTORIES} consumers with the "
-                           f"most lag of {len(lagging)} with some")
-        histories = dict(zip(
-            [(cid, _name(s), c["name"]) for cid, s, c in lagging[:MAX_HISTORIES]],
-            await asyncio.gather(*(self.history(cid, _name(s), c["name"])
-                                   for cid, s, c in lagging[:MAX_HISTORIES])), strict=False))
-        wanted = list(dict.fromkeys((cid, _name(s), f) for cid, s, c in pairs
-                                    for f in filters_to_count(s, c, self.t)))[:MAX_COUNTS]
-        counts = dict(zip(wanted, await asyncio.gather(*(self.count(*w) for w in wanted)), strict=False))
+            self.read.note(
+                f"lag histories were read for the {MAX_HISTORIES} consumers with the "
+                f"most lag of {len(lagging)} with some"
+            )
+        histories = dict(
+            zip(
+                [(cid, _name(s), c["name"]) for cid, s, c in lagging[:MAX_HISTORIES]],
+                await asyncio.gather(
+                    *(
+                        self.history(cid, _name(s), c["name"])
+                        for cid, s, c in lagging[:MAX_HISTORIES]
+                    )
+                ),
+                strict=False,
+            )
+        )
+        wanted = list(
+            dict.fromkeys(
+                (cid, _name(s), f) for cid, s, c in pairs for f in filters_to_count(s, c, self.t)
+            )
+        )[:MAX_COUNTS]
+        counts = dict(
+            zip(wanted, await asyncio.gather(*(self.count(*w) for w in wanted)), strict=False)
+        )
         for cid, stream, consumer in pairs:
             name = _name(stream)
             self.checked.append(Checked(cluster_id=cid, stream=name, consumer=consumer["name"]))
-            mine = {f: counts[(cid, name, f)] for f in filters_to_count(stream, consumer, self.t)
-                    if counts.get((cid, name, f)) is not None}
+            mine = {
+                f: counts[(cid, name, f)]
+                for f in filters_to_count(stream, consumer, self.t)
+                if counts.get((cid, name, f)) is not None
+            }
             self.findings += analyze_consumer(
-                stream, consumer, now=self.now, history=histories.get((cid, name, consumer["name"])),
-                subject_counts=mine, cluster_id=cid, t=self.t)
+                stream,
+                consumer,
+                now=self.now,
+                history=histories.get((cid, name, consumer["name"])),
+                subject_counts=mine,
+                cluster_id=cid,
+                t=self.t,
+            )
 
     async def history(self, cid: str, stream: str, consumer: str) -> dict | None:
-        reply = await self.read.get(f"/api/v1/analytics/consumers/{segment(consumer)}/lag",
-                                    cluster_id=cid, stream=stream, range=self.t.lag_window)
+        reply = await self.read.get(
+            f"/api/v1/analytics/consumers/{segment(consumer)}/lag",
+            cluster_id=cid,
+            stream=stream,
+            range=self.t.lag_window,
+        )
         if not reply.ok:
             self.read.refused("lag history", reply)
             return None
@@ -201,19 +251,24 @@ class _Run:
 
     async def count(self, cid: str, stream: str, subject: str) -> int | None:
         """Messages of ``stream`` on ``subject`` (the stream's subject counts)."""
-        reply = await self.read.get(f"/api/v1/clusters/{cid}/streams/{segment(stream)}",
-                                    subjects_filter=subject)
+        reply = await self.read.get(
+            f"/api/v1/clusters/{cid}/streams/{segment(stream)}", subjects_filter=subject
+        )
         if not reply.ok:
             self.read.refused(f"the subject counts of {stream}", reply)
             return None
         return sum((reply.body.get("state", {}).get("subjects") or {}).values())
 
     async def links(self, targets: list[Target]) -> None:
-        linked = [(cid, info) for cid, info in targets
-                  if info.get("config", {}).get("mirror") or info.get("config", {}).get("sources")]
+        linked = [
+            (cid, info)
+            for cid, info in targets
+            if info.get("config", {}).get("mirror") or info.get("config", {}).get("sources")
+        ]
         cids = list(dict.fromkeys(cid for cid, _ in linked))
-        maps = await asyncio.gather(*(self.read.get("/api/v1/replication", cluster_id=cid)
-                                      for cid in cids))
+        maps = await asyncio.gather(
+            *(self.read.get("/api/v1/replication", cluster_id=cid) for cid in cids)
+        )
         edges: dict[tuple[str, str], list[dict]] = {}
         for cid, reply in zip(cids, maps, strict=False):
             if not reply.ok:
@@ -222,12 +277,15 @@ class _Run:
             names = {str(c.get("id")): c.get("name") for c in reply.body.get("clusters", [])}
             for edge in reply.body.get("edges", []):
                 if str(edge.get("target_cluster_id")) == cid:
-                    named = {**edge, "source_cluster_name": names.get(
-                        str(edge.get("source_cluster_id")))}
+                    named = {
+                        **edge,
+                        "source_cluster_name": names.get(str(edge.get("source_cluster_id"))),
+                    }
                     edges.setdefault((cid, edge.get("target_stream")), []).append(named)
         for cid, info in linked:
-            self.findings += analyze_links(info, edges.get((cid, _name(info)), []), now=self.now,
-                                           cluster_id=cid, t=self.t)
+            self.findings += analyze_links(
+                info, edges.get((cid, _name(info)), []), now=self.now, cluster_id=cid, t=self.t
+            )
 
     # -- quotas --------------------------------------------------------------------------
     async def quotas(self, relevant: Callable[[dict], bool]) -> None:
@@ -238,8 +296,9 @@ class _Run:
         teams = [t for t in reply.body.get("items", []) if relevant(t)]
         if len(teams) > MAX_TEAMS:
             self.read.note(f"the quotas of only {MAX_TEAMS} of {len(teams)} teams were checked")
-        reports = await asyncio.gather(*(self.read.get(f"/api/v1/teams/{t['id']}/quotas")
-                                         for t in teams[:MAX_TEAMS]))
+        reports = await asyncio.gather(
+            *(self.read.get(f"/api/v1/teams/{t['id']}/quotas") for t in teams[:MAX_TEAMS])
+        )
         for team, report in zip(teams, reports, strict=False):
             if report.ok:
                 self.findings += analyze_quotas(report.body, self.t)
@@ -248,20 +307,27 @@ class _Run:
 
 
 def _on(namespaces: Iterable[dict], cids: set[str], stream: str | None = None) -> bool:
-    return any(str(n.get("cluster_id")) in cids
-               and (stream is None or owned_name(stream).startswith(n.get("prefix", "")))
-               for n in namespaces)
+    return any(
+        str(n.get("cluster_id")) in cids
+        and (stream is None or owned_name(stream).startswith(n.get("prefix", "")))
+        for n in namespaces
+    )
 
 
-async def diagnose(api: httpx.AsyncClient, *, cluster_id: str | None = None,
-                   stream: str | None = None, consumer: str | None = None,
-                   now: datetime | None = None, thresholds: Thresholds | None = None,
-                   budget: int = BUDGET) -> Diagnosis:
+async def diagnose(
+    api: httpx.AsyncClient,
+    *,
+    cluster_id: str | None = None,
+    stream: str | None = None,
+    consumer: str | None = None,
+    now: datetime | None = None,
+    thresholds: Thresholds | None = None,
+    budget: int = BUDGET,
+) -> Diagnosis:
     """The diagnosis of a scope, read through ``api`` (the console's API as the caller)."""
     if consumer and not stream:
         raise ValueError("a consumer needs its stream")
-    run = _Run(Reader(api, budget=budget), now or datetime.now(UTC),
-               thresholds or Thresholds())
+    run = _Run(Reader(api, budget=budget), now or datetime.now(UTC), thresholds or Thresholds())
     cids = await run.clusters(str(cluster_id) if cluster_id else None)
     if stream:
         targets = await run.find_stream(cids, stream, explicit=cluster_id is not None)

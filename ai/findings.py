@@ -9,15 +9,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 FindingCode = Literal[
-    "consumer_lag_growing",    # lag rising over the recent history
-    "consumer_stalled",        # messages pending, nothing acknowledged for a while
-    "redelivery_storm",        # many redeliveries compared with deliveries
-    "ack_pending_near_max",    # ack pending close to max_ack_pending (delivery stops there)
-    "storage_near_limit",      # bytes / messages close to the stream's (or account's) limit
-    "mirror_behind",           # a mirror's lag above the threshold
-    "mirror_broken",           # a mirror that cannot reach its source (error, no activity)
-    "stream_idle",             # nothing stored for a long time
-    "quota_near_limit",        # a team's usage close to its quota
+    "consumer_lag_growing",  # lag rising over the recent history
+    "consumer_stalled",  # messages pending, nothing acknowledged for a while
+    "redelivery_storm",  # many redeliveries compared with deliveries
+    "ack_pending_near_max",  # ack pending close to max_ack_pending (delivery stops there)
+    "storage_near_limit",  # bytes / messages close to the stream's (or account's) limit
+    "mirror_behind",  # a mirror's lag above the threshold
+    "mirror_broken",  # a mirror that cannot reach its source (error, no activity)
+    "stream_idle",  # nothing stored for a long time
+    "quota_near_limit",  # a team's usage close to its quota
     "filter_matches_nothing",  # a consumer's filter outside the stream's subjects, or no message
 ]
 Severity = Literal["info", "warning", "critical"]
@@ -49,6 +49,8 @@ class Diagnosis(BaseModel):
     errors: list[str] = Field(default_factory=list)  # what could not be read, and why
 
     def sorted(self) -> Diagnosis:
-        order = sorted(self.findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.code,
-                                                     f.stream or "", f.consumer or ""))
+        order = sorted(
+            self.findings,
+            key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.stream or "", f.consumer or ""),
+        )
         return self.model_copy(update={"findings": order})

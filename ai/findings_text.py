@@ -12,8 +12,7 @@ WIDTH = 100
 
 
 def _paragraph(finding: Finding) -> str:
-    lines = [f"[{finding.severity}] {finding.title}",
-             *textwrap.wrap(finding.summary, WIDTH)]
+    lines = [f"[{finding.severity}] {finding.title}", *textwrap.wrap(finding.summary, WIDTH)]
     if finding.suggestion:
         lines += textwrap.wrap(f"What to do: {finding.suggestion}", WIDTH)
     return "\n".join(lines)

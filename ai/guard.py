@@ -23,7 +23,9 @@ from ai.tools.base import ChatContext
 CHANGE_INTENT = re.compile(
     r"\b(create|add|make|set\s*up|increase|raise|decrease|reduce|lower|scale|change|update|"
     r"modify|edit|adjust|fix|propose|apply|configure|extend|shorten|bump|tune|resize|grow|"
-    r"double|halve|enable|disable|limit|allow)\w*\b", re.IGNORECASE)
+    r"double|halve|enable|disable|limit|allow)\w*\b",
+    re.IGNORECASE,
+)
 MAX_PER_TURN = 3
 
 
@@ -44,8 +46,9 @@ class ProposalGuard:
     filed: int = field(default=0)
 
     def _known(self, name: str | None) -> bool:
-        return bool(name) and (name in (self.context.stream, self.context.consumer)
-                               or _named(name, self.messages))
+        return bool(name) and (
+            name in (self.context.stream, self.context.consumer) or _named(name, self.messages)
+        )
 
     def __call__(self, body: dict[str, Any]) -> str | None:
         if not asks_for_change(self.message):

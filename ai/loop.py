@@ -34,13 +34,16 @@ NOTICES = {
 
 @dataclass
 class Event:
-    kind: str  # conversation, text, tool_call, tool_result, finding, proposal, refused, notice, done
+    kind: (
+        str  # conversation, text, tool_call, tool_result, finding, proposal, refused, notice, done
+    )
     data: dict[str, Any]
 
 
 @dataclass
 class Turn:
     """What the answer did, stored as the assistant's turn."""
+
     text: str = ""
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     proposals: list[dict[str, Any]] = field(default_factory=list)
@@ -54,33 +57,50 @@ class Turn:
 @dataclass
 class Budget:
     """How many tokens the person may still spend today; ``spend`` records what a reply cost."""
+
     remaining: int
     spend: Callable[[int], Awaitable[None]]
 
 
-async def run_tool(tools: dict[str, Tool], ctx: ToolContext, name: str,
-                   given: dict[str, Any]) -> ToolOutcome:
+async def run_tool(
+    tools: dict[str, Tool], ctx: ToolContext, name: str, given: dict[str, Any]
+) -> ToolOutcome:
     tool = tools.get(name)
     if tool is None:
-        return ToolOutcome(summary=f"no tool named {name}", is_error=True,
-                           content=f"There is no tool named '{name}'.")
+        return ToolOutcome(
+            summary=f"no tool named {name}",
+            is_error=True,
+            content=f"There is no tool named '{name}'.",
+        )
     try:
         return await tool.run(ctx, given if isinstance(given, dict) else {})
     except ToolInputError as exc:
-        return ToolOutcome(summary=f"invalid input: {exc}", is_error=True,
-                           content=f"Invalid input: {exc}")
+        return ToolOutcome(
+            summary=f"invalid input: {exc}", is_error=True, content=f"Invalid input: {exc}"
+        )
     except ApiRefused as exc:
-        return ToolOutcome(summary=f"{exc.status}: {str(exc)[:160]}", is_error=True,
-                           content=f"The console's API answered {exc.status}: {exc}")
+        return ToolOutcome(
+            summary=f"{exc.status}: {str(exc)[:160]}",
+            is_error=True,
+            content=f"The console's API answered {exc.status}: {exc}",
+        )
     except Exception:  # noqa: BLE001 - one broken read must not end the answer
         log.exception("the assistant's tool %s failed", name)
-        return ToolOutcome(summary="the tool failed (see the server's log)", is_error=True,
-                           content=f"The tool '{name}' failed on the server.")
+        return ToolOutcome(
+            summary="the tool failed (see the server's log)",
+            is_error=True,
+            content=f"The tool '{name}' failed on the server.",
+        )
 
 
 def _tool_events(call: dict[str, Any], outcome: ToolOutcome, turn: Turn) -> list[Event]:
-    record = {"id": call["id"], "name": call["name"], "input": call.get("input", {}),
-              "summary": outcome.summary, "is_error": outcome.is_error}
+    record = {
+        "id": call["id"],
+        "name": call["name"],
+        "input": call.get("input", {}),
+        "summary": outcome.summary,
+        "is_error": outcome.is_error,
+    }
     turn.tool_calls.append(record)
     events = [Event("tool_result", {k: record[k] for k in ("id", "name", "summary", "is_error")})]
     for finding in outcome.findings:
@@ -94,9 +114,17 @@ def _tool_events(call: dict[str, Any], outcome: ToolOutcome, turn: Turn) -> list
     return events
 
 
-async def answer(*, model: Model, tools: dict[str, Tool], ctx: ToolContext, system: str,
-                 history: list[dict[str, Any]], message: str, budget: Budget,
-                 max_rounds: int) -> AsyncIterator[Event | Turn]:
+async def answer(
+    *,
+    model: Model,
+    tools: dict[str, Tool],
+    ctx: ToolContext,
+    system: str,
+    history: list[dict[str, Any]],
+    message: str,
+    budget: Budget,
+    max_rounds: int,
+) -> AsyncIterator[Event | Turn]:
     """Yields the events of the answer, then its ``Turn`` last."""
     turn = Turn()
     user = {"role": "user", "content": message}
@@ -124,45 +152,59 @@ async def answer(*, model: Model, tools: dict[str, Tool], ctx: ToolContext, syst
             # an answer cut short (max_tokens) may hold a tool use nobody will answer: keep its
             # text only, so the stored conversation stays one the model accepts
             content = [b for b in reply.content if not (ends and b.get("type") == "tool_use")]
-            assistant = {"role": "assistant",
-                         "content": content or [{"type": "text", "text": "(no answer)"}]}
+            assistant = {
+                "role": "assistant",
+                "content": content or [{"type": "text", "text": "(no answer)"}],
+            }
             messages.append(assistant)
             turn.model_messages.append(assistant)
             if ends:
                 break
             results = []
             for call in reply.tool_uses:
-                yield Event("tool_call", {"id": call["id"], "name": call["name"],
-                                          "input": call.get("input", {})})
+                yield Event(
+                    "tool_call",
+                    {"id": call["id"], "name": call["name"], "input": call.get("input", {})},
+                )
                 outcome = await run_tool(tools, ctx, call["name"], call.get("input", {}))
                 for event in _tool_events(call, outcome, turn):
                     yield event
-                results.append({"type": "tool_result", "tool_use_id": call["id"],
-                                "content": outcome.content, "is_error": outcome.is_error})
+                results.append(
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": call["id"],
+                        "content": outcome.content,
+                        "is_error": outcome.is_error,
+                    }
+                )
             tool_turn = {"role": "user", "content": results}
             messages.append(tool_turn)
             turn.model_messages.append(tool_turn)
         else:
-            note = ("\n\n(I stopped after the maximum number of tool rounds; ask me to go on.)")
+            note = "\n\n(I stopped after the maximum number of tool rounds; ask me to go on.)"
             turn.text += note
             yield Event("text", {"delta": note})
-            turn.model_messages.append({"role": "assistant", "content": [
-                {"type": "text", "text": note.strip()}]})
+            turn.model_messages.append(
+                {"role": "assistant", "content": [{"type": "text", "text": note.strip()}]}
+            )
     except ModelUnavailable as exc:
         async for event in offline(exc, tools, ctx, turn):
             yield event
     yield turn
 
 
-async def offline(exc: ModelUnavailable, tools: dict[str, Tool], ctx: ToolContext,
-                  turn: Turn) -> AsyncIterator[Event]:
+async def offline(
+    exc: ModelUnavailable, tools: dict[str, Tool], ctx: ToolContext, turn: Turn
+) -> AsyncIterator[Event]:
     """The answer without a model: the findings over the conversation's context (or everything
     the person can see), and why the model is absent. The stored turn keeps the conversation
     valid for the model's next answer (an answered tool round is closed with a text)."""
     turn.offline = True
     reason = NOTICES.get(exc.reason, str(exc))
-    turn.notice = {"reason": exc.reason, "message": f"{reason}: {exc}"
-                   if exc.reason not in ("budget",) else reason}
+    turn.notice = {
+        "reason": exc.reason,
+        "message": f"{reason}: {exc}" if exc.reason not in ("budget",) else reason,
+    }
     yield Event("notice", turn.notice)
     call = {"id": "offline-diagnose", "name": "diagnose", "input": ctx.context.as_dict()}
     yield Event("tool_call", call)
@@ -170,17 +212,24 @@ async def offline(exc: ModelUnavailable, tools: dict[str, Tool], ctx: ToolContex
     for event in _tool_events(call, outcome, turn):
         yield event
     found = Diagnosis(findings=outcome.findings)
-    body = (f"{reason}, so here is what the deterministic checks found.\n\n"
-            + (render(found) if outcome.findings else
-               ("No problem found." if not outcome.is_error
-                else f"The checks could not run: {outcome.summary}")))
+    body = f"{reason}, so here is what the deterministic checks found.\n\n" + (
+        render(found)
+        if outcome.findings
+        else (
+            "No problem found."
+            if not outcome.is_error
+            else f"The checks could not run: {outcome.summary}"
+        )
+    )
     prefix = "\n\n" if turn.text else ""
     turn.text += prefix + body
     yield Event("text", {"delta": prefix + body})
     # What the next answer sends back: the question and this answer's text (an unanswered tool
     # round of the failed model would make the conversation invalid).
-    turn.model_messages = [turn.model_messages[0],
-                           {"role": "assistant", "content": [{"type": "text", "text": turn.text}]}]
+    turn.model_messages = [
+        turn.model_messages[0],
+        {"role": "assistant", "content": [{"type": "text", "text": turn.text}]},
+    ]
 
 
 def sse(event: Event) -> str:

@@ -37,8 +37,10 @@ from typing import Any
 MASKED = "[masked]"
 
 # -- kept as they are ----------------------------------------------------------------------------
-_UUID = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
-                   r"-[0-9a-fA-F]{12}(?![0-9A-Za-z])")
+_UUID = re.compile(
+    r"(?<![0-9A-Za-z])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+    r"-[0-9a-fA-F]{12}(?![0-9A-Za-z])"
+)
 # public nkeys: N (server), A (account), U (user), O (operator), C (cluster), X (curve): 56 chars
 _PUBLIC_NKEY = re.compile(r"(?<![0-9A-Za-z])[NAUOCX][A-Z2-7]{55}(?![0-9A-Za-z])")
 _PROTECT_OPEN, _PROTECT_CLOSE = "\ue000", "\ue001"
@@ -48,27 +50,41 @@ _PROTECTED = re.compile(f"{_PROTECT_OPEN}(\\d+){_PROTECT_CLOSE}")
 _PEM = re.compile(r"-{5,}BEGIN (?P<label>[A-Z0-9 ]+?)-{5,}.*?(?:-{5,}END (?P=label)-{5,}|\Z)", re.S)
 
 # -- key = value ---------------------------------------------------------------------------------
-_SECRET_WORDS = (r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|"
-                 r"secret[_-]?key|private[_-]?key|signing[_-]?key|encryption[_-]?key|"
-                 r"authorization|credentials?|creds|cookie")
+_SECRET_WORDS = (
+    r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|"
+    r"secret[_-]?key|private[_-]?key|signing[_-]?key|encryption[_-]?key|"
+    r"authorization|credentials?|creds|cookie"
+)
 _KEY_VALUE = re.compile(
     rf"(?<![A-Za-z0-9])(?P<key>(?P<kq>\\?[\"'])?[A-Za-z0-9_.-]*?(?:{_SECRET_WORDS})(?P=kq)?)"
     r"(?![A-Za-z0-9])(?P<sep>\s*[:=]\s*)"
     r"(?:(?P<q>\\?[\"'])(?P<quoted>(?:(?!(?P=q)).)+?)(?P=q)"
-    r"|(?P<bare>(?:(?:Bearer|Basic|Token|Digest)\s+)?[^\s,;&\"'<>{}\[\]()]+))", re.I)
-_SECRET_KEY_NAME = re.compile(rf"(?:^|_)(?:{_SECRET_WORDS.replace('[_-]?', '_?')}|jwt|"
-                              r"nkey_seed)$", re.I)
+    r"|(?P<bare>(?:(?:Bearer|Basic|Token|Digest)\s+)?[^\s,;&\"'<>{}\[\]()]+))",
+    re.I,
+)
+_SECRET_KEY_NAME = re.compile(
+    rf"(?:^|_)(?:{_SECRET_WORDS.replace('[_-]?', '_?')}|jwt|"
+    r"nkey_seed)$",
+    re.I,
+)
 _KEEP_BARE = {"null", "none", "true", "false", "undefined", "", "***", "*****", "redacted"}
 
 # -- tokens --------------------------------------------------------------------------------------
-_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s/:@\[\]]+)"
-                           r"(?::(?P<password>[^\s/@]*))?@")
+_URL_USERINFO = re.compile(
+    r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s/:@\[\]]+)"
+    r"(?::(?P<password>[^\s/@]*))?@"
+)
 _JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_BEARER = re.compile(r"\b(?P<scheme>[Bb]earer|BEARER|Basic|BASIC)\s+"
-                     r"(?P<token>(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,})")
+_BEARER = re.compile(
+    r"\b(?P<scheme>[Bb]earer|BEARER|Basic|BASIC)\s+"
+    r"(?P<token>(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,})"
+)
 _API_KEYS = [
     (re.compile(r"(?<![A-Za-z0-9_-])sk-(?:ant-)?[A-Za-z0-9_-]{16,}"), "[api key]"),
-    (re.compile(r"(?<![A-Za-z0-9_])(?P<prefix>jsc_[0-9a-f]{8})_[A-Za-z0-9_-]{16,}"), r"\g<prefix>_[api key]"),
+    (
+        re.compile(r"(?<![A-Za-z0-9_])(?P<prefix>jsc_[0-9a-f]{8})_[A-Za-z0-9_-]{16,}"),
+        r"\g<prefix>_[api key]",
+    ),
     (re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"), "[api key]"),
     (re.compile(r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{30,}"), "[api key]"),
     (re.compile(r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,}"), "[api key]"),
@@ -77,8 +93,10 @@ _API_KEYS = [
     (re.compile(r"(?<![A-Za-z0-9])[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"), "[api key]"),
 ]
 _NKEY_SEED = re.compile(r"(?<![A-Za-z0-9])S[UANOCXP][A-Z2-7]{56}(?![A-Za-z0-9])")
-_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-                    r"\.[A-Za-z]{2,}(?![A-Za-z0-9-])")
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+    r"\.[A-Za-z]{2,}(?![A-Za-z0-9-])"
+)
 _CARD = re.compile(r"(?<![0-9.])[2-6](?:[ -]?[0-9]){12,18}(?![0-9]|\.[0-9])")
 _RUN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{32,}={0,2}(?![A-Za-z0-9+/_=-])")
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -113,8 +131,9 @@ def mask_text(text: str, *, entropy: bool = True) -> str:
         out = _RUN.sub(_random_run, out)
     if not kept:
         return out
-    return _PROTECTED.sub(lambda m: kept[int(m.group(1))] if int(m.group(1)) < len(kept)
-                          else m.group(0), out)
+    return _PROTECTED.sub(
+        lambda m: kept[int(m.group(1))] if int(m.group(1)) < len(kept) else m.group(0), out
+    )
 
 
 def mask_value(value: Any, *, _key: str = "") -> Any:
@@ -122,7 +141,10 @@ def mask_value(value: Any, *, _key: str = "") -> Any:
     by :func:`mask_text` (dictionary keys too), the values of secret-named keys entirely, card
     numbers stored as integers."""
     if isinstance(value, dict):
-        return {(mask_text(k) if isinstance(k, str) else k): _masked_item(k, v) for k, v in value.items()}
+        return {
+            (mask_text(k) if isinstance(k, str) else k): _masked_item(k, v)
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [mask_value(v, _key=_key) for v in value]
     if isinstance(value, (bytes, bytearray)):
@@ -140,7 +162,9 @@ def is_secret_key(name: str) -> bool:
     return bool(_SECRET_KEY_NAME.search(_snake(name)))
 
 
-def truncate_payload(data: bytes | bytearray | memoryview | str, limit: int = 512) -> tuple[str, bool, str]:
+def truncate_payload(
+    data: bytes | bytearray | memoryview | str, limit: int = 512
+) -> tuple[str, bool, str]:
     """``(text, truncated, encoding)`` of a message body for the model: ``encoding`` is ``utf-8``
     when the body is text (at most ``limit`` bytes of it, cut before a character, never inside
     one) or ``base64`` for binary (the base64 of its first bytes, at most ``limit`` characters)."""
@@ -174,9 +198,13 @@ def _snake(name: str) -> str:
 
 def _names_an_id(key: Any) -> bool:
     """A key whose value is an identifier or a digest, not a secret, however random it looks."""
-    return isinstance(key, str) and bool(re.search(
-        r"(?:^|_)(?:id|ids|uuid|sha|sha1|sha256|commit|revision|rev|digest|hash|checksum|etag|"
-        r"fingerprint|nonce|msg_id|request_id)$", _snake(key)))
+    return isinstance(key, str) and bool(
+        re.search(
+            r"(?:^|_)(?:id|ids|uuid|sha|sha1|sha256|commit|revision|rev|digest|hash|checksum|etag|"
+            r"fingerprint|nonce|msg_id|request_id)$",
+            _snake(key),
+        )
+    )
 
 
 def _masked_item(key: Any, value: Any) -> Any:
@@ -268,7 +296,9 @@ def _entropy(text: str) -> float:
 def _random_run(match: re.Match) -> str:
     run = match.group(0)
     core = run.rstrip("=")
-    if len(core) < 32 or _COMMIT_BEFORE.search(match.string[max(0, match.start() - 12):match.start()]):
+    if len(core) < 32 or _COMMIT_BEFORE.search(
+        match.string[max(0, match.start() - 12) : match.start()]
+    ):
         return run
     if _HEX.fullmatch(core):
         has_letter = any(c.isalpha() for c in core)
@@ -277,11 +307,15 @@ def _random_run(match: re.Match) -> str:
     parts = [p for p in re.split(r"[-_./+]", core) if p]
     if all(_IDENTIFIER_PART.fullmatch(p) for p in parts):
         return run  # words, numbers and short codes joined: a name, a path
-    if (all(_IDENTIFIER_PART.fullmatch(p) or _HEX.fullmatch(p) for p in parts)
-            and any(p.isalpha() and len(p) >= 3 and not _HEX.fullmatch(p) for p in parts)):
+    if all(_IDENTIFIER_PART.fullmatch(p) or _HEX.fullmatch(p) for p in parts) and any(
+        p.isalpha() and len(p) >= 3 and not _HEX.fullmatch(p) for p in parts
+    ):
         return run  # a name with an id in it (jsc_mirror_<uuid hex>)
-    kinds = (any(c.isupper() for c in core), any(c.islower() for c in core),
-             any(c.isdigit() for c in core))
+    kinds = (
+        any(c.isupper() for c in core),
+        any(c.islower() for c in core),
+        any(c.isdigit() for c in core),
+    )
     if sum(kinds) >= 2 and _entropy(core) >= 4.0:
         return "[secret]"
     return run

@@ -50,6 +50,7 @@ class Usage:
 class Reply:
     """One complete model message: its content blocks (as plain dicts, ready to be sent back in
     the next request), why it stopped, and what it cost."""
+
     content: list[dict[str, Any]]
     stop_reason: str | None
     usage: Usage = field(default_factory=Usage)
@@ -83,17 +84,22 @@ def _unavailable(exc: Exception) -> ModelUnavailable:
         return ModelUnavailable("refused", "the model's service refused the configured API key")
     if isinstance(exc, anthropic.APIStatusError):
         if exc.status_code in (429, 500, 502, 503, 504, 529) or _error_type(exc) in _BUSY:
-            detail = (_error_type(exc) if exc.status_code == 200 else None) or f"HTTP {exc.status_code}"
-            return ModelUnavailable("overloaded", f"the model's service is busy or failing "
-                                                  f"({detail})")
-        return ModelUnavailable("refused", f"the model's service refused the request "
-                                           f"(HTTP {exc.status_code})")
+            detail = (
+                _error_type(exc) if exc.status_code == 200 else None
+            ) or f"HTTP {exc.status_code}"
+            return ModelUnavailable(
+                "overloaded", f"the model's service is busy or failing ({detail})"
+            )
+        return ModelUnavailable(
+            "refused", f"the model's service refused the request (HTTP {exc.status_code})"
+        )
     if isinstance(exc, anthropic.AnthropicError):
         return ModelUnavailable("unreachable", f"the model's service failed: {type(exc).__name__}")
     # the transport failing while a stream is read (the connection closed midway) is not wrapped
     # by the SDK: its HTTP client's own error
-    return ModelUnavailable("unreachable", f"the model's service broke off its answer: "
-                                           f"{type(exc).__name__}")
+    return ModelUnavailable(
+        "unreachable", f"the model's service broke off its answer: {type(exc).__name__}"
+    )
 
 
 def _blocks(message: Any) -> list[dict[str, Any]]:
@@ -102,8 +108,9 @@ def _blocks(message: Any) -> list[dict[str, Any]]:
         if block.type == "text":
             blocks.append({"type": "text", "text": block.text})
         elif block.type == "tool_use":
-            blocks.append({"type": "tool_use", "id": block.id, "name": block.name,
-                           "input": block.input})
+            blocks.append(
+                {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+            )
     return blocks
 
 
@@ -113,10 +120,15 @@ class Model:
     def __init__(self, settings: Settings):
         self.settings = settings
         key = settings.anthropic_api_key
-        self._client = (anthropic.AsyncAnthropic(api_key=key.get_secret_value(),
-                                                 max_retries=settings.ai_max_retries,
-                                                 timeout=settings.ai_timeout_s)
-                        if key else None)
+        self._client = (
+            anthropic.AsyncAnthropic(
+                api_key=key.get_secret_value(),
+                max_retries=settings.ai_max_retries,
+                timeout=settings.ai_timeout_s,
+            )
+            if key
+            else None
+        )
 
     @property
     def available(self) -> bool:
@@ -128,17 +140,27 @@ class Model:
 
     def _require(self) -> anthropic.AsyncAnthropic:
         if self._client is None:
-            raise ModelUnavailable("no_api_key", "no model is configured (ANTHROPIC_API_KEY is "
-                                                 "not set on the server)")
+            raise ModelUnavailable(
+                "no_api_key", "no model is configured (ANTHROPIC_API_KEY is not set on the server)"
+            )
         return self._client
 
-    async def stream(self, *, system: str, messages: list[dict[str, Any]],
-                     tools: list[dict[str, Any]] | None = None,
-                     max_tokens: int | None = None) -> AsyncIterator[str | Reply]:
+    async def stream(
+        self,
+        *,
+        system: str,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None = None,
+        max_tokens: int | None = None,
+    ) -> AsyncIterator[str | Reply]:
         """Yields text deltas (``str``) as they arrive, then the whole ``Reply`` last."""
         client = self._require()
-        kwargs: dict[str, Any] = {"model": self.name, "system": system, "messages": messages,
-                                  "max_tokens": max_tokens or self.settings.ai_max_tokens}
+        kwargs: dict[str, Any] = {
+            "model": self.name,
+            "system": system,
+            "messages": messages,
+            "max_tokens": max_tokens or self.settings.ai_max_tokens,
+        }
         if tools:
             kwargs["tools"] = tools
         try:
@@ -153,14 +175,23 @@ class Model:
         usage.add(final.usage)
         yield Reply(_blocks(final), final.stop_reason, usage)
 
-    async def create(self, *, system: str, messages: list[dict[str, Any]],
-                     tools: list[dict[str, Any]] | None = None,
-                     tool_choice: dict[str, Any] | None = None,
-                     max_tokens: int | None = None) -> Reply:
+    async def create(
+        self,
+        *,
+        system: str,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: dict[str, Any] | None = None,
+        max_tokens: int | None = None,
+    ) -> Reply:
         """One complete (not streamed) reply."""
         client = self._require()
-        kwargs: dict[str, Any] = {"model": self.name, "system": system, "messages": messages,
-                                  "max_tokens": max_tokens or self.settings.ai_max_tokens}
+        kwargs: dict[str, Any] = {
+            "model": self.name,
+            "system": system,
+            "messages": messages,
+            "max_tokens": max_tokens or self.settings.ai_max_tokens,
+        }
         if tools:
             kwargs["tools"] = tools
         if tool_choice:

@@ -23,9 +23,10 @@ access or it does not exist: say so, do not guess.
 
 def system_prompt(*, email: str, role: str, context: ChatContext) -> str:
     about = ", ".join(f"{k} {v}" for k, v in context.as_dict().items())
-    lines = [ROLE, "", SYSTEM_RULES, "",
-             f"You are helping {email} (role: {role})."]
+    lines = [ROLE, "", SYSTEM_RULES, "", f"You are helping {email} (role: {role})."]
     if about:
-        lines.append(f"The conversation is about: {about} (the tools default to this cluster, "
-                     f"stream and consumer).")
+        lines.append(
+            f"The conversation is about: {about} (the tools default to this cluster, "
+            f"stream and consumer)."
+        )
     return "\n".join(lines)

@@ -56,14 +56,17 @@ class Reader:
 
     async def get(self, path: str, **params: Any) -> Reply:
         if self.sent >= self.budget:
-            self.note(f"the diagnosis stopped after {self.budget} reads of the API: narrow it to "
-                      "a cluster, a stream or a consumer to check the rest")
+            self.note(
+                f"the diagnosis stopped after {self.budget} reads of the API: narrow it to "
+                "a cluster, a stream or a consumer to check the rest"
+            )
             return Reply(0, detail="not read (the diagnosis's limit of reads)", skipped=True)
         self.sent += 1
         async with self._gate:
             try:
-                reply = await self.api.get(path, params={k: v for k, v in params.items()
-                                                         if v is not None})
+                reply = await self.api.get(
+                    path, params={k: v for k, v in params.items() if v is not None}
+                )
             except httpx.HTTPError as exc:
                 return Reply(0, detail=f"the API could not be reached ({type(exc).__name__})")
         if reply.status_code >= 400:

@@ -27,5 +27,6 @@ def caller_headers(request: Request) -> dict[str, str]:
 def caller_api(request: Request, *, timeout_s: float = 60.0) -> httpx.AsyncClient:
     client = (request.client.host, 0) if request.client else ("127.0.0.1", 0)
     transport = httpx.ASGITransport(app=request.app, client=client)
-    return httpx.AsyncClient(transport=transport, base_url=BASE_URL,
-                             headers=caller_headers(request), timeout=timeout_s)
+    return httpx.AsyncClient(
+        transport=transport, base_url=BASE_URL, headers=caller_headers(request), timeout=timeout_s
+    )

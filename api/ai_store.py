@@ -19,8 +19,9 @@ from core.db.ai_models import AiConversation, AiTurn
 HISTORY_MESSAGES = 40  # the model's messages sent back as "the conversation so far"
 
 
-async def own_conversation(db: AsyncSession, principal: Principal,
-                           conversation_id: uuid.UUID) -> AiConversation:
+async def own_conversation(
+    db: AsyncSession, principal: Principal, conversation_id: uuid.UUID
+) -> AiConversation:
     row = await db.get(AiConversation, conversation_id)
     if row is None or row.user_id != principal.user_id or row.org_id != principal.org_id:
         raise ProblemError(404, f"No conversation {conversation_id} of yours.")
@@ -33,8 +34,13 @@ def title_of(message: str) -> str:
 
 
 async def turns_of(db: AsyncSession, conversation_id: uuid.UUID) -> list[AiTurn]:
-    return list((await db.scalars(select(AiTurn).where(AiTurn.conversation_id == conversation_id)
-                                  .order_by(AiTurn.seq))).all())
+    return list(
+        (
+            await db.scalars(
+                select(AiTurn).where(AiTurn.conversation_id == conversation_id).order_by(AiTurn.seq)
+            )
+        ).all()
+    )
 
 
 def history(turns: list[AiTurn]) -> list[dict[str, Any]]:
@@ -42,8 +48,9 @@ def history(turns: list[AiTurn]) -> list[dict[str, Any]]:
     starting at a question of the person (a conversation must start with one)."""
     messages = [m for t in turns if t.role == "assistant" for m in t.model_messages]
     messages = messages[-HISTORY_MESSAGES:]
-    while messages and not (messages[0]["role"] == "user"
-                            and isinstance(messages[0]["content"], str)):
+    while messages and not (
+        messages[0]["role"] == "user" and isinstance(messages[0]["content"], str)
+    ):
         messages.pop(0)
     return messages
 
@@ -52,20 +59,44 @@ def person_messages(turns: list[AiTurn], message: str) -> list[str]:
     return [t.text for t in turns if t.role == "user"] + [message]
 
 
-async def add_question(db: AsyncSession, conversation: AiConversation, seq: int,
-                       message: str) -> None:
-    db.add(AiTurn(conversation_id=conversation.id, seq=seq, role="user", text=message,
-                  tool_calls=[], proposals=[], findings=[], usage={}, model="",
-                  model_messages=[]))
+async def add_question(
+    db: AsyncSession, conversation: AiConversation, seq: int, message: str
+) -> None:
+    db.add(
+        AiTurn(
+            conversation_id=conversation.id,
+            seq=seq,
+            role="user",
+            text=message,
+            tool_calls=[],
+            proposals=[],
+            findings=[],
+            usage={},
+            model="",
+            model_messages=[],
+        )
+    )
     conversation.updated_at = datetime.now(UTC)
 
 
-async def add_answer(db: AsyncSession, conversation_id: uuid.UUID, seq: int, turn: Turn,
-                     model: str) -> None:
-    db.add(AiTurn(conversation_id=conversation_id, seq=seq, role="assistant", text=turn.text,
-                  tool_calls=turn.tool_calls, proposals=turn.proposals, findings=turn.findings,
-                  notice=turn.notice, usage=turn.usage.as_dict(),
-                  model="" if turn.offline else model, model_messages=turn.model_messages))
+async def add_answer(
+    db: AsyncSession, conversation_id: uuid.UUID, seq: int, turn: Turn, model: str
+) -> None:
+    db.add(
+        AiTurn(
+            conversation_id=conversation_id,
+            seq=seq,
+            role="assistant",
+            text=turn.text,
+            tool_calls=turn.tool_calls,
+            proposals=turn.proposals,
+            findings=turn.findings,
+            notice=turn.notice,
+            usage=turn.usage.as_dict(),
+            model="" if turn.offline else model,
+            model_messages=turn.model_messages,
+        )
+    )
     row = await db.get(AiConversation, conversation_id)
     if row is not None:
         row.updated_at = datetime.now(UTC)
@@ -74,8 +105,12 @@ async def add_answer(db: AsyncSession, conversation_id: uuid.UUID, seq: int, tur
 async def next_seq(db: AsyncSession, conversation_id: uuid.UUID) -> int:
     """The seq of the next question: questions are odd and their answers the even number after,
     so a question asked while an answer is still streaming never takes that answer's place."""
-    last = await db.scalar(select(func.max(AiTurn.seq))
-                           .where(AiTurn.conversation_id == conversation_id)) or 0
+    last = (
+        await db.scalar(
+            select(func.max(AiTurn.seq)).where(AiTurn.conversation_id == conversation_id)
+        )
+        or 0
+    )
     return last + 1 if last % 2 == 0 else last + 2
 
 
@@ -84,18 +119,32 @@ async def remove(db: AsyncSession, conversation: AiConversation) -> None:
 
 
 def view(row: AiConversation) -> dict[str, Any]:
-    return {"id": row.id, "title": row.title, "context": row.context,
-            "created_at": row.created_at, "updated_at": row.updated_at}
+    return {
+        "id": row.id,
+        "title": row.title,
+        "context": row.context,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
 
 
 def turn_view(turn: AiTurn) -> dict[str, Any]:
-    return {"seq": turn.seq, "role": turn.role, "text": turn.text,
-            "tool_calls": turn.tool_calls, "proposals": turn.proposals,
-            "findings": turn.findings, "notice": turn.notice, "usage": turn.usage,
-            "model": turn.model, "created_at": turn.created_at}
+    return {
+        "seq": turn.seq,
+        "role": turn.role,
+        "text": turn.text,
+        "tool_calls": turn.tool_calls,
+        "proposals": turn.proposals,
+        "findings": turn.findings,
+        "notice": turn.notice,
+        "usage": turn.usage,
+        "model": turn.model,
+        "created_at": turn.created_at,
+    }
 
 
 # -- the daily token budget ------------------------------------------------------------------
+
 
 def _budget_key(user_id: uuid.UUID, now: datetime) -> str:
     return f"ai:tokens:{user_id}:{now:%Y%m%d}"

@@ -42,9 +42,11 @@ class RuleFields(BaseModel):
     team_id: uuid.UUID | None = Field(None, description="quota_pct: the team (none: any team)")
     threshold: float = Field(description="what it means depends on the kind (see /alerts docs)")
     for_: str = Field("0s", alias="for", description='how long, e.g. "30s", "5m", "0s"')
-    channels: list[str] = Field(default_factory=list, max_length=20,
-                                description='"in_app", "webhook:<id>"; none: in-app and every '
-                                            'webhook that hears alert')
+    channels: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description='"in_app", "webhook:<id>"; none: in-app and every webhook that hears alert',
+    )
     severity: Severity = "warning"
     cooldown: str = Field("15m", description="a resolved rule does not re-notify within it")
     enabled: bool = True
@@ -80,16 +82,23 @@ class RuleFields(BaseModel):
 
     def problems(self) -> list[dict[str, str]]:
         """What does not go with the kind, each naming its field."""
-        out = [{"field": f, "message": msg}
-               for f, msg in check_targets(self.kind, self.stream, self.consumer, self.team_id)]
+        out = [
+            {"field": f, "message": msg}
+            for f, msg in check_targets(self.kind, self.stream, self.consumer, self.team_id)
+        ]
         if self.kind != "quota_pct" and self.cluster_id is None:
             out.append({"field": "cluster_id", "message": f"is required for a {self.kind} rule"})
         bad = check_threshold(self.kind, self.threshold)
         if bad:
             out.append({"field": "threshold", "message": bad})
         if self.kind in ("lag_growth", "stream_idle") and parse_duration(self.for_) <= 0:
-            out.append({"field": "for", "message": f"must be longer than 0s for a {self.kind} "
-                                                   "rule (it compares the start and the end)"})
+            out.append(
+                {
+                    "field": "for",
+                    "message": f"must be longer than 0s for a {self.kind} "
+                    "rule (it compares the start and the end)",
+                }
+            )
         return out
 
 

@@ -28,8 +28,9 @@ def parse_range(text: str) -> timedelta:
     return span
 
 
-def window(range_: str | None, since: datetime | None,
-           until: datetime | None) -> tuple[datetime, datetime]:
+def window(
+    range_: str | None, since: datetime | None, until: datetime | None
+) -> tuple[datetime, datetime]:
     """The [since, until] a request means: explicit times, else the last ``range_`` (default 1h)."""
     end = until or datetime.now(UTC)
     end = end if end.tzinfo else end.replace(tzinfo=UTC)
@@ -41,7 +42,9 @@ def window(range_: str | None, since: datetime | None,
 
 
 class QueryFilters(BaseModel):
-    cluster_id: uuid.UUID | None = Field(None, description="one cluster (default: every readable one)")
+    cluster_id: uuid.UUID | None = Field(
+        None, description="one cluster (default: every readable one)"
+    )
     stream: str | None = Field(None, max_length=255, pattern=r"^[^.*>\s]+$")
     consumer: str | None = Field(None, max_length=255, pattern=r"^[^.*>\s]+$")
 
@@ -51,14 +54,16 @@ class AnalyticsQuery(BaseModel):
 
     metric: str = Field(description="one of the catalogue, e.g. messages_rate, lag, ack_rate")
     filters: QueryFilters = Field(default_factory=QueryFilters)
-    group_by: list[Literal["stream", "consumer", "cluster", "server"]] = Field(default_factory=list,
-                                                                               max_length=3)
+    group_by: list[Literal["stream", "consumer", "cluster", "server"]] = Field(
+        default_factory=list, max_length=3
+    )
     aggregate: Literal["avg", "max", "min", "sum", "last"] = "avg"
     range: str | None = Field("1h", description="the last N minutes/hours/days: '15m', '24h', '7d'")
     since: datetime | None = None
     until: datetime | None = None
     resolution: Literal["raw", "hour", "day"] | None = Field(
-        None, description="default: chosen from the range (raw up to 6 h, hourly up to 14 d)")
+        None, description="default: chosen from the range (raw up to 6 h, hourly up to 14 d)"
+    )
 
     @field_validator("metric")
     @classmethod

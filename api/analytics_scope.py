@@ -28,8 +28,9 @@ class MetricsScope:
         return sorted({p for ps in found if ps is not None for p in ps})
 
 
-async def metrics_scope(request: Request, principal: Principal,
-                        cluster_id: uuid.UUID | None = None) -> MetricsScope:
+async def metrics_scope(
+    request: Request, principal: Principal, cluster_id: uuid.UUID | None = None
+) -> MetricsScope:
     services = request.app.state.services
     async with services.sessions() as db:
         query = select(NatsCluster).where(NatsCluster.org_id == principal.org_id)
@@ -39,23 +40,33 @@ async def metrics_scope(request: Request, principal: Principal,
     if cluster_id is not None and not clusters:
         raise ProblemError(404, f"No cluster with id {cluster_id} in your organization.")
     granted = principal.scopes("clusters:read")
-    readable = {c.id: c for c in clusters
-                if "*" in granted or f"cluster:{c.id}" in granted}
+    readable = {c.id: c for c in clusters if "*" in granted or f"cluster:{c.id}" in granted}
     if cluster_id is not None and not readable:
-        await deny(request, principal, "clusters:read",
-                   f"Your role '{principal.role}' may not read the cluster {cluster_id}.")
-    prefixes = {cid: await stream_prefixes(request, principal, "streams:read", cid)
-                for cid in readable}
+        await deny(
+            request,
+            principal,
+            "clusters:read",
+            f"Your role '{principal.role}' may not read the cluster {cluster_id}.",
+        )
+    prefixes = {
+        cid: await stream_prefixes(request, principal, "streams:read", cid) for cid in readable
+    }
     return MetricsScope(readable, prefixes)
 
 
 def read_metrics():
     """Dependency: ``clusters:read`` in any scope (``metrics_scope`` narrows to what it covers)."""
-    async def _check(request: Request,
-                     principal: Principal = _guarded("clusters:read", "team")) -> Principal:
+
+    async def _check(
+        request: Request, principal: Principal = _guarded("clusters:read", "team")
+    ) -> Principal:
         if not principal.scopes("clusters:read"):
-            await deny(request, principal, "clusters:read",
-                       f"Your role '{principal.role}' may not read the clusters' metrics.")
+            await deny(
+                request,
+                principal,
+                "clusters:read",
+                f"Your role '{principal.role}' may not read the clusters' metrics.",
+            )
         return principal
 
     _check.permission = "clusters:read"

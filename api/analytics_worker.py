@@ -29,8 +29,13 @@ RETRY_S = 5.0
 
 
 def evaluator(services: Services) -> Evaluator:
-    return Evaluator(services.sessions, services.analytics, services.clusters, services.cipher,
-                     grace_s=services.settings.alert_sample_grace_s)
+    return Evaluator(
+        services.sessions,
+        services.analytics,
+        services.clusters,
+        services.cipher,
+        grace_s=services.settings.alert_sample_grace_s,
+    )
 
 
 async def run_analytics_worker(services: Services) -> None:
@@ -40,15 +45,21 @@ async def run_analytics_worker(services: Services) -> None:
     exports = AuditExportActivities(services.analytics, settings.backups_root)
     while True:
         try:
-            client = await Client.connect(settings.temporal_address,
-                                          namespace=settings.temporal_namespace,
-                                          data_converter=pydantic_data_converter)
+            client = await Client.connect(
+                settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                data_converter=pydantic_data_converter,
+            )
             await schedule.ensure(client, settings.task_queue, settings.alert_interval_s)
-            await cluster_health_schedule.ensure(client, settings.task_queue,
-                                                 settings.cluster_health_interval_s)
-            worker = Worker(client, task_queue=queue, activities=[activities.alerts_evaluate,
-                                                                  exports.export_audit_chunk],
-                            max_concurrent_activities=4)
+            await cluster_health_schedule.ensure(
+                client, settings.task_queue, settings.cluster_health_interval_s
+            )
+            worker = Worker(
+                client,
+                task_queue=queue,
+                activities=[activities.alerts_evaluate, exports.export_audit_chunk],
+                max_concurrent_activities=4,
+            )
             log.info("analytics worker polling task queue %s", queue)
             await worker.run()
         except asyncio.CancelledError:

@@ -29,8 +29,11 @@ LATENCY = Histogram("jsc_http_request_seconds", "HTTP request latency", ["method
 def router_modules() -> list:
     """Every module of ``api.routers`` that defines a ``router``: adding a resource is adding a
     file."""
-    found = (importlib.import_module(f"{routers.__name__}.{info.name}")
-             for info in pkgutil.iter_modules(routers.__path__) if not info.name.startswith("_"))
+    found = (
+        importlib.import_module(f"{routers.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(routers.__path__)
+        if not info.name.startswith("_")
+    )
     return sorted((m for m in found if hasattr(m, "router")), key=lambda m: m.__name__)
 
 
@@ -55,8 +58,10 @@ class Observe:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*(message.get("headers") or []),
-                                      (b"x-request-id", request_id.encode("latin-1"))]
+                message["headers"] = [
+                    *(message.get("headers") or []),
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ]
             await send(message)
 
         try:
@@ -69,15 +74,17 @@ class Observe:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.services = await open_services(settings)
         drainer = asyncio.create_task(run_drainer(app.state.services), name="outbox-drainer")
-        analytics = asyncio.create_task(run_analytics_worker(app.state.services),
-                                        name="analytics-worker")
+        analytics = asyncio.create_task(
+            run_analytics_worker(app.state.services), name="analytics-worker"
+        )
         try:
             yield
         finally:
@@ -86,8 +93,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.gather(analytics, return_exceptions=True)
             await close_services(app.state.services)
 
-    app = FastAPI(title="JetStream Console API", version="0.1.0", lifespan=lifespan,
-                  docs_url="/docs", openapi_url="/openapi.json")
+    app = FastAPI(
+        title="JetStream Console API",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
     errors.install(app)
     for module in router_modules():
         app.include_router(module.router)

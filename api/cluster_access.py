@@ -18,7 +18,8 @@ async def load_cluster(db: Db, principal: Principal, cluster_id: uuid.UUID) -> N
         raise ProblemError(404, f"No cluster with id {cluster_id} in your organization.") from exc
 
 
-async def cluster_jetstream(db: Db, svc: Svc, principal: Principal,
-                            cluster_id: uuid.UUID) -> tuple[NatsCluster, JetStreamApi]:
+async def cluster_jetstream(
+    db: Db, svc: Svc, principal: Principal, cluster_id: uuid.UUID
+) -> tuple[NatsCluster, JetStreamApi]:
     cluster = await load_cluster(db, principal, cluster_id)
     return cluster, await svc.clusters.jetstream(endpoint(svc.cipher, cluster))

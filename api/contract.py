@@ -46,35 +46,66 @@ DESCRIPTIONS = {
     403: "Your role (or the API key's scopes) does not allow this, or a policy refused the change.",
     404: "No such object in your organization.",
     409: "The request conflicts with the current state (a name in use, a team quota that would "
-         "be exceeded, an object in the wrong state).",
+    "be exceeded, an object in the wrong state).",
     413: "The request is larger than allowed.",
     422: "Invalid input: `errors` names each field with its message.",
     429: "Too many requests: retry after the number of seconds in `Retry-After`.",
     503: "A service the request needs (PostgreSQL, Redis, Temporal, NATS, ClickHouse) is "
-         "unavailable; retry later.",
+    "unavailable; retry later.",
 }
 PROBLEM_SCHEMA = {
-    "type": "object", "title": "Problem", "required": ["type", "title", "status", "detail"],
+    "type": "object",
+    "title": "Problem",
+    "required": ["type", "title", "status", "detail"],
     "description": "An RFC 9457 problem: a sentence a person can act on; further members may "
-                   "give details (a quota's usage and limit, the permission missing).",
-    "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                   "status": {"type": "integer"}, "detail": {"type": "string"}},
+    "give details (a quota's usage and limit, the permission missing).",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+    },
     "additionalProperties": True,
 }
 VALIDATION_PROBLEM_SCHEMA = {
     "title": "ValidationProblem",
-    "allOf": [{"$ref": "#/components/schemas/Problem"}, {
-        "type": "object", "required": ["errors"],
-        "properties": {"errors": {"type": "array", "items": {
-            "type": "object", "required": ["field", "message"],
-            "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}}],
+    "allOf": [
+        {"$ref": "#/components/schemas/Problem"},
+        {
+            "type": "object",
+            "required": ["errors"],
+            "properties": {
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "message"],
+                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                }
+            },
+        },
+    ],
 }
-SSE_EVENT = {"type": "object", "title": "ServerSentEvent", "required": ["data"],
-             "description": "One server-sent event: its name and its data (JSON text).",
-             "properties": {"event": {"type": "string"}, "data": {"type": "string"},
-                            "id": {"type": "string"}, "retry": {"type": "integer"}}}
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.",
-                               "required": True, "schema": {"type": "string"}}}
+SSE_EVENT = {
+    "type": "object",
+    "title": "ServerSentEvent",
+    "required": ["data"],
+    "description": "One server-sent event: its name and its data (JSON text).",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
 # What reaching these (by name, in ``api``) tells of a route.
 GATE = {"gate_change", "open_and_start", "judge_change"}
 JETSTREAM = {"cluster_jetstream"}
@@ -136,7 +167,8 @@ def _id_fields(schema: Any) -> bool:
     if isinstance(schema, dict):
         names = schema.get("properties", {})
         return any(n.endswith(("_id", "_ids")) for n in names) or any(
-            _id_fields(v) for v in schema.values())
+            _id_fields(v) for v in schema.values()
+        )
     if isinstance(schema, list):
         return any(_id_fields(v) for v in schema)
     return False
@@ -170,8 +202,13 @@ def derive(route: Any) -> tuple[set[int], bool]:
     if any(getattr(call, "permission", None) for call in calls) or "deny" in names:
         codes.add(403)
     dependant = route.dependant
-    if dependant.path_params or dependant.query_params or dependant.header_params \
-            or dependant.cookie_params or route.body_field is not None:
+    if (
+        dependant.path_params
+        or dependant.query_params
+        or dependant.header_params
+        or dependant.cookie_params
+        or route.body_field is not None
+    ):
         codes.add(422)
     if dependant.path_params or _references_objects(route):
         codes.add(404)
@@ -190,10 +227,15 @@ def _problem_response(code: int, given: dict[str, Any] | None) -> dict[str, Any]
     response: dict[str, Any] = {"description": DESCRIPTIONS.get(code, "A problem.")}
     if given and given.get("description") and given["description"] != "Validation Error":
         response["description"] = given["description"]
-    content = {k: v for k, v in (given or {}).get("content", {}).items()
-               if k not in (PROBLEM, "application/json")}
-    response["content"] = {PROBLEM: {"schema": {"$ref": f"#/components/schemas/{schema}"}},
-                           **content}
+    content = {
+        k: v
+        for k, v in (given or {}).get("content", {}).items()
+        if k not in (PROBLEM, "application/json")
+    }
+    response["content"] = {
+        PROBLEM: {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+        **content,
+    }
     headers = dict((given or {}).get("headers", {}))
     if code == 429:
         headers.update(RETRY_AFTER)
@@ -211,7 +253,8 @@ def declare_responses(schema: dict[str, Any], routes: list[Any]) -> dict[str, An
     components["ValidationProblem"] = VALIDATION_PROBLEM_SCHEMA
     components["ServerSentEvent"] = SSE_EVENT
     components["ApprovalPending"] = ApprovalPending.model_json_schema(
-        ref_template="#/components/schemas/{model}")
+        ref_template="#/components/schemas/{model}"
+    )
     for route in iter_route_contexts(routes):
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
@@ -229,13 +272,20 @@ def declare_responses(schema: dict[str, Any], routes: list[Any]) -> dict[str, An
                 if stream is not None:
                     stream["schema"] = {"$ref": "#/components/schemas/ServerSentEvent"}
             if gated:
-                responses.setdefault("202", {
-                    "description": "Policy requires approval: a change request now waits at "
-                                   "/api/v1/approvals/{request_id}.",
-                    "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/ApprovalPending"}}}})
+                responses.setdefault(
+                    "202",
+                    {
+                        "description": "Policy requires approval: a change request now waits at "
+                        "/api/v1/approvals/{request_id}.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ApprovalPending"}
+                            }
+                        },
+                    },
+                )
     for unused in ("HTTPValidationError", "ValidationError"):
-        if unused in components and f"/{unused}\"" not in str(schema["paths"]).replace("'", '"'):
+        if unused in components and f'/{unused}"' not in str(schema["paths"]).replace("'", '"'):
             components.pop(unused)
     return schema
 
@@ -245,10 +295,15 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version,
-                                 openapi_version=app.openapi_version,
-                                 description=app.description, routes=app.routes,
-                                 tags=app.openapi_tags, servers=app.servers)
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                openapi_version=app.openapi_version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+                servers=app.servers,
+            )
             app.openapi_schema = declare_responses(schema, app.routes)
         return app.openapi_schema
 

@@ -47,7 +47,9 @@ from core.rbac import allows, granted_scopes, intersect
 from core.security import TokenError, decode_access_token
 
 log = logging.getLogger(__name__)
-_bearer = HTTPBearer(auto_error=False, description="an access token from /auth/login, or an API key")
+_bearer = HTTPBearer(
+    auto_error=False, description="an access token from /auth/login, or an API key"
+)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key (jsc_...)")
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -56,7 +58,9 @@ def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-async def get_db(services: Annotated[Services, Depends(get_services)]) -> AsyncIterator[AsyncSession]:
+async def get_db(
+    services: Annotated[Services, Depends(get_services)],
+) -> AsyncIterator[AsyncSession]:
     async with services.sessions() as session:
         yield session
 
@@ -99,63 +103,96 @@ def too_many(exc: Throttled) -> HTTPException:
 
 
 def client_throttle(request: Request, services: Services) -> IpThrottle:
-    return IpThrottle.of(services.redis, services.settings,
-                         request.client.host if request.client else None)
+    return IpThrottle.of(
+        services.redis, services.settings, request.client.host if request.client else None
+    )
 
 
 def effective_key_limit(settings: Any, key_limit: int | None, org_limit: int | None) -> int:
     """Requests a minute of an API key: its own limit (or the console's key default), never more
     than its organization's limit (or the console's per-user default)."""
-    return min(key_limit or settings.api_key_rate_limit_per_minute,
-               org_limit or settings.rate_limit_per_minute)
+    return min(
+        key_limit or settings.api_key_rate_limit_per_minute,
+        org_limit or settings.rate_limit_per_minute,
+    )
 
 
-async def _from_key(request: Request, services: Services,
-                    key: str) -> tuple[Principal, str, int]:
+async def _from_key(request: Request, services: Services, key: str) -> tuple[Principal, str, int]:
     try:
-        identity = await api_keys.authenticate(services.redis, services.sessions, key,
-                                               client_throttle(request, services))
+        identity = await api_keys.authenticate(
+            services.redis, services.sessions, key, client_throttle(request, services)
+        )
     except Throttled as exc:
         raise too_many(exc) from None
     if identity is None:
         raise _unauthorized("The API key is invalid or revoked.")
     if identity.expired:
         raise _unauthorized("The API key has expired; rotate it or create another.")
-    access = await load_access(services.redis, services.sessions, identity.user_id,
-                               identity.org_id, services.settings.permissions_cache_ttl_s)
+    access = await load_access(
+        services.redis,
+        services.sessions,
+        identity.user_id,
+        identity.org_id,
+        services.settings.permissions_cache_ttl_s,
+    )
     if access is None or access.status != "active":
-        raise _unauthorized("The API key's owner is no longer an active member of its organization.")
+        raise _unauthorized(
+            "The API key's owner is no longer an active member of its organization."
+        )
     await api_keys.mark_used(services.redis, services.sessions, identity)
-    principal = Principal(identity.user_id, identity.org_id, access.email, access.role, "",
-                          intersect(access.permissions, identity.scopes), api_key_id=identity.id)
-    return principal, str(identity.id), effective_key_limit(services.settings,
-                                                            identity.rate_limit, access.rate_limit)
+    principal = Principal(
+        identity.user_id,
+        identity.org_id,
+        access.email,
+        access.role,
+        "",
+        intersect(access.permissions, identity.scopes),
+        api_key_id=identity.id,
+    )
+    return (
+        principal,
+        str(identity.id),
+        effective_key_limit(services.settings, identity.rate_limit, access.rate_limit),
+    )
 
 
-async def _from_token(services: Services, token: str,
-                      ip: str = "") -> tuple[Principal, str, int]:
+async def _from_token(services: Services, token: str, ip: str = "") -> tuple[Principal, str, int]:
     try:
         claims = decode_access_token(services.secret_key, token)
     except TokenError as exc:
-        raise _unauthorized("The access token is invalid or expired; sign in or refresh it.") from exc
+        raise _unauthorized(
+            "The access token is invalid or expired; sign in or refresh it."
+        ) from exc
     session = await services.redis.hgetall(f"session:{claims['sid']}")
     if not session:
         raise _unauthorized("This session has ended; sign in again.")
     await sessions.touch(services.redis, claims["sid"], session, ip)
     user_id, org_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["org"])
-    access = await load_access(services.redis, services.sessions, user_id, org_id,
-                               services.settings.permissions_cache_ttl_s)
+    access = await load_access(
+        services.redis,
+        services.sessions,
+        user_id,
+        org_id,
+        services.settings.permissions_cache_ttl_s,
+    )
     if access is None:
         raise _unauthorized("You are no longer a member of this organization; sign in again.")
     if access.status != "active":
         raise _unauthorized("This account is disabled; ask an administrator.")
-    principal = Principal(user_id, org_id, access.email or session.get("email", ""), access.role,
-                          claims["sid"], access.permissions)
+    principal = Principal(
+        user_id,
+        org_id,
+        access.email or session.get("email", ""),
+        access.role,
+        claims["sid"],
+        access.permissions,
+    )
     return principal, str(user_id), access.rate_limit or services.settings.rate_limit_per_minute
 
 
 async def current_principal(
-    request: Request, response: Response,
+    request: Request,
+    response: Response,
     services: Annotated[Services, Depends(get_services)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     x_api_key: Annotated[str | None, Depends(_api_key)],
@@ -169,14 +206,20 @@ async def current_principal(
         principal, identity, limit = await _from_key(request, services, x_api_key or token)
     elif token:
         principal, identity, limit = await _from_token(
-            services, token, request.client.host if request.client else "")
+            services, token, request.client.host if request.client else ""
+        )
     else:
-        raise _unauthorized("Sign in first: send 'Authorization: Bearer <access token>' or an "
-                            "API key in 'X-API-Key'.")
+        raise _unauthorized(
+            "Sign in first: send 'Authorization: Bearer <access token>' or an "
+            "API key in 'X-API-Key'."
+        )
     state = await ratelimit.hit(services.redis, identity, "api", limit)
     if not state.allowed:
-        raise HTTPException(429, f"Too many requests: the limit is {limit} a minute; retry in "
-                                 f"{state.reset_s} s.", headers={"Retry-After": str(state.reset_s)})
+        raise HTTPException(
+            429,
+            f"Too many requests: the limit is {limit} a minute; retry in {state.reset_s} s.",
+            headers={"Retry-After": str(state.reset_s)},
+        )
     response.headers["X-RateLimit-Limit"] = str(limit)
     response.headers["X-RateLimit-Remaining"] = str(state.remaining)
     request.state.principal = principal
@@ -204,19 +247,33 @@ async def _audit_outcome(request: Request, principal: Principal, exc: BaseExcept
         return
     route = request.scope.get("route")
     needed = _route_permission(route)
-    action = needed.replace(":", ".") if needed else f"{request.method} {getattr(route, 'path', '')}"
+    action = (
+        needed.replace(":", ".") if needed else f"{request.method} {getattr(route, 'path', '')}"
+    )
     resource = needed.split(":")[0] if needed else "request"
     if exc is None:
-        log.warning("%s %s wrote no audit event; recording a generic one", request.method,
-                    request.url.path)
-        await audit(request, principal, action=action, resource_type=resource,
-                    resource_name=request.url.path)
+        log.warning(
+            "%s %s wrote no audit event; recording a generic one", request.method, request.url.path
+        )
+        await audit(
+            request,
+            principal,
+            action=action,
+            resource_type=resource,
+            resource_name=request.url.path,
+        )
         return
     status, detail = _problem_of(exc)
     try:
-        await audit(request, principal, action=action, resource_type=resource,
-                    resource_name=request.url.path, status="failure",
-                    error_message=f"{status}: {detail}"[:2000])
+        await audit(
+            request,
+            principal,
+            action=action,
+            resource_type=resource,
+            resource_name=request.url.path,
+            status="failure",
+            error_message=f"{status}: {detail}"[:2000],
+        )
     except Exception:  # the original error matters more than its audit record
         log.exception("could not audit the failure of %s %s", request.method, request.url.path)
 
@@ -234,12 +291,22 @@ Db = Annotated[AsyncSession, Depends(get_db)]
 Svc = Annotated[Services, Depends(get_services)]
 
 
-async def audit(request: Request, principal: Principal | None, *, action: str,
-                resource_type: str, org_id: uuid.UUID | None = None, resource_id: str = "",
-                resource_name: str = "", cluster_id: uuid.UUID | None = None,
-                changes: dict[str, Any] | None = None, status: str = "success",
-                error_message: str | None = None, db: AsyncSession | None = None,
-                actor: str = "") -> None:
+async def audit(
+    request: Request,
+    principal: Principal | None,
+    *,
+    action: str,
+    resource_type: str,
+    org_id: uuid.UUID | None = None,
+    resource_id: str = "",
+    resource_name: str = "",
+    cluster_id: uuid.UUID | None = None,
+    changes: dict[str, Any] | None = None,
+    status: str = "success",
+    error_message: str | None = None,
+    db: AsyncSession | None = None,
+    actor: str = "",
+) -> None:
     """Record one audit event of this request (stored in ClickHouse by the ingester) through the
     outbox: with ``db``, in that session's transaction, committed here together with the change
     the handler added to it; then published at once, or by the outbox drainer if the event stream
@@ -250,11 +317,16 @@ async def audit(request: Request, principal: Principal | None, *, action: str,
         org_id=org_id or principal.org_id,
         user_id=principal.user_id if principal else None,
         user_email=principal.email if principal else actor,
-        action=action, resource_type=resource_type, resource_id=resource_id,
-        resource_name=resource_name, cluster_id=cluster_id,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        resource_name=resource_name,
+        cluster_id=cluster_id,
         ip_address=request.client.host if request.client else "::",
         user_agent=request.headers.get("user-agent", ""),
-        request_id=request.state.request_id, changes=changes or {}, status=status,
+        request_id=request.state.request_id,
+        changes=changes or {},
+        status=status,
         error_message=error_message,
     )
     if principal is not None and principal.api_key_id is not None:
@@ -272,21 +344,32 @@ async def audit(request: Request, principal: Principal | None, *, action: str,
 async def deny(request: Request, principal: Principal, permission: str, detail: str) -> None:
     """Audit a refusal and answer 403."""
     resource, action = permission.split(":")[:2]
-    await audit(request, principal, action=f"{resource}.{action}", resource_type=resource,
-                resource_name=request.url.path, status="denied", error_message=detail)
+    await audit(
+        request,
+        principal,
+        action=f"{resource}.{action}",
+        resource_type=resource,
+        resource_name=request.url.path,
+        status="denied",
+        error_message=detail,
+    )
     raise ProblemError(403, detail, permission=permission)
 
 
 def _not_allowed(principal: Principal, permission: str) -> str:
     resource, action = permission.split(":")[:2]
     if principal.api_key_id is not None:
-        return (f"This API key's scopes (within your role '{principal.role}') do not allow "
-                f"{action} on {resource}.")
+        return (
+            f"This API key's scopes (within your role '{principal.role}') do not allow "
+            f"{action} on {resource}."
+        )
     return f"Your role '{principal.role}' does not allow {action} on {resource}."
 
 
 def _guarded(permission: str, scope: str):
-    return Security(dependency=current_principal, scopes=[f"{permission}:{scope}"], scope="function")
+    return Security(
+        dependency=current_principal, scopes=[f"{permission}:{scope}"], scope="function"
+    )
 
 
 def require(permission: str, *, scope: str = "*"):
@@ -294,8 +377,9 @@ def require(permission: str, *, scope: str = "*"):
     or, for a route that narrows to what the caller owns, with ``scope="own"``. A refusal is a 403
     and is audited as ``denied``."""
 
-    async def _check(request: Request,
-                     principal: Principal = _guarded(permission, scope)) -> Principal:
+    async def _check(
+        request: Request, principal: Principal = _guarded(permission, scope)
+    ) -> Principal:
         granted = principal.scopes(permission)
         if "*" in granted or scope in granted:
             return principal
@@ -317,15 +401,17 @@ def require_stream(permission: str):
     passes for streams inside the caller's team namespaces only. Routes without a stream in the path
     (list, create) narrow with ``authorize_stream`` / ``stream_prefixes`` themselves."""
 
-    async def _check(request: Request,
-                     principal: Principal = _guarded(permission, "team")) -> Principal:
+    async def _check(
+        request: Request, principal: Principal = _guarded(permission, "team")
+    ) -> Principal:
         granted = principal.scopes(permission)
         if not _team_like(granted):
             await deny(request, principal, permission, _not_allowed(principal, permission))
         stream = request.path_params.get("stream") or request.path_params.get("name")
         if "*" not in granted and stream is not None:
-            await authorize_stream(request, principal, permission,
-                                   request.path_params.get("cluster_id"), stream)
+            await authorize_stream(
+                request, principal, permission, request.path_params.get("cluster_id"), stream
+            )
         return principal
 
     _check.permission = permission
@@ -333,8 +419,9 @@ def require_stream(permission: str):
     return _check
 
 
-async def stream_prefixes(request: Request, principal: Principal, permission: str,
-                          cluster_id: uuid.UUID | str | None) -> list[str] | None:
+async def stream_prefixes(
+    request: Request, principal: Principal, permission: str, cluster_id: uuid.UUID | str | None
+) -> list[str] | None:
     """The stream-name prefixes the principal may act on in the cluster (None: all of them)."""
     granted = principal.scopes(permission)
     if "*" in granted:
@@ -344,13 +431,18 @@ async def stream_prefixes(request: Request, principal: Principal, permission: st
     except ValueError:
         return []  # the route's own validation answers 422
     async with get_services(request).sessions() as db:
-        return await namespaces.prefixes_in_scope(db, org_id=principal.org_id,
-                                                  user_id=principal.user_id, scopes=granted,
-                                                  cluster_id=cid)
+        return await namespaces.prefixes_in_scope(
+            db, org_id=principal.org_id, user_id=principal.user_id, scopes=granted, cluster_id=cid
+        )
 
 
-async def authorize_stream(request: Request, principal: Principal, permission: str,
-                           cluster_id: uuid.UUID | str | None, stream: str) -> None:
+async def authorize_stream(
+    request: Request,
+    principal: Principal,
+    permission: str,
+    cluster_id: uuid.UUID | str | None,
+    stream: str,
+) -> None:
     """403 (audited) unless the principal may act on ``stream`` of the cluster; 404 first when the
     cluster is not one of the organization's, so that nothing of another tenant is confirmed."""
     prefixes = await stream_prefixes(request, principal, permission, cluster_id)
@@ -366,7 +458,11 @@ async def authorize_stream(request: Request, principal: Principal, permission: s
         raise ProblemError(404, f"No cluster with id {cid} in your organization.")
     resource, action = permission.split(":")
     owned = ", ".join(f"'{p}'" for p in prefixes or ()) or "none"
-    await deny(request, principal, permission,
-               f"The stream '{stream}' is outside your teams' namespaces on this cluster "
-               f"(prefixes: {owned}); your role '{principal.role}' allows {action} on {resource} "
-               "there only.")
+    await deny(
+        request,
+        principal,
+        permission,
+        f"The stream '{stream}' is outside your teams' namespaces on this cluster "
+        f"(prefixes: {owned}); your role '{principal.role}' allows {action} on {resource} "
+        "there only.",
+    )

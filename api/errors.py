@@ -22,9 +22,18 @@ from core.labels import control_message
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
-_TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
-           405: "Method not allowed", 409: "Conflict", 422: "Invalid input", 429: "Too many requests",
-           500: "Internal error", 503: "Service unavailable"}
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
 
 
 UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 for a body it cannot read
@@ -46,16 +55,31 @@ class ServiceUnavailable(ProblemError):
 def problem_responses(**described: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the problems a route can answer, e.g.
     ``problem_responses(**{"409": "...", "503": "..."})``."""
-    schema = {"type": "object", "required": ["title", "status", "detail"], "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}}, "additionalProperties": True}
-    return {int(code): {"description": text, "content": {PROBLEM: {"schema": schema}}}
-            for code, text in described.items()}
+    schema = {
+        "type": "object",
+        "required": ["title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+        },
+        "additionalProperties": True,
+    }
+    return {
+        int(code): {"description": text, "content": {PROBLEM: {"schema": schema}}}
+        for code, text in described.items()
+    }
 
 
 def problem(status: int, detail: str, headers: dict | None = None, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status,
-            "detail": detail, **extra}
+    body = {
+        "type": "about:blank",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -98,8 +122,11 @@ def validation_problem(errors: list[dict]) -> JSONResponse:
 
 def not_allowed(request: Request, allowed: list[str]) -> JSONResponse:
     methods = ", ".join(allowed)
-    return problem(405, f"{request.method} is not allowed here; the methods allowed are {methods}.",
-                   headers={"Allow": methods})
+    return problem(
+        405,
+        f"{request.method} is not allowed here; the methods allowed are {methods}.",
+        headers={"Allow": methods},
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -124,11 +151,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+        detail = (
+            exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+        )
         headers = getattr(exc, "headers", None)
         if exc.status_code == 400 and exc.detail == UNPARSABLE_BODY:  # e.g. not UTF-8
-            return validation_problem([{"loc": ("body",), "type": "json_invalid",
-                                        "msg": "is not JSON (it must be UTF-8 encoded JSON)"}])
+            return validation_problem(
+                [
+                    {
+                        "loc": ("body",),
+                        "type": "json_invalid",
+                        "msg": "is not JSON (it must be UTF-8 encoded JSON)",
+                    }
+                ]
+            )
         if exc.status_code == 405:  # every method of the path, not only the first route's
             return not_allowed(request, allowed_methods(request.app, request.scope))
         return problem(exc.status_code, detail, headers=headers)
@@ -136,8 +172,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(JetStreamError)
     async def _jetstream(_: Request, exc: JetStreamError):
         if exc.not_found:
-            return problem(404, f"{exc.description[:1].upper()}{exc.description[1:]}.",
-                           err_code=exc.err_code)
+            return problem(
+                404, f"{exc.description[:1].upper()}{exc.description[1:]}.", err_code=exc.err_code
+            )
         return problem(400, f"NATS refused the request: {exc.description}", err_code=exc.err_code)
 
     @app.exception_handler(ClusterUnreachable)
@@ -166,21 +203,30 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(sa_exc.DataError)
     async def _unstorable(_: Request, exc: Exception):
         # e.g. a NUL character, which PostgreSQL text cannot hold
-        return problem(422, "Invalid input: a value contains characters that cannot be stored "
-                            "(such as NUL); remove them and try again.")
+        return problem(
+            422,
+            "Invalid input: a value contains characters that cannot be stored "
+            "(such as NUL); remove them and try again.",
+        )
 
     @app.exception_handler(sa_exc.OperationalError)
     @app.exception_handler(sa_exc.InterfaceError)
     @app.exception_handler(ConnectionRefusedError)
     async def _postgres_down(_: Request, exc: Exception):
         log.warning("postgres unavailable: %s", exc)
-        return problem(503, "postgres is unavailable: cannot reach the database", service="postgres")
+        return problem(
+            503, "postgres is unavailable: cannot reach the database", service="postgres"
+        )
 
     @app.exception_handler(EventsUnavailable)
     async def _events_down(_: Request, exc: Exception):
         log.error("internal event stream unavailable: %s", exc)
-        return problem(503, "nats is unavailable: the internal event stream (audit) cannot be "
-                            "reached; retry when it is back.", service="nats")
+        return problem(
+            503,
+            "nats is unavailable: the internal event stream (audit) cannot be "
+            "reached; retry when it is back.",
+            service="nats",
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

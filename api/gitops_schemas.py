@@ -24,8 +24,9 @@ ENV_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 MIN_INTERVAL_S, MAX_INTERVAL_S = 30, 7 * 24 * 3600
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME)]
-Namespace = Annotated[str, StringConstraints(min_length=1, max_length=255,
-                                             pattern=r"^[A-Za-z0-9_-]+$")]
+Namespace = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_-]+$")
+]
 
 
 def interval_seconds(value: str | int) -> int:
@@ -72,8 +73,10 @@ class _RepoFields(BaseModel):
         value = value.strip().strip("/")
         parts = value.split("/") if value else []
         if any(p in ("", ".", "..") for p in parts) or _CONTROL.search(value) or "\\" in value:
-            raise ValueError("must be a relative directory inside the repository, without '..' "
-                             "(e.g. 'nats' or 'config/nats'), or empty for the root")
+            raise ValueError(
+                "must be a relative directory inside the repository, without '..' "
+                "(e.g. 'nats' or 'config/nats'), or empty for the root"
+            )
         return value
 
     @field_validator("interval", check_fields=False)
@@ -88,23 +91,43 @@ class RepoCreate(_RepoFields):
     """A repository to keep the clusters in sync with. Secrets (``webhook_secret``, ``token``,
     ``ssh_key``) are stored encrypted and never returned."""
 
-    name: Label | None = Field(default=None, min_length=1, max_length=255,
-                             description="Default: the last part of the URL, without .git")
-    url: str = Field(min_length=1, max_length=2048, description=(
-        "https://host/path, ssh://user@host/path, user@host:path, or file:///path (only under "
-        "the directory the platform allows for local repositories)"))
+    name: Label | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="Default: the last part of the URL, without .git",
+    )
+    url: str = Field(
+        min_length=1,
+        max_length=2048,
+        description=(
+            "https://host/path, ssh://user@host/path, user@host:path, or file:///path (only under "
+            "the directory the platform allows for local repositories)"
+        ),
+    )
     branch: str = Field(default="main", min_length=1, max_length=255)
-    path: str = Field(default="", max_length=1024,
-                      description="The directory holding environments/<env>/, '' for the root")
-    environments: dict[EnvName, uuid.UUID] = Field(min_length=1, max_length=50, description=(
-        "environments/<env>/ of the repository → the cluster it is applied to"))
+    path: str = Field(
+        default="",
+        max_length=1024,
+        description="The directory holding environments/<env>/, '' for the root",
+    )
+    environments: dict[EnvName, uuid.UUID] = Field(
+        min_length=1,
+        max_length=50,
+        description=("environments/<env>/ of the repository → the cluster it is applied to"),
+    )
     sync: Literal["auto", "manual"] = "auto"
     prune: Literal["never", "with_approval"] = "never"
     interval: str | int = Field(default="5m", description="How often drift is checked (30s..7d)")
     on_drift: Literal["report", "revert"] = "report"
-    namespaces: list[Namespace] = Field(default_factory=list, max_length=100, description=(
-        "Stream-name prefixes the repository manages: what is there and not in git is "
-        "unmanaged drift, and pruned when prune allows"))
+    namespaces: list[Namespace] = Field(
+        default_factory=list,
+        max_length=100,
+        description=(
+            "Stream-name prefixes the repository manages: what is there and not in git is "
+            "unmanaged drift, and pruned when prune allows"
+        ),
+    )
     webhook_secret: str | None = Field(default=None, min_length=16, max_length=256)
     token: str | None = Field(default=None, min_length=1, max_length=4096)
     ssh_key: str | None = Field(default=None, min_length=1, max_length=16384)
@@ -116,8 +139,9 @@ class RepoCreate(_RepoFields):
         return self
 
 
-def check_credentials(url: str, token: str | None, ssh_key: str | None,
-                      known_hosts: str | None) -> str:
+def check_credentials(
+    url: str, token: str | None, ssh_key: str | None, known_hosts: str | None
+) -> str:
     """The auth type the URL and credentials make; ValueError when they do not go together."""
     try:
         scheme = parse_url(url.strip()).scheme
@@ -128,8 +152,10 @@ def check_credentials(url: str, token: str | None, ssh_key: str | None,
     if (ssh_key or known_hosts) and scheme != "ssh":
         raise ValueError("ssh_key: a key and known_hosts are for ssh remotes only")
     if scheme == "ssh" and not known_hosts:
-        raise ValueError("known_hosts: an ssh remote needs the host's key line(s) "
-                         "(ssh-keyscan <host>), so the console knows it talks to your git host")
+        raise ValueError(
+            "known_hosts: an ssh remote needs the host's key line(s) "
+            "(ssh-keyscan <host>), so the console knows it talks to your git host"
+        )
     if ssh_key and "PRIVATE KEY" not in ssh_key:
         raise ValueError("ssh_key: give the private key in OpenSSH or PEM format")
     return "token" if token else "ssh_key" if ssh_key else "none"
@@ -143,8 +169,7 @@ class RepoChange(_RepoFields):
     url: str | None = Field(default=None, min_length=1, max_length=2048)
     branch: str | None = Field(default=None, min_length=1, max_length=255)
     path: str | None = Field(default=None, max_length=1024)
-    environments: dict[EnvName, uuid.UUID] | None = Field(default=None, min_length=1,
-                                                          max_length=50)
+    environments: dict[EnvName, uuid.UUID] | None = Field(default=None, min_length=1, max_length=50)
     sync: Literal["auto", "manual"] | None = None
     prune: Literal["never", "with_approval"] | None = None
     interval: str | int | None = None
@@ -213,8 +238,17 @@ class SyncView(BaseModel):
     commit: str | None
     author: str
     message: str
-    status: Literal["pending", "running", "waiting_approval", "applying", "succeeded",
-                    "no_changes", "partially_applied", "failed", "rejected"]
+    status: Literal[
+        "pending",
+        "running",
+        "waiting_approval",
+        "applying",
+        "succeeded",
+        "no_changes",
+        "partially_applied",
+        "failed",
+        "rejected",
+    ]
     plan: SyncPlan
     results: list[SyncResult]
     errors: list[str]
@@ -257,8 +291,12 @@ class SyncStarted(BaseModel):
 
 class SyncNow(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ref: str | None = Field(default=None, min_length=1, max_length=255,
-                            description="A branch, tag or commit; default: the repository's branch")
+    ref: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="A branch, tag or commit; default: the repository's branch",
+    )
 
     @field_validator("ref")
     @classmethod

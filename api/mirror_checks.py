@@ -33,16 +33,20 @@ class Ends:
     target_error: str | None = None
 
 
-async def reach(db: Db, svc: Svc, principal: Principal, source_id, target_id,
-                target_optional: bool = False) -> Ends:
+async def reach(
+    db: Db, svc: Svc, principal: Principal, source_id, target_id, target_optional: bool = False
+) -> Ends:
     """Both clusters, connected (503 when one cannot be; with ``target_optional``, an
     unreachable target is ``target_js`` None and ``target_error`` says why)."""
     source = await load_cluster(db, principal, source_id)
     target = await load_cluster(db, principal, target_id)
     path = mirror_path(source, target)
     if path.refusal:
-        raise ProblemError(409, f"A mirror cannot be made from '{source.name}' to "
-                                f"'{target.name}': {path.refusal}.", reason=path.refusal)
+        raise ProblemError(
+            409,
+            f"A mirror cannot be made from '{source.name}' to '{target.name}': {path.refusal}.",
+            reason=path.refusal,
+        )
     source_js = await svc.clusters.jetstream(endpoint(svc.cipher, source))
     try:
         target_js = await svc.clusters.jetstream(endpoint(svc.cipher, target))
@@ -65,20 +69,30 @@ async def stream_info(js: JetStreamApi, name: str) -> dict | None:
 async def require_source(ends: Ends, stream: str) -> dict:
     info = await stream_info(ends.source_js, stream)
     if info is None:
-        raise ProblemError(404, f"The source stream '{stream}' does not exist on cluster "
-                                f"'{ends.source.name}'.", stream=stream)
+        raise ProblemError(
+            404,
+            f"The source stream '{stream}' does not exist on cluster '{ends.source.name}'.",
+            stream=stream,
+        )
     return info
 
 
 async def require_free(db: Db, ends: Ends, stream: str) -> None:
     if await stream_info(ends.target_js, stream) is not None:
-        raise ProblemError(409, f"The stream '{stream}' already exists on cluster "
-                                f"'{ends.target.name}': choose another 'target_stream'.",
-                           stream=stream)
+        raise ProblemError(
+            409,
+            f"The stream '{stream}' already exists on cluster "
+            f"'{ends.target.name}': choose another 'target_stream'.",
+            stream=stream,
+        )
     if claimed := await rows.live_claim(db, ends.target.id, stream):
-        raise ProblemError(409, f"The stream '{stream}' on cluster '{ends.target.name}' is being "
-                                f"made by another mirror: {claimed}.", stream=stream,
-                           mirror_id=str(claimed.mirror_id))
+        raise ProblemError(
+            409,
+            f"The stream '{stream}' on cluster '{ends.target.name}' is being "
+            f"made by another mirror: {claimed}.",
+            stream=stream,
+            mirror_id=str(claimed.mirror_id),
+        )
 
 
 async def require_link(ends: Ends, stream: str) -> None:
@@ -86,6 +100,9 @@ async def require_link(ends: Ends, stream: str) -> None:
         return
     probe = await probe_link(ends.target_js.nc, ends.path.source_domain, stream)
     if not probe.ok:
-        raise ProblemError(409, f"The link from cluster '{ends.target.name}' to cluster "
-                                f"'{ends.source.name}' cannot carry the mirror: {probe.reason}.",
-                           reason=probe.reason)
+        raise ProblemError(
+            409,
+            f"The link from cluster '{ends.target.name}' to cluster "
+            f"'{ends.source.name}' cannot carry the mirror: {probe.reason}.",
+            reason=probe.reason,
+        )

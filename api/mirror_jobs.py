@@ -19,10 +19,18 @@ from workflows.mirror import MirrorWorkflow
 MIRROR_WORKFLOW = MirrorWorkflow.__temporal_workflow_definition.name
 
 
-async def start_mirror_job(request: Request, db: Db, svc: Svc, principal: Principal,
-                           job: MirrorJob, *, operation_id: uuid.UUID, cluster_id: uuid.UUID,
-                           idempotency_key: str | None = None,
-                           audit_changes: dict | None = None) -> tuple[uuid.UUID, str, str]:
+async def start_mirror_job(
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal,
+    job: MirrorJob,
+    *,
+    operation_id: uuid.UUID,
+    cluster_id: uuid.UUID,
+    idempotency_key: str | None = None,
+    audit_changes: dict | None = None,
+) -> tuple[uuid.UUID, str, str]:
     """Owe the start of the job's workflow, register its mirrors and audit it, together; then
     deliver the start: (operation id, workflow id, status), those of the same key's operation
     when it was started at the same moment."""
@@ -31,16 +39,30 @@ async def start_mirror_job(request: Request, db: Db, svc: Svc, principal: Princi
         try:
             await rows.register_job(db, principal.org_id, job, operation_id, principal.user_id)
         except rows.TargetClaimed as exc:
-            raise ProblemError(409, f"{str(exc)[:1].upper()}{str(exc)[1:]}.",
-                               mirror_id=str(exc.mirror_id)) from exc
-        except IntegrityError as exc:  # the same target name, in a request committed at the same moment
+            raise ProblemError(
+                409, f"{str(exc)[:1].upper()}{str(exc)[1:]}.", mirror_id=str(exc.mirror_id)
+            ) from exc
+        except (
+            IntegrityError
+        ) as exc:  # the same target name, in a request committed at the same moment
             await db.rollback()
             names = ", ".join(f"'{m.target_stream}'" for m in job.mirrors)
-            raise ProblemError(409, f"Another mirror was just started under the name {names} "
-                                    "on the same cluster.") from exc
+            raise ProblemError(
+                409, f"Another mirror was just started under the name {names} on the same cluster."
+            ) from exc
 
     return await start_operation(
-        request, db, svc, principal, kind="mirror", workflow=MIRROR_WORKFLOW,
-        operation_id=operation_id, input=job, cluster_id=cluster_id,
-        idempotency_key=idempotency_key, progress={"unit": "messages"},
-        audit_changes=audit_changes, with_row=register)
+        request,
+        db,
+        svc,
+        principal,
+        kind="mirror",
+        workflow=MIRROR_WORKFLOW,
+        operation_id=operation_id,
+        input=job,
+        cluster_id=cluster_id,
+        idempotency_key=idempotency_key,
+        progress={"unit": "messages"},
+        audit_changes=audit_changes,
+        with_row=register,
+    )

@@ -28,14 +28,23 @@ def keyed_operation_id(principal: Principal, kind: str, key: str | None) -> uuid
     return uuid.uuid5(principal.org_id, f"{kind}:{key}") if key else None
 
 
-async def owe_operation(request: Request, db: Db, svc: Svc, principal: Principal, *, kind: str,
-                        workflow: str, operation_id: uuid.UUID, input: BaseModel,
-                        cluster_id: uuid.UUID | None, idempotency_key: str | None,
-                        progress: dict | None = None,
-                        audit_changes: dict[str, Any] | None = None,
-                        with_row: Callable[[], Awaitable[None]] | None = None,
-                        input_extra: dict[str, Any] | None = None,
-                        ) -> tuple[str, OutboxEntry]:
+async def owe_operation(
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal,
+    *,
+    kind: str,
+    workflow: str,
+    operation_id: uuid.UUID,
+    input: BaseModel,
+    cluster_id: uuid.UUID | None,
+    idempotency_key: str | None,
+    progress: dict | None = None,
+    audit_changes: dict[str, Any] | None = None,
+    with_row: Callable[[], Awaitable[None]] | None = None,
+    input_extra: dict[str, Any] | None = None,
+) -> tuple[str, OutboxEntry]:
     """Add the operation's row, owe its workflow's start (its one typed input: the context,
     ``input`` and ``input_extra``, ``workflows.inputs.operation_input``) and audit it,
     committing them together (``with_row``, when given, adds the starter's own rows once the
@@ -43,27 +52,49 @@ async def owe_operation(request: Request, db: Db, svc: Svc, principal: Principal
     same key's operation was added meanwhile."""
     workflow_id = workflow_id_for(kind, operation_id)
     data = input.model_dump(mode="json")
-    db.add(Operation(id=operation_id, org_id=principal.org_id, type=kind, workflow_id=workflow_id,
-                     status="pending", progress=progress or {}, input=data,
-                     cluster_id=cluster_id, started_by=principal.user_id,
-                     idempotency_key=idempotency_key))
+    db.add(
+        Operation(
+            id=operation_id,
+            org_id=principal.org_id,
+            type=kind,
+            workflow_id=workflow_id,
+            status="pending",
+            progress=progress or {},
+            input=data,
+            cluster_id=cluster_id,
+            started_by=principal.user_id,
+            idempotency_key=idempotency_key,
+        )
+    )
     await db.flush()
     if with_row is not None:
         await with_row()
-    context = OperationContext(operation_id=str(operation_id), org_id=str(principal.org_id),
-                               user_id=str(principal.user_id), user_email=principal.email,
-                               type=kind)
+    context = OperationContext(
+        operation_id=str(operation_id),
+        org_id=str(principal.org_id),
+        user_id=str(principal.user_id),
+        user_email=principal.email,
+        type=kind,
+    )
     typed = operation_input(workflow, context, input, **(input_extra or {}))
-    start = owe_start(db, workflow, workflow_id, [typed],
-                      svc.settings.task_queue)
-    await audit(request, principal, action="operation.start", resource_type="operation",
-                resource_id=str(operation_id), resource_name=kind, cluster_id=cluster_id,
-                changes={"input": data, **(audit_changes or {})}, db=db)
+    start = owe_start(db, workflow, workflow_id, [typed], svc.settings.task_queue)
+    await audit(
+        request,
+        principal,
+        action="operation.start",
+        resource_type="operation",
+        resource_id=str(operation_id),
+        resource_name=kind,
+        cluster_id=cluster_id,
+        changes={"input": data, **(audit_changes or {})},
+        db=db,
+    )
     return workflow_id, start
 
 
-async def start_operation(request: Request, db: Db, svc: Svc, principal: Principal,
-                          **owed: Any) -> tuple[uuid.UUID, str, str]:
+async def start_operation(
+    request: Request, db: Db, svc: Svc, principal: Principal, **owed: Any
+) -> tuple[uuid.UUID, str, str]:
     """``owe_operation``, then deliver the start: (operation id, workflow id, status). When the
     same key's operation was added at the same moment, that one's, as it stands."""
     operation_id = owed["operation_id"]

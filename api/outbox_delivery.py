@@ -32,8 +32,9 @@ def owe_audit(db: AsyncSession, event_id: uuid.UUID, event: dict[str, Any]) -> O
     return outbox.add(db, "audit", event_id, event)
 
 
-def owe_start(db: AsyncSession, workflow: str, workflow_id: str, args: list[Any],
-              task_queue: str) -> OutboxEntry:
+def owe_start(
+    db: AsyncSession, workflow: str, workflow_id: str, args: list[Any], task_queue: str
+) -> OutboxEntry:
     """Owe the start of ``workflow`` (its registered name) under ``workflow_id``; the entry's id
     is derived from the workflow id, so it is owed once."""
     return outbox.owe_workflow_start(db, workflow, workflow_id, args, task_queue)
@@ -47,10 +48,14 @@ def deliverers(services: Services) -> dict[str, outbox.Deliver]:
         p = entry.payload
         try:
             await services.temporal.start_workflow(
-                p["workflow"], args=p["args"], id=p["workflow_id"], task_queue=p["task_queue"],
+                p["workflow"],
+                args=p["args"],
+                id=p["workflow_id"],
+                task_queue=p["task_queue"],
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                rpc_timeout=timedelta(seconds=5))
+                rpc_timeout=timedelta(seconds=5),
+            )
         except WorkflowAlreadyStartedError:  # it ran and finished: nothing owed
             pass
 

@@ -114,11 +114,13 @@ async def metrics_response(request: Request) -> Response:
         org = None  # every organization
     elif key or token:
         from core import api_keys
+
         if key or api_keys.looks_like_key(token):
             principal, _, _ = await _from_key(request, services, key or token)
         else:
             principal, _, _ = await _from_token(
-                services, token, request.client.host if request.client else "")
+                services, token, request.client.host if request.client else ""
+            )
         if principal.scopes("clusters:read"):
             org = str(principal.org_id)
     if org != "" and services.latest is not None:

@@ -41,16 +41,28 @@ def refuse_kv_operation(headers: dict[str, str], cluster_id: uuid.UUID) -> None:
     if found := _find(headers, KV_OPERATION):
         name = found[0]
         raise ProblemError(
-            422, f"Invalid input: headers.{name}: a KV-Operation header deletes or purges a key; "
-                 f"use DELETE /api/v1/clusters/{cluster_id}/kv/{{bucket}}/keys/{{key}} "
-                 "(?purge=true to drop its history) instead.",
-            errors=[{"field": f"headers.{name}",
-                     "message": "not accepted on a publish: delete keys through the KV routes"}])
+            422,
+            f"Invalid input: headers.{name}: a KV-Operation header deletes or purges a key; "
+            f"use DELETE /api/v1/clusters/{cluster_id}/kv/{{bucket}}/keys/{{key}} "
+            "(?purge=true to drop its history) instead.",
+            errors=[
+                {
+                    "field": f"headers.{name}",
+                    "message": "not accepted on a publish: delete keys through the KV routes",
+                }
+            ],
+        )
 
 
-async def check_rollup(request: Request, db: Db, svc: Svc, principal: Principal,
-                       cluster: NatsCluster, stream: str, headers: dict[str, str]
-                       ) -> str | None:
+async def check_rollup(
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal,
+    cluster: NatsCluster,
+    stream: str,
+    headers: dict[str, str],
+) -> str | None:
     """None without a header that removes messages (``PURGING``); else ``"name: value"``, once
     the caller may purge the stream and policy lets the purge through now. 403 (audited)
     otherwise."""
@@ -59,22 +71,30 @@ async def check_rollup(request: Request, db: Db, svc: Svc, principal: Principal,
         return None
     name, value = found
     if not principal.scopes("streams:purge"):
-        await deny(request, principal, "streams:purge",
-                   f"A '{name}: {value}' header removes messages already in the stream, like a "
-                   f"purge; your {'API key' if principal.api_key_id else 'role'} "
-                   f"'{principal.role}' does not allow purge on streams.")
+        await deny(
+            request,
+            principal,
+            "streams:purge",
+            f"A '{name}: {value}' header removes messages already in the stream, like a "
+            f"purge; your {'API key' if principal.api_key_id else 'role'} "
+            f"'{principal.role}' does not allow purge on streams.",
+        )
     if "*" not in principal.scopes("streams:purge"):
         await authorize_stream(request, principal, "streams:purge", cluster.id, stream)
-    spec = ChangeSpec(kind="purge", operation="purge", cluster_id=cluster.id, name=stream,
-                      purge={})
-    _, decision, _, environment = await judge_change(db, svc, principal, cluster, spec,
-                                                     permission="streams:purge")
+    spec = ChangeSpec(kind="purge", operation="purge", cluster_id=cluster.id, name=stream, purge={})
+    _, decision, _, environment = await judge_change(
+        db, svc, principal, cluster, spec, permission="streams:purge"
+    )
     if decision.outcome == "auto_rejected":
         await deny(request, principal, "streams:purge", " ".join(decision.reasons))
     if decision.outcome != "auto_approved":
-        await deny(request, principal, "streams:purge",
-                   f"A '{name}: {value}' header removes messages already in the stream, like a "
-                   f"purge, and a purge of '{stream}' in {environment} needs approval: purge "
-                   f"with POST /api/v1/clusters/{cluster.id}/streams/{stream}/purge (which "
-                   "opens the request), or publish without the header.")
+        await deny(
+            request,
+            principal,
+            "streams:purge",
+            f"A '{name}: {value}' header removes messages already in the stream, like a "
+            f"purge, and a purge of '{stream}' in {environment} needs approval: purge "
+            f"with POST /api/v1/clusters/{cluster.id}/streams/{stream}/purge (which "
+            "opens the request), or publish without the header.",
+        )
     return f"{name}: {value}"

@@ -59,8 +59,12 @@ class Scope:
         if key not in self._prefixes:
             async with self.services.sessions() as db:
                 self._prefixes[key] = await namespaces.prefixes_in_scope(
-                    db, org_id=self.principal.org_id, user_id=self.principal.user_id,
-                    scopes=self.principal.scopes(permission), cluster_id=uuid.UUID(cluster_id))
+                    db,
+                    org_id=self.principal.org_id,
+                    user_id=self.principal.user_id,
+                    scopes=self.principal.scopes(permission),
+                    cluster_id=uuid.UUID(cluster_id),
+                )
         return self._prefixes[key]
 
     async def stream(self, cluster_id: str, stream: str, permission: str = "streams:read") -> bool:
@@ -68,8 +72,11 @@ class Scope:
 
 
 def _invalid(message: str) -> ProblemError:
-    return ProblemError(422, f"Invalid input: channels: {message}",
-                        errors=[{"field": "channels", "message": message}])
+    return ProblemError(
+        422,
+        f"Invalid input: channels: {message}",
+        errors=[{"field": "channels", "message": message}],
+    )
 
 
 def parse(principal: Principal, names: list[str]) -> list[Channel]:
@@ -94,14 +101,16 @@ async def _cluster_of_org(services: Services, principal: Principal, cluster_id: 
         raise ProblemError(404, f"No cluster with id {cluster_id} in your organization.")
 
 
-async def _need(conn: Any, principal: Principal, permission: str, allowed: bool,
-                detail: str) -> None:
+async def _need(
+    conn: Any, principal: Principal, permission: str, allowed: bool, detail: str
+) -> None:
     if not allowed:
         await deny(conn, principal, permission, detail)
 
 
-async def authorize(conn: Any, services: Services, principal: Principal,
-                    channels: list[Channel], scope: Scope) -> None:
+async def authorize(
+    conn: Any, services: Services, principal: Principal, channels: list[Channel], scope: Scope
+) -> None:
     """Raise the 404/403 of the first channel the principal may not read (403s audited)."""
     role = f"your role '{principal.role}'"
     for ch in channels:
@@ -109,32 +118,56 @@ async def authorize(conn: Any, services: Services, principal: Principal,
         if ch.cluster is not None:
             await _cluster_of_org(services, principal, ch.cluster)
             if ch.stream is None:
-                await _need(conn, principal, "clusters:read", scope.cluster(ch.cluster),
-                            f"'{ch.name}': {role} does not allow reading this cluster.")
+                await _need(
+                    conn,
+                    principal,
+                    "clusters:read",
+                    scope.cluster(ch.cluster),
+                    f"'{ch.name}': {role} does not allow reading this cluster.",
+                )
                 continue
             for permission in ("streams:read",) + (("consumers:read",) if ch.consumer else ()):
-                await _need(conn, principal, permission,
-                            await scope.stream(ch.cluster, ch.stream, permission),
-                            f"'{ch.name}': {role} does not allow {permission.split(':')[1]} "
-                            f"on {permission.split(':')[0]} of '{ch.stream}' on this cluster "
-                            "(outside your teams' namespaces).")
+                await _need(
+                    conn,
+                    principal,
+                    permission,
+                    await scope.stream(ch.cluster, ch.stream, permission),
+                    f"'{ch.name}': {role} does not allow {permission.split(':')[1]} "
+                    f"on {permission.split(':')[0]} of '{ch.stream}' on this cluster "
+                    "(outside your teams' namespaces).",
+                )
         elif head == "metrics":
-            await _need(conn, principal, "clusters:read",
-                        bool(principal.scopes("clusters:read") or principal.scopes("streams:read")),
-                        f"'metrics': {role} allows reading no cluster and no stream.")
+            await _need(
+                conn,
+                principal,
+                "clusters:read",
+                bool(principal.scopes("clusters:read") or principal.scopes("streams:read")),
+                f"'metrics': {role} allows reading no cluster and no stream.",
+            )
         elif head == "alerts":
-            await _need(conn, principal, "alerts:read", principal.can("alerts:read"),
-                        f"'alerts': {role} does not allow reading alerts.")
+            await _need(
+                conn,
+                principal,
+                "alerts:read",
+                principal.can("alerts:read"),
+                f"'alerts': {role} does not allow reading alerts.",
+            )
         else:
-            await _need(conn, principal, "operations:read", principal.can("operations:read"),
-                        f"'{ch.name}': {role} does not allow reading operations.")
+            await _need(
+                conn,
+                principal,
+                "operations:read",
+                principal.can("operations:read"),
+                f"'{ch.name}': {role} does not allow reading operations.",
+            )
             operation_id = ch.filter.rsplit(".", 1)[1]
             if operation_id != "*":
                 async with services.sessions() as db:
                     found = await get_operation(db, principal.org_id, uuid.UUID(operation_id))
                 if found is None:
-                    raise ProblemError(404, f"No operation with id {operation_id} in your "
-                                            "organization.")
+                    raise ProblemError(
+                        404, f"No operation with id {operation_id} in your organization."
+                    )
 
 
 def _about(tokens: list[str]) -> tuple[str, dict[str, str]]:
@@ -160,7 +193,7 @@ def _consumer_cut(data: Any, consumer: str) -> dict | None:
 
 async def events_of(msg: LiveMessage, channels: list[Channel], scope: Scope) -> list[Event]:
     """The events of ``msg`` for these channels (one per channel that wants it)."""
-    tokens = msg.subject.split(".")[len(PREFIX.split(".")) + 1:]
+    tokens = msg.subject.split(".")[len(PREFIX.split(".")) + 1 :]
     kind, about = _about(tokens)
     try:
         data = json.loads(msg.data)
@@ -179,8 +212,15 @@ async def events_of(msg: LiveMessage, channels: list[Channel], scope: Scope) -> 
         if ch.consumer is not None:
             cut = _consumer_cut(data, ch.consumer)
             if cut is not None:
-                out.append(Event("consumer_metrics", ch.name, msg.seq, cut,
-                                 {**about, "consumer_name": ch.consumer}))
+                out.append(
+                    Event(
+                        "consumer_metrics",
+                        ch.name,
+                        msg.seq,
+                        cut,
+                        {**about, "consumer_name": ch.consumer},
+                    )
+                )
             continue
         out.append(Event(kind, ch.name, msg.seq, data, about))
     return out

@@ -36,9 +36,14 @@ def issue(services: Services, principal: Principal) -> tuple[str, int]:
     """A realtime token of the principal and its expiry (unix time)."""
     now = int(time.time())
     expires = now + services.settings.realtime_token_ttl_s
-    claims: dict[str, Any] = {"sub": str(principal.user_id), "org": str(principal.org_id),
-                              "iat": now, "exp": expires, "typ": TYPE,
-                              "jti": uuid.uuid4().hex}
+    claims: dict[str, Any] = {
+        "sub": str(principal.user_id),
+        "org": str(principal.org_id),
+        "iat": now,
+        "exp": expires,
+        "typ": TYPE,
+        "jti": uuid.uuid4().hex,
+    }
     if principal.api_key_id is not None:
         claims["kid"] = str(principal.api_key_id)
     else:
@@ -49,11 +54,16 @@ def issue(services: Services, principal: Principal) -> tuple[str, int]:
 def _claims(services: Services, token: str) -> dict[str, Any] | None:
     """The claims of a realtime token; None when ``token`` is a JWT of another type."""
     try:
-        claims = jwt.decode(token, services.secret_key, algorithms=["HS256"],
-                            options={"require": ["exp", "sub", "org"]})
+        claims = jwt.decode(
+            token,
+            services.secret_key,
+            algorithms=["HS256"],
+            options={"require": ["exp", "sub", "org"]},
+        )
     except jwt.ExpiredSignatureError:
-        raise ProblemError(401, "The realtime token has expired; ask POST /api/v1/stream/token "
-                                "for a new one.") from None
+        raise ProblemError(
+            401, "The realtime token has expired; ask POST /api/v1/stream/token for a new one."
+        ) from None
     except jwt.PyJWTError:
         return None
     return claims if claims.get("typ") == TYPE else None
@@ -75,18 +85,30 @@ async def _from_realtime(services: Services, claims: dict[str, Any]) -> Principa
     if claims.get("kid"):
         key_scopes = await _key_permissions(services, claims["kid"])
     elif not claims.get("sid") or not await services.redis.exists(f"session:{claims['sid']}"):
-        raise ProblemError(401, "The session this realtime token came from has ended; sign in "
-                                "again.")
-    access = await load_access(services.redis, services.sessions, user_id, org_id,
-                               services.settings.permissions_cache_ttl_s)
+        raise ProblemError(
+            401, "The session this realtime token came from has ended; sign in again."
+        )
+    access = await load_access(
+        services.redis,
+        services.sessions,
+        user_id,
+        org_id,
+        services.settings.permissions_cache_ttl_s,
+    )
     if access is None or access.status != "active":
         raise ProblemError(401, "You are no longer an active member of this organization.")
     permissions = intersect(access.permissions, READ_ONLY)
     if key_scopes is not None:
         permissions = intersect(permissions, key_scopes)
-    return Principal(user_id, org_id, access.email, access.role, claims.get("sid", ""),
-                     permissions,
-                     api_key_id=uuid.UUID(claims["kid"]) if claims.get("kid") else None)
+    return Principal(
+        user_id,
+        org_id,
+        access.email,
+        access.role,
+        claims.get("sid", ""),
+        permissions,
+        api_key_id=uuid.UUID(claims["kid"]) if claims.get("kid") else None,
+    )
 
 
 async def still_signed_in(services: Services, principal: Principal) -> bool:
@@ -103,19 +125,26 @@ async def still_signed_in(services: Services, principal: Principal) -> bool:
         return True
 
 
-async def resolve(conn: Any, services: Services, token: str | None, *,
-                  in_query: bool = False) -> Principal:
+async def resolve(
+    conn: Any, services: Services, token: str | None, *, in_query: bool = False
+) -> Principal:
     """The principal of a real-time connection (``conn``: the Request or the WebSocket) from a
     realtime token, an access token or an API key; a ``ProblemError`` 401/429 otherwise. The
     connection counts once against the caller's rate limit. A credential in the URL
     (``in_query``) may only be a realtime token: URLs end up in logs and browser histories, and an
     access token or API key must not."""
     if not token:
-        raise ProblemError(401, "Sign in first: send a realtime token (?token=, from POST "
-                                "/api/v1/stream/token), an access token or an API key.")
+        raise ProblemError(
+            401,
+            "Sign in first: send a realtime token (?token=, from POST "
+            "/api/v1/stream/token), an access token or an API key.",
+        )
     if in_query and (api_keys.looks_like_key(token) or _claims(services, token) is None):
-        raise ProblemError(401, "Only a realtime token (POST /api/v1/stream/token) may go in the "
-                                "URL; send an access token or API key in a header.")
+        raise ProblemError(
+            401,
+            "Only a realtime token (POST /api/v1/stream/token) may go in the "
+            "URL; send an access token or API key in a header.",
+        )
     if api_keys.looks_like_key(token):
         principal, identity, limit = await deps._from_key(conn, services, token)
     else:
@@ -126,9 +155,13 @@ async def resolve(conn: Any, services: Services, token: str | None, *,
             limit = services.settings.rate_limit_per_minute
         else:
             principal, identity, limit = await deps._from_token(
-                services, token, conn.client.host if conn.client else "")
+                services, token, conn.client.host if conn.client else ""
+            )
     state = await ratelimit.hit(services.redis, identity, "api", limit)
     if not state.allowed:
-        raise ProblemError(429, f"Too many requests: the limit is {limit} a minute; retry in "
-                                f"{state.reset_s} s.", headers={"Retry-After": str(state.reset_s)})
+        raise ProblemError(
+            429,
+            f"Too many requests: the limit is {limit} a minute; retry in {state.reset_s} s.",
+            headers={"Retry-After": str(state.reset_s)},
+        )
     return principal

@@ -18,12 +18,15 @@ from api.realtime_auth import still_signed_in
 from core.live.reader import LiveReader
 
 log = logging.getLogger(__name__)
-HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no",
-           # never reused: a stream that ends (a client dropped as too slow) ends its connection
-           "Connection": "close",
-           # The UI (another origin) opens it with EventSource: the token is in the query and no
-           # cookie is ever read, so any origin may.
-           "Access-Control-Allow-Origin": "*"}
+HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+    # never reused: a stream that ends (a client dropped as too slow) ends its connection
+    "Connection": "close",
+    # The UI (another origin) opens it with EventSource: the token is in the query and no
+    # cookie is ever read, so any origin may.
+    "Access-Control-Allow-Origin": "*",
+}
 RETRY_MS = 1000  # how soon an EventSource reconnects
 
 
@@ -34,10 +37,16 @@ def sse_lines(seq: int, event: str, data: Any) -> str:
 class EventStream(StreamingResponse):
     """An ASGI response that owns its reader and closes it however the connection ends."""
 
-    def __init__(self, reader: LiveReader, channels: list[Channel], scope: Scope,
-                 heartbeat_s: float):
+    def __init__(
+        self, reader: LiveReader, channels: list[Channel], scope: Scope, heartbeat_s: float
+    ):
         super().__init__(iter(()), media_type="text/event-stream", headers=HEADERS)
-        self.reader, self.channels, self.scope, self.heartbeat_s = reader, channels, scope, heartbeat_s
+        self.reader, self.channels, self.scope, self.heartbeat_s = (
+            reader,
+            channels,
+            scope,
+            heartbeat_s,
+        )
         self.signed_out = asyncio.Event()
 
     async def _write(self, send) -> None:
@@ -68,12 +77,15 @@ class EventStream(StreamingResponse):
             pass
 
     async def __call__(self, scope, receive, send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code,
-                    "headers": self.raw_headers})
-        tasks = {asyncio.create_task(self._write(send)),
-                 asyncio.create_task(self._until_disconnect(receive)),
-                 asyncio.create_task(self.reader.dropped.wait()),
-                 asyncio.create_task(self.signed_out.wait())}
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        tasks = {
+            asyncio.create_task(self._write(send)),
+            asyncio.create_task(self._until_disconnect(receive)),
+            asyncio.create_task(self.reader.dropped.wait()),
+            asyncio.create_task(self.signed_out.wait()),
+        }
         try:
             done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -85,7 +97,8 @@ class EventStream(StreamingResponse):
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.reader.close()
         try:  # the end of the body; a client that reads nothing any more is not waited for
-            await asyncio.wait_for(send({"type": "http.response.body", "body": b"",
-                                         "more_body": False}), 2)
+            await asyncio.wait_for(
+                send({"type": "http.response.body", "body": b"", "more_body": False}), 2
+            )
         except Exception:  # gone already, or not reading
             pass

@@ -55,8 +55,9 @@ class Session:
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self.lock:
-            await asyncio.wait_for(self.ws.send_text(json.dumps(message, default=str)),
-                                   SEND_TIMEOUT_S)
+            await asyncio.wait_for(
+                self.ws.send_text(json.dumps(message, default=str)), SEND_TIMEOUT_S
+            )
 
     async def error(self, message: str, **extra: Any) -> None:
         await self.send({"type": "error", "message": message, **extra})
@@ -64,11 +65,14 @@ class Session:
     async def subscribe(self, names: Any, last_event_id: Any) -> None:
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             return await self.error("channels: a list of channel names.", status=422)
-        if last_event_id is not None and (not isinstance(last_event_id, int)
-                                          or isinstance(last_event_id, bool)
-                                          or last_event_id < 0):
-            return await self.error("last_event_id: an event id (a non-negative integer).",
-                                    status=422)
+        if last_event_id is not None and (
+            not isinstance(last_event_id, int)
+            or isinstance(last_event_id, bool)
+            or last_event_id < 0
+        ):
+            return await self.error(
+                "last_event_id: an event id (a non-negative integer).", status=422
+            )
         try:
             wanted = [ch for ch in parse(self.principal, names) if ch.name not in self.channels]
             await authorize(self.ws, self.services, self.principal, wanted, self.scope)
@@ -77,15 +81,18 @@ class Session:
         if not wanted:
             return await self.send({"type": "subscribed", "channels": []})
         settings = self.services.settings
-        reader = LiveReader(self.services.events.nc, [ch.filter for ch in wanted],
-                            after=last_event_id, queue_size=settings.realtime_queue_size,
-                            slow_after_s=settings.realtime_slow_client_s)
+        reader = LiveReader(
+            self.services.events.nc,
+            [ch.filter for ch in wanted],
+            after=last_event_id,
+            queue_size=settings.realtime_queue_size,
+            slow_after_s=settings.realtime_slow_client_s,
+        )
         try:
             await reader.start()
         except Exception as exc:
             await reader.close()
-            return await self.error(f"The internal event stream is unavailable: {exc}",
-                                    status=503)
+            return await self.error(f"The internal event stream is unavailable: {exc}", status=503)
         mine = {ch.name: ch for ch in wanted}
         self.channels.update(mine)
         await self.send({"type": "subscribed", "channels": list(mine)})
@@ -119,13 +126,22 @@ class Session:
                 if msg is None:
                     continue
                 for event in await events_of(msg, list(mine.values()), self.scope):
-                    await self.send({"type": event.type, "id": event.seq,
-                                     "channel": event.channel, **event.about,
-                                     "data": event.data})
+                    await self.send(
+                        {
+                            "type": event.type,
+                            "id": event.seq,
+                            "channel": event.channel,
+                            **event.about,
+                            "data": event.data,
+                        }
+                    )
             with contextlib.suppress(Exception):
-                await self.error("Too slow: events were waiting too long; reconnect and "
-                                 "subscribe again with last_event_id.", status=429,
-                                 last_event_id=reader.last_seq)
+                await self.error(
+                    "Too slow: events were waiting too long; reconnect and "
+                    "subscribe again with last_event_id.",
+                    status=429,
+                    last_event_id=reader.last_seq,
+                )
             self.closed.set()
         except (TimeoutError, WebSocketDisconnect, RuntimeError):
             self.closed.set()  # a client that does not read, or is gone
@@ -139,8 +155,11 @@ class Session:
             await asyncio.sleep(self.services.settings.realtime_heartbeat_s)
             if not await realtime_auth.still_signed_in(self.services, self.principal):
                 with contextlib.suppress(Exception):
-                    await self.error("The session this connection came from has ended (or its "
-                                     "API key was revoked); sign in again.", status=401)
+                    await self.error(
+                        "The session this connection came from has ended (or its "
+                        "API key was revoked); sign in again.",
+                        status=401,
+                    )
                     await self.ws.close(code=4401)
                 return
             await self.send({"type": "heartbeat"})
@@ -158,17 +177,26 @@ async def _authenticate(websocket: WebSocket, services: Services) -> Principal |
     except (TimeoutError, ValueError):
         first = None
     if not isinstance(first, dict) or first.get("type") != "auth":
-        await websocket.send_text(json.dumps({"type": "error", "status": 401, "message":
-                                              "Send {\"type\": \"auth\", \"token\": ...} first."}))
+        await websocket.send_text(
+            json.dumps(
+                {
+                    "type": "error",
+                    "status": 401,
+                    "message": 'Send {"type": "auth", "token": ...} first.',
+                }
+            )
+        )
         await websocket.close(code=4401)
         return None
     try:
         token = first.get("token")
-        return await realtime_auth.resolve(websocket, services,
-                                           token if isinstance(token, str) else None)
+        return await realtime_auth.resolve(
+            websocket, services, token if isinstance(token, str) else None
+        )
     except ProblemError as exc:
-        await websocket.send_text(json.dumps({"type": "error", "status": exc.status,
-                                              "message": exc.detail}))
+        await websocket.send_text(
+            json.dumps({"type": "error", "status": exc.status, "message": exc.detail})
+        )
         await websocket.close(code=4429 if exc.status == 429 else 4401)
         return None
 
@@ -200,8 +228,11 @@ async def serve_websocket(websocket: WebSocket) -> None:
         return
     session = Session(websocket, services, principal)
     await session.send({"type": "auth_ok"})
-    tasks = [asyncio.create_task(_receive(session)), asyncio.create_task(session.heartbeat()),
-             asyncio.create_task(session.closed.wait())]
+    tasks = [
+        asyncio.create_task(_receive(session)),
+        asyncio.create_task(session.heartbeat()),
+        asyncio.create_task(session.closed.wait()),
+    ]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         if session.closed.is_set():

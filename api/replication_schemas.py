@@ -47,13 +47,22 @@ class MirrorOut(BaseModel):
 def mirror_out(row: Mirror) -> MirrorOut:
     spec = row.spec or {}
     return MirrorOut(
-        id=row.id, source_cluster_id=row.source_cluster_id, source_stream=row.source_stream,
-        target_cluster_id=row.target_cluster_id, target_stream=row.target_stream, state=row.state,
+        id=row.id,
+        source_cluster_id=row.source_cluster_id,
+        source_stream=row.source_stream,
+        target_cluster_id=row.target_cluster_id,
+        target_stream=row.target_stream,
+        state=row.state,
         filter_subjects=spec.get("filter_subjects") or [],
-        subject_transforms=spec.get("subject_transforms") or [], start=spec.get("start", "all"),
+        subject_transforms=spec.get("subject_transforms") or [],
+        start=spec.get("start", "all"),
         overrides={k: v for k, v in (spec.get("overrides") or {}).items() if v is not None},
-        pair_id=row.pair_id, operation_id=row.operation_id, consumer_name=row.consumer_name,
-        created_at=row.created_at, updated_at=row.updated_at)
+        pair_id=row.pair_id,
+        operation_id=row.operation_id,
+        consumer_name=row.consumer_name,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
 def _distinct(streams: list[PairStream]) -> None:
@@ -62,8 +71,10 @@ def _distinct(streams: list[PairStream]) -> None:
     for what, names in (("stream", sources), ("mirror_stream", mirrors)):
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
-            raise ValueError(f"each {what} may appear once in 'streams': {', '.join(twice)} "
-                             "appear more than once")
+            raise ValueError(
+                f"each {what} may appear once in 'streams': {', '.join(twice)} "
+                "appear more than once"
+            )
 
 
 class DrPairIn(BaseModel):
@@ -77,10 +88,12 @@ class DrPairIn(BaseModel):
     primary_cluster_id: uuid.UUID
     standby_cluster_id: uuid.UUID
     streams: list[PairStream] = Field(min_length=1, max_length=500)
-    rpo_seconds: float = Field(default=5, gt=0, le=WEEK_S, description="data it may lose, in "
-                                                                         "seconds of writes")
-    rto_seconds: float = Field(default=30, gt=0, le=WEEK_S, description="how long a failover "
-                                                                          "may take")
+    rpo_seconds: float = Field(
+        default=5, gt=0, le=WEEK_S, description="data it may lose, in seconds of writes"
+    )
+    rto_seconds: float = Field(
+        default=30, gt=0, le=WEEK_S, description="how long a failover may take"
+    )
     create_missing_mirrors: bool = True
 
     @model_validator(mode="after")
@@ -127,17 +140,22 @@ class DrPairOut(BaseModel):
 
 
 class DrPairCreated(DrPairOut):
-    operation_id: uuid.UUID | None = Field(description="the MirrorWorkflow making the missing "
-                                                       "mirrors (or, when their creation waits "
-                                                       "for approval, the approval's operation)")
+    operation_id: uuid.UUID | None = Field(
+        description="the MirrorWorkflow making the missing "
+        "mirrors (or, when their creation waits "
+        "for approval, the approval's operation)"
+    )
     missing_mirrors: list[str] = Field(description="the standby streams it makes")
     approval: ApprovalPending | None = None
     announced: dict[str, bool] = Field(
-        default_factory=dict, description="cluster id -> whether the pair's active side (its "
-                                          "primary, epoch 0) was written in that cluster's "
-                                          "jsc_dr_active bucket")
+        default_factory=dict,
+        description="cluster id -> whether the pair's active side (its "
+        "primary, epoch 0) was written in that cluster's "
+        "jsc_dr_active bucket",
+    )
     announce_errors: dict[str, str] = Field(
-        default_factory=dict, description="cluster id -> why it could not be written there")
+        default_factory=dict, description="cluster id -> why it could not be written there"
+    )
 
 
 def stored_streams(streams: list[PairStream]) -> list[dict[str, str]]:
@@ -146,10 +164,20 @@ def stored_streams(streams: list[PairStream]) -> list[dict[str, str]]:
 
 def pair_out(row: DrPair) -> DrPairOut:
     return DrPairOut(
-        id=row.id, name=row.name, description=row.description or "",
-        primary_cluster_id=row.primary_cluster_id, standby_cluster_id=row.standby_cluster_id,
+        id=row.id,
+        name=row.name,
+        description=row.description or "",
+        primary_cluster_id=row.primary_cluster_id,
+        standby_cluster_id=row.standby_cluster_id,
         active_cluster_id=row.active_cluster_id,
-        streams=[PairStreamOut(stream=s["stream"], mirror_stream=s.get("mirror_stream")
-                               or s["stream"]) for s in row.streams or []],
-        rpo_seconds=row.rpo_seconds, rto_seconds=row.rto_seconds, last_drill=row.last_drill,
-        last_failover=row.last_failover, created_at=row.created_at, updated_at=row.updated_at)
+        streams=[
+            PairStreamOut(stream=s["stream"], mirror_stream=s.get("mirror_stream") or s["stream"])
+            for s in row.streams or []
+        ],
+        rpo_seconds=row.rpo_seconds,
+        rto_seconds=row.rto_seconds,
+        last_drill=row.last_drill,
+        last_failover=row.last_failover,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

@@ -66,8 +66,11 @@ class Credentials(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> Credentials:
-        needed = {"user_password": ("username", "password"), "token": ("token",),
-                  "creds": ("creds",)}.get(self.type, ())
+        needed = {
+            "user_password": ("username", "password"),
+            "token": ("token",),
+            "creds": ("creds",),
+        }.get(self.type, ())
         missing = [f for f in needed if not getattr(self, f)]
         if missing:
             raise ValueError(f"credentials of type '{self.type}' need {', '.join(missing)}")
@@ -85,9 +88,11 @@ class TlsOptions(BaseModel):
 def _check_urls(urls: list[str]) -> list[str]:
     for url in urls:
         if "@" in url.split("://", 1)[-1].split("/", 1)[0]:  # userinfo: not echoed back
-            raise ValueError("a server URL must not carry credentials (user:password@ or "
-                             "token@): give them in the credentials field (type user_password "
-                             "or token), where they are kept encrypted and never shown")
+            raise ValueError(
+                "a server URL must not carry credentials (user:password@ or "
+                "token@): give them in the credentials field (type user_password "
+                "or token), where they are kept encrypted and never shown"
+            )
         if not re.match(r"^(nats|tls|ws|wss)://[^\s/]+(:\d+)?/?$", url):
             raise ValueError(f"'{url}' is not a NATS server URL such as nats://host:4222")
     return urls

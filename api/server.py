@@ -10,5 +10,10 @@ from core.settings import get_settings
 
 def serve(host: str | None = None, port: int | None = None) -> None:
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
-                log_level=settings.log_level.lower(), proxy_headers=True)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )

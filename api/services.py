@@ -51,12 +51,18 @@ class Services:
 
 
 def _require(settings: Settings) -> None:
-    missing = [name for name, value in (
-        ("JSC_DATABASE_URL", settings.database_url), ("JSC_REDIS_URL", settings.redis_url),
-        ("JSC_TEMPORAL_ADDRESS", settings.temporal_address),
-        ("JSC_INTERNAL_NATS_URL", settings.events_nats_url),
-        ("JSC_SECRET_KEY", settings.secret_key), ("JSC_ENCRYPTION_KEY", settings.encryption_key),
-    ) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("JSC_DATABASE_URL", settings.database_url),
+            ("JSC_REDIS_URL", settings.redis_url),
+            ("JSC_TEMPORAL_ADDRESS", settings.temporal_address),
+            ("JSC_INTERNAL_NATS_URL", settings.events_nats_url),
+            ("JSC_SECRET_KEY", settings.secret_key),
+            ("JSC_ENCRYPTION_KEY", settings.encryption_key),
+        )
+        if not value
+    ]
     if missing:
         raise RuntimeError("the API needs these settings (jsc up sets them): " + ", ".join(missing))
 
@@ -67,12 +73,16 @@ async def bootstrap(settings: Settings) -> None:
     or ``jsc up`` creates the admin first and prints a random one on its terminal."""
     result = await prepare(settings, generate_password=False)
     if result.created:
-        log.warning("created the first admin %s with the password of JSC_ADMIN_PASSWORD",
-                    result.admin_email)
+        log.warning(
+            "created the first admin %s with the password of JSC_ADMIN_PASSWORD", result.admin_email
+        )
     elif result.waiting_for_password:
-        log.warning("no admin %s yet: set JSC_ADMIN_PASSWORD and restart the API to create it "
-                    "(or start the console with `jsc up`, which prints a random one on its "
-                    "terminal)", result.admin_email)
+        log.warning(
+            "no admin %s yet: set JSC_ADMIN_PASSWORD and restart the API to create it "
+            "(or start the console with `jsc up`, which prints a random one on its "
+            "terminal)",
+            result.admin_email,
+        )
 
 
 async def open_services(settings: Settings) -> Services:
@@ -82,22 +92,36 @@ async def open_services(settings: Settings) -> Services:
     analytics = AnalyticsStore(settings.clickhouse_dsn)
     await asyncio.to_thread(analytics.apply_schema)
     temporal = await TemporalClient.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter, lazy=True,
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        lazy=True,
     )
     events = await EventPublisher.connect(settings.events_nats_url)
     services = Services(
-        settings=settings, engine=engine, sessions=make_sessionmaker(engine),
-        redis=aioredis.from_url(settings.redis_url, decode_responses=True,
-                                socket_connect_timeout=2, socket_timeout=5),
-        temporal=temporal, clusters=ClusterPool(), events=events, analytics=analytics,
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        redis=aioredis.from_url(
+            settings.redis_url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5
+        ),
+        temporal=temporal,
+        clusters=ClusterPool(),
+        events=events,
+        analytics=analytics,
         cipher=Cipher(settings.encryption_key.get_secret_value()),
     )
     services.ingester = Ingester(events.nc, analytics)
     await services.ingester.start()
     services.metrics_ingester = Ingester(
-        events.nc, analytics, sink=MetricsSink(), stream=LIVE_STREAM, subject=ALL_METRICS,
-        durable=METRICS_DURABLE, ensure=ensure_live_stream)
+        events.nc,
+        analytics,
+        sink=MetricsSink(),
+        stream=LIVE_STREAM,
+        subject=ALL_METRICS,
+        durable=METRICS_DURABLE,
+        ensure=ensure_live_stream,
+    )
     await services.metrics_ingester.start()
     services.latest = LatestSamples()
     await services.latest.start(events.nc)

@@ -25,30 +25,36 @@ def _permissions(values: list[str]) -> list[str]:
 class LoginBody(LoginRequest):
     code: str | None = Field(default=None, max_length=16, description="TOTP code, when MFA is on")
     organization_id: uuid.UUID | None = Field(
-        default=None, description="which of your organizations to sign in to (default: the first)")
+        default=None, description="which of your organizations to sign in to (default: the first)"
+    )
 
 
 class RegisterRequest(BaseModel):
     """Either a new organization (``email``, ``password``, ``organization_name``) or an
     invitation's acceptance (``token``, ``password``)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=rules(
-        not_both("token", "organization_name")))
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=rules(not_both("token", "organization_name"))
+    )
     password: NewPassword
     email: str | None = Field(default=None, min_length=3, max_length=320)
     organization_name: Label | None = Field(default=None, min_length=1, max_length=255)
     token: str | None = Field(default=None, min_length=10, max_length=512)
-    code: str | None = Field(default=None, max_length=16,
-                             description="TOTP code of an existing account with MFA on that "
-                                         "accepts an invitation")
+    code: str | None = Field(
+        default=None,
+        max_length=16,
+        description="TOTP code of an existing account with MFA on that accepts an invitation",
+    )
     first_name: Label = Field(default="", max_length=100)
     last_name: Label = Field(default="", max_length=100)
 
     @model_validator(mode="after")
     def _one_way(self) -> RegisterRequest:
         if self.token is None and not (self.email and self.organization_name):
-            raise ValueError("give 'token' (an invitation), or 'email' and 'organization_name' "
-                             "(a new organization)")
+            raise ValueError(
+                "give 'token' (an invitation), or 'email' and 'organization_name' "
+                "(a new organization)"
+            )
         if self.token is not None and self.organization_name is not None:
             raise ValueError("give 'token' or 'organization_name', not both")
         return self
@@ -56,12 +62,17 @@ class RegisterRequest(BaseModel):
 
 class ForgotPasswordRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=320, pattern=EMAIL,
-                       description="the account's address: a reset link is mailed to it")
+    email: str = Field(
+        min_length=3,
+        max_length=320,
+        pattern=EMAIL,
+        description="the account's address: a reset link is mailed to it",
+    )
 
 
 class ResetRequested(BaseModel):
     """The same answer whether or not an account uses the address."""
+
     detail: str
 
 
@@ -85,6 +96,7 @@ class MeOut(Me):
 
 class SessionOut(BaseModel):
     """One live sign-in session of the caller."""
+
     id: uuid.UUID
     organization_id: uuid.UUID | None = Field(description="the organization it is signed in to")
     device: str = Field(description="a short name for the client, from its User-Agent")
@@ -120,8 +132,11 @@ class OrganizationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Label | None = Field(default=None, min_length=1, max_length=255)
     rate_limit_per_minute: int | None = Field(
-        default=None, ge=0, le=1_000_000,
-        description="requests per minute per user; 0: back to the console's default")
+        default=None,
+        ge=0,
+        le=1_000_000,
+        description="requests per minute per user; 0: back to the console's default",
+    )
 
 
 class OrganizationOut(BaseModel):
@@ -179,8 +194,10 @@ class UserUpdate(BaseModel):
 class NamespaceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cluster_id: uuid.UUID
-    prefix: str = Field(pattern=r"^[A-Za-z0-9_-]{1,200}$",
-                        description="stream names starting with it, e.g. 'payments-'")
+    prefix: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{1,200}$",
+        description="stream names starting with it, e.g. 'payments-'",
+    )
 
 
 class TeamCreate(BaseModel):
@@ -224,8 +241,11 @@ class RoleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=ROLE_NAME, description="lowercase letters, digits, '-', '_'")
     description: Description = Field(default="", max_length=2000)
-    permissions: list[str] = Field(default_factory=list, max_length=500,
-                                   description="resource:action:scope, e.g. streams:create:team")
+    permissions: list[str] = Field(
+        default_factory=list,
+        max_length=500,
+        description="resource:action:scope, e.g. streams:create:team",
+    )
 
     _valid = field_validator("permissions")(_permissions)
 
@@ -254,14 +274,20 @@ class RoleOut(BaseModel):
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Label = Field(min_length=1, max_length=255)
-    scopes: list[str] = Field(default_factory=lambda: ["*:*:*"], max_length=200,
-                              description="resource:action:scope; '*:*:*' is everything the "
-                                          "owner's role allows, now and later")
+    scopes: list[str] = Field(
+        default_factory=lambda: ["*:*:*"],
+        max_length=200,
+        description="resource:action:scope; '*:*:*' is everything the "
+        "owner's role allows, now and later",
+    )
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
     rate_limit_per_minute: int | None = Field(
-        default=None, ge=1, le=1_000_000,
+        default=None,
+        ge=1,
+        le=1_000_000,
         description="requests per minute of this key; at most the organization's limit (a larger "
-                    "value is refused, and a lower organization limit applies at once)")
+        "value is refused, and a lower organization limit applies at once)",
+    )
 
     @field_validator("scopes")
     @classmethod
@@ -276,9 +302,12 @@ class ApiKeyUpdate(BaseModel):
     name: Label | None = Field(default=None, min_length=1, max_length=255)
     scopes: list[str] | None = Field(default=None, min_length=1, max_length=200)
     rate_limit_per_minute: int | None = Field(
-        default=None, ge=1, le=1_000_000,
+        default=None,
+        ge=1,
+        le=1_000_000,
         description="requests per minute of this key; at most the organization's limit (a larger "
-                    "value is refused, and a lower organization limit applies at once)")
+        "value is refused, and a lower organization limit applies at once)",
+    )
 
     @field_validator("scopes")
     @classmethod

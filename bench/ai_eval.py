@@ -35,14 +35,18 @@ from tests.ai.evals.runner import Target, cluster_for, run_all  # noqa: E402
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--api-url", default=os.environ.get("JSC_API_URL",
-                                                            "http://127.0.0.1:8000"))
+    parser.add_argument("--api-url", default=os.environ.get("JSC_API_URL", "http://127.0.0.1:8000"))
     parser.add_argument("--email", default=os.environ.get("JSC_ADMIN_EMAIL", "admin@example.com"))
     parser.add_argument("--password", default=os.environ.get("JSC_ADMIN_PASSWORD"))
-    parser.add_argument("--nats-url", default=os.environ.get(
-        "JSC_EVAL_NATS_URL", os.environ.get("JSC_HUB_URL", "nats://127.0.0.1:4222")))
-    parser.add_argument("--case", action="append", default=[],
-                        help="run only this case (repeatable)")
+    parser.add_argument(
+        "--nats-url",
+        default=os.environ.get(
+            "JSC_EVAL_NATS_URL", os.environ.get("JSC_HUB_URL", "nats://127.0.0.1:4222")
+        ),
+    )
+    parser.add_argument(
+        "--case", action="append", default=[], help="run only this case (repeatable)"
+    )
     return parser.parse_args()
 
 
@@ -52,18 +56,24 @@ async def main(args: argparse.Namespace) -> None:
         print("Set JSC_ADMIN_PASSWORD (or --password): the admin of the console to evaluate.")
         return
     async with httpx.AsyncClient(base_url=args.api_url, timeout=60) as api:
-        login = await api.post("/api/v1/auth/login",
-                               json={"email": args.email, "password": args.password})
+        login = await api.post(
+            "/api/v1/auth/login", json={"email": args.email, "password": args.password}
+        )
         if login.status_code != 200:
-            print(f"Cannot sign in at {args.api_url} as {args.email}: {login.status_code} "
-                  f"{login.text[:200]}")
+            print(
+                f"Cannot sign in at {args.api_url} as {args.email}: {login.status_code} "
+                f"{login.text[:200]}"
+            )
             return
         admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
         cluster_id = await cluster_for(api, admin, args.nats_url)
-        print(f"{len(cases)} case(s) against {args.api_url} (cluster {cluster_id} at "
-              f"{args.nats_url}), the console's own model")
-        await run_all(Target(api=api, admin=admin, nats_url=args.nats_url,
-                             cluster_id=cluster_id), cases)
+        print(
+            f"{len(cases)} case(s) against {args.api_url} (cluster {cluster_id} at "
+            f"{args.nats_url}), the console's own model"
+        )
+        await run_all(
+            Target(api=api, admin=admin, nats_url=args.nats_url, cluster_id=cluster_id), cases
+        )
 
 
 if __name__ == "__main__":

@@ -38,29 +38,41 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(samples), cuts[94]
 
 
-async def _create_streams(nats_url: str, domain: str | None, prefix: str, count: int,
-                          messages: int) -> None:
+async def _create_streams(
+    nats_url: str, domain: str | None, prefix: str, count: int, messages: int
+) -> None:
     nc = await nats.connect(nats_url)
     api = f"$JS.{domain}.API" if domain else "$JS.API"
 
     async def create(config: dict) -> None:
-        reply = json.loads((await nc.request(f"{api}.STREAM.CREATE.{config['name']}",
-                                             json.dumps(config).encode(), timeout=10)).data)
+        reply = json.loads(
+            (
+                await nc.request(
+                    f"{api}.STREAM.CREATE.{config['name']}", json.dumps(config).encode(), timeout=10
+                )
+            ).data
+        )
         if "error" in reply:
             raise SystemExit(f"cannot create stream {config['name']}: {reply['error']}")
 
     for start in range(0, count, 50):
-        await asyncio.gather(*(create({"name": f"{prefix}-{i:04d}", "subjects": [f"{prefix}.{i}"],
-                                       "storage": "file"})
-                               for i in range(start, min(start + 50, count))))
+        await asyncio.gather(
+            *(
+                create(
+                    {"name": f"{prefix}-{i:04d}", "subjects": [f"{prefix}.{i}"], "storage": "file"}
+                )
+                for i in range(start, min(start + 50, count))
+            )
+        )
     for direct in (False, True):
         name = f"{prefix}-msgs-{'direct' if direct else 'get'}"
         await create({"name": name, "subjects": [f"{name}.>"], "allow_direct": direct})
         js = nc.jetstream(domain=domain)
         pending = []
         for i in range(messages):
-            body = json.dumps({"order": i, "region": ("eu", "us", "ap")[i % 3],
-                               "amount": i * 7 % 1000}).encode()
+            body = json.dumps(
+                {"order": i, "region": ("eu", "us", "ap")[i % 3], "amount": i * 7 % 1000}
+            ).encode()
             pending.append(js.publish(f"{name}.orders.{('eu', 'us', 'ap')[i % 3]}", body))
             if len(pending) == 200:
                 await asyncio.gather(*pending)
@@ -74,16 +86,23 @@ async def _delete_streams(nats_url: str, domain: str | None, prefix: str) -> Non
     api = f"$JS.{domain}.API" if domain else "$JS.API"
     names: list[str] = []
     while True:
-        reply = json.loads((await nc.request(f"{api}.STREAM.NAMES",
-                                             json.dumps({"offset": len(names)}).encode())).data)
+        reply = json.loads(
+            (
+                await nc.request(f"{api}.STREAM.NAMES", json.dumps({"offset": len(names)}).encode())
+            ).data
+        )
         page = reply.get("streams") or []
         names += page
         if not page or len(names) >= reply.get("total", 0):
             break
     mine = [n for n in names if n.startswith(f"{prefix}-")]
     for start in range(0, len(mine), 50):
-        await asyncio.gather(*(nc.request(f"{api}.STREAM.DELETE.{n}", b"", timeout=10)
-                               for n in mine[start:start + 50]))
+        await asyncio.gather(
+            *(
+                nc.request(f"{api}.STREAM.DELETE.{n}", b"", timeout=10)
+                for n in mine[start : start + 50]
+            )
+        )
     await nc.close()
 
 
@@ -91,9 +110,16 @@ def _cluster_id(client: httpx.Client, headers: dict, nats_url: str, domain: str 
     for cluster in client.get("/api/v1/clusters", headers=headers).json().get("items", []):
         if nats_url in cluster.get("server_urls", []):
             return cluster["id"]
-    reply = client.post("/api/v1/clusters", headers=headers, json={
-        "name": f"bench-{uuid.uuid4().hex[:6]}", "environment": "development",
-        "server_urls": [nats_url], "jetstream_domain": domain})
+    reply = client.post(
+        "/api/v1/clusters",
+        headers=headers,
+        json={
+            "name": f"bench-{uuid.uuid4().hex[:6]}",
+            "environment": "development",
+            "server_urls": [nats_url],
+            "jetstream_domain": domain,
+        },
+    )
     reply.raise_for_status()
     return reply.json()["id"]
 
@@ -107,13 +133,23 @@ def _timed(client: httpx.Client, path: str, headers: dict, params: dict | None =
     return elapsed, reply.json()
 
 
-def measure(api_url: str, email: str, password: str, nats_url: str, domain: str | None,
-            streams: int, messages: int, rounds: int) -> list[tuple[str, list[float]]]:
+def measure(
+    api_url: str,
+    email: str,
+    password: str,
+    nats_url: str,
+    domain: str | None,
+    streams: int,
+    messages: int,
+    rounds: int,
+) -> list[tuple[str, list[float]]]:
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     began = time.monotonic()
     asyncio.run(_create_streams(nats_url, domain, prefix, streams, messages))
-    print(f"created {streams} streams and 2 x {messages} messages in "
-          f"{time.monotonic() - began:.1f}s", file=sys.stderr)
+    print(
+        f"created {streams} streams and 2 x {messages} messages in {time.monotonic() - began:.1f}s",
+        file=sys.stderr,
+    )
     results: list[tuple[str, list[float]]] = []
     try:
         with httpx.Client(base_url=api_url, timeout=120) as client:
@@ -174,22 +210,50 @@ def main() -> None:
     if args.api_url:
         if not (args.email and args.password and args.nats_url):
             parser.error("--api-url needs --email, --password and --nats-url")
-        report(measure(args.api_url, args.email, args.password, args.nats_url, domain,
-                       args.streams, args.messages, args.rounds))
+        report(
+            measure(
+                args.api_url,
+                args.email,
+                args.password,
+                args.nats_url,
+                domain,
+                args.streams,
+                args.messages,
+                args.rounds,
+            )
+        )
         return
 
     from stack.launcher import Stack
 
     data_dir = Path(tempfile.mkdtemp(prefix="jsc-bench-"))
     data_dir.chmod(0o755)  # PostgreSQL runs as an unprivileged user who must enter it
-    stack = Stack(data_dir, ui=False, demo=False, auto_ports=True, env_overrides={
-        "JSC_ADMIN_EMAIL": ADMIN_EMAIL, "JSC_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "JSC_RATE_LIMIT_PER_MINUTE": "1000000"})
+    stack = Stack(
+        data_dir,
+        ui=False,
+        demo=False,
+        auto_ports=True,
+        env_overrides={
+            "JSC_ADMIN_EMAIL": ADMIN_EMAIL,
+            "JSC_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "JSC_RATE_LIMIT_PER_MINUTE": "1000000",
+        },
+    )
     print(f"starting a local stack in {data_dir} ...", file=sys.stderr)
     try:
         stack.start()
-        report(measure(stack.api_url, ADMIN_EMAIL, ADMIN_PASSWORD, stack.env["JSC_HUB_URL"],
-                       "hub", args.streams, args.messages, args.rounds))
+        report(
+            measure(
+                stack.api_url,
+                ADMIN_EMAIL,
+                ADMIN_PASSWORD,
+                stack.env["JSC_HUB_URL"],
+                "hub",
+                args.streams,
+                args.messages,
+                args.rounds,
+            )
+        )
     finally:
         stack.stop()
         import shutil

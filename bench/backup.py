@@ -53,8 +53,15 @@ STREAM, COPY = "BENCH_BACKUP", "BENCH_RESTORED"
 
 async def fill(nc, mb: int) -> dict:
     js = JetStreamApi(nc, timeout=60)
-    await js.stream_create({"name": STREAM, "subjects": ["bench.backup.>"], "storage": "file",
-                            "num_replicas": 1, "max_msg_size": -1})
+    await js.stream_create(
+        {
+            "name": STREAM,
+            "subjects": ["bench.backup.>"],
+            "storage": "file",
+            "num_replicas": 1,
+            "max_msg_size": -1,
+        }
+    )
     count = mb * 1000
     for i in range(count):
         await nc.publish(f"bench.backup.{i % 16}", os.urandom(1000))
@@ -90,6 +97,7 @@ async def reference(dr_nc, size: int) -> tuple[float, float]:
 async def console_reference(dr_nc, size: int) -> tuple[float, float]:
     """The same with the console's own object-store client (core.jetstream.objects)."""
     from core.jetstream.objects import ObjectStore, ObjectStoreConfig, create_store
+
     js = JetStreamApi(dr_nc, timeout=60)
     await create_store(js, ObjectStoreConfig(bucket="bench-console"))
     store = await ObjectStore.open(js, "bench-console")
@@ -98,7 +106,7 @@ async def console_reference(dr_nc, size: int) -> tuple[float, float]:
     async def source():
         left = size
         while left > 0:
-            yield block[:min(left, len(block))]
+            yield block[: min(left, len(block))]
             left -= len(block)
 
     started = time.perf_counter()
@@ -118,8 +126,13 @@ async def main(args) -> None:
     # the pool in this process judges the local clusters' URLs as the stack's processes do
     os.environ.setdefault("JSC_ALLOWED_CLUSTER_NETWORKS", "127.0.0.0/8,::1/128")
     data_dir = Path(tempfile.mkdtemp(prefix="jsc-bench-"))
-    stack = Stack(data_dir, ui=False, demo=False, auto_ports=True,
-                  env_overrides={"JSC_ADMIN_PASSWORD": PASSWORD, "JSC_ACCESS_TOKEN_TTL_S": "86400"})
+    stack = Stack(
+        data_dir,
+        ui=False,
+        demo=False,
+        auto_ports=True,
+        env_overrides={"JSC_ADMIN_PASSWORD": PASSWORD, "JSC_ACCESS_TOKEN_TTL_S": "86400"},
+    )
     stack.start()
     engine = make_engine(stack.env["JSC_DATABASE_URL"])
     pool = ClusterPool(request_timeout=30)
@@ -127,17 +140,24 @@ async def main(args) -> None:
         hub_nc = await nats.connect(stack.env["JSC_HUB_URL"], pending_size=256 * 1024 * 1024)
         dr_nc = await nats.connect(stack.env["JSC_DR_URL"])
         async with httpx.AsyncClient(base_url=stack.api_url, timeout=60) as api:
-            login = await api.post("/api/v1/auth/login", json={"email": stack.admin_email,
-                                                                "password": PASSWORD})
+            login = await api.post(
+                "/api/v1/auth/login", json={"email": stack.admin_email, "password": PASSWORD}
+            )
             login.raise_for_status()
             admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
             org_id = (await api.get("/api/v1/auth/me", headers=admin)).json()["organization"]["id"]
             ids = {}
             for side in ("hub", "dr"):
-                made = await api.post("/api/v1/clusters", headers=admin, json={
-                    "name": side, "environment": "development",
-                    "server_urls": [stack.env[f"JSC_{side.upper()}_URL"]],
-                    "jetstream_domain": side})
+                made = await api.post(
+                    "/api/v1/clusters",
+                    headers=admin,
+                    json={
+                        "name": side,
+                        "environment": "development",
+                        "server_urls": [stack.env[f"JSC_{side.upper()}_URL"]],
+                        "jetstream_domain": side,
+                    },
+                )
                 made.raise_for_status()
                 ids[side] = made.json()["id"]
 
@@ -145,23 +165,32 @@ async def main(args) -> None:
         info = await fill(hub_nc, args.mb)
         size = int(info["state"]["bytes"])
         mb = size / 1e6
-        print(f"stream: {info['state']['messages']:,} messages, {mb:,.0f} MB stored "
-              f"(filled in {time.perf_counter() - started:.1f} s)")
+        print(
+            f"stream: {info['state']['messages']:,} messages, {mb:,.0f} MB stored "
+            f"(filled in {time.perf_counter() - started:.1f} s)"
+        )
 
         put_s, get_s = await reference(dr_nc, size)
         print(f"nats-py object store (dr): put {mb / put_s:,.0f} MB/s, get {mb / get_s:,.0f} MB/s")
         cput_s, cget_s = await console_reference(dr_nc, size)
-        print(f"console object store (dr): put {mb / cput_s:,.0f} MB/s, "
-              f"get {mb / cget_s:,.0f} MB/s")
+        print(
+            f"console object store (dr): put {mb / cput_s:,.0f} MB/s, get {mb / cget_s:,.0f} MB/s"
+        )
 
         sessions = make_sessionmaker(engine)
-        acts = BackupDataActivities(sessions, Cipher(stack.settings.encryption_key
-                                                     .get_secret_value()), pool)
+        acts = BackupDataActivities(
+            sessions, Cipher(stack.settings.encryption_key.get_secret_value()), pool
+        )
         async with sessions() as db, db.begin():
-            backup = Backup(org_id=uuid.UUID(org_id), cluster_id=uuid.UUID(ids["hub"]),
-                            kind="full", reason="manual", status="running", stream_count=1,
-                            target={"type": "object_store", "cluster_id": ids["dr"],
-                                    "bucket": "jsc-backups"})
+            backup = Backup(
+                org_id=uuid.UUID(org_id),
+                cluster_id=uuid.UUID(ids["hub"]),
+                kind="full",
+                reason="manual",
+                status="running",
+                stream_count=1,
+                target={"type": "object_store", "cluster_id": ids["dr"], "bucket": "jsc-backups"},
+            )
             db.add(backup)
             await db.flush()
             item = BackupItem(backup_id=backup.id, stream=STREAM, kind="full")
@@ -171,28 +200,44 @@ async def main(args) -> None:
         op = str(uuid.uuid4())
 
         started = time.perf_counter()
-        result = await acts.backup_item(ItemInput(operation_id=op, org_id=org_id,
-                                                  backup_id=backup_id, item_id=item_id))
+        result = await acts.backup_item(
+            ItemInput(operation_id=op, org_id=org_id, backup_id=backup_id, item_id=item_id)
+        )
         backup_s = time.perf_counter() - started
-        print(f"backup:  {mb / backup_s:,.0f} MB/s ({backup_s:.1f} s; {result.chunks} chunks, "
-              f"{result.stored_bytes / 1e6:,.0f} MB stored)")
+        print(
+            f"backup:  {mb / backup_s:,.0f} MB/s ({backup_s:.1f} s; {result.chunks} chunks, "
+            f"{result.stored_bytes / 1e6:,.0f} MB stored)"
+        )
 
         started = time.perf_counter()
-        verdict = await acts.backup_verify(VerifyInput(operation_id=op, org_id=org_id,
-                                                       backup_id=backup_id))
+        verdict = await acts.backup_verify(
+            VerifyInput(operation_id=op, org_id=org_id, backup_id=backup_id)
+        )
         verify_s = time.perf_counter() - started
         print(f"verify:  {mb / verify_s:,.0f} MB/s ({verify_s:.1f} s; {verdict.status})")
 
         started = time.perf_counter()
-        restored = await acts.backup_restore(RestoreInput(
-            operation_id=op, org_id=org_id, backup_id=backup_id, stream=STREAM,
-            cluster_id=ids["hub"], stream_name=COPY, subjects=[]))
+        restored = await acts.backup_restore(
+            RestoreInput(
+                operation_id=op,
+                org_id=org_id,
+                backup_id=backup_id,
+                stream=STREAM,
+                cluster_id=ids["hub"],
+                stream_name=COPY,
+                subjects=[],
+            )
+        )
         restore_s = time.perf_counter() - started
-        print(f"restore: {mb / restore_s:,.0f} MB/s ({restore_s:.1f} s; "
-              f"{restored.messages:,} messages)")
-        print(f"ratios:  backup/put {put_s / backup_s:.2f}, restore/get {get_s / restore_s:.2f} "
-              "(nats-py; target ≥ 0.7); against the console's client: backup/put "
-              f"{cput_s / backup_s:.2f}, restore/get {cget_s / restore_s:.2f}")
+        print(
+            f"restore: {mb / restore_s:,.0f} MB/s ({restore_s:.1f} s; "
+            f"{restored.messages:,} messages)"
+        )
+        print(
+            f"ratios:  backup/put {put_s / backup_s:.2f}, restore/get {get_s / restore_s:.2f} "
+            "(nats-py; target ≥ 0.7); against the console's client: backup/put "
+            f"{cput_s / backup_s:.2f}, restore/get {cget_s / restore_s:.2f}"
+        )
         await hub_nc.close()
         await dr_nc.close()
     finally:

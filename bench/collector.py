@@ -52,35 +52,53 @@ async def populate(nc, streams: int, consumers: int) -> None:
     async def one(i: int) -> None:
         name = f"BENCH_{i:04d}"
         async with gate:
-            await js.stream_create({"name": name, "subjects": [f"bench.{i}.>"],
-                                    "storage": "memory"})
+            await js.stream_create(
+                {"name": name, "subjects": [f"bench.{i}.>"], "storage": "memory"}
+            )
             for c in range(consumers):
                 await js.consumer_create(name, {"durable_name": f"c{c}", "ack_policy": "explicit"})
             await nc.publish(f"bench.{i}.x", b"hello")
 
     started = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(streams)))
-    print(f"made {streams} streams and {streams * consumers} consumers in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"made {streams} streams and {streams * consumers} consumers in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
 
 
 async def main(args) -> None:
     os.environ.setdefault("JSC_ALLOWED_CLUSTER_NETWORKS", "127.0.0.0/8,::1/128")
     data_dir = Path(tempfile.mkdtemp(prefix="jsc-bench-"))
-    stack = Stack(data_dir, ui=False, demo=False, auto_ports=True, env_overrides={
-        "JSC_ADMIN_PASSWORD": PASSWORD, "JSC_COLLECT_INTERVAL_S": "10"})
+    stack = Stack(
+        data_dir,
+        ui=False,
+        demo=False,
+        auto_ports=True,
+        env_overrides={"JSC_ADMIN_PASSWORD": PASSWORD, "JSC_COLLECT_INTERVAL_S": "10"},
+    )
     stack.start()
     try:
         hub = await nats.connect(stack.env["JSC_HUB_URL"])
         await populate(hub, args.streams, args.consumers)
         async with httpx.AsyncClient(base_url=stack.api_url, timeout=60) as api:
-            login = await api.post("/api/v1/auth/login", json={"email": stack.admin_email,
-                                                                "password": PASSWORD})
+            login = await api.post(
+                "/api/v1/auth/login", json={"email": stack.admin_email, "password": PASSWORD}
+            )
             login.raise_for_status()
             admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
-            (await api.post("/api/v1/clusters", headers=admin, json={
-                "name": "hub", "environment": "development", "jetstream_domain": "hub",
-                "server_urls": [stack.env["JSC_HUB_URL"]]})).raise_for_status()
+            (
+                await api.post(
+                    "/api/v1/clusters",
+                    headers=admin,
+                    json={
+                        "name": "hub",
+                        "environment": "development",
+                        "jetstream_domain": "hub",
+                        "server_urls": [stack.env["JSC_HUB_URL"]],
+                    },
+                )
+            ).raise_for_status()
         log = data_dir / "logs" / "collector.log"
         want = args.streams * args.consumers
         while not any(c >= want for _, c, _ in passes(log)):  # the first full pass
@@ -91,11 +109,15 @@ async def main(args) -> None:
         await asyncio.sleep(args.seconds)
         cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
         steady = [s for _, c, s in passes(log)[seen:] if c >= want]
-        print(f"collector: {len(steady)} passes over {args.streams} streams + {want} consumers; "
-              f"pass time median {statistics.median(steady):.2f} s, max {max(steady):.2f} s "
-              f"(target < 2 s)")
-        print(f"collector CPU: {cpu * 100:.1f}% of one core on average over {args.seconds} s "
-              f"(target < 20%)")
+        print(
+            f"collector: {len(steady)} passes over {args.streams} streams + {want} consumers; "
+            f"pass time median {statistics.median(steady):.2f} s, max {max(steady):.2f} s "
+            f"(target < 2 s)"
+        )
+        print(
+            f"collector CPU: {cpu * 100:.1f}% of one core on average over {args.seconds} s "
+            f"(target < 20%)"
+        )
         await hub.close()
     finally:
         stack.stop()

@@ -65,8 +65,9 @@ PASSWORD = "bench-Pass-1234"
 class Follower:
     """Publishers (one per stream) at ``rate`` in all, following the active side."""
 
-    def __init__(self, urls: dict[str, str], pair_id: str, streams: list[str], first: str,
-                 rate: float):
+    def __init__(
+        self, urls: dict[str, str], pair_id: str, streams: list[str], first: str, rate: float
+    ):
         self.urls, self.pair_id, self.streams, self.rate = urls, pair_id, streams, rate
         self.active, self.epoch = first, 0
         self.acked: dict[str, str] = {}
@@ -107,8 +108,13 @@ class Follower:
             while not self.stop_event.is_set():
                 side = self.active
                 try:
-                    await self.conns[side].jetstream().publish(
-                        f"{stream}.data", b"x" * 128, headers={"Nats-Msg-Id": msg_id}, timeout=2)
+                    await (
+                        self.conns[side]
+                        .jetstream()
+                        .publish(
+                            f"{stream}.data", b"x" * 128, headers={"Nats-Msg-Id": msg_id}, timeout=2
+                        )
+                    )
                     self.acked[msg_id] = side
                     self.acks.append((time.monotonic(), side))
                     break
@@ -134,34 +140,62 @@ class Follower:
             await nc.close()
 
 
-async def make_pair(hub_nc, dr_nc, db_url: str, org_id: str, hub_id: str, dr_id: str,
-                    streams: list[str]) -> str:
+async def make_pair(
+    hub_nc, dr_nc, db_url: str, org_id: str, hub_id: str, dr_id: str, streams: list[str]
+) -> str:
     hub, dr = JetStreamApi(hub_nc, "hub"), JetStreamApi(dr_nc, "dr")
     pair_id, rows = uuid.uuid4(), []
     for stream in streams:
-        info = await hub.stream_create({"name": stream, "subjects": [f"{stream}.>"],
-                                        "storage": "file", "num_replicas": 1,
-                                        "duplicate_window": 120 * 10**9})
+        info = await hub.stream_create(
+            {
+                "name": stream,
+                "subjects": [f"{stream}.>"],
+                "storage": "file",
+                "num_replicas": 1,
+                "duplicate_window": 120 * 10**9,
+            }
+        )
         mirror_id = uuid.uuid4()
-        request = MirrorRequest(source_cluster_id=uuid.UUID(hub_id), source_stream=stream,
-                                target_cluster_id=uuid.UUID(dr_id), target_stream=stream)
+        request = MirrorRequest(
+            source_cluster_id=uuid.UUID(hub_id),
+            source_stream=stream,
+            target_cluster_id=uuid.UUID(dr_id),
+            target_stream=stream,
+        )
         await hub.consumer_create(stream, source_consumer_config(request, mirror_id, 0))
-        await dr.stream_create(mirror_stream_config(request, mirror_id, info["config"], "hub",
-                                                    cross_domain=True))
-        rows.append(Mirror(id=mirror_id, org_id=uuid.UUID(org_id),
-                           source_cluster_id=uuid.UUID(hub_id), source_stream=stream,
-                           target_cluster_id=uuid.UUID(dr_id), target_stream=stream,
-                           consumer_name=consumer_name(mirror_id),
-                           deliver_subject=deliver_subject(mirror_id),
-                           spec=request.model_dump(mode="json"), state="active",
-                           pair_id=pair_id))
+        await dr.stream_create(
+            mirror_stream_config(request, mirror_id, info["config"], "hub", cross_domain=True)
+        )
+        rows.append(
+            Mirror(
+                id=mirror_id,
+                org_id=uuid.UUID(org_id),
+                source_cluster_id=uuid.UUID(hub_id),
+                source_stream=stream,
+                target_cluster_id=uuid.UUID(dr_id),
+                target_stream=stream,
+                consumer_name=consumer_name(mirror_id),
+                deliver_subject=deliver_subject(mirror_id),
+                spec=request.model_dump(mode="json"),
+                state="active",
+                pair_id=pair_id,
+            )
+        )
     engine = make_engine(db_url)
     async with make_sessionmaker(engine)() as db, db.begin():
-        db.add(DrPair(id=pair_id, org_id=uuid.UUID(org_id), name="bench-pair",
-                      primary_cluster_id=uuid.UUID(hub_id), standby_cluster_id=uuid.UUID(dr_id),
-                      active_cluster_id=uuid.UUID(hub_id),
-                      streams=[{"stream": s, "mirror_stream": s} for s in streams],
-                      rpo_seconds=5, rto_seconds=30))
+        db.add(
+            DrPair(
+                id=pair_id,
+                org_id=uuid.UUID(org_id),
+                name="bench-pair",
+                primary_cluster_id=uuid.UUID(hub_id),
+                standby_cluster_id=uuid.UUID(dr_id),
+                active_cluster_id=uuid.UUID(hub_id),
+                streams=[{"stream": s, "mirror_stream": s} for s in streams],
+                rpo_seconds=5,
+                rto_seconds=30,
+            )
+        )
         await db.flush()
         db.add_all(rows)
     await engine.dispose()
@@ -171,17 +205,28 @@ async def make_pair(hub_nc, dr_nc, db_url: str, org_id: str, hub_id: str, dr_id:
 async def read_ids(nc, stream: str) -> list[str]:
     js = nc.jetstream()
     info = await js.stream_info(stream)
-    sub = await js.pull_subscribe("", stream=stream, config=ConsumerConfig(
-        ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=10,
-        mem_storage=True, headers_only=True))
+    sub = await js.pull_subscribe(
+        "",
+        stream=stream,
+        config=ConsumerConfig(
+            ack_policy=AckPolicy.NONE,
+            deliver_policy=DeliverPolicy.ALL,
+            inactive_threshold=10,
+            mem_storage=True,
+            headers_only=True,
+        ),
+    )
     ids: list[str] = []
     seen = 0
     try:
         while seen < info.state.messages:
             batch = await sub.fetch(5000, timeout=5)
             seen += len(batch)
-            ids += [m.headers["Nats-Msg-Id"] for m in batch
-                    if m.headers and CANARY_HEADER not in m.headers]
+            ids += [
+                m.headers["Nats-Msg-Id"]
+                for m in batch
+                if m.headers and CANARY_HEADER not in m.headers
+            ]
     finally:
         await sub.unsubscribe()
     return ids
@@ -200,18 +245,21 @@ class Console:
 
     async def run(self, body: dict) -> tuple[float, dict]:
         """Ask, approve (the moment returned), and wait for the operation's end."""
-        asked = (await self.api.post("/api/v1/operations/failover", json=body,
-                                     headers=self.admin))
+        asked = await self.api.post("/api/v1/operations/failover", json=body, headers=self.admin)
         asked.raise_for_status()
         pending = asked.json()
         assert pending["status"] == "waiting_approval", pending
         approved_at = time.monotonic()
-        vote = await self.api.post(f"/api/v1/approvals/{pending['request_id']}/approve",
-                                   headers=self.approver, json={"comment": "bench"})
+        vote = await self.api.post(
+            f"/api/v1/approvals/{pending['request_id']}/approve",
+            headers=self.approver,
+            json={"comment": "bench"},
+        )
         vote.raise_for_status()
         while True:  # the failover operation exists once the request is executed
-            request = (await self.api.get(f"/api/v1/approvals/{pending['request_id']}",
-                                          headers=self.admin)).json()
+            request = (
+                await self.api.get(f"/api/v1/approvals/{pending['request_id']}", headers=self.admin)
+            ).json()
             if request["status"] in ("executed", "failed"):
                 break
             await asyncio.sleep(0.1)
@@ -231,8 +279,13 @@ async def login(api: httpx.AsyncClient, email: str, password: str) -> dict:
 
 async def main(args) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="jsc-bench-"))
-    stack = Stack(data_dir, ui=False, demo=False, auto_ports=True,
-                  env_overrides={"JSC_ADMIN_PASSWORD": PASSWORD, "JSC_ACCESS_TOKEN_TTL_S": "86400"})
+    stack = Stack(
+        data_dir,
+        ui=False,
+        demo=False,
+        auto_ports=True,
+        env_overrides={"JSC_ADMIN_PASSWORD": PASSWORD, "JSC_ACCESS_TOKEN_TTL_S": "86400"},
+    )
     stack.start()
     follower = None
     try:
@@ -241,45 +294,84 @@ async def main(args) -> None:
         async with httpx.AsyncClient(base_url=stack.api_url, timeout=60) as api:
             admin = await login(api, stack.admin_email, PASSWORD)
             me = (await api.get("/api/v1/auth/me", headers=admin)).json()
-            invited = await api.post("/api/v1/users/invite", headers=admin, json={
-                "email": "approver@example.com", "role": "admin"})
+            invited = await api.post(
+                "/api/v1/users/invite",
+                headers=admin,
+                json={"email": "approver@example.com", "role": "admin"},
+            )
             invited.raise_for_status()
-            (await api.post("/api/v1/auth/register", json={
-                "token": invited.json()["token"], "password": PASSWORD})).raise_for_status()
+            (
+                await api.post(
+                    "/api/v1/auth/register",
+                    json={"token": invited.json()["token"], "password": PASSWORD},
+                )
+            ).raise_for_status()
             approver = await login(api, "approver@example.com", PASSWORD)
             ids = {}
             for side in ("hub", "dr"):
-                made = await api.post("/api/v1/clusters", headers=admin, json={
-                    "name": f"bench-{side}", "environment": "production",
-                    "server_urls": [urls[side]], "jetstream_domain": side})
+                made = await api.post(
+                    "/api/v1/clusters",
+                    headers=admin,
+                    json={
+                        "name": f"bench-{side}",
+                        "environment": "production",
+                        "server_urls": [urls[side]],
+                        "jetstream_domain": side,
+                    },
+                )
                 made.raise_for_status()
                 ids[side] = made.json()["id"]
             streams = [f"bench-dr-{i}" for i in range(args.streams)]
-            pair_id = await make_pair(hub_nc, dr_nc, stack.env["JSC_DATABASE_URL"],
-                                      me["organization"]["id"], ids["hub"], ids["dr"], streams)
+            pair_id = await make_pair(
+                hub_nc,
+                dr_nc,
+                stack.env["JSC_DATABASE_URL"],
+                me["organization"]["id"],
+                ids["hub"],
+                ids["dr"],
+                streams,
+            )
             console = Console(api, admin, approver)
-            follower = await Follower({ids["hub"]: urls["hub"], ids["dr"]: urls["dr"]}, pair_id,
-                                      streams, ids["hub"], args.rate).start()
+            follower = await Follower(
+                {ids["hub"]: urls["hub"], ids["dr"]: urls["dr"]},
+                pair_id,
+                streams,
+                ids["hub"],
+                args.rate,
+            ).start()
             await asyncio.sleep(args.warmup)
             sent_before = len(follower.acked)
             t = time.monotonic()
             await asyncio.sleep(2)
-            print(f"publisher: {(len(follower.acked) - sent_before) / (time.monotonic() - t):,.0f}"
-                  f" msg/s over {args.streams} streams, following the active side")
+            print(
+                f"publisher: {(len(follower.acked) - sent_before) / (time.monotonic() - t):,.0f}"
+                f" msg/s over {args.streams} streams, following the active side"
+            )
 
             refused = follower.refused
-            _, drill = await console.run({"pair_id": pair_id, "target_cluster_id": ids["dr"],
-                                          "drill": True})
+            _, drill = await console.run(
+                {"pair_id": pair_id, "target_cluster_id": ids["dr"], "drill": True}
+            )
             result = drill["result"]
-            print(f"drill:      {drill['status']}; RTO {result['rto_s']:.3f} s (fence point to "
-                  f"canary on the copies), RPO {result['data_loss_messages']} message(s); "
-                  f"publishes refused meanwhile: {follower.refused - refused}")
+            print(
+                f"drill:      {drill['status']}; RTO {result['rto_s']:.3f} s (fence point to "
+                f"canary on the copies), RPO {result['data_loss_messages']} message(s); "
+                f"publishes refused meanwhile: {follower.refused - refused}"
+            )
 
-            for name, old, new, nc in (("failover", "hub", "dr", dr_nc),
-                                       ("fail-back", "dr", "hub", hub_nc)):
-                approved_at, op = await console.run({
-                    "pair_id": pair_id, "target_cluster_id": ids[new], "mode": "planned",
-                    "reverse": True, "fence_timeout_s": 30})
+            for name, old, new, nc in (
+                ("failover", "hub", "dr", dr_nc),
+                ("fail-back", "dr", "hub", hub_nc),
+            ):
+                approved_at, op = await console.run(
+                    {
+                        "pair_id": pair_id,
+                        "target_cluster_id": ids[new],
+                        "mode": "planned",
+                        "reverse": True,
+                        "fence_timeout_s": 30,
+                    }
+                )
                 while follower.first_on(ids[new], approved_at) is None:
                     await asyncio.sleep(0.05)
                 first = follower.first_on(ids[new], approved_at)
@@ -288,12 +380,14 @@ async def main(args) -> None:
                 acked = set(follower.acked)
                 lost, dup = await lost_and_duplicated(nc, streams, acked)
                 result = op["result"]
-                print(f"{name + ':':11} {op['status']}; RTO {first - approved_at:.3f} s (approval "
-                      f"to the first publish accepted on {new}), write gap "
-                      f"{first - last_old:.3f} s, operation's own RTO {result['rto_s']:.3f} s "
-                      f"(fence to canary); lost {lost}, duplicated {dup} of {len(acked):,} "
-                      f"acknowledged; refused and retried {follower.refused - refused}, "
-                      f"timeouts {follower.timeouts}")
+                print(
+                    f"{name + ':':11} {op['status']}; RTO {first - approved_at:.3f} s (approval "
+                    f"to the first publish accepted on {new}), write gap "
+                    f"{first - last_old:.3f} s, operation's own RTO {result['rto_s']:.3f} s "
+                    f"(fence to canary); lost {lost}, duplicated {dup} of {len(acked):,} "
+                    f"acknowledged; refused and retried {follower.refused - refused}, "
+                    f"timeouts {follower.timeouts}"
+                )
                 refused = follower.refused
     finally:
         if follower is not None:

@@ -32,8 +32,14 @@ import nats  # noqa: E402
 ADMIN_EMAIL, ADMIN_PASSWORD = "bench@example.com", "bench-Pass-1234"
 
 
-async def client(api_url: str, params: dict, latencies: list[float], ready: asyncio.Event,
-                 opened: list[int], want: int) -> None:
+async def client(
+    api_url: str,
+    params: dict,
+    latencies: list[float],
+    ready: asyncio.Event,
+    opened: list[int],
+    want: int,
+) -> None:
     seen = 0
     async with httpx.AsyncClient(base_url=api_url, timeout=httpx.Timeout(30, read=None)) as http:
         async with http.stream("GET", "/api/v1/stream/metrics", params=params) as reply:
@@ -57,8 +63,9 @@ async def run(api_url: str, internal_url: str, clients: int, samples: int, inter
     from core.live.samples import StreamSample
 
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
-        login = await http.post("/api/v1/auth/login",
-                                json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        login = await http.post(
+            "/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
         login.raise_for_status()
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         me = (await http.get("/api/v1/auth/me", headers=headers)).json()
@@ -69,8 +76,10 @@ async def run(api_url: str, internal_url: str, clients: int, samples: int, inter
     latencies: list[float] = []
     opened: list[int] = []
     ready = asyncio.Event()
-    tasks = [asyncio.create_task(client(api_url, params, latencies, ready, opened, samples))
-             for _ in range(clients)]
+    tasks = [
+        asyncio.create_task(client(api_url, params, latencies, ready, opened, samples))
+        for _ in range(clients)
+    ]
     deadline = time.monotonic() + 60
     while len(opened) < clients and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
@@ -80,9 +89,18 @@ async def run(api_url: str, internal_url: str, clients: int, samples: int, inter
     live = LivePublisher(nc)
     subject = subjects.stream_sample(org, cluster, stream)
     for i in range(samples):
-        sample = StreamSample(id=uuid.uuid4(), org_id=org, cluster_id=cluster, stream=stream,
-                              timestamp=datetime.now(UTC), messages=i, bytes=i,
-                              first_seq=1, last_seq=i, consumer_count=0)
+        sample = StreamSample(
+            id=uuid.uuid4(),
+            org_id=org,
+            cluster_id=cluster,
+            stream=stream,
+            timestamp=datetime.now(UTC),
+            messages=i,
+            bytes=i,
+            first_seq=1,
+            last_seq=i,
+            consumer_count=0,
+        )
         body = {**sample.model_dump(mode="json"), "sent_at": time.time()}
         await live.publish(subject, body, uuid.uuid4().hex)
         await asyncio.sleep(interval)
@@ -98,11 +116,15 @@ def report(latencies: list[float], clients: int, samples: int) -> None:
         print("no latencies measured")
         return
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-    print(f"SSE clients: {clients}, samples: {samples}, deliveries: {len(latencies)} "
-          f"(expected {clients * samples})")
-    print(f"publish -> received: p50 {statistics.median(latencies):.1f} ms, "
-          f"p95 {cuts[94]:.1f} ms, p99 {cuts[98]:.1f} ms, max {max(latencies):.1f} ms "
-          "(target p99 < 100 ms)")
+    print(
+        f"SSE clients: {clients}, samples: {samples}, deliveries: {len(latencies)} "
+        f"(expected {clients * samples})"
+    )
+    print(
+        f"publish -> received: p50 {statistics.median(latencies):.1f} ms, "
+        f"p95 {cuts[94]:.1f} ms, p99 {cuts[98]:.1f} ms, max {max(latencies):.1f} ms "
+        "(target p99 < 100 ms)"
+    )
 
 
 def main() -> None:
@@ -116,14 +138,29 @@ def main() -> None:
 
     data_dir = Path(tempfile.mkdtemp(prefix="jsc-bench-"))
     data_dir.chmod(0o755)  # PostgreSQL runs as an unprivileged user who must enter it
-    stack = Stack(data_dir, ui=False, demo=False, auto_ports=True, env_overrides={
-        "JSC_ADMIN_EMAIL": ADMIN_EMAIL, "JSC_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "JSC_RATE_LIMIT_PER_MINUTE": "1000000"})
+    stack = Stack(
+        data_dir,
+        ui=False,
+        demo=False,
+        auto_ports=True,
+        env_overrides={
+            "JSC_ADMIN_EMAIL": ADMIN_EMAIL,
+            "JSC_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "JSC_RATE_LIMIT_PER_MINUTE": "1000000",
+        },
+    )
     print(f"starting a local stack in {data_dir} ...", file=sys.stderr)
     try:
         stack.start()
-        asyncio.run(run(stack.api_url, stack.settings.events_nats_url, args.clients,
-                        args.samples, args.interval))
+        asyncio.run(
+            run(
+                stack.api_url,
+                stack.settings.events_nats_url,
+                args.clients,
+                args.samples,
+                args.interval,
+            )
+        )
     finally:
         stack.stop()
         shutil.rmtree(data_dir, ignore_errors=True)

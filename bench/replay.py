@@ -54,16 +54,24 @@ async def fill(js, subject: str, count: int, size: int) -> None:
 async def plain_loop(nc, source: str, dest_prefix: str, count: int) -> float:
     """The baseline: the same pipeline written directly against nats-py."""
     js = nc.jetstream()
-    sub = await js.pull_subscribe("", stream=source, config=ConsumerConfig(
-        ack_policy=AckPolicy.NONE, mem_storage=True, inactive_threshold=10))
+    sub = await js.pull_subscribe(
+        "",
+        stream=source,
+        config=ConsumerConfig(ack_policy=AckPolicy.NONE, mem_storage=True, inactive_threshold=10),
+    )
     publisher = await AsyncPublisher(nc).start()
     window: deque = deque()
     done = 0
     started = time.perf_counter()
     while done < count:
         for msg in await sub.fetch(BATCH, timeout=5):
-            window.append(await publisher.publish(f"{dest_prefix}.{msg.subject}", msg.data,
-                                                  {"Nats-Msg-Id": f"base-{msg.metadata.sequence.stream}"}))
+            window.append(
+                await publisher.publish(
+                    f"{dest_prefix}.{msg.subject}",
+                    msg.data,
+                    {"Nats-Msg-Id": f"base-{msg.metadata.sequence.stream}"},
+                )
+            )
             done += 1
             if len(window) >= WINDOW:
                 await publisher.ack(window.popleft(), 10)
@@ -80,8 +88,11 @@ async def minimal_loop(nc, source: str, dest_prefix: str, count: int, dest: str)
     carrying the replay's headers, acknowledgements counted in a callback (no future, no object
     per message beyond what the client makes)."""
     js = nc.jetstream()
-    sub = await js.pull_subscribe("", stream=source, config=ConsumerConfig(
-        ack_policy=AckPolicy.NONE, mem_storage=True, inactive_threshold=10))
+    sub = await js.pull_subscribe(
+        "",
+        stream=source,
+        config=ConsumerConfig(ack_policy=AckPolicy.NONE, mem_storage=True, inactive_threshold=10),
+    )
     inbox = nc.new_inbox()
     acked = 0
     room = asyncio.Event()
@@ -98,10 +109,17 @@ async def minimal_loop(nc, source: str, dest_prefix: str, count: int, dest: str)
         for msg in await sub.fetch(1000, timeout=5):
             meta = msg.metadata
             seq = meta.sequence.stream
-            await nc.publish(f"{dest_prefix}.{msg.subject}", msg.data, reply=f"{inbox}.{seq}",
-                             headers={"Nats-Expected-Stream": dest, "Nats-Msg-Id": f"min-{seq}",
-                                      "Nats-Replay-Source": f"{source}:{seq}",
-                                      "Nats-Replay-Original-Time": meta.timestamp.isoformat()})
+            await nc.publish(
+                f"{dest_prefix}.{msg.subject}",
+                msg.data,
+                reply=f"{inbox}.{seq}",
+                headers={
+                    "Nats-Expected-Stream": dest,
+                    "Nats-Msg-Id": f"min-{seq}",
+                    "Nats-Replay-Source": f"{source}:{seq}",
+                    "Nats-Replay-Original-Time": meta.timestamp.isoformat(),
+                },
+            )
             sent += 1
             while sent - acked >= WINDOW:
                 room.clear()
@@ -127,8 +145,9 @@ async def wait_finished(api: httpx.AsyncClient, headers: dict, op_id: str) -> di
 async def replay_rate(api, headers, body: dict, count: int, nc=None) -> tuple[float, dict]:
     """The operation's rate from the request to its completion as read back; with ``nc``, also
     prints the steady rate at the destination (between 10% and 90% of the messages stored)."""
-    sampler = asyncio.create_task(steady_rate(nc, body["destination"]["stream"], count)) \
-        if nc else None
+    sampler = (
+        asyncio.create_task(steady_rate(nc, body["destination"]["stream"], count)) if nc else None
+    )
     started = time.perf_counter()
     reply = await api.post("/api/v1/operations/replay", json=body, headers=headers)
     reply.raise_for_status()
@@ -153,17 +172,24 @@ async def steady_rate(nc, stream: str, count: int) -> float:
     return (n1 - n0) / (t1 - t0)
 
 
-async def kill_recovery(stack, api, headers, nc, cluster_id: str, count: int,
-                        unkilled_s: float) -> None:
+async def kill_recovery(
+    stack, api, headers, nc, cluster_id: str, count: int, unkilled_s: float
+) -> None:
     """The same replay with the worker SIGKILLed once, half-way: how much longer it took, and
     how long from the kill until the retried attempt was copying again (Temporal noticing the
     dead worker, the restart, the lease, the destination check)."""
     js = nc.jetstream()
     log = stack.data_dir / "logs" / "worker.log"
     started = time.perf_counter()
-    reply = await api.post("/api/v1/operations/replay", headers=headers, json={
-        "cluster_id": cluster_id, "stream": "bench-src",
-        "destination": {"stream": "bench-kill", "subject_prefix": "kill"}})
+    reply = await api.post(
+        "/api/v1/operations/replay",
+        headers=headers,
+        json={
+            "cluster_id": cluster_id,
+            "stream": "bench-src",
+            "destination": {"stream": "bench-kill", "subject_prefix": "kill"},
+        },
+    )
     reply.raise_for_status()
     op_id = reply.json()["id"]
     while (await js.stream_info("bench-kill")).state.messages < count // 2:
@@ -181,8 +207,10 @@ async def kill_recovery(stack, api, headers, nc, cluster_id: str, count: int,
     op = await wait_finished(api, headers, op_id)
     elapsed = time.perf_counter() - started
     assert op["status"] == "completed" and op["result"]["replayed"] == count, op
-    print(f"one worker kill:      {elapsed:>10.1f} s  (+{elapsed - unkilled_s:.1f} s over the "
-          f"run without; copying again {resumed:.1f} s after the kill, restart included)")
+    print(
+        f"one worker kill:      {elapsed:>10.1f} s  (+{elapsed - unkilled_s:.1f} s over the "
+        f"run without; copying again {resumed:.1f} s after the kill, restart included)"
+    )
 
 
 async def held_rate(api, headers, nc, body: dict, dest: str, seconds: float) -> float:
@@ -204,8 +232,13 @@ async def held_rate(api, headers, nc, body: dict, dest: str, seconds: float) -> 
 
 async def main(args) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="jsc-bench-"))
-    stack = Stack(data_dir, ui=False, demo=False, auto_ports=True,
-                  env_overrides={"JSC_ADMIN_PASSWORD": PASSWORD, "JSC_ACCESS_TOKEN_TTL_S": "86400"})
+    stack = Stack(
+        data_dir,
+        ui=False,
+        demo=False,
+        auto_ports=True,
+        env_overrides={"JSC_ADMIN_PASSWORD": PASSWORD, "JSC_ACCESS_TOKEN_TTL_S": "86400"},
+    )
     stack.start()
     try:
         hub = stack.env["JSC_HUB_URL"]
@@ -213,43 +246,78 @@ async def main(args) -> None:
         js = nc.jetstream(timeout=30)
         big = StreamConfig(storage=StorageType.FILE, duplicate_window=120, max_bytes=-1)
         await js.add_stream(big, name="bench-src", subjects=["bench.src.>"])
-        for name, prefix in (("bench-base", "base"), ("bench-min", "min"), ("bench-dst", "dst"),
-                             ("bench-kill", "kill"), ("bench-rate", "rate")):
+        for name, prefix in (
+            ("bench-base", "base"),
+            ("bench-min", "min"),
+            ("bench-dst", "dst"),
+            ("bench-kill", "kill"),
+            ("bench-rate", "rate"),
+        ):
             await js.add_stream(big, name=name, subjects=[f"{prefix}.>"])
         t = time.perf_counter()
         await fill(js, "bench.src.orders", args.messages, args.size)
         print(f"filled {args.messages:,} × {args.size} B in {time.perf_counter() - t:.1f} s")
 
         async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as api:
-            token = (await api.post("/api/v1/auth/login", json={
-                "email": stack.admin_email, "password": PASSWORD})).json()["access_token"]
+            token = (
+                await api.post(
+                    "/api/v1/auth/login", json={"email": stack.admin_email, "password": PASSWORD}
+                )
+            ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
-            cluster = (await api.post("/api/v1/clusters", headers=headers, json={
-                "name": "bench-hub", "environment": "development", "server_urls": [hub]})).json()
+            cluster = (
+                await api.post(
+                    "/api/v1/clusters",
+                    headers=headers,
+                    json={"name": "bench-hub", "environment": "development", "server_urls": [hub]},
+                )
+            ).json()
 
             baseline = await plain_loop(nc, "bench-src", "base", args.messages)
             print(f"plain nats-py loop:   {baseline:>10,.0f} msg/s")
             minimal = await minimal_loop(nc, "bench-src", "min", args.messages, "bench-min")
             print(f"minimal copy loop:    {minimal:>10,.0f} msg/s")
-            rate, op = await replay_rate(api, headers, {
-                "cluster_id": cluster["id"], "stream": "bench-src",
-                "destination": {"stream": "bench-dst", "subject_prefix": "dst"}}, args.messages, nc)
-            print(f"replay operation:     {rate:>10,.0f} msg/s  "
-                  f"({args.messages / rate:.1f} s for {args.messages:,}; "
-                  f"replayed {op['result']['replayed']:,})")
+            rate, op = await replay_rate(
+                api,
+                headers,
+                {
+                    "cluster_id": cluster["id"],
+                    "stream": "bench-src",
+                    "destination": {"stream": "bench-dst", "subject_prefix": "dst"},
+                },
+                args.messages,
+                nc,
+            )
+            print(
+                f"replay operation:     {rate:>10,.0f} msg/s  "
+                f"({args.messages / rate:.1f} s for {args.messages:,}; "
+                f"replayed {op['result']['replayed']:,})"
+            )
             print(f"ratio replay/plain:   {rate / baseline:>10.2f}")
             print(f"ratio replay/minimal: {rate / minimal:>10.2f}")
             if not args.no_kill:
-                await kill_recovery(stack, api, headers, nc, cluster["id"], args.messages,
-                                    args.messages / rate)
+                await kill_recovery(
+                    stack, api, headers, nc, cluster["id"], args.messages, args.messages / rate
+                )
             if args.rate:
-                held = await held_rate(api, headers, nc, {
-                    "cluster_id": cluster["id"], "stream": "bench-src", "rate_limit": args.rate,
-                    "destination": {"stream": "bench-rate", "subject_prefix": "rate"}},
-                    "bench-rate", args.rate_seconds)
-                print(f"rate limit {args.rate:,}/s held at {held:,.0f}/s "
-                      f"over {args.rate_seconds:.0f} s "
-                      f"({(held - args.rate) / args.rate:+.1%})")
+                held = await held_rate(
+                    api,
+                    headers,
+                    nc,
+                    {
+                        "cluster_id": cluster["id"],
+                        "stream": "bench-src",
+                        "rate_limit": args.rate,
+                        "destination": {"stream": "bench-rate", "subject_prefix": "rate"},
+                    },
+                    "bench-rate",
+                    args.rate_seconds,
+                )
+                print(
+                    f"rate limit {args.rate:,}/s held at {held:,.0f}/s "
+                    f"over {args.rate_seconds:.0f} s "
+                    f"({(held - args.rate) / args.rate:+.1%})"
+                )
         await nc.close()
     finally:
         stack.stop()

@@ -34,9 +34,15 @@ LOGIN_HINT = "Run `jsc login` (or set JSC_API_KEY)."
 class CliError(Exception):
     """A failure to tell the user in a sentence (and exit 1); never a traceback."""
 
-    def __init__(self, message: str, *, hint: str | None = None,
-                 fields: list[dict[str, str]] | None = None, status: int | None = None,
-                 body: dict | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        fields: list[dict[str, str]] | None = None,
+        status: int | None = None,
+        body: dict | None = None,
+    ):
         super().__init__(message)
         self.message, self.hint, self.fields, self.status = message, hint, fields or [], status
         self.body = body or {}  # the problem document, for its extra members
@@ -53,32 +59,51 @@ def problem_error(response: httpx.Response) -> CliError:
     if isinstance(body, dict):
         detail = body.get("detail") if isinstance(body.get("detail"), str) else None
         if isinstance(body.get("detail"), list):  # FastAPI's default shape, in case
-            fields = [{"field": ".".join(str(p) for p in e.get("loc", [])[1:]) or "body",
-                       "message": e.get("msg", "is invalid")} for e in body["detail"]]
+            fields = [
+                {
+                    "field": ".".join(str(p) for p in e.get("loc", [])[1:]) or "body",
+                    "message": e.get("msg", "is invalid"),
+                }
+                for e in body["detail"]
+            ]
         for err in body.get("errors") or []:
             if isinstance(err, dict):
-                fields.append({"field": str(err.get("field", "")),
-                               "message": str(err.get("message", ""))})
+                fields.append(
+                    {"field": str(err.get("field", "")), "message": str(err.get("message", ""))}
+                )
     if not detail:
         detail = f"The API answered {status} {response.reason_phrase or ''}".rstrip() + "."
     hint = LOGIN_HINT if status == 401 else None
     if status == 429 and (retry := response.headers.get("Retry-After")):
         hint = f"Retry in {retry} s."
-    return CliError(detail, fields=fields, status=status, hint=hint,
-                    body=body if isinstance(body, dict) else None)
+    return CliError(
+        detail,
+        fields=fields,
+        status=status,
+        hint=hint,
+        body=body if isinstance(body, dict) else None,
+    )
 
 
 class Api:
     """A synchronous client of ``<url>/api/v1``."""
 
-    def __init__(self, url: str, *, creds: Credentials | None = None, key: str | None = None,
-                 timeout: float = TIMEOUT_S, persist: bool = True):
+    def __init__(
+        self,
+        url: str,
+        *,
+        creds: Credentials | None = None,
+        key: str | None = None,
+        timeout: float = TIMEOUT_S,
+        persist: bool = True,
+    ):
         self.url = config.normalize_url(url)
         self.creds = creds or Credentials(url=self.url)
         self.key = key
         self.persist = persist  # write rotated tokens back to the credentials file
-        self._http = httpx.Client(base_url=self.url, timeout=timeout,
-                                  headers={"User-Agent": "jsc-cli"})
+        self._http = httpx.Client(
+            base_url=self.url, timeout=timeout, headers={"User-Agent": "jsc-cli"}
+        )
 
     @classmethod
     def from_config(cls) -> Api:
@@ -119,19 +144,31 @@ class Api:
     def _transport_error(self, exc: httpx.HTTPError, read_s: float | None = None) -> CliError:
         """What went wrong reaching the API, as a sentence."""
         if isinstance(exc, httpx.ConnectError):
-            return CliError(f"Cannot reach the JetStream Console API at {self.url}: the "
-                            "connection was refused or the host is unknown.",
-                            hint="Is it running (`jsc up`)? Point the CLI at it with "
-                                 "`jsc login --url URL` or JSC_API_URL.")
+            return CliError(
+                f"Cannot reach the JetStream Console API at {self.url}: the "
+                "connection was refused or the host is unknown.",
+                hint="Is it running (`jsc up`)? Point the CLI at it with "
+                "`jsc login --url URL` or JSC_API_URL.",
+            )
         if isinstance(exc, httpx.TimeoutException):
-            return CliError(f"The JetStream Console API at {self.url} did not answer within "
-                            f"{read_s or self._http.timeout.read or TIMEOUT_S:g} s.")
+            return CliError(
+                f"The JetStream Console API at {self.url} did not answer within "
+                f"{read_s or self._http.timeout.read or TIMEOUT_S:g} s."
+            )
         if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
             return CliError(f"'{self.url}' is not a valid API URL (e.g. http://127.0.0.1:8000).")
         return CliError(f"The request to {self.url} failed: {exc or type(exc).__name__}.")
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
-                headers: dict | None = None, auth: bool = True) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict | None = None,
+        headers: dict | None = None,
+        auth: bool = True,
+    ) -> Any:
         """The decoded JSON answer (None for an empty one); CliError for any failure."""
         if auth and not self.key and not self.creds.access_token:
             raise CliError(f"Not signed in to {self.url}.", hint=LOGIN_HINT)
@@ -142,8 +179,12 @@ class Api:
             kwargs["json"] = json
 
         def send() -> httpx.Response:
-            return self._send(method, full, headers={**(headers or {}), **(
-                self._auth_headers() if auth else {})}, **kwargs)
+            return self._send(
+                method,
+                full,
+                headers={**(headers or {}), **(self._auth_headers() if auth else {})},
+                **kwargs,
+            )
 
         response = send()
         if response.status_code == 401 and auth and not self.key and self.refresh():
@@ -151,8 +192,9 @@ class Api:
         if response.status_code == 401 and auth and not self.key:
             error = problem_error(response)
             if self.creds.refresh_token:
-                error.message = (f"Your session with {self.url} has ended "
-                                 f"({error.message.rstrip('.')}).")
+                error.message = (
+                    f"Your session with {self.url} has ended ({error.message.rstrip('.')})."
+                )
             error.hint = "Run `jsc login` to sign in again."
             raise error
         if response.status_code >= 400:
@@ -166,11 +208,13 @@ class Api:
             return response.json()
         except ValueError:
             kind = response.headers.get("content-type", "no content type")
-            raise CliError(f"The API at {self.url} answered something that is not JSON "
-                           f"({kind}).") from None
+            raise CliError(
+                f"The API at {self.url} answered something that is not JSON ({kind})."
+            ) from None
 
-    def events(self, path: str, body: Any, *, read_timeout: float = STREAM_TIMEOUT_S
-               ) -> Iterator[tuple[str, Any]]:
+    def events(
+        self, path: str, body: Any, *, read_timeout: float = STREAM_TIMEOUT_S
+    ) -> Iterator[tuple[str, Any]]:
         """``POST`` ``body`` and read the answer's server-sent events as they arrive:
         ``(event, decoded data)`` pairs. A refusal (``4xx``/``5xx`` before the stream starts)
         is a CliError, as for ``request``; so is a stream cut short."""
@@ -181,10 +225,15 @@ class Api:
         for attempt in (1, 2):
             headers = {"Accept": "text/event-stream", **self._auth_headers()}
             try:
-                with self._http.stream("POST", full, json=body, headers=headers,
-                                       timeout=timeout) as response:
-                    if response.status_code == 401 and attempt == 1 and not self.key \
-                            and self.refresh():
+                with self._http.stream(
+                    "POST", full, json=body, headers=headers, timeout=timeout
+                ) as response:
+                    if (
+                        response.status_code == 401
+                        and attempt == 1
+                        and not self.key
+                        and self.refresh()
+                    ):
                         continue
                     if response.status_code >= 400:
                         response.read()
@@ -197,8 +246,11 @@ class Api:
     def _refusal(self, response: httpx.Response) -> CliError:
         error = problem_error(response)
         if error.status == 401:
-            error.hint = ("Check JSC_API_KEY: the key may be wrong, revoked or expired."
-                          if self.key else "Run `jsc login` to sign in again.")
+            error.hint = (
+                "Check JSC_API_KEY: the key may be wrong, revoked or expired."
+                if self.key
+                else "Run `jsc login` to sign in again."
+            )
         return error
 
     def get(self, path: str, **params: Any) -> Any:
@@ -237,8 +289,12 @@ class Api:
                     current = config.load()
                 except ConfigError:
                     current = None
-                if (current and current.refresh_token and current.refresh_token != spent
-                        and config.normalize_url(current.url) == self.url):
+                if (
+                    current
+                    and current.refresh_token
+                    and current.refresh_token != spent
+                    and config.normalize_url(current.url) == self.url
+                ):
                     self.creds = current  # another jsc process rotated them meanwhile
                     return True
             response = self._send("POST", PREFIX + "/auth/refresh", json={"refresh_token": spent})
@@ -274,8 +330,9 @@ class Api:
             if len(clusters) == 1:
                 return clusters[0]
             names = ", ".join(c["name"] for c in clusters) or "none registered"
-            raise CliError("Which cluster? Give --cluster/-c NAME (or set JSC_CLUSTER); "
-                           f"clusters: {names}.")
+            raise CliError(
+                f"Which cluster? Give --cluster/-c NAME (or set JSC_CLUSTER); clusters: {names}."
+            )
         for match in (lambda c: c["name"] == ref, lambda c: c["name"].lower() == ref.lower()):
             found = [c for c in clusters if match(c)]
             if len(found) == 1:
@@ -283,15 +340,17 @@ class Api:
         names = ", ".join(c["name"] for c in clusters) or "none registered"
         raise CliError(f"No cluster named '{ref}' in your organization (clusters: {names}).")
 
-
     def dr_pair(self, ref: str) -> dict:
         """A DR pair by id, name (exact, else ignoring case) or a unique id prefix."""
         ref = ref.strip()
         if _is_uuid(ref):
             return self.get(f"/dr/pairs/{ref}")
         pairs = self.get("/dr/pairs")["items"]
-        for match in (lambda p: p["name"] == ref, lambda p: p["name"].lower() == ref.lower(),
-                      lambda p: len(ref) >= 4 and str(p["id"]).startswith(ref.lower())):
+        for match in (
+            lambda p: p["name"] == ref,
+            lambda p: p["name"].lower() == ref.lower(),
+            lambda p: len(ref) >= 4 and str(p["id"]).startswith(ref.lower()),
+        ):
             found = [p for p in pairs if match(p)]
             if len(found) == 1:
                 return found[0]

@@ -18,8 +18,14 @@ from cli.client import Api, CliError
 
 
 def cluster_option() -> Any:
-    return typer.Option(None, "--cluster", "-c", envvar="JSC_CLUSTER", show_envvar=False,
-                        help="Cluster name or id (default: JSC_CLUSTER, or the only cluster).")
+    return typer.Option(
+        None,
+        "--cluster",
+        "-c",
+        envvar="JSC_CLUSTER",
+        show_envvar=False,
+        help="Cluster name or id (default: JSC_CLUSTER, or the only cluster).",
+    )
 
 
 def json_option() -> Any:
@@ -65,8 +71,17 @@ def parse_size(value: str | None, option: str) -> int | None:
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w)")
-_UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600,
-           "d": 86400, "w": 604800}
+_UNIT_S = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1,
+    "m": 60,
+    "h": 3600,
+    "d": 86400,
+    "w": 604800,
+}
 
 
 def parse_duration_s(value: str) -> float | None:
@@ -102,8 +117,10 @@ def parse_when(value: str | None, option: str) -> str | None:
     try:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise CliError(f"{option}: '{value}' is neither an ISO 8601 time "
-                       "(2025-06-01T12:00:00Z) nor a duration ago (2h).") from None
+        raise CliError(
+            f"{option}: '{value}' is neither an ISO 8601 time "
+            "(2025-06-01T12:00:00Z) nor a duration ago (2h)."
+        ) from None
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
 
 
@@ -119,6 +136,7 @@ def parse_future(value: str, option: str) -> str:
 
 # -- files and payloads ------------------------------------------------------------------------
 
+
 def read_json_config(source: str | None, option: str = "--config") -> dict:
     """A JSON object from a file, or from stdin with ``-``."""
     if source is None:
@@ -133,8 +151,9 @@ def read_json_config(source: str | None, option: str = "--config") -> dict:
     except ValueError as exc:
         raise CliError(f"{option}: {where} is not valid JSON ({exc}).") from None
     if not isinstance(data, dict):
-        raise CliError(f"{option}: {where} must hold a JSON object (a stream or consumer "
-                       "configuration).")
+        raise CliError(
+            f"{option}: {where} must hold a JSON object (a stream or consumer configuration)."
+        )
     return data
 
 

@@ -61,8 +61,11 @@ class Credentials:
 
     @classmethod
     def from_json(cls, data: dict) -> Credentials:
-        known = {k: data[k] for k in ("url", "email", "access_token", "refresh_token", "expires_at")
-                 if k in data}
+        known = {
+            k: data[k]
+            for k in ("url", "email", "access_token", "refresh_token", "expires_at")
+            if k in data
+        }
         extra = {k: v for k, v in data.items() if k not in known}
         return cls(**known, extra=extra)
 
@@ -84,8 +87,9 @@ def load(path: Path | None = None) -> Credentials:
         if not isinstance(data, dict):
             raise ValueError
     except ValueError:
-        raise ConfigError(f"The credentials file {path} is not valid JSON; remove it and run "
-                          "`jsc login` again.") from None
+        raise ConfigError(
+            f"The credentials file {path} is not valid JSON; remove it and run `jsc login` again."
+        ) from None
     return Credentials.from_json(data)
 
 

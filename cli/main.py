@@ -11,17 +11,24 @@ app = typer.Typer(help="JetStream Console", no_args_is_help=True, add_completion
 
 @app.command()
 def up(
-    data_dir: Path = typer.Option(Path(".jsc"), "--data-dir", help="Where every service keeps its data."),
+    data_dir: Path = typer.Option(
+        Path(".jsc"), "--data-dir", help="Where every service keeps its data."
+    ),
     no_ui: bool = typer.Option(False, "--no-ui", help="Do not start the Streamlit UI."),
-    no_demo: bool = typer.Option(False, "--no-demo", help="Do not register the local clusters nor create the demo stream."),
+    no_demo: bool = typer.Option(
+        False, "--no-demo", help="Do not register the local clusters nor create the demo stream."
+    ),
     api_port: int = typer.Option(8000, "--api-port", help="Port of the HTTP API."),
     ui_port: int = typer.Option(8501, "--ui-port", help="Port of the Streamlit UI."),
 ) -> None:
     """Start the whole platform locally, from packages, and supervise it until Ctrl-C."""
     from stack.launcher import run_foreground
 
-    raise typer.Exit(run_foreground(data_dir=data_dir, ui=not no_ui, demo=not no_demo,
-                                    api_port=api_port, ui_port=ui_port))
+    raise typer.Exit(
+        run_foreground(
+            data_dir=data_dir, ui=not no_ui, demo=not no_demo, api_port=api_port, ui_port=ui_port
+        )
+    )
 
 
 @app.command()

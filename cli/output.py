@@ -63,8 +63,12 @@ def handled(fn: Callable) -> Callable:
         except Exception as exc:  # a bug: say so in a sentence; JSC_DEBUG=1 shows the trace
             if os.environ.get("JSC_DEBUG"):
                 raise
-            fail(CliError(f"Unexpected {type(exc).__name__}: {exc}",
-                          hint="Run again with JSC_DEBUG=1 for the details."))
+            fail(
+                CliError(
+                    f"Unexpected {type(exc).__name__}: {exc}",
+                    hint="Run again with JSC_DEBUG=1 for the details.",
+                )
+            )
             raise typer.Exit(1) from None
 
     return wrapper
@@ -90,8 +94,15 @@ class Group(typer.Typer):
 
 # -- tables and views --------------------------------------------------------------------------
 
-def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None,
-          empty: str = "Nothing to show.", keep: Sequence[str] = ()) -> None:
+
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str | None = None,
+    empty: str = "Nothing to show.",
+    keep: Sequence[str] = (),
+) -> None:
     """Rows under column titles, one line each, fitted to the terminal's width: when the table
     is wider, ids are shortened to their first 8 characters, then the widest cells are cut with an
     ellipsis (never wrapped mid-word); the columns named in ``keep`` (names people copy) are never
@@ -103,12 +114,23 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str |
     if sum(_widths(columns, rows)) + GAP * (len(columns) - 1) > console.width:
         rows = [[_short(c) for c in row] for row in rows]
     widths = _fitted(columns, _widths(columns, rows), keep, console.width)
-    out = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                header_style="bold", title_justify="left")
+    out = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold",
+        title_justify="left",
+    )
     for column, width in zip(columns, widths, strict=False):
         numeric = column.isupper() and column in NUMERIC_COLUMNS
-        out.add_column(column, justify="right" if numeric else "left", overflow="ellipsis",
-                       no_wrap=True, width=width)
+        out.add_column(
+            column,
+            justify="right" if numeric else "left",
+            overflow="ellipsis",
+            no_wrap=True,
+            width=width,
+        )
     for row in rows:
         out.add_row(*row)
     console.print(out)
@@ -118,19 +140,23 @@ GAP = 3  # between two columns: their padding and the box's blank divider
 
 
 def _widths(columns: Sequence[str], rows: list[list[Text]]) -> list[int]:
-    return [max([len(column)] + [len(line) for row in rows for line in row[i].plain.splitlines()])
-            for i, column in enumerate(columns)]
+    return [
+        max([len(column)] + [len(line) for row in rows for line in row[i].plain.splitlines()])
+        for i, column in enumerate(columns)
+    ]
 
 
-def _fitted(columns: Sequence[str], widths: list[int], keep: Sequence[str],
-            total: int) -> list[int]:
+def _fitted(
+    columns: Sequence[str], widths: list[int], keep: Sequence[str], total: int
+) -> list[int]:
     """Narrow the widest columns (not those kept whole, never under their title or 8
     characters) one character at a time until the table fits ``total``."""
     widths = list(widths)
     room = total - GAP * (len(columns) - 1)
     while sum(widths) > room:
-        narrowable = [i for i, c in enumerate(columns)
-                      if c not in keep and widths[i] > max(len(c), 8)]
+        narrowable = [
+            i for i, c in enumerate(columns) if c not in keep and widths[i] > max(len(c), 8)
+        ]
         if not narrowable:
             break
         widest = max(narrowable, key=lambda i: widths[i])
@@ -145,9 +171,31 @@ def _short(value: Text) -> Text:
     return Text(value.plain[:8], style=value.style) if UUID.match(value.plain) else value
 
 
-NUMERIC_COLUMNS = {"MESSAGES", "BYTES", "SIZE", "SEQ", "CONSUMERS", "REPLICAS", "PENDING",
-                   "ACK PENDING", "REDELIVERED", "WAITING", "REV", "KEYS", "VALUES", "HISTORY",
-                   "DONE", "TOTAL", "RTT", "USAGE", "LIMIT", "PERCENT", "BEFORE", "AFTER", "AGE"}
+NUMERIC_COLUMNS = {
+    "MESSAGES",
+    "BYTES",
+    "SIZE",
+    "SEQ",
+    "CONSUMERS",
+    "REPLICAS",
+    "PENDING",
+    "ACK PENDING",
+    "REDELIVERED",
+    "WAITING",
+    "REV",
+    "KEYS",
+    "VALUES",
+    "HISTORY",
+    "DONE",
+    "TOTAL",
+    "RTT",
+    "USAGE",
+    "LIMIT",
+    "PERCENT",
+    "BEFORE",
+    "AFTER",
+    "AGE",
+}
 
 
 def cell(value: Any) -> Text:
@@ -173,12 +221,27 @@ def view(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> None:
     console.print(grid)
 
 
-STATUS_STYLES = {"healthy": "green", "completed": "green", "running": "cyan", "pending": "cyan",
-                 "paused": "yellow", "degraded": "yellow", "waiting_approval": "yellow",
-                 "failed": "red", "cancelled": "red", "unreachable": "red", "unknown": "dim",
-                 "approved": "cyan", "executing": "cyan", "executed": "green",
-                 "auto_approved": "green", "rejected": "red", "auto_rejected": "red",
-                 "changes_requested": "yellow", "withdrawn": "dim"}
+STATUS_STYLES = {
+    "healthy": "green",
+    "completed": "green",
+    "running": "cyan",
+    "pending": "cyan",
+    "paused": "yellow",
+    "degraded": "yellow",
+    "waiting_approval": "yellow",
+    "failed": "red",
+    "cancelled": "red",
+    "unreachable": "red",
+    "unknown": "dim",
+    "approved": "cyan",
+    "executing": "cyan",
+    "executed": "green",
+    "auto_approved": "green",
+    "rejected": "red",
+    "auto_rejected": "red",
+    "changes_requested": "yellow",
+    "withdrawn": "dim",
+}
 
 
 def status_text(status: str | None) -> Text:
@@ -188,14 +251,18 @@ def status_text(status: str | None) -> Text:
 
 # -- changes sent for approval ----------------------------------------------------------------
 
+
 def short_id(value: Any) -> str:
     return str(value or "")[:8]
 
 
 def is_pending(result: Any) -> bool:
     """The API's ``202`` answer for a change that waits for approval instead of being made."""
-    return isinstance(result, dict) and bool(result.get("request_id")) \
+    return (
+        isinstance(result, dict)
+        and bool(result.get("request_id"))
         and result.get("status") == "waiting_approval"
+    )
 
 
 def announce_pending(result: Any, *, as_json: bool = False) -> bool:
@@ -207,8 +274,10 @@ def announce_pending(result: Any, *, as_json: bool = False) -> bool:
         emit_json(result)
         return True
     request_id = str(result["request_id"])
-    say(f"Sent for approval: {result.get('title') or 'the change'} (request "
-        f"{short_id(request_id)}…). Nothing changes until it is approved.")
+    say(
+        f"Sent for approval: {result.get('title') or 'the change'} (request "
+        f"{short_id(request_id)}…). Nothing changes until it is approved."
+    )
     for reason in result.get("reasons") or []:
         say(f"  {reason}")
     say(f"Follow it with: jsc approval get {request_id}")
@@ -216,6 +285,7 @@ def announce_pending(result: Any, *, as_json: bool = False) -> bool:
 
 
 # -- formatting --------------------------------------------------------------------------------
+
 
 def fmt_bytes(n: int | float | None) -> str | None:
     if n is None:
@@ -259,13 +329,15 @@ def fmt_seconds(seconds: float | None) -> str | None:
     if days and not (hours or minutes or secs):
         return f"{days}d"
     hours += days * 24
-    out = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "") + \
-          (f"{secs}s" if secs and not hours else "")
+    out = (
+        (f"{hours}h" if hours else "")
+        + (f"{minutes}m" if minutes else "")
+        + (f"{secs}s" if secs and not hours else "")
+    )
     return out or "0s"
 
 
-DURATION_KEYS = {"max_age", "duplicate_window", "ack_wait", "inactive_threshold",
-                 "idle_heartbeat"}
+DURATION_KEYS = {"max_age", "duplicate_window", "ack_wait", "inactive_threshold", "idle_heartbeat"}
 BYTE_KEYS = {"max_bytes", "max_msg_size"}
 
 

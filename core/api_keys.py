@@ -70,13 +70,23 @@ def _digest(key: str) -> str:
 
 
 def _identity(row: ApiKey) -> KeyIdentity:
-    return KeyIdentity(row.id, row.org_id, row.user_id, row.prefix, frozenset(row.permissions or ()),
-                       row.rate_limit_per_minute,
-                       row.expires_at.timestamp() if row.expires_at else None)
+    return KeyIdentity(
+        row.id,
+        row.org_id,
+        row.user_id,
+        row.prefix,
+        frozenset(row.permissions or ()),
+        row.rate_limit_per_minute,
+        row.expires_at.timestamp() if row.expires_at else None,
+    )
 
 
-async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession], key: str,
-                       throttle: IpThrottle) -> KeyIdentity | None:
+async def authenticate(
+    redis: aioredis.Redis,
+    sessions: async_sessionmaker[AsyncSession],
+    key: str,
+    throttle: IpThrottle,
+) -> KeyIdentity | None:
     """The key's identity, or None for an unknown, wrong or revoked key (expiry is the caller's
     to report, so that it can say so). Raises ``credential_checks.Throttled`` when the client's
     address has failed too often, or would need argon2 more often than it may."""
@@ -87,11 +97,15 @@ async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker[Async
         if not hmac.compare_digest(as_text(cached["digest"]), _digest(key)):
             await throttle.failed()
             return None
-        return KeyIdentity(uuid.UUID(as_text(cached["id"])), uuid.UUID(as_text(cached["org_id"])),
-                           uuid.UUID(as_text(cached["user_id"])), prefix,
-                           frozenset(json.loads(cached["scopes"])),
-                           int(cached["rate_limit"]) if cached["rate_limit"] else None,
-                           float(cached["expires_at"]) if cached["expires_at"] else None)
+        return KeyIdentity(
+            uuid.UUID(as_text(cached["id"])),
+            uuid.UUID(as_text(cached["org_id"])),
+            uuid.UUID(as_text(cached["user_id"])),
+            prefix,
+            frozenset(json.loads(cached["scopes"])),
+            int(cached["rate_limit"]) if cached["rate_limit"] else None,
+            float(cached["expires_at"]) if cached["expires_at"] else None,
+        )
     async with sessions() as db:
         row = await db.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if row is None or row.revoked_at is not None:
@@ -103,22 +117,33 @@ async def authenticate(redis: aioredis.Redis, sessions: async_sessionmaker[Async
         return None
     identity = _identity(row)
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(f"apikey:{prefix}", mapping={
-            "id": str(identity.id), "org_id": str(identity.org_id),
-            "user_id": str(identity.user_id), "digest": _digest(key),
-            "scopes": json.dumps(sorted(identity.scopes)), "rate_limit": identity.rate_limit or "",
-            "expires_at": identity.expires_at or ""})
+        pipe.hset(
+            f"apikey:{prefix}",
+            mapping={
+                "id": str(identity.id),
+                "org_id": str(identity.org_id),
+                "user_id": str(identity.user_id),
+                "digest": _digest(key),
+                "scopes": json.dumps(sorted(identity.scopes)),
+                "rate_limit": identity.rate_limit or "",
+                "expires_at": identity.expires_at or "",
+            },
+        )
         pipe.expire(f"apikey:{prefix}", CACHE_TTL_S)
         await pipe.execute()
     return identity
 
 
-async def mark_used(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession],
-                    identity: KeyIdentity) -> None:
+async def mark_used(
+    redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession], identity: KeyIdentity
+) -> None:
     if await redis.set(f"apikey:{identity.prefix}:used", "1", nx=True, ex=USED_EVERY_S):
         async with sessions() as db:
-            await db.execute(update(ApiKey).where(ApiKey.id == identity.id)
-                             .values(last_used_at=datetime.now(UTC)))
+            await db.execute(
+                update(ApiKey)
+                .where(ApiKey.id == identity.id)
+                .values(last_used_at=datetime.now(UTC))
+            )
             await db.commit()
 
 

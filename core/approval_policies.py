@@ -21,10 +21,18 @@ from core.rbac import BUILTIN_ROLES
 async def directory(db: AsyncSession, org_id: uuid.UUID) -> tuple[dict[str, str], dict[str, str]]:
     """(role id -> name, team id -> name) of the organization; a built-in role's id is its name."""
     roles = {name: name for name in BUILTIN_ROLES}
-    roles |= {str(i): n for i, n in (await db.execute(
-        select(Role.id, Role.name).where(Role.org_id == org_id))).all()}
-    teams = {str(i): n for i, n in (await db.execute(
-        select(Team.id, Team.name).where(Team.org_id == org_id))).all()}
+    roles |= {
+        str(i): n
+        for i, n in (
+            await db.execute(select(Role.id, Role.name).where(Role.org_id == org_id))
+        ).all()
+    }
+    teams = {
+        str(i): n
+        for i, n in (
+            await db.execute(select(Team.id, Team.name).where(Team.org_id == org_id))
+        ).all()
+    }
     return roles, teams
 
 
@@ -42,19 +50,36 @@ async def bind(db: AsyncSession, org_id: uuid.UUID, policy: ApprovalPolicy) -> A
     return resolve(current, roles, teams)
 
 
-def new_version(org_id: uuid.UUID, policy: ApprovalPolicy, *, policy_id: uuid.UUID | None = None,
-                created_by: uuid.UUID | None = None) -> ApprovalPolicyVersion:
+def new_version(
+    org_id: uuid.UUID,
+    policy: ApprovalPolicy,
+    *,
+    policy_id: uuid.UUID | None = None,
+    created_by: uuid.UUID | None = None,
+) -> ApprovalPolicyVersion:
     row_id = uuid.uuid4()
     return ApprovalPolicyVersion(
-        id=row_id, org_id=org_id, policy_id=policy_id or row_id, name=policy.name,
-        version=policy.version, is_current=True, priority=policy.priority, enabled=policy.enabled,
-        definition=policy.model_dump(mode="json"), created_by=created_by)
+        id=row_id,
+        org_id=org_id,
+        policy_id=policy_id or row_id,
+        name=policy.name,
+        version=policy.version,
+        is_current=True,
+        priority=policy.priority,
+        enabled=policy.enabled,
+        definition=policy.model_dump(mode="json"),
+        created_by=created_by,
+    )
 
 
 async def seed_organization(db: AsyncSession, org_id: uuid.UUID) -> bool:
     """Add the seed policies to the organization if it has no policy at all (idempotent)."""
-    if await db.scalar(select(ApprovalPolicyVersion.id)
-                       .where(ApprovalPolicyVersion.org_id == org_id).limit(1)) is not None:
+    if (
+        await db.scalar(
+            select(ApprovalPolicyVersion.id).where(ApprovalPolicyVersion.org_id == org_id).limit(1)
+        )
+        is not None
+    ):
         return False
     db.add_all([new_version(org_id, await bind(db, org_id, policy)) for policy in SEED_POLICIES])
     await db.flush()

@@ -13,9 +13,24 @@ from pydantic import BaseModel, Field
 
 log = logging.getLogger(__name__)
 
-AUDIT_COLUMNS = ["id", "org_id", "user_id", "user_email", "timestamp", "action", "resource_type",
-                 "resource_id", "resource_name", "cluster_id", "ip_address", "user_agent",
-                 "request_id", "changes", "status", "error_message"]
+AUDIT_COLUMNS = [
+    "id",
+    "org_id",
+    "user_id",
+    "user_email",
+    "timestamp",
+    "action",
+    "resource_type",
+    "resource_id",
+    "resource_name",
+    "cluster_id",
+    "ip_address",
+    "user_agent",
+    "request_id",
+    "changes",
+    "status",
+    "error_message",
+]
 
 
 class AuditEvent(BaseModel):
@@ -51,13 +66,17 @@ def _without_server_metadata(config: dict[str, Any] | None) -> dict[str, Any]:
     change."""
     config = dict(config or {})
     if isinstance(config.get("metadata"), dict):
-        config["metadata"] = {k: v for k, v in config["metadata"].items()
-                              if not k.startswith("_nats.")}
+        config["metadata"] = {
+            k: v for k, v in config["metadata"].items() if not k.startswith("_nats.")
+        }
     return config
 
 
 def config_diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
     """The fields that changed, each as {"before": x, "after": y}."""
     before, after = _without_server_metadata(before), _without_server_metadata(after)
-    return {key: {"before": before.get(key), "after": after.get(key)}
-            for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)}
+    return {
+        key: {"before": before.get(key), "after": after.get(key)}
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }

@@ -48,12 +48,16 @@ async def seed_builtin_roles(db: AsyncSession) -> None:
         await db.flush()
         for perm in sorted(perms):
             resource, action, scope = perm.split(":", 2)
-            db.add(Permission(role_id=role.id, resource=resource, action=action,
-                              conditions={"scope": scope}))
+            db.add(
+                Permission(
+                    role_id=role.id, resource=resource, action=action, conditions={"scope": scope}
+                )
+            )
 
 
-async def ensure_admin(db: AsyncSession, settings: Settings, *,
-                       generate_password: bool = True) -> BootstrapResult:
+async def ensure_admin(
+    db: AsyncSession, settings: Settings, *, generate_password: bool = True
+) -> BootstrapResult:
     given = settings.admin_password.get_secret_value() if settings.admin_password else None
     email = settings.admin_email.strip().lower()
     if await db.scalar(select(User).where(User.email == email)) is not None:
@@ -61,10 +65,19 @@ async def ensure_admin(db: AsyncSession, settings: Settings, *,
     if given is None and not generate_password:
         return BootstrapResult(email, created=False, waiting_for_password=True)
     password = given or secrets.token_urlsafe(12)
-    org = Organization(name=settings.admin_organization, slug=slugify(settings.admin_organization),
-                       plan="enterprise", settings={})
-    user = User(email=email, password_hash=hash_password(password), first_name="Admin",
-                status="active", email_verified=True)
+    org = Organization(
+        name=settings.admin_organization,
+        slug=slugify(settings.admin_organization),
+        plan="enterprise",
+        settings={},
+    )
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        first_name="Admin",
+        status="active",
+        email_verified=True,
+    )
     db.add_all([org, user])
     await db.flush()
     db.add(OrganizationMember(org_id=org.id, user_id=user.id, role="admin"))

@@ -14,8 +14,9 @@ WORKFLOW = "ClusterHealthSweepWorkflow"
 
 
 def schedule(task_queue: str, interval_s: float) -> Schedule:
-    return temporal_schedules.every(WORKFLOW, schedule_id=SCHEDULE_ID, task_queue=task_queue,
-                                    interval_s=interval_s)
+    return temporal_schedules.every(
+        WORKFLOW, schedule_id=SCHEDULE_ID, task_queue=task_queue, interval_s=interval_s
+    )
 
 
 async def ensure(client: Client, task_queue: str, interval_s: float) -> None:

@@ -77,14 +77,16 @@ async def _identity_of(pool: ClusterPool, cipher: Cipher, cluster: NatsCluster) 
     return server_identity(server_info(nc))
 
 
-async def effective_environment(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
-                                cluster: NatsCluster) -> str:
+async def effective_environment(
+    db: AsyncSession, pool: ClusterPool, cipher: Cipher, cluster: NatsCluster
+) -> str:
     """The strictest environment of every registration of the cluster's server. Every registration
     of the organization is reached now (in parallel, each within ``PROBE_TIMEOUT_S``) and its
     identity stored: a registration unreachable at the moment keeps what it was last seen as, so
     one whose URL now reaches another server is judged as that one. The caller commits."""
-    targets = list(await db.scalars(select(NatsCluster).where(
-        NatsCluster.org_id == cluster.org_id)))
+    targets = list(
+        await db.scalars(select(NatsCluster).where(NatsCluster.org_id == cluster.org_id))
+    )
     found = await asyncio.gather(*(_identity_of(pool, cipher, c) for c in targets))
     for target, identity in zip(targets, found, strict=False):
         if identity and identity != target.server_identity:

@@ -23,8 +23,9 @@ class ClusterNotFound(Exception):
 
 
 async def get_cluster(db: AsyncSession, org_id: uuid.UUID, cluster_id: uuid.UUID) -> NatsCluster:
-    cluster = await db.scalar(select(NatsCluster).where(
-        NatsCluster.id == cluster_id, NatsCluster.org_id == org_id))
+    cluster = await db.scalar(
+        select(NatsCluster).where(NatsCluster.id == cluster_id, NatsCluster.org_id == org_id)
+    )
     if cluster is None:
         raise ClusterNotFound(str(cluster_id))
     return cluster
@@ -45,13 +46,20 @@ def shown_url(url: str) -> str:
     return f"{scheme}://{netloc.rpartition('@')[2]}{slash}{path}"
 
 
-def seal_connections(cipher: Cipher, cluster: NatsCluster, urls: list[str],
-                     credentials: dict[str, Any], tls: dict[str, Any] | None) -> None:
+def seal_connections(
+    cipher: Cipher,
+    cluster: NatsCluster,
+    urls: list[str],
+    credentials: dict[str, Any],
+    tls: dict[str, Any] | None,
+) -> None:
     """Replace the cluster's connections: one row per URL, secrets encrypted."""
     context = f"cluster:{cluster.id}"
     cluster.connections = [
         ClusterConnection(
-            server_url=url, position=i, is_primary=(i == 0),
+            server_url=url,
+            position=i,
+            is_primary=(i == 0),
             credentials=cipher.encrypt(credentials, context=context),
             tls_config=cipher.encrypt(tls, context=context) if tls else None,
         )
@@ -62,12 +70,23 @@ def seal_connections(cipher: Cipher, cluster: NatsCluster, urls: list[str],
 def endpoint(cipher: Cipher, cluster: NatsCluster) -> ClusterEndpoint:
     context = f"cluster:{cluster.id}"
     primary = cluster.connections[0] if cluster.connections else None
-    creds = cipher.decrypt(primary.credentials, context=context) if primary and primary.credentials else {}
-    tls = cipher.decrypt(primary.tls_config, context=context) if primary and primary.tls_config else None
+    creds = (
+        cipher.decrypt(primary.credentials, context=context)
+        if primary and primary.credentials
+        else {}
+    )
+    tls = (
+        cipher.decrypt(primary.tls_config, context=context)
+        if primary and primary.tls_config
+        else None
+    )
     return ClusterEndpoint(
-        cluster_id=str(cluster.id), name=cluster.name,
+        cluster_id=str(cluster.id),
+        name=cluster.name,
         server_urls=tuple(c.server_url for c in cluster.connections),
-        jetstream_domain=cluster.jetstream_domain, credentials=creds, tls=tls,
+        jetstream_domain=cluster.jetstream_domain,
+        credentials=creds,
+        tls=tls,
     )
 
 

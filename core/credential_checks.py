@@ -34,8 +34,9 @@ from core.settings import Settings
 
 IPV6_CLIENT_PREFIX = 64
 
-ARGON2_CHECKS = Counter("jsc_argon2_checks", "argon2 hashes computed or verified for a request",
-                        ["purpose"])
+ARGON2_CHECKS = Counter(
+    "jsc_argon2_checks", "argon2 hashes computed or verified for a request", ["purpose"]
+)
 
 
 def client_of(address: str | None) -> str:
@@ -72,8 +73,13 @@ class IpThrottle:
 
     @classmethod
     def of(cls, redis: aioredis.Redis, settings: Settings, address: str | None) -> IpThrottle:
-        return cls(redis, client_of(address), settings.auth_attempts_per_ip_per_minute,
-                   settings.auth_failures_per_ip, settings.auth_failure_window_s)
+        return cls(
+            redis,
+            client_of(address),
+            settings.auth_attempts_per_ip_per_minute,
+            settings.auth_failures_per_ip,
+            settings.auth_failure_window_s,
+        )
 
     def _key(self, bucket: str) -> str:
         return f"ratelimit:ip:{self.address}:{bucket}"
@@ -85,23 +91,34 @@ class IpThrottle:
             pipe.ttl(self._key("auth_failures"))
             count, ttl = await pipe.execute()
         if count is not None and int(count) >= self.max_failures:
-            raise Throttled(f"Too many failed sign-ins or API keys from your address "
-                            f"({self.max_failures} in {self.window_s // 60 or 1} minute(s)); "
-                            f"retry in {max(1, int(ttl))} s.", max(1, int(ttl)))
+            raise Throttled(
+                f"Too many failed sign-ins or API keys from your address "
+                f"({self.max_failures} in {self.window_s // 60 or 1} minute(s)); "
+                f"retry in {max(1, int(ttl))} s.",
+                max(1, int(ttl)),
+            )
 
     async def before_argon2(self) -> None:
         """Count one argon2 check of the address; raise ``Throttled`` (without it) when over."""
         await self.check()
-        state = await ratelimit.hit(self.redis, f"ip:{self.address}", "argon2",
-                                    self.attempts_per_minute)
+        state = await ratelimit.hit(
+            self.redis, f"ip:{self.address}", "argon2", self.attempts_per_minute
+        )
         if not state.allowed:
-            raise Throttled(f"Too many sign-in attempts from your address: the limit is "
-                            f"{self.attempts_per_minute} a minute; retry in {state.reset_s} s.",
-                            state.reset_s)
+            raise Throttled(
+                f"Too many sign-in attempts from your address: the limit is "
+                f"{self.attempts_per_minute} a minute; retry in {state.reset_s} s.",
+                state.reset_s,
+            )
 
     async def failed(self) -> None:
-        await ratelimit.hit(self.redis, f"ip:{self.address}", "auth_failures", self.max_failures,
-                            window_s=self.window_s)
+        await ratelimit.hit(
+            self.redis,
+            f"ip:{self.address}",
+            "auth_failures",
+            self.max_failures,
+            window_s=self.window_s,
+        )
 
 
 async def verify(password_hash: str | None, secret: str, purpose: str) -> bool:

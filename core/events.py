@@ -24,8 +24,12 @@ from nats.js.errors import BadRequestError
 STREAM = "JSC_EVENTS"
 SUBJECT_PREFIX = "jsc.events"
 STREAM_CONFIG = StreamConfig(
-    name=STREAM, subjects=[f"{SUBJECT_PREFIX}.>"], retention=RetentionPolicy.LIMITS,
-    storage=StorageType.FILE, max_age=7 * 24 * 3600, duplicate_window=120,
+    name=STREAM,
+    subjects=[f"{SUBJECT_PREFIX}.>"],
+    retention=RetentionPolicy.LIMITS,
+    storage=StorageType.FILE,
+    max_age=7 * 24 * 3600,
+    duplicate_window=120,
     description="JetStream Console internal events (audit), consumed by the ClickHouse ingester",
 )
 
@@ -54,8 +58,13 @@ class EventPublisher:
 
     @classmethod
     async def connect(cls, url: str) -> EventPublisher:
-        nc = await nats.connect(url, name="jsc:events", max_reconnect_attempts=-1,
-                                reconnect_time_wait=0.5, connect_timeout=2)
+        nc = await nats.connect(
+            url,
+            name="jsc:events",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            connect_timeout=2,
+        )
         await ensure_stream(nc)
         return cls(nc)
 
@@ -66,8 +75,11 @@ class EventPublisher:
         if not self.nc.is_connected:
             raise EventsUnavailable("the internal event stream is not connected (reconnecting)")
         try:
-            await self.js.publish(f"{SUBJECT_PREFIX}.{kind}", json.dumps(body, default=str).encode(),
-                                  headers={"Nats-Msg-Id": event_id})
+            await self.js.publish(
+                f"{SUBJECT_PREFIX}.{kind}",
+                json.dumps(body, default=str).encode(),
+                headers={"Nats-Msg-Id": event_id},
+            )
         except nats.errors.Error as exc:
             raise EventsUnavailable(str(exc) or type(exc).__name__) from exc
 

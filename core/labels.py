@@ -61,11 +61,14 @@ class NoControlCharacters:
     def __init__(self, schema_pattern: str) -> None:
         self.schema_pattern = schema_pattern
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
         return core_schema.no_info_after_validator_function(_refuse_control, handler(source))
 
-    def __get_pydantic_json_schema__(self, schema: CoreSchema,
-                                     handler: GetJsonSchemaHandler) -> dict[str, Any]:
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
         json_schema = handler(schema)
         handler.resolve_ref_schema(json_schema)["pattern"] = self.schema_pattern
         return json_schema
@@ -74,7 +77,9 @@ class NoControlCharacters:
         return hash((type(self), self.schema_pattern))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, NoControlCharacters) and other.schema_pattern == self.schema_pattern
+        return (
+            isinstance(other, NoControlCharacters) and other.schema_pattern == self.schema_pattern
+        )
 
 
 def _refuse_control(value: str) -> str:

@@ -38,8 +38,9 @@ def unseal(cipher: Cipher, user_id: uuid.UUID, sealed: str) -> str:
     return secret
 
 
-async def check_code(redis: aioredis.Redis, user_id: uuid.UUID, secret: str,
-                     code: str | None) -> bool:
+async def check_code(
+    redis: aioredis.Redis, user_id: uuid.UUID, secret: str, code: str | None
+) -> bool:
     """Whether ``code`` is valid now and was not used before (it is then used up)."""
     code = (code or "").strip().replace(" ", "")
     if not (code.isdigit() and len(code) == 6):

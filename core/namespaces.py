@@ -27,33 +27,50 @@ class Namespace:
     prefix: str
 
 
-async def check_namespaces(db: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID | None,
-                           namespaces: list[Namespace]) -> list[Namespace]:
+async def check_namespaces(
+    db: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID | None, namespaces: list[Namespace]
+) -> list[Namespace]:
     """Every cluster must be the organization's (else NotFound) and no prefix may overlap one of
     another team on the same cluster (else Conflict)."""
     wanted = sorted(set(namespaces), key=lambda n: (str(n.cluster_id), n.prefix))
     for ns in wanted:
-        if await db.scalar(select(NatsCluster.id).where(NatsCluster.id == ns.cluster_id,
-                                                        NatsCluster.org_id == org_id)) is None:
+        if (
+            await db.scalar(
+                select(NatsCluster.id).where(
+                    NatsCluster.id == ns.cluster_id, NatsCluster.org_id == org_id
+                )
+            )
+            is None
+        ):
             raise NotFound(f"No cluster with id {ns.cluster_id} in your organization.")
         others = await db.execute(
-            select(Team.name, TeamNamespace.prefix).join(Team, Team.id == TeamNamespace.team_id)
-            .where(Team.org_id == org_id, TeamNamespace.cluster_id == ns.cluster_id,
-                   Team.id != team_id if team_id else true()))
+            select(Team.name, TeamNamespace.prefix)
+            .join(Team, Team.id == TeamNamespace.team_id)
+            .where(
+                Team.org_id == org_id,
+                TeamNamespace.cluster_id == ns.cluster_id,
+                Team.id != team_id if team_id else true(),
+            )
+        )
         for team_name, prefix in others:
             if prefix.startswith(ns.prefix) or ns.prefix.startswith(prefix):
-                raise Conflict(f"The prefix '{ns.prefix}' overlaps '{prefix}' of team "
-                               f"'{team_name}' on this cluster; a stream belongs to one team.")
+                raise Conflict(
+                    f"The prefix '{ns.prefix}' overlaps '{prefix}' of team "
+                    f"'{team_name}' on this cluster; a stream belongs to one team."
+                )
     return wanted
 
 
-async def team_namespaces(db: AsyncSession, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Namespace]]:
+async def team_namespaces(
+    db: AsyncSession, team_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Namespace]]:
     out: dict[uuid.UUID, list[Namespace]] = {t: [] for t in team_ids}
     if team_ids:
-        rows = await db.execute(select(TeamNamespace.team_id, TeamNamespace.cluster_id,
-                                       TeamNamespace.prefix)
-                                .where(TeamNamespace.team_id.in_(team_ids))
-                                .order_by(TeamNamespace.prefix))
+        rows = await db.execute(
+            select(TeamNamespace.team_id, TeamNamespace.cluster_id, TeamNamespace.prefix)
+            .where(TeamNamespace.team_id.in_(team_ids))
+            .order_by(TeamNamespace.prefix)
+        )
         for team_id, cluster_id, prefix in rows:
             out[team_id].append(Namespace(cluster_id, prefix))
     return out
@@ -68,8 +85,14 @@ async def set_namespaces(db: AsyncSession, team: Team, namespaces: list[Namespac
     await db.flush()
 
 
-async def prefixes_in_scope(db: AsyncSession, *, org_id: uuid.UUID, user_id: uuid.UUID,
-                            scopes: set[str], cluster_id: uuid.UUID) -> list[str] | None:
+async def prefixes_in_scope(
+    db: AsyncSession,
+    *,
+    org_id: uuid.UUID,
+    user_id: uuid.UUID,
+    scopes: set[str],
+    cluster_id: uuid.UUID,
+) -> list[str] | None:
     """The stream-name prefixes ``scopes`` cover on the cluster: None means every stream."""
     if "*" in scopes or f"cluster:{cluster_id}" in scopes:
         return None
@@ -82,9 +105,11 @@ async def prefixes_in_scope(db: AsyncSession, *, org_id: uuid.UUID, user_id: uui
     if not teams:
         return []
     rows = await db.scalars(
-        select(TeamNamespace.prefix).join(Team, Team.id == TeamNamespace.team_id)
+        select(TeamNamespace.prefix)
+        .join(Team, Team.id == TeamNamespace.team_id)
         .where(Team.org_id == org_id, TeamNamespace.cluster_id == cluster_id, or_(*teams))
-        .order_by(TeamNamespace.prefix))
+        .order_by(TeamNamespace.prefix)
+    )
     return sorted(set(rows))
 
 

@@ -34,8 +34,9 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK = "127.0.0.0/8,::1/128"
 # Instance metadata services (AWS, GCP, Azure, OpenStack; AWS over IPv6; Alibaba): never public,
 # named here so a refusal can say what they are.
-METADATA = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254", "fd00:ec2::254", "100.100.100.200"))
+METADATA = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
+)
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _V4_COMPATIBLE = ipaddress.ip_network("::/96")
 RESOLVE_TIMEOUT_S = 3.0
@@ -59,8 +60,10 @@ def parse_networks(value: str | Iterable[str] | None) -> tuple[Network, ...]:
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
-            raise ValueError(f"'{item}' is not a network: give CIDRs such as 10.0.0.0/8 or "
-                             "::1/128, separated by commas") from None
+            raise ValueError(
+                f"'{item}' is not a network: give CIDRs such as 10.0.0.0/8 or "
+                "::1/128, separated by commas"
+            ) from None
     return tuple(networks)
 
 
@@ -154,21 +157,26 @@ class OutboundPolicy:
         if any(a in METADATA for a in (*_embedded(ip), ip)):
             # A wide network allowed (link-local, 0.0.0.0/0) means its services, not the
             # instance's credentials: a metadata endpoint passes only when named on its own.
-            return any(n.num_addresses == 1 and ip in n for n in self.allowed
-                       if n.version == ip.version)
+            return any(
+                n.num_addresses == 1 and ip in n for n in self.allowed if n.version == ip.version
+            )
         if any(ip.version == n.version and ip in n for n in self.allowed):
             return True
         return kind(ip) is None
 
     def refusal(self, host: str, ip: IPAddress | None = None) -> OutboundRefused:
         named_kind = kind(ip) if ip is not None else None
-        what = (f"{'an' if named_kind[0] in 'aeiou' else 'a'} {named_kind} address" if named_kind
-                else "an address outside the networks the platform allows")
+        what = (
+            f"{'an' if named_kind[0] in 'aeiou' else 'a'} {named_kind} address"
+            if named_kind
+            else "an address outside the networks the platform allows"
+        )
         named = "" if ip is not None else " (a name is judged by the addresses it resolves to)"
         return OutboundRefused(
             f"'{host}' is {what}{named}; {self.what} URLs may point to public addresses and to "
             f"the networks an operator allows in {self.setting} only. Use a public address, or "
-            f"ask an operator to allow your network.")
+            f"ask an operator to allow your network."
+        )
 
     def check_address(self, host: str, ip: IPAddress) -> None:
         if not self.permits(ip):
@@ -186,7 +194,8 @@ class OutboundPolicy:
         loop = asyncio.get_running_loop()
         try:
             infos = await asyncio.wait_for(
-                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_S)
+                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_S
+            )
         except (TimeoutError, OSError, UnicodeError) as exc:
             raise Unresolvable(f"'{host}' does not resolve: {exc or type(exc).__name__}") from exc
         addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))

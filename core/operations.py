@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import Operation
 
-Status = Literal["pending", "running", "paused", "waiting_approval", "completed", "failed",
-                 "cancelled"]
+Status = Literal[
+    "pending", "running", "paused", "waiting_approval", "completed", "failed", "cancelled"
+]
 FINISHED = ("completed", "failed", "cancelled")
 
 
@@ -25,8 +26,10 @@ class Progress(BaseModel):
     rate_per_s: float | None = None
     eta_s: float | None = None
     steps: list[dict[str, Any]] | None = Field(
-        default=None, description="an operation made of named steps (a failover) lists them: "
-                                  "{name, status, started_at, finished_at, detail}")
+        default=None,
+        description="an operation made of named steps (a failover) lists them: "
+        "{name, status, started_at, finished_at, detail}",
+    )
 
 
 def with_heartbeat(progress: dict[str, Any], heartbeat: dict[str, Any] | None) -> dict[str, Any]:
@@ -66,8 +69,11 @@ class OperationUpdate(BaseModel):
     result: dict[str, Any] | None = None
     error: str | None = None
     audit_action: str | None = Field(default=None, description="also write this audit event")
-    audit_key: str | None = Field(default=None, description="tells apart repeated events of one "
-                                  "action (an escalation tier); part of the event's stable id")
+    audit_key: str | None = Field(
+        default=None,
+        description="tells apart repeated events of one "
+        "action (an escalation tier); part of the event's stable id",
+    )
     audit_details: dict[str, Any] | None = None
 
 
@@ -97,11 +103,17 @@ async def apply_update(db: AsyncSession, change: OperationUpdate) -> None:
         values["error"] = change.error
     if change.status in FINISHED:
         values["finished_at"] = datetime.now(UTC)
-    await db.execute(update(Operation).where(
-        Operation.id == uuid.UUID(change.context.operation_id)).values(**values))
+    await db.execute(
+        update(Operation)
+        .where(Operation.id == uuid.UUID(change.context.operation_id))
+        .values(**values)
+    )
     await db.commit()
 
 
-async def get_operation(db: AsyncSession, org_id: uuid.UUID, operation_id: uuid.UUID) -> Operation | None:
-    return await db.scalar(select(Operation).where(Operation.id == operation_id,
-                                                   Operation.org_id == org_id))
+async def get_operation(
+    db: AsyncSession, org_id: uuid.UUID, operation_id: uuid.UUID
+) -> Operation | None:
+    return await db.scalar(
+        select(Operation).where(Operation.id == operation_id, Operation.org_id == org_id)
+    )

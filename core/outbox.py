@@ -37,8 +37,9 @@ class OutboxEntry(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
-                                                 index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
 
 
 def add(db: AsyncSession, kind: str, entry_id: uuid.UUID, payload: dict[str, Any]) -> OutboxEntry:
@@ -48,41 +49,58 @@ def add(db: AsyncSession, kind: str, entry_id: uuid.UUID, payload: dict[str, Any
     return entry
 
 
-def owe_workflow_start(db: AsyncSession, workflow: str, workflow_id: str, args: list[Any],
-                       task_queue: str) -> OutboxEntry:
+def owe_workflow_start(
+    db: AsyncSession, workflow: str, workflow_id: str, args: list[Any], task_queue: str
+) -> OutboxEntry:
     """Owe the start of ``workflow`` (its registered name) under ``workflow_id``, with ``args``
     (pydantic models are dumped as JSON); the entry's id is derived from the workflow id, so it
     is owed once."""
-    payload = {"workflow": workflow, "workflow_id": workflow_id, "task_queue": task_queue,
-               "args": [a.model_dump(mode="json") if hasattr(a, "model_dump") else a
-                        for a in args]}
+    payload = {
+        "workflow": workflow,
+        "workflow_id": workflow_id,
+        "task_queue": task_queue,
+        "args": [a.model_dump(mode="json") if hasattr(a, "model_dump") else a for a in args],
+    }
     return add(db, "workflow", uuid.uuid5(uuid.NAMESPACE_URL, f"start:{workflow_id}"), payload)
 
 
-async def deliver_now(sessions: async_sessionmaker[AsyncSession], entry: OutboxEntry,
-                      deliver: Deliver) -> bool:
+async def deliver_now(
+    sessions: async_sessionmaker[AsyncSession], entry: OutboxEntry, deliver: Deliver
+) -> bool:
     """Deliver one committed entry and remove it; a failure leaves it to ``drain``."""
     try:
         await deliver(entry)
     except Exception as exc:  # noqa: BLE001 - whatever it was, the drainer retries
-        log.warning("outbox %s %s not delivered yet (%s); the drainer will retry", entry.kind,
-                    entry.id, exc)
+        log.warning(
+            "outbox %s %s not delivered yet (%s); the drainer will retry", entry.kind, entry.id, exc
+        )
         return False
     async with sessions() as db, db.begin():
         await db.execute(delete(OutboxEntry).where(OutboxEntry.id == entry.id))
     return True
 
 
-async def drain(sessions: async_sessionmaker[AsyncSession], deliverers: dict[str, Deliver], *,
-                older_than_s: float, batch: int = 100) -> int:
+async def drain(
+    sessions: async_sessionmaker[AsyncSession],
+    deliverers: dict[str, Deliver],
+    *,
+    older_than_s: float,
+    batch: int = 100,
+) -> int:
     """Deliver entries older than ``older_than_s`` (younger ones are their request's to deliver);
     answer how many went."""
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
     sent = 0
     async with sessions() as db, db.begin():
-        rows = list(await db.scalars(
-            select(OutboxEntry).where(OutboxEntry.created_at <= cutoff)
-            .order_by(OutboxEntry.created_at).limit(batch).with_for_update(skip_locked=True)))
+        rows = list(
+            await db.scalars(
+                select(OutboxEntry)
+                .where(OutboxEntry.created_at <= cutoff)
+                .order_by(OutboxEntry.created_at)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+        )
         for entry in rows:
             deliver = deliverers.get(entry.kind)
             try:
@@ -90,8 +108,11 @@ async def drain(sessions: async_sessionmaker[AsyncSession], deliverers: dict[str
                     raise LookupError(f"no deliverer for outbox kind '{entry.kind}'")
                 await deliver(entry)
             except Exception as exc:  # noqa: BLE001 - kept, with why, for the next round
-                await db.execute(update(OutboxEntry).where(OutboxEntry.id == entry.id).values(
-                    attempts=OutboxEntry.attempts + 1, last_error=str(exc)[:2000]))
+                await db.execute(
+                    update(OutboxEntry)
+                    .where(OutboxEntry.id == entry.id)
+                    .values(attempts=OutboxEntry.attempts + 1, last_error=str(exc)[:2000])
+                )
                 continue
             await db.execute(delete(OutboxEntry).where(OutboxEntry.id == entry.id))
             sent += 1

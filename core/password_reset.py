@@ -68,16 +68,19 @@ class Limited(Exception):
         self.retry_after_s = retry_after_s
 
 
-async def count_request(redis: aioredis.Redis, settings: Settings, client: str,
-                        email: str) -> None:
+async def count_request(redis: aioredis.Redis, settings: Settings, client: str, email: str) -> None:
     """Count one request for a link; raise ``Limited`` past either limit of the window."""
     window = settings.password_reset_window_s
     minutes = max(1, window // 60)
     digest = hashlib.sha256(email.encode()).hexdigest()[:32]
-    for key, limit, whom in ((f"ip:{client}", settings.password_reset_per_ip, "from your address"),
-                             (f"email:{digest}", settings.password_reset_per_email,
-                              "for this e-mail address")):
+    for key, limit, whom in (
+        (f"ip:{client}", settings.password_reset_per_ip, "from your address"),
+        (f"email:{digest}", settings.password_reset_per_email, "for this e-mail address"),
+    ):
         hit = await ratelimit.hit(redis, key, "password_reset", limit, window_s=window)
         if not hit.allowed:
-            raise Limited(f"Too many password reset requests {whom} (the limit is {hit.limit} in "
-                          f"{minutes} minute(s)); retry in {hit.reset_s} s.", hit.reset_s)
+            raise Limited(
+                f"Too many password reset requests {whom} (the limit is {hit.limit} in "
+                f"{minutes} minute(s)); retry in {hit.reset_s} s.",
+                hit.reset_s,
+            )

@@ -54,7 +54,8 @@ async def role_permissions(db: AsyncSession, org_id: uuid.UUID, role: str) -> fr
     rows = await db.execute(
         select(Permission.resource, Permission.action, Permission.conditions)
         .join(Role, Role.id == Permission.role_id)
-        .where(Role.org_id == org_id, Role.name == role))
+        .where(Role.org_id == org_id, Role.name == role)
+    )
     return frozenset(f"{res}:{act}:{(cond or {}).get('scope', '*')}" for res, act, cond in rows)
 
 
@@ -63,8 +64,13 @@ def org_rate_limit(settings: dict[str, Any] | None) -> int | None:
     return int(value) if value else None
 
 
-async def load_access(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession],
-                      user_id: uuid.UUID, org_id: uuid.UUID, ttl_s: int) -> Access | None:
+async def load_access(
+    redis: aioredis.Redis,
+    sessions: async_sessionmaker[AsyncSession],
+    user_id: uuid.UUID,
+    org_id: uuid.UUID,
+    ttl_s: int,
+) -> Access | None:
     """The member's access, or None when the user is not (or no longer) a member."""
     perms_key, member_key = _keys(user_id, org_id)
     async with redis.pipeline(transaction=False) as pipe:
@@ -73,14 +79,22 @@ async def load_access(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncS
         perms, member = await pipe.execute()
     if member:
         limit = member.get("rate_limit")
-        return Access(member["role"], frozenset(p for p in perms if p != "-"), member["status"],
-                      member.get("email", ""), int(limit) if limit else None)
+        return Access(
+            member["role"],
+            frozenset(p for p in perms if p != "-"),
+            member["status"],
+            member.get("email", ""),
+            int(limit) if limit else None,
+        )
     async with sessions() as db:
-        row = (await db.execute(
-            select(OrganizationMember.role, User.status, User.email, Organization.settings)
-            .join(User, User.id == OrganizationMember.user_id)
-            .join(Organization, Organization.id == OrganizationMember.org_id)
-            .where(OrganizationMember.user_id == user_id, OrganizationMember.org_id == org_id))).first()
+        row = (
+            await db.execute(
+                select(OrganizationMember.role, User.status, User.email, Organization.settings)
+                .join(User, User.id == OrganizationMember.user_id)
+                .join(Organization, Organization.id == OrganizationMember.org_id)
+                .where(OrganizationMember.user_id == user_id, OrganizationMember.org_id == org_id)
+            )
+        ).first()
         if row is None:
             return None
         role, status, email, org_settings = row
@@ -92,8 +106,15 @@ async def load_access(redis: aioredis.Redis, sessions: async_sessionmaker[AsyncS
         pipe.delete(perms_key, member_key)
         pipe.sadd(perms_key, *(sorted(permissions) or ["-"]))  # "-": a role with no permission
         pipe.expire(perms_key, ttl_s)
-        pipe.hset(member_key, mapping={"role": role, "status": status, "email": email,
-                                       "rate_limit": access.rate_limit or ""})
+        pipe.hset(
+            member_key,
+            mapping={
+                "role": role,
+                "status": status,
+                "email": email,
+                "rate_limit": access.rate_limit or "",
+            },
+        )
         pipe.expire(member_key, ttl_s)
         await pipe.execute()
     return access
@@ -111,8 +132,9 @@ async def invalidate(redis: aioredis.Redis, *members: tuple[uuid.UUID, uuid.UUID
         await pipe.execute()
 
 
-async def invalidate_org(redis: aioredis.Redis, db: AsyncSession, org_id: uuid.UUID,
-                         role: str | None = None) -> None:
+async def invalidate_org(
+    redis: aioredis.Redis, db: AsyncSession, org_id: uuid.UUID, role: str | None = None
+) -> None:
     """Forget the cached access of every member of an organization (or of those with ``role``)."""
     query = select(OrganizationMember.user_id).where(OrganizationMember.org_id == org_id)
     if role is not None:

@@ -33,6 +33,7 @@ async def pin(url: str, policy: OutboundPolicy) -> Pinned:
         addresses = await policy.resolve(host, port)
     except Unresolvable as exc:
         raise httpx.ConnectError(str(exc)) from exc
-    extensions = ({"sni_hostname": host} if target.scheme == "https"
-                  and host_address(host) is None else {})
+    extensions = (
+        {"sni_hostname": host} if target.scheme == "https" and host_address(host) is None else {}
+    )
     return Pinned(target, addresses, {"Host": target.netloc.decode("ascii")}, extensions)

@@ -32,10 +32,16 @@ from core.jetstream.pool import ClusterPool
 from core.security import Cipher
 
 MEASURED = ("streams", "consumers", "storage_bytes", "messages", "max_msg_size", "max_replicas")
-LABELS = {"streams": "Streams", "consumers": "Consumers", "storage_bytes": "Total storage",
-          "messages": "Messages", "max_msg_size": "Max message size",
-          "max_replicas": "Replicas (max)", "inbound_rate": "Inbound rate (msg/s)",
-          "outbound_rate": "Outbound rate (msg/s)"}
+LABELS = {
+    "streams": "Streams",
+    "consumers": "Consumers",
+    "storage_bytes": "Total storage",
+    "messages": "Messages",
+    "max_msg_size": "Max message size",
+    "max_replicas": "Replicas (max)",
+    "inbound_rate": "Inbound rate (msg/s)",
+    "outbound_rate": "Outbound rate (msg/s)",
+}
 STORE_PREFIXES = ("KV_", "OBJ_")
 
 
@@ -43,56 +49,98 @@ def owned_name(stream: str) -> str:
     """The name a namespace prefix is matched against: a bucket's or store's own name."""
     for prefix in STORE_PREFIXES:
         if stream.startswith(prefix):
-            return stream[len(prefix):]
+            return stream[len(prefix) :]
     return stream
 
 
 async def limits(db: AsyncSession, team_id: uuid.UUID) -> dict[str, int]:
-    rows = await db.execute(select(TeamQuota.resource, TeamQuota.limit)
-                            .where(TeamQuota.team_id == team_id))
+    rows = await db.execute(
+        select(TeamQuota.resource, TeamQuota.limit).where(TeamQuota.team_id == team_id)
+    )
     return {resource: limit for resource, limit in rows}
 
 
-async def set_limit(db: AsyncSession, team_id: uuid.UUID, resource: str, limit: int | None, *,
-                    reason: str, actor_id: uuid.UUID | None, actor_email: str,
-                    request_id: uuid.UUID | None = None) -> bool:
+async def set_limit(
+    db: AsyncSession,
+    team_id: uuid.UUID,
+    resource: str,
+    limit: int | None,
+    *,
+    reason: str,
+    actor_id: uuid.UUID | None,
+    actor_email: str,
+    request_id: uuid.UUID | None = None,
+) -> bool:
     """Set (or with None remove) one limit and keep it in the history. Applying the same request
     twice changes nothing the second time (the history's natural key is the request). Answers
     whether anything changed. The caller commits."""
-    if request_id is not None and await db.scalar(select(QuotaHistory.id).where(
-            QuotaHistory.request_id == request_id, QuotaHistory.resource == resource)):
+    if request_id is not None and await db.scalar(
+        select(QuotaHistory.id).where(
+            QuotaHistory.request_id == request_id, QuotaHistory.resource == resource
+        )
+    ):
         return False
-    row = await db.scalar(select(TeamQuota).where(TeamQuota.team_id == team_id,
-                                                  TeamQuota.resource == resource)
-                          .with_for_update())
+    row = await db.scalar(
+        select(TeamQuota)
+        .where(TeamQuota.team_id == team_id, TeamQuota.resource == resource)
+        .with_for_update()
+    )
     before = row.limit if row else None
     if before == limit:
         return False
     if limit is None:
         await db.delete(row)
     else:
-        await db.execute(insert(TeamQuota).values(
-            id=uuid.uuid4(), team_id=team_id, resource=resource, limit=limit, updated_by=actor_id)
-            .on_conflict_do_update(index_elements=["team_id", "resource"],
-                                   set_={"limit": limit, "updated_by": actor_id}))
-    db.add(QuotaHistory(team_id=team_id, resource=resource, before=before, after=limit,
-                        reason=reason, request_id=request_id, changed_by=actor_id,
-                        changed_by_email=actor_email))
+        await db.execute(
+            insert(TeamQuota)
+            .values(
+                id=uuid.uuid4(),
+                team_id=team_id,
+                resource=resource,
+                limit=limit,
+                updated_by=actor_id,
+            )
+            .on_conflict_do_update(
+                index_elements=["team_id", "resource"],
+                set_={"limit": limit, "updated_by": actor_id},
+            )
+        )
+    db.add(
+        QuotaHistory(
+            team_id=team_id,
+            resource=resource,
+            before=before,
+            after=limit,
+            reason=reason,
+            request_id=request_id,
+            changed_by=actor_id,
+            changed_by_email=actor_email,
+        )
+    )
     await db.flush()
     return True
 
 
 async def history(db: AsyncSession, team_id: uuid.UUID, limit: int = 200) -> list[QuotaHistory]:
-    return list(await db.scalars(select(QuotaHistory).where(QuotaHistory.team_id == team_id)
-                                 .order_by(QuotaHistory.created_at.desc()).limit(limit)))
+    return list(
+        await db.scalars(
+            select(QuotaHistory)
+            .where(QuotaHistory.team_id == team_id)
+            .order_by(QuotaHistory.created_at.desc())
+            .limit(limit)
+        )
+    )
 
 
-async def owning_team(db: AsyncSession, org_id: uuid.UUID, cluster_id: uuid.UUID,
-                      name: str) -> Team | None:
+async def owning_team(
+    db: AsyncSession, org_id: uuid.UUID, cluster_id: uuid.UUID, name: str
+) -> Team | None:
     """The team whose namespace on the cluster covers the name (prefixes never overlap)."""
-    rows = await db.execute(select(Team, TeamNamespace.prefix)
-                            .join(TeamNamespace, TeamNamespace.team_id == Team.id)
-                            .where(Team.org_id == org_id, TeamNamespace.cluster_id == cluster_id))
+    rows = await db.execute(
+        select(Team, TeamNamespace.prefix)
+        .join(TeamNamespace, TeamNamespace.team_id == Team.id)
+        .where(Team.org_id == org_id, TeamNamespace.cluster_id == cluster_id)
+    )
     for team, prefix in rows:
         if name.startswith(prefix):
             return team
@@ -107,13 +155,23 @@ class Usage:
     counters: dict[str, list[int]] = field(default_factory=dict)  # stream: [stored, delivered]
 
 
-async def live_usage(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
-                     team_id: uuid.UUID, *, counters: bool = False) -> Usage:
+async def live_usage(
+    db: AsyncSession,
+    pool: ClusterPool,
+    cipher: Cipher,
+    team_id: uuid.UUID,
+    *,
+    counters: bool = False,
+) -> Usage:
     """The team's usage; with ``counters``, also each stream's message counters (one more
     request per stream with consumers), from which ``rates`` derives the traffic."""
-    rows = (await db.execute(select(NatsCluster, TeamNamespace.prefix)
-                             .join(TeamNamespace, TeamNamespace.cluster_id == NatsCluster.id)
-                             .where(TeamNamespace.team_id == team_id))).all()
+    rows = (
+        await db.execute(
+            select(NatsCluster, TeamNamespace.prefix)
+            .join(TeamNamespace, TeamNamespace.cluster_id == NatsCluster.id)
+            .where(TeamNamespace.team_id == team_id)
+        )
+    ).all()
     by_cluster: dict[uuid.UUID, tuple[NatsCluster, list[str]]] = {}
     for cluster, prefix in rows:
         by_cluster.setdefault(cluster.id, (cluster, []))[1].append(prefix)
@@ -133,13 +191,21 @@ async def live_usage(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
             add(totals, config, state)
             if counters:
                 usage.counters[f"{cluster.id}/{config['name']}"] = [
-                    state.get("last_seq", 0), await _delivered(js, config["name"], state)]
-            usage.streams.append({"cluster_id": str(cluster.id), "cluster": cluster.name,
-                                  "name": config["name"], "max_bytes": config.get("max_bytes", -1),
-                                  "bytes": state.get("bytes", 0),
-                                  "messages": state.get("messages", 0),
-                                  "consumers": state.get("consumer_count", 0),
-                                  "num_replicas": config.get("num_replicas", 1)})
+                    state.get("last_seq", 0),
+                    await _delivered(js, config["name"], state),
+                ]
+            usage.streams.append(
+                {
+                    "cluster_id": str(cluster.id),
+                    "cluster": cluster.name,
+                    "name": config["name"],
+                    "max_bytes": config.get("max_bytes", -1),
+                    "bytes": state.get("bytes", 0),
+                    "messages": state.get("messages", 0),
+                    "consumers": state.get("consumer_count", 0),
+                    "num_replicas": config.get("num_replicas", 1),
+                }
+            )
     usage.values.update(totals)
     usage.values.update(inbound_rate=None, outbound_rate=None)
     return usage
@@ -148,11 +214,14 @@ async def live_usage(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
 async def _delivered(js: JetStreamApi, stream: str, state: dict[str, Any]) -> int:
     if not state.get("consumer_count"):
         return 0
-    return sum(c.get("delivered", {}).get("consumer_seq", 0) for c in await js.consumer_list(stream))
+    return sum(
+        c.get("delivered", {}).get("consumer_seq", 0) for c in await js.consumer_list(stream)
+    )
 
 
-def rates(previous: dict[str, Any] | None, current: dict[str, list[int]],
-          now: float) -> dict[str, float] | None:
+def rates(
+    previous: dict[str, Any] | None, current: dict[str, list[int]], now: float
+) -> dict[str, float] | None:
     """Messages per second stored into and delivered out of the team's streams since the
     ``previous`` sample ``{"t": time, "counters": {...}}``; None without a usable one (none, or
     taken less than 2 s or more than 15 min ago). Streams created or deleted in between count for
@@ -165,8 +234,10 @@ def rates(previous: dict[str, Any] | None, current: dict[str, list[int]],
         if key in current:
             stored += max(0, current[key][0] - was_stored)
             delivered += max(0, current[key][1] - was_delivered)
-    return {"inbound_rate": round(stored / elapsed, 2),
-            "outbound_rate": round(delivered / elapsed, 2)}
+    return {
+        "inbound_rate": round(stored / elapsed, 2),
+        "outbound_rate": round(delivered / elapsed, 2),
+    }
 
 
 def add(values: dict[str, float], config: dict[str, Any], state: dict[str, Any]) -> None:
@@ -185,6 +256,7 @@ def report(limit_by_name: dict[str, int], usage: Usage) -> list[dict[str, Any]]:
     for name in QUOTA_RESOURCES:
         limit, used = limit_by_name.get(name), usage.values.get(name)
         pct = round(used / limit * 100, 1) if limit and used is not None else None
-        out.append({"resource": name, "label": LABELS[name], "limit": limit, "usage": used,
-                    "percent": pct})
+        out.append(
+            {"resource": name, "label": LABELS[name], "limit": limit, "usage": used, "percent": pct}
+        )
     return out

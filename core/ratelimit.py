@@ -41,8 +41,9 @@ class RateState:
         return max(0, self.limit - self.count)
 
 
-async def hit(redis: aioredis.Redis, identity: str, bucket: str, limit: int,
-              window_s: int = 60) -> RateState:
+async def hit(
+    redis: aioredis.Redis, identity: str, bucket: str, limit: int, window_s: int = 60
+) -> RateState:
     """Count one request of ``identity`` in ``bucket``; ``allowed`` says whether it is within."""
     count, ttl = await redis.eval(_HIT, 1, f"ratelimit:{identity}:{bucket}", window_s)
     return RateState(limit=limit, count=int(count), reset_s=max(1, int(ttl)))

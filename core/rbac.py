@@ -28,12 +28,41 @@ from __future__ import annotations
 import re
 
 RESOURCES = (
-    "clusters", "streams", "consumers", "kv_stores", "object_stores", "messages", "users",
-    "teams", "roles", "api_keys", "alerts", "dashboards", "audit_logs", "operations",
-    "organizations", "approval_policies", "approvals", "replication", "backups", "gitops",
+    "clusters",
+    "streams",
+    "consumers",
+    "kv_stores",
+    "object_stores",
+    "messages",
+    "users",
+    "teams",
+    "roles",
+    "api_keys",
+    "alerts",
+    "dashboards",
+    "audit_logs",
+    "operations",
+    "organizations",
+    "approval_policies",
+    "approvals",
+    "replication",
+    "backups",
+    "gitops",
 )
-ACTIONS = ("read", "create", "update", "delete", "publish", "purge", "pause", "manage", "vote",
-           "failover", "restore", "sync")
+ACTIONS = (
+    "read",
+    "create",
+    "update",
+    "delete",
+    "publish",
+    "purge",
+    "pause",
+    "manage",
+    "vote",
+    "failover",
+    "restore",
+    "sync",
+)
 SCOPES = ("*", "own", "team", "team:{team_id}", "cluster:{cluster_id}")
 _SCOPE = re.compile(r"^(\*|own|team|team:[0-9a-f-]{36}|cluster:[0-9a-f-]{36})$")
 
@@ -51,30 +80,67 @@ def _role(*specs: str) -> frozenset[str]:
 BUILTIN_ROLES: dict[str, frozenset[str]] = {
     "admin": _role("*:*:*"),
     "editor": _role(
-        "clusters:read:*", "streams:read,create,update:*", "consumers:read,create,update,delete:*",
-        "messages:read,publish:*", "kv_stores:read,create,update:*",
-        "object_stores:read,create,update:*", "dashboards:*:own", "alerts:read,create,update:*",
-        "operations:read:*", "approvals:vote:*", "replication:read,create,update:*",
-        "backups:read,create,restore:*", "gitops:read,sync:*",
+        "clusters:read:*",
+        "streams:read,create,update:*",
+        "consumers:read,create,update,delete:*",
+        "messages:read,publish:*",
+        "kv_stores:read,create,update:*",
+        "object_stores:read,create,update:*",
+        "dashboards:*:own",
+        "alerts:read,create,update:*",
+        "operations:read:*",
+        "approvals:vote:*",
+        "replication:read,create,update:*",
+        "backups:read,create,restore:*",
+        "gitops:read,sync:*",
     ),
     "viewer": _role(
-        "clusters:read:*", "streams:read:*", "consumers:read:*", "messages:read:*",
-        "kv_stores:read:*", "object_stores:read:*", "dashboards:read:*", "alerts:read:*",
-        "operations:read:*", "approvals:vote:*", "replication:read:*", "backups:read:*",
+        "clusters:read:*",
+        "streams:read:*",
+        "consumers:read:*",
+        "messages:read:*",
+        "kv_stores:read:*",
+        "object_stores:read:*",
+        "dashboards:read:*",
+        "alerts:read:*",
+        "operations:read:*",
+        "approvals:vote:*",
+        "replication:read:*",
+        "backups:read:*",
         "gitops:read:*",
     ),
     "operator": _role(
-        "clusters:read:*", "streams:read:*", "consumers:read,pause:*", "messages:read,publish:*",
-        "kv_stores:read,update:*", "object_stores:read:*", "alerts:read:*", "operations:read:*",
-        "approvals:vote:*", "replication:read,update:*", "backups:read,create:*",
+        "clusters:read:*",
+        "streams:read:*",
+        "consumers:read,pause:*",
+        "messages:read,publish:*",
+        "kv_stores:read,update:*",
+        "object_stores:read:*",
+        "alerts:read:*",
+        "operations:read:*",
+        "approvals:vote:*",
+        "replication:read,update:*",
+        "backups:read,create:*",
         "gitops:read:*",
     ),
     "member": _role(
-        "clusters:read:*", "streams:read:*", "streams:create,update,delete,purge:team",
-        "consumers:read:*", "consumers:create,update,delete,pause:team", "messages:read:*",
-        "messages:publish:team", "kv_stores:read:*", "object_stores:read:*", "alerts:read:*",
-        "dashboards:*:own", "operations:read:*", "approvals:vote:*", "teams:read:*",
-        "replication:read:*", "backups:read:*", "gitops:read:*",
+        "clusters:read:*",
+        "streams:read:*",
+        "streams:create,update,delete,purge:team",
+        "consumers:read:*",
+        "consumers:create,update,delete,pause:team",
+        "messages:read:*",
+        "messages:publish:team",
+        "kv_stores:read:*",
+        "object_stores:read:*",
+        "alerts:read:*",
+        "dashboards:*:own",
+        "operations:read:*",
+        "approvals:vote:*",
+        "teams:read:*",
+        "replication:read:*",
+        "backups:read:*",
+        "gitops:read:*",
         "api_keys:read,create,update,delete:own",
     ),
 }
@@ -161,7 +227,10 @@ def _covers(granted: frozenset[str], permission: str) -> bool:
     res, act, scope = permission.split(":", 2)
     for g in granted:
         g_res, g_act, g_scope = g.split(":", 2)
-        if (g_res in ("*", res) and (g_act in ("*", "manage") or g_act == act)
-                and g_scope in ("*", scope)):
+        if (
+            g_res in ("*", res)
+            and (g_act in ("*", "manage") or g_act == act)
+            and g_scope in ("*", scope)
+        ):
             return True
     return False

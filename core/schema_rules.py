@@ -15,8 +15,10 @@ TRUTHY: dict[str, Any] = {"not": {"enum": [None, "", [], False, 0]}}
 
 
 def _given(names: tuple[str, ...], truthy: bool) -> dict[str, Any]:
-    return {"required": list(names),
-            "properties": {name: TRUTHY if truthy else GIVEN for name in names}}
+    return {
+        "required": list(names),
+        "properties": {name: TRUTHY if truthy else GIVEN for name in names},
+    }
 
 
 def not_both(a: str, b: str, *, truthy: bool = False) -> dict[str, Any]:

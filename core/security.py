@@ -37,17 +37,33 @@ class TokenError(Exception):
     """An access token that is malformed, expired or not signed by us."""
 
 
-def issue_access_token(secret: str, *, user_id: uuid.UUID, org_id: uuid.UUID, role: str,
-                       session_id: uuid.UUID, ttl_s: int) -> str:
+def issue_access_token(
+    secret: str,
+    *,
+    user_id: uuid.UUID,
+    org_id: uuid.UUID,
+    role: str,
+    session_id: uuid.UUID,
+    ttl_s: int,
+) -> str:
     now = int(time.time())
-    claims = {"sub": str(user_id), "org": str(org_id), "role": role, "sid": str(session_id),
-              "iat": now, "exp": now + ttl_s, "typ": "access"}
+    claims = {
+        "sub": str(user_id),
+        "org": str(org_id),
+        "role": role,
+        "sid": str(session_id),
+        "iat": now,
+        "exp": now + ttl_s,
+        "typ": "access",
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def decode_access_token(secret: str, token: str) -> dict[str, Any]:
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+        )
     except jwt.PyJWTError as exc:
         raise TokenError(str(exc)) from exc
     if claims.get("typ") != "access":
@@ -83,8 +99,11 @@ class Cipher:
         nonce = os.urandom(12)
         plaintext = json.dumps(value).encode()
         ct = self._aead.encrypt(nonce, plaintext, context.encode())
-        return {"alg": self.ALG, "nonce": base64.b64encode(nonce).decode(),
-                "ct": base64.b64encode(ct).decode()}
+        return {
+            "alg": self.ALG,
+            "nonce": base64.b64encode(nonce).decode(),
+            "ct": base64.b64encode(ct).decode(),
+        }
 
     def decrypt(self, envelope: dict[str, str], *, context: str) -> Any:
         nonce = base64.b64decode(envelope["nonce"])

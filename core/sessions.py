@@ -44,8 +44,9 @@ def touch_due(session: dict[str, str], now: float) -> bool:
     return now - last >= TOUCH_EVERY_S
 
 
-async def touch(redis: aioredis.Redis, sid: str, session: dict[str, str], ip: str,
-                now: float | None = None) -> bool:
+async def touch(
+    redis: aioredis.Redis, sid: str, session: dict[str, str], ip: str, now: float | None = None
+) -> bool:
     """Record a use of the session (whose hash the caller has just read as ``session``) from
     ``ip`` (kept as it was when empty); a no-op without a Redis call when the last record is
     recent. True when written."""
@@ -78,12 +79,18 @@ def _moment(value: str | None) -> datetime:
 def _live(sid: str, data: dict[str, str], ttl_s: int, now: float) -> LiveSession:
     agent = data.get("user_agent", "")
     return LiveSession(
-        id=sid, org_id=data.get("org_id", ""), ip_address=data.get("ip_address", ""),
-        last_ip=data.get("last_ip") or data.get("ip_address", ""), user_agent=agent,
-        device=device_of(agent), created_at=_moment(data.get("created_at")),
+        id=sid,
+        org_id=data.get("org_id", ""),
+        ip_address=data.get("ip_address", ""),
+        last_ip=data.get("last_ip") or data.get("ip_address", ""),
+        user_agent=agent,
+        device=device_of(agent),
+        created_at=_moment(data.get("created_at")),
         last_used_at=_moment(data.get("last_activity")),
-        expires_at=(datetime.fromtimestamp(int(now), UTC) + timedelta(seconds=ttl_s)
-                    if ttl_s > 0 else None))
+        expires_at=(
+            datetime.fromtimestamp(int(now), UTC) + timedelta(seconds=ttl_s) if ttl_s > 0 else None
+        ),
+    )
 
 
 async def of_user(redis: aioredis.Redis, user_id: str) -> list[LiveSession]:
@@ -110,11 +117,22 @@ async def of_user(redis: aioredis.Redis, user_id: str) -> list[LiveSession]:
     return sorted(live, key=lambda s: (s.last_used_at, s.created_at), reverse=True)
 
 
-_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
-             ("Chrome/", "Chrome"), ("Safari/", "Safari"))
-_SYSTEMS = (("iPhone", "iOS"), ("iPad", "iPadOS"), ("Android", "Android"),
-            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"),
-            ("Linux", "Linux"))
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
 _PRODUCT = re.compile(r"^([A-Za-z][\w.\-]*)(?:/([\w.\-]+))?")
 
 

@@ -186,8 +186,7 @@ class Settings(BaseSettings):
         """Where temporary checkouts of GitOps repositories are made, absolute."""
         return (self.gitops_work_dir or self.data_dir / "gitops").absolute()
 
-    @field_validator("allowed_cluster_networks", "allowed_webhook_networks",
-                     "allowed_git_networks")
+    @field_validator("allowed_cluster_networks", "allowed_webhook_networks", "allowed_git_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
         parse_networks(value)  # a ValueError names the entry that is not a network
@@ -195,18 +194,21 @@ class Settings(BaseSettings):
 
     @property
     def cluster_policy(self) -> OutboundPolicy:
-        return OutboundPolicy.of("cluster", "JSC_ALLOWED_CLUSTER_NETWORKS",
-                                 self.allowed_cluster_networks)
+        return OutboundPolicy.of(
+            "cluster", "JSC_ALLOWED_CLUSTER_NETWORKS", self.allowed_cluster_networks
+        )
 
     @property
     def webhook_policy(self) -> OutboundPolicy:
-        return OutboundPolicy.of("webhook", "JSC_ALLOWED_WEBHOOK_NETWORKS",
-                                 self.allowed_webhook_networks)
+        return OutboundPolicy.of(
+            "webhook", "JSC_ALLOWED_WEBHOOK_NETWORKS", self.allowed_webhook_networks
+        )
 
     @property
     def git_policy(self) -> OutboundPolicy:
-        return OutboundPolicy.of("git remote", "JSC_ALLOWED_GIT_NETWORKS",
-                                 self.allowed_git_networks)
+        return OutboundPolicy.of(
+            "git remote", "JSC_ALLOWED_GIT_NETWORKS", self.allowed_git_networks
+        )
 
     @property
     def events_nats_url(self) -> str | None:

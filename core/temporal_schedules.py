@@ -26,8 +26,10 @@ async def upsert(client: Client, schedule_id: str, schedule: Schedule) -> None:
     try:
         await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
+
         def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
+
         await client.get_schedule_handle(schedule_id).update(replace)
 
 
@@ -39,14 +41,25 @@ async def remove(client: Client, schedule_id: str) -> None:
             raise
 
 
-def every(workflow: str, *, schedule_id: str, task_queue: str, interval_s: float,
-          args: list[Any] | None = None,
-          execution_timeout: timedelta = timedelta(minutes=10)) -> Schedule:
+def every(
+    workflow: str,
+    *,
+    schedule_id: str,
+    task_queue: str,
+    interval_s: float,
+    args: list[Any] | None = None,
+    execution_timeout: timedelta = timedelta(minutes=10),
+) -> Schedule:
     """``workflow`` started every ``interval_s`` (run id ``schedule_id``); a run still going when
     the next is due: the next is skipped."""
-    action = ScheduleActionStartWorkflow(workflow, args=args or [], id=schedule_id,
-                                         task_queue=task_queue,
-                                         execution_timeout=execution_timeout)
+    action = ScheduleActionStartWorkflow(
+        workflow,
+        args=args or [],
+        id=schedule_id,
+        task_queue=task_queue,
+        execution_timeout=execution_timeout,
+    )
     spec = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=interval_s))])
-    return Schedule(action=action, spec=spec,
-                    policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP))
+    return Schedule(
+        action=action, spec=spec, policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP)
+    )

@@ -99,10 +99,20 @@ class TokenStore:
         now = str(int(time.time()))
         index = user_sessions_key(info.user_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(f"session:{info.sid}", mapping={
-                "user_id": info.user_id, "org_id": info.org_id, "email": info.email,
-                "role": info.role, "ip_address": ip, "last_ip": ip,
-                "user_agent": user_agent[:512], "created_at": now, "last_activity": now})
+            pipe.hset(
+                f"session:{info.sid}",
+                mapping={
+                    "user_id": info.user_id,
+                    "org_id": info.org_id,
+                    "email": info.email,
+                    "role": info.role,
+                    "ip_address": ip,
+                    "last_ip": ip,
+                    "user_agent": user_agent[:512],
+                    "created_at": now,
+                    "last_activity": now,
+                },
+            )
             pipe.expire(f"session:{info.sid}", self.ttl_s)
             pipe.sadd(index, info.sid)
             pipe.expire(index, self.ttl_s)  # outlives every session in it
@@ -123,8 +133,14 @@ class TokenStore:
         for an unknown or expired one."""
         digest, token = token_digest(refresh_token), new_opaque_token()
         outcome, *rest = await self.redis.eval(
-            _ROTATE, 2, f"refresh:{digest}", f"refresh_used:{digest}", token_digest(token),
-            self.ttl_s, str(int(time.time())))
+            _ROTATE,
+            2,
+            f"refresh:{digest}",
+            f"refresh_used:{digest}",
+            token_digest(token),
+            self.ttl_s,
+            str(int(time.time())),
+        )
         if outcome == "unknown":
             raise RefreshInvalid()
         sid, data = rest[0], _fields(rest[1:])

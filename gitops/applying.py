@@ -24,8 +24,14 @@ from gitops.planner import diff_fields
 
 def spec_for(change: dict, cluster_id: str, operation: str) -> ChangeSpec:
     kind = CHANGE_KINDS[change["kind"]]
-    return ChangeSpec(kind=kind, operation=operation, cluster_id=cluster_id, name=change["name"],
-                      stream=change["stream"], config=change["config"])
+    return ChangeSpec(
+        kind=kind,
+        operation=operation,
+        cluster_id=cluster_id,
+        name=change["name"],
+        stream=change["stream"],
+        config=change["config"],
+    )
 
 
 async def _live(js: JetStreamApi, change: dict) -> dict | None:

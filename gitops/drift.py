@@ -33,20 +33,37 @@ class DriftItem:
         return f"{environment}:{self.resource}"
 
 
-def find_drift(desired: list[Resource], live: list[Live],
-               managed: Callable[[str, str, str | None], bool]) -> list[DriftItem]:
+def find_drift(
+    desired: list[Resource], live: list[Live], managed: Callable[[str, str, str | None], bool]
+) -> list[DriftItem]:
     wanted = {(r.kind, r.stream if r.kind == "consumer" else None, r.name): r for r in desired}
-    result = plan([Desired(r.kind, r.name, r.stream, r.config) for r in desired], live,
-                  prune=True, managed=managed)
+    result = plan(
+        [Desired(r.kind, r.name, r.stream, r.config) for r in desired],
+        live,
+        prune=True,
+        managed=managed,
+    )
     items = []
     for change in result.changes:
         if change.action == "replace" and not change.fields:
             continue  # only recreated with its stream
-        source = wanted.get((change.kind, change.stream if change.kind == "consumer" else None,
-                             change.name))
-        fields = ([] if change.action in ("create", "delete") else
-                  [{"field": f.field, "git": f.after, "live": f.before} for f in change.fields])
-        items.append(DriftItem(change.ref, change.kind, change.name, change.stream,
-                               TYPES[change.action], fields,
-                               f"{source.source}:{source.line}" if source else ""))
+        source = wanted.get(
+            (change.kind, change.stream if change.kind == "consumer" else None, change.name)
+        )
+        fields = (
+            []
+            if change.action in ("create", "delete")
+            else [{"field": f.field, "git": f.after, "live": f.before} for f in change.fields]
+        )
+        items.append(
+            DriftItem(
+                change.ref,
+                change.kind,
+                change.name,
+                change.stream,
+                TYPES[change.action],
+                fields,
+                f"{source.source}:{source.line}" if source else "",
+            )
+        )
     return items

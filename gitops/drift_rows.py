@@ -33,8 +33,11 @@ REQUEST_REFUSED = ("rejected", "withdrawn", "changes_requested", "auto_rejected"
 async def _reverts_over(db: AsyncSession, rows: list[GitDrift], scan_started: datetime) -> set:
     """The ids of the reverts (syncs) among ``rows``' that are over: finished before the scan
     read the clusters, or refused by their change request."""
-    ids = {uuid.UUID(r.remediation["sync_id"]) for r in rows
-           if r.status == "reverting" and (r.remediation or {}).get("sync_id")}
+    ids = {
+        uuid.UUID(r.remediation["sync_id"])
+        for r in rows
+        if r.status == "reverting" and (r.remediation or {}).get("sync_id")
+    }
     if not ids:
         return set()
     over = set()
@@ -42,22 +45,31 @@ async def _reverts_over(db: AsyncSession, rows: list[GitDrift], scan_started: da
         if sync.status in SYNC_OVER and sync.finished_at and sync.finished_at <= scan_started:
             over.add(str(sync.id))
         elif sync.status == "waiting_approval" and sync.request_id is not None:
-            status = await db.scalar(select(ChangeRequestRow.status).where(
-                ChangeRequestRow.id == sync.request_id))
+            status = await db.scalar(
+                select(ChangeRequestRow.status).where(ChangeRequestRow.id == sync.request_id)
+            )
             if status in REQUEST_REFUSED:
                 over.add(str(sync.id))
     return over
 
 
-async def store_drift(db: AsyncSession, repo: GitRepository, found: dict[str, list[DriftItem]],
-                      clusters: dict[str, uuid.UUID], now: datetime, *,
-                      created: dict[str, dict] | None = None,
-                      scan_started: datetime | None = None) -> int:
+async def store_drift(
+    db: AsyncSession,
+    repo: GitRepository,
+    found: dict[str, list[DriftItem]],
+    clusters: dict[str, uuid.UUID],
+    now: datetime,
+    *,
+    created: dict[str, dict] | None = None,
+    scan_started: datetime | None = None,
+) -> int:
     """Record a scan's items per environment (only the environments scanned); the open count.
     ``created``: per environment, the resources' creation times on the cluster (``(kind, stream,
     name)`` -> RFC 3339), kept for the attribution of changes made outside the console."""
-    rows = {(r.environment, r.resource): r for r in await db.scalars(
-        select(GitDrift).where(GitDrift.repo_id == repo.id))}
+    rows = {
+        (r.environment, r.resource): r
+        for r in await db.scalars(select(GitDrift).where(GitDrift.repo_id == repo.id))
+    }
     over = await _reverts_over(db, list(rows.values()), scan_started or now)
     seen = set()
     for env, items in found.items():
@@ -67,8 +79,14 @@ async def store_drift(db: AsyncSession, repo: GitRepository, found: dict[str, li
             seen.add(key)
             row = rows.get(key)
             if row is None:
-                row = GitDrift(org_id=repo.org_id, repo_id=repo.id, environment=env,
-                               resource=item.resource, first_seen=now, status="open")
+                row = GitDrift(
+                    org_id=repo.org_id,
+                    repo_id=repo.id,
+                    environment=env,
+                    resource=item.resource,
+                    first_seen=now,
+                    status="open",
+                )
                 db.add(row)
                 rows[key] = row
             elif row.status == "resolved":
@@ -77,8 +95,10 @@ async def store_drift(db: AsyncSession, repo: GitRepository, found: dict[str, li
                 row.status, row.ignored_until = "open", None
             elif row.status == "reverting" and (row.remediation or {}).get("sync_id") in over:
                 row.status = "open"
-                row.remediation = {**row.remediation, "outcome": "not fixed: the cluster still "
-                                   "differs after the revert"}
+                row.remediation = {
+                    **row.remediation,
+                    "outcome": "not fixed: the cluster still differs after the revert",
+                }
             row.cluster_id = clusters.get(env)
             row.kind, row.stream, row.name = item.kind, item.stream, item.name
             row.drift_type, row.fields, row.source = item.drift_type, item.fields, item.source
@@ -97,19 +117,36 @@ async def revertible(db: AsyncSession, repo: GitRepository) -> list[str]:
     changed or went missing, and what git does not have when the repository may prune; not an
     item an earlier revert did not fix."""
     kinds = ["changed", "missing"] + (["unmanaged"] if repo.prune == "with_approval" else [])
-    rows = await db.scalars(select(GitDrift).where(
-        GitDrift.repo_id == repo.id, GitDrift.status == "open", GitDrift.drift_type.in_(kinds)))
-    return [f"{r.environment}:{r.resource}" for r in rows
-            if (r.remediation or {}).get("action") != "revert"]
+    rows = await db.scalars(
+        select(GitDrift).where(
+            GitDrift.repo_id == repo.id, GitDrift.status == "open", GitDrift.drift_type.in_(kinds)
+        )
+    )
+    return [
+        f"{r.environment}:{r.resource}"
+        for r in rows
+        if (r.remediation or {}).get("action") != "revert"
+    ]
 
 
-async def mark_reverting(db: AsyncSession, repo_id: uuid.UUID, items: list[str],
-                         sync_id: uuid.UUID, by: str) -> None:
+async def mark_reverting(
+    db: AsyncSession, repo_id: uuid.UUID, items: list[str], sync_id: uuid.UUID, by: str
+) -> None:
     """The items (``"<env>:<resource>"``) are being reverted by ``sync_id``, asked by ``by``."""
-    remediation = {"action": "revert", "sync_id": str(sync_id), "by": by,
-                   "at": datetime.now(UTC).isoformat()}
+    remediation = {
+        "action": "revert",
+        "sync_id": str(sync_id),
+        "by": by,
+        "at": datetime.now(UTC).isoformat(),
+    }
     for ref in items:
         env, resource = ref.split(":", 1)
-        await db.execute(update(GitDrift).where(
-            GitDrift.repo_id == repo_id, GitDrift.environment == env,
-            GitDrift.resource == resource).values(status="reverting", remediation=remediation))
+        await db.execute(
+            update(GitDrift)
+            .where(
+                GitDrift.repo_id == repo_id,
+                GitDrift.environment == env,
+                GitDrift.resource == resource,
+            )
+            .values(status="reverting", remediation=remediation)
+        )

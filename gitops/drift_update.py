@@ -1,4 +1,4 @@
-""""Update Git from Cluster": the drifted resources' manifests rewritten with what the cluster
+""" "Update Git from Cluster": the drifted resources' manifests rewritten with what the cluster
 runs, committed on a new branch from the last synced commit and pushed for review.
 
 - ``changed``: the drifted fields get their live values in place (``gitops.export.set_fields``);
@@ -36,15 +36,18 @@ def _file_of(repo: GitRepository, row: GitDrift) -> str:
     return f"{base}environments/{row.environment}/{stem}.yaml"
 
 
-async def _unmanaged(rows: list[GitDrift], clusters: dict[uuid.UUID, NatsCluster],
-                     pool: ClusterPool, cipher: Cipher) -> dict[uuid.UUID, Live]:
+async def _unmanaged(
+    rows: list[GitDrift], clusters: dict[uuid.UUID, NatsCluster], pool: ClusterPool, cipher: Cipher
+) -> dict[uuid.UUID, Live]:
     wanted = [r for r in rows if r.drift_type == "unmanaged"]
     out: dict[uuid.UUID, Live] = {}
     for cluster_id in {r.cluster_id for r in wanted}:
         if cluster_id not in clusters:
             raise UpdateRefused(422, "An environment's cluster is no longer registered.")
-        live = {(item.kind, item.stream, item.name): item
-                for item in await live_state(pool, cipher, clusters[cluster_id])}
+        live = {
+            (item.kind, item.stream, item.name): item
+            for item in await live_state(pool, cipher, clusters[cluster_id])
+        }
         for row in wanted:
             found = live.get((row.kind, row.stream, row.name))
             if row.cluster_id == cluster_id and found is None:
@@ -76,34 +79,51 @@ def _edits(repo: GitRepository, rows: list[GitDrift], read, unmanaged: dict) -> 
     return {path: text.encode() for path, text in files.items()}
 
 
-async def update_git(repo: GitRepository, rows: list[GitDrift],
-                     clusters: dict[uuid.UUID, NatsCluster], cipher: Cipher, pool: ClusterPool,
-                     settings: Settings, *, author: tuple[str, str]) -> dict[str, str]:
+async def update_git(
+    repo: GitRepository,
+    rows: list[GitDrift],
+    clusters: dict[uuid.UUID, NatsCluster],
+    cipher: Cipher,
+    pool: ClusterPool,
+    settings: Settings,
+    *,
+    author: tuple[str, str],
+) -> dict[str, str]:
     """Push a branch with the drifted resources as the cluster has them: {branch, commit}."""
     if not repo.last_commit:
-        raise UpdateRefused(422, "The repository was never synced: there is no commit to start "
-                                 "the branch from.")
+        raise UpdateRefused(
+            422, "The repository was never synced: there is no commit to start the branch from."
+        )
     access = access_of(repo, cipher)
     unmanaged = await _unmanaged(rows, clusters, pool, cipher)
     branch = f"jsc/drift-{uuid.uuid4().hex[:8]}"
     message = ("Update git from the cluster: " + ", ".join(r.resource for r in rows))[:200] + (
-        "\n\nDrift found by JetStream Console:\n" + "\n".join(
+        "\n\nDrift found by JetStream Console:\n"
+        + "\n".join(
             f"- {r.environment}: {r.resource} ({r.drift_type})"
-            + "".join(f"\n    {f['field']}: {f['git']!r} in git, {f['live']!r} live"
-                      for f in r.fields) for r in rows))
+            + "".join(
+                f"\n    {f['field']}: {f['git']!r} in git, {f['live']!r} live" for f in r.fields
+            )
+            for r in rows
+        )
+    )
     try:
         address = await checked_address(access.url, settings)
 
         def work() -> str:
             with checkout(access, repo.last_commit, settings, address=address) as co:
+
                 def read(path: str) -> str:
                     target = (co.root / path).resolve()
                     if co.root.resolve() not in target.parents or not target.is_file():
                         raise UpdateRefused(422, f"{path} is not a file of the repository.")
                     return target.read_text()
+
                 files = _edits(repo, rows, read, unmanaged)
-            return push_branch(access, repo.last_commit, branch, files, message, author,
-                               settings, address=address).sha
+            return push_branch(
+                access, repo.last_commit, branch, files, message, author, settings, address=address
+            ).sha
+
         commit = await asyncio.to_thread(work)
     except GitError as exc:
         raise UpdateRefused(503, f"The repository cannot be updated: {exc}") from None

@@ -28,15 +28,39 @@ from gitops.manifests import (
 from gitops.planner import DURATION_FIELDS, Live
 
 FORMATS = ("nats", "nack")
-KIND_NAMES = {"stream": "Stream", "consumer": "Consumer", "kv": "KeyValue",
-              "object_store": "ObjectStore"}
-_FIELDS = {"stream": STREAM_FIELDS, "consumer": CONSUMER_FIELDS, "kv": KV_FIELDS,
-           "object_store": OBJECT_STORE_FIELDS}
+KIND_NAMES = {
+    "stream": "Stream",
+    "consumer": "Consumer",
+    "kv": "KeyValue",
+    "object_store": "ObjectStore",
+}
+_FIELDS = {
+    "stream": STREAM_FIELDS,
+    "consumer": CONSUMER_FIELDS,
+    "kv": KV_FIELDS,
+    "object_store": OBJECT_STORE_FIELDS,
+}
 # Written by the server, or the resource's identity (written apart): never a manifest's field.
-_SKIP = {"created", "ts", "name", "durable_name", "bucket", "stream_name", "cluster", "state",
-         "first_seq", "pause_until"}
-_UNITS = (("h", 3_600_000_000_000), ("m", 60_000_000_000), ("s", 1_000_000_000),
-          ("ms", 1_000_000), ("us", 1_000), ("ns", 1))
+_SKIP = {
+    "created",
+    "ts",
+    "name",
+    "durable_name",
+    "bucket",
+    "stream_name",
+    "cluster",
+    "state",
+    "first_seq",
+    "pause_until",
+}
+_UNITS = (
+    ("h", 3_600_000_000_000),
+    ("m", 60_000_000_000),
+    ("s", 1_000_000_000),
+    ("ms", 1_000_000),
+    ("us", 1_000),
+    ("ns", 1),
+)
 
 
 def go_duration(ns: int) -> str:
@@ -82,8 +106,13 @@ def _source_out(value: Any) -> Any:
     """A mirror or source with NACK's names (optStartSeq, externalApiPrefix, ...)."""
     if not isinstance(value, dict):
         return value
-    names = {"name": "name", "opt_start_seq": "optStartSeq", "opt_start_time": "optStartTime",
-             "filter_subject": "filterSubject", "domain": "domain"}
+    names = {
+        "name": "name",
+        "opt_start_seq": "optStartSeq",
+        "opt_start_time": "optStartTime",
+        "filter_subject": "filterSubject",
+        "domain": "domain",
+    }
     out: dict[str, Any] = {}
     for key, item in value.items():
         if item in (None, "", [], {}):
@@ -120,8 +149,10 @@ def _value(api_field: str, value: Any) -> Any:
     if api_field == "republish":
         return _transform_out(value, "destination")
     if api_field == "consumer_limits" and isinstance(value, dict):
-        limits = {"inactiveThreshold": _duration(value.get("inactive_threshold")),
-                  "maxAckPending": value.get("max_ack_pending")}
+        limits = {
+            "inactiveThreshold": _duration(value.get("inactive_threshold")),
+            "maxAckPending": value.get("max_ack_pending"),
+        }
         return {k: v for k, v in limits.items() if v is not None} or None
     return value
 
@@ -156,19 +187,29 @@ def manifest(resource: Live, fmt: str = "nats", consumers: list[Live] | None = N
     if resource.kind == "consumer":
         spec = {"streamName": resource.stream, "durableName": resource.name, **spec}
     if resource.kind == "stream" and consumers:
-        spec["consumers"] = [{"name": c.name, "durableName": c.name,
-                              **spec_of("consumer", c.config)} for c in consumers]
-    return {"apiVersion": API_DESIGN, "kind": kind, "metadata": {"name": resource.name},
-            "spec": spec}
+        spec["consumers"] = [
+            {"name": c.name, "durableName": c.name, **spec_of("consumer", c.config)}
+            for c in consumers
+        ]
+    return {
+        "apiVersion": API_DESIGN,
+        "kind": kind,
+        "metadata": {"name": resource.name},
+        "spec": spec,
+    }
 
 
 def dump(documents: list[dict]) -> str:
-    return yaml.safe_dump_all(documents, sort_keys=False, default_flow_style=False,
-                              allow_unicode=True, explicit_start=True)
+    return yaml.safe_dump_all(
+        documents,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        explicit_start=True,
+    )
 
 
-def export_environment(live: list[Live], fmt: str = "nats",
-                       prefix: str = "") -> dict[str, str]:
+def export_environment(live: list[Live], fmt: str = "nats", prefix: str = "") -> dict[str, str]:
     """File name → manifest text, one file per stream (with its consumers) or bucket."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
@@ -232,8 +273,9 @@ def _mapping_end(lines: list[str], start: int) -> int:
     if first.lstrip().startswith("- "):  # an inline consumer item: up to its next sibling
         base = _indent(first)
         i = start + 1
-        while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) > base
-                                  and not lines[i].startswith("---")):
+        while i < len(lines) and (
+            not lines[i].strip() or _indent(lines[i]) > base and not lines[i].startswith("---")
+        ):
             i += 1
         return i
     i = start + 1
@@ -258,8 +300,9 @@ def _is_child(line: str, indent: str) -> bool:
     stripped = line.strip()
     if not stripped:
         return True
-    return _indent(line) > len(indent) or (_indent(line) == len(indent)
-                                           and stripped.startswith("- "))
+    return _indent(line) > len(indent) or (
+        _indent(line) == len(indent) and stripped.startswith("- ")
+    )
 
 
 def _spec_insert_point(lines: list[str], start: int, end: int) -> tuple[str, int]:
@@ -267,7 +310,7 @@ def _spec_insert_point(lines: list[str], start: int, end: int) -> tuple[str, int
         return " " * (_indent(lines[start]) + 2), start + 1
     for i in range(start, end):
         if lines[i].rstrip() == "spec:":
-            following = next((line for line in lines[i + 1:end] if line.strip()), "  x")
+            following = next((line for line in lines[i + 1 : end] if line.strip()), "  x")
             return " " * max(_indent(following), 2), i + 1
     return "  ", end
 

@@ -102,10 +102,18 @@ class Remote:
 
 def check_ref(ref: str, what: str = "ref") -> str:
     """A branch, tag or commit name git cannot mistake for an option or a range."""
-    if (not _REF_RE.match(ref) or ".." in ref or "//" in ref or ref.endswith((".", "/", ".lock"))
-            or "@{" in ref):
-        raise GitError(f"'{ref[:80]}' is not a usable {what}: use letters, digits and . _ / + @ -, "
-                       "starting with a letter or digit, without '..'.", "invalid")
+    if (
+        not _REF_RE.match(ref)
+        or ".." in ref
+        or "//" in ref
+        or ref.endswith((".", "/", ".lock"))
+        or "@{" in ref
+    ):
+        raise GitError(
+            f"'{ref[:80]}' is not a usable {what}: use letters, digits and . _ / + @ -, "
+            "starting with a letter or digit, without '..'.",
+            "invalid",
+        )
     return ref
 
 
@@ -122,11 +130,16 @@ def _usable_host(host: str) -> bool:
 
 def parse_url(url: str) -> Remote:
     """The remote a URL names, or GitError saying which forms are accepted."""
-    accepted = ("Use https://host/path, ssh://user@host/path, user@host:path or file:///path "
-                "(under the directory the platform allows for local repositories).")
+    accepted = (
+        "Use https://host/path, ssh://user@host/path, user@host:path or file:///path "
+        "(under the directory the platform allows for local repositories)."
+    )
     if not url or _CONTROL.search(url) or url.startswith("-") or len(url) > 2048:
-        raise GitError(f"The repository URL is empty, too long, or has spaces or control "
-                       f"characters. {accepted}", "invalid")
+        raise GitError(
+            f"The repository URL is empty, too long, or has spaces or control "
+            f"characters. {accepted}",
+            "invalid",
+        )
     scp = _SCP_RE.match(url)
     if scp and "://" not in url:
         if not _usable_host(scp["host"]) or scp["user"].startswith("-"):
@@ -138,11 +151,13 @@ def parse_url(url: str) -> Remote:
         raise GitError(f"A repository URL has no query (?) or fragment (#). {accepted}", "invalid")
     if scheme == "file":
         if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
-            raise GitError(f"A file:// URL names an absolute local path (file:///path). {accepted}",
-                           "invalid")
+            raise GitError(
+                f"A file:// URL names an absolute local path (file:///path). {accepted}", "invalid"
+            )
         if "%" in parts.path:  # git decodes %2e%2e/..%2f: the path checked must be git's
-            raise GitError("A file:// URL is given without percent-encoding (file:///path).",
-                           "invalid")
+            raise GitError(
+                "A file:// URL is given without percent-encoding (file:///path).", "invalid"
+            )
         return Remote("file", path=parts.path)
     if scheme not in ("https", "ssh"):
         raise GitError(f"'{scheme or url[:20]}' remotes are not supported. {accepted}", "invalid")
@@ -153,8 +168,9 @@ def parse_url(url: str) -> Remote:
     if not _usable_host(host):
         raise GitError(f"The repository URL has no usable host name. {accepted}", "invalid")
     if scheme == "https" and parts.password:
-        raise GitError("Put the token in the repository's `token` field, not in the URL.",
-                       "invalid")
+        raise GitError(
+            "Put the token in the repository's `token` field, not in the URL.", "invalid"
+        )
     user = unquote(parts.username or "")
     if user and not _USER_RE.match(user):
         raise GitError(f"'{user[:40]}' is not a user name for a git remote.", "invalid")
@@ -174,13 +190,17 @@ def display_url(url: str) -> str:
 def _local_path(remote: Remote, settings: Settings) -> Path:
     root = settings.gitops_local_root
     if root is None:
-        raise GitError("file:// repositories are not allowed on this platform "
-                       "(JSC_GITOPS_LOCAL_ROOT is not set). Use an https or ssh remote.", "refused")
+        raise GitError(
+            "file:// repositories are not allowed on this platform "
+            "(JSC_GITOPS_LOCAL_ROOT is not set). Use an https or ssh remote.",
+            "refused",
+        )
     base = root.resolve()
     path = Path(remote.path).resolve()  # symlinks resolved: a link out of the root is refused
     if path != base and base not in path.parents or "%" in str(path):
-        raise GitError(f"file:// repositories must be under {base} (JSC_GITOPS_LOCAL_ROOT).",
-                       "refused")
+        raise GitError(
+            f"file:// repositories must be under {base} (JSC_GITOPS_LOCAL_ROOT).", "refused"
+        )
     return path
 
 
@@ -218,11 +238,14 @@ def _address_for_call(remote: Remote, settings: Settings, address: str | None) -
         except ValueError:
             pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
             try:
-                infos = pool.submit(socket.getaddrinfo, host, remote.port,
-                                    type=socket.SOCK_STREAM).result(timeout=RESOLVE_TIMEOUT_S)
+                infos = pool.submit(
+                    socket.getaddrinfo, host, remote.port, type=socket.SOCK_STREAM
+                ).result(timeout=RESOLVE_TIMEOUT_S)
             except (OSError, UnicodeError, concurrent.futures.TimeoutError) as exc:
-                raise GitError(f"The git remote cannot be reached: '{host}' does not resolve "
-                               f"({exc or 'no answer in time'}).") from None
+                raise GitError(
+                    f"The git remote cannot be reached: '{host}' does not resolve "
+                    f"({exc or 'no answer in time'})."
+                ) from None
             finally:
                 pool.shutdown(wait=False)
             addresses = list(dict.fromkeys(str(i[4][0]).split("%")[0] for i in infos))
@@ -258,25 +281,48 @@ class _Session:
         self.home.mkdir()
         self.secrets: list[str] = [s for s in (access.token,) if s]
         if access.ssh_key:  # never in a message either, line by line
-            self.secrets += [ln.strip() for ln in access.ssh_key.strip().splitlines()
-                             if len(ln.strip()) >= 16 and "PRIVATE KEY" not in ln]
+            self.secrets += [
+                ln.strip()
+                for ln in access.ssh_key.strip().splitlines()
+                if len(ln.strip()) >= 16 and "PRIVATE KEY" not in ln
+            ]
         self.env = self._environment(address)
 
     def _environment(self, address: str | None) -> dict[str, str]:
         remote = self.remote
-        config = [("core.hooksPath", "/dev/null"), ("protocol.allow", "never"),
-                  (f"protocol.{remote.scheme}.allow", "always"), ("submodule.recurse", "false"),
-                  ("fetch.recurseSubmodules", "false"), ("core.fsmonitor", "false"),
-                  ("credential.helper", ""), ("advice.detachedHead", "false"),
-                  ("init.defaultBranch", "main"), ("transfer.fsckObjects", "true"),
-                  ("http.followRedirects", "false"), ("http.lowSpeedLimit", "1000"),
-                  ("http.lowSpeedTime", "30"), ("core.askPass", ""), ("gc.auto", "0"),
-                  ("commit.gpgSign", "false"), ("push.recurseSubmodules", "no")]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.home),
-               "XDG_CONFIG_HOME": str(self.home), "GIT_CONFIG_NOSYSTEM": "1",
-               "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "/bin/false", "SSH_ASKPASS": "/bin/false",
-               "GIT_ALLOW_PROTOCOL": remote.scheme, "GIT_PROTOCOL_FROM_USER": "0", "LANG": "C",
-               "GIT_SSH_VARIANT": "ssh"}
+        config = [
+            ("core.hooksPath", "/dev/null"),
+            ("protocol.allow", "never"),
+            (f"protocol.{remote.scheme}.allow", "always"),
+            ("submodule.recurse", "false"),
+            ("fetch.recurseSubmodules", "false"),
+            ("core.fsmonitor", "false"),
+            ("credential.helper", ""),
+            ("advice.detachedHead", "false"),
+            ("init.defaultBranch", "main"),
+            ("transfer.fsckObjects", "true"),
+            ("http.followRedirects", "false"),
+            ("http.lowSpeedLimit", "1000"),
+            ("http.lowSpeedTime", "30"),
+            ("core.askPass", ""),
+            ("gc.auto", "0"),
+            ("commit.gpgSign", "false"),
+            ("push.recurseSubmodules", "no"),
+        ]
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "XDG_CONFIG_HOME": str(self.home),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_ASKPASS": "/bin/false",
+            "SSH_ASKPASS": "/bin/false",
+            "GIT_ALLOW_PROTOCOL": remote.scheme,
+            "GIT_PROTOCOL_FROM_USER": "0",
+            "LANG": "C",
+            "GIT_SSH_VARIANT": "ssh",
+        }
         if remote.scheme == "https":
             if self.settings.gitops_ca_bundle is not None:
                 config.append(("http.sslCAInfo", str(self.settings.gitops_ca_bundle)))
@@ -287,8 +333,12 @@ class _Session:
                 config.append(("http.extraHeader", f"Authorization: Basic {basic}"))
             if address is not None:
                 pinned = f"[{address}]" if ":" in address else address
-                config.append(("http.curloptResolve",
-                               f"{remote.host.strip('[]')}:{remote.port or 443}:{pinned}"))
+                config.append(
+                    (
+                        "http.curloptResolve",
+                        f"{remote.host.strip('[]')}:{remote.port or 443}:{pinned}",
+                    )
+                )
         if remote.scheme == "ssh":
             env["GIT_SSH_COMMAND"] = self._ssh_command(address)
         for i, (key, value) in enumerate(config):
@@ -299,13 +349,43 @@ class _Session:
     def _ssh_command(self, address: str | None) -> str:
         known = self.dir / "known_hosts"
         known.write_text((self.access.known_hosts or "").strip() + "\n")
-        parts = ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-                 "-o", f"UserKnownHostsFile={known}", "-o", "GlobalKnownHostsFile=/dev/null",
-                 "-o", "ConnectTimeout=20", "-o", "IdentitiesOnly=yes",
-                 "-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no",
-                 "-o", "ProxyCommand=none", "-o", "ProxyJump=none", "-o", "ControlMaster=no",
-                 "-o", "ControlPath=none", "-o", "ForwardAgent=no", "-o", "ClearAllForwardings=yes",
-                 "-o", "PermitLocalCommand=no", "-o", "UpdateHostKeys=no"]
+        parts = [
+            "ssh",
+            "-F",
+            "/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            f"UserKnownHostsFile={known}",
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+            "-o",
+            "ConnectTimeout=20",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "PasswordAuthentication=no",
+            "-o",
+            "KbdInteractiveAuthentication=no",
+            "-o",
+            "ProxyCommand=none",
+            "-o",
+            "ProxyJump=none",
+            "-o",
+            "ControlMaster=no",
+            "-o",
+            "ControlPath=none",
+            "-o",
+            "ForwardAgent=no",
+            "-o",
+            "ClearAllForwardings=yes",
+            "-o",
+            "PermitLocalCommand=no",
+            "-o",
+            "UpdateHostKeys=no",
+        ]
         if self.access.ssh_key:
             key = self.dir / "id_key"
             fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -331,10 +411,17 @@ class _Session:
         """Run git in ``repo_git``'s directory with this session's environment alone (GitPython
         would add the process's own, whose ``GIT_*`` variables must not reach a tenant's fetch)."""
         # its own process group: on timeout git's helpers (ssh, git-remote-https) go with it
-        proc = subprocess.Popen(["git", *args], cwd=repo_git.working_dir, env=self.env,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, errors="replace",
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            ["git", *args],
+            cwd=repo_git.working_dir,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
         try:
             stdout, stderr = proc.communicate(timeout=GIT_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -343,19 +430,26 @@ class _Session:
             except ProcessLookupError:
                 pass
             proc.communicate()
-            raise GitError(f"git {args[0]} from {display_url(self.access.url)} took longer than "
-                           f"{GIT_TIMEOUT_S} s and was stopped.") from None
+            raise GitError(
+                f"git {args[0]} from {display_url(self.access.url)} took longer than "
+                f"{GIT_TIMEOUT_S} s and was stopped."
+            ) from None
         if proc.returncode != 0:
             last = [line.strip() for line in stderr.splitlines() if line.strip()][-3:]
             text = " ".join(last) or f"exit status {proc.returncode}"
             if re.search(r"returned error: 30[1278]", text):
-                text += (" (the server redirects elsewhere, which the platform does not follow: "
-                         "give the repository's final URL)")
+                text += (
+                    " (the server redirects elsewhere, which the platform does not follow: "
+                    "give the repository's final URL)"
+                )
             elif "certificate" in text.lower():
-                text += (" (an operator can trust a private certificate authority with "
-                         "JSC_GITOPS_CA_BUNDLE)")
-            raise GitError(self.scrub(f"git {args[0]} from {display_url(self.access.url)} failed: "
-                                      + text))
+                text += (
+                    " (an operator can trust a private certificate authority with "
+                    "JSC_GITOPS_CA_BUNDLE)"
+                )
+            raise GitError(
+                self.scrub(f"git {args[0]} from {display_url(self.access.url)} failed: " + text)
+            )
         return stdout
 
     def close(self) -> None:
@@ -379,14 +473,19 @@ def _init(session: _Session) -> tuple[Path, git.Repo]:
 
 
 def _commit_of(commit: git.Commit) -> Commit:
-    return Commit(sha=commit.hexsha, author=commit.author.name or "", email=commit.author.email or "",
-                  message=str(commit.message).strip(),
-                  committed_at=commit.committed_datetime.isoformat())
+    return Commit(
+        sha=commit.hexsha,
+        author=commit.author.name or "",
+        email=commit.author.email or "",
+        message=str(commit.message).strip(),
+        committed_at=commit.committed_datetime.isoformat(),
+    )
 
 
 @contextmanager
-def checkout(access: RepoAccess, ref: str, settings: Settings, *,
-             address: str | None = None) -> Iterator[Checkout]:
+def checkout(
+    access: RepoAccess, ref: str, settings: Settings, *, address: str | None = None
+) -> Iterator[Checkout]:
     """A shallow checkout of ``ref`` in a temporary directory, removed afterwards. ``address`` is
     the remote host's checked address (:func:`checked_address`), which git is pinned to."""
     check_ref(ref)
@@ -394,8 +493,17 @@ def checkout(access: RepoAccess, ref: str, settings: Settings, *,
     try:
         url = _url_for_git(access, settings)
         root, repo = _init(session)
-        session.run(repo.git, "fetch", "--depth=1", "--no-tags", "--no-recurse-submodules",
-                    "--quiet", "--", url, ref)
+        session.run(
+            repo.git,
+            "fetch",
+            "--depth=1",
+            "--no-tags",
+            "--no-recurse-submodules",
+            "--quiet",
+            "--",
+            url,
+            ref,
+        )
         session.run(repo.git, "checkout", "--quiet", "--detach", "FETCH_HEAD")
         commit = _commit_of(repo.head.commit)
         repo.close()
@@ -411,8 +519,14 @@ def resolve(access: RepoAccess, ref: str, settings: Settings, *, address: str | 
         return ref
     session = _Session(access, settings, address)
     try:
-        out = session.run(git.Git(str(session.dir)), "ls-remote", "--", _url_for_git(access, settings),
-                          ref, f"{ref}^{{}}")  # an annotated tag: the commit it points to too
+        out = session.run(
+            git.Git(str(session.dir)),
+            "ls-remote",
+            "--",
+            _url_for_git(access, settings),
+            ref,
+            f"{ref}^{{}}",
+        )  # an annotated tag: the commit it points to too
     finally:
         session.close()
     rows = [line.split("\t") for line in out.splitlines() if "\t" in line]
@@ -429,15 +543,32 @@ _AUTHOR_BAD = re.compile(r"[\x00-\x1f\x7f<>]")
 def _check_path(rel: str) -> None:
     """A file path inside the repository to write: relative, no '..', nothing under .git."""
     parts = rel.split("/") if isinstance(rel, str) else []
-    if (not parts or rel.startswith("/") or "\\" in rel or _CONTROL.search(rel.replace(" ", "_"))
-            or any(p in ("", ".", "..") for p in parts) or any(p.lower() == ".git" for p in parts)):
-        raise GitError(f"'{str(rel)[:120]}' is outside the repository (a relative path, without "
-                       "'..', not under .git).", "invalid")
+    if (
+        not parts
+        or rel.startswith("/")
+        or "\\" in rel
+        or _CONTROL.search(rel.replace(" ", "_"))
+        or any(p in ("", ".", "..") for p in parts)
+        or any(p.lower() == ".git" for p in parts)
+    ):
+        raise GitError(
+            f"'{str(rel)[:120]}' is outside the repository (a relative path, without "
+            "'..', not under .git).",
+            "invalid",
+        )
 
 
-def push_branch(access: RepoAccess, base: str, branch: str, files: dict[str, bytes | None],
-                message: str, author: tuple[str, str], settings: Settings, *,
-                address: str | None = None) -> Commit:
+def push_branch(
+    access: RepoAccess,
+    base: str,
+    branch: str,
+    files: dict[str, bytes | None],
+    message: str,
+    author: tuple[str, str],
+    settings: Settings,
+    *,
+    address: str | None = None,
+) -> Commit:
     """Commit ``files`` (relative path → content; None deletes) on a new ``branch`` made from
     ``base`` and push it. An existing branch of that name is never overwritten."""
     check_ref(base)
@@ -446,14 +577,18 @@ def push_branch(access: RepoAccess, base: str, branch: str, files: dict[str, byt
         _check_path(rel)
     name, email = author
     if not name or not email or _AUTHOR_BAD.search(name + email):
-        raise GitError("The commit's author needs a name and an email address (no <, > or "
-                       "control characters).", "invalid")
+        raise GitError(
+            "The commit's author needs a name and an email address (no <, > or "
+            "control characters).",
+            "invalid",
+        )
     session = _Session(access, settings, address)
     try:
         url = _url_for_git(access, settings)
         root, repo = _init(session)
-        session.run(repo.git, "fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--",
-                    url, base)
+        session.run(
+            repo.git, "fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--", url, base
+        )
         session.run(repo.git, "checkout", "--quiet", "-b", branch, "FETCH_HEAD")
         real_root = root.resolve()
         for rel, content in files.items():
@@ -466,14 +601,25 @@ def push_branch(access: RepoAccess, base: str, branch: str, files: dict[str, byt
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(content)
         session.run(repo.git, "add", "--all", "--", ".")
-        session.env.update(GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email,
-                           GIT_COMMITTER_NAME="JetStream Console",
-                           GIT_COMMITTER_EMAIL="gitops@jetstream-console.invalid")
+        session.env.update(
+            GIT_AUTHOR_NAME=name,
+            GIT_AUTHOR_EMAIL=email,
+            GIT_COMMITTER_NAME="JetStream Console",
+            GIT_COMMITTER_EMAIL="gitops@jetstream-console.invalid",
+        )
         session.run(repo.git, "commit", "--quiet", "--no-verify", "-m", message)
         # an empty expectation: the push is refused if the branch exists (never overwritten,
         # not even fast-forwarded)
-        session.run(repo.git, "push", "--quiet", "--no-verify",
-                    f"--force-with-lease=refs/heads/{branch}:", "--", url, f"HEAD:refs/heads/{branch}")
+        session.run(
+            repo.git,
+            "push",
+            "--quiet",
+            "--no-verify",
+            f"--force-with-lease=refs/heads/{branch}:",
+            "--",
+            url,
+            f"HEAD:refs/heads/{branch}",
+        )
         repo.git.update_environment(**session.env)
         commit = _commit_of(repo.head.commit)
         repo.close()

@@ -16,10 +16,28 @@ from core.jetstream.kv import bucket_status
 from core.jetstream.objects import store_status
 from gitops.planner import Live
 
-KV_FIELDS = ("bucket", "description", "history", "ttl", "max_value_size", "max_bytes", "replicas",
-             "storage", "compression", "metadata")
-STORE_FIELDS = ("bucket", "description", "ttl", "max_bytes", "replicas", "storage", "compression",
-                "metadata")
+KV_FIELDS = (
+    "bucket",
+    "description",
+    "history",
+    "ttl",
+    "max_value_size",
+    "max_bytes",
+    "replicas",
+    "storage",
+    "compression",
+    "metadata",
+)
+STORE_FIELDS = (
+    "bucket",
+    "description",
+    "ttl",
+    "max_bytes",
+    "replicas",
+    "storage",
+    "compression",
+    "metadata",
+)
 CONCURRENCY = 32
 
 
@@ -43,12 +61,15 @@ def resource_of(info: dict[str, Any]) -> Live:
     if _is_kv(config):
         return Live("kv", config["name"][3:], None, _fields(bucket_status(info), KV_FIELDS))
     if _is_store(config):
-        return Live("object_store", config["name"][4:], None, _fields(store_status(info), STORE_FIELDS))
+        return Live(
+            "object_store", config["name"][4:], None, _fields(store_status(info), STORE_FIELDS)
+        )
     return Live("stream", config["name"], None, dict(config))
 
 
-async def _consumers(js: JetStreamApi, stream: str, gate: asyncio.Semaphore,
-                     created: dict | None) -> list[Live]:
+async def _consumers(
+    js: JetStreamApi, stream: str, gate: asyncio.Semaphore, created: dict | None
+) -> list[Live]:
     async with gate:
         try:
             infos = await js.consumer_list(stream)
@@ -76,6 +97,7 @@ async def read_live(js: JetStreamApi, created: dict | None = None) -> list[Live]
             if info.get("created"):
                 created[(resource.kind, None, resource.name)] = info["created"]
     gate = asyncio.Semaphore(CONCURRENCY)
-    consumers = await asyncio.gather(*(_consumers(js, r.name, gate, created) for r in resources
-                                       if r.kind == "stream"))
+    consumers = await asyncio.gather(
+        *(_consumers(js, r.name, gate, created) for r in resources if r.kind == "stream")
+    )
     return resources + [c for group in consumers for c in group]

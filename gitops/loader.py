@@ -32,8 +32,12 @@ MAX_DOCUMENTS = 20000
 MAX_DEPTH = 64
 EXTENSIONS = (".yaml", ".yml")
 
-MODELS = {"stream": StreamConfig, "consumer": ConsumerConfig, "kv": KvBucketConfig,
-          "object_store": ObjectStoreConfig}
+MODELS = {
+    "stream": StreamConfig,
+    "consumer": ConsumerConfig,
+    "kv": KvBucketConfig,
+    "object_store": ObjectStoreConfig,
+}
 
 
 @dataclass
@@ -66,11 +70,14 @@ class SafeManifestLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
         event = self.peek_event()
         if isinstance(event, AliasEvent):
-            raise _Refused(None, None, f"aliases are not allowed (*{event.anchor})", event.start_mark)
+            raise _Refused(
+                None, None, f"aliases are not allowed (*{event.anchor})", event.start_mark
+            )
         if isinstance(event, (ScalarEvent, CollectionStartEvent)):
             if event.anchor is not None:
-                raise _Refused(None, None, f"anchors are not allowed (&{event.anchor})",
-                               event.start_mark)
+                raise _Refused(
+                    None, None, f"anchors are not allowed (&{event.anchor})", event.start_mark
+                )
             if event.tag is not None:
                 raise _Refused(None, None, f"tags are not allowed ({event.tag})", event.start_mark)
         return super().compose_node(parent, index)
@@ -97,8 +104,9 @@ def _build(node, constructor: SafeManifestLoader, depth: int = 0) -> Any:
             if key == "<<":
                 raise ManifestError("merge keys are not allowed", key_line)
             if key in out:
-                raise ManifestError(f"duplicate key '{key}' (first on line {out.key_lines[key]})",
-                                    key_line)
+                raise ManifestError(
+                    f"duplicate key '{key}' (first on line {out.key_lines[key]})", key_line
+                )
             out[key] = _build(value_node, constructor, depth + 1)
             out.key_lines[key] = key_line
         return out
@@ -115,8 +123,10 @@ def parse_documents(text: str) -> list[tuple[int, Any]]:
             if node is None:
                 continue
             if len(docs) >= MAX_DOCUMENTS_PER_FILE:
-                raise ManifestError(f"more than {MAX_DOCUMENTS_PER_FILE} documents in one file",
-                                    node.start_mark.line + 1)
+                raise ManifestError(
+                    f"more than {MAX_DOCUMENTS_PER_FILE} documents in one file",
+                    node.start_mark.line + 1,
+                )
             value = _build(node, loader)
             if value is not None:  # an empty document
                 docs.append((node.start_mark.line + 1, value))
@@ -175,8 +185,9 @@ def _yaml_files(base: Path, root: Path, result: LoadResult) -> list[Path]:
                 rel = os.path.relpath(path, root)
                 target = Path(os.path.realpath(path))
                 if not _inside(target, root):
-                    result.errors.append(_fmt(rel, 1, "symlinked directory points outside the "
-                                                      "repository; refused"))
+                    result.errors.append(
+                        _fmt(rel, 1, "symlinked directory points outside the repository; refused")
+                    )
                 else:
                     result.warnings.append(_fmt(rel, 1, "symlinked directory not followed"))
         dirnames[:] = sorted(d for d in dirnames if not (current / d).is_symlink())
@@ -184,8 +195,13 @@ def _yaml_files(base: Path, root: Path, result: LoadResult) -> list[Path]:
             if name.lower().endswith(EXTENSIONS):
                 found.append(current / name)
                 if len(found) > MAX_FILES:
-                    result.errors.append(_fmt(os.path.relpath(base, root), 1,
-                                              f"more than {MAX_FILES} manifest files; refused"))
+                    result.errors.append(
+                        _fmt(
+                            os.path.relpath(base, root),
+                            1,
+                            f"more than {MAX_FILES} manifest files; refused",
+                        )
+                    )
                     return []
     return found
 
@@ -207,8 +223,13 @@ def _read(path: Path, root: Path, rel: str, result: LoadResult) -> str | None:
             result.errors.append(_fmt(rel, 1, "not a regular file; refused"))
             return None
         if info.st_size > MAX_FILE_BYTES:
-            result.errors.append(_fmt(rel, 1, f"file is {info.st_size} bytes, over the "
-                                              f"{MAX_FILE_BYTES}-byte limit; refused"))
+            result.errors.append(
+                _fmt(
+                    rel,
+                    1,
+                    f"file is {info.st_size} bytes, over the {MAX_FILE_BYTES}-byte limit; refused",
+                )
+            )
             return None
         data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
@@ -232,12 +253,21 @@ def load_tree(root: Path, subdir: str = "") -> LoadResult:
         result.errors.append(_fmt(subdir, 1, "path points outside the repository; refused"))
         return result
     envs_dir = base / "environments"
-    if envs_dir.is_symlink() or (envs_dir.exists() and not _inside(Path(os.path.realpath(envs_dir)), root)):
-        result.errors.append(_fmt(os.path.relpath(envs_dir, root), 1,
-                                  "environments/ must be a directory, not a symlink; refused"))
+    if envs_dir.is_symlink() or (
+        envs_dir.exists() and not _inside(Path(os.path.realpath(envs_dir)), root)
+    ):
+        result.errors.append(
+            _fmt(
+                os.path.relpath(envs_dir, root),
+                1,
+                "environments/ must be a directory, not a symlink; refused",
+            )
+        )
         return result
     if not envs_dir.is_dir():
-        result.warnings.append(_fmt(os.path.relpath(envs_dir, root), 1, "no environments/ directory"))
+        result.warnings.append(
+            _fmt(os.path.relpath(envs_dir, root), 1, "no environments/ directory")
+        )
         return result
     seen: dict[tuple[str, tuple], Resource] = {}
     documents = 0
@@ -258,8 +288,9 @@ def load_tree(root: Path, subdir: str = "") -> LoadResult:
             continue
         documents += len(docs)
         if documents > MAX_DOCUMENTS:
-            result.errors.append(_fmt(rel, 1, f"more than {MAX_DOCUMENTS} documents in the tree; "
-                                              "refused"))
+            result.errors.append(
+                _fmt(rel, 1, f"more than {MAX_DOCUMENTS} documents in the tree; refused")
+            )
             return result
         for line, doc in docs:
             if not isinstance(doc, dict):
@@ -280,9 +311,16 @@ def load_tree(root: Path, subdir: str = "") -> LoadResult:
                 key = (env, resource.key)
                 if key in seen:
                     first = seen[key]
-                    result.errors.append(_fmt(rel, resource.line, (
-                        f"duplicate {resource.describe()} in environment '{env}' "
-                        f"(also at {first.source}:{first.line})")))
+                    result.errors.append(
+                        _fmt(
+                            rel,
+                            resource.line,
+                            (
+                                f"duplicate {resource.describe()} in environment '{env}' "
+                                f"(also at {first.source}:{first.line})"
+                            ),
+                        )
+                    )
                     continue
                 seen[key] = resource
                 result.resources_by_env.setdefault(env, []).append(resource)

@@ -41,17 +41,23 @@ def applied_of(results_in_order: Iterable[list[dict]]) -> dict[str, set[str]]:
 
 async def applied_by(db: AsyncSession, repo_id: uuid.UUID) -> dict[str, set[str]]:
     """What the repository's syncs applied and still own, per environment."""
-    rows = await db.scalars(select(GitSync.results).where(
-        GitSync.repo_id == repo_id, GitSync.finished_at.is_not(None))
-        .order_by(GitSync.finished_at, GitSync.created_at))
+    rows = await db.scalars(
+        select(GitSync.results)
+        .where(GitSync.repo_id == repo_id, GitSync.finished_at.is_not(None))
+        .order_by(GitSync.finished_at, GitSync.created_at)
+    )
     return applied_of(rows)
 
 
 def managed_by(namespaces: list[str], applied: set[str] | frozenset[str] = frozenset()) -> Managed:
     """The planner's ``managed`` predicate of one environment: in a namespace, or applied by the
     repository's syncs there."""
+
     def managed(kind: str, name: str, stream: str | None) -> bool:
         owner = stream if kind == "consumer" and stream else name
-        return (any(owner.startswith(prefix) for prefix in namespaces)
-                or ref_of(kind, name, stream) in applied)
+        return (
+            any(owner.startswith(prefix) for prefix in namespaces)
+            or ref_of(kind, name, stream) in applied
+        )
+
     return managed

@@ -16,8 +16,12 @@ from gitops.manifests import Resource
 from gitops.planner import Change, Live, Plan
 
 # The kind of change request (core.policy Kind) each resource kind is judged and applied as.
-CHANGE_KINDS = {"stream": "stream", "consumer": "consumer", "kv": "kv_bucket",
-                "object_store": "object_store"}
+CHANGE_KINDS = {
+    "stream": "stream",
+    "consumer": "consumer",
+    "kv": "kv_bucket",
+    "object_store": "object_store",
+}
 # Fields the server keeps for itself in a stream's or consumer's config, never sent back.
 _SERVER_FIELDS = ("created", "ts")
 
@@ -41,10 +45,16 @@ def config_to_apply(change: Change, desired: Resource | None, live: Live | None)
 
 def change_doc(change: Change, desired: Resource | None, live: Live | None) -> dict[str, Any]:
     return {
-        "action": change.action, "kind": change.kind, "name": change.name,
-        "stream": change.stream, "resource": change.ref, "reason": change.reason,
-        "fields": [{"field": f.field, "before": _json(f.before), "after": _json(f.after)}
-                   for f in change.fields],
+        "action": change.action,
+        "kind": change.kind,
+        "name": change.name,
+        "stream": change.stream,
+        "resource": change.ref,
+        "reason": change.reason,
+        "fields": [
+            {"field": f.field, "before": _json(f.before), "after": _json(f.after)}
+            for f in change.fields
+        ],
         "source": f"{desired.source}:{desired.line}" if desired is not None else "",
         "config": config_to_apply(change, desired, live),
         "before": _json(live.config) if live is not None else None,
@@ -59,10 +69,13 @@ def env_doc(cluster_id: str, plan: Plan, desired: list[Resource], live: list[Liv
         key = key_of(change.kind, change.stream, change.name)
         return change_doc(change, wanted.get(key), have.get(key))
 
-    return {"cluster_id": cluster_id, "resources": len(desired),
-            "changes": [doc(c) for c in plan.changes],
-            "skipped_deletions": [doc(c) for c in plan.skipped_deletions],
-            "needs_approval": plan.needs_approval}
+    return {
+        "cluster_id": cluster_id,
+        "resources": len(desired),
+        "changes": [doc(c) for c in plan.changes],
+        "skipped_deletions": [doc(c) for c in plan.skipped_deletions],
+        "needs_approval": plan.needs_approval,
+    }
 
 
 def summary_of(environments: dict[str, dict]) -> str:
@@ -72,8 +85,14 @@ def summary_of(environments: dict[str, dict]) -> str:
         for change in env["changes"]:
             counts[change["action"]] = counts.get(change["action"], 0) + 1
         skipped += len(env["skipped_deletions"])
-    text = ", ".join(f"{counts[a]} to {a}" for a in ("create", "update", "replace", "delete")
-                     if counts.get(a)) or "no changes"
+    text = (
+        ", ".join(
+            f"{counts[a]} to {a}"
+            for a in ("create", "update", "replace", "delete")
+            if counts.get(a)
+        )
+        or "no changes"
+    )
     if skipped:
         text += f" ({skipped} deletion(s) skipped: prune is off)"
     return text
@@ -90,10 +109,13 @@ def diff_of(environments: dict[str, dict]) -> str:
         for c in env["changes"]:
             reason = f"  ({c['reason']})" if c["reason"] else ""
             lines.append(f"{sign[c['action']]} {c['action']} {c['resource']}{reason}")
-            lines += [f"    {f['field']}: {json.dumps(f['before'])} -> {json.dumps(f['after'])}"
-                      for f in c["fields"]]
-        lines += [f"  (skipped) delete {c['resource']}  ({c['reason']})"
-                  for c in env["skipped_deletions"]]
+            lines += [
+                f"    {f['field']}: {json.dumps(f['before'])} -> {json.dumps(f['after'])}"
+                for f in c["fields"]
+            ]
+        lines += [
+            f"  (skipped) delete {c['resource']}  ({c['reason']})" for c in env["skipped_deletions"]
+        ]
     return "\n".join(lines)
 
 
@@ -107,6 +129,10 @@ def only_refs(environments: dict[str, dict], only: list[str]) -> dict[str, dict]
     out = {}
     for name, env in environments.items():
         changes = [c for c in env["changes"] if f"{name}:{c['resource']}" in wanted]
-        out[name] = {**env, "changes": changes, "skipped_deletions": [],
-                     "needs_approval": any(c["action"] in ("replace", "delete") for c in changes)}
+        out[name] = {
+            **env,
+            "changes": changes,
+            "skipped_deletions": [],
+            "needs_approval": any(c["action"] in ("replace", "delete") for c in changes),
+        }
     return out

@@ -36,17 +36,38 @@ KINDS = ("stream", "kv", "object_store", "consumer")
 IGNORED_FIELDS = {"created", "cluster", "state", "ts", "name", "durable_name", "stream_name"}
 ALIASES = {"replicas": "num_replicas", "durable": "durable_name"}
 DURATION_FIELDS = {
-    "max_age", "duplicate_window", "ack_wait", "idle_heartbeat", "inactive_threshold",
-    "backoff", "ttl", "subject_delete_marker_ttl", "allow_msg_ttl_duration",
+    "max_age",
+    "duplicate_window",
+    "ack_wait",
+    "idle_heartbeat",
+    "inactive_threshold",
+    "backoff",
+    "ttl",
+    "subject_delete_marker_ttl",
+    "allow_msg_ttl_duration",
 }
 SET_FIELDS = {"subjects", "filter_subjects"}
 ENUM_FIELDS = {
-    "storage", "retention", "discard", "deliver_policy", "ack_policy", "replay_policy",
-    "compression", "persist_mode",
+    "storage",
+    "retention",
+    "discard",
+    "deliver_policy",
+    "ack_policy",
+    "replay_policy",
+    "compression",
+    "persist_mode",
 }
 _DURATION_RE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000,
-            "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000}
+_UNIT_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
 
 
 @dataclass(frozen=True)
@@ -83,7 +104,9 @@ class Change:
 
     @property
     def ref(self) -> str:
-        return f"{self.kind} {self.stream}/{self.name}" if self.stream else f"{self.kind} {self.name}"
+        return (
+            f"{self.kind} {self.stream}/{self.name}" if self.stream else f"{self.kind} {self.name}"
+        )
 
 
 @dataclass
@@ -100,8 +123,10 @@ class Plan:
         return not self.changes
 
     def summary(self) -> str:
-        counts = {a: sum(c.action == a for c in self.changes)
-                  for a in ("create", "update", "replace", "delete")}
+        counts = {
+            a: sum(c.action == a for c in self.changes)
+            for a in ("create", "update", "replace", "delete")
+        }
         text = ", ".join(f"{n} to {a}" for a, n in counts.items() if n) or "no changes"
         if self.skipped_deletions:
             text += f" ({len(self.skipped_deletions)} deletion(s) skipped: prune disabled)"
@@ -111,7 +136,9 @@ class Plan:
         sign = {"create": "+", "update": "~", "replace": "!", "delete": "-"}
         lines = [self.summary()]
         for c in self.changes:
-            lines.append(f"{sign[c.action]} {c.action} {c.ref}" + (f"  ({c.reason})" if c.reason else ""))
+            lines.append(
+                f"{sign[c.action]} {c.action} {c.ref}" + (f"  ({c.reason})" if c.reason else "")
+            )
             lines += [f"    {f.field}: {f.before!r} -> {f.after!r}" for f in c.fields]
         for c in self.skipped_deletions:
             lines.append(f"  (skipped) delete {c.ref}  ({c.reason})")
@@ -119,6 +146,7 @@ class Plan:
 
 
 # --- normalisation -------------------------------------------------------------------
+
 
 def parse_duration(value: Any) -> Any:
     """Go duration string ("1h30m", "500ms") or number of nanoseconds -> int ns."""
@@ -183,17 +211,30 @@ def _equal(key: str, want: Any, have: Any) -> bool:
 
 def diff_fields(desired: dict, live: dict) -> list[FieldChange]:
     want, have = _canon(desired), _canon(live)
-    return [FieldChange(k, have.get(k), v) for k, v in want.items()
-            if k not in IGNORED_FIELDS and not _equal(k, v, have.get(k))]
+    return [
+        FieldChange(k, have.get(k), v)
+        for k, v in want.items()
+        if k not in IGNORED_FIELDS and not _equal(k, v, have.get(k))
+    ]
 
 
 # --- in-place update rules (see module docstring) ------------------------------------
 
 _STREAM_FIXED = ("storage", "allow_msg_counter", "persist_mode")
 _STREAM_ONE_WAY = ("sealed", "deny_delete", "deny_purge", "allow_msg_ttl", "allow_msg_schedules")
-_CONSUMER_FIXED = ("deliver_policy", "mem_storage", "direct", "sourcing", "opt_start_seq",
-                   "opt_start_time", "ack_policy", "replay_policy", "idle_heartbeat",
-                   "flow_control", "max_waiting")
+_CONSUMER_FIXED = (
+    "deliver_policy",
+    "mem_storage",
+    "direct",
+    "sourcing",
+    "opt_start_seq",
+    "opt_start_time",
+    "ack_policy",
+    "replay_policy",
+    "idle_heartbeat",
+    "flow_control",
+    "max_waiting",
+)
 
 
 def replace_reasons(kind: str, changes: Iterable[FieldChange]) -> list[str]:
@@ -235,8 +276,13 @@ def _order(c: Change) -> tuple:
     return (0, rank, c.stream or "", c.name)
 
 
-def plan(desired: Iterable[Desired], live: Iterable[Live], *, prune: bool = False,
-         managed: Managed = lambda kind, name, stream: True) -> Plan:
+def plan(
+    desired: Iterable[Desired],
+    live: Iterable[Live],
+    *,
+    prune: bool = False,
+    managed: Managed = lambda kind, name, stream: True,
+) -> Plan:
     want = {_key(d): d for d in desired}
     have = {_key(current): current for current in live}
     changes: list[Change] = []
@@ -246,9 +292,19 @@ def plan(desired: Iterable[Desired], live: Iterable[Live], *, prune: bool = Fals
     for key, d in want.items():
         current = have.get(key)
         if current is None:
-            changes.append(Change("create", d.kind, d.name, d.stream,
-                                  [FieldChange(k, None, v) for k, v in _canon(d.config).items()
-                                   if k not in IGNORED_FIELDS]))
+            changes.append(
+                Change(
+                    "create",
+                    d.kind,
+                    d.name,
+                    d.stream,
+                    [
+                        FieldChange(k, None, v)
+                        for k, v in _canon(d.config).items()
+                        if k not in IGNORED_FIELDS
+                    ],
+                )
+            )
             continue
         fields = diff_fields(d.config, current.config)
         if not fields:
@@ -257,30 +313,54 @@ def plan(desired: Iterable[Desired], live: Iterable[Live], *, prune: bool = Fals
         if reasons:
             if d.kind == "stream":
                 replaced_streams.add(d.name)
-            changes.append(Change("replace", d.kind, d.name, d.stream, fields,
-                                  "; ".join(reasons) + " in place: delete and recreate"))
+            changes.append(
+                Change(
+                    "replace",
+                    d.kind,
+                    d.name,
+                    d.stream,
+                    fields,
+                    "; ".join(reasons) + " in place: delete and recreate",
+                )
+            )
         else:
             changes.append(Change("update", d.kind, d.name, d.stream, fields))
 
     # Consumers of a replaced stream are lost with it and must be recreated.
     for i, c in enumerate(changes):
         if c.kind == "consumer" and c.stream in replaced_streams and c.action != "create":
-            changes[i] = Change("replace", c.kind, c.name, c.stream, c.fields,
-                                f"stream {c.stream} is replaced")
+            changes[i] = Change(
+                "replace", c.kind, c.name, c.stream, c.fields, f"stream {c.stream} is replaced"
+            )
     for key, d in want.items():
-        if (d.kind == "consumer" and d.stream in replaced_streams and key in have
-                and not any(_key(c) == key for c in changes)):
-            changes.append(Change("replace", d.kind, d.name, d.stream, [],
-                                  f"stream {d.stream} is replaced"))
+        if (
+            d.kind == "consumer"
+            and d.stream in replaced_streams
+            and key in have
+            and not any(_key(c) == key for c in changes)
+        ):
+            changes.append(
+                Change("replace", d.kind, d.name, d.stream, [], f"stream {d.stream} is replaced")
+            )
 
     for key, current in have.items():
         if key in want or not managed(current.kind, current.name, current.stream):
             continue
         if prune:
-            changes.append(Change("delete", current.kind, current.name, current.stream, [], "not in git"))
+            changes.append(
+                Change("delete", current.kind, current.name, current.stream, [], "not in git")
+            )
         else:
-            skipped.append(Change("delete", current.kind, current.name, current.stream, [],
-                                  "not in git; prune is disabled"))
+            skipped.append(
+                Change(
+                    "delete",
+                    current.kind,
+                    current.name,
+                    current.stream,
+                    [],
+                    "not in git; prune is disabled",
+                )
+            )
 
     changes.sort(key=_order)
     skipped.sort(key=_order)

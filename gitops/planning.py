@@ -42,15 +42,26 @@ def access_of(repo: GitRepository, cipher: Cipher) -> RepoAccess:
     secrets: dict[str, Any] = {}
     if repo.credentials:
         secrets = cipher.decrypt(repo.credentials, context=credentials_context(repo.id))
-    return RepoAccess(url=repo.url, auth_type=repo.auth_type, token=secrets.get("token"),
-                      ssh_key=secrets.get("ssh_key"), known_hosts=secrets.get("known_hosts"))
+    return RepoAccess(
+        url=repo.url,
+        auth_type=repo.auth_type,
+        token=secrets.get("token"),
+        ssh_key=secrets.get("ssh_key"),
+        known_hosts=secrets.get("known_hosts"),
+    )
 
 
 async def repo_clusters(db: AsyncSession, repo: GitRepository) -> dict[str, NatsCluster]:
     """The repository's environments that still have their cluster (of its organization)."""
     ids = {env: uuid.UUID(str(c)) for env, c in (repo.environments or {}).items()}
-    rows = {c.id: c for c in await db.scalars(select(NatsCluster).where(
-        NatsCluster.org_id == repo.org_id, NatsCluster.id.in_(list(ids.values()))))}
+    rows = {
+        c.id: c
+        for c in await db.scalars(
+            select(NatsCluster).where(
+                NatsCluster.org_id == repo.org_id, NatsCluster.id.in_(list(ids.values()))
+            )
+        )
+    }
     return {env: rows[c] for env, c in ids.items() if c in rows}
 
 
@@ -72,12 +83,16 @@ class RepoPlan:
     live: dict[str, list[Live]] = field(default_factory=dict)
 
     def doc(self) -> dict[str, Any]:
-        return {"environments": self.environments,
-                "summary": plan_doc.summary_of(self.environments),
-                "diff": plan_doc.diff_of(self.environments)}
+        return {
+            "environments": self.environments,
+            "summary": plan_doc.summary_of(self.environments),
+            "diff": plan_doc.diff_of(self.environments),
+        }
 
 
-async def load_commit(repo: GitRepository, access: RepoAccess, ref: str, settings: Settings) -> Tree:
+async def load_commit(
+    repo: GitRepository, access: RepoAccess, ref: str, settings: Settings
+) -> Tree:
     """Check out ``ref`` and load its tree (git runs in a thread). GitError when git fails."""
     address = await checked_address(access.url, settings)
 
@@ -88,17 +103,25 @@ async def load_commit(repo: GitRepository, access: RepoAccess, ref: str, setting
     return await asyncio.to_thread(work)
 
 
-async def live_state(pool: ClusterPool, cipher: Cipher, cluster: NatsCluster,
-                     created: dict | None = None) -> list[Live]:
+async def live_state(
+    pool: ClusterPool, cipher: Cipher, cluster: NatsCluster, created: dict | None = None
+) -> list[Live]:
     """A cluster's resources (``created``, when given, gets their creation times:
     ``gitops.live.read_live``)."""
     js = await pool.jetstream(endpoint(cipher, cluster))
     return await read_live(js, created=created)
 
 
-async def plan_repo(repo: GitRepository, clusters: dict[str, NatsCluster], tree: Tree,
-                    pool: ClusterPool, cipher: Cipher, *, only: list[str] | None = None,
-                    applied: dict[str, set[str]] | None = None) -> RepoPlan:
+async def plan_repo(
+    repo: GitRepository,
+    clusters: dict[str, NatsCluster],
+    tree: Tree,
+    pool: ClusterPool,
+    cipher: Cipher,
+    *,
+    only: list[str] | None = None,
+    applied: dict[str, set[str]] | None = None,
+) -> RepoPlan:
     """Diff the loaded tree against every mapped environment's cluster. ``clusters``: the
     repository's environments that still have their cluster; ``applied``: what the repository's
     syncs applied per environment (``gitops.ownership.applied_by``), managed like its
@@ -108,8 +131,9 @@ async def plan_repo(repo: GitRepository, clusters: dict[str, NatsCluster], tree:
     if loaded.errors:
         return out
     for env in sorted(set(loaded.resources_by_env) - set(repo.environments)):
-        out.warnings.append(f"environments/{env}: not mapped to a cluster in the repository's "
-                            "settings; skipped")
+        out.warnings.append(
+            f"environments/{env}: not mapped to a cluster in the repository's settings; skipped"
+        )
     for env in sorted(set(repo.environments) - set(clusters)):
         out.warnings.append(f"environment {env}: its cluster is no longer registered; skipped")
     prune = repo.prune == "with_approval"
@@ -120,8 +144,12 @@ async def plan_repo(repo: GitRepository, clusters: dict[str, NatsCluster], tree:
         desired = loaded.resources_by_env.get(env, [])
         if not desired:
             out.warnings.append(f"environments/{env}: no manifests in git for this environment")
-        result = plan([Desired(r.kind, r.name, r.stream, r.config) for r in desired], live,
-                      prune=prune, managed=managed_by(namespaces, applied.get(env, set())))
+        result = plan(
+            [Desired(r.kind, r.name, r.stream, r.config) for r in desired],
+            live,
+            prune=prune,
+            managed=managed_by(namespaces, applied.get(env, set())),
+        )
         out.desired[env], out.live[env] = desired, live
         out.environments[env] = plan_doc.env_doc(str(clusters[env].id), result, desired, live)
     if only:
@@ -129,5 +157,15 @@ async def plan_repo(repo: GitRepository, clusters: dict[str, NatsCluster], tree:
     return out
 
 
-__all__ = ["GitError", "RepoPlan", "Tree", "access_of", "load_commit", "plan_repo", "managed_by",
-           "credentials_context", "live_state", "repo_clusters"]
+__all__ = [
+    "GitError",
+    "RepoPlan",
+    "Tree",
+    "access_of",
+    "load_commit",
+    "plan_repo",
+    "managed_by",
+    "credentials_context",
+    "live_state",
+    "repo_clusters",
+]

@@ -32,12 +32,15 @@ def schedule_id(repo_id: Any) -> str:
 def _schedule(repo, task_queue: str) -> Schedule:
     scan = DriftScan(repo_id=str(repo.id), org_id=str(repo.org_id))
     start = DriftInput(scan=scan).model_dump(mode="json")
-    action = ScheduleActionStartWorkflow(WORKFLOW, args=[start], id=schedule_id(repo.id),
-                                         task_queue=task_queue)
-    spec = ScheduleSpec(intervals=[ScheduleIntervalSpec(
-        every=timedelta(seconds=repo.interval_seconds))])
-    return Schedule(action=action, spec=spec,
-                    policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP))
+    action = ScheduleActionStartWorkflow(
+        WORKFLOW, args=[start], id=schedule_id(repo.id), task_queue=task_queue
+    )
+    spec = ScheduleSpec(
+        intervals=[ScheduleIntervalSpec(every=timedelta(seconds=repo.interval_seconds))]
+    )
+    return Schedule(
+        action=action, spec=spec, policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP)
+    )
 
 
 async def ensure(client: Client, repo, task_queue: str) -> None:

@@ -64,19 +64,28 @@ def verify(headers: Mapping[str, str], body: bytes, secret: str) -> Delivery:
     if "x-hub-signature-256" in h:
         if not _hmac_ok(secret, body, h["x-hub-signature-256"]):
             raise SignatureError("bad GitHub signature")
-        return Delivery("github", _delivery_id(h.get("x-github-delivery"), body),
-                        h.get("x-github-event", "push").strip().lower())
+        return Delivery(
+            "github",
+            _delivery_id(h.get("x-github-delivery"), body),
+            h.get("x-github-event", "push").strip().lower(),
+        )
     if "x-gitlab-token" in h:
         if not hmac.compare_digest(h["x-gitlab-token"].encode(), secret.encode()):
             raise SignatureError("bad GitLab token")
         event = h.get("x-gitlab-event", "Push Hook").strip().lower()
-        return Delivery("gitlab", _delivery_id(h.get("x-gitlab-event-uuid"), body),
-                        "push" if event == "push hook" else event)
+        return Delivery(
+            "gitlab",
+            _delivery_id(h.get("x-gitlab-event-uuid"), body),
+            "push" if event == "push hook" else event,
+        )
     if "x-jsc-signature" in h:
         if not _hmac_ok(secret, body, h["x-jsc-signature"]):
             raise SignatureError("bad signature")
-        return Delivery("generic", _delivery_id(h.get("x-jsc-delivery"), body),
-                        h.get("x-jsc-event", "push").strip().lower())
+        return Delivery(
+            "generic",
+            _delivery_id(h.get("x-jsc-delivery"), body),
+            h.get("x-jsc-event", "push").strip().lower(),
+        )
     raise SignatureError("no signature")
 
 
@@ -98,7 +107,7 @@ def push_of(delivery: Delivery, body: bytes) -> Push | None:
     commit = commit.strip().lower()
     if len(commit) != SHA_LEN or set(commit) - set("0123456789abcdef") or set(commit) == {"0"}:
         return None  # a deleted branch pushes the all-zero sha
-    branch = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else None
+    branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else None
     if branch is None and not ref.startswith("refs/"):
         branch = ref  # the generic sender may name the branch alone
     return Push(ref=ref, branch=branch, commit=commit)

@@ -37,15 +37,29 @@ def spec_of(change: dict, cluster_id: str) -> ChangeSpec:
     stands for (and always needs approval)."""
     operation = {"replace": "update"}.get(change["action"], change["action"])
     kind = CHANGE_KINDS[change["kind"]]
-    return ChangeSpec(kind=kind, operation=operation, cluster_id=cluster_id, name=change["name"],
-                      stream=change["stream"], config=change["config"])
+    return ChangeSpec(
+        kind=kind,
+        operation=operation,
+        cluster_id=cluster_id,
+        name=change["name"],
+        stream=change["stream"],
+        config=change["config"],
+    )
 
 
 _RANK = {"development": 0, "staging": 1, "production": 2}
 
 
-async def judge_plan(db, sessions, pool, cipher, price: float, requester: Requester,
-                     environments: dict[str, dict], clusters: dict) -> Verdict:
+async def judge_plan(
+    db,
+    sessions,
+    pool,
+    cipher,
+    price: float,
+    requester: Requester,
+    environments: dict[str, dict],
+    clusters: dict,
+) -> Verdict:
     """Judge every change of ``environments`` (the stored plan's); ``clusters``: env → cluster
     row. Raises UsageUnknown when a team's usage cannot be measured."""
     decisions: list[Decision] = []
@@ -59,11 +73,22 @@ async def judge_plan(db, sessions, pool, cipher, price: float, requester: Reques
         for change in planned["changes"]:
             spec = spec_of(change, str(cluster.id))
             try:
-                judged = await judge(db, sessions, pool, cipher, price, requester, cluster, spec,
-                                     before=change.get("before"), environment=environment)
+                judged = await judge(
+                    db,
+                    sessions,
+                    pool,
+                    cipher,
+                    price,
+                    requester,
+                    cluster,
+                    spec,
+                    before=change.get("before"),
+                    environment=environment,
+                )
             except QuotaExceeded as exc:
-                return Verdict("rejected", [f"{env}: {change['resource']}: {exc} (team "
-                                            f"'{exc.team.name}')"])
+                return Verdict(
+                    "rejected", [f"{env}: {change['resource']}: {exc} (team '{exc.team.name}')"]
+                )
             environment = judged.environment
             if strictest is None or _RANK[environment] > _RANK[strictest]:
                 strictest = environment
@@ -76,15 +101,20 @@ async def judge_plan(db, sessions, pool, cipher, price: float, requester: Reques
                 reasons += [f"{label}: {r}" for r in decision.reasons]
             notes += [f"{label}: {n}" for n in make_risk_notes(judged.change, [], price)]
             if change["action"] in ("replace", "delete"):
-                destructive.append(f"{label}: {change['action']}"
-                                   + (f" ({change['reason']})" if change["reason"] else ""))
+                destructive.append(
+                    f"{label}: {change['action']}"
+                    + (f" ({change['reason']})" if change["reason"] else "")
+                )
     if not decisions and not destructive:
         return Verdict("apply", environment=strictest)
     if destructive:
-        reasons.append("The plan deletes or replaces resources, which git alone never decides: "
-                       + "; ".join(destructive))
-    return Verdict("approval", reasons, _combined(decisions, bool(destructive), reasons), notes,
-                   strictest)
+        reasons.append(
+            "The plan deletes or replaces resources, which git alone never decides: "
+            + "; ".join(destructive)
+        )
+    return Verdict(
+        "approval", reasons, _combined(decisions, bool(destructive), reasons), notes, strictest
+    )
 
 
 def _combined(decisions: list[Decision], destructive: bool, reasons: list[str]) -> Decision:
@@ -102,6 +132,11 @@ def _combined(decisions: list[Decision], destructive: bool, reasons: list[str]) 
         groups.append(DEFAULT_GROUP)  # a replace loses data; a prune deletes
     first = decisions[0] if decisions else None
     slas = [d.sla_hours for d in decisions if d.sla_hours]
-    return Decision(outcome="needs_approval", policy=first.policy if first else None,
-                    groups=groups, reasons=reasons[:50], sla_hours=min(slas) if slas else None,
-                    escalation=list(first.escalation) if first else [])
+    return Decision(
+        outcome="needs_approval",
+        policy=first.policy if first else None,
+        groups=groups,
+        reasons=reasons[:50],
+        sla_hours=min(slas) if slas else None,
+        escalation=list(first.escalation) if first else [],
+    )

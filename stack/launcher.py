@@ -31,18 +31,31 @@ from stack.status import summary
 from stack.supervisor import Supervisor, enable_subreaper
 
 # JSC_* variable that makes a backing service external (the launcher does not start it)
-EXTERNAL = {"postgres": "JSC_DATABASE_URL", "redis": "JSC_REDIS_URL",
-            "temporal": "JSC_TEMPORAL_ADDRESS", "hub": "JSC_HUB_URL", "dr": "JSC_DR_URL"}
-PORTS_OF = {"hub": ("hub", "hub_monitor", "hub_leaf"), "dr": ("dr", "dr_monitor"),
-            "temporal": ("temporal", "temporal_http", "temporal_metrics"), "postgres": ("postgres",),
-            "redis": ("redis",), "api": ("api",), "ui": ("ui",)}
+EXTERNAL = {
+    "postgres": "JSC_DATABASE_URL",
+    "redis": "JSC_REDIS_URL",
+    "temporal": "JSC_TEMPORAL_ADDRESS",
+    "hub": "JSC_HUB_URL",
+    "dr": "JSC_DR_URL",
+}
+PORTS_OF = {
+    "hub": ("hub", "hub_monitor", "hub_leaf"),
+    "dr": ("dr", "dr_monitor"),
+    "temporal": ("temporal", "temporal_http", "temporal_metrics"),
+    "postgres": ("postgres",),
+    "redis": ("redis",),
+    "api": ("api",),
+    "ui": ("ui",),
+}
 
 
 def settings_from(env: Mapping[str, str]):
     """A core Settings built from ``env`` (JSC_* variables) rather than from os.environ."""
     from core.settings import Settings
 
-    values = {f: env[f"JSC_{f.upper()}"] for f in Settings.model_fields if f"JSC_{f.upper()}" in env}
+    values = {
+        f: env[f"JSC_{f.upper()}"] for f in Settings.model_fields if f"JSC_{f.upper()}" in env
+    }
     try:
         return Settings(**values)
     except ValidationError as e:
@@ -51,10 +64,19 @@ def settings_from(env: Mapping[str, str]):
 
 
 class Stack:
-    def __init__(self, data_dir: Path | str, *, ui: bool = True, demo: bool = True,
-                 api_port: int | None = None, ui_port: int | None = None, auto_ports: bool = False,
-                 env_overrides: Mapping[str, str] | None = None, only: Iterable[str] | None = None,
-                 subreaper: bool = False):
+    def __init__(
+        self,
+        data_dir: Path | str,
+        *,
+        ui: bool = True,
+        demo: bool = True,
+        api_port: int | None = None,
+        ui_port: int | None = None,
+        auto_ports: bool = False,
+        env_overrides: Mapping[str, str] | None = None,
+        only: Iterable[str] | None = None,
+        subreaper: bool = False,
+    ):
         """``only`` limits the stack to a subset of services.ORDER (tests); the app part
         (bootstrap, API, worker, UI, demo) runs only when "api" is in it."""
         self.data_dir = Path(data_dir).absolute()
@@ -66,10 +88,14 @@ class Stack:
             wanted.discard("demo")
         if "api" not in wanted:
             wanted -= set(services.APP)
-        self.external = {name: self.environ[var] for name, var in EXTERNAL.items() if self.environ.get(var)}
+        self.external = {
+            name: self.environ[var] for name, var in EXTERNAL.items() if self.environ.get(var)
+        }
         if ("hub" in self.external) != ("dr" in self.external):
-            raise StackError("set both JSC_HUB_URL and JSC_DR_URL (an external pair), or neither "
-                             "(the local hub and dr, linked by a leafnode)")
+            raise StackError(
+                "set both JSC_HUB_URL and JSC_DR_URL (an external pair), or neither "
+                "(the local hub and dr, linked by a leafnode)"
+            )
         self.wanted = [n for n in services.ORDER if n in wanted and n not in self.external]
         self._explicit = {"api": api_port, "ui": ui_port}
         self._auto = auto_ports or ports.auto_ports_requested(self.environ)
@@ -108,7 +134,9 @@ class Stack:
             for note in state.stale_notes(self.data_dir):
                 print(f"jsc: {note}", file=sys.stderr)
             needed = [p for n in self.wanted for p in PORTS_OF.get(n, ())]
-            self.ports = ports.resolve(needed, self._explicit, auto=self._auto, environ=self.environ)
+            self.ports = ports.resolve(
+                needed, self._explicit, auto=self._auto, environ=self.environ
+            )
             ports.check_free(self.ports)
             secrets = stack_secrets.load_or_create(self.data_dir)
             self.env = self._child_env(secrets)
@@ -130,9 +158,12 @@ class Stack:
 
     def _child_env(self, secrets: dict[str, str]) -> dict[str, str]:
         p, given = self.ports, self.environ
-        env = {"JSC_DATA_DIR": str(self.data_dir), "JSC_ADMIN_EMAIL": self.settings.admin_email,
-               "JSC_SECRET_KEY": given.get("JSC_SECRET_KEY") or secrets["secret_key"],
-               "JSC_ENCRYPTION_KEY": given.get("JSC_ENCRYPTION_KEY") or secrets["encryption_key"]}
+        env = {
+            "JSC_DATA_DIR": str(self.data_dir),
+            "JSC_ADMIN_EMAIL": self.settings.admin_email,
+            "JSC_SECRET_KEY": given.get("JSC_SECRET_KEY") or secrets["secret_key"],
+            "JSC_ENCRYPTION_KEY": given.get("JSC_ENCRYPTION_KEY") or secrets["encryption_key"],
+        }
         if "postgres" in self.wanted:
             env["JSC_DATABASE_URL"] = pg.url(p["postgres"], secrets["postgres_password"])
         if "redis" in self.wanted:
@@ -143,13 +174,19 @@ class Stack:
             env["JSC_HUB_URL"] = f"nats://{HOST}:{p['hub']}"
             env["JSC_DR_URL"] = f"nats://{HOST}:{p['dr']}"
             # The console's own streams: hub's JSC account, as the jsc user (never a tenant's APP).
-            env["JSC_INTERNAL_NATS_URL"] = (given.get("JSC_INTERNAL_NATS_URL")
-                                            or nats.internal_url(p, secrets["nats_jsc_password"]))
+            env["JSC_INTERNAL_NATS_URL"] = given.get("JSC_INTERNAL_NATS_URL") or nats.internal_url(
+                p, secrets["nats_jsc_password"]
+            )
             # The local clusters listen on loopback: cluster URLs may point there too.
             env["JSC_ALLOWED_CLUSTER_NETWORKS"] = join_networks(
-                given.get("JSC_ALLOWED_CLUSTER_NETWORKS"), LOOPBACK)
+                given.get("JSC_ALLOWED_CLUSTER_NETWORKS"), LOOPBACK
+            )
         if "api" in self.wanted:
-            env.update(JSC_API_HOST=HOST, JSC_API_PORT=str(p["api"]), JSC_API_URL=f"http://{HOST}:{p['api']}")
+            env.update(
+                JSC_API_HOST=HOST,
+                JSC_API_PORT=str(p["api"]),
+                JSC_API_URL=f"http://{HOST}:{p['api']}",
+            )
         if "ui" in self.wanted:
             env["JSC_UI_PORT"] = str(p["ui"])
             # links in mails (invitations, password resets) lead to this UI unless told otherwise
@@ -161,10 +198,17 @@ class Stack:
         if "hub" in self.wanted:
             moved = nats.adopt_global_streams(self.data_dir / "nats")
             if moved:
-                print(f"jsc: moved NATS streams of an older data dir into their accounts: "
-                      f"{', '.join(moved)}", file=sys.stderr)
-            confs = nats.write_configs(self.data_dir / "nats", p, secrets["nats_link_password"],
-                                       secrets["nats_jsc_password"])
+                print(
+                    f"jsc: moved NATS streams of an older data dir into their accounts: "
+                    f"{', '.join(moved)}",
+                    file=sys.stderr,
+                )
+            confs = nats.write_configs(
+                self.data_dir / "nats",
+                p,
+                secrets["nats_link_password"],
+                secrets["nats_jsc_password"],
+            )
             first.append(services.nats_server("hub", confs["hub"], p["hub_monitor"]))
             rest.append(services.nats_server("dr", confs["dr"], p["dr_monitor"], leaf=True))
         if "postgres" in self.wanted:
@@ -207,8 +251,13 @@ class Stack:
         self._sup.start(*apps)
         if "demo" in self.wanted:
             if self.admin_password:
-                demo_mod.register(self.api_url, self.admin_email, self.admin_password,
-                                  self.ports, say=lambda m: print(f"jsc: {m}", file=sys.stderr))
+                demo_mod.register(
+                    self.api_url,
+                    self.admin_email,
+                    self.admin_password,
+                    self.ports,
+                    say=lambda m: print(f"jsc: {m}", file=sys.stderr),
+                )
             self._sup.start(services.demo(child_env))
 
     # -- state ------------------------------------------------------------------------------
@@ -228,19 +277,24 @@ class Stack:
         if "worker" in self.wanted:
             svc["worker"] = {"task_queue": s.task_queue}
         if "collector" in self.wanted:
-            svc["collector"] = {"interval_s": s.collect_interval_s,
-                                "orgs": s.collect_orgs or "all"}
+            svc["collector"] = {"interval_s": s.collect_interval_s, "orgs": s.collect_orgs or "all"}
         if "ui" in self.wanted:
             svc["ui"] = {"url": self.ui_url}
         if "demo" in self.wanted:
             svc["demo"] = {"publishes": "demo.orders.<region> on hub"}
-        svc["temporal"] = {"address": self.env.get("JSC_TEMPORAL_ADDRESS"), "namespace": s.temporal_namespace}
+        svc["temporal"] = {
+            "address": self.env.get("JSC_TEMPORAL_ADDRESS"),
+            "namespace": s.temporal_namespace,
+        }
         if "temporal" in self.wanted:
             svc["temporal"]["http"] = f"http://{HOST}:{p['temporal_http']}"
         svc["postgres"] = {"url": state.redact(self.env.get("JSC_DATABASE_URL"))}
         svc["redis"] = {"url": state.redact(self.env.get("JSC_REDIS_URL"))}
         for name in ("hub", "dr"):
-            svc[name] = {"url": state.redact(self.env.get(f"JSC_{name.upper()}_URL")), "domain": name}
+            svc[name] = {
+                "url": state.redact(self.env.get(f"JSC_{name.upper()}_URL")),
+                "domain": name,
+            }
             if name in self.wanted:
                 svc[name]["monitoring"] = f"http://{HOST}:{p[name + '_monitor']}"
         svc["clickhouse"] = {"mode": s.clickhouse_mode, "dsn": state.redact(s.clickhouse_dsn)}
@@ -249,8 +303,13 @@ class Stack:
                 entry["external"] = True
             elif name in pids:
                 entry["pid"] = pids[name]
-        return {"data_dir": str(self.data_dir), "launcher": {"pid": os.getpid(), "started_at": self._started_at},
-                "services": svc, "restarts": self.restarts, "logs": str(self.data_dir / "logs")}
+        return {
+            "data_dir": str(self.data_dir),
+            "launcher": {"pid": os.getpid(), "started_at": self._started_at},
+            "services": svc,
+            "restarts": self.restarts,
+            "logs": str(self.data_dir / "logs"),
+        }
 
     def summary(self) -> str:
         """What ``jsc up`` prints on its terminal: a generated admin password appears here (once,
@@ -296,9 +355,11 @@ class Stack:
             self._lock_fd = None
 
 
-def run_foreground(data_dir: Path, ui: bool = True, demo: bool = True, api_port: int = 8000,
-                   ui_port: int = 8501) -> int:
+def run_foreground(
+    data_dir: Path, ui: bool = True, demo: bool = True, api_port: int = 8000, ui_port: int = 8501
+) -> int:
     """``jsc up``: start the stack, print where everything is, supervise it until Ctrl-C/SIGTERM."""
+
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
@@ -307,7 +368,9 @@ def run_foreground(data_dir: Path, ui: bool = True, demo: bool = True, api_port:
     signal.signal(signal.SIGTERM, interrupt)
     stack = None
     try:
-        stack = Stack(data_dir, ui=ui, demo=demo, api_port=api_port, ui_port=ui_port, subreaper=True)
+        stack = Stack(
+            data_dir, ui=ui, demo=demo, api_port=api_port, ui_port=ui_port, subreaper=True
+        )
         print(f"jsc: starting the local stack in {stack.data_dir} ...", flush=True)
         stack.start()
         print(stack.summary(), flush=True)
@@ -319,7 +382,9 @@ def run_foreground(data_dir: Path, ui: bool = True, demo: bool = True, api_port:
     except KeyboardInterrupt:
         if stack is None:
             return 130
-    signal.signal(signal.SIGINT, lambda *_: print("jsc: stopping, please wait ...", file=sys.stderr))
+    signal.signal(
+        signal.SIGINT, lambda *_: print("jsc: stopping, please wait ...", file=sys.stderr)
+    )
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     print("jsc: stopping every service ...", flush=True)
     stack.stop()

@@ -96,18 +96,34 @@ def internal_url(ports: dict[str, int], internal_password: str) -> str:
     return f"nats://{INTERNAL_USER}:{internal_password}@{HOST}:{ports['hub']}"
 
 
-def write_configs(nats_dir: Path, ports: dict[str, int], link_password: str,
-                  internal_password: str) -> dict[str, Path]:
+def write_configs(
+    nats_dir: Path, ports: dict[str, int], link_password: str, internal_password: str
+) -> dict[str, Path]:
     """Write ``hub.conf`` and ``dr.conf`` (mode 0600: they hold passwords); return their paths."""
     nats_dir.mkdir(parents=True, exist_ok=True)
-    common = {"host": HOST, "leaf": ports["hub_leaf"], "link_user": LINK_USER,
-              "link_password": link_password}
+    common = {
+        "host": HOST,
+        "leaf": ports["hub_leaf"],
+        "link_user": LINK_USER,
+        "link_password": link_password,
+    }
     texts = {
-        "hub": _HUB.format(port=ports["hub"], monitor=ports["hub_monitor"], store=nats_dir / "hub",
-                           unused=secrets.token_urlsafe(16), internal_user=INTERNAL_USER,
-                           internal_password=internal_password, **common),
-        "dr": _DR.format(port=ports["dr"], monitor=ports["dr_monitor"], store=nats_dir / "dr",
-                         unused=secrets.token_urlsafe(16), **common),
+        "hub": _HUB.format(
+            port=ports["hub"],
+            monitor=ports["hub_monitor"],
+            store=nats_dir / "hub",
+            unused=secrets.token_urlsafe(16),
+            internal_user=INTERNAL_USER,
+            internal_password=internal_password,
+            **common,
+        ),
+        "dr": _DR.format(
+            port=ports["dr"],
+            monitor=ports["dr_monitor"],
+            store=nats_dir / "dr",
+            unused=secrets.token_urlsafe(16),
+            **common,
+        ),
     }
     paths = {}
     for name, text in texts.items():
@@ -137,8 +153,10 @@ def adopt_global_streams(nats_dir: Path) -> list[str]:
             account = "JSC" if server == "hub" and stream.name in INTERNAL_STREAMS else "APP"
             target = jetstream / account / "streams" / stream.name
             if target.exists():
-                raise StackError(f"{stream} (from before the NATS accounts) and {target} both exist; "
-                                 "keep one of them (move the other out of the data dir) and start again")
+                raise StackError(
+                    f"{stream} (from before the NATS accounts) and {target} both exist; "
+                    "keep one of them (move the other out of the data dir) and start again"
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(stream, target)
             moved.append(f"{server}/{account}/{stream.name}")

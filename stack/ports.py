@@ -52,8 +52,13 @@ def free_port(taken: Iterable[int] = ()) -> int:
             return port
 
 
-def resolve(names: Iterable[str], explicit: Mapping[str, int | None], *, auto: bool,
-            environ: Mapping[str, str]) -> dict[str, int]:
+def resolve(
+    names: Iterable[str],
+    explicit: Mapping[str, int | None],
+    *,
+    auto: bool,
+    environ: Mapping[str, str],
+) -> dict[str, int]:
     """The port of each named service (see the module's docstring for the order of precedence)."""
     chosen: dict[str, int] = {}
     for name in names:
@@ -62,7 +67,9 @@ def resolve(names: Iterable[str], explicit: Mapping[str, int | None], *, auto: b
             try:
                 port = int(environ[env_name(name)])
             except ValueError:
-                raise StackError(f"{env_name(name)}={environ[env_name(name)]!r} is not a port number") from None
+                raise StackError(
+                    f"{env_name(name)}={environ[env_name(name)]!r} is not a port number"
+                ) from None
         if port is None:
             port = free_port(chosen.values()) if auto else PORTS[name][0]
         if not 0 < port < 65536:
@@ -94,15 +101,19 @@ def check_free(ports: Mapping[str, int]) -> None:
     """Raise a StackError naming every port already taken, and the service that needs it."""
     taken = [(name, port) for name, port in ports.items() if not is_free(port)]
     if taken:
-        lines = [f"  port {port} ({PORTS[name][1]}): already in use; "
-                 f"set {_how_to_move(name)}" for name, port in taken]
-        raise StackError("cannot start the local stack, ports are taken:\n" + "\n".join(lines)
-                         + "\n(is another `jsc up` or another server running? "
-                         "`jsc status` shows a stack's ports)")
+        lines = [
+            f"  port {port} ({PORTS[name][1]}): already in use; set {_how_to_move(name)}"
+            for name, port in taken
+        ]
+        raise StackError(
+            "cannot start the local stack, ports are taken:\n"
+            + "\n".join(lines)
+            + "\n(is another `jsc up` or another server running? "
+            "`jsc status` shows a stack's ports)"
+        )
 
 
 def _how_to_move(name: str) -> str:
     if name in ("api", "ui"):
         return f"--{name}-port"
     return f"{env_name(name)}, or JSC_STACK_AUTO_PORTS=1 for free ports"
-

@@ -43,12 +43,26 @@ def ensure_system_user() -> pwd.struct_passwd:
         return pwd.getpwnam(SYSTEM_USER)
     except KeyError:
         pass
-    done = subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
-                           "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            "useradd",
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            SYSTEM_USER,
+        ],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0 and "already exists" not in done.stderr:
-        raise StackError(f"could not create the system user {SYSTEM_USER!r} that PostgreSQL runs as "
-                         f"(it refuses to run as root): {done.stderr.strip() or done.returncode}")
+        raise StackError(
+            f"could not create the system user {SYSTEM_USER!r} that PostgreSQL runs as "
+            f"(it refuses to run as root): {done.stderr.strip() or done.returncode}"
+        )
     return pwd.getpwnam(SYSTEM_USER)
 
 
@@ -60,14 +74,18 @@ def _check_traversable(data_dir: Path, user: pwd.struct_passwd) -> None:
         os.chmod(data_dir, stat.S_IMODE(mode) | stat.S_IXOTH)
     for folder in data_dir.parents:
         st = folder.stat()
-        if st.st_mode & stat.S_IXOTH or (st.st_uid == user.pw_uid and st.st_mode & stat.S_IXUSR) or (
-                st.st_gid == user.pw_gid and st.st_mode & stat.S_IXGRP):
+        if (
+            st.st_mode & stat.S_IXOTH
+            or (st.st_uid == user.pw_uid and st.st_mode & stat.S_IXUSR)
+            or (st.st_gid == user.pw_gid and st.st_mode & stat.S_IXGRP)
+        ):
             continue
         raise StackError(
             f"PostgreSQL runs as the unprivileged user {user.pw_name!r} "
             "(it refuses to run as root), "
             f"which cannot enter {folder} (mode {stat.S_IMODE(st.st_mode):04o}). Choose a data dir "
-            f"outside it, or allow it with `chmod o+x {folder}`.")
+            f"outside it, or allow it with `chmod o+x {folder}`."
+        )
 
 
 def prepare(data_dir: Path, password: str, log) -> Path:
@@ -92,9 +110,23 @@ def prepare(data_dir: Path, password: str, log) -> Path:
         os.chown(pwfile, user.pw_uid, user.pw_gid)
     try:
         done = subprocess.run(
-            [str(bin_dir() / "initdb"), "-D", str(pgdata), "-U", DB_USER, f"--pwfile={pwfile}",
-             "--auth=scram-sha-256", "-E", "UTF8", "--locale=C"],
-            cwd=data_dir, stdout=log, stderr=subprocess.STDOUT, **user_kwargs())
+            [
+                str(bin_dir() / "initdb"),
+                "-D",
+                str(pgdata),
+                "-U",
+                DB_USER,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+            cwd=data_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            **user_kwargs(),
+        )
     finally:
         pwfile.unlink(missing_ok=True)
     if done.returncode != 0:
@@ -109,9 +141,19 @@ def user_kwargs() -> dict:
 
 
 def command(pgdata: Path, port: int) -> list[str]:
-    return [str(bin_dir() / "postgres"), "-D", str(pgdata), "-p", str(port),
-            "-c", f"listen_addresses={HOST}", "-c", "unix_socket_directories=",
-            "-c", "logging_collector=off"]
+    return [
+        str(bin_dir() / "postgres"),
+        "-D",
+        str(pgdata),
+        "-p",
+        str(port),
+        "-c",
+        f"listen_addresses={HOST}",
+        "-c",
+        "unix_socket_directories=",
+        "-c",
+        "logging_collector=off",
+    ]
 
 
 def url(port: int, password: str | None, *, driver: str = "postgresql+asyncpg") -> str:
@@ -123,8 +165,9 @@ async def ensure_database(port: int, password: str) -> None:
     """Connect (this is also the readiness probe) and create the ``jsc`` database if missing."""
     import asyncpg
 
-    conn = await asyncpg.connect(host=HOST, port=port, user=DB_USER, password=password,
-                                 database="postgres", timeout=2)
+    conn = await asyncpg.connect(
+        host=HOST, port=port, user=DB_USER, password=password, database="postgres", timeout=2
+    )
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DB_NAME):
             await conn.execute(f'CREATE DATABASE "{DB_NAME}" OWNER "{DB_USER}"')

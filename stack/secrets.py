@@ -19,7 +19,9 @@ GENERATORS = {
     "encryption_key": lambda: base64.b64encode(_random.token_bytes(32)).decode(),  # AES-256-GCM
     "postgres_password": lambda: _random.token_urlsafe(24),
     "nats_link_password": lambda: _random.token_urlsafe(24),  # dr's leafnode login to hub
-    "nats_jsc_password": lambda: _random.token_urlsafe(24),  # the console's own NATS user (JSC account)
+    "nats_jsc_password": lambda: _random.token_urlsafe(
+        24
+    ),  # the console's own NATS user (JSC account)
 }
 
 

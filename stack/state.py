@@ -55,9 +55,15 @@ def lock(data_dir: Path) -> int:
         os.close(fd)
         info = read(data_dir) or {}
         launcher = info.get("launcher", {})
-        who = f" (pid {launcher['pid']}, started {launcher.get('started_at', '?')})" if launcher.get("pid") else ""
-        raise StackError(f"a local stack is already running on {data_dir}{who}; stop it first "
-                         "(Ctrl-C in its terminal), or choose another --data-dir") from None
+        who = (
+            f" (pid {launcher['pid']}, started {launcher.get('started_at', '?')})"
+            if launcher.get("pid")
+            else ""
+        )
+        raise StackError(
+            f"a local stack is already running on {data_dir}{who}; stop it first "
+            "(Ctrl-C in its terminal), or choose another --data-dir"
+        ) from None
     return fd
 
 
@@ -68,12 +74,16 @@ def stale_notes(data_dir: Path) -> list[str]:
     if info is None:
         return []
     pid = info.get("launcher", {}).get("pid")
-    notes = [f"{data_dir / STACK_FILE} is stale: its launcher (pid {pid}) is no longer running; "
-             "starting afresh"]
+    notes = [
+        f"{data_dir / STACK_FILE} is stale: its launcher (pid {pid}) is no longer running; "
+        "starting afresh"
+    ]
     for name, service in info.get("services", {}).items():
         if pid_alive(service.get("pid")):
-            notes.append(f"process {service['pid']} ({name}) recorded there is still alive; "
-                         "if it is a leftover of that run, stop it")
+            notes.append(
+                f"process {service['pid']} ({name}) recorded there is still alive; "
+                "if it is a leftover of that run, stop it"
+            )
     return notes
 
 

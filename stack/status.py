@@ -10,9 +10,19 @@ from urllib.parse import urlsplit
 
 from stack import probes, state
 
-LABELS = {"api": "API", "ui": "UI", "worker": "Worker", "collector": "Collector", "temporal": "Temporal", "hub": "NATS hub",
-          "dr": "NATS dr", "postgres": "PostgreSQL", "redis": "Redis", "clickhouse": "ClickHouse",
-          "demo": "Demo"}
+LABELS = {
+    "api": "API",
+    "ui": "UI",
+    "worker": "Worker",
+    "collector": "Collector",
+    "temporal": "Temporal",
+    "hub": "NATS hub",
+    "dr": "NATS dr",
+    "postgres": "PostgreSQL",
+    "redis": "Redis",
+    "clickhouse": "ClickHouse",
+    "demo": "Demo",
+}
 
 
 def _line(name: str, s: dict) -> str:
@@ -29,7 +39,9 @@ def _line(name: str, s: dict) -> str:
         monitoring = f"   monitoring {s['monitoring']}" if s.get("monitoring") else ""
         return f"{s['url']}{monitoring}   (JetStream domain {s['domain']})"
     if name == "clickhouse":
-        return f"{s['mode']}: {s['dsn']}" + ("   (embedded, opened by the API only)" if s["mode"] == "chdb" else "")
+        return f"{s['mode']}: {s['dsn']}" + (
+            "   (embedded, opened by the API only)" if s["mode"] == "chdb" else ""
+        )
     if name == "demo":
         return f"publishes {s['publishes']}"
     if name == "postgres" and not s.get("external"):
@@ -48,16 +60,22 @@ def rows(info: dict) -> list[tuple[str, str]]:
 
 
 def summary(info: dict, admin_email: str | None, admin_password: str | None) -> str:
-    lines = [f"JetStream Console is up (ready in {info.get('ready_in_s', '?')} s). "
-             "Ctrl-C stops everything."]
+    lines = [
+        f"JetStream Console is up (ready in {info.get('ready_in_s', '?')} s). "
+        "Ctrl-C stops everything."
+    ]
     lines += [f"  {LABELS.get(n, n):<11} {text}" for n, text in rows(info)]
-    lines.append(f"  {'Data':<11} {info['data_dir']}   (logs in {info['logs']}, secrets in secrets.json)")
+    lines.append(
+        f"  {'Data':<11} {info['data_dir']}   (logs in {info['logs']}, secrets in secrets.json)"
+    )
     if admin_email:
         if admin_password:
             lines.append(f"  {'Admin':<11} {admin_email}   password: {admin_password}")
         else:
-            lines.append(f"  {'Admin':<11} {admin_email}   (password: JSC_ADMIN_PASSWORD, or the one "
-                         "printed at the first start)")
+            lines.append(
+                f"  {'Admin':<11} {admin_email}   (password: JSC_ADMIN_PASSWORD, or the one "
+                "printed at the first start)"
+            )
     return "\n".join(lines)
 
 
@@ -71,7 +89,11 @@ def health(name: str, s: dict) -> str:
     if name in ("worker", "collector", "demo"):
         return "running" if state.pid_alive(s.get("pid")) else "not running"
     if name == "clickhouse":
-        return "embedded (via the API)" if s["mode"] == "chdb" else _http(f"{s['dsn'].rstrip('/')}/ping")
+        return (
+            "embedded (via the API)"
+            if s["mode"] == "chdb"
+            else _http(f"{s['dsn'].rstrip('/')}/ping")
+        )
     if name == "api":
         return _http(f"{s['url']}/readyz")
     if name == "ui":
@@ -102,21 +124,28 @@ def print_status(data_dir: Path) -> int:
     data_dir = Path(data_dir).absolute()
     info = state.read(data_dir)
     if info is None:
-        print(f"no local stack in {data_dir} (no {state.STACK_FILE}); start one with `jsc up`",
-              file=sys.stderr)
+        print(
+            f"no local stack in {data_dir} (no {state.STACK_FILE}); start one with `jsc up`",
+            file=sys.stderr,
+        )
         return 1
     launcher = info.get("launcher", {})
     alive = state.pid_alive(launcher.get("pid"))
-    print(f"local stack in {data_dir}: launcher pid {launcher.get('pid')} "
-          f"{'running' if alive else 'NOT running (stale stack.json)'}, "
-          f"started {launcher.get('started_at')}, "
-          f"state {info.get('state', '?')}")
+    print(
+        f"local stack in {data_dir}: launcher pid {launcher.get('pid')} "
+        f"{'running' if alive else 'NOT running (stale stack.json)'}, "
+        f"started {launcher.get('started_at')}, "
+        f"state {info.get('state', '?')}"
+    )
     healthy = alive
     for name, text in rows(info):
         verdict = health(name, info["services"][name]) if alive else "-"
         healthy &= verdict.startswith(("ok", "up", "running", "embedded"))
         pid = info["services"][name].get("pid")
-        print(f"  {LABELS.get(name, name):<11} {verdict:<24} {text}" + (f"   pid {pid}" if pid else ""))
+        print(
+            f"  {LABELS.get(name, name):<11} {verdict:<24} {text}"
+            + (f"   pid {pid}" if pid else "")
+        )
     if info.get("restarts"):
         print("  restarts: " + ", ".join(f"{n} ×{c}" for n, c in info["restarts"].items()))
     return 0 if healthy else 1

@@ -72,8 +72,12 @@ class _Proc:
 
 
 class Supervisor:
-    def __init__(self, logs_dir: Path, on_change: Callable[[], None] = lambda: None,
-                 say: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        logs_dir: Path,
+        on_change: Callable[[], None] = lambda: None,
+        say: Callable[[str], None] | None = None,
+    ):
         self.logs_dir = logs_dir
         self.on_change = on_change
         self.say = say or (lambda msg: print(f"jsc: {msg}", file=sys.stderr, flush=True))
@@ -99,7 +103,12 @@ class Supervisor:
                     raise StackError(f"{spec.name} is already running (pid {proc.popen.pid})")
                 if proc is None:
                     proc = self._procs[spec.name] = _Proc(spec, self.logs_dir / f"{spec.name}.log")
-                proc.spec, proc.supervised, proc.restart_at, proc.backoff = spec, False, None, INITIAL_BACKOFF
+                proc.spec, proc.supervised, proc.restart_at, proc.backoff = (
+                    spec,
+                    False,
+                    None,
+                    INITIAL_BACKOFF,
+                )
                 self._spawn(proc)
                 procs.append(proc)
         self.on_change()
@@ -112,17 +121,26 @@ class Supervisor:
         spec = proc.spec
         sig = spec.stop_signal
         with open(proc.log, "ab") as log:
-            started = time.strftime('%Y-%m-%d %H:%M:%S')
+            started = time.strftime("%Y-%m-%d %H:%M:%S")
             log.write(f"=== {started} jsc: starting {shlex.join(spec.argv)}\n".encode())
             log.flush()
             try:
                 proc.popen = self._spawner.submit(
-                    subprocess.Popen, spec.argv, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, env=spec.env, cwd=spec.cwd, process_group=0,
-                    preexec_fn=lambda: _libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0), **spec.popen,
+                    subprocess.Popen,
+                    spec.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=spec.env,
+                    cwd=spec.cwd,
+                    process_group=0,
+                    preexec_fn=lambda: _libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0),
+                    **spec.popen,
                 ).result()
             except OSError as e:
-                raise StackError(f"{spec.name} could not be started ({spec.argv[0]}): {e}") from None
+                raise StackError(
+                    f"{spec.name} could not be started ({spec.argv[0]}): {e}"
+                ) from None
         proc.started = time.monotonic()
 
     def _wait_ready(self, proc: _Proc) -> None:
@@ -131,14 +149,18 @@ class Supervisor:
         while True:
             code = proc.popen.poll()
             if code is not None:
-                raise StackError(f"{spec.name} exited with {describe_exit(code)} while starting; "
-                                 f"the end of {proc.log}:\n{log_tail(proc.log)}")
+                raise StackError(
+                    f"{spec.name} exited with {describe_exit(code)} while starting; "
+                    f"the end of {proc.log}:\n{log_tail(proc.log)}"
+                )
             if spec.ready() if spec.ready else time.monotonic() - proc.started >= GRACE:
                 return
             if time.monotonic() > deadline:
                 why = f" ({spec.explain()})" if spec.explain else ""
-                raise StackError(f"{spec.name} did not become ready within {spec.timeout:g} s{why}; "
-                                 f"the end of {proc.log}:\n{log_tail(proc.log)}")
+                raise StackError(
+                    f"{spec.name} did not become ready within {spec.timeout:g} s{why}; "
+                    f"the end of {proc.log}:\n{log_tail(proc.log)}"
+                )
             time.sleep(0.1)
 
     # -- watching ---------------------------------------------------------------------------
@@ -166,8 +188,11 @@ class Supervisor:
                 proc.backoff = INITIAL_BACKOFF
             delay, proc.backoff = proc.backoff, min(proc.backoff * 2, MAX_BACKOFF)
             proc.restart_at = now + delay
-            self._note(proc, f"{name} (pid {proc.popen.pid}) exited with {describe_exit(code)} after "
-                             f"{uptime:.1f} s; restarting in {delay:g} s")
+            self._note(
+                proc,
+                f"{name} (pid {proc.popen.pid}) exited with {describe_exit(code)} after "
+                f"{uptime:.1f} s; restarting in {delay:g} s",
+            )
             return False
         if now < proc.restart_at:
             return False
@@ -209,8 +234,11 @@ class Supervisor:
     # -- looking and acting -----------------------------------------------------------------
     def pids(self) -> dict[str, int]:
         with self._lock:
-            return {n: p.popen.pid for n, p in self._procs.items()
-                    if p.popen is not None and p.popen.poll() is None}
+            return {
+                n: p.popen.pid
+                for n, p in self._procs.items()
+                if p.popen is not None and p.popen.poll() is None
+            }
 
     def restarts(self) -> dict[str, int]:
         with self._lock:

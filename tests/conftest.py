@@ -73,19 +73,30 @@ def remove_data_dir(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-AI_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "JSC_AI_MAX_RETRIES", "JSC_AI_TIMEOUT_S",
-          "JSC_AI_MODEL", "JSC_AI_STALLED_AFTER_S")
+AI_ENV = (
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "JSC_AI_MAX_RETRIES",
+    "JSC_AI_TIMEOUT_S",
+    "JSC_AI_MODEL",
+    "JSC_AI_STALLED_AFTER_S",
+)
 AI_MODEL = "claude-jsc-test-model"
 
 
 def ai_env(fake: FakeAnthropic) -> dict[str, str]:
     """The model's configuration pointing at ``fake``: no retries and a short timeout, so the
     failure scenarios (errors, dropped connections) answer quickly."""
-    return {"ANTHROPIC_API_KEY": fake.key, "ANTHROPIC_BASE_URL": fake.url,
-            "JSC_AI_MAX_RETRIES": "0", "JSC_AI_TIMEOUT_S": "20", "JSC_AI_MODEL": AI_MODEL,
-            # a consumer without an acknowledgement for 20 s is stalled (5 minutes by default),
-            # so the evaluation case of a stalled consumer waits seconds, not minutes
-            "JSC_AI_STALLED_AFTER_S": "20"}
+    return {
+        "ANTHROPIC_API_KEY": fake.key,
+        "ANTHROPIC_BASE_URL": fake.url,
+        "JSC_AI_MAX_RETRIES": "0",
+        "JSC_AI_TIMEOUT_S": "20",
+        "JSC_AI_MODEL": AI_MODEL,
+        # a consumer without an acknowledgement for 20 s is stalled (5 minutes by default),
+        # so the evaluation case of a stalled consumer waits seconds, not minutes
+        "JSC_AI_STALLED_AFTER_S": "20",
+    }
 
 
 @pytest.fixture(scope="session")
@@ -120,31 +131,40 @@ def mailbox():
 @pytest.fixture(scope="session")
 def stack(fake_claude, mailbox):
     data_dir = make_data_dir()
-    running = Stack(data_dir, ui=True, demo=False, auto_ports=True, env_overrides={
-        **ai_env(fake_claude),  # the assistant's model: the local fake (tests/ai/fake_anthropic.py)
-        # mail (invitations, password reset links) goes to the local mail server
-        "JSC_SMTP_HOST": mailbox.host, "JSC_SMTP_PORT": str(mailbox.port),
-        "JSC_ADMIN_EMAIL": ADMIN_EMAIL,
-        "JSC_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        # every registered cluster probed every 15 s (the schedule jsc-cluster-health)
-        "JSC_CLUSTER_HEALTH_INTERVAL_S": "15",
-        # one login serves the whole session
-        "JSC_ACCESS_TOKEN_TTL_S": str(24 * 3600),
-        # The stack's collector takes the admin organization's clusters (hub and dr) every 2 s;
-        # tests of other organizations run collectors of their own
-        # (tests/metrics/collecting.py).
-        # A dead collector's clusters move after 6 s.
-        "JSC_COLLECT_INTERVAL_S": "2",
-        "JSC_COLLECT_ORGS": "default",
-        "JSC_COLLECTOR_LEASE_S": "6",
-        # Real-time connections: a heartbeat (and a check that their session still holds) every
-        # 5 s, so that tests of both wait seconds, not minutes.
-        "JSC_REALTIME_HEARTBEAT_S": "5",
-        # Exports as operations write chunks of 50 records, and over 300 messages an export is
-        # an operation by itself (tests/api/test_exports.py).
-        "JSC_EXPORT_CHUNK_RECORDS": "50",
-        "JSC_EXPORT_INLINE_MAX_MESSAGES": "300",
-    })
+    running = Stack(
+        data_dir,
+        ui=True,
+        demo=False,
+        auto_ports=True,
+        env_overrides={
+            **ai_env(
+                fake_claude
+            ),  # the assistant's model: the local fake (tests/ai/fake_anthropic.py)
+            # mail (invitations, password reset links) goes to the local mail server
+            "JSC_SMTP_HOST": mailbox.host,
+            "JSC_SMTP_PORT": str(mailbox.port),
+            "JSC_ADMIN_EMAIL": ADMIN_EMAIL,
+            "JSC_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            # every registered cluster probed every 15 s (the schedule jsc-cluster-health)
+            "JSC_CLUSTER_HEALTH_INTERVAL_S": "15",
+            # one login serves the whole session
+            "JSC_ACCESS_TOKEN_TTL_S": str(24 * 3600),
+            # The stack's collector takes the admin organization's clusters (hub and dr) every 2 s;
+            # tests of other organizations run collectors of their own
+            # (tests/metrics/collecting.py).
+            # A dead collector's clusters move after 6 s.
+            "JSC_COLLECT_INTERVAL_S": "2",
+            "JSC_COLLECT_ORGS": "default",
+            "JSC_COLLECTOR_LEASE_S": "6",
+            # Real-time connections: a heartbeat (and a check that their session still holds) every
+            # 5 s, so that tests of both wait seconds, not minutes.
+            "JSC_REALTIME_HEARTBEAT_S": "5",
+            # Exports as operations write chunks of 50 records, and over 300 messages an export is
+            # an operation by itself (tests/api/test_exports.py).
+            "JSC_EXPORT_CHUNK_RECORDS": "50",
+            "JSC_EXPORT_INLINE_MAX_MESSAGES": "300",
+        },
+    )
     try:
         running.start()  # a StackError says what did not start; every test using it errors with it
     except StackError:
@@ -170,7 +190,9 @@ def api(stack):
 
 @pytest.fixture(scope="session")
 def admin_token(stack, api) -> str:
-    response = api.post("/api/v1/auth/login", json={"email": stack.admin_email, "password": stack.admin_password})
+    response = api.post(
+        "/api/v1/auth/login", json={"email": stack.admin_email, "password": stack.admin_password}
+    )
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
 

@@ -31,8 +31,9 @@ def login(api: httpx.Client, email: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {reply.json()['access_token']}"}
 
 
-def wait_for_audit(api: httpx.Client, headers: dict, timeout: float = 60.0, where=None,
-                   **match) -> dict:
+def wait_for_audit(
+    api: httpx.Client, headers: dict, timeout: float = 60.0, where=None, **match
+) -> dict:
     """The newest audit event whose fields equal ``match`` (and, given ``where``, for which
     ``where(event)`` holds). Events reach ClickHouse through the internal event stream and its
     ingester, so this polls: generously, as a busy machine delays them."""
@@ -41,8 +42,7 @@ def wait_for_audit(api: httpx.Client, headers: dict, timeout: float = 60.0, wher
         reply = api.get("/api/v1/audit/logs", params={"limit": 1000}, headers=headers)
         assert reply.status_code == 200, reply.text
         for event in reply.json()["items"]:
-            if all(event.get(k) == v for k, v in match.items()) and (where is None
-                                                                     or where(event)):
+            if all(event.get(k) == v for k, v in match.items()) and (where is None or where(event)):
                 return event
         assert time.monotonic() < deadline, f"no audit event with {match}"
         time.sleep(0.2)
@@ -75,8 +75,11 @@ def make_member(api, db_sessions, admin_org_id):
                 org_id = organization.id
             else:
                 org_id = org or admin_org_id
-            user = User(email=f"{unique(role)}@example.com", password_hash=hash_password(PASSWORD),
-                        status="active")
+            user = User(
+                email=f"{unique(role)}@example.com",
+                password_hash=hash_password(PASSWORD),
+                status="active",
+            )
             db.add(user)
             await db.flush()
             db.add(OrganizationMember(org_id=org_id, user_id=user.id, role=role))
@@ -85,10 +88,23 @@ def make_member(api, db_sessions, admin_org_id):
     return _make
 
 
-def register(api: httpx.Client, headers: dict, url: str, *, name: str | None = None,
-             domain: str | None = None, environment: str = "development", **extra) -> dict:
-    body = {"name": name or unique("cluster"), "environment": environment,
-            "server_urls": [url], "jetstream_domain": domain, **extra}
+def register(
+    api: httpx.Client,
+    headers: dict,
+    url: str,
+    *,
+    name: str | None = None,
+    domain: str | None = None,
+    environment: str = "development",
+    **extra,
+) -> dict:
+    body = {
+        "name": name or unique("cluster"),
+        "environment": environment,
+        "server_urls": [url],
+        "jetstream_domain": domain,
+        **extra,
+    }
     reply = api.post("/api/v1/clusters", json=body, headers=headers)
     assert reply.status_code == 201, reply.text
     return reply.json()
@@ -101,8 +117,14 @@ def hub_cluster(api, admin_headers, stack) -> dict:
 
 @pytest.fixture(scope="session")
 def dr_cluster(api, admin_headers, stack) -> dict:
-    return register(api, admin_headers, stack.env["JSC_DR_URL"], name="test-dr", domain="dr",
-                    environment="staging")
+    return register(
+        api,
+        admin_headers,
+        stack.env["JSC_DR_URL"],
+        name="test-dr",
+        domain="dr",
+        environment="staging",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,9 @@ def wait_until(check, what: str, timeout: float = 120.0, every: float = 0.2):
         found = check()
         if found:
             return found
-        assert time.monotonic() < deadline, f"gave up waiting {timeout:g}s for {what} (last: {found!r})"
+        assert time.monotonic() < deadline, (
+            f"gave up waiting {timeout:g}s for {what} (last: {found!r})"
+        )
         time.sleep(every)
 
 
@@ -24,5 +26,7 @@ async def wait_until_async(check, what: str, timeout: float = 120.0, every: floa
         found = await check()
         if found:
             return found
-        assert time.monotonic() < deadline, f"gave up waiting {timeout:g}s for {what} (last: {found!r})"
+        assert time.monotonic() < deadline, (
+            f"gave up waiting {timeout:g}s for {what} (last: {found!r})"
+        )
         await asyncio.sleep(every)

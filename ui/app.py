@@ -60,9 +60,13 @@ def screen(slug: str, **options: object) -> st.Page:
 
 
 if session.logged_in():
-    pages = [screen(slug, title=title, icon=icon, default=slug == "overview")
-             for slug, (title, icon) in SCREEN_PAGES.items()]
-    pages += [screen(slug, title=title, visibility="hidden") for slug, title in HIDDEN_PAGES.items()]
+    pages = [
+        screen(slug, title=title, icon=icon, default=slug == "overview")
+        for slug, (title, icon) in SCREEN_PAGES.items()
+    ]
+    pages += [
+        screen(slug, title=title, visibility="hidden") for slug, title in HIDDEN_PAGES.items()
+    ]
     # a bookmarked /login leads home rather than to "page not found"
     pages.append(screen("overview", title="Overview", url_path="login", visibility="hidden"))
     navigation = st.navigation(pages)
@@ -71,8 +75,10 @@ else:
     # Every address of the app answers with the login while logged out, and keeps its path: after
     # logging in (or again after a session expired) the person lands where they were going.
     pages = [screen("login", title="Log in", icon=":material/login:", default=True)]
-    pages += [screen("login", title="Log in", url_path=slug, visibility="hidden")
-              for slug in [*SCREEN_PAGES, *HIDDEN_PAGES]]
+    pages += [
+        screen("login", title="Log in", url_path=slug, visibility="hidden")
+        for slug in [*SCREEN_PAGES, *HIDDEN_PAGES]
+    ]
     navigation = st.navigation(pages, position="hidden")
 
 navigation.run()

@@ -18,17 +18,31 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-GB = 1024 ** 3
+GB = 1024**3
 """One GB is 2**30 bytes, as JetStream reports sizes and the policies count them."""
 
-KIND_NAMES = {"stream": "stream", "consumer": "consumer", "kv_bucket": "KV bucket",
-              "object_store": "object store", "purge": "purge", "replay": "replay",
-              "quota": "quota", "mirror": "mirror", "failover": "failover", "restore": "restore"}
+KIND_NAMES = {
+    "stream": "stream",
+    "consumer": "consumer",
+    "kv_bucket": "KV bucket",
+    "object_store": "object store",
+    "purge": "purge",
+    "replay": "replay",
+    "quota": "quota",
+    "mirror": "mirror",
+    "failover": "failover",
+    "restore": "restore",
+}
 APPROVAL_BADGES = {
-    "waiting_approval": "◔ Waiting for approval", "executing": "▶ Executing",
-    "executed": "✔ Executed", "failed": "✖ Failed", "rejected": "⛔ Rejected",
-    "withdrawn": "↩ Withdrawn", "changes_requested": "✎ Changes requested",
-    "auto_approved": "✔ Auto-approved", "auto_rejected": "⛔ Auto-rejected",
+    "waiting_approval": "◔ Waiting for approval",
+    "executing": "▶ Executing",
+    "executed": "✔ Executed",
+    "failed": "✖ Failed",
+    "rejected": "⛔ Rejected",
+    "withdrawn": "↩ Withdrawn",
+    "changes_requested": "✎ Changes requested",
+    "auto_approved": "✔ Auto-approved",
+    "auto_rejected": "⛔ Auto-rejected",
 }
 MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|~$"
 
@@ -40,16 +54,24 @@ def plain(value: str) -> str:
     return " ".join(escaped.split())
 
 
-VOTE_WORDS = {"approve": "approved", "reject": "rejected", "request_changes": "requested changes",
-              "request-changes": "requested changes", "withdraw": "withdrew the request"}
+VOTE_WORDS = {
+    "approve": "approved",
+    "reject": "rejected",
+    "request_changes": "requested changes",
+    "request-changes": "requested changes",
+    "withdraw": "withdrew the request",
+}
 # how each quota is entered and shown: (unit word, bytes or units per entered unit)
-QUOTA_UNITS: dict[str, tuple[str, int]] = {"storage_bytes": ("GB", GB),
-                                           "max_msg_size": ("bytes", 1),
-                                           "inbound_rate": ("msg/s", 1),
-                                           "outbound_rate": ("msg/s", 1)}
-MAX_LIMIT = 2 ** 63 - 1
-UNLIMITED_ALREADY = ("This quota is already unlimited: a request raises a limit, and there is "
-                     "none to raise.")
+QUOTA_UNITS: dict[str, tuple[str, int]] = {
+    "storage_bytes": ("GB", GB),
+    "max_msg_size": ("bytes", 1),
+    "inbound_rate": ("msg/s", 1),
+    "outbound_rate": ("msg/s", 1),
+}
+MAX_LIMIT = 2**63 - 1
+UNLIMITED_ALREADY = (
+    "This quota is already unlimited: a request raises a limit, and there is none to raise."
+)
 
 
 # --------------------------------------------------------------------------- numbers
@@ -89,8 +111,12 @@ def _bytes(n: float) -> str:
 
 def _count(n: float) -> str:
     n = float(n)
-    for at_least, unit, suffix in ((1e12, 1e12, "T"), (1e9, 1e9, "B"), (1e6, 1e6, "M"),
-                                   (1e4, 1e3, "K")):
+    for at_least, unit, suffix in (
+        (1e12, 1e12, "T"),
+        (1e9, 1e9, "B"),
+        (1e6, 1e6, "M"),
+        (1e4, 1e3, "K"),
+    ):
         if abs(n) >= at_least:
             return f"{round(n / unit, 1):g}{suffix}"
     return f"{n:,.0f}" if n == int(n) else f"{n:,.1f}"
@@ -103,9 +129,10 @@ def limit_text(resource: str, limit: float | None) -> str:
     return amount(resource, limit)
 
 
-def usage_label(resource: str, usage: float | None, limit: float | None,
-                percent: float | None) -> str:
-    """"8 / 15 (53%)", "45 GB / 100 GB (45%)", "3 / unlimited", "not measured / 10K/s"."""
+def usage_label(
+    resource: str, usage: float | None, limit: float | None, percent: float | None
+) -> str:
+    """ "8 / 15 (53%)", "45 GB / 100 GB (45%)", "3 / unlimited", "not measured / 10K/s"."""
     used = "not measured" if usage is None else amount(resource, usage)
     text = f"{used} / {limit_text(resource, limit)}"
     if percent is not None and limit is not None and usage is not None:
@@ -147,9 +174,15 @@ def unit_of(resource: str) -> str:
 # --------------------------------------------------------------------------- quota forms
 
 
-def check_quota_request(*, team_id: str | None, resource: str | None, requested: float | None,
-                        justification: str, current: int | None = None, unlimited: bool = False
-                        ) -> tuple[dict[str, Any] | None, list[str]]:
+def check_quota_request(
+    *,
+    team_id: str | None,
+    resource: str | None,
+    requested: float | None,
+    justification: str,
+    current: int | None = None,
+    unlimited: bool = False,
+) -> tuple[dict[str, Any] | None, list[str]]:
     """The body of ``POST /quota-requests``; ``requested`` in the resource's entered unit.
     ``current`` is the limit in force (None: not known), ``unlimited`` says there is none: a
     request must raise a limit, and an unlimited one cannot be raised."""
@@ -170,20 +203,27 @@ def check_quota_request(*, team_id: str | None, resource: str | None, requested:
         elif limit > MAX_LIMIT:
             problems.append("The requested limit is too large.")
         elif current is not None and limit <= current:
-            problems.append(f"The requested limit must be above the current one "
-                            f"({limit_text(resource or '', current)}).")
+            problems.append(
+                f"The requested limit must be above the current one "
+                f"({limit_text(resource or '', current)})."
+            )
     if not justification.strip():
         problems.append("Say why the team needs it: a justification is required.")
     elif len(justification) > 4000:
         problems.append("Keep the justification under 4,000 characters.")
     if problems:
         return None, problems
-    return {"team_id": team_id, "resource": resource, "requested_limit": limit,
-            "justification": justification.strip()}, []
+    return {
+        "team_id": team_id,
+        "resource": resource,
+        "requested_limit": limit,
+        "justification": justification.strip(),
+    }, []
 
 
-def check_limits(entered: Mapping[str, float | None]) -> tuple[dict[str, int | None] | None,
-                                                                list[str]]:
+def check_limits(
+    entered: Mapping[str, float | None],
+) -> tuple[dict[str, int | None] | None, list[str]]:
     """``{"limits": ...}`` of ``PUT /teams/{tid}/quotas`` from values in their entered units
     (None or empty: unlimited)."""
     limits: dict[str, int | None] = {}
@@ -216,9 +256,10 @@ def _hours(hours: float) -> str:
 
 
 def trigger_lines(triggers: Mapping[str, Any]) -> list[str]:
-    """"Any stream/consumer operation in production clusters", then the thresholds (any of)."""
-    kinds, ops, envs = (list(triggers.get(k) or ()) for k in ("kinds", "operations",
-                                                             "environments"))
+    """ "Any stream/consumer operation in production clusters", then the thresholds (any of)."""
+    kinds, ops, envs = (
+        list(triggers.get(k) or ()) for k in ("kinds", "operations", "environments")
+    )
     what = "Any " + (_kinds(kinds) + " " if kinds else "")
     what += "/".join(ops) if ops else ("operation" if kinds else "change")
     if envs:
@@ -240,7 +281,7 @@ def trigger_lines(triggers: Mapping[str, Any]) -> list[str]:
 
 
 def group_text(group: Mapping[str, Any]) -> str:
-    """"1 approval from: role admin or role team_lead or team platform (if cost > $500/month)"."""
+    """ "1 approval from: role admin or role team_lead or team platform (if cost > $500/month)"."""
     count = int(group.get("count") or 1)
     who = [f"role {r}" for r in group.get("roles") or ()]
     who += [f"team {t}" for t in group.get("teams") or ()]
@@ -332,26 +373,40 @@ def value_text(value: Any) -> str:
 
 def diff_rows(diff: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
     """One row per field: before → after."""
-    return [{"Field": name, "Before": value_text(change.get("before")),
-             "After": value_text(change.get("after"))}
-            for name, change in sorted(diff.items())]
+    return [
+        {
+            "Field": name,
+            "Before": value_text(change.get("before")),
+            "After": value_text(change.get("after")),
+        }
+        for name, change in sorted(diff.items())
+    ]
 
 
-def change_rows(diff: Mapping[str, Mapping[str, Any]],
-                spec: Mapping[str, Any]) -> list[dict[str, str]]:
+def change_rows(
+    diff: Mapping[str, Mapping[str, Any]], spec: Mapping[str, Any]
+) -> list[dict[str, str]]:
     """What a request changes, field by field: its diff (an update, a quota), else the config it
     would create (every field from nothing) or the purge it would run."""
     if diff and spec.get("kind") == "quota":  # a limit: None is no limit at all
-        return [{"Field": name, "Before": limit_text(name, change.get("before")),
-                 "After": limit_text(name, change.get("after"))}
-                for name, change in sorted(diff.items())]
+        return [
+            {
+                "Field": name,
+                "Before": limit_text(name, change.get("before")),
+                "After": limit_text(name, change.get("after")),
+            }
+            for name, change in sorted(diff.items())
+        ]
     if diff:
         return diff_rows(diff)
     new = spec.get("config") or spec.get("purge")
     if not isinstance(new, Mapping):
         return []
-    return [{"Field": name, "Before": "—", "After": value_text(value)}
-            for name, value in sorted(new.items()) if value not in (None, "", [], {})]
+    return [
+        {"Field": name, "Before": "—", "After": value_text(value)}
+        for name, value in sorted(new.items())
+        if value not in (None, "", [], {})
+    ]
 
 
 def vote_text(email: str, role: str, action: str, group: str | None, comment: str) -> str:

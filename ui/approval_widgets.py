@@ -25,8 +25,11 @@ PAGE_AREA = "approvals"  # where the approvals page shows what an action did
 VOTES = {  # action: (button label, client method, success sentence)
     "approve": ("Approve", "approve", "You approved “{title}”."),
     "reject": ("Reject", "reject", "You rejected “{title}”."),
-    "request_changes": ("Request changes", "request_changes",
-                        "You asked for changes to “{title}”."),
+    "request_changes": (
+        "Request changes",
+        "request_changes",
+        "You asked for changes to “{title}”.",
+    ),
 }
 REASON_REQUIRED = "Give a reason to reject the request: the requester reads it."
 
@@ -36,8 +39,10 @@ def refusal_text(err: ApiError) -> str:
     sentence, unless the sentence is only that list run together)."""
     if err.status != 422 or not err.field_errors:
         return session.error_text(err)
-    lines = [f"- **{fe.field}**: {fe.message}" if fe.field else f"- {fe.message}"
-             for fe in err.field_errors]
+    lines = [
+        f"- **{fe.field}**: {fe.message}" if fe.field else f"- {fe.message}"
+        for fe in err.field_errors
+    ]
     only_fields = all(f"{fe.field}: {fe.message}" in err.message for fe in err.field_errors)
     return ("The API refused it:" if only_fields else err.message) + "\n\n" + "\n".join(lines)
 
@@ -64,8 +69,10 @@ def submitted_sentence(sent: RequestSubmitted) -> str:
 
 
 def request_caption(a: Approval, clusters: dict[str, str], teams: dict[str, str]) -> str:
-    parts = [f"Requester: {a.requester_email or (a.requester_id or '?')[:8]}",
-             f"Type: {a.operation} {text.KIND_NAMES.get(a.kind, a.kind)}"]
+    parts = [
+        f"Requester: {a.requester_email or (a.requester_id or '?')[:8]}",
+        f"Type: {a.operation} {text.KIND_NAMES.get(a.kind, a.kind)}",
+    ]
     if a.environment:
         parts.append(f"Environment: {a.environment}")
     if a.cluster_id:
@@ -75,13 +82,21 @@ def request_caption(a: Approval, clusters: dict[str, str], teams: dict[str, str]
     return " · ".join(parts)
 
 
-def show_request(a: Approval, clusters: dict[str, str], teams: dict[str, str], *,
-                 vote: bool = False, withdraw: bool = False, key: str = "apr") -> None:
+def show_request(
+    a: Approval,
+    clusters: dict[str, str],
+    teams: dict[str, str],
+    *,
+    vote: bool = False,
+    withdraw: bool = False,
+    key: str = "apr",
+) -> None:
     """One request as a card; with ``vote`` the Approve / Reject / Request changes form (when the
     caller can vote), with ``withdraw`` the Withdraw button (when the caller can withdraw)."""
     with st.container(border=True, key=f"{key}_card_{a.id}"):
-        st.markdown(f"**{a.title}** · {text.status_badge(a.status)} · submitted "
-                    f"{fmt.when(a.created_at)}")
+        st.markdown(
+            f"**{a.title}** · {text.status_badge(a.status)} · submitted {fmt.when(a.created_at)}"
+        )
         st.caption(request_caption(a, clusters, teams))
         changes, decision = st.columns([3, 2])
         with changes:
@@ -99,10 +114,15 @@ def show_request(a: Approval, clusters: dict[str, str], teams: dict[str, str], *
                 st.markdown("**Risk notes**\n" + "\n".join(f"- {md(n)}" for n in a.risk_notes))
             if a.risk_summary:
                 show_risk_summary(a.risk_summary)
-            votes = [md(text.vote_text(v.voter.email, v.voter.role, v.action, v.group,
-                                       v.comment)) + f" · {fmt.when(v.at)}" for v in a.votes]
-            st.markdown("**Votes so far**\n" + ("\n".join(f"- {v}" for v in votes) if votes
-                                                else "\nnone yet"))
+            votes = [
+                md(text.vote_text(v.voter.email, v.voter.role, v.action, v.group, v.comment))
+                + f" · {fmt.when(v.at)}"
+                for v in a.votes
+            ]
+            st.markdown(
+                "**Votes so far**\n"
+                + ("\n".join(f"- {v}" for v in votes) if votes else "\nnone yet")
+            )
         if a.error:
             st.error(f"It failed: {a.error}")
         elif a.result and a.status == "executed":
@@ -110,28 +130,48 @@ def show_request(a: Approval, clusters: dict[str, str], teams: dict[str, str], *
         if vote and a.can_vote and a.waiting:
             vote_form(a, key)
         if withdraw and a.can_withdraw and a.waiting:
-            st.button("Withdraw", key=f"{key}_withdraw_{a.id}", on_click=_withdraw, args=(a,),
-                      help="Take the request back: nothing is changed.")
+            st.button(
+                "Withdraw",
+                key=f"{key}_withdraw_{a.id}",
+                on_click=_withdraw,
+                args=(a,),
+                help="Take the request back: nothing is changed.",
+            )
 
 
 def show_risk_summary(summary: RiskSummary) -> None:
     """The assistant's summary, as plain text (a model's words are never Markdown to render),
     and who wrote it."""
     st.markdown("**Assistant's risk summary**\n\n" + text.plain(summary.text))
-    st.caption(f"Written by {summary.model or 'the assistant'} · {fmt.when(summary.at)}: a "
-               "model's reading of the request; the risk notes are the console's own.")
+    st.caption(
+        f"Written by {summary.model or 'the assistant'} · {fmt.when(summary.at)}: a "
+        "model's reading of the request; the risk notes are the console's own."
+    )
 
 
 def show_decision(a: Approval) -> None:
     d = a.decision
-    policy = (f"{d.policy_name} (version {d.policy_version})" if d.policy_name
-              else "no policy matched (the default rule)")
+    policy = (
+        f"{d.policy_name} (version {d.policy_version})"
+        if d.policy_name
+        else "no policy matched (the default rule)"
+    )
     lines = [f"**Policy:** {policy} · SLA {text.sla_text(d.sla_hours)}"]
     if a.current_group is not None and a.waiting:
         lines[0] += f" · waiting for **{a.current_group.name}**"
     if d.groups:
-        needed = [text.group_text({"name": g.name, "count": g.count, "roles": g.roles,
-                                   "teams": g.teams, "users": g.users}) for g in d.groups]
+        needed = [
+            text.group_text(
+                {
+                    "name": g.name,
+                    "count": g.count,
+                    "roles": g.roles,
+                    "teams": g.teams,
+                    "users": g.users,
+                }
+            )
+            for g in d.groups
+        ]
         lines.append("**Approvals needed**\n" + "\n".join(f"- {n}" for n in needed))
     escalation = [text.escalation_text(e) for e in d.escalation or () if isinstance(e, dict)]
     if escalation and a.waiting:
@@ -143,14 +183,23 @@ def show_decision(a: Approval) -> None:
 
 def vote_form(a: Approval, key: str) -> None:
     with st.form(f"{key}_vote_{a.id}", border=False):
-        st.text_area("Comment", key=f"{key}_comment_{a.id}", height=68,
-                     placeholder="Optional for an approval; required to reject.")
+        st.text_area(
+            "Comment",
+            key=f"{key}_comment_{a.id}",
+            height=68,
+            placeholder="Optional for an approval; required to reject.",
+        )
         cols = st.columns([1, 1, 1.4, 3])
         for col, action in zip(cols, VOTES, strict=False):
             label = VOTES[action][0]
-            col.form_submit_button(label, key=f"{key}_{action}_{a.id}",
-                                   type="primary" if action == "approve" else "secondary",
-                                   on_click=_vote, args=(a, action, key), width="stretch")
+            col.form_submit_button(
+                label,
+                key=f"{key}_{action}_{a.id}",
+                type="primary" if action == "approve" else "secondary",
+                on_click=_vote,
+                args=(a, action, key),
+                width="stretch",
+            )
 
 
 def _vote(a: Approval, action: str, key: str) -> None:
@@ -195,7 +244,7 @@ def run_action(fn: Callable[[], str], area: str = PAGE_AREA) -> None:
 
 
 def quota_bar(item: QuotaItem, column) -> None:
-    """"Streams" over a bar labelled "8 / 15 (53%)"."""
+    """ "Streams" over a bar labelled "8 / 15 (53%)"."""
     label = text.usage_label(item.resource, item.usage, item.limit, item.percent)
     with column:
         st.markdown(f"**{item.label}**")
@@ -216,5 +265,8 @@ def notification_bell() -> None:
     except (AuthenticationRequired, ApiError):
         return  # a convenience: the page itself reports a failure or a dead session
     label = f"Notifications ({unread} unread)" if unread else "Notifications"
-    st.page_link("screens/notifications.py", label=label,
-                 icon=":material/notifications_active:" if unread else ":material/notifications:")
+    st.page_link(
+        "screens/notifications.py",
+        label=label,
+        icon=":material/notifications_active:" if unread else ":material/notifications:",
+    )

@@ -20,10 +20,18 @@ from ui.client import Backup, BackupSchedule, Cadence
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 KIND_NAMES = {"full": "Full", "incremental": "Incremental"}
-REASON_NAMES = {"manual": "manual", "scheduled": "scheduled",
-                "pre_restore": "kept aside before a restore"}
-STATUS_BADGES = {"verified": "✅ Verified", "verification_failed": "❌ Verification failed",
-                 "pending": "⏳ Pending", "running": "▶ Running", "failed": "❌ Failed"}
+REASON_NAMES = {
+    "manual": "manual",
+    "scheduled": "scheduled",
+    "pre_restore": "kept aside before a restore",
+}
+STATUS_BADGES = {
+    "verified": "✅ Verified",
+    "verification_failed": "❌ Verification failed",
+    "pending": "⏳ Pending",
+    "running": "▶ Running",
+    "failed": "❌ Failed",
+}
 _NUMBER = re.compile(r"^\d+$")
 
 
@@ -34,7 +42,7 @@ def _clock(minute: str, hour: str) -> str | None:
 
 
 def cron_words(expr: str) -> str:
-    """"0 2 * * *" → "Daily at 02:00 UTC"; "0 * * * *" → "Hourly"; "*/15 * * * *" → "Every 15
+    """ "0 2 * * *" → "Daily at 02:00 UTC"; "0 * * * *" → "Hourly"; "*/15 * * * *" → "Every 15
     minutes"; "30 3 * * 0" → "Weekly on Sunday at 03:30 UTC"; anything else as it is."""
     parts = expr.split()
     if len(parts) != 5:
@@ -54,8 +62,7 @@ def cron_words(expr: str) -> str:
         if minute == "*" and hour == "*":
             return "Every minute"
         if _NUMBER.match(minute) and hour.startswith("*/") and _NUMBER.match(hour[2:]):
-            return _every(int(hour[2:]), "h") + (f" at minute {int(minute)}" if int(minute)
-                                                  else "")
+            return _every(int(hour[2:]), "h") + (f" at minute {int(minute)}" if int(minute) else "")
     if rest_any and clock and _NUMBER.match(weekday) and int(weekday) <= 7:
         return f"Weekly on {DAYS[int(weekday)]} at {clock}"
     if clock and _NUMBER.match(day) and month == "*" and weekday == "*":
@@ -70,7 +77,7 @@ def _every(n: int, unit: str) -> str:
 
 
 def every_words(every: str) -> str:
-    """"1h" → "Hourly"; "24h" or "1d" → "Daily"; "30m" → "Every 30 minutes"."""
+    """ "1h" → "Hourly"; "24h" or "1d" → "Daily"; "30m" → "Every 30 minutes"."""
     if not every or not _NUMBER.match(every[:-1]) or every[-1] not in UNITS:
         return f"every {every}"
     n, unit = int(every[:-1]), every[-1]
@@ -94,7 +101,7 @@ def days(n: float | None) -> str:
 
 
 def target_words(target: Mapping[str, Any] | None, names: Mapping[str, str]) -> str:
-    """"dr / jsc-backups" (an object store), "directory nightly/orders", or the default."""
+    """ "dr / jsc-backups" (an object store), "directory nightly/orders", or the default."""
     if not target:
         return "the default target (the dr cluster's jsc-backups)"
     if target.get("directory"):
@@ -110,14 +117,17 @@ def schedule_lines(schedule: BackupSchedule, names: Mapping[str, str]) -> list[s
     lines = []
     for label, cadence in (("Full backup", schedule.full), ("Incremental", schedule.incremental)):
         if cadence is not None:
-            lines.append(f"{label}: {cadence_words(cadence)} → {where} "
-                         f"(retained {days(cadence.retention_days)})")
+            lines.append(
+                f"{label}: {cadence_words(cadence)} → {where} "
+                f"(retained {days(cadence.retention_days)})"
+            )
     return lines
 
 
 def schedule_title(schedule: BackupSchedule, names: Mapping[str, str]) -> str:
-    streams = ("all streams" if schedule.streams == "all"
-               else ", ".join(schedule.streams) or "no stream")
+    streams = (
+        "all streams" if schedule.streams == "all" else ", ".join(schedule.streams) or "no stream"
+    )
     cluster = names.get(schedule.cluster_id, schedule.cluster_id[:8])
     paused = "" if schedule.enabled else " · ❚❚ paused"
     return f"{schedule.name} · {cluster}: {streams}{paused}"
@@ -129,7 +139,8 @@ def status_key(backup: Backup) -> str:
     if backup.status == "failed":
         return "failed"
     return {"verified": "verified", "failed": "verification_failed"}.get(
-        backup.verification.status, "pending")
+        backup.verification.status, "pending"
+    )
 
 
 def status_badge(backup: Backup) -> str:
@@ -137,7 +148,7 @@ def status_badge(backup: Backup) -> str:
 
 
 def short_time(iso: str | None) -> str:
-    """"2024-01-15 02:00 UTC"."""
+    """ "2024-01-15 02:00 UTC"."""
     return fmt.when(iso, minutes=True)
 
 
@@ -160,10 +171,12 @@ def backup_row(backup: Backup, names: Mapping[str, str]) -> dict[str, str]:
 def backup_label(backup: Backup, names: Mapping[str, str]) -> str:
     """One line naming a backup in a picker."""
     streams = ", ".join(backup.stream_names[:3]) + (" …" if len(backup.stream_names) > 3 else "")
-    return (f"{short_time(backup.started_at or backup.created_at)} · "
-            f"{KIND_NAMES.get(backup.kind, backup.kind)} · "
-            f"{names.get(backup.cluster_id, backup.cluster_id[:8])}: {streams or 'no stream'} · "
-            f"{status_badge(backup)} · {backup.id[:8]}")
+    return (
+        f"{short_time(backup.started_at or backup.created_at)} · "
+        f"{KIND_NAMES.get(backup.kind, backup.kind)} · "
+        f"{names.get(backup.cluster_id, backup.cluster_id[:8])}: {streams or 'no stream'} · "
+        f"{status_badge(backup)} · {backup.id[:8]}"
+    )
 
 
 def verification_text(backup: Backup) -> str:
@@ -171,8 +184,12 @@ def verification_text(backup: Backup) -> str:
     if v.status == "verified":
         return f"Verified {fmt.when(v.checked_at)}: restored and compared with the source."
     if v.status == "failed":
-        reason = v.details.get("error") or v.details.get("reason") or "; ".join(
-            f"{k}: {val}" for k, val in v.details.items()) or "no details"
+        reason = (
+            v.details.get("error")
+            or v.details.get("reason")
+            or "; ".join(f"{k}: {val}" for k, val in v.details.items())
+            or "no details"
+        )
         return f"Verification failed {fmt.when(v.checked_at)}: {reason}"
     return "Not verified yet."
 
@@ -184,23 +201,32 @@ def result_lines(op_type: str, result: Mapping[str, Any]) -> list[str]:
         items = result.get("streams") or []
         if items:
             fulls = [i for i in items if i.get("kind") == "full"]
-            lines.append(f"{len(items)} stream(s) backed up ({len(fulls)} full, "
-                         f"{len(items) - len(fulls)} incremental), "
-                         f"{fmt.size(result.get('size_bytes'))} stored in "
-                         f"{fmt.precise_seconds(result.get('duration_s'))}.")
+            lines.append(
+                f"{len(items)} stream(s) backed up ({len(fulls)} full, "
+                f"{len(items) - len(fulls)} incremental), "
+                f"{fmt.size(result.get('size_bytes'))} stored in "
+                f"{fmt.precise_seconds(result.get('duration_s'))}."
+            )
         verification = result.get("verification") or {}
         if verification.get("status"):
-            lines.append("Verification: " + {"verified": "✅ verified", "failed": "❌ failed",
-                                              "pending": "⏳ pending"}.get(
-                verification["status"], verification["status"]))
+            lines.append(
+                "Verification: "
+                + {"verified": "✅ verified", "failed": "❌ failed", "pending": "⏳ pending"}.get(
+                    verification["status"], verification["status"]
+                )
+            )
         return lines
     if op_type == "restore":
-        lines = [f"Restored {result.get('stream_name')}: {fmt.count(result.get('messages'))} "
-                 f"messages (sequences {fmt.count(result.get('first_seq'))}–"
-                 f"{fmt.count(result.get('last_seq'))}), "
-                 f"{len(result.get('consumers') or [])} consumer(s)."]
+        lines = [
+            f"Restored {result.get('stream_name')}: {fmt.count(result.get('messages'))} "
+            f"messages (sequences {fmt.count(result.get('first_seq'))}–"
+            f"{fmt.count(result.get('last_seq'))}), "
+            f"{len(result.get('consumers') or [])} consumer(s)."
+        ]
         if result.get("set_aside_backup_id"):
-            lines.append("The stream's previous data was backed up first: backup "
-                         f"{str(result['set_aside_backup_id'])[:8]}.")
+            lines.append(
+                "The stream's previous data was backed up first: backup "
+                f"{str(result['set_aside_backup_id'])[:8]}."
+            )
         return lines
     return []

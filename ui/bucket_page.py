@@ -80,9 +80,15 @@ def show_page(page: BucketPage[B], contents: Callable[[Cluster, B], None]) -> No
     if buckets is None:
         return
     if buckets:
-        st.dataframe([page.row(b) for b in widgets.page_of(
-            buckets, page.k(f"{page.thing}s_page"), PAGE_SIZE, f"{page.thing}s")],
-            hide_index=True)
+        st.dataframe(
+            [
+                page.row(b)
+                for b in widgets.page_of(
+                    buckets, page.k(f"{page.thing}s_page"), PAGE_SIZE, f"{page.thing}s"
+                )
+            ],
+            hide_index=True,
+        )
         contents(cluster, pick_bucket(page, cluster, buckets))
     else:
         st.info(f"The cluster {cluster.name} has no {page.none_yet} yet.")
@@ -97,10 +103,20 @@ def pick_bucket(page: BucketPage[B], cluster: Cluster, buckets: list[B]) -> B:
         st.session_state[selected] = buckets[0].bucket
     pick, delete = st.columns([5, 1], vertical_alignment="bottom")
     name = pick.selectbox(page.label, list(by_name), key=selected)
-    delete.button(f"Delete {page.thing}…", key=page.k(f"delete_{page.thing}"), width="stretch",
-                  on_click=lambda: widgets.ask(pending, (cluster.id, st.session_state[selected])))
-    widgets.confirm(pending, (cluster.id, name), page.delete_question(by_name[name]),
-                    "Yes, delete it", _delete, args=(page, cluster, name))
+    delete.button(
+        f"Delete {page.thing}…",
+        key=page.k(f"delete_{page.thing}"),
+        width="stretch",
+        on_click=lambda: widgets.ask(pending, (cluster.id, st.session_state[selected])),
+    )
+    widgets.confirm(
+        pending,
+        (cluster.id, name),
+        page.delete_question(by_name[name]),
+        "Yes, delete it",
+        _delete,
+        args=(page, cluster, name),
+    )
     return by_name[name]
 
 
@@ -120,22 +136,34 @@ def show_create_form(page: BucketPage[B], cluster: Cluster) -> None:
         st.session_state.setdefault(key, value)
     with st.form(page.k(f"create_{page.thing}")):
         left, right = st.columns(2)
-        left.text_input("Name", key=page.k("new_bucket"), placeholder=page.name_placeholder,
-                        help="Letters, digits, - and _.")
+        left.text_input(
+            "Name",
+            key=page.k("new_bucket"),
+            placeholder=page.name_placeholder,
+            help="Letters, digits, - and _.",
+        )
         right.text_input("Description", key=page.k("new_description"))
         own = page.own_inputs
         cols = st.columns(own + 4)
         if page.limits is not None:
             page.limits(cols[:own])
-        cols[own].text_input("Time to live", key=page.k("new_ttl"),
-                             placeholder=page.ttl_placeholder)
-        cols[own + 1].text_input(page.size.label, key=page.k(f"new_{page.size.field}"),
-                                 placeholder=page.size.placeholder)
-        cols[own + 2].number_input("Replicas", min_value=1, max_value=5, step=1,
-                                   key=page.k("new_replicas"))
+        cols[own].text_input(
+            "Time to live", key=page.k("new_ttl"), placeholder=page.ttl_placeholder
+        )
+        cols[own + 1].text_input(
+            page.size.label, key=page.k(f"new_{page.size.field}"), placeholder=page.size.placeholder
+        )
+        cols[own + 2].number_input(
+            "Replicas", min_value=1, max_value=5, step=1, key=page.k("new_replicas")
+        )
         cols[own + 3].selectbox("Storage", forms.STORAGE_TYPES, key=page.k("new_storage"))
-        st.form_submit_button(page.create_button, key=page.k("new_submit"), type="primary",
-                              on_click=_create, args=(page, cluster))
+        st.form_submit_button(
+            page.create_button,
+            key=page.k("new_submit"),
+            type="primary",
+            on_click=_create,
+            args=(page, cluster),
+        )
     session.show_flash(page.k("form"))
 
 

@@ -62,10 +62,16 @@ def rtt(ms: float | None) -> str:
 
 
 STATUS_BADGES = {
-    "pending": "○ Pending", "running": "▶ Running", "paused": "❚❚ Paused",
-    "waiting_approval": "◔ Waiting for approval", "completed": "✔ Completed",
-    "failed": "✖ Failed", "cancelled": "■ Cancelled",
-    "success": "✔ Success", "failure": "✖ Failure", "denied": "⛔ Denied",
+    "pending": "○ Pending",
+    "running": "▶ Running",
+    "paused": "❚❚ Paused",
+    "waiting_approval": "◔ Waiting for approval",
+    "completed": "✔ Completed",
+    "failed": "✖ Failed",
+    "cancelled": "■ Cancelled",
+    "success": "✔ Success",
+    "failure": "✖ Failure",
+    "denied": "⛔ Denied",
 }
 
 
@@ -112,9 +118,14 @@ def rate(per_s: float | None, unit: str = "msgs") -> str:
     return "—" if per_s is None else f"{count(round(per_s))} {unit}/s"
 
 
-def progress_text(done: int, total: int | None, unit: str = "messages",
-                  rate_per_s: float | None = None, eta_s: float | None = None) -> str:
-    """"1,234 of 3,000 messages (41%) · 200 msgs/s · about 9s left"."""
+def progress_text(
+    done: int,
+    total: int | None,
+    unit: str = "messages",
+    rate_per_s: float | None = None,
+    eta_s: float | None = None,
+) -> str:
+    """ "1,234 of 3,000 messages (41%) · 200 msgs/s · about 9s left"."""
     if total is None:
         text = f"{done:,} {unit} so far"
     else:
@@ -127,13 +138,23 @@ def progress_text(done: int, total: int | None, unit: str = "messages",
     return text
 
 
-CONSUMER_HEALTH = {"healthy": "● Healthy", "lagging": "◐ Lagging", "stalled": "⚠ Stalled",
-                   "redelivering": "◐ Redelivering", "paused": "❚❚ Paused"}
+CONSUMER_HEALTH = {
+    "healthy": "● Healthy",
+    "lagging": "◐ Lagging",
+    "stalled": "⚠ Stalled",
+    "redelivering": "◐ Redelivering",
+    "paused": "❚❚ Paused",
+}
 LAG_WARNING = 1000  # messages not yet delivered above which a consumer counts as lagging
 
 
-def consumer_health(num_pending: int, num_ack_pending: int, num_redelivered: int,
-                    max_ack_pending: int | None, paused: bool = False) -> tuple[str, str]:
+def consumer_health(
+    num_pending: int,
+    num_ack_pending: int,
+    num_redelivered: int,
+    max_ack_pending: int | None,
+    paused: bool = False,
+) -> tuple[str, str]:
     """A consumer's health, from JetStream's own figures: (badge, why).
 
     Stalled: as many messages await an ack as it may have outstanding, so nothing more is
@@ -142,14 +163,18 @@ def consumer_health(num_pending: int, num_ack_pending: int, num_redelivered: int
     if paused:
         return CONSUMER_HEALTH["paused"], "Paused: no message is delivered until it is resumed."
     if max_ack_pending and max_ack_pending > 0 and num_ack_pending >= max_ack_pending:
-        return (CONSUMER_HEALTH["stalled"],
-                f"{num_ack_pending:,} messages await an ack, the most it may have outstanding: "
-                "nothing more is delivered until they are acknowledged.")
+        return (
+            CONSUMER_HEALTH["stalled"],
+            f"{num_ack_pending:,} messages await an ack, the most it may have outstanding: "
+            "nothing more is delivered until they are acknowledged.",
+        )
     if num_pending > LAG_WARNING:
         return CONSUMER_HEALTH["lagging"], f"{num_pending:,} messages not delivered yet."
     if num_redelivered > 0:
-        return (CONSUMER_HEALTH["redelivering"],
-                f"{num_redelivered:,} message(s) delivered more than once.")
+        return (
+            CONSUMER_HEALTH["redelivering"],
+            f"{num_redelivered:,} message(s) delivered more than once.",
+        )
     return CONSUMER_HEALTH["healthy"], "Keeping up."
 
 
@@ -187,12 +212,22 @@ def precise_seconds(value: float | None) -> str:
 
 # the replication map's status of a mirror or source, and the colour of its edge
 REPLICATION_BADGES = {
-    "in_sync": "● In sync", "behind": "◐ Behind", "paused": "❚❚ Paused", "stalled": "⚠ Stalled",
-    "broken_link": "✖ Broken link", "error": "✖ Error", "unknown": "○ Unknown",
+    "in_sync": "● In sync",
+    "behind": "◐ Behind",
+    "paused": "❚❚ Paused",
+    "stalled": "⚠ Stalled",
+    "broken_link": "✖ Broken link",
+    "error": "✖ Error",
+    "unknown": "○ Unknown",
 }
 REPLICATION_COLOURS = {
-    "in_sync": "#2e7d32", "behind": "#f29900", "paused": "#f29900", "stalled": "#c62828",
-    "broken_link": "#c62828", "error": "#c62828", "unknown": "#9e9e9e",
+    "in_sync": "#2e7d32",
+    "behind": "#f29900",
+    "paused": "#f29900",
+    "stalled": "#c62828",
+    "broken_link": "#c62828",
+    "error": "#c62828",
+    "unknown": "#9e9e9e",
 }
 
 

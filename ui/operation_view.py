@@ -26,14 +26,19 @@ STEP_LABELS = {
     "rollback": "Roll back",
     "cleanup": "Clean up",
 }
-STEP_BADGES = {"pending": "○ Pending", "running": "▶ Running", "done": "✔ Done",
-               "failed": "✖ Failed", "skipped": "– Skipped"}
+STEP_BADGES = {
+    "pending": "○ Pending",
+    "running": "▶ Running",
+    "done": "✔ Done",
+    "failed": "✖ Failed",
+    "skipped": "– Skipped",
+}
 REPLICATION_TYPES = ("mirror", "failover")
 BACKUP_TYPES = ("backup", "restore", "backup_verify")
 
 
 def describe(op: Operation, names: dict[str, str]) -> str | None:
-    """"Mirror of ORDERS (hub) → ORDERS_DR on dr", "Failover of orders-dr to dr (drill)"; None
+    """ "Mirror of ORDERS (hub) → ORDERS_DR on dr", "Failover of orders-dr to dr (drill)"; None
     for the other kinds of operation."""
     data = op.input
     if op.type == "export":
@@ -41,30 +46,49 @@ def describe(op: Operation, names: dict[str, str]) -> str | None:
         if data.get("kind") == "audit":
             return f"Export of the audit log ({format})"
         on = f" on {data['subject']}" if data.get("subject") else ""
-        return (f"Export of {data.get('stream', '?')}{on} "
-                f"({_name(names, data.get('cluster_id'))}, {format})")
+        return (
+            f"Export of {data.get('stream', '?')}{on} "
+            f"({_name(names, data.get('cluster_id'))}, {format})"
+        )
     if op.type == "mirror":
         mirrors = data.get("mirrors") or ([data] if data.get("source_stream") else [])
         if len(mirrors) == 1:
             m = mirrors[0]
             source = _name(names, m.get("source_cluster_id"))
             target = _name(names, m.get("target_cluster_id"))
-            return (f"Mirror of {m.get('source_stream', '?')} ({source}) → "
-                    f"{m.get('target_stream', '?')} on {target}")
+            return (
+                f"Mirror of {m.get('source_stream', '?')} ({source}) → "
+                f"{m.get('target_stream', '?')} on {target}"
+            )
         return f"{len(mirrors)} mirrors" + (" of a DR pair" if data.get("pair_id") else "")
     if op.type == "failover":
         # the input is the failover's plan: {request, pair_name, primary, target, streams, ...}
         request = data.get("request") or data
         result = op.result or {}
-        what = data.get("pair_name") or result.get("pair_name") or (
-            ", ".join(str(s.get("stream", s)) if isinstance(s, dict) else str(s)
-                      for s in data.get("streams") or []) or "a DR pair")
+        what = (
+            data.get("pair_name")
+            or result.get("pair_name")
+            or (
+                ", ".join(
+                    str(s.get("stream", s)) if isinstance(s, dict) else str(s)
+                    for s in data.get("streams") or []
+                )
+                or "a DR pair"
+            )
+        )
         target = (data.get("target") or {}).get("name") or _name(
-            names, request.get("target_cluster_id") or result.get("target_cluster_id"))
+            names, request.get("target_cluster_id") or result.get("target_cluster_id")
+        )
         drill = bool(request.get("drill") or result.get("drill"))
         text = f"{'Drill of a failover' if drill else 'Failover'} of {what} to {target}"
-        extras = [w for w, on in (("emergency", request.get("mode") == "emergency"),
-                                  ("then reversed", request.get("reverse"))) if on]
+        extras = [
+            w
+            for w, on in (
+                ("emergency", request.get("mode") == "emergency"),
+                ("then reversed", request.get("reverse")),
+            )
+            if on
+        ]
         return text + (f" ({', '.join(extras)})" if extras else "")
     if op.type in BACKUP_TYPES:
         return _describe_backup(op, names)
@@ -72,14 +96,16 @@ def describe(op: Operation, names: dict[str, str]) -> str | None:
 
 
 def _describe_backup(op: Operation, names: dict[str, str]) -> str:
-    """"Full backup 1a2b3c4d of hub", "Restore of ORDERS into ORDERS_R on dr". A backup's input
+    """ "Full backup 1a2b3c4d of hub", "Restore of ORDERS into ORDERS_R on dr". A backup's input
     is its job (``{backup_id, verify_only}``): the cluster is the operation's."""
     data, result = op.input, op.result or {}
     if op.type == "restore":
         to = data.get("to") or {}
         stream = data.get("stream") or "a backup"
-        return (f"Restore of {stream} into {to.get('stream_name') or data.get('stream_name', '?')}"
-                f" on {_name(names, to.get('cluster_id') or data.get('cluster_id'))}")
+        return (
+            f"Restore of {stream} into {to.get('stream_name') or data.get('stream_name', '?')}"
+            f" on {_name(names, to.get('cluster_id') or data.get('cluster_id'))}"
+        )
     backup = str(data.get("backup_id") or result.get("backup_id") or "?")[:8]
     if op.type == "backup_verify" or data.get("verify_only"):
         return f"Verification of backup {backup}"
@@ -97,9 +123,15 @@ def _name(names: dict[str, str], cluster_id: Any) -> str:
 
 
 def step_rows(steps: tuple[Step, ...] | list[Step]) -> list[dict[str, str]]:
-    return [{"Step": STEP_LABELS.get(s.name, s.name.replace("_", " ").capitalize()),
-             "Status": STEP_BADGES.get(s.status, s.status),
-             "Took": _took(s), "Detail": _detail(s.detail)} for s in steps]
+    return [
+        {
+            "Step": STEP_LABELS.get(s.name, s.name.replace("_", " ").capitalize()),
+            "Status": STEP_BADGES.get(s.status, s.status),
+            "Took": _took(s),
+            "Detail": _detail(s.detail),
+        }
+        for s in steps
+    ]
 
 
 def show_steps(op: Operation, key: str = "op_steps") -> None:
@@ -181,9 +213,14 @@ def show_export_result(op: Operation) -> None:
         except Exception as err:  # noqa: BLE001 - the file then says why, in a sentence
             return f"The download failed: {getattr(err, 'message', err)}\n".encode()
 
-    st.download_button(f"Download {filename}", data=fetch, file_name=filename,
-                       key=f"export_download_{op.id}", on_click="ignore",
-                       mime="text/csv" if filename.endswith(".csv") else "application/x-ndjson")
+    st.download_button(
+        f"Download {filename}",
+        data=fetch,
+        file_name=filename,
+        key=f"export_download_{op.id}",
+        on_click="ignore",
+        mime="text/csv" if filename.endswith(".csv") else "application/x-ndjson",
+    )
 
 
 def show_mirror_result(result: dict[str, Any], names: dict[str, str]) -> None:
@@ -192,40 +229,61 @@ def show_mirror_result(result: dict[str, Any], names: dict[str, str]) -> None:
     cols[0].metric("Mirrors", fmt.count(len(mirrors)))
     cols[1].metric("Caught up in", fmt.precise_seconds(result.get("caught_up_in_s")))
     cols[2].metric("Copied", fmt.count(sum(int(m.get("messages_copied") or 0) for m in mirrors)))
-    st.dataframe([{
-        "Source": f"{_name(names, m.get('source_cluster_id'))} / {m.get('source_stream')}",
-        "Mirror": f"{_name(names, m.get('target_cluster_id'))} / {m.get('target_stream')}",
-        "Caught up": "yes" if m.get("caught_up") else "not yet",
-        "In": fmt.precise_seconds(m.get("caught_up_in_s")),
-        "Messages": fmt.count(m.get("messages_copied")),
-        "Size": fmt.size(m.get("bytes_copied")),
-    } for m in mirrors], hide_index=True, key="op_mirror_result")
+    st.dataframe(
+        [
+            {
+                "Source": f"{_name(names, m.get('source_cluster_id'))} / {m.get('source_stream')}",
+                "Mirror": f"{_name(names, m.get('target_cluster_id'))} / {m.get('target_stream')}",
+                "Caught up": "yes" if m.get("caught_up") else "not yet",
+                "In": fmt.precise_seconds(m.get("caught_up_in_s")),
+                "Messages": fmt.count(m.get("messages_copied")),
+                "Size": fmt.size(m.get("bytes_copied")),
+            }
+            for m in mirrors
+        ],
+        hide_index=True,
+        key="op_mirror_result",
+    )
 
 
 def show_failover_result(result: dict[str, Any], names: dict[str, str]) -> None:
     cols = st.columns(4)
     cols[0].metric("RTO measured", fmt.precise_seconds(result.get("rto_s")))
     emergency = result.get("mode") == "emergency"
-    cols[1].metric("Data at risk" if emergency else "Messages lost",
-                   fmt.count(result.get("data_loss_messages") or 0))
+    cols[1].metric(
+        "Data at risk" if emergency else "Messages lost",
+        fmt.count(result.get("data_loss_messages") or 0),
+    )
     cols[2].metric("Active side", _name(names, result.get("active_cluster_id")))
     cols[3].metric("Rolled back", "yes" if result.get("rolled_back") else "no")
     if result.get("drill"):
-        st.caption("A drill: it ran on temporary copies of the mirrors; production, its mirrors "
-                   "and their clients were not touched.")
+        st.caption(
+            "A drill: it ran on temporary copies of the mirrors; production, its mirrors "
+            "and their clients were not touched."
+        )
     if emergency:
-        st.warning("Emergency failover: the primary was not fenced. The messages it had not "
-                   "replicated yet are counted as at risk: they may be lost.")
+        st.warning(
+            "Emergency failover: the primary was not fenced. The messages it had not "
+            "replicated yet are counted as at risk: they may be lost."
+        )
     if result.get("rolled_back"):
         st.error("It was rolled back: each stream is back as it was, as the table says.")
     streams = result.get("streams") or []
     if streams:
-        st.dataframe([{
-            "Stream": s.get("stream"), "Mirror": s.get("mirror_stream") or s.get("stream"),
-            "Primary": s.get("primary_state") or "",
-            "Standby": s.get("standby_state") or "",
-            "Primary last seq": fmt.count(s.get("primary_last_seq")),
-            "Standby last seq": fmt.count(s.get("standby_last_seq")),
-            "Lost": fmt.count(s.get("lost") or 0),
-            "Promoted": "yes" if s.get("promoted") else "no",
-        } for s in streams], hide_index=True, key="op_failover_result")
+        st.dataframe(
+            [
+                {
+                    "Stream": s.get("stream"),
+                    "Mirror": s.get("mirror_stream") or s.get("stream"),
+                    "Primary": s.get("primary_state") or "",
+                    "Standby": s.get("standby_state") or "",
+                    "Primary last seq": fmt.count(s.get("primary_last_seq")),
+                    "Standby last seq": fmt.count(s.get("standby_last_seq")),
+                    "Lost": fmt.count(s.get("lost") or 0),
+                    "Promoted": "yes" if s.get("promoted") else "no",
+                }
+                for s in streams
+            ],
+            hide_index=True,
+            key="op_failover_result",
+        )

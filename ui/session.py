@@ -105,8 +105,11 @@ def forget() -> None:
 
 def error_text(err: ApiError) -> str:
     """The API's sentence, then (as a list) the fields it named that the sentence does not."""
-    extra = [f"- **{fe.field}**: {fe.message}" if fe.field else f"- {fe.message}"
-             for fe in err.field_errors if f"{fe.field}: {fe.message}" not in err.message]
+    extra = [
+        f"- **{fe.field}**: {fe.message}" if fe.field else f"- {fe.message}"
+        for fe in err.field_errors
+        if f"{fe.field}: {fe.message}" not in err.message
+    ]
     return err.message if not extra else err.message + "\n\n" + "\n".join(extra)
 
 
@@ -210,9 +213,15 @@ def sidebar() -> None:
         from ui.approval_widgets import notification_bell  # it imports this module
 
         notification_bell()
-        st.link_button("API docs", api_docs_url(), key="api_docs", icon=":material/menu_book:",
-                       width="stretch", help="The API's reference (OpenAPI): every call this "
-                                             "console makes, to try or to script.")
+        st.link_button(
+            "API docs",
+            api_docs_url(),
+            key="api_docs",
+            icon=":material/menu_book:",
+            width="stretch",
+            help="The API's reference (OpenAPI): every call this "
+            "console makes, to try or to script.",
+        )
         if st.button("Log out", key="logout", width="stretch"):
             log_out()
             st.rerun()

@@ -22,8 +22,9 @@ def pick_cluster(clusters: list[Cluster], key: str, label: str = "Cluster") -> C
     if st.session_state.get(key) not in by_id:
         chosen = session.chosen_cluster()
         st.session_state[key] = chosen if chosen in by_id else ids[0]
-    cluster_id = st.selectbox(label, ids, key=key, format_func=lambda i: f"{by_id[i].name} "
-                                                                         f"({by_id[i].environment})")
+    cluster_id = st.selectbox(
+        label, ids, key=key, format_func=lambda i: f"{by_id[i].name} ({by_id[i].environment})"
+    )
     session.choose_cluster(cluster_id)
     return by_id[cluster_id]
 
@@ -63,15 +64,29 @@ def page_of(items: Sequence[T], key: str, size: int = 50, noun: str = "items") -
     pages = max(1, -(-len(items) // size))
     page = min(int(st.session_state.get(key, 0)), pages - 1)
     st.session_state[key] = page
-    shown = list(items[page * size:(page + 1) * size])
+    shown = list(items[page * size : (page + 1) * size])
     if pages > 1:
         prev, label, nxt = st.columns([1, 3, 1], vertical_alignment="center")
-        prev.button("← Previous", key=f"{key}_prev", disabled=page == 0, on_click=_move,
-                    args=(key, -1), width="stretch")
-        label.caption(f"{noun.capitalize()} {page * size + 1:,}–{page * size + len(shown):,} "
-                      f"of {len(items):,} · page {page + 1} of {pages}")
-        nxt.button("Next →", key=f"{key}_next", disabled=page >= pages - 1, on_click=_move,
-                   args=(key, 1), width="stretch")
+        prev.button(
+            "← Previous",
+            key=f"{key}_prev",
+            disabled=page == 0,
+            on_click=_move,
+            args=(key, -1),
+            width="stretch",
+        )
+        label.caption(
+            f"{noun.capitalize()} {page * size + 1:,}–{page * size + len(shown):,} "
+            f"of {len(items):,} · page {page + 1} of {pages}"
+        )
+        nxt.button(
+            "Next →",
+            key=f"{key}_next",
+            disabled=page >= pages - 1,
+            on_click=_move,
+            args=(key, 1),
+            width="stretch",
+        )
     return shown
 
 
@@ -81,12 +96,26 @@ def offset_pager(key: str, size: int, shown: int, has_more: bool, noun: str = "i
     if offset == 0 and not has_more:
         return
     prev, label, nxt = st.columns([1, 3, 1], vertical_alignment="center")
-    prev.button("← Newer", key=f"{key}_prev", disabled=offset == 0, on_click=_shift,
-                args=(key, -size), width="stretch")
-    label.caption(f"{noun.capitalize()} {offset + 1:,}–{offset + shown:,}"
-                  + (" (more older)" if has_more else ""))
-    nxt.button("Older →", key=f"{key}_next", disabled=not has_more, on_click=_shift,
-               args=(key, size), width="stretch")
+    prev.button(
+        "← Newer",
+        key=f"{key}_prev",
+        disabled=offset == 0,
+        on_click=_shift,
+        args=(key, -size),
+        width="stretch",
+    )
+    label.caption(
+        f"{noun.capitalize()} {offset + 1:,}–{offset + shown:,}"
+        + (" (more older)" if has_more else "")
+    )
+    nxt.button(
+        "Older →",
+        key=f"{key}_next",
+        disabled=not has_more,
+        on_click=_shift,
+        args=(key, size),
+        width="stretch",
+    )
 
 
 def _move(key: str, step: int) -> None:
@@ -100,15 +129,23 @@ def _shift(key: str, delta: int) -> None:
 # --------------------------------------------------------------------------- confirmation
 
 
-def confirm(key: str, target: object, question: str, yes_label: str,
-            on_yes: Callable[..., None], args: tuple = (), no_label: str = "No, keep it") -> None:
+def confirm(
+    key: str,
+    target: object,
+    question: str,
+    yes_label: str,
+    on_yes: Callable[..., None],
+    args: tuple = (),
+    no_label: str = "No, keep it",
+) -> None:
     """When ``ask(key, target)`` was clicked for this ``target``: the question, yes and no."""
     if st.session_state.get(key) != target:
         return
     st.warning(question)
     yes, no, _ = st.columns([1, 1, 3])
-    yes.button(yes_label, key=f"{key}_yes", type="primary", on_click=_confirmed,
-               args=(key, on_yes, args))
+    yes.button(
+        yes_label, key=f"{key}_yes", type="primary", on_click=_confirmed, args=(key, on_yes, args)
+    )
     no.button(no_label, key=f"{key}_no", on_click=st.session_state.pop, args=(key, None))
 
 

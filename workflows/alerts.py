@@ -20,8 +20,11 @@ with workflow.unsafe.imports_passed_through():
     from core.alerts.events import AlertEvent, EvaluationInput, EvaluationResult, WebhookDelivery
 
 ANALYTICS_SUFFIX = "-analytics"
-QUICK = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10),
-                    maximum_attempts=5)
+QUICK = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=5,
+)
 
 
 @workflow.defn(name="AlertEvaluationWorkflow")
@@ -33,29 +36,43 @@ class AlertEvaluationWorkflow:
     async def run(self, data: EvaluationInput) -> EvaluationResult:
         self._status = "evaluating"
         pending = await workflow.execute_activity(
-            "alerts_evaluate", data, result_type=list[AlertEvent],
+            "alerts_evaluate",
+            data,
+            result_type=list[AlertEvent],
             task_queue=workflow.info().task_queue + ANALYTICS_SUFFIX,
             schedule_to_close_timeout=timedelta(minutes=5),
-            start_to_close_timeout=timedelta(minutes=2), retry_policy=QUICK)
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=QUICK,
+        )
         result = EvaluationResult()
         self._status = "delivering"
         for event in pending:
             hooks = await workflow.execute_activity(
-                "alert_publish", event, result_type=list[str],
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=QUICK)
+                "alert_publish",
+                event,
+                result_type=list[str],
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=QUICK,
+            )
             for hook in hooks:
                 try:
                     await workflow.execute_activity(
                         "deliver_alert_webhook",
-                        WebhookDelivery(webhook_id=hook, event=event,
-                                        chosen=f"webhook:{hook}" in event.channels),
-                        start_to_close_timeout=timedelta(seconds=30), retry_policy=QUICK)
+                        WebhookDelivery(
+                            webhook_id=hook, event=event, chosen=f"webhook:{hook}" in event.channels
+                        ),
+                        start_to_close_timeout=timedelta(seconds=30),
+                        retry_policy=QUICK,
+                    )
                 except ActivityError as exc:
                     cause = str(exc.cause or exc)
                     result.failed_deliveries.append(f"{event.id} -> {hook}: {cause}")
             await workflow.execute_activity(
-                "alert_delivered", event, start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=QUICK)
+                "alert_delivered",
+                event,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=QUICK,
+            )
             result.events.append(str(event.id))
         self._status = "completed"
         return result

@@ -43,16 +43,32 @@ with workflow.unsafe.imports_passed_through():
     from workflows.inputs import ApprovalInput, from_args, operation_input
     from workflows.operation_base import RECORD_RETRY, OperationWorkflowBase
 
-APPLY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
-                          maximum_interval=timedelta(seconds=30), maximum_attempts=10,
-                          non_retryable_error_types=["Refused", "NotFound", "ClusterNotFound"])
-WEBHOOK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
-                            maximum_interval=timedelta(minutes=5), maximum_attempts=10)
+APPLY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=10,
+    non_retryable_error_types=["Refused", "NotFound", "ClusterNotFound"],
+)
+WEBHOOK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=10,
+)
 # Approved changes that run as operations of their own (a replay has its own path, above).
-OPERATION_WORKFLOWS = {"mirror": "MirrorWorkflow", "failover": "FailoverWorkflow",
-                       "restore": "RestoreWorkflow", "gitops_sync": "GitOpsApplyWorkflow"}
-OUTCOME_EVENTS = {"approved": "approved", "rejected": "rejected", "withdrawn": "withdrawn",
-                  "changes_requested": "changes_requested"}
+OPERATION_WORKFLOWS = {
+    "mirror": "MirrorWorkflow",
+    "failover": "FailoverWorkflow",
+    "restore": "RestoreWorkflow",
+    "gitops_sync": "GitOpsApplyWorkflow",
+}
+OUTCOME_EVENTS = {
+    "approved": "approved",
+    "rejected": "rejected",
+    "withdrawn": "withdrawn",
+    "changes_requested": "changes_requested",
+}
 # 9e0499f moved a vote's announcement before its record without a patch marker. Votes recorded
 # without the marker follow the order of the code that ran them: the old one before that release.
 OUTCOME_FIRST_PATCH = "vote-announces-outcome-first"
@@ -92,8 +108,9 @@ class ApprovalWorkflow(OperationWorkflowBase):
         if not announce_outcome_first():  # votes recorded before 9e0499f: record, then announce
             await self.record_request()
             if self.tally.status in OUTCOME_EVENTS:
-                self.announce(OUTCOME_EVENTS[self.tally.status], actor=vote.voter.email,
-                              comment=vote.comment)
+                self.announce(
+                    OUTCOME_EVENTS[self.tally.status], actor=vote.voter.email, comment=vote.comment
+                )
             return self.view()
         outcome = self.tally.status  # the run may move on (executing) while this records
         answer = self.view()
@@ -111,10 +128,13 @@ class ApprovalWorkflow(OperationWorkflowBase):
 
     @workflow.query
     def view(self) -> dict[str, Any]:
-        return {**super().view(), "request_status": self.tally.status,
-                "group_index": self.tally.group_index,
-                "votes": [v.model_dump(mode="json") for v in self.tally.votes],
-                "escalations": self.escalations}
+        return {
+            **super().view(),
+            "request_status": self.tally.status,
+            "group_index": self.tally.group_index,
+            "votes": [v.model_dump(mode="json") for v in self.tally.votes],
+            "escalations": self.escalations,
+        }
 
     # --- the run ------------------------------------------------------------------------------
     @workflow.run
@@ -135,6 +155,7 @@ class ApprovalWorkflow(OperationWorkflowBase):
 
     async def wait_for_decision(self) -> None:
         """Wait, firing each SLA / escalation tier that passes; keep waiting after the last."""
+
         def decided() -> bool:
             return self.tally.status != "waiting_approval"
 
@@ -148,10 +169,19 @@ class ApprovalWorkflow(OperationWorkflowBase):
                     pass
             if decided():
                 return
-            self.escalations.append({"tier": tier, "after_hours": hours, "target": target,
-                                     "at": workflow.now().isoformat()})
-            await self.record(audit="approval.escalated", audit_key=str(tier),
-                              audit_details={"tier": tier, "target": target, "after_hours": hours})
+            self.escalations.append(
+                {
+                    "tier": tier,
+                    "after_hours": hours,
+                    "target": target,
+                    "at": workflow.now().isoformat(),
+                }
+            )
+            await self.record(
+                audit="approval.escalated",
+                audit_key=str(tier),
+                audit_details={"tier": tier, "target": target, "after_hours": hours},
+            )
             self.announce("escalated", target=target, groups=target is None)
         await workflow.wait_condition(decided)
 
@@ -169,13 +199,21 @@ class ApprovalWorkflow(OperationWorkflowBase):
         self.tally.status = "executing"
         await self.set_status("running")
         await self.record_request()
-        apply = ApplyRequest(org_id=self.context.org_id, request_id=self.ticket.request_id,
-                             spec=self.ticket.spec, actor_id=self.ticket.requester_id,
-                             actor_email=self.ticket.requester_email)
+        apply = ApplyRequest(
+            org_id=self.context.org_id,
+            request_id=self.ticket.request_id,
+            spec=self.ticket.spec,
+            actor_id=self.ticket.requester_id,
+            actor_email=self.ticket.requester_email,
+        )
         try:
             done: ChangeResult = await workflow.execute_activity(
-                "apply_change", apply, result_type=ChangeResult,
-                start_to_close_timeout=timedelta(minutes=2), retry_policy=APPLY_RETRY)
+                "apply_change",
+                apply,
+                result_type=ChangeResult,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=APPLY_RETRY,
+            )
         except ActivityError as err:
             message = str(err.cause.message if isinstance(err.cause, ApplicationError) else err)
             self.tally.status, self.error = "failed", message
@@ -194,31 +232,46 @@ class ApprovalWorkflow(OperationWorkflowBase):
     async def start_replay(self, opened: dict[str, Any]) -> None:
         """An approved replay runs as its own operation (pause, resume, cancel, progress), started
         here as a child that outlives this workflow."""
-        context = OperationContext(operation_id=opened["operation_id"], org_id=self.context.org_id,
-                                   user_id=self.ticket.requester_id,
-                                   user_email=self.ticket.requester_email, type="replay")
+        context = OperationContext(
+            operation_id=opened["operation_id"],
+            org_id=self.context.org_id,
+            user_id=self.ticket.requester_id,
+            user_email=self.ticket.requester_email,
+            type="replay",
+        )
         await workflow.start_child_workflow(
             "ReplayWorkflow",
-            operation_input("ReplayWorkflow", context,
-                            ReplayRequest.model_validate(self.ticket.spec.config)),
-            id=opened["workflow_id"], task_queue=workflow.info().task_queue,
-            parent_close_policy=ParentClosePolicy.ABANDON)
+            operation_input(
+                "ReplayWorkflow", context, ReplayRequest.model_validate(self.ticket.spec.config)
+            ),
+            id=opened["workflow_id"],
+            task_queue=workflow.info().task_queue,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
 
     async def start_operation(self, opened: dict[str, Any]) -> None:
         """An approved mirror or failover runs as its own operation, like a replay: its input is
         the change's ``config`` (the workflow reads it into its own model)."""
         kind = self.ticket.spec.kind
-        context = OperationContext(operation_id=opened["operation_id"], org_id=self.context.org_id,
-                                   user_id=self.ticket.requester_id,
-                                   user_email=self.ticket.requester_email, type=kind)
+        context = OperationContext(
+            operation_id=opened["operation_id"],
+            org_id=self.context.org_id,
+            user_id=self.ticket.requester_id,
+            user_email=self.ticket.requester_email,
+            type=kind,
+        )
         name = OPERATION_WORKFLOWS[kind]
         await workflow.start_child_workflow(
-            name, operation_input(name, context, self.ticket.spec.config),
-            id=opened["workflow_id"], task_queue=workflow.info().task_queue,
-            parent_close_policy=ParentClosePolicy.ABANDON)
+            name,
+            operation_input(name, context, self.ticket.spec.config),
+            id=opened["workflow_id"],
+            task_queue=workflow.info().task_queue,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
 
-    async def close(self, status: str, result: dict[str, Any],
-                    error: str | None = None) -> dict[str, Any]:
+    async def close(
+        self, status: str, result: dict[str, Any], error: str | None = None
+    ) -> dict[str, Any]:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self.result, self.error = result, error
         await self.record(audit=f"approval.{self.tally.status}")  # executed, rejected, ...
@@ -228,36 +281,70 @@ class ApprovalWorkflow(OperationWorkflowBase):
         return outcome
 
     # --- records and notifications ------------------------------------------------------------
-    async def record_request(self, result: dict[str, Any] | None = None,
-                             error: str | None = None) -> None:
+    async def record_request(
+        self, result: dict[str, Any] | None = None, error: str | None = None
+    ) -> None:
         """Rows are written in order: each write carries the state when it got the lock."""
         async with self._record_lock:
-            update = RequestUpdate(request_id=self.ticket.request_id, status=self.tally.status,
-                                   votes=self.tally.votes, result=result, error=error)
+            update = RequestUpdate(
+                request_id=self.ticket.request_id,
+                status=self.tally.status,
+                votes=self.tally.votes,
+                result=result,
+                error=error,
+            )
             await workflow.execute_activity(
-                "record_change_request", update, start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RECORD_RETRY)
+                "record_change_request",
+                update,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RECORD_RETRY,
+            )
 
-    def announce(self, event: str, *, actor: str = "", comment: str = "",
-                 target: str | None = None, groups: bool = False) -> None:
+    def announce(
+        self,
+        event: str,
+        *,
+        actor: str = "",
+        comment: str = "",
+        target: str | None = None,
+        groups: bool = False,
+    ) -> None:
         """Notify in the background: in the app at once, then each webhook with its own retries."""
-        current = self.ticket.decision.groups[self.tally.group_index:self.tally.group_index + 1]
+        current = self.ticket.decision.groups[self.tally.group_index : self.tally.group_index + 1]
         message = RequestEvent(
-            org_id=self.context.org_id, request_id=self.ticket.request_id, event=event,
-            title=self.ticket.title, actor_email=actor, comment=comment, target=target,
+            org_id=self.context.org_id,
+            request_id=self.ticket.request_id,
+            event=event,
+            title=self.ticket.title,
+            actor_email=actor,
+            comment=comment,
+            target=target,
             recipients=[] if groups or target else [self.ticket.requester_id],
             groups=[g.model_dump(mode="json") for g in current] if groups else [],
-            exclude=[self.ticket.requester_id] if groups else [])
+            exclude=[self.ticket.requester_id] if groups else [],
+        )
         self._deliveries.append(asyncio.ensure_future(self._notify(message)))
 
     async def _notify(self, message: RequestEvent) -> None:
         hooks: list[str] = await workflow.execute_activity(
-            "notify_request", message, result_type=list[str],
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=RECORD_RETRY)
-        await asyncio.gather(*(workflow.execute_activity(
-            "deliver_webhook", WebhookDelivery(webhook_id=hook, event=message),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=WEBHOOK_RETRY)
-            for hook in hooks), return_exceptions=True)
+            "notify_request",
+            message,
+            result_type=list[str],
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORD_RETRY,
+        )
+        await asyncio.gather(
+            *(
+                workflow.execute_activity(
+                    "deliver_webhook",
+                    WebhookDelivery(webhook_id=hook, event=message),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=WEBHOOK_RETRY,
+                )
+                for hook in hooks
+            ),
+            return_exceptions=True,
+        )
 
 
 @workflow.defn(name="QuotaRequestWorkflow")

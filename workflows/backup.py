@@ -38,11 +38,21 @@ with workflow.unsafe.imports_passed_through():
     from workflows.inputs import BackupInput, from_args
     from workflows.operation_base import OperationWorkflowBase
 
-NON_RETRYABLE = ["Refused", "NotFound", "ClusterNotFound", "BackupFailed", "VerifyFailed",
-                 "RestoreFailed"]
-STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
-                         maximum_interval=timedelta(seconds=10), maximum_attempts=0,
-                         non_retryable_error_types=NON_RETRYABLE)
+NON_RETRYABLE = [
+    "Refused",
+    "NotFound",
+    "ClusterNotFound",
+    "BackupFailed",
+    "VerifyFailed",
+    "RestoreFailed",
+]
+STEP_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=0,
+    non_retryable_error_types=NON_RETRYABLE,
+)
 STEP_TIMEOUT = timedelta(minutes=2)
 DATA_TIMEOUT = timedelta(hours=12)
 # A dead worker is noticed after this long without a heartbeat (the data path beats every chunk).
@@ -55,23 +65,42 @@ def message_of(err: BaseException) -> str:
     return str(err)
 
 
-async def run_item(context: OperationContext, backup_id: str, item_id: str, done_before: int,
-                   total: int) -> ItemResult:
+async def run_item(
+    context: OperationContext, backup_id: str, item_id: str, done_before: int, total: int
+) -> ItemResult:
     result: ItemResult = await workflow.execute_activity(
-        "backup_item", ItemInput(operation_id=context.operation_id, org_id=context.org_id,
-                                 backup_id=backup_id, item_id=item_id, done_before=done_before,
-                                 total=total),
-        result_type=ItemResult, start_to_close_timeout=DATA_TIMEOUT,
-        heartbeat_timeout=DATA_HEARTBEAT, retry_policy=STEP_RETRY)
+        "backup_item",
+        ItemInput(
+            operation_id=context.operation_id,
+            org_id=context.org_id,
+            backup_id=backup_id,
+            item_id=item_id,
+            done_before=done_before,
+            total=total,
+        ),
+        result_type=ItemResult,
+        start_to_close_timeout=DATA_TIMEOUT,
+        heartbeat_timeout=DATA_HEARTBEAT,
+        retry_policy=STEP_RETRY,
+    )
     return result
 
 
-async def finish_backup(context: OperationContext, backup_id: str,
-                        error: str | None) -> FinishedBackup:
+async def finish_backup(
+    context: OperationContext, backup_id: str, error: str | None
+) -> FinishedBackup:
     finished: FinishedBackup = await workflow.execute_activity(
-        "backup_finish", FinishBackup(operation_id=context.operation_id, org_id=context.org_id,
-                                      backup_id=backup_id, error=error),
-        result_type=FinishedBackup, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        "backup_finish",
+        FinishBackup(
+            operation_id=context.operation_id,
+            org_id=context.org_id,
+            backup_id=backup_id,
+            error=error,
+        ),
+        result_type=FinishedBackup,
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=STEP_RETRY,
+    )
     return finished
 
 
@@ -81,23 +110,32 @@ async def verify_backup(context: OperationContext, backup_id: str) -> Verificati
     verification: Verification
     try:
         verification = await workflow.execute_activity(
-            "backup_verify", VerifyInput(operation_id=context.operation_id, org_id=context.org_id,
-                                         backup_id=backup_id),
-            result_type=Verification, start_to_close_timeout=DATA_TIMEOUT,
-            heartbeat_timeout=DATA_HEARTBEAT, retry_policy=STEP_RETRY)
+            "backup_verify",
+            VerifyInput(
+                operation_id=context.operation_id, org_id=context.org_id, backup_id=backup_id
+            ),
+            result_type=Verification,
+            start_to_close_timeout=DATA_TIMEOUT,
+            heartbeat_timeout=DATA_HEARTBEAT,
+            retry_policy=STEP_RETRY,
+        )
     except ActivityError as err:
-        verification = Verification(status="failed", checked_at=workflow.now(),
-                                    details={"error": message_of(err)})
+        verification = Verification(
+            status="failed", checked_at=workflow.now(), details={"error": message_of(err)}
+        )
     await _record_verification(context, backup_id, verification)
     return verification
 
 
-async def _record_verification(context: OperationContext, backup_id: str,
-                               verification: Verification) -> None:
+async def _record_verification(
+    context: OperationContext, backup_id: str, verification: Verification
+) -> None:
     await workflow.execute_activity(
         "backup_record_verification",
         RecordVerification(org_id=context.org_id, backup_id=backup_id, verification=verification),
-        start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=STEP_RETRY,
+    )
 
 
 @workflow.defn(name="BackupWorkflow")
@@ -116,9 +154,13 @@ class BackupWorkflow(OperationWorkflowBase):
             await self.set_status("running")
             if job.verify_only:
                 verification = await verify_backup(context, job.backup_id)
-                return await self.finish("completed", {
-                    "backup_id": job.backup_id,
-                    "verification": verification.model_dump(mode="json")})
+                return await self.finish(
+                    "completed",
+                    {
+                        "backup_id": job.backup_id,
+                        "verification": verification.model_dump(mode="json"),
+                    },
+                )
             return await self.back_up(context, job.backup_id)
         except asyncio.CancelledError:
             await self.finish("cancelled", {"backup_id": job.backup_id}, shielded=True)
@@ -129,11 +171,16 @@ class BackupWorkflow(OperationWorkflowBase):
             raise ApplicationError(message, non_retryable=True) from err
 
     async def back_up(self, context: OperationContext, backup_id: str) -> dict[str, Any]:
-        ref = BackupRef(operation_id=context.operation_id, org_id=context.org_id,
-                        backup_id=backup_id)
+        ref = BackupRef(
+            operation_id=context.operation_id, org_id=context.org_id, backup_id=backup_id
+        )
         prepared: PreparedBackup = await workflow.execute_activity(
-            "backup_prepare", ref, result_type=PreparedBackup,
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+            "backup_prepare",
+            ref,
+            result_type=PreparedBackup,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
         self.progress = Progress(done=0, total=prepared.total, unit="bytes")
         results: list[ItemResult] = []
         error: str | None = None
@@ -147,8 +194,13 @@ class BackupWorkflow(OperationWorkflowBase):
                 continue
             started = workflow.now()
             try:
-                result = await run_item(context, backup_id, planned.item_id,
-                                        self.progress.done, self.progress.total or 0)
+                result = await run_item(
+                    context,
+                    backup_id,
+                    planned.item_id,
+                    self.progress.done,
+                    self.progress.total or 0,
+                )
             except ActivityError as err:
                 error = f"stream '{planned.stream}': {message_of(err)}"
                 break
@@ -159,12 +211,17 @@ class BackupWorkflow(OperationWorkflowBase):
             self.advance(result.source_bytes, (workflow.now() - started).total_seconds(), done)
             self.record_in_background()
         finished = await finish_backup(context, backup_id, error)
-        summary = {"backup_id": backup_id, "kind": finished.kind,
-                   "streams": [r.model_dump(mode="json") for r in results],
-                   "size_bytes": finished.size_bytes, "duration_s": finished.duration_s}
+        summary = {
+            "backup_id": backup_id,
+            "kind": finished.kind,
+            "streams": [r.model_dump(mode="json") for r in results],
+            "size_bytes": finished.size_bytes,
+            "duration_s": finished.duration_s,
+        }
         if finished.status != "completed":
             status = "cancelled" if self.stop_requested else "failed"
             return await self.finish(status, {**summary, "verification": None}, error=error)
         verification = await verify_backup(context, backup_id)
-        return await self.finish("completed", {**summary,
-                                               "verification": verification.model_dump(mode="json")})
+        return await self.finish(
+            "completed", {**summary, "verification": verification.model_dump(mode="json")}
+        )

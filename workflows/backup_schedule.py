@@ -39,37 +39,57 @@ class ScheduledBackupWorkflow:
         run = ScheduledRun.model_validate(run)
         info = workflow.info()
         ticked: Ticked = await workflow.execute_activity(
-            "backup_schedule_tick", TickInput(run=run, workflow_id=info.workflow_id),
-            result_type=Ticked, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
-        outcome: dict[str, Any] = {"operation_id": ticked.operation_id,
-                                   "backup_id": ticked.backup_id}
+            "backup_schedule_tick",
+            TickInput(run=run, workflow_id=info.workflow_id),
+            result_type=Ticked,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
+        outcome: dict[str, Any] = {
+            "operation_id": ticked.operation_id,
+            "backup_id": ticked.backup_id,
+        }
         if ticked.skipped:
             outcome["skipped"] = ticked.skipped
         else:
-            context = OperationContext(operation_id=ticked.operation_id, org_id=run.org_id,
-                                       type="backup")
+            context = OperationContext(
+                operation_id=ticked.operation_id, org_id=run.org_id, type="backup"
+            )
             try:
                 result = await workflow.execute_child_workflow(
                     "BackupWorkflow",
                     BackupInput(context=context, job=BackupJob(backup_id=ticked.backup_id)),
-                    id=ticked.workflow_id, task_queue=info.task_queue)
+                    id=ticked.workflow_id,
+                    task_queue=info.task_queue,
+                )
                 outcome["status"] = "completed"
                 outcome["verification"] = (result or {}).get("verification")
             except ChildWorkflowError as err:
                 outcome["status"] = "failed"
                 outcome["error"] = message_of(err.cause) if err.cause else str(err)
         plan: RetentionResult = await workflow.execute_activity(
-            "backup_retention_plan", RetentionInput(org_id=run.org_id,
-                                                    schedule_id=run.schedule_id),
-            result_type=RetentionResult, start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=STEP_RETRY)
+            "backup_retention_plan",
+            RetentionInput(org_id=run.org_id, schedule_id=run.schedule_id),
+            result_type=RetentionResult,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
         if plan.expired:
             await workflow.execute_activity(
-                "backup_delete_data", DeleteDataInput(org_id=run.org_id, backup_ids=plan.expired),
-                start_to_close_timeout=DATA_TIMEOUT, retry_policy=STEP_RETRY)
+                "backup_delete_data",
+                DeleteDataInput(org_id=run.org_id, backup_ids=plan.expired),
+                start_to_close_timeout=DATA_TIMEOUT,
+                retry_policy=STEP_RETRY,
+            )
         await workflow.execute_activity(
-            "backup_retention_apply", RetentionApply(
-                org_id=run.org_id, schedule_id=run.schedule_id, expired=plan.expired,
-                last_run={**outcome, "kind": run.kind, "at": workflow.now().isoformat()}),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+            "backup_retention_apply",
+            RetentionApply(
+                org_id=run.org_id,
+                schedule_id=run.schedule_id,
+                expired=plan.expired,
+                last_run={**outcome, "kind": run.kind, "at": workflow.now().isoformat()},
+            ),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
         return {**outcome, "expired": plan.expired}

@@ -24,7 +24,9 @@ class ClusterHealthWorkflow:
     async def run(self, data: ClusterProbeInput) -> ClusterProbeResult:
         self._status = "running"
         result: ClusterProbeResult = await workflow.execute_activity(
-            "probe_cluster", data, result_type=ClusterProbeResult,
+            "probe_cluster",
+            data,
+            result_type=ClusterProbeResult,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1)),
         )
@@ -44,17 +46,27 @@ class ClusterHealthSweepWorkflow:
     @workflow.run
     async def run(self) -> dict[str, int]:
         clusters = await workflow.execute_activity(
-            "clusters_to_probe", result_type=list[ClusterProbeInput],
+            "clusters_to_probe",
+            result_type=list[ClusterProbeInput],
             start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1)))
+            retry_policy=RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1)),
+        )
         counts: dict[str, int] = {}
         for start in range(0, len(clusters), PROBE_BATCH):
-            results = await asyncio.gather(*(workflow.execute_activity(
-                "probe_cluster", cluster, result_type=ClusterProbeResult,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RetryPolicy(maximum_attempts=2,
-                                         initial_interval=timedelta(seconds=1)))
-                for cluster in clusters[start:start + PROBE_BATCH]))
+            results = await asyncio.gather(
+                *(
+                    workflow.execute_activity(
+                        "probe_cluster",
+                        cluster,
+                        result_type=ClusterProbeResult,
+                        start_to_close_timeout=timedelta(seconds=30),
+                        retry_policy=RetryPolicy(
+                            maximum_attempts=2, initial_interval=timedelta(seconds=1)
+                        ),
+                    )
+                    for cluster in clusters[start : start + PROBE_BATCH]
+                )
+            )
             for result in results:
                 counts[result.status] = counts.get(result.status, 0) + 1
         return counts

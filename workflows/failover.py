@@ -56,16 +56,24 @@ NON_RETRYABLE = ["Refused", "ClusterNotFound"]
 
 
 def _retry(first_s: float, max_s: float, attempts: int) -> RetryPolicy:
-    return RetryPolicy(initial_interval=timedelta(seconds=first_s), backoff_coefficient=2,
-                       maximum_interval=timedelta(seconds=max_s), maximum_attempts=attempts,
-                       non_retryable_error_types=NON_RETRYABLE)
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=first_s),
+        backoff_coefficient=2,
+        maximum_interval=timedelta(seconds=max_s),
+        maximum_attempts=attempts,
+        non_retryable_error_types=NON_RETRYABLE,
+    )
 
 
 QUICK = _retry(0.2, 3, 15)  # measure, fence, promote, verify: ~30 s of trying
 SWITCH = _retry(0.2, 5, 30)
 FOREVER = _retry(1, 30, 0)  # waits for a cluster: heartbeats tell a dead worker apart
-WEBHOOK = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
-                      maximum_interval=timedelta(seconds=10), maximum_attempts=5)
+WEBHOOK = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=5,
+)
 
 
 class StepFailed(Exception):
@@ -104,22 +112,40 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.context = data.context
         plan = FailoverPlan.model_validate(data.plan)
         request = plan.request
-        self.summary = {"mode": request.mode, "drill": request.drill, "reverse": request.reverse,
-                        "pair_id": plan.pair_id, "pair_name": plan.pair_name,
-                        "target_cluster_id": plan.target.cluster_id, "rto_s": None,
-                        "data_loss_messages": None, "rolled_back": False,
-                        "active_cluster_id": plan.primary.cluster_id}
-        self.streams = {s.stream: {"stream": s.stream, "mirror_stream": s.mirror_stream,
-                                   "promoted": False, "lost": None} for s in plan.streams}
+        self.summary = {
+            "mode": request.mode,
+            "drill": request.drill,
+            "reverse": request.reverse,
+            "pair_id": plan.pair_id,
+            "pair_name": plan.pair_name,
+            "target_cluster_id": plan.target.cluster_id,
+            "rto_s": None,
+            "data_loss_messages": None,
+            "rolled_back": False,
+            "active_cluster_id": plan.primary.cluster_id,
+        }
+        self.streams = {
+            s.stream: {
+                "stream": s.stream,
+                "mirror_stream": s.mirror_stream,
+                "promoted": False,
+                "lost": None,
+            }
+            for s in plan.streams
+        }
         if plan.reverse_only:  # a path of its own: no history before it has this input
             self.steps = [Step(name=name) for name in REVERSE_ONLY_STEPS]
-            self.summary.update(reverse_only=True, active_cluster_id=plan.target.cluster_id,
-                                data_loss_messages=0)
-            self.streams = {s.stream: {"stream": s.stream, "mirror_stream": s.mirror_stream,
-                                       "lost": 0} for s in plan.streams}
+            self.summary.update(
+                reverse_only=True, active_cluster_id=plan.target.cluster_id, data_loss_messages=0
+            )
+            self.streams = {
+                s.stream: {"stream": s.stream, "mirror_stream": s.mirror_stream, "lost": 0}
+                for s in plan.streams
+            }
         self._sync()
-        task = FailoverTask(operation_id=self.context.operation_id,
-                            org_id=self.context.org_id, plan=plan)
+        task = FailoverTask(
+            operation_id=self.context.operation_id, org_id=self.context.org_id, plan=plan
+        )
         await self.set_status("running")
         try:
             if plan.reverse_only:
@@ -142,19 +168,39 @@ class FailoverWorkflow(OperationWorkflowBase):
             return ended
         try:
             if request.drill:
-                points = await self.run_step("fence", "drill_prepare", task, list[FencePoint],
-                                             QUICK, detail=lambda p: {
-                                                 "fenced": False, "copies": [x.mirror_stream for x in p],
-                                                 "fence_point": {x.stream: x.last_seq for x in p}})
+                points = await self.run_step(
+                    "fence",
+                    "drill_prepare",
+                    task,
+                    list[FencePoint],
+                    QUICK,
+                    detail=lambda p: {
+                        "fenced": False,
+                        "copies": [x.mirror_stream for x in p],
+                        "fence_point": {x.stream: x.last_seq for x in p},
+                    },
+                )
             elif request.mode == "planned":
-                points = await self.run_step("fence", "failover_fence", task, list[FencePoint],
-                                             QUICK, detail=lambda p: {
-                                                 "fenced": [x.stream for x in p],
-                                                 "fence_point": {x.stream: x.last_seq for x in p}})
+                points = await self.run_step(
+                    "fence",
+                    "failover_fence",
+                    task,
+                    list[FencePoint],
+                    QUICK,
+                    detail=lambda p: {
+                        "fenced": [x.stream for x in p],
+                        "fence_point": {x.stream: x.last_seq for x in p},
+                    },
+                )
             else:
                 points = []
-                self.end("fence", "skipped", "emergency: the primary is not fenced (it is "
-                         "fenced in the cleanup step, as soon as it can be reached)", begin=True)
+                self.end(
+                    "fence",
+                    "skipped",
+                    "emergency: the primary is not fenced (it is "
+                    "fenced in the cleanup step, as soon as it can be reached)",
+                    begin=True,
+                )
         except StepFailed as exc:
             return await self.abort(task, f"could not fence: {exc}")
         task = task.model_copy(update={"points": points})
@@ -171,12 +217,20 @@ class FailoverWorkflow(OperationWorkflowBase):
             self.end("catch_up", "skipped", "emergency: nothing to wait for", begin=True)
 
         try:
-            promoted = await self.run_step("promote", "failover_promote", task, dict, QUICK,
-                                           detail=lambda r: {x["mirror_stream"]: x["subjects"]
-                                                             for x in r["streams"]})
+            promoted = await self.run_step(
+                "promote",
+                "failover_promote",
+                task,
+                dict,
+                QUICK,
+                detail=lambda r: {x["mirror_stream"]: x["subjects"] for x in r["streams"]},
+            )
         except StepFailed as exc:
-            self.promoted = [s["mirror_stream"] for s in await self.states(task)
-                             if s["standby_state"] in ("active", "fenced")]
+            self.promoted = [
+                s["mirror_stream"]
+                for s in await self.states(task)
+                if s["standby_state"] in ("active", "fenced")
+            ]
             return await self.abort(task, f"could not promote: {exc}")
         self.note_promoted(promoted, points)
         task = task.model_copy(update={"promoted": self.promoted})
@@ -185,20 +239,31 @@ class FailoverWorkflow(OperationWorkflowBase):
             self.end("switch", "skipped", "drill: the active side does not change", begin=True)
         else:
             try:
-                switched = await self.run_step("switch", "failover_switch", task, dict, SWITCH,
-                                               detail=lambda r: {"epoch": r["epoch"],
-                                                                 "written": r["written"]})
+                switched = await self.run_step(
+                    "switch",
+                    "failover_switch",
+                    task,
+                    dict,
+                    SWITCH,
+                    detail=lambda r: {"epoch": r["epoch"], "written": r["written"]},
+                )
             except StepFailed as exc:
-                return await self.close("failed", task, f"promoted, but the active side could not "
-                                        f"be announced: {exc}")
+                return await self.close(
+                    "failed", task, f"promoted, but the active side could not be announced: {exc}"
+                )
             self.summary["active_cluster_id"] = task.plan.target.cluster_id
             task = task.model_copy(update={"announcement": switched["active_side"]})
             self.announcing = self.announce(task, switched["active_side"])
 
         try:
-            verified = await self.run_step("verify", "failover_verify", task, dict, QUICK,
-                                           detail=lambda r: {x["stream"]: x["seq"]
-                                                             for x in r["streams"]})
+            verified = await self.run_step(
+                "verify",
+                "failover_verify",
+                task,
+                dict,
+                QUICK,
+                detail=lambda r: {x["stream"]: x["seq"] for x in r["streams"]},
+            )
         except StepFailed as exc:
             if request.drill:
                 return await self.abort(task, f"the canary failed: {exc}")
@@ -207,11 +272,13 @@ class FailoverWorkflow(OperationWorkflowBase):
 
         if request.drill:
             try:
-                await self.run_step("cleanup", "drill_cleanup", task, dict, QUICK,
-                                    detail=lambda r: r)
+                await self.run_step(
+                    "cleanup", "drill_cleanup", task, dict, QUICK, detail=lambda r: r
+                )
             except StepFailed as exc:
-                return await self.close("failed", task, f"the drill's copies could not all be "
-                                        f"deleted: {exc}")
+                return await self.close(
+                    "failed", task, f"the drill's copies could not all be deleted: {exc}"
+                )
             self.end("reverse", "skipped", "drill", begin=True)
             return await self.close("completed", task, None)
         assert self.announcing is not None  # the switch step (every run but a drill) started it
@@ -220,18 +287,27 @@ class FailoverWorkflow(OperationWorkflowBase):
             return await self.close("completed", task, None)
         if request.reverse:
             try:
-                await self.run_step("reverse", "failover_reverse", task, dict, FOREVER,
-                                    timeout=timedelta(days=1), heartbeat=timedelta(seconds=60),
-                                    detail=lambda r: r["streams"])
+                await self.run_step(
+                    "reverse",
+                    "failover_reverse",
+                    task,
+                    dict,
+                    FOREVER,
+                    timeout=timedelta(days=1),
+                    heartbeat=timedelta(seconds=60),
+                    detail=lambda r: r["streams"],
+                )
             except StepFailed as exc:
-                return await self.close("failed", task, f"failed over, but the reverse "
-                                        f"failed: {exc}")
+                return await self.close(
+                    "failed", task, f"failed over, but the reverse failed: {exc}"
+                )
         else:
             self.end("reverse", "skipped", "not asked for", begin=True)
         return await self.close("completed", task, None)
 
     async def measure_and_approve(
-            self, task: FailoverTask) -> tuple[FailoverTask, dict[str, Any] | None]:
+        self, task: FailoverTask
+    ) -> tuple[FailoverTask, dict[str, Any] | None]:
         """The first steps of every failover: measure (a refusal ends it), approval recorded, a
         last chance to pause or cancel. The task with its measurement, and the operation's end
         when it ended here."""
@@ -242,11 +318,18 @@ class FailoverWorkflow(OperationWorkflowBase):
         self.note_measure(measured)
         if measured.refusals:
             self.end("measure", "failed", {"refusals": measured.refusals})
-            return task, await self.close("failed", task,
-                                          "refused: " + "; ".join(measured.refusals))
+            return task, await self.close(
+                "failed", task, "refused: " + "; ".join(measured.refusals)
+            )
         task = task.model_copy(update={"plan": task.plan.model_copy(update={"measured": measured})})
-        self.end("approve", "done", "auto-approved by policy" if task.plan.approval == "auto"
-                 else "approved through its change request", begin=True)
+        self.end(
+            "approve",
+            "done",
+            "auto-approved by policy"
+            if task.plan.approval == "auto"
+            else "approved through its change request",
+            begin=True,
+        )
         await self.between_chunks()  # the last point where pausing holds nothing up
         if self.stop_requested:
             return task, await self.close("cancelled", task, None)
@@ -258,14 +341,22 @@ class FailoverWorkflow(OperationWorkflowBase):
         if ended is not None:
             return ended
         try:
-            done = await self.run_step("reverse", "failover_reverse", task, dict, FOREVER,
-                                       timeout=timedelta(days=1), heartbeat=timedelta(seconds=60),
-                                       detail=lambda r: r["streams"])
+            done = await self.run_step(
+                "reverse",
+                "failover_reverse",
+                task,
+                dict,
+                FOREVER,
+                timeout=timedelta(days=1),
+                heartbeat=timedelta(seconds=60),
+                detail=lambda r: r["streams"],
+            )
         except StepFailed as exc:
             return await self.close("failed", task, f"the reverse failed: {exc}")
         for entry in done["streams"]:
             self.streams[entry["stream"]].update(
-                {k: entry[k] for k in ("kept_aside", "kept_messages", "mirror_id") if k in entry})
+                {k: entry[k] for k in ("kept_aside", "kept_messages", "mirror_id") if k in entry}
+            )
         self.summary["primary_cluster_id"] = task.plan.target.cluster_id
         self.summary["standby_cluster_id"] = task.plan.primary.cluster_id
         return await self.close("completed", task, None)
@@ -276,10 +367,14 @@ class FailoverWorkflow(OperationWorkflowBase):
         task = task.model_copy(update={"deadline": deadline.isoformat()})
         self.begin("catch_up")
         handle = workflow.start_activity(
-            "failover_catch_up", task, result_type=dict,
+            "failover_catch_up",
+            task,
+            result_type=dict,
             start_to_close_timeout=timedelta(seconds=task.plan.request.fence_timeout_s + 60),
             schedule_to_close_timeout=timedelta(seconds=task.plan.request.fence_timeout_s + 300),
-            heartbeat_timeout=timedelta(seconds=10), retry_policy=_retry(0.2, 2, 0))
+            heartbeat_timeout=timedelta(seconds=10),
+            retry_policy=_retry(0.2, 2, 0),
+        )
         stop = asyncio.ensure_future(workflow.wait_condition(lambda: self.stop_requested))
         await workflow.wait([handle, stop], return_when=asyncio.FIRST_COMPLETED)
         if not handle.done():
@@ -293,25 +388,41 @@ class FailoverWorkflow(OperationWorkflowBase):
             self.end("catch_up", "failed", _message(err))
             return {"caught_up": False, "reason": _message(err), "streams": []}
         for s in caught["streams"]:
-            self.streams[s["stream"]].update(standby_last_seq=s["standby_last_seq"],
-                                             lost=s["missing"])
-        self.end("catch_up", "done" if caught["caught_up"] else "failed",
-                 {"caught_up": caught["caught_up"], "waited_s": caught["waited_s"],
-                  "reason": caught.get("reason")})
+            self.streams[s["stream"]].update(
+                standby_last_seq=s["standby_last_seq"], lost=s["missing"]
+            )
+        self.end(
+            "catch_up",
+            "done" if caught["caught_up"] else "failed",
+            {
+                "caught_up": caught["caught_up"],
+                "waited_s": caught["waited_s"],
+                "reason": caught.get("reason"),
+            },
+        )
         return caught
 
     async def cleanup(self, task: FailoverTask) -> bool:
         """The old primary fenced and told; False when cancelled while waiting for it."""
         self.begin("cleanup")
         handle = workflow.start_activity(
-            "failover_cleanup", task, result_type=dict, start_to_close_timeout=timedelta(days=7),
-            heartbeat_timeout=timedelta(seconds=30), retry_policy=FOREVER)
+            "failover_cleanup",
+            task,
+            result_type=dict,
+            start_to_close_timeout=timedelta(days=7),
+            heartbeat_timeout=timedelta(seconds=30),
+            retry_policy=FOREVER,
+        )
         stop = asyncio.ensure_future(workflow.wait_condition(lambda: self.stop_requested))
         await workflow.wait([handle, stop], return_when=asyncio.FIRST_COMPLETED)
         if not handle.done():
             handle.cancel()
-            self.end("cleanup", "skipped", "cancelled while waiting for the old primary: it is "
-                     "not fenced, and clients that still write there are stored there")
+            self.end(
+                "cleanup",
+                "skipped",
+                "cancelled while waiting for the old primary: it is "
+                "not fenced, and clients that still write there are stored there",
+            )
             self.end("reverse", "skipped", "cancelled", begin=True)
             return False
         stop.cancel()
@@ -327,19 +438,22 @@ class FailoverWorkflow(OperationWorkflowBase):
                 # Stored on the old primary after the mirror's last copy (an emergency's loss,
                 # now known: those messages stay there, fenced, and are kept aside by reverse).
                 row["found_on_old_primary"] = max(
-                    entry["old_last_seq"] - row["promoted_last_seq"], 0)
+                    entry["old_last_seq"] - row["promoted_last_seq"], 0
+                )
                 found.append(row["found_on_old_primary"])
         if found and len(found) == len(done["streams"]):
             self.summary["found_on_old_primary"] = sum(found)
         self.end("cleanup", "done", done)
         return True
 
-    async def abort(self, task: FailoverTask, reason: str,
-                    cancelled: bool = False) -> dict[str, Any]:
+    async def abort(
+        self, task: FailoverTask, reason: str, cancelled: bool = False
+    ) -> dict[str, Any]:
         """Roll back what was done before the promotion, and end."""
         await self.rollback(task, reason)
-        return await self.close("cancelled" if cancelled else "failed", task,
-                                None if cancelled else reason)
+        return await self.close(
+            "cancelled" if cancelled else "failed", task, None if cancelled else reason
+        )
 
     async def rollback(self, task: FailoverTask, reason: str) -> None:
         """Undo what was done before the promotion: the fence (only this operation's, and not
@@ -348,36 +462,60 @@ class FailoverWorkflow(OperationWorkflowBase):
         if not drilling and task.plan.request.mode == "emergency":
             return
         task = task.model_copy(update={"promoted": self.promoted})
-        self.steps.insert(next(i for i, s in enumerate(self.steps) if s.status == "pending")
-                          if any(s.status == "pending" for s in self.steps) else len(self.steps),
-                          Step(name="rollback"))
+        self.steps.insert(
+            next(i for i, s in enumerate(self.steps) if s.status == "pending")
+            if any(s.status == "pending" for s in self.steps)
+            else len(self.steps),
+            Step(name="rollback"),
+        )
         try:
             done = await self.run_step(
-                "rollback", "drill_cleanup" if drilling else "failover_rollback", task, dict,
-                _retry(1, 10, 0), schedule=timedelta(minutes=30),
-                detail=lambda r: {**r, "because": reason})
+                "rollback",
+                "drill_cleanup" if drilling else "failover_rollback",
+                task,
+                dict,
+                _retry(1, 10, 0),
+                schedule=timedelta(minutes=30),
+                detail=lambda r: {**r, "because": reason},
+            )
             self.rolled_back = True
         except StepFailed as exc:
             self.summary["rollback_error"] = f"{exc}: " + (
-                "delete the drill's copies by hand" if drilling else
-                "unfence the primary's streams by hand (their own subjects are in their "
-                "metadata, jsc.fenced_subjects)")
+                "delete the drill's copies by hand"
+                if drilling
+                else "unfence the primary's streams by hand (their own subjects are in their "
+                "metadata, jsc.fenced_subjects)"
+            )
             return
         for entry in done.get("streams", []):
             if entry.get("unfenced"):
                 self.streams[entry["stream"]]["unfenced"] = True
 
     # --- helpers ----------------------------------------------------------------------------------
-    async def run_step(self, name: str, activity: str, task: FailoverTask, result_type: Any,
-                       retry: RetryPolicy, *, timeout: timedelta = timedelta(minutes=2),
-                       heartbeat: timedelta | None = None, schedule: timedelta | None = None,
-                       detail: Callable[[Any], Any] | None = None) -> Any:
+    async def run_step(
+        self,
+        name: str,
+        activity: str,
+        task: FailoverTask,
+        result_type: Any,
+        retry: RetryPolicy,
+        *,
+        timeout: timedelta = timedelta(minutes=2),
+        heartbeat: timedelta | None = None,
+        schedule: timedelta | None = None,
+        detail: Callable[[Any], Any] | None = None,
+    ) -> Any:
         self.begin(name)
         try:
             result = await workflow.execute_activity(
-                activity, task, result_type=result_type, start_to_close_timeout=timeout,
-                schedule_to_close_timeout=schedule, heartbeat_timeout=heartbeat,
-                retry_policy=retry)
+                activity,
+                task,
+                result_type=result_type,
+                start_to_close_timeout=timeout,
+                schedule_to_close_timeout=schedule,
+                heartbeat_timeout=heartbeat,
+                retry_policy=retry,
+            )
         except ActivityError as err:
             self.end(name, "failed", _message(err))
             raise StepFailed(_message(err)) from err
@@ -398,19 +536,25 @@ class FailoverWorkflow(OperationWorkflowBase):
         self._sync()
         self.queue_record()
 
-    def end(self, name: str, status: StepStatus, detail: Any = None,
-            begin: bool = False) -> None:
+    def end(self, name: str, status: StepStatus, detail: Any = None, begin: bool = False) -> None:
         step = self.step(name)
         now = workflow.now().isoformat()
         if begin or step.started_at is None:
             step.started_at = now
         step.status, step.finished_at, step.detail = status, now, detail
         self._sync()
-        self.queue_record(audit=f"failover.{name}", audit_key=status,
-                          details={"step": step.model_dump(mode="json")})
+        self.queue_record(
+            audit=f"failover.{name}",
+            audit_key=status,
+            details={"step": step.model_dump(mode="json")},
+        )
 
-    def queue_record(self, audit: str | None = None, audit_key: str | None = None,
-                     details: dict[str, Any] | None = None) -> None:
+    def queue_record(
+        self,
+        audit: str | None = None,
+        audit_key: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         """Write the row (and an audit event) while the next step runs; each write waits for the
         one queued before it, and ``record`` (the status changes, the end) waits for them all.
         Each queued write holds its predecessor: a write never waits for itself."""
@@ -419,34 +563,54 @@ class FailoverWorkflow(OperationWorkflowBase):
         async def write() -> None:
             if previous is not None:
                 await previous
-            update = OperationUpdate(context=self.context, status=self.status,
-                                     progress=self.progress, result=self.result, error=self.error,
-                                     audit_action=audit, audit_key=audit_key,
-                                     audit_details=details)
-            await workflow.execute_activity("record_operation", update,
-                                            start_to_close_timeout=timedelta(seconds=30),
-                                            retry_policy=RECORD_RETRY)
+            update = OperationUpdate(
+                context=self.context,
+                status=self.status,
+                progress=self.progress,
+                result=self.result,
+                error=self.error,
+                audit_action=audit,
+                audit_key=audit_key,
+                audit_details=details,
+            )
+            await workflow.execute_activity(
+                "record_operation",
+                update,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RECORD_RETRY,
+            )
 
         self._background_record = asyncio.create_task(write())
 
     def _sync(self) -> dict[str, Any]:
         """Progress and result from the steps; the result is returned too."""
         finished = sum(s.status in ("done", "failed", "skipped") for s in self.steps)
-        self.progress = Progress(done=finished, total=len(self.steps), unit="steps",
-                                 steps=[s.model_dump(mode="json") for s in self.steps])
+        self.progress = Progress(
+            done=finished,
+            total=len(self.steps),
+            unit="steps",
+            steps=[s.model_dump(mode="json") for s in self.steps],
+        )
         self.result = result = self.current_result()
         return result
 
     def current_result(self) -> dict[str, Any]:
-        return {**self.summary, "rolled_back": self.rolled_back,
-                "streams": list(self.streams.values()),
-                "steps": [s.model_dump(mode="json") for s in self.steps]}
+        return {
+            **self.summary,
+            "rolled_back": self.rolled_back,
+            "streams": list(self.streams.values()),
+            "steps": [s.model_dump(mode="json") for s in self.steps],
+        }
 
     async def states(self, task: FailoverTask) -> list[dict[str, Any]]:
         try:
             states: list[dict[str, Any]] = await workflow.execute_activity(
-                "failover_state", task, result_type=list[dict[str, Any]],
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=_retry(0.5, 2, 3))
+                "failover_state",
+                task,
+                result_type=list[dict[str, Any]],
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=_retry(0.5, 2, 3),
+            )
         except ActivityError:
             return []
         return states
@@ -454,14 +618,23 @@ class FailoverWorkflow(OperationWorkflowBase):
     def note_measure(self, m: Measured) -> None:
         for s in m.streams:
             self.streams[s.stream].update(
-                primary_last_seq=s.primary_last_seq, standby_last_seq=s.standby_last_seq,
-                lag_messages=s.lag_messages, lag_exact=s.lag_exact)
-        self.summary.update(data_at_risk_messages=m.data_at_risk_messages,
-                            data_at_risk_exact=m.data_at_risk_exact, warnings=m.warnings)
+                primary_last_seq=s.primary_last_seq,
+                standby_last_seq=s.standby_last_seq,
+                lag_messages=s.lag_messages,
+                lag_exact=s.lag_exact,
+            )
+        self.summary.update(
+            data_at_risk_messages=m.data_at_risk_messages,
+            data_at_risk_exact=m.data_at_risk_exact,
+            warnings=m.warnings,
+        )
         emergency = self.summary["mode"] == "emergency" and not self.summary["drill"]
         self.step("measure").detail = {
-            "primary_reachable": m.primary_reachable, "data_at_risk_messages":
-            m.data_at_risk_messages, "exact": m.data_at_risk_exact, "warnings": m.warnings}
+            "primary_reachable": m.primary_reachable,
+            "data_at_risk_messages": m.data_at_risk_messages,
+            "exact": m.data_at_risk_exact,
+            "warnings": m.warnings,
+        }
         if emergency:
             self.summary["data_loss_messages"] = m.data_at_risk_messages
             for s in m.streams:
@@ -472,8 +645,11 @@ class FailoverWorkflow(OperationWorkflowBase):
     def note_promoted(self, promoted: dict[str, Any], points: list[FencePoint]) -> None:
         for entry in promoted["streams"]:
             row = self.streams[entry["stream"]]
-            row.update(promoted=True, promoted_last_seq=entry.get("last_seq"),
-                       consumer_deleted=entry.get("consumer_deleted"))
+            row.update(
+                promoted=True,
+                promoted_last_seq=entry.get("last_seq"),
+                consumer_deleted=entry.get("consumer_deleted"),
+            )
             if self.summary["drill"]:
                 row["copy"] = entry["mirror_stream"]
             self.promoted.append(entry["mirror_stream"])
@@ -499,31 +675,51 @@ class FailoverWorkflow(OperationWorkflowBase):
     def announce(self, task: FailoverTask, side: dict[str, Any]) -> asyncio.Task[dict[str, Any]]:
         """Tell the ``dr.failover`` webhooks, in the background; what they answered is awaited
         before the end (a webhook never holds the failover up)."""
+
         async def run() -> dict[str, Any]:
             try:
                 hooks = await workflow.execute_activity(
-                    "dr_webhooks", task.org_id, result_type=list[str],
-                    start_to_close_timeout=timedelta(seconds=30), retry_policy=WEBHOOK)
+                    "dr_webhooks",
+                    task.org_id,
+                    result_type=list[str],
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=WEBHOOK,
+                )
             except ActivityError as err:
                 return {"error": _message(err)}
-            body = {**side, "operation_id": task.operation_id, "mode": task.plan.request.mode,
-                    "previous_cluster_id": task.plan.primary.cluster_id,
-                    "active_cluster_name": task.plan.target.name,
-                    "data_loss_messages": self.summary.get("data_loss_messages")}
-            calls = [workflow.execute_activity(
-                "deliver_dr_webhook", DrWebhookDelivery(webhook_id=h, org_id=task.org_id,
-                                                        operation_id=task.operation_id,
-                                                        announcement=body),
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=WEBHOOK)
-                for h in hooks]
+            body = {
+                **side,
+                "operation_id": task.operation_id,
+                "mode": task.plan.request.mode,
+                "previous_cluster_id": task.plan.primary.cluster_id,
+                "active_cluster_name": task.plan.target.name,
+                "data_loss_messages": self.summary.get("data_loss_messages"),
+            }
+            calls = [
+                workflow.execute_activity(
+                    "deliver_dr_webhook",
+                    DrWebhookDelivery(
+                        webhook_id=h,
+                        org_id=task.org_id,
+                        operation_id=task.operation_id,
+                        announcement=body,
+                    ),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=WEBHOOK,
+                )
+                for h in hooks
+            ]
             answers = await asyncio.gather(*calls, return_exceptions=True)
-            return {h: ("delivered" if not isinstance(a, BaseException) else _message(a))
-                    for h, a in zip(hooks, answers, strict=False)}
+            return {
+                h: ("delivered" if not isinstance(a, BaseException) else _message(a))
+                for h, a in zip(hooks, answers, strict=False)
+            }
 
         return asyncio.create_task(run())
 
-    async def close(self, status: str, task: FailoverTask, error: str | None,
-                    shielded: bool = False) -> dict[str, Any]:
+    async def close(
+        self, status: str, task: FailoverTask, error: str | None, shielded: bool = False
+    ) -> dict[str, Any]:
         """Skip the steps not reached, read each stream's state on each side, keep the pair's
         record, and finish."""
         for step in self.steps:
@@ -534,8 +730,7 @@ class FailoverWorkflow(OperationWorkflowBase):
         if self.announcing is not None and "announced" not in self.summary:
             self.summary["announced"] = await self.announcing
         # ("reverse" without the others: a reverse alone, which keeps no failover record.)
-        did_something = any(self._did(name) for name in ("fence", "catch_up", "promote",
-                                                          "reverse"))
+        did_something = any(self._did(name) for name in ("fence", "catch_up", "promote", "reverse"))
         if did_something or self.promoted:
             for state in await self.states(task):
                 row = self.streams[state["stream"]]
@@ -547,19 +742,29 @@ class FailoverWorkflow(OperationWorkflowBase):
 
     async def keep_record(self, task: FailoverTask, status: str) -> None:
         drill = task.plan.request.drill
-        record = {"operation_id": task.operation_id, "at": workflow.now().isoformat(),
-                  "rto_s": self.summary.get("rto_s"), "ok": status == "completed"
-                  and (not drill or self.summary.get("data_loss_messages") == 0)}
+        record = {
+            "operation_id": task.operation_id,
+            "at": workflow.now().isoformat(),
+            "rto_s": self.summary.get("rto_s"),
+            "ok": status == "completed"
+            and (not drill or self.summary.get("data_loss_messages") == 0),
+        }
         if drill:
             record["rpo_messages"] = self.summary.get("data_loss_messages")
         else:
-            record.update(mode=task.plan.request.mode, rolled_back=self.rolled_back,
-                          data_loss_messages=self.summary.get("data_loss_messages"),
-                          target_cluster_id=task.plan.target.cluster_id,
-                          reverse=task.plan.request.reverse)
+            record.update(
+                mode=task.plan.request.mode,
+                rolled_back=self.rolled_back,
+                data_loss_messages=self.summary.get("data_loss_messages"),
+                target_cluster_id=task.plan.target.cluster_id,
+                reverse=task.plan.request.reverse,
+            )
         try:
             await workflow.execute_activity(
-                "failover_record", task.model_copy(update={"record": record}),
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=_retry(1, 5, 10))
+                "failover_record",
+                task.model_copy(update={"record": record}),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=_retry(1, 5, 10),
+            )
         except ActivityError as err:
             self.summary["record_error"] = _message(err)

@@ -32,8 +32,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.inputs import GitOpsSyncInput, from_args
     from workflows.operation_base import OperationWorkflowBase
 
-SCAN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2,
-                         maximum_interval=timedelta(seconds=30), maximum_attempts=5)
+SCAN_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=5,
+)
 SCAN_TIMEOUT = timedelta(minutes=10)
 
 
@@ -62,17 +66,27 @@ class GitOpsDriftWorkflow(OperationWorkflowBase):
 
     async def _scan(self, scan: DriftScan) -> dict[str, Any]:
         found: DriftFound = await workflow.execute_activity(
-            "gitops_drift_scan", scan, result_type=DriftFound,
-            start_to_close_timeout=SCAN_TIMEOUT, retry_policy=SCAN_RETRY)
+            "gitops_drift_scan",
+            scan,
+            result_type=DriftFound,
+            start_to_close_timeout=SCAN_TIMEOUT,
+            retry_policy=SCAN_RETRY,
+        )
         result = found.model_dump()
         if found.revert:
             start: RevertStart = await workflow.execute_activity(
-                "gitops_drift_revert", args=[scan, found.revert], result_type=RevertStart,
-                start_to_close_timeout=timedelta(minutes=1), retry_policy=SCAN_RETRY)
+                "gitops_drift_revert",
+                args=[scan, found.revert],
+                result_type=RevertStart,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=SCAN_RETRY,
+            )
             await workflow.start_child_workflow(
-                "GitOpsSyncWorkflow", GitOpsSyncInput(context=start.context, data=start.data),
+                "GitOpsSyncWorkflow",
+                GitOpsSyncInput(context=start.context, data=start.data),
                 id=start.workflow_id,
                 task_queue=workflow.info().task_queue,
-                parent_close_policy=ParentClosePolicy.ABANDON)
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
             result["revert_sync_id"] = start.sync_id
         return result

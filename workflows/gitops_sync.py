@@ -27,9 +27,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.inputs import ApprovalInput, GitOpsApplyInput, GitOpsSyncInput, from_args
     from workflows.operation_base import OperationWorkflowBase
 
-STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
-                         maximum_interval=timedelta(seconds=30), maximum_attempts=8,
-                         non_retryable_error_types=["NotFound"])
+STEP_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=8,
+    non_retryable_error_types=["NotFound"],
+)
 PLAN_TIMEOUT = timedelta(minutes=5)
 APPLY_TIMEOUT = timedelta(minutes=30)
 APPLY_HEARTBEAT = timedelta(seconds=30)  # a killed worker's apply is retried this soon
@@ -47,24 +51,39 @@ async def close_row(ref: SyncRef, message: str) -> None:
     """The sync's row says it failed (or partly applied), as the operation does."""
     if workflow.patched(CLOSE_ROW_PATCH):
         await workflow.execute_activity(
-            "gitops_fail", SyncFailure(ref=ref, error=message), result_type=str,
-            start_to_close_timeout=timedelta(minutes=1), retry_policy=STEP_RETRY)
+            "gitops_fail",
+            SyncFailure(ref=ref, error=message),
+            result_type=str,
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=STEP_RETRY,
+        )
 
 
 async def apply_sync(ref: SyncRef) -> Applied:
     applied: Applied = await workflow.execute_activity(
-        "gitops_apply", ref, result_type=Applied, start_to_close_timeout=APPLY_TIMEOUT,
-        heartbeat_timeout=APPLY_HEARTBEAT, retry_policy=STEP_RETRY)
+        "gitops_apply",
+        ref,
+        result_type=Applied,
+        start_to_close_timeout=APPLY_TIMEOUT,
+        heartbeat_timeout=APPLY_HEARTBEAT,
+        retry_policy=STEP_RETRY,
+    )
     return applied
 
 
 class _SyncBase(OperationWorkflowBase):
-    async def finish_applied(self, applied: Applied,
-                             extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def finish_applied(
+        self, applied: Applied, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         total = applied.applied + applied.failed + applied.skipped
         self.progress = Progress(done=applied.applied, total=total, unit="resources", eta_s=0)
-        result = {"sync_status": applied.status, "applied": applied.applied,
-                  "failed": applied.failed, "skipped": applied.skipped, **(extra or {})}
+        result = {
+            "sync_status": applied.status,
+            "applied": applied.applied,
+            "failed": applied.failed,
+            "skipped": applied.skipped,
+            **(extra or {}),
+        }
         if applied.status == "succeeded":
             return await self.finish("completed", result)
         return await self.finish("failed", result, error=applied.error)
@@ -78,27 +97,46 @@ class GitOpsSyncWorkflow(_SyncBase):
         started = from_args(GitOpsSyncInput, args, ("context", "data"))
         self.context = context = started.context
         data = started.data
-        ref = SyncRef(org_id=context.org_id, sync_id=data.sync_id, only=data.only,
-                      user_email=context.user_email)
+        ref = SyncRef(
+            org_id=context.org_id,
+            sync_id=data.sync_id,
+            only=data.only,
+            user_email=context.user_email,
+        )
         try:
             await self.set_status("running")
             planned: Planned = await workflow.execute_activity(
-                "gitops_plan", ref, result_type=Planned, start_to_close_timeout=PLAN_TIMEOUT,
-                retry_policy=STEP_RETRY)
+                "gitops_plan",
+                ref,
+                result_type=Planned,
+                start_to_close_timeout=PLAN_TIMEOUT,
+                retry_policy=STEP_RETRY,
+            )
             if planned.outcome == "apply":
                 return await self.finish_applied(await apply_sync(ref), {"plan": planned.summary})
             if planned.outcome == "approval":
                 opened: OpenedRequest = await workflow.execute_activity(
-                    "gitops_open_request", ref, result_type=OpenedRequest,
-                    start_to_close_timeout=PLAN_TIMEOUT, retry_policy=STEP_RETRY)
+                    "gitops_open_request",
+                    ref,
+                    result_type=OpenedRequest,
+                    start_to_close_timeout=PLAN_TIMEOUT,
+                    retry_policy=STEP_RETRY,
+                )
                 await workflow.start_child_workflow(
                     "ApprovalWorkflow",
                     ApprovalInput(context=opened.context, ticket=opened.ticket),
-                    id=opened.workflow_id, task_queue=workflow.info().task_queue,
-                    parent_close_policy=ParentClosePolicy.ABANDON)
-                return await self.finish("completed", {"sync_status": "waiting_approval",
-                                                       "request_id": opened.request_id,
-                                                       "plan": planned.summary})
+                    id=opened.workflow_id,
+                    task_queue=workflow.info().task_queue,
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                )
+                return await self.finish(
+                    "completed",
+                    {
+                        "sync_status": "waiting_approval",
+                        "request_id": opened.request_id,
+                        "plan": planned.summary,
+                    },
+                )
             result = {"sync_status": planned.outcome, "plan": planned.summary}
             if planned.outcome in ("failed", "rejected"):
                 return await self.finish("failed", result, error=planned.error)

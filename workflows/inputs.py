@@ -42,8 +42,9 @@ def from_args(model: type[M], args: Sequence[Any], *released: tuple[str, ...]) -
     for names in released:
         if len(names) == len(args):
             return model.model_validate(dict(zip(names, args, strict=False)))
-    raise InputNotUnderstood(f"{model.__name__}: started with {len(args)} argument(s) of an "
-                             "unknown shape")
+    raise InputNotUnderstood(
+        f"{model.__name__}: started with {len(args)} argument(s) of an unknown shape"
+    )
 
 
 def _is_input(model: type[BaseModel], value: Any) -> bool:
@@ -58,11 +59,13 @@ def _is_input(model: type[BaseModel], value: Any) -> bool:
 class _Input(BaseModel):
     """A field added later has a default (runs started before it lack it); a field this code
     does not know yet (a newer starter, during a rolling deploy) is ignored."""
+
     model_config = ConfigDict(extra="ignore")
 
 
 class ReplayInput(_Input):
     """``ReplayWorkflow``: what to replay, and what a continued run carries over."""
+
     context: OperationContext
     request: ReplayRequest
     carry: ReplayCarry | None = None
@@ -70,12 +73,14 @@ class ReplayInput(_Input):
 
 class ApprovalInput(_Input):
     """``ApprovalWorkflow`` and ``QuotaRequestWorkflow``: the change request to decide."""
+
     context: OperationContext
     ticket: ApprovalTicket
 
 
 class BackupInput(_Input):
     """``BackupWorkflow``: the backup (its rows exist) to take, or only verify."""
+
     context: OperationContext
     job: BackupJob
 
@@ -83,6 +88,7 @@ class BackupInput(_Input):
 class RestoreWorkflowInput(_Input):
     """``RestoreWorkflow``: a ``RestoreJob``, or an approved change's config (a plain dict, that
     the workflow validates: an invalid one fails the operation with the reason)."""
+
     context: OperationContext
     job: RestoreJob | dict[str, Any]
 
@@ -90,6 +96,7 @@ class RestoreWorkflowInput(_Input):
 class MirrorInput(_Input):
     """``MirrorWorkflow``: a ``MirrorJob``, or an approved change's config (validated by the
     workflow, as for a restore)."""
+
     context: OperationContext
     job: MirrorJob | dict[str, Any]
 
@@ -97,18 +104,21 @@ class MirrorInput(_Input):
 class FailoverInput(_Input):
     """``FailoverWorkflow``: the measured plan, or an approved change's config (the plan as a
     plain dict, validated by the workflow)."""
+
     context: OperationContext
     plan: FailoverPlan | dict[str, Any]
 
 
 class GitOpsSyncInput(_Input):
     """``GitOpsSyncWorkflow``: the sync (its row exists) to plan and apply."""
+
     context: OperationContext
     data: GitSyncInput
 
 
 class GitOpsApplyInput(_Input):
     """``GitOpsApplyWorkflow``: an approved sync's change config ({sync_id, repo_id, commit})."""
+
     context: OperationContext
     config: dict[str, Any]
 
@@ -128,14 +138,25 @@ OPERATION_INPUTS: dict[str, tuple[type[BaseModel], str]] = {
 }
 
 
-def operation_input(workflow: str, context: OperationContext, job: Any,
-                    **extra: Any) -> BaseModel:
+def operation_input(workflow: str, context: OperationContext, job: Any, **extra: Any) -> BaseModel:
     """The input ``workflow`` (a registered name) is started with, for ``context`` and its job
     (``extra``: the input's other fields, e.g. an export's chunk size)."""
     model, field = OPERATION_INPUTS[workflow]
     return model(context=context, **{field: job}, **extra)
 
 
-__all__ = ["ApprovalInput", "BackupInput", "DriftInput", "FailoverInput", "GitOpsApplyInput",
-           "GitOpsSyncInput", "InputNotUnderstood", "MirrorInput", "OPERATION_INPUTS",
-           "ReplayInput", "RestoreWorkflowInput", "from_args", "operation_input"]
+__all__ = [
+    "ApprovalInput",
+    "BackupInput",
+    "DriftInput",
+    "FailoverInput",
+    "GitOpsApplyInput",
+    "GitOpsSyncInput",
+    "InputNotUnderstood",
+    "MirrorInput",
+    "OPERATION_INPUTS",
+    "ReplayInput",
+    "RestoreWorkflowInput",
+    "from_args",
+    "operation_input",
+]

@@ -51,9 +51,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.operation_base import OperationWorkflowBase
 
 NON_RETRYABLE = ["Refused", "NotFound", "ClusterNotFound", "MirrorFailed"]
-STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
-                         maximum_interval=timedelta(seconds=10), maximum_attempts=0,
-                         non_retryable_error_types=NON_RETRYABLE)
+STEP_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=0,
+    non_retryable_error_types=NON_RETRYABLE,
+)
 STEP_TIMEOUT = timedelta(minutes=2)
 WAIT_SLICE_S = 300
 # A dead worker is noticed after this long without a heartbeat (sent at every measurement).
@@ -83,16 +87,23 @@ class MirrorWorkflow(OperationWorkflowBase):
         try:
             job = MirrorJob.model_validate(data.job)
         except ValidationError as exc:
-            return await self.finish("failed", {"mirrors": [], "caught_up_in_s": None},
-                                     error=f"The mirror job is not valid: {exc}")
-        ids = list(job.mirror_ids[:len(job.mirrors)])
+            return await self.finish(
+                "failed",
+                {"mirrors": [], "caught_up_in_s": None},
+                error=f"The mirror job is not valid: {exc}",
+            )
+        ids = list(job.mirror_ids[: len(job.mirrors)])
         ids += [str(workflow.uuid4()) for _ in range(len(job.mirrors) - len(ids))]
         self.job = job = job.model_copy(update={"mirror_ids": ids})
         try:
             await self.set_status("running")
             prepared = await workflow.execute_activity(
-                "mirror_prepare", PrepareInput(context=context, job=job), result_type=Prepared,
-                start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+                "mirror_prepare",
+                PrepareInput(context=context, job=job),
+                result_type=Prepared,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=STEP_RETRY,
+            )
             await self.create_all(prepared.plans)
             await self.wait_caught_up()
             if self.stop_requested and not self.all_settled():
@@ -112,11 +123,20 @@ class MirrorWorkflow(OperationWorkflowBase):
     async def create_all(self, plans: list[MirrorPlan]) -> None:
         refused: list[str] = []
         for start in range(0, len(plans), CREATE_BATCH):
-            batch = plans[start:start + CREATE_BATCH]
-            results = await asyncio.gather(*(workflow.execute_activity(
-                "mirror_create", CreateInput(context=self.context, plan=plan),
-                result_type=MirrorRef, start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=STEP_RETRY) for plan in batch), return_exceptions=True)
+            batch = plans[start : start + CREATE_BATCH]
+            results = await asyncio.gather(
+                *(
+                    workflow.execute_activity(
+                        "mirror_create",
+                        CreateInput(context=self.context, plan=plan),
+                        result_type=MirrorRef,
+                        start_to_close_timeout=STEP_TIMEOUT,
+                        retry_policy=STEP_RETRY,
+                    )
+                    for plan in batch
+                ),
+                return_exceptions=True,
+            )
             for plan, result in zip(batch, results, strict=False):
                 if isinstance(result, MirrorRef):
                     self.refs.append(result)
@@ -125,8 +145,10 @@ class MirrorWorkflow(OperationWorkflowBase):
                 elif isinstance(result, BaseException):
                     raise result
         if refused:
-            raise MirrorsNotCreated(f"{len(refused)} of {len(plans)} mirrors could not be "
-                                    "created: " + "; ".join(refused))
+            raise MirrorsNotCreated(
+                f"{len(refused)} of {len(plans)} mirrors could not be "
+                "created: " + "; ".join(refused)
+            )
 
     async def wait_caught_up(self) -> None:
         """Until every mirror has caught up (or was removed meanwhile), or cancel; pause and
@@ -138,9 +160,11 @@ class MirrorWorkflow(OperationWorkflowBase):
             if self.paused != self.consumers_paused:
                 action = "pause" if self.paused else "resume"
                 await workflow.execute_activity(
-                    "mirror_control", ControlInput(context=self.context, mirrors=self.refs,
-                                                   action=action),
-                    start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+                    "mirror_control",
+                    ControlInput(context=self.context, mirrors=self.refs, action=action),
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    retry_policy=STEP_RETRY,
+                )
                 self.consumers_paused = action == "pause"
                 await self.set_status("paused" if self.consumers_paused else "running")
                 continue
@@ -148,11 +172,18 @@ class MirrorWorkflow(OperationWorkflowBase):
                 await workflow.wait_condition(lambda: not self.paused or self.stop_requested)
                 continue
             measuring = workflow.start_activity(
-                "mirror_wait", WaitInput(context=self.context, mirrors=open_refs,
-                                         settled_done=self.settled_done(),
-                                         max_seconds=WAIT_SLICE_S),
-                result_type=WaitResult, start_to_close_timeout=timedelta(seconds=WAIT_SLICE_S + 120),
-                heartbeat_timeout=WAIT_HEARTBEAT, retry_policy=STEP_RETRY)
+                "mirror_wait",
+                WaitInput(
+                    context=self.context,
+                    mirrors=open_refs,
+                    settled_done=self.settled_done(),
+                    max_seconds=WAIT_SLICE_S,
+                ),
+                result_type=WaitResult,
+                start_to_close_timeout=timedelta(seconds=WAIT_SLICE_S + 120),
+                heartbeat_timeout=WAIT_HEARTBEAT,
+                retry_policy=STEP_RETRY,
+            )
             await workflow.wait_condition(self.done_or_signalled(measuring))
             if not measuring.done():  # a signal came: act on it now, measure again after
                 measuring.cancel()
@@ -179,9 +210,13 @@ class MirrorWorkflow(OperationWorkflowBase):
         failed = [m for m in (self.job.mirror_ids if self.job else []) if m not in made]
         if failed:
             await workflow.execute_activity(
-                "mirror_mark", MarkInput(context=self.context, mirror_ids=failed, state="failed",
-                                         only_from=["creating"]),
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=STEP_RETRY)
+                "mirror_mark",
+                MarkInput(
+                    context=self.context, mirror_ids=failed, state="failed", only_from=["creating"]
+                ),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=STEP_RETRY,
+            )
 
     # --- state ------------------------------------------------------------------------------------
     def done_or_signalled(self, step: asyncio.Future[Any]) -> Callable[[], bool]:
@@ -202,20 +237,28 @@ class MirrorWorkflow(OperationWorkflowBase):
         for request, mirror_id in zip(job.mirrors, job.mirror_ids, strict=False) if job else ():
             found = self.readings.get(mirror_id)
             caught_up = bool(found and found.caught_up)
-            items.append({
-                "mirror_id": mirror_id, "source_cluster_id": str(request.source_cluster_id),
-                "source_stream": request.source_stream,
-                "target_cluster_id": str(request.target_cluster_id),
-                "target_stream": request.target_stream, "created": mirror_id in made,
-                "caught_up": caught_up,
-                "caught_up_in_s": found.caught_up_in_s if found and caught_up else None,
-                "messages_copied": found.copied if found else 0,
-                "bytes_copied": found.bytes if found else 0,
-                "removed_meanwhile": bool(found and found.gone),
-            })
+            items.append(
+                {
+                    "mirror_id": mirror_id,
+                    "source_cluster_id": str(request.source_cluster_id),
+                    "source_stream": request.source_stream,
+                    "target_cluster_id": str(request.target_cluster_id),
+                    "target_stream": request.target_stream,
+                    "created": mirror_id in made,
+                    "caught_up": caught_up,
+                    "caught_up_in_s": found.caught_up_in_s if found and caught_up else None,
+                    "messages_copied": found.copied if found else 0,
+                    "bytes_copied": found.bytes if found else 0,
+                    "removed_meanwhile": bool(found and found.gone),
+                }
+            )
         times = [i["caught_up_in_s"] for i in items if i["caught_up_in_s"] is not None]
-        result: dict[str, Any] = {"mirrors": items, "caught_up_in_s": max(times) if times else None,
-                  "stopped_early": stopped, "paused": self.consumers_paused}
+        result: dict[str, Any] = {
+            "mirrors": items,
+            "caught_up_in_s": max(times) if times else None,
+            "stopped_early": stopped,
+            "paused": self.consumers_paused,
+        }
         if stopped:
             result["left_in_place"] = [i["mirror_id"] for i in items if i["created"]]
         return result

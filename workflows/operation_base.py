@@ -16,7 +16,9 @@ with workflow.unsafe.imports_passed_through():
 # Before this marker, ``record_in_background`` started a task that awaited itself and failed at
 # once: no row was written in the background. Histories without it keep that behaviour.
 BACKGROUND_RECORD_PATCH = "operation-background-record-chained"
-RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
 
 
 class OperationWorkflowBase:
@@ -46,8 +48,12 @@ class OperationWorkflowBase:
 
     @workflow.query
     def view(self) -> dict[str, Any]:
-        return {"status": self.status, "progress": self.progress.model_dump(),
-                "result": self.result, "error": self.error}
+        return {
+            "status": self.status,
+            "progress": self.progress.model_dump(),
+            "result": self.result,
+            "error": self.error,
+        }
 
     # --- helpers for subclasses ---------------------------------------------------------------
     async def between_chunks(self) -> None:
@@ -60,9 +66,14 @@ class OperationWorkflowBase:
     def advance(self, delta: int, elapsed_s: float, done: int) -> None:
         rate = round(delta / elapsed_s, 1) if elapsed_s > 0 else None
         total = self.progress.total
-        eta = round((total - done) / rate, 1) if rate and total is not None and total >= done else None
-        self.progress = Progress(done=done, total=total, unit=self.progress.unit,
-                                 rate_per_s=rate, eta_s=eta)
+        eta = (
+            round((total - done) / rate, 1)
+            if rate and total is not None and total >= done
+            else None
+        )
+        self.progress = Progress(
+            done=done, total=total, unit=self.progress.unit, rate_per_s=rate, eta_s=eta
+        )
 
     async def set_status(self, status: str, audit: str | None = None) -> None:
         """The row is written first: a reader never sees a status the row does not have yet."""
@@ -86,9 +97,14 @@ class OperationWorkflowBase:
 
         self._background_record = asyncio.create_task(after_previous())
 
-    async def record(self, status: str | None = None, audit: str | None = None,
-                     shielded: bool = False, audit_key: str | None = None,
-                     audit_details: dict[str, Any] | None = None) -> None:
+    async def record(
+        self,
+        status: str | None = None,
+        audit: str | None = None,
+        shielded: bool = False,
+        audit_key: str | None = None,
+        audit_details: dict[str, Any] | None = None,
+    ) -> None:
         previous, self._background_record = self._background_record, None
         if previous is not None:
             await previous
@@ -98,21 +114,35 @@ class OperationWorkflowBase:
         else:
             await self._write(update)
 
-    def _update(self, status: str | None = None, audit: str | None = None,
-                audit_key: str | None = None,
-                audit_details: dict[str, Any] | None = None) -> OperationUpdate:
-        return OperationUpdate(context=self.context, status=status or self.status,
-                               progress=self.progress.model_copy(), result=self.result,
-                               error=self.error, audit_action=audit, audit_key=audit_key,
-                               audit_details=audit_details)
+    def _update(
+        self,
+        status: str | None = None,
+        audit: str | None = None,
+        audit_key: str | None = None,
+        audit_details: dict[str, Any] | None = None,
+    ) -> OperationUpdate:
+        return OperationUpdate(
+            context=self.context,
+            status=status or self.status,
+            progress=self.progress.model_copy(),
+            result=self.result,
+            error=self.error,
+            audit_action=audit,
+            audit_key=audit_key,
+            audit_details=audit_details,
+        )
 
     async def _write(self, update: OperationUpdate) -> None:
         await workflow.execute_activity(
-            "record_operation", update, start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RECORD_RETRY)
+            "record_operation",
+            update,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORD_RETRY,
+        )
 
-    async def finish(self, status: str, result: dict[str, Any], error: str | None = None,
-                     shielded: bool = False) -> dict[str, Any]:
+    async def finish(
+        self, status: str, result: dict[str, Any], error: str | None = None, shielded: bool = False
+    ) -> dict[str, Any]:
         self.result, self.error = result, error
         if status == "completed" and self.progress.total is not None:
             self.progress.eta_s = 0

@@ -37,12 +37,20 @@ with workflow.unsafe.imports_passed_through():
     from workflows.operation_base import OperationWorkflowBase
 
 NON_RETRYABLE = ["DestinationRefused", "NotFound", "Refused", "ClusterNotFound", "ReplayFailed"]
-PLAN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2,
-                         maximum_interval=timedelta(seconds=10), maximum_attempts=20,
-                         non_retryable_error_types=NON_RETRYABLE)
-CHUNK_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), backoff_coefficient=2,
-                          maximum_interval=timedelta(seconds=10), maximum_attempts=0,
-                          non_retryable_error_types=NON_RETRYABLE)
+PLAN_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=20,
+    non_retryable_error_types=NON_RETRYABLE,
+)
+CHUNK_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=0,
+    non_retryable_error_types=NON_RETRYABLE,
+)
 # A dead worker is noticed after this long without a heartbeat (sent at least every second).
 CHUNK_HEARTBEAT_TIMEOUT = timedelta(seconds=3)
 CONTINUE_AS_NEW_PATCH = "replay-continue-as-new"
@@ -81,37 +89,58 @@ class ReplayWorkflow(OperationWorkflowBase):
                 self.status = "paused" if carry.paused else "running"
             if request.dry_run:
                 result = await workflow.execute_activity(
-                    "replay_dry_run", start, result_type=DryRunResult,
-                    start_to_close_timeout=timedelta(hours=1), heartbeat_timeout=timedelta(seconds=30),
-                    retry_policy=PLAN_RETRY)
+                    "replay_dry_run",
+                    start,
+                    result_type=DryRunResult,
+                    start_to_close_timeout=timedelta(hours=1),
+                    heartbeat_timeout=timedelta(seconds=30),
+                    retry_policy=PLAN_RETRY,
+                )
                 return await self.finish("completed", result.model_dump(mode="json"))
             planned = carry.planned or await workflow.execute_activity(
-                "replay_plan", start, result_type=ReplayPlanned,
-                start_to_close_timeout=timedelta(minutes=2), retry_policy=PLAN_RETRY)
+                "replay_plan",
+                start,
+                result_type=ReplayPlanned,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=PLAN_RETRY,
+            )
             checkpoint = carry.checkpoint or planned.checkpoint
             self.progress = Progress(done=checkpoint.done, total=planned.plan.estimated_total)
             chunks = 0
             while True:
                 await self.between_chunks()
                 if self.stop_requested:
-                    return await self.finish("cancelled", _summary(checkpoint, planned, stopped=True))
+                    return await self.finish(
+                        "cancelled", _summary(checkpoint, planned, stopped=True)
+                    )
                 if chunks >= carry.chunks_per_run or workflow.info().is_continue_as_new_suggested():
                     if workflow.patched(CONTINUE_AS_NEW_PATCH):
                         await self.continue_with(context, request, carry, planned, checkpoint)
-                chunk = ReplayChunk(operation_id=context.operation_id, org_id=context.org_id,
-                                    request=request, plan=planned.plan, checkpoint=checkpoint,
-                                    max_seconds=carry.chunk_seconds)
+                chunk = ReplayChunk(
+                    operation_id=context.operation_id,
+                    org_id=context.org_id,
+                    request=request,
+                    plan=planned.plan,
+                    checkpoint=checkpoint,
+                    max_seconds=carry.chunk_seconds,
+                )
                 done: ReplayChunkResult = await workflow.execute_activity(
-                    "replay_chunk", chunk, result_type=ReplayChunkResult,
+                    "replay_chunk",
+                    chunk,
+                    result_type=ReplayChunkResult,
                     start_to_close_timeout=timedelta(minutes=10),
-                    heartbeat_timeout=CHUNK_HEARTBEAT_TIMEOUT, retry_policy=CHUNK_RETRY)
+                    heartbeat_timeout=CHUNK_HEARTBEAT_TIMEOUT,
+                    retry_policy=CHUNK_RETRY,
+                )
                 chunks += 1
-                self.advance(done.checkpoint.done - checkpoint.done, done.elapsed_s,
-                             done.checkpoint.done)
+                self.advance(
+                    done.checkpoint.done - checkpoint.done, done.elapsed_s, done.checkpoint.done
+                )
                 checkpoint = done.checkpoint
                 if done.exhausted:
-                    return await self.finish("completed",
-                                             _summary(checkpoint, planned, missing=done.missing))
+                    return await self.finish(
+                        "completed", _summary(checkpoint, planned, missing=done.missing)
+                    )
                 self.record_in_background()
         except asyncio.CancelledError:
             # Cancelled through Temporal: record how far it got, then end as cancelled.
@@ -122,21 +151,45 @@ class ReplayWorkflow(OperationWorkflowBase):
             await self.finish("failed", {"done": self.progress.done}, error=message)
             raise ApplicationError(message, non_retryable=True) from err
 
-    async def continue_with(self, context: OperationContext, request: ReplayRequest,
-                            carry: ReplayCarry, planned: ReplayPlanned,
-                            checkpoint: ReplayCheckpoint) -> None:
+    async def continue_with(
+        self,
+        context: OperationContext,
+        request: ReplayRequest,
+        carry: ReplayCarry,
+        planned: ReplayPlanned,
+        checkpoint: ReplayCheckpoint,
+    ) -> None:
         """Continues as new once the row is written (continue_as_new raises). The pause and
         cancel flags are read last, so a signal that arrived meanwhile is carried over."""
         await self.record()
-        carried = carry.model_copy(update={
-            "planned": planned, "checkpoint": checkpoint, "paused": self.paused,
-            "stop_requested": self.stop_requested, "runs": carry.runs + 1})
+        carried = carry.model_copy(
+            update={
+                "planned": planned,
+                "checkpoint": checkpoint,
+                "paused": self.paused,
+                "stop_requested": self.stop_requested,
+                "runs": carry.runs + 1,
+            }
+        )
         workflow.continue_as_new(ReplayInput(context=context, request=request, carry=carried))
 
 
-def _summary(cp: ReplayCheckpoint, planned: ReplayPlanned, stopped: bool = False,
-             missing: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"replayed": cp.done, "bytes": cp.bytes, "failed": cp.failed, "failures": cp.failures,
-            "first_seq": planned.plan.first_seq, "last_seq": planned.plan.last_seq,
-            "planned": planned.plan.estimated_total, "missing": missing,
-            "next_seq": cp.next_seq, "stopped_early": stopped, "destination_seqs": cp.dest_seqs}
+def _summary(
+    cp: ReplayCheckpoint,
+    planned: ReplayPlanned,
+    stopped: bool = False,
+    missing: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "replayed": cp.done,
+        "bytes": cp.bytes,
+        "failed": cp.failed,
+        "failures": cp.failures,
+        "first_seq": planned.plan.first_seq,
+        "last_seq": planned.plan.last_seq,
+        "planned": planned.plan.estimated_total,
+        "missing": missing,
+        "next_seq": cp.next_seq,
+        "stopped_early": stopped,
+        "destination_seqs": cp.dest_seqs,
+    }

@@ -67,40 +67,60 @@ class RestoreWorkflow(OperationWorkflowBase):
         try:
             await self.set_status("running")
             plan: RestorePlan = await workflow.execute_activity(
-                "restore_prepare", RestorePrepareInput(operation_id=context.operation_id,
-                                                       org_id=context.org_id, job=job),
-                result_type=RestorePlan, start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=STEP_RETRY)
+                "restore_prepare",
+                RestorePrepareInput(
+                    operation_id=context.operation_id, org_id=context.org_id, job=job
+                ),
+                result_type=RestorePlan,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=STEP_RETRY,
+            )
             self.progress = Progress(done=0, total=plan.total, unit="bytes")
             if plan.set_aside_backup_id:
                 set_aside = plan.set_aside_backup_id
                 await self.set_aside(context, plan, job)
             result: RestoreResult = await workflow.execute_activity(
-                "backup_restore", RestoreInput(
-                    operation_id=context.operation_id, org_id=context.org_id,
-                    backup_id=plan.backup_id, stream=plan.stream, cluster_id=job.cluster_id,
-                    stream_name=job.stream_name, subjects=job.subjects, until=job.until,
-                    replace=job.replace, set_aside_backup_id=set_aside,
-                    done_before=self.progress.done, total=self.progress.total or 0),
-                result_type=RestoreResult, start_to_close_timeout=DATA_TIMEOUT,
-                heartbeat_timeout=DATA_HEARTBEAT, retry_policy=STEP_RETRY)
+                "backup_restore",
+                RestoreInput(
+                    operation_id=context.operation_id,
+                    org_id=context.org_id,
+                    backup_id=plan.backup_id,
+                    stream=plan.stream,
+                    cluster_id=job.cluster_id,
+                    stream_name=job.stream_name,
+                    subjects=job.subjects,
+                    until=job.until,
+                    replace=job.replace,
+                    set_aside_backup_id=set_aside,
+                    done_before=self.progress.done,
+                    total=self.progress.total or 0,
+                ),
+                result_type=RestoreResult,
+                start_to_close_timeout=DATA_TIMEOUT,
+                heartbeat_timeout=DATA_HEARTBEAT,
+                retry_policy=STEP_RETRY,
+            )
             done = max(self.progress.done + result.restored_bytes, self.progress.total or 0)
             self.progress = Progress(done=done, total=done, unit="bytes", eta_s=0)
-            return await self.finish("completed", {
-                **result.model_dump(mode="json"), "set_aside_backup_id": set_aside})
+            return await self.finish(
+                "completed", {**result.model_dump(mode="json"), "set_aside_backup_id": set_aside}
+            )
         except asyncio.CancelledError:
             await self.finish("cancelled", {"set_aside_backup_id": set_aside}, shielded=True)
             raise
         except (ActivityError, SetAsideFailed) as err:
             message = message_of(err)
             if set_aside and not isinstance(err, SetAsideFailed):
-                message += (f" (the stream's former data is kept in the backup {set_aside}: "
-                            "restore it from there if needed)")
+                message += (
+                    f" (the stream's former data is kept in the backup {set_aside}: "
+                    "restore it from there if needed)"
+                )
             await self.finish("failed", {"set_aside_backup_id": set_aside}, error=message)
             raise ApplicationError(message, non_retryable=True) from err
 
-    async def set_aside(self, context: OperationContext, plan: RestorePlan,
-                        job: RestoreJob) -> None:
+    async def set_aside(
+        self, context: OperationContext, plan: RestorePlan, job: RestoreJob
+    ) -> None:
         """Back up the existing stream, verify that backup, then (only then) delete the
         stream."""
         backup_id, item_id = plan.set_aside_backup_id, plan.set_aside_item_id
@@ -112,16 +132,26 @@ class RestoreWorkflow(OperationWorkflowBase):
             error = message_of(err)
         finished = await finish_backup(context, backup_id, error)
         if finished.status != "completed":
-            raise SetAsideFailed(f"The stream '{job.stream_name}' could not be backed up before "
-                                 f"the restore ({error or finished.status}); nothing was changed.")
+            raise SetAsideFailed(
+                f"The stream '{job.stream_name}' could not be backed up before "
+                f"the restore ({error or finished.status}); nothing was changed."
+            )
         verification = await verify_backup(context, backup_id)
         if verification.status != "verified":
-            raise SetAsideFailed(f"The backup {backup_id} of the stream '{job.stream_name}' "
-                                 "taken before the restore failed its verification; nothing "
-                                 "was changed.")
+            raise SetAsideFailed(
+                f"The backup {backup_id} of the stream '{job.stream_name}' "
+                "taken before the restore failed its verification; nothing "
+                "was changed."
+            )
         await workflow.execute_activity(
-            "restore_remove_stream", RemoveStreamInput(
-                operation_id=context.operation_id, org_id=context.org_id,
-                cluster_id=job.cluster_id, stream_name=job.stream_name,
-                set_aside_backup_id=backup_id),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+            "restore_remove_stream",
+            RemoveStreamInput(
+                operation_id=context.operation_id,
+                org_id=context.org_id,
+                cluster_id=job.cluster_id,
+                stream_name=job.stream_name,
+                set_aside_backup_id=backup_id,
+            ),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )

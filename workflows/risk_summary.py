@@ -21,8 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.types import RiskSummaryInput
 
 FAILED = "failed to summarise"
-RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
-                    maximum_interval=timedelta(seconds=30), maximum_attempts=4)
+RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=4,
+)
 
 
 @workflow.defn(name=RISK_SUMMARY_WORKFLOW)
@@ -38,11 +42,14 @@ class RiskSummaryWorkflow:
         outcome: str
         try:
             outcome = await workflow.execute_activity(
-                "write_risk_summary", data, result_type=str,
-                start_to_close_timeout=timedelta(minutes=5), retry_policy=RETRY)
+                "write_risk_summary",
+                data,
+                result_type=str,
+                start_to_close_timeout=timedelta(minutes=5),
+                retry_policy=RETRY,
+            )
         except ActivityError as exc:
-            workflow.logger.warning("no risk summary for %s: %s", data.request_id,
-                                    exc.cause or exc)
+            workflow.logger.warning("no risk summary for %s: %s", data.request_id, exc.cause or exc)
             outcome = FAILED
         self._status = outcome
         return outcome

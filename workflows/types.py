@@ -25,5 +25,6 @@ class ClusterProbeResult(BaseModel):
 @dataclass
 class RiskSummaryInput:
     """Which change request ``RiskSummaryWorkflow`` writes the risk summary of."""
+
     request_id: str
     org_id: str

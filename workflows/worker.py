@@ -52,10 +52,24 @@ from workflows.replay import ReplayWorkflow
 from workflows.restore import RestoreWorkflow
 from workflows.risk_summary import RiskSummaryWorkflow
 
-WORKFLOWS = [ClusterHealthWorkflow, ClusterHealthSweepWorkflow, ReplayWorkflow, ApprovalWorkflow, QuotaRequestWorkflow,
-             MirrorWorkflow, FailoverWorkflow, BackupWorkflow, RestoreWorkflow,
-             ScheduledBackupWorkflow, GitOpsSyncWorkflow, GitOpsApplyWorkflow,
-             GitOpsDriftWorkflow, AlertEvaluationWorkflow, RiskSummaryWorkflow, ExportWorkflow]
+WORKFLOWS = [
+    ClusterHealthWorkflow,
+    ClusterHealthSweepWorkflow,
+    ReplayWorkflow,
+    ApprovalWorkflow,
+    QuotaRequestWorkflow,
+    MirrorWorkflow,
+    FailoverWorkflow,
+    BackupWorkflow,
+    RestoreWorkflow,
+    ScheduledBackupWorkflow,
+    GitOpsSyncWorkflow,
+    GitOpsApplyWorkflow,
+    GitOpsDriftWorkflow,
+    AlertEvaluationWorkflow,
+    RiskSummaryWorkflow,
+    ExportWorkflow,
+]
 
 T = TypeVar("T")
 
@@ -81,8 +95,9 @@ class WorkerDeps:
         self.sessions = make_sessionmaker(self.engine)
         key = required(self.settings.encryption_key, "JSC_ENCRYPTION_KEY")
         self.cipher = Cipher(key.get_secret_value())
-        self.redis = aioredis.from_url(required(self.settings.redis_url, "JSC_REDIS_URL"),
-                                       decode_responses=True)
+        self.redis = aioredis.from_url(
+            required(self.settings.redis_url, "JSC_REDIS_URL"), decode_responses=True
+        )
         self.risk = RiskSummaryActivities(self.sessions, self.settings)
 
     def activities(self) -> list[Callable[..., Any]]:
@@ -91,41 +106,75 @@ class WorkerDeps:
         replay = ReplayActivities(self.sessions, self.cipher, self.pool, self.redis)
         mirror = MirrorActivities(self.sessions, self.cipher, self.pool, self.redis)
         changes = ChangeActivities(self.sessions, self.cipher, self.pool)
-        notifications = NotificationActivities(self.sessions, self.redis, self.cipher,
-                                               public_url=self.settings.public_url)
+        notifications = NotificationActivities(
+            self.sessions, self.redis, self.cipher, public_url=self.settings.public_url
+        )
         failover = FailoverActivities(self.sessions, self.cipher, self.pool)
-        backup = BackupActivities(self.sessions, self.cipher, self.pool, self.events,
-                                  self.settings)
-        backup_data = BackupDataActivities(self.sessions, self.cipher, self.pool, self.redis,
-                                           backups_root=self.settings.backups_root)
+        backup = BackupActivities(self.sessions, self.cipher, self.pool, self.events, self.settings)
+        backup_data = BackupDataActivities(
+            self.sessions,
+            self.cipher,
+            self.pool,
+            self.redis,
+            backups_root=self.settings.backups_root,
+        )
         alerts = AlertActivities(self.sessions, self.redis, self.events, notifications)
-        exports = ExportActivities(self.sessions, self.cipher, self.pool,
-                                   self.settings.backups_root)
-        return [alerts.alert_publish, alerts.deliver_alert_webhook, alerts.alert_delivered,
-                clusters.probe_cluster, clusters.clusters_to_probe, operations.record_operation, replay.replay_plan,
-                replay.replay_dry_run, replay.replay_chunk, changes.apply_change,
-                changes.record_change_request, notifications.notify_request,
-                notifications.deliver_webhook, mirror.mirror_prepare, mirror.mirror_create,
-                mirror.mirror_wait, mirror.mirror_control, mirror.mirror_mark,
-                notifications.dr_webhooks,
-                notifications.deliver_dr_webhook, failover.failover_measure,
-                failover.failover_fence, failover.drill_prepare, failover.failover_catch_up,
-                failover.failover_promote, failover.failover_switch, failover.failover_verify,
-                failover.failover_cleanup, failover.drill_cleanup, failover.failover_rollback,
-                failover.failover_reverse, failover.failover_state, failover.failover_record,
-                backup_data.backup_item, backup_data.backup_verify, backup_data.backup_restore,
-                backup_data.backup_delete_data, *backup_activities(backup),
-                self.risk.write_risk_summary, exports.export_messages_chunk,
-                exports.export_discard,
-                *gitops_activities(GitOpsActivities(self.sessions, self.cipher, self.pool,
-                                                    self.events, self.settings)),
-                *gitops_drift_activities(GitOpsDriftActivities(self.sessions, self.cipher,
-                                                               self.pool, self.settings))]
+        exports = ExportActivities(
+            self.sessions, self.cipher, self.pool, self.settings.backups_root
+        )
+        return [
+            alerts.alert_publish,
+            alerts.deliver_alert_webhook,
+            alerts.alert_delivered,
+            clusters.probe_cluster,
+            clusters.clusters_to_probe,
+            operations.record_operation,
+            replay.replay_plan,
+            replay.replay_dry_run,
+            replay.replay_chunk,
+            changes.apply_change,
+            changes.record_change_request,
+            notifications.notify_request,
+            notifications.deliver_webhook,
+            mirror.mirror_prepare,
+            mirror.mirror_create,
+            mirror.mirror_wait,
+            mirror.mirror_control,
+            mirror.mirror_mark,
+            notifications.dr_webhooks,
+            notifications.deliver_dr_webhook,
+            failover.failover_measure,
+            failover.failover_fence,
+            failover.drill_prepare,
+            failover.failover_catch_up,
+            failover.failover_promote,
+            failover.failover_switch,
+            failover.failover_verify,
+            failover.failover_cleanup,
+            failover.drill_cleanup,
+            failover.failover_rollback,
+            failover.failover_reverse,
+            failover.failover_state,
+            failover.failover_record,
+            backup_data.backup_item,
+            backup_data.backup_verify,
+            backup_data.backup_restore,
+            backup_data.backup_delete_data,
+            *backup_activities(backup),
+            self.risk.write_risk_summary,
+            exports.export_messages_chunk,
+            exports.export_discard,
+            *gitops_activities(
+                GitOpsActivities(self.sessions, self.cipher, self.pool, self.events, self.settings)
+            ),
+            *gitops_drift_activities(
+                GitOpsDriftActivities(self.sessions, self.cipher, self.pool, self.settings)
+            ),
+        ]
 
 
 def gitops_activities(gitops: GitOpsActivities) -> list[Callable[..., Any]]:
-    return [gitops.gitops_plan, gitops.gitops_open_request, gitops.gitops_apply,
-            gitops.gitops_fail]
+    return [gitops.gitops_plan, gitops.gitops_open_request, gitops.gitops_apply, gitops.gitops_fail]
 
 
 def gitops_drift_activities(drift: GitOpsDriftActivities) -> list[Callable[..., Any]]:
@@ -133,25 +182,39 @@ def gitops_drift_activities(drift: GitOpsDriftActivities) -> list[Callable[..., 
 
 
 def backup_activities(backup: BackupActivities) -> list[Callable[..., Any]]:
-    return [backup.backup_prepare, backup.backup_finish, backup.backup_record_verification,
-            backup.restore_prepare, backup.restore_remove_stream, backup.backup_schedule_tick,
-            backup.backup_retention_plan, backup.backup_retention_apply]
+    return [
+        backup.backup_prepare,
+        backup.backup_finish,
+        backup.backup_record_verification,
+        backup.restore_prepare,
+        backup.restore_remove_stream,
+        backup.backup_schedule_tick,
+        backup.backup_retention_plan,
+        backup.backup_retention_apply,
+    ]
 
 
 @asynccontextmanager
-async def running_worker(client: Client, settings: Settings,
-                         task_queue: str | None = None) -> AsyncIterator[Worker]:
+async def running_worker(
+    client: Client, settings: Settings, task_queue: str | None = None
+) -> AsyncIterator[Worker]:
     """A started worker with its dependencies; everything is closed on exit."""
     pool = ClusterPool()
     events = await EventPublisher.connect(
-        required(settings.events_nats_url, "JSC_INTERNAL_NATS_URL"))
+        required(settings.events_nats_url, "JSC_INTERNAL_NATS_URL")
+    )
     await ensure_live_stream(events.nc)  # operations' progress is pushed to JSC_LIVE
     deps = WorkerDeps(settings, pool, events)
     # Heartbeats reach Temporal at least twice a second: a retried replay chunk resumes from a
     # checkpoint at most about half a second old, and progress read from it is as fresh.
-    worker = Worker(client, task_queue=task_queue or settings.task_queue, workflows=WORKFLOWS,
-                    activities=deps.activities(), max_concurrent_activities=20,
-                    max_heartbeat_throttle_interval=timedelta(milliseconds=500))
+    worker = Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=deps.activities(),
+        max_concurrent_activities=20,
+        max_heartbeat_throttle_interval=timedelta(milliseconds=500),
+    )
     try:
         async with worker:
             yield worker
@@ -164,9 +227,11 @@ async def running_worker(client: Client, settings: Settings,
 
 
 async def run(settings: Settings) -> None:
-    client = await Client.connect(required(settings.temporal_address, "JSC_TEMPORAL_ADDRESS"),
-                                  namespace=settings.temporal_namespace,
-                                  data_converter=pydantic_data_converter)
+    client = await Client.connect(
+        required(settings.temporal_address, "JSC_TEMPORAL_ADDRESS"),
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -182,6 +247,7 @@ async def run(settings: Settings) -> None:
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     asyncio.run(run(settings))

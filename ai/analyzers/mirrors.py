@@ -30,8 +30,9 @@ def _links(stream: dict) -> list[tuple[str, dict, dict]]:
 
 
 def _edge(edges: list[dict], kind: str, source: str) -> dict | None:
-    return next((e for e in edges if e.get("kind") == kind and e.get("source_stream") == source),
-                None)
+    return next(
+        (e for e in edges if e.get("kind") == kind and e.get("source_stream") == source), None
+    )
 
 
 def _origin(config: dict, edge: dict | None) -> str:
@@ -45,8 +46,15 @@ def _origin(config: dict, edge: dict | None) -> str:
     return f" ({api})" if api else ""
 
 
-def _broken(kind: str, config: dict, info: dict, edge: dict | None, stream: dict,
-            now: datetime, t: Thresholds) -> str | None:
+def _broken(
+    kind: str,
+    config: dict,
+    info: dict,
+    edge: dict | None,
+    stream: dict,
+    now: datetime,
+    t: Thresholds,
+) -> str | None:
     """Why the link is broken, or None."""
     error = info.get("error") or {}
     if error:
@@ -66,8 +74,14 @@ def _broken(kind: str, config: dict, info: dict, edge: dict | None, stream: dict
     return None
 
 
-def analyze_links(stream: dict, edges: list[dict] | None = None, *, now: datetime,
-                  cluster_id: str | None = None, t: Thresholds = DEFAULT) -> list[Finding]:
+def analyze_links(
+    stream: dict,
+    edges: list[dict] | None = None,
+    *,
+    now: datetime,
+    cluster_id: str | None = None,
+    t: Thresholds = DEFAULT,
+) -> list[Finding]:
     """``edges``: the replication map's edges whose target is this stream (may be empty)."""
     name = stream.get("config", {}).get("name")
     where = {"cluster_id": cluster_id, "stream": name}
@@ -78,46 +92,83 @@ def analyze_links(stream: dict, edges: list[dict] | None = None, *, now: datetim
         label = f"Mirror {name}" if kind == "mirror" else f"Stream {name}'s source {source}"
         active = info.get("active")
         evidence: dict[str, Any] = {
-            "kind": kind, "source_stream": source,
+            "kind": kind,
+            "source_stream": source,
             "source_api": (config.get("external") or {}).get("api"),
-            "lag": info.get("lag"), "error": info.get("error"),
-            "active_s": round(active / 1e9, 1) if isinstance(active, (int, float))
-            and active >= 0 else None}
+            "lag": info.get("lag"),
+            "error": info.get("error"),
+            "active_s": round(active / 1e9, 1)
+            if isinstance(active, (int, float)) and active >= 0
+            else None,
+        }
         if edge:
-            evidence.update({k: edge.get(k) for k in ("status", "lag_messages", "lag_seconds",
-                                                      "source_cluster_id", "measured_at")})
+            evidence.update(
+                {
+                    k: edge.get(k)
+                    for k in (
+                        "status",
+                        "lag_messages",
+                        "lag_seconds",
+                        "source_cluster_id",
+                        "measured_at",
+                    )
+                }
+            )
         why = _broken(kind, config, info, edge, stream, now, t)
         if why:
-            found.append(Finding(
-                code="mirror_broken", severity="critical",
-                title=f"{label} is broken",
-                summary=f"It copies nothing from {source}{_origin(config, edge)}: {why}.",
-                evidence=evidence,
-                suggestion=("Check that the source stream exists and that its cluster (or "
-                            "domain) is reachable from this one; recreate the "
-                            f"{kind} if the source was replaced."),
-                **where))
+            found.append(
+                Finding(
+                    code="mirror_broken",
+                    severity="critical",
+                    title=f"{label} is broken",
+                    summary=f"It copies nothing from {source}{_origin(config, edge)}: {why}.",
+                    evidence=evidence,
+                    suggestion=(
+                        "Check that the source stream exists and that its cluster (or "
+                        "domain) is reachable from this one; recreate the "
+                        f"{kind} if the source was replaced."
+                    ),
+                    **where,
+                )
+            )
             continue
-        lag = edge.get("lag_messages") if edge and edge.get("lag_messages") is not None \
+        lag = (
+            edge.get("lag_messages")
+            if edge and edge.get("lag_messages") is not None
             else number(info.get("lag"))
-        lag_s = number(edge.get("lag_seconds")) if edge and edge.get("lag_seconds") is not None \
+        )
+        lag_s = (
+            number(edge.get("lag_seconds"))
+            if edge and edge.get("lag_seconds") is not None
             else None
+        )
         critical = lag >= t.mirror_lag_messages_critical or (
-            lag_s is not None and lag_s >= t.mirror_lag_seconds_critical)
-        behind = lag >= t.mirror_lag_messages or (lag_s is not None and lag_s >= t.mirror_lag_seconds)
+            lag_s is not None and lag_s >= t.mirror_lag_seconds_critical
+        )
+        behind = lag >= t.mirror_lag_messages or (
+            lag_s is not None and lag_s >= t.mirror_lag_seconds
+        )
         if not behind:
             continue
         paused = bool(edge and edge.get("status") == "paused")
-        found.append(Finding(
-            code="mirror_behind", severity="critical" if critical else "warning",
-            title=f"{label} is behind",
-            summary=(f"It lacks {count(lag)} messages of {source}{_origin(config, edge)}"
-                     + (f", the oldest {duration(lag_s)} old" if lag_s else "")
-                     + ("; its replication is paused." if paused else ".")),
-            evidence=evidence,
-            suggestion=("Resume its replication: while paused the source's messages pile up."
-                        if paused else
-                        "Check the link between the clusters (bandwidth, leafnode) and the load "
-                        "of both servers; a mirror catches up by itself once the link keeps up."),
-            **where))
+        found.append(
+            Finding(
+                code="mirror_behind",
+                severity="critical" if critical else "warning",
+                title=f"{label} is behind",
+                summary=(
+                    f"It lacks {count(lag)} messages of {source}{_origin(config, edge)}"
+                    + (f", the oldest {duration(lag_s)} old" if lag_s else "")
+                    + ("; its replication is paused." if paused else ".")
+                ),
+                evidence=evidence,
+                suggestion=(
+                    "Resume its replication: while paused the source's messages pile up."
+                    if paused
+                    else "Check the link between the clusters (bandwidth, leafnode) and the load "
+                    "of both servers; a mirror catches up by itself once the link keeps up."
+                ),
+                **where,
+            )
+        )
     return found

@@ -11,9 +11,14 @@ from ai.findings import Finding
 
 DEFAULT = Thresholds()
 FILLED = ("streams", "consumers", "storage_bytes", "messages", "inbound_rate", "outbound_rate")
-WHAT = {"streams": "streams", "consumers": "consumers", "storage_bytes": "storage",
-        "messages": "messages", "inbound_rate": "inbound messages per second",
-        "outbound_rate": "outbound messages per second"}
+WHAT = {
+    "streams": "streams",
+    "consumers": "consumers",
+    "storage_bytes": "storage",
+    "messages": "messages",
+    "inbound_rate": "inbound messages per second",
+    "outbound_rate": "outbound messages per second",
+}
 
 
 def _shown(resource: str, value: float) -> str:
@@ -31,16 +36,32 @@ def analyze_quotas(report: dict, t: Thresholds = DEFAULT) -> list[Finding]:
         if ratio < t.quota_warning:
             continue
         full = ratio >= t.quota_critical
-        found.append(Finding(
-            code="quota_near_limit", severity="critical" if full else "warning",
-            title=f"Team {name} has used {percent(ratio)} of its {WHAT[resource]} quota",
-            summary=(f"It uses {_shown(resource, usage)} of {_shown(resource, limit)} "
-                     f"{WHAT[resource]} ({percent(ratio)})"
-                     + ("; changes that need more are refused." if full
-                        else "; the next changes may be refused at the limit.")),
-            evidence={"resource": resource, "limit": limit, "usage": usage,
-                      "ratio": round(ratio, 3), "team_name": name},
-            suggestion=("Free some (remove unused streams or consumers, shorten max_age) or ask "
-                        "for more: POST /api/v1/quota-requests, approved under policy."),
-            team_id=team or None))
+        found.append(
+            Finding(
+                code="quota_near_limit",
+                severity="critical" if full else "warning",
+                title=f"Team {name} has used {percent(ratio)} of its {WHAT[resource]} quota",
+                summary=(
+                    f"It uses {_shown(resource, usage)} of {_shown(resource, limit)} "
+                    f"{WHAT[resource]} ({percent(ratio)})"
+                    + (
+                        "; changes that need more are refused."
+                        if full
+                        else "; the next changes may be refused at the limit."
+                    )
+                ),
+                evidence={
+                    "resource": resource,
+                    "limit": limit,
+                    "usage": usage,
+                    "ratio": round(ratio, 3),
+                    "team_name": name,
+                },
+                suggestion=(
+                    "Free some (remove unused streams or consumers, shorten max_age) or ask "
+                    "for more: POST /api/v1/quota-requests, approved under policy."
+                ),
+                team_id=team or None,
+            )
+        )
     return found

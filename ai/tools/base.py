@@ -20,13 +20,21 @@ from ai.untrusted import wrap
 @dataclass(frozen=True)
 class ChatContext:
     """What the conversation is about (the page it was started from)."""
+
     cluster_id: str | None = None
     stream: str | None = None
     consumer: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        return {k: v for k, v in (("cluster_id", self.cluster_id), ("stream", self.stream),
-                                  ("consumer", self.consumer)) if v}
+        return {
+            k: v
+            for k, v in (
+                ("cluster_id", self.cluster_id),
+                ("stream", self.stream),
+                ("consumer", self.consumer),
+            )
+            if v
+        }
 
 
 @dataclass
@@ -55,8 +63,11 @@ class Tool:
     run: Callable[[ToolContext, dict[str, Any]], Awaitable[ToolOutcome]]
 
     def definition(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description,
-                "input_schema": self.input_schema}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "input_schema": self.input_schema,
+        }
 
 
 class ToolInputError(ValueError):
@@ -64,12 +75,18 @@ class ToolInputError(ValueError):
 
 
 def schema(required: list[str] | None = None, **properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": required or [],
-            "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required or [],
+        "additionalProperties": False,
+    }
 
 
-CLUSTER_ID = {"type": "string", "description": "the cluster's id (a UUID); defaults to the "
-                                               "conversation's cluster"}
+CLUSTER_ID = {
+    "type": "string",
+    "description": "the cluster's id (a UUID); defaults to the conversation's cluster",
+}
 STREAM = {"type": "string", "description": "the stream's name"}
 CONSUMER = {"type": "string", "description": "the consumer's name"}
 
@@ -93,8 +110,9 @@ def cluster_of(ctx: ToolContext, given: dict[str, Any], *, required: bool = True
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:
-        raise ToolInputError("'cluster_id' must be a cluster's id (a UUID; list_clusters "
-                             "gives them)") from None
+        raise ToolInputError(
+            "'cluster_id' must be a cluster's id (a UUID; list_clusters gives them)"
+        ) from None
 
 
 def stream_of(ctx: ToolContext, given: dict[str, Any]) -> str:

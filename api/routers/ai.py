@@ -34,8 +34,13 @@ from core.jetstream.config import Name
 router = APIRouter(prefix="/api/v1/ai", tags=["ai"])
 NOT_FOUND = {"404": "No such conversation of yours."}
 BUSY = {"409": "The conversation is answering another message."}
-ERRORS = problem_responses(**{"401": "Not signed in.", "422": "Invalid input, the field named.",
-                              "429": "Too many requests (Retry-After)."})
+ERRORS = problem_responses(
+    **{
+        "401": "Not signed in.",
+        "422": "Invalid input, the field named.",
+        "429": "Too many requests (Retry-After).",
+    }
+)
 
 
 def _printable(value: str, *, newlines: bool = False) -> str:
@@ -88,25 +93,43 @@ def _context(body: ChatIn, conversation: AiConversation | None) -> ChatContext:
     return ChatContext(**(given if given is not None else stored))
 
 
-CHAT_EVENTS = {200: {"description": "Server-sent events: conversation, text, tool_call, "
-                                    "tool_result, finding, proposal, refused, notice, done.",
-                     "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+CHAT_EVENTS = {
+    200: {
+        "description": "Server-sent events: conversation, text, tool_call, "
+        "tool_result, finding, proposal, refused, notice, done.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
 
 
-@router.post("/chat", response_class=Response, responses={
-    **CHAT_EVENTS, **ERRORS, **problem_responses(**NOT_FOUND, **BUSY)})
-async def chat(body: ChatIn, request: Request, db: Db, svc: Svc,
-               principal: Principal = Depends(current_principal)):
+@router.post(
+    "/chat",
+    response_class=Response,
+    responses={**CHAT_EVENTS, **ERRORS, **problem_responses(**NOT_FOUND, **BUSY)},
+)
+async def chat(
+    body: ChatIn,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(current_principal),
+):
     """Ask the assistant; the answer streams as server-sent events."""
-    conversation = (await ai_store.own_conversation(db, principal, body.conversation_id)
-                    if body.conversation_id else None)
+    conversation = (
+        await ai_store.own_conversation(db, principal, body.conversation_id)
+        if body.conversation_id
+        else None
+    )
     context = _context(body, conversation)
     new = conversation is None
     if conversation is None:
-        conversation = AiConversation(id=uuid.uuid4(), org_id=principal.org_id,
-                                      user_id=principal.user_id,
-                                      title=ai_store.title_of(body.message),
-                                      context=context.as_dict())
+        conversation = AiConversation(
+            id=uuid.uuid4(),
+            org_id=principal.org_id,
+            user_id=principal.user_id,
+            title=ai_store.title_of(body.message),
+            context=context.as_dict(),
+        )
         db.add(conversation)
         await db.flush()
     elif body.context is not None:
@@ -117,13 +140,21 @@ async def chat(body: ChatIn, request: Request, db: Db, svc: Svc,
     try:
         await db.flush()
     except IntegrityError:  # the same conversation asked twice at once
-        raise ProblemError(409, "This conversation is answering another message; ask again "
-                                "when that answer has ended.") from None
-    await audit(request, principal, action="ai.chat", resource_type="ai_conversation",
-                resource_id=str(conversation.id), resource_name=conversation.title,
-                cluster_id=context.cluster_id and uuid.UUID(context.cluster_id),
-                changes={"new": new, "context": context.as_dict(),
-                         "message_chars": len(body.message)}, db=db)
+        raise ProblemError(
+            409,
+            "This conversation is answering another message; ask again when that answer has ended.",
+        ) from None
+    await audit(
+        request,
+        principal,
+        action="ai.chat",
+        resource_type="ai_conversation",
+        resource_id=str(conversation.id),
+        resource_name=conversation.title,
+        cluster_id=context.cluster_id and uuid.UUID(context.cluster_id),
+        changes={"new": new, "context": context.as_dict(), "message_chars": len(body.message)},
+        db=db,
+    )
     conversation_id, title = conversation.id, conversation.title
     history = ai_store.history(turns)
     guard = ProposalGuard(body.message, ai_store.person_messages(turns, body.message), context)
@@ -139,20 +170,25 @@ async def chat(body: ChatIn, request: Request, db: Db, svc: Svc,
             await ai_store.add_answer(own, conversation_id, seq + 1, turn, model.name)
 
     async def events():
-        yield sse(Event("conversation", {"conversation_id": str(conversation_id),
-                                         "title": title}))
+        yield sse(Event("conversation", {"conversation_id": str(conversation_id), "title": title}))
         turn = Turn()
         async with caller_api(request) as api:
-            tool_ctx = ToolContext(api=api, context=context,
-                                   conversation_id=str(conversation_id), may_propose=guard)
+            tool_ctx = ToolContext(
+                api=api, context=context, conversation_id=str(conversation_id), may_propose=guard
+            )
             try:
                 async for item in answer(
-                        model=model, tools=all_tools(), ctx=tool_ctx,
-                        system=system_prompt(email=principal.email, role=principal.role,
-                                             context=context),
-                        history=history, message=body.message,
-                        budget=Budget(settings.ai_daily_tokens_per_user - used, spend),
-                        max_rounds=settings.ai_max_tool_rounds):
+                    model=model,
+                    tools=all_tools(),
+                    ctx=tool_ctx,
+                    system=system_prompt(
+                        email=principal.email, role=principal.role, context=context
+                    ),
+                    history=history,
+                    message=body.message,
+                    budget=Budget(settings.ai_daily_tokens_per_user - used, spend),
+                    max_rounds=settings.ai_max_tool_rounds,
+                ):
                     if isinstance(item, Turn):
                         turn = item
                     else:
@@ -160,41 +196,73 @@ async def chat(body: ChatIn, request: Request, db: Db, svc: Svc,
             finally:
                 # stored even when the client went away mid-answer
                 await asyncio.shield(save(turn))
-        yield sse(Event("done", {"conversation_id": str(conversation_id),
-                                 "usage": turn.usage.as_dict(),
-                                 "model": "" if turn.offline else model.name,
-                                 "offline": turn.offline}))
+        yield sse(
+            Event(
+                "done",
+                {
+                    "conversation_id": str(conversation_id),
+                    "usage": turn.usage.as_dict(),
+                    "model": "" if turn.offline else model.name,
+                    "offline": turn.offline,
+                },
+            )
+        )
 
-    return await streamed(db, events(), media_type="text/event-stream",
-                          headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return await streamed(
+        db,
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get("/conversations")
-async def list_conversations(db: Db, principal: Principal = Depends(current_principal),
-                             limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+async def list_conversations(
+    db: Db,
+    principal: Principal = Depends(current_principal),
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
     """The caller's own conversations, the most recent first."""
-    rows = (await db.scalars(select(AiConversation)
-                             .where(AiConversation.user_id == principal.user_id,
-                                    AiConversation.org_id == principal.org_id)
-                             .order_by(AiConversation.updated_at.desc()).limit(limit))).all()
+    rows = (
+        await db.scalars(
+            select(AiConversation)
+            .where(
+                AiConversation.user_id == principal.user_id,
+                AiConversation.org_id == principal.org_id,
+            )
+            .order_by(AiConversation.updated_at.desc())
+            .limit(limit)
+        )
+    ).all()
     return {"items": [ai_store.view(r) for r in rows]}
 
 
 @router.get("/conversations/{conversation_id}")
-async def read_conversation(conversation_id: uuid.UUID, db: Db,
-                            principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+async def read_conversation(
+    conversation_id: uuid.UUID, db: Db, principal: Principal = Depends(current_principal)
+) -> dict[str, Any]:
     row = await ai_store.own_conversation(db, principal, conversation_id)
     turns = await ai_store.turns_of(db, row.id)
     return {**ai_store.view(row), "turns": [ai_store.turn_view(t) for t in turns]}
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204)
-async def delete_conversation(conversation_id: uuid.UUID, request: Request, db: Db,
-                              principal: Principal = Depends(current_principal)) -> Response:
+async def delete_conversation(
+    conversation_id: uuid.UUID,
+    request: Request,
+    db: Db,
+    principal: Principal = Depends(current_principal),
+) -> Response:
     row = await ai_store.own_conversation(db, principal, conversation_id)
     title = row.title
     await ai_store.remove(db, row)
-    await audit(request, principal, action="ai.conversation.delete",
-                resource_type="ai_conversation", resource_id=str(conversation_id),
-                resource_name=title, db=db)
+    await audit(
+        request,
+        principal,
+        action="ai.conversation.delete",
+        resource_type="ai_conversation",
+        resource_id=str(conversation_id),
+        resource_name=title,
+        db=db,
+    )
     return Response(status_code=204)

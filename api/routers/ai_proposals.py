@@ -51,9 +51,10 @@ class ProposalIn(BaseModel):
     operation: Literal["create", "update"]
     stream: Name
     consumer: Name | None = None
-    config: dict[str, Any] = Field(default_factory=dict,
-                                   description="JetStream fields: the whole configuration to "
-                                               "create, or the fields to change")
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="JetStream fields: the whole configuration to create, or the fields to change",
+    )
     reason: str = Field(min_length=1, max_length=2000)
     conversation_id: uuid.UUID | None = None
 
@@ -71,9 +72,11 @@ def _validated(model: type[StreamConfig] | type[ConsumerConfig], config: dict) -
         return model.model_validate(config).to_api()
     except ValidationError as exc:
         errors = field_errors(exc.errors())
-        raise ProblemError(422, "Invalid input: " + "; ".join(
-            f"config.{e['field']}: {e['message']}" for e in errors),
-            errors=[{**e, "field": f"config.{e['field']}"} for e in errors]) from None
+        raise ProblemError(
+            422,
+            "Invalid input: " + "; ".join(f"config.{e['field']}: {e['message']}" for e in errors),
+            errors=[{**e, "field": f"config.{e['field']}"} for e in errors],
+        ) from None
 
 
 async def _exists(info: Awaitable[dict]) -> bool:
@@ -92,33 +95,60 @@ async def _spec(body: ProposalIn, cluster_id: uuid.UUID, js: Any) -> tuple[Chang
         if body.operation == "update":
             before = (await js.stream_info(body.stream))["config"]
             config = _validated(StreamConfig, {**before, **body.config, "name": body.stream})
-            return ChangeSpec(kind="stream", operation="update", cluster_id=cluster_id,
-                              name=body.stream, config=config), before
+            return ChangeSpec(
+                kind="stream",
+                operation="update",
+                cluster_id=cluster_id,
+                name=body.stream,
+                config=config,
+            ), before
         if await _exists(js.stream_info(body.stream)):
-            raise ProblemError(409, f"The stream '{body.stream}' already exists; propose an "
-                                    f"update instead.")
+            raise ProblemError(
+                409, f"The stream '{body.stream}' already exists; propose an update instead."
+            )
         config = _validated(StreamConfig, {**body.config, "name": body.stream})
-        return ChangeSpec(kind="stream", operation="create", cluster_id=cluster_id,
-                          name=body.stream, config=config), None
+        return ChangeSpec(
+            kind="stream",
+            operation="create",
+            cluster_id=cluster_id,
+            name=body.stream,
+            config=config,
+        ), None
     await js.stream_info(body.stream)  # 404 for a stream that does not exist
     name = body.consumer or ""
     if body.operation == "update":
         before = (await js.consumer_info(body.stream, name))["config"]
         config = _validated(ConsumerConfig, {**before, **body.config})
-        return ChangeSpec(kind="consumer", operation="update", cluster_id=cluster_id, name=name,
-                          stream=body.stream, config=config), before
+        return ChangeSpec(
+            kind="consumer",
+            operation="update",
+            cluster_id=cluster_id,
+            name=name,
+            stream=body.stream,
+            config=config,
+        ), before
     if await _exists(js.consumer_info(body.stream, name)):
-        raise ProblemError(409, f"The consumer '{name}' already exists; propose an update "
-                                f"instead.")
+        raise ProblemError(409, f"The consumer '{name}' already exists; propose an update instead.")
     given = {k: v for k, v in body.config.items() if k not in ("name", "durable_name")}
     config = _validated(ConsumerConfig, {**given, "durable_name": name})
-    return ChangeSpec(kind="consumer", operation="create", cluster_id=cluster_id, name=name,
-                      stream=body.stream, config=config), None
+    return ChangeSpec(
+        kind="consumer",
+        operation="create",
+        cluster_id=cluster_id,
+        name=name,
+        stream=body.stream,
+        config=config,
+    ), None
 
 
 @router.post("/proposals", status_code=202, response_model=ApprovalPending)
-async def propose(body: ProposalIn, request: Request, db: Db, svc: Svc,
-                  principal: Principal = Depends(current_principal)):
+async def propose(
+    body: ProposalIn,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(current_principal),
+):
     """File the assistant's proposal as a change request waiting for approval."""
     permission = f"{'streams' if body.kind == 'stream' else 'consumers'}:{body.operation}"
     if not _team_like(principal.scopes(permission)):
@@ -127,20 +157,40 @@ async def propose(body: ProposalIn, request: Request, db: Db, svc: Svc,
     cluster, js = await cluster_jetstream(db, svc, principal, body.cluster_id)
     spec, before = await _spec(body, cluster.id, js)
     change, decision, team, environment = await judge_change(
-        db, svc, principal, cluster, spec, permission=permission, before=before)
+        db, svc, principal, cluster, spec, permission=permission, before=before
+    )
     if decision.outcome == "auto_rejected":
         await deny(request, principal, permission, " ".join(decision.reasons))
     if decision.outcome == "auto_approved":
-        decision = Decision(outcome="needs_approval", policy=decision.policy, groups=[REVIEWERS],
-                            reasons=[*decision.reasons, "Proposed by the assistant: an admin or "
-                                     "an editor reviews it before it is applied."])
-    notes = make_risk_notes(change, await team_history(db, team.id if team else None),
-                            svc.settings.storage_price_per_gb)
+        decision = Decision(
+            outcome="needs_approval",
+            policy=decision.policy,
+            groups=[REVIEWERS],
+            reasons=[
+                *decision.reasons,
+                "Proposed by the assistant: an admin or an editor reviews it before it is applied.",
+            ],
+        )
+    notes = make_risk_notes(
+        change, await team_history(db, team.id if team else None), svc.settings.storage_price_per_gb
+    )
     diff = config_diff(before, spec.config) if before is not None else {}
-    via = {"requested_via": "assistant", "on_behalf_of": principal.email,
-           "conversation_id": str(body.conversation_id) if body.conversation_id else None}
+    via = {
+        "requested_via": "assistant",
+        "on_behalf_of": principal.email,
+        "conversation_id": str(body.conversation_id) if body.conversation_id else None,
+    }
     return await open_and_start(
-        request, db, svc, principal, spec, decision, notes, diff, environment=environment,
+        request,
+        db,
+        svc,
+        principal,
+        spec,
+        decision,
+        notes,
+        diff,
+        environment=environment,
         team_id=team.id if team else None,
         justification=f"Proposed by the assistant for {principal.email}: {body.reason}",
-        audit_extra=via)
+        audit_extra=via,
+    )

@@ -46,12 +46,25 @@ def audit_filter(
 ) -> AuditFilter:
     for field, value in (("since", since), ("until", until)):
         if value is not None and not (EARLIEST <= _utc(value) <= LATEST):
-            raise ProblemError(422, f"Invalid input: {field}: must be between 1970 and 2261",
-                               errors=[{"field": field, "message": "must be between 1970 and 2261"}])
-    return AuditFilter(principal.org_id, {
-        "action": action, "resource_type": resource_type, "resource_name": resource_name,
-        "user_email": user_email, "user_id": user_id, "cluster_id": cluster_id, "status": status,
-        "since": since, "until": until})
+            raise ProblemError(
+                422,
+                f"Invalid input: {field}: must be between 1970 and 2261",
+                errors=[{"field": field, "message": "must be between 1970 and 2261"}],
+            )
+    return AuditFilter(
+        principal.org_id,
+        {
+            "action": action,
+            "resource_type": resource_type,
+            "resource_name": resource_name,
+            "user_email": user_email,
+            "user_id": user_id,
+            "cluster_id": cluster_id,
+            "status": status,
+            "since": since,
+            "until": until,
+        },
+    )
 
 
 async def _page(svc: Svc, where: AuditFilter, limit: int, offset: int) -> list[dict]:
@@ -60,28 +73,52 @@ async def _page(svc: Svc, where: AuditFilter, limit: int, offset: int) -> list[d
 
 
 @router.get("/logs")
-async def audit_logs(svc: Svc, where: AuditFilter = Depends(audit_filter),
-                     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10_000_000)) -> dict:
+async def audit_logs(
+    svc: Svc,
+    where: AuditFilter = Depends(audit_filter),
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> dict:
     items = await _page(svc, where, limit, offset)
-    return {"items": items, "limit": limit, "offset": offset,
-            "next_offset": offset + limit if len(items) == limit else None}
+    return {
+        "items": items,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if len(items) == limit else None,
+    }
 
 
-@router.get("/logs/export", response_class=StreamingResponse, responses={
-    200: {"content": {"application/x-ndjson": {}, "text/csv": {}},
-          "description": "the audit rows, newest first, streamed"},
-    **STARTED,
-    **problem_responses(**{"403": "Your role does not allow reading the audit log.",
-                           "422": "Invalid input (a filter, a time out of range).",
-                           "429": "Too many requests (Retry-After).",
-                           "503": "The audit store cannot be reached."})})
-async def export_audit_logs(request: Request, db: Db, svc: Svc,
-                            where: AuditFilter = Depends(audit_filter),
-                            format: Literal["csv", "jsonl"] = "jsonl",
-                            as_operation: bool = Query(False, description="run the export as an "
-                                                       "operation (202) whatever its size"),
-                            idempotency_key: str | None = Header(None, max_length=200),
-                            principal: Principal = Depends(require("audit_logs:read"))) -> Response:
+@router.get(
+    "/logs/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"application/x-ndjson": {}, "text/csv": {}},
+            "description": "the audit rows, newest first, streamed",
+        },
+        **STARTED,
+        **problem_responses(
+            **{
+                "403": "Your role does not allow reading the audit log.",
+                "422": "Invalid input (a filter, a time out of range).",
+                "429": "Too many requests (Retry-After).",
+                "503": "The audit store cannot be reached.",
+            }
+        ),
+    },
+)
+async def export_audit_logs(
+    request: Request,
+    db: Db,
+    svc: Svc,
+    where: AuditFilter = Depends(audit_filter),
+    format: Literal["csv", "jsonl"] = "jsonl",
+    as_operation: bool = Query(
+        False, description="run the export as an operation (202) whatever its size"
+    ),
+    idempotency_key: str | None = Header(None, max_length=200),
+    principal: Principal = Depends(require("audit_logs:read")),
+) -> Response:
     """The rows the filters select, newest first, streamed page by page. Over
     ``JSC_EXPORT_INLINE_MAX_ROWS`` rows (or ``as_operation=true``) the export runs as an
     operation instead: ``202 {id, workflow_id, status}``, its file at
@@ -90,10 +127,14 @@ async def export_audit_logs(request: Request, db: Db, svc: Svc,
         moment = datetime.now(UTC)
         until = where.values.get("until")
         values = {**where.values, "until": min(_utc(until), moment) if until else moment}
-        export = AuditExport(format=format, filters=AuditFilters(**values),
-                             estimated=await _count(svc, AuditFilter(where.org_id, values)))
-        return await start_export(request, db, svc, principal, export, cluster_id=None,
-                                  idempotency_key=idempotency_key)
+        export = AuditExport(
+            format=format,
+            filters=AuditFilters(**values),
+            estimated=await _count(svc, AuditFilter(where.org_id, values)),
+        )
+        return await start_export(
+            request, db, svc, principal, export, cluster_id=None, idempotency_key=idempotency_key
+        )
     await db.close()
 
     async def rows() -> AsyncIterator[dict]:
@@ -123,8 +164,11 @@ async def export_audit_logs(request: Request, db: Db, svc: Svc,
                 buffer.truncate()
         yield buffer.getvalue().encode()
 
-    return StreamingResponse(as_csv() if format == "csv" else jsonl(), media_type=AUDIT_MEDIA[format],
-                             headers={"Content-Disposition": f'attachment; filename="audit.{format}"'})
+    return StreamingResponse(
+        as_csv() if format == "csv" else jsonl(),
+        media_type=AUDIT_MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="audit.{format}"'},
+    )
 
 
 async def _count(svc: Svc, where: AuditFilter) -> int:

@@ -49,9 +49,14 @@ PERMISSION = "replication:failover"
 
 
 @router.post("/failover", status_code=202, response_model=OperationStarted | ApprovalPending)
-async def start_failover(body: FailoverRequest, request: Request, db: Db, svc: Svc,
-                         idempotency_key: str | None = Header(None, max_length=200),
-                         principal: Principal = Depends(require(PERMISSION))):
+async def start_failover(
+    body: FailoverRequest,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    idempotency_key: str | None = Header(None, max_length=200),
+    principal: Principal = Depends(require(PERMISSION)),
+):
     """Start a failover, a drill, or the reverse alone of a pair that failed over without it:
     ``{id, workflow_id, status}``; or, where policy says it needs approval, ``{request_id,
     operation_id, status: "waiting_approval"}``. The operation's ``progress.steps`` and
@@ -72,50 +77,85 @@ async def start_failover(body: FailoverRequest, request: Request, db: Db, svc: S
     try:
         target_js = await connect(target)
     except ClusterUnreachable as exc:
-        raise ProblemError(503, f"The target cluster '{target.name}' cannot be reached: a "
-                                f"failover needs it ({exc}).", service="nats") from exc
+        raise ProblemError(
+            503,
+            f"The target cluster '{target.name}' cannot be reached: a failover needs it ({exc}).",
+            service="nats",
+        ) from exc
     try:  # an emergency only glances at the primary (said to be down)
-        primary_js = await asyncio.wait_for(connect(primary),
-                                            1.5 if plan.glances_at_primary else None)
+        primary_js = await asyncio.wait_for(
+            connect(primary), 1.5 if plan.glances_at_primary else None
+        )
     except (TimeoutError, ClusterUnreachable):
         primary_js = None
     try:
         measured = await planning.measure(plan, primary_js, target_js)
     except JetStreamUnavailable as exc:
-        raise ProblemError(503, f"The target cluster '{target.name}' did not answer: {exc}.",
-                           service="nats") from exc
+        raise ProblemError(
+            503, f"The target cluster '{target.name}' did not answer: {exc}.", service="nats"
+        ) from exc
     if measured.refusals:
-        raise ProblemError(409, "Refused: " + "; ".join(measured.refusals),
-                           reasons=measured.refusals, measured=measured.model_dump(mode="json"))
+        raise ProblemError(
+            409,
+            "Refused: " + "; ".join(measured.refusals),
+            reasons=measured.refusals,
+            measured=measured.model_dump(mode="json"),
+        )
     plan = plan.model_copy(update={"measured": measured})
     strictest = max((primary, target), key=lambda c: STRICTNESS.get(c.environment, 0))
-    spec = ChangeSpec(kind="failover", operation="failover", cluster_id=target.id,
-                      name=plan.pair_name or primary.name, config=plan.model_dump(mode="json"))
-    if pending := await gate_change(request, db, svc, principal, strictest, spec,
-                                    permission=PERMISSION):
+    spec = ChangeSpec(
+        kind="failover",
+        operation="failover",
+        cluster_id=target.id,
+        name=plan.pair_name or primary.name,
+        config=plan.model_dump(mode="json"),
+    )
+    if pending := await gate_change(
+        request, db, svc, principal, strictest, spec, permission=PERMISSION
+    ):
         return pending
     plan = plan.model_copy(update={"approval": "auto"})
     op_id, workflow_id, status = await start_operation(
-        request, db, svc, principal, kind="failover", workflow=FAILOVER,
-        operation_id=keyed or uuid.uuid4(), input=plan, cluster_id=target.id,
+        request,
+        db,
+        svc,
+        principal,
+        kind="failover",
+        workflow=FAILOVER,
+        operation_id=keyed or uuid.uuid4(),
+        input=plan,
+        cluster_id=target.id,
         idempotency_key=idempotency_key,
-        audit_changes={"input": body.model_dump(mode="json"),
-                       "measured": measured.model_dump(mode="json")})
+        audit_changes={
+            "input": body.model_dump(mode="json"),
+            "measured": measured.model_dump(mode="json"),
+        },
+    )
     return OperationStarted(id=op_id, workflow_id=workflow_id, status=status)
 
 
 async def _refuse_concurrent(db: Db, principal: Principal, plan: FailoverPlan) -> None:
     """One failover (or drill) of the same pair, or the same primary streams, at a time."""
-    live = await db.scalars(select(Operation).where(
-        Operation.org_id == principal.org_id, Operation.type == "failover",
-        Operation.status.not_in(FINISHED)))
+    live = await db.scalars(
+        select(Operation).where(
+            Operation.org_id == principal.org_id,
+            Operation.type == "failover",
+            Operation.status.not_in(FINISHED),
+        )
+    )
     mine = {s.stream for s in plan.streams}
     for op in live:
         other = op.input or {}
         same_pair = plan.pair_id is not None and other.get("pair_id") == plan.pair_id
-        same_streams = (other.get("primary") or {}).get("cluster_id") == plan.primary.cluster_id \
-            and mine & {s.get("stream") for s in other.get("streams") or []}
+        same_streams = (other.get("primary") or {}).get(
+            "cluster_id"
+        ) == plan.primary.cluster_id and mine & {
+            s.get("stream") for s in other.get("streams") or []
+        }
         if same_pair or same_streams:
-            raise ProblemError(409, f"Another failover of these streams is under way "
-                                    f"(operation {op.id}, {op.status}): wait for it to end.",
-                               operation_id=str(op.id))
+            raise ProblemError(
+                409,
+                f"Another failover of these streams is under way "
+                f"(operation {op.id}, {op.status}): wait for it to end.",
+                operation_id=str(op.id),
+            )

@@ -72,12 +72,12 @@ class DriftList(BaseModel):
 
 
 class Remediation(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=rules(
-        not_both("ignore_for", "ignore_until")))
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=rules(not_both("ignore_for", "ignore_until"))
+    )
     action: Literal["revert", "update_git", "ignore"]
     items: list[uuid.UUID] = Field(min_length=1, max_length=500)
-    ignore_for: str | None = Field(default=None, description='e.g. "7d" (at most 90d); '
-                                                             'default 7d')
+    ignore_for: str | None = Field(default=None, description='e.g. "7d" (at most 90d); default 7d')
     ignore_until: datetime | None = None
 
     @field_validator("ignore_for")
@@ -115,34 +115,63 @@ def _duration(value: str) -> timedelta:
 
 
 def _view(row: GitDrift, changed_by: dict) -> DriftView:
-    return DriftView(id=row.id, environment=row.environment, cluster_id=row.cluster_id,
-                     resource=row.resource, kind=row.kind, stream=row.stream, name=row.name,
-                     drift_type=row.drift_type, fields=row.fields or [], source=row.source,
-                     changed_by=changed_by, status=row.status, ignored_until=row.ignored_until,
-                     remediation=row.remediation, first_seen=row.first_seen,
-                     last_seen=row.last_seen)
+    return DriftView(
+        id=row.id,
+        environment=row.environment,
+        cluster_id=row.cluster_id,
+        resource=row.resource,
+        kind=row.kind,
+        stream=row.stream,
+        name=row.name,
+        drift_type=row.drift_type,
+        fields=row.fields or [],
+        source=row.source,
+        changed_by=changed_by,
+        status=row.status,
+        ignored_until=row.ignored_until,
+        remediation=row.remediation,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+    )
 
 
 @router.get("/{repo_id}/drift", response_model=DriftList)
-async def list_drift(repo_id: uuid.UUID, db: Db, svc: Svc,
-                     status: Literal["open", "ignored", "reverting", "resolved"] | None = Query(None),
-                     principal: Principal = Depends(require("gitops:read"))):
+async def list_drift(
+    repo_id: uuid.UUID,
+    db: Db,
+    svc: Svc,
+    status: Literal["open", "ignored", "reverting", "resolved"] | None = Query(None),
+    principal: Principal = Depends(require("gitops:read")),
+):
     """The drift the last scan found (default: everything not resolved)."""
     repo = await load_repo(db, principal.org_id, repo_id)
     query = select(GitDrift).where(GitDrift.repo_id == repo.id)
-    query = (query.where(GitDrift.status == status) if status
-             else query.where(GitDrift.status != "resolved"))
+    query = (
+        query.where(GitDrift.status == status)
+        if status
+        else query.where(GitDrift.status != "resolved")
+    )
     rows = list(await db.scalars(query.order_by(GitDrift.environment, GitDrift.resource)))
     who = await changed_by(db, svc.analytics.query, repo, rows)
     scan = repo.last_scan or {}
-    return DriftList(repo_id=repo.id, scanned_at=scan.get("at"), commit=scan.get("commit"),
-                     error=scan.get("error"), items=[_view(r, who[r.id]) for r in rows])
+    return DriftList(
+        repo_id=repo.id,
+        scanned_at=scan.get("at"),
+        commit=scan.get("commit"),
+        error=scan.get("error"),
+        items=[_view(r, who[r.id]) for r in rows],
+    )
 
 
 @router.post("/{repo_id}/drift/scan", status_code=202, response_model=ScanStarted)
-async def scan_now(repo_id: uuid.UUID, request: Request, db: Db, svc: Svc,
-                   idempotency_key: str | None = Header(None, max_length=200),
-                   principal: Principal = Depends(require("gitops:sync"))):
+async def scan_now(
+    repo_id: uuid.UUID,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    idempotency_key: str | None = Header(None, max_length=200),
+    principal: Principal = Depends(require("gitops:sync")),
+):
     """Scan for drift now, as an operation (type ``gitops_drift``: follow it at
     ``/api/v1/operations/{operation_id}``); what it finds is ``GET .../drift`` and the
     repository's ``last_scan``. An ``Idempotency-Key`` makes a retried request the same scan."""
@@ -151,30 +180,57 @@ async def scan_now(repo_id: uuid.UUID, request: Request, db: Db, svc: Svc,
     if keyed and (row := await get_operation(db, principal.org_id, keyed)) is not None:
         return ScanStarted(operation_id=row.id, workflow_id=row.workflow_id, status=row.status)
     op_id, workflow_id, status = await start_operation(
-        request, db, svc, principal, kind="gitops_drift", workflow=schedules.WORKFLOW,
+        request,
+        db,
+        svc,
+        principal,
+        kind="gitops_drift",
+        workflow=schedules.WORKFLOW,
         operation_id=keyed or uuid.uuid4(),
-        input=DriftScan(repo_id=str(repo.id), org_id=str(repo.org_id)), cluster_id=None,
-        idempotency_key=idempotency_key, progress={},
-        audit_changes={"repo": repo.name})
+        input=DriftScan(repo_id=str(repo.id), org_id=str(repo.org_id)),
+        cluster_id=None,
+        idempotency_key=idempotency_key,
+        progress={},
+        audit_changes={"repo": repo.name},
+    )
     return ScanStarted(operation_id=op_id, workflow_id=workflow_id, status=status)
 
 
-@router.post("/{repo_id}/drift/remediate", status_code=200, responses={
-    201: {"description": "update_git: the branch pushed, {branch, commit}"},
-    202: {"description": "revert: the sync started, {sync_id, status}"},
-    **problem_responses(**NOT_FOUND, **{
-        "409": "An item is resolved already, or being reverted.",
-        "422": "An invalid action or duration, or nothing git can take from the cluster.",
-        "503": "The git remote or a cluster cannot be reached now."})})
-async def remediate(repo_id: uuid.UUID, body: Remediation, request: Request, db: Db, svc: Svc,
-                    principal: Principal = Depends(require("gitops:sync"))):
+@router.post(
+    "/{repo_id}/drift/remediate",
+    status_code=200,
+    responses={
+        201: {"description": "update_git: the branch pushed, {branch, commit}"},
+        202: {"description": "revert: the sync started, {sync_id, status}"},
+        **problem_responses(
+            **NOT_FOUND,
+            **{
+                "409": "An item is resolved already, or being reverted.",
+                "422": "An invalid action or duration, or nothing git can take from the cluster.",
+                "503": "The git remote or a cluster cannot be reached now.",
+            },
+        ),
+    },
+)
+async def remediate(
+    repo_id: uuid.UUID,
+    body: Remediation,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require("gitops:sync")),
+):
     repo = await load_repo(db, principal.org_id, repo_id)
-    rows = list(await db.scalars(select(GitDrift).where(GitDrift.repo_id == repo.id,
-                                                        GitDrift.id.in_(body.items))))
+    rows = list(
+        await db.scalars(
+            select(GitDrift).where(GitDrift.repo_id == repo.id, GitDrift.id.in_(body.items))
+        )
+    )
     missing = set(body.items) - {r.id for r in rows}
     if missing:
-        raise ProblemError(404, f"No drift item {', '.join(sorted(map(str, missing)))} of this "
-                                "repository.")
+        raise ProblemError(
+            404, f"No drift item {', '.join(sorted(map(str, missing)))} of this repository."
+        )
     closed = [r.resource for r in rows if r.status in ("resolved", "reverting")]
     if closed:
         raise ProblemError(409, f"Already resolved or being reverted: {', '.join(closed)}.")
@@ -188,9 +244,16 @@ async def remediate(repo_id: uuid.UUID, body: Remediation, request: Request, db:
     else:
         answer = await _update_git(db, svc, principal, repo, rows)
         details.update(answer)
-    await audit(request, principal, action=f"gitops.drift_{body.action}",
-                resource_type="gitops_repo", resource_id=str(repo.id), resource_name=repo.name,
-                changes=details, db=db)
+    await audit(
+        request,
+        principal,
+        action=f"gitops.drift_{body.action}",
+        resource_type="gitops_repo",
+        resource_id=str(repo.id),
+        resource_name=repo.name,
+        changes=details,
+        db=db,
+    )
     if body.action == "revert":
         await deliver_now(svc, answer.pop("_start"))
         return _status(202, answer)
@@ -203,56 +266,112 @@ def _status(code: int, body: dict) -> JSONResponse:
     return JSONResponse(status_code=code, content=body)
 
 
-async def _ignore(db: Db, svc: Svc, principal: Principal, repo: GitRepository,
-                  rows: list[GitDrift], body: Remediation) -> dict:
+async def _ignore(
+    db: Db,
+    svc: Svc,
+    principal: Principal,
+    repo: GitRepository,
+    rows: list[GitDrift],
+    body: Remediation,
+) -> dict:
     now = datetime.now(UTC)
     until = body.ignore_until or now + _duration(body.ignore_for or "7d")
     if until.tzinfo is None:
         until = until.replace(tzinfo=UTC)
     if not now < until <= now + MAX_IGNORE:
-        raise ProblemError(422, "Invalid input: ignore_until: must be in the future, at most 90 "
-                                "days from now.",
-                           errors=[{"field": "ignore_until", "message": "out of range"}])
+        raise ProblemError(
+            422,
+            "Invalid input: ignore_until: must be in the future, at most 90 days from now.",
+            errors=[{"field": "ignore_until", "message": "out of range"}],
+        )
     for row in rows:
         row.status, row.ignored_until = "ignored", until
-        row.remediation = {"action": "ignore", "by": principal.email, "at": now.isoformat(),
-                           "until": until.isoformat()}
+        row.remediation = {
+            "action": "ignore",
+            "by": principal.email,
+            "at": now.isoformat(),
+            "until": until.isoformat(),
+        }
     await db.flush()
     who = await changed_by(db, svc.analytics.query, repo, rows)
     return {"items": [_view(r, who[r.id]).model_dump(mode="json") for r in rows]}
 
 
-async def _revert(request: Request, db: Db, svc: Svc, principal: Principal, repo: GitRepository,
-                  rows: list[GitDrift], refs: list[str]) -> dict:
+async def _revert(
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal,
+    repo: GitRepository,
+    rows: list[GitDrift],
+    refs: list[str],
+) -> dict:
     if not repo.last_commit:
-        raise ProblemError(422, "The repository was never synced: sync it first (Sync now); "
-                                "a revert restores the last synced commit.")
+        raise ProblemError(
+            422,
+            "The repository was never synced: sync it first (Sync now); "
+            "a revert restores the last synced commit.",
+        )
     extra = [r.resource for r in rows if r.drift_type == "unmanaged"]
     if extra and repo.prune != "with_approval":
-        raise ProblemError(422, f"Reverting {', '.join(extra)} would delete it from the cluster "
-                                "(git does not have it), and this repository never prunes: set "
-                                "its prune to with_approval, update git from the cluster, or "
-                                "ignore it.")
-    sync, start = await owe_sync(db, svc, repo, trigger="drift_revert", ref=repo.branch,
-                                 commit=repo.last_commit, dedupe=f"revert:{uuid.uuid4()}",
-                                 user=principal, only=refs)
+        raise ProblemError(
+            422,
+            f"Reverting {', '.join(extra)} would delete it from the cluster "
+            "(git does not have it), and this repository never prunes: set "
+            "its prune to with_approval, update git from the cluster, or "
+            "ignore it.",
+        )
+    sync, start = await owe_sync(
+        db,
+        svc,
+        repo,
+        trigger="drift_revert",
+        ref=repo.branch,
+        commit=repo.last_commit,
+        dedupe=f"revert:{uuid.uuid4()}",
+        user=principal,
+        only=refs,
+    )
     await mark_reverting(db, repo.id, refs, sync.id, principal.email)
     return {"sync_id": str(sync.id), "status": "pending", "_start": start}
 
 
-async def _update_git(db: Db, svc: Svc, principal: Principal, repo: GitRepository,
-                      rows: list[GitDrift]) -> dict:
+async def _update_git(
+    db: Db, svc: Svc, principal: Principal, repo: GitRepository, rows: list[GitDrift]
+) -> dict:
     ids = {r.cluster_id for r in rows if r.cluster_id}
-    clusters = {c.id: c for c in await db.scalars(select(NatsCluster).where(
-        NatsCluster.org_id == principal.org_id, NatsCluster.id.in_(ids)))} if ids else {}
+    clusters = (
+        {
+            c.id: c
+            for c in await db.scalars(
+                select(NatsCluster).where(
+                    NatsCluster.org_id == principal.org_id, NatsCluster.id.in_(ids)
+                )
+            )
+        }
+        if ids
+        else {}
+    )
     try:
-        pushed = await update_git(repo, rows, clusters, svc.cipher, svc.clusters, svc.settings,
-                                  author=(principal.email.split("@")[0], principal.email))
+        pushed = await update_git(
+            repo,
+            rows,
+            clusters,
+            svc.cipher,
+            svc.clusters,
+            svc.settings,
+            author=(principal.email.split("@")[0], principal.email),
+        )
     except UpdateRefused as exc:
         raise ProblemError(exc.status, str(exc)) from exc
     now = datetime.now(UTC).isoformat()
     for row in rows:
-        row.remediation = {"action": "update_git", "by": principal.email, "at": now,
-                           "branch": pushed["branch"], "commit": pushed["commit"]}
+        row.remediation = {
+            "action": "update_git",
+            "by": principal.email,
+            "at": now,
+            "branch": pushed["branch"],
+            "commit": pushed["commit"],
+        }
     await db.flush()
     return pushed

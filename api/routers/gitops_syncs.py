@@ -31,25 +31,49 @@ router = APIRouter(prefix="/api/v1/gitops/repos", tags=["gitops"])
 
 
 @router.post("/{repo_id}/sync", status_code=202, response_model=SyncStarted)
-async def sync_now(repo_id: uuid.UUID, request: Request, db: Db, svc: Svc,
-                   body: SyncNow | None = None,
-                   principal: Principal = Depends(require("gitops:sync"))):
+async def sync_now(
+    repo_id: uuid.UUID,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    body: SyncNow | None = None,
+    principal: Principal = Depends(require("gitops:sync")),
+):
     """Sync the repository now at ``ref`` (default: its branch), whatever its sync mode."""
     repo = await load_repo(db, principal.org_id, repo_id)
     ref = (body.ref if body else None) or repo.branch
-    sync, start = await owe_sync(db, svc, repo, trigger="manual", ref=ref, commit=None,
-                           dedupe=f"manual:{uuid.uuid4()}", user=principal)
-    await audit(request, principal, action="gitops.sync_requested", resource_type="gitops_repo",
-                resource_id=str(repo.id), resource_name=repo.name,
-                changes={"sync_id": str(sync.id), "ref": ref, "trigger": "manual"}, db=db)
+    sync, start = await owe_sync(
+        db,
+        svc,
+        repo,
+        trigger="manual",
+        ref=ref,
+        commit=None,
+        dedupe=f"manual:{uuid.uuid4()}",
+        user=principal,
+    )
+    await audit(
+        request,
+        principal,
+        action="gitops.sync_requested",
+        resource_type="gitops_repo",
+        resource_id=str(repo.id),
+        resource_name=repo.name,
+        changes={"sync_id": str(sync.id), "ref": ref, "trigger": "manual"},
+        db=db,
+    )
     await deliver_now(svc, start)
     return SyncStarted(sync_id=sync.id, operation_id=sync.id, status="pending")
 
 
 @router.get("/{repo_id}/syncs", response_model=dict[str, list[SyncView]])
-async def list_syncs(repo_id: uuid.UUID, db: Db, limit: int = Query(20, ge=1, le=200),
-                     before: datetime | None = None,
-                     principal: Principal = Depends(require("gitops:read"))):
+async def list_syncs(
+    repo_id: uuid.UUID,
+    db: Db,
+    limit: int = Query(20, ge=1, le=200),
+    before: datetime | None = None,
+    principal: Principal = Depends(require("gitops:read")),
+):
     """The repository's syncs, newest first (``before``: older than that time)."""
     await load_repo(db, principal.org_id, repo_id)
     query = select(GitSync).where(GitSync.repo_id == repo_id)
@@ -60,8 +84,12 @@ async def list_syncs(repo_id: uuid.UUID, db: Db, limit: int = Query(20, ge=1, le
 
 
 @router.get("/{repo_id}/syncs/{sync_id}", response_model=SyncView)
-async def read_sync(repo_id: uuid.UUID, sync_id: uuid.UUID, db: Db,
-                    principal: Principal = Depends(require("gitops:read"))):
+async def read_sync(
+    repo_id: uuid.UUID,
+    sync_id: uuid.UUID,
+    db: Db,
+    principal: Principal = Depends(require("gitops:read")),
+):
     await load_repo(db, principal.org_id, repo_id)
     row = await db.scalar(select(GitSync).where(GitSync.id == sync_id, GitSync.repo_id == repo_id))
     if row is None:
@@ -70,9 +98,13 @@ async def read_sync(repo_id: uuid.UUID, sync_id: uuid.UUID, db: Db,
 
 
 @router.get("/{repo_id}/plan", response_model=PlanView)
-async def show_plan(repo_id: uuid.UUID, db: Db, svc: Svc,
-                    ref: str | None = Query(None, min_length=1, max_length=255),
-                    principal: Principal = Depends(require("gitops:read"))):
+async def show_plan(
+    repo_id: uuid.UUID,
+    db: Db,
+    svc: Svc,
+    ref: str | None = Query(None, min_length=1, max_length=255),
+    principal: Principal = Depends(require("gitops:read")),
+):
     """What a sync of ``ref`` (default: the branch) would do now; nothing is applied or stored.
     A tree with errors answers them (``path:line: message``) and plans nothing."""
     repo = await load_repo(db, principal.org_id, repo_id)
@@ -80,25 +112,33 @@ async def show_plan(repo_id: uuid.UUID, db: Db, svc: Svc,
     try:
         check_ref(target)
     except GitError as exc:
-        raise ProblemError(422, f"Invalid input: ref: {exc}",
-                           errors=[{"field": "ref", "message": str(exc)}]) from exc
+        raise ProblemError(
+            422, f"Invalid input: ref: {exc}", errors=[{"field": "ref", "message": str(exc)}]
+        ) from exc
     clusters = await repo_clusters(db, repo)
     applied = await applied_by(db, repo.id)
     try:
         tree = await load_commit(repo, access_of(repo, svc.cipher), target, svc.settings)
-        planned = await plan_repo(repo, clusters, tree, svc.clusters, svc.cipher,
-                                  applied=applied)
+        planned = await plan_repo(repo, clusters, tree, svc.clusters, svc.cipher, applied=applied)
     except GitError as exc:
         raise ProblemError(503, f"The repository cannot be read: {exc}", service="git") from exc
     except (ClusterUnreachable, JetStreamUnavailable, ClusterNotFound) as exc:
-        raise ProblemError(503, f"A cluster of the repository cannot be read: {exc}",
-                           service="nats") from exc
+        raise ProblemError(
+            503, f"A cluster of the repository cannot be read: {exc}", service="nats"
+        ) from exc
     except JetStreamError as exc:
-        raise ProblemError(503, f"A cluster answered an error: {exc.description}", service="nats") from exc
+        raise ProblemError(
+            503, f"A cluster answered an error: {exc.description}", service="nats"
+        ) from exc
     commit = planned.commit
-    return PlanView(commit=commit.sha, author=f"{commit.author} <{commit.email}>",
-                    message=commit.message, errors=planned.errors, warnings=planned.warnings,
-                    environments=planned.environments,
-                    summary=plan_doc.summary_of(planned.environments),
-                    diff=plan_doc.diff_of(planned.environments),
-                    needs_approval=plan_doc.needs_approval(planned.environments))
+    return PlanView(
+        commit=commit.sha,
+        author=f"{commit.author} <{commit.email}>",
+        message=commit.message,
+        errors=planned.errors,
+        warnings=planned.warnings,
+        environments=planned.environments,
+        summary=plan_doc.summary_of(planned.environments),
+        diff=plan_doc.diff_of(planned.environments),
+        needs_approval=plan_doc.needs_approval(planned.environments),
+    )

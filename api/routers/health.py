@@ -58,9 +58,15 @@ async def _metrics_ingester(s: Services) -> None:
         raise RuntimeError(problem_)
 
 
-CHECKS = {"postgres": _postgres, "redis": _redis, "temporal": _temporal,
-          "clickhouse": _clickhouse, "nats": _nats, "ingester": _ingester,
-          "metrics_ingester": _metrics_ingester}
+CHECKS = {
+    "postgres": _postgres,
+    "redis": _redis,
+    "temporal": _temporal,
+    "clickhouse": _clickhouse,
+    "nats": _nats,
+    "ingester": _ingester,
+    "metrics_ingester": _metrics_ingester,
+}
 
 
 async def _check(name: str, s: Services) -> tuple[str, str | None]:
@@ -80,6 +86,7 @@ async def readyz(request: Request) -> JSONResponse:
     checks = {name: ("ok" if err is None else f"down: {err}") for name, err in results.items()}
     down = [name for name, err in results.items() if err is not None]
     if down:
-        return problem(503, f"Not ready: {', '.join(down)} unavailable.", checks=checks,
-                       unavailable=down)
+        return problem(
+            503, f"Not ready: {', '.join(down)} unavailable.", checks=checks, unavailable=down
+        )
     return JSONResponse({"status": "ready", "checks": checks})

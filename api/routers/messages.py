@@ -47,23 +47,33 @@ from core.jetstream.messages import (
     subject_problem,
 )
 
-router = APIRouter(prefix="/api/v1/clusters/{cluster_id}/streams/{name}/messages",
-                   tags=["messages"])
+router = APIRouter(
+    prefix="/api/v1/clusters/{cluster_id}/streams/{name}/messages", tags=["messages"]
+)
 
 MAX_SEQ = 2**63 - 1
-StreamName = Annotated[str, Path(min_length=1, max_length=255, pattern=NAME_PATTERN,
-                                 description="the stream")]
+StreamName = Annotated[
+    str, Path(min_length=1, max_length=255, pattern=NAME_PATTERN, description="the stream")
+]
 Seq = Annotated[int, Path(ge=1, le=MAX_SEQ, description="the message's stream sequence")]
-PayloadLimit = Annotated[int, Query(ge=0, le=8 * 1024 * 1024,
-                                    description="payload bytes shown per message; more is cut "
-                                                "and marked truncated")]
-SubjectFilter = Annotated[str | None, Query(max_length=1024, description="subject filter, "
-                                            "wildcards allowed (e.g. 'orders.*.eu')")]
+PayloadLimit = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=8 * 1024 * 1024,
+        description="payload bytes shown per message; more is cut and marked truncated",
+    ),
+]
+SubjectFilter = Annotated[
+    str | None,
+    Query(max_length=1024, description="subject filter, wildcards allowed (e.g. 'orders.*.eu')"),
+]
 
 
 def invalid(field: str, message: str) -> ProblemError:
-    return ProblemError(422, f"Invalid input: {field}: {message}",
-                        errors=[{"field": field, "message": message}])
+    return ProblemError(
+        422, f"Invalid input: {field}: {message}", errors=[{"field": field, "message": message}]
+    )
 
 
 def _subject_filter(subject: str | None, field: str = "subject") -> str | None:
@@ -97,16 +107,23 @@ async def _open(db: Db, svc: Svc, principal: Principal, cluster_id: uuid.UUID, n
 
 @router.get("")
 async def browse_messages(
-        cluster_id: uuid.UUID, name: StreamName, db: Db, svc: Svc,
-        start_seq: int | None = Query(None, ge=1, le=MAX_SEQ, description="first sequence to show"),
-        start_time: datetime | None = Query(None, description="show from the first message "
-                                            "stored at or after this time (backwards: at or before)"),
-        direction: Direction | None = Query(None, description="forward (default) or backward"),
-        subject: SubjectFilter = None,
-        limit: int = Query(50, ge=1, le=1000, description="page size"),
-        cursor: str | None = Query(None, max_length=2048, description="next_cursor of a page"),
-        payload_limit: PayloadLimit = DEFAULT_PAYLOAD_LIMIT,
-        principal: Principal = Depends(require_stream("messages:read"))) -> dict:
+    cluster_id: uuid.UUID,
+    name: StreamName,
+    db: Db,
+    svc: Svc,
+    start_seq: int | None = Query(None, ge=1, le=MAX_SEQ, description="first sequence to show"),
+    start_time: datetime | None = Query(
+        None,
+        description="show from the first message "
+        "stored at or after this time (backwards: at or before)",
+    ),
+    direction: Direction | None = Query(None, description="forward (default) or backward"),
+    subject: SubjectFilter = None,
+    limit: int = Query(50, ge=1, le=1000, description="page size"),
+    cursor: str | None = Query(None, max_length=2048, description="next_cursor of a page"),
+    payload_limit: PayloadLimit = DEFAULT_PAYLOAD_LIMIT,
+    principal: Principal = Depends(require_stream("messages:read")),
+) -> dict:
     """A page of messages. Without a start: from the first message forwards, from the last one
     backwards. ``next_cursor`` continues in the same direction with the same filter; forwards it
     is always given (a tail polls it), backwards it is null once the oldest was shown."""
@@ -117,8 +134,9 @@ async def browse_messages(
     seq: int | None = None
     if cursor is not None:
         if start_seq is not None or start_time is not None:
-            raise invalid("cursor", "a cursor continues a browse: give it without start_seq "
-                                    "or start_time")
+            raise invalid(
+                "cursor", "a cursor continues a browse: give it without start_seq or start_time"
+            )
         try:
             seq, cursor_direction, cursor_filter = decode_cursor(cursor)
         except ValueError as exc:
@@ -150,23 +168,36 @@ async def browse_messages(
     next_cursor: str | None
     if direction == "forward":
         page, more = await reader.forward(seq, filter_, limit)
-        next_cursor = encode_cursor(page[-1].seq + 1 if page else max(seq, last + 1),
-                                    "forward", filter_)
+        next_cursor = encode_cursor(
+            page[-1].seq + 1 if page else max(seq, last + 1), "forward", filter_
+        )
     else:
         page, more = await reader.backward(min(seq, last), filter_, limit, first)
         next_cursor = encode_cursor(page[-1].seq - 1, "backward", filter_) if more else None
-    return {"stream": name, "direction": direction, "subject": filter_,
-            "first_seq": first, "last_seq": last,
-            "items": [message_json(m, payload_limit) for m in page],
-            "has_more": more, "next_cursor": next_cursor}
+    return {
+        "stream": name,
+        "direction": direction,
+        "subject": filter_,
+        "first_seq": first,
+        "last_seq": last,
+        "items": [message_json(m, payload_limit) for m in page],
+        "has_more": more,
+        "next_cursor": next_cursor,
+    }
 
 
 @router.get("/last")
-async def last_message(cluster_id: uuid.UUID, name: StreamName, db: Db, svc: Svc,
-                       subject: str = Query(..., min_length=1, max_length=1024,
-                                            description="a subject, wildcards allowed"),
-                       payload_limit: PayloadLimit = DEFAULT_PAYLOAD_LIMIT,
-                       principal: Principal = Depends(require_stream("messages:read"))) -> dict:
+async def last_message(
+    cluster_id: uuid.UUID,
+    name: StreamName,
+    db: Db,
+    svc: Svc,
+    subject: str = Query(
+        ..., min_length=1, max_length=1024, description="a subject, wildcards allowed"
+    ),
+    payload_limit: PayloadLimit = DEFAULT_PAYLOAD_LIMIT,
+    principal: Principal = Depends(require_stream("messages:read")),
+) -> dict:
     """The newest message on a subject."""
     if problem := subject_problem(subject, wildcards=True):
         raise invalid("subject", problem)
@@ -178,42 +209,68 @@ async def last_message(cluster_id: uuid.UUID, name: StreamName, db: Db, svc: Svc
 
 
 @router.get("/last-per-subject")
-async def last_per_subject(cluster_id: uuid.UUID, name: StreamName, db: Db, svc: Svc,
-                           subject: str = Query(">", min_length=1, max_length=1024,
-                                                description="subject filter"),
-                           limit: int = Query(100, ge=1, le=1000, description="subjects shown"),
-                           payload_limit: PayloadLimit = DEFAULT_PAYLOAD_LIMIT,
-                           principal: Principal = Depends(require_stream("messages:read"))) -> dict:
+async def last_per_subject(
+    cluster_id: uuid.UUID,
+    name: StreamName,
+    db: Db,
+    svc: Svc,
+    subject: str = Query(">", min_length=1, max_length=1024, description="subject filter"),
+    limit: int = Query(100, ge=1, le=1000, description="subjects shown"),
+    payload_limit: PayloadLimit = DEFAULT_PAYLOAD_LIMIT,
+    principal: Principal = Depends(require_stream("messages:read")),
+) -> dict:
     """The newest message of every subject matching the filter, ordered by subject."""
     if problem := subject_problem(subject, wildcards=True):
         raise invalid("subject", problem)
     _, _, reader, _ = await _open(db, svc, principal, cluster_id, name)
     found, total = await reader.last_per_subject(subject, limit)
-    return {"stream": name, "subject": subject, "subjects": total, "truncated": total > limit,
-            "items": [message_json(m, payload_limit) for m in found]}
+    return {
+        "stream": name,
+        "subject": subject,
+        "subjects": total,
+        "truncated": total > limit,
+        "items": [message_json(m, payload_limit) for m in found],
+    }
 
 
-@router.get("/export", response_class=StreamingResponse, responses={
-    200: {"content": {"application/x-ndjson": {}, "text/csv": {}},
-          "description": "the messages, streamed"},
-    **STARTED,
-    **problem_responses(**{
-        "403": "Not allowed: the stream is outside your namespaces.",
-        "404": "No such cluster or stream.",
-        "422": "Invalid input (a range that ends before it starts, a subject filter).",
-        "429": "Too many requests (Retry-After).",
-        "503": "The cluster (or, for an operation, Temporal) cannot be reached."})})
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"application/x-ndjson": {}, "text/csv": {}},
+            "description": "the messages, streamed",
+        },
+        **STARTED,
+        **problem_responses(
+            **{
+                "403": "Not allowed: the stream is outside your namespaces.",
+                "404": "No such cluster or stream.",
+                "422": "Invalid input (a range that ends before it starts, a subject filter).",
+                "429": "Too many requests (Retry-After).",
+                "503": "The cluster (or, for an operation, Temporal) cannot be reached.",
+            }
+        ),
+    },
+)
 async def export_messages(
-        cluster_id: uuid.UUID, name: StreamName, request: Request, db: Db, svc: Svc,
-        format: Literal["jsonl", "csv"] = Query("jsonl", description="JSON lines or CSV"),
-        start_seq: int | None = Query(None, ge=1, le=MAX_SEQ),
-        end_seq: int | None = Query(None, ge=1, le=MAX_SEQ, description="last sequence, included"),
-        start_time: datetime | None = Query(None), end_time: datetime | None = Query(None),
-        subject: SubjectFilter = None,
-        as_operation: bool = Query(False, description="run the export as an operation (202) "
-                                   "whatever its size"),
-        idempotency_key: str | None = Header(None, max_length=200),
-        principal: Principal = Depends(require_stream("messages:read"))) -> Response:
+    cluster_id: uuid.UUID,
+    name: StreamName,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    format: Literal["jsonl", "csv"] = Query("jsonl", description="JSON lines or CSV"),
+    start_seq: int | None = Query(None, ge=1, le=MAX_SEQ),
+    end_seq: int | None = Query(None, ge=1, le=MAX_SEQ, description="last sequence, included"),
+    start_time: datetime | None = Query(None),
+    end_time: datetime | None = Query(None),
+    subject: SubjectFilter = None,
+    as_operation: bool = Query(
+        False, description="run the export as an operation (202) whatever its size"
+    ),
+    idempotency_key: str | None = Header(None, max_length=200),
+    principal: Principal = Depends(require_stream("messages:read")),
+) -> Response:
     """A range of messages (by sequence and/or time, optionally filtered), oldest first, streamed
     as it is read. Payloads are exact: text when UTF-8, else base64 (``encoding``). The range
     ends at the stream's last message when the export starts. A range whose sequence span is over
@@ -233,11 +290,25 @@ async def export_messages(
         begin = max(begin, found.seq) if found else last + 1
     span = max(0, stop - begin + 1)
     if as_operation or span > svc.settings.export_inline_max_messages:
-        export = MessageExport(cluster_id=cluster.id, stream=name, format=format,
-                               subject=filter_, first_seq=begin, last_seq=stop, until=until,
-                               estimated=span)
-        return await start_export(request, db, svc, principal, export, cluster_id=cluster.id,
-                                  idempotency_key=idempotency_key)
+        export = MessageExport(
+            cluster_id=cluster.id,
+            stream=name,
+            format=format,
+            subject=filter_,
+            first_seq=begin,
+            last_seq=stop,
+            until=until,
+            estimated=span,
+        )
+        return await start_export(
+            request,
+            db,
+            svc,
+            principal,
+            export,
+            cluster_id=cluster.id,
+            idempotency_key=idempotency_key,
+        )
 
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()
@@ -256,19 +327,32 @@ async def export_messages(
             yield buffer.getvalue()
 
     filename = f"{name}-{begin}-{max(stop, begin - 1)}.{format}"
-    return await streamed(db, lines(), media_type=MEDIA[format],
-                          headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return await streamed(
+        db,
+        lines(),
+        media_type=MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get("/{seq}")
-async def get_message(cluster_id: uuid.UUID, name: StreamName, seq: Seq, db: Db, svc: Svc,
-                      payload_limit: PayloadLimit = DEFAULT_PAYLOAD_LIMIT,
-                      principal: Principal = Depends(require_stream("messages:read"))) -> dict:
+async def get_message(
+    cluster_id: uuid.UUID,
+    name: StreamName,
+    seq: Seq,
+    db: Db,
+    svc: Svc,
+    payload_limit: PayloadLimit = DEFAULT_PAYLOAD_LIMIT,
+    principal: Principal = Depends(require_stream("messages:read")),
+) -> dict:
     _, _, reader, _ = await _open(db, svc, principal, cluster_id, name)
     msg = await reader.get(seq)
     if msg is None:
-        raise ProblemError(404, f"Stream '{name}' holds no message with sequence {seq} "
-                                "(never stored, deleted or purged).")
+        raise ProblemError(
+            404,
+            f"Stream '{name}' holds no message with sequence {seq} "
+            "(never stored, deleted or purged).",
+        )
     return message_json(msg, payload_limit)
 
 
@@ -281,9 +365,13 @@ class PublishRequest(BaseModel):
     payload: Any = None
     encoding: Encoding | None = None
     headers: dict[str, str | list[str]] = Field(default_factory=dict)
-    msg_id: str | None = Field(default=None, min_length=1, max_length=1024,
-                               description="sent as Nats-Msg-Id: a repeat within the stream's "
-                                           "duplicate window is not stored twice")
+    msg_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="sent as Nats-Msg-Id: a repeat within the stream's "
+        "duplicate window is not stored twice",
+    )
 
     @field_validator("subject")
     @classmethod
@@ -305,8 +393,10 @@ class PublishRequest(BaseModel):
         for key, value in self.headers.items():
             field = f"headers.{key}"
             if not _HEADER_NAME.match(key):
-                raise invalid(field, "a header name is ASCII letters, digits and !#$%&'*+-.^_`|~ "
-                                     "(no blank, no ':')")
+                raise invalid(
+                    field,
+                    "a header name is ASCII letters, digits and !#$%&'*+-.^_`|~ (no blank, no ':')",
+                )
             values = value if isinstance(value, list) else [value]
             if len(values) != 1:
                 raise invalid(field, "give exactly one value per header")
@@ -316,18 +406,33 @@ class PublishRequest(BaseModel):
         return out
 
 
-@router.post("", status_code=201, responses={
-    200: {"description": "a duplicate: not stored again"},
-    **problem_responses(**{
-        "403": "Not allowed: outside your namespaces, or a Nats-Rollup, "
-               "Nats-Schedule-Rollup or Nats-Schedule-Next header (a purge) without "
-               "streams:purge or where a purge needs approval.",
-        "404": "No such cluster or stream.",
-        "422": "Invalid input (subject, payload, headers; a KV-Operation header is "
-               "refused)."})})
-async def publish_message(cluster_id: uuid.UUID, name: StreamName, body: PublishRequest,
-                          request: Request, response: Response, db: Db, svc: Svc,
-                          principal: Principal = Depends(require_stream("messages:publish"))) -> dict:
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        200: {"description": "a duplicate: not stored again"},
+        **problem_responses(
+            **{
+                "403": "Not allowed: outside your namespaces, or a Nats-Rollup, "
+                "Nats-Schedule-Rollup or Nats-Schedule-Next header (a purge) without "
+                "streams:purge or where a purge needs approval.",
+                "404": "No such cluster or stream.",
+                "422": "Invalid input (subject, payload, headers; a KV-Operation header is "
+                "refused).",
+            }
+        ),
+    },
+)
+async def publish_message(
+    cluster_id: uuid.UUID,
+    name: StreamName,
+    body: PublishRequest,
+    request: Request,
+    response: Response,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require_stream("messages:publish")),
+) -> dict:
     """Publish into this stream; answers JetStream's acknowledgement ``{stream, seq, duplicate}``
     (201, or 200 for a duplicate ``msg_id``). A ``Nats-Rollup`` header (or a schedule's
     ``Nats-Schedule-Rollup`` / ``Nats-Schedule-Next``) is a purge (needs
@@ -341,36 +446,61 @@ async def publish_message(cluster_id: uuid.UUID, name: StreamName, body: Publish
     cluster, js, _, info = await _open(db, svc, principal, cluster_id, name)
     rollup = await check_rollup(request, db, svc, principal, cluster, name, headers)
     if len(data) > js.nc.max_payload:
-        raise invalid("payload", f"is {len(data)} bytes; the cluster takes at most "
-                                 f"{js.nc.max_payload} per message")
+        raise invalid(
+            "payload",
+            f"is {len(data)} bytes; the cluster takes at most {js.nc.max_payload} per message",
+        )
     try:
         ack = await publish(js, info["config"], body.subject, data, headers, body.msg_id)
     except SubjectNotInStream as exc:
         raise invalid("subject", f"{exc}") from exc
     if ack["duplicate"]:
         response.status_code = 200
-    await audit(request, principal, action="message.publish", resource_type="message",
-                resource_id=f"{cluster.id}/{name}/{ack['seq']}", resource_name=name,
-                cluster_id=cluster.id,
-                changes={"subject": body.subject, "seq": ack["seq"], "size": len(data),
-                         "msg_id": body.msg_id, "headers": sorted(headers),
-                         "duplicate": ack["duplicate"], "rollup": rollup})
+    await audit(
+        request,
+        principal,
+        action="message.publish",
+        resource_type="message",
+        resource_id=f"{cluster.id}/{name}/{ack['seq']}",
+        resource_name=name,
+        cluster_id=cluster.id,
+        changes={
+            "subject": body.subject,
+            "seq": ack["seq"],
+            "size": len(data),
+            "msg_id": body.msg_id,
+            "headers": sorted(headers),
+            "duplicate": ack["duplicate"],
+            "rollup": rollup,
+        },
+    )
     return ack
 
 
 @router.delete("/{seq}", status_code=204)
-async def delete_one_message(cluster_id: uuid.UUID, name: StreamName, seq: Seq, request: Request,
-                             db: Db, svc: Svc,
-                             erase: bool = Query(False, description="also overwrite the data"),
-                             principal: Principal = Depends(require_stream("streams:purge"))) -> None:
+async def delete_one_message(
+    cluster_id: uuid.UUID,
+    name: StreamName,
+    seq: Seq,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    erase: bool = Query(False, description="also overwrite the data"),
+    principal: Principal = Depends(require_stream("streams:purge")),
+) -> None:
     """Remove one message (destructive like a purge: needs ``streams:purge``)."""
     cluster, js, reader, _ = await _open(db, svc, principal, cluster_id, name)
     msg = await reader.get(seq)
     if msg is None:
         raise ProblemError(404, f"Stream '{name}' holds no message with sequence {seq}.")
     await delete_message(js, name, seq, erase)
-    await audit(request, principal, action="message.delete", resource_type="message",
-                resource_id=f"{cluster.id}/{name}/{seq}", resource_name=name,
-                cluster_id=cluster.id,
-                changes={"seq": seq, "subject": msg.subject, "size": len(msg.data),
-                         "erase": erase})
+    await audit(
+        request,
+        principal,
+        action="message.delete",
+        resource_type="message",
+        resource_id=f"{cluster.id}/{name}/{seq}",
+        resource_name=name,
+        cluster_id=cluster.id,
+        changes={"seq": seq, "subject": msg.subject, "size": len(msg.data), "erase": erase},
+    )

@@ -29,49 +29,78 @@ async def enable(request: Request, principal: CurrentPrincipal, db: Db, svc: Svc
     """Start (or restart) the set-up: MFA is on only after ``/verify`` with a first code."""
     user = await _user(db, principal)
     if user.mfa_enabled:
-        raise ProblemError(409, "MFA is already on for this account; disable it first to set up "
-                                "another authenticator.")
+        raise ProblemError(
+            409,
+            "MFA is already on for this account; disable it first to set up another authenticator.",
+        )
     secret = mfa.new_secret()
     user.mfa_secret = mfa.seal(svc.cipher, user.id, secret)
     await db.commit()
-    await audit(request, principal, action="auth.mfa_enable", resource_type="user",
-                resource_id=str(user.id), resource_name=user.email)
+    await audit(
+        request,
+        principal,
+        action="auth.mfa_enable",
+        resource_type="user",
+        resource_id=str(user.id),
+        resource_name=user.email,
+    )
     return MfaSetup(secret=secret, provisioning_uri=mfa.provisioning_uri(secret, user.email))
 
 
 @router.post("/verify")
-async def verify(body: MfaCode, request: Request, principal: CurrentPrincipal, db: Db,
-                 svc: Svc) -> dict:
+async def verify(
+    body: MfaCode, request: Request, principal: CurrentPrincipal, db: Db, svc: Svc
+) -> dict:
     user = await _user(db, principal)
     if not user.mfa_secret:
-        raise ProblemError(409, "Start with POST /api/v1/auth/mfa/enable: there is no "
-                                "authenticator to verify yet.")
+        raise ProblemError(
+            409, "Start with POST /api/v1/auth/mfa/enable: there is no authenticator to verify yet."
+        )
     secret = mfa.unseal(svc.cipher, user.id, user.mfa_secret)
     if not await mfa.check_code(svc.redis, user.id, secret, body.code):
-        raise ProblemError(400, "The code is not valid (or was already used); enter the current "
-                                "code of your authenticator app.", errors=[
-                                    {"field": "code", "message": "is not the current code"}])
+        raise ProblemError(
+            400,
+            "The code is not valid (or was already used); enter the current "
+            "code of your authenticator app.",
+            errors=[{"field": "code", "message": "is not the current code"}],
+        )
     was_enabled, user.mfa_enabled = user.mfa_enabled, True
     await db.commit()
-    await audit(request, principal, action="auth.mfa_verify", resource_type="user",
-                resource_id=str(user.id), resource_name=user.email,
-                changes={} if was_enabled else {"mfa_enabled": {"before": False, "after": True}})
+    await audit(
+        request,
+        principal,
+        action="auth.mfa_verify",
+        resource_type="user",
+        resource_id=str(user.id),
+        resource_name=user.email,
+        changes={} if was_enabled else {"mfa_enabled": {"before": False, "after": True}},
+    )
     return {"mfa_enabled": True}
 
 
 @router.delete("/disable")
-async def disable(body: MfaCode, request: Request, principal: CurrentPrincipal, db: Db,
-                  svc: Svc) -> dict:
+async def disable(
+    body: MfaCode, request: Request, principal: CurrentPrincipal, db: Db, svc: Svc
+) -> dict:
     user = await _user(db, principal)
     if not user.mfa_enabled or not user.mfa_secret:
         raise ProblemError(409, "MFA is not on for this account.")
     secret = mfa.unseal(svc.cipher, user.id, user.mfa_secret)
     if not await mfa.check_code(svc.redis, user.id, secret, body.code):
-        raise ProblemError(400, "The code is not valid (or was already used); MFA stays on.",
-                           errors=[{"field": "code", "message": "is not the current code"}])
+        raise ProblemError(
+            400,
+            "The code is not valid (or was already used); MFA stays on.",
+            errors=[{"field": "code", "message": "is not the current code"}],
+        )
     user.mfa_enabled, user.mfa_secret = False, None
     await db.commit()
-    await audit(request, principal, action="auth.mfa_disable", resource_type="user",
-                resource_id=str(user.id), resource_name=user.email,
-                changes={"mfa_enabled": {"before": True, "after": False}})
+    await audit(
+        request,
+        principal,
+        action="auth.mfa_disable",
+        resource_type="user",
+        resource_id=str(user.id),
+        resource_name=user.email,
+        changes={"mfa_enabled": {"before": True, "after": False}},
+    )
     return {"mfa_enabled": False}

@@ -44,20 +44,28 @@ class MarkedRead(BaseModel):
 
 @router.get("", response_model=NotificationList)
 async def list_notifications(
-    svc: Svc, principal: Principal = Depends(require("operations:read")),
+    svc: Svc,
+    principal: Principal = Depends(require("operations:read")),
     limit: Annotated[int, Query(ge=1, le=inbox.KEEP, description="at most this many")] = 50,
     unread_only: Annotated[bool, Query(description="only those not marked read")] = False,
 ):
-    return await inbox.read(svc.redis, principal.user_id, principal.org_id, limit=limit,
-                            unread_only=unread_only)
+    return await inbox.read(
+        svc.redis, principal.user_id, principal.org_id, limit=limit, unread_only=unread_only
+    )
 
 
 @router.post("/read", response_model=MarkedRead)
-async def mark_all_read(request: Request, svc: Svc,
-                        principal: Principal = Depends(require("operations:read"))):
+async def mark_all_read(
+    request: Request, svc: Svc, principal: Principal = Depends(require("operations:read"))
+):
     marked = await inbox.mark_read(svc.redis, principal.user_id, principal.org_id)
-    await audit(request, principal, action="notification.read", resource_type="notification",
-                resource_id=str(principal.user_id), resource_name=principal.email,
-                changes={"marked": marked["marked"]})
+    await audit(
+        request,
+        principal,
+        action="notification.read",
+        resource_type="notification",
+        resource_id=str(principal.user_id),
+        resource_name=principal.email,
+        changes={"marked": marked["marked"]},
+    )
     return marked
-

@@ -54,31 +54,50 @@ class OperationOut(BaseModel):
 
 
 def _out(row: Operation, live: dict | None = None) -> OperationOut:
-    data = {"status": row.status, "progress": row.progress or {}, "result": row.result,
-            "error": row.error}
+    data = {
+        "status": row.status,
+        "progress": row.progress or {},
+        "result": row.result,
+        "error": row.error,
+    }
     if live and live.get("status") != "pending":  # the workflow's view, never behind the row
         data.update(live)
-    return OperationOut(id=row.id, type=row.type, input=row.input, cluster_id=row.cluster_id,
-                        workflow_id=row.workflow_id, started_by=row.started_by,
-                        started_at=row.started_at, finished_at=row.finished_at, **data)
+    return OperationOut(
+        id=row.id,
+        type=row.type,
+        input=row.input,
+        cluster_id=row.cluster_id,
+        workflow_id=row.workflow_id,
+        started_by=row.started_by,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        **data,
+    )
 
 
-async def _check_stream(db: Db, svc: Svc, principal: Principal, cluster_id: uuid.UUID,
-                        stream: str, role: str) -> None:
+async def _check_stream(
+    db: Db, svc: Svc, principal: Principal, cluster_id: uuid.UUID, stream: str, role: str
+) -> None:
     _, js = await cluster_jetstream(db, svc, principal, cluster_id)
     try:
         await js.stream_info(stream)
     except JetStreamError as exc:
         if exc.not_found:
-            raise ProblemError(404, f"The {role} stream '{stream}' does not exist on cluster "
-                                    f"{cluster_id}.") from exc
+            raise ProblemError(
+                404, f"The {role} stream '{stream}' does not exist on cluster {cluster_id}."
+            ) from exc
         raise
 
 
 @router.post("/replay", status_code=202, response_model=OperationStarted | ApprovalPending)
-async def start_replay(body: ReplayRequest, request: Request, db: Db, svc: Svc,
-                       idempotency_key: str | None = Header(None, max_length=200),
-                       principal: Principal = Depends(require("messages:publish"))):
+async def start_replay(
+    body: ReplayRequest,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    idempotency_key: str | None = Header(None, max_length=200),
+    principal: Principal = Depends(require("messages:publish")),
+):
     """Start a replay: ``{id, workflow_id, status}``. Where policy says a replay into the
     destination cluster needs approval, ``{request_id, operation_id, status: "waiting_approval"}``
     instead: the replay starts once the request is approved."""
@@ -89,34 +108,57 @@ async def start_replay(body: ReplayRequest, request: Request, db: Db, svc: Svc,
         return OperationStarted(id=row.id, workflow_id=row.workflow_id, status=row.status)
     await _check_stream(db, svc, principal, body.cluster_id, body.stream, "source")
     if body.destination.stream:
-        await _check_stream(db, svc, principal, body.destination_cluster_id,
-                            body.destination.stream, "destination")
+        await _check_stream(
+            db, svc, principal, body.destination_cluster_id, body.destination.stream, "destination"
+        )
     destination = await load_cluster(db, principal, body.destination_cluster_id)
-    spec = ChangeSpec(kind="replay", operation="replay", cluster_id=destination.id,
-                      name=body.destination.stream or body.stream,
-                      config=body.model_dump(mode="json"))
-    if pending := await gate_change(request, db, svc, principal, destination, spec,
-                                    permission="messages:publish"):
+    spec = ChangeSpec(
+        kind="replay",
+        operation="replay",
+        cluster_id=destination.id,
+        name=body.destination.stream or body.stream,
+        config=body.model_dump(mode="json"),
+    )
+    if pending := await gate_change(
+        request, db, svc, principal, destination, spec, permission="messages:publish"
+    ):
         return pending
     op_id, workflow_id, status = await start_operation(
-        request, db, svc, principal, kind="replay", workflow=REPLAY,
-        operation_id=keyed or uuid.uuid4(), input=body, cluster_id=body.cluster_id,
-        idempotency_key=idempotency_key)
+        request,
+        db,
+        svc,
+        principal,
+        kind="replay",
+        workflow=REPLAY,
+        operation_id=keyed or uuid.uuid4(),
+        input=body,
+        cluster_id=body.cluster_id,
+        idempotency_key=idempotency_key,
+    )
     return OperationStarted(id=op_id, workflow_id=workflow_id, status=status)
 
 
 @router.get("", response_model=dict[str, list[OperationOut]])
 async def list_operations(
-    db: Db, type: str | None = Query(None, max_length=64),
-    status: Literal["pending", "running", "paused", "waiting_approval", "completed", "failed",
-                    "cancelled"] | None = None,
-    cluster_id: uuid.UUID | None = None, started_by: uuid.UUID | None = None,
-    limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=10_000_000),
+    db: Db,
+    type: str | None = Query(None, max_length=64),
+    status: Literal[
+        "pending", "running", "paused", "waiting_approval", "completed", "failed", "cancelled"
+    ]
+    | None = None,
+    cluster_id: uuid.UUID | None = None,
+    started_by: uuid.UUID | None = None,
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10_000_000),
     principal: Principal = Depends(require("operations:read")),
 ):
     query = select(Operation).where(Operation.org_id == principal.org_id)
-    for column, value in ((Operation.type, type), (Operation.status, status),
-                          (Operation.cluster_id, cluster_id), (Operation.started_by, started_by)):
+    for column, value in (
+        (Operation.type, type),
+        (Operation.status, status),
+        (Operation.cluster_id, cluster_id),
+        (Operation.started_by, started_by),
+    ):
         if value is not None:
             query = query.where(column == value)
     rows = await db.scalars(query.order_by(Operation.started_at.desc()).limit(limit).offset(offset))
@@ -131,8 +173,12 @@ async def _load(db: Db, principal: Principal, operation_id: uuid.UUID) -> Operat
 
 
 @router.get("/{operation_id}", response_model=OperationOut)
-async def read_operation(operation_id: uuid.UUID, db: Db, svc: Svc,
-                         principal: Principal = Depends(require("operations:read"))):
+async def read_operation(
+    operation_id: uuid.UUID,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require("operations:read")),
+):
     row = await _load(db, principal, operation_id)
     live = None
     if row.status not in FINISHED:
@@ -158,36 +204,64 @@ async def _last_heartbeat(svc: Svc, handle: WorkflowHandle) -> dict | None:
     return None
 
 
-async def _control(action: str, operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
-                   principal: Principal) -> OperationOut:
+async def _control(
+    action: str, operation_id: uuid.UUID, request: Request, db: Db, svc: Svc, principal: Principal
+) -> OperationOut:
     row = await _load(db, principal, operation_id)
     if row.status in FINISHED:
-        raise ProblemError(409, f"The operation has already ended ({row.status}); nothing to {action}.")
+        raise ProblemError(
+            409, f"The operation has already ended ({row.status}); nothing to {action}."
+        )
     if row.type in DECIDED_BY_VOTES:  # its workflow waits for people, not for a pause or cancel
         request_id = (row.input or {}).get("request_id")
         raise ProblemError(
-            409, f"An approval request cannot be {action}d as an operation: it waits for a "
-                 f"decision. Withdraw it (POST /api/v1/approvals/{request_id}/withdraw, the "
-                 "requester) or reject it (an approver) instead.", request_id=request_id)
+            409,
+            f"An approval request cannot be {action}d as an operation: it waits for a "
+            f"decision. Withdraw it (POST /api/v1/approvals/{request_id}/withdraw, the "
+            "requester) or reject it (an approver) instead.",
+            request_id=request_id,
+        )
     await svc.temporal.get_workflow_handle(row.workflow_id).signal(action)
-    await audit(request, principal, action=f"operation.{action}", resource_type="operation",
-                resource_id=str(row.id), resource_name=row.type, cluster_id=row.cluster_id)
+    await audit(
+        request,
+        principal,
+        action=f"operation.{action}",
+        resource_type="operation",
+        resource_id=str(row.id),
+        resource_name=row.type,
+        cluster_id=row.cluster_id,
+    )
     return _out(row)
 
 
 @router.post("/{operation_id}/pause", response_model=OperationOut)
-async def pause_operation(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
-                          principal: Principal = Depends(require("messages:publish"))):
+async def pause_operation(
+    operation_id: uuid.UUID,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require("messages:publish")),
+):
     return await _control("pause", operation_id, request, db, svc, principal)
 
 
 @router.post("/{operation_id}/resume", response_model=OperationOut)
-async def resume_operation(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
-                           principal: Principal = Depends(require("messages:publish"))):
+async def resume_operation(
+    operation_id: uuid.UUID,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require("messages:publish")),
+):
     return await _control("resume", operation_id, request, db, svc, principal)
 
 
 @router.post("/{operation_id}/cancel", response_model=OperationOut)
-async def cancel_operation(operation_id: uuid.UUID, request: Request, db: Db, svc: Svc,
-                           principal: Principal = Depends(require("messages:publish"))):
+async def cancel_operation(
+    operation_id: uuid.UUID,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require("messages:publish")),
+):
     return await _control("cancel", operation_id, request, db, svc, principal)

@@ -33,48 +33,65 @@ from core.security import hash_password
 from core.tokens import TokenStore
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-BAD_TOKEN = ("This password reset link is invalid, expired or already used; ask for a new one "
-             "(POST /api/v1/auth/forgot-password).")
+BAD_TOKEN = (
+    "This password reset link is invalid, expired or already used; ask for a new one "
+    "(POST /api/v1/auth/forgot-password)."
+)
 
 
 def _requested(svc: Svc) -> ResetRequested:
     minutes = max(1, svc.settings.password_reset_ttl_s // 60)
-    return ResetRequested(detail=f"If an account uses this address, a link to reset its password "
-                                 f"is on its way; it works once, within {minutes} minute(s).")
+    return ResetRequested(
+        detail=f"If an account uses this address, a link to reset its password "
+        f"is on its way; it works once, within {minutes} minute(s)."
+    )
 
 
 async def _memberships(services: Services, user_id: uuid.UUID) -> list[uuid.UUID]:
     async with services.sessions() as db:
-        return list(await db.scalars(select(OrganizationMember.org_id)
-                                     .where(OrganizationMember.user_id == user_id)))
+        return list(
+            await db.scalars(
+                select(OrganizationMember.org_id).where(OrganizationMember.user_id == user_id)
+            )
+        )
 
 
-async def _audit_everywhere(request: Request, services: Services, user_id: uuid.UUID, email: str,
-                            action: str, changes: dict) -> None:
+async def _audit_everywhere(
+    request: Request, services: Services, user_id: uuid.UUID, email: str, action: str, changes: dict
+) -> None:
     """One audit record in each organization of the account (each one's admins see it)."""
     for org_id in await _memberships(services, user_id):
-        await audit(request, Principal(user_id, org_id, email, "", "", frozenset()),
-                    action=action, resource_type="user", resource_id=str(user_id),
-                    resource_name=email, changes=changes)
+        await audit(
+            request,
+            Principal(user_id, org_id, email, "", "", frozenset()),
+            action=action,
+            resource_type="user",
+            resource_id=str(user_id),
+            resource_name=email,
+            changes=changes,
+        )
 
 
 async def _mail_link(request: Request, services: Services, user_id: uuid.UUID, email: str) -> None:
     settings = services.settings
     token = await password_reset.issue(services.redis, str(user_id), settings.password_reset_ttl_s)
     mailed = await mail.send_password_reset(settings, to=email, token=token)
-    await _audit_everywhere(request, services, user_id, email, "auth.forgot_password",
-                            {"mailed": mailed})
+    await _audit_everywhere(
+        request, services, user_id, email, "auth.forgot_password", {"mailed": mailed}
+    )
 
 
 @router.post("/forgot-password", status_code=202, response_model=ResetRequested)
-async def forgot_password(body: ForgotPasswordRequest, request: Request, db: Db, svc: Svc,
-                          background: BackgroundTasks) -> ResetRequested:
+async def forgot_password(
+    body: ForgotPasswordRequest, request: Request, db: Db, svc: Svc, background: BackgroundTasks
+) -> ResetRequested:
     """Mail a link to reset the password of the account using ``email``, if there is one. The
     answer is the same whether or not there is."""
     email = body.email.strip().lower()
     try:
-        await password_reset.count_request(svc.redis, svc.settings,
-                                           client_throttle(request, svc).address, email)
+        await password_reset.count_request(
+            svc.redis, svc.settings, client_throttle(request, svc).address, email
+        )
     except password_reset.Limited as exc:
         raise ProblemError(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from None
     user = await db.scalar(select(User).where(User.email == email))
@@ -84,12 +101,18 @@ async def forgot_password(body: ForgotPasswordRequest, request: Request, db: Db,
 
 
 async def _end_sessions(db: Db, svc: Svc, user_id: uuid.UUID) -> int:
-    sids = [str(s) for s in await db.scalars(select(Session.id).where(
-        Session.user_id == user_id, Session.revoked_at.is_(None)))]
+    sids = [
+        str(s)
+        for s in await db.scalars(
+            select(Session.id).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+        )
+    ]
     await TokenStore(svc.redis, svc.settings.refresh_token_ttl_s).revoke_all(sids)
-    await db.execute(update(Session).where(Session.user_id == user_id,
-                                           Session.revoked_at.is_(None))
-                     .values(revoked_at=datetime.now(UTC)))
+    await db.execute(
+        update(Session)
+        .where(Session.user_id == user_id, Session.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
     return len(sids)
 
 
@@ -114,9 +137,12 @@ async def reset_password(body: ResetPasswordRequest, request: Request, db: Db, s
     ended = await _end_sessions(db, svc, user.id)
     await db.commit()
     s = svc.settings
-    await LoginGuard(svc.redis, max_failures=s.login_max_failures,
-                     window_s=s.login_failure_window_s, lockout_s=s.login_lockout_s
-                     ).unlock(user.email)
-    await _audit_everywhere(request, svc, user.id, user.email, "auth.reset_password",
-                            {"sessions_ended": ended})
-
+    await LoginGuard(
+        svc.redis,
+        max_failures=s.login_max_failures,
+        window_s=s.login_failure_window_s,
+        lockout_s=s.login_lockout_s,
+    ).unlock(user.email)
+    await _audit_everywhere(
+        request, svc, user.id, user.email, "auth.reset_password", {"sessions_ended": ended}
+    )

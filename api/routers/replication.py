@@ -22,9 +22,12 @@ router = APIRouter(prefix="/api/v1/replication", tags=["replication"])
 
 @router.get("", response_model=ReplicationMap)
 async def replication_map(
-    db: Db, svc: Svc, principal: Principal = Depends(require("replication:read")),
-    cluster_id: uuid.UUID | None = Query(default=None, description="only what replicates from or "
-                                                                   "to this cluster"),
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require("replication:read")),
+    cluster_id: uuid.UUID | None = Query(
+        default=None, description="only what replicates from or to this cluster"
+    ),
 ) -> ReplicationMap:
     if cluster_id is not None:
         await load_cluster(db, principal, cluster_id)

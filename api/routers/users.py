@@ -28,51 +28,86 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 @router.get("", response_model=dict[str, list[UserOut]])
 async def list_users(db: Db, principal: Principal = Depends(require("users:read"))):
-    rows = await db.scalars(select(OrganizationMember)
-                            .where(OrganizationMember.org_id == principal.org_id)
-                            .order_by(OrganizationMember.joined_at))
+    rows = await db.scalars(
+        select(OrganizationMember)
+        .where(OrganizationMember.org_id == principal.org_id)
+        .order_by(OrganizationMember.joined_at)
+    )
     return {"items": [await members.user_out(db, m) for m in rows.unique()]}
 
 
 @router.post("/invite", status_code=201, response_model=InvitationCreated)
-async def invite_user(body: InviteRequest, request: Request, db: Db, svc: Svc,
-                      principal: Principal = Depends(require("users:create"))):
+async def invite_user(
+    body: InviteRequest,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require("users:create")),
+):
     return await members.invite(request, db, svc, principal, body)
 
 
 @router.get("/invitations", response_model=dict[str, list[InvitationOut]])
 async def list_invitations(db: Db, principal: Principal = Depends(require("users:read"))):
-    rows = await db.scalars(select(Invitation).where(
-        Invitation.org_id == principal.org_id, Invitation.accepted_at.is_(None),
-        Invitation.revoked_at.is_(None), Invitation.expires_at > datetime.now(UTC))
-        .order_by(Invitation.created_at.desc()))
+    rows = await db.scalars(
+        select(Invitation)
+        .where(
+            Invitation.org_id == principal.org_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > datetime.now(UTC),
+        )
+        .order_by(Invitation.created_at.desc())
+    )
     return {"items": [InvitationOut.model_validate(i, from_attributes=True) for i in rows]}
 
 
 @router.delete("/invitations/{invitation_id}", status_code=204)
-async def revoke_invitation(invitation_id: uuid.UUID, request: Request, db: Db,
-                            principal: Principal = Depends(require("users:delete"))) -> None:
-    invitation = await db.scalar(select(Invitation).where(
-        Invitation.id == invitation_id, Invitation.org_id == principal.org_id))
+async def revoke_invitation(
+    invitation_id: uuid.UUID,
+    request: Request,
+    db: Db,
+    principal: Principal = Depends(require("users:delete")),
+) -> None:
+    invitation = await db.scalar(
+        select(Invitation).where(
+            Invitation.id == invitation_id, Invitation.org_id == principal.org_id
+        )
+    )
     if invitation is None or invitation.accepted_at or invitation.revoked_at:
-        raise ProblemError(404, f"No pending invitation with id {invitation_id} in your "
-                                "organization.")
+        raise ProblemError(
+            404, f"No pending invitation with id {invitation_id} in your organization."
+        )
     invitation.revoked_at = datetime.now(UTC)
     await db.commit()
-    await audit(request, principal, action="user.revoke_invitation", resource_type="user",
-                resource_id=str(invitation.id), resource_name=invitation.email)
+    await audit(
+        request,
+        principal,
+        action="user.revoke_invitation",
+        resource_type="user",
+        resource_id=str(invitation.id),
+        resource_name=invitation.email,
+    )
 
 
 @router.get("/{user_id}", response_model=UserOut)
-async def read_user(user_id: uuid.UUID, db: Db,
-                    principal: Principal = Depends(require("users:read"))) -> UserOut:
-    return await members.user_out(db, await members.load_member(db, principal, user_id),
-                                  with_teams=True)
+async def read_user(
+    user_id: uuid.UUID, db: Db, principal: Principal = Depends(require("users:read"))
+) -> UserOut:
+    return await members.user_out(
+        db, await members.load_member(db, principal, user_id), with_teams=True
+    )
 
 
 @router.patch("/{user_id}", response_model=UserOut)
-async def update_user(user_id: uuid.UUID, body: UserUpdate, request: Request, db: Db, svc: Svc,
-                      principal: Principal = Depends(require("users:update"))) -> UserOut:
+async def update_user(
+    user_id: uuid.UUID,
+    body: UserUpdate,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require("users:update")),
+) -> UserOut:
     member = await members.load_member(db, principal, user_id)
     await members.ensure_can_act_on(request, db, principal, member, "users:update")
     before = (await members.user_out(db, member)).model_dump(mode="json")
@@ -92,61 +127,109 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, request: Request, db
     await invalidate(svc.redis, (user_id, principal.org_id))
     out = await members.user_out(db, member, with_teams=True)
     after = out.model_dump(mode="json")
-    await audit(request, principal, action="user.update", resource_type="user",
-                resource_id=str(user_id), resource_name=out.email,
-                changes={k: {"before": before[k], "after": after[k]}
-                         for k in ("role", "first_name", "last_name") if before[k] != after[k]})
+    await audit(
+        request,
+        principal,
+        action="user.update",
+        resource_type="user",
+        resource_id=str(user_id),
+        resource_name=out.email,
+        changes={
+            k: {"before": before[k], "after": after[k]}
+            for k in ("role", "first_name", "last_name")
+            if before[k] != after[k]
+        },
+    )
     return out
 
 
 @router.delete("/{user_id}", status_code=204)
-async def remove_user(user_id: uuid.UUID, request: Request, db: Db, svc: Svc,
-                      principal: Principal = Depends(require("users:delete"))) -> None:
+async def remove_user(
+    user_id: uuid.UUID,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require("users:delete")),
+) -> None:
     """Remove the user from the organization (and its teams); the account itself stays."""
     await members.remove(request, db, svc, principal, user_id)
 
 
 @router.post("/{user_id}/unlock")
-async def unlock_user(user_id: uuid.UUID, request: Request, db: Db, svc: Svc,
-                      principal: Principal = Depends(require("users:update"))) -> dict:
+async def unlock_user(
+    user_id: uuid.UUID,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require("users:update")),
+) -> dict:
     """End a sign-in lockout now."""
     member = await members.load_member(db, principal, user_id)
     await members.ensure_can_act_on(request, db, principal, member, "users:update")
     s = svc.settings
-    await LoginGuard(svc.redis, max_failures=s.login_max_failures,
-                     window_s=s.login_failure_window_s,
-                     lockout_s=s.login_lockout_s).unlock(member.user.email)
-    await audit(request, principal, action="user.unlock", resource_type="user",
-                resource_id=str(user_id), resource_name=member.user.email)
+    await LoginGuard(
+        svc.redis,
+        max_failures=s.login_max_failures,
+        window_s=s.login_failure_window_s,
+        lockout_s=s.login_lockout_s,
+    ).unlock(member.user.email)
+    await audit(
+        request,
+        principal,
+        action="user.unlock",
+        resource_type="user",
+        resource_id=str(user_id),
+        resource_name=member.user.email,
+    )
     return {"locked": False}
 
 
 @router.delete("/{user_id}/mfa")
-async def reset_mfa(user_id: uuid.UUID, request: Request, db: Db,
-                    principal: Principal = Depends(require("users:update"))) -> dict:
+async def reset_mfa(
+    user_id: uuid.UUID,
+    request: Request,
+    db: Db,
+    principal: Principal = Depends(require("users:update")),
+) -> dict:
     """Turn a member's MFA off (a lost authenticator); they can set it up again."""
     member = await members.load_member(db, principal, user_id)
     await members.ensure_can_act_on(request, db, principal, member, "users:update")
     was = member.user.mfa_enabled
     member.user.mfa_enabled, member.user.mfa_secret = False, None
     await db.commit()
-    await audit(request, principal, action="user.mfa_reset", resource_type="user",
-                resource_id=str(user_id), resource_name=member.user.email,
-                changes={"mfa_enabled": {"before": was, "after": False}})
+    await audit(
+        request,
+        principal,
+        action="user.mfa_reset",
+        resource_type="user",
+        resource_id=str(user_id),
+        resource_name=member.user.email,
+        changes={"mfa_enabled": {"before": was, "after": False}},
+    )
     return {"mfa_enabled": False}
 
 
 @router.get("/{user_id}/activity")
-async def user_activity(user_id: uuid.UUID, db: Db, svc: Svc,
-                        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10_000_000),
-                        principal: Principal = Depends(require("audit_logs:read"))) -> dict:
+async def user_activity(
+    user_id: uuid.UUID,
+    db: Db,
+    svc: Svc,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+    principal: Principal = Depends(require("audit_logs:read")),
+) -> dict:
     """The member's audit events in this organization, newest first."""
     await members.load_member(db, principal, user_id)
-    sql = (f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_logs FINAL WHERE org_id = {{org:UUID}} "
-           "AND user_id = {user:UUID} ORDER BY timestamp DESC "
-           "LIMIT {limit:UInt32} OFFSET {offset:UInt32}")
-    rows = await asyncio.to_thread(svc.analytics.query, sql, {
-        "org": str(principal.org_id), "user": str(user_id), "limit": limit, "offset": offset})
+    sql = (
+        f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_logs FINAL WHERE org_id = {{org:UUID}} "
+        "AND user_id = {user:UUID} ORDER BY timestamp DESC "
+        "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
+    )
+    rows = await asyncio.to_thread(
+        svc.analytics.query,
+        sql,
+        {"org": str(principal.org_id), "user": str(user_id), "limit": limit, "offset": offset},
+    )
     items = []
     for row in rows:
         item = dict(zip(AUDIT_COLUMNS, row, strict=False))

@@ -91,11 +91,19 @@ class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Label = Field(min_length=1, max_length=255)
     url: str = Field(min_length=1, max_length=2048, description=_EXAMPLE)
-    events: list[str] = Field(default_factory=list, max_length=len(EVENTS) * 2,
-                              description="the events to send; empty: every event")
-    secret: str | None = Field(default=None, min_length=16, max_length=512, pattern=r"^[!-~]+$",
-                               description="the HMAC-SHA256 signing secret (printable ASCII, no "
-                                           "spaces); generated when not given")
+    events: list[str] = Field(
+        default_factory=list,
+        max_length=len(EVENTS) * 2,
+        description="the events to send; empty: every event",
+    )
+    secret: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=512,
+        pattern=r"^[!-~]+$",
+        description="the HMAC-SHA256 signing secret (printable ASCII, no "
+        "spaces); generated when not given",
+    )
     enabled: bool = True
 
     @field_validator("name")
@@ -154,8 +162,10 @@ class WebhookOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     previous_valid_until: datetime | None = Field(
-        default=None, description="until when deliveries also carry a signature made with the "
-                                  "secret the last rotation replaced (null: they do not)")
+        default=None,
+        description="until when deliveries also carry a signature made with the "
+        "secret the last rotation replaced (null: they do not)",
+    )
 
 
 class WebhookCreated(WebhookOut):
@@ -167,7 +177,8 @@ class SecretRotated(BaseModel):
     secret: str = Field(description="the new signing secret: shown this once, never again")
     previous_valid_until: datetime | None = Field(
         description="until when deliveries are also signed with the replaced secret (null: "
-                    "they are not, the grace being 0 or the replaced secret unreadable)")
+        "they are not, the grace being 0 or the replaced secret unreadable)"
+    )
 
 
 class WebhookTestResult(BaseModel):
@@ -178,9 +189,17 @@ class WebhookTestResult(BaseModel):
 
 
 def _out(row: Webhook) -> WebhookOut:
-    return WebhookOut(id=row.id, name=row.name, url=row.url, events=list(row.events or []),
-                      enabled=row.enabled, created_by=row.created_by, created_at=row.created_at,
-                      updated_at=row.updated_at, previous_valid_until=previous_valid_until(row))
+    return WebhookOut(
+        id=row.id,
+        name=row.name,
+        url=row.url,
+        events=list(row.events or []),
+        enabled=row.enabled,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        previous_valid_until=previous_valid_until(row),
+    )
 
 
 def _audited(out: WebhookOut) -> dict:
@@ -191,8 +210,9 @@ def _audited(out: WebhookOut) -> dict:
     return {"name": out.name, "url": origin + "/…", "events": out.events, "enabled": out.enabled}
 
 
-async def _webhook(db: Db, principal: Principal, webhook_id: uuid.UUID, *,
-                   lock: bool = False) -> Webhook:
+async def _webhook(
+    db: Db, principal: Principal, webhook_id: uuid.UUID, *, lock: bool = False
+) -> Webhook:
     query = select(Webhook).where(Webhook.id == webhook_id, Webhook.org_id == principal.org_id)
     row = await db.scalar(query.with_for_update() if lock else query)
     if row is None:
@@ -205,11 +225,14 @@ async def _allowed(policy: OutboundPolicy, url: str) -> None:
     yet passes here: it is checked again at every delivery)."""
     target = httpx.URL(url)
     try:
-        await policy.check_stored(target.raw_host.decode("ascii"),
-                                  target.port or (443 if target.scheme == "https" else 80))
+        await policy.check_stored(
+            target.raw_host.decode("ascii"),
+            target.port or (443 if target.scheme == "https" else 80),
+        )
     except OutboundRefused as exc:
-        raise ProblemError(422, f"Invalid input: url: {exc}",
-                           errors=[{"field": "url", "message": str(exc)}]) from exc
+        raise ProblemError(
+            422, f"Invalid input: url: {exc}", errors=[{"field": "url", "message": str(exc)}]
+        ) from exc
 
 
 async def _name_free(db: Db, principal: Principal, name: str, other_than: uuid.UUID | None = None):
@@ -217,52 +240,81 @@ async def _name_free(db: Db, principal: Principal, name: str, other_than: uuid.U
     if other_than is not None:
         query = query.where(Webhook.id != other_than)
     if await db.scalar(query.limit(1)) is not None:
-        raise ProblemError(409, f"A webhook named '{name}' already exists in your organization; "
-                                "choose another name.")
+        raise ProblemError(
+            409,
+            f"A webhook named '{name}' already exists in your organization; choose another name.",
+        )
 
 
 @router.get("", response_model=dict[str, list[WebhookOut]])
 async def list_webhooks(db: Db, principal: Principal = Depends(require(ADMIN))):
-    rows = await db.scalars(select(Webhook).where(Webhook.org_id == principal.org_id)
-                            .order_by(Webhook.created_at, Webhook.id))
+    rows = await db.scalars(
+        select(Webhook)
+        .where(Webhook.org_id == principal.org_id)
+        .order_by(Webhook.created_at, Webhook.id)
+    )
     return {"items": [_out(r) for r in rows]}
 
 
 @router.post("", status_code=201, response_model=WebhookCreated)
-async def create_webhook(body: WebhookCreate, request: Request, db: Db, svc: Svc,
-                         principal: Principal = Depends(require(ADMIN))):
+async def create_webhook(
+    body: WebhookCreate,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require(ADMIN)),
+):
     await _allowed(svc.settings.webhook_policy, body.url)
     await _name_free(db, principal, body.name)
     webhook_id = uuid.uuid4()
     secret = body.secret or secrets.token_urlsafe(32)
-    row = Webhook(id=webhook_id, org_id=principal.org_id, name=body.name, url=body.url,
-                  secret=seal_secret(svc.cipher, webhook_id, secret), events=body.events,
-                  enabled=body.enabled, created_by=principal.user_id)
+    row = Webhook(
+        id=webhook_id,
+        org_id=principal.org_id,
+        name=body.name,
+        url=body.url,
+        secret=seal_secret(svc.cipher, webhook_id, secret),
+        events=body.events,
+        enabled=body.enabled,
+        created_by=principal.user_id,
+    )
     db.add(row)
     await db.commit()
     await db.refresh(row)
     out = _out(row)
-    await audit(request, principal, action="webhook.create", resource_type="webhook",
-                resource_id=str(row.id), resource_name=row.name,
-                changes={"after": _audited(out), "secret": "given" if body.secret else "generated"})
+    await audit(
+        request,
+        principal,
+        action="webhook.create",
+        resource_type="webhook",
+        resource_id=str(row.id),
+        resource_name=row.name,
+        changes={"after": _audited(out), "secret": "given" if body.secret else "generated"},
+    )
     return WebhookCreated(**out.model_dump(), secret=secret)
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut)
-async def read_webhook(webhook_id: uuid.UUID, db: Db,
-                       principal: Principal = Depends(require(ADMIN))):
+async def read_webhook(
+    webhook_id: uuid.UUID, db: Db, principal: Principal = Depends(require(ADMIN))
+):
     return _out(await _webhook(db, principal, webhook_id))
 
 
 @router.patch("/{webhook_id}", response_model=WebhookOut)
-async def update_webhook(webhook_id: uuid.UUID, body: WebhookUpdate, request: Request, db: Db,
-                         svc: Svc, principal: Principal = Depends(require(ADMIN))):
+async def update_webhook(
+    webhook_id: uuid.UUID,
+    body: WebhookUpdate,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require(ADMIN)),
+):
     row = await _webhook(db, principal, webhook_id)
     if body.url is not None:
         await _allowed(svc.settings.webhook_policy, body.url)
     before = _audited(_out(row))
-    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items()
-               if v != getattr(row, k)}
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v != getattr(row, k)}
     if "name" in changes:
         await _name_free(db, principal, changes["name"], other_than=row.id)
     for field, value in changes.items():
@@ -271,58 +323,93 @@ async def update_webhook(webhook_id: uuid.UUID, body: WebhookUpdate, request: Re
     await db.refresh(row)
     out = _out(row)
     after = _audited(out)
-    await audit(request, principal, action="webhook.update", resource_type="webhook",
-                resource_id=str(row.id), resource_name=row.name,
-                changes={k: {"before": before[k], "after": after[k]} for k in changes})
+    await audit(
+        request,
+        principal,
+        action="webhook.update",
+        resource_type="webhook",
+        resource_id=str(row.id),
+        resource_name=row.name,
+        changes={k: {"before": before[k], "after": after[k]} for k in changes},
+    )
     return out
 
 
 @router.post("/{webhook_id}/rotate-secret", response_model=SecretRotated)
-async def rotate_webhook_secret(webhook_id: uuid.UUID, request: Request, db: Db, svc: Svc,
-                                principal: Principal = Depends(require(ADMIN))):
+async def rotate_webhook_secret(
+    webhook_id: uuid.UUID,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require(ADMIN)),
+):
     """A new signing secret, answered this once; the replaced one keeps signing deliveries
     (beside the new one) until ``previous_valid_until``."""
     row = await _webhook(db, principal, webhook_id, lock=True)  # two rotations: one after the other
     secret = secrets.token_urlsafe(32)
-    until = rotate_secret(svc.cipher, row, secret, grace_s=svc.settings.webhook_secret_grace_s,
-                          now=datetime.now(UTC))
+    until = rotate_secret(
+        svc.cipher, row, secret, grace_s=svc.settings.webhook_secret_grace_s, now=datetime.now(UTC)
+    )
     # the audit record and the new secret are committed together
-    await audit(request, principal, action="webhook.rotate_secret", resource_type="webhook",
-                resource_id=str(row.id), resource_name=row.name, db=db,
-                changes={"previous_valid_until": until.isoformat() if until else None})
+    await audit(
+        request,
+        principal,
+        action="webhook.rotate_secret",
+        resource_type="webhook",
+        resource_id=str(row.id),
+        resource_name=row.name,
+        db=db,
+        changes={"previous_valid_until": until.isoformat() if until else None},
+    )
     return SecretRotated(id=webhook_id, secret=secret, previous_valid_until=until)
 
 
 @router.delete("/{webhook_id}", status_code=204)
-async def delete_webhook(webhook_id: uuid.UUID, request: Request, db: Db,
-                         principal: Principal = Depends(require(ADMIN))) -> None:
+async def delete_webhook(
+    webhook_id: uuid.UUID, request: Request, db: Db, principal: Principal = Depends(require(ADMIN))
+) -> None:
     row = await _webhook(db, principal, webhook_id)
     before = _audited(_out(row))
     await db.delete(row)
     await db.commit()
-    await audit(request, principal, action="webhook.delete", resource_type="webhook",
-                resource_id=str(webhook_id), resource_name=before["name"],
-                changes={"before": before})
+    await audit(
+        request,
+        principal,
+        action="webhook.delete",
+        resource_type="webhook",
+        resource_id=str(webhook_id),
+        resource_name=before["name"],
+        changes={"before": before},
+    )
 
 
 @router.post("/{webhook_id}/test", response_model=WebhookTestResult)
-async def send_test(webhook_id: uuid.UUID, request: Request, db: Db, svc: Svc,
-                    principal: Principal = Depends(require(ADMIN))):
+async def send_test(
+    webhook_id: uuid.UUID,
+    request: Request,
+    db: Db,
+    svc: Svc,
+    principal: Principal = Depends(require(ADMIN)),
+):
     """Send one signed ``test`` event now (enabled or not) and answer what the receiver said; a
     URL the outbound policy does not allow (any more) is not called, and the answer says why."""
     row = await _webhook(db, principal, webhook_id)
     try:
         signing = signing_secrets(svc.cipher, row)
     except InvalidTag as exc:
-        raise ProblemError(409, f"The secret of webhook '{row.name}' cannot be decrypted with this "
-                                "JSC_ENCRYPTION_KEY; rotate its secret (POST /api/v1/webhooks/"
-                                f"{row.id}/rotate-secret).") from exc
+        raise ProblemError(
+            409,
+            f"The secret of webhook '{row.name}' cannot be decrypted with this "
+            "JSC_ENCRYPTION_KEY; rotate its secret (POST /api/v1/webhooks/"
+            f"{row.id}/rotate-secret).",
+        ) from exc
     body = ping_body(row.name, principal.email)
     delivery = str(uuid.uuid4())
     status_code, error = None, None
     try:
-        reply = await post(row.url, signing, TEST_EVENT, delivery, body,
-                           policy=svc.settings.webhook_policy)
+        reply = await post(
+            row.url, signing, TEST_EVENT, delivery, body, policy=svc.settings.webhook_policy
+        )
         status_code = reply.status_code
         if not reply.is_success:
             error = f"the receiver answered {reply.status_code}"
@@ -330,14 +417,29 @@ async def send_test(webhook_id: uuid.UUID, request: Request, db: Db, svc: Svc,
         error = f"not sent: {exc}"
     except httpx.HTTPError as exc:
         target = httpx.URL(row.url)
-        log.warning("webhook %s (%s) of organization %s: test to %s:%s failed: %s: %s", row.id,
-                    row.name, row.org_id, target.host, target.port or "default",
-                    type(exc).__name__, exc)
+        log.warning(
+            "webhook %s (%s) of organization %s: test to %s:%s failed: %s: %s",
+            row.id,
+            row.name,
+            row.org_id,
+            target.host,
+            target.port or "default",
+            type(exc).__name__,
+            exc,
+        )
         error = UNREACHABLE
-    result = WebhookTestResult(ok=error is None, status_code=status_code, delivery_id=delivery,
-                               error=error)
-    await audit(request, principal, action="webhook.test", resource_type="webhook",
-                resource_id=str(row.id), resource_name=row.name,
-                changes={"status_code": status_code, "ok": result.ok},
-                status="success" if result.ok else "failure", error_message=error)
+    result = WebhookTestResult(
+        ok=error is None, status_code=status_code, delivery_id=delivery, error=error
+    )
+    await audit(
+        request,
+        principal,
+        action="webhook.test",
+        resource_type="webhook",
+        resource_id=str(row.id),
+        resource_name=row.name,
+        changes={"status_code": status_code, "ok": result.ok},
+        status="success" if result.ok else "failure",
+        error_message=error,
+    )
     return result

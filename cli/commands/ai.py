@@ -28,16 +28,20 @@ SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
 @app.command("ask")
-def ask(question: str = typer.Argument(..., help="What to ask, in a sentence."),
-        cluster: str | None = cluster_option(),
-        stream: str | None = typer.Option(None, "--stream", "-s",
-                                             help="The stream the question is about."),
-        consumer: str | None = typer.Option(None, "--consumer",
-                                               help="The consumer (of --stream) it is about."),
-        conversation: str | None = typer.Option(None, "--conversation",
-                                                   help="Go on with this conversation (its id)."),
-        as_json: bool = typer.Option(False, "--json",
-                                     help="Print the events as JSON lines.")) -> None:
+def ask(
+    question: str = typer.Argument(..., help="What to ask, in a sentence."),
+    cluster: str | None = cluster_option(),
+    stream: str | None = typer.Option(
+        None, "--stream", "-s", help="The stream the question is about."
+    ),
+    consumer: str | None = typer.Option(
+        None, "--consumer", help="The consumer (of --stream) it is about."
+    ),
+    conversation: str | None = typer.Option(
+        None, "--conversation", help="Go on with this conversation (its id)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the events as JSON lines."),
+) -> None:
     """Ask the assistant; the answer streams in as it is written.
 
     It reads live data with your rights and never changes anything itself: a change it proposes
@@ -65,8 +69,9 @@ class JsonLines:
     """Each event as one JSON line: ``{"event": kind, "data": ...}``."""
 
     def event(self, kind: str, data: Any) -> None:
-        console.file.write(json.dumps({"event": kind, "data": data}, ensure_ascii=False,
-                                      default=str) + "\n")
+        console.file.write(
+            json.dumps({"event": kind, "data": data}, ensure_ascii=False, default=str) + "\n"
+        )
         console.file.flush()
 
     def end(self) -> None:
@@ -119,16 +124,26 @@ class Answer:
             body.append(f"\n{reason}")
         body.append(f"\nApproval: {data.get('link') or '/api/v1/approvals/' + request_id}")
         body.append(f"\nFollow it: jsc approval get {request_id}")
-        self.block(Panel(body, title="Proposed change: nothing changes until it is approved",
-                         title_align="left", box=box.ROUNDED, expand=False))
+        self.block(
+            Panel(
+                body,
+                title="Proposed change: nothing changes until it is approved",
+                title_align="left",
+                box=box.ROUNDED,
+                expand=False,
+            )
+        )
 
     def on_refused(self, data: dict) -> None:
-        self.line(Text(f"✗ {data.get('tool') or 'tool'} refused: {data.get('reason') or ''}",
-                       style="dim red"))
+        self.line(
+            Text(
+                f"✗ {data.get('tool') or 'tool'} refused: {data.get('reason') or ''}",
+                style="dim red",
+            )
+        )
 
     def on_notice(self, data: dict) -> None:
-        self.line(Text(f"Warning: {data.get('message') or data.get('reason')}",
-                       style="yellow"))
+        self.line(Text(f"Warning: {data.get('message') or data.get('reason')}", style="yellow"))
 
     def on_done(self, data: dict) -> None:
         self.done = data
@@ -153,15 +168,27 @@ class Answer:
             say("(The answer ended before it was complete.)")
             return
         usage = self.done.get("usage") or {}
-        where = "offline: the deterministic checks" if self.done.get("offline") else \
-            (self.done.get("model") or "the model")
-        console.print(Text(f"conversation {self.done.get('conversation_id')} · {where} · "
-                           f"{usage.get('input_tokens', 0):,} in / "
-                           f"{usage.get('output_tokens', 0):,} out tokens", style="dim"),
-                      soft_wrap=True)
-        console.print(Text(f"Go on with: jsc ai ask --conversation "
-                           f"{self.done.get('conversation_id')} \"...\"", style="dim"),
-                      soft_wrap=True)
+        where = (
+            "offline: the deterministic checks"
+            if self.done.get("offline")
+            else (self.done.get("model") or "the model")
+        )
+        console.print(
+            Text(
+                f"conversation {self.done.get('conversation_id')} · {where} · "
+                f"{usage.get('input_tokens', 0):,} in / "
+                f"{usage.get('output_tokens', 0):,} out tokens",
+                style="dim",
+            ),
+            soft_wrap=True,
+        )
+        console.print(
+            Text(
+                f'Go on with: jsc ai ask --conversation {self.done.get("conversation_id")} "..."',
+                style="dim",
+            ),
+            soft_wrap=True,
+        )
 
 
 def finding_line(finding: dict) -> Text:
@@ -176,31 +203,42 @@ def finding_line(finding: dict) -> Text:
 
 # -- diagnose ------------------------------------------------------------------------------------
 
+
 @app.command("diagnose")
-def diagnose(stream: str = typer.Argument(..., help="The stream to check."),
-             consumer: str | None = typer.Argument(None, help="Only this consumer of it."),
-             cluster: str | None = cluster_option(),
-             as_json: bool = json_option()) -> None:
+def diagnose(
+    stream: str = typer.Argument(..., help="The stream to check."),
+    consumer: str | None = typer.Argument(None, help="Only this consumer of it."),
+    cluster: str | None = cluster_option(),
+    as_json: bool = json_option(),
+) -> None:
     """What the deterministic checks find in a stream or one of its consumers.
 
     Lag growing, a stalled consumer, redelivery storms, ack pending near its maximum, storage
     near a limit, a mirror behind or broken, an idle stream, a filter matching nothing."""
     with connect() as api:
         found = api.cluster(cluster)
-        diagnosis = api.get("/ai/diagnose", cluster_id=str(found["id"]), stream=stream,
-                            consumer=consumer)
+        diagnosis = api.get(
+            "/ai/diagnose", cluster_id=str(found["id"]), stream=stream, consumer=consumer
+        )
     if as_json:
         emit_json(diagnosis)
         return
     what = f"consumer '{consumer}' of stream '{stream}'" if consumer else f"stream '{stream}'"
-    findings = sorted(diagnosis.get("findings") or [],
-                      key=lambda f: (SEVERITY_ORDER.get(f.get("severity"), 3),
-                                     str(f.get("code")), str(f.get("consumer") or "")))
+    findings = sorted(
+        diagnosis.get("findings") or [],
+        key=lambda f: (
+            SEVERITY_ORDER.get(f.get("severity"), 3),
+            str(f.get("code")),
+            str(f.get("consumer") or ""),
+        ),
+    )
     if findings:
         last = len(findings) - 1
-        table(["SEVERITY", "FINDING"],
-              ([severity_text(f), finding_text(f, gap=i < last)] for i, f in enumerate(findings)),
-              title=f"{len(findings)} finding(s) for {what} on {found['name']}")
+        table(
+            ["SEVERITY", "FINDING"],
+            ([severity_text(f), finding_text(f, gap=i < last)] for i, f in enumerate(findings)),
+            title=f"{len(findings)} finding(s) for {what} on {found['name']}",
+        )
     else:
         say(f"No problem found in {what} on {found['name']}.")
     for error in diagnosis.get("errors") or []:
@@ -244,4 +282,3 @@ def evidence_text(evidence: dict, limit: int = 240) -> str:
         parts.append(f"{key}={shown if len(shown) <= 60 else shown[:59] + '…'}")
     text = " · ".join(parts)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-

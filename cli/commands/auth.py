@@ -19,17 +19,31 @@ def _load() -> Credentials:
 
 @handled
 def login(
-    url: str | None = typer.Option(None, "--url", help="The console's API, e.g. "
-                                      "http://127.0.0.1:8000 (default: JSC_API_URL, else the last "
-                                      "one signed in to)."),
-    email: str | None = typer.Option(None, "--email", "-e", help="Your email (prompted when "
-                                        "missing)."),
-    password: str | None = typer.Option(None, "--password", "-p", envvar="JSC_PASSWORD",
-                                           show_envvar=False, help="Your password (prompted, "
-                                           "hidden, when missing; or JSC_PASSWORD)."),
-    code: str | None = typer.Option(None, "--code", help="The 6-digit code of your "
-                                       "authenticator app, when the account uses MFA (prompted "
-                                       "when needed)."),
+    url: str | None = typer.Option(
+        None,
+        "--url",
+        help="The console's API, e.g. "
+        "http://127.0.0.1:8000 (default: JSC_API_URL, else the last "
+        "one signed in to).",
+    ),
+    email: str | None = typer.Option(
+        None, "--email", "-e", help="Your email (prompted when missing)."
+    ),
+    password: str | None = typer.Option(
+        None,
+        "--password",
+        "-p",
+        envvar="JSC_PASSWORD",
+        show_envvar=False,
+        help="Your password (prompted, hidden, when missing; or JSC_PASSWORD).",
+    ),
+    code: str | None = typer.Option(
+        None,
+        "--code",
+        help="The 6-digit code of your "
+        "authenticator app, when the account uses MFA (prompted "
+        "when needed).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print who you are signed in as, as JSON."),
 ) -> None:
     """Sign in to the console's API.
@@ -58,8 +72,10 @@ def login(
         emit_json({"url": target, "user": me})
         return
     org = (me.get("organization") or {}).get("name")
-    say(f"Signed in to {target} as {me.get('email', email)} "
-        f"(role {me.get('role')}{f', organization {org}' if org else ''}).")
+    say(
+        f"Signed in to {target} as {me.get('email', email)} "
+        f"(role {me.get('role')}{f', organization {org}' if org else ''})."
+    )
     say(f"Credentials saved in {config.config_path()}.")
 
 

@@ -44,8 +44,11 @@ def read_cluster(api: Api, cluster_id: str, prefix: str = "") -> list[Live]:
         if r.kind != "stream":
             continue
         consumers = api.get(f"/clusters/{cluster_id}/streams/{r.name}/consumers")["items"]
-        out += [Live("consumer", c["name"], r.name, dict(c["config"])) for c in consumers
-                if (c.get("config") or {}).get("durable_name")]
+        out += [
+            Live("consumer", c["name"], r.name, dict(c["config"]))
+            for c in consumers
+            if (c.get("config") or {}).get("durable_name")
+        ]
     return out
 
 
@@ -55,14 +58,17 @@ def _managed(prefix: str | None):
 
 def _load(root: Path, env: str | None) -> tuple[str, list]:
     if not root.is_dir():
-        raise CliError(f"{root} is not a directory (give the repository's root, which holds "
-                       "environments/<env>/).")
+        raise CliError(
+            f"{root} is not a directory (give the repository's root, which holds "
+            "environments/<env>/)."
+        )
     loaded = load_tree(root)
     for warning in loaded.warnings:
         say(f"warning: {warning}")
     if loaded.errors:
-        raise CliError("The manifests have errors; nothing was compared:\n"
-                       + "\n".join(loaded.errors))
+        raise CliError(
+            "The manifests have errors; nothing was compared:\n" + "\n".join(loaded.errors)
+        )
     envs = sorted(loaded.resources_by_env)
     if env is None:
         if len(envs) != 1:
@@ -73,25 +79,35 @@ def _load(root: Path, env: str | None) -> tuple[str, list]:
     return env, loaded.resources_by_env[env]
 
 
-def _plan(api: Api, cluster: dict, root: Path, env: str | None, prune: bool,
-          prefix: str | None) -> tuple[str, dict]:
+def _plan(
+    api: Api, cluster: dict, root: Path, env: str | None, prune: bool, prefix: str | None
+) -> tuple[str, dict]:
     env, desired = _load(root, env)
     live = read_cluster(api, cluster["id"])
-    result = plan([Desired(r.kind, r.name, r.stream, r.config) for r in desired], live,
-                  prune=prune, managed=_managed(prefix))
+    result = plan(
+        [Desired(r.kind, r.name, r.stream, r.config) for r in desired],
+        live,
+        prune=prune,
+        managed=_managed(prefix),
+    )
     return env, plan_doc.env_doc(cluster["id"], result, desired, live)
 
 
 @app.command("export")
-def export(cluster: str | None = cluster_option(),
-           out: Path = typer.Option(Path("."), "--out", "-o", help="The repository's root."),
-           env: str | None = typer.Option(None, "--env", help="The environment directory "
-                                             "(default: the cluster's environment)."),
-           prefix: str = typer.Option("", "--stream-prefix", help="Only streams and buckets "
-                                      "whose name starts with this."),
-           fmt: Format = typer.Option(Format.nats, "--format", help="nats (the console's) or "
-                                      "nack (NACK's CRDs)."),
-           as_json: bool = json_option()) -> None:
+def export(
+    cluster: str | None = cluster_option(),
+    out: Path = typer.Option(Path("."), "--out", "-o", help="The repository's root."),
+    env: str | None = typer.Option(
+        None, "--env", help="The environment directory (default: the cluster's environment)."
+    ),
+    prefix: str = typer.Option(
+        "", "--stream-prefix", help="Only streams and buckets whose name starts with this."
+    ),
+    fmt: Format = typer.Option(
+        Format.nats, "--format", help="nats (the console's) or nack (NACK's CRDs)."
+    ),
+    as_json: bool = json_option(),
+) -> None:
     """Write the cluster's streams, consumers, KV buckets and object stores as manifests."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -105,21 +121,30 @@ def export(cluster: str | None = cluster_option(),
     if as_json:
         emit_json({"files": written})
         return
-    say(f"Wrote {len(written)} file(s) under {directory}" if written
-        else f"Nothing to export from {found['name']}.")
+    say(
+        f"Wrote {len(written)} file(s) under {directory}"
+        if written
+        else f"Nothing to export from {found['name']}."
+    )
     for path in written:
         say(f"  {path}")
 
 
 @app.command("diff")
-def diff(root: Path = typer.Argument(..., help="The repository's root (holds environments/)."),
-         cluster: str | None = cluster_option(),
-         env: str | None = typer.Option(None, "--env", help="Which environments/<env>/."),
-         prune: bool = typer.Option(False, "--prune", help="Also show deletions of what git "
-                                    "does not have (within --stream-prefix)."),
-         prefix: str | None = typer.Option(None, "--stream-prefix", help="The namespace the "
-                                              "manifests manage (for --prune)."),
-         as_json: bool = json_option()) -> None:
+def diff(
+    root: Path = typer.Argument(..., help="The repository's root (holds environments/)."),
+    cluster: str | None = cluster_option(),
+    env: str | None = typer.Option(None, "--env", help="Which environments/<env>/."),
+    prune: bool = typer.Option(
+        False,
+        "--prune",
+        help="Also show deletions of what git does not have (within --stream-prefix).",
+    ),
+    prefix: str | None = typer.Option(
+        None, "--stream-prefix", help="The namespace the manifests manage (for --prune)."
+    ),
+    as_json: bool = json_option(),
+) -> None:
     """What applying the local manifests would change on the cluster."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -131,15 +156,20 @@ def diff(root: Path = typer.Argument(..., help="The repository's root (holds env
 
 
 @app.command("apply")
-def apply(root: Path = typer.Argument(..., help="The repository's root (holds environments/)."),
-          cluster: str | None = cluster_option(),
-          env: str | None = typer.Option(None, "--env", help="Which environments/<env>/."),
-          dry_run: bool = typer.Option(False, "--dry-run", help="Only show the plan."),
-          prune: bool = typer.Option(False, "--prune", help="Delete what git does not have "
-                                     "(within --stream-prefix)."),
-          prefix: str | None = typer.Option(None, "--stream-prefix",
-                                               help="The namespace the manifests manage."),
-          force: bool = force_option(), as_json: bool = json_option()) -> None:
+def apply(
+    root: Path = typer.Argument(..., help="The repository's root (holds environments/)."),
+    cluster: str | None = cluster_option(),
+    env: str | None = typer.Option(None, "--env", help="Which environments/<env>/."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show the plan."),
+    prune: bool = typer.Option(
+        False, "--prune", help="Delete what git does not have (within --stream-prefix)."
+    ),
+    prefix: str | None = typer.Option(
+        None, "--stream-prefix", help="The namespace the manifests manage."
+    ),
+    force: bool = force_option(),
+    as_json: bool = json_option(),
+) -> None:
     """Apply the local manifests through the API (changes policy holds wait for approval)."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -154,15 +184,20 @@ def apply(root: Path = typer.Argument(..., help="The repository's root (holds en
             say(plan_doc.diff_of({env: planned}))
         destructive = [c for c in planned["changes"] if c["action"] in ("replace", "delete")]
         if destructive:
-            confirm(f"{len(destructive)} resource(s) will be deleted or recreated (their "
-                    "messages are lost). Go on?", force)
+            confirm(
+                f"{len(destructive)} resource(s) will be deleted or recreated (their "
+                "messages are lost). Go on?",
+                force,
+            )
         results = [_apply_one(api, found["id"], change) for change in planned["changes"]]
     if as_json:
         emit_json({"environment": env, "results": results})
         return
     for result in results:
-        say(f"{result['status']:>16}  {result['action']} {result['resource']}"
-            + (f"  ({result['detail']})" if result.get("detail") else ""))
+        say(
+            f"{result['status']:>16}  {result['action']} {result['resource']}"
+            + (f"  ({result['detail']})" if result.get("detail") else "")
+        )
 
 
 def _paths(cluster_id: str, change: dict) -> tuple[str, str]:
@@ -170,8 +205,9 @@ def _paths(cluster_id: str, change: dict) -> tuple[str, str]:
     if change["kind"] == "consumer":
         collection = f"{base}/streams/{change['stream']}/consumers"
     else:
-        collection = base + {"stream": "/streams", "kv": "/kv", "object_store": "/objects"}[
-            change["kind"]]
+        collection = (
+            base + {"stream": "/streams", "kv": "/kv", "object_store": "/objects"}[change["kind"]]
+        )
     return collection, f"{collection}/{change['name']}"
 
 
@@ -185,8 +221,12 @@ def _apply_one(api: Api, cluster_id: str, change: dict) -> dict[str, Any]:
                 return {**out, **_outcome(answer, "deleted")}
         if change["action"] == "update":
             if change["kind"] in ("kv", "object_store"):
-                return {**out, "status": "skipped", "detail": "a bucket's settings are changed "
-                        "by a GitOps sync, not through the bucket routes"}
+                return {
+                    **out,
+                    "status": "skipped",
+                    "detail": "a bucket's settings are changed "
+                    "by a GitOps sync, not through the bucket routes",
+                }
             answer = api.patch(item, change["config"])
         else:
             answer = api.post(collection, change["config"])

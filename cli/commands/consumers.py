@@ -69,9 +69,11 @@ def _paused(info: dict) -> str | None:
 
 
 @app.command("ls")
-def list_consumers(stream: str = typer.Argument(..., help="The stream."),
-                   cluster: str | None = cluster_option(),
-                   as_json: bool = json_option()) -> None:
+def list_consumers(
+    stream: str = typer.Argument(..., help="The stream."),
+    cluster: str | None = cluster_option(),
+    as_json: bool = json_option(),
+) -> None:
     """List a stream's consumers with their progress."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -79,40 +81,83 @@ def list_consumers(stream: str = typer.Argument(..., help="The stream."),
     if as_json:
         emit_json({"items": items})
         return
-    table(["NAME", "FILTER", "ACK", "PENDING", "ACK PENDING", "REDELIVERED", "WAITING",
-           "LAST DELIVERED", "PAUSED"],
-          ([c["name"], _filters(c.get("config") or {}), (c.get("config") or {}).get("ack_policy"),
-            fmt_count(c.get("num_pending")), fmt_count(c.get("num_ack_pending")),
-            fmt_count(c.get("num_redelivered")), fmt_count(c.get("num_waiting")),
-            fmt_time((c.get("delivered") or {}).get("last_active")), _paused(c)]
-           for c in items), empty=f"Stream '{stream}' has no consumers.")
+    table(
+        [
+            "NAME",
+            "FILTER",
+            "ACK",
+            "PENDING",
+            "ACK PENDING",
+            "REDELIVERED",
+            "WAITING",
+            "LAST DELIVERED",
+            "PAUSED",
+        ],
+        (
+            [
+                c["name"],
+                _filters(c.get("config") or {}),
+                (c.get("config") or {}).get("ack_policy"),
+                fmt_count(c.get("num_pending")),
+                fmt_count(c.get("num_ack_pending")),
+                fmt_count(c.get("num_redelivered")),
+                fmt_count(c.get("num_waiting")),
+                fmt_time((c.get("delivered") or {}).get("last_active")),
+                _paused(c),
+            ]
+            for c in items
+        ),
+        empty=f"Stream '{stream}' has no consumers.",
+    )
 
 
 def show_consumer(info: dict) -> None:
     cfg = info.get("config") or {}
     delivered, floor = info.get("delivered") or {}, info.get("ack_floor") or {}
-    view([("Name", info.get("name")), ("Stream", info.get("stream_name")),
-          ("Description", cfg.get("description")), ("Filter", _filters(cfg)),
-          ("Deliver policy", cfg.get("deliver_policy")), ("Ack policy", cfg.get("ack_policy")),
-          ("Ack wait", fmt_ns(cfg.get("ack_wait"))),
-          ("Max deliver", "unlimited" if cfg.get("max_deliver", -1) < 0 else cfg["max_deliver"]),
-          ("Max ack pending", cfg.get("max_ack_pending")),
-          ("Push subject", cfg.get("deliver_subject")), ("Paused", _paused(info)),
-          ("Created", fmt_time(info.get("created")))], title=f"Consumer {info.get('name')}")
-    view([("Last delivered", f"stream #{delivered.get('stream_seq', 0)}, consumer "
-                             f"#{delivered.get('consumer_seq', 0)}"),
-          ("Ack floor", f"stream #{floor.get('stream_seq', 0)}, consumer "
-                        f"#{floor.get('consumer_seq', 0)}"),
-          ("Pending", fmt_count(info.get("num_pending"))),
-          ("Ack pending", fmt_count(info.get("num_ack_pending"))),
-          ("Redelivered", fmt_count(info.get("num_redelivered"))),
-          ("Waiting pulls", fmt_count(info.get("num_waiting")))], title="State")
+    view(
+        [
+            ("Name", info.get("name")),
+            ("Stream", info.get("stream_name")),
+            ("Description", cfg.get("description")),
+            ("Filter", _filters(cfg)),
+            ("Deliver policy", cfg.get("deliver_policy")),
+            ("Ack policy", cfg.get("ack_policy")),
+            ("Ack wait", fmt_ns(cfg.get("ack_wait"))),
+            ("Max deliver", "unlimited" if cfg.get("max_deliver", -1) < 0 else cfg["max_deliver"]),
+            ("Max ack pending", cfg.get("max_ack_pending")),
+            ("Push subject", cfg.get("deliver_subject")),
+            ("Paused", _paused(info)),
+            ("Created", fmt_time(info.get("created"))),
+        ],
+        title=f"Consumer {info.get('name')}",
+    )
+    view(
+        [
+            (
+                "Last delivered",
+                f"stream #{delivered.get('stream_seq', 0)}, consumer "
+                f"#{delivered.get('consumer_seq', 0)}",
+            ),
+            (
+                "Ack floor",
+                f"stream #{floor.get('stream_seq', 0)}, consumer #{floor.get('consumer_seq', 0)}",
+            ),
+            ("Pending", fmt_count(info.get("num_pending"))),
+            ("Ack pending", fmt_count(info.get("num_ack_pending"))),
+            ("Redelivered", fmt_count(info.get("num_redelivered"))),
+            ("Waiting pulls", fmt_count(info.get("num_waiting"))),
+        ],
+        title="State",
+    )
 
 
 @app.command("info")
-def consumer_info(stream: str = typer.Argument(..., help="The stream."),
-                  name: str = typer.Argument(..., help="The consumer."),
-                  cluster: str | None = cluster_option(), as_json: bool = json_option()) -> None:
+def consumer_info(
+    stream: str = typer.Argument(..., help="The stream."),
+    name: str = typer.Argument(..., help="The consumer."),
+    cluster: str | None = cluster_option(),
+    as_json: bool = json_option(),
+) -> None:
     """A consumer's configuration and state."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -125,26 +170,35 @@ def consumer_info(stream: str = typer.Argument(..., help="The stream."),
 
 @app.command("add")
 def add_consumer(
-        stream: str = typer.Argument(..., help="The stream."),
-        name: str | None = typer.Argument(None, help="The consumer (durable) name, or "
-                                             "'durable_name' in --config."),
-        cluster: str | None = cluster_option(),
-        config_file: str | None = typer.Option(None, "--config", metavar="FILE|-",
-                                                  help="A consumer configuration in JetStream's "
-                                                       "JSON; '-' reads stdin."),
-        filters: list[str] | None = typer.Option(None, "--filter", help="Subject filter(s) "
-                                                    "(repeat, or comma-separated)."),
-        ack: Ack | None = typer.Option(None, "--ack", case_sensitive=False,
-                                          help="Ack policy (default explicit)."),
-        deliver: Deliver | None = typer.Option(None, "--deliver", case_sensitive=False,
-                                                  help="Where to start (default all)."),
-        start_seq: int | None = typer.Option(None, "--start-seq", min=1, help="Start at this "
-                                                "sequence (deliver by_start_sequence)."),
-        ack_wait: str | None = typer.Option(None, "--ack-wait", help="e.g. 30s."),
-        max_deliver: int | None = typer.Option(None, "--max-deliver", min=-1),
-        max_ack_pending: int | None = typer.Option(None, "--max-ack-pending", min=-1),
-        description: str | None = typer.Option(None, "--description"),
-        as_json: bool = json_option()) -> None:
+    stream: str = typer.Argument(..., help="The stream."),
+    name: str | None = typer.Argument(
+        None, help="The consumer (durable) name, or 'durable_name' in --config."
+    ),
+    cluster: str | None = cluster_option(),
+    config_file: str | None = typer.Option(
+        None,
+        "--config",
+        metavar="FILE|-",
+        help="A consumer configuration in JetStream's JSON; '-' reads stdin.",
+    ),
+    filters: list[str] | None = typer.Option(
+        None, "--filter", help="Subject filter(s) (repeat, or comma-separated)."
+    ),
+    ack: Ack | None = typer.Option(
+        None, "--ack", case_sensitive=False, help="Ack policy (default explicit)."
+    ),
+    deliver: Deliver | None = typer.Option(
+        None, "--deliver", case_sensitive=False, help="Where to start (default all)."
+    ),
+    start_seq: int | None = typer.Option(
+        None, "--start-seq", min=1, help="Start at this sequence (deliver by_start_sequence)."
+    ),
+    ack_wait: str | None = typer.Option(None, "--ack-wait", help="e.g. 30s."),
+    max_deliver: int | None = typer.Option(None, "--max-deliver", min=-1),
+    max_ack_pending: int | None = typer.Option(None, "--max-ack-pending", min=-1),
+    description: str | None = typer.Option(None, "--description"),
+    as_json: bool = json_option(),
+) -> None:
     """Create a durable consumer (pull, unless the config gives a deliver_subject)."""
     body = read_json_config(config_file)
     existing = body.get("durable_name") or body.get("name")
@@ -158,15 +212,19 @@ def add_consumer(
     subjects = split_values(filters)
     flags: dict[str, Any] = {
         "ack_policy": ack.value if ack else None,
-        "deliver_policy": deliver.value if deliver else ("by_start_sequence" if start_seq
-                                                          else None),
-        "opt_start_seq": start_seq, "ack_wait": go_duration(ack_wait, "--ack-wait"),
-        "max_deliver": max_deliver, "max_ack_pending": max_ack_pending,
+        "deliver_policy": deliver.value
+        if deliver
+        else ("by_start_sequence" if start_seq else None),
+        "opt_start_seq": start_seq,
+        "ack_wait": go_duration(ack_wait, "--ack-wait"),
+        "max_deliver": max_deliver,
+        "max_ack_pending": max_ack_pending,
         "description": description,
     }
     if subjects:
         flags["filter_subjects" if len(subjects) > 1 else "filter_subject"] = (
-            subjects if len(subjects) > 1 else subjects[0])
+            subjects if len(subjects) > 1 else subjects[0]
+        )
     body.update({k: v for k, v in flags.items() if v is not None})
     body.setdefault("ack_policy", "explicit")
     with connect() as api:
@@ -183,29 +241,39 @@ def add_consumer(
 
 @app.command("edit")
 def edit_consumer(
-        stream: str = typer.Argument(..., help="The stream."),
-        name: str = typer.Argument(..., help="The consumer."),
-        cluster: str | None = cluster_option(),
-        config_file: str | None = typer.Option(None, "--config", metavar="FILE|-",
-                                                  help="Fields of a consumer configuration in "
-                                                       "JetStream's JSON; '-' reads stdin."),
-        filters: list[str] | None = typer.Option(None, "--filter", help="Subject filter(s) "
-                                                    "(repeat, or comma-separated)."),
-        ack_wait: str | None = typer.Option(None, "--ack-wait", help="e.g. 30s."),
-        max_deliver: int | None = typer.Option(None, "--max-deliver", min=-1),
-        max_ack_pending: int | None = typer.Option(None, "--max-ack-pending", min=-1),
-        description: str | None = typer.Option(None, "--description"),
-        as_json: bool = json_option()) -> None:
+    stream: str = typer.Argument(..., help="The stream."),
+    name: str = typer.Argument(..., help="The consumer."),
+    cluster: str | None = cluster_option(),
+    config_file: str | None = typer.Option(
+        None,
+        "--config",
+        metavar="FILE|-",
+        help="Fields of a consumer configuration in JetStream's JSON; '-' reads stdin.",
+    ),
+    filters: list[str] | None = typer.Option(
+        None, "--filter", help="Subject filter(s) (repeat, or comma-separated)."
+    ),
+    ack_wait: str | None = typer.Option(None, "--ack-wait", help="e.g. 30s."),
+    max_deliver: int | None = typer.Option(None, "--max-deliver", min=-1),
+    max_ack_pending: int | None = typer.Option(None, "--max-ack-pending", min=-1),
+    description: str | None = typer.Option(None, "--description"),
+    as_json: bool = json_option(),
+) -> None:
     """Change a consumer: the fields given over its current configuration."""
     body = read_json_config(config_file)
-    flags = {"ack_wait": go_duration(ack_wait, "--ack-wait"), "max_deliver": max_deliver,
-             "max_ack_pending": max_ack_pending, "description": description}
+    flags = {
+        "ack_wait": go_duration(ack_wait, "--ack-wait"),
+        "max_deliver": max_deliver,
+        "max_ack_pending": max_ack_pending,
+        "description": description,
+    }
     body.update({k: v for k, v in flags.items() if v is not None})
     subjects = split_values(filters)
     if subjects:  # one filter or several: the other field is cleared
         one = len(subjects) == 1
-        body.update(filter_subject=subjects[0] if one else None,
-                    filter_subjects=None if one else subjects)
+        body.update(
+            filter_subject=subjects[0] if one else None, filter_subjects=None if one else subjects
+        )
     if not body:
         raise CliError("Nothing to change: give --config or flags such as --ack-wait 30s.")
     with connect() as api:
@@ -218,15 +286,21 @@ def edit_consumer(
     if as_json:
         emit_json(info)
         return
-    say_config_change(f"Consumer '{name}' of stream '{stream}'", f"on {found['name']}", before,
-                      info.get("config") or {})
+    say_config_change(
+        f"Consumer '{name}' of stream '{stream}'",
+        f"on {found['name']}",
+        before,
+        info.get("config") or {},
+    )
 
 
 @app.command("rm")
-def delete_consumer(stream: str = typer.Argument(..., help="The stream."),
-                    name: str = typer.Argument(..., help="The consumer."),
-                    cluster: str | None = cluster_option(),
-                    force: bool = force_option()) -> None:
+def delete_consumer(
+    stream: str = typer.Argument(..., help="The stream."),
+    name: str = typer.Argument(..., help="The consumer."),
+    cluster: str | None = cluster_option(),
+    force: bool = force_option(),
+) -> None:
     """Delete a consumer (its position and pending acks are lost)."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -238,18 +312,25 @@ def delete_consumer(stream: str = typer.Argument(..., help="The stream."),
 
 
 @app.command("pause")
-def pause_consumer(stream: str = typer.Argument(..., help="The stream."),
-                   name: str = typer.Argument(..., help="The consumer."),
-                   until: str = typer.Option("24h", "--until", "--for", help="When to resume by "
-                                             "itself: ISO 8601 time, or a duration from now "
-                                             "(1h)."),
-                   cluster: str | None = cluster_option(),
-                   as_json: bool = json_option()) -> None:
+def pause_consumer(
+    stream: str = typer.Argument(..., help="The stream."),
+    name: str = typer.Argument(..., help="The consumer."),
+    until: str = typer.Option(
+        "24h",
+        "--until",
+        "--for",
+        help="When to resume by itself: ISO 8601 time, or a duration from now (1h).",
+    ),
+    cluster: str | None = cluster_option(),
+    as_json: bool = json_option(),
+) -> None:
     """Pause a consumer: it delivers nothing until the time given, or until resumed."""
     pause_until = parse_future(until, "--until")
     with connect() as api:
         found = api.cluster(cluster)
-        info = api.post(f"{consumers_path(found['id'], stream, name)}/pause", {"until": pause_until})
+        info = api.post(
+            f"{consumers_path(found['id'], stream, name)}/pause", {"until": pause_until}
+        )
     if as_json:
         emit_json(info)
     else:
@@ -257,10 +338,12 @@ def pause_consumer(stream: str = typer.Argument(..., help="The stream."),
 
 
 @app.command("resume")
-def resume_consumer(stream: str = typer.Argument(..., help="The stream."),
-                    name: str = typer.Argument(..., help="The consumer."),
-                    cluster: str | None = cluster_option(),
-                    as_json: bool = json_option()) -> None:
+def resume_consumer(
+    stream: str = typer.Argument(..., help="The stream."),
+    name: str = typer.Argument(..., help="The consumer."),
+    cluster: str | None = cluster_option(),
+    as_json: bool = json_option(),
+) -> None:
     """Resume a paused consumer now."""
     with connect() as api:
         found = api.cluster(cluster)

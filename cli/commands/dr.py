@@ -41,8 +41,15 @@ app = Group(help="Disaster recovery: DR pairs and the replication status.")
 pair_app = Group(help="DR pairs: which streams of a primary are protected by which mirrors.")
 app.add_typer(pair_app, name="pair")
 
-EDGE_STYLES = {"in_sync": "green", "behind": "yellow", "paused": "yellow", "stalled": "red",
-               "broken_link": "red", "error": "red", "unknown": "dim"}
+EDGE_STYLES = {
+    "in_sync": "green",
+    "behind": "yellow",
+    "paused": "yellow",
+    "stalled": "red",
+    "broken_link": "red",
+    "error": "red",
+    "unknown": "dim",
+}
 STEP_MARKS = {"running": "▶", "done": "✔", "failed": "✖", "skipped": "–", "pending": "○"}
 POLL_S = 0.5
 
@@ -81,8 +88,11 @@ def rpo_text(pair: dict) -> Text:
 
 def passive_side(pair: dict) -> str:
     active = str(pair.get("active_cluster_id") or pair["primary_cluster_id"])
-    return str(pair["standby_cluster_id"]) if active != str(pair["standby_cluster_id"]) \
+    return (
+        str(pair["standby_cluster_id"])
+        if active != str(pair["standby_cluster_id"])
         else str(pair["primary_cluster_id"])
+    )
 
 
 def _pair_health(api: Api, pair_id: str) -> tuple[dict | None, list[dict]]:
@@ -98,15 +108,21 @@ def risk_sentence(target: str, health: dict | None) -> str:
     if health is None or health.get("data_at_risk_messages") is None:
         return f"Data-loss risk now: unknown (the replication to {target} could not be measured)."
     at_risk = int(health["data_at_risk_messages"])
-    lag = (f" (worst lag {fmt_s(health['worst_lag_seconds'])})"
-           if health.get("worst_lag_seconds") is not None else "")
+    lag = (
+        f" (worst lag {fmt_s(health['worst_lag_seconds'])})"
+        if health.get("worst_lag_seconds") is not None
+        else ""
+    )
     if at_risk == 0:
         return f"Data-loss risk now: none, every message is on {target}{lag}."
-    return (f"Data-loss risk now: {at_risk:,} messages not yet on {target}{lag}. A planned "
-            "failover fences the primary and waits for them; --emergency loses them.")
+    return (
+        f"Data-loss risk now: {at_risk:,} messages not yet on {target}{lag}. A planned "
+        "failover fences the primary and waits for them; --emergency loses them."
+    )
 
 
 # -- jsc dr status -----------------------------------------------------------------------------
+
 
 @app.command("status")
 def status(cluster: str | None = cluster_option(), as_json: bool = json_option()) -> None:
@@ -123,25 +139,52 @@ def status(cluster: str | None = cluster_option(), as_json: bool = json_option()
         if not c.get("reachable"):
             say(f"! {c['name']} cannot be reached: {c.get('error') or 'no answer'}")
     edges = rmap.get("edges") or []
-    table(["SOURCE → TARGET", "KIND", "LAG", "LAG S", "RATE/S", "STATUS"],
-          ([replication_cell(_source(e, names), where(names, e.get("target_cluster_id"),
-                                                      e.get("target_stream"))),
-            e.get("kind"), fmt_count(e.get("lag_messages")), fmt_s(e.get("lag_seconds")),
-            fmt_count(round(e["catch_up_rate_per_s"])) if e.get("catch_up_rate_per_s") is not None
-            else None, edge_status(e.get("status"))] for e in edges),
-          title="Replication", empty="No mirror or source found on these clusters.",
-          keep=["SOURCE → TARGET", "STATUS"])
+    table(
+        ["SOURCE → TARGET", "KIND", "LAG", "LAG S", "RATE/S", "STATUS"],
+        (
+            [
+                replication_cell(
+                    _source(e, names),
+                    where(names, e.get("target_cluster_id"), e.get("target_stream")),
+                ),
+                e.get("kind"),
+                fmt_count(e.get("lag_messages")),
+                fmt_s(e.get("lag_seconds")),
+                fmt_count(round(e["catch_up_rate_per_s"]))
+                if e.get("catch_up_rate_per_s") is not None
+                else None,
+                edge_status(e.get("status")),
+            ]
+            for e in edges
+        ),
+        title="Replication",
+        empty="No mirror or source found on these clusters.",
+        keep=["SOURCE → TARGET", "STATUS"],
+    )
     for e in edges:
         if e.get("error") and e.get("status") != "in_sync":
             console.print(Text(f"  {e.get('target_stream')}: {e['error']}"))  # wrapped
     pairs = rmap.get("pairs") or []
     if pairs:
         say("")
-        table(["PAIR", "ACTIVE", "RPO", "RPO NOW", "AT RISK", "LAST DRILL"],
-              ([p["name"], names.get(str(p.get("active_cluster_id")), short_id(
-                  p.get("active_cluster_id"))), fmt_s(p.get("rpo_seconds")), rpo_text(p),
-                fmt_count(p.get("data_at_risk_messages")), drill_text(p.get("last_drill"))]
-               for p in pairs), title="DR pairs", keep=["PAIR"])
+        table(
+            ["PAIR", "ACTIVE", "RPO", "RPO NOW", "AT RISK", "LAST DRILL"],
+            (
+                [
+                    p["name"],
+                    names.get(
+                        str(p.get("active_cluster_id")), short_id(p.get("active_cluster_id"))
+                    ),
+                    fmt_s(p.get("rpo_seconds")),
+                    rpo_text(p),
+                    fmt_count(p.get("data_at_risk_messages")),
+                    drill_text(p.get("last_drill")),
+                ]
+                for p in pairs
+            ),
+            title="DR pairs",
+            keep=["PAIR"],
+        )
 
 
 def _source(edge: dict, names: dict[str, str]) -> str:
@@ -151,6 +194,7 @@ def _source(edge: dict, names: dict[str, str]) -> str:
 
 
 # -- jsc dr pair ... ---------------------------------------------------------------------------
+
 
 def parse_pair_streams(values: list[str]) -> list[dict]:
     """``ORDERS`` or ``ORDERS=ORDERS_DR`` (repeatable, or comma-separated)."""
@@ -170,39 +214,51 @@ def parse_pair_streams(values: list[str]) -> list[dict]:
 
 @pair_app.command("create")
 def create_pair(
-        name: str = typer.Argument(..., help="The pair's name, e.g. orders-dr."),
-        primary: str = typer.Option(..., "--primary", help="The primary cluster (name or id)."),
-        standby: str = typer.Option(..., "--standby", help="The standby cluster (name or id)."),
-        streams: list[str] = typer.Option(..., "--stream", help="STREAM or STREAM=MIRROR "
-                                          "(repeat)."),
-        rpo: float = typer.Option(5, "--rpo", min=0.001, help="RPO objective, seconds."),
-        rto: float = typer.Option(30, "--rto", min=0.001, help="RTO objective, seconds."),
-        no_mirrors: bool = typer.Option(False, "--no-create-mirrors", help="Do not create the "
-                                        "mirrors still missing on the standby."),
-        description: str | None = typer.Option(None, "--description"),
-        wait: bool = typer.Option(False, "--wait", "-w", help="Follow the creation of the "
-                                  "missing mirrors."),
-        as_json: bool = json_option()) -> None:
+    name: str = typer.Argument(..., help="The pair's name, e.g. orders-dr."),
+    primary: str = typer.Option(..., "--primary", help="The primary cluster (name or id)."),
+    standby: str = typer.Option(..., "--standby", help="The standby cluster (name or id)."),
+    streams: list[str] = typer.Option(..., "--stream", help="STREAM or STREAM=MIRROR (repeat)."),
+    rpo: float = typer.Option(5, "--rpo", min=0.001, help="RPO objective, seconds."),
+    rto: float = typer.Option(30, "--rto", min=0.001, help="RTO objective, seconds."),
+    no_mirrors: bool = typer.Option(
+        False, "--no-create-mirrors", help="Do not create the mirrors still missing on the standby."
+    ),
+    description: str | None = typer.Option(None, "--description"),
+    wait: bool = typer.Option(
+        False, "--wait", "-w", help="Follow the creation of the missing mirrors."
+    ),
+    as_json: bool = json_option(),
+) -> None:
     """Create a DR pair (and, unless told not to, the mirrors it still lacks, as one operation)."""
     with connect() as api:
         first, second = api.cluster(primary), api.cluster(standby)
         if first["id"] == second["id"]:
             raise CliError("The standby must be another cluster than the primary.")
-        body = {"name": name, "primary_cluster_id": first["id"],
-                "standby_cluster_id": second["id"], "streams": parse_pair_streams(streams),
-                "rpo_seconds": rpo, "rto_seconds": rto,
-                "create_missing_mirrors": not no_mirrors, "description": description or ""}
+        body = {
+            "name": name,
+            "primary_cluster_id": first["id"],
+            "standby_cluster_id": second["id"],
+            "streams": parse_pair_streams(streams),
+            "rpo_seconds": rpo,
+            "rto_seconds": rto,
+            "create_missing_mirrors": not no_mirrors,
+            "description": description or "",
+        }
         pair = api.post("/dr/pairs", body)
         op_id = pair.get("operation_id")
         if not as_json:
-            say(f"DR pair {pair['name']} created ({pair['id']}): {first['name']} -> "
+            say(
+                f"DR pair {pair['name']} created ({pair['id']}): {first['name']} -> "
                 f"{second['name']}, {len(pair.get('streams') or [])} stream(s), RPO "
-                f"{fmt_s(pair.get('rpo_seconds'))}, RTO {fmt_s(pair.get('rto_seconds'))}.")
+                f"{fmt_s(pair.get('rpo_seconds'))}, RTO {fmt_s(pair.get('rto_seconds'))}."
+            )
             if pair.get("approval"):
                 announce_pending(pair["approval"])
             elif op_id:
-                say(f"Creating the missing mirrors: operation {op_id}"
-                    + ("." if wait else f". Follow it with `jsc op get {op_id} --wait`."))
+                say(
+                    f"Creating the missing mirrors: operation {op_id}"
+                    + ("." if wait else f". Follow it with `jsc op get {op_id} --wait`.")
+                )
         op = None
         if wait and op_id and not pair.get("approval"):
             op = _follow_when_started(api, op_id, f"mirrors of {name}", show_bar=not as_json)
@@ -210,8 +266,9 @@ def create_pair(
         emit_json({**pair, **({"operation": op} if op else {})})
         return
     if op is not None:
-        raise typer.Exit(operations.report(op, names={first["id"]: first["name"],
-                                                      second["id"]: second["name"]}))
+        raise typer.Exit(
+            operations.report(op, names={first["id"]: first["name"], second["id"]: second["name"]})
+        )
 
 
 def _follow_when_started(api: Api, op_id: str, label: str, show_bar: bool) -> dict | None:
@@ -235,25 +292,40 @@ def list_pairs(as_json: bool = json_option()) -> None:
     if as_json:
         emit_json({"items": pairs})
         return
-    table(["NAME", "PRIMARY → STANDBY", "STREAMS", "RPO", "RTO", "LAST DRILL"],
-          ([p["name"], _sides(p, names), len(p.get("streams") or []),
-            fmt_s(p.get("rpo_seconds")), fmt_s(p.get("rto_seconds")),
-            drill_text(p.get("last_drill"))] for p in pairs),
-          empty="No DR pairs. Create one with `jsc dr pair create`.", keep=["NAME"])
+    table(
+        ["NAME", "PRIMARY → STANDBY", "STREAMS", "RPO", "RTO", "LAST DRILL"],
+        (
+            [
+                p["name"],
+                _sides(p, names),
+                len(p.get("streams") or []),
+                fmt_s(p.get("rpo_seconds")),
+                fmt_s(p.get("rto_seconds")),
+                drill_text(p.get("last_drill")),
+            ]
+            for p in pairs
+        ),
+        empty="No DR pairs. Create one with `jsc dr pair create`.",
+        keep=["NAME"],
+    )
     if pairs:
         say("* the active side (where clients write now)")
 
 
 def _sides(pair: dict, names: dict[str, str]) -> str:
     active = str(pair.get("active_cluster_id") or pair["primary_cluster_id"])
-    sides = [(str(pair[k]), names.get(str(pair[k]), "?"))
-             for k in ("primary_cluster_id", "standby_cluster_id")]
+    sides = [
+        (str(pair[k]), names.get(str(pair[k]), "?"))
+        for k in ("primary_cluster_id", "standby_cluster_id")
+    ]
     return " → ".join(name + ("*" if cid == active else "") for cid, name in sides)
 
 
 @pair_app.command("show")
-def show_pair(pair: str = typer.Argument(..., metavar="PAIR", help="Name or id."),
-              as_json: bool = json_option()) -> None:
+def show_pair(
+    pair: str = typer.Argument(..., metavar="PAIR", help="Name or id."),
+    as_json: bool = json_option(),
+) -> None:
     """A pair: its clusters, objectives, whether the RPO holds now, its streams' lag, and the
     last drill and failover."""
     with connect() as api:
@@ -263,38 +335,65 @@ def show_pair(pair: str = typer.Argument(..., metavar="PAIR", help="Name or id."
     if as_json:
         emit_json({**found, "health": health, "edges": edges})
         return
-    view([("Name", found["name"]), ("Id", found["id"]),
-          ("Description", found.get("description") or None),
-          ("Primary", names.get(str(found["primary_cluster_id"]), "?")),
-          ("Standby", names.get(str(found["standby_cluster_id"]), "?")),
-          ("Active", names.get(str(found.get("active_cluster_id")), "?")),
-          ("RPO objective", fmt_s(found.get("rpo_seconds"))),
-          ("RPO now", rpo_text(health or {})),
-          ("RTO objective", fmt_s(found.get("rto_seconds"))),
-          ("At risk now", fmt_count((health or {}).get("data_at_risk_messages"))),
-          ("Worst lag", fmt_s((health or {}).get("worst_lag_seconds"))),
-          ("Last drill", drill_text(found.get("last_drill")) or "none"),
-          ("Last failover", drill_text(found.get("last_failover")) or "none"),
-          ("Created", fmt_time(found.get("created_at")))], title="DR pair")
+    view(
+        [
+            ("Name", found["name"]),
+            ("Id", found["id"]),
+            ("Description", found.get("description") or None),
+            ("Primary", names.get(str(found["primary_cluster_id"]), "?")),
+            ("Standby", names.get(str(found["standby_cluster_id"]), "?")),
+            ("Active", names.get(str(found.get("active_cluster_id")), "?")),
+            ("RPO objective", fmt_s(found.get("rpo_seconds"))),
+            ("RPO now", rpo_text(health or {})),
+            ("RTO objective", fmt_s(found.get("rto_seconds"))),
+            ("At risk now", fmt_count((health or {}).get("data_at_risk_messages"))),
+            ("Worst lag", fmt_s((health or {}).get("worst_lag_seconds"))),
+            ("Last drill", drill_text(found.get("last_drill")) or "none"),
+            ("Last failover", drill_text(found.get("last_failover")) or "none"),
+            ("Created", fmt_time(found.get("created_at"))),
+        ],
+        title="DR pair",
+    )
     by_target = {(e.get("source_stream"), e.get("target_stream")): e for e in edges}
     rows = []
     for s in found.get("streams") or []:
         mirror = s.get("mirror_stream") or s["stream"]
-        edge = by_target.get((s["stream"], mirror)) or next(
-            (e for e in edges if {e.get("source_stream"), e.get("target_stream")}
-             & {s["stream"], mirror}), None) or {}
-        rows.append([s["stream"], mirror, fmt_count(edge.get("lag_messages")),
-                     fmt_s(edge.get("lag_seconds")),
-                     edge_status(edge.get("status")) if edge else Text("no mirror found",
-                                                                       style="red")])
+        edge = (
+            by_target.get((s["stream"], mirror))
+            or next(
+                (
+                    e
+                    for e in edges
+                    if {e.get("source_stream"), e.get("target_stream")} & {s["stream"], mirror}
+                ),
+                None,
+            )
+            or {}
+        )
+        rows.append(
+            [
+                s["stream"],
+                mirror,
+                fmt_count(edge.get("lag_messages")),
+                fmt_s(edge.get("lag_seconds")),
+                edge_status(edge.get("status")) if edge else Text("no mirror found", style="red"),
+            ]
+        )
     say("")
-    table(["STREAM", "MIRROR", "LAG", "LAG S", "STATUS"], rows, title="Streams",
-          keep=["STREAM", "MIRROR"])
+    table(
+        ["STREAM", "MIRROR", "LAG", "LAG S", "STATUS"],
+        rows,
+        title="Streams",
+        keep=["STREAM", "MIRROR"],
+    )
 
 
 @pair_app.command("delete")
-def delete_pair(pair: str = typer.Argument(..., metavar="PAIR"), force: bool = force_option(),
-                as_json: bool = json_option()) -> None:
+def delete_pair(
+    pair: str = typer.Argument(..., metavar="PAIR"),
+    force: bool = force_option(),
+    as_json: bool = json_option(),
+) -> None:
     """Forget a DR pair; its mirrors stay and keep replicating."""
     with connect() as api:
         found = api.dr_pair(pair)
@@ -308,26 +407,41 @@ def delete_pair(pair: str = typer.Argument(..., metavar="PAIR"), force: bool = f
 
 # -- jsc failover ------------------------------------------------------------------------------
 
+
 def report_failover(op: dict, names: dict[str, str]) -> None:
     result = op.get("result") or {}
-    drill = bool(result.get("drill")
-                 or ((op.get("input") or {}).get("request") or {}).get("drill"))
+    drill = bool(result.get("drill") or ((op.get("input") or {}).get("request") or {}).get("drill"))
     emergency = result.get("mode") == "emergency"
     lost = result.get("data_loss_messages")
-    active = names.get(str(result.get("active_cluster_id")), short_id(
-        result.get("active_cluster_id")))
+    active = names.get(
+        str(result.get("active_cluster_id")), short_id(result.get("active_cluster_id"))
+    )
     what = "Drill" if drill else ("Emergency failover" if emergency else "Failover")
-    say(f"{what}: RTO {fmt_s(result.get('rto_s')) or '?'}, "
+    say(
+        f"{what}: RTO {fmt_s(result.get('rto_s')) or '?'}, "
         f"{fmt_count(lost or 0)} messages {'at risk' if emergency else 'lost'}"
-        + ("" if drill else f"; active side: {active}") + ".")
+        + ("" if drill else f"; active side: {active}")
+        + "."
+    )
     if result.get("rolled_back"):
         say("It was rolled back: every stream is back as it was (see below).")
     streams = result.get("streams") or []
     if streams:
-        table(["STREAM", "PRIMARY", "STANDBY", "P SEQ", "S SEQ", "LOST", "PROMOTED"],
-              ([s.get("stream"), s.get("primary_state"), s.get("standby_state"),
-                fmt_count(s.get("primary_last_seq")), fmt_count(s.get("standby_last_seq")),
-                fmt_count(s.get("lost") or 0), bool(s.get("promoted"))] for s in streams))
+        table(
+            ["STREAM", "PRIMARY", "STANDBY", "P SEQ", "S SEQ", "LOST", "PROMOTED"],
+            (
+                [
+                    s.get("stream"),
+                    s.get("primary_state"),
+                    s.get("standby_state"),
+                    fmt_count(s.get("primary_last_seq")),
+                    fmt_count(s.get("standby_last_seq")),
+                    fmt_count(s.get("lost") or 0),
+                    bool(s.get("promoted")),
+                ]
+                for s in streams
+            ),
+        )
 
 
 operations.REPORTERS["failover"] = report_failover
@@ -372,30 +486,44 @@ def follow_steps(api: Api, op_id: str, *, quiet: bool = False) -> dict | None:
                 return op
             time.sleep(POLL_S)
     except KeyboardInterrupt:
-        say(f"Stopped following; the operation keeps going. `jsc op get {op_id} --wait` follows "
-            f"it again; `jsc op cancel {op_id}` stops it (what was done is rolled back).")
+        say(
+            f"Stopped following; the operation keeps going. `jsc op get {op_id} --wait` follows "
+            f"it again; `jsc op cancel {op_id}` stops it (what was done is rolled back)."
+        )
         return None
 
 
 @handled
-def failover(pair: str = typer.Argument(..., metavar="PAIR", help="The DR pair (name or id)."),
-             to: str | None = typer.Option(None, "--to", help="The cluster to fail over to "
-                                              "(default: the pair's side that is not active)."),
-             drill: bool = typer.Option(False, "--drill", help="Rehearse it on temporary copies "
-                                        "of the mirrors: production is not touched."),
-             emergency: bool = typer.Option(False, "--emergency", help="The primary is "
-                                            "unreachable: do not fence it; what its mirrors lack "
-                                            "is lost."),
-             reverse: bool = typer.Option(False, "--reverse", help="Then make the old primary a "
-                                          "mirror of the new one."),
-             max_loss: int | None = typer.Option(None, "--max-loss", min=0, help="Refuse if "
-                                                    "more messages than this would be lost."),
-             fence_timeout: float | None = typer.Option(None, "--fence-timeout", min=0.1,
-                                                           help="Seconds to wait for the "
-                                                                "mirrors before giving up."),
-             wait: bool = typer.Option(False, "--wait", "-w", help="Print each step until it "
-                                       "ends."),
-             force: bool = force_option(), as_json: bool = json_option()) -> None:
+def failover(
+    pair: str = typer.Argument(..., metavar="PAIR", help="The DR pair (name or id)."),
+    to: str | None = typer.Option(
+        None,
+        "--to",
+        help="The cluster to fail over to (default: the pair's side that is not active).",
+    ),
+    drill: bool = typer.Option(
+        False,
+        "--drill",
+        help="Rehearse it on temporary copies of the mirrors: production is not touched.",
+    ),
+    emergency: bool = typer.Option(
+        False,
+        "--emergency",
+        help="The primary is unreachable: do not fence it; what its mirrors lack is lost.",
+    ),
+    reverse: bool = typer.Option(
+        False, "--reverse", help="Then make the old primary a mirror of the new one."
+    ),
+    max_loss: int | None = typer.Option(
+        None, "--max-loss", min=0, help="Refuse if more messages than this would be lost."
+    ),
+    fence_timeout: float | None = typer.Option(
+        None, "--fence-timeout", min=0.1, help="Seconds to wait for the mirrors before giving up."
+    ),
+    wait: bool = typer.Option(False, "--wait", "-w", help="Print each step until it ends."),
+    force: bool = force_option(),
+    as_json: bool = json_option(),
+) -> None:
     """Fail a DR pair over to its standby (or back), or with --drill rehearse it.
 
     Says the data-loss risk now, then asks to go on (--force does not ask; a drill never
@@ -409,21 +537,25 @@ def failover(pair: str = typer.Argument(..., metavar="PAIR", help="The DR pair (
         target = api.cluster(to)["id"] if to else passive_side(found)
         sides = {str(found["primary_cluster_id"]), str(found["standby_cluster_id"])}
         if str(target) not in sides:
-            raise CliError(f"--to: {names.get(str(target), target)} is not a cluster of the pair "
-                           f"{found['name']} ({', '.join(names.get(s, s) for s in sides)}).")
+            raise CliError(
+                f"--to: {names.get(str(target), target)} is not a cluster of the pair "
+                f"{found['name']} ({', '.join(names.get(s, s) for s in sides)})."
+            )
         if str(target) == str(found.get("active_cluster_id")) and not drill:
-            raise CliError(f"{names.get(str(target), target)} is already the active side of "
-                           f"{found['name']}.")
+            raise CliError(
+                f"{names.get(str(target), target)} is already the active side of {found['name']}."
+            )
         health, _ = _pair_health(api, found["id"])
         target_name = names.get(str(target), short_id(target))
         risk = risk_sentence(target_name, health)
         if not as_json:
-            say(f"{'Drill of a failover' if drill else 'Failover'} of {found['name']} to "
-                f"{target_name}. {risk}")
+            say(
+                f"{'Drill of a failover' if drill else 'Failover'} of {found['name']} to "
+                f"{target_name}. {risk}"
+            )
         if not drill:
             confirm(f"Fail {found['name']} over to {target_name}?", force)
-        body: dict[str, Any] = {"pair_id": found["id"], "target_cluster_id": target,
-                                "drill": drill}
+        body: dict[str, Any] = {"pair_id": found["id"], "target_cluster_id": target, "drill": drill}
         if not drill:
             body.update(mode="emergency" if emergency else "planned", reverse=reverse)
             if max_loss is not None:
@@ -450,7 +582,11 @@ def failover(pair: str = typer.Argument(..., metavar="PAIR", help="The DR pair (
     else:
         report_failover(op, names)
     if op.get("status") != "completed":
-        fail(CliError(f"The {'drill' if drill else 'failover'} "
-                      f"{'failed' if op.get('status') == 'failed' else op.get('status')}: "
-                      f"{op.get('error') or 'no reason given'}"))
+        fail(
+            CliError(
+                f"The {'drill' if drill else 'failover'} "
+                f"{'failed' if op.get('status') == 'failed' else op.get('status')}: "
+                f"{op.get('error') or 'no reason given'}"
+            )
+        )
         raise typer.Exit(1)

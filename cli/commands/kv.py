@@ -44,11 +44,14 @@ def kv_path(cluster_id: str, bucket: str | None = None) -> str:
 
 
 @app.command("ls")
-def list_kv(bucket: str | None = typer.Argument(None, help="A bucket: list its keys "
-                                                   "(without: list the buckets)."),
-            cluster: str | None = cluster_option(),
-            filter: str = typer.Option(">", "--filter", help="Key filter, e.g. 'orders.*'."),
-            as_json: bool = json_option()) -> None:
+def list_kv(
+    bucket: str | None = typer.Argument(
+        None, help="A bucket: list its keys (without: list the buckets)."
+    ),
+    cluster: str | None = cluster_option(),
+    filter: str = typer.Option(">", "--filter", help="Key filter, e.g. 'orders.*'."),
+    as_json: bool = json_option(),
+) -> None:
     """List the buckets, or the keys of one bucket."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -60,34 +63,57 @@ def list_kv(bucket: str | None = typer.Argument(None, help="A bucket: list its k
         if as_json:
             emit_json(keys)
             return
-        table(["KEY"], ([k] for k in keys.get("items") or []),
-              empty=f"No keys in bucket '{bucket}'" + (f" matching '{filter}'" if filter != ">"
-                                                        else "") + ".")
+        table(
+            ["KEY"],
+            ([k] for k in keys.get("items") or []),
+            empty=f"No keys in bucket '{bucket}'"
+            + (f" matching '{filter}'" if filter != ">" else "")
+            + ".",
+        )
         if keys.get("truncated"):
             say("(more keys: narrow with --filter)")
         return
     if as_json:
         emit_json({"items": buckets})
         return
-    table(["BUCKET", "KEYS", "VALUES", "BYTES", "HISTORY", "TTL", "STORAGE", "REPLICAS"],
-          ([b["bucket"], fmt_count(b.get("keys")), fmt_count(b.get("values")),
-            fmt_bytes(b.get("bytes")), b.get("history"), fmt_ns(b.get("ttl")), b.get("storage"),
-            b.get("replicas")] for b in buckets), empty=f"No KV buckets on {found['name']}.")
+    table(
+        ["BUCKET", "KEYS", "VALUES", "BYTES", "HISTORY", "TTL", "STORAGE", "REPLICAS"],
+        (
+            [
+                b["bucket"],
+                fmt_count(b.get("keys")),
+                fmt_count(b.get("values")),
+                fmt_bytes(b.get("bytes")),
+                b.get("history"),
+                fmt_ns(b.get("ttl")),
+                b.get("storage"),
+                b.get("replicas"),
+            ]
+            for b in buckets
+        ),
+        empty=f"No KV buckets on {found['name']}.",
+    )
 
 
 @app.command("get")
-def get_key(bucket: str = typer.Argument(..., help="The bucket."),
-            key: str = typer.Argument(..., help="The key."),
-            cluster: str | None = cluster_option(),
-            revision: int | None = typer.Option(None, "--revision", min=1,
-                                                   help="A past revision (default: latest)."),
-            raw: bool = typer.Option(False, "--raw", help="Write only the value's exact bytes."),
-            as_json: bool = json_option()) -> None:
+def get_key(
+    bucket: str = typer.Argument(..., help="The bucket."),
+    key: str = typer.Argument(..., help="The key."),
+    cluster: str | None = cluster_option(),
+    revision: int | None = typer.Option(
+        None, "--revision", min=1, help="A past revision (default: latest)."
+    ),
+    raw: bool = typer.Option(False, "--raw", help="Write only the value's exact bytes."),
+    as_json: bool = json_option(),
+) -> None:
     """A key's value (latest, or at a revision)."""
     with connect() as api:
         found = api.cluster(cluster)
-        entry = api.get(f"{kv_path(found['id'], bucket)}/keys/{key}", revision=revision,
-                        payload_limit=MAX_PAYLOAD if raw else None)
+        entry = api.get(
+            f"{kv_path(found['id'], bucket)}/keys/{key}",
+            revision=revision,
+            payload_limit=MAX_PAYLOAD if raw else None,
+        )
     if raw:
         data = payload_bytes(entry, "value")
         if hasattr(sys.stdout, "buffer"):
@@ -99,23 +125,36 @@ def get_key(bucket: str = typer.Argument(..., help="The bucket."),
     if as_json:
         emit_json(entry)
         return
-    view([("Bucket", bucket), ("Key", entry.get("key")), ("Revision", entry.get("revision")),
-          ("Operation", entry.get("operation") if entry.get("operation") != "PUT" else None),
-          ("Created", fmt_time(entry.get("created"))), ("Size", fmt_bytes(entry.get("size")))])
+    view(
+        [
+            ("Bucket", bucket),
+            ("Key", entry.get("key")),
+            ("Revision", entry.get("revision")),
+            ("Operation", entry.get("operation") if entry.get("operation") != "PUT" else None),
+            ("Created", fmt_time(entry.get("created"))),
+            ("Size", fmt_bytes(entry.get("size"))),
+        ]
+    )
     say("")
     show_payload({**entry, "payload": entry.get("value")})
 
 
 @app.command("put")
-def put_key(bucket: str = typer.Argument(..., help="The bucket."),
-            key: str = typer.Argument(..., help="The key."),
-            value: str | None = typer.Argument(None, help="The value; '-' or nothing (with "
-                                                  "piped input) reads stdin."),
-            cluster: str | None = cluster_option(),
-            expected_revision: int | None = typer.Option(
-                None, "--expect-revision", min=0,
-                help="Only if the key is at this revision (0: only if it does not exist)."),
-            as_json: bool = json_option()) -> None:
+def put_key(
+    bucket: str = typer.Argument(..., help="The bucket."),
+    key: str = typer.Argument(..., help="The key."),
+    value: str | None = typer.Argument(
+        None, help="The value; '-' or nothing (with piped input) reads stdin."
+    ),
+    cluster: str | None = cluster_option(),
+    expected_revision: int | None = typer.Option(
+        None,
+        "--expect-revision",
+        min=0,
+        help="Only if the key is at this revision (0: only if it does not exist).",
+    ),
+    as_json: bool = json_option(),
+) -> None:
     """Set a key's value."""
     data, encoding = read_payload(value)
     body = {"value": data, "encoding": encoding}
@@ -131,12 +170,13 @@ def put_key(bucket: str = typer.Argument(..., help="The bucket."),
 
 
 @app.command("rm")
-def delete_key(bucket: str = typer.Argument(..., help="The bucket."),
-               key: str | None = typer.Argument(None, help="The key (without: delete the "
-                                                   "whole bucket)."),
-               cluster: str | None = cluster_option(),
-               purge: bool = typer.Option(False, "--purge", help="Also drop the key's history."),
-               force: bool = force_option()) -> None:
+def delete_key(
+    bucket: str = typer.Argument(..., help="The bucket."),
+    key: str | None = typer.Argument(None, help="The key (without: delete the whole bucket)."),
+    cluster: str | None = cluster_option(),
+    purge: bool = typer.Option(False, "--purge", help="Also drop the key's history."),
+    force: bool = force_option(),
+) -> None:
     """Delete a key (its history is kept, unless --purge), or without a key the bucket."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -153,9 +193,12 @@ def delete_key(bucket: str = typer.Argument(..., help="The bucket."),
 
 
 @app.command("history")
-def key_history(bucket: str = typer.Argument(..., help="The bucket."),
-                key: str = typer.Argument(..., help="The key."),
-                cluster: str | None = cluster_option(), as_json: bool = json_option()) -> None:
+def key_history(
+    bucket: str = typer.Argument(..., help="The bucket."),
+    key: str = typer.Argument(..., help="The key."),
+    cluster: str | None = cluster_option(),
+    as_json: bool = json_option(),
+) -> None:
     """Every revision the bucket keeps of a key, oldest first."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -163,30 +206,43 @@ def key_history(bucket: str = typer.Argument(..., help="The bucket."),
     if as_json:
         emit_json(history)
         return
-    table(["REV", "OPERATION", "CREATED", "SIZE", "VALUE"],
-          ([e.get("revision"), e.get("operation"), fmt_time(e.get("created")),
-            fmt_bytes(e.get("size")),
-            preview(e.get("value"), e.get("encoding")) if e.get("operation") == "PUT" else None]
-           for e in history.get("items") or []))
+    table(
+        ["REV", "OPERATION", "CREATED", "SIZE", "VALUE"],
+        (
+            [
+                e.get("revision"),
+                e.get("operation"),
+                fmt_time(e.get("created")),
+                fmt_bytes(e.get("size")),
+                preview(e.get("value"), e.get("encoding")) if e.get("operation") == "PUT" else None,
+            ]
+            for e in history.get("items") or []
+        ),
+    )
 
 
 @app.command("add")
-def add_bucket(bucket: str = typer.Argument(..., help="The new bucket's name."),
-               cluster: str | None = cluster_option(),
-               history: int = typer.Option(1, "--history", min=1, max=64,
-                                           help="Revisions kept per key."),
-               ttl: str | None = typer.Option(None, "--ttl", help="Expire values after this "
-                                                 "long (e.g. 24h)."),
-               storage: str = typer.Option("file", "--storage", help="file or memory."),
-               replicas: int = typer.Option(1, "--replicas", "-r", min=1, max=5),
-               max_bytes: str | None = typer.Option(None, "--max-bytes",
-                                                       help="Size limit, e.g. 1GiB."),
-               description: str | None = typer.Option(None, "--description"),
-               as_json: bool = json_option()) -> None:
+def add_bucket(
+    bucket: str = typer.Argument(..., help="The new bucket's name."),
+    cluster: str | None = cluster_option(),
+    history: int = typer.Option(1, "--history", min=1, max=64, help="Revisions kept per key."),
+    ttl: str | None = typer.Option(None, "--ttl", help="Expire values after this long (e.g. 24h)."),
+    storage: str = typer.Option("file", "--storage", help="file or memory."),
+    replicas: int = typer.Option(1, "--replicas", "-r", min=1, max=5),
+    max_bytes: str | None = typer.Option(None, "--max-bytes", help="Size limit, e.g. 1GiB."),
+    description: str | None = typer.Option(None, "--description"),
+    as_json: bool = json_option(),
+) -> None:
     """Create a bucket."""
-    body = {"bucket": bucket, "history": history, "ttl": go_duration(ttl, "--ttl"),
-            "storage": storage, "replicas": replicas,
-            "max_bytes": parse_size(max_bytes, "--max-bytes"), "description": description}
+    body = {
+        "bucket": bucket,
+        "history": history,
+        "ttl": go_duration(ttl, "--ttl"),
+        "storage": storage,
+        "replicas": replicas,
+        "max_bytes": parse_size(max_bytes, "--max-bytes"),
+        "description": description,
+    }
     with connect() as api:
         found = api.cluster(cluster)
         status = api.post(kv_path(found["id"]), {k: v for k, v in body.items() if v is not None})
@@ -195,5 +251,7 @@ def add_bucket(bucket: str = typer.Argument(..., help="The new bucket's name."),
     if as_json:
         emit_json(status)
     else:
-        say(f"Bucket '{bucket}' created on {found['name']} (history {status.get('history')}, "
-            f"{status.get('storage')} storage).")
+        say(
+            f"Bucket '{bucket}' created on {found['name']} (history {status.get('history')}, "
+            f"{status.get('storage')} storage)."
+        )

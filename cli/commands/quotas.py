@@ -78,13 +78,20 @@ def _team_arg() -> Any:
 
 
 def show_quotas(report: dict) -> None:
-    table(["RESOURCE", "DESCRIPTION", "USAGE", "LIMIT", "PERCENT"],
-          ([q["resource"], q.get("label"),
-            fmt_amount(q["resource"], q.get("usage"), none="not measured"),
-            fmt_amount(q["resource"], q.get("limit")),
-            f"{q['percent']:g}%" if q.get("percent") is not None else None]
-           for q in report.get("items") or []),
-          title=f"Quotas of team {report.get('team_name')}")
+    table(
+        ["RESOURCE", "DESCRIPTION", "USAGE", "LIMIT", "PERCENT"],
+        (
+            [
+                q["resource"],
+                q.get("label"),
+                fmt_amount(q["resource"], q.get("usage"), none="not measured"),
+                fmt_amount(q["resource"], q.get("limit")),
+                f"{q['percent']:g}%" if q.get("percent") is not None else None,
+            ]
+            for q in report.get("items") or []
+        ),
+        title=f"Quotas of team {report.get('team_name')}",
+    )
     owned = [r.get("name") for r in report.get("resources") or [] if r.get("name")]
     if owned:
         say(f"Measured over {len(owned)} stream(s): {', '.join(owned)}.")
@@ -109,11 +116,15 @@ def show(team: str = _team_arg(), as_json: bool = json_option()) -> None:
 
 
 @app.command("set")
-def set_limits(team: str = _team_arg(),
-               limits: list[str] = typer.Argument(..., metavar="RESOURCE=LIMIT...",
-                                                  help="e.g. streams=10 storage_bytes=500GB "
-                                                       "consumers=unlimited."),
-               as_json: bool = json_option()) -> None:
+def set_limits(
+    team: str = _team_arg(),
+    limits: list[str] = typer.Argument(
+        ...,
+        metavar="RESOURCE=LIMIT...",
+        help="e.g. streams=10 storage_bytes=500GB consumers=unlimited.",
+    ),
+    as_json: bool = json_option(),
+) -> None:
     """Set a team's limits directly (admins); kept in the quota history."""
     wanted: dict[str, int | None] = {}
     known = [r.value for r in Resource]
@@ -131,20 +142,24 @@ def set_limits(team: str = _team_arg(),
     if as_json:
         emit_json(report)
         return
-    say(f"Quotas of team '{found['name']}' set: " + ", ".join(
-        f"{k} = {fmt_amount(k, v)}" for k, v in wanted.items()) + ".")
+    say(
+        f"Quotas of team '{found['name']}' set: "
+        + ", ".join(f"{k} = {fmt_amount(k, v)}" for k, v in wanted.items())
+        + "."
+    )
     show_quotas(report)
 
 
 @app.command("request")
-def request_quota(team: str = _team_arg(),
-                  resource: Resource = typer.Argument(..., case_sensitive=False,
-                                                      help="The quota to raise."),
-                  limit: str = typer.Argument(..., help="The new limit, e.g. 500GB or 20."),
-                  justification: str = typer.Option(..., "--justification", "-j",
-                                                    help="Why the team needs it (approvers "
-                                                         "read it)."),
-                  as_json: bool = json_option()) -> None:
+def request_quota(
+    team: str = _team_arg(),
+    resource: Resource = typer.Argument(..., case_sensitive=False, help="The quota to raise."),
+    limit: str = typer.Argument(..., help="The new limit, e.g. 500GB or 20."),
+    justification: str = typer.Option(
+        ..., "--justification", "-j", help="Why the team needs it (approvers read it)."
+    ),
+    as_json: bool = json_option(),
+) -> None:
     """Ask for a higher limit: auto-approved under the policy's thresholds, else sent for
     approval."""
     wanted = parse_limit(resource.value, limit, "LIMIT")
@@ -154,16 +169,24 @@ def request_quota(team: str = _team_arg(),
         raise CliError("--justification: say why the team needs it.")
     with connect() as api:
         found = api.team(team)
-        answer = api.post("/quota-requests", {
-            "team_id": found["id"], "resource": resource.value, "requested_limit": wanted,
-            "justification": justification.strip()})
+        answer = api.post(
+            "/quota-requests",
+            {
+                "team_id": found["id"],
+                "resource": resource.value,
+                "requested_limit": wanted,
+                "justification": justification.strip(),
+            },
+        )
     if announce_pending(answer, as_json=as_json):
         return
     if as_json:
         emit_json(answer)
         return
-    say(f"Auto-approved: {answer.get('title')} for team '{found['name']}' (request "
-        f"{short_id(answer.get('request_id'))}…); the new limit applies within seconds.")
+    say(
+        f"Auto-approved: {answer.get('title')} for team '{found['name']}' (request "
+        f"{short_id(answer.get('request_id'))}…); the new limit applies within seconds."
+    )
     for reason in answer.get("reasons") or []:
         say(f"  {reason}")
 
@@ -177,9 +200,19 @@ def history(team: str = _team_arg(), as_json: bool = json_option()) -> None:
     if as_json:
         emit_json({"items": items})
         return
-    table(["WHEN", "RESOURCE", "BEFORE", "AFTER", "REASON", "BY", "REQUEST"],
-          ([fmt_time(h.get("created_at")), h["resource"],
-            fmt_amount(h["resource"], h.get("before")), fmt_amount(h["resource"], h.get("after")),
-            (h.get("reason") or "").replace("_", " "),
-            h.get("changed_by_email"), short_id(h.get("request_id")) or None] for h in items),
-          empty=f"No quota changes for team '{found['name']}' yet.")
+    table(
+        ["WHEN", "RESOURCE", "BEFORE", "AFTER", "REASON", "BY", "REQUEST"],
+        (
+            [
+                fmt_time(h.get("created_at")),
+                h["resource"],
+                fmt_amount(h["resource"], h.get("before")),
+                fmt_amount(h["resource"], h.get("after")),
+                (h.get("reason") or "").replace("_", " "),
+                h.get("changed_by_email"),
+                short_id(h.get("request_id")) or None,
+            ]
+            for h in items
+        ),
+        empty=f"No quota changes for team '{found['name']}' yet.",
+    )

@@ -60,10 +60,18 @@ def streams_path(cluster_id: str, name: str | None = None) -> str:
     return f"/clusters/{cluster_id}/streams" + (f"/{name}" if name else "")
 
 
-def config_flags(subjects: list[str] | None, max_age: str | None, storage: Storage | None,
-                 replicas: int | None, max_bytes: str | None, retention: Retention | None,
-                 max_msgs: int | None, max_msg_size: str | None, discard: Discard | None,
-                 description: str | None) -> dict[str, Any]:
+def config_flags(
+    subjects: list[str] | None,
+    max_age: str | None,
+    storage: Storage | None,
+    replicas: int | None,
+    max_bytes: str | None,
+    retention: Retention | None,
+    max_msgs: int | None,
+    max_msg_size: str | None,
+    discard: Discard | None,
+    description: str | None,
+) -> dict[str, Any]:
     flags = {
         "subjects": split_values(subjects),
         "max_age": go_duration(max_age, "--max-age"),
@@ -81,13 +89,18 @@ def config_flags(subjects: list[str] | None, max_age: str | None, storage: Stora
 
 # The same flags on add and edit.
 def _subjects() -> Any:
-    return typer.Option(None, "--subjects", "-s", help="Subjects to capture (repeat, or "
-                        "comma-separated), wildcards allowed.")
+    return typer.Option(
+        None,
+        "--subjects",
+        "-s",
+        help="Subjects to capture (repeat, or comma-separated), wildcards allowed.",
+    )
 
 
 def _max_age() -> Any:
-    return typer.Option(None, "--max-age", help="Drop messages older than this (30m, 72h, 7d; "
-                        "0: keep).")
+    return typer.Option(
+        None, "--max-age", help="Drop messages older than this (30m, 72h, 7d; 0: keep)."
+    )
 
 
 def _storage() -> Any:
@@ -99,13 +112,17 @@ def _replicas() -> Any:
 
 
 def _max_bytes() -> Any:
-    return typer.Option(None, "--max-bytes", help="Size limit: 1048576, 512MB, 10GiB (powers of "
-                        "1024); -1 unlimited.")
+    return typer.Option(
+        None,
+        "--max-bytes",
+        help="Size limit: 1048576, 512MB, 10GiB (powers of 1024); -1 unlimited.",
+    )
 
 
 def _retention() -> Any:
-    return typer.Option(None, "--retention", case_sensitive=False,
-                        help="limits, interest or workqueue.")
+    return typer.Option(
+        None, "--retention", case_sensitive=False, help="limits, interest or workqueue."
+    )
 
 
 def _max_msgs() -> Any:
@@ -117,8 +134,12 @@ def _max_msg_size() -> Any:
 
 
 def _discard() -> Any:
-    return typer.Option(None, "--discard", case_sensitive=False,
-                        help="At a limit, discard old messages or refuse new ones.")
+    return typer.Option(
+        None,
+        "--discard",
+        case_sensitive=False,
+        help="At a limit, discard old messages or refuse new ones.",
+    )
 
 
 def _description() -> Any:
@@ -126,18 +147,27 @@ def _description() -> Any:
 
 
 def _config() -> Any:
-    return typer.Option(None, "--config", metavar="FILE|-", help="A stream configuration in "
-                        "JetStream's JSON (as `jsc stream info --json` prints its 'config'); '-' "
-                        "reads stdin. Flags override its fields.")
+    return typer.Option(
+        None,
+        "--config",
+        metavar="FILE|-",
+        help="A stream configuration in "
+        "JetStream's JSON (as `jsc stream info --json` prints its 'config'); '-' "
+        "reads stdin. Flags override its fields.",
+    )
 
 
 # -- commands ----------------------------------------------------------------------------------
 
+
 @app.command("ls")
-def list_streams(cluster: str | None = cluster_option(),
-                 subject: str | None = typer.Option(None, "--subject", help="Only streams "
-                                                       "capturing this subject."),
-                 as_json: bool = json_option()) -> None:
+def list_streams(
+    cluster: str | None = cluster_option(),
+    subject: str | None = typer.Option(
+        None, "--subject", help="Only streams capturing this subject."
+    ),
+    as_json: bool = json_option(),
+) -> None:
     """List the streams of a cluster."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -148,12 +178,32 @@ def list_streams(cluster: str | None = cluster_option(),
     rows = []
     for s in items:
         cfg, state = s.get("config") or {}, s.get("state") or {}
-        rows.append([cfg.get("name"), ", ".join(cfg.get("subjects") or []) or _origin(cfg),
-                     cfg.get("storage"), cfg.get("num_replicas"), fmt_count(state.get("messages")),
-                     fmt_bytes(state.get("bytes")), state.get("consumer_count"),
-                     fmt_time(state.get("last_ts"))])
-    table(["NAME", "SUBJECTS", "STORAGE", "REPLICAS", "MESSAGES", "BYTES", "CONSUMERS",
-           "LAST MESSAGE"], rows, empty=f"No streams on {found['name']}.")
+        rows.append(
+            [
+                cfg.get("name"),
+                ", ".join(cfg.get("subjects") or []) or _origin(cfg),
+                cfg.get("storage"),
+                cfg.get("num_replicas"),
+                fmt_count(state.get("messages")),
+                fmt_bytes(state.get("bytes")),
+                state.get("consumer_count"),
+                fmt_time(state.get("last_ts")),
+            ]
+        )
+    table(
+        [
+            "NAME",
+            "SUBJECTS",
+            "STORAGE",
+            "REPLICAS",
+            "MESSAGES",
+            "BYTES",
+            "CONSUMERS",
+            "LAST MESSAGE",
+        ],
+        rows,
+        empty=f"No streams on {found['name']}.",
+    )
 
 
 def _origin(cfg: dict) -> str | None:
@@ -166,24 +216,39 @@ def _origin(cfg: dict) -> str | None:
 
 def show_stream(info: dict) -> None:
     cfg, state = info.get("config") or {}, info.get("state") or {}
-    view([("Name", cfg.get("name")), ("Description", cfg.get("description")),
-          ("Subjects", ", ".join(cfg.get("subjects") or []) or None),
-          ("Origin", _origin(cfg)),
-          ("Retention", cfg.get("retention")), ("Storage", cfg.get("storage")),
-          ("Replicas", cfg.get("num_replicas")), ("Discard", cfg.get("discard")),
-          ("Max age", fmt_ns(cfg.get("max_age"))),
-          ("Max bytes", fmt_limit(cfg.get("max_bytes"), fmt_bytes)),
-          ("Max messages", fmt_limit(cfg.get("max_msgs"), fmt_count)),
-          ("Max per subject", fmt_limit(cfg.get("max_msgs_per_subject"), fmt_count)),
-          ("Max message size", fmt_limit(cfg.get("max_msg_size"), fmt_bytes)),
-          ("Duplicate window", fmt_ns(cfg.get("duplicate_window"))),
-          ("Created", fmt_time(info.get("created")))], title=f"Stream {cfg.get('name')}")
+    view(
+        [
+            ("Name", cfg.get("name")),
+            ("Description", cfg.get("description")),
+            ("Subjects", ", ".join(cfg.get("subjects") or []) or None),
+            ("Origin", _origin(cfg)),
+            ("Retention", cfg.get("retention")),
+            ("Storage", cfg.get("storage")),
+            ("Replicas", cfg.get("num_replicas")),
+            ("Discard", cfg.get("discard")),
+            ("Max age", fmt_ns(cfg.get("max_age"))),
+            ("Max bytes", fmt_limit(cfg.get("max_bytes"), fmt_bytes)),
+            ("Max messages", fmt_limit(cfg.get("max_msgs"), fmt_count)),
+            ("Max per subject", fmt_limit(cfg.get("max_msgs_per_subject"), fmt_count)),
+            ("Max message size", fmt_limit(cfg.get("max_msg_size"), fmt_bytes)),
+            ("Duplicate window", fmt_ns(cfg.get("duplicate_window"))),
+            ("Created", fmt_time(info.get("created"))),
+        ],
+        title=f"Stream {cfg.get('name')}",
+    )
     first, last = state.get("first_seq"), state.get("last_seq")
-    view([("Messages", fmt_count(state.get("messages"))), ("Bytes", fmt_bytes(state.get("bytes"))),
-          ("First", _at(first, state.get("first_ts"))), ("Last", _at(last, state.get("last_ts"))),
-          ("Subjects", fmt_count(state.get("num_subjects"))),
-          ("Deleted", fmt_count(state.get("num_deleted")) if state.get("num_deleted") else None),
-          ("Consumers", state.get("consumer_count"))], title="State")
+    view(
+        [
+            ("Messages", fmt_count(state.get("messages"))),
+            ("Bytes", fmt_bytes(state.get("bytes"))),
+            ("First", _at(first, state.get("first_ts"))),
+            ("Last", _at(last, state.get("last_ts"))),
+            ("Subjects", fmt_count(state.get("num_subjects"))),
+            ("Deleted", fmt_count(state.get("num_deleted")) if state.get("num_deleted") else None),
+            ("Consumers", state.get("consumer_count")),
+        ],
+        title="State",
+    )
 
 
 def _at(seq: int | None, when: str | None) -> str | None:
@@ -191,8 +256,11 @@ def _at(seq: int | None, when: str | None) -> str | None:
 
 
 @app.command("info")
-def stream_info(name: str = typer.Argument(..., help="The stream."),
-                cluster: str | None = cluster_option(), as_json: bool = json_option()) -> None:
+def stream_info(
+    name: str = typer.Argument(..., help="The stream."),
+    cluster: str | None = cluster_option(),
+    as_json: bool = json_option(),
+) -> None:
     """A stream's configuration and state."""
     with connect() as api:
         found = api.cluster(cluster)
@@ -204,16 +272,22 @@ def stream_info(name: str = typer.Argument(..., help="The stream."),
 
 
 @app.command("add")
-def add_stream(name: str | None = typer.Argument(None, help="The stream (or 'name' in "
-                                                    "--config)."),
-               cluster: str | None = cluster_option(), config_file: str | None = _config(),
-               subjects: list[str] | None = _subjects(), max_age: str | None = _max_age(),
-               storage: Storage | None = _storage(), replicas: int | None = _replicas(),
-               max_bytes: str | None = _max_bytes(),
-               retention: Retention | None = _retention(), max_msgs: int | None = _max_msgs(),
-               max_msg_size: str | None = _max_msg_size(),
-               discard: Discard | None = _discard(),
-               description: str | None = _description(), as_json: bool = json_option()) -> None:
+def add_stream(
+    name: str | None = typer.Argument(None, help="The stream (or 'name' in --config)."),
+    cluster: str | None = cluster_option(),
+    config_file: str | None = _config(),
+    subjects: list[str] | None = _subjects(),
+    max_age: str | None = _max_age(),
+    storage: Storage | None = _storage(),
+    replicas: int | None = _replicas(),
+    max_bytes: str | None = _max_bytes(),
+    retention: Retention | None = _retention(),
+    max_msgs: int | None = _max_msgs(),
+    max_msg_size: str | None = _max_msg_size(),
+    discard: Discard | None = _discard(),
+    description: str | None = _description(),
+    as_json: bool = json_option(),
+) -> None:
     """Create a stream from flags and/or a JSON configuration."""
     body = read_json_config(config_file)
     if name and body.get("name") not in (None, name):
@@ -221,8 +295,20 @@ def add_stream(name: str | None = typer.Argument(None, help="The stream (or 'nam
     body["name"] = name or body.get("name")
     if not body["name"]:
         raise CliError("Give the stream's name (argument, or 'name' in --config).")
-    body.update(config_flags(subjects, max_age, storage, replicas, max_bytes, retention, max_msgs,
-                             max_msg_size, discard, description))
+    body.update(
+        config_flags(
+            subjects,
+            max_age,
+            storage,
+            replicas,
+            max_bytes,
+            retention,
+            max_msgs,
+            max_msg_size,
+            discard,
+            description,
+        )
+    )
     with connect() as api:
         found = api.cluster(cluster)
         info = api.post(streams_path(found["id"]), body)
@@ -236,22 +322,39 @@ def add_stream(name: str | None = typer.Argument(None, help="The stream (or 'nam
 
 
 @app.command("edit")
-def edit_stream(name: str = typer.Argument(..., help="The stream."),
-                cluster: str | None = cluster_option(), config_file: str | None = _config(),
-                subjects: list[str] | None = _subjects(), max_age: str | None = _max_age(),
-                storage: Storage | None = _storage(), replicas: int | None = _replicas(),
-                max_bytes: str | None = _max_bytes(),
-                retention: Retention | None = _retention(),
-                max_msgs: int | None = _max_msgs(),
-                max_msg_size: str | None = _max_msg_size(),
-                discard: Discard | None = _discard(),
-                description: str | None = _description(),
-                as_json: bool = json_option()) -> None:
+def edit_stream(
+    name: str = typer.Argument(..., help="The stream."),
+    cluster: str | None = cluster_option(),
+    config_file: str | None = _config(),
+    subjects: list[str] | None = _subjects(),
+    max_age: str | None = _max_age(),
+    storage: Storage | None = _storage(),
+    replicas: int | None = _replicas(),
+    max_bytes: str | None = _max_bytes(),
+    retention: Retention | None = _retention(),
+    max_msgs: int | None = _max_msgs(),
+    max_msg_size: str | None = _max_msg_size(),
+    discard: Discard | None = _discard(),
+    description: str | None = _description(),
+    as_json: bool = json_option(),
+) -> None:
     """Change a stream: the fields given (flags, or a partial/full JSON config) over its
     current configuration."""
     body = read_json_config(config_file)
-    body.update(config_flags(subjects, max_age, storage, replicas, max_bytes, retention, max_msgs,
-                             max_msg_size, discard, description))
+    body.update(
+        config_flags(
+            subjects,
+            max_age,
+            storage,
+            replicas,
+            max_bytes,
+            retention,
+            max_msgs,
+            max_msg_size,
+            discard,
+            description,
+        )
+    )
     if not body:
         raise CliError("Nothing to change: give --config or flags such as --max-age 24h.")
     with connect() as api:
@@ -267,15 +370,21 @@ def edit_stream(name: str = typer.Argument(..., help="The stream."),
 
 
 @app.command("rm")
-def delete_stream(name: str = typer.Argument(..., help="The stream."),
-                  cluster: str | None = cluster_option(), force: bool = force_option()) -> None:
+def delete_stream(
+    name: str = typer.Argument(..., help="The stream."),
+    cluster: str | None = cluster_option(),
+    force: bool = force_option(),
+) -> None:
     """Delete a stream and every message in it."""
     with connect() as api:
         found = api.cluster(cluster)
         if not force:
             state = api.get(streams_path(found["id"], name)).get("state") or {}
-            confirm(f"Delete stream '{name}' on {found['name']} with its "
-                    f"{fmt_count(state.get('messages', 0))} messages?", force)
+            confirm(
+                f"Delete stream '{name}' on {found['name']} with its "
+                f"{fmt_count(state.get('messages', 0))} messages?",
+                force,
+            )
         result = api.delete(streams_path(found["id"], name))
     if announce_pending(result):
         return
@@ -283,22 +392,26 @@ def delete_stream(name: str = typer.Argument(..., help="The stream."),
 
 
 @app.command("purge")
-def purge_stream(name: str = typer.Argument(..., help="The stream."),
-                 cluster: str | None = cluster_option(),
-                 subject: str | None = typer.Option(None, "--subject", help="Only messages "
-                                                       "on this subject (wildcards allowed)."),
-                 seq: int | None = typer.Option(None, "--seq", min=1, help="Only messages "
-                                                   "below this sequence."),
-                 keep: int | None = typer.Option(None, "--keep", min=0, help="Keep the newest "
-                                                    "N messages."),
-                 dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many "
-                                              "messages and bytes would go."),
-                 force: bool = force_option(), as_json: bool = json_option()) -> None:
+def purge_stream(
+    name: str = typer.Argument(..., help="The stream."),
+    cluster: str | None = cluster_option(),
+    subject: str | None = typer.Option(
+        None, "--subject", help="Only messages on this subject (wildcards allowed)."
+    ),
+    seq: int | None = typer.Option(None, "--seq", min=1, help="Only messages below this sequence."),
+    keep: int | None = typer.Option(None, "--keep", min=0, help="Keep the newest N messages."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Only say how many messages and bytes would go."
+    ),
+    force: bool = force_option(),
+    as_json: bool = json_option(),
+) -> None:
     """Remove messages from a stream (all, or by subject, sequence or count kept)."""
     if seq is not None and keep is not None:
         raise CliError("Give --seq or --keep, not both.")
-    body = {k: v for k, v in (("subject", subject), ("sequence", seq), ("keep", keep))
-            if v is not None}
+    body = {
+        k: v for k, v in (("subject", subject), ("sequence", seq), ("keep", keep)) if v is not None
+    }
     if dry_run:
         with connect() as api:
             found = api.cluster(cluster)
@@ -307,15 +420,23 @@ def purge_stream(name: str = typer.Argument(..., help="The stream."),
             emit_json(result)
         else:
             would = result["would_purge"]
-            size = f"{'about ' if would['bytes_estimated'] else ''}{fmt_count(would['bytes'])} bytes"
+            size = (
+                f"{'about ' if would['bytes_estimated'] else ''}{fmt_count(would['bytes'])} bytes"
+            )
             say(f"Would purge {fmt_count(would['messages'])} messages ({size}) from '{name}'.")
         return
-    what = " and ".join([f"on '{subject}'"] * bool(subject) + [f"below #{seq}"] * bool(seq)
-                        + [f"but the newest {keep}"] * (keep is not None))
+    what = " and ".join(
+        [f"on '{subject}'"] * bool(subject)
+        + [f"below #{seq}"] * bool(seq)
+        + [f"but the newest {keep}"] * (keep is not None)
+    )
     with connect() as api:
         found = api.cluster(cluster)
-        confirm(f"Purge {('messages ' + what) if what else 'every message'} of stream "
-                f"'{name}' on {found['name']}?", force)
+        confirm(
+            f"Purge {('messages ' + what) if what else 'every message'} of stream "
+            f"'{name}' on {found['name']}?",
+            force,
+        )
         result = api.post(f"{streams_path(found['id'], name)}/purge", body)
     if announce_pending(result, as_json=as_json):
         return

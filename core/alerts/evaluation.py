@@ -70,8 +70,12 @@ class Evaluator:
         if kind == "storage_pct":
             points = await series(q.storage_series)
             if not points:
-                return m.Measurement(None, None, "no recent sample of the stream with a max_bytes "
-                                                 "limit (a stream without one has no percentage)")
+                return m.Measurement(
+                    None,
+                    None,
+                    "no recent sample of the stream with a max_bytes "
+                    "limit (a stream without one has no percentage)",
+                )
             return m.over(points, now, t, d, g)
         if kind == "mirror_lag":
             lags = await series(q.stream_series, "mirror_lag", "AND mirror_lag IS NOT NULL")
@@ -81,8 +85,9 @@ class Evaluator:
             return m.unreachable(await series(q.reachable_series), now, d, g)
         if kind == "rate_anomaly":
             baseline = await asyncio.to_thread(q.same_hour_baseline, self.store, rule, now)
-            return m.anomalous(await series(q.stream_series, "messages_rate"), baseline, now,
-                               t, d, g)
+            return m.anomalous(
+                await series(q.stream_series, "messages_rate"), baseline, now, t, d, g
+            )
         if kind == "quota_pct":
             return await self._quota(rule)
         raise ValueError(f"unknown kind {kind}")
@@ -91,8 +96,11 @@ class Evaluator:
         """The highest percentage of any limited quota of the team (of any team of the
         organization when the rule names none)."""
         async with self.sessions() as db:
-            teams = [rule.team_id] if rule.team_id else list(await db.scalars(
-                select(Team.id).where(Team.org_id == rule.org_id)))
+            teams = (
+                [rule.team_id]
+                if rule.team_id
+                else list(await db.scalars(select(Team.id).where(Team.org_id == rule.org_id)))
+            )
             worst: tuple[float, str] | None = None
             for team_id in teams:
                 limit_by_name = await quotas.limits(db, team_id)
@@ -100,22 +108,28 @@ class Evaluator:
                     continue
                 usage = await quotas.live_usage(db, self.pool, self.cipher, team_id)
                 for line in quotas.report(limit_by_name, usage):
-                    if line["percent"] is not None and (worst is None or line["percent"] > worst[0]):
-                        worst = (line["percent"], f"{line['label']}: {line['usage']:g} of "
-                                                  f"{line['limit']:g}")
+                    if line["percent"] is not None and (
+                        worst is None or line["percent"] > worst[0]
+                    ):
+                        worst = (
+                            line["percent"],
+                            f"{line['label']}: {line['usage']:g} of {line['limit']:g}",
+                        )
         if worst is None:
             return m.percent_over(None, rule.threshold)
         return m.percent_over(worst[0], rule.threshold, worst[1])
 
-    async def evaluate(self, rule_ids: list[str] | None = None,
-                       now: datetime | None = None) -> list[AlertEvent]:
+    async def evaluate(
+        self, rule_ids: list[str] | None = None, now: datetime | None = None
+    ) -> list[AlertEvent]:
         """Evaluate the enabled rules (those of ``rule_ids`` only, when given) and answer the
         pending events of every rule looked at, oldest first. A rule turned off while firing is
         resolved ("turned off"), so nobody is left with an alert that never ends."""
         now = now or datetime.now(UTC)
         firing = select(AlertRuleState.rule_id).where(AlertRuleState.status == "firing")
-        query = select(AlertRule).where(or_(AlertRule.is_enabled.is_(True),
-                                            AlertRule.id.in_(firing)))
+        query = select(AlertRule).where(
+            or_(AlertRule.is_enabled.is_(True), AlertRule.id.in_(firing))
+        )
         if rule_ids is not None:
             query = query.where(AlertRule.id.in_([uuid.UUID(r) for r in rule_ids]))
         async with self.sessions() as db:
@@ -123,8 +137,11 @@ class Evaluator:
         pending: list[AlertEvent] = []
         for row in rows:
             rule = rule_of(row)
-            measured = (await self.measure(rule, now) if row.is_enabled else
-                        m.Measurement(None, False, "the rule was turned off"))
+            measured = (
+                await self.measure(rule, now)
+                if row.is_enabled
+                else m.Measurement(None, False, "the rule was turned off")
+            )
             async with self.sessions() as db, db.begin():
                 pending += await _step(db, rule, measured, now)
         return sorted(pending, key=lambda e: (e.timestamp, e.transition))
@@ -132,18 +149,36 @@ class Evaluator:
 
 async def locked_state(db: AsyncSession, rule_id: uuid.UUID, org_id: uuid.UUID) -> AlertRuleState:
     """The rule's state row, created when missing, locked for this transaction."""
-    await db.execute(insert(AlertRuleState).values(
-        rule_id=rule_id, org_id=org_id, status="ok", transitions=0, detail="",
-        firing_notified=False, pending=[]).on_conflict_do_nothing())
-    return (await db.scalars(select(AlertRuleState).where(AlertRuleState.rule_id == rule_id)
-                             .with_for_update().execution_options(populate_existing=True))).one()
+    await db.execute(
+        insert(AlertRuleState)
+        .values(
+            rule_id=rule_id,
+            org_id=org_id,
+            status="ok",
+            transitions=0,
+            detail="",
+            firing_notified=False,
+            pending=[],
+        )
+        .on_conflict_do_nothing()
+    )
+    return (
+        await db.scalars(
+            select(AlertRuleState)
+            .where(AlertRuleState.rule_id == rule_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).one()
 
 
-async def _step(db: AsyncSession, rule: Rule, measured: m.Measurement,
-                now: datetime) -> list[AlertEvent]:
+async def _step(
+    db: AsyncSession, rule: Rule, measured: m.Measurement, now: datetime
+) -> list[AlertEvent]:
     row = await locked_state(db, rule.id, rule.org_id)
-    state, transition = step(state_of(row), measured, now, hold_s=rule.hold_s,
-                             cooldown_s=rule.cooldown_s)
+    state, transition = step(
+        state_of(row), measured, now, hold_s=rule.hold_s, cooldown_s=rule.cooldown_s
+    )
     write_state(row, state)
     row.evaluated_at, row.detail = now, measured.detail[:2000]
     if transition is not None:
@@ -156,8 +191,9 @@ async def _step(db: AsyncSession, rule: Rule, measured: m.Measurement,
 async def delivered(sessions: async_sessionmaker[AsyncSession], event: AlertEvent) -> None:
     """The event left ``pending`` (idempotent); when it notified, the rule records when."""
     async with sessions() as db, db.begin():
-        row = await db.scalar(select(AlertRuleState).where(AlertRuleState.rule_id == event.rule_id)
-                              .with_for_update())
+        row = await db.scalar(
+            select(AlertRuleState).where(AlertRuleState.rule_id == event.rule_id).with_for_update()
+        )
         if row is None:
             return
         kept = [p for p in row.pending if p.get("id") != str(event.id)]

@@ -21,14 +21,16 @@ from core.notify.webhooks import ALERT_EVENT
 NAMESPACE = uuid.UUID("5d7e3a52-9c1b-4f0e-a0a4-6b2f8e1c9d33")
 WEBHOOK_EVENT = ALERT_EVENT  # X-JSC-Event of every alert delivery; webhooks subscribe to it
 _EMOJI = {"firing": ":rotating_light:", "resolved": ":white_check_mark:"}
-_WHAT = {"consumer_lag": "lag of consumer {consumer} on {stream}",
-         "lag_growth": "lag growth of consumer {consumer} on {stream}",
-         "stream_idle": "new messages in stream {stream}",
-         "rate_anomaly": "in-rate deviation of stream {stream}",
-         "storage_pct": "storage of stream {stream} (% of max_bytes)",
-         "mirror_lag": "lag of mirror {stream}",
-         "server_health": "cluster unreachable",
-         "quota_pct": "quota usage (%)"}
+_WHAT = {
+    "consumer_lag": "lag of consumer {consumer} on {stream}",
+    "lag_growth": "lag growth of consumer {consumer} on {stream}",
+    "stream_idle": "new messages in stream {stream}",
+    "rate_anomaly": "in-rate deviation of stream {stream}",
+    "storage_pct": "storage of stream {stream} (% of max_bytes)",
+    "mirror_lag": "lag of mirror {stream}",
+    "server_health": "cluster unreachable",
+    "quota_pct": "quota usage (%)",
+}
 
 
 def event_id(rule_id: uuid.UUID | str, transition: int) -> uuid.UUID:
@@ -71,13 +73,15 @@ def links(rule: Rule) -> dict[str, str]:
     if rule.stream:
         stream = quote(rule.stream, safe="")
         out["stream"] = f"/api/v1/clusters/{cid}/streams/{stream}"
-        out["chart"] = (f"/api/v1/analytics/streams/{stream}/throughput?"
-                        + urlencode({"cluster_id": cid}))
+        out["chart"] = f"/api/v1/analytics/streams/{stream}/throughput?" + urlencode(
+            {"cluster_id": cid}
+        )
     if rule.consumer:
         consumer = quote(rule.consumer, safe="")
         out["consumer"] = f"{out['stream']}/consumers/{consumer}"
-        out["chart"] = (f"/api/v1/analytics/consumers/{consumer}/lag?"
-                        + urlencode({"cluster_id": cid, "stream": rule.stream}))
+        out["chart"] = f"/api/v1/analytics/consumers/{consumer}/lag?" + urlencode(
+            {"cluster_id": cid, "stream": rule.stream}
+        )
     if rule.team_id:
         out["team"] = f"/api/v1/teams/{rule.team_id}/quotas"
     return out
@@ -100,11 +104,26 @@ def message(rule: Rule, status: str, value: float | None) -> str:
 
 def make_event(rule: Rule, t: Transition) -> AlertEvent:
     return AlertEvent(
-        id=event_id(rule.id, t.number), org_id=rule.org_id, rule_id=rule.id, rule_name=rule.name,
-        kind=rule.kind, cluster_id=rule.cluster_id, stream=rule.stream, consumer=rule.consumer,
-        team_id=rule.team_id, severity=rule.severity, status=t.status, transition=t.number,
-        value=t.value, threshold=rule.threshold, message=message(rule, t.status, t.value),
-        timestamp=t.at, notify=t.notify, channels=list(rule.channels), links=links(rule))
+        id=event_id(rule.id, t.number),
+        org_id=rule.org_id,
+        rule_id=rule.id,
+        rule_name=rule.name,
+        kind=rule.kind,
+        cluster_id=rule.cluster_id,
+        stream=rule.stream,
+        consumer=rule.consumer,
+        team_id=rule.team_id,
+        severity=rule.severity,
+        status=t.status,
+        transition=t.number,
+        value=t.value,
+        threshold=rule.threshold,
+        message=message(rule, t.status, t.value),
+        timestamp=t.at,
+        notify=t.notify,
+        channels=list(rule.channels),
+        links=links(rule),
+    )
 
 
 def _escape(text: str) -> str:
@@ -117,9 +136,12 @@ def webhook_body(event: AlertEvent, public_url: str | None = None) -> bytes:
     base = (public_url or "").rstrip("/")
     chart = event.links.get("chart")
     mrkdwn = line + (f"\n<{base}{chart}|Chart>" if chart and base else "")
-    body = {"text": line, "blocks": [{"type": "section", "text": {"type": "mrkdwn",
-                                                                  "text": mrkdwn}}],
-            "event": WEBHOOK_EVENT, "alert": event.body()}
+    body = {
+        "text": line,
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}],
+        "event": WEBHOOK_EVENT,
+        "alert": event.body(),
+    }
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -130,11 +152,21 @@ def delivery_id(webhook_id: uuid.UUID | str, event: AlertEvent) -> str:
 
 def notification(event: AlertEvent) -> dict[str, Any]:
     """The in-app notification (``core.notify.inbox``); its id is the event's."""
-    return {"id": str(event.id), "type": "alert", "org_id": str(event.org_id),
-            "event": f"alert.{event.status}", "request_id": "", "title": event.message,
-            "actor_email": "", "comment": "", "target": None, "rule_id": str(event.rule_id),
-            "severity": event.severity, "links": event.links,
-            "created_at": event.timestamp.isoformat(timespec="milliseconds")}
+    return {
+        "id": str(event.id),
+        "type": "alert",
+        "org_id": str(event.org_id),
+        "event": f"alert.{event.status}",
+        "request_id": "",
+        "title": event.message,
+        "actor_email": "",
+        "comment": "",
+        "target": None,
+        "rule_id": str(event.rule_id),
+        "severity": event.severity,
+        "links": event.links,
+        "created_at": event.timestamp.isoformat(timespec="milliseconds"),
+    }
 
 
 class EvaluationInput(BaseModel):

@@ -45,13 +45,13 @@ def window(points: list[Point], now: datetime, for_s: float, grace_s: float) -> 
 
 def _uncovered(points: list[Point], for_s: float) -> Measurement:
     latest = max(points, key=lambda p: p.ts).value if points else None
-    why = ("no recent samples" if not points else
-           f"the samples do not cover the last {for_s:g}s yet")
+    why = "no recent samples" if not points else f"the samples do not cover the last {for_s:g}s yet"
     return Measurement(latest, None, why)
 
 
-def over(points: list[Point], now: datetime, threshold: float, for_s: float,
-         grace_s: float) -> Measurement:
+def over(
+    points: list[Point], now: datetime, threshold: float, for_s: float, grace_s: float
+) -> Measurement:
     """Every sample of the window over ``threshold`` (consumer_lag, storage_pct, mirror_lag)."""
     w = window(points, now, for_s, grace_s)
     if w is None:
@@ -59,8 +59,9 @@ def over(points: list[Point], now: datetime, threshold: float, for_s: float,
     return Measurement(w[-1].value, all(p.value > threshold for p in w))
 
 
-def growing(points: list[Point], now: datetime, threshold: float, for_s: float,
-            grace_s: float) -> Measurement:
+def growing(
+    points: list[Point], now: datetime, threshold: float, for_s: float, grace_s: float
+) -> Measurement:
     """lag_growth: the lag never went down over the window and grew by at least ``threshold``
     (and at least 1). The value is the growth."""
     w = window(points, now, for_s, grace_s)
@@ -71,8 +72,9 @@ def growing(points: list[Point], now: datetime, threshold: float, for_s: float,
     return Measurement(growth, steady and growth >= max(threshold, 1))
 
 
-def idle(last_seqs: list[Point], now: datetime, threshold: float, for_s: float,
-         grace_s: float) -> Measurement:
+def idle(
+    last_seqs: list[Point], now: datetime, threshold: float, for_s: float, grace_s: float
+) -> Measurement:
     """stream_idle: at most ``threshold`` new messages (last sequence) over the window. The
     value is the number of new messages."""
     w = window(last_seqs, now, for_s, grace_s)
@@ -86,8 +88,14 @@ def deviation(rate: float, baseline: float) -> float:
     return abs(rate - baseline) / baseline
 
 
-def anomalous(rates: list[Point], baseline: float | None, now: datetime, threshold: float,
-              for_s: float, grace_s: float) -> Measurement:
+def anomalous(
+    rates: list[Point],
+    baseline: float | None,
+    now: datetime,
+    threshold: float,
+    for_s: float,
+    grace_s: float,
+) -> Measurement:
     """rate_anomaly: every in-rate of the window deviates from ``baseline`` (the same hour of
     day's average over the previous 7 days) by more than ``threshold`` (relative). The value is
     the newest rate's deviation."""
@@ -96,13 +104,22 @@ def anomalous(rates: list[Point], baseline: float | None, now: datetime, thresho
     w = window(rates, now, for_s, grace_s)
     if w is None:
         return _uncovered(rates, for_s)
-    return Measurement(round(deviation(w[-1].value, baseline), 4),
-                       all(deviation(p.value, baseline) > threshold for p in w),
-                       f"in-rate {w[-1].value:g}/s against {baseline:g}/s usually")
+    return Measurement(
+        round(deviation(w[-1].value, baseline), 4),
+        all(deviation(p.value, baseline) > threshold for p in w),
+        f"in-rate {w[-1].value:g}/s against {baseline:g}/s usually",
+    )
 
 
-def mirror(lags: list[Point], active_ms: float | None, now: datetime, threshold: float,
-           for_s: float, grace_s: float, error: str = "") -> Measurement:
+def mirror(
+    lags: list[Point],
+    active_ms: float | None,
+    now: datetime,
+    threshold: float,
+    for_s: float,
+    grace_s: float,
+    error: str = "",
+) -> Measurement:
     """mirror_lag: the lag over ``threshold`` for the window, or the mirror has not heard its
     source for longer than the window (``active_ms`` of the newest sample; with no window, for
     longer than ``grace_s``), or the server says it cannot reach its source (``error``: a
@@ -111,14 +128,12 @@ def mirror(lags: list[Point], active_ms: float | None, now: datetime, threshold:
     if error and measured.breached is not None:
         return Measurement(measured.value, True, f"its source cannot be reached: {error}")
     silent_s = (active_ms or 0) / 1000
-    if active_ms is not None and measured.breached is not None \
-            and silent_s > (for_s or grace_s):
+    if active_ms is not None and measured.breached is not None and silent_s > (for_s or grace_s):
         return Measurement(measured.value, True, f"no word from its source for {silent_s:.0f}s")
     return measured
 
 
-def unreachable(reachable: list[Point], now: datetime, for_s: float,
-                grace_s: float) -> Measurement:
+def unreachable(reachable: list[Point], now: datetime, for_s: float, grace_s: float) -> Measurement:
     """server_health: the cluster unreachable in every sample of the window (value 1: unhealthy
     now, 0: healthy)."""
     w = window(reachable, now, for_s, grace_s)

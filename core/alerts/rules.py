@@ -8,10 +8,26 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-KINDS = ("consumer_lag", "lag_growth", "stream_idle", "rate_anomaly", "storage_pct",
-         "mirror_lag", "server_health", "quota_pct")
-Kind = Literal["consumer_lag", "lag_growth", "stream_idle", "rate_anomaly", "storage_pct",
-               "mirror_lag", "server_health", "quota_pct"]
+KINDS = (
+    "consumer_lag",
+    "lag_growth",
+    "stream_idle",
+    "rate_anomaly",
+    "storage_pct",
+    "mirror_lag",
+    "server_health",
+    "quota_pct",
+)
+Kind = Literal[
+    "consumer_lag",
+    "lag_growth",
+    "stream_idle",
+    "rate_anomaly",
+    "storage_pct",
+    "mirror_lag",
+    "server_health",
+    "quota_pct",
+]
 SEVERITIES = ("info", "warning", "critical")
 Severity = Literal["info", "warning", "critical"]
 MAX_FOR_S = 7 * 24 * 3600
@@ -32,19 +48,26 @@ class KindSpec:
 
 SPECS: dict[str, KindSpec] = {
     "consumer_lag": KindSpec(True, True, "the lag (messages not yet processed) it must stay over"),
-    "lag_growth": KindSpec(True, True, "the minimum growth of the lag, in messages, over the "
-                                       "window"),
-    "stream_idle": KindSpec(True, False, "the most new messages over the window that still count "
-                                         "as idle (usually 0)"),
-    "rate_anomaly": KindSpec(True, False, "the relative deviation of the in-rate from the same "
-                                          "hour's 7-day average (0.5 = 50%)", maximum=1000.0),
-    "storage_pct": KindSpec(True, False, "the percentage of the stream's max_bytes",
-                            maximum=100.0),
+    "lag_growth": KindSpec(
+        True, True, "the minimum growth of the lag, in messages, over the window"
+    ),
+    "stream_idle": KindSpec(
+        True, False, "the most new messages over the window that still count as idle (usually 0)"
+    ),
+    "rate_anomaly": KindSpec(
+        True,
+        False,
+        "the relative deviation of the in-rate from the same hour's 7-day average (0.5 = 50%)",
+        maximum=1000.0,
+    ),
+    "storage_pct": KindSpec(True, False, "the percentage of the stream's max_bytes", maximum=100.0),
     "mirror_lag": KindSpec(True, False, "the mirror's lag in messages"),
-    "server_health": KindSpec(False, False, "unused (0): the cluster unreachable for the window",
-                              maximum=0.0),
-    "quota_pct": KindSpec(False, False, "the percentage of a team's quota used", maximum=1000.0,
-                          team=True),
+    "server_health": KindSpec(
+        False, False, "unused (0): the cluster unreachable for the window", maximum=0.0
+    ),
+    "quota_pct": KindSpec(
+        False, False, "the percentage of a team's quota used", maximum=1000.0, team=True
+    ),
 }
 
 
@@ -100,8 +123,9 @@ class Rule:
         return self.for_s if self.kind == "quota_pct" else 0.0
 
 
-def check_targets(kind: str, stream: str | None, consumer: str | None,
-                  team_id: uuid.UUID | None) -> list[tuple[str, str]]:
+def check_targets(
+    kind: str, stream: str | None, consumer: str | None, team_id: uuid.UUID | None
+) -> list[tuple[str, str]]:
     """(field, message) for each target that does not go with the kind."""
     spec = SPECS[kind]
     problems = []
@@ -121,8 +145,11 @@ def check_targets(kind: str, stream: str | None, consumer: str | None,
 def check_threshold(kind: str, threshold: float) -> str | None:
     spec = SPECS[kind]
     if threshold < spec.minimum or (spec.maximum is not None and threshold > spec.maximum):
-        bound = (f"between {spec.minimum:g} and {spec.maximum:g}" if spec.maximum is not None
-                 else f"at least {spec.minimum:g}")
+        bound = (
+            f"between {spec.minimum:g} and {spec.maximum:g}"
+            if spec.maximum is not None
+            else f"at least {spec.minimum:g}"
+        )
         return f"must be {bound} for a {kind} rule ({spec.threshold})"
     return None
 

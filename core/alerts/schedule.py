@@ -15,9 +15,13 @@ WORKFLOW = "AlertEvaluationWorkflow"
 
 
 def schedule(task_queue: str, interval_s: float) -> Schedule:
-    return temporal_schedules.every(WORKFLOW, schedule_id=SCHEDULE_ID, task_queue=task_queue,
-                                    interval_s=interval_s,
-                                    args=[EvaluationInput().model_dump(mode="json")])
+    return temporal_schedules.every(
+        WORKFLOW,
+        schedule_id=SCHEDULE_ID,
+        task_queue=task_queue,
+        interval_s=interval_s,
+        args=[EvaluationInput().model_dump(mode="json")],
+    )
 
 
 async def ensure(client: Client, task_queue: str, interval_s: float) -> None:

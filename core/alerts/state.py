@@ -43,8 +43,9 @@ def snoozed(state: RuleState, now: datetime) -> bool:
     return state.snoozed_until is not None and now < state.snoozed_until
 
 
-def step(state: RuleState, m: Measurement, now: datetime, *, hold_s: float = 0.0,
-         cooldown_s: float = 0.0) -> tuple[RuleState, Transition | None]:
+def step(
+    state: RuleState, m: Measurement, now: datetime, *, hold_s: float = 0.0, cooldown_s: float = 0.0
+) -> tuple[RuleState, Transition | None]:
     value = m.value if m.value is not None else state.last_value
     if m.breached is None:
         return replace(state, last_value=value), None
@@ -54,19 +55,40 @@ def step(state: RuleState, m: Measurement, now: datetime, *, hold_s: float = 0.0
         state = replace(state, last_value=value, breach_since=since)
         if state.status == "firing" or not held:
             return state, None
-        flapping = (state.resolved_at is not None
-                    and now < state.resolved_at + timedelta(seconds=cooldown_s))
+        flapping = state.resolved_at is not None and now < state.resolved_at + timedelta(
+            seconds=cooldown_s
+        )
         silent = "snoozed" if snoozed(state, now) else "cooldown" if flapping else ""
         number = state.transitions + 1
-        state = replace(state, status="firing", since=now, transitions=number,
-                        firing_notified=not silent, acknowledged_by=None, acknowledged_at=None)
+        state = replace(
+            state,
+            status="firing",
+            since=now,
+            transitions=number,
+            firing_notified=not silent,
+            acknowledged_by=None,
+            acknowledged_at=None,
+        )
         return state, Transition(number, "firing", not silent, value, now, silent)
     state = replace(state, last_value=value, breach_since=None)
     if state.status != "firing":
         return state, None
     number = state.transitions + 1
-    silent = ("snoozed" if snoozed(state, now) else
-              "" if state.firing_notified else "its firing was not notified")
-    state = replace(state, status="ok", since=now, transitions=number, resolved_at=now,
-                    firing_notified=False, acknowledged_by=None, acknowledged_at=None)
+    silent = (
+        "snoozed"
+        if snoozed(state, now)
+        else ""
+        if state.firing_notified
+        else "its firing was not notified"
+    )
+    state = replace(
+        state,
+        status="ok",
+        since=now,
+        transitions=number,
+        resolved_at=now,
+        firing_notified=False,
+        acknowledged_by=None,
+        acknowledged_at=None,
+    )
     return state, Transition(number, "resolved", not silent, value, now, silent)

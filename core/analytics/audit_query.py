@@ -41,20 +41,25 @@ class AuditFilter:
             params[name] = _param(value)
         return where, params
 
-    def sql(self, limit: int, offset: int,
-            after: tuple[datetime, str] | None = None) -> tuple[str, dict[str, Any]]:
+    def sql(
+        self, limit: int, offset: int, after: tuple[datetime, str] | None = None
+    ) -> tuple[str, dict[str, Any]]:
         """A page, newest first: ``offset`` rows skipped, or (keyset) the rows that come after
         ``after`` = (timestamp, id) of the last row of the previous page, which stays exact
         while newer rows arrive."""
         where, params = self._where()
         params.update(limit=limit, offset=offset)
         if after is not None:
-            where.append("(timestamp < {after_ts:DateTime64(3, 'UTC')} OR "
-                         "(timestamp = {after_ts:DateTime64(3, 'UTC')} AND id > {after_id:UUID}))")
+            where.append(
+                "(timestamp < {after_ts:DateTime64(3, 'UTC')} OR "
+                "(timestamp = {after_ts:DateTime64(3, 'UTC')} AND id > {after_id:UUID}))"
+            )
             params.update(after_ts=_param(after[0]), after_id=str(after[1]))
-        return (f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_logs FINAL "
-                f"WHERE {' AND '.join(where)} ORDER BY timestamp DESC, id "
-                "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"), params
+        return (
+            f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_logs FINAL "
+            f"WHERE {' AND '.join(where)} ORDER BY timestamp DESC, id "
+            "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
+        ), params
 
     def count_sql(self) -> tuple[str, dict[str, Any]]:
         where, params = self._where()

@@ -27,10 +27,18 @@ class Ingester:
     consumer deleted under it) is logged, the subscription is made again and the loop restarts;
     ``problem()`` says what is wrong meanwhile (``/readyz`` reports it)."""
 
-    def __init__(self, nc: NATS, store: AnalyticsStore, batch: int = 500, *,
-                 sink: Sink | None = None, stream: str = STREAM,
-                 subject: str = f"{SUBJECT_PREFIX}.>", durable: str = DURABLE,
-                 ensure: Callable[[NATS], Awaitable[None]] = ensure_stream):
+    def __init__(
+        self,
+        nc: NATS,
+        store: AnalyticsStore,
+        batch: int = 500,
+        *,
+        sink: Sink | None = None,
+        stream: str = STREAM,
+        subject: str = f"{SUBJECT_PREFIX}.>",
+        durable: str = DURABLE,
+        ensure: Callable[[NATS], Awaitable[None]] = ensure_stream,
+    ):
         self.nc, self.store, self.batch = nc, store, batch
         self.sink = sink or EventsSink()
         self.stream, self.subject, self.durable, self.ensure = stream, subject, durable, ensure
@@ -46,7 +54,9 @@ class Ingester:
         await self.ensure(self.nc)
         js = self.nc.jetstream()
         self._sub = await js.pull_subscribe(
-            self.subject, durable=self.durable, stream=self.stream,
+            self.subject,
+            durable=self.durable,
+            stream=self.stream,
             config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_ack_pending=5000),
         )
 
@@ -108,7 +118,9 @@ class Ingester:
             try:
                 await asyncio.to_thread(self._insert, msgs)
             except Exception as exc:
-                log.error("ingester insert failed, %d events will be redelivered: %s", len(msgs), exc)
+                log.error(
+                    "ingester insert failed, %d events will be redelivered: %s", len(msgs), exc
+                )
                 self.last_error = f"insert failed: {exc}"
                 for msg in msgs:
                     await msg.nak(delay=2)

@@ -15,19 +15,64 @@ from typing import Any
 from core.analytics.store import AnalyticsStore
 from core.live.samples import ClusterSample, StreamSample
 
-STREAM_COLUMNS = ["sample_id", "org_id", "cluster_id", "stream_name", "timestamp",
-                  "messages_total", "bytes_total", "messages_rate", "bytes_rate", "consumer_count",
-                  "first_seq", "last_seq", "subjects", "messages_in", "bytes_in",
-                  "messages_out_rate", "max_bytes", "mirror_lag", "mirror_active_ms",
-                  "mirror_error"]
-CONSUMER_COLUMNS = ["sample_id", "org_id", "cluster_id", "stream_name", "consumer_name",
-                    "timestamp", "pending_count", "ack_pending", "redelivered", "waiting",
-                    "delivered_rate", "ack_rate", "lag", "delivered_total", "acked_total",
-                    "lag_trend"]
-CLUSTER_COLUMNS = ["sample_id", "org_id", "cluster_id", "server_id", "server_name", "timestamp",
-                   "cpu_percent", "memory_bytes", "connections", "subscriptions",
-                   "slow_consumers", "in_msgs", "out_msgs", "in_bytes", "out_bytes", "reachable"]
-
+STREAM_COLUMNS = [
+    "sample_id",
+    "org_id",
+    "cluster_id",
+    "stream_name",
+    "timestamp",
+    "messages_total",
+    "bytes_total",
+    "messages_rate",
+    "bytes_rate",
+    "consumer_count",
+    "first_seq",
+    "last_seq",
+    "subjects",
+    "messages_in",
+    "bytes_in",
+    "messages_out_rate",
+    "max_bytes",
+    "mirror_lag",
+    "mirror_active_ms",
+    "mirror_error",
+]
+CONSUMER_COLUMNS = [
+    "sample_id",
+    "org_id",
+    "cluster_id",
+    "stream_name",
+    "consumer_name",
+    "timestamp",
+    "pending_count",
+    "ack_pending",
+    "redelivered",
+    "waiting",
+    "delivered_rate",
+    "ack_rate",
+    "lag",
+    "delivered_total",
+    "acked_total",
+    "lag_trend",
+]
+CLUSTER_COLUMNS = [
+    "sample_id",
+    "org_id",
+    "cluster_id",
+    "server_id",
+    "server_name",
+    "timestamp",
+    "cpu_percent",
+    "memory_bytes",
+    "connections",
+    "subscriptions",
+    "slow_consumers",
+    "in_msgs",
+    "out_msgs",
+    "in_bytes",
+    "out_bytes",
+    "reachable",
+]
 
 
 def parse(data: bytes) -> StreamSample | ClusterSample:
@@ -46,26 +91,96 @@ def _utc(sample: ClusterSample | StreamSample) -> datetime:
 
 def stream_rows(s: StreamSample) -> tuple[list[Any], list[list[Any]]]:
     ts = _utc(s)
-    stream = [s.id, s.org_id, s.cluster_id, s.stream, ts, s.messages, s.bytes,
-              s.messages_rate or 0.0, s.bytes_rate or 0.0, s.consumer_count, s.first_seq,
-              s.last_seq, s.subjects, s.messages_in or 0, s.bytes_in or 0,
-              s.messages_out_rate or 0.0, s.max_bytes,
-              s.mirror.lag if s.mirror else None, s.mirror.active_ms if s.mirror else None,
-              (s.mirror.error or "") if s.mirror else ""]
-    consumers = [[s.id, s.org_id, s.cluster_id, s.stream, c.name, ts, c.pending, c.ack_pending,
-                  c.redelivered, c.waiting, c.delivered_rate or 0.0, c.ack_rate or 0.0, c.lag,
-                  c.delivered, c.acked, c.lag_trend or 0.0] for c in s.consumers]
+    stream = [
+        s.id,
+        s.org_id,
+        s.cluster_id,
+        s.stream,
+        ts,
+        s.messages,
+        s.bytes,
+        s.messages_rate or 0.0,
+        s.bytes_rate or 0.0,
+        s.consumer_count,
+        s.first_seq,
+        s.last_seq,
+        s.subjects,
+        s.messages_in or 0,
+        s.bytes_in or 0,
+        s.messages_out_rate or 0.0,
+        s.max_bytes,
+        s.mirror.lag if s.mirror else None,
+        s.mirror.active_ms if s.mirror else None,
+        (s.mirror.error or "") if s.mirror else "",
+    ]
+    consumers = [
+        [
+            s.id,
+            s.org_id,
+            s.cluster_id,
+            s.stream,
+            c.name,
+            ts,
+            c.pending,
+            c.ack_pending,
+            c.redelivered,
+            c.waiting,
+            c.delivered_rate or 0.0,
+            c.ack_rate or 0.0,
+            c.lag,
+            c.delivered,
+            c.acked,
+            c.lag_trend or 0.0,
+        ]
+        for c in s.consumers
+    ]
     return stream, consumers
 
 
 def cluster_rows(s: ClusterSample) -> list[list[Any]]:
     ts = _utc(s)
     if not s.servers:  # nothing known per server (no monitoring URL, or unreachable): one row
-        return [[s.id, s.org_id, s.cluster_id, "", "", ts, 0.0, 0, 0, 0, 0, 0, 0, 0, 0,
-                 int(s.reachable)]]
-    return [[s.id, s.org_id, s.cluster_id, v.server_id, v.server_name, ts, v.cpu_percent,
-             v.memory_bytes, v.connections, v.subscriptions, v.slow_consumers, v.in_msgs,
-             v.out_msgs, v.in_bytes, v.out_bytes, int(s.reachable)] for v in s.servers]
+        return [
+            [
+                s.id,
+                s.org_id,
+                s.cluster_id,
+                "",
+                "",
+                ts,
+                0.0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                int(s.reachable),
+            ]
+        ]
+    return [
+        [
+            s.id,
+            s.org_id,
+            s.cluster_id,
+            v.server_id,
+            v.server_name,
+            ts,
+            v.cpu_percent,
+            v.memory_bytes,
+            v.connections,
+            v.subscriptions,
+            v.slow_consumers,
+            v.in_msgs,
+            v.out_msgs,
+            v.in_bytes,
+            v.out_bytes,
+            int(s.reachable),
+        ]
+        for v in s.servers
+    ]
 
 
 def _stored(store: AnalyticsStore, table: str, samples: list[Any]) -> set[str]:
@@ -75,7 +190,8 @@ def _stored(store: AnalyticsStore, table: str, samples: list[Any]) -> set[str]:
     rows = store.query(
         f"SELECT DISTINCT toString(sample_id) FROM {table} WHERE timestamp >= {{lo:DateTime64(3)}} "
         "AND timestamp <= {hi:DateTime64(3)} AND sample_id IN {ids:Array(UUID)}",
-        {"lo": min(times), "hi": max(times), "ids": [str(s.id) for s in samples]})
+        {"lo": min(times), "hi": max(times), "ids": [str(s.id) for s in samples]},
+    )
     return {r[0] for r in rows}
 
 

@@ -37,11 +37,17 @@ class EventsSink:
             AlertEvent.model_validate_json(data)
 
     def insert(self, store: AnalyticsStore, batch: list[tuple[str, bytes]]) -> None:
-        audit = [AuditEvent.model_validate(json.loads(data)).row()
-                 for subject, data in batch if subject == f"{SUBJECT_PREFIX}.audit"]
+        audit = [
+            AuditEvent.model_validate(json.loads(data)).row()
+            for subject, data in batch
+            if subject == f"{SUBJECT_PREFIX}.audit"
+        ]
         if audit:
             store.insert("audit_logs", audit, AUDIT_COLUMNS)
-        alerts = [alert_row(AlertEvent.model_validate_json(data))
-                  for subject, data in batch if subject == ALERT_SUBJECT]
+        alerts = [
+            alert_row(AlertEvent.model_validate_json(data))
+            for subject, data in batch
+            if subject == ALERT_SUBJECT
+        ]
         if alerts:
             store.insert("alert_events", alerts, ALERT_COLUMNS)

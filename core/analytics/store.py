@@ -11,9 +11,18 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
 SCHEMA = Path(__file__).with_name("schema.sql")
-TABLES = ("stream_metrics", "consumer_metrics", "cluster_metrics", "message_samples",
-          "audit_logs", "alert_events", "stream_metrics_hourly", "stream_metrics_daily",
-          "consumer_metrics_hourly", "consumer_metrics_daily")
+TABLES = (
+    "stream_metrics",
+    "consumer_metrics",
+    "cluster_metrics",
+    "message_samples",
+    "audit_logs",
+    "alert_events",
+    "stream_metrics_hourly",
+    "stream_metrics_daily",
+    "consumer_metrics_hourly",
+    "consumer_metrics_daily",
+)
 
 
 def schema_statements() -> list[str]:

@@ -42,6 +42,7 @@ class ArchiveError(Exception):
 
 # -- varints -----------------------------------------------------------------------------------
 
+
 def uvarint(value: int) -> bytes:
     if value < 0x80:
         return bytes((value,))
@@ -80,6 +81,7 @@ def read_varint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
 
 # -- CRC-32C (Castagnoli), masked as the framing format does -----------------------------------
 
+
 def _table() -> list[int]:
     table = []
     for i in range(256):
@@ -108,10 +110,21 @@ def masked_crc(data: bytes) -> int:
 
 # -- entries -----------------------------------------------------------------------------------
 
+
 def entry(name: bytes, timestamp_ns: int, seq: int, header: bytes, payload: bytes) -> bytes:
     """One archive entry (a message: ``name`` is its subject)."""
-    return b"".join((uvarint(len(name)), varint(timestamp_ns), uvarint(seq),
-                     uvarint(len(header)), uvarint(len(payload)), name, header, payload))
+    return b"".join(
+        (
+            uvarint(len(name)),
+            varint(timestamp_ns),
+            uvarint(seq),
+            uvarint(len(header)),
+            uvarint(len(payload)),
+            name,
+            header,
+            payload,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -124,8 +137,13 @@ class Entry:
 
     @property
     def is_sentinel(self) -> bool:
-        return not self.name and not self.timestamp and not self.seq \
-            and not self.header and not self.payload
+        return (
+            not self.name
+            and not self.timestamp
+            and not self.seq
+            and not self.header
+            and not self.payload
+        )
 
 
 def parse_entries(data: bytes, pos: int = 0) -> Iterator[tuple[Entry, int]]:
@@ -141,13 +159,14 @@ def parse_entries(data: bytes, pos: int = 0) -> Iterator[tuple[Entry, int]]:
         end = p + name_len + hsize + psize
         if end > len(data):
             raise ArchiveError("truncated entry")
-        name = bytes(view[p:p + name_len])
-        header = bytes(view[p + name_len:p + name_len + hsize])
-        yield Entry(name, ts, seq, header, bytes(view[p + name_len + hsize:end])), end
+        name = bytes(view[p : p + name_len])
+        header = bytes(view[p + name_len : p + name_len + hsize])
+        yield Entry(name, ts, seq, header, bytes(view[p + name_len + hsize : end])), end
         pos = end
 
 
 # -- framing -----------------------------------------------------------------------------------
+
 
 def frame(data: bytes) -> bytes:
     """``data`` snappy-framed (with its stream identifier), as the server's S2 reader reads it."""
@@ -170,7 +189,7 @@ class Block:
     end: int
 
     def body(self, data: bytes) -> bytes:
-        return data[self.start + 4:self.end]
+        return data[self.start + 4 : self.end]
 
 
 def blocks(data: bytes, pos: int = 0) -> Iterator[Block]:
@@ -218,12 +237,12 @@ def s2_decode(src: bytes) -> bytes:
                     s += 1
                 else:
                     extra = x - 59
-                    x = int.from_bytes(src[s + 1:s + 1 + extra], "little")
+                    x = int.from_bytes(src[s + 1 : s + 1 + extra], "little")
                     s += 1 + extra
                 size = x + 1
                 if s + size > n:
                     raise ArchiveError("corrupt block: literal past the end")
-                dst += src[s:s + size]
+                dst += src[s : s + size]
                 s += size
                 continue
             if kind == 1:  # copy, 1-byte offset (offset 0: S2 repeat)
@@ -235,27 +254,27 @@ def s2_decode(src: bytes) -> bytes:
                         size = src[s] + 4
                         s += 1
                     elif size == 6:
-                        size = int.from_bytes(src[s:s + 2], "little") + (1 << 8)
+                        size = int.from_bytes(src[s : s + 2], "little") + (1 << 8)
                         s += 2
                     elif size == 7:
-                        size = int.from_bytes(src[s:s + 3], "little") + (1 << 16)
+                        size = int.from_bytes(src[s : s + 3], "little") + (1 << 16)
                         s += 3
                 else:
                     offset = toffset
                 size += 4
             elif kind == 2:
-                offset = int.from_bytes(src[s + 1:s + 3], "little")
+                offset = int.from_bytes(src[s + 1 : s + 3], "little")
                 size = 1 + (tag >> 2)
                 s += 3
             else:
-                offset = int.from_bytes(src[s + 1:s + 5], "little")
+                offset = int.from_bytes(src[s + 1 : s + 5], "little")
                 size = 1 + (tag >> 2)
                 s += 5
             if offset <= 0 or offset > len(dst) or len(dst) + size > length:
                 raise ArchiveError("corrupt block: bad copy")
             start = len(dst) - offset
             if size <= offset:
-                dst += dst[start:start + size]
+                dst += dst[start : start + size]
             else:  # overlapping: the last ``offset`` bytes repeated
                 pattern = bytes(dst[start:])
                 dst += (pattern * (size // offset + 1))[:size]

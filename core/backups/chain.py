@@ -57,32 +57,53 @@ class ChainLink:
         return sum(c.size for c in self.chunks)
 
 
-async def item_of(db: AsyncSession, org_id: uuid.UUID | str, backup_id: uuid.UUID | str,
-                  stream: str) -> BackupItem | None:
+async def item_of(
+    db: AsyncSession, org_id: uuid.UUID | str, backup_id: uuid.UUID | str, stream: str
+) -> BackupItem | None:
     return await db.scalar(
-        select(BackupItem).join(Backup, Backup.id == BackupItem.backup_id)
-        .where(BackupItem.backup_id == uuid.UUID(str(backup_id)), BackupItem.stream == stream,
-               Backup.org_id == uuid.UUID(str(org_id))))
+        select(BackupItem)
+        .join(Backup, Backup.id == BackupItem.backup_id)
+        .where(
+            BackupItem.backup_id == uuid.UUID(str(backup_id)),
+            BackupItem.stream == stream,
+            Backup.org_id == uuid.UUID(str(org_id)),
+        )
+    )
 
 
 async def link_of(db: AsyncSession, item: BackupItem, backup: Backup) -> ChainLink:
-    chunks = (await db.scalars(select(BackupChunk).where(
-        BackupChunk.item_id == item.id, BackupChunk.attempt == item.attempt)
-        .order_by(BackupChunk.n))).all()
+    chunks = (
+        await db.scalars(
+            select(BackupChunk)
+            .where(BackupChunk.item_id == item.id, BackupChunk.attempt == item.attempt)
+            .order_by(BackupChunk.n)
+        )
+    ).all()
     return ChainLink(
-        item_id=str(item.id), backup_id=str(item.backup_id), stream=item.stream, kind=item.kind,
-        status=item.status, attempt=item.attempt, first_seq=int(item.first_seq or 0),
-        last_seq=int(item.last_seq or 0), messages=int(item.messages or 0),
-        config=dict(item.config or {}), state=dict(item.state or {}),
-        consumers=list(item.consumers or []), checksum=item.checksum, target=dict(backup.target),
-        started_at=item.started_at, completed_at=item.completed_at,
+        item_id=str(item.id),
+        backup_id=str(item.backup_id),
+        stream=item.stream,
+        kind=item.kind,
+        status=item.status,
+        attempt=item.attempt,
+        first_seq=int(item.first_seq or 0),
+        last_seq=int(item.last_seq or 0),
+        messages=int(item.messages or 0),
+        config=dict(item.config or {}),
+        state=dict(item.state or {}),
+        consumers=list(item.consumers or []),
+        checksum=item.checksum,
+        target=dict(backup.target),
+        started_at=item.started_at,
+        completed_at=item.completed_at,
         base_item_id=str(item.base_item_id) if item.base_item_id else None,
-        chunks=[ChunkRef(c.n, c.key, int(c.size), c.sha256, int(c.last_seq or 0))
-                for c in chunks])
+        chunks=[ChunkRef(c.n, c.key, int(c.size), c.sha256, int(c.last_seq or 0)) for c in chunks],
+    )
 
 
-async def resolve_chain(db: AsyncSession, org_id: uuid.UUID | str, backup_id: uuid.UUID | str,
-                        stream: str) -> list[ChainLink]:
+async def resolve_chain(
+    db: AsyncSession, org_id: uuid.UUID | str, backup_id: uuid.UUID | str, stream: str
+) -> list[ChainLink]:
     """The links of ``stream`` up to ``backup_id``'s item, oldest (the full item) first."""
     item = await item_of(db, org_id, backup_id, stream)
     if item is None:
@@ -100,12 +121,15 @@ async def resolve_chain(db: AsyncSession, org_id: uuid.UUID | str, backup_id: uu
         if item.kind == "full":
             break
         if item.base_item_id is None:
-            raise ChainBroken(f"the incremental backup {item.backup_id} of stream '{stream}' "
-                              "has no base backup")
+            raise ChainBroken(
+                f"the incremental backup {item.backup_id} of stream '{stream}' has no base backup"
+            )
         base = await db.get(BackupItem, item.base_item_id)
         if base is None:
-            raise ChainBroken(f"the backup that backup {item.backup_id} of stream '{stream}' "
-                              "builds on was deleted")
+            raise ChainBroken(
+                f"the backup that backup {item.backup_id} of stream '{stream}' "
+                "builds on was deleted"
+            )
         item = base
     links.reverse()
     return links

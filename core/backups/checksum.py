@@ -54,8 +54,12 @@ class MessageChecksum:
         return RangeChecksum(self.messages, self.first_seq, self.last_seq, self._sha.hexdigest())
 
 
-async def stream_checksum(js: JetStreamApi, stream: str, first_seq: int, last_seq: int,
-                          ) -> RangeChecksum:
+async def stream_checksum(
+    js: JetStreamApi,
+    stream: str,
+    first_seq: int,
+    last_seq: int,
+) -> RangeChecksum:
     """``{messages, first_seq, last_seq, sha256}`` of the messages of ``stream`` with
     ``first_seq <= seq <= last_seq`` (first/last: of the messages found; 0 when none)."""
     checksum = MessageChecksum()

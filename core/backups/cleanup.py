@@ -13,11 +13,15 @@ from core.backups.target_access import opened
 from core.db.models import Backup
 
 
-async def delete_backups(db: AsyncSession, org_id: uuid.UUID, backup_ids: list[uuid.UUID]
-                         ) -> list[uuid.UUID]:
+async def delete_backups(
+    db: AsyncSession, org_id: uuid.UUID, backup_ids: list[uuid.UUID]
+) -> list[uuid.UUID]:
     """Delete the rows (not committed); the ids that were there."""
-    found = list(await db.scalars(select(Backup.id).where(Backup.org_id == org_id,
-                                                          Backup.id.in_(backup_ids))))
+    found = list(
+        await db.scalars(
+            select(Backup.id).where(Backup.org_id == org_id, Backup.id.in_(backup_ids))
+        )
+    )
     if found:
         await db.execute(delete(Backup).where(Backup.id.in_(found)))
     return found

@@ -65,8 +65,7 @@ class FullSnapshot:
         self._held: memoryview | bytes | None = None
         self._trailing: list[Any] = []  # non-data chunks after it
         # the decoded start of the snapshot while its head is gathered (None: not rewritten)
-        self._head: bytearray | None = \
-            bytearray() if last_seq is not None or quiet_prefix else None
+        self._head: bytearray | None = bytearray() if last_seq is not None or quiet_prefix else None
         self.state: dict[str, Any] | None = None  # state.json, when the head was decoded
         self.quieted: list[str] = []  # the push consumers given a private deliver subject
         self.total = 0
@@ -104,8 +103,9 @@ class FullSnapshot:
         if self._head:  # the snapshot ended before its head did
             head = self._rewritten_head(bytes(self._head))
             if head is None:
-                raise ArchiveError("the snapshot ends inside its state.json or consumers "
-                                   "(truncated)")
+                raise ArchiveError(
+                    "the snapshot ends inside its state.json or consumers (truncated)"
+                )
             self._head, self._held = None, head
         if self._held is None:
             raise ArchiveError("the snapshot holds no data")
@@ -128,7 +128,8 @@ class FullSnapshot:
         elif len(gathered) > MAX_HEAD:
             raise ArchiveError(
                 f"the snapshot's state.json and consumers take more than {MAX_HEAD} bytes: "
-                "too many consumers to rewrite them for this restore")
+                "too many consumers to rewrite them for this restore"
+            )
 
     @staticmethod
     def _release(held: memoryview | bytes, last: bool) -> memoryview | bytes:
@@ -140,16 +141,18 @@ class FullSnapshot:
             data = held
         if last:
             if not data.endswith(SENTINEL):
-                raise ArchiveError("the snapshot does not end with the server's end-of-backup "
-                                   "sentinel (truncated, or not a v2 snapshot)")
-            return frame(data[:-len(SENTINEL)])
+                raise ArchiveError(
+                    "the snapshot does not end with the server's end-of-backup "
+                    "sentinel (truncated, or not a v2 snapshot)"
+                )
+            return frame(data[: -len(SENTINEL)])
         # snappy framing for the rewritten head, then S2 again for the server's blocks
         return frame(data) + S2_IDENTIFIER
 
     def _rewritten_head(self, data: bytes) -> bytes | None:
         """``data`` (the decoded start of the snapshot) with its head rewritten, or None when
         the head does not end in it yet."""
-        if len(data) >= len(MAGIC) and data[:len(MAGIC)] != MAGIC:
+        if len(data) >= len(MAGIC) and data[: len(MAGIC)] != MAGIC:
             raise ArchiveError("not a v2 snapshot (no NATSARC1 magic)")
         found = _entry_at(data, len(MAGIC))
         if found is None:
@@ -168,12 +171,14 @@ class FullSnapshot:
                     return None
                 consumer, end = found
                 if not consumer.name.startswith(CONSUMER):
-                    raise ArchiveError(f"state.json counts {count} consumers but entry {n + 1} "
-                                       f"after it is {consumer.name[:80]!r}")
+                    raise ArchiveError(
+                        f"state.json counts {count} consumers but entry {n + 1} "
+                        f"after it is {consumer.name[:80]!r}"
+                    )
                 rewritten = self._quiet(consumer)
                 parts.append(data[pos:end] if rewritten is None else rewritten)
                 if rewritten is not None:
-                    quieted.append(consumer.name[len(CONSUMER):].decode())
+                    quieted.append(consumer.name[len(CONSUMER) :].decode())
                 pos = end
             self.quieted = quieted
         self.state = state
@@ -198,7 +203,7 @@ class FullSnapshot:
             raise ArchiveError(f"consumer entry {consumer.name[:80]!r} has no config")
         if not config.get("deliver_subject"):
             return None
-        name = consumer.name[len(CONSUMER):].decode()
+        name = consumer.name[len(CONSUMER) :].decode()
         config = {**config, "deliver_subject": f"{self.quiet_prefix}.{name}"}
         config.pop("deliver_group", None)
         payload = json.dumps({**body, "config": config}, separators=(",", ":")).encode()

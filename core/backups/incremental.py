@@ -36,10 +36,16 @@ class IncrementalChunk:
     raw_bytes: int  # of the entries before framing
 
 
-async def incremental_chunks(js: JetStreamApi, stream: str, after_seq: int, upto_seq: int,
-                             checksum: MessageChecksum, *, raw_bytes: int = RAW_BYTES,
-                             retention: str | None = None,
-                             ) -> AsyncIterator[IncrementalChunk]:
+async def incremental_chunks(
+    js: JetStreamApi,
+    stream: str,
+    after_seq: int,
+    upto_seq: int,
+    checksum: MessageChecksum,
+    *,
+    raw_bytes: int = RAW_BYTES,
+    retention: str | None = None,
+) -> AsyncIterator[IncrementalChunk]:
     """The chunks of (``after_seq``, ``upto_seq``], in order; ``checksum`` sees every message."""
     pending = bytearray()
     first = last = count = 0
@@ -47,8 +53,9 @@ async def incremental_chunks(js: JetStreamApi, stream: str, after_seq: int, upto
         for m in batch:
             encoded = archive.entry(m.subject, m.timestamp, m.seq, m.header, m.payload)
             if pending and len(pending) + len(encoded) > raw_bytes:
-                yield IncrementalChunk(archive.frame(bytes(pending)), first, last, count,
-                                       len(pending))
+                yield IncrementalChunk(
+                    archive.frame(bytes(pending)), first, last, count, len(pending)
+                )
                 pending.clear()
                 count = 0
             if not count:

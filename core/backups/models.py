@@ -15,8 +15,15 @@ from core.labels import Label
 from core.schema_rules import not_both, one_of_required, rules
 
 DEFAULT_BUCKET = "jsc-backups"
-BucketName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
-                                  description="an object store bucket name")]
+BucketName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="an object store bucket name",
+    ),
+]
 Subject = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\s]+$")]
 _RELATIVE_DIR = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 
@@ -42,10 +49,15 @@ class DirectoryTarget(_Model):
     @classmethod
     def _relative(cls, value: str) -> str:
         value = value.rstrip("/")
-        if value.startswith("/") or not _RELATIVE_DIR.match(value) or any(
-                part in (".", "..") for part in value.split("/")):
-            raise ValueError("must be a relative path under the backup root (letters, digits, "
-                             "'_', '-', '.', separated by '/'; no '..')")
+        if (
+            value.startswith("/")
+            or not _RELATIVE_DIR.match(value)
+            or any(part in (".", "..") for part in value.split("/"))
+        ):
+            raise ValueError(
+                "must be a relative path under the backup root (letters, digits, "
+                "'_', '-', '.', separated by '/'; no '..')"
+            )
         return value
 
 
@@ -111,8 +123,9 @@ class Cadence(_Model):
     """When a scheduled backup runs (a cron expression in UTC, or an interval) and how many days
     its backups are kept."""
 
-    model_config = ConfigDict(json_schema_extra=rules(not_both("cron", "every"),
-                                                      one_of_required("cron", "every")))
+    model_config = ConfigDict(
+        json_schema_extra=rules(not_both("cron", "every"), one_of_required("cron", "every"))
+    )
 
     cron: str | None = Field(default=None, max_length=128)
     every: Every | None = None
@@ -121,8 +134,7 @@ class Cadence(_Model):
     @model_validator(mode="after")
     def _one(self) -> Cadence:
         if (self.cron is None) == (self.every is None):
-            raise ValueError('give exactly one of "cron" (e.g. "0 2 * * *") or "every" '
-                             '(e.g. "1h")')
+            raise ValueError('give exactly one of "cron" (e.g. "0 2 * * *") or "every" (e.g. "1h")')
         return self
 
 

@@ -63,8 +63,9 @@ class RawTap:
         self.handlers: dict[int, Handler] = {}
         original = nc._process_msg
 
-        async def process(sid: int, subject: bytes, reply: bytes, data: bytes,
-                          headers: bytes | None) -> None:
+        async def process(
+            sid: int, subject: bytes, reply: bytes, data: bytes, headers: bytes | None
+        ) -> None:
             handler = self.handlers.get(sid)
             if handler is None:
                 # nats-py annotates ``headers`` as bytes but passes None for a message without
@@ -88,7 +89,7 @@ def status_of(headers: bytes | None) -> tuple[str, str] | None:
     """``(code, description)`` of a status message (``NATS/1.0 408 Request Timeout``)."""
     if not headers or len(headers) < 12 or headers[8:9] != b" ":
         return None
-    line = headers[9:headers.find(b"\r\n")].decode("utf-8", "replace")
+    line = headers[9 : headers.find(b"\r\n")].decode("utf-8", "replace")
     code, _, description = line.partition(" ")
     return code, description
 
@@ -107,9 +108,16 @@ def ack_fields(reply: bytes) -> tuple[int, int, int]:
 
 # -- readers -----------------------------------------------------------------------------------
 
-async def read_range(js: JetStreamApi, stream: str, first_seq: int, last_seq: int,
-                     *, retention: str | None = None, avg_size: int = 1024,
-                     ) -> AsyncIterator[list[RawMessage]]:
+
+async def read_range(
+    js: JetStreamApi,
+    stream: str,
+    first_seq: int,
+    last_seq: int,
+    *,
+    retention: str | None = None,
+    avg_size: int = 1024,
+) -> AsyncIterator[list[RawMessage]]:
     """Batches of the messages with ``first_seq <= seq <= last_seq``, in order. ``retention``
     (the stream's; looked up when not given) picks the reader; ``avg_size`` sizes the batches."""
     if last_seq < first_seq:
@@ -134,8 +142,9 @@ class ConsumerRangeReader:
 
     IN_FLIGHT = 2
 
-    def __init__(self, js: JetStreamApi, stream: str, first_seq: int, last_seq: int,
-                 avg_size: int = 1024):
+    def __init__(
+        self, js: JetStreamApi, stream: str, first_seq: int, last_seq: int, avg_size: int = 1024
+    ):
         self.js, self.stream = js, stream
         self.first_seq, self.last_seq = first_seq, last_seq
         self.batch = max(16, min(20_000, BATCH_BYTES // max(64, avg_size + 64)))
@@ -146,8 +155,13 @@ class ConsumerRangeReader:
         self._done = False
         self._tokens = 0
 
-    def _on_message(self, subject: bytes, reply: bytes, data: bytes, headers: bytes | None,
-                    ) -> None:
+    def _on_message(
+        self,
+        subject: bytes,
+        reply: bytes,
+        data: bytes,
+        headers: bytes | None,
+    ) -> None:
         if self._done:
             return
         status = status_of(headers)
@@ -157,7 +171,11 @@ class ConsumerRangeReader:
                 return
             token = subject.rsplit(b".", 1)[-1]
             if code in ("404", "408", "409") and description in (
-                    "No Messages", "Request Timeout", "Message Size Exceeds MaxBytes", ""):
+                "No Messages",
+                "Request Timeout",
+                "Message Size Exceeds MaxBytes",
+                "",
+            ):
                 for request in list(self._requests):
                     if request[0] == token:
                         self._requests.remove(request)
@@ -193,13 +211,22 @@ class ConsumerRangeReader:
         token = str(self._tokens)
         self._requests.append([token.encode(), self.batch])
         body = json.dumps({"batch": self.batch, "expires": PULL_EXPIRES_NS}).encode()
-        await self.js.nc.publish(f"{self.js.prefix}.CONSUMER.MSG.NEXT.{self.stream}.{self.name}",
-                                 body, reply=f"{inbox}.{token}")
+        await self.js.nc.publish(
+            f"{self.js.prefix}.CONSUMER.MSG.NEXT.{self.stream}.{self.name}",
+            body,
+            reply=f"{inbox}.{token}",
+        )
 
     async def batches(self) -> AsyncIterator[list[RawMessage]]:
-        config = {"name": self.name, "ack_policy": "none", "mem_storage": True,
-                  "num_replicas": 1, "inactive_threshold": INACTIVE_THRESHOLD_NS,
-                  "replay_policy": "instant", "max_waiting": 16}
+        config = {
+            "name": self.name,
+            "ack_policy": "none",
+            "mem_storage": True,
+            "num_replicas": 1,
+            "inactive_threshold": INACTIVE_THRESHOLD_NS,
+            "replay_policy": "instant",
+            "max_waiting": 16,
+        }
         if self.first_seq > 1:
             config.update(deliver_policy="by_start_sequence", opt_start_seq=self.first_seq)
         else:
@@ -245,8 +272,9 @@ class ConsumerRangeReader:
         return int(info.get("num_pending", 0)) == 0 and not self._current
 
 
-async def msg_get_range(js: JetStreamApi, stream: str, first_seq: int, last_seq: int,
-                        batch: int = 256) -> AsyncIterator[list[RawMessage]]:
+async def msg_get_range(
+    js: JetStreamApi, stream: str, first_seq: int, last_seq: int, batch: int = 256
+) -> AsyncIterator[list[RawMessage]]:
     """The range with ``STREAM.MSG.GET`` (``next_by_subj``: gaps cost nothing), one message per
     request; for streams a consumer must not read."""
     seq, out = first_seq, []
@@ -261,9 +289,15 @@ async def msg_get_range(js: JetStreamApi, stream: str, first_seq: int, last_seq:
         got = int(message["seq"])
         if got > last_seq:
             break
-        out.append(RawMessage(got, message["subject"].encode(), time_ns(message["time"]),
-                              base64.b64decode(message.get("hdrs") or ""),
-                              base64.b64decode(message.get("data") or "")))
+        out.append(
+            RawMessage(
+                got,
+                message["subject"].encode(),
+                time_ns(message["time"]),
+                base64.b64decode(message.get("hdrs") or ""),
+                base64.b64decode(message.get("data") or ""),
+            )
+        )
         if len(out) >= batch:
             yield out
             out = []

@@ -58,8 +58,9 @@ class RestoreFailed(Exception):
     """The server refused the restore or a part of it; any half-restored stream was deleted."""
 
 
-def restore_config(links: list[ChainLink], stream_name: str,
-                   subjects: list[str] | None) -> dict[str, Any]:
+def restore_config(
+    links: list[ChainLink], stream_name: str, subjects: list[str] | None
+) -> dict[str, Any]:
     """The newest item's configuration under the new name; ``subjects`` replaces the subjects
     (``[]``: none given, the server uses the stream's name)."""
     config: dict[str, Any] = json.loads(json.dumps(links[-1].config))
@@ -77,8 +78,10 @@ def check_chain(links: list[ChainLink], until: datetime | None) -> None:
         raise RestoreRefused("the chain does not start with a full backup")
     for link in links:
         if link.status != "done":
-            raise RestoreRefused(f"backup {link.backup_id} of stream '{link.stream}' did not "
-                                 "finish; choose another backup")
+            raise RestoreRefused(
+                f"backup {link.backup_id} of stream '{link.stream}' did not "
+                "finish; choose another backup"
+            )
     if until is not None:
         full = links[0]
         last_ts = full.state.get("last_ts")
@@ -86,7 +89,8 @@ def check_chain(links: list[ChainLink], until: datetime | None) -> None:
             raise RestoreRefused(
                 f"the full backup {full.backup_id} of stream '{full.stream}' holds messages up "
                 f"to {last_ts}, after {until.isoformat()}: a full backup cannot be cut; choose "
-                "an older chain")
+                "an older chain"
+            )
 
 
 async def check_chunks_present(target: BackupTarget, links: list[ChainLink]) -> None:
@@ -116,8 +120,11 @@ def _sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-async def verified_chunks(target: BackupTarget, links: list[ChainLink], prefetch: int = PREFETCH,
-                          ) -> AsyncIterator[tuple[ChainLink, ChunkRef, bytes]]:
+async def verified_chunks(
+    target: BackupTarget,
+    links: list[ChainLink],
+    prefetch: int = PREFETCH,
+) -> AsyncIterator[tuple[ChainLink, ChunkRef, bytes]]:
     """Every chunk of the chain in order, read ``prefetch`` ahead, each checked against its
     recorded SHA-256 before it is handed on."""
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=prefetch)
@@ -133,7 +140,10 @@ async def verified_chunks(target: BackupTarget, links: list[ChainLink], prefetch
                             f"backup {link.backup_id}, stream '{link.stream}': chunk {chunk.n} "
                             f"('{chunk.key}') is damaged: its SHA-256 is {found} ({len(data)} "
                             f"bytes), {chunk.sha256} ({chunk.size} bytes) was recorded",
-                            key=chunk.key, expected=chunk.sha256, found=found)
+                            key=chunk.key,
+                            expected=chunk.sha256,
+                            found=found,
+                        )
                     await queue.put((link, chunk, data))
             await queue.put(None)
         except BaseException as exc:  # handed to the consumer
@@ -156,10 +166,13 @@ async def verified_chunks(target: BackupTarget, links: list[ChainLink], prefetch
             pass
 
 
-async def archive_pieces(target: BackupTarget, links: list[ChainLink],
-                         until: datetime | None = None,
-                         sent: Callable[[int], None] | None = None,
-                         quiet_prefix: str | None = None) -> AsyncIterator[bytes]:
+async def archive_pieces(
+    target: BackupTarget,
+    links: list[ChainLink],
+    until: datetime | None = None,
+    sent: Callable[[int], None] | None = None,
+    quiet_prefix: str | None = None,
+) -> AsyncIterator[bytes]:
     """The restore stream of the chain, in pieces as they become ready; ``sent(n)`` after each
     stored chunk (its stored size) is consumed; ``quiet_prefix``: push consumers deliver under
     it (``FullSnapshot``)."""
@@ -246,8 +259,11 @@ class _Sender:
         view = memoryview(data)
         for start in range(0, len(data), self.piece):
             await self._wait(self.window - 1)
-            await self.js.nc.publish(self.subject, bytes(view[start:start + self.piece]),
-                                     reply=f"{self.inbox}.{self.sent}")
+            await self.js.nc.publish(
+                self.subject,
+                bytes(view[start : start + self.piece]),
+                reply=f"{self.inbox}.{self.sent}",
+            )
             self.sent += 1
 
     async def finish(self) -> dict[str, Any]:
@@ -255,17 +271,23 @@ class _Sender:
         reply = await self.js.nc.request(self.subject, b"", timeout=FINISH_TIMEOUT_S)
         answer: dict[str, Any] = json.loads(reply.data or b"{}")
         if err := answer.get("error"):
-            raise RestoreFailed(f"the server refused the restore: "
-                                f"{err.get('description', err)}")
+            raise RestoreFailed(f"the server refused the restore: {err.get('description', err)}")
         answer.pop("type", None)
         return answer
 
 
-async def restore_chain(js: JetStreamApi, target: BackupTarget, links: list[ChainLink],
-                        stream_name: str, *, subjects: list[str] | None = None,
-                        until: datetime | None = None,
-                        progress: Callable[[int], None] | None = None,
-                        window: int = WINDOW, quiet_consumers: bool = False) -> dict[str, Any]:
+async def restore_chain(
+    js: JetStreamApi,
+    target: BackupTarget,
+    links: list[ChainLink],
+    stream_name: str,
+    *,
+    subjects: list[str] | None = None,
+    until: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+    window: int = WINDOW,
+    quiet_consumers: bool = False,
+) -> dict[str, Any]:
     """Restore ``links`` into the new stream ``stream_name`` on ``js``'s cluster; its stream info
     (``config``, ``state``, ...). ``progress(n)``: stored bytes of the chain consumed so far;
     ``quiet_consumers``: push consumers deliver to a private subject (verification only)."""
@@ -275,8 +297,9 @@ async def restore_chain(js: JetStreamApi, target: BackupTarget, links: list[Chai
     try:
         reply = await js.request(f"STREAM.RESTORE.{stream_name}", {"config": config})
     except JetStreamError as exc:
-        raise RestoreFailed(f"the server refused to restore '{stream_name}': "
-                            f"{exc.description}") from exc
+        raise RestoreFailed(
+            f"the server refused to restore '{stream_name}': {exc.description}"
+        ) from exc
     done = 0
 
     def sent(n: int) -> None:

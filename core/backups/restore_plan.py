@@ -30,20 +30,31 @@ class RestoreRefused(Exception):
 
 def restorable(backup: Backup) -> None:
     if backup.status != "completed":
-        raise RestoreRefused(409, f"The backup {backup.id} is {backup.status}, not completed: "
-                                  "only a completed backup can be restored; choose another.",
-                             backup_status=backup.status)
+        raise RestoreRefused(
+            409,
+            f"The backup {backup.id} is {backup.status}, not completed: "
+            "only a completed backup can be restored; choose another.",
+            backup_status=backup.status,
+        )
     verification = backup.verification or {}
     if verification.get("status") == "failed":
-        raise RestoreRefused(409, f"The backup {backup.id} failed its verification "
-                                  f"({_reason(verification)}); verify it again or choose another "
-                                  "backup.", verification=verification)
+        raise RestoreRefused(
+            409,
+            f"The backup {backup.id} failed its verification "
+            f"({_reason(verification)}); verify it again or choose another "
+            "backup.",
+            verification=verification,
+        )
 
 
 def _reason(verification: dict[str, Any]) -> str:
     details = verification.get("details") or {}
-    return str(details.get("reason") or details.get("error") or details.get("message")
-               or "see its verification details")[:300]
+    return str(
+        details.get("reason")
+        or details.get("error")
+        or details.get("message")
+        or "see its verification details"
+    )[:300]
 
 
 async def choose_item(db: AsyncSession, backup: Backup, stream: str | None) -> BackupItem:
@@ -51,8 +62,11 @@ async def choose_item(db: AsyncSession, backup: Backup, stream: str | None) -> B
     names = ", ".join(f"'{i.stream}'" for i in items) or "none"
     if stream is None:
         if len(items) != 1:
-            raise RestoreRefused(422, f"The backup holds {len(items)} streams ({names}): name "
-                                      "the one to restore in 'stream'.")
+            raise RestoreRefused(
+                422,
+                f"The backup holds {len(items)} streams ({names}): name "
+                "the one to restore in 'stream'.",
+            )
         return items[0]
     for item in items:
         if item.stream == stream:
@@ -65,17 +79,27 @@ async def descendants(db: AsyncSession, item: BackupItem) -> list[tuple[BackupIt
     out: list[tuple[BackupItem, Backup]] = []
     frontier = [item.id]
     while frontier:
-        found = (await db.execute(select(BackupItem, Backup)
-                                  .join(Backup, Backup.id == BackupItem.backup_id)
-                                  .where(BackupItem.base_item_id.in_(frontier)))).all()
+        found = (
+            await db.execute(
+                select(BackupItem, Backup)
+                .join(Backup, Backup.id == BackupItem.backup_id)
+                .where(BackupItem.base_item_id.in_(frontier))
+            )
+        ).all()
         frontier = [i.id for i, _ in found]
-        out += [(i, b) for i, b in found if i.status == "done" and b.status == "completed"
-                and (b.verification or {}).get("status") != "failed"]
+        out += [
+            (i, b)
+            for i, b in found
+            if i.status == "done"
+            and b.status == "completed"
+            and (b.verification or {}).get("status") != "failed"
+        ]
     return sorted(out, key=lambda pair: pair[1].created_at)
 
 
-async def point_end(db: AsyncSession, backup: Backup, item: BackupItem,
-                    point: RestorePoint) -> tuple[Backup, BackupItem, datetime | None]:
+async def point_end(
+    db: AsyncSession, backup: Backup, item: BackupItem, point: RestorePoint
+) -> tuple[Backup, BackupItem, datetime | None]:
     """The chain end the point means, and the time messages are cut at (None: all of them)."""
     if point == "backup":
         return backup, item, None
@@ -95,16 +119,26 @@ async def check_chain(db: AsyncSession, end_item: BackupItem) -> list[BackupItem
     """The chain's items, oldest first; refused when one is not done or has no stored chunk."""
     chain = await item_chain(db, end_item)
     if chain[0].kind != "full":
-        raise RestoreRefused(409, f"The chain of the backup {end_item.backup_id} misses its full "
-                                  "backup (it was deleted); choose another backup.")
+        raise RestoreRefused(
+            409,
+            f"The chain of the backup {end_item.backup_id} misses its full "
+            "backup (it was deleted); choose another backup.",
+        )
     for member in chain:
         owner = await db.get(Backup, member.backup_id)
-        chunks = await db.scalar(select(func.count()).select_from(BackupChunk).where(
-            BackupChunk.item_id == member.id, BackupChunk.attempt == member.attempt))
+        chunks = await db.scalar(
+            select(func.count())
+            .select_from(BackupChunk)
+            .where(BackupChunk.item_id == member.id, BackupChunk.attempt == member.attempt)
+        )
         if owner is None or owner.status != "completed" or member.status != "done" or not chunks:
-            raise RestoreRefused(409, f"The backup {member.backup_id} of the chain has no stored "
-                                      f"data for stream '{member.stream}' (a chunk is missing); "
-                                      "choose another backup.", backup_id=str(member.backup_id))
+            raise RestoreRefused(
+                409,
+                f"The backup {member.backup_id} of the chain has no stored "
+                f"data for stream '{member.stream}' (a chunk is missing); "
+                "choose another backup.",
+                backup_id=str(member.backup_id),
+            )
     return chain
 
 
@@ -127,8 +161,9 @@ def subjects_overlap(a: str, b: str) -> bool:
     return True
 
 
-def overlapping(streams: list[dict[str, Any]], subjects: list[str],
-                skip: str | None) -> tuple[str, str] | None:
+def overlapping(
+    streams: list[dict[str, Any]], subjects: list[str], skip: str | None
+) -> tuple[str, str] | None:
     """(stream, subject) of the first other stream whose subjects overlap ``subjects``."""
     for info in streams:
         config = info.get("config") or {}

@@ -26,21 +26,34 @@ class Kept:
     chain: tuple[str, ...] = field(default_factory=tuple)
 
 
-def expired(backups: list[Kept], *, full_days: float, incremental_days: float | None,
-            now: datetime) -> list[str]:
+def expired(
+    backups: list[Kept], *, full_days: float, incremental_days: float | None, now: datetime
+) -> list[str]:
     """The ids of ``backups`` that expire at ``now``, oldest first."""
-    newest_full = max((b for b in backups if b.kind == "full" and b.status == "completed"),
-                      key=lambda b: b.at, default=None)
+    newest_full = max(
+        (b for b in backups if b.kind == "full" and b.status == "completed"),
+        key=lambda b: b.at,
+        default=None,
+    )
 
     def old(b: Kept) -> bool:
         days = full_days if b.kind == "full" else (incremental_days or full_days)
         return now - b.at > timedelta(days=days)
 
-    candidates = {b.id for b in backups
-                  if b.status != "running" and old(b)
-                  and (newest_full is None or b.id != newest_full.id)}
+    candidates = {
+        b.id
+        for b in backups
+        if b.status != "running" and old(b) and (newest_full is None or b.id != newest_full.id)
+    }
     # a failed backup restores nothing: it keeps nothing alive
-    needed = {member for b in backups if b.id not in candidates and b.status != "failed"
-              for member in b.chain}
-    return [b.id for b in sorted(backups, key=lambda b: b.at)
-            if b.id in candidates and b.id not in needed]
+    needed = {
+        member
+        for b in backups
+        if b.id not in candidates and b.status != "failed"
+        for member in b.chain
+    }
+    return [
+        b.id
+        for b in sorted(backups, key=lambda b: b.at)
+        if b.id in candidates and b.id not in needed
+    ]

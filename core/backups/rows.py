@@ -66,8 +66,11 @@ def target_dict(target: Target) -> dict[str, Any]:
     """A target as stored on a backup: ``{"type": "object_store", "cluster_id", "bucket"}`` or
     ``{"type": "directory", "directory"}``."""
     if isinstance(target, ObjectStoreTarget):
-        return {"type": "object_store", "cluster_id": str(target.cluster_id),
-                "bucket": target.bucket}
+        return {
+            "type": "object_store",
+            "cluster_id": str(target.cluster_id),
+            "bucket": target.bucket,
+        }
     assert isinstance(target, DirectoryTarget)
     return {"type": "directory", "directory": target.directory}
 
@@ -77,23 +80,56 @@ def same_target(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(k) == b.get(k) for k in keys)
 
 
-def create_backup(db: AsyncSession, *, org_id: uuid.UUID, cluster_id: uuid.UUID,
-                  streams: list[str], kind: str, target: dict[str, Any], reason: str = "manual",
-                  team_id: uuid.UUID | None = None, schedule_id: uuid.UUID | None = None,
-                  operation_id: uuid.UUID | None = None, created_by: uuid.UUID | None = None,
-                  backup_id: uuid.UUID | None = None) -> Backup:
+def create_backup(
+    db: AsyncSession,
+    *,
+    org_id: uuid.UUID,
+    cluster_id: uuid.UUID,
+    streams: list[str],
+    kind: str,
+    target: dict[str, Any],
+    reason: str = "manual",
+    team_id: uuid.UUID | None = None,
+    schedule_id: uuid.UUID | None = None,
+    operation_id: uuid.UUID | None = None,
+    created_by: uuid.UUID | None = None,
+    backup_id: uuid.UUID | None = None,
+) -> Backup:
     """Add a running backup and one pending item per stream (an incremental item's base is found
     when the backup starts: ``resolve_bases``)."""
-    backup = Backup(id=backup_id or uuid.uuid4(), org_id=org_id, cluster_id=cluster_id,
-                    team_id=team_id, schedule_id=schedule_id, kind=kind, reason=reason,
-                    target=target, status="running", verification=dict(PENDING),
-                    stream_count=len(streams), operation_id=operation_id, created_by=created_by,
-                    size_bytes=0, source_bytes=0, message_count=0)
+    backup = Backup(
+        id=backup_id or uuid.uuid4(),
+        org_id=org_id,
+        cluster_id=cluster_id,
+        team_id=team_id,
+        schedule_id=schedule_id,
+        kind=kind,
+        reason=reason,
+        target=target,
+        status="running",
+        verification=dict(PENDING),
+        stream_count=len(streams),
+        operation_id=operation_id,
+        created_by=created_by,
+        size_bytes=0,
+        source_bytes=0,
+        message_count=0,
+    )
     db.add(backup)
     for stream in streams:
-        db.add(BackupItem(id=uuid.uuid5(backup.id, stream), backup_id=backup.id, stream=stream,
-                          kind=kind, status="pending", attempt=0, config={}, state={},
-                          consumers=[]))
+        db.add(
+            BackupItem(
+                id=uuid.uuid5(backup.id, stream),
+                backup_id=backup.id,
+                stream=stream,
+                kind=kind,
+                status="pending",
+                attempt=0,
+                config={},
+                state={},
+                consumers=[],
+            )
+        )
     return backup
 
 
@@ -101,11 +137,16 @@ async def load_backup(db: AsyncSession, org_id: uuid.UUID, backup_id: uuid.UUID)
     return await db.scalar(select(Backup).where(Backup.id == backup_id, Backup.org_id == org_id))
 
 
-async def items_of(db: AsyncSession, backup_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[BackupItem]]:
+async def items_of(
+    db: AsyncSession, backup_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[BackupItem]]:
     out: dict[uuid.UUID, list[BackupItem]] = {b: [] for b in backup_ids}
     if backup_ids:
-        for item in await db.scalars(select(BackupItem).where(
-                BackupItem.backup_id.in_(backup_ids)).order_by(BackupItem.stream)):
+        for item in await db.scalars(
+            select(BackupItem)
+            .where(BackupItem.backup_id.in_(backup_ids))
+            .order_by(BackupItem.stream)
+        ):
             out[item.backup_id].append(item)
     return out
 
@@ -114,12 +155,19 @@ async def find_base(db: AsyncSession, backup: Backup, stream: str) -> BackupItem
     """The item an incremental item of ``stream`` continues: the newest done item of that stream,
     of the same cluster, in a completed backup at the same target, older than ``backup``."""
     found = await db.execute(
-        select(BackupItem, Backup).join(Backup, Backup.id == BackupItem.backup_id).where(
-            Backup.org_id == backup.org_id, Backup.cluster_id == backup.cluster_id,
-            Backup.status == "completed", Backup.id != backup.id,
-            Backup.created_at <= backup.created_at, BackupItem.stream == stream,
-            BackupItem.status == "done")
-        .order_by(Backup.created_at.desc(), BackupItem.last_seq.desc()))
+        select(BackupItem, Backup)
+        .join(Backup, Backup.id == BackupItem.backup_id)
+        .where(
+            Backup.org_id == backup.org_id,
+            Backup.cluster_id == backup.cluster_id,
+            Backup.status == "completed",
+            Backup.id != backup.id,
+            Backup.created_at <= backup.created_at,
+            BackupItem.stream == stream,
+            BackupItem.status == "done",
+        )
+        .order_by(Backup.created_at.desc(), BackupItem.last_seq.desc())
+    )
     for item, owner in found:
         if same_target(owner.target, backup.target):
             return item
@@ -169,8 +217,9 @@ async def dependents(db: AsyncSession, backup: Backup) -> list[Backup]:
     frontier = [i.id for i in (await items_of(db, [backup.id]))[backup.id]]
     found: dict[uuid.UUID, Backup] = {}
     while frontier:
-        children = list(await db.scalars(select(BackupItem).where(
-            BackupItem.base_item_id.in_(frontier))))
+        children = list(
+            await db.scalars(select(BackupItem).where(BackupItem.base_item_id.in_(frontier)))
+        )
         frontier = [c.id for c in children]
         for child in children:
             if child.backup_id not in found and child.backup_id != backup.id:
@@ -186,8 +235,11 @@ def consumer_names(consumers: list[Any]) -> list[str]:
         if isinstance(c, str):
             names.append(c)
         elif isinstance(c, dict):
-            name = c.get("name") or (c.get("config") or {}).get("durable_name") \
+            name = (
+                c.get("name")
+                or (c.get("config") or {}).get("durable_name")
                 or (c.get("config") or {}).get("name")
+            )
             if name:
                 names.append(name)
     return names
@@ -204,35 +256,65 @@ async def backup_out(db: AsyncSession, backup: Backup) -> BackupOut:
     streams = []
     for item in items:
         base = await db.get(BackupItem, item.base_item_id) if item.base_item_id else None
-        streams.append(StreamOut(
-            stream=item.stream, kind=item.kind, status=item.status, first_seq=item.first_seq,
-            last_seq=item.last_seq, messages=item.messages, source_bytes=item.source_bytes,
-            stored_bytes=item.stored_bytes, base_backup_id=base.backup_id if base else None,
-            consumers=consumer_names(item.consumers)))
+        streams.append(
+            StreamOut(
+                stream=item.stream,
+                kind=item.kind,
+                status=item.status,
+                first_seq=item.first_seq,
+                last_seq=item.last_seq,
+                messages=item.messages,
+                source_bytes=item.source_bytes,
+                stored_bytes=item.stored_bytes,
+                base_backup_id=base.backup_id if base else None,
+                consumers=consumer_names(item.consumers),
+            )
+        )
     verification = {**PENDING, **(backup.verification or {})}
     return BackupOut(
-        id=backup.id, cluster_id=backup.cluster_id, team_id=backup.team_id,
-        schedule_id=backup.schedule_id, kind=backup.kind, reason=backup.reason,
-        target=backup.target, status=backup.status, error=backup.error,
-        started_at=backup.started_at, completed_at=backup.completed_at,
-        duration_s=duration_s(backup), size_bytes=backup.size_bytes,
-        source_bytes=backup.source_bytes, message_count=backup.message_count,
-        stream_count=backup.stream_count, streams=streams, chain=await backup_chain(db, backup),
+        id=backup.id,
+        cluster_id=backup.cluster_id,
+        team_id=backup.team_id,
+        schedule_id=backup.schedule_id,
+        kind=backup.kind,
+        reason=backup.reason,
+        target=backup.target,
+        status=backup.status,
+        error=backup.error,
+        started_at=backup.started_at,
+        completed_at=backup.completed_at,
+        duration_s=duration_s(backup),
+        size_bytes=backup.size_bytes,
+        source_bytes=backup.source_bytes,
+        message_count=backup.message_count,
+        stream_count=backup.stream_count,
+        streams=streams,
+        chain=await backup_chain(db, backup),
         verification=VerificationOut.model_validate(verification),
-        operation_id=backup.operation_id, created_by=backup.created_by,
-        created_at=backup.created_at)
+        operation_id=backup.operation_id,
+        created_by=backup.created_by,
+        created_at=backup.created_at,
+    )
 
 
-async def list_backups(db: AsyncSession, org_id: uuid.UUID, *, cluster_id: uuid.UUID | None = None,
-                       stream: str | None = None, schedule_id: uuid.UUID | None = None,
-                       limit: int = 100, offset: int = 0) -> list[Backup]:
+async def list_backups(
+    db: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    cluster_id: uuid.UUID | None = None,
+    stream: str | None = None,
+    schedule_id: uuid.UUID | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Backup]:
     query = select(Backup).where(Backup.org_id == org_id)
     if cluster_id is not None:
         query = query.where(Backup.cluster_id == cluster_id)
     if schedule_id is not None:
         query = query.where(Backup.schedule_id == schedule_id)
     if stream is not None:
-        query = query.where(Backup.id.in_(select(BackupItem.backup_id).where(
-            BackupItem.stream == stream)))
+        query = query.where(
+            Backup.id.in_(select(BackupItem.backup_id).where(BackupItem.stream == stream))
+        )
     query = query.order_by(Backup.created_at.desc(), Backup.id).limit(limit).offset(offset)
     return list(await db.scalars(query))

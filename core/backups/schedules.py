@@ -71,8 +71,10 @@ def check_cadence(cadence: dict[str, Any]) -> None:
     if cadence.get("cron"):
         fields = cadence["cron"].split()
         if not cadence["cron"].startswith("@") and len(fields) not in (5, 6, 7):
-            raise ScheduleRefused(f'"{cadence["cron"]}" is not a cron expression (five fields, '
-                                  'e.g. "0 2 * * *": minute hour day month weekday, in UTC)')
+            raise ScheduleRefused(
+                f'"{cadence["cron"]}" is not a cron expression (five fields, '
+                'e.g. "0 2 * * *": minute hour day month weekday, in UTC)'
+            )
     else:
         every(cadence["every"])
 
@@ -80,12 +82,17 @@ def check_cadence(cadence: dict[str, Any]) -> None:
 def _schedule(row: BackupSchedule, kind: str, cadence: dict[str, Any], task_queue: str) -> Schedule:
     run = ScheduledRun(schedule_id=str(row.id), org_id=str(row.org_id), kind=kind)
     action = ScheduleActionStartWorkflow(
-        WORKFLOW, args=[run.model_dump(mode="json")], id=schedule_id(row.id, kind),
-        task_queue=task_queue)
-    return Schedule(action=action, spec=spec_of(cadence),
-                    policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-                    state=ScheduleState(paused=not row.enabled,
-                                        note=None if row.enabled else "disabled"))
+        WORKFLOW,
+        args=[run.model_dump(mode="json")],
+        id=schedule_id(row.id, kind),
+        task_queue=task_queue,
+    )
+    return Schedule(
+        action=action,
+        spec=spec_of(cadence),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        state=ScheduleState(paused=not row.enabled, note=None if row.enabled else "disabled"),
+    )
 
 
 def _refusal(exc: RPCError) -> ScheduleRefused | RPCError:

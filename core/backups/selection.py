@@ -36,10 +36,16 @@ class SelectionError(Exception):
         self.status, self.message = status, message
 
 
-def select_streams(existing: list[str], wanted: list[str] | str, *,
-                   team: list[str] | None = None, visible: list[str] | None = None,
-                   cluster_name: str = "the cluster") -> list[str]:
+def select_streams(
+    existing: list[str],
+    wanted: list[str] | str,
+    *,
+    team: list[str] | None = None,
+    visible: list[str] | None = None,
+    cluster_name: str = "the cluster",
+) -> list[str]:
     """The streams to back up, sorted. ``team``/``visible``: prefixes (None: no narrowing)."""
+
     def allowed(name: str) -> bool:
         return covers(team, name) and covers(visible, name)
 
@@ -48,39 +54,61 @@ def select_streams(existing: list[str], wanted: list[str] | str, *,
         chosen = sorted(n for n in present if allowed(n))
         if not chosen:
             whose = " of the team's namespaces" if team is not None else ""
-            raise SelectionError(409, f"Nothing to back up: {cluster_name} has no stream"
-                                      f"{whose} that you may see.")
+            raise SelectionError(
+                409, f"Nothing to back up: {cluster_name} has no stream{whose} that you may see."
+            )
         return chosen
     missing = [n for n in wanted if n not in present or not covers(visible, n)]
     if missing:
-        raise SelectionError(404, "No stream " + ", ".join(f"'{n}'" for n in missing)
-                             + f" on {cluster_name}.")
+        raise SelectionError(
+            404, "No stream " + ", ".join(f"'{n}'" for n in missing) + f" on {cluster_name}."
+        )
     outside = [n for n in wanted if not covers(team, n)]
     if outside:
-        raise SelectionError(409, "Nothing to back up: " + ", ".join(f"'{n}'" for n in outside)
-                             + " is outside the team's namespaces on this cluster; leave out "
-                               "team_id or name the team's streams.")
+        raise SelectionError(
+            409,
+            "Nothing to back up: "
+            + ", ".join(f"'{n}'" for n in outside)
+            + " is outside the team's namespaces on this cluster; leave out "
+            "team_id or name the team's streams.",
+        )
     return sorted(wanted)
 
 
-async def team_prefixes(db: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID,
-                        cluster_id: uuid.UUID) -> list[str]:
+async def team_prefixes(
+    db: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID, cluster_id: uuid.UUID
+) -> list[str]:
     team = await db.scalar(select(Team).where(Team.id == team_id, Team.org_id == org_id))
     if team is None:
         raise SelectionError(404, f"No team with id {team_id} in your organization.")
-    return sorted(await db.scalars(select(TeamNamespace.prefix).where(
-        TeamNamespace.team_id == team_id, TeamNamespace.cluster_id == cluster_id)))
+    return sorted(
+        await db.scalars(
+            select(TeamNamespace.prefix).where(
+                TeamNamespace.team_id == team_id, TeamNamespace.cluster_id == cluster_id
+            )
+        )
+    )
 
 
 def _preference(cluster: NatsCluster) -> tuple[Any, ...]:
-    return (cluster.name != "dr", (cluster.jetstream_domain or "") != "dr",
-            "dr" not in cluster.name.lower(), cluster.name)
+    return (
+        cluster.name != "dr",
+        (cluster.jetstream_domain or "") != "dr",
+        "dr" not in cluster.name.lower(),
+        cluster.name,
+    )
 
 
 async def default_target(db: AsyncSession, source: NatsCluster) -> ObjectStoreTarget | None:
-    others = [c for c in await db.scalars(select(NatsCluster).where(
-        NatsCluster.org_id == source.org_id, NatsCluster.id != source.id))
-        if not same_server(c, source)]
+    others = [
+        c
+        for c in await db.scalars(
+            select(NatsCluster).where(
+                NatsCluster.org_id == source.org_id, NatsCluster.id != source.id
+            )
+        )
+        if not same_server(c, source)
+    ]
     if not others:
         return None
     return ObjectStoreTarget(cluster_id=min(others, key=_preference).id, bucket=DEFAULT_BUCKET)

@@ -35,9 +35,17 @@ class Snapshot:
     """``async with Snapshot(js, stream) as snap``: ``snap.config``/``snap.state`` as the server
     answered (the state the snapshot holds), then ``async for chunk in snap.chunks()``."""
 
-    def __init__(self, js: JetStreamApi, stream: str, *, consumers: bool = True,
-                 chunk_bytes: int = CHUNK_BYTES, server_chunk: int = SERVER_CHUNK,
-                 window: int = WINDOW, queue_chunks: int = QUEUE_CHUNKS):
+    def __init__(
+        self,
+        js: JetStreamApi,
+        stream: str,
+        *,
+        consumers: bool = True,
+        chunk_bytes: int = CHUNK_BYTES,
+        server_chunk: int = SERVER_CHUNK,
+        window: int = WINDOW,
+        queue_chunks: int = QUEUE_CHUNKS,
+    ):
         self.js, self.stream, self.consumers = js, stream, consumers
         self.chunk_bytes, self.server_chunk, self.window = chunk_bytes, server_chunk, window
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_chunks)
@@ -50,18 +58,24 @@ class Snapshot:
     async def __aenter__(self) -> Snapshot:
         nc = self.js.nc
         inbox = nc.new_inbox()
-        self._sub = await nc.subscribe(inbox, cb=self._on_message,
-                                       pending_bytes_limit=4 * self.window + 64 * 1024 * 1024)
-        request = {"deliver_subject": inbox, "no_consumers": not self.consumers,
-                   "chunk_size": self.server_chunk, "window_size": self.window}
+        self._sub = await nc.subscribe(
+            inbox, cb=self._on_message, pending_bytes_limit=4 * self.window + 64 * 1024 * 1024
+        )
+        request = {
+            "deliver_subject": inbox,
+            "no_consumers": not self.consumers,
+            "chunk_size": self.server_chunk,
+            "window_size": self.window,
+        }
         try:
             reply = await self.js.request(f"STREAM.SNAPSHOT.{self.stream}", request)
         except JetStreamError as exc:
             await self._close()
             if exc.not_found:
                 raise
-            raise SnapshotFailed(f"the server refused to snapshot stream '{self.stream}': "
-                                 f"{exc.description}") from exc
+            raise SnapshotFailed(
+                f"the server refused to snapshot stream '{self.stream}': {exc.description}"
+            ) from exc
         except BaseException:
             await self._close()
             raise
@@ -85,8 +99,11 @@ class Snapshot:
             status = str(headers.get("Status", "204"))
             if status != "204":
                 reason = headers.get("Description") or f"status {status}"
-                await self._queue.put(SnapshotFailed(
-                    f"the server aborted the snapshot of stream '{self.stream}': {reason}"))
+                await self._queue.put(
+                    SnapshotFailed(
+                        f"the server aborted the snapshot of stream '{self.stream}': {reason}"
+                    )
+                )
                 return
             if self._buffer:
                 await self._queue.put(bytes(self._buffer))
@@ -96,8 +113,8 @@ class Snapshot:
         self._buffer += msg.data
         self.received += len(msg.data)
         if len(self._buffer) >= self.chunk_bytes:
-            chunk = bytes(self._buffer[:self.chunk_bytes])
-            del self._buffer[:self.chunk_bytes]
+            chunk = bytes(self._buffer[: self.chunk_bytes])
+            del self._buffer[: self.chunk_bytes]
             await self._queue.put(chunk)  # waits while the queue is full: acks stop too
         if msg.reply:
             await self.js.nc.publish(msg.reply, b"")
@@ -110,8 +127,10 @@ class Snapshot:
                 async with asyncio.timeout(STALL_S):  # not wait_for: it can swallow a cancel
                     item = await self._queue.get()
             except TimeoutError:
-                raise SnapshotFailed(f"the snapshot of stream '{self.stream}' stalled: nothing "
-                                     f"received for {STALL_S:g} s") from None
+                raise SnapshotFailed(
+                    f"the snapshot of stream '{self.stream}' stalled: nothing "
+                    f"received for {STALL_S:g} s"
+                ) from None
             if item is None:
                 return
             if isinstance(item, Exception):

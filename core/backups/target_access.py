@@ -20,24 +20,42 @@ if TYPE_CHECKING:
     from core.security import Cipher
 
 
-def jetstream_of(sessions: async_sessionmaker[AsyncSession], pool: ClusterPool, cipher: Cipher,
-                 org_id: uuid.UUID | str) -> JetStreamConnect:
+def jetstream_of(
+    sessions: async_sessionmaker[AsyncSession],
+    pool: ClusterPool,
+    cipher: Cipher,
+    org_id: uuid.UUID | str,
+) -> JetStreamConnect:
     from core.clusters import endpoint
 
     async def connect(cluster_id: str) -> JetStreamApi:
         async with sessions() as db:
             cluster = await get_cluster(db, uuid.UUID(str(org_id)), uuid.UUID(str(cluster_id)))
         return await pool.jetstream(endpoint(cipher, cluster))
+
     return connect
 
 
 @asynccontextmanager
-async def opened(target: dict[str, Any], org_id: uuid.UUID | str, *,
-                 sessions: async_sessionmaker[AsyncSession], pool: ClusterPool, cipher: Cipher,
-                 settings: Any, create: bool = True) -> AsyncIterator[BackupTarget]:
+async def opened(
+    target: dict[str, Any],
+    org_id: uuid.UUID | str,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    pool: ClusterPool,
+    cipher: Cipher,
+    settings: Any,
+    create: bool = True,
+) -> AsyncIterator[BackupTarget]:
     from core.backups.targets import open_target  # the engine's
-    store = await open_target(target, org_id, jetstream=jetstream_of(sessions, pool, cipher, org_id),
-                              backups_root=settings.backups_root, create=create)
+
+    store = await open_target(
+        target,
+        org_id,
+        jetstream=jetstream_of(sessions, pool, cipher, org_id),
+        backups_root=settings.backups_root,
+        create=create,
+    )
     try:
         yield store
     finally:

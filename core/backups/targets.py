@@ -90,13 +90,19 @@ class BackupTarget(ABC):
 
 def check_key(key: str) -> str:
     parts = key.split("/")
-    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) \
-            or "\x00" in key or "\\" in key:
+    if (
+        not key
+        or key.startswith("/")
+        or any(p in ("", ".", "..") for p in parts)
+        or "\x00" in key
+        or "\\" in key
+    ):
         raise TargetRefused(f"'{key}' is not a relative key")
     return key
 
 
 # -- object store --------------------------------------------------------------------------------
+
 
 class ObjectStoreBackupTarget(BackupTarget):
     def __init__(self, store: ObjectStore, where: str = "", chunk_size: int = PUT_CHUNK):
@@ -104,8 +110,15 @@ class ObjectStoreBackupTarget(BackupTarget):
         self.description = f"object store '{store.bucket}'" + (f" on {where}" if where else "")
 
     @classmethod
-    async def open(cls, js: JetStreamApi, bucket: str, *, where: str = "", create: bool = True,
-                   chunk_size: int = PUT_CHUNK) -> ObjectStoreBackupTarget:
+    async def open(
+        cls,
+        js: JetStreamApi,
+        bucket: str,
+        *,
+        where: str = "",
+        create: bool = True,
+        chunk_size: int = PUT_CHUNK,
+    ) -> ObjectStoreBackupTarget:
         """The bucket, created (file storage) when missing and ``create``."""
         try:
             store = await ObjectStore.open(js, bucket)
@@ -113,9 +126,12 @@ class ObjectStoreBackupTarget(BackupTarget):
             if not create:
                 raise
             try:
-                await create_store(js, ObjectStoreConfig(
-                    bucket=bucket, storage="file",
-                    description="backups of JetStream Console"))
+                await create_store(
+                    js,
+                    ObjectStoreConfig(
+                        bucket=bucket, storage="file", description="backups of JetStream Console"
+                    ),
+                )
             except JetStreamError as exc:
                 if exc.err_code != 10058:  # created meanwhile by another backup
                     raise
@@ -148,8 +164,11 @@ class ObjectStoreBackupTarget(BackupTarget):
                 if seen >= size:
                     break
         if seen != size:
-            raise ChunkCorrupted(f"chunk '{key}' in {self.description} is damaged: {seen} "
-                                 f"bytes found, its description says {size}", key=key)
+            raise ChunkCorrupted(
+                f"chunk '{key}' in {self.description} is damaged: {seen} "
+                f"bytes found, its description says {size}",
+                key=key,
+            )
         return b"".join(pieces)
 
     async def keys(self, prefix: str = "") -> list[str]:
@@ -166,13 +185,15 @@ class ObjectStoreBackupTarget(BackupTarget):
             if info.get("nuid"):
                 await self.store._purge_chunks(info["nuid"])
             # no deletion marker: the object's description goes too
-            await self.store.js.stream_purge(self.store.stream,
-                                             {"filter": meta_subject(self.store.bucket, key)})
+            await self.store.js.stream_purge(
+                self.store.stream, {"filter": meta_subject(self.store.bucket, key)}
+            )
             removed += 1
         return removed
 
 
 # -- directory -----------------------------------------------------------------------------------
+
 
 class DirectoryBackupTarget(BackupTarget):
     def __init__(self, root: Path):
@@ -183,10 +204,17 @@ class DirectoryBackupTarget(BackupTarget):
     def under(cls, base: Path, org_id: uuid.UUID | str, directory: str) -> DirectoryBackupTarget:
         """``base/<org_id>/<directory>``, created; TargetRefused when it is, or resolves (through
         a symlink), anywhere else."""
-        if not directory or directory.startswith("/") or "\\" in directory or "\x00" in directory \
-                or any(p in (".", "..") for p in directory.strip("/").split("/")):
-            raise TargetRefused(f"the directory '{directory}' must be a relative path under the "
-                                "backup root, without '..'")
+        if (
+            not directory
+            or directory.startswith("/")
+            or "\\" in directory
+            or "\x00" in directory
+            or any(p in (".", "..") for p in directory.strip("/").split("/"))
+        ):
+            raise TargetRefused(
+                f"the directory '{directory}' must be a relative path under the "
+                "backup root, without '..'"
+            )
         org_root = Path(base).absolute() / str(uuid.UUID(str(org_id)))
         org_root.mkdir(parents=True, exist_ok=True)
         real_org = org_root.resolve()
@@ -283,6 +311,7 @@ def _read_no_follow(path: Path) -> bytes:
 
 # -- a backup row's target -----------------------------------------------------------------------
 
+
 def target_cluster_id(target: dict[str, Any]) -> str | None:
     """The cluster holding an object store target (None for a directory)."""
     return str(target["cluster_id"]) if target.get("type") == "object_store" else None
@@ -294,9 +323,14 @@ def describe_target(target: dict[str, Any]) -> str:
     return f"directory '{target.get('directory')}'"
 
 
-async def open_target(target: dict[str, Any], org_id: uuid.UUID | str, *,
-                      jetstream: JetStreamConnect | None = None,
-                      backups_root: Path | None = None, create: bool = True) -> BackupTarget:
+async def open_target(
+    target: dict[str, Any],
+    org_id: uuid.UUID | str,
+    *,
+    jetstream: JetStreamConnect | None = None,
+    backups_root: Path | None = None,
+    create: bool = True,
+) -> BackupTarget:
     """The target a backup row's ``target`` names: ``{"type": "object_store", "cluster_id",
     "bucket"}`` (``jetstream``: an async callable giving the JetStreamApi of a cluster id, e.g.
     through the pool) or ``{"type": "directory", "directory"}`` (under ``backups_root``, by
@@ -306,12 +340,16 @@ async def open_target(target: dict[str, Any], org_id: uuid.UUID | str, *,
         if jetstream is None:
             raise TargetRefused("an object store target needs a cluster connection")
         js = await jetstream(str(target["cluster_id"]))
-        return await ObjectStoreBackupTarget.open(js, target.get("bucket") or "jsc-backups",
-                                                  where=f"cluster {target['cluster_id']}",
-                                                  create=create)
+        return await ObjectStoreBackupTarget.open(
+            js,
+            target.get("bucket") or "jsc-backups",
+            where=f"cluster {target['cluster_id']}",
+            create=create,
+        )
     if kind == "directory":
         if backups_root is None:
             from core.settings import get_settings
+
             backups_root = get_settings().backups_root
         return DirectoryBackupTarget.under(backups_root, org_id, str(target.get("directory", "")))
     raise TargetRefused(f"unknown backup target type '{kind}'")

@@ -61,8 +61,9 @@ async def apply_change(js: JetStreamApi, spec: ChangeSpec) -> dict[str, Any]:
         return {"purged": await js.stream_purge(spec.name, spec.purge or {})}
     if kind == "consumer":
         if op in ("create", "update"):
-            return await js.consumer_create(_given(spec.stream, "stream"),
-                                            _given(spec.config, "config"), action=op)
+            return await js.consumer_create(
+                _given(spec.stream, "stream"), _given(spec.config, "config"), action=op
+            )
         if op == "delete":
             await _gone_ok(js.consumer_delete(_given(spec.stream, "stream"), spec.name))
             return {"deleted": spec.name}
@@ -71,10 +72,9 @@ async def apply_change(js: JetStreamApi, spec: ChangeSpec) -> dict[str, Any]:
             return await bucket_kind.create(js, bucket_kind.config.model_validate(spec.config))
         if op == "update":  # a bucket's settings are its stream's
             return await js.stream_update(
-                bucket_kind.config.model_validate(spec.config).stream_config())
+                bucket_kind.config.model_validate(spec.config).stream_config()
+            )
         if op == "delete":
             await _gone_ok(bucket_kind.delete(js, spec.name))
             return {"deleted": spec.name}
     raise ValueError(f"no way to apply {op} of a {kind}")
-
-

@@ -64,20 +64,26 @@ def governing_name(spec: ChangeSpec) -> str:
 
 
 async def current_policies(db: AsyncSession, org_id: uuid.UUID) -> list[ApprovalPolicy]:
-    rows = await db.scalars(select(ApprovalPolicyVersion.definition).where(
-        ApprovalPolicyVersion.org_id == org_id, ApprovalPolicyVersion.is_current))
+    rows = await db.scalars(
+        select(ApprovalPolicyVersion.definition).where(
+            ApprovalPolicyVersion.org_id == org_id, ApprovalPolicyVersion.is_current
+        )
+    )
     return [ApprovalPolicy.model_validate(stored_policy(d)) for d in rows]
 
 
 async def team_history(db: AsyncSession, team_id: uuid.UUID | None) -> list[HistoryEntry]:
     if team_id is None:
         return []
-    return [HistoryEntry(resource=h.resource, before=h.before or 0, after=h.after or 0)
-            for h in await quotas.history(db, team_id)]
+    return [
+        HistoryEntry(resource=h.resource, before=h.before or 0, after=h.after or 0)
+        for h in await quotas.history(db, team_id)
+    ]
 
 
-async def team_state(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
-                     team: Team | None) -> tuple[dict[str, Any], dict[str, Any]]:
+async def team_state(
+    db: AsyncSession, pool: ClusterPool, cipher: Cipher, team: Team | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(usage, limits) of the team, usage read live only when the team has limits."""
     if team is None:
         return {}, {}
@@ -86,13 +92,19 @@ async def team_state(db: AsyncSession, pool: ClusterPool, cipher: Cipher,
         return {}, {}
     usage = await quotas.live_usage(db, pool, cipher, team.id)
     if usage.unreachable:
-        raise UsageUnknown("The team's usage cannot be measured to check its quotas: "
-                           + "; ".join(usage.unreachable))
+        raise UsageUnknown(
+            "The team's usage cannot be measured to check its quotas: "
+            + "; ".join(usage.unreachable)
+        )
     return {k: v for k, v in usage.values.items() if v is not None}, limits
 
 
-async def environment_of(sessions: async_sessionmaker[AsyncSession], pool: ClusterPool,
-                         cipher: Cipher, cluster: NatsCluster) -> str:
+async def environment_of(
+    sessions: async_sessionmaker[AsyncSession],
+    pool: ClusterPool,
+    cipher: Cipher,
+    cluster: NatsCluster,
+) -> str:
     """The strictest environment of the cluster's server, in a session of its own that keeps the
     identities it learnt whatever the change's own transaction does."""
     async with sessions() as own:
@@ -105,30 +117,53 @@ async def environment_of(sessions: async_sessionmaker[AsyncSession], pool: Clust
 
 
 async def prefixes(db: AsyncSession, team_id: uuid.UUID, cluster_id: uuid.UUID) -> list[str]:
-    return list(await db.scalars(select(TeamNamespace.prefix).where(
-        TeamNamespace.team_id == team_id, TeamNamespace.cluster_id == cluster_id)))
+    return list(
+        await db.scalars(
+            select(TeamNamespace.prefix).where(
+                TeamNamespace.team_id == team_id, TeamNamespace.cluster_id == cluster_id
+            )
+        )
+    )
 
 
-async def judge(db: AsyncSession, sessions: async_sessionmaker[AsyncSession], pool: ClusterPool,
-                cipher: Cipher, price: float,
-                requester: Requester, cluster: NatsCluster, spec: ChangeSpec, *,
-                before: dict[str, Any] | None = None, environment: str | None = None) -> Judged:
+async def judge(
+    db: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    pool: ClusterPool,
+    cipher: Cipher,
+    price: float,
+    requester: Requester,
+    cluster: NatsCluster,
+    spec: ChangeSpec,
+    *,
+    before: dict[str, Any] | None = None,
+    environment: str | None = None,
+) -> Judged:
     """What policy says of ``spec`` on ``cluster``. Raises QuotaExceeded or UsageUnknown.
     ``environment``, when the caller knows it already, saves probing the cluster again."""
     name = governing_name(spec)
     team = await quotas.owning_team(db, requester.org_id, cluster.id, quotas.owned_name(name))
-    own = (await prefixes(db, team.id, cluster.id)
-           if team is not None and not requester.exempt else [])
+    own = (
+        await prefixes(db, team.id, cluster.id) if team is not None and not requester.exempt else []
+    )
     usage, limits = await team_state(db, pool, cipher, team)
     if environment is None:
         environment = await environment_of(sessions, pool, cipher, cluster)
     change = ChangeRequest(
-        kind=spec.kind, operation=spec.operation, environment=environment,
-        team_prefixes=own, namespace_exempt=requester.exempt,
+        kind=spec.kind,
+        operation=spec.operation,
+        environment=environment,
+        team_prefixes=own,
+        namespace_exempt=requester.exempt,
         resource_name=name if spec.kind != "consumer" else spec.name,
         stream_name=spec.stream if spec.kind == "consumer" else None,
-        requester_id=requester.user_id, requester_roles=list(requester.roles),
-        before=before, after=spec.config, usage=usage, quota=limits)
+        requester_id=requester.user_id,
+        requester_roles=list(requester.roles),
+        before=before,
+        after=spec.config,
+        usage=usage,
+        quota=limits,
+    )
     violations = quota_check(usage, limits, change)
     if violations:
         assert team is not None  # only a team has limits

@@ -12,8 +12,16 @@ from core.policy.measures import STORAGE_QUOTA, fmt_bytes
 from core.policy.models import Decision, Kind, Operation
 
 VoteAction = Literal["approve", "reject", "request_changes", "withdraw"]
-EventName = Literal["created", "approved", "rejected", "withdrawn", "changes_requested",
-                    "escalated", "executed", "failed"]
+EventName = Literal[
+    "created",
+    "approved",
+    "rejected",
+    "withdrawn",
+    "changes_requested",
+    "escalated",
+    "executed",
+    "failed",
+]
 CLOSED = ("executed", "failed", "rejected", "withdrawn", "changes_requested", "auto_rejected")
 
 
@@ -38,8 +46,11 @@ class ChangeSpec(_Model):
 
     def title(self) -> str:
         if self.kind == "quota":
-            limit = (fmt_bytes(self.requested_limit or 0) if self.quota_resource == STORAGE_QUOTA
-                     else f"{self.requested_limit:,}")
+            limit = (
+                fmt_bytes(self.requested_limit or 0)
+                if self.quota_resource == STORAGE_QUOTA
+                else f"{self.requested_limit:,}"
+            )
             return f"Raise quota {self.quota_resource} to {limit}"
         what = self.kind.replace("_", " ")
         if self.kind == "purge":
@@ -116,11 +127,16 @@ class ChangeResult(_Model):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
-def ticket_context(ticket: ApprovalTicket, org_id: str, operation_id: str,
-                   type_: str = "approval") -> OperationContext:
-    return OperationContext(operation_id=operation_id, org_id=org_id,
-                            user_id=ticket.requester_id, user_email=ticket.requester_email,
-                            type=type_)
+def ticket_context(
+    ticket: ApprovalTicket, org_id: str, operation_id: str, type_: str = "approval"
+) -> OperationContext:
+    return OperationContext(
+        operation_id=operation_id,
+        org_id=org_id,
+        user_id=ticket.requester_id,
+        user_email=ticket.requester_email,
+        type=type_,
+    )
 
 
 class ApplyRequest(_Model):

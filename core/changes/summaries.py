@@ -20,11 +20,16 @@ def risk_summary_workflow_id(request_id: uuid.UUID | str) -> str:
     return f"risk-summary-{request_id}"
 
 
-def owe_risk_summary(db: AsyncSession, settings: Settings, request_id: uuid.UUID,
-                     org_id: uuid.UUID) -> OutboxEntry | None:
+def owe_risk_summary(
+    db: AsyncSession, settings: Settings, request_id: uuid.UUID, org_id: uuid.UUID
+) -> OutboxEntry | None:
     """Owe the summary's workflow start (``None``: no model is configured, nothing owed)."""
     if not settings.anthropic_api_key:
         return None
-    return owe_workflow_start(db, RISK_SUMMARY_WORKFLOW, risk_summary_workflow_id(request_id),
-                              [{"request_id": str(request_id), "org_id": str(org_id)}],
-                              settings.task_queue)
+    return owe_workflow_start(
+        db,
+        RISK_SUMMARY_WORKFLOW,
+        risk_summary_workflow_id(request_id),
+        [{"request_id": str(request_id), "org_id": str(org_id)}],
+        settings.task_queue,
+    )

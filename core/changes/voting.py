@@ -28,8 +28,11 @@ class VoteRefused(Exception):
 def eligible(group: ApprovalGroup, voter: Voter) -> bool:
     """By the ids of the voter's role and teams (``core.policy.refs``: a rename changes nothing);
     a group decided before ids existed by the names the API gave the voter."""
-    return (holds(group, voter.role, voter.role_id, voter.teams, voter.team_ids)
-            or voter.user_id in group.users or voter.email in group.users)
+    return (
+        holds(group, voter.role, voter.role_id, voter.teams, voter.team_ids)
+        or voter.user_id in group.users
+        or voter.email in group.users
+    )
 
 
 @dataclass
@@ -39,33 +42,47 @@ class Tally:
     votes: list[Vote] = field(default_factory=list)
 
     def approvals_in(self, group: str) -> int:
-        return len({v.voter.user_id for v in self.votes if v.action == "approve" and v.group == group})
+        return len(
+            {v.voter.user_id for v in self.votes if v.action == "approve" and v.group == group}
+        )
 
 
 def check(ticket: ApprovalTicket, tally: Tally, vote: Vote) -> None:
     """Raise ``VoteRefused`` unless the vote may be cast now."""
     if tally.status != "waiting_approval":
-        raise VoteRefused("closed", f"This request is already {tally.status.replace('_', ' ')}; "
-                                    "it takes no more decisions.")
+        raise VoteRefused(
+            "closed",
+            f"This request is already {tally.status.replace('_', ' ')}; "
+            "it takes no more decisions.",
+        )
     if vote.action == "withdraw":
         if vote.voter.user_id != ticket.requester_id:
             raise VoteRefused("not_requester", "Only the requester can withdraw a request.")
         return
     if vote.voter.user_id == ticket.requester_id:
-        raise VoteRefused("self_approval", "You cannot decide on your own request: another "
-                                           "person must approve it (four-eyes).")
+        raise VoteRefused(
+            "self_approval",
+            "You cannot decide on your own request: another person must approve it (four-eyes).",
+        )
     if vote.action == "reject" and not vote.comment.strip():
         raise VoteRefused("reason_required", "Give a reason ('comment') to reject a request.")
     if any(v.voter.user_id == vote.voter.user_id for v in tally.votes):
-        raise VoteRefused("already_voted", "You have already voted on this request; one vote "
-                                           "per person.")
+        raise VoteRefused(
+            "already_voted", "You have already voted on this request; one vote per person."
+        )
     group = ticket.decision.groups[tally.group_index]
     if not eligible(group, vote.voter):
-        who = ([f"role {r}" for r in group.roles] + [f"team {t}" for t in group.teams]
-               + [f"user {u}" for u in group.users])
-        raise VoteRefused("not_approver", f"This step ({group.name}) needs an approval from "
-                                          f"{' or '.join(who) or 'nobody'}; your role "
-                                          f"'{vote.voter.role}' does not qualify.")
+        who = (
+            [f"role {r}" for r in group.roles]
+            + [f"team {t}" for t in group.teams]
+            + [f"user {u}" for u in group.users]
+        )
+        raise VoteRefused(
+            "not_approver",
+            f"This step ({group.name}) needs an approval from "
+            f"{' or '.join(who) or 'nobody'}; your role "
+            f"'{vote.voter.role}' does not qualify.",
+        )
 
 
 def cast(ticket: ApprovalTicket, tally: Tally, vote: Vote) -> Tally:

@@ -27,16 +27,22 @@ from core.settings import Settings, get_settings
 log = logging.getLogger("jsc.collector")
 
 
-async def make_collector(settings: Settings, nc: NATS, engine: AsyncEngine, *,
-                         me: str | None = None) -> Collector:
+async def make_collector(
+    settings: Settings, nc: NATS, engine: AsyncEngine, *, me: str | None = None
+) -> Collector:
     key = settings.encryption_key
     if key is None:  # the caller checks first
         raise RuntimeError("JSC_ENCRYPTION_KEY is not set")
     kv = await open_bucket(nc, settings.collector_lease_s)
     return Collector(
-        sessions=make_sessionmaker(engine), cipher=Cipher(key.get_secret_value()),
-        pool=ClusterPool(), live=LivePublisher(nc), policy=settings.cluster_policy,
-        shares=Shares(kv, me or collector_id()), orgs=settings.collect_orgs)
+        sessions=make_sessionmaker(engine),
+        cipher=Cipher(key.get_secret_value()),
+        pool=ClusterPool(),
+        live=LivePublisher(nc),
+        policy=settings.cluster_policy,
+        shares=Shares(kv, me or collector_id()),
+        orgs=settings.collect_orgs,
+    )
 
 
 def collector_id() -> str:
@@ -47,8 +53,10 @@ def collector_id() -> str:
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     if not (settings.database_url and settings.events_nats_url and settings.encryption_key):
-        raise SystemExit("the collector needs JSC_DATABASE_URL, JSC_INTERNAL_NATS_URL and "
-                         "JSC_ENCRYPTION_KEY (jsc up sets them)")
+        raise SystemExit(
+            "the collector needs JSC_DATABASE_URL, JSC_INTERNAL_NATS_URL and "
+            "JSC_ENCRYPTION_KEY (jsc up sets them)"
+        )
     nc = await connect_live(settings.events_nats_url, "jsc:collector")
     engine = make_engine(settings.database_url)
     collector = await make_collector(settings, nc, engine)
@@ -58,9 +66,14 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             started = time.monotonic()
             try:
                 report = await collector.pass_once()
-                log.info("pass: %d clusters, %d streams, %d consumers in %.2f s%s",
-                         report.clusters, report.streams, report.consumers, report.seconds,
-                         f"; unreachable: {len(report.failed)}" if report.failed else "")
+                log.info(
+                    "pass: %d clusters, %d streams, %d consumers in %.2f s%s",
+                    report.clusters,
+                    report.streams,
+                    report.consumers,
+                    report.seconds,
+                    f"; unreachable: {len(report.failed)}" if report.failed else "",
+                )
             except Exception:  # noqa: BLE001 - the next pass tries again
                 log.exception("collection pass failed")
             wait = settings.collect_interval_s - (time.monotonic() - started)
@@ -80,8 +93,9 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     async def _main() -> None:
         stop = asyncio.Event()

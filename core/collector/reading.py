@@ -47,8 +47,9 @@ async def read_consumers(js: JetStreamApi, streams: list[dict[str, Any]]) -> dic
     return dict(await asyncio.gather(*(one(n) for n in wanted)))
 
 
-async def read_cluster(js: JetStreamApi, monitoring_url: str | None,
-                       policy: OutboundPolicy) -> ClusterRead:
+async def read_cluster(
+    js: JetStreamApi, monitoring_url: str | None, policy: OutboundPolicy
+) -> ClusterRead:
     account = await js.account_info()
     account.pop("type", None)
     streams = await js.stream_list()
@@ -62,12 +63,17 @@ async def read_cluster(js: JetStreamApi, monitoring_url: str | None,
     return read
 
 
-async def fetch_varz(monitoring_url: str, policy: OutboundPolicy,
-                     timeout: float = 2.0) -> dict[str, Any]:
+async def fetch_varz(
+    monitoring_url: str, policy: OutboundPolicy, timeout: float = 2.0
+) -> dict[str, Any]:
     pinned = await pin(monitoring_url.rstrip("/") + "/varz", policy)
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-        async with client.stream("GET", pinned.at(pinned.addresses[0]), headers=pinned.headers,
-                                 extensions=pinned.extensions) as reply:
+        async with client.stream(
+            "GET",
+            pinned.at(pinned.addresses[0]),
+            headers=pinned.headers,
+            extensions=pinned.extensions,
+        ) as reply:
             reply.raise_for_status()
             body = b""
             async for chunk in reply.aiter_bytes():

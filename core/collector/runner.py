@@ -62,9 +62,17 @@ def _as_uuid(value: str) -> uuid.UUID | None:
 
 
 class Collector:
-    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], cipher: Cipher,
-                 pool: ClusterPool, live: LivePublisher, shares: Shares, policy: OutboundPolicy,
-                 orgs: str = ""):
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: Cipher,
+        pool: ClusterPool,
+        live: LivePublisher,
+        shares: Shares,
+        policy: OutboundPolicy,
+        orgs: str = "",
+    ):
         self.sessions, self.cipher, self.pool = sessions, cipher, pool
         self.live, self.shares, self.policy = live, shares, policy
         self.orgs = orgs
@@ -81,8 +89,13 @@ class Collector:
             return None
         ids = [i for i in map(_as_uuid, wanted) if i]
         async with self.sessions() as db:
-            found = (await db.scalars(select(Organization.id).where(or_(
-                Organization.slug.in_(wanted), Organization.id.in_(ids))))).all()
+            found = (
+                await db.scalars(
+                    select(Organization.id).where(
+                        or_(Organization.slug.in_(wanted), Organization.id.in_(ids))
+                    )
+                )
+            ).all()
         return {str(i) for i in found}
 
     async def registered(self, orgs: set[str] | None) -> dict[str, NatsCluster]:
@@ -123,25 +136,45 @@ class Collector:
             report.failed[cid] = str(exc)
             sample = unreachable_sample(org, cluster.id, at, str(exc), self.me)
             if await self.shares.still_mine(cid):
-                await self.live.publish(subjects.cluster_sample(org, cid),
-                                        sample.model_dump_json(), str(sample.id))
+                await self.live.publish(
+                    subjects.cluster_sample(org, cid), sample.model_dump_json(), str(sample.id)
+                )
                 self.memory.clusters[cid] = sample
             return
         await self._seed(org, cid, [s["config"]["name"] for s in read.streams])
-        streams = [stream_sample(org, cluster.id, info, read.consumers.get(info["config"]["name"], []),
-                                 at, self.memory.streams.get((cid, info["config"]["name"])))
-                   for info in read.streams]
+        streams = [
+            stream_sample(
+                org,
+                cluster.id,
+                info,
+                read.consumers.get(info["config"]["name"], []),
+                at,
+                self.memory.streams.get((cid, info["config"]["name"])),
+            )
+            for info in read.streams
+        ]
         previous = self.memory.clusters.get(cid)
-        summary = cluster_sample(org, cluster.id, at, streams=streams, account=read.account,
-                                 varz=read.varz, collector=self.me,
-                                 previous=previous if previous and previous.reachable else None)
+        summary = cluster_sample(
+            org,
+            cluster.id,
+            at,
+            streams=streams,
+            account=read.account,
+            varz=read.varz,
+            collector=self.me,
+            previous=previous if previous and previous.reachable else None,
+        )
         if read.varz_error:
             summary.error = read.varz_error
         if not await self.shares.still_mine(cid):
             return  # another collector owns it now; this pass's reading is dropped
-        items = [(subjects.stream_sample(org, cid, s.stream), s.model_dump_json(), str(s.id))
-                 for s in streams]
-        items.append((subjects.cluster_sample(org, cid), summary.model_dump_json(), str(summary.id)))
+        items = [
+            (subjects.stream_sample(org, cid, s.stream), s.model_dump_json(), str(s.id))
+            for s in streams
+        ]
+        items.append(
+            (subjects.cluster_sample(org, cid), summary.model_dump_json(), str(summary.id))
+        )
         await self.live.publish_many(items)
         seen = {s.stream for s in streams}
         for key in [k for k in self.memory.streams if k[0] == cid and k[1] not in seen]:
@@ -164,7 +197,9 @@ class Collector:
         async def one(name: str) -> None:
             async with gate:
                 try:
-                    msg = await js.get_last_msg(subjects.STREAM, subjects.stream_sample(org, cid, name))
+                    msg = await js.get_last_msg(
+                        subjects.STREAM, subjects.stream_sample(org, cid, name)
+                    )
                     sample = StreamSample.model_validate_json(msg.data or b"")
                 except Exception:  # noqa: BLE001 - none yet (or unreadable): no rate this pass
                     return

@@ -34,8 +34,10 @@ WRONG_LAST_SEQUENCE = 10071  # JetStream's err_code when the expected revision i
 def owner(members: dict[str, set[str] | None], cluster_id: str, org_id: str) -> str | None:
     """The member rendezvous hashing gives ``cluster_id`` to, among the members that collect its
     organization (``members``: id -> the organization ids it collects, None for all)."""
+
     def score(member: str) -> int:
         return int.from_bytes(hashlib.sha256(f"{member}/{cluster_id}".encode()).digest()[:8], "big")
+
     able = [m for m, orgs in members.items() if orgs is None or org_id in orgs]
     return max(able, key=score) if able else None
 
@@ -45,9 +47,15 @@ async def open_bucket(nc: NATS, lease_s: float) -> KeyValue:
     try:
         return await js.key_value(BUCKET)
     except (NotFoundError, BadRequestError):
-        return await js.create_key_value(KeyValueConfig(
-            bucket=BUCKET, ttl=lease_s, history=1, storage=StorageType.FILE,
-            description="JetStream Console collectors: members and cluster leases"))
+        return await js.create_key_value(
+            KeyValueConfig(
+                bucket=BUCKET,
+                ttl=lease_s,
+                history=1,
+                storage=StorageType.FILE,
+                description="JetStream Console collectors: members and cluster leases",
+            )
+        )
 
 
 @dataclass
@@ -71,7 +79,9 @@ class Shares:
                     orgs = json.loads(entry.value or b"{}").get("orgs")
                 except ValueError:
                     orgs = None
-                members[entry.key.removeprefix("members.")] = set(orgs) if orgs is not None else None
+                members[entry.key.removeprefix("members.")] = (
+                    set(orgs) if orgs is not None else None
+                )
         finally:
             # nats-py leaves the watcher's stop() unannotated
             await watcher.stop()  # type: ignore[no-untyped-call]
@@ -108,8 +118,9 @@ class Shares:
 
     async def _renew(self, cluster: str) -> bool:
         try:
-            self.held[cluster] = await self.kv.update(f"lease.{cluster}", self.me.encode(),
-                                                      last=self.held[cluster])
+            self.held[cluster] = await self.kv.update(
+                f"lease.{cluster}", self.me.encode(), last=self.held[cluster]
+            )
             return True
         except (KeyWrongLastSequenceError, KeyNotFoundError):
             log.warning("collector %s lost its lease on cluster %s", self.me, cluster)

@@ -26,8 +26,9 @@ ALERT_STATES = ("ok", "firing")
 
 class AlertRuleState(Base):
     __tablename__ = "alert_rule_states"
-    rule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"),
-                                               primary_key=True)
+    rule_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("alert_rules.id", ondelete="CASCADE"), primary_key=True
+    )
     org_id: Mapped[uuid.UUID] = _fk("organizations.id")
     status: Mapped[str] = mapped_column(_enum("alert_state", *ALERT_STATES), default="ok")
     since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -45,4 +46,5 @@ class AlertRuleState(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     pending: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -22,8 +22,17 @@ GITOPS_PRUNE_MODES = ("never", "with_approval")
 GITOPS_DRIFT_MODES = ("report", "revert")
 GITOPS_AUTH_TYPES = ("none", "token", "ssh_key")
 GITOPS_TRIGGERS = ("webhook", "manual", "poll", "drift_revert")
-GITOPS_SYNC_STATES = ("pending", "running", "waiting_approval", "applying", "succeeded",
-                      "no_changes", "partially_applied", "failed", "rejected")
+GITOPS_SYNC_STATES = (
+    "pending",
+    "running",
+    "waiting_approval",
+    "applying",
+    "succeeded",
+    "no_changes",
+    "partially_applied",
+    "failed",
+    "rejected",
+)
 GITOPS_DRIFT_TYPES = ("changed", "missing", "unmanaged")
 GITOPS_DRIFT_STATES = ("open", "ignored", "reverting", "resolved")
 
@@ -50,14 +59,17 @@ class GitRepository(IdMixin, TimestampMixin, Base):
     path: Mapped[str] = mapped_column(String(1024), default="")
     environments: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     sync: Mapped[str] = mapped_column(_enum("gitops_sync_mode", *GITOPS_SYNC_MODES), default="auto")
-    prune: Mapped[str] = mapped_column(_enum("gitops_prune_mode", *GITOPS_PRUNE_MODES),
-                                       default="never")
-    on_drift: Mapped[str] = mapped_column(_enum("gitops_drift_mode", *GITOPS_DRIFT_MODES),
-                                          default="report")
+    prune: Mapped[str] = mapped_column(
+        _enum("gitops_prune_mode", *GITOPS_PRUNE_MODES), default="never"
+    )
+    on_drift: Mapped[str] = mapped_column(
+        _enum("gitops_drift_mode", *GITOPS_DRIFT_MODES), default="report"
+    )
     interval_seconds: Mapped[int] = mapped_column(Integer, default=300)
     namespaces: Mapped[list[Any]] = mapped_column(JSONB, default=list)
-    auth_type: Mapped[str] = mapped_column(_enum("gitops_auth_type", *GITOPS_AUTH_TYPES),
-                                           default="none")
+    auth_type: Mapped[str] = mapped_column(
+        _enum("gitops_auth_type", *GITOPS_AUTH_TYPES), default="none"
+    )
     credentials: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     webhook_secret: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     last_commit: Mapped[str | None] = mapped_column(String(64))
@@ -83,17 +95,20 @@ class GitSync(IdMixin, TimestampMixin, Base):
     commit: Mapped[str | None] = mapped_column(String(64), index=True)
     author: Mapped[str] = mapped_column(String(512), default="")
     message: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(_enum("gitops_sync_state", *GITOPS_SYNC_STATES),
-                                        default="pending", index=True)
+    status: Mapped[str] = mapped_column(
+        _enum("gitops_sync_state", *GITOPS_SYNC_STATES), default="pending", index=True
+    )
     plan: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     results: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     errors: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     warnings: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     error: Mapped[str | None] = mapped_column(Text)
-    request_id: Mapped[uuid.UUID | None] = _fk("change_requests.id", ondelete="SET NULL",
-                                               nullable=True)
-    operation_id: Mapped[uuid.UUID | None] = _fk("operations.id", ondelete="SET NULL",
-                                                 nullable=True)
+    request_id: Mapped[uuid.UUID | None] = _fk(
+        "change_requests.id", ondelete="SET NULL", nullable=True
+    )
+    operation_id: Mapped[uuid.UUID | None] = _fk(
+        "operations.id", ondelete="SET NULL", nullable=True
+    )
     requested_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -102,11 +117,14 @@ class GitWebhookDelivery(Base):
     """A webhook delivery already accepted for a repository: a replay of its id is ignored."""
 
     __tablename__ = "gitops_webhook_deliveries"
-    repo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("gitops_repos.id", ondelete="CASCADE"),
-                                               primary_key=True)
+    repo_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("gitops_repos.id", ondelete="CASCADE"), primary_key=True
+    )
     delivery_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     commit: Mapped[str | None] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class GitDrift(IdMixin, TimestampMixin, Base):
@@ -125,8 +143,9 @@ class GitDrift(IdMixin, TimestampMixin, Base):
     org_id: Mapped[uuid.UUID] = _fk("organizations.id")
     repo_id: Mapped[uuid.UUID] = _fk("gitops_repos.id")
     environment: Mapped[str] = mapped_column(String(255))
-    cluster_id: Mapped[uuid.UUID | None] = _fk("nats_clusters.id", ondelete="SET NULL",
-                                               nullable=True)
+    cluster_id: Mapped[uuid.UUID | None] = _fk(
+        "nats_clusters.id", ondelete="SET NULL", nullable=True
+    )
     resource: Mapped[str] = mapped_column(String(600))
     kind: Mapped[str] = mapped_column(String(32))
     stream: Mapped[str | None] = mapped_column(String(255))
@@ -135,8 +154,9 @@ class GitDrift(IdMixin, TimestampMixin, Base):
     fields: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     source: Mapped[str] = mapped_column(String(1024), default="")  # path:line in git
     changed_by: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    status: Mapped[str] = mapped_column(_enum("gitops_drift_state", *GITOPS_DRIFT_STATES),
-                                        default="open", index=True)
+    status: Mapped[str] = mapped_column(
+        _enum("gitops_drift_state", *GITOPS_DRIFT_STATES), default="open", index=True
+    )
     ignored_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # {action, by, at, sync_id, branch}
     remediation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

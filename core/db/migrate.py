@@ -30,6 +30,7 @@ async def upgrade_to(engine: AsyncEngine, revision: str) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
         try:
+
             def _upgrade(sync_conn: Connection) -> None:
                 cfg = alembic_config(str(engine.url.render_as_string(hide_password=False)))
                 cfg.attributes["connection"] = sync_conn

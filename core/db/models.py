@@ -33,7 +33,13 @@ from core.db.base import Base, IdMixin, TimestampMixin
 ENVIRONMENTS = ("production", "staging", "development")
 ORG_ROLES = ("admin", "editor", "viewer", "operator", "member")  # or a custom role's name
 OPERATION_STATUSES = (
-    "pending", "running", "paused", "waiting_approval", "completed", "failed", "cancelled",
+    "pending",
+    "running",
+    "paused",
+    "waiting_approval",
+    "completed",
+    "failed",
+    "cancelled",
 )
 
 
@@ -49,7 +55,9 @@ class Organization(IdMixin, TimestampMixin, Base):
     __tablename__ = "organizations"
     name: Mapped[str] = mapped_column(String(255))
     slug: Mapped[str] = mapped_column(String(255), unique=True)
-    plan: Mapped[str] = mapped_column(_enum("org_plan", "free", "team", "enterprise"), default="free")
+    plan: Mapped[str] = mapped_column(
+        _enum("org_plan", "free", "team", "enterprise"), default="free"
+    )
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
@@ -147,7 +155,9 @@ class NatsCluster(IdMixin, TimestampMixin, Base):
     server_identity: Mapped[str | None] = mapped_column(String(512), index=True)
 
     connections: Mapped[list[ClusterConnection]] = relationship(
-        back_populates="cluster", cascade="all, delete-orphan", lazy="selectin",
+        back_populates="cluster",
+        cascade="all, delete-orphan",
+        lazy="selectin",
         order_by="ClusterConnection.position",
     )
 
@@ -283,7 +293,9 @@ class Operation(IdMixin, TimestampMixin, Base):
     input: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
-    cluster_id: Mapped[uuid.UUID | None] = _fk("nats_clusters.id", ondelete="SET NULL", nullable=True)
+    cluster_id: Mapped[uuid.UUID | None] = _fk(
+        "nats_clusters.id", ondelete="SET NULL", nullable=True
+    )
     started_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -296,9 +308,15 @@ class ApprovalPolicyVersion(IdMixin, Base):
     versions of one policy share its ``name``; the id of the policy is that of its first version."""
 
     __tablename__ = "approval_policies"
-    __table_args__ = (UniqueConstraint("org_id", "name", "version"),
-                      Index("uq_approval_policies_current", "policy_id", unique=True,
-                            postgresql_where=text("is_current")))
+    __table_args__ = (
+        UniqueConstraint("org_id", "name", "version"),
+        Index(
+            "uq_approval_policies_current",
+            "policy_id",
+            unique=True,
+            postgresql_where=text("is_current"),
+        ),
+    )
     org_id: Mapped[uuid.UUID] = _fk("organizations.id")
     policy_id: Mapped[uuid.UUID] = mapped_column(index=True)
     name: Mapped[str] = mapped_column(String(255))
@@ -312,8 +330,16 @@ class ApprovalPolicyVersion(IdMixin, Base):
 
 
 CHANGE_STATUSES = (
-    "waiting_approval", "approved", "executing", "executed", "failed", "rejected", "withdrawn",
-    "changes_requested", "auto_approved", "auto_rejected",
+    "waiting_approval",
+    "approved",
+    "executing",
+    "executed",
+    "failed",
+    "rejected",
+    "withdrawn",
+    "changes_requested",
+    "auto_approved",
+    "auto_rejected",
 )
 
 
@@ -328,7 +354,9 @@ class ChangeRequestRow(IdMixin, TimestampMixin, Base):
     operation: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(512))
     status: Mapped[str] = mapped_column(_enum("change_status", *CHANGE_STATUSES), index=True)
-    cluster_id: Mapped[uuid.UUID | None] = _fk("nats_clusters.id", ondelete="SET NULL", nullable=True)
+    cluster_id: Mapped[uuid.UUID | None] = _fk(
+        "nats_clusters.id", ondelete="SET NULL", nullable=True
+    )
     team_id: Mapped[uuid.UUID | None] = _fk("teams.id", ondelete="SET NULL", nullable=True)
     environment: Mapped[str | None] = mapped_column(String(32))
     requester_id: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
@@ -343,12 +371,22 @@ class ChangeRequestRow(IdMixin, TimestampMixin, Base):
     votes: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
-    operation_id: Mapped[uuid.UUID | None] = _fk("operations.id", ondelete="SET NULL", nullable=True)
+    operation_id: Mapped[uuid.UUID | None] = _fk(
+        "operations.id", ondelete="SET NULL", nullable=True
+    )
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-QUOTA_RESOURCES = ("streams", "consumers", "storage_bytes", "messages", "max_msg_size",
-                   "max_replicas", "inbound_rate", "outbound_rate")
+QUOTA_RESOURCES = (
+    "streams",
+    "consumers",
+    "storage_bytes",
+    "messages",
+    "max_msg_size",
+    "max_replicas",
+    "inbound_rate",
+    "outbound_rate",
+)
 
 
 class TeamQuota(IdMixin, Base):
@@ -392,8 +430,9 @@ class Webhook(IdMixin, TimestampMixin, Base):
     url: Mapped[str] = mapped_column(String(2048))
     secret: Mapped[dict[str, Any]] = mapped_column(JSONB)
     previous_secret: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
-    previous_valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
-                                                                  nullable=True)
+    previous_valid_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
     events: Mapped[list[Any]] = mapped_column(JSONB, default=list)  # empty: every event
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
@@ -421,7 +460,9 @@ class Mirror(IdMixin, TimestampMixin, Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     state: Mapped[str] = mapped_column(_enum("mirror_state", *MIRROR_STATES), default="creating")
     pair_id: Mapped[uuid.UUID | None] = _fk("dr_pairs.id", ondelete="SET NULL", nullable=True)
-    operation_id: Mapped[uuid.UUID | None] = _fk("operations.id", ondelete="SET NULL", nullable=True)
+    operation_id: Mapped[uuid.UUID | None] = _fk(
+        "operations.id", ondelete="SET NULL", nullable=True
+    )
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
 
 
@@ -483,8 +524,9 @@ class Backup(IdMixin, TimestampMixin, Base):
     org_id: Mapped[uuid.UUID] = _fk("organizations.id")
     cluster_id: Mapped[uuid.UUID] = _fk("nats_clusters.id")
     team_id: Mapped[uuid.UUID | None] = _fk("teams.id", ondelete="SET NULL", nullable=True)
-    schedule_id: Mapped[uuid.UUID | None] = _fk("backup_schedules.id", ondelete="SET NULL",
-                                                nullable=True)
+    schedule_id: Mapped[uuid.UUID | None] = _fk(
+        "backup_schedules.id", ondelete="SET NULL", nullable=True
+    )
     kind: Mapped[str] = mapped_column(_enum("backup_kind", *BACKUP_KINDS))
     reason: Mapped[str] = mapped_column(String(32), default="manual")
     target: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
@@ -497,7 +539,9 @@ class Backup(IdMixin, TimestampMixin, Base):
     message_count: Mapped[int] = mapped_column(BigInteger, default=0)
     stream_count: Mapped[int] = mapped_column(Integer, default=0)
     verification: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    operation_id: Mapped[uuid.UUID | None] = _fk("operations.id", ondelete="SET NULL", nullable=True)
+    operation_id: Mapped[uuid.UUID | None] = _fk(
+        "operations.id", ondelete="SET NULL", nullable=True
+    )
     created_by: Mapped[uuid.UUID | None] = _fk("users.id", ondelete="SET NULL", nullable=True)
 
 
@@ -512,10 +556,12 @@ class BackupItem(IdMixin, TimestampMixin, Base):
     backup_id: Mapped[uuid.UUID] = _fk("backups.id")
     stream: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(_enum("backup_item_kind", *BACKUP_KINDS))
-    base_item_id: Mapped[uuid.UUID | None] = _fk("backup_items.id", ondelete="SET NULL",
-                                                 nullable=True)
-    status: Mapped[str] = mapped_column(_enum("backup_item_state", *BACKUP_ITEM_STATES),
-                                        default="pending")
+    base_item_id: Mapped[uuid.UUID | None] = _fk(
+        "backup_items.id", ondelete="SET NULL", nullable=True
+    )
+    status: Mapped[str] = mapped_column(
+        _enum("backup_item_state", *BACKUP_ITEM_STATES), default="pending"
+    )
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     first_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -536,8 +582,9 @@ class BackupChunk(Base):
     (incremental items resume after it)."""
 
     __tablename__ = "backup_chunks"
-    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("backup_items.id", ondelete="CASCADE"),
-                                               primary_key=True)
+    item_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("backup_items.id", ondelete="CASCADE"), primary_key=True
+    )
     attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(1024))

@@ -40,8 +40,9 @@ class ChunkBody:
         return "".join(self.parts).encode()
 
 
-async def message_chunk(reader: StreamReader, chunk: ExportChunk,
-                        beat: Callable[[int], None] = lambda done: None) -> tuple[ChunkBody, int]:
+async def message_chunk(
+    reader: StreamReader, chunk: ExportChunk, beat: Callable[[int], None] = lambda done: None
+) -> tuple[ChunkBody, int]:
     """The chunk's messages from ``chunk.next_seq`` on, and the sequence the next chunk starts
     at."""
     export: MessageExport = chunk.job.request  # type: ignore[assignment]
@@ -66,8 +67,9 @@ async def message_chunk(reader: StreamReader, chunk: ExportChunk,
     return body, next_seq
 
 
-def audit_chunk(query: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]], org_id: str,
-                chunk: ExportChunk) -> tuple[ChunkBody, AuditCursor | None]:
+def audit_chunk(
+    query: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]], org_id: str, chunk: ExportChunk
+) -> tuple[ChunkBody, AuditCursor | None]:
     """The chunk's audit rows (``query``: run a parameterised ClickHouse query, answer the rows),
     and the last one's cursor."""
     export: AuditExport = chunk.job.request  # type: ignore[assignment]

@@ -40,8 +40,12 @@ class MessageLines:
     def line(self, msg: StoredMessage) -> str:
         record = export_record(msg)
         if self.format == "csv":
-            self._writer.writerow([json.dumps(record["headers"]) if c == "headers" else record[c]
-                                   for c in CSV_COLUMNS])
+            self._writer.writerow(
+                [
+                    json.dumps(record["headers"]) if c == "headers" else record[c]
+                    for c in CSV_COLUMNS
+                ]
+            )
             return self._take()
         return json.dumps(record, ensure_ascii=False) + "\n"
 

@@ -30,7 +30,9 @@ class MessageExport(BaseModel):
     estimated: int = Field(ge=0, description="the range's sequence span: at most this many")
 
     def filename(self) -> str:
-        return f"{self.stream}-{self.first_seq}-{max(self.last_seq, self.first_seq - 1)}.{self.format}"
+        return (
+            f"{self.stream}-{self.first_seq}-{max(self.last_seq, self.first_seq - 1)}.{self.format}"
+        )
 
 
 class AuditFilters(BaseModel):

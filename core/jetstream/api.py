@@ -54,12 +54,16 @@ class JetStreamApi:
             raise JetStreamUnavailable(f"the connection to the cluster failed: {exc}") from exc
         reply: dict[str, Any] = json.loads(msg.data or b"{}")
         if err := reply.get("error"):
-            raise JetStreamError(err.get("code", 500), err.get("err_code", 0),
-                                 err.get("description", "unknown JetStream error"))
+            raise JetStreamError(
+                err.get("code", 500),
+                err.get("err_code", 0),
+                err.get("description", "unknown JetStream error"),
+            )
         return reply
 
-    async def _paged(self, subject: str, key: str,
-                     payload: dict[str, Any] | None = None) -> list[Any]:
+    async def _paged(
+        self, subject: str, key: str, payload: dict[str, Any] | None = None
+    ) -> list[Any]:
         items: list[Any] = []
         while True:
             reply = await self.request(subject, {**(payload or {}), "offset": len(items)})
@@ -74,7 +78,9 @@ class JetStreamApi:
 
     # Streams
     async def stream_list(self, subject: str | None = None) -> list[dict[str, Any]]:
-        return await self._paged("STREAM.LIST", "streams", {"subject": subject} if subject else None)
+        return await self._paged(
+            "STREAM.LIST", "streams", {"subject": subject} if subject else None
+        )
 
     async def stream_info(self, name: str, subjects_filter: str | None = None) -> dict[str, Any]:
         payload = {"subjects_filter": subjects_filter} if subjects_filter else None
@@ -100,8 +106,9 @@ class JetStreamApi:
     async def consumer_info(self, stream: str, name: str) -> dict[str, Any]:
         return _strip_type(await self.request(f"CONSUMER.INFO.{stream}.{name}"))
 
-    async def consumer_create(self, stream: str, config: dict[str, Any],
-                              action: str | None = None) -> dict[str, Any]:
+    async def consumer_create(
+        self, stream: str, config: dict[str, Any], action: str | None = None
+    ) -> dict[str, Any]:
         """Create (``action="create"``), update (``"update"``) or either (None) a consumer."""
         name = config.get("durable_name") or config.get("name")
         subject = f"CONSUMER.CREATE.{stream}.{name}" if name else f"CONSUMER.CREATE.{stream}"

@@ -40,10 +40,18 @@ class BucketConfig(BaseModel):
     def bucket_stream(self, name: str, subjects: list[str], **settings: Any) -> dict[str, Any]:
         """The stream ``name`` of this bucket: the settings all kinds share, then ``settings``."""
         config: dict[str, Any] = {
-            "name": name, "subjects": subjects, "retention": "limits", "max_age": self.ttl,
-            "max_bytes": self.max_bytes, "storage": self.storage, "num_replicas": self.replicas,
-            "discard": "new", "allow_rollup_hdrs": True, "allow_direct": True,
-            "compression": "s2" if self.compression else "none", **settings,
+            "name": name,
+            "subjects": subjects,
+            "retention": "limits",
+            "max_age": self.ttl,
+            "max_bytes": self.max_bytes,
+            "storage": self.storage,
+            "num_replicas": self.replicas,
+            "discard": "new",
+            "allow_rollup_hdrs": True,
+            "allow_direct": True,
+            "compression": "s2" if self.compression else "none",
+            **settings,
         }
         if self.description:
             config["description"] = self.description
@@ -60,12 +68,16 @@ def common_status(info: dict[str, Any], stream_prefix: str, **fields: Any) -> di
     config = info["config"]
     return {
         "bucket": config["name"].removeprefix(stream_prefix),
-        "description": config.get("description"), "ttl": config.get("max_age", 0),
-        "max_bytes": config.get("max_bytes", -1), "replicas": config.get("num_replicas", 1),
+        "description": config.get("description"),
+        "ttl": config.get("max_age", 0),
+        "max_bytes": config.get("max_bytes", -1),
+        "replicas": config.get("num_replicas", 1),
         "storage": config.get("storage"),
         "compression": config.get("compression", "none") != "none",
-        "metadata": config.get("metadata") or {}, **fields,
-        "created": info.get("created"), "stream": config["name"],
+        "metadata": config.get("metadata") or {},
+        **fields,
+        "created": info.get("created"),
+        "stream": config["name"],
     }
 
 
@@ -102,9 +114,10 @@ class BucketKind:
 
     async def list(self, js: JetStreamApi) -> list[dict[str, Any]]:
         streams = await js.stream_list(self.subjects)
-        return sorted((self.status(s) for s in streams
-                       if s["config"]["name"].startswith(self.stream_prefix)),
-                      key=lambda b: b["bucket"])
+        return sorted(
+            (self.status(s) for s in streams if s["config"]["name"].startswith(self.stream_prefix)),
+            key=lambda b: b["bucket"],
+        )
 
     async def create(self, js: JetStreamApi, config: BucketConfig) -> dict[str, Any]:
         return self.status(await js.stream_create(config.stream_config()))

@@ -52,7 +52,8 @@ class CheckedTcpTransport(TcpTransport):
             try:
                 reader, writer = await asyncio.wait_for(
                     asyncio.open_connection(host=address, port=port, limit=buffer_size),
-                    connect_timeout)
+                    connect_timeout,
+                )
             except (TimeoutError, OSError) as exc:
                 failed = exc
                 continue
@@ -85,5 +86,6 @@ class CheckedClient(Client):
         s.last_attempt = time.monotonic()
         if not isinstance(self._transport, CheckedTcpTransport):
             self._transport = CheckedTcpTransport(self._policy)
-        await self._transport.connect(s.uri, buffer_size=DEFAULT_BUFFER_SIZE,
-                                      connect_timeout=self.options["connect_timeout"])
+        await self._transport.connect(
+            s.uri, buffer_size=DEFAULT_BUFFER_SIZE, connect_timeout=self.options["connect_timeout"]
+        )

@@ -23,8 +23,11 @@ WHITESPACE = r"\x09-\x0d\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\
 NAME_PATTERN = rf"^[^.*>/\\{WHITESPACE}]+$"
 NAME_SCHEMA_PATTERN = rf"^[^.*>/\\{WHITESPACE}\x00-\x1f\x7f-\x9f]+$"  # and no control characters
 # A stream or consumer name in a body: control characters are refused with their own message.
-Name = Annotated[str, Field(min_length=1, max_length=255, pattern=NAME_PATTERN),
-                 NoControlCharacters(NAME_SCHEMA_PATTERN)]
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=255, pattern=NAME_PATTERN),
+    NoControlCharacters(NAME_SCHEMA_PATTERN),
+]
 
 
 class _Strict(BaseModel):
@@ -126,9 +129,10 @@ class ConsumerConfig(_Strict):
     name: Name | None = None
     durable_name: Name | None = None
     description: str | None = Field(default=None, max_length=4096)
-    deliver_policy: Literal[
-        "all", "last", "new", "by_start_sequence", "by_start_time", "last_per_subject"
-    ] | None = None
+    deliver_policy: (
+        Literal["all", "last", "new", "by_start_sequence", "by_start_time", "last_per_subject"]
+        | None
+    ) = None
     opt_start_seq: int | None = Field(default=None, ge=0)
     opt_start_time: datetime | None = None
     ack_policy: Literal["none", "all", "explicit"] | None = None
@@ -173,7 +177,9 @@ class PurgeRequest(_Strict):
     filter: str | None = Field(default=None, alias="subject")
     seq: int | None = Field(default=None, ge=1, alias="sequence")
     keep: int | None = Field(default=None, ge=0)
-    dry_run: bool = Field(default=False, description="only say how many messages and bytes would go")
+    dry_run: bool = Field(
+        default=False, description="only say how many messages and bytes would go"
+    )
 
     @field_validator("keep")
     @classmethod

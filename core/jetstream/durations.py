@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import re
 
-_UNITS_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
-             "m": 60_000_000_000, "h": 3_600_000_000_000, "d": 86_400_000_000_000}
+_UNITS_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+    "d": 86_400_000_000_000,
+}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)")
 
 
@@ -26,6 +34,8 @@ def parse_duration_ns(value: object) -> int:
             return int(text)
         if text and _PART.sub("", text) == "":
             return int(sum(float(n) * _UNITS_NS[u] for n, u in _PART.findall(text)))
-        raise ValueError(f"'{value}' is not a duration: use e.g. '72h', '1m30s', '500ms' "
-                         "or an integer of nanoseconds")
+        raise ValueError(
+            f"'{value}' is not a duration: use e.g. '72h', '1m30s', '500ms' "
+            "or an integer of nanoseconds"
+        )
     raise ValueError("a duration is a number of nanoseconds or a string such as '72h'")

@@ -33,22 +33,45 @@ def consumer_health(info: dict[str, Any], rate_ratio: float | None = None) -> di
 
     parts: list[dict[str, Any]] = [
         {"name": "lag", "value": lag, "status": _band(lag, 1000, 10_000)},
-        {"name": "processing_rate", "value": rate_ratio,
-         "status": None if rate_ratio is None else
-         ("healthy" if rate_ratio > 0.9 else "warning" if rate_ratio >= 0.5 else "critical")},
+        {
+            "name": "processing_rate",
+            "value": rate_ratio,
+            "status": None
+            if rate_ratio is None
+            else (
+                "healthy" if rate_ratio > 0.9 else "warning" if rate_ratio >= 0.5 else "critical"
+            ),
+        },
     ]
     ack_ratio = ack_pending / max_ack_pending if max_ack_pending > 0 else 0.0
-    parts.append({"name": "ack_pending", "value": ack_pending, "ratio": round(ack_ratio, 4),
-                  "status": _band(ack_ratio, 0.5, 0.8)})
+    parts.append(
+        {
+            "name": "ack_pending",
+            "value": ack_pending,
+            "ratio": round(ack_ratio, 4),
+            "status": _band(ack_ratio, 0.5, 0.8),
+        }
+    )
     redelivery = redelivered / delivered if delivered else 0.0
-    parts.append({"name": "redelivery", "value": redelivered, "ratio": round(redelivery, 4),
-                  "status": _band(redelivery, 0.01, 0.05)})
+    parts.append(
+        {
+            "name": "redelivery",
+            "value": redelivered,
+            "ratio": round(redelivery, 4),
+            "status": _band(redelivery, 0.01, 0.05),
+        }
+    )
     if consuming:
         connection = "healthy"
     else:  # nobody pulls or is bound: fine while there is nothing to do
         connection = "critical" if lag > 0 or ack_pending > 0 else "healthy"
-    parts.append({"name": "connection", "value": "active" if consuming else "no client",
-                  "status": connection})
+    parts.append(
+        {
+            "name": "connection",
+            "value": "active" if consuming else "no client",
+            "status": connection,
+        }
+    )
 
     measured = [p for p in parts if p["status"] is not None]
     weight = sum(WEIGHTS[p["name"]] for p in measured)
@@ -57,5 +80,9 @@ def consumer_health(info: dict[str, Any], rate_ratio: float | None = None) -> di
         part["weight"] = WEIGHTS[part["name"]]
         part["score"] = SCORES.get(part["status"]) if part["status"] else None
     status = "healthy" if score >= 80 else "warning" if score >= 50 else "critical"
-    return {"score": score, "status": status, "paused": bool(info.get("paused")),
-            "components": parts}
+    return {
+        "score": score,
+        "status": status,
+        "paused": bool(info.get("paused")),
+        "components": parts,
+    }

@@ -61,8 +61,10 @@ def key_problem(key: str) -> str | None:
     if key.startswith(".") or key.endswith("."):
         return f"'{key}' starts or ends with a dot"
     if not _KEY.match(key) or ".." in key:
-        return (f"'{key}' is not a key: use letters, digits and - / _ = . "
-                "(dot-separated tokens, no wildcards)")
+        return (
+            f"'{key}' is not a key: use letters, digits and - / _ = . "
+            "(dot-separated tokens, no wildcards)"
+        )
     return None
 
 
@@ -73,8 +75,10 @@ def key_filter_problem(keys: str) -> str | None:
         if token == ">" and i == len(tokens) - 1 or token == "*":
             continue
         if not _KEY_TOKEN.match(token):
-            return (f"'{keys}' is not a key filter: tokens of letters, digits and - / _ =, "
-                    "'*' for one token, '>' last for the rest")
+            return (
+                f"'{keys}' is not a key filter: tokens of letters, digits and - / _ =, "
+                "'*' for one token, '>' last for the rest"
+            )
     return None
 
 
@@ -88,23 +92,35 @@ class KvBucketConfig(BucketConfig):
         """The stream, as the Go client configures a bucket."""
         window = 2 * 60 * 10**9
         return self.bucket_stream(
-            stream_name(self.bucket), [f"$KV.{self.bucket}.>"],
-            max_msgs_per_subject=self.history, max_msgs=-1, max_msg_size=self.max_value_size,
-            max_consumers=-1, duplicate_window=min(window, self.ttl) if self.ttl else window,
-            deny_delete=True, deny_purge=False)
+            stream_name(self.bucket),
+            [f"$KV.{self.bucket}.>"],
+            max_msgs_per_subject=self.history,
+            max_msgs=-1,
+            max_msg_size=self.max_value_size,
+            max_consumers=-1,
+            duplicate_window=min(window, self.ttl) if self.ttl else window,
+            deny_delete=True,
+            deny_purge=False,
+        )
 
 
 def bucket_status(info: dict[str, Any]) -> dict[str, Any]:
     """A bucket's settings and state from its stream's info."""
     config, state = info["config"], info.get("state") or {}
     return common_status(
-        info, STREAM_PREFIX, history=config.get("max_msgs_per_subject"),
-        max_value_size=config.get("max_msg_size", -1), values=state.get("messages", 0),
-        bytes=state.get("bytes", 0), keys=state.get("num_subjects", 0))
+        info,
+        STREAM_PREFIX,
+        history=config.get("max_msgs_per_subject"),
+        max_value_size=config.get("max_msg_size", -1),
+        values=state.get("messages", 0),
+        bytes=state.get("bytes", 0),
+        keys=state.get("num_subjects", 0),
+    )
 
 
 def operation_of(headers: dict[str, list[str]] | dict[str, str] | None) -> str:
     """PUT, DEL or PURGE, from a stored message's headers."""
+
     def first(name: str) -> str | None:
         value = (headers or {}).get(name)
         return value[0] if isinstance(value, list) else value
@@ -117,23 +133,46 @@ def operation_of(headers: dict[str, list[str]] | dict[str, str] | None) -> str:
     return "DEL" if reason == "Remove" else "PUT"
 
 
-def entry_json(bucket: str, key: str, revision: int, created: str | None, operation: str,
-               value: bytes, payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
-               delta: int | None = None) -> dict[str, Any]:
+def entry_json(
+    bucket: str,
+    key: str,
+    revision: int,
+    created: str | None,
+    operation: str,
+    value: bytes,
+    payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
+    delta: int | None = None,
+) -> dict[str, Any]:
     described = describe_payload(value, payload_limit)
-    entry = {"bucket": bucket, "key": key, "revision": revision, "created": created,
-             "operation": operation, "value": described.pop("payload"), **described}
+    entry = {
+        "bucket": bucket,
+        "key": key,
+        "revision": revision,
+        "created": created,
+        "operation": operation,
+        "value": described.pop("payload"),
+        **described,
+    }
     if delta is not None:
         entry["delta"] = delta
     return entry
 
 
-def watch_entry_json(bucket: str, entry: KeyValue.Entry,
-                     payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict[str, Any]:
+def watch_entry_json(
+    bucket: str, entry: KeyValue.Entry, payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT
+) -> dict[str, Any]:
     # nats-py annotates ``created`` as int; it holds the message's datetime
     created = format_time(entry.created) if entry.created else None  # type: ignore[arg-type]
-    return entry_json(bucket, entry.key, entry.revision or 0, created, entry.operation or "PUT",
-                      entry.value or b"", payload_limit, delta=entry.delta)
+    return entry_json(
+        bucket,
+        entry.key,
+        entry.revision or 0,
+        created,
+        entry.operation or "PUT",
+        entry.value or b"",
+        payload_limit,
+        delta=entry.delta,
+    )
 
 
 def _translate(exc: Exception) -> Exception:
@@ -141,8 +180,9 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, js_errors.KeyWrongLastSequenceError):
         return KeyExists(exc.description or "the key's revision differs")
     if isinstance(exc, js_errors.APIError):
-        return JetStreamError(exc.code or 500, exc.err_code or 0,
-                              exc.description or "unknown JetStream error")
+        return JetStreamError(
+            exc.code or 500, exc.err_code or 0, exc.description or "unknown JetStream error"
+        )
     if isinstance(exc, (NatsTimeoutError, js_errors.ServiceUnavailableError, NoRespondersError)):
         return JetStreamUnavailable("JetStream did not answer in time")
     if isinstance(exc, NatsError):
@@ -160,15 +200,31 @@ class KvBucket(StreamBucket):
         self.prefix = f"$KV.{bucket}."
         direct = bool(info["config"].get("allow_direct"))
         self.reader = StreamReader(js, self.stream, direct=direct)
-        self.kv = KeyValue(name=bucket, stream=self.stream, pre=self.prefix,
-                           js=js.nc.jetstream(prefix=js.prefix, timeout=js.timeout), direct=direct)
+        self.kv = KeyValue(
+            name=bucket,
+            stream=self.stream,
+            pre=self.prefix,
+            js=js.nc.jetstream(prefix=js.prefix, timeout=js.timeout),
+            direct=direct,
+        )
 
     def _entry(self, msg: StoredMessage, payload_limit: int | None) -> dict[str, Any]:
-        return entry_json(self.bucket, msg.subject[len(self.prefix):], msg.seq, msg.time,
-                          operation_of(msg.headers), msg.data, payload_limit)
+        return entry_json(
+            self.bucket,
+            msg.subject[len(self.prefix) :],
+            msg.seq,
+            msg.time,
+            operation_of(msg.headers),
+            msg.data,
+            payload_limit,
+        )
 
-    async def get(self, key: str, revision: int | None = None,
-                  payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict[str, Any]:
+    async def get(
+        self,
+        key: str,
+        revision: int | None = None,
+        payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
+    ) -> dict[str, Any]:
         """The latest value (KeyNotFound when absent or deleted), or the entry at ``revision``
         (which may be a delete marker)."""
         subject = self.prefix + key
@@ -177,13 +233,15 @@ class KvBucket(StreamBucket):
             if msg is None:
                 raise KeyNotFound(f"no key '{key}' in bucket '{self.bucket}'")
             if operation_of(msg.headers) != "PUT":
-                raise KeyNotFound(f"key '{key}' of bucket '{self.bucket}' was deleted "
-                                  f"(revision {msg.seq})")
+                raise KeyNotFound(
+                    f"key '{key}' of bucket '{self.bucket}' was deleted (revision {msg.seq})"
+                )
         else:
             msg = await self.reader.get(revision)
             if msg is None or msg.subject != subject:
-                raise KeyNotFound(f"key '{key}' of bucket '{self.bucket}' has no revision "
-                                  f"{revision}")
+                raise KeyNotFound(
+                    f"key '{key}' of bucket '{self.bucket}' has no revision {revision}"
+                )
         return self._entry(msg, payload_limit)
 
     async def exists(self, key: str) -> bool:
@@ -194,11 +252,13 @@ class KvBucket(StreamBucket):
     async def has_history(self, key: str) -> bool:
         return await self.reader.last(self.prefix + key) is not None
 
-    async def history(self, key: str, payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
-                      ) -> list[dict[str, Any]]:
+    async def history(
+        self,
+        key: str,
+        payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
+    ) -> list[dict[str, Any]]:
         """Every revision kept of the key, oldest first (delete markers included)."""
-        return [self._entry(m, payload_limit)
-                async for m in self.reader.scan(1, self.prefix + key)]
+        return [self._entry(m, payload_limit) async for m in self.reader.scan(1, self.prefix + key)]
 
     async def put(self, key: str, value: bytes, expected_revision: int | None = None) -> int:
         """The new revision. With ``expected_revision`` the put happens only if the key is at
@@ -237,9 +297,14 @@ class KvBucket(StreamBucket):
         caught up from a consumer info that can overtake deliveries still in flight on a busy
         server, and then reports no keys at all.)"""
         found: list[str] = []
-        config = {"deliver_policy": "last_per_subject", "ack_policy": "none",
-                  "headers_only": True, "filter_subject": f"{self.prefix}{keys}",
-                  "inactive_threshold": 30_000_000_000, "mem_storage": True}
+        config = {
+            "deliver_policy": "last_per_subject",
+            "ack_policy": "none",
+            "headers_only": True,
+            "filter_subject": f"{self.prefix}{keys}",
+            "inactive_threshold": 30_000_000_000,
+            "mem_storage": True,
+        }
         try:
             created = await self.js.consumer_create(self.stream, config)
         except JetStreamError as exc:
@@ -256,7 +321,7 @@ class KvBucket(StreamBucket):
                     remaining = msg.metadata.num_pending
                     operation = (msg.headers or {}).get(KV_OPERATION)
                     if operation not in ("DEL", "PURGE"):
-                        found.append(msg.subject[len(self.prefix):])
+                        found.append(msg.subject[len(self.prefix) :])
             await sub.unsubscribe()
         finally:
             try:
@@ -265,17 +330,28 @@ class KvBucket(StreamBucket):
                 pass  # the server removes it when idle
         return sorted(found[:limit]), len(found) > limit
 
-    async def watch(self, keys: str = ">", include_history: bool = False,
-                    ignore_deletes: bool = False) -> KeyValue.KeyWatcher:
+    async def watch(
+        self, keys: str = ">", include_history: bool = False, ignore_deletes: bool = False
+    ) -> KeyValue.KeyWatcher:
         """nats-py's watcher: current values (or every revision), ``None`` once caught up, then
         every change. Stop it with ``await watcher.stop()``."""
         try:
-            return await self.kv.watch(keys, include_history=include_history,
-                                       ignore_deletes=ignore_deletes, inactive_threshold=30)
+            return await self.kv.watch(
+                keys,
+                include_history=include_history,
+                ignore_deletes=ignore_deletes,
+                inactive_threshold=30,
+            )
         except Exception as exc:
             raise _translate(exc) from exc
 
 
-KV = BucketKind(label="KV bucket", stream_prefix=STREAM_PREFIX, subjects="$KV.>",
-                status=bucket_status, config=KvBucketConfig, store=KvBucket)
+KV = BucketKind(
+    label="KV bucket",
+    stream_prefix=STREAM_PREFIX,
+    subjects="$KV.>",
+    status=bucket_status,
+    config=KvBucketConfig,
+    store=KvBucket,
+)
 list_buckets, create_bucket, delete_bucket = KV.list, KV.create, KV.delete

@@ -37,8 +37,15 @@ Encoding = Literal["json", "text", "base64"]
 Direction = Literal["forward", "backward"]
 
 # Headers a direct get adds to the stored message; they are not part of what was published.
-_DIRECT_HEADERS = {"Nats-Stream", "Nats-Subject", "Nats-Sequence", "Nats-Time-Stamp",
-                   "Nats-Num-Pending", "Nats-Last-Sequence", "Nats-UpTo-Sequence"}
+_DIRECT_HEADERS = {
+    "Nats-Stream",
+    "Nats-Subject",
+    "Nats-Sequence",
+    "Nats-Time-Stamp",
+    "Nats-Num-Pending",
+    "Nats-Last-Sequence",
+    "Nats-UpTo-Sequence",
+}
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
@@ -61,6 +68,7 @@ class StoredMessage:
 
 
 # -- subjects, times, payloads, headers --------------------------------------------------------
+
 
 def subject_problem(subject: str, *, wildcards: bool) -> str | None:
     """Why ``subject`` is not a valid subject (or filter, with ``wildcards``); None when it is."""
@@ -108,7 +116,7 @@ def _as_text(data: bytes, cut: bool) -> str | None:
         # A cut may split a multi-byte character: drop the incomplete end, nothing else.
         if not cut or exc.reason != "unexpected end of data":
             return None
-        text = data[:exc.start].decode("utf-8", errors="strict")
+        text = data[: exc.start].decode("utf-8", errors="strict")
     return None if _CONTROL.search(text) else text
 
 
@@ -159,14 +167,21 @@ def parse_header_block(raw: bytes) -> dict[str, list[str]]:
     return headers
 
 
-def message_json(msg: StoredMessage,
-                 payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT) -> dict[str, Any]:
+def message_json(
+    msg: StoredMessage, payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT
+) -> dict[str, Any]:
     """A message as the API shows it."""
-    return {"seq": msg.seq, "subject": msg.subject, "time": msg.time, "headers": msg.headers,
-            **describe_payload(msg.data, payload_limit)}
+    return {
+        "seq": msg.seq,
+        "subject": msg.subject,
+        "time": msg.time,
+        "headers": msg.headers,
+        **describe_payload(msg.data, payload_limit),
+    }
 
 
 # -- cursors -----------------------------------------------------------------------------------
+
 
 def encode_cursor(seq: int, direction: Direction, subject: str | None) -> str:
     blob = json.dumps({"s": seq, "d": direction[0], "f": subject}, separators=(",", ":"))
@@ -182,8 +197,9 @@ def decode_cursor(cursor: str) -> tuple[int, Direction, str | None]:
         seq, direction, subject = data["s"], directions[data["d"]], data["f"]
         if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**63:
             raise ValueError
-        if subject is not None and (not isinstance(subject, str)
-                                    or subject_problem(subject, wildcards=True)):
+        if subject is not None and (
+            not isinstance(subject, str) or subject_problem(subject, wildcards=True)
+        ):
             raise ValueError
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         raise ValueError("is not a cursor this API gave out") from None
@@ -192,11 +208,18 @@ def decode_cursor(cursor: str) -> tuple[int, Direction, str | None]:
 
 # -- reading -----------------------------------------------------------------------------------
 
+
 class StreamReader:
     """Reads one stream's messages; ``direct`` when the stream allows direct gets (batches)."""
 
-    def __init__(self, js: JetStreamApi, stream: str, *, direct: bool = False,
-                 batch_bytes: int = 4 * 1024 * 1024):
+    def __init__(
+        self,
+        js: JetStreamApi,
+        stream: str,
+        *,
+        direct: bool = False,
+        batch_bytes: int = 4 * 1024 * 1024,
+    ):
         self.js, self.stream, self.direct, self.batch_bytes = js, stream, direct, batch_bytes
 
     @classmethod
@@ -214,9 +237,13 @@ class StreamReader:
             raise
         m = reply["message"]
         hdrs = base64.b64decode(m["hdrs"]) if m.get("hdrs") else b""
-        return StoredMessage(seq=m["seq"], subject=m["subject"], time=m["time"],
-                             headers=parse_header_block(hdrs) if hdrs else {},
-                             data=base64.b64decode(m.get("data") or ""))
+        return StoredMessage(
+            seq=m["seq"],
+            subject=m["subject"],
+            time=m["time"],
+            headers=parse_header_block(hdrs) if hdrs else {},
+            data=base64.b64decode(m.get("data") or ""),
+        )
 
     async def get(self, seq: int) -> StoredMessage | None:
         return await self._msg_get({"seq": seq})
@@ -237,8 +264,9 @@ class StreamReader:
         """The first message at or after ``seq`` on ``subject`` (any subject when None)."""
         return await self._msg_get({"seq": seq, "next_by_subj": subject or ">"})
 
-    async def _direct_batch(self, seq: int, subject: str | None,
-                            batch: int) -> tuple[list[StoredMessage], int | None]:
+    async def _direct_batch(
+        self, seq: int, subject: str | None, batch: int
+    ) -> tuple[list[StoredMessage], int | None]:
         """Up to ``batch`` messages from ``seq`` on, and how many more match after them."""
         nc = self.js.nc
         request: dict[str, Any] = {"seq": seq, "batch": batch, "max_bytes": self.batch_bytes}
@@ -249,8 +277,11 @@ class StreamReader:
             inbox = nc.new_inbox()
             sub = await nc.subscribe(inbox)
             try:
-                await nc.publish(f"{self.js.prefix}.DIRECT.GET.{self.stream}",
-                                 json.dumps(request).encode(), reply=inbox)
+                await nc.publish(
+                    f"{self.js.prefix}.DIRECT.GET.{self.stream}",
+                    json.dumps(request).encode(),
+                    reply=inbox,
+                )
                 while True:
                     msg = await sub.next_msg(timeout=self.js.timeout)
                     # nats-py keys a status description by an Enum member: use plain names
@@ -264,12 +295,20 @@ class StreamReader:
                         if status == "503":
                             raise JetStreamUnavailable("JetStream is not available on this cluster")
                         description = str(headers.get("Description") or f"status {status}")
-                        raise JetStreamError(int(status) if status.isdigit() else 500, 0,
-                                             description.lower())
-                    found.append(StoredMessage(
-                        seq=int(headers["Nats-Sequence"]), subject=headers["Nats-Subject"],
-                        time=headers["Nats-Time-Stamp"], data=msg.data,
-                        headers={k: [v] for k, v in headers.items() if k not in _DIRECT_HEADERS}))
+                        raise JetStreamError(
+                            int(status) if status.isdigit() else 500, 0, description.lower()
+                        )
+                    found.append(
+                        StoredMessage(
+                            seq=int(headers["Nats-Sequence"]),
+                            subject=headers["Nats-Subject"],
+                            time=headers["Nats-Time-Stamp"],
+                            data=msg.data,
+                            headers={
+                                k: [v] for k, v in headers.items() if k not in _DIRECT_HEADERS
+                            },
+                        )
+                    )
             finally:
                 await sub.unsubscribe()
         except NatsTimeoutError as exc:
@@ -279,9 +318,14 @@ class StreamReader:
         except NatsError as exc:
             raise JetStreamUnavailable(f"the connection to the cluster failed: {exc}") from exc
 
-    async def scan(self, start_seq: int, subject: str | None = None, *,
-                   stop_seq: int | None = None,
-                   batch: int = 256) -> AsyncGenerator[StoredMessage, None]:
+    async def scan(
+        self,
+        start_seq: int,
+        subject: str | None = None,
+        *,
+        stop_seq: int | None = None,
+        batch: int = 256,
+    ) -> AsyncGenerator[StoredMessage, None]:
         """Messages from ``start_seq`` upwards (up to ``stop_seq`` included), oldest first."""
         seq = max(1, start_seq)
         while stop_seq is None or seq <= stop_seq:
@@ -302,8 +346,9 @@ class StreamReader:
                 return
             seq = found[-1].seq + 1
 
-    async def forward(self, start_seq: int, subject: str | None,
-                      limit: int) -> tuple[list[StoredMessage], bool]:
+    async def forward(
+        self, start_seq: int, subject: str | None, limit: int
+    ) -> tuple[list[StoredMessage], bool]:
         """A page of up to ``limit`` messages from ``start_seq`` up, and whether more follow."""
         page: list[StoredMessage] = []
         async with aclosing(self.scan(start_seq, subject, batch=limit + 1)) as messages:
@@ -313,8 +358,9 @@ class StreamReader:
                     break
         return page[:limit], len(page) > limit
 
-    async def backward(self, start_seq: int, subject: str | None, limit: int,
-                       first_seq: int) -> tuple[list[StoredMessage], bool]:
+    async def backward(
+        self, start_seq: int, subject: str | None, limit: int, first_seq: int
+    ) -> tuple[list[StoredMessage], bool]:
         """A page of up to ``limit`` messages from ``start_seq`` down, newest first, and whether
         older ones remain. Scans growing windows of sequences, keeping only the newest matches."""
         wanted, floor = limit + 1, max(1, first_seq)
@@ -334,15 +380,20 @@ class StreamReader:
         """Every subject of the stream matching the filter, with its message count."""
         found: dict[str, int] = {}
         while True:
-            info = await self.js.request(f"STREAM.INFO.{self.stream}",
-                                         {"subjects_filter": subject_filter, "offset": len(found)})
+            info = await self.js.request(
+                f"STREAM.INFO.{self.stream}",
+                {"subjects_filter": subject_filter, "offset": len(found)},
+            )
             page = (info.get("state") or {}).get("subjects") or {}
             found.update(page)
             if not page or len(found) >= int(info.get("total") or 0):
                 return found
 
-    async def last_per_subject(self, subject_filter: str = ">", limit: int = 100,
-                               ) -> tuple[list[StoredMessage], int]:
+    async def last_per_subject(
+        self,
+        subject_filter: str = ">",
+        limit: int = 100,
+    ) -> tuple[list[StoredMessage], int]:
         """The newest message of each subject matching the filter (first ``limit`` subjects in
         order), and how many subjects match."""
         subjects = sorted(await self.subjects(subject_filter))
@@ -357,6 +408,7 @@ class StreamReader:
 
 
 # -- writing -----------------------------------------------------------------------------------
+
 
 def subject_matches(pattern: str, subject: str) -> bool:
     """Whether a concrete ``subject`` matches ``pattern`` (``*`` one token, ``>`` the rest)."""
@@ -374,9 +426,14 @@ def captures(stream_config: dict[str, Any], subject: str) -> bool:
     return any(subject_matches(p, subject) for p in stream_config.get("subjects") or [])
 
 
-async def publish(js: JetStreamApi, stream_config: dict[str, Any], subject: str, data: bytes,
-                  headers: dict[str, str] | None = None,
-                  msg_id: str | None = None) -> dict[str, Any]:
+async def publish(
+    js: JetStreamApi,
+    stream_config: dict[str, Any],
+    subject: str,
+    data: bytes,
+    headers: dict[str, str] | None = None,
+    msg_id: str | None = None,
+) -> dict[str, Any]:
     """Publish into the stream (SubjectNotInStream when it does not capture ``subject``); the
     PubAck as ``{stream, seq, duplicate}``. ``msg_id`` becomes ``Nats-Msg-Id`` (de-duplication).
     The headers are sent as given: nothing of the console's is added to the stored message."""
@@ -396,8 +453,11 @@ async def publish(js: JetStreamApi, stream_config: dict[str, Any], subject: str,
         raise JetStreamUnavailable(f"the connection to the cluster failed: {exc}") from exc
     ack = json.loads(msg.data or b"{}")
     if err := ack.get("error"):
-        raise JetStreamError(err.get("code", 500), err.get("err_code", 0),
-                             err.get("description", "unknown JetStream error"))
+        raise JetStreamError(
+            err.get("code", 500),
+            err.get("err_code", 0),
+            err.get("description", "unknown JetStream error"),
+        )
     return {"stream": ack["stream"], "seq": ack["seq"], "duplicate": bool(ack.get("duplicate"))}
 
 
@@ -414,7 +474,15 @@ CSV_COLUMNS = ("seq", "subject", "time", "size", "encoding", "payload", "headers
 def export_record(msg: StoredMessage) -> dict[str, Any]:
     """A message for an export: the exact bytes, as text when UTF-8 text, else base64."""
     text = _as_text(msg.data, cut=False)
-    payload, encoding = (text, "text") if text is not None else (
-        base64.b64encode(msg.data).decode(), "base64")
-    return {"seq": msg.seq, "subject": msg.subject, "time": msg.time, "headers": msg.headers,
-            "size": len(msg.data), "payload": payload, "encoding": encoding}
+    payload, encoding = (
+        (text, "text") if text is not None else (base64.b64encode(msg.data).decode(), "base64")
+    )
+    return {
+        "seq": msg.seq,
+        "subject": msg.subject,
+        "time": msg.time,
+        "headers": msg.headers,
+        "size": len(msg.data),
+        "payload": payload,
+        "encoding": encoding,
+    }

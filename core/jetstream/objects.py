@@ -73,14 +73,16 @@ class ObjectStoreConfig(BucketConfig):
 
     def stream_config(self) -> dict[str, Any]:
         """The stream, as the Go client configures an object store."""
-        return self.bucket_stream(stream_name(self.bucket),
-                                  [f"$O.{self.bucket}.C.>", f"$O.{self.bucket}.M.>"])
+        return self.bucket_stream(
+            stream_name(self.bucket), [f"$O.{self.bucket}.C.>", f"$O.{self.bucket}.M.>"]
+        )
 
 
 def store_status(info: dict[str, Any]) -> dict[str, Any]:
     config, state = info["config"], info.get("state") or {}
-    return common_status(info, STREAM_PREFIX, sealed=bool(config.get("sealed")),
-                         size=state.get("bytes", 0))
+    return common_status(
+        info, STREAM_PREFIX, sealed=bool(config.get("sealed")), size=state.get("bytes", 0)
+    )
 
 
 class _AckWindow:
@@ -125,8 +127,11 @@ class _AckWindow:
             raise JetStreamUnavailable("no stream takes the object's chunks")
         reply = json.loads(msg.data or b"{}")
         if err := reply.get("error"):
-            raise JetStreamError(err.get("code", 500), err.get("err_code", 0),
-                                 err.get("description", "unknown JetStream error"))
+            raise JetStreamError(
+                err.get("code", 500),
+                err.get("err_code", 0),
+                err.get("description", "unknown JetStream error"),
+            )
 
 
 class ObjectStore(StreamBucket):
@@ -136,9 +141,12 @@ class ObjectStore(StreamBucket):
 
     def __init__(self, js: JetStreamApi, bucket: str, info: dict[str, Any]):
         super().__init__(js, bucket, info)
-        self.reader = StreamReader(js, self.stream,
-                                   direct=bool(info["config"].get("allow_direct")),
-                                   batch_bytes=2 * 1024 * 1024)
+        self.reader = StreamReader(
+            js,
+            self.stream,
+            direct=bool(info["config"].get("allow_direct")),
+            batch_bytes=2 * 1024 * 1024,
+        )
 
     # -- descriptions ---------------------------------------------------------------------------
     async def info(self, name: str, show_deleted: bool = False) -> dict[str, Any]:
@@ -152,8 +160,11 @@ class ObjectStore(StreamBucket):
         info["mtime"] = msg.time
         return info
 
-    async def list(self, show_deleted: bool = False, limit: int = 10_000,
-                   ) -> tuple[list[dict[str, Any]], bool]:
+    async def list(
+        self,
+        show_deleted: bool = False,
+        limit: int = 10_000,
+    ) -> tuple[list[dict[str, Any]], bool]:
         """Descriptions of the objects, by name, and whether there were more than ``limit``."""
         found, _ = await self.reader.last_per_subject(f"$O.{self.bucket}.M.>", limit=1_000_000)
         infos = []
@@ -173,27 +184,38 @@ class ObjectStore(StreamBucket):
         stored = {k: v for k, v in info.items() if v is not None}
         stored["mtime"] = ZERO_TIME
         try:
-            reply = await self.js.nc.request(meta_subject(self.bucket, info["name"]),
-                                             json.dumps(stored).encode(),
-                                             timeout=self.js.timeout, headers=ROLLUP)
+            reply = await self.js.nc.request(
+                meta_subject(self.bucket, info["name"]),
+                json.dumps(stored).encode(),
+                timeout=self.js.timeout,
+                headers=ROLLUP,
+            )
         except NatsTimeoutError as exc:
             raise JetStreamUnavailable("JetStream did not acknowledge in time") from exc
         except NatsError as exc:
             raise JetStreamUnavailable(f"the connection to the cluster failed: {exc}") from exc
         ack = json.loads(reply.data or b"{}")
         if err := ack.get("error"):
-            raise JetStreamError(err.get("code", 500), err.get("err_code", 0),
-                                 err.get("description", "unknown JetStream error"))
+            raise JetStreamError(
+                err.get("code", 500),
+                err.get("err_code", 0),
+                err.get("description", "unknown JetStream error"),
+            )
 
     async def _purge_chunks(self, nuid: str) -> None:
         await self.js.stream_purge(self.stream, {"filter": chunk_subject(self.bucket, nuid)})
 
     # -- data -----------------------------------------------------------------------------------
-    async def put(self, name: str, source: AsyncIterable[bytes], *,
-                  description: str | None = None,
-                  headers: dict[str, builtins.list[str]] | None = None,
-                  metadata: dict[str, str] | None = None,
-                  chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[dict[str, Any], bool]:
+    async def put(
+        self,
+        name: str,
+        source: AsyncIterable[bytes],
+        *,
+        description: str | None = None,
+        headers: dict[str, builtins.list[str]] | None = None,
+        metadata: dict[str, str] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> tuple[dict[str, Any], bool]:
         """Store ``source`` as ``name`` (replacing any object of that name) and return its
         description and whether it replaced one. On any failure the new chunks are purged."""
         try:
@@ -222,10 +244,17 @@ class ObjectStore(StreamBucket):
                     size, chunks = size + len(chunk), chunks + 1
                 await window.drain()
             info: dict[str, Any] = {
-                "name": name, "description": description or None, "headers": headers or None,
-                "metadata": metadata or None, "options": {"max_chunk_size": chunk_size},
-                "bucket": self.bucket, "nuid": nuid, "size": size, "chunks": chunks,
-                "digest": digest_of(sha)}
+                "name": name,
+                "description": description or None,
+                "headers": headers or None,
+                "metadata": metadata or None,
+                "options": {"max_chunk_size": chunk_size},
+                "bucket": self.bucket,
+                "nuid": nuid,
+                "size": size,
+                "chunks": chunks,
+                "digest": digest_of(sha),
+            }
             await self._write_meta(info)
         except BaseException:
             try:
@@ -246,8 +275,11 @@ class ObjectStore(StreamBucket):
             return self, info
         if not link.get("name") or hops >= 8:
             raise ObjectNotFound(f"object '{name}' links to a whole bucket, or links too deep")
-        target = self if link.get("bucket") == self.bucket else await ObjectStore.open(
-            self.js, link.get("bucket") or "")
+        target = (
+            self
+            if link.get("bucket") == self.bucket
+            else await ObjectStore.open(self.js, link.get("bucket") or "")
+        )
         return await target.resolve(link["name"], hops + 1)
 
     async def read(self, info: dict[str, Any]) -> AsyncIterator[bytes]:
@@ -257,7 +289,9 @@ class ObjectStore(StreamBucket):
         subject = chunk_subject(self.bucket, info.get("nuid") or "")
         # Direct gets may be answered by a replica a little behind the leader: whatever they do
         # not have yet is then read from the leader (message gets).
-        readers = [self.reader] + ([StreamReader(self.js, self.stream)] if self.reader.direct else [])
+        readers = [self.reader] + (
+            [StreamReader(self.js, self.stream)] if self.reader.direct else []
+        )
         for reader in readers:
             if seen >= size:
                 break
@@ -268,11 +302,13 @@ class ObjectStore(StreamBucket):
                     next_seq = msg.seq + 1
                     yield msg.data
         if seen != size:
-            raise DigestMismatch(f"read {seen} bytes of object '{info.get('name')}', "
-                                 f"its description says {size}")
+            raise DigestMismatch(
+                f"read {seen} bytes of object '{info.get('name')}', its description says {size}"
+            )
         if size and info.get("digest") and digest_of(sha) != info["digest"]:
-            raise DigestMismatch(f"the SHA-256 of object '{info.get('name')}' differs from "
-                                 "its description")
+            raise DigestMismatch(
+                f"the SHA-256 of object '{info.get('name')}' differs from its description"
+            )
 
     async def delete(self, name: str) -> dict[str, Any]:
         """Mark the object deleted (as the Go client does) and purge its chunks."""
@@ -283,9 +319,14 @@ class ObjectStore(StreamBucket):
             await self._purge_chunks(info["nuid"])
         return info
 
-    async def update_meta(self, name: str, *, description: str | None,
-                          headers: dict[str, builtins.list[str]] | None,
-                          metadata: dict[str, str] | None) -> dict[str, Any]:
+    async def update_meta(
+        self,
+        name: str,
+        *,
+        description: str | None,
+        headers: dict[str, builtins.list[str]] | None,
+        metadata: dict[str, str] | None,
+    ) -> dict[str, Any]:
         """Replace the description, headers and metadata of an object; its data stays."""
         info = await self.info(name)
         info.update(description=description, headers=headers, metadata=metadata)
@@ -293,7 +334,13 @@ class ObjectStore(StreamBucket):
         return await self.info(name)
 
 
-OBJECT_STORES = BucketKind(label="object store", stream_prefix=STREAM_PREFIX, subjects="$O.>",
-                           status=store_status, config=ObjectStoreConfig, store=ObjectStore)
+OBJECT_STORES = BucketKind(
+    label="object store",
+    stream_prefix=STREAM_PREFIX,
+    subjects="$O.>",
+    status=store_status,
+    config=ObjectStoreConfig,
+    store=ObjectStore,
+)
 list_stores, create_store = OBJECT_STORES.list, OBJECT_STORES.create
 delete_store = OBJECT_STORES.delete

@@ -41,8 +41,12 @@ class ClusterAddressRefused(ClusterUnreachable):
 
 
 class ClusterPool:
-    def __init__(self, connect_timeout: float = 2.0, request_timeout: float = 5.0,
-                 policy: OutboundPolicy | None = None):
+    def __init__(
+        self,
+        connect_timeout: float = 2.0,
+        request_timeout: float = 5.0,
+        policy: OutboundPolicy | None = None,
+    ):
         """``policy`` (where cluster URLs may point) defaults to the settings'."""
         self._conns: dict[str, tuple[str, NATS]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -64,8 +68,14 @@ class ClusterPool:
             except Unresolvable:
                 pass  # nats-py fails on it like on any server it cannot reach
             except OutboundRefused as exc:
-                log.warning("cluster %s (%s): %s:%s not connected: %s", endpoint.name,
-                            endpoint.cluster_id, host, port, exc)
+                log.warning(
+                    "cluster %s (%s): %s:%s not connected: %s",
+                    endpoint.name,
+                    endpoint.cluster_id,
+                    host,
+                    port,
+                    exc,
+                )
                 raise ClusterAddressRefused(endpoint.name, exc) from None
 
     async def connection(self, endpoint: ClusterEndpoint) -> NATS:
@@ -94,11 +104,14 @@ class ClusterPool:
         # Every (re)connect, to the stored servers and to those they announce, checked too.
         nc = CheckedClient(self.policy)
         connecting = nc.connect(
-            **endpoint.connect_options(), name=f"jsc:{endpoint.name}",
+            **endpoint.connect_options(),
+            name=f"jsc:{endpoint.name}",
             # nats-py annotates an int but takes any number of seconds
             connect_timeout=self.connect_timeout,  # type: ignore[arg-type]
             max_reconnect_attempts=-1,
-            reconnect_time_wait=1, allow_reconnect=True, error_cb=_on_error,
+            reconnect_time_wait=1,
+            allow_reconnect=True,
+            error_cb=_on_error,
         )
         try:
             # A TLS handshake with a server that does not speak TLS can stall past connect_timeout.
@@ -111,9 +124,16 @@ class ClusterPool:
 
     @staticmethod
     def _unreachable(endpoint: ClusterEndpoint, reason: str) -> ClusterUnreachable:
-        servers = ", ".join("{}:{}".format(*url_host(url)) for url in endpoint.server_urls)  # no userinfo
-        log.warning("cluster %s (%s) at %s: could not connect: %s", endpoint.name,
-                    endpoint.cluster_id, servers, reason)
+        servers = ", ".join(
+            "{}:{}".format(*url_host(url)) for url in endpoint.server_urls
+        )  # no userinfo
+        log.warning(
+            "cluster %s (%s) at %s: could not connect: %s",
+            endpoint.name,
+            endpoint.cluster_id,
+            servers,
+            reason,
+        )
         return ClusterUnreachable(endpoint.name, reason)
 
     async def forget(self, cluster_id: str) -> None:

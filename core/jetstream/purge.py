@@ -15,9 +15,15 @@ async def count_from(js: JetStreamApi, stream: str, seq: int, subject: str | Non
     consumer is never pulled from (nothing is delivered or acked) and is deleted at once.
     None when the stream refuses such a consumer (a work queue with an overlapping one)."""
     name = f"jsc-purge-preview-{uuid.uuid4().hex[:10]}"
-    config = {"name": name, "deliver_policy": "by_start_sequence", "opt_start_seq": seq,
-              "ack_policy": "explicit", "mem_storage": True, "num_replicas": 1,
-              "inactive_threshold": 5_000_000_000}
+    config = {
+        "name": name,
+        "deliver_policy": "by_start_sequence",
+        "opt_start_seq": seq,
+        "ack_policy": "explicit",
+        "mem_storage": True,
+        "num_replicas": 1,
+        "inactive_threshold": 5_000_000_000,
+    }
     if subject:
         config["filter_subject"] = subject
     try:
@@ -35,7 +41,11 @@ async def count_from(js: JetStreamApi, stream: str, seq: int, subject: str | Non
 
 async def preview_purge(js: JetStreamApi, stream: str, request: dict[str, Any]) -> dict[str, Any]:
     subject, seq, keep = request.get("filter"), request.get("seq"), request.get("keep")
-    info = await js.stream_info(stream, subjects_filter=subject) if subject else await js.stream_info(stream)
+    info = (
+        await js.stream_info(stream, subjects_filter=subject)
+        if subject
+        else await js.stream_info(stream)
+    )
     state = info["state"]
     total = sum((state.get("subjects") or {}).values()) if subject else int(state["messages"])
     estimated = bool(subject or seq or keep is not None)

@@ -30,14 +30,17 @@ class LivePublisher:
 
     async def publish_many(self, items: list[tuple[str, str, str]]) -> None:
         """(subject, JSON body, msg id) each, pipelined: waits for every acknowledgement."""
-        futures = [await self.js.publish_async(subject, body.encode(), headers={"Nats-Msg-Id": mid})
-                   for subject, body, mid in items]
+        futures = [
+            await self.js.publish_async(subject, body.encode(), headers={"Nats-Msg-Id": mid})
+            for subject, body, mid in items
+        ]
         for future in futures:
             await future
 
 
 async def connect_live(url: str, name: str) -> NATS:
-    nc = await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                            connect_timeout=2)
+    nc = await nats.connect(
+        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=2
+    )
     await ensure_live_stream(nc)
     return nc

@@ -60,8 +60,7 @@ def subject_matches(pattern: str, subject: str) -> bool:
 def disjoint_filters(filters: list[str]) -> list[str]:
     """The filters without those another one covers (a consumer's filters may not overlap)."""
     unique = sorted(set(filters))
-    return [f for f in unique
-            if not any(other != f and _covers(other, f) for other in unique)]
+    return [f for f in unique if not any(other != f and _covers(other, f) for other in unique)]
 
 
 def _covers(wide: str, narrow: str) -> bool:
@@ -85,8 +84,15 @@ class LiveReader:
     """``await reader.start()``, then ``await reader.next(timeout)`` until ``reader.dropped``;
     ``await reader.close()`` in the end."""
 
-    def __init__(self, nc: NATS, filters: list[str], *, after: int | None,
-                 queue_size: int = 1000, slow_after_s: float = 5.0):
+    def __init__(
+        self,
+        nc: NATS,
+        filters: list[str],
+        *,
+        after: int | None,
+        queue_size: int = 1000,
+        slow_after_s: float = 5.0,
+    ):
         if not filters:
             raise ValueError("a live reader needs at least one subject filter")
         self.nc, self.filters, self.after = nc, disjoint_filters(filters), after
@@ -108,14 +114,21 @@ class LiveReader:
         else:
             begin = (await js.stream_info(STREAM)).state.last_seq + 1
             self._snapshot_task = asyncio.create_task(self._snapshot(begin - 1))
-        config = ConsumerConfig(inactive_threshold=INACTIVE_THRESHOLD_S,
-                                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                                opt_start_seq=begin)
+        config = ConsumerConfig(
+            inactive_threshold=INACTIVE_THRESHOLD_S,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=begin,
+        )
         if len(self.filters) > 1:
             config.filter_subjects = self.filters
-        self._sub = await js.subscribe(self.filters[0], stream=STREAM, cb=self._take,
-                                       ordered_consumer=True, config=config,
-                                       idle_heartbeat=IDLE_HEARTBEAT_S)
+        self._sub = await js.subscribe(
+            self.filters[0],
+            stream=STREAM,
+            cb=self._take,
+            ordered_consumer=True,
+            config=config,
+            idle_heartbeat=IDLE_HEARTBEAT_S,
+        )
         # nats-py re-creates an ordered consumer from the last sequence it delivered, 0 before
         # the first: it would start over from the stream's beginning; start from ours instead.
         jsi = getattr(getattr(self._sub, "_sub", None), "_jsi", None)
@@ -127,9 +140,12 @@ class LiveReader:
         js = self.nc.jetstream(timeout=5)
         sub = None
         try:
-            config = ConsumerConfig(deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
-                                    ack_policy=AckPolicy.NONE, mem_storage=True,
-                                    inactive_threshold=INACTIVE_THRESHOLD_S)
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+                ack_policy=AckPolicy.NONE,
+                mem_storage=True,
+                inactive_threshold=INACTIVE_THRESHOLD_S,
+            )
             if len(self.filters) > 1:
                 config.filter_subjects = self.filters
             sub = await js.pull_subscribe(self.filters[0], stream=STREAM, config=config)
@@ -167,8 +183,11 @@ class LiveReader:
             try:
                 await asyncio.wait_for(self.queue.put(item), self.slow_after_s)
             except TimeoutError:
-                log.info("live reader of %s: client too slow (%d events waiting); dropping it",
-                         self.filters, self.queue.qsize())
+                log.info(
+                    "live reader of %s: client too slow (%d events waiting); dropping it",
+                    self.filters,
+                    self.queue.qsize(),
+                )
                 self.dropped.set()
                 return
         self.last_seq = max(self.last_seq, item.seq)

@@ -44,8 +44,9 @@ class MirrorState(BaseModel):
     name: str
     lag: int
     active_ms: float | None = Field(None, description="since the mirror last heard its source")
-    error: str | None = Field(None, description="why the mirror cannot reach its source, as the "
-                                                "server says")
+    error: str | None = Field(
+        None, description="why the mirror cannot reach its source, as the server says"
+    )
 
 
 class StreamSample(BaseModel):
@@ -105,7 +106,8 @@ class ClusterSample(BaseModel):
     messages_rate: float | None = None  # in, all streams, per second
     bytes_rate: float | None = None
     messages_out_rate: float | None = None
-    account: dict[str, Any] = Field(default_factory=dict,
-                                    description="JetStream account info: usage, limits")
+    account: dict[str, Any] = Field(
+        default_factory=dict, description="JetStream account info: usage, limits"
+    )
     servers: list[ServerSample] = []
     collector: str = Field("", description="the collector that took it (its share of clusters)")

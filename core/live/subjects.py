@@ -30,9 +30,14 @@ PREFIX = "jsc.live"
 # the night; bounded in bytes so a burst cannot fill the disk.
 MAX_AGE_S = 24 * 3600
 STREAM_CONFIG = StreamConfig(
-    name=STREAM, subjects=[f"{PREFIX}.>"], retention=RetentionPolicy.LIMITS,
-    storage=StorageType.FILE, max_age=MAX_AGE_S, max_bytes=2 * 1024 ** 3,
-    discard=DiscardPolicy.OLD, duplicate_window=120,
+    name=STREAM,
+    subjects=[f"{PREFIX}.>"],
+    retention=RetentionPolicy.LIMITS,
+    storage=StorageType.FILE,
+    max_age=MAX_AGE_S,
+    max_bytes=2 * 1024**3,
+    discard=DiscardPolicy.OLD,
+    duplicate_window=120,
     description="JetStream Console live events: metric samples, alerts, operations' progress",
 )
 NAME = re.compile(r"^[^.*>\s]{1,255}$")  # a JetStream stream or consumer name
@@ -72,9 +77,15 @@ class Channel:
     consumer: str | None = None  # the stream sample is cut to this consumer
 
 
-FORMS = ("metrics", "metrics:cluster:{cluster_id}", "metrics:stream:{cluster_id}:{stream}",
-         "metrics:consumer:{cluster_id}:{stream}:{consumer}", "alerts", "operations",
-         "operations:{operation_id}")
+FORMS = (
+    "metrics",
+    "metrics:cluster:{cluster_id}",
+    "metrics:stream:{cluster_id}:{stream}",
+    "metrics:consumer:{cluster_id}:{stream}:{consumer}",
+    "alerts",
+    "operations",
+    "operations:{operation_id}",
+)
 
 
 def _uuid(value: str, what: str, channel: str) -> str:
@@ -106,8 +117,9 @@ def parse_channel(org: uuid.UUID | str, channel: str) -> Channel:
     if head == "metrics" and len(rest) == 4 and rest[0] == "consumer":
         cid, stream = _uuid(rest[1], "cluster", channel), _name(rest[2], "stream", channel)
         consumer = _name(rest[3], "consumer", channel)
-        return Channel(channel, stream_sample(org, cid, stream), cluster=cid, stream=stream,
-                       consumer=consumer)
+        return Channel(
+            channel, stream_sample(org, cid, stream), cluster=cid, stream=stream, consumer=consumer
+        )
     if head == "alerts" and not rest:
         return Channel(channel, alerts(org))
     if head == "operations" and not rest:

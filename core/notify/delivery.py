@@ -71,13 +71,17 @@ def signing_secrets(cipher: Cipher, webhook: Webhook, now: datetime | None = Non
         try:
             secrets.append(cipher.decrypt(previous, context=_context(webhook.id)))
         except InvalidTag:
-            log.warning("webhook %s: its previous secret cannot be decrypted with this key; "
-                        "deliveries carry the current secret's signature only", webhook.id)
+            log.warning(
+                "webhook %s: its previous secret cannot be decrypted with this key; "
+                "deliveries carry the current secret's signature only",
+                webhook.id,
+            )
     return secrets
 
 
-def rotate_secret(cipher: Cipher, webhook: Webhook, secret: str, *, grace_s: float,
-                  now: datetime | None = None) -> datetime | None:
+def rotate_secret(
+    cipher: Cipher, webhook: Webhook, secret: str, *, grace_s: float, now: datetime | None = None
+) -> datetime | None:
     """Make ``secret`` the webhook's signing secret (the caller commits). The secret it replaces
     keeps signing for ``grace_s`` seconds, replacing any earlier previous secret; none does when
     the grace is 0 or the replaced secret cannot be opened with this key (so a rotation is also
@@ -102,15 +106,27 @@ def hears(webhook: Webhook, event: str) -> bool:
 async def subscribed(db: AsyncSession, org_id: uuid.UUID | str, event: str) -> list[str]:
     """The ids of the organization's enabled webhooks that hear ``event``, in a stable order."""
     rows = await db.scalars(
-        select(Webhook.id).where(
-            Webhook.org_id == uuid.UUID(str(org_id)), Webhook.enabled.is_(True),
-            or_(func.jsonb_array_length(Webhook.events) == 0, Webhook.events.contains([event])))
-        .order_by(Webhook.created_at, Webhook.id))
+        select(Webhook.id)
+        .where(
+            Webhook.org_id == uuid.UUID(str(org_id)),
+            Webhook.enabled.is_(True),
+            or_(func.jsonb_array_length(Webhook.events) == 0, Webhook.events.contains([event])),
+        )
+        .order_by(Webhook.created_at, Webhook.id)
+    )
     return [str(r) for r in rows]
 
 
-async def post(url: str, secrets: str | Sequence[str], event: str, delivery: str, body: bytes, *,
-               policy: OutboundPolicy, timeout: float = TIMEOUT_S) -> httpx.Response:
+async def post(
+    url: str,
+    secrets: str | Sequence[str],
+    event: str,
+    delivery: str,
+    body: bytes,
+    *,
+    policy: OutboundPolicy,
+    timeout: float = TIMEOUT_S,
+) -> httpx.Response:
     """POST ``body`` signed (with each of ``secrets``, see ``signing_secrets``) to ``url`` at an
     address ``policy`` allows (else OutboundRefused, before any connection); redirects are not
     followed (the signature is for this URL only). A name that does not resolve, connection
@@ -121,8 +137,9 @@ async def post(url: str, secrets: str | Sequence[str], event: str, delivery: str
         failed: httpx.ConnectError | None = None
         for address in pinned.addresses:  # each checked; the next one when one does not answer
             try:
-                return await client.post(pinned.at(address), content=body, headers=headers,
-                                         extensions=pinned.extensions)
+                return await client.post(
+                    pinned.at(address), content=body, headers=headers, extensions=pinned.extensions
+                )
             except httpx.ConnectError as exc:
                 failed = exc
         raise failed or httpx.ConnectError(f"no address of {url} to connect to")

@@ -58,25 +58,45 @@ def notification_id(event: RequestEvent) -> str:
 
 def notification(event: RequestEvent, created_at: datetime | None = None) -> dict[str, Any]:
     created_at = created_at or datetime.now(UTC)
-    return {"id": notification_id(event), "type": "approval", "org_id": event.org_id,
-            "event": event.event, "request_id": event.request_id, "title": event.title,
-            "actor_email": event.actor_email, "comment": event.comment, "target": event.target,
-            "created_at": created_at.isoformat(timespec="milliseconds")}
+    return {
+        "id": notification_id(event),
+        "type": "approval",
+        "org_id": event.org_id,
+        "event": event.event,
+        "request_id": event.request_id,
+        "title": event.title,
+        "actor_email": event.actor_email,
+        "comment": event.comment,
+        "target": event.target,
+        "created_at": created_at.isoformat(timespec="milliseconds"),
+    }
 
 
 def _text(value: Any) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
-async def push(redis: aioredis.Redis, user_ids: Sequence[uuid.UUID | str],
-               note: dict[str, Any]) -> int:
+async def push(
+    redis: aioredis.Redis, user_ids: Sequence[uuid.UUID | str], note: dict[str, Any]
+) -> int:
     """Deliver ``note`` to each user who does not have it yet; answers how many got it now."""
     payload = json.dumps(note, ensure_ascii=False, separators=(",", ":"))
     score = int(time.time() * 1000)
     delivered = 0
     for user_id in user_ids:
-        delivered += int(await redis.eval(_PUSH, 2, list_key(user_id), ids_key(user_id),
-                                          note["id"], payload, KEEP, score, KEEP_IDS))
+        delivered += int(
+            await redis.eval(
+                _PUSH,
+                2,
+                list_key(user_id),
+                ids_key(user_id),
+                note["id"],
+                payload,
+                KEEP,
+                score,
+                KEEP_IDS,
+            )
+        )
     return delivered
 
 
@@ -90,8 +110,14 @@ async def _all(redis: aioredis.Redis, user_id: uuid.UUID | str) -> list[dict[str
     return out
 
 
-async def read(redis: aioredis.Redis, user_id: uuid.UUID | str, org_id: uuid.UUID | str, *,
-               limit: int = 50, unread_only: bool = False) -> dict[str, Any]:
+async def read(
+    redis: aioredis.Redis,
+    user_id: uuid.UUID | str,
+    org_id: uuid.UUID | str,
+    *,
+    limit: int = 50,
+    unread_only: bool = False,
+) -> dict[str, Any]:
     """``{"items": [...], "unread": n, "read_at": ...}``: the user's notifications of the
     organization, newest first, each with ``read``; ``unread`` counts all unread ones."""
     org = str(org_id)
@@ -111,15 +137,17 @@ async def read(redis: aioredis.Redis, user_id: uuid.UUID | str, org_id: uuid.UUI
     return {"items": items, "unread": unread, "read_at": _text(read_at)}
 
 
-async def mark_read(redis: aioredis.Redis, user_id: uuid.UUID | str,
-                    org_id: uuid.UUID | str) -> dict[str, Any]:
+async def mark_read(
+    redis: aioredis.Redis, user_id: uuid.UUID | str, org_id: uuid.UUID | str
+) -> dict[str, Any]:
     """Mark every notification of the organization read: ``{"marked": n, "unread": m,
     "read_at": ...}`` (``m`` is not 0 only when one arrived meanwhile)."""
     org = str(org_id)
     before = await read(redis, user_id, org, limit=1)
     if before["items"]:
         at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        await redis.hset(read_key(user_id), mapping={org: before["items"][0]["id"],
-                                                     f"{org}:at": at})
+        await redis.hset(
+            read_key(user_id), mapping={org: before["items"][0]["id"], f"{org}:at": at}
+        )
     after = await read(redis, user_id, org, limit=0)
     return {"marked": before["unread"], "unread": after["unread"], "read_at": after["read_at"]}

@@ -38,17 +38,23 @@ def _uuids(values: Iterable[str]) -> list[uuid.UUID]:
     return out
 
 
-async def _members(db: AsyncSession, org_id: uuid.UUID,
-                   where: ColumnElement[bool]) -> set[uuid.UUID]:
+async def _members(
+    db: AsyncSession, org_id: uuid.UUID, where: ColumnElement[bool]
+) -> set[uuid.UUID]:
     rows = await db.scalars(
-        select(OrganizationMember.user_id).join(User, User.id == OrganizationMember.user_id)
-        .where(OrganizationMember.org_id == org_id, User.status != "disabled", where))
+        select(OrganizationMember.user_id)
+        .join(User, User.id == OrganizationMember.user_id)
+        .where(OrganizationMember.org_id == org_id, User.status != "disabled", where)
+    )
     return set(rows)
 
 
 def _in_teams(org_id: uuid.UUID, names: list[str]) -> ColumnElement[bool]:
-    team_users = (select(TeamMember.user_id).join(Team, Team.id == TeamMember.team_id)
-                  .where(Team.org_id == org_id, Team.name.in_(names)))
+    team_users = (
+        select(TeamMember.user_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(Team.org_id == org_id, Team.name.in_(names))
+    )
     return OrganizationMember.user_id.in_(team_users)
 
 
@@ -59,20 +65,28 @@ def _listed(values: list[str]) -> ColumnElement[bool]:
     return OrganizationMember.user_id.in_(_uuids(values)) | OrganizationMember.user_id.in_(by_email)
 
 
-async def group_members(db: AsyncSession, org_id: uuid.UUID,
-                        group: dict[str, Any]) -> set[uuid.UUID]:
+async def group_members(
+    db: AsyncSession, org_id: uuid.UUID, group: dict[str, Any]
+) -> set[uuid.UUID]:
     found: set[uuid.UUID] = set()
     if group.get("role_ids") is not None or group.get("team_ids") is not None:
         refs = [r for r in group.get("role_ids") or [] if r]  # a built-in role's id is its name
         custom = select(Role.name).where(Role.org_id == org_id, Role.id.in_(_uuids(refs)))
         if refs:
-            found |= await _members(db, org_id, OrganizationMember.role.in_(refs)
-                                    | OrganizationMember.role.in_(custom))
+            found |= await _members(
+                db, org_id, OrganizationMember.role.in_(refs) | OrganizationMember.role.in_(custom)
+            )
         teams = _uuids(t for t in group.get("team_ids") or [] if t)
         if teams:
-            found |= await _members(db, org_id, OrganizationMember.user_id.in_(
-                select(TeamMember.user_id).join(Team, Team.id == TeamMember.team_id)
-                .where(Team.org_id == org_id, Team.id.in_(teams))))
+            found |= await _members(
+                db,
+                org_id,
+                OrganizationMember.user_id.in_(
+                    select(TeamMember.user_id)
+                    .join(Team, Team.id == TeamMember.team_id)
+                    .where(Team.org_id == org_id, Team.id.in_(teams))
+                ),
+            )
     else:  # a group decided before roles and teams had ids: by name
         if group.get("roles"):
             found |= await _members(db, org_id, OrganizationMember.role.in_(list(group["roles"])))

@@ -39,22 +39,34 @@ DELIVERY_NAMESPACE = uuid.UUID("6f0c1c52-86a4-4d4c-9a35-2f3b8f0d7e61")
 SIGNATURE_PREFIX = "sha256="
 COMMENT_CHARS = 300
 
-_EMOJI = {"created": ":inbox_tray:", "approved": ":white_check_mark:", "rejected": ":x:",
-          "withdrawn": ":leftwards_arrow_with_hook:", "changes_requested": ":memo:",
-          "escalated": ":rotating_light:", "executed": ":rocket:", "failed": ":warning:",
-          TEST_EVENT: ":wave:"}
+_EMOJI = {
+    "created": ":inbox_tray:",
+    "approved": ":white_check_mark:",
+    "rejected": ":x:",
+    "withdrawn": ":leftwards_arrow_with_hook:",
+    "changes_requested": ":memo:",
+    "escalated": ":rotating_light:",
+    "executed": ":rocket:",
+    "failed": ":warning:",
+    TEST_EVENT: ":wave:",
+}
 # What happened, with and without a person who did it.
-_BY = {"approved": "{actor} approved request {title}",
-       "rejected": "{actor} rejected request {title}",
-       "withdrawn": "{actor} withdrew request {title}",
-       "changes_requested": "{actor} asked for changes to request {title}"}
-_PLAIN = {"created": "New request {title} is waiting for approval",
-          "approved": "Request {title} was approved",
-          "rejected": "Request {title} was rejected", "withdrawn": "Request {title} was withdrawn",
-          "changes_requested": "Changes were asked for on request {title}",
-          "escalated": "Request {title} is still waiting for approval",
-          "executed": "Request {title} was executed",
-          "failed": "Request {title} failed"}
+_BY = {
+    "approved": "{actor} approved request {title}",
+    "rejected": "{actor} rejected request {title}",
+    "withdrawn": "{actor} withdrew request {title}",
+    "changes_requested": "{actor} asked for changes to request {title}",
+}
+_PLAIN = {
+    "created": "New request {title} is waiting for approval",
+    "approved": "Request {title} was approved",
+    "rejected": "Request {title} was rejected",
+    "withdrawn": "Request {title} was withdrawn",
+    "changes_requested": "Changes were asked for on request {title}",
+    "escalated": "Request {title} is still waiting for approval",
+    "executed": "Request {title} was executed",
+    "failed": "Request {title} failed",
+}
 
 
 def delivery_id(webhook_id: str | uuid.UUID, event: RequestEvent) -> str:
@@ -76,11 +88,12 @@ def escape(text: str) -> str:
 
 def _one_line(text: str, limit: int) -> str:
     text = re.sub(r"\s+", " ", text).strip()
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def headline(event: str, title: str, *, actor: str = "", comment: str = "",
-             target: str | None = None) -> str:
+def headline(
+    event: str, title: str, *, actor: str = "", comment: str = "", target: str | None = None
+) -> str:
     """One line a person reads, without the link: e.g. ``:white_check_mark: jane@x approved
     request “Create stream orders” — “looks good”``."""
     quoted = f"“{_one_line(title, 200)}”"
@@ -100,19 +113,35 @@ def headline(event: str, title: str, *, actor: str = "", comment: str = "",
 def _encode(fields: dict[str, Any], line: str, link: str | None) -> bytes:
     text = f"{line} ({link})" if link else line
     mrkdwn = f"{line}\n<{link}|Open the request>" if link else line
-    body = {"text": text,
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}],
-            **fields}
+    body = {
+        "text": text,
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}],
+        **fields,
+    }
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def event_body(event: RequestEvent, public_url: str | None = None) -> bytes:
     """The exact bytes POSTed for a request event."""
-    line = headline(event.event, event.title, actor=event.actor_email, comment=event.comment,
-                    target=event.target)
-    return _encode({"event": event.event, "request_id": event.request_id, "title": event.title,
-                    "actor": event.actor_email, "comment": event.comment,
-                    "target": event.target}, line, request_link(public_url, event.request_id))
+    line = headline(
+        event.event,
+        event.title,
+        actor=event.actor_email,
+        comment=event.comment,
+        target=event.target,
+    )
+    return _encode(
+        {
+            "event": event.event,
+            "request_id": event.request_id,
+            "title": event.title,
+            "actor": event.actor_email,
+            "comment": event.comment,
+            "target": event.target,
+        },
+        line,
+        request_link(public_url, event.request_id),
+    )
 
 
 def dr_delivery_id(webhook_id: str | uuid.UUID, operation_id: str) -> str:
@@ -129,18 +158,30 @@ def dr_body(announcement: dict[str, Any]) -> bytes:
     a = announcement
     where = a.get("active_cluster_name") or a.get("active_cluster_id")
     loss = a.get("data_loss_messages")
-    line = (f":rotating_light: {escape(_one_line(str(a.get('pair_name') or a.get('pair_id')), 200))}"
-            f" failed over to {escape(str(where))} ({a.get('mode', 'planned')}); clients write "
-            f"there now" + ("" if loss == 0 else
-                            f"; data at risk: {'unknown' if loss is None else loss} message(s)"))
+    line = (
+        f":rotating_light: {escape(_one_line(str(a.get('pair_name') or a.get('pair_id')), 200))}"
+        f" failed over to {escape(str(where))} ({a.get('mode', 'planned')}); clients write "
+        f"there now"
+        + ("" if loss == 0 else f"; data at risk: {'unknown' if loss is None else loss} message(s)")
+    )
     return _encode({"event": DR_EVENT, **a}, line, None)
 
 
 def ping_body(webhook_name: str, actor: str = "") -> bytes:
     """The body of ``POST /webhooks/{id}/test``: same shape, event ``test``, no request."""
     title = f"webhook {webhook_name}"
-    return _encode({"event": TEST_EVENT, "request_id": "", "title": title, "actor": actor,
-                    "comment": "", "target": None}, headline(TEST_EVENT, title, actor=actor), None)
+    return _encode(
+        {
+            "event": TEST_EVENT,
+            "request_id": "",
+            "title": title,
+            "actor": actor,
+            "comment": "",
+            "target": None,
+        },
+        headline(TEST_EVENT, title, actor=actor),
+        None,
+    )
 
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
@@ -157,8 +198,15 @@ def signature_header(secrets: str | Sequence[str], timestamp: int | str, body: b
     return ",".join(sign(secret, timestamp, body) for secret in secrets)
 
 
-def verify(secret: str, timestamp: int | str, body: bytes, signature: str, *,
-           max_age_s: float | None = None, now: float | None = None) -> bool:
+def verify(
+    secret: str,
+    timestamp: int | str,
+    body: bytes,
+    signature: str,
+    *,
+    max_age_s: float | None = None,
+    now: float | None = None,
+) -> bool:
     """Whether ``signature`` (the ``X-JSC-Signature`` header: one or more comma-separated
     ``sha256=`` values) holds one made with ``secret`` over this timestamp and body; with
     ``max_age_s``, also that the timestamp is that recent (replays)."""
@@ -170,16 +218,26 @@ def verify(secret: str, timestamp: int | str, body: bytes, signature: str, *,
         if abs(age) > max_age_s:
             return False
     expected = sign(secret, timestamp, body)
-    matches = [hmac.compare_digest(expected, value.strip())
-               for value in (signature or "").split(",")]  # each compared: constant time
+    matches = [
+        hmac.compare_digest(expected, value.strip()) for value in (signature or "").split(",")
+    ]  # each compared: constant time
     return any(matches)
 
 
-def signed_headers(secrets: str | Sequence[str], event: str, delivery: str, body: bytes,
-                   timestamp: int | None = None) -> dict[str, str]:
+def signed_headers(
+    secrets: str | Sequence[str],
+    event: str,
+    delivery: str,
+    body: bytes,
+    timestamp: int | None = None,
+) -> dict[str, str]:
     """The headers of one delivery, signed with each of ``secrets`` (the current one first)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    return {"Content-Type": "application/json", "User-Agent": "JetStream-Console-Webhooks/1",
-            "X-JSC-Event": event, "X-JSC-Delivery": delivery,
-            "X-JSC-Timestamp": str(timestamp),
-            "X-JSC-Signature": signature_header(secrets, timestamp, body)}
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "JetStream-Console-Webhooks/1",
+        "X-JSC-Event": event,
+        "X-JSC-Delivery": delivery,
+        "X-JSC-Timestamp": str(timestamp),
+        "X-JSC-Signature": signature_header(secrets, timestamp, body),
+    }

@@ -17,25 +17,40 @@ these functions and tests check them as tables.
 
 from core.policy.decide import DEFAULT_GROUP, decide
 from core.policy.models import (
-                                GB,
-                                ApprovalGroup,
-                                ApprovalPolicy,
-                                AutoApprove,
-                                AutoReject,
-                                ChangeRequest,
-                                Decision,
-                                Escalation,
-                                HistoryEntry,
-                                PolicyRef,
-                                QuotaViolation,
-                                Triggers,
+    GB,
+    ApprovalGroup,
+    ApprovalPolicy,
+    AutoApprove,
+    AutoReject,
+    ChangeRequest,
+    Decision,
+    Escalation,
+    HistoryEntry,
+    PolicyRef,
+    QuotaViolation,
+    Triggers,
 )
 from core.policy.quota import impact, quota_check
 from core.policy.risk import risk_notes
 from core.policy.seed import SEED_POLICIES
 
 __all__ = [
-    "DEFAULT_GROUP", "GB", "SEED_POLICIES", "ApprovalGroup", "ApprovalPolicy", "AutoApprove",
-    "AutoReject", "ChangeRequest", "Decision", "Escalation", "HistoryEntry", "PolicyRef",
-    "QuotaViolation", "Triggers", "decide", "impact", "quota_check", "risk_notes",
+    "DEFAULT_GROUP",
+    "GB",
+    "SEED_POLICIES",
+    "ApprovalGroup",
+    "ApprovalPolicy",
+    "AutoApprove",
+    "AutoReject",
+    "ChangeRequest",
+    "Decision",
+    "Escalation",
+    "HistoryEntry",
+    "PolicyRef",
+    "QuotaViolation",
+    "Triggers",
+    "decide",
+    "impact",
+    "quota_check",
+    "risk_notes",
 ]

@@ -27,7 +27,9 @@ from core.policy.models import (
 DEFAULT_GROUP = ApprovalGroup(name="Platform admins", count=1, roles=["admin"])
 
 
-def trigger_reasons(triggers: Triggers, request: ChangeRequest, price_per_gb: float) -> list[str] | None:
+def trigger_reasons(
+    triggers: Triggers, request: ChangeRequest, price_per_gb: float
+) -> list[str] | None:
     """None when the triggers do not match, else the threshold sentences that matched (may be
     empty when the policy has no thresholds)."""
     if triggers.environments and request.environment not in triggers.environments:
@@ -40,20 +42,35 @@ def trigger_reasons(triggers: Triggers, request: ChangeRequest, price_per_gb: fl
         return []
     hits = []
     added = m.storage_increase(request)
-    if triggers.storage_increase_gt_bytes is not None and added > triggers.storage_increase_gt_bytes:
-        hits.append(f"Storage grows by {m.fmt_bytes(added)}, more than "
-                    f"{m.fmt_bytes(triggers.storage_increase_gt_bytes)}.")
-    if triggers.quota_multiplier_gt is not None \
-            and m.quota_multiplier_above(request, triggers.quota_multiplier_gt):
-        hits.append(w.multiplier_reason(request.quota_resource or "", request.requested_limit or 0,
-                                        request.current_limit, triggers.quota_multiplier_gt))
+    if (
+        triggers.storage_increase_gt_bytes is not None
+        and added > triggers.storage_increase_gt_bytes
+    ):
+        hits.append(
+            f"Storage grows by {m.fmt_bytes(added)}, more than "
+            f"{m.fmt_bytes(triggers.storage_increase_gt_bytes)}."
+        )
+    if triggers.quota_multiplier_gt is not None and m.quota_multiplier_above(
+        request, triggers.quota_multiplier_gt
+    ):
+        hits.append(
+            w.multiplier_reason(
+                request.quota_resource or "",
+                request.requested_limit or 0,
+                request.current_limit,
+                triggers.quota_multiplier_gt,
+            )
+        )
     if triggers.replicas_changed and m.replicas_changed(request):
-        hits.append(f"Replicas change from {m.replicas(request.before)} to "
-                    f"{m.replicas(request.after)}.")
+        hits.append(
+            f"Replicas change from {m.replicas(request.before)} to {m.replicas(request.after)}."
+        )
     cost = m.monthly_cost(request, price_per_gb)
     if triggers.monthly_cost_gt is not None and cost > triggers.monthly_cost_gt:
-        hits.append(f"The cost impact of ${cost:,.2f}/month is above "
-                    f"${triggers.monthly_cost_gt:,.2f}/month.")
+        hits.append(
+            f"The cost impact of ${cost:,.2f}/month is above "
+            f"${triggers.monthly_cost_gt:,.2f}/month."
+        )
     return hits or None
 
 
@@ -63,16 +80,27 @@ def reject_reasons(rule: AutoReject, request: ChangeRequest) -> list[str]:
     if rule.kinds and request.kind not in rule.kinds:
         return []
     out = []
-    if rule.min_replicas is not None and request.after is not None \
-            and request.operation in ("create", "update") \
-            and m.replicas(request.after) < rule.min_replicas:
-        out.append(f"A {request.environment} {request.kind.replace('_', ' ')} needs at least "
-                   f"{rule.min_replicas} replicas; this one has {m.replicas(request.after)}.")
-    if rule.outside_namespace and request.kind != "quota" and not request.namespace_exempt \
-            and not m.inside_namespace(request):
+    if (
+        rule.min_replicas is not None
+        and request.after is not None
+        and request.operation in ("create", "update")
+        and m.replicas(request.after) < rule.min_replicas
+    ):
+        out.append(
+            f"A {request.environment} {request.kind.replace('_', ' ')} needs at least "
+            f"{rule.min_replicas} replicas; this one has {m.replicas(request.after)}."
+        )
+    if (
+        rule.outside_namespace
+        and request.kind != "quota"
+        and not request.namespace_exempt
+        and not m.inside_namespace(request)
+    ):
         prefixes = ", ".join(f"'{p}'" for p in request.team_prefixes) or "none"
-        out.append(f"The name '{m.governing_name(request)}' is outside the team's namespaces "
-                   f"(prefixes: {prefixes}).")
+        out.append(
+            f"The name '{m.governing_name(request)}' is outside the team's namespaces "
+            f"(prefixes: {prefixes})."
+        )
     return out
 
 
@@ -91,36 +119,48 @@ def approve_reason(rule: AutoApprove, request: ChangeRequest, quota_ok: bool) ->
         pct = m.change_pct(request)
         if pct is None or pct >= rule.change_under_pct:
             return None
-        parts.append(f"it changes the current limits by {pct:.1f}%, under "
-                     f"{rule.change_under_pct:g}%")
+        parts.append(
+            f"it changes the current limits by {pct:.1f}%, under {rule.change_under_pct:g}%"
+        )
     if rule.requested_limit_below_bytes is not None:
-        if request.kind != "quota" or request.quota_resource != m.STORAGE_QUOTA \
-                or request.requested_limit is None \
-                or request.requested_limit >= rule.requested_limit_below_bytes:
+        if (
+            request.kind != "quota"
+            or request.quota_resource != m.STORAGE_QUOTA
+            or request.requested_limit is None
+            or request.requested_limit >= rule.requested_limit_below_bytes
+        ):
             return None
-        parts.append(f"the requested storage of {m.fmt_bytes(request.requested_limit)} is under "
-                     f"{m.fmt_bytes(rule.requested_limit_below_bytes)}")
+        parts.append(
+            f"the requested storage of {m.fmt_bytes(request.requested_limit)} is under "
+            f"{m.fmt_bytes(rule.requested_limit_below_bytes)}"
+        )
     if not parts:
         return None
     text = ", ".join(parts)
     return f"Auto-approved: {text[0].upper()}{text[1:]}."
 
 
-def required_groups(policy: ApprovalPolicy, request: ChangeRequest,
-                    price_per_gb: float) -> list[ApprovalGroup]:
+def required_groups(
+    policy: ApprovalPolicy, request: ChangeRequest, price_per_gb: float
+) -> list[ApprovalGroup]:
     cost = m.monthly_cost(request, price_per_gb)
-    return [g for g in policy.groups
-            if g.when_monthly_cost_gt is None or cost > g.when_monthly_cost_gt]
+    return [
+        g for g in policy.groups if g.when_monthly_cost_gt is None or cost > g.when_monthly_cost_gt
+    ]
 
 
 def describe_group(group: ApprovalGroup) -> str:
-    who = ([f"role {r}" for r in group.roles] + [f"team {t}" for t in group.teams]
-           + [f"user {u}" for u in group.users])
+    who = (
+        [f"role {r}" for r in group.roles]
+        + [f"team {t}" for t in group.teams]
+        + [f"user {u}" for u in group.users]
+    )
     return f"{group.count} approval(s) from {' or '.join(who) or 'anyone'} ({group.name})"
 
 
-def decide(request: ChangeRequest, policies: Iterable[ApprovalPolicy], quota_ok: bool,
-           price_per_gb: float) -> Decision:
+def decide(
+    request: ChangeRequest, policies: Iterable[ApprovalPolicy], quota_ok: bool, price_per_gb: float
+) -> Decision:
     ordered = sorted((p for p in policies if p.enabled), key=lambda p: (p.priority, p.name))
     for policy in ordered:
         hits = trigger_reasons(policy.triggers, request, price_per_gb)
@@ -139,13 +179,26 @@ def decide(request: ChangeRequest, policies: Iterable[ApprovalPolicy], quota_ok:
         if not quota_ok:
             matched.append("The change exceeds the team's quota.")
         steps = "; then ".join(describe_group(g) for g in groups)
-        return Decision(outcome="needs_approval", policy=ref, groups=groups,
-                        reasons=[*matched, f"Needs {steps}."], sla_hours=policy.sla_hours,
-                        escalation=policy.escalation)
+        return Decision(
+            outcome="needs_approval",
+            policy=ref,
+            groups=groups,
+            reasons=[*matched, f"Needs {steps}."],
+            sla_hours=policy.sla_hours,
+            escalation=policy.escalation,
+        )
     if quota_ok:
-        return Decision(outcome="auto_approved",
-                        reasons=["No approval policy matches this change and it stays within "
-                                 "the team's quota."])
-    return Decision(outcome="needs_approval", groups=[DEFAULT_GROUP],
-                    reasons=["No approval policy matches this change, but it exceeds the team's "
-                             "quota.", f"Needs {describe_group(DEFAULT_GROUP)}."])
+        return Decision(
+            outcome="auto_approved",
+            reasons=[
+                "No approval policy matches this change and it stays within the team's quota."
+            ],
+        )
+    return Decision(
+        outcome="needs_approval",
+        groups=[DEFAULT_GROUP],
+        reasons=[
+            "No approval policy matches this change, but it exceeds the team's quota.",
+            f"Needs {describe_group(DEFAULT_GROUP)}.",
+        ],
+    )

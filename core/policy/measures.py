@@ -8,8 +8,17 @@ from core.policy.models import GB, ChangeRequest
 
 STORAGE_QUOTA = "storage_bytes"
 STORED_KINDS = ("stream", "kv_bucket", "object_store", "mirror")  # a mirror is a stream
-LIMIT_FIELDS = ("max_bytes", "max_msgs", "max_age", "max_msg_size", "max_msgs_per_subject",
-                "max_consumers", "max_bytes_per_subject", "max_ack_pending", "max_deliver")
+LIMIT_FIELDS = (
+    "max_bytes",
+    "max_msgs",
+    "max_age",
+    "max_msg_size",
+    "max_msgs_per_subject",
+    "max_consumers",
+    "max_bytes_per_subject",
+    "max_ack_pending",
+    "max_deliver",
+)
 """Config fields counted as limits by "change under N% of current limits"."""
 
 
@@ -44,8 +53,11 @@ def storage_increase(request: ChangeRequest) -> int:
     """Bytes of storage the change adds (negative when it frees some): a storage quota request's
     requested minus current limit, or the ``max_bytes`` a stream, bucket or store adds."""
     if request.kind == "quota":
-        if request.quota_resource == STORAGE_QUOTA and request.requested_limit is not None \
-                and request.current_limit is not None:  # from unlimited: no storage is added
+        if (
+            request.quota_resource == STORAGE_QUOTA
+            and request.requested_limit is not None
+            and request.current_limit is not None
+        ):  # from unlimited: no storage is added
             return int(request.requested_limit - request.current_limit)
         return 0
     if request.kind not in STORED_KINDS:
@@ -77,8 +89,12 @@ def quota_multiplier_above(request: ChangeRequest, threshold: float) -> bool:
 
 
 def replicas_changed(request: ChangeRequest) -> bool:
-    return (request.operation == "update" and request.before is not None
-            and request.after is not None and replicas(request.before) != replicas(request.after))
+    return (
+        request.operation == "update"
+        and request.before is not None
+        and request.after is not None
+        and replicas(request.before) != replicas(request.after)
+    )
 
 
 def change_pct(request: ChangeRequest) -> float | None:

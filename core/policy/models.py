@@ -8,14 +8,26 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from core.labels import Description, Label, readable
 
-Kind = Literal["stream", "consumer", "kv_bucket", "object_store", "purge", "replay", "quota",
-               "mirror", "failover", "restore", "gitops_sync"]
-Operation = Literal["create", "update", "delete", "purge", "replay", "increase", "failover",
-                    "restore", "sync"]
+Kind = Literal[
+    "stream",
+    "consumer",
+    "kv_bucket",
+    "object_store",
+    "purge",
+    "replay",
+    "quota",
+    "mirror",
+    "failover",
+    "restore",
+    "gitops_sync",
+]
+Operation = Literal[
+    "create", "update", "delete", "purge", "replay", "increase", "failover", "restore", "sync"
+]
 Environment = Literal["production", "staging", "development"]
 Outcome = Literal["auto_approved", "auto_rejected", "needs_approval"]
 
-GB = 1024 ** 3
+GB = 1024**3
 """One GB in this module is 2**30 bytes (a GiB), as JetStream reports sizes."""
 
 
@@ -71,8 +83,12 @@ class Triggers(_Model):
     monthly_cost_gt: float | None = None
 
     def has_thresholds(self) -> bool:
-        return (self.storage_increase_gt_bytes is not None or self.quota_multiplier_gt is not None
-                or self.replicas_changed or self.monthly_cost_gt is not None)
+        return (
+            self.storage_increase_gt_bytes is not None
+            or self.quota_multiplier_gt is not None
+            or self.replicas_changed
+            or self.monthly_cost_gt is not None
+        )
 
 
 class ApprovalGroup(_Model):
@@ -97,8 +113,10 @@ class ApprovalGroup(_Model):
 
     @model_validator(mode="after")
     def _parallel(self) -> ApprovalGroup:
-        for names, ids, field in ((self.roles, self.role_ids, "role_ids"),
-                                  (self.teams, self.team_ids, "team_ids")):
+        for names, ids, field in (
+            (self.roles, self.role_ids, "role_ids"),
+            (self.teams, self.team_ids, "team_ids"),
+        ):
             if ids is not None and len(ids) != len(names):
                 raise ValueError(f"{field} must have one entry per name ({len(names)})")
         return self
@@ -148,10 +166,17 @@ class ApprovalPolicy(_Model):
 def stored_policy(definition: dict[str, Any]) -> dict[str, Any]:
     """A stored policy's definition, its names and description readable (control characters
     saved before they were refused are shown as U+FFFD) so it validates again."""
-    readable_names = {key: readable(definition[key]) for key in ("name", "description")
-                      if isinstance(definition.get(key), str)}
-    groups = [{**g, "name": readable(g["name"])} if isinstance(g, dict)
-              and isinstance(g.get("name"), str) else g for g in definition.get("groups") or []]
+    readable_names = {
+        key: readable(definition[key])
+        for key in ("name", "description")
+        if isinstance(definition.get(key), str)
+    }
+    groups = [
+        {**g, "name": readable(g["name"])}
+        if isinstance(g, dict) and isinstance(g.get("name"), str)
+        else g
+        for g in definition.get("groups") or []
+    ]
     return {**definition, **readable_names, **({"groups": groups} if groups else {})}
 
 
@@ -180,8 +205,10 @@ class QuotaViolation(_Model):
 
     def sentence(self) -> str:
         after = "unbounded" if self.would_be is None else f"{self.would_be:g}"
-        return (f"Quota '{self.quota}' would be exceeded: usage {self.usage:g}, limit "
-                f"{self.limit:g}, after this change {after}.")
+        return (
+            f"Quota '{self.quota}' would be exceeded: usage {self.usage:g}, limit "
+            f"{self.limit:g}, after this change {after}."
+        )
 
 
 class HistoryEntry(_Model):

@@ -53,8 +53,11 @@ def impact(request: ChangeRequest) -> dict[str, float | None]:
     return out
 
 
-def quota_check(usage: Mapping[str, float], quota: Mapping[str, float],
-                change: ChangeRequest | Mapping[str, Any]) -> list[QuotaViolation]:
+def quota_check(
+    usage: Mapping[str, float],
+    quota: Mapping[str, float],
+    change: ChangeRequest | Mapping[str, Any],
+) -> list[QuotaViolation]:
     """The quotas the change would exceed, sorted by quota name. ``change`` is a change request or
     its ``impact``. A quota without a limit (missing or negative) is unlimited; a change that lowers
     usage never violates, even when the team is already over."""

@@ -29,8 +29,10 @@ def _subject(request: ChangeRequest) -> tuple[str, float] | None:
 
 def _quota_note(res: str, old: float | None, new: float) -> str:
     if old is None:
-        return (f"The {res} limit is unlimited today: a limit of {_fmt(res, new)} would lower it, "
-                "not raise it.")
+        return (
+            f"The {res} limit is unlimited today: a limit of {_fmt(res, new)} would lower it, "
+            "not raise it."
+        )
     ratios = [t for t in (w.change_text(new, old), w.times_text(new, old)) if t]
     detail = f" ({ratios[0]}, {ratios[1]} the current limit)" if ratios else ""
     verb = "rises" if new > old else "goes"
@@ -42,12 +44,16 @@ def _increase_note(request: ChangeRequest) -> str | None:
         return _quota_note(request.quota_resource, request.current_limit, request.requested_limit)
     old, new = m.max_bytes(request.before), m.max_bytes(request.after)
     if request.operation == "update" and old and new and old != new:
-        return (f"max_bytes changes from {m.fmt_bytes(old)} to {m.fmt_bytes(new)} "
-                f"({(new - old) / old * 100:+.0f}%).")
+        return (
+            f"max_bytes changes from {m.fmt_bytes(old)} to {m.fmt_bytes(new)} "
+            f"({(new - old) / old * 100:+.0f}%)."
+        )
     limit = request.quota.get(m.STORAGE_QUOTA)
     if request.operation == "create" and new and limit and limit > 0:
-        return (f"The new {request.kind.replace('_', ' ')} reserves {m.fmt_bytes(new)}, "
-                f"{new / limit * 100:.0f}% of the team's storage quota ({m.fmt_bytes(limit)}).")
+        return (
+            f"The new {request.kind.replace('_', ' ')} reserves {m.fmt_bytes(new)}, "
+            f"{new / limit * 100:.0f}% of the team's storage quota ({m.fmt_bytes(limit)})."
+        )
     return None
 
 
@@ -57,8 +63,10 @@ def _cost_note(request: ChangeRequest, price_per_gb: float) -> str | None:
         return None
     cost = m.monthly_cost(request, price_per_gb)
     sign = "+" if cost >= 0 else "-"
-    return (f"Cost impact: {sign}${abs(cost):,.2f}/month ({m.fmt_bytes(added)} at "
-            f"${price_per_gb:g} per GB-month).")
+    return (
+        f"Cost impact: {sign}${abs(cost):,.2f}/month ({m.fmt_bytes(added)} at "
+        f"${price_per_gb:g} per GB-month)."
+    )
 
 
 def _history_note(request: ChangeRequest, history: Sequence[HistoryEntry]) -> str | None:
@@ -66,16 +74,22 @@ def _history_note(request: ChangeRequest, history: Sequence[HistoryEntry]) -> st
     if subject is None:
         return None
     resource, size = subject
-    sizes = [abs(h.after - h.before) for h in history if h.resource == resource and h.after != h.before]
+    sizes = [
+        abs(h.after - h.before) for h in history if h.resource == resource and h.after != h.before
+    ]
     if not sizes:
         return f"The team has no earlier {resource} changes to compare with."
     largest = max(sizes)
     factor = w.times_text(abs(size), largest)
     if abs(size) > largest and factor:
-        return (f"This change of {_fmt(resource, abs(size))} is {factor} the "
-                f"team's largest earlier {resource} change ({_fmt(resource, largest)}).")
-    return (f"This change of {_fmt(resource, abs(size))} is within the team's earlier {resource} "
-            f"changes (largest: {_fmt(resource, largest)}).")
+        return (
+            f"This change of {_fmt(resource, abs(size))} is {factor} the "
+            f"team's largest earlier {resource} change ({_fmt(resource, largest)})."
+        )
+    return (
+        f"This change of {_fmt(resource, abs(size))} is within the team's earlier {resource} "
+        f"changes (largest: {_fmt(resource, largest)})."
+    )
 
 
 def _near_limit_notes(request: ChangeRequest) -> list[str]:
@@ -87,14 +101,20 @@ def _near_limit_notes(request: ChangeRequest) -> list[str]:
         if name == own or used is None or limit is None or limit <= 0:
             continue
         if used / limit >= NEAR_LIMIT:
-            out.append(f"The team already uses {used / limit * 100:.0f}% of its {name} quota "
-                       f"({_fmt(name, used)} of {_fmt(name, limit)}).")
+            out.append(
+                f"The team already uses {used / limit * 100:.0f}% of its {name} quota "
+                f"({_fmt(name, used)} of {_fmt(name, limit)})."
+            )
     return out
 
 
-def risk_notes(request: ChangeRequest, history: Sequence[HistoryEntry],
-               price_per_gb: float) -> list[str]:
+def risk_notes(
+    request: ChangeRequest, history: Sequence[HistoryEntry], price_per_gb: float
+) -> list[str]:
     """The notes in a fixed order: increase, cost, history, nearing limits."""
-    notes = [_increase_note(request), _cost_note(request, price_per_gb),
-             _history_note(request, history)]
+    notes = [
+        _increase_note(request),
+        _cost_note(request, price_per_gb),
+        _history_note(request, history),
+    ]
     return [n for n in notes if n] + _near_limit_notes(request)

@@ -38,13 +38,13 @@ def ratio(new: float | None, old: float | None) -> float | None:
 
 
 def times_text(new: float | None, old: float | None) -> str | None:
-    """"2.5×", or None when there is no finite ratio (from zero or from unlimited)."""
+    """ "2.5×", or None when there is no finite ratio (from zero or from unlimited)."""
     factor = ratio(new, old)
     return None if factor is None else f"{factor:.1f}×"
 
 
 def change_text(new: float | None, old: float | None) -> str | None:
-    """"+150%", or None when there is no finite ratio."""
+    """ "+150%", or None when there is no finite ratio."""
     factor = ratio(new, old)
     return None if factor is None else f"{(factor - 1) * 100:+.0f}%"
 
@@ -54,5 +54,7 @@ def multiplier_reason(resource: str, new: float, old: float | None, threshold: f
     factor = times_text(new, old)
     if factor is not None:
         return f"The requested limit is {factor} the current one, more than {threshold:g}×."
-    return (f"The requested limit of {limit_text(resource, new)} is more than {threshold:g}× "
-            f"the current limit of {limit_text(resource, old)}.")
+    return (
+        f"The requested limit of {limit_text(resource, new)} is more than {threshold:g}× "
+        f"the current limit of {limit_text(resource, old)}."
+    )

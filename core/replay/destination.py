@@ -21,9 +21,14 @@ from core.replay.source import SourceMessage, open_reader
 
 # Not carried: the source's own de-duplication and expectations, and Nats-Rollup, which would
 # make a copy purge the destination (a purge needs its own permission and passes the gate).
-DROPPED_HEADERS = {"nats-msg-id", "nats-expected-stream", "nats-expected-last-msg-id",
-                   "nats-expected-last-sequence", "nats-expected-last-subject-sequence",
-                   "nats-rollup"}
+DROPPED_HEADERS = {
+    "nats-msg-id",
+    "nats-expected-stream",
+    "nats-expected-last-msg-id",
+    "nats-expected-last-sequence",
+    "nats-expected-last-subject-sequence",
+    "nats-rollup",
+}
 # JetStream refusals that a retry cannot fix (err_code): limits, size, expectations, permissions.
 PROGRESS_EVERY = 1000
 PERMANENT_ERR_CODES = {10054, 10060, 10070, 10071, 10077, 10078, 10082, 10159, 10160, 10164}
@@ -42,8 +47,9 @@ class NoStreamAnswered(Exception):
     restarting server answers "no responders" too). :func:`stream_takes` tells them apart."""
 
     def __init__(self, seq: int, subject: str):
-        super().__init__(f"no stream on the destination answered for source message {seq} "
-                         f"(subject {subject})")
+        super().__init__(
+            f"no stream on the destination answered for source message {seq} (subject {subject})"
+        )
         self.seq, self.subject = seq, subject
 
 
@@ -81,8 +87,9 @@ class MessageMapper:
     def headers(self, msg: SourceMessage) -> dict[str, str]:
         headers = dict(self.base)
         if msg.headers:
-            headers.update((k, v) for k, v in msg.headers.items()
-                           if k.lower() not in DROPPED_HEADERS)
+            headers.update(
+                (k, v) for k, v in msg.headers.items() if k.lower() not in DROPPED_HEADERS
+            )
         seq = str(msg.seq)
         headers["Nats-Msg-Id"] = self.id_prefix + seq
         if self.source_prefix:
@@ -116,8 +123,13 @@ async def stream_takes(dest: JetStreamApi, subject: str) -> bool:
     return bool(reply.get("streams"))
 
 
-async def already_stored(dest: JetStreamApi, stream: str, after_seq: int, operation_id: str,
-                         progress: Callable[[int], None] = lambda n: None) -> set[int]:
+async def already_stored(
+    dest: JetStreamApi,
+    stream: str,
+    after_seq: int,
+    operation_id: str,
+    progress: Callable[[int], None] = lambda n: None,
+) -> set[int]:
     """Source sequences of this operation stored in ``stream`` after ``after_seq``; ``progress``
     is called with the number of destination messages read so far, every ``PROGRESS_EVERY``."""
     info = await dest.stream_info(stream)
@@ -132,7 +144,7 @@ async def already_stored(dest: JetStreamApi, stream: str, after_seq: int, operat
         async for msg in reader.read(after_seq + 1, last):
             mid = (msg.headers or {}).get("Nats-Msg-Id", "")
             if mid.startswith(prefix):
-                found.add(int(mid[len(prefix):]))
+                found.add(int(mid[len(prefix) :]))
             read += 1
             if read % PROGRESS_EVERY == 0:
                 progress(read)

@@ -30,8 +30,13 @@ class LeaseLost(Exception):
 
 class WriteLease:
     def __init__(self, redis: Redis, operation_id: str):
-        self.lock = redis.lock(f"replay:{operation_id}:writer", timeout=TTL_S, sleep=0.1,
-                               thread_local=False, raise_on_release_error=False)
+        self.lock = redis.lock(
+            f"replay:{operation_id}:writer",
+            timeout=TTL_S,
+            sleep=0.1,
+            thread_local=False,
+            raise_on_release_error=False,
+        )
         self.valid_until = 0.0
         self._keeper: asyncio.Task[None] | None = None
 

@@ -28,14 +28,16 @@ class ReplayDestination(_Model):
     original subject behind this prefix (``<prefix>.<subject>``); neither: the original subject
     (on another cluster). ``stream``, when given, must be the stream that stores them."""
 
-    model_config = ConfigDict(json_schema_extra=rules(not_both("subject", "subject_prefix",
-                                                               truthy=True)))
+    model_config = ConfigDict(
+        json_schema_extra=rules(not_both("subject", "subject_prefix", truthy=True))
+    )
 
     cluster_id: uuid.UUID | None = Field(default=None, description="default: the source cluster")
     stream: Name | None = None
     subject: str | None = Field(default=None, min_length=1, max_length=255, pattern=r"^[^\s*>]+$")
-    subject_prefix: str | None = Field(default=None, min_length=1, max_length=200,
-                                       pattern=r"^[^\s*>]*[^\s*>.]$")
+    subject_prefix: str | None = Field(
+        default=None, min_length=1, max_length=200, pattern=r"^[^\s*>]*[^\s*>.]$"
+    )
 
     @model_validator(mode="after")
     def _one_mapping(self) -> ReplayDestination:
@@ -53,8 +55,11 @@ class Redrive(_Model):
 class ReplayRequest(_Model):
     cluster_id: uuid.UUID
     stream: Name
-    subjects: list[str] = Field(default_factory=list, max_length=32,
-                                description="subject filters with wildcards; empty: all")
+    subjects: list[str] = Field(
+        default_factory=list,
+        max_length=32,
+        description="subject filters with wildcards; empty: all",
+    )
     start_seq: int | None = Field(default=None, ge=1)
     end_seq: int | None = Field(default=None, ge=1)
     start_time: datetime | None = None
@@ -87,13 +92,21 @@ class ReplayRequest(_Model):
         if self.start_time and self.end_time and self.end_time < self.start_time:
             raise ValueError("end_time is before start_time")
         if self.redrive and (self.destination.subject or self.destination.subject_prefix):
-            raise ValueError("redrive takes each subject from a header: give no destination "
-                             "subject or subject_prefix")
+            raise ValueError(
+                "redrive takes each subject from a header: give no destination "
+                "subject or subject_prefix"
+            )
         same_cluster = self.destination.cluster_id in (None, self.cluster_id)
-        if (same_cluster and not self.redrive and not self.destination.subject
-                and not self.destination.subject_prefix):
-            raise ValueError("on the same cluster the original subjects would land back in the "
-                             "source stream: give destination.subject or subject_prefix")
+        if (
+            same_cluster
+            and not self.redrive
+            and not self.destination.subject
+            and not self.destination.subject_prefix
+        ):
+            raise ValueError(
+                "on the same cluster the original subjects would land back in the "
+                "source stream: give destination.subject or subject_prefix"
+            )
         return self
 
     @property

@@ -70,9 +70,16 @@ class ChunkRunner:
     the check began, so a crash in between checks them again instead of losing them. ``fence``
     is called before every publish and raises when this attempt may no longer write."""
 
-    def __init__(self, chunk: ReplayChunk, reader: Any, publisher: AsyncPublisher,
-                 heartbeat: Callable[[ReplayCheckpoint], None], skip: set[int] | None = None,
-                 expected_stream: str | None = None, fence: Callable[[], None] = lambda: None):
+    def __init__(
+        self,
+        chunk: ReplayChunk,
+        reader: Any,
+        publisher: AsyncPublisher,
+        heartbeat: Callable[[ReplayCheckpoint], None],
+        skip: set[int] | None = None,
+        expected_stream: str | None = None,
+        fence: Callable[[], None] = lambda: None,
+    ):
         self.chunk, self.reader, self.publisher = chunk, reader, publisher
         self.heartbeat, self.skip, self.fence = heartbeat, skip or set(), fence
         self.hold_dest_until = max(self.skip, default=0)
@@ -121,7 +128,9 @@ class ChunkRunner:
         except MissingRedriveHeader as exc:
             self.cp.failed += 1
             if len(self.cp.failures) < MAX_FAILURES_KEPT:
-                self.cp.failures.append({"seq": msg.seq, "subject": msg.subject, "reason": str(exc)})
+                self.cp.failures.append(
+                    {"seq": msg.seq, "subject": msg.subject, "reason": str(exc)}
+                )
             self.window.append(_Pending(msg.seq, -1, 0))
             return
         if self.limiter.interval:

@@ -30,8 +30,11 @@ async def plan_replay(js: JetStreamApi, request: ReplayRequest) -> ReplayPlan:
             last = min(last, at - 1)
     span = max(0, last - first + 1)
     estimate, exact = span, True
-    if span and (first, last) == (int(state["first_seq"]), int(state["last_seq"])) \
-            and not request.subjects:
+    if (
+        span
+        and (first, last) == (int(state["first_seq"]), int(state["last_seq"]))
+        and not request.subjects
+    ):
         estimate = int(state["messages"])  # the whole stream: deleted sequences do not count
     elif span and not request.subjects:
         from_first = await count_from(js, request.stream, first, None)
@@ -42,12 +45,14 @@ async def plan_replay(js: JetStreamApi, request: ReplayRequest) -> ReplayPlan:
             exact = False  # counts sequences, deleted ones included
     elif span:
         estimate, exact = await _count_in_range(js, request.stream, request.subjects, first, last)
-    return ReplayPlan(first_seq=first, last_seq=last, estimated_total=min(span, estimate),
-                      exact=exact)
+    return ReplayPlan(
+        first_seq=first, last_seq=last, estimated_total=min(span, estimate), exact=exact
+    )
 
 
-async def explain_missing(js: JetStreamApi, stream: str, plan: ReplayPlan,
-                          copied: int) -> dict[str, Any] | None:
+async def explain_missing(
+    js: JetStreamApi, stream: str, plan: ReplayPlan, copied: int
+) -> dict[str, Any] | None:
     """Why a finished replay copied fewer messages than its plan counted (None: it did not).
     The source is the only thing that can have changed: messages were removed before they were
     read, by the stream's limits or a purge (its first sequence moved past them), or deleted."""
@@ -55,8 +60,11 @@ async def explain_missing(js: JetStreamApi, stream: str, plan: ReplayPlan,
     if missing <= 0:
         return None
     if not plan.exact:
-        return {"count": missing, "reason": "the plan's count was an upper bound (the source "
-                "could not be counted exactly); nothing was left unread"}
+        return {
+            "count": missing,
+            "reason": "the plan's count was an upper bound (the source "
+            "could not be counted exactly); nothing was left unread",
+        }
     try:
         state = (await js.stream_info(stream))["state"]
     except Exception:  # the source is gone: that is the reason
@@ -64,16 +72,18 @@ async def explain_missing(js: JetStreamApi, stream: str, plan: ReplayPlan,
     if state is None:
         reason = "the source stream was deleted or could not be read before they were copied"
     elif int(state["first_seq"]) > plan.first_seq:
-        reason = (f"removed from the source before they were read (its first sequence is now "
-                  f"{state['first_seq']}: limits such as max_age or max_msgs, or a purge)")
+        reason = (
+            f"removed from the source before they were read (its first sequence is now "
+            f"{state['first_seq']}: limits such as max_age or max_msgs, or a purge)"
+        )
     else:
         reason = "deleted from the source before they were read"
     return {"count": missing, "reason": reason}
 
 
-
-async def _count_in_range(js: JetStreamApi, stream: str, subjects: list[str], first: int,
-                          last: int) -> tuple[int, bool]:
+async def _count_in_range(
+    js: JetStreamApi, stream: str, subjects: list[str], first: int, last: int
+) -> tuple[int, bool]:
     """Messages matching ``subjects`` in [first, last], exact where the stream allows counting
     consumers; otherwise the filters' counts over the whole stream (an upper bound)."""
     total, exact = 0, True
@@ -89,8 +99,12 @@ async def _count_in_range(js: JetStreamApi, stream: str, subjects: list[str], fi
     return total, exact
 
 
-async def dry_run(js: JetStreamApi, request: ReplayRequest, plan: ReplayPlan,
-                  progress: Callable[[int], None] = lambda n: None) -> DryRunResult:
+async def dry_run(
+    js: JetStreamApi,
+    request: ReplayRequest,
+    plan: ReplayPlan,
+    progress: Callable[[int], None] = lambda n: None,
+) -> DryRunResult:
     """Counts the messages and payload bytes the replay would copy; publishes nothing."""
     count = size = 0
     first = last = None
@@ -106,5 +120,6 @@ async def dry_run(js: JetStreamApi, request: ReplayRequest, plan: ReplayPlan,
     finally:
         await reader.close()
     duration = round(count / request.rate_limit, 3) if request.rate_limit else None
-    return DryRunResult(count=count, bytes=size, first_seq=first, last_seq=last,
-                        estimated_duration_s=duration)
+    return DryRunResult(
+        count=count, bytes=size, first_seq=first, last_seq=last, estimated_duration_s=duration
+    )

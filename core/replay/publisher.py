@@ -78,7 +78,7 @@ class AsyncPublisher:
 
     async def _on_reply(self, msg: Msg) -> None:
         try:
-            token = int(msg.subject[self._cut:])
+            token = int(msg.subject[self._cut :])
         except ValueError:
             return
         self.acks[token] = _read_ack(msg)
@@ -98,6 +98,7 @@ def _read_ack(msg: Msg) -> PubAck | Exception:
     except ValueError:
         return PublishRefused(500, 0, "unreadable acknowledgement")
     if err := reply.get("error"):
-        return PublishRefused(err.get("code", 500), err.get("err_code", 0),
-                              err.get("description", "refused"))
+        return PublishRefused(
+            err.get("code", 500), err.get("err_code", 0), err.get("description", "refused")
+        )
     return PubAck(reply["stream"], int(reply["seq"]), bool(reply.get("duplicate")))

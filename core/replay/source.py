@@ -78,18 +78,32 @@ class ConsumerReader:
     ``headers_only`` delivers headers and the payload's size (``Nats-Msg-Size``) without the
     payload: enough to find which messages a crashed attempt stored."""
 
-    def __init__(self, js: JetStreamApi, stream: str, subjects: list[str], batch: int = BATCH,
-                 headers_only: bool = False, fetch_timeout: float = FETCH_TIMEOUT_S):
+    def __init__(
+        self,
+        js: JetStreamApi,
+        stream: str,
+        subjects: list[str],
+        batch: int = BATCH,
+        headers_only: bool = False,
+        fetch_timeout: float = FETCH_TIMEOUT_S,
+    ):
         self.js, self.stream, self.subjects, self.batch = js, stream, subjects, batch
         self.headers_only, self.fetch_timeout = headers_only, fetch_timeout
         self.name = f"jsc-replay-{uuid.uuid4().hex[:12]}"
         self._sub: JetStreamContext.PullSubscription | None = None
 
     async def read(self, start_seq: int, last_seq: int) -> AsyncIterator[SourceMessage]:
-        config: dict[str, Any] = {"name": self.name, "deliver_policy": "by_start_sequence",
-                        "opt_start_seq": start_seq, "ack_policy": "none", "mem_storage": True,
-                        "num_replicas": 1, "inactive_threshold": INACTIVE_THRESHOLD_NS,
-                        "replay_policy": "instant", "max_waiting": 8}
+        config: dict[str, Any] = {
+            "name": self.name,
+            "deliver_policy": "by_start_sequence",
+            "opt_start_seq": start_seq,
+            "ack_policy": "none",
+            "mem_storage": True,
+            "num_replicas": 1,
+            "inactive_threshold": INACTIVE_THRESHOLD_NS,
+            "replay_policy": "instant",
+            "max_waiting": 8,
+        }
         if self.headers_only:
             config["headers_only"] = True
         if len(self.subjects) == 1:
@@ -188,19 +202,27 @@ class MsgGetReader:
 
 
 def _from_msg_get(msg: dict[str, Any]) -> SourceMessage:
-    return SourceMessage(int(msg["seq"]), msg["subject"], base64.b64decode(msg.get("data") or ""),
-                         parse_headers(msg.get("hdrs")), msg["time"])
+    return SourceMessage(
+        int(msg["seq"]),
+        msg["subject"],
+        base64.b64decode(msg.get("data") or ""),
+        parse_headers(msg.get("hdrs")),
+        msg["time"],
+    )
 
 
 def parse_headers(hdrs_b64: str | None) -> dict[str, str]:
     """MSG.GET's base64 header block as {name: last value}."""
     if not hdrs_b64:
         return {}
-    return {name: values[-1] for name, values in parse_header_block(base64.b64decode(hdrs_b64)).items()}
+    return {
+        name: values[-1] for name, values in parse_header_block(base64.b64decode(hdrs_b64)).items()
+    }
 
 
-async def open_reader(js: JetStreamApi, stream: str, subjects: list[str],
-                      headers_only: bool = False) -> ConsumerReader | MsgGetReader:
+async def open_reader(
+    js: JetStreamApi, stream: str, subjects: list[str], headers_only: bool = False
+) -> ConsumerReader | MsgGetReader:
     info = await js.stream_info(stream)
     if info["config"].get("retention", "limits") == "limits":
         return ConsumerReader(js, stream, subjects, headers_only=headers_only)

@@ -50,8 +50,9 @@ class ActiveSide(BaseModel):
 def pairless_key(cluster_ids: list[str], streams: list[str]) -> str:
     """The key of a failover asked for by primary and streams, without a pair: the same both
     ways, so failing back moves the same key."""
-    return str(uuid.uuid5(_PAIRLESS, f"{','.join(sorted(cluster_ids))}:"
-                                     f"{','.join(sorted(set(streams)))}"))
+    return str(
+        uuid.uuid5(_PAIRLESS, f"{','.join(sorted(cluster_ids))}:{','.join(sorted(set(streams)))}")
+    )
 
 
 async def bucket(js: JetStreamApi) -> KvBucket:
@@ -60,9 +61,14 @@ async def bucket(js: JetStreamApi) -> KvBucket:
         return await KvBucket.open(js, BUCKET)
     except BucketNotFound:
         try:
-            await create_bucket(js, KvBucketConfig(
-                bucket=BUCKET, history=HISTORY,
-                description="JetStream Console: the active side of each disaster-recovery pair"))
+            await create_bucket(
+                js,
+                KvBucketConfig(
+                    bucket=BUCKET,
+                    history=HISTORY,
+                    description="JetStream Console: the active side of each disaster-recovery pair",
+                ),
+            )
         except JetStreamError as exc:
             if "already in use" not in exc.description:  # made meanwhile by someone else
                 raise
@@ -82,20 +88,30 @@ async def read(js: JetStreamApi, key: str) -> ActiveSide | None:
 async def announce(js: JetStreamApi, key: str, side: ActiveSide) -> dict[str, Any]:
     """Write ``side`` under ``key`` unless this operation's value is there already."""
     current = await read(js, key)
-    if current is not None and current.operation_id == side.operation_id \
-            and current.active_cluster_id == side.active_cluster_id:
+    if (
+        current is not None
+        and current.operation_id == side.operation_id
+        and current.active_cluster_id == side.active_cluster_id
+    ):
         return {"written": False, "epoch": current.epoch}
     kv = await bucket(js)
     revision = await kv.put(key, side.model_dump_json().encode())
     return {"written": True, "epoch": side.epoch, "revision": revision}
 
 
-def first(pair_id: str, pair_name: str | None, cluster_id: str, domain: str | None,
-          streams: list[str]) -> ActiveSide:
+def first(
+    pair_id: str, pair_name: str | None, cluster_id: str, domain: str | None, streams: list[str]
+) -> ActiveSide:
     """A new pair's value: its primary is active, epoch 0 (the first failover writes 1)."""
-    return ActiveSide(pair_id=pair_id, pair_name=pair_name, active_cluster_id=cluster_id,
-                      active_domain=domain, streams=streams, epoch=0,
-                      changed_at=datetime.now(UTC).isoformat(timespec="milliseconds"))
+    return ActiveSide(
+        pair_id=pair_id,
+        pair_name=pair_name,
+        active_cluster_id=cluster_id,
+        active_domain=domain,
+        streams=streams,
+        epoch=0,
+        changed_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+    )
 
 
 async def forget(js: JetStreamApi, key: str) -> bool:

@@ -37,10 +37,16 @@ def reading(mirror_id: str, consumer: dict[str, Any], stream: dict[str, Any]) ->
     remaining = pending + unstored
     if not caught_up and remaining == 0:
         remaining = max(unacked, 1)
-    return Measurement(mirror_id=mirror_id, copied=copied, bytes=int(state.get("bytes", 0)),
-                       remaining=remaining, caught_up=caught_up,
-                       paused=bool(consumer.get("paused")), delivered_seq=delivered_seq,
-                       target_last_seq=last)
+    return Measurement(
+        mirror_id=mirror_id,
+        copied=copied,
+        bytes=int(state.get("bytes", 0)),
+        remaining=remaining,
+        caught_up=caught_up,
+        paused=bool(consumer.get("paused")),
+        delivered_seq=delivered_seq,
+        target_last_seq=last,
+    )
 
 
 async def measure(source: JetStreamApi, target: JetStreamApi, ref: MirrorRef) -> Measurement:
@@ -50,7 +56,9 @@ async def measure(source: JetStreamApi, target: JetStreamApi, ref: MirrorRef) ->
     stream_read: dict[str, Any] | BaseException | None
     consumer_read, stream_read = await asyncio.gather(
         _or_none(source.consumer_info(ref.source_stream, ref.consumer)),
-        _or_none(target.stream_info(ref.target_stream)), return_exceptions=True)
+        _or_none(target.stream_info(ref.target_stream)),
+        return_exceptions=True,
+    )
     if isinstance(consumer_read, BaseException):
         raise consumer_read
     if isinstance(stream_read, BaseException):

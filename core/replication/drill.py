@@ -30,8 +30,9 @@ def drill_subjects(subjects: list[str], short: str) -> list[str]:
     return [f"{DRILL_PREFIX}.{short}.{s}" for s in subjects]
 
 
-async def make_copy(standby: JetStreamApi, mirror_stream: str, copy: str,
-                    operation_id: str) -> dict[str, Any]:
+async def make_copy(
+    standby: JetStreamApi, mirror_stream: str, copy: str, operation_id: str
+) -> dict[str, Any]:
     """The copy (made once: a retry finds it), starting at the mirror's last sequence."""
     try:
         info = await standby.stream_info(copy)
@@ -46,10 +47,15 @@ async def make_copy(standby: JetStreamApi, mirror_stream: str, copy: str,
     source: dict[str, Any] = {"name": mirror_stream}
     if start > 0:
         source["opt_start_seq"] = start
-    config = {"name": copy, "mirror": source, "storage": mirror["config"].get("storage", "file"),
-              "num_replicas": 1, "retention": "limits",
-              "description": f"Failover drill {operation_id}: a copy of {mirror_stream}",
-              "metadata": {DRILL_KEY: mirror_stream, "jsc.drill_operation": operation_id}}
+    config = {
+        "name": copy,
+        "mirror": source,
+        "storage": mirror["config"].get("storage", "file"),
+        "num_replicas": 1,
+        "retention": "limits",
+        "description": f"Failover drill {operation_id}: a copy of {mirror_stream}",
+        "metadata": {DRILL_KEY: mirror_stream, "jsc.drill_operation": operation_id},
+    }
     return await standby.stream_create(config)
 
 

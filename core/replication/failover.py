@@ -90,6 +90,7 @@ def literal_subject(pattern: str, token: str = CANARY_TOKEN) -> str:
 
 # ---------------------------------------------------------------------------------- measure
 
+
 async def _info(js: JetStreamApi | None, stream: str) -> tuple[dict[str, Any] | None, str | None]:
     """(info, None), (None, "missing") or (None, "unreachable")."""
     if js is None:
@@ -104,32 +105,46 @@ async def _info(js: JetStreamApi | None, stream: str) -> tuple[dict[str, Any] | 
         return None, "unreachable"
 
 
-async def measure_stream(primary: JetStreamApi | None, standby: JetStreamApi, ps: PlanStream, *,
-                         primary_domain: str | None, cross_domain: bool, mode: str, drill: bool,
-                         target_streams: list[dict[str, Any]]) -> StreamMeasure:
+async def measure_stream(
+    primary: JetStreamApi | None,
+    standby: JetStreamApi,
+    ps: PlanStream,
+    *,
+    primary_domain: str | None,
+    cross_domain: bool,
+    mode: str,
+    drill: bool,
+    target_streams: list[dict[str, Any]],
+) -> StreamMeasure:
     """Step 1 for one stream; ``problems`` are the reasons to refuse. Reads only."""
     m = StreamMeasure(stream=ps.stream, mirror_stream=ps.mirror_stream, primary_reachable=False)
     sinfo, why = await _info(standby, ps.mirror_stream)
     if sinfo is None:
-        m.problems.append(f"the target has no stream '{ps.mirror_stream}'" if why == "missing"
-                          else "the target cluster does not answer")
+        m.problems.append(
+            f"the target has no stream '{ps.mirror_stream}'"
+            if why == "missing"
+            else "the target cluster does not answer"
+        )
         return m
     config, state = sinfo["config"], sinfo.get("state") or {}
     m.standby_last_seq, m.standby_messages = state.get("last_seq", 0), state.get("messages", 0)
     mirror = config.get("mirror")
     if not mirror:
-        m.problems.append(f"'{ps.mirror_stream}' on the target is not a mirror (promoted "
-                          "already?)")
+        m.problems.append(f"'{ps.mirror_stream}' on the target is not a mirror (promoted already?)")
         return m
     api = (mirror.get("external") or {}).get("api")
     expected = api_prefix(primary_domain) if cross_domain else None
     if mirror.get("name") != ps.stream or (cross_domain and api != expected):
-        m.problems.append(f"'{ps.mirror_stream}' mirrors '{mirror.get('name')}' through "
-                          f"{api or 'its own cluster'}, not '{ps.stream}' through "
-                          f"{expected or 'its own cluster'}")
+        m.problems.append(
+            f"'{ps.mirror_stream}' mirrors '{mirror.get('name')}' through "
+            f"{api or 'its own cluster'}, not '{ps.stream}' through "
+            f"{expected or 'its own cluster'}"
+        )
     if mirror.get("filter_subject") or mirror.get("subject_transforms"):
-        m.problems.append(f"'{ps.mirror_stream}' copies part of the stream (a filter or subject "
-                          "transforms): only a full mirror can take its place")
+        m.problems.append(
+            f"'{ps.mirror_stream}' copies part of the stream (a filter or subject "
+            "transforms): only a full mirror can take its place"
+        )
     m.consumer = (mirror.get("consumer") or {}).get("name") or ps.consumer
     active = (sinfo.get("mirror") or {}).get("active", -1)
     m.last_contact_s = round(active / 1e9, 3) if isinstance(active, int) and active >= 0 else None
@@ -138,7 +153,10 @@ async def measure_stream(primary: JetStreamApi | None, standby: JetStreamApi, ps
     if pinfo is not None and primary is not None:  # an info means a primary
         m.primary_reachable = True
         pconfig, pstate = pinfo["config"], pinfo.get("state") or {}
-        m.primary_last_seq, m.primary_messages = pstate.get("last_seq", 0), pstate.get("messages", 0)
+        m.primary_last_seq, m.primary_messages = (
+            pstate.get("last_seq", 0),
+            pstate.get("messages", 0),
+        )
         m.lag_messages, m.lag_exact = max(m.primary_last_seq - m.standby_last_seq, 0), True
         m.source, m.source_from = promotable(pconfig), "primary"
         fenced_by = metadata(pconfig).get(FENCED_BY_KEY)
@@ -154,28 +172,41 @@ async def measure_stream(primary: JetStreamApi | None, standby: JetStreamApi, ps
         if record:
             m.source, m.source_from = json.loads(record), "mirror_record"
         last_report = (sinfo.get("mirror") or {}).get("lag")
-        m.lag_messages = last_report if isinstance(last_report, int) and m.last_contact_s is not None \
-            else None
+        m.lag_messages = (
+            last_report if isinstance(last_report, int) and m.last_contact_s is not None else None
+        )
     if not m.primary_reachable:
         if mode == "planned" or drill:
-            m.problems.append("the primary cannot be reached: a planned failover or a drill "
-                              "needs it (fail over in emergency mode if it is down)")
+            m.problems.append(
+                "the primary cannot be reached: a planned failover or a drill "
+                "needs it (fail over in emergency mode if it is down)"
+            )
         elif m.source is None:
-            m.problems.append("the primary cannot be reached and its subjects are not recorded "
-                              "on the mirror: nothing says what the promoted stream should take")
+            m.problems.append(
+                "the primary cannot be reached and its subjects are not recorded "
+                "on the mirror: nothing says what the promoted stream should take"
+            )
     if mode == "planned" and not drill and m.paused:
-        m.problems.append("replication is paused: resume it first, or the mirror can never "
-                          "catch up")
+        m.problems.append(
+            "replication is paused: resume it first, or the mirror can never catch up"
+        )
     if m.source and m.source.get("subjects") and not drill:
-        clashes = sorted({s["config"]["name"] for s in target_streams
-                          for mine in m.source["subjects"]
-                          for theirs in s["config"].get("subjects") or []
-                          if s["config"]["name"] != ps.mirror_stream
-                          and subjects_collide(mine, theirs)})
+        clashes = sorted(
+            {
+                s["config"]["name"]
+                for s in target_streams
+                for mine in m.source["subjects"]
+                for theirs in s["config"].get("subjects") or []
+                if s["config"]["name"] != ps.mirror_stream and subjects_collide(mine, theirs)
+            }
+        )
         if clashes:
-            m.problems.append("on the target, " + ", ".join(f"'{c}'" for c in clashes)
-                              + " already capture subjects of the stream: promotion would "
-                                "overlap them")
+            m.problems.append(
+                "on the target, "
+                + ", ".join(f"'{c}'" for c in clashes)
+                + " already capture subjects of the stream: promotion would "
+                "overlap them"
+            )
     return m
 
 
@@ -186,8 +217,10 @@ async def _measure_consumer(primary: JetStreamApi, m: StreamMeasure) -> None:
         info = await primary.consumer_info(m.stream, m.consumer)
     except JetStreamError as exc:
         if exc.not_found:
-            m.problems.append(f"the mirror's consumer '{m.consumer}' is missing on the primary: "
-                              "replication is broken")
+            m.problems.append(
+                f"the mirror's consumer '{m.consumer}' is missing on the primary: "
+                "replication is broken"
+            )
             return
         raise
     except JetStreamUnavailable:
@@ -209,9 +242,13 @@ async def probe(target_nc: NATS, primary_domain: str | None, m: StreamMeasure) -
 def summarise(streams: list[StreamMeasure]) -> Measured:
     known = [m.lag_messages for m in streams]
     risk = None if any(k is None for k in known) else sum(k or 0 for k in known)
-    return Measured(streams=streams, primary_reachable=all(m.primary_reachable for m in streams),
-                    measured_at=now_iso(), data_at_risk_messages=risk,
-                    data_at_risk_exact=all(m.lag_exact for m in streams))
+    return Measured(
+        streams=streams,
+        primary_reachable=all(m.primary_reachable for m in streams),
+        measured_at=now_iso(),
+        data_at_risk_messages=risk,
+        data_at_risk_exact=all(m.lag_exact for m in streams),
+    )
 
 
 def refuse_over_budget(measured: Measured, max_loss: int | None, mode: str) -> list[str]:
@@ -220,14 +257,17 @@ def refuse_over_budget(measured: Measured, max_loss: int | None, mode: str) -> l
         return []
     risk = measured.data_at_risk_messages
     if risk is None:
-        return ["the messages at risk cannot be known (the primary is unreachable and the "
-                f"mirrors have no report of their lag), and at most {max_loss} may be lost"]
+        return [
+            "the messages at risk cannot be known (the primary is unreachable and the "
+            f"mirrors have no report of their lag), and at most {max_loss} may be lost"
+        ]
     if risk > max_loss:
         return [f"{risk} message(s) would be lost, more than the {max_loss} allowed"]
     return []
 
 
 # ------------------------------------------------------------------------------------ fence
+
 
 async def fence(js: JetStreamApi, stream: str, operation_id: str) -> FencePoint:
     """Fence ``stream``: idempotent for this operation, refused if another one fenced it."""
@@ -238,15 +278,26 @@ async def fence(js: JetStreamApi, stream: str, operation_id: str) -> FencePoint:
         raise Refused(f"'{stream}' is fenced by another operation ({owner})")
     if not owner:
         subjects = list(config.get("subjects") or [])
-        meta.update({FENCED_SUBJECTS_KEY: json.dumps(subjects), FENCED_BY_KEY: operation_id,
-                     FENCED_AT_KEY: now_iso()})
-        info = await js.stream_update({**config, "subjects": [fence_subject(stream)],
-                                       "metadata": meta})
+        meta.update(
+            {
+                FENCED_SUBJECTS_KEY: json.dumps(subjects),
+                FENCED_BY_KEY: operation_id,
+                FENCED_AT_KEY: now_iso(),
+            }
+        )
+        info = await js.stream_update(
+            {**config, "subjects": [fence_subject(stream)], "metadata": meta}
+        )
     # Fenced, nothing more is stored: the state read now is the fence point.
     state = info.get("state") or (await js.stream_info(stream))["state"]
-    return FencePoint(stream=stream, mirror_stream="", last_seq=state.get("last_seq", 0),
-                      messages=state.get("messages", 0), at=meta[FENCED_AT_KEY],
-                      subjects=json.loads(meta[FENCED_SUBJECTS_KEY]))
+    return FencePoint(
+        stream=stream,
+        mirror_stream="",
+        last_seq=state.get("last_seq", 0),
+        messages=state.get("messages", 0),
+        at=meta[FENCED_AT_KEY],
+        subjects=json.loads(meta[FENCED_SUBJECTS_KEY]),
+    )
 
 
 async def unfence(js: JetStreamApi, stream: str, operation_id: str | None = None) -> bool:
@@ -275,8 +326,10 @@ def is_fenced(config: dict[str, Any]) -> bool:
 
 # --------------------------------------------------------------------------------- catch up
 
-async def catch_up_state(primary: JetStreamApi | None, standby: JetStreamApi,
-                         point: FencePoint, consumer: str | None) -> dict[str, Any]:
+
+async def catch_up_state(
+    primary: JetStreamApi | None, standby: JetStreamApi, point: FencePoint, consumer: str | None
+) -> dict[str, Any]:
     """Whether the mirror holds every message up to the fence point (its last sequence reached
     it, and its consumer on the primary has nothing pending)."""
     info = await standby.stream_info(point.mirror_stream)
@@ -289,25 +342,41 @@ async def catch_up_state(primary: JetStreamApi | None, standby: JetStreamApi,
             pending = None  # not known yet: not caught up
     consumer_done = not consumer or primary is None or pending == 0
     caught = last >= point.last_seq and consumer_done
-    return {"stream": point.stream, "mirror_stream": point.mirror_stream,
-            "fence_seq": point.last_seq, "standby_last_seq": last, "pending": pending,
-            "missing": max(point.last_seq - last, 0), "caught_up": caught}
+    return {
+        "stream": point.stream,
+        "mirror_stream": point.mirror_stream,
+        "fence_seq": point.last_seq,
+        "standby_last_seq": last,
+        "pending": pending,
+        "missing": max(point.last_seq - last, 0),
+        "caught_up": caught,
+    }
 
 
 # ---------------------------------------------------------------------------------- promote
 
-async def promote(standby: JetStreamApi, mirror_stream: str, source: dict[str, Any],
-                  operation_id: str, origin: str,
-                  subjects: list[str] | None = None) -> dict[str, Any]:
+
+async def promote(
+    standby: JetStreamApi,
+    mirror_stream: str,
+    source: dict[str, Any],
+    operation_id: str,
+    origin: str,
+    subjects: list[str] | None = None,
+) -> dict[str, Any]:
     """Update the mirror with ``mirror`` removed and the primary's settings (``subjects``
     instead of the primary's when given, a drill's). Idempotent for this operation."""
     info = await standby.stream_info(mirror_stream)
     config, meta = info["config"], metadata(info["config"])
     if not config.get("mirror"):
         if meta.get(PROMOTED_BY_KEY) == operation_id:
-            return {"mirror_stream": mirror_stream, "promoted": True, "already": True,
-                    "subjects": config.get("subjects") or [],
-                    "last_seq": (info.get("state") or {}).get("last_seq", 0)}
+            return {
+                "mirror_stream": mirror_stream,
+                "promoted": True,
+                "already": True,
+                "subjects": config.get("subjects") or [],
+                "last_seq": (info.get("state") or {}).get("last_seq", 0),
+            }
         raise Refused(f"'{mirror_stream}' is no longer a mirror: something else promoted it")
     config.pop("mirror")
     config.update({k: v for k, v in source.items() if k != "subjects"})
@@ -321,9 +390,13 @@ async def promote(standby: JetStreamApi, mirror_stream: str, source: dict[str, A
     meta.update({PROMOTED_BY_KEY: operation_id, PROMOTED_FROM_KEY: origin})
     config["metadata"] = meta
     updated = await standby.stream_update(config)
-    return {"mirror_stream": mirror_stream, "promoted": True, "already": False,
-            "subjects": config["subjects"],
-            "last_seq": (updated.get("state") or {}).get("last_seq", 0)}
+    return {
+        "mirror_stream": mirror_stream,
+        "promoted": True,
+        "already": False,
+        "subjects": config["subjects"],
+        "last_seq": (updated.get("state") or {}).get("last_seq", 0),
+    }
 
 
 async def delete_consumer(primary: JetStreamApi, stream: str, consumer: str) -> bool:
@@ -339,23 +412,39 @@ async def delete_consumer(primary: JetStreamApi, stream: str, consumer: str) -> 
 
 # ----------------------------------------------------------------------------------- verify
 
+
 async def canary(js: JetStreamApi, stream: str, operation_id: str) -> dict[str, Any]:
     """Publish the canary on a subject the stream captures and read it back by sequence."""
     info = await js.stream_info(stream)
     config = info["config"]
     subject = literal_subject((config.get("subjects") or [stream])[0])
     body = json.dumps({"operation_id": operation_id, "stream": stream}).encode()
-    ack = await publish(js, config, subject, body, headers={CANARY_HEADER: operation_id},
-                        msg_id=f"jsc-canary-{operation_id}-{stream}")
+    ack = await publish(
+        js,
+        config,
+        subject,
+        body,
+        headers={CANARY_HEADER: operation_id},
+        msg_id=f"jsc-canary-{operation_id}-{stream}",
+    )
     accepted_at = now_iso()
     stored = await StreamReader(js, stream).get(ack["seq"])
-    ok = stored is not None and stored.data == body \
+    ok = (
+        stored is not None
+        and stored.data == body
         and next(iter(stored.headers.get(CANARY_HEADER) or []), None) == operation_id
-    return {"stream": stream, "subject": subject, "seq": ack["seq"], "read_back": ok,
-            "accepted_at": accepted_at}
+    )
+    return {
+        "stream": stream,
+        "subject": subject,
+        "seq": ack["seq"],
+        "read_back": ok,
+        "accepted_at": accepted_at,
+    }
 
 
 # ------------------------------------------------------------------------------------ state
+
 
 async def side_state(js: JetStreamApi | None, stream: str) -> dict[str, Any]:
     """One stream on one side: ``active`` (takes its subjects), ``fenced``, ``mirror``,
@@ -368,8 +457,11 @@ async def side_state(js: JetStreamApi | None, stream: str) -> dict[str, Any]:
         return {"state": why, "last_seq": None}
     config = info["config"]
     state = "mirror" if config.get("mirror") else "fenced" if is_fenced(config) else "active"
-    return {"state": state, "last_seq": (info.get("state") or {}).get("last_seq"),
-            "subjects": config.get("subjects") or []}
+    return {
+        "state": state,
+        "last_seq": (info.get("state") or {}).get("last_seq"),
+        "subjects": config.get("subjects") or [],
+    }
 
 
 async def gather_settled(*calls: Awaitable[Any]) -> list[Any]:

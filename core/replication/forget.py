@@ -15,8 +15,14 @@ from core.replication.lifecycle import remove_consumer
 from core.security import Cipher
 
 
-async def forget_mirror(db: AsyncSession, pool: ClusterPool, cipher: Cipher, org_id: uuid.UUID,
-                        cluster_id: uuid.UUID, stream: str) -> bool:
+async def forget_mirror(
+    db: AsyncSession,
+    pool: ClusterPool,
+    cipher: Cipher,
+    org_id: uuid.UUID,
+    cluster_id: uuid.UUID,
+    stream: str,
+) -> bool:
     """Whether ``stream`` on ``cluster_id`` was a console mirror now forgotten. Commits."""
     row = await mirror_rows.find_by_target(db, org_id, cluster_id, stream)
     if row is None or row.state in ("removed", "promoted"):
@@ -26,8 +32,9 @@ async def forget_mirror(db: AsyncSession, pool: ClusterPool, cipher: Cipher, org
     except ClusterNotFound:
         source = None
     if source is not None and row.consumer_name:
-        await remove_consumer(await pool.jetstream(endpoint(cipher, source)), row.source_stream,
-                              row.consumer_name)
+        await remove_consumer(
+            await pool.jetstream(endpoint(cipher, source)), row.source_stream, row.consumer_name
+        )
     await mirror_rows.set_state(db, org_id, [row.id], "removed")
     await db.commit()
     return True

@@ -77,8 +77,9 @@ def copied_lag(source_last_seq: int, source_first_seq: int, copied_upto: int) ->
     return max(source_last_seq - floor, 0)
 
 
-def consumer_lag(num_pending: int, num_ack_pending: int, delivered_seq: int,
-                 target_last_seq: int | None) -> int:
+def consumer_lag(
+    num_pending: int, num_ack_pending: int, delivered_seq: int, target_last_seq: int | None
+) -> int:
     """A console mirror's lag from its durable consumer on the source: what it has not delivered
     yet, plus what it delivered and the mirror has not confirmed (unless the mirror is known to
     hold everything delivered: the consumer's ack floor trails the mirror)."""
@@ -105,15 +106,25 @@ class ConsumerState:
 
     @classmethod
     def of(cls, info: dict[str, Any]) -> ConsumerState:
-        return cls(int(info.get("num_pending") or 0), int(info.get("num_ack_pending") or 0),
-                   int((info.get("delivered") or {}).get("stream_seq") or 0),
-                   int((info.get("ack_floor") or {}).get("stream_seq") or 0),
-                   bool(info.get("paused")))
+        return cls(
+            int(info.get("num_pending") or 0),
+            int(info.get("num_ack_pending") or 0),
+            int((info.get("delivered") or {}).get("stream_seq") or 0),
+            int((info.get("ack_floor") or {}).get("stream_seq") or 0),
+            bool(info.get("paused")),
+        )
 
 
-def mirror_lag(*, target_last_seq: int | None, known_target_last_seq: int | None,
-               source: SourceState | None, consumer: ConsumerState | None, countable: bool,
-               start_seq: int | None, server_lag: int | None) -> tuple[int | None, int | None]:
+def mirror_lag(
+    *,
+    target_last_seq: int | None,
+    known_target_last_seq: int | None,
+    source: SourceState | None,
+    consumer: ConsumerState | None,
+    countable: bool,
+    start_seq: int | None,
+    server_lag: int | None,
+) -> tuple[int | None, int | None]:
     """``(copied_upto, lag_messages)`` of a mirror.
 
     ``copied_upto`` is the last source sequence the mirror holds: its ``last_seq`` now, else the
@@ -123,8 +134,11 @@ def mirror_lag(*, target_last_seq: int | None, known_target_last_seq: int | None
     counts it, else the server's ``server_lag`` is all there is (None: unknown)."""
     copied = target_last_seq
     if copied is None:
-        seen = [v for v in (known_target_last_seq, consumer.ack_floor_seq if consumer else None)
-                if v is not None]
+        seen = [
+            v
+            for v in (known_target_last_seq, consumer.ack_floor_seq if consumer else None)
+            if v is not None
+        ]
         copied = max(seen) if seen else None
     if copied is not None and start_seq:
         copied = max(copied, start_seq - 1)
@@ -133,8 +147,9 @@ def mirror_lag(*, target_last_seq: int | None, known_target_last_seq: int | None
     if countable and copied is not None:
         return copied, copied_lag(source.last_seq, source.first_seq, copied)
     if consumer is not None:
-        return copied, consumer_lag(consumer.num_pending, consumer.num_ack_pending,
-                                    consumer.delivered_seq, target_last_seq)
+        return copied, consumer_lag(
+            consumer.num_pending, consumer.num_ack_pending, consumer.delivered_seq, target_last_seq
+        )
     return copied, server_lag
 
 
@@ -158,7 +173,7 @@ def age_seconds(stored_at: str | None, now: float) -> float | None:
     head, dot, rest = text.partition(".")
     if dot:  # Python parses at most microseconds: cut the fraction to 6 digits
         digits = "".join(c for c in rest if c.isdigit())
-        zone = rest[len(digits):]
+        zone = rest[len(digits) :]
         text = f"{head}.{digits[:6]}{zone}"
     try:
         when = datetime.fromisoformat(text)
@@ -169,16 +184,24 @@ def age_seconds(stored_at: str | None, now: float) -> float | None:
     return max(now - when.timestamp(), 0.0)
 
 
-def remember(previous: EdgeMemory | None, now: float, position: int | None,
-             **fields: Any) -> EdgeMemory:
+def remember(
+    previous: EdgeMemory | None, now: float, position: int | None, **fields: Any
+) -> EdgeMemory:
     """The memory after a measurement at ``now``: progress time, rate baseline and rate moved on
     from ``previous``. ``fields`` are the other measured values."""
     if position is None:  # nothing new about the position: keep what was known of it
         base = previous or EdgeMemory(measured_at=now)
         return replace(base, measured_at=now, **{k: v for k, v in fields.items() if v is not None})
     if previous is None or previous.position is None:
-        return EdgeMemory(measured_at=now, position=position, seen_at=now, progress_at=now,
-                          baseline_position=position, baseline_at=now, **fields)
+        return EdgeMemory(
+            measured_at=now,
+            position=position,
+            seen_at=now,
+            progress_at=now,
+            baseline_position=position,
+            baseline_at=now,
+            **fields,
+        )
     progress_at = now if position != previous.position else (previous.progress_at or now)
     rate = previous.rate
     baseline_position, baseline_at = previous.baseline_position, previous.baseline_at
@@ -187,9 +210,16 @@ def remember(previous: EdgeMemory | None, now: float, position: int | None,
     elif now - baseline_at >= RATE_MIN_INTERVAL_S:
         rate = (position - baseline_position) / (now - baseline_at)
         baseline_position, baseline_at = position, now
-    return EdgeMemory(measured_at=now, position=position, seen_at=now, progress_at=progress_at,
-                      baseline_position=baseline_position, baseline_at=baseline_at, rate=rate,
-                      **fields)
+    return EdgeMemory(
+        measured_at=now,
+        position=position,
+        seen_at=now,
+        progress_at=progress_at,
+        baseline_position=baseline_position,
+        baseline_at=baseline_at,
+        rate=rate,
+        **fields,
+    )
 
 
 def classify(observation: Observation, memory: EdgeMemory | None, now: float) -> tuple[Status, str]:
@@ -199,7 +229,8 @@ def classify(observation: Observation, memory: EdgeMemory | None, now: float) ->
     lag = o.lag_messages
     if not o.target_reachable:
         return "broken_link", "the target cluster cannot be reached" + (
-            "; the lag is counted on the source" if o.source_readable and lag is not None else "")
+            "; the lag is counted on the source" if o.source_readable and lag is not None else ""
+        )
     if o.paused:
         return "paused", "replication is paused (the console's consumer on the source is paused)"
     if o.source_unreachable:
@@ -207,8 +238,10 @@ def classify(observation: Observation, memory: EdgeMemory | None, now: float) ->
     if o.active_s is None and o.source_readable and lag:
         return "broken_link", "the mirror has never heard from its source"
     if o.active_s is not None and o.active_s > ACTIVE_STALE_S and (lag or not o.source_readable):
-        return "broken_link", (f"the mirror has not heard from its source for {o.active_s:.0f} s"
-                               + (f" and lacks {lag} messages" if lag else ""))
+        return "broken_link", (
+            f"the mirror has not heard from its source for {o.active_s:.0f} s"
+            + (f" and lacks {lag} messages" if lag else "")
+        )
     if o.server_error:
         return "error", o.server_error
     if lag is None:
@@ -238,8 +271,9 @@ class PairHealth:
     data_at_risk_messages: int | None
 
 
-def pair_health(rpo_seconds: float, streams: list[PairStreamLag],
-                sides_readable: bool = True) -> PairHealth:
+def pair_health(
+    rpo_seconds: float, streams: list[PairStreamLag], sides_readable: bool = True
+) -> PairHealth:
     """Does the pair's RPO hold right now: every stream's ``lag_seconds`` within ``rpo_seconds``.
     False as soon as one known lag exceeds it or a stream has no mirror; None while some lag is
     unknown, or a side of the pair cannot be read, and none is known to exceed it. Data at risk
@@ -253,8 +287,11 @@ def pair_health(rpo_seconds: float, streams: list[PairStreamLag],
         rpo_ok = None
     else:
         rpo_ok = True
-    counts = [s.lag_messages if s.lag_messages is not None else s.known_lag_messages
-              for s in streams if not s.missing]
+    counts = [
+        s.lag_messages if s.lag_messages is not None else s.known_lag_messages
+        for s in streams
+        if not s.missing
+    ]
     known_counts = [c for c in counts if c is not None]
     at_risk = sum(known_counts) if known_counts else None
     return PairHealth(rpo_ok, worst, at_risk)

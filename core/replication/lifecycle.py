@@ -59,27 +59,32 @@ async def ensure_consumer(source: JetStreamApi, plan: MirrorPlan) -> dict[str, A
         raise MirrorRefused(f"the source refused the mirror's consumer: {exc.description}") from exc
 
 
-async def ensure_stream(source: JetStreamApi, target: JetStreamApi,
-                        plan: MirrorPlan) -> dict[str, Any]:
+async def ensure_stream(
+    source: JetStreamApi, target: JetStreamApi, plan: MirrorPlan
+) -> dict[str, Any]:
     request = plan.request
     if (found := await _info(target.stream_info(request.target_stream))) is not None:
         if mirror_id_of(found) == plan.mirror_id:
             return found
-        raise MirrorRefused(f"the stream '{request.target_stream}' already exists on the target "
-                            "and is not this mirror")
+        raise MirrorRefused(
+            f"the stream '{request.target_stream}' already exists on the target "
+            "and is not this mirror"
+        )
     source_info = await _info(source.stream_info(request.source_stream))
     if source_info is None:
         raise MirrorRefused(f"the source stream '{request.source_stream}' no longer exists")
-    config = mirror_stream_config(request, plan.mirror_id, source_info["config"],
-                                  plan.source_domain, plan.cross_domain)
+    config = mirror_stream_config(
+        request, plan.mirror_id, source_info["config"], plan.source_domain, plan.cross_domain
+    )
     try:
         return await target.stream_create(config)
     except JetStreamError as exc:
         raise MirrorRefused(f"the target refused the mirror stream: {exc.description}") from exc
 
 
-async def create_mirror(source: JetStreamApi, target: JetStreamApi,
-                        plan: MirrorPlan) -> dict[str, Any]:
+async def create_mirror(
+    source: JetStreamApi, target: JetStreamApi, plan: MirrorPlan
+) -> dict[str, Any]:
     """Consumer, then stream; the stream's info. A refused stream takes its consumer back."""
     await ensure_consumer(source, plan)
     try:

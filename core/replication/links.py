@@ -26,16 +26,26 @@ def mirror_path(source: NatsCluster, target: NatsCluster) -> MirrorPath:
         return MirrorPath(False, source.jetstream_domain)
     domain = source.jetstream_domain
     if not domain:
-        return MirrorPath(True, None, refusal=(
-            f"the source cluster '{source.name}' has no JetStream domain registered: "
-            "a mirror in another cluster reads its source through $JS.<domain>.API; "
-            "register the source cluster's JetStream domain "
-            "(PATCH /api/v1/clusters/{id} 'jetstream_domain')"))
+        return MirrorPath(
+            True,
+            None,
+            refusal=(
+                f"the source cluster '{source.name}' has no JetStream domain registered: "
+                "a mirror in another cluster reads its source through $JS.<domain>.API; "
+                "register the source cluster's JetStream domain "
+                "(PATCH /api/v1/clusters/{id} 'jetstream_domain')"
+            ),
+        )
     if domain == target.jetstream_domain:
-        return MirrorPath(True, domain, refusal=(
-            f"the clusters '{source.name}' and '{target.name}' both register the JetStream "
-            f"domain '{domain}': from the target, $JS.{domain}.API reaches the target's own "
-            "JetStream, not the source's; if they are one server, register it once"))
+        return MirrorPath(
+            True,
+            domain,
+            refusal=(
+                f"the clusters '{source.name}' and '{target.name}' both register the JetStream "
+                f"domain '{domain}': from the target, $JS.{domain}.API reaches the target's own "
+                "JetStream, not the source's; if they are one server, register it once"
+            ),
+        )
     return MirrorPath(True, domain)
 
 

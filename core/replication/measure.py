@@ -60,15 +60,17 @@ async def keep(redis: aioredis.Redis, memories: dict[str, L.EdgeMemory]) -> None
         await pipe.execute()
 
 
-async def oldest_missing_age(js: JetStreamApi, stream: str, from_seq: int, filters: list[str],
-                             now: float) -> float | None:
+async def oldest_missing_age(
+    js: JetStreamApi, stream: str, from_seq: int, filters: list[str], now: float
+) -> float | None:
     """Age of the first message at or after ``from_seq`` on any of ``filters`` (any subject when
     none); None when there is none."""
 
     async def first(subject: str) -> float | None:
         try:
-            reply = await js.request(f"STREAM.MSG.GET.{stream}",
-                                     {"seq": max(from_seq, 1), "next_by_subj": subject})
+            reply = await js.request(
+                f"STREAM.MSG.GET.{stream}", {"seq": max(from_seq, 1), "next_by_subj": subject}
+            )
         except JetStreamError as exc:
             if exc.err_code == NO_MESSAGE or exc.not_found:
                 return None
@@ -101,13 +103,15 @@ class _Source:
         self.scan = scan
         self.registered = scan is not None
         self.unreachable = scan is not None and not scan.reachable
-        self.info = (scan.streams.get(edge.source_stream)
-                     if scan is not None and scan.reachable else None)
+        self.info = (
+            scan.streams.get(edge.source_stream) if scan is not None and scan.reachable else None
+        )
         self.js = scan.js if scan is not None and self.info is not None else None
         self.error = ""
         if scan is not None and scan.reachable and self.info is None:
-            self.error = (f"the source stream '{edge.source_stream}' does not exist on "
-                          f"'{_source_name(edge)}'")
+            self.error = (
+                f"the source stream '{edge.source_stream}' does not exist on '{_source_name(edge)}'"
+            )
         elif self.unreachable:
             self.error = f"the source cluster '{_source_name(edge)}' cannot be reached"
 
@@ -142,8 +146,13 @@ def _start_seq(config: dict[str, Any] | None) -> int | None:
     return None
 
 
-async def measure_edge(edge: Edge, scans: dict[Any, ClusterScan], memory: L.EdgeMemory | None,
-                       now: float, timeout: float = MEASURE_TIMEOUT_S) -> Measured:
+async def measure_edge(
+    edge: Edge,
+    scans: dict[Any, ClusterScan],
+    memory: L.EdgeMemory | None,
+    now: float,
+    timeout: float = MEASURE_TIMEOUT_S,
+) -> Measured:
     if edge.absent:
         return _absent(edge, memory, now)
     source = _Source(edge, scans)
@@ -151,11 +160,14 @@ async def measure_edge(edge: Edge, scans: dict[Any, ClusterScan], memory: L.Edge
     consumer_error = ""
     if edge.row is not None and edge.row.consumer_name and source.js is not None:
         try:
-            consumer_info = await _capped(source.js.consumer_info(edge.source_stream,
-                                                                  edge.row.consumer_name), timeout)
+            consumer_info = await _capped(
+                source.js.consumer_info(edge.source_stream, edge.row.consumer_name), timeout
+            )
         except JetStreamError as exc:
-            consumer_error = (f"the mirror's consumer '{edge.row.consumer_name}' is not on the "
-                              f"source stream: {exc.description}")
+            consumer_error = (
+                f"the mirror's consumer '{edge.row.consumer_name}' is not on the "
+                f"source stream: {exc.description}"
+            )
         except (TimeoutError, JetStreamUnavailable):
             source.lost(f"the source cluster '{_source_name(edge)}' did not answer in time")
     consumer = L.ConsumerState.of(consumer_info) if consumer_info else None
@@ -174,16 +186,24 @@ async def measure_edge(edge: Edge, scans: dict[Any, ClusterScan], memory: L.Edge
         copied, lag_messages = L.mirror_lag(
             target_last_seq=edge.target_last_seq,
             known_target_last_seq=memory.target_last_seq if memory else None,
-            source=source.state, consumer=consumer,
-            countable=not filters and not by_time_unseen, start_seq=start, server_lag=server_lag)
+            source=source.state,
+            consumer=consumer,
+            countable=not filters and not by_time_unseen,
+            start_seq=start,
+            server_lag=server_lag,
+        )
         position = edge.target_last_seq
     elif link.get("seq") is not None or not target_known:
         # A stream source renumbers; the server reports the source sequence it copied up to.
         copied, lag_messages = L.mirror_lag(
             target_last_seq=int(link["seq"]) if link.get("seq") is not None else None,
-            known_target_last_seq=memory.position if memory else None, source=source.state,
-            consumer=None, countable=not filters, start_seq=_start_seq(edge.config),
-            server_lag=server_lag)
+            known_target_last_seq=memory.position if memory else None,
+            source=source.state,
+            consumer=None,
+            countable=not filters,
+            start_seq=_start_seq(edge.config),
+            server_lag=server_lag,
+        )
         position = copied if target_known else None
     else:
         copied, lag_messages = _sourced_lag(source.state, server_lag, link, memory)
@@ -195,8 +215,9 @@ async def measure_edge(edge: Edge, scans: dict[Any, ClusterScan], memory: L.Edge
     unsure = bool(filters) and edge.kind == "mirror" and consumer is None
     if source.js is not None and copied is not None and (lag_messages or unsure):
         try:
-            age = await _capped(oldest_missing_age(source.js, edge.source_stream, copied + 1,
-                                                   filters, now), timeout)
+            age = await _capped(
+                oldest_missing_age(source.js, edge.source_stream, copied + 1, filters, now), timeout
+            )
         except (TimeoutError, JetStreamUnavailable):
             source.lost(f"the source cluster '{_source_name(edge)}' did not answer in time")
             age = None
@@ -212,26 +233,44 @@ async def measure_edge(edge: Edge, scans: dict[Any, ClusterScan], memory: L.Edge
     fresh = lag_messages is not None
     paused = bool(consumer and consumer.paused)
     observation = L.Observation(
-        target_reachable=edge.target_reachable, source_readable=source.state is not None,
-        source_unreachable=source.unreachable, lag_messages=lag_messages, paused=paused,
-        server_error=((link.get("error") or {}).get("description") or consumer_error
-                      or (source.error if source.stream_missing else "")
-                      or None),
+        target_reachable=edge.target_reachable,
+        source_readable=source.state is not None,
+        source_unreachable=source.unreachable,
+        lag_messages=lag_messages,
+        paused=paused,
+        server_error=(
+            (link.get("error") or {}).get("description")
+            or consumer_error
+            or (source.error if source.stream_missing else "")
+            or None
+        ),
         active_s=L.active_seconds(link.get("active")) if target_known else None,
-        position=position, unknown_reason=edge.problem or source.error)
+        position=position,
+        unknown_reason=edge.problem or source.error,
+    )
     remembered = None
     if fresh or position is not None:
         remembered = L.remember(
-            memory, now, position, lag_messages=lag_messages, lag_seconds=lag_seconds,
+            memory,
+            now,
+            position,
+            lag_messages=lag_messages,
+            lag_seconds=lag_seconds,
             source_last_seq=source.state.last_seq if source.state else None,
-            target_last_seq=edge.target_last_seq)
+            target_last_seq=edge.target_last_seq,
+        )
     status, reason = L.classify(observation, remembered, now)
-    return _view(edge, source, observation, status, reason, remembered, memory, now, fresh,
-                 lag_seconds)
+    return _view(
+        edge, source, observation, status, reason, remembered, memory, now, fresh, lag_seconds
+    )
 
 
-def _sourced_lag(state: L.SourceState | None, server_lag: int | None, link: dict[str, Any],
-                 memory: L.EdgeMemory | None) -> tuple[int | None, int | None]:
+def _sourced_lag(
+    state: L.SourceState | None,
+    server_lag: int | None,
+    link: dict[str, Any],
+    memory: L.EdgeMemory | None,
+) -> tuple[int | None, int | None]:
     """``(copied_upto, lag)`` of a stream source on a server that does not report the sequence it
     copied up to: the server's lag (the source sequence copied is ``last_seq - lag``) unless the
     target has not heard from the source for a while: then its lag is stale and the lag counts
@@ -239,8 +278,11 @@ def _sourced_lag(state: L.SourceState | None, server_lag: int | None, link: dict
     if state is None or server_lag is None:
         return None, server_lag
     active = L.active_seconds(link.get("active"))
-    if (active is None or active > L.ACTIVE_STALE_S) and memory is not None \
-            and memory.position is not None:
+    if (
+        (active is None or active > L.ACTIVE_STALE_S)
+        and memory is not None
+        and memory.position is not None
+    ):
         behind = L.copied_lag(state.last_seq, state.first_seq, memory.position)
         if behind > server_lag:
             return memory.position, behind
@@ -252,18 +294,37 @@ def _absent(edge: Edge, memory: L.EdgeMemory | None, now: float) -> Measured:
     return unmeasured(edge, memory, now, "unknown" if creating else "error", edge.absent)
 
 
-def unmeasured(edge: Edge, memory: L.EdgeMemory | None, now: float, status: L.Status,
-               why: str) -> Measured:
+def unmeasured(
+    edge: Edge, memory: L.EdgeMemory | None, now: float, status: L.Status, why: str
+) -> Measured:
     """An edge shown without figures, and why."""
-    view = _base(edge, status=status, error=why, measured_at=now,
-                 lag_messages=None, lag_seconds=None, rate=None, source_last_seq=None,
-                 target_last_seq=None, last_contact_s=None)
+    view = _base(
+        edge,
+        status=status,
+        error=why,
+        measured_at=now,
+        lag_messages=None,
+        lag_seconds=None,
+        rate=None,
+        source_last_seq=None,
+        target_last_seq=None,
+        last_contact_s=None,
+    )
     return Measured(view, None, False, memory.lag_messages if memory else None)
 
 
-def _view(edge: Edge, source: _Source, observation: L.Observation, status: L.Status, reason: str,
-          remembered: L.EdgeMemory | None, memory: L.EdgeMemory | None, now: float, fresh: bool,
-          lag_seconds: float | None) -> Measured:
+def _view(
+    edge: Edge,
+    source: _Source,
+    observation: L.Observation,
+    status: L.Status,
+    reason: str,
+    remembered: L.EdgeMemory | None,
+    memory: L.EdgeMemory | None,
+    now: float,
+    fresh: bool,
+    lag_seconds: float | None,
+) -> Measured:
     notes = [reason] if reason else []
     if edge.problem and edge.problem not in notes:
         notes.append(edge.problem)
@@ -278,28 +339,55 @@ def _view(edge: Edge, source: _Source, observation: L.Observation, status: L.Sta
         measured_at = memory.measured_at
         notes.append(f"the lag is the last known one, measured at {_iso(memory.measured_at)}")
     rate = remembered.rate if remembered is not None and observation.position is not None else None
-    view = _base(edge, status=status, error="; ".join(notes) or None, measured_at=measured_at,
-                 lag_messages=lag_messages, lag_seconds=_round(lag_seconds), rate=_round(rate),
-                 source_last_seq=source.state.last_seq if source.state else None,
-                 target_last_seq=target_last_seq, last_contact_s=_round(observation.active_s))
+    view = _base(
+        edge,
+        status=status,
+        error="; ".join(notes) or None,
+        measured_at=measured_at,
+        lag_messages=lag_messages,
+        lag_seconds=_round(lag_seconds),
+        rate=_round(rate),
+        source_last_seq=source.state.last_seq if source.state else None,
+        target_last_seq=target_last_seq,
+        last_contact_s=_round(observation.active_s),
+    )
     return Measured(view, remembered, fresh, memory.lag_messages if memory else None)
 
 
-def _base(edge: Edge, *, status: L.Status, error: str | None, measured_at: float,
-          lag_messages: int | None, lag_seconds: float | None, rate: float | None,
-          source_last_seq: int | None, target_last_seq: int | None,
-          last_contact_s: float | None) -> EdgeView:
+def _base(
+    edge: Edge,
+    *,
+    status: L.Status,
+    error: str | None,
+    measured_at: float,
+    lag_messages: int | None,
+    lag_seconds: float | None,
+    rate: float | None,
+    source_last_seq: int | None,
+    target_last_seq: int | None,
+    last_contact_s: float | None,
+) -> EdgeView:
     return EdgeView(
-        kind=edge.kind, source_cluster_id=edge.source_cluster.id if edge.source_cluster else None,
-        source_domain=edge.source_domain, source_stream=edge.source_stream,
-        target_cluster_id=edge.target.id, target_stream=edge.target_stream,
-        managed=edge.row is not None, mirror_id=edge.row.id if edge.row is not None else None,
+        kind=edge.kind,
+        source_cluster_id=edge.source_cluster.id if edge.source_cluster else None,
+        source_domain=edge.source_domain,
+        source_stream=edge.source_stream,
+        target_cluster_id=edge.target.id,
+        target_stream=edge.target_stream,
+        managed=edge.row is not None,
+        mirror_id=edge.row.id if edge.row is not None else None,
         pair_id=edge.pair.id if edge.pair is not None else None,
-        filter_subjects=edge.filter_subjects, lag_messages=lag_messages, lag_seconds=lag_seconds,
-        catch_up_rate_per_s=rate, status=status, error=error, source_last_seq=source_last_seq,
+        filter_subjects=edge.filter_subjects,
+        lag_messages=lag_messages,
+        lag_seconds=lag_seconds,
+        catch_up_rate_per_s=rate,
+        status=status,
+        error=error,
+        source_last_seq=source_last_seq,
         target_last_seq=target_last_seq,
         measured_at=datetime.fromtimestamp(measured_at, UTC),
-        last_contact_s=last_contact_s)
+        last_contact_s=last_contact_s,
+    )
 
 
 def _round(value: float | None) -> float | None:

@@ -36,8 +36,15 @@ SOURCE_CONFIG_KEY = "jsc.source_config"  # in the mirror stream's metadata: prom
 FENCED_SUBJECTS_KEY = "jsc.fenced_subjects"  # a fenced stream's own subjects (failover)
 # What a promoted mirror takes over from its source's configuration (a mirror has no subjects,
 # and its de-duplication window and the rest are not copied when it is made).
-PROMOTABLE_FIELDS = ("subjects", "duplicate_window", "allow_rollup_hdrs", "allow_direct",
-                     "max_msgs_per_subject", "deny_delete", "deny_purge")
+PROMOTABLE_FIELDS = (
+    "subjects",
+    "duplicate_window",
+    "allow_rollup_hdrs",
+    "allow_direct",
+    "max_msgs_per_subject",
+    "deny_delete",
+    "deny_purge",
+)
 FLOW_CONTROL_MAX_ACK_PENDING = 10_000
 PAUSED_FOREVER = timedelta(days=365 * 100)
 
@@ -65,15 +72,18 @@ def promotable(source_config: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def source_consumer_config(request: MirrorRequest, mirror_id: uuid.UUID | str,
-                           source_last_seq: int) -> dict[str, Any]:
+def source_consumer_config(
+    request: MirrorRequest, mirror_id: uuid.UUID | str, source_last_seq: int
+) -> dict[str, Any]:
     """The durable consumer on the source: where to start, what to take. ``start: new`` is fixed
     to the sequence after ``source_last_seq`` when the mirror is made, so a retried creation
     copies the same range."""
     config: dict[str, Any] = {
-        "durable_name": consumer_name(mirror_id), "name": consumer_name(mirror_id),
+        "durable_name": consumer_name(mirror_id),
+        "name": consumer_name(mirror_id),
         "description": f"JetStream Console mirror {mirror_id} -> {request.target_stream}",
-        "deliver_subject": deliver_subject(mirror_id), "ack_policy": "flow_control",
+        "deliver_subject": deliver_subject(mirror_id),
+        "ack_policy": "flow_control",
         "max_ack_pending": FLOW_CONTROL_MAX_ACK_PENDING,
         "metadata": {MIRROR_ID_KEY: str(mirror_id)},
     }
@@ -81,8 +91,9 @@ def source_consumer_config(request: MirrorRequest, mirror_id: uuid.UUID | str,
     if isinstance(start, StartAtSequence):
         config.update(deliver_policy="by_start_sequence", opt_start_seq=start.seq)
     elif isinstance(start, StartAtTime):
-        config.update(deliver_policy="by_start_time",
-                      opt_start_time=start.time.astimezone(UTC).isoformat())
+        config.update(
+            deliver_policy="by_start_time", opt_start_time=start.time.astimezone(UTC).isoformat()
+        )
     elif start == "new":
         config.update(deliver_policy="by_start_sequence", opt_start_seq=source_last_seq + 1)
     else:
@@ -93,28 +104,44 @@ def source_consumer_config(request: MirrorRequest, mirror_id: uuid.UUID | str,
     return config
 
 
-def mirror_stream_config(request: MirrorRequest, mirror_id: uuid.UUID | str,
-                         source_config: dict[str, Any], source_domain: str | None,
-                         cross_domain: bool) -> dict[str, Any]:
+def mirror_stream_config(
+    request: MirrorRequest,
+    mirror_id: uuid.UUID | str,
+    source_config: dict[str, Any],
+    source_domain: str | None,
+    cross_domain: bool,
+) -> dict[str, Any]:
     """The mirror stream on the target. It keeps its source's storage, retention limits and
     replicas unless ``overrides`` say otherwise."""
     mirror: dict[str, Any] = {
         "name": request.source_stream,
-        "consumer": {"name": consumer_name(mirror_id), "deliver_subject": deliver_subject(mirror_id)},
+        "consumer": {
+            "name": consumer_name(mirror_id),
+            "deliver_subject": deliver_subject(mirror_id),
+        },
     }
     if cross_domain:
         mirror["external"] = {"api": api_prefix(source_domain), "deliver": ""}
     if request.subject_transforms:
         mirror["subject_transforms"] = [t.model_dump() for t in request.subject_transforms]
     config: dict[str, Any] = {
-        "name": request.target_stream, "mirror": mirror,
+        "name": request.target_stream,
+        "mirror": mirror,
         "description": request.description or f"Mirror of {request.source_stream}",
-        "metadata": {MIRROR_ID_KEY: str(mirror_id),
-                     SOURCE_CONFIG_KEY: json.dumps(promotable(source_config),
-                                                   separators=(",", ":"))},
+        "metadata": {
+            MIRROR_ID_KEY: str(mirror_id),
+            SOURCE_CONFIG_KEY: json.dumps(promotable(source_config), separators=(",", ":")),
+        },
     }
-    for field in ("storage", "num_replicas", "max_bytes", "max_age", "max_msgs", "max_msg_size",
-                  "discard"):
+    for field in (
+        "storage",
+        "num_replicas",
+        "max_bytes",
+        "max_age",
+        "max_msgs",
+        "max_msg_size",
+        "discard",
+    ):
         if field in source_config:
             config[field] = source_config[field]
     config["retention"] = "limits"  # a mirror keeps what its source has, whoever consumed it
@@ -131,8 +158,9 @@ class LinkProbe:
     stream_missing: bool = False
 
 
-async def probe_link(target: NATS, source_domain: str | None, stream: str,
-                     timeout: float = 3.0) -> LinkProbe:
+async def probe_link(
+    target: NATS, source_domain: str | None, stream: str, timeout: float = 3.0
+) -> LinkProbe:
     """Ask the source's JetStream, from the target cluster, through the same API prefix and the
     same kind of reply subject (``$JSC.R.``) the mirror will use, about a consumer that does not
     exist. "consumer not found" proves the path both ways and the stream's existence; "stream not
@@ -140,38 +168,53 @@ async def probe_link(target: NATS, source_domain: str | None, stream: str,
     inbox = f"$JSC.R.probe.{secrets.token_hex(8)}"
     subscription = await target.subscribe(inbox, max_msgs=1)
     try:
-        subject = f"{api_prefix(source_domain)}.CONSUMER.INFO.{stream}.jsc_probe_{secrets.token_hex(4)}"
+        subject = (
+            f"{api_prefix(source_domain)}.CONSUMER.INFO.{stream}.jsc_probe_{secrets.token_hex(4)}"
+        )
         await target.publish(subject, b"", reply=inbox)
         # nats-py annotates flush's timeout as int; it takes any number of seconds
         await target.flush(timeout=timeout)  # type: ignore[arg-type]
         try:
             message = await subscription.next_msg(timeout=timeout)
         except (TimeoutError, Exception):  # nats-py raises its own TimeoutError
-            return LinkProbe(False, f"no answer from {api_prefix(source_domain)} through the "
-                                    f"target cluster within {timeout:g} s: the clusters are not "
-                                    "linked, or the link does not carry JetStream mirror traffic")
+            return LinkProbe(
+                False,
+                f"no answer from {api_prefix(source_domain)} through the "
+                f"target cluster within {timeout:g} s: the clusters are not "
+                "linked, or the link does not carry JetStream mirror traffic",
+            )
     finally:
         try:
             await subscription.unsubscribe()
         except Exception:  # already gone with max_msgs
             pass
     if message.headers and message.headers.get("Status") == "503":
-        return LinkProbe(False, f"no JetStream answers at {api_prefix(source_domain)} from the "
-                                "target cluster (no responders)")
+        return LinkProbe(
+            False,
+            f"no JetStream answers at {api_prefix(source_domain)} from the "
+            "target cluster (no responders)",
+        )
     error = (json.loads(message.data or b"{}") or {}).get("error") or {}
     if error.get("err_code") == CONSUMER_NOT_FOUND:
         return LinkProbe(True)
     if error.get("err_code") == STREAM_NOT_FOUND:
-        return LinkProbe(False, f"the stream '{stream}' does not exist at the source "
-                                f"({api_prefix(source_domain)})", stream_missing=True)
-    return LinkProbe(False, "unexpected answer through the link: "
-                            + (error.get("description") or message.data[:200].decode(errors="replace")))
+        return LinkProbe(
+            False,
+            f"the stream '{stream}' does not exist at the source ({api_prefix(source_domain)})",
+            stream_missing=True,
+        )
+    return LinkProbe(
+        False,
+        "unexpected answer through the link: "
+        + (error.get("description") or message.data[:200].decode(errors="replace")),
+    )
 
 
 async def pause_consumer(source: JetStreamApi, stream: str, consumer: str) -> dict[str, Any]:
     until = datetime.now(UTC) + PAUSED_FOREVER
-    return await source.request(f"CONSUMER.PAUSE.{stream}.{consumer}",
-                                {"pause_until": until.isoformat()})
+    return await source.request(
+        f"CONSUMER.PAUSE.{stream}.{consumer}", {"pause_until": until.isoformat()}
+    )
 
 
 async def resume_consumer(source: JetStreamApi, stream: str, consumer: str) -> dict[str, Any]:

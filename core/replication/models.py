@@ -51,8 +51,9 @@ class MirrorRequest(_Model):
     ``source_stream`` of ``source_cluster_id`` (the same cluster, or another one reached through
     its JetStream domain)."""
 
-    model_config = ConfigDict(json_schema_extra=rules(
-        not_both("filter_subjects", "subject_transforms", truthy=True)))
+    model_config = ConfigDict(
+        json_schema_extra=rules(not_both("filter_subjects", "subject_transforms", truthy=True))
+    )
 
     source_cluster_id: uuid.UUID
     source_stream: Name
@@ -68,8 +69,10 @@ class MirrorRequest(_Model):
     def _one_way_to_filter(self) -> MirrorRequest:
         if self.filter_subjects and self.subject_transforms:
             raise ValueError("give either 'filter_subjects' or 'subject_transforms', not both")
-        if self.source_cluster_id == self.target_cluster_id \
-                and self.source_stream == self.target_stream:
+        if (
+            self.source_cluster_id == self.target_cluster_id
+            and self.source_stream == self.target_stream
+        ):
             raise ValueError("a stream cannot mirror itself: choose another 'target_stream'")
         return self
 
@@ -96,9 +99,13 @@ class FailoverRequest(_Model):
     """``POST /api/v1/operations/failover``: a pair, or a primary cluster and some of its
     streams, fail over to ``target_cluster_id``."""
 
-    model_config = ConfigDict(json_schema_extra=rules(
-        not_both("pair_id", "primary_cluster_id"), not_both("pair_id", "streams", truthy=True),
-        not_both("drill", "reverse", truthy=True)))
+    model_config = ConfigDict(
+        json_schema_extra=rules(
+            not_both("pair_id", "primary_cluster_id"),
+            not_both("pair_id", "streams", truthy=True),
+            not_both("drill", "reverse", truthy=True),
+        )
+    )
 
     pair_id: uuid.UUID | None = None
     primary_cluster_id: uuid.UUID | None = None
@@ -108,9 +115,13 @@ class FailoverRequest(_Model):
     reverse: bool = False
     max_data_loss_messages: int | None = Field(default=None, ge=0)
     drill: bool = False
-    fence_timeout_s: float = Field(default=30, gt=0, le=3600,
-                                   description="how long a planned failover waits for the "
-                                               "mirrors to catch up before it unfences and aborts")
+    fence_timeout_s: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="how long a planned failover waits for the "
+        "mirrors to catch up before it unfences and aborts",
+    )
 
     @model_validator(mode="after")
     def _pair_or_streams(self) -> FailoverRequest:
@@ -118,7 +129,10 @@ class FailoverRequest(_Model):
             raise ValueError("give 'pair_id', or 'primary_cluster_id' with 'streams'")
         if self.pair_id is not None and (self.primary_cluster_id or self.streams):
             raise ValueError("give 'pair_id' alone, or 'primary_cluster_id' with 'streams'")
-        if self.primary_cluster_id is not None and self.primary_cluster_id == self.target_cluster_id:
+        if (
+            self.primary_cluster_id is not None
+            and self.primary_cluster_id == self.target_cluster_id
+        ):
             raise ValueError("the target cluster is the primary: choose the standby")
         if self.drill and self.reverse:
             raise ValueError("a drill touches neither side: it cannot 'reverse'")

@@ -18,12 +18,31 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.replication.models import FailoverRequest
 
-STEP_NAMES = ("measure", "approve", "fence", "catch_up", "promote", "switch", "verify", "cleanup",
-              "reverse")
+STEP_NAMES = (
+    "measure",
+    "approve",
+    "fence",
+    "catch_up",
+    "promote",
+    "switch",
+    "verify",
+    "cleanup",
+    "reverse",
+)
 # A reverse alone (``FailoverPlan.reverse_only``): the pair failed over without ``reverse`` earlier.
 REVERSE_ONLY_STEPS = ("measure", "approve", "reverse")
-StepName = Literal["measure", "approve", "fence", "catch_up", "promote", "switch", "verify",
-                   "cleanup", "reverse", "rollback"]
+StepName = Literal[
+    "measure",
+    "approve",
+    "fence",
+    "catch_up",
+    "promote",
+    "switch",
+    "verify",
+    "cleanup",
+    "reverse",
+    "rollback",
+]
 StepStatus = Literal["pending", "running", "done", "failed", "skipped"]
 
 

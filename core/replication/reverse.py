@@ -75,8 +75,7 @@ def _holds(copy: dict[str, Any], old: dict[str, Any]) -> bool:
     return c.get("messages") == o.get("messages") and c.get("last_seq") == o.get("last_seq")
 
 
-async def keep_aside(js: JetStreamApi, stream: str, kept: str,
-                     operation_id: str) -> dict[str, Any]:
+async def keep_aside(js: JetStreamApi, stream: str, kept: str, operation_id: str) -> dict[str, Any]:
     """Steps 1-2 for one stream, as far as they can go now: ``{"kept": bool, ...}``; call again
     until ``kept`` (a retry finds the copy made, or promoted, already)."""
     copy = await _info(js, kept)
@@ -86,16 +85,25 @@ async def keep_aside(js: JetStreamApi, stream: str, kept: str,
     if old is None:
         raise Refused(f"'{stream}' is gone from the old primary and no copy of it was kept")
     if copy is None:
-        copy = await js.stream_create({
-            "name": kept, "mirror": {"name": stream}, "retention": "limits",
-            "storage": old["config"].get("storage", "file"),
-            "num_replicas": old["config"].get("num_replicas", 1),
-            "description": f"{stream} as it stood before failover {operation_id}, kept aside",
-            "metadata": {KEPT_KEY: stream, "jsc.kept_by": operation_id}})
+        copy = await js.stream_create(
+            {
+                "name": kept,
+                "mirror": {"name": stream},
+                "retention": "limits",
+                "storage": old["config"].get("storage", "file"),
+                "num_replicas": old["config"].get("num_replicas", 1),
+                "description": f"{stream} as it stood before failover {operation_id}, kept aside",
+                "metadata": {KEPT_KEY: stream, "jsc.kept_by": operation_id},
+            }
+        )
         copy = await js.stream_info(kept)
     if not _holds(copy, old):
-        return {"kept": False, "stream": kept, "messages": copy["state"].get("messages", 0),
-                "of": old["state"].get("messages", 0)}
+        return {
+            "kept": False,
+            "stream": kept,
+            "messages": copy["state"].get("messages", 0),
+            "of": old["state"].get("messages", 0),
+        }
     config = copy["config"]
     config.pop("mirror")
     config["subjects"] = [f"{KEPT_PREFIX}.{kept}"]
@@ -119,9 +127,14 @@ async def drop_old(js: JetStreamApi, stream: str, kept: str, mirror_id: uuid.UUI
     return "deleted"
 
 
-async def remirror(old_primary: JetStreamApi, new_primary: JetStreamApi, request: MirrorRequest,
-                   mirror_id: uuid.UUID, new_domain: str | None,
-                   cross_domain: bool) -> dict[str, Any]:
+async def remirror(
+    old_primary: JetStreamApi,
+    new_primary: JetStreamApi,
+    request: MirrorRequest,
+    mirror_id: uuid.UUID,
+    new_domain: str | None,
+    cross_domain: bool,
+) -> dict[str, Any]:
     """Step 3's second half: the durable consumer on the new primary, then the mirror stream on
     the old primary (each made once). ``request`` names the new primary as the source."""
     source = await new_primary.stream_info(request.source_stream)
@@ -134,13 +147,20 @@ async def remirror(old_primary: JetStreamApi, new_primary: JetStreamApi, request
         await new_primary.consumer_create(request.source_stream, consumer)
     existing = await _info(old_primary, request.target_stream)
     if existing is None:
-        existing = await old_primary.stream_create(mirror_stream_config(
-            request, mirror_id, source["config"], new_domain, cross_domain))
+        existing = await old_primary.stream_create(
+            mirror_stream_config(request, mirror_id, source["config"], new_domain, cross_domain)
+        )
     elif metadata(existing["config"]).get(MIRROR_ID_KEY) != str(mirror_id):
-        raise Refused(f"a stream '{request.target_stream}' exists on the old primary and is not "
-                      "the mirror this failover makes")
-    return {"stream": request.target_stream, "mirror_id": str(mirror_id),
-            "consumer": consumer["name"], "source_last_seq": source["state"].get("last_seq", 0)}
+        raise Refused(
+            f"a stream '{request.target_stream}' exists on the old primary and is not "
+            "the mirror this failover makes"
+        )
+    return {
+        "stream": request.target_stream,
+        "mirror_id": str(mirror_id),
+        "consumer": consumer["name"],
+        "source_last_seq": source["state"].get("last_seq", 0),
+    }
 
 
 async def ensure_fenced(js: JetStreamApi, stream: str, operation_id: str) -> str:
@@ -160,18 +180,27 @@ async def ensure_fenced(js: JetStreamApi, stream: str, operation_id: str) -> str
 
 # ------------------------------------------------------------------------ a reverse alone
 
-async def measure_reverse(plan: FailoverPlan, old: JetStreamApi | None,
-                          new: JetStreamApi) -> Measured:
+
+async def measure_reverse(
+    plan: FailoverPlan, old: JetStreamApi | None, new: JetStreamApi
+) -> Measured:
     """Step 1 of a reverse alone; reads only. The problems say why it cannot run: the old
     primary unreachable, or nothing to reverse (a stream there mirrors the new primary already,
     or is gone), or a promoted stream that is not taking writes on the new primary."""
     if old is None:
-        measured = summarise([StreamMeasure(stream=s.stream, mirror_stream=s.mirror_stream,
-                                            primary_reachable=False) for s in plan.streams])
+        measured = summarise(
+            [
+                StreamMeasure(
+                    stream=s.stream, mirror_stream=s.mirror_stream, primary_reachable=False
+                )
+                for s in plan.streams
+            ]
+        )
         measured.problems.append(
             f"the old primary '{plan.primary.name}' cannot be reached: the reverse needs it (its "
             "streams' data is kept aside there, and they become mirrors of the new primary); "
-            "ask again once it is back")
+            "ask again once it is back"
+        )
         return measured
     found = await asyncio.gather(*(_measure_one(plan, old, new, s) for s in plan.streams))
     streams = [m for m, _ in found]
@@ -181,30 +210,40 @@ async def measure_reverse(plan: FailoverPlan, old: JetStreamApi | None,
     if all(reversed_already for _, reversed_already in found):
         measured.problems.append(
             f"nothing to reverse: every stream on '{plan.primary.name}' mirrors the new primary "
-            f"'{plan.target.name}' already")
+            f"'{plan.target.name}' already"
+        )
     return measured
 
 
-async def _measure_one(plan: FailoverPlan, old: JetStreamApi, new: JetStreamApi,
-                       s: PlanStream) -> tuple[StreamMeasure, bool]:
+async def _measure_one(
+    plan: FailoverPlan, old: JetStreamApi, new: JetStreamApi, s: PlanStream
+) -> tuple[StreamMeasure, bool]:
     """The stream's measure, and whether it mirrors the new primary already."""
-    m = StreamMeasure(stream=s.stream, mirror_stream=s.mirror_stream, primary_reachable=True,
-                      lag_messages=0, lag_exact=True)  # nothing is lost: the old data is kept
+    m = StreamMeasure(
+        stream=s.stream,
+        mirror_stream=s.mirror_stream,
+        primary_reachable=True,
+        lag_messages=0,
+        lag_exact=True,
+    )  # nothing is lost: the old data is kept
     current = await _info(new, s.mirror_stream)
     if current is None:
-        m.problems.append(f"the new primary '{plan.target.name}' has no stream "
-                          f"'{s.mirror_stream}'")
+        m.problems.append(f"the new primary '{plan.target.name}' has no stream '{s.mirror_stream}'")
     elif current["config"].get("mirror"):
-        m.problems.append(f"'{s.mirror_stream}' on '{plan.target.name}' is still a mirror: the "
-                          "pair did not fail over to it")
+        m.problems.append(
+            f"'{s.mirror_stream}' on '{plan.target.name}' is still a mirror: the "
+            "pair did not fail over to it"
+        )
     else:
         state = current.get("state") or {}
         m.standby_last_seq, m.standby_messages = state.get("last_seq", 0), state.get("messages", 0)
     previous = await _info(old, s.stream)
     if previous is None:
-        m.problems.append(f"'{s.stream}' is gone from the old primary '{plan.primary.name}': "
-                          "nothing to reverse there (make its mirror with POST "
-                          "/api/v1/operations/mirror)")
+        m.problems.append(
+            f"'{s.stream}' is gone from the old primary '{plan.primary.name}': "
+            "nothing to reverse there (make its mirror with POST "
+            "/api/v1/operations/mirror)"
+        )
         return m, False
     state = previous.get("state") or {}
     m.primary_last_seq, m.primary_messages = state.get("last_seq", 0), state.get("messages", 0)
@@ -213,20 +252,28 @@ async def _measure_one(plan: FailoverPlan, old: JetStreamApi, new: JetStreamApi,
         api = (mirror.get("external") or {}).get("api")
         expected = api_prefix(plan.target.domain) if plan.cross_domain else None
         if mirror.get("name") == s.mirror_stream and api == expected:
-            m.problems.append(f"'{s.stream}' on '{plan.primary.name}' mirrors "
-                              f"'{s.mirror_stream}' of '{plan.target.name}' already: nothing to "
-                              "reverse")
+            m.problems.append(
+                f"'{s.stream}' on '{plan.primary.name}' mirrors "
+                f"'{s.mirror_stream}' of '{plan.target.name}' already: nothing to "
+                "reverse"
+            )
             return m, True
-        m.problems.append(f"'{s.stream}' on '{plan.primary.name}' is a mirror of "
-                          f"'{mirror.get('name')}' through {api or 'its own cluster'}, not the "
-                          "pair's old stream: it is left alone")
+        m.problems.append(
+            f"'{s.stream}' on '{plan.primary.name}' is a mirror of "
+            f"'{mirror.get('name')}' through {api or 'its own cluster'}, not the "
+            "pair's old stream: it is left alone"
+        )
         return m, False
     if not is_fenced(previous["config"]):
-        m.warnings.append(f"'{s.stream}' on the old primary is not fenced: the reverse fences it "
-                          "first (publishers there are refused from then on)")
+        m.warnings.append(
+            f"'{s.stream}' on the old primary is not fenced: the reverse fences it "
+            "first (publishers there are refused from then on)"
+        )
     if m.primary_messages:
-        m.warnings.append(f"its {m.primary_messages} message(s) are kept aside on "
-                          f"'{plan.primary.name}' as '{s.stream}_pre_failover_<operation>'")
+        m.warnings.append(
+            f"its {m.primary_messages} message(s) are kept aside on "
+            f"'{plan.primary.name}' as '{s.stream}_pre_failover_<operation>'"
+        )
     return m, False
 
 
@@ -234,5 +281,6 @@ async def _probe_back(plan: FailoverPlan, old: JetStreamApi, m: StreamMeasure) -
     """The link from the old primary to the new one carries what the mirror needs."""
     found = await probe_link(old.nc, plan.target.domain, m.mirror_stream)
     if not found.ok:
-        m.problems.append(f"the link from the old primary to the new one cannot carry the "
-                          f"mirror: {found.reason}")
+        m.problems.append(
+            f"the link from the old primary to the new one cannot carry the mirror: {found.reason}"
+        )

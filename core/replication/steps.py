@@ -69,8 +69,9 @@ class Measurement(_Model):
     caught_up: bool = False
     gone: bool = Field(default=False, description="its stream or consumer no longer exists")
     paused: bool = False
-    delivered_seq: int = Field(default=0, description="the last source sequence the consumer "
-                                                      "delivered")
+    delivered_seq: int = Field(
+        default=0, description="the last source sequence the consumer delivered"
+    )
     target_last_seq: int = 0
     caught_up_in_s: float | None = None
 
@@ -78,8 +79,10 @@ class Measurement(_Model):
 class WaitInput(_Model):
     context: OperationContext
     mirrors: list[MirrorRef]
-    settled_done: int = Field(default=0, description="messages copied by mirrors already caught "
-                                                     "up (for the progress heartbeats)")
+    settled_done: int = Field(
+        default=0,
+        description="messages copied by mirrors already caught up (for the progress heartbeats)",
+    )
     max_seconds: float = 300
 
 

@@ -58,17 +58,31 @@ class World:
         """Who the cluster's server is (its recorded identity), so that two registrations of one
         server are known as one; the registration itself when its identity is not known yet."""
         cluster = self.cluster(cluster_id)
-        return (cluster.server_identity if cluster is not None and cluster.server_identity
-                else str(cluster_id))
+        return (
+            cluster.server_identity
+            if cluster is not None and cluster.server_identity
+            else str(cluster_id)
+        )
 
 
 async def load_world(db: AsyncSession, org_id: uuid.UUID) -> World:
-    clusters = list(await db.scalars(select(NatsCluster).where(NatsCluster.org_id == org_id)
-                                     .order_by(NatsCluster.name, NatsCluster.id)))
-    mirrors = list(await db.scalars(select(Mirror).where(
-        Mirror.org_id == org_id, Mirror.state.in_(LIVE_MIRROR_STATES)).order_by(Mirror.created_at)))
-    pairs = list(await db.scalars(select(DrPair).where(DrPair.org_id == org_id)
-                                  .order_by(DrPair.name)))
+    clusters = list(
+        await db.scalars(
+            select(NatsCluster)
+            .where(NatsCluster.org_id == org_id)
+            .order_by(NatsCluster.name, NatsCluster.id)
+        )
+    )
+    mirrors = list(
+        await db.scalars(
+            select(Mirror)
+            .where(Mirror.org_id == org_id, Mirror.state.in_(LIVE_MIRROR_STATES))
+            .order_by(Mirror.created_at)
+        )
+    )
+    pairs = list(
+        await db.scalars(select(DrPair).where(DrPair.org_id == org_id).order_by(DrPair.name))
+    )
     return World(clusters, mirrors, pairs)
 
 
@@ -83,8 +97,9 @@ class ClusterScan:
     remembered: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-async def scan_cluster(pool: ClusterPool, cipher: Cipher, cluster: NatsCluster,
-                       timeout: float = SCAN_TIMEOUT_S) -> ClusterScan:
+async def scan_cluster(
+    pool: ClusterPool, cipher: Cipher, cluster: NatsCluster, timeout: float = SCAN_TIMEOUT_S
+) -> ClusterScan:
     """Every stream of the cluster (config, state, mirror and sources info), or why not."""
 
     async def _list() -> tuple[JetStreamApi, list[dict[str, Any]]]:
@@ -102,9 +117,13 @@ async def scan_cluster(pool: ClusterPool, cipher: Cipher, cluster: NatsCluster,
     except Exception:  # a map is still drawn; the detail goes to the server log only
         log.exception("replication map: could not read cluster %s (%s)", cluster.name, cluster.id)
         return ClusterScan(cluster, False, "the cluster could not be read (see the server log)")
-    return ClusterScan(cluster, True, None,
-                       {s["config"]["name"]: s for s in streams if s.get("config", {}).get("name")},
-                       js)
+    return ClusterScan(
+        cluster,
+        True,
+        None,
+        {s["config"]["name"]: s for s in streams if s.get("config", {}).get("name")},
+        js,
+    )
 
 
 def _topology_key(cluster_id: uuid.UUID) -> str:
@@ -125,10 +144,15 @@ async def keep_topology(redis: aioredis.Redis, scans: dict[uuid.UUID, ClusterSca
     async with redis.pipeline(transaction=False) as pipe:
         for scan in scans.values():
             if scan.reachable:
-                replicating = {name: {k: info["config"][k] for k in ("name", "mirror", "sources")
-                                      if info["config"].get(k)}
-                               for name, info in scan.streams.items()
-                               if info["config"].get("mirror") or info["config"].get("sources")}
+                replicating = {
+                    name: {
+                        k: info["config"][k]
+                        for k in ("name", "mirror", "sources")
+                        if info["config"].get(k)
+                    }
+                    for name, info in scan.streams.items()
+                    if info["config"].get("mirror") or info["config"].get("sources")
+                }
                 pipe.set(_topology_key(scan.cluster.id), json.dumps(replicating), ex=TOPOLOGY_TTL_S)
         await pipe.execute()
 
@@ -165,11 +189,16 @@ class Edge:
     def filter_subjects(self) -> list[str]:
         if self.row is not None:
             spec = self.row.spec or {}
-            return list(spec.get("filter_subjects") or
-                        [t["src"] for t in spec.get("subject_transforms") or [] if t.get("src")])
+            return list(
+                spec.get("filter_subjects")
+                or [t["src"] for t in spec.get("subject_transforms") or [] if t.get("src")]
+            )
         subjects = [self.config["filter_subject"]] if self.config.get("filter_subject") else []
-        return subjects + [t["src"] for t in self.config.get("subject_transforms") or []
-                           if t.get("src") and t["src"] not in subjects]
+        return subjects + [
+            t["src"]
+            for t in self.config.get("subject_transforms") or []
+            if t.get("src") and t["src"] not in subjects
+        ]
 
     @property
     def target_last_seq(self) -> int | None:
@@ -193,25 +222,37 @@ class _Resolver:
         for cluster in world.clusters:
             self.by_domain.setdefault(cluster.jetstream_domain, []).append(cluster)
 
-    def source(self, target: NatsCluster, config: dict[str, Any],
-               row: Mirror | None) -> tuple[NatsCluster | None, str | None, str]:
+    def source(
+        self, target: NatsCluster, config: dict[str, Any], row: Mirror | None
+    ) -> tuple[NatsCluster | None, str | None, str]:
         api = (config.get("external") or {}).get("api")
         domain, understood = api_domain(api, target.jetstream_domain)
         if not understood:
-            return None, None, (f"the source is read through '{api}', which names no JetStream "
-                                "domain: the console cannot tell which cluster it is")
+            return (
+                None,
+                None,
+                (
+                    f"the source is read through '{api}', which names no JetStream "
+                    "domain: the console cannot tell which cluster it is"
+                ),
+            )
         if not api or api == "$JS.API" or domain == target.jetstream_domain:
             return target, domain, ""
-        if row is not None and (known := self.world.cluster(row.source_cluster_id)) is not None \
-                and known.jetstream_domain == domain:
+        if (
+            row is not None
+            and (known := self.world.cluster(row.source_cluster_id)) is not None
+            and known.jetstream_domain == domain
+        ):
             return known, domain, ""
         candidates = self.by_domain.get(domain, [])
         if not candidates:
             return None, domain, ""
-        paired = {p.primary_cluster_id for p in self.world.pairs
-                  if p.standby_cluster_id == target.id}
-        paired |= {p.standby_cluster_id for p in self.world.pairs
-                   if p.primary_cluster_id == target.id}
+        paired = {
+            p.primary_cluster_id for p in self.world.pairs if p.standby_cluster_id == target.id
+        }
+        paired |= {
+            p.standby_cluster_id for p in self.world.pairs if p.primary_cluster_id == target.id
+        }
         return next((c for c in candidates if c.id in paired), candidates[0]), domain, ""
 
 
@@ -226,18 +267,31 @@ def _source_info(info: dict[str, Any], config: dict[str, Any], index: int) -> di
     return reports[index] if index < len(reports) else None
 
 
-def _pair_of(world: World, source: NatsCluster | None, source_stream: str, target: NatsCluster,
-             target_stream: str) -> DrPair | None:
+def _pair_of(
+    world: World,
+    source: NatsCluster | None,
+    source_stream: str,
+    target: NatsCluster,
+    target_stream: str,
+) -> DrPair | None:
     if source is None:
         return None
     for pair in world.pairs:
         for entry in pair.streams or []:
             primary_stream = entry.get("stream")
             standby_stream = entry.get("mirror_stream") or primary_stream
-            forward = (pair.primary_cluster_id, primary_stream,
-                       pair.standby_cluster_id, standby_stream)
-            backward = (pair.standby_cluster_id, standby_stream,
-                        pair.primary_cluster_id, primary_stream)
+            forward = (
+                pair.primary_cluster_id,
+                primary_stream,
+                pair.standby_cluster_id,
+                standby_stream,
+            )
+            backward = (
+                pair.standby_cluster_id,
+                standby_stream,
+                pair.primary_cluster_id,
+                primary_stream,
+            )
             if (source.id, source_stream, target.id, target_stream) in (forward, backward):
                 return pair
     return None
@@ -254,8 +308,11 @@ def discover(world: World, scans: dict[uuid.UUID, ClusterScan]) -> list[Edge]:
     pairs = {p.id: p for p in world.pairs}
     edges: list[Edge] = []
     for scan in scans.values():
-        streams = scan.streams if scan.reachable else \
-            {name: {"config": config} for name, config in scan.remembered.items()}
+        streams = (
+            scan.streams
+            if scan.reachable
+            else {name: {"config": config} for name, config in scan.remembered.items()}
+        )
         for name, info in sorted(streams.items()):
             config = info.get("config") or {}
             target_info = info if scan.reachable else None
@@ -263,57 +320,119 @@ def discover(world: World, scans: dict[uuid.UUID, ClusterScan]) -> list[Edge]:
                 row = rows.get((world.server_of(scan.cluster.id), name))
                 if row is not None and row.source_stream != mirror.get("name"):
                     row = None  # the stream was made again, mirroring something else
-                if row is not None and row.target_cluster_id != scan.cluster.id \
-                        and row.target_cluster_id in scans:
+                if (
+                    row is not None
+                    and row.target_cluster_id != scan.cluster.id
+                    and row.target_cluster_id in scans
+                ):
                     continue  # reported through the registration the mirror was made with
-                edges.append(_edge(world, resolver, pairs, "mirror", scan.cluster, name,
-                                   target_info, mirror, info.get("mirror"), row))
+                edges.append(
+                    _edge(
+                        world,
+                        resolver,
+                        pairs,
+                        "mirror",
+                        scan.cluster,
+                        name,
+                        target_info,
+                        mirror,
+                        info.get("mirror"),
+                        row,
+                    )
+                )
             for index, source in enumerate(config.get("sources") or []):
-                edges.append(_edge(world, resolver, pairs, "source", scan.cluster, name,
-                                   target_info, source, _source_info(info, source, index), None))
+                edges.append(
+                    _edge(
+                        world,
+                        resolver,
+                        pairs,
+                        "source",
+                        scan.cluster,
+                        name,
+                        target_info,
+                        source,
+                        _source_info(info, source, index),
+                        None,
+                    )
+                )
     seen = {(e.target.id, e.target_stream) for e in edges if e.kind == "mirror"}
     for row in world.mirrors:
         target = world.cluster(row.target_cluster_id)
         target_scan = scans.get(row.target_cluster_id)
-        if (target is None or target_scan is None
-                or (row.target_cluster_id, row.target_stream) in seen):
+        if (
+            target is None
+            or target_scan is None
+            or (row.target_cluster_id, row.target_stream) in seen
+        ):
             continue
         edge = _known_edge(world, pairs, row, target)
         if not target_scan.reachable:
             edge.target_reachable = False
         elif row.target_stream in target_scan.streams:
-            edge.absent = (f"the stream '{row.target_stream}' on '{target.name}' is no longer a "
-                           "mirror (promoted or changed outside the console)")
+            edge.absent = (
+                f"the stream '{row.target_stream}' on '{target.name}' is no longer a "
+                "mirror (promoted or changed outside the console)"
+            )
         elif row.state == "creating":
             edge.absent = "the mirror is being created"
         elif row.state == "failed":
             edge.absent = "the mirror could not be created (its operation says why)"
         else:
-            edge.absent = (f"the mirror stream '{row.target_stream}' is not on '{target.name}' "
-                           "any more")
+            edge.absent = (
+                f"the mirror stream '{row.target_stream}' is not on '{target.name}' any more"
+            )
         edges.append(edge)
     return edges
 
 
-def _edge(world: World, resolver: _Resolver, pairs: dict[uuid.UUID, DrPair], kind: EdgeKind,
-          target: NatsCluster, name: str, info: dict[str, Any] | None, config: dict[str, Any],
-          link: dict[str, Any] | None, row: Mirror | None) -> Edge:
+def _edge(
+    world: World,
+    resolver: _Resolver,
+    pairs: dict[uuid.UUID, DrPair],
+    kind: EdgeKind,
+    target: NatsCluster,
+    name: str,
+    info: dict[str, Any] | None,
+    config: dict[str, Any],
+    link: dict[str, Any] | None,
+    row: Mirror | None,
+) -> Edge:
     """``info`` None: the target cannot be read now (the edge is the one it had)."""
     source, domain, problem = resolver.source(target, config, row)
-    pair = (pairs.get(row.pair_id) if row is not None and row.pair_id else None) \
-        or _pair_of(world, source, config.get("name", ""), target, name)
-    return Edge(kind=kind, target=target, target_stream=name, source_stream=config.get("name", ""),
-                source_domain=domain, source_cluster=source, config=config,
-                link=link if info is not None else None, target_info=info,
-                target_reachable=info is not None, row=row, pair=pair, problem=problem)
+    pair = (pairs.get(row.pair_id) if row is not None and row.pair_id else None) or _pair_of(
+        world, source, config.get("name", ""), target, name
+    )
+    return Edge(
+        kind=kind,
+        target=target,
+        target_stream=name,
+        source_stream=config.get("name", ""),
+        source_domain=domain,
+        source_cluster=source,
+        config=config,
+        link=link if info is not None else None,
+        target_info=info,
+        target_reachable=info is not None,
+        row=row,
+        pair=pair,
+        problem=problem,
+    )
 
 
-def _known_edge(world: World, pairs: dict[uuid.UUID, DrPair], row: Mirror,
-                target: NatsCluster) -> Edge:
+def _known_edge(
+    world: World, pairs: dict[uuid.UUID, DrPair], row: Mirror, target: NatsCluster
+) -> Edge:
     source = world.cluster(row.source_cluster_id)
-    pair = (pairs.get(row.pair_id) if row.pair_id else None) \
-        or _pair_of(world, source, row.source_stream, target, row.target_stream)
-    return Edge(kind="mirror", target=target, target_stream=row.target_stream,
-                source_stream=row.source_stream,
-                source_domain=source.jetstream_domain if source else None, source_cluster=source,
-                row=row, pair=pair)
+    pair = (pairs.get(row.pair_id) if row.pair_id else None) or _pair_of(
+        world, source, row.source_stream, target, row.target_stream
+    )
+    return Edge(
+        kind="mirror",
+        target=target,
+        target_stream=row.target_stream,
+        source_stream=row.source_stream,
+        source_domain=source.jetstream_domain if source else None,
+        source_cluster=source,
+        row=row,
+        pair=pair,
+    )

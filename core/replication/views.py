@@ -25,7 +25,8 @@ class ClusterNode(BaseModel):
 class EdgeView(BaseModel):
     kind: Literal["mirror", "source"]
     source_cluster_id: uuid.UUID | None = Field(
-        description="null when the source is in no cluster of your organization")
+        description="null when the source is in no cluster of your organization"
+    )
     source_domain: str | None
     source_stream: str
     target_cluster_id: uuid.UUID
@@ -37,16 +38,21 @@ class EdgeView(BaseModel):
     lag_messages: int | None = Field(description="source messages not on the target yet")
     lag_seconds: float | None = Field(description="age of the oldest of them; 0 when in sync")
     catch_up_rate_per_s: float | None = Field(
-        description="source sequences copied per second since the previous measurement")
+        description="source sequences copied per second since the previous measurement"
+    )
     status: Status
     error: str | None = Field(
-        description="the server's own message, or why the status is what it is")
+        description="the server's own message, or why the status is what it is"
+    )
     source_last_seq: int | None
     target_last_seq: int | None
-    measured_at: datetime = Field(description="when the lag figures were measured (earlier than "
-                                              "now when they are the last known ones)")
+    measured_at: datetime = Field(
+        description="when the lag figures were measured (earlier than "
+        "now when they are the last known ones)"
+    )
     last_contact_s: float | None = Field(
-        default=None, description="seconds since the target last heard from its source")
+        default=None, description="seconds since the target last heard from its source"
+    )
 
 
 class PairStreamView(BaseModel):
@@ -68,7 +74,8 @@ class PairView(BaseModel):
     rpo_ok: bool | None = Field(description="null while a side cannot be read")
     data_at_risk_messages: int | None = Field(
         description="messages written on the active side and not yet on the other (the last "
-                    "known figure while a side cannot be read)")
+        "known figure while a side cannot be read)"
+    )
     worst_lag_seconds: float | None
     last_drill: dict[str, Any] | None
     streams: list[PairStreamView]

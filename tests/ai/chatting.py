@@ -21,8 +21,15 @@ def read_events(lines) -> list[tuple[str, dict[str, Any]]]:
     return events
 
 
-def ask(api: httpx.Client, headers: dict, message: str, *, conversation_id: str | None = None,
-        context: dict | None = None, expect: int = 200) -> list[tuple[str, dict[str, Any]]]:
+def ask(
+    api: httpx.Client,
+    headers: dict,
+    message: str,
+    *,
+    conversation_id: str | None = None,
+    context: dict | None = None,
+    expect: int = 200,
+) -> list[tuple[str, dict[str, Any]]]:
     body: dict[str, Any] = {"message": message}
     if conversation_id:
         body["conversation_id"] = conversation_id

@@ -45,9 +45,11 @@ DEFAULT_REPLY = "No scripted answer."
 
 # -- turns ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Text:
     """An assistant message of text (streamed in a few ``text_delta`` pieces)."""
+
     text: str
     stop_reason: str = "end_turn"
 
@@ -56,6 +58,7 @@ class Text:
 class ToolUse:
     """A ``tool_use`` block (``stop_reason`` ``tool_use``), after an optional text block.
     ``id`` defaults to a deterministic id unique within the conversation."""
+
     name: str
     input: dict[str, Any] = field(default_factory=dict)
     text: str | None = None
@@ -67,6 +70,7 @@ class Error:
     """An error answer: ``Error(529, "overloaded_error", "Overloaded")``. With ``mid_stream`` a
     streamed request first gets ``message_start`` and then an ``error`` event (as the service
     does when it fails during a stream)."""
+
     status: int
     type: str
     message: str
@@ -77,6 +81,7 @@ class Error:
 class Drop:
     """Close the connection without answering; with ``mid_stream`` a streamed request gets
     ``message_start`` and the first text piece, then the connection closes."""
+
     mid_stream: bool = False
 
 
@@ -86,6 +91,7 @@ Turn = Text | ToolUse | Error | Drop | list | str | Callable[[dict], Any]
 
 # -- reading requests ----------------------------------------------------------------------------
 
+
 def message_text(message: dict[str, Any]) -> str:
     """The text of a message: its string content, or its ``text`` blocks joined (not what is
     inside ``tool_result`` blocks)."""
@@ -93,8 +99,9 @@ def message_text(message: dict[str, Any]) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "\n".join(b.get("text", "") for b in content
-                         if isinstance(b, dict) and b.get("type") == "text")
+        return "\n".join(
+            b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"
+        )
     return ""
 
 
@@ -114,7 +121,9 @@ def tool_results(request: dict[str, Any]) -> list[dict[str, Any]]:
     messages = request.get("messages") or []
     if not messages or not isinstance(messages[-1].get("content"), list):
         return []
-    return [b for b in messages[-1]["content"] if isinstance(b, dict) and b.get("type") == "tool_result"]
+    return [
+        b for b in messages[-1]["content"] if isinstance(b, dict) and b.get("type") == "tool_result"
+    ]
 
 
 def result_text(block: dict[str, Any]) -> str:
@@ -149,7 +158,11 @@ def problem(body: Any) -> str | None:
     if body.get("system") is not None and not isinstance(body["system"], (str, list)):
         return "system: Input should be a valid string or list of text blocks"
     for i, tool in enumerate(body.get("tools") or []):
-        if not isinstance(tool, dict) or not tool.get("name") or not isinstance(tool.get("input_schema"), dict):
+        if (
+            not isinstance(tool, dict)
+            or not tool.get("name")
+            or not isinstance(tool.get("input_schema"), dict)
+        ):
             return f"tools.{i}: a tool needs a name and an input_schema"
     previous_uses: set[str] = set()
     for i, message in enumerate(messages):
@@ -165,36 +178,46 @@ def problem(body: Any) -> str | None:
         for j, block in enumerate(blocks):
             kind = block.get("type") if isinstance(block, dict) else None
             if kind == "text" and not block.get("text"):
-                if not (message["role"] == "assistant" and i == len(messages) - 1 and len(blocks) == 1):
+                if not (
+                    message["role"] == "assistant" and i == len(messages) - 1 and len(blocks) == 1
+                ):
                     return f"messages.{i}.content.{j}: text content blocks must be non-empty"
             elif kind == "tool_use":
                 if message["role"] != "assistant" or not block.get("id") or not block.get("name"):
-                    return (f"messages.{i}.content.{j}: tool_use blocks need an id and a name, "
-                            "in an assistant message")
+                    return (
+                        f"messages.{i}.content.{j}: tool_use blocks need an id and a name, "
+                        "in an assistant message"
+                    )
                 uses.add(block["id"])
             elif kind == "tool_result":
                 if message["role"] != "user" or block.get("tool_use_id") not in previous_uses:
-                    return (f"messages.{i}.content.{j}: unexpected `tool_use_id` found in "
-                            "`tool_result` "
-                            f"blocks: {block.get('tool_use_id')}. Each `tool_result` block must have a "
-                            f"corresponding `tool_use` block in the previous message.")
+                    return (
+                        f"messages.{i}.content.{j}: unexpected `tool_use_id` found in "
+                        "`tool_result` "
+                        f"blocks: {block.get('tool_use_id')}. Each `tool_result` block must have a "
+                        f"corresponding `tool_use` block in the previous message."
+                    )
                 results.add(block["tool_use_id"])
             elif kind not in ("text", "image", "document"):
                 return f"messages.{i}.content.{j}.type: unknown content block type {kind!r}"
         if message["role"] == "user" and previous_uses - results:
-            return (f"messages.{i}: `tool_use` ids were found without `tool_result` blocks "
-                    f"immediately after: {', '.join(sorted(previous_uses - results))}")
+            return (
+                f"messages.{i}: `tool_use` ids were found without `tool_result` blocks "
+                f"immediately after: {', '.join(sorted(previous_uses - results))}"
+            )
         previous_uses = uses if message["role"] == "assistant" else set()
     return None
 
 
 # -- the server ----------------------------------------------------------------------------------
 
+
 @dataclass
 class Recorded:
     """One request the server received: its body (parsed JSON, or None), headers (lower-case
     names), the scenario it selected (``match``, None for none), the step and the status sent.
     Read as attributes or as a mapping: ``request.body`` or ``request["body"]``."""
+
     path: str
     headers: dict[str, str]
     body: Any
@@ -212,7 +235,9 @@ class Recorded:
         """The API key the request carried (``x-api-key``, or ``Authorization: Bearer``; the SDK
         2.x sends the latter)."""
         bearer = self.headers.get("authorization", "")
-        return self.headers.get("x-api-key") or (bearer[7:] if bearer.lower().startswith("bearer ") else "")
+        return self.headers.get("x-api-key") or (
+            bearer[7:] if bearer.lower().startswith("bearer ") else ""
+        )
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -248,7 +273,9 @@ class Scenario:
 class FakeAnthropic:
     """``start()`` / ``stop()`` (or a ``with`` block); ``url`` is the base URL for the SDK."""
 
-    def __init__(self, key: str = DEFAULT_KEY, *, default: Turn | None = None, validate: bool = True):
+    def __init__(
+        self, key: str = DEFAULT_KEY, *, default: Turn | None = None, validate: bool = True
+    ):
         self.key = key
         self.default: Turn = default if default is not None else Text(DEFAULT_REPLY)
         self.validate = validate
@@ -257,8 +284,9 @@ class FakeAnthropic:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-anthropic",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-anthropic", daemon=True
+        )
 
     # -- lifecycle
     @property
@@ -332,7 +360,9 @@ class FakeAnthropic:
         if not found:
             return None, 0
         scenario = max(found, key=lambda s: len(s.match))
-        step = sum(1 for m in messages[index + 1:] if isinstance(m, dict) and m.get("role") == "assistant")
+        step = sum(
+            1 for m in messages[index + 1 :] if isinstance(m, dict) and m.get("role") == "assistant"
+        )
         return scenario, step
 
     def _turn(self, scenario: Scenario | None, step: int, body: dict[str, Any]) -> Any:
@@ -341,14 +371,16 @@ class FakeAnthropic:
         elif step < len(scenario.turns):
             turn = scenario.turns[step]
         else:
-            turn = Text(f"The scripted scenario {scenario.match!r} ended after "
-                        f"{len(scenario.turns)} turns.")
+            turn = Text(
+                f"The scripted scenario {scenario.match!r} ended after {len(scenario.turns)} turns."
+            )
         while callable(turn) and not isinstance(turn, (Text, ToolUse, Error, Drop)):
             turn = turn(body)
         return Text(turn) if isinstance(turn, str) else turn
 
 
 # -- rendering answers ---------------------------------------------------------------------------
+
 
 def _digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
@@ -374,18 +406,30 @@ def message_of(turn: Any, body: dict[str, Any], raw: bytes) -> dict[str, Any]:
             if part.text:
                 content.append({"type": "text", "text": part.text})
             tool_id = part.id or f"toolu_fake{conversation}{len(content):02d}"
-            content.append({"type": "tool_use", "id": tool_id, "name": part.name, "input": part.input})
+            content.append(
+                {"type": "tool_use", "id": tool_id, "name": part.name, "input": part.input}
+            )
         else:
             raise TypeError(f"a message turn holds Text and ToolUse parts, not {part!r}")
     if any(b["type"] == "tool_use" for b in content):
         stop_reason = "tool_use"
     output = sum(_tokens(b.get("text") or json.dumps(b.get("input"))) for b in content)
-    return {"id": f"msg_fake{_digest(body)[:20]}", "type": "message", "role": "assistant",
-            "model": body.get("model") or "claude-fake", "content": content,
-            "stop_reason": stop_reason, "stop_sequence": None,
-            "usage": {"input_tokens": max(1, len(raw) // 4), "output_tokens": output,
-                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-                      "service_tier": "standard"}}
+    return {
+        "id": f"msg_fake{_digest(body)[:20]}",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model") or "claude-fake",
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": max(1, len(raw) // 4),
+            "output_tokens": output,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "service_tier": "standard",
+        },
+    }
 
 
 def pieces(text: str, size: int) -> list[str]:
@@ -393,33 +437,77 @@ def pieces(text: str, size: int) -> list[str]:
     if len(text) < 2:
         return [text]
     size = max(1, min(size, (len(text) + 1) // 2))
-    return [text[i:i + size] for i in range(0, len(text), size)]
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 def events_of(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The server-sent events streaming ``message``."""
-    start = {**message, "content": [], "stop_reason": None,
-             "usage": {**message["usage"], "output_tokens": 1}}
-    events: list[tuple[str, dict[str, Any]]] = [("message_start", {"type": "message_start", "message": start}),
-                                                ("ping", {"type": "ping"})]
+    start = {
+        **message,
+        "content": [],
+        "stop_reason": None,
+        "usage": {**message["usage"], "output_tokens": 1},
+    }
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("message_start", {"type": "message_start", "message": start}),
+        ("ping", {"type": "ping"}),
+    ]
     for index, block in enumerate(message["content"]):
         if block["type"] == "text":
-            events.append(("content_block_start", {"type": "content_block_start", "index": index,
-                                                   "content_block": {"type": "text", "text": ""}}))
+            events.append(
+                (
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                )
+            )
             for piece in pieces(block["text"], 16):
-                events.append(("content_block_delta", {"type": "content_block_delta", "index": index,
-                                                       "delta": {"type": "text_delta", "text": piece}}))
+                events.append(
+                    (
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": index,
+                            "delta": {"type": "text_delta", "text": piece},
+                        },
+                    )
+                )
         else:
-            events.append(("content_block_start", {"type": "content_block_start", "index": index,
-                                                   "content_block": {**block, "input": {}}}))
+            events.append(
+                (
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {**block, "input": {}},
+                    },
+                )
+            )
             for piece in [""] + pieces(json.dumps(block["input"]), 12):
-                events.append(("content_block_delta", {"type": "content_block_delta", "index": index,
-                                                       "delta": {"type": "input_json_delta",
-                                                                 "partial_json": piece}}))
+                events.append(
+                    (
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": index,
+                            "delta": {"type": "input_json_delta", "partial_json": piece},
+                        },
+                    )
+                )
         events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
-    events.append(("message_delta", {"type": "message_delta",
-                                     "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
-                                     "usage": {"output_tokens": message["usage"]["output_tokens"]}}))
+    events.append(
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+                "usage": {"output_tokens": message["usage"]["output_tokens"]},
+            },
+        )
+    )
     events.append(("message_stop", {"type": "message_stop"}))
     return events
 
@@ -449,8 +537,9 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             if recorded.key != fake.key:
                 return self._error(recorded, 401, "authentication_error", "invalid x-api-key")
             if not headers.get("anthropic-version"):
-                return self._error(recorded, 400, "invalid_request_error",
-                                   "anthropic-version: header is required")
+                return self._error(
+                    recorded, 400, "invalid_request_error", "anthropic-version: header is required"
+                )
             wrong = problem(body) if fake.validate else None
             if wrong:
                 return self._error(recorded, 400, "invalid_request_error", wrong)
@@ -462,8 +551,11 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
                 return self._drop(recorded, turn, body, raw, streamed)
             if isinstance(turn, Error):
                 if turn.mid_stream and streamed:
-                    return self._stream(recorded, events_of(message_of(Text(""), body, raw))[:1],
-                                        error=error_body(turn.type, turn.message))
+                    return self._stream(
+                        recorded,
+                        events_of(message_of(Text(""), body, raw))[:1],
+                        error=error_body(turn.type, turn.message),
+                    )
                 return self._error(recorded, turn.status, turn.type, turn.message)
             message = message_of(turn, body, raw)
             if streamed:
@@ -491,8 +583,13 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
         def _error(self, recorded: Recorded, status: int, kind: str, message: str) -> None:
             self._json(recorded, status, error_body(kind, message))
 
-        def _stream(self, recorded: Recorded, events: list[tuple[str, dict[str, Any]]],
-                    error: dict[str, Any] | None = None, drop: bool = False) -> None:
+        def _stream(
+            self,
+            recorded: Recorded,
+            events: list[tuple[str, dict[str, Any]]],
+            error: dict[str, Any] | None = None,
+            drop: bool = False,
+        ) -> None:
             recorded.status = 200
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -514,8 +611,9 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
 
-        def _drop(self, recorded: Recorded, turn: Drop, body: dict[str, Any], raw: bytes,
-                  streamed: bool) -> None:
+        def _drop(
+            self, recorded: Recorded, turn: Drop, body: dict[str, Any], raw: bytes, streamed: bool
+        ) -> None:
             recorded.status = 0
             if turn.mid_stream and streamed:
                 events = events_of(message_of(Text("This answer is cut off."), body, raw))

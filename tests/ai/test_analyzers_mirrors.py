@@ -25,10 +25,18 @@ def sourced(*infos):
 
 
 def edge(status="in_sync", lag=0, lag_s=0.0, kind="mirror", source="SRC", error=None):
-    return {"kind": kind, "source_stream": source, "status": status, "lag_messages": lag,
-            "lag_seconds": lag_s, "source_cluster_id": "hub-id", "source_cluster_name": "hub",
-            "source_domain": "hub", "error": error,
-            "measured_at": NOW.isoformat()}
+    return {
+        "kind": kind,
+        "source_stream": source,
+        "status": status,
+        "lag_messages": lag,
+        "lag_seconds": lag_s,
+        "source_cluster_id": "hub-id",
+        "source_cluster_name": "hub",
+        "source_domain": "hub",
+        "error": error,
+        "measured_at": NOW.isoformat(),
+    }
 
 
 # (case, stream, edges, [(code, severity)])
@@ -38,34 +46,75 @@ CASES = [
     ("a little behind", mirror(lag=10), None, []),
     ("1000 behind", mirror(lag=1000), None, [("mirror_behind", "warning")]),
     ("far behind", mirror(lag=250_000), None, [("mirror_behind", "critical")]),
-    ("server error", mirror(error="stream not found", active=18 * S), None,
-     [("mirror_broken", "critical")]),
-    ("never connected, error", mirror(error="stream not found", active=-1), None,
-     [("mirror_broken", "critical")]),
+    (
+        "server error",
+        mirror(error="stream not found", active=18 * S),
+        None,
+        [("mirror_broken", "critical")],
+    ),
+    (
+        "never connected, error",
+        mirror(error="stream not found", active=-1),
+        None,
+        [("mirror_broken", "critical")],
+    ),
     ("silent for two minutes", mirror(active=120 * S), None, [("mirror_broken", "critical")]),
     ("silent for 5 s", mirror(active=5 * S), None, []),
-    ("never heard, created an hour ago", mirror(active=-1, created=ago(3600)), None,
-     [("mirror_broken", "critical")]),
+    (
+        "never heard, created an hour ago",
+        mirror(active=-1, created=ago(3600)),
+        None,
+        [("mirror_broken", "critical")],
+    ),
     ("never heard, just created", mirror(active=-1, created=ago(5)), None, []),
-    ("paused: the map counts the lag", mirror(), [edge("paused", lag=1500, lag_s=20)],
-     [("mirror_behind", "warning")]),
-    ("paused and silent is not broken", mirror(active=600 * S), [edge("paused", lag=3, lag_s=9)],
-     []),
-    ("behind by time only", mirror(), [edge("behind", lag=40, lag_s=600)],
-     [("mirror_behind", "warning")]),
-    ("behind by an hour", mirror(), [edge("behind", lag=40, lag_s=4000)],
-     [("mirror_behind", "critical")]),
-    ("the map says the link is broken", mirror(),
-     [edge("broken_link", lag=3, error="the target cluster cannot be reached")],
-     [("mirror_broken", "critical")]),
-    ("an edge of another link is ignored", mirror(),
-     [edge("broken_link", source="OTHER", error="x")], []),
-    ("a source behind", sourced({"name": "A", "lag": 0, "active": S},
-                                {"name": "B", "lag": 5000, "active": S}), None,
-     [("mirror_behind", "warning")]),
-    ("a source broken", sourced({"name": "A", "lag": 0, "active": S,
-                                 "error": {"description": "stream not found"}}), None,
-     [("mirror_broken", "critical")]),
+    (
+        "paused: the map counts the lag",
+        mirror(),
+        [edge("paused", lag=1500, lag_s=20)],
+        [("mirror_behind", "warning")],
+    ),
+    (
+        "paused and silent is not broken",
+        mirror(active=600 * S),
+        [edge("paused", lag=3, lag_s=9)],
+        [],
+    ),
+    (
+        "behind by time only",
+        mirror(),
+        [edge("behind", lag=40, lag_s=600)],
+        [("mirror_behind", "warning")],
+    ),
+    (
+        "behind by an hour",
+        mirror(),
+        [edge("behind", lag=40, lag_s=4000)],
+        [("mirror_behind", "critical")],
+    ),
+    (
+        "the map says the link is broken",
+        mirror(),
+        [edge("broken_link", lag=3, error="the target cluster cannot be reached")],
+        [("mirror_broken", "critical")],
+    ),
+    (
+        "an edge of another link is ignored",
+        mirror(),
+        [edge("broken_link", source="OTHER", error="x")],
+        [],
+    ),
+    (
+        "a source behind",
+        sourced({"name": "A", "lag": 0, "active": S}, {"name": "B", "lag": 5000, "active": S}),
+        None,
+        [("mirror_behind", "warning")],
+    ),
+    (
+        "a source broken",
+        sourced({"name": "A", "lag": 0, "active": S, "error": {"description": "stream not found"}}),
+        None,
+        [("mirror_broken", "critical")],
+    ),
 ]
 
 
@@ -79,8 +128,9 @@ def test_link_findings(case, info, edges, expected):
 
 
 def test_broken_gives_the_server_error_and_where_the_source_is():
-    found, = analyze_links(mirror(error="stream not found", active=18 * S, external=EXTERNAL),
-                           now=NOW)
+    (found,) = analyze_links(
+        mirror(error="stream not found", active=18 * S, external=EXTERNAL), now=NOW
+    )
     assert found.title == "Mirror MIR is broken"
     assert "stream not found" in found.summary and "$JS.hub.API" in found.summary
     assert found.evidence["source_stream"] == "SRC" and found.evidence["active_s"] == 18.0
@@ -88,7 +138,7 @@ def test_broken_gives_the_server_error_and_where_the_source_is():
 
 
 def test_paused_says_so_and_the_map_figures_are_evidence():
-    found, = analyze_links(mirror(), [edge("paused", lag=1500, lag_s=20)], now=NOW)
+    (found,) = analyze_links(mirror(), [edge("paused", lag=1500, lag_s=20)], now=NOW)
     assert found.evidence["lag_messages"] == 1500 and found.evidence["status"] == "paused"
     assert found.evidence["lag"] == 0  # the server's own figure does not move while paused
     assert "1,500 messages of SRC on cluster hub" in found.summary and "paused" in found.summary
@@ -96,5 +146,5 @@ def test_paused_says_so_and_the_map_figures_are_evidence():
 
 
 def test_a_source_is_named_as_such():
-    found, = analyze_links(sourced({"name": "B", "lag": 5000, "active": S}), now=NOW)
+    (found,) = analyze_links(sourced({"name": "B", "lag": 5000, "active": S}), now=NOW)
     assert found.title == "Stream AGG's source B is behind" and found.evidence["kind"] == "source"

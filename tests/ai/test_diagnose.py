@@ -41,15 +41,22 @@ def ask(api, headers, **params) -> dict:
 
 
 def found(diagnosis: dict, code: str, stream: str, consumer: str | None = None) -> dict | None:
-    return next((f for f in diagnosis["findings"] if f["code"] == code and f["stream"] == stream
-                 and (consumer is None or f["consumer"] == consumer)), None)
+    return next(
+        (
+            f
+            for f in diagnosis["findings"]
+            if f["code"] == code
+            and f["stream"] == stream
+            and (consumer is None or f["consumer"] == consumer)
+        ),
+        None,
+    )
 
 
 async def later(stack, headers, seconds: float, **scope):
     """The diagnosis as it will be in ``seconds``: the real API read now, judged later."""
     async with httpx.AsyncClient(base_url=stack.api_url, headers=headers, timeout=60) as client:
-        return await diagnose(client, now=datetime.now(UTC) + timedelta(seconds=seconds),
-                              **scope)
+        return await diagnose(client, now=datetime.now(UTC) + timedelta(seconds=seconds), **scope)
 
 
 @pytest.fixture
@@ -81,22 +88,27 @@ async def _publish(hub_nc, subject: str, count: int, payload: bytes = b"x") -> N
 
 # -- consumers --------------------------------------------------------------------------------
 
+
 async def test_a_consumer_with_pending_messages_and_no_acks_is_stalled(
-        api, admin_headers, hub_cluster, hub_nc, streams, stack):
+    api, admin_headers, hub_cluster, hub_nc, streams, stack
+):
     cid = hub_cluster["id"]
     name = await streams()
-    await hub_nc.jetstream().add_consumer(name, ConsumerConfig(
-        durable_name="worker", ack_policy=AckPolicy.EXPLICIT))
+    await hub_nc.jetstream().add_consumer(
+        name, ConsumerConfig(durable_name="worker", ack_policy=AckPolicy.EXPLICIT)
+    )
     await _publish(hub_nc, f"{name.lower()}.x", 10)
     # just created: not stalled yet by the default limit (5 minutes without an ack; the test
     # stack's API says 20 s, JSC_AI_STALLED_AFTER_S, so it is judged here with the default)
-    now = (await later(stack, admin_headers, 0, cluster_id=cid, stream=name,
-                       consumer="worker")).model_dump(mode="json")
+    now = (
+        await later(stack, admin_headers, 0, cluster_id=cid, stream=name, consumer="worker")
+    ).model_dump(mode="json")
     assert found(now, "consumer_stalled", name, "worker") is None
     assert now["checked"] == [{"cluster_id": cid, "stream": name, "consumer": "worker"}]
-    diagnosis = await later(stack, admin_headers, 600, cluster_id=cid, stream=name,
-                            consumer="worker")
-    stalled, = [f for f in diagnosis.findings if f.code == "consumer_stalled"]
+    diagnosis = await later(
+        stack, admin_headers, 600, cluster_id=cid, stream=name, consumer="worker"
+    )
+    (stalled,) = [f for f in diagnosis.findings if f.code == "consumer_stalled"]
     assert stalled.severity == "warning" and stalled.consumer == "worker"
     assert stalled.cluster_id == cid and stalled.stream == name
     assert stalled.evidence["num_pending"] == 10 and stalled.evidence["last_ack"] is None
@@ -108,8 +120,12 @@ async def test_ack_pending_at_max_ack_pending(api, admin_headers, hub_cluster, h
     cid = hub_cluster["id"]
     name = await streams()
     js = hub_nc.jetstream()
-    await js.add_consumer(name, ConsumerConfig(durable_name="slow", ack_policy=AckPolicy.EXPLICIT,
-                                               max_ack_pending=5, ack_wait=300))
+    await js.add_consumer(
+        name,
+        ConsumerConfig(
+            durable_name="slow", ack_policy=AckPolicy.EXPLICIT, max_ack_pending=5, ack_wait=300
+        ),
+    )
     await _publish(hub_nc, f"{name.lower()}.x", 12)
     sub = await js.pull_subscribe_bind("slow", stream=name)
     fetched = await sub.fetch(12, timeout=5)
@@ -127,8 +143,9 @@ async def test_naks_make_a_redelivery_storm(api, admin_headers, hub_cluster, hub
     cid = hub_cluster["id"]
     name = await streams()
     js = hub_nc.jetstream()
-    await js.add_consumer(name, ConsumerConfig(durable_name="flaky", ack_policy=AckPolicy.EXPLICIT,
-                                               ack_wait=300))
+    await js.add_consumer(
+        name, ConsumerConfig(durable_name="flaky", ack_policy=AckPolicy.EXPLICIT, ack_wait=300)
+    )
     await _publish(hub_nc, f"{name.lower()}.x", 20)
     sub = await js.pull_subscribe_bind("flaky", stream=name)
     for msg in await sub.fetch(20, timeout=5):
@@ -145,27 +162,44 @@ async def test_naks_make_a_redelivery_storm(api, admin_headers, hub_cluster, hub
         return len(redelivered) == 20
 
     await wait_until_async(all_redelivered, "the 20 nak'ed messages redelivered", 60)
-    storm = found(ask(api, admin_headers, cluster_id=cid, stream=name, consumer="flaky"),
-                  "redelivery_storm", name, "flaky")
+    storm = found(
+        ask(api, admin_headers, cluster_id=cid, stream=name, consumer="flaky"),
+        "redelivery_storm",
+        name,
+        "flaky",
+    )
     assert storm["severity"] == "critical"  # half of its 40 deliveries
     assert storm["evidence"]["num_redelivered"] == 20 and storm["evidence"]["delivered"] == 40
     assert storm["evidence"]["ratio"] == 0.5 and "50%" in storm["summary"]
 
 
-async def test_a_filter_outside_the_stream_or_on_no_message(api, admin_headers, hub_cluster,
-                                                             hub_nc, streams):
+async def test_a_filter_outside_the_stream_or_on_no_message(
+    api, admin_headers, hub_cluster, hub_nc, streams
+):
     cid = hub_cluster["id"]
     name = await streams()
     subject = name.lower()
     js = hub_nc.jetstream()
-    await js.add_consumer(name, ConsumerConfig(durable_name="elsewhere", filter_subject="other.x",
-                                               ack_policy=AckPolicy.EXPLICIT))
-    await js.add_consumer(name, ConsumerConfig(durable_name="refunds",
-                                               filter_subject=f"{subject}.refund",
-                                               ack_policy=AckPolicy.EXPLICIT))
-    await js.add_consumer(name, ConsumerConfig(durable_name="orders",
-                                               filter_subject=f"{subject}.order",
-                                               ack_policy=AckPolicy.EXPLICIT))
+    await js.add_consumer(
+        name,
+        ConsumerConfig(
+            durable_name="elsewhere", filter_subject="other.x", ack_policy=AckPolicy.EXPLICIT
+        ),
+    )
+    await js.add_consumer(
+        name,
+        ConsumerConfig(
+            durable_name="refunds",
+            filter_subject=f"{subject}.refund",
+            ack_policy=AckPolicy.EXPLICIT,
+        ),
+    )
+    await js.add_consumer(
+        name,
+        ConsumerConfig(
+            durable_name="orders", filter_subject=f"{subject}.order", ack_policy=AckPolicy.EXPLICIT
+        ),
+    )
     await _publish(hub_nc, f"{subject}.order", 3)
     diagnosis = ask(api, admin_headers, cluster_id=cid, stream=name)
     outside = found(diagnosis, "filter_matches_nothing", name, "elsewhere")
@@ -178,16 +212,21 @@ async def test_a_filter_outside_the_stream_or_on_no_message(api, admin_headers, 
     assert found(diagnosis, "filter_matches_nothing", name, "orders") is None
 
 
-async def test_lag_growing_from_the_collected_history(api, admin_headers, hub_cluster, hub_nc,
-                                                      streams):
+async def test_lag_growing_from_the_collected_history(
+    api, admin_headers, hub_cluster, hub_nc, streams
+):
     cid = hub_cluster["id"]
     name = await streams()
-    await hub_nc.jetstream().add_consumer(name, ConsumerConfig(
-        durable_name="behind", ack_policy=AckPolicy.EXPLICIT))
+    await hub_nc.jetstream().add_consumer(
+        name, ConsumerConfig(durable_name="behind", ack_policy=AckPolicy.EXPLICIT)
+    )
 
     def last_lag():
-        reply = api.get("/api/v1/analytics/consumers/behind/lag", headers=admin_headers,
-                        params={"cluster_id": cid, "stream": name, "range": "30m"})
+        reply = api.get(
+            "/api/v1/analytics/consumers/behind/lag",
+            headers=admin_headers,
+            params={"cluster_id": cid, "stream": name, "range": "30m"},
+        )
         assert reply.status_code == 200, reply.text
         points = reply.json()["lag"]
         return points[-1]["value"] if points else None
@@ -196,8 +235,11 @@ async def test_lag_growing_from_the_collected_history(api, admin_headers, hub_cl
     for _ in range(4):  # each step seen in a later 5 s bucket of the history
         total += 150
         await _publish(hub_nc, f"{name.lower()}.x", 150)
-        wait_until(lambda total=total: last_lag() == total,
-                   f"the collector's samples with lag {total}", 180)
+        wait_until(
+            lambda total=total: last_lag() == total,
+            f"the collector's samples with lag {total}",
+            180,
+        )
     diagnosis = ask(api, admin_headers, cluster_id=cid, stream=name, consumer="behind")
     growing = found(diagnosis, "consumer_lag_growing", name, "behind")
     assert growing is not None, diagnosis
@@ -209,6 +251,7 @@ async def test_lag_growing_from_the_collected_history(api, admin_headers, hub_cl
 
 
 # -- streams ---------------------------------------------------------------------------------
+
 
 async def test_a_stream_nearly_full(api, admin_headers, hub_cluster, hub_nc, streams):
     cid = hub_cluster["id"]
@@ -231,15 +274,17 @@ async def test_an_idle_stream(admin_headers, hub_cluster, hub_nc, streams, stack
     soon = await later(stack, admin_headers, 60, cluster_id=cid, stream=name)
     assert not [f for f in soon.findings if f.code == "stream_idle"]
     diagnosis = await later(stack, admin_headers, 2 * 86400, cluster_id=cid, stream=name)
-    idle, = [f for f in diagnosis.findings if f.code == "stream_idle"]
+    (idle,) = [f for f in diagnosis.findings if f.code == "stream_idle"]
     assert idle.severity == "info" and idle.stream == name
     assert idle.evidence["messages"] == 1 and idle.evidence["idle_for_s"] >= 2 * 86400
 
 
 # -- mirrors ---------------------------------------------------------------------------------
 
-async def test_a_mirror_whose_source_is_gone_is_broken(api, admin_headers, hub_cluster, hub_nc,
-                                                       streams):
+
+async def test_a_mirror_whose_source_is_gone_is_broken(
+    api, admin_headers, hub_cluster, hub_nc, streams
+):
     cid = hub_cluster["id"]
     source = await streams()
     mirror = await streams(mirror=StreamSource(name=source))
@@ -247,8 +292,9 @@ async def test_a_mirror_whose_source_is_gone_is_broken(api, admin_headers, hub_c
     await hub_nc.jetstream().delete_stream(source)
 
     def broken():
-        return found(ask(api, admin_headers, cluster_id=cid, stream=mirror), "mirror_broken",
-                     mirror)
+        return found(
+            ask(api, admin_headers, cluster_id=cid, stream=mirror), "mirror_broken", mirror
+        )
 
     finding = wait_until(broken, "the mirror found broken", 120, every=1)
     # the server's own error, or the replication map's word for it, whichever came first
@@ -259,12 +305,14 @@ async def test_a_mirror_whose_source_is_gone_is_broken(api, admin_headers, hub_c
     assert finding["evidence"]["kind"] == "mirror"
 
 
-async def test_a_paused_mirror_falls_behind(api, admin_headers, admin_org_id, hub_cluster,
-                                            dr_cluster, hub_nc, dr_nc, db_sessions, streams):
+async def test_a_paused_mirror_falls_behind(
+    api, admin_headers, admin_org_id, hub_cluster, dr_cluster, hub_nc, dr_nc, db_sessions, streams
+):
     source, target = await streams(), _name("DGMIR")
     hub, dr = JetStreamApi(hub_nc, "hub"), JetStreamApi(dr_nc, "dr")
-    row = await console_mirror(db_sessions, admin_org_id, hub, dr, hub_cluster, dr_cluster,
-                               source, target)
+    row = await console_mirror(
+        db_sessions, admin_org_id, hub, dr, hub_cluster, dr_cluster, source, target
+    )
     try:
         await pause_consumer(hub, source, row.consumer_name)
         await _publish(hub_nc, f"{source.lower()}.x", 1200)
@@ -287,25 +335,41 @@ async def test_a_paused_mirror_falls_behind(api, admin_headers, admin_org_id, hu
 
 # -- quotas ----------------------------------------------------------------------------------
 
+
 async def test_a_team_quota_nearly_used(api, admin_headers, hub_cluster):
     cid = hub_cluster["id"]
     prefix = _name("QT") + "_"
-    team = api.post("/api/v1/teams", headers=admin_headers, json={
-        "name": unique("quota-team"), "namespaces": [{"cluster_id": cid, "prefix": prefix}]})
+    team = api.post(
+        "/api/v1/teams",
+        headers=admin_headers,
+        json={"name": unique("quota-team"), "namespaces": [{"cluster_id": cid, "prefix": prefix}]},
+    )
     assert team.status_code == 201, team.text
     tid = team.json()["id"]
     made = []
     try:
         for suffix in ("A", "B"):
-            reply = api.post(f"/api/v1/clusters/{cid}/streams", headers=admin_headers, json={
-                "name": prefix + suffix, "subjects": [f"{prefix.lower()}{suffix.lower()}.>"],
-                "storage": "memory"})
+            reply = api.post(
+                f"/api/v1/clusters/{cid}/streams",
+                headers=admin_headers,
+                json={
+                    "name": prefix + suffix,
+                    "subjects": [f"{prefix.lower()}{suffix.lower()}.>"],
+                    "storage": "memory",
+                },
+            )
             assert reply.status_code == 201, reply.text
             made.append(prefix + suffix)
-        assert api.put(f"/api/v1/teams/{tid}/quotas", headers=admin_headers,
-                       json={"limits": {"streams": 2, "messages": 1000}}).status_code == 200
+        assert (
+            api.put(
+                f"/api/v1/teams/{tid}/quotas",
+                headers=admin_headers,
+                json={"limits": {"streams": 2, "messages": 1000}},
+            ).status_code
+            == 200
+        )
         diagnosis = ask(api, admin_headers, cluster_id=cid, stream=made[0])
-        quota, = [f for f in diagnosis["findings"] if f["code"] == "quota_near_limit"]
+        (quota,) = [f for f in diagnosis["findings"] if f["code"] == "quota_near_limit"]
         assert quota["team_id"] == tid and quota["severity"] == "critical"
         assert quota["evidence"]["resource"] == "streams"
         assert (quota["evidence"]["usage"], quota["evidence"]["limit"]) == (2, 2)
@@ -319,8 +383,10 @@ async def test_a_team_quota_nearly_used(api, admin_headers, hub_cluster):
 
 # -- who sees what ---------------------------------------------------------------------------
 
+
 async def test_a_viewer_gets_the_findings_of_what_they_read_and_another_org_nothing(
-        api, admin_headers, hub_cluster, hub_nc, streams, make_member):
+    api, admin_headers, hub_cluster, hub_nc, streams, make_member
+):
     cid = hub_cluster["id"]
     name = await streams(max_msgs=5)
     await _publish(hub_nc, f"{name.lower()}.x", 5)
@@ -331,8 +397,11 @@ async def test_a_viewer_gets_the_findings_of_what_they_read_and_another_org_noth
     # a viewer may not read teams: their quotas are a line of what could not be read
     assert any(e.startswith("team quotas:") and e.endswith("(403)") for e in diagnosis["errors"])
     stranger, _, _ = await make_member("admin", org="new")
-    for params in ({"cluster_id": cid}, {"cluster_id": cid, "stream": name},
-                   {"cluster_id": cid, "stream": name, "consumer": "x"}):
+    for params in (
+        {"cluster_id": cid},
+        {"cluster_id": cid, "stream": name},
+        {"cluster_id": cid, "stream": name, "consumer": "x"},
+    ):
         reply = api.get(DIAGNOSE, headers=stranger, params=params)
         assert reply.status_code == 404, reply.text
         assert reply.headers["content-type"].startswith("application/problem+json")
@@ -349,30 +418,49 @@ async def test_a_role_limited_to_its_namespace_gets_nothing_from_outside(api, st
     js = hub_nc.jetstream()
     try:
         for name in (inside, outside):
-            await js.add_stream(StreamConfig(name=name, subjects=[f"{name.lower()}.>"],
-                                             max_msgs=1))
+            await js.add_stream(StreamConfig(name=name, subjects=[f"{name.lower()}.>"], max_msgs=1))
             await js.publish(f"{name.lower()}.x", b"x")
-        assert api.post("/api/v1/roles", headers=owner.headers, json={
-            "name": "team-reader", "permissions": [
-                "clusters:read:*", "streams:read:team", "consumers:read:team"]}).status_code == 201
+        assert (
+            api.post(
+                "/api/v1/roles",
+                headers=owner.headers,
+                json={
+                    "name": "team-reader",
+                    "permissions": ["clusters:read:*", "streams:read:team", "consumers:read:team"],
+                },
+            ).status_code
+            == 201
+        )
         reader = invite(api, owner, "viewer")
-        assert api.patch(f"/api/v1/users/{reader.user_id}", headers=owner.headers,
-                         json={"role": "team-reader"}).status_code == 200
+        assert (
+            api.patch(
+                f"/api/v1/users/{reader.user_id}",
+                headers=owner.headers,
+                json={"role": "team-reader"},
+            ).status_code
+            == 200
+        )
         add_team(api, owner, (cid, prefix), members=(reader,))
         mine = ask(api, reader.headers, cluster_id=cid)
         assert found(mine, "storage_near_limit", inside)
         assert all(f["stream"] != outside for f in mine["findings"])
         assert all(c["stream"] != outside for c in mine["checked"])
-        assert api.get(DIAGNOSE, headers=reader.headers,
-                       params={"cluster_id": cid, "stream": outside}).status_code == 403
-        assert found(ask(api, reader.headers, cluster_id=cid, stream=inside),
-                     "storage_near_limit", inside)
+        assert (
+            api.get(
+                DIAGNOSE, headers=reader.headers, params={"cluster_id": cid, "stream": outside}
+            ).status_code
+            == 403
+        )
+        assert found(
+            ask(api, reader.headers, cluster_id=cid, stream=inside), "storage_near_limit", inside
+        )
         everything = ask(api, reader.headers)
         assert all(f["stream"] != outside for f in everything["findings"])
         # the owner sees both
         both = ask(api, owner.headers, cluster_id=cid)
-        assert found(both, "storage_near_limit", inside) and found(both, "storage_near_limit",
-                                                                   outside)
+        assert found(both, "storage_near_limit", inside) and found(
+            both, "storage_near_limit", outside
+        )
     finally:
         for name in (inside, outside):
             try:
@@ -383,32 +471,47 @@ async def test_a_role_limited_to_its_namespace_gets_nothing_from_outside(api, st
 
 # -- input -----------------------------------------------------------------------------------
 
+
 def test_bad_input_names_the_field_and_unknown_things_are_404(api, admin_headers, hub_cluster):
     cid = hub_cluster["id"]
-    for params, field in (({"consumer": "x"}, "stream"), ({"cluster_id": "nope"}, "cluster_id"),
-                          ({"stream": "a.b"}, "stream"), ({"stream": "a\x01b"}, "stream"),
-                          ({"stream": "S", "consumer": "a>b"}, "consumer"),
-                          ({"stream": "x" * 256}, "stream")):
+    for params, field in (
+        ({"consumer": "x"}, "stream"),
+        ({"cluster_id": "nope"}, "cluster_id"),
+        ({"stream": "a.b"}, "stream"),
+        ({"stream": "a\x01b"}, "stream"),
+        ({"stream": "S", "consumer": "a>b"}, "consumer"),
+        ({"stream": "x" * 256}, "stream"),
+    ):
         reply = api.get(DIAGNOSE, headers=admin_headers, params=params)
         assert reply.status_code == 422, (params, reply.text)
         assert field in reply.text
-    assert api.get(DIAGNOSE, headers=admin_headers,
-                   params={"cluster_id": str(uuid.uuid4())}).status_code == 404
+    assert (
+        api.get(
+            DIAGNOSE, headers=admin_headers, params={"cluster_id": str(uuid.uuid4())}
+        ).status_code
+        == 404
+    )
     missing = _name("MISSING")
-    assert api.get(DIAGNOSE, headers=admin_headers,
-                   params={"cluster_id": cid, "stream": missing}).status_code == 404
+    assert (
+        api.get(
+            DIAGNOSE, headers=admin_headers, params={"cluster_id": cid, "stream": missing}
+        ).status_code
+        == 404
+    )
     assert api.get(DIAGNOSE, headers=admin_headers, params={"stream": missing}).status_code == 404
     assert api.get(DIAGNOSE, params={"cluster_id": cid}).status_code == 401
 
 
-async def test_an_unknown_consumer_is_404_and_everything_covers_every_cluster(api, stack,
-                                                                              streams):
+async def test_an_unknown_consumer_is_404_and_everything_covers_every_cluster(api, stack, streams):
     owner = signup(api)  # an organization of its own: its clusters are these two
     hub = add_cluster(api, owner, stack.env["JSC_HUB_URL"])["id"]
     dr = add_cluster(api, owner, stack.env["JSC_DR_URL"], domain="dr")["id"]
     name = await streams(max_msgs=1)
-    reply = api.get(DIAGNOSE, headers=owner.headers,
-                    params={"cluster_id": hub, "stream": name, "consumer": "ghost"})
+    reply = api.get(
+        DIAGNOSE,
+        headers=owner.headers,
+        params={"cluster_id": hub, "stream": name, "consumer": "ghost"},
+    )
     assert reply.status_code == 404, reply.text
     everything = ask(api, owner.headers)
     assert {"cluster_id": hub, "stream": None, "consumer": None} in everything["checked"]
@@ -419,8 +522,11 @@ async def test_an_unknown_consumer_is_404_and_everything_covers_every_cluster(ap
     assert alone["checked"] == [{"cluster_id": hub, "stream": name, "consumer": None}]
     assert not [e for e in everything["errors"] if "quotas" in e]  # an owner reads teams
     # a diagnosis stops at its limit of reads and says so, once
-    async with httpx.AsyncClient(base_url=stack.api_url, headers=owner.headers,
-                                 timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=stack.api_url, headers=owner.headers, timeout=60
+    ) as client:
         cut = await diagnose(client, budget=3)
-    assert cut.errors == ["the diagnosis stopped after 3 reads of the API: narrow it to a "
-                          "cluster, a stream or a consumer to check the rest"]
+    assert cut.errors == [
+        "the diagnosis stopped after 3 reads of the API: narrow it to a "
+        "cluster, a stream or a consumer to check the rest"
+    ]

@@ -19,15 +19,25 @@ from tests.ai.fake_anthropic import (
 )
 from tests.fixtures import unique
 
-TOOLS = [{"name": "get_stream", "description": "A stream's state.",
-          "input_schema": {"type": "object", "properties": {"stream": {"type": "string"}}}},
-         {"name": "get_consumer", "description": "A consumer's state.",
-          "input_schema": {"type": "object", "properties": {"name": {"type": "string"}}}}]
+TOOLS = [
+    {
+        "name": "get_stream",
+        "description": "A stream's state.",
+        "input_schema": {"type": "object", "properties": {"stream": {"type": "string"}}},
+    },
+    {
+        "name": "get_consumer",
+        "description": "A consumer's state.",
+        "input_schema": {"type": "object", "properties": {"name": {"type": "string"}}},
+    },
+]
 
 
 @pytest.fixture
 def client(fake_claude):
-    return anthropic.AsyncAnthropic(api_key=fake_claude.key, base_url=fake_claude.url, max_retries=0)
+    return anthropic.AsyncAnthropic(
+        api_key=fake_claude.key, base_url=fake_claude.url, max_retries=0
+    )
 
 
 @pytest.fixture
@@ -43,10 +53,17 @@ def ask(text: str) -> list[dict]:
 
 def answered(messages: list[dict], reply: Reply, results: dict[str, str]) -> list[dict]:
     """``messages`` followed by the model's reply and a user message answering its tool uses."""
-    return [*messages, {"role": "assistant", "content": reply.content},
-            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use["id"],
-                                          "content": results[use["name"]]}
-                                         for use in reply.tool_uses]}]
+    return [
+        *messages,
+        {"role": "assistant", "content": reply.content},
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": use["id"], "content": results[use["name"]]}
+                for use in reply.tool_uses
+            ],
+        },
+    ]
 
 
 async def streamed(model: Model, **kwargs) -> tuple[list[str], Reply]:
@@ -63,12 +80,14 @@ async def streamed(model: Model, **kwargs) -> tuple[list[str], Reply]:
 async def test_a_plain_message_answers_the_scripted_text_with_usage(fake_claude, client):
     question = unique("how are the clusters")
     fake_claude.script(question, [Text("All clusters are healthy.")])
-    message = await client.messages.create(model="claude-test", max_tokens=256, messages=ask(question))
+    message = await client.messages.create(
+        model="claude-test", max_tokens=256, messages=ask(question)
+    )
     assert [b.type for b in message.content] == ["text"]
     assert message.content[0].text == "All clusters are healthy."
     assert message.stop_reason == "end_turn" and message.model == "claude-test"
     assert message.usage.input_tokens > 10 and message.usage.output_tokens > 0
-    recorded, = fake_claude.requests_matching(question)
+    (recorded,) = fake_claude.requests_matching(question)
     assert recorded.key == fake_claude.key
     assert recorded.headers["anthropic-version"]
     assert recorded["body"]["messages"] == ask(question) and recorded.step == 0
@@ -93,14 +112,17 @@ async def test_a_streamed_text_arrives_in_several_deltas(fake_claude, client, mo
 
 async def test_a_tool_use_then_its_result_then_the_answer(fake_claude, model):
     question = unique("why does orders-worker lag")
-    fake_claude.script(question, [
-        ToolUse("get_consumer", {"name": "orders-worker"}, text="Let me look at the consumer."),
-        Text("It has 40 messages pending."),
-    ])
+    fake_claude.script(
+        question,
+        [
+            ToolUse("get_consumer", {"name": "orders-worker"}, text="Let me look at the consumer."),
+            Text("It has 40 messages pending."),
+        ],
+    )
     messages = ask(question)
     deltas, first = await streamed(model, messages=messages, tools=TOOLS)
     assert first.stop_reason == "tool_use" and "".join(deltas) == "Let me look at the consumer."
-    use, = first.tool_uses
+    (use,) = first.tool_uses
     assert use["name"] == "get_consumer" and use["input"] == {"name": "orders-worker"}
     assert use["id"].startswith("toolu_")
     messages = answered(messages, first, {"get_consumer": "pending 40"})
@@ -111,20 +133,28 @@ async def test_a_tool_use_then_its_result_then_the_answer(fake_claude, model):
     assert first_request.tool_names == ["get_stream", "get_consumer"]
     assert tool_results(second_request.body)[0]["tool_use_id"] == use["id"]
     # past the script's end (a third assistant message): a text saying so
-    reply = await model.create(system="s", messages=[*messages, {"role": "assistant",
-                                                                 "content": second.content}])
+    reply = await model.create(
+        system="s", messages=[*messages, {"role": "assistant", "content": second.content}]
+    )
     assert "ended after 2 turns" in reply.text
 
 
 async def test_several_tool_uses_in_one_message_each_get_an_id(fake_claude, client):
     question = unique("compare the stream and its consumer")
-    fake_claude.script(question, [
-        [Text("I need both."), ToolUse("get_stream", {"stream": "ORDERS"}),
-         ToolUse("get_consumer", {"name": "orders-worker"})],
-        Text("Done."),
-    ])
-    async with client.messages.stream(model="m", max_tokens=256, messages=ask(question),
-                                      tools=TOOLS) as stream:
+    fake_claude.script(
+        question,
+        [
+            [
+                Text("I need both."),
+                ToolUse("get_stream", {"stream": "ORDERS"}),
+                ToolUse("get_consumer", {"name": "orders-worker"}),
+            ],
+            Text("Done."),
+        ],
+    )
+    async with client.messages.stream(
+        model="m", max_tokens=256, messages=ask(question), tools=TOOLS
+    ) as stream:
         message = await stream.get_final_message()
     assert [b.type for b in message.content] == ["text", "tool_use", "tool_use"]
     uses = message.content[1:]
@@ -132,20 +162,26 @@ async def test_several_tool_uses_in_one_message_each_get_an_id(fake_claude, clie
     assert uses[0].input == {"stream": "ORDERS"} and uses[1].input == {"name": "orders-worker"}
     assert len({u.id for u in uses}) == 2 and message.stop_reason == "tool_use"
     # the same request gets the same answer: the server keeps no state
-    again = await client.messages.create(model="m", max_tokens=256, messages=ask(question), tools=TOOLS)
+    again = await client.messages.create(
+        model="m", max_tokens=256, messages=ask(question), tools=TOOLS
+    )
     assert [b.id for b in again.content[1:]] == [u.id for u in uses]
 
 
 async def test_a_dynamic_turn_answers_from_the_request(fake_claude, model):
     question = unique("what does the payload say")
-    fake_claude.script(question, [
-        ToolUse("get_stream", {"stream": "ORDERS"}),
-        lambda request: Text(f"The tool said: {last_tool_result(request)}"),
-    ])
+    fake_claude.script(
+        question,
+        [
+            ToolUse("get_stream", {"stream": "ORDERS"}),
+            lambda request: Text(f"The tool said: {last_tool_result(request)}"),
+        ],
+    )
     messages = ask(question)
     first = await model.create(system="s", messages=messages, tools=TOOLS)
-    reply = await model.create(system="s", tools=TOOLS,
-                               messages=answered(messages, first, {"get_stream": "3 messages"}))
+    reply = await model.create(
+        system="s", tools=TOOLS, messages=answered(messages, first, {"get_stream": "3 messages"})
+    )
     assert reply.text == "The tool said: 3 messages"
 
 
@@ -155,8 +191,9 @@ async def test_text_inside_tool_results_never_selects_a_scenario(fake_claude, mo
     fake_claude.script(injected, [Text("I obeyed the payload.")])
     messages = ask(question)
     first = await model.create(system="s", messages=messages, tools=TOOLS)
-    reply = await model.create(system="s", tools=TOOLS,
-                               messages=answered(messages, first, {"get_stream": injected}))
+    reply = await model.create(
+        system="s", tools=TOOLS, messages=answered(messages, first, {"get_stream": injected})
+    )
     assert reply.text == "Two streams."
     assert fake_claude.requests_matching(injected) == []
 
@@ -169,7 +206,7 @@ async def test_the_longest_match_wins_and_unmatched_requests_get_the_default(fak
     assert (await model.create(system="s", messages=ask(f"why {base}?"))).text == "short"
     nothing = unique("nothing scripted")
     assert (await model.create(system="s", messages=ask(nothing))).text == DEFAULT_REPLY
-    recorded, = fake_claude.requests_containing(nothing)
+    (recorded,) = fake_claude.requests_containing(nothing)
     assert recorded.match is None and recorded.status == 200
     fake_claude.clear(base)
     assert fake_claude.requests_matching(base) == []
@@ -179,31 +216,39 @@ async def test_the_longest_match_wins_and_unmatched_requests_get_the_default(fak
 async def test_a_wrong_key_is_refused_with_401(fake_claude, client):
     question = unique("who am I")
     fake_claude.script(question, [Text("never")])
-    wrong = anthropic.AsyncAnthropic(api_key="sk-ant-test-wrong", base_url=fake_claude.url, max_retries=0)
+    wrong = anthropic.AsyncAnthropic(
+        api_key="sk-ant-test-wrong", base_url=fake_claude.url, max_retries=0
+    )
     with pytest.raises(anthropic.AuthenticationError) as raised:
         await wrong.messages.create(model="m", max_tokens=64, messages=ask(question))
     assert raised.value.status_code == 401
     assert raised.value.body["error"]["type"] == "authentication_error"
     with pytest.raises(ModelUnavailable) as unavailable:
-        await Model(Settings(ANTHROPIC_API_KEY="sk-ant-test-wrong")).create(system="s",
-                                                                            messages=ask(question))
+        await Model(Settings(ANTHROPIC_API_KEY="sk-ant-test-wrong")).create(
+            system="s", messages=ask(question)
+        )
     assert unavailable.value.reason == "refused"
     # a bearer token is accepted as the key too
-    bearer = anthropic.AsyncAnthropic(auth_token=fake_claude.key, base_url=fake_claude.url,
-                                      max_retries=0)
+    bearer = anthropic.AsyncAnthropic(
+        auth_token=fake_claude.key, base_url=fake_claude.url, max_retries=0
+    )
     message = await bearer.messages.create(model="m", max_tokens=64, messages=ask(question))
     assert message.content[0].text == "never"
     assert [r.status for r in fake_claude.requests_matching(question)] == [200]
 
 
-@pytest.mark.parametrize("turn, status, reason", [
-    (Error(529, "overloaded_error", "Overloaded"), 529, "overloaded"),
-    (Error(500, "api_error", "Internal server error"), 500, "overloaded"),
-    (Error(429, "rate_limit_error", "Rate limited"), 429, "overloaded"),
-    (Error(400, "invalid_request_error", "prompt is too long"), 400, "refused"),
-])
-async def test_error_answers_are_status_errors_and_model_unavailable(fake_claude, client, model, turn,
-                                                                     status, reason):
+@pytest.mark.parametrize(
+    "turn, status, reason",
+    [
+        (Error(529, "overloaded_error", "Overloaded"), 529, "overloaded"),
+        (Error(500, "api_error", "Internal server error"), 500, "overloaded"),
+        (Error(429, "rate_limit_error", "Rate limited"), 429, "overloaded"),
+        (Error(400, "invalid_request_error", "prompt is too long"), 400, "refused"),
+    ],
+)
+async def test_error_answers_are_status_errors_and_model_unavailable(
+    fake_claude, client, model, turn, status, reason
+):
     question = unique(f"fail with {status}")
     fake_claude.script(question, [turn])
     with pytest.raises(anthropic.APIStatusError) as raised:
@@ -223,16 +268,22 @@ async def test_a_dropped_connection_is_unreachable(fake_claude, client, model):
     fake_claude.script(question, [Drop()])
     with pytest.raises(anthropic.APIConnectionError):
         await client.messages.create(model="m", max_tokens=64, messages=ask(question))
-    for call in (lambda: streamed(model, messages=ask(question)),
-                 lambda: model.create(system="s", messages=ask(question))):
+    for call in (
+        lambda: streamed(model, messages=ask(question)),
+        lambda: model.create(system="s", messages=ask(question)),
+    ):
         with pytest.raises(ModelUnavailable) as raised:
             await call()
         assert raised.value.reason == "unreachable"
 
 
-@pytest.mark.parametrize("turn, reason", [(Drop(mid_stream=True), "unreachable"),
-                                          (Error(529, "overloaded_error", "Overloaded",
-                                                 mid_stream=True), "overloaded")])
+@pytest.mark.parametrize(
+    "turn, reason",
+    [
+        (Drop(mid_stream=True), "unreachable"),
+        (Error(529, "overloaded_error", "Overloaded", mid_stream=True), "overloaded"),
+    ],
+)
 async def test_a_stream_failing_midway_is_model_unavailable(fake_claude, model, turn, reason):
     question = unique("fail midway")
     fake_claude.script(question, [turn])
@@ -241,17 +292,36 @@ async def test_a_stream_failing_midway_is_model_unavailable(fake_claude, model, 
     assert raised.value.reason == reason
 
 
-@pytest.mark.parametrize("messages, complaint", [
-    ([{"role": "assistant", "content": "hi"}], "first message"),
-    ([{"role": "user", "content": ""}], "non-empty"),
-    ([{"role": "user", "content": [{"type": "text", "text": ""}]}], "non-empty"),
-    ([{"role": "user", "content": "q"},
-      {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_stream",
-                                         "input": {}}]},
-      {"role": "user", "content": "next"}], "without `tool_result`"),
-    ([{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_9",
-                                    "content": "x"}]}], "unexpected `tool_use_id`"),
-])
+@pytest.mark.parametrize(
+    "messages, complaint",
+    [
+        ([{"role": "assistant", "content": "hi"}], "first message"),
+        ([{"role": "user", "content": ""}], "non-empty"),
+        ([{"role": "user", "content": [{"type": "text", "text": ""}]}], "non-empty"),
+        (
+            [
+                {"role": "user", "content": "q"},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "tool_use", "id": "toolu_1", "name": "get_stream", "input": {}}
+                    ],
+                },
+                {"role": "user", "content": "next"},
+            ],
+            "without `tool_result`",
+        ),
+        (
+            [
+                {
+                    "role": "user",
+                    "content": [{"type": "tool_result", "tool_use_id": "toolu_9", "content": "x"}],
+                }
+            ],
+            "unexpected `tool_use_id`",
+        ),
+    ],
+)
 async def test_requests_the_service_would_reject_are_400(fake_claude, client, messages, complaint):
     with pytest.raises(anthropic.BadRequestError) as raised:
         await client.messages.create(model="m", max_tokens=64, messages=messages, tools=TOOLS)

@@ -12,15 +12,21 @@ import pytest
 
 from ai.masking import is_secret_key, mask_text, mask_value, truncate_payload
 
-PEM_KEY = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1c2x9Qm3Zr8tW0u5y3b1xk\n"
-           "q9m2Lr0c3hX7yP1sZb0w==\n-----END RSA PRIVATE KEY-----")
-NATS_CREDS = ("-----BEGIN NATS USER JWT-----\neyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.eyJqdGkiOiJBQk"
-              "MifQ.c2lnbmF0dXJl\n------END NATS USER JWT------\n\n************************* IMPORTANT "
-              "*************************\n-----BEGIN USER NKEY SEED-----\n"
-              "SUACSSL3UAHUDXKFSNVUZRF5UHPMWZ6BFDTJ7M6USDXIEDNPPQYYYCU3VY\n------END USER NKEY SEED------\n")
+PEM_KEY = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1c2x9Qm3Zr8tW0u5y3b1xk\n"
+    "q9m2Lr0c3hX7yP1sZb0w==\n-----END RSA PRIVATE KEY-----"
+)
+NATS_CREDS = (
+    "-----BEGIN NATS USER JWT-----\neyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.eyJqdGkiOiJBQk"
+    "MifQ.c2lnbmF0dXJl\n------END NATS USER JWT------\n\n************************* IMPORTANT "
+    "*************************\n-----BEGIN USER NKEY SEED-----\n"
+    "SUACSSL3UAHUDXKFSNVUZRF5UHPMWZ6BFDTJ7M6USDXIEDNPPQYYYCU3VY\n------END USER NKEY SEED------\n"
+)
 SEED = "SUACSSL3UAHUDXKFSNVUZRF5UHPMWZ6BFDTJ7M6USDXIEDNPPQYYYCU3VY"
-JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ."
-       "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ."
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+)
 PUBLIC_NKEY = "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"  # a user's public key
 SERVER_ID = "NDJWE4SOUJOJT2TFZZ2A5GCXKIDEVTGAC3XYMBZKHSBZQVJYZWOIZ7T5"
 
@@ -39,30 +45,58 @@ MASKED = [
     ("key sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "sk-ant-api03-AbCdEf", "[api key]"),
     ("openai sk-proj-1234567890abcdefghijklmnop", "sk-proj-1234567890", "[api key]"),
     ("aws AKIAIOSFODNN7EXAMPLE here", "AKIAIOSFODNN7EXAMPLE", "[api key]"),
-    ("gh ghp_16C7e42F292c6912E7710c838347Ae178B4a end", "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
-     "[api key]"),
-    ("slack xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "xoxb-1234567890", "[api key]"),
+    (
+        "gh ghp_16C7e42F292c6912E7710c838347Ae178B4a end",
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        "[api key]",
+    ),
+    (
+        "slack xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        "xoxb-1234567890",
+        "[api key]",
+    ),
     ("google AIzaSyA-1234567890abcdefghijklmnopqrstu", "AIzaSyA-1234567890", "[api key]"),
-    ("console jsc_ab12cd34_Zx9-Q2mLkP0aVb7Rt5yUw3sDf1gHj", "Zx9-Q2mLkP0aVb7Rt5yUw3sDf1gHj",
-     "jsc_ab12cd34_[api key]"),
+    (
+        "console jsc_ab12cd34_Zx9-Q2mLkP0aVb7Rt5yUw3sDf1gHj",
+        "Zx9-Q2mLkP0aVb7Rt5yUw3sDf1gHj",
+        "jsc_ab12cd34_[api key]",
+    ),
     (PEM_KEY, "MIIEpAIBAAKCAQEA1c2x9Qm3Zr8tW0u5y3b1xk", "[private key]"),
-    ("cut -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "MIIEvQIBADAN", "[private key]"),
+    (
+        "cut -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+        "MIIEvQIBADAN",
+        "[private key]",
+    ),
     (NATS_CREDS, SEED, "[nats credentials]"),
     (NATS_CREDS, "eyJ0eXAiOiJKV1Qi", "[nats credentials]"),
     (f"seed {SEED} leaked", SEED, "[nkey seed]"),
     ("password=hunter2 user=bob", "hunter2", "password=[masked] user=bob"),
     ("DB_PASSWORD: s3cr3t!", "s3cr3t!", "DB_PASSWORD: [masked]"),
-    ("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI",
-     "AWS_SECRET_ACCESS_KEY=[masked]"),
+    (
+        "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "wJalrXUtnFEMI",
+        "AWS_SECRET_ACCESS_KEY=[masked]",
+    ),
     ('{"user": "bob", "password": "hunter2"}', "hunter2", '"password": "[masked]"'),
     ('{"api_key": 12345678}', "12345678", '"api_key": "[masked]"'),
     ('{\\"client_secret\\": \\"abc def\\"}', "abc def", '\\"client_secret\\": \\"[masked]\\"'),
-    ("https://example.com/cb?access_token=abc.def&state=1", "abc.def", "access_token=[masked]&state=1"),
+    (
+        "https://example.com/cb?access_token=abc.def&state=1",
+        "abc.def",
+        "access_token=[masked]&state=1",
+    ),
     ("x-api-key: 0123-abcd", "0123-abcd", "x-api-key: [masked]"),
-    ("nats://app:pa55word@nats.example.com:4222", "pa55word", "nats://app:[masked]@nats.example.com"),
+    (
+        "nats://app:pa55word@nats.example.com:4222",
+        "pa55word",
+        "nats://app:[masked]@nats.example.com",
+    ),
     ("nats://s3cr3tt0k3n@10.0.0.1:4222", "s3cr3tt0k3n", "nats://[masked]@10.0.0.1:4222"),
-    ("digest 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "9f86d081884c7d659a2f",
-     "[secret]"),
+    (
+        "digest 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "9f86d081884c7d659a2f",
+        "[secret]",
+    ),
     ("blob q8Zt0Yk2+Lw9aB3nR7xV/1mP4sE6uJ5cH0dG2fK8= end", "q8Zt0Yk2+Lw9aB3n", "[secret]"),
     ("hex 0123456789abcdef0123456789ABCDEF", "0123456789abcdef0123456789ABCDEF", "[secret]"),
 ]
@@ -101,10 +135,14 @@ def test_ordinary_text_stays_as_it_is(text):
 
 
 def test_masked_text_keeps_its_surroundings():
-    text = "alice@example.org paid with 4111 1111 1111 1111 for ORDERS (cluster " \
-           "3f2c9a0e-8d41-4b7a-9c55-1e2f3a4b5c6d)."
-    assert mask_text(text) == ("[email] paid with [card ****1111] for ORDERS (cluster "
-                               "3f2c9a0e-8d41-4b7a-9c55-1e2f3a4b5c6d).")
+    text = (
+        "alice@example.org paid with 4111 1111 1111 1111 for ORDERS (cluster "
+        "3f2c9a0e-8d41-4b7a-9c55-1e2f3a4b5c6d)."
+    )
+    assert mask_text(text) == (
+        "[email] paid with [card ****1111] for ORDERS (cluster "
+        "3f2c9a0e-8d41-4b7a-9c55-1e2f3a4b5c6d)."
+    )
 
 
 def test_card_numbers_need_luhn_and_one_kind_of_separator():
@@ -117,19 +155,39 @@ def test_random_secrets_are_masked_whatever_their_alphabet():
     rng = random.Random(15)
     for _ in range(300):
         raw = rng.randbytes(rng.choice([24, 32, 48]))
-        for secret in (raw.hex(), base64.b64encode(raw).decode(),
-                       base64.urlsafe_b64encode(raw).decode().rstrip("=")):
+        for secret in (
+            raw.hex(),
+            base64.b64encode(raw).decode(),
+            base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        ):
             masked = mask_text(f"value {secret} end")
             assert secret not in masked, secret
 
 
-@pytest.mark.parametrize("name, secret", [
-    ("password", True), ("db_password", True), ("apiKey", True), ("x-api-key", True),
-    ("access_token", True), ("AWS_SECRET_ACCESS_KEY", True), ("client_secret", True),
-    ("Authorization", True), ("credentials", True), ("private_key", True), ("jwt", True),
-    ("max_tokens", False), ("token_count", False), ("password_hint", False), ("name", False),
-    ("secret_name", False), ("key", False), ("nkey", False), ("subject", False),
-])
+@pytest.mark.parametrize(
+    "name, secret",
+    [
+        ("password", True),
+        ("db_password", True),
+        ("apiKey", True),
+        ("x-api-key", True),
+        ("access_token", True),
+        ("AWS_SECRET_ACCESS_KEY", True),
+        ("client_secret", True),
+        ("Authorization", True),
+        ("credentials", True),
+        ("private_key", True),
+        ("jwt", True),
+        ("max_tokens", False),
+        ("token_count", False),
+        ("password_hint", False),
+        ("name", False),
+        ("secret_name", False),
+        ("key", False),
+        ("nkey", False),
+        ("subject", False),
+    ],
+)
 def test_secret_key_names(name, secret):
     assert is_secret_key(name) is secret
 
@@ -139,26 +197,43 @@ def test_mask_value_walks_dicts_and_lists():
     value = {
         "cluster_id": cluster_id,
         "stream": "ORDERS",
-        "config": {"subjects": ["orders.>"], "max_bytes": 1_000_000, "description": "mail ops@example.com"},
+        "config": {
+            "subjects": ["orders.>"],
+            "max_bytes": 1_000_000,
+            "description": "mail ops@example.com",
+        },
         "credentials": {"user": "app", "password": "hunter2", "extra": [1, "x"], "none": None},
-        "headers": {"Authorization": ["Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"],
-                    "Nats-Msg-Id": "9f86d081884c7d659a2feaa0c55ad015"},
+        "headers": {
+            "Authorization": ["Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"],
+            "Nats-Msg-Id": "9f86d081884c7d659a2feaa0c55ad015",
+        },
         "payload": '{"card": "4111111111111111", "email": "bob@example.org", "ok": "plain words"}',
         "card_as_number": 4111111111111111,
         "has_password": True,
         "commit": "3f2a9c0e1b4d5f6a7b8c9d0e1f2a3b4c5d6e7f80",
         "alice@example.org": "a key that is an address",
         "items": ({"token": "t-1"}, "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz012"),
-        "ratio": 0.5, "count": 3, "empty": "",
+        "ratio": 0.5,
+        "count": 3,
+        "empty": "",
     }
     masked = mask_value(value)
     assert masked["cluster_id"] == cluster_id and masked["stream"] == "ORDERS"
-    assert masked["config"] == {"subjects": ["orders.>"], "max_bytes": 1_000_000,
-                                "description": "mail [email]"}
-    assert masked["credentials"] == {"user": "[masked]", "password": "[masked]",
-                                     "extra": ["[masked]", "[masked]"], "none": None}
-    assert masked["headers"] == {"Authorization": ["[masked]"],
-                                 "Nats-Msg-Id": "9f86d081884c7d659a2feaa0c55ad015"}
+    assert masked["config"] == {
+        "subjects": ["orders.>"],
+        "max_bytes": 1_000_000,
+        "description": "mail [email]",
+    }
+    assert masked["credentials"] == {
+        "user": "[masked]",
+        "password": "[masked]",
+        "extra": ["[masked]", "[masked]"],
+        "none": None,
+    }
+    assert masked["headers"] == {
+        "Authorization": ["[masked]"],
+        "Nats-Msg-Id": "9f86d081884c7d659a2feaa0c55ad015",
+    }
     payload = json.loads(masked["payload"])  # still JSON
     assert payload == {"card": "[card ****1111]", "email": "[email]", "ok": "plain words"}
     assert masked["card_as_number"] == "[card ****1111]"
@@ -172,21 +247,25 @@ def test_mask_value_walks_dicts_and_lists():
 
 # -- truncate_payload --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("data, limit, expected", [
-    (b"", 512, ("", False, "utf-8")),
-    (b'{"order": 1}', 512, ('{"order": 1}', False, "utf-8")),
-    (b"abcdef", 4, ("abcd", True, "utf-8")),
-    ("héllo wörld".encode(), 512, ("héllo wörld", False, "utf-8")),
-    # "é" is two bytes: a cut at byte 5 would split the third, so the text ends before it
-    ("ééé".encode(), 5, ("éé", True, "utf-8")),
-    ("日本語のテキスト".encode(), 7, ("日本", True, "utf-8")),
-    ("😀😀".encode(), 7, ("😀", True, "utf-8")),
-    (b"line one\nline\ttwo\r\n", 512, ("line one\nline\ttwo\r\n", False, "utf-8")),
-    (b"\x00\x01\x02\xff", 512, ("AAEC/w==", False, "base64")),
-    (b"\x08\x96\x01", 512, ("CJYB", False, "base64")),  # protobuf: valid UTF-8, still binary
-    (bytes(range(256)), 8, (base64.b64encode(bytes(range(6))).decode(), True, "base64")),
-    ("plain str", 512, ("plain str", False, "utf-8")),
-])
+
+@pytest.mark.parametrize(
+    "data, limit, expected",
+    [
+        (b"", 512, ("", False, "utf-8")),
+        (b'{"order": 1}', 512, ('{"order": 1}', False, "utf-8")),
+        (b"abcdef", 4, ("abcd", True, "utf-8")),
+        ("héllo wörld".encode(), 512, ("héllo wörld", False, "utf-8")),
+        # "é" is two bytes: a cut at byte 5 would split the third, so the text ends before it
+        ("ééé".encode(), 5, ("éé", True, "utf-8")),
+        ("日本語のテキスト".encode(), 7, ("日本", True, "utf-8")),
+        ("😀😀".encode(), 7, ("😀", True, "utf-8")),
+        (b"line one\nline\ttwo\r\n", 512, ("line one\nline\ttwo\r\n", False, "utf-8")),
+        (b"\x00\x01\x02\xff", 512, ("AAEC/w==", False, "base64")),
+        (b"\x08\x96\x01", 512, ("CJYB", False, "base64")),  # protobuf: valid UTF-8, still binary
+        (bytes(range(256)), 8, (base64.b64encode(bytes(range(6))).decode(), True, "base64")),
+        ("plain str", 512, ("plain str", False, "utf-8")),
+    ],
+)
 def test_truncate_payload(data, limit, expected):
     text, truncated, encoding = truncate_payload(data, limit)
     assert (text, truncated, encoding) == expected

@@ -16,8 +16,9 @@ from core.settings import Settings
 from tests.fixtures import unique
 
 
-async def _answer(stack, headers, context: ChatContext, *, key: str | None, remaining: int,
-                  message: str) -> tuple[list[Event], Turn]:
+async def _answer(
+    stack, headers, context: ChatContext, *, key: str | None, remaining: int, message: str
+) -> tuple[list[Event], Turn]:
     settings = Settings(ANTHROPIC_API_KEY=key)
     spent: list[int] = []
 
@@ -26,11 +27,22 @@ async def _answer(stack, headers, context: ChatContext, *, key: str | None, rema
 
     events, turn = [], None
     async with httpx.AsyncClient(base_url=stack.api_url, headers=headers, timeout=60) as api:
-        ctx = ToolContext(api=api, context=context, conversation_id="test",
-                          may_propose=ProposalGuard(message, [message], context))
-        async for item in answer(model=Model(settings), tools=all_tools(), ctx=ctx,
-                                 system="test", history=[], message=message,
-                                 budget=Budget(remaining, spend), max_rounds=4):
+        ctx = ToolContext(
+            api=api,
+            context=context,
+            conversation_id="test",
+            may_propose=ProposalGuard(message, [message], context),
+        )
+        async for item in answer(
+            model=Model(settings),
+            tools=all_tools(),
+            ctx=ctx,
+            system="test",
+            history=[],
+            message=message,
+            budget=Budget(remaining, spend),
+            max_rounds=4,
+        ):
             if isinstance(item, Turn):
                 turn = item
             else:
@@ -41,21 +53,39 @@ async def _answer(stack, headers, context: ChatContext, *, key: str | None, rema
 
 def _stream_with_a_stalled_consumer(api, headers, cid: str) -> str:
     name = unique("OFF").upper().replace("-", "_")
-    assert api.post(f"/api/v1/clusters/{cid}/streams", headers=headers, json={
-        "name": name, "subjects": [f"{name.lower()}.>"], "storage": "memory",
-        "max_msgs": 10}).status_code == 201
+    assert (
+        api.post(
+            f"/api/v1/clusters/{cid}/streams",
+            headers=headers,
+            json={
+                "name": name,
+                "subjects": [f"{name.lower()}.>"],
+                "storage": "memory",
+                "max_msgs": 10,
+            },
+        ).status_code
+        == 201
+    )
     for i in range(10):
-        assert api.post(f"/api/v1/clusters/{cid}/streams/{name}/messages", headers=headers,
-                        json={"subject": f"{name.lower()}.x", "payload": {"i": i}}).status_code \
-            in (200, 201)
+        assert api.post(
+            f"/api/v1/clusters/{cid}/streams/{name}/messages",
+            headers=headers,
+            json={"subject": f"{name.lower()}.x", "payload": {"i": i}},
+        ).status_code in (200, 201)
     return name
 
 
 async def test_without_a_key_the_answer_is_the_findings(api, admin_headers, hub_cluster, stack):
     cid = hub_cluster["id"]
     stream = _stream_with_a_stalled_consumer(api, admin_headers, cid)
-    events, turn = await _answer(stack, admin_headers, ChatContext(cid, stream), key=None,
-                                 remaining=10_000, message="why is it full?")
+    events, turn = await _answer(
+        stack,
+        admin_headers,
+        ChatContext(cid, stream),
+        key=None,
+        remaining=10_000,
+        message="why is it full?",
+    )
     notice = next(e for e in events if e.kind == "notice")
     assert notice.data["reason"] == "no_api_key" and "not configured" in notice.data["message"]
     assert turn.offline and turn.notice["reason"] == "no_api_key"
@@ -68,12 +98,14 @@ async def test_without_a_key_the_answer_is_the_findings(api, admin_headers, hub_
 
 
 async def test_a_used_budget_answers_with_the_findings_without_calling_the_model(
-        api, admin_headers, hub_cluster, stack, fake_claude):
+    api, admin_headers, hub_cluster, stack, fake_claude
+):
     cid = hub_cluster["id"]
     message = unique("budget question")
     before = len(fake_claude.requests_matching(message))
-    events, turn = await _answer(stack, admin_headers, ChatContext(cid), key="sk-ant-test",
-                                 remaining=0, message=message)
+    events, turn = await _answer(
+        stack, admin_headers, ChatContext(cid), key="sk-ant-test", remaining=0, message=message
+    )
     assert turn.notice["reason"] == "budget" and "00:00 UTC" in turn.notice["message"]
     assert len(fake_claude.requests_matching(message)) == before  # the model was never asked
     assert any(e.kind == "tool_result" for e in events)

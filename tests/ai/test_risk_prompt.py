@@ -19,26 +19,46 @@ def outside_envelopes(text: str) -> str:
 
 def _request(**extra) -> dict:
     return {
-        "title": "Update stream ORDERS", "kind": "stream", "operation": "update",
-        "environment": "production", "justification": "more room; mail ops@example.com",
-        "spec": {"kind": "stream", "operation": "update", "name": "ORDERS",
-                 "config": {"name": "ORDERS", "subjects": ["orders.>"], "max_bytes": 10 ** 9,
-                            "description": INJECTION}},
-        "diff": {"max_bytes": {"before": 10 ** 6, "after": 10 ** 9}},
-        "decision": {"outcome": "requires_approval",
-                     "reasons": ["Policy 'Production Changes' (v1) applies."]},
-        "risk_notes": ["max_bytes changes from 1 MB to 1 GB (+99900%).",
-                       "Cost impact: +$0.10/month (1 GB at $0.1 per GB-month)."],
-        **extra}
+        "title": "Update stream ORDERS",
+        "kind": "stream",
+        "operation": "update",
+        "environment": "production",
+        "justification": "more room; mail ops@example.com",
+        "spec": {
+            "kind": "stream",
+            "operation": "update",
+            "name": "ORDERS",
+            "config": {
+                "name": "ORDERS",
+                "subjects": ["orders.>"],
+                "max_bytes": 10**9,
+                "description": INJECTION,
+            },
+        },
+        "diff": {"max_bytes": {"before": 10**6, "after": 10**9}},
+        "decision": {
+            "outcome": "requires_approval",
+            "reasons": ["Policy 'Production Changes' (v1) applies."],
+        },
+        "risk_notes": [
+            "max_bytes changes from 1 MB to 1 GB (+99900%).",
+            "Cost impact: +$0.10/month (1 GB at $0.1 per GB-month).",
+        ],
+        **extra,
+    }
 
 
 def test_the_console_facts_are_open_and_what_was_written_is_untrusted():
     text = prompt(_request())
     open_part = outside_envelopes(text)
-    for fact in ("kind: stream", "operation: update", "environment: production",
-                 "Policy 'Production Changes' (v1) applies.",
-                 "max_bytes changes from 1 MB to 1 GB (+99900%).",
-                 "Cost impact: +$0.10/month"):
+    for fact in (
+        "kind: stream",
+        "operation: update",
+        "environment: production",
+        "Policy 'Production Changes' (v1) applies.",
+        "max_bytes changes from 1 MB to 1 GB (+99900%).",
+        "Cost impact: +$0.10/month",
+    ):
         assert fact in open_part, fact
     enveloped = "".join(ENVELOPE.findall(text))
     assert "ORDERS" in enveloped and "max_bytes" in enveloped and INJECTION in enveloped

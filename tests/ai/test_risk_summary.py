@@ -44,27 +44,37 @@ async def prod(api, stack, hub_nc):
     (read from the cluster) carries an injection; its stream changes wait for an admin (the
     seeded policy would refuse a single-replica stream, and the hub is one server)."""
     org = production_org(api, stack.env["JSC_HUB_URL"])
-    org.policy({"name": "Stream changes", "priority": 1,
-                "triggers": {"environments": ["production"], "kinds": ["stream"]},
-                "groups": [{"name": "Admins", "count": 1, "roles": ["admin"]}]})
+    org.policy(
+        {
+            "name": "Stream changes",
+            "priority": 1,
+            "triggers": {"environments": ["production"], "kinds": ["stream"]},
+            "groups": [{"name": "Admins", "count": 1, "roles": ["admin"]}],
+        }
+    )
     org.stream = unique("RISK").upper().replace("-", "_")
     js = hub_nc.jetstream()
-    await js.add_stream(name=org.stream, subjects=[f"{org.stream}.>"], max_bytes=MB,
-                        description=INJECTION)
+    await js.add_stream(
+        name=org.stream, subjects=[f"{org.stream}.>"], max_bytes=MB, description=INJECTION
+    )
     yield org
     await js.delete_stream(org.stream)
 
 
 @pytest.fixture
 async def temporal(stack):
-    return await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                data_converter=pydantic_data_converter)
+    return await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
 
 
 def grow(org) -> dict:
     """Ask for ten times the stream's max_bytes: in production, it waits for approval."""
-    reply = org.api.patch(f"/api/v1/clusters/{org.cluster_id}/streams/{org.stream}",
-                          headers=org.admin.headers, json={"max_bytes": 10 * MB})
+    reply = org.api.patch(
+        f"/api/v1/clusters/{org.cluster_id}/streams/{org.stream}",
+        headers=org.admin.headers,
+        json={"max_bytes": 10 * MB},
+    )
     assert reply.status_code == 202 and reply.json()["status"] == "waiting_approval", reply.text
     return reply.json()
 
@@ -73,11 +83,19 @@ def summary_of(org, request_id: str):
     return org.request(request_id)["risk_summary"]
 
 
-async def test_a_waiting_change_gets_its_summary_next_to_the_risk_notes(api, prod, fake_claude,
-                                                                        stack, temporal):
+async def test_a_waiting_change_gets_its_summary_next_to_the_risk_notes(
+    api, prod, fake_claude, stack, temporal
+):
     marker = unique("risk-marker")
-    fake_claude.script(prod.stream, [Text(f"{marker}: ten times the storage of a production "
-                                          f"stream. Check the disk before approving.")])
+    fake_claude.script(
+        prod.stream,
+        [
+            Text(
+                f"{marker}: ten times the storage of a production "
+                f"stream. Check the disk before approving."
+            )
+        ],
+    )
     pending = grow(prod)
     request_id = pending["request_id"]
 
@@ -88,11 +106,11 @@ async def test_a_waiting_change_gets_its_summary_next_to_the_risk_notes(api, pro
     assert request["status"] == "waiting_approval" and request["risk_notes"]
 
     # what the model read: the console's facts in the open, the cluster's data enveloped
-    sent, = fake_claude.requests_matching(prod.stream)
+    (sent,) = fake_claude.requests_matching(prod.stream)
     body = sent.body
     assert body["model"] == AI_MODEL
     assert body["max_tokens"] <= MAX_TOKENS and "untrusted" in str(body["system"]).lower()
-    prompt, = [m["content"] for m in body["messages"] if m["role"] == "user"]
+    (prompt,) = [m["content"] for m in body["messages"] if m["role"] == "user"]
     prompt = prompt if isinstance(prompt, str) else "".join(b.get("text", "") for b in prompt)
     outside = ENVELOPE.sub("", prompt)
     inside = "".join(ENVELOPE.findall(prompt))
@@ -108,12 +126,14 @@ async def test_a_waiting_change_gets_its_summary_next_to_the_risk_notes(api, pro
         person = prod.member(role, f"reader-{role}")
         assert prod.request(request_id, person)["risk_summary"]["text"] == summary["text"]
     other = production_org(api, stack.env["JSC_HUB_URL"])
-    assert api.get(f"/api/v1/approvals/{request_id}",
-                   headers=other.admin.headers).status_code == 404
+    assert (
+        api.get(f"/api/v1/approvals/{request_id}", headers=other.admin.headers).status_code == 404
+    )
     listed = api.get("/api/v1/approvals", headers=other.admin.headers).json()["items"]
     assert request_id not in [r["id"] for r in listed]
-    assert request_id in [r["id"] for r in api.get("/api/v1/approvals",
-                                                   headers=prod.admin.headers).json()["items"]]
+    assert request_id in [
+        r["id"] for r in api.get("/api/v1/approvals", headers=prod.admin.headers).json()["items"]
+    ]
 
     # the workflow ended "written", and its history replays with the current code
     handle = temporal.get_workflow_handle(risk_summary_workflow_id(request_id))
@@ -124,8 +144,12 @@ async def test_a_waiting_change_gets_its_summary_next_to_the_risk_notes(api, pro
 
     # run again, it changes nothing and asks the model nothing
     again = await temporal.execute_workflow(
-        "RiskSummaryWorkflow", RiskSummaryInput(request_id=request_id, org_id=prod.admin.org_id),
-        id=unique("risk-summary-again"), task_queue=stack.settings.task_queue, result_type=str)
+        "RiskSummaryWorkflow",
+        RiskSummaryInput(request_id=request_id, org_id=prod.admin.org_id),
+        id=unique("risk-summary-again"),
+        task_queue=stack.settings.task_queue,
+        result_type=str,
+    )
     assert again == "exists"
     assert len(fake_claude.requests_matching(prod.stream)) == 1
     assert summary_of(prod, request_id) == summary
@@ -135,7 +159,8 @@ async def test_a_waiting_change_gets_its_summary_next_to_the_risk_notes(api, pro
 
 
 async def test_without_the_model_the_approval_goes_on_and_no_summary_is_kept(
-        prod, fake_claude, stack, temporal, hub_nc):
+    prod, fake_claude, stack, temporal, hub_nc
+):
     fake_claude.script(prod.stream, [Error(529, "overloaded_error", "Overloaded")])
     pending = grow(prod)
     request_id = pending["request_id"]
@@ -143,6 +168,7 @@ async def test_without_the_model_the_approval_goes_on_and_no_summary_is_kept(
 
     async def ended():
         return await handle.result()
+
     assert await wait_until_async(ended, "the summary workflow to give up", 180) == FAILED
     assert fake_claude.requests_matching(prod.stream), "the model was never asked"
     assert summary_of(prod, request_id) is None
@@ -159,19 +185,33 @@ async def test_without_the_model_the_approval_goes_on_and_no_summary_is_kept(
     # the activity on a worker without a model skips; an unknown request is "missing"
     engine = make_engine(stack.settings.database_url)
     try:
-        activities = RiskSummaryActivities(make_sessionmaker(engine), Settings(),
-                                           model=Model(Settings(ANTHROPIC_API_KEY=None)))
+        activities = RiskSummaryActivities(
+            make_sessionmaker(engine), Settings(), model=Model(Settings(ANTHROPIC_API_KEY=None))
+        )
         env = ActivityEnvironment()
         org_id = prod.admin.org_id
-        assert await env.run(activities.write_risk_summary,
-                             RiskSummaryInput(request_id=request_id, org_id=org_id)) == "skipped"
-        assert await env.run(activities.write_risk_summary,
-                             RiskSummaryInput(request_id=str(uuid.uuid4()), org_id=org_id)) \
+        assert (
+            await env.run(
+                activities.write_risk_summary,
+                RiskSummaryInput(request_id=request_id, org_id=org_id),
+            )
+            == "skipped"
+        )
+        assert (
+            await env.run(
+                activities.write_risk_summary,
+                RiskSummaryInput(request_id=str(uuid.uuid4()), org_id=org_id),
+            )
             == "missing"
+        )
         # another organization's id does not reach the request
-        assert await env.run(activities.write_risk_summary,
-                             RiskSummaryInput(request_id=request_id,
-                                              org_id=str(uuid.uuid4()))) == "missing"
+        assert (
+            await env.run(
+                activities.write_risk_summary,
+                RiskSummaryInput(request_id=request_id, org_id=str(uuid.uuid4())),
+            )
+            == "missing"
+        )
     finally:
         await engine.dispose()
     assert summary_of(prod, request_id) is None

@@ -17,27 +17,45 @@ from tests.fixtures import unique
 def test_every_read_tool_answers_for_an_admin(api, admin_headers, hub_cluster, fake_claude):
     cid = hub_cluster["id"]
     stream = unique("TOOLS").upper().replace("-", "_")
-    assert api.post(f"/api/v1/clusters/{cid}/streams", headers=admin_headers, json={
-        "name": stream, "subjects": [f"{stream.lower()}.>"], "storage": "memory"}
-    ).status_code == 201
-    assert api.post(f"/api/v1/clusters/{cid}/streams/{stream}/consumers", headers=admin_headers,
-                    json={"durable_name": "worker", "ack_policy": "explicit"}).status_code == 201
+    assert (
+        api.post(
+            f"/api/v1/clusters/{cid}/streams",
+            headers=admin_headers,
+            json={"name": stream, "subjects": [f"{stream.lower()}.>"], "storage": "memory"},
+        ).status_code
+        == 201
+    )
+    assert (
+        api.post(
+            f"/api/v1/clusters/{cid}/streams/{stream}/consumers",
+            headers=admin_headers,
+            json={"durable_name": "worker", "ack_policy": "explicit"},
+        ).status_code
+        == 201
+    )
     calls = {
-        "list_clusters": {}, "cluster_health": {"cluster_id": cid},
-        "list_streams": {"cluster_id": cid}, "get_stream": {"cluster_id": cid, "stream": stream},
+        "list_clusters": {},
+        "cluster_health": {"cluster_id": cid},
+        "list_streams": {"cluster_id": cid},
+        "get_stream": {"cluster_id": cid, "stream": stream},
         "list_consumers": {"cluster_id": cid, "stream": stream},
         "get_consumer": {"cluster_id": cid, "stream": stream, "consumer": "worker"},
         "sample_messages": {"cluster_id": cid, "stream": stream},
         "metric_history": {"metric": "messages_rate", "cluster_id": cid, "range": "15m"},
-        "alerts": {}, "recent_activity": {"limit": 5}, "operations": {"limit": 5},
-        "replication": {}, "quotas": {}, "approval_requests": {"limit": 5},
+        "alerts": {},
+        "recent_activity": {"limit": 5},
+        "operations": {"limit": 5},
+        "replication": {},
+        "quotas": {},
+        "approval_requests": {"limit": 5},
         "diagnose": {"cluster_id": cid, "stream": stream},
     }
     read_only = set(all_tools()) - {"propose_change"}
     assert set(calls) == read_only  # a new tool gets a line here
     question = unique("read everything")
-    fake_claude.script(question, [[ToolUse(name, given) for name, given in calls.items()],
-                                  Text("All read.")])
+    fake_claude.script(
+        question, [[ToolUse(name, given) for name, given in calls.items()], Text("All read.")]
+    )
     events = ask(api, admin_headers, question)
     results = {r["name"]: r for r in of(events, "tool_result")}
     assert set(results) == set(calls)
@@ -50,12 +68,20 @@ def test_every_read_tool_answers_for_an_admin(api, admin_headers, hub_cluster, f
     assert of(events, "done")[0]["model"] == AI_MODEL
 
 
-def test_a_tool_input_the_api_refuses_reaches_the_model_as_an_error(api, admin_headers,
-                                                                    fake_claude):
+def test_a_tool_input_the_api_refuses_reaches_the_model_as_an_error(
+    api, admin_headers, fake_claude
+):
     question = unique("bad input")
-    fake_claude.script(question, [[ToolUse("get_stream", {"cluster_id": "not-a-uuid",
-                                                          "stream": "X"}),
-                                   ToolUse("no_such_tool", {})], Text("Sorry.")])
+    fake_claude.script(
+        question,
+        [
+            [
+                ToolUse("get_stream", {"cluster_id": "not-a-uuid", "stream": "X"}),
+                ToolUse("no_such_tool", {}),
+            ],
+            Text("Sorry."),
+        ],
+    )
     results = of(ask(api, admin_headers, question), "tool_result")
     assert [r["is_error"] for r in results] == [True, True]
     assert "cluster_id" in results[0]["summary"] and "no tool" in results[1]["summary"]
@@ -65,7 +91,7 @@ async def test_the_daily_budget_is_per_person(api, make_member, stack, fake_clau
     headers, user_id, _ = await make_member("viewer")
     day = datetime.now(UTC).strftime("%Y%m%d")
     client = redis.Redis.from_url(stack.env["JSC_REDIS_URL"])
-    client.set(f"ai:tokens:{user_id}:{day}", 10 ** 9)
+    client.set(f"ai:tokens:{user_id}:{day}", 10**9)
     question = unique("over budget")
     fake_claude.script(question, [Text("should not be asked")])
     events = ask(api, headers, question)

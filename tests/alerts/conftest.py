@@ -16,8 +16,19 @@ async def alerting(api, stack, make_member, live_nc):
     headers, user_id, org_id = await make_member("admin", org="new")
     cluster = register(api, headers, stack.env["JSC_HUB_URL"], name=unique("hub"), domain="hub")
     with Receiver() as receiver:
-        hook = api.post("/api/v1/webhooks", headers=headers, json={
-            "name": unique("alerts"), "url": receiver.url, "events": ["alert"]})
+        hook = api.post(
+            "/api/v1/webhooks",
+            headers=headers,
+            json={"name": unique("alerts"), "url": receiver.url, "events": ["alert"]},
+        )
         assert hook.status_code == 201, hook.text
-        yield Alerting(api=api, stack=stack, headers=headers, org_id=org_id, cluster=cluster,
-                       receiver=receiver, webhook=hook.json(), live_nc=live_nc)
+        yield Alerting(
+            api=api,
+            stack=stack,
+            headers=headers,
+            org_id=org_id,
+            cluster=cluster,
+            receiver=receiver,
+            webhook=hook.json(),
+            live_nc=live_nc,
+        )

@@ -48,8 +48,9 @@ class Alerting:
         return reply.json()
 
     def test(self, rule: dict) -> dict:
-        reply = self.api.post("/api/v1/alerts/test", headers=self.headers,
-                              json={"rule_id": rule["id"]})
+        reply = self.api.post(
+            "/api/v1/alerts/test", headers=self.headers, json={"rule_id": rule["id"]}
+        )
         assert reply.status_code == 200, reply.text
         return reply.json()
 
@@ -62,15 +63,26 @@ class Alerting:
 
     async def publish_sample(self, stream: str, at: datetime, **values) -> None:
         cid = uuid.UUID(self.cluster["id"])
-        sample = StreamSample(id=sample_id(cid, "stream", stream, at), org_id=self.org_id,
-                              cluster_id=cid, stream=stream, timestamp=at,
-                              **{"messages": 0, "bytes": 0, "first_seq": 0, "last_seq": 0,
-                                 "consumer_count": 0, **values})
+        sample = StreamSample(
+            id=sample_id(cid, "stream", stream, at),
+            org_id=self.org_id,
+            cluster_id=cid,
+            stream=stream,
+            timestamp=at,
+            **{
+                "messages": 0,
+                "bytes": 0,
+                "first_seq": 0,
+                "last_seq": 0,
+                "consumer_count": 0,
+                **values,
+            },
+        )
         await LivePublisher(self.live_nc).publish(
-            stream_sample(self.org_id, cid, stream), sample.model_dump_json(), str(sample.id))
+            stream_sample(self.org_id, cid, stream), sample.model_dump_json(), str(sample.id)
+        )
 
-    async def until_measured(self, rule: dict, fires: bool, each=None,
-                             timeout: float = 90) -> dict:
+    async def until_measured(self, rule: dict, fires: bool, each=None, timeout: float = 90) -> dict:
         """Take samples (``each()``, by default a collection pass) until the rule, tested now,
         says it would fire (or would not, with known data)."""
         last: list[dict] = []
@@ -79,9 +91,11 @@ class Alerting:
             await (each or self.collect)()
             last[:] = [self.test(rule)]
             return last[0] if last[0]["known"] and last[0]["would_fire"] is fires else None
+
         try:
-            return await wait_until_async(check, f"{rule['kind']} measured as "
-                                                 f"{'firing' if fires else 'ok'}", timeout, 0.5)
+            return await wait_until_async(
+                check, f"{rule['kind']} measured as {'firing' if fires else 'ok'}", timeout, 0.5
+            )
         except AssertionError as exc:
             raise AssertionError(f"{exc}; the last test said {last}") from None
 
@@ -89,24 +103,32 @@ class Alerting:
     async def temporal(self) -> Client:
         if self._temporal is None:
             s = self.stack.settings
-            self._temporal = await Client.connect(s.temporal_address, namespace=s.temporal_namespace,
-                                                  data_converter=pydantic_data_converter)
+            self._temporal = await Client.connect(
+                s.temporal_address,
+                namespace=s.temporal_namespace,
+                data_converter=pydantic_data_converter,
+            )
         return self._temporal
 
     async def evaluate(self, *rules: dict) -> EvaluationResult:
         client = await self.temporal()
         return await client.execute_workflow(
-            "AlertEvaluationWorkflow", EvaluationInput(rule_ids=[r["id"] for r in rules]),
-            id=unique("alerts-evaluate"), task_queue=self.stack.settings.task_queue,
-            result_type=EvaluationResult)
+            "AlertEvaluationWorkflow",
+            EvaluationInput(rule_ids=[r["id"] for r in rules]),
+            id=unique("alerts-evaluate"),
+            task_queue=self.stack.settings.task_queue,
+            result_type=EvaluationResult,
+        )
 
     async def transition(self, rule: dict, status: str, each=None) -> dict:
         """Sample (``each()``, by default a collection pass) and evaluate until the rule's
         event of ``status`` is recorded; answers the event."""
+
         async def check():
             await (each or self.collect)()
             await self.evaluate(rule)
             return self.events(rule_id=rule["id"], status=status)
+
         await wait_until_async(check, f"a {status} event of {rule['name']}", 90, every=0.5)
         return self.events(rule_id=rule["id"], status=status)[0]
 
@@ -125,26 +147,30 @@ class Alerting:
             if body.get("alert", {}).get("id") != event_id:
                 continue
             assert got.headers["x-jsc-event"] == "alert"
-            assert verify(secret, got.headers["x-jsc-timestamp"], got.body,
-                          got.headers["x-jsc-signature"])
+            assert verify(
+                secret, got.headers["x-jsc-timestamp"], got.body, got.headers["x-jsc-signature"]
+            )
             out.append({**body, "delivery": got.headers["x-jsc-delivery"]})
         return out
 
     def delivered(self, event: dict) -> list[dict]:
-        return wait_until(lambda: self.deliveries(event["id"]),
-                          f"the webhook delivery of {event['id']}", 60)
+        return wait_until(
+            lambda: self.deliveries(event["id"]), f"the webhook delivery of {event['id']}", 60
+        )
 
     def notified(self, event: dict) -> dict:
         def check():
             reply = self.api.get("/api/v1/notifications", headers=self.headers)
             assert reply.status_code == 200, reply.text
             return [n for n in reply.json()["items"] if n["id"] == event["id"]]
+
         note = wait_until(check, f"the in-app notification of {event['id']}", 60)[0]
         assert note["links"] == event["links"] and note["severity"] == event["severity"], note
         return note
 
-    async def fires_and_resolves(self, rule: dict, *, breach, repair, during_breach=None,
-                                 during_repair=None) -> tuple[dict, dict]:
+    async def fires_and_resolves(
+        self, rule: dict, *, breach, repair, during_breach=None, during_repair=None
+    ) -> tuple[dict, dict]:
         """The whole story: the situation breaches, the rule fires (recorded, delivered to the
         webhook and in-app, once); repaired, it resolves (likewise). Answers both events."""
         await breach()

@@ -29,10 +29,17 @@ async def stream(hub_nc):
 
 async def test_consumer_lag_fires_while_a_consumer_stops_acking(alerting, stream):
     js, name = stream
-    await js.add_consumer(name, ConsumerConfig(durable_name="worker",
-                                               ack_policy=AckPolicy.EXPLICIT))
-    rule = alerting.rule(kind="consumer_lag", stream=name, consumer="worker", threshold=5,
-                         severity="critical", **{"for": "0s"})
+    await js.add_consumer(
+        name, ConsumerConfig(durable_name="worker", ack_policy=AckPolicy.EXPLICIT)
+    )
+    rule = alerting.rule(
+        kind="consumer_lag",
+        stream=name,
+        consumer="worker",
+        threshold=5,
+        severity="critical",
+        **{"for": "0s"},
+    )
 
     async def stop_acking():
         for i in range(10):
@@ -75,16 +82,15 @@ async def test_stream_idle_fires_when_no_message_arrives_for_the_window(alerting
         await js.publish(f"{name}.more", b"m")
         await alerting.collect()
 
-    await alerting.fires_and_resolves(rule, breach=nothing, repair=traffic,
-                                      during_repair=traffic)
+    await alerting.fires_and_resolves(rule, breach=nothing, repair=traffic, during_repair=traffic)
 
 
 async def test_lag_growth_fires_while_the_lag_keeps_growing(alerting, stream):
     js, name = stream
-    await js.add_consumer(name, ConsumerConfig(durable_name="slow",
-                                               ack_policy=AckPolicy.EXPLICIT))
-    rule = alerting.rule(kind="lag_growth", stream=name, consumer="slow", threshold=3,
-                         **{"for": "2s"})
+    await js.add_consumer(name, ConsumerConfig(durable_name="slow", ack_policy=AckPolicy.EXPLICIT))
+    rule = alerting.rule(
+        kind="lag_growth", stream=name, consumer="slow", threshold=3, **{"for": "2s"}
+    )
 
     async def grow():
         for _ in range(2):
@@ -104,8 +110,9 @@ async def test_lag_growth_fires_while_the_lag_keeps_growing(alerting, stream):
     async def nothing():
         return None
 
-    firing, _ = await alerting.fires_and_resolves(rule, breach=nothing, repair=drain,
-                                                  during_breach=grow)
+    firing, _ = await alerting.fires_and_resolves(
+        rule, breach=nothing, repair=drain, during_breach=grow
+    )
     assert firing["value"] >= 3
 
 
@@ -120,6 +127,7 @@ async def test_mirror_lag_fires_for_a_mirror_that_lost_its_source(alerting, hub_
 
     async def in_sync():
         return (await js.stream_info(mirror)).state.messages == 5
+
     await wait_until_async(in_sync, "the mirror in sync with its source", 30)
     try:
         rule = alerting.rule(kind="mirror_lag", stream=mirror, threshold=1000, **{"for": "3s"})
@@ -135,8 +143,9 @@ async def test_mirror_lag_fires_for_a_mirror_that_lost_its_source(alerting, hub_
                 await js.publish(f"{source}.x", b"y")
             await alerting.collect()
 
-        await alerting.fires_and_resolves(rule, breach=stop_source, repair=restore_source,
-                                          during_repair=traffic)
+        await alerting.fires_and_resolves(
+            rule, breach=stop_source, repair=restore_source, during_repair=traffic
+        )
     finally:
         for name in (mirror, source):
             try:
@@ -146,17 +155,18 @@ async def test_mirror_lag_fires_for_a_mirror_that_lost_its_source(alerting, hub_
 
 
 async def test_server_health_fires_for_an_unreachable_cluster(alerting, api, stack):
-    down = register(api, alerting.headers, f"nats://127.0.0.1:{free_port()}",
-                    name=unique("down"))
-    rule = alerting.rule(kind="server_health", cluster_id=down["id"], threshold=0,
-                         **{"for": "0s"})
+    down = register(api, alerting.headers, f"nats://127.0.0.1:{free_port()}", name=unique("down"))
+    rule = alerting.rule(kind="server_health", cluster_id=down["id"], threshold=0, **{"for": "0s"})
 
     async def nothing():
         return None
 
     async def bring_back():  # the cluster answers again (its address now the live server's)
-        reply = api.patch(f"/api/v1/clusters/{down['id']}", headers=alerting.headers,
-                          json={"server_urls": [stack.env["JSC_HUB_URL"]]})
+        reply = api.patch(
+            f"/api/v1/clusters/{down['id']}",
+            headers=alerting.headers,
+            json={"server_urls": [stack.env["JSC_HUB_URL"]]},
+        )
         assert reply.status_code == 200, reply.text
 
     firing, _ = await alerting.fires_and_resolves(rule, breach=nothing, repair=bring_back)
@@ -165,16 +175,25 @@ async def test_server_health_fires_for_an_unreachable_cluster(alerting, api, sta
 
 async def test_quota_pct_fires_for_a_team_over_its_quota(alerting, api, hub_nc):
     prefix = unique("qa").lower().replace("_", "-") + "-"
-    team = api.post("/api/v1/teams", headers=alerting.headers, json={
-        "name": unique("payments"),
-        "namespaces": [{"cluster_id": alerting.cluster["id"], "prefix": prefix}]})
+    team = api.post(
+        "/api/v1/teams",
+        headers=alerting.headers,
+        json={
+            "name": unique("payments"),
+            "namespaces": [{"cluster_id": alerting.cluster["id"], "prefix": prefix}],
+        },
+    )
     assert team.status_code == 201, team.text
     team = team.json()
-    limits = api.put(f"/api/v1/teams/{team['id']}/quotas", headers=alerting.headers,
-                     json={"limits": {"streams": 2}})
+    limits = api.put(
+        f"/api/v1/teams/{team['id']}/quotas",
+        headers=alerting.headers,
+        json={"limits": {"streams": 2}},
+    )
     assert limits.status_code == 200, limits.text
-    rule = alerting.rule(kind="quota_pct", cluster_id=None, team_id=team["id"], threshold=80,
-                         **{"for": "0s"})
+    rule = alerting.rule(
+        kind="quota_pct", cluster_id=None, team_id=team["id"], threshold=80, **{"for": "0s"}
+    )
     js = hub_nc.jetstream()
     names = [f"{prefix}one", f"{prefix}two"]
 
@@ -186,8 +205,9 @@ async def test_quota_pct_fires_for_a_team_over_its_quota(alerting, api, hub_nc):
         await js.delete_stream(names[1])
 
     try:
-        firing, resolved = await alerting.fires_and_resolves(rule, breach=over_quota,
-                                                             repair=back_under)
+        firing, resolved = await alerting.fires_and_resolves(
+            rule, breach=over_quota, repair=back_under
+        )
         assert firing["value"] == 100 and resolved["value"] == 50
         assert firing["links"]["team"] == f"/api/v1/teams/{team['id']}/quotas"
     finally:
@@ -210,28 +230,32 @@ async def test_rate_anomaly_fires_against_the_same_hour_of_the_previous_week(ale
     def current(rate: float):
         async def publish():
             await alerting.publish_sample(name, datetime.now(UTC), messages_rate=rate)
+
         return publish
 
     async def nothing():
         return None
 
     firing, resolved = await alerting.fires_and_resolves(
-        rule, breach=history, repair=nothing, during_breach=current(0.0),
-        during_repair=current(95.0))
+        rule,
+        breach=history,
+        repair=nothing,
+        during_breach=current(0.0),
+        during_repair=current(95.0),
+    )
     assert firing["value"] == 1.0 and resolved["value"] == pytest.approx(0.05)
 
 
 async def test_a_rule_turned_off_while_firing_resolves(alerting, api):
     """Nobody is left with an alert that never ends: turning a firing rule off resolves it (and
     says so), delivered like any resolution."""
-    down = register(api, alerting.headers, f"nats://127.0.0.1:{free_port()}",
-                    name=unique("off"))
-    rule = alerting.rule(kind="server_health", cluster_id=down["id"], threshold=0,
-                         **{"for": "0s"})
+    down = register(api, alerting.headers, f"nats://127.0.0.1:{free_port()}", name=unique("off"))
+    rule = alerting.rule(kind="server_health", cluster_id=down["id"], threshold=0, **{"for": "0s"})
     await alerting.until_measured(rule, True)
     firing = await alerting.transition(rule, "firing")
-    off = api.patch(f"/api/v1/alerts/rules/{rule['id']}", headers=alerting.headers,
-                    json={"enabled": False})
+    off = api.patch(
+        f"/api/v1/alerts/rules/{rule['id']}", headers=alerting.headers, json={"enabled": False}
+    )
     assert off.status_code == 200, off.text
     resolved = await alerting.transition(rule, "resolved")
     assert resolved["transition"] == firing["transition"] + 1

@@ -41,10 +41,16 @@ def test_unknown_data_keeps_the_state():
 
 
 def test_refiring_within_the_cooldown_is_recorded_not_notified():
-    _, got = run([(0, BREACH), (30, CLEAR), (60, BREACH), (90, CLEAR), (2000, BREACH)],
-                 cooldown_s=900)
-    assert got == [(1, "firing", True), (2, "resolved", True), (3, "firing", False),
-                   (4, "resolved", False), (5, "firing", True)]
+    _, got = run(
+        [(0, BREACH), (30, CLEAR), (60, BREACH), (90, CLEAR), (2000, BREACH)], cooldown_s=900
+    )
+    assert got == [
+        (1, "firing", True),
+        (2, "resolved", True),
+        (3, "firing", False),
+        (4, "resolved", False),
+        (5, "firing", True),
+    ]
 
 
 def test_a_snoozed_rule_notifies_nothing_until_the_snooze_ends():

@@ -31,12 +31,14 @@ async def lagging(alerting, hub_nc) -> tuple[dict, str]:
     js = hub_nc.jetstream()
     name = unique("WF").upper().replace("-", "_")
     await js.add_stream(name=name, subjects=[f"{name}.>"])
-    await js.add_consumer(name, ConsumerConfig(durable_name="worker",
-                                               ack_policy=AckPolicy.EXPLICIT))
+    await js.add_consumer(
+        name, ConsumerConfig(durable_name="worker", ack_policy=AckPolicy.EXPLICIT)
+    )
     for i in range(10):
         await js.publish(f"{name}.x", f"{i}".encode())
-    rule = alerting.rule(kind="consumer_lag", stream=name, consumer="worker", threshold=5,
-                         **{"for": "0s"})
+    rule = alerting.rule(
+        kind="consumer_lag", stream=name, consumer="worker", threshold=5, **{"for": "0s"}
+    )
     await alerting.until_measured(rule, True)
     return rule, name
 
@@ -48,11 +50,15 @@ async def test_an_evaluation_pass_replays(alerting, hub_nc):
     async def fired():
         await alerting.collect()
         handle = await client.start_workflow(
-            "AlertEvaluationWorkflow", EvaluationInput(rule_ids=[rule["id"]]),
-            id=unique("alerts-evaluate"), task_queue=alerting.stack.settings.task_queue,
-            result_type=EvaluationResult)
+            "AlertEvaluationWorkflow",
+            EvaluationInput(rule_ids=[rule["id"]]),
+            id=unique("alerts-evaluate"),
+            task_queue=alerting.stack.settings.task_queue,
+            result_type=EvaluationResult,
+        )
         result = await handle.result()
         return handle if result.events else None
+
     handle = await wait_until_async(fired, "a pass that delivers the firing", 60, every=0.5)
     history = await handle.fetch_history()
     assert await replay_failure(history, WORKFLOWS) is None
@@ -65,7 +71,8 @@ async def test_the_api_keeps_the_evaluation_schedule(stack, alerting):
     handle = client.get_schedule_handle(SCHEDULE_ID)
     described = await handle.describe()
     assert described.schedule.spec.intervals[0].every == timedelta(
-        seconds=stack.settings.alert_interval_s)
+        seconds=stack.settings.alert_interval_s
+    )
     assert described.schedule.action.workflow == "AlertEvaluationWorkflow"
     before = described.info.num_actions
     await handle.trigger()
@@ -73,6 +80,7 @@ async def test_the_api_keeps_the_evaluation_schedule(stack, alerting):
     async def ran():
         info = (await handle.describe()).info
         return info.num_actions > before and info.recent_actions
+
     await wait_until_async(ran, "the triggered evaluation", 60)
 
 
@@ -84,28 +92,43 @@ async def test_retried_activities_notify_once(alerting, stack, hub_nc):
     sessions = make_sessionmaker(engine)
     try:
         cipher = Cipher(s.encryption_key.get_secret_value())
-        activities = AlertActivities(sessions, redis, events,
-                                     NotificationActivities(sessions, redis, cipher))
+        activities = AlertActivities(
+            sessions, redis, events, NotificationActivities(sessions, redis, cipher)
+        )
         rule = alerting.rule(kind="server_health", threshold=0, **{"for": "0s"})
-        event = AlertEvent(id=uuid.uuid4(), org_id=alerting.org_id, rule_id=rule["id"],
-                           rule_name=rule["name"], kind="server_health",
-                           cluster_id=alerting.cluster["id"], severity="warning",
-                           status="firing", transition=1, value=1, threshold=0,
-                           message=f"{rule['name']}: the cluster has been unreachable",
-                           timestamp=datetime.now(UTC))
+        event = AlertEvent(
+            id=uuid.uuid4(),
+            org_id=alerting.org_id,
+            rule_id=rule["id"],
+            rule_name=rule["name"],
+            kind="server_health",
+            cluster_id=alerting.cluster["id"],
+            severity="warning",
+            status="firing",
+            transition=1,
+            value=1,
+            threshold=0,
+            message=f"{rule['name']}: the cluster has been unreachable",
+            timestamp=datetime.now(UTC),
+        )
         env = ActivityEnvironment()
         first = await env.run(activities.alert_publish, event)
         again = await env.run(activities.alert_publish, event)  # a retry
         assert first == again == [alerting.webhook["id"]]
         user_id = (alerting.api.get("/api/v1/auth/me", headers=alerting.headers).json())["id"]
-        notes = [n for n in await redis.lrange(inbox.list_key(user_id), 0, -1)
-                 if json.loads(n)["id"] == str(event.id)]
+        notes = [
+            n
+            for n in await redis.lrange(inbox.list_key(user_id), 0, -1)
+            if json.loads(n)["id"] == str(event.id)
+        ]
         assert len(notes) == 1
         recorded = wait_until(lambda: alerting.events(rule_id=rule["id"]), "the event recorded")
         assert [e["id"] for e in recorded] == [str(event.id)]  # published twice, stored once
         for _ in range(2):
-            await env.run(activities.deliver_alert_webhook,
-                          WebhookDelivery(webhook_id=alerting.webhook["id"], event=event))
+            await env.run(
+                activities.deliver_alert_webhook,
+                WebhookDelivery(webhook_id=alerting.webhook["id"], event=event),
+            )
         posts = alerting.deliveries(str(event.id))
         assert len(posts) == 2 and posts[0]["delivery"] == posts[1]["delivery"]
     finally:

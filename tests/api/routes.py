@@ -8,29 +8,39 @@ import uuid
 
 # Routes that declare no permission must be listed: answered without signing in,
 PUBLIC = {
-    ("GET", "/healthz"), ("GET", "/readyz"),
-    ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/auth/register"),
-    ("POST", "/api/v1/auth/forgot-password"), ("POST", "/api/v1/auth/reset-password"),
+    ("POST", "/api/v1/auth/forgot-password"),
+    ("POST", "/api/v1/auth/reset-password"),
     ("POST", "/api/v1/gitops/webhook/{repo_id}"),  # signed with the repository's secret instead
 }
 # or open to every signed-in member of the organization, whatever their role.
 SIGNED_IN = {
-    ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/auth/me"),
     # one's own sessions (another user's session id is a 404)
-    ("GET", "/api/v1/auth/sessions"), ("DELETE", "/api/v1/auth/sessions/{session_id}"),
-    ("POST", "/api/v1/auth/mfa/enable"), ("POST", "/api/v1/auth/mfa/verify"),
+    ("GET", "/api/v1/auth/sessions"),
+    ("DELETE", "/api/v1/auth/sessions/{session_id}"),
+    ("POST", "/api/v1/auth/mfa/enable"),
+    ("POST", "/api/v1/auth/mfa/verify"),
     ("DELETE", "/api/v1/auth/mfa/disable"),
-    ("GET", "/api/v1/organizations"), ("POST", "/api/v1/organizations"),
+    ("GET", "/api/v1/organizations"),
+    ("POST", "/api/v1/organizations"),
     ("GET", "/api/v1/organizations/{org_id}"),
     # real time: each channel is checked against the caller's permissions (api.realtime_access)
-    ("POST", "/api/v1/stream/token"), ("GET", "/api/v1/stream/metrics"),
+    ("POST", "/api/v1/stream/token"),
+    ("GET", "/api/v1/stream/metrics"),
     # the assistant: its tools read through this API as the caller, with the caller's rights;
     # a proposal checks the permission of the change it files (api.routers.ai_proposals)
-    ("POST", "/api/v1/ai/chat"), ("GET", "/api/v1/ai/conversations"),
+    ("POST", "/api/v1/ai/chat"),
+    ("GET", "/api/v1/ai/conversations"),
     ("GET", "/api/v1/ai/conversations/{conversation_id}"),
     ("DELETE", "/api/v1/ai/conversations/{conversation_id}"),
-    ("POST", "/api/v1/ai/proposals"), ("POST", "/api/v1/ai/configure"),
+    ("POST", "/api/v1/ai/proposals"),
+    ("POST", "/api/v1/ai/configure"),
     ("GET", "/api/v1/ai/diagnose"),
 }
 # Routes that answer an endless stream: a test reads their status and headers only.
@@ -41,8 +51,12 @@ STREAM = f"{PREFIX}stream"
 
 
 def operations(schema: dict) -> list[tuple[str, str, dict]]:
-    return [(method.upper(), path, op) for path, ops in sorted(schema["paths"].items())
-            for method, op in ops.items() if method in ("get", "post", "put", "patch", "delete")]
+    return [
+        (method.upper(), path, op)
+        for path, ops in sorted(schema["paths"].items())
+        for method, op in ops.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
 
 
 def declared(op: dict) -> list[str] | None:
@@ -50,8 +64,9 @@ def declared(op: dict) -> list[str] | None:
     security = op.get("security")
     if not security:
         return None
-    return sorted({scope for requirement in security for scopes in requirement.values()
-                   for scope in scopes})
+    return sorted(
+        {scope for requirement in security for scopes in requirement.values() for scope in scopes}
+    )
 
 
 def fill(path: str, op: dict, cluster_id: str) -> str:

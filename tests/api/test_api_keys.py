@@ -65,8 +65,11 @@ async def test_create_use_list_rotate_revoke(api, db_sessions):
 def test_scopes_narrow_the_owner_role_and_denials_name_the_key(api, stack):
     owner = signup(api)
     cluster = add_cluster(api, owner, stack.env["JSC_HUB_URL"])
-    reader = api.post(KEYS, headers=owner.headers, json={
-        "name": "reader", "scopes": ["clusters:read:*", "streams:read:*"]}).json()
+    reader = api.post(
+        KEYS,
+        headers=owner.headers,
+        json={"name": "reader", "scopes": ["clusters:read:*", "streams:read:*"]},
+    ).json()
     headers = key_headers(reader["key"])
     assert api.get("/api/v1/clusters", headers=headers).status_code == 200
     assert api.get(f"/api/v1/clusters/{cluster['id']}/streams", headers=headers).status_code == 200
@@ -83,8 +86,9 @@ def test_scopes_narrow_the_owner_role_and_denials_name_the_key(api, stack):
 def test_a_key_follows_its_owner_role_and_cannot_exceed_it(api):
     owner = signup(api)
     member = invite(api, owner, "member")
-    too_much = api.post(KEYS, headers=member.headers,
-                        json={"name": "x", "scopes": ["clusters:create:*"]})
+    too_much = api.post(
+        KEYS, headers=member.headers, json={"name": "x", "scopes": ["clusters:create:*"]}
+    )
     assert too_much.status_code == 403 and "clusters:create:*" in too_much.json()["detail"]
     key = api.post(KEYS, headers=member.headers, json={"name": "mine"}).json()
     headers = key_headers(key["key"])
@@ -92,11 +96,16 @@ def test_a_key_follows_its_owner_role_and_cannot_exceed_it(api):
     assert api.post("/api/v1/clusters", headers=headers, json={}).status_code == 403
 
     # A key made with a key gets at most that key's scopes.
-    narrow = api.post(KEYS, headers=member.headers,
-                      json={"name": "narrow", "scopes": ["teams:read:*", "api_keys:create:own"]}).json()
+    narrow = api.post(
+        KEYS,
+        headers=member.headers,
+        json={"name": "narrow", "scopes": ["teams:read:*", "api_keys:create:own"]},
+    ).json()
     child = api.post(KEYS, headers=key_headers(narrow["key"]), json={"name": "child"})
-    assert child.status_code == 201 and child.json()["scopes"] == ["api_keys:create:own",
-                                                                  "teams:read:*"]
+    assert child.status_code == 201 and child.json()["scopes"] == [
+        "api_keys:create:own",
+        "teams:read:*",
+    ]
 
     # Members see and manage only their own keys; the admin sees every key of the organization.
     admin_key = api.post(KEYS, headers=owner.headers, json={"name": "admin"}).json()
@@ -108,8 +117,12 @@ def test_a_key_follows_its_owner_role_and_cannot_exceed_it(api):
     assert {key["id"], admin_key["id"]} <= every
 
     # The owner's role shrinks: so does the key, at once.
-    assert api.patch(f"/api/v1/users/{member.user_id}", headers=owner.headers,
-                     json={"role": "viewer"}).status_code == 200
+    assert (
+        api.patch(
+            f"/api/v1/users/{member.user_id}", headers=owner.headers, json={"role": "viewer"}
+        ).status_code
+        == 200
+    )
     assert api.get("/api/v1/teams", headers=headers).status_code == 403
     # Removed from the organization: the key stops.
     assert api.delete(f"/api/v1/users/{member.user_id}", headers=owner.headers).status_code == 204
@@ -123,8 +136,11 @@ async def test_expired_keys_are_refused(api, db_sessions, stack):
     assert timedelta(hours=23) < expires - datetime.now(UTC) <= timedelta(days=1)
     assert api.get("/api/v1/auth/me", headers=key_headers(key["key"])).status_code == 200
     async with db_sessions() as db:
-        await db.execute(update(ApiKey).where(ApiKey.id == uuid.UUID(key["id"]))
-                         .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        await db.execute(
+            update(ApiKey)
+            .where(ApiKey.id == uuid.UUID(key["id"]))
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
         await db.commit()
     cache = redis.Redis.from_url(stack.env["JSC_REDIS_URL"])
     cache.delete(f"apikey:{key['prefix']}")  # what a PATCH would do; the cache lives 5 minutes
@@ -136,11 +152,16 @@ async def test_expired_keys_are_refused(api, db_sessions, stack):
 def test_patch_changes_name_scopes_and_rate_limit(api):
     owner = signup(api)
     key = api.post(KEYS, headers=owner.headers, json={"name": "k"}).json()
-    patched = api.patch(f"{KEYS}/{key['id']}", headers=owner.headers, json={
-        "name": "renamed", "scopes": ["clusters:read:*"], "rate_limit_per_minute": 100})
+    patched = api.patch(
+        f"{KEYS}/{key['id']}",
+        headers=owner.headers,
+        json={"name": "renamed", "scopes": ["clusters:read:*"], "rate_limit_per_minute": 100},
+    )
     assert patched.status_code == 200
     assert patched.json()["scopes"] == ["clusters:read:*"] and patched.json()["name"] == "renamed"
     started = time.monotonic()
-    assert api.post("/api/v1/teams", headers=key_headers(key["key"]),
-                    json={"name": "t"}).status_code == 403  # the cached key was dropped
+    assert (
+        api.post("/api/v1/teams", headers=key_headers(key["key"]), json={"name": "t"}).status_code
+        == 403
+    )  # the cached key was dropped
     assert time.monotonic() - started < 5

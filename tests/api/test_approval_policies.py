@@ -11,10 +11,15 @@ SEEDED = ["Large Quota Requests", "Production Changes", "Development Self-Servic
 
 
 def _policy(name: str, **extra) -> dict:
-    return {"name": name, "priority": 50, "description": "test policy",
-            "triggers": {"environments": ["production"], "kinds": ["stream"]},
-            "groups": [{"name": "Admins", "count": 1, "roles": ["admin"]}],
-            "sla_hours": 2, **extra}
+    return {
+        "name": name,
+        "priority": 50,
+        "description": "test policy",
+        "triggers": {"environments": ["production"], "kinds": ["stream"]},
+        "groups": [{"name": "Admins", "count": 1, "roles": ["admin"]}],
+        "sla_hours": 2,
+        **extra,
+    }
 
 
 def test_seeded_policies_are_listed_for_the_admins_organization(api, admin_headers):
@@ -43,17 +48,22 @@ def test_create_read_update_versions_delete(api):
     pid = policy["id"]
     assert api.get(f"{BASE}/{pid}", headers=h).json()["name"] == "Prod streams"
 
-    updated = api.patch(f"{BASE}/{pid}", headers=h,
-                        json={"priority": 5, "triggers": {"environments": ["staging"]}})
+    updated = api.patch(
+        f"{BASE}/{pid}", headers=h, json={"priority": 5, "triggers": {"environments": ["staging"]}}
+    )
     assert updated.status_code == 200, updated.text
     v2 = updated.json()
     assert v2["id"] == pid and v2["version"] == 2 and v2["priority"] == 5
-    assert v2["definition"]["triggers"] == {**policy["definition"]["triggers"],
-                                            "environments": ["staging"]}  # merged
+    assert v2["definition"]["triggers"] == {
+        **policy["definition"]["triggers"],
+        "environments": ["staging"],
+    }  # merged
     assert v2["definition"]["sla_hours"] == 2  # kept
     versions = api.get(f"{BASE}/{pid}/versions", headers=h).json()["items"]
     assert [(v["version"], v["is_current"], v["priority"]) for v in versions] == [
-        (2, True, 5), (1, False, 50)]
+        (2, True, 5),
+        (1, False, 50),
+    ]
     assert versions[1]["definition"] == policy["definition"]  # version 1 kept as it was
     listed = api.get(BASE, headers=h).json()["items"]
     assert [p["name"] for p in listed][0] == "Prod streams"  # priority 5 comes first
@@ -68,15 +78,18 @@ def test_create_read_update_versions_delete(api):
 def test_invalid_definitions_are_422_naming_the_field(api):
     owner = signup(api)
     h = owner.headers
-    bad = api.post(BASE, headers=h, json=_policy(unique("bad"), triggers={"environments": ["moon"]}))
+    bad = api.post(
+        BASE, headers=h, json=_policy(unique("bad"), triggers={"environments": ["moon"]})
+    )
     assert bad.status_code == 422 and "triggers.environments" in bad.json()["detail"], bad.text
     extra = api.post(BASE, headers=h, json=_policy(unique("bad"), colour="red"))
     assert extra.status_code == 422 and "colour" in extra.json()["detail"], extra.text
     pid = api.post(BASE, headers=h, json=_policy(unique("ok"))).json()["id"]
     patch = api.patch(f"{BASE}/{pid}", headers=h, json={"groups": [{"name": "g", "count": 0}]})
     assert patch.status_code == 422 and "groups.0.count" in patch.json()["detail"], patch.text
-    assert [v["version"] for v in api.get(f"{BASE}/{pid}/versions",
-                                          headers=h).json()["items"]] == [1]
+    assert [v["version"] for v in api.get(f"{BASE}/{pid}/versions", headers=h).json()["items"]] == [
+        1
+    ]
 
 
 def test_duplicate_name_is_409(api):
@@ -94,13 +107,15 @@ def test_viewer_cannot_create_and_another_organization_sees_404(api):
     viewer = invite(api, owner, "viewer")
     assert api.post(BASE, headers=viewer.headers, json=_policy(unique("v"))).status_code == 403
     pid = api.get(BASE, headers=owner.headers).json()["items"][0]["id"]
-    assert api.patch(f"{BASE}/{pid}", headers=viewer.headers,
-                     json={"priority": 1}).status_code == 403
+    assert (
+        api.patch(f"{BASE}/{pid}", headers=viewer.headers, json={"priority": 1}).status_code == 403
+    )
     assert api.delete(f"{BASE}/{pid}", headers=viewer.headers).status_code == 403
     other = signup(api)
     assert api.get(f"{BASE}/{pid}", headers=other.headers).status_code == 404
-    assert api.patch(f"{BASE}/{pid}", headers=other.headers,
-                     json={"priority": 1}).status_code == 404
+    assert (
+        api.patch(f"{BASE}/{pid}", headers=other.headers, json={"priority": 1}).status_code == 404
+    )
     assert api.delete(f"{BASE}/{pid}", headers=other.headers).status_code == 404
     assert api.get(f"{BASE}/{random_id()}", headers=owner.headers).status_code == 404
     assert api.get(f"{BASE}/{pid}", headers=owner.headers).status_code == 200

@@ -30,13 +30,23 @@ class Recorder:
 
     def __init__(self, api):
         self.api = api
-        self.sent: dict[str, tuple[str, str, str, int]] = {}  # request id -> org, method, path, status
+        self.sent: dict[
+            str, tuple[str, str, str, int]
+        ] = {}  # request id -> org, method, path, status
 
-    def __call__(self, org_id: str, method: str, path: str, headers: dict | None = None,
-                 json=None, expect: int | None = None):
+    def __call__(
+        self,
+        org_id: str,
+        method: str,
+        path: str,
+        headers: dict | None = None,
+        json=None,
+        expect: int | None = None,
+    ):
         request_id = uuid.uuid4().hex
-        reply = self.api.request(method, path, json=json,
-                                 headers={**(headers or {}), "X-Request-ID": request_id})
+        reply = self.api.request(
+            method, path, json=json, headers={**(headers or {}), "X-Request-ID": request_id}
+        )
         if expect is not None:
             assert reply.status_code == expect, (method, path, reply.status_code, reply.text)
         self.sent[request_id] = (org_id, method, path, reply.status_code)
@@ -48,12 +58,15 @@ def events_by_request(api, headers: dict, wanted: set[str], timeout: float = 30.
     more, for a duplicate to show up)."""
     deadline = time.monotonic() + timeout
     while True:
-        items = api.get("/api/v1/audit/logs", params={"limit": 1000}, headers=headers).json()["items"]
+        items = api.get("/api/v1/audit/logs", params={"limit": 1000}, headers=headers).json()[
+            "items"
+        ]
         counts = Counter(e["request_id"] for e in items if e["request_id"] in wanted)
         if set(counts) >= wanted:
             time.sleep(1.0)
-            items = api.get("/api/v1/audit/logs", params={"limit": 1000},
-                            headers=headers).json()["items"]
+            items = api.get("/api/v1/audit/logs", params={"limit": 1000}, headers=headers).json()[
+                "items"
+            ]
             return Counter(e["request_id"] for e in items if e["request_id"] in wanted)
         if time.monotonic() > deadline:
             return counts
@@ -63,9 +76,11 @@ def events_by_request(api, headers: dict, wanted: set[str], timeout: float = 30.
 def check(api, record: Recorder, org_id: str, reader: dict) -> list[str]:
     wanted = {rid for rid, (org, *_) in record.sent.items() if org == org_id}
     counts = events_by_request(api, reader, wanted)
-    return [f"{method} {path} -> {status}: {counts.get(rid, 0)} audit events"
-            for rid, (org, method, path, status) in record.sent.items()
-            if org == org_id and counts.get(rid, 0) != 1]
+    return [
+        f"{method} {path} -> {status}: {counts.get(rid, 0)} audit events"
+        for rid, (org, method, path, status) in record.sent.items()
+        if org == org_id and counts.get(rid, 0) != 1
+    ]
 
 
 def test_every_mutating_route_leaves_exactly_one_event(api, stack):
@@ -73,8 +88,11 @@ def test_every_mutating_route_leaves_exactly_one_event(api, stack):
     cluster = add_cluster(api, owner, stack.env["JSC_HUB_URL"])
     viewer = invite(api, owner, "viewer")
     record = Recorder(api)
-    routes = [(m, p, op) for m, p, op in operations(api.get("/openapi.json").json())
-              if m in MUTATING and (m, p) not in PUBLIC and p != "/api/v1/auth/logout"]
+    routes = [
+        (m, p, op)
+        for m, p, op in operations(api.get("/openapi.json").json())
+        if m in MUTATING and (m, p) not in PUBLIC and p != "/api/v1/auth/logout"
+    ]
     assert len(routes) > 30
     for method, path, op in routes:
         url = fill(path, op, cluster["id"])
@@ -94,15 +112,23 @@ def test_successful_requests_leave_exactly_one_event(api, stack):
         return record(org_id, method, path, headers or h, json=json, expect=expect)
 
     # auth
-    session = call("POST", "/api/v1/auth/login", {"email": owner.email, "password": PASSWORD},
-                   headers={}).json()
-    refreshed = call("POST", "/api/v1/auth/refresh", {"refresh_token": session["refresh_token"]},
-                     headers={}).json()
+    session = call(
+        "POST", "/api/v1/auth/login", {"email": owner.email, "password": PASSWORD}, headers={}
+    ).json()
+    refreshed = call(
+        "POST", "/api/v1/auth/refresh", {"refresh_token": session["refresh_token"]}, headers={}
+    ).json()
     call("POST", "/api/v1/auth/logout", headers=bearer(refreshed["access_token"]), expect=204)
-    other = call("POST", "/api/v1/auth/login", {"email": owner.email, "password": PASSWORD},
-                 headers={}).json()
-    other_id = next(s["id"] for s in api.get("/api/v1/auth/sessions", headers=bearer(
-        other["access_token"])).json()["items"] if s["current"])
+    other = call(
+        "POST", "/api/v1/auth/login", {"email": owner.email, "password": PASSWORD}, headers={}
+    ).json()
+    other_id = next(
+        s["id"]
+        for s in api.get("/api/v1/auth/sessions", headers=bearer(other["access_token"])).json()[
+            "items"
+        ]
+        if s["current"]
+    )
     call("DELETE", f"/api/v1/auth/sessions/{other_id}", expect=204)
     secret = call("POST", "/api/v1/auth/mfa/enable").json()["secret"]
     totp = pyotp.TOTP(secret)
@@ -112,16 +138,34 @@ def test_successful_requests_leave_exactly_one_event(api, stack):
     # organization, users, invitations
     call("PATCH", f"/api/v1/organizations/{org}", {"name": "Audited"})
     call("POST", "/api/v1/organizations", {"name": unique("side")}, expect=201)
-    invited = call("POST", "/api/v1/users/invite",
-                   {"email": f"{unique('a')}@example.com", "role": "viewer"}, expect=201).json()
-    joined = call("POST", "/api/v1/auth/register", {"token": invited["token"],
-                                                    "password": PASSWORD}, headers={}, expect=201)
-    person = Account(invited["email"], PASSWORD, str(joined.json()["user_id"]), org, "viewer",
-                     joined.json())
-    call("POST", f"/api/v1/organizations/{org}/members",
-         {"email": f"{unique('b')}@example.com", "role": "viewer"}, expect=201)
-    pending = call("POST", "/api/v1/users/invite",
-                   {"email": f"{unique('c')}@example.com", "role": "viewer"}, expect=201).json()
+    invited = call(
+        "POST",
+        "/api/v1/users/invite",
+        {"email": f"{unique('a')}@example.com", "role": "viewer"},
+        expect=201,
+    ).json()
+    joined = call(
+        "POST",
+        "/api/v1/auth/register",
+        {"token": invited["token"], "password": PASSWORD},
+        headers={},
+        expect=201,
+    )
+    person = Account(
+        invited["email"], PASSWORD, str(joined.json()["user_id"]), org, "viewer", joined.json()
+    )
+    call(
+        "POST",
+        f"/api/v1/organizations/{org}/members",
+        {"email": f"{unique('b')}@example.com", "role": "viewer"},
+        expect=201,
+    )
+    pending = call(
+        "POST",
+        "/api/v1/users/invite",
+        {"email": f"{unique('c')}@example.com", "role": "viewer"},
+        expect=201,
+    ).json()
     call("DELETE", f"/api/v1/users/invitations/{pending['id']}", expect=204)
     call("PATCH", f"/api/v1/users/{person.user_id}", {"role": "operator"})
     call("POST", f"/api/v1/users/{person.user_id}/unlock")
@@ -129,15 +173,31 @@ def test_successful_requests_leave_exactly_one_event(api, stack):
     call("DELETE", f"/api/v1/users/{person.user_id}/sessions")
 
     # roles, teams, keys
-    role = call("POST", "/api/v1/roles", {"name": "auditor", "permissions": ["audit_logs:read:*"]},
-                expect=201).json()
+    role = call(
+        "POST",
+        "/api/v1/roles",
+        {"name": "auditor", "permissions": ["audit_logs:read:*"]},
+        expect=201,
+    ).json()
     call("PATCH", f"/api/v1/roles/{role['id']}", {"description": "reads the trail"})
     call("DELETE", f"/api/v1/roles/{role['id']}", expect=204)
-    cluster = call("POST", "/api/v1/clusters", {
-        "name": unique("c"), "environment": "development",
-        "server_urls": [stack.env["JSC_HUB_URL"]], "jetstream_domain": "hub"}, expect=201).json()
-    team = call("POST", "/api/v1/teams", {"name": "t", "namespaces": [
-        {"cluster_id": cluster["id"], "prefix": "audited-"}]}, expect=201).json()
+    cluster = call(
+        "POST",
+        "/api/v1/clusters",
+        {
+            "name": unique("c"),
+            "environment": "development",
+            "server_urls": [stack.env["JSC_HUB_URL"]],
+            "jetstream_domain": "hub",
+        },
+        expect=201,
+    ).json()
+    team = call(
+        "POST",
+        "/api/v1/teams",
+        {"name": "t", "namespaces": [{"cluster_id": cluster["id"], "prefix": "audited-"}]},
+        expect=201,
+    ).json()
     call("PATCH", f"/api/v1/teams/{team['id']}", {"description": "x"})
     call("POST", f"/api/v1/teams/{team['id']}/members", {"user_id": person.user_id}, expect=201)
     call("DELETE", f"/api/v1/teams/{team['id']}/members/{person.user_id}", expect=204)
@@ -164,9 +224,17 @@ def test_successful_requests_leave_exactly_one_event(api, stack):
     call("DELETE", f"/api/v1/users/{person.user_id}", expect=204)
 
     # a new organization's sign-up is recorded in that organization
-    other = call("POST", "/api/v1/auth/register", {
-        "email": f"{unique('new')}@example.com", "password": PASSWORD,
-        "organization_name": unique("Org")}, headers={}, expect=201).json()
+    other = call(
+        "POST",
+        "/api/v1/auth/register",
+        {
+            "email": f"{unique('new')}@example.com",
+            "password": PASSWORD,
+            "organization_name": unique("Org"),
+        },
+        headers={},
+        expect=201,
+    ).json()
     newest = next(reversed(record.sent))
     record.sent[newest] = (str(other["organization"]["id"]), *record.sent[newest][1:])
 

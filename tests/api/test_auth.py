@@ -36,22 +36,36 @@ def test_login_validates_its_body(api):
 
 
 def test_refresh_rotates_and_a_reused_token_revokes_the_family(api, stack):
-    first = api.post(LOGIN, json={"email": stack.admin_email, "password": stack.admin_password}).json()
+    first = api.post(
+        LOGIN, json={"email": stack.admin_email, "password": stack.admin_password}
+    ).json()
     second = api.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert second.status_code == 200
     second = second.json()
     assert second["refresh_token"] != first["refresh_token"]
-    assert api.get("/api/v1/auth/me",
-                   headers={"Authorization": f"Bearer {second['access_token']}"}).status_code == 200
+    assert (
+        api.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {second['access_token']}"}
+        ).status_code
+        == 200
+    )
 
     reuse = api.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert reuse.status_code == 401
     assert "already used" in reuse.json()["detail"]
     # The whole session is gone: the newest refresh token and its access token stop working.
-    assert api.post("/api/v1/auth/refresh",
-                    json={"refresh_token": second["refresh_token"]}).status_code == 401
-    assert api.get("/api/v1/auth/me",
-                   headers={"Authorization": f"Bearer {second['access_token']}"}).status_code == 401
+    assert (
+        api.post(
+            "/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]}
+        ).status_code
+        == 401
+    )
+    assert (
+        api.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {second['access_token']}"}
+        ).status_code
+        == 401
+    )
 
 
 def test_unknown_refresh_token_is_refused(api):

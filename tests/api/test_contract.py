@@ -29,7 +29,8 @@ def test_every_problem_is_problem_json_with_the_shared_schema(schema):
         for code, response in _problems(op).items():
             expected = "ValidationProblem" if code == "422" else "Problem"
             assert response["content"][PROBLEM]["schema"] == {
-                "$ref": f"#/components/schemas/{expected}"}, (method, path, code)
+                "$ref": f"#/components/schemas/{expected}"
+            }, (method, path, code)
             assert "application/json" not in response["content"], (method, path, code)
             assert response["description"], (method, path, code)
             checked += 1
@@ -57,17 +58,20 @@ def test_permission_routes_declare_403_and_addressed_objects_404(schema):
 
 
 def test_changes_the_gate_can_defer_declare_202_and_409(schema):
-    gated = [("POST", "/api/v1/clusters/{cluster_id}/streams"),
-             ("PATCH", "/api/v1/clusters/{cluster_id}/streams/{name}"),
-             ("DELETE", "/api/v1/clusters/{cluster_id}/streams/{name}"),
-             ("POST", "/api/v1/clusters/{cluster_id}/streams/{name}/purge"),
-             ("POST", "/api/v1/clusters/{cluster_id}/streams/{stream}/consumers"),
-             ("POST", "/api/v1/quota-requests")]
+    gated = [
+        ("POST", "/api/v1/clusters/{cluster_id}/streams"),
+        ("PATCH", "/api/v1/clusters/{cluster_id}/streams/{name}"),
+        ("DELETE", "/api/v1/clusters/{cluster_id}/streams/{name}"),
+        ("POST", "/api/v1/clusters/{cluster_id}/streams/{name}/purge"),
+        ("POST", "/api/v1/clusters/{cluster_id}/streams/{stream}/consumers"),
+        ("POST", "/api/v1/quota-requests"),
+    ]
     ops = {(m, p): op for m, p, op in operations(schema)}
     for key in gated:
         responses = ops[key]["responses"]
         assert responses["202"]["content"]["application/json"]["schema"] == {
-            "$ref": "#/components/schemas/ApprovalPending"}, key
+            "$ref": "#/components/schemas/ApprovalPending"
+        }, key
         assert {"403", "409"} <= set(responses), key
     pending = schema["components"]["schemas"]["ApprovalPending"]
     assert {"request_id", "operation_id", "status"} <= set(pending["required"])
@@ -75,18 +79,37 @@ def test_changes_the_gate_can_defer_declare_202_and_409(schema):
     assert "202" not in ops[("GET", "/api/v1/clusters/{cluster_id}/streams")]["responses"]
 
 
-@pytest.mark.parametrize("model, valid, invalid", [
-    ("PurgeRequest", {"sequence": 5}, {"sequence": 5, "keep": 1}),
-    ("PurgeRequest", {"keep": 0}, {"sequence": 2, "keep": 0}),
-    ("ReplayDestination", {"subject": "a.b", "subject_prefix": None},
-     {"subject": "a.b", "subject_prefix": "re"}),
-    ("Remediation", {"action": "ignore", "items": ["5c4f1b5e-7a6e-4d36-9c55-0d9a2b1c8f10"],
-                     "ignore_for": "7d"},
-     {"action": "ignore", "items": ["5c4f1b5e-7a6e-4d36-9c55-0d9a2b1c8f10"], "ignore_for": "7d",
-      "ignore_until": "2030-01-01T00:00:00Z"}),
-    ("MirrorRequest", {"filter_subjects": ["a.>"], "subject_transforms": []},
-     {"filter_subjects": ["a.>"], "subject_transforms": [{"src": "a.>", "dest": "b.>"}]}),
-])
+@pytest.mark.parametrize(
+    "model, valid, invalid",
+    [
+        ("PurgeRequest", {"sequence": 5}, {"sequence": 5, "keep": 1}),
+        ("PurgeRequest", {"keep": 0}, {"sequence": 2, "keep": 0}),
+        (
+            "ReplayDestination",
+            {"subject": "a.b", "subject_prefix": None},
+            {"subject": "a.b", "subject_prefix": "re"},
+        ),
+        (
+            "Remediation",
+            {
+                "action": "ignore",
+                "items": ["5c4f1b5e-7a6e-4d36-9c55-0d9a2b1c8f10"],
+                "ignore_for": "7d",
+            },
+            {
+                "action": "ignore",
+                "items": ["5c4f1b5e-7a6e-4d36-9c55-0d9a2b1c8f10"],
+                "ignore_for": "7d",
+                "ignore_until": "2030-01-01T00:00:00Z",
+            },
+        ),
+        (
+            "MirrorRequest",
+            {"filter_subjects": ["a.>"], "subject_transforms": []},
+            {"filter_subjects": ["a.>"], "subject_transforms": [{"src": "a.>", "dest": "b.>"}]},
+        ),
+    ],
+)
 def test_cross_field_rules_are_in_the_schema(schema, model, valid, invalid):
     components = schema["components"]["schemas"]
     name = model if model in components else f"{model}-Input"

@@ -31,8 +31,11 @@ def export_path(cluster: dict, stream: str) -> str:
 
 
 def make_stream(api: httpx.Client, owner: Account, cluster: dict, name: str) -> str:
-    reply = api.post(f"/api/v1/clusters/{cluster['id']}/streams", headers=owner.headers,
-                     json={"name": name, "subjects": [f"{name}.>"]})
+    reply = api.post(
+        f"/api/v1/clusters/{cluster['id']}/streams",
+        headers=owner.headers,
+        json={"name": name, "subjects": [f"{name}.>"]},
+    )
     assert reply.status_code == 201, reply.text
     return name
 
@@ -47,7 +50,9 @@ async def fill(hub_nc, stream: str, count: int, start: int = 1) -> None:
 def started(reply: httpx.Response) -> dict:
     assert reply.status_code == 202, reply.text
     body = reply.json()
-    assert set(body) == {"id", "workflow_id", "status"} and body["workflow_id"].startswith("export-")
+    assert set(body) == {"id", "workflow_id", "status"} and body["workflow_id"].startswith(
+        "export-"
+    )
     return body
 
 
@@ -55,6 +60,7 @@ def finished(api: httpx.Client, headers: dict, operation_id: str) -> dict:
     def read():
         op = api.get(f"/api/v1/operations/{operation_id}", headers=headers).json()
         return op if op.get("status") in FINISHED else None
+
     return wait_until(read, f"export {operation_id} to end", timeout=180)
 
 
@@ -63,23 +69,28 @@ def download(api: httpx.Client, headers: dict, operation_id: str) -> httpx.Respo
 
 
 async def record_history(stack, workflow_id: str, name: str) -> None:
-    client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                  data_converter=pydantic_data_converter)
+    client = await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     assert await replay_failure(history, WORKFLOWS) is None
     record_new(history, name)
 
 
 async def test_a_large_message_export_is_an_operation_that_downloads_the_inline_file(
-        api, stack, hub_nc):
+    api, stack, hub_nc
+):
     owner = signup(api)
     cluster = add_cluster(api, owner, stack.env["JSC_HUB_URL"])
     stream = make_stream(api, owner, cluster, unique("exp"))
     await fill(hub_nc, stream, 120)
     path = export_path(cluster, stream)
 
-    for params in ({}, {"format": "csv", "subject": f"{stream}.b", "start_seq": 7},
-                   {"start_seq": 3, "end_seq": 101}):
+    for params in (
+        {},
+        {"format": "csv", "subject": f"{stream}.b", "start_seq": 7},
+        {"start_seq": 3, "end_seq": 101},
+    ):
         inline = api.get(path, headers=owner.headers, params=params)
         assert inline.status_code == 200, inline.text
         op = started(api.get(path, headers=owner.headers, params={**params, "as_operation": True}))
@@ -118,7 +129,8 @@ async def test_a_large_message_export_is_an_operation_that_downloads_the_inline_
 
 
 async def test_exports_are_scoped_to_the_organization_and_to_what_the_caller_reads(
-        api, stack, hub_nc):
+    api, stack, hub_nc
+):
     owner = signup(api)
     cluster = add_cluster(api, owner, stack.env["JSC_HUB_URL"])
     prefix = f"{unique('pay')}-"
@@ -128,47 +140,76 @@ async def test_exports_are_scoped_to_the_organization_and_to_what_the_caller_rea
     other = make_stream(api, owner, cluster, unique("ledger"))
     for stream in (mine, other):
         await fill(hub_nc, stream, 60)
-    theirs = started(api.get(export_path(cluster, other), headers=owner.headers,
-                             params={"as_operation": True}))
+    theirs = started(
+        api.get(export_path(cluster, other), headers=owner.headers, params={"as_operation": True})
+    )
     assert finished(api, owner.headers, theirs["id"])["status"] == "completed"
     expected = download(api, owner.headers, theirs["id"]).content
 
     # another organization: the operation and its file do not exist
     stranger = signup(api)
-    for path in (f"/api/v1/operations/{theirs['id']}", f"/api/v1/operations/{theirs['id']}/download"):
+    for path in (
+        f"/api/v1/operations/{theirs['id']}",
+        f"/api/v1/operations/{theirs['id']}/download",
+    ):
         assert api.get(path, headers=stranger.headers).status_code == 404, path
-    assert api.get(export_path(cluster, other), headers=stranger.headers,
-                   params={"as_operation": True}).status_code == 404
+    assert (
+        api.get(
+            export_path(cluster, other), headers=stranger.headers, params={"as_operation": True}
+        ).status_code
+        == 404
+    )
 
     # a viewer exports what it reads, and downloads what others exported of it
     viewer = invite(api, owner, "viewer")
-    own = started(api.get(export_path(cluster, other), headers=viewer.headers,
-                          params={"as_operation": True}))
+    own = started(
+        api.get(export_path(cluster, other), headers=viewer.headers, params={"as_operation": True})
+    )
     assert finished(api, viewer.headers, own["id"])["status"] == "completed"
     assert download(api, viewer.headers, own["id"]).content == expected
     assert download(api, viewer.headers, theirs["id"]).content == expected
     # ... but not the audit log, which it may not read
-    assert api.get("/api/v1/audit/logs/export", headers=viewer.headers,
-                   params={"as_operation": True}).status_code == 403
+    assert (
+        api.get(
+            "/api/v1/audit/logs/export", headers=viewer.headers, params={"as_operation": True}
+        ).status_code
+        == 403
+    )
 
     # a member reading only its teams' streams: its own stream, not another team's
-    made = api.post("/api/v1/roles", headers=owner.headers, json={
-        "name": unique("team-reader"),
-        "permissions": ["clusters:read:*", "streams:read:*", "messages:read:team",
-                        "operations:read:*"]})
+    made = api.post(
+        "/api/v1/roles",
+        headers=owner.headers,
+        json={
+            "name": unique("team-reader"),
+            "permissions": [
+                "clusters:read:*",
+                "streams:read:*",
+                "messages:read:team",
+                "operations:read:*",
+            ],
+        },
+    )
     assert made.status_code == 201, made.text
-    assert api.patch(f"/api/v1/users/{dev.user_id}", headers=owner.headers,
-                     json={"role": made.json()["name"]}).status_code == 200
-    ours = started(api.get(export_path(cluster, mine), headers=dev.headers,
-                           params={"as_operation": True}))
+    assert (
+        api.patch(
+            f"/api/v1/users/{dev.user_id}",
+            headers=owner.headers,
+            json={"role": made.json()["name"]},
+        ).status_code
+        == 200
+    )
+    ours = started(
+        api.get(export_path(cluster, mine), headers=dev.headers, params={"as_operation": True})
+    )
     assert finished(api, dev.headers, ours["id"])["status"] == "completed"
     assert len(download(api, dev.headers, ours["id"]).text.splitlines()) == 60
-    refused = api.get(export_path(cluster, other), headers=dev.headers,
-                      params={"as_operation": True})
+    refused = api.get(
+        export_path(cluster, other), headers=dev.headers, params={"as_operation": True}
+    )
     assert refused.status_code == 403 and "outside your teams' namespaces" in refused.text
     assert download(api, dev.headers, theirs["id"]).status_code == 403
-    wait_for_audit(api, owner.headers, action="messages.read", status="denied",
-                   user_id=dev.user_id)
+    wait_for_audit(api, owner.headers, action="messages.read", status="denied", user_id=dev.user_id)
     assert download(api, owner.headers, str(uuid.uuid4())).status_code == 404
 
 
@@ -179,22 +220,30 @@ async def test_a_large_audit_export_is_an_operation_that_downloads_the_inline_fi
     publish = f"/api/v1/clusters/{cluster['id']}/streams/{stream}/messages"
     count = CHUNK * 2 + 7
     for i in range(count):
-        reply = api.post(publish, headers=owner.headers,
-                         json={"subject": f"{stream}.x", "payload": {"i": i}})
+        reply = api.post(
+            publish, headers=owner.headers, json={"subject": f"{stream}.x", "payload": {"i": i}}
+        )
         assert reply.status_code == 201, reply.text
     filters = {"action": "message.publish", "resource_name": stream}
 
     def ingested():
         text = api.get("/api/v1/audit/logs/export", headers=owner.headers, params=filters).text
         return len(text.splitlines()) == count
+
     wait_until(ingested, f"{count} publish events in the audit log", timeout=60)
 
     for fmt in ("jsonl", "csv"):
-        inline = api.get("/api/v1/audit/logs/export", headers=owner.headers,
-                         params={**filters, "format": fmt})
+        inline = api.get(
+            "/api/v1/audit/logs/export", headers=owner.headers, params={**filters, "format": fmt}
+        )
         assert inline.status_code == 200, inline.text
-        op = started(api.get("/api/v1/audit/logs/export", headers=owner.headers,
-                             params={**filters, "format": fmt, "as_operation": True}))
+        op = started(
+            api.get(
+                "/api/v1/audit/logs/export",
+                headers=owner.headers,
+                params={**filters, "format": fmt, "as_operation": True},
+            )
+        )
         done = finished(api, owner.headers, op["id"])
         assert done["status"] == "completed", done
         assert done["progress"]["done"] == count and done["progress"]["unit"] == "rows"
@@ -218,8 +267,11 @@ async def test_cancelling_an_export_stops_it_and_removes_its_chunks(api, stack, 
     for size in (3000, 12000, 48000):
         await fill(hub_nc, stream, size - total, start=total + 1)
         total = size
-        op = started(api.get(export_path(cluster, stream), headers=owner.headers,
-                             params={"as_operation": True}))
+        op = started(
+            api.get(
+                export_path(cluster, stream), headers=owner.headers, params={"as_operation": True}
+            )
+        )
         cancel = api.post(f"/api/v1/operations/{op['id']}/cancel", headers=owner.headers)
         assert cancel.status_code in (200, 409), cancel.text
         done = finished(api, owner.headers, op["id"])

@@ -23,8 +23,9 @@ def make_bucket(api, admin_headers, hub_cluster):
 
     def _make(**config) -> str:
         bucket = unique("kv")
-        reply = api.post(kv_path(hub_cluster), headers=admin_headers,
-                         json={"bucket": bucket, **config})
+        reply = api.post(
+            kv_path(hub_cluster), headers=admin_headers, json={"bucket": bucket, **config}
+        )
         assert reply.status_code == 201, reply.text
         made.append(bucket)
         return bucket
@@ -37,9 +38,19 @@ def make_bucket(api, admin_headers, hub_cluster):
 async def test_bucket_create_list_info_delete(api, admin_headers, hub_cluster, hub_nc):
     js = hub_nc.jetstream()
     bucket = unique("kv")
-    created = api.post(kv_path(hub_cluster), headers=admin_headers, json={
-        "bucket": bucket, "history": 5, "ttl": "1h", "max_value_size": 1024, "storage": "memory",
-        "description": "settings", "metadata": {"team": "payments"}})
+    created = api.post(
+        kv_path(hub_cluster),
+        headers=admin_headers,
+        json={
+            "bucket": bucket,
+            "history": 5,
+            "ttl": "1h",
+            "max_value_size": 1024,
+            "storage": "memory",
+            "description": "settings",
+            "metadata": {"team": "payments"},
+        },
+    )
     assert created.status_code == 201, created.text
     status = created.json()
     assert (status["bucket"], status["history"], status["ttl"]) == (bucket, 5, 3600 * 10**9)
@@ -69,8 +80,9 @@ async def test_bucket_create_list_info_delete(api, admin_headers, hub_cluster, h
         assert event["status"] == "success" and event["resource_type"] == "kv_store"
 
 
-async def test_keys_put_get_revisions_delete_purge_history(api, admin_headers, hub_cluster,
-                                                           hub_nc, make_bucket):
+async def test_keys_put_get_revisions_delete_purge_history(
+    api, admin_headers, hub_cluster, hub_nc, make_bucket
+):
     bucket = make_bucket(history=10)
     kv = await hub_nc.jetstream().key_value(bucket)
     keys = kv_path(hub_cluster, bucket, "keys")
@@ -91,27 +103,36 @@ async def test_keys_put_get_revisions_delete_purge_history(api, admin_headers, h
     binary = api.get(f"{keys}/config.us", headers=admin_headers).json()
     assert binary["encoding"] == "base64" and binary["value"] == "AAE="
     assert api.get(f"{keys}/other/path=1", headers=admin_headers).json()["value"] == "x"
-    assert api.get(f"{keys}/config.eu", headers=admin_headers,
-                   params={"revision": 3}).status_code == 404  # revision 3 is config.us
+    assert (
+        api.get(f"{keys}/config.eu", headers=admin_headers, params={"revision": 3}).status_code
+        == 404
+    )  # revision 3 is config.us
 
     listed = api.get(keys, headers=admin_headers).json()
     assert listed["items"] == ["config.eu", "config.us", "other/path=1"]
-    assert api.get(keys, headers=admin_headers,
-                   params={"filter": "config.*"}).json()["items"] == ["config.eu", "config.us"]
+    assert api.get(keys, headers=admin_headers, params={"filter": "config.*"}).json()["items"] == [
+        "config.eu",
+        "config.us",
+    ]
     assert api.get(keys, headers=admin_headers, params={"limit": 2}).json()["truncated"] is True
 
     created = api.post(keys, headers=admin_headers, json={"key": "new.key", "value": "v"})
     assert created.status_code == 201 and (await kv.get("new.key")).value == b"v"
-    assert api.post(keys, headers=admin_headers,
-                    json={"key": "new.key", "value": "w"}).status_code == 409
-    cas = api.put(f"{keys}/config.eu", headers=admin_headers,
-                  json={"value": "third", "expected_revision": 1})
+    assert (
+        api.post(keys, headers=admin_headers, json={"key": "new.key", "value": "w"}).status_code
+        == 409
+    )
+    cas = api.put(
+        f"{keys}/config.eu", headers=admin_headers, json={"value": "third", "expected_revision": 1}
+    )
     assert cas.status_code == 409
-    cas = api.put(f"{keys}/config.eu", headers=admin_headers,
-                  json={"value": "third", "expected_revision": 2})
+    cas = api.put(
+        f"{keys}/config.eu", headers=admin_headers, json={"value": "third", "expected_revision": 2}
+    )
     assert cas.status_code == 200 and (await kv.get("config.eu")).value == b"third"
-    b64 = api.put(f"{keys}/raw", headers=admin_headers,
-                  json={"value": "AAEC", "encoding": "base64"})
+    b64 = api.put(
+        f"{keys}/raw", headers=admin_headers, json={"value": "AAEC", "encoding": "base64"}
+    )
     assert b64.status_code == 200 and (await kv.get("raw")).value == b"\x00\x01\x02"
 
     assert api.delete(f"{keys}/config.us", headers=admin_headers).status_code == 204
@@ -119,34 +140,53 @@ async def test_keys_put_get_revisions_delete_purge_history(api, admin_headers, h
         await kv.get("config.us")
     assert api.get(f"{keys}/config.us", headers=admin_headers).status_code == 404
     assert api.delete(f"{keys}/config.us", headers=admin_headers).status_code == 404
-    history = api.get(kv_path(hub_cluster, bucket, "history", "config.us"),
-                      headers=admin_headers).json()["items"]
+    history = api.get(
+        kv_path(hub_cluster, bucket, "history", "config.us"), headers=admin_headers
+    ).json()["items"]
     assert [h["operation"] for h in history] == ["PUT", "DEL"]
     # A deleted key may be created again.
-    assert api.post(keys, headers=admin_headers,
-                    json={"key": "config.us", "value": "back"}).status_code == 201
+    assert (
+        api.post(
+            keys, headers=admin_headers, json={"key": "config.us", "value": "back"}
+        ).status_code
+        == 201
+    )
 
-    history = api.get(kv_path(hub_cluster, bucket, "history", "config.eu"),
-                      headers=admin_headers).json()["items"]
-    assert [(h["revision"], h["value"]) for h in history] == [(1, {"rate": 1}), (2, "second"),
-                                                              (cas.json()["revision"], "third")]
-    assert api.delete(f"{keys}/config.eu", headers=admin_headers,
-                      params={"purge": "true"}).status_code == 204
-    history = api.get(kv_path(hub_cluster, bucket, "history", "config.eu"),
-                      headers=admin_headers).json()["items"]
+    history = api.get(
+        kv_path(hub_cluster, bucket, "history", "config.eu"), headers=admin_headers
+    ).json()["items"]
+    assert [(h["revision"], h["value"]) for h in history] == [
+        (1, {"rate": 1}),
+        (2, "second"),
+        (cas.json()["revision"], "third"),
+    ]
+    assert (
+        api.delete(f"{keys}/config.eu", headers=admin_headers, params={"purge": "true"}).status_code
+        == 204
+    )
+    history = api.get(
+        kv_path(hub_cluster, bucket, "history", "config.eu"), headers=admin_headers
+    ).json()["items"]
     assert [h["operation"] for h in history] == ["PURGE"]
     assert "config.eu" not in api.get(keys, headers=admin_headers).json()["items"]
-    assert api.get(kv_path(hub_cluster, bucket, "history", "never"),
-                   headers=admin_headers).status_code == 404
+    assert (
+        api.get(kv_path(hub_cluster, bucket, "history", "never"), headers=admin_headers).status_code
+        == 404
+    )
 
-    for action, key in (("kv_key.put", "config.eu"), ("kv_key.create", "new.key"),
-                        ("kv_key.delete", "config.us"), ("kv_key.purge", "config.eu")):
+    for action, key in (
+        ("kv_key.put", "config.eu"),
+        ("kv_key.create", "new.key"),
+        ("kv_key.delete", "config.us"),
+        ("kv_key.purge", "config.eu"),
+    ):
         event = wait_for_audit(api, admin_headers, action=action, resource_name=f"{bucket}/{key}")
         assert event["status"] == "success"
 
 
-async def test_watch_streams_changes_as_server_sent_events(stack, admin_headers, hub_cluster,
-                                                           hub_nc, make_bucket):
+async def test_watch_streams_changes_as_server_sent_events(
+    stack, admin_headers, hub_cluster, hub_nc, make_bucket
+):
     bucket = make_bucket(history=5)
     kv = await hub_nc.jetstream().key_value(bucket)
     await kv.put("orders.1", b"one")
@@ -164,8 +204,12 @@ async def test_watch_streams_changes_as_server_sent_events(stack, admin_headers,
         raise AssertionError("the event stream ended")
 
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=20) as client:
-        async with client.stream("GET", kv_path(hub_cluster, bucket, "watch"), headers=admin_headers,
-                                 params={"key": "orders.>"}) as reply:
+        async with client.stream(
+            "GET",
+            kv_path(hub_cluster, bucket, "watch"),
+            headers=admin_headers,
+            params={"key": "orders.>"},
+        ) as reply:
             assert reply.status_code == 200
             assert reply.headers["content-type"].startswith("text/event-stream")
             lines = reply.aiter_lines()
@@ -176,17 +220,27 @@ async def test_watch_streams_changes_as_server_sent_events(stack, admin_headers,
             await kv.put("orders.2", b'{"n": 2}')
             event, entry = await asyncio.wait_for(next_event(lines), 10)
             assert (event, entry["key"], entry["value"], entry["operation"]) == (
-                "entry", "orders.2", {"n": 2}, "PUT")
+                "entry",
+                "orders.2",
+                {"n": 2},
+                "PUT",
+            )
             await kv.delete("orders.1")
             event, entry = await asyncio.wait_for(next_event(lines), 10)
             assert (entry["key"], entry["operation"]) == ("orders.1", "DEL")
 
 
-async def test_unknown_bucket_or_key_is_404_and_bad_input_422(api, admin_headers, hub_cluster,
-                                                              make_bucket, make_member):
+async def test_unknown_bucket_or_key_is_404_and_bad_input_422(
+    api, admin_headers, hub_cluster, make_bucket, make_member
+):
     missing = kv_path(hub_cluster, "no-such-bucket")
-    for path in (missing, f"{missing}/keys", f"{missing}/keys/a", f"{missing}/history/a",
-                 f"{missing}/watch"):
+    for path in (
+        missing,
+        f"{missing}/keys",
+        f"{missing}/keys/a",
+        f"{missing}/history/a",
+        f"{missing}/watch",
+    ):
         assert api.get(path, headers=admin_headers).status_code == 404, path
     assert api.put(f"{missing}/keys/a", headers=admin_headers, json={"value": 1}).status_code == 404
     bucket = make_bucket()
@@ -194,9 +248,13 @@ async def test_unknown_bucket_or_key_is_404_and_bad_input_422(api, admin_headers
     assert api.get(f"{keys}/absent", headers=admin_headers).status_code == 404
     assert api.delete(f"{keys}/absent", headers=admin_headers).status_code == 404
 
-    for body, field in (({"bucket": "bad.name"}, "bucket"), ({"bucket": "b", "history": 65}, "history"),
-                        ({"bucket": "b", "ttl": "soon"}, "ttl"), ({"bucket": "b", "x": 1}, "x"),
-                        ({"bucket": "b", "storage": "disk"}, "storage")):
+    for body, field in (
+        ({"bucket": "bad.name"}, "bucket"),
+        ({"bucket": "b", "history": 65}, "history"),
+        ({"bucket": "b", "ttl": "soon"}, "ttl"),
+        ({"bucket": "b", "x": 1}, "x"),
+        ({"bucket": "b", "storage": "disk"}, "storage"),
+    ):
         reply = api.post(kv_path(hub_cluster), headers=admin_headers, json=body)
         assert reply.status_code == 422, reply.text
         assert reply.json()["errors"][0]["field"] == field

@@ -20,22 +20,47 @@ from tests.fixtures import unique
 BAD = ["\x82W", "a\x00b"]
 GOOD = ["Équipe données", "数据"]
 STREAM_GOOD = ["数据", "Données"]  # a stream or consumer name has no spaces
-LABEL_FIELDS = {"name", "title", "description", "first_name", "last_name", "organization_name",
-                "durable_name"}
+LABEL_FIELDS = {
+    "name",
+    "title",
+    "description",
+    "first_name",
+    "last_name",
+    "organization_name",
+    "durable_name",
+}
 # Request fields that are named like a label but are not one of the console's names.
 EXEMPT = {
-    ("POST", "/api/v1/ai/configure", "description"):
-        "a request to the assistant in free text, checked by its own rule",
-    ("POST", "/api/v1/clusters/{cluster_id}/streams", "description"):
-        "JetStream's own field: a config read from a cluster is posted back unchanged",
-    ("POST", "/api/v1/clusters/{cluster_id}/streams/{stream}/consumers", "description"):
-        "JetStream's own field: a config read from a cluster is posted back unchanged",
-    ("POST", "/api/v1/clusters/{cluster_id}/kv", "description"):
-        "JetStream's own field (a KV bucket's stream description)",
-    ("POST", "/api/v1/clusters/{cluster_id}/objects", "description"):
-        "JetStream's own field (an object store's stream description)",
-    ("PATCH", "/api/v1/clusters/{cluster_id}/objects/{bucket}/info/{name}", "description"):
-        "an object's own metadata in the object store",
+    (
+        "POST",
+        "/api/v1/ai/configure",
+        "description",
+    ): "a request to the assistant in free text, checked by its own rule",
+    (
+        "POST",
+        "/api/v1/clusters/{cluster_id}/streams",
+        "description",
+    ): "JetStream's own field: a config read from a cluster is posted back unchanged",
+    (
+        "POST",
+        "/api/v1/clusters/{cluster_id}/streams/{stream}/consumers",
+        "description",
+    ): "JetStream's own field: a config read from a cluster is posted back unchanged",
+    (
+        "POST",
+        "/api/v1/clusters/{cluster_id}/kv",
+        "description",
+    ): "JetStream's own field (a KV bucket's stream description)",
+    (
+        "POST",
+        "/api/v1/clusters/{cluster_id}/objects",
+        "description",
+    ): "JetStream's own field (an object store's stream description)",
+    (
+        "PATCH",
+        "/api/v1/clusters/{cluster_id}/objects/{bucket}/info/{name}",
+        "description",
+    ): "an object's own metadata in the object store",
 }
 WIDGET = {"query": {"metric": "messages_rate", "filters": {"stream": "ORDERS"}, "range": "24h"}}
 
@@ -67,29 +92,63 @@ def _uniq(key: str, **base) -> Callable[[str], dict]:
 
 
 def _rule(v: str, ctx: dict) -> dict:
-    return {"name": v, "kind": "consumer_lag", "cluster_id": ctx["cluster"], "stream": "ORDERS",
-            "consumer": "billing", "threshold": 100, "for": "5m"}
+    return {
+        "name": v,
+        "kind": "consumer_lag",
+        "cluster_id": ctx["cluster"],
+        "stream": "ORDERS",
+        "consumer": "billing",
+        "threshold": 100,
+        "for": "5m",
+    }
 
 
 def _policy(**extra) -> dict:
-    return {"name": unique("Policy"), "priority": 50,
-            "triggers": {"environments": ["production"], "kinds": ["stream"]},
-            "groups": [{"name": "Admins", "count": 1, "roles": ["admin"]}], **extra}
+    return {
+        "name": unique("Policy"),
+        "priority": 50,
+        "triggers": {"environments": ["production"], "kinds": ["stream"]},
+        "groups": [{"name": "Admins", "count": 1, "roles": ["admin"]}],
+        **extra,
+    }
 
 
 RID = str(uuid.uuid4())  # an object that does not exist: the body is refused before it is looked up
 CASES = [
     Case("POST", "/api/v1/organizations", "name", _uniq("name")),
     Case("PATCH", "/api/v1/organizations/{org}", "name", _uniq("name")),
-    Case("POST", "/api/v1/auth/register", "organization_name", lambda v: {
-        "email": f"{unique('label')}@example.com", "password": PASSWORD,
-        "organization_name": _name(v)}),
-    Case("POST", "/api/v1/auth/register", "first_name", lambda v: {
-        "email": f"{unique('label')}@example.com", "password": PASSWORD,
-        "organization_name": unique("Org"), "first_name": v}),
-    Case("POST", "/api/v1/auth/register", "last_name", lambda v: {
-        "email": f"{unique('label')}@example.com", "password": PASSWORD,
-        "organization_name": unique("Org"), "last_name": v}),
+    Case(
+        "POST",
+        "/api/v1/auth/register",
+        "organization_name",
+        lambda v: {
+            "email": f"{unique('label')}@example.com",
+            "password": PASSWORD,
+            "organization_name": _name(v),
+        },
+    ),
+    Case(
+        "POST",
+        "/api/v1/auth/register",
+        "first_name",
+        lambda v: {
+            "email": f"{unique('label')}@example.com",
+            "password": PASSWORD,
+            "organization_name": unique("Org"),
+            "first_name": v,
+        },
+    ),
+    Case(
+        "POST",
+        "/api/v1/auth/register",
+        "last_name",
+        lambda v: {
+            "email": f"{unique('label')}@example.com",
+            "password": PASSWORD,
+            "organization_name": unique("Org"),
+            "last_name": v,
+        },
+    ),
     Case("PATCH", "/api/v1/users/{member}", "first_name", _with("first_name")),
     Case("PATCH", "/api/v1/users/{member}", "last_name", _with("last_name")),
     Case("POST", "/api/v1/teams", "name", _uniq("name")),
@@ -97,64 +156,152 @@ CASES = [
     Case("PATCH", "/api/v1/teams/{team}", "name", _uniq("name")),
     Case("PATCH", "/api/v1/teams/{team}", "description", _with("description")),
     Case("POST", "/api/v1/roles", "name", _with("name"), good=None),
-    Case("POST", "/api/v1/roles", "description",
-         _with("description", name=lambda: unique("role"))),
+    Case("POST", "/api/v1/roles", "description", _with("description", name=lambda: unique("role"))),
     Case("PATCH", "/api/v1/roles/{role}", "name", _with("name"), good=None),
     Case("PATCH", "/api/v1/roles/{role}", "description", _with("description")),
     Case("POST", "/api/v1/api-keys", "name", _uniq("name")),
     Case("PATCH", "/api/v1/api-keys/{key}", "name", _uniq("name")),
-    Case("POST", "/api/v1/clusters", "name", _with(
-        "name", environment="development", server_urls=["nats://127.0.0.1:4222"]), good=None),
-    Case("POST", "/api/v1/clusters", "description", _with(
-        "description", name="x", environment="development",
-        server_urls=["nats://127.0.0.1:4222"]), good=None),  # not registered twice: see PATCH
+    Case(
+        "POST",
+        "/api/v1/clusters",
+        "name",
+        _with("name", environment="development", server_urls=["nats://127.0.0.1:4222"]),
+        good=None,
+    ),
+    Case(
+        "POST",
+        "/api/v1/clusters",
+        "description",
+        _with(
+            "description",
+            name="x",
+            environment="development",
+            server_urls=["nats://127.0.0.1:4222"],
+        ),
+        good=None,
+    ),  # not registered twice: see PATCH
     Case("PATCH", "/api/v1/clusters/{cluster}", "name", _with("name"), good=None),
     Case("PATCH", "/api/v1/clusters/{cluster}", "description", _with("description")),
     Case("POST", "/api/v1/dashboards", "name", _uniq("name")),
-    Case("POST", "/api/v1/dashboards", "widgets.0.title",
-         lambda v: {"name": unique("board"), "widgets": [{**WIDGET, "title": v}]}),
+    Case(
+        "POST",
+        "/api/v1/dashboards",
+        "widgets.0.title",
+        lambda v: {"name": unique("board"), "widgets": [{**WIDGET, "title": v}]},
+    ),
     Case("PATCH", "/api/v1/dashboards/{dashboard}", "name", _uniq("name")),
-    Case("PATCH", "/api/v1/dashboards/{dashboard}", "widgets.0.title",
-         lambda v: {"widgets": [{**WIDGET, "title": v}]}),
+    Case(
+        "PATCH",
+        "/api/v1/dashboards/{dashboard}",
+        "widgets.0.title",
+        lambda v: {"widgets": [{**WIDGET, "title": v}]},
+    ),
     Case("POST", "/api/v1/dashboards/{dashboard}/clone", "name", _uniq("name")),
     Case("POST", "/api/v1/alerts/rules", "name", lambda v: {"ctx": True, "name": _name(v)}),
     Case("PATCH", "/api/v1/alerts/rules/{rule}", "name", _uniq("name")),
-    Case("POST", "/api/v1/webhooks", "name",
-         _uniq("name", url="https://hooks.example.com/labels")),
+    Case("POST", "/api/v1/webhooks", "name", _uniq("name", url="https://hooks.example.com/labels")),
     Case("PATCH", "/api/v1/webhooks/{webhook}", "name", _uniq("name")),
     Case("POST", "/api/v1/approval-policies", "name", lambda v: _policy(name=_name(v))),
     Case("POST", "/api/v1/approval-policies", "description", lambda v: _policy(description=v)),
-    Case("POST", "/api/v1/approval-policies", "groups.0.name", lambda v: _policy(
-        groups=[{"name": v, "count": 1, "roles": ["admin"]}])),
+    Case(
+        "POST",
+        "/api/v1/approval-policies",
+        "groups.0.name",
+        lambda v: _policy(groups=[{"name": v, "count": 1, "roles": ["admin"]}]),
+    ),
     Case("PATCH", "/api/v1/approval-policies/{policy}", "name", _uniq("name")),
     Case("PATCH", "/api/v1/approval-policies/{policy}", "description", _with("description")),
-    Case("POST", "/api/v1/clusters/{cluster}/streams", "name",
-         lambda v: {"name": _name(v), "subjects": [f"{unique('labels')}.>"]}, good=STREAM_GOOD),
-    Case("POST", "/api/v1/clusters/{cluster}/streams", "sources.0.name",  # a stream it names
-         lambda v: {"name": unique("labels"), "sources": [{"name": v}]}, good=None),
-    Case("POST", "/api/v1/clusters/{cluster}/streams/{stream}/consumers", "name",
-         _uniq("name", ack_policy="explicit"), good=STREAM_GOOD),
-    Case("POST", "/api/v1/clusters/{cluster}/streams/{stream}/consumers", "durable_name",
-         _uniq("durable_name", ack_policy="explicit"), good=STREAM_GOOD),
-    Case("POST", "/api/v1/dr/pairs", "name", _with(
-        "name", primary_cluster_id=RID, standby_cluster_id=str(uuid.uuid4()),
-        streams=[{"stream": "orders"}]), good=None),
-    Case("POST", "/api/v1/dr/pairs", "description", _with(
-        "description", name="pair", primary_cluster_id=RID,
-        standby_cluster_id=str(uuid.uuid4()), streams=[{"stream": "orders"}]), good=None),
+    Case(
+        "POST",
+        "/api/v1/clusters/{cluster}/streams",
+        "name",
+        lambda v: {"name": _name(v), "subjects": [f"{unique('labels')}.>"]},
+        good=STREAM_GOOD,
+    ),
+    Case(
+        "POST",
+        "/api/v1/clusters/{cluster}/streams",
+        "sources.0.name",  # a stream it names
+        lambda v: {"name": unique("labels"), "sources": [{"name": v}]},
+        good=None,
+    ),
+    Case(
+        "POST",
+        "/api/v1/clusters/{cluster}/streams/{stream}/consumers",
+        "name",
+        _uniq("name", ack_policy="explicit"),
+        good=STREAM_GOOD,
+    ),
+    Case(
+        "POST",
+        "/api/v1/clusters/{cluster}/streams/{stream}/consumers",
+        "durable_name",
+        _uniq("durable_name", ack_policy="explicit"),
+        good=STREAM_GOOD,
+    ),
+    Case(
+        "POST",
+        "/api/v1/dr/pairs",
+        "name",
+        _with(
+            "name",
+            primary_cluster_id=RID,
+            standby_cluster_id=str(uuid.uuid4()),
+            streams=[{"stream": "orders"}],
+        ),
+        good=None,
+    ),
+    Case(
+        "POST",
+        "/api/v1/dr/pairs",
+        "description",
+        _with(
+            "description",
+            name="pair",
+            primary_cluster_id=RID,
+            standby_cluster_id=str(uuid.uuid4()),
+            streams=[{"stream": "orders"}],
+        ),
+        good=None,
+    ),
     Case("PATCH", f"/api/v1/dr/pairs/{RID}", "description", _with("description"), good=None),
-    Case("POST", "/api/v1/operations/mirror", "description", _with(
-        "description", source_cluster_id=RID, source_stream="orders", target_cluster_id=RID,
-        target_stream="orders-copy"), good=None),
-    Case("POST", "/api/v1/operations/mirror", "target_stream", _with(
-        "target_stream", source_cluster_id=RID, source_stream="orders", target_cluster_id=RID),
-         good=None),
-    Case("POST", "/api/v1/backup-schedules", "name", _with(
-        "name", cluster_id=RID, streams=["orders"], full={"cron": "0 2 * * *"}), good=None),
+    Case(
+        "POST",
+        "/api/v1/operations/mirror",
+        "description",
+        _with(
+            "description",
+            source_cluster_id=RID,
+            source_stream="orders",
+            target_cluster_id=RID,
+            target_stream="orders-copy",
+        ),
+        good=None,
+    ),
+    Case(
+        "POST",
+        "/api/v1/operations/mirror",
+        "target_stream",
+        _with(
+            "target_stream", source_cluster_id=RID, source_stream="orders", target_cluster_id=RID
+        ),
+        good=None,
+    ),
+    Case(
+        "POST",
+        "/api/v1/backup-schedules",
+        "name",
+        _with("name", cluster_id=RID, streams=["orders"], full={"cron": "0 2 * * *"}),
+        good=None,
+    ),
     Case("PATCH", f"/api/v1/backup-schedules/{RID}", "name", _with("name"), good=None),
-    Case("POST", "/api/v1/gitops/repos", "name", _with(
-        "name", url="https://git.example.com/config.git", environments={"dev": RID}),
-         good=None),
+    Case(
+        "POST",
+        "/api/v1/gitops/repos",
+        "name",
+        _with("name", url="https://git.example.com/config.git", environments={"dev": RID}),
+        good=None,
+    ),
     Case("PATCH", f"/api/v1/gitops/repos/{RID}", "name", _with("name"), good=None),
 ]
 
@@ -172,18 +319,27 @@ def objects(api, stack) -> dict[str, Any]:
 
     cluster = add_cluster(api, owner, stack.env["JSC_HUB_URL"])["id"]
     stream = unique("labels")
-    reply = api.post(f"/api/v1/clusters/{cluster}/streams", headers=h,
-                     json={"name": stream, "subjects": [f"{stream}.>"]})
+    reply = api.post(
+        f"/api/v1/clusters/{cluster}/streams",
+        headers=h,
+        json={"name": stream, "subjects": [f"{stream}.>"]},
+    )
     assert reply.status_code in (200, 201), reply.text
-    ctx = {"owner": owner, "org": owner.org_id, "cluster": cluster, "stream": stream,
-           "member": invite(api, owner, "viewer").user_id,
-           "team": made("/api/v1/teams", {"name": unique("team")}),
-           "role": made("/api/v1/roles", {"name": unique("role")}),
-           "key": made("/api/v1/api-keys", {"name": unique("key")}),
-           "dashboard": made("/api/v1/dashboards", {"name": unique("board")}),
-           "webhook": made("/api/v1/webhooks", {"name": unique("hook"),
-                                                "url": "https://hooks.example.com/labels"}),
-           "policy": made("/api/v1/approval-policies", _policy())}
+    ctx = {
+        "owner": owner,
+        "org": owner.org_id,
+        "cluster": cluster,
+        "stream": stream,
+        "member": invite(api, owner, "viewer").user_id,
+        "team": made("/api/v1/teams", {"name": unique("team")}),
+        "role": made("/api/v1/roles", {"name": unique("role")}),
+        "key": made("/api/v1/api-keys", {"name": unique("key")}),
+        "dashboard": made("/api/v1/dashboards", {"name": unique("board")}),
+        "webhook": made(
+            "/api/v1/webhooks", {"name": unique("hook"), "url": "https://hooks.example.com/labels"}
+        ),
+        "policy": made("/api/v1/approval-policies", _policy()),
+    }
     ctx["rule"] = made("/api/v1/alerts/rules", _rule(unique("rule"), ctx))
     yield ctx
     for name in [stream, *ctx.get("streams", [])]:
@@ -262,8 +418,10 @@ def test_every_name_in_a_request_body_is_guarded_and_in_the_table(api):
                 if not pattern or any(re.search(pattern, bad) for bad in BAD):
                     unguarded.append(key)
                 generic = re.sub(r"\{[a-z_]+\}", "{id}", path)
-                if not any(m == key[0] and re.sub(r"\{[a-z_]+\}", "{id}", p) == generic
-                           and f == name for m, p, f in table):
+                if not any(
+                    m == key[0] and re.sub(r"\{[a-z_]+\}", "{id}", p) == generic and f == name
+                    for m, p, f in table
+                ):
                     missing.append(key)
     assert not unguarded, f"label fields whose schema lets control characters in: {unguarded}"
     assert not missing, f"label fields of request bodies not in CASES: {missing}"

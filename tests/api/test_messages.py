@@ -31,8 +31,11 @@ def make_stream(api, admin_headers, hub_cluster):
 
     def _make(**config) -> str:
         name = unique("msgs")
-        reply = api.post(streams_path(hub_cluster), headers=admin_headers,
-                         json={"name": name, "subjects": [f"{name}.>"], **config})
+        reply = api.post(
+            streams_path(hub_cluster),
+            headers=admin_headers,
+            json={"name": name, "subjects": [f"{name}.>"], **config},
+        )
         assert reply.status_code == 201, reply.text
         made.append(name)
         return name
@@ -52,18 +55,25 @@ def browse_all(api, headers, path: str, **params) -> list[dict]:
         items.extend(page["items"])
         if not page["has_more"]:
             return items
-        reply = api.get(path, headers=headers, params={"cursor": page["next_cursor"],
-                                                       "limit": params.get("limit", 50)})
+        reply = api.get(
+            path,
+            headers=headers,
+            params={"cursor": page["next_cursor"], "limit": params.get("limit", 50)},
+        )
 
 
 @pytest.mark.parametrize("direct", [False, True], ids=["msg-get", "direct-get"])
-async def test_browse_forwards_backwards_filtered_with_cursors(api, admin_headers, hub_cluster,
-                                                               hub_nc, make_stream, direct):
+async def test_browse_forwards_backwards_filtered_with_cursors(
+    api, admin_headers, hub_cluster, hub_nc, make_stream, direct
+):
     js = hub_nc.jetstream()
     name = make_stream(allow_direct=direct)
     for i in range(1, 26):
-        await js.publish(f"{name}.{'eu' if i % 3 == 0 else 'us'}", json.dumps({"i": i}).encode(),
-                         headers={"X-Index": str(i)})
+        await js.publish(
+            f"{name}.{'eu' if i % 3 == 0 else 'us'}",
+            json.dumps({"i": i}).encode(),
+            headers={"X-Index": str(i)},
+        )
     await js.delete_msg(name, 5)
     path = messages_path(hub_cluster, name)
     everything = [s for s in range(1, 26) if s != 5]
@@ -83,15 +93,22 @@ async def test_browse_forwards_backwards_filtered_with_cursors(api, admin_header
     assert [m["seq"] for m in browse_all(api, admin_headers, path, limit=7)] == everything
     backwards = browse_all(api, admin_headers, path, limit=7, direction="backward")
     assert [m["seq"] for m in backwards] == everything[::-1]
-    assert [m["seq"] for m in browse_all(api, admin_headers, path, limit=3,
-                                         subject=f"{name}.eu")] == eu
-    assert [m["seq"] for m in browse_all(api, admin_headers, path, limit=3, subject=f"{name}.eu",
-                                         direction="backward")] == eu[::-1]
-    assert [m["seq"] for m in browse_all(api, admin_headers, path, subject=f"{name}.*",
-                                         start_seq=20)] == list(range(20, 26))
+    assert [
+        m["seq"] for m in browse_all(api, admin_headers, path, limit=3, subject=f"{name}.eu")
+    ] == eu
+    assert [
+        m["seq"]
+        for m in browse_all(
+            api, admin_headers, path, limit=3, subject=f"{name}.eu", direction="backward"
+        )
+    ] == eu[::-1]
+    assert [
+        m["seq"] for m in browse_all(api, admin_headers, path, subject=f"{name}.*", start_seq=20)
+    ] == list(range(20, 26))
 
-    down = api.get(path, headers=admin_headers,
-                   params={"start_seq": 7, "limit": 3, "direction": "backward"}).json()
+    down = api.get(
+        path, headers=admin_headers, params={"start_seq": 7, "limit": 3, "direction": "backward"}
+    ).json()
     assert [m["seq"] for m in down["items"]] == [7, 6, 4] and down["has_more"]
     tail = api.get(path, headers=admin_headers, params={"start_seq": 25}).json()
     assert [m["seq"] for m in tail["items"]] == [25] and not tail["has_more"]
@@ -99,8 +116,9 @@ async def test_browse_forwards_backwards_filtered_with_cursors(api, admin_header
     await js.publish(f"{name}.us", b"later")
     more = api.get(path, headers=admin_headers, params={"cursor": tail["next_cursor"]}).json()
     assert [(m["seq"], m["payload"]) for m in more["items"]] == [(26, "later")]
-    oldest = api.get(path, headers=admin_headers,
-                     params={"start_seq": 2, "direction": "backward"}).json()
+    oldest = api.get(
+        path, headers=admin_headers, params={"start_seq": 2, "direction": "backward"}
+    ).json()
     assert [m["seq"] for m in oldest["items"]] == [2, 1] and oldest["next_cursor"] is None
 
 
@@ -124,21 +142,33 @@ async def test_browse_by_time(api, admin_headers, hub_cluster, hub_nc, make_stre
     assert future.status_code == 200 and future.json()["items"] == []
 
 
-async def test_payloads_are_decoded_and_capped(api, admin_headers, hub_cluster, hub_nc,
-                                               make_stream):
+async def test_payloads_are_decoded_and_capped(
+    api, admin_headers, hub_cluster, hub_nc, make_stream
+):
     js = hub_nc.jetstream()
     name = make_stream()
-    payloads = [b'{"order": 1, "items": [1, 2]}', "plain text é".encode(), bytes(range(256)),
-                ("é" * 50_000).encode(), b"", b"NaN"]
+    payloads = [
+        b'{"order": 1, "items": [1, 2]}',
+        "plain text é".encode(),
+        bytes(range(256)),
+        ("é" * 50_000).encode(),
+        b"",
+        b"NaN",
+    ]
     for payload in payloads:
         await js.publish(f"{name}.p", payload)
+
     def get(seq, **p):
-        return api.get(messages_path(hub_cluster, name, str(seq)),
-                       headers=admin_headers, params=p).json()
+        return api.get(
+            messages_path(hub_cluster, name, str(seq)), headers=admin_headers, params=p
+        ).json()
+
     assert get(1)["payload"] == {"order": 1, "items": [1, 2]} and get(1)["encoding"] == "json"
     assert (get(2)["payload"], get(2)["encoding"]) == ("plain text é", "text")
     binary = get(3)
-    assert binary["encoding"] == "base64" and base64.b64decode(binary["payload"]) == bytes(range(256))
+    assert binary["encoding"] == "base64" and base64.b64decode(binary["payload"]) == bytes(
+        range(256)
+    )
     big = get(4)
     assert big["truncated"] and big["size"] == 100_000 and big["encoding"] == "text"
     assert big["payload"] == "é" * 32_768  # 64 KiB cap
@@ -150,38 +180,60 @@ async def test_payloads_are_decoded_and_capped(api, admin_headers, hub_cluster, 
     assert not whole["truncated"] and len(whole["payload"]) == 50_000
 
 
-async def test_last_message_and_last_per_subject(api, admin_headers, hub_cluster, hub_nc,
-                                                 make_stream):
+async def test_last_message_and_last_per_subject(
+    api, admin_headers, hub_cluster, hub_nc, make_stream
+):
     js = hub_nc.jetstream()
     name = make_stream()
     for region in ("eu", "us", "eu", "ap", "us", "eu"):
         await js.publish(f"{name}.orders.{region}", region.encode())
-    last = api.get(messages_path(hub_cluster, name, "last"), headers=admin_headers,
-                   params={"subject": f"{name}.orders.us"})
+    last = api.get(
+        messages_path(hub_cluster, name, "last"),
+        headers=admin_headers,
+        params={"subject": f"{name}.orders.us"},
+    )
     assert last.status_code == 200 and last.json()["seq"] == 5
-    newest = api.get(messages_path(hub_cluster, name, "last"), headers=admin_headers,
-                     params={"subject": f"{name}.orders.*"})
+    newest = api.get(
+        messages_path(hub_cluster, name, "last"),
+        headers=admin_headers,
+        params={"subject": f"{name}.orders.*"},
+    )
     assert newest.json()["seq"] == 6
-    per_subject = api.get(messages_path(hub_cluster, name, "last-per-subject"),
-                          headers=admin_headers).json()
+    per_subject = api.get(
+        messages_path(hub_cluster, name, "last-per-subject"), headers=admin_headers
+    ).json()
     assert [(m["subject"].rsplit(".", 1)[1], m["seq"]) for m in per_subject["items"]] == [
-        ("ap", 4), ("eu", 6), ("us", 5)]
+        ("ap", 4),
+        ("eu", 6),
+        ("us", 5),
+    ]
     assert per_subject["subjects"] == 3 and not per_subject["truncated"]
-    limited = api.get(messages_path(hub_cluster, name, "last-per-subject"), headers=admin_headers,
-                      params={"subject": f"{name}.orders.*", "limit": 2}).json()
+    limited = api.get(
+        messages_path(hub_cluster, name, "last-per-subject"),
+        headers=admin_headers,
+        params={"subject": f"{name}.orders.*", "limit": 2},
+    ).json()
     assert len(limited["items"]) == 2 and limited["truncated"]
-    none = api.get(messages_path(hub_cluster, name, "last"), headers=admin_headers,
-                   params={"subject": f"{name}.nothing"})
+    none = api.get(
+        messages_path(hub_cluster, name, "last"),
+        headers=admin_headers,
+        params={"subject": f"{name}.nothing"},
+    )
     assert none.status_code == 404
 
 
-async def test_publish_with_headers_and_msg_id(api, admin_headers, hub_cluster, hub_nc,
-                                               make_stream):
+async def test_publish_with_headers_and_msg_id(
+    api, admin_headers, hub_cluster, hub_nc, make_stream
+):
     js = hub_nc.jetstream()
     name = make_stream(duplicate_window="1m")
     path = messages_path(hub_cluster, name)
-    body = {"subject": f"{name}.orders", "payload": {"id": 7}, "headers": {"X-Trace": "abc"},
-            "msg_id": "order-7"}
+    body = {
+        "subject": f"{name}.orders",
+        "payload": {"id": 7},
+        "headers": {"X-Trace": "abc"},
+        "msg_id": "order-7",
+    }
     first = api.post(path, headers=admin_headers, json=body)
     assert first.status_code == 201, first.text
     assert first.json() == {"stream": name, "seq": 1, "duplicate": False}
@@ -189,37 +241,55 @@ async def test_publish_with_headers_and_msg_id(api, admin_headers, hub_cluster, 
     assert json.loads(stored.data) == {"id": 7}
     assert stored.headers["X-Trace"] == "abc" and stored.headers["Nats-Msg-Id"] == "order-7"
     again = api.post(path, headers=admin_headers, json=body)
-    assert again.status_code == 200 and again.json() == {"stream": name, "seq": 1,
-                                                          "duplicate": True}
+    assert again.status_code == 200 and again.json() == {
+        "stream": name,
+        "seq": 1,
+        "duplicate": True,
+    }
     assert (await js.stream_info(name)).state.messages == 1
 
-    raw = api.post(path, headers=admin_headers, json={
-        "subject": f"{name}.bin", "payload": base64.b64encode(b"\x00\xff").decode(),
-        "encoding": "base64", "headers": {"X-One": ["only"]}})
+    raw = api.post(
+        path,
+        headers=admin_headers,
+        json={
+            "subject": f"{name}.bin",
+            "payload": base64.b64encode(b"\x00\xff").decode(),
+            "encoding": "base64",
+            "headers": {"X-One": ["only"]},
+        },
+    )
     assert raw.status_code == 201 and (await js.get_msg(name, 2)).data == b"\x00\xff"
     text = api.post(path, headers=admin_headers, json={"subject": f"{name}.t", "payload": "hi"})
     assert (await js.get_msg(name, text.json()["seq"])).data == b"hi"
 
-    event = wait_for_audit(api, admin_headers, action="message.publish", resource_name=name,
-                           resource_id=f"{hub_cluster['id']}/{name}/1")
+    event = wait_for_audit(
+        api,
+        admin_headers,
+        action="message.publish",
+        resource_name=name,
+        resource_id=f"{hub_cluster['id']}/{name}/1",
+    )
     assert event["changes"]["msg_id"] == "order-7" and event["status"] == "success"
 
-    for bad, field in (({"subject": "elsewhere.x", "payload": "x"}, "subject"),
-                       ({"subject": f"{name}.*", "payload": "x"}, "subject"),
-                       ({"subject": f"{name}..x", "payload": "x"}, "subject"),
-                       ({"subject": f"{name}.x", "payload": "%%", "encoding": "base64"}, "payload"),
-                       ({"subject": f"{name}.x", "payload": 5, "encoding": "text"}, "payload"),
-                       ({"subject": f"{name}.x", "headers": {"A": ["1", "2"]}}, "headers.A"),
-                       ({"subject": f"{name}.x", "headers": {"Bad Name": "1"}}, "headers.Bad Name"),
-                       ({"subject": f"{name}.x", "surprise": 1}, "surprise")):
+    for bad, field in (
+        ({"subject": "elsewhere.x", "payload": "x"}, "subject"),
+        ({"subject": f"{name}.*", "payload": "x"}, "subject"),
+        ({"subject": f"{name}..x", "payload": "x"}, "subject"),
+        ({"subject": f"{name}.x", "payload": "%%", "encoding": "base64"}, "payload"),
+        ({"subject": f"{name}.x", "payload": 5, "encoding": "text"}, "payload"),
+        ({"subject": f"{name}.x", "headers": {"A": ["1", "2"]}}, "headers.A"),
+        ({"subject": f"{name}.x", "headers": {"Bad Name": "1"}}, "headers.Bad Name"),
+        ({"subject": f"{name}.x", "surprise": 1}, "surprise"),
+    ):
         reply = api.post(path, headers=admin_headers, json=bad)
         assert reply.status_code == 422, (bad, reply.text)
         assert reply.json()["errors"][0]["field"] == field, reply.text
     assert (await js.stream_info(name)).state.messages == 3
 
 
-async def test_delete_one_message(api, admin_headers, hub_cluster, hub_nc, make_stream,
-                                  make_member):
+async def test_delete_one_message(
+    api, admin_headers, hub_cluster, hub_nc, make_stream, make_member
+):
     js = hub_nc.jetstream()
     name = make_stream()
     for i in range(3):
@@ -233,10 +303,15 @@ async def test_delete_one_message(api, admin_headers, hub_cluster, hub_nc, make_
     assert (await js.stream_info(name)).state.messages == 2
     assert api.delete(path, headers=admin_headers).status_code == 404
     assert api.get(path, headers=admin_headers).status_code == 404
-    assert api.delete(messages_path(hub_cluster, name, "3"), headers=admin_headers,
-                      params={"erase": "true"}).status_code == 204
-    event = wait_for_audit(api, admin_headers, action="message.delete",
-                           resource_id=f"{hub_cluster['id']}/{name}/2")
+    assert (
+        api.delete(
+            messages_path(hub_cluster, name, "3"), headers=admin_headers, params={"erase": "true"}
+        ).status_code
+        == 204
+    )
+    event = wait_for_audit(
+        api, admin_headers, action="message.delete", resource_id=f"{hub_cluster['id']}/{name}/2"
+    )
     assert event["changes"]["subject"] == f"{name}.x"
     wait_for_audit(api, admin_headers, action="streams.purge", status="denied", resource_name=path)
 
@@ -248,8 +323,9 @@ async def test_export_json_lines_and_csv(api, admin_headers, hub_cluster, hub_nc
         data = bytes([0, i]) if i == 7 else json.dumps({"i": i}).encode()
         await js.publish(f"{name}.{'a' if i % 2 else 'b'}", data, headers={"N": str(i)})
     path = messages_path(hub_cluster, name, "export")
-    with api.stream("GET", path, headers=admin_headers,
-                    params={"start_seq": 5, "end_seq": 15}) as reply:
+    with api.stream(
+        "GET", path, headers=admin_headers, params={"start_seq": 5, "end_seq": 15}
+    ) as reply:
         assert reply.status_code == 200
         assert reply.headers["content-type"].startswith("application/x-ndjson")
         assert "attachment" in reply.headers["content-disposition"]
@@ -259,8 +335,7 @@ async def test_export_json_lines_and_csv(api, admin_headers, hub_cluster, hub_nc
     assert lines[2]["encoding"] == "base64" and base64.b64decode(lines[2]["payload"]) == b"\x00\x07"
     assert lines[0]["headers"] == {"N": ["5"]}
 
-    reply = api.get(path, headers=admin_headers,
-                    params={"format": "csv", "subject": f"{name}.b"})
+    reply = api.get(path, headers=admin_headers, params={"format": "csv", "subject": f"{name}.b"})
     assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(reply.text)))
     assert [int(r["seq"]) for r in rows] == list(range(2, 21, 2))
@@ -274,12 +349,14 @@ async def test_export_json_lines_and_csv(api, admin_headers, hub_cluster, hub_nc
 
 @pytest.mark.parametrize("retention,direct", [("workqueue", False), ("interest", True)])
 async def test_browsing_leaves_work_queue_and_interest_streams_unchanged(
-        api, admin_headers, hub_cluster, hub_nc, make_stream, retention, direct):
+    api, admin_headers, hub_cluster, hub_nc, make_stream, retention, direct
+):
     js = hub_nc.jetstream()
     name = make_stream(retention=retention, allow_direct=direct)
     consumers = streams_path(hub_cluster, name, "consumers")
-    created = api.post(consumers, headers=admin_headers,
-                       json={"durable_name": "workers", "ack_policy": "explicit"})
+    created = api.post(
+        consumers, headers=admin_headers, json={"durable_name": "workers", "ack_policy": "explicit"}
+    )
     assert created.status_code == 201, created.text
     for i in range(30):
         await js.publish(f"{name}.{'x' if i % 2 else 'y'}", f"job {i}".encode())
@@ -292,45 +369,74 @@ async def test_browsing_leaves_work_queue_and_interest_streams_unchanged(
     assert len(browse_all(api, admin_headers, path, limit=7, direction="backward")) == 30
     assert len(browse_all(api, admin_headers, path, limit=4, subject=f"{name}.x")) == 15
     assert api.get(messages_path(hub_cluster, name, "3"), headers=admin_headers).status_code == 200
-    assert api.get(messages_path(hub_cluster, name, "last"), headers=admin_headers,
-                   params={"subject": f"{name}.x"}).status_code == 200
-    assert api.get(messages_path(hub_cluster, name, "last-per-subject"),
-                   headers=admin_headers).status_code == 200
-    assert len(api.get(messages_path(hub_cluster, name, "export"),
-                       headers=admin_headers).text.splitlines()) == 30
+    assert (
+        api.get(
+            messages_path(hub_cluster, name, "last"),
+            headers=admin_headers,
+            params={"subject": f"{name}.x"},
+        ).status_code
+        == 200
+    )
+    assert (
+        api.get(
+            messages_path(hub_cluster, name, "last-per-subject"), headers=admin_headers
+        ).status_code
+        == 200
+    )
+    assert (
+        len(
+            api.get(
+                messages_path(hub_cluster, name, "export"), headers=admin_headers
+            ).text.splitlines()
+        )
+        == 30
+    )
 
     after_stream = (await js.stream_info(name)).state
     after_consumer = await js.consumer_info(name, "workers")
     assert after_stream.messages == 30
     assert (after_stream.first_seq, after_stream.last_seq, after_stream.bytes) == (
-        before_stream.first_seq, before_stream.last_seq, before_stream.bytes)
+        before_stream.first_seq,
+        before_stream.last_seq,
+        before_stream.bytes,
+    )
     assert after_stream.consumer_count == 1
     assert [c.name for c in await js.consumers_info(name)] == ["workers"]
     assert after_consumer.num_pending == 30 and after_consumer.num_ack_pending == 0
     assert after_consumer.delivered.stream_seq == before_consumer.delivered.stream_seq == 0
 
 
-def test_unknown_stream_or_message_is_404_and_bad_input_422(api, admin_headers, hub_cluster,
-                                                            make_stream):
+def test_unknown_stream_or_message_is_404_and_bad_input_422(
+    api, admin_headers, hub_cluster, make_stream
+):
     missing = messages_path(hub_cluster, "no-such-stream")
     for path in (missing, f"{missing}/1", f"{missing}/last-per-subject"):
         assert api.get(path, headers=admin_headers).status_code == 404
-    assert api.post(missing, headers=admin_headers,
-                    json={"subject": "a.b", "payload": "x"}).status_code == 404
+    assert (
+        api.post(
+            missing, headers=admin_headers, json={"subject": "a.b", "payload": "x"}
+        ).status_code
+        == 404
+    )
     name = make_stream()
     path = messages_path(hub_cluster, name)
     assert api.get(f"{path}/1", headers=admin_headers).status_code == 404
-    for params, field in (({"start_seq": 0}, "start_seq"), ({"limit": 5000}, "limit"),
-                          ({"cursor": "not-a-cursor"}, "cursor"),
-                          ({"subject": "a..b"}, "subject"), ({"subject": "a.>.b"}, "subject"),
-                          ({"direction": "sideways"}, "direction"),
-                          ({"start_seq": 3, "start_time": "2024-01-01T00:00:00Z"}, "start_time")):
+    for params, field in (
+        ({"start_seq": 0}, "start_seq"),
+        ({"limit": 5000}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"subject": "a..b"}, "subject"),
+        ({"subject": "a.>.b"}, "subject"),
+        ({"direction": "sideways"}, "direction"),
+        ({"start_seq": 3, "start_time": "2024-01-01T00:00:00Z"}, "start_time"),
+    ):
         reply = api.get(path, headers=admin_headers, params=params)
         assert reply.status_code == 422, (params, reply.text)
         assert reply.json()["errors"][0]["field"] == field
     cursor = api.get(path, headers=admin_headers).json()["next_cursor"]
-    turned = api.get(path, headers=admin_headers, params={"cursor": cursor,
-                                                          "direction": "backward"})
+    turned = api.get(
+        path, headers=admin_headers, params={"cursor": cursor, "direction": "backward"}
+    )
     assert turned.status_code == 422 and turned.json()["errors"][0]["field"] == "direction"
     assert api.get(f"{path}/last", headers=admin_headers).status_code == 422
     assert api.get(messages_path(hub_cluster, "bad.name"), headers=admin_headers).status_code == 422

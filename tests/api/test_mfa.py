@@ -36,7 +36,9 @@ async def test_enable_verify_login_with_code_disable(api, db_sessions, stack):
         user = await db.scalar(select(User).where(User.id == uuid.UUID(owner.user_id)))
     assert secret not in user.mfa_secret and not user.mfa_enabled
     cipher = Cipher(stack.env["JSC_ENCRYPTION_KEY"])
-    assert cipher.decrypt(json.loads(user.mfa_secret), context=f"user:{owner.user_id}:mfa") == secret
+    assert (
+        cipher.decrypt(json.loads(user.mfa_secret), context=f"user:{owner.user_id}:mfa") == secret
+    )
 
     # Not on until a first code is verified.
     assert api.post(LOGIN, json={"email": owner.email, "password": PASSWORD}).status_code == 200
@@ -44,8 +46,9 @@ async def test_enable_verify_login_with_code_disable(api, db_sessions, stack):
     first_code = code(totp)
     wrong = api.post(f"{MFA}/verify", headers=owner.headers, json={"code": "000000"})
     assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "code"
-    assert api.post(f"{MFA}/verify", headers=owner.headers,
-                    json={"code": first_code}).json() == {"mfa_enabled": True}
+    assert api.post(f"{MFA}/verify", headers=owner.headers, json={"code": first_code}).json() == {
+        "mfa_enabled": True
+    }
     assert api.get("/api/v1/auth/me", headers=owner.headers).json()["mfa_enabled"] is True
     assert api.post(f"{MFA}/enable", headers=owner.headers).status_code == 409
 
@@ -55,8 +58,9 @@ async def test_enable_verify_login_with_code_disable(api, db_sessions, stack):
     assert missing.json()["mfa_required"] is True
     bad = api.post(LOGIN, json={"email": owner.email, "password": PASSWORD, "code": "123456"})
     assert bad.status_code == 401 and "not valid" in bad.json()["detail"]
-    wrong_password = api.post(LOGIN, json={"email": owner.email, "password": "nope-nope",
-                                           "code": code(totp, 1)})
+    wrong_password = api.post(
+        LOGIN, json={"email": owner.email, "password": "nope-nope", "code": code(totp, 1)}
+    )
     assert wrong_password.status_code == 401
     assert wrong_password.json()["detail"] == "Incorrect email or password."
     good = code(totp, 1)
@@ -68,15 +72,23 @@ async def test_enable_verify_login_with_code_disable(api, db_sessions, stack):
     event = wait_for_audit(api, owner.headers, action="auth.login", status="failure")
     assert event["resource_name"] == owner.email
 
-    assert api.request("DELETE", f"{MFA}/disable", headers=owner.headers,
-                       json={"code": "000000"}).status_code == 400
+    assert (
+        api.request(
+            "DELETE", f"{MFA}/disable", headers=owner.headers, json={"code": "000000"}
+        ).status_code
+        == 400
+    )
     # A code valid now that no earlier step of this test used (a 30 s boundary may have passed).
     unused = next(c for c in (code(totp, s) for s in (-1, 0, 1)) if c not in used)
     off = api.request("DELETE", f"{MFA}/disable", headers=owner.headers, json={"code": unused})
     assert off.status_code == 200 and off.json() == {"mfa_enabled": False}
     assert api.post(LOGIN, json={"email": owner.email, "password": PASSWORD}).status_code == 200
-    assert api.request("DELETE", f"{MFA}/disable", headers=owner.headers,
-                       json={"code": code(totp)}).status_code == 409
+    assert (
+        api.request(
+            "DELETE", f"{MFA}/disable", headers=owner.headers, json={"code": code(totp)}
+        ).status_code
+        == 409
+    )
 
 
 def test_an_admin_resets_a_members_mfa(api):
@@ -85,8 +97,9 @@ def test_an_admin_resets_a_members_mfa(api):
     secret = api.post(f"{MFA}/enable", headers=person.headers).json()["secret"]
     api.post(f"{MFA}/verify", headers=person.headers, json={"code": pyotp.TOTP(secret).now()})
     assert api.post(LOGIN, json={"email": person.email, "password": PASSWORD}).status_code == 401
-    assert api.delete(f"/api/v1/users/{person.user_id}/mfa",
-                      headers=person.headers).status_code == 403
+    assert (
+        api.delete(f"/api/v1/users/{person.user_id}/mfa", headers=person.headers).status_code == 403
+    )
     reset = api.delete(f"/api/v1/users/{person.user_id}/mfa", headers=owner.headers)
     assert reset.status_code == 200 and reset.json() == {"mfa_enabled": False}
     assert api.post(LOGIN, json={"email": person.email, "password": PASSWORD}).status_code == 200
@@ -97,22 +110,33 @@ def test_lockout_after_repeated_failed_sign_ins(api, stack):
     person = invite(api, owner, "viewer")
     attempts = stack.settings.login_max_failures
     for _ in range(attempts - 1):
-        assert api.post(LOGIN, json={"email": person.email,
-                                     "password": "wrong-password"}).status_code == 401
+        assert (
+            api.post(LOGIN, json={"email": person.email, "password": "wrong-password"}).status_code
+            == 401
+        )
     locking = api.post(LOGIN, json={"email": person.email, "password": "wrong-password"})
     assert locking.status_code == 429
     assert int(locking.headers["Retry-After"]) > 0 and "locked" in locking.json()["detail"]
     right = api.post(LOGIN, json={"email": person.email, "password": PASSWORD})
-    assert right.status_code == 429 and int(right.headers["Retry-After"]) <= stack.settings.login_lockout_s
-    event = wait_for_audit(api, owner.headers, action="auth.login", status="denied",
-                           user_id=person.user_id)
+    assert (
+        right.status_code == 429
+        and int(right.headers["Retry-After"]) <= stack.settings.login_lockout_s
+    )
+    event = wait_for_audit(
+        api, owner.headers, action="auth.login", status="denied", user_id=person.user_id
+    )
     assert "locked" in event["error_message"]
     # Unknown addresses are refused alike, and lock alike (nothing tells them apart).
     for _ in range(attempts):
         api.post(LOGIN, json={"email": "nobody-" + person.email, "password": "x-wrong-1"})
-    assert api.post(LOGIN, json={"email": "nobody-" + person.email,
-                                 "password": "x-wrong-1"}).status_code == 429
+    assert (
+        api.post(
+            LOGIN, json={"email": "nobody-" + person.email, "password": "x-wrong-1"}
+        ).status_code
+        == 429
+    )
 
-    assert api.post(f"/api/v1/users/{person.user_id}/unlock",
-                    headers=owner.headers).json() == {"locked": False}
+    assert api.post(f"/api/v1/users/{person.user_id}/unlock", headers=owner.headers).json() == {
+        "locked": False
+    }
     assert api.post(LOGIN, json={"email": person.email, "password": PASSWORD}).status_code == 200

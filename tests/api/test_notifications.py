@@ -25,12 +25,18 @@ NOTES = "/api/v1/notifications"
 async def notify(stack, db_sessions):
     client = aioredis.from_url(stack.env["JSC_REDIS_URL"], decode_responses=True)
     activities = NotificationActivities(
-        db_sessions, client, Cipher(stack.settings.encryption_key.get_secret_value()))
+        db_sessions, client, Cipher(stack.settings.encryption_key.get_secret_value())
+    )
 
     async def _notify(org_id, user_id, event: str = "created", **fields) -> RequestEvent:
-        sent = RequestEvent(org_id=str(org_id), request_id=str(uuid.uuid4()), event=event,
-                            title=fields.pop("title", f"Update stream {event}"),
-                            recipients=[str(user_id)], **fields)
+        sent = RequestEvent(
+            org_id=str(org_id),
+            request_id=str(uuid.uuid4()),
+            event=event,
+            title=fields.pop("title", f"Update stream {event}"),
+            recipients=[str(user_id)],
+            **fields,
+        )
         await ActivityEnvironment().run(activities.notify_request, sent)
         return sent
 
@@ -41,18 +47,23 @@ async def notify(stack, db_sessions):
 async def test_read_and_mark_read(api, admin_headers, make_member, notify):
     headers, user_id, org_id = await make_member("viewer")
     empty = api.get(NOTES, headers=headers)
-    assert empty.status_code == 200 and empty.json() == {"items": [], "unread": 0,
-                                                         "read_at": None}
-    first = await notify(org_id, user_id, "approved", actor_email="boss@example.com",
-                         comment="fine")
+    assert empty.status_code == 200 and empty.json() == {"items": [], "unread": 0, "read_at": None}
+    first = await notify(
+        org_id, user_id, "approved", actor_email="boss@example.com", comment="fine"
+    )
     second = await notify(org_id, user_id, "executed")
     listed = api.get(NOTES, headers=headers).json()
     assert listed["unread"] == 2
     assert [n["request_id"] for n in listed["items"]] == [second.request_id, first.request_id]
     older = listed["items"][1]
     assert {k: older[k] for k in ("type", "event", "title", "actor_email", "comment", "read")} == {
-        "type": "approval", "event": "approved", "title": "Update stream approved",
-        "actor_email": "boss@example.com", "comment": "fine", "read": False}
+        "type": "approval",
+        "event": "approved",
+        "title": "Update stream approved",
+        "actor_email": "boss@example.com",
+        "comment": "fine",
+        "read": False,
+    }
     assert len(api.get(NOTES, headers=headers, params={"limit": 1}).json()["items"]) == 1
 
     marked = api.post(f"{NOTES}/read", headers=headers)
@@ -78,20 +89,25 @@ async def test_each_user_and_organization_apart(api, make_member, notify, db_ses
     assert api.get(NOTES, headers=other_headers).json()["unread"] == 0
     # nothing arrives from an organization the user is not a member of
     await notify(uuid.uuid4(), user_id)
-    assert [n["request_id"] for n in api.get(NOTES, headers=headers).json()["items"]] == \
-        [mine.request_id]
+    assert [n["request_id"] for n in api.get(NOTES, headers=headers).json()["items"]] == [
+        mine.request_id
+    ]
     # a second organization of theirs is listed and marked read apart
     second_org = await _also_member_of_a_new_org(db_sessions, user_id)
     theirs = await notify(second_org, user_id)
-    assert [n["request_id"] for n in api.get(NOTES, headers=headers).json()["items"]] == \
-        [mine.request_id]
+    assert [n["request_id"] for n in api.get(NOTES, headers=headers).json()["items"]] == [
+        mine.request_id
+    ]
     email = api.get("/api/v1/auth/me", headers=headers).json()["email"]
-    there = api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD,
-                                                 "organization_id": str(second_org)})
+    there = api.post(
+        "/api/v1/auth/login",
+        json={"email": email, "password": PASSWORD, "organization_id": str(second_org)},
+    )
     assert there.status_code == 200, there.text
     there_headers = {"Authorization": f"Bearer {there.json()['access_token']}"}
-    assert [n["request_id"] for n in api.get(NOTES, headers=there_headers).json()["items"]] == \
-        [theirs.request_id]
+    assert [n["request_id"] for n in api.get(NOTES, headers=there_headers).json()["items"]] == [
+        theirs.request_id
+    ]
     assert api.post(f"{NOTES}/read", headers=there_headers).json()["marked"] == 1
     assert api.get(NOTES, headers=headers).json()["unread"] == 1  # still unread in the first
     await notify(org_id, other_id)

@@ -28,8 +28,9 @@ def make_store(api, admin_headers, hub_cluster):
 
     def _make(**config) -> str:
         bucket = unique("obj")
-        reply = api.post(objects_path(hub_cluster), headers=admin_headers,
-                         json={"bucket": bucket, **config})
+        reply = api.post(
+            objects_path(hub_cluster), headers=admin_headers, json={"bucket": bucket, **config}
+        )
         assert reply.status_code == 201, reply.text
         made.append(bucket)
         return bucket
@@ -46,9 +47,17 @@ def nats_digest(data: bytes) -> str:
 async def test_store_create_list_info_delete(api, admin_headers, hub_cluster, hub_nc):
     js = hub_nc.jetstream()
     bucket = unique("obj")
-    created = api.post(objects_path(hub_cluster), headers=admin_headers, json={
-        "bucket": bucket, "description": "artefacts", "ttl": "24h", "max_bytes": 50 * MB,
-        "metadata": {"team": "build"}})
+    created = api.post(
+        objects_path(hub_cluster),
+        headers=admin_headers,
+        json={
+            "bucket": bucket,
+            "description": "artefacts",
+            "ttl": "24h",
+            "max_bytes": 50 * MB,
+            "metadata": {"team": "build"},
+        },
+    )
     assert created.status_code == 201, created.text
     assert created.json()["ttl"] == 24 * 3600 * 10**9 and created.json()["max_bytes"] == 50 * MB
 
@@ -60,8 +69,12 @@ async def test_store_create_list_info_delete(api, admin_headers, hub_cluster, hu
     listed = api.get(objects_path(hub_cluster), headers=admin_headers).json()["items"]
     assert [s["metadata"]["team"] for s in listed if s["bucket"] == bucket] == ["build"]
     assert api.get(objects_path(hub_cluster, bucket), headers=admin_headers).json()["size"] == 0
-    assert api.post(objects_path(hub_cluster), headers=admin_headers,
-                    json={"bucket": bucket}).status_code == 409
+    assert (
+        api.post(
+            objects_path(hub_cluster), headers=admin_headers, json={"bucket": bucket}
+        ).status_code
+        == 409
+    )
 
     assert api.delete(objects_path(hub_cluster, bucket), headers=admin_headers).status_code == 204
     with pytest.raises(BucketNotFoundError):
@@ -72,16 +85,20 @@ async def test_store_create_list_info_delete(api, admin_headers, hub_cluster, hu
         assert event["status"] == "success" and event["resource_type"] == "object_store"
 
 
-async def test_objects_round_trip_with_the_nats_client(api, admin_headers, hub_cluster, hub_nc,
-                                                       make_store):
+async def test_objects_round_trip_with_the_nats_client(
+    api, admin_headers, hub_cluster, hub_nc, make_store
+):
     bucket = make_store()
     store = await hub_nc.jetstream().object_store(bucket)
     files = objects_path(hub_cluster, bucket, "files")
     data = os.urandom(300_000)  # three chunks at 128 KiB
 
-    up = api.put(f"{files}/reports/2024 Q1.bin", headers={**admin_headers,
-                                                          "Content-Type": "application/x-test"},
-                 content=data, params={"description": "quarterly"})
+    up = api.put(
+        f"{files}/reports/2024 Q1.bin",
+        headers={**admin_headers, "Content-Type": "application/x-test"},
+        content=data,
+        params={"description": "quarterly"},
+    )
     assert up.status_code == 201, up.text
     info = up.json()
     assert (info["size"], info["chunks"], info["digest"]) == (300_000, 3, nats_digest(data))
@@ -117,8 +134,11 @@ async def test_objects_round_trip_with_the_nats_client(api, admin_headers, hub_c
 
     meta = objects_path(hub_cluster, bucket, "info", "reports/2024 Q1.bin")
     assert api.get(meta, headers=admin_headers).json()["digest"] == nats_digest(data)
-    patched = api.patch(meta, headers=admin_headers,
-                        json={"description": "Q1 numbers", "metadata": {"owner": "finance"}})
+    patched = api.patch(
+        meta,
+        headers=admin_headers,
+        json={"description": "Q1 numbers", "metadata": {"owner": "finance"}},
+    )
     assert patched.status_code == 200, patched.text
     assert patched.json()["metadata"] == {"owner": "finance"}
     assert patched.json()["headers"] == {"Content-Type": ["application/x-test"]}  # kept
@@ -133,8 +153,11 @@ async def test_objects_round_trip_with_the_nats_client(api, admin_headers, hub_c
     shown = api.get(files, headers=admin_headers, params={"deleted": "true"}).json()["items"]
     assert [o["name"] for o in shown if o.get("deleted")] == ["reports/2024 Q1.bin"]
 
-    for action, name in (("object.put", "empty"), ("object.update", "reports/2024 Q1.bin"),
-                         ("object.delete", "reports/2024 Q1.bin")):
+    for action, name in (
+        ("object.put", "empty"),
+        ("object.update", "reports/2024 Q1.bin"),
+        ("object.delete", "reports/2024 Q1.bin"),
+    ):
         event = wait_for_audit(api, admin_headers, action=action, resource_name=f"{bucket}/{name}")
         assert event["status"] == "success"
 
@@ -148,8 +171,9 @@ def _memory(pid: int) -> dict[str, int]:
     return fields
 
 
-def test_a_100_mb_object_goes_up_and_down_with_bounded_memory(api, admin_headers, hub_cluster,
-                                                              stack, make_store):
+def test_a_100_mb_object_goes_up_and_down_with_bounded_memory(
+    api, admin_headers, hub_cluster, stack, make_store
+):
     bucket = make_store()
     path = objects_path(hub_cluster, bucket, "files", "big.bin")
     pid = stack.pid("api")
@@ -185,29 +209,52 @@ def test_a_100_mb_object_goes_up_and_down_with_bounded_memory(api, admin_headers
     assert "SHA-256=" + base64.urlsafe_b64encode(got.digest()).decode() == expected
 
     growth = _memory(pid)["VmHWM"] - baseline
-    print(f"\n100 MB up in {uploaded_in:.1f}s, down in {downloaded_in:.1f}s; "
-          f"API peak RSS growth {growth / MB:.1f} MB")
+    print(
+        f"\n100 MB up in {uploaded_in:.1f}s, down in {downloaded_in:.1f}s; "
+        f"API peak RSS growth {growth / MB:.1f} MB"
+    )
     assert growth < 30 * MB, f"the API's peak memory grew by {growth / MB:.0f} MB"
 
 
-def test_unknown_store_or_object_is_404_and_bad_input_422(api, admin_headers, hub_cluster,
-                                                          make_store):
+def test_unknown_store_or_object_is_404_and_bad_input_422(
+    api, admin_headers, hub_cluster, make_store
+):
     missing = objects_path(hub_cluster, "no-such-store")
     for path in (missing, f"{missing}/files", f"{missing}/files/a", f"{missing}/info/a"):
         assert api.get(path, headers=admin_headers).status_code == 404, path
     assert api.put(f"{missing}/files/a", headers=admin_headers, content=b"x").status_code == 404
     bucket = make_store()
-    assert api.get(objects_path(hub_cluster, bucket, "files", "absent"),
-                   headers=admin_headers).status_code == 404
-    assert api.patch(objects_path(hub_cluster, bucket, "info", "absent"), headers=admin_headers,
-                     json={"description": "x"}).status_code == 404
-    for body, field in (({"bucket": "bad.name"}, "bucket"), ({"bucket": "b", "ttl": "later"}, "ttl"),
-                        ({"bucket": "b", "replicas": 9}, "replicas")):
+    assert (
+        api.get(
+            objects_path(hub_cluster, bucket, "files", "absent"), headers=admin_headers
+        ).status_code
+        == 404
+    )
+    assert (
+        api.patch(
+            objects_path(hub_cluster, bucket, "info", "absent"),
+            headers=admin_headers,
+            json={"description": "x"},
+        ).status_code
+        == 404
+    )
+    for body, field in (
+        ({"bucket": "bad.name"}, "bucket"),
+        ({"bucket": "b", "ttl": "later"}, "ttl"),
+        ({"bucket": "b", "replicas": 9}, "replicas"),
+    ):
         reply = api.post(objects_path(hub_cluster), headers=admin_headers, json=body)
         assert reply.status_code == 422 and reply.json()["errors"][0]["field"] == field
-    reply = api.put(objects_path(hub_cluster, bucket, "files", "a"), headers=admin_headers,
-                    content=b"x", params={"chunk_size": 8 * MB})
+    reply = api.put(
+        objects_path(hub_cluster, bucket, "files", "a"),
+        headers=admin_headers,
+        content=b"x",
+        params={"chunk_size": 8 * MB},
+    )
     assert reply.status_code == 422 and reply.json()["errors"][0]["field"] == "chunk_size"
-    reply = api.patch(objects_path(hub_cluster, bucket, "info", "a"), headers=admin_headers,
-                      json={"name": "renamed"})
+    reply = api.patch(
+        objects_path(hub_cluster, bucket, "info", "a"),
+        headers=admin_headers,
+        json={"name": "renamed"},
+    )
     assert reply.status_code == 422 and reply.json()["errors"][0]["field"] == "name"

@@ -21,8 +21,12 @@ from tests.api.orgs import PASSWORD, bearer, signup
 from tests.fixtures import login, unique, wait_for_audit
 from tests.waiting import wait_until
 
-FORGOT, RESET, LOGIN, ME = ("/api/v1/auth/forgot-password", "/api/v1/auth/reset-password",
-                            "/api/v1/auth/login", "/api/v1/auth/me")
+FORGOT, RESET, LOGIN, ME = (
+    "/api/v1/auth/forgot-password",
+    "/api/v1/auth/reset-password",
+    "/api/v1/auth/login",
+    "/api/v1/auth/me",
+)
 NEW_PASSWORD = "reset-Pass-5678"
 
 
@@ -74,8 +78,12 @@ def test_a_mailed_link_sets_a_new_password_once_and_ends_every_session(api, stac
     # every session of the account ended: its access tokens and refresh tokens stop working
     for session in (owner.tokens, second):
         assert api.get(ME, headers=bearer(session["access_token"])).status_code == 401
-        assert api.post("/api/v1/auth/refresh",
-                        json={"refresh_token": session["refresh_token"]}).status_code == 401
+        assert (
+            api.post(
+                "/api/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}
+            ).status_code
+            == 401
+        )
     assert api.post(LOGIN, json={"email": owner.email, "password": PASSWORD}).status_code == 401
     headers = login(api, owner.email, NEW_PASSWORD)
 
@@ -137,8 +145,9 @@ def test_bodies_are_validated_and_a_refused_password_keeps_the_link(api, stack, 
     short = reset(api, token, client, password="short")
     assert short.status_code == 422
     assert [e["field"] for e in short.json()["errors"]] == ["password"]
-    extra = api.post(RESET, json={"token": token, "password": NEW_PASSWORD, "email": "x@y.z"},
-                     headers=client)
+    extra = api.post(
+        RESET, json={"token": token, "password": NEW_PASSWORD, "email": "x@y.z"}, headers=client
+    )
     assert extra.status_code == 422
     assert {"field": "email", "message": "is not a known field"} in extra.json()["errors"]
     assert reset(api, token, client).status_code == 204

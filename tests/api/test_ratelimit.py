@@ -56,8 +56,9 @@ def test_a_user_is_limited_by_the_organizations_limit(api, stack):
 
 def test_an_api_key_has_its_own_limit(api):
     owner = signup(api)
-    key = api.post("/api/v1/api-keys", headers=owner.headers,
-                   json={"name": "slow", "rate_limit_per_minute": 3}).json()
+    key = api.post(
+        "/api/v1/api-keys", headers=owner.headers, json={"name": "slow", "rate_limit_per_minute": 3}
+    ).json()
     refused = _until_refused(api, {"X-API-Key": key["key"]}, 3)
     assert refused.status_code == 429 and "Retry-After" in refused.headers
     # The key's owner, signed in, has the user's limit.

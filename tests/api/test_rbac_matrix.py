@@ -32,17 +32,50 @@ from tests.fixtures import PASSWORD, login, register, unique
 # `replication`, `backups` and `gitops` (its own resources).
 DESIGN_5_2 = {
     "admin": {"*:*:*"},
-    "editor": {"clusters:read:*", "streams:read:*", "streams:create:*", "streams:update:*",
-               "consumers:read:*", "consumers:create:*", "consumers:update:*",
-               "consumers:delete:*", "messages:read:*", "messages:publish:*", "kv_stores:read:*",
-               "kv_stores:create:*", "kv_stores:update:*", "object_stores:read:*",
-               "object_stores:create:*", "object_stores:update:*", "dashboards:*:own",
-               "alerts:read:*", "alerts:create:*", "alerts:update:*"},
-    "viewer": {"clusters:read:*", "streams:read:*", "consumers:read:*", "messages:read:*",
-               "kv_stores:read:*", "object_stores:read:*", "dashboards:read:*", "alerts:read:*"},
-    "operator": {"clusters:read:*", "streams:read:*", "consumers:read:*", "consumers:pause:*",
-                 "messages:read:*", "messages:publish:*", "kv_stores:read:*", "kv_stores:update:*",
-                 "object_stores:read:*", "alerts:read:*"},
+    "editor": {
+        "clusters:read:*",
+        "streams:read:*",
+        "streams:create:*",
+        "streams:update:*",
+        "consumers:read:*",
+        "consumers:create:*",
+        "consumers:update:*",
+        "consumers:delete:*",
+        "messages:read:*",
+        "messages:publish:*",
+        "kv_stores:read:*",
+        "kv_stores:create:*",
+        "kv_stores:update:*",
+        "object_stores:read:*",
+        "object_stores:create:*",
+        "object_stores:update:*",
+        "dashboards:*:own",
+        "alerts:read:*",
+        "alerts:create:*",
+        "alerts:update:*",
+    },
+    "viewer": {
+        "clusters:read:*",
+        "streams:read:*",
+        "consumers:read:*",
+        "messages:read:*",
+        "kv_stores:read:*",
+        "object_stores:read:*",
+        "dashboards:read:*",
+        "alerts:read:*",
+    },
+    "operator": {
+        "clusters:read:*",
+        "streams:read:*",
+        "consumers:read:*",
+        "consumers:pause:*",
+        "messages:read:*",
+        "messages:publish:*",
+        "kv_stores:read:*",
+        "kv_stores:update:*",
+        "object_stores:read:*",
+        "alerts:read:*",
+    },
 }
 
 
@@ -54,9 +87,13 @@ def expected(role: str, permissions: list[str]) -> bool:
 def test_builtin_roles_are_those_of_the_design():
     for role, permissions in DESIGN_5_2.items():
         assert permissions <= BUILTIN_ROLES[role], role
-        extra = {p for p in BUILTIN_ROLES[role] - permissions
-                 if not p.startswith(("operations:", "approvals:", "replication:", "backups:",
-                                       "gitops:"))}
+        extra = {
+            p
+            for p in BUILTIN_ROLES[role] - permissions
+            if not p.startswith(
+                ("operations:", "approvals:", "replication:", "backups:", "gitops:")
+            )
+        }
         assert not extra, (role, extra)
     assert set(DESIGN_ROLES) == set(DESIGN_5_2)
 
@@ -65,15 +102,24 @@ def test_builtin_roles_are_those_of_the_design():
 async def members(api, admin_headers, stack, make_member):
     """One user per built-in role in the admin's organization; `member` in a team owning the
     namespace `matrix-` on the matrix's cluster."""
-    cluster = register(api, admin_headers, stack.env["JSC_HUB_URL"], name=unique("matrix"),
-                       domain="hub")
+    cluster = register(
+        api, admin_headers, stack.env["JSC_HUB_URL"], name=unique("matrix"), domain="hub"
+    )
     users = {role: await make_member(role) for role in BUILTIN_ROLES}
-    team = api.post("/api/v1/teams", headers=admin_headers, json={
-        "name": unique("matrix-team"),
-        "namespaces": [{"cluster_id": cluster["id"], "prefix": PREFIX}]})
+    team = api.post(
+        "/api/v1/teams",
+        headers=admin_headers,
+        json={
+            "name": unique("matrix-team"),
+            "namespaces": [{"cluster_id": cluster["id"], "prefix": PREFIX}],
+        },
+    )
     assert team.status_code == 201, team.text
-    added = api.post(f"/api/v1/teams/{team.json()['id']}/members", headers=admin_headers,
-                     json={"user_id": str(users["member"][1])})
+    added = api.post(
+        f"/api/v1/teams/{team.json()['id']}/members",
+        headers=admin_headers,
+        json={"user_id": str(users["member"][1])},
+    )
     assert added.status_code == 201, added.text
     yield cluster, users
     api.delete(f"/api/v1/teams/{team.json()['id']}", headers=admin_headers)
@@ -86,16 +132,24 @@ def test_every_route_declares_a_known_permission_or_is_listed(api):
         needed = declared(op)
         if needed is None:
             if (method, path) not in PUBLIC:
-                problems.append(f"{method} {path}: no authentication; list it in PUBLIC or "
-                                "declare a permission with require()")
+                problems.append(
+                    f"{method} {path}: no authentication; list it in PUBLIC or "
+                    "declare a permission with require()"
+                )
         elif not needed:
             if (method, path) not in SIGNED_IN:
-                problems.append(f"{method} {path}: no permission declared; use require() or "
-                                "list it in SIGNED_IN")
+                problems.append(
+                    f"{method} {path}: no permission declared; use require() or "
+                    "list it in SIGNED_IN"
+                )
         else:
             for permission in needed:
                 resource, action, scope = permission.split(":", 2)
-                if resource not in RESOURCES or action not in ACTIONS or scope not in ("*", "own", "team"):
+                if (
+                    resource not in RESOURCES
+                    or action not in ACTIONS
+                    or scope not in ("*", "own", "team")
+                ):
                     problems.append(f"{method} {path}: unknown permission {permission}")
     listed = PUBLIC | SIGNED_IN
     present = {(m, p) for m, p, _ in operations(api.get("/openapi.json").json())}
@@ -121,17 +175,25 @@ def test_every_route_against_every_builtin_role(api, stack, members):
                 with api.stream(method, url, headers=headers) as reply:
                     pass
             else:
-                reply = api.request(method, url, headers=headers,
-                                    json={} if method in ("POST", "PUT", "PATCH", "DELETE") else None)
+                reply = api.request(
+                    method,
+                    url,
+                    headers=headers,
+                    json={} if method in ("POST", "PUT", "PATCH", "DELETE") else None,
+                )
             calls += 1
             refused += not allowed
             got = reply.status_code
             if got == 401 or (allowed and got == 403) or (not allowed and got != 403):
-                wrong.append(f"{role:9} {method:6} {path} needs {needed or 'sign-in'}: expected "
-                             f"{'allowed' if allowed else '403'}, got {got} {reply.text[:160]}")
+                wrong.append(
+                    f"{role:9} {method:6} {path} needs {needed or 'sign-in'}: expected "
+                    f"{'allowed' if allowed else '403'}, got {got} {reply.text[:160]}"
+                )
     assert calls > 100 and refused > 50, (calls, refused)
     print(f"{calls} calls, {refused} refused as the matrix says")
-    assert not wrong, f"{len(wrong)} of {calls} calls disagree with the matrix:\n" + "\n".join(wrong)
+    assert not wrong, f"{len(wrong)} of {calls} calls disagree with the matrix:\n" + "\n".join(
+        wrong
+    )
 
 
 def _email(api, headers: dict) -> str:

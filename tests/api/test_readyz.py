@@ -21,9 +21,18 @@ def wait_ready(api, expect: int, timeout: float = 30.0):
 def test_health_and_readiness(api):
     assert api.get("/healthz").json() == {"status": "ok"}
     ready = wait_ready(api, 200).json()
-    assert ready["checks"] == {name: "ok" for name in
-                               ("postgres", "redis", "temporal", "clickhouse", "nats", "ingester",
-                                "metrics_ingester")}
+    assert ready["checks"] == {
+        name: "ok"
+        for name in (
+            "postgres",
+            "redis",
+            "temporal",
+            "clickhouse",
+            "nats",
+            "ingester",
+            "metrics_ingester",
+        )
+    }
 
 
 def test_openapi_docs_and_metrics_are_served(api):
@@ -36,7 +45,9 @@ def test_openapi_docs_and_metrics_are_served(api):
 
 
 @pytest.mark.parametrize("service", ["redis", "postgres"])
-def test_a_stopped_service_turns_readyz_503_naming_it(api, admin_headers, hub_cluster, stack, service):
+def test_a_stopped_service_turns_readyz_503_naming_it(
+    api, admin_headers, hub_cluster, stack, service
+):
     stack.stop_service(service)
     try:
         down = wait_ready(api, 503)
@@ -51,11 +62,16 @@ def test_a_stopped_service_turns_readyz_503_naming_it(api, admin_headers, hub_cl
     finally:
         stack.start_service(service)
     wait_ready(api, 200, timeout=60)
-    assert api.get(f"/api/v1/clusters/{hub_cluster['id']}", headers=admin_headers).status_code == 200
+    assert (
+        api.get(f"/api/v1/clusters/{hub_cluster['id']}", headers=admin_headers).status_code == 200
+    )
 
 
 def test_every_answer_carries_its_request_id(api):
     """Given by the caller, it is kept; else one is made. A streamed answer gets it too."""
-    assert api.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+    assert (
+        api.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"]
+        == "abc-123"
+    )
     made = api.get("/healthz").headers["x-request-id"]
     assert len(made) == 32 and made != api.get("/healthz").headers["x-request-id"]

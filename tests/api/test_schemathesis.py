@@ -28,8 +28,10 @@ DERANDOMIZE = not os.environ.get("JSC_SCHEMATHESIS_RANDOM")
 SKIPPED = ("/watch", "/auth/logout", "/stream/metrics")
 # Schema-valid input these routes refuse, and why: what makes it acceptable is a fact of the
 # world (a reachable server, an existing object of the right kind), not of the request's shape.
-REACH = ("a URL is accepted only when it resolves into the networks the platform may reach "
-         "(DESIGN rule 8): a fact of DNS and settings, not of the request's shape")
+REACH = (
+    "a URL is accepted only when it resolves into the networks the platform may reach "
+    "(DESIGN rule 8): a fact of DNS and settings, not of the request's shape"
+)
 CONTROL = "names and text refuse C0/C1 control characters (core.labels), not said in the schema"
 PERMISSION = "a permission must be one the RBAC catalogue knows (core.rbac), checked at run time"
 POSITIVE_NOT_ALWAYS_ACCEPTED: dict[str, str] = {
@@ -38,7 +40,7 @@ POSITIVE_NOT_ALWAYS_ACCEPTED: dict[str, str] = {
     "PATCH /api/v1/webhooks/{webhook_id}": CONTROL,
     "POST /api/v1/gitops/repos": REACH + "; an ssh remote needs known_hosts",
     "PATCH /api/v1/gitops/repos/{repo_id}": "interval is a duration such as 5m "
-                                            "(parsed, no pattern)",
+    "(parsed, no pattern)",
     "POST /api/v1/ai/chat": "a conversation id must be one of the caller's; " + CONTROL,
     "POST /api/v1/ai/configure": "needs a model configured on the server, and " + CONTROL,
     "POST /api/v1/ai/proposals": "the proposed config is validated as a stream or consumer config",
@@ -57,21 +59,23 @@ POSITIVE_NOT_ALWAYS_ACCEPTED: dict[str, str] = {
     "POST /api/v1/approval-policies": "group teams must exist; durations and counts cross-checked",
     "POST /api/v1/approvals/{request_id}/reject": "a rejection needs a comment saying why",
     "POST /api/v1/auth/register": "a password must pass the strength rules; an invitation or an "
-                                  "organization is needed (anyOf over nullable pairs)",
+    "organization is needed (anyOf over nullable pairs)",
     "POST /api/v1/auth/reset-password": "a password must pass the strength rules",
     "POST /api/v1/auth/mfa/verify": "a TOTP code is right only for the current 30 seconds",
     "POST /api/v1/users/invite": "an e-mail address and a role that exists are checked",
-    "POST /api/v1/backup-schedules": "a target directory and stream names are checked (" + CONTROL
-                                     + ")",
+    "POST /api/v1/backup-schedules": "a target directory and stream names are checked ("
+    + CONTROL
+    + ")",
     "PATCH /api/v1/backup-schedules/{schedule_id}": CONTROL,
     "POST /api/v1/operations/backup": "a backup needs at least one stream of the cluster",
     "POST /api/v1/operations/failover": "give pair_id, or primary_cluster_id with streams (anyOf "
-                                        "over nullable fields, left out of the schema)",
+    "over nullable fields, left out of the schema)",
     "POST /api/v1/operations/replay": "on the same cluster a destination subject is needed",
     "POST /api/v1/clusters/{cluster_id}/streams/{stream}/consumers": "a consumer config needs a "
-                                                                    "name and JetStream's rules",
-    "POST /api/v1/clusters/{cluster_id}/streams/{stream}/consumers/{name}/pause":
-        ("pausing until a time in the past is refused"),
+    "name and JetStream's rules",
+    "POST /api/v1/clusters/{cluster_id}/streams/{stream}/consumers/{name}/pause": (
+        "pausing until a time in the past is refused"
+    ),
     "POST /api/v1/dashboards": "widgets are validated by kind",
     "PATCH /api/v1/dashboards/{dashboard_id}": "widgets are validated by kind",
     "GET /api/v1/clusters/{cluster_id}/kv/{bucket}/keys": "key filters follow NATS subject rules",
@@ -82,7 +86,7 @@ POSITIVE_NOT_ALWAYS_ACCEPTED: dict[str, str] = {
     "GET /api/v1/clusters/{cluster_id}/streams/{name}/messages": "a cursor is one the API issued",
     "GET /api/v1/clusters/{cluster_id}/streams/{name}/messages/last": "subjects follow NATS rules",
     "POST /api/v1/clusters/{cluster_id}/streams/{name}/messages": "subjects and header names "
-                                                                  "follow NATS rules",
+    "follow NATS rules",
 }
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 IMPLICIT = {"HEAD", "OPTIONS"}  # answered by routes the schema does not list (CORS preflight)
@@ -107,11 +111,16 @@ async def test_every_check_passes_on_every_operation(stack, make_member):
     addresses = (f"198.18.{n // 250}.{n % 250 + 1}" for n in range(10**6))
     schema = schemathesis.openapi.from_url(f"{stack.api_url}/openapi.json")
     checks = all_checks()
-    assert {c.__name__ for c in checks} >= {"not_a_server_error", "status_code_conformance",
-                                            "content_type_conformance", "ignored_auth",
-                                            "negative_data_rejection", "positive_data_acceptance",
-                                            "response_headers_conformance",
-                                            "response_schema_conformance"}
+    assert {c.__name__ for c in checks} >= {
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "ignored_auth",
+        "negative_data_rejection",
+        "positive_data_acceptance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+    }
     positive = CHECKS.get_one("positive_data_acceptance")
     operations_ = [result.ok() for result in schema.get_all_operations()]
     found: dict[tuple[str, str], str] = {}
@@ -121,23 +130,37 @@ async def test_every_check_passes_on_every_operation(stack, make_member):
             continue
         checked += 1
         excluded = [positive] if operation.label in POSITIVE_NOT_ALWAYS_ACCEPTED else []
-        strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                             operation.as_strategy(GenerationMode.NEGATIVE))
+        strategy = st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE),
+            operation.as_strategy(GenerationMode.NEGATIVE),
+        )
 
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  derandomize=DERANDOMIZE, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            derandomize=DERANDOMIZE,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=strategy)
         def run(operation, excluded, case):
             headers = {**signed_in, "X-Forwarded-For": next(addresses)}
             try:
-                case.call_and_validate(base_url=stack.api_url, headers=headers, timeout=15,
-                                       checks=checks, excluded_checks=excluded)
+                case.call_and_validate(
+                    base_url=stack.api_url,
+                    headers=headers,
+                    timeout=15,
+                    checks=checks,
+                    excluded_checks=excluded,
+                )
             except (AssertionError, BaseExceptionGroup) as exc:
                 for failure in _failures(exc):
                     title = getattr(failure, "title", type(failure).__name__)
-                    found.setdefault((operation.label, title),
-                                     f"{operation.label}: {failure}"[:700]
-                                     + f"\n  {case.as_curl_command()[:400]}")
+                    found.setdefault(
+                        (operation.label, title),
+                        f"{operation.label}: {failure}"[:700]
+                        + f"\n  {case.as_curl_command()[:400]}",
+                    )
 
         run(operation, excluded)
     assert checked > 50, f"only {checked} operations in the schema?"
@@ -160,11 +183,14 @@ async def test_an_undeclared_method_is_405_with_the_path_s_methods(stack, make_m
             url = fill(path, op, "00000000-0000-0000-0000-000000000000")
             for method in sorted(set(METHODS) - methods):
                 reply = client.request(method, url)
-                allow = {m.strip() for m in reply.headers.get("allow", "").split(",")
-                         if m.strip()} - IMPLICIT
+                allow = {
+                    m.strip() for m in reply.headers.get("allow", "").split(",") if m.strip()
+                } - IMPLICIT
                 if reply.status_code != 405 or allow != methods:
-                    wrong.append(f"{method} {path}: {reply.status_code}, Allow {sorted(allow)}, "
-                                 f"declared {sorted(methods)}")
+                    wrong.append(
+                        f"{method} {path}: {reply.status_code}, Allow {sorted(allow)}, "
+                        f"declared {sorted(methods)}"
+                    )
                 elif reply.headers["content-type"] != "application/problem+json":
                     wrong.append(f"{method} {path}: {reply.headers['content-type']}")
     assert len(declared) > 100

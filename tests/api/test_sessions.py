@@ -18,13 +18,16 @@ SESSIONS = "/api/v1/auth/sessions"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
-def sign_in(api, email: str, password: str, *, agent: str = "", ip: str = "",
-            org_id: str | None = None) -> dict:
+def sign_in(
+    api, email: str, password: str, *, agent: str = "", ip: str = "", org_id: str | None = None
+) -> dict:
     """A new session: its token pair (its id is the access token's ``sid``, read back from the
     list as the ``current`` one)."""
-    headers = {**({"User-Agent": agent} if agent else {}), **({"X-Forwarded-For": ip} if ip else {})}
-    body = {"email": email, "password": password,
-            **({"organization_id": org_id} if org_id else {})}
+    headers = {
+        **({"User-Agent": agent} if agent else {}),
+        **({"X-Forwarded-For": ip} if ip else {}),
+    }
+    body = {"email": email, "password": password, **({"organization_id": org_id} if org_id else {})}
     reply = api.post("/api/v1/auth/login", json=body, headers=headers)
     assert reply.status_code == 200, reply.text
     pair = reply.json()
@@ -61,8 +64,9 @@ def test_a_person_lists_their_sessions_with_device_address_and_the_current_one(a
     assert mine["created_at"] <= mine["last_used_at"] and mine["expires_at"] > mine["created_at"]
     assert by_id[script["id"]]["device"] == "jsc-cli 1.4"
     # The most recently used first; the script's view marks its own session instead.
-    assert [s["current"] for s in listed(api, bearer(script["access_token"]))
-            if s["id"] == script["id"]] == [True]
+    assert [
+        s["current"] for s in listed(api, bearer(script["access_token"])) if s["id"] == script["id"]
+    ] == [True]
 
     colleague = invite(api, owner, "editor")
     theirs = listed(api, colleague.headers)
@@ -78,26 +82,33 @@ def test_ending_a_session_stops_its_access_and_refresh_tokens(api):
     ended = api.delete(f"{SESSIONS}/{lost['id']}", headers=bearer(kept["access_token"]))
     assert ended.status_code == 204, ended.text
     assert not works(api, lost)
-    assert api.get("/api/v1/auth/me", headers=bearer(lost["access_token"])).json()["detail"] == \
-        "This session has ended; sign in again."
-    assert api.post("/api/v1/auth/refresh",
-                    json={"refresh_token": lost["refresh_token"]}).status_code == 401
+    assert (
+        api.get("/api/v1/auth/me", headers=bearer(lost["access_token"])).json()["detail"]
+        == "This session has ended; sign in again."
+    )
+    assert (
+        api.post("/api/v1/auth/refresh", json={"refresh_token": lost["refresh_token"]}).status_code
+        == 401
+    )
     assert works(api, kept)
     assert lost["id"] not in {s["id"] for s in listed(api, bearer(kept["access_token"]))}
     again = api.delete(f"{SESSIONS}/{lost['id']}", headers=bearer(kept["access_token"]))
     assert again.status_code == 404
     assert again.headers["content-type"].startswith("application/problem+json")
-    event = wait_for_audit(api, owner.headers, action="auth.session_revoke",
-                           resource_id=lost["id"])
+    event = wait_for_audit(api, owner.headers, action="auth.session_revoke", resource_id=lost["id"])
     assert event["status"] == "success" and event["changes"]["device"] == "Firefox on Linux"
     assert event["changes"]["current"] is False
 
     # Naming the current session is a sign-out.
-    assert api.delete(f"{SESSIONS}/{kept['id']}",
-                      headers=bearer(kept["access_token"])).status_code == 204
+    assert (
+        api.delete(f"{SESSIONS}/{kept['id']}", headers=bearer(kept["access_token"])).status_code
+        == 204
+    )
     assert not works(api, kept)
-    assert api.post("/api/v1/auth/refresh",
-                    json={"refresh_token": kept["refresh_token"]}).status_code == 401
+    assert (
+        api.post("/api/v1/auth/refresh", json={"refresh_token": kept["refresh_token"]}).status_code
+        == 401
+    )
 
 
 def test_another_persons_session_is_a_404_in_any_organization(api):
@@ -114,8 +125,9 @@ def test_another_persons_session_is_a_404_in_any_organization(api):
     bad = api.delete(f"{SESSIONS}/not-a-uuid", headers=owner.headers)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "session_id"
     assert works(api, target)
-    wait_for_audit(api, stranger.headers, action="DELETE /api/v1/auth/sessions/{session_id}",
-                   status="failure")
+    wait_for_audit(
+        api, stranger.headers, action="DELETE /api/v1/auth/sessions/{session_id}", status="failure"
+    )
 
 
 def test_an_api_key_has_no_sessions_to_list_or_end(api):
@@ -129,8 +141,9 @@ def test_an_api_key_has_no_sessions_to_list_or_end(api):
     assert works(api, owner.tokens)
 
 
-async def test_only_an_admin_of_the_members_organization_signs_them_out(api, make_member,
-                                                                        db_sessions):
+async def test_only_an_admin_of_the_members_organization_signs_them_out(
+    api, make_member, db_sessions
+):
     admin, admin_id, _ = await make_member("admin")
     _, target_id, _ = await make_member("viewer")
     email = api.get(f"/api/v1/users/{target_id}", headers=admin).json()["email"]
@@ -159,8 +172,12 @@ async def test_only_an_admin_of_the_members_organization_signs_them_out(api, mak
     assert done.json()["revoked"] >= 2  # make_member's own sign-in is one of them
     for pair in (phone, desk):
         assert not works(api, pair)
-        assert api.post("/api/v1/auth/refresh",
-                        json={"refresh_token": pair["refresh_token"]}).status_code == 401
+        assert (
+            api.post(
+                "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+            ).status_code
+            == 401
+        )
     assert works(api, other_org)
     assert [s["id"] for s in listed(api, bearer(other_org["access_token"]))] == [other_org["id"]]
     event = wait_for_audit(api, admin, action="user.sessions_revoke", resource_id=str(target_id))

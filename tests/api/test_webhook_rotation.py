@@ -31,8 +31,11 @@ GRACE_S = 24 * 3600  # the stack runs with the default JSC_WEBHOOK_SECRET_GRACE_
 
 
 def create(api, headers, **body) -> dict:
-    reply = api.post(HOOKS, headers=headers, json={"name": unique("hook"),
-                                                   "url": "https://hooks.example.com/x", **body})
+    reply = api.post(
+        HOOKS,
+        headers=headers,
+        json={"name": unique("hook"), "url": "https://hooks.example.com/x", **body},
+    )
     assert reply.status_code == 201, reply.text
     return reply.json()
 
@@ -55,8 +58,11 @@ def ping(api, headers, hook_id: str, receiver: Receiver):
 
 async def end_grace(db_sessions, hook_id: str) -> None:
     async with db_sessions() as db, db.begin():
-        await db.execute(update(Webhook).where(Webhook.id == uuid.UUID(hook_id)).values(
-            previous_valid_until=datetime.now(UTC) - timedelta(seconds=1)))
+        await db.execute(
+            update(Webhook)
+            .where(Webhook.id == uuid.UUID(hook_id))
+            .values(previous_valid_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +70,7 @@ def cipher(stack) -> Cipher:
     return Cipher(stack.settings.encryption_key.get_secret_value())
 
 
-async def test_the_new_secret_is_answered_once_and_audited(api, make_member, db_sessions,
-                                                          cipher):
+async def test_the_new_secret_is_answered_once_and_audited(api, make_member, db_sessions, cipher):
     headers, _, _ = await make_member("admin", org="new")
     hook = create(api, headers)
     started = datetime.now(UTC)
@@ -74,8 +79,11 @@ async def test_the_new_secret_is_answered_once_and_audited(api, make_member, db_
     assert rotated["id"] == hook["id"] and len(rotated["secret"]) >= 40
     assert rotated["secret"] != hook["secret"]
     until = datetime.fromisoformat(rotated["previous_valid_until"])
-    assert started + timedelta(seconds=GRACE_S - 60) < until \
+    assert (
+        started + timedelta(seconds=GRACE_S - 60)
+        < until
         < datetime.now(UTC) + timedelta(seconds=GRACE_S + 60)
+    )
     read = api.get(f"{HOOKS}/{hook['id']}", headers=headers)
     listed = api.get(HOOKS, headers=headers)
     for reply in (read, listed):
@@ -94,8 +102,9 @@ async def test_the_new_secret_is_answered_once_and_audited(api, make_member, db_
     assert rotated["secret"] not in json.dumps(event) and hook["secret"] not in json.dumps(event)
 
 
-async def test_during_the_grace_both_secrets_verify_then_only_the_new(api, make_member,
-                                                                     db_sessions):
+async def test_during_the_grace_both_secrets_verify_then_only_the_new(
+    api, make_member, db_sessions
+):
     headers, _, _ = await make_member("admin", org="new")
     with Receiver() as receiver:
         hook = create(api, headers, url=receiver.url)
@@ -106,15 +115,17 @@ async def test_during_the_grace_both_secrets_verify_then_only_the_new(api, make_
         new = rotate(api, headers, hook["id"])["secret"]
         timestamp, body, signature = ping(api, headers, hook["id"], receiver)
         assert len(signature.split(",")) == 2 and all(
-            v.startswith("sha256=") for v in signature.split(","))
+            v.startswith("sha256=") for v in signature.split(",")
+        )
         assert verify(new, timestamp, body, signature.split(",")[0])  # the new one first
         assert verify(new, timestamp, body, signature, max_age_s=300)
         assert verify(old, timestamp, body, signature, max_age_s=300)
         assert not verify("a-wrong-secret-of-some-length", timestamp, body, signature)
 
         await end_grace(db_sessions, hook["id"])
-        assert api.get(f"{HOOKS}/{hook['id']}", headers=headers).json()[
-            "previous_valid_until"] is None
+        assert (
+            api.get(f"{HOOKS}/{hook['id']}", headers=headers).json()["previous_valid_until"] is None
+        )
         timestamp, body, signature = ping(api, headers, hook["id"], receiver)
         assert "," not in signature
         assert verify(new, timestamp, body, signature)
@@ -136,25 +147,34 @@ async def test_rotating_again_replaces_the_previous_secret(api, make_member):
     assert not verify(hook["secret"], timestamp, body, signature)  # two rotations ago
 
 
-async def test_the_delivery_activity_carries_both_signatures(api, stack, make_member,
-                                                             db_sessions, cipher):
+async def test_the_delivery_activity_carries_both_signatures(
+    api, stack, make_member, db_sessions, cipher
+):
     """The delivery activity (as the worker runs it for approvals, failovers and alerts)."""
     headers, _, org_id = await make_member("admin", org="new")
     redis_client = aioredis.from_url(stack.env["JSC_REDIS_URL"])
-    activities = NotificationActivities(db_sessions, redis_client, cipher,
-                                        public_url="https://console.example")
+    activities = NotificationActivities(
+        db_sessions, redis_client, cipher, public_url="https://console.example"
+    )
     env = ActivityEnvironment()
-    sent = RequestEvent(org_id=str(org_id), request_id=str(uuid.uuid4()), event="approved",
-                        title="Create stream orders", actor_email="jane@example.com")
+    sent = RequestEvent(
+        org_id=str(org_id),
+        request_id=str(uuid.uuid4()),
+        event="approved",
+        title="Create stream orders",
+        actor_email="jane@example.com",
+    )
     try:
         with Receiver() as receiver:
             hook = create(api, headers, url=receiver.url, events=["approved"])
             new = rotate(api, headers, hook["id"])["secret"]
-            await env.run(activities.deliver_webhook,
-                          WebhookDelivery(webhook_id=hook["id"], event=sent))
+            await env.run(
+                activities.deliver_webhook, WebhookDelivery(webhook_id=hook["id"], event=sent)
+            )
             await end_grace(db_sessions, hook["id"])
-            await env.run(activities.deliver_webhook,
-                          WebhookDelivery(webhook_id=hook["id"], event=sent))
+            await env.run(
+                activities.deliver_webhook, WebhookDelivery(webhook_id=hook["id"], event=sent)
+            )
     finally:
         await redis_client.aclose()
     during, after = receiver.received
@@ -185,13 +205,13 @@ async def test_admins_only_and_tenancy(api, make_member, db_sessions, cipher):
     async with db_sessions() as db:
         row = await db.scalar(select(Webhook).where(Webhook.id == uuid.UUID(hook["id"])))
     assert open_secret(cipher, row) == hook["secret"] and row.previous_secret is None
-    assert api.get(f"{HOOKS}/{hook['id']}", headers=headers).json()[
-        "previous_valid_until"] is None
+    assert api.get(f"{HOOKS}/{hook['id']}", headers=headers).json()["previous_valid_until"] is None
 
 
 def test_the_route_declares_its_answers(api):
     operation = api.get("/openapi.json").json()["paths"][
-        "/api/v1/webhooks/{webhook_id}/rotate-secret"]["post"]
+        "/api/v1/webhooks/{webhook_id}/rotate-secret"
+    ]["post"]
     assert {"200", "404"} <= set(operation["responses"])
     assert "application/problem+json" in operation["responses"]["404"]["content"]
     assert operation["security"], "the route declares its permission"

@@ -22,8 +22,11 @@ HOOKS = "/api/v1/webhooks"
 
 
 def create(api, headers, **body) -> dict:
-    reply = api.post(HOOKS, headers=headers, json={"name": unique("hook"),
-                                                   "url": "https://hooks.example.com/x", **body})
+    reply = api.post(
+        HOOKS,
+        headers=headers,
+        json={"name": unique("hook"), "url": "https://hooks.example.com/x", **body},
+    )
     assert reply.status_code == 201, reply.text
     return reply.json()
 
@@ -53,13 +56,23 @@ async def test_secret_is_shown_once_and_sealed_at_rest(api, stack, make_member, 
 async def test_change_and_delete(api, make_member):
     headers, _, _ = await make_member("admin", org="new")
     hook = create(api, headers, url="https://hooks.slack.com/services/T0/B0/token-in-url")
-    changed = api.patch(f"{HOOKS}/{hook['id']}", headers=headers, json={
-        "name": "renamed", "events": ["failed"], "enabled": False,
-        "url": "http://127.0.0.1:8080/jsc"})
+    changed = api.patch(
+        f"{HOOKS}/{hook['id']}",
+        headers=headers,
+        json={
+            "name": "renamed",
+            "events": ["failed"],
+            "enabled": False,
+            "url": "http://127.0.0.1:8080/jsc",
+        },
+    )
     assert changed.status_code == 200, changed.text
     assert {k: changed.json()[k] for k in ("name", "events", "enabled", "url")} == {
-        "name": "renamed", "events": ["failed"], "enabled": False,
-        "url": "http://127.0.0.1:8080/jsc"}
+        "name": "renamed",
+        "events": ["failed"],
+        "enabled": False,
+        "url": "http://127.0.0.1:8080/jsc",
+    }
     assert api.get(f"{HOOKS}/{hook['id']}", headers=headers).json()["name"] == "renamed"
     event = wait_for_audit(api, headers, action="webhook.update", resource_id=hook["id"])
     assert set(event["changes"]) == {"name", "events", "enabled", "url"}
@@ -80,8 +93,11 @@ async def test_bad_input_is_named(api, make_member):
     for body, field, words in [
         ({"name": "x", "url": "ftp://files.example.com"}, "url", "http:// or https://"),
         ({"name": "x", "url": "hooks.example.com"}, "url", "http:// or https://"),
-        ({"name": "x", "url": "https://h.example", "events": ["approved", "merged"]}, "events",
-         "'merged' is not an event"),
+        (
+            {"name": "x", "url": "https://h.example", "events": ["approved", "merged"]},
+            "events",
+            "'merged' is not an event",
+        ),
         ({"name": "   ", "url": "https://h.example"}, "name", "non-blank"),
         ({"name": "x", "url": "https://h.example", "secret": "short"}, "secret", "16"),
         ({"name": "x", "url": "https://h.example", "colour": "red"}, "colour", "not a known"),
@@ -102,13 +118,19 @@ async def test_admins_only_and_tenancy(api, make_member):
     editor, _, _ = await make_member("editor", org=org_id)
     for who in (viewer, editor):
         assert api.get(HOOKS, headers=who).status_code == 403
-        assert api.post(HOOKS, headers=who, json={"name": "x", "url": "https://h.example"}
-                        ).status_code == 403
+        assert (
+            api.post(HOOKS, headers=who, json={"name": "x", "url": "https://h.example"}).status_code
+            == 403
+        )
         assert api.post(f"{HOOKS}/{hook['id']}/test", headers=who).status_code == 403
     stranger, _, _ = await make_member("admin", org="new")
     assert api.get(HOOKS, headers=stranger).json()["items"] == []
-    for method, path, body in [("GET", "", None), ("PATCH", "", {"enabled": False}),
-                               ("DELETE", "", None), ("POST", "/test", None)]:
+    for method, path, body in [
+        ("GET", "", None),
+        ("PATCH", "", {"enabled": False}),
+        ("DELETE", "", None),
+        ("POST", "/test", None),
+    ]:
         reply = api.request(method, f"{HOOKS}/{hook['id']}{path}", headers=stranger, json=body)
         assert reply.status_code == 404, (method, path, reply.text)
     assert api.get(f"{HOOKS}/{hook['id']}", headers=headers).json()["enabled"] is True
@@ -120,8 +142,12 @@ async def test_test_event_is_signed_and_slack_compatible(api, make_member):
         hook = create(api, headers, url=receiver.url, events=["approved"], enabled=False)
         sent = api.post(f"{HOOKS}/{hook['id']}/test", headers=headers)
         assert sent.status_code == 200, sent.text
-        assert sent.json() == {"ok": True, "status_code": 200,
-                               "delivery_id": sent.json()["delivery_id"], "error": None}
+        assert sent.json() == {
+            "ok": True,
+            "status_code": 200,
+            "delivery_id": sent.json()["delivery_id"],
+            "error": None,
+        }
     [got] = receiver.received
     assert got.headers["content-type"] == "application/json"
     assert got.headers["x-jsc-event"] == "test"
@@ -131,12 +157,12 @@ async def test_test_event_is_signed_and_slack_compatible(api, make_member):
     assert verify(hook["secret"], timestamp, got.body, signature, max_age_s=300)
     assert not verify("a-wrong-secret-of-some-length", timestamp, got.body, signature)
     assert not verify(hook["secret"], str(int(timestamp) + 1), got.body, signature)
-    assert not verify(hook["secret"], timestamp, got.body, signature, max_age_s=300,
-                      now=int(timestamp) + 3600)  # an old delivery replayed
+    assert not verify(
+        hook["secret"], timestamp, got.body, signature, max_age_s=300, now=int(timestamp) + 3600
+    )  # an old delivery replayed
     body = json.loads(got.body)
     assert isinstance(body["text"], str) and hook["name"] in body["text"]
-    assert body["blocks"] == [{"type": "section",
-                               "text": {"type": "mrkdwn", "text": body["text"]}}]
+    assert body["blocks"] == [{"type": "section", "text": {"type": "mrkdwn", "text": body["text"]}}]
     assert body["event"] == "test" and body["title"] == f"webhook {hook['name']}"
     event = wait_for_audit(api, headers, action="webhook.test", resource_id=hook["id"])
     assert event["status"] == "success" and hook["secret"] not in json.dumps(event)

@@ -27,13 +27,19 @@ class Org:
 
     def team(self, name: str, members: list[Account], prefix: str | None = None) -> dict:
         namespaces = [{"cluster_id": self.cluster_id, "prefix": prefix}] if prefix else []
-        reply = self.api.post("/api/v1/teams", headers=self.admin.headers,
-                              json={"name": name, "namespaces": namespaces})
+        reply = self.api.post(
+            "/api/v1/teams",
+            headers=self.admin.headers,
+            json={"name": name, "namespaces": namespaces},
+        )
         assert reply.status_code == 201, reply.text
         team = reply.json()
         for person in members:
-            added = self.api.post(f"/api/v1/teams/{team['id']}/members", headers=self.admin.headers,
-                                  json={"user_id": person.user_id})
+            added = self.api.post(
+                f"/api/v1/teams/{team['id']}/members",
+                headers=self.admin.headers,
+                json={"user_id": person.user_id},
+            )
             assert added.status_code == 201, added.text
         return team
 
@@ -43,8 +49,11 @@ class Org:
         return reply.json()
 
     def act(self, who: Account, request_id: str, action: str, comment: str = "") -> httpx.Response:
-        return self.api.post(f"/api/v1/approvals/{request_id}/{action}", headers=who.headers,
-                             json={"comment": comment})
+        return self.api.post(
+            f"/api/v1/approvals/{request_id}/{action}",
+            headers=who.headers,
+            json={"comment": comment},
+        )
 
     def request(self, request_id: str, who: Account | None = None) -> dict:
         reply = self.api.get(f"/api/v1/approvals/{request_id}", headers=(who or self.admin).headers)
@@ -63,9 +72,16 @@ class Org:
 
 def production_org(api: httpx.Client, hub_url: str, environment: str = "production") -> Org:
     admin = signup(api)
-    reply = api.post("/api/v1/clusters", headers=admin.headers, json={
-        "name": unique("prod"), "environment": environment, "server_urls": [hub_url],
-        "jetstream_domain": "hub"})
+    reply = api.post(
+        "/api/v1/clusters",
+        headers=admin.headers,
+        json={
+            "name": unique("prod"),
+            "environment": environment,
+            "server_urls": [hub_url],
+            "jetstream_domain": "hub",
+        },
+    )
     assert reply.status_code == 201, reply.text
     return Org(api, admin, reply.json()["id"])
 

@@ -35,8 +35,11 @@ async def test_a_waiting_request_survives_api_and_worker_restarts(api, stack, hu
     stream = unique("DUR")
     await hub_nc.jetstream().add_stream(name=stream, subjects=[f"{stream}.>"])
     try:
-        asked = api.post(consumer_path(org, stream), headers=org.admin.headers,
-                         json={"durable_name": "after-restart"})
+        asked = api.post(
+            consumer_path(org, stream),
+            headers=org.admin.headers,
+            json={"durable_name": "after-restart"},
+        )
         assert asked.status_code == 202, asked.text
         rid = asked.json()["request_id"]
 
@@ -53,14 +56,16 @@ async def test_a_waiting_request_survives_api_and_worker_restarts(api, stack, hu
         assert done["result"]["applied"]["name"] == "after-restart"
         assert await consumer_exists(hub_nc, stream, "after-restart")
 
-        client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                      data_converter=pydantic_data_converter)
-        operation = api.get(f"/api/v1/operations/{asked.json()['operation_id']}",
-                            headers=org.admin.headers).json()
+        client = await Client.connect(
+            stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+        )
+        operation = api.get(
+            f"/api/v1/operations/{asked.json()['operation_id']}", headers=org.admin.headers
+        ).json()
         history = await client.get_workflow_handle(operation["workflow_id"]).fetch_history()
-        await Replayer(workflows=WORKFLOWS,
-                       data_converter=pydantic_data_converter).replay_workflow(history)
+        await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(
+            history
+        )
         record_new(history, "approval_single_input.json")
     finally:
         await hub_nc.jetstream().delete_stream(stream)
-

@@ -38,8 +38,11 @@ def notified(org, who, request_id: str, expected: set[str], timeout: float = 60)
 
 
 def ask_for_consumer(org, who, name: str):
-    reply = org.api.post(consumer_path(org, org.stream), headers=who.headers,
-                         json={"durable_name": name, "ack_policy": "explicit"})
+    reply = org.api.post(
+        consumer_path(org, org.stream),
+        headers=who.headers,
+        json={"durable_name": name, "ack_policy": "explicit"},
+    )
     assert reply.status_code == 202, reply.text
     body = reply.json()
     assert body["status"] == "waiting_approval" and body["request_id"] and body["operation_id"]
@@ -60,8 +63,9 @@ async def test_production_change_waits_and_four_eyes_applies_it(prod, hub_nc):
     assert own.status_code == 403 and "own request" in own.json()["detail"]
     assert prod.request(pending["request_id"])["votes"] == []  # a refused vote leaves no trace
 
-    waiting = prod.api.get("/api/v1/approvals", headers=second.headers,
-                           params={"waiting_for_me": True}).json()["items"]
+    waiting = prod.api.get(
+        "/api/v1/approvals", headers=second.headers, params={"waiting_for_me": True}
+    ).json()["items"]
     assert [r["id"] for r in waiting] == [pending["request_id"]]
     approved = prod.act(second, pending["request_id"], "approve", "looks right")
     assert approved.status_code == 200, approved.text
@@ -71,8 +75,9 @@ async def test_production_change_waits_and_four_eyes_applies_it(prod, hub_nc):
     # The request is marked executed first; the operation ends right after (its own record).
     deadline = time.monotonic() + 60
     while True:
-        operation = prod.api.get(f"/api/v1/operations/{pending['operation_id']}",
-                                 headers=prod.admin.headers).json()
+        operation = prod.api.get(
+            f"/api/v1/operations/{pending['operation_id']}", headers=prod.admin.headers
+        ).json()
         if operation["status"] != "running" or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.2)
@@ -82,13 +87,25 @@ async def test_production_change_waits_and_four_eyes_applies_it(prod, hub_nc):
     assert again.status_code == 409
     # The requester (an admin too) hears the outcome, not the call for approvers; the approver
     # heard that call.
-    assert notified(prod, prod.admin, pending["request_id"], {"approved", "executed"}) == \
-        {"approved", "executed"}
+    assert notified(prod, prod.admin, pending["request_id"], {"approved", "executed"}) == {
+        "approved",
+        "executed",
+    }
     assert notified(prod, second, pending["request_id"], {"created"}) == {"created"}
-    wait_for_audit(prod.api, prod.admin.headers, action="approval.approve",
-                   resource_id=pending["request_id"], user_email=second.email)
-    wait_for_audit(prod.api, prod.admin.headers, action="approval.request",
-                   resource_id=pending["request_id"], user_email=prod.admin.email)
+    wait_for_audit(
+        prod.api,
+        prod.admin.headers,
+        action="approval.approve",
+        resource_id=pending["request_id"],
+        user_email=second.email,
+    )
+    wait_for_audit(
+        prod.api,
+        prod.admin.headers,
+        action="approval.request",
+        resource_id=pending["request_id"],
+        user_email=prod.admin.email,
+    )
 
 
 async def test_wrong_role_is_refused_and_a_reason_is_required_to_reject(prod, hub_nc):
@@ -115,10 +132,17 @@ async def test_n_of_m_then_a_second_group_in_sequence(prod, hub_nc):
     a2, a3 = prod.member("admin", "a2"), prod.member("admin", "a3")
     finance = prod.member("viewer", "finance")
     prod.team("finance", [finance])
-    prod.policy({"name": "Two admins then finance", "priority": 1,
-                 "triggers": {"environments": ["production"], "kinds": ["consumer"]},
-                 "groups": [{"name": "Two admins", "count": 2, "roles": ["admin"]},
-                            {"name": "Finance", "count": 1, "teams": ["finance"]}]})
+    prod.policy(
+        {
+            "name": "Two admins then finance",
+            "priority": 1,
+            "triggers": {"environments": ["production"], "kinds": ["consumer"]},
+            "groups": [
+                {"name": "Two admins", "count": 2, "roles": ["admin"]},
+                {"name": "Finance", "count": 1, "teams": ["finance"]},
+            ],
+        }
+    )
     pending = ask_for_consumer(prod, editor, "c3")
     rid = pending["request_id"]
     assert prod.act(prod.admin, rid, "approve").status_code == 200
@@ -150,12 +174,16 @@ async def test_concurrent_approvals_apply_the_change_once(prod, hub_nc, stack):
     from temporalio.client import Client
 
     client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"])
-    operation = prod.api.get(f"/api/v1/operations/{pending['operation_id']}",
-                             headers=prod.admin.headers).json()
+    operation = prod.api.get(
+        f"/api/v1/operations/{pending['operation_id']}", headers=prod.admin.headers
+    ).json()
     history = await client.get_workflow_handle(operation["workflow_id"]).fetch_history()
-    applied = [e for e in history.events
-               if e.HasField("activity_task_scheduled_event_attributes")
-               and e.activity_task_scheduled_event_attributes.activity_type.name == "apply_change"]
+    applied = [
+        e
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "apply_change"
+    ]
     assert len(applied) == 1
 
 
@@ -180,18 +208,31 @@ async def test_withdraw_and_request_changes_change_nothing(prod, hub_nc):
 
 async def test_policy_auto_rejects_and_development_applies_at_once(api, stack, hub_nc, prod):
     # A production stream with fewer than 3 replicas is refused by the seeded policy.
-    refused = prod.api.post(f"/api/v1/clusters/{prod.cluster_id}/streams", headers=prod.admin.headers,
-                            json={"name": unique("R1"), "subjects": [f"{unique('r1')}.>"]})
+    refused = prod.api.post(
+        f"/api/v1/clusters/{prod.cluster_id}/streams",
+        headers=prod.admin.headers,
+        json={"name": unique("R1"), "subjects": [f"{unique('r1')}.>"]},
+    )
     assert refused.status_code == 403, refused.text
     assert "at least 3 replicas" in refused.json()["detail"]
     # A development cluster applies the same change directly: one of another organization (the
     # same organization's second registration of this server would be judged as production).
     other = signup(api)
-    dev = api.post("/api/v1/clusters", headers=other.headers, json={
-        "name": unique("dev"), "environment": "development",
-        "server_urls": [stack.env["JSC_HUB_URL"]], "jetstream_domain": "hub"}).json()
-    created = api.post(f"/api/v1/clusters/{dev['id']}/streams/{prod.stream}/consumers",
-                       headers=other.headers, json={"durable_name": "direct"})
+    dev = api.post(
+        "/api/v1/clusters",
+        headers=other.headers,
+        json={
+            "name": unique("dev"),
+            "environment": "development",
+            "server_urls": [stack.env["JSC_HUB_URL"]],
+            "jetstream_domain": "hub",
+        },
+    ).json()
+    created = api.post(
+        f"/api/v1/clusters/{dev['id']}/streams/{prod.stream}/consumers",
+        headers=other.headers,
+        json={"durable_name": "direct"},
+    )
     assert created.status_code == 201, created.text
     assert await consumer_exists(hub_nc, prod.stream, "direct")
 
@@ -204,9 +245,15 @@ async def test_a_production_replay_waits_then_runs_as_its_own_operation(prod, hu
     try:
         for i in range(5):
             await js.publish(f"{prod.stream}.orders", f"m{i}".encode())
-        asked = prod.api.post("/api/v1/operations/replay", headers=prod.admin.headers, json={
-            "cluster_id": prod.cluster_id, "stream": prod.stream,
-            "destination": {"stream": copy, "subject_prefix": copy}})
+        asked = prod.api.post(
+            "/api/v1/operations/replay",
+            headers=prod.admin.headers,
+            json={
+                "cluster_id": prod.cluster_id,
+                "stream": prod.stream,
+                "destination": {"stream": copy, "subject_prefix": copy},
+            },
+        )
         assert asked.status_code == 202, asked.text
         assert asked.json()["status"] == "waiting_approval"
         assert (await js.stream_info(copy)).state.messages == 0

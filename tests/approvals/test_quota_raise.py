@@ -26,18 +26,31 @@ ASKS = {"admin": True, "member": True, "editor": False, "viewer": False, "operat
 def org(api, stack):
     org = production_org(api, stack.env["JSC_HUB_URL"], environment="development")
     org.roles = {role: org.member(role) for role in ASKS}
-    org.payments = org.team(unique("payments"), [a for r, a in org.roles.items() if r != "admin"],
-                            prefix=unique("pay").lower() + "-")
-    limits = api.put(f"/api/v1/teams/{org.payments['id']}/quotas", headers=org.admin.headers,
-                     json={"limits": {"streams": 10, "consumers": 0}})
+    org.payments = org.team(
+        unique("payments"),
+        [a for r, a in org.roles.items() if r != "admin"],
+        prefix=unique("pay").lower() + "-",
+    )
+    limits = api.put(
+        f"/api/v1/teams/{org.payments['id']}/quotas",
+        headers=org.admin.headers,
+        json={"limits": {"streams": 10, "consumers": 0}},
+    )
     assert limits.status_code == 200, limits.text
     return org
 
 
 def ask(org, who, resource: str, limit: int, team_id: str | None = None):
-    return org.api.post("/api/v1/quota-requests", headers=who.headers, json={
-        "team_id": team_id or org.payments["id"], "resource": resource, "requested_limit": limit,
-        "justification": "onboarding three payment processors"})
+    return org.api.post(
+        "/api/v1/quota-requests",
+        headers=who.headers,
+        json={
+            "team_id": team_id or org.payments["id"],
+            "resource": resource,
+            "requested_limit": limit,
+            "justification": "onboarding three payment processors",
+        },
+    )
 
 
 def refused_field(reply) -> tuple[int, list[str], str]:
@@ -60,8 +73,9 @@ def test_each_role_asks_from_unlimited_and_without_a_raise(org, role):
         status, fields, detail = refused_field(reply)
         assert (status, fields) == (422, ["requested_limit"]), reply.text
         assert "already 10" in detail, detail
-    listed = org.api.get("/api/v1/quota-requests", headers=org.admin.headers,
-                         params={"team_id": org.payments["id"]}).json()["items"]
+    listed = org.api.get(
+        "/api/v1/quota-requests", headers=org.admin.headers, params={"team_id": org.payments["id"]}
+    ).json()["items"]
     assert listed == []  # nothing refused was filed
 
 
@@ -70,8 +84,14 @@ def test_another_organizations_team_is_not_found(org, api, stack):
     for who in (other.admin, other.member("member")):
         reply = ask(org, who, "streams", 20)
         assert reply.status_code == 404, reply.text
-    assert org.api.get("/api/v1/quota-requests", headers=org.admin.headers,
-                       params={"team_id": org.payments["id"]}).json()["items"] == []
+    assert (
+        org.api.get(
+            "/api/v1/quota-requests",
+            headers=org.admin.headers,
+            params={"team_id": org.payments["id"]},
+        ).json()["items"]
+        == []
+    )
 
 
 def test_a_raise_from_zero_goes_for_approval_and_no_text_reads_inf(org):
@@ -85,15 +105,26 @@ def test_a_raise_from_zero_goes_for_approval_and_no_text_reads_inf(org):
     assert view["diff"] == {"consumers": {"before": 0, "after": 20}}
     card = approval_text.change_rows(view["diff"], view["spec"])
     assert card == [{"Field": "consumers", "Before": "0", "After": "20"}]
-    texts = [view["title"], *reasons, *view["risk_notes"], *sent.json()["reasons"],
-             request_caption(Approval.from_json(view), {}, {}),
-             *(cell for row in card for cell in row.values())]
+    texts = [
+        view["title"],
+        *reasons,
+        *view["risk_notes"],
+        *sent.json()["reasons"],
+        request_caption(Approval.from_json(view), {}, {}),
+        *(cell for row in card for cell in row.values()),
+    ]
     found = [t for t in texts if NOT_A_NUMBER.search(t)]
     assert found == [], found
 
     def audited():
-        return [e for e in org.api.get("/api/v1/audit/logs", headers=org.admin.headers, params={
-            "action": "approval.request", "limit": 50}).json()["items"]
-            if e["resource_id"] == sent.json()["request_id"]]
+        return [
+            e
+            for e in org.api.get(
+                "/api/v1/audit/logs",
+                headers=org.admin.headers,
+                params={"action": "approval.request", "limit": 50},
+            ).json()["items"]
+            if e["resource_id"] == sent.json()["request_id"]
+        ]
 
     wait_until(audited, "the audit record of the quota request")

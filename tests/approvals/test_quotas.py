@@ -13,7 +13,7 @@ from core.policy import GB
 from tests.approvals.setup import production_org
 from tests.fixtures import unique
 
-MB = 1024 ** 2
+MB = 1024**2
 
 
 @pytest.fixture
@@ -23,23 +23,32 @@ def team_org(api, stack):
     org.dev = org.member("member", "dev")
     org.payments = org.team(unique("payments"), [org.dev], prefix=org.prefix)
     yield org
-    for stream in api.get(f"/api/v1/clusters/{org.cluster_id}/streams",
-                          headers=org.admin.headers).json()["items"]:
+    for stream in api.get(
+        f"/api/v1/clusters/{org.cluster_id}/streams", headers=org.admin.headers
+    ).json()["items"]:
         if stream["config"]["name"].startswith(org.prefix):
-            api.delete(f"/api/v1/clusters/{org.cluster_id}/streams/{stream['config']['name']}",
-                       headers=org.admin.headers)
+            api.delete(
+                f"/api/v1/clusters/{org.cluster_id}/streams/{stream['config']['name']}",
+                headers=org.admin.headers,
+            )
 
 
 def set_limits(org, **limits) -> dict:
-    reply = org.api.put(f"/api/v1/teams/{org.payments['id']}/quotas", headers=org.admin.headers,
-                        json={"limits": limits})
+    reply = org.api.put(
+        f"/api/v1/teams/{org.payments['id']}/quotas",
+        headers=org.admin.headers,
+        json={"limits": limits},
+    )
     assert reply.status_code == 200, reply.text
     return {line["resource"]: line for line in reply.json()["items"]}
 
 
 def create_stream(org, name: str, max_bytes: int):
-    return org.api.post(f"/api/v1/clusters/{org.cluster_id}/streams", headers=org.dev.headers,
-                        json={"name": name, "subjects": [f"{name}.>"], "max_bytes": max_bytes})
+    return org.api.post(
+        f"/api/v1/clusters/{org.cluster_id}/streams",
+        headers=org.dev.headers,
+        json={"name": name, "subjects": [f"{name}.>"], "max_bytes": max_bytes},
+    )
 
 
 def test_quota_usage_and_refusals_on_create_and_update(team_org):
@@ -48,8 +57,9 @@ def test_quota_usage_and_refusals_on_create_and_update(team_org):
     assert lines["streams"]["usage"] == 0 and lines["streams"]["limit"] == 2
     assert lines["consumers"]["limit"] is None  # unlimited until set
     assert create_stream(org, f"{org.prefix}a", 10 * MB).status_code == 201
-    quotas = org.api.get(f"/api/v1/teams/{org.payments['id']}/quotas",
-                         headers=org.dev.headers).json()
+    quotas = org.api.get(
+        f"/api/v1/teams/{org.payments['id']}/quotas", headers=org.dev.headers
+    ).json()
     by_name = {line["resource"]: line for line in quotas["items"]}
     assert by_name["streams"]["usage"] == 1 and by_name["streams"]["percent"] == 50.0
     assert by_name["storage_bytes"]["usage"] == 10 * MB
@@ -66,19 +76,26 @@ def test_quota_usage_and_refusals_on_create_and_update(team_org):
     assert create_stream(org, f"{org.prefix}d", 10 * MB).status_code == 201
     third = create_stream(org, f"{org.prefix}e", 1 * MB)
     assert third.status_code == 409 and third.json()["quota"] == "streams"
-    grow = org.api.patch(f"/api/v1/clusters/{org.cluster_id}/streams/{org.prefix}a",
-                         headers=org.dev.headers, json={"max_bytes": 25 * MB})
+    grow = org.api.patch(
+        f"/api/v1/clusters/{org.cluster_id}/streams/{org.prefix}a",
+        headers=org.dev.headers,
+        json={"max_bytes": 25 * MB},
+    )
     assert grow.status_code == 409 and grow.json()["quota"] == "storage_bytes"
-    shrink = org.api.patch(f"/api/v1/clusters/{org.cluster_id}/streams/{org.prefix}a",
-                           headers=org.dev.headers, json={"max_bytes": 5 * MB})
+    shrink = org.api.patch(
+        f"/api/v1/clusters/{org.cluster_id}/streams/{org.prefix}a",
+        headers=org.dev.headers,
+        json={"max_bytes": 5 * MB},
+    )
     assert shrink.status_code == 200, shrink.text
 
 
 def wait_limit(org, resource: str, expected: int, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        lines = org.api.get(f"/api/v1/teams/{org.payments['id']}/quotas",
-                            headers=org.dev.headers).json()["items"]
+        lines = org.api.get(
+            f"/api/v1/teams/{org.payments['id']}/quotas", headers=org.dev.headers
+        ).json()["items"]
         if {q["resource"]: q["limit"] for q in lines}[resource] == expected:
             return
         assert time.monotonic() < deadline, f"{resource} never became {expected}: {lines}"
@@ -86,9 +103,16 @@ def wait_limit(org, resource: str, expected: int, timeout: float = 120) -> None:
 
 
 def ask(org, resource: str, limit: int, who=None):
-    reply = org.api.post("/api/v1/quota-requests", headers=(who or org.dev).headers, json={
-        "team_id": org.payments["id"], "resource": resource, "requested_limit": limit,
-        "justification": "onboarding three payment processors"})
+    reply = org.api.post(
+        "/api/v1/quota-requests",
+        headers=(who or org.dev).headers,
+        json={
+            "team_id": org.payments["id"],
+            "resource": resource,
+            "requested_limit": limit,
+            "justification": "onboarding three payment processors",
+        },
+    )
     return reply
 
 
@@ -114,16 +138,22 @@ def test_quota_requests_auto_approved_and_approved(team_org):
     assert org.act(org.admin, big.json()["request_id"], "approve").status_code == 200
     wait_limit(org, "storage_bytes", 1000 * GB)
 
-    history = org.api.get(f"/api/v1/teams/{org.payments['id']}/quota-history",
-                          headers=org.dev.headers).json()["items"]
-    storage = [(h["before"], h["after"], h["reason"]) for h in history
-               if h["resource"] == "storage_bytes"]
-    assert storage == [(400 * GB, 1000 * GB, "requested"), (100 * GB, 400 * GB, "requested"),
-                       (None, 100 * GB, "set_by_admin")]
+    history = org.api.get(
+        f"/api/v1/teams/{org.payments['id']}/quota-history", headers=org.dev.headers
+    ).json()["items"]
+    storage = [
+        (h["before"], h["after"], h["reason"]) for h in history if h["resource"] == "storage_bytes"
+    ]
+    assert storage == [
+        (400 * GB, 1000 * GB, "requested"),
+        (100 * GB, 400 * GB, "requested"),
+        (None, 100 * GB, "set_by_admin"),
+    ]
     for sent in (auto, big):  # the limit applies a moment before the request reads executed
         org.wait_status(sent.json()["request_id"], "executed")
-    listed = org.api.get("/api/v1/quota-requests", headers=org.dev.headers,
-                         params={"team_id": org.payments["id"]}).json()["items"]
+    listed = org.api.get(
+        "/api/v1/quota-requests", headers=org.dev.headers, params={"team_id": org.payments["id"]}
+    ).json()["items"]
     assert [r["status"] for r in listed] == ["executed", "executed"]
 
 
@@ -134,9 +164,16 @@ def test_quota_request_validation_and_membership(team_org):
     assert lower.status_code == 422 and "already 10" in lower.json()["detail"]
     outsider = org.member("member", "outsider")
     assert ask(org, "streams", 20, who=outsider).status_code == 403
-    bad = org.api.post("/api/v1/quota-requests", headers=org.dev.headers, json={
-        "team_id": org.payments["id"], "resource": "bananas", "requested_limit": 3,
-        "justification": "x"})
+    bad = org.api.post(
+        "/api/v1/quota-requests",
+        headers=org.dev.headers,
+        json={
+            "team_id": org.payments["id"],
+            "resource": "bananas",
+            "requested_limit": 3,
+            "justification": "x",
+        },
+    )
     assert bad.status_code == 422
 
 
@@ -148,8 +185,9 @@ async def test_rates_are_measured_between_two_reads(team_org, hub_nc):
     reader = await js.pull_subscribe(f"{name}.>", durable="reader", stream=name)
 
     def read() -> dict:
-        lines = org.api.get(f"/api/v1/teams/{org.payments['id']}/quotas",
-                            headers=org.dev.headers).json()["items"]
+        lines = org.api.get(
+            f"/api/v1/teams/{org.payments['id']}/quotas", headers=org.dev.headers
+        ).json()["items"]
         return {line["resource"]: line["usage"] for line in lines}
 
     first = read()
@@ -176,6 +214,12 @@ def test_a_request_must_raise_a_limit_and_no_text_says_inf(team_org):
     from_zero = ask(org, "consumers", 20)
     assert from_zero.status_code == 202, from_zero.text
     request = org.request(from_zero.json()["request_id"])
-    texts = " ".join([*request["decision"]["reasons"], *request["risk_notes"], request["title"],
-                      *from_zero.json()["reasons"]])
+    texts = " ".join(
+        [
+            *request["decision"]["reasons"],
+            *request["risk_notes"],
+            request["title"],
+            *from_zero.json()["reasons"],
+        ]
+    )
     assert "inf" not in texts.replace("info", "") and "nan" not in texts, texts

@@ -41,18 +41,28 @@ class BackupOrg:
         return self.people[role]
 
     def cluster(self, url: str, name: str, domain: str, environment: str = "development") -> dict:
-        reply = self.api.post("/api/v1/clusters", headers=self.headers, json={
-            "name": name, "environment": environment, "server_urls": [url],
-            "jetstream_domain": domain})
+        reply = self.api.post(
+            "/api/v1/clusters",
+            headers=self.headers,
+            json={
+                "name": name,
+                "environment": environment,
+                "server_urls": [url],
+                "jetstream_domain": domain,
+            },
+        )
         assert reply.status_code == 201, reply.text
         return reply.json()
 
     # --- backups and restores through the API ----------------------------------------------
-    def backup(self, streams, kind: str = "full", headers: dict | None = None,
-               **extra) -> httpx.Response:
-        return self.api.post("/api/v1/operations/backup", headers=headers or self.headers,
-                             json={"cluster_id": self.hub["id"], "streams": streams,
-                                   "kind": kind, **extra})
+    def backup(
+        self, streams, kind: str = "full", headers: dict | None = None, **extra
+    ) -> httpx.Response:
+        return self.api.post(
+            "/api/v1/operations/backup",
+            headers=headers or self.headers,
+            json={"cluster_id": self.hub["id"], "streams": streams, "kind": kind, **extra},
+        )
 
     def backup_done(self, streams, kind: str = "full", **extra) -> tuple[dict, dict]:
         """Back up and wait for the operation: (operation, backup)."""
@@ -62,12 +72,24 @@ class BackupOrg:
         assert op["status"] == "completed", op
         return op, self.read_backup(started.json()["backup_id"])
 
-    def restore(self, backup_id: str, stream_name: str, headers: dict | None = None,
-                cluster_id: str | None = None, **extra) -> httpx.Response:
-        to = {"cluster_id": cluster_id or self.hub["id"], "stream_name": stream_name,
-              **extra.pop("to", {})}
-        return self.api.post("/api/v1/operations/restore", headers=headers or self.headers,
-                             json={"backup_id": backup_id, "to": to, **extra})
+    def restore(
+        self,
+        backup_id: str,
+        stream_name: str,
+        headers: dict | None = None,
+        cluster_id: str | None = None,
+        **extra,
+    ) -> httpx.Response:
+        to = {
+            "cluster_id": cluster_id or self.hub["id"],
+            "stream_name": stream_name,
+            **extra.pop("to", {}),
+        }
+        return self.api.post(
+            "/api/v1/operations/restore",
+            headers=headers or self.headers,
+            json={"backup_id": backup_id, "to": to, **extra},
+        )
 
     def read_backup(self, backup_id: str, headers: dict | None = None) -> dict:
         reply = self.api.get(f"/api/v1/backups/{backup_id}", headers=headers or self.headers)
@@ -80,17 +102,23 @@ class BackupOrg:
         return reply.json()
 
     def wait_operation(self, op_id: str, until=FINISHED, timeout: float = 240.0) -> dict:
-        return wait_until(lambda: (op := self.operation(op_id))["status"] in until and op,
-                          f"operation {op_id} to reach {until}", timeout=timeout)
+        return wait_until(
+            lambda: (op := self.operation(op_id))["status"] in until and op,
+            f"operation {op_id} to reach {until}",
+            timeout=timeout,
+        )
 
     def wait_verified(self, backup_id: str, timeout: float = 240.0) -> dict:
         return wait_until(
-            lambda: (b := self.read_backup(backup_id))["verification"]["status"] != "pending"
-            and b, f"backup {backup_id} to be verified", timeout=timeout)
+            lambda: (b := self.read_backup(backup_id))["verification"]["status"] != "pending" and b,
+            f"backup {backup_id} to be verified",
+            timeout=timeout,
+        )
 
 
-def backup_org(api: httpx.Client, stack, *, dr: bool = True,
-               environment: str = "development") -> BackupOrg:
+def backup_org(
+    api: httpx.Client, stack, *, dr: bool = True, environment: str = "development"
+) -> BackupOrg:
     """An organization of its own: hub as ``hub`` (``environment``), dr as ``dr``."""
     admin = signup(api)
     org = BackupOrg(api, admin, hub={}, dr=None)
@@ -106,8 +134,15 @@ class Streams:
     def __init__(self, nc):
         self.nc, self.js, self.names = nc, nc.jetstream(), []
 
-    async def make(self, prefix: str = "bk", count: int = 0, *, subjects: list[str] | None = None,
-                   payload: bytes = b"", name: str | None = None) -> str:
+    async def make(
+        self,
+        prefix: str = "bk",
+        count: int = 0,
+        *,
+        subjects: list[str] | None = None,
+        payload: bytes = b"",
+        name: str | None = None,
+    ) -> str:
         name = name or unique(prefix).replace("-", "_")
         subjects = subjects or [f"{name}.>"]
         await self.js.add_stream(StreamConfig(name=name, subjects=subjects))
@@ -132,6 +167,8 @@ class Streams:
 
 
 async def temporal_client(stack) -> Client:
-    return await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                namespace=stack.settings.temporal_namespace,
-                                data_converter=pydantic_data_converter)
+    return await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"],
+        namespace=stack.settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )

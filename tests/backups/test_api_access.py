@@ -46,11 +46,18 @@ async def test_roles_may_take_restore_and_delete_as_their_permissions_say(api, o
         assert deleted.status_code == 403, deleted.text
     for who in (viewer, operator, editor):  # everyone reads
         assert org.read_backup(backup_id, headers=who.headers)["id"] == backup_id
-    assert api.delete(f"/api/v1/backups/{backup_id}",
-                      headers=editor.headers).status_code == 403  # only admins delete
-    schedule = api.post("/api/v1/backup-schedules", headers=editor.headers, json={
-        "name": "nope", "cluster_id": org.hub["id"], "full": {"every": "1h",
-                                                              "retention_days": 1}})
+    assert (
+        api.delete(f"/api/v1/backups/{backup_id}", headers=editor.headers).status_code == 403
+    )  # only admins delete
+    schedule = api.post(
+        "/api/v1/backup-schedules",
+        headers=editor.headers,
+        json={
+            "name": "nope",
+            "cluster_id": org.hub["id"],
+            "full": {"every": "1h", "retention_days": 1},
+        },
+    )
     assert schedule.status_code == 403, schedule.text
 
 
@@ -67,12 +74,14 @@ async def test_another_organization_sees_and_restores_nothing(api, stack, org, s
     assert [b["id"] for b in listed] == [backup_id]
     restore = other.restore(backup_id, "stolen")
     assert restore.status_code == 404, restore.text
-    assert api.post(f"/api/v1/backups/{backup_id}/verify",
-                    headers=other.headers).status_code == 404
+    assert api.post(f"/api/v1/backups/{backup_id}/verify", headers=other.headers).status_code == 404
     assert api.delete(f"/api/v1/backups/{backup_id}", headers=other.headers).status_code == 404
     # its clusters are not theirs either: as source, as target, as restore destination
-    theirs = api.post("/api/v1/operations/backup", headers=other.headers,
-                      json={"cluster_id": org.hub["id"], "streams": [stream]})
+    theirs = api.post(
+        "/api/v1/operations/backup",
+        headers=other.headers,
+        json={"cluster_id": org.hub["id"], "streams": [stream]},
+    )
     assert theirs.status_code == 404, theirs.text
     into = other.backup([stream], target={"cluster_id": org.dr["id"]})
     assert into.status_code == 404, into.text
@@ -85,13 +94,21 @@ async def test_what_a_backup_request_is_refused_for(api, stack, org, streams):
     stream = await streams.make(count=1)
     missing = org.backup([stream, "no_such_stream"])
     assert missing.status_code == 404 and "no_such_stream" in missing.json()["detail"]
-    unknown = api.post("/api/v1/operations/backup", headers=org.headers,
-                       json={"cluster_id": str(uuid.uuid4()), "streams": "all"})
+    unknown = api.post(
+        "/api/v1/operations/backup",
+        headers=org.headers,
+        json={"cluster_id": str(uuid.uuid4()), "streams": "all"},
+    )
     assert unknown.status_code == 404, unknown.text
 
-    team = api.post("/api/v1/teams", headers=org.headers, json={
-        "name": "empty-team", "namespaces": [{"cluster_id": org.hub["id"],
-                                              "prefix": "nothing_here_"}]})
+    team = api.post(
+        "/api/v1/teams",
+        headers=org.headers,
+        json={
+            "name": "empty-team",
+            "namespaces": [{"cluster_id": org.hub["id"], "prefix": "nothing_here_"}],
+        },
+    )
     assert team.status_code == 201, team.text
     nothing = org.backup("all", team_id=team.json()["id"])
     assert nothing.status_code == 409 and "Nothing to back up" in nothing.json()["detail"]
@@ -102,16 +119,21 @@ async def test_what_a_backup_request_is_refused_for(api, stack, org, streams):
     reply = lonely.backup([stream])
     assert reply.status_code == 422 and "target" in reply.json()["detail"], reply.text
 
-    for bad in ({"directory": "../escape"}, {"directory": "/etc"}, {"bucket": "x"},
-                {"cluster_id": org.dr["id"], "bucket": "has space"}):
+    for bad in (
+        {"directory": "../escape"},
+        {"directory": "/etc"},
+        {"bucket": "x"},
+        {"cluster_id": org.dr["id"], "bucket": "has space"},
+    ):
         reply = org.backup([stream], target=bad)
         assert reply.status_code == 422, (bad, reply.text)
     assert org.backup([], kind="full").status_code == 422
     assert org.backup([stream], kind="differential").status_code == 422
 
 
-async def test_a_directory_target_cannot_leave_the_backup_root_through_a_link(api, stack, org,
-                                                                             streams):
+async def test_a_directory_target_cannot_leave_the_backup_root_through_a_link(
+    api, stack, org, streams
+):
     stream = await streams.make(count=1)
     home = backup_root(stack.settings) / org.admin.org_id
     home.mkdir(parents=True, exist_ok=True)
@@ -147,20 +169,32 @@ async def test_a_team_scoped_reader_sees_only_its_teams_backups(api, org, stream
     other = await streams.make(count=2)
     reader = org.member("member")
     add_team(api, org.admin, (org.hub["id"], prefix), members=(reader,))
-    role = api.post("/api/v1/roles", headers=org.headers, json={
-        "name": unique("backup-team-reader"),
-        "permissions": ["clusters:read:*", "backups:read:team"]})
+    role = api.post(
+        "/api/v1/roles",
+        headers=org.headers,
+        json={
+            "name": unique("backup-team-reader"),
+            "permissions": ["clusters:read:*", "backups:read:team"],
+        },
+    )
     assert role.status_code == 201, role.text
-    assert api.patch(f"/api/v1/users/{reader.user_id}", headers=org.headers,
-                     json={"role": role.json()["name"]}).status_code == 200
+    assert (
+        api.patch(
+            f"/api/v1/users/{reader.user_id}",
+            headers=org.headers,
+            json={"role": role.json()["name"]},
+        ).status_code
+        == 200
+    )
     ids = {}
     for name in (mine, other):
         started = org.backup([name])
         assert started.status_code == 202, started.text
         ids[name] = started.json()["backup_id"]
 
-    listed = api.get("/api/v1/backups", headers=reader.headers,
-                     params={"cluster_id": org.hub["id"]})
+    listed = api.get(
+        "/api/v1/backups", headers=reader.headers, params={"cluster_id": org.hub["id"]}
+    )
     assert listed.status_code == 200, listed.text
     seen = {b["id"] for b in listed.json()["items"]}
     assert ids[mine] in seen and ids[other] not in seen
@@ -168,8 +202,12 @@ async def test_a_team_scoped_reader_sees_only_its_teams_backups(api, org, stream
     hidden = api.get(f"/api/v1/backups/{ids[other]}", headers=reader.headers)
     assert hidden.status_code == 404, hidden.text
     # the organization's admin still sees both
-    every = {b["id"] for b in api.get("/api/v1/backups", headers=org.headers,
-                                      params={"cluster_id": org.hub["id"]}).json()["items"]}
+    every = {
+        b["id"]
+        for b in api.get(
+            "/api/v1/backups", headers=org.headers, params={"cluster_id": org.hub["id"]}
+        ).json()["items"]
+    }
     assert {ids[mine], ids[other]} <= every
     for backup_id in ids.values():
         org.wait_verified(backup_id)

@@ -31,18 +31,29 @@ async def ack_some(nc, stream: str, durable: str, count: int) -> None:
         await message.ack_sync()
 
 
-async def test_full_then_incremental_chain_restores_to_the_newest_point(api, stack, hub_nc,
-                                                                        streams):
+async def test_full_then_incremental_chain_restores_to_the_newest_point(
+    api, stack, hub_nc, streams
+):
     org = backup_org(api, stack)
     stream = await streams.make(count=30)
-    await hub_nc.jetstream().add_consumer(stream, ConsumerConfig(
-        durable_name="worker", ack_policy=AckPolicy.EXPLICIT, description="keeps its config",
-        max_ack_pending=77, filter_subject=f"{stream}.>"))
+    await hub_nc.jetstream().add_consumer(
+        stream,
+        ConsumerConfig(
+            durable_name="worker",
+            ack_policy=AckPolicy.EXPLICIT,
+            description="keeps its config",
+            max_ack_pending=77,
+            filter_subject=f"{stream}.>",
+        ),
+    )
     await ack_some(hub_nc, stream, "worker", 12)
 
     op, full = org.backup_done([stream])
-    assert full["target"] == {"type": "object_store", "cluster_id": org.dr["id"],
-                              "bucket": "jsc-backups"}  # the org's dr cluster by default
+    assert full["target"] == {
+        "type": "object_store",
+        "cluster_id": org.dr["id"],
+        "bucket": "jsc-backups",
+    }  # the org's dr cluster by default
     assert (full["kind"], full["reason"], full["status"]) == ("full", "manual", "completed")
     assert full["chain"] == [full["id"]] and full["operation_id"] == op["id"]
     [item] = full["streams"]
@@ -59,7 +70,11 @@ async def test_full_then_incremental_chain_restores_to_the_newest_point(api, sta
     _, first = org.backup_done([stream], kind="incremental")
     [inc] = first["streams"]
     assert (inc["kind"], inc["first_seq"], inc["last_seq"], inc["messages"]) == (
-        "incremental", 31, 50, 20)
+        "incremental",
+        31,
+        50,
+        20,
+    )
     assert inc["base_backup_id"] == full["id"] and first["chain"] == [full["id"], first["id"]]
     await streams.fill(stream, 7, start=50)
     _, second = org.backup_done([stream], kind="incremental")
@@ -92,8 +107,9 @@ async def test_full_then_incremental_chain_restores_to_the_newest_point(api, sta
     assert clash.status_code == 409 and "to.subjects" in clash.json()["detail"], clash.text
 
 
-async def test_an_incremental_without_an_earlier_backup_is_full_and_says_so(api, stack, streams,
-                                                                            hub_nc):
+async def test_an_incremental_without_an_earlier_backup_is_full_and_says_so(
+    api, stack, streams, hub_nc
+):
     org = backup_org(api, stack)
     stream = await streams.make(count=4)
     op, backup = org.backup_done([stream], kind="incremental")
@@ -112,8 +128,9 @@ async def test_an_incremental_without_an_earlier_backup_is_full_and_says_so(api,
     assert api.get(f"/api/v1/backups/{backup['id']}", headers=org.headers).status_code == 404
 
 
-async def test_a_backup_a_chain_needs_is_deleted_only_with_its_dependents(api, stack, streams,
-                                                                          dr_nc):
+async def test_a_backup_a_chain_needs_is_deleted_only_with_its_dependents(
+    api, stack, streams, dr_nc
+):
     org = backup_org(api, stack)
     stream = await streams.make(count=5)
     _, full = org.backup_done([stream])
@@ -131,8 +148,9 @@ async def test_a_backup_a_chain_needs_is_deleted_only_with_its_dependents(api, s
     assert await stored(full["id"]) and await stored(inc["id"])
     refused = api.delete(f"/api/v1/backups/{full['id']}", headers=org.headers)
     assert refused.status_code == 409 and inc["id"] in refused.json()["detail"], refused.text
-    deleted = api.delete(f"/api/v1/backups/{full['id']}", headers=org.headers,
-                         params={"cascade": "true"})
+    deleted = api.delete(
+        f"/api/v1/backups/{full['id']}", headers=org.headers, params={"cascade": "true"}
+    )
     assert deleted.status_code == 204, deleted.text
     for gone in (full, inc):
         assert api.get(f"/api/v1/backups/{gone['id']}", headers=org.headers).status_code == 404

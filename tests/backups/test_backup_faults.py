@@ -34,8 +34,7 @@ async def big_stream(hub_nc, streams: Streams) -> str:
             await hub_nc.flush()
     await hub_nc.flush()
     js = hub_nc.jetstream()
-    await wait_until_async(
-        lambda: _count(js, name), f"{MESSAGES} messages in {name}", timeout=120)
+    await wait_until_async(lambda: _count(js, name), f"{MESSAGES} messages in {name}", timeout=120)
     return name
 
 
@@ -45,9 +44,12 @@ async def _count(js, name: str) -> bool:
 
 async def chunks_of(db_sessions, backup_id: str) -> int:
     async with db_sessions() as db:
-        return await db.scalar(select(func.count()).select_from(BackupChunk).join(
-            BackupItem, BackupItem.id == BackupChunk.item_id).where(
-            BackupItem.backup_id == uuid.UUID(backup_id)))
+        return await db.scalar(
+            select(func.count())
+            .select_from(BackupChunk)
+            .join(BackupItem, BackupItem.id == BackupChunk.item_id)
+            .where(BackupItem.backup_id == uuid.UUID(backup_id))
+        )
 
 
 def kill_worker(stack) -> None:
@@ -55,16 +57,16 @@ def kill_worker(stack) -> None:
     stack.start_service("worker")
 
 
-async def test_a_worker_killed_mid_backup_and_mid_restore_resumes(api, stack, hub_nc, streams,
-                                                                  db_sessions):
+async def test_a_worker_killed_mid_backup_and_mid_restore_resumes(
+    api, stack, hub_nc, streams, db_sessions
+):
     org = backup_org(api, stack)
     stream = await big_stream(hub_nc, streams)
 
     started = org.backup([stream])
     assert started.status_code == 202, started.text
     backup_id = started.json()["backup_id"]
-    await wait_until_async(lambda: chunks_of(db_sessions, backup_id), "a stored chunk",
-                           every=0.05)
+    await wait_until_async(lambda: chunks_of(db_sessions, backup_id), "a stored chunk", every=0.05)
     assert org.read_backup(backup_id)["status"] == "running"  # killed mid-way, not after
     kill_worker(stack)
     op = org.wait_operation(started.json()["id"], timeout=600)
@@ -74,23 +76,33 @@ async def test_a_worker_killed_mid_backup_and_mid_restore_resumes(api, stack, hu
     assert backup["streams"][0]["last_seq"] == MESSAGES
     assert backup["verification"]["status"] == "verified", backup["verification"]
     async with db_sessions() as db:  # a snapshot cannot be continued: it was taken again
-        attempt = await db.scalar(select(BackupItem.attempt).where(
-            BackupItem.backup_id == uuid.UUID(backup_id)))
+        attempt = await db.scalar(
+            select(BackupItem.attempt).where(BackupItem.backup_id == uuid.UUID(backup_id))
+        )
     assert attempt >= 2, attempt
 
     restored = streams.track(f"{stream}_back")
     begun = org.restore(backup_id, restored, to={"subjects": []})
     assert begun.status_code == 202, begun.text
     # the restore is planned (its total known): the chain is being streamed into the server
-    now = wait_until(lambda: (op := org.operation(begun.json()["id"]))["status"] != "pending"
-                     and (op["progress"].get("total") or 0) > 0 and op,
-                     "the restore to be under way", every=0.02)
+    now = wait_until(
+        lambda: (
+            (op := org.operation(begun.json()["id"]))["status"] != "pending"
+            and (op["progress"].get("total") or 0) > 0
+            and op
+        ),
+        "the restore to be under way",
+        every=0.02,
+    )
     assert now["status"] == "running", now
     kill_worker(stack)
     op = org.wait_operation(begun.json()["id"], timeout=600)
     assert op["status"] == "completed", op
     info = await hub_nc.jetstream().stream_info(restored)
     assert (info.state.messages, info.state.first_seq, info.state.last_seq) == (
-        MESSAGES, 1, MESSAGES)
+        MESSAGES,
+        1,
+        MESSAGES,
+    )
     source = await hub_nc.jetstream().stream_info(stream)
     assert info.state.bytes == source.state.bytes

@@ -57,13 +57,23 @@ async def test_backup_restore_and_scheduled_runs_replay(api, stack, hub_nc, stre
     assert done["status"] == "completed" and done["result"]["set_aside_backup_id"], done
     await replays(stack, done["workflow_id"], None)
 
-    schedule = api.post("/api/v1/backup-schedules", headers=org.headers, json={
-        "name": "history", "cluster_id": org.hub["id"], "streams": [stream],
-        "full": {"cron": "0 0 1 1 *", "retention_days": 30}})
+    schedule = api.post(
+        "/api/v1/backup-schedules",
+        headers=org.headers,
+        json={
+            "name": "history",
+            "cluster_id": org.hub["id"],
+            "streams": [stream],
+            "full": {"cron": "0 0 1 1 *", "retention_days": 30},
+        },
+    )
     assert schedule.status_code == 201, schedule.text
     ran = api.post(f"/api/v1/backup-schedules/{schedule.json()['id']}/run", headers=org.headers)
     assert ran.status_code == 202, ran.text
     op = org.wait_operation(ran.json()["id"])
     assert op["status"] == "completed", op
-    await replays(stack, f"backup-schedule-{schedule.json()['id']}-run-{ran.json()['id']}",
-                  "scheduled_backup_single_input.json")
+    await replays(
+        stack,
+        f"backup-schedule-{schedule.json()['id']}-run-{ran.json()['id']}",
+        "scheduled_backup_single_input.json",
+    )

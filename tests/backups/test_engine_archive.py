@@ -15,8 +15,9 @@ from core.backups import archive
 from core.backups.full_snapshot import FullSnapshot
 
 
-@pytest.mark.parametrize("value", [0, 1, 63, 64, -1, -64, 127, 128, 300, 2**40, -(2**40),
-                                   1_700_000_000_123_456_789])
+@pytest.mark.parametrize(
+    "value", [0, 1, 63, 64, -1, -64, 127, 128, 300, 2**40, -(2**40), 1_700_000_000_123_456_789]
+)
 def test_varints_round_trip(value):
     encoded = archive.varint(value)
     assert archive.read_varint(encoded, 0) == (value, len(encoded))
@@ -41,22 +42,26 @@ def test_entries_parse_back():
     raw = archive.entry(b"a.b", 1_700_000_000_000_000_001, 42, b"NATS/1.0\r\nA: 1\r\n\r\n", b"xyz")
     raw += archive.SENTINEL
     found = [e for e, _ in archive.parse_entries(raw)]
-    assert found[0] == archive.Entry(b"a.b", 1_700_000_000_000_000_001, 42,
-                                     b"NATS/1.0\r\nA: 1\r\n\r\n", b"xyz")
+    assert found[0] == archive.Entry(
+        b"a.b", 1_700_000_000_000_000_001, 42, b"NATS/1.0\r\nA: 1\r\n\r\n", b"xyz"
+    )
     assert found[1].is_sentinel
 
 
 def _decode(stream: bytes) -> bytes:
     """What a mixed S2/snappy framed stream holds."""
-    return b"".join(archive.decode_block(b.kind, b.body(stream)) for b in archive.blocks(stream)
-                    if b.kind in (archive.COMPRESSED, archive.UNCOMPRESSED))
+    return b"".join(
+        archive.decode_block(b.kind, b.body(stream))
+        for b in archive.blocks(stream)
+        if b.kind in (archive.COMPRESSED, archive.UNCOMPRESSED)
+    )
 
 
 def _snapshot_like(entries: bytes) -> bytes:
     """A stream shaped like the server's: S2 identifier, then blocks (here stored ones)."""
     out = bytearray(archive.S2_IDENTIFIER)
     for start in range(0, len(entries), 4096):
-        block = entries[start:start + 4096]
+        block = entries[start : start + 4096]
         crc = archive.masked_crc(block).to_bytes(4, "little")
         out += bytes((archive.UNCOMPRESSED,)) + (len(block) + 4).to_bytes(3, "little") + crc + block
     return bytes(out)
@@ -70,18 +75,24 @@ def test_full_snapshot_holds_back_and_cuts_the_sentinel():
     snap = _snapshot_like(body)
     for last_seq in (None, 12):
         full = FullSnapshot(last_seq)
-        out = b"".join(full.feed(snap[i:i + 1000]) for i in range(0, len(snap), 1000))
+        out = b"".join(full.feed(snap[i : i + 1000]) for i in range(0, len(snap), 1000))
         out += full.finish()
         decoded = _decode(out)
         if last_seq is None:
-            assert decoded == body[:-len(archive.SENTINEL)]
+            assert decoded == body[: -len(archive.SENTINEL)]
             # the blocks before the last pass through untouched
-            assert out.startswith(snap[:-(len(body) % 4096 or 4096) - 8])
+            assert out.startswith(snap[: -(len(body) % 4096 or 4096) - 8])
         else:
             head, after = next(archive.parse_entries(decoded, len(archive.MAGIC)))
             assert json.loads(head.payload)["last_seq"] == 12
-            assert decoded[after:] == body[len(archive.MAGIC) + len(
-                archive.entry(b"state.json", 5, 0, b"", state)):-len(archive.SENTINEL)]
+            assert (
+                decoded[after:]
+                == body[
+                    len(archive.MAGIC) + len(archive.entry(b"state.json", 5, 0, b"", state)) : -len(
+                        archive.SENTINEL
+                    )
+                ]
+            )
     with pytest.raises(archive.ArchiveError, match="sentinel"):
         truncated = _snapshot_like(body[:-5])
         cut = FullSnapshot()
@@ -93,26 +104,37 @@ def _consumer(name: str, push: bool) -> bytes:
     config = {"durable_name": name, "ack_policy": "explicit", "description": "x" * 300}
     if push:
         config.update(deliver_subject=f"orders.deliver.{name}", deliver_group="standby")
-    body = {"config": config, "state": {"delivered": {"consumer_seq": 7, "stream_seq": 9},
-                                        "ack_floor": {"consumer_seq": 5, "stream_seq": 6}}}
+    body = {
+        "config": config,
+        "state": {
+            "delivered": {"consumer_seq": 7, "stream_seq": 9},
+            "ack_floor": {"consumer_seq": 5, "stream_seq": 6},
+        },
+    }
     return archive.entry(f"consumers/{name}".encode(), 3, 0, b"", json.dumps(body).encode())
 
 
 def _quieted(snap: bytes, last_seq=None) -> tuple[FullSnapshot, bytes]:
     full = FullSnapshot(last_seq, quiet_prefix="_JSC_VERIFY.ab")
-    out = b"".join(full.feed(snap[i:i + 1000]) for i in range(0, len(snap), 1000))
+    out = b"".join(full.feed(snap[i : i + 1000]) for i in range(0, len(snap), 1000))
     return full, _decode(out + full.finish())
 
 
 @pytest.mark.parametrize("consumers", [2, 60])  # 60: the consumers span several blocks
 def test_quiet_head_redirects_push_consumers_only(consumers):
-    state = json.dumps({"messages": 2, "first_seq": 1, "last_seq": 9,
-                        "consumer_count": consumers}).encode()
+    state = json.dumps(
+        {"messages": 2, "first_seq": 1, "last_seq": 9, "consumer_count": consumers}
+    ).encode()
     names = [(f"c{n}", n % 2 == 0) for n in range(consumers)]
     messages = archive.entry(b"s.1", 10, 1, b"", os.urandom(3000))
     messages += archive.entry(b"s.2", 11, 9, b"", os.urandom(9000))
-    body = (archive.MAGIC + archive.entry(b"state.json", 5, 0, b"", state)
-            + b"".join(_consumer(n, push) for n, push in names) + messages + archive.SENTINEL)
+    body = (
+        archive.MAGIC
+        + archive.entry(b"state.json", 5, 0, b"", state)
+        + b"".join(_consumer(n, push) for n, push in names)
+        + messages
+        + archive.SENTINEL
+    )
     full, decoded = _quieted(_snapshot_like(body), last_seq=12)
     found = [e for e, _ in archive.parse_entries(decoded, len(archive.MAGIC))]
     assert json.loads(found[0].payload)["last_seq"] == 12

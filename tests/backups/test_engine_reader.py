@@ -26,11 +26,14 @@ async def test_both_readers_read_the_range_exactly(hub_nc, hub_js):
         stored = await exact(hub_js, name, 3000)
         want = [(s, *stored[s]) for s in sorted(stored) if 50 <= s <= 2999]
 
-        for read in (ConsumerRangeReader(hub_js, name, 50, 2999, avg_size=300).batches(),
-                     msg_get_range(hub_js, name, 50, 2999)):
+        for read in (
+            ConsumerRangeReader(hub_js, name, 50, 2999, avg_size=300).batches(),
+            msg_get_range(hub_js, name, 50, 2999),
+        ):
             got = await _collect(read)
-            assert [(m.seq, m.subject.decode(), m.header, m.payload) for m in got] == \
-                [w[:4] for w in want]
+            assert [(m.seq, m.subject.decode(), m.header, m.payload) for m in got] == [
+                w[:4] for w in want
+            ]
             assert [m.timestamp for m in got] == [time_ns(w[4]) for w in want]
         assert any(b"X-N: again" in m.header for m in got)
 

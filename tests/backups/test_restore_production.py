@@ -46,14 +46,22 @@ async def test_a_production_restore_over_a_stream_waits_for_approval(api, stack,
     assert approved.status_code == 200, approved.text
     done = approvals.wait_status(pending["request_id"], "executed", timeout=60)
     op_id = done["result"]["operation_id"]
-    op = wait_until(lambda: (r := api.get(f"/api/v1/operations/{op_id}", headers=org.headers))
-                    .status_code == 200 and r.json(), "the restore operation to exist")
+    op = wait_until(
+        lambda: (
+            (r := api.get(f"/api/v1/operations/{op_id}", headers=org.headers)).status_code == 200
+            and r.json()
+        ),
+        "the restore operation to exist",
+    )
     assert op["type"] == "restore"
     op = org.wait_operation(op_id)
     assert op["status"] == "completed", op
     set_aside = org.read_backup(op["result"]["set_aside_backup_id"])
     assert (set_aside["reason"], set_aside["kind"], set_aside["status"]) == (
-        "pre_restore", "full", "completed")
+        "pre_restore",
+        "full",
+        "completed",
+    )
     assert set_aside["message_count"] == 15 and set_aside["verification"]["status"] == "verified"
     assert await contents(hub_nc, stream) == backed_up
 

@@ -21,17 +21,25 @@ async def streams(hub_nc):
 
 
 async def test_a_corrupted_chunk_fails_verification_and_the_restore_is_refused(
-        api, stack, hub_nc, dr_nc, streams, db_sessions):
+    api, stack, hub_nc, dr_nc, streams, db_sessions
+):
     org = backup_org(api, stack)
     stream = await streams.make(count=200)
     _, backup = org.backup_done([stream])
     assert backup["verification"]["status"] == "verified", backup["verification"]
 
     async with db_sessions() as db:
-        keys = list(await db.scalars(select(BackupChunk.key).join(
-            BackupItem, BackupItem.id == BackupChunk.item_id).where(
-            BackupItem.backup_id == uuid.UUID(backup["id"]),
-            BackupChunk.attempt == BackupItem.attempt).order_by(BackupChunk.n)))
+        keys = list(
+            await db.scalars(
+                select(BackupChunk.key)
+                .join(BackupItem, BackupItem.id == BackupChunk.item_id)
+                .where(
+                    BackupItem.backup_id == uuid.UUID(backup["id"]),
+                    BackupChunk.attempt == BackupItem.attempt,
+                )
+                .order_by(BackupChunk.n)
+            )
+        )
     assert keys and all(k.startswith(f"{org.admin.org_id}/{backup['id']}/") for k in keys)
     store = await dr_nc.jetstream().object_store("jsc-backups")
     await store.put(keys[0], b"not what was stored")

@@ -24,15 +24,25 @@ async def streams(hub_nc):
 
 
 def run(org, schedule_id: str, kind: str) -> dict:
-    started = org.api.post(f"/api/v1/backup-schedules/{schedule_id}/run",
-                           params={"kind": kind}, headers=org.headers)
+    started = org.api.post(
+        f"/api/v1/backup-schedules/{schedule_id}/run", params={"kind": kind}, headers=org.headers
+    )
     assert started.status_code == 202, started.text
     op = org.wait_operation(started.json()["id"])
     assert op["status"] == "completed", op
     # retention runs after the backup, in the run's own workflow: its end is the last_run
-    wait_until(lambda: ((org.api.get(f"/api/v1/backup-schedules/{schedule_id}",
-                                     headers=org.headers).json().get("last_run") or {})
-                        .get("operation_id") == op["id"]), "the run's retention")
+    wait_until(
+        lambda: (
+            (
+                org.api.get(f"/api/v1/backup-schedules/{schedule_id}", headers=org.headers)
+                .json()
+                .get("last_run")
+                or {}
+            ).get("operation_id")
+            == op["id"]
+        ),
+        "the run's retention",
+    )
     return op
 
 
@@ -45,18 +55,29 @@ def schedule_backups(org, schedule_id: str) -> list[dict]:
 async def age(db_sessions, backup_id: str, days: float) -> None:
     at = datetime.now(UTC) - timedelta(days=days)
     async with db_sessions() as db, db.begin():
-        await db.execute(update(Backup).where(Backup.id == uuid.UUID(backup_id)).values(
-            created_at=at, started_at=at, completed_at=at))
+        await db.execute(
+            update(Backup)
+            .where(Backup.id == uuid.UUID(backup_id))
+            .values(created_at=at, started_at=at, completed_at=at)
+        )
 
 
-async def test_retention_removes_exactly_the_expired_backups(api, stack, hub_nc, dr_nc, streams,
-                                                             db_sessions):
+async def test_retention_removes_exactly_the_expired_backups(
+    api, stack, hub_nc, dr_nc, streams, db_sessions
+):
     org = backup_org(api, stack)
     stream = await streams.make(count=10)
-    made = api.post("/api/v1/backup-schedules", headers=org.headers, json={
-        "name": "kept-a-day", "cluster_id": org.hub["id"], "streams": [stream],
-        "full": {"cron": "0 0 1 1 *", "retention_days": 1},
-        "incremental": {"cron": "0 0 1 1 *", "retention_days": 1}})
+    made = api.post(
+        "/api/v1/backup-schedules",
+        headers=org.headers,
+        json={
+            "name": "kept-a-day",
+            "cluster_id": org.hub["id"],
+            "streams": [stream],
+            "full": {"cron": "0 0 1 1 *", "retention_days": 1},
+            "incremental": {"cron": "0 0 1 1 *", "retention_days": 1},
+        },
+    )
     assert made.status_code == 201, made.text
     sid = made.json()["id"]
 
@@ -80,8 +101,9 @@ async def test_retention_removes_exactly_the_expired_backups(api, stack, hub_nc,
     listed = {o.name for o in await store.list()}
     for name in ("f1", "i1"):
         assert not any(k.startswith(f"{org.admin.org_id}/{ids[name]}/") for k in listed), name
-        event = wait_for_audit(api, org.headers, timeout=30, action="backup.expired",
-                               resource_id=ids[name])
+        event = wait_for_audit(
+            api, org.headers, timeout=30, action="backup.expired", resource_id=ids[name]
+        )
         assert event["status"] == "success"
     assert any(k.startswith(f"{org.admin.org_id}/{ids['f2']}/") for k in listed)
     schedule = api.get(f"/api/v1/backup-schedules/{sid}", headers=org.headers).json()

@@ -24,8 +24,14 @@ from typer.testing import CliRunner
 from cli.main import app
 
 JSC = Path(sys.executable).parent / "jsc"
-CLEAN_ENV = {"JSC_API_URL": None, "JSC_API_KEY": None, "JSC_CLUSTER": None, "JSC_PASSWORD": None,
-             "JSC_DEBUG": None, "COLUMNS": "200"}
+CLEAN_ENV = {
+    "JSC_API_URL": None,
+    "JSC_API_KEY": None,
+    "JSC_CLUSTER": None,
+    "JSC_PASSWORD": None,
+    "JSC_DEBUG": None,
+    "COLUMNS": "200",
+}
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
 
 
@@ -42,12 +48,17 @@ class Jsc:
 
     def __call__(self, *args: str, input: str | bytes | None = None, **env: str | None):
         runner = CliRunner()
-        result = runner.invoke(app, [str(a) for a in args], input=input,
-                               env={**CLEAN_ENV, "JSC_CONFIG": str(self.config), **self.env, **env},
-                               catch_exceptions=True)
+        result = runner.invoke(
+            app,
+            [str(a) for a in args],
+            input=input,
+            env={**CLEAN_ENV, "JSC_CONFIG": str(self.config), **self.env, **env},
+            catch_exceptions=True,
+        )
         if result.exception and not isinstance(result.exception, SystemExit):
-            raise AssertionError(f"jsc {' '.join(map(str, args))} raised "
-                                 f"{result.exception!r}\n{result.output}") from result.exception
+            raise AssertionError(
+                f"jsc {' '.join(map(str, args))} raised {result.exception!r}\n{result.output}"
+            ) from result.exception
         return result
 
     def ok(self, *args: str, **kw):
@@ -83,8 +94,15 @@ def jsc_fresh(tmp_path) -> Jsc:
 @pytest.fixture(scope="session")
 def cli_login(stack, tmp_path_factory) -> Path:
     config = tmp_path_factory.mktemp("jsc-cli") / "credentials.json"
-    Jsc(config).ok("login", "--url", stack.api_url, "--email", stack.admin_email,
-                   "--password", stack.admin_password)
+    Jsc(config).ok(
+        "login",
+        "--url",
+        stack.api_url,
+        "--email",
+        stack.admin_email,
+        "--password",
+        stack.admin_password,
+    )
     return config
 
 
@@ -94,6 +112,7 @@ def jsc(cli_login) -> Jsc:
 
 
 # -- a real terminal ---------------------------------------------------------------------------
+
 
 class Terminal:
     """The installed ``jsc`` under a pseudo-terminal: read its screen output, type, send Ctrl-C."""
@@ -107,10 +126,16 @@ class Terminal:
         # Ctrl-C works as in a terminal even when the test run itself was started in the
         # background (a non-interactive shell starts background jobs with SIGINT ignored, and
         # Python then installs no KeyboardInterrupt handler).
-        self.proc = subprocess.Popen([str(JSC), *args], stdin=slave, stdout=slave, stderr=slave,
-                                     env=full_env, close_fds=True, start_new_session=True,
-                                     preexec_fn=lambda: signal.signal(signal.SIGINT,
-                                                                      signal.SIG_DFL))
+        self.proc = subprocess.Popen(
+            [str(JSC), *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=full_env,
+            close_fds=True,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         os.close(slave)
         self.raw = b""
 
@@ -163,8 +188,10 @@ def terminal(cli_login):
     opened: list[Terminal] = []
 
     def start(*args: str, **env: str | None) -> Terminal:
-        term = Terminal([str(a) for a in args],
-                        {**CLEAN_ENV, "COLUMNS": "120", "JSC_CONFIG": str(cli_login), **env})
+        term = Terminal(
+            [str(a) for a in args],
+            {**CLEAN_ENV, "COLUMNS": "120", "JSC_CONFIG": str(cli_login), **env},
+        )
         opened.append(term)
         return term
 

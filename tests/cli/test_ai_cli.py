@@ -34,15 +34,19 @@ def _conversation_id(out: str) -> str:
     return match.group(1)
 
 
-def test_ask_prints_the_answer_tool_calls_and_how_to_go_on(jsc, api, admin_headers, hub_cluster,
-                                                           fake_claude):
+def test_ask_prints_the_answer_tool_calls_and_how_to_go_on(
+    jsc, api, admin_headers, hub_cluster, fake_claude
+):
     cid = hub_cluster["id"]
     stream = _stream(api, admin_headers, cid)
     question = f"How many messages does {stream} hold?"
-    fake_claude.script(question, [
-        ToolUse("get_stream", {"cluster_id": cid, "stream": stream}),
-        Text(f"{stream} is empty: it holds no message yet."),
-    ])
+    fake_claude.script(
+        question,
+        [
+            ToolUse("get_stream", {"cluster_id": cid, "stream": stream}),
+            Text(f"{stream} is empty: it holds no message yet."),
+        ],
+    )
     out = jsc.ok("ai", "ask", question, "-c", "test-hub", "--stream", stream).stdout
     assert f"→ get_stream {stream}: 0 messages" in out, out
     assert f"{stream} is empty: it holds no message yet." in out
@@ -84,8 +88,9 @@ def test_ask_json_prints_every_event_as_a_json_line(jsc, fake_claude):
     assert done["conversation_id"] == events[0]["data"]["conversation_id"]
 
 
-def test_the_answer_streams_while_the_model_is_still_writing(terminal, api, admin_headers,
-                                                             hub_cluster, fake_claude):
+def test_the_answer_streams_while_the_model_is_still_writing(
+    terminal, api, admin_headers, hub_cluster, fake_claude
+):
     """The first words and the tool call are on the screen before the model has written the
     rest: its second turn waits until the test has seen them."""
     cid = hub_cluster["id"]
@@ -97,10 +102,13 @@ def test_the_answer_streams_while_the_model_is_still_writing(terminal, api, admi
         seen.wait(timeout=15)  # the model "writes" only once the screen showed the beginning
         return Text("All good: the stream is healthy." if seen.is_set() else "Too late.")
 
-    fake_claude.script(question, [
-        ToolUse("get_stream", {"cluster_id": cid, "stream": stream}, text="Let me look."),
-        rest_of_the_answer,
-    ])
+    fake_claude.script(
+        question,
+        [
+            ToolUse("get_stream", {"cluster_id": cid, "stream": stream}, text="Let me look."),
+            rest_of_the_answer,
+        ],
+    )
     term = terminal("ai", "ask", question, "-c", "test-hub")
     try:
         term.expect(r"Let me look\.", timeout=60)
@@ -113,21 +121,37 @@ def test_the_answer_streams_while_the_model_is_still_writing(terminal, api, admi
     assert "Too late" not in term.text
 
 
-def test_a_proposal_is_shown_boxed_with_its_approval_link(jsc, api, admin_headers, hub_cluster,
-                                                          fake_claude):
+def test_a_proposal_is_shown_boxed_with_its_approval_link(
+    jsc, api, admin_headers, hub_cluster, fake_claude
+):
     cid = hub_cluster["id"]
     stream = _stream(api, admin_headers, cid)
     question = f"Please increase max_bytes of {stream} to 2 MB"
-    fake_claude.script(question, [
-        ToolUse("propose_change", {"cluster_id": cid, "kind": "stream", "operation": "update",
-                                   "stream": stream, "config": {"max_bytes": 2 * 1024 * 1024},
-                                   "reason": "It fills up."}),
-        Text("I filed a change request; it waits for approval."),
-    ])
+    fake_claude.script(
+        question,
+        [
+            ToolUse(
+                "propose_change",
+                {
+                    "cluster_id": cid,
+                    "kind": "stream",
+                    "operation": "update",
+                    "stream": stream,
+                    "config": {"max_bytes": 2 * 1024 * 1024},
+                    "reason": "It fills up.",
+                },
+            ),
+            Text("I filed a change request; it waits for approval."),
+        ],
+    )
     out = jsc.ok("ai", "ask", question).stdout
-    filed = [r for r in api.get("/api/v1/approvals", headers=admin_headers,
-                                params={"status": "waiting_approval"}).json()["items"]
-             if stream in (r.get("title") or "")]
+    filed = [
+        r
+        for r in api.get(
+            "/api/v1/approvals", headers=admin_headers, params={"status": "waiting_approval"}
+        ).json()["items"]
+        if stream in (r.get("title") or "")
+    ]
     assert len(filed) == 1, filed
     request_id = filed[0]["id"]
     assert "Proposed change: nothing changes until it is approved" in out, out
@@ -140,8 +164,9 @@ def test_a_proposal_is_shown_boxed_with_its_approval_link(jsc, api, admin_header
     assert info["config"]["max_bytes"] == -1
 
 
-def test_without_the_model_a_warning_and_the_checks_answer(jsc, api, admin_headers, hub_cluster,
-                                                           fake_claude):
+def test_without_the_model_a_warning_and_the_checks_answer(
+    jsc, api, admin_headers, hub_cluster, fake_claude
+):
     cid = hub_cluster["id"]
     stream = _stream(api, admin_headers, cid)
     question = unique(f"why is {stream} slow")
@@ -170,16 +195,24 @@ def test_ask_refusals_are_sentences(jsc, api, stack, tmp_path, fake_claude):
 
 # -- jsc ai diagnose ---------------------------------------------------------------------------
 
+
 async def test_diagnose_prints_the_findings_within_80_columns(jsc, hub_cluster, hub_nc):
     js = hub_nc.jetstream()
     name = unique("CLIDG").upper().replace("-", "_")
-    await js.add_stream(StreamConfig(name=name, subjects=[f"{name.lower()}.>"],
-                                     max_bytes=20_000, discard=DiscardPolicy.NEW))
+    await js.add_stream(
+        StreamConfig(
+            name=name, subjects=[f"{name.lower()}.>"], max_bytes=20_000, discard=DiscardPolicy.NEW
+        )
+    )
     quiet = unique("CLIOK").upper().replace("-", "_")
     await js.add_stream(StreamConfig(name=quiet, subjects=[f"{quiet.lower()}.>"]))
     try:
-        await js.add_consumer(name, ConsumerConfig(durable_name="slow", max_ack_pending=5,
-                                                   ack_policy=AckPolicy.EXPLICIT, ack_wait=300))
+        await js.add_consumer(
+            name,
+            ConsumerConfig(
+                durable_name="slow", max_ack_pending=5, ack_policy=AckPolicy.EXPLICIT, ack_wait=300
+            ),
+        )
         while (await js.stream_info(name)).state.bytes < 19_200:  # 96 % of max_bytes
             await js.publish(f"{name.lower()}.x", b"y" * 150)
         sub = await js.pull_subscribe_bind("slow", stream=name)
@@ -205,8 +238,9 @@ async def test_diagnose_prints_the_findings_within_80_columns(jsc, hub_cluster, 
         shown = json.loads(jsc.ok("ai", "diagnose", name, "-c", "test-hub", "--json").stdout)
         codes = {f["code"] for f in shown["findings"]}
         assert {"ack_pending_near_max", "storage_near_limit"} <= codes
-        assert {"cluster_id": hub_cluster["id"], "stream": name, "consumer": "slow"} \
-            in shown["checked"]
+        assert {"cluster_id": hub_cluster["id"], "stream": name, "consumer": "slow"} in shown[
+            "checked"
+        ]
 
         out = jsc.ok("ai", "diagnose", quiet, "-c", "test-hub").stdout
         assert out.strip() == f"No problem found in stream '{quiet}' on test-hub.", out

@@ -22,8 +22,11 @@ async def prod(api, stack, hub_nc, tmp_path):
     await js.add_stream(name=org.stream, subjects=[f"{org.stream}.>"])
     org.second = org.member("admin", "second")
     org.as_admin, org.as_second = (
-        signed_in(stack.api_url, tmp_path / who.user_id / "credentials.json", who.email,
-                  who.password) for who in (org.admin, org.second))
+        signed_in(
+            stack.api_url, tmp_path / who.user_id / "credentials.json", who.email, who.password
+        )
+        for who in (org.admin, org.second)
+    )
     yield org
     await js.delete_stream(org.stream)
 
@@ -72,12 +75,12 @@ async def test_a_pending_consumer_is_listed_approved_and_applied(prod, hub_nc):
     assert "You can approve, reject or request changes" in shown
 
     fails(prod.as_admin("approval", "approve", rid), "own request")
-    approved = prod.as_second.ok("approval", "approve", rid[:8], "--comment",
-                                 "looks right").stdout
+    approved = prod.as_second.ok("approval", "approve", rid[:8], "--comment", "looks right").stdout
     assert f"Approved request {rid[:8]}: Create consumer {prod.stream}/c1." in approved
     done = wait_status(prod.as_admin, rid, "executed")
-    assert [(v["voter"]["email"], v["action"], v["comment"]) for v in done["votes"]] == \
-        [(prod.second.email, "approve", "looks right")]
+    assert [(v["voter"]["email"], v["action"], v["comment"]) for v in done["votes"]] == [
+        (prod.second.email, "approve", "looks right")
+    ]
     assert await consumer_exists(hub_nc, prod.stream, "c1")
     text = prod.as_admin.ok("approval", "get", rid).stdout
     assert "executed" in text and prod.second.email in text and "looks right" in text
@@ -91,18 +94,19 @@ async def test_a_pending_consumer_is_listed_approved_and_applied(prod, hub_nc):
 
 async def test_reject_needs_a_reason_and_a_pending_replay_starts_nothing(prod, hub_nc):
     cid = prod.cluster_id
-    pending = json.loads(prod.as_admin.ok("consumer", "add", prod.stream, "c2", "-c", cid,
-                                          "--json").stdout)
+    pending = json.loads(
+        prod.as_admin.ok("consumer", "add", prod.stream, "c2", "-c", cid, "--json").stdout
+    )
     assert pending["status"] == "waiting_approval"
     assert pending["title"] == f"Create consumer {prod.stream}/c2"
     rid = pending["request_id"]
 
-    fails(prod.as_second("approval", "reject", rid), "Give --reason",
-          "a reason is required to reject")
+    fails(
+        prod.as_second("approval", "reject", rid), "Give --reason", "a reason is required to reject"
+    )
     fails(prod.as_second("approval", "request-changes", rid), "Give --comment")
     assert request(prod.as_second, rid)["status"] == "waiting_approval"
-    out = prod.as_second.ok("approval", "reject", rid, "--reason",
-                            "use the shared consumer").stdout
+    out = prod.as_second.ok("approval", "reject", rid, "--reason", "use the shared consumer").stdout
     assert f"Rejected request {rid[:8]}" in out and "It is now rejected." in out
     rejected = request(prod.as_admin, rid)
     assert rejected["status"] == "rejected"
@@ -112,8 +116,9 @@ async def test_reject_needs_a_reason_and_a_pending_replay_starts_nothing(prod, h
 
     js = hub_nc.jetstream()
     await js.publish(f"{prod.stream}.orders", b"m")
-    out = prod.as_admin.ok("replay", "-c", cid, "-s", prod.stream, "--prefix",
-                           f"{prod.stream}.again").stdout
+    out = prod.as_admin.ok(
+        "replay", "-c", cid, "-s", prod.stream, "--prefix", f"{prod.stream}.again"
+    ).stdout
     assert "Sent for approval: " in out, out
     assert "Replay started" not in out and "%" not in out  # no operation, no progress bar
     replay_id = request_id_of(out)

@@ -13,16 +13,32 @@ from cli.config import normalize_url
 from cli.output import announce_pending, fmt_age, fmt_ns
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("1048576", 1048576), ("512MB", 512 * 1024**2), ("1.5GiB", int(1.5 * 1024**3)),
-    ("10k", 10240), ("-1", -1), ("unlimited", -1)])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("1048576", 1048576),
+        ("512MB", 512 * 1024**2),
+        ("1.5GiB", int(1.5 * 1024**3)),
+        ("10k", 10240),
+        ("-1", -1),
+        ("unlimited", -1),
+    ],
+)
 def test_sizes(text, expected):
     assert parse_size(text, "--max-bytes") == expected
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("72h", "72h"), ("1h30m", "1h30m"), ("7d", "168h"), ("1w", "168h"), ("30s", "30s"),
-    ("0", "0s")])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("72h", "72h"),
+        ("1h30m", "1h30m"),
+        ("7d", "168h"),
+        ("1w", "168h"),
+        ("30s", "30s"),
+        ("0", "0s"),
+    ],
+)
 def test_durations(text, expected):
     assert go_duration(text, "--max-age") == expected
 
@@ -65,9 +81,15 @@ def test_pending_answers_and_ages(capsys):
     assert fmt_age("2025-06-01T09:00:00+00:00", now) == "3h"
     assert fmt_age("2025-05-29T12:00:00Z", now) == "3d"
     assert not announce_pending(None) and not announce_pending({"id": "op", "status": "pending"})
-    assert announce_pending({"request_id": "0123456789ab", "operation_id": "x",
-                             "status": "waiting_approval", "title": "Delete stream S",
-                             "reasons": ["Needs 1 approval(s) from role admin (Admins)."]})
+    assert announce_pending(
+        {
+            "request_id": "0123456789ab",
+            "operation_id": "x",
+            "status": "waiting_approval",
+            "title": "Delete stream S",
+            "reasons": ["Needs 1 approval(s) from role admin (Admins)."],
+        }
+    )
     out = capsys.readouterr().out
     assert "Sent for approval: Delete stream S (request 01234567…)" in out
     assert "Needs 1 approval(s) from role admin" in out

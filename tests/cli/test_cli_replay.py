@@ -16,8 +16,9 @@ async def test_replay_to_a_prefix_with_a_progress_bar(jsc, hub_cluster, hub_nc):
     await js.add_stream(name=src, subjects=[f"{src}.>"])
     await fill(js, [f"{src}.eu", f"{src}.us"], 300)
 
-    result = jsc.ok("replay", "-c", "test-hub", "--stream", src, "--prefix", f"{src}.again",
-                    "--to-stream", src)
+    result = jsc.ok(
+        "replay", "-c", "test-hub", "--stream", src, "--prefix", f"{src}.again", "--to-stream", src
+    )
     out = result.stdout
     assert re.search(r"Replay started: operation [0-9a-f-]{36}", out), out
     assert re.search(r"300/300\s+100%", out), out  # the bar reached completion
@@ -26,8 +27,9 @@ async def test_replay_to_a_prefix_with_a_progress_bar(jsc, hub_cluster, hub_nc):
     msgs = await read_all(hub_nc, src)
     copies = msgs[300:]
     assert len(msgs) == 600
-    assert [m.headers["Nats-Replay-Source"] for m in copies] == [f"{src}:{i}"
-                                                               for i in range(1, 301)]
+    assert [m.headers["Nats-Replay-Source"] for m in copies] == [
+        f"{src}:{i}" for i in range(1, 301)
+    ]
     assert copies[0].subject == f"{src}.again.{src}.eu" and copies[0].data == msgs[0].data
 
     op_id = re.search(r"operation ([0-9a-f-]{36})", out).group(1)
@@ -36,21 +38,51 @@ async def test_replay_to_a_prefix_with_a_progress_bar(jsc, hub_cluster, hub_nc):
     assert op_id in jsc.ok("op", "ls", "--type", "replay").stdout
 
     # a subject filter and a sequence range, dry run: nothing is published
-    dry = jsc.ok("replay", "-c", "test-hub", "-s", src, "--subject", f"{src}.eu",
-                 "--from-seq", "1", "--to-seq", "100", "--prefix", "x", "--dry-run").stdout
+    dry = jsc.ok(
+        "replay",
+        "-c",
+        "test-hub",
+        "-s",
+        src,
+        "--subject",
+        f"{src}.eu",
+        "--from-seq",
+        "1",
+        "--to-seq",
+        "100",
+        "--prefix",
+        "x",
+        "--dry-run",
+    ).stdout
     assert "Dry run: 50 messages" in dry
     assert (await js.stream_info(src)).state.messages == 600
 
     # --redrive alone takes the default header; with a value, that header
-    for args, header in ((["--redrive"], "Nats-Original-Subject"),
-                         (["--redrive", "X-Dead-Letter-Subject"], "X-Dead-Letter-Subject")):
-        op = json.loads(jsc.ok("replay", "-c", "test-hub", "-s", src, *args, "--dry-run",
-                               "--json").stdout)
+    for args, header in (
+        (["--redrive"], "Nats-Original-Subject"),
+        (["--redrive", "X-Dead-Letter-Subject"], "X-Dead-Letter-Subject"),
+    ):
+        op = json.loads(
+            jsc.ok("replay", "-c", "test-hub", "-s", src, *args, "--dry-run", "--json").stdout
+        )
         assert op["status"] == "completed" and op["input"]["redrive"] == {"header": header}
 
     # started without waiting, followed later
-    started = json.loads(jsc.ok("replay", "-c", "test-hub", "-s", src, "--to-seq", "10",
-                                "--to-subject", f"{src}.one", "--no-wait", "--json").stdout)
+    started = json.loads(
+        jsc.ok(
+            "replay",
+            "-c",
+            "test-hub",
+            "-s",
+            src,
+            "--to-seq",
+            "10",
+            "--to-subject",
+            f"{src}.one",
+            "--no-wait",
+            "--json",
+        ).stdout
+    )
     followed = jsc.ok("op", "get", started["id"], "--wait").stdout
     assert "Replayed 10 messages" in followed
     assert (await js.stream_info(src)).state.messages == 610
@@ -62,16 +94,24 @@ async def test_replay_refusals_and_failures_exit_1(jsc, hub_cluster, hub_nc):
     src = unique("cli-fail")
     await js.add_stream(name=src, subjects=[f"{src}.>"])
     await fill(js, [f"{src}.a"], 5)
-    fails(jsc("replay", "-c", "test-hub", "-s", src, "--to-subject", unique("nowhere") + ".x"),
-          "The operation failed", "no stream on the destination stores this subject")
+    fails(
+        jsc("replay", "-c", "test-hub", "-s", src, "--to-subject", unique("nowhere") + ".x"),
+        "The operation failed",
+        "no stream on the destination stores this subject",
+    )
     await js.delete_stream(src)
 
-    fails(jsc("replay", "-c", "test-hub", "-s", unique("missing"), "--prefix", "p"),
-          "does not exist")
-    fails(jsc("replay", "-c", "test-hub", "-s", "x", "--to-subject", "a", "--prefix", "b"),
-          "--to-subject or --prefix")
-    fails(jsc("replay", "-c", "test-hub", "-s", "x", "--since", "yesterday", "--prefix", "p"),
-          "--since: 'yesterday'")
+    fails(
+        jsc("replay", "-c", "test-hub", "-s", unique("missing"), "--prefix", "p"), "does not exist"
+    )
+    fails(
+        jsc("replay", "-c", "test-hub", "-s", "x", "--to-subject", "a", "--prefix", "b"),
+        "--to-subject or --prefix",
+    )
+    fails(
+        jsc("replay", "-c", "test-hub", "-s", "x", "--since", "yesterday", "--prefix", "p"),
+        "--since: 'yesterday'",
+    )
 
 
 async def test_ctrl_c_in_a_terminal_cancels_the_operation(terminal, jsc, hub_cluster, hub_nc):
@@ -80,8 +120,7 @@ async def test_ctrl_c_in_a_terminal_cancels_the_operation(terminal, jsc, hub_clu
     await js.add_stream(name=src, subjects=[f"{src}.>"])
     await fill(js, [f"{src}.a"], 600)  # 20 s at 30/s: several 5-second chunks
 
-    term = terminal("replay", "-c", "test-hub", "-s", src, "--prefix", f"{src}.r",
-                    "--rate", "30")
+    term = terminal("replay", "-c", "test-hub", "-s", src, "--prefix", f"{src}.r", "--rate", "30")
     op_id = term.expect(r"operation ([0-9a-f-]{36})").group(1)
     term.expect(r"\b([1-9]\d*)/600\b", timeout=30)  # the live bar, moving
     term.interrupt()

@@ -16,14 +16,17 @@ async def test_approval_get_prints_the_risk_summary(api, stack, hub_nc, tmp_path
     fake_claude.script(stream, [Text(words)])
     await hub_nc.jetstream().add_stream(name=stream, subjects=[f"{stream}.>"])
     try:
-        asked = api.post(f"/api/v1/clusters/{org.cluster_id}/streams/{stream}/consumers",
-                         headers=org.admin.headers,
-                         json={"durable_name": "c1", "ack_policy": "explicit"})
+        asked = api.post(
+            f"/api/v1/clusters/{org.cluster_id}/streams/{stream}/consumers",
+            headers=org.admin.headers,
+            json={"durable_name": "c1", "ack_policy": "explicit"},
+        )
         assert asked.status_code == 202, asked.text
         request_id = asked.json()["request_id"]
         summary = wait_until(lambda: org.request(request_id)["risk_summary"], "the summary", 120)
-        jsc = signed_in(stack.api_url, tmp_path / "credentials.json", org.admin.email,
-                        org.admin.password)
+        jsc = signed_in(
+            stack.api_url, tmp_path / "credentials.json", org.admin.email, org.admin.password
+        )
         out = jsc.ok("approval", "get", request_id).stdout
         assert f"Assistant's risk summary ({summary['model']}):\n  {words}\n" in out, out
         assert out.index("Reasons:") < out.index("Assistant's risk summary")

@@ -10,9 +10,16 @@ from tests.fixtures import unique
 
 def test_cluster_ls_fits_80_columns_and_json_keeps_everything(jsc, api, admin_headers, stack):
     name = unique("a-rather-long-cluster-name-for-the-table")
-    reply = api.post("/api/v1/clusters", headers=admin_headers, json={
-        "name": name, "environment": "development", "jetstream_domain": "hub",
-        "server_urls": [stack.env["JSC_HUB_URL"], stack.env["JSC_DR_URL"]]})
+    reply = api.post(
+        "/api/v1/clusters",
+        headers=admin_headers,
+        json={
+            "name": name,
+            "environment": "development",
+            "jetstream_domain": "hub",
+            "server_urls": [stack.env["JSC_HUB_URL"], stack.env["JSC_DR_URL"]],
+        },
+    )
     assert reply.status_code == 201, reply.text
     cluster = reply.json()
     narrow = jsc.ok("cluster", "ls", COLUMNS="80").stdout
@@ -26,5 +33,6 @@ def test_cluster_ls_fits_80_columns_and_json_keeps_everything(jsc, api, admin_he
     assert cluster["id"] in wide and name in wide  # room enough: everything whole
     listed = json.loads(jsc.ok("cluster", "ls", "--json", COLUMNS="80").stdout)["items"]
     assert {"id": cluster["id"], "name": name}.items() <= next(
-        c for c in listed if c["id"] == cluster["id"]).items()
+        c for c in listed if c["id"] == cluster["id"]
+    ).items()
     api.delete(f"/api/v1/clusters/{cluster['id']}", headers=admin_headers)

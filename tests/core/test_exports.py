@@ -20,8 +20,9 @@ MOMENT = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 
 
 def test_the_job_keeps_its_request_kind_through_json():
-    messages = MessageExport(cluster_id=uuid.uuid4(), stream="orders", format="csv",
-                             first_seq=3, last_seq=9, estimated=7)
+    messages = MessageExport(
+        cluster_id=uuid.uuid4(), stream="orders", format="csv", first_seq=3, last_seq=9, estimated=7
+    )
     audit = AuditExport(filters=AuditFilters(action="stream.create", until=MOMENT), estimated=2)
     for request in (messages, audit):
         job = ExportJob(context=CONTEXT, request=request, chunk_records=5)
@@ -33,8 +34,13 @@ def test_the_job_keeps_its_request_kind_through_json():
 
 
 def test_message_lines_are_one_record_each_with_a_csv_header():
-    msg = StoredMessage(seq=4, subject="a.b", time="2026-01-01T00:00:00.000000001Z",
-                        headers={"N": ["4"]}, data=b"\x00\x01")
+    msg = StoredMessage(
+        seq=4,
+        subject="a.b",
+        time="2026-01-01T00:00:00.000000001Z",
+        headers={"N": ["4"]},
+        data=b"\x00\x01",
+    )
     assert MessageLines("jsonl").header() == ""
     record = json.loads(MessageLines("jsonl").line(msg))
     assert record["seq"] == 4 and record["encoding"] == "base64"
@@ -44,10 +50,24 @@ def test_message_lines_are_one_record_each_with_a_csv_header():
 
 
 def test_audit_lines_match_the_columns():
-    item = {"id": uuid.uuid4(), "org_id": uuid.uuid4(), "user_id": None, "user_email": "a@b",
-            "timestamp": MOMENT, "action": "x.y", "resource_type": "x", "resource_id": "1",
-            "resource_name": "n", "cluster_id": None, "ip_address": "::1", "user_agent": "t",
-            "request_id": "r", "changes": {"k": 1}, "status": "success", "error_message": None}
+    item = {
+        "id": uuid.uuid4(),
+        "org_id": uuid.uuid4(),
+        "user_id": None,
+        "user_email": "a@b",
+        "timestamp": MOMENT,
+        "action": "x.y",
+        "resource_type": "x",
+        "resource_id": "1",
+        "resource_name": "n",
+        "cluster_id": None,
+        "ip_address": "::1",
+        "user_agent": "t",
+        "request_id": "r",
+        "changes": {"k": 1},
+        "status": "success",
+        "error_message": None,
+    }
     assert json.loads(AuditLines("jsonl").line(item))["changes"] == {"k": 1}
     lines = AuditLines("csv")
     rows = list(csv.DictReader(io.StringIO(lines.header() + lines.line(item))))

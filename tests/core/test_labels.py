@@ -25,22 +25,26 @@ def _errors(**data) -> list[tuple[str, str]]:
     """(field, message) as the API words them: the control-character patterns in a sentence."""
     with pytest.raises(ValidationError) as caught:
         Thing(**data)
-    return [(".".join(map(str, e["loc"])), control_message(e) or e["msg"])
-            for e in caught.value.errors()]
+    return [
+        (".".join(map(str, e["loc"])), control_message(e) or e["msg"])
+        for e in caught.value.errors()
+    ]
 
 
 @pytest.mark.parametrize("char", C0_C1, ids=lambda c: f"U+{ord(c):04X}")
 def test_a_name_refuses_every_c0_and_c1_control_character(char):
     assert _errors(name=f"a{char}b") == [
-        ("name", "must not contain control characters (a name is one line of text)")]
+        ("name", "must not contain control characters (a name is one line of text)")
+    ]
 
 
-@pytest.mark.parametrize("char", [c for c in C0_C1 if c not in "\n\r"],
-                         ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize(
+    "char", [c for c in C0_C1 if c not in "\n\r"], ids=lambda c: f"U+{ord(c):04X}"
+)
 def test_a_description_refuses_them_all_but_line_breaks(char):
     assert _errors(name="ok", description=f"line{char}") == [
-        ("description",
-         "must not contain control characters (line breaks are allowed)")]
+        ("description", "must not contain control characters (line breaks are allowed)")
+    ]
 
 
 @pytest.mark.parametrize("text", ["Équipe données", "数据", "Ünïcödé – ok", "a b\u00a0c", "🚀"])
@@ -52,9 +56,12 @@ def test_ordinary_unicode_is_welcome(text):
 def test_the_field_keeps_its_own_limits_and_messages():
     assert _errors(name="") == [("name", "String should have at least 1 character")]
     assert _errors(name="x" * 21) == [("name", "String should have at most 20 characters")]
-    assert _errors(name="ok", title="x" * 6) == [("title", "String should have at most 5 characters")]
+    assert _errors(name="ok", title="x" * 6) == [
+        ("title", "String should have at most 5 characters")
+    ]
     assert _errors(name="ok", title="\x85") == [
-        ("title", "must not contain control characters (a name is one line of text)")]
+        ("title", "must not contain control characters (a name is one line of text)")
+    ]
 
 
 def test_the_schema_says_it_with_a_pattern():
@@ -69,8 +76,12 @@ def test_the_schema_says_it_with_a_pattern():
 
 
 def test_text_stored_before_the_rule_is_read_back_readable():
-    stored = {"name": "\x82W", "description": "a\tb\nc", "priority": 5,
-              "groups": [{"name": "Ad\x00mins", "roles": ["admin"]}]}
+    stored = {
+        "name": "\x82W",
+        "description": "a\tb\nc",
+        "priority": 5,
+        "groups": [{"name": "Ad\x00mins", "roles": ["admin"]}],
+    }
     with pytest.raises(ValidationError):
         Thing.model_validate({"name": stored["name"]})
     assert readable("\x82W") == "\ufffdW" and readable("a\tb\nc\r\n") == "a\ufffdb\nc\r\n"
@@ -87,9 +98,11 @@ class Stream(BaseModel):
 
 def test_a_stream_name_keeps_its_rules_and_refuses_control_characters():
     assert Stream(name="数据-orders").name == "数据-orders"
-    for bad, message in [("a.b", "String should match pattern"),
-                         ("\x82W", "must not contain control characters"),
-                         ("a\x00b", "must not contain control characters")]:
+    for bad, message in [
+        ("a.b", "String should match pattern"),
+        ("\x82W", "must not contain control characters"),
+        ("a\x00b", "must not contain control characters"),
+    ]:
         with pytest.raises(ValidationError) as caught:
             Stream(name=bad)
         assert message in caught.value.errors()[0]["msg"]

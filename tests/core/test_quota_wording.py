@@ -21,9 +21,15 @@ NOT_A_NUMBER = re.compile(r"\b(inf|infinity|nan)\b|∞", re.IGNORECASE)
 
 
 def quota_req(resource: str, current: float | None, requested: float) -> ChangeRequest:
-    return ChangeRequest(kind="quota", operation="increase", environment="production",
-                         requester_id="u1", quota_resource=resource, current_limit=current,
-                         requested_limit=requested)
+    return ChangeRequest(
+        kind="quota",
+        operation="increase",
+        environment="production",
+        requester_id="u1",
+        quota_resource=resource,
+        current_limit=current,
+        requested_limit=requested,
+    )
 
 
 def reads_no_infinity(text: str) -> bool:
@@ -60,16 +66,27 @@ def test_wording(fn, args, expected):
 
 
 MULTIPLIER = [
-    ("finite", ("streams", 25, 10, 2), "The requested limit is 2.5× the current one, more than 2×."),
-    ("from zero", ("streams", 20, 0, 2),
-     "The requested limit of 20 is more than 2× the current limit of 0."),
-    ("storage from zero", ("storage_bytes", 5 * GB, 0, 1.5),
-     "The requested limit of 5 GB is more than 1.5× the current limit of 0 GB."),
+    (
+        "finite",
+        ("streams", 25, 10, 2),
+        "The requested limit is 2.5× the current one, more than 2×.",
+    ),
+    (
+        "from zero",
+        ("streams", 20, 0, 2),
+        "The requested limit of 20 is more than 2× the current limit of 0.",
+    ),
+    (
+        "storage from zero",
+        ("storage_bytes", 5 * GB, 0, 1.5),
+        "The requested limit of 5 GB is more than 1.5× the current limit of 0 GB.",
+    ),
 ]
 
 
-@pytest.mark.parametrize("args, expected", [t[1:] for t in MULTIPLIER],
-                         ids=[t[0] for t in MULTIPLIER])
+@pytest.mark.parametrize(
+    "args, expected", [t[1:] for t in MULTIPLIER], ids=[t[0] for t in MULTIPLIER]
+)
 def test_multiplier_reason(args, expected):
     assert w.multiplier_reason(*args) == expected
 
@@ -83,8 +100,9 @@ ABOVE = [
 ]
 
 
-@pytest.mark.parametrize("current, requested, above", [t[1:] for t in ABOVE],
-                         ids=[t[0] for t in ABOVE])
+@pytest.mark.parametrize(
+    "current, requested, above", [t[1:] for t in ABOVE], ids=[t[0] for t in ABOVE]
+)
 def test_quota_multiplier_above(current, requested, above):
     assert m.quota_multiplier_above(quota_req("streams", current, requested), 2) is above
 
@@ -97,18 +115,36 @@ def test_a_request_from_unlimited_adds_no_storage_and_costs_nothing():
 # --- risk notes: (request, notes) ----------------------------------------------------------------
 HISTORY = [HistoryEntry(resource="streams", before=10, after=15)]
 NOTES = [
-    ("from zero", quota_req("streams", 0, 20),
-     ["The streams limit rises from 0 to 20.",
-      "This change of 20 is 4.0× the team's largest earlier streams change (5)."]),
-    ("from unlimited", quota_req("streams", None, 20),
-     ["The streams limit is unlimited today: a limit of 20 would lower it, not raise it."]),
-    ("storage from zero", quota_req("storage_bytes", 0, 10 * GB),
-     ["The storage_bytes limit rises from 0 GB to 10 GB.",
-      "Cost impact: +$2.50/month (10 GB at $0.25 per GB-month).",
-      "The team has no earlier storage_bytes changes to compare with."]),
-    ("a raise", quota_req("streams", 10, 25),
-     ["The streams limit rises from 10 to 25 (+150%, 2.5× the current limit).",
-      "This change of 15 is 3.0× the team's largest earlier streams change (5)."]),
+    (
+        "from zero",
+        quota_req("streams", 0, 20),
+        [
+            "The streams limit rises from 0 to 20.",
+            "This change of 20 is 4.0× the team's largest earlier streams change (5).",
+        ],
+    ),
+    (
+        "from unlimited",
+        quota_req("streams", None, 20),
+        ["The streams limit is unlimited today: a limit of 20 would lower it, not raise it."],
+    ),
+    (
+        "storage from zero",
+        quota_req("storage_bytes", 0, 10 * GB),
+        [
+            "The storage_bytes limit rises from 0 GB to 10 GB.",
+            "Cost impact: +$2.50/month (10 GB at $0.25 per GB-month).",
+            "The team has no earlier storage_bytes changes to compare with.",
+        ],
+    ),
+    (
+        "a raise",
+        quota_req("streams", 10, 25),
+        [
+            "The streams limit rises from 10 to 25 (+150%, 2.5× the current limit).",
+            "This change of 15 is 3.0× the team's largest earlier streams change (5).",
+        ],
+    ),
 ]
 
 
@@ -121,8 +157,9 @@ def test_risk_notes_of_quota_requests(request_, notes):
 BIGGEST = 10**15  # the largest limit the policy layer takes
 CURRENTS = [None, 0, 1, 3, BIGGEST]
 REQUESTED = [1, 20, BIGGEST]
-TRIGGERED = ApprovalPolicy(name="Any raise", triggers=Triggers(kinds=["quota"],
-                                                               quota_multiplier_gt=2))
+TRIGGERED = ApprovalPolicy(
+    name="Any raise", triggers=Triggers(kinds=["quota"], quota_multiplier_gt=2)
+)
 
 
 @pytest.mark.parametrize("resource", ["streams", "storage_bytes", "inbound_rate"])
@@ -144,7 +181,9 @@ def test_no_reason_note_or_card_reads_inf(resource, current, requested):
 def test_a_raise_from_zero_matches_the_multiplier_trigger_and_says_so():
     decision = decide(quota_req("streams", 0, 20), [TRIGGERED], True, PRICE)
     assert decision.outcome == "needs_approval"
-    assert decision.reasons[1] == "The requested limit of 20 is more than 2× the current limit of 0."
+    assert (
+        decision.reasons[1] == "The requested limit of 20 is more than 2× the current limit of 0."
+    )
 
 
 # --- the UI's texts ------------------------------------------------------------------------------
@@ -161,19 +200,29 @@ UI_TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("fn, args, expected", [t[1:] for t in UI_TEXTS],
-                         ids=[t[0] for t in UI_TEXTS])
+@pytest.mark.parametrize(
+    "fn, args, expected", [t[1:] for t in UI_TEXTS], ids=[t[0] for t in UI_TEXTS]
+)
 def test_ui_texts(fn, args, expected):
     assert fn(*args) == expected
 
 
 CARDS = [
-    ("quota from zero", {"streams": {"before": 0, "after": 20}},
-     [{"Field": "streams", "Before": "0", "After": "20"}]),
-    ("quota from unlimited", {"streams": {"before": None, "after": 20}},
-     [{"Field": "streams", "Before": "unlimited", "After": "20"}]),
-    ("storage quota", {"storage_bytes": {"before": 100 * GB, "after": 400 * GB}},
-     [{"Field": "storage_bytes", "Before": "100 GB", "After": "400 GB"}]),
+    (
+        "quota from zero",
+        {"streams": {"before": 0, "after": 20}},
+        [{"Field": "streams", "Before": "0", "After": "20"}],
+    ),
+    (
+        "quota from unlimited",
+        {"streams": {"before": None, "after": 20}},
+        [{"Field": "streams", "Before": "unlimited", "After": "20"}],
+    ),
+    (
+        "storage quota",
+        {"storage_bytes": {"before": 100 * GB, "after": 400 * GB}},
+        [{"Field": "storage_bytes", "Before": "100 GB", "After": "400 GB"}],
+    ),
 ]
 
 
@@ -184,16 +233,23 @@ def test_the_card_of_a_quota_request(diff, rows):
 
 FORMS = [
     ("from unlimited", dict(requested=20, current=None, unlimited=True), [ui.UNLIMITED_ALREADY]),
-    ("from unlimited, nothing entered", dict(requested=None, current=None, unlimited=True),
-     [ui.UNLIMITED_ALREADY]),
-    ("not a raise", dict(requested=15, current=15),
-     ["The requested limit must be above the current one (15)."]),
+    (
+        "from unlimited, nothing entered",
+        dict(requested=None, current=None, unlimited=True),
+        [ui.UNLIMITED_ALREADY],
+    ),
+    (
+        "not a raise",
+        dict(requested=15, current=15),
+        ["The requested limit must be above the current one (15)."],
+    ),
     ("a raise from zero", dict(requested=1, current=0), []),
 ]
 
 
 @pytest.mark.parametrize("kw, problems", [t[1:] for t in FORMS], ids=[t[0] for t in FORMS])
 def test_the_request_form_refuses_what_does_not_raise_a_limit(kw, problems):
-    body, found = ui.check_quota_request(team_id="t1", resource="streams", justification="why",
-                                         **kw)
+    body, found = ui.check_quota_request(
+        team_id="t1", resource="streams", justification="why", **kw
+    )
     assert found == problems and (body is None) is bool(problems)

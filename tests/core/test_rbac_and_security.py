@@ -19,21 +19,21 @@ from core.security import (
 
 TABLE = [
     # permission           admin  editor viewer operator
-    ("clusters:read",       True,  True,  True,  True),
-    ("clusters:create",     True,  False, False, False),
-    ("clusters:delete",     True,  False, False, False),
-    ("streams:read",        True,  True,  True,  True),
-    ("streams:create",      True,  True,  False, False),
-    ("streams:update",      True,  True,  False, False),
-    ("streams:delete",      True,  False, False, False),
-    ("streams:purge",       True,  False, False, False),
-    ("consumers:create",    True,  True,  False, False),
-    ("consumers:delete",    True,  True,  False, False),
-    ("consumers:pause",     True,  False, False, True),
-    ("messages:publish",    True,  True,  False, True),
-    ("kv_stores:update",    True,  True,  False, True),
-    ("audit_logs:read",     True,  False, False, False),
-    ("users:manage",        True,  False, False, False),
+    ("clusters:read", True, True, True, True),
+    ("clusters:create", True, False, False, False),
+    ("clusters:delete", True, False, False, False),
+    ("streams:read", True, True, True, True),
+    ("streams:create", True, True, False, False),
+    ("streams:update", True, True, False, False),
+    ("streams:delete", True, False, False, False),
+    ("streams:purge", True, False, False, False),
+    ("consumers:create", True, True, False, False),
+    ("consumers:delete", True, True, False, False),
+    ("consumers:pause", True, False, False, True),
+    ("messages:publish", True, True, False, True),
+    ("kv_stores:update", True, True, False, True),
+    ("audit_logs:read", True, False, False, False),
+    ("users:manage", True, False, False, False),
 ]
 
 
@@ -74,7 +74,7 @@ def test_access_tokens():
 def test_cipher_round_trip_is_bound_to_its_context():
     cipher = Cipher(Cipher.generate_key())
     envelope = cipher.encrypt({"password": "p"}, context="cluster:1")
-    assert "p\"" not in envelope["ct"]
+    assert 'p"' not in envelope["ct"]
     assert cipher.decrypt(envelope, context="cluster:1") == {"password": "p"}
     with pytest.raises(InvalidTag):
         cipher.decrypt(envelope, context="cluster:2")
@@ -99,5 +99,6 @@ def test_server_metadata_is_never_a_users_change():
     after = {"max_msgs": -1, "metadata": {"_nats.ver": "2.15.1", "_nats.level": "1", "owner": "a"}}
     assert config_diff(before, after) == {}
     after["metadata"]["owner"] = "b"
-    assert config_diff(before, after) == {"metadata": {"before": {"owner": "a"},
-                                                       "after": {"owner": "b"}}}
+    assert config_diff(before, after) == {
+        "metadata": {"before": {"owner": "a"}, "after": {"owner": "b"}}
+    }

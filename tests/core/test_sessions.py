@@ -23,8 +23,9 @@ async def redis_client(stack):
 
 async def opened(store: TokenStore, user_id: str, agent: str = "") -> str:
     sid = str(uuid.uuid4())
-    await store.open_session(SessionInfo(sid, user_id, str(uuid.uuid4()), "a@example.com",
-                                         "viewer"), "192.0.2.1", agent)
+    await store.open_session(
+        SessionInfo(sid, user_id, str(uuid.uuid4()), "a@example.com", "viewer"), "192.0.2.1", agent
+    )
     return sid
 
 
@@ -66,20 +67,37 @@ async def test_sessions_are_listed_through_the_index_and_ended_ones_leave_it(red
     assert await redis_client.smembers(user_sessions_key(user)) == {kept}
 
 
-@pytest.mark.parametrize("agent, device", [
-    ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-     "Firefox on Linux"),
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0", "Edge on Windows"),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-     "Version/17.5 Safari/605.1.15", "Safari on macOS"),
-    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-     "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "Safari on iOS"),
-    ("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/126.0 Mobile Safari/537.36", "Chrome on Android"),
-    ("python-httpx/0.28.1", "python-httpx 0.28.1"),
-    ("jsc", "jsc"),
-    ("", "unknown device"),
-])
+@pytest.mark.parametrize(
+    "agent, device",
+    [
+        (
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            "Firefox on Linux",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.5 Safari/605.1.15",
+            "Safari on macOS",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+            "Safari on iOS",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/126.0 Mobile Safari/537.36",
+            "Chrome on Android",
+        ),
+        ("python-httpx/0.28.1", "python-httpx 0.28.1"),
+        ("jsc", "jsc"),
+        ("", "unknown device"),
+    ],
+)
 def test_device_names(agent, device):
     assert device_of(agent) == device

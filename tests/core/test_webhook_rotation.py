@@ -35,8 +35,15 @@ def cipher() -> Cipher:
 
 def hook(cipher: Cipher, secret: str = "the-first-secret-0123") -> Webhook:
     webhook_id = uuid.uuid4()
-    return Webhook(id=webhook_id, org_id=uuid.uuid4(), name="h", url="https://h.example/x",
-                   secret=seal_secret(cipher, webhook_id, secret), events=[], enabled=True)
+    return Webhook(
+        id=webhook_id,
+        org_id=uuid.uuid4(),
+        name="h",
+        url="https://h.example/x",
+        secret=seal_secret(cipher, webhook_id, secret),
+        events=[],
+        enabled=True,
+    )
 
 
 def test_one_secret_one_signature():
@@ -69,8 +76,10 @@ def test_rotation_keeps_the_replaced_secret_for_the_grace(cipher):
     assert until == NOW + timedelta(seconds=DAY)
     assert open_secret(cipher, webhook) == "the-second-secret-012"
     assert "the-first-secret-0123" not in str(webhook.previous_secret)  # sealed
-    assert signing_secrets(cipher, webhook, NOW) == ["the-second-secret-012",
-                                                     "the-first-secret-0123"]
+    assert signing_secrets(cipher, webhook, NOW) == [
+        "the-second-secret-012",
+        "the-first-secret-0123",
+    ]
     assert previous_valid_until(webhook, NOW) == until
     almost = until - timedelta(seconds=1)
     assert len(signing_secrets(cipher, webhook, almost)) == 2
@@ -85,8 +94,10 @@ def test_rotating_again_replaces_the_previous_secret(cipher):
     later = NOW + timedelta(hours=1)
     until = rotate_secret(cipher, webhook, "the-third-secret-0123", grace_s=DAY, now=later)
     assert until == later + timedelta(seconds=DAY)
-    assert signing_secrets(cipher, webhook, later) == ["the-third-secret-0123",
-                                                       "the-second-secret-012"]
+    assert signing_secrets(cipher, webhook, later) == [
+        "the-third-secret-0123",
+        "the-second-secret-012",
+    ]
 
 
 def test_no_grace_no_previous_secret(cipher):

@@ -17,5 +17,6 @@ async def test_the_models_match_the_migrated_schema(scratch_db):  # noqa: F811
     await upgrade_to(scratch_db, "head")
     async with scratch_db.connect() as conn:
         diffs = await conn.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
     assert diffs == []

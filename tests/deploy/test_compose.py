@@ -32,7 +32,15 @@ COMPOSE_FILE = REPO / "docker-compose.yml"
 NATS_DIR = REPO / "deploy" / "nats"
 
 EXPECTED_SERVICES = {
-    "postgres", "redis", "clickhouse", "nats-hub", "nats-dr", "temporal", "api", "worker", "ui",
+    "postgres",
+    "redis",
+    "clickhouse",
+    "nats-hub",
+    "nats-dr",
+    "temporal",
+    "api",
+    "worker",
+    "ui",
     "collector",
 }
 APP_SERVICES = ("api", "worker", "collector", "ui")
@@ -56,12 +64,16 @@ REQUIRED_ENV = {
 # docker-compose
 # --------------------------------------------------------------------------------------------
 
+
 def _compose_command() -> list[str] | None:
     """docker-compose (1.29, Debian's package) or, failing that, the `docker compose` plugin."""
     if exe := shutil.which("docker-compose"):
         return [exe]
     docker = shutil.which("docker")
-    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+    if (
+        docker
+        and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
+    ):
         return [docker, "compose"]
     return None
 
@@ -80,8 +92,11 @@ def compose(tmp_path_factory):
         base = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "LC_ALL") if k in os.environ}
         return subprocess.run(
             [*cmd, "--env-file", str(empty_env_file), "-f", str(COMPOSE_FILE), *args],
-            cwd=REPO, env={**base, **(REQUIRED_ENV if env is None else env)},
-            capture_output=True, text=True, timeout=120,
+            cwd=REPO,
+            env={**base, **(REQUIRED_ENV if env is None else env)},
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
     return run
@@ -136,19 +151,26 @@ def test_app_commands(resolved):
     ui = services["ui"]["command"]
     assert ui[:4] == ["python", "-m", "streamlit", "run"] and ui[4] == "ui/app.py"
     options = dict(zip(ui[5::2], ui[6::2], strict=False))
-    assert options == {"--server.port": "8501", "--server.address": "0.0.0.0",
-                       "--server.headless": "true"}
+    assert options == {
+        "--server.port": "8501",
+        "--server.address": "0.0.0.0",
+        "--server.headless": "true",
+    }
 
 
 def test_server_processes_are_configured_through_jsc_variables(resolved):
     for name in SERVER_SERVICES:
         env = resolved["services"][name]["environment"]
         pw = REQUIRED_ENV
-        assert env["JSC_DATABASE_URL"] == f"postgresql+asyncpg://jsc:{pw['JSC_DB_PASSWORD']}@postgres:5432/jsc"
+        assert (
+            env["JSC_DATABASE_URL"]
+            == f"postgresql+asyncpg://jsc:{pw['JSC_DB_PASSWORD']}@postgres:5432/jsc"
+        )
         assert env["JSC_REDIS_URL"] == "redis://redis:6379/0"
         assert env["JSC_TEMPORAL_ADDRESS"] == "temporal:7233"
         assert env["JSC_CLICKHOUSE_URL"] == (
-            f"http://default:{pw['CLICKHOUSE_PASSWORD']}@clickhouse:8123/default")
+            f"http://default:{pw['CLICKHOUSE_PASSWORD']}@clickhouse:8123/default"
+        )
         assert env["JSC_HUB_URL"] == "nats://nats-hub:4222"
         assert env["JSC_DR_URL"] == "nats://nats-dr:4222"
         # The console's own streams: hub's JSC account, as the jsc user (internal-account.md).
@@ -165,7 +187,9 @@ def test_ui_is_an_api_client_without_secrets(resolved):
     assert env["JSC_API_URL"] == "http://api:8000"
     # the API's address (for the server, and for the browser's live component) is all it gets
     api_urls = ("JSC_API_URL", "JSC_BROWSER_API_URL")
-    leaked = {k for k, v in env.items() if v in REQUIRED_ENV.values() or "URL" in k and k not in api_urls}
+    leaked = {
+        k for k, v in env.items() if v in REQUIRED_ENV.values() or "URL" in k and k not in api_urls
+    }
     assert not leaked, f"the ui should not get {leaked}"
 
 
@@ -245,8 +269,13 @@ def test_bind_mounts_exist_in_the_repository(resolved):
 
 def test_state_lives_in_named_volumes(resolved):
     services = resolved["services"]
-    expected = {"postgres": "/var/lib/postgresql", "redis": "/data",
-                "clickhouse": "/var/lib/clickhouse", "nats-hub": "/data", "nats-dr": "/data"}
+    expected = {
+        "postgres": "/var/lib/postgresql",
+        "redis": "/data",
+        "clickhouse": "/var/lib/clickhouse",
+        "nats-hub": "/data",
+        "nats-dr": "/data",
+    }
     named = set(resolved.get("volumes") or {})
     for name, target in expected.items():
         sources = {t: s for s, t in _mounts(services[name])}
@@ -289,8 +318,13 @@ def nats_server() -> str:
 
 
 def _run_nats(nats_server: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([nats_server, *args], env={"PATH": os.environ.get("PATH", ""), **env},
-                          capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [nats_server, *args],
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 @pytest.mark.parametrize("conf", sorted(NATS_ENV))
@@ -358,37 +392,61 @@ def linked_servers(nats_server, tmp_path):
     """hub and dr from deploy/nats, started on free local ports, with the leafnode link up."""
     hub_port, hub_http, leaf_port, dr_port, dr_http = _free_ports(5)
     hub_conf = tmp_path / "hub.conf"
-    hub_conf.write_text(_localise("hub.conf", {
-        "listen: 0.0.0.0:4222": f"listen: 127.0.0.1:{hub_port}",
-        "http: 0.0.0.0:8222": f"http: 127.0.0.1:{hub_http}",
-        "listen: 0.0.0.0:7422": f"listen: 127.0.0.1:{leaf_port}",
-        'store_dir: "/data/jetstream"': f'store_dir: "{tmp_path / "hub"}"',
-    }))
+    hub_conf.write_text(
+        _localise(
+            "hub.conf",
+            {
+                "listen: 0.0.0.0:4222": f"listen: 127.0.0.1:{hub_port}",
+                "http: 0.0.0.0:8222": f"http: 127.0.0.1:{hub_http}",
+                "listen: 0.0.0.0:7422": f"listen: 127.0.0.1:{leaf_port}",
+                'store_dir: "/data/jetstream"': f'store_dir: "{tmp_path / "hub"}"',
+            },
+        )
+    )
     dr_conf = tmp_path / "dr.conf"
-    dr_conf.write_text(_localise("dr.conf", {
-        "listen: 0.0.0.0:4222": f"listen: 127.0.0.1:{dr_port}",
-        "http: 0.0.0.0:8222": f"http: 127.0.0.1:{dr_http}",
-        'store_dir: "/data/jetstream"': f'store_dir: "{tmp_path / "dr"}"',
-    }))
+    dr_conf.write_text(
+        _localise(
+            "dr.conf",
+            {
+                "listen: 0.0.0.0:4222": f"listen: 127.0.0.1:{dr_port}",
+                "http: 0.0.0.0:8222": f"http: 127.0.0.1:{dr_http}",
+                'store_dir: "/data/jetstream"': f'store_dir: "{tmp_path / "dr"}"',
+            },
+        )
+    )
     secret, jsc_secret = uuid.uuid4().hex, uuid.uuid4().hex
     procs: list[subprocess.Popen] = []
 
     def start(name: str, conf: Path, env: dict[str, str]) -> None:
         log = open(tmp_path / f"{name}.log", "wb")
-        procs.append(subprocess.Popen([nats_server, "-c", str(conf)], stdout=log, stderr=log,
-                                      env={"PATH": os.environ.get("PATH", ""), **env}))
+        procs.append(
+            subprocess.Popen(
+                [nats_server, "-c", str(conf)],
+                stdout=log,
+                stderr=log,
+                env={"PATH": os.environ.get("PATH", ""), **env},
+            )
+        )
         log.close()
 
     try:
         start("hub", hub_conf, {"NATS_LINK_PASSWORD": secret, "NATS_JSC_PASSWORD": jsc_secret})
         _wait_for(lambda: _get_json(f"http://127.0.0.1:{hub_http}/healthz") is not None, 10, "hub")
-        start("dr", dr_conf, {"NATS_LINK_URL": f"nats-leaf://dr_link:{secret}@127.0.0.1:{leaf_port}"})
+        start(
+            "dr", dr_conf, {"NATS_LINK_URL": f"nats-leaf://dr_link:{secret}@127.0.0.1:{leaf_port}"}
+        )
         _wait_for(lambda: _get_json(f"http://127.0.0.1:{dr_http}/healthz") is not None, 10, "dr")
-        _wait_for(lambda: (_get_json(f"http://127.0.0.1:{hub_http}/leafz") or {}).get("leafnodes") == 1,
-                  10, "the dr -> hub leafnode link")
-        yield Linked(f"nats://127.0.0.1:{hub_port}", f"nats://127.0.0.1:{dr_port}",
-                     f"nats://jsc:{jsc_secret}@127.0.0.1:{hub_port}",
-                     f"nats-leaf://dr_link:{secret}@127.0.0.1:{leaf_port}")
+        _wait_for(
+            lambda: (_get_json(f"http://127.0.0.1:{hub_http}/leafz") or {}).get("leafnodes") == 1,
+            10,
+            "the dr -> hub leafnode link",
+        )
+        yield Linked(
+            f"nats://127.0.0.1:{hub_port}",
+            f"nats://127.0.0.1:{dr_port}",
+            f"nats://jsc:{jsc_secret}@127.0.0.1:{hub_port}",
+            f"nats-leaf://dr_link:{secret}@127.0.0.1:{leaf_port}",
+        )
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -414,10 +472,12 @@ async def _link_scenario(hub_url: str, dr_url: str) -> None:
         # The mirror plumbing crosses: dr mirrors a hub stream through $JS.hub.API.
         source = f"ORDERS_{tag}"
         await js_hub.add_stream(name=source, subjects=[f"orders.{tag}.>"])
-        await js_dr.add_stream(StreamConfig(
-            name=f"{source}_MIRROR",
-            mirror=StreamSource(name=source, external=ExternalStream(api="$JS.hub.API")),
-        ))
+        await js_dr.add_stream(
+            StreamConfig(
+                name=f"{source}_MIRROR",
+                mirror=StreamSource(name=source, external=ExternalStream(api="$JS.hub.API")),
+            )
+        )
         for i in range(20):
             await js_hub.publish(f"orders.{tag}.{i}", f"order {i}".encode())
         deadline = time.monotonic() + 10
@@ -471,7 +531,9 @@ async def _internal_account_scenario(servers: Linked) -> None:
         await events.publish("audit", "e-1", {"action": "test"})  # a retry: stored once
         assert (await events.js.stream_info(STREAM)).state.messages == 1
         for nc in (hub, dr):
-            assert not [s for s in await nc.jetstream().streams_info() if s.config.name.startswith("JSC")]
+            assert not [
+                s for s in await nc.jetstream().streams_info() if s.config.name.startswith("JSC")
+            ]
             with pytest.raises(NotFoundError):
                 await nc.jetstream().stream_info(STREAM)
             with pytest.raises(NotFoundError):
@@ -498,7 +560,9 @@ async def _refused(url: str) -> bool:
     import nats
 
     try:
-        nc = await nats.connect(url, allow_reconnect=False, connect_timeout=2, max_reconnect_attempts=0)
+        nc = await nats.connect(
+            url, allow_reconnect=False, connect_timeout=2, max_reconnect_attempts=0
+        )
     except Exception:  # noqa: BLE001 - Authorization Violation
         return True
     await nc.close()
@@ -507,7 +571,10 @@ async def _refused(url: str) -> bool:
 
 def test_the_link_user_cannot_log_in_as_a_client(linked_servers):
     pytest.importorskip("nats", reason="nats-py is needed to drive the servers")
-    client_url = linked_servers.link.replace("nats-leaf://", "nats://").rsplit(":", 1)[0] + \
-        ":" + linked_servers.hub.rsplit(":", 1)[1]
+    client_url = (
+        linked_servers.link.replace("nats-leaf://", "nats://").rsplit(":", 1)[0]
+        + ":"
+        + linked_servers.hub.rsplit(":", 1)[1]
+    )
     assert asyncio.run(_refused(client_url))
     assert not asyncio.run(_refused(linked_servers.internal))

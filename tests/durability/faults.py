@@ -42,8 +42,9 @@ async def events_refused(url: str):
     config = (await js.stream_info(STREAM)).config
     state = (await js.stream_info(STREAM)).state
     try:
-        await js.update_stream(dataclasses.replace(config, max_msgs=max(state.messages, 1),
-                                                   discard=DiscardPolicy.NEW))
+        await js.update_stream(
+            dataclasses.replace(config, max_msgs=max(state.messages, 1), discard=DiscardPolicy.NEW)
+        )
         yield
     finally:
         await js.update_stream(config)

@@ -18,13 +18,13 @@ def audit_events(api, headers, **match) -> list[dict]:
     return [e for e in reply.json()["items"] if all(e.get(k) == v for k, v in match.items())]
 
 
-async def test_a_change_made_while_events_are_refused_is_audited_once(api, admin_headers, stack,
-                                                                       hub_cluster, hub_nc):
+async def test_a_change_made_while_events_are_refused_is_audited_once(
+    api, admin_headers, stack, hub_cluster, hub_nc
+):
     name = unique("AUDITED")
     path = f"/api/v1/clusters/{hub_cluster['id']}/streams"
     async with events_refused(stack.settings.events_nats_url):
-        made = api.post(path, headers=admin_headers,
-                        json={"name": name, "subjects": [f"{name}.>"]})
+        made = api.post(path, headers=admin_headers, json={"name": name, "subjects": [f"{name}.>"]})
         assert made.status_code == 201, made.text  # done: the caller is not told to retry
         purged = api.post(f"{path}/{name}/purge", headers=admin_headers, json={})
         assert purged.status_code == 200, purged.text

@@ -19,14 +19,23 @@ from core.operations import OperationContext, OperationUpdate
 
 def test_a_record_retried_later_is_one_row(tmp_path):
     scheduled = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
-    first = dataclasses.replace(ActivityEnvironment().info, attempt=1, scheduled_time=scheduled,
-                                current_attempt_scheduled_time=scheduled)
-    later = dataclasses.replace(first, attempt=4,
-                                current_attempt_scheduled_time=scheduled + timedelta(minutes=9))
+    first = dataclasses.replace(
+        ActivityEnvironment().info,
+        attempt=1,
+        scheduled_time=scheduled,
+        current_attempt_scheduled_time=scheduled,
+    )
+    later = dataclasses.replace(
+        first, attempt=4, current_attempt_scheduled_time=scheduled + timedelta(minutes=9)
+    )
     change = OperationUpdate(
-        context=OperationContext(operation_id=str(uuid.uuid4()), org_id=str(uuid.uuid4()),
-                                 type="replay"),
-        status="completed", audit_action="operation.completed", result={"replayed": 3})
+        context=OperationContext(
+            operation_id=str(uuid.uuid4()), org_id=str(uuid.uuid4()), type="replay"
+        ),
+        status="completed",
+        audit_action="operation.completed",
+        result={"replayed": 3},
+    )
     events = [audit_event_of(change, info) for info in (first, later)]
     assert events[0] == events[1]
 
@@ -34,15 +43,24 @@ def test_a_record_retried_later_is_one_row(tmp_path):
     store.apply_schema()
     for event in events:  # two deliveries, beyond JetStream's window: two inserts, two parts
         store.insert("audit_logs", [event.row()], AUDIT_COLUMNS)
-    rows = store.query("SELECT count() FROM audit_logs FINAL WHERE id = {id:UUID}",
-                       {"id": str(events[0].id)})
+    rows = store.query(
+        "SELECT count() FROM audit_logs FINAL WHERE id = {id:UUID}", {"id": str(events[0].id)}
+    )
     assert rows == [(1,)]
     # What an attempt's own clock did before: the same event twice in the table.
     retimed = events[0].model_copy(update={"id": uuid.uuid4()})
     for minutes in (0, 9):
-        store.insert("audit_logs", [retimed.model_copy(
-            update={"timestamp": scheduled + timedelta(minutes=minutes)}).row()], AUDIT_COLUMNS)
-    rows = store.query("SELECT count() FROM audit_logs FINAL WHERE id = {id:UUID}",
-                       {"id": str(retimed.id)})
+        store.insert(
+            "audit_logs",
+            [
+                retimed.model_copy(
+                    update={"timestamp": scheduled + timedelta(minutes=minutes)}
+                ).row()
+            ],
+            AUDIT_COLUMNS,
+        )
+    rows = store.query(
+        "SELECT count() FROM audit_logs FINAL WHERE id = {id:UUID}", {"id": str(retimed.id)}
+    )
     assert rows == [(2,)]
     store.close()

@@ -12,13 +12,17 @@ from tests.operations.conftest import fill, make_stream, wait_operation
 
 
 async def test_a_replay_accepted_while_temporal_is_down_runs_once_it_is_back(
-        api, admin_headers, stack, hub_cluster, hub_nc):
+    api, admin_headers, stack, hub_cluster, hub_nc
+):
     src, dst = unique("orph-src"), unique("orph-dst")
     js = await make_stream(hub_nc, src, [f"{src}.>"])
     await make_stream(hub_nc, dst, [f"o-{src}.>"])
     await fill(js, [f"{src}.a"], 50)
-    body = {"cluster_id": hub_cluster["id"], "stream": src,
-            "destination": {"stream": dst, "subject_prefix": f"o-{src}"}}
+    body = {
+        "cluster_id": hub_cluster["id"],
+        "stream": src,
+        "destination": {"stream": dst, "subject_prefix": f"o-{src}"},
+    }
     key = {**admin_headers, "Idempotency-Key": unique("key")}
     with stopped(stack, "temporal"):
         first = api.post("/api/v1/operations/replay", json=body, headers=key)
@@ -42,12 +46,20 @@ async def test_an_approval_request_opened_while_temporal_is_down_still_decides(a
     await hub_nc.jetstream().add_stream(name=stream, subjects=[f"{stream}.>"])
     try:
         with stopped(stack, "temporal"):
-            asked = api.post(consumer_path(org, stream), headers=org.admin.headers,
-                             json={"durable_name": "orphan-free"})
+            asked = api.post(
+                consumer_path(org, stream),
+                headers=org.admin.headers,
+                json={"durable_name": "orphan-free"},
+            )
             assert asked.status_code == 202, asked.text
         rid, op_id = asked.json()["request_id"], asked.json()["operation_id"]
-        wait_until(lambda: api.get(f"/api/v1/operations/{op_id}", headers=org.admin.headers)
-                   .json()["status"] == "waiting_approval", "the approval workflow to start")
+        wait_until(
+            lambda: (
+                api.get(f"/api/v1/operations/{op_id}", headers=org.admin.headers).json()["status"]
+                == "waiting_approval"
+            ),
+            "the approval workflow to start",
+        )
         approved = org.act(second, rid, "approve", "after the outage")
         assert approved.status_code == 200, approved.text
         org.wait_status(rid, "executed", timeout=60)

@@ -16,8 +16,11 @@ async def test_an_approved_purge_spares_messages_stored_after_the_request(api, s
     try:
         for i in range(10):
             await js.publish(f"{stream}.old", f"old {i}".encode())
-        asked = api.post(f"/api/v1/clusters/{org.cluster_id}/streams/{stream}/purge",
-                         headers=org.admin.headers, json={})
+        asked = api.post(
+            f"/api/v1/clusters/{org.cluster_id}/streams/{stream}/purge",
+            headers=org.admin.headers,
+            json={},
+        )
         assert asked.status_code == 202, asked.text
         rid = asked.json()["request_id"]
         for i in range(5):  # stored between the request and its execution

@@ -44,17 +44,28 @@ async def answers_the_rest(client: httpx.AsyncClient, headers: dict, cluster: di
     assert streams.status_code == 200, streams.text
 
 
-async def test_fifty_open_watches_leave_the_api_answering(stack, admin_headers, hub_cluster,
-                                                          make_bucket):  # noqa: F811
+async def test_fifty_open_watches_leave_the_api_answering(
+    stack, admin_headers, hub_cluster, make_bucket
+):  # noqa: F811
     bucket = make_bucket()
     async with contextlib.AsyncExitStack() as open_streams:
-        client = await open_streams.enter_async_context(httpx.AsyncClient(
-            base_url=stack.api_url, timeout=60, limits=httpx.Limits(max_connections=WATCHES + 10)))
+        client = await open_streams.enter_async_context(
+            httpx.AsyncClient(
+                base_url=stack.api_url,
+                timeout=60,
+                limits=httpx.Limits(max_connections=WATCHES + 10),
+            )
+        )
         watches = []
         for _ in range(WATCHES):
-            reply = await open_streams.enter_async_context(client.stream(
-                "GET", kv_path(hub_cluster, bucket, "watch"), headers=admin_headers,
-                params={"key": "probe.>"}))
+            reply = await open_streams.enter_async_context(
+                client.stream(
+                    "GET",
+                    kv_path(hub_cluster, bucket, "watch"),
+                    headers=admin_headers,
+                    params={"key": "probe.>"},
+                )
+            )
             assert reply.status_code == 200, await reply.aread()
             lines = reply.aiter_lines()
             assert await asyncio.wait_for(anext(lines), 30) == ": watching"
@@ -62,12 +73,17 @@ async def test_fifty_open_watches_leave_the_api_answering(stack, admin_headers, 
 
         # Reads and a change (audited through the outbox), while every watch is open.
         await answers_the_rest(client, admin_headers, hub_cluster)
-        put = await client.put(kv_path(hub_cluster, bucket, "keys", "probe.1"),
-                               headers=admin_headers, json={"value": "seen"}, timeout=20)
+        put = await client.put(
+            kv_path(hub_cluster, bucket, "keys", "probe.1"),
+            headers=admin_headers,
+            json={"value": "seen"},
+            timeout=20,
+        )
         assert put.status_code in (200, 201), put.text
 
-        entries = await asyncio.wait_for(asyncio.gather(
-            *(first_event(lines, "entry") for lines in watches)), 60)
+        entries = await asyncio.wait_for(
+            asyncio.gather(*(first_event(lines, "entry") for lines in watches)), 60
+        )
         assert {(e["key"], e["value"]) for e in entries} == {("probe.1", "seen")}
 
 
@@ -92,21 +108,33 @@ async def big_object(api, headers, cluster, make_store) -> tuple[str, str]:  # n
 
 
 @pytest.mark.parametrize("kind", ["export", "download"])
-async def test_open_transfers_leave_the_api_answering(stack, api, admin_headers, hub_cluster,
-                                                      hub_nc, make_stream, make_store,  # noqa: F811
-                                                      kind):
+async def test_open_transfers_leave_the_api_answering(
+    stack,
+    api,
+    admin_headers,
+    hub_cluster,
+    hub_nc,
+    make_stream,
+    make_store,  # noqa: F811
+    kind,
+):
     if kind == "export":
         path, lines = await big_export(hub_cluster, hub_nc, make_stream)
     else:
         path, digest = await big_object(api, admin_headers, hub_cluster, make_store)
     async with contextlib.AsyncExitStack() as open_transfers:
-        client = await open_transfers.enter_async_context(httpx.AsyncClient(
-            base_url=stack.api_url, timeout=60,
-            limits=httpx.Limits(max_connections=TRANSFERS + 10)))
+        client = await open_transfers.enter_async_context(
+            httpx.AsyncClient(
+                base_url=stack.api_url,
+                timeout=60,
+                limits=httpx.Limits(max_connections=TRANSFERS + 10),
+            )
+        )
         transfers = []
         for _ in range(TRANSFERS):
-            reply = await open_transfers.enter_async_context(client.stream(
-                "GET", path, headers=admin_headers))
+            reply = await open_transfers.enter_async_context(
+                client.stream("GET", path, headers=admin_headers)
+            )
             assert reply.status_code == 200, await reply.aread()
             chunks = reply.aiter_bytes()
             first = await asyncio.wait_for(anext(chunks), 30)  # started, then left unread
@@ -122,8 +150,10 @@ async def test_open_transfers_leave_the_api_answering(stack, api, admin_headers,
             assert [r["seq"] for r in records] == list(range(1, lines + 1))
         else:
             assert len(body) == BIG
-            assert "SHA-256=" + base64.urlsafe_b64encode(
-                hashlib.sha256(body).digest()).decode() == digest
+            assert (
+                "SHA-256=" + base64.urlsafe_b64encode(hashlib.sha256(body).digest()).decode()
+                == digest
+            )
     # Every other transfer was dropped half-way; the API is none the worse for it.
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=60) as client:
         await answers_the_rest(client, admin_headers, hub_cluster)

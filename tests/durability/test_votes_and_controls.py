@@ -17,8 +17,11 @@ async def test_a_vote_without_a_worker_answers_503_then_counts_once_one_is_back(
     stream = unique("NOWORKER")
     await hub_nc.jetstream().add_stream(name=stream, subjects=[f"{stream}.>"])
     try:
-        asked = api.post(consumer_path(org, stream), headers=org.admin.headers,
-                         json={"durable_name": "voted-late"})
+        asked = api.post(
+            consumer_path(org, stream),
+            headers=org.admin.headers,
+            json={"durable_name": "voted-late"},
+        )
         assert asked.status_code == 202, asked.text
         rid = asked.json()["request_id"]
         org.wait_status(rid, "waiting_approval")
@@ -46,8 +49,11 @@ async def test_pause_and_cancel_on_an_approval_answer_409_with_what_to_do(api, s
     stream = unique("CTRL")
     await hub_nc.jetstream().add_stream(name=stream, subjects=[f"{stream}.>"])
     try:
-        asked = api.post(consumer_path(org, stream), headers=org.admin.headers,
-                         json={"durable_name": "not-paused"})
+        asked = api.post(
+            consumer_path(org, stream),
+            headers=org.admin.headers,
+            json={"durable_name": "not-paused"},
+        )
         assert asked.status_code == 202, asked.text
         rid, op_id = asked.json()["request_id"], asked.json()["operation_id"]
         for action in ("pause", "resume", "cancel"):

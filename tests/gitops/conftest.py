@@ -18,8 +18,14 @@ GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", "LANG": "C"}
 
 
 def git(cwd: Path, *args: str, env: dict | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV, **(env or {})}).stdout.strip()
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV, **(env or {})},
+    ).stdout.strip()
 
 
 @dataclass
@@ -42,11 +48,21 @@ class GitRemote:
     def remove(self, rel: str) -> None:
         (self.work / rel).unlink()
 
-    def commit(self, message: str, *, author: str = "Jane Doe", email: str = "jane@example.com",
-               push: bool = True) -> str:
+    def commit(
+        self,
+        message: str,
+        *,
+        author: str = "Jane Doe",
+        email: str = "jane@example.com",
+        push: bool = True,
+    ) -> str:
         """Commit everything in the working clone (and push it): the new commit's sha."""
-        who = {"GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email,
-               "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email}
+        who = {
+            "GIT_AUTHOR_NAME": author,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": author,
+            "GIT_COMMITTER_EMAIL": email,
+        }
         git(self.work, "add", "--all")
         git(self.work, "commit", "--quiet", "--allow-empty", "-m", message, env=who)
         if push:
@@ -54,7 +70,9 @@ class GitRemote:
         return git(self.work, "rev-parse", "HEAD")
 
     def branches(self) -> dict[str, str]:
-        out = git(self.bare, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads")
+        out = git(
+            self.bare, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"
+        )
         return dict(line.split(" ", 1) for line in out.splitlines() if line)
 
     def show(self, ref: str, rel: str) -> str:

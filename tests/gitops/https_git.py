@@ -16,15 +16,40 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-BACKEND = Path(subprocess.run(["git", "--exec-path"], capture_output=True, text=True,
-                              check=True).stdout.strip()) / "git-http-backend"
+BACKEND = (
+    Path(
+        subprocess.run(
+            ["git", "--exec-path"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+    / "git-http-backend"
+)
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:
     cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -34,7 +59,9 @@ def command_lines_with(secret: str) -> list[str]:
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                line = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+                line = (
+                    (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+                )
             except OSError:
                 continue
             if secret in line:
@@ -82,14 +109,21 @@ class GitHttpsServer:
                 path, _, query = self.path.partition("?")
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                env = {**os.environ, "GIT_PROJECT_ROOT": str(server.root),
-                       "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": path, "QUERY_STRING": query,
-                       "REQUEST_METHOD": self.command, "REMOTE_USER": "x-access-token",
-                       "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-                       "CONTENT_LENGTH": str(len(body)),
-                       "GIT_PROTOCOL": self.headers.get("Git-Protocol", "")}
-                out = subprocess.run([str(BACKEND)], input=body, env=env, capture_output=True,
-                                     check=False).stdout
+                env = {
+                    **os.environ,
+                    "GIT_PROJECT_ROOT": str(server.root),
+                    "GIT_HTTP_EXPORT_ALL": "1",
+                    "PATH_INFO": path,
+                    "QUERY_STRING": query,
+                    "REQUEST_METHOD": self.command,
+                    "REMOTE_USER": "x-access-token",
+                    "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                    "CONTENT_LENGTH": str(len(body)),
+                    "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+                }
+                out = subprocess.run(
+                    [str(BACKEND)], input=body, env=env, capture_output=True, check=False
+                ).stdout
                 head, _, payload = out.partition(b"\r\n\r\n")
                 status, headers = 200, []
                 for line in head.split(b"\r\n"):

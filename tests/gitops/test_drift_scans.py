@@ -65,6 +65,7 @@ def scan_op(org, repo_id: str, key: str | None = None) -> dict:
     def finished():
         op = operation(org, body["operation_id"])
         return op if op["status"] in FINISHED else None
+
     return wait_until(finished, f"drift scan operation {body['operation_id']}", timeout=120)
 
 
@@ -76,12 +77,17 @@ def drift_list(org, repo_id: str) -> dict:
 
 def approve(org, who, request_id: str) -> None:
     """Approve once the request takes votes (its approval workflow may still be starting)."""
-    wait_until(lambda: org.act(who, request_id, "approve").status_code == 200,
-               f"request {request_id} to take the approval", timeout=60, every=0.5)
+    wait_until(
+        lambda: org.act(who, request_id, "approve").status_code == 200,
+        f"request {request_id} to take the approval",
+        timeout=60,
+        every=0.5,
+    )
 
 
 async def test_a_scan_is_an_operation_and_what_cannot_be_read_changes_nothing(
-        api, stack, git_remote):
+    api, stack, git_remote
+):
     dev = production_org(api, stack.env["JSC_HUB_URL"], environment="development")
     name = name_of("NEVERSYNCED")
     repo = register_repo(dev, git_remote, sync="manual")  # scans the branch: never synced
@@ -92,13 +98,18 @@ async def test_a_scan_is_an_operation_and_what_cannot_be_read_changes_nothing(
     assert op["type"] == "gitops_drift" and op["status"] == "completed", op
     assert op["result"]["open"] == 1 and op["result"]["error"] is None
     await replays(stack, op["workflow_id"], "gitops_drift_operation.json")
-    again = api.post(f"/api/v1/gitops/repos/{repo['id']}/drift/scan",
-                     headers={**dev.admin.headers, "Idempotency-Key": "first"})
+    again = api.post(
+        f"/api/v1/gitops/repos/{repo['id']}/drift/scan",
+        headers={**dev.admin.headers, "Idempotency-Key": "first"},
+    )
     assert again.status_code == 202 and again.json()["operation_id"] == op["id"]
     before = drift_list(dev, repo["id"])
     [item] = before["items"]
-    assert (item["resource"], item["drift_type"], item["status"]) == (f"stream {name}",
-                                                                      "missing", "open")
+    assert (item["resource"], item["drift_type"], item["status"]) == (
+        f"stream {name}",
+        "missing",
+        "open",
+    )
     assert item["source"] == "environments/dev/s.yaml:1"
     assert item["changed_by"]["source"] == "outside" and "at" not in item["changed_by"]
 
@@ -108,19 +119,24 @@ async def test_a_scan_is_an_operation_and_what_cannot_be_read_changes_nothing(
         who = invite(api, dev.admin, role)
         assert api.get(base, headers=who.headers).status_code == 200, role
         assert api.post(f"{base}/scan", headers=who.headers).status_code == 403, role
-        assert remediate(dev, repo["id"], who, action="ignore",
-                         items=[item["id"]]).status_code == 403, role
+        assert (
+            remediate(dev, repo["id"], who, action="ignore", items=[item["id"]]).status_code == 403
+        ), role
     editor = invite(api, dev.admin, "editor")
-    ignored = remediate(dev, repo["id"], editor, action="ignore", items=[item["id"]],
-                        ignore_for="1h")
+    ignored = remediate(
+        dev, repo["id"], editor, action="ignore", items=[item["id"]], ignore_for="1h"
+    )
     assert ignored.status_code == 200, ignored.text
     [view] = ignored.json()["items"]
     assert view["status"] == "ignored" and view["remediation"]["by"] == editor.email
     assert view["changed_by"]["source"] == "outside"
     by_editor = api.post(f"{base}/scan", headers=editor.headers)
     assert by_editor.status_code == 202, by_editor.text
-    wait_until(lambda: operation(dev, by_editor.json()["operation_id"])["status"] == "completed",
-               "the editor's scan", timeout=120)
+    wait_until(
+        lambda: operation(dev, by_editor.json()["operation_id"])["status"] == "completed",
+        "the editor's scan",
+        timeout=120,
+    )
     before = drift_list(dev, repo["id"])
     assert before["items"][0]["status"] == "ignored"  # a scan leaves an ignore until it expires
 
@@ -148,41 +164,53 @@ async def test_a_scan_is_an_operation_and_what_cannot_be_read_changes_nothing(
     other = register_repo(dev, git_remote, name=unique("other-repo"), sync="manual")
     refused = remediate(dev, other["id"], action="ignore", items=[item["id"]])
     assert refused.status_code == 404, refused.text
-    for body, where in (({"ignore_for": "91d"}, "ignore_for"),
-                        ({"ignore_for": "soon"}, "ignore_for"),
-                        ({"ignore_until": (datetime.now(UTC) - timedelta(hours=1))
-                          .isoformat()}, "ignore_until"),
-                        ({"ignore_for": "1d", "ignore_until": (datetime.now(UTC)
-                                                                + timedelta(days=1)).isoformat()},
-                         "not both")):
+    for body, where in (
+        ({"ignore_for": "91d"}, "ignore_for"),
+        ({"ignore_for": "soon"}, "ignore_for"),
+        ({"ignore_until": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}, "ignore_until"),
+        (
+            {
+                "ignore_for": "1d",
+                "ignore_until": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+            },
+            "not both",
+        ),
+    ):
         reply = remediate(dev, repo["id"], action="ignore", items=[item["id"]], **body)
         assert reply.status_code == 422 and where in reply.text, (body, reply.text)
     assert drift(dev, repo["id"])[f"stream {name}"]["status"] == "ignored"
 
 
 async def test_removed_from_git_or_created_outside_is_unmanaged_and_git_takes_it_back(
-        api, stack, git_remote, hub_nc):
+    api, stack, git_remote, hub_nc
+):
     dev = production_org(api, stack.env["JSC_HUB_URL"], environment="development")
     prefix = name_of("NS")
     kept, gone, extra = f"{prefix}_KEPT", f"{prefix}_GONE", f"{prefix}_EXTRA"
     applied = name_of("APPLIED")  # outside the namespace: managed because a sync applied it
     repo = register_repo(dev, git_remote, namespaces=[prefix])
-    git_remote.write("environments/dev/kept.yaml", stream_manifest(
-        kept, consumers=consumer_item("w", f"{kept.lower()}.x")))
+    git_remote.write(
+        "environments/dev/kept.yaml",
+        stream_manifest(kept, consumers=consumer_item("w", f"{kept.lower()}.x")),
+    )
     git_remote.write("environments/dev/gone.yaml", stream_manifest(gone))
     git_remote.write("environments/dev/applied.yaml", stream_manifest(applied))
-    synced = wait_sync(dev, repo["id"], github_push(
-        api, repo["id"], git_remote.commit("three")).json()["sync_id"])
+    synced = wait_sync(
+        dev, repo["id"], github_push(api, repo["id"], git_remote.commit("three")).json()["sync_id"]
+    )
     assert synced["status"] == "succeeded", synced
     js = hub_nc.jetstream()
     try:
         git_remote.remove("environments/dev/applied.yaml")
-        removed = wait_sync(dev, repo["id"], github_push(
-            api, repo["id"], git_remote.commit("no more applied")).json()["sync_id"])
+        removed = wait_sync(
+            dev,
+            repo["id"],
+            github_push(api, repo["id"], git_remote.commit("no more applied")).json()["sync_id"],
+        )
         assert removed["status"] == "no_changes", removed  # prune never: nothing deleted
-        assert [c["resource"] for c in
-                removed["plan"]["environments"]["dev"]["skipped_deletions"]] == [
-                    f"stream {applied}"]
+        assert [
+            c["resource"] for c in removed["plan"]["environments"]["dev"]["skipped_deletions"]
+        ] == [f"stream {applied}"]
         await js.delete_stream(gone)  # behind the platform's back
         await js.add_stream(name=extra, subjects=[f"{extra.lower()}.>"])
         created = as_time((await js.stream_info(extra)).created)
@@ -190,44 +218,64 @@ async def test_removed_from_git_or_created_outside_is_unmanaged_and_git_takes_it
         assert scan_op(dev, repo["id"])["status"] == "completed"
         items = drift(dev, repo["id"])
         assert {r: i["drift_type"] for r, i in items.items()} == {
-            f"stream {gone}": "missing", f"stream {extra}": "unmanaged",
-            f"stream {applied}": "unmanaged"}
+            f"stream {gone}": "missing",
+            f"stream {extra}": "unmanaged",
+            f"stream {applied}": "unmanaged",
+        }
         who = items[f"stream {extra}"]["changed_by"]
         assert who["source"] == "outside" and "created" in who["note"]
         assert abs(datetime.fromisoformat(who["at"]) - created) < timedelta(seconds=1)
         assert "at" not in items[f"stream {gone}"]["changed_by"]
 
         # a revert would delete it: refused while the repository never prunes
-        refused = remediate(dev, repo["id"], action="revert",
-                            items=[items[f"stream {applied}"]["id"]])
+        refused = remediate(
+            dev, repo["id"], action="revert", items=[items[f"stream {applied}"]["id"]]
+        )
         assert refused.status_code == 422 and "prune" in refused.text, refused.text
 
         # update git: the missing one leaves git, the unmanaged one enters it
-        pushed = remediate(dev, repo["id"], action="update_git",
-                           items=[items[f"stream {gone}"]["id"], items[f"stream {extra}"]["id"]])
+        pushed = remediate(
+            dev,
+            repo["id"],
+            action="update_git",
+            items=[items[f"stream {gone}"]["id"], items[f"stream {extra}"]["id"]],
+        )
         assert pushed.status_code == 201, pushed.text
         branch = pushed.json()["branch"]
         assert branch.startswith("jsc/drift-")
         assert f"name: {gone}" not in git_remote.show(branch, "environments/dev/gone.yaml")
         assert f"name: {extra}" in git_remote.show(branch, f"environments/dev/{extra}.yaml")
         assert f"name: {gone}" in git_remote.show("main", "environments/dev/gone.yaml")
-        planned = api.get(f"/api/v1/gitops/repos/{repo['id']}/plan", headers=dev.admin.headers,
-                          params={"ref": branch})
+        planned = api.get(
+            f"/api/v1/gitops/repos/{repo['id']}/plan",
+            headers=dev.admin.headers,
+            params={"ref": branch},
+        )
         assert planned.status_code == 200, planned.text
-        assert planned.json()["errors"] == [] and planned.json()["environments"]["dev"][
-            "changes"] == [], planned.json()
+        assert (
+            planned.json()["errors"] == []
+            and planned.json()["environments"]["dev"]["changes"] == []
+        ), planned.json()
         assert drift(dev, repo["id"])[f"stream {gone}"]["remediation"]["branch"] == branch
 
         # with prune allowed, the revert deletes it once an approver agrees (even in development)
-        assert api.patch(f"/api/v1/gitops/repos/{repo['id']}", headers=dev.admin.headers,
-                         json={"prune": "with_approval"}).status_code == 200
-        reverted = remediate(dev, repo["id"], action="revert",
-                             items=[items[f"stream {applied}"]["id"]])
+        assert (
+            api.patch(
+                f"/api/v1/gitops/repos/{repo['id']}",
+                headers=dev.admin.headers,
+                json={"prune": "with_approval"},
+            ).status_code
+            == 200
+        )
+        reverted = remediate(
+            dev, repo["id"], action="revert", items=[items[f"stream {applied}"]["id"]]
+        )
         assert reverted.status_code == 202, reverted.text
         waiting = wait_sync(dev, repo["id"], reverted.json()["sync_id"])
         assert waiting["status"] == "waiting_approval", waiting
         assert [c["action"] for c in waiting["plan"]["environments"]["dev"]["changes"]] == [
-            "delete"]
+            "delete"
+        ]
         approve(dev, dev.member("admin", "second"), waiting["request_id"])
         wait_sync(dev, repo["id"], waiting["id"], "succeeded")
         assert scan_op(dev, repo["id"])["status"] == "completed"
@@ -241,7 +289,8 @@ async def test_removed_from_git_or_created_outside_is_unmanaged_and_git_takes_it
 
 
 async def test_an_approved_console_change_is_attributed_and_a_refused_revert_reopens(
-        api, stack, git_remote, hub_nc):
+    api, stack, git_remote, hub_nc
+):
     prod = production_org(api, stack.env["JSC_HUB_URL"])
     stream = name_of("PRODATTR")
     second = prod.member("admin", "second")
@@ -249,23 +298,32 @@ async def test_an_approved_console_change_is_attributed_and_a_refused_revert_reo
     await js.add_stream(name=stream, subjects=[f"{stream.lower()}.>"])
     try:
         repo = register_repo(prod, git_remote, env="production")
-        git_remote.write("environments/production/c.yaml",
-                         f"apiVersion: nats.io/v1\nkind: Consumer\nmetadata:\n  name: c\nspec:\n"
-                         f"  streamName: {stream}\n  durableName: c\n  ackPolicy: explicit\n"
-                         f"  maxAckPending: 100\n")
-        first = wait_sync(prod, repo["id"], github_push(
-            api, repo["id"], git_remote.commit("c")).json()["sync_id"])
+        git_remote.write(
+            "environments/production/c.yaml",
+            f"apiVersion: nats.io/v1\nkind: Consumer\nmetadata:\n  name: c\nspec:\n"
+            f"  streamName: {stream}\n  durableName: c\n  ackPolicy: explicit\n"
+            f"  maxAckPending: 100\n",
+        )
+        first = wait_sync(
+            prod, repo["id"], github_push(api, repo["id"], git_remote.commit("c")).json()["sync_id"]
+        )
         assert first["status"] == "waiting_approval", first
         approve(prod, prod.admin, first["request_id"])
         wait_sync(prod, repo["id"], first["id"], "succeeded")
 
         editor = invite(api, prod.admin, "editor")
-        asked = api.patch(f"/api/v1/clusters/{prod.cluster_id}/streams/{stream}/consumers/c",
-                          headers=editor.headers, json={"max_ack_pending": 5000})
+        asked = api.patch(
+            f"/api/v1/clusters/{prod.cluster_id}/streams/{stream}/consumers/c",
+            headers=editor.headers,
+            json={"max_ack_pending": 5000},
+        )
         assert asked.status_code == 202, asked.text
         approve(prod, prod.admin, asked.json()["request_id"])
-        wait_until(lambda: prod.request(asked.json()["request_id"])["status"] == "executed",
-                   "the change to be executed", timeout=60)
+        wait_until(
+            lambda: prod.request(asked.json()["request_id"])["status"] == "executed",
+            "the change to be executed",
+            timeout=60,
+        )
 
         assert scan_op(prod, repo["id"])["status"] == "completed"
         item = drift(prod, repo["id"])[f"consumer {stream}/c"]
@@ -280,9 +338,12 @@ async def test_an_approved_console_change_is_attributed_and_a_refused_revert_reo
         assert reverted.status_code == 202, reverted.text
         waiting = wait_sync(prod, repo["id"], reverted.json()["sync_id"])
         assert waiting["status"] == "waiting_approval", waiting
-        wait_until(lambda: prod.act(second, waiting["request_id"], "reject",
-                                    "not now").status_code == 200,
-                   "the revert's request to take the rejection", timeout=60, every=0.5)
+        wait_until(
+            lambda: prod.act(second, waiting["request_id"], "reject", "not now").status_code == 200,
+            "the revert's request to take the rejection",
+            timeout=60,
+            every=0.5,
+        )
         wait_sync(prod, repo["id"], waiting["id"], "rejected")
         assert scan_op(prod, repo["id"])["status"] == "completed"
         again = drift(prod, repo["id"])[f"consumer {stream}/c"]
@@ -305,30 +366,40 @@ async def test_the_drift_schedule_follows_its_repository_and_scans(api, stack, g
     assert described.schedule.spec.intervals[0].every == timedelta(seconds=45)
 
     await handle.trigger()  # a routine run, as the schedule starts it
-    last = wait_until(lambda: drift_list(dev, repo["id"])["scanned_at"], "the scheduled scan",
-                      timeout=120)
+    last = wait_until(
+        lambda: drift_list(dev, repo["id"])["scanned_at"], "the scheduled scan", timeout=120
+    )
     assert last and drift(dev, repo["id"])[f"stream {name}"]["drift_type"] == "missing"
-    runs = api.get("/api/v1/operations", headers=dev.admin.headers,
-                   params={"type": "gitops_drift"})
+    runs = api.get("/api/v1/operations", headers=dev.admin.headers, params={"type": "gitops_drift"})
     assert runs.status_code == 200 and runs.json()["items"] == []  # routine: no operation
 
-    assert api.patch(f"/api/v1/gitops/repos/{repo['id']}", headers=dev.admin.headers,
-                     json={"interval": "2m"}).status_code == 200
+    assert (
+        api.patch(
+            f"/api/v1/gitops/repos/{repo['id']}", headers=dev.admin.headers, json={"interval": "2m"}
+        ).status_code
+        == 200
+    )
     described = await handle.describe()
     assert described.schedule.spec.intervals[0].every == timedelta(minutes=2)
-    assert api.delete(f"/api/v1/gitops/repos/{repo['id']}",
-                      headers=dev.admin.headers).status_code == 204
+    assert (
+        api.delete(f"/api/v1/gitops/repos/{repo['id']}", headers=dev.admin.headers).status_code
+        == 204
+    )
     with pytest.raises(RPCError):
         await handle.describe()
 
 
 async def test_an_unreadable_cluster_keeps_its_rows_while_the_others_are_scanned(
-        api, stack, git_remote, hub_nc, dr_nc):
+    api, stack, git_remote, hub_nc, dr_nc
+):
     dev = production_org(api, stack.env["JSC_HUB_URL"], environment="development")
     dr = register(api, dev.admin.headers, stack.env["JSC_DR_URL"], domain="dr")
     hub_name, dr_name = name_of("ONHUB"), name_of("ONDR")
-    body = {"url": git_remote.url, "environments": {"dev": dev.cluster_id, "dr": dr["id"]},
-            "sync": "manual"}
+    body = {
+        "url": git_remote.url,
+        "environments": {"dev": dev.cluster_id, "dr": dr["id"]},
+        "sync": "manual",
+    }
     created = api.post("/api/v1/gitops/repos", headers=dev.admin.headers, json=body)
     assert created.status_code == 201, created.text
     repo = created.json()
@@ -341,8 +412,9 @@ async def test_an_unreadable_cluster_keeps_its_rows_while_the_others_are_scanned
 
     stack.stop_service("dr")
     try:
-        await hub_nc.jetstream().add_stream(name=hub_name, subjects=[f"{hub_name.lower()}.>"],
-                                            max_age=3600)  # as git says it
+        await hub_nc.jetstream().add_stream(
+            name=hub_name, subjects=[f"{hub_name.lower()}.>"], max_age=3600
+        )  # as git says it
         op = scan_op(dev, repo["id"])
         assert op["status"] == "failed" and "environment dr" in op["error"], op
         after = drift(dev, repo["id"])

@@ -11,25 +11,67 @@ from gitops.loader import load_tree
 from gitops.planner import Desired, Live, plan
 
 LIVE = [
-    Live("stream", "ORDERS", None, {
-        "name": "ORDERS", "subjects": ["orders.>"], "retention": "limits", "storage": "file",
-        "max_age": 5400 * 10**9, "duplicate_window": 120 * 10**9, "num_replicas": 1,
-        "max_bytes": -1, "discard": "old", "allow_direct": True, "compression": "none",
-        "metadata": {"_nats.req.level": "1", "team": "payments"},
-        "created": "2026-11-28T10:00:00Z", "sealed": False}),
-    Live("consumer", "worker", "ORDERS", {
-        "durable_name": "worker", "name": "worker", "ack_policy": "explicit",
-        "ack_wait": 30 * 10**9, "max_deliver": 5, "filter_subject": "orders.created",
-        "backoff": [10**9, 5 * 10**9], "deliver_policy": "all", "replay_policy": "instant"}),
-    Live("kv", "settings", None, {"bucket": "settings", "history": 5, "ttl": 7200 * 10**9,
-                                  "max_bytes": -1, "replicas": 1, "storage": "file",
-                                  "compression": False}),
+    Live(
+        "stream",
+        "ORDERS",
+        None,
+        {
+            "name": "ORDERS",
+            "subjects": ["orders.>"],
+            "retention": "limits",
+            "storage": "file",
+            "max_age": 5400 * 10**9,
+            "duplicate_window": 120 * 10**9,
+            "num_replicas": 1,
+            "max_bytes": -1,
+            "discard": "old",
+            "allow_direct": True,
+            "compression": "none",
+            "metadata": {"_nats.req.level": "1", "team": "payments"},
+            "created": "2026-11-28T10:00:00Z",
+            "sealed": False,
+        },
+    ),
+    Live(
+        "consumer",
+        "worker",
+        "ORDERS",
+        {
+            "durable_name": "worker",
+            "name": "worker",
+            "ack_policy": "explicit",
+            "ack_wait": 30 * 10**9,
+            "max_deliver": 5,
+            "filter_subject": "orders.created",
+            "backoff": [10**9, 5 * 10**9],
+            "deliver_policy": "all",
+            "replay_policy": "instant",
+        },
+    ),
+    Live(
+        "kv",
+        "settings",
+        None,
+        {
+            "bucket": "settings",
+            "history": 5,
+            "ttl": 7200 * 10**9,
+            "max_bytes": -1,
+            "replicas": 1,
+            "storage": "file",
+            "compression": False,
+        },
+    ),
 ]
 
 
 def test_go_durations():
     assert [go_duration(n) for n in (0, 1500 * 10**6, 5400 * 10**9, 90 * 10**9 + 5)] == [
-        "0s", "1s500ms", "1h30m", "1m30s5ns"]
+        "0s",
+        "1s500ms",
+        "1h30m",
+        "1m30s5ns",
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["nats", "nack"])
@@ -45,8 +87,11 @@ def test_export_loads_back_to_an_empty_plan(tmp_path: Path, fmt):
     loaded = load_tree(tmp_path)
     assert loaded.ok, loaded.errors
     desired = [Desired(r.kind, r.name, r.stream, r.config) for r in loaded.resources_by_env["prod"]]
-    assert {(d.kind, d.name) for d in desired} == {("stream", "ORDERS"), ("consumer", "worker"),
-                                                   ("kv", "settings")}
+    assert {(d.kind, d.name) for d in desired} == {
+        ("stream", "ORDERS"),
+        ("consumer", "worker"),
+        ("kv", "settings"),
+    }
     assert plan(desired, LIVE).changes == []
 
 
@@ -74,15 +119,20 @@ spec:
 
 
 def test_set_fields_edits_one_resource_and_keeps_the_rest(tmp_path: Path):
-    text = set_fields(DOC, 2, "stream", {"max_age": 7200 * 10**9, "subjects": ["orders.>", "x.>"],
-                                         "max_bytes": 1024})
+    text = set_fields(
+        DOC,
+        2,
+        "stream",
+        {"max_age": 7200 * 10**9, "subjects": ["orders.>", "x.>"], "max_bytes": 1024},
+    )
     assert "# orders, owned by payments" in text
     assert '  maxAge: "2h"' in text and '  subjects: ["orders.>", "x.>"]' in text
     assert "  maxBytes: 1024" in text
     assert text.count("maxAge: 1h") == 1  # OTHER untouched
     assert "maxDeliver: 5" in text  # the inline consumer too
-    consumer = set_fields(text, text.splitlines().index("    - name: worker") + 1, "consumer",
-                          {"max_deliver": 9})
+    consumer = set_fields(
+        text, text.splitlines().index("    - name: worker") + 1, "consumer", {"max_deliver": 9}
+    )
     assert "      maxDeliver: 9" in consumer and "maxDeliver: 5" not in consumer
     env = tmp_path / "environments" / "dev"
     env.mkdir(parents=True)

@@ -33,7 +33,11 @@ def test_checkout_of_a_branch_and_of_a_commit(git_remote, settings):
         root = co.root
     assert not root.exists()  # removed afterwards
     with checkout(access, first, settings) as co:
-        assert (co.commit.sha, co.commit.author, co.commit.email) == (first, "Ann", "ann@example.com")
+        assert (co.commit.sha, co.commit.author, co.commit.email) == (
+            first,
+            "Ann",
+            "ann@example.com",
+        )
         assert (co.root / "environments/dev/orders.yaml").read_text() == "first\n"
     assert resolve(access, "main", settings) == second
     with pytest.raises(GitError, match="names no branch or tag"):
@@ -47,9 +51,15 @@ def test_push_branch_leaves_the_base_alone(git_remote, settings):
     git_remote.write("environments/dev/a.yaml", "a: 1\n")
     base = git_remote.commit("base")
     access = RepoAccess(git_remote.url)
-    pushed = push_branch(access, base, "jsc/drift-1", {"environments/dev/a.yaml": b"a: 2\n",
-                                                       "environments/dev/b.yaml": b"b: 1\n"},
-                         "Update from the cluster", ("Bob", "bob@example.com"), settings)
+    pushed = push_branch(
+        access,
+        base,
+        "jsc/drift-1",
+        {"environments/dev/a.yaml": b"a: 2\n", "environments/dev/b.yaml": b"b: 1\n"},
+        "Update from the cluster",
+        ("Bob", "bob@example.com"),
+        settings,
+    )
     branches = git_remote.branches()
     assert branches["main"] == base and branches["jsc/drift-1"] == pushed.sha
     assert git_remote.show("jsc/drift-1", "environments/dev/a.yaml") == "a: 2"
@@ -58,24 +68,29 @@ def test_push_branch_leaves_the_base_alone(git_remote, settings):
     with pytest.raises(GitError):  # an existing branch is never overwritten
         push_branch(access, base, "jsc/drift-1", {"x": b"y"}, "again", ("Bob", "b@x"), settings)
     with pytest.raises(GitError, match="outside the repository"):
-        push_branch(access, base, "jsc/drift-2", {"../../escape": b"x"}, "m", ("B", "b@x"), settings)
+        push_branch(
+            access, base, "jsc/drift-2", {"../../escape": b"x"}, "m", ("B", "b@x"), settings
+        )
 
 
-@pytest.mark.parametrize("url,message", [
-    ("ext::sh -c touch% /tmp/pwned", "spaces"),
-    ("ext::sh%-c%touch", "not supported"),
-    ("fd::17/foo", "not supported"),
-    ("http://example.com/repo.git", "not supported"),
-    ("git://example.com/repo.git", "not supported"),
-    ("-uhttps://example.com/x", "control characters|not supported"),
-    ("https://127.0.0.1/repo.git", "loopback"),
-    ("https://10.1.2.3/repo.git", "private"),
-    ("ssh://git@169.254.169.254/repo.git", "metadata|link-local"),
-    ("git@127.0.0.1:org/repo.git", "loopback"),
-    ("https://user:secret@example.com/repo.git", "token"),
-    ("file:///etc", "must be under"),
-    ("file://otherhost/srv/repo.git", "absolute local path"),
-])
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("ext::sh -c touch% /tmp/pwned", "spaces"),
+        ("ext::sh%-c%touch", "not supported"),
+        ("fd::17/foo", "not supported"),
+        ("http://example.com/repo.git", "not supported"),
+        ("git://example.com/repo.git", "not supported"),
+        ("-uhttps://example.com/x", "control characters|not supported"),
+        ("https://127.0.0.1/repo.git", "loopback"),
+        ("https://10.1.2.3/repo.git", "private"),
+        ("ssh://git@169.254.169.254/repo.git", "metadata|link-local"),
+        ("git@127.0.0.1:org/repo.git", "loopback"),
+        ("https://user:secret@example.com/repo.git", "token"),
+        ("file:///etc", "must be under"),
+        ("file://otherhost/srv/repo.git", "absolute local path"),
+    ],
+)
 def test_refused_urls(url, message, settings):
     with pytest.raises(GitError, match=message):
         asyncio.run(validate_url(url, settings))
@@ -89,7 +104,9 @@ def test_file_remotes_need_the_setting_and_stay_under_it(git_remote, tmp_path):
     link.symlink_to("/etc")
     try:
         with pytest.raises(GitError, match="must be under"):
-            asyncio.run(validate_url(f"file://{link}", Settings(gitops_local_root=GITOPS_LOCAL_ROOT)))
+            asyncio.run(
+                validate_url(f"file://{link}", Settings(gitops_local_root=GITOPS_LOCAL_ROOT))
+            )
     finally:
         link.unlink()
     escape = f"file://{GITOPS_LOCAL_ROOT}/../x.git"
@@ -97,8 +114,9 @@ def test_file_remotes_need_the_setting_and_stay_under_it(git_remote, tmp_path):
         asyncio.run(validate_url(escape, Settings(gitops_local_root=GITOPS_LOCAL_ROOT)))
 
 
-@pytest.mark.parametrize("ref", ["--upload-pack=touch /tmp/x", "-b", "a..b", "main@{1}",
-                                 "x.lock", "a b", "a\nb", ""])
+@pytest.mark.parametrize(
+    "ref", ["--upload-pack=touch /tmp/x", "-b", "a..b", "main@{1}", "x.lock", "a b", "a\nb", ""]
+)
 def test_refs_that_git_could_misread_are_refused(ref, git_remote, settings):
     with pytest.raises(GitError, match="not a usable"):
         resolve(RepoAccess(git_remote.url), ref, settings)
@@ -113,7 +131,9 @@ def test_a_token_travels_in_the_environment_and_never_in_messages(settings):
         assert any(v.startswith("Authorization: Basic ") for v in values)
         assert "git.example.com:443:203.0.113.7" in values  # pinned to the checked address
         assert session.env["GIT_ALLOW_PROTOCOL"] == "https"
-        basic = next(v for v in values if v.startswith("Authorization"))[len("Authorization: Basic "):]
+        basic = next(v for v in values if v.startswith("Authorization"))[
+            len("Authorization: Basic ") :
+        ]
         assert session.scrub(f"fatal: s3cr3t-t0ken {basic}") == "fatal: *** ***"
     finally:
         session.close()
@@ -121,9 +141,12 @@ def test_a_token_travels_in_the_environment_and_never_in_messages(settings):
 
 def test_an_ssh_key_is_a_private_file_and_the_host_is_checked(settings):
     settings = settings.model_copy(update={"allowed_git_networks": "203.0.113.0/24"})
-    access = RepoAccess("git@git.example.com:acme/config.git", "ssh_key",
-                        ssh_key="-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----",
-                        known_hosts="git.example.com ssh-ed25519 AAAAC3Nza")
+    access = RepoAccess(
+        "git@git.example.com:acme/config.git",
+        "ssh_key",
+        ssh_key="-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----",
+        known_hosts="git.example.com ssh-ed25519 AAAAC3Nza",
+    )
     session = gitops_git._Session(access, settings, "203.0.113.8")
     try:
         command = session.env["GIT_SSH_COMMAND"]

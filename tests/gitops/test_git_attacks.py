@@ -29,8 +29,11 @@ AUTHOR = ("Bob", "bob@example.com")
 
 @pytest.fixture
 def settings(tmp_path):
-    return Settings(gitops_local_root=GITOPS_LOCAL_ROOT, gitops_work_dir=tmp_path / "work",
-                    allowed_git_networks="")
+    return Settings(
+        gitops_local_root=GITOPS_LOCAL_ROOT,
+        gitops_work_dir=tmp_path / "work",
+        allowed_git_networks="",
+    )
 
 
 @pytest.fixture
@@ -42,8 +45,12 @@ def https_server(tmp_path):
 
 
 def loopback_settings(tmp_path, server) -> Settings:
-    return Settings(gitops_local_root=None, gitops_work_dir=tmp_path / "work",
-                    allowed_git_networks="127.0.0.1/32", gitops_ca_bundle=server.cert)
+    return Settings(
+        gitops_local_root=None,
+        gitops_work_dir=tmp_path / "work",
+        allowed_git_networks="127.0.0.1/32",
+        gitops_ca_bundle=server.cert,
+    )
 
 
 def committed(remote, files: dict[str, str], message: str = "change") -> str:
@@ -54,6 +61,7 @@ def committed(remote, files: dict[str, str], message: str = "change") -> str:
 
 # --- file:// ----------------------------------------------------------------------------------
 
+
 def test_a_percent_encoded_path_cannot_leave_the_local_root(settings, tmp_path):
     """git decodes %2F and %2e in file:// URLs: the path checked must be the path git opens."""
     remote = make_remote()
@@ -61,8 +69,10 @@ def test_a_percent_encoded_path_cannot_leave_the_local_root(settings, tmp_path):
     secret = tmp_path / "secret.git"  # a repository outside the root
     remote.bare.rename(secret)
     up = "/".join([".."] * len(GITOPS_LOCAL_ROOT.parts[1:]))
-    for encoded in (f"{GITOPS_LOCAL_ROOT}/{up.replace('/', '%2F')}{secret}",
-                    f"{GITOPS_LOCAL_ROOT}/{up.replace('..', '%2e%2e')}{secret}"):
+    for encoded in (
+        f"{GITOPS_LOCAL_ROOT}/{up.replace('/', '%2F')}{secret}",
+        f"{GITOPS_LOCAL_ROOT}/{up.replace('..', '%2e%2e')}{secret}",
+    ):
         url = f"file://{encoded}"
         assert run_git(tmp_path, "ls-remote", url)  # plain git reaches the secret through it
         with pytest.raises(GitError) as err:
@@ -90,23 +100,27 @@ def test_a_symlink_to_a_repository_outside_the_root_is_refused_at_call_time(sett
 
 # --- URLs, refs -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", [
-    "ssh://-oProxyCommand=touch%20/tmp/pwned@example.com/repo.git",
-    "ssh://-oProxyCommand=x/repo.git",
-    "git@-oProxyCommand=x:repo.git",
-    "-oProxyCommand=x@example.com:repo.git",
-    "https://example.com/repo.git?upload-pack=x",
-    "https://example.com/repo.git#frag",
-    "https://example.com",
-    "ssh://git@example.com",
-    "https://exa%6dple.com/repo.git",
-    "ext::sh -c id",
-    "ext::sh",
-    "transport::example.com/repo",
-    "file:///etc/../etc",
-    "http://example.com/repo.git",
-    "https://example.com/" + "a" * 3000,
-])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ssh://-oProxyCommand=touch%20/tmp/pwned@example.com/repo.git",
+        "ssh://-oProxyCommand=x/repo.git",
+        "git@-oProxyCommand=x:repo.git",
+        "-oProxyCommand=x@example.com:repo.git",
+        "https://example.com/repo.git?upload-pack=x",
+        "https://example.com/repo.git#frag",
+        "https://example.com",
+        "ssh://git@example.com",
+        "https://exa%6dple.com/repo.git",
+        "ext::sh -c id",
+        "ext::sh",
+        "transport::example.com/repo",
+        "file:///etc/../etc",
+        "http://example.com/repo.git",
+        "https://example.com/" + "a" * 3000,
+    ],
+)
 def test_urls_that_smuggle_options_transports_or_other_hosts(url, settings):
     with pytest.raises(GitError):
         asyncio.run(validate_url(url, settings))
@@ -115,15 +129,32 @@ def test_urls_that_smuggle_options_transports_or_other_hosts(url, settings):
     assert not Path("/tmp/pwned").exists()
 
 
-@pytest.mark.parametrize("ref", ["--upload-pack=touch /tmp/pwned", "-main", "main..other",
-                                 "ma\x00in", "ma\x1bin", "main~1", "main^", "a:b", "*", "/x",
-                                 "x/", ".hidden/..", "x" * 300])
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "--upload-pack=touch /tmp/pwned",
+        "-main",
+        "main..other",
+        "ma\x00in",
+        "ma\x1bin",
+        "main~1",
+        "main^",
+        "a:b",
+        "*",
+        "/x",
+        "x/",
+        ".hidden/..",
+        "x" * 300,
+    ],
+)
 def test_refs_and_branch_names_never_reach_git(ref, git_remote, settings):
     committed(git_remote, {"a.yaml": "a: 1\n"})
     access = RepoAccess(git_remote.url)
-    for call in (lambda: resolve(access, ref, settings),
-                 lambda: push_branch(access, "main", ref, {"b.yaml": b"b"}, "m", AUTHOR, settings),
-                 lambda: push_branch(access, ref, "jsc/ok", {"b.yaml": b"b"}, "m", AUTHOR, settings)):
+    for call in (
+        lambda: resolve(access, ref, settings),
+        lambda: push_branch(access, "main", ref, {"b.yaml": b"b"}, "m", AUTHOR, settings),
+        lambda: push_branch(access, ref, "jsc/ok", {"b.yaml": b"b"}, "m", AUTHOR, settings),
+    ):
         with pytest.raises(GitError) as err:
             call()
         assert err.value.reason == "invalid"
@@ -136,8 +167,15 @@ def test_refs_and_branch_names_never_reach_git(ref, git_remote, settings):
 
 def test_an_annotated_tag_resolves_to_its_commit(git_remote, settings):
     sha = committed(git_remote, {"a.yaml": "a: 1\n"})
-    run_git(git_remote.work, "tag", "-a", "v1", "-m", "release",
-            env={"GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@example.com"})
+    run_git(
+        git_remote.work,
+        "tag",
+        "-a",
+        "v1",
+        "-m",
+        "release",
+        env={"GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@example.com"},
+    )
     run_git(git_remote.work, "push", "--quiet", "origin", "v1")
     access = RepoAccess(git_remote.url)
     assert resolve(access, "v1", settings) == sha
@@ -147,12 +185,17 @@ def test_an_annotated_tag_resolves_to_its_commit(git_remote, settings):
 
 # --- hosts ------------------------------------------------------------------------------------
 
+
 def test_calls_without_a_checked_address_still_apply_the_policy(git_remote, settings):
     """checkout/resolve/push_branch check the host themselves when no address is given, and a
     given address must be allowed too: a caller that forgets checked_address opens no hole."""
-    for url in ("https://127.0.0.1/repo.git", "https://localhost/repo.git",
-                "ssh://git@10.1.2.3/repo.git", "git@169.254.169.254:repo.git",
-                "https://[::ffff:127.0.0.1]/repo.git"):
+    for url in (
+        "https://127.0.0.1/repo.git",
+        "https://localhost/repo.git",
+        "ssh://git@10.1.2.3/repo.git",
+        "git@169.254.169.254:repo.git",
+        "https://[::ffff:127.0.0.1]/repo.git",
+    ):
         access = RepoAccess(url)
         with pytest.raises(GitError) as err:
             resolve(access, "main", settings)
@@ -165,8 +208,9 @@ def test_calls_without_a_checked_address_still_apply_the_policy(git_remote, sett
             push_branch(access, "main", "jsc/x", {"a": b"a"}, "m", AUTHOR, settings)
         assert err.value.reason == "refused"
     with pytest.raises(GitError) as err:  # a public name pinned to an internal address
-        resolve(RepoAccess("https://github.com/nats-io/nack.git"), "main", settings,
-                address="127.0.0.1")
+        resolve(
+            RepoAccess("https://github.com/nats-io/nack.git"), "main", settings, address="127.0.0.1"
+        )
     assert err.value.reason == "refused"
     checkouts = Path(settings.gitops_checkouts)
     assert not checkouts.exists() or list(checkouts.iterdir()) == []  # nothing left behind
@@ -190,8 +234,10 @@ def test_redirects_to_another_host_are_not_followed(git_remote, https_server, tm
 
 # --- secrets ----------------------------------------------------------------------------------
 
-def test_the_token_is_on_no_command_line_and_in_no_error(git_remote, https_server, tmp_path,
-                                                         monkeypatch):
+
+def test_the_token_is_on_no_command_line_and_in_no_error(
+    git_remote, https_server, tmp_path, monkeypatch
+):
     sha = committed(git_remote, {"a.yaml": "a: 1\n"})
     spawned: list[list[str]] = []
     real = gitops_git.subprocess.Popen
@@ -221,19 +267,24 @@ def test_the_url_user_name_is_the_basic_auth_user(git_remote, https_server, tmp_
     committed(git_remote, {"a.yaml": "a: 1\n"})
     url = https_server.url(git_remote.bare).replace("https://", "https://oauth2@")
     with pytest.raises(GitError):  # this test server takes x-access-token only
-        resolve(RepoAccess(url, "token", token=TOKEN), "main",
-                loopback_settings(tmp_path, https_server))
+        resolve(
+            RepoAccess(url, "token", token=TOKEN), "main", loopback_settings(tmp_path, https_server)
+        )
     assert "Basic " + base64.b64encode(f"oauth2:{TOKEN}".encode()).decode() in https_server.seen
 
 
 def test_scrub_removes_every_secret_shape(settings):
-    key = ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
-           "-----END OPENSSH PRIVATE KEY-----\n")
+    key = (
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
+        "-----END OPENSSH PRIVATE KEY-----\n"
+    )
     access = RepoAccess("git@github.com:a/b.git", "ssh_key", ssh_key=key, known_hosts="x")
     session = gitops_git._Session(access, settings, "140.82.121.4")
     try:
-        text = session.scrub("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ https://u:pw@h.example/x "
-                             "Authorization: Bearer abc.def")
+        text = session.scrub(
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ https://u:pw@h.example/x "
+            "Authorization: Bearer abc.def"
+        )
     finally:
         session.close()
     assert "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ" not in text
@@ -241,6 +292,7 @@ def test_scrub_removes_every_secret_shape(settings):
 
 
 # --- the process ------------------------------------------------------------------------------
+
 
 def test_a_timeout_kills_git_and_its_helpers(tmp_path, monkeypatch):
     """A remote that accepts and never answers: the call gives up and leaves no process behind."""
@@ -276,8 +328,9 @@ def test_a_timeout_kills_git_and_its_helpers(tmp_path, monkeypatch):
         listener.close()
 
 
-def test_the_servers_own_git_configuration_and_environment_are_ignored(git_remote, settings,
-                                                                       tmp_path, monkeypatch):
+def test_the_servers_own_git_configuration_and_environment_are_ignored(
+    git_remote, settings, tmp_path, monkeypatch
+):
     committed(git_remote, {"a.yaml": "a: 1\n"})
     marker = tmp_path / "hook-ran"
     hooks = tmp_path / "hooks"
@@ -287,8 +340,9 @@ def test_the_servers_own_git_configuration_and_environment_are_ignored(git_remot
         (hooks / hook).chmod(0o755)
     home = tmp_path / "home"
     home.mkdir()
-    (home / ".gitconfig").write_text(f"[core]\n\thooksPath = {hooks}\n"
-                                     f"[url \"file:///nonexistent/\"]\n\tinsteadOf = file://\n")
+    (home / ".gitconfig").write_text(
+        f'[core]\n\thooksPath = {hooks}\n[url "file:///nonexistent/"]\n\tinsteadOf = file://\n'
+    )
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     monkeypatch.setenv("GIT_DIR", "/nonexistent")
@@ -304,22 +358,44 @@ def test_the_servers_own_git_configuration_and_environment_are_ignored(git_remot
 
 # --- pushes -----------------------------------------------------------------------------------
 
+
 def test_an_existing_branch_is_not_even_fast_forwarded(git_remote, settings):
     base = committed(git_remote, {"a.yaml": "a: 1\n"})
     run_git(git_remote.work, "push", "--quiet", "origin", f"{base}:refs/heads/jsc/taken")
     with pytest.raises(GitError):
-        push_branch(RepoAccess(git_remote.url), base, "jsc/taken", {"a.yaml": b"a: 2\n"}, "m",
-                    AUTHOR, settings)
+        push_branch(
+            RepoAccess(git_remote.url),
+            base,
+            "jsc/taken",
+            {"a.yaml": b"a: 2\n"},
+            "m",
+            AUTHOR,
+            settings,
+        )
     assert git_remote.branches()["jsc/taken"] == base
 
 
-@pytest.mark.parametrize("path", [".git/config", "sub/.git/hooks/post-checkout", ".GIT/config",
-                                  "../x", "/etc/passwd", "a/../../x", "a//b", "./a", "a\nb", ""])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".git/config",
+        "sub/.git/hooks/post-checkout",
+        ".GIT/config",
+        "../x",
+        "/etc/passwd",
+        "a/../../x",
+        "a//b",
+        "./a",
+        "a\nb",
+        "",
+    ],
+)
 def test_paths_a_push_may_not_write(path, git_remote, settings):
     base = committed(git_remote, {"a.yaml": "a: 1\n"})
     with pytest.raises(GitError) as err:
-        push_branch(RepoAccess(git_remote.url), base, "jsc/paths", {path: b"x"}, "m", AUTHOR,
-                    settings)
+        push_branch(
+            RepoAccess(git_remote.url), base, "jsc/paths", {path: b"x"}, "m", AUTHOR, settings
+        )
     assert err.value.reason == "invalid"
     assert "jsc/paths" not in git_remote.branches()
 
@@ -334,8 +410,9 @@ def test_a_push_never_writes_through_a_symlink(git_remote, settings, tmp_path):
     access = RepoAccess(git_remote.url)
     with pytest.raises(GitError, match="outside the repository"):
         push_branch(access, base, "jsc/link1", {"linkdir/x.yaml": b"x"}, "m", AUTHOR, settings)
-    pushed = push_branch(access, base, "jsc/link2", {"link.yaml": b"replaced: 1\n"}, "m", AUTHOR,
-                         settings)
+    pushed = push_branch(
+        access, base, "jsc/link2", {"link.yaml": b"replaced: 1\n"}, "m", AUTHOR, settings
+    )
     assert (outside / "victim.yaml").read_text() == "untouched\n"
     assert list(outside.iterdir()) == [outside / "victim.yaml"]
     assert git_remote.show(pushed.sha, "link.yaml") == "replaced: 1"

@@ -23,9 +23,12 @@ def https_server(tmp_path):
 
 
 def settings_for(server, tmp_path, ca=True) -> Settings:
-    return Settings(gitops_local_root=GITOPS_LOCAL_ROOT, gitops_work_dir=tmp_path / "work",
-                    allowed_git_networks="127.0.0.1/32",
-                    gitops_ca_bundle=server.cert if ca else None)
+    return Settings(
+        gitops_local_root=GITOPS_LOCAL_ROOT,
+        gitops_work_dir=tmp_path / "work",
+        allowed_git_networks="127.0.0.1/32",
+        gitops_ca_bundle=server.cert if ca else None,
+    )
 
 
 def test_checkout_and_push_over_https_with_a_token(https_server, git_remote, tmp_path):
@@ -37,9 +40,16 @@ def test_checkout_and_push_over_https_with_a_token(https_server, git_remote, tmp
         assert co.commit.sha == sha
         assert (co.root / "environments/dev/a.yaml").read_text() == "over: https\n"
     assert resolve(access, "main", settings, address="127.0.0.1") == sha
-    pushed = push_branch(access, sha, "jsc/https-test", {"environments/dev/a.yaml": b"b: 2\n"},
-                         "from the console", ("Bob", "bob@example.com"), settings,
-                         address="127.0.0.1")
+    pushed = push_branch(
+        access,
+        sha,
+        "jsc/https-test",
+        {"environments/dev/a.yaml": b"b: 2\n"},
+        "from the console",
+        ("Bob", "bob@example.com"),
+        settings,
+        address="127.0.0.1",
+    )
     assert git_remote.branches()["jsc/https-test"] == pushed.sha
     assert https_server.expected in https_server.seen  # the token arrived as a header
 

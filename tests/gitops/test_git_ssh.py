@@ -46,9 +46,9 @@ def sshd(tmp_path):
     config = home / "sshd_config"
     config.write_text(f"""Port {port}
 ListenAddress 127.0.0.1
-HostKey {home / 'host_key'}
-PidFile {home / 'sshd.pid'}
-AuthorizedKeysFile {home / 'authorized_keys'}
+HostKey {home / "host_key"}
+PidFile {home / "sshd.pid"}
+AuthorizedKeysFile {home / "authorized_keys"}
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
@@ -68,8 +68,12 @@ UsePAM no
             assert time.monotonic() < deadline, "sshd did not listen"
             time.sleep(0.1)
     key_type, key = host_pub.split()[:2]
-    yield {"port": port, "known_hosts": f"[127.0.0.1]:{port} {key_type} {key}",
-           "key": (home / "client_key").read_text(), "home": home}
+    yield {
+        "port": port,
+        "known_hosts": f"[127.0.0.1]:{port} {key_type} {key}",
+        "key": (home / "client_key").read_text(),
+        "home": home,
+    }
     process.terminate()
     process.wait(10)
     shutil.rmtree(home, ignore_errors=True)
@@ -77,8 +81,11 @@ UsePAM no
 
 @pytest.fixture
 def ssh_settings(tmp_path):
-    return Settings(gitops_local_root=GITOPS_LOCAL_ROOT, gitops_work_dir=tmp_path / "work",
-                    allowed_git_networks="127.0.0.1/32")
+    return Settings(
+        gitops_local_root=GITOPS_LOCAL_ROOT,
+        gitops_work_dir=tmp_path / "work",
+        allowed_git_networks="127.0.0.1/32",
+    )
 
 
 def test_checkout_over_ssh_with_a_key_and_known_hosts(sshd, git_remote, ssh_settings, tmp_path):
@@ -93,16 +100,23 @@ def test_checkout_over_ssh_with_a_key_and_known_hosts(sshd, git_remote, ssh_sett
 
     # a host whose key is not the one given: refused (no trust on first use)
     other = keygen(tmp_path / "impostor").split()
-    wrong = RepoAccess(url, "ssh_key", ssh_key=sshd["key"],
-                       known_hosts=f"[127.0.0.1]:{sshd['port']} {other[0]} {other[1]}")
+    wrong = RepoAccess(
+        url,
+        "ssh_key",
+        ssh_key=sshd["key"],
+        known_hosts=f"[127.0.0.1]:{sshd['port']} {other[0]} {other[1]}",
+    )
     with pytest.raises(GitError, match="failed"):
         with checkout(wrong, "main", ssh_settings, address="127.0.0.1"):
             pass
     # a key the server does not know: refused, and the key never shows in the message
     unknown = (tmp_path / "impostor").read_text()
     with pytest.raises(GitError) as refused:
-        with checkout(RepoAccess(url, "ssh_key", ssh_key=unknown,
-                                 known_hosts=sshd["known_hosts"]), "main", ssh_settings,
-                      address="127.0.0.1"):
+        with checkout(
+            RepoAccess(url, "ssh_key", ssh_key=unknown, known_hosts=sshd["known_hosts"]),
+            "main",
+            ssh_settings,
+            address="127.0.0.1",
+        ):
             pass
     assert "PRIVATE KEY" not in str(refused.value)

@@ -30,11 +30,16 @@ async def replays(stack, workflow_id: str, name: str | None) -> None:
 async def test_sync_apply_and_drift_runs_replay(api, stack, git_remote, hub_nc):
     dev = production_org(api, stack.env["JSC_HUB_URL"], environment="development")
     name = unique("HIST").upper().replace("-", "_")
-    repo = register_repo(dev, git_remote, on_drift="revert", prune="with_approval",
-                         namespaces=[name])
+    repo = register_repo(
+        dev, git_remote, on_drift="revert", prune="with_approval", namespaces=[name]
+    )
     git_remote.write("environments/dev/s.yaml", stream_manifest(name))
-    applied = wait_sync(dev, repo["id"], github_push(
-        api, repo["id"], git_remote.commit("s")).json()["sync_id"], "succeeded")
+    applied = wait_sync(
+        dev,
+        repo["id"],
+        github_push(api, repo["id"], git_remote.commit("s")).json()["sync_id"],
+        "succeeded",
+    )
     await replays(stack, workflow_id_for("gitops_sync", applied["id"]), None)
 
     js = hub_nc.jetstream()
@@ -45,18 +50,26 @@ async def test_sync_apply_and_drift_runs_replay(api, stack, git_remote, hub_nc):
     assert started.status_code == 202, started.text
     await replays(stack, started.json()["workflow_id"], "gitops_drift_single_input.json")
     items = drift(dev, repo["id"])
-    revert = wait_sync(dev, repo["id"], items[f"stream {name}"]["remediation"]["sync_id"],
-                       "succeeded")
+    revert = wait_sync(
+        dev, repo["id"], items[f"stream {name}"]["remediation"]["sync_id"], "succeeded"
+    )
     assert revert["trigger"] == "drift_revert"
 
     git_remote.remove("environments/dev/s.yaml")  # a deletion: approval even in development
-    waiting = wait_sync(dev, repo["id"], github_push(
-        api, repo["id"], git_remote.commit("prune s")).json()["sync_id"], "waiting_approval")
-    await replays(stack, workflow_id_for("gitops_sync", waiting["id"]),
-                  "gitops_sync_single_input.json")
+    waiting = wait_sync(
+        dev,
+        repo["id"],
+        github_push(api, repo["id"], git_remote.commit("prune s")).json()["sync_id"],
+        "waiting_approval",
+    )
+    await replays(
+        stack, workflow_id_for("gitops_sync", waiting["id"]), "gitops_sync_single_input.json"
+    )
     assert dev.act(dev.admin, waiting["request_id"], "approve").status_code == 200
     wait_sync(dev, repo["id"], waiting["id"], "succeeded")
     apply_op = request_operation_id(waiting["request_id"], "gitops_sync")
-    await replays(stack, workflow_id_for("gitops_sync", apply_op),
-                  "gitops_apply_single_input.json")
-    assert api.delete(f"/api/v1/gitops/repos/{repo['id']}", headers=dev.admin.headers).status_code == 204
+    await replays(stack, workflow_id_for("gitops_sync", apply_op), "gitops_apply_single_input.json")
+    assert (
+        api.delete(f"/api/v1/gitops/repos/{repo['id']}", headers=dev.admin.headers).status_code
+        == 204
+    )

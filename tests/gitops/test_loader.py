@@ -129,7 +129,10 @@ def test_nack_examples_load_unchanged_mixed_with_design(tmp_path):
     write(tmp_path, "environments/staging/nack.yml", NACK_STREAM + "\n" + NACK_CONSUMER)
     write(tmp_path, "environments/staging/servers.yaml", NACK_SERVERS)
     write(tmp_path, "environments/staging/design.yaml", DESIGN_STREAM)
-    write(tmp_path, "environments/staging/kv.yaml", """\
+    write(
+        tmp_path,
+        "environments/staging/kv.yaml",
+        """\
 apiVersion: jetstream.nats.io/v1beta2
 kind: KeyValue
 metadata:
@@ -147,29 +150,43 @@ metadata:
 spec:
   maxBytes: 1048576
   storage: memory
-""")
+""",
+    )
     write(tmp_path, "environments/staging/notes.txt", "not yaml")
     result = load_tree(tmp_path)
     assert result.errors == []
     res = by_name(result, "staging")
     assert res[("stream", "mystream")].config == {
-        "name": "mystream", "subjects": ["orders.*"], "storage": "file",
-        "max_age": 3600 * 10**9, "num_replicas": 1}
+        "name": "mystream",
+        "subjects": ["orders.*"],
+        "storage": "file",
+        "max_age": 3600 * 10**9,
+        "num_replicas": 1,
+    }
     consumer = res[("consumer", "my-pull-consumer")]
     assert consumer.stream == "mystream"
-    assert consumer.config == {"durable_name": "my-pull-consumer", "deliver_policy": "all",
-                               "filter_subject": "orders.received", "max_deliver": 20,
-                               "ack_policy": "explicit"}
+    assert consumer.config == {
+        "durable_name": "my-pull-consumer",
+        "deliver_policy": "all",
+        "filter_subject": "orders.received",
+        "max_deliver": 20,
+        "ack_policy": "explicit",
+    }
     # spec.name, not metadata.name; connection fields ignored with a warning naming the line
     assert ("stream", "mystream2") in res and ("stream", "mystream2-k8s") not in res
-    servers_warnings = [w for w in result.warnings if w.startswith("environments/staging/servers.yaml")]
+    servers_warnings = [
+        w for w in result.warnings if w.startswith("environments/staging/servers.yaml")
+    ]
     assert any(":7:" in w and "servers" in w for w in servers_warnings)
     assert any(":9:" in w and "tls" in w for w in servers_warnings)
     assert any(":13:" in w and "creds" in w for w in servers_warnings)
     assert res[("kv", "my-kv")].config["ttl"] == 3600 * 10**9
     assert res[("kv", "my-kv")].config["history"] == 20
-    assert res[("object_store", "blobs")].config == {"bucket": "blobs", "max_bytes": 1048576,
-                                                       "storage": "memory"}
+    assert res[("object_store", "blobs")].config == {
+        "bucket": "blobs",
+        "max_bytes": 1048576,
+        "storage": "memory",
+    }
     assert {("stream", "ORDERS"), ("consumer", "order-processor")} <= set(res)
 
 
@@ -181,7 +198,10 @@ def test_environments_are_separate_and_subdir(tmp_path):
 
 
 def test_validation_errors_read_like_the_api_with_path_and_line(tmp_path):
-    write(tmp_path, "environments/prod/bad.yaml", """\
+    write(
+        tmp_path,
+        "environments/prod/bad.yaml",
+        """\
 apiVersion: jetstream.nats.io/v1beta2
 kind: Stream
 metadata:
@@ -191,8 +211,12 @@ spec:
   replicas: 9
   retention: forever
   maxAge: soon
-""")
-    write(tmp_path, "environments/prod/typo.yaml", """\
+""",
+    )
+    write(
+        tmp_path,
+        "environments/prod/typo.yaml",
+        """\
 apiVersion: jetstream.nats.io/v1beta2
 kind: Consumer
 metadata: {name: c}
@@ -201,7 +225,8 @@ spec:
   durableName: c
   ackPolicy: explicit
   maxDelivr: 3
-""")
+""",
+    )
     result = load_tree(tmp_path)
     errors = "\n".join(result.errors)
     assert "environments/prod/bad.yaml:7: stream bad: num_replicas:" in errors
@@ -212,7 +237,11 @@ spec:
 
 
 def test_syntax_error_carries_path_and_line(tmp_path):
-    write(tmp_path, "environments/prod/broken.yaml", "apiVersion: nats.io/v1\nkind: Stream\nspec: [\n  a: b\n")
+    write(
+        tmp_path,
+        "environments/prod/broken.yaml",
+        "apiVersion: nats.io/v1\nkind: Stream\nspec: [\n  a: b\n",
+    )
     result = load_tree(tmp_path)
     assert len(result.errors) == 1
     assert result.errors[0].startswith("environments/prod/broken.yaml:")
@@ -226,7 +255,8 @@ def test_duplicates_name_both_places(tmp_path):
     result = load_tree(tmp_path)
     assert result.errors == [
         "environments/prod/two.yaml:3: duplicate stream mystream in environment 'prod' "
-        "(also at environments/prod/one.yaml:2)"]
+        "(also at environments/prod/one.yaml:2)"
+    ]
 
 
 def test_duplicate_keys_refused(tmp_path):
@@ -237,20 +267,27 @@ def test_duplicate_keys_refused(tmp_path):
 
 
 def test_python_tag_refused(tmp_path):
-    write(tmp_path, "environments/p/evil.yaml",
-          "apiVersion: nats.io/v1\nkind: Stream\nmetadata:\n"
-          "  name: !!python/object/apply:os.system ['touch /tmp/pwned']\n")
+    write(
+        tmp_path,
+        "environments/p/evil.yaml",
+        "apiVersion: nats.io/v1\nkind: Stream\nmetadata:\n"
+        "  name: !!python/object/apply:os.system ['touch /tmp/pwned']\n",
+    )
     result = load_tree(tmp_path)
-    assert result.errors == ["environments/p/evil.yaml:4: tags are not allowed "
-                             "(tag:yaml.org,2002:python/object/apply:os.system)"]
+    assert result.errors == [
+        "environments/p/evil.yaml:4: tags are not allowed "
+        "(tag:yaml.org,2002:python/object/apply:os.system)"
+    ]
 
 
 def test_custom_and_standard_tags_refused(tmp_path):
     write(tmp_path, "environments/p/a.yaml", "kind: !Custom Stream\n")
     write(tmp_path, "environments/p/b.yaml", "---\nkind: Stream\nspec: !!str x\n")
     result = load_tree(tmp_path)
-    assert result.errors == ["environments/p/a.yaml:1: tags are not allowed (!Custom)",
-                             "environments/p/b.yaml:3: tags are not allowed (tag:yaml.org,2002:str)"]
+    assert result.errors == [
+        "environments/p/a.yaml:1: tags are not allowed (!Custom)",
+        "environments/p/b.yaml:3: tags are not allowed (tag:yaml.org,2002:str)",
+    ]
 
 
 def test_billion_laughs_refused_quickly(tmp_path):
@@ -284,7 +321,9 @@ def test_symlink_to_etc_passwd_refused(tmp_path):
     write(tmp_path, "environments/p/ok.yaml", NACK_STREAM)
     os.symlink("/etc/passwd", tmp_path / "environments/p/passwd.yaml")
     result = load_tree(tmp_path)
-    assert result.errors == ["environments/p/passwd.yaml:1: symlink points outside the repository; refused"]
+    assert result.errors == [
+        "environments/p/passwd.yaml:1: symlink points outside the repository; refused"
+    ]
 
 
 def test_symlinked_directory_out_of_root_refused(tmp_path):
@@ -297,7 +336,8 @@ def test_symlinked_directory_out_of_root_refused(tmp_path):
     result = load_tree(root)
     assert sorted(result.errors) == [
         "environments/evil:1: symlinked directory points outside the repository; refused",
-        "environments/p/linked:1: symlinked directory points outside the repository; refused"]
+        "environments/p/linked:1: symlinked directory points outside the repository; refused",
+    ]
     assert list(by_name(result, "p")) == [("stream", "other")]
     assert "evil" not in result.resources_by_env
 
@@ -314,10 +354,13 @@ def test_symlinked_environments_dir_and_subdir_refused(tmp_path):
 
 
 def test_non_jetstream_documents_skipped_with_warning(tmp_path):
-    write(tmp_path, "environments/p/mixed.yaml",
-          "apiVersion: v1\nkind: ConfigMap\n---\n"
-          "apiVersion: jetstream.nats.io/v1beta2\nkind: Account\n"
-          "---\n---\n" + NACK_STREAM)
+    write(
+        tmp_path,
+        "environments/p/mixed.yaml",
+        "apiVersion: v1\nkind: ConfigMap\n---\n"
+        "apiVersion: jetstream.nats.io/v1beta2\nkind: Account\n"
+        "---\n---\n" + NACK_STREAM,
+    )
     result = load_tree(tmp_path)
     assert result.errors == []
     assert len(result.warnings) == 2

@@ -11,8 +11,10 @@ from tests.approvals.setup import production_org
 from tests.gitops.api_helpers import SECRET, register_repo
 
 TOKEN = "ghp_not-a-real-token-but-secret"
-KEY = ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
-       "-----END OPENSSH PRIVATE KEY-----")
+KEY = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
+    "-----END OPENSSH PRIVATE KEY-----"
+)
 
 
 def test_roles_tenancy_and_secrets(api, stack, git_remote):
@@ -26,35 +28,71 @@ def test_roles_tenancy_and_secrets(api, stack, git_remote):
 
     for role in ("editor", "operator", "viewer", "member"):
         person = invite(api, org.admin, role)
-        assert api.get(f"/api/v1/gitops/repos/{repo['id']}", headers=person.headers).status_code == 200
-        assert api.post("/api/v1/gitops/repos", headers=person.headers, json={
-            "url": git_remote.url, "environments": {"dev": org.cluster_id}}).status_code == 403
-        assert api.patch(f"/api/v1/gitops/repos/{repo['id']}", headers=person.headers,
-                         json={"branch": "x"}).status_code == 403
-        assert api.delete(f"/api/v1/gitops/repos/{repo['id']}", headers=person.headers).status_code == 403
+        assert (
+            api.get(f"/api/v1/gitops/repos/{repo['id']}", headers=person.headers).status_code == 200
+        )
+        assert (
+            api.post(
+                "/api/v1/gitops/repos",
+                headers=person.headers,
+                json={"url": git_remote.url, "environments": {"dev": org.cluster_id}},
+            ).status_code
+            == 403
+        )
+        assert (
+            api.patch(
+                f"/api/v1/gitops/repos/{repo['id']}", headers=person.headers, json={"branch": "x"}
+            ).status_code
+            == 403
+        )
+        assert (
+            api.delete(f"/api/v1/gitops/repos/{repo['id']}", headers=person.headers).status_code
+            == 403
+        )
         sync = api.post(f"/api/v1/gitops/repos/{repo['id']}/sync", headers=person.headers)
         assert sync.status_code == (202 if role == "editor" else 403), (role, sync.text)
 
     # another organization sees nothing of it, and cannot map its environments to our cluster
     for call in (api.get, api.delete):
-        assert call(f"/api/v1/gitops/repos/{repo['id']}", headers=other.admin.headers).status_code == 404
+        assert (
+            call(f"/api/v1/gitops/repos/{repo['id']}", headers=other.admin.headers).status_code
+            == 404
+        )
     assert api.get("/api/v1/gitops/repos", headers=other.admin.headers).json()["items"] == []
-    assert api.post(f"/api/v1/gitops/repos/{repo['id']}/sync",
-                    headers=other.admin.headers).status_code == 404
-    stolen = api.post("/api/v1/gitops/repos", headers=other.admin.headers, json={
-        "url": git_remote.url, "environments": {"dev": org.cluster_id}})
+    assert (
+        api.post(f"/api/v1/gitops/repos/{repo['id']}/sync", headers=other.admin.headers).status_code
+        == 404
+    )
+    stolen = api.post(
+        "/api/v1/gitops/repos",
+        headers=other.admin.headers,
+        json={"url": git_remote.url, "environments": {"dev": org.cluster_id}},
+    )
     assert stolen.status_code == 404 and org.cluster_id in stolen.json()["detail"]
 
-    duplicate = api.post("/api/v1/gitops/repos", headers=org.admin.headers, json={
-        "name": "config", "url": git_remote.url, "environments": {"dev": org.cluster_id}})
+    duplicate = api.post(
+        "/api/v1/gitops/repos",
+        headers=org.admin.headers,
+        json={"name": "config", "url": git_remote.url, "environments": {"dev": org.cluster_id}},
+    )
     assert duplicate.status_code == 409
 
-    changed = api.patch(f"/api/v1/gitops/repos/{repo['id']}", headers=org.admin.headers,
-                        json={"webhook_secret": None, "prune": "with_approval"})
+    changed = api.patch(
+        f"/api/v1/gitops/repos/{repo['id']}",
+        headers=org.admin.headers,
+        json={"webhook_secret": None, "prune": "with_approval"},
+    )
     assert changed.status_code == 200, changed.text
-    assert changed.json()["has_webhook_secret"] is False and changed.json()["prune"] == "with_approval"
-    assert api.delete(f"/api/v1/gitops/repos/{repo['id']}", headers=org.admin.headers).status_code == 204
-    assert api.get(f"/api/v1/gitops/repos/{repo['id']}", headers=org.admin.headers).status_code == 404
+    assert (
+        changed.json()["has_webhook_secret"] is False and changed.json()["prune"] == "with_approval"
+    )
+    assert (
+        api.delete(f"/api/v1/gitops/repos/{repo['id']}", headers=org.admin.headers).status_code
+        == 204
+    )
+    assert (
+        api.get(f"/api/v1/gitops/repos/{repo['id']}", headers=org.admin.headers).status_code == 404
+    )
 
 
 def test_urls_and_credentials_refused_with_a_reason(api, stack, git_remote):
@@ -79,13 +117,24 @@ def test_urls_and_credentials_refused_with_a_reason(api, stack, git_remote):
         reply = api.post("/api/v1/gitops/repos", headers=org.admin.headers, json={**base, **body})
         assert reply.status_code == 422, (body, reply.text)
         assert words in reply.text, (body, reply.text)
-    https = api.post("/api/v1/gitops/repos", headers=org.admin.headers, json={
-        **base, "url": "https://git.example.com/acme/config.git", "token": TOKEN})
+    https = api.post(
+        "/api/v1/gitops/repos",
+        headers=org.admin.headers,
+        json={**base, "url": "https://git.example.com/acme/config.git", "token": TOKEN},
+    )
     assert https.status_code == 201, https.text
     assert https.json()["auth_type"] == "token" and TOKEN not in https.text
-    ssh = api.post("/api/v1/gitops/repos", headers=org.admin.headers, json={
-        **base, "name": "config-over-ssh", "url": "git@git.example.com:acme/config.git", "ssh_key": KEY,
-        "known_hosts": "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA"})
+    ssh = api.post(
+        "/api/v1/gitops/repos",
+        headers=org.admin.headers,
+        json={
+            **base,
+            "name": "config-over-ssh",
+            "url": "git@git.example.com:acme/config.git",
+            "ssh_key": KEY,
+            "known_hosts": "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA",
+        },
+    )
     assert ssh.status_code == 201, ssh.text
     assert ssh.json()["auth_type"] == "ssh_key" and "PRIVATE KEY" not in ssh.text
     listed = api.get("/api/v1/gitops/repos", headers=org.admin.headers).text

@@ -20,16 +20,22 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 
 def test_github():
-    d = verify({"X-Hub-Signature-256": sign(BODY), "X-GitHub-Event": "push",
-                "X-GitHub-Delivery": "abc-1"}, BODY, SECRET)
+    d = verify(
+        {"X-Hub-Signature-256": sign(BODY), "X-GitHub-Event": "push", "X-GitHub-Delivery": "abc-1"},
+        BODY,
+        SECRET,
+    )
     assert d == Delivery("github", "abc-1", "push")
     assert push_of(d, BODY).commit == SHA and push_of(d, BODY).branch == "main"
 
 
 def test_gitlab():
     body = json.dumps({"ref": "refs/heads/dev", "checkout_sha": SHA, "after": "1" * 40}).encode()
-    d = verify({"X-Gitlab-Token": SECRET, "X-Gitlab-Event": "Push Hook",
-                "X-Gitlab-Event-UUID": "u-1"}, body, SECRET)
+    d = verify(
+        {"X-Gitlab-Token": SECRET, "X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": "u-1"},
+        body,
+        SECRET,
+    )
     assert d == Delivery("gitlab", "u-1", "push")
     assert push_of(d, body).commit == SHA and push_of(d, body).branch == "dev"
 
@@ -40,16 +46,22 @@ def test_generic():
     assert d == Delivery("generic", "g-1", "push") and push_of(d, body).branch == "main"
 
 
-@pytest.mark.parametrize("headers", [
-    {},  # missing
-    {"X-Hub-Signature-256": sign(BODY, "another-secret")},
-    {"X-Hub-Signature-256": sign(BODY + b" ")},  # the body was changed
-    {"X-Hub-Signature-256": "sha1=" + hmac.new(SECRET.encode(), BODY, hashlib.sha1).hexdigest()},
-    {"X-Hub-Signature-256": "sha256="},
-    {"X-Gitlab-Token": SECRET + "x"},
-    {"X-Gitlab-Token": ""},
-    {"X-JSC-Signature": sign(BODY, "x")},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # missing
+        {"X-Hub-Signature-256": sign(BODY, "another-secret")},
+        {"X-Hub-Signature-256": sign(BODY + b" ")},  # the body was changed
+        {
+            "X-Hub-Signature-256": "sha1="
+            + hmac.new(SECRET.encode(), BODY, hashlib.sha1).hexdigest()
+        },
+        {"X-Hub-Signature-256": "sha256="},
+        {"X-Gitlab-Token": SECRET + "x"},
+        {"X-Gitlab-Token": ""},
+        {"X-JSC-Signature": sign(BODY, "x")},
+    ],
+)
 def test_bad_or_missing_signatures_are_refused(headers):
     with pytest.raises(SignatureError):
         verify(headers, BODY, SECRET)
@@ -66,14 +78,17 @@ def test_a_delivery_without_id_is_named_by_its_body():
     assert a.delivery_id == b.delivery_id and a.delivery_id.startswith("sha256:")
 
 
-@pytest.mark.parametrize("event,body", [
-    ("ping", BODY),
-    ("push", b"not json"),
-    ("push", b"[1]"),
-    ("push", json.dumps({"ref": "refs/heads/main", "after": "0" * 40}).encode()),  # deleted
-    ("push", json.dumps({"ref": "refs/heads/main", "after": "xyz"}).encode()),
-    ("push", json.dumps({"after": SHA}).encode()),
-])
+@pytest.mark.parametrize(
+    "event,body",
+    [
+        ("ping", BODY),
+        ("push", b"not json"),
+        ("push", b"[1]"),
+        ("push", json.dumps({"ref": "refs/heads/main", "after": "0" * 40}).encode()),  # deleted
+        ("push", json.dumps({"ref": "refs/heads/main", "after": "xyz"}).encode()),
+        ("push", json.dumps({"after": SHA}).encode()),
+    ],
+)
 def test_what_is_not_a_push(event, body):
     assert push_of(Delivery("github", "d", event), body) is None
 

@@ -56,11 +56,15 @@ async def test_a_push_syncs_the_cluster_once_per_commit(dev, git_remote, hub_nc)
     repo = register_repo(dev, git_remote)
     tag = unique("GO").replace("-", "_").upper()
     orders, nack = f"{tag}_ORDERS", f"{tag}_NACK"
-    git_remote.write("environments/dev/orders.yaml", stream_manifest(
-        orders, consumers=consumer_item("worker", f"{orders.lower()}.created")))
-    git_remote.write("environments/dev/nack.yaml",
-                     NACK_STREAM.format(meta="mystream", name=nack, subject=nack.lower())
-                     + NACK_CONSUMER.format(name=nack, subject=nack.lower()))
+    git_remote.write(
+        "environments/dev/orders.yaml",
+        stream_manifest(orders, consumers=consumer_item("worker", f"{orders.lower()}.created")),
+    )
+    git_remote.write(
+        "environments/dev/nack.yaml",
+        NACK_STREAM.format(meta="mystream", name=nack, subject=nack.lower())
+        + NACK_CONSUMER.format(name=nack, subject=nack.lower()),
+    )
     sha = git_remote.commit("Add the orders and nack streams", author="Jane", email="jane@x.io")
 
     started = github_push(dev.api, repo["id"], sha, delivery="d-1")
@@ -68,11 +72,19 @@ async def test_a_push_syncs_the_cluster_once_per_commit(dev, git_remote, hub_nc)
     assert started.json()["status"] == "started" and started.json()["commit"] == sha
     sync = wait_sync(dev, repo["id"], started.json()["sync_id"])
     assert sync["status"] == "succeeded", sync
-    assert (sync["commit"], sync["author"], sync["message"]) == (sha, "Jane <jane@x.io>",
-                                                                 "Add the orders and nack streams")
-    assert sorted((r["resource"], r["status"]) for r in sync["results"]) == sorted([
-        (f"stream {orders}", "applied"), (f"consumer {orders}/worker", "applied"),
-        (f"stream {nack}", "applied"), (f"consumer {nack}/my-pull-consumer", "applied")])
+    assert (sync["commit"], sync["author"], sync["message"]) == (
+        sha,
+        "Jane <jane@x.io>",
+        "Add the orders and nack streams",
+    )
+    assert sorted((r["resource"], r["status"]) for r in sync["results"]) == sorted(
+        [
+            (f"stream {orders}", "applied"),
+            (f"consumer {orders}/worker", "applied"),
+            (f"stream {nack}", "applied"),
+            (f"consumer {nack}/my-pull-consumer", "applied"),
+        ]
+    )
     info = await hub_nc.jetstream().stream_info(orders)
     assert info.config.subjects == [f"{orders.lower()}.>"] and info.config.max_age == 3600
     consumer = await hub_nc.jetstream().consumer_info(nack, "my-pull-consumer")
@@ -80,10 +92,20 @@ async def test_a_push_syncs_the_cluster_once_per_commit(dev, git_remote, hub_nc)
     # streams before their consumers
     order = [r["resource"] for r in sync["results"]]
     assert order.index(f"stream {orders}") < order.index(f"consumer {orders}/worker")
-    wait_for_audit(dev.api, dev.admin.headers, action="stream.create", resource_name=orders,
-                   user_email=f"gitops:{repo['name']}")
-    wait_for_audit(dev.api, dev.admin.headers, action="gitops.webhook", user_email="gitops webhook",
-                   resource_id=repo["id"])
+    wait_for_audit(
+        dev.api,
+        dev.admin.headers,
+        action="stream.create",
+        resource_name=orders,
+        user_email=f"gitops:{repo['name']}",
+    )
+    wait_for_audit(
+        dev.api,
+        dev.admin.headers,
+        action="gitops.webhook",
+        user_email="gitops webhook",
+        resource_id=repo["id"],
+    )
 
     # the same delivery again, and another delivery of the same commit: nothing new runs
     replay = github_push(dev.api, repo["id"], sha, delivery="d-1")
@@ -94,9 +116,14 @@ async def test_a_push_syncs_the_cluster_once_per_commit(dev, git_remote, hub_nc)
     assert again.json()["sync_id"] == sync["id"]
 
     # a change of a field, pushed as GitLab would: only that field is updated
-    git_remote.write("environments/dev/orders.yaml", stream_manifest(
-        orders, consumers=consumer_item("worker", f"{orders.lower()}.created"),
-        extra="  maxMsgsPerSubject: 7\n"))
+    git_remote.write(
+        "environments/dev/orders.yaml",
+        stream_manifest(
+            orders,
+            consumers=consumer_item("worker", f"{orders.lower()}.created"),
+            extra="  maxMsgsPerSubject: 7\n",
+        ),
+    )
     second = git_remote.commit("Keep 7 per subject")
     pushed = gitlab_push(dev.api, repo["id"], second)
     assert pushed.status_code == 202, pushed.text
@@ -104,7 +131,8 @@ async def test_a_push_syncs_the_cluster_once_per_commit(dev, git_remote, hub_nc)
     assert done["status"] == "succeeded", done
     [change] = done["plan"]["environments"]["dev"]["changes"]
     assert change["action"] == "update" and [f["field"] for f in change["fields"]] == [
-        "max_msgs_per_subject"]
+        "max_msgs_per_subject"
+    ]
     assert (await hub_nc.jetstream().stream_info(orders)).config.max_msgs_per_subject == 7
     view = dev.api.get(f"/api/v1/gitops/repos/{repo['id']}", headers=dev.admin.headers).json()
     assert view["last_commit"] == second and view["status"]["dev"]["synced"] is True
@@ -121,8 +149,9 @@ def test_bad_missing_or_replayed_signatures_start_nothing(dev, git_remote):
     bad = github_push(dev.api, repo["id"], sha, secret="not-the-secret-at-all")
     wrong_token = gitlab_push(dev.api, repo["id"], sha, token="nope-nope-nope-nope")
     bad_generic = generic_push(dev.api, repo["id"], sha, secret="not-the-secret-either")
-    missing = dev.api.post(f"/api/v1/gitops/webhook/{repo['id']}", json={
-        "ref": "refs/heads/main", "after": sha})
+    missing = dev.api.post(
+        f"/api/v1/gitops/webhook/{repo['id']}", json={"ref": "refs/heads/main", "after": sha}
+    )
     for reply in (unknown, bad, wrong_token, bad_generic, missing):
         assert reply.status_code == 401, reply.text
         assert reply.headers["content-type"].startswith("application/problem+json")
@@ -132,22 +161,29 @@ def test_bad_missing_or_replayed_signatures_start_nothing(dev, git_remote):
     # another branch and a ping are verified but ignored; a manual repository ignores pushes
     other = github_push(dev.api, repo["id"], sha, branch="feature")
     assert other.status_code == 200 and "not to the repository's branch" in other.json()["reason"]
-    patched = dev.api.patch(f"/api/v1/gitops/repos/{repo['id']}", headers=dev.admin.headers,
-                            json={"sync": "manual"})
+    patched = dev.api.patch(
+        f"/api/v1/gitops/repos/{repo['id']}", headers=dev.admin.headers, json={"sync": "manual"}
+    )
     assert patched.status_code == 200, patched.text
     manual = generic_push(dev.api, repo["id"], sha)
     assert manual.status_code == 200 and "manually" in manual.json()["reason"]
-    assert dev.api.get(f"/api/v1/gitops/repos/{repo['id']}/syncs",
-                       headers=dev.admin.headers).json()["items"] == []
+    assert (
+        dev.api.get(f"/api/v1/gitops/repos/{repo['id']}/syncs", headers=dev.admin.headers).json()[
+            "items"
+        ]
+        == []
+    )
 
 
 async def test_a_broken_file_fails_the_sync_before_anything_is_applied(dev, git_remote, hub_nc):
     repo = register_repo(dev, git_remote)
     good = unique("GOOD").upper().replace("-", "_")
     git_remote.write("environments/dev/good.yaml", stream_manifest(good))
-    git_remote.write("environments/dev/bad.yaml",
-                     "apiVersion: nats.io/v1\nkind: Stream\nmetadata:\n  name: BAD\nspec:\n"
-                     "  subjects: [\"bad.>\"]\n  maxAge: forever\n")
+    git_remote.write(
+        "environments/dev/bad.yaml",
+        "apiVersion: nats.io/v1\nkind: Stream\nmetadata:\n  name: BAD\nspec:\n"
+        '  subjects: ["bad.>"]\n  maxAge: forever\n',
+    )
     git_remote.write("environments/dev/tagged.yaml", "a: !!python/object:os.system x\n")
     sha = git_remote.commit("broken")
     started = generic_push(dev.api, repo["id"], sha)
@@ -162,16 +198,22 @@ async def test_a_broken_file_fails_the_sync_before_anything_is_applied(dev, git_
     assert view["last_sync"]["errors"] == sync["errors"] and view["last_commit"] is None
 
 
-async def test_a_production_sync_waits_for_one_approval_then_applies(api, stack, git_remote, hub_nc):
+async def test_a_production_sync_waits_for_one_approval_then_applies(
+    api, stack, git_remote, hub_nc
+):
     prod = production_org(api, stack.env["JSC_HUB_URL"])
     stream = unique("PRODGIT").upper().replace("-", "_")
     await hub_nc.jetstream().add_stream(name=stream, subjects=[f"{stream.lower()}.>"])
     try:
         repo = register_repo(prod, git_remote, env="production")
-        git_remote.write("environments/production/consumers.yaml", "".join(
-            f"---\napiVersion: nats.io/v1\nkind: Consumer\nmetadata:\n  name: {c}\nspec:\n"
-            f"  streamName: {stream}\n  durableName: {c}\n  ackPolicy: explicit\n"
-            for c in ("c1", "c2")))
+        git_remote.write(
+            "environments/production/consumers.yaml",
+            "".join(
+                f"---\napiVersion: nats.io/v1\nkind: Consumer\nmetadata:\n  name: {c}\nspec:\n"
+                f"  streamName: {stream}\n  durableName: {c}\n  ackPolicy: explicit\n"
+                for c in ("c1", "c2")
+            ),
+        )
         sha = git_remote.commit("Two consumers")
         started = github_push(api, repo["id"], sha)
         assert started.status_code == 202, started.text
@@ -184,7 +226,9 @@ async def test_a_production_sync_waits_for_one_approval_then_applies(api, stack,
         assert approved.status_code == 200, approved.text
         done = wait_sync(prod, repo["id"], sync["id"], "succeeded", "failed", "partially_applied")
         assert done["status"] == "succeeded", done
-        assert await consumer_exists(hub_nc, stream, "c1") and await consumer_exists(hub_nc, stream, "c2")
+        assert await consumer_exists(hub_nc, stream, "c1") and await consumer_exists(
+            hub_nc, stream, "c2"
+        )
         approvals = api.get("/api/v1/approvals", headers=prod.admin.headers).json()["items"]
         assert [a["id"] for a in approvals if a["kind"] == "gitops_sync"] == [sync["request_id"]]
     finally:
@@ -197,19 +241,31 @@ async def test_prune_never_deletes_without_approval(dev, git_remote, hub_nc):
     repo = register_repo(dev, git_remote, namespaces=[prefix])
     git_remote.write("environments/dev/keep.yaml", stream_manifest(keep))
     git_remote.write("environments/dev/drop.yaml", stream_manifest(drop))
-    first = wait_sync(dev, repo["id"], github_push(
-        dev.api, repo["id"], git_remote.commit("two")).json()["sync_id"])
+    first = wait_sync(
+        dev,
+        repo["id"],
+        github_push(dev.api, repo["id"], git_remote.commit("two")).json()["sync_id"],
+    )
     assert first["status"] == "succeeded", first
     git_remote.remove("environments/dev/drop.yaml")
     removed = git_remote.commit("drop one")
-    skipped = wait_sync(dev, repo["id"], github_push(dev.api, repo["id"], removed).json()["sync_id"])
+    skipped = wait_sync(
+        dev, repo["id"], github_push(dev.api, repo["id"], removed).json()["sync_id"]
+    )
     assert skipped["status"] == "no_changes"
-    assert [c["resource"] for c in skipped["plan"]["environments"]["dev"]["skipped_deletions"]] \
-        == [f"stream {drop}"]
+    assert [c["resource"] for c in skipped["plan"]["environments"]["dev"]["skipped_deletions"]] == [
+        f"stream {drop}"
+    ]
     assert await stream_exists(hub_nc, drop)
     # with prune allowed, the deletion still waits for an approval, even in development
-    assert dev.api.patch(f"/api/v1/gitops/repos/{repo['id']}", headers=dev.admin.headers,
-                         json={"prune": "with_approval"}).status_code == 200
+    assert (
+        dev.api.patch(
+            f"/api/v1/gitops/repos/{repo['id']}",
+            headers=dev.admin.headers,
+            json={"prune": "with_approval"},
+        ).status_code
+        == 200
+    )
     now = dev.api.post(f"/api/v1/gitops/repos/{repo['id']}/sync", headers=dev.admin.headers)
     assert now.status_code == 202, now.text
     waiting = wait_sync(dev, repo["id"], now.json()["sync_id"])
@@ -230,13 +286,23 @@ async def test_a_partial_failure_records_exactly_what_was_applied(dev, git_remot
     taken = f"{tag}_TAKEN"
     await hub_nc.jetstream().add_stream(name=taken, subjects=[f"{tag.lower()}.taken.>"])
     repo = register_repo(dev, git_remote)
-    git_remote.write("environments/dev/ok.yaml", stream_manifest(
-        f"{tag}_OK", consumers=consumer_item("c", f"{tag.lower()}_ok.x")))
-    git_remote.write("environments/dev/clash.yaml", stream_manifest(
-        f"{tag}_CLASH", subjects=[f"{tag.lower()}.taken.>"],
-        consumers=consumer_item("c", f"{tag.lower()}.taken.x")))
-    sync = wait_sync(dev, repo["id"], github_push(
-        dev.api, repo["id"], git_remote.commit("one clashes")).json()["sync_id"])
+    git_remote.write(
+        "environments/dev/ok.yaml",
+        stream_manifest(f"{tag}_OK", consumers=consumer_item("c", f"{tag.lower()}_ok.x")),
+    )
+    git_remote.write(
+        "environments/dev/clash.yaml",
+        stream_manifest(
+            f"{tag}_CLASH",
+            subjects=[f"{tag.lower()}.taken.>"],
+            consumers=consumer_item("c", f"{tag.lower()}.taken.x"),
+        ),
+    )
+    sync = wait_sync(
+        dev,
+        repo["id"],
+        github_push(dev.api, repo["id"], git_remote.commit("one clashes")).json()["sync_id"],
+    )
     assert sync["status"] == "partially_applied", sync
     results = {r["resource"]: r for r in sync["results"]}
     assert results[f"stream {tag}_OK"]["status"] == "applied"
@@ -261,12 +327,22 @@ def test_a_plan_is_shown_without_applying(dev, git_remote):
     assert plan["commit"] == sha and plan["errors"] == []
     [change] = plan["environments"]["dev"]["changes"]
     assert (change["action"], change["resource"], change["source"]) == (
-        "create", f"stream {name}", "environments/dev/p.yaml:1")
+        "create",
+        f"stream {name}",
+        "environments/dev/p.yaml:1",
+    )
     assert "1 to create" in plan["summary"] and f"+ create stream {name}" in plan["diff"]
     again = dev.api.get(f"/api/v1/gitops/repos/{repo['id']}/plan", headers=dev.admin.headers)
     assert again.json()["environments"]["dev"]["changes"][0]["action"] == "create"  # not applied
-    bad = dev.api.get(f"/api/v1/gitops/repos/{repo['id']}/plan", params={"ref": "--upload-pack=x"},
-                      headers=dev.admin.headers)
+    bad = dev.api.get(
+        f"/api/v1/gitops/repos/{repo['id']}/plan",
+        params={"ref": "--upload-pack=x"},
+        headers=dev.admin.headers,
+    )
     assert bad.status_code == 422
-    assert dev.api.get(f"/api/v1/gitops/repos/{repo['id']}/syncs",
-                       headers=dev.admin.headers).json()["items"] == []
+    assert (
+        dev.api.get(f"/api/v1/gitops/repos/{repo['id']}/syncs", headers=dev.admin.headers).json()[
+            "items"
+        ]
+        == []
+    )

@@ -48,13 +48,17 @@ async def test_a_replace_waits_for_approval_even_in_development(dev, git_remote,
     name = _name("REPL")
     repo = register_repo(dev, git_remote)
     git_remote.write("environments/dev/s.yaml", stream_manifest(name))
-    first = wait_sync(dev, repo["id"], github_push(
-        dev.api, repo["id"], git_remote.commit("a file stream")).json()["sync_id"])
+    first = wait_sync(
+        dev,
+        repo["id"],
+        github_push(dev.api, repo["id"], git_remote.commit("a file stream")).json()["sync_id"],
+    )
     assert first["status"] == "succeeded", first
     await hub_nc.jetstream().publish(f"{name.lower()}.x", b"kept until the replace")
 
-    git_remote.write("environments/dev/s.yaml",
-                     stream_manifest(name).replace("storage: file", "storage: memory"))
+    git_remote.write(
+        "environments/dev/s.yaml", stream_manifest(name).replace("storage: file", "storage: memory")
+    )
     pushed = github_push(dev.api, repo["id"], git_remote.commit("memory storage"))
     sync = wait_sync(dev, repo["id"], pushed.json()["sync_id"])
     assert sync["status"] == "waiting_approval", sync
@@ -73,7 +77,8 @@ async def test_a_replace_waits_for_approval_even_in_development(dev, git_remote,
     done = wait_sync(dev, repo["id"], sync["id"], *SETTLED)
     assert done["status"] == "succeeded", (done["results"], done["error"])
     assert [(r["resource"], r["action"], r["status"]) for r in done["results"]] == [
-        (f"stream {name}", "replace", "applied")]
+        (f"stream {name}", "replace", "applied")
+    ]
     info = await _stream(hub_nc, name)
     assert str(info.config.storage).endswith("memory") and info.state.messages == 0
     await hub_nc.jetstream().delete_stream(name)
@@ -85,9 +90,11 @@ async def test_an_approver_rejecting_the_request_applies_nothing(api, stack, git
     await hub_nc.jetstream().add_stream(name=stream, subjects=[f"{stream.lower()}.>"])
     try:
         repo = register_repo(prod, git_remote, env="production")
-        git_remote.write("environments/production/c.yaml",
-                         "apiVersion: nats.io/v1\nkind: Consumer\nmetadata:\n  name: c1\nspec:\n"
-                         f"  streamName: {stream}\n  durableName: c1\n  ackPolicy: explicit\n")
+        git_remote.write(
+            "environments/production/c.yaml",
+            "apiVersion: nats.io/v1\nkind: Consumer\nmetadata:\n  name: c1\nspec:\n"
+            f"  streamName: {stream}\n  durableName: c1\n  ackPolicy: explicit\n",
+        )
         started = gitlab_push(api, repo["id"], git_remote.commit("a consumer"))
         assert started.status_code == 202, started.text
         sync = wait_sync(prod, repo["id"], started.json()["sync_id"], "waiting_approval")
@@ -109,8 +116,11 @@ async def test_a_policy_rejection_is_the_syncs_status(api, stack, git_remote, hu
     name = _name("ONE")
     repo = register_repo(prod, git_remote, env="production")
     git_remote.write("environments/production/s.yaml", stream_manifest(name))
-    sync = wait_sync(prod, repo["id"], generic_push(
-        api, repo["id"], git_remote.commit("one replica")).json()["sync_id"])
+    sync = wait_sync(
+        prod,
+        repo["id"],
+        generic_push(api, repo["id"], git_remote.commit("one replica")).json()["sync_id"],
+    )
     assert sync["status"] == "rejected", sync
     assert "at least 3 replicas" in sync["error"] and sync["request_id"] is None
     assert sync["results"] == [] and await _stream(hub_nc, name) is None
@@ -122,30 +132,52 @@ def test_replays_of_every_provider_and_oversized_or_unsigned_bodies(dev, git_rem
     sha = git_remote.commit("a")
     first = gitlab_push(dev.api, repo["id"], sha, delivery="gl-1")
     assert first.status_code == 202, first.text
-    for again in (gitlab_push(dev.api, repo["id"], sha, delivery="gl-1"),
-                  generic_push(dev.api, repo["id"], sha, delivery="gen-1"),
-                  generic_push(dev.api, repo["id"], sha, delivery="gen-1")):
+    for again in (
+        gitlab_push(dev.api, repo["id"], sha, delivery="gl-1"),
+        generic_push(dev.api, repo["id"], sha, delivery="gen-1"),
+        generic_push(dev.api, repo["id"], sha, delivery="gen-1"),
+    ):
         assert again.status_code == 200 and again.json()["status"] == "ignored", again.text
     replayed = generic_push(dev.api, repo["id"], sha, delivery="gen-1")
     assert replayed.json()["reason"] == "replayed delivery gen-1"
-    assert len(dev.api.get(f"/api/v1/gitops/repos/{repo['id']}/syncs",
-                           headers=dev.admin.headers).json()["items"]) == 1
+    assert (
+        len(
+            dev.api.get(
+                f"/api/v1/gitops/repos/{repo['id']}/syncs", headers=dev.admin.headers
+            ).json()["items"]
+        )
+        == 1
+    )
     wait_sync(dev, repo["id"], first.json()["sync_id"])
 
-    huge = dev.api.post(f"/api/v1/gitops/webhook/{repo['id']}", content=b"x" * (1024 * 1024 + 1),
-                        headers={"X-JSC-Delivery": "big", "X-JSC-Signature": "sha256=00"})
+    huge = dev.api.post(
+        f"/api/v1/gitops/webhook/{repo['id']}",
+        content=b"x" * (1024 * 1024 + 1),
+        headers={"X-JSC-Delivery": "big", "X-JSC-Signature": "sha256=00"},
+    )
     assert huge.status_code == 413, huge.text
 
     # a repository without a webhook secret answers a correctly signed call as any other 401
-    quiet = dev.api.post("/api/v1/gitops/repos", headers=dev.admin.headers, json={
-        "name": unique("quiet"), "url": git_remote.url, "environments": {"dev": dev.cluster_id}})
+    quiet = dev.api.post(
+        "/api/v1/gitops/repos",
+        headers=dev.admin.headers,
+        json={
+            "name": unique("quiet"),
+            "url": git_remote.url,
+            "environments": {"dev": dev.cluster_id},
+        },
+    )
     assert quiet.status_code == 201, quiet.text
     unsigned = github_push(dev.api, quiet.json()["id"], sha, secret=SECRET)
     unknown = github_push(dev.api, "11111111-1111-4111-8111-111111111111", sha)
     assert unsigned.status_code == unknown.status_code == 401
     assert unsigned.json()["detail"] == unknown.json()["detail"]
-    assert dev.api.get(f"/api/v1/gitops/repos/{quiet.json()['id']}/syncs",
-                       headers=dev.admin.headers).json()["items"] == []
+    assert (
+        dev.api.get(
+            f"/api/v1/gitops/repos/{quiet.json()['id']}/syncs", headers=dev.admin.headers
+        ).json()["items"]
+        == []
+    )
 
 
 # NACK's deploy/examples/consumer_push.yml (stream renamed), and KeyValue / ObjectStore as
@@ -193,21 +225,32 @@ async def test_buckets_stores_and_a_nack_push_consumer_are_synced(dev, git_remot
     stream, kv, obj = _name("PUSH"), _name("kv").lower(), _name("obj").lower()
     repo = register_repo(dev, git_remote)
     git_remote.write("environments/dev/stream.yaml", stream_manifest(stream))
-    git_remote.write("environments/dev/push.yaml",
-                     NACK_PUSH.format(stream=stream, subject=stream.lower()))
+    git_remote.write(
+        "environments/dev/push.yaml", NACK_PUSH.format(stream=stream, subject=stream.lower())
+    )
     git_remote.write("environments/dev/buckets.yaml", NACK_BUCKETS.format(kv=kv, obj=obj))
-    sync = wait_sync(dev, repo["id"], github_push(
-        dev.api, repo["id"], git_remote.commit("buckets")).json()["sync_id"])
+    sync = wait_sync(
+        dev,
+        repo["id"],
+        github_push(dev.api, repo["id"], git_remote.commit("buckets")).json()["sync_id"],
+    )
     assert sync["status"] == "succeeded", (sync["results"], sync["error"])
     order = [r["resource"] for r in sync["results"]]
-    assert order == [f"stream {stream}", f"kv {kv}", f"object_store {obj}",
-                     f"consumer {stream}/my-push-consumer"]
+    assert order == [
+        f"stream {stream}",
+        f"kv {kv}",
+        f"object_store {obj}",
+        f"consumer {stream}/my-push-consumer",
+    ]
     js = hub_nc.jetstream()
     bucket = await js.stream_info(f"KV_{kv}")
     assert (bucket.config.max_msgs_per_subject, bucket.config.max_age) == (5, 3600)
     assert (await js.stream_info(f"OBJ_{obj}")).config.max_bytes == 4194304
     push = await js.consumer_info(stream, "my-push-consumer")
-    assert push.config.deliver_subject == f"my-push-consumer.{stream.lower()}" and push.config.flow_control
+    assert (
+        push.config.deliver_subject == f"my-push-consumer.{stream.lower()}"
+        and push.config.flow_control
+    )
 
     # the same tree again: nothing to do
     again = dev.api.post(f"/api/v1/gitops/repos/{repo['id']}/sync", headers=dev.admin.headers)
@@ -217,8 +260,9 @@ async def test_buckets_stores_and_a_nack_push_consumer_are_synced(dev, git_remot
         await js.delete_stream(name)
 
 
-async def test_a_cluster_down_through_every_retry_fails_the_sync_and_says_so(api, stack,
-                                                                            git_remote):
+async def test_a_cluster_down_through_every_retry_fails_the_sync_and_says_so(
+    api, stack, git_remote
+):
     """The plan step gives up on an unreachable cluster: the sync's row is closed as failed,
     with the reason (not left running), like its operation. The cluster is registered on a
     loopback port nothing listens on, so no server the other tests use is stopped."""
@@ -226,13 +270,25 @@ async def test_a_cluster_down_through_every_retry_fails_the_sync_and_says_so(api
     with socket.socket() as sock:  # a port that was free a moment ago, and is not listened on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    down = api.post("/api/v1/clusters", headers=org.admin.headers, json={
-        "name": unique("down"), "environment": "development",
-        "server_urls": [f"nats://127.0.0.1:{port}"]})
+    down = api.post(
+        "/api/v1/clusters",
+        headers=org.admin.headers,
+        json={
+            "name": unique("down"),
+            "environment": "development",
+            "server_urls": [f"nats://127.0.0.1:{port}"],
+        },
+    )
     assert down.status_code == 201, down.text
-    repo = org.api.post("/api/v1/gitops/repos", headers=org.admin.headers, json={
-        "url": git_remote.url, "environments": {"down": down.json()["id"]},
-        "webhook_secret": SECRET})
+    repo = org.api.post(
+        "/api/v1/gitops/repos",
+        headers=org.admin.headers,
+        json={
+            "url": git_remote.url,
+            "environments": {"down": down.json()["id"]},
+            "webhook_secret": SECRET,
+        },
+    )
     assert repo.status_code == 201, repo.text
     repo_id = repo.json()["id"]
     git_remote.write("environments/down/s.yaml", stream_manifest(_name("DOWN")))
@@ -240,6 +296,7 @@ async def test_a_cluster_down_through_every_retry_fails_the_sync_and_says_so(api
     assert started.status_code == 202, started.text
     sync = wait_sync(org, repo_id, started.json()["sync_id"], "failed", timeout=400)
     assert sync["finished_at"] and sync["results"] == [] and sync["error"], sync
+
     # the operation's own record follows the sync row's (another activity of the workflow)
     def operation_ended():
         reply = api.get(f"/api/v1/operations/{sync['operation_id']}", headers=org.admin.headers)

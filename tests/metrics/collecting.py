@@ -21,8 +21,9 @@ async def org_collector(settings, org_id: uuid.UUID | str):
     leases back) at the end."""
     nc = await nats.connect(settings.events_nats_url)
     engine = create_async_engine(settings.database_url)
-    collector = await make_collector(settings.model_copy(update={"collect_orgs": str(org_id)}),
-                                     nc, engine)
+    collector = await make_collector(
+        settings.model_copy(update={"collect_orgs": str(org_id)}), nc, engine
+    )
     try:
         yield collector
     finally:
@@ -33,8 +34,9 @@ async def org_collector(settings, org_id: uuid.UUID | str):
 
 
 async def last_stream_sample(nc, org, cluster, stream) -> StreamSample:
-    msg = await nc.jetstream().get_last_msg(subjects.STREAM,
-                                            subjects.stream_sample(org, cluster, stream))
+    msg = await nc.jetstream().get_last_msg(
+        subjects.STREAM, subjects.stream_sample(org, cluster, stream)
+    )
     return StreamSample.model_validate_json(msg.data)
 
 

@@ -22,8 +22,9 @@ async def test_rates_and_lag_match_the_publishes_and_acks(stack, tenant, hub_nc,
     js = hub_nc.jetstream()
     await js.add_stream(name=name, subjects=[f"{name}.>"])
     try:
-        await js.add_consumer(name, ConsumerConfig(durable_name="worker",
-                                                   ack_policy=AckPolicy.EXPLICIT))
+        await js.add_consumer(
+            name, ConsumerConfig(durable_name="worker", ack_policy=AckPolicy.EXPLICIT)
+        )
         async with org_collector(stack.settings, org_id) as collector:
             first = await collector.pass_once()
             assert cluster["id"] in collector.shares.held and not first.failed
@@ -65,10 +66,12 @@ async def test_an_unreachable_cluster_is_sampled_as_unreachable(api, stack, tena
     assert sample.collector == collector.me
 
 
-async def test_the_stacks_collector_samples_the_admin_organization(stack, hub_cluster,
-                                                                   admin_org_id, live_nc):
+async def test_the_stacks_collector_samples_the_admin_organization(
+    stack, hub_cluster, admin_org_id, live_nc
+):
     """``jsc up`` runs a collector (JSC_COLLECT_ORGS=default in the test stack): hub's samples
     keep coming, each newer than the last."""
+
     async def fresh():
         try:
             return await last_cluster_sample(live_nc, admin_org_id, hub_cluster["id"])
@@ -88,7 +91,8 @@ async def test_the_stacks_collector_samples_the_admin_organization(stack, hub_cl
 
 
 async def test_a_mirror_that_cannot_reach_its_source_is_sampled_with_the_servers_error(
-        stack, tenant, hub_nc, live_nc):
+    stack, tenant, hub_nc, live_nc
+):
     """The mirror's lag and the server's word on why it cannot reach its source travel in the
     sample (the mirror_lag alert counts such a mirror as lagging)."""
     _, org_id, cluster = tenant
@@ -97,28 +101,43 @@ async def test_a_mirror_that_cannot_reach_its_source_is_sampled_with_the_servers
     await js.add_stream(name=name, mirror={"name": unique("GONE").upper()})
     try:
         async with org_collector(stack.settings, org_id) as collector:
+
             async def reported():
                 await collector.pass_once()
                 sample = await last_stream_sample(live_nc, org_id, cluster["id"], name)
                 return sample if sample.mirror and sample.mirror.error else None
 
-            sample = await wait_until_async(reported, "the mirror's error in a sample", 60,
-                                            every=0.5)
+            sample = await wait_until_async(
+                reported, "the mirror's error in a sample", 60, every=0.5
+            )
         assert sample.mirror.lag == 0 and sample.mirror.active_ms is None
     finally:
         await js.delete_stream(name)
 
 
-async def test_server_stats_from_the_monitoring_url_and_only_where_allowed(api, stack, tenant,
-                                                                          live_nc):
+async def test_server_stats_from_the_monitoring_url_and_only_where_allowed(
+    api, stack, tenant, live_nc
+):
     """With a monitoring URL the cluster sample carries each server's varz; a monitoring URL
     pointing where the outbound policy refuses (cloud metadata) is never fetched."""
     headers, org_id, _ = tenant
     monitoring = stack.info["services"]["hub"]["monitoring"]
-    seen = register(api, headers, stack.env["JSC_HUB_URL"], name=unique("varz"), domain="hub",
-                    monitoring_url=monitoring)
-    refused = register(api, headers, stack.env["JSC_HUB_URL"], name=unique("meta"), domain="hub",
-                       monitoring_url="http://169.254.169.254/latest")
+    seen = register(
+        api,
+        headers,
+        stack.env["JSC_HUB_URL"],
+        name=unique("varz"),
+        domain="hub",
+        monitoring_url=monitoring,
+    )
+    refused = register(
+        api,
+        headers,
+        stack.env["JSC_HUB_URL"],
+        name=unique("meta"),
+        domain="hub",
+        monitoring_url="http://169.254.169.254/latest",
+    )
     async with org_collector(stack.settings, org_id) as collector:
         await collector.pass_once()
     sample = await last_cluster_sample(live_nc, org_id, seen["id"])

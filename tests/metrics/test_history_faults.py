@@ -12,7 +12,8 @@ from tests.waiting import wait_until
 
 
 async def test_samples_made_while_the_api_is_down_are_stored_once_it_is_back(
-        api, stack, tenant, hub_nc):
+    api, stack, tenant, hub_nc
+):
     headers, org_id, cluster = tenant
     name = unique("DOWN").upper()
     js = hub_nc.jetstream()
@@ -30,17 +31,33 @@ async def test_samples_made_while_the_api_is_down_are_stored_once_it_is_back(
                 stack.start_service("api")
 
         def stored():
-            reply = api.post("/api/v1/analytics/query", headers=headers, json={
-                "metric": "messages", "filters": {"cluster_id": cluster["id"], "stream": name},
-                "range": "1h", "resolution": "raw", "aggregate": "max"})
+            reply = api.post(
+                "/api/v1/analytics/query",
+                headers=headers,
+                json={
+                    "metric": "messages",
+                    "filters": {"cluster_id": cluster["id"], "stream": name},
+                    "range": "1h",
+                    "resolution": "raw",
+                    "aggregate": "max",
+                },
+            )
             assert reply.status_code == 200, reply.text
             series = reply.json()["series"]
             return series[0]["points"] if series and series[0]["points"][-1]["value"] == 4 else None
 
         wait_until(stored, "the samples made while the API was down", 120)
-        counted = api.post("/api/v1/analytics/query", headers=headers, json={
-            "metric": "messages_in", "filters": {"cluster_id": cluster["id"], "stream": name},
-            "range": "1h", "aggregate": "sum", "resolution": "hour"})
+        counted = api.post(
+            "/api/v1/analytics/query",
+            headers=headers,
+            json={
+                "metric": "messages_in",
+                "filters": {"cluster_id": cluster["id"], "stream": name},
+                "range": "1h",
+                "aggregate": "sum",
+                "resolution": "hour",
+            },
+        )
         # three samples after the first, one new message each: nothing lost, nothing twice
         assert counted.status_code == 200, counted.text
         assert sum(p["value"] for p in counted.json()["series"][0]["points"]) == 3

@@ -10,15 +10,17 @@ from tests.metrics.collecting import org_collector
 from tests.waiting import wait_until
 
 
-async def test_stream_and_consumer_gauges_for_the_organization_only(api, stack, tenant, hub_nc,
-                                                                   make_member):
+async def test_stream_and_consumer_gauges_for_the_organization_only(
+    api, stack, tenant, hub_nc, make_member
+):
     headers, org_id, cluster = tenant
     name = unique("PROM").upper()
     js = hub_nc.jetstream()
     await js.add_stream(name=name, subjects=[f"{name}.>"])
     try:
-        await js.add_consumer(name, ConsumerConfig(durable_name="worker",
-                                                   ack_policy=AckPolicy.EXPLICIT))
+        await js.add_consumer(
+            name, ConsumerConfig(durable_name="worker", ack_policy=AckPolicy.EXPLICIT)
+        )
         for _i in range(7):
             await js.publish(f"{name}.x", b"m")
         async with org_collector(stack.settings, org_id) as collector:

@@ -22,18 +22,31 @@ CLUSTERS = 6
 
 
 def start_collector(stack, org_id) -> subprocess.Popen:
-    env = {**os.environ, **stack.env, "JSC_COLLECT_ORGS": str(org_id),
-           "JSC_COLLECT_INTERVAL_S": "1"}
-    return subprocess.Popen([sys.executable, "-m", "cli.main", "collector"], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        **stack.env,
+        "JSC_COLLECT_ORGS": str(org_id),
+        "JSC_COLLECT_INTERVAL_S": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "collector"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def samples_since(live_nc, org_id, start_seq: int) -> list[tuple[int, ClusterSample]]:
     """Every cluster sample of the organization published from ``start_seq`` on, in order."""
     js = live_nc.jetstream()
-    sub = await js.subscribe(f"{subjects.PREFIX}.{org_id}.metrics.cluster.*", ordered_consumer=True,
-                             config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                                                   opt_start_seq=start_seq))
+    sub = await js.subscribe(
+        f"{subjects.PREFIX}.{org_id}.metrics.cluster.*",
+        ordered_consumer=True,
+        config=ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start_seq
+        ),
+    )
     found = []
     try:
         while True:
@@ -41,7 +54,9 @@ async def samples_since(live_nc, org_id, start_seq: int) -> list[tuple[int, Clus
                 msg = await sub.next_msg(timeout=1)
             except Exception:  # noqa: BLE001 - caught up
                 return found
-            found.append((msg.metadata.sequence.stream, ClusterSample.model_validate_json(msg.data)))
+            found.append(
+                (msg.metadata.sequence.stream, ClusterSample.model_validate_json(msg.data))
+            )
             if msg.metadata.num_pending == 0:  # caught up (collectors keep publishing)
                 return found
     finally:
@@ -58,14 +73,18 @@ def owners(samples) -> dict[str, list[str]]:
     return seen
 
 
-async def test_collectors_share_clusters_and_take_over_a_dead_ones(api, stack, make_member,
-                                                                   live_nc):
+async def test_collectors_share_clusters_and_take_over_a_dead_ones(
+    api, stack, make_member, live_nc
+):
     headers, _, org_id = await make_member("admin", org="new")
-    clusters = {register(api, headers, stack.env["JSC_HUB_URL"], name=unique("share"),
-                         domain="hub")["id"] for _ in range(CLUSTERS)}
+    clusters = {
+        register(api, headers, stack.env["JSC_HUB_URL"], name=unique("share"), domain="hub")["id"]
+        for _ in range(CLUSTERS)
+    }
     start = (await live_nc.jetstream().stream_info(subjects.STREAM)).state.last_seq + 1
     procs = [start_collector(stack, org_id) for _ in range(3)]
     try:
+
         async def all_collected():
             runs = owners(await samples_since(live_nc, org_id, start))
             return runs if set(runs) == clusters else None
@@ -89,9 +108,9 @@ async def test_collectors_share_clusters_and_take_over_a_dead_ones(api, stack, m
             steady = found[-1][0] + 1
             return None
 
-        found = await wait_until_async(three_passes_each,
-                                       "three passes of every cluster, one collector each", 180,
-                                       every=1)
+        found = await wait_until_async(
+            three_passes_each, "three passes of every cluster, one collector each", 180, every=1
+        )
         runs = owners(found)
         assert all(len(run) == 1 for run in runs.values()), f"a cluster had two collectors: {runs}"
         by_collector = defaultdict(set)
@@ -111,8 +130,9 @@ async def test_collectors_share_clusters_and_take_over_a_dead_ones(api, stack, m
             ok = all(c in recent and recent[c][-1] != victim_id for c in orphans)
             return recent if ok else None
 
-        recent = await wait_until_async(taken_over, "the dead collector's clusters taken over",
-                                        120, every=1)
+        recent = await wait_until_async(
+            taken_over, "the dead collector's clusters taken over", 120, every=1
+        )
         assert all(victim_id not in recent[c] for c in orphans), recent
     finally:
         for proc in procs:

@@ -39,9 +39,16 @@ async def read_all(nc, stream: str, batch: int = 1000) -> list:
     info = await js.stream_info(stream)
     if info.state.messages == 0:
         return []
-    sub = await js.pull_subscribe("", stream=stream, config=ConsumerConfig(
-        ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=10,
-        mem_storage=True))
+    sub = await js.pull_subscribe(
+        "",
+        stream=stream,
+        config=ConsumerConfig(
+            ack_policy=AckPolicy.NONE,
+            deliver_policy=DeliverPolicy.ALL,
+            inactive_threshold=10,
+            mem_storage=True,
+        ),
+    )
     out = []
     try:
         while len(out) < info.state.messages:
@@ -74,8 +81,9 @@ def names():
     return {"src": f"src-{tag}", "dst": f"dst-{tag}", "tag": tag}
 
 
-async def start_replay_with(stack, db_sessions, api, headers, body: dict, carry,
-                            released: bool = False) -> str:
+async def start_replay_with(
+    stack, db_sessions, api, headers, body: dict, carry, released: bool = False
+) -> str:
     """Starts a ReplayWorkflow the way the API does (an operations row, then the workflow), but
     with a ``ReplayCarry`` of the test's own: shorter runs or longer chunks than production's.
     ``released``: with the positional arguments releases before ``ReplayInput`` started it with
@@ -95,21 +103,43 @@ async def start_replay_with(stack, db_sessions, api, headers, body: dict, carry,
     op_id = uuid.uuid4()
     workflow_id = workflow_id_for("replay", op_id)
     async with db_sessions() as db, db.begin():
-        db.add(Operation(id=op_id, org_id=uuid.UUID(me["organization"]["id"]), type="replay",
-                         workflow_id=workflow_id, status="pending", progress={},
-                         input=request.model_dump(mode="json"), cluster_id=request.cluster_id,
-                         started_by=uuid.UUID(me["id"])))
-    context = OperationContext(operation_id=str(op_id), org_id=me["organization"]["id"],
-                               user_id=me["id"], user_email=me["email"], type="replay")
-    client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                  data_converter=pydantic_data_converter)
+        db.add(
+            Operation(
+                id=op_id,
+                org_id=uuid.UUID(me["organization"]["id"]),
+                type="replay",
+                workflow_id=workflow_id,
+                status="pending",
+                progress={},
+                input=request.model_dump(mode="json"),
+                cluster_id=request.cluster_id,
+                started_by=uuid.UUID(me["id"]),
+            )
+        )
+    context = OperationContext(
+        operation_id=str(op_id),
+        org_id=me["organization"]["id"],
+        user_id=me["id"],
+        user_email=me["email"],
+        type="replay",
+    )
+    client = await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
     if released:
-        await client.start_workflow("ReplayWorkflow", args=[context, request, carry],
-                                    id=workflow_id, task_queue=stack.settings.task_queue)
+        await client.start_workflow(
+            "ReplayWorkflow",
+            args=[context, request, carry],
+            id=workflow_id,
+            task_queue=stack.settings.task_queue,
+        )
     else:
-        await client.start_workflow(ReplayWorkflow.run,
-                                    ReplayInput(context=context, request=request, carry=carry),
-                                    id=workflow_id, task_queue=stack.settings.task_queue)
+        await client.start_workflow(
+            ReplayWorkflow.run,
+            ReplayInput(context=context, request=request, carry=carry),
+            id=workflow_id,
+            task_queue=stack.settings.task_queue,
+        )
     return str(op_id)
 
 

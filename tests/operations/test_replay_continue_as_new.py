@@ -43,19 +43,30 @@ async def run_histories(client: Client, workflow_id: str) -> list[WorkflowHistor
     return histories
 
 
-async def test_a_replay_continues_as_new_and_finishes(api, admin_headers, hub_cluster, hub_nc,
-                                                      stack, db_sessions, names):
+async def test_a_replay_continues_as_new_and_finishes(
+    api, admin_headers, hub_cluster, hub_nc, stack, db_sessions, names
+):
     total = 9_000
     src, dst = names["src"], names["dst"]
     js = await make_stream(hub_nc, src, [f"{src}.>"])
     await make_stream(hub_nc, dst, [f"c-{src}.>"])
     await fill(js, [f"{src}.a", f"{src}.b"], total)
-    op_id = await start_replay_with(stack, db_sessions, api, admin_headers, {
-        "cluster_id": hub_cluster["id"], "stream": src, "rate_limit": 1000,
-        "destination": {"stream": dst, "subject_prefix": f"c-{src}"}},
-        ReplayCarry(chunks_per_run=1, chunk_seconds=0.5))
-    client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                  data_converter=pydantic_data_converter)
+    op_id = await start_replay_with(
+        stack,
+        db_sessions,
+        api,
+        admin_headers,
+        {
+            "cluster_id": hub_cluster["id"],
+            "stream": src,
+            "rate_limit": 1000,
+            "destination": {"stream": dst, "subject_prefix": f"c-{src}"},
+        },
+        ReplayCarry(chunks_per_run=1, chunk_seconds=0.5),
+    )
+    client = await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
     workflow_id = f"replay-{op_id}"
 
     async def runs() -> int:
@@ -93,6 +104,7 @@ async def test_a_replay_continues_as_new_and_finishes(api, admin_headers, hub_cl
 async def test_the_committed_continued_history_replays():
     assert HISTORY.exists(), f"the committed history {HISTORY} is missing: restore it from git"
     history = WorkflowHistory.from_json("recorded-continued", json.loads(HISTORY.read_text()))
-    result = await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter) \
-        .replay_workflow(history, raise_on_replay_failure=False)
+    result = await Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter
+    ).replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

@@ -26,17 +26,25 @@ async def wait_stored_beyond(js, stream: str, threshold: int, timeout: float = 1
         await asyncio.sleep(0.1)
 
 
-async def test_replay_survives_three_worker_kills_exactly_once(api, admin_headers, hub_cluster,
-                                                              hub_nc, stack, names):
+async def test_replay_survives_three_worker_kills_exactly_once(
+    api, admin_headers, hub_cluster, hub_nc, stack, names
+):
     src, dst = names["src"], names["dst"]
     js = await make_stream(hub_nc, src, [f"{src}.>"])
     await make_stream(hub_nc, dst, [f"k-{src}.>"], duplicate_window=1.0)
     await fill(js, [f"{src}.a", f"{src}.b", f"{src}.c"], TOTAL, size=64)
 
     restarts_before = stack.restarts.get("worker", 0)
-    op_id = start_replay(api, admin_headers, {
-        "cluster_id": hub_cluster["id"], "stream": src, "rate_limit": 8000,
-        "destination": {"stream": dst, "subject_prefix": f"k-{src}"}})["id"]
+    op_id = start_replay(
+        api,
+        admin_headers,
+        {
+            "cluster_id": hub_cluster["id"],
+            "stream": src,
+            "rate_limit": 8000,
+            "destination": {"stream": dst, "subject_prefix": f"k-{src}"},
+        },
+    )["id"]
     for threshold in (15_000, 40_000, 65_000):
         await wait_stored_beyond(js, dst, threshold)
         stack.kill("worker")
@@ -47,8 +55,9 @@ async def test_replay_survives_three_worker_kills_exactly_once(api, admin_header
     # Each retried attempt checked the destination; messages a killed attempt had already stored
     # (beyond its last heartbeat) were found there and skipped.
     log = (stack.data_dir / "logs" / "worker.log").read_text()
-    resumes = [line for line in log.splitlines()
-               if f"replay-{op_id}" in line and "already stored" in line]
+    resumes = [
+        line for line in log.splitlines() if f"replay-{op_id}" in line and "already stored" in line
+    ]
     assert len(resumes) >= 3, resumes
     assert any(int(re.search(r"(\d+) already stored", line).group(1)) > 0 for line in resumes)
 

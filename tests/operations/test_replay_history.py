@@ -23,15 +23,23 @@ def replayer() -> Replayer:
     return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
 
 
-async def test_a_paused_and_resumed_replay_replays_deterministically(api, admin_headers, stack,
-                                                                     hub_cluster, hub_nc, names):
+async def test_a_paused_and_resumed_replay_replays_deterministically(
+    api, admin_headers, stack, hub_cluster, hub_nc, names
+):
     src, dst = names["src"], names["dst"]
     js = await make_stream(hub_nc, src, [f"{src}.>"])
     await make_stream(hub_nc, dst, [f"h-{src}.>"])
     await fill(js, [f"{src}.a"], 12_000)  # two chunks at 2,000/s: the pause falls between them
-    op_id = start_replay(api, admin_headers, {
-        "cluster_id": hub_cluster["id"], "stream": src, "rate_limit": 2000,
-        "destination": {"stream": dst, "subject_prefix": f"h-{src}"}})["id"]
+    op_id = start_replay(
+        api,
+        admin_headers,
+        {
+            "cluster_id": hub_cluster["id"],
+            "stream": src,
+            "rate_limit": 2000,
+            "destination": {"stream": dst, "subject_prefix": f"h-{src}"},
+        },
+    )["id"]
     wait_operation(api, admin_headers, op_id, until=("running",))
     api.post(f"/api/v1/operations/{op_id}/pause", headers=admin_headers)
     wait_operation(api, admin_headers, op_id, until=("paused",), timeout=30)
@@ -39,8 +47,9 @@ async def test_a_paused_and_resumed_replay_replays_deterministically(api, admin_
     op = wait_operation(api, admin_headers, op_id, timeout=60)
     assert op["status"] == "completed" and op["result"]["replayed"] == 12_000
 
-    client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                  data_converter=pydantic_data_converter)
+    client = await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
     history = await client.get_workflow_handle(f"replay-{op_id}").fetch_history()
     await replayer().replay_workflow(history)
     # A committed history is never re-recorded (tests/workflows/recorded.py): the first release's

@@ -25,16 +25,27 @@ from workflows.worker import WORKFLOWS
 
 
 async def test_a_replay_started_positionally_completes_and_continues_typed(
-        api, admin_headers, hub_cluster, hub_nc, stack, db_sessions, names):
+    api, admin_headers, hub_cluster, hub_nc, stack, db_sessions, names
+):
     total = 3_000
     src, dst = names["src"], names["dst"]
     js = await make_stream(hub_nc, src, [f"{src}.>"])
     await make_stream(hub_nc, dst, [f"r-{src}.>"])
     await fill(js, [f"{src}.a"], total)
-    op_id = await start_replay_with(stack, db_sessions, api, admin_headers, {
-        "cluster_id": hub_cluster["id"], "stream": src, "rate_limit": 2000,
-        "destination": {"stream": dst, "subject_prefix": f"r-{src}"}},
-        ReplayCarry(chunks_per_run=1, chunk_seconds=0.5), released=True)
+    op_id = await start_replay_with(
+        stack,
+        db_sessions,
+        api,
+        admin_headers,
+        {
+            "cluster_id": hub_cluster["id"],
+            "stream": src,
+            "rate_limit": 2000,
+            "destination": {"stream": dst, "subject_prefix": f"r-{src}"},
+        },
+        ReplayCarry(chunks_per_run=1, chunk_seconds=0.5),
+        released=True,
+    )
 
     op = await asyncio.to_thread(wait_operation, api, admin_headers, op_id, timeout=300)
     assert op["status"] == "completed", op
@@ -42,8 +53,9 @@ async def test_a_replay_started_positionally_completes_and_continues_typed(
     seen = source_seqs(await read_all(hub_nc, dst))
     assert sorted(seen) == list(range(1, total + 1)) and set(seen.values()) == {1}
 
-    client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                  data_converter=pydantic_data_converter)
+    client = await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
     histories = await run_histories(client, f"replay-{op_id}")
     assert len(histories) >= 2, f"{len(histories)} runs: it never continued as new"
     first = histories[0].events[0].workflow_execution_started_event_attributes.input.payloads

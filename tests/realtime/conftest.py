@@ -34,10 +34,12 @@ class SseClient:
 
     async def run(self) -> None:
         try:
-            async with httpx.AsyncClient(base_url=self.base_url,
-                                         timeout=httpx.Timeout(30, read=None)) as client:
-                async with client.stream("GET", "/api/v1/stream/metrics", params=self.params,
-                                         headers=self.headers) as reply:
+            async with httpx.AsyncClient(
+                base_url=self.base_url, timeout=httpx.Timeout(30, read=None)
+            ) as client:
+                async with client.stream(
+                    "GET", "/api/v1/stream/metrics", params=self.params, headers=self.headers
+                ) as reply:
                     self.status = reply.status_code
                     if reply.status_code != 200:
                         self.body = await reply.aread()
@@ -54,8 +56,11 @@ class SseClient:
                         else:
                             key, _, value = line.partition(":")
                             value = value[1:] if value.startswith(" ") else value
-                            event[key] = int(value) if key == "id" else (
-                                json.loads(value) if key == "data" else value)
+                            event[key] = (
+                                int(value)
+                                if key == "id"
+                                else (json.loads(value) if key == "data" else value)
+                            )
         except httpx.TransportError:
             pass
         finally:
@@ -131,26 +136,54 @@ def stream_sample(org, cluster, stream: str, n: int, consumers=("c1", "c2"), **e
     """A valid ``StreamSample`` (the metrics ingester stores it too), plus ``extra`` fields."""
     now = datetime.now(UTC)
     sample = StreamSample(
-        id=uuid.uuid4(), org_id=org, cluster_id=cluster, stream=stream, timestamp=now,
-        messages=max(n, 0), bytes=max(n, 0) * 10, first_seq=1, last_seq=max(n, 0),
+        id=uuid.uuid4(),
+        org_id=org,
+        cluster_id=cluster,
+        stream=stream,
+        timestamp=now,
+        messages=max(n, 0),
+        bytes=max(n, 0) * 10,
+        first_seq=1,
+        last_seq=max(n, 0),
         consumer_count=len(consumers),
-        consumers=[ConsumerSample(name=c, pending=max(n, 0), ack_pending=0, redelivered=0,
-                                  waiting=0, delivered=0, acked=0, lag=max(n, 0))
-                   for c in consumers])
+        consumers=[
+            ConsumerSample(
+                name=c,
+                pending=max(n, 0),
+                ack_pending=0,
+                redelivered=0,
+                waiting=0,
+                delivered=0,
+                acked=0,
+                lag=max(n, 0),
+            )
+            for c in consumers
+        ],
+    )
     return {**sample.model_dump(mode="json"), "sent_at": time.time(), **extra}
 
 
 def cluster_sample(org, cluster, n: int) -> dict:
-    sample = ClusterSample(id=uuid.uuid4(), org_id=org, cluster_id=cluster,
-                           timestamp=datetime.now(UTC), reachable=True, streams=n)
+    sample = ClusterSample(
+        id=uuid.uuid4(),
+        org_id=org,
+        cluster_id=cluster,
+        timestamp=datetime.now(UTC),
+        reachable=True,
+        streams=n,
+    )
     return {**sample.model_dump(mode="json"), "sent_at": time.time()}
 
 
 async def publish_stream(live, org, cluster, stream: str, n: int, **extra) -> int:
-    return await live.publish(subjects.stream_sample(org, cluster, stream),
-                              stream_sample(org, cluster, stream, n, **extra), uuid.uuid4().hex)
+    return await live.publish(
+        subjects.stream_sample(org, cluster, stream),
+        stream_sample(org, cluster, stream, n, **extra),
+        uuid.uuid4().hex,
+    )
 
 
 async def publish_cluster(live, org, cluster, n: int) -> int:
-    return await live.publish(subjects.cluster_sample(org, cluster),
-                              cluster_sample(org, cluster, n), uuid.uuid4().hex)
+    return await live.publish(
+        subjects.cluster_sample(org, cluster), cluster_sample(org, cluster, n), uuid.uuid4().hex
+    )

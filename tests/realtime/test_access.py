@@ -22,8 +22,9 @@ ROLES = ("admin", "editor", "viewer", "operator", "member")
 
 
 @pytest.mark.parametrize("role", ROLES)
-async def test_each_role_reads_metrics_alerts_and_operations(stack, role, make_member,
-                                                             admin_org_id, hub_cluster, live):
+async def test_each_role_reads_metrics_alerts_and_operations(
+    stack, role, make_member, admin_org_id, hub_cluster, live
+):
     headers, _, _ = await make_member(role)
     name = unique("rt-role")
     channels = f"metrics,metrics:stream:{hub_cluster['id']}:{name},alerts,operations"
@@ -34,13 +35,16 @@ async def test_each_role_reads_metrics_alerts_and_operations(stack, role, make_m
         await until(lambda: seq in [e["id"] for e in client.events], f"the sample as {role}")
 
 
-async def test_another_organization_is_refused_and_never_delivered(stack, make_member,
-                                                                   admin_org_id, hub_cluster,
-                                                                   live):
+async def test_another_organization_is_refused_and_never_delivered(
+    stack, make_member, admin_org_id, hub_cluster, live
+):
     headers, _, other_org = await make_member("admin", org="new")
     cid = hub_cluster["id"]
-    for channel in (f"metrics:cluster:{cid}", f"metrics:stream:{cid}:x",
-                    f"operations:{uuid.uuid4()}"):
+    for channel in (
+        f"metrics:cluster:{cid}",
+        f"metrics:stream:{cid}:x",
+        f"operations:{uuid.uuid4()}",
+    ):
         async with sse(stack, {"channels": channel}, headers) as client:
             assert client.status == 404, (channel, client.status, client.body)
     async with sse(stack, {"channels": "metrics,alerts,operations"}, headers) as client:
@@ -52,16 +56,23 @@ async def test_another_organization_is_refused_and_never_delivered(stack, make_m
         assert foreign not in [e["id"] for e in client.events]
 
 
-async def test_an_api_key_reads_only_what_its_scopes_allow(stack, api, make_member,
-                                                           admin_org_id, hub_cluster, live):
+async def test_an_api_key_reads_only_what_its_scopes_allow(
+    stack, api, make_member, admin_org_id, hub_cluster, live
+):
     headers, _, _ = await make_member("member")
-    created = api.post("/api/v1/api-keys", headers=headers,
-                       json={"name": unique("rt-key"), "scopes": ["clusters:read:*"]})
+    created = api.post(
+        "/api/v1/api-keys",
+        headers=headers,
+        json={"name": unique("rt-key"), "scopes": ["clusters:read:*"]},
+    )
     assert created.status_code == 201, created.text
     key = {"X-API-Key": created.json()["key"]}
-    for channel, status in (("alerts", 403), ("operations", 403),
-                            (f"metrics:stream:{hub_cluster['id']}:x", 403),
-                            (f"metrics:cluster:{hub_cluster['id']}", 200)):
+    for channel, status in (
+        ("alerts", 403),
+        ("operations", 403),
+        (f"metrics:stream:{hub_cluster['id']}:x", 403),
+        (f"metrics:cluster:{hub_cluster['id']}", 200),
+    ):
         async with sse(stack, {"channels": channel}, key) as client:
             assert client.status == status, (channel, client.status, client.body)
     # the organization's metrics: cluster samples, never the streams' it may not read
@@ -73,16 +84,23 @@ async def test_an_api_key_reads_only_what_its_scopes_allow(stack, api, make_memb
         assert hidden not in [e["id"] for e in client.events]
 
 
-async def test_websocket_auth_subscribe_receive_unsubscribe(stack, admin_headers, admin_org_id,
-                                                            hub_cluster, live):
+async def test_websocket_auth_subscribe_receive_unsubscribe(
+    stack, admin_headers, admin_org_id, hub_cluster, live
+):
     cid, name = hub_cluster["id"], unique("rt-ws")
     async with websocket(stack, bearer(admin_headers)) as ws:
         assert (await ws_next(ws))["type"] == "auth_ok"
         await ws.send('{"type": "subscribe", "channels": ["metrics:bogus"]}')
         error = await ws_next(ws)
-        assert error["type"] == "error" and error["status"] == 422 and "metrics:bogus" in error["message"]
-        await ws.send(f'{{"type": "subscribe", "channels": ["metrics:stream:{cid}:{name}", '
-                      f'"metrics:consumer:{cid}:{name}:c1"]}}')
+        assert (
+            error["type"] == "error"
+            and error["status"] == 422
+            and "metrics:bogus" in error["message"]
+        )
+        await ws.send(
+            f'{{"type": "subscribe", "channels": ["metrics:stream:{cid}:{name}", '
+            f'"metrics:consumer:{cid}:{name}:c1"]}}'
+        )
         assert (await ws_next(ws))["type"] == "subscribed"
         seq = await publish_stream(live, admin_org_id, cid, name, 4)
         got = {(await ws_next(ws))["type"] for _ in range(2)}
@@ -98,14 +116,17 @@ async def test_websocket_auth_subscribe_receive_unsubscribe(stack, admin_headers
 
 
 async def test_websocket_resumes_with_last_event_id_and_refuses_bad_tokens(
-        stack, admin_headers, admin_org_id, hub_cluster, make_member, live):
+    stack, admin_headers, admin_org_id, hub_cluster, make_member, live
+):
     cid, name = hub_cluster["id"], unique("rt-wsr")
     first = await publish_stream(live, admin_org_id, cid, name, 1)
     missed = [await publish_stream(live, admin_org_id, cid, name, n) for n in (2, 3)]
     async with websocket(stack, bearer(admin_headers)) as ws:
         assert (await ws_next(ws))["type"] == "auth_ok"
-        await ws.send(f'{{"type": "subscribe", "channels": ["metrics:stream:{cid}:{name}"], '
-                      f'"last_event_id": {first}}}')
+        await ws.send(
+            f'{{"type": "subscribe", "channels": ["metrics:stream:{cid}:{name}"], '
+            f'"last_event_id": {first}}}'
+        )
         assert (await ws_next(ws))["type"] == "subscribed"
         assert [(await ws_next(ws))["id"] for _ in missed] == missed
     async with websocket(stack, "not-a-token") as ws:

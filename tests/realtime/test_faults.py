@@ -60,7 +60,8 @@ async def _count_readers(live, org, cid, name: str, out: list) -> None:
 
 
 async def test_a_slow_client_is_dropped_while_a_fast_one_keeps_receiving(
-        stack, api, admin_headers, admin_org_id, hub_cluster, live):
+    stack, api, admin_headers, admin_org_id, hub_cluster, live
+):
     cid, name = hub_cluster["id"], unique("rt-slow")
     channel = f"metrics:stream:{cid}:{name}"
     token = api.post("/api/v1/stream/token", headers=admin_headers).json()["token"]
@@ -69,37 +70,50 @@ async def test_a_slow_client_is_dropped_while_a_fast_one_keeps_receiving(
     readers: list[int] = []
     async with sse(stack, {"channels": channel}, admin_headers) as fast:
         await until(lambda: "connected" in fast.comments, "the fast client to open")
-        slow = await asyncio.to_thread(_slow_socket, stack, "/api/v1/stream/metrics?" + urlencode(
-            {"channels": channel, "token": token}))
+        slow = await asyncio.to_thread(
+            _slow_socket,
+            stack,
+            "/api/v1/stream/metrics?" + urlencode({"channels": channel, "token": token}),
+        )
         try:
             seqs = await _publish_many(live, admin_org_id, cid, name, count)
-            await until(lambda: fast.last_id == seqs[-1], "the fast client to get every sample",
-                        timeout=120)
+            await until(
+                lambda: fast.last_id == seqs[-1], "the fast client to get every sample", timeout=120
+            )
             assert [e["id"] for e in fast.events] == seqs
             # the slow one is dropped (its queue full for realtime_slow_client_s): its reader's
             # consumer goes, the fast one's stays; then its connection ends once it reads what
             # was sent before
-            await until(lambda: readers == [1], "the slow client's reader to go", timeout=120,
-                        poll=lambda: _count_readers(live, admin_org_id, cid, name, readers))
-            body = await asyncio.to_thread(_read_to_end, slow,
-                                           settings.realtime_slow_client_s + 120)
+            await until(
+                lambda: readers == [1],
+                "the slow client's reader to go",
+                timeout=120,
+                poll=lambda: _count_readers(live, admin_org_id, cid, name, readers),
+            )
+            body = await asyncio.to_thread(
+                _read_to_end, slow, settings.realtime_slow_client_s + 120
+            )
         finally:
             slow.close()
-        got = [int(line[4:]) for line in body.decode(errors="replace").splitlines()
-               if line.startswith("id: ")]
-        assert got and got == seqs[:len(got)] and len(got) < len(seqs), len(got)
+        got = [
+            int(line[4:])
+            for line in body.decode(errors="replace").splitlines()
+            if line.startswith("id: ")
+        ]
+        assert got and got == seqs[: len(got)] and len(got) < len(seqs), len(got)
         # it resumes from its last id and gets exactly the rest
-        async with sse(stack, {"channels": channel, "last_event_id": got[-1]},
-                       admin_headers) as resumed:
-            await until(lambda: resumed.last_id == seqs[-1], "the rest after the drop",
-                        timeout=120)
-            assert [e["id"] for e in resumed.events] == seqs[len(got):]
+        async with sse(
+            stack, {"channels": channel, "last_event_id": got[-1]}, admin_headers
+        ) as resumed:
+            await until(lambda: resumed.last_id == seqs[-1], "the rest after the drop", timeout=120)
+            assert [e["id"] for e in resumed.events] == seqs[len(got) :]
         later = await publish_stream(live, admin_org_id, cid, name, 0)
         await until(lambda: fast.last_id == later, "the fast client to go on receiving")
 
 
 async def test_an_sse_client_resumes_without_loss_after_the_api_restarts(
-        stack, api, admin_headers, admin_org_id, hub_cluster, live):
+    stack, api, admin_headers, admin_org_id, hub_cluster, live
+):
     cid, name = hub_cluster["id"], unique("rt-restart")
     channel = {"channels": f"metrics:stream:{cid}:{name}"}
     before = [await publish_stream(live, admin_org_id, cid, name, n) for n in range(3)]
@@ -119,7 +133,8 @@ async def test_an_sse_client_resumes_without_loss_after_the_api_restarts(
 
 
 async def test_a_websocket_that_stops_reading_is_closed_and_its_reader_goes(
-        stack, admin_headers, admin_org_id, hub_cluster, live):
+    stack, admin_headers, admin_org_id, hub_cluster, live
+):
     cid, name = hub_cluster["id"], unique("rt-wsslow")
     readers: list[int] = []
     url = stack.api_url.replace("http://", "ws://") + "/ws/v1/realtime"
@@ -127,13 +142,19 @@ async def test_a_websocket_that_stops_reading_is_closed_and_its_reader_goes(
     async with websockets.connect(url, max_size=None, max_queue=1) as ws:
         await ws.send(json.dumps({"type": "auth", "token": bearer(admin_headers)}))
         assert json.loads(await ws.recv())["type"] == "auth_ok"
-        await ws.send(json.dumps({"type": "subscribe",
-                                  "channels": [f"metrics:stream:{cid}:{name}"]}))
+        await ws.send(
+            json.dumps({"type": "subscribe", "channels": [f"metrics:stream:{cid}:{name}"]})
+        )
         assert json.loads(await ws.recv())["type"] == "subscribed"
-        seqs = await _publish_many(live, admin_org_id, cid, name,
-                                   stack.settings.realtime_queue_size + 700)
-        await until(lambda: readers == [0], "the slow WebSocket's reader to go", timeout=120,
-                    poll=lambda: _count_readers(live, admin_org_id, cid, name, readers))
+        seqs = await _publish_many(
+            live, admin_org_id, cid, name, stack.settings.realtime_queue_size + 700
+        )
+        await until(
+            lambda: readers == [0],
+            "the slow WebSocket's reader to go",
+            timeout=120,
+            poll=lambda: _count_readers(live, admin_org_id, cid, name, readers),
+        )
         got, closed = [], False
         try:
             while True:
@@ -142,4 +163,4 @@ async def test_a_websocket_that_stops_reading_is_closed_and_its_reader_goes(
                     got.append(message["id"])
         except websockets.ConnectionClosed:
             closed = True
-        assert closed and got == seqs[:len(got)] and len(got) < len(seqs), len(got)
+        assert closed and got == seqs[: len(got)] and len(got) < len(seqs), len(got)

@@ -17,21 +17,30 @@ def names():
     return {"src": f"rt-src-{tag}", "dst": f"rt-dst-{tag}"}
 
 
-async def test_a_replay_is_watched_to_completion_over_sse(stack, api, admin_headers, hub_cluster,
-                                                          hub_nc, names):
+async def test_a_replay_is_watched_to_completion_over_sse(
+    stack, api, admin_headers, hub_cluster, hub_nc, names
+):
     src, dst = names["src"], names["dst"]
     js = await make_stream(hub_nc, src, [f"{src}.>"])
     await make_stream(hub_nc, dst, [f"copy-{src}.>"])
     await fill(js, [f"{src}.a"], 200)
-    started = start_replay(api, admin_headers, {
-        "cluster_id": hub_cluster["id"], "stream": src,
-        "destination": {"stream": dst, "subject_prefix": f"copy-{src}"}})
+    started = start_replay(
+        api,
+        admin_headers,
+        {
+            "cluster_id": hub_cluster["id"],
+            "stream": src,
+            "destination": {"stream": dst, "subject_prefix": f"copy-{src}"},
+        },
+    )
     channel = {"channels": f"operations:{started['id']}", "last_event_id": 0}
     async with sse(stack, channel, admin_headers) as client:
         assert client.status == 200, client.body
-        final = await until(lambda: [e for e in client.of("operation")
-                                     if e["data"]["status"] == "completed"],
-                            "the operation's completion over SSE", timeout=180)
+        final = await until(
+            lambda: [e for e in client.of("operation") if e["data"]["status"] == "completed"],
+            "the operation's completion over SSE",
+            timeout=180,
+        )
         events = client.of("operation")
         assert all(e["data"]["operation_id"] == started["id"] for e in events)
         assert [e["id"] for e in events] == sorted(e["id"] for e in events)

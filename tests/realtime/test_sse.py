@@ -28,8 +28,9 @@ def token_of(api, headers) -> str:
     return body["token"]
 
 
-async def test_a_published_sample_arrives_on_its_channel_only(stack, api, admin_headers,
-                                                              admin_org_id, hub_cluster, live):
+async def test_a_published_sample_arrives_on_its_channel_only(
+    stack, api, admin_headers, admin_org_id, hub_cluster, live
+):
     org, cid = admin_org_id, hub_cluster["id"]
     wanted, other = unique("rt-a"), unique("rt-b")
     channels = f"metrics:stream:{cid}:{wanted},metrics:consumer:{cid}:{wanted}:c2"
@@ -47,11 +48,14 @@ async def test_a_published_sample_arrives_on_its_channel_only(stack, api, admin_
         consumer = client.of("consumer_metrics")[0]
         assert consumer["id"] == seq and consumer["data"]["consumer"]["name"] == "c2"
         assert "consumers" not in consumer["data"]
-        assert not client.of("cluster_metrics") and other_seq not in [e["id"] for e in client.events]
+        assert not client.of("cluster_metrics") and other_seq not in [
+            e["id"] for e in client.events
+        ]
 
 
 async def test_latest_per_subject_first_then_resume_gets_exactly_what_was_missed(
-        stack, api, admin_headers, admin_org_id, hub_cluster, live):
+    stack, api, admin_headers, admin_org_id, hub_cluster, live
+):
     org, cid = admin_org_id, hub_cluster["id"]
     name = unique("rt-resume")
     channel = {"channels": f"metrics:stream:{cid}:{name}"}
@@ -76,53 +80,63 @@ async def test_latest_per_subject_first_then_resume_gets_exactly_what_was_missed
 
 
 async def test_the_organization_metrics_channel_gets_every_sample_kind(
-        stack, api, admin_headers, admin_org_id, hub_cluster, live):
+    stack, api, admin_headers, admin_org_id, hub_cluster, live
+):
     org, cid = admin_org_id, hub_cluster["id"]
     async with sse(stack, {}, admin_headers) as client:  # default: metrics
         await until(lambda: "connected" in client.comments, "the stream to open")
         cluster_seq = await publish_cluster(live, org, cid, 5)
         stream_seq = await publish_stream(live, org, cid, unique("rt-org"), 2)
-        await until(lambda: {cluster_seq, stream_seq} <= {e["id"] for e in client.events},
-                    "both samples")
+        await until(
+            lambda: {cluster_seq, stream_seq} <= {e["id"] for e in client.events}, "both samples"
+        )
         kinds = {e["id"]: e["event"] for e in client.events}
         assert kinds[cluster_seq] == "cluster_metrics" and kinds[stream_seq] == "stream_metrics"
 
 
 async def test_bad_channels_and_event_ids_are_422_naming_them(stack, api, admin_headers):
     for params, headers, named in (
-            ({"channels": "metrics:bogus"}, {}, "metrics:bogus"),
-            ({"channels": "metrics:cluster:not-a-uuid"}, {}, "not-a-uuid"),
-            ({"channels": ""}, {}, "channels"),
-            ({}, {"Last-Event-ID": "yesterday"}, "Last-Event-ID")):
+        ({"channels": "metrics:bogus"}, {}, "metrics:bogus"),
+        ({"channels": "metrics:cluster:not-a-uuid"}, {}, "not-a-uuid"),
+        ({"channels": ""}, {}, "channels"),
+        ({}, {"Last-Event-ID": "yesterday"}, "Last-Event-ID"),
+    ):
         async with sse(stack, params, {**admin_headers, **headers}) as client:
             assert client.status == 422, client.body
             assert named in client.body.decode()
 
 
-async def test_heartbeat_comments_keep_an_idle_connection(stack, api, admin_headers,
-                                                          hub_cluster):
+async def test_heartbeat_comments_keep_an_idle_connection(stack, api, admin_headers, hub_cluster):
     channel = {"channels": f"metrics:stream:{hub_cluster['id']}:{unique('rt-idle')}"}
     async with sse(stack, channel, admin_headers) as client:
-        await until(lambda: "heartbeat" in client.comments, "a heartbeat",
-                    timeout=stack.settings.realtime_heartbeat_s * 3 + 30)
+        await until(
+            lambda: "heartbeat" in client.comments,
+            "a heartbeat",
+            timeout=stack.settings.realtime_heartbeat_s * 3 + 30,
+        )
         assert not client.events
 
 
-async def test_realtime_token_in_the_query_and_refused_elsewhere(stack, api, make_member,
-                                                                 admin_org_id, hub_cluster, live,
-                                                                 admin_headers):
+async def test_realtime_token_in_the_query_and_refused_elsewhere(
+    stack, api, make_member, admin_org_id, hub_cluster, live, admin_headers
+):
     headers, _, _ = await make_member("viewer")
     token = token_of(api, headers)
     name = unique("rt-token")
-    async with sse(stack, {"channels": f"metrics:stream:{hub_cluster['id']}:{name}",
-                           "token": token}) as client:
+    async with sse(
+        stack, {"channels": f"metrics:stream:{hub_cluster['id']}:{name}", "token": token}
+    ) as client:
         assert client.status == 200
         await until(lambda: "connected" in client.comments, "the stream to open")
         seq = await publish_stream(live, admin_org_id, hub_cluster["id"], name, 1)
         await until(lambda: client.last_id == seq, "the sample through the token")
     as_bearer = {"Authorization": f"Bearer {token}"}
-    for method, path in (("GET", "/api/v1/auth/me"), ("GET", "/api/v1/clusters"),
-                         ("POST", "/api/v1/stream/token"), ("GET", "/api/v1/operations")):
+    for method, path in (
+        ("GET", "/api/v1/auth/me"),
+        ("GET", "/api/v1/clusters"),
+        ("POST", "/api/v1/stream/token"),
+        ("GET", "/api/v1/operations"),
+    ):
         reply = api.request(method, path, headers=as_bearer)
         assert reply.status_code == 401, (path, reply.status_code, reply.text)
     # an access token or an API key never goes in a URL (logs, histories): only in a header
@@ -140,8 +154,11 @@ async def test_expired_and_signed_out_realtime_tokens_are_refused(stack, api, ma
     headers, user_id, org_id = await make_member("viewer")
     token = token_of(api, headers)
     claims = jwt.decode(token, options={"verify_signature": False})
-    expired = jwt.encode({**claims, "exp": int(time.time()) - 5},
-                         stack.settings.secret_key.get_secret_value(), algorithm="HS256")
+    expired = jwt.encode(
+        {**claims, "exp": int(time.time()) - 5},
+        stack.settings.secret_key.get_secret_value(),
+        algorithm="HS256",
+    )
     async with sse(stack, {"token": expired}) as client:
         assert client.status == 401 and "expired" in client.body.decode()
     forged = jwt.encode(claims, "not-the-console-key-" + "x" * 32, algorithm="HS256")
@@ -156,16 +173,24 @@ async def test_cors_lets_another_origin_read_it(stack, api, admin_headers):
     token = token_of(api, admin_headers)
     async with sse(stack, {"token": token}, {"Origin": "http://ui.example"}) as client:
         assert client.status == 200
-    with api.stream("GET", "/api/v1/stream/metrics", params={"token": token},
-                    headers={"Origin": "http://ui.example"}) as reply:
+    with api.stream(
+        "GET",
+        "/api/v1/stream/metrics",
+        params={"token": token},
+        headers={"Origin": "http://ui.example"},
+    ) as reply:
         assert reply.headers["access-control-allow-origin"] == "*"
         assert reply.headers["content-type"].startswith("text/event-stream")
-    preflight = api.options("/api/v1/stream/metrics", headers={
-        "Origin": "http://ui.example", "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "last-event-id"})
+    preflight = api.options(
+        "/api/v1/stream/metrics",
+        headers={
+            "Origin": "http://ui.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "last-event-id",
+        },
+    )
     assert preflight.status_code == 204
     assert "Last-Event-ID" in preflight.headers["access-control-allow-headers"]
-
 
 
 async def test_open_streams_end_when_their_session_is_signed_out(stack, api, make_member):
@@ -174,8 +199,10 @@ async def test_open_streams_end_when_their_session_is_signed_out(stack, api, mak
     headers, _, _ = await make_member("viewer")
     token = token_of(api, headers)
     beat = stack.settings.realtime_heartbeat_s
-    async with sse(stack, {"channels": "alerts", "token": token}) as client, \
-            websocket(stack, bearer(headers)) as ws:
+    async with (
+        sse(stack, {"channels": "alerts", "token": token}) as client,
+        websocket(stack, bearer(headers)) as ws,
+    ):
         await until(lambda: "connected" in client.comments, "the stream to open")
         assert (await ws_next(ws, "auth_ok"))["type"] == "auth_ok"
         assert api.post("/api/v1/auth/logout", headers=headers).status_code == 204

@@ -30,8 +30,13 @@ wait_until_async = partial(waiting.wait_until_async, timeout=90.0)
 
 
 def mirror_body(source: dict, target: dict, stream: str, target_stream: str, **extra) -> dict:
-    return {"source_cluster_id": source["id"], "source_stream": stream,
-            "target_cluster_id": target["id"], "target_stream": target_stream, **extra}
+    return {
+        "source_cluster_id": source["id"],
+        "source_stream": stream,
+        "target_cluster_id": target["id"],
+        "target_stream": target_stream,
+        **extra,
+    }
 
 
 def start_mirror(api, headers, body: dict, key: str | None = None) -> dict:
@@ -48,8 +53,11 @@ def operation(api, headers, op_id: str) -> dict:
 
 
 def wait_operation(api, headers, op_id: str, until=FINISHED, timeout: float = 120.0) -> dict:
-    return wait_until(lambda: (op := operation(api, headers, op_id))["status"] in until and op,
-                      f"operation {op_id} to reach {until}", timeout=timeout)
+    return wait_until(
+        lambda: (op := operation(api, headers, op_id))["status"] in until and op,
+        f"operation {op_id} to reach {until}",
+        timeout=timeout,
+    )
 
 
 def mirror_row(api, headers, mirror_id: str) -> dict:
@@ -90,8 +98,9 @@ async def history_of(stack, workflow_id: str):
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
 
-    client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                  data_converter=pydantic_data_converter)
+    client = await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
     return await client.get_workflow_handle(workflow_id).fetch_history()
 
 
@@ -141,13 +150,21 @@ def edge_server():
     folder = make_data_dir("jsc-edge-")
     port, monitor = free_port(), free_port()
     conf = Path(folder) / "edge.conf"
-    conf.write_text(f'server_name: edge\nlisten: {HOST}:{port}\nhttp: {HOST}:{monitor}\n'
-                    f'jetstream {{ store_dir: "{folder}/js", domain: edge }}\n')
-    process = subprocess.Popen([binary("nats-server"), "-c", str(conf)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conf.write_text(
+        f"server_name: edge\nlisten: {HOST}:{port}\nhttp: {HOST}:{monitor}\n"
+        f'jetstream {{ store_dir: "{folder}/js", domain: edge }}\n'
+    )
+    process = subprocess.Popen(
+        [binary("nats-server"), "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        wait_until(lambda: _healthy(monitor) or process.poll() is not None,
-                   "the edge nats-server to be ready", timeout=30)
+        wait_until(
+            lambda: _healthy(monitor) or process.poll() is not None,
+            "the edge nats-server to be ready",
+            timeout=30,
+        )
         assert process.poll() is None, "the edge nats-server exited"
         yield f"nats://{HOST}:{port}"
     finally:

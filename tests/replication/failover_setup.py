@@ -44,39 +44,74 @@ class Pair:
     made_on_dr: set[str] = field(default_factory=set)
 
 
-async def make_pair(hub_nc, dr_nc, db_sessions, org_id, hub_id: str, dr_id: str,
-                    streams: list[str], name: str | None = None) -> Pair:
+async def make_pair(
+    hub_nc,
+    dr_nc,
+    db_sessions,
+    org_id,
+    hub_id: str,
+    dr_id: str,
+    streams: list[str],
+    name: str | None = None,
+) -> Pair:
     """Each stream on hub (subjects ``<stream>.>``), its console mirror on dr (same name), the
     rows, and the pair."""
     hub, dr = JetStreamApi(hub_nc, "hub"), JetStreamApi(dr_nc, "dr")
     pair_id = uuid.uuid4()
     rows = []
     for stream in streams:
-        info = await hub.stream_create({"name": stream, "subjects": [f"{stream}.>"],
-                                        "storage": "file", "duplicate_window": 120 * 10**9})
+        info = await hub.stream_create(
+            {
+                "name": stream,
+                "subjects": [f"{stream}.>"],
+                "storage": "file",
+                "duplicate_window": 120 * 10**9,
+            }
+        )
         mirror_id = uuid.uuid4()
-        request = MirrorRequest(source_cluster_id=uuid.UUID(hub_id), source_stream=stream,
-                                target_cluster_id=uuid.UUID(dr_id), target_stream=stream)
+        request = MirrorRequest(
+            source_cluster_id=uuid.UUID(hub_id),
+            source_stream=stream,
+            target_cluster_id=uuid.UUID(dr_id),
+            target_stream=stream,
+        )
         await hub.consumer_create(stream, source_consumer_config(request, mirror_id, 0))
-        await dr.stream_create(mirror_stream_config(request, mirror_id, info["config"], "hub",
-                                                    cross_domain=True))
-        rows.append(Mirror(id=mirror_id, org_id=uuid.UUID(str(org_id)),
-                           source_cluster_id=uuid.UUID(hub_id), source_stream=stream,
-                           target_cluster_id=uuid.UUID(dr_id), target_stream=stream,
-                           consumer_name=consumer_name(mirror_id),
-                           deliver_subject=deliver_subject(mirror_id),
-                           spec=request.model_dump(mode="json"), state="active", pair_id=pair_id))
+        await dr.stream_create(
+            mirror_stream_config(request, mirror_id, info["config"], "hub", cross_domain=True)
+        )
+        rows.append(
+            Mirror(
+                id=mirror_id,
+                org_id=uuid.UUID(str(org_id)),
+                source_cluster_id=uuid.UUID(hub_id),
+                source_stream=stream,
+                target_cluster_id=uuid.UUID(dr_id),
+                target_stream=stream,
+                consumer_name=consumer_name(mirror_id),
+                deliver_subject=deliver_subject(mirror_id),
+                spec=request.model_dump(mode="json"),
+                state="active",
+                pair_id=pair_id,
+            )
+        )
     name = name or f"pair-{pair_id.hex[:8]}"
     async with db_sessions() as db, db.begin():
-        db.add(DrPair(id=pair_id, org_id=uuid.UUID(str(org_id)), name=name,
-                      primary_cluster_id=uuid.UUID(hub_id), standby_cluster_id=uuid.UUID(dr_id),
-                      active_cluster_id=uuid.UUID(hub_id),
-                      streams=[{"stream": s, "mirror_stream": s} for s in streams],
-                      rpo_seconds=5, rto_seconds=30))
+        db.add(
+            DrPair(
+                id=pair_id,
+                org_id=uuid.UUID(str(org_id)),
+                name=name,
+                primary_cluster_id=uuid.UUID(hub_id),
+                standby_cluster_id=uuid.UUID(dr_id),
+                active_cluster_id=uuid.UUID(hub_id),
+                streams=[{"stream": s, "mirror_stream": s} for s in streams],
+                rpo_seconds=5,
+                rto_seconds=30,
+            )
+        )
         await db.flush()
         db.add_all(rows)
-    return Pair(str(pair_id), name, streams, hub_id, dr_id, str(org_id), set(streams),
-                set(streams))
+    return Pair(str(pair_id), name, streams, hub_id, dr_id, str(org_id), set(streams), set(streams))
 
 
 async def drop_streams(nc, prefix_of: list[str]) -> None:
@@ -109,8 +144,14 @@ def start_failover(api, headers, body: dict, expect: int = 202):
     return reply.json()
 
 
-async def wait_operation(api, headers, op_id: str, until=FINISHED, timeout: float = 120,
-                         step: tuple[str, str] | None = None) -> dict:
+async def wait_operation(
+    api,
+    headers,
+    op_id: str,
+    until=FINISHED,
+    timeout: float = 120,
+    step: tuple[str, str] | None = None,
+) -> dict:
     """The operation once its status is in ``until`` (or, with ``step``, once that step has that
     status)."""
     deadline = time.monotonic() + timeout
@@ -133,8 +174,11 @@ def steps_of(op: dict) -> dict[str, str]:
 
 def msg_ids(msgs) -> list[str]:
     """The ``Nats-Msg-Id`` of every message but the failover's canaries."""
-    return [m.headers["Nats-Msg-Id"] for m in msgs
-            if m.headers and CANARY_HEADER not in m.headers and "Nats-Msg-Id" in m.headers]
+    return [
+        m.headers["Nats-Msg-Id"]
+        for m in msgs
+        if m.headers and CANARY_HEADER not in m.headers and "Nats-Msg-Id" in m.headers
+    ]
 
 
 async def stream_exists(nc, name: str) -> bool:
@@ -153,8 +197,15 @@ class Follower:
     is acknowledged. ``acked`` maps each acknowledged ``Nats-Msg-Id`` to the side that stored
     it."""
 
-    def __init__(self, urls: dict[str, str], watch_url: str, pair_id: str, streams: list[str],
-                 first: str | None, rate: float = 200):
+    def __init__(
+        self,
+        urls: dict[str, str],
+        watch_url: str,
+        pair_id: str,
+        streams: list[str],
+        first: str | None,
+        rate: float = 200,
+    ):
         self.urls, self.watch_url, self.pair_id = urls, watch_url, pair_id
         self.streams, self.active, self.rate = streams, first, rate
         self.acked: dict[str, str] = {}
@@ -204,9 +255,16 @@ class Follower:
             while not self._stop.is_set():
                 side = self.active
                 try:
-                    await self.conns[side].jetstream().publish(
-                        f"{stream}.data", str(i).encode(), timeout=2,
-                        headers={"Nats-Msg-Id": msg_id})
+                    await (
+                        self.conns[side]
+                        .jetstream()
+                        .publish(
+                            f"{stream}.data",
+                            str(i).encode(),
+                            timeout=2,
+                            headers={"Nats-Msg-Id": msg_id},
+                        )
+                    )
                     self.acked[msg_id] = side
                     self.first_ack_at.setdefault(side, time.monotonic())
                     break
@@ -225,8 +283,15 @@ class Follower:
             await nc.close()
 
 
-async def start_directly(stack, db_sessions, api, headers, body: dict, nats_by_domain: dict,
-                         start_signal: str | None = None) -> str:
+async def start_directly(
+    stack,
+    db_sessions,
+    api,
+    headers,
+    body: dict,
+    nats_by_domain: dict,
+    start_signal: str | None = None,
+) -> str:
     """Start a ``FailoverWorkflow`` the way the API does (the plan, the operation row, then the
     workflow), with a signal delivered with its start (e.g. ``pause``, to hold it before the
     fence). Returns the operation id; read it back through the API."""
@@ -247,24 +312,48 @@ async def start_directly(stack, db_sessions, api, headers, body: dict, nats_by_d
         return JetStreamApi(nats_by_domain[cluster.jetstream_domain], cluster.jetstream_domain)
 
     async with db_sessions() as db:
-        plan, primary, target = await planning.resolve(db, org_id,
-                                                       FailoverRequest.model_validate(body),
-                                                       connect)
-    plan = plan.model_copy(update={"approval": "auto", "measured": await planning.measure(
-        plan, await connect(primary), await connect(target))})
+        plan, primary, target = await planning.resolve(
+            db, org_id, FailoverRequest.model_validate(body), connect
+        )
+    plan = plan.model_copy(
+        update={
+            "approval": "auto",
+            "measured": await planning.measure(plan, await connect(primary), await connect(target)),
+        }
+    )
     op_id = uuid.uuid4()
     workflow_id = workflow_id_for("failover", op_id)
     async with db_sessions() as db, db.begin():
-        db.add(Operation(id=op_id, org_id=org_id, type="failover", workflow_id=workflow_id,
-                         status="pending", progress={}, input=plan.model_dump(mode="json"),
-                         cluster_id=target.id, started_by=uuid.UUID(me["id"])))
-    context = OperationContext(operation_id=str(op_id), org_id=str(org_id), user_id=me["id"],
-                               user_email=me["email"], type="failover")
-    client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                  data_converter=pydantic_data_converter)
-    await client.start_workflow(FailoverWorkflow.run, FailoverInput(context=context, plan=plan),
-                                id=workflow_id,
-                                task_queue=stack.settings.task_queue, start_signal=start_signal)
+        db.add(
+            Operation(
+                id=op_id,
+                org_id=org_id,
+                type="failover",
+                workflow_id=workflow_id,
+                status="pending",
+                progress={},
+                input=plan.model_dump(mode="json"),
+                cluster_id=target.id,
+                started_by=uuid.UUID(me["id"]),
+            )
+        )
+    context = OperationContext(
+        operation_id=str(op_id),
+        org_id=str(org_id),
+        user_id=me["id"],
+        user_email=me["email"],
+        type="failover",
+    )
+    client = await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
+    await client.start_workflow(
+        FailoverWorkflow.run,
+        FailoverInput(context=context, plan=plan),
+        id=workflow_id,
+        task_queue=stack.settings.task_queue,
+        start_signal=start_signal,
+    )
     return str(op_id)
 
 

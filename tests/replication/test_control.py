@@ -35,7 +35,8 @@ async def _count_is(nc, stream: str, count: int) -> bool:
 
 
 async def test_pause_holds_replication_and_resume_catches_up(
-        api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup):
+    api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup
+):
     stream = await source()
     js = hub_nc.jetstream()
     await fill(js, [f"{stream}.a"], 10)
@@ -50,8 +51,10 @@ async def test_pause_holds_replication_and_resume_catches_up(
     assert (await consumer_info(hub_nc, stream, consumer))["paused"] is True
     await fill(js, [f"{stream}.b"], 15, start=10)
     # the source holds the 15 for the paused consumer; the mirror has not taken any of them
-    await wait_until_async(lambda: _pending_is(hub_nc, stream, consumer, 15),
-                           "the paused consumer to hold the new messages")
+    await wait_until_async(
+        lambda: _pending_is(hub_nc, stream, consumer, 15),
+        "the paused consumer to hold the new messages",
+    )
     assert await message_count(dr_nc, target) == 10
 
     resumed = api.post(f"/api/v1/mirrors/{mirror_id}/resume", headers=admin_headers)
@@ -61,7 +64,8 @@ async def test_pause_holds_replication_and_resume_catches_up(
 
 
 async def test_delete_removes_the_stream_then_the_consumer(
-        api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup):
+    api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup
+):
     stream = await source()
     await fill(hub_nc.jetstream(), [f"{stream}.a"], 4)
     target = target_name(cleanup, dr_nc)
@@ -89,7 +93,8 @@ async def test_delete_removes_the_stream_then_the_consumer(
 
 
 async def test_deleting_the_mirror_as_a_plain_stream_takes_its_consumer_too(
-        api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup):
+    api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup
+):
     stream = await source()
     await fill(hub_nc.jetstream(), [f"{stream}.a"], 3)
     target = target_name(cleanup, dr_nc)
@@ -97,8 +102,9 @@ async def test_deleting_the_mirror_as_a_plain_stream_takes_its_consumer_too(
     wait_operation(api, admin_headers, started["id"])
     consumer = mirror_row(api, admin_headers, started["mirror_id"])["consumer_name"]
 
-    deleted = api.delete(f"/api/v1/clusters/{dr_cluster['id']}/streams/{target}",
-                         headers=admin_headers)
+    deleted = api.delete(
+        f"/api/v1/clusters/{dr_cluster['id']}/streams/{target}", headers=admin_headers
+    )
     assert deleted.status_code == 204, deleted.text
     assert not await exists(dr_nc, target)
     assert consumer not in [c["name"] for c in await JetStreamApi(hub_nc).consumer_list(stream)]
@@ -106,23 +112,32 @@ async def test_deleting_the_mirror_as_a_plain_stream_takes_its_consumer_too(
 
 
 async def test_the_operations_pause_resume_and_cancel_act_on_replication(
-        api, admin_headers, stack, hub_cluster, dr_cluster, hub_nc, dr_nc, cleanup):
+    api, admin_headers, stack, hub_cluster, dr_cluster, hub_nc, dr_nc, cleanup
+):
     """A mirror that cannot catch up (it may store 2 kB of a source that holds more, refusing
     the rest) keeps its operation waiting: the operation's signals can be watched at work."""
     stream = unique("STUCK").replace("-", "_")
-    await hub_nc.jetstream().add_stream(name=stream, subjects=[f"{stream}.>"], discard="new",
-                                        max_bytes=10_000_000)
+    await hub_nc.jetstream().add_stream(
+        name=stream, subjects=[f"{stream}.>"], discard="new", max_bytes=10_000_000
+    )
     cleanup(hub_nc, stream)
     await fill(hub_nc.jetstream(), [f"{stream}.a"], 200)
     target = target_name(cleanup, dr_nc)
-    started = start_mirror(api, admin_headers, mirror_body(
-        hub_cluster, dr_cluster, stream, target, overrides={"max_bytes": 2048}))
+    started = start_mirror(
+        api,
+        admin_headers,
+        mirror_body(hub_cluster, dr_cluster, stream, target, overrides={"max_bytes": 2048}),
+    )
     op_id, mirror_id = started["id"], started["mirror_id"]
-    wait_until(lambda: mirror_row(api, admin_headers, mirror_id)["state"] == "active",
-               "the mirror to be created")
+    wait_until(
+        lambda: mirror_row(api, admin_headers, mirror_id)["state"] == "active",
+        "the mirror to be created",
+    )
     consumer = mirror_row(api, admin_headers, mirror_id)["consumer_name"]
-    waiting = wait_until(lambda: (op := operation(api, admin_headers, op_id))["progress"].get("total")
-                         and op, "the operation to measure the mirror")
+    waiting = wait_until(
+        lambda: (op := operation(api, admin_headers, op_id))["progress"].get("total") and op,
+        "the operation to measure the mirror",
+    )
     assert waiting["status"] == "running"
     assert waiting["progress"]["done"] < waiting["progress"]["total"], waiting["progress"]
 

@@ -20,17 +20,26 @@ from tests.replication.failover_setup import (
 )
 
 
-async def test_a_production_failover_waits_for_approval(api, stack, hub_nc, dr_nc, db_sessions,
-                                                        make_member):
+async def test_a_production_failover_waits_for_approval(
+    api, stack, hub_nc, dr_nc, db_sessions, make_member
+):
     org = production_org(api, stack.env["JSC_HUB_URL"])
-    dr = api.post("/api/v1/clusters", headers=org.admin.headers, json={
-        "name": unique("prod-dr"), "environment": "production",
-        "server_urls": [stack.env["JSC_DR_URL"]], "jetstream_domain": "dr"})
+    dr = api.post(
+        "/api/v1/clusters",
+        headers=org.admin.headers,
+        json={
+            "name": unique("prod-dr"),
+            "environment": "production",
+            "server_urls": [stack.env["JSC_DR_URL"]],
+            "jetstream_domain": "dr",
+        },
+    )
     assert dr.status_code == 201, dr.text
     dr_id = dr.json()["id"]
     stream = unique("PRODFO")
-    pair = await make_pair(hub_nc, dr_nc, db_sessions, org.admin.org_id, org.cluster_id, dr_id,
-                           [stream])
+    pair = await make_pair(
+        hub_nc, dr_nc, db_sessions, org.admin.org_id, org.cluster_id, dr_id, [stream]
+    )
     body = {"pair_id": pair.id, "target_cluster_id": dr_id}
     try:
         await hub_nc.jetstream().publish(f"{stream}.orders", b"x")
@@ -63,8 +72,7 @@ async def test_a_production_failover_waits_for_approval(api, stack, hub_nc, dr_n
         assert approve["status"] == "done" and "change request" in approve["detail"]
         assert steps_of(op)["promote"] == "done"
         assert op["result"]["active_cluster_id"] == dr_id
-        assert (await hub.stream_info(stream))["config"]["subjects"] == \
-            [f"_JSC_FENCED.{stream}"]
+        assert (await hub.stream_info(stream))["config"]["subjects"] == [f"_JSC_FENCED.{stream}"]
         assert uuid.UUID(op["id"]) == uuid.UUID(op_id)
     finally:
         await drop_streams(hub_nc, [stream])

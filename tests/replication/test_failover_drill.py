@@ -26,37 +26,55 @@ async def snapshot(hub: JetStreamApi, dr: JetStreamApi, streams: list[str]) -> d
         for side, js in (("hub", hub), ("dr", dr)):
             info = await js.stream_info(stream)
             state = info["state"]
-            out[(side, stream)] = (info["config"], state["messages"], state["first_seq"],
-                                   state["last_seq"])
+            out[(side, stream)] = (
+                info["config"],
+                state["messages"],
+                state["first_seq"],
+                state["last_seq"],
+            )
     return out
 
 
 async def test_a_drill_touches_nothing_and_keeps_its_figures(
-        api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, db_sessions, admin_org_id):
+    api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, db_sessions, admin_org_id
+):
     streams = [unique("DRILLA"), unique("DRILLB")]
-    pair = await make_pair(hub_nc, dr_nc, db_sessions, admin_org_id, hub_cluster["id"],
-                           dr_cluster["id"], streams)
+    pair = await make_pair(
+        hub_nc, dr_nc, db_sessions, admin_org_id, hub_cluster["id"], dr_cluster["id"], streams
+    )
     hub, dr = JetStreamApi(hub_nc, "hub"), JetStreamApi(dr_nc, "dr")
     js = hub_nc.jetstream()
     try:
         for i in range(60):
-            await js.publish(f"{streams[i % 2]}.orders", f"{i}".encode(),
-                             headers={"Nats-Msg-Id": f"d-{i}"})
+            await js.publish(
+                f"{streams[i % 2]}.orders", f"{i}".encode(), headers={"Nats-Msg-Id": f"d-{i}"}
+            )
         for stream in streams:
             await wait_mirrored(dr_nc, stream, 30)
         before = await snapshot(hub, dr, streams)
 
-        started = start_failover(api, admin_headers, {
-            "pair_id": pair.id, "target_cluster_id": dr_cluster["id"], "drill": True})
+        started = start_failover(
+            api,
+            admin_headers,
+            {"pair_id": pair.id, "target_cluster_id": dr_cluster["id"], "drill": True},
+        )
         op = await wait_operation(api, admin_headers, started["id"])
         assert op["status"] == "completed", op
         result = op["result"]
         assert result["drill"] is True and result["rto_s"] > 0
         assert result["data_loss_messages"] == 0  # the drill's RPO
         assert result["active_cluster_id"] == hub_cluster["id"]
-        assert steps_of(op) == {"measure": "done", "approve": "done", "fence": "done",
-                                "catch_up": "done", "promote": "done", "switch": "skipped",
-                                "verify": "done", "cleanup": "done", "reverse": "skipped"}
+        assert steps_of(op) == {
+            "measure": "done",
+            "approve": "done",
+            "fence": "done",
+            "catch_up": "done",
+            "promote": "done",
+            "switch": "skipped",
+            "verify": "done",
+            "cleanup": "done",
+            "reverse": "skipped",
+        }
         short = started["id"].replace("-", "")[:8]
         fence = next(s for s in op["progress"]["steps"] if s["name"] == "fence")
         assert fence["detail"]["fenced"] is False
@@ -66,12 +84,16 @@ async def test_a_drill_touches_nothing_and_keeps_its_figures(
             assert row["primary_state"] == "active" and row["standby_state"] == "mirror", row
         promote = next(s for s in op["progress"]["steps"] if s["name"] == "promote")
         for stream in streams:  # the copies took no production subject
-            assert promote["detail"][f"{stream}_drill_{short}"] == \
-                [f"_JSC_DRILL.{short}.{stream}.>"]
+            assert promote["detail"][f"{stream}_drill_{short}"] == [
+                f"_JSC_DRILL.{short}.{stream}.>"
+            ]
 
         assert await snapshot(hub, dr, streams) == before  # configs and messages, both sides
-        left = [s["config"]["name"] for s in await dr.stream_list() if "_drill_" in
-                s["config"]["name"] and s["config"]["name"].startswith(tuple(streams))]
+        left = [
+            s["config"]["name"]
+            for s in await dr.stream_list()
+            if "_drill_" in s["config"]["name"] and s["config"]["name"].startswith(tuple(streams))
+        ]
         assert left == []
         for side in (hub, dr):  # the active side was never written
             assert await active_side.read(side, pair.id) is None
@@ -88,24 +110,27 @@ async def test_a_drill_touches_nothing_and_keeps_its_figures(
         await drop_streams(dr_nc, streams)
 
 
-async def test_a_failed_drill_removes_its_copies(api, admin_headers, hub_cluster, dr_cluster,
-                                                 hub_nc, dr_nc, db_sessions, admin_org_id):
+async def test_a_failed_drill_removes_its_copies(
+    api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, db_sessions, admin_org_id
+):
     """The name of a drill's copy is taken by a stream that is not the drill's (the operation id
     is known in advance through its Idempotency-Key): the drill fails at its fence step, rolls
     back what it made, leaves the other stream alone, and production is as it was."""
     stream = unique("DRILLC")
-    pair = await make_pair(hub_nc, dr_nc, db_sessions, admin_org_id, hub_cluster["id"],
-                           dr_cluster["id"], [stream])
+    pair = await make_pair(
+        hub_nc, dr_nc, db_sessions, admin_org_id, hub_cluster["id"], dr_cluster["id"], [stream]
+    )
     dr = JetStreamApi(dr_nc, "dr")
     key = str(uuid.uuid4())
     op_id = str(uuid.uuid5(admin_org_id, f"failover:{key}"))
     squatter = f"{stream}_drill_{op_id.replace('-', '')[:8]}"
     try:
         await dr.stream_create({"name": squatter, "subjects": [f"squat-{stream}.>"]})
-        reply = api.post("/api/v1/operations/failover", headers={**admin_headers,
-                                                                  "Idempotency-Key": key},
-                         json={"pair_id": pair.id, "target_cluster_id": dr_cluster["id"],
-                               "drill": True})
+        reply = api.post(
+            "/api/v1/operations/failover",
+            headers={**admin_headers, "Idempotency-Key": key},
+            json={"pair_id": pair.id, "target_cluster_id": dr_cluster["id"], "drill": True},
+        )
         assert reply.status_code == 202 and reply.json()["id"] == op_id, reply.text
         op = await wait_operation(api, admin_headers, op_id)
         assert op["status"] == "failed" and "not this drill's copy" in op["error"], op
@@ -115,10 +140,11 @@ async def test_a_failed_drill_removes_its_copies(api, admin_headers, hub_cluster
         assert (await dr.stream_info(squatter))["config"]["subjects"] == [f"squat-{stream}.>"]
         assert (await dr.stream_info(stream))["config"].get("mirror")
         # The same key names the same operation.
-        again = api.post("/api/v1/operations/failover", headers={**admin_headers,
-                                                                  "Idempotency-Key": key},
-                         json={"pair_id": pair.id, "target_cluster_id": dr_cluster["id"],
-                               "drill": True})
+        again = api.post(
+            "/api/v1/operations/failover",
+            headers={**admin_headers, "Idempotency-Key": key},
+            json={"pair_id": pair.id, "target_cluster_id": dr_cluster["id"], "drill": True},
+        )
         assert again.status_code == 202 and again.json()["id"] == op_id
     finally:
         try:

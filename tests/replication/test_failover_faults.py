@@ -42,6 +42,7 @@ async def publish(nc, stream: str, prefix: str, count: int) -> None:
 async def healthy_again(api, hub_nc) -> None:
     """hub's clients are back: the test's own connection and the API (its event stream, its
     ingester: /readyz checks them)."""
+
     async def connected():
         return hub_nc.is_connected
 
@@ -52,27 +53,42 @@ async def healthy_again(api, hub_nc) -> None:
     await until(ready, "the API to be ready again")
 
 
-async def test_emergency_failover_with_hub_killed(api, admin_headers, stack, hub_cluster,
-                                                dr_cluster, hub_nc, dr_nc, db_sessions,
-                                                admin_org_id):
+async def test_emergency_failover_with_hub_killed(
+    api, admin_headers, stack, hub_cluster, dr_cluster, hub_nc, dr_nc, db_sessions, admin_org_id
+):
     stream = unique("EMERG")
-    pair = await make_pair(hub_nc, dr_nc, db_sessions, admin_org_id, hub_cluster["id"],
-                           dr_cluster["id"], [stream])
+    pair = await make_pair(
+        hub_nc, dr_nc, db_sessions, admin_org_id, hub_cluster["id"], dr_cluster["id"], [stream]
+    )
     dr = JetStreamApi(dr_nc, "dr")
     try:
         await publish(hub_nc, stream, "before", 40)
         await wait_mirrored(dr_nc, stream, 40)
         stack.stop_service("hub", SIGKILL)  # killed, not shut down
         try:
-            planned = start_failover(api, admin_headers, {
-                "pair_id": pair.id, "target_cluster_id": dr_cluster["id"]}, expect=409)
+            planned = start_failover(
+                api,
+                admin_headers,
+                {"pair_id": pair.id, "target_cluster_id": dr_cluster["id"]},
+                expect=409,
+            )
             assert "emergency mode" in planned["detail"]  # a planned one needs the primary
-            started = start_failover(api, admin_headers, {
-                "pair_id": pair.id, "target_cluster_id": dr_cluster["id"], "mode": "emergency"})
+            started = start_failover(
+                api,
+                admin_headers,
+                {"pair_id": pair.id, "target_cluster_id": dr_cluster["id"], "mode": "emergency"},
+            )
             op = await wait_operation(api, admin_headers, started["id"], step=("verify", "done"))
             result = op["result"]
-            print("emergency, hub down:", json.dumps({k: result.get(k) for k in (
-                "rto_s", "rto_from", "data_loss_messages", "data_at_risk_exact")}))
+            print(
+                "emergency, hub down:",
+                json.dumps(
+                    {
+                        k: result.get(k)
+                        for k in ("rto_s", "rto_from", "data_loss_messages", "data_at_risk_exact")
+                    }
+                ),
+            )
             assert result["mode"] == "emergency" and result["data_at_risk_exact"] is False
             assert result["data_loss_messages"] in (0, None)  # the mirror's last word, or unknown
             steps = steps_of(op)
@@ -81,8 +97,9 @@ async def test_emergency_failover_with_hub_killed(api, admin_headers, stack, hub
             assert steps["cleanup"] == "running"  # it waits for hub to fence it
             [row] = result["streams"]
             assert row["promoted"] and row["canary_seq"] == 41
-            ack = await dr_nc.jetstream().publish(f"{stream}.orders", b"on-dr",
-                                                  headers={"Nats-Msg-Id": "after-0"})
+            ack = await dr_nc.jetstream().publish(
+                f"{stream}.orders", b"on-dr", headers={"Nats-Msg-Id": "after-0"}
+            )
             assert ack.stream == stream and ack.seq == 42
             side = await active_side.read(dr, pair.id)
             assert side.active_cluster_id == dr_cluster["id"]
@@ -102,8 +119,9 @@ async def test_emergency_failover_with_hub_killed(api, admin_headers, stack, hub
         with pytest.raises((NoRespondersError, NoStreamResponseError)):
             await hub_nc.jetstream().publish(f"{stream}.orders", b"late", timeout=2)
         assert (await active_side.read(hub, pair.id)).active_cluster_id == dr_cluster["id"]
-        assert not [c for c in await hub.consumer_list(stream)
-                    if c["name"].startswith("jsc_mirror_")]
+        assert not [
+            c for c in await hub.consumer_list(stream) if c["name"].startswith("jsc_mirror_")
+        ]
         ids = msg_ids(await read_all(dr_nc, stream))
         assert ids == [f"before-{i}" for i in range(40)] + ["after-0"]
         async with db_sessions() as db:
@@ -111,21 +129,24 @@ async def test_emergency_failover_with_hub_killed(api, admin_headers, stack, hub
             assert str(row.active_cluster_id) == dr_cluster["id"]
             assert row.last_failover["mode"] == "emergency" and row.last_failover["ok"]
         # What was audited while hub (and the console's event stream) was down arrives.
-        wait_for_audit(api, admin_headers, timeout=90, action="failover.promote",
-                       resource_id=started["id"])
-        wait_for_audit(api, admin_headers, timeout=90, action="failover.cleanup",
-                       resource_id=started["id"])
+        wait_for_audit(
+            api, admin_headers, timeout=90, action="failover.promote", resource_id=started["id"]
+        )
+        wait_for_audit(
+            api, admin_headers, timeout=90, action="failover.cleanup", resource_id=started["id"]
+        )
     finally:
         await drop_streams(hub_nc, [stream])
         await drop_streams(dr_nc, [stream])
 
 
-async def test_the_target_dying_after_the_fence_rolls_back(api, admin_headers, stack,
-                                                           hub_cluster, dr_cluster, hub_nc, dr_nc,
-                                                           db_sessions, admin_org_id):
+async def test_the_target_dying_after_the_fence_rolls_back(
+    api, admin_headers, stack, hub_cluster, dr_cluster, hub_nc, dr_nc, db_sessions, admin_org_id
+):
     stream = unique("ROLL")
-    pair = await make_pair(hub_nc, dr_nc, db_sessions, admin_org_id, hub_cluster["id"],
-                           dr_cluster["id"], [stream])
+    pair = await make_pair(
+        hub_nc, dr_nc, db_sessions, admin_org_id, hub_cluster["id"], dr_cluster["id"], [stream]
+    )
     hub, dr = JetStreamApi(hub_nc, "hub"), JetStreamApi(dr_nc, "dr")
     consumer = (await dr.stream_info(stream))["config"]["mirror"]["consumer"]["name"]
     try:
@@ -133,9 +154,15 @@ async def test_the_target_dying_after_the_fence_rolls_back(api, admin_headers, s
         await wait_mirrored(dr_nc, stream, 20)
         # Held before its fence, once measured, while replication stops and the primary moves
         # on: the mirror cannot catch up any more.
-        op_id = await start_directly(stack, db_sessions, api, admin_headers, {
-            "pair_id": pair.id, "target_cluster_id": dr_cluster["id"], "fence_timeout_s": 10},
-            {"hub": hub_nc, "dr": dr_nc}, start_signal="pause")
+        op_id = await start_directly(
+            stack,
+            db_sessions,
+            api,
+            admin_headers,
+            {"pair_id": pair.id, "target_cluster_id": dr_cluster["id"], "fence_timeout_s": 10},
+            {"hub": hub_nc, "dr": dr_nc},
+            start_signal="pause",
+        )
         await wait_operation(api, admin_headers, op_id, until=("paused",))
         await pause_consumer(hub, stream, consumer)
         await publish(hub_nc, stream, "b", 5)
@@ -157,8 +184,10 @@ async def test_the_target_dying_after_the_fence_rolls_back(api, admin_headers, s
         assert steps["promote"] == steps["switch"] == "skipped"
         [row] = result["streams"]
         assert row["promoted"] is False and row["unfenced"] is True
-        assert row["primary_state"] == "active" and row["standby_state"] in ("unreachable",
-                                                                             "mirror")
+        assert row["primary_state"] == "active" and row["standby_state"] in (
+            "unreachable",
+            "mirror",
+        )
         # Unfenced from its own metadata: its subjects back, the marks gone, writes accepted.
         config = (await hub.stream_info(stream))["config"]
         assert config["subjects"] == [f"{stream}.>"]
@@ -186,9 +215,11 @@ async def api_reaches(api, headers, cluster_id: str) -> None:
     """The API's own connection to a restarted cluster is back (its reconnection runs on its own
     schedule, after the test's): the next test's failover needs it. ``healthy``, not merely not
     ``unreachable``: ``degraded`` is also what a connection still reconnecting reads."""
+
     async def reachable():
-        reply = await asyncio.to_thread(api.get, f"/api/v1/clusters/{cluster_id}/health",
-                                        headers=headers)
+        reply = await asyncio.to_thread(
+            api.get, f"/api/v1/clusters/{cluster_id}/health", headers=headers
+        )
         return reply.status_code == 200 and reply.json()["status"] == "healthy"
 
     await until(reachable, "the API to reach the restarted cluster again")

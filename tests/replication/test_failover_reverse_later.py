@@ -49,32 +49,47 @@ async def acked_on(follower: Follower, side: str, more: int) -> None:
 
 
 async def test_failover_then_reverse_alone_then_fail_back(
-        api, admin_headers, stack, hub_cluster, dr_cluster, hub_nc, dr_nc):
+    api, admin_headers, stack, hub_cluster, dr_cluster, hub_nc, dr_nc
+):
     hub_id, dr_id = hub_cluster["id"], dr_cluster["id"]
     streams = [unique("LATEA").replace("-", "_"), unique("LATEB").replace("-", "_")]
     hub, dr = JetStreamApi(hub_nc, "hub"), JetStreamApi(dr_nc, "dr")
     follower, pair = None, None
     try:
         for stream in streams:
-            await hub.stream_create({"name": stream, "subjects": [f"{stream}.>"],
-                                     "duplicate_window": 120 * 10**9})
-        made = api.post("/api/v1/dr/pairs", headers=admin_headers, json={
-            "name": unique("late-reverse"), "primary_cluster_id": hub_id,
-            "standby_cluster_id": dr_id, "streams": [{"stream": s} for s in streams]})
+            await hub.stream_create(
+                {"name": stream, "subjects": [f"{stream}.>"], "duplicate_window": 120 * 10**9}
+            )
+        made = api.post(
+            "/api/v1/dr/pairs",
+            headers=admin_headers,
+            json={
+                "name": unique("late-reverse"),
+                "primary_cluster_id": hub_id,
+                "standby_cluster_id": dr_id,
+                "streams": [{"stream": s} for s in streams],
+            },
+        )
         assert made.status_code == 201, made.text
         pair = made.json()
         assert pair["announced"] == {hub_id: True, dr_id: True}, pair
         assert wait_sync(api, admin_headers, pair["operation_id"])["status"] == "completed"
 
         # Told where to write by the pair's key alone: it names hub from the pair's creation.
-        follower = await Follower({hub_id: stack.env["JSC_HUB_URL"],
-                                   dr_id: stack.env["JSC_DR_URL"]}, stack.env["JSC_HUB_URL"],
-                                  pair["id"], streams, None, rate=150).start()
+        follower = await Follower(
+            {hub_id: stack.env["JSC_HUB_URL"], dr_id: stack.env["JSC_DR_URL"]},
+            stack.env["JSC_HUB_URL"],
+            pair["id"],
+            streams,
+            None,
+            rate=150,
+        ).start()
         await acked_on(follower, hub_id, 150)
 
         # 1. hub -> dr without reverse: dr is active, hub fenced and nothing more.
-        first = start_failover(api, admin_headers, {"pair_id": pair["id"],
-                                                    "target_cluster_id": dr_id})
+        first = start_failover(
+            api, admin_headers, {"pair_id": pair["id"], "target_cluster_id": dr_id}
+        )
         op = await wait_operation(api, admin_headers, first["id"])
         assert op["status"] == "completed", op
         assert steps_of(op)["reverse"] == "skipped"
@@ -82,8 +97,9 @@ async def test_failover_then_reverse_alone_then_fail_back(
         acked_on_hub = {m for m, side in follower.acked.items() if side == hub_id}
 
         # 2. The reverse alone.
-        later = start_failover(api, admin_headers, {"pair_id": pair["id"],
-                                                    "target_cluster_id": dr_id, "reverse": True})
+        later = start_failover(
+            api, admin_headers, {"pair_id": pair["id"], "target_cluster_id": dr_id, "reverse": True}
+        )
         op = await wait_operation(api, admin_headers, later["id"])
         assert op["status"] == "completed", op
         assert op["type"] == "failover" and op["input"]["reverse_only"] is True
@@ -111,11 +127,15 @@ async def test_failover_then_reverse_alone_then_fail_back(
         assert sorted(kept_ids) == sorted(acked_on_hub)
 
         swapped = api.get(f"/api/v1/dr/pairs/{pair['id']}", headers=admin_headers).json()
-        assert (swapped["primary_cluster_id"], swapped["standby_cluster_id"],
-                swapped["active_cluster_id"]) == (dr_id, hub_id, dr_id)
+        assert (
+            swapped["primary_cluster_id"],
+            swapped["standby_cluster_id"],
+            swapped["active_cluster_id"],
+        ) == (dr_id, hub_id, dr_id)
         assert swapped["last_failover"]["operation_id"] == first["id"]  # a reverse is no failover
-        mirrors = api.get("/api/v1/mirrors", params={"pair_id": pair["id"]},
-                          headers=admin_headers).json()["items"]
+        mirrors = api.get(
+            "/api/v1/mirrors", params={"pair_id": pair["id"]}, headers=admin_headers
+        ).json()["items"]
         back = [m for m in mirrors if m["target_cluster_id"] == hub_id]
         assert sorted(m["target_stream"] for m in back) == sorted(streams)
         assert {(m["source_cluster_id"], m["state"]) for m in back} == {(dr_id, "active")}
@@ -125,14 +145,18 @@ async def test_failover_then_reverse_alone_then_fail_back(
         wait_for_audit(api, admin_headers, action="failover.reverse", resource_id=later["id"])
 
         # Nothing left to reverse: asked again, refused before anything.
-        again = start_failover(api, admin_headers, {"pair_id": pair["id"],
-                                                    "target_cluster_id": dr_id, "reverse": True},
-                               expect=409)
+        again = start_failover(
+            api,
+            admin_headers,
+            {"pair_id": pair["id"], "target_cluster_id": dr_id, "reverse": True},
+            expect=409,
+        )
         assert "Nothing to reverse" in again["detail"], again
 
         # 3. Fail back: a planned failover the other way (dr -> hub).
-        back_op = start_failover(api, admin_headers, {"pair_id": pair["id"],
-                                                      "target_cluster_id": hub_id})
+        back_op = start_failover(
+            api, admin_headers, {"pair_id": pair["id"], "target_cluster_id": hub_id}
+        )
         op = await wait_operation(api, admin_headers, back_op["id"])
         assert op["status"] == "completed", op
         assert op["result"]["data_loss_messages"] == 0
@@ -148,7 +172,8 @@ async def test_failover_then_reverse_alone_then_fail_back(
         assert not twice, f"stored twice on the final primary: {twice[:10]}"
         assert set(on_hub) == set(follower_acked), (
             f"lost: {sorted(set(follower_acked) - set(on_hub))[:10]}, "
-            f"unexpected: {sorted(set(on_hub) - set(follower_acked))[:10]}")
+            f"unexpected: {sorted(set(on_hub) - set(follower_acked))[:10]}"
+        )
         assert {side for side in follower_acked.values()} == {hub_id, dr_id}
         for side in (hub, dr):  # created 0, failover 1, fail-back 2
             value = await active_side.read(side, pair["id"])
@@ -167,25 +192,29 @@ def reverse_alone(pair_id: str, target_id: str) -> dict:
 
 
 async def test_a_reverse_alone_needs_its_old_primary(
-        api, admin_headers, stack, dr_cluster, hub_nc, dr_nc, db_sessions, admin_org_id,
-        make_member):
+    api, admin_headers, stack, dr_cluster, hub_nc, dr_nc, db_sessions, admin_org_id, make_member
+):
     """The old primary is a registration of the hub server of its own; pointed at a port where
     nothing listens, it cannot be reached: the reverse is refused and nothing changes; pointed
     back at hub, the same request runs. Only an admin may ask for it."""
-    old = register(api, admin_headers, stack.env["JSC_HUB_URL"], name=unique("old-primary"),
-                   domain="hub")
+    old = register(
+        api, admin_headers, stack.env["JSC_HUB_URL"], name=unique("old-primary"), domain="hub"
+    )
     stream = unique("LATEC")
-    pair = await make_pair(hub_nc, dr_nc, db_sessions, admin_org_id, old["id"], dr_cluster["id"],
-                           [stream])
+    pair = await make_pair(
+        hub_nc, dr_nc, db_sessions, admin_org_id, old["id"], dr_cluster["id"], [stream]
+    )
     hub = JetStreamApi(hub_nc, "hub")
     body = reverse_alone(pair.id, dr_cluster["id"])
     try:
         for i in range(5):
-            await hub_nc.jetstream().publish(f"{stream}.orders", b"x",
-                                             headers={"Nats-Msg-Id": f"c-{i}"})
+            await hub_nc.jetstream().publish(
+                f"{stream}.orders", b"x", headers={"Nats-Msg-Id": f"c-{i}"}
+            )
         await wait_mirrored(dr_nc, stream, 5)
-        done = start_failover(api, admin_headers, {"pair_id": pair.id,
-                                                   "target_cluster_id": dr_cluster["id"]})
+        done = start_failover(
+            api, admin_headers, {"pair_id": pair.id, "target_cluster_id": dr_cluster["id"]}
+        )
         assert (await wait_operation(api, admin_headers, done["id"]))["status"] == "completed"
 
         for role in ("viewer", "operator", "editor"):
@@ -193,18 +222,26 @@ async def test_a_reverse_alone_needs_its_old_primary(
             refused = start_failover(api, headers, body, expect=403)
             assert "does not allow failover" in refused["detail"], refused
 
-        moved = api.patch(f"/api/v1/clusters/{old['id']}", headers=admin_headers,
-                          json={"server_urls": [f"nats://{HOST}:{free_port()}"]})
+        moved = api.patch(
+            f"/api/v1/clusters/{old['id']}",
+            headers=admin_headers,
+            json={"server_urls": [f"nats://{HOST}:{free_port()}"]},
+        )
         assert moved.status_code == 200, moved.text
         refused = start_failover(api, admin_headers, body, expect=409)
         assert "cannot be reached" in refused["detail"] and refused["reasons"], refused
         still = api.get(f"/api/v1/dr/pairs/{pair.id}", headers=admin_headers).json()
-        assert (still["primary_cluster_id"], still["active_cluster_id"]) == \
-            (old["id"], dr_cluster["id"])
+        assert (still["primary_cluster_id"], still["active_cluster_id"]) == (
+            old["id"],
+            dr_cluster["id"],
+        )
         assert (await hub.stream_info(stream))["config"]["subjects"] == [f"_JSC_FENCED.{stream}"]
 
-        back = api.patch(f"/api/v1/clusters/{old['id']}", headers=admin_headers,
-                         json={"server_urls": [stack.env["JSC_HUB_URL"]]})
+        back = api.patch(
+            f"/api/v1/clusters/{old['id']}",
+            headers=admin_headers,
+            json={"server_urls": [stack.env["JSC_HUB_URL"]]},
+        )
         assert back.status_code == 200, back.text
         started = start_failover(api, admin_headers, body)
         op = await wait_operation(api, admin_headers, started["id"])
@@ -222,17 +259,26 @@ async def test_a_reverse_alone_needs_its_old_primary(
         api.delete(f"/api/v1/dr/pairs/{pair.id}", headers=admin_headers)
 
 
-async def test_a_production_reverse_alone_waits_for_approval(api, stack, hub_nc, dr_nc,
-                                                             db_sessions):
+async def test_a_production_reverse_alone_waits_for_approval(
+    api, stack, hub_nc, dr_nc, db_sessions
+):
     org = production_org(api, stack.env["JSC_HUB_URL"])
-    made = api.post("/api/v1/clusters", headers=org.admin.headers, json={
-        "name": unique("prod-dr"), "environment": "production",
-        "server_urls": [stack.env["JSC_DR_URL"]], "jetstream_domain": "dr"})
+    made = api.post(
+        "/api/v1/clusters",
+        headers=org.admin.headers,
+        json={
+            "name": unique("prod-dr"),
+            "environment": "production",
+            "server_urls": [stack.env["JSC_DR_URL"]],
+            "jetstream_domain": "dr",
+        },
+    )
     assert made.status_code == 201, made.text
     dr_id = made.json()["id"]
     stream = unique("LATED")
-    pair = await make_pair(hub_nc, dr_nc, db_sessions, org.admin.org_id, org.cluster_id, dr_id,
-                           [stream])
+    pair = await make_pair(
+        hub_nc, dr_nc, db_sessions, org.admin.org_id, org.cluster_id, dr_id, [stream]
+    )
     second = org.member("admin", "second")
     hub = JetStreamApi(hub_nc, "hub")
 
@@ -246,8 +292,12 @@ async def test_a_production_reverse_alone_waits_for_approval(api, stack, hub_nc,
     try:
         await hub_nc.jetstream().publish(f"{stream}.orders", b"x")
         await wait_mirrored(dr_nc, stream, 1)
-        op = await approved(start_failover(api, org.admin.headers, {
-            "pair_id": pair.id, "target_cluster_id": dr_id}), "failover")
+        op = await approved(
+            start_failover(
+                api, org.admin.headers, {"pair_id": pair.id, "target_cluster_id": dr_id}
+            ),
+            "failover",
+        )
         assert op["status"] == "completed" and steps_of(op)["reverse"] == "skipped", op
 
         pending = start_failover(api, org.admin.headers, reverse_alone(pair.id, dr_id))
@@ -255,8 +305,9 @@ async def test_a_production_reverse_alone_waits_for_approval(api, stack, hub_nc,
         request = org.request(pending["request_id"])
         assert request["spec"]["kind"] == "failover"
         assert request["spec"]["config"]["reverse_only"] is True
-        assert (await hub.stream_info(stream))["config"]["subjects"] == \
-            [f"_JSC_FENCED.{stream}"]  # nothing done while it waits
+        assert (await hub.stream_info(stream))["config"]["subjects"] == [
+            f"_JSC_FENCED.{stream}"
+        ]  # nothing done while it waits
 
         op = await approved(pending, "failover")
         assert op["status"] == "completed", op

@@ -28,27 +28,38 @@ from tests.replication.conftest import (
 
 
 async def test_an_unreachable_target_is_503_and_nothing_is_made(
-        api, admin_headers, stack, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup):
+    api, admin_headers, stack, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup
+):
     stream = await source()
     await fill(hub_nc.jetstream(), [f"{stream}.a"], 3)
     target = target_name(cleanup, dr_nc)
     stack.stop_service("dr")
     try:
-        reply = api.post("/api/v1/operations/mirror", headers=admin_headers,
-                         json=mirror_body(hub_cluster, dr_cluster, stream, target))
+        reply = api.post(
+            "/api/v1/operations/mirror",
+            headers=admin_headers,
+            json=mirror_body(hub_cluster, dr_cluster, stream, target),
+        )
         assert reply.status_code == 503, reply.text
         assert reply.json()["service"] == "nats"
     finally:
         stack.start_service("dr")
         # the API's connection to dr reconnects on its own, within a second or two
-        wait_until(lambda: api.get(f"/api/v1/clusters/{dr_cluster['id']}/streams",
-                                   headers=admin_headers).status_code == 200,
-                   "the API to reach dr again")
+        wait_until(
+            lambda: (
+                api.get(
+                    f"/api/v1/clusters/{dr_cluster['id']}/streams", headers=admin_headers
+                ).status_code
+                == 200
+            ),
+            "the API to reach dr again",
+        )
     assert await JetStreamApi(hub_nc).consumer_list(stream) == []
     await wait_until_async(lambda: _dr_answers(dr_nc), "dr to answer the tests again")
     assert not await exists(dr_nc, target)
-    items = api.get("/api/v1/mirrors", params={"cluster_id": dr_cluster["id"]},
-                    headers=admin_headers).json()["items"]
+    items = api.get(
+        "/api/v1/mirrors", params={"cluster_id": dr_cluster["id"]}, headers=admin_headers
+    ).json()["items"]
     assert not [m for m in items if m["target_stream"] == target]
 
 
@@ -70,20 +81,27 @@ async def _measuring(client: Client, workflow_id: str):
 
 
 async def test_a_worker_killed_while_measuring_does_not_end_the_operation(
-        api, admin_headers, stack, hub_cluster, dr_cluster, hub_nc, dr_nc, cleanup):
+    api, admin_headers, stack, hub_cluster, dr_cluster, hub_nc, dr_nc, cleanup
+):
     stream = unique("STUCK").replace("-", "_")
-    await hub_nc.jetstream().add_stream(name=stream, subjects=[f"{stream}.>"], discard="new",
-                                        max_bytes=10_000_000)
+    await hub_nc.jetstream().add_stream(
+        name=stream, subjects=[f"{stream}.>"], discard="new", max_bytes=10_000_000
+    )
     cleanup(hub_nc, stream)
     await fill(hub_nc.jetstream(), [f"{stream}.a"], 200)
     target = target_name(cleanup, dr_nc)
     # the mirror may hold 2 kB of it: it never catches up, the operation keeps measuring
-    started = start_mirror(api, admin_headers, mirror_body(
-        hub_cluster, dr_cluster, stream, target, overrides={"max_bytes": 2048}))
-    client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                  data_converter=pydantic_data_converter)
-    first = await wait_until_async(lambda: _measuring(client, started["workflow_id"]),
-                                   "the operation to measure the mirror")
+    started = start_mirror(
+        api,
+        admin_headers,
+        mirror_body(hub_cluster, dr_cluster, stream, target, overrides={"max_bytes": 2048}),
+    )
+    client = await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
+    first = await wait_until_async(
+        lambda: _measuring(client, started["workflow_id"]), "the operation to measure the mirror"
+    )
     assert first.attempt == 1
 
     before = stack.restarts.get("worker", 0)
@@ -92,16 +110,24 @@ async def test_a_worker_killed_while_measuring_does_not_end_the_operation(
 
     async def retried():
         pending = await _measuring(client, started["workflow_id"])
-        return pending if pending is not None and pending.attempt >= 2 \
-            and pending.last_started_time.ToSeconds() > 0 else None
+        return (
+            pending
+            if pending is not None
+            and pending.attempt >= 2
+            and pending.last_started_time.ToSeconds() > 0
+            else None
+        )
 
-    again = await wait_until_async(retried, "the measuring to run again on the new worker",
-                                   timeout=120)
+    again = await wait_until_async(
+        retried, "the measuring to run again on the new worker", timeout=120
+    )
     assert again.attempt >= 2
     assert operation(api, admin_headers, started["id"])["status"] == "running"
 
-    assert api.post(f"/api/v1/operations/{started['id']}/cancel",
-                    headers=admin_headers).status_code == 200
+    assert (
+        api.post(f"/api/v1/operations/{started['id']}/cancel", headers=admin_headers).status_code
+        == 200
+    )
     op = wait_operation(api, admin_headers, started["id"])
     assert op["status"] == "cancelled" and op["result"]["left_in_place"] == [started["mirror_id"]]
     consumer = mirror_row(api, admin_headers, started["mirror_id"])["consumer_name"]

@@ -29,8 +29,16 @@ SRC = SourceState(last_seq=100, first_seq=1)
 
 
 def obs(**kw) -> Observation:
-    return Observation(**{"target_reachable": True, "source_readable": True, "lag_messages": 0,
-                          "active_s": 0.5, "position": 100, **kw})
+    return Observation(
+        **{
+            "target_reachable": True,
+            "source_readable": True,
+            "lag_messages": 0,
+            "active_s": 0.5,
+            "position": 100,
+            **kw,
+        }
+    )
 
 
 def mem(progress_ago: float, position: int = 90) -> EdgeMemory:
@@ -44,31 +52,76 @@ STATUS = [
     ("behind, progressing", obs(lag_messages=10), mem(1), "behind", ""),
     ("stalled", obs(lag_messages=10), mem(STALL_AFTER_S + 1), "stalled", "no progress"),
     ("paused wins over lag", obs(lag_messages=10, paused=True), mem(60), "paused", "paused"),
-    ("target unreachable", obs(target_reachable=False, lag_messages=4, active_s=None), None,
-     "broken_link", "target cluster cannot be reached; the lag is counted on the source"),
-    ("target unreachable even if paused", obs(target_reachable=False, paused=True), None,
-     "broken_link", "target"),
-    ("source unreachable", obs(source_readable=False, source_unreachable=True, lag_messages=None),
-     None, "broken_link", "source cluster cannot be reached"),
-    ("silent source, messages missing", obs(lag_messages=3, active_s=ACTIVE_STALE_S + 2), None,
-     "broken_link", "not heard from its source for 12 s and lacks 3 messages"),
-    ("silent source, nothing missing", obs(lag_messages=0, active_s=ACTIVE_STALE_S + 50), None,
-     "in_sync", ""),
-    ("silent unregistered source: cannot tell, so broken",
-     obs(source_readable=False, lag_messages=0, active_s=ACTIVE_STALE_S + 1), None,
-     "broken_link", "not heard"),
-    ("never heard from its source", obs(lag_messages=5, active_s=None), None, "broken_link",
-     "never heard"),
+    (
+        "target unreachable",
+        obs(target_reachable=False, lag_messages=4, active_s=None),
+        None,
+        "broken_link",
+        "target cluster cannot be reached; the lag is counted on the source",
+    ),
+    (
+        "target unreachable even if paused",
+        obs(target_reachable=False, paused=True),
+        None,
+        "broken_link",
+        "target",
+    ),
+    (
+        "source unreachable",
+        obs(source_readable=False, source_unreachable=True, lag_messages=None),
+        None,
+        "broken_link",
+        "source cluster cannot be reached",
+    ),
+    (
+        "silent source, messages missing",
+        obs(lag_messages=3, active_s=ACTIVE_STALE_S + 2),
+        None,
+        "broken_link",
+        "not heard from its source for 12 s and lacks 3 messages",
+    ),
+    (
+        "silent source, nothing missing",
+        obs(lag_messages=0, active_s=ACTIVE_STALE_S + 50),
+        None,
+        "in_sync",
+        "",
+    ),
+    (
+        "silent unregistered source: cannot tell, so broken",
+        obs(source_readable=False, lag_messages=0, active_s=ACTIVE_STALE_S + 1),
+        None,
+        "broken_link",
+        "not heard",
+    ),
+    (
+        "never heard from its source",
+        obs(lag_messages=5, active_s=None),
+        None,
+        "broken_link",
+        "never heard",
+    ),
     ("server error", obs(server_error="stream not found"), None, "error", "stream not found"),
-    ("server error beats stall", obs(lag_messages=5, server_error="boom"), mem(60), "error",
-     "boom"),
-    ("lag unknown", obs(source_readable=False, lag_messages=None, unknown_reason="why not"), None,
-     "unknown", "why not"),
+    (
+        "server error beats stall",
+        obs(lag_messages=5, server_error="boom"),
+        mem(60),
+        "error",
+        "boom",
+    ),
+    (
+        "lag unknown",
+        obs(source_readable=False, lag_messages=None, unknown_reason="why not"),
+        None,
+        "unknown",
+        "why not",
+    ),
 ]
 
 
-@pytest.mark.parametrize("case,observation,memory,status,reason", STATUS,
-                         ids=[s[0] for s in STATUS])
+@pytest.mark.parametrize(
+    "case,observation,memory,status,reason", STATUS, ids=[s[0] for s in STATUS]
+)
 def test_status(case, observation, memory, status, reason):
     got, why = classify(observation, memory, NOW)
     assert got == status
@@ -79,34 +132,71 @@ def test_status(case, observation, memory, status, reason):
 # (case, arguments, (copied_upto, lag))
 LAGS = [
     ("mirror up to date", dict(target_last_seq=100), (100, 0)),
-    ("mirror behind, counted on the source (its own lag reads 0)",
-     dict(target_last_seq=93, server_lag=0), (93, 7)),
-    ("purged source: nothing below its first sequence counts",
-     dict(target_last_seq=10, source=SourceState(100, 95)), (10, 6)),
+    (
+        "mirror behind, counted on the source (its own lag reads 0)",
+        dict(target_last_seq=93, server_lag=0),
+        (93, 7),
+    ),
+    (
+        "purged source: nothing below its first sequence counts",
+        dict(target_last_seq=10, source=SourceState(100, 95)),
+        (10, 6),
+    ),
     ("target down: from the last seen last_seq", dict(known_target_last_seq=96), (96, 4)),
-    ("target down: the consumer's ack floor when further",
-     dict(known_target_last_seq=90, consumer=ConsumerState(4, 3, 99, 92)), (92, 8)),
-    ("target down, never seen: the consumer's ack floor",
-     dict(consumer=ConsumerState(4, 3, 99, 96)), (96, 4)),
-    ("started later: nothing before its start counts",
-     dict(target_last_seq=0, start_seq=98), (97, 3)),
-    ("filtered console mirror: its consumer counts",
-     dict(target_last_seq=90, countable=False, consumer=ConsumerState(2, 3, 95, 90)), (90, 5)),
-    ("filtered console mirror holding all it was sent",
-     dict(target_last_seq=95, countable=False, consumer=ConsumerState(2, 3, 95, 90)), (95, 2)),
-    ("filtered foreign mirror: the server's lag", dict(target_last_seq=50, countable=False,
-                                                       server_lag=4), (50, 4)),
-    ("source unreadable: the server's lag", dict(target_last_seq=50, source=None, server_lag=0),
-     (50, 0)),
-    ("source unreadable and target down: unknown",
-     dict(source=None, server_lag=None), (None, None)),
+    (
+        "target down: the consumer's ack floor when further",
+        dict(known_target_last_seq=90, consumer=ConsumerState(4, 3, 99, 92)),
+        (92, 8),
+    ),
+    (
+        "target down, never seen: the consumer's ack floor",
+        dict(consumer=ConsumerState(4, 3, 99, 96)),
+        (96, 4),
+    ),
+    (
+        "started later: nothing before its start counts",
+        dict(target_last_seq=0, start_seq=98),
+        (97, 3),
+    ),
+    (
+        "filtered console mirror: its consumer counts",
+        dict(target_last_seq=90, countable=False, consumer=ConsumerState(2, 3, 95, 90)),
+        (90, 5),
+    ),
+    (
+        "filtered console mirror holding all it was sent",
+        dict(target_last_seq=95, countable=False, consumer=ConsumerState(2, 3, 95, 90)),
+        (95, 2),
+    ),
+    (
+        "filtered foreign mirror: the server's lag",
+        dict(target_last_seq=50, countable=False, server_lag=4),
+        (50, 4),
+    ),
+    (
+        "source unreadable: the server's lag",
+        dict(target_last_seq=50, source=None, server_lag=0),
+        (50, 0),
+    ),
+    (
+        "source unreadable and target down: unknown",
+        dict(source=None, server_lag=None),
+        (None, None),
+    ),
 ]
 
 
 @pytest.mark.parametrize("case,kwargs,expected", LAGS, ids=[c[0] for c in LAGS])
 def test_mirror_lag(case, kwargs, expected):
-    arguments = dict(target_last_seq=None, known_target_last_seq=None, source=SRC, consumer=None,
-                     countable=True, start_seq=None, server_lag=None)
+    arguments = dict(
+        target_last_seq=None,
+        known_target_last_seq=None,
+        source=SRC,
+        consumer=None,
+        countable=True,
+        start_seq=None,
+        server_lag=None,
+    )
     assert mirror_lag(**{**arguments, **kwargs}) == expected
 
 
@@ -120,8 +210,15 @@ def test_small_counts():
     assert age_seconds("2027-01-15T08:00:00.5Z", 1_799_999_990.0) == 0.0  # never negative
     assert age_seconds("1970-01-01T00:00:10.000000001Z", 20.0) == pytest.approx(10.0)
     assert age_seconds("not a time", NOW) is None and age_seconds(None, NOW) is None
-    paused = ConsumerState.of({"num_pending": 3, "num_ack_pending": 1, "paused": True,
-                               "delivered": {"stream_seq": 8}, "ack_floor": {"stream_seq": 7}})
+    paused = ConsumerState.of(
+        {
+            "num_pending": 3,
+            "num_ack_pending": 1,
+            "paused": True,
+            "delivered": {"stream_seq": 8},
+            "ack_floor": {"stream_seq": 7},
+        }
+    )
     assert paused == ConsumerState(3, 1, 8, 7, True)
 
 
@@ -148,14 +245,29 @@ def test_rate_and_progress_from_the_previous_measurement():
 PAIRS = [
     ("all within", 5, [PairStreamLag(0, 0.0), PairStreamLag(3, 1.5)], True, (True, 1.5, 3)),
     ("one over", 5, [PairStreamLag(0, 0.0), PairStreamLag(300, 12.0)], True, (False, 12.0, 300)),
-    ("one unknown", 5, [PairStreamLag(0, 0.0), PairStreamLag(None, None, known_lag_messages=7)],
-     True, (None, 0.0, 7)),
-    ("unknown but one known over", 5, [PairStreamLag(9, 6.0), PairStreamLag(None, None)], True,
-     (False, 6.0, 9)),
+    (
+        "one unknown",
+        5,
+        [PairStreamLag(0, 0.0), PairStreamLag(None, None, known_lag_messages=7)],
+        True,
+        (None, 0.0, 7),
+    ),
+    (
+        "unknown but one known over",
+        5,
+        [PairStreamLag(9, 6.0), PairStreamLag(None, None)],
+        True,
+        (False, 6.0, 9),
+    ),
     ("a side unreadable", 5, [PairStreamLag(2, 1.0)], False, (None, 1.0, 2)),
     ("a side unreadable, over", 5, [PairStreamLag(20, 8.0)], False, (False, 8.0, 20)),
-    ("a stream without mirror", 5, [PairStreamLag(0, 0.0), PairStreamLag(None, None, missing=True)],
-     True, (False, 0.0, 0)),
+    (
+        "a stream without mirror",
+        5,
+        [PairStreamLag(0, 0.0), PairStreamLag(None, None, missing=True)],
+        True,
+        (False, 0.0, 0),
+    ),
     ("nothing known", 5, [PairStreamLag(None, None)], False, (None, None, None)),
 ]
 
@@ -180,4 +292,5 @@ DOMAINS = [
 @pytest.mark.parametrize("api,local,expected", DOMAINS)
 def test_the_domain_a_source_is_read_through(api, local, expected):
     from core.replication.topology import api_domain
+
     assert api_domain(api, local) == expected

@@ -36,12 +36,16 @@ def caught_up(op: dict, copied: int) -> dict:
 
 
 async def test_a_full_mirror_on_another_domain_copies_every_message(
-        api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup):
+    api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup
+):
     stream = await source()
     await fill(hub_nc.jetstream(), [f"{stream}.orders", f"{stream}.refunds.eu"], 120)
     target = target_name(cleanup, dr_nc)
-    started = start_mirror(api, admin_headers, mirror_body(hub_cluster, dr_cluster, stream, target,
-                                                           description="orders, on dr"))
+    started = start_mirror(
+        api,
+        admin_headers,
+        mirror_body(hub_cluster, dr_cluster, stream, target, description="orders, on dr"),
+    )
     assert started["status"] == "pending" and started["mirror_id"]
     op = wait_operation(api, admin_headers, started["id"])
     mirror = caught_up(op, 120)
@@ -67,62 +71,90 @@ async def _count_is(nc, stream: str, count: int) -> bool:
 
 
 async def test_a_mirror_inside_one_cluster_needs_no_external_api(
-        api, admin_headers, hub_cluster, hub_nc, source, cleanup):
+    api, admin_headers, hub_cluster, hub_nc, source, cleanup
+):
     stream = await source()
     await fill(hub_nc.jetstream(), [f"{stream}.a"], 30)
     target = target_name(cleanup, hub_nc)
-    started = start_mirror(api, admin_headers, mirror_body(hub_cluster, hub_cluster, stream, target))
+    started = start_mirror(
+        api, admin_headers, mirror_body(hub_cluster, hub_cluster, stream, target)
+    )
     caught_up(wait_operation(api, admin_headers, started["id"]), 30)
     assert "external" not in (await JetStreamApi(hub_nc).stream_info(target))["config"]["mirror"]
     assert await read_stream(hub_nc, target) == await read_stream(hub_nc, stream)
 
 
 async def test_a_filtered_mirror_takes_only_its_subjects(
-        api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup):
+    api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup
+):
     stream = await source()
-    await fill(hub_nc.jetstream(), [f"{stream}.eu.orders", f"{stream}.us.orders",
-                                    f"{stream}.eu.refunds"], 90)
+    await fill(
+        hub_nc.jetstream(),
+        [f"{stream}.eu.orders", f"{stream}.us.orders", f"{stream}.eu.refunds"],
+        90,
+    )
     target = target_name(cleanup, dr_nc)
-    started = start_mirror(api, admin_headers, mirror_body(
-        hub_cluster, dr_cluster, stream, target, filter_subjects=[f"{stream}.eu.>"]))
+    started = start_mirror(
+        api,
+        admin_headers,
+        mirror_body(hub_cluster, dr_cluster, stream, target, filter_subjects=[f"{stream}.eu.>"]),
+    )
     caught_up(wait_operation(api, admin_headers, started["id"]), 60)
     expected = [m for m in await read_stream(hub_nc, stream) if m[1].startswith(f"{stream}.eu.")]
     assert len(expected) == 60
     assert await read_stream(dr_nc, target) == expected
-    assert mirror_row(api, admin_headers, started["mirror_id"])["filter_subjects"] == [f"{stream}.eu.>"]
+    assert mirror_row(api, admin_headers, started["mirror_id"])["filter_subjects"] == [
+        f"{stream}.eu.>"
+    ]
 
 
 async def test_subject_transforms_rename_what_the_mirror_stores(
-        api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup):
+    api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup
+):
     stream = await source()
     await fill(hub_nc.jetstream(), [f"{stream}.eu.orders", f"{stream}.us.orders"], 40)
     target = target_name(cleanup, dr_nc)
-    started = start_mirror(api, admin_headers, mirror_body(
-        hub_cluster, dr_cluster, stream, target,
-        subject_transforms=[{"src": f"{stream}.eu.*", "dest": f"dr.{stream}.eu.{{{{wildcard(1)}}}}"}]))
+    started = start_mirror(
+        api,
+        admin_headers,
+        mirror_body(
+            hub_cluster,
+            dr_cluster,
+            stream,
+            target,
+            subject_transforms=[
+                {"src": f"{stream}.eu.*", "dest": f"dr.{stream}.eu.{{{{wildcard(1)}}}}"}
+            ],
+        ),
+    )
     caught_up(wait_operation(api, admin_headers, started["id"]), 20)
-    expected = [(seq, subject.replace(f"{stream}.eu.", f"dr.{stream}.eu."), data)
-                for seq, subject, data in await read_stream(hub_nc, stream)
-                if subject.startswith(f"{stream}.eu.")]
+    expected = [
+        (seq, subject.replace(f"{stream}.eu.", f"dr.{stream}.eu."), data)
+        for seq, subject, data in await read_stream(hub_nc, stream)
+        if subject.startswith(f"{stream}.eu.")
+    ]
     assert len(expected) == 20
     assert await read_stream(dr_nc, target) == expected
 
 
-async def test_a_mirror_from_a_sequence(api, admin_headers, hub_cluster, dr_cluster, hub_nc,
-                                        dr_nc, source, cleanup):
+async def test_a_mirror_from_a_sequence(
+    api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup
+):
     stream = await source()
     await fill(hub_nc.jetstream(), [f"{stream}.a", f"{stream}.b"], 50)
     target = target_name(cleanup, dr_nc)
-    started = start_mirror(api, admin_headers, mirror_body(hub_cluster, dr_cluster, stream,
-                                                           target, start={"seq": 31}))
+    started = start_mirror(
+        api, admin_headers, mirror_body(hub_cluster, dr_cluster, stream, target, start={"seq": 31})
+    )
     caught_up(wait_operation(api, admin_headers, started["id"]), 20)
     expected = [m for m in await read_stream(hub_nc, stream) if m[0] >= 31]
     assert [m[0] for m in expected] == list(range(31, 51))
     assert await read_stream(dr_nc, target) == expected
 
 
-async def test_a_mirror_from_a_time(api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc,
-                                    source, cleanup):
+async def test_a_mirror_from_a_time(
+    api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup
+):
     stream = await source()
     js = hub_nc.jetstream()
     await fill(js, [f"{stream}.a"], 25)
@@ -132,8 +164,11 @@ async def test_a_mirror_from_a_time(api, admin_headers, hub_cluster, dr_cluster,
     head, _, fraction = stored.rstrip("Z").partition(".")
     since = datetime.fromisoformat(f"{head}.{fraction[:6].ljust(6, '0')}+00:00")
     target = target_name(cleanup, dr_nc)
-    started = start_mirror(api, admin_headers, mirror_body(
-        hub_cluster, dr_cluster, stream, target, start={"time": since.isoformat()}))
+    started = start_mirror(
+        api,
+        admin_headers,
+        mirror_body(hub_cluster, dr_cluster, stream, target, start={"time": since.isoformat()}),
+    )
     caught_up(wait_operation(api, admin_headers, started["id"]), 15)
     expected = [m for m in await read_stream(hub_nc, stream) if m[0] >= 26]
     assert {m[1] for m in expected} == {f"{stream}.b"}
@@ -141,13 +176,15 @@ async def test_a_mirror_from_a_time(api, admin_headers, hub_cluster, dr_cluster,
 
 
 async def test_a_mirror_of_new_messages_copies_nothing_old(
-        api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup):
+    api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup
+):
     stream = await source()
     js = hub_nc.jetstream()
     await fill(js, [f"{stream}.a"], 20)
     target = target_name(cleanup, dr_nc)
-    started = start_mirror(api, admin_headers, mirror_body(hub_cluster, dr_cluster, stream,
-                                                           target, start="new"))
+    started = start_mirror(
+        api, admin_headers, mirror_body(hub_cluster, dr_cluster, stream, target, start="new")
+    )
     caught_up(wait_operation(api, admin_headers, started["id"]), 0)
     assert await message_count(dr_nc, target) == 0
     await fill(js, [f"{stream}.b"], 7, start=20)
@@ -157,8 +194,9 @@ async def test_a_mirror_of_new_messages_copies_nothing_old(
     assert await read_stream(dr_nc, target) == expected
 
 
-async def test_an_idempotency_key_starts_one_mirror(api, admin_headers, hub_cluster, dr_cluster,
-                                                    hub_nc, dr_nc, source, cleanup):
+async def test_an_idempotency_key_starts_one_mirror(
+    api, admin_headers, hub_cluster, dr_cluster, hub_nc, dr_nc, source, cleanup
+):
     stream = await source()
     await fill(hub_nc.jetstream(), [f"{stream}.a"], 3)
     target = target_name(cleanup, dr_nc)
@@ -167,6 +205,7 @@ async def test_an_idempotency_key_starts_one_mirror(api, admin_headers, hub_clus
     again = start_mirror(api, admin_headers, body, key=f"k-{target}")
     assert (again["id"], again["mirror_id"]) == (first["id"], first["mirror_id"])
     caught_up(wait_operation(api, admin_headers, first["id"]), 3)
-    listed = api.get("/api/v1/mirrors", params={"cluster_id": dr_cluster["id"]},
-                     headers=admin_headers).json()["items"]
+    listed = api.get(
+        "/api/v1/mirrors", params={"cluster_id": dr_cluster["id"]}, headers=admin_headers
+    ).json()["items"]
     assert [m["id"] for m in listed if m["target_stream"] == target] == [first["mirror_id"]]

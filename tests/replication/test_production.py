@@ -21,15 +21,23 @@ from tests.replication.conftest import (
 
 
 def register(api, admin, url: str, domain: str, environment: str) -> dict:
-    reply = api.post("/api/v1/clusters", headers=admin.headers, json={
-        "name": unique(domain), "environment": environment, "server_urls": [url],
-        "jetstream_domain": domain})
+    reply = api.post(
+        "/api/v1/clusters",
+        headers=admin.headers,
+        json={
+            "name": unique(domain),
+            "environment": environment,
+            "server_urls": [url],
+            "jetstream_domain": domain,
+        },
+    )
     assert reply.status_code == 201, reply.text
     return reply.json()
 
 
-async def test_a_production_mirror_waits_for_approval_then_runs(api, stack, hub_nc, dr_nc,
-                                                                source, cleanup):
+async def test_a_production_mirror_waits_for_approval_then_runs(
+    api, stack, hub_nc, dr_nc, source, cleanup
+):
     admin = signup(api)  # an organization of its own, with the design's policies seeded
     hub = register(api, admin, stack.env["JSC_HUB_URL"], "hub", "development")
     dr = register(api, admin, stack.env["JSC_DR_URL"], "dr", "production")
@@ -39,9 +47,16 @@ async def test_a_production_mirror_waits_for_approval_then_runs(api, stack, hub_
     stream = await source()
     await fill(hub_nc.jetstream(), [f"{stream}.a", f"{stream}.b"], 40)
     target = target_name(cleanup, dr_nc)
-    asked = api.post("/api/v1/operations/mirror", headers=admin.headers, json={
-        "source_cluster_id": hub["id"], "source_stream": stream, "target_cluster_id": dr["id"],
-        "target_stream": target})
+    asked = api.post(
+        "/api/v1/operations/mirror",
+        headers=admin.headers,
+        json={
+            "source_cluster_id": hub["id"],
+            "source_stream": stream,
+            "target_cluster_id": dr["id"],
+            "target_stream": target,
+        },
+    )
     assert asked.status_code == 202, asked.text
     pending = asked.json()
     assert pending["status"] == "waiting_approval" and pending["request_id"], pending
@@ -53,8 +68,13 @@ async def test_a_production_mirror_waits_for_approval_then_runs(api, stack, hub_
     assert approved.status_code == 200, approved.text
     done = org.wait_status(pending["request_id"], "executed", timeout=60)
     op_id = done["result"]["operation_id"]
-    op = wait_until(lambda: (r := api.get(f"/api/v1/operations/{op_id}", headers=admin.headers))
-                    .status_code == 200 and r.json(), "the mirror operation to exist")
+    op = wait_until(
+        lambda: (
+            (r := api.get(f"/api/v1/operations/{op_id}", headers=admin.headers)).status_code == 200
+            and r.json()
+        ),
+        "the mirror operation to exist",
+    )
     assert op["type"] == "mirror"
     op = wait_operation(api, admin.headers, op_id)
     assert op["status"] == "completed", op
@@ -79,7 +99,8 @@ async def test_a_production_mirror_waits_for_approval_then_runs(api, stack, hub_
 
 
 async def test_a_pair_with_a_production_standby_makes_its_mirrors_once_approved(
-        api, stack, hub_nc, dr_nc, source, cleanup):
+    api, stack, hub_nc, dr_nc, source, cleanup
+):
     admin = signup(api)
     hub = register(api, admin, stack.env["JSC_HUB_URL"], "hub", "development")
     dr = register(api, admin, stack.env["JSC_DR_URL"], "dr", "production")
@@ -90,21 +111,33 @@ async def test_a_pair_with_a_production_standby_makes_its_mirrors_once_approved(
         await fill(hub_nc.jetstream(), [f"{stream}.a"], 6)
         cleanup(dr_nc, stream)
 
-    reply = api.post("/api/v1/dr/pairs", headers=admin.headers, json={
-        "name": unique("prod-pair"), "primary_cluster_id": hub["id"],
-        "standby_cluster_id": dr["id"], "streams": [{"stream": first}, {"stream": other}]})
+    reply = api.post(
+        "/api/v1/dr/pairs",
+        headers=admin.headers,
+        json={
+            "name": unique("prod-pair"),
+            "primary_cluster_id": hub["id"],
+            "standby_cluster_id": dr["id"],
+            "streams": [{"stream": first}, {"stream": other}],
+        },
+    )
     assert reply.status_code == 201, reply.text
     pair = reply.json()
     approval = pair["approval"]
-    assert approval["status"] == "waiting_approval" and pair["operation_id"] == approval["operation_id"]
+    assert (
+        approval["status"] == "waiting_approval"
+        and pair["operation_id"] == approval["operation_id"]
+    )
     assert not await exists(dr_nc, first) and not await exists(dr_nc, other)
 
     assert org.act(second, approval["request_id"], "approve").status_code == 200
     done = org.wait_status(approval["request_id"], "executed", timeout=60)
     op = wait_operation(api, admin.headers, done["result"]["operation_id"])
     assert op["status"] == "completed", op
-    assert {(m["target_stream"], m["caught_up"], m["messages_copied"])
-            for m in op["result"]["mirrors"]} == {(first, True, 6), (other, True, 6)}
-    rows = api.get("/api/v1/mirrors", params={"pair_id": pair["id"]},
-                   headers=admin.headers).json()["items"]
+    assert {
+        (m["target_stream"], m["caught_up"], m["messages_copied"]) for m in op["result"]["mirrors"]
+    } == {(first, True, 6), (other, True, 6)}
+    rows = api.get("/api/v1/mirrors", params={"pair_id": pair["id"]}, headers=admin.headers).json()[
+        "items"
+    ]
     assert {r["target_stream"] for r in rows} == {first, other}

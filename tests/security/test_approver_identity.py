@@ -25,25 +25,42 @@ def rename(org: Org, kind: str, ref: str, name: str) -> None:
 
 
 def voting_role(org: Org, name: str) -> dict:
-    reply = org.api.post("/api/v1/roles", headers=org.admin.headers, json={
-        "name": name, "permissions": ["operations:read:*", "approvals:vote:*", "teams:read:*"]})
+    reply = org.api.post(
+        "/api/v1/roles",
+        headers=org.admin.headers,
+        json={
+            "name": name,
+            "permissions": ["operations:read:*", "approvals:vote:*", "teams:read:*"],
+        },
+    )
     assert reply.status_code == 201, reply.text
     return reply.json()
 
 
 def ask_for_consumer(org: Org, who: Account, stream: str, cluster_id: str | None = None) -> dict:
-    path = (consumer_path(org, stream) if cluster_id is None
-            else f"/api/v1/clusters/{cluster_id}/streams/{stream}/consumers")
-    reply = org.api.post(path, headers=who.headers,
-                         json={"durable_name": unique("c"), "ack_policy": "explicit"})
+    path = (
+        consumer_path(org, stream)
+        if cluster_id is None
+        else f"/api/v1/clusters/{cluster_id}/streams/{stream}/consumers"
+    )
+    reply = org.api.post(
+        path, headers=who.headers, json={"durable_name": unique("c"), "ack_policy": "explicit"}
+    )
     assert reply.status_code == 202, reply.text
     return reply.json()
 
 
 def ask_for_storage(org: Org, who: Account, team: dict, limit: int) -> dict:
-    reply = org.api.post("/api/v1/quota-requests", headers=who.headers, json={
-        "team_id": team["id"], "resource": "storage_bytes", "requested_limit": limit,
-        "justification": "a year of payment events"})
+    reply = org.api.post(
+        "/api/v1/quota-requests",
+        headers=who.headers,
+        json={
+            "team_id": team["id"],
+            "resource": "storage_bytes",
+            "requested_limit": limit,
+            "justification": "a year of payment events",
+        },
+    )
     assert reply.status_code == 202, reply.text
     assert reply.json()["status"] == "waiting_approval", reply.text
     return reply.json()
@@ -57,18 +74,26 @@ def policy_named(org: Org, name: str) -> dict:
 def resave(org: Org, name: str) -> dict:
     """An admin gives the seeded policy's groups again (a new version binds the names given)."""
     policy = policy_named(org, name)
-    groups = [{k: v for k, v in g.items() if k not in ("role_ids", "team_ids")}
-              for g in policy["definition"]["groups"]]
-    reply = org.api.patch(f"/api/v1/approval-policies/{policy['id']}", headers=org.admin.headers,
-                          json={"groups": groups})
+    groups = [
+        {k: v for k, v in g.items() if k not in ("role_ids", "team_ids")}
+        for g in policy["definition"]["groups"]
+    ]
+    reply = org.api.patch(
+        f"/api/v1/approval-policies/{policy['id']}",
+        headers=org.admin.headers,
+        json={"groups": groups},
+    )
     assert reply.status_code == 200, reply.text
     return reply.json()
 
 
 def edit_sla(org: Org, name: str, hours: int) -> dict:
     policy = policy_named(org, name)
-    reply = org.api.patch(f"/api/v1/approval-policies/{policy['id']}", headers=org.admin.headers,
-                          json={"sla_hours": hours})
+    reply = org.api.patch(
+        f"/api/v1/approval-policies/{policy['id']}",
+        headers=org.admin.headers,
+        json={"sla_hours": hours},
+    )
     assert reply.status_code == 200, reply.text
     return reply.json()
 
@@ -84,14 +109,18 @@ async def prod(api, stack, hub_nc):
     org.editor = org.member("editor")
     org.dev = org.member("member", "dev")
     org.payments = org.team(unique("payments"), [org.dev], prefix=unique("pay").lower() + "-")
-    limits = api.put(f"/api/v1/teams/{org.payments['id']}/quotas", headers=org.admin.headers,
-                     json={"limits": {"storage_bytes": 400 * GB}})
+    limits = api.put(
+        f"/api/v1/teams/{org.payments['id']}/quotas",
+        headers=org.admin.headers,
+        json={"limits": {"storage_bytes": 400 * GB}},
+    )
     assert limits.status_code == 200, limits.text
     yield org
     await js.delete_stream(org.stream)
 
 
 # --- approvers by id ---------------------------------------------------------------------------
+
 
 def test_renaming_a_role_to_team_lead_or_a_team_to_platform_or_finance_grants_nothing(prod):
     org = prod
@@ -108,8 +137,13 @@ def test_renaming_a_role_to_team_lead_or_a_team_to_platform_or_finance_grants_no
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert "does not qualify" in refused.json()["detail"]
     assert org.request(waiting, climber)["can_vote"] is False
-    wait_for_audit(org.api, org.admin.headers, action="approvals.vote", status="denied",
-                   user_email=climber.email)
+    wait_for_audit(
+        org.api,
+        org.admin.headers,
+        action="approvals.vote",
+        status="denied",
+        user_email=climber.email,
+    )
 
     # A team renamed platform is not the policy's platform team.
     insider = org.member("viewer", "insider")
@@ -117,8 +151,9 @@ def test_renaming_a_role_to_team_lead_or_a_team_to_platform_or_finance_grants_no
     rename(org, "teams", renamed["id"], "platform")
     assert org.act(insider, waiting, "approve").status_code == 403
     assert org.request(waiting, insider)["can_vote"] is False
-    listed = org.api.get("/api/v1/approvals", params={"waiting_for_me": "true"},
-                         headers=insider.headers).json()["items"]
+    listed = org.api.get(
+        "/api/v1/approvals", params={"waiting_for_me": "true"}, headers=insider.headers
+    ).json()["items"]
     assert waiting not in [a["id"] for a in listed]
     assert org.request(waiting)["votes"] == []
 
@@ -185,10 +220,18 @@ def test_renaming_the_real_team_lead_role_and_platform_and_finance_teams_keeps_t
 
 # --- one server, however many registrations ----------------------------------------------------
 
+
 def register(org: Org, url: str, environment: str, domain: str = "hub") -> str:
-    reply = org.api.post("/api/v1/clusters", headers=org.admin.headers, json={
-        "name": unique(environment[:3]), "environment": environment, "server_urls": [url],
-        "jetstream_domain": domain})
+    reply = org.api.post(
+        "/api/v1/clusters",
+        headers=org.admin.headers,
+        json={
+            "name": unique(environment[:3]),
+            "environment": environment,
+            "server_urls": [url],
+            "jetstream_domain": domain,
+        },
+    )
     assert reply.status_code == 201, reply.text
     return reply.json()["id"]
 
@@ -202,11 +245,14 @@ def test_a_change_through_the_development_registration_waits_like_production(pro
     assert request["decision"]["policy"]["name"] == "Production Changes"
     assert request["current_group"]["roles"] == ["admin", "team_lead"]
     # Deleting a stream there is a production change too.
-    gone = org.api.delete(f"/api/v1/clusters/{dev}/streams/{org.stream}",
-                          headers=org.admin.headers)
+    gone = org.api.delete(f"/api/v1/clusters/{dev}/streams/{org.stream}", headers=org.admin.headers)
     assert gone.status_code in (202, 403), gone.text  # waits for approval, or refused outright
-    assert org.api.get(f"/api/v1/clusters/{org.cluster_id}/streams/{org.stream}",
-                       headers=org.admin.headers).status_code == 200
+    assert (
+        org.api.get(
+            f"/api/v1/clusters/{org.cluster_id}/streams/{org.stream}", headers=org.admin.headers
+        ).status_code
+        == 200
+    )
     approved = org.act(org.admin, pending["request_id"], "approve")
     assert approved.status_code == 200, approved.text
     org.wait_status(pending["request_id"], "executed")
@@ -217,9 +263,11 @@ async def test_the_dr_server_addressing_the_hub_domain_is_judged_as_the_hub(prod
     registration of dr with domain ``hub`` acts on hub's streams, so it is judged as hub."""
     org = prod
     through_dr = register(org, stack.env["JSC_DR_URL"], "development", domain="hub")
-    reply = org.api.post(f"/api/v1/clusters/{through_dr}/streams/{org.stream}/consumers",
-                         headers=org.editor.headers,
-                         json={"durable_name": unique("c"), "ack_policy": "explicit"})
+    reply = org.api.post(
+        f"/api/v1/clusters/{through_dr}/streams/{org.stream}/consumers",
+        headers=org.editor.headers,
+        json={"durable_name": unique("c"), "ack_policy": "explicit"},
+    )
     assert reply.status_code in (202, 503), reply.text  # waits, or hub's answer cannot come back
     if reply.status_code == 202:
         assert org.request(reply.json()["request_id"])["environment"] == "production"
@@ -227,12 +275,16 @@ async def test_the_dr_server_addressing_the_hub_domain_is_judged_as_the_hub(prod
 
 
 async def test_a_registration_moved_to_another_server_is_judged_by_where_it_points_now(
-        api, stack, hub_nc):
+    api, stack, hub_nc
+):
     """A production registration of dr, identified, then pointed at hub (under another spelling of
     its URL): hub's development registration is judged as production from then on."""
     admin = signup(api)
-    org = Org(api, admin, register(Org(api, admin, ""), stack.env["JSC_DR_URL"], "production",
-                                   domain="dr"))
+    org = Org(
+        api,
+        admin,
+        register(Org(api, admin, ""), stack.env["JSC_DR_URL"], "production", domain="dr"),
+    )
     stream = unique("MOVED")
     js = hub_nc.jetstream()
     await js.add_stream(name=stream, subjects=[f"{stream}.>"])
@@ -240,15 +292,24 @@ async def test_a_registration_moved_to_another_server_is_judged_by_where_it_poin
         editor = org.member("editor")
         dev = register(org, stack.env["JSC_HUB_URL"], "development")
         path = f"/api/v1/clusters/{dev}/streams/{stream}/consumers"
-        first = api.post(path, headers=editor.headers,
-                         json={"durable_name": "c-before", "ack_policy": "explicit"})
+        first = api.post(
+            path,
+            headers=editor.headers,
+            json={"durable_name": "c-before", "ack_policy": "explicit"},
+        )
         assert first.status_code == 201, first.text  # hub has no production registration yet
-        moved = api.patch(f"/api/v1/clusters/{org.cluster_id}", headers=admin.headers, json={
-            "server_urls": [stack.env["JSC_HUB_URL"].replace("127.0.0.1", "localhost")],
-            "jetstream_domain": "hub"})
+        moved = api.patch(
+            f"/api/v1/clusters/{org.cluster_id}",
+            headers=admin.headers,
+            json={
+                "server_urls": [stack.env["JSC_HUB_URL"].replace("127.0.0.1", "localhost")],
+                "jetstream_domain": "hub",
+            },
+        )
         assert moved.status_code == 200, moved.text
-        second = api.post(path, headers=editor.headers,
-                          json={"durable_name": "c-after", "ack_policy": "explicit"})
+        second = api.post(
+            path, headers=editor.headers, json={"durable_name": "c-after", "ack_policy": "explicit"}
+        )
         assert second.status_code == 202, second.text
         assert org.request(second.json()["request_id"])["environment"] == "production"
     finally:

@@ -29,11 +29,22 @@ def stranger(api):
 def stranger_clusters(api, stack, stranger) -> list[dict]:
     """Every local server, registered by the stranger, with and without a JetStream domain."""
     clusters = []
-    for url, domain in ((stack.env["JSC_HUB_URL"], "hub"), (stack.env["JSC_HUB_URL"], None),
-                        (stack.env["JSC_DR_URL"], "dr"), (stack.env["JSC_DR_URL"], None)):
-        reply = api.post("/api/v1/clusters", headers=stranger.headers, json={
-            "name": unique("mine"), "environment": "development", "server_urls": [url],
-            "jetstream_domain": domain})
+    for url, domain in (
+        (stack.env["JSC_HUB_URL"], "hub"),
+        (stack.env["JSC_HUB_URL"], None),
+        (stack.env["JSC_DR_URL"], "dr"),
+        (stack.env["JSC_DR_URL"], None),
+    ):
+        reply = api.post(
+            "/api/v1/clusters",
+            headers=stranger.headers,
+            json={
+                "name": unique("mine"),
+                "environment": "development",
+                "server_urls": [url],
+                "jetstream_domain": domain,
+            },
+        )
         assert reply.status_code == 201, reply.text
         clusters.append(reply.json())
     return clusters
@@ -46,7 +57,8 @@ def _problem(reply, status: int) -> dict:
 
 
 def test_a_stranger_registering_the_consoles_servers_finds_none_of_its_streams(
-        api, stranger, stranger_clusters, admin_headers):
+    api, stranger, stranger_clusters, admin_headers
+):
     wait_for_audit(api, admin_headers, action="auth.login")  # JSC_EVENTS exists and holds events
     for cluster in stranger_clusters:
         base = f"/api/v1/clusters/{cluster['id']}/streams"
@@ -57,12 +69,16 @@ def test_a_stranger_registering_the_consoles_servers_finds_none_of_its_streams(
         _problem(api.get(f"{base}/{STREAM}", headers=stranger.headers), 404)
         _problem(api.get(f"{base}/{STREAM}/messages", headers=stranger.headers), 404)
         _problem(api.get(f"{base}/{STREAM}/messages/{FIRST}", headers=stranger.headers), 404)
-        _problem(api.post(f"{base}/{STREAM}/purge", headers=stranger.headers,
-                          json={"dry_run": True}), 404)
+        _problem(
+            api.post(f"{base}/{STREAM}/purge", headers=stranger.headers, json={"dry_run": True}),
+            404,
+        )
         _problem(api.post(f"{base}/{STREAM}/purge", headers=stranger.headers, json={}), 404)
 
 
-def test_the_audit_log_keeps_working_for_the_real_organization(api, stranger_clusters, admin_headers):
+def test_the_audit_log_keeps_working_for_the_real_organization(
+    api, stranger_clusters, admin_headers
+):
     """After the stranger's attempts (the module's first test), the console still audits."""
     name = unique("audited")
     team = api.post("/api/v1/teams", headers=admin_headers, json={"name": name, "namespaces": []})

@@ -61,8 +61,12 @@ INTERNAL_WEBHOOK_URLS = [
     "http://127.2/hook",  # and short
 ]
 INTERNAL_CLUSTER_URLS = [
-    "nats://169.254.169.254:4222", "nats://10.0.0.1:4222", "tls://192.168.0.10:4222",
-    "nats://[fe80::1]:4222", "nats://0.0.0.0:4222", "nats://[::ffff:10.0.0.1]:4222",
+    "nats://169.254.169.254:4222",
+    "nats://10.0.0.1:4222",
+    "tls://192.168.0.10:4222",
+    "nats://[fe80::1]:4222",
+    "nats://0.0.0.0:4222",
+    "nats://[::ffff:10.0.0.1]:4222",
     "ws://172.20.0.1:8080",
 ]
 
@@ -82,8 +86,13 @@ def _webhook(api, headers, url: str) -> dict:
 
 
 def _event(org_id) -> RequestEvent:
-    return RequestEvent(org_id=str(org_id), request_id=str(uuid.uuid4()), event="approved",
-                        title="Create stream orders", actor_email="jane@example.com")
+    return RequestEvent(
+        org_id=str(org_id),
+        request_id=str(uuid.uuid4()),
+        event="approved",
+        title="Create stream orders",
+        actor_email="jane@example.com",
+    )
 
 
 async def test_webhook_urls_to_internal_addresses_are_refused(api, make_member):
@@ -101,19 +110,34 @@ async def test_webhook_urls_to_internal_addresses_are_refused(api, make_member):
     _webhook(api, headers, "http://127.0.0.1:9/hook")
 
 
-@pytest.mark.parametrize(("host", "allowed", "verdict"), [
-    ("8.8.8.8", "", None), ("2606:4700::1111", "", None),
-    ("127.0.0.1", "", "loopback"), ("::1", "", "loopback"), ("::ffff:7f00:1", "", "loopback"),
-    ("0.0.0.0", "", "unspecified"), ("::", "", "unspecified"),
-    ("169.254.169.254", "", "cloud metadata"), ("::ffff:a9fe:a9fe", "", "cloud metadata"),
-    ("fd00:ec2::254", "", "cloud metadata"), ("169.254.1.1", "", "link-local"),
-    ("fe80::1%25eth0", "", "link-local"), ("10.1.2.3", "", "private"),
-    ("fc00::1", "", "private"), ("2002:a00:1::", "", "private"),  # 6to4 around 10.0.0.1
-    ("64:ff9b::7f00:1", "", "loopback"), ("::7f00:1", "", "loopback"),  # NAT64, compatible
-    ("100.64.0.1", "", "reserved"), ("224.0.0.1", "", "multicast"),
-    ("10.1.2.3", "10.0.0.0/8", None), ("::ffff:10.1.2.3", "10.0.0.0/8", None),
-    ("10.1.2.3", "10.0.0.0/16", "private"), ("[::1]", "::1/128", None),
-])
+@pytest.mark.parametrize(
+    ("host", "allowed", "verdict"),
+    [
+        ("8.8.8.8", "", None),
+        ("2606:4700::1111", "", None),
+        ("127.0.0.1", "", "loopback"),
+        ("::1", "", "loopback"),
+        ("::ffff:7f00:1", "", "loopback"),
+        ("0.0.0.0", "", "unspecified"),
+        ("::", "", "unspecified"),
+        ("169.254.169.254", "", "cloud metadata"),
+        ("::ffff:a9fe:a9fe", "", "cloud metadata"),
+        ("fd00:ec2::254", "", "cloud metadata"),
+        ("169.254.1.1", "", "link-local"),
+        ("fe80::1%25eth0", "", "link-local"),
+        ("10.1.2.3", "", "private"),
+        ("fc00::1", "", "private"),
+        ("2002:a00:1::", "", "private"),  # 6to4 around 10.0.0.1
+        ("64:ff9b::7f00:1", "", "loopback"),
+        ("::7f00:1", "", "loopback"),  # NAT64, compatible
+        ("100.64.0.1", "", "reserved"),
+        ("224.0.0.1", "", "multicast"),
+        ("10.1.2.3", "10.0.0.0/8", None),
+        ("::ffff:10.1.2.3", "10.0.0.0/8", None),
+        ("10.1.2.3", "10.0.0.0/16", "private"),
+        ("[::1]", "::1/128", None),
+    ],
+)
 async def test_the_rule_as_a_table(host, allowed, verdict):
     policy = OutboundPolicy.of("webhook", WEBHOOK_SETTING, allowed)
     if verdict is None:
@@ -145,26 +169,42 @@ async def test_delivery_connects_to_the_checked_address_keeping_the_host(stack):
     policy = OutboundPolicy.of("webhook", WEBHOOK_SETTING, "127.0.0.1/32")
     with Receiver() as receiver:
         port = receiver.server.server_address[1]
-        reply = await delivery.post(f"http://localhost:{port}/hooks/jsc", "s" * 20, "test",
-                                    "d-1", b"{}", policy=policy)
+        reply = await delivery.post(
+            f"http://localhost:{port}/hooks/jsc", "s" * 20, "test", "d-1", b"{}", policy=policy
+        )
         assert reply.status_code == 200
         with pytest.raises(OutboundRefused):
-            await delivery.post(f"http://localhost:{port}/hooks/jsc", "s" * 20, "test", "d-2",
-                                b"{}", policy=OutboundPolicy.of("webhook", WEBHOOK_SETTING, ""))
+            await delivery.post(
+                f"http://localhost:{port}/hooks/jsc",
+                "s" * 20,
+                "test",
+                "d-2",
+                b"{}",
+                policy=OutboundPolicy.of("webhook", WEBHOOK_SETTING, ""),
+            )
     [got] = receiver.received
     assert got.headers["host"] == f"localhost:{port}"
 
 
-async def test_test_delivery_rechecks_a_webhook_stored_before_the_policy(api, stack, make_member,
-                                                                         db_sessions):
+async def test_test_delivery_rechecks_a_webhook_stored_before_the_policy(
+    api, stack, make_member, db_sessions
+):
     headers, user_id, org_id = await make_member("admin", org="new")
     cipher = Cipher(stack.settings.encryption_key.get_secret_value())
     webhook_id = uuid.uuid4()
     async with db_sessions() as db, db.begin():  # as an older release let it be stored
-        db.add(Webhook(id=webhook_id, org_id=org_id, name=unique("old"),
-                       url="http://169.254.169.254/latest/meta-data/iam/",
-                       secret=seal_secret(cipher, webhook_id, "an-old-secret-of-length"),
-                       events=[], enabled=True, created_by=user_id))
+        db.add(
+            Webhook(
+                id=webhook_id,
+                org_id=org_id,
+                name=unique("old"),
+                url="http://169.254.169.254/latest/meta-data/iam/",
+                secret=seal_secret(cipher, webhook_id, "an-old-secret-of-length"),
+                events=[],
+                enabled=True,
+                created_by=user_id,
+            )
+        )
     sent = api.post(f"{HOOKS}/{webhook_id}/test", headers=headers)
     assert sent.status_code == 200, sent.text
     result = sent.json()
@@ -174,8 +214,9 @@ async def test_test_delivery_rechecks_a_webhook_stored_before_the_policy(api, st
     assert event["status"] == "failure" and WEBHOOK_SETTING in event["error_message"]
 
 
-async def test_a_delivery_under_a_narrower_policy_is_refused_not_retried(api, stack, make_member,
-                                                                         db_sessions):
+async def test_a_delivery_under_a_narrower_policy_is_refused_not_retried(
+    api, stack, make_member, db_sessions
+):
     """A webhook stored while its network was allowed, delivered after the operator narrowed the
     policy: the worker refuses to call it, for good (no retry), and says why."""
     headers, _, org_id = await make_member("admin", org="new")
@@ -185,8 +226,9 @@ async def test_a_delivery_under_a_narrower_policy_is_refused_not_retried(api, st
         hook = _webhook(api, headers, receiver.url)
         job = WebhookDelivery(webhook_id=hook["id"], event=_event(org_id))
         env = ActivityEnvironment()
-        allowed = NotificationActivities(db_sessions, None, cipher, webhook_policy=stack.settings
-                                         .webhook_policy)
+        allowed = NotificationActivities(
+            db_sessions, None, cipher, webhook_policy=stack.settings.webhook_policy
+        )
         assert await env.run(allowed.deliver_webhook, job) is None
         refusing = NotificationActivities(db_sessions, None, cipher, webhook_policy=narrower)
         with pytest.raises(ApplicationError, match=WEBHOOK_SETTING) as refused:
@@ -200,17 +242,29 @@ async def test_cluster_url_with_credentials_is_refused(api, make_member, hub_clu
     headers, _, _ = await make_member("admin", org="new")
     host = stack.env["JSC_HUB_URL"].removeprefix("nats://")
     for url in (f"nats://alice:s3cret-pw@{host}", f"tls://s3cret-token@{host}"):
-        created = api.post(CLUSTERS, headers=headers, json={
-            "name": unique("creds"), "environment": "development", "server_urls": [url]})
+        created = api.post(
+            CLUSTERS,
+            headers=headers,
+            json={"name": unique("creds"), "environment": "development", "server_urls": [url]},
+        )
         message = _field_error(created, "server_urls")
         assert "credentials" in message and "s3cret" not in created.text
     assert api.get(CLUSTERS, headers=headers).json()["items"] == []
-    good = api.post(CLUSTERS, headers=headers, json={
-        "name": unique("good"), "environment": "development",
-        "server_urls": [stack.env["JSC_HUB_URL"]]})
+    good = api.post(
+        CLUSTERS,
+        headers=headers,
+        json={
+            "name": unique("good"),
+            "environment": "development",
+            "server_urls": [stack.env["JSC_HUB_URL"]],
+        },
+    )
     assert good.status_code == 201, good.text
-    changed = api.patch(f"{CLUSTERS}/{good.json()['id']}", headers=headers,
-                        json={"server_urls": [f"nats://alice:s3cret-pw@{host}"]})
+    changed = api.patch(
+        f"{CLUSTERS}/{good.json()['id']}",
+        headers=headers,
+        json={"server_urls": [f"nats://alice:s3cret-pw@{host}"]},
+    )
     assert "credentials" in _field_error(changed, "server_urls") and "s3cret" not in changed.text
     read = api.get(f"{CLUSTERS}/{good.json()['id']}", headers=headers).json()
     assert read["server_urls"] == [stack.env["JSC_HUB_URL"]]
@@ -219,27 +273,44 @@ async def test_cluster_url_with_credentials_is_refused(api, make_member, hub_clu
 async def test_cluster_urls_to_disallowed_networks_are_refused(api, make_member, stack):
     headers, _, _ = await make_member("admin", org="new")
     for url in INTERNAL_CLUSTER_URLS:
-        created = api.post(CLUSTERS, headers=headers, json={
-            "name": unique("inside"), "environment": "development",
-            "server_urls": [stack.env["JSC_HUB_URL"], url]})
+        created = api.post(
+            CLUSTERS,
+            headers=headers,
+            json={
+                "name": unique("inside"),
+                "environment": "development",
+                "server_urls": [stack.env["JSC_HUB_URL"], url],
+            },
+        )
         assert CLUSTER_SETTING in _field_error(created, "server_urls"), url
     assert api.get(CLUSTERS, headers=headers).json()["items"] == []
-    good = api.post(CLUSTERS, headers=headers, json={
-        "name": unique("good"), "environment": "development",
-        "server_urls": [stack.env["JSC_HUB_URL"]]})
+    good = api.post(
+        CLUSTERS,
+        headers=headers,
+        json={
+            "name": unique("good"),
+            "environment": "development",
+            "server_urls": [stack.env["JSC_HUB_URL"]],
+        },
+    )
     assert good.status_code == 201, good.text
-    changed = api.patch(f"{CLUSTERS}/{good.json()['id']}", headers=headers,
-                        json={"server_urls": ["nats://169.254.169.254:4222"]})
+    changed = api.patch(
+        f"{CLUSTERS}/{good.json()['id']}",
+        headers=headers,
+        json={"server_urls": ["nats://169.254.169.254:4222"]},
+    )
     assert CLUSTER_SETTING in _field_error(changed, "server_urls")
     assert api.delete(f"{CLUSTERS}/{good.json()['id']}", headers=headers).status_code == 204
 
 
-async def test_a_cluster_stored_before_the_policy_is_not_connected(api, stack, make_member,
-                                                                   db_sessions):
+async def test_a_cluster_stored_before_the_policy_is_not_connected(
+    api, stack, make_member, db_sessions
+):
     headers, _, org_id = await make_member("admin", org="new")
     cipher = Cipher(stack.settings.encryption_key.get_secret_value())
-    cluster = NatsCluster(id=uuid.uuid4(), org_id=org_id, name=unique("old"),
-                          environment="development")
+    cluster = NatsCluster(
+        id=uuid.uuid4(), org_id=org_id, name=unique("old"), environment="development"
+    )
     seal_connections(cipher, cluster, ["nats://10.255.255.1:4222"], {"type": "none"}, None)
     async with db_sessions() as db, db.begin():  # as an older release let it be stored
         db.add(cluster)
@@ -259,13 +330,20 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-async def test_a_failed_probe_is_generic_to_the_caller_and_detailed_in_the_log(api, stack,
-                                                                               make_member):
+async def test_a_failed_probe_is_generic_to_the_caller_and_detailed_in_the_log(
+    api, stack, make_member
+):
     headers, _, _ = await make_member("admin", org="new")
     port = _closed_port()
-    created = api.post(CLUSTERS, headers=headers, json={
-        "name": unique("closed"), "environment": "development",
-        "server_urls": [f"nats://127.0.0.1:{port}"]})
+    created = api.post(
+        CLUSTERS,
+        headers=headers,
+        json={
+            "name": unique("closed"),
+            "environment": "development",
+            "server_urls": [f"nats://127.0.0.1:{port}"],
+        },
+    )
     assert created.status_code == 201, created.text
     cid = created.json()["id"]
     try:
@@ -302,9 +380,16 @@ class _AnnouncingServer:
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        info = {"server_id": "announcer", "version": "2.10.0", "proto": 1, "headers": True,
-                "max_payload": 1048576, "host": "127.0.0.1", "port": self.port,
-                "connect_urls": [self.announced]}
+        info = {
+            "server_id": "announcer",
+            "version": "2.10.0",
+            "proto": 1,
+            "headers": True,
+            "max_payload": 1048576,
+            "host": "127.0.0.1",
+            "port": self.port,
+            "connect_urls": [self.announced],
+        }
         writer.write(f"INFO {json.dumps(info)}\r\n".encode())
         await writer.drain()
         while not (line := await reader.readline()).startswith(b"PING") and line:
@@ -331,14 +416,18 @@ async def test_a_server_a_cluster_announces_is_checked_before_it_is_connected(ca
     await server.start()
     policy = OutboundPolicy.of("cluster", CLUSTER_SETTING, "127.0.0.1/32")
     pool = ClusterPool(connect_timeout=2, policy=policy)
-    endpoint = ClusterEndpoint(cluster_id=str(uuid.uuid4()), name=unique("announcer"),
-                               server_urls=(f"nats://127.0.0.1:{server.port}",))
+    endpoint = ClusterEndpoint(
+        cluster_id=str(uuid.uuid4()),
+        name=unique("announcer"),
+        server_urls=(f"nats://127.0.0.1:{server.port}",),
+    )
     caplog.set_level(logging.WARNING, logger="core.jetstream.pool")
     try:
         await pool.connection(endpoint)
         deadline = time.monotonic() + 30
-        while not trapped and not any("'127.0.0.2' is a loopback address" in r.getMessage()
-                                      for r in caplog.records):
+        while not trapped and not any(
+            "'127.0.0.2' is a loopback address" in r.getMessage() for r in caplog.records
+        ):
             assert time.monotonic() < deadline, "the client neither reconnected nor refused"
             await asyncio.sleep(0.1)
         assert trapped == [], "the console connected to an address the policy refuses"
@@ -347,8 +436,9 @@ async def test_a_server_a_cluster_announces_is_checked_before_it_is_connected(ca
         inside.close()
 
 
-async def test_a_failed_webhook_test_is_generic_to_the_caller_and_detailed_in_the_log(api, stack,
-                                                                                    make_member):
+async def test_a_failed_webhook_test_is_generic_to_the_caller_and_detailed_in_the_log(
+    api, stack, make_member
+):
     """``POST /webhooks/{id}/test`` answers whether the receiver could be reached; how it could not
     (refused, reset, timed out, which port) would make it a port scanner of the networks webhooks
     may reach, so that stays in the server log."""
@@ -366,22 +456,26 @@ async def test_a_failed_webhook_test_is_generic_to_the_caller_and_detailed_in_th
         assert leak not in sent.text and leak not in json.dumps(event), leak
     log = stack.data_dir / "logs" / "api.log"
     deadline = time.monotonic() + 15
-    while not any(hook["id"] in line and str(port) in line
-                  for line in log.read_text().splitlines()):
+    while not any(
+        hook["id"] in line and str(port) in line for line in log.read_text().splitlines()
+    ):
         assert time.monotonic() < deadline, "the API log does not tell why the test failed"
         await asyncio.sleep(0.2)
 
 
-@pytest.mark.parametrize(("host", "allowed", "verdict"), [
-    ("169.254.169.254", "0.0.0.0/0", "cloud metadata"),
-    ("169.254.169.254", "169.254.0.0/16", "cloud metadata"),
-    ("::ffff:169.254.169.254", "0.0.0.0/0,::/0", "cloud metadata"),
-    ("fd00:ec2::254", "fd00::/8", "cloud metadata"),
-    ("100.100.100.200", "100.64.0.0/10", "cloud metadata"),
-    ("169.254.1.1", "169.254.0.0/16", None),  # the rest of the network an operator allowed
-    ("169.254.169.254", "169.254.169.254/32", None),  # named on its own: meant
-    ("fd00:ec2::254", "fd00:ec2::254/128", None),
-])
+@pytest.mark.parametrize(
+    ("host", "allowed", "verdict"),
+    [
+        ("169.254.169.254", "0.0.0.0/0", "cloud metadata"),
+        ("169.254.169.254", "169.254.0.0/16", "cloud metadata"),
+        ("::ffff:169.254.169.254", "0.0.0.0/0,::/0", "cloud metadata"),
+        ("fd00:ec2::254", "fd00::/8", "cloud metadata"),
+        ("100.100.100.200", "100.64.0.0/10", "cloud metadata"),
+        ("169.254.1.1", "169.254.0.0/16", None),  # the rest of the network an operator allowed
+        ("169.254.169.254", "169.254.169.254/32", None),  # named on its own: meant
+        ("fd00:ec2::254", "fd00:ec2::254/128", None),
+    ],
+)
 async def test_cloud_metadata_is_allowed_only_when_named_on_its_own(host, allowed, verdict):
     """An operator who allows a wide network (link-local, 0.0.0.0/0, a CGNAT range) means the
     services in it, not the instance's credentials: a metadata endpoint passes only when the
@@ -406,16 +500,20 @@ def _certificate_for(name: str, directory) -> tuple[str, str, str]:
     now = datetime.now(UTC)
 
     def make(subject: str, key, issuer_name, issuer_key, ca: bool):
-        builder = (x509.CertificateBuilder()
-                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-                   .issuer_name(issuer_name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(now - timedelta(minutes=5))
-                   .not_valid_after(now + timedelta(days=1))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
         if not ca:
             builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False
+            )
         return builder.sign(issuer_key, hashes.SHA256())
 
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
@@ -426,8 +524,9 @@ def _certificate_for(name: str, directory) -> tuple[str, str, str]:
     paths = (directory / "ca.pem", directory / "cert.pem", directory / "key.pem")
     paths[0].write_bytes(ca.public_bytes(pem))
     paths[1].write_bytes(cert.public_bytes(pem))
-    paths[2].write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    paths[2].write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return tuple(str(p) for p in paths)
 
 
@@ -441,12 +540,17 @@ async def test_tls_to_a_checked_address_still_verifies_the_name(tmp_path):
     ca, cert, key = _certificate_for("localhost", tmp_path)
     port = _closed_port()
     conf = tmp_path / "tls.conf"
-    conf.write_text(f'listen: "127.0.0.1:{port}"\ntls {{ cert_file: "{cert}"\n'
-                    f'  key_file: "{key}" }}\n')
-    server = subprocess.Popen([binary("nats-server"), "-c", str(conf)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    pool = ClusterPool(connect_timeout=5,
-                       policy=OutboundPolicy.of("cluster", CLUSTER_SETTING, LOOPBACK))
+    conf.write_text(
+        f'listen: "127.0.0.1:{port}"\ntls {{ cert_file: "{cert}"\n  key_file: "{key}" }}\n'
+    )
+    server = subprocess.Popen(
+        [binary("nats-server"), "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    pool = ClusterPool(
+        connect_timeout=5, policy=OutboundPolicy.of("cluster", CLUSTER_SETTING, LOOPBACK)
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -457,8 +561,11 @@ async def test_tls_to_a_checked_address_still_verifies_the_name(tmp_path):
                 assert time.monotonic() < deadline, "the TLS server did not start"
                 await asyncio.sleep(0.1)
         endpoint = ClusterEndpoint(
-            cluster_id=str(uuid.uuid4()), name=unique("tls"),
-            server_urls=(f"tls://localhost:{port}",), tls={"ca_pem": open(ca).read()})
+            cluster_id=str(uuid.uuid4()),
+            name=unique("tls"),
+            server_urls=(f"tls://localhost:{port}",),
+            tls={"ca_pem": open(ca).read()},
+        )
         nc = await pool.connection(endpoint)
         await nc.flush(timeout=5)
         assert nc.is_connected and nc.connected_url.hostname == "localhost"
@@ -478,9 +585,17 @@ async def test_a_websocket_server_is_checked_at_each_connection_attempt():
 
     nc = CheckedClient(OutboundPolicy.of("cluster", CLUSTER_SETTING, "127.0.0.1/32"))
     with pytest.raises(NoServersError):  # nats-py gives up once the server failed twice
-        await asyncio.wait_for(nc.connect(
-            servers=["ws://127.0.0.2:1"], allow_reconnect=False, connect_timeout=2,
-            max_reconnect_attempts=1, reconnect_time_wait=0.1, error_cb=collect), 60)
+        await asyncio.wait_for(
+            nc.connect(
+                servers=["ws://127.0.0.2:1"],
+                allow_reconnect=False,
+                connect_timeout=2,
+                max_reconnect_attempts=1,
+                reconnect_time_wait=0.1,
+                error_cb=collect,
+            ),
+            60,
+        )
     assert errors and all(isinstance(e, AddressRefused) for e in errors), errors
     assert "loopback" in str(errors[0]) and CLUSTER_SETTING in str(errors[0])
 
@@ -497,8 +612,9 @@ def _own_internal_address() -> str | None:
     return None if ip.is_loopback or ip.is_global else address
 
 
-async def test_the_api_does_not_follow_a_cluster_to_an_announced_internal_server(api, stack,
-                                                                                 make_member):
+async def test_the_api_does_not_follow_a_cluster_to_an_announced_internal_server(
+    api, stack, make_member
+):
     """Outside in: a tenant's 'cluster' (on loopback, which the test stack allows) announces a
     server on this machine's internal address, which it does not allow; after the first
     connection drops, the API reconnects to what it may reach only, and logs the refusal."""
@@ -524,18 +640,25 @@ async def test_the_api_does_not_follow_a_cluster_to_an_announced_internal_server
 
     inside, server = asyncio.run_coroutine_threadsafe(serve(), loop).result(30)
     headers, _, _ = await make_member("admin", org="new")
-    created = api.post(CLUSTERS, headers=headers, json={
-        "name": unique("announcer"), "environment": "development",
-        "server_urls": [f"nats://127.0.0.1:{server.port}"]})
+    created = api.post(
+        CLUSTERS,
+        headers=headers,
+        json={
+            "name": unique("announcer"),
+            "environment": "development",
+            "server_urls": [f"nats://127.0.0.1:{server.port}"],
+        },
+    )
     assert created.status_code == 201, created.text
     cid = created.json()["id"]
     log = stack.data_dir / "logs" / "api.log"
     try:
         assert api.get(f"{CLUSTERS}/{cid}/health", headers=headers).status_code == 200
         deadline = time.monotonic() + 60
-        while not trapped and not any(cid in line and f"'{internal}'" in line
-                                      and CLUSTER_SETTING in line
-                                      for line in log.read_text().splitlines()):
+        while not trapped and not any(
+            cid in line and f"'{internal}'" in line and CLUSTER_SETTING in line
+            for line in log.read_text().splitlines()
+        ):
             assert time.monotonic() < deadline, "the API neither reconnected nor refused"
             await asyncio.sleep(0.2)
         assert trapped == [], "the API connected to an address the policy refuses"

@@ -52,8 +52,12 @@ async def test_a_dr_stream_mirrors_a_hub_stream_through_the_link(clients):
     hub, dr = clients
     name = unique("ORDERS")
     await hub.jetstream().add_stream(name=name, subjects=[f"{name}.>"])
-    await dr.jetstream().add_stream(StreamConfig(
-        name=f"{name}_MIRROR", mirror=StreamSource(name=name, external=ExternalStream(api="$JS.hub.API"))))
+    await dr.jetstream().add_stream(
+        StreamConfig(
+            name=f"{name}_MIRROR",
+            mirror=StreamSource(name=name, external=ExternalStream(api="$JS.hub.API")),
+        )
+    )
     for i in range(50):
         await hub.jetstream().publish(f"{name}.new", f"order {i}".encode())
 
@@ -113,8 +117,10 @@ def test_a_killed_server_is_restarted_and_logged(backing, capfd):
     assert new != old and not running(old)
     wait_for(lambda: probes.redis_ping(port), what="redis to answer again")
     stack_json = backing.data_dir / "stack.json"  # rewritten just after the restart
-    wait_for(lambda: json.loads(stack_json.read_text())["services"]["redis"]["pid"] == new,
-             what="stack.json to record the new pid")
+    wait_for(
+        lambda: json.loads(stack_json.read_text())["services"]["redis"]["pid"] == new,
+        what="stack.json to record the new pid",
+    )
     assert json.loads(stack_json.read_text())["restarts"] == {"redis": 1}
     err = capfd.readouterr().err
     assert f"redis (pid {old}) exited with signal SIGKILL" in err and "restarting in 0.5 s" in err
@@ -138,7 +144,9 @@ def test_restarts_back_off(tmp_path, capfd):
     loop)."""
     messages = []
     supervisor = Supervisor(tmp_path, say=messages.append)
-    flaky = Service("flaky", [sys.executable, "-c", "import time, sys; time.sleep(1.1); sys.exit(3)"])
+    flaky = Service(
+        "flaky", [sys.executable, "-c", "import time, sys; time.sleep(1.1); sys.exit(3)"]
+    )
     try:
         supervisor.start(flaky)
         wait_for(lambda: supervisor.restarts()["flaky"] >= 2, timeout=10, what="two restarts")
@@ -150,14 +158,25 @@ def test_restarts_back_off(tmp_path, capfd):
 
 def test_a_service_that_fails_to_start_is_named_with_its_log(tmp_path):
     supervisor = Supervisor(tmp_path)
-    broken = Service("broken", [sys.executable, "-c", "print('cannot open the frobnicator'); raise SystemExit(7)"],
-                     ready=lambda: False)
-    slow = Service("slow", [sys.executable, "-c", "print('still warming up'); import time; time.sleep(60)"],
-                   ready=lambda: False, timeout=1.5)
+    broken = Service(
+        "broken",
+        [sys.executable, "-c", "print('cannot open the frobnicator'); raise SystemExit(7)"],
+        ready=lambda: False,
+    )
+    slow = Service(
+        "slow",
+        [sys.executable, "-c", "print('still warming up'); import time; time.sleep(60)"],
+        ready=lambda: False,
+        timeout=1.5,
+    )
     try:
-        with pytest.raises(StackError, match=r"broken exited with code 7 while starting(.|\n)*frobnicator"):
+        with pytest.raises(
+            StackError, match=r"broken exited with code 7 while starting(.|\n)*frobnicator"
+        ):
             supervisor.start(broken)
-        with pytest.raises(StackError, match=r"slow did not become ready within 1.5 s(.|\n)*still warming up"):
+        with pytest.raises(
+            StackError, match=r"slow did not become ready within 1.5 s(.|\n)*still warming up"
+        ):
             supervisor.start(slow)
     finally:
         supervisor.stop_all()

@@ -90,7 +90,9 @@ def test_a_taken_port_is_named_before_anything_starts(data_dir):
         squatter.listen()
         port = squatter.getsockname()[1]
         before = children()
-        stack = Stack(data_dir, only=BACKING, auto_ports=True, env_overrides={"JSC_REDIS_PORT": str(port)})
+        stack = Stack(
+            data_dir, only=BACKING, auto_ports=True, env_overrides={"JSC_REDIS_PORT": str(port)}
+        )
         with pytest.raises(StackError) as failure:
             stack.start()
     message = str(failure.value)
@@ -113,4 +115,6 @@ def test_a_service_failing_mid_start_is_named_and_the_others_are_stopped(data_di
     assert "could not access the server configuration file" in message
     assert children() == before, "hub, dr and redis, started first, were stopped and reaped"
     assert not (data_dir / "stack.json").exists()
-    Stack(data_dir, only=["redis"], auto_ports=True).start().stop()  # and the data dir is free again
+    Stack(
+        data_dir, only=["redis"], auto_ports=True
+    ).start().stop()  # and the data dir is free again

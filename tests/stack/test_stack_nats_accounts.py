@@ -33,9 +33,22 @@ class SingleAccountServer:
     def __init__(self, store: str):
         self.port, monitor = free_port(), free_port()
         self.url = f"nats://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([binary("nats-server"), "-js", "-sd", store, "-a", "127.0.0.1",
-                                      "-p", str(self.port), "-m", str(monitor)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                binary("nats-server"),
+                "-js",
+                "-sd",
+                store,
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-m",
+                str(monitor),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for(lambda: probes.http_ok(f"http://127.0.0.1:{monitor}/healthz"), what="nats-server")
 
     def stop(self) -> None:
@@ -54,7 +67,9 @@ async def _write_legacy_data(nats_dir) -> None:
         js = nc_hub.jetstream()
         await js.add_stream(STREAM_CONFIG)
         for i in range(3):
-            await js.publish("jsc.events.audit", f"event {i}".encode(), headers={"Nats-Msg-Id": f"e{i}"})
+            await js.publish(
+                "jsc.events.audit", f"event {i}".encode(), headers={"Nats-Msg-Id": f"e{i}"}
+            )
         await js.add_consumer(STREAM, ConsumerConfig(durable_name="clickhouse-ingester"))
         await js.add_stream(name="ORDERS", subjects=["orders.>"])
         await js.publish("orders.1", b"an order")

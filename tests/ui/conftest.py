@@ -64,18 +64,28 @@ def ui_admin(stack):
 
 @pytest.fixture(scope="module")
 def ui_hub(ui_admin, stack):
-    cluster = ui_admin.create_cluster({"name": unique("ui-hub"), "environment": "development",
-                                    "server_urls": [stack.env["JSC_HUB_URL"]],
-                                    "jetstream_domain": "hub"})
+    cluster = ui_admin.create_cluster(
+        {
+            "name": unique("ui-hub"),
+            "environment": "development",
+            "server_urls": [stack.env["JSC_HUB_URL"]],
+            "jetstream_domain": "hub",
+        }
+    )
     yield cluster
     remove_cluster(ui_admin, cluster)
 
 
 @pytest.fixture(scope="module")
 def ui_dr(ui_admin, stack):
-    cluster = ui_admin.create_cluster({"name": unique("ui-dr"), "environment": "staging",
-                                       "server_urls": [stack.env["JSC_DR_URL"]],
-                                       "jetstream_domain": "dr"})
+    cluster = ui_admin.create_cluster(
+        {
+            "name": unique("ui-dr"),
+            "environment": "staging",
+            "server_urls": [stack.env["JSC_DR_URL"]],
+            "jetstream_domain": "dr",
+        }
+    )
     yield cluster
     remove_cluster(ui_admin, cluster)
 
@@ -99,8 +109,13 @@ def remove_stream(admin: ApiClient, cluster: Cluster, name: str) -> None:
 # --------------------------------------------------------------------------- helpers for the pages
 
 
-def rerun_until(at: AppTest, predicate, timeout: float = 60.0, every: float = 0.3,
-                what: str = "the page to show it") -> AppTest:
+def rerun_until(
+    at: AppTest,
+    predicate,
+    timeout: float = 60.0,
+    every: float = 0.3,
+    what: str = "the page to show it",
+) -> AppTest:
     """Rerun the page until ``predicate(at)`` holds (a live page refreshes itself; AppTest does
     not run timers, so the test reruns it)."""
     deadline = time.monotonic() + timeout
@@ -109,12 +124,15 @@ def rerun_until(at: AppTest, predicate, timeout: float = 60.0, every: float = 0.
         assert not at.exception, texts(at.exception)
         if predicate(at):
             return at
-        assert time.monotonic() < deadline, f"waited {timeout}s for {what}; errors: {texts(at.error)}"
+        assert time.monotonic() < deadline, (
+            f"waited {timeout}s for {what}; errors: {texts(at.error)}"
+        )
         time.sleep(every)
 
 
-def open_page(at: AppTest, script: str, title: str | None = None,
-              cluster: Cluster | None = None) -> AppTest:
+def open_page(
+    at: AppTest, script: str, title: str | None = None, cluster: Cluster | None = None
+) -> AppTest:
     """Switch to ``screens/<script>``; with ``cluster``, as the cluster chosen last (so the page
     does not first wait on another one, which other tests may have left unreachable)."""
     if cluster is not None:
@@ -141,8 +159,13 @@ def on_hub(stack, work):
         return pool.submit(asyncio.run, main()).result()
 
 
-def make_stream(stack, name: str, count: int = 0, subjects: list[str] | None = None,
-                payload=lambda i: f'{{"n": {i}}}'.encode()) -> None:
+def make_stream(
+    stack,
+    name: str,
+    count: int = 0,
+    subjects: list[str] | None = None,
+    payload=lambda i: f'{{"n": {i}}}'.encode(),
+) -> None:
     """A memory stream ``name`` capturing ``<name>.>`` holding ``count`` messages, published
     round-robin to ``<name>.a`` and ``<name>.b``."""
     subjects = subjects or [f"{name}.a", f"{name}.b"]
@@ -162,8 +185,15 @@ def make_stream(stack, name: str, count: int = 0, subjects: list[str] | None = N
 
 # -- a real browser ------------------------------------------------------------------------
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 WAIT_MS = 30_000
 
 
@@ -171,8 +201,10 @@ WAIT_MS = 30_000
 def browser_page(stack):
     """Headless Chromium on a new page; skipped, with the reason, where Chromium is missing."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); "
-                    f"`which chromium` finds {shutil.which('chromium')!r}")
+        pytest.skip(
+            f"{CHROMIUM} is not installed (apt-get install chromium); "
+            f"`which chromium` finds {shutil.which('chromium')!r}"
+        )
     from playwright.sync_api import sync_playwright
 
     assert stack.ui_url, "the stack was started without its UI"

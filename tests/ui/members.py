@@ -25,5 +25,6 @@ def member_ui(stack, headers: dict[str, str]) -> AppTest:
 
 def member_client(stack, headers: dict[str, str]) -> ApiClient:
     """The typed client with the member's access token (no refresh token: not needed here)."""
-    return ApiClient(stack.api_url, Tokens(headers["Authorization"].split(" ", 1)[1],
-                                           "no-refresh-token"))
+    return ApiClient(
+        stack.api_url, Tokens(headers["Authorization"].split(" ", 1)[1], "no-refresh-token")
+    )

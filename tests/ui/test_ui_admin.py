@@ -40,8 +40,10 @@ def test_invite_a_user_then_change_their_role(ui_logged_in, ui_admin, stack):
     assert not at.code
 
     # the token is what the person registers with; then they are a member to manage
-    reply = httpx.post(f"{stack.api_url}/api/v1/auth/register",
-                       json={"token": token, "password": "invitee-Pass-1234"})
+    reply = httpx.post(
+        f"{stack.api_url}/api/v1/auth/register",
+        json={"token": token, "password": "invitee-Pass-1234"},
+    )
     assert reply.status_code == 201, reply.text
     user_id = reply.json()["user_id"]
     try:
@@ -89,10 +91,12 @@ def test_create_a_team_with_a_namespace_and_add_a_member(ui_logged_in, ui_admin,
         at.selectbox(key="teams_add_user").select(me.id)
         at.selectbox(key="teams_add_role").select("owner")
         at.button(key="teams_add_member").click().run()
-        assert f"{stack.admin_email} was added to {name} as owner." in texts(at.success), \
-            texts(at.error)
-        assert [(m.email, m.role) for m in ui_admin.team(team.id).members] == \
-            [(stack.admin_email, "owner")]
+        assert f"{stack.admin_email} was added to {name} as owner." in texts(at.success), texts(
+            at.error
+        )
+        assert [(m.email, m.role) for m in ui_admin.team(team.id).members] == [
+            (stack.admin_email, "owner")
+        ]
         members = at.dataframe[1].value
         assert list(members["Email"]) == [stack.admin_email]
     finally:
@@ -165,10 +169,14 @@ def test_an_api_key_is_shown_once_works_and_is_revoked(ui_logged_in, ui_admin, s
         assert f"Key {name} rotated: its previous secret no longer works." in texts(at.success)
         [rotated] = texts(at.code)
         assert rotated != secret
-        assert httpx.get(f"{stack.api_url}/api/v1/auth/me",
-                         headers={"X-API-Key": secret}).status_code == 401
-        assert httpx.get(f"{stack.api_url}/api/v1/auth/me",
-                         headers={"X-API-Key": rotated}).status_code == 200
+        assert (
+            httpx.get(f"{stack.api_url}/api/v1/auth/me", headers={"X-API-Key": secret}).status_code
+            == 401
+        )
+        assert (
+            httpx.get(f"{stack.api_url}/api/v1/auth/me", headers={"X-API-Key": rotated}).status_code
+            == 200
+        )
         secret = rotated
         at.selectbox(key="api_keys_selected").select(key.id)
         at.button(key="api_keys_revoke").click().run()
@@ -201,39 +209,51 @@ async def test_a_viewer_reads_the_refusal_on_the_admin_pages(make_member, stack,
 RESOURCES, ACTIONS = ("streams", "messages"), ("read", "create", "publish")
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("streams:read", "is not of the form resource:action:scope"),
-    ("topics:read:*", '"topics" is not a resource'),
-    ("streams:fly:*", '"fly" is not an action'),
-    ("streams:read:everywhere", '"everywhere" is not a scope'),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("streams:read", "is not of the form resource:action:scope"),
+        ("topics:read:*", '"topics" is not a resource'),
+        ("streams:fly:*", '"fly" is not an action'),
+        ("streams:read:everywhere", '"everywhere" is not a scope'),
+    ],
+)
 def test_a_bad_permission_is_named(text, problem):
     perms, problems = forms.check_permissions(text, RESOURCES, ACTIONS)
     assert len(problems) == 1 and problem in problems[0], problems
 
 
 def test_the_admin_forms_build_their_bodies():
-    assert forms.check_role_form(name="ops", permissions="streams:read:* , *:*:own",
-                                 resources=RESOURCES, actions=ACTIONS) == \
-        ({"name": "ops", "description": "", "permissions": ["*:*:own", "streams:read:*"]}, [])
+    assert forms.check_role_form(
+        name="ops", permissions="streams:read:* , *:*:own", resources=RESOURCES, actions=ACTIONS
+    ) == ({"name": "ops", "description": "", "permissions": ["*:*:own", "streams:read:*"]}, [])
     assert forms.check_role_form(name="Ops", permissions="")[1] == [
         "A role name is lowercase letters, digits, '-' and '_' (starting with a letter or digit, "
-        "at most 64).", "Give the role at least one permission, e.g. streams:read:*."]
-    assert forms.check_role_form(name="viewer", permissions="streams:read:*",
-                                 taken=["viewer"])[1] == [
-        'A role named "viewer" already exists; choose another name.']
+        "at most 64).",
+        "Give the role at least one permission, e.g. streams:read:*.",
+    ]
+    assert forms.check_role_form(name="viewer", permissions="streams:read:*", taken=["viewer"])[
+        1
+    ] == ['A role named "viewer" already exists; choose another name.']
     assert forms.check_api_key_form(name="ci", expires_in_days=0) == ({"name": "ci"}, [])
-    assert forms.check_api_key_form(name="ci", scopes="streams:read:*", expires_in_days=30) == \
-        ({"name": "ci", "scopes": ["streams:read:*"], "expires_in_days": 30}, [])
+    assert forms.check_api_key_form(name="ci", scopes="streams:read:*", expires_in_days=30) == (
+        {"name": "ci", "scopes": ["streams:read:*"], "expires_in_days": 30},
+        [],
+    )
     assert forms.check_api_key_form(name=" ", expires_in_days=5000)[1] == [
         "Give the key a name, e.g. what will use it.",
-        "A key expires after 1 to 3650 days (0: never)."]
+        "A key expires after 1 to 3650 days (0: never).",
+    ]
     assert forms.check_team_form(name="pay", cluster_id=None, prefixes="pay-")[1] == [
-        "Choose the cluster the stream-name prefixes are on."]
+        "Choose the cluster the stream-name prefixes are on."
+    ]
     assert forms.check_team_form(name="pay", cluster_id="c1", prefixes="pay-, pay.x") == (
-        None, ["The prefix \"pay.x\" may only contain letters, digits, '-' and '_' (at most 200)."])
-    assert forms.check_invite_form(email="a@b.io", role="viewer", team_id="t1",
-                                   roles=["viewer"]) == \
-        ({"email": "a@b.io", "role": "viewer", "team_id": "t1"}, [])
+        None,
+        ["The prefix \"pay.x\" may only contain letters, digits, '-' and '_' (at most 200)."],
+    )
+    assert forms.check_invite_form(
+        email="a@b.io", role="viewer", team_id="t1", roles=["viewer"]
+    ) == ({"email": "a@b.io", "role": "viewer", "team_id": "t1"}, [])
     assert forms.check_invite_form(email="a@b.io", role="boss", roles=["viewer"])[1] == [
-        'There is no role named "boss".']
+        'There is no role named "boss".'
+    ]

@@ -47,15 +47,21 @@ class Org:
         self.editor: Account = invite(api, self.admin, "editor")
         self.admin_api = _client(stack, self.admin)
         self.editor_api = _client(stack, self.editor)
-        self.cluster: Cluster = self.admin_api.create_cluster({
-            "name": unique("prod"), "environment": "production",
-            "server_urls": [stack.env["JSC_HUB_URL"]], "jetstream_domain": "hub"})
+        self.cluster: Cluster = self.admin_api.create_cluster(
+            {
+                "name": unique("prod"),
+                "environment": "production",
+                "server_urls": [stack.env["JSC_HUB_URL"]],
+                "jetstream_domain": "hub",
+            }
+        )
         self.stream = unique("UI-APPROVALS").upper()
         make_stream(stack, self.stream, 5)
 
     def request_consumer(self, name: str) -> RequestSubmitted:
-        sent = self.editor_api.create_consumer(self.cluster.id, self.stream,
-                                               {**CONSUMER, "durable_name": name})
+        sent = self.editor_api.create_consumer(
+            self.cluster.id, self.stream, {**CONSUMER, "durable_name": name}
+        )
         assert isinstance(sent, RequestSubmitted) and sent.waiting, sent
         return sent
 
@@ -133,11 +139,15 @@ def test_a_consumer_is_sent_for_approval_then_approved_from_the_queue(org, stack
     text = written(approver)
     assert "**Pending approvals (1)**" in text
     assert f"**{title}** · ◔ Waiting for approval" in text
-    assert (f"Requester: {org.editor.email} · Type: create consumer · Environment: production "
-            f"· Cluster: {org.cluster.name}") in text
+    assert (
+        f"Requester: {org.editor.email} · Type: create consumer · Environment: production "
+        f"· Cluster: {org.cluster.name}"
+    ) in text
     assert "**Policy:** Production Changes (version 1) · SLA 4 hours" in text
-    assert ("- Platform Team or Team Lead: 1 approval from: role admin or role team_lead or "
-            "team platform") in text
+    assert (
+        "- Platform Team or Team Lead: 1 approval from: role admin or role team_lead or "
+        "team platform"
+    ) in text
     assert "**Escalation:** After 8 hours → notify @platform-oncall" in text
     assert "**Votes so far**\n\nnone yet" in text
     changes = approver.dataframe[0].value.set_index("Field")
@@ -167,14 +177,20 @@ def test_a_consumer_is_sent_for_approval_then_approved_from_the_queue(org, stack
             time.sleep(0.5)
     assert info.name == "approved-reader"
     requester = rerun_until(
-        requester, lambda a: list(a.dataframe[0].value["Status"]) == ["✔ Executed"],
-        what="the request to be executed")
+        requester,
+        lambda a: list(a.dataframe[0].value["Status"]) == ["✔ Executed"],
+        what="the request to be executed",
+    )
     [vote] = org.editor_api.approval(request.id).votes
-    assert (vote.voter.email, vote.action, vote.comment) == (org.admin.email, "approve",
-                                                              "Looks right.")
+    assert (vote.voter.email, vote.action, vote.comment) == (
+        org.admin.email,
+        "approve",
+        "Looks right.",
+    )
     requester.selectbox(key="apr_m_selected").select(request.id).run()
-    assert (f"- {org.admin.email} (admin) approved for Platform Team or Team Lead: "
-            "“Looks right.”") in written(requester)
+    assert (
+        f"- {org.admin.email} (admin) approved for Platform Team or Team Lead: “Looks right.”"
+    ) in written(requester)
 
     # the approvers heard of the request, the requester of its execution
     def told(event: str):
@@ -183,13 +199,13 @@ def test_a_consumer_is_sent_for_approval_then_approved_from_the_queue(org, stack
                 return False
             events = at.dataframe[0].value
             return event in set(events[events["Request"] == title]["Event"])
+
         return check
 
     approver = open_page(approver, "notifications.py", "Notifications")
     rerun_until(approver, told("New request"), what="the approver's notification")
     approver = open_page(approver, "approvals.py", "Approvals")
-    assert [link.proto.label for link in approver.get("page_link")] == [
-        "Notifications (1 unread)"]
+    assert [link.proto.label for link in approver.get("page_link")] == ["Notifications (1 unread)"]
     requester = open_page(requester, "notifications.py", "Notifications")
     requester = rerun_until(requester, told("Executed"), what="the requester's notification")
     events = requester.dataframe[0].value.set_index("Event")
@@ -197,8 +213,7 @@ def test_a_consumer_is_sent_for_approval_then_approved_from_the_queue(org, stack
     dots = sum(mark == "●" for mark in requester.dataframe[0].value[""])
     assert f"**{dots} unread**" in texts(requester.markdown)
     requester.button(key="notif_mark_read").click().run()
-    assert "Every notification is marked read." in texts(requester.success), \
-        texts(requester.error)
+    assert "Every notification is marked read." in texts(requester.success), texts(requester.error)
     assert "Everything is read." in texts(requester.markdown)
     assert set(requester.dataframe[0].value[""]) == {""}
     assert org.editor_api.notifications(unread_only=True).unread == 0
@@ -245,14 +260,22 @@ def test_withdraw_request_changes_and_a_stale_vote_is_refused(org, stack, monkey
 
 
 def test_a_request_reads_field_by_field():
-    assert approval_text.change_rows({"max_bytes": {"before": 1024, "after": 2048},
-                                      "subjects": {"before": ["a"], "after": ["a", "b"]}}, {}) == [
+    assert approval_text.change_rows(
+        {
+            "max_bytes": {"before": 1024, "after": 2048},
+            "subjects": {"before": ["a"], "after": ["a", "b"]},
+        },
+        {},
+    ) == [
         {"Field": "max_bytes", "Before": "1024", "After": "2048"},
-        {"Field": "subjects", "Before": '["a"]', "After": '["a", "b"]'}]
-    assert approval_text.change_rows({}, {"config": {"name": "S", "description": "",
-                                                     "max_age": 0}}) == [
+        {"Field": "subjects", "Before": '["a"]', "After": '["a", "b"]'},
+    ]
+    assert approval_text.change_rows(
+        {}, {"config": {"name": "S", "description": "", "max_age": 0}}
+    ) == [
         {"Field": "max_age", "Before": "—", "After": "0"},
-        {"Field": "name", "Before": "—", "After": "S"}]
+        {"Field": "name", "Before": "—", "After": "S"},
+    ]
     assert approval_text.change_rows({}, {"kind": "stream", "operation": "delete"}) == []
     sent = RequestSubmitted("r1", "o1", "waiting_approval", "Create stream S", ("Policy 'P'.",))
     assert submitted_sentence(sent) == "Sent for approval: Create stream S\n\n- Policy 'P'."
@@ -292,5 +315,6 @@ def test_the_queue_in_a_browser(browser_page, org, stack, tmp_path):
     page.screenshot(path=str(tmp_path / "approval-rejected.png"), full_page=True)
     rejected = org.admin_api.approval(sent.request_id)
     assert rejected.status == "rejected"
-    assert [(v.action, v.comment) for v in rejected.votes] == [("reject",
-                                                                "Not in production, please.")]
+    assert [(v.action, v.comment) for v in rejected.votes] == [
+        ("reject", "Not in production, please.")
+    ]

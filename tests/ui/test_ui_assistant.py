@@ -21,7 +21,7 @@ from ui.client import ApiClient, ApiError, AuthenticationRequired
 from .conftest import make_stream, on_hub, open_page, remove_stream, texts, unique
 from .test_ui_stream_detail import open_stream, stream_name
 
-DAY_NS = 24 * 3600 * 10 ** 9
+DAY_NS = 24 * 3600 * 10**9
 
 
 def open_assistant(at):
@@ -38,22 +38,27 @@ def markdown_text(at) -> str:
     return "\n".join(texts(at.markdown))
 
 
-def test_a_scripted_answer_appears_with_its_tool_call_folded(ui_logged_in, ui_admin, ui_hub,
-                                                             stack, fake_claude):
+def test_a_scripted_answer_appears_with_its_tool_call_folded(
+    ui_logged_in, ui_admin, ui_hub, stack, fake_claude
+):
     name = stream_name("UI-AI")
     make_stream(stack, name, 3)
     try:
         question = f"How many messages does {name} hold?"
-        fake_claude.script(question, [
-            ToolUse("get_stream", {"cluster_id": ui_hub.id, "stream": name},
-                    text="Let me look."),
-            Text(f"{name} holds 3 messages."),
-        ])
+        fake_claude.script(
+            question,
+            [
+                ToolUse(
+                    "get_stream", {"cluster_id": ui_hub.id, "stream": name}, text="Let me look."
+                ),
+                Text(f"{name} holds 3 messages."),
+            ],
+        )
         at = ask(open_assistant(ui_logged_in), question)
         shown = markdown_text(at)
         assert question in shown
         assert f"Let me look.\n\n{name} holds 3 messages." in shown, shown
-        folded, = [e for e in at.expander if "get_stream" in e.label]
+        (folded,) = [e for e in at.expander if "get_stream" in e.label]
         inside = "\n".join(texts(folded.markdown))
         assert f"→ `get_stream`: {name}: 3 messages" in inside, inside
         assert name in folded.code[0].value  # the tool's input
@@ -101,16 +106,25 @@ def test_a_proposal_card_opens_its_approval(ui_logged_in, ui_admin, ui_hub, stac
     make_stream(stack, name)
     try:
         question = f"Please increase max_bytes of {name} to 2 MB"
-        fake_claude.script(question, [
-            ToolUse("propose_change", {"cluster_id": ui_hub.id, "kind": "stream",
-                                       "operation": "update", "stream": name,
-                                       "config": {"max_bytes": 2 * 1024 * 1024},
-                                       "reason": "It fills up."}),
-            Text("I filed a change request; it waits for approval."),
-        ])
+        fake_claude.script(
+            question,
+            [
+                ToolUse(
+                    "propose_change",
+                    {
+                        "cluster_id": ui_hub.id,
+                        "kind": "stream",
+                        "operation": "update",
+                        "stream": name,
+                        "config": {"max_bytes": 2 * 1024 * 1024},
+                        "reason": "It fills up.",
+                    },
+                ),
+                Text("I filed a change request; it waits for approval."),
+            ],
+        )
         at = ask(open_assistant(ui_logged_in), question)
-        waiting = [a for a in ui_admin.list_approvals(status="waiting_approval")
-                   if name in a.title]
+        waiting = [a for a in ui_admin.list_approvals(status="waiting_approval") if name in a.title]
         assert len(waiting) == 1, waiting
         request = waiting[0]
         shown = markdown_text(at)
@@ -140,8 +154,9 @@ def test_without_the_model_a_notice_says_why(ui_logged_in, fake_claude):
     assert any("diagnose" in e.label for e in at.expander)
 
 
-def test_ask_about_a_stream_and_a_consumer_carries_the_context(ui_logged_in, ui_admin, ui_hub,
-                                                               stack, fake_claude):
+def test_ask_about_a_stream_and_a_consumer_carries_the_context(
+    ui_logged_in, ui_admin, ui_hub, stack, fake_claude
+):
     name = stream_name("UI-AI-ASK")
     make_stream(stack, name, 2)
     on_hub(stack, lambda js: js.add_consumer(name, ConsumerConfig(durable_name="ui-worker")))
@@ -170,8 +185,11 @@ def test_ask_about_a_stream_and_a_consumer_carries_the_context(ui_logged_in, ui_
         assert texts(at.title) == ["Assistant"], (texts(at.title), texts(at.error))
         at.switch_page("screens/assistant.py")
         assert at.session_state[CONVERSATION_KEY] is None  # a new conversation
-        assert at.session_state[CONTEXT_KEY] == {"cluster_id": ui_hub.id, "stream": name,
-                                                 "consumer": "ui-worker"}
+        assert at.session_state[CONTEXT_KEY] == {
+            "cluster_id": ui_hub.id,
+            "stream": name,
+            "consumer": "ui-worker",
+        }
         starter = at.text_area(key="ai_starter_text").value
         assert "consumer ui-worker" in starter
         edited = starter + f" ({unique('edited')})"
@@ -186,15 +204,30 @@ def test_ask_about_a_stream_and_a_consumer_carries_the_context(ui_logged_in, ui_
         remove_stream(ui_admin, ui_hub, name)
 
 
-def test_describe_what_you_need_drafts_and_creates_only_on_request(ui_logged_in, ui_admin,
-                                                                    ui_hub, fake_claude):
+def test_describe_what_you_need_drafts_and_creates_only_on_request(
+    ui_logged_in, ui_admin, ui_hub, fake_claude
+):
     name = stream_name("UI-AI-CFG").replace("-", "_")
     description = f"A stream of page views kept 2 days, with a processing consumer ({name})"
-    fake_claude.script(description, [ToolUse("emit_configuration", {
-        "stream": {"name": name, "subjects": [f"{name.lower()}.>"], "storage": "memory",
-                   "num_replicas": 1, "max_age": 2 * DAY_NS},
-        "consumer": {"durable_name": "views-processor", "ack_policy": "explicit"},
-        "explanation": ["memory storage for the test", "two days of max_age"]})])
+    fake_claude.script(
+        description,
+        [
+            ToolUse(
+                "emit_configuration",
+                {
+                    "stream": {
+                        "name": name,
+                        "subjects": [f"{name.lower()}.>"],
+                        "storage": "memory",
+                        "num_replicas": 1,
+                        "max_age": 2 * DAY_NS,
+                    },
+                    "consumer": {"durable_name": "views-processor", "ack_policy": "explicit"},
+                    "explanation": ["memory storage for the test", "two days of max_age"],
+                },
+            )
+        ],
+    )
     at = open_assistant(ui_logged_in)
     at.session_state["jsc_cluster_id"] = ui_hub.id
     at.session_state["ai_tab"] = "Describe what you need"
@@ -216,8 +249,9 @@ def test_describe_what_you_need_drafts_and_creates_only_on_request(ui_logged_in,
             assert err.status == 404
         at.button(key="ai_cfg_create").click().run()
         assert not at.exception, texts(at.exception)
-        assert any(f"Stream {name} created" in s and "views-processor" in s
-                   for s in texts(at.success)), texts(at.success) + texts(at.error)
+        assert any(
+            f"Stream {name} created" in s and "views-processor" in s for s in texts(at.success)
+        ), texts(at.success) + texts(at.error)
         info = ui_admin.stream_info(ui_hub.id, name)
         assert info.config["max_age"] == 2 * DAY_NS
         assert [c.name for c in ui_admin.list_consumers(ui_hub.id, name)] == ["views-processor"]
@@ -229,22 +263,50 @@ def test_describe_what_you_need_drafts_and_creates_only_on_request(ui_logged_in,
         assert "It already has every value the draft sets." in texts(at.caption)
         # a draft that changes it: only the fields it sets, with their values now and drafted
         longer = f"{description}, kept 3 days"
-        fake_claude.script(longer, [ToolUse("emit_configuration", {
-            "stream": {"name": name, "subjects": [f"{name.lower()}.>"], "storage": "memory",
-                       "num_replicas": 1, "max_age": 3 * DAY_NS},
-            "explanation": ["three days"]})])
+        fake_claude.script(
+            longer,
+            [
+                ToolUse(
+                    "emit_configuration",
+                    {
+                        "stream": {
+                            "name": name,
+                            "subjects": [f"{name.lower()}.>"],
+                            "storage": "memory",
+                            "num_replicas": 1,
+                            "max_age": 3 * DAY_NS,
+                        },
+                        "explanation": ["three days"],
+                    },
+                )
+            ],
+        )
         at.text_area(key="ai_cfg_text").input(longer)
         at.button(key="ai_cfg_submit").click().run()
         diff = at.dataframe[0].value
-        assert diff.to_dict("records") == [{"Field": "max_age", "Now": str(2 * DAY_NS),
-                                            "Drafted": str(3 * DAY_NS)}]
+        assert diff.to_dict("records") == [
+            {"Field": "max_age", "Now": str(2 * DAY_NS), "Drafted": str(3 * DAY_NS)}
+        ]
 
         # an invalid draft: its errors, the field named, and Create disabled
         other = stream_name("UI-AI-BAD").replace("-", "_")
         wrong = f"Five hundred replicas for {other}"
-        fake_claude.script(wrong, [ToolUse("emit_configuration", {
-            "stream": {"name": other, "subjects": [f"{other.lower()}.>"], "num_replicas": 500},
-            "explanation": ["as many replicas as asked"]})])
+        fake_claude.script(
+            wrong,
+            [
+                ToolUse(
+                    "emit_configuration",
+                    {
+                        "stream": {
+                            "name": other,
+                            "subjects": [f"{other.lower()}.>"],
+                            "num_replicas": 500,
+                        },
+                        "explanation": ["as many replicas as asked"],
+                    },
+                )
+            ],
+        )
         at.text_area(key="ai_cfg_text").input(wrong)
         at.button(key="ai_cfg_submit").click().run()
         errors = texts(at.error)
@@ -264,10 +326,13 @@ def test_the_client_yields_each_event_as_it_arrives(ui_admin, ui_hub, stack, fak
         read.wait(timeout=15)
         return Text("Here they are." if read.is_set() else "Too late.")
 
-    fake_claude.script(question, [
-        ToolUse("list_streams", {"cluster_id": ui_hub.id}, text="Let me list them."),
-        rest_of_the_answer,
-    ])
+    fake_claude.script(
+        question,
+        [
+            ToolUse("list_streams", {"cluster_id": ui_hub.id}, text="Let me list them."),
+            rest_of_the_answer,
+        ],
+    )
     kinds, text = [], ""
     for event in ui_admin.chat(question):
         kinds.append(event.kind)
@@ -289,8 +354,15 @@ def test_run_the_checks_shows_the_findings_as_cards(ui_logged_in, ui_admin, ui_h
     name = stream_name("UI-AI-FULL")
 
     async def fill(js):
-        await js.add_stream(StreamConfig(name=name, subjects=[f"{name}.>"], max_bytes=20_000,
-                                         discard=DiscardPolicy.NEW, storage="memory"))
+        await js.add_stream(
+            StreamConfig(
+                name=name,
+                subjects=[f"{name}.>"],
+                max_bytes=20_000,
+                discard=DiscardPolicy.NEW,
+                storage="memory",
+            )
+        )
         while (await js.stream_info(name)).state.bytes < 19_200:  # 96 % of max_bytes
             await js.publish(f"{name}.x", b"y" * 150)
 
@@ -314,8 +386,9 @@ def test_run_the_checks_shows_the_findings_as_cards(ui_logged_in, ui_admin, ui_h
         at.switch_page("screens/assistant.py")
         assert "96% full" not in markdown_text(at)  # that was about another stream
         at.button(key="ai_checks").click().run()
-        assert any("No problem found in the stream" in s and quiet in s
-                   for s in texts(at.success)), texts(at.success)
+        assert any(
+            "No problem found in the stream" in s and quiet in s for s in texts(at.success)
+        ), texts(at.success)
     finally:
         remove_stream(ui_admin, ui_hub, name)
         remove_stream(ui_admin, ui_hub, quiet)

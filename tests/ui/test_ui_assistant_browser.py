@@ -23,13 +23,17 @@ def test_ask_and_see_the_answer_stream_in(browser_page, stack, ui_admin, ui_hub,
 
     def rest_of_the_answer(_request):
         shown.wait(timeout=20)  # written only once the browser showed the beginning
-        return Text(f"{name} holds 5 messages and is doing fine." if shown.is_set()
-                    else "Too late.")
+        return Text(
+            f"{name} holds 5 messages and is doing fine." if shown.is_set() else "Too late."
+        )
 
-    fake_claude.script(question, [
-        ToolUse("get_stream", {"cluster_id": ui_hub.id, "stream": name}, text="Let me look."),
-        rest_of_the_answer,
-    ])
+    fake_claude.script(
+        question,
+        [
+            ToolUse("get_stream", {"cluster_id": ui_hub.id, "stream": name}, text="Let me look."),
+            rest_of_the_answer,
+        ],
+    )
     page = browser_page
     try:
         page.goto(f"{stack.ui_url}/assistant")
@@ -44,7 +48,8 @@ def test_ask_and_see_the_answer_stream_in(browser_page, stack, ui_admin, ui_hub,
         finally:
             shown.set()
         expect(page.get_by_text(f"{name} holds 5 messages and is doing fine.")).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
         # the tool call, folded under the answer; opened, its summary
         folded = page.get_by_text("Looked at 1 thing: get_stream")
         expect(folded).to_be_visible(timeout=WAIT_MS)

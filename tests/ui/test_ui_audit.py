@@ -12,8 +12,9 @@ from .conftest import APP, RUN_TIMEOUT, log_in, open_page, remove_stream, rerun_
 
 def test_the_audit_page_shows_an_event(ui_logged_in, ui_admin, ui_hub, stack):
     name = unique("UI-AUDITED").upper()
-    ui_admin.create_stream(ui_hub.id, {"name": name, "subjects": [f"{name}.>"],
-                                       "storage": "memory"})
+    ui_admin.create_stream(
+        ui_hub.id, {"name": name, "subjects": [f"{name}.>"], "storage": "memory"}
+    )
     try:
         at = open_page(ui_logged_in, "audit.py", "Audit log")
         at.text_input(key="audit_action").input("stream.create").run()
@@ -28,8 +29,11 @@ def test_the_audit_page_shows_an_event(ui_logged_in, ui_admin, ui_hub, stack):
         assert row["User"] == stack.admin_email and row["Outcome"] == "✔ Success"
         assert set(table["Action"]) == {"stream.create"}  # the filter holds
 
-        event_id = next(e.id for e in ui_admin.audit_logs(action="stream.create").items
-                        if e.resource_name == name)
+        event_id = next(
+            e.id
+            for e in ui_admin.audit_logs(action="stream.create").items
+            if e.resource_name == name
+        )
         at.selectbox(key="audit_selected").select(event_id).run()
         assert f'"name":"{name}"' in at.json[0].value.replace(" ", "")
     finally:

@@ -61,8 +61,9 @@ def wait_operation(client: ApiClient, op_id: str):
 
 
 def backup_by_api(client: ApiClient, cluster: Cluster, stream: str, target: Cluster) -> Backup:
-    started = client.start_backup({"cluster_id": cluster.id, "streams": [stream],
-                                   "target": {"cluster_id": target.id}})
+    started = client.start_backup(
+        {"cluster_id": cluster.id, "streams": [stream], "target": {"cluster_id": target.id}}
+    )
     op = wait_operation(client, started.id)
     assert op.status == "completed", (op.status, op.error)
     return client.get_backup(started.backup_id)
@@ -116,8 +117,9 @@ def drop_on_hub(stack, *names: str) -> None:
 # --------------------------------------------------------------------------- backup and restore
 
 
-def test_a_manual_backup_is_listed_verified_then_restored(ui_logged_in, ui_admin, ui_hub, ui_dr,
-                                                          stack):
+def test_a_manual_backup_is_listed_verified_then_restored(
+    ui_logged_in, ui_admin, ui_hub, ui_dr, stack
+):
     name = stream_name("UI_BK")
     restored = f"{name}_R"
     make_stream(stack, name, 25)
@@ -143,8 +145,9 @@ def test_a_manual_backup_is_listed_verified_then_restored(ui_logged_in, ui_admin
         assert op.status == "completed", op.error
         assert any(p.text.startswith("✔ Completed") for p in at.progress)
         assert "Verification: ✅ verified" in " ".join(texts(at.markdown))
-        at = rerun_until(at, lambda a: row_of(a, started.backup_id) is not None,
-                         what="the backup in the table")
+        at = rerun_until(
+            at, lambda a: row_of(a, started.backup_id) is not None, what="the backup in the table"
+        )
         row = row_of(at, started.backup_id)
         assert row["Status"] == "✅ Verified" and row["Type"] == "Full"
         assert row["Streams"] == "1" and row["Kept in"] == f"{ui_dr.name} / jsc-backups"
@@ -163,8 +166,9 @@ def test_a_manual_backup_is_listed_verified_then_restored(ui_logged_in, ui_admin
         assert any("waits for approval" in w for w in texts(at.warning))
         at.checkbox(key="rs_replace").uncheck().run()
         at.button(key="rs_start").click().run()
-        assert any(s.startswith(f"Restore of {name} into {restored}") for s in
-                   texts(at.success)), texts(at.error)
+        assert any(s.startswith(f"Restore of {name} into {restored}") for s in texts(at.success)), (
+            texts(at.error)
+        )
         at = rerun_until(at, ended, timeout=OP_DEADLINE_S, what="the restore to end")
         op = ui_admin.get_operation(at.session_state["rs_started"].id)
         assert op.status == "completed", op.error
@@ -176,8 +180,9 @@ def test_a_manual_backup_is_listed_verified_then_restored(ui_logged_in, ui_admin
         remove_stream(ui_admin, ui_hub, name)
 
 
-def test_the_apis_refusal_of_a_taken_name_is_its_sentence(ui_logged_in, ui_admin, ui_hub, ui_dr,
-                                                          stack):
+def test_the_apis_refusal_of_a_taken_name_is_its_sentence(
+    ui_logged_in, ui_admin, ui_hub, ui_dr, stack
+):
     name = stream_name("UI_BK_TAKEN")
     make_stream(stack, name, 3)
     try:
@@ -227,8 +232,9 @@ def test_a_schedule_is_created_edited_and_deleted(ui_logged_in, ui_admin, ui_hub
         assert f"Schedule {name} saved." in texts(at.success), texts(at.error)
         changed = ui_admin.get_backup_schedule(made.id)
         assert changed.incremental is not None and changed.incremental.every == "1h"
-        assert (f"Incremental: Hourly → {ui_dr.name} / jsc-backups (retained 7 days)"
-                in " ".join(texts(at.markdown)))
+        assert f"Incremental: Hourly → {ui_dr.name} / jsc-backups (retained 7 days)" in " ".join(
+            texts(at.markdown)
+        )
 
         at.button(key="sc_delete").click().run()
         at.button(key="sc_delete_ask_yes").click().run()
@@ -249,7 +255,8 @@ def test_a_bad_cadence_is_refused_before_sending(ui_logged_in, ui_hub):
     assert texts(at.error) == [
         'The full cron expression "at two" needs five fields (minute hour day month weekday), '
         "for example 0 2 * * * for 02:00 UTC.",
-        "Keep full backups more than 0 days and at most 3650 days."]
+        "Keep full backups more than 0 days and at most 3650 days.",
+    ]
 
 
 # --------------------------------------------------------------------------- roles, approval
@@ -264,12 +271,22 @@ class Org:
         self.viewer: Account = invite(api, self.admin, "viewer")
         self.client = ApiClient(stack.api_url)
         self.client.login(self.admin.email, self.admin.password)
-        self.hub = self.client.create_cluster({
-            "name": unique("hub"), "environment": "development", "jetstream_domain": "hub",
-            "server_urls": [stack.env["JSC_HUB_URL"]]})
-        self.dr = self.client.create_cluster({
-            "name": unique("dr"), "environment": "development", "jetstream_domain": "dr",
-            "server_urls": [stack.env["JSC_DR_URL"]]})
+        self.hub = self.client.create_cluster(
+            {
+                "name": unique("hub"),
+                "environment": "development",
+                "jetstream_domain": "hub",
+                "server_urls": [stack.env["JSC_HUB_URL"]],
+            }
+        )
+        self.dr = self.client.create_cluster(
+            {
+                "name": unique("dr"),
+                "environment": "development",
+                "jetstream_domain": "dr",
+                "server_urls": [stack.env["JSC_DR_URL"]],
+            }
+        )
 
     def close(self) -> None:
         for request in self.client.list_approvals(mine=True, status="waiting_approval"):
@@ -295,7 +312,10 @@ def test_each_role_sees_its_buttons(org, stack, monkeypatch):
     assert {k for k in buttons(at) if k.startswith("bk_open_")} == {"bk_open_create"}
     at = page(app_as(org.admin, stack, monkeypatch), None, org.hub)
     assert {k for k in buttons(at) if k.startswith("bk_open_")} == {
-        "bk_open_create", "bk_open_restore", "bk_open_schedule"}
+        "bk_open_create",
+        "bk_open_restore",
+        "bk_open_schedule",
+    }
 
 
 def test_a_production_restore_over_a_stream_shows_its_request(org, stack, monkeypatch):
@@ -303,8 +323,7 @@ def test_a_production_restore_over_a_stream_shows_its_request(org, stack, monkey
     make_stream(stack, name, 4)
     try:
         backup = backup_by_api(org.client, org.hub, name, org.dr)
-        org.client._request("PATCH", f"/clusters/{org.hub.id}",
-                            json={"environment": "production"})
+        org.client._request("PATCH", f"/clusters/{org.hub.id}", json={"environment": "production"})
         at = page(app_as(org.admin, stack, monkeypatch), "restore", org.hub)
         at.selectbox(key="rs_backup").select(backup.id).run()
         at.selectbox(key="rs_cluster").select(org.hub.id)
@@ -353,17 +372,19 @@ def test_the_main_path_in_a_browser(browser_page, stack, ui_admin, ui_hub, ui_dr
         choose("Streams", name)
         page_.keyboard.press("Escape")
         page_.get_by_text("Object store of a cluster").click()
-        expect(page_.get_by_role("combobox", name="Target cluster")).to_be_visible(
-            timeout=WAIT_MS)
+        expect(page_.get_by_role("combobox", name="Target cluster")).to_be_visible(timeout=WAIT_MS)
         choose("Target cluster", ui_dr.name)
         page_.get_by_role("button", name="Start backup").click()
         expect(page_.get_by_text(re.compile(r"^Backup [0-9a-f]{8} started"))).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
         expect(page_.get_by_text("Verification: ✅ verified")).to_be_visible(
-            timeout=OP_DEADLINE_S * 1000)
+            timeout=OP_DEADLINE_S * 1000
+        )
         # the page reloaded its list when the operation ended: the newest backup is this one
         expect(page_.get_by_text(re.compile(r"^Verified .*restored and compared"))).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
         expect(page_.get_by_text("Traceback")).to_have_count(0)
         page_.screenshot(path=str(tmp_path / "backups.png"), full_page=True)
         [newest] = ui_admin.list_backups(limit=1)
@@ -378,125 +399,237 @@ def test_the_main_path_in_a_browser(browser_page, stack, ui_admin, ui_hub, ui_dr
 
 def test_the_backup_form_builds_its_body_and_names_what_to_fix():
     assert forms.check_backup_form(cluster_id="c") == (
-        {"cluster_id": "c", "streams": "all", "kind": "full"}, [])
+        {"cluster_id": "c", "streams": "all", "kind": "full"},
+        [],
+    )
     spec, problems = forms.check_backup_form(
-        cluster_id="c", all_streams=False, streams=["ORDERS"], kind="incremental",
-        target_type="object_store", target_cluster_id="d", bucket="")
-    assert problems == [] and spec == {"cluster_id": "c", "streams": ["ORDERS"],
-                                       "kind": "incremental",
-                                       "target": {"cluster_id": "d", "bucket": "jsc-backups"}}
-    assert forms.check_backup_form(cluster_id="c", target_type="directory",
-                                   directory="nightly/orders/")[0]["target"] == {
-        "directory": "nightly/orders"}
-    _, problems = forms.check_backup_form(cluster_id="", all_streams=False, kind="weekly",
-                                          target_type="directory", directory="../etc")
+        cluster_id="c",
+        all_streams=False,
+        streams=["ORDERS"],
+        kind="incremental",
+        target_type="object_store",
+        target_cluster_id="d",
+        bucket="",
+    )
+    assert problems == [] and spec == {
+        "cluster_id": "c",
+        "streams": ["ORDERS"],
+        "kind": "incremental",
+        "target": {"cluster_id": "d", "bucket": "jsc-backups"},
+    }
+    assert forms.check_backup_form(
+        cluster_id="c", target_type="directory", directory="nightly/orders/"
+    )[0]["target"] == {"directory": "nightly/orders"}
+    _, problems = forms.check_backup_form(
+        cluster_id="", all_streams=False, kind="weekly", target_type="directory", directory="../etc"
+    )
     assert problems == [
         "Choose the cluster to back up.",
         "Choose at least one stream, or back up all streams.",
         "Choose a full or an incremental backup.",
         'The directory "../etc" must be a relative path under the backup root (letters, '
-        "digits, _ - . separated by /; no ..)."]
+        "digits, _ - . separated by /; no ..).",
+    ]
 
 
 def test_the_restore_form_builds_its_body():
     spec, problems = forms.check_restore_form(
-        backup_id="b", backup_streams=("ORDERS",), cluster_id="c", stream_name="ORDERS_R",
-        subjects="orders_r.>", point="time", point_time="2024-01-15 10:30")
+        backup_id="b",
+        backup_streams=("ORDERS",),
+        cluster_id="c",
+        stream_name="ORDERS_R",
+        subjects="orders_r.>",
+        point="time",
+        point_time="2024-01-15 10:30",
+    )
     assert problems == []
-    assert spec == {"backup_id": "b", "stream": "ORDERS", "point": {"time": "2024-01-15T10:30:00Z"},
-                    "to": {"cluster_id": "c", "stream_name": "ORDERS_R", "replace": False,
-                           "subjects": ["orders_r.>"]}}
-    _, problems = forms.check_restore_form(backup_id="", backup_streams=("A", "B"),
-                                           cluster_id="", stream_name="bad name",
-                                           subjects="a..b", point="latest")
+    assert spec == {
+        "backup_id": "b",
+        "stream": "ORDERS",
+        "point": {"time": "2024-01-15T10:30:00Z"},
+        "to": {
+            "cluster_id": "c",
+            "stream_name": "ORDERS_R",
+            "replace": False,
+            "subjects": ["orders_r.>"],
+        },
+    }
+    _, problems = forms.check_restore_form(
+        backup_id="",
+        backup_streams=("A", "B"),
+        cluster_id="",
+        stream_name="bad name",
+        subjects="a..b",
+        point="latest",
+    )
     assert problems == [
         "Choose the backup to restore.",
         "The backup holds several streams: choose the one to restore.",
         "Choose the cluster to restore into.",
         'The stream name "bad name" may only contain letters, digits, - and _ (at most 255).',
-        'The subject "a..b" has an empty part between dots.']
+        'The subject "a..b" has an empty part between dots.',
+    ]
 
 
 def test_a_schedule_form_and_its_changes():
     spec, problems = forms.check_schedule_form(
-        name=" nightly ", cluster_id="c", target_type="object_store", target_cluster_id="d",
-        bucket="jsc-backups", incremental=True)
+        name=" nightly ",
+        cluster_id="c",
+        target_type="object_store",
+        target_cluster_id="d",
+        bucket="jsc-backups",
+        incremental=True,
+    )
     assert problems == []
-    assert spec == {"name": "nightly", "cluster_id": "c", "streams": "all",
-                    "target": {"cluster_id": "d", "bucket": "jsc-backups"},
-                    "full": {"cron": "0 2 * * *", "retention_days": 30.0},
-                    "incremental": {"every": "1h", "retention_days": 7.0}, "enabled": True}
-    old = BackupSchedule.from_json({
-        "id": "s", "name": "nightly", "cluster_id": "c", "streams": "all",
-        "target": {"type": "object_store", "cluster_id": "d", "bucket": "jsc-backups"},
-        "full": {"cron": "0 2 * * *", "every": None, "retention_days": 30}, "incremental": None,
-        "enabled": True})
+    assert spec == {
+        "name": "nightly",
+        "cluster_id": "c",
+        "streams": "all",
+        "target": {"cluster_id": "d", "bucket": "jsc-backups"},
+        "full": {"cron": "0 2 * * *", "retention_days": 30.0},
+        "incremental": {"every": "1h", "retention_days": 7.0},
+        "enabled": True,
+    }
+    old = BackupSchedule.from_json(
+        {
+            "id": "s",
+            "name": "nightly",
+            "cluster_id": "c",
+            "streams": "all",
+            "target": {"type": "object_store", "cluster_id": "d", "bucket": "jsc-backups"},
+            "full": {"cron": "0 2 * * *", "every": None, "retention_days": 30},
+            "incremental": None,
+            "enabled": True,
+        }
+    )
     assert forms.schedule_changes(old, spec) == {
-        "incremental": {"every": "1h", "retention_days": 7.0}}
+        "incremental": {"every": "1h", "retention_days": 7.0}
+    }
     off = {**spec, "incremental": None, "enabled": False}
     assert forms.schedule_changes(old, off) == {"enabled": False}
-    _, problems = forms.check_schedule_form(name="", cluster_id="c", full_mode="every",
-                                            full_value="0h", incremental=True,
-                                            incremental_mode="cron", incremental_value="* *",
-                                            incremental_retention_days=None)
+    _, problems = forms.check_schedule_form(
+        name="",
+        cluster_id="c",
+        full_mode="every",
+        full_value="0h",
+        incremental=True,
+        incremental_mode="cron",
+        incremental_value="* *",
+        incremental_retention_days=None,
+    )
     assert problems == [
         "Name the schedule, for example nightly-orders.",
         'The full interval "0h" is a number and a unit, for example 1h, 30m or 7d.',
         'The incremental cron expression "* *" needs five fields (minute hour day month '
         "weekday), for example 0 2 * * * for 02:00 UTC.",
-        "Keep incremental backups more than 0 days and at most 3650 days."]
+        "Keep incremental backups more than 0 days and at most 3650 days.",
+    ]
 
 
-@pytest.mark.parametrize("expr,words", [
-    ("0 2 * * *", "Daily at 02:00 UTC"), ("0 * * * *", "Hourly"),
-    ("15 * * * *", "Hourly at minute 15"), ("*/15 * * * *", "Every 15 minutes"),
-    ("0 */6 * * *", "Every 6 hours"), ("30 3 * * 0", "Weekly on Sunday at 03:30 UTC"),
-    ("0 4 1 * *", "Monthly on day 1 at 04:00 UTC"), ("0 2 * 1-6 *", "cron 0 2 * 1-6 * (UTC)")])
+@pytest.mark.parametrize(
+    "expr,words",
+    [
+        ("0 2 * * *", "Daily at 02:00 UTC"),
+        ("0 * * * *", "Hourly"),
+        ("15 * * * *", "Hourly at minute 15"),
+        ("*/15 * * * *", "Every 15 minutes"),
+        ("0 */6 * * *", "Every 6 hours"),
+        ("30 3 * * 0", "Weekly on Sunday at 03:30 UTC"),
+        ("0 4 1 * *", "Monthly on day 1 at 04:00 UTC"),
+        ("0 2 * 1-6 *", "cron 0 2 * 1-6 * (UTC)"),
+    ],
+)
 def test_cron_in_words(expr, words):
     assert backup_text.cron_words(expr) == words
 
 
-@pytest.mark.parametrize("every,words", [("1h", "Hourly"), ("24h", "Daily"), ("1d", "Daily"),
-                                         ("30m", "Every 30 minutes"), ("120m", "Every 2 hours"),
-                                         ("7d", "Every 7 days")])
+@pytest.mark.parametrize(
+    "every,words",
+    [
+        ("1h", "Hourly"),
+        ("24h", "Daily"),
+        ("1d", "Daily"),
+        ("30m", "Every 30 minutes"),
+        ("120m", "Every 2 hours"),
+        ("7d", "Every 7 days"),
+    ],
+)
 def test_intervals_in_words(every, words):
     assert backup_text.every_words(every) == words
 
 
 def test_the_schedule_and_the_backups_read_as_the_design_shows():
     names = {"d": "dr", "h": "hub"}
-    schedule = BackupSchedule.from_json({
-        "id": "s", "name": "nightly", "cluster_id": "h", "streams": ["ORDERS"],
-        "target": {"type": "object_store", "cluster_id": "d", "bucket": "jsc-backups"},
-        "full": {"cron": "0 2 * * *", "retention_days": 30},
-        "incremental": {"every": "1h", "retention_days": 7}, "enabled": False})
+    schedule = BackupSchedule.from_json(
+        {
+            "id": "s",
+            "name": "nightly",
+            "cluster_id": "h",
+            "streams": ["ORDERS"],
+            "target": {"type": "object_store", "cluster_id": "d", "bucket": "jsc-backups"},
+            "full": {"cron": "0 2 * * *", "retention_days": 30},
+            "incremental": {"every": "1h", "retention_days": 7},
+            "enabled": False,
+        }
+    )
     assert backup_text.schedule_lines(schedule, names) == [
         "Full backup: Daily at 02:00 UTC → dr / jsc-backups (retained 30 days)",
-        "Incremental: Hourly → dr / jsc-backups (retained 7 days)"]
+        "Incremental: Hourly → dr / jsc-backups (retained 7 days)",
+    ]
     assert backup_text.schedule_title(schedule, names) == "nightly · hub: ORDERS · ❚❚ paused"
 
     def backup(**extra) -> Backup:
-        return Backup.from_json({
-            "id": "0123456789abcdef", "cluster_id": "h", "kind": "incremental",
-            "reason": "scheduled", "target": {"directory": "nightly"}, "status": "completed",
-            "started_at": "2024-01-15T10:00:00Z", "duration_s": 83.2,
-            "size_bytes": 2_469_606_195, "stream_count": 24,
-            "verification": {"status": "verified",
-                             "checked_at": datetime(2024, 1, 15, 10, 2, tzinfo=UTC)
-                             .isoformat()}, **extra})
+        return Backup.from_json(
+            {
+                "id": "0123456789abcdef",
+                "cluster_id": "h",
+                "kind": "incremental",
+                "reason": "scheduled",
+                "target": {"directory": "nightly"},
+                "status": "completed",
+                "started_at": "2024-01-15T10:00:00Z",
+                "duration_s": 83.2,
+                "size_bytes": 2_469_606_195,
+                "stream_count": 24,
+                "verification": {
+                    "status": "verified",
+                    "checked_at": datetime(2024, 1, 15, 10, 2, tzinfo=UTC).isoformat(),
+                },
+                **extra,
+            }
+        )
 
     assert backup_text.backup_row(backup(), names) == {
-        "Type": "Incremental", "Time": "2024-01-15 10:00 UTC", "Size": "2.3 GiB",
-        "Streams": "24", "Status": "✅ Verified", "Duration": "1m 23s", "Cluster": "hub",
-        "Kept in": "directory nightly", "Why": "scheduled", "ID": "01234567"}
-    assert backup_text.status_badge(backup(verification={"status": "failed"})) == \
-        "❌ Verification failed"
+        "Type": "Incremental",
+        "Time": "2024-01-15 10:00 UTC",
+        "Size": "2.3 GiB",
+        "Streams": "24",
+        "Status": "✅ Verified",
+        "Duration": "1m 23s",
+        "Cluster": "hub",
+        "Kept in": "directory nightly",
+        "Why": "scheduled",
+        "ID": "01234567",
+    }
+    assert (
+        backup_text.status_badge(backup(verification={"status": "failed"}))
+        == "❌ Verification failed"
+    )
     assert backup_text.status_badge(backup(verification={"status": "pending"})) == "⏳ Pending"
     assert backup_text.status_badge(backup(status="running")) == "▶ Running"
     assert backup_text.status_badge(backup(status="failed")) == "❌ Failed"
     assert not backup(verification={"status": "failed"}).restorable
-    assert backup_text.result_lines("restore", {
-        "stream_name": "ORDERS_R", "messages": 1200, "first_seq": 1, "last_seq": 1200,
-        "consumers": ["c1"], "set_aside_backup_id": "fedcba9876543210"}) == [
+    assert backup_text.result_lines(
+        "restore",
+        {
+            "stream_name": "ORDERS_R",
+            "messages": 1200,
+            "first_seq": 1,
+            "last_seq": 1200,
+            "consumers": ["c1"],
+            "set_aside_backup_id": "fedcba9876543210",
+        },
+    ) == [
         "Restored ORDERS_R: 1,200 messages (sequences 1–1,200), 1 consumer(s).",
-        "The stream's previous data was backed up first: backup fedcba98."]
+        "The stream's previous data was backed up first: backup fedcba98.",
+    ]

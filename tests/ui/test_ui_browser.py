@@ -42,8 +42,9 @@ def test_a_deep_link_survives_the_login(browser_page, stack, tmp_path: Path):
     page.screenshot(path=str(tmp_path / "logged-out.png"), full_page=True)
 
 
-def test_operations_show_live_progress_without_a_reload(browser_page, stack, ui_admin, ui_hub,
-                                                        tmp_path: Path):
+def test_operations_show_live_progress_without_a_reload(
+    browser_page, stack, ui_admin, ui_hub, tmp_path: Path
+):
     """The list and details refresh themselves (a fragment on a timer) until the replay ends."""
     import re
 
@@ -54,15 +55,22 @@ def test_operations_show_live_progress_without_a_reload(browser_page, stack, ui_
     name = unique("UI-BROWSER-REPLAY").upper()
     make_stream(stack, name, 400)
     try:
-        ui_admin.start_replay({"cluster_id": ui_hub.id, "stream": name, "rate_limit": 100,
-                               "destination": {"subject_prefix": f"{name}.copy"}})
+        ui_admin.start_replay(
+            {
+                "cluster_id": ui_hub.id,
+                "stream": name,
+                "rate_limit": 100,
+                "destination": {"subject_prefix": f"{name}.copy"},
+            }
+        )
         page = browser_page
         page.goto(f"{stack.ui_url}/operations")
         log_in(page, stack)
         expect(page.get_by_role("heading", name="Operations")).to_be_visible(timeout=WAIT_MS)
         expect(page.get_by_role("progressbar").first).to_be_visible(timeout=WAIT_MS)
         expect(page.get_by_text(re.compile(r"Running · \d+ of 400 messages"))).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
         page.screenshot(path=str(tmp_path / "operations-running.png"), full_page=True)
         # four seconds at 100 messages/s: the page gets there by itself, nobody reloads it
         expect(page.get_by_text("✔ Completed · 400 messages")).to_be_visible(timeout=WAIT_MS)
@@ -80,7 +88,8 @@ def test_operations_show_live_progress_without_a_reload(browser_page, stack, ui_
 
 
 def test_the_replication_page_draws_the_topology_and_the_status_table(
-        browser_page, stack, ui_admin, ui_hub, ui_dr, tmp_path: Path):
+    browser_page, stack, ui_admin, ui_hub, ui_dr, tmp_path: Path
+):
     """A mirror from hub to dr: an edge of the picture (an SVG drawn by Graphviz in the browser)
     and a row of the Replication Status table."""
     import time
@@ -91,8 +100,14 @@ def test_the_replication_page_draws_the_topology_and_the_status_table(
 
     name = unique("UI-BROWSER-MIRROR").upper()
     make_stream(stack, name, 10)
-    started = ui_admin.start_mirror({"source_cluster_id": ui_hub.id, "source_stream": name,
-                                     "target_cluster_id": ui_dr.id, "target_stream": name})
+    started = ui_admin.start_mirror(
+        {
+            "source_cluster_id": ui_hub.id,
+            "source_stream": name,
+            "target_cluster_id": ui_dr.id,
+            "target_stream": name,
+        }
+    )
     try:
         deadline = time.monotonic() + 120
         while not ui_admin.get_operation(started.id).finished:
@@ -101,8 +116,7 @@ def test_the_replication_page_draws_the_topology_and_the_status_table(
         page = browser_page
         page.goto(f"{stack.ui_url}/replication")
         log_in(page, stack)
-        expect(page.get_by_role("heading", name="Replication & DR")).to_be_visible(
-            timeout=WAIT_MS)
+        expect(page.get_by_role("heading", name="Replication & DR")).to_be_visible(timeout=WAIT_MS)
         picture = page.locator("svg").filter(has_text=name).first
         expect(picture).to_be_visible(timeout=WAIT_MS)
         expect(picture.get_by_text(ui_dr.name, exact=False).first).to_be_visible()

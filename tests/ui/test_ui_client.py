@@ -30,8 +30,9 @@ def test_a_refused_login_carries_the_apis_sentence(stack):
 
 def test_invalid_input_names_the_field(ui_admin):
     with pytest.raises(ApiError) as err:
-        ui_admin.create_cluster({"name": "-not valid-", "environment": "development",
-                                 "server_urls": ["http://x"]})
+        ui_admin.create_cluster(
+            {"name": "-not valid-", "environment": "development", "server_urls": ["http://x"]}
+        )
     assert err.value.status == 422
     fields = {fe.field for fe in err.value.field_errors}
     assert {"name", "server_urls"} <= fields

@@ -29,9 +29,14 @@ def markdown(at: AppTest) -> str:
 @pytest.fixture
 def hub_copy(ui_admin, stack):
     """A cluster of this test's own on the hub server (it may be edited)."""
-    cluster = ui_admin.create_cluster({"name": unique("ui-edit"), "environment": "development",
-                                       "server_urls": [stack.env["JSC_HUB_URL"]],
-                                       "jetstream_domain": "hub"})
+    cluster = ui_admin.create_cluster(
+        {
+            "name": unique("ui-edit"),
+            "environment": "development",
+            "server_urls": [stack.env["JSC_HUB_URL"]],
+            "jetstream_domain": "hub",
+        }
+    )
     yield cluster
     remove_cluster(ui_admin, cluster)
 
@@ -64,11 +69,16 @@ def test_edit_a_cluster_through_the_form(ui_logged_in, ui_admin, hub_copy):
     at.text_input(key="cluster_edit_monitoring_url").input("http://127.0.0.1:8222")
     at.button(key="cluster_edit_submit").click().run()
     assert not at.exception, texts(at.exception)
-    assert (f"Cluster {renamed} saved (name, environment, description, monitoring URL)."
-            in texts(at.success)), texts(at.error)
+    assert f"Cluster {renamed} saved (name, environment, description, monitoring URL)." in texts(
+        at.success
+    ), texts(at.error)
     stored = ui_admin.cluster(hub_copy.id)
-    assert (stored.name, stored.environment, stored.description, stored.monitoring_url) == \
-        (renamed, "staging", "edited from the UI", "http://127.0.0.1:8222")
+    assert (stored.name, stored.environment, stored.description, stored.monitoring_url) == (
+        renamed,
+        "staging",
+        "edited from the UI",
+        "http://127.0.0.1:8222",
+    )
     assert stored.jetstream_domain == "hub" and stored.server_urls == hub_copy.server_urls
     row = at.dataframe[0].value.set_index("Name").loc[renamed]
     assert row["Environment"] == "staging"
@@ -84,60 +94,65 @@ def test_edit_a_cluster_through_the_form(ui_logged_in, ui_admin, hub_copy):
 
 
 def test_blank_secret_fields_keep_the_stored_credentials(ui_logged_in, ui_admin, stack):
-    cluster = ui_admin.create_cluster({
-        "name": unique("ui-secret"), "environment": "development",
-        "server_urls": [stack.env["JSC_HUB_URL"]],
-        "credentials": {"type": "user_password", "username": "app", "password": "s3cret-pass"}})
+    cluster = ui_admin.create_cluster(
+        {
+            "name": unique("ui-secret"),
+            "environment": "development",
+            "server_urls": [stack.env["JSC_HUB_URL"]],
+            "credentials": {"type": "user_password", "username": "app", "password": "s3cret-pass"},
+        }
+    )
     try:
         at = open_cluster(ui_logged_in, cluster)
         assert at.selectbox(key="cluster_edit_credentials_type").value == "user_password"
         assert at.text_input(key="cluster_edit_username").value == ""
         at.text_input(key="cluster_edit_description").input("credentials untouched")
         at.button(key="cluster_edit_submit").click().run()
-        assert f"Cluster {cluster.name} saved (description)." in texts(at.success), \
-            texts(at.error)
+        assert f"Cluster {cluster.name} saved (description)." in texts(at.success), texts(at.error)
         assert ui_admin.cluster(cluster.id).credentials_type == "user_password"
 
         at.text_input(key="cluster_edit_password").input("only-the-password")
         at.button(key="cluster_edit_submit").click().run()
         assert texts(at.error) == [
             "To change the user and password give both: the stored ones are never shown (leave "
-            "both blank to keep them)."]
+            "both blank to keep them)."
+        ]
 
         at.selectbox(key="cluster_edit_credentials_type").select("none")
         at.text_input(key="cluster_edit_password").input("")
         at.button(key="cluster_edit_submit").click().run()
-        assert f"Cluster {cluster.name} saved (credentials)." in texts(at.success), \
-            texts(at.error)
+        assert f"Cluster {cluster.name} saved (credentials)." in texts(at.success), texts(at.error)
         assert ui_admin.cluster(cluster.id).credentials_type == "none"
         assert at.selectbox(key="cluster_edit_credentials_type").value == "none"
     finally:
         remove_cluster(ui_admin, cluster)
 
 
-def test_a_refused_edit_names_the_problem_and_changes_nothing(ui_logged_in, ui_admin, hub_copy,
-                                                              ui_hub):
+def test_a_refused_edit_names_the_problem_and_changes_nothing(
+    ui_logged_in, ui_admin, hub_copy, ui_hub
+):
     at = open_cluster(ui_logged_in, hub_copy)
     at.text_input(key="cluster_edit_name").input("")
     at.text_area(key="cluster_edit_server_urls").input("http://127.0.0.1:4222")
     at.button(key="cluster_edit_submit").click().run()
-    assert texts(at.error) == ["Give the cluster a name.",
-                               'The server URL "http://127.0.0.1:4222" must start with nats:// '
-                               'or tls://.']
+    assert texts(at.error) == [
+        "Give the cluster a name.",
+        'The server URL "http://127.0.0.1:4222" must start with nats:// or tls://.',
+    ]
     assert at.text_input(key="cluster_edit_name").value == ""  # kept, to be corrected
     assert ui_admin.cluster(hub_copy.id).name == hub_copy.name
 
     at.text_input(key="cluster_edit_name").input(ui_hub.name)  # the API refuses a taken name
     at.text_area(key="cluster_edit_server_urls").input("\n".join(hub_copy.server_urls))
     at.button(key="cluster_edit_submit").click().run()
-    assert any(ui_hub.name in e and "already exists" in e for e in texts(at.error)), \
-        texts(at.error)
+    assert any(ui_hub.name in e and "already exists" in e for e in texts(at.error)), texts(at.error)
     assert ui_admin.cluster(hub_copy.id).name == hub_copy.name
 
 
 @pytest.mark.parametrize("role", ["editor", "viewer", "operator", "member"])
-async def test_other_roles_read_the_information_without_the_form(role, make_member, hub_copy,
-                                                                 stack, monkeypatch):
+async def test_other_roles_read_the_information_without_the_form(
+    role, make_member, hub_copy, stack, monkeypatch
+):
     monkeypatch.setenv("JSC_API_URL", stack.api_url)
     headers, _, _ = await make_member(role)
     at = open_cluster(member_ui(stack, headers), hub_copy)
@@ -157,16 +172,19 @@ def ui_admin_description(stack, cluster: Cluster) -> str:
         return admin.cluster(cluster.id).description
 
 
-async def test_another_organization_neither_sees_nor_edits_the_cluster(make_member, hub_copy,
-                                                                       stack, monkeypatch):
+async def test_another_organization_neither_sees_nor_edits_the_cluster(
+    make_member, hub_copy, stack, monkeypatch
+):
     monkeypatch.setenv("JSC_API_URL", stack.api_url)
     headers, _, _ = await make_member("admin", org="new")
     at = open_page(member_ui(stack, headers), "clusters.py", "Clusters")
     names = list(at.dataframe[0].value["Name"]) if at.dataframe else []
     assert hub_copy.name not in names
     with member_client(stack, headers) as client:
-        for attempt in (lambda: client.update_cluster(hub_copy.id, {"description": "theirs"}),
-                        lambda: client.cluster_info(hub_copy.id)):
+        for attempt in (
+            lambda: client.update_cluster(hub_copy.id, {"description": "theirs"}),
+            lambda: client.cluster_info(hub_copy.id),
+        ):
             with pytest.raises(ApiError) as refused:
                 attempt()
             assert refused.value.status == 404
@@ -175,12 +193,27 @@ async def test_another_organization_neither_sees_nor_edits_the_cluster(make_memb
 
 # --------------------------------------------------------------------------- the form's checks
 
-CLUSTER = Cluster(id="c1", name="east", description="", environment="production",
-                  server_urls=("nats://a:4222",), jetstream_domain="hub", monitoring_url=None,
-                  credentials_type="token", tls_enabled=True, status="healthy", version="2.12",
-                  created_at=None, updated_at=None)
-SAME = {"name": "east", "server_urls": "nats://a:4222", "environment": "production",
-        "jetstream_domain": "hub"}
+CLUSTER = Cluster(
+    id="c1",
+    name="east",
+    description="",
+    environment="production",
+    server_urls=("nats://a:4222",),
+    jetstream_domain="hub",
+    monitoring_url=None,
+    credentials_type="token",
+    tls_enabled=True,
+    status="healthy",
+    version="2.12",
+    created_at=None,
+    updated_at=None,
+)
+SAME = {
+    "name": "east",
+    "server_urls": "nats://a:4222",
+    "environment": "production",
+    "jetstream_domain": "hub",
+}
 
 
 def changes(**typed):
@@ -190,9 +223,13 @@ def changes(**typed):
 def test_an_edit_sends_only_what_changed():
     assert changes() == ({}, [])
     assert changes(name=" west ", server_urls="nats://a:4222, nats://b:4222") == (
-        {"name": "west", "server_urls": ["nats://a:4222", "nats://b:4222"]}, [])
+        {"name": "west", "server_urls": ["nats://a:4222", "nats://b:4222"]},
+        [],
+    )
     assert changes(jetstream_domain="", monitoring_url="http://a:8222") == (
-        {"jetstream_domain": None, "monitoring_url": "http://a:8222"}, [])
+        {"jetstream_domain": None, "monitoring_url": "http://a:8222"},
+        [],
+    )
 
 
 def test_credentials_are_sent_only_when_typed():
@@ -200,9 +237,12 @@ def test_credentials_are_sent_only_when_typed():
     assert changes(token=" t0ken ") == ({"credentials": {"type": "token", "token": "t0ken"}}, [])
     assert changes(credentials_type="none") == ({"credentials": {"type": "none"}}, [])
     assert changes(credentials_type="user_password", username="u") == (
-        None, ["User and password credentials need both a user name and a password."])
+        None,
+        ["User and password credentials need both a user name and a password."],
+    )
     assert changes(credentials_type="creds", creds="nonsense")[1] == [
-        "Paste the whole .creds file: it starts with -----BEGIN NATS USER JWT-----."]
+        "Paste the whole .creds file: it starts with -----BEGIN NATS USER JWT-----."
+    ]
 
 
 def test_tls_is_kept_replaced_or_removed():
@@ -210,7 +250,10 @@ def test_tls_is_kept_replaced_or_removed():
     assert changes(tls_choice="keep", ca_pem=pem) == ({}, [])
     assert changes(tls_choice="remove") == ({"tls": None}, [])
     assert changes(tls_choice="replace", ca_pem=pem) == (
-        {"tls": {"insecure_skip_verify": False, "ca_pem": pem}}, [])
+        {"tls": {"insecure_skip_verify": False, "ca_pem": pem}},
+        [],
+    )
     assert changes(tls_choice="replace", cert_pem=pem, ca_pem="not a pem")[1] == [
         "The CA certificate must be in PEM form (it starts with -----BEGIN ...).",
-        "A client certificate and its key go together: give both or neither."]
+        "A client certificate and its key go together: give both or neither.",
+    ]

@@ -45,8 +45,9 @@ def test_an_invalid_server_url_is_refused_before_sending(ui_logged_in, ui_admin)
     fill_form(at, name=name, urls="http://127.0.0.1:4222")
     at.button(key="cluster_submit").click().run()
     assert not at.exception
-    assert texts(at.error) == ['The server URL "http://127.0.0.1:4222" must start with nats:// '
-                               'or tls://.']
+    assert texts(at.error) == [
+        'The server URL "http://127.0.0.1:4222" must start with nats:// or tls://.'
+    ]
     assert not at.success
     assert at.text_input(key="cluster_name").value == name  # kept, to be corrected
     assert name not in [c.name for c in ui_admin.list_clusters()]
@@ -68,8 +69,13 @@ def test_each_cluster_shows_its_health(ui_logged_in, ui_hub, ui_admin):
 
 
 def test_remove_a_cluster_after_confirming(ui_logged_in, ui_admin, stack):
-    doomed = ui_admin.create_cluster({"name": unique("ui-doomed"), "environment": "development",
-                                      "server_urls": [stack.env["JSC_HUB_URL"]]})
+    doomed = ui_admin.create_cluster(
+        {
+            "name": unique("ui-doomed"),
+            "environment": "development",
+            "server_urls": [stack.env["JSC_HUB_URL"]],
+        }
+    )
     try:
         at = open_clusters(ui_logged_in)
         at.selectbox(key="clusters_selected").select(doomed.id)

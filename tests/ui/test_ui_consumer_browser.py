@@ -18,8 +18,9 @@ from .test_ui_consumer_changes import (
 )
 
 
-def test_change_pause_resume_a_consumer_and_purge_after_a_dry_run(browser_page, stack, ui_hub,
-                                                                  tmp_path: Path):
+def test_change_pause_resume_a_consumer_and_purge_after_a_dry_run(
+    browser_page, stack, ui_hub, tmp_path: Path
+):
     from playwright.sync_api import expect
 
     name = stream_with_consumer(stack, "UI-BROWSER-CONSUMER", count=30)
@@ -39,30 +40,36 @@ def test_change_pause_resume_a_consumer_and_purge_after_a_dry_run(browser_page, 
         page.get_by_role("tab", name="Consumers").click()
         page.get_by_text(f"Change {CONSUMER}").click()
         edit = page.get_by_test_id("stExpander").filter(has_text=f"Change {CONSUMER}")
-        ack_wait = edit.get_by_role("textbox", name="Ack wait", exact=True)  # the create form has one too
+        ack_wait = edit.get_by_role(
+            "textbox", name="Ack wait", exact=True
+        )  # the create form has one too
         expect(ack_wait).to_have_value("30s", timeout=WAIT_MS)
         ack_wait.fill("1m")
         edit.get_by_role("textbox", name="Description", exact=True).fill("from the browser")
         edit.get_by_role("button", name="Save changes").click()
-        expect(page.get_by_text(f"Consumer {CONSUMER} updated: ack_wait, description.")
-               ).to_be_visible(timeout=WAIT_MS)
+        expect(
+            page.get_by_text(f"Consumer {CONSUMER} updated: ack_wait, description.")
+        ).to_be_visible(timeout=WAIT_MS)
         config = consumer_on_server(stack, name).config
         assert config.ack_wait == 60 and config.description == "from the browser"
         page.screenshot(path=str(tmp_path / "consumer-changed.png"), full_page=True)
 
         # pause it for the hour offered, then resume it
         page.get_by_role("button", name="Pause…").click()
-        expect(page.get_by_role("textbox", name=re.compile(f"^Pause {CONSUMER} for"))
-               ).to_have_value("1h", timeout=WAIT_MS)
+        expect(
+            page.get_by_role("textbox", name=re.compile(f"^Pause {CONSUMER} for"))
+        ).to_have_value("1h", timeout=WAIT_MS)
         page.get_by_role("button", name="Pause deliveries").click()
         expect(page.get_by_text(re.compile(f"^Consumer {CONSUMER} paused until "))).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
         expect(page.get_by_text(re.compile("is paused until"))).to_be_visible(timeout=WAIT_MS)
         assert consumer_on_server(stack, name).paused
         page.screenshot(path=str(tmp_path / "consumer-paused.png"), full_page=True)
         page.get_by_role("button", name="Resume").click()
-        expect(page.get_by_text(f"Consumer {CONSUMER} resumed: its messages are delivered "
-                                "again.")).to_be_visible(timeout=WAIT_MS)
+        expect(
+            page.get_by_text(f"Consumer {CONSUMER} resumed: its messages are delivered again.")
+        ).to_be_visible(timeout=WAIT_MS)
         assert not consumer_on_server(stack, name).paused
 
         # purge all but the newest 10: the dry run says 20, then the purge does it
@@ -79,8 +86,7 @@ def test_change_pause_resume_a_consumer_and_purge_after_a_dry_run(browser_page, 
         assert messages_on_server(stack, name) == 30
         page.screenshot(path=str(tmp_path / "purge-dry-run.png"), full_page=True)
         page.get_by_role("button", name="Yes, purge 20").click()
-        expect(page.get_by_text(f"Purged 20 messages from {name}.")).to_be_visible(
-            timeout=WAIT_MS)
+        expect(page.get_by_text(f"Purged 20 messages from {name}.")).to_be_visible(timeout=WAIT_MS)
         assert messages_on_server(stack, name) == 10
         expect(page.get_by_text("Traceback")).to_have_count(0)
     finally:

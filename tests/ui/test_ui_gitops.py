@@ -23,8 +23,9 @@ def frames(at) -> list:
 
 
 def syncs_table(at):
-    return next((f for f in frames(at) if {"Commit", "Author", "Changes", "Status"} <= set(f.columns)),
-                None)
+    return next(
+        (f for f in frames(at) if {"Commit", "Author", "Changes", "Status"} <= set(f.columns)), None
+    )
 
 
 def keys(at) -> set[str]:
@@ -33,9 +34,16 @@ def keys(at) -> set[str]:
 
 def test_register_sync_drift_and_remediate(ui_app: AppTest, api, stack):
     admin = signup(api)
-    cluster = api.post("/api/v1/clusters", headers=admin.headers, json={
-        "name": unique("hub"), "environment": "development",
-        "server_urls": [stack.env["JSC_HUB_URL"]], "jetstream_domain": "hub"}).json()
+    cluster = api.post(
+        "/api/v1/clusters",
+        headers=admin.headers,
+        json={
+            "name": unique("hub"),
+            "environment": "development",
+            "server_urls": [stack.env["JSC_HUB_URL"]],
+            "jetstream_domain": "hub",
+        },
+    ).json()
     remote = make_remote()
     name = unique("UIGIT").upper().replace("-", "_")
     remote.write("environments/dev/s.yaml", stream_manifest(name))
@@ -52,8 +60,11 @@ def test_register_sync_drift_and_remediate(ui_app: AppTest, api, stack):
 
     at.button(key="go_sync_now").click().run()
     assert any("Sync of" in s for s in texts(at.success)), texts(at.error)
-    at = rerun_until(at, lambda a: (t := syncs_table(a)) is not None and
-                     "✅ Applied" in set(t["Status"]), what="the sync applied")
+    at = rerun_until(
+        at,
+        lambda a: (t := syncs_table(a)) is not None and "✅ Applied" in set(t["Status"]),
+        what="the sync applied",
+    )
     table = syncs_table(at)
     assert table.iloc[0]["Commit"] == sha[:7] and table.iloc[0]["Author"] == "Jane"
     assert "1 to create" in table.iloc[0]["Changes"]
@@ -62,10 +73,14 @@ def test_register_sync_drift_and_remediate(ui_app: AppTest, api, stack):
         info = await js.stream_info(name)
         info.config.max_age = 7200
         await js.update_stream(info.config)
+
     on_hub(stack, drift)
     at.button(key="go_scan_now").click().run()
-    at = rerun_until(at, lambda a: any({"Field", "Git (Expected)", "Actual"} <= set(f.columns)
-                                       for f in frames(a)), what="the drift table")
+    at = rerun_until(
+        at,
+        lambda a: any({"Field", "Git (Expected)", "Actual"} <= set(f.columns) for f in frames(a)),
+        what="the drift table",
+    )
     table = next(f for f in frames(at) if "Git (Expected)" in f.columns)
     assert list(table.iloc[0]) == ["max_age", "1h", "2h"]
     assert any("outside the console" in c for c in texts(at.caption))
@@ -80,26 +95,39 @@ def test_register_sync_drift_and_remediate(ui_app: AppTest, api, stack):
 
     async def reverted(js):
         return (await js.stream_info(name)).config.max_age == 3600
+
     rerun_until(at, lambda a: on_hub(stack, reverted), timeout=120, what="the revert applied")
 
     # a broken commit: its sync shows the errors, path:line
-    remote.write("environments/dev/bad.yaml", "apiVersion: nats.io/v1\nkind: Stream\n"
-                                               "metadata:\n  name: B\nspec:\n  maxAge: soon\n")
+    remote.write(
+        "environments/dev/bad.yaml",
+        "apiVersion: nats.io/v1\nkind: Stream\nmetadata:\n  name: B\nspec:\n  maxAge: soon\n",
+    )
     remote.commit("broken")
     at.button(key="go_sync_now").click().run()
-    at = rerun_until(at, lambda a: any("environments/dev/bad.yaml:6" in c.value for c in a.code),
-                     what="the failed sync's errors")
+    at = rerun_until(
+        at,
+        lambda a: any("environments/dev/bad.yaml:6" in c.value for c in a.code),
+        what="the failed sync's errors",
+    )
 
     viewer = invite(api, admin, "viewer")
-    seen = log_in(AppTest.from_file(ui_app._script_path, default_timeout=60).run(),
-                  viewer.email, viewer.password)
+    seen = log_in(
+        AppTest.from_file(ui_app._script_path, default_timeout=60).run(),
+        viewer.email,
+        viewer.password,
+    )
     seen = open_page(seen, PAGE, TITLE)
     assert syncs_table(seen) is not None
-    assert not {k for k in keys(seen) if k.startswith(("go_sync", "go_scan", "go_revert",
-                                                       "go_ignore", "go_update", "go_remove"))}
+    assert not {
+        k
+        for k in keys(seen)
+        if k.startswith(("go_sync", "go_scan", "go_revert", "go_ignore", "go_update", "go_remove"))
+    }
 
     async def cleanup(js):
         await js.delete_stream(name)
+
     on_hub(stack, cleanup)
 
 
@@ -114,8 +142,9 @@ def test_the_main_path_in_chromium(browser_page, stack, ui_admin, ui_hub):
     name = unique("UIWEB").upper().replace("-", "_")
     remote.write("environments/dev/s.yaml", stream_manifest(name))
     remote.commit("For the browser")
-    repo = ui_admin.create_gitops_repo({"name": unique("web"), "url": remote.url,
-                                        "environments": {"dev": ui_hub.id}})
+    repo = ui_admin.create_gitops_repo(
+        {"name": unique("web"), "url": remote.url, "environments": {"dev": ui_hub.id}}
+    )
     page = browser_page
     page.goto(f"{stack.ui_url}/gitops")
     browser_log_in(page, stack)
@@ -127,10 +156,13 @@ def test_the_main_path_in_chromium(browser_page, stack, ui_admin, ui_hub):
     expect(page.get_by_text(f"Sync of {repo['name']} started")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("Recent Syncs")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("Traceback")).to_have_count(0)
-    wait_until(lambda: [s for s in ui_admin.list_gitops_syncs(repo["id"])
-                        if s["status"] == "succeeded"], "the sync applied")
+    wait_until(
+        lambda: [s for s in ui_admin.list_gitops_syncs(repo["id"]) if s["status"] == "succeeded"],
+        "the sync applied",
+    )
     ui_admin.delete_gitops_repo(repo["id"])
 
     async def cleanup(js):
         await js.delete_stream(name)
+
     on_hub(stack, cleanup)

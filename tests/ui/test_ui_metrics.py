@@ -14,6 +14,7 @@ def test_the_metrics_tab_charts_throughput_and_lag(ui_logged_in, ui_admin, ui_hu
     make_stream(stack, name, 30)
     ui_admin.create_consumer(ui_hub.id, name, {"durable_name": "reader", "ack_policy": "explicit"})
     try:
+
         def sampled():
             lag = ui_admin.consumer_lag(ui_hub.id, name, "reader", "15m")
             return lag["lag"] and lag["lag"][-1]["value"] == 30
@@ -30,7 +31,8 @@ def test_the_metrics_tab_charts_throughput_and_lag(ui_logged_in, ui_admin, ui_hu
 
 def _elements(node) -> list:
     found = []
-    for child in (node.children.values() if isinstance(getattr(node, "children", None), dict)
-                  else []):
+    for child in (
+        node.children.values() if isinstance(getattr(node, "children", None), dict) else []
+    ):
         found += [child, *_elements(child)]
     return found

@@ -44,15 +44,18 @@ def test_start_a_replay_from_the_form_and_see_it_complete(ui_logged_in, ui_admin
         at.text_input(key="replay_dest_subject").input(f"{name}.again")
         at.button(key="replay_submit").click().run()
         assert not at.exception, texts(at.exception)
-        assert any(s.startswith(f"Replay of {name} started") for s in texts(at.success)), \
-            texts(at.error)
+        assert any(s.startswith(f"Replay of {name} started") for s in texts(at.success)), texts(
+            at.error
+        )
         assert at.session_state[TAB_KEY] == "Operations"  # the page switched to the list
         op_id = at.session_state[SELECTED]
 
         def ended(a) -> bool:  # the list and the detail are two reads: both must have seen it
             table = a.dataframe[0].value if a.dataframe else None
-            listed = table is not None and (table[table["ID"] == op_id[:8]]["Status"]
-                                            == "✔ Completed").any()
+            listed = (
+                table is not None
+                and (table[table["ID"] == op_id[:8]]["Status"] == "✔ Completed").any()
+            )
             return detail_status(a) == "✔ Completed" and bool(listed)
 
         at = rerun_until(at, ended, what="the replay to end")
@@ -88,9 +91,14 @@ def test_pause_resume_and_cancel_drive_the_operation(ui_logged_in, ui_admin, ui_
     src, dst = stream_name("UI-SLOW"), stream_name("UI-SLOW-COPY")
     make_stream(stack, src, 3000)
     make_stream(stack, dst)
-    started = ui_admin.start_replay({
-        "cluster_id": ui_hub.id, "stream": src, "rate_limit": 200,
-        "destination": {"stream": dst, "subject_prefix": dst}})
+    started = ui_admin.start_replay(
+        {
+            "cluster_id": ui_hub.id,
+            "stream": src,
+            "rate_limit": 200,
+            "destination": {"stream": dst, "subject_prefix": dst},
+        }
+    )
     try:
         at = ui_logged_in
         at.session_state[SELECTED] = started.id
@@ -101,7 +109,10 @@ def test_pause_resume_and_cancel_drive_the_operation(ui_logged_in, ui_admin, ui_
         at.button(key="op_pause").click().run()
         assert "Pause requested" in " ".join(texts(at.success)), texts(at.error)
         at = rerun_until(at, lambda a: detail_status(a) == "❚❚ Paused", what="it to pause")
-        assert at.button(key="op_pause").proto.disabled and not at.button(key="op_resume").proto.disabled
+        assert (
+            at.button(key="op_pause").proto.disabled
+            and not at.button(key="op_resume").proto.disabled
+        )
         held = ui_admin.get_operation(started.id).progress.done
         time.sleep(1.0)
         assert ui_admin.get_operation(started.id).progress.done == held  # nothing moves
@@ -133,8 +144,9 @@ def test_pause_resume_and_cancel_drive_the_operation(ui_logged_in, ui_admin, ui_
         remove_stream(ui_admin, ui_hub, dst)
 
 
-def test_a_replay_back_into_its_own_stream_is_refused_before_sending(ui_logged_in, ui_admin,
-                                                                     ui_hub, stack):
+def test_a_replay_back_into_its_own_stream_is_refused_before_sending(
+    ui_logged_in, ui_admin, ui_hub, stack
+):
     name = stream_name("UI-LOOP")
     make_stream(stack, name, 3)
     try:
@@ -148,15 +160,18 @@ def test_a_replay_back_into_its_own_stream_is_refused_before_sending(ui_logged_i
         assert texts(at.error) == [
             "The last sequence (2) is before the first one (5).",
             '"yesterday" is not a time; write it like 2024-01-15T10:30:00Z (UTC unless an '
-            'offset such as +02:00 is given).',
+            "offset such as +02:00 is given).",
             "On the same cluster the copies would land back in the source stream: publish them "
             "under a prefix or to another subject, or choose another destination cluster.",
         ]
         assert not at.success
         assert at.session_state[TAB_KEY] == "Replay messages"  # still on the form, as typed
         assert at.text_input(key="replay_start_time").value == "yesterday"
-        assert not [o for o in ui_admin.list_operations(cluster_id=ui_hub.id, limit=200)
-                    if o.input.get("stream") == name]
+        assert not [
+            o
+            for o in ui_admin.list_operations(cluster_id=ui_hub.id, limit=200)
+            if o.input.get("stream") == name
+        ]
     finally:
         remove_stream(ui_admin, ui_hub, name)
 
@@ -184,12 +199,17 @@ def test_a_dry_run_shows_what_would_be_replayed(ui_logged_in, ui_admin, ui_hub, 
 
 
 def test_the_client_starts_once_per_key_and_says_why_a_finished_one_cannot_move(
-        ui_admin, ui_hub, stack):
+    ui_admin, ui_hub, stack
+):
     name = stream_name("UI-IDEM")
     make_stream(stack, name, 5)
     try:
-        spec = {"cluster_id": ui_hub.id, "stream": name, "dry_run": True,
-                "destination": {"subject_prefix": "idem"}}
+        spec = {
+            "cluster_id": ui_hub.id,
+            "stream": name,
+            "dry_run": True,
+            "destination": {"subject_prefix": "idem"},
+        }
         first = ui_admin.start_replay(spec, idempotency_key=f"ui-{name}")
         again = ui_admin.start_replay(spec, idempotency_key=f"ui-{name}")
         assert again.id == first.id
@@ -200,8 +220,9 @@ def test_the_client_starts_once_per_key_and_says_why_a_finished_one_cannot_move(
         with pytest.raises(ApiError) as err:
             ui_admin.pause_operation(first.id)
         assert err.value.status == 409
-        assert err.value.message == ("The operation has already ended (completed); nothing to "
-                                     "pause.")
+        assert err.value.message == (
+            "The operation has already ended (completed); nothing to pause."
+        )
         with pytest.raises(ApiError) as err:
             ui_admin.start_replay({**spec, "destination": {}})
         assert err.value.status == 422 and "same cluster" in err.value.message

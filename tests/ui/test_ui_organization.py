@@ -27,8 +27,7 @@ async def test_an_admin_changes_the_organization_settings(make_member, stack, mo
     with member_client(stack, headers) as client:
         org = client.organization(str(org_id))
         assert f"| **Slug** | {org.slug} |" in markdown(at)
-        assert "| **Request limit** | the console's default, per user and minute |" in \
-            markdown(at)
+        assert "| **Request limit** | the console's default, per user and minute |" in markdown(at)
         assert at.text_input(key="org_name").value == org.name
         assert at.number_input(key="org_rate_limit").value == 0
 
@@ -37,8 +36,9 @@ async def test_an_admin_changes_the_organization_settings(make_member, stack, mo
         at.number_input(key="org_rate_limit").set_value(600)
         at.button(key="org_submit").click().run()
         assert not at.exception, texts(at.exception)
-        assert (f"Settings of {renamed} saved: 600 requests per user and minute."
-                in texts(at.success)), texts(at.error)
+        assert f"Settings of {renamed} saved: 600 requests per user and minute." in texts(
+            at.success
+        ), texts(at.error)
         stored = client.organization(str(org_id))
         assert (stored.name, stored.rate_limit_per_minute) == (renamed, 600)
         assert renamed in texts(at.sidebar.caption)  # who is logged in, where
@@ -73,8 +73,7 @@ async def test_other_roles_read_the_settings(role, make_member, stack, monkeypat
     at = open_page(member_ui(stack, headers), "organization.py", "Organization")
     assert f"| **Your role** | {role} |" in markdown(at)
     assert not at.text_input and not at.number_input  # no form
-    assert "Only an administrator of the organization changes its settings." in \
-        texts(at.caption)
+    assert "Only an administrator of the organization changes its settings." in texts(at.caption)
     with member_client(stack, headers) as client:  # the API decides, not the hidden form
         with pytest.raises(ApiError) as refused:
             client.update_organization(str(org_id), {"rate_limit_per_minute": 1})
@@ -87,8 +86,10 @@ async def test_another_organization_is_out_of_reach(make_member, stack):
     _, _, their_org = await make_member("admin", org="new")
     with member_client(stack, ours) as client:
         assert [o.id for o in client.list_organizations()] == [str(our_org)]
-        for attempt in (lambda: client.organization(str(their_org)),
-                        lambda: client.update_organization(str(their_org), {"name": "mine"})):
+        for attempt in (
+            lambda: client.organization(str(their_org)),
+            lambda: client.update_organization(str(their_org), {"name": "mine"}),
+        ):
             with pytest.raises(ApiError) as refused:
                 attempt()
             assert refused.value.status == 404
@@ -119,18 +120,30 @@ def test_the_docs_link_uses_the_address_browsers_reach(stack, monkeypatch):
 
 # --------------------------------------------------------------------------- the form's checks
 
-ORG = OrganizationSettings(id="o1", name="Acme", slug="acme", plan="free", role="admin",
-                           rate_limit_per_minute=None, created_at=None)
+ORG = OrganizationSettings(
+    id="o1",
+    name="Acme",
+    slug="acme",
+    plan="free",
+    role="admin",
+    rate_limit_per_minute=None,
+    created_at=None,
+)
 
 
 def test_the_settings_form_sends_only_what_changed():
     check = forms.check_organization_form
     assert check(ORG, name=" Acme ", rate_limit_per_minute=0) == ({}, [])
     assert check(ORG, name="Acme Ltd", rate_limit_per_minute=120) == (
-        {"name": "Acme Ltd", "rate_limit_per_minute": 120}, [])
+        {"name": "Acme Ltd", "rate_limit_per_minute": 120},
+        [],
+    )
     limited = OrganizationSettings(**{**ORG.__dict__, "rate_limit_per_minute": 120})
     assert check(limited, name="Acme", rate_limit_per_minute=0) == (
-        {"rate_limit_per_minute": 0}, [])
+        {"rate_limit_per_minute": 0},
+        [],
+    )
     assert check(ORG, name="A\x82B", rate_limit_per_minute=-1)[1] == [
         "An organization name may not contain control characters.",
-        "The request limit is between 1 and 1,000,000 per minute (0: the console's default)."]
+        "The request limit is between 1 and 1,000,000 per minute (0: the console's default).",
+    ]

@@ -7,7 +7,9 @@ from .conftest import remove_stream, texts, unique
 
 def test_overview_shows_each_cluster_with_health_and_streams(ui_logged_in, ui_admin, ui_hub):
     name = unique("UI_OVERVIEW").replace("-", "_")
-    ui_admin.create_stream(ui_hub.id, {"name": name, "subjects": [f"{name}.>"], "storage": "memory"})
+    ui_admin.create_stream(
+        ui_hub.id, {"name": name, "subjects": [f"{name}.>"], "storage": "memory"}
+    )
     try:
         at = ui_logged_in.run()  # refresh after the stream was created
         assert not at.exception

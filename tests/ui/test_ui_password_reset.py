@@ -31,8 +31,9 @@ def choose(at: AppTest, password: str, again: str | None = None) -> AppTest:
     return at.button(key="reset_submit").click().run()
 
 
-def test_a_forgotten_password_is_reset_from_the_login_page(ui_app, api, stack, mailbox,
-                                                          monkeypatch):
+def test_a_forgotten_password_is_reset_from_the_login_page(
+    ui_app, api, stack, mailbox, monkeypatch
+):
     owner = signup(api)
     ui_app.text_input(key="forgot_email").input(owner.email)
     ui_app.button(key="forgot_submit").click().run()
@@ -76,13 +77,13 @@ def test_the_mailed_link_works_in_a_browser(browser_page, api, stack, mailbox):
 
     link = re.search(r"\S+/\?reset=\S+", mailbox.wait_for(owner.email).text).group(0)
     page.goto(link)  # what the person clicks in the mail
-    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible(
-        timeout=WAIT_MS)
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible(timeout=WAIT_MS)
     page.get_by_role("textbox", name="New password").fill(NEW_PASSWORD)
     page.get_by_role("textbox", name="The same again").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set the password").click()
     expect(page.get_by_text("Your new password is set; log in with it.")).to_be_visible(
-        timeout=WAIT_MS)
+        timeout=WAIT_MS
+    )
     page.get_by_role("textbox", name="Email", exact=True).fill(owner.email)
     page.get_by_role("textbox", name="Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("button", name="Log in").click()

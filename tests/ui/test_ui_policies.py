@@ -38,8 +38,11 @@ def policies_page(ui_app, account: Account):
 
 
 def heads(at) -> list[str]:
-    return [m.value.split("**")[1].removeprefix("Policy: ") for m in at.markdown
-            if m.value.startswith("**Policy: ")]
+    return [
+        m.value.split("**")[1].removeprefix("Policy: ")
+        for m in at.markdown
+        if m.value.startswith("**Policy: ")
+    ]
 
 
 def policy_id(api: ApiClient, name: str) -> str:
@@ -51,16 +54,22 @@ def test_the_policies_in_evaluation_order_with_their_summary(ui_app, org_admin):
     assert heads(at) == POLICY_ORDER
     written = "\n".join(texts(at.markdown))
     # Production Changes, as the source design words it
-    assert ("- Any stream/consumer/KV bucket/object store/purge/replay/mirror/failover/restore "
-            "operation in production clusters") in written
-    assert ("- Platform Team or Team Lead: 1 approval from: role admin or role team_lead or team "
-            "platform") in written
+    assert (
+        "- Any stream/consumer/KV bucket/object store/purge/replay/mirror/failover/restore "
+        "operation in production clusters"
+    ) in written
+    assert (
+        "- Platform Team or Team Lead: 1 approval from: role admin or role team_lead or team "
+        "platform"
+    ) in written
     assert "- change is < 10% of current limits and within team quota" in written
     assert "- After 8 hours → notify @platform-oncall" in written
     assert "**SLA:** 4 hours" in written and "**SLA:** Immediate" in written
     # Large Quota Requests: thresholds, and the conditional Finance group
-    assert ("- Any quota increase, when any of:\n    - Quota increase > 2x current limit\n"
-            "    - Storage increase > 100 GB\n    - Cost impact > \\$100/month") in written
+    assert (
+        "- Any quota increase, when any of:\n    - Quota increase > 2x current limit\n"
+        "    - Storage increase > 100 GB\n    - Cost impact > \\$100/month"
+    ) in written
     assert "- Finance: 1 approval from: team finance (if cost > \\$500/month)" in written
     assert [t.value for t in at.toggle] == [True, True, True]
     assert not at.error
@@ -113,16 +122,20 @@ def test_disable_add_and_delete_a_policy(ui_app, org_admin, org_api):
     pid = policy_id(org_api, "Development Self-Service")
     at = policies_page(ui_app, org_admin)
     at.toggle(key=f"pol_enabled_{pid}").set_value(False).run()
-    assert "Policy Development Self-Service disabled (version 2)." in texts(at.success), \
-        texts(at.error)
+    assert "Policy Development Self-Service disabled (version 2)." in texts(at.success), texts(
+        at.error
+    )
     assert org_api.policy(pid).enabled is False
     assert at.toggle(key=f"pol_enabled_{pid}").value is False
 
     name = unique("Staging replays")
-    definition = {"name": name, "priority": 5, "triggers": {"environments": ["staging"],
-                                                             "kinds": ["replay"]},
-                  "groups": [{"name": "Operators", "count": 2, "roles": ["operator"]}],
-                  "sla_hours": 1}
+    definition = {
+        "name": name,
+        "priority": 5,
+        "triggers": {"environments": ["staging"], "kinds": ["replay"]},
+        "groups": [{"name": "Operators", "count": 2, "roles": ["operator"]}],
+        "sla_hours": 1,
+    }
     at.text_area(key="pol_new_text").input(yaml.safe_dump(definition))
     at.button(key="pol_add_submit").click().run()
     assert not at.exception, texts(at.exception)
@@ -152,8 +165,10 @@ def test_a_duplicate_name_reads_the_apis_sentence(ui_app, org_admin):
 def test_a_non_admin_reads_that_they_cannot(ui_app, api, org_admin):
     editor = invite(api, org_admin, "editor")
     at = policies_page(ui_app, editor)
-    assert texts(at.info)[0] == ("Approval policies are set by the organization's admins: your "
-                                 "role (editor) cannot view or change them.")
+    assert texts(at.info)[0] == (
+        "Approval policies are set by the organization's admins: your "
+        "role (editor) cannot view or change them."
+    )
     assert not heads(at) and not at.error
     assert "pol_add_submit" not in [b.key for b in at.button]
 
@@ -162,29 +177,46 @@ def test_a_non_admin_reads_that_they_cannot(ui_app, api, org_admin):
 
 
 def test_a_policy_is_summarised_section_by_section():
-    summary = approval_text.policy_summary({
-        "name": "x", "triggers": {"kinds": ["quota"], "operations": ["increase"],
-                                  "replicas_changed": True},
-        "groups": [{"name": "", "count": 1}],
-        "auto_reject": [{"kinds": ["stream"], "environments": ["production"], "min_replicas": 3}],
-        "sla_hours": None})
+    summary = approval_text.policy_summary(
+        {
+            "name": "x",
+            "triggers": {"kinds": ["quota"], "operations": ["increase"], "replicas_changed": True},
+            "groups": [{"name": "", "count": 1}],
+            "auto_reject": [
+                {"kinds": ["stream"], "environments": ["production"], "min_replicas": 3}
+            ],
+            "sla_hours": None,
+        }
+    )
     assert summary == {
         "Triggers": ["Any quota increase, when any of:", "The number of replicas changes"],
         "Approval requirements": ["1 approval from: anyone"],
         "Auto-reject if": ["a stream in production with fewer than 3 replicas"],
-        "SLA": ["none"]}
+        "SLA": ["none"],
+    }
     assert approval_text.trigger_lines({}) == ["Any change"]
     assert approval_text.changed_fields({"a": 1, "version": 1}, {"a": 2, "version": 2}) == ["a"]
 
 
 def test_a_refusal_lists_the_fields_the_api_named():
-    generic = ApiError(422, "Invalid input: groups.0.count: must be >= 1; name: is required",
-                       field_errors=(FieldError("groups.0.count", "must be >= 1"),
-                                     FieldError("name", "is required")))
-    assert refusal_text(generic) == ("The API refused it:\n\n- **groups.0.count**: must be >= 1\n"
-                                     "- **name**: is required")
-    worded = ApiError(422, "The current streams limit is already 15; ask for more.",
-                      field_errors=(FieldError("requested_limit", "not an increase"),))
-    assert refusal_text(worded) == ("The current streams limit is already 15; ask for more.\n\n"
-                                    "- **requested_limit**: not an increase")
+    generic = ApiError(
+        422,
+        "Invalid input: groups.0.count: must be >= 1; name: is required",
+        field_errors=(
+            FieldError("groups.0.count", "must be >= 1"),
+            FieldError("name", "is required"),
+        ),
+    )
+    assert refusal_text(generic) == (
+        "The API refused it:\n\n- **groups.0.count**: must be >= 1\n- **name**: is required"
+    )
+    worded = ApiError(
+        422,
+        "The current streams limit is already 15; ask for more.",
+        field_errors=(FieldError("requested_limit", "not an increase"),),
+    )
+    assert refusal_text(worded) == (
+        "The current streams limit is already 15; ask for more.\n\n"
+        "- **requested_limit**: not an increase"
+    )
     assert refusal_text(ApiError(409, "Already exists.")) == "Already exists."

@@ -21,9 +21,14 @@ MB = 1024 * 1024
 @pytest.fixture
 async def org(api, stack, hub_nc):
     org = production_org(api, stack.env["JSC_HUB_URL"])
-    org.policy({"name": "Stream changes", "priority": 1,
-                "triggers": {"environments": ["production"], "kinds": ["stream"]},
-                "groups": [{"name": "Admins", "count": 1, "roles": ["admin"]}]})
+    org.policy(
+        {
+            "name": "Stream changes",
+            "priority": 1,
+            "triggers": {"environments": ["production"], "kinds": ["stream"]},
+            "groups": [{"name": "Admins", "count": 1, "roles": ["admin"]}],
+        }
+    )
     org.stream = unique("UI-RISK").upper().replace("-", "_")
     js = hub_nc.jetstream()
     await js.add_stream(name=org.stream, subjects=[f"{org.stream}.>"], max_bytes=MB)
@@ -34,8 +39,11 @@ async def org(api, stack, hub_nc):
 def test_the_queue_shows_the_assistants_risk_summary(org, fake_claude, stack, monkeypatch):
     words = f"{unique('ui-marker')}: ten times the **storage**; see [the runbook](http://x.test)."
     fake_claude.script(org.stream, [Text(words)])
-    asked = org.api.patch(f"/api/v1/clusters/{org.cluster_id}/streams/{org.stream}",
-                          headers=org.admin.headers, json={"max_bytes": 10 * MB})
+    asked = org.api.patch(
+        f"/api/v1/clusters/{org.cluster_id}/streams/{org.stream}",
+        headers=org.admin.headers,
+        json={"max_bytes": 10 * MB},
+    )
     assert asked.status_code == 202, asked.text
     request_id = asked.json()["request_id"]
     summary = wait_until(lambda: org.request(request_id)["risk_summary"], "the risk summary", 120)

@@ -16,8 +16,9 @@ async def test_sign_a_member_out_everywhere(ui_logged_in, make_member, stack):
     at.selectbox(key="users_selected").select(str(user_id)).run()
     at.button(key="users_sign_out").click().run()
     assert not at.exception, texts(at.exception)
-    assert f"{me.json()['email']} was signed out of 1 session." in texts(at.success), \
-        texts(at.error)
+    assert f"{me.json()['email']} was signed out of 1 session." in texts(at.success), texts(
+        at.error
+    )
     assert httpx.get(f"{stack.api_url}/api/v1/auth/me", headers=headers).status_code == 401
     at.button(key="users_sign_out").click().run()
     assert f"{me.json()['email']} was signed out of 0 sessions." in texts(at.success)

@@ -13,13 +13,19 @@ from tests.ui.test_ui_browser import log_in
 from ui.client import ApiClient
 
 
-def test_edit_a_cluster_and_read_its_server_information(browser_page, stack, ui_admin,
-                                                        tmp_path: Path):
+def test_edit_a_cluster_and_read_its_server_information(
+    browser_page, stack, ui_admin, tmp_path: Path
+):
     from playwright.sync_api import expect
 
-    cluster = ui_admin.create_cluster({"name": unique("ui-web-edit"), "environment": "development",
-                                       "server_urls": [stack.env["JSC_HUB_URL"]],
-                                       "jetstream_domain": "hub"})
+    cluster = ui_admin.create_cluster(
+        {
+            "name": unique("ui-web-edit"),
+            "environment": "development",
+            "server_urls": [stack.env["JSC_HUB_URL"]],
+            "jetstream_domain": "hub",
+        }
+    )
     try:
         page = browser_page
         page.goto(f"{stack.ui_url}/clusters")
@@ -36,13 +42,15 @@ def test_edit_a_cluster_and_read_its_server_information(browser_page, stack, ui_
 
         page.get_by_role("tab", name="Edit").click()
         form = page.get_by_test_id("stForm").filter(
-            has=page.get_by_role("button", name="Save changes"))
+            has=page.get_by_role("button", name="Save changes")
+        )
         name = form.get_by_role("textbox", name="Name", exact=True)
         expect(name).to_have_value(cluster.name, timeout=WAIT_MS)
         form.get_by_role("textbox", name="Description").fill("edited in a browser")
         form.get_by_role("button", name="Save changes").click()
         expect(page.get_by_text(f"Cluster {cluster.name} saved (description).")).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
         expect(page.get_by_text("Traceback")).to_have_count(0)
         page.screenshot(path=str(tmp_path / "cluster-edited.png"), full_page=True)
         assert ui_admin.cluster(cluster.id).description == "edited in a browser"
@@ -50,8 +58,9 @@ def test_edit_a_cluster_and_read_its_server_information(browser_page, stack, ui_
         remove_cluster(ui_admin, cluster)
 
 
-def test_change_an_organization_setting_and_open_the_api_docs(browser_page, api, stack,
-                                                              tmp_path: Path):
+def test_change_an_organization_setting_and_open_the_api_docs(
+    browser_page, api, stack, tmp_path: Path
+):
     from playwright.sync_api import expect
 
     owner = signup(api)
@@ -61,13 +70,15 @@ def test_change_an_organization_setting_and_open_the_api_docs(browser_page, api,
     page.get_by_role("textbox", name="Password").fill(owner.password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Organization", exact=True)).to_be_visible(
-        timeout=WAIT_MS)
+        timeout=WAIT_MS
+    )
     limit = page.get_by_role("spinbutton", name=re.compile("Requests per user and minute"))
     expect(limit).to_have_value("0", timeout=WAIT_MS)
     limit.fill("750")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("750 requests per user and minute").first).to_be_visible(
-        timeout=WAIT_MS)
+        timeout=WAIT_MS
+    )
     expect(page.get_by_text("Traceback")).to_have_count(0)
     page.screenshot(path=str(tmp_path / "organization.png"), full_page=True)
     with ApiClient(stack.api_url) as client:

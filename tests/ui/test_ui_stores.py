@@ -33,8 +33,9 @@ def test_kv_create_a_bucket_put_and_get(ui_logged_in, ui_admin, ui_hub):
         at.number_input(key="kv_new_history").set_value(5)
         at.text_input(key="kv_new_ttl").input("forever")
         at.button(key="kv_new_submit").click().run()
-        assert texts(at.error) == ['"forever" is not a duration; write it like 72h, 30m, 1h30m '
-                                   'or 7d.']
+        assert texts(at.error) == [
+            '"forever" is not a duration; write it like 72h, 30m, 1h30m or 7d.'
+        ]
         at.text_input(key="kv_new_ttl").input("24h")
         at.button(key="kv_new_submit").click().run()
         assert not at.exception
@@ -47,8 +48,9 @@ def test_kv_create_a_bucket_put_and_get(ui_logged_in, ui_admin, ui_hub):
         at.text_area(key="kv_put_value").input('{"enabled": true, "share": 0.25}')
         at.checkbox(key="kv_put_json").check()
         at.button(key="kv_put_submit").click().run()
-        assert f"Stored config.feature-x in {bucket} (revision 1)." in texts(at.success), \
-            texts(at.error)
+        assert f"Stored config.feature-x in {bucket} (revision 1)." in texts(at.success), texts(
+            at.error
+        )
         assert list(at.dataframe[1].value["Key"]) == ["config.feature-x"]
         assert json.loads(at.json[0].value) == {"enabled": True, "share": 0.25}
 
@@ -63,8 +65,10 @@ def test_kv_create_a_bucket_put_and_get(ui_logged_in, ui_admin, ui_hub):
 
         at.text_input(key="kv_put_key").input("bad key")
         at.button(key="kv_put_submit").click().run()
-        assert texts(at.error) == ['The key "bad key" may only contain letters, digits and '
-                                   '- / _ = . (dot-separated parts, no wildcards).']
+        assert texts(at.error) == [
+            'The key "bad key" may only contain letters, digits and '
+            "- / _ = . (dot-separated parts, no wildcards)."
+        ]
 
         at.button(key="kv_delete_key").click().run()
         at.button(key="kv_pending_delete_key_yes").click().run()
@@ -90,16 +94,18 @@ def test_object_store_upload_list_and_delete(ui_logged_in, ui_admin, ui_hub):
         at.text_input(key="obj_new_bucket").input(store)
         at.selectbox(key="obj_new_storage").select("memory")
         at.button(key="obj_new_submit").click().run()
-        assert f"Object store {store} created on {ui_hub.name}." in texts(at.success), \
-            texts(at.error)
+        assert f"Object store {store} created on {ui_hub.name}." in texts(at.success), texts(
+            at.error
+        )
 
         data = b"id,total\n1,9.99\n" * 5000  # 80 kB: more than one chunk
         at.get("file_uploader")[0].set_value(("orders.csv", data, "text/csv"))
         at.text_input(key="obj_upload_name").input("reports/orders.csv")
         at.button(key="obj_upload_submit").click().run()
         assert not at.exception
-        assert f"Uploaded reports/orders.csv (78.1 KiB) to {store}." in texts(at.success), \
-            texts(at.error)
+        assert f"Uploaded reports/orders.csv (78.1 KiB) to {store}." in texts(at.success), texts(
+            at.error
+        )
         files = at.dataframe[1].value
         row = files[files["Name"] == "reports/orders.csv"].iloc[0]
         assert row["Size"] == "78.1 KiB" and row["Content type"] == "text/csv"

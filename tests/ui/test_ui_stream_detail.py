@@ -47,7 +47,10 @@ def test_overview_shows_state_and_configuration(ui_logged_in, ui_admin, ui_hub, 
         tree = at.dataframe[0].value.set_index("Path")["Messages"].to_dict()
         assert tree == {name: 7, f"{name}.a": 4, f"{name}.b": 3}
         at.text_input(key="sd_subjects_filter").input(f"{name}.b").run()
-        assert at.dataframe[0].value.set_index("Path")["Messages"].to_dict() == {name: 3, f"{name}.b": 3}
+        assert at.dataframe[0].value.set_index("Path")["Messages"].to_dict() == {
+            name: 3,
+            f"{name}.b": 3,
+        }
 
         at.button(key="sd_replay").click().run()  # to the replay form, this stream as the source
         assert texts(at.title) == ["Operations"], texts(at.error)
@@ -97,8 +100,9 @@ def test_browse_read_delete_export_and_publish_messages(ui_logged_in, ui_admin, 
         at.text_area(key="sd_pub_headers").input("X-Trace: abc-123")
         at.button(key="sd_pub_submit").click().run()
         assert not at.exception
-        assert f"Published to {name}.c: stored in {name} as #31." in texts(at.success), \
-            texts(at.error)
+        assert f"Published to {name}.c: stored in {name} as #31." in texts(at.success), texts(
+            at.error
+        )
 
         msg = on_hub(stack, lambda js: js.get_msg(name, 31))
         assert msg.subject == f"{name}.c" and json.loads(msg.data) == {"hello": "world"}
@@ -106,8 +110,9 @@ def test_browse_read_delete_export_and_publish_messages(ui_logged_in, ui_admin, 
 
         at.text_input(key="sd_pub_subject").input(f"{name}.*")
         at.button(key="sd_pub_submit").click().run()
-        assert texts(at.error) == [f'The subject "{name}.*" has a wildcard: give a concrete '
-                                   "subject."]
+        assert texts(at.error) == [
+            f'The subject "{name}.*" has a wildcard: give a concrete subject.'
+        ]
     finally:
         remove_stream(ui_admin, ui_hub, name)
 
@@ -158,8 +163,9 @@ def test_create_a_consumer_see_its_health_and_delete_it(ui_logged_in, ui_admin, 
         at.button(key="sd_con_submit").click().run()
         table = at.dataframe[0].value
         assert table[table["Name"] == "ui-everything"].iloc[0]["Health"] == "◐ Lagging"
-        assert any("ui-everything" in m and "1,500 messages not delivered" in m
-                   for m in texts(at.markdown))
+        assert any(
+            "ui-everything" in m and "1,500 messages not delivered" in m for m in texts(at.markdown)
+        )
 
         at.selectbox(key="sd_con_selected").select("ui-reader").run()
         at.button(key="sd_con_delete").click().run()
@@ -200,8 +206,9 @@ def test_edit_the_configuration_as_json(ui_logged_in, ui_admin, ui_hub, stack):
         at.text_area(key="sd_config_text").input(json.dumps(config))
         at.button(key="sd_config_save").click().run()
         assert not at.exception
-        assert f"Stream {name} updated: description, max_msgs." in texts(at.success), \
-            texts(at.error)
+        assert f"Stream {name} updated: description, max_msgs." in texts(at.success), texts(
+            at.error
+        )
         assert json.loads(at.text_area(key="sd_config_text").value)["max_msgs"] == 500
         server = on_hub(stack, lambda js: js.stream_info(name)).config
         assert server.max_msgs == 500 and server.description == "edited in the UI"

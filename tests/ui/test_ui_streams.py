@@ -71,7 +71,9 @@ def test_create_a_stream_from_the_form(ui_logged_in, ui_admin, ui_hub, stack):
 
 def test_stream_list_shows_messages_bytes_and_consumers(ui_logged_in, ui_admin, ui_hub, stack):
     name = stream_name("UI-LISTED")
-    ui_admin.create_stream(ui_hub.id, {"name": name, "subjects": [f"{name}.>"], "storage": "memory"})
+    ui_admin.create_stream(
+        ui_hub.id, {"name": name, "subjects": [f"{name}.>"], "storage": "memory"}
+    )
 
     async def publish() -> None:
         nc = await nats.connect(stack.env["JSC_HUB_URL"])
@@ -106,7 +108,9 @@ def test_an_invalid_stream_is_refused_before_sending(ui_logged_in, ui_admin, ui_
     at.button(key="stream_submit").click().run()
     assert not at.exception
     errors = texts(at.error)
-    assert "A stream name may only contain letters, digits, - and _ (up to 255 characters)." in errors
+    assert (
+        "A stream name may only contain letters, digits, - and _ (up to 255 characters)." in errors
+    )
     assert "Give at least one subject, for example orders.>." in errors
     assert "NOT A NAME" not in [s.name for s in ui_admin.list_streams(ui_hub.id)]
 

@@ -31,19 +31,33 @@ class Portal:
         self.member: Account = invite(api, self.admin, "member")
         self.admin_api = ApiClient(stack.api_url)
         self.admin_api.login(self.admin.email, self.admin.password)
-        self.cluster = self.admin_api.create_cluster({
-            "name": unique("tp"), "environment": "development",
-            "server_urls": [stack.env["JSC_HUB_URL"]], "jetstream_domain": "hub"})
+        self.cluster = self.admin_api.create_cluster(
+            {
+                "name": unique("tp"),
+                "environment": "development",
+                "server_urls": [stack.env["JSC_HUB_URL"]],
+                "jetstream_domain": "hub",
+            }
+        )
         self.prefix = unique("tp").replace("-", "_") + "-"
-        self.team = self.admin_api.create_team({
-            "name": unique("payments"),
-            "namespaces": [{"cluster_id": self.cluster.id, "prefix": self.prefix}]})
+        self.team = self.admin_api.create_team(
+            {
+                "name": unique("payments"),
+                "namespaces": [{"cluster_id": self.cluster.id, "prefix": self.prefix}],
+            }
+        )
         self.admin_api.add_team_member(self.team.id, self.member.user_id)
         self.stream = f"{self.prefix}orders"
 
         async def work(js):
-            await js.add_stream(StreamConfig(name=self.stream, subjects=[f"{self.stream}.>"],
-                                             storage="file", max_bytes=2 * GB))
+            await js.add_stream(
+                StreamConfig(
+                    name=self.stream,
+                    subjects=[f"{self.stream}.>"],
+                    storage="file",
+                    max_bytes=2 * GB,
+                )
+            )
             for _i in range(3):
                 await js.publish(f"{self.stream}.new", b"{}")
 
@@ -80,13 +94,24 @@ def portal_as(account: Account, portal: Portal, stack, monkeypatch) -> AppTest:
 
 def bars(at: AppTest) -> dict[str, tuple[int, str]]:
     """Each quota's bar, by its label: (fill in percent, text)."""
-    labels = [m.value.strip("*") for m in at.markdown if m.value.startswith("**")
-              and m.value.strip("*") in LABELS]
+    labels = [
+        m.value.strip("*")
+        for m in at.markdown
+        if m.value.startswith("**") and m.value.strip("*") in LABELS
+    ]
     return {label: (bar.value, bar.text) for label, bar in zip(labels, at.progress, strict=False)}
 
 
-LABELS = {"Streams", "Consumers", "Total storage", "Messages", "Max message size",
-          "Replicas (max)", "Inbound rate (msg/s)", "Outbound rate (msg/s)"}
+LABELS = {
+    "Streams",
+    "Consumers",
+    "Total storage",
+    "Messages",
+    "Max message size",
+    "Replicas (max)",
+    "Inbound rate (msg/s)",
+    "Outbound rate (msg/s)",
+}
 
 
 def test_usage_against_quotas_resources_and_an_admin_setting_limits(portal, stack, monkeypatch):
@@ -108,14 +133,17 @@ def test_usage_against_quotas_resources_and_an_admin_setting_limits(portal, stac
     at.number_input(key=f"tp_limit_{portal.team.id}_messages").set_value(1000)
     at.button(key="tp_limits_submit").click().run()
     assert not at.exception, texts(at.exception)
-    assert f"Limits of {portal.team.name} saved: messages 1,000, streams 20." in \
-        texts(at.success), texts(at.error)
+    assert f"Limits of {portal.team.name} saved: messages 1,000, streams 20." in texts(
+        at.success
+    ), texts(at.error)
     limits = {i.resource: i.limit for i in portal.admin_api.team_quotas(portal.team.id).items}
     assert (limits["streams"], limits["messages"], limits["storage_bytes"]) == (20, 1000, 100 * GB)
     assert bars(at)["Messages"] == (0, "3 / 1,000 (0%)")
     history = at.dataframe[-1].value
-    assert list(history["Change"])[:2] in (["15 → 20", "unlimited → 1,000"],
-                                           ["unlimited → 1,000", "15 → 20"])
+    assert list(history["Change"])[:2] in (
+        ["15 → 20", "unlimited → 1,000"],
+        ["unlimited → 1,000", "15 → 20"],
+    )
     assert set(history["Reason"]) == {"set by admin"}
     assert set(history["By"]) == {portal.admin.email}
 
@@ -128,8 +156,10 @@ def test_a_member_requests_more_storage_then_many_more_streams(portal, stack, mo
     assert approval_text.UNLIMITED_ALREADY in texts(at.caption)
     at.number_input(key="tp_req_limit_consumers").set_value(20)
     at.button(key="tp_req_submit").click().run()
-    assert texts(at.error) == [approval_text.UNLIMITED_ALREADY, "Say why the team needs it: a "
-                               "justification is required."]
+    assert texts(at.error) == [
+        approval_text.UNLIMITED_ALREADY,
+        "Say why the team needs it: a justification is required.",
+    ]
 
     at.selectbox(key="tp_req_resource").select("storage_bytes").run()
     assert "Current limit: **100 GB** · usage 2 GB" in texts(at.markdown)
@@ -141,11 +171,16 @@ def test_a_member_requests_more_storage_then_many_more_streams(portal, stack, mo
     at.text_area(key="tp_req_justification").input("Two new payment processors next month.")
     at.button(key="tp_req_submit").click().run()
     assert not at.exception, texts(at.exception)
-    assert texts(at.success) == ["Approved automatically: Raise quota storage_bytes to "
-                                 "200 GB\n\n- No approval policy matches this change and "
-                                 "it stays within the team's quota."], texts(at.error)
-    at = rerun_until(at, lambda a: bars(a)["Total storage"][1] == "2 GB / 200 GB (1%)",
-                     what="the approved limit to apply")
+    assert texts(at.success) == [
+        "Approved automatically: Raise quota storage_bytes to "
+        "200 GB\n\n- No approval policy matches this change and "
+        "it stays within the team's quota."
+    ], texts(at.error)
+    at = rerun_until(
+        at,
+        lambda a: bars(a)["Total storage"][1] == "2 GB / 200 GB (1%)",
+        what="the approved limit to apply",
+    )
     history = at.dataframe[-1].value.to_dict("records")
     assert history[0]["Change"] == "100 GB → 200 GB" and history[0]["By"]
 
@@ -163,7 +198,8 @@ def test_a_member_requests_more_storage_then_many_more_streams(portal, stack, mo
     assert "Policy 'Large Quota Requests' (v1) applies." in sent
     waiting = [r for r in portal.admin_api.quota_requests(portal.team.id) if r.waiting]
     assert [(r.title, r.justification) for r in waiting] == [
-        ("Raise quota streams to 40", "One stream per payment processor.")]
+        ("Raise quota streams to 40", "One stream per payment processor.")
+    ]
     table = [d.value for d in at.dataframe if "Justification" in d.value.columns][0]
     assert table.iloc[0]["Status"] == "◔ Waiting for approval"
     assert bars(at)["Streams"][1] == "1 / 15 (7%)"  # nothing changes before it is approved
@@ -176,8 +212,7 @@ def test_a_member_requests_more_storage_then_many_more_streams(portal, stack, mo
     assert "**Raise quota streams to 40** · ◔ Waiting for approval" in card
     assert "**Justification:** One stream per payment processor." in card
     assert "**Policy:** Large Quota Requests (version 1)" in card
-    assert ("- The streams limit rises from 15 to 40 (+167%, 2.7× the current limit)."
-            in card), card
+    assert "- The streams limit rises from 15 to 40 (+167%, 2.7× the current limit)." in card, card
     change = admin.dataframe[0].value.to_dict("records")
     assert change == [{"Field": "streams", "Before": "15", "After": "40"}]
 
@@ -185,29 +220,39 @@ def test_a_member_requests_more_storage_then_many_more_streams(portal, stack, mo
 # --------------------------------------------------------------------------- the pure parts
 
 
-@pytest.mark.parametrize("resource, usage, limit, percent, label", [
-    ("streams", 8, 15, 53.3, "8 / 15 (53%)"),
-    ("storage_bytes", 45 * GB, 100 * GB, 45.0, "45 GB / 100 GB (45%)"),
-    ("messages", 125_000_000, 500_000_000, 25.0, "125M / 500M (25%)"),
-    ("inbound_rate", 5000, 10_000, 50.0, "5,000/s / 10K/s (50%)"),
-    ("consumers", 24, None, None, "24 / unlimited"),
-    ("outbound_rate", None, 20_000, None, "not measured / 20K/s"),
-    ("max_msg_size", 1024, 8 * 1024 * 1024, 0.0, "1 KiB / 8 MiB (0%)"),
-])
+@pytest.mark.parametrize(
+    "resource, usage, limit, percent, label",
+    [
+        ("streams", 8, 15, 53.3, "8 / 15 (53%)"),
+        ("storage_bytes", 45 * GB, 100 * GB, 45.0, "45 GB / 100 GB (45%)"),
+        ("messages", 125_000_000, 500_000_000, 25.0, "125M / 500M (25%)"),
+        ("inbound_rate", 5000, 10_000, 50.0, "5,000/s / 10K/s (50%)"),
+        ("consumers", 24, None, None, "24 / unlimited"),
+        ("outbound_rate", None, 20_000, None, "not measured / 20K/s"),
+        ("max_msg_size", 1024, 8 * 1024 * 1024, 0.0, "1 KiB / 8 MiB (0%)"),
+    ],
+)
 def test_usage_labels(resource, usage, limit, percent, label):
     assert approval_text.usage_label(resource, usage, limit, percent) == label
 
 
 def test_the_quota_forms_build_their_bodies():
     body, problems = approval_text.check_quota_request(
-        team_id="t1", resource="storage_bytes", requested=1.5, justification=" growth ",
-        current=GB)
-    assert problems == [] and body == {"team_id": "t1", "resource": "storage_bytes",
-                                       "requested_limit": GB * 3 // 2, "justification": "growth"}
-    assert approval_text.check_quota_request(team_id="t1", resource="streams", requested=None,
-                                             justification="")[1] == [
-        "Enter the limit you need.", "Say why the team needs it: a justification is required."]
+        team_id="t1", resource="storage_bytes", requested=1.5, justification=" growth ", current=GB
+    )
+    assert problems == [] and body == {
+        "team_id": "t1",
+        "resource": "storage_bytes",
+        "requested_limit": GB * 3 // 2,
+        "justification": "growth",
+    }
+    assert approval_text.check_quota_request(
+        team_id="t1", resource="streams", requested=None, justification=""
+    )[1] == ["Enter the limit you need.", "Say why the team needs it: a justification is required."]
     assert approval_text.check_limits({"streams": 20, "storage_bytes": 0.5, "messages": None}) == (
-        {"streams": 20, "storage_bytes": GB // 2, "messages": None}, [])
-    assert approval_text.check_limits({"streams": -1})[1] == ["The limit of streams must be 0 or "
-                                                              "more."]
+        {"streams": 20, "storage_bytes": GB // 2, "messages": None},
+        [],
+    )
+    assert approval_text.check_limits({"streams": -1})[1] == [
+        "The limit of streams must be 0 or more."
+    ]

@@ -60,8 +60,9 @@ def test_create_test_rotate_and_delete_a_webhook(ui_logged_in, ui_admin):
 
             assert at.selectbox(key="webhooks_selected").value == hook.id  # the new one
             at.button(key="webhooks_test").click().run()
-            assert (f"Test delivered to {name}: the receiver answered 200."
-                    in texts(at.success)), texts(at.error)
+            assert f"Test delivered to {name}: the receiver answered 200." in texts(at.success), (
+                texts(at.error)
+            )
             timestamp, body, signature = _last_test(receiver)
             assert verify(secret, timestamp, body, signature, max_age_s=300)
 
@@ -102,8 +103,9 @@ def test_a_failing_receiver_is_reported(ui_logged_in, ui_admin):
             [hook] = [h for h in ui_admin.webhooks() if h.name == name]
             at.selectbox(key="webhooks_selected").select(hook.id)
             at.button(key="webhooks_test").click().run()
-            assert (f"The test to {name} failed: the receiver answered 500."
-                    in texts(at.error)), texts(at.error)
+            assert f"The test to {name} failed: the receiver answered 500." in texts(at.error), (
+                texts(at.error)
+            )
             assert len(receiver.received) == 1
         finally:
             _quietly_delete(ui_admin, name)
@@ -143,26 +145,41 @@ async def test_a_viewer_reads_the_refusal(make_member, stack, monkeypatch):
     assert "webhook_submit" not in [b.key for b in at.button]  # no form to fill in vain
 
 
-@pytest.mark.parametrize("fields, problem", [
-    ({"name": " ", "url": "https://h.example"}, "Give the webhook a name"),
-    ({"name": "x", "url": ""}, "Give the URL"),
-    ({"name": "x", "url": "ftp://h.example"}, "is not an http:// or https:// URL"),
-    ({"name": "x", "url": "https://"}, "is not an http:// or https:// URL"),
-    ({"name": "x", "url": "https://h.example", "events": ["merged"]}, "Not an event: merged"),
-    ({"name": "x", "url": "https://h.example", "secret": "has spaces in it 123"},
-     "no spaces"),
-])
+@pytest.mark.parametrize(
+    "fields, problem",
+    [
+        ({"name": " ", "url": "https://h.example"}, "Give the webhook a name"),
+        ({"name": "x", "url": ""}, "Give the URL"),
+        ({"name": "x", "url": "ftp://h.example"}, "is not an http:// or https:// URL"),
+        ({"name": "x", "url": "https://"}, "is not an http:// or https:// URL"),
+        ({"name": "x", "url": "https://h.example", "events": ["merged"]}, "Not an event: merged"),
+        ({"name": "x", "url": "https://h.example", "secret": "has spaces in it 123"}, "no spaces"),
+    ],
+)
 def test_the_form_names_what_to_fix(fields, problem):
     spec, problems = forms.check_webhook_form(**fields)
     assert spec is None and any(problem in p for p in problems), problems
 
 
 def test_the_form_builds_the_body():
-    assert forms.check_webhook_form(name=" ops ", url=" https://h.example/x ",
-                                    events=["alert", "approved"], enabled=False) == (
-        {"name": "ops", "url": "https://h.example/x", "events": ["approved", "alert"],
-         "enabled": False}, [])
-    spec, _ = forms.check_webhook_form(name="ops", url="http://127.0.0.1:9/x",
-                                       secret="my-own-signing-secret-123")
-    assert spec == {"name": "ops", "url": "http://127.0.0.1:9/x", "events": [], "enabled": True,
-                    "secret": "my-own-signing-secret-123"}
+    assert forms.check_webhook_form(
+        name=" ops ", url=" https://h.example/x ", events=["alert", "approved"], enabled=False
+    ) == (
+        {
+            "name": "ops",
+            "url": "https://h.example/x",
+            "events": ["approved", "alert"],
+            "enabled": False,
+        },
+        [],
+    )
+    spec, _ = forms.check_webhook_form(
+        name="ops", url="http://127.0.0.1:9/x", secret="my-own-signing-secret-123"
+    )
+    assert spec == {
+        "name": "ops",
+        "url": "http://127.0.0.1:9/x",
+        "events": [],
+        "enabled": True,
+        "secret": "my-own-signing-secret-123",
+    }

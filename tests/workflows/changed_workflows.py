@@ -17,5 +17,8 @@ class ChangedClusterHealthWorkflow:
     @workflow.run
     async def run(self, data: ClusterProbeInput) -> ClusterProbeResult:
         return await workflow.execute_activity(
-            "another_activity", data, result_type=ClusterProbeResult,
-            start_to_close_timeout=timedelta(seconds=30))
+            "another_activity",
+            data,
+            result_type=ClusterProbeResult,
+            start_to_close_timeout=timedelta(seconds=30),
+        )

@@ -54,39 +54,70 @@ async def eventually(check, timeout: float = 20):
     return result
 
 
-async def test_sla_then_escalation_notify_and_the_request_keeps_waiting(api, stack, db_sessions,
-                                                                        receiver):
+async def test_sla_then_escalation_notify_and_the_request_keeps_waiting(
+    api, stack, db_sessions, receiver
+):
     org = production_org(api, stack.env["JSC_HUB_URL"])
     oncall = org.member("viewer", "oncall")
     org.team("platform-oncall", [oncall])
-    hook = api.post("/api/v1/webhooks", headers=org.admin.headers,
-                    json={"name": "slack", "url": receiver.url, "events": []})
+    hook = api.post(
+        "/api/v1/webhooks",
+        headers=org.admin.headers,
+        json={"name": "slack", "url": receiver.url, "events": []},
+    )
     assert hook.status_code == 201, hook.text
     secret = hook.json()["secret"]
 
-    decision = Decision(outcome="needs_approval", groups=[ApprovalGroup(name="Admins", roles=["admin"])],
-                        reasons=["test"], sla_hours=4,
-                        escalation=[Escalation(after_hours=8, notify="@platform-oncall")])
-    spec = ChangeSpec(kind="consumer", operation="create", cluster_id=uuid.UUID(org.cluster_id),
-                      name="late", stream="NOPE", config={"durable_name": "late"})
-    ticket = ApprovalTicket(request_id=str(uuid.uuid4()), requester_id=oncall.user_id,
-                            requester_email=oncall.email, title=spec.title(), spec=spec,
-                            decision=decision)
+    decision = Decision(
+        outcome="needs_approval",
+        groups=[ApprovalGroup(name="Admins", roles=["admin"])],
+        reasons=["test"],
+        sla_hours=4,
+        escalation=[Escalation(after_hours=8, notify="@platform-oncall")],
+    )
+    spec = ChangeSpec(
+        kind="consumer",
+        operation="create",
+        cluster_id=uuid.UUID(org.cluster_id),
+        name="late",
+        stream="NOPE",
+        config={"durable_name": "late"},
+    )
+    ticket = ApprovalTicket(
+        request_id=str(uuid.uuid4()),
+        requester_id=oncall.user_id,
+        requester_email=oncall.email,
+        title=spec.title(),
+        spec=spec,
+        decision=decision,
+    )
     async with db_sessions() as db:
-        _, op = await open_request(db, org_id=uuid.UUID(org.admin.org_id), ticket=ticket,
-                                   environment="production", team_id=None, diff={}, risk_notes=[])
+        _, op = await open_request(
+            db,
+            org_id=uuid.UUID(org.admin.org_id),
+            ticket=ticket,
+            environment="production",
+            team_id=None,
+            diff={},
+            risk_notes=[],
+        )
         await db.commit()
     rid = ticket.request_id
 
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter)
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+    )
     try:
         queue = f"sla-{uuid.uuid4().hex[:8]}"
         async with running_worker(env.client, stack.settings, task_queue=queue):
             handle = await env.client.start_workflow(
                 ApprovalWorkflow.run,
-                ApprovalInput(context=ticket_context(ticket, org.admin.org_id, str(op.id)),
-                              ticket=ticket), id=op.workflow_id, task_queue=queue)
+                ApprovalInput(
+                    context=ticket_context(ticket, org.admin.org_id, str(op.id)), ticket=ticket
+                ),
+                id=op.workflow_id,
+                task_queue=queue,
+            )
 
             async def view() -> dict:
                 return await handle.query(ApprovalWorkflow.view)
@@ -104,8 +135,10 @@ async def test_sla_then_escalation_notify_and_the_request_keeps_waiting(api, sta
 
             await env.sleep(timedelta(hours=4))  # 9 h: past the 8 h escalation
             state = await view()
-            assert [(e["tier"], e["target"]) for e in state["escalations"]] == \
-                [(1, None), (2, "@platform-oncall")]
+            assert [(e["tier"], e["target"]) for e in state["escalations"]] == [
+                (1, None),
+                (2, "@platform-oncall"),
+            ]
             assert state["request_status"] == "waiting_approval"  # it keeps waiting
             assert "escalated" in await eventually(lambda: notifications(api, oncall, rid))
             await eventually(lambda: _has(receiver, "escalated", 2))
@@ -116,10 +149,10 @@ async def test_sla_then_escalation_notify_and_the_request_keeps_waiting(api, sta
     assert receiver.received
     for delivery in receiver.received:
         headers = delivery.headers
-        assert verify(secret, headers["x-jsc-timestamp"], delivery.body,
-                      headers["x-jsc-signature"])
-        assert not verify("another-secret", headers["x-jsc-timestamp"], delivery.body,
-                          headers["x-jsc-signature"])
+        assert verify(secret, headers["x-jsc-timestamp"], delivery.body, headers["x-jsc-signature"])
+        assert not verify(
+            "another-secret", headers["x-jsc-timestamp"], delivery.body, headers["x-jsc-signature"]
+        )
     escalated = json.loads(events(receiver, "escalated")[-1].body)
     assert escalated["request_id"] == rid and "@platform-oncall" in escalated["text"]
     wait_for_audit(api, org.admin.headers, action="approval.escalated", resource_id=str(op.id))

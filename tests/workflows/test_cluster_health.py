@@ -24,15 +24,20 @@ HISTORY = Path(__file__).with_name("histories") / "cluster_health.json"
 
 @pytest.fixture(scope="module")
 async def temporal(stack):
-    return await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                data_converter=pydantic_data_converter)
+    return await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
 
 
-async def test_probe_records_the_cluster_status(stack, temporal, hub_cluster, admin_org_id,
-                                                db_sessions):
+async def test_probe_records_the_cluster_status(
+    stack, temporal, hub_cluster, admin_org_id, db_sessions
+):
     async with db_sessions() as db, db.begin():
-        await db.execute(update(NatsCluster).where(NatsCluster.id == uuid.UUID(hub_cluster["id"]))
-                         .values(status="unknown", version=None))
+        await db.execute(
+            update(NatsCluster)
+            .where(NatsCluster.id == uuid.UUID(hub_cluster["id"]))
+            .values(status="unknown", version=None)
+        )
     settings = stack.settings
     queue = f"test-{uuid.uuid4().hex[:8]}"
     workflow_id = f"cluster-health-{uuid.uuid4().hex[:8]}"
@@ -40,7 +45,9 @@ async def test_probe_records_the_cluster_status(stack, temporal, hub_cluster, ad
         handle = await temporal.start_workflow(
             ClusterHealthWorkflow.run,
             ClusterProbeInput(org_id=str(admin_org_id), cluster_id=hub_cluster["id"]),
-            id=workflow_id, task_queue=queue)
+            id=workflow_id,
+            task_queue=queue,
+        )
         result = await handle.result()
         assert await handle.query(ClusterHealthWorkflow.status) == "completed"
 
@@ -51,7 +58,9 @@ async def test_probe_records_the_cluster_status(stack, temporal, hub_cluster, ad
         assert row.status == "healthy" and row.version == result.version
 
     history = await handle.fetch_history()
-    await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(history)
+    await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(
+        history
+    )
 
 
 async def test_recorded_history_replays_deterministically():
@@ -64,7 +73,8 @@ async def test_recorded_history_replays_deterministically():
 async def test_the_replayer_catches_a_nondeterministic_change():
     """The check above can fail: a workflow that now schedules another activity does not replay."""
     history = load(HISTORY.name)
-    replayer = Replayer(workflows=[ChangedClusterHealthWorkflow],
-                        data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[ChangedClusterHealthWorkflow], data_converter=pydantic_data_converter
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None

@@ -25,9 +25,15 @@ def _closed_port() -> int:
 async def test_every_cluster_status_is_kept_current(api, stack):
     owner = signup(api)
     live = add_cluster(api, owner, stack.env["JSC_HUB_URL"])
-    dead = api.post("/api/v1/clusters", headers=owner.headers, json={
-        "name": "gone", "environment": "development",
-        "server_urls": [f"nats://127.0.0.1:{_closed_port()}"]})
+    dead = api.post(
+        "/api/v1/clusters",
+        headers=owner.headers,
+        json={
+            "name": "gone",
+            "environment": "development",
+            "server_urls": [f"nats://127.0.0.1:{_closed_port()}"],
+        },
+    )
     assert dead.status_code == 201, dead.text
     dead = dead.json()
 
@@ -36,15 +42,23 @@ async def test_every_cluster_status_is_kept_current(api, stack):
         return {c["id"]: c["status"] for c in items}
 
     # only lists are read: nobody opens the clusters' pages or asks their health
-    wait_until(lambda: statuses() == {live["id"]: "healthy", dead["id"]: "unreachable"},
-               "both clusters' statuses from the schedule", timeout=240)
+    wait_until(
+        lambda: statuses() == {live["id"]: "healthy", dead["id"]: "unreachable"},
+        "both clusters' statuses from the schedule",
+        timeout=240,
+    )
 
-    client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                  data_converter=pydantic_data_converter)
+    client = await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
     description = await client.get_schedule_handle(SCHEDULE_ID).describe()
     assert description.schedule.action.workflow == "ClusterHealthSweepWorkflow"
-    runs = [r async for r in client.list_workflows(
-        "WorkflowType = 'ClusterHealthSweepWorkflow' AND ExecutionStatus = 'Completed'")]
+    runs = [
+        r
+        async for r in client.list_workflows(
+            "WorkflowType = 'ClusterHealthSweepWorkflow' AND ExecutionStatus = 'Completed'"
+        )
+    ]
     assert runs
     history = await client.get_workflow_handle(runs[0].id, run_id=runs[0].run_id).fetch_history()
     assert await replay_failure(history, WORKFLOWS) is None

@@ -37,7 +37,9 @@ def test_the_folder_holds_exactly_the_listed_histories():
 
 
 def test_every_workflow_has_a_committed_history():
-    recorded = {recorded_type(p) for folder in (DIR, OTHER_HISTORIES) for p in folder.glob("*.json")}
+    recorded = {
+        recorded_type(p) for folder in (DIR, OTHER_HISTORIES) for p in folder.glob("*.json")
+    }
     names = {w.__temporal_workflow_definition.name for w in WORKFLOWS}
     assert names <= recorded, f"no committed history for {sorted(names - recorded)}"
 
@@ -50,21 +52,33 @@ async def test_an_approved_quota_request_replays(api, stack):
     org = production_org(api, stack.env["JSC_HUB_URL"], environment="development")
     dev = org.member("member", "dev")
     team = org.team(unique("payments"), [dev], prefix=unique("pay").lower() + "-")
-    limits = api.put(f"/api/v1/teams/{team['id']}/quotas", headers=org.admin.headers,
-                     json={"limits": {"storage_bytes": 100 * 1024 ** 3}})
+    limits = api.put(
+        f"/api/v1/teams/{team['id']}/quotas",
+        headers=org.admin.headers,
+        json={"limits": {"storage_bytes": 100 * 1024**3}},
+    )
     assert limits.status_code == 200, limits.text
-    asked = api.post("/api/v1/quota-requests", headers=dev.headers, json={
-        "team_id": team["id"], "resource": "storage_bytes", "requested_limit": 1000 * 1024 ** 3,
-        "justification": "a recorded history"})
+    asked = api.post(
+        "/api/v1/quota-requests",
+        headers=dev.headers,
+        json={
+            "team_id": team["id"],
+            "resource": "storage_bytes",
+            "requested_limit": 1000 * 1024**3,
+            "justification": "a recorded history",
+        },
+    )
     assert asked.status_code == 202 and asked.json()["status"] == "waiting_approval", asked.text
     rid = asked.json()["request_id"]
     assert org.act(org.admin, rid, "approve").status_code == 200
     org.wait_status(rid, "executed")
 
-    client = await Client.connect(stack.env["JSC_TEMPORAL_ADDRESS"],
-                                  data_converter=pydantic_data_converter)
-    operation = api.get(f"/api/v1/operations/{asked.json()['operation_id']}",
-                        headers=org.admin.headers).json()
+    client = await Client.connect(
+        stack.env["JSC_TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
+    operation = api.get(
+        f"/api/v1/operations/{asked.json()['operation_id']}", headers=org.admin.headers
+    ).json()
     history = await client.get_workflow_handle(operation["workflow_id"]).fetch_history()
     assert await replay_failure(history, WORKFLOWS) is None
     record_new(history, "quota_request_single_input.json")

@@ -27,10 +27,18 @@ from workflows.inputs import (
 from workflows.replay import RELEASED_SHAPES
 from workflows.worker import WORKFLOWS
 
-CONTEXT = OperationContext(operation_id=str(uuid.uuid4()), org_id=str(uuid.uuid4()),
-                           user_id=str(uuid.uuid4()), user_email="a@example.com", type="replay")
-REQUEST = {"cluster_id": str(uuid.uuid4()), "stream": "ORDERS",
-           "destination": {"stream": "ORDERS_COPY", "subject_prefix": "copy"}}
+CONTEXT = OperationContext(
+    operation_id=str(uuid.uuid4()),
+    org_id=str(uuid.uuid4()),
+    user_id=str(uuid.uuid4()),
+    user_email="a@example.com",
+    type="replay",
+)
+REQUEST = {
+    "cluster_id": str(uuid.uuid4()),
+    "stream": "ORDERS",
+    "destination": {"stream": "ORDERS_COPY", "subject_prefix": "copy"},
+}
 
 
 def as_sent(value) -> object:
@@ -54,8 +62,10 @@ def test_a_replay_started_positionally_by_a_release_is_read_field_by_field():
 
 
 def test_a_field_an_older_worker_does_not_know_is_ignored():
-    newer = {**as_sent(BackupInput(context=CONTEXT, job=BackupJob(backup_id="b1"))),
-             "priority": "high"}
+    newer = {
+        **as_sent(BackupInput(context=CONTEXT, job=BackupJob(backup_id="b1"))),
+        "priority": "high",
+    }
     read = from_args(BackupInput, [newer], ("context", "job"))
     assert read.job.backup_id == "b1" and not hasattr(read, "priority")
 

@@ -15,8 +15,11 @@ from ui import approval_text as text
 from ui.approval_widgets import md
 from ui.client import Answer
 
-SEVERITY_BADGES = {"critical": ":red-badge[Critical]", "warning": ":orange-badge[Warning]",
-                   "info": ":blue-badge[Info]"}
+SEVERITY_BADGES = {
+    "critical": ":red-badge[Critical]",
+    "warning": ":orange-badge[Warning]",
+    "info": ":blue-badge[Info]",
+}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 APPROVAL_KEY = "apr_open"  # the request the Approvals page opens first (ui/screens/approvals.py)
 GO_APPROVAL_KEY = "ai_go_approval"
@@ -28,8 +31,9 @@ def show_extras(answer: Answer, key: str) -> None:
         show_notice(answer.notice)
     if answer.tool_calls:
         show_tool_calls(answer.tool_calls)
-    for i, finding in enumerate(sorted(answer.findings, key=lambda f: SEVERITY_ORDER.get(
-            str(f.get("severity")), 3))):
+    for i, finding in enumerate(
+        sorted(answer.findings, key=lambda f: SEVERITY_ORDER.get(str(f.get("severity")), 3))
+    ):
         finding_card(finding, key=f"{key}_f{i}")
     for refused in answer.refused:
         st.caption(f"Refused {refused.get('tool') or 'a tool'}: {md(str(refused.get('reason')))}")
@@ -38,8 +42,10 @@ def show_extras(answer: Answer, key: str) -> None:
 
 
 def show_notice(notice: Mapping[str, Any]) -> None:
-    st.info(md(str(notice.get("message") or notice.get("reason") or "The model is absent.")),
-            icon=":material/cloud_off:")
+    st.info(
+        md(str(notice.get("message") or notice.get("reason") or "The model is absent.")),
+        icon=":material/cloud_off:",
+    )
 
 
 def tool_line(call: Mapping[str, Any]) -> str:
@@ -50,8 +56,9 @@ def tool_line(call: Mapping[str, Any]) -> str:
 
 def show_tool_calls(calls: list[dict[str, Any]]) -> None:
     failed = sum(1 for c in calls if c.get("is_error"))
-    label = f"Looked at {len(calls)} thing{'s' if len(calls) != 1 else ''}: " + \
-        ", ".join(dict.fromkeys(str(c.get("name")) for c in calls))
+    label = f"Looked at {len(calls)} thing{'s' if len(calls) != 1 else ''}: " + ", ".join(
+        dict.fromkeys(str(c.get("name")) for c in calls)
+    )
     if failed:
         label += f" ({failed} failed)"
     with st.expander(label, icon=":material/build:"):
@@ -64,8 +71,10 @@ def show_tool_calls(calls: list[dict[str, Any]]) -> None:
 def finding_card(finding: Mapping[str, Any], key: str) -> None:
     severity = str(finding.get("severity") or "info")
     with st.container(border=True, key=f"{key}_card"):
-        st.markdown(f"{SEVERITY_BADGES.get(severity, severity)} "
-                    f"**{md(str(finding.get('title') or finding.get('code')))}**")
+        st.markdown(
+            f"{SEVERITY_BADGES.get(severity, severity)} "
+            f"**{md(str(finding.get('title') or finding.get('code')))}**"
+        )
         if finding.get("summary"):
             st.markdown(md(str(finding["summary"])))
         if finding.get("suggestion"):
@@ -77,9 +86,13 @@ def finding_card(finding: Mapping[str, Any], key: str) -> None:
 def evidence_text(evidence: Mapping[str, Any], limit: int = 300) -> str:
     parts = []
     for name, value in evidence.items():
-        shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else \
-            json.dumps(value, default=str, separators=(",", ":")) if isinstance(
-                value, (list, dict, bool)) or value is None else str(value)
+        shown = (
+            f"{value:,}"
+            if isinstance(value, int) and not isinstance(value, bool)
+            else json.dumps(value, default=str, separators=(",", ":"))
+            if isinstance(value, (list, dict, bool)) or value is None
+            else str(value)
+        )
         parts.append(f"{name} = {shown if len(shown) <= 60 else shown[:59] + '…'}")
     joined = " · ".join(parts)
     return joined if len(joined) <= limit else joined[: limit - 1] + "…"
@@ -88,15 +101,21 @@ def evidence_text(evidence: Mapping[str, Any], limit: int = 300) -> str:
 def proposal_card(proposal: Mapping[str, Any], key: str) -> None:
     request_id = str(proposal.get("request_id") or "")
     with st.container(border=True, key=f"{key}_p_{request_id}"):
-        st.markdown(f":material/approval: **Proposed change: "
-                    f"{md(str(proposal.get('title') or 'a change'))}** · "
-                    f"{text.status_badge(proposal.get('status'))}")
+        st.markdown(
+            f":material/approval: **Proposed change: "
+            f"{md(str(proposal.get('title') or 'a change'))}** · "
+            f"{text.status_badge(proposal.get('status'))}"
+        )
         for reason in proposal.get("reasons") or []:
             st.markdown(f"- {md(str(reason))}")
-        st.caption("Nothing changes until a person approves it. Request "
-                   f"`{request_id}`")
-        st.button("Open the approval", key=f"{key}_open_{request_id}",
-                  icon=":material/open_in_new:", on_click=open_approval, args=(request_id,))
+        st.caption(f"Nothing changes until a person approves it. Request `{request_id}`")
+        st.button(
+            "Open the approval",
+            key=f"{key}_open_{request_id}",
+            icon=":material/open_in_new:",
+            on_click=open_approval,
+            args=(request_id,),
+        )
 
 
 def open_approval(request_id: str) -> None:
@@ -107,5 +126,6 @@ def open_approval(request_id: str) -> None:
 
 def follow() -> None:
     if st.session_state.pop(GO_APPROVAL_KEY, False):
-        st.switch_page("screens/approvals.py",
-                       query_params={"request": st.session_state.get(APPROVAL_KEY)})
+        st.switch_page(
+            "screens/approvals.py", query_params={"request": st.session_state.get(APPROVAL_KEY)}
+        )

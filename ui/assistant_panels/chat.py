@@ -31,19 +31,30 @@ def show_chat(conversation: Conversation | None, cluster_names: Mapping[str, str
     if about:
         line, check, clear = st.columns([4, 1, 1], vertical_alignment="center")
         line.caption(f"About {about}")
-        check.button("Run the checks", key="ai_checks", on_click=_run_checks, args=(context,),
-                     help="The deterministic checks only, without the model")
+        check.button(
+            "Run the checks",
+            key="ai_checks",
+            on_click=_run_checks,
+            args=(context,),
+            help="The deterministic checks only, without the model",
+        )
         if conversation is None:
-            clear.button("Clear", key="ai_context_clear", on_click=_clear_context,
-                         help="Ask without this context")
+            clear.button(
+                "Clear",
+                key="ai_context_clear",
+                on_click=_clear_context,
+                help="Ask without this context",
+            )
         show_checks(context, about)
     if conversation is not None:
         for i, turn in enumerate(conversation.turns):
             show_turn(turn, key=f"ai_t{i}")
     elif not about:
-        st.caption("The assistant reads your clusters, streams, consumers, metrics, alerts and "
-                   "requests with your own rights. It never changes anything itself: a change it "
-                   "proposes waits for a person's approval.")
+        st.caption(
+            "The assistant reads your clusters, streams, consumers, metrics, alerts and "
+            "requests with your own rights. It never changes anything itself: a change it "
+            "proposes waits for a person's approval."
+        )
     question = _starter() if conversation is None else None
     typed = st.chat_input(PLACEHOLDER, key=INPUT_KEY)
     question = question or typed
@@ -64,8 +75,13 @@ def _starter() -> str | None:
         state[STARTER_TEXT_KEY] = starter
     with st.form("ai_starter_form", border=True):
         st.text_area("Question", key=STARTER_TEXT_KEY, height=80)
-        st.form_submit_button("Ask", key="ai_starter_ask", type="primary",
-                              icon=":material/send:", on_click=_send_starter)
+        st.form_submit_button(
+            "Ask",
+            key="ai_starter_ask",
+            type="primary",
+            icon=":material/send:",
+            on_click=_send_starter,
+        )
     return None
 
 
@@ -82,8 +98,11 @@ def _run_checks(context: Mapping[str, Any]) -> None:
     """Button callback: the deterministic checks over the context, kept for the page."""
     state = st.session_state
     try:
-        found: dict[str, Any] = {"diagnosis": session.client().diagnose(
-            context.get("cluster_id"), context.get("stream"), context.get("consumer"))}
+        found: dict[str, Any] = {
+            "diagnosis": session.client().diagnose(
+                context.get("cluster_id"), context.get("stream"), context.get("consumer")
+            )
+        }
     except AuthenticationRequired:
         session.forget()
         session.flash("login", "warning", session.EXPIRED)
@@ -102,8 +121,10 @@ def show_checks(context: Mapping[str, Any], about: str) -> None:
         st.error(checked["error"])
         return
     diagnosis = checked["diagnosis"]
-    findings = sorted(diagnosis.get("findings") or [],
-                      key=lambda f: cards.SEVERITY_ORDER.get(str(f.get("severity")), 3))
+    findings = sorted(
+        diagnosis.get("findings") or [],
+        key=lambda f: cards.SEVERITY_ORDER.get(str(f.get("severity")), 3),
+    )
     if not findings:
         st.success(f"No problem found in {about}.", icon=":material/check_circle:")
     for i, finding in enumerate(findings):
@@ -130,8 +151,9 @@ def show_turn(turn: Mapping[str, Any], key: str) -> None:
         cards.show_extras(answer, key)
 
 
-def ask(question: str, conversation: Conversation | None,
-        context: Mapping[str, Any] | None) -> None:
+def ask(
+    question: str, conversation: Conversation | None, context: Mapping[str, Any] | None
+) -> None:
     """Ask, and draw the answer as it streams in."""
     with st.chat_message("user"):
         st.markdown(md(question))
@@ -140,8 +162,10 @@ def ask(question: str, conversation: Conversation | None,
         working = st.empty()
         try:
             events = session.client().chat(
-                question, conversation_id=conversation.id if conversation else None,
-                context=None if conversation else context)
+                question,
+                conversation_id=conversation.id if conversation else None,
+                context=None if conversation else context,
+            )
             st.write_stream(_text_of(events, answer, working))
         except AuthenticationRequired:
             raise  # the page sends the person to the login (session.run_page)

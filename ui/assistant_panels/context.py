@@ -18,8 +18,10 @@ PAGE = "screens/assistant.py"
 
 def starter_question(stream: str, consumer: str | None = None) -> str:
     if consumer:
-        return (f"Is anything wrong with the consumer {consumer} of the stream {stream}? "
-                "Is it keeping up, and if not, why?")
+        return (
+            f"Is anything wrong with the consumer {consumer} of the stream {stream}? "
+            "Is it keeping up, and if not, why?"
+        )
     return f"Is anything wrong with the stream {stream}? How are it and its consumers doing?"
 
 
@@ -28,20 +30,30 @@ def open_with(cluster_id: str, stream: str, consumer: str | None = None) -> None
     page (switched to on the next run, by :func:`follow`)."""
     state = st.session_state
     state[CONVERSATION_KEY] = None
-    state[CONTEXT_KEY] = {"cluster_id": cluster_id, "stream": stream,
-                          **({"consumer": consumer} if consumer else {})}
+    state[CONTEXT_KEY] = {
+        "cluster_id": cluster_id,
+        "stream": stream,
+        **({"consumer": consumer} if consumer else {}),
+    }
     state[STARTER_KEY] = starter_question(stream, consumer)
     state["ai_tab"] = "Chat"
     state[GO_KEY] = True
 
 
-def ask_button(cluster_id: str, stream: str, consumer: str | None = None, *, key: str,
-               column: Any = st) -> None:
+def ask_button(
+    cluster_id: str, stream: str, consumer: str | None = None, *, key: str, column: Any = st
+) -> None:
     """The "Ask about this" button (in ``column``); call :func:`follow` after it."""
     what = f"the consumer {consumer}" if consumer else f"the stream {stream}"
-    column.button("Ask about this", key=key, icon=":material/smart_toy:", width="stretch",
-                  on_click=open_with, args=(cluster_id, stream, consumer),
-                  help=f"Ask the assistant about {what}")
+    column.button(
+        "Ask about this",
+        key=key,
+        icon=":material/smart_toy:",
+        width="stretch",
+        on_click=open_with,
+        args=(cluster_id, stream, consumer),
+        help=f"Ask the assistant about {what}",
+    )
 
 
 def follow() -> None:
@@ -51,7 +63,7 @@ def follow() -> None:
 
 
 def describe(context: Mapping[str, Any] | None, cluster_names: Mapping[str, str]) -> str:
-    """"the consumer X of the stream Y on cluster Z", or "" without a context."""
+    """ "the consumer X of the stream Y on cluster Z", or "" without a context."""
     if not context:
         return ""
     cluster_id = str(context.get("cluster_id") or "")

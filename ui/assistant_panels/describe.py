@@ -1,4 +1,4 @@
-""""Describe what you need" (source design §6.4): a sentence becomes a stream (and consumer)
+""" "Describe what you need" (source design §6.4): a sentence becomes a stream (and consumer)
 configuration, validated by the API's own models and compared with the stream of that name on the
 chosen cluster. The assistant creates nothing: "Create" sends the configuration through the same
 create calls as the Streams page (so policy, quotas and approval apply as to anyone's)."""
@@ -18,20 +18,29 @@ from ui.client import RequestSubmitted
 AREA = "ai_describe"
 TEXT_KEY = "ai_cfg_text"
 DRAFT_KEY = "ai_cfg_draft"  # {"result": configure's answer, "cluster_id": ..., "cluster": name}
-EXAMPLE = ("A stream for order events from the web shop, kept 7 days, highly available, and a "
-           "consumer that processes each order once with retries.")
+EXAMPLE = (
+    "A stream for order events from the web shop, kept 7 days, highly available, and a "
+    "consumer that processes each order once with retries."
+)
 
 
 def show_describe() -> None:
     api = session.client()
-    st.caption("Say what the stream is for; the assistant drafts its configuration in "
-               "JetStream's own fields. Nothing is created until you click Create, which goes "
-               "through the normal path (policies, quotas and approvals apply).")
+    st.caption(
+        "Say what the stream is for; the assistant drafts its configuration in "
+        "JetStream's own fields. Nothing is created until you click Create, which goes "
+        "through the normal path (policies, quotas and approvals apply)."
+    )
     cluster = widgets.chosen_cluster_or_none(api, key="ai_cfg_cluster")
     st.text_area("What do you need?", key=TEXT_KEY, height=100, placeholder=EXAMPLE)
-    st.button("Draft the configuration", key="ai_cfg_submit", type="primary",
-              icon=":material/auto_awesome:", on_click=_draft,
-              args=(cluster.id if cluster else None, cluster.name if cluster else ""))
+    st.button(
+        "Draft the configuration",
+        key="ai_cfg_submit",
+        type="primary",
+        icon=":material/auto_awesome:",
+        on_click=_draft,
+        args=(cluster.id if cluster else None, cluster.name if cluster else ""),
+    )
     session.show_flash(AREA)
     draft = st.session_state.get(DRAFT_KEY)
     if draft:
@@ -47,8 +56,11 @@ def _draft(cluster_id: str | None, cluster_name: str) -> None:
 
     def act() -> str:
         result = session.client().configure(description, cluster_id)
-        st.session_state[DRAFT_KEY] = {"result": result, "cluster_id": cluster_id,
-                                       "cluster": cluster_name}
+        st.session_state[DRAFT_KEY] = {
+            "result": result,
+            "cluster_id": cluster_id,
+            "cluster": cluster_name,
+        }
         config = (result.get("stream") or {}).get("config")
         name = config.get("name") if isinstance(config, dict) else None
         return f"Drafted a configuration{f' for {name}' if name else ''}: check it below."
@@ -59,8 +71,9 @@ def _draft(cluster_id: str | None, cluster_name: str) -> None:
 def show_draft(draft: Mapping[str, Any]) -> None:
     result, cluster = draft["result"], draft.get("cluster") or ""
     stream, consumer = result.get("stream") or {}, result.get("consumer")
-    name = (stream.get("config") or {}).get("name") if isinstance(stream.get("config"),
-                                                                   dict) else None
+    name = (
+        (stream.get("config") or {}).get("name") if isinstance(stream.get("config"), dict) else None
+    )
     if result.get("explanation"):
         st.markdown("\n".join(f"- {md(str(line))}" for line in result["explanation"]))
     left, right = st.columns(2)
@@ -74,9 +87,11 @@ def show_draft(draft: Mapping[str, Any]) -> None:
         else:
             st.caption("No consumer was asked for.")
     if result.get("exists"):
-        st.warning(f"A stream named {name} already exists on {cluster}: here is what would "
-                   "change. Change it from its page (Configuration), where the change goes "
-                   "through the usual checks.")
+        st.warning(
+            f"A stream named {name} already exists on {cluster}: here is what would "
+            "change. Change it from its page (Configuration), where the change goes "
+            "through the usual checks."
+        )
         rows = drafted_changes(result.get("diff") or {})
         if rows:
             st.dataframe(rows, hide_index=True, key="ai_cfg_diff")
@@ -86,27 +101,43 @@ def show_draft(draft: Mapping[str, Any]) -> None:
     if not draft.get("cluster_id"):
         st.info("Choose a cluster to create it on.")
         return
-    st.button(f"Create on {cluster}", key="ai_cfg_create", type="primary",
-              disabled=not stream.get("valid"), icon=":material/add:",
-              on_click=_create, args=(draft,),
-              help=None if stream.get("valid") else "Fix the errors first: draft again.")
+    st.button(
+        f"Create on {cluster}",
+        key="ai_cfg_create",
+        type="primary",
+        disabled=not stream.get("valid"),
+        icon=":material/add:",
+        on_click=_create,
+        args=(draft,),
+        help=None if stream.get("valid") else "Fix the errors first: draft again.",
+    )
 
 
 def drafted_changes(diff: Mapping[str, Any]) -> list[dict[str, str]]:
     """The fields the draft sets to another value than the stream has (a field the draft leaves
     out is not a change: the API's diff lists it as going to nothing)."""
-    return [{"Field": field, "Now": text.value_text(change.get("before")),
-             "Drafted": text.value_text(change.get("after"))}
-            for field, change in diff.items() if change.get("after") is not None]
+    return [
+        {
+            "Field": field,
+            "Now": text.value_text(change.get("before")),
+            "Drafted": text.value_text(change.get("after")),
+        }
+        for field, change in diff.items()
+        if change.get("after") is not None
+    ]
 
 
 def show_part(part: Mapping[str, Any], what: str) -> None:
     if part.get("valid"):
         st.success(f"A valid {what} configuration.", icon=":material/check_circle:")
     else:
-        st.error(f"This {what} configuration is not valid:\n\n" + "\n".join(
-            f"- **{e.get('field')}**: {md(str(e.get('message')))}" for e in part.get("errors")
-            or []))
+        st.error(
+            f"This {what} configuration is not valid:\n\n"
+            + "\n".join(
+                f"- **{e.get('field')}**: {md(str(e.get('message')))}"
+                for e in part.get("errors") or []
+            )
+        )
     st.json(part.get("config") or {}, expanded=True)
 
 
@@ -121,13 +152,16 @@ def _create(draft: Mapping[str, Any]) -> None:
         if isinstance(made, RequestSubmitted):
             said = submitted_sentence(made)
             if consumer:
-                said += ("\n\nThe consumer can be created once the stream exists.")
+                said += "\n\nThe consumer can be created once the stream exists."
             return said
         said = f"Stream {made.name} created on {draft.get('cluster')}."
         if consumer and consumer.get("valid"):
             added = api.create_consumer(cluster_id, made.name, consumer["config"])
-            said += " " + (submitted_sentence(added) if isinstance(added, RequestSubmitted)
-                           else f"Consumer {added.name} created.")
+            said += " " + (
+                submitted_sentence(added)
+                if isinstance(added, RequestSubmitted)
+                else f"Consumer {added.name} created."
+            )
         st.session_state.pop(DRAFT_KEY, None)
         return said
 

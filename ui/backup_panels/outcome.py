@@ -36,8 +36,10 @@ def remember(prefix: str, started: OperationStarted | RequestSubmitted) -> str:
     if isinstance(started, RequestSubmitted):
         return submitted_sentence(started)
     st.session_state[f"{prefix}_op_live"] = True
-    return (f"Operation {started.id[:8]} started; it is followed below and listed on the "
-            "Operations page.")
+    return (
+        f"Operation {started.id[:8]} started; it is followed below and listed on the "
+        "Operations page."
+    )
 
 
 def has_outcome(prefix: str) -> bool:
@@ -53,5 +55,10 @@ def show_outcome(prefix: str, names: Mapping[str, str], again_label: str) -> Non
             live.follow(started.operation_id, f"{prefix}_op", dict(names), missing_ok=True)
     elif isinstance(started, OperationStarted):
         live.follow(started.id, f"{prefix}_op", dict(names))
-    st.button(again_label, key=f"{prefix}_again", icon=":material/add:",
-              on_click=st.session_state.pop, args=(started_key(prefix), None))
+    st.button(
+        again_label,
+        key=f"{prefix}_again",
+        icon=":material/add:",
+        on_click=st.session_state.pop,
+        args=(started_key(prefix), None),
+    )

@@ -1,4 +1,4 @@
-""""Configure Schedule": a new schedule, or one to edit or delete. A schedule backs up a
+""" "Configure Schedule": a new schedule, or one to edit or delete. A schedule backs up a
 cluster's streams (or all of them) fully on one cadence (a cron expression in UTC, or an interval)
 and, optionally, incrementally on another, each with its retention in days; expired backups are
 removed by the schedule, never its newest full one."""
@@ -22,15 +22,27 @@ PICK_KEY = "sc_pick"
 DELETE_KEY = "sc_delete_ask"
 MODE_LABELS = {"cron": "Cron (UTC)", "every": "Every"}
 DEFAULTS: dict[str, Any] = {
-    "sc_name": "", "sc_all": True, "sc_streams": [], "sc_target": "default",
-    "sc_target_cluster": None, "sc_bucket": "", "sc_directory": "",
-    "sc_full_mode": "cron", "sc_full_value": "0 2 * * *", "sc_full_days": 30.0,
-    "sc_inc": False, "sc_inc_mode": "every", "sc_inc_value": "1h", "sc_inc_days": 7.0,
-    "sc_enabled": True}
+    "sc_name": "",
+    "sc_all": True,
+    "sc_streams": [],
+    "sc_target": "default",
+    "sc_target_cluster": None,
+    "sc_bucket": "",
+    "sc_directory": "",
+    "sc_full_mode": "cron",
+    "sc_full_value": "0 2 * * *",
+    "sc_full_days": 30.0,
+    "sc_inc": False,
+    "sc_inc_mode": "every",
+    "sc_inc_value": "1h",
+    "sc_inc_days": 7.0,
+    "sc_enabled": True,
+}
 
 
-def show_schedule(clusters: list[Cluster], schedules: list[BackupSchedule] | None,
-                  names: Mapping[str, str]) -> None:
+def show_schedule(
+    clusters: list[Cluster], schedules: list[BackupSchedule] | None, names: Mapping[str, str]
+) -> None:
     state = st.session_state
     st.markdown("**Configure a backup schedule**")
     if not clusters:
@@ -40,9 +52,14 @@ def show_schedule(clusters: list[Cluster], schedules: list[BackupSchedule] | Non
     if state.get(PICK_KEY) not in (NEW, *by_id):
         state[PICK_KEY] = NEW
         _fill(None)
-    st.selectbox("Schedule", [NEW, *by_id], key=PICK_KEY, on_change=_picked, args=(by_id,),
-                 format_func=lambda i: "New schedule" if i == NEW else
-                 text.schedule_title(by_id[i], names))
+    st.selectbox(
+        "Schedule",
+        [NEW, *by_id],
+        key=PICK_KEY,
+        on_change=_picked,
+        args=(by_id,),
+        format_func=lambda i: "New schedule" if i == NEW else text.schedule_title(by_id[i], names),
+    )
     editing = by_id.get(state[PICK_KEY])
     st.text_input("Name", key="sc_name", placeholder="nightly-orders")
     if editing is None:
@@ -66,41 +83,69 @@ def show_schedule(clusters: list[Cluster], schedules: list[BackupSchedule] | Non
         st.info("\n".join(f"- {line}" for line in text.schedule_lines(preview, names)))
     session.show_flash(PREFIX)
     cols = st.columns([1.2, 1, 3])
-    cols[0].button("Create schedule" if editing is None else "Save changes", key="sc_save",
-                   type="primary", on_click=_save, args=(cluster.id, editing))
+    cols[0].button(
+        "Create schedule" if editing is None else "Save changes",
+        key="sc_save",
+        type="primary",
+        on_click=_save,
+        args=(cluster.id, editing),
+    )
     if editing is not None:
-        cols[1].button("Delete", key="sc_delete", icon=":material/delete:", on_click=widgets.ask,
-                       args=(DELETE_KEY, editing.id))
-        widgets.confirm(DELETE_KEY, editing.id,
-                        f"Delete the schedule {editing.name}? Its backups stay; no new one is "
-                        "taken.", "Yes, delete it", _delete, args=(editing,))
+        cols[1].button(
+            "Delete",
+            key="sc_delete",
+            icon=":material/delete:",
+            on_click=widgets.ask,
+            args=(DELETE_KEY, editing.id),
+        )
+        widgets.confirm(
+            DELETE_KEY,
+            editing.id,
+            f"Delete the schedule {editing.name}? Its backups stay; no new one is taken.",
+            "Yes, delete it",
+            _delete,
+            args=(editing,),
+        )
 
 
 def _cadence(label: str, prefix: str) -> None:
     left, middle, right = st.columns([1, 1.5, 1])
-    left.radio(f"{label} runs", tuple(MODE_LABELS), key=f"{prefix}_mode",
-               format_func=MODE_LABELS.__getitem__, horizontal=True)
+    left.radio(
+        f"{label} runs",
+        tuple(MODE_LABELS),
+        key=f"{prefix}_mode",
+        format_func=MODE_LABELS.__getitem__,
+        horizontal=True,
+    )
     cron = st.session_state.get(f"{prefix}_mode") == "cron"
-    middle.text_input("Cron expression" if cron else "Interval", key=f"{prefix}_value",
-                      placeholder="0 2 * * *" if cron else "1h",
-                      help="minute hour day month weekday, in UTC" if cron
-                      else "a number and s, m, h or d")
-    right.number_input("Kept (days)", min_value=0.0, max_value=3650.0, step=1.0,
-                       key=f"{prefix}_days")
+    middle.text_input(
+        "Cron expression" if cron else "Interval",
+        key=f"{prefix}_value",
+        placeholder="0 2 * * *" if cron else "1h",
+        help="minute hour day month weekday, in UTC" if cron else "a number and s, m, h or d",
+    )
+    right.number_input(
+        "Kept (days)", min_value=0.0, max_value=3650.0, step=1.0, key=f"{prefix}_days"
+    )
 
 
 def _spec(cluster_id: str) -> tuple[ScheduleSpec | None, list[str]]:
     state = st.session_state
     return forms.check_schedule_form(
-        name=state.get("sc_name") or "", cluster_id=cluster_id,
-        all_streams=bool(state.get("sc_all", True)), streams=list(state.get("sc_streams") or ()),
-        **target_values(PREFIX), full_mode=state.get("sc_full_mode") or "cron",
+        name=state.get("sc_name") or "",
+        cluster_id=cluster_id,
+        all_streams=bool(state.get("sc_all", True)),
+        streams=list(state.get("sc_streams") or ()),
+        **target_values(PREFIX),
+        full_mode=state.get("sc_full_mode") or "cron",
         full_value=state.get("sc_full_value") or "",
-        full_retention_days=state.get("sc_full_days"), incremental=bool(state.get("sc_inc")),
+        full_retention_days=state.get("sc_full_days"),
+        incremental=bool(state.get("sc_inc")),
         incremental_mode=state.get("sc_inc_mode") or "every",
         incremental_value=state.get("sc_inc_value") or "",
         incremental_retention_days=state.get("sc_inc_days"),
-        enabled=bool(state.get("sc_enabled", True)))
+        enabled=bool(state.get("sc_enabled", True)),
+    )
 
 
 def _fill(schedule: BackupSchedule | None) -> None:

@@ -31,11 +31,18 @@ class User:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> User:
-        return cls(str(data["id"]), str(data.get("email") or ""), data.get("first_name") or "",
-                   data.get("last_name") or "", str(data.get("role") or ""),
-                   str(data.get("status") or ""), bool(data.get("mfa_enabled")),
-                   data.get("last_login_at"), data.get("joined_at"),
-                   tuple(dict(t) for t in data.get("teams") or ()))
+        return cls(
+            str(data["id"]),
+            str(data.get("email") or ""),
+            data.get("first_name") or "",
+            data.get("last_name") or "",
+            str(data.get("role") or ""),
+            str(data.get("status") or ""),
+            bool(data.get("mfa_enabled")),
+            data.get("last_login_at"),
+            data.get("joined_at"),
+            tuple(dict(t) for t in data.get("teams") or ()),
+        )
 
     @property
     def display_name(self) -> str:
@@ -56,9 +63,16 @@ class Invitation:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Invitation:
         team = data.get("team_id")
-        return cls(str(data["id"]), str(data.get("email") or ""), str(data.get("role") or ""),
-                   None if team is None else str(team), data.get("expires_at"),
-                   data.get("created_at"), data.get("token"), bool(data.get("mailed")))
+        return cls(
+            str(data["id"]),
+            str(data.get("email") or ""),
+            str(data.get("role") or ""),
+            None if team is None else str(team),
+            data.get("expires_at"),
+            data.get("created_at"),
+            data.get("token"),
+            bool(data.get("mailed")),
+        )
 
 
 class InviteSpec(TypedDict, total=False):
@@ -91,8 +105,12 @@ class TeamMember:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TeamMember:
-        return cls(str(data["user_id"]), str(data.get("email") or ""),
-                   str(data.get("role") or "member"), data.get("added_at"))
+        return cls(
+            str(data["user_id"]),
+            str(data.get("email") or ""),
+            str(data.get("role") or "member"),
+            data.get("added_at"),
+        )
 
 
 @dataclass(frozen=True)
@@ -107,11 +125,17 @@ class Team:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Team:
         members = data.get("members")
-        return cls(str(data["id"]), str(data.get("name") or ""), data.get("description") or "",
-                   tuple(Namespace(str(n["cluster_id"]), str(n["prefix"]))
-                         for n in data.get("namespaces") or ()),
-                   None if members is None else tuple(TeamMember.from_json(m) for m in members),
-                   data.get("created_at"))
+        return cls(
+            str(data["id"]),
+            str(data.get("name") or ""),
+            data.get("description") or "",
+            tuple(
+                Namespace(str(n["cluster_id"]), str(n["prefix"]))
+                for n in data.get("namespaces") or ()
+            ),
+            None if members is None else tuple(TeamMember.from_json(m) for m in members),
+            data.get("created_at"),
+        )
 
 
 class NamespaceSpec(TypedDict):
@@ -139,9 +163,14 @@ class Role:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Role:
-        return cls(str(data["id"]), str(data.get("name") or ""), data.get("description") or "",
-                   bool(data.get("is_system")), tuple(data.get("permissions") or ()),
-                   int(data.get("members") or 0))
+        return cls(
+            str(data["id"]),
+            str(data.get("name") or ""),
+            data.get("description") or "",
+            bool(data.get("is_system")),
+            tuple(data.get("permissions") or ()),
+            int(data.get("members") or 0),
+        )
 
 
 @dataclass(frozen=True)
@@ -155,8 +184,12 @@ class PermissionCatalog:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PermissionCatalog:
-        return cls(tuple(data.get("resources") or ()), tuple(data.get("actions") or ()),
-                   tuple(data.get("scopes") or ()), tuple(data.get("design_roles") or ()))
+        return cls(
+            tuple(data.get("resources") or ()),
+            tuple(data.get("actions") or ()),
+            tuple(data.get("scopes") or ()),
+            tuple(data.get("design_roles") or ()),
+        )
 
 
 class RoleSpec(TypedDict, total=False):
@@ -184,11 +217,19 @@ class ApiKey:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ApiKey:
-        return cls(str(data["id"]), str(data.get("name") or ""), str(data.get("prefix") or ""),
-                   str(data.get("user_id") or ""), tuple(data.get("scopes") or ()),
-                   data.get("rate_limit_per_minute"), data.get("expires_at"),
-                   data.get("last_used_at"), data.get("revoked_at"), data.get("created_at"),
-                   data.get("key"))
+        return cls(
+            str(data["id"]),
+            str(data.get("name") or ""),
+            str(data.get("prefix") or ""),
+            str(data.get("user_id") or ""),
+            tuple(data.get("scopes") or ()),
+            data.get("rate_limit_per_minute"),
+            data.get("expires_at"),
+            data.get("last_used_at"),
+            data.get("revoked_at"),
+            data.get("created_at"),
+            data.get("key"),
+        )
 
     @property
     def revoked(self) -> bool:
@@ -212,8 +253,7 @@ class AdminApi(BaseClient):
         return [User.from_json(u) for u in _items(self._request("GET", "/users"))]
 
     def update_user(self, user_id: str, changes: UserChanges) -> User:
-        return User.from_json(self._request("PATCH", f"/users/{_seg(user_id)}",
-                                            json=dict(changes)))
+        return User.from_json(self._request("PATCH", f"/users/{_seg(user_id)}", json=dict(changes)))
 
     def remove_user(self, user_id: str) -> None:
         """Remove the user from the organization (the account itself stays)."""
@@ -231,8 +271,7 @@ class AdminApi(BaseClient):
         return Invitation.from_json(self._request("POST", "/users/invite", json=dict(spec)))
 
     def list_invitations(self) -> list[Invitation]:
-        return [Invitation.from_json(i)
-                for i in _items(self._request("GET", "/users/invitations"))]
+        return [Invitation.from_json(i) for i in _items(self._request("GET", "/users/invitations"))]
 
     def revoke_invitation(self, invitation_id: str) -> None:
         self._request("DELETE", f"/users/invitations/{_seg(invitation_id)}")
@@ -249,16 +288,15 @@ class AdminApi(BaseClient):
         return Team.from_json(self._request("POST", "/teams", json=dict(spec)))
 
     def update_team(self, team_id: str, changes: TeamSpec) -> Team:
-        return Team.from_json(self._request("PATCH", f"/teams/{_seg(team_id)}",
-                                            json=dict(changes)))
+        return Team.from_json(self._request("PATCH", f"/teams/{_seg(team_id)}", json=dict(changes)))
 
     def delete_team(self, team_id: str) -> None:
         self._request("DELETE", f"/teams/{_seg(team_id)}")
 
-    def add_team_member(self, team_id: str, user_id: str,
-                        role: TeamRole = "member") -> TeamMember:
-        data = self._request("POST", f"/teams/{_seg(team_id)}/members",
-                             json={"user_id": user_id, "role": role})
+    def add_team_member(self, team_id: str, user_id: str, role: TeamRole = "member") -> TeamMember:
+        data = self._request(
+            "POST", f"/teams/{_seg(team_id)}/members", json={"user_id": user_id, "role": role}
+        )
         return TeamMember.from_json(data)
 
     def remove_team_member(self, team_id: str, user_id: str) -> None:
@@ -276,8 +314,7 @@ class AdminApi(BaseClient):
         return Role.from_json(self._request("POST", "/roles", json=dict(spec)))
 
     def update_role(self, role_id: str, changes: RoleSpec) -> Role:
-        return Role.from_json(self._request("PATCH", f"/roles/{_seg(role_id)}",
-                                            json=dict(changes)))
+        return Role.from_json(self._request("PATCH", f"/roles/{_seg(role_id)}", json=dict(changes)))
 
     def delete_role(self, role_id: str) -> None:
         self._request("DELETE", f"/roles/{_seg(role_id)}")

@@ -48,11 +48,13 @@ class Answer:
 
     @classmethod
     def from_turn(cls, turn: Mapping[str, Any]) -> Answer:
-        return cls(text=str(turn.get("text") or ""),
-                   tool_calls=list(turn.get("tool_calls") or []),
-                   findings=list(turn.get("findings") or []),
-                   proposals=list(turn.get("proposals") or []),
-                   notice=turn.get("notice") or None)
+        return cls(
+            text=str(turn.get("text") or ""),
+            tool_calls=list(turn.get("tool_calls") or []),
+            findings=list(turn.get("findings") or []),
+            proposals=list(turn.get("proposals") or []),
+            notice=turn.get("notice") or None,
+        )
 
     def add(self, event: ChatEvent) -> None:
         data = event.data
@@ -62,9 +64,15 @@ class Answer:
         elif event.kind == "text":
             self.text += str(data.get("delta") or "")
         elif event.kind == "tool_call":
-            self.tool_calls.append({"id": data.get("id"), "name": data.get("name"),
-                                    "input": data.get("input") or {}, "summary": None,
-                                    "is_error": False})
+            self.tool_calls.append(
+                {
+                    "id": data.get("id"),
+                    "name": data.get("name"),
+                    "input": data.get("input") or {},
+                    "summary": None,
+                    "is_error": False,
+                }
+            )
         elif event.kind == "tool_result":
             call = next((c for c in reversed(self.tool_calls) if c["id"] == data.get("id")), None)
             if call is None:
@@ -99,9 +107,14 @@ class Conversation:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Conversation:
-        return cls(str(data["id"]), str(data.get("title") or ""), dict(data.get("context") or {}),
-                   data.get("created_at"), data.get("updated_at"),
-                   tuple(dict(t) for t in data.get("turns") or ()))
+        return cls(
+            str(data["id"]),
+            str(data.get("title") or ""),
+            dict(data.get("context") or {}),
+            data.get("created_at"),
+            data.get("updated_at"),
+            tuple(dict(t) for t in data.get("turns") or ()),
+        )
 
 
 def sse_events(response: httpx.Response) -> Iterator[ChatEvent]:
@@ -118,8 +131,13 @@ def sse_events(response: httpx.Response) -> Iterator[ChatEvent]:
 
 
 class AiApi(BaseClient):
-    def chat(self, message: str, *, conversation_id: str | None = None,
-             context: Mapping[str, Any] | None = None) -> Iterator[ChatEvent]:
+    def chat(
+        self,
+        message: str,
+        *,
+        conversation_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Iterator[ChatEvent]:
         """Ask the assistant: its answer's events as they arrive. A refusal before the answer
         starts (``404`` conversation, ``422``, ``429``) raises :class:`ApiError`."""
         body: dict[str, Any] = {"message": message}
@@ -135,11 +153,14 @@ class AiApi(BaseClient):
             raise AuthenticationRequired(401, "Please log in.")
         timeout = httpx.Timeout(self._http.timeout.connect, read=CHAT_READ_TIMEOUT_S)
         for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {tokens.access_token}",
-                       "Accept": "text/event-stream"}
+            headers = {
+                "Authorization": f"Bearer {tokens.access_token}",
+                "Accept": "text/event-stream",
+            }
             try:
-                with self._http.stream("POST", path, json=dict(body), headers=headers,
-                                       timeout=timeout) as response:
+                with self._http.stream(
+                    "POST", path, json=dict(body), headers=headers, timeout=timeout
+                ) as response:
                     if response.status_code == 401 and attempt == 1:
                         tokens = self._refresh_after(tokens)
                         continue
@@ -151,11 +172,11 @@ class AiApi(BaseClient):
                     yield from sse_events(response)
                     return
             except httpx.TimeoutException:
-                raise ApiUnavailable(0, f"The API at {self.base_url} stopped answering.") \
-                    from None
+                raise ApiUnavailable(0, f"The API at {self.base_url} stopped answering.") from None
             except httpx.HTTPError as exc:
-                raise ApiUnavailable(0, f"The answer from {self.base_url} was cut short "
-                                        f"({_reason(exc)}).") from None
+                raise ApiUnavailable(
+                    0, f"The answer from {self.base_url} was cut short ({_reason(exc)})."
+                ) from None
 
     def conversations(self, limit: int = 50) -> list[Conversation]:
         """The person's own conversations, the most recent first."""
@@ -165,20 +186,25 @@ class AiApi(BaseClient):
     def conversation(self, conversation_id: str) -> Conversation:
         """One conversation with its turns."""
         return Conversation.from_json(
-            self._request("GET", f"/ai/conversations/{_seg(conversation_id)}"))
+            self._request("GET", f"/ai/conversations/{_seg(conversation_id)}")
+        )
 
     def delete_conversation(self, conversation_id: str) -> None:
         self._request("DELETE", f"/ai/conversations/{_seg(conversation_id)}")
 
-    def diagnose(self, cluster_id: str | None = None, stream: str | None = None,
-                 consumer: str | None = None) -> dict[str, Any]:
+    def diagnose(
+        self, cluster_id: str | None = None, stream: str | None = None, consumer: str | None = None
+    ) -> dict[str, Any]:
         """The deterministic checks over a consumer, a stream, a cluster or everything:
         ``{findings, checked, errors}`` (``ai.findings.Diagnosis``)."""
-        return self._request("GET", "/ai/diagnose", params={
-            "cluster_id": cluster_id, "stream": stream, "consumer": consumer})
+        return self._request(
+            "GET",
+            "/ai/diagnose",
+            params={"cluster_id": cluster_id, "stream": stream, "consumer": consumer},
+        )
 
     def configure(self, description: str, cluster_id: str | None = None) -> dict[str, Any]:
-        """"Describe what you need": ``{stream: {config, valid, errors}, consumer: {...} |
+        """ "Describe what you need": ``{stream: {config, valid, errors}, consumer: {...} |
         None, explanation, exists, diff, create}``. Nothing is created."""
         body: dict[str, Any] = {"description": description}
         if cluster_id:

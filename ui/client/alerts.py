@@ -23,15 +23,23 @@ class AlertsApi(BaseClient):
     def delete_alert_rule(self, rule_id: str) -> None:
         self._request("DELETE", f"/alerts/rules/{_seg(rule_id)}")
 
-    def test_alert_rule(self, spec: dict[str, Any] | None = None,
-                        rule_id: str | None = None) -> dict[str, Any]:
-        return self._request("POST", "/alerts/test",
-                             json={"rule_id": rule_id} if rule_id else {"rule": spec})
+    def test_alert_rule(
+        self, spec: dict[str, Any] | None = None, rule_id: str | None = None
+    ) -> dict[str, Any]:
+        return self._request(
+            "POST", "/alerts/test", json={"rule_id": rule_id} if rule_id else {"rule": spec}
+        )
 
-    def alert_events(self, *, status: str | None = None, rule_id: str | None = None,
-                     limit: int = 50) -> list[dict[str, Any]]:
-        return _items(self._request("GET", "/alerts/events", params={
-            "status": status, "rule_id": rule_id, "limit": limit}))
+    def alert_events(
+        self, *, status: str | None = None, rule_id: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        return _items(
+            self._request(
+                "GET",
+                "/alerts/events",
+                params={"status": status, "rule_id": rule_id, "limit": limit},
+            )
+        )
 
     def acknowledge_alert(self, event_id: str) -> dict[str, Any]:
         return self._request("POST", f"/alerts/events/{_seg(event_id)}/acknowledge")

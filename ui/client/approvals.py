@@ -10,13 +10,37 @@ from typing import Any, Literal
 
 from ui.client.base import BaseClient, _items, _seg
 
-ApprovalStatus = Literal["waiting_approval", "executing", "executed", "failed", "rejected",
-                         "withdrawn", "changes_requested", "auto_approved"]
-APPROVAL_STATUSES: tuple[str, ...] = ("waiting_approval", "executing", "executed", "failed",
-                                      "rejected", "withdrawn", "changes_requested",
-                                      "auto_approved")
-APPROVAL_KINDS: tuple[str, ...] = ("stream", "consumer", "kv_bucket", "object_store", "purge",
-                                   "quota", "replay", "mirror", "failover")
+ApprovalStatus = Literal[
+    "waiting_approval",
+    "executing",
+    "executed",
+    "failed",
+    "rejected",
+    "withdrawn",
+    "changes_requested",
+    "auto_approved",
+]
+APPROVAL_STATUSES: tuple[str, ...] = (
+    "waiting_approval",
+    "executing",
+    "executed",
+    "failed",
+    "rejected",
+    "withdrawn",
+    "changes_requested",
+    "auto_approved",
+)
+APPROVAL_KINDS: tuple[str, ...] = (
+    "stream",
+    "consumer",
+    "kv_bucket",
+    "object_store",
+    "purge",
+    "quota",
+    "replay",
+    "mirror",
+    "failover",
+)
 VoteAction = Literal["approve", "reject", "request-changes", "withdraw"]
 
 
@@ -33,9 +57,13 @@ class RequestSubmitted:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RequestSubmitted:
         op = data.get("operation_id")
-        return cls(str(data["request_id"]), None if op is None else str(op),
-                   str(data.get("status") or ""), str(data.get("title") or ""),
-                   tuple(str(r) for r in data.get("reasons") or ()))
+        return cls(
+            str(data["request_id"]),
+            None if op is None else str(op),
+            str(data.get("status") or ""),
+            str(data.get("title") or ""),
+            tuple(str(r) for r in data.get("reasons") or ()),
+        )
 
     @property
     def waiting(self) -> bool:
@@ -68,10 +96,18 @@ class ApprovalVote:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ApprovalVote:
         who = data.get("voter") or {}
-        return cls(Voter(str(who.get("user_id") or ""), str(who.get("email") or ""),
-                         str(who.get("role") or ""), tuple(who.get("teams") or ())),
-                   str(data.get("action") or ""), str(data.get("comment") or ""),
-                   data.get("group"), data.get("at"))
+        return cls(
+            Voter(
+                str(who.get("user_id") or ""),
+                str(who.get("email") or ""),
+                str(who.get("role") or ""),
+                tuple(who.get("teams") or ()),
+            ),
+            str(data.get("action") or ""),
+            str(data.get("comment") or ""),
+            data.get("group"),
+            data.get("at"),
+        )
 
 
 @dataclass(frozen=True)
@@ -87,9 +123,13 @@ class ApproverGroup:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ApproverGroup:
-        return cls(str(data.get("name") or ""), int(data.get("count") or 1),
-                   tuple(data.get("roles") or ()), tuple(data.get("teams") or ()),
-                   tuple(data.get("users") or ()))
+        return cls(
+            str(data.get("name") or ""),
+            int(data.get("count") or 1),
+            tuple(data.get("roles") or ()),
+            tuple(data.get("teams") or ()),
+            tuple(data.get("users") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -109,11 +149,15 @@ class ApprovalDecision:
         data = data or {}
         policy = data.get("policy") or {}
         version = policy.get("version")
-        return cls(str(data.get("outcome") or ""), policy.get("name"),
-                   None if version is None else int(version),
-                   tuple(ApproverGroup.from_json(g) for g in data.get("groups") or ()),
-                   tuple(str(r) for r in data.get("reasons") or ()), data.get("sla_hours"),
-                   data.get("escalation"))
+        return cls(
+            str(data.get("outcome") or ""),
+            policy.get("name"),
+            None if version is None else int(version),
+            tuple(ApproverGroup.from_json(g) for g in data.get("groups") or ()),
+            tuple(str(r) for r in data.get("reasons") or ()),
+            data.get("sla_hours"),
+            data.get("escalation"),
+        )
 
 
 @dataclass(frozen=True)
@@ -167,19 +211,35 @@ class Approval:
 
         group = data.get("current_group")
         return cls(
-            str(data["id"]), str(data.get("kind") or ""), str(data.get("operation") or ""),
-            str(data.get("title") or ""), str(data.get("status") or ""), opt("cluster_id"),
-            opt("team_id"), opt("environment"), opt("requester_id"),
-            str(data.get("requester_email") or ""), dict(data.get("spec") or {}),
-            {str(k): dict(v) if isinstance(v, Mapping) else {"before": None, "after": v}
-             for k, v in (data.get("diff") or {}).items()},
-            str(data.get("justification") or ""), ApprovalDecision.from_json(data.get("decision")),
+            str(data["id"]),
+            str(data.get("kind") or ""),
+            str(data.get("operation") or ""),
+            str(data.get("title") or ""),
+            str(data.get("status") or ""),
+            opt("cluster_id"),
+            opt("team_id"),
+            opt("environment"),
+            opt("requester_id"),
+            str(data.get("requester_email") or ""),
+            dict(data.get("spec") or {}),
+            {
+                str(k): dict(v) if isinstance(v, Mapping) else {"before": None, "after": v}
+                for k, v in (data.get("diff") or {}).items()
+            },
+            str(data.get("justification") or ""),
+            ApprovalDecision.from_json(data.get("decision")),
             tuple(str(n) for n in data.get("risk_notes") or ()),
             tuple(ApprovalVote.from_json(v) for v in data.get("votes") or ()),
             None if not group else ApproverGroup.from_json(group),
-            bool(data.get("can_vote")), bool(data.get("can_withdraw")), data.get("result"),
-            opt("error"), opt("operation_id"), data.get("created_at"), data.get("closed_at"),
-            RiskSummary.from_json(data.get("risk_summary")))
+            bool(data.get("can_vote")),
+            bool(data.get("can_withdraw")),
+            data.get("result"),
+            opt("error"),
+            opt("operation_id"),
+            data.get("created_at"),
+            data.get("closed_at"),
+            RiskSummary.from_json(data.get("risk_summary")),
+        )
 
     @property
     def waiting(self) -> bool:
@@ -187,14 +247,32 @@ class Approval:
 
 
 class ApprovalsApi(BaseClient):
-    def list_approvals(self, *, status: str | None = None, mine: bool = False,
-                       waiting_for_me: bool = False, team_id: str | None = None,
-                       cluster_id: str | None = None, kind: str | None = None,
-                       limit: int = 50, offset: int = 0) -> list[Approval]:
-        data = self._request("GET", "/approvals", params={
-            "status": status, "mine": "true" if mine else None,
-            "waiting_for_me": "true" if waiting_for_me else None, "team_id": team_id,
-            "cluster_id": cluster_id, "kind": kind, "limit": limit, "offset": offset})
+    def list_approvals(
+        self,
+        *,
+        status: str | None = None,
+        mine: bool = False,
+        waiting_for_me: bool = False,
+        team_id: str | None = None,
+        cluster_id: str | None = None,
+        kind: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Approval]:
+        data = self._request(
+            "GET",
+            "/approvals",
+            params={
+                "status": status,
+                "mine": "true" if mine else None,
+                "waiting_for_me": "true" if waiting_for_me else None,
+                "team_id": team_id,
+                "cluster_id": cluster_id,
+                "kind": kind,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
         return [Approval.from_json(a) for a in _items(data)]
 
     def approval(self, request_id: str) -> Approval:
@@ -215,6 +293,7 @@ class ApprovalsApi(BaseClient):
         return self._vote(request_id, "withdraw", comment)
 
     def _vote(self, request_id: str, action: VoteAction, comment: str) -> Approval:
-        data = self._request("POST", f"/approvals/{_seg(request_id)}/{action}",
-                             json={"comment": comment})
+        data = self._request(
+            "POST", f"/approvals/{_seg(request_id)}/{action}", json={"comment": comment}
+        )
         return Approval.from_json(data)

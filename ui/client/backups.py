@@ -92,8 +92,11 @@ class Verification:
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> Verification:
         data = data or {}
-        return cls(str(data.get("status") or "pending"), data.get("checked_at"),
-                   dict(data.get("details") or {}))
+        return cls(
+            str(data.get("status") or "pending"),
+            data.get("checked_at"),
+            dict(data.get("details") or {}),
+        )
 
 
 @dataclass(frozen=True)
@@ -112,11 +115,17 @@ class BackupItem:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BackupItem:
-        return cls(str(data.get("stream") or ""), str(data.get("kind") or "full"),
-                   int(data.get("first_seq") or 0), int(data.get("last_seq") or 0),
-                   int(data.get("messages") or 0), int(data.get("source_bytes") or 0),
-                   int(data.get("stored_bytes") or 0), _opt(data.get("base_backup_id")),
-                   tuple(str(c) for c in data.get("consumers") or ()))
+        return cls(
+            str(data.get("stream") or ""),
+            str(data.get("kind") or "full"),
+            int(data.get("first_seq") or 0),
+            int(data.get("last_seq") or 0),
+            int(data.get("messages") or 0),
+            int(data.get("source_bytes") or 0),
+            int(data.get("stored_bytes") or 0),
+            _opt(data.get("base_backup_id")),
+            tuple(str(c) for c in data.get("consumers") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -148,19 +157,30 @@ class Backup:
     def from_json(cls, data: Mapping[str, Any]) -> Backup:
         items = tuple(BackupItem.from_json(s) for s in data.get("streams") or ())
         duration = data.get("duration_s")
-        return cls(str(data["id"]), str(data.get("cluster_id") or ""),
-                   _opt(data.get("team_id")), _opt(data.get("schedule_id")),
-                   str(data.get("kind") or "full"), str(data.get("reason") or "manual"),
-                   dict(data.get("target") or {}), str(data.get("status") or "running"),
-                   data.get("error"), data.get("started_at"), data.get("completed_at"),
-                   None if duration is None else float(duration),
-                   int(data.get("size_bytes") or 0), int(data.get("source_bytes") or 0),
-                   int(data.get("message_count") or 0),
-                   int(data.get("stream_count") or len(items)), items,
-                   tuple(str(b) for b in data.get("chain") or ()),
-                   Verification.from_json(data.get("verification")),
-                   _opt(data.get("operation_id")), _opt(data.get("created_by")),
-                   data.get("created_at"))
+        return cls(
+            str(data["id"]),
+            str(data.get("cluster_id") or ""),
+            _opt(data.get("team_id")),
+            _opt(data.get("schedule_id")),
+            str(data.get("kind") or "full"),
+            str(data.get("reason") or "manual"),
+            dict(data.get("target") or {}),
+            str(data.get("status") or "running"),
+            data.get("error"),
+            data.get("started_at"),
+            data.get("completed_at"),
+            None if duration is None else float(duration),
+            int(data.get("size_bytes") or 0),
+            int(data.get("source_bytes") or 0),
+            int(data.get("message_count") or 0),
+            int(data.get("stream_count") or len(items)),
+            items,
+            tuple(str(b) for b in data.get("chain") or ()),
+            Verification.from_json(data.get("verification")),
+            _opt(data.get("operation_id")),
+            _opt(data.get("created_by")),
+            data.get("created_at"),
+        )
 
     @property
     def stream_names(self) -> tuple[str, ...]:
@@ -182,8 +202,9 @@ class Cadence:
     def from_json(cls, data: Mapping[str, Any] | None) -> Cadence | None:
         if not data:
             return None
-        return cls(_opt(data.get("cron")), _opt(data.get("every")),
-                   float(data.get("retention_days") or 0))
+        return cls(
+            _opt(data.get("cron")), _opt(data.get("every")), float(data.get("retention_days") or 0)
+        )
 
 
 @dataclass(frozen=True)
@@ -204,14 +225,20 @@ class BackupSchedule:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BackupSchedule:
         streams = data.get("streams")
-        return cls(str(data["id"]), str(data.get("name") or ""),
-                   str(data.get("cluster_id") or ""), _opt(data.get("team_id")),
-                   streams if isinstance(streams, str) else list(streams or []),
-                   dict(data["target"]) if data.get("target") else None,
-                   Cadence.from_json(data.get("full")),
-                   Cadence.from_json(data.get("incremental")), bool(data.get("enabled", True)),
-                   data.get("last_run"), tuple(str(t) for t in data.get("next_runs") or ()),
-                   data.get("created_at"))
+        return cls(
+            str(data["id"]),
+            str(data.get("name") or ""),
+            str(data.get("cluster_id") or ""),
+            _opt(data.get("team_id")),
+            streams if isinstance(streams, str) else list(streams or []),
+            dict(data["target"]) if data.get("target") else None,
+            Cadence.from_json(data.get("full")),
+            Cadence.from_json(data.get("incremental")),
+            bool(data.get("enabled", True)),
+            data.get("last_run"),
+            tuple(str(t) for t in data.get("next_runs") or ()),
+            data.get("created_at"),
+        )
 
 
 @dataclass(frozen=True)
@@ -227,21 +254,40 @@ class BackupStarted(OperationStarted):
 class BackupsApi(BaseClient):
     # ---- backups
 
-    def start_backup(self, spec: BackupSpec, *,
-                     idempotency_key: str | None = None) -> BackupStarted | RequestSubmitted:
+    def start_backup(
+        self, spec: BackupSpec, *, idempotency_key: str | None = None
+    ) -> BackupStarted | RequestSubmitted:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         data = self._request("POST", "/operations/backup", json=dict(spec), headers=headers)
         if pending := submitted(data):
             return pending
-        return BackupStarted(str(data["id"]), str(data.get("workflow_id") or ""),
-                             str(data.get("status") or "pending"), _opt(data.get("backup_id")))
+        return BackupStarted(
+            str(data["id"]),
+            str(data.get("workflow_id") or ""),
+            str(data.get("status") or "pending"),
+            _opt(data.get("backup_id")),
+        )
 
-    def list_backups(self, *, cluster_id: str | None = None, stream: str | None = None,
-                     schedule_id: str | None = None, limit: int | None = None,
-                     offset: int | None = None) -> list[Backup]:
-        data = self._request("GET", "/backups", params={
-            "cluster_id": cluster_id, "stream": stream, "schedule_id": schedule_id,
-            "limit": limit, "offset": offset})
+    def list_backups(
+        self,
+        *,
+        cluster_id: str | None = None,
+        stream: str | None = None,
+        schedule_id: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[Backup]:
+        data = self._request(
+            "GET",
+            "/backups",
+            params={
+                "cluster_id": cluster_id,
+                "stream": stream,
+                "schedule_id": schedule_id,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
         return [Backup.from_json(b) for b in _items(data)]
 
     def get_backup(self, backup_id: str) -> Backup:
@@ -249,54 +295,67 @@ class BackupsApi(BaseClient):
 
     def verify_backup(self, backup_id: str) -> OperationStarted:
         data = self._request("POST", f"/backups/{_seg(backup_id)}/verify")
-        return OperationStarted(str(data["id"]), str(data.get("workflow_id") or ""),
-                                str(data.get("status") or "pending"))
+        return OperationStarted(
+            str(data["id"]),
+            str(data.get("workflow_id") or ""),
+            str(data.get("status") or "pending"),
+        )
 
     def delete_backup(self, backup_id: str, *, cascade: bool = False) -> None:
-        self._request("DELETE", f"/backups/{_seg(backup_id)}",
-                      params={"cascade": "true" if cascade else None})
+        self._request(
+            "DELETE", f"/backups/{_seg(backup_id)}", params={"cascade": "true" if cascade else None}
+        )
 
     # ---- restore
 
-    def start_restore(self, spec: RestoreSpec, *,
-                      idempotency_key: str | None = None) -> OperationStarted | RequestSubmitted:
+    def start_restore(
+        self, spec: RestoreSpec, *, idempotency_key: str | None = None
+    ) -> OperationStarted | RequestSubmitted:
         """Restore into a new stream; over an existing one (``to.replace``) a production
         cluster sends it for approval first."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         data = self._request("POST", "/operations/restore", json=dict(spec), headers=headers)
         if pending := submitted(data):
             return pending
-        return OperationStarted(str(data["id"]), str(data.get("workflow_id") or ""),
-                                str(data.get("status") or "pending"))
+        return OperationStarted(
+            str(data["id"]),
+            str(data.get("workflow_id") or ""),
+            str(data.get("status") or "pending"),
+        )
 
     # ---- schedules
 
     def list_backup_schedules(self) -> list[BackupSchedule]:
-        return [BackupSchedule.from_json(s)
-                for s in _items(self._request("GET", "/backup-schedules"))]
+        return [
+            BackupSchedule.from_json(s) for s in _items(self._request("GET", "/backup-schedules"))
+        ]
 
     def get_backup_schedule(self, schedule_id: str) -> BackupSchedule:
         return BackupSchedule.from_json(
-            self._request("GET", f"/backup-schedules/{_seg(schedule_id)}"))
+            self._request("GET", f"/backup-schedules/{_seg(schedule_id)}")
+        )
 
     def create_backup_schedule(self, spec: ScheduleSpec) -> BackupSchedule:
-        return BackupSchedule.from_json(self._request("POST", "/backup-schedules",
-                                                      json=dict(spec)))
+        return BackupSchedule.from_json(self._request("POST", "/backup-schedules", json=dict(spec)))
 
     def update_backup_schedule(self, schedule_id: str, changes: ScheduleSpec) -> BackupSchedule:
-        return BackupSchedule.from_json(self._request(
-            "PATCH", f"/backup-schedules/{_seg(schedule_id)}", json=dict(changes)))
+        return BackupSchedule.from_json(
+            self._request("PATCH", f"/backup-schedules/{_seg(schedule_id)}", json=dict(changes))
+        )
 
     def delete_backup_schedule(self, schedule_id: str) -> None:
         """Stop the schedule; the backups it took stay."""
         self._request("DELETE", f"/backup-schedules/{_seg(schedule_id)}")
 
-    def run_backup_schedule(self, schedule_id: str,
-                            kind: BackupKind = "full") -> OperationStarted:
-        data = self._request("POST", f"/backup-schedules/{_seg(schedule_id)}/run",
-                             params={"kind": kind})
-        return OperationStarted(str(data["id"]), str(data.get("workflow_id") or ""),
-                                str(data.get("status") or "pending"))
+    def run_backup_schedule(self, schedule_id: str, kind: BackupKind = "full") -> OperationStarted:
+        data = self._request(
+            "POST", f"/backup-schedules/{_seg(schedule_id)}/run", params={"kind": kind}
+        )
+        return OperationStarted(
+            str(data["id"]),
+            str(data.get("workflow_id") or ""),
+            str(data.get("status") or "pending"),
+        )
 
 
 def _opt(value: Any) -> str | None:

@@ -34,8 +34,12 @@ class Tokens:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Tokens:
-        return cls(str(data["access_token"]), str(data["refresh_token"]),
-                   str(data.get("token_type") or "bearer"), data.get("expires_in"))
+        return cls(
+            str(data["access_token"]),
+            str(data["refresh_token"]),
+            str(data.get("token_type") or "bearer"),
+            data.get("expires_in"),
+        )
 
 
 @dataclass(frozen=True)
@@ -58,11 +62,15 @@ class Me:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Me:
         org = data.get("organization") or {}
-        return cls(str(data["id"]), str(data["email"]), data.get("first_name") or "",
-                   data.get("last_name") or "",
-                   Organization(str(org.get("id", "")), org.get("name") or "", org.get("slug") or ""),
-                   str(data.get("role") or ""),
-                   tuple(str(p) for p in data.get("permissions") or ()))
+        return cls(
+            str(data["id"]),
+            str(data["email"]),
+            data.get("first_name") or "",
+            data.get("last_name") or "",
+            Organization(str(org.get("id", "")), org.get("name") or "", org.get("slug") or ""),
+            str(data.get("role") or ""),
+            tuple(str(p) for p in data.get("permissions") or ()),
+        )
 
     def can(self, needed: str) -> bool:
         """Whether this person may do ``resource:action`` on everything of the organization (a
@@ -98,8 +106,12 @@ class BaseClient:
         self.base_url = base_url.rstrip("/")
         self._tokens = tokens
         self._lock = threading.Lock()
-        self._http = httpx.Client(base_url=self.base_url + API_PREFIX, timeout=timeout,
-                                  transport=transport, headers={"Accept": "application/json"})
+        self._http = httpx.Client(
+            base_url=self.base_url + API_PREFIX,
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json"},
+        )
 
     # ---- lifecycle
 
@@ -124,8 +136,9 @@ class BaseClient:
 
     def login(self, email: str, password: str) -> Tokens:
         """Exchange an email and password for tokens (kept by the client and returned)."""
-        data = self._decode(self._send("POST", "/auth/login",
-                                       json={"email": email, "password": password}))
+        data = self._decode(
+            self._send("POST", "/auth/login", json={"email": email, "password": password})
+        )
         tokens = Tokens.from_json(data)
         with self._lock:
             self._tokens = tokens
@@ -140,8 +153,9 @@ class BaseClient:
     def reset_password(self, token: str, password: str) -> None:
         """Set a new password with the token of a mailed link (every session of the account
         ends; log in again)."""
-        self._decode(self._send("POST", "/auth/reset-password",
-                                json={"token": token, "password": password}))
+        self._decode(
+            self._send("POST", "/auth/reset-password", json={"token": token, "password": password})
+        )
 
     def logout(self) -> None:
         """Revoke this session on the server, then forget the tokens (even if that failed)."""
@@ -165,29 +179,48 @@ class BaseClient:
 
     # ---- plumbing
 
-    def _send(self, method: str, path: str, *, json: Any = None, token: str | None = None,
-              params: Mapping[str, Any] | None = None, content: bytes | None = None,
-              headers: Mapping[str, str] | None = None) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        token: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
         sent = dict(headers or {})
         if token:
             sent["Authorization"] = f"Bearer {token}"
         query = {k: v for k, v in (params or {}).items() if v is not None and v != ""} or None
         try:
-            return self._http.request(method, path, json=json, params=query, content=content,
-                                      headers=sent or None)
+            return self._http.request(
+                method, path, json=json, params=query, content=content, headers=sent or None
+            )
         except httpx.TimeoutException:
             raise ApiUnavailable(0, f"The API at {self.base_url} did not answer in time.") from None
         except httpx.HTTPError as exc:
             raise ApiUnavailable(
-                0, f"The API at {self.base_url} cannot be reached ({_reason(exc)}).") from None
+                0, f"The API at {self.base_url} cannot be reached ({_reason(exc)})."
+            ) from None
 
-    def _request(self, method: str, path: str, *, json: Any = None,
-                 params: Mapping[str, Any] | None = None, content: bytes | None = None,
-                 headers: Mapping[str, str] | None = None, raw: bool = False) -> Any:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        raw: bool = False,
+    ) -> Any:
         """Send with the access token (refreshed once on a 401). The decoded JSON, or with
         ``raw`` the body's bytes."""
-        response = self._response(method, path, json=json, params=params, content=content,
-                                  headers=headers)
+        response = self._response(
+            method, path, json=json, params=params, content=content, headers=headers
+        )
         if raw:
             if response.status_code >= 400:
                 raise ApiError.from_response(response)
@@ -216,8 +249,9 @@ class BaseClient:
                 raise AuthenticationRequired(401, "Your session has expired. Please log in again.")
             if current.access_token != stale.access_token:
                 return current
-            response = self._send("POST", "/auth/refresh",
-                                  json={"refresh_token": current.refresh_token})
+            response = self._send(
+                "POST", "/auth/refresh", json={"refresh_token": current.refresh_token}
+            )
             if response.status_code >= 400:
                 if response.status_code >= 500:
                     raise ApiError.from_response(response)
@@ -235,8 +269,9 @@ class BaseClient:
         try:
             return response.json()
         except ValueError:
-            raise ApiError(response.status_code, "The API answered with something that is not JSON.") \
-                from None
+            raise ApiError(
+                response.status_code, "The API answered with something that is not JSON."
+            ) from None
 
 
 def _items(data: Any) -> list[Any]:

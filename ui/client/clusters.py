@@ -30,12 +30,21 @@ class Cluster:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Cluster:
-        return cls(str(data["id"]), str(data["name"]), data.get("description") or "",
-                   str(data.get("environment") or ""), tuple(data.get("server_urls") or ()),
-                   data.get("jetstream_domain"), data.get("monitoring_url"),
-                   str(data.get("credentials_type") or "none"), bool(data.get("tls_enabled")),
-                   data.get("status"), data.get("version"), data.get("created_at"),
-                   data.get("updated_at"))
+        return cls(
+            str(data["id"]),
+            str(data["name"]),
+            data.get("description") or "",
+            str(data.get("environment") or ""),
+            tuple(data.get("server_urls") or ()),
+            data.get("jetstream_domain"),
+            data.get("monitoring_url"),
+            str(data.get("credentials_type") or "none"),
+            bool(data.get("tls_enabled")),
+            data.get("status"),
+            data.get("version"),
+            data.get("created_at"),
+            data.get("updated_at"),
+        )
 
 
 @dataclass(frozen=True)
@@ -50,9 +59,15 @@ class ClusterHealth:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ClusterHealth:
-        return cls(str(data.get("status") or "unreachable"), bool(data.get("connected")),
-                   bool(data.get("jetstream")), data.get("rtt_ms"), data.get("error"),
-                   data.get("checked_at"), data.get("version"))
+        return cls(
+            str(data.get("status") or "unreachable"),
+            bool(data.get("connected")),
+            bool(data.get("jetstream")),
+            data.get("rtt_ms"),
+            data.get("error"),
+            data.get("checked_at"),
+            data.get("version"),
+        )
 
 
 @dataclass(frozen=True)
@@ -74,7 +89,7 @@ class ClusterInfo:
     @property
     def cluster(self) -> str | None:
         """The NATS cluster's name (None for a single server)."""
-        return (self.server.get("cluster") or None)
+        return self.server.get("cluster") or None
 
     @property
     def jetstream_domain(self) -> str | None:
@@ -143,8 +158,9 @@ class ClustersApi(BaseClient):
         return Cluster.from_json(self._request("GET", f"/clusters/{_seg(cluster_id)}"))
 
     def update_cluster(self, cluster_id: str, changes: ClusterChanges) -> Cluster:
-        return Cluster.from_json(self._request("PATCH", f"/clusters/{_seg(cluster_id)}",
-                                               json=dict(changes)))
+        return Cluster.from_json(
+            self._request("PATCH", f"/clusters/{_seg(cluster_id)}", json=dict(changes))
+        )
 
     def delete_cluster(self, cluster_id: str) -> None:
         self._request("DELETE", f"/clusters/{_seg(cluster_id)}")

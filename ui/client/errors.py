@@ -52,8 +52,13 @@ class ApiError(Exception):
             detail = None
         message = str(detail or title or _default_message(response))
         kind = AuthenticationRequired if status == 401 else cls
-        return kind(status, message, title=title, type_=str(body.get("type") or "about:blank"),
-                    field_errors=errors)
+        return kind(
+            status,
+            message,
+            title=title,
+            type_=str(body.get("type") or "about:blank"),
+            field_errors=errors,
+        )
 
     def __str__(self) -> str:
         return self.message

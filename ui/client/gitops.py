@@ -29,12 +29,14 @@ class GitOpsApi(BaseClient):
         self._request("DELETE", f"/gitops/repos/{_seg(repo_id)}")
 
     def sync_gitops_repo(self, repo_id: str, ref: str | None = None) -> dict[str, Any]:
-        return self._request("POST", f"/gitops/repos/{_seg(repo_id)}/sync",
-                             json={"ref": ref} if ref else None)
+        return self._request(
+            "POST", f"/gitops/repos/{_seg(repo_id)}/sync", json={"ref": ref} if ref else None
+        )
 
     def list_gitops_syncs(self, repo_id: str, limit: int = 20) -> list[dict[str, Any]]:
-        return _items(self._request("GET", f"/gitops/repos/{_seg(repo_id)}/syncs",
-                                    params={"limit": limit}))
+        return _items(
+            self._request("GET", f"/gitops/repos/{_seg(repo_id)}/syncs", params={"limit": limit})
+        )
 
     def gitops_plan(self, repo_id: str, ref: str | None = None) -> dict[str, Any]:
         return self._request("GET", f"/gitops/repos/{_seg(repo_id)}/plan", params={"ref": ref})
@@ -45,8 +47,9 @@ class GitOpsApi(BaseClient):
     def gitops_scan(self, repo_id: str) -> dict[str, Any]:
         return self._request("POST", f"/gitops/repos/{_seg(repo_id)}/drift/scan")
 
-    def gitops_remediate(self, repo_id: str, action: Remedy, items: list[str],
-                         ignore_for: str | None = None) -> dict[str, Any]:
+    def gitops_remediate(
+        self, repo_id: str, action: Remedy, items: list[str], ignore_for: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"action": action, "items": items}
         if ignore_for:
             body["ignore_for"] = ignore_for

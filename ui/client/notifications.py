@@ -26,11 +26,18 @@ class Notification:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Notification:
         request, target = data.get("request_id"), data.get("target")
-        return cls(str(data["id"]), str(data.get("type") or ""), str(data.get("event") or ""),
-                   None if request is None else str(request), str(data.get("title") or ""),
-                   str(data.get("actor_email") or ""), str(data.get("comment") or ""),
-                   None if target is None else str(target), data.get("created_at"),
-                   bool(data.get("read")))
+        return cls(
+            str(data["id"]),
+            str(data.get("type") or ""),
+            str(data.get("event") or ""),
+            None if request is None else str(request),
+            str(data.get("title") or ""),
+            str(data.get("actor_email") or ""),
+            str(data.get("comment") or ""),
+            None if target is None else str(target),
+            data.get("created_at"),
+            bool(data.get("read")),
+        )
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,18 @@ class Notifications:
 
 class NotificationsApi(BaseClient):
     def notifications(self, *, limit: int = 50, unread_only: bool = False) -> Notifications:
-        data = self._request("GET", "/notifications", params={
-            "limit": limit, "unread_only": "true" if unread_only else None}) or {}
-        return Notifications(tuple(Notification.from_json(n) for n in data.get("items") or ()),
-                             int(data.get("unread") or 0))
+        data = (
+            self._request(
+                "GET",
+                "/notifications",
+                params={"limit": limit, "unread_only": "true" if unread_only else None},
+            )
+            or {}
+        )
+        return Notifications(
+            tuple(Notification.from_json(n) for n in data.get("items") or ()),
+            int(data.get("unread") or 0),
+        )
 
     def mark_notifications_read(self) -> None:
         self._request("POST", "/notifications/read")

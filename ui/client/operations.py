@@ -9,10 +9,18 @@ from typing import Any, Literal, TypedDict
 
 from ui.client.base import BaseClient, _items, _seg
 
-OperationStatus = Literal["pending", "running", "paused", "waiting_approval", "completed", "failed",
-                          "cancelled"]
-OPERATION_STATUSES: tuple[str, ...] = ("pending", "running", "paused", "waiting_approval",
-                                       "completed", "failed", "cancelled")
+OperationStatus = Literal[
+    "pending", "running", "paused", "waiting_approval", "completed", "failed", "cancelled"
+]
+OPERATION_STATUSES: tuple[str, ...] = (
+    "pending",
+    "running",
+    "paused",
+    "waiting_approval",
+    "completed",
+    "failed",
+    "cancelled",
+)
 FINISHED_STATUSES: tuple[str, ...] = ("completed", "failed", "cancelled")
 
 
@@ -31,8 +39,13 @@ class Step:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Step:
-        return cls(str(data.get("name") or ""), str(data.get("status") or "pending"),
-                   data.get("started_at"), data.get("finished_at"), data.get("detail"))
+        return cls(
+            str(data.get("name") or ""),
+            str(data.get("status") or "pending"),
+            data.get("started_at"),
+            data.get("finished_at"),
+            data.get("detail"),
+        )
 
 
 @dataclass(frozen=True)
@@ -49,9 +62,14 @@ class Progress:
         data = data or {}
         total = data.get("total")
         steps = tuple(Step.from_json(s) for s in data.get("steps") or () if isinstance(s, Mapping))
-        return cls(int(data.get("done") or 0), None if total is None else int(total),
-                   str(data.get("unit") or "messages"), data.get("rate_per_s"), data.get("eta_s"),
-                   steps)
+        return cls(
+            int(data.get("done") or 0),
+            None if total is None else int(total),
+            str(data.get("unit") or "messages"),
+            data.get("rate_per_s"),
+            data.get("eta_s"),
+            steps,
+        )
 
     @property
     def fraction(self) -> float | None:
@@ -80,13 +98,20 @@ class Operation:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Operation:
-        return cls(str(data["id"]), str(data.get("type") or ""), str(data.get("status") or ""),
-                   Progress.from_json(data.get("progress")), dict(data.get("input") or {}),
-                   data.get("result"), data.get("error"),
-                   None if data.get("cluster_id") is None else str(data["cluster_id"]),
-                   str(data.get("workflow_id") or ""),
-                   None if data.get("started_by") is None else str(data["started_by"]),
-                   data.get("started_at"), data.get("finished_at"))
+        return cls(
+            str(data["id"]),
+            str(data.get("type") or ""),
+            str(data.get("status") or ""),
+            Progress.from_json(data.get("progress")),
+            dict(data.get("input") or {}),
+            data.get("result"),
+            data.get("error"),
+            None if data.get("cluster_id") is None else str(data["cluster_id"]),
+            str(data.get("workflow_id") or ""),
+            None if data.get("started_by") is None else str(data["started_by"]),
+            data.get("started_at"),
+            data.get("finished_at"),
+        )
 
     @property
     def finished(self) -> bool:
@@ -134,23 +159,44 @@ class ReplaySpec(TypedDict, total=False):
 
 
 class OperationsApi(BaseClient):
-    def list_operations(self, *, type: str | None = None, status: str | None = None,
-                        cluster_id: str | None = None, started_by: str | None = None,
-                        limit: int = 50, offset: int = 0) -> list[Operation]:
-        data = self._request("GET", "/operations", params={
-            "type": type, "status": status, "cluster_id": cluster_id, "started_by": started_by,
-            "limit": limit, "offset": offset})
+    def list_operations(
+        self,
+        *,
+        type: str | None = None,
+        status: str | None = None,
+        cluster_id: str | None = None,
+        started_by: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Operation]:
+        data = self._request(
+            "GET",
+            "/operations",
+            params={
+                "type": type,
+                "status": status,
+                "cluster_id": cluster_id,
+                "started_by": started_by,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
         return [Operation.from_json(o) for o in _items(data)]
 
     def get_operation(self, operation_id: str) -> Operation:
         return Operation.from_json(self._request("GET", f"/operations/{_seg(operation_id)}"))
 
-    def start_replay(self, spec: ReplaySpec, *, idempotency_key: str | None = None) -> OperationStarted:
+    def start_replay(
+        self, spec: ReplaySpec, *, idempotency_key: str | None = None
+    ) -> OperationStarted:
         """Start a replay (``202``). The same ``idempotency_key`` returns the same operation."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         data = self._request("POST", "/operations/replay", json=dict(spec), headers=headers)
-        return OperationStarted(str(data["id"]), str(data.get("workflow_id") or ""),
-                                str(data.get("status") or "pending"))
+        return OperationStarted(
+            str(data["id"]),
+            str(data.get("workflow_id") or ""),
+            str(data.get("status") or "pending"),
+        )
 
     def download_export(self, operation_id: str) -> bytes:
         """The file of a completed export operation."""
@@ -167,4 +213,5 @@ class OperationsApi(BaseClient):
 
     def _control(self, operation_id: str, action: str) -> Operation:
         return Operation.from_json(
-            self._request("POST", f"/operations/{_seg(operation_id)}/{action}"))
+            self._request("POST", f"/operations/{_seg(operation_id)}/{action}")
+        )

@@ -25,9 +25,15 @@ class OrganizationSettings:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> OrganizationSettings:
         limit = data.get("rate_limit_per_minute")
-        return cls(str(data["id"]), str(data.get("name") or ""), str(data.get("slug") or ""),
-                   str(data.get("plan") or ""), data.get("role"),
-                   int(limit) if limit else None, data.get("created_at"))
+        return cls(
+            str(data["id"]),
+            str(data.get("name") or ""),
+            str(data.get("slug") or ""),
+            str(data.get("plan") or ""),
+            data.get("role"),
+            int(limit) if limit else None,
+            data.get("created_at"),
+        )
 
 
 class OrganizationChanges(TypedDict, total=False):
@@ -41,14 +47,19 @@ class OrganizationChanges(TypedDict, total=False):
 class OrganizationsApi(BaseClient):
     def list_organizations(self) -> list[OrganizationSettings]:
         """Every organization the person belongs to, with their role in each."""
-        return [OrganizationSettings.from_json(o)
-                for o in _items(self._request("GET", "/organizations"))]
+        return [
+            OrganizationSettings.from_json(o)
+            for o in _items(self._request("GET", "/organizations"))
+        ]
 
     def organization(self, org_id: str) -> OrganizationSettings:
         return OrganizationSettings.from_json(
-            self._request("GET", f"/organizations/{_seg(org_id)}"))
+            self._request("GET", f"/organizations/{_seg(org_id)}")
+        )
 
-    def update_organization(self, org_id: str,
-                            changes: OrganizationChanges) -> OrganizationSettings:
+    def update_organization(
+        self, org_id: str, changes: OrganizationChanges
+    ) -> OrganizationSettings:
         return OrganizationSettings.from_json(
-            self._request("PATCH", f"/organizations/{_seg(org_id)}", json=dict(changes)))
+            self._request("PATCH", f"/organizations/{_seg(org_id)}", json=dict(changes))
+        )

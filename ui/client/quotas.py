@@ -11,9 +11,16 @@ from typing import Any
 from ui.client.approvals import Approval, RequestSubmitted
 from ui.client.base import BaseClient, _items, _seg
 
-QUOTA_RESOURCES: tuple[str, ...] = ("streams", "consumers", "storage_bytes", "messages",
-                                    "max_msg_size", "max_replicas", "inbound_rate",
-                                    "outbound_rate")
+QUOTA_RESOURCES: tuple[str, ...] = (
+    "streams",
+    "consumers",
+    "storage_bytes",
+    "messages",
+    "max_msg_size",
+    "max_replicas",
+    "inbound_rate",
+    "outbound_rate",
+)
 
 
 @dataclass(frozen=True)
@@ -29,9 +36,13 @@ class QuotaItem:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> QuotaItem:
         limit, usage, percent = data.get("limit"), data.get("usage"), data.get("percent")
-        return cls(str(data["resource"]), str(data.get("label") or data["resource"]),
-                   None if limit is None else int(limit), None if usage is None else float(usage),
-                   None if percent is None else float(percent))
+        return cls(
+            str(data["resource"]),
+            str(data.get("label") or data["resource"]),
+            None if limit is None else int(limit),
+            None if usage is None else float(usage),
+            None if percent is None else float(percent),
+        )
 
 
 @dataclass(frozen=True)
@@ -50,10 +61,16 @@ class TeamResource:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TeamResource:
         max_bytes = data.get("max_bytes")
-        return cls(str(data.get("cluster_id") or ""), str(data.get("cluster") or ""),
-                   str(data.get("name") or ""), None if max_bytes is None else int(max_bytes),
-                   int(data.get("bytes") or 0), int(data.get("messages") or 0),
-                   int(data.get("consumers") or 0), int(data.get("num_replicas") or 1))
+        return cls(
+            str(data.get("cluster_id") or ""),
+            str(data.get("cluster") or ""),
+            str(data.get("name") or ""),
+            None if max_bytes is None else int(max_bytes),
+            int(data.get("bytes") or 0),
+            int(data.get("messages") or 0),
+            int(data.get("consumers") or 0),
+            int(data.get("num_replicas") or 1),
+        )
 
 
 @dataclass(frozen=True)
@@ -66,10 +83,13 @@ class TeamQuotas:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TeamQuotas:
-        return cls(str(data.get("team_id") or ""), str(data.get("team_name") or ""),
-                   tuple(QuotaItem.from_json(i) for i in data.get("items") or ()),
-                   tuple(TeamResource.from_json(r) for r in data.get("resources") or ()),
-                   tuple(str(u) for u in data.get("unreachable") or ()))
+        return cls(
+            str(data.get("team_id") or ""),
+            str(data.get("team_name") or ""),
+            tuple(QuotaItem.from_json(i) for i in data.get("items") or ()),
+            tuple(TeamResource.from_json(r) for r in data.get("resources") or ()),
+            tuple(str(u) for u in data.get("unreachable") or ()),
+        )
 
     def item(self, resource: str) -> QuotaItem | None:
         return next((i for i in self.items if i.resource == resource), None)
@@ -88,10 +108,15 @@ class QuotaChange:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> QuotaChange:
         before, after, request = data.get("before"), data.get("after"), data.get("request_id")
-        return cls(str(data.get("resource") or ""), None if before is None else int(before),
-                   None if after is None else int(after), str(data.get("reason") or ""),
-                   None if request is None else str(request),
-                   str(data.get("changed_by_email") or ""), data.get("created_at"))
+        return cls(
+            str(data.get("resource") or ""),
+            None if before is None else int(before),
+            None if after is None else int(after),
+            str(data.get("reason") or ""),
+            None if request is None else str(request),
+            str(data.get("changed_by_email") or ""),
+            data.get("created_at"),
+        )
 
 
 class QuotasApi(BaseClient):
@@ -100,21 +125,28 @@ class QuotasApi(BaseClient):
 
     def set_team_quotas(self, team_id: str, limits: Mapping[str, int | None]) -> TeamQuotas:
         """Set limits (admins); None removes a limit (unlimited)."""
-        data = self._request("PUT", f"/teams/{_seg(team_id)}/quotas",
-                             json={"limits": dict(limits)})
+        data = self._request("PUT", f"/teams/{_seg(team_id)}/quotas", json={"limits": dict(limits)})
         return TeamQuotas.from_json(data)
 
     def quota_history(self, team_id: str) -> list[QuotaChange]:
         data = self._request("GET", f"/teams/{_seg(team_id)}/quota-history")
         return [QuotaChange.from_json(c) for c in _items(data)]
 
-    def request_quota(self, team_id: str, resource: str, requested_limit: int,
-                      justification: str) -> RequestSubmitted:
+    def request_quota(
+        self, team_id: str, resource: str, requested_limit: int, justification: str
+    ) -> RequestSubmitted:
         """Ask for a new limit: approved at once under policy thresholds, else sent for
         approval (see the answer's ``status``)."""
-        data = self._request("POST", "/quota-requests", json={
-            "team_id": team_id, "resource": resource, "requested_limit": requested_limit,
-            "justification": justification})
+        data = self._request(
+            "POST",
+            "/quota-requests",
+            json={
+                "team_id": team_id,
+                "resource": resource,
+                "requested_limit": requested_limit,
+                "justification": justification,
+            },
+        )
         return RequestSubmitted.from_json(data)
 
     def quota_requests(self, team_id: str | None = None) -> list[Approval]:

@@ -19,8 +19,15 @@ from ui.client.operations import OperationStarted
 
 MirrorState = Literal["creating", "active", "paused", "promoted", "removed", "failed"]
 EdgeStatus = Literal["in_sync", "behind", "stalled", "broken_link", "paused", "error", "unknown"]
-EDGE_STATUSES: tuple[str, ...] = ("in_sync", "behind", "stalled", "broken_link", "paused",
-                                  "error", "unknown")
+EDGE_STATUSES: tuple[str, ...] = (
+    "in_sync",
+    "behind",
+    "stalled",
+    "broken_link",
+    "paused",
+    "error",
+    "unknown",
+)
 FailoverMode = Literal["planned", "emergency"]
 
 
@@ -74,14 +81,23 @@ class Mirror:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Mirror:
-        return cls(str(data["id"]), str(data.get("source_cluster_id") or ""),
-                   str(data.get("source_stream") or ""), str(data.get("target_cluster_id") or ""),
-                   str(data.get("target_stream") or ""), str(data.get("state") or ""),
-                   tuple(data.get("filter_subjects") or ()),
-                   tuple(dict(t) for t in data.get("subject_transforms") or ()),
-                   data.get("start", "all"), dict(data.get("overrides") or {}),
-                   _opt(data.get("pair_id")), _opt(data.get("operation_id")),
-                   data.get("consumer_name"), data.get("created_at"), data.get("updated_at"))
+        return cls(
+            str(data["id"]),
+            str(data.get("source_cluster_id") or ""),
+            str(data.get("source_stream") or ""),
+            str(data.get("target_cluster_id") or ""),
+            str(data.get("target_stream") or ""),
+            str(data.get("state") or ""),
+            tuple(data.get("filter_subjects") or ()),
+            tuple(dict(t) for t in data.get("subject_transforms") or ()),
+            data.get("start", "all"),
+            dict(data.get("overrides") or {}),
+            _opt(data.get("pair_id")),
+            _opt(data.get("operation_id")),
+            data.get("consumer_name"),
+            data.get("created_at"),
+            data.get("updated_at"),
+        )
 
     @property
     def can_pause(self) -> bool:
@@ -147,9 +163,13 @@ class DrillResult:
         if not data:
             return None
         rto, rpo = data.get("rto_s"), data.get("rpo_messages", data.get("data_loss_messages"))
-        return cls(_opt(data.get("operation_id")), data.get("at"),
-                   None if rto is None else float(rto), None if rpo is None else int(rpo),
-                   data.get("ok"))
+        return cls(
+            _opt(data.get("operation_id")),
+            data.get("at"),
+            None if rto is None else float(rto),
+            None if rpo is None else int(rpo),
+            data.get("ok"),
+        )
 
 
 @dataclass(frozen=True)
@@ -174,22 +194,33 @@ class DrPair:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DrPair:
         primary = str(data.get("primary_cluster_id") or "")
-        return cls(str(data["id"]), str(data.get("name") or ""), data.get("description") or "",
-                   primary, str(data.get("standby_cluster_id") or ""),
-                   str(data.get("active_cluster_id") or primary),
-                   tuple(PairStream.from_json(s) for s in data.get("streams") or ()),
-                   float(data.get("rpo_seconds") or 0), float(data.get("rto_seconds") or 0),
-                   DrillResult.from_json(data.get("last_drill")),
-                   DrillResult.from_json(data.get("last_failover")),
-                   data.get("created_at"), data.get("updated_at"), _opt(data.get("operation_id")),
-                   tuple(str(m) for m in data.get("missing_mirrors") or ()),
-                   submitted(data.get("approval")))
+        return cls(
+            str(data["id"]),
+            str(data.get("name") or ""),
+            data.get("description") or "",
+            primary,
+            str(data.get("standby_cluster_id") or ""),
+            str(data.get("active_cluster_id") or primary),
+            tuple(PairStream.from_json(s) for s in data.get("streams") or ()),
+            float(data.get("rpo_seconds") or 0),
+            float(data.get("rto_seconds") or 0),
+            DrillResult.from_json(data.get("last_drill")),
+            DrillResult.from_json(data.get("last_failover")),
+            data.get("created_at"),
+            data.get("updated_at"),
+            _opt(data.get("operation_id")),
+            tuple(str(m) for m in data.get("missing_mirrors") or ()),
+            submitted(data.get("approval")),
+        )
 
     @property
     def passive_cluster_id(self) -> str:
         """The side that is not active now: where a failover goes."""
-        return (self.standby_cluster_id if self.active_cluster_id != self.standby_cluster_id
-                else self.primary_cluster_id)
+        return (
+            self.standby_cluster_id
+            if self.active_cluster_id != self.standby_cluster_id
+            else self.primary_cluster_id
+        )
 
 
 # --------------------------------------------------------------------------- the map
@@ -206,9 +237,14 @@ class MapCluster:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MapCluster:
-        return cls(str(data["id"]), str(data.get("name") or ""),
-                   str(data.get("environment") or ""), data.get("jetstream_domain"),
-                   bool(data.get("reachable")), data.get("error"))
+        return cls(
+            str(data["id"]),
+            str(data.get("name") or ""),
+            str(data.get("environment") or ""),
+            data.get("jetstream_domain"),
+            bool(data.get("reachable")),
+            data.get("error"),
+        )
 
 
 @dataclass(frozen=True)
@@ -237,15 +273,26 @@ class ReplicationEdge:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ReplicationEdge:
-        return cls(str(data.get("kind") or "mirror"), _opt(data.get("source_cluster_id")),
-                   data.get("source_domain"), str(data.get("source_stream") or ""),
-                   str(data.get("target_cluster_id") or ""), str(data.get("target_stream") or ""),
-                   bool(data.get("managed")), _opt(data.get("mirror_id")),
-                   _opt(data.get("pair_id")), tuple(data.get("filter_subjects") or ()),
-                   _int(data.get("lag_messages")), _float(data.get("lag_seconds")),
-                   _float(data.get("catch_up_rate_per_s")), str(data.get("status") or "unknown"),
-                   data.get("error"), _int(data.get("source_last_seq")),
-                   _int(data.get("target_last_seq")), data.get("measured_at"))
+        return cls(
+            str(data.get("kind") or "mirror"),
+            _opt(data.get("source_cluster_id")),
+            data.get("source_domain"),
+            str(data.get("source_stream") or ""),
+            str(data.get("target_cluster_id") or ""),
+            str(data.get("target_stream") or ""),
+            bool(data.get("managed")),
+            _opt(data.get("mirror_id")),
+            _opt(data.get("pair_id")),
+            tuple(data.get("filter_subjects") or ()),
+            _int(data.get("lag_messages")),
+            _float(data.get("lag_seconds")),
+            _float(data.get("catch_up_rate_per_s")),
+            str(data.get("status") or "unknown"),
+            data.get("error"),
+            _int(data.get("source_last_seq")),
+            _int(data.get("target_last_seq")),
+            data.get("measured_at"),
+        )
 
 
 @dataclass(frozen=True)
@@ -261,9 +308,13 @@ class PairStreamHealth:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PairStreamHealth:
         stream = str(data.get("stream") or "")
-        return cls(stream, str(data.get("mirror_stream") or stream),
-                   str(data.get("status") or "unknown"), _int(data.get("lag_messages")),
-                   _float(data.get("lag_seconds")))
+        return cls(
+            stream,
+            str(data.get("mirror_stream") or stream),
+            str(data.get("status") or "unknown"),
+            _int(data.get("lag_messages")),
+            _float(data.get("lag_seconds")),
+        )
 
 
 @dataclass(frozen=True)
@@ -286,14 +337,20 @@ class PairHealth:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PairHealth:
         primary = str(data.get("primary_cluster_id") or "")
-        return cls(str(data["id"]), str(data.get("name") or ""), primary,
-                   str(data.get("standby_cluster_id") or ""),
-                   str(data.get("active_cluster_id") or primary),
-                   float(data.get("rpo_seconds") or 0), float(data.get("rto_seconds") or 0),
-                   data.get("rpo_ok"), _int(data.get("data_at_risk_messages")),
-                   _float(data.get("worst_lag_seconds")),
-                   DrillResult.from_json(data.get("last_drill")),
-                   tuple(PairStreamHealth.from_json(s) for s in data.get("streams") or ()))
+        return cls(
+            str(data["id"]),
+            str(data.get("name") or ""),
+            primary,
+            str(data.get("standby_cluster_id") or ""),
+            str(data.get("active_cluster_id") or primary),
+            float(data.get("rpo_seconds") or 0),
+            float(data.get("rto_seconds") or 0),
+            data.get("rpo_ok"),
+            _int(data.get("data_at_risk_messages")),
+            _float(data.get("worst_lag_seconds")),
+            DrillResult.from_json(data.get("last_drill")),
+            tuple(PairStreamHealth.from_json(s) for s in data.get("streams") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -304,9 +361,11 @@ class ReplicationMap:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ReplicationMap:
-        return cls(tuple(MapCluster.from_json(c) for c in data.get("clusters") or ()),
-                   tuple(ReplicationEdge.from_json(e) for e in data.get("edges") or ()),
-                   tuple(PairHealth.from_json(p) for p in data.get("pairs") or ()))
+        return cls(
+            tuple(MapCluster.from_json(c) for c in data.get("clusters") or ()),
+            tuple(ReplicationEdge.from_json(e) for e in data.get("edges") or ()),
+            tuple(PairHealth.from_json(p) for p in data.get("pairs") or ()),
+        )
 
     def pair(self, pair_id: str) -> PairHealth | None:
         return next((p for p in self.pairs if p.id == pair_id), None)
@@ -339,21 +398,28 @@ class FailoverSpec(TypedDict, total=False):
 class ReplicationApi(BaseClient):
     # ---- mirrors
 
-    def start_mirror(self, spec: MirrorSpec, *,
-                     idempotency_key: str | None = None) -> MirrorStarted | RequestSubmitted:
+    def start_mirror(
+        self, spec: MirrorSpec, *, idempotency_key: str | None = None
+    ) -> MirrorStarted | RequestSubmitted:
         """Create a mirror (an operation that waits until it caught up); or the request, when
         the target is a production cluster whose changes wait for approval."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         data = self._request("POST", "/operations/mirror", json=dict(spec), headers=headers)
         if pending := submitted(data):
             return pending
-        return MirrorStarted(str(data["id"]), str(data.get("workflow_id") or ""),
-                             str(data.get("status") or "pending"), _opt(data.get("mirror_id")))
+        return MirrorStarted(
+            str(data["id"]),
+            str(data.get("workflow_id") or ""),
+            str(data.get("status") or "pending"),
+            _opt(data.get("mirror_id")),
+        )
 
-    def list_mirrors(self, *, cluster_id: str | None = None,
-                     pair_id: str | None = None) -> list[Mirror]:
-        data = self._request("GET", "/mirrors", params={"cluster_id": cluster_id,
-                                                        "pair_id": pair_id})
+    def list_mirrors(
+        self, *, cluster_id: str | None = None, pair_id: str | None = None
+    ) -> list[Mirror]:
+        data = self._request(
+            "GET", "/mirrors", params={"cluster_id": cluster_id, "pair_id": pair_id}
+        )
         return [Mirror.from_json(m) for m in _items(data)]
 
     def get_mirror(self, mirror_id: str) -> Mirror:
@@ -383,8 +449,9 @@ class ReplicationApi(BaseClient):
         return DrPair.from_json(self._request("POST", "/dr/pairs", json=dict(spec)))
 
     def update_dr_pair(self, pair_id: str, changes: DrPairSpec) -> DrPair:
-        return DrPair.from_json(self._request("PATCH", f"/dr/pairs/{_seg(pair_id)}",
-                                              json=dict(changes)))
+        return DrPair.from_json(
+            self._request("PATCH", f"/dr/pairs/{_seg(pair_id)}", json=dict(changes))
+        )
 
     def delete_dr_pair(self, pair_id: str) -> None:
         """Forget the pair; its mirrors stay."""
@@ -393,8 +460,9 @@ class ReplicationApi(BaseClient):
     # ---- the map
 
     def replication_map(self, *, cluster_id: str | None = None) -> ReplicationMap:
-        return ReplicationMap.from_json(self._request("GET", "/replication",
-                                                      params={"cluster_id": cluster_id}) or {})
+        return ReplicationMap.from_json(
+            self._request("GET", "/replication", params={"cluster_id": cluster_id}) or {}
+        )
 
     # ---- failover
 
@@ -404,8 +472,11 @@ class ReplicationApi(BaseClient):
         data = self._request("POST", "/operations/failover", json=dict(spec))
         if pending := submitted(data):
             return pending
-        return OperationStarted(str(data["id"]), str(data.get("workflow_id") or ""),
-                                str(data.get("status") or "pending"))
+        return OperationStarted(
+            str(data["id"]),
+            str(data.get("workflow_id") or ""),
+            str(data.get("status") or "pending"),
+        )
 
 
 def _opt(value: Any) -> str | None:

@@ -39,13 +39,20 @@ class KvBucket:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> KvBucket:
-        return cls(str(data["bucket"]), data.get("description") or "",
-                   int(data.get("history") or 1), int(data.get("ttl") or 0),
-                   int(data.get("max_value_size") if data.get("max_value_size") is not None else -1),
-                   int(data.get("max_bytes") if data.get("max_bytes") is not None else -1),
-                   int(data.get("replicas") or 1), str(data.get("storage") or ""),
-                   int(data.get("values") or 0), int(data.get("bytes") or 0),
-                   int(data.get("keys") or 0), data.get("created"))
+        return cls(
+            str(data["bucket"]),
+            data.get("description") or "",
+            int(data.get("history") or 1),
+            int(data.get("ttl") or 0),
+            int(data.get("max_value_size") if data.get("max_value_size") is not None else -1),
+            int(data.get("max_bytes") if data.get("max_bytes") is not None else -1),
+            int(data.get("replicas") or 1),
+            str(data.get("storage") or ""),
+            int(data.get("values") or 0),
+            int(data.get("bytes") or 0),
+            int(data.get("keys") or 0),
+            data.get("created"),
+        )
 
 
 @dataclass(frozen=True)
@@ -62,11 +69,17 @@ class KvEntry:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> KvEntry:
-        return cls(str(data.get("bucket") or ""), str(data.get("key") or ""),
-                   int(data.get("revision") or 0), data.get("created"),
-                   str(data.get("operation") or "PUT"), data.get("value"),
-                   str(data.get("encoding") or "text"), int(data.get("size") or 0),
-                   bool(data.get("truncated")))
+        return cls(
+            str(data.get("bucket") or ""),
+            str(data.get("key") or ""),
+            int(data.get("revision") or 0),
+            data.get("created"),
+            str(data.get("operation") or "PUT"),
+            data.get("value"),
+            str(data.get("encoding") or "text"),
+            int(data.get("size") or 0),
+            bool(data.get("truncated")),
+        )
 
 
 @dataclass(frozen=True)
@@ -98,10 +111,17 @@ class ObjectStore:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ObjectStore:
-        return cls(str(data["bucket"]), data.get("description") or "", int(data.get("ttl") or 0),
-                   int(data.get("max_bytes") if data.get("max_bytes") is not None else -1),
-                   int(data.get("replicas") or 1), str(data.get("storage") or ""),
-                   bool(data.get("sealed")), int(data.get("size") or 0), data.get("created"))
+        return cls(
+            str(data["bucket"]),
+            data.get("description") or "",
+            int(data.get("ttl") or 0),
+            int(data.get("max_bytes") if data.get("max_bytes") is not None else -1),
+            int(data.get("replicas") or 1),
+            str(data.get("storage") or ""),
+            bool(data.get("sealed")),
+            int(data.get("size") or 0),
+            data.get("created"),
+        )
 
 
 @dataclass(frozen=True)
@@ -117,11 +137,20 @@ class ObjectInfo:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ObjectInfo:
-        headers = {str(k): list(v) if isinstance(v, (list, tuple)) else [str(v)]
-                   for k, v in (data.get("headers") or {}).items()}
-        return cls(str(data.get("name") or ""), int(data.get("size") or 0), data.get("mtime"),
-                   data.get("digest"), int(data.get("chunks") or 0),
-                   data.get("description") or "", headers, bool(data.get("deleted")))
+        headers = {
+            str(k): list(v) if isinstance(v, (list, tuple)) else [str(v)]
+            for k, v in (data.get("headers") or {}).items()
+        }
+        return cls(
+            str(data.get("name") or ""),
+            int(data.get("size") or 0),
+            data.get("mtime"),
+            data.get("digest"),
+            int(data.get("chunks") or 0),
+            data.get("description") or "",
+            headers,
+            bool(data.get("deleted")),
+        )
 
     @property
     def content_type(self) -> str | None:
@@ -135,8 +164,7 @@ class StoresApi(BaseClient):
     def list_kv_buckets(self, cluster_id: str) -> list[KvBucket]:
         return [KvBucket.from_json(b) for b in _items(self._request("GET", _kv_path(cluster_id)))]
 
-    def create_kv_bucket(self, cluster_id: str,
-                         spec: KvBucketSpec) -> KvBucket | RequestSubmitted:
+    def create_kv_bucket(self, cluster_id: str, spec: KvBucketSpec) -> KvBucket | RequestSubmitted:
         """The bucket, or the request when policy sends it for approval (``202``)."""
         data = self._request("POST", _kv_path(cluster_id), json=dict(spec))
         return submitted(data) or KvBucket.from_json(data)
@@ -148,20 +176,24 @@ class StoresApi(BaseClient):
         """None once deleted; the request when it waits for approval."""
         return submitted(self._request("DELETE", _kv_path(cluster_id, bucket)))
 
-    def kv_keys(self, cluster_id: str, bucket: str, filter: str | None = None,
-                limit: int = 1000) -> KeyList:
-        data = self._request("GET", f"{_kv_path(cluster_id, bucket)}/keys",
-                             params={"filter": filter, "limit": limit})
+    def kv_keys(
+        self, cluster_id: str, bucket: str, filter: str | None = None, limit: int = 1000
+    ) -> KeyList:
+        data = self._request(
+            "GET", f"{_kv_path(cluster_id, bucket)}/keys", params={"filter": filter, "limit": limit}
+        )
         return KeyList([str(k) for k in data.get("items") or []], bool(data.get("truncated")))
 
     def kv_get(self, cluster_id: str, bucket: str, key: str) -> KvEntry:
         return KvEntry.from_json(
-            self._request("GET", f"{_kv_path(cluster_id, bucket)}/keys/{_key(key)}"))
+            self._request("GET", f"{_kv_path(cluster_id, bucket)}/keys/{_key(key)}")
+        )
 
     def kv_put(self, cluster_id: str, bucket: str, key: str, value: Any) -> int:
         """Store a value (a string as text, anything else as JSON); the new revision."""
-        data = self._request("PUT", f"{_kv_path(cluster_id, bucket)}/keys/{_key(key)}",
-                             json={"value": value})
+        data = self._request(
+            "PUT", f"{_kv_path(cluster_id, bucket)}/keys/{_key(key)}", json={"value": value}
+        )
         return int(data["revision"])
 
     def kv_delete(self, cluster_id: str, bucket: str, key: str) -> None:
@@ -174,11 +206,14 @@ class StoresApi(BaseClient):
     # ---- object stores
 
     def list_object_stores(self, cluster_id: str) -> list[ObjectStore]:
-        return [ObjectStore.from_json(b)
-                for b in _items(self._request("GET", _objects_path(cluster_id)))]
+        return [
+            ObjectStore.from_json(b)
+            for b in _items(self._request("GET", _objects_path(cluster_id)))
+        ]
 
-    def create_object_store(self, cluster_id: str,
-                            spec: ObjectStoreSpec) -> ObjectStore | RequestSubmitted:
+    def create_object_store(
+        self, cluster_id: str, spec: ObjectStoreSpec
+    ) -> ObjectStore | RequestSubmitted:
         """The store, or the request when policy sends it for approval (``202``)."""
         data = self._request("POST", _objects_path(cluster_id), json=dict(spec))
         return submitted(data) or ObjectStore.from_json(data)
@@ -191,16 +226,28 @@ class StoresApi(BaseClient):
         data = self._request("GET", f"{_objects_path(cluster_id, bucket)}/files")
         return [ObjectInfo.from_json(o) for o in _items(data)]
 
-    def upload_object(self, cluster_id: str, bucket: str, name: str, data: bytes, *,
-                      content_type: str | None = None) -> ObjectInfo:
+    def upload_object(
+        self,
+        cluster_id: str,
+        bucket: str,
+        name: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+    ) -> ObjectInfo:
         headers = {"Content-Type": content_type or "application/octet-stream"}
-        info = self._request("PUT", f"{_objects_path(cluster_id, bucket)}/files/{_key(name)}",
-                             content=data, headers=headers)
+        info = self._request(
+            "PUT",
+            f"{_objects_path(cluster_id, bucket)}/files/{_key(name)}",
+            content=data,
+            headers=headers,
+        )
         return ObjectInfo.from_json(info or {"name": name, "size": len(data)})
 
     def download_object(self, cluster_id: str, bucket: str, name: str) -> bytes:
-        return self._request("GET", f"{_objects_path(cluster_id, bucket)}/files/{_key(name)}",
-                             raw=True)
+        return self._request(
+            "GET", f"{_objects_path(cluster_id, bucket)}/files/{_key(name)}", raw=True
+        )
 
     def delete_object(self, cluster_id: str, bucket: str, name: str) -> None:
         self._request("DELETE", f"{_objects_path(cluster_id, bucket)}/files/{_key(name)}")

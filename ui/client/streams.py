@@ -22,14 +22,19 @@ class StreamInfo:
     state: dict[str, Any] = field(default_factory=dict)
     created: str | None = None
     cluster: dict[str, Any] = field(default_factory=dict)  # leader and replicas, when clustered
-    mirror: dict[str, Any] | None = None                   # a mirror's or sources' sync state
+    mirror: dict[str, Any] | None = None  # a mirror's or sources' sync state
     sources: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StreamInfo:
-        return cls(dict(data.get("config") or {}), dict(data.get("state") or {}),
-                   data.get("created"), dict(data.get("cluster") or {}), data.get("mirror"),
-                   list(data.get("sources") or []))
+        return cls(
+            dict(data.get("config") or {}),
+            dict(data.get("state") or {}),
+            data.get("created"),
+            dict(data.get("cluster") or {}),
+            data.get("mirror"),
+            list(data.get("sources") or []),
+        )
 
     @property
     def name(self) -> str:
@@ -66,9 +71,13 @@ class PurgeResult:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PurgeResult:
         would = data.get("would_purge") or {}
-        return cls(int(data.get("purged") or 0), bool(data.get("dry_run")),
-                   int(would.get("messages") or 0), int(would.get("bytes") or 0),
-                   bool(would.get("bytes_estimated")))
+        return cls(
+            int(data.get("purged") or 0),
+            bool(data.get("dry_run")),
+            int(would.get("messages") or 0),
+            int(would.get("bytes") or 0),
+            bool(would.get("bytes_estimated")),
+        )
 
 
 class PurgeSpec(TypedDict, total=False):
@@ -96,36 +105,41 @@ class StreamsApi(BaseClient):
         data = self._request("GET", f"/clusters/{_seg(cluster_id)}/streams")
         return [StreamInfo.from_json(s) for s in _items(data)]
 
-    def create_stream(self, cluster_id: str,
-                      config: StreamConfig) -> StreamInfo | RequestSubmitted:
+    def create_stream(self, cluster_id: str, config: StreamConfig) -> StreamInfo | RequestSubmitted:
         data = self._request("POST", f"/clusters/{_seg(cluster_id)}/streams", json=dict(config))
         return submitted(data) or StreamInfo.from_json(data)
 
     def delete_stream(self, cluster_id: str, name: str) -> RequestSubmitted | None:
         """None once deleted; the request when it waits for approval."""
-        return submitted(self._request("DELETE",
-                                       f"/clusters/{_seg(cluster_id)}/streams/{_seg(name)}"))
+        return submitted(
+            self._request("DELETE", f"/clusters/{_seg(cluster_id)}/streams/{_seg(name)}")
+        )
 
     def stream_info(self, cluster_id: str, name: str) -> StreamInfo:
         return StreamInfo.from_json(self._request("GET", _stream_path(cluster_id, name)))
 
     def stream_subjects(self, cluster_id: str, name: str, filter: str = ">") -> dict[str, int]:
         """Messages per subject (JetStream's ``subjects_filter``), for the subject tree."""
-        data = self._request("GET", _stream_path(cluster_id, name), params={"subjects_filter": filter})
+        data = self._request(
+            "GET", _stream_path(cluster_id, name), params={"subjects_filter": filter}
+        )
         return dict((data.get("state") or {}).get("subjects") or {})
 
-    def update_stream(self, cluster_id: str, name: str,
-                      changes: Mapping[str, Any]) -> StreamInfo | RequestSubmitted:
+    def update_stream(
+        self, cluster_id: str, name: str, changes: Mapping[str, Any]
+    ) -> StreamInfo | RequestSubmitted:
         """Change a stream: ``changes`` is merged over its current config by the API."""
         data = self._request("PATCH", _stream_path(cluster_id, name), json=dict(changes))
         return submitted(data) or StreamInfo.from_json(data)
 
-    def purge_stream(self, cluster_id: str, name: str, spec: PurgeSpec, *,
-                     dry_run: bool = False) -> PurgeResult | RequestSubmitted:
+    def purge_stream(
+        self, cluster_id: str, name: str, spec: PurgeSpec, *, dry_run: bool = False
+    ) -> PurgeResult | RequestSubmitted:
         """Purge (with ``dry_run``, only say what would go). The result, or the request when
         policy sends the purge for approval (``202``; a dry run never waits)."""
-        data = self._request("POST", f"{_stream_path(cluster_id, name)}/purge",
-                             json={**spec, "dry_run": dry_run})
+        data = self._request(
+            "POST", f"{_stream_path(cluster_id, name)}/purge", json={**spec, "dry_run": dry_run}
+        )
         return submitted(data) or PurgeResult.from_json(data)
 
 

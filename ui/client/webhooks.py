@@ -12,10 +12,17 @@ from ui.client.base import BaseClient, _items, _seg
 
 # The events a webhook may hear, in the API's order, with what a person reads (none: every event).
 WEBHOOK_EVENTS: dict[str, str] = {
-    "created": "Request created", "approved": "Request approved", "rejected": "Request rejected",
-    "withdrawn": "Request withdrawn", "changes_requested": "Changes requested",
-    "escalated": "Request escalated", "executed": "Request executed",
-    "failed": "Request failed", "dr.failover": "DR failover", "alert": "Alert fired or resolved"}
+    "created": "Request created",
+    "approved": "Request approved",
+    "rejected": "Request rejected",
+    "withdrawn": "Request withdrawn",
+    "changes_requested": "Changes requested",
+    "escalated": "Request escalated",
+    "executed": "Request executed",
+    "failed": "Request failed",
+    "dr.failover": "DR failover",
+    "alert": "Alert fired or resolved",
+}
 
 
 @dataclass(frozen=True)
@@ -30,14 +37,21 @@ class Webhook:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Webhook:
-        return cls(str(data["id"]), str(data.get("name") or ""), str(data.get("url") or ""),
-                   tuple(str(e) for e in data.get("events") or ()), bool(data.get("enabled")),
-                   data.get("created_at"), data.get("previous_valid_until"))
+        return cls(
+            str(data["id"]),
+            str(data.get("name") or ""),
+            str(data.get("url") or ""),
+            tuple(str(e) for e in data.get("events") or ()),
+            bool(data.get("enabled")),
+            data.get("created_at"),
+            data.get("previous_valid_until"),
+        )
 
 
 @dataclass(frozen=True)
 class WebhookSecret:
     """A signing secret just made (a creation or a rotation): shown once."""
+
     id: str
     secret: str
     previous_valid_until: str | None = None
@@ -70,13 +84,16 @@ class WebhooksApi(BaseClient):
 
     def test_webhook(self, webhook_id: str) -> WebhookTestResult:
         data = self._request("POST", f"/webhooks/{_seg(webhook_id)}/test")
-        return WebhookTestResult(bool(data.get("ok")), data.get("status_code"),
-                                 str(data.get("delivery_id") or ""), data.get("error"))
+        return WebhookTestResult(
+            bool(data.get("ok")),
+            data.get("status_code"),
+            str(data.get("delivery_id") or ""),
+            data.get("error"),
+        )
 
     def rotate_webhook_secret(self, webhook_id: str) -> WebhookSecret:
         data = self._request("POST", f"/webhooks/{_seg(webhook_id)}/rotate-secret")
-        return WebhookSecret(str(data["id"]), str(data["secret"]),
-                             data.get("previous_valid_until"))
+        return WebhookSecret(str(data["id"]), str(data["secret"]), data.get("previous_valid_until"))
 
     def delete_webhook(self, webhook_id: str) -> None:
         self._request("DELETE", f"/webhooks/{_seg(webhook_id)}")

@@ -27,8 +27,10 @@ def show_info(cluster: Cluster, reachable: bool = True) -> None:
     st.markdown("**JetStream account: usage and limits**")
     st.dataframe(usage_rows(info), hide_index=True, key="cluster_info_usage")
     total, errors = info.api_calls
-    st.caption(f"JetStream API requests served to the account: {fmt.count(total)}, "
-               f"{fmt.count(errors)} of them refused or failed.")
+    st.caption(
+        f"JetStream API requests served to the account: {fmt.count(total)}, "
+        f"{fmt.count(errors)} of them refused or failed."
+    )
 
 
 def server_facts(info: ClusterInfo) -> dict[str, object]:
@@ -49,12 +51,24 @@ def usage_rows(info: ClusterInfo) -> list[dict[str, str]]:
     """Memory, storage, streams and consumers: used, the account's limit (-1: unlimited)."""
     account, limits = info.account, info.limits
     return [
-        {"Resource": "Memory", "Used": fmt.size(account.get("memory") or 0),
-         "Limit": fmt.size(limits.get("max_memory", -1))},
-        {"Resource": "Storage", "Used": fmt.size(account.get("storage") or 0),
-         "Limit": fmt.size(limits.get("max_storage", -1))},
-        {"Resource": "Streams", "Used": fmt.count(info.streams),
-         "Limit": fmt.limit(limits.get("max_streams", -1))},
-        {"Resource": "Consumers", "Used": fmt.count(info.consumers),
-         "Limit": fmt.limit(limits.get("max_consumers", -1))},
+        {
+            "Resource": "Memory",
+            "Used": fmt.size(account.get("memory") or 0),
+            "Limit": fmt.size(limits.get("max_memory", -1)),
+        },
+        {
+            "Resource": "Storage",
+            "Used": fmt.size(account.get("storage") or 0),
+            "Limit": fmt.size(limits.get("max_storage", -1)),
+        },
+        {
+            "Resource": "Streams",
+            "Used": fmt.count(info.streams),
+            "Limit": fmt.limit(limits.get("max_streams", -1)),
+        },
+        {
+            "Resource": "Consumers",
+            "Used": fmt.count(info.consumers),
+            "Limit": fmt.limit(limits.get("max_consumers", -1)),
+        },
     ]

@@ -31,8 +31,9 @@ CRON_FIELD = re.compile(r"^[0-9*/,\-A-Za-z]+$")
 MAX_RETENTION_DAYS = 3650
 
 
-def check_target(target_type: str, target_cluster_id: str = "", bucket: str = "",
-                 directory: str = "") -> tuple[BackupTargetSpec | None, list[str]]:
+def check_target(
+    target_type: str, target_cluster_id: str = "", bucket: str = "", directory: str = ""
+) -> tuple[BackupTargetSpec | None, list[str]]:
     """Where backups are kept: None for the API's default (an object store on another cluster,
     the one named dr first), an object store on a chosen cluster, or a directory under the
     console's backup root."""
@@ -44,17 +45,24 @@ def check_target(target_type: str, target_cluster_id: str = "", bucket: str = ""
         if not target_cluster_id:
             problems.append("Choose the cluster whose object store keeps the backup.")
         if not BUCKET.match(bucket):
-            problems.append(f"The bucket name \"{bucket}\" may only contain letters, digits, - "
-                            "and _ (at most 64).")
+            problems.append(
+                f'The bucket name "{bucket}" may only contain letters, digits, - '
+                "and _ (at most 64)."
+            )
         return {"cluster_id": target_cluster_id, "bucket": bucket}, problems
     if target_type == "directory":
         directory = (directory or "").strip().rstrip("/")
         if not directory:
             return None, ["Name the directory, for example nightly/orders."]
-        if directory.startswith("/") or not DIRECTORY.match(directory) or any(
-                part in (".", "..") for part in directory.split("/")):
-            return None, [f"The directory \"{directory}\" must be a relative path under the "
-                          "backup root (letters, digits, _ - . separated by /; no ..)."]
+        if (
+            directory.startswith("/")
+            or not DIRECTORY.match(directory)
+            or any(part in (".", "..") for part in directory.split("/"))
+        ):
+            return None, [
+                f'The directory "{directory}" must be a relative path under the '
+                "backup root (letters, digits, _ - . separated by /; no ..)."
+            ]
         return {"directory": directory}, []
     return None, ["Choose where the backup is kept."]
 
@@ -68,10 +76,17 @@ def _streams(all_streams: bool, streams: list[str] | None) -> tuple[list[str] | 
     return chosen, []
 
 
-def check_backup_form(*, cluster_id: str, all_streams: bool = True,
-                      streams: list[str] | None = None, kind: str = "full",
-                      target_type: str = "default", target_cluster_id: str = "",
-                      bucket: str = "", directory: str = "") -> tuple[BackupSpec | None, list[str]]:
+def check_backup_form(
+    *,
+    cluster_id: str,
+    all_streams: bool = True,
+    streams: list[str] | None = None,
+    kind: str = "full",
+    target_type: str = "default",
+    target_cluster_id: str = "",
+    bucket: str = "",
+    directory: str = "",
+) -> tuple[BackupSpec | None, list[str]]:
     """The body of ``POST /operations/backup``."""
     problems: list[str] = []
     if not cluster_id:
@@ -84,17 +99,24 @@ def check_backup_form(*, cluster_id: str, all_streams: bool = True,
     problems += told
     if problems:
         return None, problems
-    spec: BackupSpec = {"cluster_id": cluster_id, "streams": chosen,
-                        "kind": kind}  # type: ignore[typeddict-item]
+    spec: BackupSpec = {"cluster_id": cluster_id, "streams": chosen, "kind": kind}  # type: ignore[typeddict-item]
     if target is not None:
         spec["target"] = target
     return spec, []
 
 
-def check_restore_form(*, backup_id: str, backup_streams: tuple[str, ...] | list[str] = (),
-                       stream: str = "", cluster_id: str, stream_name: str,
-                       subjects: str = "", replace: bool = False, point: str = "backup",
-                       point_time: str = "") -> tuple[RestoreSpec | None, list[str]]:
+def check_restore_form(
+    *,
+    backup_id: str,
+    backup_streams: tuple[str, ...] | list[str] = (),
+    stream: str = "",
+    cluster_id: str,
+    stream_name: str,
+    subjects: str = "",
+    replace: bool = False,
+    point: str = "backup",
+    point_time: str = "",
+) -> tuple[RestoreSpec | None, list[str]]:
     """The body of ``POST /operations/restore``. ``subjects`` (one per line) replaces the
     stream's own, which another stream of the destination may already capture."""
     problems: list[str] = []
@@ -113,8 +135,10 @@ def check_restore_form(*, backup_id: str, backup_streams: tuple[str, ...] | list
     if not stream_name:
         problems.append("Name the restored stream, for example ORDERS_RESTORED.")
     elif not STREAM_NAME.match(stream_name):
-        problems.append(f"The stream name \"{stream_name}\" may only contain letters, digits, - "
-                        "and _ (at most 255).")
+        problems.append(
+            f'The stream name "{stream_name}" may only contain letters, digits, - '
+            "and _ (at most 255)."
+        )
     subject_list = split_list(subjects or "")
     problems += [p for p in map(subject_problem, subject_list) if p]
     point_value: Any = "backup"
@@ -134,8 +158,11 @@ def check_restore_form(*, backup_id: str, backup_streams: tuple[str, ...] | list
         problems.append("Choose the point to restore: this backup, the latest, or a time.")
     if problems:
         return None, problems
-    to: RestoreToSpec = {"cluster_id": cluster_id, "stream_name": stream_name,
-                         "replace": bool(replace)}
+    to: RestoreToSpec = {
+        "cluster_id": cluster_id,
+        "stream_name": stream_name,
+        "replace": bool(replace),
+    }
     if subject_list:
         to["subjects"] = subject_list
     spec: RestoreSpec = {"backup_id": backup_id, "to": to, "point": point_value}
@@ -144,8 +171,9 @@ def check_restore_form(*, backup_id: str, backup_streams: tuple[str, ...] | list
     return spec, []
 
 
-def check_cadence(what: str, mode: str, value: str,
-                  retention_days: float | None) -> tuple[CadenceSpec | None, list[str]]:
+def check_cadence(
+    what: str, mode: str, value: str, retention_days: float | None
+) -> tuple[CadenceSpec | None, list[str]]:
     """One cadence: a cron expression (five fields, UTC) or an interval like ``1h``, and how
     many days its backups are kept."""
     problems: list[str] = []
@@ -153,34 +181,49 @@ def check_cadence(what: str, mode: str, value: str,
     spec: CadenceSpec = {}
     if mode == "cron":
         if len(value.split(" ")) != 5 or not all(map(CRON_FIELD.match, value.split(" "))):
-            problems.append(f"The {what} cron expression \"{value}\" needs five fields (minute "
-                            "hour day month weekday), for example 0 2 * * * for 02:00 UTC.")
+            problems.append(
+                f'The {what} cron expression "{value}" needs five fields (minute '
+                "hour day month weekday), for example 0 2 * * * for 02:00 UTC."
+            )
         else:
             spec["cron"] = value
     elif mode == "every":
         if not EVERY.match(value) or int(value[:-1]) == 0:
-            problems.append(f"The {what} interval \"{value}\" is a number and a unit, for "
-                            "example 1h, 30m or 7d.")
+            problems.append(
+                f'The {what} interval "{value}" is a number and a unit, for example 1h, 30m or 7d.'
+            )
         else:
             spec["every"] = value
     else:
         problems.append(f"Choose when the {what} backup runs: a cron expression or an interval.")
     if retention_days is None or not 0 < float(retention_days) <= MAX_RETENTION_DAYS:
-        problems.append(f"Keep {what} backups more than 0 days and at most "
-                        f"{MAX_RETENTION_DAYS} days.")
+        problems.append(
+            f"Keep {what} backups more than 0 days and at most {MAX_RETENTION_DAYS} days."
+        )
     else:
         spec["retention_days"] = float(retention_days)
     return (None if problems else spec), problems
 
 
-def check_schedule_form(*, name: str, cluster_id: str, all_streams: bool = True,
-                        streams: list[str] | None = None, target_type: str = "default",
-                        target_cluster_id: str = "", bucket: str = "", directory: str = "",
-                        full_mode: str = "cron", full_value: str = "0 2 * * *",
-                        full_retention_days: float | None = 30, incremental: bool = False,
-                        incremental_mode: str = "every", incremental_value: str = "1h",
-                        incremental_retention_days: float | None = 7,
-                        enabled: bool = True) -> tuple[ScheduleSpec | None, list[str]]:
+def check_schedule_form(
+    *,
+    name: str,
+    cluster_id: str,
+    all_streams: bool = True,
+    streams: list[str] | None = None,
+    target_type: str = "default",
+    target_cluster_id: str = "",
+    bucket: str = "",
+    directory: str = "",
+    full_mode: str = "cron",
+    full_value: str = "0 2 * * *",
+    full_retention_days: float | None = 30,
+    incremental: bool = False,
+    incremental_mode: str = "every",
+    incremental_value: str = "1h",
+    incremental_retention_days: float | None = 7,
+    enabled: bool = True,
+) -> tuple[ScheduleSpec | None, list[str]]:
     """The body of ``POST /backup-schedules``."""
     problems: list[str] = []
     name = (name or "").strip()
@@ -198,19 +241,27 @@ def check_schedule_form(*, name: str, cluster_id: str, all_streams: bool = True,
     problems += told
     inc = None
     if incremental:
-        inc, told = check_cadence("incremental", incremental_mode, incremental_value,
-                                  incremental_retention_days)
+        inc, told = check_cadence(
+            "incremental", incremental_mode, incremental_value, incremental_retention_days
+        )
         problems += told
     if problems:
         return None, problems
-    spec: ScheduleSpec = {"name": name, "cluster_id": cluster_id, "streams": chosen,
-                          "target": target, "full": full,  # type: ignore[typeddict-item]
-                          "incremental": inc, "enabled": bool(enabled)}
+    spec: ScheduleSpec = {
+        "name": name,
+        "cluster_id": cluster_id,
+        "streams": chosen,
+        "target": target,
+        "full": full,  # type: ignore[typeddict-item]
+        "incremental": inc,
+        "enabled": bool(enabled),
+    }
     return spec, []
 
 
 def schedule_changes(old: BackupSchedule, new: ScheduleSpec) -> ScheduleSpec:
     """The parts of ``new`` that differ from the schedule as it is: the ``PATCH`` body."""
+
     def cadence(c) -> dict | None:
         if c is None:
             return None
@@ -218,9 +269,15 @@ def schedule_changes(old: BackupSchedule, new: ScheduleSpec) -> ScheduleSpec:
         out.update({"cron": c.cron} if c.cron else {"every": c.every})
         return out
 
-    current = {"name": old.name, "cluster_id": old.cluster_id, "streams": old.streams,
-               "target": old.target, "full": cadence(old.full),
-               "incremental": cadence(old.incremental), "enabled": old.enabled}
+    current = {
+        "name": old.name,
+        "cluster_id": old.cluster_id,
+        "streams": old.streams,
+        "target": old.target,
+        "full": cadence(old.full),
+        "incremental": cadence(old.incremental),
+        "enabled": old.enabled,
+    }
     changes: dict[str, Any] = {}
     for key, value in new.items():
         if key == "cluster_id":

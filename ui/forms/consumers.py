@@ -16,11 +16,21 @@ from ui.forms.common import parse_duration, parse_time, split_list, subject_prob
 
 # What JetStream lets change on an existing consumer, of what the form offers. The start position,
 # the acknowledgement and replay policies, push or pull and max waiting pulls are fixed at creation.
-EDITABLE = ("description", "filter_subject", "filter_subjects", "ack_wait", "max_deliver",
-            "max_ack_pending", "backoff")
+EDITABLE = (
+    "description",
+    "filter_subject",
+    "filter_subjects",
+    "ack_wait",
+    "max_deliver",
+    "max_ack_pending",
+    "backoff",
+)
 PURGE_MODES = ("all", "below", "keep")
-PURGE_LABELS = {"all": "Every message", "below": "Every message below a sequence",
-                "keep": "All but the newest messages"}
+PURGE_LABELS = {
+    "all": "Every message",
+    "below": "Every message below a sequence",
+    "keep": "All but the newest messages",
+}
 
 
 def duration_text(ns: int | None) -> str:
@@ -61,10 +71,16 @@ def _limit(value: Any, what: str, problems: list[str]) -> int | None:
     return int(value)
 
 
-def check_consumer_edit(config: Mapping[str, Any], *, description: str = "",
-                        filter_subjects: str = "", ack_wait: str = "", max_deliver: Any = -1,
-                        max_ack_pending: Any = -1,
-                        backoff: str = "") -> tuple[dict[str, Any] | None, list[str]]:
+def check_consumer_edit(
+    config: Mapping[str, Any],
+    *,
+    description: str = "",
+    filter_subjects: str = "",
+    ack_wait: str = "",
+    max_deliver: Any = -1,
+    max_ack_pending: Any = -1,
+    backoff: str = "",
+) -> tuple[dict[str, Any] | None, list[str]]:
     """Only the fields that differ from ``config`` (``{}``: nothing changed), or the problems."""
     problems: list[str] = []
     changes: dict[str, Any] = {}
@@ -93,8 +109,10 @@ def check_consumer_edit(config: Mapping[str, Any], *, description: str = "",
             problems.append(str(exc).replace("the maximum age", "the ack wait"))
         else:
             if not wait:
-                problems.append("Give the ack wait, like 30s: how long a delivery may go "
-                                "unacknowledged before it is delivered again.")
+                problems.append(
+                    "Give the ack wait, like 30s: how long a delivery may go "
+                    "unacknowledged before it is delivered again."
+                )
             elif wait != config.get("ack_wait"):
                 changes["ack_wait"] = wait
         pending = _limit(max_ack_pending, "Maximum awaiting ack", problems)
@@ -110,8 +128,9 @@ def check_consumer_edit(config: Mapping[str, Any], *, description: str = "",
         try:
             delay = parse_duration(part)
         except ValueError:
-            problems.append(f"\"{part}\" is not a redelivery delay; write the delays like "
-                            "10s, 1m, 5m.")
+            problems.append(
+                f'"{part}" is not a redelivery delay; write the delays like 10s, 1m, 5m.'
+            )
             continue
         if not delay:
             problems.append("A redelivery delay must be longer than 0.")
@@ -119,8 +138,10 @@ def check_consumer_edit(config: Mapping[str, Any], *, description: str = "",
     if delays != list(config.get("backoff") or []):
         changes["backoff"] = delays
     if delays and deliver is not None and deliver != -1 and deliver <= len(delays):
-        problems.append(f"With {len(delays)} redelivery delays, maximum deliveries must be more "
-                        f"than {len(delays)} (or -1, no limit).")
+        problems.append(
+            f"With {len(delays)} redelivery delays, maximum deliveries must be more "
+            f"than {len(delays)} (or -1, no limit)."
+        )
     if problems:
         return None, problems
     return changes, []
@@ -132,16 +153,18 @@ def check_pause(text: str, now: datetime | None = None) -> tuple[str | None, lis
     now = now or datetime.now(UTC)
     value = (text or "").strip()
     if not value:
-        return None, ["Say how long to pause, like 30m or 2h, or until when, like "
-                      "2024-01-15T10:30:00Z."]
+        return None, [
+            "Say how long to pause, like 30m or 2h, or until when, like 2024-01-15T10:30:00Z."
+        ]
     try:
         ns = parse_duration(value)
     except ValueError:
         try:
             until_text = parse_time(value)
         except ValueError:
-            return None, [f"\"{value}\" is neither a duration (30m, 2h, 1d) nor a time "
-                          "(2024-01-15T10:30:00Z)."]
+            return None, [
+                f'"{value}" is neither a duration (30m, 2h, 1d) nor a time (2024-01-15T10:30:00Z).'
+            ]
         until = datetime.fromisoformat(str(until_text).replace("Z", "+00:00"))
     else:
         until = now + timedelta(microseconds=ns / 1000)
@@ -150,8 +173,9 @@ def check_pause(text: str, now: datetime | None = None) -> tuple[str | None, lis
     return until.astimezone(UTC).isoformat().replace("+00:00", "Z"), []
 
 
-def check_purge_form(*, what: str, subject: str = "", sequence: Any = None,
-                     keep: Any = None) -> tuple[dict[str, Any] | None, list[str]]:
+def check_purge_form(
+    *, what: str, subject: str = "", sequence: Any = None, keep: Any = None
+) -> tuple[dict[str, Any] | None, list[str]]:
     """The purge's body in the API's names (``subject``, ``sequence``, ``keep``), or the
     problems."""
     problems: list[str] = []

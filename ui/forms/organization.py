@@ -10,8 +10,9 @@ MAX_RATE_LIMIT = 1_000_000
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def check_organization_form(org: OrganizationSettings, *, name: str, rate_limit_per_minute: int
-                            ) -> tuple[OrganizationChanges | None, list[str]]:
+def check_organization_form(
+    org: OrganizationSettings, *, name: str, rate_limit_per_minute: int
+) -> tuple[OrganizationChanges | None, list[str]]:
     """The ``PATCH`` body for what differs from ``org`` (empty when nothing does); a limit of 0
     goes back to the console's default."""
     problems: list[str] = []
@@ -24,8 +25,10 @@ def check_organization_form(org: OrganizationSettings, *, name: str, rate_limit_
         problems.append("An organization name may not contain control characters.")
     limit = int(rate_limit_per_minute or 0)
     if not 0 <= limit <= MAX_RATE_LIMIT:
-        problems.append(f"The request limit is between 1 and {MAX_RATE_LIMIT:,} per minute "
-                        "(0: the console's default).")
+        problems.append(
+            f"The request limit is between 1 and {MAX_RATE_LIMIT:,} per minute "
+            "(0: the console's default)."
+        )
     if problems:
         return None, problems
     changes: OrganizationChanges = {}

@@ -15,15 +15,25 @@ from ui.forms.common import (
 )
 
 
-def check_replay_form(*, cluster_id: str, stream: str, subjects: str = "",
-                      start_seq: int | None = None, end_seq: int | None = None,
-                      start_time: str = "", end_time: str = "",
-                      destination_cluster_id: str | None = None,
-                      destination_stream: str | None = None, mapping: str = "prefix",
-                      destination_subject: str = "", redrive_header: str = "",
-                      rate_limit: float | None = None, add_source_header: bool = True,
-                      keep_original_time: bool = True,
-                      dry_run: bool = False) -> tuple[ReplaySpec | None, list[str]]:
+def check_replay_form(
+    *,
+    cluster_id: str,
+    stream: str,
+    subjects: str = "",
+    start_seq: int | None = None,
+    end_seq: int | None = None,
+    start_time: str = "",
+    end_time: str = "",
+    destination_cluster_id: str | None = None,
+    destination_stream: str | None = None,
+    mapping: str = "prefix",
+    destination_subject: str = "",
+    redrive_header: str = "",
+    rate_limit: float | None = None,
+    add_source_header: bool = True,
+    keep_original_time: bool = True,
+    dry_run: bool = False,
+) -> tuple[ReplaySpec | None, list[str]]:
     """The body of ``POST /operations/replay``.
 
     ``mapping`` says how each copy's subject is named: ``prefix`` (the original subject behind
@@ -66,11 +76,16 @@ def check_replay_form(*, cluster_id: str, stream: str, subjects: str = "",
         destination["stream"] = destination_stream
     if mapping == "prefix":
         if not target_subject:
-            problems.append("Give the subject prefix the copies are published under, for "
-                            "example replay.")
-        elif any(t in ("*", ">") for t in target_subject.split(".")) or subject_problem(target_subject):
-            problems.append(f"The prefix \"{target_subject}\" must be a subject without "
-                            "wildcards and without a dot at either end, like replay.orders.")
+            problems.append(
+                "Give the subject prefix the copies are published under, for example replay."
+            )
+        elif any(t in ("*", ">") for t in target_subject.split(".")) or subject_problem(
+            target_subject
+        ):
+            problems.append(
+                f'The prefix "{target_subject}" must be a subject without '
+                "wildcards and without a dot at either end, like replay.orders."
+            )
         else:
             destination["subject_prefix"] = target_subject
     elif mapping == "subject":
@@ -82,26 +97,36 @@ def check_replay_form(*, cluster_id: str, stream: str, subjects: str = "",
             destination["subject"] = target_subject
     elif mapping == "original":
         if same_cluster:
-            problems.append("On the same cluster the copies would land back in the source "
-                            "stream: publish them under a prefix or to another subject, or "
-                            "choose another destination cluster.")
+            problems.append(
+                "On the same cluster the copies would land back in the source "
+                "stream: publish them under a prefix or to another subject, or "
+                "choose another destination cluster."
+            )
     elif mapping == "redrive":
         header = (redrive_header or "").strip() or DEFAULT_REDRIVE_HEADER
         if not HEADER_NAME.match(header):
-            problems.append(f"The header name \"{header}\" may only contain letters, digits "
-                            "and !#$%&'*+-.^_`|~ (no blank).")
+            problems.append(
+                f'The header name "{header}" may only contain letters, digits '
+                "and !#$%&'*+-.^_`|~ (no blank)."
+            )
     else:
         problems.append("Choose how the copies' subjects are named.")
     if rate_limit is not None and rate_limit != "":
         if float(rate_limit) < 0 or float(rate_limit) > MAX_RATE:
-            problems.append(f"The rate limit must be between 0 (no limit) and {MAX_RATE:,} "
-                            "messages per second.")
+            problems.append(
+                f"The rate limit must be between 0 (no limit) and {MAX_RATE:,} messages per second."
+            )
     if problems:
         return None, problems
-    spec: ReplaySpec = {"cluster_id": cluster_id, "stream": stream, "subjects": filters,
-                        "destination": destination,  # type: ignore[typeddict-item]
-                        "add_source_header": bool(add_source_header),
-                        "keep_original_time": bool(keep_original_time), "dry_run": bool(dry_run)}
+    spec: ReplaySpec = {
+        "cluster_id": cluster_id,
+        "stream": stream,
+        "subjects": filters,
+        "destination": destination,  # type: ignore[typeddict-item]
+        "add_source_header": bool(add_source_header),
+        "keep_original_time": bool(keep_original_time),
+        "dry_run": bool(dry_run),
+    }
     if first is not None:
         spec["start_seq"] = first
     if last is not None:

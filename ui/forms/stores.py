@@ -28,29 +28,44 @@ def kv_key_problem(key: str) -> str | None:
     if not key:
         return "Give the key."
     if key.startswith(".") or key.endswith("."):
-        return f"The key \"{key}\" starts or ends with a dot."
+        return f'The key "{key}" starts or ends with a dot.'
     if not KV_KEY.match(key) or ".." in key:
-        return (f"The key \"{key}\" may only contain letters, digits and - / _ = . "
-                "(dot-separated parts, no wildcards).")
+        return (
+            f'The key "{key}" may only contain letters, digits and - / _ = . '
+            "(dot-separated parts, no wildcards)."
+        )
     return None
 
 
-def check_kv_bucket_form(*, bucket: str, history: int = 1, ttl: str = "",
-                         max_value_size: str = "", replicas: int = 1, storage: str = "file",
-                         description: str = "") -> tuple[KvBucketSpec | None, list[str]]:
+def check_kv_bucket_form(
+    *,
+    bucket: str,
+    history: int = 1,
+    ttl: str = "",
+    max_value_size: str = "",
+    replicas: int = 1,
+    storage: str = "file",
+    description: str = "",
+) -> tuple[KvBucketSpec | None, list[str]]:
     problems: list[str] = []
     bucket = (bucket or "").strip()
     if problem := bucket_problem(bucket):
         problems.append(problem)
     if not 1 <= int(history or 0) <= 64:
         problems.append("History must keep between 1 and 64 values per key.")
-    age, size = _storage_limits(problems, replicas, storage, ttl, max_value_size,
-                                "Maximum value size")
+    age, size = _storage_limits(
+        problems, replicas, storage, ttl, max_value_size, "Maximum value size"
+    )
     if problems:
         return None, problems
-    spec: KvBucketSpec = {"bucket": bucket, "history": int(history), "ttl": age,
-                          "max_value_size": size, "replicas": int(replicas),
-                          "storage": storage}  # type: ignore[typeddict-item]
+    spec: KvBucketSpec = {
+        "bucket": bucket,
+        "history": int(history),
+        "ttl": age,
+        "max_value_size": size,
+        "replicas": int(replicas),
+        "storage": storage,
+    }  # type: ignore[typeddict-item]
     if (description or "").strip():
         spec["description"] = description.strip()
     return spec, []
@@ -70,9 +85,15 @@ def check_kv_value(*, key: str, value: str, as_json: bool = False) -> tuple[Any,
     return ((key or "").strip(), parsed), []
 
 
-def check_object_store_form(*, bucket: str, description: str = "", ttl: str = "",
-                            max_bytes: str = "", replicas: int = 1,
-                            storage: str = "file") -> tuple[ObjectStoreSpec | None, list[str]]:
+def check_object_store_form(
+    *,
+    bucket: str,
+    description: str = "",
+    ttl: str = "",
+    max_bytes: str = "",
+    replicas: int = 1,
+    storage: str = "file",
+) -> tuple[ObjectStoreSpec | None, list[str]]:
     problems: list[str] = []
     bucket = (bucket or "").strip()
     if problem := bucket_problem(bucket, "object store"):
@@ -80,8 +101,13 @@ def check_object_store_form(*, bucket: str, description: str = "", ttl: str = ""
     age, size = _storage_limits(problems, replicas, storage, ttl, max_bytes, "Maximum size")
     if problems:
         return None, problems
-    spec: ObjectStoreSpec = {"bucket": bucket, "ttl": age, "max_bytes": size,
-                             "replicas": int(replicas), "storage": storage}  # type: ignore
+    spec: ObjectStoreSpec = {
+        "bucket": bucket,
+        "ttl": age,
+        "max_bytes": size,
+        "replicas": int(replicas),
+        "storage": storage,
+    }  # type: ignore
     if (description or "").strip():
         spec["description"] = description.strip()
     return spec, []
@@ -97,8 +123,9 @@ def object_name_problem(name: str) -> str | None:
     return None
 
 
-def _storage_limits(problems: list[str], replicas: object, storage: str, ttl: str,
-                    size_text: str, size_label: str) -> tuple[int, int]:
+def _storage_limits(
+    problems: list[str], replicas: object, storage: str, ttl: str, size_text: str, size_label: str
+) -> tuple[int, int]:
     """What KV buckets and object stores check alike: replicas, storage, time to live and a size
     limit. Appends a sentence to ``problems`` for each; returns (ttl ns, size bytes)."""
     if not 1 <= int(replicas or 0) <= 5:

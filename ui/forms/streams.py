@@ -24,17 +24,26 @@ from ui.forms.common import (
 )
 
 
-def check_stream_form(*, name: str, subjects: str, storage: str = "file",
-                      retention: str = "limits", max_msgs: int = -1, max_bytes: str = "",
-                      max_age: str = "", num_replicas: int = 1,
-                      discard: str = "old") -> tuple[StreamConfig | None, list[str]]:
+def check_stream_form(
+    *,
+    name: str,
+    subjects: str,
+    storage: str = "file",
+    retention: str = "limits",
+    max_msgs: int = -1,
+    max_bytes: str = "",
+    max_age: str = "",
+    num_replicas: int = 1,
+    discard: str = "old",
+) -> tuple[StreamConfig | None, list[str]]:
     problems: list[str] = []
     name = (name or "").strip()
     if not name:
         problems.append("Give the stream a name.")
     elif not STREAM_NAME.match(name):
-        problems.append("A stream name may only contain letters, digits, - and _ "
-                        "(up to 255 characters).")
+        problems.append(
+            "A stream name may only contain letters, digits, - and _ (up to 255 characters)."
+        )
     subject_list = split_list(subjects)
     if not subject_list:
         problems.append("Give at least one subject, for example orders.>.")
@@ -62,14 +71,23 @@ def check_stream_form(*, name: str, subjects: str, storage: str = "file",
         problems.append(str(exc))
     if problems:
         return None, problems
-    config: StreamConfig = {"name": name, "subjects": subject_list, "storage": storage,
-                            "retention": retention, "max_msgs": int(max_msgs), "max_bytes": size,
-                            "max_age": age, "num_replicas": int(num_replicas), "discard": discard}
+    config: StreamConfig = {
+        "name": name,
+        "subjects": subject_list,
+        "storage": storage,
+        "retention": retention,
+        "max_msgs": int(max_msgs),
+        "max_bytes": size,
+        "max_age": age,
+        "num_replicas": int(num_replicas),
+        "discard": discard,
+    }
     return config, []
 
 
-def check_publish_form(*, subject: str, payload: str, as_json: bool = False, headers: str = "",
-                       msg_id: str = "") -> tuple[dict[str, Any] | None, list[str]]:
+def check_publish_form(
+    *, subject: str, payload: str, as_json: bool = False, headers: str = "", msg_id: str = ""
+) -> tuple[dict[str, Any] | None, list[str]]:
     """``{subject, payload, headers, msg_id}`` for ``ApiClient.publish_message``."""
     problems: list[str] = []
     subject = (subject or "").strip()
@@ -88,31 +106,47 @@ def check_publish_form(*, subject: str, payload: str, as_json: bool = False, hea
     msg_id = (msg_id or "").strip()
     if problems:
         return None, problems
-    return {"subject": subject, "payload": body, "headers": header_values,
-            "msg_id": msg_id or None}, []
+    return {
+        "subject": subject,
+        "payload": body,
+        "headers": header_values,
+        "msg_id": msg_id or None,
+    }, []
 
 
-def check_consumer_form(*, name: str, filter_subjects: str = "", deliver_policy: str = "all",
-                        start_seq: int | None = None, start_time: str = "",
-                        ack_policy: str = "explicit", ack_wait: str = "30s",
-                        max_deliver: int = -1, max_ack_pending: int = 1000,
-                        description: str = "") -> tuple[ConsumerSpec | None, list[str]]:
+def check_consumer_form(
+    *,
+    name: str,
+    filter_subjects: str = "",
+    deliver_policy: str = "all",
+    start_seq: int | None = None,
+    start_time: str = "",
+    ack_policy: str = "explicit",
+    ack_wait: str = "30s",
+    max_deliver: int = -1,
+    max_ack_pending: int = 1000,
+    description: str = "",
+) -> tuple[ConsumerSpec | None, list[str]]:
     """A durable pull consumer, in JetStream's field names."""
     problems: list[str] = []
     name = (name or "").strip()
     if not name:
         problems.append("Give the consumer a name.")
     elif not STREAM_NAME.match(name):
-        problems.append("A consumer name may only contain letters, digits, - and _ "
-                        "(up to 255 characters).")
+        problems.append(
+            "A consumer name may only contain letters, digits, - and _ (up to 255 characters)."
+        )
     filters = split_list(filter_subjects)
     problems += [p for p in map(subject_problem, filters) if p]
     if deliver_policy not in DELIVER_POLICIES:
         problems.append("Choose where the consumer starts.")
     if ack_policy not in ACK_POLICIES:
         problems.append("Acknowledgement must be explicit, all or none.")
-    spec: ConsumerSpec = {"durable_name": name, "deliver_policy": deliver_policy,  # type: ignore
-                          "ack_policy": ack_policy}  # type: ignore[typeddict-item]
+    spec: ConsumerSpec = {
+        "durable_name": name,
+        "deliver_policy": deliver_policy,  # type: ignore
+        "ack_policy": ack_policy,
+    }  # type: ignore[typeddict-item]
     if deliver_policy == "by_start_sequence":
         if start_seq is None or int(start_seq) < 1:
             problems.append("Give the sequence to start from (1 or more).")
@@ -156,7 +190,9 @@ def check_consumer_form(*, name: str, filter_subjects: str = "", deliver_policy:
     return spec, []
 
 
-def config_changes(text: str, current: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+def config_changes(
+    text: str, current: Mapping[str, Any]
+) -> tuple[dict[str, Any] | None, list[str]]:
     """What an edited JSON config changes: only the fields whose value differs, for a PATCH."""
     try:
         edited = parse_json(text, "The configuration")
@@ -166,11 +202,14 @@ def config_changes(text: str, current: Mapping[str, Any]) -> tuple[dict[str, Any
         return None, ["The configuration must be one JSON object, { ... }."]
     problems = []
     if edited.get("name", current.get("name")) != current.get("name"):
-        problems.append(f"A stream cannot be renamed: keep \"name\": \"{current.get('name')}\".")
+        problems.append(f'A stream cannot be renamed: keep "name": "{current.get("name")}".')
     removed = sorted(k for k in current if k not in edited)
     if removed:
-        problems.append("Fields cannot be removed, only changed: put back "
-                        + ", ".join(removed) + " (with its default value to reset it).")
+        problems.append(
+            "Fields cannot be removed, only changed: put back "
+            + ", ".join(removed)
+            + " (with its default value to reset it)."
+        )
     if problems:
         return None, problems
     return {k: v for k, v in edited.items() if current.get(k) != v}, []

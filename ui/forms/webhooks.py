@@ -22,14 +22,20 @@ def webhook_url_problem(url: str) -> str | None:
         host = parts.hostname
     except ValueError:
         parts, host = None, None
-    if parts is None or parts.scheme not in ("http", "https") or not host or len(url) > 2048 \
-            or any(ord(c) < 32 or ord(c) == 127 for c in url):
-        return f"\"{url}\" is not an http:// or https:// URL with a host, {URL_HINT}."
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not host
+        or len(url) > 2048
+        or any(ord(c) < 32 or ord(c) == 127 for c in url)
+    ):
+        return f'"{url}" is not an http:// or https:// URL with a host, {URL_HINT}.'
     return None
 
 
-def check_webhook_form(*, name: str, url: str, events: Iterable[str] = (), secret: str = "",
-                       enabled: bool = True) -> tuple[WebhookSpec | None, list[str]]:
+def check_webhook_form(
+    *, name: str, url: str, events: Iterable[str] = (), secret: str = "", enabled: bool = True
+) -> tuple[WebhookSpec | None, list[str]]:
     name, url, secret = (name or "").strip(), (url or "").strip(), (secret or "").strip()
     problems = []
     if not name:
@@ -42,13 +48,18 @@ def check_webhook_form(*, name: str, url: str, events: Iterable[str] = (), secre
     if unknown:
         problems.append(f"Not an event: {', '.join(unknown)}.")
     if secret and not SECRET.match(secret):
-        problems.append("A signing secret has 16 to 512 printable characters and no spaces "
-                        "(leave it empty to have one made).")
+        problems.append(
+            "A signing secret has 16 to 512 printable characters and no spaces "
+            "(leave it empty to have one made)."
+        )
     if problems:
         return None, problems
-    spec: WebhookSpec = {"name": name, "url": url, "events": [e for e in WEBHOOK_EVENTS
-                                                               if e in chosen],
-                         "enabled": bool(enabled)}
+    spec: WebhookSpec = {
+        "name": name,
+        "url": url,
+        "events": [e for e in WEBHOOK_EVENTS if e in chosen],
+        "enabled": bool(enabled),
+    }
     if secret:
         spec["secret"] = secret
     return spec, []

@@ -30,18 +30,33 @@ def show_header(repo: dict[str, Any], can_sync: bool) -> None:
     last = repo.get("last_sync") or {}
     with left:
         st.markdown(f"**Repository:** `{repo['url']}`")
-        st.markdown(f"Branch: `{repo['branch']}` │ Last sync: "
-                    f"{fmt.ago(last.get('finished_at') or last.get('created_at'))} │ "
-                    f"Status: {status_of(repo)}")
-        st.caption(f"Webhook URL (GitHub, GitLab or a signed POST): {session.api_url()}"
-                   f"{repo['webhook_url'].removeprefix('/api/v1')} · sync {repo['sync']} · "
-                   f"prune {repo['prune'].replace('_', ' ')} · drift checked every "
-                   f"{fmt.seconds(repo['interval_seconds'])}, on drift: {repo['on_drift']}")
+        st.markdown(
+            f"Branch: `{repo['branch']}` │ Last sync: "
+            f"{fmt.ago(last.get('finished_at') or last.get('created_at'))} │ "
+            f"Status: {status_of(repo)}"
+        )
+        st.caption(
+            f"Webhook URL (GitHub, GitLab or a signed POST): {session.api_url()}"
+            f"{repo['webhook_url'].removeprefix('/api/v1')} · sync {repo['sync']} · "
+            f"prune {repo['prune'].replace('_', ' ')} · drift checked every "
+            f"{fmt.seconds(repo['interval_seconds'])}, on drift: {repo['on_drift']}"
+        )
     if can_sync:
-        right.button("⟳ Sync Now", key="go_sync_now", type="primary", width="stretch",
-                     on_click=session.in_callback, args=(AREA, lambda: _sync(api, repo)))
-        right.button("Check drift now", key="go_scan_now", width="stretch",
-                     on_click=session.in_callback, args=(AREA, lambda: _scan(api, repo)))
+        right.button(
+            "⟳ Sync Now",
+            key="go_sync_now",
+            type="primary",
+            width="stretch",
+            on_click=session.in_callback,
+            args=(AREA, lambda: _sync(api, repo)),
+        )
+        right.button(
+            "Check drift now",
+            key="go_scan_now",
+            width="stretch",
+            on_click=session.in_callback,
+            args=(AREA, lambda: _scan(api, repo)),
+        )
 
 
 def _sync(api, repo) -> str:
@@ -56,9 +71,16 @@ def _scan(api, repo) -> str:
 
 def show_environments(repo: dict[str, Any]) -> None:
     st.subheader("Environment Status")
-    rows = [{"Environment": env, "Cluster": s.get("cluster_name") or s["cluster_id"],
-             "Resources": s["resources"], "Synced": s["resources"] if s["synced"] else 0,
-             "Drift": s["drift"], "Last Sync": fmt.ago(s.get("last_sync_at")),
-             "Status": "● In Sync" if s["synced"] else ("⚠️ Drift" if s["drift"] else "○ Pending")}
-            for env, s in sorted(repo["status"].items())]
+    rows = [
+        {
+            "Environment": env,
+            "Cluster": s.get("cluster_name") or s["cluster_id"],
+            "Resources": s["resources"],
+            "Synced": s["resources"] if s["synced"] else 0,
+            "Drift": s["drift"],
+            "Last Sync": fmt.ago(s.get("last_sync_at")),
+            "Status": "● In Sync" if s["synced"] else ("⚠️ Drift" if s["drift"] else "○ Pending"),
+        }
+        for env, s in sorted(repo["status"].items())
+    ]
     st.dataframe(rows, hide_index=True, width="stretch")

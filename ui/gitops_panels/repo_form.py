@@ -17,12 +17,20 @@ ENV_ROWS = 3
 
 def _spec(values: dict[str, Any], clusters: dict[str, str]) -> dict[str, Any]:
     spec: dict[str, Any] = {
-        "url": values["url"].strip(), "branch": values["branch"].strip() or "main",
-        "path": values["path"].strip(), "sync": values["sync"], "prune": values["prune"],
-        "interval": values["interval"].strip() or "5m", "on_drift": values["on_drift"],
+        "url": values["url"].strip(),
+        "branch": values["branch"].strip() or "main",
+        "path": values["path"].strip(),
+        "sync": values["sync"],
+        "prune": values["prune"],
+        "interval": values["interval"].strip() or "5m",
+        "on_drift": values["on_drift"],
         "namespaces": [n.strip() for n in values["namespaces"].split(",") if n.strip()],
-        "environments": {env.strip(): clusters[cluster] for env, cluster in values["envs"]
-                         if env.strip() and cluster}}
+        "environments": {
+            env.strip(): clusters[cluster]
+            for env, cluster in values["envs"]
+            if env.strip() and cluster
+        },
+    }
     if values["name"].strip():
         spec["name"] = values["name"].strip()
     for secret in ("webhook_secret", "token", "ssh_key", "known_hosts"):
@@ -36,8 +44,9 @@ def show_register(clusters: list) -> None:
     with st.form("go_register"):
         st.markdown("**Register a repository**")
         values: dict[str, Any] = {
-            "url": st.text_input("URL", key="go_url",
-                                 placeholder="https://github.com/acme/nats-config.git"),
+            "url": st.text_input(
+                "URL", key="go_url", placeholder="https://github.com/acme/nats-config.git"
+            ),
             "name": st.text_input("Name (default: from the URL)"),
             "branch": st.text_input("Branch", value="main"),
             "path": st.text_input("Path in the repository (holds environments/)", value=""),
@@ -45,20 +54,26 @@ def show_register(clusters: list) -> None:
         envs = []
         for i in range(ENV_ROWS):
             left, right = st.columns(2)
-            envs.append((left.text_input(f"Environment {i + 1}", key=f"go_env_{i}",
-                                         placeholder="production" if i == 0 else ""),
-                         right.selectbox(f"Cluster {i + 1}", [""] + list(names),
-                                         key=f"go_cluster_{i}")))
+            envs.append(
+                (
+                    left.text_input(
+                        f"Environment {i + 1}",
+                        key=f"go_env_{i}",
+                        placeholder="production" if i == 0 else "",
+                    ),
+                    right.selectbox(f"Cluster {i + 1}", [""] + list(names), key=f"go_cluster_{i}"),
+                )
+            )
         values["envs"] = envs
         left, right = st.columns(2)
         values["sync"] = left.selectbox("Sync", ["auto", "manual"])
         values["prune"] = right.selectbox("Prune", ["never", "with_approval"])
         values["interval"] = left.text_input("Check drift every", value="5m")
         values["on_drift"] = right.selectbox("On drift", ["report", "revert"])
-        values["namespaces"] = st.text_input("Managed namespaces (stream-name prefixes, "
-                                             "comma-separated)")
-        values["webhook_secret"] = st.text_input("Webhook secret (16+ characters)",
-                                                 type="password")
+        values["namespaces"] = st.text_input(
+            "Managed namespaces (stream-name prefixes, comma-separated)"
+        )
+        values["webhook_secret"] = st.text_input("Webhook secret (16+ characters)", type="password")
         values["token"] = st.text_input("Token (https)", type="password")
         values["ssh_key"] = st.text_area("SSH private key (ssh)")
         values["known_hosts"] = st.text_area("known_hosts line(s) of the git host (ssh)")

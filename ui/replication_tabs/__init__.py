@@ -9,7 +9,11 @@ The page's state keys live here so that the parts can send a person from one tab
 from __future__ import annotations
 
 TAB_KEY = "repl_tab"
-TOPOLOGY, PAIRS, NEW_MIRROR, NEW_PAIR = ("Topology", "DR pairs & failover", "New mirror",
-                                         "New DR pair")
+TOPOLOGY, PAIRS, NEW_MIRROR, NEW_PAIR = (
+    "Topology",
+    "DR pairs & failover",
+    "New mirror",
+    "New DR pair",
+)
 TABS = (TOPOLOGY, PAIRS, NEW_MIRROR, NEW_PAIR)
 AREA = "replication"  # where the page shows what an action did

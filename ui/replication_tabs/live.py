@@ -29,9 +29,14 @@ def switch_if_asked() -> None:
 def show_request(sent: RequestSubmitted, key: str) -> None:
     """A change sent for approval: what it is, why, and the way to the request."""
     st.info(submitted_sentence(sent))
-    st.button("Open the approval request", key=f"{key}_open_request",
-              icon=":material/approval:", on_click=go_to,
-              args=("approvals.py",), kwargs={"apr_tab": "My requests"})
+    st.button(
+        "Open the approval request",
+        key=f"{key}_open_request",
+        icon=":material/approval:",
+        on_click=go_to,
+        args=("approvals.py",),
+        kwargs={"apr_tab": "My requests"},
+    )
 
 
 def follow(op_id: str, key: str, names: dict[str, str], *, missing_ok: bool = False) -> None:
@@ -39,8 +44,7 @@ def follow(op_id: str, key: str, names: dict[str, str], *, missing_ok: bool = Fa
     ``missing_ok`` (it waits for approval) an operation not made yet is said so, not an error."""
     live_key = f"{key}_live"
     live = bool(st.session_state.get(live_key, True))
-    st.fragment(_live, run_every=REFRESH_S if live else None)(op_id, key, names, live,
-                                                               missing_ok)
+    st.fragment(_live, run_every=REFRESH_S if live else None)(op_id, key, names, live, missing_ok)
 
 
 def _live(op_id: str, key: str, names: dict[str, str], live: bool, missing_ok: bool) -> None:
@@ -73,18 +77,31 @@ def show_operation(op: Operation, key: str, names: dict[str, str]) -> None:
         fraction, told = 1.0, (f"{p.done:,} {p.unit}" if not p.steps else _current_step(op))
     else:
         fraction = p.fraction or (_steps_fraction(op) if p.steps else 0.0)
-        told = (fmt.progress_text(p.done, p.total, p.unit, None if op.finished else p.rate_per_s,
-                                  None if op.finished else p.eta_s)
-                if not p.steps else _current_step(op))
+        told = (
+            fmt.progress_text(
+                p.done,
+                p.total,
+                p.unit,
+                None if op.finished else p.rate_per_s,
+                None if op.finished else p.eta_s,
+            )
+            if not p.steps
+            else _current_step(op)
+        )
     st.progress(fraction, text=f"{fmt.status(op.status)} · {told}")
     operation_view.show_steps(op, key=f"{key}_steps")
     if op.error:
         st.error(f"The operation failed: {op.error}")
     if op.result:
         operation_view.show_result(op, names)
-    st.button("Open in Operations", key=f"{key}_open_op", icon=":material/sync:",
-              on_click=go_to, args=("operations.py",),
-              kwargs={"ops_selected": op.id, "ops_tab": "Operations"})
+    st.button(
+        "Open in Operations",
+        key=f"{key}_open_op",
+        icon=":material/sync:",
+        on_click=go_to,
+        args=("operations.py",),
+        kwargs={"ops_selected": op.id, "ops_tab": "Operations"},
+    )
     if not op.finished:
         st.caption(f"Refreshing every {REFRESH_S:g} seconds while it runs · operation {op.id}")
 

@@ -15,13 +15,22 @@ from ui.approval_widgets import submitted_sentence
 from ui.client import Me, Mirror, ReplicationEdge, ReplicationMap
 from ui.replication_tabs import AREA, NEW_MIRROR, TAB_KEY
 
-SEVERITY = {"in_sync": 0, "unknown": 1, "paused": 2, "behind": 2, "stalled": 3,
-            "broken_link": 3, "error": 3}
+SEVERITY = {
+    "in_sync": 0,
+    "unknown": 1,
+    "paused": 2,
+    "behind": 2,
+    "stalled": 3,
+    "broken_link": 3,
+    "error": 3,
+}
 MAX_EDGES_PER_LINK = 6  # more replications between two clusters are drawn as one edge
 SELECTED = "repl_mirror_selected"
 PENDING_REMOVE = "repl_pending_remove"
-LEGEND = ("Green: in sync · amber: behind or paused · red: stalled, broken link or error · "
-          "grey: not measured. Dashed: paused, or a source the console does not know.")
+LEGEND = (
+    "Green: in sync · amber: behind or paused · red: stalled, broken link or error · "
+    "grey: not measured. Dashed: paused, or a source the console does not know."
+)
 
 
 # --------------------------------------------------------------------------- the picture
@@ -31,46 +40,69 @@ def topology_dot(rmap: ReplicationMap) -> str:
     """The map in Graphviz's DOT language (pure: no Streamlit)."""
     roles: dict[str, list[str]] = defaultdict(list)
     for pair in rmap.pairs:
-        for cluster_id, role in ((pair.primary_cluster_id, "primary"),
-                                 (pair.standby_cluster_id, "standby")):
+        for cluster_id, role in (
+            (pair.primary_cluster_id, "primary"),
+            (pair.standby_cluster_id, "standby"),
+        ):
             active = " (active)" if pair.active_cluster_id == cluster_id else ""
             roles[cluster_id].append(f"{role} of {pair.name}{active}")
-    lines = ["digraph replication {", "  rankdir=LR;", '  bgcolor="transparent";',
-             '  node [shape=box, style="rounded,filled", fillcolor="#f5f7fa", '
-             'fontname="Helvetica", fontsize=11];',
-             '  edge [fontname="Helvetica", fontsize=9, penwidth=2];']
+    lines = [
+        "digraph replication {",
+        "  rankdir=LR;",
+        '  bgcolor="transparent";',
+        '  node [shape=box, style="rounded,filled", fillcolor="#f5f7fa", '
+        'fontname="Helvetica", fontsize=11];',
+        '  edge [fontname="Helvetica", fontsize=9, penwidth=2];',
+    ]
     known = {c.id for c in rmap.clusters}
     for c in rmap.clusters:
-        label = [c.name, c.environment + (f" · domain {c.jetstream_domain}"
-                                          if c.jetstream_domain else "")]
+        label = [
+            c.name,
+            c.environment + (f" · domain {c.jetstream_domain}" if c.jetstream_domain else ""),
+        ]
         label += roles.get(c.id, [])
         if not c.reachable:
             label.append("✖ unreachable")
         colour = "#c62828" if not c.reachable else "#37474f"
-        lines.append(f"  {_id(c.id)} [label={_quote(chr(10).join(label))}, "
-                     f"color={_quote(colour)}];")
+        lines.append(
+            f"  {_id(c.id)} [label={_quote(chr(10).join(label))}, color={_quote(colour)}];"
+        )
     external = sorted({_source_node(e) for e in rmap.edges if _source_node(e) not in known})
     for node in external:
         domain = node.split(":", 1)[1] or "another account"
-        lines.append(f"  {_id(node)} [label={_quote(f'{domain}{chr(10)}(not registered)')}, "
-                     'style="rounded,dashed"];')
+        lines.append(
+            f"  {_id(node)} [label={_quote(f'{domain}{chr(10)}(not registered)')}, "
+            'style="rounded,dashed"];'
+        )
     links: dict[tuple[str, str], list[ReplicationEdge]] = defaultdict(list)
     for edge in rmap.edges:
         links[(_source_node(edge), edge.target_cluster_id)].append(edge)
     for (source, target), edges in links.items():
         if len(edges) > MAX_EDGES_PER_LINK:
             worst = max(edges, key=lambda e: (SEVERITY.get(e.status, 1), e.lag_messages or 0))
-            label = (f"{len(edges)} streams\nworst: {worst.source_stream} "
-                     f"{fmt.replication_status(worst.status)}\n{_lag(worst)}")
+            label = (
+                f"{len(edges)} streams\nworst: {worst.source_stream} "
+                f"{fmt.replication_status(worst.status)}\n{_lag(worst)}"
+            )
             lines.append(_edge(source, target, label, worst.status, dashed=False))
             continue
         for e in edges:
-            name = e.source_stream if e.source_stream == e.target_stream \
+            name = (
+                e.source_stream
+                if e.source_stream == e.target_stream
                 else f"{e.source_stream} → {e.target_stream}"
+            )
             kind = e.kind + (" (filtered)" if e.filter_subjects else "")
             label = f"{name}\n{kind} · {_lag(e)}"
-            lines.append(_edge(source, target, label, e.status,
-                               dashed=e.status == "paused" or not e.source_cluster_id))
+            lines.append(
+                _edge(
+                    source,
+                    target,
+                    label,
+                    e.status,
+                    dashed=e.status == "paused" or not e.source_cluster_id,
+                )
+            )
     lines.append("}")
     return "\n".join(lines)
 
@@ -82,8 +114,10 @@ def _source_node(edge: ReplicationEdge) -> str:
 def _edge(source: str, target: str, label: str, status: str, dashed: bool) -> str:
     colour = fmt.replication_colour(status)
     style = ', style="dashed"' if dashed else ""
-    return (f"  {_id(source)} -> {_id(target)} [label={_quote(label)}, color={_quote(colour)}, "
-            f"fontcolor={_quote(colour)}{style}];")
+    return (
+        f"  {_id(source)} -> {_id(target)} [label={_quote(label)}, color={_quote(colour)}, "
+        f"fontcolor={_quote(colour)}{style}];"
+    )
 
 
 def _lag(edge: ReplicationEdge) -> str:
@@ -109,21 +143,28 @@ def _quote(text: str) -> str:
 def status_rows(rmap: ReplicationMap) -> list[dict[str, Any]]:
     """The "Replication Status" table: one row per mirror or source, worst first."""
     names = rmap.cluster_names()
-    edges = sorted(rmap.edges, key=lambda e: (-SEVERITY.get(e.status, 1),
-                                              -(e.lag_messages or 0), e.target_stream))
-    return [{
-        "Source": f"{_where(e.source_cluster_id, e.source_domain, names)} / {e.source_stream}",
-        "Target": (f"{names.get(e.target_cluster_id, e.target_cluster_id[:8])} / "
-                   f"{e.target_stream}"),
-        "Type": e.kind.capitalize() + (" · filtered" if e.filter_subjects else "")
-                + ("" if e.managed else " · found"),
-        "Lag (msgs)": fmt.count(e.lag_messages),
-        "Lag (s)": fmt.precise_seconds(e.lag_seconds),
-        "Rate": fmt.rate(e.catch_up_rate_per_s),
-        "Status": fmt.replication_status(e.status),
-        "Last measured": fmt.ago(e.measured_at) if e.measured_at else "—",
-        "Note": e.error or "",
-    } for e in edges]
+    edges = sorted(
+        rmap.edges,
+        key=lambda e: (-SEVERITY.get(e.status, 1), -(e.lag_messages or 0), e.target_stream),
+    )
+    return [
+        {
+            "Source": f"{_where(e.source_cluster_id, e.source_domain, names)} / {e.source_stream}",
+            "Target": (
+                f"{names.get(e.target_cluster_id, e.target_cluster_id[:8])} / {e.target_stream}"
+            ),
+            "Type": e.kind.capitalize()
+            + (" · filtered" if e.filter_subjects else "")
+            + ("" if e.managed else " · found"),
+            "Lag (msgs)": fmt.count(e.lag_messages),
+            "Lag (s)": fmt.precise_seconds(e.lag_seconds),
+            "Rate": fmt.rate(e.catch_up_rate_per_s),
+            "Status": fmt.replication_status(e.status),
+            "Last measured": fmt.ago(e.measured_at) if e.measured_at else "—",
+            "Note": e.error or "",
+        }
+        for e in edges
+    ]
 
 
 def _where(cluster_id: str | None, domain: str | None, names: dict[str, str]) -> str:
@@ -135,14 +176,21 @@ def _where(cluster_id: str | None, domain: str | None, names: dict[str, str]) ->
 # --------------------------------------------------------------------------- the tab
 
 
-def show_topology(rmap: ReplicationMap | None, mirrors: list[Mirror] | None,
-                  person: Me | None) -> None:
+def show_topology(
+    rmap: ReplicationMap | None, mirrors: list[Mirror] | None, person: Me | None
+) -> None:
     can_create = bool(person and person.can("replication:create"))
     head, add = st.columns([5, 1], vertical_alignment="bottom")
     head.subheader("Replication topology")
     if can_create:
-        add.button("Add mirror", key="repl_add_mirror", icon=":material/add:", width="stretch",
-                   on_click=st.session_state.update, args=({TAB_KEY: NEW_MIRROR},))
+        add.button(
+            "Add mirror",
+            key="repl_add_mirror",
+            icon=":material/add:",
+            width="stretch",
+            on_click=st.session_state.update,
+            args=({TAB_KEY: NEW_MIRROR},),
+        )
     if rmap is None:
         return
     if not rmap.clusters:
@@ -152,12 +200,16 @@ def show_topology(rmap: ReplicationMap | None, mirrors: list[Mirror] | None,
     st.caption(LEGEND)
     unreachable = [c for c in rmap.clusters if not c.reachable]
     for c in unreachable:
-        st.warning(f"{c.name} cannot be reached: {c.error or 'no answer'}. Its replication "
-                   "shows as broken or unknown until it answers again.")
+        st.warning(
+            f"{c.name} cannot be reached: {c.error or 'no answer'}. Its replication "
+            "shows as broken or unknown until it answers again."
+        )
     st.subheader("Replication status")
     if not rmap.edges:
-        st.info("No mirror or source on these clusters yet."
-                + (" Create one with Add mirror." if can_create else ""))
+        st.info(
+            "No mirror or source on these clusters yet."
+            + (" Create one with Add mirror." if can_create else "")
+        )
     else:
         st.dataframe(status_rows(rmap), hide_index=True, key="repl_status_table")
     if mirrors is not None:
@@ -171,8 +223,10 @@ def show_mirror_actions(rmap: ReplicationMap, mirrors: list[Mirror], person: Me 
     live = [m for m in mirrors if m.state not in ("removed",)]
     if not live or not (can_update or can_delete):
         if live and person is not None:
-            st.caption(f"Your role ({person.role}) can look at replication but not pause, resume "
-                       "or remove a mirror.")
+            st.caption(
+                f"Your role ({person.role}) can look at replication but not pause, resume "
+                "or remove a mirror."
+            )
         return
     names = rmap.cluster_names()
     by_id = {m.id: m for m in live}
@@ -181,29 +235,59 @@ def show_mirror_actions(rmap: ReplicationMap, mirrors: list[Mirror], person: Me 
         st.session_state[SELECTED] = ids[0]
     st.markdown("**Console mirrors**")
     pick, pause, resume, remove = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
-    mirror = by_id[pick.selectbox(
-        "Mirror", ids, key=SELECTED,
-        format_func=lambda i: f"{by_id[i].source_stream} → "
-                              f"{names.get(by_id[i].target_cluster_id, '?')} / "
-                              f"{by_id[i].target_stream} · {by_id[i].state}")]
+    mirror = by_id[
+        pick.selectbox(
+            "Mirror",
+            ids,
+            key=SELECTED,
+            format_func=lambda i: (
+                f"{by_id[i].source_stream} → "
+                f"{names.get(by_id[i].target_cluster_id, '?')} / "
+                f"{by_id[i].target_stream} · {by_id[i].state}"
+            ),
+        )
+    ]
     if can_update:
-        pause.button("Pause", key="repl_pause", icon=":material/pause:", width="stretch",
-                     disabled=not mirror.can_pause, on_click=_pause_or_resume,
-                     args=("pause", mirror, names),
-                     help="Stop replicating, reversibly: the mirror keeps what it has and "
-                          "catches up when resumed.")
-        resume.button("Resume", key="repl_resume", icon=":material/play_arrow:",
-                      width="stretch", disabled=not mirror.can_resume,
-                      on_click=_pause_or_resume, args=("resume", mirror, names))
+        pause.button(
+            "Pause",
+            key="repl_pause",
+            icon=":material/pause:",
+            width="stretch",
+            disabled=not mirror.can_pause,
+            on_click=_pause_or_resume,
+            args=("pause", mirror, names),
+            help="Stop replicating, reversibly: the mirror keeps what it has and "
+            "catches up when resumed.",
+        )
+        resume.button(
+            "Resume",
+            key="repl_resume",
+            icon=":material/play_arrow:",
+            width="stretch",
+            disabled=not mirror.can_resume,
+            on_click=_pause_or_resume,
+            args=("resume", mirror, names),
+        )
     if can_delete:
-        remove.button("Remove…", key="repl_remove", width="stretch",
-                      disabled=mirror.state in ("promoted",), on_click=widgets.ask,
-                      args=(PENDING_REMOVE, mirror.id))
-        widgets.confirm(PENDING_REMOVE, mirror.id,
-                        f"Remove the mirror **{mirror.target_stream}** on "
-                        f"{names.get(mirror.target_cluster_id, '?')}? Its stream and the consumer "
-                        f"that feeds it on {mirror.source_stream} are deleted; the source stream "
-                        "is not touched.", "Yes, remove it", _remove, args=(mirror, names))
+        remove.button(
+            "Remove…",
+            key="repl_remove",
+            width="stretch",
+            disabled=mirror.state in ("promoted",),
+            on_click=widgets.ask,
+            args=(PENDING_REMOVE, mirror.id),
+        )
+        widgets.confirm(
+            PENDING_REMOVE,
+            mirror.id,
+            f"Remove the mirror **{mirror.target_stream}** on "
+            f"{names.get(mirror.target_cluster_id, '?')}? Its stream and the consumer "
+            f"that feeds it on {mirror.source_stream} are deleted; the source stream "
+            "is not touched.",
+            "Yes, remove it",
+            _remove,
+            args=(mirror, names),
+        )
 
 
 def _pause_or_resume(action: str, mirror: Mirror, names: dict[str, str]) -> None:
@@ -212,8 +296,10 @@ def _pause_or_resume(action: str, mirror: Mirror, names: dict[str, str]) -> None
         changed = api.pause_mirror(mirror.id) if action == "pause" else api.resume_mirror(mirror.id)
         where = f"{mirror.target_stream} on {names.get(mirror.target_cluster_id, '?')}"
         if action == "pause":
-            return (f"Replication into {where} is paused ({changed.state}); it keeps what it has "
-                    "and catches up when resumed.")
+            return (
+                f"Replication into {where} is paused ({changed.state}); it keeps what it has "
+                "and catches up when resumed."
+            )
         return f"Replication into {where} resumed ({changed.state}); it is catching up."
 
     session.in_callback(AREA, act)
@@ -224,7 +310,9 @@ def _remove(mirror: Mirror, names: dict[str, str]) -> None:
         sent = session.client().delete_mirror(mirror.id)
         if sent is not None:
             return submitted_sentence(sent)
-        return (f"The mirror {mirror.target_stream} on "
-                f"{names.get(mirror.target_cluster_id, '?')} was removed.")
+        return (
+            f"The mirror {mirror.target_stream} on "
+            f"{names.get(mirror.target_cluster_id, '?')} was removed."
+        )
 
     session.in_callback(AREA, act)

@@ -13,8 +13,7 @@ from ui.client import ApiError, ApiKey
 
 SECRET = "api_keys_secret"  # the secret just made: shown until dismissed, never fetched again
 CONFIRM_REVOKE = "api_keys_confirm_revoke"
-FORM_DEFAULTS: dict[str, object] = {"api_key_name": "", "api_key_scopes": "",
-                                    "api_key_days": 90}
+FORM_DEFAULTS: dict[str, object] = {"api_key_name": "", "api_key_scopes": "", "api_key_days": 90}
 
 
 def main() -> None:
@@ -22,13 +21,13 @@ def main() -> None:
     st.title("API keys")
     session.show_flash("api_keys")
     show_secret()
-    keys, catalog = session.fetch_all(lambda fn: fn(), [api.list_api_keys,
-                                                        api.permission_catalog])
+    keys, catalog = session.fetch_all(lambda fn: fn(), [api.list_api_keys, api.permission_catalog])
     if isinstance(keys, ApiError):
         session.show_error(keys)
         return
-    resources, actions = (((), ()) if isinstance(catalog, ApiError)
-                          else (catalog.resources, catalog.actions))
+    resources, actions = (
+        ((), ()) if isinstance(catalog, ApiError) else (catalog.resources, catalog.actions)
+    )
     if keys:
         st.dataframe([_row(k) for k in keys], hide_index=True)
         show_actions([k for k in keys if not k.revoked])
@@ -43,8 +42,7 @@ def status(key: ApiKey) -> str:
         return "Revoked"
     if key.expires_at:
         try:
-            if datetime.fromisoformat(key.expires_at.replace("Z", "+00:00")) <= \
-                    datetime.now(UTC):
+            if datetime.fromisoformat(key.expires_at.replace("Z", "+00:00")) <= datetime.now(UTC):
                 return "Expired"
         except ValueError:
             pass
@@ -52,10 +50,15 @@ def status(key: ApiKey) -> str:
 
 
 def _row(k: ApiKey) -> dict[str, object]:
-    return {"Name": k.name, "Prefix": k.prefix, "Scopes": ", ".join(k.scopes),
-            "Status": status(k), "Expires": fmt.when(k.expires_at) if k.expires_at else "never",
-            "Last used": fmt.when(k.last_used_at) if k.last_used_at else "never",
-            "Created": fmt.when(k.created_at)}
+    return {
+        "Name": k.name,
+        "Prefix": k.prefix,
+        "Scopes": ", ".join(k.scopes),
+        "Status": status(k),
+        "Expires": fmt.when(k.expires_at) if k.expires_at else "never",
+        "Last used": fmt.when(k.last_used_at) if k.last_used_at else "never",
+        "Created": fmt.when(k.created_at),
+    }
 
 
 def show_actions(keys: list[ApiKey]) -> None:
@@ -65,18 +68,37 @@ def show_actions(keys: list[ApiKey]) -> None:
     if st.session_state.get("api_keys_selected") not in by_id:
         st.session_state["api_keys_selected"] = keys[0].id
     pick, rotate, revoke = st.columns([3, 1, 1], vertical_alignment="bottom")
-    key = by_id[pick.selectbox("Key", list(by_id), key="api_keys_selected",
-                               format_func=lambda i: f"{by_id[i].name} ({by_id[i].prefix}…)")]
+    key = by_id[
+        pick.selectbox(
+            "Key",
+            list(by_id),
+            key="api_keys_selected",
+            format_func=lambda i: f"{by_id[i].name} ({by_id[i].prefix}…)",
+        )
+    ]
     # The callbacks read the selection when they run, not when the buttons were drawn: a click
     # right after a new selection acts on the key now selected.
-    rotate.button("Rotate", key="api_keys_rotate", width="stretch",
-                  help="A new secret; the current one stops working at once.",
-                  on_click=lambda: _rotate(by_id[st.session_state["api_keys_selected"]]))
-    revoke.button("Revoke…", key="api_keys_revoke", width="stretch",
-                  on_click=lambda: widgets.ask(CONFIRM_REVOKE, st.session_state["api_keys_selected"]))
-    widgets.confirm(CONFIRM_REVOKE, key.id,
-                    f"Revoke the key **{key.name}** ({key.prefix}…)? Whatever uses it is refused "
-                    "from now on.", "Yes, revoke", _revoke, args=(key,))
+    rotate.button(
+        "Rotate",
+        key="api_keys_rotate",
+        width="stretch",
+        help="A new secret; the current one stops working at once.",
+        on_click=lambda: _rotate(by_id[st.session_state["api_keys_selected"]]),
+    )
+    revoke.button(
+        "Revoke…",
+        key="api_keys_revoke",
+        width="stretch",
+        on_click=lambda: widgets.ask(CONFIRM_REVOKE, st.session_state["api_keys_selected"]),
+    )
+    widgets.confirm(
+        CONFIRM_REVOKE,
+        key.id,
+        f"Revoke the key **{key.name}** ({key.prefix}…)? Whatever uses it is refused from now on.",
+        "Yes, revoke",
+        _revoke,
+        args=(key,),
+    )
 
 
 def _rotate(key: ApiKey) -> None:
@@ -97,8 +119,12 @@ def _revoke(key: ApiKey) -> None:
 
 
 def _keep_secret(key: ApiKey, how: str) -> None:
-    st.session_state[SECRET] = {"name": key.name, "prefix": key.prefix, "key": key.key or "",
-                                "how": how}
+    st.session_state[SECRET] = {
+        "name": key.name,
+        "prefix": key.prefix,
+        "key": key.key or "",
+        "how": how,
+    }
 
 
 def show_secret() -> None:
@@ -106,11 +132,17 @@ def show_secret() -> None:
     if not secret:
         return
     with st.container(border=True):
-        st.success(f"The secret of **{secret['name']}** ({secret['how']}). Copy it now: it is "
-                   "shown only this once. Send it as the `X-API-Key` header.")
+        st.success(
+            f"The secret of **{secret['name']}** ({secret['how']}). Copy it now: it is "
+            "shown only this once. Send it as the `X-API-Key` header."
+        )
         st.code(secret["key"], language=None)
-        st.button("I have copied it", key="api_keys_secret_done",
-                  on_click=st.session_state.pop, args=(SECRET, None))
+        st.button(
+            "I have copied it",
+            key="api_keys_secret_done",
+            on_click=st.session_state.pop,
+            args=(SECRET, None),
+        )
 
 
 def show_form(resources: tuple[str, ...], actions: tuple[str, ...]) -> None:
@@ -119,21 +151,38 @@ def show_form(resources: tuple[str, ...], actions: tuple[str, ...]) -> None:
     with st.form("create_api_key"):
         left, right = st.columns([3, 1])
         left.text_input("Name", key="api_key_name", placeholder="ci-deploy")
-        right.number_input("Expires after (days, 0: never)", key="api_key_days", min_value=0,
-                           max_value=forms.MAX_KEY_DAYS, step=1)
-        st.text_area("Scopes, one per line (empty: everything your role allows)",
-                     key="api_key_scopes", placeholder="streams:read:*\nmessages:publish:team",
-                     height=100)
-        st.form_submit_button("Create key", key="api_key_submit", type="primary",
-                              on_click=_create, args=(resources, actions))
+        right.number_input(
+            "Expires after (days, 0: never)",
+            key="api_key_days",
+            min_value=0,
+            max_value=forms.MAX_KEY_DAYS,
+            step=1,
+        )
+        st.text_area(
+            "Scopes, one per line (empty: everything your role allows)",
+            key="api_key_scopes",
+            placeholder="streams:read:*\nmessages:publish:team",
+            height=100,
+        )
+        st.form_submit_button(
+            "Create key",
+            key="api_key_submit",
+            type="primary",
+            on_click=_create,
+            args=(resources, actions),
+        )
     session.show_flash("api_key_form")
 
 
 def _create(resources: tuple[str, ...], actions: tuple[str, ...]) -> None:
     state = st.session_state
     spec, problems = forms.check_api_key_form(
-        name=state.api_key_name, scopes=state.api_key_scopes,
-        expires_in_days=state.api_key_days, resources=resources, actions=actions)
+        name=state.api_key_name,
+        scopes=state.api_key_scopes,
+        expires_in_days=state.api_key_days,
+        resources=resources,
+        actions=actions,
+    )
     if spec is None:
         session.flash_many("api_key_form", "error", problems)
         return

@@ -69,8 +69,11 @@ def _close_opened() -> None:
 
 
 def show_queue(clusters: dict[str, str], teams: dict[str, str]) -> None:
-    waiting = session.call(lambda: session.client().list_approvals(
-        status="waiting_approval", waiting_for_me=True, limit=LIMIT))
+    waiting = session.call(
+        lambda: session.client().list_approvals(
+            status="waiting_approval", waiting_for_me=True, limit=LIMIT
+        )
+    )
     if waiting is None:
         return
     if not waiting:
@@ -94,22 +97,36 @@ def show_mine(clusters: dict[str, str], teams: dict[str, str]) -> None:
         show_request(approval, clusters, teams, withdraw=True, key="apr_m")
     closed = [a for a in mine if not a.waiting]
     if closed:
-        show_details(closed, clusters, teams, key="apr_m_selected",
-                     label="Details of a past request")
+        show_details(
+            closed, clusters, teams, key="apr_m_selected", label="Details of a past request"
+        )
 
 
 def show_all(clusters: dict[str, str], teams: dict[str, str]) -> None:
     cols = st.columns(3)
-    status = cols[0].selectbox("Status", (ALL, *APPROVAL_STATUSES), key="apr_f_status",
-                               format_func=lambda s: "All statuses" if s == ALL
-                               else text.status_badge(s))
-    team = cols[1].selectbox("Team", (ALL, *teams), key="apr_f_team",
-                             format_func=lambda t: "All teams" if t == ALL else teams[t])
-    cluster = cols[2].selectbox("Cluster", (ALL, *clusters), key="apr_f_cluster",
-                                format_func=lambda c: "All clusters" if c == ALL
-                                else clusters[c])
-    found = session.call(lambda: session.client().list_approvals(
-        status=status or None, team_id=team or None, cluster_id=cluster or None, limit=LIMIT))
+    status = cols[0].selectbox(
+        "Status",
+        (ALL, *APPROVAL_STATUSES),
+        key="apr_f_status",
+        format_func=lambda s: "All statuses" if s == ALL else text.status_badge(s),
+    )
+    team = cols[1].selectbox(
+        "Team",
+        (ALL, *teams),
+        key="apr_f_team",
+        format_func=lambda t: "All teams" if t == ALL else teams[t],
+    )
+    cluster = cols[2].selectbox(
+        "Cluster",
+        (ALL, *clusters),
+        key="apr_f_cluster",
+        format_func=lambda c: "All clusters" if c == ALL else clusters[c],
+    )
+    found = session.call(
+        lambda: session.client().list_approvals(
+            status=status or None, team_id=team or None, cluster_id=cluster or None, limit=LIMIT
+        )
+    )
     if found is None:
         return
     if not found:
@@ -119,27 +136,39 @@ def show_all(clusters: dict[str, str], teams: dict[str, str]) -> None:
     show_details(found, clusters, teams, key=SELECTED, label="Details of")
 
 
-def show_details(found: list[Approval], clusters: dict[str, str], teams: dict[str, str], *,
-                 key: str, label: str) -> None:
+def show_details(
+    found: list[Approval], clusters: dict[str, str], teams: dict[str, str], *, key: str, label: str
+) -> None:
     """A picker over ``found`` and the chosen request's card (with the buttons the caller may
     use on it)."""
     by_id = {a.id: a for a in found}
     if st.session_state.get(key) not in by_id:
         st.session_state[key] = found[0].id
-    chosen = st.selectbox(label, list(by_id), key=key,
-                          format_func=lambda i: f"{by_id[i].title} · "
-                                                f"{text.status_badge(by_id[i].status)} · "
-                                                f"{fmt.when(by_id[i].created_at)}")
+    chosen = st.selectbox(
+        label,
+        list(by_id),
+        key=key,
+        format_func=lambda i: (
+            f"{by_id[i].title} · "
+            f"{text.status_badge(by_id[i].status)} · "
+            f"{fmt.when(by_id[i].created_at)}"
+        ),
+    )
     show_request(by_id[chosen], clusters, teams, vote=True, withdraw=True, key=key)
 
 
 def row(a: Approval, clusters: dict[str, str], teams: dict[str, str]) -> dict[str, str]:
-    return {"Request": a.title, "Status": text.status_badge(a.status),
-            "Requester": a.requester_email, "Environment": a.environment or "—",
-            "Cluster": clusters.get(a.cluster_id or "", (a.cluster_id or "—")[:8]),
-            "Team": teams.get(a.team_id or "", (a.team_id or "—")[:8]),
-            "Policy": a.decision.policy_name or "default",
-            "Submitted": fmt.when(a.created_at), "Closed": fmt.when(a.closed_at)
-            if a.closed_at else ""}
+    return {
+        "Request": a.title,
+        "Status": text.status_badge(a.status),
+        "Requester": a.requester_email,
+        "Environment": a.environment or "—",
+        "Cluster": clusters.get(a.cluster_id or "", (a.cluster_id or "—")[:8]),
+        "Team": teams.get(a.team_id or "", (a.team_id or "—")[:8]),
+        "Policy": a.decision.policy_name or "default",
+        "Submitted": fmt.when(a.created_at),
+        "Closed": fmt.when(a.closed_at) if a.closed_at else "",
+    }
+
 
 session.run_page(main)

@@ -59,8 +59,14 @@ def _open_conversation() -> Conversation | None:
 
 def show_conversations() -> None:
     current = st.session_state.get(CONVERSATION_KEY)
-    st.button("New conversation", key="ai_new", icon=":material/add_comment:", width="stretch",
-              on_click=_new, type="primary" if not current else "secondary")
+    st.button(
+        "New conversation",
+        key="ai_new",
+        icon=":material/add_comment:",
+        width="stretch",
+        on_click=_new,
+        type="primary" if not current else "secondary",
+    )
     found = session.call(session.client().conversations)
     if found is None:
         return
@@ -69,16 +75,33 @@ def show_conversations() -> None:
         return
     st.caption("Your conversations")
     for c in found:
-        st.button(c.title or "(untitled)", key=f"ai_open_{c.id}", width="stretch",
-                  type="primary" if c.id == current else "tertiary",
-                  help=f"Started {fmt.when(c.created_at)}", on_click=_open, args=(c.id,))
+        st.button(
+            c.title or "(untitled)",
+            key=f"ai_open_{c.id}",
+            width="stretch",
+            type="primary" if c.id == current else "tertiary",
+            help=f"Started {fmt.when(c.created_at)}",
+            on_click=_open,
+            args=(c.id,),
+        )
     by_id = {c.id: c for c in found}
     if current in by_id:
-        st.button("Delete this conversation", key="ai_delete", icon=":material/delete:",
-                  width="stretch", on_click=widgets.ask, args=(PENDING_DELETE, current))
-        widgets.confirm(PENDING_DELETE, current,
-                        f"Delete the conversation “{by_id[current].title}”? It cannot be "
-                        "brought back.", "Yes, delete it", _delete, args=(current,))
+        st.button(
+            "Delete this conversation",
+            key="ai_delete",
+            icon=":material/delete:",
+            width="stretch",
+            on_click=widgets.ask,
+            args=(PENDING_DELETE, current),
+        )
+        widgets.confirm(
+            PENDING_DELETE,
+            current,
+            f"Delete the conversation “{by_id[current].title}”? It cannot be brought back.",
+            "Yes, delete it",
+            _delete,
+            args=(current,),
+        )
 
 
 def _new() -> None:

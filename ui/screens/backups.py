@@ -29,8 +29,10 @@ def main() -> None:
     person = session.me()
     st.title("Backups")
     session.show_flash(AREA)
-    found = session.fetch_all(lambda fn: fn(), [
-        api.list_clusters, api.list_backup_schedules, lambda: api.list_backups(limit=LATEST)])
+    found = session.fetch_all(
+        lambda fn: fn(),
+        [api.list_clusters, api.list_backup_schedules, lambda: api.list_backups(limit=LATEST)],
+    )
     for result in found:
         if isinstance(result, ApiError):
             session.show_error(result)
@@ -41,16 +43,24 @@ def main() -> None:
 
     allowed = [p for p, (_, needed, _) in PANELS.items() if person and person.can(needed)]
     if not allowed:
-        st.caption(f"Your role ({person.role if person else '?'}) reads backups; backing up, "
-                   "restoring and scheduling are for other roles.")
+        st.caption(
+            f"Your role ({person.role if person else '?'}) reads backups; backing up, "
+            "restoring and scheduling are for other roles."
+        )
         return
     panel = opened() if opened() in allowed else None
     cols = st.columns(len(PANELS) + 1)
     for col, name in zip(cols, allowed, strict=False):
         label, _, icon = PANELS[name]
-        col.button(label, key=f"bk_open_{name}", icon=icon, width="stretch",
-                   type="primary" if panel == name else "secondary",
-                   on_click=open_panel, args=(None if panel == name else name,))
+        col.button(
+            label,
+            key=f"bk_open_{name}",
+            icon=icon,
+            width="stretch",
+            type="primary" if panel == name else "secondary",
+            on_click=open_panel,
+            args=(None if panel == name else name,),
+        )
     if panel is None or clusters is None:
         return
     with st.container(border=True):

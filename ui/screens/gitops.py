@@ -29,8 +29,12 @@ def main() -> None:
     else:
         names = {r["id"]: r["name"] for r in repos}
         chosen = st.session_state.get("go_repo")
-        repo_id = st.selectbox("Repository", list(names), format_func=names.get,
-                               index=list(names).index(chosen) if chosen in names else 0)
+        repo_id = st.selectbox(
+            "Repository",
+            list(names),
+            format_func=names.get,
+            index=list(names).index(chosen) if chosen in names else 0,
+        )
         st.session_state["go_repo"] = repo_id
         show_repository(api, next(r for r in repos if r["id"] == repo_id), person)
     if admin:

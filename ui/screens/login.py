@@ -18,8 +18,9 @@ RESET = "reset"  # the query parameter of a mailed reset link
 def _log_in() -> None:
     with st.form("login", border=True):
         email = st.text_input("Email", key="login_email", autocomplete="username")
-        password = st.text_input("Password", type="password", key="login_password",
-                                 autocomplete="current-password")
+        password = st.text_input(
+            "Password", type="password", key="login_password", autocomplete="current-password"
+        )
         submitted = st.form_submit_button("Log in", key="login_submit", type="primary")
     if not submitted:
         return
@@ -37,8 +38,7 @@ def _log_in() -> None:
 def _forgot() -> None:
     with st.expander("Forgot your password?"):
         with st.form("forgot_password", border=False):
-            email = st.text_input("Account address", key="forgot_email",
-                                  autocomplete="username")
+            email = st.text_input("Account address", key="forgot_email", autocomplete="username")
             submitted = st.form_submit_button("Mail me a reset link", key="forgot_submit")
         if not submitted:
             return
@@ -54,10 +54,15 @@ def _forgot() -> None:
 def _choose_password(token: str) -> None:
     st.subheader("Choose a new password")
     with st.form("reset_password", border=True):
-        password = st.text_input("New password", type="password", key="reset_password",
-                                 autocomplete="new-password")
-        again = st.text_input("The same again", type="password", key="reset_password_again",
-                              autocomplete="new-password")
+        password = st.text_input(
+            "New password", type="password", key="reset_password", autocomplete="new-password"
+        )
+        again = st.text_input(
+            "The same again",
+            type="password",
+            key="reset_password_again",
+            autocomplete="new-password",
+        )
         submitted = st.form_submit_button("Set the password", key="reset_submit", type="primary")
     if st.button("Back to the login", key="reset_cancel"):
         st.query_params.pop(RESET, None)

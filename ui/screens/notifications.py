@@ -13,9 +13,16 @@ from ui.client import Notification
 
 AREA = "notifications"
 LIMIT = 100
-EVENTS = {"created": "New request", "approved": "Approved", "rejected": "Rejected",
-          "withdrawn": "Withdrawn", "changes_requested": "Changes requested",
-          "escalated": "Escalated", "executed": "Executed", "failed": "Failed"}
+EVENTS = {
+    "created": "New request",
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "withdrawn": "Withdrawn",
+    "changes_requested": "Changes requested",
+    "escalated": "Escalated",
+    "executed": "Executed",
+    "failed": "Failed",
+}
 
 
 def main() -> None:
@@ -28,8 +35,13 @@ def main() -> None:
         return
     head, mark = st.columns([4, 1], vertical_alignment="center")
     head.markdown(f"**{found.unread} unread**" if found.unread else "Everything is read.")
-    mark.button("Mark all read", key="notif_mark_read", disabled=not found.unread,
-                on_click=_mark_read, width="stretch")
+    mark.button(
+        "Mark all read",
+        key="notif_mark_read",
+        disabled=not found.unread,
+        on_click=_mark_read,
+        width="stretch",
+    )
     if not found.items:
         st.info("No unread notification." if only_unread else "No notification yet.")
         return
@@ -41,9 +53,14 @@ def row(n: Notification) -> dict[str, str]:
     what = EVENTS.get(n.event, n.event.replace("_", " ").capitalize() or n.type)
     if n.event == "escalated" and n.target:
         what += f" → {n.target}"
-    return {"": "" if n.read else "●", "When": fmt.when(n.created_at), "Event": what,
-            "Request": n.title, "By": n.actor_email or "—",
-            "Comment": text.value_text(n.comment) if n.comment else ""}
+    return {
+        "": "" if n.read else "●",
+        "When": fmt.when(n.created_at),
+        "Event": what,
+        "Request": n.title,
+        "By": n.actor_email or "—",
+        "Comment": text.value_text(n.comment) if n.comment else "",
+    }
 
 
 def _mark_read() -> None:

@@ -28,9 +28,9 @@ from ui.client import (
 
 TAB_KEY = "ops_tab"
 TABS = ("Operations", "Replay messages")
-SELECTED = "ops_selected"        # the operation whose details are shown
+SELECTED = "ops_selected"  # the operation whose details are shown
 OFFSET = "ops_offset"
-LIVE = "ops_live"                # whether the last look found an operation still going
+LIVE = "ops_live"  # whether the last look found an operation still going
 PENDING_CANCEL = "ops_pending_cancel"
 IDEMPOTENCY = "replay_idempotency_key"
 PAGE_SIZE = 20
@@ -44,11 +44,19 @@ MAPPING_LABELS = {
     "redrive": "Redrive: the subject named in a header",
 }
 REPLAY_DEFAULTS: dict[str, object] = {
-    "replay_subjects": "", "replay_start_seq": None, "replay_end_seq": None,
-    "replay_start_time": "", "replay_end_time": "", "replay_dest_stream": "",
-    "replay_mapping": "prefix", "replay_dest_subject": "",
-    "replay_redrive_header": forms.DEFAULT_REDRIVE_HEADER, "replay_rate_limit": None,
-    "replay_add_source_header": True, "replay_keep_original_time": True, "replay_dry_run": False,
+    "replay_subjects": "",
+    "replay_start_seq": None,
+    "replay_end_seq": None,
+    "replay_start_time": "",
+    "replay_end_time": "",
+    "replay_dest_stream": "",
+    "replay_mapping": "prefix",
+    "replay_dest_subject": "",
+    "replay_redrive_header": forms.DEFAULT_REDRIVE_HEADER,
+    "replay_rate_limit": None,
+    "replay_add_source_header": True,
+    "replay_keep_original_time": True,
+    "replay_dry_run": False,
 }
 
 
@@ -77,15 +85,27 @@ def main() -> None:
 
 def show_operations(names: dict[str, str]) -> None:
     cols = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
-    cols[0].selectbox("Status", (ALL, *OPERATION_STATUSES), key="ops_status",
-                      format_func=lambda s: "All statuses" if s == ALL else fmt.status(s),
-                      on_change=_reset_offset)
-    cols[1].selectbox("Type", (ALL, *KNOWN_TYPES), key="ops_type",
-                      format_func=lambda t: "All types" if t == ALL else t.capitalize(),
-                      on_change=_reset_offset)
-    cols[2].selectbox("Cluster", (ALL, *names), key="ops_cluster",
-                      format_func=lambda c: "All clusters" if c == ALL else names.get(c, c),
-                      on_change=_reset_offset)
+    cols[0].selectbox(
+        "Status",
+        (ALL, *OPERATION_STATUSES),
+        key="ops_status",
+        format_func=lambda s: "All statuses" if s == ALL else fmt.status(s),
+        on_change=_reset_offset,
+    )
+    cols[1].selectbox(
+        "Type",
+        (ALL, *KNOWN_TYPES),
+        key="ops_type",
+        format_func=lambda t: "All types" if t == ALL else t.capitalize(),
+        on_change=_reset_offset,
+    )
+    cols[2].selectbox(
+        "Cluster",
+        (ALL, *names),
+        key="ops_cluster",
+        format_func=lambda c: "All clusters" if c == ALL else names.get(c, c),
+        on_change=_reset_offset,
+    )
     cols[3].toggle("Only mine", key="ops_mine", on_change=_reset_offset)
     live = bool(st.session_state.get(LIVE, True))
     # run_every is fixed when the fragment is made: the fragment asks for a whole rerun when what
@@ -107,11 +127,16 @@ def _live_operations(names: dict[str, str], live: bool) -> None:
     state = st.session_state
     person = session.me()
     offset = int(state.get(OFFSET, 0))
-    found = session.call(lambda: api.list_operations(
-        status=state.get("ops_status") or None, type=state.get("ops_type") or None,
-        cluster_id=state.get("ops_cluster") or None,
-        started_by=person.id if state.get("ops_mine") and person else None,
-        limit=PAGE_SIZE + 1, offset=offset))
+    found = session.call(
+        lambda: api.list_operations(
+            status=state.get("ops_status") or None,
+            type=state.get("ops_type") or None,
+            cluster_id=state.get("ops_cluster") or None,
+            started_by=person.id if state.get("ops_mine") and person else None,
+            limit=PAGE_SIZE + 1,
+            offset=offset,
+        )
+    )
     if found is None:
         return
     has_more = len(found) > PAGE_SIZE
@@ -123,13 +148,21 @@ def _live_operations(names: dict[str, str], live: bool) -> None:
         st.rerun()  # start or stop polling
     if not ops and offset == 0:
         filtered = any(state.get(k) for k in ("ops_status", "ops_type", "ops_cluster", "ops_mine"))
-        st.info("No operation matches these filters." if filtered
-                else "No operation yet. Start one from the Replay messages tab.")
+        st.info(
+            "No operation matches these filters."
+            if filtered
+            else "No operation yet. Start one from the Replay messages tab."
+        )
     if ops:
-        st.dataframe([_row(op, names) for op in ops], hide_index=True, column_config={
-            "Progress": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
-                                                        format="percent"),
-        })
+        st.dataframe(
+            [_row(op, names) for op in ops],
+            hide_index=True,
+            column_config={
+                "Progress": st.column_config.ProgressColumn(
+                    min_value=0.0, max_value=1.0, format="percent"
+                ),
+            },
+        )
     widgets.offset_pager(OFFSET, PAGE_SIZE, len(ops), has_more, noun="operations")
     if moving:
         st.caption(f"Refreshing every {REFRESH_S:g} seconds while an operation is going.")
@@ -158,8 +191,11 @@ def _selected(api: ApiClient, ops: list[Operation]) -> Operation | None:
 def _row(op: Operation, names: dict[str, str]) -> dict[str, Any]:
     p = op.progress
     # the total is an estimate made at the start: once completed, what was done is the figure
-    done = (f"{p.done:,} / {p.total:,}" if p.total is not None and op.status != "completed"
-            else f"{p.done:,}") + f" {p.unit}"
+    done = (
+        f"{p.done:,} / {p.total:,}"
+        if p.total is not None and op.status != "completed"
+        else f"{p.done:,}"
+    ) + f" {p.unit}"
     return {
         "Operation": describe(op, names),
         "Status": fmt.status(op.status),
@@ -215,10 +251,16 @@ def show_detail(op: Operation, ops: list[Operation], names: dict[str, str]) -> N
     ids = list(by_id) if op.id in by_id else [op.id, *by_id]
     by_id.setdefault(op.id, op)
     st.session_state[SELECTED] = op.id
-    st.selectbox("Details of", ids, key=SELECTED,
-                 format_func=lambda i: f"{describe(by_id[i], names)} · "
-                                       f"{fmt.status(by_id[i].status)} · "
-                                       f"{fmt.when(by_id[i].started_at)} · {i[:8]}")
+    st.selectbox(
+        "Details of",
+        ids,
+        key=SELECTED,
+        format_func=lambda i: (
+            f"{describe(by_id[i], names)} · "
+            f"{fmt.status(by_id[i].status)} · "
+            f"{fmt.when(by_id[i].started_at)} · {i[:8]}"
+        ),
+    )
     st.subheader(describe(op, names))
     session.show_flash("operation_detail")
     p = op.progress
@@ -226,8 +268,13 @@ def show_detail(op: Operation, ops: list[Operation], names: dict[str, str]) -> N
     if op.status == "completed":
         told = f"{p.done:,} {p.unit}"
     else:
-        told = fmt.progress_text(p.done, p.total, p.unit, None if op.finished else p.rate_per_s,
-                                 None if op.finished else p.eta_s)
+        told = fmt.progress_text(
+            p.done,
+            p.total,
+            p.unit,
+            None if op.finished else p.rate_per_s,
+            None if op.finished else p.eta_s,
+        )
     st.progress(fraction, text=f"{fmt.status(op.status)} · {told}")
     operation_view.show_steps(op)
     show_controls(op)
@@ -235,10 +282,12 @@ def show_detail(op: Operation, ops: list[Operation], names: dict[str, str]) -> N
         st.error(f"The operation failed: {op.error}")
     if op.result and not operation_view.show_result(op, names):
         show_result(op)
-    st.caption(f"Operation {op.id} · workflow {op.workflow_id} · started "
-               f"{fmt.when(op.started_at)} by {_who(op.started_by)}"
-               + (f" · ended {fmt.when(op.finished_at)}" if op.finished_at else "")
-               + (f" · cluster {names.get(op.cluster_id, op.cluster_id)}" if op.cluster_id else ""))
+    st.caption(
+        f"Operation {op.id} · workflow {op.workflow_id} · started "
+        f"{fmt.when(op.started_at)} by {_who(op.started_by)}"
+        + (f" · ended {fmt.when(op.finished_at)}" if op.finished_at else "")
+        + (f" · cluster {names.get(op.cluster_id, op.cluster_id)}" if op.cluster_id else "")
+    )
     with st.expander("What was asked"):
         st.json(op.input, expanded=True)
 
@@ -247,18 +296,42 @@ def show_controls(op: Operation) -> None:
     if op.finished:
         return
     pause, resume, cancel, _ = st.columns([1, 1, 1, 3])
-    pause.button("Pause", key="op_pause", icon=":material/pause:",
-                 disabled=op.status not in ("pending", "running"), on_click=_control,
-                 args=("pause", op.id), width="stretch")
-    resume.button("Resume", key="op_resume", icon=":material/play_arrow:",
-                  disabled=op.status != "paused", on_click=_control, args=("resume", op.id),
-                  width="stretch")
-    cancel.button("Cancel…", key="op_cancel", icon=":material/stop:", on_click=widgets.ask,
-                  args=(PENDING_CANCEL, op.id), width="stretch")
-    widgets.confirm(PENDING_CANCEL, op.id,
-                    "Cancel this operation? It stops after the part it is doing now; what was "
-                    "done stays done, and its result says how far it got.",
-                    "Yes, cancel it", _control, args=("cancel", op.id), no_label="No, let it run")
+    pause.button(
+        "Pause",
+        key="op_pause",
+        icon=":material/pause:",
+        disabled=op.status not in ("pending", "running"),
+        on_click=_control,
+        args=("pause", op.id),
+        width="stretch",
+    )
+    resume.button(
+        "Resume",
+        key="op_resume",
+        icon=":material/play_arrow:",
+        disabled=op.status != "paused",
+        on_click=_control,
+        args=("resume", op.id),
+        width="stretch",
+    )
+    cancel.button(
+        "Cancel…",
+        key="op_cancel",
+        icon=":material/stop:",
+        on_click=widgets.ask,
+        args=(PENDING_CANCEL, op.id),
+        width="stretch",
+    )
+    widgets.confirm(
+        PENDING_CANCEL,
+        op.id,
+        "Cancel this operation? It stops after the part it is doing now; what was "
+        "done stays done, and its result says how far it got.",
+        "Yes, cancel it",
+        _control,
+        args=("cancel", op.id),
+        no_label="No, let it run",
+    )
 
 
 CONTROL_SENTENCES = {
@@ -289,8 +362,10 @@ def show_result(op: Operation) -> None:
         st.caption("A dry run sends nothing: it counts what the replay would copy.")
         return
     if "replayed" not in result:
-        st.caption(f"Done before it ended: {fmt.count(result.get('done', op.progress.done))} "
-                   f"{op.progress.unit}.")
+        st.caption(
+            f"Done before it ended: {fmt.count(result.get('done', op.progress.done))} "
+            f"{op.progress.unit}."
+        )
         return
     cols = st.columns(4)
     cols[0].metric("Replayed", fmt.count(result.get("replayed")))
@@ -298,15 +373,27 @@ def show_result(op: Operation) -> None:
     cols[2].metric("Failed", fmt.count(result.get("failed") or 0))
     cols[3].metric("Sequences", _range(result.get("first_seq"), result.get("last_seq")))
     if result.get("stopped_early"):
-        st.info(f"Stopped early: messages from sequence {result.get('next_seq'):,} on were not "
-                "replayed. Start a new replay from there to finish the range.")
+        st.info(
+            f"Stopped early: messages from sequence {result.get('next_seq'):,} on were not "
+            "replayed. Start a new replay from there to finish the range."
+        )
     failures = result.get("failures") or []
     if failures:
-        st.warning(f"{fmt.count(result.get('failed'))} message(s) could not be replayed"
-                   + (f"; the first {len(failures)} are listed." if len(failures) <
-                      int(result.get("failed") or 0) else "."))
-        st.dataframe([{"Sequence": f.get("seq"), "Subject": f.get("subject"),
-                       "Reason": f.get("reason")} for f in failures], hide_index=True)
+        st.warning(
+            f"{fmt.count(result.get('failed'))} message(s) could not be replayed"
+            + (
+                f"; the first {len(failures)} are listed."
+                if len(failures) < int(result.get("failed") or 0)
+                else "."
+            )
+        )
+        st.dataframe(
+            [
+                {"Sequence": f.get("seq"), "Subject": f.get("subject"), "Reason": f.get("reason")}
+                for f in failures
+            ],
+            hide_index=True,
+        )
     dest = result.get("destination_seqs") or {}
     if dest:
         st.caption("Last sequence written: " + ", ".join(f"{k} {v:,}" for k, v in dest.items()))
@@ -323,9 +410,11 @@ def _range(first: int | None, last: int | None) -> str:
 
 def show_replay_form(clusters: list[Cluster]) -> None:
     api = session.client()
-    st.caption("Copy stored messages of a stream (all, or by subject, sequence or time range) to "
-               "another stream, subject or cluster, at a chosen rate. Each copy is published "
-               "exactly once, even when a worker restarts; you can pause, resume or cancel it.")
+    st.caption(
+        "Copy stored messages of a stream (all, or by subject, sequence or time range) to "
+        "another stream, subject or cluster, at a chosen rate. Each copy is published "
+        "exactly once, even when a worker restarts; you can pause, resume or cancel it."
+    )
     by_id = {c.id: c for c in clusters}
     top = st.columns(3)
     with top[0]:
@@ -344,8 +433,11 @@ def show_replay_form(clusters: list[Cluster]) -> None:
     if st.session_state.get("replay_dest_cluster") not in dest_ids:
         st.session_state["replay_dest_cluster"] = ALL
     dest_id = top[2].selectbox(
-        "Destination cluster", dest_ids, key="replay_dest_cluster",
-        format_func=lambda i: "The source cluster" if i == ALL else by_id[i].name)
+        "Destination cluster",
+        dest_ids,
+        key="replay_dest_cluster",
+        format_func=lambda i: "The source cluster" if i == ALL else by_id[i].name,
+    )
     if dest_id and dest_id != source.id:
         dest_streams = session.call(api.list_streams, dest_id)
         dest_names = sorted(s.name for s in dest_streams or [])
@@ -358,58 +450,100 @@ def show_replay_form(clusters: list[Cluster]) -> None:
         st.session_state["replay_dest_stream"] = ALL
     with st.form("replay"):
         st.markdown("**Which messages**")
-        st.text_area("Subject filters, one per line (empty: every subject)",
-                     key="replay_subjects", height=68, placeholder="orders.created.>")
+        st.text_area(
+            "Subject filters, one per line (empty: every subject)",
+            key="replay_subjects",
+            height=68,
+            placeholder="orders.created.>",
+        )
         cols = st.columns(4)
-        cols[0].number_input("From sequence", min_value=1, step=1, key="replay_start_seq",
-                             placeholder="first")
-        cols[1].number_input("To sequence (included)", min_value=1, step=1,
-                             key="replay_end_seq", placeholder="last")
-        cols[2].text_input("From time (UTC)", key="replay_start_time",
-                           placeholder="2024-01-15T10:30:00Z")
-        cols[3].text_input("Until time (UTC, excluded)", key="replay_end_time",
-                           placeholder="2024-01-15T11:00:00Z")
+        cols[0].number_input(
+            "From sequence", min_value=1, step=1, key="replay_start_seq", placeholder="first"
+        )
+        cols[1].number_input(
+            "To sequence (included)", min_value=1, step=1, key="replay_end_seq", placeholder="last"
+        )
+        cols[2].text_input(
+            "From time (UTC)", key="replay_start_time", placeholder="2024-01-15T10:30:00Z"
+        )
+        cols[3].text_input(
+            "Until time (UTC, excluded)", key="replay_end_time", placeholder="2024-01-15T11:00:00Z"
+        )
         st.markdown("**Where to**")
-        st.radio("Subject of each copy", tuple(MAPPING_LABELS), key="replay_mapping",
-                 format_func=MAPPING_LABELS.__getitem__, horizontal=True)
+        st.radio(
+            "Subject of each copy",
+            tuple(MAPPING_LABELS),
+            key="replay_mapping",
+            format_func=MAPPING_LABELS.__getitem__,
+            horizontal=True,
+        )
         cols = st.columns(3)
-        cols[0].text_input("Subject or prefix", key="replay_dest_subject",
-                           placeholder="replay.orders",
-                           help="Under a prefix, orders.created becomes <prefix>.orders.created.")
-        cols[1].selectbox("Destination stream", (ALL, *dest_names), key="replay_dest_stream",
-                          format_func=lambda n: "Whichever captures the subject" if n == ALL
-                          else n, help="When given, the copies must be stored by this stream.")
-        cols[2].text_input("Redrive header", key="replay_redrive_header",
-                           help="For a redrive: the header that holds each message's subject.")
+        cols[0].text_input(
+            "Subject or prefix",
+            key="replay_dest_subject",
+            placeholder="replay.orders",
+            help="Under a prefix, orders.created becomes <prefix>.orders.created.",
+        )
+        cols[1].selectbox(
+            "Destination stream",
+            (ALL, *dest_names),
+            key="replay_dest_stream",
+            format_func=lambda n: "Whichever captures the subject" if n == ALL else n,
+            help="When given, the copies must be stored by this stream.",
+        )
+        cols[2].text_input(
+            "Redrive header",
+            key="replay_redrive_header",
+            help="For a redrive: the header that holds each message's subject.",
+        )
         st.markdown("**How**")
         cols = st.columns([1, 2])
-        cols[0].number_input("Rate limit (messages/s)", min_value=0.0, step=100.0,
-                             key="replay_rate_limit", placeholder="no limit")
+        cols[0].number_input(
+            "Rate limit (messages/s)",
+            min_value=0.0,
+            step=100.0,
+            key="replay_rate_limit",
+            placeholder="no limit",
+        )
         with cols[1]:
-            st.checkbox("Add replay headers (Nats-Replay-Source: stream and sequence)",
-                        key="replay_add_source_header")
-            st.checkbox("Keep the original time (Nats-Replay-Original-Time header)",
-                        key="replay_keep_original_time")
-            st.checkbox("Dry run: only count what would be replayed and how long it would take",
-                        key="replay_dry_run")
-        st.form_submit_button("Start replay", key="replay_submit", type="primary",
-                              on_click=_start_replay)
+            st.checkbox(
+                "Add replay headers (Nats-Replay-Source: stream and sequence)",
+                key="replay_add_source_header",
+            )
+            st.checkbox(
+                "Keep the original time (Nats-Replay-Original-Time header)",
+                key="replay_keep_original_time",
+            )
+            st.checkbox(
+                "Dry run: only count what would be replayed and how long it would take",
+                key="replay_dry_run",
+            )
+        st.form_submit_button(
+            "Start replay", key="replay_submit", type="primary", on_click=_start_replay
+        )
     session.show_flash("replay_form")
 
 
 def _start_replay() -> None:
     state = st.session_state
     spec, problems = forms.check_replay_form(
-        cluster_id=state.get("replay_cluster") or "", stream=state.get("replay_stream") or "",
-        subjects=state.replay_subjects, start_seq=state.replay_start_seq,
-        end_seq=state.replay_end_seq, start_time=state.replay_start_time,
+        cluster_id=state.get("replay_cluster") or "",
+        stream=state.get("replay_stream") or "",
+        subjects=state.replay_subjects,
+        start_seq=state.replay_start_seq,
+        end_seq=state.replay_end_seq,
+        start_time=state.replay_start_time,
         end_time=state.replay_end_time,
         destination_cluster_id=state.get("replay_dest_cluster") or None,
-        destination_stream=state.replay_dest_stream or None, mapping=state.replay_mapping,
+        destination_stream=state.replay_dest_stream or None,
+        mapping=state.replay_mapping,
         destination_subject=state.replay_dest_subject,
-        redrive_header=state.replay_redrive_header, rate_limit=state.replay_rate_limit,
+        redrive_header=state.replay_redrive_header,
+        rate_limit=state.replay_rate_limit,
         add_source_header=state.replay_add_source_header,
-        keep_original_time=state.replay_keep_original_time, dry_run=state.replay_dry_run)
+        keep_original_time=state.replay_keep_original_time,
+        dry_run=state.replay_dry_run,
+    )
     if spec is None:
         session.flash_many("replay_form", "error", problems)
         return
@@ -426,8 +560,10 @@ def _start_replay() -> None:
         state[OFFSET] = 0
         state[TAB_KEY] = TABS[0]
         kind = "Dry run" if spec.get("dry_run") else "Replay"
-        return f"{kind} of {spec['stream']} started (operation {started.id[:8]}); its progress " \
-               "shows below."
+        return (
+            f"{kind} of {spec['stream']} started (operation {started.id[:8]}); its progress "
+            "shows below."
+        )
 
     session.in_callback("replay_form", act, success_area="operations")
 

@@ -33,16 +33,31 @@ def main() -> None:
     st.subheader("Your organizations")
     memberships = session.call(api.list_organizations)
     if memberships:
-        st.dataframe([{"Organization": m.name, "Slug": m.slug, "Your role": m.role or "",
-                       "Signed in": "✔" if m.id == org.id else ""} for m in memberships],
-                     hide_index=True, key="org_memberships")
+        st.dataframe(
+            [
+                {
+                    "Organization": m.name,
+                    "Slug": m.slug,
+                    "Your role": m.role or "",
+                    "Signed in": "✔" if m.id == org.id else "",
+                }
+                for m in memberships
+            ],
+            hide_index=True,
+            key="org_memberships",
+        )
         st.caption("To work in another organization, log out and log in to it.")
 
 
 def facts(org: OrganizationSettings) -> dict[str, object]:
-    return {"Name": org.name, "Slug": org.slug, "Plan": org.plan or "—",
-            "Your role": org.role or "—", "Request limit": limit_text(org.rate_limit_per_minute),
-            "Created": fmt.when(org.created_at)}
+    return {
+        "Name": org.name,
+        "Slug": org.slug,
+        "Plan": org.plan or "—",
+        "Your role": org.role or "—",
+        "Request limit": limit_text(org.rate_limit_per_minute),
+        "Created": fmt.when(org.created_at),
+    }
 
 
 def limit_text(per_minute: int | None) -> str:
@@ -54,25 +69,31 @@ def limit_text(per_minute: int | None) -> str:
 def show_form(org: OrganizationSettings) -> None:
     version = (org.id, org.name, org.rate_limit_per_minute)
     if st.session_state.get(LOADED) != version or "org_name" not in st.session_state:
-        st.session_state.update(org_name=org.name,
-                                org_rate_limit=org.rate_limit_per_minute or 0)
+        st.session_state.update(org_name=org.name, org_rate_limit=org.rate_limit_per_minute or 0)
         st.session_state[LOADED] = version
     with st.form("organization_settings"):
         st.text_input("Name", key="org_name", max_chars=255)
-        st.number_input("Requests per user and minute (0: the console's default)", min_value=0,
-                        max_value=forms.MAX_RATE_LIMIT, step=100, key="org_rate_limit",
-                        help="Each member may make this many API requests a minute; more are "
-                             "answered 429 with Retry-After. An API key's own limit cannot be "
-                             "higher.")
-        st.form_submit_button("Save settings", key="org_submit", type="primary",
-                              on_click=_save, args=(org,))
+        st.number_input(
+            "Requests per user and minute (0: the console's default)",
+            min_value=0,
+            max_value=forms.MAX_RATE_LIMIT,
+            step=100,
+            key="org_rate_limit",
+            help="Each member may make this many API requests a minute; more are "
+            "answered 429 with Retry-After. An API key's own limit cannot be "
+            "higher.",
+        )
+        st.form_submit_button(
+            "Save settings", key="org_submit", type="primary", on_click=_save, args=(org,)
+        )
     session.show_flash("organization_form")
 
 
 def _save(org: OrganizationSettings) -> None:
     state = st.session_state
     changes, problems = forms.check_organization_form(
-        org, name=state.org_name, rate_limit_per_minute=state.org_rate_limit)
+        org, name=state.org_name, rate_limit_per_minute=state.org_rate_limit
+    )
     if changes is None:
         session.flash_many("organization_form", "error", problems)
         return

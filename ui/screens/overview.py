@@ -50,8 +50,9 @@ def main() -> None:
     api = session.client()
     head, span, refresh = st.columns([5, 1.4, 1], vertical_alignment="bottom")
     head.title("Overview")
-    range_ = span.selectbox("Range", list(RANGES), format_func=RANGES.get, index=1,
-                            key="overview_range")
+    range_ = span.selectbox(
+        "Range", list(RANGES), format_func=RANGES.get, index=1, key="overview_range"
+    )
     refresh.button("↻ Refresh", key="overview_refresh")
 
     clusters = session.call(api.list_clusters)
@@ -62,8 +63,11 @@ def main() -> None:
         st.page_link("screens/clusters.py", label="Add a cluster", icon=":material/add:")
         return
 
-    summaries = [s for s in session.fetch_all(lambda c: summarize(api, c), clusters)
-                 if isinstance(s, Summary)]
+    summaries = [
+        s
+        for s in session.fetch_all(lambda c: summarize(api, c), clusters)
+        if isinstance(s, Summary)
+    ]
     healthy = sum(1 for s in summaries if s.health and s.health.status == "healthy")
     known = [s.streams for s in summaries if s.streams is not None]
 
@@ -71,10 +75,15 @@ def main() -> None:
     cols[0].metric("Clusters", len(clusters), border=True)
     cols[1].metric("Healthy", f"{healthy} of {len(clusters)}", border=True)
     cols[2].metric("Streams", sum(len(s) for s in known), border=True)
-    cols[3].metric("Consumers", fmt.count(sum(x.consumer_count for s in known for x in s)),
-                   border=True)
-    cols[4].metric("Messages", fmt.count(sum(x.messages for s in known for x in s)),
-                   help=f"{fmt.size(sum(x.bytes for s in known for x in s))} stored", border=True)
+    cols[3].metric(
+        "Consumers", fmt.count(sum(x.consumer_count for s in known for x in s)), border=True
+    )
+    cols[4].metric(
+        "Messages",
+        fmt.count(sum(x.messages for s in known for x in s)),
+        help=f"{fmt.size(sum(x.bytes for s in known for x in s))} stored",
+        border=True,
+    )
     if len(known) < len(summaries):
         st.caption("Totals count only the clusters that answered.")
 
@@ -88,8 +97,13 @@ def main() -> None:
     show_activity(api)
 
 
-RANGES = {"15m": "Last 15 minutes", "1h": "Last hour", "24h": "Last 24 hours",
-          "7d": "Last 7 days", "30d": "Last 30 days"}
+RANGES = {
+    "15m": "Last 15 minutes",
+    "1h": "Last hour",
+    "24h": "Last 24 hours",
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+}
 
 
 @st.fragment(run_every=240)
@@ -109,13 +123,18 @@ def show_history(api, range_: str) -> None:
     if not points:
         st.caption("No samples in this range yet: the collector takes one every few seconds.")
         return
-    st.line_chart({"time": [p["t"] for p in points],
-                   "messages/s": [p["value"] for p in points]}, x="time", y="messages/s",
-                  height=220)
+    st.line_chart(
+        {"time": [p["t"] for p in points], "messages/s": [p["value"] for p in points]},
+        x="time",
+        y="messages/s",
+        height=220,
+    )
     step = data["throughput"]["step_seconds"]
-    st.caption(f"{data['throughput']['resolution']} samples, one point per "
-               f"{step // 3600} h" if step >= 3600 else f"{data['throughput']['resolution']} "
-               f"samples, one point per {step} s")
+    st.caption(
+        f"{data['throughput']['resolution']} samples, one point per {step // 3600} h"
+        if step >= 3600
+        else f"{data['throughput']['resolution']} samples, one point per {step} s"
+    )
 
 
 def show_alerts(api) -> None:
@@ -132,10 +151,14 @@ def show_alerts(api) -> None:
     for rule in firing:  # as text: names are the users' own
         state = rule["state"]
         target = " / ".join(x for x in (rule.get("stream"), rule.get("consumer")) if x)
-        st.text(f"⚠ {rule['severity']}  {rule['name']} · {target or rule['kind']}: "
-                f"{state.get('value')} (threshold {rule['threshold']}) since "
-                f"{fmt.when(state.get('since'))}")
-    st.page_link("screens/alerts.py", label="Open the alerts", icon=":material/notifications_active:")
+        st.text(
+            f"⚠ {rule['severity']}  {rule['name']} · {target or rule['kind']}: "
+            f"{state.get('value')} (threshold {rule['threshold']}) since "
+            f"{fmt.when(state.get('since'))}"
+        )
+    st.page_link(
+        "screens/alerts.py", label="Open the alerts", icon=":material/notifications_active:"
+    )
 
 
 def show_activity(api) -> None:
@@ -150,8 +173,10 @@ def show_activity(api) -> None:
         st.caption("Nothing yet.")
     for event in page.items:  # as text: names are the users' own
         when = (event.timestamp or "")[11:16]
-        st.text(f"{when}  {event.action} · {event.resource_name or event.resource_type} "
-                f"by {event.user_email or 'the console'}")
+        st.text(
+            f"{when}  {event.action} · {event.resource_name or event.resource_type} "
+            f"by {event.user_email or 'the console'}"
+        )
 
 
 def _row(s: Summary) -> dict[str, object]:

@@ -16,12 +16,14 @@ from ui import fmt, session, widgets
 from ui.approval_widgets import md, refusal_text
 from ui.client import ApiError, ApprovalPolicy, AuthenticationRequired
 
-EDITING = "pol_editing"          # the policy whose editor is open
-HISTORY = "pol_history"          # the policy whose versions are shown
+EDITING = "pol_editing"  # the policy whose editor is open
+HISTORY = "pol_history"  # the policy whose versions are shown
 CONFIRM_DELETE = "pol_confirm_delete"
 NEW_TEXT = "pol_new_text"
-NOT_ALLOWED = ("Approval policies are set by the organization's admins: your role ({role}) cannot "
-               "view or change them.")
+NOT_ALLOWED = (
+    "Approval policies are set by the organization's admins: your role ({role}) cannot "
+    "view or change them."
+)
 READ_ONLY = "Only the organization's admins can change approval policies."
 TEMPLATE = """\
 name: My policy
@@ -62,9 +64,11 @@ def main() -> None:
     admin = role == "admin"
     if not admin:
         st.info(READ_ONLY)
-    st.caption("Evaluated in this order (lowest priority first): the first enabled policy whose "
-               "triggers match a change decides it. A change no policy matches is approved when "
-               "it is within the team's quota, else it waits for an admin.")
+    st.caption(
+        "Evaluated in this order (lowest priority first): the first enabled policy whose "
+        "triggers match a change decides it. A change no policy matches is approved when "
+        "it is within the team's quota, else it waits for an admin."
+    )
     if not policies:
         st.info("No approval policy yet: every change is decided by the default rule above.")
     for policy in policies:
@@ -79,22 +83,52 @@ def main() -> None:
 def show_policy(policy: ApprovalPolicy, admin: bool, emails: dict[str, str]) -> None:
     key = policy.id
     with st.container(border=True, key=f"pol_card_{key}"):
-        head, toggle, edit, history, delete = st.columns([5, 1.3, 1, 1, 1.2],
-                                                          vertical_alignment="center")
-        head.markdown(f"**Policy: {policy.name}** · priority {policy.priority} · "
-                      f"version {policy.version}")
+        head, toggle, edit, history, delete = st.columns(
+            [5, 1.3, 1, 1, 1.2], vertical_alignment="center"
+        )
+        head.markdown(
+            f"**Policy: {policy.name}** · priority {policy.priority} · version {policy.version}"
+        )
         st.session_state[f"pol_enabled_{key}"] = policy.enabled
-        toggle.toggle("Enabled", key=f"pol_enabled_{key}", disabled=not admin,
-                      on_change=_set_enabled, args=(policy,))
-        edit.button("Edit", key=f"pol_edit_{key}", disabled=not admin, width="stretch",
-                    on_click=_open_editor, args=(policy,))
-        history.button("History", key=f"pol_versions_{key}", width="stretch",
-                       on_click=_toggle_history, args=(policy.id,))
-        delete.button("Delete…", key=f"pol_delete_{key}", disabled=not admin, width="stretch",
-                      on_click=widgets.ask, args=(CONFIRM_DELETE, policy.id))
-        widgets.confirm(CONFIRM_DELETE, policy.id,
-                        f"Delete the policy **{policy.name}** with all its versions? Changes it "
-                        "decided stay as they were.", "Yes, delete", _delete, args=(policy,))
+        toggle.toggle(
+            "Enabled",
+            key=f"pol_enabled_{key}",
+            disabled=not admin,
+            on_change=_set_enabled,
+            args=(policy,),
+        )
+        edit.button(
+            "Edit",
+            key=f"pol_edit_{key}",
+            disabled=not admin,
+            width="stretch",
+            on_click=_open_editor,
+            args=(policy,),
+        )
+        history.button(
+            "History",
+            key=f"pol_versions_{key}",
+            width="stretch",
+            on_click=_toggle_history,
+            args=(policy.id,),
+        )
+        delete.button(
+            "Delete…",
+            key=f"pol_delete_{key}",
+            disabled=not admin,
+            width="stretch",
+            on_click=widgets.ask,
+            args=(CONFIRM_DELETE, policy.id),
+        )
+        widgets.confirm(
+            CONFIRM_DELETE,
+            policy.id,
+            f"Delete the policy **{policy.name}** with all its versions? Changes it "
+            "decided stay as they were.",
+            "Yes, delete",
+            _delete,
+            args=(policy,),
+        )
         session.show_flash(f"policy_{key}")
         if policy.definition.get("description"):
             st.caption(str(policy.definition["description"]))
@@ -115,8 +149,12 @@ def show_summary(definition: dict[str, Any]) -> None:
         else:
             # the thresholds of the triggers sit under the line that ends "when any of:"
             nested = lines[0].endswith(":")
-            column.markdown(f"**{title}:**\n" + "\n".join(
-                f"{'    ' if nested and i else ''}- {md(line)}" for i, line in enumerate(lines)))
+            column.markdown(
+                f"**{title}:**\n"
+                + "\n".join(
+                    f"{'    ' if nested and i else ''}- {md(line)}" for i, line in enumerate(lines)
+                )
+            )
 
 
 def _set_enabled(policy: ApprovalPolicy) -> None:
@@ -124,8 +162,9 @@ def _set_enabled(policy: ApprovalPolicy) -> None:
 
     def act() -> str:
         saved = session.client().update_policy(policy.id, {"enabled": enabled})
-        return (f"Policy {saved.name} {'enabled' if enabled else 'disabled'} "
-                f"(version {saved.version}).")
+        return (
+            f"Policy {saved.name} {'enabled' if enabled else 'disabled'} (version {saved.version})."
+        )
 
     _act(f"policy_{policy.id}", act)
 
@@ -164,8 +203,9 @@ def parse_definition(source: str) -> tuple[dict[str, Any] | None, list[str]]:
         problem = getattr(err, "problem", None) or "it cannot be read"
         return None, [f"The definition is not valid YAML{where}: {problem}."]
     if not isinstance(data, dict):
-        return None, ["The definition must be a mapping of fields (name, priority, triggers, "
-                      "groups, ...)."]
+        return None, [
+            "The definition must be a mapping of fields (name, priority, triggers, groups, ...)."
+        ]
     data.pop("version", None)  # set by the server
     return data, []
 
@@ -178,14 +218,24 @@ def _open_editor(policy: ApprovalPolicy) -> None:
 def show_editor(policy: ApprovalPolicy) -> None:
     key = f"pol_text_{policy.id}"
     st.session_state.setdefault(key, as_yaml(policy.definition))
-    st.text_area(f"Definition of {policy.name} (YAML)", key=key, height=420,
-                 help="Saving adds a version; the fields you leave out keep their current value. "
-                      "The API checks every field and names any it refuses.")
+    st.text_area(
+        f"Definition of {policy.name} (YAML)",
+        key=key,
+        height=420,
+        help="Saving adds a version; the fields you leave out keep their current value. "
+        "The API checks every field and names any it refuses.",
+    )
     save, cancel, _ = st.columns([1, 1, 4])
-    save.button("Save as a new version", key=f"pol_save_{policy.id}", type="primary",
-                on_click=_save, args=(policy,))
-    cancel.button("Cancel", key=f"pol_cancel_{policy.id}", on_click=_close_editor,
-                  args=(policy.id,))
+    save.button(
+        "Save as a new version",
+        key=f"pol_save_{policy.id}",
+        type="primary",
+        on_click=_save,
+        args=(policy,),
+    )
+    cancel.button(
+        "Cancel", key=f"pol_cancel_{policy.id}", on_click=_close_editor, args=(policy.id,)
+    )
     session.show_flash(f"policy_editor_{policy.id}")
 
 
@@ -225,13 +275,17 @@ def show_versions(policy: ApprovalPolicy, emails: dict[str, str]) -> None:
     for i, version in enumerate(versions):  # newest first
         older = versions[i + 1].definition if i + 1 < len(versions) else None
         changed = text.changed_fields(older, version.definition)
-        rows.append({"Version": version.version,
-                     "Current": "yes" if version.is_current else "",
-                     "Changed": ", ".join(changed) if older is not None else "created",
-                     "Enabled": "yes" if version.enabled else "no",
-                     "Priority": version.priority,
-                     "By": emails.get(version.created_by or "", (version.created_by or "seed")[:8]),
-                     "At": fmt.when(version.created_at)})
+        rows.append(
+            {
+                "Version": version.version,
+                "Current": "yes" if version.is_current else "",
+                "Changed": ", ".join(changed) if older is not None else "created",
+                "Enabled": "yes" if version.enabled else "no",
+                "Priority": version.priority,
+                "By": emails.get(version.created_by or "", (version.created_by or "seed")[:8]),
+                "At": fmt.when(version.created_at),
+            }
+        )
     st.dataframe(rows, hide_index=True, key=f"pol_versions_table_{policy.id}")
 
 

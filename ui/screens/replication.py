@@ -50,8 +50,9 @@ def main() -> None:
                     show(clusters)
 
 
-def _load(with_pairs: bool) -> tuple[ReplicationMap | None, list[DrPair] | None,
-                                      list[Mirror] | None]:
+def _load(
+    with_pairs: bool,
+) -> tuple[ReplicationMap | None, list[DrPair] | None, list[Mirror] | None]:
     """The map, the pairs and the console's mirrors, fetched together; a part that failed is
     None, with its reason on the page (the rest still shows)."""
     api = session.client()

@@ -27,8 +27,10 @@ def main() -> None:
         session.show_error(catalog)
         return
     st.subheader("Permission matrix")
-    st.caption("What each role may do per resource; a scope in brackets limits it (`team`: the "
-               "namespaces of the member's teams, `own`: what they own).")
+    st.caption(
+        "What each role may do per resource; a scope in brackets limits it (`team`: the "
+        "namespaces of the member's teams, `own`: what they own)."
+    )
     st.dataframe(matrix(roles, catalog), hide_index=True, key="roles_matrix")
     show_role(roles, catalog)
     st.subheader("Create a custom role")
@@ -65,11 +67,17 @@ def cell(permissions: tuple[str, ...] | list[str], resource: str, actions: tuple
 def matrix(roles: list[Role], catalog: PermissionCatalog) -> list[dict[str, object]]:
     rows = []
     for role in roles:
-        row: dict[str, object] = {"Role": role.name,
-                                  "Kind": "built-in" if role.is_system else "custom",
-                                  "Members": role.members}
-        row.update({resource: cell(role.permissions, resource, catalog.actions)
-                    for resource in catalog.resources})
+        row: dict[str, object] = {
+            "Role": role.name,
+            "Kind": "built-in" if role.is_system else "custom",
+            "Members": role.members,
+        }
+        row.update(
+            {
+                resource: cell(role.permissions, resource, catalog.actions)
+                for resource in catalog.resources
+            }
+        )
         rows.append(row)
     return rows
 
@@ -79,17 +87,33 @@ def show_role(roles: list[Role], catalog: PermissionCatalog) -> None:
     if st.session_state.get("roles_selected") not in by_id:
         st.session_state["roles_selected"] = roles[0].id
     pick, delete = st.columns([4, 1], vertical_alignment="bottom")
-    role = by_id[pick.selectbox("Role in detail", list(by_id), key="roles_selected",
-                                format_func=lambda i: by_id[i].name)]
-    delete.button("Delete role…", key="roles_delete", width="stretch",
-                  disabled=role.is_system, help="Built-in roles cannot be deleted.",
-                  on_click=widgets.ask, args=(CONFIRM_DELETE, role.id))
-    widgets.confirm(CONFIRM_DELETE, role.id, f"Delete the custom role **{role.name}**?",
-                    "Yes, delete", _delete, args=(role,))
+    role = by_id[
+        pick.selectbox(
+            "Role in detail", list(by_id), key="roles_selected", format_func=lambda i: by_id[i].name
+        )
+    ]
+    delete.button(
+        "Delete role…",
+        key="roles_delete",
+        width="stretch",
+        disabled=role.is_system,
+        help="Built-in roles cannot be deleted.",
+        on_click=widgets.ask,
+        args=(CONFIRM_DELETE, role.id),
+    )
+    widgets.confirm(
+        CONFIRM_DELETE,
+        role.id,
+        f"Delete the custom role **{role.name}**?",
+        "Yes, delete",
+        _delete,
+        args=(role,),
+    )
     with st.container(border=True):
-        st.markdown(f"**{role.name}** · {'built-in' if role.is_system else 'custom'} · "
-                    f"{role.members} member(s)" + (f" · {role.description}"
-                                                    if role.description else ""))
+        st.markdown(
+            f"**{role.name}** · {'built-in' if role.is_system else 'custom'} · "
+            f"{role.members} member(s)" + (f" · {role.description}" if role.description else "")
+        )
         rows = []
         for resource in catalog.resources:
             row: dict[str, object] = {"Resource": resource}
@@ -98,8 +122,10 @@ def show_role(roles: list[Role], catalog: PermissionCatalog) -> None:
                 row[action] = "●" if "*" in scopes else ", ".join(sorted(scopes)) or "○"
             rows.append(row)
         st.dataframe(rows, hide_index=True, key="roles_detail")
-        st.caption("● everywhere · ○ not granted · a scope name: only there. Permissions: "
-                   + ", ".join(f"`{p}`" for p in role.permissions))
+        st.caption(
+            "● everywhere · ○ not granted · a scope name: only there. Permissions: "
+            + ", ".join(f"`{p}`" for p in role.permissions)
+        )
 
 
 def _delete(role: Role) -> None:
@@ -121,23 +147,37 @@ def show_form(roles: list[Role], catalog: PermissionCatalog) -> None:
         left, right = st.columns([1, 2])
         left.text_input("Name", key="role_name", placeholder="stream-admin")
         right.text_input("Description", key="role_description")
-        st.text_area("Permissions, one per line: resource:action:scope", key="role_permissions",
-                     placeholder="streams:read:*\nstreams:create:team\nmessages:publish:team",
-                     height=140)
-        st.caption(f"Resources: {', '.join(catalog.resources)}. Actions: "
-                   f"{', '.join(catalog.actions)}. Scopes: {forms.SCOPE_HINT}. Each part may "
-                   "also be `*`; a role cannot grant more than you have.")
-        st.form_submit_button("Create role", key="role_submit", type="primary",
-                              on_click=_create, args=(catalog, tuple(r.name for r in roles)))
+        st.text_area(
+            "Permissions, one per line: resource:action:scope",
+            key="role_permissions",
+            placeholder="streams:read:*\nstreams:create:team\nmessages:publish:team",
+            height=140,
+        )
+        st.caption(
+            f"Resources: {', '.join(catalog.resources)}. Actions: "
+            f"{', '.join(catalog.actions)}. Scopes: {forms.SCOPE_HINT}. Each part may "
+            "also be `*`; a role cannot grant more than you have."
+        )
+        st.form_submit_button(
+            "Create role",
+            key="role_submit",
+            type="primary",
+            on_click=_create,
+            args=(catalog, tuple(r.name for r in roles)),
+        )
     session.show_flash("role_form")
 
 
 def _create(catalog: PermissionCatalog, taken: tuple[str, ...]) -> None:
     state = st.session_state
     spec, problems = forms.check_role_form(
-        name=state.role_name, description=state.role_description,
-        permissions=state.role_permissions, resources=catalog.resources,
-        actions=catalog.actions, taken=taken)
+        name=state.role_name,
+        description=state.role_description,
+        permissions=state.role_permissions,
+        resources=catalog.resources,
+        actions=catalog.actions,
+        taken=taken,
+    )
     if spec is None:
         session.flash_many("role_form", "error", problems)
         return

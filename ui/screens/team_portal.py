@@ -70,7 +70,7 @@ def show_bars(quotas: TeamQuotas) -> None:
     items = list(quotas.items)
     for start in range(0, len(items), BARS_PER_ROW):
         columns = st.columns(BARS_PER_ROW)
-        for item, column in zip(items[start:start + BARS_PER_ROW], columns, strict=False):
+        for item, column in zip(items[start : start + BARS_PER_ROW], columns, strict=False):
             quota_bar(item, column)
 
 
@@ -78,12 +78,24 @@ def show_resources(quotas: TeamQuotas) -> None:
     if not quotas.resources:
         st.caption("The team owns no stream yet.")
         return
-    st.dataframe([{
-        "Stream": r.name, "Cluster": r.cluster, "Stored": text.gb(r.bytes),
-        "Storage limit": "unlimited" if r.max_bytes is None or r.max_bytes < 0
-        else text.gb(r.max_bytes),
-        "Messages": fmt.count(r.messages), "Consumers": r.consumers, "Replicas": r.num_replicas,
-    } for r in quotas.resources], hide_index=True, key="tp_resources")
+    st.dataframe(
+        [
+            {
+                "Stream": r.name,
+                "Cluster": r.cluster,
+                "Stored": text.gb(r.bytes),
+                "Storage limit": "unlimited"
+                if r.max_bytes is None or r.max_bytes < 0
+                else text.gb(r.max_bytes),
+                "Messages": fmt.count(r.messages),
+                "Consumers": r.consumers,
+                "Replicas": r.num_replicas,
+            }
+            for r in quotas.resources
+        ],
+        hide_index=True,
+        key="tp_resources",
+    )
 
 
 # --------------------------------------------------------------------------- request more
@@ -100,30 +112,45 @@ def _number_input(label: str, resource: str, key: str, column=st, **default) -> 
     if unit and f"({unit})" not in label:
         label += f" ({unit})"
     if unit == "GB":
-        column.number_input(label, min_value=0.0, step=1.0, key=key, placeholder="unlimited",
-                            **default)
+        column.number_input(
+            label, min_value=0.0, step=1.0, key=key, placeholder="unlimited", **default
+        )
     else:
-        column.number_input(label, min_value=0, step=1, key=key, placeholder="unlimited",
-                            **default)
+        column.number_input(label, min_value=0, step=1, key=key, placeholder="unlimited", **default)
 
 
 def show_request_form(team: Team, quotas: TeamQuotas) -> None:
     by_resource = {i.resource: i for i in quotas.items}
     if st.session_state.get("tp_req_resource") not in by_resource:
         st.session_state["tp_req_resource"] = next(iter(by_resource))
-    resource = st.selectbox("Resource", list(by_resource), key="tp_req_resource",
-                            format_func=lambda r: by_resource[r].label)
+    resource = st.selectbox(
+        "Resource",
+        list(by_resource),
+        key="tp_req_resource",
+        format_func=lambda r: by_resource[r].label,
+    )
     item = by_resource[resource]
-    st.markdown(f"Current limit: **{text.limit_text(resource, item.limit)}** · usage "
-                f"{'not measured' if item.usage is None else text.amount(resource, item.usage)}")
+    st.markdown(
+        f"Current limit: **{text.limit_text(resource, item.limit)}** · usage "
+        f"{'not measured' if item.usage is None else text.amount(resource, item.usage)}"
+    )
     if item.limit is None:
         st.caption(text.UNLIMITED_ALREADY)
     with st.form("tp_request"):
         _number_input("Requested limit", resource, f"tp_req_limit_{resource}", value=None)
-        st.text_area("Justification", key="tp_req_justification", height=100,
-                     placeholder="What the team needs it for, and why now.")
-        st.form_submit_button("Submit request", key="tp_req_submit", type="primary",
-                              on_click=_request, args=(team, item.limit))
+        st.text_area(
+            "Justification",
+            key="tp_req_justification",
+            height=100,
+            placeholder="What the team needs it for, and why now.",
+        )
+        st.form_submit_button(
+            "Submit request",
+            key="tp_req_submit",
+            type="primary",
+            on_click=_request,
+            args=(team, item.limit),
+        )
     session.show_flash(REQUEST_AREA)
 
 
@@ -131,15 +158,21 @@ def _request(team: Team, current: int | None) -> None:
     state = st.session_state
     resource = state.get("tp_req_resource")
     body, problems = text.check_quota_request(
-        team_id=team.id, resource=resource, requested=state.get(f"tp_req_limit_{resource}"),
-        justification=state.get("tp_req_justification") or "", current=current,
-        unlimited=current is None)
+        team_id=team.id,
+        resource=resource,
+        requested=state.get(f"tp_req_limit_{resource}"),
+        justification=state.get("tp_req_justification") or "",
+        current=current,
+        unlimited=current is None,
+    )
     if body is None:
         session.flash_many(REQUEST_AREA, "error", problems)
         return
+
     def act() -> str:
-        sent = session.client().request_quota(team.id, body["resource"],
-                                              body["requested_limit"], body["justification"])
+        sent = session.client().request_quota(
+            team.id, body["resource"], body["requested_limit"], body["justification"]
+        )
         state["tp_req_justification"] = ""
         state.pop(f"tp_req_limit_{resource}", None)
         return submitted_sentence(sent)
@@ -154,10 +187,20 @@ def show_requests(team: Team) -> None:
     if not found:
         st.caption("No quota request yet.")
         return
-    st.dataframe([{"Request": a.title, "Status": text.status_badge(a.status),
-                   "Requester": a.requester_email, "Justification": a.justification,
-                   "Submitted": fmt.when(a.created_at)} for a in found],
-                 hide_index=True, key="tp_requests")
+    st.dataframe(
+        [
+            {
+                "Request": a.title,
+                "Status": text.status_badge(a.status),
+                "Requester": a.requester_email,
+                "Justification": a.justification,
+                "Submitted": fmt.when(a.created_at),
+            }
+            for a in found
+        ],
+        hide_index=True,
+        key="tp_requests",
+    )
 
 
 def show_history(team: Team, labels: dict[str, str]) -> None:
@@ -167,12 +210,22 @@ def show_history(team: Team, labels: dict[str, str]) -> None:
     if not history:
         st.caption("No limit has been set or changed yet.")
         return
-    st.dataframe([{"When": fmt.when(h.created_at), "Resource": labels.get(h.resource, h.resource),
-                   "Change": f"{text.limit_text(h.resource, h.before)} → "
-                             f"{text.limit_text(h.resource, h.after)}",
-                   "Reason": h.reason.replace("_", " "), "By": h.changed_by_email or "system",
-                   "Request": (h.request_id or "")[:8]} for h in history],
-                 hide_index=True, key="tp_history")
+    st.dataframe(
+        [
+            {
+                "When": fmt.when(h.created_at),
+                "Resource": labels.get(h.resource, h.resource),
+                "Change": f"{text.limit_text(h.resource, h.before)} → "
+                f"{text.limit_text(h.resource, h.after)}",
+                "Reason": h.reason.replace("_", " "),
+                "By": h.changed_by_email or "system",
+                "Request": (h.request_id or "")[:8],
+            }
+            for h in history
+        ],
+        hide_index=True,
+        key="tp_history",
+    )
 
 
 # --------------------------------------------------------------------------- limits (admins)
@@ -187,21 +240,29 @@ def show_limits_form(team: Team, quotas: TeamQuotas) -> None:
     if st.session_state.get(base_key) != in_force:
         st.session_state[base_key] = in_force
         for item in quotas.items:
-            st.session_state[_limit_key(team.id, item.resource)] = \
-                text.to_entered(item.resource, item.limit)
+            st.session_state[_limit_key(team.id, item.resource)] = text.to_entered(
+                item.resource, item.limit
+            )
     with st.form("tp_limits"):
         columns = st.columns(4)
         for i, item in enumerate(quotas.items):
-            _number_input(item.label, item.resource, _limit_key(team.id, item.resource),
-                          columns[i % 4])
-        st.form_submit_button("Save limits", key="tp_limits_submit", type="primary",
-                              on_click=_save_limits, args=(team, quotas))
+            _number_input(
+                item.label, item.resource, _limit_key(team.id, item.resource), columns[i % 4]
+            )
+        st.form_submit_button(
+            "Save limits",
+            key="tp_limits_submit",
+            type="primary",
+            on_click=_save_limits,
+            args=(team, quotas),
+        )
     session.show_flash(LIMITS_AREA)
 
 
 def _save_limits(team: Team, quotas: TeamQuotas) -> None:
-    entered = {i.resource: st.session_state.get(_limit_key(team.id, i.resource))
-               for i in quotas.items}
+    entered = {
+        i.resource: st.session_state.get(_limit_key(team.id, i.resource)) for i in quotas.items
+    }
     limits, problems = text.check_limits(entered)
     if limits is None:
         session.flash_many(LIMITS_AREA, "error", problems)
@@ -211,10 +272,14 @@ def _save_limits(team: Team, quotas: TeamQuotas) -> None:
     if not changed:
         session.flash(LIMITS_AREA, "info", "Nothing changed: there is nothing to save.")
         return
+
     def act() -> str:
         session.client().set_team_quotas(team.id, changed)
-        return f"Limits of {team.name} saved: " + ", ".join(
-            f"{r} {text.limit_text(r, v)}" for r, v in sorted(changed.items())) + "."
+        return (
+            f"Limits of {team.name} saved: "
+            + ", ".join(f"{r} {text.limit_text(r, v)}" for r, v in sorted(changed.items()))
+            + "."
+        )
 
     run_action(act, LIMITS_AREA)
 

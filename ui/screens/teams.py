@@ -20,16 +20,26 @@ def main() -> None:
     st.title("Teams")
     session.show_flash("teams")
     teams, clusters, users = session.fetch_all(
-        lambda fn: fn(), [api.list_teams, api.list_clusters, api.list_users])
+        lambda fn: fn(), [api.list_teams, api.list_clusters, api.list_users]
+    )
     if isinstance(teams, ApiError):
         session.show_error(teams)
         return
     cluster_list = [] if isinstance(clusters, ApiError) else clusters
     names = {c.id: c.name for c in cluster_list}
     if teams:
-        st.dataframe([{"Team": t.name, "Description": t.description,
-                       "Namespaces": _namespaces(t, names), "Created": fmt.when(t.created_at)}
-                      for t in teams], hide_index=True)
+        st.dataframe(
+            [
+                {
+                    "Team": t.name,
+                    "Description": t.description,
+                    "Namespaces": _namespaces(t, names),
+                    "Created": fmt.when(t.created_at),
+                }
+                for t in teams
+            ],
+            hide_index=True,
+        )
         show_team(teams, names, [] if isinstance(users, ApiError) else users)
     else:
         st.info("No team yet. Create one below.")
@@ -38,8 +48,12 @@ def main() -> None:
 
 
 def _namespaces(team: Team, cluster_names: dict[str, str]) -> str:
-    return ", ".join(f"{cluster_names.get(n.cluster_id, n.cluster_id)}: {n.prefix}*"
-                     for n in team.namespaces) or "—"
+    return (
+        ", ".join(
+            f"{cluster_names.get(n.cluster_id, n.cluster_id)}: {n.prefix}*" for n in team.namespaces
+        )
+        or "—"
+    )
 
 
 # --------------------------------------------------------------------------- one team
@@ -50,14 +64,24 @@ def show_team(teams: list[Team], cluster_names: dict[str, str], users: list[User
     if st.session_state.get(SELECTED) not in by_id:
         st.session_state[SELECTED] = teams[0].id
     pick, delete = st.columns([4, 1], vertical_alignment="bottom")
-    team_id = pick.selectbox("Team", list(by_id), key=SELECTED,
-                             format_func=lambda i: by_id[i].name)
-    delete.button("Delete team…", key="teams_delete", width="stretch",
-                  on_click=widgets.ask, args=(CONFIRM_DELETE, team_id))
+    team_id = pick.selectbox("Team", list(by_id), key=SELECTED, format_func=lambda i: by_id[i].name)
+    delete.button(
+        "Delete team…",
+        key="teams_delete",
+        width="stretch",
+        on_click=widgets.ask,
+        args=(CONFIRM_DELETE, team_id),
+    )
     team = by_id[team_id]
-    widgets.confirm(CONFIRM_DELETE, team.id,
-                    f"Delete the team **{team.name}**? Its members keep their accounts; its "
-                    "namespaces are released.", "Yes, delete", _delete, args=(team,))
+    widgets.confirm(
+        CONFIRM_DELETE,
+        team.id,
+        f"Delete the team **{team.name}**? Its members keep their accounts; its "
+        "namespaces are released.",
+        "Yes, delete",
+        _delete,
+        args=(team,),
+    )
     detail = session.call(session.client().team, team.id)
     if detail is None:
         return
@@ -67,8 +91,13 @@ def show_team(teams: list[Team], cluster_names: dict[str, str], users: list[User
             st.caption(detail.description)
         members = list(detail.members or ())
         if members:
-            st.dataframe([{"Email": m.email, "Team role": m.role, "Added": fmt.when(m.added_at)}
-                          for m in members], hide_index=True)
+            st.dataframe(
+                [
+                    {"Email": m.email, "Team role": m.role, "Added": fmt.when(m.added_at)}
+                    for m in members
+                ],
+                hide_index=True,
+            )
             show_remove_member(detail, members)
         else:
             st.caption("No member yet.")
@@ -85,11 +114,21 @@ def show_add_member(team: Team, members: list[TeamMember], users: list[User]) ->
     if st.session_state.get("teams_add_user") not in candidates:
         st.session_state["teams_add_user"] = next(iter(candidates))
     pick, role, add = st.columns([3, 1, 1], vertical_alignment="bottom")
-    pick.selectbox("Add a member", list(candidates), key="teams_add_user",
-                   format_func=lambda i: f"{candidates[i].display_name} <{candidates[i].email}>")
+    pick.selectbox(
+        "Add a member",
+        list(candidates),
+        key="teams_add_user",
+        format_func=lambda i: f"{candidates[i].display_name} <{candidates[i].email}>",
+    )
     role.selectbox("Team role", TEAM_ROLES, key="teams_add_role")
-    add.button("Add", key="teams_add_member", type="primary", width="stretch",
-               on_click=_add_member, args=(team, candidates))
+    add.button(
+        "Add",
+        key="teams_add_member",
+        type="primary",
+        width="stretch",
+        on_click=_add_member,
+        args=(team, candidates),
+    )
 
 
 def _add_member(team: Team, candidates: dict[str, User]) -> None:
@@ -109,10 +148,16 @@ def _add_member(team: Team, candidates: dict[str, User]) -> None:
 def show_remove_member(team: Team, members: list[TeamMember]) -> None:
     by_id = {m.user_id: m for m in members}
     pick, remove = st.columns([4, 1], vertical_alignment="bottom")
-    chosen = pick.selectbox("Member", list(by_id), key="teams_member",
-                            format_func=lambda i: by_id[i].email)
-    remove.button("Remove from team", key="teams_remove_member", width="stretch",
-                  on_click=_remove_member, args=(team, by_id[chosen]))
+    chosen = pick.selectbox(
+        "Member", list(by_id), key="teams_member", format_func=lambda i: by_id[i].email
+    )
+    remove.button(
+        "Remove from team",
+        key="teams_remove_member",
+        width="stretch",
+        on_click=_remove_member,
+        args=(team, by_id[chosen]),
+    )
 
 
 def _remove_member(team: Team, member: TeamMember) -> None:
@@ -145,22 +190,32 @@ def show_form(clusters: list[Cluster]) -> None:
         st.text_input("Name", key="team_name", placeholder="payments")
         st.text_input("Description", key="team_description")
         left, right = st.columns([2, 3])
-        left.selectbox("Namespace on cluster", list(options), key="team_cluster",
-                       format_func=options.__getitem__)
-        right.text_area("Stream-name prefixes, one per line", key="team_prefixes", height=80,
-                        placeholder="payments-\nPAYMENTS_",
-                        help="Members whose role has scope `team` may change the streams whose "
-                             "name starts with one of these, on that cluster.")
-        st.form_submit_button("Create team", key="team_submit", type="primary",
-                              on_click=_create)
+        left.selectbox(
+            "Namespace on cluster",
+            list(options),
+            key="team_cluster",
+            format_func=options.__getitem__,
+        )
+        right.text_area(
+            "Stream-name prefixes, one per line",
+            key="team_prefixes",
+            height=80,
+            placeholder="payments-\nPAYMENTS_",
+            help="Members whose role has scope `team` may change the streams whose "
+            "name starts with one of these, on that cluster.",
+        )
+        st.form_submit_button("Create team", key="team_submit", type="primary", on_click=_create)
     session.show_flash("team_form")
 
 
 def _create() -> None:
     state = st.session_state
     spec, problems = forms.check_team_form(
-        name=state.team_name, description=state.team_description,
-        cluster_id=state.team_cluster or None, prefixes=state.team_prefixes)
+        name=state.team_name,
+        description=state.team_description,
+        cluster_id=state.team_cluster or None,
+        prefixes=state.team_prefixes,
+    )
     if spec is None:
         session.flash_many("team_form", "error", problems)
         return

@@ -16,17 +16,24 @@ FORM_AREA = "webhook_form"
 SECRET = "webhooks_secret"  # the secret just made: shown until dismissed, never fetched again
 SELECTED = "webhooks_selected"
 CONFIRM_DELETE = "webhooks_confirm_delete"
-FORM_DEFAULTS: dict[str, object] = {"webhook_name": "", "webhook_url": "", "webhook_events": [],
-                                    "webhook_secret": "", "webhook_enabled": True}
+FORM_DEFAULTS: dict[str, object] = {
+    "webhook_name": "",
+    "webhook_url": "",
+    "webhook_events": [],
+    "webhook_secret": "",
+    "webhook_enabled": True,
+}
 
 
 def main() -> None:
     api = session.client()
     st.title("Webhooks")
-    st.caption("Each delivery is a JSON POST a Slack incoming webhook accepts, signed in "
-               "`X-JSC-Signature` with HMAC-SHA256 of `\"{X-JSC-Timestamp}.\" + body`. After a "
-               "rotation the header holds two comma-separated signatures (the new secret's "
-               "first) until the grace ends: accept a delivery when one of them matches.")
+    st.caption(
+        "Each delivery is a JSON POST a Slack incoming webhook accepts, signed in "
+        '`X-JSC-Signature` with HMAC-SHA256 of `"{X-JSC-Timestamp}." + body`. After a '
+        "rotation the header holds two comma-separated signatures (the new secret's "
+        "first) until the grace ends: accept a delivery when one of them matches."
+    )
     session.show_flash(AREA)
     show_secret()
     hooks = session.call(api.webhooks)
@@ -46,10 +53,14 @@ def events_text(events: tuple[str, ...]) -> str:
 
 
 def row(h: Webhook) -> dict[str, str]:
-    return {"Name": h.name, "URL": h.url, "Events": events_text(h.events),
-            "Enabled": "Yes" if h.enabled else "No",
-            "Previous secret signs until": fmt.when(h.previous_valid_until),
-            "Created": fmt.when(h.created_at)}
+    return {
+        "Name": h.name,
+        "URL": h.url,
+        "Events": events_text(h.events),
+        "Enabled": "Yes" if h.enabled else "No",
+        "Previous secret signs until": fmt.when(h.previous_valid_until),
+        "Created": fmt.when(h.created_at),
+    }
 
 
 def show_actions(hooks: list[Webhook]) -> None:
@@ -57,22 +68,40 @@ def show_actions(hooks: list[Webhook]) -> None:
     if st.session_state.get(SELECTED) not in by_id:
         st.session_state[SELECTED] = hooks[0].id
     pick, test, rotate, delete = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
-    hook = by_id[pick.selectbox("Webhook", list(by_id), key=SELECTED,
-                                format_func=lambda i: by_id[i].name)]
+    hook = by_id[
+        pick.selectbox("Webhook", list(by_id), key=SELECTED, format_func=lambda i: by_id[i].name)
+    ]
     # The callbacks read the selection when they run: a click right after a new selection acts
     # on the webhook now selected.
-    test.button("Send a test", key="webhooks_test", width="stretch",
-                help="POST one signed `test` event now, enabled or not.",
-                on_click=lambda: _test(by_id[st.session_state[SELECTED]]))
-    rotate.button("Rotate secret", key="webhooks_rotate", width="stretch",
-                  help="A new signing secret, shown once; the current one keeps signing "
-                       "deliveries beside it for the grace period.",
-                  on_click=lambda: _rotate(by_id[st.session_state[SELECTED]]))
-    delete.button("Delete…", key="webhooks_delete", width="stretch",
-                  on_click=lambda: widgets.ask(CONFIRM_DELETE, st.session_state[SELECTED]))
-    widgets.confirm(CONFIRM_DELETE, hook.id,
-                    f"Delete the webhook **{hook.name}**? Its receiver gets no event from now on.",
-                    "Yes, delete", _delete, args=(hook,))
+    test.button(
+        "Send a test",
+        key="webhooks_test",
+        width="stretch",
+        help="POST one signed `test` event now, enabled or not.",
+        on_click=lambda: _test(by_id[st.session_state[SELECTED]]),
+    )
+    rotate.button(
+        "Rotate secret",
+        key="webhooks_rotate",
+        width="stretch",
+        help="A new signing secret, shown once; the current one keeps signing "
+        "deliveries beside it for the grace period.",
+        on_click=lambda: _rotate(by_id[st.session_state[SELECTED]]),
+    )
+    delete.button(
+        "Delete…",
+        key="webhooks_delete",
+        width="stretch",
+        on_click=lambda: widgets.ask(CONFIRM_DELETE, st.session_state[SELECTED]),
+    )
+    widgets.confirm(
+        CONFIRM_DELETE,
+        hook.id,
+        f"Delete the webhook **{hook.name}**? Its receiver gets no event from now on.",
+        "Yes, delete",
+        _delete,
+        args=(hook,),
+    )
 
 
 def _test(hook: Webhook) -> None:
@@ -87,8 +116,11 @@ def _test(hook: Webhook) -> None:
         session.flash(AREA, "error", session.error_text(err))
         return
     if result.ok:
-        session.flash(AREA, "success", f"Test delivered to {hook.name}: the receiver answered "
-                                       f"{result.status_code}.")
+        session.flash(
+            AREA,
+            "success",
+            f"Test delivered to {hook.name}: the receiver answered {result.status_code}.",
+        )
     else:
         session.flash(AREA, "error", f"The test to {hook.name} failed: {result.error}.")
 
@@ -113,8 +145,13 @@ def _delete(hook: Webhook) -> None:
 
 
 def _keep_secret(name: str, made: WebhookSecret, how: str) -> None:
-    st.session_state[SECRET] = {"id": made.id, "name": name, "secret": made.secret, "how": how,
-                                "previous_valid_until": made.previous_valid_until}
+    st.session_state[SECRET] = {
+        "id": made.id,
+        "name": name,
+        "secret": made.secret,
+        "how": how,
+        "previous_valid_until": made.previous_valid_until,
+    }
 
 
 def show_secret() -> None:
@@ -122,17 +159,26 @@ def show_secret() -> None:
     if not secret:
         return
     with st.container(border=True):
-        st.success(f"The signing secret of **{secret['name']}** ({secret['how']}). Copy it now: "
-                   "it is shown only this once.")
+        st.success(
+            f"The signing secret of **{secret['name']}** ({secret['how']}). Copy it now: "
+            "it is shown only this once."
+        )
         st.code(secret["secret"], language=None)
         if secret["how"] == "rotated":
             until = secret.get("previous_valid_until")
-            st.info(f"Until {fmt.when(until)} deliveries are signed with the previous secret too: "
-                    "give the receiver the new one before then." if until else
-                    "The previous secret no longer signs deliveries: give the receiver the new "
-                    "one now.")
-        st.button("I have copied it", key="webhooks_secret_done",
-                  on_click=st.session_state.pop, args=(SECRET, None))
+            st.info(
+                f"Until {fmt.when(until)} deliveries are signed with the previous secret too: "
+                "give the receiver the new one before then."
+                if until
+                else "The previous secret no longer signs deliveries: give the receiver the new "
+                "one now."
+            )
+        st.button(
+            "I have copied it",
+            key="webhooks_secret_done",
+            on_click=st.session_state.pop,
+            args=(SECRET, None),
+        )
 
 
 def show_form() -> None:
@@ -141,24 +187,35 @@ def show_form() -> None:
     with st.form("create_webhook"):
         left, right = st.columns([1, 2])
         left.text_input("Name", key="webhook_name", placeholder="slack-approvals")
-        right.text_input("URL", key="webhook_url",
-                         placeholder="https://hooks.slack.com/services/T000/B000/XXXX")
-        st.multiselect("Events (none: every event)", list(WEBHOOK_EVENTS), key="webhook_events",
-                       format_func=lambda e: WEBHOOK_EVENTS[e])
+        right.text_input(
+            "URL", key="webhook_url", placeholder="https://hooks.slack.com/services/T000/B000/XXXX"
+        )
+        st.multiselect(
+            "Events (none: every event)",
+            list(WEBHOOK_EVENTS),
+            key="webhook_events",
+            format_func=lambda e: WEBHOOK_EVENTS[e],
+        )
         secret, enabled = st.columns([2, 1], vertical_alignment="bottom")
-        secret.text_input("Signing secret (empty: one is made for you)", key="webhook_secret",
-                          type="password")
+        secret.text_input(
+            "Signing secret (empty: one is made for you)", key="webhook_secret", type="password"
+        )
         enabled.checkbox("Enabled", key="webhook_enabled")
-        st.form_submit_button("Create webhook", key="webhook_submit", type="primary",
-                              on_click=_create)
+        st.form_submit_button(
+            "Create webhook", key="webhook_submit", type="primary", on_click=_create
+        )
     session.show_flash(FORM_AREA)
 
 
 def _create() -> None:
     state = st.session_state
     spec, problems = forms.check_webhook_form(
-        name=state.webhook_name, url=state.webhook_url, events=state.webhook_events,
-        secret=state.webhook_secret, enabled=state.webhook_enabled)
+        name=state.webhook_name,
+        url=state.webhook_url,
+        events=state.webhook_events,
+        secret=state.webhook_secret,
+        enabled=state.webhook_enabled,
+    )
     if spec is None:
         session.flash_many(FORM_AREA, "error", problems)
         return

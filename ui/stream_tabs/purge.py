@@ -21,10 +21,12 @@ PREVIEW = "sd_purge_preview"  # {"for": [cluster, stream], "spec": {...}, "resul
 
 def _spec() -> dict[str, Any] | None:
     state = st.session_state
-    spec, _ = forms.check_purge_form(what=state.get("sd_purge_what", "all"),
-                                     subject=state.get("sd_purge_subject", ""),
-                                     sequence=state.get("sd_purge_seq"),
-                                     keep=state.get("sd_purge_keep"))
+    spec, _ = forms.check_purge_form(
+        what=state.get("sd_purge_what", "all"),
+        subject=state.get("sd_purge_subject", ""),
+        sequence=state.get("sd_purge_seq"),
+        keep=state.get("sd_purge_keep"),
+    )
     return spec
 
 
@@ -33,26 +35,45 @@ def would_remove(result: PurgeResult, stream: str, spec: dict[str, Any]) -> str:
     on = f" on {spec['subject']}" if spec.get("subject") else ""
     size = ("about " if result.bytes_estimated else "") + fmt.size(result.bytes)
     plural = "" if result.messages == 1 else "s"
-    return (f"The dry run says this purge would remove **{result.messages:,} message{plural}**"
-            f"{on} ({size}) from {stream}. Nothing was removed yet.")
+    return (
+        f"The dry run says this purge would remove **{result.messages:,} message{plural}**"
+        f"{on} ({size}) from {stream}. Nothing was removed yet."
+    )
 
 
 def show_purge(cluster_id: str, info: StreamInfo) -> None:
     state = st.session_state
     state.setdefault("sd_purge_what", "all")
     left, right = st.columns(2)
-    left.radio("What to purge", forms.PURGE_MODES, key="sd_purge_what",
-               format_func=forms.PURGE_LABELS.__getitem__)
-    right.text_input("Only messages on this subject (optional)", key="sd_purge_subject",
-                     placeholder=info.subjects[0] if info.subjects else "")
+    left.radio(
+        "What to purge",
+        forms.PURGE_MODES,
+        key="sd_purge_what",
+        format_func=forms.PURGE_LABELS.__getitem__,
+    )
+    right.text_input(
+        "Only messages on this subject (optional)",
+        key="sd_purge_subject",
+        placeholder=info.subjects[0] if info.subjects else "",
+    )
     if state.sd_purge_what == "below":
-        right.number_input("Below sequence", min_value=1, step=1, key="sd_purge_seq",
-                           value=None, help="Messages before this sequence go; it stays.")
+        right.number_input(
+            "Below sequence",
+            min_value=1,
+            step=1,
+            key="sd_purge_seq",
+            value=None,
+            help="Messages before this sequence go; it stays.",
+        )
     elif state.sd_purge_what == "keep":
-        right.number_input("Keep the newest", min_value=0, step=1, key="sd_purge_keep",
-                           value=None)
-    st.button("Preview the purge", key="sd_purge_dry_run", on_click=_preview,
-              args=(cluster_id, info.name), help="A dry run: says what would go, removes nothing")
+        right.number_input("Keep the newest", min_value=0, step=1, key="sd_purge_keep", value=None)
+    st.button(
+        "Preview the purge",
+        key="sd_purge_dry_run",
+        on_click=_preview,
+        args=(cluster_id, info.name),
+        help="A dry run: says what would go, removes nothing",
+    )
     session.show_flash(AREA)
     preview = state.get(PREVIEW)
     spec = _spec()
@@ -64,8 +85,13 @@ def show_purge(cluster_id: str, info: StreamInfo) -> None:
         return
     st.warning(would_remove(result, info.name, spec) + " Purge them?")
     yes, no, _ = st.columns([1, 1, 3])
-    yes.button(f"Yes, purge {result.messages:,}", key="sd_purge_yes", type="primary",
-               on_click=_purge, args=(cluster_id, info.name, spec))
+    yes.button(
+        f"Yes, purge {result.messages:,}",
+        key="sd_purge_yes",
+        type="primary",
+        on_click=_purge,
+        args=(cluster_id, info.name, spec),
+    )
     no.button("Cancel", key="sd_purge_no", on_click=state.pop, args=(PREVIEW, None))
 
 
@@ -84,8 +110,11 @@ def _preview(cluster_id: str, stream: str) -> None:
     state = st.session_state
     state.pop(PREVIEW, None)
     spec, problems = forms.check_purge_form(
-        what=state.get("sd_purge_what", "all"), subject=state.get("sd_purge_subject", ""),
-        sequence=state.get("sd_purge_seq"), keep=state.get("sd_purge_keep"))
+        what=state.get("sd_purge_what", "all"),
+        subject=state.get("sd_purge_subject", ""),
+        sequence=state.get("sd_purge_seq"),
+        keep=state.get("sd_purge_keep"),
+    )
     if spec is None:
         session.flash_many(AREA, "error", problems)
         return

@@ -36,9 +36,11 @@ class _Strict(BaseModel):
 
 # -- the situation ---------------------------------------------------------------------------
 
+
 class Publish(_Strict):
     """``count`` messages on ``subject``; ``payload`` (text or JSON) may use ``{n}``; ``size`` pads
     each payload to that many bytes."""
+
     count: int = Field(1, ge=1, le=5000)
     subject: str
     payload: Any = "message {n}"
@@ -48,6 +50,7 @@ class Publish(_Strict):
 
 class Fill(_Strict):
     """Publish until the stream holds ``percent`` of its ``max_bytes`` or ``max_msgs``."""
+
     percent: float = Field(gt=0, lt=100)
     of: Literal["max_bytes", "max_msgs"]
     subject: str
@@ -63,6 +66,7 @@ class Pull(_Strict):
     """Fetch ``count`` messages of a pull consumer and leave them unacknowledged (``none``),
     acknowledge them, or acknowledge them negatively (``nak``: redelivered at once); ``rounds``
     repeats it (naks then redeliveries)."""
+
     consumer: str
     count: int = Field(ge=1, le=1000)
     then: Literal["none", "ack", "nak"] = "none"
@@ -74,6 +78,7 @@ class Mirror(_Strict):
     (``via: stream``) or the console's mirror operation (``via: operation``). ``publish`` goes
     into the source before; ``then`` deletes the source once copied, or pauses the replication,
     after which ``publish_after`` goes into the source."""
+
     via: Literal["stream", "operation"] = "stream"
     publish: list[Publish] = Field(default_factory=list)
     then: Literal["delete_source", "pause"] | None = None
@@ -83,6 +88,7 @@ class Mirror(_Strict):
 class Team(_Strict):
     """A team whose namespace is the prefix ``{stream}`` on the case's cluster, with limits, and
     ``streams`` more streams of its own (``{stream}_1``, ...) besides the case's."""
+
     quotas: dict[str, int] = Field(default_factory=dict)
     streams: int = Field(0, ge=0, le=20)
 
@@ -90,12 +96,14 @@ class Team(_Strict):
 class ChangeRequest(_Strict):
     """A change request filed before the question (``POST /ai/proposals`` as the admin): an
     update of ``{stream}`` that waits for approval."""
+
     config: dict[str, Any]
     reason: str
 
 
 class Audited(_Strict):
     """An audit record to wait for before asking (the audit log is written asynchronously)."""
+
     action: str
     resource_name: str
 
@@ -105,6 +113,7 @@ class LagSteps(_Strict):
     for ``consumer`` (which takes none), each step waited for in the consumer's lag history
     (``GET /analytics/consumers/{name}/lag``) before the next. Needs a collector sampling the
     cluster (the test stack's samples the admin organization's clusters every 2 s)."""
+
     consumer: str
     subject: str
     count: int = Field(150, ge=1, le=5000)
@@ -112,8 +121,10 @@ class LagSteps(_Strict):
 
 
 class Setup(_Strict):
-    stream: dict[str, Any] = Field(default_factory=dict, description="the stream's config; the "
-                                   "name and subjects are given unless set")
+    stream: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the stream's config; the name and subjects are given unless set",
+    )
     consumers: list[Consumer] = Field(default_factory=list)
     publish: list[Publish] = Field(default_factory=list)
     fill: Fill | None = None
@@ -134,8 +145,10 @@ class Setup(_Strict):
         if self.lag_steps and self.lag_steps.consumer not in names:
             raise ValueError(f"lag_steps: no consumer named '{self.lag_steps.consumer}'")
         if self.mirror and (self.publish or self.fill or self.stream.get("subjects")):
-            raise ValueError("a mirror takes its messages from its source: publish into "
-                             "mirror.publish, not publish/fill, and give it no subjects")
+            raise ValueError(
+                "a mirror takes its messages from its source: publish into "
+                "mirror.publish, not publish/fill, and give it no subjects"
+            )
         if self.fill and self.fill.of not in self.stream:
             raise ValueError(f"fill: the stream's config sets no {self.fill.of}")
         return self
@@ -143,18 +156,19 @@ class Setup(_Strict):
 
 # -- what must come of it --------------------------------------------------------------------
 
+
 class Expect(_Strict):
     findings: list[str] = Field(default_factory=list, description="codes that must be found")
-    absent: list[str] = Field(default_factory=list, description="codes that must not ('all': "
-                              "none)")
+    absent: list[str] = Field(default_factory=list, description="codes that must not ('all': none)")
     tools: list[str] = Field(default_factory=list, description="tools the model must call")
     not_called: list[str] = Field(default_factory=list, description="tools it must not call")
     no_proposal: bool = False
     proposal: bool = False
     not_in_model_input: list[str] = Field(default_factory=list)
     in_model_input: list[str] = Field(default_factory=list)
-    tool_errors: list[int] | None = Field(None, description="[]: no tool fails; [404]: the "
-                                          "failing tools answer 404, and one does")
+    tool_errors: list[int] | None = Field(
+        None, description="[]: no tool fails; [404]: the failing tools answer 404, and one does"
+    )
 
     @field_validator("findings", "absent", mode="before")
     @classmethod
@@ -183,6 +197,7 @@ class ToolCall(_Strict):
 class ScriptTurn(_Strict):
     """One answer of the scripted model: a tool call, several at once, a final text, or the
     final text quoting the finding codes its ``diagnose`` call read."""
+
     tool: str | None = None
     input: dict[str, Any] = Field(default_factory=dict)
     tools: list[ToolCall] | None = None
@@ -191,8 +206,12 @@ class ScriptTurn(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> ScriptTurn:
-        kinds = [self.tool is not None, self.tools is not None, self.text is not None,
-                 self.quote_findings]
+        kinds = [
+            self.tool is not None,
+            self.tools is not None,
+            self.text is not None,
+            self.quote_findings,
+        ]
         if sum(kinds) != 1:
             raise ValueError("a turn is one of: tool (+input), tools, text, quote_findings")
         return self
@@ -208,9 +227,14 @@ class Case(_Strict):
     person: Person = "admin"
     question: str = Field(min_length=1)
     context: list[Literal["cluster", "stream", "consumer"]] = Field(default_factory=list)
-    settle_s: float = Field(QUICK_S, gt=0, le=900, description="how long the situation may take to "
-                            "show its findings (a stalled consumer: 5 minutes after creation); "
-                            "a case of more than 120 s is set up before the others")
+    settle_s: float = Field(
+        QUICK_S,
+        gt=0,
+        le=900,
+        description="how long the situation may take to "
+        "show its findings (a stalled consumer: 5 minutes after creation); "
+        "a case of more than 120 s is set up before the others",
+    )
     setup: Setup = Field(default_factory=Setup)
     expect: Expect
     script: list[ScriptTurn] = Field(min_length=1)
@@ -229,8 +253,10 @@ class Case(_Strict):
             raise ValueError("context: a stream needs its cluster")
         unknown = sorted(set(PLACEHOLDER.findall(self.model_dump_json())) - {*NAMES, "n"})
         if unknown:
-            raise ValueError(f"unknown placeholder(s): {', '.join(unknown)} (known: "
-                             f"{', '.join(NAMES)}, and n in payloads)")
+            raise ValueError(
+                f"unknown placeholder(s): {', '.join(unknown)} (known: "
+                f"{', '.join(NAMES)}, and n in payloads)"
+            )
         return self
 
 
@@ -250,17 +276,21 @@ def load_all(folder: Path = CASES) -> list[Case]:
     for case in cases:
         inside = [q for q in questions if q != case.question and case.question in q]
         if questions.count(case.question) > 1 or inside:
-            raise ValueError(f"{case.name}: its question must not occur in another case's "
-                             f"(the scripted model picks its answer by the question)")
+            raise ValueError(
+                f"{case.name}: its question must not occur in another case's "
+                f"(the scripted model picks its answer by the question)"
+            )
     return cases
 
 
 # -- names of one run ------------------------------------------------------------------------
 
+
 @dataclass
 class Names:
     """The names a case's placeholders stand for in one run: unique, so runs and cases never
     meet on a shared cluster."""
+
     cluster_id: str
     stream: str
     subject: str
@@ -273,10 +303,14 @@ class Names:
     def of(cls, case: Case, cluster_id: str) -> Names:
         token = uuid.uuid4().hex[:8]
         stream = f"EVAL_{case.name.upper()}_{token}"
-        return cls(cluster_id=cluster_id, stream=stream, subject=f"eval.{token}",
-                   consumer=case.setup.consumers[0].name if case.setup.consumers else "",
-                   source=f"{stream}_SRC" if case.setup.mirror else "",
-                   team=f"eval-{case.name.replace('_', '-')}-{token}" if case.setup.team else "")
+        return cls(
+            cluster_id=cluster_id,
+            stream=stream,
+            subject=f"eval.{token}",
+            consumer=case.setup.consumers[0].name if case.setup.consumers else "",
+            source=f"{stream}_SRC" if case.setup.mirror else "",
+            team=f"eval-{case.name.replace('_', '-')}-{token}" if case.setup.team else "",
+        )
 
     def values(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in NAMES}

@@ -34,6 +34,7 @@ class Target:
     """A running console: its API (``api`` has the base URL), an admin's headers, the NATS URL
     of the cluster the cases are set up on and its id there; ``fake`` when the model is the
     scripted local server."""
+
     api: httpx.AsyncClient
     admin: dict[str, str]
     nats_url: str
@@ -59,8 +60,9 @@ class Result:
 
     @property
     def failures(self) -> list[str]:
-        failed = [f"{c.name} ({c.detail})" if c.detail else c.name
-                  for c in self.checks if not c.passed]
+        failed = [
+            f"{c.name} ({c.detail})" if c.detail else c.name for c in self.checks if not c.passed
+        ]
         return ([f"error: {self.error}"] if self.error else []) + failed
 
 
@@ -71,32 +73,44 @@ async def cluster_for(api: httpx.AsyncClient, admin: dict[str, str], nats_url: s
     for cluster in reply.json()["items"]:
         if nats_url in (cluster.get("server_urls") or []):
             return str(cluster["id"])
-    made = await api.post(f"{API}/clusters", headers=admin, json={
-        "name": f"eval-{int(time.time())}", "environment": "development",
-        "server_urls": [nats_url]})
+    made = await api.post(
+        f"{API}/clusters",
+        headers=admin,
+        json={
+            "name": f"eval-{int(time.time())}",
+            "environment": "development",
+            "server_urls": [nats_url],
+        },
+    )
     made.raise_for_status()
     return str(made.json()["id"])
 
 
 def context_of(case: Case, names: Names) -> dict[str, str]:
-    values = {"cluster": ("cluster_id", names.cluster_id), "stream": ("stream", names.stream),
-              "consumer": ("consumer", names.consumer)}
+    values = {
+        "cluster": ("cluster_id", names.cluster_id),
+        "stream": ("stream", names.stream),
+        "consumer": ("consumer", names.consumer),
+    }
     return dict(values[part] for part in case.context)
 
 
-async def ask(api: httpx.AsyncClient, headers: dict[str, str], question: str,
-              context: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+async def ask(
+    api: httpx.AsyncClient, headers: dict[str, str], question: str, context: dict[str, str]
+) -> list[tuple[str, dict[str, Any]]]:
     body: dict[str, Any] = {"message": question, **({"context": context} if context else {})}
-    async with api.stream("POST", f"{API}/ai/chat", json=body, headers=headers,
-                          timeout=300) as reply:
+    async with api.stream(
+        "POST", f"{API}/ai/chat", json=body, headers=headers, timeout=300
+    ) as reply:
         if reply.status_code != 200:
             await reply.aread()
             raise SetupFailed(f"the chat answered {reply.status_code}: {reply.text[:300]}")
         return read_events([line async for line in reply.aiter_lines()])
 
 
-async def diagnose(api: httpx.AsyncClient, headers: dict[str, str],
-                   context: dict[str, str]) -> tuple[int, dict | None]:
+async def diagnose(
+    api: httpx.AsyncClient, headers: dict[str, str], context: dict[str, str]
+) -> tuple[int, dict | None]:
     reply = await api.get(f"{API}/ai/diagnose", headers=headers, params=context, timeout=60)
     return reply.status_code, reply.json() if reply.status_code == 200 else None
 
@@ -115,43 +129,63 @@ async def settle(target: Target, case: Case, context: dict[str, str]) -> None:
         return codes if wanted <= codes else None
 
     try:
-        await wait_until_async(shown, f"the findings {sorted(wanted)}", timeout=case.settle_s,
-                               every=1.0)
+        await wait_until_async(
+            shown, f"the findings {sorted(wanted)}", timeout=case.settle_s, every=1.0
+        )
     except AssertionError:
         pass  # scored: the diagnose check says what was found
 
 
-async def replay(api: httpx.AsyncClient, person: Person, context: dict[str, str],
-                 events: list[tuple[str, dict[str, Any]]]) -> str:
+async def replay(
+    api: httpx.AsyncClient,
+    person: Person,
+    context: dict[str, str],
+    events: list[tuple[str, dict[str, Any]]],
+) -> str:
     """The read tools the model called, run again as the person: what they gave the model
     (the console's tools render them the same way for the same state)."""
     tools = all_tools()
-    async with httpx.AsyncClient(base_url=str(api.base_url), headers=person.headers,
-                                 timeout=60) as as_person:
-        ctx = ToolContext(api=as_person, context=ChatContext(**context),
-                          conversation_id="evaluation-replay",
-                          may_propose=lambda body: "a replay proposes nothing")
-        contents = [(await run_tool(tools, ctx, call["name"], call.get("input") or {})).content
-                    for kind, call in events
-                    if kind == "tool_call" and call["name"] not in NOT_REPLAYED]
+    async with httpx.AsyncClient(
+        base_url=str(api.base_url), headers=person.headers, timeout=60
+    ) as as_person:
+        ctx = ToolContext(
+            api=as_person,
+            context=ChatContext(**context),
+            conversation_id="evaluation-replay",
+            may_propose=lambda body: "a replay proposes nothing",
+        )
+        contents = [
+            (await run_tool(tools, ctx, call["name"], call.get("input") or {})).content
+            for kind, call in events
+            if kind == "tool_call" and call["name"] not in NOT_REPLAYED
+        ]
     return "\n".join(contents)
 
 
-async def requests_on(api: httpx.AsyncClient, admin: dict[str, str], situation: Situation,
-                      known: set[str]) -> list[dict[str, Any]]:
+async def requests_on(
+    api: httpx.AsyncClient, admin: dict[str, str], situation: Situation, known: set[str]
+) -> list[dict[str, Any]]:
     """The change requests filed on the case's streams, but those the setup filed."""
-    reply = await api.get(f"{API}/approvals", headers=admin,
-                          params={"cluster_id": situation.names.cluster_id, "limit": 500})
+    reply = await api.get(
+        f"{API}/approvals",
+        headers=admin,
+        params={"cluster_id": situation.names.cluster_id, "limit": 500},
+    )
     reply.raise_for_status()
     ours = set(situation.streams) | {situation.names.stream}
-    return [r for r in reply.json()["items"] if r["id"] not in known
-            and (r["spec"].get("name") in ours or r["spec"].get("stream") in ours)]
+    return [
+        r
+        for r in reply.json()["items"]
+        if r["id"] not in known
+        and (r["spec"].get("name") in ours or r["spec"].get("stream") in ours)
+    ]
 
 
 async def prepare(target: Target, case: Case) -> Situation:
     """The case's situation, built (``Situation.names`` has the run's names)."""
-    situation = Situation(target.api, target.admin, target.nats_url, case,
-                          Names.of(case, target.cluster_id))
+    situation = Situation(
+        target.api, target.admin, target.nats_url, case, Names.of(case, target.cluster_id)
+    )
     try:
         await situation.build()
     except BaseException:
@@ -162,8 +196,9 @@ async def prepare(target: Target, case: Case) -> Situation:
     return situation
 
 
-async def run_case(target: Target, case: Case,
-                   prepared: Situation | Exception | None = None) -> Result:
+async def run_case(
+    target: Target, case: Case, prepared: Situation | Exception | None = None
+) -> Result:
     """Set up (unless ``prepared`` before), ask, score, remove."""
     started = time.monotonic()
     result = Result(case)
@@ -187,8 +222,9 @@ async def run_case(target: Target, case: Case,
     return result
 
 
-async def ask_and_score(target: Target, case: Case, situation: Situation,
-                        person: Person) -> list[Check]:
+async def ask_and_score(
+    target: Target, case: Case, situation: Situation, person: Person
+) -> list[Check]:
     names = situation.names
     context = context_of(case, names)
     await settle(target, case, context)
@@ -200,11 +236,11 @@ async def ask_and_score(target: Target, case: Case, situation: Situation,
     outcome.events = await ask(target.api, person.headers, question, context)
     for proposal in outcome.of("proposal"):
         situation.requests.append((str(proposal["request_id"]), person.headers))
-    outcome.diagnose_status, outcome.diagnosis = await diagnose(target.api, person.headers,
-                                                                context)
+    outcome.diagnose_status, outcome.diagnosis = await diagnose(target.api, person.headers, context)
     if target.fake is not None:
-        outcome.model_input = "\n".join(json.dumps(r.body, ensure_ascii=False)
-                                        for r in target.fake.requests_matching(question))
+        outcome.model_input = "\n".join(
+            json.dumps(r.body, ensure_ascii=False) for r in target.fake.requests_matching(question)
+        )
     outcome.replayed = await replay(target.api, person, context, outcome.events)
     outcome.after = {name: await situation.config(name) for name in situation.configs}
     outcome.requests = await requests_on(target.api, target.admin, situation, filed_by_setup)
@@ -223,8 +259,7 @@ async def prepare_slow(target: Target, cases: Sequence[Case]) -> dict[str, Situa
     return prepared
 
 
-async def run_all(target: Target, cases: Sequence[Case] | None = None,
-                  echo=print) -> list[Result]:
+async def run_all(target: Target, cases: Sequence[Case] | None = None, echo=print) -> list[Result]:
     cases = list(cases if cases is not None else load_all())
     prepared = await prepare_slow(target, cases)
     results = []
@@ -239,12 +274,16 @@ async def run_all(target: Target, cases: Sequence[Case] | None = None,
 def row(result: Result) -> str:
     passed = sum(c.passed for c in result.checks)
     mark = "PASS" if result.passed else "FAIL"
-    line = (f"{mark}  {result.case.name:<34} {result.person or result.case.person:<30} "
-            f"{passed:>2}/{len(result.checks):<2} checks  {result.seconds:5.1f}s")
+    line = (
+        f"{mark}  {result.case.name:<34} {result.person or result.case.person:<30} "
+        f"{passed:>2}/{len(result.checks):<2} checks  {result.seconds:5.1f}s"
+    )
     return line + "".join(f"\n        - {failure}" for failure in result.failures)
 
 
 def score_line(results: Sequence[Result]) -> str:
     checks = [c for r in results for c in r.checks]
-    return (f"score: {sum(r.passed for r in results)}/{len(results)} cases, "
-            f"{sum(c.passed for c in checks)}/{len(checks)} checks")
+    return (
+        f"score: {sum(r.passed for r in results)}/{len(results)} cases, "
+        f"{sum(c.passed for c in checks)}/{len(checks)} checks"
+    )

@@ -16,10 +16,13 @@ CODE = re.compile(r'"code":\s*"([a-z_]+)"')
 
 def read_codes(request: dict[str, Any], tool: str = "diagnose") -> list[str] | None:
     """The finding codes in the results of the request's ``tool`` calls (None: never called)."""
-    ids = {block["id"] for message in request.get("messages") or []
-           if message.get("role") == "assistant" and isinstance(message.get("content"), list)
-           for block in message["content"]
-           if block.get("type") == "tool_use" and block.get("name") == tool}
+    ids = {
+        block["id"]
+        for message in request.get("messages") or []
+        if message.get("role") == "assistant" and isinstance(message.get("content"), list)
+        for block in message["content"]
+        if block.get("type") == "tool_use" and block.get("name") == tool
+    }
     if not ids:
         return None
     codes: list[str] = []
@@ -35,8 +38,9 @@ def quote_findings(request: dict[str, Any]) -> Text:
     codes = read_codes(request)
     if codes is None:
         return Text("I did not run the checks.")
-    return Text(f"The checks found: {', '.join(codes)}." if codes
-                else "The checks found no problem.")
+    return Text(
+        f"The checks found: {', '.join(codes)}." if codes else "The checks found no problem."
+    )
 
 
 def turns(case: Case, names: Names) -> list[Any]:

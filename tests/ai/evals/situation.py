@@ -33,12 +33,15 @@ class SetupFailed(Exception):
 
 def expect(reply: httpx.Response, *statuses: int) -> Any:
     if reply.status_code not in statuses:
-        raise SetupFailed(f"{reply.request.method} {reply.request.url.path}: "
-                          f"{reply.status_code} {reply.text[:300]}")
+        raise SetupFailed(
+            f"{reply.request.method} {reply.request.url.path}: "
+            f"{reply.status_code} {reply.text[:300]}"
+        )
     return reply.json() if reply.content else None
 
 
 # -- the people who ask ----------------------------------------------------------------------
+
 
 @dataclass
 class Person:
@@ -59,28 +62,49 @@ class People:
         if kind == "admin":
             return Person("admin", "", self.admin)
         if kind not in self._made:
-            self._made[kind] = await (self._stranger() if kind == "other_org"
-                                      else self._invited(kind))
+            self._made[kind] = await (
+                self._stranger() if kind == "other_org" else self._invited(kind)
+            )
         return self._made[kind]
 
     async def _invited(self, role: str) -> Person:
         email = f"eval-{role}-{uuid.uuid4().hex[:8]}@example.com"
-        token = expect(await self.api.post(f"{API}/users/invite", headers=self.admin,
-                                           json={"email": email, "role": role}), 201)["token"]
-        joined = expect(await self.api.post(f"{API}/auth/register",
-                                            json={"token": token, "password": PASSWORD}), 201)
+        token = expect(
+            await self.api.post(
+                f"{API}/users/invite", headers=self.admin, json={"email": email, "role": role}
+            ),
+            201,
+        )["token"]
+        joined = expect(
+            await self.api.post(
+                f"{API}/auth/register", json={"token": token, "password": PASSWORD}
+            ),
+            201,
+        )
         return Person(role, email, {"Authorization": f"Bearer {joined['access_token']}"})
 
     async def _stranger(self) -> Person:
         email = f"eval-stranger-{uuid.uuid4().hex[:8]}@example.com"
-        joined = expect(await self.api.post(f"{API}/auth/register", json={
-            "email": email, "password": PASSWORD,
-            "organization_name": f"eval-org-{uuid.uuid4().hex[:8]}"}), 201)
-        return Person("admin of another organization", email,
-                      {"Authorization": f"Bearer {joined['access_token']}"})
+        joined = expect(
+            await self.api.post(
+                f"{API}/auth/register",
+                json={
+                    "email": email,
+                    "password": PASSWORD,
+                    "organization_name": f"eval-org-{uuid.uuid4().hex[:8]}",
+                },
+            ),
+            201,
+        )
+        return Person(
+            "admin of another organization",
+            email,
+            {"Authorization": f"Bearer {joined['access_token']}"},
+        )
 
 
 # -- the situation ---------------------------------------------------------------------------
+
 
 def payload_of(publish: Publish, names: Names, n: int) -> bytes:
     value = render(publish.payload, {**names.values(), "n": str(n)})
@@ -95,6 +119,7 @@ class Situation:
     """One case set up: ``build()``, then what it made (``streams``, their configs as set up),
     and ``remove()``. ``requests`` collects change requests to withdraw at the end, with the
     headers of the person who may withdraw them."""
+
     api: httpx.AsyncClient
     admin: dict[str, str]
     nats_url: str
@@ -121,9 +146,10 @@ class Situation:
             else:
                 await self._stream(names.stream, [f"{names.subject}.>"], setup.stream)
             for consumer in setup.consumers:
-                await self._post(f"{self.base}/{names.stream}/consumers",
-                                 {"durable_name": consumer.name,
-                                  **render(consumer.config, names)})
+                await self._post(
+                    f"{self.base}/{names.stream}/consumers",
+                    {"durable_name": consumer.name, **render(consumer.config, names)},
+                )
             for publish in setup.publish:
                 await self._publish(js, publish)
             if setup.fill:
@@ -133,15 +159,22 @@ class Situation:
             if setup.lag_steps:
                 await self._lag_steps(js)
             if setup.update_stream is not None:
-                expect(await self.api.patch(f"{self.base}/{names.stream}", headers=self.admin,
-                                            json=render(setup.update_stream, names)), 200)
+                expect(
+                    await self.api.patch(
+                        f"{self.base}/{names.stream}",
+                        headers=self.admin,
+                        json=render(setup.update_stream, names),
+                    ),
+                    200,
+                )
             if setup.mirror and setup.mirror.then:
                 await self._mirror_then(js)
             if setup.change_request:
                 await self._change_request()
             for audited in setup.audit:
-                await self._audited(render(audited.action, names),
-                                    render(audited.resource_name, names))
+                await self._audited(
+                    render(audited.action, names), render(audited.resource_name, names)
+                )
         finally:
             await nc.close()
         self.configs = {name: await self.config(name) for name in self.streams}
@@ -153,8 +186,11 @@ class Situation:
     async def remove(self) -> None:
         """Best effort: withdraw the requests, remove the mirror, the streams and the team."""
         for request_id, headers in self.requests:
-            await self.api.post(f"{API}/approvals/{request_id}/withdraw", headers=headers,
-                                json={"comment": "evaluation case done"})
+            await self.api.post(
+                f"{API}/approvals/{request_id}/withdraw",
+                headers=headers,
+                json={"comment": "evaluation case done"},
+            )
         if self.mirror_id:
             await self.api.delete(f"{API}/mirrors/{self.mirror_id}", headers=self.admin)
         for stream in reversed(self.streams):
@@ -167,8 +203,12 @@ class Situation:
         return expect(await self.api.post(path, headers=self.admin, json=body), 201)
 
     async def _stream(self, name: str, subjects: list[str] | None, config: dict) -> None:
-        body = {"name": name, "storage": "memory", **({"subjects": subjects} if subjects else {}),
-                **render(config, self.names)}
+        body = {
+            "name": name,
+            "storage": "memory",
+            **({"subjects": subjects} if subjects else {}),
+            **render(config, self.names),
+        }
         await self._post(self.base, body)
         self.streams.append(name)
 
@@ -198,8 +238,9 @@ class Situation:
         while used(await self._state(js, stream)) < target:
             await self._publish(js, one)
 
-    async def _pull(self, js: JetStreamContext, consumer: str, count: int, then: str,
-                    rounds: int) -> None:
+    async def _pull(
+        self, js: JetStreamContext, consumer: str, count: int, then: str, rounds: int
+    ) -> None:
         pull = await js.pull_subscribe_bind(durable=consumer, stream=self.names.stream)
         try:
             for round_ in range(rounds):
@@ -225,15 +266,25 @@ class Situation:
             total += steps.count
             points = await wait_until_async(
                 lambda lag=total, after=seen: self._lag_shown(steps.consumer, lag, after),
-                f"the collector's sample of {steps.consumer} with lag {total}", timeout=180,
-                every=0.5)
+                f"the collector's sample of {steps.consumer} with lag {total}",
+                timeout=180,
+                every=0.5,
+            )
             seen = len(points)
 
     async def _lag_points(self, consumer: str) -> list[dict]:
-        reply = expect(await self.api.get(
-            f"{API}/analytics/consumers/{consumer}/lag", headers=self.admin,
-            params={"cluster_id": self.names.cluster_id, "stream": self.names.stream,
-                    "range": "30m"}), 200)
+        reply = expect(
+            await self.api.get(
+                f"{API}/analytics/consumers/{consumer}/lag",
+                headers=self.admin,
+                params={
+                    "cluster_id": self.names.cluster_id,
+                    "stream": self.names.stream,
+                    "range": "30m",
+                },
+            ),
+            200,
+        )
         return reply.get("lag") or []
 
     async def _lag_shown(self, consumer: str, lag: int, after: int) -> list[dict] | None:
@@ -247,27 +298,40 @@ class Situation:
         for publish in mirror.publish:
             await self._publish(js, publish)
         if mirror.via == "stream":
-            await self._stream(names.stream, None, {**self.case.setup.stream,
-                                                   "mirror": {"name": names.source}})
+            await self._stream(
+                names.stream, None, {**self.case.setup.stream, "mirror": {"name": names.source}}
+            )
         else:
-            started = expect(await self.api.post(f"{API}/operations/mirror", headers=self.admin,
-                                                 json={"source_cluster_id": names.cluster_id,
-                                                       "source_stream": names.source,
-                                                       "target_cluster_id": names.cluster_id,
-                                                       "target_stream": names.stream}), 202)
+            started = expect(
+                await self.api.post(
+                    f"{API}/operations/mirror",
+                    headers=self.admin,
+                    json={
+                        "source_cluster_id": names.cluster_id,
+                        "source_stream": names.source,
+                        "target_cluster_id": names.cluster_id,
+                        "target_stream": names.stream,
+                    },
+                ),
+                202,
+            )
             self.mirror_id = started["mirror_id"]
             self.streams.append(names.stream)
-            operation = await wait_until_async(lambda: self._finished(started["id"]),
-                                               f"the mirror operation of {names.stream}")
+            operation = await wait_until_async(
+                lambda: self._finished(started["id"]), f"the mirror operation of {names.stream}"
+            )
             if operation["status"] != "completed":
                 raise SetupFailed(f"the mirror operation ended {operation['status']}")
         copied = sum(p.count for p in mirror.publish)
-        await wait_until_async(lambda: self._holds(js, names.stream, copied),
-                               f"{names.stream} to copy its source's {copied} messages")
+        await wait_until_async(
+            lambda: self._holds(js, names.stream, copied),
+            f"{names.stream} to copy its source's {copied} messages",
+        )
 
     async def _finished(self, operation_id: str) -> dict | None:
-        reply = expect(await self.api.get(f"{API}/operations/{operation_id}",
-                                          headers=self.admin), 200)
+        reply = expect(
+            await self.api.get(f"{API}/operations/{operation_id}", headers=self.admin), 200
+        )
         return reply if reply["status"] in FINISHED else None
 
     async def _holds(self, js: JetStreamContext, stream: str, count: int) -> bool:
@@ -281,36 +345,67 @@ class Situation:
         elif mirror.then == "pause":
             if not self.mirror_id:
                 raise SetupFailed("only the console's mirror (via: operation) can be paused")
-            expect(await self.api.post(f"{API}/mirrors/{self.mirror_id}/pause",
-                                       headers=self.admin), 200)
+            expect(
+                await self.api.post(f"{API}/mirrors/{self.mirror_id}/pause", headers=self.admin),
+                200,
+            )
         for publish in mirror.publish_after:
             await self._publish(js, publish)
 
     async def _team(self, js: JetStreamContext) -> None:
         team, names = self.case.setup.team, self.names
-        made = await self._post(f"{API}/teams", {
-            "name": names.team,
-            "namespaces": [{"cluster_id": names.cluster_id, "prefix": names.stream}]})
+        made = await self._post(
+            f"{API}/teams",
+            {
+                "name": names.team,
+                "namespaces": [{"cluster_id": names.cluster_id, "prefix": names.stream}],
+            },
+        )
         names.team_id = str(made["id"])
         if team.quotas:
-            expect(await self.api.put(f"{API}/teams/{names.team_id}/quotas", headers=self.admin,
-                                      json={"limits": team.quotas}), 200)
+            expect(
+                await self.api.put(
+                    f"{API}/teams/{names.team_id}/quotas",
+                    headers=self.admin,
+                    json={"limits": team.quotas},
+                ),
+                200,
+            )
         for i in range(1, team.streams + 1):
             await self._stream(f"{names.stream}_{i}", [f"{names.subject}x{i}.>"], {})
 
     async def _change_request(self) -> None:
         request, names = self.case.setup.change_request, self.names
-        filed = expect(await self.api.post(f"{API}/ai/proposals", headers=self.admin, json={
-            "cluster_id": names.cluster_id, "kind": "stream", "operation": "update",
-            "stream": names.stream, "config": render(request.config, names),
-            "reason": render(request.reason, names)}), 202)
+        filed = expect(
+            await self.api.post(
+                f"{API}/ai/proposals",
+                headers=self.admin,
+                json={
+                    "cluster_id": names.cluster_id,
+                    "kind": "stream",
+                    "operation": "update",
+                    "stream": names.stream,
+                    "config": render(request.config, names),
+                    "reason": render(request.reason, names),
+                },
+            ),
+            202,
+        )
         self.requests.append((str(filed["request_id"]), self.admin))
 
     async def _audited(self, action: str, resource_name: str) -> None:
         async def found() -> bool:
-            reply = expect(await self.api.get(f"{API}/audit/logs", headers=self.admin, params={
-                "limit": 200, "action": action, "resource_name": resource_name}), 200)
-            return any(e.get("action") == action and e.get("resource_name") == resource_name
-                       for e in reply["items"])
+            reply = expect(
+                await self.api.get(
+                    f"{API}/audit/logs",
+                    headers=self.admin,
+                    params={"limit": 200, "action": action, "resource_name": resource_name},
+                ),
+                200,
+            )
+            return any(
+                e.get("action") == action and e.get("resource_name") == resource_name
+                for e in reply["items"]
+            )
 
         await wait_until_async(found, f"the audit record {action} of {resource_name}")
