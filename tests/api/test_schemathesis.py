@@ -59,6 +59,10 @@ POSITIVE_NOT_ALWAYS_ACCEPTED: dict[str, str] = {
     "value's form must fit its encoding",
     "POST /api/v1/auth/forgot-password": "an e-mail address is checked by email-validator, "
     "not by a pattern",
+    "POST /api/v1/dr/pairs": "the two clusters must exist, differ and be reachable, and "
+    "RPO/RTO are bounded by each other (validated, not said in the schema)",
+    "POST /api/v1/clusters/{cluster_id}/kv": "metadata keys and values follow NATS header rules, "
+    "and a bucket's limits are checked against the cluster's",
     "GET /api/v1/alerts/events": "since must be before until; years before 1970 are refused",
     "GET /api/v1/audit/logs": "since must be before until; years before 1970 are refused",
     "GET /api/v1/audit/logs/export": "since must be before until; years before 1970 are refused",
